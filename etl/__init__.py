@@ -1,0 +1,1 @@
+"""The ETL: readers for real exports, staging, loading with history, marts, and the command line."""

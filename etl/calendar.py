@@ -1,0 +1,92 @@
+"""``dim_calendar``: every date with its working-day flag and a running working-day index.
+
+Working days come from the chinese-calendar package (public holidays and the weekend days worked in
+exchange, 调休), then from ``config/calendar_overrides.csv`` for years the package does not cover, and
+otherwise from the plain Monday-to-Friday rule, with a warning so nobody trusts it silently.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, timedelta
+from pathlib import Path
+
+import chinese_calendar
+import pandas as pd
+
+from onescreen import settings
+
+HOLIDAY_NAMES = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "抗战胜利纪念日",
+}
+
+
+def read_overrides(path: Path | None = None) -> dict[date, tuple[bool, str | None]]:
+    """The override file as {date: (is_workday, holiday_name)}; lines starting with # are comments."""
+    path = path or settings.calendar_overrides_path()
+    if not path.exists():
+        return {}
+    rows = [line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    result: dict[date, tuple[bool, str | None]] = {}
+    for record in csv.DictReader(rows):
+        result[date.fromisoformat(record["calendar_date"])] = (record["is_workday"].strip() == "1", record.get("holiday_name") or None)
+    return result
+
+
+def calendar_frame(start: date, end: date, overrides: dict | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """One row per date from ``start`` to ``end`` inclusive, and warnings for dates no source covers.
+
+    ``workday_index`` counts working days up to and including the date, starting at 0 the day
+    before ``start``: the working days strictly after day A up to and including day B are
+    ``index(B) - index(A)``.
+    """
+    overrides = read_overrides() if overrides is None else overrides
+    rows = []
+    uncovered_years: set[int] = set()
+    index = 0
+    day = start
+    while day <= end:
+        if day in overrides:
+            is_workday, name = overrides[day]
+            origin = "override"
+        else:
+            try:
+                is_workday = chinese_calendar.is_workday(day)
+                on_holiday, english = chinese_calendar.get_holiday_detail(day)
+                name = HOLIDAY_NAMES.get(english, english) if on_holiday and english else None
+                origin = "chinese_calendar"
+            except NotImplementedError:
+                is_workday, name, origin = day.weekday() < 5, None, "weekend_rule"
+                uncovered_years.add(day.year)
+        index += int(is_workday)
+        rows.append((day, is_workday, (not is_workday) and name is not None, name, index, origin))
+        day += timedelta(days=1)
+    warnings = [
+        f"{year} 年的法定节假日与调休安排未知（chinese-calendar 仅覆盖到 2026 年），按周一至周五计算工作日；"
+        f"请在 config/calendar_overrides.csv 中补充国务院公布的安排。"
+        for year in sorted(uncovered_years)
+    ]
+    frame = pd.DataFrame(rows, columns=["calendar_date", "is_workday", "is_holiday", "holiday_name", "workday_index", "calendar_source"])
+    return frame, warnings
+
+
+def build_calendar(con, start: date, end: date) -> list[str]:
+    """Replace ``dim_calendar`` with the dates from ``start`` to ``end``; return warnings."""
+    frame, warnings = calendar_frame(start, end)
+    con.register("calendar_frame", frame)
+    try:
+        con.execute("delete from dim_calendar")
+        con.execute(
+            "insert into dim_calendar select calendar_date::date, is_workday, is_holiday, holiday_name, "
+            "workday_index::integer, calendar_source from calendar_frame"
+        )
+    finally:
+        con.unregister("calendar_frame")
+    return warnings

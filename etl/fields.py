@@ -1,0 +1,188 @@
+"""Canonical fields of every source and the export headers each one is known by.
+
+This is the one place where header synonyms live. A header that is not listed here can be mapped on
+the command line with ``--map "留言时间=received_at"`` or in the upload page.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Canonical ticket fields, shared by the ``hotline`` and ``events`` sources.
+TICKET_HEADERS: dict[str, list[str]] = {
+    "ticket_id": ["工单编号", "工单号", "热线单号", "事件编号", "受理编号", "工单ID", "事件ID", "案件编号", "ticket_id", "ticket id", "case id", "id"],
+    "source": ["诉求来源", "来源", "事件来源", "来源渠道", "上报渠道", "渠道", "source", "channel"],
+    "appeal_type": ["诉求类型", "诉求性质", "工单类型", "来电类型", "事件类型", "appeal_type", "type"],
+    "category_l1": ["一级分类", "诉求分类", "问题分类", "事项分类", "大类", "事件大类", "category_l1", "category"],
+    "category_l2": ["二级分类", "诉求子类", "小类", "问题子类", "事件小类", "category_l2", "subcategory"],
+    "received_at": ["来电时间", "受理时间", "登记时间", "上报时间", "创建时间", "发现时间", "received_at", "created_date", "created at"],
+    "dispatched_at": ["派单时间", "派发时间", "交办时间", "分派时间", "dispatched_at"],
+    "responded_at": ["签收时间", "响应时间", "接单时间", "首次联系时间", "responded_at"],
+    "resolved_at": ["办结时间", "结案时间", "处置完成时间", "完成时间", "办理完成时间", "resolved_at", "closed_date", "closed at"],
+    "due_at": ["办理时限", "截止时间", "办结时限", "期限", "到期时间", "要求办结时间", "due_at", "due date"],
+    "callback_at": ["回访时间", "回访日期", "callback_at"],
+    "is_resolved": ["是否解决", "解决情况", "问题是否解决", "is_resolved", "resolved"],
+    "satisfaction": ["满意度", "是否满意", "回访满意度", "满意情况", "评价结果", "satisfaction"],
+    "status": ["工单状态", "办理状态", "状态", "事件状态", "status"],
+    "handling_level": ["办理层级", "处置层级", "解决层级", "流转层级", "handling_level"],
+    "is_whistle": ["是否吹哨", "吹哨报到", "吹哨", "is_whistle"],
+    "department": ["承办单位", "责任单位", "处置单位", "主办单位", "办理单位", "department", "agency"],
+    "street_name": ["所属街道", "街道", "街道/镇", "乡镇街道", "街镇", "street_name", "street"],
+    "community_name": ["所属社区", "社区", "社区/村", "村社区", "村居", "community_name", "community"],
+    "grid_code": ["网格编号", "网格编码", "所属网格", "网格", "网格名称", "grid_code", "grid"],
+    "address": ["诉求地址", "事发地址", "地址", "发生地址", "事件地址", "详细地址", "address", "incident_address"],
+    "lon": ["经度", "longitude", "lon", "lng", "x坐标"],
+    "lat": ["纬度", "latitude", "lat", "y坐标"],
+    "caller_name": ["来电人", "来电人姓名", "诉求人", "诉求人姓名", "反映人", "联系人", "上报人", "caller_name", "name"],
+    "caller_phone": ["来电号码", "联系电话", "诉求人电话", "联系方式", "手机号码", "电话", "caller_phone", "phone"],
+    "content": ["诉求内容", "来电内容", "问题描述", "事件描述", "工单内容", "诉求描述", "content", "descriptor", "description"],
+}
+
+GRID_HEADERS: dict[str, list[str]] = {
+    "grid_code": ["网格编号", "网格编码", "网格代码", "grid_code"],
+    "grid_name": ["网格名称", "网格", "grid_name"],
+    "community_code": ["社区编号", "社区编码", "社区代码", "community_code"],
+    "community_name": ["所属社区", "社区", "社区名称", "社区/村", "community_name"],
+    "street_code": ["街道编号", "街道编码", "街道代码", "street_code"],
+    "street_name": ["所属街道", "街道", "街道名称", "街道/镇", "street_name"],
+    "grid_type": ["网格类型", "网格类别", "grid_type"],
+    "households": ["户数", "总户数", "住户数", "households"],
+    "population": ["人口", "人口数", "常住人口", "population"],
+    "red_households": ["红色户", "红色户数", "红标户数", "red_households"],
+    "yellow_households": ["黄色户", "黄色户数", "黄标户数", "yellow_households"],
+    "green_households": ["绿色户", "绿色户数", "绿标户数", "green_households"],
+    "worker_name": ["网格员", "网格员姓名", "专职网格员", "worker_name"],
+    "geometry": ["geometry", "边界", "网格边界", "wkt"],
+}
+
+COMPOUND_HEADERS: dict[str, list[str]] = {
+    "compound_code": ["小区编号", "小区编码", "小区代码", "compound_code"],
+    "compound_name": ["小区名称", "小区", "项目名称", "compound_name"],
+    "grid_code": ["网格编号", "网格编码", "所属网格", "grid_code"],
+    "community_name": ["所属社区", "社区", "community_name"],
+    "company_name": ["物业企业", "物业公司", "物业服务企业", "物业服务单位", "company_name"],
+    "households": ["户数", "总户数", "住户数", "households"],
+    "address": ["小区地址", "地址", "坐落", "address"],
+}
+
+INSPECTION_HEADERS: dict[str, list[str]] = {
+    "inspection_id": ["考核编号", "检查编号", "记录编号", "inspection_id"],
+    "inspected_on": ["考核日期", "检查日期", "考核时间", "检查时间", "inspected_on", "date"],
+    "company_name": ["物业企业", "物业公司", "物业服务企业", "被考核单位", "company_name"],
+    "compound_name": ["小区名称", "小区", "项目名称", "compound_name"],
+    "compound_code": ["小区编号", "小区编码", "compound_code"],
+    "item": ["考核项目", "检查项目", "考核内容", "item"],
+    "score": ["得分", "考核得分", "检查得分", "分数", "score"],
+    "inspector": ["考核人", "检查人", "inspector"],
+}
+
+# Columns some exports carry that the product never stores (reported as ignored).
+NEVER_STORED = ["身份证号", "身份证号码", "证件号码", "证件号", "id_number", "银行卡号"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One kind of export: its canonical fields, the ones it cannot do without, and its signature."""
+
+    name: str
+    label: str
+    headers: dict[str, list[str]]
+    required: tuple[str, ...]
+    key: tuple[str, ...]
+    # Fields whose presence points to this source rather than another with similar headers.
+    signature: tuple[str, ...] = ()
+    date_fields: tuple[str, ...] = ()
+    text_fields: tuple[str, ...] = field(default=())
+
+
+TICKET_DATE_FIELDS = ("received_at", "dispatched_at", "responded_at", "resolved_at", "due_at", "callback_at")
+
+SOURCES: dict[str, Source] = {
+    "hotline": Source(
+        name="hotline",
+        label="12345热线工单",
+        headers=TICKET_HEADERS,
+        required=("ticket_id", "received_at"),
+        key=("ticket_id",),
+        signature=("caller_phone", "satisfaction", "callback_at", "is_resolved", "appeal_type"),
+        date_fields=TICKET_DATE_FIELDS,
+    ),
+    "events": Source(
+        name="events",
+        label="网格平台事件",
+        headers=TICKET_HEADERS,
+        required=("ticket_id", "received_at", "source"),
+        key=("ticket_id",),
+        signature=("source", "handling_level", "is_whistle"),
+        date_fields=TICKET_DATE_FIELDS,
+    ),
+    "grids": Source(
+        name="grids",
+        label="网格定义",
+        headers=GRID_HEADERS,
+        required=("grid_code", "community_name", "street_name"),
+        key=("grid_code",),
+        signature=("grid_type", "population", "red_households", "worker_name"),
+    ),
+    "compounds": Source(
+        name="compounds",
+        label="小区与物业",
+        headers=COMPOUND_HEADERS,
+        required=("compound_name", "company_name"),
+        key=("compound_name",),
+        signature=("compound_code", "company_name"),
+    ),
+    "inspections": Source(
+        name="inspections",
+        label="物业日常考核",
+        headers=INSPECTION_HEADERS,
+        required=("inspected_on", "company_name", "compound_name", "score"),
+        key=("inspection_id",),
+        signature=("score", "item", "inspector"),
+        date_fields=("inspected_on",),
+    ),
+}
+
+
+def normalise_header(text: object) -> str:
+    """A header as compared against the synonym lists: trimmed, no inner spaces, no marks like ``*``."""
+    if text is None:
+        return ""
+    value = str(text).replace("\ufeff", "").strip()
+    value = re.sub(r"[\s\u3000*＊:：]+", "", value)
+    value = re.sub(r"[（(].*?[)）]$", "", value)  # "办理时限(工作日)" -> "办理时限"
+    return value.lower()
+
+
+def match_headers(headers: list[str], source: Source, overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """Map canonical field -> the file header that carries it.
+
+    ``overrides`` maps a file header to a canonical field (from ``--map``) and wins over the lists.
+    The first header that matches a field takes it; a header is never used for two fields.
+    """
+    overrides = overrides or {}
+    mapping: dict[str, str] = {}
+    used: set[str] = set()
+    by_norm = {normalise_header(h): h for h in headers if normalise_header(h)}
+    for header, canonical in overrides.items():
+        actual = by_norm.get(normalise_header(header))
+        if actual is not None and canonical in source.headers:
+            mapping[canonical] = actual
+            used.add(actual)
+    for canonical, synonyms in source.headers.items():
+        if canonical in mapping:
+            continue
+        for synonym in synonyms:
+            actual = by_norm.get(normalise_header(synonym))
+            if actual is not None and actual not in used:
+                mapping[canonical] = actual
+                used.add(actual)
+                break
+    return mapping
+
+
+def header_score(cells: list[object]) -> int:
+    """How many cells of a row are known headers of any source: finds the header row below titles."""
+    known = {normalise_header(s) for src in SOURCES.values() for syns in src.headers.values() for s in syns}
+    return sum(1 for c in cells if normalise_header(c) in known)

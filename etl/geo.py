@@ -1,0 +1,65 @@
+"""Grid shapes: reading a geometry cell, its centroid, and finding the grid a point lies in."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import shapely
+from shapely.geometry import mapping, shape
+
+
+def parse_geometry(text: str):
+    """A GeoJSON geometry or WKT text as a valid shapely (Multi)Polygon; ValueError with a Chinese reason."""
+    text = text.strip()
+    try:
+        geometry = shape(json.loads(text)) if text.startswith("{") else shapely.from_wkt(text)
+    except Exception:
+        raise ValueError("无法识别的边界，应为 GeoJSON 几何或 WKT 文本。") from None
+    if geometry.geom_type not in ("Polygon", "MultiPolygon"):
+        raise ValueError(f"网格边界应为面（Polygon），这里是 {geometry.geom_type}。")
+    if not geometry.is_valid:
+        geometry = shapely.make_valid(geometry)
+        if geometry.geom_type == "GeometryCollection":
+            polygons = [g for g in geometry.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
+            geometry = shapely.union_all(polygons) if polygons else geometry
+    if geometry.is_empty or geometry.geom_type not in ("Polygon", "MultiPolygon"):
+        raise ValueError("网格边界为空或自相交无法修复，请检查坐标。")
+    minx, miny, maxx, maxy = geometry.bounds
+    if not (73 <= minx <= maxx <= 136 and 3 <= miny <= maxy <= 54):
+        raise ValueError("网格边界坐标不在中国经纬度范围内，请确认使用 WGS84/GCJ-02 经纬度（度）而非投影坐标。")
+    return geometry
+
+
+def geometry_record(text: str) -> tuple[str, float, float]:
+    """(GeoJSON text, centroid lon, centroid lat) for a geometry cell."""
+    geometry = parse_geometry(text)
+    point = geometry.representative_point() if not geometry.centroid.within(geometry) else geometry.centroid
+    return json.dumps(mapping(geometry), ensure_ascii=False, separators=(",", ":")), round(point.x, 6), round(point.y, 6)
+
+
+class GridIndex:
+    """An STRtree over grid polygons: ``locate(lon, lat)`` gives the grid code of each point or None."""
+
+    def __init__(self, codes: list[str], geometries: list):
+        self.codes = np.array(codes, dtype=object)
+        self.tree = shapely.STRtree(geometries)
+
+    def locate(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        points = shapely.points(lon, lat)
+        result = np.full(len(points), None, dtype=object)
+        point_index, grid_index = self.tree.query(points, predicate="intersects")
+        # A point on a shared border belongs to the first grid found, deterministically.
+        order = np.lexsort((grid_index, point_index))
+        point_index, grid_index = point_index[order], grid_index[order]
+        first = np.unique(point_index, return_index=True)[1]
+        result[point_index[first]] = self.codes[grid_index[first]]
+        return result
+
+
+def grid_index(con) -> GridIndex | None:
+    """The index over every grid with a shape in ``dim_grids``, or None if there is none."""
+    rows = con.execute("select grid_code, geometry_geojson from dim_grids where geometry_geojson is not null order by grid_code").fetchall()
+    if not rows:
+        return None
+    return GridIndex([r[0] for r in rows], [shape(json.loads(r[1])) for r in rows])

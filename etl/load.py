@@ -1,0 +1,266 @@
+"""Loading exports: recognise, stage, check, write, record the batch, rebuild the marts, publish.
+
+``load_files`` is what ``python -m etl load``, ``python -m etl demo`` and the upload page all call.
+One call is one transaction: every file loads, or nothing changes.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Callable
+
+from etl import contracts
+from etl.calendar import build_calendar
+from etl.errors import LoadError
+from etl.fields import NEVER_STORED, SOURCES, Source, match_headers, normalise_header
+from etl.load_inspections import flag_unknown_references, write_inspections
+from etl.load_places import check_geometries, flag_unknown_compound_grids, flag_unknown_grids_for_shapes, write_compounds, write_grids
+from etl.load_tickets import build_staged_tickets, flag_feed_collisions, register_udfs, timeline_warning, write_tickets
+from etl.readers import RawTable, read_export
+from etl.staging import collect_problems, install_macros, keep_good_rows, rejected_rows, stage
+from etl.upsert import UpsertCounts
+from etl.warehouse import writer
+from onescreen.exports import to_csv_bytes
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class FilePlan:
+    """What a file was recognised as, before anything is written: shown by the upload page's preview."""
+
+    raw: RawTable
+    source: Source
+    mapping: dict[str, str]           # canonical field -> file header
+    required: tuple[str, ...]
+    missing: list[str]                # required fields with no header
+    ignored: list[str]                # headers not used
+    personal_ignored: list[str]       # headers of personal data never stored (ID numbers ...)
+
+
+@dataclass
+class FileReport:
+    """The outcome of one file."""
+
+    file_name: str
+    source: str
+    status: str                       # loaded | already_loaded
+    batch_id: int | None = None
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    warnings: list[str] = field(default_factory=list)
+    rejects_path: Path | None = None
+    encoding: str | None = None
+    sheet_name: str | None = None
+    header_row: int | None = None
+
+
+@dataclass
+class LoadReport:
+    files: list[FileReport]
+    as_of: datetime | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def parse_overrides(pairs: list[str] | None) -> dict[str, str]:
+    """``["留言时间=received_at"]`` -> ``{"留言时间": "received_at"}``, refusing unknown canonical fields."""
+    known = {name for source in SOURCES.values() for name in source.headers}
+    result = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise LoadError(f"错误：--map 的写法是 \"表头=字段\"，例如 --map \"留言时间=received_at\"；收到的是 “{pair}”。")
+        header, canonical = (part.strip() for part in pair.rsplit("=", 1))
+        if canonical not in known:
+            raise LoadError(f"错误：--map 中的字段 “{canonical}” 不存在。可用字段：{', '.join(sorted(known))}。")
+        result[header] = canonical
+    return result
+
+
+def _required_for(source: Source, mapping: dict[str, str]) -> tuple[str, ...]:
+    if source.name == "grids" and "geometry" in mapping and not {"community_name", "street_name"} <= mapping.keys():
+        return ("grid_code", "geometry")  # a shapes-only file: boundaries for grids already defined
+    return source.required
+
+
+def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] | None = None, sheet: str | None = None) -> FilePlan:
+    """Read ``path`` and recognise its source and column mapping; raise LoadError if it cannot be."""
+    raw = read_export(Path(path), sheet)
+    if source is not None and source not in SOURCES:
+        raise LoadError(f"错误：未知的来源类型 “{source}”，可选：{'、'.join(SOURCES)}。")
+    candidates = [SOURCES[source]] if source else list(SOURCES.values())
+    scored = []
+    for candidate in candidates:
+        mapping = match_headers(raw.headers, candidate, overrides)
+        required = _required_for(candidate, mapping)
+        missing = [f for f in required if f not in mapping]
+        score = (len(missing) == 0, sum(2 for f in candidate.signature if f in mapping) + len(mapping))
+        scored.append((score, candidate, mapping, required, missing))
+    scored.sort(key=lambda item: item[0], reverse=True)
+    _, chosen, mapping, required, missing = scored[0]
+    if missing:
+        found = "、".join(h for h in raw.headers if h) or "（无）"
+        missing_text = "、".join(f"{f}（如 {chosen.headers[f][0]}）" for f in missing)
+        hint = f"请用 --map \"表头=字段\" 指定对应关系" + ("" if source else "，或用 --source 指定来源类型")
+        raise LoadError(
+            f"错误：无法识别文件 {raw.path.name} 的数据类型：最接近“{chosen.label}”，但缺少字段 {missing_text}。"
+            f"文件第 {raw.header_row} 行的表头为：{found}。{hint}。"
+        )
+    used = set(mapping.values())
+    personal = {normalise_header(h) for h in NEVER_STORED}
+    personal_ignored = [h for h in raw.headers if h and normalise_header(h) in personal]
+    ignored = [h for h in raw.headers if h and h not in used and h not in personal_ignored]
+    return FilePlan(raw, chosen, mapping, required, [], ignored, personal_ignored)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _load_one(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_by: str, progress: Progress) -> FileReport:
+    raw, source = plan.raw, plan.source
+    report = FileReport(raw.path.name, source.name, "loaded", encoding=raw.encoding, sheet_name=raw.sheet_name, header_row=raw.header_row)
+    progress(f"{raw.path.name}：识别为“{source.label}”，表头在第 {raw.header_row} 行，读取 {raw.table.num_rows:,} 行")
+    staged = stage(con, raw, source, plan.mapping, plan.required)
+    report.rows_read = staged.rows_read
+    if source.name in ("hotline", "events"):
+        flag_feed_collisions(con, source.name)
+    elif source.name == "grids":
+        check_geometries(con)
+        if plan.required == ("grid_code", "geometry"):
+            flag_unknown_grids_for_shapes(con)
+    elif source.name == "compounds":
+        flag_unknown_compound_grids(con)
+    elif source.name == "inspections":
+        flag_unknown_references(con)
+    problems, total = collect_problems(con, raw, plan.mapping)
+    if problems and not skip_bad_rows:
+        raise LoadError(
+            f"错误：文件 {raw.path.name} 有 {total} 处问题，本次导入未写入任何数据。"
+            f"请按下列提示修正后重新导入，或加 --skip-bad-rows 只导入没有问题的行：",
+            problems,
+            total,
+        )
+    report.rejected = keep_good_rows(con) + len(raw.bad_rows)
+    if report.rejected and skip_bad_rows:
+        report.rejects_path = raw.path.with_name(raw.path.stem + ".rejected.csv")
+        report.rejects_path.write_bytes(to_csv_bytes(rejected_rows(con, raw)))
+        report.warnings.append(f"{report.rejected} 行有问题未导入，已连同原因写入 {report.rejects_path.name}。")
+    batch_id = con.execute("select coalesce(max(batch_id), 0) + 1 from load_batches").fetchall()[0][0]
+    report.batch_id = batch_id
+    counts: UpsertCounts
+    if source.name in ("hotline", "events"):
+        placed = build_staged_tickets(con, source.name)
+        counts = write_tickets(con, batch_id)
+        unplaced = sum(n for how, n in placed.items() if how in ("community", "street", "none"))
+        if unplaced:
+            report.warnings.append(f"{unplaced:,} 条工单无法定位到网格（无网格编号、坐标或可识别的小区地址），按社区/街道统计，计为“未落格”。")
+        if warning := timeline_warning(con):
+            report.warnings.append(warning)
+    elif source.name == "grids":
+        counts = write_grids(con, batch_id, shapes_only=plan.required == ("grid_code", "geometry"))
+    elif source.name == "compounds":
+        counts = write_compounds(con, batch_id)
+    else:
+        counts = write_inspections(con, batch_id)
+    report.inserted, report.updated, report.unchanged = counts.inserted, counts.updated, counts.unchanged
+    report.warnings.extend(staged.warnings)
+    if plan.personal_ignored:
+        report.warnings.append(f"以下个人信息列不会保存：{'、'.join(plan.personal_ignored)}。")
+    if plan.ignored:
+        report.warnings.append(f"以下列未使用：{'、'.join(plan.ignored)}。")
+    if raw.dropped_rows:
+        report.warnings.append(f"跳过合计/说明行 {len(raw.dropped_rows)} 行。")
+    con.execute(
+        """insert into load_batches values (?, ?, ?, ?, now()::timestamp, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', null)""",
+        [batch_id, raw.path.name, sha256, source.name, loaded_by, raw.encoding, raw.sheet_name, raw.header_row,
+         report.rows_read, report.inserted, report.updated, report.unchanged, report.rejected, "\n".join(report.warnings)],
+    )
+    progress(f"{raw.path.name}：写入 新增 {report.inserted:,}，更新 {report.updated:,}，未变 {report.unchanged:,}，拒收 {report.rejected:,}")
+    return report
+
+
+def finish(con, progress: Progress) -> tuple[datetime | None, list[str]]:
+    """After the files of a load (or a rollback): calendar, marts and contracts; return (as_of, warnings)."""
+    span = con.execute("select min(received_at)::date, max(greatest(received_at, coalesce(due_at, received_at)))::date from fct_tickets").fetchall()[0]
+    start = min(date(2020, 1, 1), span[0] or date(2020, 1, 1))
+    end = max(date.today(), span[1] or date.today())
+    end = date(end.year + 1, 12, 31)
+    warnings = build_calendar(con, start, end)
+    warnings = [w for w in warnings if int(w[:4]) <= (span[1].year if span[1] else date.today().year)]
+    try:
+        from etl.marts import build_marts
+        from onescreen.rules import load_rules
+    except ImportError:  # the metrics layer is optional while it is being built
+        build_marts = None
+    if build_marts is not None:
+        progress("重建汇总表（marts）……")
+        build_marts(con, load_rules())
+    failures = contracts.run(con)
+    if failures:
+        raise LoadError("错误：导入后的数据未通过数据约定检查，本次导入已撤回：\n  " + "\n  ".join(failures))
+    as_of = con.execute(
+        "select max(greatest(received_at, coalesce(dispatched_at, received_at), coalesce(responded_at, received_at), "
+        "coalesce(resolved_at, received_at), coalesce(callback_at, received_at))) from fct_tickets where not has_timeline_error"
+    ).fetchall()[0][0]
+    return as_of, warnings
+
+
+def load_files(
+    paths: list[Path],
+    source: str | None = None,
+    overrides: dict[str, str] | None = None,
+    sheet: str | None = None,
+    skip_bad_rows: bool = False,
+    progress: Progress | None = None,
+    db_path: Path | None = None,
+    loaded_by: str | None = None,
+) -> LoadReport:
+    """Load every file in one transaction and publish; raise LoadError (nothing changed) on any problem."""
+    progress = progress or (lambda message: None)
+    loaded_by = loaded_by or getpass.getuser()
+    plans = [plan_file(Path(p), source, overrides, sheet) for p in paths]
+    reports: list[FileReport] = []
+    with writer(db_path) as con:
+        install_macros(con)
+        register_udfs(con)
+        # Files are written in dependency order: places before the tickets and inspections placed in them.
+        order = {"grids": 0, "compounds": 1, "inspections": 2, "hotline": 3, "events": 3}
+        for plan in sorted(plans, key=lambda p: order[p.source.name]):
+            sha256 = file_sha256(plan.raw.path)
+            previous = con.execute(
+                "select batch_id from load_batches where sha256 = ? and status = 'loaded'", [sha256]
+            ).fetchall()
+            previous = previous[0] if previous else None
+            if previous:
+                reports.append(FileReport(plan.raw.path.name, plan.source.name, "already_loaded", batch_id=previous[0]))
+                progress(f"{plan.raw.path.name}：已在批次 {previous[0]} 导入过，本次未做任何改动。")
+                continue
+            reports.append(_load_one(con, plan, sha256, skip_bad_rows, loaded_by, progress))
+        if all(r.status == "already_loaded" for r in reports):
+            as_of, warnings = None, []
+        else:
+            as_of, warnings = finish(con, progress)
+    return LoadReport(reports, as_of, warnings)
+
+
+def rollback(batch_id: int, db_path: Path | None = None, progress: Progress | None = None) -> dict[str, int]:
+    """Undo one batch and publish; raise LoadError if it cannot be undone."""
+    from etl.upsert import rollback_batch
+
+    progress = progress or (lambda message: None)
+    with writer(db_path) as con:
+        install_macros(con)
+        restored = rollback_batch(con, batch_id)
+        finish(con, progress)
+    return restored

@@ -1,0 +1,45 @@
+"""Property companies' daily inspection scores: from staged rows to ``fct_inspections``."""
+
+from __future__ import annotations
+
+from etl.upsert import UpsertCounts, upsert
+
+
+def flag_unknown_references(con) -> None:
+    """An inspection must name a known company and compound: otherwise it could never be ranked."""
+    con.execute(
+        """insert into stg_problems select p.row_no, 'company_name', p.company_name,
+        '物业企业不在已导入的小区与物业名单中。请先导入小区与物业文件，或更正企业名称。'
+        from stg_parsed p where p.company_name is not null
+          and trim(p.company_name) not in (select company_name from dim_companies)"""
+    )
+    con.execute(
+        """insert into stg_problems select p.row_no, 'compound_name', p.compound_name,
+        '小区不在已导入的小区名单中。请先导入小区与物业文件，或更正小区名称。'
+        from stg_parsed p where p.compound_name is not null
+          and p.compound_name not in (select compound_name from dim_compounds)
+          and coalesce(p.compound_code, '') not in (select compound_code from dim_compounds)"""
+    )
+
+
+def write_inspections(con, batch_id: int) -> UpsertCounts:
+    """Upsert ``stg_rows`` into ``fct_inspections``."""
+    con.execute(
+        """create or replace temp table stg_inspections as
+        with final as (
+            select coalesce(r.inspection_id,
+                            'IN' || left(md5(concat_ws('|', r.inspected_on, r.company_name, r.compound_name, r.item, r.score)), 16))
+                       as inspection_id,
+                   r.inspected_on, co.company_id,
+                   coalesce(byc.compound_code, byn.compound_code) as compound_code,
+                   r.item, r.score, r.inspector
+            from stg_rows r
+            join dim_companies co on co.company_name = trim(r.company_name)
+            left join dim_compounds byc on byc.compound_code = r.compound_code
+            left join (select compound_name, min(compound_code) as compound_code from dim_compounds group by 1) byn
+                   on byn.compound_name = r.compound_name
+        )
+        select *, md5(concat_ws('|', inspection_id, inspected_on, company_id, compound_code, item, score, inspector)) as row_hash
+        from final"""
+    )
+    return upsert(con, "fct_inspections", "stg_inspections", batch_id, compare=["inspection_id", "row_hash"])

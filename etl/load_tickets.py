@@ -1,0 +1,166 @@
+"""Tickets (``hotline`` and ``events``): from staged rows to ``fct_tickets`` and ``ticket_pii``.
+
+A ticket is placed in a grid by its grid column (code or unique name), else by its coordinates inside
+a grid polygon, else by a known compound name in its address; otherwise it stays at community or
+street level (``placed_by``) and is counted as unassigned, never dropped.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from etl.geo import grid_index
+from etl.upsert import UpsertCounts, replace_children, upsert
+from onescreen.masking import mask_address
+
+FEED_LABELS = {"hotline": "12345 热线工单", "events": "网格平台事件"}
+
+
+def flag_feed_collisions(con, feed: str) -> None:
+    """A ticket number already loaded from the other feed is a problem, not a silent overwrite."""
+    other = "events" if feed == "hotline" else "hotline"
+    con.execute(
+        "insert into stg_problems select p.row_no, 'ticket_id', p.ticket_id, ? "
+        "from stg_parsed p join fct_tickets t using (ticket_id) where t.feed = ?",
+        [f"该编号已作为{FEED_LABELS[other]}导入过，同一编号不能同时属于两类来源；请确认选择的来源类型（--source）是否正确。", other],
+    )
+
+
+def _place_by_coordinates(con) -> None:
+    index = grid_index(con)
+    points = con.execute(
+        "select row_no, lon, lat from stg_place where grid_by_code is null and lon is not null and lat is not null"
+    ).df()
+    frame = pd.DataFrame({"row_no": pd.Series(dtype="int64"), "grid_code": pd.Series(dtype="str")})
+    if index is not None and len(points):
+        codes = index.locate(points["lon"].to_numpy(np.float64), points["lat"].to_numpy(np.float64))
+        frame = pd.DataFrame({"row_no": points["row_no"].to_numpy(), "grid_code": codes}).dropna()
+    con.register("point_grid_frame", frame)
+    con.execute("create or replace temp table stg_point_grid as select row_no::bigint as row_no, grid_code::varchar as grid_code from point_grid_frame")
+    con.unregister("point_grid_frame")
+
+
+def _compound_pattern(con) -> str | None:
+    names = [row[0] for row in con.execute("select distinct compound_name from dim_compounds where length(compound_name) >= 2").fetchall()]
+    if not names:
+        return None
+    names.sort(key=len, reverse=True)
+    return "(" + "|".join(re.escape(n) for n in names) + ")"
+
+
+def build_staged_tickets(con, feed: str) -> dict[str, int]:
+    """From ``stg_rows`` build ``stg_tickets`` and ``stg_pii``; return placement counts."""
+    con.execute(
+        """create or replace temp table stg_place as
+        select r.row_no, r.ticket_id, r.lon, r.lat, r.address,
+               coalesce(g1.grid_code, g2.grid_code) as grid_by_code
+        from stg_rows r
+        left join dim_grids g1 on g1.grid_code = r.grid_code
+        left join (select grid_name, any_value(grid_code) as grid_code from dim_grids
+                   where grid_name is not null group by grid_name having count(*) = 1) g2 on g2.grid_name = r.grid_code"""
+    )
+    _place_by_coordinates(con)
+    pattern = _compound_pattern(con)
+    if pattern:
+        con.execute(
+            """create or replace temp table stg_address_compound as
+            select p.row_no, c.compound_code, c.grid_code
+            from (select row_no, nullif(regexp_extract(address, ?, 1), '') as compound_name from stg_place where address is not null) p
+            join (select compound_name, min(compound_code) as compound_code, min(grid_code) as grid_code
+                  from dim_compounds group by compound_name) c using (compound_name)""",
+            [pattern],
+        )
+    else:
+        con.execute("create or replace temp table stg_address_compound (row_no bigint, compound_code varchar, grid_code varchar)")
+    con.execute(
+        """create or replace temp table stg_tickets as
+        with placed as (
+            select p.row_no,
+                   coalesce(p.grid_by_code, pg.grid_code, ac.grid_code) as grid_code,
+                   case when p.grid_by_code is not null then 'grid_code'
+                        when pg.grid_code is not null then 'coordinates'
+                        when ac.grid_code is not null then 'address' end as placed_by,
+                   ac.compound_code
+            from stg_place p
+            left join stg_point_grid pg using (row_no)
+            left join stg_address_compound ac using (row_no)
+        ),
+        communities as (
+            select community_name, any_value(community_code) as community_code, any_value(street_code) as street_code
+            from dim_communities group by community_name having count(*) = 1
+        ),
+        streets as (
+            select street_name, any_value(street_code) as street_code from dim_streets group by street_name having count(*) = 1
+        ),
+        final as (
+            select
+                r.ticket_id,
+                ? as feed,
+                coalesce(r.source, '12345热线') as source,
+                r.appeal_type, r.category_l1, r.category_l2,
+                r.received_at, r.dispatched_at, r.responded_at, r.resolved_at, r.due_at, r.callback_at,
+                r.is_resolved, r.satisfaction,
+                coalesce(r.status, case when r.resolved_at is not null then '已办结' else '办理中' end) as status,
+                r.handling_level, r.is_whistle, r.department,
+                coalesce(g.street_code, c.street_code, s.street_code) as street_code,
+                coalesce(g.street_name, r.street_name) as street_name,
+                coalesce(g.community_code, c.community_code) as community_code,
+                coalesce(g.community_name, r.community_name) as community_name,
+                g.grid_code,
+                pl.compound_code,
+                coalesce(pl.placed_by,
+                         case when c.community_code is not null then 'community'
+                              when coalesce(c.street_code, s.street_code) is not null then 'street'
+                              else 'none' end) as placed_by,
+                mask_address_udf(r.address) as address_area,
+                r.lon, r.lat,
+                coalesce(r.resolved_at < r.received_at or r.dispatched_at < r.received_at
+                         or r.responded_at < r.received_at or r.callback_at < r.resolved_at, false) as has_timeline_error,
+                r.caller_name, r.caller_phone, r.address, r.content
+            from stg_rows r
+            left join placed pl using (row_no)
+            left join dim_grids g on g.grid_code = pl.grid_code
+            left join communities c on c.community_name = r.community_name and pl.grid_code is null
+            left join streets s on s.street_name = r.street_name and pl.grid_code is null
+        )
+        select *, md5(concat_ws('|', ticket_id, feed, source, appeal_type, category_l1, category_l2,
+                   received_at, dispatched_at, responded_at, resolved_at, due_at, callback_at, is_resolved,
+                   satisfaction, status, handling_level, is_whistle, department, street_code, street_name,
+                   community_code, community_name, grid_code, compound_code, placed_by, address_area, lon, lat,
+                   caller_name, caller_phone, address, content)) as row_hash
+        from final""",
+        [feed],
+    )
+    counts = dict(con.execute("select placed_by, count(*) from stg_tickets group by 1").fetchall())
+    return counts
+
+
+def register_udfs(con) -> None:
+    """Python functions the staging SQL calls (the masking rules live in one place: onescreen.masking)."""
+    try:
+        con.remove_function("mask_address_udf")
+    except Exception:
+        pass
+    con.create_function("mask_address_udf", lambda s: mask_address(s) if s else None, ["VARCHAR"], "VARCHAR",
+                        null_handling="special", side_effects=False)
+
+
+def write_tickets(con, batch_id: int) -> UpsertCounts:
+    """Upsert ``stg_tickets`` into ``fct_tickets`` and the personal fields into ``ticket_pii``."""
+    counts = upsert(con, "fct_tickets", "stg_tickets", batch_id, compare=["ticket_id", "row_hash"])
+    con.execute("create or replace temp table stg_pii as select ticket_id, caller_name, caller_phone, address, content from stg_tickets")
+    replace_children(con, "ticket_pii", "stg_pii", batch_id, "upsert_changed")
+    return counts
+
+
+def timeline_warning(con) -> str | None:
+    """The data-quality warning for impossible timelines in the staged tickets, if any."""
+    n = con.execute("select count(*) from stg_tickets where has_timeline_error").fetchall()[0][0]
+    if not n:
+        return None
+    examples = [r[0] for r in con.execute("select ticket_id from stg_tickets where has_timeline_error order by ticket_id limit 3").fetchall()]
+    return (f"{n} 条工单的时间顺序不合理（如办结时间早于受理时间），已导入但不计入办理时长统计；"
+            f"例如 {'、'.join(examples)}。")

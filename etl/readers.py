@@ -1,0 +1,292 @@
+"""Readers: one export file in, a table of text cells out, with the header row found and line numbers kept.
+
+Every reader returns a :class:`RawTable` whose cells are all strings (or null), so phone, ID and
+ticket numbers never become floats. Dates stay text here; staging parses them in SQL.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from etl.errors import LoadError
+from etl.fields import header_score
+
+SAMPLE_BYTES = 1 << 20
+HEADER_SEARCH_ROWS = 30
+TOTALS_PATTERN = re.compile(r"^\s*(合计|总计|共计|小计|总数|总条数)")
+MAX_XLSX_RATIO = 200          # uncompressed / compressed; zip bombs are far above this
+MAX_XLSX_UNCOMPRESSED = 2 << 30
+
+
+@dataclass
+class RawTable:
+    """An export as read: text cells in columns ``c0..cN``, the header texts, and where each row was."""
+
+    path: Path
+    headers: list[str]
+    table: pa.Table                      # columns c0..cN (string) plus row_no (int64, spreadsheet row)
+    file_format: str                     # csv | xlsx | geojson
+    encoding: str | None = None
+    sheet_name: str | None = None
+    header_row: int = 1                  # 1-based row of the header in the file
+    dropped_rows: list[str] = field(default_factory=list)   # totals / notes rows left out, as text
+    bad_rows: list[tuple[int | None, str]] = field(default_factory=list)  # rows with the wrong column count
+
+
+def read_export(path: Path, sheet: str | None = None) -> RawTable:
+    """Read one export by its content (not its name): XLSX, GeoJSON, or CSV in UTF-8/GBK/GB18030."""
+    path = Path(path)
+    if not path.exists():
+        raise LoadError(f"找不到文件 {path}，请检查路径。")
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if head.startswith(b"PK\x03\x04"):
+        return read_xlsx(path, sheet)
+    if head[:3] == b"\xd0\xcf\x11":
+        raise LoadError(f"文件 {path.name} 是旧版 Excel（.xls）格式，请在 Excel 中另存为 .xlsx 或 CSV 后再导入。")
+    if sheet:
+        raise LoadError(f"文件 {path.name} 不是 XLSX 工作簿，不能指定 --sheet。")
+    encoding = detect_encoding(path)
+    if _looks_like_geojson(path, encoding):
+        return read_geojson(path, encoding)
+    return read_csv(path, encoding)
+
+
+def detect_encoding(path: Path) -> str:
+    """BOM, then strict UTF-8, then strict GB18030 on the first megabyte; never a lossy fallback."""
+    with path.open("rb") as handle:
+        sample = handle.read(SAMPLE_BYTES)
+    if sample.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise LoadError(f"文件 {path.name} 是 UTF-16 编码，请另存为 UTF-8 或 GBK 编码的 CSV 后再导入。")
+    if b"\x00" in sample:
+        raise LoadError(f"文件 {path.name} 不是文本文件，也不是 XLSX 工作簿，请确认导出的是 CSV 或 XLSX。")
+    truncated = len(sample) == SAMPLE_BYTES
+    for encoding in ("utf-8", "gb18030"):
+        if _decodes(sample, encoding, truncated):
+            return encoding
+    raise LoadError(
+        f"无法识别文件 {path.name} 的编码（既不是 UTF-8 也不是 GBK/GB18030），请用 Excel 另存为“CSV UTF-8”后再导入。"
+    )
+
+
+def _decodes(sample: bytes, encoding: str, truncated: bool) -> bool:
+    # A sample cut in the middle of a multi-byte character may end with up to 3 stray bytes.
+    for cut in range(0, 4 if truncated else 1):
+        try:
+            sample[: len(sample) - cut].decode(encoding, errors="strict")
+            return True
+        except UnicodeDecodeError:
+            continue
+    return False
+
+
+def _looks_like_geojson(path: Path, encoding: str) -> bool:
+    with path.open("r", encoding=encoding, errors="ignore") as handle:
+        start = handle.read(2048).lstrip()
+    return start.startswith("{") and '"type"' in start
+
+
+def find_header_row(rows: list[list[object]]) -> int:
+    """Index of the row that looks most like a header (most known header names); first non-empty if none."""
+    best, best_score = None, 1
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        score = header_score(row)
+        if score > best_score:
+            best, best_score = index, score
+    if best is not None:
+        return best
+    for index, row in enumerate(rows):
+        if sum(1 for cell in row if str(cell or "").strip()) >= 2:
+            return index
+    return 0
+
+
+def read_csv(path: Path, encoding: str) -> RawTable:
+    """CSV through pyarrow's multi-threaded reader, every column as text, blank lines kept as null rows."""
+    with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
+        sample = handle.read(256 * 1024)
+    lines = list(csv.reader(io.StringIO(sample)))
+    if not lines:
+        raise LoadError(f"文件 {path.name} 是空的，没有可导入的数据。")
+    header_index = find_header_row(lines)
+    headers = [str(h).replace("\ufeff", "").strip() for h in lines[header_index]]
+    while headers and not headers[-1]:
+        headers.pop()
+    if not headers:
+        raise LoadError(f"文件 {path.name} 中找不到表头行，请确认第一行或标题行下方是列名。")
+    names = [f"c{i}" for i in range(len(headers))]
+
+    def attempt(use_threads: bool):
+        bad: list[tuple[int | None, str]] = []
+
+        def on_invalid(row):
+            bad.append((row.number, row.text))
+            return "skip"
+
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding,
+                skip_rows=header_index + 1,
+                column_names=names,
+                use_threads=use_threads,
+            ),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=True, quoted_strings_can_be_null=True
+            ),
+        )
+        return table, bad
+
+    table, bad = attempt(True)
+    dropped = [text for _, text in bad if TOTALS_PATTERN.match(text.replace('"', ""))]
+    real_bad = [(n, text) for n, text in bad if not TOTALS_PATTERN.match(text.replace('"', ""))]
+    if real_bad:
+        # Row numbers of rejected rows are only known single-threaded; this is the rare path.
+        table, bad = attempt(False)
+        dropped = [text for _, text in bad if TOTALS_PATTERN.match(text.replace('"', ""))]
+        real_bad = [(n, text) for n, text in bad if not TOTALS_PATTERN.match(text.replace('"', ""))]
+    first_data_row = header_index + 2  # 1-based record number of the first data row
+    row_no = pa.array(range(first_data_row, first_data_row + table.num_rows), pa.int64())
+    if real_bad:
+        row_no = pa.array(_row_numbers_skipping(first_data_row, table.num_rows, [n for n, _ in bad if n]), pa.int64())
+    table = table.append_column("row_no", row_no)
+    return RawTable(path, headers, table, "csv", encoding=encoding, header_row=header_index + 1, dropped_rows=dropped, bad_rows=real_bad)
+
+
+def _row_numbers_skipping(first: int, count: int, skipped: list[int]) -> list[int]:
+    skipped_set = set(skipped)
+    numbers, current = [], first
+    while len(numbers) < count:
+        if current not in skipped_set:
+            numbers.append(current)
+        current += 1
+    return numbers
+
+
+def check_xlsx_container(path: Path) -> None:
+    """Refuse a file that is not a sane XLSX: not a zip, no workbook part, or a suspicious compression ratio."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            names = {info.filename for info in infos}
+            compressed = sum(info.compress_size for info in infos) or 1
+            uncompressed = sum(info.file_size for info in infos)
+    except zipfile.BadZipFile:
+        raise LoadError(f"文件 {path.name} 不是有效的 XLSX 工作簿（压缩包损坏），请重新导出。") from None
+    if "xl/workbook.xml" not in names:
+        raise LoadError(f"文件 {path.name} 不是 XLSX 工作簿（缺少 xl/workbook.xml），请确认导出的是 Excel 文件。")
+    if uncompressed > MAX_XLSX_UNCOMPRESSED or uncompressed / compressed > MAX_XLSX_RATIO:
+        raise LoadError(f"文件 {path.name} 的压缩比异常（解压后 {uncompressed // (1 << 20)} MB），为安全起见拒绝导入。")
+
+
+def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
+    """The first sheet (or ``sheet``) through calamine; real date cells become ISO text."""
+    from python_calamine import CalamineWorkbook
+
+    check_xlsx_container(path)
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types for broken files
+        raise LoadError(f"文件 {path.name} 无法作为 XLSX 读取（{type(exc).__name__}），请在 Excel 中打开后重新保存。") from None
+    names = workbook.sheet_names
+    if not names:
+        raise LoadError(f"文件 {path.name} 中没有工作表。")
+    if sheet is None:
+        sheet_name = names[0]
+    elif sheet in names:
+        sheet_name = sheet
+    else:
+        raise LoadError(f"文件 {path.name} 中没有名为“{sheet}”的工作表；现有工作表：{'、'.join(names)}。")
+    data = workbook.get_sheet_by_name(sheet_name)
+    rows = data.to_python(skip_empty_area=False)
+    offset = data.start[0] if data.start else 0
+    if not rows:
+        raise LoadError(f"文件 {path.name} 的工作表“{sheet_name}”是空的。")
+    header_index = find_header_row(rows)
+    headers = [_cell_text(h) or "" for h in rows[header_index]]
+    while headers and not headers[-1]:
+        headers.pop()
+    width = len(headers)
+    body = rows[header_index + 1 :]
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    row_numbers: list[int] = []
+    dropped: list[str] = []
+    for index, row in enumerate(body):
+        texts = [_cell_text(row[i]) if i < len(row) else None for i in range(width)]
+        first = next((t for t in texts if t), None)
+        if first and TOTALS_PATTERN.match(first) and sum(1 for t in texts if t) <= 2:
+            dropped.append(" ".join(t for t in texts if t))
+            continue
+        for i in range(width):
+            columns[i].append(texts[i])
+        row_numbers.append(offset + header_index + 2 + index)
+    arrays = {f"c{i}": pa.array(columns[i], pa.string()) for i in range(width)}
+    arrays["row_no"] = pa.array(row_numbers, pa.int64())
+    return RawTable(path, headers, pa.table(arrays), "xlsx", sheet_name=sheet_name, header_row=offset + header_index + 1, dropped_rows=dropped)
+
+
+def _cell_text(value: object) -> str | None:
+    """One spreadsheet cell as text: integral floats without ``.0``, datetimes as ISO, blanks as null."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if value.is_integer() and abs(value) < 1e17:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S")
+    if isinstance(value, timedelta):
+        return str(value.total_seconds() / 86400)
+    return str(value)
+
+
+def read_geojson(path: Path, encoding: str) -> RawTable:
+    """A FeatureCollection: one row per feature, its properties as columns plus ``geometry`` as GeoJSON text."""
+    try:
+        document = json.loads(path.read_text(encoding=encoding))
+    except json.JSONDecodeError as exc:
+        raise LoadError(f"文件 {path.name} 不是有效的 GeoJSON（第 {exc.lineno} 行：{exc.msg}），请重新导出。") from None
+    features = document.get("features") if isinstance(document, dict) else None
+    if not isinstance(features, list):
+        raise LoadError(f"文件 {path.name} 不是 GeoJSON 要素集合（缺少 features），请导出为 FeatureCollection。")
+    headers: list[str] = []
+    for feature in features:
+        for key in (feature.get("properties") or {}):
+            if key not in headers:
+                headers.append(key)
+    headers.append("geometry")
+    columns: list[list[str | None]] = [[] for _ in headers]
+    for feature in features:
+        properties = feature.get("properties") or {}
+        for i, key in enumerate(headers[:-1]):
+            columns[i].append(_cell_text(properties.get(key)))
+        geometry = feature.get("geometry")
+        columns[-1].append(json.dumps(geometry, ensure_ascii=False, separators=(",", ":")) if geometry else None)
+    arrays = {f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(columns)}
+    arrays["row_no"] = pa.array(range(1, len(features) + 1), pa.int64())
+    return RawTable(path, headers, pa.table(arrays), "geojson", encoding=encoding, header_row=0)

@@ -1,0 +1,138 @@
+-- The warehouse: a public contract, documented column by column in README.md.
+-- Every table that a load changes carries batch_id; its *_hist twin keeps the rows a batch replaced,
+-- so that `python -m etl rollback` can restore them exactly.
+
+create table if not exists load_batches (
+    batch_id        integer primary key,
+    file_name       varchar not null,
+    sha256          varchar not null,
+    source          varchar not null,
+    loaded_at       timestamp not null,
+    loaded_by       varchar,
+    encoding        varchar,
+    sheet_name      varchar,
+    header_row      integer,
+    rows_read       integer not null,
+    rows_inserted   integer not null,
+    rows_updated    integer not null,
+    rows_unchanged  integer not null,
+    rows_rejected   integer not null,
+    warnings        varchar,
+    status          varchar not null,      -- loaded | rolled_back
+    rolled_back_at  timestamp
+);
+
+create table if not exists dim_streets (
+    street_code     varchar primary key,
+    street_name     varchar not null,
+    batch_id        integer
+);
+
+create table if not exists dim_communities (
+    community_code  varchar primary key,
+    community_name  varchar not null,
+    street_code     varchar not null,
+    batch_id        integer
+);
+
+create table if not exists dim_grids (
+    grid_code         varchar primary key,
+    grid_name         varchar,
+    community_code    varchar not null,
+    community_name    varchar not null,
+    street_code       varchar not null,
+    street_name       varchar not null,
+    grid_type         varchar,
+    households        integer,
+    population        integer,
+    red_households    integer,
+    yellow_households integer,
+    green_households  integer,
+    worker_name       varchar,
+    geometry_geojson  varchar,
+    centroid_lon      double,
+    centroid_lat      double,
+    batch_id          integer
+);
+
+create table if not exists dim_companies (
+    company_id      varchar primary key,
+    company_name    varchar not null,
+    batch_id        integer
+);
+
+create table if not exists dim_compounds (
+    compound_code   varchar primary key,
+    compound_name   varchar not null,
+    grid_code       varchar,
+    community_code  varchar,
+    street_code     varchar,
+    company_id      varchar,
+    households      integer,
+    address         varchar,
+    batch_id        integer
+);
+
+create table if not exists dim_calendar (
+    calendar_date   date primary key,
+    is_workday      boolean not null,
+    is_holiday      boolean not null,
+    holiday_name    varchar,
+    workday_index   integer not null,   -- running count of working days up to and including this date
+    calendar_source varchar not null    -- chinese_calendar | override | weekend_rule
+);
+
+create table if not exists fct_tickets (
+    ticket_id          varchar primary key,
+    feed               varchar not null,   -- hotline | events: which export it came from
+    source             varchar not null,   -- 诉求来源: 12345热线 / 网格员上报 / 视频巡查 / 随手拍 / 110非警务 / ...
+    appeal_type        varchar,            -- 咨询 / 求助 / 投诉 / 举报 / 建议
+    category_l1        varchar,
+    category_l2        varchar,
+    received_at        timestamp not null,
+    dispatched_at      timestamp,
+    responded_at       timestamp,
+    resolved_at        timestamp,
+    due_at             timestamp,
+    callback_at        timestamp,
+    is_resolved        boolean,
+    satisfaction       varchar,            -- 满意 / 基本满意 / 不满意
+    status             varchar,
+    handling_level     varchar,            -- 网格 / 社区 / 街道 / 区
+    is_whistle         boolean,
+    department         varchar,
+    street_code        varchar,
+    street_name        varchar,
+    community_code     varchar,
+    community_name     varchar,
+    grid_code          varchar,
+    compound_code      varchar,
+    placed_by          varchar not null,   -- grid_code | coordinates | address | community | street | none
+    address_area       varchar,            -- address cut after the compound or road (no building or room)
+    lon                double,
+    lat                double,
+    has_timeline_error boolean not null,
+    row_hash           varchar not null,
+    batch_id           integer not null
+);
+
+create table if not exists ticket_pii (
+    ticket_id      varchar primary key,
+    caller_name    varchar,
+    caller_phone   varchar,
+    address        varchar,
+    content        varchar,
+    batch_id       integer not null
+);
+
+create table if not exists fct_inspections (
+    inspection_id  varchar primary key,
+    inspected_on   date not null,
+    company_id     varchar not null,
+    compound_code  varchar,
+    item           varchar,
+    score          double not null,
+    inspector      varchar,
+    row_hash       varchar not null,
+    batch_id       integer not null
+);

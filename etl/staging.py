@@ -1,0 +1,257 @@
+"""Staging: the raw text cells of one export renamed to canonical fields, cast, normalised and checked.
+
+Only renaming, casting and normalising happen here (dbt's staging layer). Every cell that cannot be
+read becomes a :class:`Problem` naming the file, row, header and (masked) value; the good rows land
+in the temporary table ``stg_rows`` with one typed column per canonical field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from etl.errors import Problem
+from etl.fields import Source
+from etl.readers import RawTable
+from onescreen.masking import mask_value
+
+MACROS = Path(__file__).parent / "sql" / "macros.sql"
+PERSONAL_FIELDS = {"caller_name", "caller_phone", "address", "content"}
+
+# Normalised spellings: key (lower-case, trimmed) -> stored value.
+ENUMS: dict[str, dict[str, str]] = {
+    "bool": {
+        "是": "true", "已解决": "true", "解决": "true", "基本解决": "true", "已吹哨": "true", "1": "true",
+        "true": "true", "y": "true", "yes": "true", "√": "true",
+        "否": "false", "未解决": "false", "没有解决": "false", "不解决": "false", "未吹哨": "false", "0": "false",
+        "false": "false", "n": "false", "no": "false", "×": "false",
+    },
+    "satisfaction": {
+        "满意": "满意", "非常满意": "满意", "很满意": "满意", "十分满意": "满意",
+        "基本满意": "基本满意", "比较满意": "基本满意", "一般": "基本满意",
+        "不满意": "不满意", "非常不满意": "不满意", "很不满意": "不满意",
+        "未评价": "", "未回访": "", "无法联系": "", "拒绝评价": "", "无": "", "/": "", "-": "",
+    },
+    "appeal_type": {
+        "咨询": "咨询", "咨询类": "咨询", "求助": "求助", "求决": "求助", "求助类": "求助",
+        "投诉": "投诉", "投诉类": "投诉", "举报": "举报", "举报类": "举报",
+        "建议": "建议", "意见": "建议", "意见建议": "建议", "建议类": "建议",
+    },
+    "handling_level": {
+        "网格": "网格", "网格级": "网格", "社区": "社区", "社区级": "社区", "村": "社区", "村级": "社区",
+        "街道": "街道", "街道级": "街道", "镇": "街道", "乡镇": "街道", "区": "区", "区级": "区", "区直部门": "区",
+        "市": "区", "市级": "区",
+    },
+    "source": {
+        "12345": "12345热线", "12345热线": "12345热线", "市民热线": "12345热线", "政务服务便民热线": "12345热线",
+        "热线": "12345热线", "网格员上报": "网格员上报", "网格员": "网格员上报", "网格上报": "网格员上报",
+        "巡查上报": "网格员上报", "视频巡查": "视频巡查", "视频": "视频巡查", "视频监控": "视频巡查",
+        "随手拍": "随手拍", "微信随手拍": "随手拍", "app随手拍": "随手拍", "110非警务": "110非警务",
+        "110": "110非警务", "110联动": "110非警务", "非警务警情": "110非警务", "来访": "来访", "走访": "来访",
+        "现场来访": "来访",
+    },
+    "status": {
+        "办理中": "办理中", "在办": "办理中", "处理中": "办理中", "处置中": "办理中", "已派单": "办理中",
+        "待签收": "办理中", "已签收": "办理中", "待办理": "办理中", "待派单": "待派单", "待受理": "待派单",
+        "已办结": "已办结", "办结": "已办结", "已结案": "已办结", "结案": "已办结", "已完成": "已办结",
+        "已回访": "已办结", "已关闭": "已办结", "已归档": "已办结",
+        "已退单": "已退单", "退单": "已退单", "退回": "已退单", "已退回": "已退单",
+        "延期": "延期", "已延期": "延期", "延期中": "延期", "重办": "重办", "重新办理": "重办",
+        "已撤销": "已撤销", "撤销": "已撤销", "作废": "已撤销",
+    },
+}
+STRICT_ENUMS = {"bool", "satisfaction", "appeal_type", "handling_level"}
+ENUM_HELP = {
+    "bool": "只能填 是 或 否",
+    "satisfaction": "只能是 满意、基本满意、不满意 或留空",
+    "appeal_type": "只能是 咨询、求助、投诉、举报、建议",
+    "handling_level": "只能是 网格、社区、街道、区",
+}
+
+# Canonical field -> kind. Fields not listed are text.
+KINDS: dict[str, str] = {
+    "received_at": "ts", "dispatched_at": "ts", "responded_at": "ts", "resolved_at": "ts",
+    "due_at": "ts", "callback_at": "ts", "inspected_on": "date",
+    "is_resolved": "bool", "is_whistle": "bool", "satisfaction": "satisfaction",
+    "appeal_type": "appeal_type", "handling_level": "handling_level", "source": "source", "status": "status",
+    "lon": "lon", "lat": "lat", "score": "score",
+    "households": "count", "population": "count", "red_households": "count",
+    "yellow_households": "count", "green_households": "count",
+}
+
+REQUIRED_HELP = "请在该行补上后重新导入，或使用 --skip-bad-rows 只导入其余行。"
+
+
+@dataclass
+class StageResult:
+    """What staging found: counts, problems (all of them), lenient-value warnings, and the good rows."""
+
+    rows_read: int
+    blank_rows: int
+    problems: list[Problem]
+    warnings: list[str] = field(default_factory=list)
+    rejected: pd.DataFrame | None = None
+
+
+def install_macros(con) -> None:
+    """Create the parsing macros on ``con`` (temporary: nothing is written to the warehouse)."""
+    con.execute(MACROS.read_text(encoding="utf-8"))
+
+
+def _parsed_expression(name: str, kind: str, params: list) -> str:
+    raw = f"cells.{name}"
+    if kind == "ts":
+        return f"parse_ts({raw})"
+    if kind == "date":
+        return f"cast(parse_ts({raw}) as date)"
+    if kind in ENUMS:
+        keys, values = list(ENUMS[kind]), list(ENUMS[kind].values())
+        params.extend([keys, values])
+        if kind == "bool":
+            return f"cast(lookup({raw}, ?::varchar[], ?::varchar[]) as boolean)"
+        if kind in STRICT_ENUMS:
+            return f"nullif(lookup({raw}, ?::varchar[], ?::varchar[]), '')"
+        return f"coalesce(nullif(lookup({raw}, ?::varchar[], ?::varchar[]), ''), {raw})"
+    if kind in ("lon", "lat", "score"):
+        return f"try_cast({raw} as double)"
+    if kind == "count":
+        return f"try_cast(try_cast(replace({raw}, ',', '') as double) as integer)"
+    return raw
+
+
+def _invalid_condition(name: str, kind: str) -> tuple[str, str] | None:
+    """SQL condition on (cells, parsed) that marks a bad cell, and the message for it."""
+    raw, value = f"cells.{name}", f"parsed.{name}"
+    if kind in ("ts", "date"):
+        return (f"{raw} is not null and {value} is null",
+                "无法识别的日期时间，请使用 2025-10-07 12:44:00、2025/10/7 12:44 或 2025年10月7日 这样的格式。")
+    if kind in STRICT_ENUMS:
+        return (f"{raw} is not null and {value} is null and lookup({raw}, ?::varchar[], ?::varchar[]) is null",
+                f"无法识别的取值，{ENUM_HELP[kind]}。")
+    if kind == "lon":
+        return (f"{raw} is not null and ({value} is null or {value} not between 73 and 136)",
+                "经度应为 73 到 136 之间的数字（度），请检查是否与纬度写反。")
+    if kind == "lat":
+        return (f"{raw} is not null and ({value} is null or {value} not between 3 and 54)",
+                "纬度应为 3 到 54 之间的数字（度），请检查是否与经度写反。")
+    if kind == "score":
+        return (f"{raw} is not null and ({value} is null or {value} not between 0 and 100)", "得分应为 0 到 100 之间的数字。")
+    if kind == "count":
+        return (f"{raw} is not null and ({value} is null or {value} < 0)", "应为不小于 0 的整数。")
+    return None
+
+
+def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required: tuple[str, ...] | None = None) -> StageResult:
+    """Fill ``stg_rows`` (typed, good rows only) from ``raw``; return counts and every problem found."""
+    required = required if required is not None else source.required
+    header_index = {h: i for i, h in enumerate(raw.headers)}
+    fields = list(source.headers)
+    con.register("raw_input", raw.table)
+    column_names = set(raw.table.column_names)
+    selects = []
+    for name in fields:
+        header = mapping.get(name)
+        column = f"c{header_index[header]}" if header is not None else None
+        selects.append(f"cell({column}) as {name}" if column in column_names else f"null::varchar as {name}")
+    con.execute(f"create or replace temp table stg_cells as select row_no, {', '.join(selects)} from raw_input")
+    con.unregister("raw_input")
+    mapped = [f for f in fields if f in mapping]
+    blank = con.execute(
+        "select count(*) from stg_cells where " + (" and ".join(f"{f} is null" for f in mapped) or "true")
+    ).fetchall()[0][0]
+    con.execute("delete from stg_cells where " + (" and ".join(f"{f} is null" for f in mapped) or "true"))
+    first = required[0]
+    con.execute(
+        f"delete from stg_cells where regexp_matches({first}, '^\\s*(合计|总计|共计|小计)') "
+        f"and ({' or '.join(f'{f} is null' for f in required[1:]) or 'true'})"
+    )
+    rows_read = con.execute("select count(*) from stg_cells").fetchall()[0][0]
+
+    params: list = []
+    parsed = [f"{_parsed_expression(name, KINDS.get(name, 'text'), params)} as {name}" for name in fields]
+    con.execute(f"create or replace temp table stg_parsed as select cells.row_no, {', '.join(parsed)} from stg_cells cells", params)
+
+    con.execute("create or replace temp table stg_problems (row_no bigint, field varchar, value varchar, message varchar)")
+    for name in required:
+        label = mapping.get(name) or name
+        con.execute(
+            f"insert into stg_problems select row_no, ?, null, ? from stg_cells where {name} is null",
+            [name, f"缺少必填项“{label}”。{REQUIRED_HELP}"],
+        )
+    for name in mapped:
+        kind = KINDS.get(name, "text")
+        check = _invalid_condition(name, kind)
+        if check is None:
+            continue
+        condition, message = check
+        check_params = [list(ENUMS[kind]), list(ENUMS[kind].values())] if kind in STRICT_ENUMS else []
+        con.execute(
+            f"insert into stg_problems select cells.row_no, ?, cells.{name}, ? "
+            f"from stg_cells cells join stg_parsed parsed using (row_no) where {condition}",
+            [name, message, *check_params],
+        )
+    warnings = []
+    for name in mapped:
+        kind = KINDS.get(name, "text")
+        if kind in ENUMS and kind not in STRICT_ENUMS:
+            unknown = con.execute(
+                f"select {name}, count(*) from stg_cells where {name} is not null "
+                f"and lookup({name}, ?::varchar[], ?::varchar[]) is null group by 1 order by 2 desc limit 5",
+                [list(ENUMS[kind]), list(ENUMS[kind].values())],
+            ).fetchall()
+            if unknown:
+                values = "、".join(f"{v}（{n} 行）" for v, n in unknown)
+                warnings.append(f"列「{mapping[name]}」有未识别的取值，已按原样保存：{values}。")
+    # A key twice in one file: the later rows are rejected, naming the first.
+    keys = [k for k in key_fields(source, mapping)]
+    key_sql = ", ".join(keys)
+    con.execute(
+        f"""insert into stg_problems
+        select row_no, ?, concat_ws(' / ', {key_sql}), '与第 ' || first_row || ' 行重复（同一编号出现多次）。请删除重复行，或把不同时间的导出分成两个文件先后导入。'
+        from (select row_no, {key_sql}, min(row_no) over (partition by {key_sql}) as first_row
+              from stg_cells where {' and '.join(f'{k} is not null' for k in keys)})
+        where row_no <> first_row""",
+        [keys[0]],
+    )
+    return StageResult(rows_read=rows_read, blank_rows=blank, problems=[], warnings=warnings)
+
+
+def key_fields(source: Source, mapping: dict[str, str]) -> tuple[str, ...]:
+    """The fields that identify a row of this source (used to find duplicates within a file)."""
+    if source.name == "inspections" and "inspection_id" not in mapping:
+        return ("inspected_on", "company_name", "compound_name", "item", "score")
+    return source.key
+
+
+def collect_problems(con, raw: RawTable, mapping: dict[str, str]) -> tuple[list[Problem], int]:
+    """Every problem in ``stg_problems`` as :class:`Problem` (values masked), in file order."""
+    rows = con.execute(
+        "select row_no, field, value, message from stg_problems order by row_no, field"
+    ).fetchall()
+    problems = []
+    for row_no, name, value, message in rows:
+        shown = mask_value(name, value) if name in PERSONAL_FIELDS else value
+        problems.append(Problem(raw.path.name, int(row_no) if row_no is not None else None, mapping.get(name, name), shown, message))
+    for row_no, text in raw.bad_rows:
+        problems.append(Problem(raw.path.name, row_no, None, None, f"列数与表头不一致（{len(text.split(','))} 列，表头 {len(raw.headers)} 列），请检查该行是否有多余或缺少的逗号。"))
+    problems.sort(key=lambda p: (p.row_no or 0))
+    return problems, len(problems)
+
+
+def keep_good_rows(con) -> int:
+    """Move rows without problems into ``stg_rows``; return how many were rejected."""
+    con.execute("create or replace temp table stg_rows as select * from stg_parsed where row_no not in (select row_no from stg_problems)")
+    return con.execute("select count(distinct row_no) from stg_problems").fetchall()[0][0]
+
+
+def rejected_rows(con, raw: RawTable) -> pd.DataFrame:
+    """The rejected rows as they were in the file (masked), with the reasons: for the rejects CSV."""
+    frame = con.execute(
+        "select c.*, p.reasons from stg_cells c join (select row_no, string_agg(message, '；' order by field) as reasons "
+        "from stg_problems group by row_no) p using (row_no) order by row_no"
+    ).df()
+    for name in PERSONAL_FIELDS & set(frame.columns):
+        frame[name] = frame[name].map(lambda v, n=name: mask_value(n, v))
+    return frame

@@ -1,0 +1,293 @@
+"""Masking of personal data (脱敏), one set of pure functions for screens, charts, logs, exports and
+error messages.
+
+Contract shared by every function here:
+
+- Input is a raw value as an export delivers it: ``str``, ``int`` or ``float`` (a phone read as a
+  number), ``None``, ``NaN``, ``pandas.NA``, with stray whitespace or full-width characters.
+- Empty values (``None``, ``NaN``, ``NA``, ``NaT``, ``''`` or whitespace only) come back unchanged,
+  so a column keeps its missing markers.
+- Nothing raises on odd input. A value in a personal field that does not look like what it should
+  be is masked harder, never passed through.
+- Full-width digits and letters are recognised; text that is not masked is returned exactly as it
+  came in (matching happens on a normalised copy of the same length).
+
+Decisions (each one is a row in ``tests/test_masking.py``):
+
+- Phones: a mobile keeps its first 3 and last 4 digits (``138****5678``); a landline keeps its area
+  code and last 4 digits, the rest becomes ``*`` of the same length (``0874-***3456``); a number
+  without area code keeps its last 4. Country code (+86, 86, 0086) and separators are dropped.
+- ID numbers are never shown: every character becomes ``*`` (same length, so an 18-digit and a
+  15-digit number are still told apart). ``show_last4=True`` keeps the last 4 of a well-formed
+  number for staff; a malformed value is always fully masked. In free text: ``[身份证号]``.
+- Names keep only their first character, compound surnames included (``欧阳娜娜`` -> ``欧***``);
+  a one-character name becomes ``*``. Latin names the same way (``John`` -> ``J***``).
+- Addresses are cut before the first building, unit, room or floor detail, and what is left is
+  scrubbed like free text.
+- Free text: phones as above, ID numbers ``[身份证号]``, bank cards (any 16-19 digit number, no Luhn
+  check: a mistyped card is still personal) ``[银行卡号]``, e-mail addresses ``[邮箱]``, vehicle plates
+  keep province, city letter and last 2 characters (``云D***45``) so repeated reports about one car
+  can still be matched by eye, and the caller's name (2 characters or more) is masked wherever it
+  occurs. Bare 7-8 digit numbers are masked only after a phone word (电话, 手机, 座机, ...), since
+  amounts and dates look the same.
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+from collections.abc import Callable
+
+import pandas as pd
+
+# Canonical fields that hold personal data, and how each is masked (see ``mask_value``).
+PERSONAL_FIELDS = ("caller_name", "caller_phone", "address", "content", "id_number")
+
+ID_PLACEHOLDER = "[身份证号]"
+BANK_CARD_PLACEHOLDER = "[银行卡号]"
+EMAIL_PLACEHOLDER = "[邮箱]"
+ADDRESS_PLACEHOLDER = "[地址]"
+ELLIPSIS = "…"
+
+# One character for one character, so positions in the normalised copy match the original.
+_FULLWIDTH = {0xFF10 + i: ord("0") + i for i in range(10)}
+_FULLWIDTH.update({0xFF21 + i: ord("A") + i for i in range(26)})
+_FULLWIDTH.update({0xFF41 + i: ord("a") + i for i in range(26)})
+_FULLWIDTH.update({ord(a): ord(b) for a, b in zip("＋－＠．＿（）　—", "+-@._() -")})
+
+_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_DATE = r"(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+_PII = re.compile(
+    rf"""
+    (?P<email>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{{2,}})
+  | (?P<id_number>(?<!\d)(?:[1-9]\d{{5}}(?:18|19|20)\d{{2}}{_DATE}\d{{3}}[\dXx]|[1-9]\d{{7}}{_DATE}\d{{3}})(?!\d))
+  | (?P<bank_card>(?<!\d)(?:\d{{16,19}}|\d{{4}}(?:[ -]\d{{4}}){{3}}(?:[ -]?\d{{1,3}})?)(?!\d))
+  | (?P<mobile>(?<!\d)(?:(?:\+\ ?|00)?86[ -]?)?(?P<m1>1[3-9]\d)[ -]?(?P<m2>\d{{4}})[ -]?(?P<m3>\d{{4}})(?!\d))
+  | (?P<landline>(?<!\d)(?P<cc>(?:\+\ ?|00)86[ -]?)?\(?
+        (?:(?P<a3>0?(?:10|2\d))\)?[ -]?(?P<l8>\d{{8}}) | (?P<a4>0?[3-9]\d{{2}})\)?[ -]?(?P<l7>\d{{7,8}}))(?!\d))
+  | (?P<short_phone>(?P<kw>(?:电话|手机|座机|固话|联系方式|[Tt][Ee][Ll])(?:号码?)?)[:：\s是为]*(?P<local>\d{{7,8}})(?!\d))
+  | (?P<plate>[{_PROVINCES}](?P<city>[A-Za-z])[·•・.\s-]?(?=[A-Za-z]{{0,4}}\d)
+        (?P<serial>[A-Za-z0-9]{{4}}[挂学警港澳领使试超]|[A-Za-z0-9]{{5,6}})(?![A-Za-z0-9]))
+    """,
+    re.VERBOSE,
+)
+_LONG_DIGITS = re.compile(r"\d{7,}")
+_PHONE_FIELD_NOISE = re.compile(r"^(\d+)\.0+$")
+_ID_SHAPE = re.compile(r"\d{17}[\dX]|\d{15}")
+
+_NUMERAL = "0-9一二三四五六七八九十百零〇两"
+_ADDRESS_DETAIL = re.compile(
+    rf"""
+    第?[{_NUMERAL}]+\s*(?:号楼|栋|幢|座|单元|室|层|楼|号房|户)
+  | (?<![A-Za-z])[A-Za-z]\s*(?:栋|幢|座|单元|区\d)
+  | \d+\s*[-—]\s*\d+(?!\d|\s*号)
+  | \d+号[-—]?\d{{1,4}}(?!\d)
+  | (?<=院)内
+  | \d*\#
+    """,
+    re.VERBOSE,
+)
+_ADDRESS_TAIL = " \t,，、;；:：-—#(（"
+
+
+def _is_empty(value: object) -> bool:
+    """None, NaN, NA, NaT, '' and whitespace-only strings."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _as_text(value: object) -> str:
+    """Text of a value; integral floats lose their ``.0`` (a phone read as a number)."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _normalise(text: str) -> str:
+    """Full-width digits, letters and a few signs to ASCII, keeping every position."""
+    return text.translate(_FULLWIDTH)
+
+
+def _substitute(text: str, pattern: re.Pattern[str], replace: Callable[[re.Match[str], str], str]) -> str:
+    """``pattern.sub`` matched on the normalised text; ``replace(match, raw)`` gets the original span."""
+    parts, position = [], 0
+    for match in pattern.finditer(_normalise(text)):
+        replacement = replace(match, text[match.start() : match.end()])
+        parts += [text[position : match.start()], replacement]
+        position = match.end()
+    parts.append(text[position:])
+    return "".join(parts)
+
+
+def _keep_last4(digits: str) -> str:
+    return "*" * max(len(digits) - 4, 0) + digits[-4:]
+
+
+def _mask_match(match: re.Match[str], raw: str) -> str:
+    kind = match.lastgroup
+    if kind == "email":
+        return EMAIL_PLACEHOLDER
+    if kind == "id_number":
+        return ID_PLACEHOLDER
+    if kind == "bank_card":
+        return BANK_CARD_PLACEHOLDER
+    if kind == "mobile":
+        return f"{match['m1']}****{match['m3']}"
+    if kind == "landline":
+        area, local = match["a3"] or match["a4"], match["l8"] or match["l7"]
+        if not area.startswith("0"):
+            # After +86 the trunk 0 is dropped; without either, 10-11 bare digits are no landline.
+            if not match["cc"]:
+                return raw
+            area = "0" + area
+        return f"{area}-{_keep_last4(local)}"
+    if kind == "short_phone":
+        return raw[: match.start("local") - match.start()] + _keep_last4(match["local"])
+    if kind == "plate":
+        serial = match["serial"]
+        prefix = raw[0] + match["city"].upper()
+        return prefix + "*" * (len(serial) - 2) + serial[-2:].upper()
+    return raw
+
+
+def mask_phone(value):
+    """Mask a phone field: ``'+86 138-1234-5678'`` -> ``'138****5678'``, ``'0755-12345678'`` ->
+    ``'0755-****5678'``, ``'3123456'`` -> ``'***3456'``.
+
+    Several numbers in one cell are each masked; any other run of 7 or more digits (as long as a
+    local landline) keeps only its last 4, while shorter ones (110, 12345, an extension) are public
+    service numbers and stay. Empty values come back unchanged.
+    """
+    if _is_empty(value):
+        return value
+    text = _as_text(value).strip()
+    noise = _PHONE_FIELD_NOISE.match(_normalise(text))
+    if noise:
+        text = text[: len(noise.group(1))]
+    text = _substitute(text, _PII, _mask_match)
+    return _substitute(text, _LONG_DIGITS, lambda match, raw: _keep_last4(match.group()))
+
+
+def mask_id_number(value, show_last4: bool = False):
+    """Mask an ID number completely: every character becomes ``*`` (spaces and dashes dropped).
+
+    With ``show_last4`` (staff views) a well-formed number (18 characters ending in a digit or X,
+    or 15 digits) keeps its last 4, X in upper case; anything else is still fully masked.
+    """
+    if _is_empty(value):
+        return value
+    compact = re.sub(r"[\s-]", "", _normalise(_as_text(value))).upper()
+    if show_last4 and _ID_SHAPE.fullmatch(compact):
+        return _keep_last4(compact)
+    return "*" * len(compact)
+
+
+def mask_name(value):
+    """Keep the first character only: ``'张三'`` -> ``'张*'``, ``'欧阳娜娜'`` -> ``'欧***'``, ``'王'`` -> ``'*'``."""
+    if _is_empty(value):
+        return value
+    name = _as_text(value).strip()
+    if len(name) == 1:
+        return "*"
+    return name[0] + "*" * (len(name) - 1)
+
+
+def mask_address(value):
+    """Cut an address before building, unit, room or floor detail, then scrub what is left.
+
+    ``'东风路88号金碧花园3栋2单元501室'`` -> ``'东风路88号金碧花园'``; ``'东风路88号'`` stays. An address
+    that is nothing but detail becomes ``'[地址]'``.
+    """
+    if _is_empty(value):
+        return value
+    text = _as_text(value).strip()
+    detail = _ADDRESS_DETAIL.search(_normalise(text))
+    if detail:
+        text = text[: detail.start()].rstrip(_ADDRESS_TAIL)
+        if not text:
+            return ADDRESS_PLACEHOLDER
+    return scrub_text(text)
+
+
+def scrub_text(text, caller_name=None, max_len: int | None = None):
+    """Mask every piece of personal data in free text, then cut it to ``max_len`` characters.
+
+    Phones become ``138****5678`` / ``0755-****5678``, ID numbers ``[身份证号]``, bank cards
+    ``[银行卡号]``, e-mails ``[邮箱]``, plates ``云D***45``, and every occurrence of ``caller_name``
+    (when it has 2 characters or more) its masked form. The cut happens after masking, so it can
+    never expose half a number; the result, ``…`` included, is at most ``max_len`` characters.
+    """
+    if max_len is not None and max_len < 1:
+        raise ValueError(f"max_len must be at least 1, got {max_len}")
+    if _is_empty(text):
+        return text
+    result = _as_text(text)
+    if not _is_empty(caller_name):
+        name = _as_text(caller_name).strip()
+        if len(name) >= 2:
+            result = result.replace(name, mask_name(name))
+    result = _substitute(result, _PII, _mask_match)
+    if max_len is not None and len(result) > max_len:
+        result = result[: max_len - 1] + ELLIPSIS
+    return result
+
+
+def mask_value(field: str, value, *, caller_name=None):
+    """Mask ``value`` by its canonical field name; fields not in ``PERSONAL_FIELDS`` pass unchanged.
+
+    ``caller_name`` is used only for ``content``, so the caller's name is masked inside the text.
+    """
+    if field == "caller_name":
+        return mask_name(value)
+    if field == "caller_phone":
+        return mask_phone(value)
+    if field == "address":
+        return mask_address(value)
+    if field == "content":
+        return scrub_text(value, caller_name=caller_name)
+    if field == "id_number":
+        return mask_id_number(value)
+    return value
+
+
+def mask_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with every column named after a personal field masked.
+
+    ``content`` is scrubbed with the same row's unmasked ``caller_name`` when that column exists.
+    Other columns, the index and the column order are untouched; ``df`` itself is not modified.
+    """
+    out = df.copy()
+    for column in df.columns:
+        if column not in PERSONAL_FIELDS:
+            continue
+        if column == "content" and "caller_name" in df.columns:
+            masked = [scrub_text(text, caller_name=name) for text, name in zip(df[column], df["caller_name"])]
+        else:
+            masked = [mask_value(column, value) for value in df[column]]
+        out[column] = pd.Series(masked, index=df.index)
+    return out
+
+
+def small_count(n, threshold: int = 3):
+    """A count safe for a public screen: ``0`` stays ``0``, 1 to ``threshold - 1`` become ``'<3'``.
+
+    Counts below grid level that small could point at one household (kiosk rule). Counts at or
+    above the threshold, and empty values, come back unchanged.
+    """
+    if _is_empty(n):
+        return n
+    if n < 0:
+        raise ValueError(f"a count cannot be negative, got {n}")
+    if 0 < n < threshold:
+        return f"<{threshold}"
+    return n

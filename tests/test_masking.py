@@ -1,0 +1,286 @@
+"""Table tests for onescreen.masking: every row states the exact output."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from onescreen.masking import (
+    mask_address,
+    mask_frame,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+    mask_value,
+    scrub_text,
+    small_count,
+)
+
+NAN = float("nan")
+
+
+def same_empty(result, value) -> bool:
+    """Empty values must come back as the very same empty value."""
+    if isinstance(value, float) and math.isnan(value):
+        return isinstance(result, float) and math.isnan(result)
+    return result is value or (result is pd.NA and value is pd.NA) or result == value
+
+
+EMPTIES = [None, NAN, pd.NA, pd.NaT, np.nan, "", "   "]
+
+
+@pytest.mark.parametrize("func", [mask_phone, mask_id_number, mask_name, mask_address, scrub_text])
+@pytest.mark.parametrize("value", EMPTIES, ids=repr)
+def test_empty_values_come_back_unchanged(func, value):
+    assert same_empty(func(value), value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("13812345678", "138****5678"),
+        (13812345678, "138****5678"),
+        (13812345678.0, "138****5678"),
+        (np.int64(13812345678), "138****5678"),
+        ("13812345678.0", "138****5678"),
+        (" 138 1234 5678 ", "138****5678"),
+        ("138-1234-5678", "138****5678"),
+        ("+86 138-1234-5678", "138****5678"),
+        ("+8613812345678", "138****5678"),
+        ("8613812345678", "138****5678"),
+        ("0086 13812345678", "138****5678"),
+        ("１３８１２３４５６７８", "138****5678"),
+        ("＋８６　１３８１２３４５６７８", "138****5678"),
+        ("0755-12345678", "0755-****5678"),
+        ("0874-3123456", "0874-***3456"),
+        ("010-12345678", "010-****5678"),
+        ("01012345678", "010-****5678"),
+        ("(0755)12345678", "0755-****5678"),
+        ("（０７５５）１２３４５６７８", "0755-****5678"),
+        ("+86 755 12345678", "0755-****5678"),
+        ("0755-12345678-801", "0755-****5678-801"),
+        ("3123456", "***3456"),
+        ("12345678", "****5678"),
+        ("1381234567", "******4567"),
+        ("13812345678/13987654321", "138****5678/139****4321"),
+        ("13812345678，0874-3123456", "138****5678，0874-***3456"),
+        ("110", "110"),
+        ("12345", "12345"),
+        ("未知", "未知"),
+    ],
+)
+def test_mask_phone(value, expected):
+    assert mask_phone(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "show_last4", "expected"),
+    [
+        ("110105194912310021", False, "******************"),
+        ("110105194912310021", True, "**************0021"),
+        ("11010519491231002X", True, "**************002X"),
+        ("11010519491231002x", True, "**************002X"),
+        ("11010519491231002x", False, "******************"),
+        ("１１０１０５１９４９１２３１００２Ｘ", True, "**************002X"),
+        (" 110105 19491231 002X ", True, "**************002X"),
+        ("110105491231002", False, "***************"),
+        ("110105491231002", True, "***********1002"),
+        (110105194912310021, True, "**************0021"),
+        ("1234", True, "****"),
+        ("abc", True, "***"),
+        ("11010519491231002Y", True, "******************"),
+    ],
+)
+def test_mask_id_number(value, show_last4, expected):
+    assert mask_id_number(value, show_last4=show_last4) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("张三", "张*"),
+        ("王", "*"),
+        ("李小龙", "李**"),
+        ("欧阳娜娜", "欧***"),
+        ("司马光", "司**"),
+        ("诸葛孔明", "诸***"),
+        (" 张三 ", "张*"),
+        ("阿卜杜·艾尼", "阿*****"),
+        ("John", "J***"),
+        ("John Smith", "J*********"),
+    ],
+)
+def test_mask_name(value, expected):
+    assert mask_name(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("东风路88号金碧花园3栋2单元501室", "东风路88号金碧花园"),
+        ("翠湖区南宁街道东风路88号", "翠湖区南宁街道东风路88号"),
+        ("金碧花园12号楼", "金碧花园"),
+        ("金碧花园１２号楼３０１", "金碧花园"),
+        ("金碧花园3幢", "金碧花园"),
+        ("金碧花园二单元", "金碧花园"),
+        ("金碧花园第一栋", "金碧花园"),
+        ("金碧花园B座1203", "金碧花园"),
+        ("金碧花园A区3栋", "金碧花园"),
+        ("金碧花园3#楼", "金碧花园"),
+        ("金碧花园3-2-501", "金碧花园"),
+        ("金碧花园3号501", "金碧花园"),
+        ("金碧花园，5层", "金碧花园"),
+        ("东风路88-1号", "东风路88-1号"),
+        ("东风路12号院", "东风路12号院"),
+        ("东风路12号院内3排5号", "东风路12号院"),
+        ("国贸大楼", "国贸大楼"),
+        ("3栋2单元501室", "[地址]"),
+        ("东风路88号 13812345678", "东风路88号 138****5678"),
+    ],
+)
+def test_mask_address(value, expected):
+    assert mask_address(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "caller_name", "expected"),
+    [
+        ("路灯不亮", None, "路灯不亮"),
+        ("电话13812345678", None, "电话138****5678"),
+        ("电话１３８１２３４５６７８，请回电", None, "电话138****5678，请回电"),
+        ("号码+86 139 8765 4321", None, "号码139****4321"),
+        ("座机0755-12345678或（0874）3123456", None, "座机0755-****5678或0874-***3456"),
+        ("联系电话：3123456", None, "联系电话：***3456"),
+        ("TEL 12345678", None, "TEL ****5678"),
+        ("身份证110105194912310021", None, "身份证[身份证号]"),
+        ("身份证11010519491231002X号", None, "身份证[身份证号]号"),
+        ("老证110105491231002", None, "老证[身份证号]"),
+        ("卡号6222021234567890123", None, "卡号[银行卡号]"),
+        ("卡号6222 0212 3456 7890 123请核实", None, "卡号[银行卡号]请核实"),
+        ("卡号6222-0212-3456-7890", None, "卡号[银行卡号]"),
+        ("邮箱zhang.san@example.com.cn谢谢", None, "邮箱[邮箱]谢谢"),
+        ("邮箱13812345678@qq.com", None, "邮箱[邮箱]"),
+        ("车牌云D12345违停", None, "车牌云D***45违停"),
+        ("京A·12345", None, "京A***45"),
+        ("粤BD12345新能源车", None, "粤B****45新能源车"),
+        ("云a12345", None, "云A***45"),
+        ("云A1234学", None, "云A***4学"),
+        ("金额12345678元，工单20240101123456，时间2024-05-01 10:30", None,
+         "金额12345678元，工单20240101123456，时间2024-05-01 10:30"),
+        ("张三反映：张三家门口漏水", "张三", "张*反映：张*家门口漏水"),
+        ("欧阳娜娜来电", "欧阳娜娜", "欧***来电"),
+        ("王先生来电", "王", "王先生来电"),
+        (
+            "张三（身份证11010519491231002x，手机+86 13812345678，邮箱zs@qq.com）称云D12345占道，"
+            "退款请打到6222021234567890",
+            "张三",
+            "张*（身份证[身份证号]，手机138****5678，邮箱[邮箱]）称云D***45占道，退款请打到[银行卡号]",
+        ),
+        (13812345678, None, "138****5678"),
+    ],
+)
+def test_scrub_text(text, caller_name, expected):
+    assert scrub_text(text, caller_name=caller_name) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "max_len", "expected"),
+    [
+        ("路灯不亮", 10, "路灯不亮"),
+        ("路灯不亮", 4, "路灯不亮"),
+        ("路灯不亮了", 4, "路灯不…"),
+        ("路灯不亮", 1, "…"),
+        ("张三电话13812345678请回电", 9, "张*电话138*…"),
+    ],
+)
+def test_scrub_text_cuts_after_masking(text, max_len, expected):
+    assert scrub_text(text, caller_name="张三", max_len=max_len) == expected
+
+
+def test_scrub_text_refuses_a_max_len_below_one():
+    with pytest.raises(ValueError, match="max_len must be at least 1, got 0"):
+        scrub_text("路灯不亮", max_len=0)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("caller_name", "欧阳娜娜", "欧***"),
+        ("caller_phone", 13812345678, "138****5678"),
+        ("address", "东风路88号金碧花园3栋", "东风路88号金碧花园"),
+        ("content", "身份证110105194912310021", "身份证[身份证号]"),
+        ("id_number", "11010519491231002X", "******************"),
+        ("grid_code", "13812345678", "13812345678"),
+        ("received_at", 13812345678, 13812345678),
+        ("caller_phone", "", ""),
+        ("caller_phone", None, None),
+    ],
+)
+def test_mask_value(field, value, expected):
+    assert mask_value(field, value) == expected
+
+
+def test_mask_value_passes_caller_name_to_content():
+    assert mask_value("content", "张三说", caller_name="张三") == "张*说"
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    [(0, 0), (1, "<3"), (2, "<3"), (3, 3), (250, 250), (np.int64(2), "<3")],
+)
+def test_small_count(n, expected):
+    assert small_count(n) == expected
+
+
+@pytest.mark.parametrize(("n", "threshold", "expected"), [(4, 5, "<5"), (5, 5, 5), (1, 1, 1)])
+def test_small_count_threshold(n, threshold, expected):
+    assert small_count(n, threshold=threshold) == expected
+
+
+def test_small_count_refuses_negative_counts():
+    with pytest.raises(ValueError, match="a count cannot be negative, got -1"):
+        small_count(-1)
+
+
+def test_mask_frame_masks_personal_columns_only_and_leaves_input_alone():
+    df = pd.DataFrame(
+        {
+            "ticket_id": ["T1", "T2", "T3"],
+            "caller_name": ["张三", "欧阳娜娜", None],
+            "caller_phone": [13812345678, np.nan, 8613987654321],
+            "address": ["东风路88号金碧花园3栋2单元501室", "翠湖区南宁街道东风路88号", ""],
+            "content": ["张三反映噪音", "欧阳娜娜：电话0755-12345678", "身份证110105194912310021"],
+            "id_number": ["11010519491231002X", None, "110105491231002"],
+            "satisfaction": ["满意", "不满意", "满意"],
+        },
+        index=[10, 11, 12],
+    )
+    before = df.copy()
+
+    out = mask_frame(df)
+
+    pd.testing.assert_frame_equal(df, before)
+    assert list(out.columns) == list(df.columns)
+    assert list(out.index) == [10, 11, 12]
+    assert out["ticket_id"].tolist() == ["T1", "T2", "T3"]
+    assert out["satisfaction"].tolist() == ["满意", "不满意", "满意"]
+    assert out["caller_name"].tolist()[:2] == ["张*", "欧***"]
+    assert pd.isna(out["caller_name"].tolist()[2])
+    assert out["caller_phone"].tolist()[0] == "138****5678"
+    assert pd.isna(out["caller_phone"].tolist()[1])
+    assert out["caller_phone"].tolist()[2] == "139****4321"
+    assert out["address"].tolist() == ["东风路88号金碧花园", "翠湖区南宁街道东风路88号", ""]
+    assert out["content"].tolist() == ["张*反映噪音", "欧***：电话0755-****5678", "身份证[身份证号]"]
+    assert out["id_number"].tolist()[0] == "******************"
+    assert pd.isna(out["id_number"].tolist()[1])
+    assert out["id_number"].tolist()[2] == "***************"
+
+
+def test_mask_frame_without_personal_columns_is_an_equal_copy():
+    df = pd.DataFrame({"grid_code": ["G001"], "tickets": [3]})
+    out = mask_frame(df)
+    pd.testing.assert_frame_equal(out, df)
+    assert out is not df

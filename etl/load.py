@@ -190,7 +190,7 @@ def _load_one(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_by: 
     return report
 
 
-def finish(con, progress: Progress) -> tuple[datetime | None, list[str]]:
+def finish(con, progress: Progress, action: str = "本次导入已撤回") -> tuple[datetime | None, list[str]]:
     """After the files of a load (or a rollback): calendar, marts and contracts; return (as_of, warnings)."""
     span = con.execute("select min(received_at)::date, max(greatest(received_at, coalesce(due_at, received_at)))::date from fct_tickets").fetchall()[0]
     start = min(date(2020, 1, 1), span[0] or date(2020, 1, 1))
@@ -208,7 +208,7 @@ def finish(con, progress: Progress) -> tuple[datetime | None, list[str]]:
         build_marts(con, load_rules())
     failures = contracts.run(con)
     if failures:
-        raise LoadError("错误：导入后的数据未通过数据约定检查，本次导入已撤回：\n  " + "\n  ".join(failures))
+        raise LoadError(f"错误：操作后的数据将不满足数据约定，{action}：\n  " + "\n  ".join(failures))
     as_of = con.execute(
         "select max(greatest(received_at, coalesce(dispatched_at, received_at), coalesce(responded_at, received_at), "
         "coalesce(resolved_at, received_at), coalesce(callback_at, received_at))) from fct_tickets where not has_timeline_error"
@@ -262,5 +262,5 @@ def rollback(batch_id: int, db_path: Path | None = None, progress: Progress | No
     with writer(db_path) as con:
         install_macros(con)
         restored = rollback_batch(con, batch_id)
-        finish(con, progress)
+        finish(con, progress, action=f"撤销批次 {batch_id} 未执行（通常是后来导入的数据仍引用它，请先撤销后来的批次）")
     return restored

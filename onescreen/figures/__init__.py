@@ -1,0 +1,1 @@
+"""Plain figure builders: ``DataFrame -> plotly Figure``, tested without Streamlit. One module per page family."""

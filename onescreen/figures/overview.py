@@ -1,0 +1,64 @@
+"""Figures for the big screen: dark, large type, one accent colour, target lines labelled."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif"
+TEXT = "#e8eef6"
+GRID = "rgba(255,255,255,0.12)"
+RATE_COLOURS = {"response_rate": "#36c2ff", "resolution_rate": "#7ee081", "satisfaction_rate": "#f5c04a"}
+RATE_LABELS = {"response_rate": "响应率", "resolution_rate": "解决率", "satisfaction_rate": "满意率"}
+
+
+def _dark(fig: go.Figure, height: int) -> go.Figure:
+    fig.update_layout(
+        height=height, margin=dict(l=8, r=8, t=24, b=8), paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+        font=dict(family=FONT, color=TEXT, size=13), legend=dict(orientation="h", y=1.12, x=0),
+    )
+    fig.update_xaxes(gridcolor=GRID, zeroline=False)
+    fig.update_yaxes(gridcolor=GRID, zeroline=False)
+    return fig
+
+
+def rates_trend_figure(trend: pd.DataFrame, target: float, height: int = 230) -> go.Figure:
+    """The three rates per period (``period_start`` and ``*_rate`` columns) with the target line."""
+    fig = go.Figure()
+    for column, label in RATE_LABELS.items():
+        if column in trend:
+            fig.add_trace(go.Scatter(
+                x=trend["period_start"], y=trend[column], name=label, mode="lines+markers",
+                line=dict(color=RATE_COLOURS[column], width=2), hovertemplate=f"{label} %{{y:.1f}}%<extra>%{{x|%Y-%m}}</extra>",
+            ))
+    fig.add_hline(y=target, line=dict(color="#ff6b6b", dash="dash", width=1),
+                  annotation_text=f"目标 {target:g}%", annotation_font_color="#ff6b6b", annotation_position="bottom right")
+    lows = [trend[c].min() for c in RATE_LABELS if c in trend and trend[c].notna().any()]
+    floor = min([target, *lows]) if lows else target
+    fig.update_yaxes(range=[max(0, floor - 5), 100.5], ticksuffix="%")
+    return _dark(fig, height)
+
+
+def category_mix_figure(mix: pd.DataFrame, height: int = 230) -> go.Figure:
+    """Top categories: this period against the previous (``category_l1``, ``ticket_count``, ``previous_count``)."""
+    mix = mix.head(8).iloc[::-1]
+    fig = go.Figure()
+    if "previous_count" in mix:
+        fig.add_trace(go.Bar(y=mix["category_l1"], x=mix["previous_count"], orientation="h", name="上期",
+                             marker_color="rgba(159,179,200,0.45)"))
+    fig.add_trace(go.Bar(y=mix["category_l1"], x=mix["ticket_count"], orientation="h", name="本期", marker_color="#36c2ff"))
+    fig.update_layout(barmode="group", bargap=0.25)
+    return _dark(fig, height)
+
+
+def street_ranking_figure(ranking: pd.DataFrame, height: int = 230) -> go.Figure:
+    """Streets by composite score; units not ranked (tiny N) in grey, with N on hover."""
+    ranking = ranking.sort_values("composite_score", ascending=True, na_position="first")
+    colours = ["#36c2ff" if ranked else "#5c6b7a" for ranked in ranking["is_ranked"].fillna(False)]
+    fig = go.Figure(go.Bar(
+        y=ranking["unit_name"], x=ranking["composite_score"], orientation="h", marker_color=colours,
+        text=[f"{v:.1f}" if pd.notna(v) else "—" for v in ranking["composite_score"]], textposition="outside",
+        customdata=ranking[["ticket_count"]], hovertemplate="%{y}：%{x:.1f} 分（受理 %{customdata[0]} 件）<extra></extra>",
+    ))
+    fig.update_xaxes(range=[0, 105])
+    return _dark(fig, height)

@@ -1,0 +1,260 @@
+"""Named metric queries: the only way pages get numbers.
+
+Each query is ``onescreen/queries/<name>.sql`` plus an entry in :data:`QUERIES` with a Chinese title,
+what one row is (``unit``), the parameters it accepts and the 口径 it shows. ::
+
+    df = run_query(con, "kpi_tiles", period_type="month", period_start="2025-10-01", street_code="S01")
+
+``run_query`` refuses unknown parameters and values outside an allow-list, binds every value as a
+parameter (``$name`` in the SQL), and takes identifiers (a sort column, its direction) only from an
+allow-list, substituted for ``{{name}}``. It runs on the cursor it is given (one per query: see
+``onescreen.db.connect``), so one cached read-only connection can serve every Streamlit session. Caching per parameters is the page's job (``onescreen.data``).
+
+Derived parameters the SQL may use:
+- ``period``: ``period_start`` is moved to the start of its period (weeks start on Monday) and
+  ``$previous_start``, ``$yoy_start`` (same period a year earlier; 52 weeks for weeks) and
+  ``$period_end`` (exclusive) are added.
+- ``scope``: ``street_code``/``community_code``/``grid_code`` (the narrowest given wins), or an
+  explicit ``level`` + ``unit_code``, become ``$scope_level`` and ``$scope_code`` (default the district).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+import duckdb
+import pandas as pd
+
+from onescreen.koujing import KOUJING, LABELS, koujing
+from onescreen.rules import rules_from_dict
+
+QUERY_DIR = Path(__file__).resolve().parent / "queries"
+PERIOD_TYPES = ("day", "week", "month")
+LEVELS = ("district", "street", "community", "grid", "department", "source", "category")
+REQUIRED = object()
+
+
+class QueryError(ValueError):
+    """A query called with a parameter it does not accept or a value it cannot use (Chinese message)."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """A value parameter: ``kind`` is str, date, month (a date moved to the 1st), int or bool;
+    ``choices`` is an allow-list; ``maximum`` bounds an int from 1."""
+
+    name: str
+    kind: str = "str"
+    default: Any = None
+    choices: tuple[Any, ...] | None = None
+    maximum: int | None = None
+
+
+@dataclass(frozen=True)
+class Query:
+    """A named query: its SQL file is ``queries/<name>.sql``."""
+
+    name: str
+    title: str
+    unit: str
+    koujing_keys: tuple[str, ...]
+    params: tuple[Param, ...] = ()
+    identifiers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    identifier_defaults: dict[str, str] = field(default_factory=dict)
+    period: bool = False
+    scope: bool = False
+    postprocess: Callable[[pd.DataFrame, duckdb.DuckDBPyConnection], pd.DataFrame] | None = None
+
+    @property
+    def sql(self) -> str:
+        return (QUERY_DIR / f"{self.name}.sql").read_text(encoding="utf-8")
+
+    @property
+    def koujing(self) -> str:
+        """The 口径 texts this query's numbers follow, joined (without rule values)."""
+        return "\n".join(f"{LABELS[k]}：{KOUJING[k]}" for k in self.koujing_keys)
+
+    def accepted(self) -> tuple[str, ...]:
+        """Every parameter name a caller may pass."""
+        names = [p.name for p in self.params] + list(self.identifiers)
+        if self.period:
+            names += ["period_type", "period_start"]
+        if self.scope:
+            names += ["street_code", "community_code", "grid_code", "level", "unit_code"]
+        return tuple(names)
+
+
+_SCOPE_FILTERS = (Param("street_code"), Param("community_code"), Param("grid_code"))
+_PERIOD = (Param("period_type", default="month", choices=PERIOD_TYPES), Param("period_start", "date", REQUIRED))
+_RANGE = (Param("start", "date"), Param("end", "date"))
+_SORTABLE = ("composite_score", "composite_rank", "response_rate", "resolution_rate", "satisfaction_rate",
+             "on_time_rate", "closure_rate", "ticket_count", "overdue_count", "near_deadline_count",
+             "avg_handling_workdays", "property_complaint_count", "unit_name", "unit_code")
+
+
+def _add_koujing(df: pd.DataFrame, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """kpi_tiles: add the Chinese label and the 口径 with the rule values the marts were built with."""
+    rows = con.execute("select rules_json from mart_meta").fetchall()
+    row = rows[0] if rows else None
+    rules = rules_from_dict(json.loads(row[0]), source="mart_meta.rules_json") if row else None
+    df.insert(2, "label", [LABELS[m] for m in df["metric"]])
+    df["koujing"] = [koujing(m, rules) for m in df["metric"]]
+    return df
+
+
+QUERIES: dict[str, Query] = {q.name: q for q in [
+    Query("as_of", "数据截至", "一行", ("as_of",)),
+    Query("kpi_tiles", "关键指标", "每个指标一行",
+          ("ticket_count", "response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate",
+           "closure_rate", "composite_score", "overdue_count", "near_deadline_count",
+           "avg_handling_workdays", "property_complaint_count", "whistle_count", "change"),
+          period=True, scope=True, postprocess=_add_koujing),
+    Query("rates_trend", "三率趋势", "每个周期一行",
+          ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate", "composite_score"),
+          params=(Param("period_type", default="month", choices=PERIOD_TYPES), *_RANGE), scope=True),
+    Query("rates_breakdown", "三率分解", "每个单位一行",
+          ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate", "closure_rate",
+           "composite_score", "change"),
+          params=(Param("level", default="street", choices=LEVELS[1:]), Param("street_code"),
+                  Param("community_code"), Param("limit", "int", 1000, maximum=10000)),
+          identifiers={"sort": _SORTABLE, "order": ("desc", "asc")},
+          identifier_defaults={"sort": "composite_score", "order": "desc"}, period=True),
+    Query("grid_lights", "网格亮灯", "每个网格一行", ("light", "on_time_rate"),
+          params=(Param("street_code"), Param("community_code"),
+                  Param("light", choices=("green", "yellow", "red", "grey"))), period=True),
+    Query("light_share_over_time", "亮灯占比趋势", "每个周期每种灯一行", ("light",),
+          params=(Param("period_type", default="month", choices=PERIOD_TYPES), Param("street_code"),
+                  Param("community_code"), *_RANGE)),
+    Query("company_rankings", "物业红黑榜", "每家物业企业一行",
+          ("company_score", "complaints_per_1k_households", "red_black_list"),
+          params=(Param("month", "month", REQUIRED), Param("list", choices=("red", "black")))),
+    Query("company_history", "物业企业历月得分", "每月一行",
+          ("company_score", "complaints_per_1k_households", "red_black_list"),
+          params=(Param("company_id", default=REQUIRED), *_RANGE)),
+    Query("overdue_list", "超期工单", "每张工单一行（不含个人信息）", ("overdue_count", "near_deadline_count", "due_at"),
+          params=(*_SCOPE_FILTERS, Param("category_l1"), Param("source"),
+                  Param("state", default="overdue", choices=("overdue", "near_deadline", "open")),
+                  Param("limit", "int", 100, maximum=5000))),
+    Query("category_mix", "诉求分类构成", "每个一级分类一行", ("category_mix", "ticket_count"),
+          params=(*_SCOPE_FILTERS, Param("limit", "int", 20, maximum=1000)), period=True),
+    Query("escalation_shares", "办结层级占比", "每个层级一行", ("escalation_share",), period=True, scope=True),
+    Query("handling_time_distribution", "办理时长分布", "每个时长档一行",
+          ("handling_time_distribution", "avg_handling_workdays"), period=True, scope=True),
+]}
+
+# QUERIES[...].koujing_keys name metrics of KOUJING: a query cannot be registered without its 口径.
+assert all(k in KOUJING for q in QUERIES.values() for k in q.koujing_keys)
+
+
+def run_query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.DataFrame:
+    """Run the named query with bound parameters and return its (small) result as a DataFrame.
+
+    Raises :class:`QueryError` (Chinese message naming the query and parameter) for an unknown query,
+    an unknown or missing parameter, or a value outside its type or allow-list; and when the marts
+    have not been built yet.
+    """
+    query = QUERIES.get(name)
+    if query is None:
+        raise QueryError(f"没有名为 {name} 的查询；可用的有：{'、'.join(QUERIES)}。")
+    unknown = [p for p in params if p not in query.accepted()]
+    if unknown:
+        raise QueryError(f"查询 {name} 不接受参数 {'、'.join(unknown)}；可用参数：{'、'.join(query.accepted())}。")
+    sql = query.sql
+    for ident, allowed in query.identifiers.items():
+        value = params.get(ident) or query.identifier_defaults[ident]
+        if value not in allowed:
+            raise QueryError(f"查询 {name} 的参数 {ident} 只能是 {'、'.join(allowed)}，不能是 {value!r}。")
+        sql = sql.replace("{{" + ident + "}}", value)
+    values: dict[str, Any] = {}
+    for param in query.params + (_PERIOD if query.period else ()) + (_SCOPE_FILTERS if query.scope else ()):
+        values[param.name] = _coerce(name, param, params.get(param.name))
+    if query.period:
+        values.update(period_bounds(values["period_type"], values["period_start"]))
+    if query.scope:
+        values.update(_scope(name, params))
+    used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", re.sub(r"--[^\n]*", "", sql)))
+    # The caller's cursor is used as it is: onescreen.db hands out one cursor per query, already
+    # pointed at the attached warehouse (a fresh .cursor() would not inherit that).
+    try:
+        df = con.execute(sql, {k: v for k, v in values.items() if k in used}).df()
+    except duckdb.CatalogException as exc:
+        raise QueryError("指标尚未生成：请先导入数据，或运行 python -m etl demo。") from exc
+    return query.postprocess(df, con) if query.postprocess else df
+
+
+def period_bounds(period_type: str, period_start: date) -> dict[str, date]:
+    """The period containing ``period_start``: its start, end (exclusive), previous and year-ago starts."""
+    if period_type == "day":
+        start, end, previous = period_start, period_start + timedelta(days=1), period_start - timedelta(days=1)
+        yoy = _year_before(start)
+    elif period_type == "week":
+        start = period_start - timedelta(days=period_start.weekday())
+        end, previous, yoy = start + timedelta(days=7), start - timedelta(days=7), start - timedelta(weeks=52)
+    else:
+        start = period_start.replace(day=1)
+        end = (start + timedelta(days=32)).replace(day=1)
+        previous = (start - timedelta(days=1)).replace(day=1)
+        yoy = start.replace(year=start.year - 1)
+    return {"period_start": start, "period_end": end, "previous_start": previous, "yoy_start": yoy}
+
+
+def _year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def _scope(name: str, params: dict[str, Any]) -> dict[str, str]:
+    level, unit_code = params.get("level"), params.get("unit_code")
+    if level is not None:
+        if level not in LEVELS:
+            raise QueryError(f"查询 {name} 的参数 level 只能是 {'、'.join(LEVELS)}，不能是 {level!r}。")
+        if level == "district":
+            return {"scope_level": "district", "scope_code": "all"}
+        if not unit_code:
+            raise QueryError(f"查询 {name} 指定了 level={level}，还需要 unit_code。")
+        return {"scope_level": level, "scope_code": str(unit_code)}
+    for level_name, key in (("grid", "grid_code"), ("community", "community_code"), ("street", "street_code")):
+        if params.get(key):
+            return {"scope_level": level_name, "scope_code": str(params[key])}
+    return {"scope_level": "district", "scope_code": "all"}
+
+
+def _coerce(name: str, param: Param, value: Any) -> Any:
+    if value is None or value == "":
+        if param.default is REQUIRED:
+            raise QueryError(f"查询 {name} 缺少参数 {param.name}。")
+        value = param.default
+        if value is None:
+            return None
+    try:
+        if param.kind in ("date", "month"):
+            if isinstance(value, datetime):
+                value = value.date()
+            elif not isinstance(value, date):
+                value = date.fromisoformat(str(value)[:10])
+            if param.kind == "month":
+                value = value.replace(day=1)
+        elif param.kind == "int":
+            if isinstance(value, bool):
+                raise ValueError
+            value = int(value)
+        elif param.kind == "bool":
+            value = bool(value)
+        else:
+            value = str(value)
+    except ValueError:
+        kinds = {"date": "日期（如 2025-10-01）", "month": "日期（如 2025-10-01）", "int": "整数", "bool": "是/否", "str": "文字"}
+        raise QueryError(f"查询 {name} 的参数 {param.name} 应为{kinds[param.kind]}，不能是 {value!r}。") from None
+    if param.choices is not None and value not in param.choices:
+        raise QueryError(f"查询 {name} 的参数 {param.name} 只能是 {'、'.join(map(str, param.choices))}，"
+                         f"不能是 {value!r}。")
+    if param.maximum is not None and not 1 <= value <= param.maximum:
+        raise QueryError(f"查询 {name} 的参数 {param.name} 应在 1 到 {param.maximum} 之间，不能是 {value}。")
+    return value

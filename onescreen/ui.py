@@ -1,0 +1,148 @@
+"""Small rendering helpers every page shares: the page header, KPI tiles, empty states, kiosk styling.
+
+No data-derived string is ever rendered as raw HTML here: numbers are formatted by us, and text from
+the warehouse goes through :func:`html.escape` before it reaches ``unsafe_allow_html``.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from datetime import datetime
+
+import streamlit as st
+
+from onescreen import settings
+
+NAVY = "#0b1f3a"
+PANEL = "#12294a"
+ACCENT = "#36c2ff"
+LIGHT_COLOURS = {"green": "#2e9d52", "yellow": "#e8b100", "red": "#d63a3a", "grey": "#7f8a99"}
+LIGHT_LABELS = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "grey": "无数据"}
+HONOUR = "#d4a017"      # 红榜: an honour list, gold header, not the alarm red of a red light
+BLACKLIST = "#3b4252"   # 黑榜: dark grey
+
+
+def fmt_number(value, digits: int = 0) -> str:
+    """``1601`` -> ``1,601``; None/NaN -> ``—``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+def fmt_pct(value, digits: int = 1) -> str:
+    """A 0-100 rate as ``85.0%``; None/NaN -> ``—``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:.{digits}f}%"
+
+
+def change_text(change, *, up_is_good: bool, unit: str = "", against: str = "环比") -> tuple[str, str]:
+    """(text, colour) for a change: ``▲4.2% 环比`` green when the rise is good, red when it is bad."""
+    if change is None or (isinstance(change, float) and math.isnan(change)):
+        return f"— {against}", "#9aa5b1"
+    if abs(change) < 1e-9:
+        return f"— 持平 {against}", "#9aa5b1"
+    arrow = "▲" if change > 0 else "▼"
+    good = (change > 0) == up_is_good
+    return f"{arrow}{abs(change):.1f}{unit} {against}", ("#3ecf74" if good else "#ff6b6b")
+
+
+def tile(label: str, value: str, *, note: str = "", change: tuple[str, str] | None = None, help_text: str = "",
+         greyed: bool = False) -> str:
+    """HTML for one KPI tile; every argument is escaped."""
+    change_html = ""
+    if change:
+        change_html = f'<span style="color:{change[1]};font-size:0.85em">{html.escape(change[0])}</span>'
+    colour = "#7f8a99" if greyed else "#ffffff"
+    return (
+        f'<div class="os-tile" title="{html.escape(help_text)}">'
+        f'<div class="os-tile-label">{html.escape(label)}</div>'
+        f'<div class="os-tile-value" style="color:{colour}">{html.escape(value)}</div>'
+        f'<div class="os-tile-note">{html.escape(note)} {change_html}</div></div>'
+    )
+
+
+def empty_state(message: str = "数据仓库还是空的。") -> None:
+    """Guidance instead of an empty chart: what to do to see something here."""
+    st.info(
+        f"{message}\n\n- 运行 `make run`（首次会自动生成示范区），或 `python -m etl demo` 生成示范数据；\n"
+        "- 或在“数据导入”页面上传 12345 / 网格平台导出文件。",
+        icon="ℹ️",
+    )
+
+
+def as_of_caption(as_of: datetime | None) -> str:
+    """``数据截至 2025-11-04 23:53``: the newest event in the loaded tickets, never the wall clock."""
+    return f"数据截至 {as_of:%Y-%m-%d %H:%M}" if as_of else "数据截至 —（尚无工单）"
+
+
+BIG_SCREEN_CSS = f"""
+<style>
+.stApp {{ background: {NAVY}; color: #e8eef6; }}
+.stApp h1, .stApp h2, .stApp h3, .stApp p, .stApp span, .stApp label {{ color: #e8eef6; }}
+.block-container {{ padding-top: 0.6rem; padding-bottom: 0; max-width: 100%; }}
+.os-tile {{ background: {PANEL}; border-radius: 6px; padding: 6px 10px; margin-bottom: 6px; }}
+.os-tile-label {{ font-size: 0.85rem; color: #9fb3c8; }}
+.os-tile-value {{ font-size: 1.9rem; font-weight: 700; line-height: 1.15; }}
+.os-tile-note {{ font-size: 0.78rem; color: #9fb3c8; }}
+.os-panel-title {{ font-size: 0.95rem; color: {ACCENT}; margin: 2px 0 4px 0; font-weight: 600; }}
+.os-list {{ font-size: 0.9rem; line-height: 1.5; }}
+.os-honour {{ background: {HONOUR}; color: #1b1b1b; padding: 2px 8px; border-radius: 4px; font-weight: 700; }}
+.os-black {{ background: {BLACKLIST}; color: #f0f0f0; padding: 2px 8px; border-radius: 4px; font-weight: 700; }}
+</style>
+"""
+
+KIOSK_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"],
+[data-testid="stToolbar"], [data-testid="stDecoration"], footer { display: none !important; }
+.block-container { padding-top: 0.3rem !important; }
+</style>
+"""
+
+
+def apply_big_screen_style(kiosk: bool) -> None:
+    """Dark navy big-screen styling; in kiosk mode also hide the sidebar and Streamlit's chrome."""
+    st.markdown(BIG_SCREEN_CSS + (KIOSK_CSS if kiosk else ""), unsafe_allow_html=True)
+
+
+def is_kiosk() -> bool:
+    """``?kiosk=1`` in the URL."""
+    return st.query_params.get("kiosk", "0") in ("1", "true", "yes")
+
+
+def live_clock(height: int = 34) -> None:
+    """A clock that ticks every second in the browser (no rerun, nothing fetched)."""
+    st.iframe(
+        """<div id="clock" style="font:600 20px 'Noto Sans CJK SC',sans-serif;color:#e8eef6;text-align:center"></div>
+<script>
+const days = ['星期日','星期一','星期二','星期三','星期四','星期五','星期六'];
+function pad(n){return String(n).padStart(2,'0');}
+function tick(){const d=new Date();document.getElementById('clock').textContent=
+ d.getFullYear()+'年'+(d.getMonth()+1)+'月'+d.getDate()+'日 '+days[d.getDay()]+' '+pad(d.getHours())+':'+pad(d.getMinutes())+':'+pad(d.getSeconds());}
+tick(); setInterval(tick, 1000);
+</script>""",
+        height=height,
+    )
+
+
+def carousel(seconds: int, next_path: str) -> None:
+    """Go to ``next_path`` (same query string) after ``seconds``: the rotation of ``?carousel=N``."""
+    seconds = max(10, min(int(seconds), 3600))
+    target = html.escape(next_path, quote=True)
+    st.iframe(
+        f"""<script>
+setTimeout(function(){{ const u = new URL(window.parent.location.href);
+  u.pathname = u.pathname.replace(/[^/]*$/, '') + '{target}'; window.parent.location.href = u.toString(); }}, {seconds * 1000});
+</script>""",
+        height=1,
+    )
+
+
+def rules_in_force(rules) -> None:
+    """An expander listing the business rules the numbers on this page follow."""
+    with st.expander("口径与规则（config/rules.toml）"):
+        for label, value in rules.describe():
+            st.markdown(f"- **{label}**：{value}")
+        st.caption(f"规则文件：{settings.rules_path()}")

@@ -1,0 +1,181 @@
+"""一屏总览: everything a street leader needs on one 1920×1080 screen, no scrolling, no clicking.
+
+Aggregates only (kiosk tier): no ticket numbers, names, phones, addresses or free text.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import streamlit as st
+
+from onescreen import data, filters, ui
+from onescreen.figures.overview import category_mix_figure, rates_trend_figure, street_ranking_figure
+from onescreen.maps import grid_light_deck
+from onescreen.rules import load_rules
+
+kiosk = ui.is_kiosk()
+ui.apply_big_screen_style(kiosk)
+rules = load_rules()
+refresh_seconds = max(10, int(st.query_params.get("refresh", "60") or 60)) if str(st.query_params.get("refresh", "60")).isdigit() else 60
+
+head_left, head_mid, head_right = st.columns([3, 3, 3])
+with head_mid:
+    ui.live_clock()
+
+if not data.available():
+    head_left.markdown("### 基层治理一屏总览")
+    ui.empty_state()
+    st.stop()
+
+if carousel := st.query_params.get("carousel"):
+    if str(carousel).isdigit():
+        ui.carousel(int(carousel), "lights")
+
+
+def _tiles(kpis: pd.DataFrame) -> None:
+    by_metric = kpis.set_index("metric")
+
+    def row(metric: str):
+        return by_metric.loc[metric] if metric in by_metric.index else None
+
+    specs = [
+        ("ticket_count", "本期受理", True, False),
+        ("response_rate", "响应率", True, True),
+        ("resolution_rate", "解决率", True, True),
+        ("satisfaction_rate", "满意率", True, True),
+        ("on_time_rate", "按期办结率", True, True),
+    ]
+    html_tiles = []
+    for metric, label, up_is_good, is_rate in specs:
+        r = row(metric)
+        if r is None:
+            continue
+        value = ui.fmt_pct(r["value"]) if is_rate else ui.fmt_number(r["value"])
+        change = ui.change_text(r["change"] if is_rate else r["change_pct"], up_is_good=up_is_good,
+                                unit="" if is_rate else "%", against="环比")
+        note = f"目标 {r['target']:g}%" if is_rate and pd.notna(r.get("target")) else ""
+        if is_rate and pd.notna(r.get("denominator")):
+            note += f" · N={int(r['denominator']):,}"
+        greyed = bool(is_rate and pd.notna(r.get("denominator")) and r["denominator"] < rules.min_denominator)
+        html_tiles.append(ui.tile(label, value, note=note, change=change, help_text=str(r.get("koujing", "")), greyed=greyed))
+    overdue, near = row("overdue_count"), row("near_deadline_count")
+    if overdue is not None:
+        change = ui.change_text(overdue["change"], up_is_good=False, against="环比")
+        near_text = f"临期 {ui.fmt_number(near['value'])}" if near is not None else ""
+        html_tiles.append(ui.tile("超期在办", ui.fmt_number(overdue["value"]), note=near_text, change=change,
+                                  help_text=str(overdue.get("koujing", ""))))
+    st.markdown("".join(html_tiles), unsafe_allow_html=True)
+
+
+def _list_html(title_class: str, title: str, frame: pd.DataFrame) -> str:
+    rows = []
+    for _, r in frame.iterrows():
+        move = ""
+        if pd.notna(r.get("rank_change")) and r["rank_change"]:
+            move = f"{'▲' if r['rank_change'] > 0 else '▼'}{abs(int(r['rank_change']))}"
+        elif pd.notna(r.get("rank_change")):
+            move = "—"
+        streak = r.get("consecutive_black_months")
+        if title_class == "os-black" and pd.notna(streak) and streak >= 2:
+            move += f" 连续{int(streak)}月"
+        rows.append(f"<div>{int(r['rank'])} {html.escape(str(r['company_name']))} "
+                    f"<b>{r['score']:.1f}</b> <span style='color:#9fb3c8'>{html.escape(move)}</span></div>")
+    body = "".join(rows) or "<div style='color:#9fb3c8'>本月无符合条件的企业</div>"
+    return f"<div class='os-list'><span class='{title_class}'>{title}</span>{body}</div>"
+
+
+def _overdue_html(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "<div class='os-list' style='color:#9fb3c8'>当前没有超期工单</div>"
+    lines = []
+    for _, r in frame.iterrows():
+        place = r["grid_name"] if pd.notna(r.get("grid_name")) else (r.get("community_name") or "未落格")
+        days = r.get("overdue_workdays")
+        days_text = f"超期{int(days)}个工作日" if pd.notna(days) else "已超期"
+        lines.append(f"<div>{html.escape(str(r.get('category_l1') or '未分类'))} · {html.escape(str(place))} · {days_text}</div>")
+    items = "".join(lines)
+    # A slow vertical scroll (CSS only): the list repeats so the loop has no jump.
+    return (
+        "<style>@keyframes os-scroll {from {transform: translateY(0);} to {transform: translateY(-50%);}}"
+        ".os-scroll {height: 300px; overflow: hidden;} .os-scroll-inner {animation: os-scroll 60s linear infinite;}</style>"
+        f"<div class='os-list os-scroll'><div class='os-scroll-inner'>{items}{items}</div></div>"
+    )
+
+
+@st.fragment(run_every=refresh_seconds)
+def screen() -> None:
+    """The data panels; refreshed quietly every ``refresh_seconds`` (a new load shows up here)."""
+    f = filters.active()
+    if f is None:
+        ui.empty_state()
+        return
+    as_of = data.as_of()
+    scope = f.scope()
+    head_left.markdown(f"### {html.escape(_scope_name(f))} 基层治理一屏总览")
+    head_right.markdown(f"<div style='text-align:right;color:#9fb3c8;padding-top:0.6rem'>{ui.as_of_caption(as_of)} · "
+                        f"{filters.period_label(f.period_type, f.period_start)}</div>", unsafe_allow_html=True)
+    left, middle, right = st.columns([3, 4, 3], gap="small")
+    kpis = data.q("kpi_tiles", period_type=f.period_type, period_start=f.period_start, **scope)
+    with left:
+        _tiles(kpis)
+        st.markdown("<div class='os-panel-title'>三率趋势（近 12 个月）</div>", unsafe_allow_html=True)
+        trend = data.q("rates_trend", period_type="month", **scope).tail(12)
+        st.plotly_chart(rates_trend_figure(trend, rules.targets.response_rate), width="stretch", config={"displayModeBar": False})
+    with middle:
+        lights = data.q("grid_lights", period_type="month", period_start=f.period_start.replace(day=1),
+                        **{k: v for k, v in scope.items() if k != "grid_code"})
+        counts = lights["light"].value_counts() if not lights.empty else pd.Series(dtype=int)
+        legend = "　".join(f"<span style='color:{ui.LIGHT_COLOURS[k]}'>■</span> {ui.LIGHT_LABELS[k]} {int(counts.get(k, 0))}"
+                          for k in ("red", "yellow", "green", "grey"))
+        st.markdown(f"<div class='os-panel-title'>亮灯地图（本月）　{legend}</div>", unsafe_allow_html=True)
+        if lights.empty:
+            st.caption("本期没有网格数据。")
+        else:
+            deck = grid_light_deck(lights, tooltip_fields={"grid_name": "网格", "community_name": "社区", "light_reason": "依据"},
+                                   height=430, width_px=760, simplify_tolerance=0.0002)
+            st.pydeck_chart(deck, height=430, key="overview_map")
+        st.caption(f"红灯：按期办结率 < {rules.lights.red_on_time_rate_below:g}% 或超期 ≥ {rules.lights.red_overdue_at_least} 件；"
+                   f"黄灯：按期办结率 < {rules.lights.yellow_on_time_rate_below:g}% 或有超期/临期；灰：本期无到期或办结工单。")
+        ranking = data.q("rates_breakdown", period_type=f.period_type, period_start=f.period_start, level="street")
+        st.markdown("<div class='os-panel-title'>街道排名（综合得分，灰色为样本不足不排名）</div>", unsafe_allow_html=True)
+        if not ranking.empty:
+            st.plotly_chart(street_ranking_figure(ranking, height=210), width="stretch", config={"displayModeBar": False})
+    with right:
+        month = f.period_start.replace(day=1)
+        companies = data.q("company_rankings", month=month)
+        red = companies[companies["list"] == "red"].sort_values("rank").head(5) if not companies.empty else companies
+        # The black list counts from the worst: 1 is the lowest score.
+        black = companies[companies["list"] == "black"].sort_values("rank", ascending=False).head(5) if not companies.empty else companies
+        black = black.assign(rank=range(1, len(black) + 1))
+        st.markdown(_list_html("os-honour", "物业红榜（本月）", red), unsafe_allow_html=True)
+        st.markdown(_list_html("os-black", "物业黑榜（本月）", black), unsafe_allow_html=True)
+        st.markdown("<div class='os-panel-title'>超期工单</div>", unsafe_allow_html=True)
+        overdue = data.q("overdue_list", state="overdue", limit=40, **scope)
+        st.markdown(_overdue_html(overdue), unsafe_allow_html=True)
+        shares = data.q("escalation_shares", period_type=f.period_type, period_start=f.period_start, **scope)
+        grid_share = shares.loc[shares["handling_level"] == "grid", "share"]
+        whistle = kpis.set_index("metric")["value"].get("whistle_count")
+        st.markdown(
+            f"<div class='os-list'>小事不出网格 <b>{ui.fmt_pct(grid_share.iloc[0] if len(grid_share) else None, 0)}</b>"
+            f" · 吹哨 <b>{ui.fmt_number(whistle)}</b> 件</div>", unsafe_allow_html=True)
+    st.markdown("<div class='os-panel-title'>诉求分类（本期与上期）</div>", unsafe_allow_html=True)
+    mix = data.q("category_mix", period_type=f.period_type, period_start=f.period_start, **scope)
+    if not mix.empty:
+        mix = mix.rename(columns={"previous_ticket_count": "previous_count"})
+        st.plotly_chart(category_mix_figure(mix, height=200), width="stretch", config={"displayModeBar": False})
+
+
+def _scope_name(f: filters.Filters) -> str:
+    places = data.places()
+    if f.community_code:
+        match = places.loc[places["community_code"] == f.community_code, "community_name"]
+        return match.iloc[0] if len(match) else f.community_code
+    if f.street_code:
+        match = places.loc[places["street_code"] == f.street_code, "street_name"]
+        return match.iloc[0] if len(match) else f.street_code
+    return "全区"
+
+
+screen()

@@ -1,0 +1,83 @@
+"""AppTest over every page in pages/ (found by globbing, so a new page is covered without editing this file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
+
+
+def _run(page: str | None = None, query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    if page:
+        at.switch_page(f"pages/{page}")
+        at.run()
+    return at
+
+
+def test_every_page_is_in_the_navigation():
+    source = (ROOT / "app.py").read_text(encoding="utf-8")
+    missing = [p for p in PAGES if f'"pages/{p}"' not in source]
+    assert PAGES, "no pages found"
+    assert missing == []
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_without_exception(page, warehouse_copy):
+    at = _run(page)
+    assert [e.value for e in at.exception] == []
+    assert not at.error, [e.value for e in at.error]
+    text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "Traceback" not in text
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_empty_warehouse_shows_guidance(page, warehouse_db):
+    at = _run(page)
+    assert [e.value for e in at.exception] == []
+    guidance = " ".join(i.value for i in at.info)
+    assert "python -m etl demo" in guidance or "数据导入" in guidance
+
+
+def test_overview_shows_kpis_lists_and_as_of(warehouse_copy):
+    at = _run(query={"kiosk": "1"})
+    html = " ".join(m.value for m in at.markdown)
+    for label in ("本期受理", "响应率", "解决率", "满意率", "按期办结率", "超期在办", "物业红榜", "物业黑榜", "数据截至"):
+        assert label in html, label
+
+
+def test_kiosk_hides_the_sidebar_and_chrome(warehouse_copy):
+    at = _run(query={"kiosk": "1"})
+    css = " ".join(m.value for m in at.markdown if "<style>" in m.value)
+    assert '[data-testid="stSidebar"]' in css and "display: none" in css
+    normal = _run()
+    css_normal = " ".join(m.value for m in normal.markdown if "<style>" in m.value)
+    assert '[data-testid="stSidebar"]' not in css_normal
+
+
+def test_filters_live_in_the_url_and_change_the_numbers(warehouse_copy):
+    at = _run()
+    assert at.query_params["period_type"] == ["month"]
+    street = at.selectbox(key="f_street")
+    first_street = street.options[1]
+    before = " ".join(m.value for m in at.markdown if "os-tile" in m.value)
+    street.select_index(1).run()
+    assert at.query_params["street_code"] != []
+    after = " ".join(m.value for m in at.markdown if "os-tile" in m.value)
+    assert before != after, f"choosing {first_street} did not change the tiles"
+
+
+def test_url_parameters_restore_a_view(warehouse_copy):
+    at = _run()
+    street_code = at.selectbox(key="f_street").options[1]
+    restored = _run(query={"street_code": street_code, "period_type": "week"})
+    assert restored.selectbox(key="f_street").value == street_code
+    assert restored.radio(key="f_period_type").value == "week"

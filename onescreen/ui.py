@@ -48,6 +48,11 @@ def change_text(change, *, up_is_good: bool, unit: str = "", against: str = "环
     return f"{arrow}{abs(change):.1f}{unit} {against}", ("#3ecf74" if good else "#ff6b6b")
 
 
+def tiles(items: list[str]) -> str:
+    """Tiles (from :func:`tile`) in a two-column grid."""
+    return '<div class="os-tiles">' + "".join(items) + "</div>"
+
+
 def tile(label: str, value: str, *, note: str = "", change: tuple[str, str] | None = None, help_text: str = "",
          greyed: bool = False) -> str:
     """HTML for one KPI tile; every argument is escaped."""
@@ -82,7 +87,9 @@ BIG_SCREEN_CSS = f"""
 .stApp {{ background: {NAVY}; color: #e8eef6; }}
 .stApp h1, .stApp h2, .stApp h3, .stApp p, .stApp span, .stApp label {{ color: #e8eef6; }}
 .block-container {{ padding-top: 0.6rem; padding-bottom: 0; max-width: 100%; }}
-.os-tile {{ background: {PANEL}; border-radius: 6px; padding: 6px 10px; margin-bottom: 6px; }}
+.os-tiles {{ display: grid; grid-template-columns: 1fr 1fr; gap: 6px; margin-bottom: 6px; }}
+.os-tile {{ background: {PANEL}; border-radius: 6px; padding: 6px 10px; }}
+[data-testid="stSidebar"] {{ background: #0e2546; }}
 .os-tile-label {{ font-size: 0.85rem; color: #9fb3c8; }}
 .os-tile-value {{ font-size: 1.9rem; font-weight: 700; line-height: 1.15; }}
 .os-tile-note {{ font-size: 0.78rem; color: #9fb3c8; }}

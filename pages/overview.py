@@ -66,7 +66,7 @@ def _tiles(kpis: pd.DataFrame) -> None:
         near_text = f"临期 {ui.fmt_number(near['value'])}" if near is not None else ""
         html_tiles.append(ui.tile("超期在办", ui.fmt_number(overdue["value"]), note=near_text, change=change,
                                   help_text=str(overdue.get("koujing", ""))))
-    st.markdown("".join(html_tiles), unsafe_allow_html=True)
+    st.markdown(ui.tiles(html_tiles), unsafe_allow_html=True)
 
 
 def _list_html(title_class: str, title: str, frame: pd.DataFrame) -> str:
@@ -91,7 +91,7 @@ def _overdue_html(frame: pd.DataFrame) -> str:
         return "<div class='os-list' style='color:#9fb3c8'>当前没有超期工单</div>"
     lines = []
     for _, r in frame.iterrows():
-        place = r["grid_name"] if pd.notna(r.get("grid_name")) else (r.get("community_name") or "未落格")
+        place = next((r[c] for c in ("grid_name", "community_name", "street_name") if pd.notna(r.get(c))), "未落格")
         days = r.get("overdue_workdays")
         days_text = f"超期{int(days)}个工作日" if pd.notna(days) else "已超期"
         lines.append(f"<div>{html.escape(str(r.get('category_l1') or '未分类'))} · {html.escape(str(place))} · {days_text}</div>")
@@ -122,7 +122,15 @@ def screen() -> None:
         _tiles(kpis)
         st.markdown("<div class='os-panel-title'>三率趋势（近 12 个月）</div>", unsafe_allow_html=True)
         trend = data.q("rates_trend", period_type="month", **scope).tail(12)
-        st.plotly_chart(rates_trend_figure(trend, rules.targets.response_rate), width="stretch", config={"displayModeBar": False})
+        st.plotly_chart(rates_trend_figure(trend, rules.targets.response_rate, height=250), width="stretch",
+                        config={"displayModeBar": False})
+        st.markdown("<div class='os-panel-title'>诉求分类（本期与上期）</div>", unsafe_allow_html=True)
+        mix = data.q("category_mix", period_type=f.period_type, period_start=f.period_start, **scope)
+        if mix.empty:
+            st.caption("本期没有工单。")
+        else:
+            mix = mix.rename(columns={"previous_ticket_count": "previous_count"})
+            st.plotly_chart(category_mix_figure(mix, height=250), width="stretch", config={"displayModeBar": False})
     with middle:
         lights = data.q("grid_lights", period_type="month", period_start=f.period_start.replace(day=1),
                         **{k: v for k, v in scope.items() if k != "grid_code"})
@@ -134,14 +142,14 @@ def screen() -> None:
             st.caption("本期没有网格数据。")
         else:
             deck = grid_light_deck(lights, tooltip_fields={"grid_name": "网格", "community_name": "社区", "light_reason": "依据"},
-                                   height=430, width_px=760, simplify_tolerance=0.0002)
-            st.pydeck_chart(deck, height=430, key="overview_map")
+                                   height=520, width_px=760, simplify_tolerance=0.0002)
+            st.pydeck_chart(deck, height=520, key="overview_map")
         st.caption(f"红灯：按期办结率 < {rules.lights.red_on_time_rate_below:g}% 或超期 ≥ {rules.lights.red_overdue_at_least} 件；"
                    f"黄灯：按期办结率 < {rules.lights.yellow_on_time_rate_below:g}% 或有超期/临期；灰：本期无到期或办结工单。")
         ranking = data.q("rates_breakdown", period_type=f.period_type, period_start=f.period_start, level="street")
         st.markdown("<div class='os-panel-title'>街道排名（综合得分，灰色为样本不足不排名）</div>", unsafe_allow_html=True)
         if not ranking.empty:
-            st.plotly_chart(street_ranking_figure(ranking, height=210), width="stretch", config={"displayModeBar": False})
+            st.plotly_chart(street_ranking_figure(ranking, height=260), width="stretch", config={"displayModeBar": False})
     with right:
         month = f.period_start.replace(day=1)
         companies = data.q("company_rankings", month=month)
@@ -160,11 +168,6 @@ def screen() -> None:
         st.markdown(
             f"<div class='os-list'>小事不出网格 <b>{ui.fmt_pct(grid_share.iloc[0] if len(grid_share) else None, 0)}</b>"
             f" · 吹哨 <b>{ui.fmt_number(whistle)}</b> 件</div>", unsafe_allow_html=True)
-    st.markdown("<div class='os-panel-title'>诉求分类（本期与上期）</div>", unsafe_allow_html=True)
-    mix = data.q("category_mix", period_type=f.period_type, period_start=f.period_start, **scope)
-    if not mix.empty:
-        mix = mix.rename(columns={"previous_ticket_count": "previous_count"})
-        st.plotly_chart(category_mix_figure(mix, height=200), width="stretch", config={"displayModeBar": False})
 
 
 def _scope_name(f: filters.Filters) -> str:

@@ -15,7 +15,7 @@ RATE_LABELS = {"response_rate": "响应率", "resolution_rate": "解决率", "sa
 def _dark(fig: go.Figure, height: int) -> go.Figure:
     fig.update_layout(
         height=height, margin=dict(l=8, r=8, t=24, b=8), paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-        font=dict(family=FONT, color=TEXT, size=13), legend=dict(orientation="h", y=1.12, x=0),
+        font=dict(family=FONT, color=TEXT, size=13), legend=dict(orientation="h", y=1.14, x=0, font=dict(color=TEXT)),
     )
     fig.update_xaxes(gridcolor=GRID, zeroline=False)
     fig.update_yaxes(gridcolor=GRID, zeroline=False)

@@ -1,0 +1,267 @@
+"""The demo generator writes deterministic export files with the quirks real exports have."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import python_calamine
+import shapely
+
+from etl.demo import generate_demo
+from etl.fields import SOURCES, match_headers
+
+END_MONTH = dt.date(2025, 11, 1)
+N_TICKETS = 3000
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> dict[str, Path]:
+    messages: list[str] = []
+    files = generate_demo(tmp_path_factory.mktemp("demo"), seed=7, end_month=END_MONTH, n_tickets=N_TICKETS,
+                          progress=messages.append)
+    assert any(re.search(r"网格 6\d\d 个", m) for m in messages), messages
+    return {path.name: path for path, _ in files} | {"_files": files}
+
+
+def hotline_rows(path: Path) -> tuple[list[str], dict[str, dict[str, str]], list[dict[str, str]], str]:
+    """(title line, export line), records by ticket id, records, totals line."""
+    lines = path.read_bytes().decode("gbk").split("\r\n")
+    assert lines[-1] == ""
+    title, exported, body, totals = lines[0], lines[1], lines[2:-2], lines[-2]
+    records = list(csv.DictReader(io.StringIO("\n".join(body))))
+    return [title, exported], {r["工单编号"]: r for r in records}, records, totals
+
+
+def sheet_rows(path: Path) -> list[tuple]:
+    """Cell values of the first sheet, empty cells as None (calamine: ten times faster than openpyxl)."""
+    rows = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    return [tuple(None if v == "" else v for v in row) for row in rows]
+
+
+def merged_ranges(path: Path) -> list[str]:
+    """Merged ranges straight from the sheet XML (calamine does not report them)."""
+    with zipfile.ZipFile(path) as archive:
+        return re.findall(r'<mergeCell ref="([A-Z0-9:]+)"', archive.read("xl/worksheets/sheet1.xml").decode())
+
+
+def test_files_come_in_load_order(demo):
+    files = demo["_files"]
+    assert [source for _, source in files] == ["grids", "compounds", "inspections", "hotline", "hotline", "events"]
+    assert [p.name for p, _ in files] == ["grids.geojson", "compounds.csv", "inspections.xlsx",
+                                          "hotline_part1.csv", "hotline_part2.csv", "events.xlsx"]
+    assert all(p.stat().st_size > 1000 for p, _ in files)
+
+
+def test_same_seed_and_month_give_the_same_bytes(demo, tmp_path):
+    again = generate_demo(tmp_path / "again", seed=7, end_month=END_MONTH, n_tickets=N_TICKETS)
+    for path, _ in again:
+        assert path.read_bytes() == demo[path.name].read_bytes(), path.name
+
+
+def test_a_future_end_month_is_refused(tmp_path):
+    next_year = dt.date(dt.date.today().year + 1, 1, 1)
+    with pytest.raises(ValueError, match="in the future"):
+        generate_demo(tmp_path, end_month=next_year, n_tickets=100)
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_current_month_stops_before_now(tmp_path):
+    files = dict((source, path) for path, source in generate_demo(tmp_path, n_tickets=600))
+    _, _, records, _ = hotline_rows(tmp_path / "hotline_part2.csv")
+    received = [dt.datetime.strptime(r["受理时间"], "%Y-%m-%d %H:%M:%S" if "-" in r["受理时间"] else "%Y/%m/%d %H:%M")
+                for r in records]
+    now = dt.datetime.now()
+    assert max(received) < now
+    assert min(received) >= dt.datetime(now.year - (now.month == 1), (now.month - 2) % 12 + 1, 1)
+    assert files["events"].exists()
+
+
+def test_every_header_is_a_known_synonym(demo):
+    """The loader maps each column the generator writes, so nothing is silently dropped."""
+    def check(headers: list[str], source: str) -> None:
+        mapping = match_headers(headers, SOURCES[source])
+        assert sorted(mapping.values()) == sorted(headers), (source, set(headers) - set(mapping.values()))
+
+    grids = json.loads(demo["grids.geojson"].read_text(encoding="utf-8"))
+    check(list(grids["features"][0]["properties"]), "grids")
+    check(demo["compounds.csv"].read_text(encoding="utf-8-sig").splitlines()[0].split(","), "compounds")
+    for name in ("hotline_part1.csv", "hotline_part2.csv"):
+        check(demo[name].read_bytes().decode("gbk").split("\r\n")[2].split(","), "hotline")
+    check(list(sheet_rows(demo["inspections.xlsx"])[3]), "inspections")
+    check(list(sheet_rows(demo["events.xlsx"])[1]), "events")
+
+
+def test_grids_tile_the_district(demo):
+    collection = json.loads(demo["grids.geojson"].read_text(encoding="utf-8"))
+    features = collection["features"]
+    assert 600 <= len(features) <= 700
+    props = [f["properties"] for f in features]
+    assert list(props[0]) == ["网格编号", "网格名称", "社区编号", "所属社区", "街道编号", "所属街道", "网格类型",
+                              "户数", "人口", "红色户", "黄色户", "绿色户", "网格员"]
+    codes = [p["网格编号"] for p in props]
+    assert len(set(codes)) == len(codes) and all(re.fullmatch(r"S0[1-8]C\d\dG\d\d", c) for c in codes)
+    assert all(p["网格编号"].startswith(p["社区编号"]) and p["社区编号"].startswith(p["街道编号"]) for p in props)
+    assert len({p["社区编号"] for p in props}) == 60 and len({p["所属街道"] for p in props}) == 8
+    assert {p["网格类型"] for p in props} == {"综合网格", "专属网格", "农村网格"}
+    assert all(150 <= p["户数"] <= 600 and p["红色户"] + p["黄色户"] + p["绿色户"] == p["户数"] for p in props)
+    assert all(p["红色户"] < p["黄色户"] < p["绿色户"] for p in props)
+
+    polygons = [shapely.geometry.shape(f["geometry"]) for f in features]
+    assert all(f["geometry"]["type"] == "Polygon" for f in features)
+    assert all(p.is_valid and len(p.exterior.coords) <= 41 for p in polygons)
+    union = shapely.union_all(polygons)
+    # One piece without holes: no gaps between grids. Areas add up: no overlaps.
+    assert union.geom_type == "Polygon" and len(union.interiors) == 0
+    assert sum(p.area for p in polygons) == pytest.approx(union.area, rel=1e-6)
+    tree = shapely.STRtree(polygons)
+    left, right = tree.query(polygons, predicate="intersects")
+    pairs = left < right
+    shapes = np.array(polygons, dtype=object)
+    overlaps = shapely.area(shapely.intersection(shapes[left[pairs]], shapes[right[pairs]]))
+    assert overlaps.max() < 1e-9  # square degrees: about 0.01 m²
+    minx, miny, maxx, maxy = union.bounds
+    assert 18 < (maxx - minx) * 100.5 < 22 and 14 < (maxy - miny) * 110.8 < 18  # km
+    assert 103.6 < minx and maxx < 104.0 and 25.4 < miny and maxy < 25.6
+
+
+def test_compounds_csv_has_a_bom_and_known_grids(demo):
+    raw = demo["compounds.csv"].read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    grid_codes = {f["properties"]["网格编号"] for f in json.loads(demo["grids.geojson"].read_text(encoding="utf-8"))["features"]}
+    assert 650 <= len(rows) <= 750
+    names = [r["小区名称"] for r in rows]
+    assert len(set(names)) == len(names)
+    assert not [a for a in names for b in names if a != b and a in b]  # address matching stays unambiguous
+    assert {r["所属网格"] for r in rows} <= grid_codes
+    assert all(80 <= int(r["总户数"]) <= 1500 and r["小区地址"].startswith("翠湖区") for r in rows)
+    households = {}
+    for r in rows:
+        households[r["物业服务企业"]] = households.get(r["物业服务企业"], 0) + int(r["总户数"])
+    assert 35 <= len(households) <= 45
+    assert sum(1 for total in households.values() if total < 100) >= 2
+
+
+def test_inspections_workbook_has_title_rows_and_date_cells(demo):
+    table = sheet_rows(demo["inspections.xlsx"])
+    assert table[0][0] == "翠湖区物业服务日常考核记录" and merged_ranges(demo["inspections.xlsx"]) == ["A1:G1"]
+    assert table[1][0] == "导出时间：2025-11-30"
+    assert all(v is None for v in table[2])
+    assert table[3] == ("考核编号", "考核日期", "物业企业", "小区名称", "考核项目", "得分", "考核人")
+    rows = table[4:]
+    assert all(isinstance(r[1], dt.date) and dt.date(2024, 12, 1) <= r[1] < dt.date(2025, 12, 1) for r in rows)
+    assert all(r[1].weekday() < 5 for r in rows)
+    assert all(0 <= r[5] <= 100 and round(r[5], 1) == r[5] for r in rows)
+    assert {r[4] for r in rows} == {"环境卫生", "秩序维护", "设施设备", "绿化养护", "消防安全"}
+    months: dict[str, set] = {}
+    for r in rows:
+        months.setdefault(r[2], set()).add((r[1].year, r[1].month))
+    assert sum(1 for m in months.values() if len(m) == 12) >= 30
+    assert sum(1 for m in months.values() if len(m) == 11) == 2  # two companies skip one month
+    by_company: dict[str, list[float]] = {}
+    for r in rows:
+        by_company.setdefault(r[2], []).append(r[5])
+    means = sorted(sum(v) / len(v) for v in by_company.values())
+    assert means[0] < 75 < 85 < means[-1]  # poorly run companies stand out
+
+
+def test_hotline_exports_are_gbk_with_title_and_totals(demo):
+    for name, header in (("hotline_part1.csv", "来电时间"), ("hotline_part2.csv", "受理时间")):
+        raw = demo[name].read_bytes()
+        with pytest.raises(UnicodeDecodeError):
+            raw.decode("utf-8")
+        (title, exported), by_id, records, totals = hotline_rows(demo[name])
+        assert title == "翠湖区12345政务服务便民热线工单明细表" and "," not in title
+        assert re.fullmatch(r"导出时间：\d{4}-\d\d-\d\d 23:59", exported)
+        assert header in records[0]
+        assert totals == f"合计：{len(records)}条"
+        assert all(re.fullmatch(r"GD\d{13}", r["工单编号"]) for r in records)
+        assert len(by_id) == len(records)
+    assert hotline_rows(demo["hotline_part1.csv"])[0][1] == "导出时间：2025-10-31 23:59"
+    assert hotline_rows(demo["hotline_part2.csv"])[0][1] == "导出时间：2025-11-30 23:59"
+
+
+def test_hotline_content_quirks(demo):
+    _, _, records, _ = hotline_rows(demo["hotline_part1.csv"])
+    long_form, short_form = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", r"\d{4}/\d{1,2}/\d{1,2} \d{1,2}:\d\d"
+    received = [r["来电时间"] for r in records]
+    assert all(re.fullmatch(long_form, v) or re.fullmatch(short_form, v) for v in received)
+    assert 0.03 < sum(bool(re.fullmatch(short_form, v)) for v in received) / len(received) < 0.15
+    assert {r["诉求来源"] for r in records} == {"12345热线"}
+    assert {r["诉求类型"] for r in records} == {"咨询", "求助", "投诉", "举报", "建议"}
+    assert {r["工单状态"] for r in records} <= {"办理中", "已办结", "已退单", "延期"}
+    assert {r["满意度"] for r in records} == {"满意", "基本满意", "不满意", ""}
+    blank_grid = sum(r["网格编号"] == "" for r in records) / len(records)
+    assert 0.08 < blank_grid < 0.22
+    assert any(r["来电号码"].startswith("0874-") for r in records)
+    assert all(re.fullmatch(r"1\d{10}|0874-\d{7}", r["来电号码"]) for r in records)
+    assert any(re.search(r"1\d{10}", r["诉求内容"]) for r in records)  # phone numbers hide in the text
+
+    def when(text: str) -> dt.datetime:
+        return dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S" if "-" in text else "%Y/%m/%d %H:%M")
+
+    impossible = [r for r in records if r["办结时间"] and when(r["办结时间"]) < when(r["来电时间"])]
+    assert 3 <= len(impossible) <= 30
+
+
+def test_property_complaints_happen_at_compounds(demo):
+    compounds = list(csv.DictReader(io.StringIO(demo["compounds.csv"].read_text(encoding="utf-8-sig"))))
+    grid_of = {c["小区名称"]: c["所属网格"] for c in compounds}
+    _, _, records, _ = hotline_rows(demo["hotline_part1.csv"])
+    property_tickets = [r for r in records if r["一级分类"] == "物业管理"]
+    assert 0.12 < len(property_tickets) / len(records) < 0.25
+    for r in property_tickets:
+        named = [name for name in grid_of if name in r["诉求地址"]]
+        assert len(named) == 1, r["诉求地址"]
+        assert r["网格编号"] in ("", grid_of[named[0]])
+    blank_but_findable = [r for r in records if not r["网格编号"] and any(n in r["诉求地址"] for n in grid_of)]
+    assert blank_but_findable
+
+
+def test_the_later_export_repeats_the_overlap_month_with_newer_status(demo):
+    _, part1, _, _ = hotline_rows(demo["hotline_part1.csv"])
+    _, part2, _, _ = hotline_rows(demo["hotline_part2.csv"])
+    both = part1.keys() & part2.keys()
+    assert both and all(i[2:8] == "202510" for i in both)
+    assert not {i for i in part1 if i[2:8] == "202511"} and not {i for i in part2 if i[2:8] < "202510"}
+    newer = [i for i in both if part1[i]["工单状态"] == "办理中" and part2[i]["办理状态"] == "已办结"]
+    assert len(newer) >= 0.1 * len(both)
+    for i in newer:
+        assert part1[i]["办结时间"] == part1[i]["回访时间"] == part1[i]["满意度"] == ""
+        assert part2[i]["办结时间"] != ""
+    assert any(part2[i]["回访时间"] and part2[i]["满意度"] for i in newer)
+    assert all(part1[i]["来电时间"][:10].replace("/", "-") == part2[i]["受理时间"][:10].replace("/", "-")
+               or "/" in part1[i]["来电时间"] + part2[i]["受理时间"] for i in both)
+
+
+def test_events_workbook(demo):
+    table = sheet_rows(demo["events.xlsx"])
+    assert table[0][0] == "网格化服务管理平台事件清单" and merged_ranges(demo["events.xlsx"]) == ["A1:R1"]
+    header = list(table[1])
+    assert header[:3] == ["事件编号", "上报时间", "事件来源"] and header[-3:] == ["经度", "纬度", "事件描述"]
+    rows = [dict(zip(header, r)) for r in table[2:]]
+    assert 850 <= len(rows) <= 950
+    assert all(re.fullmatch(r"SJ\d{13}", r["事件编号"]) for r in rows)
+    as_date = [r for r in rows if isinstance(r["上报时间"], dt.datetime)]
+    as_text = [r for r in rows if isinstance(r["上报时间"], str)]
+    assert len(as_date) > 0.8 * len(rows) and as_text
+    assert all(re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日 \d{1,2}时\d{1,2}分", r["上报时间"]) for r in as_text)
+    assert {r["事件来源"] for r in rows} == {"网格员上报", "视频巡查", "随手拍", "110非警务", "来访"}
+    levels = [r["办理层级"] for r in rows]
+    assert set(levels) == {"网格", "社区", "街道", "区"} and 0.5 < levels.count("网格") / len(rows) < 0.7
+    assert {r["是否吹哨"] for r in rows} == {"是", "否"}
+    assert all(isinstance(r["派发时间"], dt.datetime) and isinstance(r["办结时限"], dt.datetime) for r in rows)
+
+    grids = {f["properties"]["网格编号"]: shapely.geometry.shape(f["geometry"])
+             for f in json.loads(demo["grids.geojson"].read_text(encoding="utf-8"))["features"]}
+    located = [r for r in rows if r["经度"] is not None and r["所属网格"]]
+    assert 0.8 * len(rows) < len(located) < len(rows)
+    assert all(grids[r["所属网格"]].intersects(shapely.Point(r["经度"], r["纬度"])) for r in located)

@@ -8,6 +8,7 @@ otherwise from the plain Monday-to-Friday rule, with a warning so nobody trusts 
 from __future__ import annotations
 
 import csv
+import functools
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -40,6 +41,21 @@ def read_overrides(path: Path | None = None) -> dict[date, tuple[bool, str | Non
     return result
 
 
+@functools.lru_cache(maxsize=None)
+def _package_day(day: date) -> tuple[bool, str | None] | None:
+    """chinese-calendar's (is_workday, holiday name) for one day, or None for a year it does not know.
+
+    Cached: the package checks its whole table on every call (about 0.3 s per load for eight years
+    of dates), and its answers never change while the process runs.
+    """
+    try:
+        is_workday = chinese_calendar.is_workday(day)
+        on_holiday, english = chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:
+        return None
+    return is_workday, (HOLIDAY_NAMES.get(english, english) if on_holiday and english else None)
+
+
 def calendar_frame(start: date, end: date, overrides: dict | None = None) -> tuple[pd.DataFrame, list[str]]:
     """One row per date from ``start`` to ``end`` inclusive, and warnings for dates no source covers.
 
@@ -56,15 +72,12 @@ def calendar_frame(start: date, end: date, overrides: dict | None = None) -> tup
         if day in overrides:
             is_workday, name = overrides[day]
             origin = "override"
+        elif (known := _package_day(day)) is not None:
+            is_workday, name = known
+            origin = "chinese_calendar"
         else:
-            try:
-                is_workday = chinese_calendar.is_workday(day)
-                on_holiday, english = chinese_calendar.get_holiday_detail(day)
-                name = HOLIDAY_NAMES.get(english, english) if on_holiday and english else None
-                origin = "chinese_calendar"
-            except NotImplementedError:
-                is_workday, name, origin = day.weekday() < 5, None, "weekend_rule"
-                uncovered_years.add(day.year)
+            is_workday, name, origin = day.weekday() < 5, None, "weekend_rule"
+            uncovered_years.add(day.year)
         index += int(is_workday)
         rows.append((day, is_workday, (not is_workday) and name is not None, name, index, origin))
         day += timedelta(days=1)

@@ -86,9 +86,9 @@ def cmd_check(args) -> int:
     failures = contracts.run(con)
     con.close()
     if failures:
-        print("错误：数据约定检查未通过：")
+        print("错误：数据约定检查未通过：", file=sys.stderr)
         for failure in failures:
-            print(f"  {failure}")
+            print(f"  {failure}", file=sys.stderr)
         return 1
     print("数据约定检查全部通过。")
     return 0

@@ -18,7 +18,7 @@ UNIQUE_KEYS: dict[str, tuple[str, ...]] = {
     "load_batches": ("batch_id",),
     "mart_rates": ("period_type", "period_start", "level", "unit_code"),
     "mart_grid_lights": ("grid_code", "period_type", "period_start"),
-    "mart_company_rankings": ("company_id", "month"),
+    "mart_company_rankings": ("company_id", "month_start"),
 }
 
 ACCEPTED_VALUES: list[tuple[str, str, tuple[str, ...]]] = [
@@ -72,7 +72,7 @@ def run(con) -> list[str]:
         if nulls:
             failures.append(f"表 {table} 的键 {columns} 有 {nulls} 行为空。")
         duplicates = con.execute(
-            f"select concat_ws('/', {columns}) from {table} group by {columns} having count(*) > 1 limit 5"
+            f"select concat_ws('/', {columns}) from {table} group by {columns} having count(*) > 1 order by 1 limit 5"
         ).fetchall()
         if duplicates:
             failures.append(f"表 {table} 的键 {columns} 有重复值：{_sample([d[0] for d in duplicates])}。")
@@ -81,7 +81,7 @@ def run(con) -> list[str]:
             continue
         bad = con.execute(
             f"select distinct {column}::varchar from {table} where {column} is not null "
-            f"and not list_contains(?::varchar[], {column}::varchar) limit 5",
+            f"and not list_contains(?::varchar[], {column}::varchar) order by 1 limit 5",
             [list(accepted)],
         ).fetchall()
         if bad:
@@ -91,7 +91,7 @@ def run(con) -> list[str]:
             continue
         orphans = con.execute(
             f"select distinct t.{column} from {table} t where t.{column} is not null "
-            f"and t.{column} not in (select {parent_column} from {parent} where {parent_column} is not null) limit 5"
+            f"and t.{column} not in (select {parent_column} from {parent} where {parent_column} is not null) order by 1 limit 5"
         ).fetchall()
         if orphans:
             failures.append(f"表 {table} 的列 {column} 引用了 {parent} 中不存在的值：{_sample([o[0] for o in orphans])}。")

@@ -199,13 +199,16 @@ def finish(con, progress: Progress, action: str = "本次导入已撤回") -> tu
     warnings = build_calendar(con, start, end)
     warnings = [w for w in warnings if int(w[:4]) <= (span[1].year if span[1] else date.today().year)]
     try:
-        from etl.marts import build_marts
-        from onescreen.rules import load_rules
+        from etl.marts import MartsError, build_marts
+        from onescreen.rules import RulesError, load_rules
     except ImportError:  # the metrics layer is optional while it is being built
         build_marts = None
     if build_marts is not None:
         progress("重建汇总表（marts）……")
-        build_marts(con, load_rules())
+        try:
+            build_marts(con, load_rules())
+        except (RulesError, MartsError) as error:  # a mistyped rules file is the user's to fix: no traceback
+            raise LoadError(f"错误：{str(error).rstrip('。')}。{action}。") from None
     failures = contracts.run(con)
     if failures:
         raise LoadError(f"错误：操作后的数据将不满足数据约定，{action}：\n  " + "\n  ".join(failures))
@@ -229,14 +232,16 @@ def load_files(
     """Load every file in one transaction and publish; raise LoadError (nothing changed) on any problem."""
     progress = progress or (lambda message: None)
     loaded_by = loaded_by or getpass.getuser()
-    plans = [plan_file(Path(p), source, overrides, sheet) for p in paths]
     reports: list[FileReport] = []
     with writer(db_path) as con:
+        # Read the files under the lock: a second load fails at once, not after reading a big export.
+        plans = [plan_file(Path(p), source, overrides, sheet) for p in paths]
         install_macros(con)
         register_udfs(con)
-        # Files are written in dependency order: places before the tickets and inspections placed in them.
+        # Files are written in dependency order: places before the tickets and inspections placed in them,
+        # and a shapes-only grid file after the grid attributes it gives boundaries to.
         order = {"grids": 0, "compounds": 1, "inspections": 2, "hotline": 3, "events": 3}
-        for plan in sorted(plans, key=lambda p: order[p.source.name]):
+        for plan in sorted(plans, key=lambda p: (order[p.source.name], p.required == ("grid_code", "geometry"))):
             sha256 = file_sha256(plan.raw.path)
             previous = con.execute(
                 "select batch_id from load_batches where sha256 = ? and status = 'loaded'", [sha256]

@@ -127,7 +127,11 @@ def read_csv(path: Path, encoding: str) -> RawTable:
         headers.pop()
     if not headers:
         raise LoadError(f"文件 {path.name} 中找不到表头行，请确认第一行或标题行下方是列名。")
-    names = [f"c{i}" for i in range(len(headers))]
+    # Excel saves every row as wide as its used range ("a,b,c,,"): read unnamed empty trailing
+    # columns too when the data rows carry them, then drop them, rather than reject every row.
+    first_row = next((row for row in lines[header_index + 1 :] if any(cell.strip() for cell in row)), [])
+    wide = len(first_row) > len(headers) and not any(cell.strip() for cell in first_row[len(headers) :])
+    names = [f"c{i}" for i in range(len(first_row) if wide else len(headers))]
 
     def attempt(use_threads: bool):
         bad: list[tuple[int | None, str]] = []
@@ -159,6 +163,7 @@ def read_csv(path: Path, encoding: str) -> RawTable:
         table, bad = attempt(False)
         dropped = [text for _, text in bad if TOTALS_PATTERN.match(text.replace('"', ""))]
         real_bad = [(n, text) for n, text in bad if not TOTALS_PATTERN.match(text.replace('"', ""))]
+    table = table.select(names[: len(headers)])
     first_data_row = header_index + 2  # 1-based record number of the first data row
     row_no = pa.array(range(first_data_row, first_data_row + table.num_rows), pa.int64())
     if real_bad:

@@ -57,10 +57,10 @@ def test_overview_shows_kpis_lists_and_as_of(warehouse_copy):
 def test_kiosk_hides_the_sidebar_and_chrome(warehouse_copy):
     at = _run(query={"kiosk": "1"})
     css = " ".join(m.value for m in at.markdown if "<style>" in m.value)
-    assert '[data-testid="stSidebar"]' in css and "display: none" in css
+    assert '[data-testid="stSidebarCollapsedControl"]' in css and "display: none !important" in css
     normal = _run()
     css_normal = " ".join(m.value for m in normal.markdown if "<style>" in m.value)
-    assert '[data-testid="stSidebar"]' not in css_normal
+    assert "display: none !important" not in css_normal
 
 
 def test_filters_live_in_the_url_and_change_the_numbers(warehouse_copy):

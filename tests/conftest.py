@@ -1,0 +1,96 @@
+"""Shared fixtures: the golden export files and a tiny warehouse built from them through the real ETL.
+
+- ``fixture_warehouse`` (session): the path of a small, coherent district loaded with
+  ``etl.load.load_files`` exactly as a user's files are: 1 street, 2 communities, 4 grids with
+  polygons, 4 compounds, 3 property companies, 5 inspections, two overlapping weeks of 12345 tickets
+  and grid-platform events from four channels (12 tickets in all). Treat it as read-only; tests that
+  change a warehouse use ``warehouse_copy`` or ``warehouse_db``.
+- ``warehouse_db``: ``ONESCREEN_DB`` pointed at a fresh, not yet existing file.
+- ``warehouse_copy``: ``ONESCREEN_DB`` pointed at a private copy of ``fixture_warehouse``.
+- ``exports``: a private copy of ``tests/fixtures/exports`` (``--skip-bad-rows`` writes its
+  ``*.rejected.csv`` beside the input, and the committed fixtures must stay untouched).
+
+To look at the fixture district yourself: ``python tests/conftest.py /tmp/district.duckdb``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # so that `python tests/conftest.py` finds the etl package too
+    sys.path.insert(0, str(ROOT))
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "exports"
+
+# Two loads, as an analyst would run them: the places and the first week, then the next week.
+DISTRICT_LOADS: list[list[str]] = [
+    ["grids.geojson", "compounds_utf8_bom.csv", "inspections.xlsx", "hotline_gbk.csv"],
+    ["hotline_week2.csv", "events.xlsx"],
+]
+
+
+def build_fixture_warehouse(path: Path, exports_dir: Path = FIXTURES) -> Path:
+    """Load the fixture district into the warehouse at ``path`` through the real ETL; return ``path``."""
+    from etl.load import load_files
+
+    for names in DISTRICT_LOADS:
+        load_files([exports_dir / name for name in names], db_path=path, loaded_by="tests")
+    return path
+
+
+@pytest.fixture(scope="session")
+def fixture_warehouse(tmp_path_factory) -> Path:
+    """Path of the session's fixture-district warehouse (read-only by convention)."""
+    path = tmp_path_factory.mktemp("fixture_warehouse") / "warehouse.duckdb"
+    yield build_fixture_warehouse(path)
+
+
+def _reset_app_connection() -> None:
+    """Drop the app's cached read-only connection (``onescreen.db``) so no test sees another's file."""
+    try:
+        from onescreen import db
+    except ImportError:
+        return
+    db.reset()
+
+
+@pytest.fixture
+def warehouse_db(tmp_path, monkeypatch) -> Path:
+    """A fresh warehouse path (the file does not exist yet), set as ``ONESCREEN_DB``."""
+    path = tmp_path / "wh" / "warehouse.duckdb"
+    monkeypatch.setenv("ONESCREEN_DB", str(path))
+    _reset_app_connection()
+    yield path
+    _reset_app_connection()
+
+
+@pytest.fixture
+def warehouse_copy(fixture_warehouse, tmp_path, monkeypatch) -> Path:
+    """A private copy of the fixture district, set as ``ONESCREEN_DB``: free to load into or roll back."""
+    path = tmp_path / "wh" / "warehouse.duckdb"
+    path.parent.mkdir()
+    shutil.copyfile(fixture_warehouse, path)
+    monkeypatch.setenv("ONESCREEN_DB", str(path))
+    _reset_app_connection()
+    yield path
+    _reset_app_connection()
+
+
+@pytest.fixture
+def exports(tmp_path) -> Path:
+    """A private copy of the golden export files."""
+    target = tmp_path / "exports"
+    shutil.copytree(FIXTURES, target, ignore=shutil.ignore_patterns("*.rejected.csv"))
+    return target
+
+
+if __name__ == "__main__":
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "fixture_district.duckdb")
+    if out.exists():
+        sys.exit(f"{out} exists already; give a new path.")
+    print(build_fixture_warehouse(out))

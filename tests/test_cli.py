@@ -1,0 +1,206 @@
+"""``python -m etl``: help with a runnable example for every command, summaries, and expected failures
+as one ``错误：`` line, exit code 1 and no traceback."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+
+import pytest
+
+from etl.cli import build_parser, main
+from etl.warehouse import writer
+
+from conftest import FIXTURES, ROOT
+
+COMMANDS = ["load", "demo", "check", "batches", "rollback"]
+LOCKED = "错误：另一个导入或撤销正在进行（warehouse.duckdb），请等它结束后再试。"
+
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    action = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def run(argv: list[str], capsys) -> tuple[int, str, str]:
+    """``main(argv)`` in this process: (exit code, stdout, stderr)."""
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_process(*args: str) -> subprocess.CompletedProcess:
+    """``python -m etl ARGS`` in a new process, as a user or a scheduled job runs it."""
+    return subprocess.run([sys.executable, "-m", "etl", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+# -- help ----------------------------------------------------------------------------------------
+
+def test_every_command_is_listed():
+    assert sorted(subcommands()) == sorted(COMMANDS)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_help_starts_with_a_runnable_example(name, capsys):
+    code, out, _ = run([name, "--help"], capsys)
+    assert code == 0
+    description = out.split("\n\n", 1)[1]            # after the usage block
+    example = description.splitlines()[0]
+    assert example.startswith(f"python -m etl {name}"), f"{name} --help must start with an example"
+    # The example is a valid command line for this very parser.
+    args = build_parser().parse_args(shlex.split(example)[3:])
+    assert args.command == name
+    # And the help says something in the user's language after it.
+    assert len(description.splitlines()[2].strip()) > 10
+
+
+def test_a_command_without_help_would_fail_this_test():
+    for name, sub in subcommands().items():
+        assert sub.description and sub.description.strip(), f"{name} has no help"
+        for action in sub._actions:
+            assert action.help, f"{name} {action.option_strings or action.dest} has no help"
+
+
+@pytest.mark.parametrize("example", ["check", "batches"])
+def test_examples_without_arguments_run(warehouse_copy, capsys, example):
+    code, out, err = run([example], capsys)
+    assert (code, err) == (0, "")
+    assert out
+
+
+# -- commands that succeed -----------------------------------------------------------------------
+
+def test_load_prints_a_summary_and_progress(warehouse_copy, capsys):
+    code, out, err = run(["load", str(FIXTURES / "hotline_utf8.csv"), str(FIXTURES / "hotline_timeline.csv")], capsys)
+    assert code == 0
+    assert out == (
+        "hotline_utf8.csv（hotline，批次 7）：读取 2 行，新增 2，更新 0，未变 0，拒收 0\n"
+        "  提示：1 条工单无法定位到网格（无网格编号、坐标或可识别的小区地址），按社区/街道统计，计为“未落格”。\n"
+        "hotline_timeline.csv（hotline，批次 8）：读取 3 行，新增 3，更新 0，未变 0，拒收 0\n"
+        "  提示：3 条工单无法定位到网格（无网格编号、坐标或可识别的小区地址），按社区/街道统计，计为“未落格”。\n"
+        "  提示：2 条工单的时间顺序不合理（如办结时间早于受理时间），已导入但不计入办理时长统计；例如 T0001、T0002。\n"
+        "数据截至 2025-10-10 15:00\n"
+    )
+    assert "hotline_utf8.csv：识别为“12345热线工单”，表头在第 1 行，读取 2 行" in err.splitlines()
+    assert "hotline_timeline.csv：写入 新增 3，更新 0，未变 0，拒收 0" in err.splitlines()
+
+
+def test_quiet_load_and_reload_says_already_loaded(warehouse_copy, capsys):
+    code, out, err = run(["load", "--quiet", str(FIXTURES / "hotline_gbk.csv")], capsys)
+    assert (code, out, err) == (0, "hotline_gbk.csv：已在批次 4 导入过，未做任何改动。\n", "")
+
+
+def test_load_with_map_option(warehouse_copy, capsys):
+    code, out, _ = run(["load", "--quiet", str(FIXTURES / "hotline_unknown_header.csv"), "--map", "留言时间=received_at"], capsys)
+    assert code == 0
+    assert out.splitlines()[0] == "hotline_unknown_header.csv（hotline，批次 7）：读取 2 行，新增 2，更新 0，未变 0，拒收 0"
+
+
+def test_skip_bad_rows_option(warehouse_copy, exports, capsys):
+    code, out, _ = run(["load", "--quiet", "--skip-bad-rows", str(exports / "hotline_bad_rows.csv")], capsys)
+    assert code == 0
+    assert out.splitlines()[:2] == [
+        "hotline_bad_rows.csv（hotline，批次 7）：读取 5 行，新增 1，更新 0，未变 0，拒收 4",
+        "  提示：4 行有问题未导入，已连同原因写入 hotline_bad_rows.rejected.csv。",
+    ]
+    assert (exports / "hotline_bad_rows.rejected.csv").exists()
+
+
+def test_batches_and_rollback(warehouse_copy, capsys):
+    code, out, _ = run(["rollback", "--quiet", "6"], capsys)
+    assert (code, out) == (0, "已撤销批次 6（删除/恢复：fct_tickets 5 行，ticket_pii 5 行）。\n")
+    code, out, _ = run(["batches"], capsys)
+    lines = out.splitlines()
+    assert lines[0] == "批次  导入时间          来源         读取/新增/更新/未变/拒收       状态      文件"
+    assert [line[:4] for line in lines[1:]] == ["   1", "   2", "   3", "   4", "   5", "   6"]
+    assert lines[5].endswith("hotline      7/2/2/3/0           已导入  hotline_week2.csv")
+    assert lines[6].endswith("events       5/5/0/0/0           已撤销  events.xlsx")
+
+
+def test_batches_without_a_warehouse(warehouse_db, capsys):
+    assert run(["batches"], capsys) == (0, "数据仓库还不存在，没有导入批次。\n", "")
+
+
+# -- expected failures ---------------------------------------------------------------------------
+
+BAD_ROWS_FIRST_LINE = ("错误：文件 hotline_bad_rows.csv 有 4 处问题，本次导入未写入任何数据。"
+                       "请按下列提示修正后重新导入，或加 --skip-bad-rows 只导入没有问题的行：")
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["load", "nothere.csv"], "错误：找不到文件 nothere.csv，请检查路径。"),
+    (["load", str(FIXTURES / "latin1.csv")],
+     "错误：无法识别文件 latin1.csv 的编码（既不是 UTF-8 也不是 GBK/GB18030），请用 Excel 另存为“CSV UTF-8”后再导入。"),
+    (["load", str(FIXTURES / "binary.dat")], "错误：文件 binary.dat 不是文本文件，也不是 XLSX 工作簿，请确认导出的是 CSV 或 XLSX。"),
+    (["load", str(FIXTURES / "hotline_wrong_header.csv")],
+     "错误：无法识别文件 hotline_wrong_header.csv 的数据类型：最接近“12345热线工单”，但缺少字段 ticket_id（如 工单编号）、"
+     "received_at（如 来电时间）。文件第 1 行的表头为：编号、日期、内容。请用 --map \"表头=字段\" 指定对应关系，或用 --source 指定来源类型。"),
+    (["load", "--map", "留言时间", str(FIXTURES / "hotline_unknown_header.csv")],
+     "错误：--map 的写法是 \"表头=字段\"，例如 --map \"留言时间=received_at\"；收到的是 “留言时间”。"),
+    (["load", "--sheet", "工单", str(FIXTURES / "hotline_utf8.csv")], "错误：文件 hotline_utf8.csv 不是 XLSX 工作簿，不能指定 --sheet。"),
+    (["rollback", "99"], "错误：没有编号为 99 的导入批次，请用 python -m etl batches 查看现有批次。"),
+    (["rollback", "4"], "错误：批次 4 导入的数据已被后来的批次 5 更新，请先撤销批次 5，再撤销批次 4。"),
+])
+def test_expected_failures_are_one_line(warehouse_copy, capsys, argv, message):
+    code, out, err = run(argv, capsys)
+    assert (code, out, err) == (1, "", message + "\n")
+
+
+def test_bad_rows_failure_starts_with_one_error_line(warehouse_copy, capsys):
+    code, out, err = run(["load", str(FIXTURES / "hotline_bad_rows.csv"), "--quiet"], capsys)
+    lines = err.splitlines()
+    assert (code, out) == (1, "")
+    assert lines[0] == BAD_ROWS_FIRST_LINE
+    assert len(lines) == 5 and all(line.startswith("  文件 hotline_bad_rows.csv 第 ") for line in lines[1:])
+
+
+def test_check_without_a_warehouse(warehouse_db, capsys):
+    code, out, err = run(["check"], capsys)
+    assert (code, out, err) == (1, "", f"错误：数据仓库 {warehouse_db} 不存在，请先运行 python -m etl demo 或导入文件。\n")
+
+
+def test_argument_errors_in_house_format(capsys):
+    code, out, err = run(["load", "--source", "tickets", "x.csv"], capsys)
+    assert (code, out) == (1, "")
+    assert err.splitlines()[-1] == (
+        "错误：argument --source: invalid choice: 'tickets' (choose from 'hotline', 'events', 'grids', 'compounds', "
+        "'inspections')（用 --help 查看用法）"
+    )
+    code, _, err = run(["rollback", "three"], capsys)
+    assert code == 1
+    assert err.splitlines()[-1] == "错误：argument batch_id: invalid int value: 'three'（用 --help 查看用法）"
+
+
+# -- in a real process ---------------------------------------------------------------------------
+
+def test_process_failure_has_no_traceback(warehouse_copy):
+    result = run_process("load", str(FIXTURES / "hotline_wrong_header.csv"))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("错误：无法识别文件 hotline_wrong_header.csv 的数据类型")
+    assert len(result.stderr.splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_second_writer_process_fails_at_once(warehouse_copy):
+    """While one load holds the warehouse, another process's load or rollback stops with the message."""
+    with writer():
+        load = run_process("load", "--quiet", str(FIXTURES / "hotline_utf8.csv"))
+        undo = run_process("rollback", "--quiet", "6")
+    for result in (load, undo):
+        assert (result.returncode, result.stdout, result.stderr) == (1, "", LOCKED + "\n")
+
+
+def test_process_load_then_check(warehouse_copy):
+    result = run_process("load", "--quiet", str(FIXTURES / "hotline.xlsx"))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines()[0] == "hotline.xlsx（hotline，批次 7）：读取 3 行，新增 3，更新 0，未变 0，拒收 0"
+    result = run_process("check")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "数据约定检查全部通过。\n", "")

@@ -1,0 +1,496 @@
+"""Loading through ``etl.load``: the fixture district, placement, text ids, all-or-nothing failures,
+rejected rows, idempotent reloads, overlapping exports, rollback, the writer lock and a reader in
+another process while a load publishes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from etl.errors import LoadError
+from etl.load import load_files, parse_overrides, rollback
+from etl.upsert import TABLE_KEYS
+from etl.warehouse import writer
+
+from conftest import DISTRICT_LOADS, FIXTURES, ROOT
+
+DATA_TABLES = [*TABLE_KEYS, *(f"{t}_hist" for t in TABLE_KEYS)]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def snapshot(path: Path) -> dict[str, list[tuple]]:
+    """Every row of every table a load writes (and their history twins), in a stable order."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {t: sorted(con.execute(f"select * from {t}").fetchall(), key=repr) for t in DATA_TABLES}
+    finally:
+        con.close()
+
+
+def batches(path: Path) -> list[tuple]:
+    return query(path, "select batch_id, file_name, source, rows_read, rows_inserted, rows_updated, rows_unchanged, "
+                       "rows_rejected, status from load_batches order by batch_id")
+
+
+# -- the fixture district ----------------------------------------------------------------------
+
+def test_fixture_district_batches(fixture_warehouse):
+    assert batches(fixture_warehouse) == [
+        (1, "grids.geojson", "grids", 4, 4, 0, 0, 0, "loaded"),
+        (2, "compounds_utf8_bom.csv", "compounds", 4, 4, 0, 0, 0, "loaded"),
+        (3, "inspections.xlsx", "inspections", 5, 5, 0, 0, 0, "loaded"),
+        (4, "hotline_gbk.csv", "hotline", 5, 5, 0, 0, 0, "loaded"),
+        (5, "hotline_week2.csv", "hotline", 7, 2, 2, 3, 0, "loaded"),
+        (6, "events.xlsx", "events", 5, 5, 0, 0, 0, "loaded"),
+    ]
+    assert query(fixture_warehouse, "select encoding, sheet_name, header_row from load_batches order by batch_id") == [
+        ("utf-8", None, 0), ("utf-8-sig", None, 1), (None, "考核记录", 4),
+        ("gb18030", None, 4), ("utf-8-sig", None, 3), (None, "事件台账", 2),
+    ]
+
+
+def test_fixture_district_places(fixture_warehouse):
+    assert query(fixture_warehouse, "select * exclude (batch_id) from dim_streets") == [("530302001", "南宁街道")]
+    assert query(fixture_warehouse, "select community_code, community_name, street_code from dim_communities order by 1") == [
+        ("530302001001", "东风社区", "530302001"), ("530302001002", "西湖社区", "530302001"),
+    ]
+    assert query(fixture_warehouse, "select grid_code, grid_name, community_code, street_name, grid_type, households, "
+                                    "population, red_households, yellow_households, green_households, centroid_lon, centroid_lat "
+                                    "from dim_grids order by 1") == [
+        ("DF-01", "东风一网格", "530302001001", "南宁街道", "普通网格", 320, 910, 12, 30, 278, 103.785, 25.485),
+        ("DF-02", "东风二网格", "530302001001", "南宁街道", "普通网格", 280, 760, 8, 21, 251, 103.795, 25.485),
+        ("XH-01", "西湖一网格", "530302001002", "南宁街道", "普通网格", 350, 1020, 15, 40, 295, 103.785, 25.495),
+        ("XH-02", "西湖二网格", "530302001002", "南宁街道", "专属网格", 150, 420, 3, 9, 138, 103.795, 25.495),
+    ]
+    assert query(fixture_warehouse, "select c.compound_code, c.compound_name, c.grid_code, c.community_code, co.company_name, "
+                                    "c.households from dim_compounds c join dim_companies co using (company_id) order by 1") == [
+        ("CP01", "金碧花园", "DF-01", "530302001001", "云岭物业服务有限公司", 260),
+        ("CP02", "翠湖小区", "DF-02", "530302001001", "金马物业管理有限公司", 180),
+        ("CP03", "阳光新城", "XH-01", "530302001002", "云岭物业服务有限公司", 300),
+        ("CP04", "锦绣苑", "XH-02", "530302001002", "安居物业有限公司", 150),
+    ]
+
+
+def test_fixture_district_inspections(fixture_warehouse):
+    rows = query(fixture_warehouse, "select i.inspected_on, co.company_name, i.compound_code, i.item, i.score, i.inspector "
+                                    "from fct_inspections i join dim_companies co using (company_id) order by 1, 3, 4")
+    assert [(str(d), *rest) for d, *rest in rows] == [
+        ("2025-10-09", "云岭物业服务有限公司", "CP01", "环境卫生", 92.0, "刘洋"),
+        ("2025-10-09", "金马物业管理有限公司", "CP02", "环境卫生", 71.5, "刘洋"),
+        ("2025-10-10", "云岭物业服务有限公司", "CP03", "秩序维护", 88.0, "陈静"),
+        ("2025-10-11", "金马物业管理有限公司", "CP02", "秩序维护", 79.0, "刘洋"),
+        ("2025-10-11", "安居物业有限公司", "CP04", "设施设备", 64.0, "陈静"),   # the text date cell
+    ]
+
+
+def test_every_ticket_is_placed_or_counted_unassigned(fixture_warehouse):
+    """Grid column, else coordinates in a polygon, else a compound named in the address, else community/street."""
+    assert query(fixture_warehouse, "select ticket_id, feed, source, placed_by, grid_code, community_code, compound_code "
+                                    "from fct_tickets order by ticket_id") == [
+        ("2025100100001", "hotline", "12345热线", "address", "DF-01", "530302001001", "CP01"),
+        ("2025100100002", "hotline", "12345热线", "community", None, "530302001002", None),
+        ("2025100100003", "hotline", "12345热线", "grid_code", "XH-02", "530302001002", None),
+        ("2025100100004", "hotline", "12345热线", "street", None, None, None),
+        ("2025100100005", "hotline", "12345热线", "address", "XH-01", "530302001002", "CP03"),
+        ("2025100800006", "hotline", "12345热线", "address", "DF-02", "530302001001", "CP02"),
+        ("2025100800007", "hotline", "12345热线", "grid_code", "DF-01", "530302001001", None),
+        ("SJ20251001001", "events", "网格员上报", "grid_code", "DF-01", "530302001001", "CP01"),
+        ("SJ20251002002", "events", "视频巡查", "coordinates", "XH-01", "530302001002", None),
+        ("SJ20251003003", "events", "随手拍", "coordinates", "DF-02", "530302001001", None),
+        ("SJ20251004004", "events", "110非警务", "address", "XH-02", "530302001002", "CP04"),
+        ("SJ20251005005", "events", "网格员上报", "community", None, "530302001002", None),
+    ]
+    assert query(fixture_warehouse, "select count(*), count(street_code) from fct_tickets") == [(12, 12)]
+
+
+def test_personal_data_kept_apart_and_id_numbers_never_stored(fixture_warehouse):
+    assert query(fixture_warehouse, "select * exclude (batch_id) from ticket_pii where ticket_id = '2025100100001'") == [
+        ("2025100100001", "张三", "13812345678", "东风路88号金碧花园3栋2单元501室", "小区垃圾清运不及时，电话13812345678"),
+    ]
+    # fct_tickets keeps only the masked area of an address, no name, no phone.
+    assert query(fixture_warehouse, "select address_area from fct_tickets where ticket_id = '2025100100001'") == [("东风路88号金碧花园",)]
+    con = duckdb.connect(str(fixture_warehouse), read_only=True)
+    try:
+        columns = con.execute("select table_name, column_name from information_schema.columns "
+                              "where data_type = 'VARCHAR' and table_schema = 'main'").fetchall()
+        stored = [f"{table}.{col}" for table, col in columns
+                  if con.execute(f'select count(*) from {table} where "{col}" like ?', ["%530302198001011234%"]).fetchall()[0][0]]
+    finally:
+        con.close()
+    assert len(columns) > 50 and stored == []
+    assert "以下个人信息列不会保存：身份证号。" in query(fixture_warehouse, "select warnings from load_batches where batch_id = 4")[0][0]
+
+
+def test_overlapping_export_updates_and_inserts(fixture_warehouse):
+    rows = query(fixture_warehouse, "select ticket_id, status, resolved_at, satisfaction, batch_id from fct_tickets "
+                                    "where feed = 'hotline' order by 1")
+    assert rows == [
+        ("2025100100001", "已办结", datetime(2025, 10, 7, 16, 0), "基本满意", 5),   # updated by week 2
+        ("2025100100002", "已办结", datetime(2025, 10, 2, 17, 0), "满意", 4),       # unchanged
+        ("2025100100003", "已办结", datetime(2025, 10, 1, 16, 0), "基本满意", 4),
+        ("2025100100004", "已办结", datetime(2025, 10, 6, 10, 0), "不满意", 5),     # updated
+        ("2025100100005", "已办结", datetime(2025, 10, 5, 15, 0), "满意", 4),
+        ("2025100800006", "办理中", None, None, 5),                                  # new
+        ("2025100800007", "已办结", datetime(2025, 10, 10, 11, 0), "满意", 5),
+    ]
+    # The versions week 2 replaced are kept for rollback.
+    assert query(fixture_warehouse, "select ticket_id, status, batch_id, replaced_by_batch_id from fct_tickets_hist order by 1") == [
+        ("2025100100001", "办理中", 4, 5), ("2025100100004", "办理中", 4, 5),
+    ]
+
+
+# -- one file at a time ------------------------------------------------------------------------
+
+def test_every_date_format_lands_exactly(warehouse_copy):
+    load_files([FIXTURES / "hotline_dates.csv"])
+    assert dict(query(warehouse_copy, "select ticket_id, received_at from fct_tickets where ticket_id like 'D%'")) == {
+        "D01": datetime(2025, 10, 7, 12, 44), "D02": datetime(2025, 9, 14, 0, 12), "D03": datetime(2025, 9, 14, 8, 5),
+        "D04": datetime(2025, 9, 14), "D05": datetime(2025, 9, 14, 8, 5, 30), "D06": datetime(2025, 9, 14, 8, 5, 30),
+        "D07": datetime(2018, 6, 26, 10, 58, 54), "D08": datetime(2018, 6, 26, 22, 58, 54),
+        "D09": datetime(2025, 9, 14, 12, 0), "D10": datetime(2025, 9, 14), "D11": datetime(2025, 9, 14),
+        "D12": datetime(2025, 9, 14, 8, 5),
+    }
+
+
+def test_xlsx_ids_and_phones_stay_text(warehouse_copy):
+    report = load_files([FIXTURES / "hotline.xlsx"])
+    assert (report.files[0].rows_read, report.files[0].inserted) == (3, 3)
+    assert query(warehouse_copy, "select t.ticket_id, t.received_at, p.caller_phone from fct_tickets t join ticket_pii p "
+                                 "using (ticket_id) where t.batch_id = 7 order by t.received_at") == [
+        ("110000000000000001", datetime(2025, 10, 7, 9, 30), "13812345678"),
+        ("2025100700002", datetime(2025, 10, 7, 10, 5), "08743123456"),
+        ("XL0003", datetime(2025, 10, 7, 18, 0), "0874-3123457"),
+    ]
+
+
+def test_gb18030_and_utf8_exports(warehouse_copy):
+    report = load_files([FIXTURES / "hotline_gb18030.csv", FIXTURES / "hotline_utf8.csv"])
+    assert [(f.file_name, f.encoding, f.inserted) for f in report.files] == [
+        ("hotline_gb18030.csv", "gb18030", 2), ("hotline_utf8.csv", "utf-8", 2),
+    ]
+    assert query(warehouse_copy, "select t.ticket_id, p.caller_name, t.placed_by, t.grid_code from fct_tickets t "
+                                 "join ticket_pii p using (ticket_id) where t.batch_id in (7, 8) order by 1") == [
+        ("GB0001", "刘䶮", "address", "DF-01"), ("GB0002", "王𠀀", "address", "XH-02"),
+        ("U0001", "吴一", "address", "DF-02"), ("U0002", "郑二", "community", None),
+    ]
+    assert query(warehouse_copy, "select content from ticket_pii where ticket_id = 'U0001'") == [("咨询养老保险。\n补充：已在社区办理,请回电",)]
+
+
+def test_excel_resaved_export_loads(warehouse_copy):
+    report = load_files([FIXTURES / "hotline_excel_resaved.csv"])
+    item = report.files[0]
+    assert (item.rows_read, item.inserted, item.rejected) == (2, 2, 0)
+    assert "以下列未使用：序号。" in item.warnings
+    assert query(warehouse_copy, "select ticket_id, received_at, placed_by, community_code from fct_tickets "
+                                 "where ticket_id like 'R%' order by 1") == [
+        ("R0001", datetime(2025, 10, 6, 9, 5), "community", "530302001001"),
+        ("R0002", datetime(2025, 10, 6, 14, 30), "community", "530302001002"),
+    ]
+
+
+@pytest.mark.parametrize("order", [["grids_attributes.csv", "grids_shapes.geojson"], ["grids_shapes.geojson", "grids_attributes.csv"]])
+def test_grid_attributes_plus_shapes_equal_one_geojson(warehouse_db, fixture_warehouse, order):
+    report = load_files([FIXTURES / name for name in order])
+    assert [(f.file_name, f.inserted, f.updated) for f in report.files] == [
+        ("grids_attributes.csv", 4, 0), ("grids_shapes.geojson", 0, 4),
+    ]
+    sql = "select * exclude (batch_id) from dim_grids order by grid_code"
+    assert query(warehouse_db, sql) == query(fixture_warehouse, sql)
+
+
+def test_shapes_for_unknown_grids_are_refused(warehouse_db):
+    with pytest.raises(LoadError) as err:
+        load_files([FIXTURES / "grids_shapes.geojson"])
+    assert str(err.value).splitlines()[:2] == [
+        "错误：文件 grids_shapes.geojson 有 4 处问题，本次导入未写入任何数据。请按下列提示修正后重新导入，或加 --skip-bad-rows 只导入没有问题的行：",
+        "  文件 grids_shapes.geojson 第 1 行，列「网格编码」，值 “DF-01”：网格编号在网格定义中不存在。请先导入含社区、街道的网格属性文件，再导入边界。",
+    ]
+    assert not warehouse_db.exists()
+
+
+def test_unknown_header_mapped_with_map_option(warehouse_copy):
+    with pytest.raises(LoadError):
+        load_files([FIXTURES / "hotline_unknown_header.csv"])
+    report = load_files([FIXTURES / "hotline_unknown_header.csv"], overrides=parse_overrides(["留言时间=received_at"]))
+    assert report.files[0].inserted == 2
+    assert query(warehouse_copy, "select ticket_id, received_at from fct_tickets where ticket_id like 'M%' order by 1") == [
+        ("M0001", datetime(2025, 10, 5, 9, 0)), ("M0002", datetime(2025, 10, 5, 10, 0)),
+    ]
+
+
+def test_impossible_timelines_load_flagged(warehouse_copy):
+    report = load_files([FIXTURES / "hotline_timeline.csv"])
+    assert report.files[0].inserted == 3
+    assert "2 条工单的时间顺序不合理（如办结时间早于受理时间），已导入但不计入办理时长统计；例如 T0001、T0002。" in report.files[0].warnings
+    assert query(warehouse_copy, "select ticket_id, has_timeline_error from fct_tickets where ticket_id like 'T%' order by 1") == [
+        ("T0001", True), ("T0002", True), ("T0003", False),
+    ]
+    # The as-of time ignores impossible timelines (T0003's callback is the latest sound event).
+    assert report.as_of == datetime(2025, 10, 10, 15, 0)
+
+
+def test_ticket_number_of_the_other_feed_is_refused(warehouse_copy, tmp_path):
+    path = tmp_path / "events_clash.csv"
+    path.write_text("事件编号,事件来源,上报时间,所属社区\n2025100100002,网格员上报,2025-10-06 09:00,西湖社区\n", encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        load_files([path])
+    assert str(err.value).splitlines()[1] == (
+        "  文件 events_clash.csv 第 2 行，列「事件编号」，值 “2025100100002”：该编号已作为12345 热线工单导入过，"
+        "同一编号不能同时属于两类来源；请确认选择的来源类型（--source）是否正确。"
+    )
+
+
+# -- failures change nothing -------------------------------------------------------------------
+
+BAD_ROWS_ERROR = (
+    "错误：文件 hotline_bad_rows.csv 有 4 处问题，本次导入未写入任何数据。请按下列提示修正后重新导入，或加 --skip-bad-rows 只导入没有问题的行：\n"
+    "  文件 hotline_bad_rows.csv 第 3 行，列「来电时间」，值 “2025-13-45 10:00”：无法识别的日期时间，请使用 2025-10-07 12:44:00、2025/10/7 12:44 或 2025年10月7日 这样的格式。\n"
+    "  文件 hotline_bad_rows.csv 第 4 行，列「满意度」，值 “很好”：无法识别的取值，只能是 满意、基本满意、不满意 或留空。\n"
+    "  文件 hotline_bad_rows.csv 第 5 行，列「工单编号」，值 “B0001”：与第 2 行重复（同一编号出现多次）。请删除重复行，或把不同时间的导出分成两个文件先后导入。\n"
+    "  文件 hotline_bad_rows.csv 第 6 行，列「工单编号」：缺少必填项“工单编号”。请在该行补上后重新导入，或使用 --skip-bad-rows 只导入其余行。"
+)
+
+
+def test_bad_rows_fail_the_whole_load_and_change_nothing(warehouse_copy):
+    before, before_tables = sha256(warehouse_copy), snapshot(warehouse_copy)
+    with pytest.raises(LoadError) as err:
+        # The good file in the same load is not written either: one load, one transaction.
+        load_files([FIXTURES / "hotline_utf8.csv", FIXTURES / "hotline_bad_rows.csv"])
+    assert str(err.value) == BAD_ROWS_ERROR
+    assert sha256(warehouse_copy) == before
+    assert snapshot(warehouse_copy) == before_tables
+    assert len(batches(warehouse_copy)) == 6
+    assert sorted(p.name for p in warehouse_copy.parent.iterdir()) == ["warehouse.duckdb", "warehouse.duckdb.lock"]
+
+
+def test_personal_values_in_problems_are_masked():
+    """Any problem found in a personal column shows the value masked, as the rejects file does."""
+    from types import SimpleNamespace
+
+    from etl.staging import collect_problems
+
+    con = duckdb.connect()
+    con.execute("create temp table stg_problems (row_no bigint, field varchar, value varchar, message varchar)")
+    con.execute("insert into stg_problems values (7, 'caller_phone', '13812345678', '示例。'), (8, 'caller_name', '欧阳娜娜', '示例。'), "
+                "(9, 'ticket_id', 'A0001', '示例。')")
+    raw = SimpleNamespace(path=Path("x.csv"), bad_rows=[])
+    problems, total = collect_problems(con, raw, {"caller_phone": "来电号码", "caller_name": "来电人", "ticket_id": "工单编号"})
+    assert total == 3
+    assert [p.describe() for p in problems] == [
+        "文件 x.csv 第 7 行，列「来电号码」，值 “138****5678”：示例。",
+        "文件 x.csv 第 8 行，列「来电人」，值 “欧***”：示例。",
+        "文件 x.csv 第 9 行，列「工单编号」，值 “A0001”：示例。",
+    ]
+    con.close()
+
+
+def test_more_problems_than_shown_are_counted(warehouse_copy):
+    with pytest.raises(LoadError) as err:
+        load_files([FIXTURES / "hotline_many_bad.csv"])
+    lines = str(err.value).splitlines()
+    assert lines[0] == ("错误：文件 hotline_many_bad.csv 有 23 处问题，本次导入未写入任何数据。"
+                        "请按下列提示修正后重新导入，或加 --skip-bad-rows 只导入没有问题的行：")
+    assert len(lines) == 22
+    assert lines[20] == ("  文件 hotline_many_bad.csv 第 21 行，列「来电时间」，值 “2025-10-60”：无法识别的日期时间，"
+                         "请使用 2025-10-07 12:44:00、2025/10/7 12:44 或 2025年10月7日 这样的格式。")
+    assert lines[21] == "  还有 3 处"
+
+
+def test_failed_load_is_not_marked_loaded(warehouse_copy, exports):
+    with pytest.raises(LoadError):
+        load_files([exports / "hotline_bad_rows.csv"])
+    report = load_files([exports / "hotline_bad_rows.csv"], skip_bad_rows=True)
+    assert report.files[0].status == "loaded"
+
+
+def test_skip_bad_rows_writes_rejects_with_reasons_masked(warehouse_copy, exports):
+    report = load_files([exports / "hotline_bad_rows.csv"], skip_bad_rows=True)
+    item = report.files[0]
+    assert (item.rows_read, item.inserted, item.rejected, item.batch_id) == (5, 1, 4, 7)
+    assert item.rejects_path == exports / "hotline_bad_rows.rejected.csv"
+    assert item.warnings[0] == "4 行有问题未导入，已连同原因写入 hotline_bad_rows.rejected.csv。"
+    text = item.rejects_path.read_text(encoding="utf-8-sig")
+    rows = [line.split(",") for line in text.splitlines()]
+    header = rows[0]
+    assert header[0] == "row_no" and header[-1] == "reasons"
+    picked = [{k: r[header.index(k)] for k in ("row_no", "ticket_id", "received_at", "satisfaction", "caller_name", "caller_phone", "reasons")}
+              for r in rows[1:]]
+    assert picked == [
+        {"row_no": "3", "ticket_id": "B0002", "received_at": "2025-13-45 10:00", "satisfaction": "满意", "caller_name": "李*",
+         "caller_phone": "139****5678", "reasons": "无法识别的日期时间，请使用 2025-10-07 12:44:00、2025/10/7 12:44 或 2025年10月7日 这样的格式。"},
+        {"row_no": "4", "ticket_id": "B0003", "received_at": "2025-10-05 11:00:00", "satisfaction": "很好", "caller_name": "王*",
+         "caller_phone": "137****5678", "reasons": "无法识别的取值，只能是 满意、基本满意、不满意 或留空。"},
+        {"row_no": "5", "ticket_id": "B0001", "received_at": "2025-10-05 12:00:00", "satisfaction": "", "caller_name": "赵*",
+         "caller_phone": "136****5678", "reasons": "与第 2 行重复（同一编号出现多次）。请删除重复行，或把不同时间的导出分成两个文件先后导入。"},
+        {"row_no": "6", "ticket_id": "", "received_at": "2025-10-05 13:00:00", "satisfaction": "", "caller_name": "钱*",
+         "caller_phone": "135****5678", "reasons": "缺少必填项“工单编号”。请在该行补上后重新导入，或使用 --skip-bad-rows 只导入其余行。"},
+    ]
+    for raw_value in ("13912345678", "李四", "钱七"):
+        assert raw_value not in text
+    assert query(warehouse_copy, "select ticket_id from fct_tickets where ticket_id like 'B%'") == [("B0001",)]
+    assert batches(warehouse_copy)[-1] == (7, "hotline_bad_rows.csv", "hotline", 5, 1, 0, 0, 4, "loaded")
+
+
+# -- reloads, overlaps, rollback ---------------------------------------------------------------
+
+def test_reloading_a_file_changes_nothing(warehouse_copy):
+    before = sha256(warehouse_copy)
+    report = load_files([FIXTURES / "hotline_gbk.csv", FIXTURES / "events.xlsx"])
+    assert [(f.file_name, f.status, f.batch_id) for f in report.files] == [
+        ("hotline_gbk.csv", "already_loaded", 4), ("events.xlsx", "already_loaded", 6),
+    ]
+    assert report.as_of is None
+    assert sha256(warehouse_copy) == before
+
+
+def test_same_content_under_another_name_is_recognised(warehouse_copy, tmp_path):
+    copy = tmp_path / "热线导出（副本）.csv"
+    copy.write_bytes((FIXTURES / "hotline_week2.csv").read_bytes())
+    report = load_files([copy])
+    assert (report.files[0].status, report.files[0].batch_id) == ("already_loaded", 5)
+
+
+def test_rollback_restores_exactly(warehouse_db):
+    load_files([FIXTURES / n for n in DISTRICT_LOADS[0]])
+    before = snapshot(warehouse_db)
+    item = load_files([FIXTURES / "hotline_week2.csv"]).files[0]
+    # The overlapping export: 2 tickets with a newer status, 3 repeated as they were, 2 new.
+    assert (item.rows_read, item.inserted, item.updated, item.unchanged, item.rejected) == (7, 2, 2, 3, 0)
+    assert snapshot(warehouse_db) != before
+    restored = rollback(5)
+    assert restored == {"fct_tickets": 4, "ticket_pii": 4}
+    assert snapshot(warehouse_db) == before
+    assert [b[-1] for b in batches(warehouse_db)] == ["loaded"] * 4 + ["rolled_back"]
+    # Once rolled back, the same file can be loaded again.
+    report = load_files([FIXTURES / "hotline_week2.csv"])
+    assert (report.files[0].status, report.files[0].batch_id, report.files[0].updated) == ("loaded", 6, 2)
+
+
+def test_rollback_in_reverse_order_back_to_places_only(warehouse_copy):
+    for batch_id in (6, 5, 4):
+        rollback(batch_id)
+    for table in ("fct_tickets", "ticket_pii", "fct_tickets_hist", "ticket_pii_hist"):
+        assert query(warehouse_copy, f"select count(*) from {table}") == [(0,)], table
+    assert query(warehouse_copy, "select count(*) from dim_grids") == [(4,)]
+
+
+def test_rollback_refused_when_a_later_batch_changed_the_rows(warehouse_copy):
+    before = sha256(warehouse_copy)
+    with pytest.raises(LoadError) as err:
+        rollback(4)
+    assert str(err.value) == "错误：批次 4 导入的数据已被后来的批次 5 更新，请先撤销批次 5，再撤销批次 4。"
+    assert sha256(warehouse_copy) == before
+
+
+def test_rollback_refused_when_later_data_still_refers_to_it(warehouse_copy):
+    before = sha256(warehouse_copy)
+    with pytest.raises(LoadError) as err:
+        rollback(2)
+    assert str(err.value) == (
+        "错误：操作后的数据将不满足数据约定，撤销批次 2 未执行（通常是后来导入的数据仍引用它，请先撤销后来的批次）：\n"
+        "  表 fct_tickets 的列 compound_code 引用了 dim_compounds 中不存在的值：CP01、CP02、CP03、CP04。\n"
+        "  表 fct_inspections 的列 company_id 引用了 dim_companies 中不存在的值：CO5661561321、CO9b9ebbcbd3、CObd15036f39。\n"
+        "  表 fct_inspections 的列 compound_code 引用了 dim_compounds 中不存在的值：CP01、CP02、CP03、CP04。"
+    )
+    assert sha256(warehouse_copy) == before
+
+
+def test_rollback_errors_word_for_word(warehouse_copy):
+    with pytest.raises(LoadError) as err:
+        rollback(99)
+    assert str(err.value) == "错误：没有编号为 99 的导入批次，请用 python -m etl batches 查看现有批次。"
+    rollback(6)
+    with pytest.raises(LoadError) as err:
+        rollback(6)
+    assert str(err.value) == "错误：批次 6（events.xlsx）已经撤销过了，无需再次撤销。"
+
+
+# -- concurrency -------------------------------------------------------------------------------
+
+def test_second_writer_fails_at_once(warehouse_copy):
+    before = snapshot(warehouse_copy)
+    with writer() as con:
+        with pytest.raises(LoadError) as err:
+            load_files([FIXTURES / "hotline_utf8.csv"])
+        assert str(err.value) == "错误：另一个导入或撤销正在进行（warehouse.duckdb），请等它结束后再试。"
+        # The lock is checked before any file is read (a big export would take seconds).
+        with pytest.raises(LoadError) as err:
+            load_files([FIXTURES / "not_even_there.csv"])
+        assert str(err.value) == "错误：另一个导入或撤销正在进行（warehouse.duckdb），请等它结束后再试。"
+        with pytest.raises(LoadError) as err:
+            rollback(6)
+        assert str(err.value) == "错误：另一个导入或撤销正在进行（warehouse.duckdb），请等它结束后再试。"
+        con.execute("select 1").fetchall()
+    assert snapshot(warehouse_copy) == before
+
+
+READER = r"""
+import json, sys
+from pathlib import Path
+import duckdb
+
+path, stop, limit = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
+seen, errors, count = {}, [], 0
+sql = ("select (select count(*) from fct_tickets), (select count(*) from ticket_pii), "
+       "(select count(*) from load_batches), (select count(*) from fct_tickets where batch_id = 7)")
+for count in range(1, limit + 1):
+    stopping = stop.exists()
+    try:
+        con = duckdb.connect(path, read_only=True)
+        try:
+            row = tuple(con.execute(sql).fetchall()[0])
+        finally:
+            con.close()
+        seen[row] = seen.get(row, 0) + 1
+    except Exception as exc:
+        errors.append(f"{type(exc).__name__}: {exc}")
+        row = None
+    if count == 1:
+        print("ready", flush=True)
+    if stopping:
+        break
+print(json.dumps({"seen": [list(k) for k in seen], "errors": errors[:3], "n_errors": len(errors),
+                  "last": list(row) if row else None, "reads": count}))
+"""
+
+
+def test_reader_in_another_process_sees_old_or_new_never_half(warehouse_copy, tmp_path):
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(warehouse_copy), str(stop), "100000"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+    )
+    try:
+        assert reader.stdout.readline().strip() == "ready"
+        load_files([FIXTURES / "hotline_dates.csv", FIXTURES / "hotline_gb18030.csv", FIXTURES / "hotline_utf8.csv"])
+        stop.touch()
+        out, err = reader.communicate(timeout=120)
+    finally:
+        if reader.poll() is None:
+            reader.kill()
+    result = json.loads(out)
+    old, new = [12, 12, 6, 0], [28, 28, 9, 12]
+    assert result["n_errors"] == 0, result["errors"]
+    assert result["last"] == new, "the reader never saw the published load"
+    assert [s for s in result["seen"] if s not in (old, new)] == []
+    assert old in result["seen"]
+    assert result["reads"] > 2

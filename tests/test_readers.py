@@ -1,0 +1,361 @@
+"""Readers and staging helpers on the golden exports: encodings, header rows, titles and totals,
+every date format, numbers that must stay text, header synonyms and ``--map``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pytest
+
+from etl.errors import LoadError
+from etl.fields import SOURCES, match_headers, normalise_header
+from etl.load import parse_overrides, plan_file
+from etl.readers import SAMPLE_BYTES, detect_encoding, read_export
+from etl.staging import install_macros
+
+from conftest import FIXTURES
+
+HOTLINE_HEADER = ["工单编号", "来电时间", "诉求类型", "一级分类", "诉求内容", "诉求地址", "来电人", "来电号码", "身份证号",
+                  "所属街道", "所属社区", "网格编号", "承办单位", "派单时间", "办结时间", "是否解决", "满意度", "回访时间", "工单状态"]
+
+
+def column(raw, header: str) -> list:
+    return raw.table.column(f"c{raw.headers.index(header)}").to_pylist()
+
+
+# -- encodings ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "encoding"), [
+    ("hotline_gbk.csv", "gb18030"),        # GBK is read as its superset, strictly
+    ("hotline_gb18030.csv", "gb18030"),
+    ("hotline_utf8.csv", "utf-8"),
+    ("hotline_dates.csv", "utf-8"),
+    ("compounds_utf8_bom.csv", "utf-8-sig"),
+    ("hotline_week2.csv", "utf-8-sig"),
+    ("hotline_excel_resaved.csv", "gb18030"),
+    ("grids.geojson", "utf-8"),
+])
+def test_encoding_is_detected(name, encoding):
+    assert detect_encoding(FIXTURES / name) == encoding
+
+
+def test_gbk_export_reads_as_chinese():
+    raw = read_export(FIXTURES / "hotline_gbk.csv")
+    assert raw.headers == HOTLINE_HEADER
+    assert column(raw, "来电人")[:5] == ["张三", "李四", "王五", "赵六", "钱七"]
+    assert column(raw, "诉求地址")[0] == "东风路88号金碧花园3栋2单元501室"
+
+
+def test_gb18030_characters_outside_gbk_survive():
+    raw = read_export(FIXTURES / "hotline_gb18030.csv")
+    assert column(raw, "来电人") == ["刘䶮", "王𠀀"]
+
+
+def test_utf8_bom_is_not_part_of_the_first_header():
+    raw = read_export(FIXTURES / "compounds_utf8_bom.csv")
+    assert raw.headers[0] == "小区编号"
+    assert column(raw, "小区名称") == ["金碧花园", "翠湖小区", "阳光新城", "锦绣苑"]
+
+
+def test_latin1_is_refused_never_guessed():
+    with pytest.raises(LoadError) as err:
+        read_export(FIXTURES / "latin1.csv")
+    assert str(err.value) == "无法识别文件 latin1.csv 的编码（既不是 UTF-8 也不是 GBK/GB18030），请用 Excel 另存为“CSV UTF-8”后再导入。"
+
+
+def test_binary_file_is_refused():
+    with pytest.raises(LoadError) as err:
+        read_export(FIXTURES / "binary.dat")
+    assert str(err.value) == "文件 binary.dat 不是文本文件，也不是 XLSX 工作簿，请确认导出的是 CSV 或 XLSX。"
+
+
+def test_utf16_is_refused_with_the_fix(tmp_path):
+    path = tmp_path / "hotline_utf16.csv"
+    path.write_bytes("工单编号,来电时间\nA1,2025-10-01\n".encode("utf-16"))
+    with pytest.raises(LoadError) as err:
+        read_export(path)
+    assert str(err.value) == "文件 hotline_utf16.csv 是 UTF-16 编码，请另存为 UTF-8 或 GBK 编码的 CSV 后再导入。"
+
+
+def test_old_xls_is_refused_with_the_fix(tmp_path):
+    path = tmp_path / "hotline.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
+    with pytest.raises(LoadError) as err:
+        read_export(path)
+    assert str(err.value) == "文件 hotline.xls 是旧版 Excel（.xls）格式，请在 Excel 中另存为 .xlsx 或 CSV 后再导入。"
+
+
+def test_missing_file_names_the_path(tmp_path):
+    path = tmp_path / "nothere.csv"
+    with pytest.raises(LoadError) as err:
+        read_export(path)
+    assert str(err.value) == f"找不到文件 {path}，请检查路径。"
+
+
+@pytest.mark.parametrize(("encoding", "char"), [("gb18030", "东"), ("gb18030", "𠀀"), ("utf-8", "东"), ("utf-8", "𠀀")])
+def test_sample_cut_inside_a_character_still_detects(tmp_path, encoding, char):
+    """The first megabyte may end in the middle of a multi-byte character: that is not an error."""
+    head = "工单编号,诉求内容\n".encode(encoding)
+    width = len(char.encode(encoding))
+    prefix = b"a" * ((SAMPLE_BYTES - len(head) - 1) % width or width)
+    body = head + prefix + char.encode(encoding) * (SAMPLE_BYTES // width + 2)
+    assert (SAMPLE_BYTES - len(head) - len(prefix)) % width == 1  # the sample ends 1 byte into a character
+    path = tmp_path / "cut.csv"
+    path.write_bytes(body)
+    assert detect_encoding(path) == encoding
+
+
+# -- header row, titles, blank and totals rows -------------------------------------------------
+
+def test_csv_header_found_below_title_rows_and_blank_line():
+    raw = read_export(FIXTURES / "hotline_gbk.csv")
+    assert raw.header_row == 4
+    assert column(raw, "工单编号") == ["2025100100001", "2025100100002", "2025100100003", "2025100100004", "2025100100005", None]
+    # Row numbers are the lines of the file, so an error can point at the right line.
+    assert raw.table.column("row_no").to_pylist() == [5, 6, 7, 8, 9, 10]
+    assert raw.dropped_rows == ["合计：5条"]
+    assert raw.bad_rows == []
+
+
+def test_csv_totals_row_with_all_its_commas_is_left_for_staging():
+    raw = read_export(FIXTURES / "hotline_week2.csv")
+    assert raw.header_row == 3
+    assert column(raw, "工单编号")[-1] == "合计：7条"
+    plan = plan_file(FIXTURES / "hotline_week2.csv")
+    assert plan.source.name == "hotline"
+
+
+def test_excel_resaved_csv_with_trailing_empty_columns():
+    """Excel writes every row as wide as the used range; the unnamed empty columns are not data."""
+    raw = read_export(FIXTURES / "hotline_excel_resaved.csv")
+    assert (raw.encoding, raw.header_row) == ("gb18030", 2)
+    assert raw.headers == ["序号", "工单编号", "来电时间", "来电人", "来电号码", "所属社区"]
+    assert raw.table.column_names == ["c0", "c1", "c2", "c3", "c4", "c5", "row_no"]
+    assert raw.bad_rows == []
+    assert column(raw, "工单编号") == ["R0001", "R0002", None]
+    assert column(raw, "序号") == ["1", "2", "合计"]      # all mapped fields empty: staging drops it
+
+
+def test_quoted_line_break_stays_in_its_cell():
+    raw = read_export(FIXTURES / "hotline_utf8.csv")
+    assert column(raw, "content") == ["咨询养老保险。\n补充：已在社区办理,请回电", "楼道灯不亮"]
+    # Rows are numbered as a spreadsheet shows them: one record, one row.
+    assert raw.table.column("row_no").to_pylist() == [2, 3]
+
+
+def test_xlsx_header_found_below_merged_title():
+    raw = read_export(FIXTURES / "inspections.xlsx")
+    assert (raw.file_format, raw.sheet_name, raw.header_row) == ("xlsx", "考核记录", 4)
+    assert raw.headers == ["考核日期", "物业企业", "小区名称", "考核项目", "得分", "考核人"]
+    assert raw.table.column("row_no").to_pylist() == [5, 6, 7, 8, 9]
+    assert raw.dropped_rows == ["合计：5条"]
+    # Real date cells and a text date: both text here, parsed in staging.
+    assert column(raw, "考核日期") == ["2025-10-09", "2025-10-09", "2025-10-10", "2025/10/11", "2025-10-11"]
+    assert column(raw, "得分") == ["92", "71.5", "88", "64", "79"]
+
+
+def test_xlsx_cells_keep_numbers_as_text():
+    raw = read_export(FIXTURES / "hotline.xlsx")
+    assert raw.header_row == 3
+    # An 18-digit ticket number stays exact; a number cell loses no digits and gains no ".0".
+    assert column(raw, "工单编号") == ["110000000000000001", "2025100700002", "XL0003"]
+    assert column(raw, "来电号码") == ["13812345678", "08743123456", "0874-3123457"]
+    # A real datetime cell, a text date and an Excel serial stored as a plain number.
+    assert column(raw, "来电时间") == ["2025-10-07 09:30:00", "2025/10/7 10:05", "45937.75"]
+    assert raw.dropped_rows == ["总计 3"]
+
+
+def test_xlsx_sheet_by_name_and_unknown_sheet():
+    assert read_export(FIXTURES / "hotline.xlsx", sheet="工单").sheet_name == "工单"
+    with pytest.raises(LoadError) as err:
+        read_export(FIXTURES / "hotline.xlsx", sheet="汇总")
+    assert str(err.value) == "文件 hotline.xlsx 中没有名为“汇总”的工作表；现有工作表：工单。"
+
+
+def test_sheet_option_refused_for_csv():
+    with pytest.raises(LoadError) as err:
+        read_export(FIXTURES / "hotline_utf8.csv", sheet="工单")
+    assert str(err.value) == "文件 hotline_utf8.csv 不是 XLSX 工作簿，不能指定 --sheet。"
+
+
+def test_broken_xlsx_is_refused(tmp_path):
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes((FIXTURES / "hotline.xlsx").read_bytes()[:2000])
+    with pytest.raises(LoadError) as err:
+        read_export(path)
+    assert str(err.value) == "文件 broken.xlsx 不是有效的 XLSX 工作簿（压缩包损坏），请重新导出。"
+
+
+def test_geojson_properties_become_columns():
+    raw = read_export(FIXTURES / "grids_shapes.geojson")
+    assert raw.file_format == "geojson"
+    assert raw.headers == ["网格编码", "geometry"]
+    assert column(raw, "网格编码") == ["DF-01", "DF-02", "XH-01", "XH-02"]
+    assert column(raw, "geometry")[0] == (
+        '{"type":"Polygon","coordinates":[[[103.78,25.48],[103.79,25.48],[103.79,25.49],[103.78,25.49],[103.78,25.48]]]}'
+    )
+
+
+# -- dates -------------------------------------------------------------------------------------
+
+# Every format of issue 3 (and hotline_dates.csv row by row): local time, stored naive.
+DATE_CASES = [
+    ("2025-10-07 12:44:00", datetime(2025, 10, 7, 12, 44, 0)),
+    ("2025/9/14 0:12", datetime(2025, 9, 14, 0, 12)),
+    ("2025年9月14日 8时5分", datetime(2025, 9, 14, 8, 5)),
+    ("20250914", datetime(2025, 9, 14)),
+    ("2025-09-14T08:05:30", datetime(2025, 9, 14, 8, 5, 30)),
+    ("2025-09-14T08:05:30+08:00", datetime(2025, 9, 14, 8, 5, 30)),
+    ("06/26/2018 10:58:54 AM", datetime(2018, 6, 26, 10, 58, 54)),
+    ("06/26/2018 10:58:54 PM", datetime(2018, 6, 26, 22, 58, 54)),
+    ("45914.5", datetime(2025, 9, 14, 12, 0)),
+    ("2025-09-14", datetime(2025, 9, 14)),
+    ("2025年9月14日", datetime(2025, 9, 14)),
+    ("2025.09.14 08:05", datetime(2025, 9, 14, 8, 5)),
+    ("2025-10-07 09:30:00", datetime(2025, 10, 7, 9, 30)),   # an XLSX datetime cell as the reader writes it
+    ("45937.75", datetime(2025, 10, 7, 18, 0)),              # an XLSX serial without date format
+]
+
+
+@pytest.fixture(scope="module")
+def macros():
+    con = duckdb.connect()
+    install_macros(con)
+    yield con
+    con.close()
+
+
+@pytest.mark.parametrize(("text", "expected"), DATE_CASES)
+def test_every_date_format_parses_exactly(macros, text, expected):
+    assert macros.execute("select parse_ts(?)", [text]).fetchall()[0][0] == expected
+
+
+@pytest.mark.parametrize("text", ["2025-13-45 10:00", "2025-10-41", "明天上午", "99999", "13812345678"])
+def test_impossible_dates_are_not_guessed(macros, text):
+    assert macros.execute("select parse_ts(?)", [text]).fetchall()[0][0] is None
+
+
+def test_the_dates_fixture_covers_every_case():
+    raw = read_export(FIXTURES / "hotline_dates.csv")
+    assert column(raw, "来电时间") == [text for text, _ in DATE_CASES[:12]]
+
+
+# -- headers -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("header", "canonical"), [
+    *[(h, "ticket_id") for h in ["工单编号", "工单号", "热线单号", "事件编号", "受理编号"]],
+    *[(h, "received_at") for h in ["来电时间", "受理时间", "登记时间", "上报时间", "创建时间"]],
+    ("办理时限(工作日)", "due_at"), (" 来电号码* ", "caller_phone"), ("\ufeffticket_id", "ticket_id"),
+])
+def test_header_synonyms(header, canonical):
+    assert match_headers([header], SOURCES["hotline"]).get(canonical) == header
+
+
+def test_normalise_header():
+    assert normalise_header("\ufeff 办理时限（工作日） ") == "办理时限"
+    assert normalise_header("来电　时间：") == "来电时间"
+    assert normalise_header("Ticket ID") == "ticketid"
+
+
+def test_map_option_maps_an_unknown_header():
+    overrides = parse_overrides(["留言时间=received_at"])
+    assert overrides == {"留言时间": "received_at"}
+    plan = plan_file(FIXTURES / "hotline_unknown_header.csv", overrides=overrides)
+    assert plan.source.name == "hotline"
+    assert plan.mapping["received_at"] == "留言时间"
+    assert plan.mapping["ticket_id"] == "工单编号"
+
+
+def test_map_option_wins_over_the_synonym_lists():
+    mapping = match_headers(["工单编号", "来电时间", "受理时间"], SOURCES["hotline"], {"受理时间": "received_at"})
+    assert mapping["received_at"] == "受理时间"
+
+
+def test_map_option_errors_word_for_word():
+    with pytest.raises(LoadError) as err:
+        parse_overrides(["留言时间"])
+    assert str(err.value) == '错误：--map 的写法是 "表头=字段"，例如 --map "留言时间=received_at"；收到的是 “留言时间”。'
+    with pytest.raises(LoadError) as err:
+        parse_overrides(["留言时间=received"])
+    assert str(err.value).startswith("错误：--map 中的字段 “received” 不存在。可用字段：address, appeal_type, ")
+
+
+# -- source recognition ------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "source"), [
+    ("grids.geojson", "grids"), ("grids_attributes.csv", "grids"), ("grids_shapes.geojson", "grids"),
+    ("compounds_utf8_bom.csv", "compounds"), ("inspections.xlsx", "inspections"),
+    ("hotline_gbk.csv", "hotline"), ("hotline_gb18030.csv", "hotline"), ("hotline_utf8.csv", "hotline"),
+    ("hotline.xlsx", "hotline"), ("hotline_week2.csv", "hotline"), ("hotline_excel_resaved.csv", "hotline"),
+    ("events.xlsx", "events"),
+])
+def test_source_is_recognised_from_headers(name, source):
+    assert plan_file(FIXTURES / name).source.name == source
+
+
+def test_shapes_only_file_needs_only_code_and_geometry():
+    plan = plan_file(FIXTURES / "grids_shapes.geojson")
+    assert plan.required == ("grid_code", "geometry")
+    assert plan.mapping == {"grid_code": "网格编码", "geometry": "geometry"}
+
+
+def test_personal_columns_are_reported_and_unknown_ones_listed():
+    plan = plan_file(FIXTURES / "hotline_gbk.csv")
+    assert plan.personal_ignored == ["身份证号"]
+    assert plan.ignored == []
+
+
+def test_unrecognised_source_lists_headers_and_missing_fields():
+    with pytest.raises(LoadError) as err:
+        plan_file(FIXTURES / "hotline_wrong_header.csv")
+    assert str(err.value) == (
+        "错误：无法识别文件 hotline_wrong_header.csv 的数据类型：最接近“12345热线工单”，但缺少字段 ticket_id（如 工单编号）、"
+        "received_at（如 来电时间）。文件第 1 行的表头为：编号、日期、内容。"
+        "请用 --map \"表头=字段\" 指定对应关系，或用 --source 指定来源类型。"
+    )
+
+
+def test_unrecognised_header_with_source_given():
+    with pytest.raises(LoadError) as err:
+        plan_file(FIXTURES / "hotline_unknown_header.csv", source="hotline")
+    assert str(err.value) == (
+        "错误：无法识别文件 hotline_unknown_header.csv 的数据类型：最接近“12345热线工单”，但缺少字段 received_at（如 来电时间）。"
+        "文件第 1 行的表头为：工单编号、留言时间、诉求内容、来电号码。请用 --map \"表头=字段\" 指定对应关系。"
+    )
+
+
+def test_events_file_lacking_source_column_forced_as_events():
+    with pytest.raises(LoadError) as err:
+        plan_file(FIXTURES / "hotline_utf8.csv", source="events")
+    assert str(err.value) == (
+        "错误：无法识别文件 hotline_utf8.csv 的数据类型：最接近“网格平台事件”，但缺少字段 source（如 诉求来源）。"
+        "文件第 1 行的表头为：ticket_id、created_date、诉求类型、category、来电人、phone、address、community、status、content。"
+        "请用 --map \"表头=字段\" 指定对应关系。"
+    )
+
+
+# -- the fixtures themselves -------------------------------------------------------------------
+
+def test_fixtures_are_tiny_and_match_their_generator(tmp_path, monkeypatch):
+    """The committed files are what make_fixtures.py writes (so the script documents them truly).
+
+    Text files must be byte-identical; workbooks are compared by what the reader gets out of them,
+    so a new xlsxwriter release that changes the zip bytes does not fail this test.
+    """
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_fixtures", FIXTURES.parent / "make_fixtures.py")
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    monkeypatch.setattr(generator, "OUT", tmp_path)
+    generator.main()
+    committed = sorted(p.name for p in FIXTURES.iterdir() if not p.name.endswith(".rejected.csv"))
+    assert committed == sorted(p.name for p in tmp_path.iterdir())
+    for name in committed:
+        assert (FIXTURES / name).stat().st_size < 20_000, f"{name} is not tiny"
+        if name.endswith(".xlsx"):
+            ours, theirs = read_export(FIXTURES / name), read_export(tmp_path / name)
+            assert (ours.headers, ours.table.to_pylist()) == (theirs.headers, theirs.table.to_pylist()), name
+        else:
+            assert (FIXTURES / name).read_bytes() == (tmp_path / name).read_bytes(), name

@@ -1,0 +1,81 @@
+# OneScreen (一屏): the two everyday commands are `make run` and `make test`.
+#
+# The virtualenv lives in .venv; stamp files inside it record which requirements file was last
+# installed, so pip runs only when requirements*.txt changed and a second `make run` starts at once.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PORT ?= 8501
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+BOOT_PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The same default as onescreen/settings.py: $ONESCREEN_DB or data/warehouse.duckdb.
+WAREHOUSE := $(or $(ONESCREEN_DB),data/warehouse.duckdb)
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+
+.PHONY: help run test bench loadtest clean venv dev-venv warehouse system-deps
+
+help:
+	@echo "make run [PORT=8501]  build the demo warehouse if missing, then start the dashboard"
+	@echo "make test             install test dependencies (and chromium via apt if root), run all tests"
+	@echo "make bench            run the benchmarks (bench/run_all.py)"
+	@echo "make loadtest         run the concurrent-session load test (bench/loadtest.py)"
+	@echo "make clean            remove caches and test artifacts (keeps .venv and data/)"
+
+$(PY):
+	@test -n "$(BOOT_PYTHON)" || { echo "错误：找不到 python3.11 或 python3，请先安装 Python 3.11。"; exit 1; }
+	$(BOOT_PYTHON) -m venv $(VENV)
+
+$(VENV)/.requirements.stamp: requirements.txt | $(PY)
+	$(PIP) install -q -r requirements.txt
+	@touch $@
+
+$(VENV)/.requirements-dev.stamp: requirements-dev.txt requirements.txt | $(PY)
+	$(PIP) install -q -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.requirements.stamp
+
+dev-venv: $(VENV)/.requirements-dev.stamp
+
+# A shell test rather than a file target: an existing warehouse is never rebuilt because some
+# source file is newer than it; it holds loaded data.
+warehouse: venv
+	@if [ ! -e "$(WAREHOUSE)" ]; then \
+	  echo "正在生成演示数据：$(WAREHOUSE)"; \
+	  $(PY) -m etl demo --quiet; \
+	fi
+
+run: venv warehouse
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+
+# Debian's chromium and CJK fonts for the real-browser tests. Installed only when missing and only
+# as root; otherwise the browser tests skip and say why.
+system-deps:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -e $(CJK_FONT) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing chromium and fonts-noto-cjk with apt-get"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get -o DPkg::Lock::Timeout=600 update -qq && \
+	    apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null; \
+	  else \
+	    echo "Note: chromium or fonts-noto-cjk is missing and this is not root: apt-get install chromium fonts-noto-cjk (browser tests skip without chromium)."; \
+	  fi; \
+	fi
+
+test: dev-venv system-deps
+	$(PY) -m pytest
+
+bench: dev-venv
+	@if [ -f bench/run_all.py ]; then $(PY) bench/run_all.py; \
+	else echo "bench/run_all.py does not exist yet: nothing to run."; fi
+
+loadtest: dev-venv system-deps warehouse
+	@if [ -f bench/loadtest.py ]; then $(PY) bench/loadtest.py; \
+	else echo "bench/loadtest.py does not exist yet: nothing to run."; fi
+
+clean:
+	rm -rf test-artifacts .pytest_cache bench/out
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -print0 | xargs -0 rm -rf

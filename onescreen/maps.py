@@ -1,0 +1,177 @@
+"""Maps as plain functions: a DataFrame in, a ``pydeck.Deck`` out, testable without Streamlit.
+
+Every deck must work on an intranet with no internet:
+
+- the basemap is ``static/blank-style.json`` served by Streamlit at :data:`BLANK_STYLE_URL`
+  (``server.enableStaticServing``). An empty ``map_style`` makes Streamlit's frontend substitute a
+  Carto style from the internet, and a style passed as a dict breaks the frontend;
+- ``map_provider`` is ``None`` so no provider key or provider default style is involved.
+
+The message sent to the browser is kept small: coordinates rounded, only the tooltip columns kept,
+and JSON written compactly, without indentation and with Chinese as UTF-8 rather than escapes
+(pydeck indents by default, which made a 2,000-grid map several megabytes larger).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import pydeck as pdk
+from pydeck.bindings.json_tools import default_serialize
+
+BLANK_STYLE_URL = "/app/static/blank-style.json"
+
+# RGBA fill per light; anything else (no data, unknown value) is drawn grey.
+LIGHT_COLOURS: dict[str, list[int]] = {
+    "green": [46, 160, 67, 170],
+    "yellow": [240, 185, 30, 190],
+    "red": [220, 50, 47, 200],
+    "grey": [140, 140, 140, 120],
+}
+LINE_COLOUR = [255, 255, 255, 110]
+
+# Used only when there is nothing to fit the view to: roughly the whole of China.
+_FALLBACK_VIEW = {"latitude": 35.0, "longitude": 105.0, "zoom": 3.0}
+
+
+class CompactDeck(pdk.Deck):
+    """A ``pydeck.Deck`` whose JSON has no indentation or spaces.
+
+    ``st.pydeck_chart`` sends ``deck.to_json()`` to the browser, so this is what keeps the
+    websocket message small.
+    """
+
+    def to_json(self) -> str:
+        return json.dumps(
+            self, sort_keys=True, default=default_serialize, separators=(",", ":"), ensure_ascii=False
+        )
+
+
+def grid_light_deck(
+    grids_df: pd.DataFrame,
+    *,
+    tooltip_fields: Mapping[str, str] | Sequence[str] = (),
+    light_column: str = "light",
+    geometry_column: str = "geometry_geojson",
+    precision: int = 5,
+    simplify_tolerance: float | None = None,
+    height: int = 500,
+    width_px: int = 1000,
+) -> pdk.Deck:
+    """Grid polygons coloured by traffic light, with the view fitted to the data.
+
+    ``grids_df`` has one row per grid: ``geometry_column`` holds a GeoJSON Polygon or MultiPolygon
+    as a string (rows where it is null are left off the map), ``light_column`` one of
+    ``green``/``yellow``/``red``/``grey`` (anything else is grey). ``tooltip_fields`` names the
+    columns shown on hover, either as ``{column: 中文标签}`` or a list of columns (labelled by
+    name); only those columns are sent to the browser. Coordinates are rounded to ``precision``
+    decimals (5 is about one metre); ``simplify_tolerance`` (degrees) simplifies each shape first.
+    ``width_px`` and ``height`` are the expected size of the map, used to choose the zoom.
+
+    Raises ``ValueError`` naming the row when a geometry is not a GeoJSON polygon.
+    """
+    labels = _tooltip_labels(tooltip_fields)
+    missing = [c for c in [geometry_column, light_column, *labels] if c not in grids_df.columns]
+    if missing:
+        raise ValueError(f"grid_light_deck: missing columns {missing}")
+
+    records: list[dict[str, Any]] = []
+    tooltip_values = {col: _plain_values(grids_df[col]) for col in labels}
+    lights = grids_df[light_column].tolist()
+    for pos, (index, geometry) in enumerate(zip(grids_df.index, grids_df[geometry_column])):
+        if geometry is None or (isinstance(geometry, float) and math.isnan(geometry)):
+            continue
+        polygons = _polygons(geometry, index, simplify_tolerance)
+        fill = LIGHT_COLOURS.get(str(lights[pos]).lower(), LIGHT_COLOURS["grey"])
+        extra = {col: values[pos] for col, values in tooltip_values.items()}
+        for rings in polygons:
+            rounded = [[[round(x, precision), round(y, precision)] for x, y, *_ in ring] for ring in rings]
+            records.append({"polygon": rounded, "fill": fill, **extra})
+
+    layer = pdk.Layer(
+        "PolygonLayer",
+        data=records,
+        id="grid-light",
+        get_polygon="polygon",
+        get_fill_color="fill",
+        get_line_color=LINE_COLOUR,
+        line_width_min_pixels=1,
+        stroked=True,
+        filled=True,
+        pickable=bool(labels),
+    )
+    tooltip: dict[str, Any] | bool = False
+    if labels:
+        html = "<br/>".join(f"<b>{label}</b>：{{{col}}}" for col, label in labels.items())
+        tooltip = {"html": html, "style": {"fontSize": "13px"}}
+    return CompactDeck(
+        layers=[layer],
+        initial_view_state=pdk.ViewState(**_fitted_view(records, width_px, height)),
+        map_style=BLANK_STYLE_URL,
+        map_provider=None,
+        tooltip=tooltip,
+        height=height,
+    )
+
+
+def _tooltip_labels(fields: Mapping[str, str] | Sequence[str]) -> dict[str, str]:
+    if isinstance(fields, Mapping):
+        return dict(fields)
+    if isinstance(fields, str):
+        return {fields: fields}
+    return {col: col for col in fields}
+
+
+def _plain_values(series: pd.Series) -> list[Any]:
+    """Python scalars (JSON-serialisable), with missing values shown as a dash."""
+    return ["—" if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in series.tolist()]
+
+
+def _polygons(geometry: Any, index: Any, simplify_tolerance: float | None) -> list[list[list]]:
+    """The polygons (each a list of rings) of one GeoJSON Polygon or MultiPolygon."""
+    try:
+        geo = json.loads(geometry) if isinstance(geometry, str) else geometry
+        kind = geo["type"]
+        if simplify_tolerance:
+            from shapely.geometry import mapping, shape
+
+            geo = json.loads(json.dumps(mapping(shape(geo).simplify(simplify_tolerance, preserve_topology=True))))
+            kind = geo["type"]
+        if kind == "Polygon":
+            return [geo["coordinates"]]
+        if kind == "MultiPolygon":
+            return list(geo["coordinates"])
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"grid_light_deck: row {index!r}: geometry is not valid GeoJSON ({exc})") from exc
+    raise ValueError(f"grid_light_deck: row {index!r}: geometry type {kind!r} is not Polygon or MultiPolygon")
+
+
+def _mercator_y(lat: float) -> float:
+    lat = max(min(lat, 85.0), -85.0)
+    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def _fitted_view(records: list[dict[str, Any]], width_px: int, height_px: int) -> dict[str, float]:
+    """Centre and zoom that show every polygon with a small margin.
+
+    deck.gl's Web Mercator world is ``512 * 2**zoom`` pixels wide (not 256 as for raster tiles).
+    """
+    xs = [pt[0] for r in records for pt in r["polygon"][0]]
+    ys = [pt[1] for r in records for pt in r["polygon"][0]]
+    if not xs:
+        return dict(_FALLBACK_VIEW)
+    west, east, south, north = min(xs), max(xs), min(ys), max(ys)
+    lon_fraction = max(east - west, 1e-6) / 360.0
+    y_fraction = max(_mercator_y(north) - _mercator_y(south), 1e-6) / (2 * math.pi)
+    zoom = min(math.log2(width_px / 512 / lon_fraction), math.log2(height_px / 512 / y_fraction))
+    centre_y = (_mercator_y(north) + _mercator_y(south)) / 2
+    centre_lat = math.degrees(2 * math.atan(math.exp(centre_y)) - math.pi / 2)
+    return {
+        "latitude": round(centre_lat, 6),
+        "longitude": round((west + east) / 2, 6),
+        "zoom": round(max(0.0, min(zoom - 0.2, 18.0)), 2),
+    }

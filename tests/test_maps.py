@@ -1,0 +1,135 @@
+"""The grid map is a plain function: check the deck it builds, without Streamlit or a browser."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from onescreen import maps
+from onescreen.settings import STATIC_DIR
+
+
+def _square(x: float, y: float, size: float = 0.01) -> dict:
+    ring = [[x, y], [x + size, y], [x + size, y + size], [x, y + size], [x, y]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+@pytest.fixture
+def grids() -> pd.DataFrame:
+    multi = {
+        "type": "MultiPolygon",
+        "coordinates": [_square(103.83, 25.50)["coordinates"], _square(103.85, 25.50)["coordinates"]],
+    }
+    return pd.DataFrame(
+        {
+            "grid_code": ["G001", "G002", "G003", "G004", "G005"],
+            "grid_name": ["东风一网格", "东风二网格", "南苑网格", "北城网格", "无图网格"],
+            "light": ["green", "yellow", "red", None, "green"],
+            "on_time_pct": [97.5, 88.0, 61.25, None, 90.0],
+            "geometry_geojson": [
+                json.dumps(_square(103.7812345678, 25.4812345678)),
+                json.dumps(_square(103.80, 25.48)),
+                json.dumps(multi),
+                json.dumps(_square(103.80, 25.52)),
+                None,
+            ],
+        }
+    )
+
+
+def _spec(deck) -> dict:
+    return json.loads(deck.to_json())
+
+
+def test_deck_uses_local_blank_style_and_no_outside_url(grids):
+    deck = maps.grid_light_deck(grids, tooltip_fields={"grid_name": "网格"})
+    text = deck.to_json()
+    assert _spec(deck)["mapStyle"] == "/app/static/blank-style.json"
+    assert "mapProvider" not in _spec(deck)
+    assert not re.search(r"https?://", text), text[:500]
+    assert "cartocdn" not in text and "mapbox" not in text
+
+
+def test_blank_style_file_is_self_contained():
+    style = json.loads((STATIC_DIR / "blank-style.json").read_text(encoding="utf-8"))
+    assert style["version"] == 8
+    assert style["sources"] == {}
+    assert "glyphs" not in style and "sprite" not in style
+    assert [layer["type"] for layer in style["layers"]] == ["background"]
+    assert "http" not in json.dumps(style)
+
+
+def test_every_polygon_present_with_its_light_colour(grids):
+    layer = _spec(maps.grid_light_deck(grids, tooltip_fields=["grid_code"]))["layers"][0]
+    assert layer["@@type"] == "PolygonLayer"
+    by_grid: dict[str, list] = {}
+    for row in layer["data"]:
+        by_grid.setdefault(row["grid_code"], []).append(row)
+    # The MultiPolygon becomes two polygons; the grid without a shape is left off.
+    assert {code: len(rows) for code, rows in by_grid.items()} == {"G001": 1, "G002": 1, "G003": 2, "G004": 1}
+    colours = {code: rows[0]["fill"] for code, rows in by_grid.items()}
+    assert colours == {
+        "G001": maps.LIGHT_COLOURS["green"],
+        "G002": maps.LIGHT_COLOURS["yellow"],
+        "G003": maps.LIGHT_COLOURS["red"],
+        "G004": maps.LIGHT_COLOURS["grey"],
+    }
+    assert layer["getFillColor"] == "@@=fill" and layer["getPolygon"] == "@@=polygon"
+
+
+def test_message_is_compact_and_rounded(grids):
+    text = maps.grid_light_deck(grids, tooltip_fields={"grid_name": "网格"}).to_json()
+    assert "\n" not in text and ", " not in text
+    assert "东风一网格" in text  # UTF-8, not \\u escapes
+    assert "103.78123," in text and "103.7812345678" not in text
+    # Only the tooltip columns travel to the browser.
+    assert "on_time_pct" not in text and "geometry_geojson" not in text
+
+
+def test_tooltip_lists_the_callers_fields_in_chinese(grids):
+    deck = maps.grid_light_deck(grids, tooltip_fields={"grid_name": "网格", "on_time_pct": "按时办结率(%)"})
+    html = deck._tooltip["html"]
+    assert "<b>网格</b>：{grid_name}" in html and "<b>按时办结率(%)</b>：{on_time_pct}" in html
+    rows = _spec(deck)["layers"][0]["data"]
+    assert [r["on_time_pct"] for r in rows if r["grid_name"] == "北城网格"] == ["—"]
+    assert _spec(deck)["layers"][0]["pickable"] is True
+
+
+def test_view_is_fitted_to_the_data(grids):
+    view = _spec(maps.grid_light_deck(grids))["initialViewState"]
+    assert 103.78 < view["longitude"] < 103.86
+    assert 25.48 < view["latitude"] < 25.53
+    assert 10 < view["zoom"] < 14
+
+
+def test_empty_frame_gives_an_empty_map():
+    empty = pd.DataFrame({"light": [], "geometry_geojson": []})
+    spec = _spec(maps.grid_light_deck(empty))
+    assert spec["layers"][0]["data"] == []
+    assert spec["initialViewState"]["zoom"] == 3.0
+
+
+def test_simplify_reduces_points():
+    ring = [[103.8 + 0.01 * i / 100, 25.5 + 1e-7 * (i % 2)] for i in range(101)]
+    ring += [[103.81, 25.51], [103.8, 25.51], ring[0]]
+    df = pd.DataFrame({"light": ["green"], "geometry_geojson": [json.dumps({"type": "Polygon", "coordinates": [ring]})]})
+    plain = _spec(maps.grid_light_deck(df, precision=8))["layers"][0]["data"][0]["polygon"][0]
+    simple = _spec(maps.grid_light_deck(df, simplify_tolerance=1e-5))["layers"][0]["data"][0]["polygon"][0]
+    assert len(simple) < 10 < len(plain)
+
+
+def test_bad_geometry_names_the_row():
+    df = pd.DataFrame({"light": ["red"], "geometry_geojson": ['{"type": "Point", "coordinates": [1, 2]}']}, index=[7])
+    with pytest.raises(ValueError, match=r"row 7: geometry type 'Point' is not Polygon or MultiPolygon"):
+        maps.grid_light_deck(df)
+    df = pd.DataFrame({"light": ["red"], "geometry_geojson": ["not json"]}, index=[8])
+    with pytest.raises(ValueError, match=r"row 8: geometry is not valid GeoJSON"):
+        maps.grid_light_deck(df)
+
+
+def test_missing_column_is_refused():
+    with pytest.raises(ValueError, match=r"missing columns \['geometry_geojson'\]"):
+        maps.grid_light_deck(pd.DataFrame({"light": ["red"]}))

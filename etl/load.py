@@ -15,7 +15,7 @@ from typing import Callable
 
 from etl import contracts
 from etl.calendar import build_calendar
-from etl.errors import LoadError
+from etl.errors import LoadError, Problem
 from etl.fields import NEVER_STORED, SOURCES, Source, match_headers, normalise_header
 from etl.load_inspections import flag_unknown_references, write_inspections
 from etl.load_places import check_geometries, flag_unknown_compound_grids, flag_unknown_grids_for_shapes, write_compounds, write_grids
@@ -60,6 +60,17 @@ class FileReport:
     encoding: str | None = None
     sheet_name: str | None = None
     header_row: int | None = None
+    problems: list[Problem] = field(default_factory=list)   # every problem found (with skip_bad_rows)
+    problem_total: int = 0
+
+
+@dataclass(frozen=True)
+class FileOptions:
+    """Choices for one file that override the load-wide ones: the upload page sets them per file."""
+
+    source: str | None = None
+    overrides: dict[str, str] | None = None   # file header -> canonical field
+    sheet: str | None = None
 
 
 @dataclass
@@ -89,9 +100,15 @@ def _required_for(source: Source, mapping: dict[str, str]) -> tuple[str, ...]:
     return source.required
 
 
-def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] | None = None, sheet: str | None = None) -> FilePlan:
-    """Read ``path`` and recognise its source and column mapping; raise LoadError if it cannot be."""
-    raw = read_export(Path(path), sheet)
+def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] | None = None, sheet: str | None = None,
+              *, raw: RawTable | None = None, strict: bool = True) -> FilePlan:
+    """Read ``path`` and recognise its source and column mapping; raise LoadError if it cannot be.
+
+    ``raw`` reuses a table already read from ``path``. With ``strict=False`` a file lacking required
+    fields still gets the closest plan, those fields listed in ``missing``, instead of a LoadError:
+    the upload page shows it so the user can map them by hand.
+    """
+    raw = raw if raw is not None else read_export(Path(path), sheet)
     if source is not None and source not in SOURCES:
         raise LoadError(f"错误：未知的来源类型 “{source}”，可选：{'、'.join(SOURCES)}。")
     candidates = [SOURCES[source]] if source else list(SOURCES.values())
@@ -104,7 +121,7 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
         scored.append((score, candidate, mapping, required, missing))
     scored.sort(key=lambda item: item[0], reverse=True)
     _, chosen, mapping, required, missing = scored[0]
-    if missing:
+    if missing and strict:
         found = "、".join(h for h in raw.headers if h) or "（无）"
         missing_text = "、".join(f"{f}（如 {chosen.headers[f][0]}）" for f in missing)
         hint = f"请用 --map \"表头=字段\" 指定对应关系" + ("" if source else "，或用 --source 指定来源类型")
@@ -116,7 +133,7 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
     personal = {normalise_header(h) for h in NEVER_STORED}
     personal_ignored = [h for h in raw.headers if h and normalise_header(h) in personal]
     ignored = [h for h in raw.headers if h and h not in used and h not in personal_ignored]
-    return FilePlan(raw, chosen, mapping, required, [], ignored, personal_ignored)
+    return FilePlan(raw, chosen, mapping, required, missing, ignored, personal_ignored)
 
 
 def file_sha256(path: Path) -> str:
@@ -144,6 +161,7 @@ def _load_one(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_by: 
     elif source.name == "inspections":
         flag_unknown_references(con)
     problems, total = collect_problems(con, raw, plan.mapping)
+    report.problems, report.problem_total = problems, total
     if problems and not skip_bad_rows:
         raise LoadError(
             f"错误：文件 {raw.path.name} 有 {total} 处问题，本次导入未写入任何数据。"
@@ -228,35 +246,62 @@ def load_files(
     progress: Progress | None = None,
     db_path: Path | None = None,
     loaded_by: str | None = None,
+    per_file: dict[Path, FileOptions] | None = None,
+    dry_run: bool = False,
 ) -> LoadReport:
-    """Load every file in one transaction and publish; raise LoadError (nothing changed) on any problem."""
+    """Load every file in one transaction and publish; raise LoadError (nothing changed) on any problem.
+
+    ``per_file`` gives some files their own source, overrides and sheet. ``dry_run`` does everything
+    (staging, reference checks, writing, marts, contracts) on the staging copy, then discards it and
+    returns what the load would have done: with ``skip_bad_rows`` every file's problems are in its
+    report. Rejected rows are still written beside the input.
+    """
     progress = progress or (lambda message: None)
     loaded_by = loaded_by or getpass.getuser()
     reports: list[FileReport] = []
-    with writer(db_path) as con:
-        # Read the files under the lock: a second load fails at once, not after reading a big export.
-        plans = [plan_file(Path(p), source, overrides, sheet) for p in paths]
-        install_macros(con)
-        register_udfs(con)
-        # Files are written in dependency order: places before the tickets and inspections placed in them,
-        # and a shapes-only grid file after the grid attributes it gives boundaries to.
-        order = {"grids": 0, "compounds": 1, "inspections": 2, "hotline": 3, "events": 3}
-        for plan in sorted(plans, key=lambda p: (order[p.source.name], p.required == ("grid_code", "geometry"))):
-            sha256 = file_sha256(plan.raw.path)
-            previous = con.execute(
-                "select batch_id from load_batches where sha256 = ? and status = 'loaded'", [sha256]
-            ).fetchall()
-            previous = previous[0] if previous else None
-            if previous:
-                reports.append(FileReport(plan.raw.path.name, plan.source.name, "already_loaded", batch_id=previous[0]))
-                progress(f"{plan.raw.path.name}：已在批次 {previous[0]} 导入过，本次未做任何改动。")
-                continue
-            reports.append(_load_one(con, plan, sha256, skip_bad_rows, loaded_by, progress))
-        if all(r.status == "already_loaded" for r in reports):
-            as_of, warnings = None, []
-        else:
-            as_of, warnings = finish(con, progress)
+
+    def options(path: Path) -> tuple:
+        chosen = (per_file or {}).get(Path(path))
+        return (chosen.source, chosen.overrides, chosen.sheet) if chosen else (source, overrides, sheet)
+
+    try:
+        with writer(db_path) as con:
+            # Read the files under the lock: a second load fails at once, not after reading a big export.
+            plans = [plan_file(Path(p), *options(p)) for p in paths]
+            as_of, warnings = _load_plans(con, plans, reports, skip_bad_rows, loaded_by, progress)
+            if dry_run:
+                raise _DryRun()  # the writer discards its staging copy: nothing is published
+    except _DryRun:
+        pass
     return LoadReport(reports, as_of, warnings)
+
+
+class _DryRun(Exception):
+    """Raised inside the writer to discard a dry run's staging copy."""
+
+
+def _load_plans(con, plans: list[FilePlan], reports: list[FileReport], skip_bad_rows: bool, loaded_by: str,
+                progress: Progress) -> tuple[datetime | None, list[str]]:
+    """Write the planned files into ``con`` (appending to ``reports``); then marts and contracts."""
+    install_macros(con)
+    register_udfs(con)
+    # Files are written in dependency order: places before the tickets and inspections placed in them,
+    # and a shapes-only grid file after the grid attributes it gives boundaries to.
+    order = {"grids": 0, "compounds": 1, "inspections": 2, "hotline": 3, "events": 3}
+    for plan in sorted(plans, key=lambda p: (order[p.source.name], p.required == ("grid_code", "geometry"))):
+        sha256 = file_sha256(plan.raw.path)
+        previous = con.execute(
+            "select batch_id from load_batches where sha256 = ? and status = 'loaded'", [sha256]
+        ).fetchall()
+        previous = previous[0] if previous else None
+        if previous:
+            reports.append(FileReport(plan.raw.path.name, plan.source.name, "already_loaded", batch_id=previous[0]))
+            progress(f"{plan.raw.path.name}：已在批次 {previous[0]} 导入过，本次未做任何改动。")
+            continue
+        reports.append(_load_one(con, plan, sha256, skip_bad_rows, loaded_by, progress))
+    if all(r.status == "already_loaded" for r in reports):
+        return None, []
+    return finish(con, progress)
 
 
 def rollback(batch_id: int, db_path: Path | None = None, progress: Progress | None = None) -> dict[str, int]:

@@ -107,6 +107,13 @@ def _add_koujing(df: pd.DataFrame, con: duckdb.DuckDBPyConnection) -> pd.DataFra
     return df
 
 
+def _mask_tickets(df: pd.DataFrame, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """ticket_list: mask the personal fields before the frame leaves run_query (and so any cache)."""
+    from onescreen.tickets import mask_tickets  # imported here: onescreen.tickets imports this module
+
+    return mask_tickets(df)
+
+
 QUERIES: dict[str, Query] = {q.name: q for q in [
     Query("as_of", "数据截至", "一行", ("as_of",)),
     Query("kpi_tiles", "关键指标", "每个指标一行",
@@ -145,6 +152,37 @@ QUERIES: dict[str, Query] = {q.name: q for q in [
     Query("escalation_shares", "办结层级占比", "每个层级一行", ("escalation_share",), period=True, scope=True),
     Query("handling_time_distribution", "办理时长分布", "每个时长档一行",
           ("handling_time_distribution", "avg_handling_workdays"), period=True, scope=True),
+    # 工单明细 and 物业红黑榜 (pages/tickets.py, pages/companies.py, pages/lights.py).
+    Query("ticket_list", "工单明细", "每张工单一行（个人信息已脱敏），total_count 为符合条件的总数",
+          ("ticket_count", "overdue_count", "near_deadline_count", "due_at", "ticket_masking"),
+          params=(*_SCOPE_FILTERS, Param("source"), Param("category_l1"), Param("category_l2"), Param("ticket_id"),
+                  Param("received_from", "date"), Param("received_before", "date"),
+                  Param("status", default="all", choices=("all", "open", "overdue", "near_deadline", "closed")),
+                  Param("limit", "int", 2000, maximum=50000)),
+          identifiers={"sort": ("received_at", "due_at", "overdue_workdays", "remaining_workdays", "ticket_id"),
+                       "order": ("desc", "asc")},
+          identifier_defaults={"sort": "received_at", "order": "desc"}, postprocess=_mask_tickets),
+    Query("ticket_categories", "工单二级分类", "每个一级、二级分类一行", ("ticket_count",),
+          params=(Param("category_l1"),)),
+    Query("company_compound_complaints", "物业企业各小区投诉", "每个小区一行",
+          ("property_complaint_count", "complaints_per_1k_households"),
+          params=(Param("company_id"), Param("month", "month"))),
+    Query("mart_rules", "生成指标时的规则", "一行", ("rules_in_force",)),
+    # The heat page's queries read tickets over a date range (both ends inclusive, null = open) rather
+    # than one period, so they need no required parameter; the page passes its period's first and last day.
+    Query("grid_ticket_density", "网格每千户工单量", "每个网格一行（含边界）", ("tickets_per_1k_households",),
+          params=(*_SCOPE_FILTERS, Param("source"), Param("category_l1"), *_RANGE)),
+    Query("ticket_points", "工单点位密度", "每个约 200 米见方的格子一行，另一行为无经纬度的工单", ("ticket_density",),
+          params=(*_SCOPE_FILTERS, Param("source"), Param("category_l1"), *_RANGE,
+                  Param("cell_size_m", "int", 200, maximum=5000), Param("limit", "int", 5000, maximum=20000))),
+    Query("category_street_matrix", "分类×街道工单量", "每个街道（或社区）每个一级分类一行", ("category_street_matrix",),
+          params=(*_SCOPE_FILTERS, Param("source"), Param("category_l1"), *_RANGE,
+                  Param("level", default="street", choices=("street", "community")))),
+    Query("weekday_hour_counts", "星期×时段工单量", "每个星期几每个小时一行（共 168 行）", ("weekday_hour",),
+          params=(*_SCOPE_FILTERS, Param("source"), Param("category_l1"), *_RANGE)),
+    Query("recurring_problems", "高频问题（类诉齐办）", "每个地点每个一级分类一行", ("recurring_problems", "change"),
+          params=(*_SCOPE_FILTERS, Param("source"), Param("category_l1"), *_RANGE, Param("previous_start", "date"),
+                  Param("min_count", "int", 3, maximum=10000), Param("limit", "int", 50, maximum=1000))),
 ]}
 
 # QUERIES[...].koujing_keys name metrics of KOUJING: a query cannot be registered without its 口径.

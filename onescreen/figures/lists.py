@@ -1,0 +1,226 @@
+"""Tables and figures for 亮灯地图, 物业红黑榜 and 工单明细: plain functions, DataFrame in, DataFrame or
+plotly Figure out, testable without Streamlit. Input frames are the named queries' results.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from onescreen.rules import Rules, RulesError, rules_from_dict
+from onescreen.ui import BLACKLIST, HONOUR, LIGHT_COLOURS, LIGHT_LABELS
+
+FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif"
+LIGHT_ORDER = ("red", "yellow", "green", "grey")
+PERIOD_UNITS = {"month": "月", "week": "周", "day": "日"}
+HOUSEHOLD_COLOURS = {"red_households": ("红色户", "#d63a3a"), "yellow_households": ("黄色户", "#e8b100"),
+                     "green_households": ("绿色户", "#2e9d52")}
+# Hover of the grid map: column -> label (map_frame makes these columns).
+MAP_TOOLTIP = {"grid_name": "网格", "community_name": "社区", "light_label": "亮灯", "light_reason": "原因",
+               "on_time_text": "按期办结率", "counts_text": "工单"}
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def _layout(fig: go.Figure, height: int) -> go.Figure:
+    fig.update_layout(height=height, margin=dict(l=8, r=8, t=32, b=8), font=dict(family=FONT, size=13),
+                      legend=dict(orientation="h", y=1.1, x=0), hovermode="x unified")
+    return fig
+
+
+def light_legend(rules: Rules) -> list[tuple[str, str, str]]:
+    """(light, 中文名, the rule that lights it) for the map legend, with the thresholds in ``rules``."""
+    lt = rules.lights
+    return [
+        ("red", LIGHT_LABELS["red"],
+         f"按期办结率 < {lt.red_on_time_rate_below:g}%，或超期未办结 ≥ {lt.red_overdue_at_least} 件"),
+        ("yellow", LIGHT_LABELS["yellow"],
+         f"按期办结率 < {lt.yellow_on_time_rate_below:g}%，或有超期、临期工单"
+         f"（临期：距时限 ≤ {rules.near_deadline_workdays:g} 个工作日）"),
+        ("green", LIGHT_LABELS["green"], f"按期办结率 ≥ {lt.yellow_on_time_rate_below:g}%，且无超期、临期"),
+        ("grey", LIGHT_LABELS["grey"], "本期受理的工单中没有已到期或已办结的（按期办结率无分母）"),
+    ]
+
+
+def map_frame(lights: pd.DataFrame) -> pd.DataFrame:
+    """``grid_lights`` rows with the text columns the map's hover shows (:data:`MAP_TOOLTIP`)."""
+    out = lights.copy()
+    out["light_label"] = [LIGHT_LABELS.get(x, LIGHT_LABELS["grey"]) for x in out["light"]]
+    out["on_time_text"] = [
+        "—（N=0）" if _missing(rate) else f"{rate:.1f}%（{num}/{den}）"
+        for rate, num, den in zip(out["on_time_rate"], out["on_time_numerator"], out["on_time_denominator"])]
+    out["counts_text"] = [f"受理 {n} 件，超期 {o} 件，临期 {d} 件" for n, o, d in
+                          zip(out["ticket_count"], out["overdue_count"], out["near_deadline_count"])]
+    return out
+
+
+def light_table(lights: pd.DataFrame, period_type: str = "month") -> pd.DataFrame:
+    """Red grids then yellow ones with their reasons, N and how many periods in a row they were red."""
+    unit = PERIOD_UNITS.get(period_type, "期")
+    rows = lights[lights["light"].isin(["red", "yellow"])].copy()
+    rows["order"] = rows["light"].map({"red": 0, "yellow": 1})
+    rows = rows.sort_values(["order", "consecutive_red_periods", "overdue_count"], ascending=[True, False, False])
+    return pd.DataFrame({
+        "亮灯": [LIGHT_LABELS[x] for x in rows["light"]],
+        "网格": rows["grid_name"].to_numpy(),
+        "社区": rows["community_name"].to_numpy(),
+        "街道": rows["street_name"].to_numpy(),
+        "原因": rows["light_reason"].to_numpy(),
+        "按期办结率(%)": rows["on_time_rate"].round(1).to_numpy(),
+        "N（到期或办结）": rows["on_time_denominator"].to_numpy(),
+        "超期": rows["overdue_count"].to_numpy(),
+        "临期": rows["near_deadline_count"].to_numpy(),
+        f"连续红灯（{unit}）": rows["consecutive_red_periods"].to_numpy(),
+        "上期": [LIGHT_LABELS.get(x, "—") if isinstance(x, str) else "—" for x in rows["previous_light"]],
+        "grid_code": rows["grid_code"].to_numpy(),
+    })
+
+
+def household_colours_table(lights: pd.DataFrame) -> pd.DataFrame:
+    """三色户 per grid, only the grids where they were loaded; most red households first."""
+    cols = list(HOUSEHOLD_COLOURS)
+    rows = lights.dropna(subset=cols, how="all").sort_values(cols, ascending=False)
+    out = pd.DataFrame({"网格": rows["grid_name"].to_numpy(), "社区": rows["community_name"].to_numpy(),
+                        "户数": rows["households"].to_numpy()})
+    for column, (label, _colour) in HOUSEHOLD_COLOURS.items():
+        out[label] = rows[column].to_numpy()
+    return out
+
+
+def household_colours_figure(lights: pd.DataFrame, top: int = 20, height: int = 360) -> go.Figure:
+    """三色户 summed per community (the ``top`` communities with most red households), stacked bars."""
+    cols = list(HOUSEHOLD_COLOURS)
+    sums = lights.groupby("community_name", dropna=False)[cols].sum(min_count=1).dropna(how="all")
+    sums = sums.sort_values(cols, ascending=False).head(top).iloc[::-1]
+    fig = go.Figure()
+    for column, (label, colour) in HOUSEHOLD_COLOURS.items():
+        fig.add_trace(go.Bar(y=sums.index.astype(str), x=sums[column], name=label, orientation="h",
+                             marker_color=colour, hovertemplate=f"{label} %{{x}} 户<extra>%{{y}}</extra>"))
+    fig.update_layout(barmode="stack")
+    return _layout(fig, height).update_layout(hovermode="y unified")
+
+
+def light_share_figure(shares: pd.DataFrame, period_type: str = "month", height: int = 320) -> go.Figure:
+    """Share of grids in each light per period (``light_share_over_time``), stacked to 100%."""
+    fig = go.Figure()
+    for light in LIGHT_ORDER:
+        part = shares[shares["light"] == light]
+        fig.add_trace(go.Scatter(
+            x=part["period_start"], y=part["share"], name=LIGHT_LABELS[light], mode="lines", stackgroup="one",
+            line=dict(width=0.5, color=LIGHT_COLOURS[light]), fillcolor=LIGHT_COLOURS[light],
+            customdata=part[["grid_count", "total_grid_count"]].to_numpy(),
+            hovertemplate=f"{LIGHT_LABELS[light]} %{{y:.1f}}%（%{{customdata[0]}}/%{{customdata[1]}} 个网格）<extra></extra>"))
+    fig.update_yaxes(range=[0, 100], ticksuffix="%", title=None)
+    fig.update_xaxes(title=None, tickformat="%Y-%m" if period_type == "month" else "%m-%d")
+    return _layout(fig, height).update_layout(legend_traceorder="normal")
+
+
+def rank_change_text(change, previous_rank=None) -> str:
+    """``▲2`` (moved up), ``▼1``, ``持平``; ``新进排名`` when last month was unranked."""
+    if _missing(change):
+        return "新进排名" if _missing(previous_rank) else "—"
+    change = int(change)
+    return "持平" if change == 0 else (f"▲{change}" if change > 0 else f"▼{-change}")
+
+
+def ranking_table(rankings: pd.DataFrame) -> pd.DataFrame:
+    """A red or black list for display: rank, score and its parts, complaints with N, households, moves."""
+    r = rankings
+    return pd.DataFrame({
+        "名次": r["rank"].to_numpy(),
+        "物业企业": r["company_name"].to_numpy(),
+        "总分": r["score"].round(1).to_numpy(),
+        "考核得分": r["inspection_score"].round(1).to_numpy(),
+        "投诉得分": r["complaint_score"].round(1).to_numpy(),
+        "投诉（件）": r["complaint_count"].to_numpy(),
+        "每千户投诉": r["complaints_per_1k_households"].round(2).to_numpy(),
+        "管理户数": r["households"].astype("Int64").to_numpy(),
+        "考核次数": r["inspection_count"].to_numpy(),
+        "名次变化": [rank_change_text(c, p) for c, p in zip(r["rank_change"], r["previous_rank"])],
+        "连续上黑榜（月）": r["consecutive_black_months"].to_numpy(),
+    })
+
+
+def ineligible_table(rankings: pd.DataFrame) -> pd.DataFrame:
+    """Companies shown but not ranked this month, and why."""
+    r = rankings[~rankings["is_eligible"].fillna(False).astype(bool)]
+    return pd.DataFrame({
+        "物业企业": r["company_name"].to_numpy(),
+        "原因": r["ineligible_reason"].fillna("缺少考核得分或投诉得分").to_numpy(),
+        "管理户数": r["households"].astype("Int64").to_numpy(),
+        "考核次数": r["inspection_count"].to_numpy(),
+        "投诉（件）": r["complaint_count"].to_numpy(),
+        "总分（不排名）": r["score"].round(1).to_numpy(),
+    })
+
+
+def company_history_figure(history: pd.DataFrame, height: int = 340) -> go.Figure:
+    """A company's monthly score and its two parts (``company_history``); months on a list are marked."""
+    fig = go.Figure()
+    parts = {"inspection_score": ("考核得分", "#5b8def", "dot"), "complaint_score": ("投诉得分", "#9aa5b1", "dot")}
+    for column, (label, colour, dash) in parts.items():
+        fig.add_trace(go.Scatter(x=history["month_start"], y=history[column], name=label, mode="lines",
+                                 line=dict(color=colour, dash=dash, width=1.5),
+                                 hovertemplate=f"{label} %{{y:.1f}}<extra></extra>"))
+    ranks = ["未排名" if _missing(x) else f"第 {int(x)} 名" for x in history["rank"]]
+    fig.add_trace(go.Scatter(x=history["month_start"], y=history["score"], name="总分", mode="lines+markers",
+                             line=dict(color="#1f3b63", width=2.5), customdata=ranks,
+                             hovertemplate="总分 %{y:.1f}（%{customdata}）<extra></extra>"))
+    for listed, (label, colour, symbol) in {"red": ("上红榜", HONOUR, "star"),
+                                            "black": ("上黑榜", BLACKLIST, "x")}.items():
+        months = history[history["list"] == listed]
+        if not months.empty:
+            fig.add_trace(go.Scatter(x=months["month_start"], y=months["score"], name=label, mode="markers",
+                                     marker=dict(color=colour, size=14, symbol=symbol),
+                                     hovertemplate=f"{label}<extra></extra>"))
+    fig.update_yaxes(range=[0, 100.5], title=None)
+    fig.update_xaxes(tickformat="%Y-%m", title=None)
+    return _layout(fig, height)
+
+
+def compound_complaints_table(compounds: pd.DataFrame) -> pd.DataFrame:
+    """A company's compounds this month: households and property complaints (``company_compound_complaints``)."""
+    c = compounds
+    return pd.DataFrame({
+        "小区": c["compound_name"].to_numpy(),
+        "网格": c["grid_name"].to_numpy(),
+        "社区": c["community_name"].to_numpy(),
+        "户数": c["households"].to_numpy(),
+        "物业投诉（件）": c["complaint_count"].to_numpy(),
+        "每千户投诉": c["complaints_per_1k_households"].round(2).to_numpy(),
+    })
+
+
+def ticket_timeline_figure(steps: pd.DataFrame, height: int = 260) -> go.Figure:
+    """One ticket's steps (``onescreen.tickets.timeline``) on a time axis; the deadline drawn as a line,
+    red when the ticket is (or was closed) late. Steps that have not happened are left off."""
+    done = steps[steps["step"] != "办理时限"].dropna(subset=["at"])
+    due = steps[steps["step"] == "办理时限"].dropna(subset=["at"])
+    fig = go.Figure(go.Scatter(
+        x=done["at"], y=done["step"], mode="markers+lines+text", text=done["at"].dt.strftime("%m-%d %H:%M"),
+        textposition="middle right", marker=dict(size=12, color="#1f77b4"), line=dict(color="#9fb3c8"),
+        customdata=done["note"], hovertemplate="%{y} %{x|%Y-%m-%d %H:%M}<br>%{customdata}<extra></extra>",
+        showlegend=False))
+    if not due.empty:
+        note = str(due["note"].iloc[0])
+        late = note.startswith(("超期", "逾期"))
+        fig.add_vline(x=due["at"].iloc[0], line=dict(color="#d63a3a" if late else "#2e9d52", dash="dash"))
+        fig.add_annotation(x=due["at"].iloc[0], y=1.02, yref="paper", showarrow=False, xanchor="right",
+                           text=f"办理时限 {due['at'].iloc[0]:%m-%d %H:%M}：{note}",
+                           font=dict(color="#d63a3a" if late else "#2e9d52"))
+    fig.update_yaxes(categoryorder="array", categoryarray=list(steps["step"])[::-1], title=None)
+    fig.update_xaxes(title=None, tickformat="%m-%d")
+    return _layout(fig, height).update_layout(hovermode="closest", margin=dict(l=8, r=40, t=40, b=8))
+
+
+def rules_from_meta(meta: pd.DataFrame) -> Rules | None:
+    """The rules the marts were built with, from the ``mart_rules`` query; None when unreadable."""
+    try:
+        return rules_from_dict(json.loads(meta.iloc[0]["rules_json"]), source="mart_meta.rules_json")
+    except (IndexError, KeyError, TypeError, ValueError, RulesError):
+        return None

@@ -1,0 +1,175 @@
+"""Figures of the 三率分析 page: DataFrames from the named queries in, plotly Figures out.
+
+Rates are 0-100 (``*_rate``, ``composite_score``); counts are ``*_count``. Every hover shows the N
+behind a rate (numerator/denominator), since a rate without its N cannot be judged.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from onescreen.koujing import LABELS
+
+RATE_COLOURS = {
+    "response_rate": "#1f4e99",
+    "resolution_rate": "#2e9d52",
+    "satisfaction_rate": "#e08a00",
+    "on_time_rate": "#0e8a8a",
+    "closure_rate": "#6b7a90",
+    "composite_score": "#7b3fb5",
+}
+TARGET_COLOUR = "#d63a3a"
+UNRANKED_COLOUR = "#c3c9d2"
+RANKED_COLOUR = "#1f4e99"
+OVERDUE_COLOUR = "#d63a3a"
+NEAR_DEADLINE_COLOUR = "#e8b100"
+TREND_METRICS = ("response_rate", "resolution_rate", "satisfaction_rate", "composite_score")
+# The rate -> (numerator column, denominator column) its N comes from.
+RATE_N = {metric: (f"{metric[:-5]}_numerator", f"{metric[:-5]}_denominator")
+          for metric in ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate", "closure_rate")}
+TARGETS = {"response_rate": "response_target", "resolution_rate": "resolution_target",
+           "satisfaction_rate": "satisfaction_target"}
+TICK_FORMATS = {"month": "%Y-%m", "week": "%m-%d", "day": "%m-%d"}
+ESCALATION_COLOURS = {"grid": "#2e9d52", "community": "#7fbf7f", "street": "#e8b100", "district": "#d63a3a"}
+
+
+def _count(value) -> str:
+    """``12`` -> ``12``, ``12.5`` (满意率 numerators are weighted) -> ``12.5``, missing -> ``—``."""
+    if value is None or pd.isna(value):
+        return "—"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def _layout(fig: go.Figure, *, height: int, **extra) -> go.Figure:
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), template="plotly_white",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), **extra)
+    return fig
+
+
+def rates_trend_figure(trend: pd.DataFrame, *, period_type: str = "month",
+                       metrics: tuple[str, ...] = TREND_METRICS) -> go.Figure:
+    """One line per metric over ``period_start``, plus a dashed target line per distinct target.
+
+    ``trend`` is the ``rates_trend`` query. Rates whose targets are equal share one target line
+    (named after all of them), so three 97% targets draw one line, not three on top of each other.
+    The hover of each point shows its N (numerator/denominator) and the ticket count.
+    """
+    fig = go.Figure()
+    x = pd.to_datetime(trend["period_start"])
+    for metric in metrics:
+        numerator, denominator = RATE_N.get(metric, (None, None))
+        custom = pd.DataFrame({
+            "numerator": trend[numerator] if numerator else math.nan,
+            "denominator": trend[denominator] if denominator else math.nan,
+            "tickets": trend["ticket_count"],
+        }, index=trend.index)
+        n_text = "N = %{customdata[0]:,.1~f}/%{customdata[1]:,.0f}<br>" if numerator else ""
+        fig.add_trace(go.Scatter(
+            x=x, y=trend[metric], name=LABELS[metric], mode="lines+markers",
+            line=dict(color=RATE_COLOURS[metric], width=2, dash="dot" if metric == "composite_score" else "solid"),
+            customdata=custom.to_numpy(),
+            hovertemplate=f"{LABELS[metric]} %{{y:.1f}}<br>{n_text}受理 %{{customdata[2]:,.0f}} 件<extra></extra>",
+        ))
+    by_value: dict[float, list[str]] = {}
+    for metric in metrics:
+        column = TARGETS.get(metric)
+        if column and column in trend and trend[column].notna().any():
+            by_value.setdefault(float(trend[column].dropna().iloc[0]), []).append(LABELS[metric])
+    for value, names in sorted(by_value.items()):
+        fig.add_trace(go.Scatter(
+            x=[x.min(), x.max()] if len(x) else [], y=[value, value], mode="lines",
+            name=f"目标 {value:g}%（{'、'.join(names)}）", line=dict(color=TARGET_COLOUR, dash="dash", width=1.5),
+            hovertemplate=f"{'、'.join(names)}目标 {value:g}%<extra></extra>",
+        ))
+    # Rates sit near the top of 0-100: start the axis a little below the lowest value or target so the
+    # lines are not squashed against the top, and always show 100.
+    lowest = min([*pd.concat([trend[m] for m in metrics]).dropna().tolist(), *by_value, 100.0])
+    fig.update_xaxes(tickformat=TICK_FORMATS.get(period_type, "%Y-%m-%d"))
+    fig.update_yaxes(title_text="%　（综合得分：分）", range=[max(0.0, math.floor((lowest - 5) / 5) * 5), 101])
+    return _layout(fig, height=360, hovermode="x unified")
+
+
+def breakdown_bar(breakdown: pd.DataFrame, metric: str, *, target: float | None = None,
+                  max_bars: int = 40) -> go.Figure:
+    """Horizontal bars of ``metric`` per unit, best on top; units not ranked are drawn grey.
+
+    ``breakdown`` is the ``rates_breakdown`` query (``unit_name``, ``is_ranked``, the metric and its N).
+    With more than ``max_bars`` units with a value, only the best and worst ``max_bars // 2`` are
+    drawn (the table beside it lists them all). A ``target`` adds a dashed vertical line.
+    """
+    rows = breakdown[breakdown[metric].notna()].sort_values(metric, ascending=False)
+    if len(rows) > max_bars:
+        half = max_bars // 2
+        rows = pd.concat([rows.head(half), rows.tail(half)])
+    rows = rows.iloc[::-1]  # plotly draws the first bar at the bottom
+    ranked = rows["is_ranked"].fillna(False).astype(bool)
+    numerator, denominator = RATE_N.get(metric, (None, None))
+    if numerator:
+        n_text = [f"N = {_count(n)}/{_count(d)}" for n, d in zip(rows[numerator], rows[denominator])]
+    else:
+        n_text = [f"受理 {n:,.0f} 件" for n in rows["ticket_count"]]
+    status = ["" if r else "（分母不足，不排名）" for r in ranked]
+    fig = go.Figure(go.Bar(
+        x=rows[metric], y=rows["unit_name"].fillna(rows["unit_code"]), orientation="h",
+        marker_color=[RANKED_COLOUR if r else UNRANKED_COLOUR for r in ranked],
+        text=[f"{v:.1f}" for v in rows[metric]], textposition="auto",
+        customdata=list(zip(n_text, status)),
+        hovertemplate=f"%{{y}}<br>{LABELS.get(metric, metric)} %{{x:.1f}}<br>%{{customdata[0]}}%{{customdata[1]}}<extra></extra>",
+    ))
+    if target is not None:
+        fig.add_vline(x=target, line_dash="dash", line_color=TARGET_COLOUR,
+                      annotation_text=f"目标 {target:g}%", annotation_position="top")
+    fig.update_yaxes(type="category")
+    fig.update_xaxes(title_text=LABELS.get(metric, metric), range=[0, 100] if metric != "ticket_count" else None)
+    return _layout(fig, height=max(260, 22 * len(rows) + 80), showlegend=False)
+
+
+def handling_time_figure(distribution: pd.DataFrame) -> go.Figure:
+    """Bars of closed tickets per 办理时长 band (working days), labelled with count and share."""
+    labels = [f"{n:,.0f} 件<br>{s:.1f}%" if pd.notna(s) else f"{n:,.0f} 件"
+              for n, s in zip(distribution["ticket_count"], distribution["share"])]
+    fig = go.Figure(go.Bar(
+        x=distribution["bucket_label"], y=distribution["ticket_count"], text=labels, textposition="outside",
+        marker_color="#1f4e99", cliponaxis=False,
+        hovertemplate="%{x}：%{y:,.0f} 件<extra></extra>",
+    ))
+    fig.update_xaxes(type="category", title_text="办理时长（工作日）")
+    fig.update_yaxes(title_text="已办结工单（件）", rangemode="tozero")
+    return _layout(fig, height=320, showlegend=False)
+
+
+def escalation_figure(shares: pd.DataFrame) -> go.Figure:
+    """One stacked horizontal bar: share of closed tickets closed at 网格/社区/街道/区 (小事不出网格)."""
+    fig = go.Figure()
+    for row in shares.itertuples():
+        share = 0.0 if pd.isna(row.share) else float(row.share)
+        fig.add_trace(go.Bar(
+            x=[share], y=["办结层级"], orientation="h", name=row.handling_level_label,
+            marker_color=ESCALATION_COLOURS.get(row.handling_level, "#7f8a99"),
+            text=[f"{row.handling_level_label} {share:.1f}%"], textposition="inside", insidetextanchor="middle",
+            hovertemplate=f"{row.handling_level_label}：{row.closed_count:,.0f}/{row.escalation_denominator:,.0f} 件"
+                          f"（{share:.1f}%）<extra></extra>",
+        ))
+    fig.update_xaxes(range=[0, 100], title_text="占注明办结层级的已办结工单 %")
+    fig.update_yaxes(showticklabels=False)
+    fig = _layout(fig, height=170, barmode="stack")
+    return fig.update_layout(legend_traceorder="normal")
+
+
+def overdue_bar(breakdown: pd.DataFrame, *, top: int = 15) -> go.Figure:
+    """Stacked bars of 超期 and 临期 open tickets for the ``top`` units with most of them."""
+    rows = breakdown.assign(total=breakdown["overdue_count"].fillna(0) + breakdown["near_deadline_count"].fillna(0))
+    rows = rows[rows["total"] > 0].sort_values(["total", "overdue_count"], ascending=False).head(top).iloc[::-1]
+    names = rows["unit_name"].fillna(rows["unit_code"])
+    fig = go.Figure([
+        go.Bar(x=rows["overdue_count"], y=names, orientation="h", name=LABELS["overdue_count"],
+               marker_color=OVERDUE_COLOUR, hovertemplate="%{y}：超期 %{x:,.0f} 件<extra></extra>"),
+        go.Bar(x=rows["near_deadline_count"], y=names, orientation="h", name=LABELS["near_deadline_count"],
+               marker_color=NEAR_DEADLINE_COLOUR, hovertemplate="%{y}：临期 %{x:,.0f} 件<extra></extra>"),
+    ])
+    fig.update_yaxes(type="category")
+    fig.update_xaxes(title_text="件")
+    return _layout(fig, height=max(220, 22 * len(rows) + 90), barmode="stack")

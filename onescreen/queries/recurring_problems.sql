@@ -1,0 +1,77 @@
+-- 高频问题 (类诉齐办): places where the same first-level category keeps coming back. A place is the
+-- compound recognised in the address, else the address cut to compound or road (address_area); tickets
+-- with neither are left out. Current window: received from $start to $end (inclusive); previous window:
+-- from $previous_start up to $start (none when $previous_start is null). Places with at least
+-- $min_count tickets of one category in the current window, most tickets first.
+with
+
+compounds as (
+    select compound_code, compound_name from dim_compounds
+),
+
+tickets as (
+    select
+        t.received_at,
+        coalesce(t.category_l1, '未分类') as category_l1,
+        case when t.compound_code is not null then 'compound' else 'address' end as place_type,
+        coalesce(t.compound_code, t.address_area) as place_key,
+        coalesce(compounds.compound_name, t.compound_code, t.address_area) as place_name,
+        t.street_name,
+        t.community_name,
+        t.grid_code,
+        $start is null or t.received_at >= $start as is_current
+    from fct_tickets as t
+    left join compounds on compounds.compound_code = t.compound_code
+    where coalesce(t.compound_code, t.address_area) is not null
+        and (t.received_at >= coalesce($previous_start, $start) or coalesce($previous_start, $start) is null)
+        and ($end is null or t.received_at < $end::date + interval 1 day)
+        and ($street_code is null or t.street_code = $street_code)
+        and ($community_code is null or t.community_code = $community_code)
+        and ($grid_code is null or t.grid_code = $grid_code)
+        and ($source is null or t.source = $source)
+        and ($category_l1 is null or t.category_l1 = $category_l1)
+),
+
+grouped as (
+    select
+        place_type,
+        place_key,
+        category_l1,
+        max(place_name) as place_name,
+        mode(street_name) filter (is_current) as street_name,
+        mode(community_name) filter (is_current) as community_name,
+        mode(grid_code) filter (is_current) as grid_code,
+        count(*) filter (is_current) as ticket_count,
+        count(*) filter (not is_current) as previous_ticket_count,
+        count(distinct received_at::date) filter (is_current) as day_count,
+        min(received_at) filter (is_current) as first_received_at,
+        max(received_at) filter (is_current) as last_received_at
+    from tickets
+    group by place_type, place_key, category_l1
+),
+
+final as (
+    select
+        row_number() over (order by ticket_count desc, ticket_count - previous_ticket_count desc,
+            place_name, category_l1) as rank,
+        place_type,
+        place_key,
+        place_name,
+        category_l1,
+        street_name,
+        community_name,
+        grid_code,
+        ticket_count,
+        previous_ticket_count,
+        ticket_count - previous_ticket_count as change,
+        100.0 * (ticket_count - previous_ticket_count) / nullif(previous_ticket_count, 0) as change_pct,
+        day_count,
+        first_received_at,
+        last_received_at
+    from grouped
+    where ticket_count >= $min_count
+)
+
+select * from final
+order by rank
+limit $limit

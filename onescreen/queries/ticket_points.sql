@@ -1,0 +1,54 @@
+-- Ticket locations for the density layer, never raw tickets: tickets with coordinates received in the
+-- date range (inclusive) are summed into square cells of about $cell_size_m metres, each cell's centre
+-- being its point; at most $limit cells, densest first. One more row, with null coordinates, counts the
+-- tickets that have none (they are left off the map but not out of the N).
+with
+
+tickets as (
+    select lon, lat
+    from fct_tickets
+    where ($start is null or received_at >= $start)
+        and ($end is null or received_at < $end::date + interval 1 day)
+        and ($street_code is null or street_code = $street_code)
+        and ($community_code is null or community_code = $community_code)
+        and ($grid_code is null or grid_code = $grid_code)
+        and ($source is null or source = $source)
+        and ($category_l1 is null or category_l1 = $category_l1)
+),
+
+cell as (
+    select $cell_size_m / 111000.0 as degrees
+),
+
+cells as (
+    select
+        (floor(tickets.lon / cell.degrees) + 0.5) * cell.degrees as lon,
+        (floor(tickets.lat / cell.degrees) + 0.5) * cell.degrees as lat,
+        count(*) as ticket_count
+    from tickets
+    cross join cell
+    where tickets.lon is not null and tickets.lat is not null
+    group by all
+),
+
+densest as (
+    select * from cells
+    order by ticket_count desc, lon, lat
+    limit $limit
+),
+
+unlocated as (
+    select null::double as lon, null::double as lat, count(*) as ticket_count
+    from tickets
+    where lon is null or lat is null
+    having count(*) > 0
+),
+
+final as (
+    select lon, lat, ticket_count, true as is_located from densest
+    union all
+    select lon, lat, ticket_count, false from unlocated
+)
+
+select * from final
+order by is_located desc, ticket_count desc, lon, lat

@@ -1,0 +1,147 @@
+"""Tickets for the 工单明细 page: the list behind any number and one ticket's timeline, masked.
+
+The named query ``ticket_list`` is the only query that reads ``ticket_pii``; its registry entry runs
+:func:`mask_tickets` inside ``run_query``, so an unmasked value never reaches ``st.cache_data``, the
+browser or a download. :func:`list_tickets` runs on the cursor it is given and :func:`fetch_tickets`
+on one of its own; the rest are plain functions of their arguments, testable without Streamlit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from onescreen import db
+from onescreen.masking import mask_address, mask_name, mask_phone, scrub_text
+from onescreen.queries import period_bounds, run_query
+
+CONTENT_MAX_CHARS = 50
+SHOWN_MAX_ROWS = 2000      # rows sent to the browser in the table
+EXPORT_MAX_ROWS = 20000    # rows in one download (XLSX writing takes about 1 s per 1,000 rows)
+
+STATUSES: dict[str, str] = {"all": "全部", "open": "未办结", "overdue": "超期", "near_deadline": "临期",
+                            "closed": "已办结"}
+# The order each status view is most useful in (an allow-listed identifier of ticket_list).
+STATUS_SORT: dict[str, tuple[str, str]] = {"overdue": ("overdue_workdays", "desc"),
+                                           "near_deadline": ("remaining_workdays", "asc")}
+
+# Display order: what a meeting asks first (where, what, how late), then who, then the rest.
+COLUMNS: dict[str, str] = {
+    "ticket_id": "工单编号", "received_at": "受理时间", "state": "办理状态", "due_at": "办理时限",
+    "overdue_workdays": "超期（工作日）", "category_l1": "一级分类", "category_l2": "二级分类",
+    "street_name": "街道", "community_name": "社区", "grid_name": "网格", "content": "诉求内容（摘要）",
+    "caller_name": "来电人", "caller_phone": "联系电话", "address": "地址", "source": "诉求来源",
+    "appeal_type": "诉求类型", "department": "承办单位", "status": "工单状态",
+    "remaining_workdays": "剩余（工作日）", "resolved_at": "办结时间", "handling_level": "办结层级",
+    "satisfaction": "满意度",
+}
+
+
+def mask_tickets(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with its personal columns masked for the meeting tier.
+
+    Names keep their first character, phones ``138****5678``, addresses are cut to the compound or
+    road, and content is scrubbed (its own caller's name included) and cut to 50 characters.
+    Columns that are absent are skipped; other columns are untouched.
+    """
+    out = df.copy()
+    names = df["caller_name"].tolist() if "caller_name" in df else [None] * len(df)
+    if "content" in df:
+        out["content"] = [scrub_text(text, caller_name=name, max_len=CONTENT_MAX_CHARS)
+                          for text, name in zip(df["content"], names)]
+    for column, mask in (("caller_name", mask_name), ("caller_phone", mask_phone), ("address", mask_address)):
+        if column in df:
+            out[column] = [mask(value) for value in df[column]]
+    return out
+
+
+def list_params(filters, *, status: str = "all", category_l2: str = "", ticket_id: str = "",
+                whole_period: bool = False, limit: int = SHOWN_MAX_ROWS) -> dict:
+    """Parameters of ``ticket_list`` for the shared ``filters`` (``onescreen.filters.Filters``) plus the
+    page's own choices. ``whole_period`` drops the period (every ticket received so far)."""
+    if status not in STATUSES:
+        status = "all"
+    params = {**filters.scope(), "source": filters.source or None, "category_l1": filters.category or None,
+              "category_l2": category_l2 or None, "ticket_id": ticket_id.strip() or None, "status": status,
+              "limit": limit}
+    if not whole_period:
+        bounds = period_bounds(filters.period_type, filters.period_start)
+        params.update(received_from=bounds["period_start"], received_before=bounds["period_end"])
+    sort, order = STATUS_SORT.get(status, ("received_at", "desc"))
+    return {**params, "sort": sort, "order": order}
+
+
+def list_tickets(con, **params) -> pd.DataFrame:
+    """``ticket_list`` on the cursor ``con``: masked rows (see the query for the parameters)."""
+    return run_query(con, "ticket_list", **params)
+
+
+def fetch_tickets(params: Mapping) -> pd.DataFrame:
+    """``ticket_list`` on a cursor of its own, uncached: for a download built outside the page run."""
+    with db.connect() as cur:
+        return list_tickets(cur, **dict(params))
+
+
+def state_label(row: Mapping) -> str:
+    """超期 / 临期 / 办理中 / 逾期办结 / 按期办结 / 已办结 for one ticket at the as-of time."""
+    if row.get("is_open"):
+        if row.get("is_overdue"):
+            return "超期"
+        return "临期" if row.get("is_near_deadline") else "办理中"
+    late = row.get("is_closed_late")
+    if _missing(late):
+        return "已办结"
+    return "逾期办结" if late else "按期办结"
+
+
+def display_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """The (already masked) list with a 办理状态 column and Chinese headers, for the table and downloads."""
+    out = df.copy()
+    out["state"] = [state_label(row) for row in df.to_dict("records")] if len(df) else []
+    keep = [c for c in COLUMNS if c in out.columns]
+    return out[keep].rename(columns=COLUMNS)
+
+
+def _text(value) -> str:
+    return "" if _missing(value) else str(value)
+
+
+def _missing(value) -> bool:
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def timeline(row: Mapping) -> pd.DataFrame:
+    """One ticket's steps (受理 → 派单 → 签收 → 办结 → 回访) and its deadline.
+
+    Columns: ``step``, ``at`` (NaT when the step has not happened), ``note``. The deadline row says
+    whether the ticket is overdue (by how many working days), near its deadline, or was closed late
+    or on time.
+    """
+    resolved = row.get("is_resolved")
+    answer = "" if _missing(resolved) else ("已解决" if resolved else "未解决")
+    callback = "、".join(x for x in (answer, _text(row.get("satisfaction"))) if x)
+    state = state_label(row)
+    due_note = state
+    overdue, remaining = row.get("overdue_workdays"), row.get("remaining_workdays")
+    if state == "超期" and not _missing(overdue):
+        due_note = f"超期 {overdue:.1f} 个工作日"
+    elif state in ("临期", "办理中") and not _missing(remaining):
+        due_note = f"{state}，剩余 {remaining:.1f} 个工作日"
+    if row.get("is_due_derived") is True or row.get("is_due_derived") == 1:
+        due_note += "（时限按诉求类型推算）"
+    level = _text(row.get("handling_level"))
+    steps = [
+        ("受理", row.get("received_at"), " ".join(x for x in (_text(row.get("source")), _text(row.get("appeal_type"))) if x)),
+        ("派单", row.get("dispatched_at"), _text(row.get("department"))),
+        ("签收（响应）", row.get("responded_at"), ""),
+        ("办结", row.get("resolved_at"), f"{level}级办结" if level else ""),
+        ("回访", row.get("callback_at"), callback),
+        ("办理时限", row.get("due_at"), due_note),
+    ]
+    frame = pd.DataFrame(steps, columns=["step", "at", "note"])
+    frame["at"] = pd.to_datetime(frame["at"])
+    return frame

@@ -1,0 +1,126 @@
+"""物业红黑榜: the month's red list (an honour list) and black list side by side, the companies not ranked
+and why, and one company's score history and its compounds' complaints. Aggregates only."""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from onescreen import data, filters, ui
+from onescreen.figures import lists
+from onescreen.koujing import koujing
+from onescreen.rules import load_rules
+
+st.title("🏢 物业红黑榜")
+f = filters.active()
+span = data.ticket_span()
+if f is None or span is None:
+    ui.empty_state("还没有物业红黑榜：数据仓库里没有工单和考核记录。")
+    st.stop()
+
+
+def _list_header(title: str, subtitle: str, background: str, colour: str) -> None:
+    st.markdown(f"<div style='background:{background};color:{colour};padding:6px 12px;border-radius:6px;"
+                f"font-weight:700;font-size:1.15rem'>{html.escape(title)}"
+                f"<span style='font-weight:400;font-size:0.85rem;margin-left:0.8rem'>{html.escape(subtitle)}</span>"
+                "</div>", unsafe_allow_html=True)
+
+
+def _mirror(name: str, value: str) -> None:
+    """Keep a page choice in the URL (left out when it is the default), so the view can be shared."""
+    if value and st.query_params.get(name) != value:
+        st.query_params[name] = value
+    elif not value and name in st.query_params:
+        del st.query_params[name]
+
+
+rules = lists.rules_from_meta(data.q("mart_rules")) or load_rules()  # the lists follow these
+months = [d.date() for d in pd.date_range(span[0].replace(day=1), span[1], freq="MS")][::-1]
+wanted = f.period_start.replace(day=1)
+try:
+    wanted = date.fromisoformat(str(st.query_params.get("month", ""))).replace(day=1)
+except ValueError:
+    pass
+month = st.selectbox("月份", months, index=months.index(wanted) if wanted in months else 0,
+                     format_func=lambda d: f"{d.year}年{d.month}月", key="company_month")
+_mirror("month", month.isoformat() if month != f.period_start.replace(day=1) else "")
+rankings = data.q("company_rankings", month=month)
+st.caption(f"{ui.as_of_caption(data.as_of())} · 全区物业企业（不受街道、社区筛选影响）")
+if rankings.empty:
+    st.info("这个月没有物业企业数据。请先导入小区与物业、物业考核文件，或换一个月份。", icon="ℹ️")
+    st.stop()
+
+eligible = int(rankings["is_eligible"].fillna(False).astype(bool).sum())
+list_size = int(rankings["list_size"].max()) if rankings["list_size"].notna().any() else 0
+st.markdown(f"本月 {len(rankings)} 家企业，{eligible} 家符合排名条件，红榜、黑榜各 {list_size} 家"
+            f"（min({rules.property_rules.list_size_max}, ⌊{eligible} ÷ {rules.property_rules.list_size_divisor}⌋)）。",
+            help=koujing("red_black_list", rules))
+
+honour_col, black_col = st.columns(2)
+for column, listed, title, background, colour in (
+        (honour_col, "red", "🏅 红榜", ui.HONOUR, "#1b1b1b"), (black_col, "black", "⚠️ 黑榜", ui.BLACKLIST, "#f0f0f0")):
+    rows = rankings[rankings["list"] == listed]
+    if listed == "black":
+        rows = rows.sort_values("rank", ascending=False)  # the worst first
+    with column:
+        _list_header(title, "总分最高" if listed == "red" else "总分最低（最差在前）", background, colour)
+        if rows.empty:
+            st.caption("本月无企业上榜（符合排名条件的企业太少）。")
+        else:
+            st.dataframe(lists.ranking_table(rows), hide_index=True, width="stretch", key=f"list_{listed}",
+                         column_config={"连续上黑榜（月）": None} if listed == "red" else None)
+
+ineligible = lists.ineligible_table(rankings)
+with st.expander(f"不参与排名的企业（{len(ineligible)} 家）及原因", expanded=False):
+    if ineligible.empty:
+        st.caption("本月所有企业都参与排名。")
+    else:
+        st.caption(f"入榜条件：管理户数 ≥ {rules.property_rules.min_households} 户，"
+                   f"当月考核 ≥ {rules.property_rules.min_inspections} 次。")
+        st.dataframe(ineligible, hide_index=True, width="stretch")
+
+st.subheader("单个企业")
+names = dict(zip(rankings["company_id"], rankings["company_name"]))
+order = list(rankings["company_id"])
+chosen = st.query_params.get("company_id", "")
+company = st.selectbox("物业企业", order, index=order.index(chosen) if chosen in order else 0,
+                       format_func=lambda c: names.get(c, c), key="company_pick")
+_mirror("company_id", company if company != order[0] else "")
+row = rankings[rankings["company_id"] == company].iloc[0]
+tiles = st.columns(5)
+tiles[0].metric("总分", ui.fmt_number(row["score"], 1),
+                help=koujing("company_score", rules))
+tiles[1].metric("名次", "不排名" if pd.isna(row["rank"]) else f"第 {int(row['rank'])} / {eligible} 名",
+                delta=None if pd.isna(row["rank_change"]) else (
+                    f"{int(row['rank_change']):+d} 名（较上月）" if row["rank_change"] else "持平（较上月）"),
+                delta_arrow="auto" if pd.notna(row["rank_change"]) and row["rank_change"] else "off")
+tiles[2].metric("物业投诉", f"{int(row['complaint_count'])} 件",
+                help=koujing("complaints_per_1k_households", rules))
+tiles[3].metric("每千户投诉", ui.fmt_number(row["complaints_per_1k_households"], 2))
+tiles[4].metric("管理户数", ui.fmt_number(row["households"]))
+if isinstance(row["ineligible_reason"], str):
+    st.caption(f"本月不参与排名：{row['ineligible_reason']}")
+
+history_col, compounds_col = st.columns([3, 2])
+with history_col:
+    st.markdown("**历月得分**")
+    history = data.q("company_history", company_id=company)
+    if history.dropna(subset=["score"]).empty:
+        st.caption("这家企业还没有得分（没有考核记录）。")
+    else:
+        st.plotly_chart(lists.company_history_figure(history), width="stretch", key="company_history")
+with compounds_col:
+    st.markdown(f"**各小区 {month.year}年{month.month}月 物业投诉**")
+    compounds = data.q("company_compound_complaints", company_id=company, month=month)
+    if compounds.empty:
+        st.caption("没有这家企业管理的小区记录。")
+    else:
+        st.dataframe(lists.compound_complaints_table(compounds), hide_index=True, width="stretch", height=320)
+
+with st.expander("口径"):
+    for metric in ("company_score", "complaints_per_1k_households", "red_black_list", "rules_in_force"):
+        st.markdown(f"- {koujing(metric, rules)}")
+ui.rules_in_force(rules)

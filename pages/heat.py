@@ -1,0 +1,142 @@
+"""网格热力: tickets per 1,000 households by grid, the density of located tickets, category × street and
+weekday × hour heatmaps, and the recurring problems (高频问题, 类诉齐办), for the shared filters."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from onescreen import data, filters, ui
+from onescreen.figures import heat as figures
+from onescreen.koujing import KOUJING
+from onescreen.queries import period_bounds
+
+MIN_COUNT_DEFAULT = {"month": 3, "week": 2, "day": 2}
+PLACE_TYPES = {"compound": "小区", "address": "地址"}
+
+
+def filter_label(f: filters.Filters) -> str:
+    """``范围：翠湖街道 · 来源：12345热线 · 分类：全部``, from the filters in force."""
+    places = data.places()
+    area = "全区"
+    for code, column, name in ((f.grid_code, "grid_code", "grid_name"),
+                               (f.community_code, "community_code", "community_name"),
+                               (f.street_code, "street_code", "street_name")):
+        if code:
+            match = places.loc[places[column] == code, name]
+            area = str(match.iloc[0]) if len(match) else code
+            break
+    return f"范围：{area} · 来源：{f.source or '全部'} · 分类：{f.category or '全部'}"
+
+
+def recurring_table(problems: pd.DataFrame) -> pd.DataFrame:
+    """The recurring problems as users read them (Chinese headers)."""
+    return pd.DataFrame({
+        "排名": problems["rank"],
+        "地点": problems["place_name"],
+        "类型": problems["place_type"].map(PLACE_TYPES),
+        "一级分类": problems["category_l1"],
+        "街道": problems["street_name"],
+        "社区": problems["community_name"],
+        "网格": problems["grid_code"],
+        "本期（件）": problems["ticket_count"],
+        "上期（件）": problems["previous_ticket_count"],
+        "变化（件）": problems["change"],
+        "涉及天数": problems["day_count"],
+        "最近受理": pd.to_datetime(problems["last_received_at"]).dt.strftime("%Y-%m-%d %H:%M"),
+    })
+
+
+f = filters.active()
+st.title("网格热力")
+if f is None:
+    ui.empty_state()
+    st.stop()
+
+bounds = period_bounds(f.period_type, f.period_start)
+last_day = bounds["period_end"] - timedelta(days=1)
+common = dict(start=bounds["period_start"], end=last_day, street_code=f.street_code or None,
+              community_code=f.community_code or None, grid_code=f.grid_code or None, source=f.source or None,
+              category_l1=f.category or None)
+try:
+    grids = data.q("grid_ticket_density", **{**common, "grid_code": None})
+except data.QueryError as exc:
+    ui.empty_state(str(exc))
+    st.stop()
+st.caption(f"{ui.as_of_caption(data.as_of())} · {filters.period_label(f.period_type, bounds['period_start'])}"
+           f"（{bounds['period_start']:%m-%d} 至 {last_day:%m-%d} 受理）· {filter_label(f)}")
+
+st.subheader("网格每千户工单量")
+has_shape = grids["geometry_geojson"].notna()
+if grids.empty or not has_shape.any():
+    st.info("还没有网格边界：导入网格 GeoJSON（python -m etl load grids.geojson）后这里显示热力图。")
+elif grids["ticket_count"].sum() == 0:
+    st.info("本期在所选范围、来源和分类下没有落格的工单。换一个周期或放宽筛选试试。")
+else:
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(figures.density_choropleth(grids), width="stretch", key="heat_choropleth")
+    with right:
+        top = grids[grids["tickets_per_1k_households"].notna()].head(10)
+        st.markdown("**每千户工单最多的网格**")
+        st.dataframe(pd.DataFrame({
+            "网格": top["grid_name"], "社区": top["community_name"], "工单（件）": top["ticket_count"],
+            "户数": top["households"], "每千户": top["tickets_per_1k_households"].round(1),
+        }), hide_index=True, width="stretch")
+    without = int((grids["tickets_per_1k_households"].isna()).sum())
+    st.caption(f"落格工单 N = {int(grids['ticket_count'].sum()):,} 件，{len(grids):,} 个网格"
+               + (f"；{without} 个网格无户数（灰色，不计算）" if without else "") + "。选择网格时地图显示其所在社区。",
+               help=KOUJING["tickets_per_1k_households"])
+
+st.subheader("工单点位密度")
+points = data.q("ticket_points", **common)
+located = points[points["is_located"]]
+unlocated = int(points.loc[~points["is_located"], "ticket_count"].sum())
+if points.empty:
+    st.info("本期在所选筛选下没有工单。")
+elif located.empty:
+    st.info("本期所选工单都没有经纬度（导出中没有经纬度列时常见），无法画点位密度；请看上方按网格的热力图。")
+else:
+    outlines = grids[has_shape] if has_shape.any() else None
+    st.pydeck_chart(figures.density_deck(located, outlines), height=520, key="heat_density_deck")
+    st.caption(f"有经纬度的工单 {int(located['ticket_count'].sum()):,} 件（汇总为 {len(located):,} 个约 200 米的格子）"
+               f"；无经纬度未上图 {unlocated:,} 件。六边形颜色越深，件数越多；悬停看件数。",
+               help=KOUJING["ticket_density"])
+
+left, right = st.columns(2)
+with left:
+    level = "community" if f.street_code else "street"
+    st.subheader(f"分类 × {'社区' if level == 'community' else '街道'}")
+    matrix = data.q("category_street_matrix", **common, level=level)
+    if matrix.empty:
+        st.info("本期在所选筛选下没有工单。")
+    else:
+        st.plotly_chart(figures.matrix_heatmap(matrix), width="stretch", key="heat_matrix")
+        st.caption(f"N = {int(matrix['ticket_count'].sum()):,} 件", help=KOUJING["category_street_matrix"])
+with right:
+    st.subheader("星期 × 时段")
+    hours = data.q("weekday_hour_counts", **common)
+    if hours["ticket_count"].sum() == 0:
+        st.info("本期在所选筛选下没有工单。")
+    else:
+        st.plotly_chart(figures.weekday_hour_heatmap(hours), width="stretch", key="heat_weekday_hour")
+        st.caption(f"N = {int(hours['ticket_count'].sum()):,} 件，按受理时间", help=KOUJING["weekday_hour"])
+
+st.subheader("高频问题（类诉齐办）")
+min_count = st.number_input("同一地点、同一分类本期至少（件）", min_value=2, max_value=100,
+                            value=MIN_COUNT_DEFAULT[f.period_type], step=1, key="heat_min_count")
+problems = data.q("recurring_problems", **common, previous_start=bounds["previous_start"], min_count=int(min_count),
+                  limit=50)
+if problems.empty:
+    st.info(f"本期没有同一小区或地址、同一分类反复出现 {int(min_count)} 次及以上的诉求。可以调低件数再看。")
+else:
+    rising = int((problems["change"] > 0).sum())
+    st.caption(f"共 {len(problems)} 处（最多列 50 处），其中 {rising} 处比上期增多。上期为前一个{filters.PERIOD_LABELS[f.period_type]}。",
+               help=KOUJING["recurring_problems"])
+    left, right = st.columns([2, 3])
+    with left:
+        st.plotly_chart(figures.recurring_figure(problems), width="stretch", key="heat_recurring_chart")
+    with right:
+        st.dataframe(recurring_table(problems), hide_index=True, width="stretch", height=460)

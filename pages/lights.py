@@ -1,0 +1,104 @@
+"""亮灯地图: every grid's light for the chosen period, the rule that lit it, the red and yellow grids,
+the share of each light over time and the 三色户 per grid. Aggregates only (no personal data)."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import streamlit as st
+
+from onescreen import data, filters, ui
+from onescreen.figures import lists
+from onescreen.koujing import koujing
+from onescreen.maps import grid_light_deck
+from onescreen.queries import period_bounds
+from onescreen.rules import load_rules
+
+TREND_PERIODS = {"month": 12, "week": 26, "day": 60}
+TREND_STEP = {"month": pd.DateOffset(months=1), "week": pd.DateOffset(weeks=1), "day": pd.DateOffset(days=1)}
+
+st.title("🚦 亮灯地图")
+f = filters.active()
+if f is None or not data.available():
+    ui.empty_state("还没有可显示的网格亮灯：数据仓库里没有工单。")
+    st.stop()
+
+rules = lists.rules_from_meta(data.q("mart_rules")) or load_rules()  # the colours follow these
+area = {k: v for k, v in f.scope().items() if k != "grid_code"}
+start = period_bounds(f.period_type, f.period_start)["period_start"]
+lights = data.q("grid_lights", period_type=f.period_type, period_start=start, **area)
+st.caption(f"{filters.period_label(f.period_type, start)} · {ui.as_of_caption(data.as_of())} · "
+           "按本期受理的工单计，状态为数据截至时")
+if lights.empty:
+    st.info("所选范围在本期没有网格。请在左侧换一个街道、社区或周期。", icon="ℹ️")
+    st.stop()
+
+counts = lights["light"].value_counts()
+previous = lights["previous_light"].value_counts()
+for column, light in zip(st.columns(4), lists.LIGHT_ORDER):
+    now, before = int(counts.get(light, 0)), int(previous.get(light, 0))
+    column.metric(f"{ui.LIGHT_LABELS[light]}网格", f"{now} 个", delta=f"{now - before:+d} 个（较上期）",
+                  delta_color={"red": "inverse", "yellow": "inverse", "green": "normal"}.get(light, "off"),
+                  delta_arrow="auto" if now != before else "off",
+                  help=f"共 {len(lights)} 个网格。" + koujing("light", rules))
+
+map_col, legend_col = st.columns([3, 1])
+with map_col:
+    deck = grid_light_deck(lists.map_frame(lights), tooltip_fields=lists.MAP_TOOLTIP, height=520, width_px=900)
+    st.pydeck_chart(deck, height=520, key="lights_map")
+    missing = int(lights["geometry_geojson"].isna().sum())
+    if missing:
+        st.caption(f"{missing} 个网格没有边界，未上图（见下表）。")
+with legend_col:
+    st.markdown("**图例（现行规则）**")
+    for light, label, rule in lists.light_legend(rules):
+        st.markdown(f"<div style='margin-bottom:0.5rem'><span style='color:{ui.LIGHT_COLOURS[light]};"
+                    f"font-size:1.2rem'>■</span> <b>{html.escape(label)}</b>：{html.escape(rule)}</div>",
+                    unsafe_allow_html=True)
+    st.caption("按期办结率 = 按期办结 ÷（按期办结 + 逾期办结 + 未办结已超期）；N 为该分母。")
+    st.page_link("pages/tickets.py", label="查看本期超期工单 →", icon="📋",
+                 query_params={**f.as_query_params(), "status": "overdue"})
+
+unit = lists.PERIOD_UNITS.get(f.period_type, "期")
+st.subheader("红灯、黄灯网格")
+table = lists.light_table(lights, f.period_type)
+if table.empty:
+    st.success("本期没有红灯、黄灯网格。")
+else:
+    st.caption(f"红灯 {int(counts.get('red', 0))} 个、黄灯 {int(counts.get('yellow', 0))} 个；"
+               f"“连续红灯”为截至本{unit}连续亮红灯的{unit}数。选中一行可打开该网格的工单明细。")
+    picked = st.dataframe(table, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(table)),
+                          column_order=[c for c in table.columns if c != "grid_code"],
+                          on_select="rerun", selection_mode="single-row", key="light_table")
+    rows = picked.selection.rows if picked is not None else []
+    if rows:
+        grid = lights[lights["grid_code"] == table.iloc[rows[0]]["grid_code"]].iloc[0]
+        place = {k: grid[k] for k in ("street_code", "community_code", "grid_code") if pd.notna(grid[k])}
+        st.page_link("pages/tickets.py", label=f"打开 {grid['grid_name']} 的工单明细 →", icon="📋",
+                     query_params={**f.as_query_params(), **place})
+
+st.subheader("各色网格占比变化")
+trend_start = (pd.Timestamp(start) - TREND_STEP[f.period_type] * (TREND_PERIODS[f.period_type] - 1)).date()
+shares = data.q("light_share_over_time", period_type=f.period_type, start=trend_start, end=start, **area)
+if shares.empty:
+    st.info("这段时间没有亮灯记录。", icon="ℹ️")
+else:
+    st.caption(f"近 {TREND_PERIODS[f.period_type]} 个{unit}，每{unit}各色网格数 ÷ 网格总数。")
+    st.plotly_chart(lists.light_share_figure(shares, f.period_type), width="stretch", key="light_share")
+
+st.subheader("三色户")
+households = lists.household_colours_table(lights)
+if households.empty:
+    st.info("尚未导入三色户（网格定义中的红色户、黄色户、绿色户户数）。导入带这些列的网格文件后显示。", icon="ℹ️")
+else:
+    totals = {label: int(households[label].sum()) for label, _ in lists.HOUSEHOLD_COLOURS.values()}
+    st.caption(f"{len(households)} 个网格已导入三色户：" + "、".join(f"{k} {v:,} 户" for k, v in totals.items()))
+    chart_col, table_col = st.columns([1, 1])
+    chart_col.plotly_chart(lists.household_colours_figure(lights), width="stretch", key="household_colours")
+    table_col.dataframe(households, hide_index=True, width="stretch", height=360)
+
+with st.expander("口径"):
+    st.markdown(koujing("light", rules))
+    st.markdown(koujing("rules_in_force"))
+ui.rules_in_force(rules)

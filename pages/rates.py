@@ -1,0 +1,259 @@
+"""三率分析: the rates and composite score over time against targets, a breakdown by unit with N and rank,
+办理时长 distribution, escalation-level shares and 超期/临期 counts, for the shared filters."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from onescreen import data, filters, ui
+from onescreen.exports import to_csv_bytes
+from onescreen.figures import rates as figures
+from onescreen.koujing import KOUJING, LABELS
+from onescreen.queries import QUERIES, period_bounds
+from onescreen.rules import load_rules
+
+LEVEL_LABELS = {"street": "街道", "community": "社区", "grid": "网格", "department": "承办单位",
+                "source": "诉求来源", "category": "诉求分类"}
+BREAKDOWN_METRICS = ("composite_score", "response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate",
+                     "closure_rate", "ticket_count", "overdue_count")
+TILE_METRICS = ("ticket_count", "response_rate", "resolution_rate", "satisfaction_rate", "composite_score",
+                "on_time_rate")
+CHANGE_UNITS = {"pct": " 个百分点", "score": " 分", "workdays": " 个工作日", "count": " 件"}
+TREND_SPAN = {"month": pd.DateOffset(months=12), "week": pd.DateOffset(weeks=25), "day": pd.DateOffset(days=59)}
+
+
+def rate_scope(f: filters.Filters) -> tuple[dict[str, str], str]:
+    """The unit the rates are for (query parameters) and a note when a filter could not be applied.
+
+    The marts hold areas, sources and categories as separate levels, not crossed: an area filter wins;
+    without one, a category (else a source) becomes the unit.
+    """
+    if f.scope():
+        ignored = "、".join(n for n, v in (("诉求来源", f.source), ("诉求分类", f.category)) if v)
+        return f.scope(), (f"三率指标按区域统计，不与{ignored}交叉；本页未按{ignored}筛选。" if ignored else "")
+    if f.category:
+        return {"level": "category", "unit_code": f.category}, (
+            "已选分类：三率为该分类全区口径，未再按诉求来源筛选。" if f.source else "")
+    if f.source:
+        return {"level": "source", "unit_code": f.source}, ""
+    return {}, ""
+
+
+def scope_label(f: filters.Filters) -> str:
+    """``翠湖街道 / 新华社区`` for the area filters, or ``全区``; a chosen category or source is appended."""
+    places = data.places()
+    parts = []
+    for code, column, name in ((f.street_code, "street_code", "street_name"),
+                               (f.community_code, "community_code", "community_name"),
+                               (f.grid_code, "grid_code", "grid_name")):
+        if code:
+            match = places.loc[places[column] == code, name]
+            parts.append(str(match.iloc[0]) if len(match) else code)
+    label = " / ".join(parts) or "全区"
+    if not f.scope() and (f.category or f.source):
+        label += f"（{f.category or f.source}）"
+    return label
+
+
+def change_delta(row: pd.Series) -> str | None:
+    """The period-over-period change as st.metric's delta: points for rates, count and % for counts."""
+    if pd.isna(row["change"]):
+        return None
+    if row["unit"] != "count":
+        digits = 2 if row["unit"] == "workdays" else 1
+        return f"{row['change']:+.{digits}f}{CHANGE_UNITS[row['unit']]} 环比"
+    pct = "" if pd.isna(row["change_pct"]) else f"（{row['change_pct']:+.1f}%）"
+    return f"{row['change']:+,.0f} 件{pct} 环比"
+
+
+def value_text(value, unit: str) -> str:
+    if unit == "pct":
+        return ui.fmt_pct(value)
+    if unit == "workdays":
+        return "—" if pd.isna(value) else f"{value:.2f} 个工作日"
+    return ui.fmt_number(value, 1 if unit == "score" else 0)
+
+
+def tile_note(row: pd.Series) -> str:
+    """The N, year-over-year change and target under a tile."""
+    parts = []
+    if row["unit"] == "workdays" and pd.notna(row["denominator"]):
+        parts.append(f"已办结 N = {ui.fmt_number(row['denominator'])}")
+    if pd.notna(row["denominator"]) and row["unit"] == "pct":
+        parts.append(f"N = {ui.fmt_number(row['numerator'], 0 if float(row['numerator']).is_integer() else 1)}"
+                     f"/{ui.fmt_number(row['denominator'])}")
+    if pd.notna(row["yoy_change"]):
+        parts.append(f"同比 {row['yoy_change']:+.1f}{CHANGE_UNITS.get(row['unit'], '')}")
+    else:
+        parts.append("同比 —（去年同期无数据）")
+    if pd.notna(row["target"]):
+        parts.append(f"目标 {row['target']:g}%")
+    return " · ".join(parts)
+
+
+def show_tiles(tiles: pd.DataFrame, metrics: tuple[str, ...]) -> None:
+    rows = tiles.set_index("metric")
+    for column, metric in zip(st.columns(len(metrics)), metrics):
+        row = rows.loc[metric]
+        inverse = metric in ("overdue_count", "near_deadline_count", "avg_handling_workdays")
+        column.metric(row["label"], value_text(row["value"], row["unit"]), delta=change_delta(row),
+                      delta_color="off" if metric == "ticket_count" else ("inverse" if inverse else "normal"),
+                      help=row["koujing"])
+        column.caption(tile_note(row))
+
+
+def breakdown_table(current: pd.DataFrame, previous: pd.DataFrame, yoy: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The breakdown as users read it (Chinese headers), with the chosen metric's 环比 and 同比."""
+    label = LABELS[metric]
+    merged = current.merge(previous[["unit_code", metric]].rename(columns={metric: "_previous"}), on="unit_code",
+                           how="left").merge(yoy[["unit_code", metric]].rename(columns={metric: "_yoy"}),
+                                             on="unit_code", how="left")
+    unit = "（件）" if metric in ("ticket_count", "overdue_count") else ("（分）" if metric == "composite_score"
+                                                                       else "（百分点）")
+    table = pd.DataFrame({
+        "综合排名": merged["composite_rank"].astype("Int64"),
+        "单位": merged["unit_name"].fillna(merged["unit_code"]),
+        "编码": merged["unit_code"],
+        "受理量": merged["ticket_count"],
+    })
+    for rate in ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate", "closure_rate"):
+        numerator, denominator = figures.RATE_N[rate]
+        table[f"{LABELS[rate]}%"] = merged[rate].round(1)
+        table[f"{LABELS[rate]}N"] = [f"{figures._count(n)}/{figures._count(d)}"
+                                     for n, d in zip(merged[numerator], merged[denominator])]
+    table["综合得分"] = merged["composite_score"].round(1)
+    table[f"{label}环比{unit}"] = (merged[metric] - merged["_previous"]).round(1)
+    table[f"{label}同比{unit}"] = (merged[metric] - merged["_yoy"]).round(1)
+    table["名次变化"] = merged["rank_change"].astype("Int64")
+    table["超期"] = merged["overdue_count"]
+    table["临期"] = merged["near_deadline_count"]
+    table["平均办理时长（工作日）"] = merged["avg_handling_workdays"].round(2)
+    table["参与排名"] = merged["is_ranked"].map({True: "是", False: "否（分母不足）"}).fillna("否（分母不足）")
+    return table
+
+
+def grey_unranked(table: pd.DataFrame):
+    """Rows of units that are not ranked in grey (shown, not ranked: see 综合得分's 口径)."""
+    unranked = table["参与排名"] != "是"
+    styled = table.style.apply(lambda row: ["color: #9aa5b1" if unranked[row.name] else ""] * len(row), axis=1)
+    return styled.format(precision=1, na_rep="—", thousands=",")
+
+
+def rules_for_page():
+    try:
+        return load_rules()
+    except Exception:  # a broken rules file is reported on the import side; the page still shows numbers
+        return None
+
+
+f = filters.active()
+st.title("三率分析")
+if f is None:
+    ui.empty_state()
+    st.stop()
+
+scope, scope_note = rate_scope(f)
+bounds = period_bounds(f.period_type, f.period_start)
+period = dict(period_type=f.period_type, period_start=bounds["period_start"])
+try:
+    tiles = data.q("kpi_tiles", **period, **scope)
+except data.QueryError as exc:
+    ui.empty_state(str(exc))
+    st.stop()
+koujing = dict(zip(tiles["metric"], tiles["koujing"]))
+st.caption(f"{ui.as_of_caption(data.as_of())} · {filters.period_label(f.period_type, bounds['period_start'])}"
+           f" · 范围：{scope_label(f)}")
+if scope_note:
+    st.info(scope_note, icon="ℹ️")
+
+show_tiles(tiles, TILE_METRICS)
+
+st.subheader("三率与综合得分趋势")
+trend_options = ("response_rate", "resolution_rate", "satisfaction_rate", "composite_score", "on_time_rate",
+                 "closure_rate")
+chosen = st.multiselect("显示指标", trend_options, default=list(figures.TREND_METRICS), format_func=LABELS.get,
+                        key="rates_trend_metrics")
+trend_start = (pd.Timestamp(bounds["period_start"]) - TREND_SPAN[f.period_type]).date()
+trend = data.q("rates_trend", period_type=f.period_type, start=trend_start, end=bounds["period_start"], **scope)
+if trend.empty or not chosen:
+    st.info("所选范围在这段时间没有工单，或没有选择指标。" if chosen else "请至少选择一个指标。")
+else:
+    st.plotly_chart(figures.rates_trend_figure(trend, period_type=f.period_type, metrics=tuple(chosen)),
+                    width="stretch", key="rates_trend_chart")
+    st.caption("悬停查看每期的分子/分母（N）。红色虚线为目标值（config/rules.toml）；综合得分无目标。")
+with st.expander("口径：三率与综合得分"):
+    for metric in chosen or trend_options:
+        st.markdown(f"**{LABELS[metric]}**：{koujing.get(metric, KOUJING[metric])}")
+
+st.subheader("分解与排名")
+default_level = "grid" if f.community_code else ("community" if f.street_code else "street")
+left, right = st.columns(2)
+level = left.selectbox("分解维度", list(LEVEL_LABELS), index=list(LEVEL_LABELS).index(default_level),
+                       format_func=LEVEL_LABELS.get, key="rates_level")
+metric = right.selectbox("指标", BREAKDOWN_METRICS, format_func=LABELS.get, key="rates_metric")
+narrow = {"street_code": f.street_code, "community_code": f.community_code} if level in ("street", "community", "grid") else {}
+breakdown_args = dict(level=level, sort=metric, order="desc", **{k: v for k, v in narrow.items() if v})
+current = data.q("rates_breakdown", **period, **breakdown_args)
+if current.empty:
+    st.info(f"本期没有按{LEVEL_LABELS[level]}统计的工单。")
+else:
+    previous = data.q("rates_breakdown", period_type=f.period_type, period_start=bounds["previous_start"],
+                      **breakdown_args)
+    yoy = data.q("rates_breakdown", period_type=f.period_type, period_start=bounds["yoy_start"], **breakdown_args)
+    target = tiles.set_index("metric")["target"].get(metric)
+    chart, table_column = st.columns([2, 3])
+    with chart:
+        st.plotly_chart(figures.breakdown_bar(current, metric, target=None if pd.isna(target) else float(target)),
+                        width="stretch", key="rates_breakdown_chart")
+        st.caption("灰色：分母不足最小分母，照常显示但不参与排名。单位多于 40 个时只画最好和最差各 20 个，表中为全部。")
+    table = breakdown_table(current, previous, yoy, metric)
+    with table_column:
+        st.dataframe(grey_unranked(table), hide_index=True, width="stretch", height=460)
+        st.download_button("下载分解表（CSV）", to_csv_bytes(table),
+                           file_name=f"三率分解_{LEVEL_LABELS[level]}_{bounds['period_start']:%Y%m%d}.csv",
+                           mime="text/csv", key="rates_breakdown_csv")
+    if level in ("department", "source", "category"):
+        st.caption(f"按{LEVEL_LABELS[level]}分解为全区口径，不受区域筛选影响。")
+    with st.expander("口径：排名、环比与同比"):
+        st.markdown(f"**{LABELS['composite_score']}**：{koujing['composite_score']}")
+        st.markdown(f"**{LABELS['change']}**：{KOUJING['change']}")
+        if metric in koujing:
+            st.markdown(f"**{LABELS[metric]}**：{koujing[metric]}")
+
+st.subheader("办理时长与办结层级")
+left, right = st.columns(2)
+with left:
+    distribution = data.q("handling_time_distribution", **period, **scope)
+    closed = int(distribution["handling_count"].max()) if not distribution.empty else 0
+    if closed == 0:
+        st.info("本期没有已办结工单，暂无办理时长分布。")
+    else:
+        st.plotly_chart(figures.handling_time_figure(distribution), width="stretch", key="rates_handling_chart")
+    avg = tiles.set_index("metric").loc["avg_handling_workdays"]
+    st.caption(f"已办结 N = {closed:,} 件 · 平均 {value_text(avg['value'], 'workdays')}",
+               help=QUERIES["handling_time_distribution"].koujing)
+with right:
+    shares = data.q("escalation_shares", **period, **scope)
+    known = int(shares["escalation_denominator"].max()) if not shares.empty else 0
+    if known == 0:
+        st.info("本期已办结工单都没有注明办结层级（导出中无“办结层级”列时常见）。")
+    else:
+        st.plotly_chart(figures.escalation_figure(shares), width="stretch", key="rates_escalation_chart")
+        grid_share = shares.set_index("handling_level")["share"].get("grid")
+        st.metric("小事不出网格（网格办结占比）", ui.fmt_pct(grid_share), help=KOUJING["escalation_share"])
+    st.caption(f"注明办结层级的已办结 N = {known:,} 件", help=KOUJING["escalation_share"])
+
+st.subheader("超期与临期")
+show_tiles(tiles, ("overdue_count", "near_deadline_count", "avg_handling_workdays"))
+if not current.empty and (current["overdue_count"].fillna(0) + current["near_deadline_count"].fillna(0)).sum() > 0:
+    st.plotly_chart(figures.overdue_bar(current), width="stretch", key="rates_overdue_chart")
+    st.caption(f"按{LEVEL_LABELS[level]}列出超期、临期最多的 15 个单位（本期受理的工单，数据截至时的状态）。")
+elif not current.empty:
+    st.success("本期受理的工单没有超期或临期的。")
+
+rules = rules_for_page()
+if rules is not None:
+    ui.rules_in_force(rules)

@@ -1,0 +1,120 @@
+"""工单明细: the tickets behind any number, with personal fields masked on the server, one ticket's
+timeline, and CSV/XLSX downloads (masked). Meeting tier: masked lists, no unmasking here.
+
+URL parameters (other pages link here with the shared filters plus these): ``status`` =
+all/open/overdue/near_deadline/closed, ``range=all`` (every receipt date instead of the period),
+``category_l2`` and ``ticket_id`` (part of a ticket number).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from onescreen import data, exports, filters, tickets, ui
+from onescreen.figures import lists
+from onescreen.koujing import koujing
+
+st.title("📋 工单明细")
+f = filters.active()
+if f is None or not data.available():
+    ui.empty_state("还没有工单可以列出。")
+    st.stop()
+
+
+def _url(name: str, default: str = "") -> str:
+    value = st.query_params.get(name, default)
+    return value if isinstance(value, str) else default
+
+
+def _mirror(name: str, value: str, default: str = "") -> None:
+    """Keep a page choice in the URL (left out when it is the default), so the view can be shared."""
+    if value and value != default:
+        if st.query_params.get(name) != value:
+            st.query_params[name] = value
+    elif name in st.query_params:
+        del st.query_params[name]
+
+
+statuses = list(tickets.STATUSES)
+wanted_status = _url("status", "all")
+status_col, range_col, category_col, id_col = st.columns([3, 1.4, 2, 2])
+status = status_col.radio("办理状态", statuses, horizontal=True, format_func=tickets.STATUSES.get, key="t_status",
+                          index=statuses.index(wanted_status) if wanted_status in statuses else 0,
+                          help="超期、临期、未办结为数据截至时的状态。" + koujing("overdue_count"))
+whole_period = range_col.toggle("不限受理时间", value=_url("range") == "all", key="t_all_time",
+                                help="打开后列出所有受理时间的工单，而不只是所选周期受理的。")
+categories = data.q("ticket_categories", category_l1=f.category or None)
+l2_options = [""] + sorted(set(categories["category_l2"]))
+wanted_l2 = _url("category_l2")
+category_l2 = category_col.selectbox("二级分类", l2_options, format_func=lambda v: v or "全部", key="t_category_l2",
+                                     index=l2_options.index(wanted_l2) if wanted_l2 in l2_options else 0)
+ticket_id = id_col.text_input("工单编号（包含）", value=_url("ticket_id"), key="t_ticket_id", max_chars=40,
+                              placeholder="输入编号的一部分")
+for name, value, default in (("status", status, "all"), ("range", "all" if whole_period else "", ""),
+                             ("category_l2", category_l2, ""), ("ticket_id", ticket_id.strip(), "")):
+    _mirror(name, value, default)
+
+params = tickets.list_params(f, status=status, category_l2=category_l2, ticket_id=ticket_id,
+                             whole_period=whole_period)
+frame = data.q("ticket_list", **params)
+total = int(frame["total_count"].iloc[0]) if not frame.empty else 0
+period_text = "全部时间受理" if whole_period else f"{filters.period_label(f.period_type, f.period_start)}受理"
+shared = " · ".join(x for x in (f.source, f.category) if x) or "全部来源和分类"
+st.caption(f"{period_text} · {tickets.STATUSES[status]} · {shared}（来源、分类、区域在左侧筛选）· "
+           f"{ui.as_of_caption(data.as_of())}")
+
+if frame.empty:
+    st.info("没有符合条件的工单。可以换一个状态、打开“不限受理时间”，或在左侧放宽筛选。", icon="ℹ️")
+    st.stop()
+
+shown = len(frame)
+st.markdown(f"共 **{total:,}** 张工单" + (f"，下表显示{'前' if shown < total else ''} {shown:,} 张" if shown < total
+                                          else "") + "。个人信息已脱敏。", help=koujing("ticket_masking"))
+table = tickets.display_frame(frame)
+picked = st.dataframe(
+    table, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(table)), on_select="rerun", selection_mode="single-row",
+    key="ticket_table",
+    column_config={
+        "受理时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        "办理时限": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        "办结时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        "超期（工作日）": st.column_config.NumberColumn(format="%.1f"),
+        "剩余（工作日）": st.column_config.NumberColumn(format="%.1f"),
+    })
+
+export_params = {**params, "limit": tickets.EXPORT_MAX_ROWS}
+stem = f"工单明细_{period_text}_{tickets.STATUSES[status]}"
+csv_col, xlsx_col, note_col = st.columns([1, 1, 3])
+csv_col.download_button(
+    "下载 CSV", lambda: exports.to_csv_bytes(tickets.display_frame(tickets.fetch_tickets(export_params))),
+    file_name=f"{stem}.csv", mime="text/csv", icon="⬇️", key="t_csv", on_click="ignore")
+xlsx_col.download_button(
+    "下载 Excel", lambda: exports.to_xlsx_bytes({"工单明细": tickets.display_frame(tickets.fetch_tickets(export_params))}),
+    file_name=f"{stem}.xlsx", icon="⬇️", key="t_xlsx", on_click="ignore",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+note_col.caption(f"下载符合条件的全部工单（最多 {tickets.EXPORT_MAX_ROWS:,} 张），脱敏方式与屏幕相同；CSV 为带 BOM 的 UTF-8，"
+                 "Excel 可直接打开。")
+
+st.subheader("工单时间线")
+rows = picked.selection.rows if picked is not None else []
+if rows:
+    selected = frame.iloc[rows[0]]
+elif total == 1:
+    selected = frame.iloc[0]
+else:
+    selected = None
+    st.caption("在上表中选中一行（或按工单编号搜到唯一一张），查看它从受理到回访的时间线。")
+if selected is not None:
+    steps = tickets.timeline(selected.to_dict())
+    # st.text, not markdown: these strings come from the exports.
+    st.text(" · ".join(x for x in (selected["ticket_id"], selected["category_l1"], selected["category_l2"],
+                                   tickets.state_label(selected.to_dict())) if isinstance(x, str)))
+    st.plotly_chart(lists.ticket_timeline_figure(steps), width="stretch", key="ticket_timeline")
+    left, right = st.columns([2, 3])
+    left.dataframe(steps.rename(columns={"step": "环节", "at": "时间", "note": "说明"}), hide_index=True,
+                   width="stretch", column_config={"时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+    content = selected.get("content")
+    right.markdown("**诉求内容（脱敏摘要）**")
+    right.text(content if isinstance(content, str) and content else "（无）")
+    if bool(selected.get("has_timeline_error")):
+        right.warning("这张工单的时间顺序不合理（如办结早于受理），不计入办理时长统计。")

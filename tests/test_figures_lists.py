@@ -1,0 +1,237 @@
+"""Tables and figures of 亮灯地图, 物业红黑榜 and 工单明细 (onescreen/figures/lists.py), and the masked ticket
+list (onescreen/tickets.py) over the fixture district: plain functions, no Streamlit."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import duckdb
+import pandas as pd
+import pytest
+
+from onescreen import tickets
+from onescreen.figures import lists
+from onescreen.filters import Filters
+from onescreen.rules import load_rules
+from onescreen.ui import BLACKLIST, HONOUR, LIGHT_COLOURS
+
+MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+UNMASKED = ("13812345678", "08743123456", "13900001111", "张三", "3栋2单元501室")
+
+
+def _lights() -> pd.DataFrame:
+    rows = [  # grid, light, rate, num, den, overdue, near, consecutive red, previous, red/yellow/green households
+        ("G1", "red", 50.0, 1, 2, 3, 0, 2, "red", 5, 10, 100),
+        ("G2", "yellow", 90.0, 9, 10, 1, 1, 0, "green", None, None, None),
+        ("G3", "green", 100.0, 4, 4, 0, 0, 0, "yellow", 1, 2, 50),
+        ("G4", "grey", None, 0, 0, 0, 0, 0, None, None, None, None),
+        ("G5", "red", 70.0, 7, 10, 0, 0, 5, "red", 9, 1, 10),
+    ]
+    df = pd.DataFrame(rows, columns=["grid_code", "light", "on_time_rate", "on_time_numerator", "on_time_denominator",
+                                     "overdue_count", "near_deadline_count", "consecutive_red_periods",
+                                     "previous_light", "red_households", "yellow_households", "green_households"])
+    df["grid_name"] = df["grid_code"] + "网格"
+    df["community_name"] = ["一社区", "一社区", "二社区", "二社区", "二社区"]
+    df["street_name"] = "一街道"
+    df["light_reason"] = "理由"
+    df["ticket_count"] = [4, 12, 4, 1, 10]
+    df["households"] = 500
+    return df
+
+
+def test_legend_states_the_thresholds_in_force():
+    legend = dict((light, text) for light, _label, text in lists.light_legend(load_rules()))
+    assert legend["red"] == "按期办结率 < 80%，或超期未办结 ≥ 3 件"
+    assert "按期办结率 < 95%" in legend["yellow"] and "1 个工作日" in legend["yellow"]
+    assert list(legend) == ["red", "yellow", "green", "grey"]
+
+
+def test_map_frame_hover_shows_the_deciding_figures_and_n():
+    frame = lists.map_frame(_lights()).set_index("grid_code")
+    assert frame.loc["G1", "on_time_text"] == "50.0%（1/2）"
+    assert frame.loc["G4", "on_time_text"] == "—（N=0）"
+    assert frame.loc["G2", "counts_text"] == "受理 12 件，超期 1 件，临期 1 件"
+    assert frame.loc["G4", "light_label"] == "无数据"
+    assert set(lists.MAP_TOOLTIP) <= set(frame.columns) | {"grid_name"}
+
+
+def test_light_table_lists_red_then_yellow_longest_red_run_first():
+    table = lists.light_table(_lights(), "week")
+    assert list(table["grid_code"]) == ["G5", "G1", "G2"]
+    assert list(table["亮灯"]) == ["红灯", "红灯", "黄灯"]
+    assert list(table["连续红灯（周）"]) == [5, 2, 0]
+    assert list(table["N（到期或办结）"]) == [10, 2, 10]
+
+
+def test_household_colours_only_where_loaded():
+    table = lists.household_colours_table(_lights())
+    assert list(table["网格"]) == ["G5网格", "G1网格", "G3网格"]
+    assert list(table.columns[-3:]) == ["红色户", "黄色户", "绿色户"]
+    none_loaded = _lights().assign(red_households=None, yellow_households=None, green_households=None)
+    assert lists.household_colours_table(none_loaded).empty
+    fig = lists.household_colours_figure(_lights())
+    assert [t.name for t in fig.data] == ["红色户", "黄色户", "绿色户"]
+    assert list(fig.data[0].y) == ["一社区", "二社区"]  # most red households at the top of the bars
+    assert list(fig.data[0].x) == [5, 10]
+
+
+def test_light_share_figure_stacks_the_four_lights_in_their_colours():
+    shares = pd.DataFrame({"period_start": pd.to_datetime(["2025-09-01"] * 4 + ["2025-10-01"] * 4),
+                           "light": ["red", "yellow", "green", "grey"] * 2,
+                           "grid_count": [1, 1, 2, 0, 2, 0, 1, 1], "total_grid_count": 4,
+                           "share": [25.0, 25.0, 50.0, 0.0, 50.0, 0.0, 25.0, 25.0]})
+    fig = lists.light_share_figure(shares)
+    assert [t.name for t in fig.data] == ["红灯", "黄灯", "绿灯", "无数据"]
+    assert all(t.stackgroup == "one" for t in fig.data)
+    assert fig.data[0].fillcolor == LIGHT_COLOURS["red"]
+    assert list(fig.data[0].y) == [25.0, 50.0]
+
+
+@pytest.mark.parametrize("change, previous, text", [
+    (2, 5, "▲2"), (-1, 3, "▼1"), (0, 4, "持平"), (None, None, "新进排名"), (float("nan"), 7, "—"),
+])
+def test_rank_change_text(change, previous, text):
+    assert lists.rank_change_text(change, previous) == text
+
+
+def _rankings() -> pd.DataFrame:
+    return pd.DataFrame({
+        "company_id": ["A", "B", "C"], "company_name": ["A物业", "B物业", "C物业"], "rank": [1, 2, None],
+        "score": [95.456, 60.0, 70.0], "inspection_score": [92.4, 50.0, 80.0], "complaint_score": [100.0, 75.0, 55.0],
+        "complaint_count": [0, 5, 9], "complaints_per_1k_households": [0.0, 2.5, 112.5],
+        "households": [3505.0, 2000.0, 80.0], "inspection_count": [14, 3, 1], "rank_change": [0, None, None],
+        "previous_rank": [1, None, 4], "consecutive_black_months": [0, 2, 0], "is_eligible": [True, True, False],
+        "ineligible_reason": [None, None, "管理户数 80 户，不足 100 户"], "list": ["red", "black", None],
+        "month_start": pd.to_datetime(["2025-10-01"] * 3)})
+
+
+def test_ranking_and_ineligible_tables():
+    table = lists.ranking_table(_rankings())
+    assert list(table.columns) == ["名次", "物业企业", "总分", "考核得分", "投诉得分", "投诉（件）", "每千户投诉",
+                                   "管理户数", "考核次数", "名次变化", "连续上黑榜（月）"]
+    assert table.iloc[0]["总分"] == 95.5 and table.iloc[0]["名次变化"] == "持平"
+    assert table.iloc[1]["名次变化"] == "新进排名" and table.iloc[1]["连续上黑榜（月）"] == 2
+    ineligible = lists.ineligible_table(_rankings())
+    assert list(ineligible["物业企业"]) == ["C物业"]
+    assert ineligible.iloc[0]["原因"] == "管理户数 80 户，不足 100 户"
+
+
+def test_company_history_marks_the_months_on_a_list():
+    history = pd.DataFrame({"month_start": pd.to_datetime(["2025-08-01", "2025-09-01", "2025-10-01"]),
+                            "score": [60.0, 55.0, 90.0], "inspection_score": [50.0, 45.0, 85.0],
+                            "complaint_score": [75.0, 70.0, 97.5], "rank": [5, 6, 1],
+                            "list": ["black", "black", "red"]})
+    fig = lists.company_history_figure(history)
+    names = [t.name for t in fig.data]
+    assert names == ["考核得分", "投诉得分", "总分", "上红榜", "上黑榜"]
+    assert fig.data[3].marker.color == HONOUR and len(fig.data[3].x) == 1
+    assert fig.data[4].marker.color == BLACKLIST and len(fig.data[4].x) == 2
+    assert list(fig.data[2].customdata) == ["第 5 名", "第 6 名", "第 1 名"]
+
+
+def test_compound_complaints_table():
+    compounds = pd.DataFrame({"compound_name": ["甲小区"], "grid_name": ["G1网格"], "community_name": ["一社区"],
+                              "households": [400], "complaint_count": [3], "complaints_per_1k_households": [7.5]})
+    assert lists.compound_complaints_table(compounds).iloc[0].tolist() == ["甲小区", "G1网格", "一社区", 400, 3, 7.5]
+
+
+def test_rules_from_meta_reads_the_rules_the_marts_used():
+    rules = load_rules()
+    assert lists.rules_from_meta(pd.DataFrame({"rules_json": [rules.to_json()]})).digest() == rules.digest()
+    assert lists.rules_from_meta(pd.DataFrame({"rules_json": ["{}"]})) is None
+    assert lists.rules_from_meta(pd.DataFrame(columns=["rules_json"])) is None
+
+
+def _ticket(**overrides) -> dict:
+    row = dict(ticket_id="T1", received_at=pd.Timestamp("2025-10-01 09:00"), dispatched_at=pd.Timestamp("2025-10-01 10:00"),
+               responded_at=pd.Timestamp("2025-10-01 11:00"), resolved_at=pd.NaT, callback_at=pd.NaT,
+               due_at=pd.Timestamp("2025-10-03 09:00"), is_due_derived=True, is_open=True, is_overdue=True,
+               is_near_deadline=False, overdue_workdays=2.25, remaining_workdays=None, is_closed_late=None,
+               source="12345热线", appeal_type="投诉", department="城管局", handling_level=None,
+               is_resolved=None, satisfaction=None)
+    return {**row, **overrides}
+
+
+def test_timeline_steps_and_deadline_note():
+    steps = tickets.timeline(_ticket())
+    assert list(steps["step"]) == ["受理", "派单", "签收（响应）", "办结", "回访", "办理时限"]
+    assert steps["at"].isna().tolist() == [False, False, False, True, True, False]
+    assert steps.iloc[-1]["note"] == "超期 2.2 个工作日（时限按诉求类型推算）"
+    closed = tickets.timeline(_ticket(is_open=False, is_overdue=False, resolved_at=pd.Timestamp("2025-10-02 09:00"),
+                                      is_closed_late=False, is_due_derived=False, handling_level="社区",
+                                      callback_at=pd.Timestamp("2025-10-04"), is_resolved=True, satisfaction="满意"))
+    assert closed.set_index("step").loc["办理时限", "note"] == "按期办结"
+    assert closed.set_index("step").loc["回访", "note"] == "已解决、满意"
+    assert closed.set_index("step").loc["办结", "note"] == "社区级办结"
+
+
+@pytest.mark.parametrize("overrides, label", [
+    ({}, "超期"), ({"is_overdue": False, "is_near_deadline": True}, "临期"), ({"is_overdue": False}, "办理中"),
+    ({"is_open": False, "is_closed_late": True}, "逾期办结"), ({"is_open": False, "is_closed_late": False}, "按期办结"),
+    ({"is_open": False, "is_closed_late": float("nan")}, "已办结"),
+])
+def test_state_label(overrides, label):
+    assert tickets.state_label(_ticket(**overrides)) == label
+
+
+def test_timeline_figure_draws_the_deadline_red_when_late():
+    fig = lists.ticket_timeline_figure(tickets.timeline(_ticket()))
+    assert list(fig.data[0].y) == ["受理", "派单", "签收（响应）"]  # steps not yet happened are left off
+    assert fig.layout.shapes[0].line.color == "#d63a3a"
+    assert fig.layout.annotations[0].text.startswith("办理时限 10-03 09:00：超期")
+
+
+def test_mask_tickets_masks_every_personal_field():
+    raw = pd.DataFrame({"ticket_id": ["1"], "caller_name": ["张三"], "caller_phone": ["+86 138-1234-5678"],
+                        "address": ["东风路88号金碧花园3栋2单元501室"],
+                        "content": ["张三反映：" + "小区垃圾清运不及时，" * 6 + "电话13812345678"]})
+    masked = tickets.mask_tickets(raw).iloc[0]
+    assert masked["caller_name"] == "张*" and masked["caller_phone"] == "138****5678"
+    assert masked["address"] == "东风路88号金碧花园"
+    assert masked["content"].startswith("张*反映：") and len(masked["content"]) == 50
+    assert raw.iloc[0]["caller_name"] == "张三"  # the input is not modified
+
+
+def test_list_params_from_the_shared_filters():
+    f = Filters("month", date(2025, 10, 15), street_code="S1", source="12345热线")
+    params = tickets.list_params(f, status="overdue", ticket_id=" 2025 ")
+    assert params["received_from"] == date(2025, 10, 1) and params["received_before"] == date(2025, 11, 1)
+    assert params["street_code"] == "S1" and params["source"] == "12345热线" and params["category_l1"] is None
+    assert (params["sort"], params["order"], params["ticket_id"]) == ("overdue_workdays", "desc", "2025")
+    everything = tickets.list_params(f, status="nonsense", whole_period=True)
+    assert everything["status"] == "all" and "received_from" not in everything
+
+
+@pytest.fixture(scope="module")
+def district(fixture_warehouse):
+    con = duckdb.connect(str(fixture_warehouse), read_only=True)
+    yield con
+    con.close()
+
+
+def test_ticket_list_is_masked_before_it_leaves_the_query(district):
+    frame = tickets.list_tickets(district, limit=50)
+    assert len(frame) == 12 and frame["total_count"].iloc[0] == 12
+    text = frame.astype(str).to_csv()
+    assert not MOBILE.findall(text)
+    assert not [value for value in UNMASKED if value in text]
+    row = frame.set_index("ticket_id").loc["2025100100001"]
+    assert (row["caller_name"], row["caller_phone"], row["address"]) == ("张*", "138****5678", "东风路88号金碧花园")
+    assert row["content"] == "小区垃圾清运不及时，电话138****5678"
+    shown = tickets.display_frame(frame)
+    assert "联系电话" in shown.columns and not MOBILE.findall(shown.astype(str).to_csv())
+
+
+def test_ticket_list_filters_and_counts(district):
+    first = tickets.list_tickets(district, limit=2)
+    assert len(first) == 2 and first["total_count"].iloc[0] == 12
+    assert list(first["received_at"]) == sorted(first["received_at"], reverse=True)
+    open_ids = set(tickets.list_tickets(district, status="open")["ticket_id"])
+    assert open_ids == {"SJ20251003003", "SJ20251005005", "2025100800006"}
+    assert len(tickets.list_tickets(district, status="closed")) == 9
+    assert list(tickets.list_tickets(district, ticket_id="sj2025100")["ticket_id"]) == [
+        "SJ20251005005", "SJ20251004004", "SJ20251003003", "SJ20251002002", "SJ20251001001"]
+    october = tickets.list_tickets(district, received_from=date(2025, 10, 1), received_before=date(2025, 10, 2))
+    assert set(october["ticket_id"]) == {"2025100100003", "SJ20251001001"}
+    assert tickets.list_tickets(district, ticket_id="no-such-ticket").empty

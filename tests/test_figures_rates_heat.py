@@ -1,0 +1,225 @@
+"""Figures of 三率分析 and 网格热力 as plain functions (no Streamlit), and the heat page's named queries
+over the hand-made fixture of tests/metrics_fixture.py."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # until the project sets pythonpath
+
+from etl.marts import build_marts  # noqa: E402
+from metrics_fixture import build_warehouse  # noqa: E402
+from onescreen.figures import heat, rates  # noqa: E402
+from onescreen.maps import BLANK_STYLE_URL  # noqa: E402
+from onescreen.queries import run_query  # noqa: E402
+from onescreen.rules import load_rules  # noqa: E402
+
+SQUARE = json.dumps({"type": "Polygon", "coordinates": [[[103.0, 25.0], [103.01, 25.0], [103.01, 25.01],
+                                                         [103.0, 25.01], [103.0, 25.0]]]})
+
+
+def trend_frame(**targets) -> pd.DataFrame:
+    frame = pd.DataFrame({
+        "period_start": [date(2025, 9, 1), date(2025, 10, 1)],
+        "ticket_count": [30, 40],
+        "response_rate": [90.0, 95.0], "response_numerator": [18, 19], "response_denominator": [20, 20],
+        "resolution_rate": [80.0, 85.0], "resolution_numerator": [8, 17], "resolution_denominator": [10, 20],
+        "satisfaction_rate": [70.0, 75.0], "satisfaction_numerator": [7.0, 7.5], "satisfaction_denominator": [10, 10],
+        "composite_score": [79.0, 84.0],
+    })
+    for column in ("response_target", "resolution_target", "satisfaction_target"):
+        frame[column] = targets.get(column, 97.0)
+    return frame
+
+
+def breakdown_frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "unit_code": ["A", "B", "C", "D"], "unit_name": ["甲", "乙", "丙", None],
+        "composite_score": [92.0, 88.0, 99.0, None], "is_ranked": [True, True, False, False],
+        "response_rate": [95.0, 90.0, 100.0, None], "response_numerator": [19, 18, 2, 0],
+        "response_denominator": [20, 20, 2, 0], "ticket_count": [20, 20, 2, 0],
+        "overdue_count": [3, 0, 0, 0], "near_deadline_count": [1, 2, 0, 0],
+    })
+
+
+def test_rates_trend_has_one_line_per_metric_and_one_shared_target_line():
+    fig = rates.rates_trend_figure(trend_frame())
+    names = [trace.name for trace in fig.data]
+    assert names == ["响应率", "解决率", "满意率", "综合得分", "目标 97%（响应率、解决率、满意率）"]
+    assert all(trace.type == "scatter" for trace in fig.data)
+    target = fig.data[-1]
+    assert list(target.y) == [97.0, 97.0] and target.line.dash == "dash"
+    assert list(fig.data[0].y) == [90.0, 95.0]
+    assert fig.data[2].customdata[1].tolist() == [7.5, 10, 40]  # the N (weighted numerator) in the hover
+    assert fig.data[3].line.dash == "dot"
+    assert tuple(fig.layout.yaxis.range) == (65, 101)  # a little below the lowest rate (70), up to 100
+
+
+def test_rates_trend_draws_distinct_targets_apart_and_only_for_shown_rates():
+    fig = rates.rates_trend_figure(trend_frame(response_target=95.0),
+                                   metrics=("response_rate", "resolution_rate", "composite_score"))
+    targets = {trace.name: trace.y[0] for trace in fig.data if trace.name.startswith("目标")}
+    assert targets == {"目标 95%（响应率）": 95.0, "目标 97%（解决率）": 97.0}
+
+
+def test_breakdown_bar_greys_units_that_are_not_ranked_and_puts_the_best_on_top():
+    fig = rates.breakdown_bar(breakdown_frame(), "composite_score", target=90.0)
+    bar = fig.data[0]
+    assert bar.type == "bar" and bar.orientation == "h"
+    assert list(bar.y) == ["乙", "甲", "丙"]  # D has no score; plotly draws the last bar on top
+    assert list(bar.marker.color) == [rates.RANKED_COLOUR, rates.RANKED_COLOUR, rates.UNRANKED_COLOUR]
+    assert rates.UNRANKED_COLOUR != rates.RANKED_COLOUR
+    assert "不排名" in bar.customdata[2][1]
+    assert fig.layout.shapes[0].x0 == 90.0 and fig.layout.shapes[0].line.dash == "dash"
+
+
+def test_breakdown_bar_shows_n_and_keeps_the_best_and_worst_when_there_are_too_many():
+    frame = pd.DataFrame({"unit_code": [f"U{i}" for i in range(10)], "unit_name": [f"单位{i}" for i in range(10)],
+                          "response_rate": [float(i * 10) for i in range(10)], "response_numerator": range(10),
+                          "response_denominator": [10] * 10, "is_ranked": [True] * 10, "ticket_count": [10] * 10})
+    bar = rates.breakdown_bar(frame, "response_rate", max_bars=4).data[0]
+    assert list(bar.x) == [0.0, 10.0, 80.0, 90.0]  # the worst two and the best two, best on top
+    assert bar.customdata[-1][0] == "N = 9/10"
+
+
+def test_handling_time_and_escalation_figures():
+    distribution = pd.DataFrame({"bucket_label": ["不足1个工作日", "1-2个工作日"], "ticket_count": [3, 1],
+                                 "share": [75.0, 25.0], "handling_count": [4, 4]})
+    bar = rates.handling_time_figure(distribution).data[0]
+    assert bar.type == "bar" and list(bar.y) == [3, 1] and "75.0%" in bar.text[0]
+    shares = pd.DataFrame({"handling_level": ["grid", "community", "street", "district"],
+                           "handling_level_label": ["网格", "社区", "街道", "区"], "closed_count": [6, 2, 2, 0],
+                           "share": [60.0, 20.0, 20.0, None], "escalation_denominator": [10] * 4})
+    fig = rates.escalation_figure(shares)
+    assert fig.layout.barmode == "stack"
+    assert [t.x[0] for t in fig.data] == [60.0, 20.0, 20.0, 0.0]
+    assert fig.data[0].marker.color == rates.ESCALATION_COLOURS["grid"]
+
+
+def test_overdue_bar_leaves_out_units_with_nothing_overdue_or_near():
+    fig = rates.overdue_bar(breakdown_frame())
+    assert [t.name for t in fig.data] == ["超期", "临期"]
+    assert list(fig.data[0].y) == ["乙", "甲"] and list(fig.data[0].x) == [0, 3] and list(fig.data[1].x) == [2, 1]
+
+
+def grids_frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "grid_code": ["G1", "G2", "G3"], "grid_name": ["一网格", "二网格", "三网格"],
+        "community_name": ["一社区"] * 3, "street_name": ["一街道"] * 3, "households": [200, None, 100],
+        "ticket_count": [10, 4, 0], "tickets_per_1k_households": [50.0, None, 0.0],
+        "geometry_geojson": [SQUARE, SQUARE, None],
+    })
+
+
+def test_density_choropleth_is_offline_with_a_colour_scale_and_grey_grids_without_households():
+    fig = heat.density_choropleth(grids_frame())
+    assert [t.type for t in fig.data] == ["choroplethmap", "choroplethmap"]
+    grey, rated = fig.data
+    assert list(rated.locations) == ["G1"] and list(rated.z) == [50.0]  # G3 has no shape: left off
+    assert rated.colorscale[0][1].lower() == "rgb(255,255,204)"  # YlOrRd starts pale yellow
+    assert rated.colorscale[-1][1].lower() == "rgb(128,0,38)"
+    assert "每千户" in rated.colorbar.title.text
+    assert list(grey.locations) == ["G2"] and grey.showscale is False
+    assert fig.layout.map.style == "white-bg"
+    assert [f["id"] for f in rated.geojson["features"]] == ["G1", "G2"]
+    assert "http" not in fig.to_json()
+
+
+def test_density_deck_draws_located_cells_over_outlines_on_the_local_style():
+    points = pd.DataFrame({"lon": [103.005, 103.006, None], "lat": [25.005, 25.004, None],
+                           "ticket_count": [5, 2, 9], "is_located": [True, True, False]})
+    deck = heat.density_deck(points, grids_frame())
+    outline, hexagons = deck.layers
+    assert outline.type == "PolygonLayer" and len(outline.data) == 2
+    assert hexagons.type == "HexagonLayer"
+    assert sum(cell["n"] for cell in hexagons.data) == 7  # the 9 tickets without coordinates are not drawn
+    assert deck.map_style == BLANK_STYLE_URL
+    assert 102.9 < deck.initial_view_state.longitude < 103.1
+    text = deck.to_json()
+    assert "http" not in text and "\n" not in text
+    # A bare string would become the JavaScript expression "@@=SUM" and the browser would draw nothing.
+    assert '"colorAggregation":"SUM"' in text and '"getColorWeight":"@@=n"' in text
+
+
+def test_matrix_heatmap_fills_missing_pairs_with_zero_and_puts_the_biggest_category_on_top():
+    matrix = pd.DataFrame({"unit_code": ["S1", "S1", "S2"], "unit_name": ["一街道", "一街道", "二街道"],
+                           "category_l1": ["市容环境", "物业管理", "物业管理"], "ticket_count": [7, 1, 7]})
+    heatmap = heat.matrix_heatmap(matrix).data[0]
+    assert heatmap.type == "heatmap" and list(heatmap.x) == ["一街道", "二街道"]
+    assert list(heatmap.y) == ["市容环境", "物业管理"]
+    assert heatmap.z.tolist() == [[7, 0], [1, 7]]
+
+
+def test_weekday_hour_heatmap_is_seven_by_twenty_four():
+    counts = pd.DataFrame({"weekday": [1, 7], "hour": [9, 23], "ticket_count": [7, 2]})
+    fig = heat.weekday_hour_heatmap(counts)
+    heatmap = fig.data[0]
+    assert heatmap.z.shape == (7, 24) and heatmap.z[0][9] == 7 and heatmap.z[6][23] == 2 and heatmap.z.sum() == 9
+    assert heatmap.y[0] == "周一" and heatmap.x[9] == "9时"
+    assert heatmap.colorscale[0][1].lower() == "rgb(255,255,204)"
+    assert fig.layout.yaxis.autorange == "reversed"
+
+
+def test_recurring_figure_compares_this_period_with_the_previous():
+    problems = pd.DataFrame({"place_name": ["PB小区", "PA1小区"], "category_l1": ["物业管理"] * 2,
+                             "ticket_count": [3, 2], "previous_ticket_count": [1, 0]})
+    previous, current = heat.recurring_figure(problems).data
+    assert (previous.name, current.name) == ("上期", "本期")
+    assert list(current.y) == ["PA1小区 · 物业管理", "PB小区 · 物业管理"] and list(current.x) == [2, 3]
+    assert list(previous.x) == [0, 1]
+
+
+@pytest.fixture(scope="module")
+def con():
+    connection = duckdb.connect()
+    build_warehouse(connection)
+    build_marts(connection, load_rules())
+    yield connection
+    connection.close()
+
+
+OCTOBER = {"start": "2025-10-01", "end": "2025-10-31"}
+
+
+def test_grid_ticket_density_per_1k_households(con):
+    grids = run_query(con, "grid_ticket_density", **OCTOBER).set_index("grid_code")
+    assert grids["ticket_count"].to_dict() == {"G1": 7, "G4": 7, "G2": 2, "G3": 0}
+    assert grids.loc["G1", "tickets_per_1k_households"] == pytest.approx(7 * 1000 / 300)
+    video = run_query(con, "grid_ticket_density", source="视频巡查", **OCTOBER).set_index("grid_code")
+    assert video["ticket_count"].to_dict() == {"G2": 2, "G1": 0, "G3": 0, "G4": 0}
+    assert list(run_query(con, "grid_ticket_density", street_code="S2")["grid_code"]) == ["G4"]
+
+
+def test_ticket_points_counts_tickets_without_coordinates_apart(con):
+    points = run_query(con, "ticket_points", **OCTOBER)
+    assert len(points) == 1  # the fixture has no coordinates: one row counts the 16 October tickets
+    row = points.iloc[0]
+    assert (bool(row["is_located"]), row["ticket_count"]) == (False, 16) and pd.isna(row["lon"])
+
+
+def test_category_street_matrix_and_weekday_hours(con):
+    matrix = run_query(con, "category_street_matrix", **OCTOBER)
+    cells = {(r.unit_name, r.category_l1): r.ticket_count for r in matrix.itertuples()}
+    assert cells == {("一街道", "市容环境"): 7, ("一街道", "道路交通"): 1, ("一街道", "物业管理"): 1,
+                     ("二街道", "物业管理"): 7}
+    communities = run_query(con, "category_street_matrix", level="community", street_code="S1", **OCTOBER)
+    assert set(communities["unit_name"]) == {"一社区"}
+    hours = run_query(con, "weekday_hour_counts", **OCTOBER)
+    assert len(hours) == 168 and hours["ticket_count"].sum() == 16
+    monday_nine = hours[(hours["weekday"] == 1) & (hours["hour"] == 9)]["ticket_count"].item()
+    assert monday_nine == 7  # the seven property complaints of Monday 13 October, 09:00
+
+
+def test_recurring_problems_ranks_places_where_a_category_comes_back(con):
+    problems = run_query(con, "recurring_problems", previous_start="2025-09-01", min_count=2, **OCTOBER)
+    assert problems[["place_name", "category_l1", "ticket_count", "previous_ticket_count"]].values.tolist() == [
+        ["PB小区", "物业管理", 3, 0], ["PA1小区", "物业管理", 2, 0]]
+    assert list(problems["rank"]) == [1, 2] and list(problems["place_type"]) == ["compound", "compound"]
+    assert len(run_query(con, "recurring_problems", min_count=3, **OCTOBER)) == 1

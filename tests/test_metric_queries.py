@@ -1,0 +1,167 @@
+"""Named queries over the hand-made fixture (tests/metrics_fixture.py): figures, 口径, bound parameters."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # until the project sets pythonpath
+
+from etl.marts import build_marts  # noqa: E402
+from metrics_fixture import at, build_warehouse  # noqa: E402
+from onescreen.koujing import KOUJING  # noqa: E402
+from onescreen.queries import QUERIES, QueryError, period_bounds, run_query  # noqa: E402
+from onescreen.rules import load_rules  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def con():
+    connection = duckdb.connect()
+    build_warehouse(connection)
+    build_marts(connection, load_rules())
+    yield connection
+    connection.close()
+
+
+def test_every_query_runs_and_has_its_koujing(con):
+    required = {"kpi_tiles": {"period_start": "2025-10-01"}, "rates_breakdown": {"period_start": "2025-10-01"},
+                "grid_lights": {"period_start": "2025-10-01"}, "company_rankings": {"month": "2025-10-01"},
+                "company_history": {"company_id": "E"}, "category_mix": {"period_start": "2025-10-01"},
+                "escalation_shares": {"period_start": "2025-10-01"},
+                "handling_time_distribution": {"period_start": "2025-10-01"}}
+    for query in QUERIES.values():
+        assert query.title and query.unit and query.koujing, query.name
+    for name in ["as_of", "kpi_tiles", "rates_trend", "rates_breakdown", "grid_lights", "light_share_over_time",
+                 "company_rankings", "company_history", "overdue_list", "category_mix", "escalation_shares",
+                 "handling_time_distribution"]:
+        assert not run_query(con, name, **required.get(name, {})).empty, name
+
+
+def test_as_of(con):
+    row = run_query(con, "as_of").iloc[0]
+    assert row["as_of"] == at("2025-10-16 09:00")
+
+
+def test_kpi_tiles_district(con):
+    tiles = run_query(con, "kpi_tiles", period_type="month", period_start="2025-10-20").set_index("metric")
+    tickets = tiles.loc["ticket_count"]
+    assert (tickets["value"], tickets["previous_value"], tickets["change"]) == (16, 3, 13)
+    assert tickets["change_pct"] == pytest.approx(100 * 13 / 3)
+    assert tickets["yoy_value"] != tickets["yoy_value"]  # NaN: October 2024 was never loaded
+    response = tiles.loc["response_rate"]
+    assert (response["numerator"], response["denominator"], response["target"]) == (10, 13, 97)
+    assert response["value"] == pytest.approx(100 * 10 / 13)
+    assert response["label"] == "响应率"
+    assert response["koujing"].startswith(KOUJING["response_rate"])
+    assert "响应时限 24 小时" in response["koujing"]
+    on_time = tiles.loc["on_time_rate"]
+    assert on_time["value"] == pytest.approx(100 * 11 / 14)
+    assert on_time["previous_value"] == pytest.approx(50.0)  # September: T3 on time, T20 late
+    assert on_time["change"] == pytest.approx(100 * 11 / 14 - 50)
+    assert (tiles.loc["overdue_count", "value"], tiles.loc["whistle_count", "numerator"]) == (2, 1)
+    assert list(tiles.index[:4]) == ["ticket_count", "response_rate", "resolution_rate", "satisfaction_rate"]
+
+
+def test_kpi_tiles_for_a_grid_and_an_empty_unit(con):
+    g1 = run_query(con, "kpi_tiles", period_start="2025-10-01", street_code="S1", grid_code="G1").set_index("metric")
+    assert g1.loc["ticket_count", "value"] == 7  # the narrowest filter wins
+    assert g1.loc["on_time_rate", "value"] == pytest.approx(60.0)
+    g3 = run_query(con, "kpi_tiles", period_start="2025-10-01", grid_code="G3").set_index("metric")
+    assert g3.loc["ticket_count", "value"] == 0  # loaded period, no ticket: 0, not unknown
+    assert g3.loc["response_rate", "value"] != g3.loc["response_rate", "value"]  # NaN
+
+
+def test_rates_trend_and_breakdown(con):
+    trend = run_query(con, "rates_trend", period_type="month", street_code="S1")
+    assert list(trend["ticket_count"]) == [1, 3, 9]  # Aug T30; Sep T2, T3, T20; Oct G1 7 + G2 2
+    assert set(trend["response_target"]) == {97.0}
+    grids = run_query(con, "rates_breakdown", period_start="2025-10-01", level="grid", street_code="S1",
+                      sort="on_time_rate", order="asc")
+    assert list(grids["unit_code"]) == ["G2", "G1"]  # 50% then 60%; G4 is in S2
+    assert grids.iloc[1]["previous_ticket_count"] == 2  # G1 in September
+    sources = run_query(con, "rates_breakdown", period_start="2025-10-01", level="source", sort="ticket_count")
+    assert list(sources["unit_code"]) == ["12345热线", "视频巡查"]
+
+
+def test_grid_lights_and_shares(con):
+    lights = run_query(con, "grid_lights", period_start="2025-10-09")
+    assert list(lights["grid_code"]) == ["G2", "G1", "G4", "G3"]  # red (2 months running) first, grey last
+    assert list(lights["previous_light"]) == ["red", "yellow", "grey", "grey"]
+    red = run_query(con, "grid_lights", period_start="2025-10-01", light="red", community_code="C1")
+    assert list(red["grid_code"]) == ["G2", "G1"]
+    shares = run_query(con, "light_share_over_time", start="2025-10-01")
+    assert list(zip(shares["light"], shares["grid_count"], shares["share"])) == [
+        ("red", 2, 50.0), ("yellow", 0, 0.0), ("green", 1, 25.0), ("grey", 1, 25.0)]
+
+
+def test_company_queries(con):
+    ranking = run_query(con, "company_rankings", month=date(2025, 10, 31))
+    assert list(ranking["company_id"]) == ["B", "A", "D", "E", "C", "F"]  # ranked, then by score
+    assert list(run_query(con, "company_rankings", month="2025-10-01", list="black")["company_id"]) == ["E"]
+    history = run_query(con, "company_history", company_id="E")
+    assert list(history["consecutive_black_months"]) == [0, 1, 2]
+
+
+def test_overdue_list_has_no_personal_data(con):
+    overdue = run_query(con, "overdue_list")
+    assert list(overdue["ticket_id"]) == ["T21", "T5"]  # 3.0 then 1.625 working days late
+    assert not {"caller_name", "caller_phone", "address", "content"} & set(overdue.columns)
+    near = run_query(con, "overdue_list", state="near_deadline", grid_code="G1")
+    assert list(near["ticket_id"]) == ["T2"]
+
+
+def test_category_escalation_and_handling(con):
+    mix = run_query(con, "category_mix", period_start="2025-10-01")
+    assert list(zip(mix["category_l1"], mix["ticket_count"], mix["previous_ticket_count"])) == [
+        ("物业管理", 8, 0), ("市容环境", 7, 3), ("道路交通", 1, 0)]
+    g1_mix = run_query(con, "category_mix", period_start="2025-10-01", grid_code="G1")
+    assert g1_mix["ticket_count"].sum() == 7
+    shares = run_query(con, "escalation_shares", period_start="2025-10-01")
+    assert list(shares["closed_count"]) == [9, 1, 1, 1]
+    assert shares.iloc[0]["share"] == pytest.approx(75.0)
+    handling = run_query(con, "handling_time_distribution", period_start="2025-10-01", street_code="S1")
+    assert list(handling["ticket_count"]) == [0, 1, 1, 2, 0, 0, 0]  # T22 1.21; T6 2.25; T4, T7 3.0
+
+
+def test_values_are_bound_not_spliced(con):
+    for attempt in ["S1' or '1'='1", "S1'; drop table fct_tickets; --", "$street_code"]:
+        assert run_query(con, "grid_lights", period_start="2025-10-01", street_code=attempt).empty
+        assert run_query(con, "overdue_list", street_code=attempt).empty
+        assert run_query(con, "kpi_tiles", period_start="2025-10-01", street_code=attempt).loc[0, "value"] == 0
+    assert con.execute("select count(*) from fct_tickets").fetchone() == (20,)
+
+
+def test_identifiers_and_values_come_from_allow_lists(con):
+    with pytest.raises(QueryError) as error:
+        run_query(con, "rates_breakdown", period_start="2025-10-01", sort="composite_score; drop table mart_rates")
+    assert str(error.value).startswith("查询 rates_breakdown 的参数 sort 只能是 composite_score、")
+    with pytest.raises(QueryError, match="^查询 rates_breakdown 的参数 level 只能是 street、"):
+        run_query(con, "rates_breakdown", period_start="2025-10-01", level="grid_code or 1=1")
+    with pytest.raises(QueryError, match="^查询 grid_lights 不接受参数 order_by；"):
+        run_query(con, "grid_lights", period_start="2025-10-01", order_by="light")
+    with pytest.raises(QueryError, match="^查询 kpi_tiles 缺少参数 period_start。$"):
+        run_query(con, "kpi_tiles")
+    with pytest.raises(QueryError, match="^查询 kpi_tiles 的参数 period_start 应为日期（如 2025-10-01），"):
+        run_query(con, "kpi_tiles", period_start="上个月")
+    with pytest.raises(QueryError, match="^没有名为 nope 的查询"):
+        run_query(con, "nope")
+    assert con.execute("select count(*) from mart_rates").fetchone()[0] > 0
+
+
+def test_queries_before_any_build_say_what_to_do():
+    empty = duckdb.connect()
+    with pytest.raises(QueryError) as error:
+        run_query(empty, "as_of")
+    assert str(error.value) == "指标尚未生成：请先导入数据，或运行 python -m etl demo。"
+
+
+def test_period_bounds():
+    assert period_bounds("week", date(2025, 10, 16)) == {
+        "period_start": date(2025, 10, 13), "period_end": date(2025, 10, 20),
+        "previous_start": date(2025, 10, 6), "yoy_start": date(2024, 10, 14)}
+    assert period_bounds("month", date(2025, 1, 31))["previous_start"] == date(2024, 12, 1)
+    assert period_bounds("day", date(2024, 2, 29))["yoy_start"] == date(2023, 2, 28)

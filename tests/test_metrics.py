@@ -1,0 +1,221 @@
+"""The marts against figures worked out by hand from tests/metrics_fixture.py (read its comments).
+
+As-of is Thu 2025-10-16 09:00 (ticket T11's receipt). Working clock: 24 h per working day.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # until the project sets pythonpath
+
+from etl.marts import build_marts  # noqa: E402
+from metrics_fixture import at, build_warehouse  # noqa: E402
+from onescreen.rules import load_rules  # noqa: E402
+
+
+def _build(**changes):
+    con = duckdb.connect()
+    build_warehouse(con)
+    rules = load_rules()
+    for name, value in changes.items():
+        rules = dataclasses.replace(rules, **{name: value})
+    counts = build_marts(con, rules)
+    return con, rules, counts
+
+
+@pytest.fixture(scope="module")
+def built():
+    con, rules, counts = _build()
+    yield con, rules, counts
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def con(built):
+    return built[0]
+
+
+def rates(con, unit_code, level, period_type="month", period_start="2025-10-01"):
+    cur = con.execute(
+        "select * from mart_rates where period_type = ? and period_start = ? and level = ? and unit_code = ?",
+        [period_type, period_start, level, unit_code])
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    assert len(rows) == 1, (level, unit_code, period_type, period_start, rows)
+    return dict(zip(names, rows[0]))
+
+
+def test_counts_and_meta(built):
+    con, rules, counts = built
+    # 6 companies x 3 months (Aug-Oct); 5 open tickets (T1, T2, T5, T11, T21).
+    assert counts["mart_company_rankings"] == 18
+    assert counts["mart_open_tickets"] == 5
+    assert counts["mart_meta"] == 1
+    as_of, digest, tickets = con.execute("select as_of, rules_digest, ticket_count from mart_meta").fetchone()
+    # T8's December callback is ignored: it has a timeline error.
+    assert as_of == at("2025-10-16 09:00")
+    assert digest == rules.digest()
+    assert tickets == 20  # 10 in G1, 3 in G2, 7 in G4
+
+
+def test_district_october(con):
+    r = rates(con, "all", "district")
+    assert r["unit_name"] == "全区"
+    assert r["ticket_count"] == 16  # G1 7 + G2 2 + G4 7
+    # Response: G1 T4, T6, T8 in time of T4, T5, T6, T7, T8, T1 (T11 not yet due); 视频巡查 left out;
+    # G4 7 of 7.
+    assert (r["response_numerator"], r["response_denominator"]) == (10, 13)
+    assert r["response_rate"] == pytest.approx(100 * 10 / 13)
+    # Resolution: T4 yes, T6 yes, T8 no (its callback counts), G4 7 yes.
+    assert (r["resolution_numerator"], r["resolution_denominator"]) == (9, 10)
+    assert r["resolution_rate"] == pytest.approx(90.0)
+    # Satisfaction: 满意 T4 + 7, 基本满意 T6 at weight 1.0, 不满意 T8.
+    assert (r["satisfaction_numerator"], r["satisfaction_denominator"]) == (9.0, 10)
+    assert (r["satisfied_count"], r["basic_satisfied_count"], r["dissatisfied_count"]) == (8, 1, 1)
+    # On time: T6, T7, T8, T22, 7 x G4 = 11; late T4; open overdue T5, T21.
+    assert (r["closed_on_time_count"], r["closed_late_count"], r["overdue_count"]) == (11, 1, 2)
+    assert (r["on_time_numerator"], r["on_time_denominator"]) == (11, 14)
+    assert r["on_time_rate"] == pytest.approx(100 * 11 / 14)
+    assert (r["closure_numerator"], r["closure_denominator"]) == (12, 14)
+    assert (r["open_count"], r["near_deadline_count"]) == (4, 0)  # T1, T5, T11, T21; T2 is September's
+    assert r["composite_score"] == pytest.approx(0.30 * 100 * 10 / 13 + 0.35 * 90 + 0.35 * 90)
+    # Handling: T4 3.0, T6 2.25, T7 3.0, T22 1.208333, 7 x 1.0; T8 (timeline error) left out.
+    assert r["handling_count"] == 11
+    assert r["avg_handling_workdays"] == pytest.approx((3.0 + 2.25 + 3.0 + 29 / 24 + 7.0) / 11)
+    buckets = [r[f"handling_{b}_count"] for b in ("lt1", "1_2", "2_3", "3_5", "5_10", "10_15", "ge15")]
+    assert buckets == [0, 8, 1, 2, 0, 0, 0]
+    # Closed at: 网格 T6, T8 + 7; 社区 T4; 街道 T7; 区 T22.
+    assert (r["closed_at_grid_count"], r["closed_at_community_count"], r["closed_at_street_count"],
+            r["closed_at_district_count"], r["escalation_denominator"]) == (9, 1, 1, 1, 12)
+    assert r["closed_at_grid_share"] == pytest.approx(75.0)
+    assert (r["whistle_count"], r["whistle_closed_count"]) == (2, 1)
+    assert r["property_complaint_count"] == 8  # G4 7 + T7 (property category without a compound)
+    # Every denominator reaches the minimum of 10: ranked (alone: the district is one unit).
+    assert (r["is_ranked"], r["composite_rank"]) == (True, 1)
+
+
+def test_grid_g1_october(con):
+    r = rates(con, "G1", "grid")
+    assert (r["unit_name"], r["street_code"], r["community_code"], r["grid_code"]) == ("网格1", "S1", "C1", "G1")
+    assert r["ticket_count"] == 7
+    assert (r["response_numerator"], r["response_denominator"]) == (3, 6)
+    assert (r["resolution_numerator"], r["resolution_denominator"]) == (2, 3)
+    assert (r["satisfaction_numerator"], r["satisfaction_denominator"]) == (2.0, 3)
+    assert (r["on_time_numerator"], r["on_time_denominator"], r["on_time_rate"]) == (3, 5, 60.0)
+    assert r["closure_rate"] == pytest.approx(80.0)  # 4 closed of 4 closed + 1 overdue
+    assert r["composite_score"] == pytest.approx(0.30 * 50 + 0.35 * 200 / 3 + 0.35 * 200 / 3)
+    assert r["avg_handling_workdays"] == pytest.approx((3.0 + 2.25 + 3.0) / 3)
+
+
+def test_source_without_response_time_has_no_response_rate(con):
+    r = rates(con, "视频巡查", "source")
+    assert (r["response_denominator"], r["response_rate"]) == (0, None)
+    g2 = rates(con, "G2", "grid")
+    # No response, no callback: no rate enters the composite score, which is therefore null.
+    assert (g2["response_rate"], g2["resolution_rate"], g2["satisfaction_rate"], g2["composite_score"]) == (
+        None, None, None, None)
+
+
+def test_september_and_week(con):
+    sep = rates(con, "all", "district", period_start="2025-09-01")
+    # T2 open inside its deadline (left out), T3 on time, T20 late.
+    assert (sep["ticket_count"], sep["on_time_numerator"], sep["on_time_denominator"]) == (3, 1, 2)
+    assert sep["near_deadline_count"] == 1  # T2: 7 working hours left at as-of
+    assert sep["avg_handling_workdays"] == pytest.approx((47 / 24 + 49 / 24) / 2)  # T3 1.958333, T20 2.041667
+    week = rates(con, "G1", "grid", period_type="week", period_start="2025-10-13")  # weeks start on Monday
+    assert week["ticket_count"] == 4  # T6, T8, T1, T11
+    day = rates(con, "all", "district", period_type="day", period_start="2025-10-13")
+    assert day["ticket_count"] == 9  # T6, T8 and the seven property complaints
+
+
+def test_deadlines_across_holiday_and_adjusted_working_days(con):
+    rows = dict(con.execute("select ticket_id, due_at from mart_open_tickets").fetchall())
+    assert rows["T2"] == at("2025-10-16 16:00")  # Sep 28 and Oct 11 worked, Oct 1-8 not
+    assert rows["T1"] == at("2025-11-04 10:00")  # 15 working days
+    assert rows["T5"] == at("2025-10-14 18:00")  # the export's own deadline is kept
+    facts = {row[0]: row[1:] for row in con.execute(
+        "select ticket_id, is_overdue, is_near_deadline, overdue_workdays, remaining_workdays,"
+        " is_due_derived from mart_open_tickets").fetchall()}
+    assert facts["T5"][:3] == (True, False, pytest.approx(1.625))  # k+9.375 - k+7.75
+    assert facts["T21"][:3] == (True, False, pytest.approx(3.0))
+    assert facts["T2"][1] is True and facts["T2"][3] == pytest.approx(7 / 24)
+    assert facts["T1"][1:] == (False, None, pytest.approx(13 + 1 / 24), True)
+
+
+def test_grid_lights(con):
+    got = {(g, p.isoformat()): (light, red) for g, p, light, red in con.execute(
+        "select grid_code, period_start, light, consecutive_red_periods from mart_grid_lights"
+        " where period_type = 'month'").fetchall()}
+    assert got == {
+        ("G1", "2025-08-01"): ("red", 1), ("G1", "2025-09-01"): ("yellow", 0), ("G1", "2025-10-01"): ("red", 1),
+        ("G2", "2025-08-01"): ("grey", 0), ("G2", "2025-09-01"): ("red", 1), ("G2", "2025-10-01"): ("red", 2),
+        ("G3", "2025-08-01"): ("grey", 0), ("G3", "2025-09-01"): ("grey", 0), ("G3", "2025-10-01"): ("grey", 0),
+        ("G4", "2025-08-01"): ("grey", 0), ("G4", "2025-09-01"): ("grey", 0), ("G4", "2025-10-01"): ("green", 0),
+    }
+    reasons = dict(con.execute("select grid_code, light_reason from mart_grid_lights where period_type = 'month'"
+                               " and period_start = '2025-10-01'").fetchall())
+    assert reasons["G1"] == "按期办结率 60.0% 低于 80%"
+    assert reasons["G2"] == "按期办结率 50.0% 低于 80%"
+    assert reasons["G3"] == "本期无到期或办结工单"
+    sep = con.execute("select light_reason from mart_grid_lights where grid_code = 'G1' and period_type = 'month'"
+                      " and period_start = '2025-09-01'").fetchone()[0]
+    assert sep == "临期 1 件"
+    week = con.execute("select light, on_time_rate from mart_grid_lights where grid_code = 'G1'"
+                       " and period_type = 'week' and period_start = '2025-10-13'").fetchone()
+    assert week == ("green", 100.0)  # T6, T8 on time; T1, T11 open inside their deadlines
+
+
+def test_company_rankings(con):
+    cols = "company_id, inspection_score, complaint_count, complaints_per_1k_households, complaint_score, score," \
+           " is_eligible, rank, list, rank_change, consecutive_black_months"
+    oct_rows = {r[0]: r[1:] for r in con.execute(
+        f"select {cols} from mart_company_rankings where month_start = '2025-10-01'").fetchall()}
+    approx = pytest.approx
+    # A: compounds' means (80+90)/2 and 95 -> 90; 3 complaints / 1,000 households -> 70; 0.6*90 + 0.4*70 = 82.
+    # B: 80; 3 / 2,000 -> 1.5 per 1k -> 85; 0.6*80 + 0.4*85 = 82: a tie, B has fewer complaints per 1k.
+    assert oct_rows["B"] == (80, 3, approx(1.5), approx(85), approx(82), True, 1, "red", 1, 0)
+    assert oct_rows["A"] == (approx(90), 3, approx(3.0), approx(70), approx(82), True, 2, None, -1, 0)
+    assert oct_rows["D"] == (60, 0, 0, 100, approx(76), True, 3, None, 0, 0)
+    assert oct_rows["E"] == (50, 0, 0, 100, approx(70), True, 4, "black", 1, 2)
+    # C: 80 households (below 100): shown with its score, not ranked; 12.5 per 1k -> max(0, -25) = 0.
+    assert oct_rows["C"] == (95, 1, approx(12.5), 0, approx(57), False, None, None, None, 0)
+    # F: no inspection in October.
+    assert oct_rows["F"] == (None, 0, 0, 100, None, False, None, None, None, 0)
+    reasons = dict(con.execute("select company_id, ineligible_reason from mart_company_rankings"
+                               " where month_start = '2025-10-01' and not is_eligible").fetchall())
+    assert reasons == {"C": "管理户数 80 户，不足 100 户", "F": "当月无考核记录"}
+    assert con.execute("select distinct eligible_count, list_size from mart_company_rankings"
+                       " where month_start = '2025-10-01'").fetchall() == [(4, 1)]
+    sep = dict(con.execute("select company_id, rank from mart_company_rankings"
+                           " where month_start = '2025-09-01' and rank is not null").fetchall())
+    assert sep == {"A": 1, "B": 2, "D": 3, "F": 4, "E": 5}  # 94, 91, 82, 76, 70
+    # August: no inspections at all: nobody eligible, no lists.
+    aug = con.execute("select count(*) filter (is_eligible), count(list), max(list_size)"
+                      " from mart_company_rankings where month_start = '2025-08-01'").fetchone()
+    assert aug == (0, 0, 0)
+
+
+def test_ranking_needs_min_denominator():
+    con, _rules, _ = _build(min_denominator=3)
+    ranked = con.execute("select unit_code, composite_rank from mart_rates where period_type = 'month'"
+                         " and period_start = '2025-10-01' and level = 'grid' order by unit_code").fetchall()
+    # G1 (N 6/3/3) and G4 (N 7/7/7) ranked; G2 has no rate at all.
+    assert ranked == [("G1", 2), ("G2", None), ("G4", 1)]
+    # Default minimum 10: nobody at grid level qualifies.
+    con_default, _r, _c = _build()
+    assert con_default.execute("select count(composite_rank) from mart_rates where level = 'grid'").fetchone() == (0,)
+
+
+def test_basic_satisfied_weight_is_a_rule():
+    con, rules, _ = _build()
+    half = dataclasses.replace(rules, basic_satisfied_weight=0.5)
+    build_marts(con, half)  # rebuilding replaces the marts
+    assert rates(con, "G1", "grid")["satisfaction_rate"] == pytest.approx(50.0)  # (1 + 0.5 + 0) / 3
+    assert rates(con, "all", "district")["satisfaction_rate"] == pytest.approx(85.0)  # 8.5 / 10
+    assert con.execute("select rules_digest from mart_meta").fetchone()[0] == half.digest() != rules.digest()

@@ -13,6 +13,7 @@ PAGES = [
     st.Page("pages/heat.py", title="网格热力", icon="🗺️", url_path="heat"),
     st.Page("pages/companies.py", title="物业红黑榜", icon="🏢", url_path="companies"),
     st.Page("pages/tickets.py", title="工单明细", icon="📋", url_path="tickets"),
+    st.Page("pages/upload.py", title="数据导入", icon="📤", url_path="upload"),
 ]
 
 kiosk = ui.is_kiosk()

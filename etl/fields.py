@@ -77,6 +77,9 @@ INSPECTION_HEADERS: dict[str, list[str]] = {
     "inspector": ["考核人", "检查人", "inspector"],
 }
 
+# An override that maps a header to this uses it for no field, even if a synonym list knows it.
+IGNORE = ""
+
 # Columns some exports carry that the product never stores (reported as ignored).
 NEVER_STORED = ["身份证号", "身份证号码", "证件号码", "证件号", "id_number", "银行卡号"]
 
@@ -158,7 +161,8 @@ def normalise_header(text: object) -> str:
 def match_headers(headers: list[str], source: Source, overrides: dict[str, str] | None = None) -> dict[str, str]:
     """Map canonical field -> the file header that carries it.
 
-    ``overrides`` maps a file header to a canonical field (from ``--map``) and wins over the lists.
+    ``overrides`` maps a file header to a canonical field (from ``--map``) and wins over the lists;
+    :data:`IGNORE` as the field leaves that header unused (the upload page's 不使用).
     The first header that matches a field takes it; a header is never used for two fields.
     """
     overrides = overrides or {}
@@ -167,7 +171,9 @@ def match_headers(headers: list[str], source: Source, overrides: dict[str, str] 
     by_norm = {normalise_header(h): h for h in headers if normalise_header(h)}
     for header, canonical in overrides.items():
         actual = by_norm.get(normalise_header(header))
-        if actual is not None and canonical in source.headers:
+        if actual is not None and canonical == IGNORE:
+            used.add(actual)
+        elif actual is not None and canonical in source.headers:
             mapping[canonical] = actual
             used.add(actual)
     for canonical, synonyms in source.headers.items():

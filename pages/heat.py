@@ -139,4 +139,5 @@ else:
     with left:
         st.plotly_chart(figures.recurring_figure(problems), width="stretch", key="heat_recurring_chart")
     with right:
-        st.dataframe(recurring_table(problems), hide_index=True, width="stretch", height=460)
+        st.dataframe(recurring_table(problems), hide_index=True, width="stretch",
+                     height=min(460, 35 * (len(problems) + 1) + 3))

@@ -114,7 +114,7 @@ def breakdown_table(current: pd.DataFrame, previous: pd.DataFrame, yoy: pd.DataF
     unit = "（件）" if metric in ("ticket_count", "overdue_count") else ("（分）" if metric == "composite_score"
                                                                        else "（百分点）")
     table = pd.DataFrame({
-        "综合排名": merged["composite_rank"].astype("Int64"),
+        "综合排名": merged["composite_rank"].astype("float64"),
         "单位": merged["unit_name"].fillna(merged["unit_code"]),
         "编码": merged["unit_code"],
         "受理量": merged["ticket_count"],
@@ -127,7 +127,7 @@ def breakdown_table(current: pd.DataFrame, previous: pd.DataFrame, yoy: pd.DataF
     table["综合得分"] = merged["composite_score"].round(1)
     table[f"{label}环比{unit}"] = (merged[metric] - merged["_previous"]).round(1)
     table[f"{label}同比{unit}"] = (merged[metric] - merged["_yoy"]).round(1)
-    table["名次变化"] = merged["rank_change"].astype("Int64")
+    table["名次变化"] = merged["rank_change"].astype("float64")
     table["超期"] = merged["overdue_count"]
     table["临期"] = merged["near_deadline_count"]
     table["平均办理时长（工作日）"] = merged["avg_handling_workdays"].round(2)
@@ -139,7 +139,11 @@ def grey_unranked(table: pd.DataFrame):
     """Rows of units that are not ranked in grey (shown, not ranked: see 综合得分's 口径)."""
     unranked = table["参与排名"] != "是"
     styled = table.style.apply(lambda row: ["color: #9aa5b1" if unranked[row.name] else ""] * len(row), axis=1)
-    return styled.format(precision=1, na_rep="—", thousands=",")
+    # One format call (a second one resets the columns it does not name). Ranks are floats so that a
+    # missing rank is NaN, which na_rep shows as a dash (pd.NA would show "None").
+    formats = {column: "{:,.1f}" for column in table.columns if pd.api.types.is_float_dtype(table[column])}
+    formats.update({"综合排名": "{:.0f}", "名次变化": "{:+.0f}", "平均办理时长（工作日）": "{:.2f}"})
+    return styled.format(formats, na_rep="—")
 
 
 def rules_for_page():
@@ -211,7 +215,8 @@ else:
         st.caption("灰色：分母不足最小分母，照常显示但不参与排名。单位多于 40 个时只画最好和最差各 20 个，表中为全部。")
     table = breakdown_table(current, previous, yoy, metric)
     with table_column:
-        st.dataframe(grey_unranked(table), hide_index=True, width="stretch", height=460)
+        st.dataframe(grey_unranked(table), hide_index=True, width="stretch",
+                     height=min(460, 35 * (len(table) + 1) + 3))
         st.download_button("下载分解表（CSV）", to_csv_bytes(table),
                            file_name=f"三率分解_{LEVEL_LABELS[level]}_{bounds['period_start']:%Y%m%d}.csv",
                            mime="text/csv", key="rates_breakdown_csv")

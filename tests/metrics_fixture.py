@@ -8,7 +8,7 @@ Working-day index relative to Fri 2025-09-26 = k: Sep 28 k+1, Sep 29 k+2, Sep 30
 Oct 10 k+5, Oct 11 k+6, Oct 13 k+7, Oct 14 k+8, Oct 15 k+9, Oct 16 k+10.
 
 Geography: street S1 (communities C1, C2), street S2 (community C3). Grids G1, G2 in C1, G3 in C2
-(never a ticket: grey), G4 in C3 (the property complaints).
+(never a ticket: grey), G4 in C3 (the property complaints). T31 has no grid (community C2 only).
 """
 
 from __future__ import annotations
@@ -54,6 +54,9 @@ TICKETS = [
     # G1, August: closed late (derived due Tue Aug 19 10:00, closed Aug 20 10:00): G1 red in August.
     _t("T30", "G1", "2025-08-15 10:00", "咨询", "市容环境", responded_at="2025-08-15 11:00",
        resolved_at="2025-08-20 10:00", handling_level="网格"),
+    # No grid: placed in community C2 only (closed on time). Counted as 'unassigned' at grid level.
+    _t("T31", None, "2025-08-20 10:00", "投诉", "市容环境", resolved_at="2025-08-21 10:00", handling_level="社区",
+       community_code="C2", community_name="二社区", street_code="S1", street_name="一街道"),
     # G1, September.
     # T2: 求助 10 working days over the holiday: Sep 28 (调休 Sun) and Oct 11 (调休 Sat) count, Oct 1-8 do
     # not -> due Thu Oct 16 16:00; still open at as-of Oct 16 09:00: 7 hours left -> 临期.
@@ -149,7 +152,7 @@ def build_warehouse(con: duckdb.DuckDBPyConnection) -> None:
         [(f"I{i}", *row) for i, row in enumerate(INSPECTIONS)])
     rows = []
     for ticket in TICKETS:
-        community, community_name, street, street_name = GRIDS[ticket["grid_code"]]
+        community, community_name, street, street_name = GRIDS.get(ticket["grid_code"], (None,) * 4)
         full = dict(feed="hotline", department="城管科", street_code=street, street_name=street_name,
                     community_code=community, community_name=community_name, placed_by="grid_code",
                     has_timeline_error=False, row_hash="h", batch_id=1)

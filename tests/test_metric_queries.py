@@ -77,7 +77,7 @@ def test_kpi_tiles_for_a_grid_and_an_empty_unit(con):
 
 def test_rates_trend_and_breakdown(con):
     trend = run_query(con, "rates_trend", period_type="month", street_code="S1")
-    assert list(trend["ticket_count"]) == [1, 3, 9]  # Aug T30; Sep T2, T3, T20; Oct G1 7 + G2 2
+    assert list(trend["ticket_count"]) == [2, 3, 9]  # Aug T30, T31; Sep T2, T3, T20; Oct G1 7 + G2 2
     assert set(trend["response_target"]) == {97.0}
     grids = run_query(con, "rates_breakdown", period_start="2025-10-01", level="grid", street_code="S1",
                       sort="on_time_rate", order="asc")
@@ -132,7 +132,7 @@ def test_values_are_bound_not_spliced(con):
         assert run_query(con, "grid_lights", period_start="2025-10-01", street_code=attempt).empty
         assert run_query(con, "overdue_list", street_code=attempt).empty
         assert run_query(con, "kpi_tiles", period_start="2025-10-01", street_code=attempt).loc[0, "value"] == 0
-    assert con.execute("select count(*) from fct_tickets").fetchone() == (20,)
+    assert con.execute("select count(*) from fct_tickets").fetchone() == (21,)
 
 
 def test_identifiers_and_values_come_from_allow_lists(con):

@@ -61,7 +61,7 @@ def test_counts_and_meta(built):
     # T8's December callback is ignored: it has a timeline error.
     assert as_of == at("2025-10-16 09:00")
     assert digest == rules.digest()
-    assert tickets == 20  # 10 in G1, 3 in G2, 7 in G4
+    assert tickets == 21  # 10 in G1, 3 in G2, 7 in G4, T31 without a grid
 
 
 def test_district_october(con):
@@ -111,6 +111,17 @@ def test_grid_g1_october(con):
     assert r["closure_rate"] == pytest.approx(80.0)  # 4 closed of 4 closed + 1 overdue
     assert r["composite_score"] == pytest.approx(0.30 * 50 + 0.35 * 200 / 3 + 0.35 * 200 / 3)
     assert r["avg_handling_workdays"] == pytest.approx((3.0 + 2.25 + 3.0) / 3)
+
+
+def test_ticket_without_grid_rolls_up_as_unassigned(con):
+    august = {(level, code): n for level, code, n in con.execute(
+        "select level, unit_code, ticket_count from mart_rates where period_type = 'month'"
+        " and period_start = '2025-08-01'").fetchall()}
+    assert august[("grid", "unassigned")] == 1 and august[("grid", "G1")] == 1  # T31, T30
+    assert (august[("community", "C2")], august[("community", "C1")], august[("street", "S1")]) == (1, 1, 2)
+    name, street = con.execute("select unit_name, street_code from mart_rates where level = 'grid'"
+                               " and unit_code = 'unassigned' and period_type = 'month'").fetchone()
+    assert (name, street) == ("未落格", None)
 
 
 def test_source_without_response_time_has_no_response_rate(con):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -63,21 +64,44 @@ def test_kiosk_hides_the_sidebar_and_chrome(warehouse_copy):
     assert "display: none !important" not in css_normal
 
 
+def _first_street(path) -> str:
+    return _first_community(path)[0]
+
+
+def _first_community(path) -> tuple[str, str]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute("select street_code, community_code from dim_communities order by 2 limit 1").fetchall()[0]
+    finally:
+        con.close()
+
+
+def _tiles(at: AppTest) -> str:
+    return " ".join(m.value for m in at.markdown if "os-tile" in m.value)
+
+
+# Filters are set through the URL here: AppTest 1.67 drops the sidebar of a multipage app on a rerun
+# after a widget change, so a changed sidebar widget cannot be read back; the browser tests cover that.
 def test_filters_live_in_the_url_and_change_the_numbers(warehouse_copy):
     at = _run()
-    assert at.query_params["period_type"] == ["month"]
-    street = at.selectbox(key="f_street")
-    first_street = street.options[1]
-    before = " ".join(m.value for m in at.markdown if "os-tile" in m.value)
-    street.select_index(1).run()
-    assert at.query_params["street_code"] != []
-    after = " ".join(m.value for m in at.markdown if "os-tile" in m.value)
-    assert before != after, f"choosing {first_street} did not change the tiles"
+    assert at.query_params["period_type"] == "month"
+    assert at.query_params["period_start"]
+    street_code, community_code = _first_community(warehouse_copy)
+    community = _run(query={"street_code": street_code, "community_code": community_code})
+    assert community.query_params["community_code"] == community_code
+    assert _tiles(at) != _tiles(community), f"choosing community {community_code} did not change the tiles"
 
 
 def test_url_parameters_restore_a_view(warehouse_copy):
-    at = _run()
-    street_code = at.selectbox(key="f_street").options[1]
+    street_code = _first_street(warehouse_copy)
     restored = _run(query={"street_code": street_code, "period_type": "week"})
     assert restored.selectbox(key="f_street").value == street_code
     assert restored.radio(key="f_period_type").value == "week"
+    assert restored.query_params["period_type"] == "week"
+
+
+def test_an_unknown_code_in_the_url_falls_back_to_all(warehouse_copy):
+    at = _run(query={"street_code": "NO-SUCH-STREET"})
+    assert [e.value for e in at.exception] == []
+    assert at.selectbox(key="f_street").value == ""
+    assert "street_code" not in at.query_params

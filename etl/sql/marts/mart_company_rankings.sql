@@ -53,7 +53,7 @@ months as (
 ),
 
 company_size as (
-    select company_id, count(*) as compound_count, coalesce(sum(households), 0) as households
+    select company_id, count(*) as compound_count, coalesce(sum(households), 0)::bigint as households
     from compounds
     group by company_id
 ),

@@ -55,16 +55,19 @@ facts as materialized (
     from int_ticket_facts
 ),
 
+-- Keyed by grid; tickets without a grid by their community (or street), so those roll up correctly.
 grid_days as (
     select
         received_date,
-        street_code,
-        community_code,
         grid_code,
+        case when grid_code is null then community_code end as community_without_grid,
+        case when grid_code is null then street_code end as street_without_grid,
+        max(community_code) as community_code,
+        max(street_code) as street_code,
         count(columns('^n_(.*)$')) as 'c_\1',
         sum(columns('^s_(.*)$')) as 'v_\1'
     from facts
-    group by all
+    group by received_date, grid_code, community_without_grid, street_without_grid
 ),
 
 department_days as (
@@ -87,10 +90,16 @@ category_days as (
 
 days as (
     -- level, unit key (null = not assigned), parent street and community of a geographic unit.
-    select received_date, 'grid' as level, grid_code as unit_key, max(street_code) as parent_street_code,
-        max(community_code) as parent_community_code, sum(columns('^[cv]_')::double)
+    select received_date, 'grid' as level, grid_code as unit_key, street_code as parent_street_code,
+        community_code as parent_community_code, columns('^[cv]_')::double
     from grid_days
-    group by received_date, grid_code
+    where grid_code is not null
+    union all by name
+    select received_date, 'grid' as level, null as unit_key, null as parent_street_code,
+        null as parent_community_code, sum(columns('^[cv]_')::double)
+    from grid_days
+    where grid_code is null
+    group by received_date
     union all by name
     select received_date, 'community' as level, community_code as unit_key, max(street_code) as parent_street_code,
         community_code as parent_community_code, sum(columns('^[cv]_')::double)
@@ -170,9 +179,9 @@ named as (
         case
             when counts.level = 'district' then '全区'
             when counts.unit_key is null then case counts.level
-                when 'street' then '未落位街道'
-                when 'community' then '未落位社区'
-                when 'grid' then '未落位网格'
+                when 'street' then '街道不明'
+                when 'community' then '社区不明'
+                when 'grid' then '未落格'
                 when 'department' then '未注明承办单位'
                 when 'category' then '未分类'
                 else '未注明'
@@ -204,7 +213,8 @@ rated as (
     from named
 ),
 
-scored as (
+-- Not materialised: read twice (ranks, final); copying its sixty columns costs more than recomputing.
+scored as not materialized (
     select
         *,
         -- Σ weight × rate over the rates that exist, divided by the sum of those weights.

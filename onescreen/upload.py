@@ -1,0 +1,250 @@
+"""The 数据导入 page's logic, callable and testable without Streamlit.
+
+An upload goes: size checked before a byte is parsed -> saved under a sanitised name in the session's
+folder (``DATA_DIR/uploads/<session>/<content hash>/``, so batch history shows the user's file name and
+the rejects CSV lands beside it) -> XLSX container checked (zip bomb) -> read once -> recognised
+(:func:`etl.load.plan_file`, overridable per file) -> previewed through the real staging -> checked by a
+dry run of the real load -> loaded. Every expected failure is an :class:`etl.errors.LoadError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+import shutil
+import time
+import unicodedata
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from etl.errors import LoadError, Problem
+from etl.fields import IGNORE, SOURCES
+from etl.load import FileOptions, FilePlan, LoadReport, load_files, plan_file
+from etl.readers import RawTable, check_xlsx_container, read_export
+from etl.staging import install_macros, stage
+from onescreen import settings
+from onescreen.masking import mask_frame
+
+PREVIEW_ROWS = 20
+KEEP_UPLOADS_SECONDS = 2 * 24 * 3600
+NAME_MAX = 120
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+_SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+
+# The ETL's messages name command-line options; on the page the same choice is a button.
+_PAGE_WORDING = {
+    "或加 --skip-bad-rows 只导入没有问题的行": "或在下方选择“只导入没有问题的行”",
+    "或使用 --skip-bad-rows 只导入其余行": "或在下方选择“只导入没有问题的行”",
+    "请用 python -m etl batches 查看现有批次": "请在下方导入记录中查看现有批次",
+}
+
+
+def page_text(message: str) -> str:
+    """An ETL message reworded for the page (options of the command line become page controls)."""
+    for cli, page in _PAGE_WORDING.items():
+        message = message.replace(cli, page)
+    return message
+
+
+def new_session_id() -> str:
+    """A random folder name for one browser session's uploads."""
+    return uuid.uuid4().hex
+
+
+def session_folder(session_id: str) -> Path:
+    """``DATA_DIR/uploads/<session_id>``, created; folders older than two days are removed first."""
+    if not _SESSION_ID.match(session_id):
+        raise ValueError(f"not a session id: {session_id!r}")
+    root = settings.DATA_DIR / "uploads"
+    root.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - KEEP_UPLOADS_SECONDS
+    for old in root.iterdir():
+        if old.is_dir() and _SESSION_ID.match(old.name) and old.stat().st_mtime < cutoff:
+            shutil.rmtree(old, ignore_errors=True)
+    folder = root / session_id
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def sanitise_name(name: str) -> str:
+    """A file name safe to write: no folders, control or reserved characters, no leading dot, at most
+    120 characters (the extension kept); Chinese is kept. ``../../etc/passwd`` -> ``passwd``."""
+    name = unicodedata.normalize("NFC", str(name)).replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE_NAME.sub("_", name).strip(" .")
+    if len(name) > NAME_MAX:
+        stem, dot, ext = name.rpartition(".")
+        ext = ext if dot and len(ext) <= 10 else ""
+        name = (stem if ext else name)[: NAME_MAX - len(ext) - 1].rstrip(" .") + (f".{ext}" if ext else "")
+    return name or "upload"
+
+
+def check_size(name: str, size: int, limit: int | None = None) -> None:
+    """Refuse a file larger than the upload limit, before anything reads it."""
+    limit = settings.upload_limit_bytes() if limit is None else limit
+    if size > limit:
+        raise LoadError(
+            f"错误：文件 {name} 有 {_size_text(size)}，超过上传上限 {_size_text(limit)}，未读取。"
+            "请按时间段分成几个较小的文件再上传，或由管理员调整 ONESCREEN_UPLOAD_LIMIT_MB。"
+        )
+
+
+def _size_text(n: int) -> str:
+    return f"{round(n / 1048576, 1):g} MB" if n >= 1048576 else f"{round(n / 1024, 1):g} KB"
+
+
+def save_upload(folder: Path, name: str, size: int, read: Callable[[], bytes], limit: int | None = None) -> Path:
+    """Check the size, then write the bytes (``read()``) to ``folder/<hash>/<sanitised name>`` and check
+    an XLSX container; return the path. A refused file is not kept."""
+    check_size(name, size, limit)
+    data = read()
+    check_size(name, len(data), limit)  # the browser's size is a claim; the bytes are the fact
+    digest = hashlib.sha256(data).hexdigest()
+    target = folder / digest[:16] / sanitise_name(name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    if data[:4] == b"PK\x03\x04":
+        try:
+            check_xlsx_container(target)
+        except LoadError:
+            shutil.rmtree(target.parent, ignore_errors=True)
+            raise
+    return target
+
+
+def file_key(path: Path) -> str:
+    """A short stable key for widgets about one saved upload (its content-hash folder)."""
+    return Path(path).parent.name
+
+
+def read_upload(path: Path, sheet: str | None = None) -> RawTable:
+    """The upload as read by the ETL (content decides the format, not the name)."""
+    return read_export(Path(path), sheet)
+
+
+def sheet_names(path: Path) -> list[str]:
+    """The sheets of an XLSX upload (empty for CSV/GeoJSON)."""
+    with Path(path).open("rb") as handle:
+        if handle.read(4) != b"PK\x03\x04":
+            return []
+    from python_calamine import CalamineWorkbook
+
+    return list(CalamineWorkbook.from_path(str(path)).sheet_names)
+
+
+def plan(raw: RawTable, source: str | None = None, overrides: dict[str, str] | None = None) -> FilePlan:
+    """Recognise ``raw`` without refusing it: missing required fields are listed in ``plan.missing``."""
+    return plan_file(raw.path, source, overrides, raw=raw, strict=False)
+
+
+def overrides_for(raw: RawTable, chosen: dict[str, str | None]) -> dict[str, str]:
+    """``{header: field}`` that makes the mapping exactly ``chosen`` (field -> header or None): every
+    other header is marked unused, so no synonym list sneaks a column back in."""
+    result = {header: name for name, header in chosen.items() if header}
+    for header in raw.headers:
+        if header and header not in result:
+            result[header] = IGNORE
+    return result
+
+
+def missing_message(file_plan: FilePlan) -> str:
+    """What to do when required fields have no column: name each field and a typical header."""
+    fields = "、".join(f"{f}（如 {file_plan.source.headers[f][0]}）" for f in file_plan.missing)
+    return (f"文件 {file_plan.raw.path.name} 按“{file_plan.source.label}”识别，但缺少必填字段 {fields}。"
+            "请在下方列对应中为这些字段选择文件中的列，或手动选择来源类型。")
+
+
+def preview(file_plan: FilePlan, rows: int = PREVIEW_ROWS) -> pd.DataFrame:
+    """The first rows as they will be stored: the real staging (dates parsed, values normalised) on an
+    in-memory database, personal fields masked. Columns are named ``field（file header）``."""
+    sample = dataclasses.replace(file_plan.raw, table=file_plan.raw.table.slice(0, rows), bad_rows=[])
+    con = duckdb.connect(":memory:")
+    try:
+        install_macros(con)
+        stage(con, sample, file_plan.source, file_plan.mapping, file_plan.required)
+        frame = con.execute("select * from stg_parsed order by row_no").df()
+    finally:
+        con.close()
+    fields = [f for f in file_plan.source.headers if f in file_plan.mapping]
+    frame = mask_frame(frame[["row_no", *fields]])
+    if "geometry" in frame.columns:
+        frame["geometry"] = frame["geometry"].map(lambda v: v if not isinstance(v, str) or len(v) < 60 else v[:57] + "…")
+    return frame.rename(columns={"row_no": "行号", **{f: f"{f}（{file_plan.mapping[f]}）" for f in fields}})
+
+
+def problems_frame(problems: list[Problem]) -> pd.DataFrame:
+    """Problems as a table for the page: file, row, column, masked value, what to do."""
+    return pd.DataFrame(
+        [(p.file_name, p.row_no, p.column or "", p.value or "", page_text(p.message)) for p in problems],
+        columns=["文件", "行", "列", "值（已脱敏）", "问题及处理"],
+    )
+
+
+def check(files: dict[Path, FileOptions], db_path: Path | None = None) -> LoadReport:
+    """A dry run of the real load (staging, reference checks, writing, marts, contracts) on a throwaway
+    copy of the warehouse: every file's problems are in its report; nothing is published."""
+    return load_files(list(files), per_file=files, skip_bad_rows=True, dry_run=True, db_path=db_path,
+                      loaded_by="check")
+
+
+def load(files: dict[Path, FileOptions], skip_bad_rows: bool, progress: Callable[[str], None] | None = None,
+         loaded_by: str | None = None, db_path: Path | None = None) -> LoadReport:
+    """Load the files in one transaction and publish (the same path as ``python -m etl load``)."""
+    return load_files(list(files), per_file=files, skip_bad_rows=skip_bad_rows, progress=progress,
+                      loaded_by=loaded_by, db_path=db_path)
+
+
+class LoadProgress:
+    """Turns the load's progress messages into a fraction for a progress bar: ``show(fraction, text)``."""
+
+    def __init__(self, n_files: int, show: Callable[[float, str], None]):
+        self.steps, self.done, self.show = 2 * n_files + 1, 0, show
+
+    def __call__(self, message: str) -> None:
+        self.done += 2 if "已在批次" in message else 1
+        self.show(min(self.done / self.steps, 0.99), message)
+
+
+def file_summary(item) -> str:
+    """One line for one file of a load or a check."""
+    label = SOURCES[item.source].label if item.source in SOURCES else item.source
+    if item.status == "already_loaded":
+        return f"{item.file_name}（{label}）：已在批次 {item.batch_id} 导入过，本次未做任何改动。"
+    return (f"{item.file_name}（{label}，批次 {item.batch_id}）：读取 {item.rows_read:,} 行，新增 {item.inserted:,}，"
+            f"更新 {item.updated:,}，未变 {item.unchanged:,}，拒收 {item.rejected:,}")
+
+
+HISTORY_SQL = """
+select batch_id as 批次, loaded_at as 导入时间, loaded_by as 导入人, file_name as 文件, source as 来源,
+       rows_read as 读取, rows_inserted as 新增, rows_updated as 更新, rows_unchanged as 未变,
+       rows_rejected as 拒收, case status when 'loaded' then '已导入' else '已撤销' end as 状态,
+       rolled_back_at as 撤销时间
+from load_batches order by batch_id desc
+"""
+
+
+def history() -> pd.DataFrame:
+    """Every load batch, newest first, from the published warehouse (read-only); empty if none yet."""
+    from onescreen import db
+
+    if not db.warehouse_exists():
+        return pd.DataFrame(columns=["批次", "导入时间", "导入人", "文件", "来源", "读取", "新增", "更新", "未变", "拒收", "状态", "撤销时间"])
+    frame = db.query_df(HISTORY_SQL)
+    frame["来源"] = frame["来源"].map(lambda s: SOURCES[s].label if s in SOURCES else s)
+    return frame
+
+
+TABLE_LABELS = {
+    "dim_streets": "街道", "dim_communities": "社区", "dim_grids": "网格", "dim_companies": "物业企业",
+    "dim_compounds": "小区", "fct_tickets": "工单", "ticket_pii": "工单联系人信息", "fct_inspections": "物业考核",
+}
+
+
+def undo_summary(batch_id: int, restored: dict[str, int]) -> str:
+    """The message after an undo: what the batch had written, table by table."""
+    detail = "，".join(f"{TABLE_LABELS.get(t, t)} {n:,} 行" for t, n in restored.items()) or "无数据行"
+    return f"已撤销批次 {batch_id}：删除了它写入的 {detail}，并恢复了它更新前的数据。"

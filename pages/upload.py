@@ -1,0 +1,249 @@
+"""数据导入: upload exports, see what each was recognised as, fix the column mapping, preview, check
+(a dry run of the real load), load with progress, and undo a batch. The same load path as
+``python -m etl load``; every decision lives in ``onescreen/upload.py``, this page renders it.
+
+Session state keys (all ``up_``): ``up_session`` uploads folder id; ``up_saved`` uploader file id ->
+saved path or refusal; ``up_cache`` read tables and sheet lists; ``up_checked`` (choices, check result);
+``up_result`` the last load's report; ``up_undo`` the batch awaiting confirmation; ``up_notice`` a
+message for the next run; ``up_round`` bumped after a load so the uploader starts empty.
+Undo is confirmed with a second button rather than ``st.dialog``: the same in a browser and in AppTest.
+"""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from etl.errors import LoadError
+from etl.fields import SOURCES
+from etl.load import FileOptions, rollback
+from onescreen import db, settings, upload
+
+UNDO_SHOWN = 10
+MODES = {"none": "不导入任何数据（默认）：修正文件后重新上传", "skip": "只导入没有问题的行：有问题的行可下载，修正后再导入"}
+state = st.session_state
+
+st.title("📤 数据导入")
+if not db.warehouse_exists():
+    st.info("数据仓库还是空的：第一次导入会创建它。请先导入网格定义、小区与物业，再导入工单，工单才能落到网格"
+            "（也可运行 `python -m etl demo` 生成示范数据）。", icon="ℹ️")
+st.caption("先导入网格和小区，再导入 12345 与网格平台工单（同一次上传会自动按此顺序导入）。"
+           "导入期间其他人可以照常查看，导入完成后刷新页面即可看到新数据。")
+if notice := state.pop("up_notice", None):
+    st.success(notice)
+
+
+def show_problems(problems, total: int) -> None:
+    st.dataframe(upload.problems_frame(problems), hide_index=True, width="stretch")
+    if total > len(problems):
+        st.caption(f"还有 {total - len(problems)} 处未列出。")
+
+
+def rejects_download(item, key: str) -> None:
+    if item.rejects_path and item.rejects_path.exists():
+        st.download_button(f"下载被拒收的行（{item.rejects_path.name}，含原因，已脱敏）", item.rejects_path.read_bytes(),
+                           file_name=item.rejects_path.name, mime="text/csv", key=key)
+
+
+if report := state.get("up_result"):
+    with st.container(border=True):
+        st.subheader("导入结果")
+        for i, item in enumerate(report.files):
+            (st.info if item.status == "already_loaded" else st.success)(upload.file_summary(item))
+            for warning in item.warnings:
+                st.caption(f"提示：{warning}")
+            rejects_download(item, f"up_rejects_result_{i}")
+        for warning in report.warnings:
+            st.warning(warning)
+        if report.as_of:
+            st.markdown(f"**数据截至 {report.as_of:%Y-%m-%d %H:%M}**")
+
+
+def cached(key: tuple, compute):
+    store = state.setdefault("up_cache", {})
+    if key not in store:
+        try:
+            store[key] = compute()
+        except LoadError as error:
+            store[key] = error
+    return store[key]
+
+
+def file_section(path) -> FileOptions | None:
+    """Recognition, mapping and preview of one file; its load options, or None while it cannot load."""
+    key = upload.file_key(path)
+    with st.container(border=True):
+        st.markdown(f"**{path.name}**")
+        sheets = cached(("sheets", str(path)), lambda: upload.sheet_names(path))
+        sheet = st.selectbox("工作表", sheets, key=f"up_sheet_{key}") if isinstance(sheets, list) and len(sheets) > 1 else None
+        raw = cached(("raw", str(path), sheet), lambda: upload.read_upload(path, sheet))
+        if isinstance(raw, LoadError):
+            st.error(upload.page_text(str(raw)))
+            return None
+        labels = {"": "自动识别", **{name: source.label for name, source in SOURCES.items()}}
+        picked = st.selectbox("来源类型", list(labels), format_func=labels.get, key=f"up_source_{key}")
+        auto = upload.plan(raw, picked or None)
+        source, fields = auto.source.name, list(auto.source.headers)
+
+        def widget(field: str) -> str:
+            return f"up_map_{key}_{source}_{field}"
+
+        chosen = {f: state.get(widget(f), auto.mapping.get(f, "")) for f in fields}
+        touched = any(chosen[f] != auto.mapping.get(f, "") for f in fields)
+        overrides = upload.overrides_for(raw, chosen) if touched else None
+        plan = upload.plan(raw, source, overrides) if touched else auto
+        st.caption(f"识别为 **{plan.source.label}** · 编码 {raw.encoding or '—'} · 表头在第 {raw.header_row} 行 · "
+                   f"工作表 {raw.sheet_name or '—'} · {raw.table.num_rows:,} 行")
+        st.markdown("列对应：" + ("；".join(f"{f} ← {h}" for f, h in plan.mapping.items()) or "（无）"))
+        if plan.missing:
+            st.warning(upload.missing_message(plan))
+        if plan.personal_ignored:
+            st.caption(f"以下个人信息列不会保存：{'、'.join(plan.personal_ignored)}")
+        if plan.ignored:
+            st.caption(f"以下列未使用：{'、'.join(plan.ignored)}")
+        doubled = sorted({h for h in chosen.values() if h and list(chosen.values()).count(h) > 1})
+        if doubled:
+            st.warning(f"列 {'、'.join(doubled)} 被选给了多个字段，只有一个会生效，请改正。")
+        with st.expander("修改列对应（字段 ← 文件表头）", expanded=bool(plan.missing)):
+            options = ["", *[h for h in raw.headers if h]]
+            columns = st.columns(3)
+            for i, field in enumerate(fields):
+                mark = "（必填）" if field in plan.required else ""
+                current = chosen[field] if chosen[field] in options else ""
+                columns[i % 3].selectbox(f"{field}{mark}", options, index=options.index(current),
+                                         format_func=lambda h: h or "不使用", key=widget(field))
+        with st.expander(f"预览前 {upload.PREVIEW_ROWS} 行（入库后的样子：日期已解析，个人信息已脱敏）"):
+            st.dataframe(upload.preview(plan), hide_index=True, width="stretch")
+    if plan.missing:
+        return None
+    return FileOptions(source=source if picked or touched else None, overrides=overrides, sheet=sheet)
+
+
+def user_name() -> str:
+    try:
+        if st.user.is_logged_in:
+            return str(st.user.get("name") or st.user.get("email"))
+    except Exception:  # no login configured: st.user has nothing to say
+        pass
+    return "网页导入"
+
+
+def run_load(options: dict, skip_bad_rows: bool) -> None:
+    bar = st.progress(0.0, text="开始导入……")
+    try:
+        report = upload.load(options, skip_bad_rows, upload.LoadProgress(len(options), lambda f, t: bar.progress(f, text=t)),
+                             loaded_by=user_name())
+    except LoadError as error:
+        bar.empty()
+        st.error(upload.page_text(error.summary if error.problems else str(error)))
+        if error.problems:
+            show_problems(error.problems, error.total)
+        return
+    state["up_result"] = report
+    for name in ("up_checked", "up_saved", "up_cache"):
+        state.pop(name, None)
+    state["up_round"] = state.get("up_round", 0) + 1
+    st.rerun()
+
+
+def check_section(options: dict) -> None:
+    signature = repr(sorted((str(p), o.source, sorted((o.overrides or {}).items()), o.sheet) for p, o in options.items()))
+    if st.button("检查", type="primary", key="up_check", help="在数据副本上试导入：找出所有问题，不写入任何数据"):
+        with st.spinner("正在检查（在数据副本上试导入，不写入任何数据）……"):
+            try:
+                state["up_checked"] = (signature, upload.check(options))
+            except LoadError as error:
+                state["up_checked"] = (signature, error)
+    checked = state.get("up_checked")
+    if not checked:
+        st.caption("导入前请先检查：找出每一处问题（行、列、值、怎么改），这一步不写入任何数据。")
+        return
+    if checked[0] != signature:
+        st.caption("文件或列对应有变化，请重新检查。")
+        return
+    result = checked[1]
+    if isinstance(result, LoadError):
+        st.error(upload.page_text(str(result)))
+        return
+    for i, item in enumerate(result.files):
+        if item.status == "already_loaded":
+            st.info(upload.file_summary(item))
+        elif item.problem_total:
+            st.warning(f"{item.file_name}：有 {item.problem_total} 处问题（{item.rejected} 行），"
+                       f"其余 {item.rows_read - item.rejected:,} 行没有问题。")
+            show_problems(item.problems, item.problem_total)
+            rejects_download(item, f"up_rejects_check_{i}")
+        else:
+            st.success(f"{item.file_name}：检查通过，{item.rows_read:,} 行，导入后新增 {item.inserted:,}，"
+                       f"更新 {item.updated:,}，未变 {item.unchanged:,}。")
+    has_problems = any(item.problem_total for item in result.files)
+    mode = st.radio("有问题的行", list(MODES), format_func=MODES.get, key="up_mode") if has_problems else "none"
+    if all(item.status == "already_loaded" for item in result.files):
+        st.info("这些文件都已导入过，再次导入不会做任何改动。")
+    if st.button("导入", type="primary", key="up_load", disabled=has_problems and mode == "none"):
+        run_load(options, skip_bad_rows=mode == "skip")
+
+
+limit_mb = settings.upload_limit_bytes() / 1048576
+files = st.file_uploader(f"选择导出文件（CSV、XLSX 或 GeoJSON，可多选；每个文件不超过 {limit_mb:g} MB）",
+                         type=["csv", "xlsx", "geojson", "json"], accept_multiple_files=True,
+                         key=f"up_files_{state.get('up_round', 0)}", max_upload_size=max(1, math.ceil(limit_mb)))
+saved = state.setdefault("up_saved", {})
+paths = []
+for uploaded in files or []:
+    if uploaded.file_id not in saved:
+        state.pop("up_result", None)  # a new upload starts a new round
+        try:
+            folder = upload.session_folder(state.setdefault("up_session", upload.new_session_id()))
+            saved[uploaded.file_id] = upload.save_upload(folder, uploaded.name, uploaded.size, uploaded.getvalue)
+        except LoadError as error:
+            saved[uploaded.file_id] = str(error)
+    if isinstance(saved[uploaded.file_id], str):
+        st.error(saved[uploaded.file_id])
+    elif saved[uploaded.file_id] not in paths:
+        paths.append(saved[uploaded.file_id])
+
+if paths:
+    options = {path: file_section(path) for path in paths}
+    if any(o is None for o in options.values()):
+        st.info("请先解决上面标出的问题（选择来源类型或列对应），再检查和导入。", icon="ℹ️")
+    else:
+        check_section(options)
+
+st.subheader("导入记录")
+history = upload.history()
+if history.empty:
+    st.caption("还没有导入批次。")
+else:
+    st.dataframe(history, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(history)),
+                 column_config={"导入时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+                                "撤销时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+    loaded = history[history["状态"] == "已导入"].head(UNDO_SHOWN).to_dict("records")
+    if loaded:
+        st.markdown("**撤销批次**：删除该批次新增的数据，恢复它更新前的数据。后来的批次改过它的数据时，要先撤销后来的批次。")
+    for row in loaded:
+        text_col, button_col = st.columns([6, 1])
+        text_col.write(f"批次 {row['批次']} · {row['文件']} · {row['来源']} · {row['导入时间']:%Y-%m-%d %H:%M} · "
+                       f"新增 {row['新增']:,}，更新 {row['更新']:,}")
+        button_col.button("撤销", key=f"up_undo_{row['批次']}", on_click=state.__setitem__, args=("up_undo", int(row["批次"])))
+    pending = state.get("up_undo")
+    if pending is not None:
+        box = st.empty()  # the question goes away once it is answered
+        with box.container():
+            st.warning(f"确定撤销批次 {pending} 吗？撤销后该批次的数据从所有页面消失，可以重新导入同一文件。")
+            confirm_col, cancel_col = st.columns(2)
+            cancel_col.button("取消", key="up_undo_cancel", on_click=state.pop, args=("up_undo", None))
+            confirmed = confirm_col.button(f"确认撤销批次 {pending}", type="primary", key="up_undo_confirm")
+        if confirmed:
+            state.pop("up_undo", None)
+            box.empty()
+            try:
+                with st.spinner(f"正在撤销批次 {pending}……"):
+                    restored = rollback(pending)
+            except LoadError as error:
+                st.error(upload.page_text(str(error)))
+            else:
+                state.pop("up_result", None)
+                state["up_notice"] = upload.undo_summary(pending, restored)
+                st.rerun()

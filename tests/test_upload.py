@@ -1,0 +1,187 @@
+"""``onescreen.upload`` without Streamlit: sizes refused before parsing, zip bombs, sanitised names,
+recognition with hand-made mappings, the staged preview, and the check (a dry run of the real load)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import time
+import zipfile
+
+import pandas as pd
+import pytest
+
+from etl.errors import LoadError
+from etl.fields import IGNORE, SOURCES, match_headers
+from etl.load import FileOptions
+from etl.warehouse import writer
+from onescreen import settings, upload
+
+from conftest import FIXTURES
+
+
+def sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "DATA_DIR", tmp_path / "data")
+    return upload.session_folder(upload.new_session_id())
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("12345热线工单.csv", "12345热线工单.csv"),
+    ("../../etc/passwd", "passwd"),
+    ("C:\\Users\\分析员\\热线 导出.xlsx", "热线 导出.xlsx"),
+    ('a<b>:"c|?.csv', "a_b_c_.csv"),
+    ("a\x00b\nc.csv", "a_b_c.csv"),
+    (".hidden.csv", "hidden.csv"),
+    ("..", "upload"),
+    ("", "upload"),
+    ("长" * 200 + ".csv", "长" * 116 + ".csv"),
+])
+def test_sanitised_names(name, expected):
+    assert upload.sanitise_name(name) == expected
+
+
+def test_size_limit_refused_before_anything_is_read(folder):
+    def never():
+        raise AssertionError("the bytes were read")
+
+    with pytest.raises(LoadError) as err:
+        upload.save_upload(folder, "热线.csv", 51 * 1048576, never, limit=50 * 1048576)
+    assert str(err.value) == ("错误：文件 热线.csv 有 51 MB，超过上传上限 50 MB，未读取。"
+                              "请按时间段分成几个较小的文件再上传，或由管理员调整 ONESCREEN_UPLOAD_LIMIT_MB。")
+    assert list(folder.iterdir()) == []
+
+
+def test_size_limit_comes_from_the_environment(folder, monkeypatch):
+    monkeypatch.setenv("ONESCREEN_UPLOAD_LIMIT_MB", "0.0001")
+    data = (FIXTURES / "hotline_utf8.csv").read_bytes()
+    with pytest.raises(LoadError, match="超过上传上限 0.1 KB"):
+        upload.save_upload(folder, "hotline_utf8.csv", len(data), lambda: data)
+
+
+def test_a_size_claim_smaller_than_the_bytes_is_not_trusted(folder):
+    with pytest.raises(LoadError, match="超过上传上限"):
+        upload.save_upload(folder, "x.csv", 10, lambda: b"a,b\n" * 1000, limit=1000)
+    assert list(folder.iterdir()) == []
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def test_zip_bomb_refused_and_not_kept(folder):
+    bomb = _zip({"xl/workbook.xml": b"<workbook/>", "xl/worksheets/sheet1.xml": b"0" * (8 << 20)})
+    with pytest.raises(LoadError) as err:
+        upload.save_upload(folder, "工单.xlsx", len(bomb), lambda: bomb)
+    assert str(err.value) == "文件 工单.xlsx 的压缩比异常（解压后 8 MB），为安全起见拒绝导入。"
+    assert list(folder.iterdir()) == []
+
+
+def test_a_zip_that_is_no_workbook_is_refused(folder):
+    data = _zip({"readme.txt": b"hello"})
+    with pytest.raises(LoadError, match="缺少 xl/workbook.xml"):
+        upload.save_upload(folder, "工单.xlsx", len(data), lambda: data)
+
+
+def test_saved_under_its_own_name_in_a_content_folder(folder):
+    data = (FIXTURES / "hotline_utf8.csv").read_bytes()
+    path = upload.save_upload(folder, "../热线/10月.csv", len(data), lambda: data)
+    assert path == folder / hashlib.sha256(data).hexdigest()[:16] / "10月.csv"
+    assert path.read_bytes() == data
+    assert upload.file_key(path) == hashlib.sha256(data).hexdigest()[:16]
+
+
+def test_content_decides_the_format_not_the_name(folder):
+    data = (FIXTURES / "hotline.xlsx").read_bytes()
+    path = upload.save_upload(folder, "看起来像.csv", len(data), lambda: data)
+    assert upload.read_upload(path).file_format == "xlsx"
+    junk = (FIXTURES / "binary.dat").read_bytes()
+    path = upload.save_upload(folder, "工单.csv", len(junk), lambda: junk)
+    with pytest.raises(LoadError, match="不是文本文件"):
+        upload.read_upload(path)
+
+
+def test_old_session_folders_are_pruned(folder):
+    old = folder.parent / ("0" * 32)
+    old.mkdir()
+    os.utime(old, (time.time() - 3 * 24 * 3600,) * 2)
+    upload.session_folder(upload.new_session_id())
+    assert not old.exists() and folder.exists()
+    with pytest.raises(ValueError):
+        upload.session_folder("../../etc")
+
+
+def test_missing_fields_named_and_mapped_by_hand():
+    raw = upload.read_upload(FIXTURES / "hotline_wrong_header.csv")
+    plan = upload.plan(raw)
+    assert plan.missing == ["ticket_id", "received_at"]
+    assert upload.missing_message(plan) == (
+        "文件 hotline_wrong_header.csv 按“12345热线工单”识别，但缺少必填字段 ticket_id（如 工单编号）、"
+        "received_at（如 来电时间）。请在下方列对应中为这些字段选择文件中的列，或手动选择来源类型。")
+    overrides = upload.overrides_for(raw, {"ticket_id": "编号", "received_at": "日期", "content": None})
+    assert overrides == {"编号": "ticket_id", "日期": "received_at", "内容": IGNORE}
+    plan = upload.plan(raw, "hotline", overrides)
+    assert (plan.missing, plan.mapping, plan.ignored) == ([], {"ticket_id": "编号", "received_at": "日期"}, ["内容"])
+
+
+def test_ignore_unmaps_a_header_the_synonyms_know():
+    headers = ["工单编号", "来电时间", "来电号码"]
+    assert "caller_phone" in match_headers(headers, SOURCES["hotline"])
+    assert match_headers(headers, SOURCES["hotline"], {"来电号码": IGNORE}) == {"ticket_id": "工单编号", "received_at": "来电时间"}
+
+
+def test_preview_is_staged_and_masked():
+    plan = upload.plan(upload.read_upload(FIXTURES / "hotline_bad_rows.csv"))
+    frame = upload.preview(plan)
+    assert list(frame.columns) == ["行号", "ticket_id（工单编号）", "received_at（来电时间）", "satisfaction（满意度）",
+                                   "community_name（所属社区）", "caller_name（来电人）", "caller_phone（来电号码）"]
+    assert list(frame["行号"]) == [2, 3, 4, 5, 6]
+    assert pd.api.types.is_datetime64_any_dtype(frame["received_at（来电时间）"])
+    assert frame["received_at（来电时间）"].iloc[0] == pd.Timestamp("2025-10-05 09:00")
+    assert pd.isna(frame["received_at（来电时间）"].iloc[1])  # 2025-13-45 cannot be a date
+    assert list(frame["caller_phone（来电号码）"])[:2] == ["138****5678", "139****5678"]
+    assert list(frame["caller_name（来电人）"])[:2] == ["张*", "李*"]
+    assert len(upload.preview(plan, rows=2)) == 2
+
+
+def test_check_lists_every_problem_and_writes_nothing(warehouse_copy, exports):
+    before = sha256(warehouse_copy)
+    files = {exports / "hotline_utf8.csv": FileOptions(), exports / "hotline_bad_rows.csv": FileOptions(source="hotline")}
+    report = upload.check(files)
+    assert sha256(warehouse_copy) == before
+    good, bad = sorted(report.files, key=lambda f: f.file_name != "hotline_utf8.csv")
+    assert (good.inserted, good.problem_total) == (2, 0)
+    assert (bad.rows_read, bad.inserted, bad.rejected, bad.problem_total) == (5, 1, 4, 4)
+    table = upload.problems_frame(bad.problems)
+    assert list(table["行"]) == [3, 4, 5, 6]
+    assert list(table["列"]) == ["来电时间", "满意度", "工单编号", "工单编号"]
+    assert table["问题及处理"].iloc[3] == "缺少必填项“工单编号”。请在该行补上后重新导入，或在下方选择“只导入没有问题的行”。"
+    assert bad.rejects_path == exports / "hotline_bad_rows.rejected.csv" and bad.rejects_path.exists()
+
+
+def test_check_while_a_load_runs_fails_at_once(warehouse_copy):
+    with writer():
+        with pytest.raises(LoadError, match="另一个导入或撤销正在进行"):
+            upload.check({FIXTURES / "hotline_utf8.csv": FileOptions()})
+
+
+def test_progress_moves_forward_and_stays_below_done():
+    seen = []
+    progress = upload.LoadProgress(2, lambda fraction, text: seen.append(fraction))
+    for message in ("a.csv：识别为…", "a.csv：写入…", "b.csv：已在批次 3 导入过，本次未做任何改动。", "重建汇总表（marts）……"):
+        progress(message)
+    assert seen == sorted(seen) and seen[-1] < 1 and seen[0] > 0
+
+
+def test_page_wording_replaces_command_line_options():
+    assert upload.page_text("请修正后重新导入，或加 --skip-bad-rows 只导入没有问题的行：") == \
+        "请修正后重新导入，或在下方选择“只导入没有问题的行”："

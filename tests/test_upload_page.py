@@ -1,0 +1,199 @@
+"""The 数据导入 page driven through AppTest, files given to the real ``st.file_uploader`` (AppTest 1.67
+can upload): a good file, a wrong header mapped by hand, bad rows, a repeated file, undo, a second
+load while one runs, the size limit and an empty warehouse. Each test checks what the user sees and
+what the warehouse holds."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from etl.warehouse import writer
+from onescreen import settings
+
+from conftest import FIXTURES, ROOT
+
+APP = str(ROOT / "app.py")
+
+
+def query(path: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def batches(path: Path) -> list[tuple]:
+    return query(path, "select batch_id, file_name, rows_inserted, rows_rejected, status, loaded_by from load_batches order by 1")
+
+
+def shown(at: AppTest, *kinds: str) -> list[str]:
+    return [el.value for kind in kinds for el in getattr(at, kind)]
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch) -> Path:
+    """Uploads go to a temporary DATA_DIR (AppTest runs the page in this process)."""
+    monkeypatch.setattr(settings, "DATA_DIR", tmp_path / "data")
+    return tmp_path / "data"
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("pages/upload.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def upload(at: AppTest, name: str, data: bytes) -> None:
+    at.file_uploader[0].upload(name, data, "application/octet-stream").run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def check_and_load(at: AppTest) -> None:
+    at.button(key="up_check").click().run()
+    at.button(key="up_load").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_good_file_recognised_previewed_checked_and_loaded(warehouse_copy, data_dir):
+    at = open_page()
+    data = (FIXTURES / "hotline_utf8.csv").read_bytes()
+    upload(at, "../导出/hotline_utf8.csv", data)
+    assert "识别为 **12345热线工单** · 编码 utf-8 · 表头在第 1 行 · 工作表 — · 2 行" in shown(at, "caption")
+    assert any(m.startswith("列对应：ticket_id ← ticket_id；") and "received_at ← created_date" in m for m in shown(at, "markdown"))
+    preview = at.dataframe[0].value
+    assert list(preview["caller_phone（phone）"]) == ["138****0003", "138****0004"]
+    saved = next((data_dir / "uploads").glob("*/*/hotline_utf8.csv"))
+    assert saved.read_bytes() == data
+    assert batches(warehouse_copy)[-1][0] == 6  # nothing written by recognition or preview
+
+    at.button(key="up_check").click().run()
+    assert "hotline_utf8.csv：检查通过，2 行，导入后新增 2，更新 0，未变 0。" in shown(at, "success")
+    assert len(batches(warehouse_copy)) == 6  # nor by the check
+    at.button(key="up_load").click().run()
+    assert "hotline_utf8.csv（12345热线工单，批次 7）：读取 2 行，新增 2，更新 0，未变 0，拒收 0" in shown(at, "success")
+    assert "**数据截至 2025-10-10 15:00**" in shown(at, "markdown")
+    assert batches(warehouse_copy)[-1] == (7, "hotline_utf8.csv", 2, 0, "loaded", "网页导入")
+    assert query(warehouse_copy, "select ticket_id from fct_tickets where batch_id = 7 order by 1") == [("U0001",), ("U0002",)]
+    assert any(m.startswith("批次 7 · hotline_utf8.csv · 12345热线工单") for m in shown(at, "markdown"))
+    assert at.file_uploader[0].value == []  # a fresh uploader for the next round
+
+
+def test_wrong_header_mapped_by_hand(warehouse_copy, data_dir):
+    at = open_page()
+    data = (FIXTURES / "hotline_wrong_header.csv").read_bytes()
+    upload(at, "hotline_wrong_header.csv", data)
+    assert shown(at, "warning") == [
+        "文件 hotline_wrong_header.csv 按“12345热线工单”识别，但缺少必填字段 ticket_id（如 工单编号）、received_at（如 来电时间）。"
+        "请在下方列对应中为这些字段选择文件中的列，或手动选择来源类型。"]
+    assert "请先解决上面标出的问题（选择来源类型或列对应），再检查和导入。" in shown(at, "info")
+    assert not [b for b in at.button if b.key == "up_check"]
+
+    key = hashlib.sha256(data).hexdigest()[:16]
+    at.selectbox(key=f"up_map_{key}_hotline_ticket_id").set_value("编号")
+    at.selectbox(key=f"up_map_{key}_hotline_received_at").set_value("日期").run()
+    assert shown(at, "warning") == []
+    assert "列对应：ticket_id ← 编号；received_at ← 日期" in shown(at, "markdown")
+    assert "以下列未使用：内容" in shown(at, "caption")
+    check_and_load(at)
+    assert "hotline_wrong_header.csv（12345热线工单，批次 7）：读取 1 行，新增 1，更新 0，未变 0，拒收 0" in shown(at, "success")
+    assert query(warehouse_copy, "select ticket_id, received_at::varchar from fct_tickets where batch_id = 7") == [
+        ("1", "2025-10-01 00:00:00")]
+
+
+def test_bad_rows_listed_then_nothing_or_the_good_rows_loaded(warehouse_copy, data_dir):
+    at = open_page()
+    upload(at, "hotline_bad_rows.csv", (FIXTURES / "hotline_bad_rows.csv").read_bytes())
+    at.button(key="up_check").click().run()
+    assert "hotline_bad_rows.csv：有 4 处问题（4 行），其余 1 行没有问题。" in shown(at, "warning")
+    problems = next(d.value for d in at.dataframe if "问题及处理" in d.value.columns)
+    assert list(problems["行"]) == [3, 4, 5, 6]
+    assert list(problems["值（已脱敏）"]) == ["2025-13-45 10:00", "很好", "B0001", ""]
+    assert at.radio(key="up_mode").value == "none"
+    assert at.button(key="up_load").disabled  # by default nothing is loaded
+    assert at.download_button[0].label == "下载被拒收的行（hotline_bad_rows.rejected.csv，含原因，已脱敏）"
+    assert len(batches(warehouse_copy)) == 6
+
+    at.radio(key="up_mode").set_value("skip").run()
+    at.button(key="up_load").click().run()
+    assert "hotline_bad_rows.csv（12345热线工单，批次 7）：读取 5 行，新增 1，更新 0，未变 0，拒收 4" in shown(at, "success")
+    assert "提示：4 行有问题未导入，已连同原因写入 hotline_bad_rows.rejected.csv。" in shown(at, "caption")
+    assert at.download_button[0].label == "下载被拒收的行（hotline_bad_rows.rejected.csv，含原因，已脱敏）"
+    rejects = next((data_dir / "uploads").glob("*/*/hotline_bad_rows.rejected.csv")).read_text(encoding="utf-8-sig")
+    assert "无法识别的日期时间" in rejects and "13912345678" not in rejects and "139****5678" in rejects
+    assert batches(warehouse_copy)[-1] == (7, "hotline_bad_rows.csv", 1, 4, "loaded", "网页导入")
+    assert query(warehouse_copy, "select ticket_id from fct_tickets where batch_id = 7") == [("B0001",)]
+
+
+def test_repeated_file_says_so_and_changes_nothing(warehouse_copy, data_dir):
+    before = hashlib.sha256(warehouse_copy.read_bytes()).hexdigest()
+    at = open_page()
+    upload(at, "第二周（再次导出）.csv", (FIXTURES / "hotline_week2.csv").read_bytes())
+    at.button(key="up_check").click().run()
+    assert shown(at, "info") == ["第二周（再次导出）.csv（12345热线工单）：已在批次 5 导入过，本次未做任何改动。",
+                                 "这些文件都已导入过，再次导入不会做任何改动。"]
+    at.button(key="up_load").click().run()
+    assert shown(at, "info") == ["第二周（再次导出）.csv（12345热线工单）：已在批次 5 导入过，本次未做任何改动。"]
+    assert hashlib.sha256(warehouse_copy.read_bytes()).hexdigest() == before
+
+
+def test_undo_asks_first_refuses_out_of_order_then_restores(warehouse_copy, data_dir):
+    at = open_page()
+    at.button(key="up_undo_4").click().run()
+    assert shown(at, "warning") == ["确定撤销批次 4 吗？撤销后该批次的数据从所有页面消失，可以重新导入同一文件。"]
+    at.button(key="up_undo_cancel").click().run()
+    assert shown(at, "warning") == [] and len([b for b in at.button if b.key == "up_undo_confirm"]) == 0
+
+    at.button(key="up_undo_4").click().run()
+    at.button(key="up_undo_confirm").click().run()
+    assert shown(at, "error") == ["错误：批次 4 导入的数据已被后来的批次 5 更新，请先撤销批次 5，再撤销批次 4。"]
+    assert shown(at, "warning") == []
+    assert [b[4] for b in batches(warehouse_copy)] == ["loaded"] * 6
+
+    at.button(key="up_undo_6").click().run()
+    at.button(key="up_undo_confirm").click().run()
+    assert shown(at, "success") == ["已撤销批次 6：删除了它写入的 工单 5 行，工单联系人信息 5 行，并恢复了它更新前的数据。"]
+    assert batches(warehouse_copy)[5][4] == "rolled_back"
+    assert query(warehouse_copy, "select count(*) from fct_tickets where batch_id = 6") == [(0,)]
+    assert not [b for b in at.button if b.key == "up_undo_6"]
+    assert "已撤销" in list(at.dataframe[0].value["状态"])
+
+
+def test_a_second_load_while_one_runs_fails_at_once(warehouse_copy, data_dir):
+    at = open_page()
+    upload(at, "hotline_utf8.csv", (FIXTURES / "hotline_utf8.csv").read_bytes())
+    at.button(key="up_check").click().run()
+    with writer():  # another user's load holds the warehouse
+        at.button(key="up_load").click().run()
+    assert shown(at, "error") == ["错误：另一个导入或撤销正在进行（warehouse.duckdb），请等它结束后再试。"]
+    assert len(batches(warehouse_copy)) == 6
+
+
+def test_a_file_over_the_limit_is_refused_by_name(warehouse_copy, data_dir, monkeypatch):
+    monkeypatch.setenv("ONESCREEN_UPLOAD_LIMIT_MB", "0.0001")
+    at = open_page()
+    upload(at, "hotline_utf8.csv", (FIXTURES / "hotline_utf8.csv").read_bytes())
+    assert [e for e in shown(at, "error") if e.startswith("错误：文件 hotline_utf8.csv 有 0.")] and \
+        "超过上传上限 0.1 KB，未读取。" in shown(at, "error")[0]
+    assert not (data_dir / "uploads").exists() or not list((data_dir / "uploads").rglob("*.csv"))
+
+
+def test_empty_warehouse_first_upload_creates_it(warehouse_db, data_dir):
+    at = open_page()
+    assert any("请先导入网格定义、小区与物业，再导入工单" in i for i in shown(at, "info"))
+    assert "还没有导入批次。" in shown(at, "caption")
+    at.file_uploader[0].set_value([
+        ("compounds.csv", (FIXTURES / "compounds_utf8_bom.csv").read_bytes(), "text/csv"),
+        ("grids.geojson", (FIXTURES / "grids.geojson").read_bytes(), "application/geo+json"),
+    ]).run()
+    check_and_load(at)
+    assert [b[:3] for b in batches(warehouse_db)] == [(1, "grids.geojson", 4), (2, "compounds.csv", 4)]
+    assert len(at.dataframe[0].value) == 2

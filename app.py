@@ -7,13 +7,13 @@ from onescreen import filters, ui
 st.set_page_config(page_title="一屏 · 基层治理一屏尽览", page_icon="🟢", layout="wide")
 
 PAGES = [
-    st.Page("pages/overview.py", title="一屏总览", icon="🖥️", url_path="overview", default=True),
-    st.Page("pages/lights.py", title="亮灯地图", icon="🚦", url_path="lights"),
-    st.Page("pages/rates.py", title="三率分析", icon="📈", url_path="rates"),
-    st.Page("pages/heat.py", title="网格热力", icon="🗺️", url_path="heat"),
-    st.Page("pages/companies.py", title="物业红黑榜", icon="🏢", url_path="companies"),
-    st.Page("pages/tickets.py", title="工单明细", icon="📋", url_path="tickets"),
-    st.Page("pages/upload.py", title="数据导入", icon="📤", url_path="upload"),
+    st.Page("app_pages/overview.py", title="一屏总览", icon="🖥️", url_path="overview", default=True),
+    st.Page("app_pages/lights.py", title="亮灯地图", icon="🚦", url_path="lights"),
+    st.Page("app_pages/rates.py", title="三率分析", icon="📈", url_path="rates"),
+    st.Page("app_pages/heat.py", title="网格热力", icon="🗺️", url_path="heat"),
+    st.Page("app_pages/companies.py", title="物业红黑榜", icon="🏢", url_path="companies"),
+    st.Page("app_pages/tickets.py", title="工单明细", icon="📋", url_path="tickets"),
+    st.Page("app_pages/upload.py", title="数据导入", icon="📤", url_path="upload"),
 ]
 
 kiosk = ui.is_kiosk()

@@ -152,7 +152,7 @@ QUERIES: dict[str, Query] = {q.name: q for q in [
     Query("escalation_shares", "办结层级占比", "每个层级一行", ("escalation_share",), period=True, scope=True),
     Query("handling_time_distribution", "办理时长分布", "每个时长档一行",
           ("handling_time_distribution", "avg_handling_workdays"), period=True, scope=True),
-    # 工单明细 and 物业红黑榜 (pages/tickets.py, pages/companies.py, pages/lights.py).
+    # 工单明细 and 物业红黑榜 (app_pages/tickets.py, app_pages/companies.py, app_pages/lights.py).
     Query("ticket_list", "工单明细", "每张工单一行（个人信息已脱敏），total_count 为符合条件的总数",
           ("ticket_count", "overdue_count", "near_deadline_count", "due_at", "ticket_masking"),
           params=(*_SCOPE_FILTERS, Param("source"), Param("category_l1"), Param("category_l2"), Param("ticket_id"),

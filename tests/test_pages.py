@@ -1,4 +1,4 @@
-"""AppTest over every page in pages/ (found by globbing, so a new page is covered without editing this file)."""
+"""AppTest over every page in app_pages/ (found by globbing, so a new page is covered without editing this file)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
-PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
+PAGES = sorted(p.name for p in (ROOT / "app_pages").glob("*.py"))
 
 
 def _run(page: str | None = None, query: dict | None = None) -> AppTest:
@@ -19,14 +19,14 @@ def _run(page: str | None = None, query: dict | None = None) -> AppTest:
         at.query_params[key] = value
     at.run()
     if page:
-        at.switch_page(f"pages/{page}")
+        at.switch_page(f"app_pages/{page}")
         at.run()
     return at
 
 
 def test_every_page_is_in_the_navigation():
     source = (ROOT / "app.py").read_text(encoding="utf-8")
-    missing = [p for p in PAGES if f'"pages/{p}"' not in source]
+    missing = [p for p in PAGES if f'"app_pages/{p}"' not in source]
     assert PAGES, "no pages found"
     assert missing == []
 

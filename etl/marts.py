@@ -6,7 +6,7 @@ Call it at the end of every load, inside the load's transaction, on the read-wri
     from onescreen.rules import load_rules
     counts = build_marts(con, load_rules())
 
-It (re)creates ``mart_rates``, ``mart_grid_lights``, ``mart_company_rankings``, ``mart_open_tickets``
+It (re)creates ``mart_rates``, ``mart_grid_lights``, ``mart_company_rankings``, ``mart_open_tickets``, ``mart_derived_deadlines``
 and ``mart_meta`` from ``fct_tickets``, ``dim_*`` and ``fct_inspections``, then checks each mart's key
 and enumerations and raises :class:`MartsError` naming table, column and offending values. The SQL is
 in ``etl/sql/marts/<table>.sql``; rule values reach it only as bound parameters (scalars as
@@ -29,8 +29,9 @@ SQL_DIR = Path(__file__).resolve().parent / "sql" / "marts"
 
 # Built in this order; tmp_* (tables) and int_* (a view) are temporary and dropped at the end.
 STEPS = ("tmp_rules", "tmp_as_of", "int_ticket_facts", "mart_rates", "mart_grid_lights", "mart_company_rankings",
-         "mart_open_tickets", "mart_meta")
-MARTS = ("mart_rates", "mart_grid_lights", "mart_company_rankings", "mart_open_tickets", "mart_meta")
+         "mart_open_tickets", "mart_derived_deadlines", "mart_meta")
+MARTS = ("mart_rates", "mart_grid_lights", "mart_company_rankings", "mart_open_tickets", "mart_derived_deadlines",
+         "mart_meta")
 
 # Data contracts: unique non-null key, and accepted values of enumerated columns.
 KEYS = {
@@ -38,6 +39,7 @@ KEYS = {
     "mart_grid_lights": ("period_type", "period_start", "grid_code"),
     "mart_company_rankings": ("month_start", "company_id"),
     "mart_open_tickets": ("ticket_id",),
+    "mart_derived_deadlines": ("ticket_id",),
 }
 ACCEPTED = {
     ("mart_rates", "period_type"): ("day", "week", "month"),

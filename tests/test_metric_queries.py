@@ -165,3 +165,14 @@ def test_period_bounds():
         "previous_start": date(2025, 10, 6), "yoy_start": date(2024, 10, 14)}
     assert period_bounds("month", date(2025, 1, 31))["previous_start"] == date(2024, 12, 1)
     assert period_bounds("day", date(2024, 2, 29))["yoy_start"] == date(2023, 2, 28)
+
+
+def test_ticket_list_flags_closed_tickets_by_their_derived_deadline(con):
+    from onescreen import tickets
+
+    frame = tickets.list_tickets(con, limit=100).set_index("ticket_id")
+    assert bool(frame.loc["T4", "is_closed_late"]) and bool(frame.loc["T4", "is_due_derived"])
+    assert frame.loc["T4", "due_at"] == at("2025-10-11 09:00")
+    assert not bool(frame.loc["T3", "is_closed_late"])
+    assert tickets.state_label(frame.loc["T4"].to_dict()) == "逾期办结"
+    assert tickets.state_label(frame.loc["T3"].to_dict()) == "按期办结"

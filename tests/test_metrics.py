@@ -159,6 +159,15 @@ def test_deadlines_across_holiday_and_adjusted_working_days(con):
     assert facts["T1"][1:] == (False, None, pytest.approx(13 + 1 / 24), True)
 
 
+def test_closed_tickets_keep_their_derived_deadline(con):
+    rows = {t: (due, late) for t, due, late in con.execute(
+        "select ticket_id, due_at, is_closed_late from mart_derived_deadlines").fetchall()}
+    assert rows["T3"] == (at("2025-10-10 10:00"), False)  # closed Oct 10 09:00
+    assert rows["T4"] == (at("2025-10-11 09:00"), True)  # the 调休 Saturday counts; closed Mon Oct 13
+    assert rows["T20"] == (at("2025-10-09 09:00"), True)
+    assert "T21" not in rows and "T2" not in rows  # export's own deadline / still open
+
+
 def test_grid_lights(con):
     got = {(g, p.isoformat()): (light, red) for g, p, light, red in con.execute(
         "select grid_code, period_start, light, consecutive_red_periods from mart_grid_lights"

@@ -22,6 +22,10 @@ open_tickets as (
     select * from mart_open_tickets
 ),
 
+derived_deadlines as (
+    select * from mart_derived_deadlines
+),
+
 grids as (
     select grid_code, grid_name from dim_grids
 ),
@@ -34,15 +38,16 @@ stated as (
     select
         tickets.*,
         open_tickets.ticket_id is not null as is_open,
-        -- Open tickets: the effective deadline (the export's or derived); closed ones: the export's.
-        coalesce(open_tickets.due_at, tickets.due_at) as effective_due_at,
-        coalesce(open_tickets.is_due_derived, false) as is_due_derived,
+        -- The effective deadline: the export's, or derived from the appeal type (open and closed tickets).
+        coalesce(open_tickets.due_at, derived_deadlines.due_at, tickets.due_at) as effective_due_at,
+        coalesce(open_tickets.is_due_derived, derived_deadlines.ticket_id is not null) as is_due_derived,
         coalesce(open_tickets.is_overdue, false) as is_overdue,
         coalesce(open_tickets.is_near_deadline, false) as is_near_deadline,
         open_tickets.overdue_workdays,
         open_tickets.remaining_workdays
     from tickets
     left join open_tickets on open_tickets.ticket_id = tickets.ticket_id
+    left join derived_deadlines on derived_deadlines.ticket_id = tickets.ticket_id
 ),
 
 filtered as (

@@ -19,7 +19,8 @@ from etl.errors import LoadError, Problem
 from etl.fields import NEVER_STORED, SOURCES, Source, match_headers, normalise_header
 from etl.load_inspections import flag_unknown_references, write_inspections
 from etl.load_places import check_geometries, flag_unknown_compound_grids, flag_unknown_grids_for_shapes, write_compounds, write_grids
-from etl.load_tickets import build_staged_tickets, flag_feed_collisions, register_udfs, timeline_warning, write_tickets
+from etl.load_tickets import (build_staged_tickets, flag_feed_collisions, older_rows_warning, register_udfs,
+                              timeline_warning, write_tickets)
 from etl.readers import RawTable, read_export
 from etl.staging import collect_problems, install_macros, keep_good_rows, rejected_rows, stage
 from etl.upsert import UpsertCounts
@@ -179,7 +180,9 @@ def _load_one(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_by: 
     counts: UpsertCounts
     if source.name in ("hotline", "events"):
         placed = build_staged_tickets(con, source.name)
-        counts = write_tickets(con, batch_id)
+        counts, n_older = write_tickets(con, batch_id)
+        if warning := older_rows_warning(n_older):
+            report.warnings.append(warning)
         unplaced = sum(n for how, n in placed.items() if how in ("community", "street", "none"))
         if unplaced:
             report.warnings.append(f"{unplaced:,} 条工单无法定位到网格（无网格编号、坐标或可识别的小区地址），按社区/街道统计，计为“未落格”。")

@@ -101,7 +101,7 @@ def build_staged_tickets(con, feed: str) -> dict[str, int]:
                 ? as feed,
                 coalesce(r.source, '12345热线') as source,
                 r.appeal_type, r.category_l1, r.category_l2,
-                r.received_at, r.dispatched_at, r.responded_at, r.resolved_at, r.due_at, r.callback_at,
+                r.received_at, r.dispatched_at, r.responded_at, r.resolved_at, r.due_at, r.due_workdays, r.callback_at,
                 r.is_resolved, r.satisfaction,
                 coalesce(r.status, case when r.resolved_at is not null then '已办结' else '办理中' end) as status,
                 r.handling_level, r.is_whistle, r.department,
@@ -127,7 +127,7 @@ def build_staged_tickets(con, feed: str) -> dict[str, int]:
             left join streets s on s.street_name = r.street_name and pl.grid_code is null
         )
         select *, md5(concat_ws('|', ticket_id, feed, source, appeal_type, category_l1, category_l2,
-                   received_at, dispatched_at, responded_at, resolved_at, due_at, callback_at, is_resolved,
+                   received_at, dispatched_at, responded_at, resolved_at, due_at, due_workdays, callback_at, is_resolved,
                    satisfaction, status, handling_level, is_whistle, department, street_code, street_name,
                    community_code, community_name, grid_code, compound_code, placed_by, address_area, lon, lat,
                    caller_name, caller_phone, address, content)) as row_hash
@@ -148,12 +148,39 @@ def register_udfs(con) -> None:
                         null_handling="special", side_effects=False)
 
 
-def write_tickets(con, batch_id: int) -> UpsertCounts:
-    """Upsert ``stg_tickets`` into ``fct_tickets`` and the personal fields into ``ticket_pii``."""
+def _progress(alias: str) -> str:
+    """SQL for a ticket's progress: its newest event (an export whose row is behind is older)."""
+    return "greatest(" + ", ".join(f"{alias}.{c}" for c in ("received_at", "dispatched_at", "responded_at",
+                                                           "resolved_at", "callback_at")) + ")"
+
+
+def write_tickets(con, batch_id: int) -> tuple[UpsertCounts, int]:
+    """Upsert ``stg_tickets`` into ``fct_tickets`` and the personal fields into ``ticket_pii``.
+
+    A row whose newest event is older than the stored ticket's (last week's export loaded after this
+    week's) does not overwrite it: the ticket keeps its newer state. Returns the counts (those rows
+    count as unchanged) and how many rows were older.
+    """
+    con.execute(
+        "create or replace temp table stg_older as select s.ticket_id from stg_tickets s "
+        f"join fct_tickets t using (ticket_id) where {_progress('t')} > {_progress('s')}"
+    )
+    n_older = con.execute("select count(*) from stg_older").fetchall()[0][0]
+    if n_older:
+        con.execute("delete from stg_tickets where ticket_id in (select ticket_id from stg_older)")
     counts = upsert(con, "fct_tickets", "stg_tickets", batch_id, compare=["ticket_id", "row_hash"])
+    counts.unchanged += n_older
     con.execute("create or replace temp table stg_pii as select ticket_id, caller_name, caller_phone, address, content from stg_tickets")
     replace_children(con, "ticket_pii", "stg_pii", batch_id, "upsert_changed")
-    return counts
+    return counts, n_older
+
+
+def older_rows_warning(n_older: int) -> str | None:
+    """The warning when a file held older states of tickets already stored with newer ones."""
+    if not n_older:
+        return None
+    return (f"{n_older:,} 条工单在库中已有更新的进展（如已办结、已回访），本文件中的较早状态未覆盖它们；"
+            "如确需用这份较早的导出，请先撤销较新的批次。")
 
 
 def timeline_warning(con) -> str | None:

@@ -73,7 +73,7 @@ ENUM_HELP = {
 # Canonical field -> kind. Fields not listed are text.
 KINDS: dict[str, str] = {
     "received_at": "ts", "dispatched_at": "ts", "responded_at": "ts", "resolved_at": "ts",
-    "due_at": "ts", "callback_at": "ts", "inspected_on": "date",
+    "due_at": "deadline", "callback_at": "ts", "inspected_on": "date",
     "is_resolved": "bool", "is_whistle": "bool", "satisfaction": "satisfaction",
     "appeal_type": "appeal_type", "handling_level": "handling_level", "source": "source", "status": "status",
     "lon": "lon", "lat": "lat", "score": "score",
@@ -102,7 +102,7 @@ def install_macros(con) -> None:
 
 def _parsed_expression(name: str, kind: str, params: list) -> str:
     raw = f"cells.{name}"
-    if kind == "ts":
+    if kind in ("ts", "deadline"):
         return f"parse_ts({raw})"
     if kind == "date":
         return f"cast(parse_ts({raw}) as date)"
@@ -124,6 +124,9 @@ def _parsed_expression(name: str, kind: str, params: list) -> str:
 def _invalid_condition(name: str, kind: str) -> tuple[str, str] | None:
     """SQL condition on (cells, parsed) that marks a bad cell, and the message for it."""
     raw, value = f"cells.{name}", f"parsed.{name}"
+    if kind == "deadline":
+        return (f"{raw} is not null and {value} is null and day_count({raw}) is null",
+                "无法识别的办理时限，请填日期时间（如 2025-10-17 18:00）或工作日数（如 15 或 15个工作日）。")
     if kind in ("ts", "date"):
         return (f"{raw} is not null and {value} is null",
                 "无法识别的日期时间，请使用 2025-10-07 12:44:00、2025/10/7 12:44 或 2025年10月7日 这样的格式。")
@@ -163,14 +166,17 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     ).fetchall()[0][0]
     con.execute("delete from stg_cells where " + (" and ".join(f"{f} is null" for f in mapped) or "true"))
     first = required[0]
-    con.execute(
-        f"delete from stg_cells where regexp_matches({first}, '^\\s*(合计|总计|共计|小计)') "
-        f"and ({' or '.join(f'{f} is null' for f in required[1:]) or 'true'})"
-    )
+    totals = (f"regexp_matches({first}, '^\\s*(合计|总计|共计|小计)') "
+              f"and ({' or '.join(f'{f} is null' for f in required[1:]) or 'true'})")
+    # A totals row the reader kept (its empty cells written out as commas) is left out here, and said.
+    totals_rows = con.execute(f"select count(*) from stg_cells where {totals}").fetchall()[0][0]
+    con.execute(f"delete from stg_cells where {totals}")
     rows_read = con.execute("select count(*) from stg_cells").fetchall()[0][0]
 
     params: list = []
     parsed = [f"{_parsed_expression(name, KINDS.get(name, 'text'), params)} as {name}" for name in fields]
+    if "due_at" in fields:  # a deadline given as working days rather than a date
+        parsed.append("day_count(cells.due_at) as due_workdays")
     con.execute(f"create or replace temp table stg_parsed as select cells.row_no, {', '.join(parsed)} from stg_cells cells", params)
 
     con.execute("create or replace temp table stg_problems (row_no bigint, field varchar, value varchar, message varchar)")
@@ -215,6 +221,8 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
         where row_no <> first_row""",
         [keys[0]],
     )
+    if totals_rows:
+        warnings.append(f"跳过合计行 {totals_rows} 行。")
     return StageResult(rows_read=rows_read, blank_rows=blank, problems=[], warnings=warnings)
 
 

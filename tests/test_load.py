@@ -158,6 +158,53 @@ def test_overlapping_export_updates_and_inserts(fixture_warehouse):
     ]
 
 
+def test_a_totals_row_written_with_commas_is_skipped_and_said(warehouse_copy, tmp_path):
+    text = (FIXTURES / "hotline_gbk.csv").read_bytes().decode("gbk").replace("合计：5条", "合计：5条" + "," * 18)
+    path = tmp_path / "hotline_totals_commas.csv"
+    path.write_bytes(text.replace("2025100100005", "2025100100015").encode("gbk"))
+    report = load_files([path], db_path=warehouse_copy).files[0]
+    assert report.rows_read == 5 and report.rejected == 0
+    assert "跳过合计行 1 行。" in report.warnings
+
+
+def test_a_deadline_given_in_working_days_is_kept_and_used(warehouse_copy, tmp_path):
+    path = tmp_path / "hotline_due_days.csv"
+    path.write_text(
+        "工单编号,来电时间,诉求类型,一级分类,所属街道,所属社区,网格编号,办理时限(工作日)\n"
+        "D1,2025-10-09 09:00:00,投诉,市容环境,南宁街道,西湖社区,XH-02,3\n"
+        "D2,2025-10-09 09:00:00,投诉,市容环境,南宁街道,西湖社区,XH-02,5个工作日\n"
+        "D3,2025-10-09 09:00:00,投诉,市容环境,南宁街道,西湖社区,XH-02,2025-10-20 18:00\n", encoding="utf-8")
+    load_files([path], db_path=warehouse_copy)
+    assert query(warehouse_copy, "select ticket_id, due_at, due_workdays from fct_tickets where ticket_id like 'D_' order by 1") == [
+        ("D1", None, 3), ("D2", None, 5), ("D3", datetime(2025, 10, 20, 18, 0), None)]
+    # Thu Oct 9 09:00 + 3 working days: Fri 10, Sat 11 (调休, worked), Mon 13 09:00 (not the 15 days of 投诉).
+    assert query(warehouse_copy, "select due_at from mart_open_tickets where ticket_id = 'D1'") == [(datetime(2025, 10, 13, 9, 0),)]
+    bad = tmp_path / "hotline_due_bad.csv"
+    bad.write_text("工单编号,来电时间,诉求类型,一级分类,所属街道,办理时限\nD9,2025-10-09 09:00:00,投诉,市容环境,南宁街道,下周\n",
+                   encoding="utf-8")
+    with pytest.raises(LoadError) as error:
+        load_files([bad], db_path=warehouse_copy)
+    assert "第 2 行" in str(error.value) and "办理时限" in str(error.value) and "15个工作日" in str(error.value)
+
+
+def test_an_older_export_loaded_later_keeps_the_newer_states(warehouse_copy, tmp_path):
+    # Week 1's export again (one new ticket added, so it is a different file) after week 2 is in.
+    text = (FIXTURES / "hotline_gbk.csv").read_bytes().decode("gbk")
+    extra = "2025100100009,2025-10-03 09:00:00,咨询,社会保障,咨询社保,,孙八,13500004444,,南宁街道,西湖社区,XH-02,区医保局,,,,,,办理中\n"
+    lines = text.splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("2025100100005"))
+    older = tmp_path / "hotline_week1_again.csv"
+    older.write_bytes("".join([*lines[: at + 1], extra, *lines[at + 1:]]).encode("gbk"))
+    before = query(warehouse_copy, "select * from fct_tickets where ticket_id like '20251001%' order by 1")
+    report = load_files([older], db_path=warehouse_copy).files[0]
+    assert (report.inserted, report.updated, report.unchanged) == (1, 0, 5)
+    assert any("2 条工单在库中已有更新的进展" in w for w in report.warnings), report.warnings
+    after = query(warehouse_copy, "select * from fct_tickets where ticket_id like '20251001%' "
+                                  "and ticket_id <> '2025100100009' order by 1")
+    assert after == before  # 00001 and 00004 stay closed as week 2 had them
+    assert query(warehouse_copy, "select status from fct_tickets where ticket_id = '2025100100009'") == [("办理中",)]
+
+
 # -- one file at a time ------------------------------------------------------------------------
 
 def test_every_date_format_lands_exactly(warehouse_copy):

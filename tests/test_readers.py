@@ -215,6 +215,11 @@ DATE_CASES = [
     ("2025.09.14 08:05", datetime(2025, 9, 14, 8, 5)),
     ("2025-10-07 09:30:00", datetime(2025, 10, 7, 9, 30)),   # an XLSX datetime cell as the reader writes it
     ("45937.75", datetime(2025, 10, 7, 18, 0)),              # an XLSX serial without date format
+    # Times with a zone are converted to Beijing time (how every time is stored).
+    ("2025-09-14T00:05:30Z", datetime(2025, 9, 14, 8, 5, 30)),  # UTC -> Beijing time
+    ("2025-09-14 00:05:30.5Z", datetime(2025, 9, 14, 8, 5, 30, 500000)),
+    ("2025-09-13T20:05:30-0400", datetime(2025, 9, 14, 8, 5, 30)),
+    ("2025-09-14T09:05:30+09:00", datetime(2025, 9, 14, 8, 5, 30)),
 ]
 
 

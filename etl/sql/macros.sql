@@ -1,14 +1,26 @@
 -- Parsing helpers used by staging. Created as temporary macros on the load connection.
 
+-- Minutes to add to a time written with a zone (…Z, …+00:00, …-0500) to make it Beijing time (UTC+8,
+-- how times are stored); 0 for a time without a zone, which is already local.
+create or replace temp macro tz_shift_minutes(s) as (
+    case
+        when not regexp_matches(s, '\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|[+-]\d\d:?\d\d)$') then 0
+        when s like '%Z' then 480
+        else 480 - (case when regexp_extract(s, '([+-])\d\d:?\d\d$', 1) = '-' then -1 else 1 end)
+            * (cast(regexp_extract(s, '[+-](\d\d):?\d\d$', 1) as integer) * 60
+               + cast(regexp_extract(s, '[+-]\d\d:?(\d\d)$', 1) as integer))
+    end
+);
+
 -- A date-time written in any of the formats real exports use, or an Excel serial number; null if none fits.
--- Time zones (Z, +08:00) are dropped: times are local (Asia/Shanghai) and stored naive.
+-- Stored naive in Beijing time: a time with a zone (Z, +00:00) is converted, one without is kept.
 create or replace temp macro parse_ts(s) as (
     case
         when s is null then null
         when regexp_full_match(s, '\d{5}(\.\d+)?') and try_cast(s as double) between 20000 and 80000
             then timestamp '1899-12-30' + to_microseconds((try_cast(s as double) * 86400000000)::bigint)
         else try_strptime(
-            regexp_replace(replace(s, 'T', ' '), '(Z|[+-]\d\d:?\d\d)$', ''),
+            regexp_replace(replace(s, 'T', ' '), '\s*(Z|[+-]\d\d:?\d\d)$', ''),
             ['%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%d %H:%M', '%Y-%m-%d',
              '%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M', '%Y/%m/%d',
              '%Y年%m月%d日 %H时%M分%S秒', '%Y年%m月%d日 %H时%M分', '%Y年%m月%d日 %H:%M:%S', '%Y年%m月%d日 %H:%M',
@@ -16,12 +28,19 @@ create or replace temp macro parse_ts(s) as (
              '%Y%m%d%H%M%S', '%Y%m%d %H:%M:%S', '%Y%m%d',
              '%m/%d/%Y %I:%M:%S %p', '%m/%d/%Y %I:%M %p', '%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M', '%m/%d/%Y',
              '%Y.%m.%d %H:%M:%S', '%Y.%m.%d %H:%M', '%Y.%m.%d'])
+            + to_minutes(tz_shift_minutes(s))
     end
 );
 
 -- Look a normalised value up in parallel key/value lists (bound as parameters by the caller).
 create or replace temp macro lookup(s, keys, vals) as (
     vals[list_position(keys, lower(trim(s)))]
+);
+
+-- A deadline written as a number of working days (15, 15个工作日, 15天) instead of a date: the number.
+create or replace temp macro day_count(s) as (
+    case when regexp_full_match(s, '\s*\d{1,3}\s*(个?工作日|天|日)?\s*')
+        then nullif(cast(regexp_extract(s, '\d{1,3}') as integer), 0) end
 );
 
 -- A cell as text: trimmed, empty means null.

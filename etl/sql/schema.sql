@@ -94,6 +94,7 @@ create table if not exists fct_tickets (
     responded_at       timestamp,
     resolved_at        timestamp,
     due_at             timestamp,
+    due_workdays       integer,            -- the export's deadline as working days, when it gave no date
     callback_at        timestamp,
     is_resolved        boolean,
     satisfaction       varchar,            -- 满意 / 基本满意 / 不满意

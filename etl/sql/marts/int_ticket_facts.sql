@@ -52,7 +52,8 @@ sources_with_response as (
 clocked as (
     select
         tickets.*,
-        coalesce(deadline_rules.workdays, rules.fallback_deadline_workdays) as deadline_workdays,
+        -- The export's working days when it gave a number instead of a date, else the rule for the type.
+        coalesce(tickets.due_workdays, deadline_rules.workdays, rules.fallback_deadline_workdays) as deadline_workdays,
         case
             when received_day.is_workday
                 then (received_day.workday_index - 1) * 86400

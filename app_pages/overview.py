@@ -12,6 +12,7 @@ import streamlit as st
 
 from onescreen import data, filters, ui
 from onescreen.figures.overview import category_mix_figure, rates_trend_figure, street_ranking_figure
+from onescreen.koujing import koujing
 from onescreen.maps import grid_light_deck
 from onescreen.rules import load_rules
 
@@ -31,10 +32,10 @@ if not data.available():
 
 if carousel := st.query_params.get("carousel"):
     if str(carousel).isdigit():
-        ui.carousel(int(carousel), "lights")
+        ui.carousel(int(carousel), "app_pages/lights.py")
 
 
-def _tiles(kpis: pd.DataFrame) -> None:
+def _tiles(kpis: pd.DataFrame, backlog: pd.DataFrame) -> None:
     by_metric = kpis.set_index("metric")
 
     def row(metric: str):
@@ -54,18 +55,19 @@ def _tiles(kpis: pd.DataFrame) -> None:
             continue
         value = ui.fmt_pct(r["value"]) if is_rate else ui.fmt_number(r["value"])
         change = ui.change_text(r["change"] if is_rate else r["change_pct"], up_is_good=up_is_good,
-                                unit="" if is_rate else "%", against="环比")
-        note = f"目标 {r['target']:g}%" if is_rate and pd.notna(r.get("target")) else ""
+                                unit="个百分点" if is_rate else "%", against="环比")
+        parts = [f"目标 {r['target']:g}%"] if is_rate and pd.notna(r.get("target")) else []
         if is_rate and pd.notna(r.get("denominator")):
-            note += f" · N={int(r['denominator']):,}"
+            parts.append(f"{int(r['numerator']):,}/{int(r['denominator']):,} 件")
+        note = " · ".join(parts)
         greyed = bool(is_rate and pd.notna(r.get("denominator")) and r["denominator"] < rules.min_denominator)
         html_tiles.append(ui.tile(label, value, note=note, change=change, help_text=str(r.get("koujing", "")), greyed=greyed))
-    overdue, near = row("overdue_count"), row("near_deadline_count")
-    if overdue is not None:
-        change = ui.change_text(overdue["change"], up_is_good=False, against="环比")
-        near_text = f"临期 {ui.fmt_number(near['value'])}" if near is not None else ""
-        html_tiles.append(ui.tile("超期在办", ui.fmt_number(overdue["value"]), note=near_text, change=change,
-                                  help_text=str(overdue.get("koujing", ""))))
+    # 超期在办 is the whole backlog at the as-of time (whenever received), not only this period's tickets.
+    overdue = row("overdue_count")
+    total = int(backlog["total_count"].iloc[0]) if not backlog.empty else 0
+    this_period = f"其中本期受理 {ui.fmt_number(overdue['value'])} 件" if overdue is not None else ""
+    html_tiles.append(ui.tile("超期在办", ui.fmt_number(total), note=this_period,
+                              help_text=koujing("overdue_backlog")))
     st.markdown(ui.tiles(html_tiles), unsafe_allow_html=True)
 
 
@@ -118,11 +120,14 @@ def screen() -> None:
                         f"{filters.period_label(f.period_type, f.period_start)}</div>", unsafe_allow_html=True)
     left, middle, right = st.columns([3, 4, 3], gap="small")
     kpis = data.q("kpi_tiles", period_type=f.period_type, period_start=f.period_start, **scope)
+    overdue = data.q("overdue_list", state="overdue", limit=40, **scope)
     with left:
-        _tiles(kpis)
+        _tiles(kpis, overdue)
         st.markdown("<div class='os-panel-title'>三率趋势（近 12 个月）</div>", unsafe_allow_html=True)
         trend = data.q("rates_trend", period_type="month", **scope).tail(12)
-        st.plotly_chart(rates_trend_figure(trend, rules.targets.response_rate, height=250), width="stretch",
+        targets = {"response_rate": rules.targets.response_rate, "resolution_rate": rules.targets.resolution_rate,
+                   "satisfaction_rate": rules.targets.satisfaction_rate}
+        st.plotly_chart(rates_trend_figure(trend, targets, height=250), width="stretch",
                         config={"displayModeBar": False})
         st.markdown("<div class='os-panel-title'>诉求分类（本期与上期）</div>", unsafe_allow_html=True)
         mix = data.q("category_mix", period_type=f.period_type, period_start=f.period_start, **scope)
@@ -160,7 +165,6 @@ def screen() -> None:
         st.markdown(_list_html("os-honour", "物业红榜（本月）", red), unsafe_allow_html=True)
         st.markdown(_list_html("os-black", "物业黑榜（本月）", black), unsafe_allow_html=True)
         st.markdown("<div class='os-panel-title'>超期工单</div>", unsafe_allow_html=True)
-        overdue = data.q("overdue_list", state="overdue", limit=40, **scope)
         st.markdown(_overdue_html(overdue), unsafe_allow_html=True)
         shares = data.q("escalation_shares", period_type=f.period_type, period_start=f.period_start, **scope)
         grid_share = shares.loc[shares["handling_level"] == "grid", "share"]

@@ -6,7 +6,7 @@
         print(source, path)
 
 The district (翠湖区, fictional, around 25.49°N 103.79°E) has 8 streets, ~60 communities, ~650 grids
-tiling its outline, ~700 compounds run by ~40 property companies, 12 months of daily inspections,
+tiling its outline, ~700 compounds run by ~40 property companies, 13 months (a year plus the same month a year before) of daily inspections,
 12345 hotline tickets (two overlapping GBK exports) and grid-platform events (XLSX). Each file
 carries the quirks real exports have: title rows, an export-time line, totals rows, mixed date
 formats, a later export repeating tickets with a newer status, a few impossible timelines.
@@ -60,7 +60,7 @@ def generate_demo(out_dir: Path, seed: int = 2025, end_month: dt.date | None = N
                   n_tickets: int = 260_000, progress: Callable[[str], None] | None = None) -> list[tuple[Path, str]]:
     """Write the demo exports into out_dir and return (path, source) in the order they must be loaded.
 
-    ``end_month`` is the first day of the last of the 12 months covered (default: this month, whose
+    ``end_month`` is the first day of the last of the 13 months covered (default: this month, whose
     tickets stop at the current hour); a past month is covered through its last day, a future one is
     refused. ``n_tickets`` counts distinct tickets, about 70% hotline and 30% grid events. The
     same seed and end_month give byte-identical files. ``progress`` receives short Chinese messages.

@@ -1,4 +1,5 @@
-"""Time in the demo district (``etl.demo``): the 12 months covered, holidays, working days, arrivals.
+"""Time in the demo district (``etl.demo``): the 13 months covered (a year and the same month a
+year before, so 同比 has something to compare), holidays, working days, arrivals.
 
 Times are int64 seconds since 1970-01-01 in local time (no zone), so whole columns stay numpy
 arrays; ``NEVER`` marks something that has not happened and never will.
@@ -44,11 +45,15 @@ EVENT_SOURCE_TIMING = {  # source -> (weekday hours, weekend hours, weekend day 
 WEEKDAY_FACTOR = np.array([1.12, 1.05, 1.02, 1.0, 0.97, 0.66, 0.60])  # Monday first
 
 
+# Months covered: a year ending with the current month, plus the same month a year before.
+MONTHS = 13
+
+
 @dataclass(frozen=True)
 class Period:
-    """The 12 months covered, as int64 seconds."""
+    """The MONTHS months covered, as int64 seconds."""
 
-    month_starts: np.ndarray  # 13 values: the 12 month starts and the start of the month after
+    month_starts: np.ndarray  # MONTHS + 1 values: the month starts and the start of the month after
     end: int  # exclusive: nothing happens at or after this second (the last export time)
     part1_end: int  # exclusive end of the first hotline export (start of the last month)
     overlap_start: int  # start of month 11, the month both hotline exports contain
@@ -61,18 +66,18 @@ def stamp(at: int) -> str:
 
 
 def make_period(end_month: dt.date | None, now: dt.datetime) -> Period:
-    """The 12 months ending with ``end_month`` (default: the month of ``now``, cut at its hour)."""
+    """The MONTHS months ending with ``end_month`` (default: the month of ``now``, cut at its hour)."""
     current = dt.date(now.year, now.month, 1)
     last = current if end_month is None else dt.date(end_month.year, end_month.month, 1)
     if last > current:
         raise ValueError(f"end_month {last:%Y-%m} is in the future")
-    months = np.arange(np.datetime64(last, "M") - 11, np.datetime64(last, "M") + 2)
+    months = np.arange(np.datetime64(last, "M") - (MONTHS - 1), np.datetime64(last, "M") + 2)
     starts = months.astype("datetime64[s]").astype(np.int64)
     end = int(starts[-1])
     if last == current:  # stop at the current hour so no ticket lies in the future
         end = min(end, int(np.datetime64(now.replace(minute=0, second=0, microsecond=0), "s").astype(np.int64)))
     first_year = int(str(months[0])[:4])
-    return Period(starts, end, int(starts[11]), int(starts[10]), _holidays(range(first_year, first_year + 3)))
+    return Period(starts, end, int(starts[MONTHS - 1]), int(starts[MONTHS - 2]), _holidays(range(first_year, first_year + 3)))
 
 
 def _holidays(years) -> np.ndarray:
@@ -132,13 +137,13 @@ def sample_received(rng: np.random.Generator, n: int, period: Period, hours_work
 
 
 def month_of(at: np.ndarray, period: Period) -> np.ndarray:
-    """Index (0-11) of the covered month of each time."""
+    """Index (0 to MONTHS - 1) of the covered month of each time."""
     return np.searchsorted(period.month_starts, at, side="right") - 1
 
 
 def calendar_months(period: Period) -> np.ndarray:
-    """Calendar month (0 = January) of each of the 12 months covered."""
-    return period.month_starts[:12].astype("datetime64[s]").astype("datetime64[M]").astype(np.int64) % 12
+    """Calendar month (0 = January) of each of the months covered."""
+    return period.month_starts[:MONTHS].astype("datetime64[s]").astype("datetime64[M]").astype(np.int64) % 12
 
 
 def sequence_within(group: np.ndarray) -> np.ndarray:

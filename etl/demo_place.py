@@ -12,7 +12,7 @@ import pandas as pd
 import shapely
 
 from etl import demo_vocab as V
-from etl.demo_calendar import DAY, Period, sequence_within
+from etl.demo_calendar import DAY, MONTHS, Period, sequence_within
 
 KM_PER_DEG_LON = 111.32 * math.cos(math.radians(V.DISTRICT_LAT))
 KM_PER_DEG_LAT = 110.77
@@ -271,14 +271,14 @@ def build_inspections(rng: np.random.Generator, compounds: pd.DataFrame, compani
                       period: Period) -> pd.DataFrame:
     """2-4 inspections per compound per month, on working days, scored by how well each company runs."""
     n_compounds = len(compounds)
-    per_month = rng.integers(2, 5, size=(12, n_compounds))
-    month = np.repeat(np.arange(12), per_month.sum(axis=1))
-    compound = np.concatenate([np.repeat(np.arange(n_compounds), per_month[m]) for m in range(12)])
+    per_month = rng.integers(2, 5, size=(MONTHS, n_compounds))
+    month = np.repeat(np.arange(MONTHS), per_month.sum(axis=1))
+    compound = np.concatenate([np.repeat(np.arange(n_compounds), per_month[m]) for m in range(MONTHS)])
     starts = period.month_starts
     # Inspectors visit on working days only.
     day = np.empty(len(month), dtype=np.int64)
     u = rng.random(len(month))
-    for m in range(12):
+    for m in range(MONTHS):
         days = np.arange(starts[m] // DAY, starts[m + 1] // DAY)
         workdays = days[np.is_busday(days.astype("datetime64[D]"), holidays=period.holidays)]
         rows = month == m

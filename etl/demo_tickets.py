@@ -11,7 +11,7 @@ import pandas as pd
 import shapely
 
 from etl import demo_vocab as V
-from etl.demo_calendar import (DAY, EVENT_SOURCE_TIMING, HOTLINE_HOURS_WEEKEND, HOTLINE_HOURS_WORKDAY, HOUR, NEVER,
+from etl.demo_calendar import (DAY, EVENT_SOURCE_TIMING, MONTHS, HOTLINE_HOURS_WEEKEND, HOTLINE_HOURS_WORKDAY, HOUR, NEVER,
                                Period, add_workdays, calendar_months, month_of, sample_received, sequence_within)
 from etl.demo_place import District, person_names
 
@@ -34,7 +34,7 @@ def _sample_categories(rng: np.random.Generator, table: pd.DataFrame, month: np.
     """Index into the category table for each ticket, with each month's seasonal mix."""
     calendar = calendar_months(period)
     out = np.empty(month.size, dtype=int)
-    for m in range(12):
+    for m in range(MONTHS):
         rows = np.flatnonzero(month == m)
         p = table["weight"].to_numpy() * table.attrs["seasons"][:, calendar[m]]
         out[rows] = rng.choice(len(table), size=rows.size, p=p / p.sum())

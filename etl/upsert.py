@@ -69,7 +69,7 @@ def upsert(con, table: str, staged: str, batch_id: int, compare: list[str] | Non
     ).fetchall()[0][0]
     if updated:
         con.execute(
-            f"insert into {table}_hist select t.*, ? from {table} t where {key} in (select {key} from upsert_changed)",
+            f"insert into {table}_hist by name select t.*, ?::integer as replaced_by_batch_id from {table} t where {key} in (select {key} from upsert_changed)",
             [batch_id],
         )
         con.execute(f"delete from {table} where {key} in (select {key} from upsert_changed)")
@@ -87,7 +87,7 @@ def replace_children(con, table: str, staged: str, batch_id: int, parent_keys: s
     key = TABLE_KEYS[table]
     columns = ", ".join(c for c in _columns(con, table) if c != "batch_id")
     con.execute(
-        f"insert into {table}_hist select t.*, ? from {table} t where {key} in (select {key} from {parent_keys})",
+        f"insert into {table}_hist by name select t.*, ?::integer as replaced_by_batch_id from {table} t where {key} in (select {key} from {parent_keys})",
         [batch_id],
     )
     con.execute(f"delete from {table} where {key} in (select {key} from {parent_keys})")

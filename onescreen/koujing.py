@@ -20,6 +20,7 @@ LABELS: dict[str, str] = {
     "closure_rate": "办结率",
     "composite_score": "综合得分",
     "overdue_count": "超期",
+    "overdue_backlog": "超期在办",
     "near_deadline_count": "临期",
     "avg_handling_workdays": "平均办理时长",
     "handling_time_distribution": "办理时长分布",
@@ -62,6 +63,8 @@ KOUJING: dict[str, str] = {
                        "（0-100）。某率没有分母时不参与计算，其余按权重归一。任一参与计算的率分母小于"
                        "最小分母的单位照常显示，但不参与排名。",
     "overdue_count": "超期 = 数据截至时未办结且已过办理时限的工单数（按受理周期归属）。",
+    "overdue_backlog": "超期在办 = 数据截至时仍未办结且已过办理时限的全部工单，不论何时受理（大屏“超期在办”）；"
+                       "“其中本期受理”为本期受理的部分。",
     "near_deadline_count": "临期 = 数据截至时未办结、尚未超期、距办理时限不超过临期窗口（工作日，按工作日时钟计）"
                            "的工单数。",
     "avg_handling_workdays": "办理时长 = 从受理到办结的工作日数（小数）。工作日时钟：每个工作日计 24 小时，"

@@ -157,15 +157,15 @@ def test_inspections_workbook_has_title_rows_and_date_cells(demo):
     assert all(v is None for v in table[2])
     assert table[3] == ("考核编号", "考核日期", "物业企业", "小区名称", "考核项目", "得分", "考核人")
     rows = table[4:]
-    assert all(isinstance(r[1], dt.date) and dt.date(2024, 12, 1) <= r[1] < dt.date(2025, 12, 1) for r in rows)
+    assert all(isinstance(r[1], dt.date) and dt.date(2024, 11, 1) <= r[1] < dt.date(2025, 12, 1) for r in rows)
     assert all(r[1].weekday() < 5 for r in rows)
     assert all(0 <= r[5] <= 100 and round(r[5], 1) == r[5] for r in rows)
     assert {r[4] for r in rows} == {"环境卫生", "秩序维护", "设施设备", "绿化养护", "消防安全"}
     months: dict[str, set] = {}
     for r in rows:
         months.setdefault(r[2], set()).add((r[1].year, r[1].month))
-    assert sum(1 for m in months.values() if len(m) == 12) >= 30
-    assert sum(1 for m in months.values() if len(m) == 11) == 2  # two companies skip one month
+    assert sum(1 for m in months.values() if len(m) == 13) >= 30
+    assert sum(1 for m in months.values() if len(m) == 12) == 2  # two companies skip one month
     by_company: dict[str, list[float]] = {}
     for r in rows:
         by_company.setdefault(r[2], []).append(r[5])

@@ -223,3 +223,16 @@ def test_recurring_problems_ranks_places_where_a_category_comes_back(con):
         ["PB小区", "物业管理", 3, 0], ["PA1小区", "物业管理", 2, 0]]
     assert list(problems["rank"]) == [1, 2] and list(problems["place_type"]) == ["compound", "compound"]
     assert len(run_query(con, "recurring_problems", min_count=3, **OCTOBER)) == 1
+
+
+def test_overview_trend_draws_each_distinct_target():
+    from onescreen.figures.overview import rates_trend_figure
+
+    trend = pd.DataFrame({"period_start": pd.to_datetime(["2025-09-01", "2025-10-01"]),
+                          "response_rate": [98.0, 99.0], "resolution_rate": [90.0, 92.0],
+                          "satisfaction_rate": [95.0, 96.0]})
+    same = rates_trend_figure(trend, {"response_rate": 97.0, "resolution_rate": 97.0, "satisfaction_rate": 97.0})
+    assert [a.text for a in same.layout.annotations] == ["目标 97%"]
+    apart = rates_trend_figure(trend, {"response_rate": 97.0, "resolution_rate": 90.0, "satisfaction_rate": 97.0})
+    assert sorted(a.text for a in apart.layout.annotations) == ["响应率、满意率目标 97%", "解决率目标 90%"]
+    assert sorted(s.y0 for s in apart.layout.shapes) == [90.0, 97.0]

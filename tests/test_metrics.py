@@ -124,6 +124,19 @@ def test_ticket_without_grid_rolls_up_as_unassigned(con):
     assert (name, street) == ("未落格", None)
 
 
+def test_unassigned_units_are_shown_but_never_ranked():
+    con, _, _ = _build(min_denominator=1)  # so that a small unit could otherwise be ranked
+    try:
+        rows = con.execute("select level, is_ranked, composite_rank, composite_score is not null from mart_rates"
+                           " where unit_code = 'unassigned'").fetchall()
+        assert any(has_score for *_, has_score in rows)  # it has a score, so only the rule keeps it out
+        assert [r for r in rows if r[1] or r[2] is not None] == []
+        ranked_grids = con.execute("select count(*) from mart_rates where level = 'grid' and is_ranked").fetchall()[0][0]
+        assert ranked_grids > 0
+    finally:
+        con.close()
+
+
 def test_source_without_response_time_has_no_response_rate(con):
     r = rates(con, "视频巡查", "source")
     assert (r["response_denominator"], r["response_rate"]) == (0, None)

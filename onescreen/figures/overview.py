@@ -22,8 +22,9 @@ def _dark(fig: go.Figure, height: int) -> go.Figure:
     return fig
 
 
-def rates_trend_figure(trend: pd.DataFrame, target: float, height: int = 230) -> go.Figure:
-    """The three rates per period (``period_start`` and ``*_rate`` columns) with the target line."""
+def rates_trend_figure(trend: pd.DataFrame, targets: dict[str, float], height: int = 230) -> go.Figure:
+    """The three rates per period (``period_start`` and ``*_rate`` columns) with their targets
+    (``{"response_rate": 97.0, ...}``): one dashed line per distinct target, naming the rates it is for."""
     fig = go.Figure()
     for column, label in RATE_LABELS.items():
         if column in trend:
@@ -31,10 +32,17 @@ def rates_trend_figure(trend: pd.DataFrame, target: float, height: int = 230) ->
                 x=trend["period_start"], y=trend[column], name=label, mode="lines+markers",
                 line=dict(color=RATE_COLOURS[column], width=2), hovertemplate=f"{label} %{{y:.1f}}%<extra>%{{x|%Y-%m}}</extra>",
             ))
-    fig.add_hline(y=target, line=dict(color="#ff6b6b", dash="dash", width=1),
-                  annotation_text=f"目标 {target:g}%", annotation_font_color="#ff6b6b", annotation_position="bottom right")
+    by_value: dict[float, list[str]] = {}
+    for column, value in targets.items():
+        if column in RATE_LABELS and column in trend:
+            by_value.setdefault(float(value), []).append(RATE_LABELS[column])
+    for value, labels in sorted(by_value.items()):
+        which = "" if len(by_value) == 1 else "、".join(labels)
+        fig.add_hline(y=value, line=dict(color="#ff6b6b", dash="dash", width=1),
+                      annotation_text=f"{which}目标 {value:g}%", annotation_font_color="#ff6b6b",
+                      annotation_position="bottom right")
     lows = [trend[c].min() for c in RATE_LABELS if c in trend and trend[c].notna().any()]
-    floor = min([target, *lows]) if lows else target
+    floor = min([*by_value, *lows]) if (lows or by_value) else 90.0
     fig.update_yaxes(range=[max(0, floor - 5), 100.5], ticksuffix="%")
     return _dark(fig, height)
 

@@ -39,6 +39,7 @@ final as (
     from open_tickets
 )
 
-select * from final
+-- total_count: every matching ticket, before the limit (the 超期在办 tile).
+select *, count(*) over () as total_count from final
 order by overdue_workdays desc nulls last, remaining_workdays nulls last, ticket_id
 limit $limit

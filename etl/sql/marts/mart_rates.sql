@@ -226,8 +226,10 @@ scored as not materialized (
             + (case when resolution_rate is not null then $weight_resolution else 0 end)
             + (case when satisfaction_rate is not null then $weight_satisfaction else 0 end), 0
         ) as composite_score,
-        -- Ranked only when every rate that enters the score has a denominator of at least the minimum.
-        (response_rate is not null or resolution_rate is not null or satisfaction_rate is not null)
+        -- Ranked only when every rate that enters the score has a denominator of at least the minimum,
+        -- and only real units: 未落格 / 社区不明 / 街道不明 are shown, never ranked against them.
+        unit_code <> 'unassigned'
+            and (response_rate is not null or resolution_rate is not null or satisfaction_rate is not null)
             and (response_rate is null or response_denominator >= $min_denominator)
             and (resolution_rate is null or resolution_denominator >= $min_denominator)
             and (satisfaction_rate is null or satisfaction_denominator >= $min_denominator)

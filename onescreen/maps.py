@@ -3,7 +3,8 @@
 Every deck must work on an intranet with no internet:
 
 - the basemap is ``static/blank-style.json`` served by Streamlit at :data:`BLANK_STYLE_URL`
-  (``server.enableStaticServing``). An empty ``map_style`` makes Streamlit's frontend substitute a
+  (``server.enableStaticServing``), or a site's intranet style named by ``$ONESCREEN_MAP_STYLE``
+  (:func:`onescreen.settings.map_style_url`). An empty ``map_style`` makes Streamlit's frontend substitute a
   Carto style from the internet, and a style passed as a dict breaks the frontend;
 - ``map_provider`` is ``None`` so no provider key or provider default style is involved.
 
@@ -23,7 +24,7 @@ import pandas as pd
 import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
 
-BLANK_STYLE_URL = "/app/static/blank-style.json"
+from onescreen.settings import BLANK_STYLE_URL, map_style_url  # noqa: F401  (BLANK_STYLE_URL re-exported)
 
 # RGBA fill per light; anything else (no data, unknown value) is drawn grey.
 LIGHT_COLOURS: dict[str, list[int]] = {
@@ -111,7 +112,7 @@ def grid_light_deck(
     return CompactDeck(
         layers=[layer],
         initial_view_state=pdk.ViewState(**_fitted_view(records, width_px, height)),
-        map_style=BLANK_STYLE_URL,
+        map_style=map_style_url(),
         map_provider=None,
         tooltip=tooltip,
         height=height,

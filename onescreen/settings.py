@@ -37,3 +37,14 @@ def calendar_overrides_path() -> Path:
 def upload_limit_bytes() -> int:
     """Largest export accepted, checked before parsing (``$ONESCREEN_UPLOAD_LIMIT_MB``, default 50)."""
     return int(float(os.environ.get("ONESCREEN_UPLOAD_LIMIT_MB", "50")) * 1024 * 1024)
+
+
+# A blank basemap served by this app (static/blank-style.json): grids on a plain background, offline.
+BLANK_STYLE_URL = "/app/static/blank-style.json"
+
+
+def map_style_url() -> str:
+    """The basemap style of every map: ``$ONESCREEN_MAP_STYLE`` (a MapLibre style JSON on the site's
+    own intranet tile server, e.g. ``http://gis.example.gov.cn/styles/street.json``) or the blank
+    style served by this app. Nothing is fetched from the internet unless that variable says so."""
+    return os.environ.get("ONESCREEN_MAP_STYLE", "").strip() or BLANK_STYLE_URL

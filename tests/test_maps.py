@@ -53,6 +53,14 @@ def test_deck_uses_local_blank_style_and_no_outside_url(grids):
     assert "cartocdn" not in text and "mapbox" not in text
 
 
+def test_a_site_can_name_its_intranet_basemap(grids, monkeypatch):
+    monkeypatch.setenv("ONESCREEN_MAP_STYLE", "http://gis.intranet.example/styles/street.json")
+    assert _spec(maps.grid_light_deck(grids, tooltip_fields=["grid_code"]))["mapStyle"] == \
+        "http://gis.intranet.example/styles/street.json"
+    monkeypatch.setenv("ONESCREEN_MAP_STYLE", " ")
+    assert _spec(maps.grid_light_deck(grids, tooltip_fields=["grid_code"]))["mapStyle"] == maps.BLANK_STYLE_URL
+
+
 def test_blank_style_file_is_self_contained():
     style = json.loads((STATIC_DIR / "blank-style.json").read_text(encoding="utf-8"))
     assert style["version"] == 8

@@ -41,11 +41,14 @@ venv: $(VENV)/.requirements.stamp
 dev-venv: $(VENV)/.requirements-dev.stamp
 
 # A shell test rather than a file target: an existing warehouse is never rebuilt because some
-# source file is newer than it; it holds loaded data.
+# source file is newer than it; it holds loaded data. Its marts are refreshed only when the code
+# or config/rules.toml changed since they were built (a read-only check otherwise).
 warehouse: venv
 	@if [ ! -e "$(WAREHOUSE)" ]; then \
 	  echo "正在生成演示数据：$(WAREHOUSE)"; \
 	  $(PY) -m etl demo --quiet; \
+	else \
+	  $(PY) -m etl refresh --if-stale --quiet; \
 	fi
 
 run: venv warehouse

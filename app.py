@@ -1,8 +1,8 @@
-"""OneScreen (一屏): the frame and router. Page config, navigation, the shared filters; nothing else."""
+"""OneScreen (一屏): the frame and router. Page config, login, navigation, the shared filters; nothing else."""
 
 import streamlit as st
 
-from onescreen import filters, ui
+from onescreen import access, auth, data, errors, filters, ui
 
 st.set_page_config(page_title="一屏 · 基层治理一屏尽览", page_icon="🟢", layout="wide")
 
@@ -13,10 +13,24 @@ PAGES = [
     st.Page("app_pages/heat.py", title="网格热力", icon="🗺️", url_path="heat"),
     st.Page("app_pages/companies.py", title="物业红黑榜", icon="🏢", url_path="companies"),
     st.Page("app_pages/tickets.py", title="工单明细", icon="📋", url_path="tickets"),
+    st.Page("app_pages/weekly.py", title="周报", icon="📑", url_path="weekly"),
     st.Page("app_pages/upload.py", title="数据导入", icon="📤", url_path="upload"),
+    st.Page("app_pages/audit.py", title="审计日志", icon="🧾", url_path="audit"),
 ]
 
+errors.install_log_filter()
+identity = auth.current_identity()
+if identity is None:
+    auth.login_page()
 kiosk = ui.is_kiosk()
-navigation = st.navigation(PAGES, position="hidden" if kiosk else "sidebar")
-st.session_state["filters"] = filters.current_filters(widgets=not kiosk)
-navigation.run()
+# Only the pages this identity may open exist in its navigation (access.PAGE_TIERS declares each tier).
+navigation = st.navigation(auth.allowed_pages(identity, PAGES), position="hidden" if kiosk else "sidebar")
+auth.show_identity(identity, kiosk)
+if identity.scope.is_empty:
+    auth.no_scope_page(identity)
+data.set_access(access.page_access(identity, auth.page_name(navigation), kiosk_mode=kiosk))
+try:
+    st.session_state["filters"] = filters.current_filters(widgets=not kiosk)
+    navigation.run()
+except Exception as error:  # st.stop/st.rerun are not Exceptions: they pass through
+    st.error(errors.report(error))

@@ -101,9 +101,13 @@ elif located.empty:
 else:
     outlines = grids[has_shape] if has_shape.any() else None
     st.pydeck_chart(figures.density_deck(located, outlines), height=520, key="heat_density_deck")
-    st.caption(f"有经纬度的工单 {int(located['ticket_count'].sum()):,} 件（汇总为 {len(located):,} 个约 200 米的格子）"
-               f"；无经纬度未上图 {unlocated:,} 件。六边形颜色越深，件数越多；悬停看件数。",
-               help=KOUJING["ticket_density"])
+    if data.current_access().tier == "kiosk":  # the data layer drew the points at grid centroids
+        st.caption(f"已落格的工单 {int(located['ticket_count'].sum()):,} 件，按网格汇总画在 {len(located):,} 个网格的代表点上"
+                   f"（大屏不显示工单的具体位置）；未落格未上图 {unlocated:,} 件。")
+    else:
+        st.caption(f"有经纬度的工单 {int(located['ticket_count'].sum()):,} 件（汇总为 {len(located):,} 个约 200 米的格子）"
+                   f"；无经纬度未上图 {unlocated:,} 件。六边形颜色越深，件数越多；悬停看件数。",
+                   help=KOUJING["ticket_density"])
 
 left, right = st.columns(2)
 with left:

@@ -57,7 +57,7 @@ with legend_col:
                     f"font-size:1.2rem'>■</span> <b>{html.escape(label)}</b>：{html.escape(rule)}</div>",
                     unsafe_allow_html=True)
     st.caption("按期办结率 = 按期办结 ÷（按期办结 + 逾期办结 + 未办结已超期）；N 为该分母。")
-    st.page_link("app_pages/tickets.py", label="查看本期超期工单 →", icon="📋",
+    ui.page_link("app_pages/tickets.py", label="查看本期超期工单 →", icon="📋",
                  query_params={**f.as_query_params(), "status": "overdue"})
 
 unit = lists.PERIOD_UNITS.get(f.period_type, "期")
@@ -75,7 +75,7 @@ else:
     if rows:
         grid = lights[lights["grid_code"] == table.iloc[rows[0]]["grid_code"]].iloc[0]
         place = {k: grid[k] for k in ("street_code", "community_code", "grid_code") if pd.notna(grid[k])}
-        st.page_link("app_pages/tickets.py", label=f"打开 {grid['grid_name']} 的工单明细 →", icon="📋",
+        ui.page_link("app_pages/tickets.py", label=f"打开 {grid['grid_name']} 的工单明细 →", icon="📋",
                      query_params={**f.as_query_params(), **place})
 
 st.subheader("各色网格占比变化")
@@ -84,7 +84,8 @@ shares = data.q("light_share_over_time", period_type=f.period_type, start=trend_
 if shares.empty:
     st.info("这段时间没有亮灯记录。", icon="ℹ️")
 else:
-    st.caption(f"近 {TREND_PERIODS[f.period_type]} 个{unit}，每{unit}各色网格数 ÷ 网格总数。")
+    span = {"day": "天", "week": "周", "month": "个月"}[f.period_type]
+    st.caption(f"近 {TREND_PERIODS[f.period_type]} {span}，每{unit}各色网格数 ÷ 网格总数。")
     st.plotly_chart(lists.light_share_figure(shares, f.period_type), width="stretch", key="light_share")
 
 st.subheader("三色户")

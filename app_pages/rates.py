@@ -215,8 +215,17 @@ else:
         st.caption("灰色：分母不足最小分母，照常显示但不参与排名。单位多于 40 个时只画最好和最差各 20 个，表中为全部。")
     table = breakdown_table(current, previous, yoy, metric)
     with table_column:
-        st.dataframe(grey_unranked(table), hide_index=True, width="stretch",
-                     height=min(460, 35 * (len(table) + 1) + 3))
+        picked = st.dataframe(grey_unranked(table), hide_index=True, width="stretch",
+                              height=min(460, 35 * (len(table) + 1) + 3), on_select="rerun",
+                              selection_mode="single-row", key="rates_breakdown_table")
+        rows = picked.selection.rows if picked is not None else []
+        link = filters.unit_filters(current.iloc[rows[0]], level) if rows else None
+        if link is not None:
+            name, params = link
+            ui.page_link("app_pages/tickets.py", label=f"打开 {name} 本期的工单明细 →", icon="📋",
+                         query_params={**f.as_query_params(), **params})
+        elif level in ("street", "community", "grid", "source", "category"):
+            st.caption("选中一行可打开该单位本期的工单明细。")
         st.download_button("下载分解表（CSV）", to_csv_bytes(table),
                            file_name=f"三率分解_{LEVEL_LABELS[level]}_{bounds['period_start']:%Y%m%d}.csv",
                            mime="text/csv", key="rates_breakdown_csv")

@@ -1,5 +1,7 @@
 """工单明细: the tickets behind any number, with personal fields masked on the server, one ticket's
-timeline, and CSV/XLSX downloads (masked). Meeting tier: masked lists, no unmasking here.
+timeline, and CSV/XLSX downloads (masked, audited). Meeting tier: masked lists. Staff may reveal one
+phone number of a ticket in their area with a reason; a user with the explicit ``export_unmasked``
+permission may download unmasked, with a reason. Both are audited and neither is cached.
 
 URL parameters (other pages link here with the shared filters plus these): ``status`` =
 all/open/overdue/near_deadline/closed, ``range=all`` (every receipt date instead of the period),
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from onescreen import data, exports, filters, tickets, ui
+from onescreen import audit, data, exports, filters, tickets, ui
 from onescreen.figures import lists
 from onescreen.koujing import koujing
 
@@ -83,17 +85,47 @@ picked = st.dataframe(
     })
 
 export_params = {**params, "limit": tickets.EXPORT_MAX_ROWS}
+# Downloads are built when clicked, outside this run: they get the access explicitly.
+access = data.current_access()
+identity = access.identity
+
+
+def _download(kind: str, build) -> bytes:
+    """Masked rows in the user's scope, audited (who, what, filter, rows)."""
+    frame = tickets.display_frame(data.fetch("ticket_list", access, **export_params))
+    audit.record("export", user=identity.name, role=identity.role, detail=f"工单明细 {kind}（已脱敏）",
+                 filters=export_params, rows=len(frame))
+    return build(frame)
+
+
 stem = f"工单明细_{period_text}_{tickets.STATUSES[status]}"
 csv_col, xlsx_col, note_col = st.columns([1, 1, 3])
 csv_col.download_button(
-    "下载 CSV", lambda: exports.to_csv_bytes(tickets.display_frame(tickets.fetch_tickets(export_params))),
+    "下载 CSV", lambda: _download("CSV", exports.to_csv_bytes),
     file_name=f"{stem}.csv", mime="text/csv", icon="⬇️", key="t_csv", on_click="ignore")
 xlsx_col.download_button(
-    "下载 Excel", lambda: exports.to_xlsx_bytes({"工单明细": tickets.display_frame(tickets.fetch_tickets(export_params))}),
+    "下载 Excel", lambda: _download("Excel", lambda frame: exports.to_xlsx_bytes({"工单明细": frame})),
     file_name=f"{stem}.xlsx", icon="⬇️", key="t_xlsx", on_click="ignore",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 note_col.caption(f"下载符合条件的全部工单（最多 {tickets.EXPORT_MAX_ROWS:,} 张），脱敏方式与屏幕相同；CSV 为带 BOM 的 UTF-8，"
                  "Excel 可直接打开。")
+
+if identity.can("export_unmasked"):
+    with st.expander("未脱敏导出（需要说明理由，记入审计日志）"):
+        reason = st.text_input("导出理由", key="t_unmasked_reason", max_chars=100,
+                               placeholder="如：按区纪委函（2025）12 号调取原始工单")
+
+
+        def _unmasked() -> bytes:
+            frame = tickets.display_frame(data.fetch_unmasked("ticket_list", access, **export_params))
+            audit.record("export_unmasked", user=identity.name, role=identity.role,
+                         detail=f"工单明细 Excel（未脱敏）；理由：{reason.strip()}", filters=export_params, rows=len(frame))
+            return exports.to_xlsx_bytes({"工单明细（未脱敏）": frame}, mask=False)
+
+        st.download_button("下载未脱敏 Excel", _unmasked, file_name=f"{stem}_未脱敏.xlsx", icon="⚠️", key="t_unmasked",
+                           on_click="ignore", disabled=len(reason.strip()) < 4,
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        st.caption("只在确有需要时使用；文件含完整个人信息，按规定保管。理由至少 4 个字。")
 
 st.subheader("工单时间线")
 rows = picked.selection.rows if picked is not None else []
@@ -116,5 +148,16 @@ if selected is not None:
     content = selected.get("content")
     right.markdown("**诉求内容（脱敏摘要）**")
     right.text(content if isinstance(content, str) and content else "（无）")
+    if identity.can("reveal_phone"):
+        with right.expander("查看完整联系电话（本辖区负责人，需说明理由，记入审计日志）"):
+            reason = st.text_input("理由", key="t_reveal_reason", max_chars=100, placeholder="如：回访核实办理结果")
+            if st.button("显示完整电话", key="t_reveal", disabled=len(reason.strip()) < 4):
+                try:
+                    phone = data.reveal_phone(access, str(selected["ticket_id"]), reason.strip())
+                except data.AccessError as error:
+                    st.error(str(error))
+                else:
+                    # Shown for this run only: not cached, not kept in the session.
+                    st.text(f"联系电话：{phone or '（导出中没有电话）'}")
     if bool(selected.get("has_timeline_error")):
         right.warning("这张工单的时间顺序不合理（如办结早于受理），不计入办理时长统计。")

@@ -18,13 +18,17 @@ import streamlit as st
 from etl.errors import LoadError
 from etl.fields import SOURCES
 from etl.load import FileOptions, rollback
-from onescreen import db, settings, upload
+from onescreen import audit, data, db, settings, upload
 
 UNDO_SHOWN = 10
 MODES = {"none": "不导入任何数据（默认）：修正文件后重新上传", "skip": "只导入没有问题的行：有问题的行可下载，修正后再导入"}
 state = st.session_state
 
 st.title("📤 数据导入")
+identity = data.current_access().identity
+if not identity.can("upload"):  # app.py already leaves the page out of the navigation
+    st.error("只有数据分析员和管理员可以导入数据。")
+    st.stop()
 if not db.warehouse_exists():
     st.info("数据仓库还是空的：第一次导入会创建它。请先导入网格定义、小区与物业，再导入工单，工单才能落到网格"
             "（也可运行 `python -m etl demo` 生成示范数据）。", icon="ℹ️")
@@ -95,7 +99,7 @@ def file_section(path) -> FileOptions | None:
         plan = upload.plan(raw, source, overrides) if touched else auto
         st.caption(f"识别为 **{plan.source.label}** · 编码 {raw.encoding or '—'} · 表头在第 {raw.header_row} 行 · "
                    f"工作表 {raw.sheet_name or '—'} · {raw.table.num_rows:,} 行")
-        st.markdown("列对应：" + ("；".join(f"{f} ← {h}" for f, h in plan.mapping.items()) or "（无）"))
+        st.markdown("列对应：" + upload.mapping_text(plan))
         if plan.missing:
             st.warning(upload.missing_message(plan))
         if plan.personal_ignored:
@@ -110,8 +114,9 @@ def file_section(path) -> FileOptions | None:
             columns = st.columns(3)
             for i, field in enumerate(fields):
                 mark = "（必填）" if field in plan.required else ""
+                label = upload.field_label(plan.source, field)
                 current = chosen[field] if chosen[field] in options else ""
-                columns[i % 3].selectbox(f"{field}{mark}", options, index=options.index(current),
+                columns[i % 3].selectbox(f"{label}{mark}", options, index=options.index(current),
                                          format_func=lambda h: h or "不使用", key=widget(field))
         with st.expander(f"预览前 {upload.PREVIEW_ROWS} 行（入库后的样子：日期已解析，个人信息已脱敏）"):
             st.dataframe(upload.preview(plan), hide_index=True, width="stretch")
@@ -121,12 +126,8 @@ def file_section(path) -> FileOptions | None:
 
 
 def user_name() -> str:
-    try:
-        if st.user.is_logged_in:
-            return str(st.user.get("name") or st.user.get("email"))
-    except Exception:  # no login configured: st.user has nothing to say
-        pass
-    return "网页导入"
+    """The logged-in user, recorded as the batch's loaded_by and in the audit log."""
+    return identity.name
 
 
 def run_load(options: dict, skip_bad_rows: bool) -> None:
@@ -140,6 +141,9 @@ def run_load(options: dict, skip_bad_rows: bool) -> None:
         if error.problems:
             show_problems(error.problems, error.total)
         return
+    audit.record("upload", user=identity.name, role=identity.role,
+                 detail="；".join(upload.file_summary(item) for item in report.files),
+                 rows=sum(item.inserted + item.updated for item in report.files))
     state["up_result"] = report
     for name in ("up_checked", "up_saved", "up_cache"):
         state.pop(name, None)
@@ -244,6 +248,8 @@ else:
             except LoadError as error:
                 st.error(upload.page_text(str(error)))
             else:
+                audit.record("rollback", user=identity.name, role=identity.role, detail=f"批次 {pending}",
+                             rows=sum(restored.values()))
                 state.pop("up_result", None)
                 state["up_notice"] = upload.undo_summary(pending, restored)
                 st.rerun()

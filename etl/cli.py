@@ -54,7 +54,7 @@ def print_report(report) -> None:
 def cmd_demo(args) -> int:
     """python -m etl demo --seed 2025
 
-    生成示范区（约 8 个街道、60 个社区、650 个网格、700 个小区、40 家物业企业、12 个月、25 万条以上工单），
+    生成示范区（约 8 个街道、60 个社区、650 个网格、700 个小区、40 家物业企业、13 个月（一年加上年同月，可算同比）、25 万条以上工单），
     以真实导出的样子（GBK CSV 带标题行和合计行、XLSX、UTF-8 BOM、GeoJSON）写到 data/demo/，
     再走与用户文件完全相同的导入流程载入数据仓库。环境变量 ONESCREEN_DEMO_TICKETS 可改变工单数（测试用）。
     """
@@ -134,6 +134,157 @@ def cmd_rollback(args) -> int:
     return 0
 
 
+def cmd_refresh(args) -> int:
+    """python -m etl refresh
+
+    不导入文件，按现行 config/rules.toml 重建工作日历、汇总表并检查数据约定；程序升级后补上新增的列。
+    修改业务规则（rules.toml）或日历补充（calendar_overrides.csv）后运行一次，页面即按新规则显示。
+    --if-stale 只在需要时才做（make run 每次启动都这样检查，数据仓库已是最新时立即返回）。
+    """
+    from etl.refresh import refresh, stale_reasons
+
+    reasons = stale_reasons()
+    if args.if_stale and not reasons:
+        return 0
+    if not settings.warehouse_path().exists():
+        raise LoadError(f"错误：数据仓库 {settings.warehouse_path()} 不存在，请先运行 python -m etl demo 或导入文件。")
+    for reason in reasons:
+        print(f"需要重建：{reason}")
+    as_of, warnings = refresh(progress=_progress(args.quiet))
+    for warning in warnings:
+        print(f"提示：{warning}")
+    print("已重建汇总表" + (f"，数据截至 {as_of:%Y-%m-%d %H:%M}。" if as_of else "。"))
+    return 0
+
+
+def cmd_report(args) -> int:
+    """python -m etl report --week 2025-W41 --format html --out 周报.html
+
+    生成例会材料：周报（ISO 周，周一至周日）、月报或季报，本期与上期、去年同期比较：受理量、三率、按期办结率、
+    超期，转红与恢复的网格，物业红黑榜变动，增幅最大的分类和社区，最久未办结的工单（已脱敏），办结层级与吹哨，
+    口径与数据截至。数字与页面上的相同（同一组命名查询）。
+    不给 --week/--month/--quarter 时为最后一个完整的周；只写 --month 或 --quarter 不带值时为最后一个完整的月或季度。
+    --format 为 html（单个文件，离线可打开，可 A4 打印）、xlsx（每部分一张工作表）或 json；
+    不给时按 --out 的扩展名，都没有时为 html。不给 --out 时写到 data/reports/。
+    """
+    from etl.warehouse import open_readonly
+    from onescreen.queries import QueryError
+    from onescreen.report import ReportError, build_report, data_span, default_period, parse_period
+    from onescreen.report_render import FORMATS, file_name, render
+
+    # Everything about the arguments is checked before the warehouse is opened.
+    out = Path(args.out) if args.out else None
+    suffix = out.suffix.lower().lstrip(".") if out else ""
+    suffix = {"htm": "html"}.get(suffix, suffix)
+    fmt = args.format or (suffix if suffix in FORMATS else "html")
+    if args.format and suffix in FORMATS and suffix != args.format:
+        raise LoadError(f"错误：--format {args.format} 与输出文件 {out.name} 的扩展名不一致；改扩展名或去掉 --format。")
+    kind, value = next(((k, getattr(args, k)) for k in ("week", "month", "quarter") if getattr(args, k) is not None),
+                       ("week", ""))
+    try:
+        period = parse_period(value, kind) if value else None
+    except ReportError as error:
+        raise LoadError(f"错误：--{kind} 的值有误：{error}") from None
+    con = open_readonly()
+    if con is None:
+        raise LoadError(f"错误：数据仓库 {settings.warehouse_path()} 不存在，请先运行 python -m etl demo 或导入文件。")
+    try:
+        if period is None:
+            span = data_span(con)
+            if span is None:
+                raise LoadError("错误：数据仓库中还没有工单和指标：请先运行 python -m etl demo，或用 python -m etl load 导入数据。")
+            period = default_period(span[0], kind, span[1])
+        _progress(args.quiet)(f"正在汇总 {period.label}……")
+        report = build_report(con, period, street_code=args.street, community_code=args.community)
+        content = render(report, fmt)
+    except (ReportError, QueryError) as error:
+        raise LoadError(f"错误：{error}") from None
+    finally:
+        con.close()
+    out = out or settings.DATA_DIR / "reports" / file_name(report, fmt)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    partial.write_bytes(content)
+    os.replace(partial, out)  # a scheduled job never leaves half a report under the real name
+    print(f"已生成{report.meta['title']} {period.label}（{fmt.upper()}，{len(content) / 1024:,.0f} KB）：{out}")
+    return 0
+
+
+def cmd_users(args) -> int:
+    """python -m etl users add wang --role staff --community CM01 --password-stdin
+
+    管理登录用户（本地用户文件，环境变量 ONESCREEN_USERS，默认 config/users.json，不进 git）：
+    add 添加（--replace 重设密码、角色或区域），list 列出，remove 删除。
+    角色：leader 领导（会议级，脱敏明细）、staff 社区/网格工作人员（可查看本辖区单张工单的完整电话，需理由）、
+    analyst 数据分析员（导入、撤销）、admin 管理员（另可看审计日志）、kiosk 大屏（只看汇总）。
+    区域默认什么都看不到：用 --district（全区）或 --street/--community/--grid（可重复）指定。
+    --allow-unmasked-export 给 analyst/admin 未脱敏导出权限（每次导出都要填理由并记入审计日志）。
+    密码从终端输入两次；脚本中用 --password-stdin 从标准输入读一行。没有用户文件时网页为演示模式。
+    """
+    from onescreen import audit, users
+    from onescreen.access import ROLE_LABELS
+
+    path = users.users_path()
+    try:
+        if args.action == "list":
+            rows = users.load(path)
+            if not rows:
+                print(f"还没有用户（{path} 不存在或为空）：网页以演示模式运行。")
+                return 0
+            for name, record in sorted(rows.items()):
+                identity = users.identity_of(name, record)
+                extra = "；可未脱敏导出" if identity.can("export_unmasked") else ""
+                email = f"；{record['email']}" if record.get("email") else ""
+                print(f"{name}\t{ROLE_LABELS[identity.role]}（{identity.role}）\t区域：{identity.scope.describe()}{extra}{email}")
+            return 0
+        if args.action == "remove":
+            users.remove_user(args.name, path)
+            audit.record("user_remove", user=_os_user(), role="cli", detail=f"删除用户 {args.name}")
+            print(f"已删除用户 {args.name}。")
+            return 0
+        permissions = ["export_unmasked"] if args.allow_unmasked_export else []
+        # Every argument is checked before a password is asked for.
+        users.check_new_user(args.name, args.role, streets=args.street or (), communities=args.community or (),
+                             grids=args.grid or (), district=args.district, permissions=permissions,
+                             replace=args.replace, path=path)
+        password = _read_password(args.password_stdin)
+        record = users.add_user(args.name, args.role, password, streets=args.street or (),
+                                communities=args.community or (), grids=args.grid or (), district=args.district,
+                                permissions=permissions, email=args.email or "", display_name=args.display_name or "",
+                                replace=args.replace, path=path)
+    except users.UserError as error:
+        raise LoadError(str(error)) from None
+    identity = users.identity_of(args.name, record)
+    audit.record("user_add", user=_os_user(), role="cli",
+                 detail=f"{'重设' if args.replace else '添加'}用户 {args.name}：{identity.role}，{identity.scope.describe()}")
+    print(f"已{'更新' if args.replace else '添加'}用户 {args.name}（{ROLE_LABELS[identity.role]}，区域：{identity.scope.describe()}）：{path}")
+    if identity.scope.is_empty:
+        print("提示：没有指定区域，这个用户登录后看不到任何数据；用 --district 或 --community 等指定后 --replace。")
+    return 0
+
+
+def _read_password(from_stdin: bool) -> str:
+    import getpass
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise LoadError("错误：没有终端可以输入密码；在脚本中用 --password-stdin 从标准输入读入。")
+    first = getpass.getpass("密码：")
+    if getpass.getpass("再输入一次：") != first:
+        raise LoadError("错误：两次输入的密码不一致，用户未改动。")
+    return first
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "命令行"
+
+
 def _progress(quiet: bool):
     if quiet:
         return lambda message: None
@@ -176,6 +327,37 @@ def build_parser() -> argparse.ArgumentParser:
     add("batches", cmd_batches)
     rollback = add("rollback", cmd_rollback)
     rollback.add_argument("batch_id", type=int, help="批次编号（见 python -m etl batches）")
+    refresh = add("refresh", cmd_refresh)
+    refresh.add_argument("--if-stale", action="store_true", help="数据仓库已是最新时什么也不做")
+
+    users_parser = add("users", cmd_users)
+    actions = users_parser.add_subparsers(dest="action", required=True, parser_class=_Parser,
+                                          help="add 添加或重设用户；list 列出；remove 删除")
+    user_add = actions.add_parser("add", help="添加用户（--replace 重设）")
+    user_add.add_argument("name", help="用户名（字母、数字、汉字、_ . @ -）")
+    user_add.add_argument("--role", required=True, choices=["leader", "staff", "analyst", "admin", "kiosk"], help="角色")
+    user_add.add_argument("--district", action="store_true", help="全区")
+    user_add.add_argument("--street", action="append", metavar="街道编号", help="可看的街道，可重复")
+    user_add.add_argument("--community", action="append", metavar="社区编号", help="可看的社区，可重复")
+    user_add.add_argument("--grid", action="append", metavar="网格编号", help="可看的网格，可重复")
+    user_add.add_argument("--allow-unmasked-export", action="store_true", help="允许未脱敏导出（仅 analyst/admin，审计）")
+    user_add.add_argument("--email", help="单位统一身份认证（OIDC）登录时对应的邮箱")
+    user_add.add_argument("--display-name", help="页面上显示的姓名")
+    user_add.add_argument("--password-stdin", action="store_true", help="从标准输入读一行作为密码")
+    user_add.add_argument("--replace", action="store_true", help="用户已存在时覆盖")
+    actions.add_parser("list", help="列出用户（不显示密码）")
+    user_remove = actions.add_parser("remove", help="删除用户")
+    user_remove.add_argument("name", help="用户名")
+
+    report = add("report", cmd_report)
+    which = report.add_mutually_exclusive_group()
+    which.add_argument("--week", nargs="?", const="", metavar="2025-W41", help="ISO 周；默认最后一个完整的周")
+    which.add_argument("--month", nargs="?", const="", metavar="2025-10", help="月报：月份；不带值为最后一个完整的月")
+    which.add_argument("--quarter", nargs="?", const="", metavar="2025Q4", help="季报：季度；不带值为最后一个完整的季度")
+    report.add_argument("--format", choices=["html", "xlsx", "json"], help="输出格式；默认按 --out 的扩展名，否则 html")
+    report.add_argument("--out", metavar="PATH", help="输出文件；默认 data/reports/全区周报-2025-W41.html 之类")
+    report.add_argument("--street", metavar="街道编号", help="只看一个街道（默认全区）")
+    report.add_argument("--community", metavar="社区编号", help="只看一个社区")
     return parser
 
 

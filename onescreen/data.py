@@ -3,6 +3,12 @@
 Every cached function takes the warehouse version as an argument, so a new load (a new published
 file) expires the cache without a restart; results are small DataFrames (``st.cache_data``), never
 connections. Each call runs on its own cursor (Streamlit sessions are threads).
+
+Access is enforced here, on the server, for every named query (``onescreen.access``): the current
+run's :class:`~onescreen.access.Access` (set by ``app.py`` from the logged-in identity, never from the
+URL) clamps the area parameters into the user's scope, drops rows outside it, and applies the kiosk
+tier's rules. The tier and the scope are part of every cache key, so one user's cached result is never
+served to another. With no access set (no login) every query is refused.
 """
 
 from __future__ import annotations
@@ -12,10 +18,30 @@ from datetime import date, datetime
 import pandas as pd
 import streamlit as st
 
+from onescreen import access as acl
 from onescreen import db
-from onescreen.queries import QueryError, run_query
+from onescreen.queries import QUERIES, QueryError, run_query, run_query_unmasked
 
 CACHE_TTL = 3600
+ACCESS_KEY = "os_access"
+
+
+def current_access() -> acl.Access:
+    """The access of this page run (set by app.py); raises :class:`~onescreen.access.AccessError` if none."""
+    current = st.session_state.get(ACCESS_KEY)
+    if not isinstance(current, acl.Access):
+        raise acl.AccessError("未登录：没有可显示的数据。")
+    return current
+
+
+def area() -> acl.Area:
+    """The current user's scope resolved against the places in the warehouse."""
+    return _area(db.warehouse_version(), current_access().identity.scope.key())
+
+
+def set_access(access: acl.Access) -> None:
+    """Record the access of this page run (app.py only)."""
+    st.session_state[ACCESS_KEY] = access
 
 
 def available() -> bool:
@@ -39,8 +65,66 @@ def _has_marts(version: str) -> bool:
 
 
 def q(name: str, **params) -> pd.DataFrame:
-    """A named query (see ``onescreen/queries.py``), cached per parameters and warehouse version."""
-    return _cached_query(db.warehouse_version(), name, tuple(sorted((k, _key(v)) for k, v in params.items())))
+    """A named query (see ``onescreen/queries.py``) as the current access may see it, cached per
+    parameters, warehouse version, tier and scope."""
+    access = current_access()
+    return _cached_query(db.warehouse_version(), name, _params_key(params), access.tier, access.identity.scope.key())
+
+
+def fetch(name: str, access: acl.Access, **params) -> pd.DataFrame:
+    """Like :func:`q` for an explicit ``access`` and uncached: for a download built after the page run
+    (a ``download_button`` callable runs outside it, so it cannot read the session)."""
+    return _enforced(db.warehouse_version(), name, _params_key(params), access.tier, access.identity.scope.key())
+
+
+def fetch_unmasked(name: str, access: acl.Access, **params) -> pd.DataFrame:
+    """A ``ticket_list`` with personal fields unmasked, for a user holding the explicit
+    ``export_unmasked`` permission, still limited to their scope. The caller audits the export."""
+    if name != "ticket_list" or not access.identity.can("export_unmasked") or access.tier == "kiosk":
+        raise acl.AccessError("没有未脱敏导出的权限。")
+    area = _area(db.warehouse_version(), access.identity.scope.key())
+    clamped = acl.clamp_params(name, QUERIES[name].accepted(), params, area)
+    if clamped is None:
+        return pd.DataFrame()
+    with db.connect() as cur:
+        return acl.filter_rows(run_query_unmasked(cur, name, **clamped), area)
+
+
+AccessError = acl.AccessError
+
+
+def reveal_phone(access: acl.Access, ticket_id: str, reason: str) -> str | None:
+    """One ticket's full phone number for a staff user responsible for its area, audited.
+
+    Refused (:class:`AccessError`) without the ``reveal_phone`` capability, without a reason of at
+    least 4 characters, at the kiosk tier, or for a ticket outside the user's area. Never cached.
+    """
+    from onescreen import audit
+
+    identity = access.identity
+    if not identity.can("reveal_phone") or access.tier == "kiosk":
+        raise AccessError("只有本辖区的社区/网格工作人员可以查看完整电话。")
+    if len(reason.strip()) < 4:
+        raise AccessError("请填写查看理由（至少 4 个字）。")
+    area = _area(db.warehouse_version(), identity.scope.key())
+    with db.connect() as cur:
+        rows = cur.execute(
+            "select t.street_code, t.community_code, t.grid_code, p.caller_phone from fct_tickets as t "
+            "left join ticket_pii as p on p.ticket_id = t.ticket_id where t.ticket_id = ?", [ticket_id]).fetchall()
+    if not rows:
+        raise AccessError(f"没有工单 {ticket_id}。")
+    street, community, grid, phone = rows[0]
+    responsible = area.allows("grid_code", grid) if grid else area.allows("community_code", community)
+    if not responsible:
+        audit.record("denied", user=identity.name, role=identity.role, detail=f"查看工单 {ticket_id} 的电话：不在辖区")
+        raise AccessError("这张工单不在您负责的区域，不能查看完整电话。")
+    audit.record("reveal_phone", user=identity.name, role=identity.role, detail=f"工单 {ticket_id}；理由：{reason}",
+                 rows=1)
+    return phone
+
+
+def _params_key(params: dict) -> tuple:
+    return tuple(sorted((k, _key(v)) for k, v in params.items()))
 
 
 def _key(value):
@@ -48,19 +132,75 @@ def _key(value):
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False, max_entries=512)
-def _cached_query(version: str, name: str, params: tuple) -> pd.DataFrame:
+def _cached_query(version: str, name: str, params: tuple, tier: str, scope_key: tuple) -> pd.DataFrame:
+    return _enforced(version, name, params, tier, scope_key)
+
+
+def _enforced(version: str, name: str, params: tuple, tier: str, scope_key: tuple) -> pd.DataFrame:
+    """Run ``name`` as ``tier`` within the scope ``scope_key`` (see onescreen.access)."""
+    if name not in QUERIES:
+        raise QueryError(f"没有名为 {name} 的查询。")
+    if not acl.query_allowed_at(name, tier):
+        raise QueryError("本页面为大屏级别，只显示汇总数据，不显示工单明细。")
+    values = dict(params)
+    if tier == "kiosk":
+        values = acl.kiosk_params(name, values)
+        # Points on the big screen are drawn at grid centroids, never where a ticket was.
+        run_name = "ticket_grid_points" if name == "ticket_points" else name
+    else:
+        run_name = name
+    area = _area(version, scope_key)
+    clamped = acl.clamp_params(run_name, QUERIES[run_name].accepted(), values, area)
     with db.connect() as cur:
-        return run_query(cur, name, **dict(params))
+        if tier == "kiosk":
+            _hide_personal_table(cur)
+        df = run_query(cur, run_name, **(clamped if clamped is not None else values))
+    if clamped is None:
+        return df.iloc[0:0]
+    df = acl.filter_rows(df, area)
+    return acl.kiosk_frame(name, df) if tier == "kiosk" else df
+
+
+def _hide_personal_table(cur) -> None:
+    """On a kiosk-tier cursor, ``ticket_pii`` is a view that fails when read: a query that reaches
+    for personal fields errors instead of returning them (the registry check is the first line)."""
+    cur.execute("create or replace temp view ticket_pii as "
+                "select null::varchar as ticket_id, null::varchar as caller_name, null::varchar as caller_phone, "
+                "null::varchar as address, null::varchar as content from range(1) "
+                "where error('ticket_pii is not available at the kiosk tier') is null")
+
+
+def _area(version: str, scope_key: tuple) -> acl.Area:
+    if scope_key == acl.DISTRICT.key():
+        return acl.Area(district=True)
+    return acl.resolve(acl.Scope.from_key(scope_key), _all_places(version))
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False, max_entries=8)
+def _all_places(version: str) -> pd.DataFrame:
+    with db.connect() as cur:
+        return cur.execute("select grid_code, community_code, street_code from dim_grids").df()
 
 
 def sql(statement: str, params: list | None = None) -> pd.DataFrame:
-    """A small ad-hoc aggregate (bound parameters only), cached per warehouse version."""
-    return _cached_sql(db.warehouse_version(), statement, tuple(params or ()))
+    """A small ad-hoc lookup (bound parameters only), cached per warehouse version, tier and scope.
+
+    Not limited to the user's area: only for dates, names and vocabularies (the area filters, the
+    data span). Anything about an area's numbers is a named query (:func:`q`), which is. Statements
+    that name ``ticket_pii`` are refused, and nothing runs without a logged-in access.
+    """
+    if "ticket_pii" in statement.lower():
+        raise acl.AccessError("页面不能直接读取个人信息表。")
+    access = current_access()
+    return _cached_sql(db.warehouse_version(), statement, tuple(params or ()), access.tier,
+                       access.identity.scope.key())
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False, max_entries=256)
-def _cached_sql(version: str, statement: str, params: tuple) -> pd.DataFrame:
+def _cached_sql(version: str, statement: str, params: tuple, tier: str, scope_key: tuple) -> pd.DataFrame:
     with db.connect() as cur:
+        if tier == "kiosk":
+            _hide_personal_table(cur)
         return cur.execute(statement, list(params)).df()
 
 
@@ -83,11 +223,17 @@ def ticket_span() -> tuple[date, date] | None:
 
 
 def places() -> pd.DataFrame:
-    """Every grid with its community and street (codes and names), for the area filters."""
-    return sql(
+    """Every grid the current user may see, with its community and street (codes and names), for the
+    area filters. A scoped user's streets and communities that are only partly theirs are left out."""
+    every = sql(
         "select grid_code, coalesce(grid_name, grid_code) as grid_name, community_code, community_name, "
         "street_code, street_name from dim_grids order by street_code, community_code, grid_code"
     )
+    scope = current_access().identity.scope
+    if scope.district:
+        return every
+    area = _area(db.warehouse_version(), scope.key())
+    return every[every["grid_code"].isin(area.grids)].reset_index(drop=True)
 
 
 def distinct_values(column: str) -> list[str]:
@@ -98,4 +244,4 @@ def distinct_values(column: str) -> list[str]:
     return frame["v"].tolist()
 
 
-__all__ = ["QueryError", "available", "q", "sql", "as_of", "ticket_span", "places", "distinct_values"]
+__all__ = ["QueryError", "available", "q", "fetch", "fetch_unmasked", "current_access", "set_access", "sql", "as_of", "ticket_span", "places", "distinct_values"]

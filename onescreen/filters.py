@@ -6,6 +6,7 @@ sidebar widgets read their initial value from the URL and write it back when cha
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
 
@@ -80,7 +81,7 @@ def current_filters(widgets: bool = True) -> Filters | None:
     except ValueError:
         wanted = options[0]
     period_start = min(options, key=lambda d: abs((d - wanted).days)) if options else last
-    street, community, grid = _param("street_code"), _param("community_code"), _param("grid_code")
+    street, community, grid = _within_scope(_param("street_code"), _param("community_code"), _param("grid_code"))
     source, category = _param("source"), _param("category")
     if widgets:
         with st.sidebar:
@@ -94,23 +95,54 @@ def current_filters(widgets: bool = True) -> Filters | None:
                                         format_func=lambda d: period_label(period_type, d), key=f"f_period_{period_type}")
             places = data.places()
             streets = places[["street_code", "street_name"]].drop_duplicates().sort_values("street_code")
-            street = _choose("街道", streets, "street_code", "street_name", street, "f_street")
+            area = data.area()  # a scoped user gets no "全部" where it would reach outside their area
+            street = _choose("街道", streets, "street_code", "street_name", street, "f_street", allow_all=area.district)
             communities = places[places["street_code"] == street] if street else places.iloc[0:0]
             communities = communities[["community_code", "community_name"]].drop_duplicates().sort_values("community_code")
-            community = _choose("社区", communities, "community_code", "community_name", community, "f_community")
+            community = _choose("社区", communities, "community_code", "community_name", community, "f_community",
+                                allow_all=area.district or area.allows("street_code", street))
             grids = places[places["community_code"] == community] if community else places.iloc[0:0]
-            grid = _choose("网格", grids[["grid_code", "grid_name"]].sort_values("grid_code"), "grid_code", "grid_name", grid, "f_grid")
+            grid = _choose("网格", grids[["grid_code", "grid_name"]].sort_values("grid_code"), "grid_code", "grid_name", grid, "f_grid",
+                           allow_all=area.district or area.allows("community_code", community))
             sources = data.distinct_values("source")
             source = _choose_value("诉求来源", sources, source, "f_source")
             categories = data.distinct_values("category_l1")
             category = _choose_value("诉求分类", categories, category, "f_category")
+        street, community, grid = _within_scope(street, community, grid)
     filters = Filters(period_type, period_start, street, community if street else ALL, grid if community else ALL, source, category)
     _write_url(filters)
     return filters
 
 
-def _choose(label: str, frame: pd.DataFrame, code: str, name: str, current: str, key: str) -> str:
-    codes = [ALL] + frame[code].tolist()
+def _within_scope(street: str, community: str, grid: str) -> tuple[str, str, str]:
+    """The narrowest requested unit the user's scope allows, else their home unit, as (street,
+    community, grid). The URL can narrow within the scope, never widen it."""
+    area = data.area()
+    if area.district:
+        return street, community, grid
+    for key, code in (("grid_code", grid), ("community_code", community), ("street_code", street)):
+        if code and area.allows(key, code):
+            break
+    else:
+        if area.home is None:
+            return ALL, ALL, ALL
+        key, code = area.home
+    row = data.places().loc[lambda p: p[key] == code]
+    if row.empty:
+        return ALL, ALL, ALL  # a code the warehouse does not know yet: the data layer shows the home unit
+    first = row.iloc[0]
+    if key == "grid_code":
+        return first["street_code"], first["community_code"], code
+    if key == "community_code":
+        return first["street_code"], code, ALL
+    return code, ALL, ALL
+
+
+def _choose(label: str, frame: pd.DataFrame, code: str, name: str, current: str, key: str,
+            allow_all: bool = True) -> str:
+    codes = ([ALL] if allow_all else []) + frame[code].tolist()
+    if not codes:
+        codes = [ALL]
     names = dict(zip(frame[code], frame[name].fillna(frame[code])))
     index = codes.index(current) if current in codes else 0
     return st.selectbox(label, codes, index=index, format_func=lambda c: names.get(c, "全部") if c else "全部", key=key)
@@ -134,3 +166,19 @@ def _write_url(filters: Filters) -> None:
 def active() -> Filters | None:
     """The filters app.py read for this run (None when the warehouse has no tickets yet)."""
     return st.session_state.get("filters")
+
+
+def unit_filters(unit: Mapping, level: str) -> tuple[str, dict[str, str]] | None:
+    """(name, URL filters) that narrow any page to one unit of a breakdown (a ``rates_breakdown``
+    row of ``level``): a street, community or grid with its parents, a source or a category. None for
+    a row that is not one unit (未落格, 未分类) or a level no filter has (承办单位)."""
+    if unit["unit_code"] == "unassigned":
+        return None
+    if level in ("street", "community", "grid"):
+        keys = {"street": ("street_code",), "community": ("street_code", "community_code"),
+                "grid": ("street_code", "community_code", "grid_code")}[level]
+        params = {k: str(unit[k]) for k in keys if unit.get(k) is not None and not pd.isna(unit.get(k))}
+        return (str(unit["unit_name"]), params) if len(params) == len(keys) else None
+    if level in ("source", "category"):
+        return str(unit["unit_name"]), {level: str(unit["unit_code"])}
+    return None

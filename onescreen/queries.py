@@ -175,6 +175,11 @@ QUERIES: dict[str, Query] = {q.name: q for q in [
     Query("ticket_points", "工单点位密度", "每个约 200 米见方的格子一行，另一行为无经纬度的工单", ("ticket_density",),
           params=(*_SCOPE_FILTERS, Param("source"), Param("category_l1"), *_RANGE,
                   Param("cell_size_m", "int", 200, maximum=5000), Param("limit", "int", 5000, maximum=20000))),
+    # The big screen's stand-in for ticket_points (onescreen.access): points snapped to grid centroids.
+    Query("ticket_grid_points", "工单点位（按网格）", "每个网格一行（画在网格代表点），另一行为未落格的工单",
+          ("ticket_density",),
+          params=(*_SCOPE_FILTERS, Param("source"), Param("category_l1"), *_RANGE,
+                  Param("cell_size_m", "int", 200, maximum=5000), Param("limit", "int", 5000, maximum=20000))),
     Query("category_street_matrix", "分类×街道工单量", "每个街道（或社区）每个一级分类一行", ("category_street_matrix",),
           params=(*_SCOPE_FILTERS, Param("source"), Param("category_l1"), *_RANGE,
                   Param("level", default="street", choices=("street", "community")))),
@@ -196,6 +201,18 @@ def run_query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.Da
     an unknown or missing parameter, or a value outside its type or allow-list; and when the marts
     have not been built yet.
     """
+    return _run(con, name, params, postprocess=True)
+
+
+def run_query_unmasked(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.DataFrame:
+    """``run_query`` without the query's postprocess step, so ``ticket_list`` comes back unmasked.
+
+    Only for an audited, explicitly permitted unmasked export (``onescreen.data.fetch_unmasked``).
+    """
+    return _run(con, name, params, postprocess=False)
+
+
+def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any], postprocess: bool) -> pd.DataFrame:
     query = QUERIES.get(name)
     if query is None:
         raise QueryError(f"没有名为 {name} 的查询；可用的有：{'、'.join(QUERIES)}。")
@@ -222,7 +239,7 @@ def run_query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.Da
         df = con.execute(sql, {k: v for k, v in values.items() if k in used}).df()
     except duckdb.CatalogException as exc:
         raise QueryError("指标尚未生成：请先导入数据，或运行 python -m etl demo。") from exc
-    return query.postprocess(df, con) if query.postprocess else df
+    return query.postprocess(df, con) if query.postprocess and postprocess else df
 
 
 def period_bounds(period_type: str, period_start: date) -> dict[str, date]:

@@ -78,7 +78,8 @@ def list_tickets(con, **params) -> pd.DataFrame:
 
 
 def fetch_tickets(params: Mapping) -> pd.DataFrame:
-    """``ticket_list`` on a cursor of its own, uncached: for a download built outside the page run."""
+    """``ticket_list`` on a cursor of its own, uncached and NOT limited to a user's area: for trusted
+    callers (the CLI). Pages use ``onescreen.data.fetch``, which enforces tier and scope."""
     with db.connect() as cur:
         return list_tickets(cur, **dict(params))
 

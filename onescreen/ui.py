@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import math
+import time
 from datetime import datetime
 
 import streamlit as st
@@ -134,17 +135,34 @@ tick(); setInterval(tick, 1000);
     )
 
 
-def carousel(seconds: int, next_path: str) -> None:
-    """Go to ``next_path`` (same query string) after ``seconds``: the rotation of ``?carousel=N``."""
+def carousel(seconds: int, next_page: str) -> None:
+    """Go to ``next_page`` (an ``app_pages/*.py`` path, same query string) after ``seconds``: the
+    rotation of ``?carousel=N``.
+
+    Done on the server (a timed fragment calling ``st.switch_page``), not by reloading the browser:
+    a reload starts a new session, and with login configured the wall screen would be asked to log
+    in again at every turn.
+    """
     seconds = max(10, min(int(seconds), 3600))
-    target = html.escape(next_path, quote=True)
-    st.iframe(
-        f"""<script>
-setTimeout(function(){{ const u = new URL(window.parent.location.href);
-  u.pathname = u.pathname.replace(/[^/]*$/, '') + '{target}'; window.parent.location.href = u.toString(); }}, {seconds * 1000});
-</script>""",
-        height=1,
-    )
+    started = time.monotonic()
+
+    @st.fragment(run_every=seconds)
+    def _turn() -> None:
+        if time.monotonic() - started >= seconds - 1:
+            st.switch_page(next_page, query_params=st.query_params.to_dict())
+
+    _turn()
+
+
+def page_link(page: str, **kwargs) -> None:
+    """``st.page_link``, left out when this user's navigation has no such page (a kiosk account has
+    no ticket list, so a link to it would be an error)."""
+    from streamlit.errors import StreamlitPageNotFoundError
+
+    try:
+        st.page_link(page, **kwargs)
+    except StreamlitPageNotFoundError:
+        pass
 
 
 def rules_in_force(rules) -> None:

@@ -151,16 +151,33 @@ def overrides_for(raw: RawTable, chosen: dict[str, str | None]) -> dict[str, str
     return result
 
 
+# Field names a user reads (the page never shows ``ticket_id``): the usual export header, except where
+# that header would mislead.
+_LABEL_OVERRIDES = {("events", "received_at"): "上报时间", ("grids", "geometry"): "边界（GeoJSON）",
+                    ("events", "caller_name"): "上报人", ("events", "caller_phone"): "联系电话"}
+
+
+def field_label(source, field: str) -> str:
+    """The Chinese name of a canonical field of ``source`` (a :class:`etl.fields.Source`)."""
+    return _LABEL_OVERRIDES.get((source.name, field)) or source.headers[field][0]
+
+
+def mapping_text(file_plan: FilePlan) -> str:
+    """``工单编号 ← 编号；来电时间 ← 日期``: each field and the file header that fills it."""
+    return "；".join(f"{field_label(file_plan.source, f)} ← {h}" for f, h in file_plan.mapping.items()) or "（无）"
+
+
 def missing_message(file_plan: FilePlan) -> str:
-    """What to do when required fields have no column: name each field and a typical header."""
-    fields = "、".join(f"{f}（如 {file_plan.source.headers[f][0]}）" for f in file_plan.missing)
-    return (f"文件 {file_plan.raw.path.name} 按“{file_plan.source.label}”识别，但缺少必填字段 {fields}。"
+    """What to do when required fields have no column: name each field as a user knows it."""
+    fields = "、".join(f"“{field_label(file_plan.source, f)}”" for f in file_plan.missing)
+    return (f"文件 {file_plan.raw.path.name} 按“{file_plan.source.label}”识别，但缺少必填字段{fields}。"
             "请在下方列对应中为这些字段选择文件中的列，或手动选择来源类型。")
 
 
 def preview(file_plan: FilePlan, rows: int = PREVIEW_ROWS) -> pd.DataFrame:
     """The first rows as they will be stored: the real staging (dates parsed, values normalised) on an
-    in-memory database, personal fields masked. Columns are named ``field（file header）``."""
+    in-memory database, personal fields masked. Columns are named by the field's Chinese name, with
+    the file's header in brackets when it differs (``来电号码（phone）``)."""
     sample = dataclasses.replace(file_plan.raw, table=file_plan.raw.table.slice(0, rows), bad_rows=[])
     con = duckdb.connect(":memory:")
     try:
@@ -173,7 +190,11 @@ def preview(file_plan: FilePlan, rows: int = PREVIEW_ROWS) -> pd.DataFrame:
     frame = mask_frame(frame[["row_no", *fields]])
     if "geometry" in frame.columns:
         frame["geometry"] = frame["geometry"].map(lambda v: v if not isinstance(v, str) or len(v) < 60 else v[:57] + "…")
-    return frame.rename(columns={"row_no": "行号", **{f: f"{f}（{file_plan.mapping[f]}）" for f in fields}})
+    def name(field: str) -> str:
+        label, header = field_label(file_plan.source, field), file_plan.mapping[field]
+        return label if label == header else f"{label}（{header}）"
+
+    return frame.rename(columns={"row_no": "行号", **{f: name(f) for f in fields}})
 
 
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:

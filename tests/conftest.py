@@ -50,6 +50,51 @@ def fixture_warehouse(tmp_path_factory) -> Path:
     yield build_fixture_warehouse(path)
 
 
+# -- login ------------------------------------------------------------------------------------------
+# The app runs in demo mode unless $ONESCREEN_USERS names an existing users file. Every test starts
+# in demo mode with its own audit log (never the repository's config/ or data/); a test that needs a
+# role uses the ``users`` fixture and ``login(at, "analyst")``.
+TEST_PASSWORD = "test-password-1"
+# name -> (role, scope keywords, permissions); all on the whole district.
+TEST_USERS = {
+    "admin": ("admin", {"district": True}, ("export_unmasked",)),
+    "analyst": ("analyst", {"district": True}, ()),
+    "leader": ("leader", {"district": True}, ()),
+    "kiosk": ("kiosk", {"district": True}, ()),
+    "nobody": ("leader", {}, ()),
+}
+
+
+@pytest.fixture(autouse=True)
+def _demo_mode_and_private_audit(tmp_path, monkeypatch):
+    """No users file (demo mode) and an audit log in ``tmp_path`` unless a test says otherwise."""
+    monkeypatch.setenv("ONESCREEN_USERS", str(tmp_path / "no-users.json"))
+    monkeypatch.setenv("ONESCREEN_AUDIT", str(tmp_path / "audit.jsonl"))
+
+
+@pytest.fixture
+def users(tmp_path, monkeypatch) -> Path:
+    """A users file with TEST_USERS (password TEST_PASSWORD, fast bcrypt), set as ``ONESCREEN_USERS``.
+
+    Add more with ``onescreen.users.add_user(..., path=users, rounds=4)``.
+    """
+    from onescreen.users import add_user
+
+    path = tmp_path / "users.json"
+    for name, (role, scope, permissions) in TEST_USERS.items():
+        add_user(name, role, TEST_PASSWORD, permissions=permissions, path=path, rounds=4, **scope)
+    monkeypatch.setenv("ONESCREEN_USERS", str(path))
+    return path
+
+
+def login(at, name: str, password: str = TEST_PASSWORD):
+    """Fill the login form of an AppTest that shows it, submit, and return the AppTest."""
+    at.text_input(key="os_login_name").input(name)
+    at.text_input(key="os_login_password").input(password)
+    next(b for b in at.button if b.label == "登录").click()
+    return at.run()
+
+
 def _reset_app_connection() -> None:
     """Drop the app's cached read-only connection (``onescreen.db``) so no test sees another's file."""
     try:

@@ -16,7 +16,7 @@ from etl.warehouse import writer
 
 from conftest import FIXTURES, ROOT
 
-COMMANDS = ["load", "demo", "check", "batches", "rollback"]
+COMMANDS = ["load", "demo", "check", "batches", "rollback", "refresh", "report", "users"]
 LOCKED = "错误：另一个导入或撤销正在进行（warehouse.duckdb），请等它结束后再试。"
 
 

@@ -1,23 +1,37 @@
-"""AppTest over every page in app_pages/ (found by globbing, so a new page is covered without editing this file)."""
+"""AppTest over every page in app_pages/ (found by globbing, so a new page is covered without editing this file).
+
+Pages run logged in as the admin (who may open every page) with the ``users`` fixture; the demo-mode
+tests run with no users file, as ``make run`` does out of the box.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from datetime import datetime
+
 import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from conftest import login
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 PAGES = sorted(p.name for p in (ROOT / "app_pages").glob("*.py"))
+# Pages about the data (the audit log is about the app's use, not the warehouse).
+DATA_PAGES = [p for p in PAGES if p != "audit.py"]
+# Pages demo mode leaves out: nothing is uploaded or audited without a login.
+NOT_IN_DEMO = {"upload.py", "audit.py"}
 
 
-def _run(page: str | None = None, query: dict | None = None) -> AppTest:
+def _run(page: str | None = None, query: dict | None = None, user: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     for key, value in (query or {}).items():
         at.query_params[key] = value
     at.run()
+    if user:
+        login(at, user)
     if page:
         at.switch_page(f"app_pages/{page}")
         at.run()
@@ -32,17 +46,32 @@ def test_every_page_is_in_the_navigation():
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_page_runs_without_exception(page, warehouse_copy):
-    at = _run(page)
+def test_page_runs_without_exception(page, warehouse_copy, users):
+    at = _run(page, user="admin")
     assert [e.value for e in at.exception] == []
     assert not at.error, [e.value for e in at.error]
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     assert "Traceback" not in text
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_empty_warehouse_shows_guidance(page, warehouse_db):
+@pytest.mark.parametrize("page", sorted(set(PAGES) - NOT_IN_DEMO))
+def test_page_runs_in_demo_mode_with_a_banner(page, warehouse_copy):
     at = _run(page)
+    assert [e.value for e in at.exception] == []
+    assert not at.error, [e.value for e in at.error]
+    assert any("演示模式" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("page", sorted(NOT_IN_DEMO))
+def test_demo_mode_has_no_upload_or_audit_page(page, warehouse_copy):
+    at = _run()
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(f"app_pages/{page}")
+
+
+@pytest.mark.parametrize("page", DATA_PAGES)
+def test_empty_warehouse_shows_guidance(page, warehouse_db, users):
+    at = _run(page, user="admin")
     assert [e.value for e in at.exception] == []
     guidance = " ".join(i.value for i in at.info)
     assert "python -m etl demo" in guidance or "数据导入" in guidance
@@ -53,6 +82,36 @@ def test_overview_shows_kpis_lists_and_as_of(warehouse_copy):
     html = " ".join(m.value for m in at.markdown)
     for label in ("本期受理", "响应率", "解决率", "满意率", "按期办结率", "超期在办", "物业红榜", "物业黑榜", "数据截至"):
         assert label in html, label
+
+
+def test_overdue_tile_counts_the_whole_backlog(tmp_path, monkeypatch):
+    """On the hand-made district (tests/metrics_fixture.py), week of Mon 2025-10-13: T5 and T21,
+    received the week before, are open past their deadline; the tile counts them, not the week's."""
+    import re
+
+    from conftest import _reset_app_connection
+    from etl.marts import build_marts
+    from metrics_fixture import build_warehouse
+    from onescreen.rules import load_rules
+
+    path = tmp_path / "metrics.duckdb"
+    con = duckdb.connect(str(path))
+    build_warehouse(con)
+    build_marts(con, load_rules())
+    overdue = {r[0]: r[1] for r in con.execute("select ticket_id, received_at from mart_open_tickets where is_overdue").fetchall()}
+    con.close()
+    assert {"T5", "T21"} <= set(overdue)
+    monkeypatch.setenv("ONESCREEN_DB", str(path))
+    _reset_app_connection()
+    try:
+        at = _run(query={"kiosk": "1", "period_type": "week", "period_start": "2025-10-13"})
+    finally:
+        _reset_app_connection()
+    html = " ".join(m.value for m in at.markdown)
+    shown = re.search(r'超期在办</div><div class="os-tile-value"[^>]*>([\d,]+)</div>', html)
+    assert shown and int(shown.group(1)) == len(overdue)
+    this_week = sum(1 for received in overdue.values() if received >= datetime(2025, 10, 13))
+    assert f"其中本期受理 {this_week} 件" in html and this_week < len(overdue)
 
 
 def test_kiosk_hides_the_sidebar_and_chrome(warehouse_copy):

@@ -125,8 +125,8 @@ def test_missing_fields_named_and_mapped_by_hand():
     plan = upload.plan(raw)
     assert plan.missing == ["ticket_id", "received_at"]
     assert upload.missing_message(plan) == (
-        "文件 hotline_wrong_header.csv 按“12345热线工单”识别，但缺少必填字段 ticket_id（如 工单编号）、"
-        "received_at（如 来电时间）。请在下方列对应中为这些字段选择文件中的列，或手动选择来源类型。")
+        "文件 hotline_wrong_header.csv 按“12345热线工单”识别，但缺少必填字段“工单编号”、"
+        "“来电时间”。请在下方列对应中为这些字段选择文件中的列，或手动选择来源类型。")
     overrides = upload.overrides_for(raw, {"ticket_id": "编号", "received_at": "日期", "content": None})
     assert overrides == {"编号": "ticket_id", "日期": "received_at", "内容": IGNORE}
     plan = upload.plan(raw, "hotline", overrides)
@@ -142,14 +142,14 @@ def test_ignore_unmaps_a_header_the_synonyms_know():
 def test_preview_is_staged_and_masked():
     plan = upload.plan(upload.read_upload(FIXTURES / "hotline_bad_rows.csv"))
     frame = upload.preview(plan)
-    assert list(frame.columns) == ["行号", "ticket_id（工单编号）", "received_at（来电时间）", "satisfaction（满意度）",
-                                   "community_name（所属社区）", "caller_name（来电人）", "caller_phone（来电号码）"]
+    assert list(frame.columns) == ["行号", "工单编号", "来电时间", "满意度",
+                                   "所属社区", "来电人", "来电号码"]
     assert list(frame["行号"]) == [2, 3, 4, 5, 6]
-    assert pd.api.types.is_datetime64_any_dtype(frame["received_at（来电时间）"])
-    assert frame["received_at（来电时间）"].iloc[0] == pd.Timestamp("2025-10-05 09:00")
-    assert pd.isna(frame["received_at（来电时间）"].iloc[1])  # 2025-13-45 cannot be a date
-    assert list(frame["caller_phone（来电号码）"])[:2] == ["138****5678", "139****5678"]
-    assert list(frame["caller_name（来电人）"])[:2] == ["张*", "李*"]
+    assert pd.api.types.is_datetime64_any_dtype(frame["来电时间"])
+    assert frame["来电时间"].iloc[0] == pd.Timestamp("2025-10-05 09:00")
+    assert pd.isna(frame["来电时间"].iloc[1])  # 2025-13-45 cannot be a date
+    assert list(frame["来电号码"])[:2] == ["138****5678", "139****5678"]
+    assert list(frame["来电人"])[:2] == ["张*", "李*"]
     assert len(upload.preview(plan, rows=2)) == 2
 
 

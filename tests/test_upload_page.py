@@ -15,9 +15,11 @@ from streamlit.testing.v1 import AppTest
 from etl.warehouse import writer
 from onescreen import settings
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, login
 
 APP = str(ROOT / "app.py")
+# The page is for analysts and admins: every test here logs in as the analyst.
+pytestmark = pytest.mark.usefixtures("users")
 
 
 def query(path: Path, sql: str) -> list[tuple]:
@@ -46,6 +48,7 @@ def data_dir(tmp_path, monkeypatch) -> Path:
 def open_page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
+    login(at, "analyst")
     at.switch_page("app_pages/upload.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -68,9 +71,9 @@ def test_good_file_recognised_previewed_checked_and_loaded(warehouse_copy, data_
     data = (FIXTURES / "hotline_utf8.csv").read_bytes()
     upload(at, "../导出/hotline_utf8.csv", data)
     assert "识别为 **12345热线工单** · 编码 utf-8 · 表头在第 1 行 · 工作表 — · 2 行" in shown(at, "caption")
-    assert any(m.startswith("列对应：ticket_id ← ticket_id；") and "received_at ← created_date" in m for m in shown(at, "markdown"))
+    assert any(m.startswith("列对应：工单编号 ← ticket_id；") and "来电时间 ← created_date" in m for m in shown(at, "markdown"))
     preview = at.dataframe[0].value
-    assert list(preview["caller_phone（phone）"]) == ["138****0003", "138****0004"]
+    assert list(preview["来电号码（phone）"]) == ["138****0003", "138****0004"]
     saved = next((data_dir / "uploads").glob("*/*/hotline_utf8.csv"))
     assert saved.read_bytes() == data
     assert batches(warehouse_copy)[-1][0] == 6  # nothing written by recognition or preview
@@ -81,7 +84,7 @@ def test_good_file_recognised_previewed_checked_and_loaded(warehouse_copy, data_
     at.button(key="up_load").click().run()
     assert "hotline_utf8.csv（12345热线工单，批次 7）：读取 2 行，新增 2，更新 0，未变 0，拒收 0" in shown(at, "success")
     assert "**数据截至 2025-10-10 15:00**" in shown(at, "markdown")
-    assert batches(warehouse_copy)[-1] == (7, "hotline_utf8.csv", 2, 0, "loaded", "网页导入")
+    assert batches(warehouse_copy)[-1] == (7, "hotline_utf8.csv", 2, 0, "loaded", "analyst")
     assert query(warehouse_copy, "select ticket_id from fct_tickets where batch_id = 7 order by 1") == [("U0001",), ("U0002",)]
     assert any(m.startswith("批次 7 · hotline_utf8.csv · 12345热线工单") for m in shown(at, "markdown"))
     assert at.file_uploader[0].value == []  # a fresh uploader for the next round
@@ -92,7 +95,7 @@ def test_wrong_header_mapped_by_hand(warehouse_copy, data_dir):
     data = (FIXTURES / "hotline_wrong_header.csv").read_bytes()
     upload(at, "hotline_wrong_header.csv", data)
     assert shown(at, "warning") == [
-        "文件 hotline_wrong_header.csv 按“12345热线工单”识别，但缺少必填字段 ticket_id（如 工单编号）、received_at（如 来电时间）。"
+        "文件 hotline_wrong_header.csv 按“12345热线工单”识别，但缺少必填字段“工单编号”、“来电时间”。"
         "请在下方列对应中为这些字段选择文件中的列，或手动选择来源类型。"]
     assert "请先解决上面标出的问题（选择来源类型或列对应），再检查和导入。" in shown(at, "info")
     assert not [b for b in at.button if b.key == "up_check"]
@@ -101,7 +104,7 @@ def test_wrong_header_mapped_by_hand(warehouse_copy, data_dir):
     at.selectbox(key=f"up_map_{key}_hotline_ticket_id").set_value("编号")
     at.selectbox(key=f"up_map_{key}_hotline_received_at").set_value("日期").run()
     assert shown(at, "warning") == []
-    assert "列对应：ticket_id ← 编号；received_at ← 日期" in shown(at, "markdown")
+    assert "列对应：工单编号 ← 编号；来电时间 ← 日期" in shown(at, "markdown")
     assert "以下列未使用：内容" in shown(at, "caption")
     check_and_load(at)
     assert "hotline_wrong_header.csv（12345热线工单，批次 7）：读取 1 行，新增 1，更新 0，未变 0，拒收 0" in shown(at, "success")
@@ -129,7 +132,7 @@ def test_bad_rows_listed_then_nothing_or_the_good_rows_loaded(warehouse_copy, da
     assert at.download_button[0].label == "下载被拒收的行（hotline_bad_rows.rejected.csv，含原因，已脱敏）"
     rejects = next((data_dir / "uploads").glob("*/*/hotline_bad_rows.rejected.csv")).read_text(encoding="utf-8-sig")
     assert "无法识别的日期时间" in rejects and "13912345678" not in rejects and "139****5678" in rejects
-    assert batches(warehouse_copy)[-1] == (7, "hotline_bad_rows.csv", 1, 4, "loaded", "网页导入")
+    assert batches(warehouse_copy)[-1] == (7, "hotline_bad_rows.csv", 1, 4, "loaded", "analyst")
     assert query(warehouse_copy, "select ticket_id from fct_tickets where batch_id = 7") == [("B0001",)]
 
 

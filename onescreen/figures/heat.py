@@ -15,7 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import pydeck as pdk
 
-from onescreen.maps import BLANK_STYLE_URL, CompactDeck
+from onescreen.maps import CompactDeck
+from onescreen.settings import map_style_url
 
 DENSITY_SCALE = "YlOrRd"
 COUNT_SCALE = "Blues"
@@ -160,7 +161,7 @@ def density_deck(points: pd.DataFrame, grids: pd.DataFrame | None = None, *, rad
     base = outline_points or [c["position"] for c in cells]
     view = _view([p[0] for p in base], [p[1] for p in base], width_px, height)
     return CompactDeck(
-        layers=layers, initial_view_state=pdk.ViewState(**view), map_style=BLANK_STYLE_URL, map_provider=None,
+        layers=layers, initial_view_state=pdk.ViewState(**view), map_style=map_style_url(), map_provider=None,
         tooltip={"html": "约 {colorValue} 件工单", "style": {"fontSize": "13px"}}, height=height,
     )
 
@@ -205,9 +206,10 @@ def recurring_figure(problems: pd.DataFrame, *, top: int = 15) -> go.Figure:
     rows = problems.head(top).iloc[::-1]
     names = [f"{p} · {c}" for p, c in zip(rows["place_name"], rows["category_l1"])]
     fig = go.Figure([
-        go.Bar(x=rows["previous_ticket_count"], y=names, orientation="h", name="上期", marker_color=PREVIOUS_COLOUR,
+        # pd.to_numeric: on the big screen small counts arrive as the text "<3" (onescreen.access).
+        go.Bar(x=pd.to_numeric(rows["previous_ticket_count"], errors="coerce"), y=names, orientation="h", name="上期", marker_color=PREVIOUS_COLOUR,
                hovertemplate="%{y}<br>上期 %{x:,.0f} 件<extra></extra>"),
-        go.Bar(x=rows["ticket_count"], y=names, orientation="h", name="本期", marker_color=CURRENT_COLOUR,
+        go.Bar(x=pd.to_numeric(rows["ticket_count"], errors="coerce"), y=names, orientation="h", name="本期", marker_color=CURRENT_COLOUR,
                hovertemplate="%{y}<br>本期 %{x:,.0f} 件<extra></extra>"),
     ])
     fig.update_yaxes(type="category")

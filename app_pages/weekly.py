@@ -1,0 +1,122 @@
+"""周报: the review pack for one ISO week (default: the last complete week in the data), month or quarter,
+for the area in the shared filters, with the same pack as HTML (offline, A4), XLSX and JSON downloads.
+
+All figures come from ``onescreen.report.build_report`` (named queries over the marts), so they equal the
+other pages'. The oldest open tickets are masked (no caller, phone or content; address cut to compound).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from onescreen import data, filters, ui
+from onescreen.report import COLUMN_LABELS, KINDS, Period, ReportError, build_report, data_span, default_period, \
+    parse_period, period_options
+from onescreen.report_charts import report_figures
+from onescreen.report_render import FORMATS, file_name, render
+
+KIND_LABELS = {"week": "周报（周例会）", "month": "月报（月分析）", "quarter": "季报（季调度）"}
+FORMAT_LABELS = {"html": "下载 HTML 报告（可离线打开、A4 打印）", "xlsx": "下载 XLSX（每部分一张表）",
+                 "json": "下载 JSON（供其他系统）"}
+
+st.title("📑 周报")
+f = filters.active()
+if f is None or not data.available():
+    ui.empty_state("还没有周报：数据仓库里没有工单。")
+    st.stop()
+
+
+class _PageSource:
+    """The report's queries through ``onescreen.data``: cached, and limited to this user's scope and tier."""
+
+    def query(self, name: str, **params) -> pd.DataFrame:
+        return data.q(name, **params)
+
+    def sql(self, statement: str, params: list | None = None) -> pd.DataFrame:
+        return data.sql(statement, params)
+
+
+source = _PageSource()
+span = data_span(source)
+if span is None:
+    ui.empty_state("还没有周报：数据仓库里没有工单。")
+    st.stop()
+as_of, first = span
+
+# ?report=2025-W41 (or 2025-10, 2025Q4) opens that pack, so a link can be sent before the meeting.
+wanted: Period | None = None
+try:
+    wanted = parse_period(str(st.query_params.get("report", ""))) if st.query_params.get("report") else None
+except ReportError:
+    wanted = None
+kinds = list(KINDS)
+kind = st.radio("报告类型", kinds, index=kinds.index(wanted.kind) if wanted else 0, format_func=KIND_LABELS.get,
+                horizontal=True, key="weekly_kind")
+options = period_options(as_of, first, kind)
+default = default_period(as_of, kind, first)
+chosen = wanted if wanted is not None and wanted.kind == kind and wanted in options else default
+period = st.selectbox("周期", options, index=options.index(chosen) if chosen in options else 0,
+                      format_func=lambda p: p.label + ("（未结束）" if p.end > as_of.date() else ""),
+                      key=f"weekly_period_{kind}")
+if period == default:
+    st.query_params.pop("report", None)
+elif st.query_params.get("report") != period.code:
+    st.query_params["report"] = period.code
+
+try:
+    with st.spinner("正在汇总……"):
+        report = build_report(source, period, street_code=f.street_code or None,
+                              community_code=f.community_code or None)
+except ReportError as error:
+    st.info(str(error), icon="ℹ️")
+    st.stop()
+meta = report.meta
+
+st.caption(f"{ui.as_of_caption(as_of)} · 范围：{meta['scope_name']}（侧栏筛选街道、社区）· 上期：{meta['previous_label']}"
+           f" · 去年同期：{meta['yoy_label']}" + ("" if meta["is_complete"] else " · 本周期尚未结束"))
+if f.grid_code:
+    st.caption("周报按街道或社区汇总：已选的网格不单独出报告，以下为其所在社区。")
+
+columns = st.columns(len(FORMATS))
+for column, fmt in zip(columns, FORMATS):
+    column.download_button(
+        # Rendered only when clicked (the HTML inlines plotly.js, about 5 MB), from the figures shown here.
+        FORMAT_LABELS[fmt], data=lambda fmt=fmt: render(report, fmt),
+        file_name=file_name(report, fmt), mime=FORMATS[fmt][0], key=f"weekly_download_{fmt}", on_click="ignore")
+
+
+def _escape_md(text: str) -> str:
+    """Text shown as Markdown literally (口径 texts contain ``*`` as in ``138****5678``)."""
+    return "".join("\\" + c if c in "\\`*_{}[]<>()#+-.!|~$" else c for c in str(text))
+
+
+def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.rename(columns={c: COLUMN_LABELS.get(c, c) for c in frame.columns})
+
+
+figures = report_figures(report)
+kpis = report.sections["kpis"]
+st.subheader(kpis.title)
+st.caption(kpis.note)
+st.dataframe(_labelled(kpis.frame.drop(columns=["metric", "unit"])), hide_index=True, key="weekly_kpis",
+             column_config={COLUMN_LABELS[c]: st.column_config.NumberColumn(format="%.2f")
+                            for c in ("value", "previous_value", "change", "change_pct", "yoy_value", "yoy_change",
+                                      "yoy_change_pct")})
+for key, section in report.sections.items():
+    if key == "kpis":
+        if "kpis" in figures:
+            st.plotly_chart(figures["kpis"], key="weekly_chart_kpis")
+        continue
+    st.subheader(section.title)
+    if section.note:
+        st.caption(section.note)
+    if key in figures:
+        st.plotly_chart(figures[key], key=f"weekly_chart_{key}")
+    if key == "koujing":
+        for row in section.frame.itertuples():
+            st.markdown(f"- **{_escape_md(row.label)}**：{_escape_md(row.text)}")
+    elif section.frame.empty:
+        st.caption("本期没有。")
+    else:
+        st.dataframe(_labelled(section.frame), hide_index=True, key=f"weekly_{key}")

@@ -1,0 +1,144 @@
+"""Login for the app: the local users file (bcrypt) or a configured OIDC provider (``st.login``),
+and demo mode when there is no users file.
+
+- Demo mode (no ``$ONESCREEN_USERS`` / ``config/users.json``): everyone is the demo identity, the
+  meeting tier over the whole district, with a visible 演示模式 banner; no upload, no unmasking.
+- With a users file, a session must log in. The identity lives in ``st.session_state`` (server
+  side; no widget has its key, so the browser cannot set it). A page reload starts a new session and
+  asks again. OIDC, when ``[auth]`` is configured in ``.streamlit/secrets.toml``, logs in through
+  the provider and maps the e-mail to a user in the users file; an unmapped account sees nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import streamlit as st
+
+from onescreen import audit, users
+from onescreen.access import (
+    DEMO_IDENTITY,
+    PAGE_TIERS,
+    ROLE_LABELS,
+    Identity,
+    Scope,
+    page_allowed,
+)
+
+IDENTITY_KEY = "os_identity"
+FAILURES_KEY = "os_login_failures"
+MAX_FAILURES = 5
+LOCKOUT_SECONDS = 60
+DEMO_BANNER = ("演示模式：没有配置用户文件，任何打开本页的人都按“会议”级别查看（个人信息已脱敏）；"
+               "不能导入数据、不能查看完整信息。创建用户：python -m etl users add 用户名 --role admin --district")
+
+
+def oidc_configured() -> bool:
+    """Whether ``.streamlit/secrets.toml`` configures an OIDC provider for ``st.login``."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def current_identity() -> Identity | None:
+    """The demo identity without a users file; otherwise the logged-in identity, or None."""
+    if not users.exists():
+        st.session_state.pop(IDENTITY_KEY, None)
+        return DEMO_IDENTITY
+    identity = st.session_state.get(IDENTITY_KEY)
+    if isinstance(identity, Identity) and not identity.is_demo:
+        return identity
+    if oidc_configured():
+        try:
+            logged_in = st.user.is_logged_in
+        except Exception:
+            logged_in = False
+        if logged_in:
+            email = str(st.user.get("email") or "")
+            identity = users.identity_for_email(email) or Identity(
+                name=email or "oidc", role="kiosk", scope=Scope(), method="oidc")
+            st.session_state[IDENTITY_KEY] = identity
+            audit.record("login", user=identity.name, role=identity.role, detail="OIDC")
+            return identity
+    return None
+
+
+def login_page() -> None:
+    """The login form (and the OIDC button when configured); stops the run."""
+    st.title("一屏 · 登录")
+    failures = st.session_state.get(FAILURES_KEY, [])
+    recent = [t for t in failures if time.time() - t < LOCKOUT_SECONDS]
+    with st.form("os_login", clear_on_submit=True):
+        name = st.text_input("用户名", key="os_login_name", max_chars=64)
+        password = st.text_input("密码", type="password", key="os_login_password", max_chars=128)
+        submitted = st.form_submit_button("登录", type="primary")
+    if submitted:
+        if len(recent) >= MAX_FAILURES:
+            st.error(f"登录失败次数过多，请 {LOCKOUT_SECONDS} 秒后再试。")
+        else:
+            identity = users.authenticate(name, password)
+            if identity is None:
+                st.session_state[FAILURES_KEY] = [*recent, time.time()]
+                audit.record("login_failed", user=name[:64])
+                st.error("用户名或密码不对。")
+            else:
+                st.session_state[IDENTITY_KEY] = identity
+                st.session_state.pop(FAILURES_KEY, None)
+                audit.record("login", user=identity.name, role=identity.role)
+                st.rerun()
+    if oidc_configured():
+        st.button("使用单位统一身份认证登录", on_click=st.login, key="os_oidc_login")
+    st.caption("账号由管理员用 python -m etl users add 创建。")
+    st.stop()
+
+
+def logout(identity: Identity) -> None:
+    """Forget the identity of this session (and leave the OIDC provider's session)."""
+    audit.record("logout", user=identity.name, role=identity.role)
+    st.session_state.pop(IDENTITY_KEY, None)
+    if identity.method == "oidc":
+        st.logout()
+
+
+def page_name(page) -> str:
+    """The key of ``access.PAGE_TIERS`` for an ``st.Page``: its file name in app_pages/ without ``.py``.
+
+    Not ``page.url_path``: Streamlit reports the default page's as ``""``.
+    """
+    source = getattr(page, "_page", None)
+    if isinstance(source, (str, Path)):
+        return Path(source).stem
+    return page.url_path
+
+
+def allowed_pages(identity: Identity, pages: list) -> list:
+    """The ``st.Page`` entries this identity may open (navigation shows only these)."""
+    return [page for page in pages if page_allowed(identity, page_name(page))]
+
+
+def show_identity(identity: Identity, kiosk: bool) -> None:
+    """The demo banner, and in the sidebar who is logged in, their area and a logout button."""
+    if identity.is_demo:
+        st.warning(DEMO_BANNER, icon="⚠️")
+        return
+    if kiosk:
+        return
+    with st.sidebar:
+        st.caption(f"当前用户：{identity.display_name or identity.name}（{ROLE_LABELS.get(identity.role, identity.role)}）"
+                   f" · 区域：{identity.scope.describe()}")
+        st.button("退出登录", key="os_logout", on_click=logout, args=(identity,))
+
+
+def no_scope_page(identity: Identity) -> None:
+    """What a user mapped to no area sees: nothing but how to get access; stops the run."""
+    st.title("一屏")
+    st.info(f"账号 {identity.name} 还没有分配任何区域（街道、社区或网格），因此看不到任何数据。"
+            "请联系管理员：python -m etl users add 用户名 --role 角色 --community 社区编号 --replace", icon="🔒")
+    st.button("退出登录", key="os_logout_noscope", on_click=logout, args=(identity,))
+    st.stop()
+
+
+__all__ = ["IDENTITY_KEY", "PAGE_TIERS", "current_identity", "login_page", "logout", "allowed_pages",
+           "show_identity", "no_scope_page", "oidc_configured", "page_name"]

@@ -1,0 +1,58 @@
+"""Errors users see and errors the server logs, both free of personal data.
+
+A page that fails shows our own message with an incident id (``.streamlit/config.toml`` hides
+Streamlit's details); the full traceback goes to the server log under the same id, scrubbed by
+``masking.scrub_text`` (phones, ID numbers, bank cards, e-mails, plates). :func:`install_log_filter`
+scrubs every record that reaches the root or ``streamlit`` loggers' handlers as well.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import traceback
+
+from onescreen.masking import scrub_text
+
+logger = logging.getLogger("onescreen")
+USER_MESSAGE = "页面出错了（事件编号 {incident}）。请把事件编号告诉管理员；详细信息已记入服务器日志。"
+
+
+class ScrubFilter(logging.Filter):
+    """Masks personal data in a record's message and traceback before any handler writes it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:
+            message = str(record.msg)
+        record.msg, record.args = scrub_text(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub_text(record.exc_text)
+        record.exc_info = None  # the scrubbed exc_text is what gets written
+        return True
+
+
+def install_log_filter() -> None:
+    """Attach :class:`ScrubFilter` to every handler of the root and ``streamlit`` loggers (once)."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO)
+    for name in (None, "streamlit"):
+        for handler in logging.getLogger(name).handlers:
+            if not any(isinstance(f, ScrubFilter) for f in handler.filters):
+                handler.addFilter(ScrubFilter())
+
+
+def new_incident_id() -> str:
+    """A short id the user can read out over the phone: ``E-3F9A2C``."""
+    return "E-" + secrets.token_hex(3).upper()
+
+
+def report(error: BaseException) -> str:
+    """Log ``error`` (masked traceback) under a new incident id and return the user's message."""
+    incident = new_incident_id()
+    text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    logger.error("incident %s: %s", incident, scrub_text(text))
+    return USER_MESSAGE.format(incident=incident)

@@ -1,0 +1,609 @@
+"""The review pack (周报 / 月分析 / 季调度): its figures for one ISO week, month or quarter, as plain data.
+
+    period = parse_period("2025-W41")           # or "2025-10", "2025Q4"; ReportError on anything else
+    with db.connect() as cur:
+        report = build_report(cur, period)      # a cursor, or any Source (named queries + small SQL)
+
+Every number comes from the named queries (``onescreen/queries.py``) over the marts, never from a second
+definition, so it equals what the other pages show for the same period and area:
+
+- A week or a month is one mart period: its figures are taken from the query as they are.
+- A quarter is not a mart period. It is its three months: counts, numerators and denominators of the
+  monthly rows are added and each rate is then 100 × numerator ÷ denominator, the formula of the marts
+  applied to the sums (a mean of monthly rates would weigh a quiet month like a busy one).
+- Lights and the property lists are kept per week or month only: a quarter shows its last month against
+  the last month of the previous quarter; the property lists are monthly, so every pack shows the month
+  its last day falls in against the month before.
+
+Pure functions of a DuckDB cursor and their arguments: no Streamlit. Renderers are in
+``onescreen/report_render.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+import duckdb
+import pandas as pd
+
+from onescreen.koujing import LABELS, koujing
+from onescreen.queries import QueryError, run_query
+from onescreen.rules import rules_from_dict
+
+KINDS: dict[str, str] = {"week": "周报", "month": "月报", "quarter": "季报"}
+KPI_METRICS = ("ticket_count", "response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate",
+               "closure_rate", "overdue_count", "near_deadline_count", "avg_handling_workdays",
+               "property_complaint_count", "whistle_count")
+TREND_PERIODS = 12
+TOP_N = 10
+OLDEST_N = 20
+OPEN_TICKET_COLUMNS = ("ticket_id", "received_at", "due_at", "is_overdue", "overdue_workdays", "status",
+                       "source", "appeal_type", "category_l1", "category_l2", "department", "street_name",
+                       "community_name", "grid_name", "address")
+LIGHT_NAMES = {"red": "红灯", "yellow": "黄灯", "green": "绿灯", "grey": "无数据"}
+LIST_NAMES = {"red": "红榜", "black": "黑榜"}
+_QUARTER_NAMES = {1: "一", 2: "二", 3: "三", 4: "四"}
+
+# Chinese column headers for every column a section can have (renderers and the page use these).
+COLUMN_LABELS: dict[str, str] = {
+    "metric": "指标代码", "label": "指标", "unit": "单位", "value": "本期", "previous_value": "上期",
+    "change": "环比变化", "change_pct": "环比变化（%）", "yoy_value": "去年同期", "yoy_change": "同比变化",
+    "yoy_change_pct": "同比变化（%）", "target": "目标", "numerator": "分子", "denominator": "分母",
+    "period_start": "周期起始", "ticket_count": "受理量", "response_rate": "响应率（%）",
+    "resolution_rate": "解决率（%）", "satisfaction_rate": "满意率（%）", "on_time_rate": "按期办结率（%）",
+    "overdue_count": "超期", "light": "灯色代码", "light_label": "灯", "grid_count": "网格数",
+    "previous_grid_count": "上期网格数", "move": "变化", "grid_code": "网格编号", "grid_name": "网格",
+    "community_name": "社区", "street_name": "街道", "previous_light": "上期灯", "light_reason": "亮灯依据",
+    "consecutive_red_periods": "连续红灯期数", "company_name": "物业企业", "list": "本月榜单",
+    "previous_list": "上月榜单", "rank": "本月名次", "previous_rank": "上月名次", "rank_change": "名次变化",
+    "score": "总分", "complaints_per_1k_households": "每千户投诉量", "consecutive_black_months": "连续上黑榜月数",
+    "month_start": "月份", "category_l1": "一级分类", "unit_name": "单位", "previous_ticket_count": "上期受理量",
+    "ticket_id": "工单编号", "received_at": "受理时间", "due_at": "办理时限", "is_overdue": "是否超期",
+    "overdue_workdays": "超期（工作日）", "status": "工单状态", "source": "诉求来源", "appeal_type": "诉求类型",
+    "category_l2": "二级分类", "department": "承办单位", "address": "地址（至小区或道路）", "item": "项目",
+    "count": "件数", "share": "占比（%）", "note": "说明", "key": "项目代码", "text": "口径",
+}
+
+
+class Source(Protocol):
+    """Where the figures come from: named queries and small aggregates without personal data.
+
+    :class:`CursorSource` runs them on a DuckDB cursor (command line, tests); the 周报 page passes one
+    that goes through ``onescreen.data`` (cached, limited to the user's scope and tier).
+    """
+
+    def query(self, name: str, **params: Any) -> pd.DataFrame: ...
+
+    def sql(self, statement: str, params: list | None = None) -> pd.DataFrame: ...
+
+
+@dataclass(frozen=True)
+class CursorSource:
+    """A :class:`Source` on one DuckDB cursor or connection to the warehouse."""
+
+    con: duckdb.DuckDBPyConnection
+
+    def query(self, name: str, **params: Any) -> pd.DataFrame:
+        return run_query(self.con, name, **params)
+
+    def sql(self, statement: str, params: list | None = None) -> pd.DataFrame:
+        return self.con.execute(statement, list(params or [])).df()
+
+
+def as_source(source) -> Source:
+    """``source`` itself, or a :class:`CursorSource` when it is a DuckDB connection or cursor."""
+    return CursorSource(source) if isinstance(source, duckdb.DuckDBPyConnection) else source
+
+
+class ReportError(ValueError):
+    """A period or area the report cannot be made for; the message is Chinese and says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """One ISO week (Monday to Sunday), calendar month or calendar quarter, from ``start``."""
+
+    kind: str
+    start: date
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(self.kind)
+        start = self.start
+        if self.kind == "week":
+            start = start - timedelta(days=start.weekday())
+        elif self.kind == "month":
+            start = start.replace(day=1)
+        else:
+            start = date(start.year, 3 * ((start.month - 1) // 3) + 1, 1)
+        object.__setattr__(self, "start", start)
+
+    @property
+    def end(self) -> date:
+        """The day after the last day."""
+        return self.shift(1).start
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+    def shift(self, n: int) -> Period:
+        """The period ``n`` periods later (earlier when negative)."""
+        if self.kind == "week":
+            return Period("week", self.start + timedelta(weeks=n))
+        months = n * (3 if self.kind == "quarter" else 1)
+        return Period(self.kind, _add_months(self.start, months))
+
+    def previous(self) -> Period:
+        return self.shift(-1)
+
+    def year_before(self) -> Period:
+        """The same period a year earlier; for a week 52 weeks earlier, as ``kpi_tiles`` compares."""
+        return Period(self.kind, self.start - timedelta(weeks=52)) if self.kind == "week" else self.shift(
+            -4 if self.kind == "quarter" else -12)
+
+    def months(self) -> list[date]:
+        """The first days of the months a month or quarter consists of (a week: its month)."""
+        if self.kind == "week":
+            return [self.start.replace(day=1)]
+        return [_add_months(self.start, i) for i in range(3 if self.kind == "quarter" else 1)]
+
+    @property
+    def code(self) -> str:
+        """``2025-W41`` / ``2025-10`` / ``2025Q4``: what the command line takes."""
+        if self.kind == "week":
+            iso = self.start.isocalendar()
+            return f"{iso.year}-W{iso.week:02d}"
+        if self.kind == "month":
+            return f"{self.start:%Y-%m}"
+        return f"{self.start.year}Q{(self.start.month - 1) // 3 + 1}"
+
+    @property
+    def label(self) -> str:
+        """``2025年第41周（10月6日至10月12日）`` / ``2025年10月`` / ``2025年第四季度``."""
+        if self.kind == "week":
+            iso, last = self.start.isocalendar(), self.last_day
+            return f"{iso.year}年第{iso.week}周（{self.start.month}月{self.start.day}日至{last.month}月{last.day}日）"
+        if self.kind == "month":
+            return f"{self.start.year}年{self.start.month}月"
+        return f"{self.start.year}年第{_QUARTER_NAMES[(self.start.month - 1) // 3 + 1]}季度"
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+_WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_QUARTER = re.compile(r"^(\d{4})\s*-?Q([1-4])$", re.IGNORECASE)
+_EXAMPLES = {"week": "ISO 周，如 2025-W41（2025 年第 41 周）", "month": "月份，如 2025-10",
+             "quarter": "季度，如 2025Q4"}
+
+
+def parse_period(text: str, kind: str | None = None) -> Period:
+    """``2025-W41`` -> that ISO week, ``2025-10`` -> October 2025, ``2025Q4`` -> the fourth quarter.
+
+    With ``kind`` only that form is accepted. Raises :class:`ReportError` naming the expected form.
+    """
+    value = str(text).strip()
+    forms = [kind] if kind else list(KINDS)
+    for form in forms:
+        match = {"week": _WEEK, "month": _MONTH, "quarter": _QUARTER}[form].match(value)
+        if not match:
+            continue
+        year, number = int(match.group(1)), int(match.group(2))
+        try:
+            if form == "week":
+                return Period("week", date.fromisocalendar(year, number, 1))
+            if form == "month":
+                return Period("month", date(year, number, 1))
+            return Period("quarter", date(year, 3 * number - 2, 1))
+        except ValueError:
+            break
+    expected = "；".join(_EXAMPLES[f] for f in forms)
+    raise ReportError(f"无法识别的周期 “{value}”：应为{expected}。")
+
+
+def data_span(source) -> tuple[datetime, date] | None:
+    """(数据截至, first receipt date) of the warehouse, or None when it holds no tickets or no marts."""
+    src = as_source(source)
+    try:
+        meta = src.query("as_of")
+    except QueryError:  # the marts have not been built yet
+        return None
+    if meta.empty or pd.isna(meta.iloc[0]["as_of"]):
+        return None
+    first = src.sql("select min(received_at)::date as first_date from fct_tickets").iloc[0]["first_date"]
+    if first is None or pd.isna(first):
+        return None
+    first = pd.Timestamp(first).date()
+    return pd.Timestamp(meta.iloc[0]["as_of"]).to_pydatetime(), first
+
+
+def default_period(as_of: datetime, kind: str = "week", first: date | None = None) -> Period:
+    """The last period of ``kind`` that ended by ``as_of`` (数据截至, not the clock).
+
+    When that period ends before the first ticket (the data are younger than one period), the period
+    containing ``as_of`` is returned instead: an incomplete period is better than an empty one.
+    """
+    current = Period(kind, as_of.date())
+    complete = current if datetime.combine(current.end, datetime.min.time()) <= as_of else current.previous()
+    if first is not None and complete.end <= first:
+        return current
+    return complete
+
+
+def period_options(as_of: datetime, first: date, kind: str) -> list[Period]:
+    """Every period of ``kind`` from the one holding ``first`` to the one holding ``as_of``, newest first."""
+    options, period, oldest = [], Period(kind, as_of.date()), Period(kind, first)
+    while period.start >= oldest.start:
+        options.append(period)
+        period = period.previous()
+    return options
+
+
+@dataclass
+class Section:
+    """One part of the pack: a title, a small frame (English column names) and a note for the reader."""
+
+    key: str
+    title: str
+    frame: pd.DataFrame
+    note: str = ""
+
+
+@dataclass
+class Report:
+    """The pack: ``meta`` (period, area, 数据截至, rules digest) and its sections in reading order."""
+
+    period: Period
+    meta: dict[str, Any]
+    sections: dict[str, Section] = field(default_factory=dict)
+
+    def add(self, key: str, title: str, frame: pd.DataFrame, note: str = "") -> None:
+        self.sections[key] = Section(key, title, frame.reset_index(drop=True), note)
+
+
+def build_report(source, period: Period, *, street_code: str | None = None,
+                 community_code: str | None = None, top_n: int = TOP_N, oldest_n: int = OLDEST_N,
+                 generated_at: datetime | None = None) -> Report:
+    """Compute the pack for ``period`` over the district, or one street or community.
+
+    Raises :class:`ReportError` when the warehouse has no marts yet, the period lies outside the data,
+    or the area code is unknown.
+    """
+    src = as_source(source)
+    span = data_span(src)
+    if span is None:
+        raise ReportError("数据仓库中还没有工单和指标：请先运行 python -m etl demo，或用 python -m etl load 导入数据。")
+    as_of, first = span
+    if period.start > as_of.date() or period.end <= first:
+        raise ReportError(f"{period.label}（{period.code}）不在数据范围内：已导入的工单从 {first:%Y-%m-%d} "
+                          f"受理起，数据截至 {as_of:%Y-%m-%d %H:%M}。")
+    scope, scope_name = _scope(src, street_code, community_code)
+    meta_row = src.query("mart_rules").iloc[0]
+    rules = rules_from_dict(json.loads(meta_row["rules_json"]), source="mart_meta.rules_json")
+    previous, yoy = period.previous(), period.year_before()
+    report = Report(period, {
+        "title": f"{scope_name}{KINDS[period.kind]}",
+        "kind": period.kind, "kind_label": KINDS[period.kind], "period_code": period.code,
+        "period_label": period.label, "period_start": period.start, "period_end": period.last_day,
+        "previous_label": previous.label, "yoy_label": yoy.label,
+        "scope_level": "community" if community_code else "street" if street_code else "district",
+        "scope_code": community_code or street_code or "all", "scope_name": scope_name,
+        "as_of": as_of, "is_complete": datetime.combine(period.end, datetime.min.time()) <= as_of,
+        "built_at": pd.Timestamp(meta_row["built_at"]).to_pydatetime(), "rules_digest": meta_row["rules_digest"],
+        "generated_at": (generated_at or datetime.now()).replace(microsecond=0),
+    })
+    kpis = kpi_table(src, period, scope)
+    report.add("kpis", "关键指标：本期、上期与去年同期", kpis,
+               "率为 0-100 的百分数，变化为百分点；件数另给变化百分比。状态（办结、超期）为数据截至时的状态。")
+    report.add("trend", f"近 {TREND_PERIODS} 个{'周' if period.kind == 'week' else '月'}走势",
+               trend_table(src, period, scope))
+    counts, changes, light_note = light_tables(src, period, scope)
+    report.add("light_counts", "网格亮灯：各色网格数", counts, light_note)
+    report.add("light_changes", "转为红灯与红灯恢复的网格", changes,
+               light_note + "“转红”：本期红灯、上期不是红灯；“恢复”：上期红灯、本期为绿灯或黄灯。")
+    lists, moves, list_note = company_tables(src, period)
+    report.add("company_moves", "物业红黑榜变动", moves, list_note)
+    report.add("company_lists", "物业红黑榜（本月）", lists, list_note)
+    report.add("category_rises", "受理量增幅最大的诉求分类", volume_rises(src, period, scope, "category", top_n),
+               f"与上期相比受理量增加最多的前 {top_n} 个一级分类（只列增加的）。")
+    unit_level = "grid" if community_code else "community"
+    report.add("unit_rises", f"受理量增幅最大的{'网格' if community_code else '社区'}",
+               volume_rises(src, period, scope, unit_level, top_n),
+               f"与上期相比受理量增加最多的前 {top_n} 个{'网格' if community_code else '社区'}（只列增加的）。")
+    oldest_note = (f"数据截至时仍未办结、在本期结束前受理的工单，受理最早的 {oldest_n} 张。不含来电人、电话和诉求内容；"
+                   "地址只到小区或道路。")
+    try:
+        oldest = oldest_open(src, period, scope, oldest_n)
+    except QueryError as error:  # a source that may not list tickets (the big-screen tier) says so
+        oldest, oldest_note = pd.DataFrame(columns=list(OPEN_TICKET_COLUMNS)), str(error)
+    report.add("oldest_open", "最久未办结的工单", oldest, oldest_note)
+    escalation, escalation_note = escalation_table(src, period, scope, kpis)
+    report.add("escalation", "办结层级、吹哨报到与联合会商", escalation, escalation_note)
+    report.add("koujing", "口径", koujing_table(rules))
+    return report
+
+
+def _scope(src: Source, street_code: str | None, community_code: str | None) -> tuple[dict[str, str], str]:
+    """The area as query parameters and its name (``全区`` / the street / the community)."""
+    if community_code:
+        row = src.sql("select community_name from dim_communities where community_code = ?", [community_code])
+        if row.empty:
+            raise ReportError(f"没有编号为 {community_code} 的社区：社区编号见 dim_communities。")
+        return {"community_code": community_code}, _none(row.iloc[0, 0]) or community_code
+    if street_code:
+        row = src.sql("select street_name from dim_streets where street_code = ?", [street_code])
+        if row.empty:
+            raise ReportError(f"没有编号为 {street_code} 的街道：街道编号见 dim_streets。")
+        return {"street_code": street_code}, _none(row.iloc[0, 0]) or street_code
+    return {}, "全区"
+
+
+def _pct(numerator, denominator) -> float | None:
+    """The marts' rate formula, ``100.0 * numerator / nullif(denominator, 0)``, on summed counts."""
+    if denominator is None or pd.isna(denominator) or denominator == 0:
+        return None
+    return 100.0 * numerator / denominator
+
+
+def _none(value):
+    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
+
+
+def kpi_table(src: Source, period: Period, scope: dict[str, str]) -> pd.DataFrame:
+    """One row per KPI: value, previous period, same period last year, changes, target, N.
+
+    A week or month is ``kpi_tiles`` itself (the rows of the overview and rates pages); a quarter adds
+    its months' ``rates_trend`` rows (see the module docstring).
+    """
+    if period.kind != "quarter":
+        tiles = src.query("kpi_tiles", period_type=period.kind, period_start=period.start, **scope)
+        tiles = tiles[tiles["metric"].isin(KPI_METRICS)]
+        return tiles[["metric", "label", "unit", "value", "previous_value", "change", "change_pct", "yoy_value",
+                      "yoy_change", "yoy_change_pct", "target", "numerator", "denominator"]].reset_index(drop=True)
+    current = _quarter_values(src, period, scope)
+    previous = _quarter_values(src, period.previous(), scope)
+    yoy = _quarter_values(src, period.year_before(), scope)
+    rows = []
+    for metric in KPI_METRICS:
+        value, numerator, denominator, target = current[metric]
+        prev, year = previous[metric][0], yoy[metric][0]
+        unit = "pct" if metric.endswith("_rate") else "workdays" if metric == "avg_handling_workdays" else "count"
+        rows.append({
+            "metric": metric, "label": LABELS[metric], "unit": unit, "value": value, "previous_value": prev,
+            "change": _diff(value, prev), "change_pct": _pct(_diff(value, prev), prev) if prev else None,
+            "yoy_value": year, "yoy_change": _diff(value, year),
+            "yoy_change_pct": _pct(_diff(value, year), year) if year else None,
+            "target": target, "numerator": numerator, "denominator": denominator,
+        })
+    return pd.DataFrame(rows).astype({c: "float64" for c in ("value", "previous_value", "change", "change_pct",
+                                                             "yoy_value", "yoy_change", "yoy_change_pct",
+                                                             "target", "numerator", "denominator")})
+
+
+def _diff(a, b):
+    return None if a is None or b is None else a - b
+
+
+def _quarter_values(src: Source, quarter: Period, scope: dict[str, str]) -> dict[str, tuple]:
+    """metric -> (value, numerator, denominator, target) for a quarter, from its monthly mart rows."""
+    months = quarter.months()
+    rows = src.query("rates_trend", period_type="month", start=months[0], end=months[-1], **scope)
+    loaded = not src.query("rates_trend", period_type="month", start=months[0], end=months[-1]).empty
+    meta = src.query("rates_trend", period_type="month").head(1)
+    targets = {m: (None if meta.empty else _none(meta.iloc[0][f"{m.split('_')[0]}_target"]))
+               for m in ("response_rate", "resolution_rate", "satisfaction_rate")}
+
+    def total(column: str):
+        if not loaded:
+            return None
+        return float(rows[column].fillna(0).sum()) if not rows.empty else 0.0
+
+    out: dict[str, tuple] = {}
+    for name in ("ticket_count", "overdue_count", "near_deadline_count", "property_complaint_count"):
+        out[name] = (total(name), None, None, None)
+    for rate in ("response", "resolution", "satisfaction", "on_time", "closure"):
+        numerator, denominator = total(f"{rate}_numerator"), total(f"{rate}_denominator")
+        value = _pct(numerator, denominator) if loaded else None
+        out[f"{rate}_rate"] = (value, numerator, denominator, targets.get(f"{rate}_rate"))
+    handling = total("handling_count")
+    workdays = float((rows["avg_handling_workdays"].fillna(0) * rows["handling_count"].fillna(0)).sum()) \
+        if loaded and not rows.empty else (None if not loaded else 0.0)
+    out["avg_handling_workdays"] = (workdays / handling if handling else None, workdays, handling, None)
+    out["whistle_count"] = (total("whistle_count"), total("whistle_closed_count"), total("whistle_count"), None)
+    return out
+
+
+def trend_table(src: Source, period: Period, scope: dict[str, str]) -> pd.DataFrame:
+    """The rates over the last ``TREND_PERIODS`` weeks (a week's pack) or months, ending with this period."""
+    period_type = "week" if period.kind == "week" else "month"
+    last = Period(period_type, period.last_day)
+    first = last.shift(-(TREND_PERIODS - 1))
+    trend = src.query("rates_trend", period_type=period_type, start=first.start, end=last.start, **scope)
+    trend["period_start"] = pd.to_datetime(trend["period_start"]).dt.date
+    return trend[["period_start", "ticket_count", "response_rate", "resolution_rate", "satisfaction_rate",
+                  "on_time_rate", "overdue_count"]].reset_index(drop=True)
+
+
+def light_tables(src: Source, period: Period, scope: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """(grid count per light now and before, grids that turned red or recovered, a note on the basis)."""
+    area = {k: v for k, v in scope.items() if k in ("street_code", "community_code")}
+    if period.kind == "quarter":
+        light_type, current, before = "month", period.months()[-1], period.previous().months()[-1]
+        note = (f"亮灯按月评定：本季度取最后一个月（{current.year}年{current.month}月），"
+                f"与上季度最后一个月（{before.year}年{before.month}月）比较。")
+    else:
+        light_type, current, before = period.kind, period.start, period.previous().start
+        note = ""
+    now = src.query("grid_lights", period_type=light_type, period_start=current, **area)
+    then = src.query("grid_lights", period_type=light_type, period_start=before, **area)
+    counts = pd.DataFrame({
+        "light": list(LIGHT_NAMES), "light_label": list(LIGHT_NAMES.values()),
+        "grid_count": [int((now["light"] == c).sum()) for c in LIGHT_NAMES],
+        "previous_grid_count": [int((then["light"] == c).sum()) for c in LIGHT_NAMES],
+    })
+    if then.empty:  # the previous period is before the first ticket: unknown, not zero
+        counts["previous_grid_count"] = pd.array([pd.NA] * len(counts), dtype="Int64")
+    counts["change"] = (counts["grid_count"] - counts["previous_grid_count"]).astype("Int64")
+    merged = now.drop(columns=["previous_light"]).merge(
+        then[["grid_code", "light"]].rename(columns={"light": "previous_light"}), on="grid_code", how="left")
+    turned = merged[(merged["light"] == "red") & (merged["previous_light"] != "red")].assign(move="转红")
+    recovered = merged[(merged["previous_light"] == "red") & merged["light"].isin(["green", "yellow"])].assign(
+        move="恢复")
+    changes = pd.concat([turned, recovered])[[
+        "move", "grid_code", "grid_name", "community_name", "street_name", "light", "previous_light",
+        "light_reason", "on_time_rate", "overdue_count", "consecutive_red_periods"]]
+    for column in ("light", "previous_light"):
+        changes[column] = changes[column].map(lambda v: LIGHT_NAMES.get(v, "无记录") if isinstance(v, str) else "无记录")
+    return counts, changes.rename(columns={"light": "light_label"}).reset_index(drop=True), note
+
+
+def company_tables(src: Source, period: Period) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """(this month's red and black lists, companies that entered or left a list, a note on the month)."""
+    month = period.last_day.replace(day=1)
+    before = _add_months(month, -1)
+    now = src.query("company_rankings", month=month)
+    then = src.query("company_rankings", month=before)
+    note = (f"红黑榜按月评定（全区口径）：取本期最后一天所在的 {month.year}年{month.month}月，与 "
+            f"{before.year}年{before.month}月比较。")
+    if now.empty:
+        note += "该月没有物业企业排名数据。"
+    lists = now[now["list"].isin(["red", "black"])].copy()
+    lists["list"] = lists["list"].map(LIST_NAMES)
+    lists = lists[["list", "rank", "company_name", "score", "complaints_per_1k_households", "rank_change",
+                   "consecutive_black_months"]]
+    both = now[["company_id", "company_name", "list", "rank", "score", "complaints_per_1k_households",
+                "consecutive_black_months"]].merge(
+        then[["company_id", "company_name", "list", "rank"]].rename(
+            columns={"list": "previous_list", "rank": "previous_rank", "company_name": "previous_name"}),
+        on="company_id", how="outer")
+    both["company_name"] = both["company_name"].fillna(both["previous_name"])
+    rows = []
+    for _, r in both.iterrows():
+        current, previous = _none(r["list"]), _none(r["previous_list"])
+        if current == previous:
+            continue
+        if current and previous:
+            move = f"由{LIST_NAMES[previous]}转{LIST_NAMES[current]}"
+        elif current:
+            move = f"新上{LIST_NAMES[current]}"
+        else:
+            move = f"退出{LIST_NAMES[previous]}"
+        rows.append({"move": move, "company_name": r["company_name"],
+                     "list": LIST_NAMES.get(current, "—") if current else "—",
+                     "previous_list": LIST_NAMES.get(previous, "—") if previous else "—",
+                     "rank": _none(r["rank"]), "previous_rank": _none(r["previous_rank"]),
+                     "score": _none(r["score"]),
+                     "complaints_per_1k_households": _none(r["complaints_per_1k_households"]),
+                     "consecutive_black_months": _none(r["consecutive_black_months"])})
+    columns = ["move", "company_name", "list", "previous_list", "rank", "previous_rank", "score",
+               "complaints_per_1k_households", "consecutive_black_months"]
+    moves = pd.DataFrame(rows, columns=columns)
+    if not moves.empty:
+        order = {"新上黑榜": 0, "由红榜转黑榜": 0, "退出黑榜": 1, "新上红榜": 2, "由黑榜转红榜": 2, "退出红榜": 3}
+        moves = moves.sort_values(["move", "company_name"], key=lambda s: s.map(order) if s.name == "move" else s)
+    for column in ("rank", "previous_rank", "consecutive_black_months"):
+        moves[column] = moves[column].astype("Int64")
+    return lists.reset_index(drop=True), moves.reset_index(drop=True), note
+
+
+def _unit_counts(src: Source, level: str, period_type: str, start: date, scope: dict[str, str]) -> pd.Series:
+    """Tickets received per unit (name) in one mart period: category_mix or rates_breakdown rows."""
+    if level == "category":
+        frame = src.query("category_mix", period_type=period_type, period_start=start, limit=1000, **scope)
+        return frame.set_index("category_l1")["ticket_count"].astype(float)
+    area = {k: v for k, v in scope.items() if k in ("street_code", "community_code")}
+    frame = src.query("rates_breakdown", period_type=period_type, period_start=start, level=level,
+                      limit=10000, **area)
+    frame = frame[frame["ticket_count"] > 0]
+    return frame.set_index(frame["unit_name"].astype(str))["ticket_count"].astype(float)
+
+
+def volume_rises(src: Source, period: Period, scope: dict[str, str], level: str, top_n: int) -> pd.DataFrame:
+    """The ``top_n`` categories (``level='category'``), communities or grids whose volume rose most."""
+    if period.kind == "quarter":
+        def total(quarter: Period) -> pd.Series:
+            parts = [_unit_counts(src, level, "month", m, scope) for m in quarter.months()]
+            return pd.concat(parts, axis=1).fillna(0).sum(axis=1) if parts else pd.Series(dtype=float)
+        current, previous = total(period), total(period.previous())
+    else:
+        current = _unit_counts(src, level, period.kind, period.start, scope)
+        previous = _unit_counts(src, level, period.kind, period.previous().start, scope)
+    name = "category_l1" if level == "category" else "unit_name"
+    frame = pd.concat([current.rename("ticket_count"), previous.rename("previous_ticket_count")], axis=1).fillna(0)
+    frame.index.name = name
+    frame = frame.reset_index()
+    frame["change"] = frame["ticket_count"] - frame["previous_ticket_count"]
+    frame["change_pct"] = pd.Series([_pct(c, p) for c, p in zip(frame["change"], frame["previous_ticket_count"])],
+                                    index=frame.index, dtype="float64")
+    frame = frame[frame["change"] > 0].sort_values(["change", "ticket_count", name], ascending=[False, False, True])
+    for column in ("ticket_count", "previous_ticket_count", "change"):
+        frame[column] = frame[column].astype("int64")
+    return frame.head(top_n).reset_index(drop=True)
+
+
+def oldest_open(src: Source, period: Period, scope: dict[str, str], limit: int) -> pd.DataFrame:
+    """The oldest tickets still open at 数据截至 among those received before the period ended.
+
+    From the masked ``ticket_list`` query; the caller, phone and free-text columns are dropped
+    altogether and the address is the masked one (cut to the compound or road).
+    """
+    frame = src.query("ticket_list", status="open", sort="received_at", order="asc", limit=limit,
+                      received_before=period.end, **scope)
+    return frame[[c for c in OPEN_TICKET_COLUMNS if c in frame.columns]].reset_index(drop=True)
+
+
+def escalation_table(src: Source, period: Period, scope: dict[str, str], kpis: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Closed tickets by handling level (count, share), whistle counts, and 联合会商 (not in the data)."""
+    present = src.sql("select count(handling_level) as levels, count(is_whistle) as whistles from fct_tickets")
+    has_level, has_whistle = present.iloc[0]["levels"] > 0, present.iloc[0]["whistles"] > 0
+    if period.kind == "quarter":
+        parts = [src.query("escalation_shares", period_type="month", period_start=m, **scope)
+                 for m in period.months()]
+        levels = parts[0][["handling_level", "handling_level_label"]].copy()
+        levels["closed_count"] = sum(p["closed_count"].to_numpy() for p in parts)
+        denominator = float(sum(p["escalation_denominator"].iloc[0] for p in parts))
+        levels["share"] = [_pct(c, denominator) for c in levels["closed_count"]]
+        levels["escalation_denominator"] = denominator
+    else:
+        levels = src.query("escalation_shares", period_type=period.kind, period_start=period.start, **scope)
+    rows = [{"key": f"closed_at_{r.handling_level}", "item": f"在{r.handling_level_label}办结",
+             "count": float(r.closed_count) if has_level else None,
+             "share": _none(r.share) if has_level else None,
+             "denominator": float(r.escalation_denominator) if has_level else None,
+             "note": "" if has_level else "导出数据中没有办结层级"} for r in levels.itertuples()]
+    whistle = kpis.set_index("metric").loc["whistle_count"]
+    rows.append({"key": "whistle_count", "item": "吹哨报到工单", "count": _none(whistle["value"]) if has_whistle else None,
+                 "share": None, "denominator": None, "note": "" if has_whistle else "导出数据中没有“是否吹哨”"})
+    rows.append({"key": "whistle_closed_count", "item": "其中已办结",
+                 "count": _none(whistle["numerator"]) if has_whistle else None, "share": None, "denominator": None,
+                 "note": "" if has_whistle else "导出数据中没有“是否吹哨”"})
+    rows.append({"key": "joint_consultation_count", "item": "联合会商", "count": None, "share": None,
+                 "denominator": None, "note": "无数据：导出和数据仓库中没有“联合会商”字段，未统计"})
+    note = ("办结层级占比 = 各级办结数 ÷ 注明办结层级的已办结工单数（分母）。联合会商：12345 与网格平台导出中没有这一列"
+            "（etl/fields.py 无对应表头，fct_tickets 无此字段），本报告不估算。")
+    frame = pd.DataFrame(rows, columns=["key", "item", "count", "share", "denominator", "note"])
+    return frame.astype({"count": "float64", "share": "float64", "denominator": "float64"}), note
+
+
+REPORT_KOUJING = ("as_of", "ticket_count", "response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate",
+                  "closure_rate", "overdue_count", "near_deadline_count", "avg_handling_workdays",
+                  "property_complaint_count", "whistle_count", "escalation_share", "light", "red_black_list",
+                  "category_mix", "change", "ticket_masking")
+PERIOD_KOUJING = ("周期：周为 ISO 周（周一至周日），月为自然月，季度为自然季度。工单归属于受理时间所在的周期。"
+                  "同比：周与 52 周前的同一周比，月与季度与上一年同期比。季度的各项件数、分子、分母为其三个月之和，"
+                  "率 = 分子之和 ÷ 分母之和（与按月口径一致，不是三个月的率的平均）。")
+
+
+def koujing_table(rules) -> pd.DataFrame:
+    """The 口径 of every figure in the pack, with the rule values the marts were built with."""
+    rows = [{"key": "period", "label": "统计周期", "text": PERIOD_KOUJING}]
+    rows += [{"key": m, "label": LABELS[m], "text": koujing(m, rules)} for m in REPORT_KOUJING]
+    return pd.DataFrame(rows)

@@ -1,0 +1,98 @@
+"""Figures of the review pack (周报): sections of :class:`onescreen.report.Report` in, plotly Figures out.
+
+Sized for an A4 page (680 × 300 px fits the printable width at 96 dpi) and drawn with system fonts only:
+the same figures go to the 周报 page and, inlined, to the offline HTML report.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from onescreen.figures.rates import RATE_COLOURS
+from onescreen.ui import LIGHT_COLOURS
+
+FONT_FAMILY = ('"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", '
+               '"WenQuanYi Micro Hei", sans-serif')
+WIDTH, HEIGHT = 680, 300
+RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate")
+RATE_LABELS = {"response_rate": "响应率", "resolution_rate": "解决率", "satisfaction_rate": "满意率",
+               "on_time_rate": "按期办结率"}
+COMPARE_COLOURS = {"本期": "#1f4e99", "上期": "#8fa9d6", "去年同期": "#c3c9d2"}
+
+
+def _layout(fig: go.Figure, title: str) -> go.Figure:
+    fig.update_layout(title={"text": title, "font": {"size": 15}}, template="simple_white", width=WIDTH,
+                      height=HEIGHT, margin={"l": 55, "r": 55, "t": 45, "b": 40},
+                      font={"family": FONT_FAMILY, "size": 12},
+                      legend={"orientation": "h", "y": -0.18, "x": 0})
+    return fig
+
+
+def rates_comparison_figure(kpis: pd.DataFrame) -> go.Figure:
+    """The three rates and 按期办结率: this period, the previous one and the same period last year."""
+    rows = kpis.set_index("metric").reindex(list(RATES))
+    labels = [RATE_LABELS[m] for m in RATES]
+    fig = go.Figure()
+    for name, column in (("本期", "value"), ("上期", "previous_value"), ("去年同期", "yoy_value")):
+        values = rows[column].astype("float64")
+        fig.add_bar(name=name, x=labels, y=values, marker_color=COMPARE_COLOURS[name],
+                    text=[f"{v:.1f}%" if pd.notna(v) else "—" for v in values], textposition="outside",
+                    hovertemplate="%{x} " + name + "：%{y:.1f}%<extra></extra>")
+    fig.update_traces(cliponaxis=False)
+    fig.update_layout(barmode="group", yaxis={"range": [0, 105], "ticksuffix": "%"})
+    return _layout(fig, "三率与按期办结率")
+
+
+def trend_figure(trend: pd.DataFrame, period_kind: str) -> go.Figure:
+    """Rates (lines, left axis) and tickets received (bars, right axis) over the recent periods."""
+    fig = go.Figure()
+    x = pd.to_datetime(trend["period_start"])
+    # Plotly draws an overlaying axis above its base: the bars take the base axis so the lines stay visible.
+    fig.add_bar(name="受理量", x=x, y=trend["ticket_count"], marker_color="#e6ebf2",
+                hovertemplate="%{x|%Y-%m-%d} 受理 %{y:,}<extra></extra>")
+    for metric in RATES:
+        fig.add_scatter(name=RATE_LABELS[metric], x=x, y=trend[metric], mode="lines+markers", yaxis="y2",
+                        line={"color": RATE_COLOURS[metric], "width": 2},
+                        hovertemplate="%{x|%Y-%m-%d} " + RATE_LABELS[metric] + "：%{y:.1f}%<extra></extra>")
+    fig.update_layout(yaxis={"title": "受理量", "side": "right", "showgrid": False},
+                      yaxis2={"title": "率（%）", "ticksuffix": "%", "tickformat": ".1f", "overlaying": "y", "side": "left"},
+                      xaxis={"tickformat": "%m-%d" if period_kind == "week" else "%Y-%m"})
+    return _layout(fig, "近期走势")
+
+
+def light_counts_figure(counts: pd.DataFrame) -> go.Figure:
+    """Grids per light, this period against the previous one."""
+    fig = go.Figure()
+    fig.add_bar(name="上期", x=counts["light_label"], y=counts["previous_grid_count"], marker_color="#c3c9d2",
+                hovertemplate="上期 %{x}：%{y} 个网格<extra></extra>")
+    fig.add_bar(name="本期", x=counts["light_label"], y=counts["grid_count"],
+                marker_color=[LIGHT_COLOURS[c] for c in counts["light"]], text=counts["grid_count"],
+                textposition="outside", hovertemplate="本期 %{x}：%{y} 个网格<extra></extra>")
+    fig.update_traces(cliponaxis=False)  # the count above the tallest bar stays visible
+    fig.update_layout(barmode="group", yaxis={"title": "网格数"})
+    return _layout(fig, "网格亮灯")
+
+
+def rises_figure(rises: pd.DataFrame, name_column: str, title: str) -> go.Figure:
+    """Horizontal bars: how many more tickets than the previous period, largest rise on top."""
+    frame = rises.iloc[::-1]
+    fig = go.Figure(go.Bar(
+        x=frame["change"], y=frame[name_column], orientation="h", marker_color="#d9822b",
+        text=[f"+{c:,}（{n:,} 件）" for c, n in zip(frame["change"], frame["ticket_count"])], textposition="auto",
+        customdata=frame[["previous_ticket_count"]],
+        hovertemplate="%{y}：增加 %{x:,} 件（上期 %{customdata[0]:,}）<extra></extra>"))
+    fig.update_layout(xaxis={"title": "比上期增加（件）"})
+    return _layout(fig, title).update_layout(height=max(HEIGHT, 80 + 26 * len(frame)))
+
+
+def report_figures(report) -> dict[str, go.Figure]:
+    """The pack's figures, keyed by the section they illustrate (only sections with something to draw)."""
+    sections = report.sections
+    figures: dict[str, go.Figure] = {"kpis": rates_comparison_figure(sections["kpis"].frame)}
+    if not sections["trend"].frame.empty:
+        figures["trend"] = trend_figure(sections["trend"].frame, report.period.kind)
+    figures["light_counts"] = light_counts_figure(sections["light_counts"].frame)
+    if not sections["category_rises"].frame.empty:
+        figures["category_rises"] = rises_figure(sections["category_rises"].frame, "category_l1", "受理量增幅最大的诉求分类")
+    return figures

@@ -1,0 +1,302 @@
+"""The review pack as files: a self-contained HTML page, an XLSX workbook and JSON, all from one Report.
+
+- ``to_html(report)``: one file that opens and prints (A4) on a machine with no network. plotly.js is
+  inlined from the installed plotly package, with every web address in it removed (map tiles, styles,
+  CDN and licence links: the pack draws no map, so nothing is lost) except the XML namespace names that
+  drawing SVG needs, which are identifiers, never fetched. Fonts are the system's. Every text from the
+  warehouse is escaped.
+- ``to_xlsx(report)``: one sheet per section (``onescreen.exports.to_xlsx_bytes``: numbers as numbers,
+  text written as text and escaped when it starts with ``= + - @``).
+- ``to_json(report)``: the same figures with English keys, ISO dates and null for missing values.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import numbers
+import re
+from datetime import date, datetime
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from plotly.offline import get_plotlyjs
+
+from onescreen.exports import to_xlsx_bytes
+from onescreen.report import COLUMN_LABELS, Report
+from onescreen.report_charts import FONT_FAMILY, report_figures
+
+FORMATS = {"html": ("text/html; charset=utf-8", "html"),
+           "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+           "json": ("application/json", "json")}
+XML_NAMESPACES = frozenset({"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink",
+                            "http://www.w3.org/2000/xmlns/", "http://www.w3.org/1999/xhtml",
+                            "http://www.w3.org/XML/1998/namespace"})
+# A web address up to the end of the string or comment it sits in ("*" excluded so "*/" survives).
+_WEB_ADDRESS = re.compile(r"https?://[^\s\"'`\\)<>*]*")
+SHEET_NAMES = {"kpis": "关键指标", "trend": "走势", "light_counts": "亮灯统计", "light_changes": "亮灯变化",
+               "company_moves": "红黑榜变动", "company_lists": "红黑榜", "category_rises": "分类增幅",
+               "unit_rises": "区域增幅", "oldest_open": "最久未办结", "escalation": "办结层级与吹哨",
+               "koujing": "口径"}
+META_LABELS = {"title": "报告", "period_code": "周期代码", "period_label": "统计周期", "period_start": "起始日",
+               "period_end": "截止日", "previous_label": "上期", "yoy_label": "去年同期", "scope_name": "范围",
+               "scope_code": "范围编号", "as_of": "数据截至", "is_complete": "周期已结束",
+               "built_at": "指标生成时间", "rules_digest": "规则摘要", "generated_at": "报告生成时间"}
+
+
+@lru_cache(maxsize=1)
+def offline_plotlyjs() -> str:
+    """The installed plotly.js with every web address removed except the XML namespace names."""
+    return _WEB_ADDRESS.sub(lambda m: m.group(0) if m.group(0) in XML_NAMESPACES else "", get_plotlyjs())
+
+
+def render(report: Report, fmt: str) -> bytes:
+    """The report as ``html``, ``xlsx`` or ``json`` bytes (UTF-8 for the text formats)."""
+    if fmt == "html":
+        return to_html(report).encode("utf-8")
+    if fmt == "xlsx":
+        return to_xlsx(report)
+    if fmt == "json":
+        return to_json(report).encode("utf-8")
+    raise ValueError(f"unknown report format {fmt!r}")
+
+
+def file_name(report: Report, fmt: str) -> str:
+    """``全区周报-2025-W41.html``."""
+    return f"{report.meta['title']}-{report.period.code}.{FORMATS[fmt][1]}"
+
+
+def _plain(value):
+    """A JSON-ready Python value: None for missing, int/float/bool/str, ISO text for dates."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, datetime):
+        return pd.Timestamp(value).to_pydatetime().isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def to_dict(report: Report) -> dict:
+    """The report as plain data: ``{"meta": {...}, "sections": {key: {title, note, columns, rows}}}``."""
+    sections = {}
+    for key, section in report.sections.items():
+        frame = section.frame
+        sections[key] = {
+            "title": section.title,
+            "note": section.note,
+            "columns": {column: COLUMN_LABELS.get(column, column) for column in frame.columns},
+            "rows": [{column: _plain(value) for column, value in zip(frame.columns, values)}
+                     for values in frame.itertuples(index=False, name=None)],
+        }
+    return {"meta": {k: _plain(v) for k, v in report.meta.items()}, "sections": sections}
+
+
+def to_json(report: Report) -> str:
+    """The report as indented JSON (UTF-8 text, Chinese kept as is)."""
+    return json.dumps(to_dict(report), ensure_ascii=False, indent=2, allow_nan=False)
+
+
+def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.rename(columns={c: COLUMN_LABELS.get(c, c) for c in frame.columns})
+
+
+def to_xlsx(report: Report) -> bytes:
+    """An XLSX workbook: a summary sheet (period, area, 数据截至, each section's note), then one sheet per
+    section with Chinese headers."""
+    summary = [(META_LABELS[k], _summary_value(report.meta[k])) for k in META_LABELS]
+    summary += [(f"{s.title}：说明", s.note) for s in report.sections.values() if s.note]
+    sheets = {"概要": pd.DataFrame(summary, columns=["项目", "内容"])}
+    for key, section in report.sections.items():
+        sheets[SHEET_NAMES.get(key, section.title)] = _labelled(section.frame)
+    return to_xlsx_bytes(sheets)
+
+
+def _summary_value(value):
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+# -- HTML --------------------------------------------------------------------------------------------
+
+CSS = f"""
+:root {{ color-scheme: light; }}
+body {{ font-family: {FONT_FAMILY}; color: #1b2430; margin: 0 auto; padding: 16px 20px; max-width: 190mm;
+       font-size: 14px; line-height: 1.5; background: #fff; }}
+h1 {{ font-size: 22px; margin: 0 0 4px 0; color: #0b1f3a; }}
+h2 {{ font-size: 17px; margin: 22px 0 6px 0; color: #0b1f3a; border-bottom: 2px solid #1f4e99; padding-bottom: 2px; }}
+.sub {{ color: #4a5868; margin: 2px 0; }}
+.note {{ color: #4a5868; font-size: 12.5px; margin: 4px 0 6px 0; }}
+table {{ border-collapse: collapse; width: 100%; font-size: 12.5px; margin: 4px 0; }}
+th, td {{ border: 1px solid #c9d1db; padding: 3px 6px; text-align: left; vertical-align: top; }}
+th {{ background: #eef2f7; font-weight: 600; }}
+td.num {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}
+.up {{ color: #1d7a3e; }} .down {{ color: #b3261e; }}
+.empty {{ color: #7f8a99; font-style: italic; }}
+.chart {{ margin: 6px 0; }}
+dl.koujing dt {{ font-weight: 600; margin-top: 6px; }}
+dl.koujing dd {{ margin: 0 0 0 1em; font-size: 12.5px; color: #333; }}
+@page {{ size: A4; margin: 14mm 12mm; }}
+@media print {{
+  body {{ max-width: none; padding: 0; font-size: 10.5pt; }}
+  h2 {{ break-after: avoid; page-break-after: avoid; }}
+  .chart, tr {{ break-inside: avoid; page-break-inside: avoid; }}
+  thead {{ display: table-header-group; }}
+  .no-print {{ display: none; }}
+}}
+"""
+
+RATE_COLUMNS = {"response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate", "share", "change_pct",
+                "yoy_change_pct"}
+COUNT_COLUMNS = {"ticket_count", "previous_ticket_count", "change", "overdue_count", "grid_count",
+                 "previous_grid_count", "count", "denominator", "rank", "previous_rank", "rank_change",
+                 "consecutive_red_periods", "consecutive_black_months"}
+
+
+def _cell(column: str, value) -> tuple[str, bool]:
+    """(escaped text, is a number) for one table cell."""
+    value = _plain(value)
+    if value is None:
+        return "—", False
+    if isinstance(value, bool):
+        return ("是" if value else "否"), False
+    if isinstance(value, (int, float)):
+        if column in RATE_COLUMNS:
+            return f"{value:.1f}", True
+        if column in COUNT_COLUMNS or float(value).is_integer():
+            return f"{value:,.0f}", True
+        return f"{value:,.2f}", True
+    if column in ("received_at", "due_at") and "T" in value:
+        return html.escape(value.replace("T", " ")[:16]), False
+    return html.escape(value), False
+
+
+def _table(frame: pd.DataFrame, empty: str = "本期没有。") -> str:
+    if frame.empty:
+        return f'<p class="empty">{html.escape(empty)}</p>'
+    head = "".join(f"<th>{html.escape(COLUMN_LABELS.get(c, c))}</th>" for c in frame.columns)
+    rows = []
+    for values in frame.itertuples(index=False, name=None):
+        cells = []
+        for column, value in zip(frame.columns, values):
+            text, is_number = _cell(column, value)
+            cells.append(f'<td class="num">{text}</td>' if is_number else f"<td>{text}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _fmt_value(unit: str, value) -> str:
+    value = _plain(value)
+    if value is None:
+        return "—"
+    if unit == "pct":
+        return f"{value:.1f}%"
+    if unit == "workdays":
+        return f"{value:.2f} 个工作日"
+    return f"{value:,.0f}"
+
+
+def _fmt_change(unit: str, change, change_pct, *, up_is_good: bool) -> str:
+    change = _plain(change)
+    if change is None:
+        return '<span class="empty">—</span>'
+    if abs(change) < 1e-9:
+        return "持平"
+    sign = "+" if change > 0 else "−"
+    if unit == "pct":
+        text = f"{sign}{abs(change):.1f} 个百分点"
+    elif unit == "workdays":
+        text = f"{sign}{abs(change):.2f} 个工作日"
+    else:
+        text = f"{sign}{abs(change):,.0f}"
+        pct = _plain(change_pct)
+        if pct is not None:
+            text += f"（{sign}{abs(pct):.1f}%）"
+    css = "up" if (change > 0) == up_is_good else "down"
+    return f'<span class="{css}">{html.escape(text)}</span>'
+
+
+LOWER_IS_BETTER = {"overdue_count", "near_deadline_count", "avg_handling_workdays", "property_complaint_count"}
+NEUTRAL = {"ticket_count", "whistle_count"}
+
+
+def _kpi_table(kpis: pd.DataFrame) -> str:
+    head = "<tr><th>指标</th><th>本期</th><th>上期</th><th>环比</th><th>去年同期</th><th>同比</th><th>目标</th><th>N</th></tr>"
+    rows = []
+    for r in kpis.itertuples():
+        good = r.metric not in LOWER_IS_BETTER
+        change = _fmt_change(r.unit, r.change, r.change_pct, up_is_good=good)
+        yoy = _fmt_change(r.unit, r.yoy_change, r.yoy_change_pct, up_is_good=good)
+        if r.metric in NEUTRAL:  # more tickets is neither good nor bad: no colour
+            change, yoy = re.sub(r' class="(up|down)"', "", change), re.sub(r' class="(up|down)"', "", yoy)
+        n = ""
+        if r.unit == "pct" and _plain(r.denominator) is not None:
+            n = f"{_plain(r.numerator):,.0f} / {_plain(r.denominator):,.0f}"
+        target = f"{r.target:g}%" if _plain(r.target) is not None else ""
+        rows.append(f"<tr><td>{html.escape(r.label)}</td><td class='num'>{_fmt_value(r.unit, r.value)}</td>"
+                    f"<td class='num'>{_fmt_value(r.unit, r.previous_value)}</td><td class='num'>{change}</td>"
+                    f"<td class='num'>{_fmt_value(r.unit, r.yoy_value)}</td><td class='num'>{yoy}</td>"
+                    f"<td class='num'>{target}</td><td class='num'>{n}</td></tr>")
+    return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _chart(key: str, fig) -> str:
+    return '<div class="chart">' + fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{key}",
+                                               config={"displayModeBar": False, "responsive": False}) + "</div>"
+
+
+def _section(section, body: str) -> str:
+    note = f'<p class="note">{html.escape(section.note)}</p>' if section.note else ""
+    return f'<section id="{section.key}"><h2>{html.escape(section.title)}</h2>{note}{body}</section>'
+
+
+def to_html(report: Report, *, charts: bool = True) -> str:
+    """The report as one HTML document that needs nothing from the network (see the module docstring)."""
+    meta, sections = report.meta, report.sections
+    figures = report_figures(report) if charts else {}
+
+    def chart(key: str) -> str:
+        return _chart(key, figures[key]) if key in figures else ""
+
+    incomplete = "" if meta["is_complete"] else "（本周期尚未结束，数字为截至数据截至时）"
+    parts = [
+        f"<header><h1>{html.escape(meta['title'])}：{html.escape(meta['period_label'])}</h1>",
+        f"<p class='sub'>范围：{html.escape(meta['scope_name'])}　对比：上期 {html.escape(meta['previous_label'])}；"
+        f"去年同期 {html.escape(meta['yoy_label'])}</p>",
+        f"<p class='sub'>数据截至 {meta['as_of']:%Y-%m-%d %H:%M}{html.escape(incomplete)}　指标生成于 "
+        f"{meta['built_at']:%Y-%m-%d %H:%M}（规则 {html.escape(str(meta['rules_digest']))}）　报告生成于 "
+        f"{meta['generated_at']:%Y-%m-%d %H:%M}</p></header>",
+        _section(sections["kpis"], _kpi_table(sections["kpis"].frame) + chart("kpis")),
+        _section(sections["trend"], chart("trend") + _table(sections["trend"].frame, "没有走势数据。")),
+        _section(sections["light_counts"], chart("light_counts") + _table(sections["light_counts"].frame.drop(columns=["light"]))),
+        _section(sections["light_changes"], _table(sections["light_changes"].frame, "本期没有转红或恢复的网格。")),
+        _section(sections["company_moves"], _table(sections["company_moves"].frame, "本月红黑榜没有变动。")),
+        _section(sections["company_lists"], _table(sections["company_lists"].frame, "本月没有上榜企业。")),
+        _section(sections["category_rises"], chart("category_rises")
+                 + _table(sections["category_rises"].frame, "没有受理量增加的分类。")),
+        _section(sections["unit_rises"], _table(sections["unit_rises"].frame, "没有受理量增加的区域。")),
+        _section(sections["oldest_open"], _table(sections["oldest_open"].frame, "没有未办结的工单。")),
+        _section(sections["escalation"], _table(sections["escalation"].frame.drop(columns=["key"]))),
+        _section(sections["koujing"], "<dl class='koujing'>" + "".join(
+            f"<dt>{html.escape(r.label)}</dt><dd>{html.escape(r.text)}</dd>"
+            for r in sections["koujing"].frame.itertuples()) + "</dl>"),
+    ]
+    script = f"<script>{offline_plotlyjs()}</script>" if figures else ""
+    title = html.escape(f"{meta['title']} {meta['period_label']}")
+    return (f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>'
+            f"<style>{CSS}</style>{script}</head><body>{''.join(parts)}</body></html>\n")

@@ -1,0 +1,174 @@
+"""The local users file: names, bcrypt-hashed passwords, roles, area scopes and permissions.
+
+It works with no network at all. The file is JSON (``$ONESCREEN_USERS`` or ``config/users.json``,
+git-ignored: it holds password hashes) and is managed by ``python -m etl users``; every write goes to a
+temporary file that replaces the old one, so a reader never sees half a file. ::
+
+    {"version": 1, "users": {"wang": {"role": "staff", "password_hash": "$2b$12$...",
+     "streets": [], "communities": ["CM01"], "grids": [], "district": false,
+     "permissions": [], "email": "", "display_name": "王"}}}
+
+Passwords are hashed with bcrypt (cost 12, about 0.3 s here: slow on purpose). An OIDC login
+(``st.login``) maps to a user here by e-mail; an OIDC user with no entry has no role and no area.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import bcrypt
+
+from onescreen import settings
+from onescreen.access import PERMISSIONS, ROLES, UNMASKED_EXPORT_ROLES, Identity, Scope
+
+BCRYPT_ROUNDS = 12
+PASSWORD_MIN_CHARS = 8
+PASSWORD_MAX_BYTES = 72  # bcrypt uses only the first 72 bytes; longer ones are refused, not cut
+_NAME = re.compile(r"^[A-Za-z0-9_.@\-\u4e00-\u9fff]{1,64}$")
+
+
+class UserError(ValueError):
+    """An expected failure managing users (message starts with ``错误：``)."""
+
+
+def users_path() -> Path:
+    """``$ONESCREEN_USERS`` or ``config/users.json``."""
+    value = os.environ.get("ONESCREEN_USERS")
+    return Path(value).expanduser().resolve() if value else settings.CONFIG_DIR / "users.json"
+
+
+def exists(path: Path | None = None) -> bool:
+    """Whether a users file is configured; without one the app runs in demo mode."""
+    return (path or users_path()).is_file()
+
+
+def load(path: Path | None = None) -> dict[str, dict]:
+    """Every user record by name; ``{}`` when there is no file. A broken file raises :class:`UserError`."""
+    path = path or users_path()
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        users = data["users"]
+        if not isinstance(users, dict):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        raise UserError(f"错误：用户文件 {path} 格式不对，请用 python -m etl users 重新生成。") from None
+    return users
+
+
+def save(users: dict[str, dict], path: Path | None = None) -> Path:
+    """Write all users atomically (owner-only permissions where the system has them)."""
+    path = path or users_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"version": 1, "users": users}, ensure_ascii=False, indent=2, sort_keys=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".users-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def hash_password(password: str, rounds: int | None = None) -> str:
+    """A bcrypt hash of ``password`` (refuses passwords bcrypt would silently cut or that are too short)."""
+    if len(password) < PASSWORD_MIN_CHARS:
+        raise UserError(f"错误：密码至少 {PASSWORD_MIN_CHARS} 个字符。")
+    if len(password.encode("utf-8")) > PASSWORD_MAX_BYTES:
+        raise UserError(f"错误：密码不能超过 {PASSWORD_MAX_BYTES} 字节（约 24 个汉字或 72 个英文字符）。")
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds or BCRYPT_ROUNDS)).decode("ascii")
+
+
+# A fixed hash to compare against when the user does not exist, so a wrong name takes as long as a
+# wrong password (no user enumeration by timing).
+@functools.cache
+def _dummy_hash() -> bytes:
+    return bcrypt.hashpw(b"onescreen-no-such-user", bcrypt.gensalt(BCRYPT_ROUNDS))
+
+
+def check_new_user(name: str, role: str, *, streets=(), communities=(), grids=(), district: bool = False,
+                   permissions=(), replace: bool = False, path: Path | None = None) -> None:
+    """Every check :func:`add_user` makes except the password's, so a command can refuse before asking."""
+    if not _NAME.match(name):
+        raise UserError(f"错误：用户名 {name!r} 只能由字母、数字、汉字和 _ . @ - 组成（最多 64 个字符）。")
+    if role not in ROLES:
+        raise UserError(f"错误：角色只能是 {'|'.join(ROLES)}，不能是 {role!r}。")
+    unknown = [p for p in permissions if p not in PERMISSIONS]
+    if unknown:
+        raise UserError(f"错误：未知权限 {'、'.join(unknown)}；可用：{'、'.join(PERMISSIONS)}。")
+    if "export_unmasked" in permissions and role not in UNMASKED_EXPORT_ROLES:
+        raise UserError(f"错误：只有 {'、'.join(UNMASKED_EXPORT_ROLES)} 角色可以有未脱敏导出权限。")
+    if district and (streets or communities or grids):
+        raise UserError("错误：--district（全区）与 --street/--community/--grid 不能同时使用。")
+    if name in load(path) and not replace:
+        raise UserError(f"错误：用户 {name} 已存在；要重设请加 --replace，或先 python -m etl users remove {name}。")
+
+
+def add_user(name: str, role: str, password: str, *, streets=(), communities=(), grids=(), district: bool = False,
+             permissions=(), email: str = "", display_name: str = "", replace: bool = False,
+             path: Path | None = None, rounds: int | None = None) -> dict:
+    """Add (or with ``replace`` overwrite) one user and return its record. Checks before writing."""
+    check_new_user(name, role, streets=streets, communities=communities, grids=grids, district=district,
+                   permissions=permissions, replace=replace, path=path)
+    users = load(path)
+    record = {
+        "role": role, "password_hash": hash_password(password, rounds), "district": bool(district),
+        "streets": sorted(set(streets)), "communities": sorted(set(communities)), "grids": sorted(set(grids)),
+        "permissions": sorted(set(permissions)), "email": email, "display_name": display_name,
+    }
+    users[name] = record
+    save(users, path)
+    return record
+
+
+def remove_user(name: str, path: Path | None = None) -> None:
+    """Remove one user; an unknown name raises :class:`UserError`."""
+    users = load(path)
+    if name not in users:
+        raise UserError(f"错误：没有用户 {name}（用 python -m etl users list 查看）。")
+    del users[name]
+    save(users, path)
+
+
+def identity_of(name: str, record: dict, method: str = "password") -> Identity:
+    """The :class:`Identity` a user record grants."""
+    scope = Scope(district=bool(record.get("district")), streets=tuple(record.get("streets") or ()),
+                  communities=tuple(record.get("communities") or ()), grids=tuple(record.get("grids") or ()))
+    role = record.get("role")
+    if role not in ROLES:  # a hand-edited file: no role means nothing
+        role, scope = "kiosk", Scope()
+    return Identity(name=name, role=role, scope=scope, permissions=frozenset(record.get("permissions") or ()),
+                    method=method, display_name=str(record.get("display_name") or name))
+
+
+def authenticate(name: str, password: str, path: Path | None = None) -> Identity | None:
+    """The identity for a correct name and password, else None (same work either way)."""
+    record = load(path).get(name.strip()) if name else None
+    stored = record.get("password_hash", "").encode("ascii") if record else _dummy_hash()
+    try:
+        ok = bcrypt.checkpw(password.encode("utf-8"), stored)
+    except ValueError:  # a malformed hash in a hand-edited file
+        ok = False
+    if not ok or record is None:
+        return None
+    return identity_of(name.strip(), record)
+
+
+def identity_for_email(email: str, path: Path | None = None) -> Identity | None:
+    """The identity of the user whose ``email`` matches (OIDC login), or None."""
+    wanted = (email or "").strip().lower()
+    if not wanted:
+        return None
+    for name, record in load(path).items():
+        if str(record.get("email", "")).strip().lower() == wanted:
+            return identity_of(name, record, method="oidc")
+    return None

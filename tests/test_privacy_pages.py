@@ -1,0 +1,269 @@
+"""Privacy through the running app (AppTest): what a kiosk session sends, users of different areas in
+turn, a user with no area, login and its audit, and errors that show an incident id and log masked."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+import duckdb
+import pyarrow as pa
+import pytest
+from google.protobuf import text_format
+from streamlit.testing.v1 import AppTest
+
+from onescreen import errors
+from onescreen.users import add_user
+
+from conftest import ROOT, TEST_PASSWORD, login
+
+APP = str(ROOT / "app.py")
+DONGFENG, XIHU = "530302001001", "530302001002"
+KIOSK_PAGES = ["overview", "lights", "rates", "heat", "companies"]
+
+
+def app(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    if page == "overview":  # the default page, where every session starts
+        return at
+    at.switch_page(f"app_pages/{page}.py")
+    return at.run()
+
+
+def sent(at: AppTest) -> str:
+    """Everything the session would send to the browser: every element's message as text, with the
+    Arrow tables of dataframes and charts decoded (they travel as bytes)."""
+    parts: list[str] = []
+
+    def decode(message) -> None:
+        for descriptor, value in message.ListFields():
+            values = value if isinstance(value, (list, tuple)) or hasattr(value, "extend") else [value]
+            for item in values:
+                if isinstance(item, bytes):
+                    try:
+                        parts.append(pa.ipc.open_stream(item).read_all().to_pandas().to_string())
+                    except Exception:
+                        parts.append(item.decode("utf-8", "replace"))
+                elif hasattr(item, "ListFields"):
+                    decode(item)
+
+    def walk(node) -> None:
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            parts.append(text_format.MessageToString(proto, as_utf8=True))
+            decode(proto)
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            for child in children.values():
+                walk(child)
+
+    walk(at._tree)
+    return "\n".join(parts)
+
+
+def personal_values(path) -> dict[str, set[str]]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rows = con.execute("select ticket_id, caller_name, caller_phone, address, content from ticket_pii").fetchall()
+    finally:
+        con.close()
+    return {
+        "ticket_id": {r[0] for r in rows},
+        "caller_name": {r[1] for r in rows if r[1]},
+        "caller_phone": {r[2] for r in rows if r[2]},
+        "address": {r[3] for r in rows if r[3] and re.search(r"\d+(栋|号楼|单元|室)", r[3])},
+        "content": {r[4] for r in rows if r[4]},
+    }
+
+
+def leaks(text: str, values: dict[str, set[str]]) -> list[str]:
+    found = [f"{field}={value}" for field, items in values.items() for value in items if value in text]
+    found += [f"phone-like={m}" for m in re.findall(r"(?<!\d)1[3-9]\d{9}(?!\d)", text)]
+    return found
+
+
+def tiles(at: AppTest) -> str:
+    return " ".join(m.value for m in at.markdown if "os-tile" in m.value)
+
+
+# -- the big screen --------------------------------------------------------------------------------
+
+def test_a_kiosk_url_sends_no_personal_data(warehouse_copy):
+    at = app({"kiosk": "1"})
+    assert not at.exception and "本期受理" in tiles(at)
+    text = sent(at)
+    assert "超期工单" in text  # the scan saw the panels
+    assert leaks(text, personal_values(warehouse_copy)) == []
+
+
+@pytest.mark.parametrize("page", KIOSK_PAGES)
+def test_a_kiosk_account_sees_aggregates_only_on_every_page(page, warehouse_copy, users):
+    at = login(app(), "kiosk")
+    at = open_page(at, page)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert leaks(sent(at), personal_values(warehouse_copy)) == []
+
+
+def test_a_kiosk_account_cannot_open_the_ticket_list(warehouse_copy, users):
+    at = login(app(), "kiosk")
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("app_pages/tickets.py")
+
+
+def test_the_meeting_ticket_list_is_masked(warehouse_copy):
+    at = open_page(app({"range": "all"}), "tickets")  # demo mode: the meeting tier, every ticket
+    text = sent(at)
+    values = personal_values(warehouse_copy)
+    assert "张*" in text and "小区垃圾清运不及时，电话138****5678" in text  # scrubbed free text is allowed here
+    assert leaks(text, {k: v for k, v in values.items() if k not in ("ticket_id", "content")}) == []
+
+
+# -- scope -------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def area_users(users):
+    for name, community in (("east", DONGFENG), ("west", XIHU)):
+        add_user(name, "staff", TEST_PASSWORD, communities=[community], path=users, rounds=4)
+    return users
+
+
+def test_two_users_of_different_communities_in_turn_see_only_their_own(warehouse_copy, area_users):
+    reference = {}
+    for community in (DONGFENG, XIHU):
+        at = login(app({"community_code": community, "street_code": "530302001"}), "leader")
+        reference[community] = tiles(at)
+    assert reference[DONGFENG] != reference[XIHU]
+    # In turn, twice, and asking the URL for the other community: the cache must not mix them.
+    for _ in range(2):
+        for name, own, other in (("east", DONGFENG, XIHU), ("west", XIHU, DONGFENG)):
+            at = login(app({"community_code": other, "street_code": "530302001"}), name)
+            assert tiles(at) == reference[own], name
+            assert at.query_params["community_code"] == own
+            listed = open_page(at, "tickets")
+            names = set(listed.dataframe[0].value["社区"])
+            assert names == {"东风社区" if own == DONGFENG else "西湖社区"}, name
+
+
+def test_a_user_with_no_area_sees_nothing(warehouse_copy, users):
+    at = login(app(), "nobody")
+    assert not at.exception
+    assert any("没有分配任何区域" in i.value for i in at.info)
+    assert tiles(at) == "" and not at.dataframe
+    at = open_page(at, "tickets")
+    assert not at.dataframe and any("没有分配任何区域" in i.value for i in at.info)
+
+
+# -- login and audit --------------------------------------------------------------------------------
+
+def test_login_is_required_with_a_users_file_and_audited(warehouse_copy, users, tmp_path):
+    at = app()
+    assert [t.value for t in at.title] == ["一屏 · 登录"] and not tiles(at)
+    login(at, "leader", "wrong-password")
+    assert [e.value for e in at.error] == ["用户名或密码不对。"]
+    login(at, "leader")
+    assert "本期受理" in tiles(at)
+    events = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(e["action"], e["user"]) for e in events] == [("login_failed", "leader"), ("login", "leader")]
+    assert TEST_PASSWORD not in (tmp_path / "audit.jsonl").read_text(encoding="utf-8")
+
+
+def test_only_the_admin_reads_the_audit_log(warehouse_copy, users):
+    with pytest.raises(ValueError):
+        login(app(), "analyst").switch_page("app_pages/audit.py")
+    at = open_page(login(app(), "admin"), "audit")
+    table = at.dataframe[0].value
+    assert {"登录"} <= set(table["操作"]) and "admin" in set(table["用户"])
+
+
+# -- errors and logs ----------------------------------------------------------------------------------
+
+def test_a_failing_page_shows_an_incident_id_and_logs_masked(warehouse_copy, monkeypatch, caplog):
+    from onescreen import data
+
+    def broken():
+        raise ValueError("来电人 张三 13812345678 身份证 530302199001011234 投诉")
+
+    monkeypatch.setattr(data, "as_of", broken)
+    with caplog.at_level(logging.ERROR, logger="onescreen"):
+        at = open_page(app(), "tickets")
+    shown = " ".join(e.value for e in at.error)
+    incident = re.search(r"事件编号 (E-[0-9A-F]{6})", shown)
+    assert incident, shown
+    assert "13812345678" not in shown and "张三" not in shown and "Traceback" not in shown
+    logged = caplog.text
+    assert incident.group(1) in logged and "Traceback" in logged and "138****5678" in logged
+    assert "13812345678" not in logged and "530302199001011234" not in logged
+
+
+def test_the_log_filter_masks_every_record():
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "call %s about %s", ("13812345678", "a@b.cn"), None)
+    errors.ScrubFilter().filter(record)
+    assert record.getMessage() == "call 138****5678 about [邮箱]"
+
+
+def test_audit_details_are_scrubbed(tmp_path):
+    from onescreen import audit
+
+    event = audit.record("export", user="u", detail="给 13812345678 回电", path=tmp_path / "a.jsonl")
+    assert event["detail"] == "给 138****5678 回电"
+    assert "13812345678" not in (tmp_path / "a.jsonl").read_text(encoding="utf-8")
+
+
+def test_staff_reveal_one_phone_on_the_page_with_a_reason(warehouse_copy, area_users, tmp_path):
+    at = login(app({"ticket_id": "2025100100001", "range": "all"}), "east")
+    at = open_page(at, "tickets")
+    assert "13812345678" not in sent(at)
+    button = at.button(key="t_reveal")
+    assert button.disabled  # no reason yet
+    at.text_input(key="t_reveal_reason").input("回访核实办理结果").run()
+    at.button(key="t_reveal").click().run()
+    assert "联系电话：13812345678" in [t.value for t in at.text]
+    at.run()  # the next run shows it no more
+    assert "13812345678" not in sent(at)
+    events = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(e["action"], e["user"]) for e in events][-1] == ("reveal_phone", "east")
+
+
+def test_a_leader_has_no_reveal_button(warehouse_copy, users):
+    at = open_page(login(app({"ticket_id": "2025100100001", "range": "all"}), "leader"), "tickets")
+    assert "t_reveal" not in [b.key for b in at.button]
+
+
+def test_production_settings():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["showErrorDetails"] == "none"
+    assert config["client"]["showErrorLinks"] is False
+    assert config["server"]["enableXsrfProtection"] is True
+    assert 1 <= config["server"]["maxUploadSize"] <= 200
+    assert config["browser"]["gatherUsageStats"] is False
+
+
+def test_tiles_escape_what_they_are_given():
+    from onescreen import ui
+
+    tile = ui.tile("<b>x</b>", "<script>alert(1)</script>", note="&", help_text='"onmouseover="x')
+    assert "<script>" not in tile and "&lt;script&gt;" in tile and "<b>x" not in tile
+    assert '"onmouseover="' not in tile
+
+
+def test_the_carousel_keeps_the_session(warehouse_copy, users):
+    # The rotation is a server-side page switch, so a logged-in wall screen stays logged in.
+    at = login(app({"carousel": "10"}), "kiosk")
+    assert not at.exception and "本期受理" in tiles(at)
+    assert "window.parent.location" not in sent(at)
+
+
+@pytest.mark.parametrize(("page", "tier"), [("overview", "kiosk"), ("lights", "kiosk"), ("tickets", "meeting")])
+def test_each_page_runs_at_its_declared_tier(page, tier, warehouse_copy, users):
+    at = open_page(login(app(), "leader"), page)
+    assert at.session_state["os_access"].tier == tier

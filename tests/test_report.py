@@ -1,0 +1,442 @@
+"""The review pack (周报/月报/季报): periods, figures equal to the marts and to the pages' queries, the three
+files (offline HTML, XLSX without formulas, JSON), the ``python -m etl report`` command and the 周报 page.
+
+Two warehouses: the hand-made metrics fixture (tests/metrics_fixture.py: Aug-Oct 2025, lights and
+property lists that move) and the fixture district loaded through the real ETL (conftest.py: two weeks,
+2025-W40 and 2025-W41, as-of Fri 2025-10-10 15:00, with ticket_pii).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # until the project sets pythonpath
+
+from etl.cli import main  # noqa: E402
+from etl.marts import build_marts  # noqa: E402
+from metrics_fixture import build_warehouse  # noqa: E402
+from onescreen.queries import run_query  # noqa: E402
+from onescreen.report import (Period, ReportError, build_report, data_span, default_period,  # noqa: E402
+                              parse_period, period_options)
+from onescreen.report_render import (XML_NAMESPACES, offline_plotlyjs, to_dict, to_html, to_json,  # noqa: E402
+                                     to_xlsx)
+from onescreen.rules import load_rules  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate", "closure_rate")
+COUNTS = ("ticket_count", "overdue_count", "near_deadline_count", "property_complaint_count", "whistle_count")
+GENERATED = datetime(2025, 10, 11, 8, 0)
+
+
+@pytest.fixture(scope="module")
+def metrics_con():
+    con = duckdb.connect()
+    build_warehouse(con)
+    build_marts(con, load_rules())
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def district_con(fixture_warehouse):
+    con = duckdb.connect(str(fixture_warehouse), read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def week_report(district_con):
+    return build_report(district_con, parse_period("2025-W40"), generated_at=GENERATED)
+
+
+def _kpi(report, metric: str, column: str = "value"):
+    return report.sections["kpis"].frame.set_index("metric").loc[metric, column]
+
+
+def _mart_row(con, period_type: str, start: str, level: str = "district", unit: str = "all") -> dict:
+    frame = con.execute("select * from mart_rates where period_type = ? and period_start = ? and level = ? "
+                        "and unit_code = ?", [period_type, start, level, unit]).df()
+    assert len(frame) == 1
+    return frame.iloc[0].to_dict()
+
+
+def _same(a, b) -> bool:
+    return (pd.isna(a) and pd.isna(b)) or a == pytest.approx(b, rel=1e-12)
+
+
+# -- periods ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, kind, start, end, code", [
+    ("2025-W41", "week", date(2025, 10, 6), date(2025, 10, 13), "2025-W41"),
+    ("2025-w1", "week", date(2024, 12, 30), date(2025, 1, 6), "2025-W01"),
+    ("2026-W53", "week", date(2026, 12, 28), date(2027, 1, 4), "2026-W53"),
+    ("2025-10", "month", date(2025, 10, 1), date(2025, 11, 1), "2025-10"),
+    ("2025-2", "month", date(2025, 2, 1), date(2025, 3, 1), "2025-02"),
+    ("2025Q4", "quarter", date(2025, 10, 1), date(2026, 1, 1), "2025Q4"),
+    ("2025-q1", "quarter", date(2025, 1, 1), date(2025, 4, 1), "2025Q1"),
+])
+def test_parse_period(text, kind, start, end, code):
+    period = parse_period(text)
+    assert (period.kind, period.start, period.end, period.code) == (kind, start, end, code)
+    assert parse_period(code) == period
+
+
+@pytest.mark.parametrize("text", ["2025-41", "2025-W54", "2025-W00", "2025-13", "2025Q5", "W41", "", "last week"])
+def test_a_bad_period_names_the_expected_forms(text):
+    with pytest.raises(ReportError, match=r"无法识别的周期 .*2025-W41.*2025-10.*2025Q4"):
+        parse_period(text)
+
+
+def test_a_period_of_one_kind_refuses_the_others():
+    with pytest.raises(ReportError) as error:
+        parse_period("2025-10", "week")
+    assert str(error.value) == "无法识别的周期 “2025-10”：应为ISO 周，如 2025-W41（2025 年第 41 周）。"
+
+
+def test_previous_and_same_period_last_year():
+    week = parse_period("2025-W41")
+    assert week.previous().code == "2025-W40"
+    assert week.year_before().start == date(2024, 10, 7)      # 52 weeks, as kpi_tiles compares weeks
+    assert parse_period("2025-01").previous().code == "2024-12"
+    assert parse_period("2025Q1").previous().code == "2024Q4"
+    assert parse_period("2025Q1").year_before().code == "2024Q1"
+    assert parse_period("2025Q4").months() == [date(2025, 10, 1), date(2025, 11, 1), date(2025, 12, 1)]
+    assert week.label == "2025年第41周（10月6日至10月12日）"
+    assert parse_period("2025Q4").label == "2025年第四季度"
+
+
+def test_default_is_the_last_complete_period_by_the_data_not_the_clock():
+    friday = datetime(2025, 10, 10, 15, 0)
+    assert default_period(friday, "week").code == "2025-W40"
+    assert default_period(friday, "month").code == "2025-09"
+    assert default_period(friday, "quarter").code == "2025Q3"
+    assert default_period(datetime(2025, 10, 13, 0, 0), "week").code == "2025-W41"   # Monday 00:00: W41 is over
+    assert default_period(datetime(2025, 10, 12, 23, 59), "week").code == "2025-W40"
+    # Data younger than one period: the period in progress rather than one before the first ticket.
+    assert default_period(friday, "month", first=date(2025, 10, 2)).code == "2025-10"
+
+
+def test_period_options_run_from_the_first_ticket_to_as_of_newest_first():
+    options = period_options(datetime(2025, 10, 10, 15), date(2025, 9, 29), "week")
+    assert [p.code for p in options] == ["2025-W41", "2025-W40"]
+
+
+# -- figures equal the marts and the pages' queries ------------------------------------------------
+
+def test_week_kpis_equal_the_mart_row_and_kpi_tiles(district_con, week_report):
+    row = _mart_row(district_con, "week", "2025-09-29")
+    for metric in COUNTS + RATES:
+        assert _same(_kpi(week_report, metric), row[metric]), metric
+    tiles = run_query(district_con, "kpi_tiles", period_type="week", period_start="2025-09-29").set_index("metric")
+    for metric in week_report.sections["kpis"].frame["metric"]:
+        for column in ("value", "previous_value", "yoy_value", "numerator", "denominator"):
+            assert _same(_kpi(week_report, metric, column), tiles.loc[metric, column]), (metric, column)
+    assert _kpi(week_report, "ticket_count") == 10
+
+
+def test_a_street_report_equals_the_street_row(district_con):
+    street = district_con.execute("select street_code from dim_streets order by 1 limit 1").fetchall()[0][0]
+    report = build_report(district_con, parse_period("2025-W40"), street_code=street)
+    row = _mart_row(district_con, "week", "2025-09-29", "street", street)
+    for metric in COUNTS + RATES:
+        assert _same(_kpi(report, metric), row[metric]), metric
+    assert report.meta["scope_code"] == street and report.meta["title"].endswith("周报")
+
+
+def test_month_kpis_equal_the_mart(metrics_con):
+    report = build_report(metrics_con, parse_period("2025-10"))
+    now, before = _mart_row(metrics_con, "month", "2025-10-01"), _mart_row(metrics_con, "month", "2025-09-01")
+    for metric in COUNTS + RATES:
+        assert _same(_kpi(report, metric), now[metric]), metric
+        assert _same(_kpi(report, metric, "previous_value"), before[metric]), metric
+
+
+def test_a_quarter_adds_its_months_counts_numerators_and_denominators(metrics_con):
+    report = build_report(metrics_con, parse_period("2025Q3"))
+    months = metrics_con.execute(
+        "select * from mart_rates where period_type = 'month' and level = 'district' "
+        "and period_start between '2025-07-01' and '2025-09-01'").df()
+    assert len(months) == 2    # August and September hold tickets; July none
+    for metric in COUNTS:
+        assert _kpi(report, metric) == months[metric].sum(), metric
+    for rate in ("response", "on_time", "closure"):
+        numerator, denominator = months[f"{rate}_numerator"].sum(), months[f"{rate}_denominator"].sum()
+        assert _kpi(report, f"{rate}_rate") == pytest.approx(100.0 * numerator / denominator)
+        assert (_kpi(report, f"{rate}_rate", "numerator"), _kpi(report, f"{rate}_rate", "denominator")) == (
+            numerator, denominator)
+    # By hand (tests/metrics_fixture.py): T30, T31 in August; T2, T3, T20 in September.
+    assert _kpi(report, "ticket_count") == 5
+    assert pd.isna(_kpi(report, "ticket_count", "previous_value"))   # nothing loaded before August
+
+
+def test_lights_that_turned_red_or_recovered_match_the_mart(metrics_con):
+    report = build_report(metrics_con, parse_period("2025-10"))
+    lights = metrics_con.execute(
+        "select grid_code, period_start, light from mart_grid_lights where period_type = 'month'").df()
+    now = lights[lights["period_start"] == pd.Timestamp("2025-10-01")].set_index("grid_code")["light"]
+    then = lights[lights["period_start"] == pd.Timestamp("2025-09-01")].set_index("grid_code")["light"]
+    turned = {g for g in now.index if now[g] == "red" and then.get(g) != "red"}
+    recovered = {g for g in then.index if then[g] == "red" and now.get(g) in ("green", "yellow")}
+    changes = report.sections["light_changes"].frame
+    assert set(changes.loc[changes["move"] == "转红", "grid_code"]) == turned
+    assert set(changes.loc[changes["move"] == "恢复", "grid_code"]) == recovered
+    assert turned | recovered, "the fixture should move at least one light between September and October"
+    counts = report.sections["light_counts"].frame.set_index("light")
+    assert counts.loc["red", "grid_count"] == (now == "red").sum()
+    assert counts.loc["red", "previous_grid_count"] == (then == "red").sum()
+
+
+def test_moves_on_the_property_lists_match_the_mart(metrics_con):
+    report = build_report(metrics_con, parse_period("2025-10"))
+    lists = metrics_con.execute(
+        "select c.company_name, r.month_start, r.list from mart_company_rankings r "
+        "join dim_companies c using (company_id)").df()
+    now = lists[lists["month_start"] == pd.Timestamp("2025-10-01")].set_index("company_name")["list"]
+    then = lists[lists["month_start"] == pd.Timestamp("2025-09-01")].set_index("company_name")["list"]
+    expected = {name for name in set(now.index) | set(then.index)
+                if (now.get(name) if pd.notna(now.get(name)) else None)
+                != (then.get(name) if pd.notna(then.get(name)) else None)}
+    moves = report.sections["company_moves"].frame
+    assert set(moves["company_name"]) == expected and expected
+    listed = report.sections["company_lists"].frame
+    assert set(listed["company_name"]) == set(now[now.notna()].index)
+
+
+def test_volume_rises_are_the_period_against_the_previous_one(metrics_con):
+    report = build_report(metrics_con, parse_period("2025-10"))
+    mix = run_query(metrics_con, "category_mix", period_type="month", period_start="2025-10-01", limit=1000)
+    rises = report.sections["category_rises"].frame
+    expected = mix[mix["change"] > 0].set_index("category_l1")["change"]
+    assert dict(zip(rises["category_l1"], rises["change"])) == expected.astype(int).to_dict()
+    assert list(rises["change"]) == sorted(rises["change"], reverse=True)
+    units = report.sections["unit_rises"].frame.set_index("unit_name")
+    assert units.loc["一社区", "ticket_count"] == _mart_row(metrics_con, "month", "2025-10-01", "community",
+                                                          "C1")["ticket_count"]
+
+
+def test_escalation_and_whistles_come_from_the_mart_and_consultations_are_marked_missing(metrics_con):
+    report = build_report(metrics_con, parse_period("2025-10"))
+    row = _mart_row(metrics_con, "month", "2025-10-01")
+    frame = report.sections["escalation"].frame.set_index("key")
+    for level in ("grid", "community", "street", "district"):
+        assert frame.loc[f"closed_at_{level}", "count"] == row[f"closed_at_{level}_count"]
+        assert _same(frame.loc[f"closed_at_{level}", "share"], row[f"closed_at_{level}_share"])
+    assert frame.loc["whistle_count", "count"] == row["whistle_count"] == 2
+    assert frame.loc["whistle_closed_count", "count"] == row["whistle_closed_count"]
+    assert pd.isna(frame.loc["joint_consultation_count", "count"])
+    assert "没有“联合会商”字段" in frame.loc["joint_consultation_count", "note"]
+
+
+def test_oldest_open_tickets_are_masked_and_carry_no_personal_columns(district_con, week_report):
+    frame = week_report.sections["oldest_open"].frame
+    assert not {"caller_name", "caller_phone", "content"} & set(frame.columns)
+    open_ids = set(district_con.execute(
+        "select ticket_id from mart_open_tickets where received_at < '2025-10-06'").df()["ticket_id"])
+    assert set(frame["ticket_id"]) == open_ids and open_ids
+    assert list(frame["received_at"]) == sorted(frame["received_at"])
+
+
+def test_no_personal_value_reaches_any_file(district_con, week_report):
+    pii = district_con.execute("select caller_name, caller_phone, address from ticket_pii").df()
+    secrets = {v for v in pii["caller_name"].dropna() if len(v) >= 2} | set(pii["caller_phone"].dropna())
+    secrets |= {a for a in pii["address"].dropna() if re.search(r"\d+(号楼|栋|单元|室)", a)}
+    assert secrets, "the fixture district should hold personal values"
+    workbook = openpyxl.load_workbook(io.BytesIO(to_xlsx(week_report)))
+    cells = " ".join(str(c.value) for ws in workbook for row in ws.iter_rows() for c in row if c.value is not None)
+    for text in (to_html(week_report, charts=False), to_json(week_report), cells):
+        leaked = [s for s in secrets if s in text]
+        assert leaked == []
+
+
+def test_the_report_states_as_of_and_the_koujing(week_report):
+    assert week_report.meta["as_of"] == datetime(2025, 10, 10, 15, 0)
+    assert week_report.meta["is_complete"] is True
+    koujing = week_report.sections["koujing"].frame.set_index("key")["text"]
+    assert "按期办结数" in koujing["on_time_rate"] and "现行规则" in koujing["response_rate"]
+
+
+def test_a_period_outside_the_data_or_an_unknown_area_is_refused(district_con):
+    with pytest.raises(ReportError, match="不在数据范围内：已导入的工单从 2025-09-29 受理起，数据截至 2025-10-10 15:00"):
+        build_report(district_con, parse_period("2025-W30"))
+    with pytest.raises(ReportError, match="没有编号为 NOPE 的街道"):
+        build_report(district_con, parse_period("2025-W40"), street_code="NOPE")
+
+
+# -- files -------------------------------------------------------------------------------------------
+
+def test_html_needs_nothing_from_the_network(week_report):
+    page = to_html(week_report)
+    addresses = set(re.findall(r"https?://[^\s\"'`\\)<>*]*", page, flags=re.IGNORECASE))
+    assert addresses <= XML_NAMESPACES    # names of XML namespaces for drawing SVG; never fetched
+    assert re.findall(r"(?:src|href|action)\s*=\s*[\"']?\s*(?://|https?:|ftp:)", page, flags=re.I) == []
+    assert "@import" not in page
+    assert re.findall(r"url\(\s*[\"']?\s*(?:https?:|//)", page, flags=re.IGNORECASE) == []
+    assert re.findall(r"<(?:link|iframe|img|object|embed)\b", page, flags=re.IGNORECASE) == []
+    assert re.findall(r"\b(?:www\.|cdn\.|\.com/|\.org/)", page.replace("www.w3.org", "")) == []
+
+
+def test_html_embeds_the_installed_plotly_and_prints_on_a4(week_report):
+    page = to_html(week_report)
+    assert offline_plotlyjs() in page and len(offline_plotlyjs()) > 1_000_000
+    assert page.count("Plotly.newPlot(") >= 3
+    assert "@page" in page and "size: A4" in page and "@media print" in page
+    assert "Noto Sans CJK SC" in page
+    assert "数据截至 2025-10-10 15:00" in page and "2025年第40周" in page
+
+
+def test_html_escapes_text_from_the_warehouse(week_report):
+    report = build_copy(week_report)
+    report.sections["category_rises"].frame.loc[0, "category_l1"] = "<script>alert(1)</script>"
+    page = to_html(report, charts=False)
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def build_copy(report):
+    import copy
+    return copy.deepcopy(report)
+
+
+def test_xlsx_has_one_sheet_per_section_numbers_as_numbers_and_no_formulas(week_report):
+    report = build_copy(week_report)
+    report.sections["category_rises"].frame.loc[0, "category_l1"] = "=HYPERLINK(\"x\",\"y\")"
+    workbook = openpyxl.load_workbook(io.BytesIO(to_xlsx(report)))
+    assert workbook.sheetnames[0] == "概要" and len(workbook.sheetnames) == 1 + len(report.sections)
+    formulas = [c.coordinate for ws in workbook for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    assert formulas == []
+    kpis = workbook["关键指标"]
+    header = [c.value for c in kpis[1]]
+    first = {h: c.value for h, c in zip(header, kpis[2])}
+    assert first["指标"] == "受理量" and first["本期"] == 10 and isinstance(first["本期"], (int, float))
+    rises = workbook["分类增幅"]
+    assert rises["A2"].value == "'=HYPERLINK(\"x\",\"y\")" and rises["A2"].data_type == "s"
+
+
+def test_json_round_trips_with_the_same_figures(week_report):
+    text = to_json(week_report)
+    data = json.loads(text)
+    assert data == to_dict(week_report)
+    assert json.loads(json.dumps(data, ensure_ascii=False)) == data
+    kpis = {row["metric"]: row for row in data["sections"]["kpis"]["rows"]}
+    assert kpis["ticket_count"]["value"] == 10
+    assert kpis["resolution_rate"]["value"] == pytest.approx(_kpi(week_report, "resolution_rate"))
+    assert data["meta"]["as_of"] == "2025-10-10T15:00:00" and data["meta"]["period_code"] == "2025-W40"
+    assert list(data["sections"]) == list(week_report.sections)
+    assert "NaN" not in text
+
+
+# -- command line ------------------------------------------------------------------------------------
+
+def _cli(argv, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("fmt", ["html", "xlsx", "json"])
+def test_cli_writes_the_report(warehouse_copy, tmp_path, capsys, fmt):
+    out = tmp_path / f"report.{fmt}"
+    code, stdout, _ = _cli(["report", "--week", "2025-W40", "--format", fmt, "--out", str(out), "--quiet"], capsys)
+    assert code == 0 and out.is_file()
+    assert stdout.startswith("已生成全区周报 2025年第40周") and str(out) in stdout
+    if fmt == "json":
+        assert json.loads(out.read_text(encoding="utf-8"))["meta"]["period_code"] == "2025-W40"
+    if fmt == "xlsx":
+        assert "关键指标" in openpyxl.load_workbook(out).sheetnames
+
+
+def test_cli_defaults_to_the_last_complete_week_and_takes_the_format_from_the_file(warehouse_copy, tmp_path,
+                                                                                   capsys):
+    out = tmp_path / "pack.json"
+    code, stdout, _ = _cli(["report", "--out", str(out), "--quiet"], capsys)
+    assert code == 0 and json.loads(out.read_text(encoding="utf-8"))["meta"]["period_code"] == "2025-W40"
+    code, _, _ = _cli(["report", "--month", "--out", str(out), "--quiet"], capsys)
+    assert code == 0 and json.loads(out.read_text(encoding="utf-8"))["meta"]["period_code"] == "2025-09"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--week", "2025-41"], "错误：--week 的值有误：无法识别的周期 “2025-41”：应为ISO 周，如 2025-W41（2025 年第 41 周）。"),
+    (["--month", "2025-W41"], "错误：--month 的值有误：无法识别的周期 “2025-W41”：应为月份，如 2025-10。"),
+    (["--week", "2030-W01"], "错误：2030年第1周（12月31日至1月6日）（2030-W01）不在数据范围内：已导入的工单从 2025-09-29 "
+                             "受理起，数据截至 2025-10-10 15:00。"),
+    (["--format", "json", "--out", "x.html"], "错误：--format json 与输出文件 x.html 的扩展名不一致；改扩展名或去掉 --format。"),
+    (["--street", "NOPE"], "错误：没有编号为 NOPE 的街道：街道编号见 dim_streets。"),
+])
+def test_cli_errors_are_one_line_exit_1_no_traceback(warehouse_copy, tmp_path, capsys, argv, message):
+    code, stdout, stderr = _cli(["report", "--quiet", *argv], capsys)
+    assert code == 1 and stdout == ""
+    assert stderr.strip() == message
+    assert "Traceback" not in stderr
+
+
+def test_cli_without_a_warehouse_says_what_to_do(warehouse_db, capsys):
+    code, _, stderr = _cli(["report", "--quiet"], capsys)
+    assert code == 1
+    assert stderr.strip() == f"错误：数据仓库 {warehouse_db} 不存在，请先运行 python -m etl demo 或导入文件。"
+
+
+# -- the page ----------------------------------------------------------------------------------------
+
+def _page(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("app_pages/weekly.py")
+    return at.run()
+
+
+def _shown_kpis(at: AppTest) -> pd.DataFrame:
+    frames = [d.value for d in at.dataframe if "指标" in d.value.columns and "本期" in d.value.columns]
+    assert len(frames) == 1
+    return frames[0].set_index("指标")
+
+
+def test_page_shows_the_same_figures_as_the_report(warehouse_copy):
+    at = _page()
+    assert [e.value for e in at.exception] == [] and not at.error
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    try:
+        as_of, first = data_span(con)
+        report = build_report(con, default_period(as_of, "week", first))
+    finally:
+        con.close()
+    assert report.period.code == "2025-W40"
+    shown = _shown_kpis(at)
+    expected = report.sections["kpis"].frame.set_index("label")
+    for label in expected.index:
+        for column, header in (("value", "本期"), ("previous_value", "上期"), ("yoy_value", "去年同期")):
+            assert _same(shown.loc[label, header], expected.loc[label, column]), (label, column)
+    assert at.selectbox(key="weekly_period_week").value == report.period
+    assert any("数据截至 2025-10-10 15:00" in c.value for c in at.caption)
+    assert len(at.get("download_button")) == 3
+
+
+def test_page_opens_the_period_in_the_url_and_the_month_pack(warehouse_copy):
+    at = _page({"report": "2025-W41"})
+    assert at.selectbox(key="weekly_period_week").value.code == "2025-W41"
+    assert _shown_kpis(at).loc["受理量", "本期"] == 2
+    at = _page({"report": "2025-09"})
+    assert at.radio(key="weekly_kind").value == "month"
+    assert at.selectbox(key="weekly_period_month").value.code == "2025-09"
+    assert [e.value for e in at.exception] == []
+
+
+def test_page_on_an_empty_warehouse_shows_guidance(warehouse_db):
+    at = _page()
+    assert [e.value for e in at.exception] == []
+    assert any("python -m etl demo" in i.value for i in at.info)

@@ -1,0 +1,110 @@
+"""``python -m etl users`` and the users file: add, list, remove, refusals as one ``错误：`` line (exit 1,
+nothing written), bcrypt hashes never printed, and authentication."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from etl.cli import main
+from onescreen import users
+from onescreen.access import Scope
+
+PASSWORD = "correct-horse-1"
+
+
+def run(argv: list[str], capsys, monkeypatch, stdin: str = "") -> tuple[int, str, str]:
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    monkeypatch.setattr(users, "BCRYPT_ROUNDS", 4)  # fast hashes in tests; 12 in real use
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def users_file(tmp_path, monkeypatch):
+    path = tmp_path / "users.json"
+    monkeypatch.setenv("ONESCREEN_USERS", str(path))
+    return path
+
+
+def test_add_list_remove(users_file, capsys, monkeypatch, tmp_path):
+    code, out, err = run(["users", "add", "wang", "--role", "staff", "--community", "CM01", "--community", "CM02",
+                          "--password-stdin"], capsys, monkeypatch, PASSWORD + "\n")
+    assert (code, err) == (0, "")
+    assert out == f"已添加用户 wang（社区/网格工作人员，区域：社区 CM01、CM02）：{users_file}\n"
+    record = json.loads(users_file.read_text(encoding="utf-8"))["users"]["wang"]
+    assert record["role"] == "staff" and record["communities"] == ["CM01", "CM02"]
+    assert record["password_hash"].startswith("$2b$") and PASSWORD not in users_file.read_text(encoding="utf-8")
+    identity = users.authenticate("wang", PASSWORD)
+    assert identity.role == "staff" and identity.scope == Scope(communities=("CM01", "CM02"))
+    assert users.authenticate("wang", "wrong-password") is None
+    assert users.authenticate("nobody", PASSWORD) is None
+
+    code, out, _ = run(["users", "list"], capsys, monkeypatch)
+    assert code == 0 and out == "wang\t社区/网格工作人员（staff）\t区域：社区 CM01、CM02\n"
+    assert "$2b$" not in out
+
+    code, out, _ = run(["users", "remove", "wang"], capsys, monkeypatch)
+    assert (code, out) == (0, "已删除用户 wang。\n")
+    assert users.load() == {}
+    actions = [json.loads(line)["action"] for line in (tmp_path / "audit.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert actions == ["user_add", "user_remove"]
+
+
+def test_a_user_without_an_area_is_warned_about(users_file, capsys, monkeypatch):
+    code, out, _ = run(["users", "add", "li", "--role", "leader", "--password-stdin"], capsys, monkeypatch,
+                       PASSWORD + "\n")
+    assert code == 0
+    assert out.splitlines()[-1] == "提示：没有指定区域，这个用户登录后看不到任何数据；用 --district 或 --community 等指定后 --replace。"
+    assert users.authenticate("li", PASSWORD).scope.is_empty
+
+
+@pytest.mark.parametrize(("argv", "stdin", "message"), [
+    (["--role", "leader", "--district"], "short\n", "错误：密码至少 8 个字符。"),
+    (["--role", "leader", "--district"], "长" * 30 + "\n", "错误：密码不能超过 72 字节（约 24 个汉字或 72 个英文字符）。"),
+    (["--role", "staff", "--district", "--community", "C1"], PASSWORD + "\n",
+     "错误：--district（全区）与 --street/--community/--grid 不能同时使用。"),
+    (["--role", "leader", "--district", "--allow-unmasked-export"], PASSWORD + "\n",
+     "错误：只有 analyst、admin 角色可以有未脱敏导出权限。"),
+    (["--role", "leader", "--district"], "", "错误：没有终端可以输入密码；在脚本中用 --password-stdin 从标准输入读入。"),
+])
+def test_refusals_are_one_line_and_write_nothing(users_file, capsys, monkeypatch, argv, stdin, message):
+    stdin_flag = ["--password-stdin"] if stdin else []
+    code, out, err = run(["users", "add", "zhao", *argv, *stdin_flag], capsys, monkeypatch, stdin)
+    assert (code, out, err) == (1, "", message + "\n")
+    assert not users_file.exists()
+
+
+def test_an_existing_user_needs_replace(users_file, capsys, monkeypatch):
+    run(["users", "add", "zhao", "--role", "kiosk", "--district", "--password-stdin"], capsys, monkeypatch, PASSWORD + "\n")
+    code, _, err = run(["users", "add", "zhao", "--role", "admin", "--district", "--password-stdin"], capsys,
+                       monkeypatch, PASSWORD + "\n")
+    assert (code, err) == (1, "错误：用户 zhao 已存在；要重设请加 --replace，或先 python -m etl users remove zhao。\n")
+    code, _, _ = run(["users", "add", "zhao", "--role", "admin", "--district", "--replace", "--password-stdin"],
+                     capsys, monkeypatch, "another-pass-2\n")
+    assert code == 0 and users.authenticate("zhao", "another-pass-2").role == "admin"
+    code, _, err = run(["users", "remove", "qian"], capsys, monkeypatch)
+    assert (code, err) == (1, "错误：没有用户 qian（用 python -m etl users list 查看）。\n")
+
+
+def test_an_unknown_role_is_refused_by_the_parser(users_file, capsys, monkeypatch):
+    code, _, err = run(["users", "add", "zhao", "--role", "root"], capsys, monkeypatch)
+    assert code == 1 and err.splitlines()[-1].startswith("错误：argument --role: invalid choice")
+
+
+def test_a_broken_users_file_is_reported(users_file, capsys, monkeypatch):
+    users_file.write_text("{not json", encoding="utf-8")
+    code, _, err = run(["users", "list"], capsys, monkeypatch)
+    assert (code, err) == (1, f"错误：用户文件 {users_file} 格式不对，请用 python -m etl users 重新生成。\n")
+
+
+def test_oidc_accounts_map_by_email(users_file):
+    users.add_user("wu", "leader", PASSWORD, district=True, email="Wu@Gov.cn", path=users_file, rounds=4)
+    assert users.identity_for_email("wu@gov.cn").name == "wu"
+    assert users.identity_for_email("other@gov.cn") is None

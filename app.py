@@ -31,6 +31,9 @@ if identity.scope.is_empty:
 data.set_access(access.page_access(identity, auth.page_name(navigation), kiosk_mode=kiosk))
 try:
     st.session_state["filters"] = filters.current_filters(widgets=not kiosk)
+    allowed = [auth.page_name(page) for page in auth.allowed_pages(identity, PAGES)]
+    if (seconds := ui.carousel_seconds()) and (following := ui.carousel_next(auth.page_name(navigation), allowed)):
+        ui.carousel(seconds, f"app_pages/{following}.py")
     navigation.run()
 except Exception as error:  # st.stop/st.rerun are not Exceptions: they pass through
     st.error(errors.report(error))

@@ -30,10 +30,6 @@ if not data.available():
     ui.empty_state()
     st.stop()
 
-if carousel := st.query_params.get("carousel"):
-    if str(carousel).isdigit():
-        ui.carousel(int(carousel), "app_pages/lights.py")
-
 
 def _tiles(kpis: pd.DataFrame, backlog: pd.DataFrame) -> None:
     by_metric = kpis.set_index("metric")

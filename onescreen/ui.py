@@ -135,6 +135,26 @@ tick(); setInterval(tick, 1000);
     )
 
 
+# The big-screen rotation of ``?carousel=N``: page file names in app_pages/, in turn.
+CAROUSEL = ("overview", "lights", "heat", "companies")
+
+
+def carousel_next(current: str, allowed: list[str]) -> str | None:
+    """The page after ``current`` in :data:`CAROUSEL`, skipping pages this user may not open;
+    None when ``current`` is not in the rotation or nothing else is allowed."""
+    if current not in CAROUSEL:
+        return None
+    turn = [name for name in CAROUSEL if name in allowed or name == current]
+    following = turn[(turn.index(current) + 1) % len(turn)]
+    return None if following == current else following
+
+
+def carousel_seconds() -> int | None:
+    """``?carousel=N`` as seconds, or None when the screen does not rotate."""
+    value = str(st.query_params.get("carousel", "") or "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
 def carousel(seconds: int, next_page: str) -> None:
     """Go to ``next_page`` (an ``app_pages/*.py`` path, same query string) after ``seconds``: the
     rotation of ``?carousel=N``.

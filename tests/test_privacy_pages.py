@@ -263,6 +263,17 @@ def test_the_carousel_keeps_the_session(warehouse_copy, users):
     assert "window.parent.location" not in sent(at)
 
 
+def test_the_carousel_turns_through_the_big_screen_pages_a_user_may_open():
+    from onescreen.ui import carousel_next
+
+    everything = ["overview", "lights", "rates", "heat", "companies", "tickets"]
+    assert [carousel_next(p, everything) for p in ("overview", "lights", "heat", "companies")] == [
+        "lights", "heat", "companies", "overview"]
+    assert carousel_next("lights", ["overview", "lights", "companies"]) == "companies"  # no heat page for this user
+    assert carousel_next("tickets", everything) is None  # not a big-screen page: no rotation
+    assert carousel_next("overview", ["overview"]) is None
+
+
 @pytest.mark.parametrize(("page", "tier"), [("overview", "kiosk"), ("lights", "kiosk"), ("tickets", "meeting")])
 def test_each_page_runs_at_its_declared_tier(page, tier, warehouse_copy, users):
     at = open_page(login(app(), "leader"), page)

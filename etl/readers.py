@@ -183,7 +183,11 @@ def _row_numbers_skipping(first: int, count: int, skipped: list[int]) -> list[in
 
 
 def check_xlsx_container(path: Path) -> None:
-    """Refuse a file that is not a sane XLSX: not a zip, no workbook part, or a suspicious compression ratio."""
+    """Refuse a file that is not a sane XLSX: not a zip, no workbook part, or a suspicious compression ratio.
+
+    The XML inside is parsed by calamine (Rust, quick-xml), which expands no DTD entities: a workbook
+    with entity declarations (billion laughs, external entities) is refused as an XmlError, never
+    expanded (tests/test_readers.py). No Python XML parser touches uploads."""
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()

@@ -187,6 +187,31 @@ def test_broken_xlsx_is_refused(tmp_path):
     assert str(err.value) == "文件 broken.xlsx 不是有效的 XLSX 工作簿（压缩包损坏），请重新导出。"
 
 
+ENTITY_ATTACK = (
+    '<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd"><!ENTITY a "aaaaaaaaaa">'
+    + "".join(f'<!ENTITY {n} "{("&" + p + ";") * 10}">' for p, n in zip("abcdefgh", "bcdefghi"))
+    + "]>"
+)
+
+
+def test_xlsx_with_xml_entities_is_refused_not_expanded(tmp_path):
+    """Billion laughs and an external entity in sharedStrings.xml: refused, nothing expanded or read."""
+    import zipfile
+
+    source = zipfile.ZipFile(FIXTURES / "hotline.xlsx")
+    path = tmp_path / "entities.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/sharedStrings.xml":
+                text = data.decode("utf-8").replace("?>", "?>" + ENTITY_ATTACK, 1)
+                data = text.replace("</t>", "&xxe;&i;</t>", 1).encode("utf-8")
+            target.writestr(item, data)
+    with pytest.raises(LoadError) as err:
+        read_export(path)
+    assert str(err.value) == "文件 entities.xlsx 无法作为 XLSX 读取（XmlError），请在 Excel 中打开后重新保存。"
+
+
 def test_geojson_properties_become_columns():
     raw = read_export(FIXTURES / "grids_shapes.geojson")
     assert raw.file_format == "geojson"

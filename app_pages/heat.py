@@ -40,7 +40,7 @@ def recurring_table(problems: pd.DataFrame) -> pd.DataFrame:
         "一级分类": problems["category_l1"],
         "街道": problems["street_name"],
         "社区": problems["community_name"],
-        "网格": problems["grid_code"],
+        "网格": problems["grid_name"],
         "本期（件）": problems["ticket_count"],
         "上期（件）": problems["previous_ticket_count"],
         "变化（件）": problems["change"],

@@ -114,6 +114,8 @@ def screen() -> None:
     head_left.markdown(f"### {html.escape(_scope_name(f))} 基层治理一屏总览")
     head_right.markdown(f"<div style='text-align:right;color:#9fb3c8;padding-top:0.6rem'>{ui.as_of_caption(as_of)} · "
                         f"{filters.period_label(f.period_type, f.period_start)}</div>", unsafe_allow_html=True)
+    if f.source or f.category:  # the marts cross area with period only
+        head_right.caption("大屏按区域和周期统计，未按诉求来源、分类筛选（按来源、分类看请到三率分析、工单明细）。")
     left, middle, right = st.columns([3, 4, 3], gap="small")
     kpis = data.q("kpi_tiles", period_type=f.period_type, period_start=f.period_start, **scope)
     overdue = data.q("overdue_list", state="overdue", limit=40, **scope)

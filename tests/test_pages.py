@@ -114,6 +114,13 @@ def test_overdue_tile_counts_the_whole_backlog(tmp_path, monkeypatch):
     assert f"其中本期受理 {this_week} 件" in html and this_week < len(overdue)
 
 
+def test_overview_says_it_ignores_source_and_category(warehouse_copy):
+    plain = _run()
+    assert not [c.value for c in plain.caption if "未按诉求来源" in c.value]
+    at = _run(query={"source": "12345热线"})
+    assert [c.value for c in at.caption if "未按诉求来源、分类筛选" in c.value]
+
+
 def test_kiosk_hides_the_sidebar_and_chrome(warehouse_copy):
     at = _run(query={"kiosk": "1"})
     css = " ".join(m.value for m in at.markdown if "<style>" in m.value)

@@ -50,6 +50,10 @@ grouped as (
     group by place_type, place_key, category_l1
 ),
 
+grids as (
+    select grid_code, grid_name from dim_grids
+),
+
 final as (
     select
         row_number() over (order by ticket_count desc, ticket_count - previous_ticket_count desc,
@@ -60,7 +64,8 @@ final as (
         category_l1,
         street_name,
         community_name,
-        grid_code,
+        grouped.grid_code,
+        coalesce(grids.grid_name, grouped.grid_code) as grid_name,
         ticket_count,
         previous_ticket_count,
         ticket_count - previous_ticket_count as change,
@@ -69,6 +74,7 @@ final as (
         first_received_at,
         last_received_at
     from grouped
+    left join grids on grids.grid_code = grouped.grid_code
     where ticket_count >= $min_count
 )
 

@@ -167,9 +167,11 @@ def screen() -> None:
         shares = data.q("escalation_shares", period_type=f.period_type, period_start=f.period_start, **scope)
         grid_share = shares.loc[shares["handling_level"] == "grid", "share"]
         whistle = kpis.set_index("metric")["value"].get("whistle_count")
+        consultation = kpis.set_index("metric")["value"].get("consultation_count")
         st.markdown(
             f"<div class='os-list'>小事不出网格 <b>{ui.fmt_pct(grid_share.iloc[0] if len(grid_share) else None, 0)}</b>"
-            f" · 吹哨 <b>{ui.fmt_number(whistle)}</b> 件</div>", unsafe_allow_html=True)
+            f" · 吹哨 <b>{ui.fmt_number(whistle)}</b> 件 · 会商 <b>{ui.fmt_number(consultation)}</b> 件</div>",
+            unsafe_allow_html=True)
 
 
 def _scope_name(f: filters.Filters) -> str:

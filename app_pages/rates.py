@@ -259,6 +259,14 @@ with right:
         grid_share = shares.set_index("handling_level")["share"].get("grid")
         st.metric("小事不出网格（网格办结占比）", ui.fmt_pct(grid_share), help=KOUJING["escalation_share"])
     st.caption(f"注明办结层级的已办结 N = {known:,} 件", help=KOUJING["escalation_share"])
+    escalated = tiles.set_index("metric")
+    whistle_col, consult_col = st.columns(2)
+    for column, metric, label in ((whistle_col, "whistle_count", "吹哨报到"), (consult_col, "consultation_count", "联合会商")):
+        if metric in escalated.index:
+            row = escalated.loc[metric]
+            closed_text = f"其中已办结 {ui.fmt_number(row['numerator'])} 件" if pd.notna(row["numerator"]) else ""
+            column.metric(f"{label}（件）", ui.fmt_number(row["value"]), help=KOUJING[metric])
+            column.caption(closed_text)
 
 st.subheader("超期与临期")
 show_tiles(tiles, ("overdue_count", "near_deadline_count", "avg_handling_workdays"))

@@ -49,7 +49,7 @@ HOTLINE_COLUMNS = ["工单编号", "来电时间", "诉求来源", "诉求类型
 # The later export comes from an upgraded platform that renamed a few columns.
 HOTLINE_RENAMED = {"来电时间": "受理时间", "来电号码": "联系电话", "工单状态": "办理状态", "诉求内容": "来电内容"}
 EVENT_COLUMNS = ["事件编号", "上报时间", "事件来源", "事件大类", "事件小类", "派发时间", "签收时间", "办结时间",
-                 "办结时限", "办理层级", "是否吹哨", "处置单位", "所属街道", "所属社区", "所属网格", "经度", "纬度",
+                 "办结时限", "办理层级", "是否吹哨", "是否会商", "处置单位", "所属街道", "所属社区", "所属网格", "经度", "纬度",
                  "事件描述"]
 INSPECTION_COLUMNS = ["考核编号", "考核日期", "物业企业", "小区名称", "考核项目", "得分", "考核人"]
 
@@ -215,8 +215,8 @@ def _write_events(path: Path, events: dict[str, np.ndarray], period: Period) -> 
     workbook = _workbook(path, EVENTS_TITLE, period)
     sheet = workbook.add_worksheet("事件清单")
     date_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-    widths = {0: 18, 1: 19, 2: 11, 3: 10, 4: 14, 5: 19, 6: 19, 7: 19, 8: 19, 11: 22, 12: 12, 13: 12, 14: 12,
-              15: 12, 16: 11, 17: 50}
+    widths = {0: 18, 1: 19, 2: 11, 3: 10, 4: 14, 5: 19, 6: 19, 7: 19, 8: 19, 12: 22, 13: 12, 14: 12, 15: 12,
+              16: 12, 17: 11, 18: 50}
     for col, width in widths.items():
         sheet.set_column(col, col, width, date_format if col in (1, 5, 6, 7, 8) else None)
     sheet.merge_range(0, 0, 0, len(EVENT_COLUMNS) - 1, EVENTS_TITLE,
@@ -235,12 +235,12 @@ def _write_events(path: Path, events: dict[str, np.ndarray], period: Period) -> 
         _excel_serial(events["responded"], events["responded"] < at),
         _excel_serial(events["resolved"], events["resolved"] < at),
         _excel_serial(events["due"], everything),
-        events["level"].tolist(), events["whistle"].tolist(), events["department"].tolist(),
+        events["level"].tolist(), events["whistle"].tolist(), events["consultation"].tolist(), events["department"].tolist(),
         events["street"].tolist(), events["community"].tolist(), events["grid_code"].tolist(),
         coordinate(events["lon"]), coordinate(events["lat"]), events["content"].tolist(),
     ]
     workbook.close()
-    _append_rows(path, 2, columns, "sasssnnnnssssssnns")
+    _append_rows(path, 2, columns, "sasssnnnnsssssssnns")
     return path
 
 

@@ -289,6 +289,10 @@ def build_events(rng: np.random.Generator, n: int, district: District, compounds
     level_idx = _pick(rng, list(V.HANDLING_LEVELS.values()), n)
     level = np.array(level_names, dtype=object)[level_idx]
     whistle = (level_idx >= 2) & (rng.random(n) < 0.2)
+    # Joint consultations (联合会商) for unclear duties: a few events above grid level. Drawn from a
+    # child generator so the main stream (and every other demo figure) stays as it was.
+    consult_rng = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])
+    consultation = (level_idx >= 1) & ~whistle & (consult_rng.random(n) < 0.05)
     street = grids["street_name"].to_numpy()[grid]
     community = grids["community_name"].to_numpy()[grid]
     committee = np.array([f"{c}村委会" if c.endswith("村") else f"{c}居委会" for c in community], dtype=object)
@@ -328,7 +332,8 @@ def build_events(rng: np.random.Generator, n: int, district: District, compounds
         "id": np.array(ids, dtype=object), "received": received, "source": source,
         "l1": l1, "l2": table["l2"].to_numpy()[category],
         "dispatched": dispatched, "responded": responded, "resolved": resolved, "due": due,
-        "level": level, "whistle": np.where(whistle, "是", "否").astype(object), "department": department,
+        "level": level, "whistle": np.where(whistle, "是", "否").astype(object),
+        "consultation": np.where(consultation, "是", "否").astype(object), "department": department,
         "street": street, "community": community,
         "grid_code": np.where(no_grid, "", grids["grid_code"].to_numpy()[grid]).astype(object),
         "lon": lon, "lat": lat, "content": content,

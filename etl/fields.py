@@ -27,6 +27,7 @@ TICKET_HEADERS: dict[str, list[str]] = {
     "status": ["工单状态", "办理状态", "状态", "事件状态", "status"],
     "handling_level": ["办理层级", "处置层级", "解决层级", "流转层级", "handling_level"],
     "is_whistle": ["是否吹哨", "吹哨报到", "吹哨", "is_whistle"],
+    "is_consultation": ["是否会商", "联合会商", "会商", "is_consultation"],
     "department": ["承办单位", "责任单位", "处置单位", "主办单位", "办理单位", "department", "agency"],
     "street_name": ["所属街道", "街道", "街道/镇", "乡镇街道", "街镇", "street_name", "street"],
     "community_name": ["所属社区", "社区", "社区/村", "村社区", "村居", "community_name", "community"],

@@ -104,7 +104,7 @@ def build_staged_tickets(con, feed: str) -> dict[str, int]:
                 r.received_at, r.dispatched_at, r.responded_at, r.resolved_at, r.due_at, r.due_workdays, r.callback_at,
                 r.is_resolved, r.satisfaction,
                 coalesce(r.status, case when r.resolved_at is not null then '已办结' else '办理中' end) as status,
-                r.handling_level, r.is_whistle, r.department,
+                r.handling_level, r.is_whistle, r.is_consultation, r.department,
                 coalesce(g.street_code, c.street_code, s.street_code) as street_code,
                 coalesce(g.street_name, r.street_name) as street_name,
                 coalesce(g.community_code, c.community_code) as community_code,
@@ -128,7 +128,7 @@ def build_staged_tickets(con, feed: str) -> dict[str, int]:
         )
         select *, md5(concat_ws('|', ticket_id, feed, source, appeal_type, category_l1, category_l2,
                    received_at, dispatched_at, responded_at, resolved_at, due_at, due_workdays, callback_at, is_resolved,
-                   satisfaction, status, handling_level, is_whistle, department, street_code, street_name,
+                   satisfaction, status, handling_level, is_whistle, is_consultation, department, street_code, street_name,
                    community_code, community_name, grid_code, compound_code, placed_by, address_area, lon, lat,
                    caller_name, caller_phone, address, content)) as row_hash
         from final""",

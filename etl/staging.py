@@ -23,9 +23,9 @@ PERSONAL_FIELDS = {"caller_name", "caller_phone", "address", "content"}
 # Normalised spellings: key (lower-case, trimmed) -> stored value.
 ENUMS: dict[str, dict[str, str]] = {
     "bool": {
-        "是": "true", "已解决": "true", "解决": "true", "基本解决": "true", "已吹哨": "true", "1": "true",
+        "是": "true", "已解决": "true", "解决": "true", "基本解决": "true", "已吹哨": "true", "已会商": "true", "1": "true",
         "true": "true", "y": "true", "yes": "true", "√": "true",
-        "否": "false", "未解决": "false", "没有解决": "false", "不解决": "false", "未吹哨": "false", "0": "false",
+        "否": "false", "未解决": "false", "没有解决": "false", "不解决": "false", "未吹哨": "false", "未会商": "false", "0": "false",
         "false": "false", "n": "false", "no": "false", "×": "false",
     },
     "satisfaction": {
@@ -74,7 +74,7 @@ ENUM_HELP = {
 KINDS: dict[str, str] = {
     "received_at": "ts", "dispatched_at": "ts", "responded_at": "ts", "resolved_at": "ts",
     "due_at": "deadline", "callback_at": "ts", "inspected_on": "date",
-    "is_resolved": "bool", "is_whistle": "bool", "satisfaction": "satisfaction",
+    "is_resolved": "bool", "is_whistle": "bool", "is_consultation": "bool", "satisfaction": "satisfaction",
     "appeal_type": "appeal_type", "handling_level": "handling_level", "source": "source", "status": "status",
     "lon": "lon", "lat": "lat", "score": "score",
     "households": "count", "population": "count", "red_households": "count",

@@ -26,6 +26,7 @@ LABELS: dict[str, str] = {
     "handling_time_distribution": "办理时长分布",
     "property_complaint_count": "物业投诉量",
     "whistle_count": "吹哨报到",
+    "consultation_count": "联合会商",
     "escalation_share": "办结层级占比",
     "due_at": "办理时限",
     "light": "网格亮灯",
@@ -76,6 +77,7 @@ KOUJING: dict[str, str] = {
                                   "时间线异常的工单不计入。",
     "property_complaint_count": "物业投诉量 = 受理的、一级分类属于物业投诉分类的工单数。",
     "whistle_count": "吹哨报到工单数（标记为吹哨的工单），及其中已办结的件数。",
+    "consultation_count": "联合会商工单数（职责不清、经联合会商明确承办的工单，导出“是否会商”为是），及其中已办结的件数。",
     "escalation_share": "办结层级占比 = 在网格、社区、街道、区各级办结的工单数 ÷ 注明办结层级的已办结工单数"
                         "（小事不出网格、大事不出社区）。",
     "due_at": "办理时限：导出文件有办理时限的用文件中的；没有的按诉求类型的默认时限（工作日）推算："

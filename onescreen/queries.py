@@ -119,7 +119,7 @@ QUERIES: dict[str, Query] = {q.name: q for q in [
     Query("kpi_tiles", "关键指标", "每个指标一行",
           ("ticket_count", "response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate",
            "closure_rate", "composite_score", "overdue_count", "near_deadline_count",
-           "avg_handling_workdays", "property_complaint_count", "whistle_count", "change"),
+           "avg_handling_workdays", "property_complaint_count", "whistle_count", "consultation_count", "change"),
           period=True, scope=True, postprocess=_add_koujing),
     Query("rates_trend", "三率趋势", "每个周期一行",
           ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate", "composite_score"),

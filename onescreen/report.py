@@ -37,7 +37,7 @@ from onescreen.rules import rules_from_dict
 KINDS: dict[str, str] = {"week": "周报", "month": "月报", "quarter": "季报"}
 KPI_METRICS = ("ticket_count", "response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate",
                "closure_rate", "overdue_count", "near_deadline_count", "avg_handling_workdays",
-               "property_complaint_count", "whistle_count")
+               "property_complaint_count", "whistle_count", "consultation_count")
 TREND_PERIODS = 12
 TOP_N = 10
 OLDEST_N = 20
@@ -418,6 +418,8 @@ def _quarter_values(src: Source, quarter: Period, scope: dict[str, str]) -> dict
         if loaded and not rows.empty else (None if not loaded else 0.0)
     out["avg_handling_workdays"] = (workdays / handling if handling else None, workdays, handling, None)
     out["whistle_count"] = (total("whistle_count"), total("whistle_closed_count"), total("whistle_count"), None)
+    out["consultation_count"] = (total("consultation_count"), total("consultation_closed_count"),
+                                 total("consultation_count"), None)
     return out
 
 
@@ -561,9 +563,11 @@ def oldest_open(src: Source, period: Period, scope: dict[str, str], limit: int) 
 
 
 def escalation_table(src: Source, period: Period, scope: dict[str, str], kpis: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """Closed tickets by handling level (count, share), whistle counts, and 联合会商 (not in the data)."""
-    present = src.sql("select count(handling_level) as levels, count(is_whistle) as whistles from fct_tickets")
+    """Closed tickets by handling level (count, share), 吹哨 and 联合会商 counts (where the exports carry them)."""
+    present = src.sql("select count(handling_level) as levels, count(is_whistle) as whistles, "
+                      "count(is_consultation) as consultations from fct_tickets")
     has_level, has_whistle = present.iloc[0]["levels"] > 0, present.iloc[0]["whistles"] > 0
+    has_consultation = present.iloc[0]["consultations"] > 0
     if period.kind == "quarter":
         parts = [src.query("escalation_shares", period_type="month", period_start=m, **scope)
                  for m in period.months()]
@@ -585,17 +589,23 @@ def escalation_table(src: Source, period: Period, scope: dict[str, str], kpis: p
     rows.append({"key": "whistle_closed_count", "item": "其中已办结",
                  "count": _none(whistle["numerator"]) if has_whistle else None, "share": None, "denominator": None,
                  "note": "" if has_whistle else "导出数据中没有“是否吹哨”"})
-    rows.append({"key": "joint_consultation_count", "item": "联合会商", "count": None, "share": None,
-                 "denominator": None, "note": "无数据：导出和数据仓库中没有“联合会商”字段，未统计"})
-    note = ("办结层级占比 = 各级办结数 ÷ 注明办结层级的已办结工单数（分母）。联合会商：12345 与网格平台导出中没有这一列"
-            "（etl/fields.py 无对应表头，fct_tickets 无此字段），本报告不估算。")
+    consultation = kpis.set_index("metric").loc["consultation_count"]
+    missing = "导出数据中没有“是否会商”"
+    rows.append({"key": "consultation_count", "item": "联合会商工单",
+                 "count": _none(consultation["value"]) if has_consultation else None, "share": None,
+                 "denominator": None, "note": "" if has_consultation else missing})
+    rows.append({"key": "consultation_closed_count", "item": "其中已办结",
+                 "count": _none(consultation["numerator"]) if has_consultation else None, "share": None,
+                 "denominator": None, "note": "" if has_consultation else missing})
+    note = ("办结层级占比 = 各级办结数 ÷ 注明办结层级的已办结工单数（分母）。吹哨、会商为标记了“是否吹哨”“是否会商”的"
+            "工单数；导出没有这一列时显示“无数据”，不估算。")
     frame = pd.DataFrame(rows, columns=["key", "item", "count", "share", "denominator", "note"])
     return frame.astype({"count": "float64", "share": "float64", "denominator": "float64"}), note
 
 
 REPORT_KOUJING = ("as_of", "ticket_count", "response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate",
                   "closure_rate", "overdue_count", "near_deadline_count", "avg_handling_workdays",
-                  "property_complaint_count", "whistle_count", "escalation_share", "light", "red_black_list",
+                  "property_complaint_count", "whistle_count", "consultation_count", "escalation_share", "light", "red_black_list",
                   "category_mix", "change", "ticket_masking")
 PERIOD_KOUJING = ("周期：周为 ISO 周（周一至周日），月为自然月，季度为自然季度。工单归属于受理时间所在的周期。"
                   "同比：周与 52 周前的同一周比，月与季度与上一年同期比。季度的各项件数、分子、分母为其三个月之和，"

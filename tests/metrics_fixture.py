@@ -79,17 +79,18 @@ TICKETS = [
        due_at="2025-10-20 18:00", resolved_at="2025-10-15 14:00", callback_at="2025-10-15 18:00",
        is_resolved=True, satisfaction="基本满意", handling_level="网格", compound_code="PE"),
     # T7: closed on time, no callback, never signed for (response due Oct 11 13:00: counted, late);
-    # property category but no compound: a property complaint of no company. Whistle, closed.
+    # property category but no compound: a property complaint of no company. Whistle and a joint
+    # consultation (会商), closed.
     _t("T7", "G1", "2025-10-10 12:00", "投诉", "物业管理", dispatched_at="2025-10-10 13:00",
-       resolved_at="2025-10-14 12:00", handling_level="街道", is_whistle=True),
+       resolved_at="2025-10-14 12:00", handling_level="街道", is_whistle=True, is_consultation=True),
     # T8: timeline error (closed before received): out of durations and of the as-of time (its bogus
     # callback is in December), still counted in the rates; 不满意, not resolved.
     _t("T8", "G1", "2025-10-13 10:00", "咨询", "市容环境", dispatched_at="2025-10-13 10:05",
        responded_at="2025-10-13 10:10", resolved_at="2025-10-12 10:00", callback_at="2025-12-31 10:00",
        is_resolved=False, satisfaction="不满意", handling_level="网格", has_timeline_error=True),
-    # T1: open, not yet due (投诉 15 working days -> Tue Nov 4 10:00); response 24.5 h: late.
+    # T1: open, not yet due (投诉 15 working days -> Tue Nov 4 10:00); response 24.5 h: late; in 会商.
     _t("T1", "G1", "2025-10-14 10:00", "投诉", "市容环境", dispatched_at="2025-10-14 10:30",
-       responded_at="2025-10-15 11:00"),
+       responded_at="2025-10-15 11:00", is_consultation=True),
     # T11: the newest event (as-of = Oct 16 09:00); response not yet due: left out of the response rate.
     _t("T11", "G1", "2025-10-16 09:00", "投诉", "市容环境"),
     # G2.
@@ -112,7 +113,7 @@ TICKETS = [
 
 TICKET_COLUMNS = ("ticket_id", "feed", "source", "appeal_type", "category_l1", "received_at", "dispatched_at",
                   "responded_at", "resolved_at", "due_at", "callback_at", "is_resolved", "satisfaction",
-                  "handling_level", "is_whistle", "department", "street_code", "street_name",
+                  "handling_level", "is_whistle", "is_consultation", "department", "street_code", "street_name",
                   "community_code", "community_name", "grid_code", "compound_code", "placed_by",
                   "has_timeline_error", "row_hash", "batch_id")
 

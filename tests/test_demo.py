@@ -244,7 +244,7 @@ def test_the_later_export_repeats_the_overlap_month_with_newer_status(demo):
 
 def test_events_workbook(demo):
     table = sheet_rows(demo["events.xlsx"])
-    assert table[0][0] == "网格化服务管理平台事件清单" and merged_ranges(demo["events.xlsx"]) == ["A1:R1"]
+    assert table[0][0] == "网格化服务管理平台事件清单" and merged_ranges(demo["events.xlsx"]) == ["A1:S1"]
     header = list(table[1])
     assert header[:3] == ["事件编号", "上报时间", "事件来源"] and header[-3:] == ["经度", "纬度", "事件描述"]
     rows = [dict(zip(header, r)) for r in table[2:]]
@@ -258,6 +258,7 @@ def test_events_workbook(demo):
     levels = [r["办理层级"] for r in rows]
     assert set(levels) == {"网格", "社区", "街道", "区"} and 0.5 < levels.count("网格") / len(rows) < 0.7
     assert {r["是否吹哨"] for r in rows} == {"是", "否"}
+    assert {r["是否会商"] for r in rows} == {"是", "否"}
     assert all(isinstance(r["派发时间"], dt.datetime) and isinstance(r["办结时限"], dt.datetime) for r in rows)
 
     grids = {f["properties"]["网格编号"]: shapely.geometry.shape(f["geometry"])

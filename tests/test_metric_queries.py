@@ -63,6 +63,7 @@ def test_kpi_tiles_district(con):
     assert on_time["previous_value"] == pytest.approx(50.0)  # September: T3 on time, T20 late
     assert on_time["change"] == pytest.approx(100 * 11 / 14 - 50)
     assert (tiles.loc["overdue_count", "value"], tiles.loc["whistle_count", "numerator"]) == (2, 1)
+    assert (tiles.loc["consultation_count", "value"], tiles.loc["consultation_count", "numerator"]) == (2, 1)
     assert list(tiles.index[:4]) == ["ticket_count", "response_rate", "resolution_rate", "satisfaction_rate"]
 
 

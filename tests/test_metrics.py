@@ -95,6 +95,7 @@ def test_district_october(con):
             r["closed_at_district_count"], r["escalation_denominator"]) == (9, 1, 1, 1, 12)
     assert r["closed_at_grid_share"] == pytest.approx(75.0)
     assert (r["whistle_count"], r["whistle_closed_count"]) == (2, 1)
+    assert (r["consultation_count"], r["consultation_closed_count"]) == (2, 1)  # T1 open, T7 closed
     assert r["property_complaint_count"] == 8  # G4 7 + T7 (property category without a compound)
     # Every denominator reaches the minimum of 10: ranked (alone: the district is one unit).
     assert (r["is_ranked"], r["composite_rank"]) == (True, 1)

@@ -226,7 +226,7 @@ def test_volume_rises_are_the_period_against_the_previous_one(metrics_con):
                                                           "C1")["ticket_count"]
 
 
-def test_escalation_and_whistles_come_from_the_mart_and_consultations_are_marked_missing(metrics_con):
+def test_escalation_whistles_and_consultations_come_from_the_mart(metrics_con):
     report = build_report(metrics_con, parse_period("2025-10"))
     row = _mart_row(metrics_con, "month", "2025-10-01")
     frame = report.sections["escalation"].frame.set_index("key")
@@ -235,8 +235,8 @@ def test_escalation_and_whistles_come_from_the_mart_and_consultations_are_marked
         assert _same(frame.loc[f"closed_at_{level}", "share"], row[f"closed_at_{level}_share"])
     assert frame.loc["whistle_count", "count"] == row["whistle_count"] == 2
     assert frame.loc["whistle_closed_count", "count"] == row["whistle_closed_count"]
-    assert pd.isna(frame.loc["joint_consultation_count", "count"])
-    assert "没有“联合会商”字段" in frame.loc["joint_consultation_count", "note"]
+    assert frame.loc["consultation_count", "count"] == row["consultation_count"] == 2
+    assert frame.loc["consultation_closed_count", "count"] == row["consultation_closed_count"] == 1
 
 
 def test_oldest_open_tickets_are_masked_and_carry_no_personal_columns(district_con, week_report):

@@ -100,7 +100,8 @@ create table if not exists fct_tickets (
     satisfaction       varchar,            -- 满意 / 基本满意 / 不满意
     status             varchar,
     handling_level     varchar,            -- 网格 / 社区 / 街道 / 区
-    is_whistle         boolean,
+    is_whistle         boolean,            -- 吹哨报到: departments called in
+    is_consultation    boolean,            -- 联合会商: a joint consultation for unclear duties
     department         varchar,
     street_code        varchar,
     street_name        varchar,

@@ -98,6 +98,13 @@ tiles as (
         case when y_loaded then coalesce(y.whistle_count, 0) end,
         null, c.whistle_closed_count, c.whistle_count
     from row_of
+    union all
+    select 13, 'consultation_count', 'count',
+        case when c_loaded then coalesce(c.consultation_count, 0) end,
+        case when p_loaded then coalesce(p.consultation_count, 0) end,
+        case when y_loaded then coalesce(y.consultation_count, 0) end,
+        null, c.consultation_closed_count, c.consultation_count
+    from row_of
 ),
 
 final as (

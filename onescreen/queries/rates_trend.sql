@@ -50,6 +50,8 @@ final as (
         rates.property_complaint_count,
         rates.whistle_count,
         rates.whistle_closed_count,
+        rates.consultation_count,
+        rates.consultation_closed_count,
         meta.response_target,
         meta.resolution_target,
         meta.satisfaction_target

@@ -21,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -95,12 +96,21 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def streamlit_server(demo_warehouse: Path, artifacts_dir: Path) -> Iterator[str]:
-    """Base URL of `streamlit run app.py` on a free port, reading the demo warehouse."""
+@contextmanager
+def run_server(warehouse: Path, log_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run `streamlit run app.py` on a free port against ``warehouse``; yield its base URL, then stop it.
+
+    Any test module can start a private server (on a private warehouse copy) with this.
+    """
     port = _free_port()
-    log_path = artifacts_dir / "streamlit-server.log"
-    env = {**os.environ, "ONESCREEN_DB": str(demo_warehouse), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "ONESCREEN_DB": str(warehouse),
+        # The audit log (logins, exports) of a test server stays out of the repository's data/.
+        "ONESCREEN_AUDIT": str(log_path.with_suffix(".audit.jsonl")),
+        "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
+    }
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.port", str(port),
@@ -122,6 +132,13 @@ def streamlit_server(demo_warehouse: Path, artifacts_dir: Path) -> Iterator[str]
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def streamlit_server(demo_warehouse: Path, artifacts_dir: Path) -> Iterator[str]:
+    """Base URL of `streamlit run app.py` on a free port, reading the demo warehouse."""
+    with run_server(demo_warehouse, artifacts_dir / "streamlit-server.log") as base_url:
+        yield base_url
 
 
 def _wait_healthy(proc: subprocess.Popen, url: str, log_path: Path) -> None:
@@ -217,12 +234,12 @@ class BrowserPage:
         return path
 
 
-@pytest.fixture
-def browser_page(browser, streamlit_server: str, artifacts_dir: Path) -> Iterator[BrowserPage]:
-    """A fresh browser context (1600×1000, zh-CN) on the test server; outside hosts are blocked."""
-    context = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="zh-CN")
+@contextmanager
+def open_page(browser, base_url: str, artifacts_dir: Path, width: int = 1600, height: int = 1000) -> Iterator[BrowserPage]:
+    """A fresh browser context (``width``×``height``, zh-CN) that records every request; outside hosts are blocked."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
     page = context.new_page()
-    recorder = BrowserPage(page=page, base_url=streamlit_server, artifacts_dir=artifacts_dir)
+    recorder = BrowserPage(page=page, base_url=base_url, artifacts_dir=artifacts_dir)
     page.on("request", lambda request: recorder.requests.append(request.url))
     page.on("websocket", lambda ws: recorder.websockets.append(ws.url))
     page.on("pageerror", lambda error: recorder.page_errors.append(str(error)))
@@ -236,3 +253,10 @@ def browser_page(browser, streamlit_server: str, artifacts_dir: Path) -> Iterato
         yield recorder
     finally:
         context.close()
+
+
+@pytest.fixture
+def browser_page(browser, streamlit_server: str, artifacts_dir: Path) -> Iterator[BrowserPage]:
+    """A fresh browser context (1600×1000, zh-CN) on the test server; outside hosts are blocked."""
+    with open_page(browser, streamlit_server, artifacts_dir) as recorder:
+        yield recorder

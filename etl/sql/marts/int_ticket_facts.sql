@@ -178,6 +178,7 @@ final as (
             then (t.resolved_clock - t.received_clock) / 86400.0
         end as handling_workdays,
         coalesce(t.is_whistle, false) as is_whistle,
+        coalesce(t.is_consultation, false) as is_consultation,
         list_contains(rules.property_categories, t.category_l1) as is_property_complaint
     from due_clocked as t
     cross join as_of

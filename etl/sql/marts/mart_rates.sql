@@ -49,6 +49,8 @@ facts as materialized (
         case when is_closed and handling_level = '区' then true end as n_closed_at_district,
         case when is_whistle then true end as n_whistle,
         case when is_whistle and is_closed then true end as n_whistle_closed,
+        case when is_consultation then true end as n_consultation,
+        case when is_consultation and is_closed then true end as n_consultation_closed,
         case when is_property_complaint then true end as n_property_complaint,
         coalesce(satisfaction_points, 0.0) as s_satisfaction_numerator,
         coalesce(handling_workdays, 0.0) as s_handling_workdays
@@ -306,6 +308,8 @@ final as (
         100.0 * closed_at_district / nullif(escalation_denominator, 0) as closed_at_district_share,
         whistle as whistle_count,
         whistle_closed as whistle_closed_count,
+        consultation as consultation_count,
+        consultation_closed as consultation_closed_count,
         property_complaint as property_complaint_count,
         composite_score,
         is_ranked,

@@ -1,0 +1,372 @@
+"""Every page in a real browser (issue 9): no error, Chinese text drawn with a CJK font, nothing fetched
+from outside localhost; the big screen fits 1920×1080 in kiosk mode; an upload through 数据导入 shows
+up on the big screen at its next refresh.
+
+The page list is read from the ``st.Page(...)`` entries in ``app.py`` (and ``onescreen/``), so a new
+page is covered without touching this file. Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import duckdb
+import pytest
+
+from .conftest import ROOT, BrowserPage, open_page, run_server
+
+pytestmark = pytest.mark.browser
+
+# Text that only shows up when a script run failed (showErrorDetails = "none" hides the traceback
+# from users, but a generic message still appears).
+ERROR_TEXTS = ("Traceback (most recent call last)", "StreamlitAPIException", "encountered an error", "Error running app")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+CJK_FONT = re.compile(r"CJK|Han Sans|Han Serif|WenQuanYi|Droid Sans Fallback", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class AppPage:
+    title: str
+    url_path: str
+
+
+def app_pages() -> list[AppPage]:
+    """Every ``st.Page(..., title=..., url_path=...)`` declared in app.py or onescreen/ (the navigation)."""
+    sources = [ROOT / "app.py", *sorted((ROOT / "onescreen").glob("*.py"))]
+    found: dict[str, AppPage] = {}
+    for path in sources:
+        text = path.read_text(encoding="utf-8")
+        if "Page(" not in text:
+            continue
+        for node in ast.walk(ast.parse(text)):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == "Page"):
+                continue
+            kwargs = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+            if not node.args or not isinstance(node.args[0], ast.Constant):
+                continue
+            url_path = kwargs.get("url_path") or Path(node.args[0].value).stem
+            found[url_path] = AppPage(title=kwargs.get("title", url_path), url_path=url_path)
+    return list(found.values())
+
+
+PAGES = app_pages()
+
+
+def test_navigation_pages_found():
+    """Guards the parametrisation below: if app.py stops declaring pages this way, say so."""
+    assert len(PAGES) >= 7, PAGES
+    assert {"overview", "upload", "tickets"} <= {p.url_path for p in PAGES}
+
+
+def error_report(bp: BrowserPage) -> dict:
+    """Everything on the page that means a failure (empty lists when the page is healthy)."""
+    page = bp.page
+    body = page.locator("body").inner_text()
+    return {
+        "exceptions": page.locator('[data-testid="stException"]').all_inner_texts(),
+        "error_alerts": page.locator('[data-testid="stAlertContentError"]').all_inner_texts(),
+        "error_texts": [t for t in ERROR_TEXTS if t in body],
+        "page_errors": list(bp.page_errors),
+        "outside_requests": bp.outside_requests(),
+    }
+
+
+def assert_healthy(bp: BrowserPage) -> None:
+    report = error_report(bp)
+    assert report == {key: [] for key in report}, report
+    # The page really talked to the server (so an empty request list is not trivially empty).
+    assert any("/_stcore/stream" in url for url in bp.websockets)
+
+
+def cjk_fonts_used(bp: BrowserPage, selector: str = "h1, h2, h3") -> tuple[str, list[dict]]:
+    """(text, platform fonts) chromium used to draw the first heading text with Chinese in it.
+
+    DevTools' ``CSS.getPlatformFontsForNode`` names the fonts that really drew the glyphs: without a
+    CJK font the Chinese comes out as boxes drawn by some Latin font.
+    """
+    marked = bp.page.evaluate(
+        """(selector) => {
+            for (const heading of document.querySelectorAll(selector)) {
+                const walker = document.createTreeWalker(heading, NodeFilter.SHOW_TEXT);
+                for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                    if (/[\\u4e00-\\u9fff]/.test(node.textContent) && node.parentElement.getClientRects().length) {
+                        node.parentElement.setAttribute('data-cjk-probe', '1');
+                        return node.textContent;
+                    }
+                }
+            }
+            return null;
+        }""",
+        selector,
+    )
+    assert marked, f"no visible heading with Chinese text ({selector})"
+    cdp = bp.page.context.new_cdp_session(bp.page)
+    try:
+        root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+        cdp.send("CSS.enable")
+        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "[data-cjk-probe]"})["nodeId"]
+        fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    finally:
+        cdp.detach()
+    return marked, fonts
+
+
+def demo_may_open(url_path: str) -> bool:
+    """Whether demo mode (no users file: what `make run` shows) offers this page (issue 8 gates some)."""
+    try:
+        from onescreen.access import DEMO_IDENTITY, page_allowed
+    except ImportError:  # before logins existed every page was open
+        return True
+    return page_allowed(DEMO_IDENTITY, url_path)
+
+
+@pytest.mark.parametrize("app_page", PAGES, ids=[p.url_path for p in PAGES])
+def test_page_loads_without_errors_offline_with_chinese_text(request, browser, artifacts_dir, app_page):
+    """Pages demo mode offers are opened there; the others (upload, audit) as a signed-in admin."""
+    if demo_may_open(app_page.url_path):
+        base_url, prefix = request.getfixturevalue("streamlit_server"), "page"
+    else:
+        base_url, prefix = request.getfixturevalue("admin_server")[0], "page-admin"
+    with open_page(browser, base_url, artifacts_dir) as bp:
+        if prefix == "page":
+            bp.goto(f"/{app_page.url_path}")
+        else:
+            sign_in(bp, f"/{app_page.url_path}")
+        # The overview's heading is "<area> 基层治理一屏总览"; every other page's h1 ends with its title.
+        heading = bp.page.locator("h1, h3").filter(has_text=app_page.title).first
+        heading.wait_for(timeout=60_000)
+        bp.wait_idle()
+        bp.wait_charts()
+        bp.screenshot(f"{prefix}-{app_page.url_path}")
+        assert_healthy(bp)
+        assert bp.page.locator("h1, h3").first.inner_text() == heading.inner_text()  # the page's own heading, first
+        text, fonts = cjk_fonts_used(bp)
+        assert CJK.search(text)
+        cjk_glyphs = sum(f["glyphCount"] for f in fonts if CJK_FONT.search(f["familyName"]))
+        assert cjk_glyphs >= len(CJK.findall(text)), (text, fonts)
+
+
+def test_demo_navigation_offers_exactly_the_demo_pages(browser_page):
+    """The sidebar navigation in demo mode lists the pages tested above as demo pages, and no other."""
+    browser_page.goto("/rates")
+    links = browser_page.page.locator('[data-testid="stSidebarNav"] a').evaluate_all("as => as.map(a => a.href)")
+    default = next(p.url_path for p in PAGES if p.url_path == "overview")
+    # The default page links to the bare root.
+    offered = {urlsplit(link).path.strip("/") or default for link in links}
+    assert offered == {p.url_path for p in PAGES if demo_may_open(p.url_path)}
+
+
+def in_viewport(bp: BrowserPage, selector: str) -> list[dict]:
+    """Each matching element's box, with whether it lies fully inside the window (and has a size)."""
+    return bp.page.locator(selector).evaluate_all(
+        """els => els.map(el => {
+            const r = el.getBoundingClientRect();
+            return {top: Math.round(r.top), bottom: Math.round(r.bottom), left: Math.round(r.left),
+                    right: Math.round(r.right),
+                    inside: r.width > 0 && r.height > 0 && r.top >= 0 && r.left >= 0
+                            && r.bottom <= window.innerHeight && r.right <= window.innerWidth};
+        })"""
+    )
+
+
+def test_big_screen_kiosk_fits_1920x1080_without_scrolling(browser, streamlit_server, artifacts_dir):
+    with open_page(browser, streamlit_server, artifacts_dir, width=1920, height=1080) as bp:
+        bp.goto("/?kiosk=1")
+        bp.page.locator(".os-tile").first.wait_for(timeout=60_000)
+        bp.wait_charts()
+        bp.screenshot("overview-kiosk-1920x1080")
+        assert_healthy(bp)
+        page = bp.page
+        scroll = page.evaluate(
+            """() => {
+                const main = document.querySelector('[data-testid="stMain"]');
+                const doc = document.scrollingElement;
+                return {main: [main.scrollHeight, main.clientHeight, main.scrollWidth, main.clientWidth],
+                        doc: [doc.scrollHeight, doc.clientHeight, doc.scrollWidth, doc.clientWidth]};
+            }"""
+        )
+        for name, (height, client_height, width, client_width) in scroll.items():
+            assert height <= client_height and width <= client_width, (name, scroll)
+        # Kiosk mode: no sidebar, no Streamlit chrome.
+        assert not page.locator('[data-testid="stSidebar"]').is_visible()
+        assert not page.locator('header[data-testid="stHeader"]').is_visible()
+
+        pieces = {
+            "KPI tiles": ".os-tile",
+            "lights map": '[data-testid="stDeckGlJsonChart"] canvas',
+            "charts (trend, categories, ranking)": '[data-testid="stPlotlyChart"]',
+            "红榜": ".os-honour",
+            "黑榜": ".os-black",
+            "overdue list": ".os-scroll",
+            "clock": 'iframe[data-testid="stIFrame"]',
+            "title": "h3",
+        }
+        for name, selector in pieces.items():
+            boxes = in_viewport(bp, selector)
+            assert boxes and all(b["inside"] for b in boxes), (name, boxes)
+        assert page.locator(".os-tile").count() >= 6
+        assert page.locator('[data-testid="stPlotlyChart"]').count() >= 3
+        as_of = page.get_by_text(re.compile(r"数据截至 \d{4}-\d{2}-\d{2} \d{2}:\d{2}"))
+        assert as_of.count() == 1 and as_of.is_visible()
+        box = as_of.bounding_box()
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= 1080 and box["x"] + box["width"] <= 1920
+        clock = page.frame_locator('iframe[data-testid="stIFrame"]').first.locator("#clock")
+        assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日 星期. \d{2}:\d{2}:\d{2}", clock.inner_text())
+
+
+# --- Upload through 数据导入, then the big screen --------------------------------------------------
+
+HOTLINE_HEADER = [
+    "工单编号", "受理时间", "诉求来源", "诉求类型", "一级分类", "二级分类", "派单时间", "签收时间", "办结时间",
+    "办理时限", "回访时间", "是否解决", "满意度", "办理状态", "承办单位", "所属街道", "所属社区", "网格编号",
+    "诉求地址", "来电人", "联系电话", "来电内容",
+]  # fmt: skip
+UPLOAD_NAME = "浏览器测试_12345工单导出.csv"
+UPLOAD_TICKETS = 23
+
+
+def write_hotline_export(warehouse: Path, folder: Path, n: int) -> Path:
+    """A small 12345 export (the demo's header, UTF-8) of ``n`` new tickets received in the big
+    screen's current period (the month of the newest ticket), placed in an existing grid."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        newest = con.execute("select max(received_at) from fct_tickets").fetchone()[0]
+        street, community, grid = con.execute(
+            "select street_name, community_name, grid_code from dim_grids order by grid_code limit 1"
+        ).fetchone()
+        category_l1, category_l2 = con.execute(
+            "select category_l1, category_l2 from fct_tickets where feed = 'hotline' and category_l2 is not null "
+            "group by all order by count(*) desc limit 1"
+        ).fetchone()
+    finally:
+        con.close()
+    month_start = newest.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    path = folder / UPLOAD_NAME
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(HOTLINE_HEADER)
+        for i in range(n):
+            received = max(month_start, newest - timedelta(minutes=7 * (i + 1)))
+            writer.writerow([
+                f"BT{newest:%Y%m%d}{i:05d}", f"{received:%Y-%m-%d %H:%M:%S}", "12345热线", "投诉", category_l1,
+                category_l2, "", "", "", f"{received + timedelta(days=3):%Y-%m-%d %H:%M:%S}", "", "", "", "办理中",
+                "区住建局", street, community, grid, f"{community}测试路{i + 1}号", "测试来电人", f"1380000{i:04d}",
+                "浏览器测试工单：楼道灯不亮。",
+            ])  # fmt: skip
+    return path
+
+
+ADMIN = ("browser-admin", "browser-test-password-1")
+
+
+def sign_in(bp: BrowserPage, path: str) -> None:
+    """Open ``path`` on a server with a users file, sign in as :data:`ADMIN` and go on to the page
+    through the sidebar navigation (same session: a reload would ask for the login again).
+
+    Query parameters such as ``?kiosk=1`` survive the login; the page address does not (the login
+    run has no navigation, so the frame comes back on its default page).
+    """
+    bp.goto(path)
+    bp.page.get_by_label("用户名", exact=True).fill(ADMIN[0], timeout=60_000)
+    bp.page.get_by_label("密码", exact=True).fill(ADMIN[1])
+    bp.page.get_by_role("button", name="登录", exact=True).click()
+    bp.page.get_by_label("用户名", exact=True).wait_for(state="detached", timeout=60_000)
+    bp.wait_idle()
+    url_path = urlsplit(path).path.strip("/")
+    if url_path and urlsplit(bp.page.url).path.strip("/") != url_path:
+        bp.page.locator(f'[data-testid="stSidebarNav"] a[href$="/{url_path}"]').click(timeout=60_000)
+        bp.page.wait_for_url(re.compile(rf"/{re.escape(url_path)}(\?|$)"), timeout=60_000)
+        bp.wait_idle()
+
+
+def open_upload_page(bp: BrowserPage) -> None:
+    """Reach 数据导入 (demo mode does not offer it: sign in as an admin) with its file input attached."""
+    sign_in(bp, "/upload")
+    bp.page.wait_for_selector('[data-testid="stFileUploaderDropzoneInput"]', state="attached", timeout=60_000)
+
+
+def users_file(folder: Path) -> Path:
+    """A users file holding :data:`ADMIN` (admin, whole district): only such a user may upload."""
+    from onescreen import users
+
+    path = folder / "users.json"
+    users.add_user(ADMIN[0], "admin", ADMIN[1], district=True, path=path, rounds=4)
+    return path
+
+
+def ticket_tile(bp: BrowserPage) -> str:
+    return bp.page.locator(".os-tile", has_text="本期受理").locator(".os-tile-value").inner_text()
+
+
+@pytest.fixture(scope="module")
+def admin_server(demo_warehouse: Path, artifacts_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """(base URL, warehouse): a private server on a private copy of the demo warehouse (the upload
+    test changes it), with a users file holding :data:`ADMIN`."""
+    folder = tmp_path_factory.mktemp("admin_server")
+    warehouse = folder / "warehouse.duckdb"
+    shutil.copyfile(demo_warehouse, warehouse)
+    uploads = ROOT / "data" / "uploads"
+    before = set(uploads.glob("*")) if uploads.exists() else set()
+    env = {"ONESCREEN_USERS": str(users_file(folder))}
+    try:
+        with run_server(warehouse, artifacts_dir / "streamlit-admin-server.log", extra_env=env) as base_url:
+            yield base_url, warehouse
+    finally:
+        # The upload page keeps files under data/uploads/<session>/ (settings.DATA_DIR): remove this test's.
+        for saved in uploads.glob(f"*/*/{UPLOAD_NAME}"):
+            if saved.parents[1] not in before:
+                shutil.rmtree(saved.parents[1], ignore_errors=True)
+
+
+def test_upload_then_big_screen_shows_new_numbers(browser, admin_server, artifacts_dir, tmp_path):
+    base_url, warehouse = admin_server
+    export = write_hotline_export(warehouse, tmp_path, UPLOAD_TICKETS)
+    # The big screen refreshes its panels every ?refresh= seconds (10 is the shortest it allows).
+    with open_page(browser, base_url, artifacts_dir, width=1920, height=1080) as screen:
+        sign_in(screen, "/?kiosk=1&refresh=10")
+        screen.page.locator(".os-tile", has_text="本期受理").wait_for(timeout=60_000)
+        screen.wait_charts()
+        before = int(ticket_tile(screen).replace(",", ""))
+
+        with open_page(browser, base_url, artifacts_dir) as uploader:
+            open_upload_page(uploader)
+            page = uploader.page
+            page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(export))
+            page.get_by_text("识别为 12345热线工单").first.wait_for(timeout=60_000)
+            page.get_by_role("button", name="检查", exact=True).click()
+            page.get_by_text(f"{UPLOAD_NAME}：检查通过，{UPLOAD_TICKETS} 行，导入后新增 {UPLOAD_TICKETS}").first.wait_for(timeout=60_000)
+            page.get_by_role("button", name="导入", exact=True).click()
+            page.get_by_text("导入结果").first.wait_for(timeout=60_000)
+            uploader.wait_idle()
+            uploader.screenshot("upload-loaded")
+            assert_healthy(uploader)
+            assert page.get_by_text(re.compile(r"数据截至 \d{4}-")).count() >= 1
+
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            loaded = con.execute("select count(*) from fct_tickets where ticket_id like 'BT%'").fetchone()[0]
+        finally:
+            con.close()
+        assert loaded == UPLOAD_TICKETS
+
+        # No reload: the big screen's own refresh picks the new warehouse up.
+        expected = f"{before + UPLOAD_TICKETS:,}"
+        screen.page.wait_for_function(
+            """(expected) => [...document.querySelectorAll('.os-tile')]
+                .some(t => t.innerText.includes('本期受理') && t.querySelector('.os-tile-value').innerText === expected)""",
+            arg=expected,
+            timeout=60_000,
+        )
+        screen.wait_charts()
+        screen.screenshot("overview-after-upload")
+        assert ticket_tile(screen) == expected
+        assert_healthy(screen)
+        assert screen.page.locator("h3").count() == 1  # the refreshed panels replace, not pile up
+        assert screen.page.locator(".os-tile").count() >= 6

@@ -17,6 +17,7 @@ Everything is aggregated in SQL: a few seconds at 5M tickets. ``dim_calendar`` m
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime
 from pathlib import Path
@@ -106,7 +107,16 @@ def sql_params(rules: Rules) -> dict[str, object]:
         "list_size_divisor": p.list_size_divisor,
         "rules_digest": rules.digest(),
         "rules_json": rules.to_json(),
+        "sql_digest": sql_digest(),
     }
+
+
+def sql_digest() -> str:
+    """First 12 hex digits of SHA-256 over the mart SQL files: marts built by other SQL are stale."""
+    digest = hashlib.sha256()
+    for path in sorted(SQL_DIR.glob("*.sql")):
+        digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def run_sql_file(con: duckdb.DuckDBPyConnection, path: Path, params: dict[str, object]) -> None:

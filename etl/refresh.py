@@ -50,7 +50,7 @@ def missing_columns(con) -> list[tuple[str, str, str]]:
 
 def stale_reasons(path: Path | None = None) -> list[str]:
     """Why the warehouse at ``path`` needs :func:`refresh` (Chinese, one line each); empty if current."""
-    from etl.marts import MARTS
+    from etl.marts import MARTS, sql_digest
     from onescreen.rules import load_rules
 
     con = open_readonly(path)
@@ -63,8 +63,12 @@ def stale_reasons(path: Path | None = None) -> list[str]:
         missing = [m for m in MARTS if m not in tables]
         if missing:
             reasons.append(f"缺少汇总表 {'、'.join(missing)}（程序已升级）")
-        elif con.execute("select rules_digest from mart_meta").fetchall()[0][0] != load_rules().digest():
-            reasons.append("config/rules.toml 已修改，汇总表仍按旧规则计算")
+        else:
+            meta = con.execute("select * from mart_meta").df().iloc[0]
+            if meta.get("sql_digest") != sql_digest():
+                reasons.append("汇总表的计算程序已更新（程序已升级）")
+            if meta["rules_digest"] != load_rules().digest():
+                reasons.append("config/rules.toml 已修改，汇总表仍按旧规则计算")
         return reasons
     finally:
         con.close()

@@ -65,3 +65,14 @@ def test_an_older_warehouse_gets_its_missing_column_and_marts(warehouse_copy):
     changed.write_bytes(week1.read_bytes().replace("咨询医保报销".encode("gbk"), "咨询医保报销比例".encode("gbk")))
     report = load_files([changed], db_path=warehouse_copy).files[0]
     assert report.updated >= 1
+
+
+def test_marts_built_by_other_sql_are_stale(warehouse_copy, monkeypatch):
+    import etl.marts
+    import etl.refresh  # noqa: F401  (reads etl.marts.sql_digest at call time)
+
+    monkeypatch.setattr(etl.marts, "sql_digest", lambda: "000000000000")
+    assert stale_reasons(warehouse_copy) == ["汇总表的计算程序已更新（程序已升级）"]
+    refresh(warehouse_copy)
+    assert query(warehouse_copy, "select sql_digest from mart_meta") == [("000000000000",)]
+    assert stale_reasons(warehouse_copy) == []

@@ -3,6 +3,7 @@
 --   built_at       wall-clock time of this build (local, naive)
 --   rules_digest   first 12 hex digits of SHA-256 of the rules JSON
 --   rules_json     the rules in force at build time (targets for the KPI tiles come from here)
+--   sql_digest     first 12 hex digits of SHA-256 of the mart SQL (etl/sql/marts/*.sql) that built them
 create or replace table mart_meta as
 with
 
@@ -26,6 +27,7 @@ final as (
         $built_at::timestamp as built_at,
         $rules_digest::varchar as rules_digest,
         $rules_json::varchar as rules_json,
+        $sql_digest::varchar as sql_digest,
         tickets.ticket_count,
         calendar_gaps.missing_calendar_days
     from as_of

@@ -145,16 +145,58 @@ class _SheetWriter:
         widths = [_display_width(str(escape_cell(column))) for column in df.columns]
         for col, column in enumerate(df.columns):
             ws.write_string(0, col, escape_cell(column), self.header)
-        for row, values in enumerate(df.itertuples(index=False, name=None), start=1):
-            for col, value in enumerate(values):
-                shown = self._write_cell(row, col, value)
-                if row <= WIDTH_SAMPLE_ROWS and shown:
-                    widths[col] = max(widths[col], _display_width(shown))
+        for col in range(len(df.columns)):
+            widths[col] = max(widths[col], self._write_column(col))
         for col, width in enumerate(widths):
             ws.set_column(col, col, min(max(width + 2, WIDTH_MIN), WIDTH_MAX))
         ws.freeze_panes(1, 0)
         if len(df.columns):
             ws.autofilter(0, 0, len(df), len(df.columns) - 1)
+
+    def _write_column(self, col: int) -> int:
+        """Write one column below the header; return the display width it needs (first rows).
+
+        Columns of one plain type (numbers, booleans, datetimes) are written in a tight loop, the
+        same cells :meth:`_write_cell` would write; anything else goes cell by cell through it.
+        """
+        ws, series = self.worksheet, self.df.iloc[:, col]
+        dtype, width = series.dtype, 0
+        sample = WIDTH_SAMPLE_ROWS
+        if pd.api.types.is_bool_dtype(dtype) and not series.hasnans:
+            for row, value in enumerate(series.to_numpy(dtype=bool).tolist(), start=1):
+                ws.write_boolean(row, col, value)
+            return 5 if len(series) else 0
+        if pd.api.types.is_integer_dtype(dtype) and not series.hasnans:
+            values = series.to_numpy(dtype="int64")
+            if len(values) and np.abs(values).max() < XLSX_INT_MAX:
+                for row, value in enumerate(values.tolist(), start=1):
+                    ws.write_number(row, col, value)
+                return max((len(str(v)) for v in values[:sample].tolist()), default=0)
+        if pd.api.types.is_float_dtype(dtype):
+            values = series.to_numpy(dtype="float64")
+            for row, value in enumerate(values.tolist(), start=1):
+                if math.isfinite(value):
+                    ws.write_number(row, col, value)
+                else:
+                    ws.write_blank(row, col, None)
+            return max((len(f"{v:.6g}") for v in values[:sample].tolist() if math.isfinite(v)), default=0)
+        if pd.api.types.is_datetime64_any_dtype(dtype):
+            # Excel's serial number (days since 1899-12-30) with a date format is what write_datetime writes.
+            values = series.dt.tz_localize(None) if series.dt.tz is not None else series
+            serial = ((values - pd.Timestamp("1899-12-30")) / pd.Timedelta(days=1)).to_numpy(dtype="float64",
+                                                                                          na_value=np.nan)
+            cell_format = self.column_formats[col]
+            for row, value in enumerate(serial.tolist(), start=1):
+                if math.isnan(value):
+                    ws.write_blank(row, col, None)
+                else:
+                    ws.write_number(row, col, value, cell_format)
+            return len(DATE_FORMAT if cell_format is self.date else DATETIME_FORMAT) if series.notna().any() else 0
+        for row, value in enumerate(series.tolist(), start=1):
+            shown = self._write_cell(row, col, value)
+            if row <= sample and shown:
+                width = max(width, _display_width(shown))
+        return width
 
     def _write_cell(self, row: int, col: int, value) -> str:
         """Write one value and return the text it shows (for the column width)."""

@@ -13,39 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
-
-from etl.upsert import TABLE_KEYS
-from etl.warehouse import SCHEMA, open_readonly, writer
-
-
-def _columns(con, tables: list[str] | None = None) -> dict[str, dict[str, str]]:
-    rows = con.execute(
-        "select table_name, column_name, data_type from information_schema.columns "
-        "where table_schema = 'main' order by table_name, ordinal_position").fetchall()
-    result: dict[str, dict[str, str]] = {}
-    for table, column, kind in rows:
-        if tables is None or table in tables:
-            result.setdefault(table, {})[column] = kind
-    return result
-
-
-def expected_columns() -> dict[str, dict[str, str]]:
-    """Every table of ``schema.sql`` with its columns and types, as the code expects them."""
-    con = duckdb.connect(":memory:")
-    try:
-        con.execute(SCHEMA.read_text(encoding="utf-8"))
-        return _columns(con)
-    finally:
-        con.close()
-
-
-def missing_columns(con) -> list[tuple[str, str, str]]:
-    """(table, column, type) that ``schema.sql`` has and the warehouse lacks (tables that exist)."""
-    have = _columns(con)
-    return [(table, column, kind)
-            for table, columns in expected_columns().items() if table in have
-            for column, kind in columns.items() if column not in have[table]]
+from etl.warehouse import missing_columns, open_readonly, writer
 
 
 def stale_reasons(path: Path | None = None) -> list[str]:
@@ -75,17 +43,13 @@ def stale_reasons(path: Path | None = None) -> list[str]:
 
 
 def refresh(path: Path | None = None, progress: Callable[[str], None] = lambda _: None) -> tuple[datetime | None, list[str]]:
-    """Add missing columns (and their history twins'), rebuild calendar, marts and contracts; publish.
+    """Add missing columns (and their history twins', as every write does), rebuild calendar, marts and
+    contracts; publish.
 
     Returns (as_of, warnings) like the end of a load. Raises :class:`etl.errors.LoadError` when the
     rules file is wrong or a contract fails; the published warehouse is then unchanged.
     """
     from etl.load import finish
 
-    with writer(path) as con:
-        for table, column, kind in missing_columns(con):
-            progress(f"为表 {table} 增加列 {column}……")
-            con.execute(f'alter table {table} add column "{column}" {kind}')
-            if table in TABLE_KEYS:
-                con.execute(f'alter table {table}_hist add column if not exists "{column}" {kind}')
+    with writer(path) as con:  # the writer adds missing columns (etl.warehouse.create_schema)
         return finish(con, progress, action="汇总表未重建，数据仓库保持原样")

@@ -17,16 +17,50 @@ from pathlib import Path
 import duckdb
 
 from etl.errors import LoadError
-from etl.upsert import create_history_tables
+from etl.upsert import TABLE_KEYS, create_history_tables
 from onescreen import settings
 
 SCHEMA = Path(__file__).parent / "sql" / "schema.sql"
 
 
 def create_schema(con) -> None:
-    """Create every warehouse table that does not exist yet (idempotent)."""
+    """Create every warehouse table that does not exist yet and add the columns a warehouse made by
+    an older version lacks (to the table and its history twin); idempotent."""
     con.execute(SCHEMA.read_text(encoding="utf-8"))
     create_history_tables(con)
+    for table, column, kind in missing_columns(con):
+        con.execute(f'alter table {table} add column "{column}" {kind}')
+        if table in TABLE_KEYS:
+            con.execute(f'alter table {table}_hist add column if not exists "{column}" {kind}')
+
+
+def _columns(con, tables: list[str] | None = None) -> dict[str, dict[str, str]]:
+    rows = con.execute(
+        "select table_name, column_name, data_type from information_schema.columns "
+        "where table_schema = 'main' order by table_name, ordinal_position").fetchall()
+    result: dict[str, dict[str, str]] = {}
+    for table, column, kind in rows:
+        if tables is None or table in tables:
+            result.setdefault(table, {})[column] = kind
+    return result
+
+
+def expected_columns() -> dict[str, dict[str, str]]:
+    """Every table of ``schema.sql`` with its columns and types, as the code expects them."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(SCHEMA.read_text(encoding="utf-8"))
+        return _columns(con)
+    finally:
+        con.close()
+
+
+def missing_columns(con) -> list[tuple[str, str, str]]:
+    """(table, column, type) that ``schema.sql`` has and the warehouse lacks (tables that exist)."""
+    have = _columns(con)
+    return [(table, column, kind)
+            for table, columns in expected_columns().items() if table in have
+            for column, kind in columns.items() if column not in have[table]]
 
 
 @contextlib.contextmanager

@@ -76,3 +76,17 @@ def test_marts_built_by_other_sql_are_stale(warehouse_copy, monkeypatch):
     refresh(warehouse_copy)
     assert query(warehouse_copy, "select sql_digest from mart_meta") == [("000000000000",)]
     assert stale_reasons(warehouse_copy) == []
+
+
+def test_a_load_into_an_older_warehouse_upgrades_it_on_the_way(warehouse_copy, exports):
+    con = duckdb.connect(str(warehouse_copy))
+    con.execute("alter table fct_tickets drop column is_consultation")
+    con.execute("alter table fct_tickets_hist drop column is_consultation")
+    con.close()
+    changed = warehouse_copy.parent / "hotline_changed_again.csv"
+    week1 = FIXTURES / "hotline_gbk.csv"
+    changed.write_bytes(week1.read_bytes().replace("路灯不亮".encode("gbk"), "路灯不亮了".encode("gbk")))
+    report = load_files([changed], db_path=warehouse_copy).files[0]
+    assert report.updated == 1
+    assert query(warehouse_copy, "select count(*) from fct_tickets where is_consultation is null") == \
+        query(warehouse_copy, "select count(*) from fct_tickets")

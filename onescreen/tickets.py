@@ -9,6 +9,7 @@ on one of its own; the rest are plain functions of their arguments, testable wit
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 
 import pandas as pd
 
@@ -57,15 +58,20 @@ def mask_tickets(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def list_params(filters, *, status: str = "all", category_l2: str = "", ticket_id: str = "",
-                whole_period: bool = False, limit: int = SHOWN_MAX_ROWS) -> dict:
+                whole_period: bool = False, received_between: tuple | None = None,
+                limit: int = SHOWN_MAX_ROWS) -> dict:
     """Parameters of ``ticket_list`` for the shared ``filters`` (``onescreen.filters.Filters``) plus the
-    page's own choices. ``whole_period`` drops the period (every ticket received so far)."""
+    page's own choices. ``whole_period`` drops the period (every ticket received so far);
+    ``received_between`` = (first day, last day), both included, replaces it with a date range."""
     if status not in STATUSES:
         status = "all"
     params = {**filters.scope(), "source": filters.source or None, "category_l1": filters.category or None,
               "category_l2": category_l2 or None, "ticket_id": ticket_id.strip() or None, "status": status,
               "limit": limit}
-    if not whole_period:
+    if received_between is not None:
+        first, last = sorted(received_between)
+        params.update(received_from=first, received_before=last + timedelta(days=1))
+    elif not whole_period:
         bounds = period_bounds(filters.period_type, filters.period_start)
         params.update(received_from=bounds["period_start"], received_before=bounds["period_end"])
     sort, order = STATUS_SORT.get(status, ("received_at", "desc"))

@@ -201,6 +201,8 @@ def test_list_params_from_the_shared_filters():
     assert (params["sort"], params["order"], params["ticket_id"]) == ("overdue_workdays", "desc", "2025")
     everything = tickets.list_params(f, status="nonsense", whole_period=True)
     assert everything["status"] == "all" and "received_from" not in everything
+    between = tickets.list_params(f, received_between=(date(2025, 10, 9), date(2025, 10, 3)))
+    assert (between["received_from"], between["received_before"]) == (date(2025, 10, 3), date(2025, 10, 10))
 
 
 @pytest.fixture(scope="module")

@@ -171,3 +171,12 @@ def test_an_unknown_code_in_the_url_falls_back_to_all(warehouse_copy):
     assert [e.value for e in at.exception] == []
     assert at.selectbox(key="f_street").value == ""
     assert "street_code" not in at.query_params
+
+
+def test_ticket_list_takes_a_date_range_from_the_url(warehouse_copy):
+    at = _run("tickets.py", query={"range": "2025-10-01..2025-10-01"})
+    assert [e.value for e in at.exception] == []
+    assert at.selectbox(key="t_range_kind").value == "custom"
+    text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "2025-10-01 至 2025-10-01 受理" in text
+    assert "共 **2** 张工单" in text  # 2025100100003 and SJ20251001001 (tests/test_figures_lists.py)

@@ -4,18 +4,18 @@ import streamlit as st
 
 from onescreen import access, auth, data, errors, filters, ui
 
-st.set_page_config(page_title="一屏 · 基层治理一屏尽览", page_icon="🟢", layout="wide")
+st.set_page_config(page_title="一屏 · 基层治理一屏尽览", page_icon=":material/dashboard:", layout="wide")
 
 PAGES = [
-    st.Page("app_pages/overview.py", title="一屏总览", icon="🖥️", url_path="overview", default=True),
-    st.Page("app_pages/lights.py", title="亮灯地图", icon="🚦", url_path="lights"),
-    st.Page("app_pages/rates.py", title="三率分析", icon="📈", url_path="rates"),
-    st.Page("app_pages/heat.py", title="网格热力", icon="🗺️", url_path="heat"),
-    st.Page("app_pages/companies.py", title="物业红黑榜", icon="🏢", url_path="companies"),
-    st.Page("app_pages/tickets.py", title="工单明细", icon="📋", url_path="tickets"),
-    st.Page("app_pages/weekly.py", title="周报", icon="📑", url_path="weekly"),
-    st.Page("app_pages/upload.py", title="数据导入", icon="📤", url_path="upload"),
-    st.Page("app_pages/audit.py", title="审计日志", icon="🧾", url_path="audit"),
+    st.Page("app_pages/overview.py", title="一屏总览", icon=":material/monitor:", url_path="overview", default=True),
+    st.Page("app_pages/lights.py", title="亮灯地图", icon=":material/traffic:", url_path="lights"),
+    st.Page("app_pages/rates.py", title="三率分析", icon=":material/trending_up:", url_path="rates"),
+    st.Page("app_pages/heat.py", title="网格热力", icon=":material/map:", url_path="heat"),
+    st.Page("app_pages/companies.py", title="物业红黑榜", icon=":material/apartment:", url_path="companies"),
+    st.Page("app_pages/tickets.py", title="工单明细", icon=":material/list_alt:", url_path="tickets"),
+    st.Page("app_pages/weekly.py", title="周报", icon=":material/summarize:", url_path="weekly"),
+    st.Page("app_pages/upload.py", title="数据导入", icon=":material/upload_file:", url_path="upload"),
+    st.Page("app_pages/audit.py", title="审计日志", icon=":material/receipt_long:", url_path="audit"),
 ]
 
 errors.install_log_filter()

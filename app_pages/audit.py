@@ -8,7 +8,7 @@ import streamlit as st
 
 from onescreen import audit, data
 
-st.title("🧾 审计日志")
+st.title("审计日志")
 if not data.current_access().identity.can("read_audit"):
     st.error("只有管理员可以查看审计日志。")
     st.stop()
@@ -16,7 +16,7 @@ if not data.current_access().identity.can("read_audit"):
 log = audit.read()
 st.caption(f"日志文件：{audit.audit_path()} · 最新在前，最多显示 5,000 条。电话等个人信息在记录前已脱敏。")
 if log.empty:
-    st.info("还没有审计记录。登录、导入、撤销、导出和查看完整电话都会记在这里。", icon="ℹ️")
+    st.info("还没有审计记录。登录、导入、撤销、导出和查看完整电话都会记在这里。", icon=":material/info:")
     st.stop()
 
 left, middle, right = st.columns(3)

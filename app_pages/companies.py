@@ -14,7 +14,7 @@ from onescreen.figures import lists
 from onescreen.koujing import koujing
 from onescreen.rules import load_rules
 
-st.title("🏢 物业红黑榜")
+st.title("物业红黑榜")
 f = filters.active()
 span = data.ticket_span()
 if f is None or span is None:
@@ -50,7 +50,7 @@ _mirror("month", month.isoformat() if month != f.period_start.replace(day=1) els
 rankings = data.q("company_rankings", month=month)
 st.caption(f"{ui.as_of_caption(data.as_of())} · 全区物业企业（不受街道、社区筛选影响）")
 if rankings.empty:
-    st.info("这个月没有物业企业数据。请先导入小区与物业、物业考核文件，或换一个月份。", icon="ℹ️")
+    st.info("这个月没有物业企业数据。请先导入小区与物业、物业考核文件，或换一个月份。", icon=":material/info:")
     st.stop()
 
 eligible = int(rankings["is_eligible"].fillna(False).astype(bool).sum())
@@ -61,7 +61,7 @@ st.markdown(f"本月 {len(rankings)} 家企业，{eligible} 家符合排名条�
 
 honour_col, black_col = st.columns(2)
 for column, listed, title, background, colour in (
-        (honour_col, "red", "🏅 红榜", ui.HONOUR, "#1b1b1b"), (black_col, "black", "⚠️ 黑榜", ui.BLACKLIST, "#f0f0f0")):
+        (honour_col, "red", "红榜", ui.HONOUR, "#1b1b1b"), (black_col, "black", "黑榜", ui.BLACKLIST, "#f0f0f0")):
     rows = rankings[rankings["list"] == listed]
     if listed == "black":
         rows = rows.sort_values("rank", ascending=False)  # the worst first

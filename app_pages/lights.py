@@ -18,7 +18,7 @@ from onescreen.rules import load_rules
 TREND_PERIODS = {"month": 12, "week": 26, "day": 60}
 TREND_STEP = {"month": pd.DateOffset(months=1), "week": pd.DateOffset(weeks=1), "day": pd.DateOffset(days=1)}
 
-st.title("🚦 亮灯地图")
+st.title("亮灯地图")
 f = filters.active()
 if f is None or not data.available():
     ui.empty_state("还没有可显示的网格亮灯：数据仓库里没有工单。")
@@ -31,7 +31,7 @@ lights = data.q("grid_lights", period_type=f.period_type, period_start=start, **
 st.caption(f"{filters.period_label(f.period_type, start)} · {ui.as_of_caption(data.as_of())} · "
            "按本期受理的工单计，状态为数据截至时")
 if lights.empty:
-    st.info("所选范围在本期没有网格。请在左侧换一个街道、社区或周期。", icon="ℹ️")
+    st.info("所选范围在本期没有网格。请在左侧换一个街道、社区或周期。", icon=":material/info:")
     st.stop()
 
 counts = lights["light"].value_counts()
@@ -57,7 +57,7 @@ with legend_col:
                     f"font-size:1.2rem'>■</span> <b>{html.escape(label)}</b>：{html.escape(rule)}</div>",
                     unsafe_allow_html=True)
     st.caption("按期办结率 = 按期办结 ÷（按期办结 + 逾期办结 + 未办结已超期）；N 为该分母。")
-    ui.page_link("app_pages/tickets.py", label="查看本期超期工单 →", icon="📋",
+    ui.page_link("app_pages/tickets.py", label="查看本期超期工单 →", icon=":material/list_alt:",
                  query_params={**f.as_query_params(), "status": "overdue"})
 
 unit = lists.PERIOD_UNITS.get(f.period_type, "期")
@@ -75,14 +75,14 @@ else:
     if rows:
         grid = lights[lights["grid_code"] == table.iloc[rows[0]]["grid_code"]].iloc[0]
         place = {k: grid[k] for k in ("street_code", "community_code", "grid_code") if pd.notna(grid[k])}
-        ui.page_link("app_pages/tickets.py", label=f"打开 {grid['grid_name']} 的工单明细 →", icon="📋",
+        ui.page_link("app_pages/tickets.py", label=f"打开 {grid['grid_name']} 的工单明细 →", icon=":material/list_alt:",
                      query_params={**f.as_query_params(), **place})
 
 st.subheader("各色网格占比变化")
 trend_start = (pd.Timestamp(start) - TREND_STEP[f.period_type] * (TREND_PERIODS[f.period_type] - 1)).date()
 shares = data.q("light_share_over_time", period_type=f.period_type, start=trend_start, end=start, **area)
 if shares.empty:
-    st.info("这段时间没有亮灯记录。", icon="ℹ️")
+    st.info("这段时间没有亮灯记录。", icon=":material/info:")
 else:
     span = {"day": "天", "week": "周", "month": "个月"}[f.period_type]
     st.caption(f"近 {TREND_PERIODS[f.period_type]} {span}，每{unit}各色网格数 ÷ 网格总数。")
@@ -91,7 +91,7 @@ else:
 st.subheader("三色户")
 households = lists.household_colours_table(lights)
 if households.empty:
-    st.info("尚未导入三色户（网格定义中的红色户、黄色户、绿色户户数）。导入带这些列的网格文件后显示。", icon="ℹ️")
+    st.info("尚未导入三色户（网格定义中的红色户、黄色户、绿色户户数）。导入带这些列的网格文件后显示。", icon=":material/info:")
 else:
     totals = {label: int(households[label].sum()) for label, _ in lists.HOUSEHOLD_COLOURS.values()}
     st.caption(f"{len(households)} 个网格已导入三色户：" + "、".join(f"{k} {v:,} 户" for k, v in totals.items()))

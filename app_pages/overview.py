@@ -150,6 +150,7 @@ def screen() -> None:
         st.caption(f"红灯：按期办结率 < {rules.lights.red_on_time_rate_below:g}% 或超期 ≥ {rules.lights.red_overdue_at_least} 件；"
                    f"黄灯：按期办结率 < {rules.lights.yellow_on_time_rate_below:g}% 或有超期/临期；灰：本期无到期或办结工单。")
         ranking = data.q("rates_breakdown", period_type=f.period_type, period_start=f.period_start, level="street")
+        ranking = ranking[ranking["unit_code"] != "unassigned"]  # 街道不明 is not a street to rank
         st.markdown("<div class='os-panel-title'>街道排名（综合得分，灰色为样本不足不排名）</div>", unsafe_allow_html=True)
         if not ranking.empty:
             st.plotly_chart(street_ranking_figure(ranking, height=260), width="stretch", config={"displayModeBar": False})

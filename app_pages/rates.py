@@ -86,7 +86,11 @@ def tile_note(row: pd.Series) -> str:
         parts.append(f"N = {ui.fmt_number(row['numerator'], 0 if float(row['numerator']).is_integer() else 1)}"
                      f"/{ui.fmt_number(row['denominator'])}")
     if pd.notna(row["yoy_change"]):
-        parts.append(f"同比 {row['yoy_change']:+.1f}{CHANGE_UNITS.get(row['unit'], '')}")
+        change = float(row["yoy_change"])
+        digits = 0 if row["unit"] == "count" else (2 if row["unit"] == "workdays" else 1)
+        text = f"{change:+,.{digits}f}"
+        text = "持平" if text.lstrip("+-").strip("0.,") == "" else text  # never "-0.0"
+        parts.append(f"同比 {text}{CHANGE_UNITS.get(row['unit'], '') if text != '持平' else ''}")
     else:
         parts.append("同比 —（去年同期无数据）")
     if pd.notna(row["target"]):
@@ -171,7 +175,7 @@ koujing = dict(zip(tiles["metric"], tiles["koujing"]))
 st.caption(f"{ui.as_of_caption(data.as_of())} · {filters.period_label(f.period_type, bounds['period_start'])}"
            f" · 范围：{scope_label(f)}")
 if scope_note:
-    st.info(scope_note, icon="ℹ️")
+    st.info(scope_note, icon=":material/info:")
 
 show_tiles(tiles, TILE_METRICS)
 
@@ -222,7 +226,7 @@ else:
         link = filters.unit_filters(current.iloc[rows[0]], level) if rows else None
         if link is not None:
             name, params = link
-            ui.page_link("app_pages/tickets.py", label=f"打开 {name} 本期的工单明细 →", icon="📋",
+            ui.page_link("app_pages/tickets.py", label=f"打开 {name} 本期的工单明细 →", icon=":material/list_alt:",
                          query_params={**f.as_query_params(), **params})
         elif level in ("street", "community", "grid", "source", "category"):
             st.caption("选中一行可打开该单位本期的工单明细。")

@@ -20,7 +20,7 @@ from onescreen.figures import lists
 from onescreen.koujing import koujing
 from onescreen.queries import period_bounds
 
-st.title("📋 工单明细")
+st.title("工单明细")
 f = filters.active()
 if f is None or not data.available():
     ui.empty_state("还没有工单可以列出。")
@@ -90,7 +90,7 @@ st.caption(f"{period_text} · {tickets.STATUSES[status]} · {shared}（来源、
            f"{ui.as_of_caption(data.as_of())}")
 
 if frame.empty:
-    st.info("没有符合条件的工单。可以换一个状态、把受理时间改为“不限”或其他日期，或在左侧放宽筛选。", icon="ℹ️")
+    st.info("没有符合条件的工单。可以换一个状态、把受理时间改为“不限”或其他日期，或在左侧放宽筛选。", icon=":material/info:")
     st.stop()
 
 shown = len(frame)
@@ -126,10 +126,10 @@ stem = f"工单明细_{period_text}_{tickets.STATUSES[status]}"
 csv_col, xlsx_col, note_col = st.columns([1, 1, 3])
 csv_col.download_button(
     "下载 CSV", lambda: _download("CSV", exports.to_csv_bytes),
-    file_name=f"{stem}.csv", mime="text/csv", icon="⬇️", key="t_csv", on_click="ignore")
+    file_name=f"{stem}.csv", mime="text/csv", icon=":material/download:", key="t_csv", on_click="ignore")
 xlsx_col.download_button(
     "下载 Excel", lambda: _download("Excel", lambda frame: exports.to_xlsx_bytes({"工单明细": frame})),
-    file_name=f"{stem}.xlsx", icon="⬇️", key="t_xlsx", on_click="ignore",
+    file_name=f"{stem}.xlsx", icon=":material/download:", key="t_xlsx", on_click="ignore",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 note_col.caption(f"下载符合条件的全部工单（最多 {tickets.EXPORT_MAX_ROWS:,} 张），脱敏方式与屏幕相同；CSV 为带 BOM 的 UTF-8，"
                  "Excel 可直接打开。")
@@ -146,7 +146,7 @@ if identity.can("export_unmasked"):
                          detail=f"工单明细 Excel（未脱敏）；理由：{reason.strip()}", filters=export_params, rows=len(frame))
             return exports.to_xlsx_bytes({"工单明细（未脱敏）": frame}, mask=False)
 
-        st.download_button("下载未脱敏 Excel", _unmasked, file_name=f"{stem}_未脱敏.xlsx", icon="⚠️", key="t_unmasked",
+        st.download_button("下载未脱敏 Excel", _unmasked, file_name=f"{stem}_未脱敏.xlsx", icon=":material/warning:", key="t_unmasked",
                            on_click="ignore", disabled=len(reason.strip()) < 4,
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         st.caption("只在确有需要时使用；文件含完整个人信息，按规定保管。理由至少 4 个字。")

@@ -24,14 +24,14 @@ UNDO_SHOWN = 10
 MODES = {"none": "不导入任何数据（默认）：修正文件后重新上传", "skip": "只导入没有问题的行：有问题的行可下载，修正后再导入"}
 state = st.session_state
 
-st.title("📤 数据导入")
+st.title("数据导入")
 identity = data.current_access().identity
 if not identity.can("upload"):  # app.py already leaves the page out of the navigation
     st.error("只有数据分析员和管理员可以导入数据。")
     st.stop()
 if not db.warehouse_exists():
     st.info("数据仓库还是空的：第一次导入会创建它。请先导入网格定义、小区与物业，再导入工单，工单才能落到网格"
-            "（也可运行 `python -m etl demo` 生成示范数据）。", icon="ℹ️")
+            "（也可运行 `python -m etl demo` 生成示范数据）。", icon=":material/info:")
 st.caption("先导入网格和小区，再导入 12345 与网格平台工单（同一次上传会自动按此顺序导入）。"
            "导入期间其他人可以照常查看，导入完成后刷新页面即可看到新数据。")
 if notice := state.pop("up_notice", None):
@@ -211,7 +211,7 @@ for uploaded in files or []:
 if paths:
     options = {path: file_section(path) for path in paths}
     if any(o is None for o in options.values()):
-        st.info("请先解决上面标出的问题（选择来源类型或列对应），再检查和导入。", icon="ℹ️")
+        st.info("请先解决上面标出的问题（选择来源类型或列对应），再检查和导入。", icon=":material/info:")
     else:
         check_section(options)
 

@@ -20,7 +20,7 @@ KIND_LABELS = {"week": "周报（周例会）", "month": "月报（月分析）"
 FORMAT_LABELS = {"html": "下载 HTML 报告（可离线打开、A4 打印）", "xlsx": "下载 XLSX（每部分一张表）",
                  "json": "下载 JSON（供其他系统）"}
 
-st.title("📑 周报")
+st.title("周报")
 f = filters.active()
 if f is None or not data.available():
     ui.empty_state("还没有周报：数据仓库里没有工单。")
@@ -69,7 +69,7 @@ try:
         report = build_report(source, period, street_code=f.street_code or None,
                               community_code=f.community_code or None)
 except ReportError as error:
-    st.info(str(error), icon="ℹ️")
+    st.info(str(error), icon=":material/info:")
     st.stop()
 meta = report.meta
 

@@ -121,7 +121,7 @@ def allowed_pages(identity: Identity, pages: list) -> list:
 def show_identity(identity: Identity, kiosk: bool) -> None:
     """The demo banner, and in the sidebar who is logged in, their area and a logout button."""
     if identity.is_demo:
-        st.warning(DEMO_BANNER, icon="⚠️")
+        st.warning(DEMO_BANNER, icon=":material/warning:")
         return
     if kiosk:
         return
@@ -135,7 +135,7 @@ def no_scope_page(identity: Identity) -> None:
     """What a user mapped to no area sees: nothing but how to get access; stops the run."""
     st.title("一屏")
     st.info(f"账号 {identity.name} 还没有分配任何区域（街道、社区或网格），因此看不到任何数据。"
-            "请联系管理员：python -m etl users add 用户名 --role 角色 --community 社区编号 --replace", icon="🔒")
+            "请联系管理员：python -m etl users add 用户名 --role 角色 --community 社区编号 --replace", icon=":material/lock:")
     st.button("退出登录", key="os_logout_noscope", on_click=logout, args=(identity,))
     st.stop()
 

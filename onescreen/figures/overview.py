@@ -44,6 +44,7 @@ def rates_trend_figure(trend: pd.DataFrame, targets: dict[str, float], height: i
     lows = [trend[c].min() for c in RATE_LABELS if c in trend and trend[c].notna().any()]
     floor = min([*by_value, *lows]) if (lows or by_value) else 90.0
     fig.update_yaxes(range=[max(0, floor - 5), 100.5], ticksuffix="%")
+    fig.update_xaxes(tickformat="%Y-%m")  # plotly's default month ticks are English ("Jan 2026")
     return _dark(fig, height)
 
 

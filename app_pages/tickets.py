@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pandas as pd
 import streamlit as st
 
 from onescreen import audit, data, exports, filters, tickets, ui
@@ -97,15 +98,18 @@ shown = len(frame)
 st.markdown(f"共 **{total:,}** 张工单" + (f"，下表显示{'前' if shown < total else ''} {shown:,} 张" if shown < total
                                           else "") + "。个人信息已脱敏。", help=koujing("ticket_masking"))
 table = tickets.display_frame(frame)
+# Empty rather than "None" where a ticket is not overdue (or has no time left to count).
+shown_table = table.copy()
+for column in ("超期（工作日）", "剩余（工作日）"):
+    if column in shown_table:
+        shown_table[column] = shown_table[column].map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
 picked = st.dataframe(
-    table, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(table)), on_select="rerun", selection_mode="single-row",
+    shown_table, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(table)), on_select="rerun", selection_mode="single-row",
     key="ticket_table",
     column_config={
         "受理时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
         "办理时限": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
         "办结时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-        "超期（工作日）": st.column_config.NumberColumn(format="%.1f"),
-        "剩余（工作日）": st.column_config.NumberColumn(format="%.1f"),
     })
 
 export_params = {**params, "limit": tickets.EXPORT_MAX_ROWS}

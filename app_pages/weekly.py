@@ -14,7 +14,7 @@ from onescreen import data, filters, ui
 from onescreen.report import COLUMN_LABELS, KINDS, Period, ReportError, build_report, data_span, default_period, \
     parse_period, period_options
 from onescreen.report_charts import report_figures
-from onescreen.report_render import FORMATS, file_name, render
+from onescreen.report_render import FORMATS, display_frame, file_name, render
 
 KIND_LABELS = {"week": "周报（周例会）", "month": "月报（月分析）", "quarter": "季报（季调度）"}
 FORMAT_LABELS = {"html": "下载 HTML 报告（可离线打开、A4 打印）", "xlsx": "下载 XLSX（每部分一张表）",
@@ -91,18 +91,11 @@ def _escape_md(text: str) -> str:
     return "".join("\\" + c if c in "\\`*_{}[]<>()#+-.!|~$" else c for c in str(text))
 
 
-def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.rename(columns={c: COLUMN_LABELS.get(c, c) for c in frame.columns})
-
-
 figures = report_figures(report)
 kpis = report.sections["kpis"]
 st.subheader(kpis.title)
 st.caption(kpis.note)
-st.dataframe(_labelled(kpis.frame.drop(columns=["metric", "unit"])), hide_index=True, key="weekly_kpis",
-             column_config={COLUMN_LABELS[c]: st.column_config.NumberColumn(format="%.2f")
-                            for c in ("value", "previous_value", "change", "change_pct", "yoy_value", "yoy_change",
-                                      "yoy_change_pct")})
+st.dataframe(display_frame(kpis.frame), hide_index=True, key="weekly_kpis")
 for key, section in report.sections.items():
     if key == "kpis":
         if "kpis" in figures:
@@ -119,4 +112,4 @@ for key, section in report.sections.items():
     elif section.frame.empty:
         st.caption("本期没有。")
     else:
-        st.dataframe(_labelled(section.frame), hide_index=True, key=f"weekly_{key}")
+        st.dataframe(display_frame(section.frame), hide_index=True, key=f"weekly_{key}")

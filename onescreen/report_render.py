@@ -167,8 +167,22 @@ COUNT_COLUMNS = {"ticket_count", "previous_ticket_count", "change", "overdue_cou
                  "consecutive_red_periods", "consecutive_black_months"}
 
 
-def _cell(column: str, value) -> tuple[str, bool]:
-    """(escaped text, is a number) for one table cell."""
+# Machine codes kept in the data (JSON, XLSX) but not shown to readers.
+CODE_COLUMNS = ("metric", "unit", "key", "light")
+
+
+def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A section's table as a reader sees it on the page: Chinese headers, numbers formatted as in the
+    HTML report, "—" for missing, machine codes left out."""
+    shown = frame.drop(columns=[c for c in CODE_COLUMNS if c in frame.columns])
+    out = pd.DataFrame({COLUMN_LABELS.get(c, c): [_cell(c, v, escape=False)[0] for v in shown[c].tolist()]
+                        for c in shown.columns})
+    return out
+
+
+def _cell(column: str, value, escape: bool = True) -> tuple[str, bool]:
+    """(text, is a number) for one table cell; text HTML-escaped unless ``escape`` is False."""
+    quote = html.escape if escape else str
     value = _plain(value)
     if value is None:
         return "—", False
@@ -181,8 +195,8 @@ def _cell(column: str, value) -> tuple[str, bool]:
             return f"{value:,.0f}", True
         return f"{value:,.2f}", True
     if column in ("received_at", "due_at") and "T" in value:
-        return html.escape(value.replace("T", " ")[:16]), False
-    return html.escape(value), False
+        return quote(value.replace("T", " ")[:16]), False
+    return quote(value), False
 
 
 def _table(frame: pd.DataFrame, empty: str = "本期没有。") -> str:

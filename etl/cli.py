@@ -291,6 +291,12 @@ def _progress(quiet: bool):
     return lambda message: print(message, file=sys.stderr, flush=True)
 
 
+TOP_HELP = """python -m etl load data/exports/hotline_2025-10.csv
+
+一屏数据仓库的命令行：导入导出文件、生成示范区、检查数据约定、查看和撤销导入批次、重建汇总表、
+管理登录用户、生成周报。每个命令用 python -m etl 命令 --help 查看用法和示例。"""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse's own errors, in the house format
         self.print_usage(sys.stderr)
@@ -299,7 +305,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m etl", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="python -m etl", description=TOP_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def add(name, func):

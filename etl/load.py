@@ -148,7 +148,8 @@ def file_sha256(path: Path) -> str:
 def _load_one(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_by: str, progress: Progress) -> FileReport:
     raw, source = plan.raw, plan.source
     report = FileReport(raw.path.name, source.name, "loaded", encoding=raw.encoding, sheet_name=raw.sheet_name, header_row=raw.header_row)
-    progress(f"{raw.path.name}：识别为“{source.label}”，表头在第 {raw.header_row} 行，读取 {raw.table.num_rows:,} 行")
+    where = f"表头在第 {raw.header_row} 行，" if raw.file_format != "geojson" else ""
+    progress(f"{raw.path.name}：识别为“{source.label}”，{where}读取 {raw.table.num_rows:,} 行")
     staged = stage(con, raw, source, plan.mapping, plan.required)
     report.rows_read = staged.rows_read
     if source.name in ("hotline", "events"):

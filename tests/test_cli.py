@@ -47,6 +47,15 @@ def test_every_command_is_listed():
     assert sorted(subcommands()) == sorted(COMMANDS)
 
 
+def test_top_level_help_starts_with_an_example_in_chinese(capsys):
+    code, out, _ = run(["--help"], capsys)
+    description = out.split("\n\n", 1)[1]
+    example = description.splitlines()[0]
+    assert code == 0 and example.startswith("python -m etl load ")
+    assert build_parser().parse_args(shlex.split(example)[3:]).command == "load"
+    assert "导入导出文件" in description
+
+
 @pytest.mark.parametrize("name", COMMANDS)
 def test_help_starts_with_a_runnable_example(name, capsys):
     code, out, _ = run([name, "--help"], capsys)

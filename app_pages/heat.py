@@ -143,5 +143,18 @@ else:
     with left:
         st.plotly_chart(figures.recurring_figure(problems), width="stretch", key="heat_recurring_chart")
     with right:
-        st.dataframe(recurring_table(problems), hide_index=True, width="stretch",
-                     height=min(460, 35 * (len(problems) + 1) + 3))
+        picked = st.dataframe(recurring_table(problems), hide_index=True, width="stretch",
+                              height=min(460, 35 * (len(problems) + 1) + 3), on_select="rerun",
+                              selection_mode="single-row", key="heat_recurring_table")
+        rows = picked.selection.rows if picked is not None else []
+        problem = problems.iloc[rows[0]] if rows else None
+        grid = data.places().set_index("grid_code") if problem is not None else None
+        if problem is not None and problem["grid_code"] in grid.index:
+            place = grid.loc[problem["grid_code"]]
+            ui.page_link("app_pages/tickets.py", icon=":material/list_alt:",
+                         label=f"打开 {place['grid_name']} 本期的{problem['category_l1']}工单 →",
+                         query_params={**f.as_query_params(), "street_code": place["street_code"],
+                                       "community_code": place["community_code"], "grid_code": problem["grid_code"],
+                                       "category": problem["category_l1"]})
+        else:
+            st.caption("选中一行可打开该处所在网格、该分类本期的工单明细。")

@@ -174,7 +174,7 @@ def _load_one(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_by: 
     report.rejected = keep_good_rows(con) + len(raw.bad_rows)
     if report.rejected and skip_bad_rows:
         report.rejects_path = raw.path.with_name(raw.path.stem + ".rejected.csv")
-        report.rejects_path.write_bytes(to_csv_bytes(rejected_rows(con, raw)))
+        report.rejects_path.write_bytes(to_csv_bytes(rejected_rows(con, raw, plan.mapping)))
         report.warnings.append(f"{report.rejected} 行有问题未导入，已连同原因写入 {report.rejects_path.name}。")
     batch_id = con.execute("select coalesce(max(batch_id), 0) + 1 from load_batches").fetchall()[0][0]
     report.batch_id = batch_id

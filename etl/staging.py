@@ -254,12 +254,18 @@ def keep_good_rows(con) -> int:
     return con.execute("select count(distinct row_no) from stg_problems").fetchall()[0][0]
 
 
-def rejected_rows(con, raw: RawTable) -> pd.DataFrame:
-    """The rejected rows as they were in the file (masked), with the reasons: for the rejects CSV."""
+def rejected_rows(con, raw: RawTable, mapping: dict[str, str] | None = None) -> pd.DataFrame:
+    """The rejected rows as they were in the file, for the rejects CSV: ``行号``, the file's own headers
+    (``mapping`` is field -> header; unmapped fields are left out), personal values masked, and
+    ``问题`` with every reason. The row number finds the row in the original file to fix it there."""
     frame = con.execute(
         "select c.*, p.reasons from stg_cells c join (select row_no, string_agg(message, '；' order by field) as reasons "
         "from stg_problems group by row_no) p using (row_no) order by row_no"
     ).df()
     for name in PERSONAL_FIELDS & set(frame.columns):
         frame[name] = frame[name].map(lambda v, n=name: mask_value(n, v))
-    return frame
+    if mapping is None:
+        return frame
+    fields = [f for f in frame.columns if f in mapping]
+    return frame[["row_no", *fields, "reasons"]].rename(
+        columns={"row_no": "行号", "reasons": "问题", **{f: mapping[f] for f in fields}})

@@ -378,9 +378,11 @@ def test_skip_bad_rows_writes_rejects_with_reasons_masked(warehouse_copy, export
     text = item.rejects_path.read_text(encoding="utf-8-sig")
     rows = [line.split(",") for line in text.splitlines()]
     header = rows[0]
-    assert header[0] == "row_no" and header[-1] == "reasons"
-    picked = [{k: r[header.index(k)] for k in ("row_no", "ticket_id", "received_at", "satisfaction", "caller_name", "caller_phone", "reasons")}
-              for r in rows[1:]]
+    assert header[0] == "行号" and header[-1] == "问题"  # the file's own headers between them
+    names = {"row_no": "行号", "ticket_id": "工单编号", "received_at": "来电时间", "satisfaction": "满意度",
+             "caller_name": "来电人", "caller_phone": "来电号码", "reasons": "问题"}
+    assert set(names.values()) <= set(header)
+    picked = [{k: r[header.index(h)] for k, h in names.items()} for r in rows[1:]]
     assert picked == [
         {"row_no": "3", "ticket_id": "B0002", "received_at": "2025-13-45 10:00", "satisfaction": "满意", "caller_name": "李*",
          "caller_phone": "139****5678", "reasons": "无法识别的日期时间，请使用 2025-10-07 12:44:00、2025/10/7 12:44 或 2025年10月7日 这样的格式。"},

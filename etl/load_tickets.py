@@ -75,6 +75,12 @@ def build_staged_tickets(con, feed: str) -> dict[str, int]:
         )
     else:
         con.execute("create or replace temp table stg_address_compound (row_no bigint, compound_code varchar, grid_code varchar)")
+    # The address cut after the compound or road, worked out once per distinct address: the masking
+    # rule is Python (onescreen.masking), and calling it per row was most of a large load's time.
+    con.execute(
+        "create or replace temp table stg_address_area as select address, mask_address_udf(address) as address_area "
+        "from (select distinct address from stg_rows where address is not null)"
+    )
     con.execute(
         """create or replace temp table stg_tickets as
         with placed as (
@@ -115,7 +121,7 @@ def build_staged_tickets(con, feed: str) -> dict[str, int]:
                          case when c.community_code is not null then 'community'
                               when coalesce(c.street_code, s.street_code) is not null then 'street'
                               else 'none' end) as placed_by,
-                mask_address_udf(r.address) as address_area,
+                aa.address_area,
                 r.lon, r.lat,
                 coalesce(r.resolved_at < r.received_at or r.dispatched_at < r.received_at
                          or r.responded_at < r.received_at or r.callback_at < r.resolved_at, false) as has_timeline_error,
@@ -125,6 +131,7 @@ def build_staged_tickets(con, feed: str) -> dict[str, int]:
             left join dim_grids g on g.grid_code = pl.grid_code
             left join communities c on c.community_name = r.community_name and pl.grid_code is null
             left join streets s on s.street_name = r.street_name and pl.grid_code is null
+            left join stg_address_area aa on aa.address = r.address
         )
         select *, md5(concat_ws('|', ticket_id, feed, source, appeal_type, category_l1, category_l2,
                    received_at, dispatched_at, responded_at, resolved_at, due_at, due_workdays, callback_at, is_resolved,

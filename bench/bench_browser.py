@@ -1,0 +1,149 @@
+"""Browser benchmark: time until the big screen is fully drawn, and the largest websocket message.
+
+    python bench/bench_browser.py                      # the warehouse bench_etl.py kept (largest UTF-8 load)
+    python bench/bench_browser.py --db path/to/warehouse.duckdb --runs 3
+
+Starts ``streamlit run app.py`` on a free localhost port against the warehouse (demo mode: no users file),
+opens ``/?kiosk=1`` at 1920×1080 in Debian's chromium through Playwright (never ``playwright install``),
+and measures, per run in a fresh browser context: navigation start → the script finished
+(``data-test-script-state="notRunning"``) → every pydeck canvas and plotly chart drawn. The first run
+is the server's first session (cold caches); later runs hit ``st.cache_data``. Every websocket frame
+the server sends is measured; the largest is reported (target < 3 MB; time to draw < 3 s).
+Results: bench/out/bench_browser.{md,json}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+import benchlib  # noqa: E402
+from bench_pages import default_db  # noqa: E402
+from benchlib import OUT, met, table  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+DRAWN_JS = """() => {
+    const decks = [...document.querySelectorAll('[data-testid="stDeckGlJsonChart"]')];
+    const plots = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+    return decks.every(d => { const c = d.querySelector('canvas'); return c && c.getBoundingClientRect().height > 50; })
+        && plots.every(p => p.querySelector('.main-svg'));
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", type=Path, default=os.environ.get("BENCH_PAGES_DB") or default_db())
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--path", default="/?kiosk=1")
+    args = parser.parse_args()
+    if args.db is None or not Path(args.db).exists() or not Path(CHROMIUM).exists():
+        sys.exit("Need a warehouse (bench/bench_etl.py keeps one, or --db) and /usr/bin/chromium.")
+    from playwright.sync_api import sync_playwright
+
+    import duckdb
+
+    db_path = Path(args.db).resolve()
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        n_tickets = con.execute("select count(*) from fct_tickets").fetchall()[0][0]
+    info = benchlib.machine()
+    print(f"machine: {info}\nwarehouse {db_path}: {n_tickets:,} tickets", flush=True)
+    scratch = Path(tempfile.mkdtemp(prefix="bench_browser_"))
+    port = _free_port()
+    env = {**os.environ, "ONESCREEN_DB": str(db_path), "ONESCREEN_USERS": str(scratch / "no-users.json"),
+           "ONESCREEN_AUDIT": str(scratch / "audit.jsonl")}
+    log = open(scratch / "server.log", "w")
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                               "--server.address", "127.0.0.1", "--server.headless", "true",
+                               "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    runs = []
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(base + "/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.3)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            for i in range(args.runs):
+                context = browser.new_context(viewport={"width": 1920, "height": 1080})
+                page = context.new_page()
+                frames: list[int] = []
+                page.on("websocket", lambda ws: ws.on(
+                    "framereceived", lambda payload: frames.append(len(payload))))
+                started = time.perf_counter()
+                page.goto(base + args.path, wait_until="domcontentloaded", timeout=180_000)
+                page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', state="attached",
+                                       timeout=180_000)
+                script_done = time.perf_counter() - started
+                page.wait_for_function(DRAWN_JS, timeout=180_000)
+                page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+                drawn = time.perf_counter() - started
+                if i == 0:
+                    page.screenshot(path=str(OUT / "bench_browser_overview.png"))
+                run = {"run": i + 1, "script_done_s": round(script_done, 2), "drawn_s": round(drawn, 2),
+                       "ws_frames": len(frames), "ws_largest_mb": round(max(frames or [0]) / 1e6, 3),
+                       "ws_total_mb": round(sum(frames) / 1e6, 3)}
+                runs.append(run)
+                print(f"  run {i + 1}: script done {script_done:.2f} s, drawn {drawn:.2f} s, {len(frames)} ws frames, "
+                      f"largest {run['ws_largest_mb']:.2f} MB, total {run['ws_total_mb']:.2f} MB", flush=True)
+                context.close()
+            browser.close()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+    results = {"machine": info, "db": str(db_path), "tickets": n_tickets, "runs": runs}
+    command = "python bench/bench_browser.py " + " ".join(sys.argv[1:])
+    benchlib.write_section("bench_browser", markdown(results, command.strip()), results)
+    print(f"written {OUT / 'bench_browser.md'}")
+
+
+def markdown(results: dict, command: str) -> str:
+    runs = results["runs"]
+    m = results["machine"]
+    first, later = runs[0], runs[1:]
+    best_later = min((r["drawn_s"] for r in later), default=None)
+    largest = max(r["ws_largest_mb"] for r in runs)
+    rows = [
+        ["big screen fully drawn, first session (cold caches)", "< 3 s", f"{first['drawn_s']:.2f} s", met(first["drawn_s"] < 3)],
+        ["big screen fully drawn, later sessions (cached)", "< 3 s",
+         f"{best_later:.2f} s (best of {len(later)})" if later else "not run", met(best_later < 3) if later else "—"],
+        ["largest websocket message", "< 3 MB", f"{largest:.2f} MB", met(largest < 3)],
+    ]
+    out = ["## Browser: the big screen at scale", "",
+           f"Command: `{command}` on `{Path(results['db']).name}` ({results['tickets']:,} tickets; load average at start "
+           f"{m['loadavg']}). `streamlit run app.py` in demo mode, Debian chromium (software rendering, "
+           "`--disable-gpu`) through Playwright, `/?kiosk=1` at 1920×1080, a fresh browser context per run.", "",
+           table(["figure", "target", "measured", "met?"], rows), "",
+           table(["run", "script finished", "fully drawn", "ws frames", "largest frame", "all frames"],
+                 [[r["run"], f"{r['script_done_s']:.2f} s", f"{r['drawn_s']:.2f} s", r["ws_frames"],
+                   f"{r['ws_largest_mb']:.2f} MB", f"{r['ws_total_mb']:.2f} MB"] for r in runs]), ""]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    main()

@@ -181,6 +181,9 @@ def _load_one(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_by: 
     counts: UpsertCounts
     if source.name in ("hotline", "events"):
         placed = build_staged_tickets(con, source.name)
+        # A large export sits in several staging copies; each goes once the next step has it.
+        _drop_temp(con, "stg_cells", "stg_parsed", "stg_rows", "stg_place", "stg_point_grid", "stg_address_compound",
+                   "stg_address_area")
         counts, n_older = write_tickets(con, batch_id)
         if warning := older_rows_warning(n_older):
             report.warnings.append(warning)
@@ -189,6 +192,7 @@ def _load_one(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_by: 
             report.warnings.append(f"{unplaced:,} 条工单无法定位到网格（无网格编号、坐标或可识别的小区地址），按社区/街道统计，计为“未落格”。")
         if warning := timeline_warning(con):
             report.warnings.append(warning)
+        _drop_temp(con, "stg_tickets", "stg_pii", "stg_older", "upsert_changed")
     elif source.name == "grids":
         counts = write_grids(con, batch_id, shapes_only=plan.required == ("grid_code", "geometry"))
     elif source.name == "compounds":
@@ -210,6 +214,12 @@ def _load_one(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_by: 
     )
     progress(f"{raw.path.name}：写入 新增 {report.inserted:,}，更新 {report.updated:,}，未变 {report.unchanged:,}，拒收 {report.rejected:,}")
     return report
+
+
+def _drop_temp(con, *names: str) -> None:
+    """Free staging tables no later step reads (temporary: they never reach the warehouse)."""
+    for name in names:
+        con.execute(f"drop table if exists temp.{name}")
 
 
 def finish(con, progress: Progress, action: str = "本次导入已撤回") -> tuple[datetime | None, list[str]]:

@@ -75,9 +75,10 @@ bench: dev-venv
 	@if [ -f bench/run_all.py ]; then $(PY) bench/run_all.py; \
 	else echo "bench/run_all.py does not exist yet: nothing to run."; fi
 
+# 3 rounds of 30 concurrent browser sessions, then a 60-minute big-screen soak (about 70 minutes).
+# Shorter: make loadtest LOADTEST_ARGS="--soak-minutes 10"; all options: .venv/bin/python bench/loadtest.py --help
 loadtest: dev-venv system-deps warehouse
-	@if [ -f bench/loadtest.py ]; then $(PY) bench/loadtest.py; \
-	else echo "bench/loadtest.py does not exist yet: nothing to run."; fi
+	$(PY) bench/loadtest.py $(LOADTEST_ARGS)
 
 clean:
 	rm -rf test-artifacts .pytest_cache bench/out

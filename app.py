@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from onescreen import access, auth, data, errors, filters, ui
+from onescreen import access, auth, data, errors, filters, settings, ui
 
-st.set_page_config(page_title="一屏 · 基层治理一屏尽览", page_icon=":material/dashboard:", layout="wide")
+# The tab icon is a local file: a Material icon here would be fetched from fonts.gstatic.com.
+st.set_page_config(page_title="一屏 · 基层治理一屏尽览", page_icon=str(settings.STATIC_DIR / "favicon.png"), layout="wide")
 
 PAGES = [
     st.Page("app_pages/overview.py", title="一屏总览", icon=":material/monitor:", url_path="overview", default=True),

@@ -74,7 +74,7 @@ def empty_state(message: str = "数据仓库还是空的。") -> None:
     st.info(
         f"{message}\n\n- 运行 `make run`（首次会自动生成示范区），或 `python -m etl demo` 生成示范数据；\n"
         "- 或在“数据导入”页面上传 12345 / 网格平台导出文件。",
-        icon="ℹ️",
+        icon=":material/info:",
     )
 
 
@@ -87,6 +87,8 @@ BIG_SCREEN_CSS = f"""
 <style>
 .stApp {{ background: {NAVY}; color: #e8eef6; }}
 .stApp h1, .stApp h2, .stApp h3, .stApp p, .stApp span, .stApp label {{ color: #e8eef6; }}
+/* Message boxes (the demo banner) keep their own dark-on-light text: light text on them was unreadable. */
+.stApp [data-testid="stAlertContainer"] p, .stApp [data-testid="stAlertContainer"] span {{ color: inherit; }}
 .block-container {{ padding-top: 0.6rem; padding-bottom: 0; max-width: 100%; }}
 .os-tiles {{ display: grid; grid-template-columns: 1fr 1fr; gap: 6px; margin-bottom: 6px; }}
 .os-tile {{ background: {PANEL}; border-radius: 6px; padding: 6px 10px; }}

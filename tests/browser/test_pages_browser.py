@@ -13,7 +13,7 @@ import csv
 import re
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -157,9 +157,7 @@ def test_demo_navigation_offers_exactly_the_demo_pages(browser_page):
     """The sidebar navigation in demo mode lists the pages tested above as demo pages, and no other."""
     browser_page.goto("/rates")
     links = browser_page.page.locator('[data-testid="stSidebarNav"] a').evaluate_all("as => as.map(a => a.href)")
-    default = next(p.url_path for p in PAGES if p.url_path == "overview")
-    # The default page links to the bare root.
-    offered = {urlsplit(link).path.strip("/") or default for link in links}
+    offered = {urlsplit(link).path.strip("/") or "overview" for link in links}  # the default page links to "/"
     assert offered == {p.url_path for p in PAGES if demo_may_open(p.url_path)}
 
 
@@ -174,6 +172,34 @@ def in_viewport(bp: BrowserPage, selector: str) -> list[dict]:
                             && r.bottom <= window.innerHeight && r.right <= window.innerWidth};
         })"""
     )
+
+
+# WCAG contrast of each message box's text against what is really behind it (backgrounds composed
+# up to the first opaque ancestor): the big screen's light-on-navy text rules must not reach them.
+ALERT_CONTRAST_JS = """() => {
+    const parse = c => {
+        const m = c.match(/rgba?\\(([^)]+)\\)/);
+        if (!m) return [0, 0, 0, 0];
+        const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+        return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+    };
+    const background = el => {
+        const layers = [];
+        for (let e = el; e; e = e.parentElement) {
+            const c = parse(getComputedStyle(e).backgroundColor);
+            if (c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
+        }
+        let out = [255, 255, 255];
+        for (const c of layers.reverse()) out = out.map((v, i) => v * (1 - c[3]) + c[i] * c[3]);
+        return out;
+    };
+    const lum = rgb => rgb.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); })
+        .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+    return [...document.querySelectorAll('[data-testid="stAlertContainer"] p')].map(p => {
+        const a = lum(parse(getComputedStyle(p).color).slice(0, 3)), b = lum(background(p));
+        return {text: p.innerText.slice(0, 30), ratio: Math.round(100 * (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)) / 100};
+    });
+}"""
 
 
 def test_big_screen_kiosk_fits_1920x1080_without_scrolling(browser, streamlit_server, artifacts_dir):
@@ -217,6 +243,9 @@ def test_big_screen_kiosk_fits_1920x1080_without_scrolling(browser, streamlit_se
         assert as_of.count() == 1 and as_of.is_visible()
         box = as_of.bounding_box()
         assert box and box["y"] >= 0 and box["y"] + box["height"] <= 1080 and box["x"] + box["width"] <= 1920
+        # Message boxes (the demo-mode banner) stay readable on the dark screen: WCAG AA, 4.5:1.
+        contrasts = page.evaluate(ALERT_CONTRAST_JS)
+        assert all(box["ratio"] >= 4.5 for box in contrasts), contrasts
         clock = page.frame_locator('iframe[data-testid="stIFrame"]').first.locator("#clock")
         assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日 星期. \d{2}:\d{2}:\d{2}", clock.inner_text())
 
@@ -301,8 +330,10 @@ def users_file(folder: Path) -> Path:
     return path
 
 
-def ticket_tile(bp: BrowserPage) -> str:
-    return bp.page.locator(".os-tile", has_text="本期受理").locator(".os-tile-value").inner_text()
+def ticket_tile(bp: BrowserPage):
+    """The value of the big screen's 本期受理 tile (its label exactly: 超期在办 mentions 本期受理 too)."""
+    label = bp.page.locator(".os-tile-label").filter(has_text=re.compile(r"^本期受理$"))
+    return bp.page.locator(".os-tile").filter(has=label).locator(".os-tile-value")
 
 
 @pytest.fixture(scope="module")
@@ -331,9 +362,9 @@ def test_upload_then_big_screen_shows_new_numbers(browser, admin_server, artifac
     # The big screen refreshes its panels every ?refresh= seconds (10 is the shortest it allows).
     with open_page(browser, base_url, artifacts_dir, width=1920, height=1080) as screen:
         sign_in(screen, "/?kiosk=1&refresh=10")
-        screen.page.locator(".os-tile", has_text="本期受理").wait_for(timeout=60_000)
+        ticket_tile(screen).wait_for(timeout=60_000)
         screen.wait_charts()
-        before = int(ticket_tile(screen).replace(",", ""))
+        before = int(ticket_tile(screen).inner_text().replace(",", ""))
 
         with open_page(browser, base_url, artifacts_dir) as uploader:
             open_upload_page(uploader)
@@ -359,14 +390,15 @@ def test_upload_then_big_screen_shows_new_numbers(browser, admin_server, artifac
         # No reload: the big screen's own refresh picks the new warehouse up.
         expected = f"{before + UPLOAD_TICKETS:,}"
         screen.page.wait_for_function(
-            """(expected) => [...document.querySelectorAll('.os-tile')]
-                .some(t => t.innerText.includes('本期受理') && t.querySelector('.os-tile-value').innerText === expected)""",
+            """(expected) => [...document.querySelectorAll('.os-tile')].some(t =>
+                t.querySelector('.os-tile-label').innerText.trim() === '本期受理'
+                && t.querySelector('.os-tile-value').innerText === expected)""",
             arg=expected,
             timeout=60_000,
         )
         screen.wait_charts()
         screen.screenshot("overview-after-upload")
-        assert ticket_tile(screen) == expected
+        assert ticket_tile(screen).inner_text() == expected
         assert_healthy(screen)
         assert screen.page.locator("h3").count() == 1  # the refreshed panels replace, not pile up
         assert screen.page.locator(".os-tile").count() >= 6

@@ -62,11 +62,21 @@ filtered as (
     end
 ),
 
+-- The count apart from the page: a window count over every matching row would keep them all (with
+-- all their columns) in memory before the top-N could start.
+counted as (
+    select count(*) as total_count from filtered
+),
+
 page as (
-    select *, count(*) over () as total_count
-    from filtered
-    order by {{sort}} {{order}} nulls last, ticket_id
-    limit $limit
+    select filtered.*, counted.total_count
+    from (
+        select *
+        from filtered
+        order by {{sort}} {{order}} nulls last, ticket_id
+        limit $limit
+    ) as filtered
+    cross join counted
 ),
 
 final as (

@@ -118,7 +118,20 @@ with compounds_col:
     if compounds.empty:
         st.caption("没有这家企业管理的小区记录。")
     else:
-        st.dataframe(lists.compound_complaints_table(compounds), hide_index=True, width="stretch", height=320)
+        picked = st.dataframe(lists.compound_complaints_table(compounds), hide_index=True, width="stretch",
+                              height=320, on_select="rerun", selection_mode="single-row", key="company_compounds")
+        rows = picked.selection.rows if picked is not None else []
+        categories = list(rules.property_rules.categories)
+        if rows:
+            compound = compounds.iloc[rows[0]]
+            link = {"period_type": "month", "period_start": month.isoformat(), "compound_code": compound["compound_code"]}
+            if len(categories) == 1:
+                link["category"] = categories[0]
+            ui.page_link("app_pages/tickets.py", icon=":material/list_alt:", query_params=link,
+                         label=f"打开 {compound.get('compound_name', compound['compound_code'])} "
+                               f"{month.year}年{month.month}月的{'、'.join(categories)}工单 →")
+        else:
+            st.caption("选中一个小区可打开它本月的物业投诉工单。")
 
 with st.expander("口径"):
     for metric in ("company_score", "complaints_per_1k_households", "red_black_list", "rules_in_force"):

@@ -78,7 +78,8 @@ for name, value, default in (("status", status, "all"), ("range", range_value, "
                              ("category_l2", category_l2, ""), ("ticket_id", ticket_id.strip(), "")):
     _mirror(name, value, default)
 
-params = tickets.list_params(f, status=status, category_l2=category_l2, ticket_id=ticket_id,
+compound_code = _url("compound_code")  # set by links from 物业红黑榜 (one compound's complaints)
+params = tickets.list_params(f, status=status, category_l2=category_l2, ticket_id=ticket_id, compound_code=compound_code,
                              whole_period=whole_period, received_between=received_between)
 frame = data.q("ticket_list", **params)
 total = int(frame["total_count"].iloc[0]) if not frame.empty else 0
@@ -87,6 +88,8 @@ if received_between:
 else:
     period_text = "全部时间受理" if whole_period else f"{filters.period_label(f.period_type, f.period_start)}受理"
 shared = " · ".join(x for x in (f.source, f.category) if x) or "全部来源和分类"
+if compound_code:
+    shared += f" · 小区 {compound_code}"
 st.caption(f"{period_text} · {tickets.STATUSES[status]} · {shared}（来源、分类、区域在左侧筛选）· "
            f"{ui.as_of_caption(data.as_of())}")
 

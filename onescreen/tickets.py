@@ -58,7 +58,7 @@ def mask_tickets(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def list_params(filters, *, status: str = "all", category_l2: str = "", ticket_id: str = "",
-                whole_period: bool = False, received_between: tuple | None = None,
+                whole_period: bool = False, received_between: tuple | None = None, compound_code: str = "",
                 limit: int = SHOWN_MAX_ROWS) -> dict:
     """Parameters of ``ticket_list`` for the shared ``filters`` (``onescreen.filters.Filters``) plus the
     page's own choices. ``whole_period`` drops the period (every ticket received so far);
@@ -67,6 +67,7 @@ def list_params(filters, *, status: str = "all", category_l2: str = "", ticket_i
         status = "all"
     params = {**filters.scope(), "source": filters.source or None, "category_l1": filters.category or None,
               "category_l2": category_l2 or None, "ticket_id": ticket_id.strip() or None, "status": status,
+              "compound_code": compound_code or None,
               "limit": limit}
     if received_between is not None:
         first, last = sorted(received_between)

@@ -237,3 +237,10 @@ def test_ticket_list_filters_and_counts(district):
     october = tickets.list_tickets(district, received_from=date(2025, 10, 1), received_before=date(2025, 10, 2))
     assert set(october["ticket_id"]) == {"2025100100003", "SJ20251001001"}
     assert tickets.list_tickets(district, ticket_id="no-such-ticket").empty
+
+
+def test_ticket_list_narrows_to_one_compound(district):
+    expected = {r[0] for r in district.execute("select ticket_id from fct_tickets where compound_code = 'CP01'").fetchall()}
+    assert expected  # the fixture has tickets placed at compound CP01 by their address
+    frame = tickets.list_tickets(district, compound_code="CP01", limit=100)
+    assert set(frame["ticket_id"]) == expected and frame["total_count"].iloc[0] == len(expected)

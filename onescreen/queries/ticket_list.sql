@@ -16,6 +16,7 @@ tickets as (
         and ($category_l1 is null or category_l1 = $category_l1)
         and ($category_l2 is null or category_l2 = $category_l2)
         and ($ticket_id is null or contains(lower(ticket_id), lower(trim($ticket_id))))
+        and ($compound_code is null or compound_code = $compound_code)
 ),
 
 open_tickets as (

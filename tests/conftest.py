@@ -95,6 +95,18 @@ def login(at, name: str, password: str = TEST_PASSWORD):
     return at.run()
 
 
+def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    """``python -m etl ARGV`` in this process: (exit code, stdout, stderr)."""
+    from etl.cli import main
+
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 def _reset_app_connection() -> None:
     """Drop the app's cached read-only connection (``onescreen.db``) so no test sees another's file."""
     try:

@@ -11,10 +11,10 @@ import sys
 
 import pytest
 
-from etl.cli import build_parser, main
+from etl.cli import build_parser
 from etl.warehouse import writer
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, run_cli
 
 COMMANDS = ["load", "demo", "check", "batches", "rollback", "refresh", "report", "users"]
 LOCKED = "错误：另一个导入或撤销正在进行（warehouse.duckdb），请等它结束后再试。"
@@ -25,14 +25,7 @@ def subcommands() -> dict[str, argparse.ArgumentParser]:
     return dict(action.choices)
 
 
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    """``main(argv)`` in this process: (exit code, stdout, stderr)."""
-    try:
-        code = main(argv)
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 def run_process(*args: str) -> subprocess.CompletedProcess:

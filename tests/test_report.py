@@ -23,7 +23,7 @@ from streamlit.testing.v1 import AppTest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # until the project sets pythonpath
 
-from etl.cli import main  # noqa: E402
+from conftest import run_cli  # noqa: E402
 from etl.marts import build_marts  # noqa: E402
 from metrics_fixture import build_warehouse  # noqa: E402
 from onescreen.queries import run_query  # noqa: E402
@@ -338,13 +338,7 @@ def test_json_round_trips_with_the_same_figures(week_report):
 
 # -- command line ------------------------------------------------------------------------------------
 
-def _cli(argv, capsys):
-    try:
-        code = main(argv)
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
+_cli = run_cli
 
 
 @pytest.mark.parametrize("fmt", ["html", "xlsx", "json"])

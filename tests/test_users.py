@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from etl.cli import main
+from conftest import run_cli
 from onescreen import users
 from onescreen.access import Scope
 
@@ -18,12 +18,7 @@ PASSWORD = "correct-horse-1"
 def run(argv: list[str], capsys, monkeypatch, stdin: str = "") -> tuple[int, str, str]:
     monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
     monkeypatch.setattr(users, "BCRYPT_ROUNDS", 4)  # fast hashes in tests; 12 in real use
-    try:
-        code = main(argv)
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_cli(argv, capsys)
 
 
 @pytest.fixture

@@ -25,15 +25,17 @@ if identity is None:
     auth.login_page()
 kiosk = ui.is_kiosk()
 # Only the pages this identity may open exist in its navigation (access.PAGE_TIERS declares each tier).
-navigation = st.navigation(auth.allowed_pages(identity, PAGES), position="hidden" if kiosk else "sidebar")
+pages = auth.allowed_pages(identity, PAGES)
+navigation = st.navigation(pages, position="hidden" if kiosk else "sidebar")
+current = auth.page_name(navigation)
 auth.show_identity(identity, kiosk)
 if identity.scope.is_empty:
     auth.no_scope_page(identity)
-data.set_access(access.page_access(identity, auth.page_name(navigation), kiosk_mode=kiosk))
+data.set_access(access.page_access(identity, current, kiosk_mode=kiosk))
 try:
     st.session_state["filters"] = filters.current_filters(widgets=not kiosk)
-    allowed = [auth.page_name(page) for page in auth.allowed_pages(identity, PAGES)]
-    if (seconds := ui.carousel_seconds()) and (following := ui.carousel_next(auth.page_name(navigation), allowed)):
+    allowed = [auth.page_name(page) for page in pages]
+    if (seconds := ui.carousel_seconds()) and (following := ui.carousel_next(current, allowed)):
         ui.carousel(seconds, f"app_pages/{following}.py")
     navigation.run()
 except Exception as error:  # st.stop/st.rerun are not Exceptions: they pass through

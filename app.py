@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from onescreen import access, auth, data, errors, filters, settings, ui
+from onescreen import access, auth, data, db, errors, filters, settings, ui
 
 # The tab icon is a local file: a Material icon here would be fetched from fonts.gstatic.com.
 st.set_page_config(page_title="一屏 · 基层治理一屏尽览", page_icon=str(settings.STATIC_DIR / "favicon.png"), layout="wide")
@@ -20,6 +20,7 @@ PAGES = [
 ]
 
 errors.install_log_filter()
+db.pin()  # every query of this run reads the same warehouse or snapshot, even if a new one lands
 identity = auth.current_identity()
 if identity is None:
     auth.login_page()

@@ -157,6 +157,40 @@ def cmd_refresh(args) -> int:
     return 0
 
 
+def cmd_publish(args) -> int:
+    """python -m etl publish --snapshots /srv/onescreen/snapshots
+
+    把数据仓库发布为一个不可变的快照（工单按受理月份分区的 Parquet，zstd 压缩；汇总表和维表各一个文件），
+    再原子地切换 CURRENT 指针；读快照的大屏（ONESCREEN_SNAPSHOTS）在下一次刷新时换到新快照，
+    一个页面不会混用两个快照。保留最近 --keep 个快照（默认 2）；--rollback 切回上一个；--list 列出。
+    一个街道用内置的 DuckDB 文件即可，不需要发布。
+    """
+    from etl import publish
+
+    folder = publish.snapshot_dir(args.snapshots)
+    if args.list:
+        live = publish.current(folder)
+        found = publish.snapshots(folder)
+        if not found:
+            print(f"{folder} 中还没有快照：运行 python -m etl publish 发布一个。")
+        for snapshot in found:
+            mark = "*" if live and snapshot.id == live.id else " "
+            rows = snapshot.tables.get("fct_tickets", {}).get("rows", 0)
+            size = sum(t["bytes"] for t in snapshot.tables.values()) / 1e6
+            print(f"{mark} {snapshot.id}  工单 {rows:,} 条  {size:,.1f} MB  数据截至 {snapshot.manifest.get('as_of') or '—'}")
+        return 0
+    if args.rollback:
+        snapshot = publish.rollback(folder)
+        print(f"已切回快照 {snapshot.id}。")
+        return 0
+    snapshot = publish.publish(folder=folder, keep=args.keep, progress=_progress(args.quiet))
+    rows = snapshot.tables["fct_tickets"]["rows"]
+    size = sum(t["bytes"] for t in snapshot.tables.values()) / 1e6
+    print(f"快照 {snapshot.id} 已发布：工单 {rows:,} 条，{size:,.1f} MB，用时 {snapshot.manifest['seconds']} 秒；"
+          f"目录 {snapshot.path}")
+    return 0
+
+
 def cmd_report(args) -> int:
     """python -m etl report --week 2025-W41 --format html --out 周报.html
 
@@ -294,7 +328,7 @@ def _progress(quiet: bool):
 TOP_HELP = """python -m etl load data/exports/hotline_2025-10.csv
 
 一屏数据仓库的命令行：导入导出文件、生成示范区、检查数据约定、查看和撤销导入批次、重建汇总表、
-管理登录用户、生成周报。每个命令用 python -m etl 命令 --help 查看用法和示例。"""
+管理登录用户、生成周报、发布快照。每个命令用 python -m etl 命令 --help 查看用法和示例。"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -354,6 +388,13 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_parser("list", help="列出用户（不显示密码）")
     user_remove = actions.add_parser("remove", help="删除用户")
     user_remove.add_argument("name", help="用户名")
+
+    publish_parser = add("publish", cmd_publish)
+    publish_parser.add_argument("--snapshots", metavar="目录", help="快照目录；默认 $ONESCREEN_SNAPSHOTS 或 data/snapshots")
+    publish_parser.add_argument("--keep", type=int, default=2, help="保留的快照个数（至少 2，默认 2）")
+    what = publish_parser.add_mutually_exclusive_group()
+    what.add_argument("--rollback", action="store_true", help="切回上一个快照")
+    what.add_argument("--list", action="store_true", help="列出快照，* 为当前")
 
     report = add("report", cmd_report)
     which = report.add_mutually_exclusive_group()

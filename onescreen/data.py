@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import duckdb
 import pandas as pd
 import streamlit as st
 
 from onescreen import access as acl
 from onescreen import db
+from onescreen.engine import ClickHouseCursor, MissingTableError
 from onescreen.queries import QUERIES, QueryError, run_query, run_query_unmasked
 
 CACHE_TTL = 3600
@@ -45,11 +47,13 @@ def set_access(access: acl.Access) -> None:
 
 
 def available() -> bool:
-    """Whether a warehouse with tickets and marts has been published."""
-    if not db.warehouse_exists():
+    """Whether a warehouse (or snapshot) with tickets and marts has been published."""
+    try:
+        version = db.warehouse_version()
+    except FileNotFoundError:  # db.WarehouseMissingError: nothing published yet
         return False
     try:
-        return _has_marts(db.warehouse_version())
+        return _has_marts(version)
     except Exception:
         return False
 
@@ -57,11 +61,12 @@ def available() -> bool:
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False, max_entries=8)
 def _has_marts(version: str) -> bool:
     with db.connect() as cur:
-        names = {r[0] for r in cur.execute(
-            "select table_name from information_schema.tables where table_catalog = 'wh'").fetchall()}
-        if not {"mart_rates", "mart_meta", "fct_tickets"} <= names:
+        try:
+            cur.execute("select count(*) from mart_rates where false").fetchall()
+            cur.execute("select count(*) from mart_meta").fetchall()
+            return cur.execute("select count(*) from fct_tickets").fetchall()[0][0] > 0
+        except (duckdb.CatalogException, MissingTableError):  # an empty warehouse: no marts yet
             return False
-        return cur.execute("select count(*) from fct_tickets").fetchall()[0][0] > 0
 
 
 def q(name: str, **params) -> pd.DataFrame:
@@ -164,6 +169,9 @@ def _enforced(version: str, name: str, params: tuple, tier: str, scope_key: tupl
 def _hide_personal_table(cur) -> None:
     """On a kiosk-tier cursor, ``ticket_pii`` is a view that fails when read: a query that reaches
     for personal fields errors instead of returning them (the registry check is the first line)."""
+    if isinstance(cur, ClickHouseCursor):
+        cur.deny("ticket_pii")
+        return
     cur.execute("create or replace temp view ticket_pii as "
                 "select null::varchar as ticket_id, null::varchar as caller_name, null::varchar as caller_phone, "
                 "null::varchar as address, null::varchar as content from range(1) "

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,13 +49,25 @@ class WarehouseMissingError(FileNotFoundError):
 
 @dataclass(frozen=True)
 class _Published:
-    path: Path
-    identity: tuple[int, int, int, int]
-    connection: duckdb.DuckDBPyConnection
+    """What readers read now: the warehouse file, a snapshot, or a ClickHouse database."""
+
+    source: str
+    identity: tuple
+    connection: duckdb.DuckDBPyConnection | None = None
+    backend: Any = None  # an onescreen.engine.Backend when a ClickHouse engine answers
+    checked: float = 0.0  # when a ClickHouse reader last read the live pointer (time.monotonic)
+
+    @property
+    def version(self) -> str:
+        return "-".join(str(part) for part in self.identity[1:])
 
 
 _lock = threading.Lock()
 _published: _Published | None = None
+# The published state a page run started with (see pin): every query of one run reads the same one.
+_run = threading.local()
+# How long a ClickHouse reader trusts the live-snapshot pointer it read (seconds).
+POINTER_TTL = 5.0
 
 
 def _identity(path: Path) -> tuple[int, int, int, int]:
@@ -76,39 +89,128 @@ def _sql_string(value: str) -> str:
     return value.replace("'", "''")
 
 
-def _current() -> duckdb.DuckDBPyConnection:
-    """The connection to the file published now, reopened when the file was replaced."""
+def _open_snapshot(snapshot) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB whose views read one snapshot's Parquet files under the logical names."""
+    con = duckdb.connect(":memory:")
+    for name, info in snapshot.tables.items():
+        path = _sql_string(str(snapshot.path / info["path"]))
+        con.execute(f"create view {name} as select * from read_parquet('{path}', hive_partitioning = false)")
+    return con
+
+
+def _live_snapshot(folder: Path):
+    from etl import publish  # imported here: only snapshot readers need it
+
+    snapshot = publish.current(folder)
+    if snapshot is None:
+        raise WarehouseMissingError(folder / publish.POINTER)
+    return snapshot
+
+
+def _current() -> _Published:
+    """What is published now, reopened when it changed (a replaced file, a new snapshot)."""
     global _published
+    engine_name = settings.engine()
+    if engine_name == "clickhouse":
+        return _current_clickhouse()
+    folder = settings.snapshot_dir()
+    if folder is not None:
+        snapshot = _live_snapshot(folder)
+        identity = (str(folder), engine_name, snapshot.id)
+        with _lock:
+            current = _published
+            if current is None or current.identity != identity:
+                if engine_name == "chdb":
+                    from onescreen.engine import ChdbBackend
+
+                    backend = ChdbBackend(snapshot.id, snapshot.path,
+                                          {n: info["path"] for n, info in snapshot.tables.items()})
+                    current = _Published(str(folder), identity, backend=backend)
+                else:
+                    current = _Published(str(folder), identity, connection=_open_snapshot(snapshot))
+                _published = current
+            return current
+    if engine_name == "chdb":
+        raise ValueError("错误：ONESCREEN_ENGINE=chdb 读已发布的快照：请设置 ONESCREEN_SNAPSHOTS 并运行 python -m etl publish。")
     path = settings.warehouse_path()
     # Stat before attaching: if a swap happens in between, the recorded identity is the old one
     # and the next call reopens, instead of keeping stale data under a fresh identity.
-    identity = _identity(path)
+    identity = (str(path), *_identity(path)[1:])
     with _lock:
         current = _published
-        if current is None or current.path != path or current.identity != identity:
+        if current is None or current.identity != identity:
             # The previous connection is dropped, not closed: closing it would break cursors
             # still reading from it. DuckDB releases the old file when the last one is gone.
-            current = _Published(path, identity, _open(path))
+            current = _Published(str(path), identity, connection=_open(path))
             _published = current
-        return current.connection
+        return current
 
 
-def connect() -> duckdb.DuckDBPyConnection:
-    """A new read-only cursor on the published warehouse, for one query or one page run.
+def _current_clickhouse() -> _Published:
+    global _published
+    url = settings.clickhouse_url()
+    with _lock:
+        current = _published
+        if current is not None and current.source == url and time.monotonic() - current.checked < POINTER_TTL:
+            return current
+    from onescreen import clickhouse  # imported here: only a ClickHouse deployment needs it
+
+    live = clickhouse.live(url)
+    if live is None:
+        raise WarehouseMissingError(Path(url.split("@")[-1]))
+    with _lock:
+        current = _published
+        if current is None or current.source != url or current.identity[1] != live.database:
+            current = _Published(url, (url, live.database), backend=live.backend(), checked=time.monotonic())
+        else:  # same snapshot: only the time it was checked changes
+            current = _Published(url, current.identity, backend=current.backend, checked=time.monotonic())
+        _published = current
+        return current
+
+
+def pin() -> None:
+    """Read what is published now for the rest of this page run (``app.py`` calls it first).
+
+    A load or publish that lands in the middle of a run is picked up by the next run, so one screen
+    never shows numbers from two snapshots. Outside a page run nothing is pinned.
+    """
+    try:
+        _run.published = _current()
+    except WarehouseMissingError:  # nothing published yet: the pages show what to do
+        _run.published = None
+
+
+def unpin() -> None:
+    _run.published = None
+
+
+def _reader() -> _Published:
+    pinned = getattr(_run, "published", None)
+    return pinned if pinned is not None else _current()
+
+
+def connect():
+    """A new read-only cursor on what is published, for one query or one page run.
 
     Use it as a context manager (``with db.connect() as cur: ...``) so it is closed after use.
-    Unqualified table names resolve to the warehouse. Raises :class:`WarehouseMissingError`
-    (a ``FileNotFoundError`` with a Chinese message) when there is no warehouse yet.
+    Unqualified table names resolve to the warehouse (or the snapshot). Raises
+    :class:`WarehouseMissingError` (a ``FileNotFoundError`` with a Chinese message) when nothing is
+    published yet. With a ClickHouse engine the cursor is an ``onescreen.engine.ClickHouseCursor``.
     """
-    con = _current()
+    published = _reader()
+    if published.backend is not None:
+        from onescreen.engine import ClickHouseCursor
+
+        return ClickHouseCursor(published.backend)
     with _lock:
-        cur = con.cursor()
-    cur.execute(f"use {CATALOG}")
+        cur = published.connection.cursor()
+    if settings.snapshot_dir() is None:
+        cur.execute(f"use {CATALOG}")
     return cur
 
 
 def warehouse_exists() -> bool:
-    """Whether the published warehouse file exists."""
+    """Whether the published warehouse file exists (the file loads write, whatever readers read)."""
     return settings.warehouse_path().is_file()
 
 
@@ -117,8 +219,7 @@ def warehouse_version() -> str:
 
     Pass it to ``st.cache_data`` functions as an argument so cached results expire with a load.
     """
-    _dev, ino, mtime_ns, size = _identity(settings.warehouse_path())
-    return f"{ino}-{mtime_ns}-{size}"
+    return _reader().version
 
 
 def query_df(
@@ -146,3 +247,4 @@ def reset() -> None:
     global _published
     with _lock:
         _published = None
+    unpin()

@@ -48,3 +48,32 @@ def map_style_url() -> str:
     own intranet tile server, e.g. ``http://gis.example.gov.cn/styles/street.json``) or the blank
     style served by this app. Nothing is fetched from the internet unless that variable says so."""
     return os.environ.get("ONESCREEN_MAP_STYLE", "").strip() or BLANK_STYLE_URL
+
+
+def snapshot_dir() -> Path | None:
+    """``$ONESCREEN_SNAPSHOTS``: read the live snapshot in this folder (``python -m etl publish``)
+    instead of the warehouse file. Unset (the default, one street): read the warehouse file."""
+    value = os.environ.get("ONESCREEN_SNAPSHOTS", "").strip()
+    return Path(value).expanduser().resolve() if value else None
+
+
+ENGINES = ("duckdb", "chdb", "clickhouse")
+
+
+def engine() -> str:
+    """``$ONESCREEN_ENGINE``: where the named queries run. ``duckdb`` (default) reads the warehouse
+    file or the live snapshot in-process; ``chdb`` runs ClickHouse's engine in-process on the live
+    snapshot; ``clickhouse`` sends them to a ClickHouse server (``$ONESCREEN_CLICKHOUSE_URL``)."""
+    value = os.environ.get("ONESCREEN_ENGINE", "").strip().lower() or "duckdb"
+    if value not in ENGINES:
+        raise ValueError(f"错误：ONESCREEN_ENGINE 只能是 {'、'.join(ENGINES)}，不能是 {value!r}。")
+    return value
+
+
+def clickhouse_url() -> str:
+    """``$ONESCREEN_CLICKHOUSE_URL``: the server's HTTP interface, e.g.
+    ``http://reader:secret@ch1.example.gov.cn:8123/?database=onescreen``."""
+    value = os.environ.get("ONESCREEN_CLICKHOUSE_URL", "").strip()
+    if not value:
+        raise ValueError("错误：ONESCREEN_ENGINE=clickhouse 需要 ONESCREEN_CLICKHOUSE_URL（如 http://用户:密码@主机:8123/?database=onescreen）。")
+    return value

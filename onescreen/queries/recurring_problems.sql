@@ -32,15 +32,31 @@ tickets as (
         and ($category_l1 is null or t.category_l1 = $category_l1)
 ),
 
-grouped as (
+-- Where a place is: the street, community and grid most of its current tickets name (ties: the first
+-- by code), taken together so they never disagree.
+units as (
+    select place_type, place_key, category_l1, street_name, community_name, grid_code, count(*) as unit_count
+    from tickets
+    where is_current
+    group by place_type, place_key, category_l1, street_name, community_name, grid_code
+),
+
+main_unit as (
+    select *
+    from (
+        select *, row_number() over (partition by place_type, place_key, category_l1
+            order by unit_count desc, grid_code nulls last, community_name nulls last, street_name nulls last) as unit_rank
+        from units
+    ) as ranked
+    where unit_rank = 1
+),
+
+counts as (
     select
         place_type,
         place_key,
         category_l1,
         max(place_name) as place_name,
-        mode(street_name) filter (is_current) as street_name,
-        mode(community_name) filter (is_current) as community_name,
-        mode(grid_code) filter (is_current) as grid_code,
         count(*) filter (is_current) as ticket_count,
         count(*) filter (not is_current) as previous_ticket_count,
         count(distinct received_at::date) filter (is_current) as day_count,
@@ -48,6 +64,13 @@ grouped as (
         max(received_at) filter (is_current) as last_received_at
     from tickets
     group by place_type, place_key, category_l1
+),
+
+grouped as (
+    select counts.*, main_unit.street_name, main_unit.community_name, main_unit.grid_code
+    from counts
+    left join main_unit on main_unit.place_type = counts.place_type and main_unit.place_key = counts.place_key
+        and main_unit.category_l1 = counts.category_l1
 ),
 
 grids as (

@@ -19,12 +19,16 @@ tickets as (
         and ($compound_code is null or compound_code = $compound_code)
 ),
 
+-- Only the columns the list adds, under names of their own: tickets.* must stay unambiguous when
+-- joined (ClickHouse names a clashing column "tickets.x").
 open_tickets as (
-    select * from mart_open_tickets
+    select ticket_id as open_ticket_id, due_at as open_due_at, is_due_derived, is_overdue, is_near_deadline,
+        overdue_workdays, remaining_workdays
+    from mart_open_tickets
 ),
 
 derived_deadlines as (
-    select * from mart_derived_deadlines
+    select ticket_id as derived_ticket_id, due_at as derived_due_at from mart_derived_deadlines
 ),
 
 grids as (
@@ -38,17 +42,17 @@ personal as (
 stated as (
     select
         tickets.*,
-        open_tickets.ticket_id is not null as is_open,
+        open_tickets.open_ticket_id is not null as is_open,
         -- The effective deadline: the export's, or derived from the appeal type (open and closed tickets).
-        coalesce(open_tickets.due_at, derived_deadlines.due_at, tickets.due_at) as effective_due_at,
-        coalesce(open_tickets.is_due_derived, derived_deadlines.ticket_id is not null) as is_due_derived,
+        coalesce(open_tickets.open_due_at, derived_deadlines.derived_due_at, tickets.due_at) as effective_due_at,
+        coalesce(open_tickets.is_due_derived, derived_deadlines.derived_ticket_id is not null) as is_due_derived,
         coalesce(open_tickets.is_overdue, false) as is_overdue,
         coalesce(open_tickets.is_near_deadline, false) as is_near_deadline,
         open_tickets.overdue_workdays,
         open_tickets.remaining_workdays
     from tickets
-    left join open_tickets on open_tickets.ticket_id = tickets.ticket_id
-    left join derived_deadlines on derived_deadlines.ticket_id = tickets.ticket_id
+    left join open_tickets on open_tickets.open_ticket_id = tickets.ticket_id
+    left join derived_deadlines on derived_deadlines.derived_ticket_id = tickets.ticket_id
 ),
 
 filtered as (

@@ -1,0 +1,194 @@
+"""Publish the warehouse as an immutable snapshot for readers that are not the embedded DuckDB file.
+
+One street runs on the published DuckDB file and needs none of this. A district or a province points
+its screens at a snapshot folder (``$ONESCREEN_SNAPSHOTS``) instead::
+
+    python -m etl publish                 # snapshot the warehouse, make it live
+    python -m etl publish --list          # the snapshots kept, the live one marked
+    python -m etl publish --rollback      # make the previous snapshot live again
+
+Layout of the folder::
+
+    CURRENT                                  the live snapshot's id (replaced atomically)
+    20261130T142600123456-3f2a/manifest.json       tables, row counts, bytes, source warehouse, time
+    20261130T142600123456-3f2a/fct_tickets/month=2025-10/data_0.parquet    tickets by month of receipt
+    20261130T142600123456-3f2a/mart_rates.parquet  every other table (marts, dimensions) as one file
+
+A snapshot is written under a hidden name and renamed into place when complete, and only then does
+``CURRENT`` move; a reader resolves ``CURRENT`` once per page run (``onescreen.db``), so it never mixes
+two snapshots. The previous snapshots stay (``--keep``, default 2) for a rollback. Parquet with zstd,
+rows sorted by time, so both DuckDB and ClickHouse skip months a query does not ask for.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from etl.errors import LoadError
+from onescreen import settings
+
+POINTER = "CURRENT"
+MANIFEST = "manifest.json"
+TICKETS = "fct_tickets"
+# What readers need: the tickets, their personal fields (read only through the masking queries),
+# the dimensions, the inspections and the marts. History tables and load batches stay with the writer.
+SKIPPED_SUFFIXES = ("_hist",)
+SKIPPED_TABLES = ("load_batches",)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: str
+    path: Path
+    manifest: dict
+
+    @property
+    def tables(self) -> dict[str, dict]:
+        return self.manifest["tables"]
+
+
+def snapshot_dir(value: str | Path | None = None) -> Path:
+    """The snapshot folder: the argument, ``$ONESCREEN_SNAPSHOTS`` or ``data/snapshots``."""
+    if value:
+        return Path(value).expanduser().resolve()
+    return settings.snapshot_dir() or settings.DATA_DIR / "snapshots"
+
+
+def publish(warehouse: Path | None = None, folder: Path | None = None, keep: int = 2,
+            progress=lambda message: None) -> Snapshot:
+    """Write a snapshot of ``warehouse`` into ``folder``, make it live and prune old ones.
+
+    Raises :class:`LoadError` (Chinese message) when there is no warehouse or it has no marts; the
+    live snapshot is unchanged then, and on any failure while writing.
+    """
+    warehouse = warehouse or settings.warehouse_path()
+    folder = snapshot_dir(folder)
+    if keep < 2:
+        raise LoadError("错误：--keep 至少为 2：上一个快照要留着回退。")
+    if not warehouse.is_file():
+        raise LoadError(f"错误：找不到数据仓库 {warehouse}：先导入数据或运行 python -m etl demo。")
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    # Ids sort in publishing order (microseconds), so "the previous one" is the one sorted before.
+    snapshot_id = datetime.now().strftime("%Y%m%dT%H%M%S%f") + "-" + os.urandom(2).hex()
+    partial = folder / f".partial-{snapshot_id}"
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{_sql_string(str(warehouse))}' as src (read_only)")
+        tables = [name for (name,) in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'src' order by table_name").fetchall()
+            if not name.endswith(SKIPPED_SUFFIXES) and name not in SKIPPED_TABLES]
+        if "mart_meta" not in tables or TICKETS not in tables:
+            raise LoadError(f"错误：数据仓库 {warehouse} 还没有工单或汇总表：先导入数据，再发布快照。")
+        partial.mkdir()
+        manifest: dict = {"id": snapshot_id, "created_at": datetime.now().isoformat(timespec="seconds"),
+                          "warehouse": str(warehouse), "tables": {}}
+        for name in tables:
+            progress(f"写入 {name} ……")
+            manifest["tables"][name] = _write_table(con, name, partial)
+        as_of = con.execute("select max(as_of) from src.mart_meta").fetchone()[0]
+        manifest["as_of"] = as_of.isoformat() if as_of else None
+        manifest["seconds"] = round(time.perf_counter() - started, 2)
+        (partial / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        final = folder / snapshot_id
+        os.rename(partial, final)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    finally:
+        con.close()
+    _point_to(folder, snapshot_id)
+    prune(folder, keep)
+    progress(f"快照 {snapshot_id} 已发布（{manifest['seconds']} 秒）。")
+    return Snapshot(snapshot_id, final, manifest)
+
+
+def _write_table(con: duckdb.DuckDBPyConnection, name: str, folder: Path) -> dict:
+    rows = con.execute(f"select count(*) from src.{name}").fetchone()[0]
+    if name == TICKETS:
+        target = folder / TICKETS
+        # Partition by month of receipt; rows sorted by time inside, so row-group statistics prune too.
+        con.execute(
+            f"copy (select *, coalesce(strftime(received_at, '%Y-%m'), 'unknown') as month "
+            f"from src.{name} order by received_at, ticket_id) "
+            f"to '{_sql_string(str(target))}' (format parquet, compression zstd, partition_by (month))")
+        files = sorted(target.rglob("*.parquet"))
+        if not files:  # no tickets: still a readable, empty table with the right columns
+            (target / "month=unknown").mkdir(parents=True)
+            con.execute(f"copy (select * from src.{name} limit 0) to "
+                        f"'{_sql_string(str(target / 'month=unknown' / 'data_0.parquet'))}' "
+                        "(format parquet, compression zstd)")
+            files = sorted(target.rglob("*.parquet"))
+        return {"rows": rows, "path": f"{TICKETS}/*/*.parquet", "partitions": len(files),
+                "bytes": sum(f.stat().st_size for f in files)}
+    target = folder / f"{name}.parquet"
+    con.execute(f"copy src.{name} to '{_sql_string(str(target))}' (format parquet, compression zstd)")
+    return {"rows": rows, "path": target.name, "bytes": target.stat().st_size}
+
+
+def _point_to(folder: Path, snapshot_id: str) -> None:
+    temporary = folder / f".{POINTER}.{os.getpid()}"
+    temporary.write_text(snapshot_id + "\n", encoding="utf-8")
+    os.replace(temporary, folder / POINTER)
+
+
+def current(folder: Path | None = None) -> Snapshot | None:
+    """The live snapshot, or None when nothing was published in ``folder`` yet."""
+    folder = snapshot_dir(folder)
+    try:
+        snapshot_id = (folder / POINTER).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return read(folder / snapshot_id)
+
+
+def read(path: Path) -> Snapshot:
+    manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    return Snapshot(manifest["id"], path, manifest)
+
+
+def snapshots(folder: Path | None = None) -> list[Snapshot]:
+    """Every complete snapshot in ``folder``, oldest first."""
+    folder = snapshot_dir(folder)
+    if not folder.is_dir():
+        return []
+    found = [read(p) for p in sorted(folder.iterdir()) if p.is_dir() and (p / MANIFEST).is_file()]
+    return sorted(found, key=lambda s: s.id)
+
+
+def rollback(folder: Path | None = None) -> Snapshot:
+    """Make the snapshot published before the live one live again."""
+    folder = snapshot_dir(folder)
+    live = current(folder)
+    older = [s for s in snapshots(folder) if live is None or s.id < live.id]
+    if not older:
+        raise LoadError(f"错误：{folder} 中没有比当前快照更早的快照，无法回退。")
+    _point_to(folder, older[-1].id)
+    return older[-1]
+
+
+def prune(folder: Path, keep: int) -> list[str]:
+    """Delete all but the newest ``keep`` snapshots (never the live one) and stale partial ones."""
+    live = current(folder)
+    removed = []
+    for snapshot in snapshots(folder)[:-keep]:
+        if live is not None and snapshot.id == live.id:
+            continue
+        shutil.rmtree(snapshot.path, ignore_errors=True)
+        removed.append(snapshot.id)
+    for partial in folder.glob(".partial-*"):
+        if time.time() - partial.stat().st_mtime > 24 * 3600:  # a writer that died a day ago
+            shutil.rmtree(partial, ignore_errors=True)
+    return removed
+
+
+def _sql_string(value: str) -> str:
+    return value.replace("'", "''")

@@ -1,0 +1,153 @@
+"""Published snapshots (etl.publish) and reading them (onescreen.db with $ONESCREEN_SNAPSHOTS)."""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from etl import publish
+from etl.errors import LoadError
+from onescreen import db
+from onescreen.queries import run_query
+from tests.conftest import ROOT, run_cli
+
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture
+def snapshots(tmp_path, monkeypatch, warehouse_copy):
+    folder = tmp_path / "snapshots"
+    monkeypatch.setenv("ONESCREEN_SNAPSHOTS", str(folder))
+    db.reset()
+    yield folder
+    db.reset()
+
+
+def _months(warehouse) -> set[str]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return {m for (m,) in con.execute("select distinct strftime(received_at, '%Y-%m') from fct_tickets").fetchall()}
+    finally:
+        con.close()
+
+
+def test_publish_writes_tickets_by_month_and_every_reader_table(snapshots, warehouse_copy):
+    snapshot = publish.publish(folder=snapshots)
+    assert (snapshots / "CURRENT").read_text().strip() == snapshot.id
+    partitions = {p.name.removeprefix("month=") for p in (snapshot.path / "fct_tickets").iterdir()}
+    assert partitions == _months(warehouse_copy)
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    for name, info in snapshot.tables.items():
+        expected = con.execute(f"select count(*) from {name}").fetchone()[0]
+        assert info["rows"] == expected, name
+        files = list(snapshot.path.glob(info["path"]))
+        assert files, name
+        assert sum(pq.ParquetFile(f).metadata.num_rows for f in files) == expected, name
+    # History and load batches stay with the writer.
+    assert "load_batches" not in snapshot.tables and "fct_tickets_hist" not in snapshot.tables
+    first = next((snapshot.path / "fct_tickets").rglob("*.parquet"))
+    assert pq.ParquetFile(first).metadata.row_group(0).column(0).compression == "ZSTD"
+
+
+def test_readers_get_the_same_numbers_from_the_snapshot_as_from_the_file(snapshots, warehouse_copy, monkeypatch):
+    publish.publish(folder=snapshots)
+    month = db.query_df("select max(period_start) as m from mart_rates where period_type = 'month'")["m"][0]
+    from_snapshot = db.query_df("kpi_tiles", {"period_start": month})
+    monkeypatch.delenv("ONESCREEN_SNAPSHOTS")
+    db.reset()
+    from_file = db.query_df("kpi_tiles", {"period_start": month})
+    assert from_snapshot.equals(from_file)
+    assert from_snapshot["value"].notna().any()
+
+
+def test_a_new_snapshot_is_picked_up_but_a_pinned_run_keeps_its_own(snapshots, warehouse_copy):
+    first = publish.publish(folder=snapshots)
+    db.pin()
+    pinned_version = db.warehouse_version()
+    assert first.id in pinned_version
+    # A later load changes the warehouse; publish it.
+    con = duckdb.connect(str(warehouse_copy))
+    con.execute("delete from fct_tickets where ticket_id in (select ticket_id from fct_tickets limit 3)")
+    con.close()
+    second = publish.publish(folder=snapshots)
+    count = "select count(*) as n from fct_tickets"
+    assert db.warehouse_version() == pinned_version  # the run that started on the first keeps it
+    assert db.query_df(count)["n"][0] == first.tables["fct_tickets"]["rows"]
+    db.unpin()
+    assert second.id in db.warehouse_version()
+    assert db.query_df(count)["n"][0] == first.tables["fct_tickets"]["rows"] - 3
+
+
+def test_rollback_and_keep(snapshots):
+    ids = [publish.publish(folder=snapshots, keep=2).id for _ in range(3)]
+    assert [s.id for s in publish.snapshots(snapshots)] == ids[1:]  # the oldest was pruned
+    assert publish.rollback(snapshots).id == ids[1]
+    assert publish.current(snapshots).id == ids[1]
+    with pytest.raises(LoadError, match="没有比当前快照更早的快照"):
+        publish.rollback(snapshots)
+
+
+def test_a_failed_publish_leaves_the_live_snapshot_and_no_partial_folder(snapshots, monkeypatch):
+    live = publish.publish(folder=snapshots)
+
+    def broken(con, name, folder):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(publish, "_write_table", broken)
+    with pytest.raises(OSError):
+        publish.publish(folder=snapshots)
+    assert publish.current(snapshots).id == live.id
+    assert [p.name for p in snapshots.iterdir() if p.name.startswith(".partial")] == []
+
+
+def test_publish_without_a_warehouse_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("ONESCREEN_DB", str(tmp_path / "none.duckdb"))
+    with pytest.raises(LoadError, match="找不到数据仓库"):
+        publish.publish(folder=tmp_path / "snapshots")
+    assert not (tmp_path / "snapshots" / "CURRENT").exists()
+
+
+def test_cli_publish_list_and_rollback(snapshots, capsys):
+    code, out, _ = run_cli(["publish", "--quiet"], capsys)
+    assert code == 0 and "已发布" in out
+    code, out, _ = run_cli(["publish", "--quiet"], capsys)
+    code, out, _ = run_cli(["publish", "--list"], capsys)
+    lines = out.strip().splitlines()
+    assert len(lines) == 2 and lines[1].startswith("*") and "工单" in lines[1]
+    code, out, _ = run_cli(["publish", "--rollback"], capsys)
+    assert code == 0 and "已切回快照" in out
+    code, out, err = run_cli(["publish", "--keep", "1"], capsys)
+    assert code == 1 and "--keep 至少为 2" in err
+
+
+def test_no_snapshot_yet_shows_the_empty_state(snapshots):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    guidance = " ".join(i.value for i in at.info)
+    assert "python -m etl demo" in guidance or "数据导入" in guidance
+
+
+def _big_screen() -> list[str]:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["kiosk"] = "1"
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return [m.value for m in at.markdown]
+
+
+@pytest.mark.parametrize("engine_name", ["duckdb", "chdb"])
+def test_the_big_screen_shows_the_same_on_a_snapshot(snapshots, monkeypatch, engine_name):
+    publish.publish(folder=snapshots)
+    monkeypatch.setenv("ONESCREEN_ENGINE", engine_name)
+    db.reset()
+    from_snapshot = _big_screen()
+    html = " ".join(from_snapshot)
+    for label in ("本期受理", "响应率", "按期办结率", "超期在办", "物业红榜", "数据截至"):
+        assert label in html, label
+    monkeypatch.delenv("ONESCREEN_SNAPSHOTS")
+    monkeypatch.delenv("ONESCREEN_ENGINE")
+    db.reset()
+    assert from_snapshot == _big_screen()

@@ -188,6 +188,10 @@ def cmd_publish(args) -> int:
     size = sum(t["bytes"] for t in snapshot.tables.values()) / 1e6
     print(f"快照 {snapshot.id} 已发布：工单 {rows:,} 条，{size:,.1f} MB，用时 {snapshot.manifest['seconds']} 秒；"
           f"目录 {snapshot.path}")
+    if args.clickhouse:
+        url = settings.clickhouse_url() if args.clickhouse == "env" else args.clickhouse
+        database = publish.publish_clickhouse(snapshot, url, keep=args.keep, progress=_progress(args.quiet))
+        print(f"已发布到 ClickHouse 数据库 {database}，读 ClickHouse 的大屏下次刷新时切换。")
     return 0
 
 
@@ -392,6 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
     publish_parser = add("publish", cmd_publish)
     publish_parser.add_argument("--snapshots", metavar="目录", help="快照目录；默认 $ONESCREEN_SNAPSHOTS 或 data/snapshots")
     publish_parser.add_argument("--keep", type=int, default=2, help="保留的快照个数（至少 2，默认 2）")
+    publish_parser.add_argument("--clickhouse", nargs="?", const="env", metavar="URL",
+                                help="同时载入 ClickHouse 服务器（默认 $ONESCREEN_CLICKHOUSE_URL）并切换")
     what = publish_parser.add_mutually_exclusive_group()
     what.add_argument("--rollback", action="store_true", help="切回上一个快照")
     what.add_argument("--list", action="store_true", help="列出快照，* 为当前")

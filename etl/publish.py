@@ -192,3 +192,78 @@ def prune(folder: Path, keep: int) -> list[str]:
 
 def _sql_string(value: str) -> str:
     return value.replace("'", "''")
+
+
+# --- a ClickHouse server -----------------------------------------------------------------------
+
+def publish_clickhouse(snapshot: Snapshot, url: str, keep: int = 2, progress=lambda message: None) -> str:
+    """Load ``snapshot`` into its own database on the ClickHouse server at ``url`` and make it live.
+
+    Tables are MergeTree; the tickets are partitioned by month and ordered by time. The pointer table
+    ``onescreen_live`` in the URL's database gets a row only when every table is loaded, so readers
+    (``ONESCREEN_ENGINE=clickhouse``) switch at once; the newest ``keep`` snapshot databases stay.
+    Returns the new database's name.
+    """
+    import pyarrow.parquet as pq
+
+    from onescreen.engine import POINTER_TABLE, EngineError, HttpBackend, meta_database
+
+    meta = meta_database(url)
+    database = "onescreen_" + snapshot.id.replace("-", "_")
+    server = HttpBackend(url, meta, ())
+    try:
+        server.raw(f"CREATE DATABASE IF NOT EXISTS {meta}")
+        server.raw(f"CREATE TABLE IF NOT EXISTS {meta}.{POINTER_TABLE} (published_at DateTime64(3), "
+                   "snapshot_id String, database String) ENGINE = MergeTree ORDER BY published_at")
+        server.raw(f"CREATE DATABASE {database}")
+        for name, info in snapshot.tables.items():
+            progress(f"ClickHouse：写入 {name} ……")
+            files = sorted(snapshot.path.glob(info["path"]))
+            columns = ", ".join(f"`{field.name}` {_clickhouse_type(field.type)}"
+                                for field in pq.read_schema(files[0]))
+            if name == TICKETS:
+                layout = "PARTITION BY toYYYYMM(received_at) ORDER BY (received_at, ticket_id)"
+            else:
+                layout = "ORDER BY tuple()"
+            # Nullable sort keys (received_at may be null in an export) need allow_nullable_key.
+            server.raw(f"CREATE TABLE {database}.{name} ({columns}) ENGINE = MergeTree {layout} "
+                       "SETTINGS allow_nullable_key = 1")
+            for file in files:
+                server.raw(f"INSERT INTO {database}.{name} FORMAT Parquet", data=file.read_bytes())
+        server.raw(f"INSERT INTO {meta}.{POINTER_TABLE} VALUES (now64(3), '{snapshot.id}', '{database}')")
+    except EngineError as exc:
+        server.raw(f"DROP DATABASE IF EXISTS {database}")
+        raise LoadError(f"错误：发布到 ClickHouse 失败，线上快照未变：{exc}") from exc
+    _prune_clickhouse(server, meta, keep)
+    return database
+
+
+def _prune_clickhouse(server, meta: str, keep: int) -> None:
+    from onescreen.engine import POINTER_TABLE
+
+    rows = server.query(f"SELECT database, max(published_at) AS at FROM {meta}.{POINTER_TABLE} "
+                        "GROUP BY database ORDER BY at DESC").to_pylist()
+    for row in rows[keep:]:
+        server.raw(f"DROP DATABASE IF EXISTS {row['database']}")
+
+
+def _clickhouse_type(kind) -> str:
+    import pyarrow as pa
+
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        inner = "String"
+    elif pa.types.is_boolean(kind):
+        inner = "Bool"
+    elif pa.types.is_integer(kind):
+        inner = f"{'U' if pa.types.is_unsigned_integer(kind) else ''}Int{kind.bit_width}"
+    elif pa.types.is_floating(kind):
+        inner = "Float64" if kind.bit_width == 64 else "Float32"
+    elif pa.types.is_decimal(kind):
+        inner = f"Decimal({kind.precision}, {kind.scale})"
+    elif pa.types.is_timestamp(kind):
+        inner = "DateTime64(6)"
+    elif pa.types.is_date(kind):
+        inner = "Date32"
+    else:
+        raise LoadError(f"错误：快照中的列类型 {kind} 还不能发布到 ClickHouse。")
+    return f"Nullable({inner})"

@@ -153,9 +153,9 @@ def _current_clickhouse() -> _Published:
         current = _published
         if current is not None and current.source == url and time.monotonic() - current.checked < POINTER_TTL:
             return current
-    from onescreen import clickhouse  # imported here: only a ClickHouse deployment needs it
+    from onescreen import engine  # imported here: only a ClickHouse deployment needs it
 
-    live = clickhouse.live(url)
+    live = engine.live(url)
     if live is None:
         raise WarehouseMissingError(Path(url.split("@")[-1]))
     with _lock:

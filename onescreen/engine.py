@@ -100,7 +100,8 @@ def _series_table(tree: exp.Expression) -> exp.Expression:
             count = end - start + (0 if series.args.get("is_end_exclusive") else 1)
             alias = node.args.get("alias")
             columns = alias.columns if alias else []
-            column = columns[0].name if columns else "generate_series"
+            # Without an alias list DuckDB names the column after the function: range or generate_series.
+            column = columns[0].name if columns else ("range" if series.args.get("is_end_exclusive") else "generate_series")
             query = sqlglot.parse_one(f"SELECT number AS {column} FROM numbers({start}, {max(count, 0)})",
                                       read="clickhouse")
             name = alias.name if alias and alias.name else column
@@ -401,3 +402,47 @@ class HttpBackend(Backend):
 
 def _setting(value: Any) -> str:
     return str(value) if isinstance(value, (int, float)) else "'" + str(value).replace("'", "\\'") + "'"
+
+
+# --- a ClickHouse server: the live-snapshot pointer ------------------------------------------------
+
+POINTER_TABLE = "onescreen_live"
+
+
+@dataclass(frozen=True)
+class Live:
+    """The snapshot a ClickHouse server serves now: its database and tables."""
+
+    url: str
+    meta_database: str
+    database: str
+    snapshot_id: str
+    table_names: tuple[str, ...]
+
+    def backend(self) -> HttpBackend:
+        return HttpBackend(self.url, self.database, self.table_names)
+
+
+def meta_database(url: str) -> str:
+    """The database named in the URL (``?database=onescreen``), where the pointer table lives."""
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    name = (query.get("database") or ["onescreen"])[0]
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise EngineError(f"ClickHouse 数据库名只能含字母、数字和下划线：{name!r}")
+    return name
+
+
+def live(url: str) -> Live | None:
+    """The live snapshot on the server at ``url``, or None when nothing was published there."""
+    meta = meta_database(url)
+    server = HttpBackend(url, meta, ())
+    try:
+        rows = server.query(f"SELECT snapshot_id, database FROM {meta}.{POINTER_TABLE} "
+                            "ORDER BY published_at DESC LIMIT 1").to_pylist()
+    except MissingTableError:
+        return None
+    if not rows:
+        return None
+    database = rows[0]["database"]
+    tables = server.query(f"SELECT name FROM system.tables WHERE database = '{database}' ORDER BY name")
+    return Live(url, meta, database, rows[0]["snapshot_id"], tuple(tables.column("name").to_pylist()))

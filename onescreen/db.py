@@ -1,4 +1,9 @@
-"""The app's read-only access to the published warehouse.
+"""The app's read-only access to what is published: the warehouse file (default), the live snapshot
+(``$ONESCREEN_SNAPSHOTS``, see ``etl.publish``) or a ClickHouse server (``$ONESCREEN_ENGINE``).
+
+The file is the default and the rules below are about it. A snapshot is read through DuckDB views
+over its Parquet files, or through chdb (``onescreen.engine``); a new ``CURRENT`` pointer is picked
+up like a replaced file. :func:`pin` holds one published state for a whole page run.
 
 Rules this module follows (see STACK-NOTES):
 

@@ -39,16 +39,19 @@ def _mirror(name: str, value: str) -> None:
 
 rules = lists.rules_from_meta(data.q("mart_rules")) or load_rules()  # the lists follow these
 months = [d.date() for d in pd.date_range(span[0].replace(day=1), span[1], freq="MS")][::-1]
-wanted = f.period_start.replace(day=1)
+wanted = f.month()  # the lists are monthly by rule: a date range shows the month of its last day
 try:
     wanted = date.fromisoformat(str(st.query_params.get("month", ""))).replace(day=1)
 except ValueError:
     pass
 month = st.selectbox("月份", months, index=months.index(wanted) if wanted in months else 0,
                      format_func=lambda d: f"{d.year}年{d.month}月", key="company_month")
-_mirror("month", month.isoformat() if month != f.period_start.replace(day=1) else "")
+_mirror("month", month.isoformat() if month != f.month() else "")
 rankings = data.q("company_rankings", month=month)
 st.caption(f"{ui.as_of_caption(data.as_of())} · 全区物业企业（不受街道、社区筛选影响）")
+if f.is_range:
+    st.info(f"物业红黑榜按月评定，不能按自定义区间 {f.time_label()} 计算；默认显示区间最后一天所在的月份。",
+            icon=":material/info:")
 if rankings.empty:
     st.info("这个月没有物业企业数据。请先导入小区与物业、物业考核文件，或换一个月份。", icon=":material/info:")
     st.stop()

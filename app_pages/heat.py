@@ -3,15 +3,13 @@ weekday × hour heatmaps, and the recurring problems (高频问题, 类诉齐办
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pandas as pd
 import streamlit as st
 
 from onescreen import data, filters, ui
 from onescreen.figures import heat as figures
 from onescreen.koujing import KOUJING
-from onescreen.queries import period_bounds
+from onescreen.queries import period_bounds, range_bounds
 
 MIN_COUNT_DEFAULT = {"month": 3, "week": 2, "day": 2}
 PLACE_TYPES = {"compound": "小区", "address": "地址"}
@@ -55,9 +53,12 @@ if f is None:
     ui.empty_state()
     st.stop()
 
-bounds = period_bounds(f.period_type, f.period_start)
-last_day = bounds["period_end"] - timedelta(days=1)
-common = dict(start=bounds["period_start"], end=last_day, street_code=f.street_code or None,
+first_day, last_day = f.days()  # the period, or the custom date range (both days included)
+# The window the recurring problems are compared with: the period before, or as many days right before.
+previous_start = (range_bounds(first_day, last_day) if f.is_range
+                  else period_bounds(f.period_type, f.period_start))["previous_start"]
+this = "所选区间" if f.is_range else "本期"
+common = dict(start=first_day, end=last_day, street_code=f.street_code or None,
               community_code=f.community_code or None, grid_code=f.grid_code or None, source=f.source or None,
               category_l1=f.category or None)
 try:
@@ -65,15 +66,15 @@ try:
 except data.QueryError as exc:
     ui.empty_state(str(exc))
     st.stop()
-st.caption(f"{ui.as_of_caption(data.as_of())} · {filters.period_label(f.period_type, bounds['period_start'])}"
-           f"（{bounds['period_start']:%m-%d} 至 {last_day:%m-%d} 受理）· {filter_label(f)}")
+st.caption(f"{ui.as_of_caption(data.as_of())} · {f.time_label()}"
+           + ("" if f.is_range else f"（{first_day:%m-%d} 至 {last_day:%m-%d} 受理）") + f" · {filter_label(f)}")
 
 st.subheader("网格每千户工单量")
 has_shape = grids["geometry_geojson"].notna()
 if grids.empty or not has_shape.any():
     st.info("还没有网格边界：导入网格 GeoJSON（python -m etl load grids.geojson）后这里显示热力图。")
 elif grids["ticket_count"].sum() == 0:
-    st.info("本期在所选范围、来源和分类下没有落格的工单。换一个周期或放宽筛选试试。")
+    st.info(f"{this}在所选范围、来源和分类下没有落格的工单。换一个周期或放宽筛选试试。")
 else:
     left, right = st.columns([3, 2])
     with left:
@@ -95,9 +96,9 @@ points = data.q("ticket_points", **common)
 located = points[points["is_located"]]
 unlocated = int(points.loc[~points["is_located"], "ticket_count"].sum())
 if points.empty:
-    st.info("本期在所选筛选下没有工单。")
+    st.info(f"{this}在所选筛选下没有工单。")
 elif located.empty:
-    st.info("本期所选工单都没有经纬度（导出中没有经纬度列时常见），无法画点位密度；请看上方按网格的热力图。")
+    st.info(f"{this}所选工单都没有经纬度（导出中没有经纬度列时常见），无法画点位密度；请看上方按网格的热力图。")
 else:
     outlines = grids[has_shape] if has_shape.any() else None
     st.pydeck_chart(figures.density_deck(located, outlines), height=520, key="heat_density_deck")
@@ -115,7 +116,7 @@ with left:
     st.subheader(f"分类 × {'社区' if level == 'community' else '街道'}")
     matrix = data.q("category_street_matrix", **common, level=level)
     if matrix.empty:
-        st.info("本期在所选筛选下没有工单。")
+        st.info(f"{this}在所选筛选下没有工单。")
     else:
         st.plotly_chart(figures.matrix_heatmap(matrix), width="stretch", key="heat_matrix")
         st.caption(f"N = {int(matrix['ticket_count'].sum()):,} 件", help=KOUJING["category_street_matrix"])
@@ -123,21 +124,23 @@ with right:
     st.subheader("星期 × 时段")
     hours = data.q("weekday_hour_counts", **common)
     if hours["ticket_count"].sum() == 0:
-        st.info("本期在所选筛选下没有工单。")
+        st.info(f"{this}在所选筛选下没有工单。")
     else:
         st.plotly_chart(figures.weekday_hour_heatmap(hours), width="stretch", key="heat_weekday_hour")
         st.caption(f"N = {int(hours['ticket_count'].sum()):,} 件，按受理时间", help=KOUJING["weekday_hour"])
 
 st.subheader("高频问题（类诉齐办）")
-min_count = st.number_input("同一地点、同一分类本期至少（件）", min_value=2, max_value=100,
+min_count = st.number_input(f"同一地点、同一分类{this}至少（件）", min_value=2, max_value=100,
                             value=MIN_COUNT_DEFAULT[f.period_type], step=1, key="heat_min_count")
-problems = data.q("recurring_problems", **common, previous_start=bounds["previous_start"], min_count=int(min_count),
+problems = data.q("recurring_problems", **common, previous_start=previous_start, min_count=int(min_count),
                   limit=50)
 if problems.empty:
-    st.info(f"本期没有同一小区或地址、同一分类反复出现 {int(min_count)} 次及以上的诉求。可以调低件数再看。")
+    st.info(f"{this}没有同一小区或地址、同一分类反复出现 {int(min_count)} 次及以上的诉求。可以调低件数再看。")
 else:
     rising = int((problems["change"] > 0).sum())
-    st.caption(f"共 {len(problems)} 处（最多列 50 处），其中 {rising} 处比上期增多。上期为前一个{filters.PERIOD_LABELS[f.period_type]}。",
+    before = (f"此前 {(last_day - first_day).days + 1} 天" if f.is_range
+              else f"前一个{filters.PERIOD_LABELS[f.period_type]}")
+    st.caption(f"共 {len(problems)} 处（最多列 50 处），其中 {rising} 处比上期增多。上期为{before}。",
                help=KOUJING["recurring_problems"])
     left, right = st.columns([2, 3])
     with left:
@@ -152,9 +155,9 @@ else:
         if problem is not None and problem["grid_code"] in grid.index:
             place = grid.loc[problem["grid_code"]]
             ui.page_link("app_pages/tickets.py", icon=":material/list_alt:",
-                         label=f"打开 {place['grid_name']} 本期的{problem['category_l1']}工单 →",
+                         label=f"打开 {place['grid_name']} {this}的{problem['category_l1']}工单 →",
                          query_params={**f.as_query_params(), "street_code": place["street_code"],
                                        "community_code": place["community_code"], "grid_code": problem["grid_code"],
                                        "category": problem["category_l1"]})
         else:
-            st.caption("选中一行可打开该处所在网格、该分类本期的工单明细。")
+            st.caption(f"选中一行可打开该处所在网格、该分类{this}的工单明细。")

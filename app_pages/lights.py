@@ -30,6 +30,12 @@ start = period_bounds(f.period_type, f.period_start)["period_start"]
 lights = data.q("grid_lights", period_type=f.period_type, period_start=start, **area)
 st.caption(f"{filters.period_label(f.period_type, start)} · {ui.as_of_caption(data.as_of())} · "
            "按本期受理的工单计，状态为数据截至时")
+# Links to the tickets of the period shown (with a date range chosen, the period holding its last day).
+period_params = {k: v for k, v in f.as_query_params().items() if k not in ("date_from", "date_to")}
+if f.is_range:  # lights are lit per period by rule: an arbitrary range has no light
+    st.info(f"亮灯按{filters.PERIOD_LABELS[f.period_type]}评定（阈值按一个完整周期的工单设定），不能按自定义区间"
+            f" {f.time_label()} 计算；以下为区间最后一天所在的{filters.period_label(f.period_type, start)}。",
+            icon=":material/info:")
 if lights.empty:
     st.info("所选范围在本期没有网格。请在左侧换一个街道、社区或周期。", icon=":material/info:")
     st.stop()
@@ -58,7 +64,7 @@ with legend_col:
                     unsafe_allow_html=True)
     st.caption("按期办结率 = 按期办结 ÷（按期办结 + 逾期办结 + 未办结已超期）；N 为该分母。")
     ui.page_link("app_pages/tickets.py", label="查看本期超期工单 →", icon=":material/list_alt:",
-                 query_params={**f.as_query_params(), "status": "overdue"})
+                 query_params={**period_params, "status": "overdue"})
 
 unit = lists.PERIOD_UNITS.get(f.period_type, "期")
 st.subheader("红灯、黄灯网格")
@@ -76,7 +82,7 @@ else:
         grid = lights[lights["grid_code"] == table.iloc[rows[0]]["grid_code"]].iloc[0]
         place = {k: grid[k] for k in ("street_code", "community_code", "grid_code") if pd.notna(grid[k])}
         ui.page_link("app_pages/tickets.py", label=f"打开 {grid['grid_name']} 的工单明细 →", icon=":material/list_alt:",
-                     query_params={**f.as_query_params(), **place})
+                     query_params={**period_params, **place})
 
 st.subheader("各色网格占比变化")
 trend_start = (pd.Timestamp(start) - TREND_STEP[f.period_type] * (TREND_PERIODS[f.period_type] - 1)).date()

@@ -1,6 +1,9 @@
 """一屏总览: everything a street leader needs on one 1920×1080 screen, no scrolling, no clicking.
 
-Aggregates only (kiosk tier): no ticket numbers, names, phones, addresses or free text.
+Aggregates only (kiosk tier): no ticket numbers, names, phones, addresses or free text. Off the wall
+(no ``?kiosk=1``) and for a user who may open 工单明细, the numbers lead to the tickets behind them:
+the KPI tiles are links, and selecting a category bar or an overdue row offers a link, each carrying
+the same area and time (the big screen counts every source and category, so the links do too).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import html
 import pandas as pd
 import streamlit as st
 
+from onescreen import access as acl
 from onescreen import data, filters, ui
 from onescreen.figures.overview import category_mix_figure, rates_trend_figure, street_ranking_figure
 from onescreen.koujing import koujing
@@ -30,21 +34,35 @@ if not data.available():
     ui.empty_state()
     st.stop()
 
+TICKETS_PAGE = "app_pages/tickets.py"
+# Links to 工单明细: never on the wall (kiosk mode), and only for a user whose navigation has that page.
+links = not kiosk and acl.page_allowed(data.current_access().identity, "tickets")
+if links:
+    st.markdown(ui.TILE_LINKS_CSS, unsafe_allow_html=True)
 
-def _tiles(kpis: pd.DataFrame, backlog: pd.DataFrame) -> None:
+
+def _ticket_link(f: filters.Filters, **extra: str) -> dict[str, str]:
+    """Query parameters of 工单明细 for a number on this screen: its area and time, every source and
+    category (as the screen counts), plus ``extra``."""
+    params = {k: v for k, v in f.as_query_params().items() if k not in ("source", "category")}
+    return {**params, **extra}
+
+
+def _tiles(kpis: pd.DataFrame, backlog: pd.DataFrame, f: filters.Filters) -> None:
     by_metric = kpis.set_index("metric")
+    this = "区间" if f.is_range else "本期"
 
     def row(metric: str):
         return by_metric.loc[metric] if metric in by_metric.index else None
 
     specs = [
-        ("ticket_count", "本期受理", True, False),
+        ("ticket_count", f"{this}受理", True, False),
         ("response_rate", "响应率", True, True),
         ("resolution_rate", "解决率", True, True),
         ("satisfaction_rate", "满意率", True, True),
         ("on_time_rate", "按期办结率", True, True),
     ]
-    html_tiles = []
+    tiles: list[dict] = []
     for metric, label, up_is_good, is_rate in specs:
         r = row(metric)
         if r is None:
@@ -55,16 +73,30 @@ def _tiles(kpis: pd.DataFrame, backlog: pd.DataFrame) -> None:
         parts = [f"目标 {r['target']:g}%"] if is_rate and pd.notna(r.get("target")) else []
         if is_rate and pd.notna(r.get("denominator")):
             parts.append(f"{int(r['numerator']):,}/{int(r['denominator']):,} 件")
-        note = " · ".join(parts)
         greyed = bool(is_rate and pd.notna(r.get("denominator")) and r["denominator"] < rules.min_denominator)
-        html_tiles.append(ui.tile(label, value, note=note, change=change, help_text=str(r.get("koujing", "")), greyed=greyed))
+        tiles.append(dict(label=label, value=value, note=" · ".join(parts), change=change,
+                          help_text=str(r.get("koujing", "")), greyed=greyed, link=_ticket_link(f)))
     # 超期在办 is the whole backlog at the as-of time (whenever received), not only this period's tickets.
     overdue = row("overdue_count")
     total = int(backlog["total_count"].iloc[0]) if not backlog.empty else 0
-    this_period = f"其中本期受理 {ui.fmt_number(overdue['value'])} 件" if overdue is not None else ""
-    html_tiles.append(ui.tile("超期在办", ui.fmt_number(total), note=this_period,
-                              help_text=koujing("overdue_backlog")))
-    st.markdown(ui.tiles(html_tiles), unsafe_allow_html=True)
+    received = f"其中{this}受理 {ui.fmt_number(overdue['value'])} 件" if overdue is not None else ""
+    tiles.append(dict(label="超期在办", value=ui.fmt_number(total), note=received, change=None,
+                      help_text=koujing("overdue_backlog"), greyed=False,
+                      link=_ticket_link(f, status="overdue", range="all")))
+    if not links:
+        st.markdown(ui.tiles([ui.tile(t["label"], t["value"], note=t["note"], change=t["change"],
+                                      help_text=t["help_text"], greyed=t["greyed"]) for t in tiles]),
+                    unsafe_allow_html=True)
+        return
+    # Each tile is a link to the tickets behind it (st.page_link: same session, no new login).
+    with st.container(key="os_tile_links"):
+        for start in range(0, len(tiles), 2):
+            for column, t in zip(st.columns(2, gap="small"), tiles[start:start + 2]):
+                with column:
+                    note = t["note"] + ("（样本不足，不排名）" if t["greyed"] else "")
+                    ui.page_link(TICKETS_PAGE, label=ui.tile_link_label(t["label"], t["value"], note=note,
+                                                                        change=t["change"]),
+                                 query_params=t["link"], help=f"打开这些工单的明细。{t['help_text']}", width="stretch")
 
 
 def _list_html(title_class: str, title: str, frame: pd.DataFrame) -> str:
@@ -111,36 +143,47 @@ def screen() -> None:
         return
     as_of = data.as_of()
     scope = f.scope()
+    month = f.month()  # lights and the red/black lists are made per month by rule
+    month_label = "本月" if not f.is_range else filters.period_label("month", month)
     head_left.markdown(f"### {html.escape(_scope_name(f))} 基层治理一屏总览")
     head_right.markdown(f"<div style='text-align:right;color:#9fb3c8;padding-top:0.6rem'>{ui.as_of_caption(as_of)} · "
-                        f"{filters.period_label(f.period_type, f.period_start)}</div>", unsafe_allow_html=True)
+                        f"{html.escape(f.time_label())}</div>", unsafe_allow_html=True)
     if f.source or f.category:  # the marts cross area with period only
-        head_right.caption("大屏按区域和周期统计，未按诉求来源、分类筛选（按来源、分类看请到三率分析、工单明细）。")
+        head_right.caption("大屏按区域和时间统计，未按诉求来源、分类筛选（按来源、分类看请到三率分析、工单明细）。")
+    if f.is_range:
+        first, last = f.days()
+        head_right.caption(f"自定义区间：环比为此前 {(last - first).days + 1} 天；亮灯和物业红黑榜按月评定，"
+                           f"不能按区间计算，显示 {month_label}。")
     left, middle, right = st.columns([3, 4, 3], gap="small")
-    kpis = data.q("kpi_tiles", period_type=f.period_type, period_start=f.period_start, **scope)
+    kpis = data.q("kpi_tiles_range" if f.is_range else "kpi_tiles", **f.time_params(), **scope)
     overdue = data.q("overdue_list", state="overdue", limit=40, **scope)
     with left:
-        _tiles(kpis, overdue)
+        _tiles(kpis, overdue, f)
         st.markdown("<div class='os-panel-title'>三率趋势（近 12 个月）</div>", unsafe_allow_html=True)
         trend = data.q("rates_trend", period_type="month", **scope).tail(12)
         targets = {"response_rate": rules.targets.response_rate, "resolution_rate": rules.targets.resolution_rate,
                    "satisfaction_rate": rules.targets.satisfaction_rate}
         st.plotly_chart(rates_trend_figure(trend, targets, height=250), width="stretch",
                         config={"displayModeBar": False})
-        st.markdown("<div class='os-panel-title'>诉求分类（本期与上期）</div>", unsafe_allow_html=True)
-        mix = data.q("category_mix", period_type=f.period_type, period_start=f.period_start, **scope)
+        compared = "本区间与此前等长区间" if f.is_range else "本期与上期"
+        st.markdown(f"<div class='os-panel-title'>诉求分类（{compared}）</div>", unsafe_allow_html=True)
+        mix = data.q("category_mix", **f.time_params(), **scope)
         if mix.empty:
-            st.caption("本期没有工单。")
+            st.caption("所选区间没有工单。" if f.is_range else "本期没有工单。")
         else:
             mix = mix.rename(columns={"previous_ticket_count": "previous_count"})
-            st.plotly_chart(category_mix_figure(mix, height=250), width="stretch", config={"displayModeBar": False})
+            figure = category_mix_figure(mix, height=250)
+            if links:
+                _category_links(f, figure)
+            else:
+                st.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
     with middle:
-        lights = data.q("grid_lights", period_type="month", period_start=f.period_start.replace(day=1),
+        lights = data.q("grid_lights", period_type="month", period_start=month,
                         **{k: v for k, v in scope.items() if k != "grid_code"})
         counts = lights["light"].value_counts() if not lights.empty else pd.Series(dtype=int)
         legend = "　".join(f"<span style='color:{ui.LIGHT_COLOURS[k]}'>■</span> {ui.LIGHT_LABELS[k]} {int(counts.get(k, 0))}"
                           for k in ("red", "yellow", "green", "grey"))
-        st.markdown(f"<div class='os-panel-title'>亮灯地图（本月）　{legend}</div>", unsafe_allow_html=True)
+        st.markdown(f"<div class='os-panel-title'>亮灯地图（{month_label}）　{legend}</div>", unsafe_allow_html=True)
         if lights.empty:
             st.caption("本期没有网格数据。")
         else:
@@ -149,23 +192,25 @@ def screen() -> None:
             st.pydeck_chart(deck, height=520, key="overview_map")
         st.caption(f"红灯：按期办结率 < {rules.lights.red_on_time_rate_below:g}% 或超期 ≥ {rules.lights.red_overdue_at_least} 件；"
                    f"黄灯：按期办结率 < {rules.lights.yellow_on_time_rate_below:g}% 或有超期/临期；灰：本期无到期或办结工单。")
-        ranking = data.q("rates_breakdown", period_type=f.period_type, period_start=f.period_start, level="street")
+        ranking = data.q("rates_breakdown_range" if f.is_range else "rates_breakdown", **f.time_params(), level="street")
         ranking = ranking[ranking["unit_code"] != "unassigned"]  # 街道不明 is not a street to rank
         st.markdown("<div class='os-panel-title'>街道排名（综合得分，灰色为样本不足不排名）</div>", unsafe_allow_html=True)
         if not ranking.empty:
             st.plotly_chart(street_ranking_figure(ranking, height=260), width="stretch", config={"displayModeBar": False})
     with right:
-        month = f.period_start.replace(day=1)
         companies = data.q("company_rankings", month=month)
         red = companies[companies["list"] == "red"].sort_values("rank").head(5) if not companies.empty else companies
         # The black list counts from the worst: 1 is the lowest score.
         black = companies[companies["list"] == "black"].sort_values("rank", ascending=False).head(5) if not companies.empty else companies
         black = black.assign(rank=range(1, len(black) + 1))
-        st.markdown(_list_html("os-honour", "物业红榜（本月）", red), unsafe_allow_html=True)
-        st.markdown(_list_html("os-black", "物业黑榜（本月）", black), unsafe_allow_html=True)
+        st.markdown(_list_html("os-honour", f"物业红榜（{month_label}）", red), unsafe_allow_html=True)
+        st.markdown(_list_html("os-black", f"物业黑榜（{month_label}）", black), unsafe_allow_html=True)
         st.markdown("<div class='os-panel-title'>超期工单</div>", unsafe_allow_html=True)
-        st.markdown(_overdue_html(overdue), unsafe_allow_html=True)
-        shares = data.q("escalation_shares", period_type=f.period_type, period_start=f.period_start, **scope)
+        if links:
+            _overdue_links(f, overdue)
+        else:
+            st.markdown(_overdue_html(overdue), unsafe_allow_html=True)
+        shares = data.q("escalation_shares", **f.time_params(), **scope)
         grid_share = shares.loc[shares["handling_level"] == "grid", "share"]
         whistle = kpis.set_index("metric")["value"].get("whistle_count")
         consultation = kpis.set_index("metric")["value"].get("consultation_count")
@@ -173,6 +218,58 @@ def screen() -> None:
             f"<div class='os-list'>小事不出网格 <b>{ui.fmt_pct(grid_share.iloc[0] if len(grid_share) else None, 0)}</b>"
             f" · 吹哨 <b>{ui.fmt_number(whistle)}</b> 件 · 会商 <b>{ui.fmt_number(consultation)}</b> 件</div>",
             unsafe_allow_html=True)
+
+
+def _category_links(f: filters.Filters, figure) -> None:
+    """The category bars, selectable: a selected bar offers its tickets (this area and time)."""
+    event = st.plotly_chart(figure, width="stretch", config={"displayModeBar": False}, on_select="rerun",
+                            selection_mode="points", key="overview_category_mix")
+    points = event.selection.points if event is not None else []
+    category = next((p.get("y") for p in points if p.get("y")), None)
+    if category is None:
+        st.caption("点选一个分类，可打开其工单明细。")
+    elif category == "未分类":
+        st.caption("未分类的工单没有分类可筛选：请在工单明细中按区域和时间查看。")
+    else:
+        ui.page_link(TICKETS_PAGE, label=f"打开“{ui.markdown_text(category)}”{ui.markdown_text(f.time_label())}的工单明细 →",
+                     icon=":material/list_alt:", query_params=_ticket_link(f, category=str(category)))
+
+
+def _overdue_links(f: filters.Filters, overdue: pd.DataFrame) -> None:
+    """The overdue tickets as a selectable table: a selected row offers the overdue tickets of its grid
+    and category; without a selection, all overdue tickets (the 超期在办 backlog)."""
+    if overdue.empty:
+        st.markdown("<div class='os-list' style='color:#9fb3c8'>当前没有超期工单</div>", unsafe_allow_html=True)
+        return
+    places = data.places().set_index("grid_code")
+    table = pd.DataFrame({
+        "分类": overdue["category_l1"].fillna("未分类"),
+        "地点": [next((r[c] for c in ("grid_name", "community_name", "street_name") if pd.notna(r.get(c))), "未落格")
+               for _, r in overdue.iterrows()],
+        "超期（工作日）": overdue["overdue_workdays"].round(1),
+    })
+    picked = st.dataframe(table, hide_index=True, width="stretch", height=260, on_select="rerun",
+                          selection_mode="single-row", key="overview_overdue")
+    rows = picked.selection.rows if picked is not None else []
+    backlog = int(overdue["total_count"].iloc[0])
+    if not rows:
+        ui.page_link(TICKETS_PAGE, label=f"查看全部 {backlog:,} 张超期工单 →", icon=":material/list_alt:",
+                     query_params=_ticket_link(f, status="overdue", range="all"))
+        return
+    chosen = overdue.iloc[rows[0]]
+    extra = {"status": "overdue", "range": "all"}
+    where = "所选区域"
+    if pd.notna(chosen.get("grid_code")) and chosen["grid_code"] in places.index:
+        place = places.loc[chosen["grid_code"]]
+        extra.update(street_code=place["street_code"], community_code=place["community_code"],
+                     grid_code=chosen["grid_code"])
+        where = str(place["grid_name"])
+    what = "超期工单"
+    if pd.notna(chosen.get("category_l1")):
+        extra["category"] = str(chosen["category_l1"])
+        what = f"{chosen['category_l1']}超期工单"
+    ui.page_link(TICKETS_PAGE, label=f"打开 {ui.markdown_text(where)} 的{ui.markdown_text(what)} →",
+                 icon=":material/list_alt:", query_params=_ticket_link(f, **extra))
 
 
 def _scope_name(f: filters.Filters) -> str:

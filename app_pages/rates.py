@@ -12,7 +12,7 @@ from onescreen import data, filters, ui
 from onescreen.exports import to_csv_bytes
 from onescreen.figures import rates as figures
 from onescreen.koujing import KOUJING, LABELS
-from onescreen.queries import QUERIES, period_bounds
+from onescreen.queries import QUERIES, period_bounds, range_bounds
 from onescreen.rules import load_rules
 
 LEVEL_LABELS = {"street": "街道", "community": "社区", "grid": "网格", "department": "承办单位",
@@ -23,6 +23,8 @@ TILE_METRICS = ("ticket_count", "response_rate", "resolution_rate", "satisfactio
                 "on_time_rate")
 CHANGE_UNITS = {"pct": " 个百分点", "score": " 分", "workdays": " 个工作日", "count": " 件"}
 TREND_SPAN = {"month": pd.DateOffset(months=12), "week": pd.DateOffset(weeks=25), "day": pd.DateOffset(days=59)}
+# The longest trend drawn for a custom date range (its most recent part when the range is longer).
+RANGE_TREND_MAX = {"month": pd.DateOffset(years=10), "week": pd.DateOffset(weeks=156), "day": pd.DateOffset(days=365)}
 
 
 def rate_scope(f: filters.Filters) -> tuple[dict[str, str], str]:
@@ -164,18 +166,22 @@ if f is None:
     st.stop()
 
 scope, scope_note = rate_scope(f)
-bounds = period_bounds(f.period_type, f.period_start)
-period = dict(period_type=f.period_type, period_start=bounds["period_start"])
+first_day, last_day = f.days()
+# A period reads its rows of the marts; a custom date range sums their day rows (the *_range queries).
+period = f.time_params()
+this = "所选区间" if f.is_range else "本期"
 try:
-    tiles = data.q("kpi_tiles", **period, **scope)
+    tiles = data.q("kpi_tiles_range" if f.is_range else "kpi_tiles", **period, **scope)
 except data.QueryError as exc:
     ui.empty_state(str(exc))
     st.stop()
 koujing = dict(zip(tiles["metric"], tiles["koujing"]))
-st.caption(f"{ui.as_of_caption(data.as_of())} · {filters.period_label(f.period_type, bounds['period_start'])}"
-           f" · 范围：{scope_label(f)}")
+st.caption(f"{ui.as_of_caption(data.as_of())} · {f.time_label()} · 范围：{scope_label(f)}")
 if scope_note:
     st.info(scope_note, icon=":material/info:")
+if f.is_range:
+    st.caption(f"自定义区间：件数和各率的分子、分母按日相加，率由相加后的分子 ÷ 分母计算；环比为此前 "
+               f"{(last_day - first_day).days + 1} 天，同比为去年同期日期。", help=KOUJING["date_range"])
 
 show_tiles(tiles, TILE_METRICS)
 
@@ -184,14 +190,26 @@ trend_options = ("response_rate", "resolution_rate", "satisfaction_rate", "compo
                  "closure_rate")
 chosen = st.multiselect("显示指标", trend_options, default=list(figures.TREND_METRICS), format_func=LABELS.get,
                         key="rates_trend_metrics")
-trend_start = (pd.Timestamp(bounds["period_start"]) - TREND_SPAN[f.period_type]).date()
-trend = data.q("rates_trend", period_type=f.period_type, start=trend_start, end=bounds["period_start"], **scope)
+if f.is_range:  # every period of the chosen grain that overlaps the range
+    trend_start = period_bounds(f.period_type, first_day)["period_start"]
+    trend_end = last_day
+    earliest = period_bounds(f.period_type, (pd.Timestamp(last_day) - RANGE_TREND_MAX[f.period_type]).date())
+    cut = trend_start < earliest["period_start"]
+    trend_start = max(trend_start, earliest["period_start"])
+else:
+    trend_end = period_bounds(f.period_type, f.period_start)["period_start"]
+    trend_start = (pd.Timestamp(trend_end) - TREND_SPAN[f.period_type]).date()
+trend = data.q("rates_trend", period_type=f.period_type, start=trend_start, end=trend_end, **scope)
 if trend.empty or not chosen:
     st.info("所选范围在这段时间没有工单，或没有选择指标。" if chosen else "请至少选择一个指标。")
 else:
     st.plotly_chart(figures.rates_trend_figure(trend, period_type=f.period_type, metrics=tuple(chosen)),
                     width="stretch", key="rates_trend_chart")
     st.caption("悬停查看每期的分子/分母（N）。红色虚线为目标值（config/rules.toml）；综合得分无目标。")
+    if f.is_range:
+        unit = filters.PERIOD_LABELS[f.period_type]
+        st.caption(f"趋势按{unit}画出与所选区间重叠的每个{unit}，每点为整个{unit}的值（首尾的{unit}可能只有一部分在区间内）"
+                   + ("；区间较长，只画最近的部分。" if cut else "。"))
 with st.expander("口径：三率与综合得分"):
     for metric in chosen or trend_options:
         st.markdown(f"**{LABELS[metric]}**：{koujing.get(metric, KOUJING[metric])}")
@@ -204,13 +222,26 @@ level = left.selectbox("分解维度", list(LEVEL_LABELS), index=list(LEVEL_LABE
 metric = right.selectbox("指标", BREAKDOWN_METRICS, format_func=LABELS.get, key="rates_metric")
 narrow = {"street_code": f.street_code, "community_code": f.community_code} if level in ("street", "community", "grid") else {}
 breakdown_args = dict(level=level, sort=metric, order="desc", **{k: v for k, v in narrow.items() if v})
-current = data.q("rates_breakdown", **period, **breakdown_args)
-if current.empty:
-    st.info(f"本期没有按{LEVEL_LABELS[level]}统计的工单。")
+if f.is_range:
+    current = data.q("rates_breakdown_range", **period, **breakdown_args)
 else:
-    previous = data.q("rates_breakdown", period_type=f.period_type, period_start=bounds["previous_start"],
-                      **breakdown_args)
-    yoy = data.q("rates_breakdown", period_type=f.period_type, period_start=bounds["yoy_start"], **breakdown_args)
+    current = data.q("rates_breakdown", **period, **breakdown_args)
+if current.empty:
+    st.info(f"{this}没有按{LEVEL_LABELS[level]}统计的工单。")
+else:
+    if f.is_range:
+        before = range_bounds(first_day, last_day)
+        day = pd.Timedelta(days=1)
+        previous = data.q("rates_breakdown_range", start=before["previous_start"],
+                          end=(pd.Timestamp(before["previous_end"]) - day).date(), **breakdown_args)
+        yoy = data.q("rates_breakdown_range", start=before["yoy_start"],
+                     end=(pd.Timestamp(before["yoy_end"]) - day).date(), **breakdown_args)
+    else:
+        bounds = period_bounds(f.period_type, f.period_start)
+        previous = data.q("rates_breakdown", period_type=f.period_type, period_start=bounds["previous_start"],
+                          **breakdown_args)
+        yoy = data.q("rates_breakdown", period_type=f.period_type, period_start=bounds["yoy_start"],
+                     **breakdown_args)
     target = tiles.set_index("metric")["target"].get(metric)
     chart, table_column = st.columns([2, 3])
     with chart:
@@ -226,12 +257,13 @@ else:
         link = filters.unit_filters(current.iloc[rows[0]], level) if rows else None
         if link is not None:
             name, params = link
-            ui.page_link("app_pages/tickets.py", label=f"打开 {name} 本期的工单明细 →", icon=":material/list_alt:",
+            ui.page_link("app_pages/tickets.py", label=f"打开 {name} {this}的工单明细 →", icon=":material/list_alt:",
                          query_params={**f.as_query_params(), **params})
         elif level in ("street", "community", "grid", "source", "category"):
-            st.caption("选中一行可打开该单位本期的工单明细。")
+            st.caption(f"选中一行可打开该单位{this}的工单明细。")
+        span = f"{first_day:%Y%m%d}" + (f"-{last_day:%Y%m%d}" if f.is_range else "")
         st.download_button("下载分解表（CSV）", to_csv_bytes(table),
-                           file_name=f"三率分解_{LEVEL_LABELS[level]}_{bounds['period_start']:%Y%m%d}.csv",
+                           file_name=f"三率分解_{LEVEL_LABELS[level]}_{span}.csv",
                            mime="text/csv", key="rates_breakdown_csv")
     if level in ("department", "source", "category"):
         st.caption(f"按{LEVEL_LABELS[level]}分解为全区口径，不受区域筛选影响。")
@@ -247,7 +279,7 @@ with left:
     distribution = data.q("handling_time_distribution", **period, **scope)
     closed = int(distribution["handling_count"].max()) if not distribution.empty else 0
     if closed == 0:
-        st.info("本期没有已办结工单，暂无办理时长分布。")
+        st.info(f"{this}没有已办结工单，暂无办理时长分布。")
     else:
         st.plotly_chart(figures.handling_time_figure(distribution), width="stretch", key="rates_handling_chart")
     avg = tiles.set_index("metric").loc["avg_handling_workdays"]
@@ -257,7 +289,7 @@ with right:
     shares = data.q("escalation_shares", **period, **scope)
     known = int(shares["escalation_denominator"].max()) if not shares.empty else 0
     if known == 0:
-        st.info("本期已办结工单都没有注明办结层级（导出中无“办结层级”列时常见）。")
+        st.info(f"{this}已办结工单都没有注明办结层级（导出中无“办结层级”列时常见）。")
     else:
         st.plotly_chart(figures.escalation_figure(shares), width="stretch", key="rates_escalation_chart")
         grid_share = shares.set_index("handling_level")["share"].get("grid")
@@ -276,9 +308,9 @@ st.subheader("超期与临期")
 show_tiles(tiles, ("overdue_count", "near_deadline_count", "avg_handling_workdays"))
 if not current.empty and (current["overdue_count"].fillna(0) + current["near_deadline_count"].fillna(0)).sum() > 0:
     st.plotly_chart(figures.overdue_bar(current), width="stretch", key="rates_overdue_chart")
-    st.caption(f"按{LEVEL_LABELS[level]}列出超期、临期最多的 15 个单位（本期受理的工单，数据截至时的状态）。")
+    st.caption(f"按{LEVEL_LABELS[level]}列出超期、临期最多的 15 个单位（{this}受理的工单，数据截至时的状态）。")
 elif not current.empty:
-    st.success("本期受理的工单没有超期或临期的。")
+    st.success(f"{this}受理的工单没有超期或临期的。")
 
 rules = rules_for_page()
 if rules is not None:

@@ -3,15 +3,14 @@ timeline, and CSV/XLSX downloads (masked, audited). Meeting tier: masked lists. 
 phone number of a ticket in their area with a reason; a user with the explicit ``export_unmasked``
 permission may download unmasked, with a reason. Both are audited and neither is cached.
 
-URL parameters (other pages link here with the shared filters plus these): ``status`` =
-all/open/overdue/near_deadline/closed, ``range=all`` (every receipt date instead of the period) or ``range=2025-10-01..2025-10-15`` (a date
-range, both days included),
-``category_l2`` and ``ticket_id`` (part of a ticket number).
+URL parameters (other pages link here with the shared filters, whose period or date range
+``date_from``..``date_to`` sets the receipt dates, plus these): ``status`` =
+all/open/overdue/near_deadline/closed, ``range=all`` (every receipt date instead of the shared
+filters' time), ``category_l2``, ``ticket_id`` (part of a ticket number) and ``compound_code``. An older
+``range=2025-10-01..2025-10-15`` is read as the shared date range (``onescreen.filters``).
 """
 
 from __future__ import annotations
-
-from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -19,7 +18,6 @@ import streamlit as st
 from onescreen import audit, data, exports, filters, tickets, ui
 from onescreen.figures import lists
 from onescreen.koujing import koujing
-from onescreen.queries import period_bounds
 
 st.title("工单明细")
 f = filters.active()
@@ -48,24 +46,12 @@ status_col, range_col, category_col, id_col = st.columns([3, 1.4, 2, 2])
 status = status_col.radio("办理状态", statuses, horizontal=True, format_func=tickets.STATUSES.get, key="t_status",
                           index=statuses.index(wanted_status) if wanted_status in statuses else 0,
                           help="超期、临期、未办结为数据截至时的状态。" + koujing("overdue_count"))
-RANGES = {"period": "所选周期", "custom": "自定义日期", "all": "不限"}
-wanted_range = _url("range")
-range_kind = "all" if wanted_range == "all" else ("custom" if ".." in wanted_range else "period")
+RANGES = {"period": f"所选：{f.time_label()}", "all": "不限"}
+range_kind = "all" if _url("range") == "all" else "period"
 range_kind = range_col.selectbox("受理时间", list(RANGES), index=list(RANGES).index(range_kind), format_func=RANGES.get,
-                                 key="t_range_kind", help="所选周期：左侧筛选的周期；自定义：任选起止日期（含当天）。")
+                                 key="t_range_kind",
+                                 help="所选：左侧筛选的“时间”（一个周期，或自定义区间，含起止当天）；不限：全部时间受理的工单。")
 whole_period = range_kind == "all"
-received_between = None
-if range_kind == "custom":
-    bounds = period_bounds(f.period_type, f.period_start)
-    default = (bounds["period_start"], bounds["period_end"] - timedelta(days=1))
-    try:
-        first, last = (date.fromisoformat(part) for part in wanted_range.split("..", 1))
-        default = (first, last)
-    except ValueError:
-        pass
-    picked_dates = range_col.date_input("起止日期", value=default, key="t_range_dates", format="YYYY-MM-DD")
-    if isinstance(picked_dates, (tuple, list)) and len(picked_dates) == 2:
-        received_between = tuple(picked_dates)
 categories = data.q("ticket_categories", category_l1=f.category or None)
 l2_options = [""] + sorted(set(categories["category_l2"]))
 wanted_l2 = _url("category_l2")
@@ -73,20 +59,19 @@ category_l2 = category_col.selectbox("二级分类", l2_options, format_func=lam
                                      index=l2_options.index(wanted_l2) if wanted_l2 in l2_options else 0)
 ticket_id = id_col.text_input("工单编号（包含）", value=_url("ticket_id"), key="t_ticket_id", max_chars=40,
                               placeholder="输入编号的一部分")
-range_value = "all" if whole_period else (f"{received_between[0]}..{received_between[1]}" if received_between else "")
-for name, value, default in (("status", status, "all"), ("range", range_value, ""),
+for name, value, default in (("status", status, "all"), ("range", "all" if whole_period else "", ""),
                              ("category_l2", category_l2, ""), ("ticket_id", ticket_id.strip(), "")):
     _mirror(name, value, default)
 
 compound_code = _url("compound_code")  # set by links from 物业红黑榜 (one compound's complaints)
 params = tickets.list_params(f, status=status, category_l2=category_l2, ticket_id=ticket_id, compound_code=compound_code,
-                             whole_period=whole_period, received_between=received_between)
+                             whole_period=whole_period)
 frame = data.q("ticket_list", **params)
 total = int(frame["total_count"].iloc[0]) if not frame.empty else 0
-if received_between:
-    period_text = f"{min(received_between):%Y-%m-%d} 至 {max(received_between):%Y-%m-%d} 受理"
+if whole_period:
+    period_text = "全部时间受理"
 else:
-    period_text = "全部时间受理" if whole_period else f"{filters.period_label(f.period_type, f.period_start)}受理"
+    period_text = f"{f.time_label()} 受理" if f.is_range else f"{f.time_label()}受理"
 shared = " · ".join(x for x in (f.source, f.category) if x) or "全部来源和分类"
 if compound_code:
     shared += f" · 小区 {compound_code}"

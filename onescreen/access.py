@@ -234,7 +234,9 @@ KIOSK_DROPPED_COLUMNS = ("ticket_id", "address", "address_area", "caller_name", 
 KIOSK_MIN_RECURRING = 3
 # Queries without a grid parameter whose rows are per grid (or per unit with a level), so a user
 # scoped to single grids can still get their rows (filtered by :func:`filter_rows`).
-GRID_ROW_QUERIES = frozenset({"grid_lights", "rates_breakdown"})
+GRID_ROW_QUERIES = frozenset({"grid_lights", "rates_breakdown", "rates_breakdown_range"})
+# Breakdowns whose non-geographic levels (department, source, category) aggregate over a parent area.
+BREAKDOWN_QUERIES = frozenset({"rates_breakdown", "rates_breakdown_range"})
 
 
 def clamp_params(name: str, accepted: Iterable[str], params: Mapping, area: Area) -> dict | None:
@@ -275,7 +277,7 @@ def clamp_params(name: str, accepted: Iterable[str], params: Mapping, area: Area
         params["community_code"] = area.grid_community.get(code, code)
     else:
         return None
-    if name == "rates_breakdown" and params.get("level") in ("department", "source", "category"):
+    if name in BREAKDOWN_QUERIES and params.get("level") in ("department", "source", "category"):
         # A breakdown by department is an aggregate over the parent area: only when the parent is a
         # whole community or street the user may see.
         parent = ("community_code", params.get("community_code")) if params.get("community_code") else (

@@ -1,27 +1,48 @@
-"""The shared filters (period, street -> community -> grid, source, category), kept in the URL.
+"""The shared filters (time, street -> community -> grid, source, category), kept in the URL.
 
 Every filter lives in ``st.query_params`` so a view can be bookmarked and opened in a meeting; the
-sidebar widgets read their initial value from the URL and write it back when changed.
+sidebar widgets read their initial value from the URL and write it back when changed. A URL changed
+from outside the widgets (a link from another page, the browser's back button) wins over what the
+widgets held: the link's filters are the ones shown.
+
+Time is a period (``period_type`` + ``period_start``) or a custom date range (``date_from`` and
+``date_to``, both days included). With a range, ``period_type`` is the grain of the trend charts and
+``period_start`` is the period that contains ``date_to``: figures that exist only per period (grid
+lights, the red/black lists) fall back to it, and the pages say so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
 
 from onescreen import data
+from onescreen.queries import period_bounds
 
 PERIOD_LABELS = {"month": "月", "week": "周", "day": "日"}
+TIME_MODES = {"period": "按周期", "range": "自定义区间"}
 ALL = ""
+# The URL parameters the shared filters own (pages keep their own parameters beside these).
+URL_KEYS = ("period_type", "period_start", "date_from", "date_to", "street_code", "community_code", "grid_code",
+            "source", "category")
+# The sidebar widgets' keys: reset when the URL is changed from outside them.
+WIDGET_KEYS = ("f_period_type", "f_time", "f_range", "f_period_month", "f_period_week", "f_period_day", "f_street",
+               "f_community", "f_grid", "f_source", "f_category")
+_WRITTEN = "os_filters_written"
+
+
+class RangeError(ValueError):
+    """A date range in the URL that cannot be used (Chinese message for the page)."""
 
 
 @dataclass(frozen=True)
 class Filters:
-    """What the user is looking at. Empty strings mean "all"."""
+    """What the user is looking at. Empty strings mean "all"; ``date_from``/``date_to`` (both days
+    included) set a custom date range instead of the period."""
 
     period_type: str
     period_start: date
@@ -30,6 +51,38 @@ class Filters:
     grid_code: str = ALL
     source: str = ALL
     category: str = ALL
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @property
+    def is_range(self) -> bool:
+        """Whether a custom date range replaces the period."""
+        return self.date_from is not None and self.date_to is not None
+
+    def days(self) -> tuple[date, date]:
+        """The first and last receipt day selected (both included): the range, else the period's."""
+        if self.is_range:
+            return self.date_from, self.date_to
+        bounds = period_bounds(self.period_type, self.period_start)
+        return bounds["period_start"], bounds["period_end"] - timedelta(days=1)
+
+    def time_params(self) -> dict[str, object]:
+        """The time parameters of a query that takes a period or a date range (``span`` in
+        ``onescreen.queries``): ``start``/``end`` for a range, else ``period_type``/``period_start``."""
+        if self.is_range:
+            return {"start": self.date_from, "end": self.date_to}
+        return {"period_type": self.period_type, "period_start": self.period_start}
+
+    def time_label(self) -> str:
+        """``2025年10月`` for a period, ``2025-10-01 至 2025-10-15`` for a range."""
+        if self.is_range:
+            return range_label(self.date_from, self.date_to)
+        return period_label(self.period_type, self.period_start)
+
+    def month(self) -> date:
+        """The month that figures made per month by rule (lights on the big screen, red/black lists)
+        show: the period's, or for a range the month of its last day."""
+        return (self.date_to if self.is_range else self.period_start).replace(day=1)
 
     def scope(self) -> dict[str, str]:
         """The area filters as query parameters (only the ones set)."""
@@ -38,7 +91,8 @@ class Filters:
 
     def as_query_params(self) -> dict[str, str]:
         values = asdict(self)
-        values["period_start"] = self.period_start.isoformat()
+        for key in ("period_start", "date_from", "date_to"):
+            values[key] = values[key].isoformat() if values[key] else ""
         return {k: v for k, v in values.items() if v}
 
 
@@ -56,6 +110,33 @@ def _period_options(period_type: str, first: date, last: date) -> list[date]:
     return [d.date() for d in pd.date_range(first, last, freq="D")][::-1]
 
 
+def range_label(first: date, last: date) -> str:
+    """``2025-10-01 至 2025-10-15`` (both days included)."""
+    return f"{first:%Y-%m-%d} 至 {last:%Y-%m-%d}"
+
+
+def parse_range(date_from: str, date_to: str) -> tuple[date, date] | None:
+    """A date range from the URL's ``date_from``/``date_to`` (ISO dates, both days included); None
+    when neither is given. Raises :class:`RangeError` (Chinese) for half a range, a date that is not
+    one, or a range that ends before it starts."""
+    if not date_from and not date_to:
+        return None
+    if not date_from or not date_to:
+        missing = "开始日期（date_from）" if not date_from else "结束日期（date_to）"
+        raise RangeError(f"自定义区间缺少{missing}：地址中要同时有 date_from 和 date_to，"
+                         "如 date_from=2025-10-01&date_to=2025-10-15。已按周期显示。")
+    days = []
+    for value in (date_from, date_to):
+        try:
+            days.append(date.fromisoformat(value))
+        except ValueError:
+            raise RangeError(f"自定义区间的日期“{value}”无法识别：请写成 2025-10-01 这样的日期。已按周期显示。") from None
+    first, last = days
+    if first > last:
+        raise RangeError(f"自定义区间的开始日期 {first} 晚于结束日期 {last}：请重新选择起止日期。已按周期显示。")
+    return first, last
+
+
 def period_label(period_type: str, start: date) -> str:
     """``2025年10月`` / ``2025-W41（10-06 起）`` / ``2025-10-07``."""
     if period_type == "month":
@@ -67,11 +148,19 @@ def period_label(period_type: str, start: date) -> str:
 
 
 def current_filters(widgets: bool = True) -> Filters | None:
-    """Read the filters from the URL (and show them in the sidebar when ``widgets``); None if no data."""
+    """Read the filters from the URL (and show them in the sidebar when ``widgets``); None if no data.
+
+    A date range in the URL that cannot be used, or one with no tickets in it, is explained on the
+    page in Chinese (an unusable one is dropped: the period is shown, never a guess).
+    """
     span = data.ticket_span()
     if span is None:
         return None
     first, last = span
+    notices: list[str] = []
+    if widgets and _url_changed_outside():
+        for key in WIDGET_KEYS:
+            st.session_state.pop(key, None)
     period_type = _param("period_type", "month")
     if period_type not in PERIOD_LABELS:
         period_type = "month"
@@ -80,19 +169,38 @@ def current_filters(widgets: bool = True) -> Filters | None:
         wanted = date.fromisoformat(_param("period_start"))
     except ValueError:
         wanted = options[0]
-    period_start = min(options, key=lambda d: abs((d - wanted).days)) if options else last
+    period_start = _nearest(options, wanted, last)
+    try:
+        date_range = _url_range()
+    except RangeError as error:
+        notices.append(str(error))
+        date_range = None
     street, community, grid = _within_scope(_param("street_code"), _param("community_code"), _param("grid_code"))
     source, category = _param("source"), _param("category")
     if widgets:
         with st.sidebar:
             st.markdown("**筛选**")
             period_type = st.radio("统计周期", list(PERIOD_LABELS), index=list(PERIOD_LABELS).index(period_type),
-                                   format_func=PERIOD_LABELS.get, horizontal=True, key="f_period_type")
+                                   format_func=PERIOD_LABELS.get, horizontal=True, key="f_period_type",
+                                   help="选自定义区间时，趋势图按此粒度；亮灯、红黑榜等按周期评定的，显示区间最后一天所在的周期。")
+            mode = st.radio("时间", list(TIME_MODES), index=1 if date_range else 0, format_func=TIME_MODES.get,
+                            horizontal=True, key="f_time")
             options = _period_options(period_type, first, last)
-            if period_start not in options:
-                period_start = options[0]
-            period_start = st.selectbox("周期", options, index=options.index(period_start),
-                                        format_func=lambda d: period_label(period_type, d), key=f"f_period_{period_type}")
+            if mode == "period":
+                if period_start not in options:
+                    period_start = options[0]
+                period_start = st.selectbox("周期", options, index=options.index(period_start),
+                                            format_func=lambda d: period_label(period_type, d),
+                                            key=f"f_period_{period_type}")
+                date_range = None
+            else:
+                default = date_range or _period_days(period_type, period_start)
+                picked = st.date_input("起止日期（含当天）", value=default, key="f_range", format="YYYY-MM-DD")
+                if isinstance(picked, (tuple, list)) and len(picked) == 2:
+                    date_range = (min(picked), max(picked))
+                else:  # the first day is picked, the second not yet
+                    st.caption("请再点选结束日期。")
+                    date_range = default
             places = data.places()
             streets = places[["street_code", "street_name"]].drop_duplicates().sort_values("street_code")
             area = data.area()  # a scoped user gets no "全部" where it would reach outside their area
@@ -109,9 +217,53 @@ def current_filters(widgets: bool = True) -> Filters | None:
             categories = data.distinct_values("category_l1")
             category = _choose_value("诉求分类", categories, category, "f_category")
         street, community, grid = _within_scope(street, community, grid)
-    filters = Filters(period_type, period_start, street, community if street else ALL, grid if community else ALL, source, category)
+    if date_range is not None:
+        # The period figures made per period by rule fall back to: the one holding the range's last day.
+        options = _period_options(period_type, first, last)
+        period_start = _nearest(options, period_bounds(period_type, date_range[1])["period_start"], last)
+        if date_range[1] < first or date_range[0] > last:
+            notices.append(f"所选区间 {range_label(*date_range)} 内没有受理的工单：已导入的工单受理于 "
+                           f"{range_label(first, last)}。请换一个区间。")
+    date_from, date_to = date_range or (None, None)
+    filters = Filters(period_type, period_start, street, community if street else ALL, grid if community else ALL,
+                      source, category, date_from, date_to)
     _write_url(filters)
+    for notice in notices:
+        st.warning(notice, icon=":material/event_busy:")
     return filters
+
+
+def _nearest(options: list[date], wanted: date, fallback: date) -> date:
+    return min(options, key=lambda d: abs((d - wanted).days)) if options else fallback
+
+
+def _period_days(period_type: str, period_start: date) -> tuple[date, date]:
+    bounds = period_bounds(period_type, period_start)
+    return bounds["period_start"], bounds["period_end"] - timedelta(days=1)
+
+
+def _url_range() -> tuple[date, date] | None:
+    """The URL's date range: ``date_from``/``date_to``, or the older ``range=FROM..TO`` of the ticket
+    list (still read, so bookmarks keep working). Raises :class:`RangeError`."""
+    legacy = _param("range")
+    if not _param("date_from") and not _param("date_to") and ".." in legacy:
+        return parse_range(*legacy.split("..", 1))
+    return parse_range(_param("date_from"), _param("date_to"))
+
+
+def _url_filters() -> dict[str, str]:
+    """The filter parameters in the URL now (a legacy ``range=FROM..TO`` counts as one)."""
+    current = {k: v for k, v in st.query_params.to_dict().items() if k in URL_KEYS}
+    if ".." in _param("range"):
+        current["range"] = _param("range")
+    return current
+
+
+def _url_changed_outside() -> bool:
+    """Whether the URL's filters differ from the ones this session last wrote: a link from another
+    page or the browser's history changed them, so they win over the widgets' state."""
+    written = st.session_state.get(_WRITTEN)
+    return written is not None and written != _url_filters()
 
 
 def _within_scope(street: str, community: str, grid: str) -> tuple[str, str, str]:
@@ -156,11 +308,13 @@ def _choose_value(label: str, values: list[str], current: str, key: str) -> str:
 
 def _write_url(filters: Filters) -> None:
     wanted = filters.as_query_params()
-    keep = {k: v for k, v in st.query_params.to_dict().items() if k not in (
-        "period_type", "period_start", "street_code", "community_code", "grid_code", "source", "category")}
+    keep = {k: v for k, v in st.query_params.to_dict().items() if k not in URL_KEYS}
+    if ".." in keep.get("range", ""):  # the ticket list's older range=FROM..TO, now date_from/date_to
+        del keep["range"]
     merged = {**keep, **wanted}
     if merged != st.query_params.to_dict():
         st.query_params.from_dict(merged)
+    st.session_state[_WRITTEN] = wanted
 
 
 def active() -> Filters | None:

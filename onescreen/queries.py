@@ -14,8 +14,17 @@ Derived parameters the SQL may use:
 - ``period``: ``period_start`` is moved to the start of its period (weeks start on Monday) and
   ``$previous_start``, ``$yoy_start`` (same period a year earlier; 52 weeks for weeks) and
   ``$period_end`` (exclusive) are added.
+- ``span``: a custom date range ``start``..``end`` (both days included) instead of a period (a query
+  with ``period`` too takes either). The same names are derived, so one SQL serves both:
+  ``$period_start`` = start, ``$period_end`` = the day after end, ``$previous_start`` and
+  ``$previous_end`` (= start) the range of the same length right before, ``$yoy_start``/``$yoy_end``
+  the same dates a year earlier, and ``$grain`` = ``'day'`` (for a period, ``$grain`` is its
+  ``period_type`` and ``$previous_end`` its start): summing ``mart_rates`` rows of ``$grain`` from
+  ``$period_start`` up to ``$period_end`` reads one period row, or a range's day rows.
 - ``scope``: ``street_code``/``community_code``/``grid_code`` (the narrowest given wins), or an
   explicit ``level`` + ``unit_code``, become ``$scope_level`` and ``$scope_code`` (default the district).
+
+Every pair of dates is checked: a range whose start is after its end is refused (``QueryError``).
 """
 
 from __future__ import annotations
@@ -67,6 +76,7 @@ class Query:
     identifiers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     identifier_defaults: dict[str, str] = field(default_factory=dict)
     period: bool = False
+    span: bool = False
     scope: bool = False
     postprocess: Callable[[pd.DataFrame, duckdb.DuckDBPyConnection], pd.DataFrame] | None = None
 
@@ -84,6 +94,8 @@ class Query:
         names = [p.name for p in self.params] + list(self.identifiers)
         if self.period:
             names += ["period_type", "period_start"]
+        if self.span:
+            names += ["start", "end"]
         if self.scope:
             names += ["street_code", "community_code", "grid_code", "level", "unit_code"]
         return tuple(names)
@@ -92,6 +104,9 @@ class Query:
 _SCOPE_FILTERS = (Param("street_code"), Param("community_code"), Param("grid_code"))
 _PERIOD = (Param("period_type", default="month", choices=PERIOD_TYPES), Param("period_start", "date", REQUIRED))
 _RANGE = (Param("start", "date"), Param("end", "date"))
+_SPAN = (Param("start", "date", REQUIRED), Param("end", "date", REQUIRED))
+# Pairs of date parameters that bound one range: (first, last or exclusive end, whether the end is inclusive).
+_DATE_PAIRS = (("start", "end", True), ("received_from", "received_before", False))
 _SORTABLE = ("composite_score", "composite_rank", "response_rate", "resolution_rate", "satisfaction_rate",
              "on_time_rate", "closure_rate", "ticket_count", "overdue_count", "near_deadline_count",
              "avg_handling_workdays", "property_complaint_count", "unit_name", "unit_code")
@@ -121,6 +136,13 @@ QUERIES: dict[str, Query] = {q.name: q for q in [
            "closure_rate", "composite_score", "overdue_count", "near_deadline_count",
            "avg_handling_workdays", "property_complaint_count", "whistle_count", "consultation_count", "change"),
           period=True, scope=True, postprocess=_add_koujing),
+    # A custom date range: the same tiles summed from the day rows (see kpi_tiles_range.sql).
+    Query("kpi_tiles_range", "关键指标（日期区间）", "每个指标一行",
+          ("ticket_count", "response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate",
+           "closure_rate", "composite_score", "overdue_count", "near_deadline_count",
+           "avg_handling_workdays", "property_complaint_count", "whistle_count", "consultation_count", "change",
+           "date_range"),
+          span=True, scope=True, postprocess=_add_koujing),
     Query("rates_trend", "三率趋势", "每个周期一行",
           ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate", "composite_score"),
           params=(Param("period_type", default="month", choices=PERIOD_TYPES), *_RANGE), scope=True),
@@ -131,6 +153,13 @@ QUERIES: dict[str, Query] = {q.name: q for q in [
                   Param("community_code"), Param("limit", "int", 1000, maximum=10000)),
           identifiers={"sort": _SORTABLE, "order": ("desc", "asc")},
           identifier_defaults={"sort": "composite_score", "order": "desc"}, period=True),
+    Query("rates_breakdown_range", "三率分解（日期区间）", "每个单位一行",
+          ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate", "closure_rate",
+           "composite_score", "change", "date_range"),
+          params=(Param("level", default="street", choices=LEVELS[1:]), Param("street_code"),
+                  Param("community_code"), Param("limit", "int", 1000, maximum=10000)),
+          identifiers={"sort": _SORTABLE, "order": ("desc", "asc")},
+          identifier_defaults={"sort": "composite_score", "order": "desc"}, span=True),
     Query("grid_lights", "网格亮灯", "每个网格一行", ("light", "on_time_rate"),
           params=(Param("street_code"), Param("community_code"),
                   Param("light", choices=("green", "yellow", "red", "grey"))), period=True),
@@ -148,10 +177,11 @@ QUERIES: dict[str, Query] = {q.name: q for q in [
                   Param("state", default="overdue", choices=("overdue", "near_deadline", "open")),
                   Param("limit", "int", 100, maximum=5000))),
     Query("category_mix", "诉求分类构成", "每个一级分类一行", ("category_mix", "ticket_count"),
-          params=(*_SCOPE_FILTERS, Param("limit", "int", 20, maximum=1000)), period=True),
-    Query("escalation_shares", "办结层级占比", "每个层级一行", ("escalation_share",), period=True, scope=True),
+          params=(*_SCOPE_FILTERS, Param("limit", "int", 20, maximum=1000)), period=True, span=True),
+    Query("escalation_shares", "办结层级占比", "每个层级一行", ("escalation_share",), period=True, span=True,
+          scope=True),
     Query("handling_time_distribution", "办理时长分布", "每个时长档一行",
-          ("handling_time_distribution", "avg_handling_workdays"), period=True, scope=True),
+          ("handling_time_distribution", "avg_handling_workdays"), period=True, span=True, scope=True),
     # 工单明细 and 物业红黑榜 (app_pages/tickets.py, app_pages/companies.py, app_pages/lights.py).
     Query("ticket_list", "工单明细", "每张工单一行（个人信息已脱敏），total_count 为符合条件的总数",
           ("ticket_count", "overdue_count", "near_deadline_count", "due_at", "ticket_masking"),
@@ -225,11 +255,19 @@ def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any], post
         if value not in allowed:
             raise QueryError(f"查询 {name} 的参数 {ident} 只能是 {'、'.join(allowed)}，不能是 {value!r}。")
         sql = sql.replace("{{" + ident + "}}", value)
+    by_range = query.span and (not query.period or any(params.get(k) not in (None, "") for k in ("start", "end")))
+    if by_range and query.period and params.get("period_start") not in (None, ""):
+        raise QueryError(f"查询 {name} 按周期（period_start）或按日期区间（start、end）取数，两者不能同时给。")
+    time_params = _SPAN if by_range else (_PERIOD if query.period else ())
     values: dict[str, Any] = {}
-    for param in query.params + (_PERIOD if query.period else ()) + (_SCOPE_FILTERS if query.scope else ()):
+    for param in query.params + time_params + (_SCOPE_FILTERS if query.scope else ()):
         values[param.name] = _coerce(name, param, params.get(param.name))
-    if query.period:
+    _check_date_order(name, values)
+    if by_range:
+        values.update(range_bounds(values["start"], values["end"]), grain="day")
+    elif query.period:
         values.update(period_bounds(values["period_type"], values["period_start"]))
+        values.update(previous_end=values["period_start"], grain=values["period_type"])
     if query.scope:
         values.update(_scope(name, params))
     used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", re.sub(r"--[^\n]*", "", sql)))
@@ -256,6 +294,27 @@ def period_bounds(period_type: str, period_start: date) -> dict[str, date]:
         previous = (start - timedelta(days=1)).replace(day=1)
         yoy = start.replace(year=start.year - 1)
     return {"period_start": start, "period_end": end, "previous_start": previous, "yoy_start": yoy}
+
+
+def range_bounds(start: date, end: date) -> dict[str, date]:
+    """A custom range, both days included, in the derived parameters of a period: its start, its end
+    (exclusive), the range of the same number of days right before it (``previous_start`` up to
+    ``previous_end`` = start) and the same dates a year earlier (``yoy_start`` up to ``yoy_end``)."""
+    length = timedelta(days=(end - start).days + 1)
+    return {"period_start": start, "period_end": end + timedelta(days=1), "previous_start": start - length,
+            "previous_end": start, "yoy_start": _year_before(start),
+            "yoy_end": _year_before(end) + timedelta(days=1)}
+
+
+def _check_date_order(name: str, values: dict[str, Any]) -> None:
+    """Refuse a range that ends before it starts (an inclusive end may equal the start)."""
+    for first, last, inclusive in _DATE_PAIRS:
+        a, b = values.get(first), values.get(last)
+        if a is None or b is None:
+            continue
+        if a > b or (a == b and not inclusive):
+            relation = "晚于" if inclusive else "不早于"
+            raise QueryError(f"查询 {name} 的参数 {first}（{a}）{relation} {last}（{b}）：区间的开始日期不能晚于结束日期。")
 
 
 def _year_before(day: date) -> date:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from onescreen import db
 from onescreen.masking import mask_address, mask_name, mask_phone, scrub_text
-from onescreen.queries import period_bounds, run_query
+from onescreen.queries import run_query
 
 CONTENT_MAX_CHARS = 50
 SHOWN_MAX_ROWS = 2000      # rows sent to the browser in the table
@@ -61,20 +61,20 @@ def list_params(filters, *, status: str = "all", category_l2: str = "", ticket_i
                 whole_period: bool = False, received_between: tuple | None = None, compound_code: str = "",
                 limit: int = SHOWN_MAX_ROWS) -> dict:
     """Parameters of ``ticket_list`` for the shared ``filters`` (``onescreen.filters.Filters``) plus the
-    page's own choices. ``whole_period`` drops the period (every ticket received so far);
-    ``received_between`` = (first day, last day), both included, replaces it with a date range."""
+    page's own choices. Tickets received in the filters' period or date range are listed;
+    ``whole_period`` drops the time (every ticket received so far); ``received_between`` = (first
+    day, last day), both included, replaces it with another date range."""
     if status not in STATUSES:
         status = "all"
     params = {**filters.scope(), "source": filters.source or None, "category_l1": filters.category or None,
               "category_l2": category_l2 or None, "ticket_id": ticket_id.strip() or None, "status": status,
               "compound_code": compound_code or None,
               "limit": limit}
+    if received_between is None and not whole_period:
+        received_between = filters.days()
     if received_between is not None:
         first, last = sorted(received_between)
         params.update(received_from=first, received_before=last + timedelta(days=1))
-    elif not whole_period:
-        bounds = period_bounds(filters.period_type, filters.period_start)
-        params.update(received_from=bounds["period_start"], received_before=bounds["period_end"])
     sort, order = STATUS_SORT.get(status, ("received_at", "desc"))
     return {**params, "sort": sort, "order": order}
 

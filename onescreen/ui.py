@@ -69,6 +69,40 @@ def tile(label: str, value: str, *, note: str = "", change: tuple[str, str] | No
     )
 
 
+# The big screen's tiles as links (st.page_link) off the wall: the same panel look, the value large.
+TILE_LINKS_CSS = f"""
+<style>
+.st-key-os_tile_links [data-testid="stHorizontalBlock"] {{ gap: 6px; }}
+.st-key-os_tile_links [data-testid="stPageLink-NavLink"] {{ display: block; background: {PANEL}; border-radius: 6px;
+  padding: 6px 10px; margin: 0 0 6px 0; text-decoration: none; }}
+.st-key-os_tile_links [data-testid="stPageLink-NavLink"]:hover {{ outline: 1px solid {ACCENT}; }}
+.st-key-os_tile_links [data-testid="stPageLink-NavLink"] p {{ font-size: 0.78rem; color: #9fb3c8; line-height: 1.35;
+  white-space: normal; }}
+.st-key-os_tile_links [data-testid="stPageLink-NavLink"] strong {{ display: block; font-size: 1.9rem; font-weight: 700;
+  color: #ffffff; line-height: 1.15; }}
+</style>
+"""
+# Markdown that a label must not interpret: the text is shown as it is.
+_MARKDOWN_SPECIALS = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:"})
+
+
+def markdown_text(text: str) -> str:
+    """``text`` with Markdown's special characters escaped, for a widget or link label."""
+    return str(text).translate(_MARKDOWN_SPECIALS)
+
+
+def tile_link_label(label: str, value: str, *, note: str = "", change: tuple[str, str] | None = None) -> str:
+    """The Markdown label of a KPI tile shown as a link (see :data:`TILE_LINKS_CSS`): the label, the
+    value in bold (drawn large), then the note and the change in its colour (green good, red bad)."""
+    parts = [markdown_text(label), f"**{markdown_text(value)}**"]
+    if note:
+        parts.append(markdown_text(note))
+    if change:
+        colour = {"#3ecf74": "green", "#ff6b6b": "red"}.get(change[1], "gray")
+        parts.append(f":{colour}[{markdown_text(change[0])}]")
+    return " ".join(parts)
+
+
 def empty_state(message: str = "数据仓库还是空的。") -> None:
     """Guidance instead of an empty chart: what to do to see something here."""
     st.info(
@@ -93,6 +127,8 @@ BIG_SCREEN_CSS = f"""
 .os-tiles {{ display: grid; grid-template-columns: 1fr 1fr; gap: 6px; margin-bottom: 6px; }}
 .os-tile {{ background: {PANEL}; border-radius: 6px; padding: 6px 10px; }}
 [data-testid="stSidebar"] {{ background: #0e2546; }}
+/* Text typed in a light input box stays dark (the light text above is for the navy background). */
+.stApp [data-testid="stDateInput"] input {{ color: #1b1b1b; -webkit-text-fill-color: #1b1b1b; }}
 .os-tile-label {{ font-size: 0.85rem; color: #9fb3c8; }}
 .os-tile-value {{ font-size: 1.9rem; font-weight: 700; line-height: 1.15; }}
 .os-tile-note {{ font-size: 0.78rem; color: #9fb3c8; }}

@@ -107,6 +107,13 @@ LIGHTS = QUERIES["grid_lights"].accepted()
      {"month": "2025-10-01"}),
     ("kpi_tiles", KPI, {}, {}, None),
     ("rates_breakdown", QUERIES["rates_breakdown"].accepted(), {"level": "department"}, {"grids": ("XH-01",)}, None),
+    # The same rules over a custom date range.
+    ("rates_breakdown_range", QUERIES["rates_breakdown_range"].accepted(), {"level": "department"},
+     {"grids": ("XH-01",)}, None),
+    ("rates_breakdown_range", QUERIES["rates_breakdown_range"].accepted(), {"level": "grid", "start": "2025-10-01"},
+     {"grids": ("XH-01",)}, {"level": "grid", "start": "2025-10-01", "community_code": XIHU}),
+    ("kpi_tiles_range", QUERIES["kpi_tiles_range"].accepted(), {"street_code": STREET, "start": "2025-10-01"},
+     {"communities": (DONGFENG,)}, {"community_code": DONGFENG, "start": "2025-10-01"}),
 ])
 def test_clamp_params(name, accepted, params, scope, expected):
     assert acl.clamp_params(name, accepted, params, area(**scope)) == expected

@@ -29,3 +29,62 @@ def test_no_link_where_no_filter_fits():
     assert unit_filters(row(unit_code="unassigned", unit_name="未落格"), "grid") is None
     assert unit_filters(row(unit_code="区住建局", unit_name="区住建局"), "department") is None
     assert unit_filters(row(unit_code="G9", grid_code="G9", street_code=float("nan")), "grid") is None
+
+
+# -- the date range of the shared filters (URL date_from/date_to) -----------------------------------
+
+from datetime import date  # noqa: E402
+
+import pytest  # noqa: E402
+
+from onescreen import tickets  # noqa: E402
+from onescreen.filters import Filters, RangeError, parse_range  # noqa: E402
+
+
+def test_a_range_is_two_iso_dates_both_days_included():
+    assert parse_range("2025-10-01", "2025-10-15") == (date(2025, 10, 1), date(2025, 10, 15))
+    assert parse_range("2025-10-01", "2025-10-01") == (date(2025, 10, 1), date(2025, 10, 1))
+    assert parse_range("", "") is None
+
+
+@pytest.mark.parametrize("date_from, date_to, message", [
+    ("2025-10-05", "2025-10-01",
+     "自定义区间的开始日期 2025-10-05 晚于结束日期 2025-10-01：请重新选择起止日期。已按周期显示。"),
+    ("2025-10-01", "",
+     "自定义区间缺少结束日期（date_to）：地址中要同时有 date_from 和 date_to，如 date_from=2025-10-01&date_to=2025-10-15。"
+     "已按周期显示。"),
+    ("", "2025-10-15",
+     "自定义区间缺少开始日期（date_from）：地址中要同时有 date_from 和 date_to，如 date_from=2025-10-01&date_to=2025-10-15。"
+     "已按周期显示。"),
+    ("2025-13-01", "2025-10-15", "自定义区间的日期“2025-13-01”无法识别：请写成 2025-10-01 这样的日期。已按周期显示。"),
+])
+def test_an_unusable_range_is_refused_in_chinese(date_from, date_to, message):
+    with pytest.raises(RangeError) as error:
+        parse_range(date_from, date_to)
+    assert str(error.value) == message
+
+
+def test_filters_with_a_range_select_its_days_and_keep_it_in_the_url():
+    period = Filters("month", date(2025, 10, 1), street_code="S1")
+    ranged = Filters("month", date(2025, 10, 1), street_code="S1", date_from=date(2025, 10, 3),
+                     date_to=date(2025, 10, 9))
+    assert not period.is_range and ranged.is_range
+    assert period.days() == (date(2025, 10, 1), date(2025, 10, 31))
+    assert ranged.days() == (date(2025, 10, 3), date(2025, 10, 9))
+    assert period.time_params() == {"period_type": "month", "period_start": date(2025, 10, 1)}
+    assert ranged.time_params() == {"start": date(2025, 10, 3), "end": date(2025, 10, 9)}
+    assert (period.time_label(), ranged.time_label()) == ("2025年10月", "2025-10-03 至 2025-10-09")
+    assert ranged.as_query_params() == {"period_type": "month", "period_start": "2025-10-01", "street_code": "S1",
+                                        "date_from": "2025-10-03", "date_to": "2025-10-09"}
+    assert "date_from" not in period.as_query_params()
+    # Figures made per month by rule show the month of the range's last day.
+    assert Filters("week", date(2025, 9, 29), date_from=date(2025, 9, 20), date_to=date(2025, 10, 2)).month() == \
+        date(2025, 10, 1)
+    assert Filters("week", date(2025, 9, 29)).month() == date(2025, 9, 1)
+
+
+def test_the_ticket_list_takes_the_range_of_the_shared_filters():
+    ranged = Filters("month", date(2025, 10, 1), date_from=date(2025, 10, 3), date_to=date(2025, 10, 9))
+    params = tickets.list_params(ranged)
+    assert (params["received_from"], params["received_before"]) == (date(2025, 10, 3), date(2025, 10, 10))
+    assert "received_from" not in tickets.list_params(ranged, whole_period=True)

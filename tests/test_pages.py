@@ -143,7 +143,9 @@ def _first_community(path) -> tuple[str, str]:
 
 
 def _tiles(at: AppTest) -> str:
-    return " ".join(m.value for m in at.markdown if "os-tile" in m.value)
+    """The big screen's KPI tiles: HTML on the wall (kiosk), links to 工单明细 otherwise."""
+    html = [m.value for m in at.markdown if 'class="os-tile"' in m.value]
+    return " ".join(html + [link.value for link in at.get("page_link")])
 
 
 # Filters are set through the URL here: AppTest 1.67 drops the sidebar of a multipage app on a rerun
@@ -174,9 +176,13 @@ def test_an_unknown_code_in_the_url_falls_back_to_all(warehouse_copy):
 
 
 def test_ticket_list_takes_a_date_range_from_the_url(warehouse_copy):
+    """The ticket list's older ``range=FROM..TO`` still opens that range, now as the shared date range."""
     at = _run("tickets.py", query={"range": "2025-10-01..2025-10-01"})
     assert [e.value for e in at.exception] == []
-    assert at.selectbox(key="t_range_kind").value == "custom"
+    assert at.radio(key="f_time").value == "range"
+    assert (at.query_params["date_from"], at.query_params["date_to"]) == ("2025-10-01", "2025-10-01")
+    assert "range" not in at.query_params
+    assert at.selectbox(key="t_range_kind").value == "period"
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     assert "2025-10-01 至 2025-10-01 受理" in text
     assert "共 **2** 张工单" in text  # 2025100100003 and SJ20251001001 (tests/test_figures_lists.py)

@@ -90,7 +90,9 @@ def leaks(text: str, values: dict[str, set[str]]) -> list[str]:
 
 
 def tiles(at: AppTest) -> str:
-    return " ".join(m.value for m in at.markdown if "os-tile" in m.value)
+    """The big screen's KPI tiles: HTML on the wall (kiosk), links to 工单明细 otherwise."""
+    html = [m.value for m in at.markdown if 'class="os-tile"' in m.value]
+    return " ".join(html + [link.value for link in at.get("page_link")])
 
 
 # -- the big screen --------------------------------------------------------------------------------

@@ -1,0 +1,232 @@
+-- One row per KPI for one unit over a custom date range (received from $period_start up to
+-- $period_end, exclusive), with the same columns as kpi_tiles. Read from the day rows of mart_rates:
+-- every count, numerator and denominator there is a count (or sum) of per-ticket flags, so it adds up
+-- over days exactly; the rates are recomputed from the summed numerators and denominators, and the
+-- composite score with the weights the marts were built with (mart_meta.rules_json), as mart_rates
+-- does. "Previous" is the range of the same length right before, "yoy" the same dates a year earlier.
+-- Counts are 0 when the range overlaps the loaded days (first to last receipt day) but has no ticket
+-- of this unit; a range wholly outside them (before the first load) gives null.
+with
+
+meta as (
+    select rules_json from mart_meta
+),
+
+weights as (
+    select
+        json_extract(rules_json, '$.composite_weights.response')::double as response,
+        json_extract(rules_json, '$.composite_weights.resolution')::double as resolution,
+        json_extract(rules_json, '$.composite_weights.satisfaction')::double as satisfaction
+    from meta
+),
+
+windows as (
+    select 'c' as window_name, $period_start::date as window_start, $period_end::date as window_end
+    union all
+    select 'p', $previous_start::date, $previous_end::date
+    union all
+    select 'y', $yoy_start::date, $yoy_end::date
+),
+
+-- The days the loaded tickets were received on, first to last: a range that overlaps them has real
+-- zeros; one wholly outside them (before the first load) is unknown.
+loaded_span as (
+    select min(period_start) as first_day, max(period_start) as last_day
+    from mart_rates
+    where period_type = 'day' and level = 'district'
+),
+
+loaded as (
+    select
+        windows.window_name,
+        case when windows.window_start <= loaded_span.last_day and windows.window_end > loaded_span.first_day
+            then 1 else 0 end as is_loaded
+    from windows
+    cross join loaded_span
+),
+
+days as (
+    select windows.window_name, mart_rates.*
+    from windows
+    join mart_rates
+        on mart_rates.period_start >= windows.window_start and mart_rates.period_start < windows.window_end
+    where mart_rates.period_type = 'day'
+        and mart_rates.level = $scope_level
+        and mart_rates.unit_code = $scope_code
+),
+
+sums as (
+    select
+        window_name,
+        sum(ticket_count)::double as ticket_count,
+        sum(response_numerator)::double as response_numerator,
+        sum(response_denominator)::double as response_denominator,
+        sum(resolution_numerator)::double as resolution_numerator,
+        sum(resolution_denominator)::double as resolution_denominator,
+        sum(satisfaction_numerator)::double as satisfaction_numerator,
+        sum(satisfaction_denominator)::double as satisfaction_denominator,
+        sum(on_time_numerator)::double as on_time_numerator,
+        sum(on_time_denominator)::double as on_time_denominator,
+        sum(closure_numerator)::double as closure_numerator,
+        sum(closure_denominator)::double as closure_denominator,
+        sum(open_count)::double as open_count,
+        sum(overdue_count)::double as overdue_count,
+        sum(near_deadline_count)::double as near_deadline_count,
+        sum(handling_count)::double as handling_count,
+        sum(handling_workdays_sum)::double as handling_workdays_sum,
+        sum(property_complaint_count)::double as property_complaint_count,
+        sum(whistle_count)::double as whistle_count,
+        sum(whistle_closed_count)::double as whistle_closed_count,
+        sum(consultation_count)::double as consultation_count,
+        sum(consultation_closed_count)::double as consultation_closed_count
+    from days
+    group by window_name
+),
+
+rated as (
+    select
+        sums.*,
+        100.0 * response_numerator / nullif(response_denominator, 0) as response_rate,
+        100.0 * resolution_numerator / nullif(resolution_denominator, 0) as resolution_rate,
+        100.0 * satisfaction_numerator / nullif(satisfaction_denominator, 0) as satisfaction_rate,
+        100.0 * on_time_numerator / nullif(on_time_denominator, 0) as on_time_rate,
+        100.0 * closure_numerator / nullif(closure_denominator, 0) as closure_rate,
+        handling_workdays_sum / nullif(handling_count, 0) as avg_handling_workdays
+    from sums
+),
+
+-- The composite score as mart_rates computes it: Σ weight × rate over the rates that exist, divided by
+-- the sum of those weights.
+scored as (
+    select
+        rated.*,
+        (coalesce(weights.response * response_rate, 0)
+            + coalesce(weights.resolution * resolution_rate, 0)
+            + coalesce(weights.satisfaction * satisfaction_rate, 0))
+        / nullif(
+            (case when response_rate is not null then weights.response else 0 end)
+            + (case when resolution_rate is not null then weights.resolution else 0 end)
+            + (case when satisfaction_rate is not null then weights.satisfaction else 0 end), 0
+        ) as composite_score
+    from rated
+    cross join weights
+),
+
+-- The flags and rules for the tiles, and the current (c), previous (p) and year-ago (y) range's sums:
+-- one row each, all null when the unit has no day in that range. Plain left joins from an anchor row
+-- rather than struct subqueries, so the same SQL runs on ClickHouse (onescreen.engine).
+row_of as (
+    select
+        max(case when window_name = 'c' then is_loaded end) = 1 as c_loaded,
+        max(case when window_name = 'p' then is_loaded end) = 1 as p_loaded,
+        max(case when window_name = 'y' then is_loaded end) = 1 as y_loaded,
+        (select rules_json from meta) as rules_json
+    from loaded
+),
+
+anchor as (
+    select 'c' as c_name, 'p' as p_name, 'y' as y_name
+),
+
+c as (select scored.* from anchor left join scored on scored.window_name = anchor.c_name),
+
+p as (select scored.* from anchor left join scored on scored.window_name = anchor.p_name),
+
+y as (select scored.* from anchor left join scored on scored.window_name = anchor.y_name),
+
+tiles as (
+    select 1 as sort_order, 'ticket_count' as metric, 'count' as unit,
+        case when c_loaded then coalesce(c.ticket_count, 0) end::double as value,
+        case when p_loaded then coalesce(p.ticket_count, 0) end::double as previous_value,
+        case when y_loaded then coalesce(y.ticket_count, 0) end::double as yoy_value,
+        null::double as target, null::double as numerator, null::double as denominator
+    from row_of cross join c cross join p cross join y
+    union all
+    select 2, 'response_rate', 'pct', c.response_rate, p.response_rate, y.response_rate,
+        json_extract(rules_json, '$.targets.response_rate')::double,
+        c.response_numerator, c.response_denominator
+    from row_of cross join c cross join p cross join y
+    union all
+    select 3, 'resolution_rate', 'pct', c.resolution_rate, p.resolution_rate, y.resolution_rate,
+        json_extract(rules_json, '$.targets.resolution_rate')::double,
+        c.resolution_numerator, c.resolution_denominator
+    from row_of cross join c cross join p cross join y
+    union all
+    select 4, 'satisfaction_rate', 'pct', c.satisfaction_rate, p.satisfaction_rate, y.satisfaction_rate,
+        json_extract(rules_json, '$.targets.satisfaction_rate')::double,
+        c.satisfaction_numerator, c.satisfaction_denominator
+    from row_of cross join c cross join p cross join y
+    union all
+    select 5, 'on_time_rate', 'pct', c.on_time_rate, p.on_time_rate, y.on_time_rate, null,
+        c.on_time_numerator, c.on_time_denominator
+    from row_of cross join c cross join p cross join y
+    union all
+    select 6, 'closure_rate', 'pct', c.closure_rate, p.closure_rate, y.closure_rate, null,
+        c.closure_numerator, c.closure_denominator
+    from row_of cross join c cross join p cross join y
+    union all
+    select 7, 'composite_score', 'score', c.composite_score, p.composite_score, y.composite_score, null,
+        null, null
+    from row_of cross join c cross join p cross join y
+    union all
+    select 8, 'overdue_count', 'count',
+        case when c_loaded then coalesce(c.overdue_count, 0) end,
+        case when p_loaded then coalesce(p.overdue_count, 0) end,
+        case when y_loaded then coalesce(y.overdue_count, 0) end,
+        null, c.overdue_count, c.open_count
+    from row_of cross join c cross join p cross join y
+    union all
+    select 9, 'near_deadline_count', 'count',
+        case when c_loaded then coalesce(c.near_deadline_count, 0) end,
+        case when p_loaded then coalesce(p.near_deadline_count, 0) end,
+        case when y_loaded then coalesce(y.near_deadline_count, 0) end,
+        null, c.near_deadline_count, c.open_count
+    from row_of cross join c cross join p cross join y
+    union all
+    select 10, 'avg_handling_workdays', 'workdays', c.avg_handling_workdays, p.avg_handling_workdays,
+        y.avg_handling_workdays, null, c.handling_workdays_sum, c.handling_count
+    from row_of cross join c cross join p cross join y
+    union all
+    select 11, 'property_complaint_count', 'count',
+        case when c_loaded then coalesce(c.property_complaint_count, 0) end,
+        case when p_loaded then coalesce(p.property_complaint_count, 0) end,
+        case when y_loaded then coalesce(y.property_complaint_count, 0) end,
+        null, null, null
+    from row_of cross join c cross join p cross join y
+    union all
+    select 12, 'whistle_count', 'count',
+        case when c_loaded then coalesce(c.whistle_count, 0) end,
+        case when p_loaded then coalesce(p.whistle_count, 0) end,
+        case when y_loaded then coalesce(y.whistle_count, 0) end,
+        null, c.whistle_closed_count, c.whistle_count
+    from row_of cross join c cross join p cross join y
+    union all
+    select 13, 'consultation_count', 'count',
+        case when c_loaded then coalesce(c.consultation_count, 0) end,
+        case when p_loaded then coalesce(p.consultation_count, 0) end,
+        case when y_loaded then coalesce(y.consultation_count, 0) end,
+        null, c.consultation_closed_count, c.consultation_count
+    from row_of cross join c cross join p cross join y
+),
+
+final as (
+    select
+        sort_order,
+        metric,
+        unit,
+        value,
+        previous_value,
+        value - previous_value as change,
+        100.0 * (value - previous_value) / nullif(previous_value, 0) as change_pct,
+        yoy_value,
+        value - yoy_value as yoy_change,
+        100.0 * (value - yoy_value) / nullif(yoy_value, 0) as yoy_change_pct,
+        target,
+        value - target as gap_to_target,
+        numerator,
+        denominator
+    from tiles
+)
+
+select * from final
+order by sort_order

@@ -1,0 +1,163 @@
+-- Every unit of one level over a custom date range (received from $period_start up to $period_end,
+-- exclusive), with the same columns as rates_breakdown: rates with N, composite score and rank, and the
+-- change against the range of the same length right before ($previous_start up to $previous_end).
+-- Summed from the day rows of mart_rates (counts, numerators and denominators add up over days); rates,
+-- the composite score and is_ranked are recomputed as mart_rates computes them, with the rules the marts
+-- were built with (weights, ranking.min_denominator), and units are ranked across the whole level
+-- before the street/community filter, as in the marts. Street/community filters narrow the geographic
+-- levels (street, community, grid); department, source and category are always district-wide.
+with
+
+meta as (
+    select
+        json_extract(rules_json, '$.composite_weights.response')::double as weight_response,
+        json_extract(rules_json, '$.composite_weights.resolution')::double as weight_resolution,
+        json_extract(rules_json, '$.composite_weights.satisfaction')::double as weight_satisfaction,
+        json_extract(rules_json, '$.ranking.min_denominator')::double as min_denominator
+    from mart_meta
+),
+
+days as (
+    select
+        case when period_start >= $period_start then 'c' else 'p' end as window_name,
+        *
+    from mart_rates
+    where period_type = 'day'
+        and level = $level
+        and period_start >= $previous_start
+        and period_start < $period_end
+),
+
+sums as (
+    select
+        window_name,
+        unit_code,
+        max(unit_name) as unit_name,
+        max(street_code) as street_code,
+        max(community_code) as community_code,
+        max(grid_code) as grid_code,
+        sum(ticket_count)::bigint as ticket_count,
+        sum(response_numerator)::bigint as response_numerator,
+        sum(response_denominator)::bigint as response_denominator,
+        sum(resolution_numerator)::bigint as resolution_numerator,
+        sum(resolution_denominator)::bigint as resolution_denominator,
+        sum(satisfaction_numerator)::double as satisfaction_numerator,
+        sum(satisfaction_denominator)::bigint as satisfaction_denominator,
+        sum(on_time_numerator)::bigint as on_time_numerator,
+        sum(on_time_denominator)::bigint as on_time_denominator,
+        sum(closure_numerator)::bigint as closure_numerator,
+        sum(closure_denominator)::bigint as closure_denominator,
+        sum(overdue_count)::bigint as overdue_count,
+        sum(near_deadline_count)::bigint as near_deadline_count,
+        sum(handling_count)::bigint as handling_count,
+        sum(handling_workdays_sum)::double as handling_workdays_sum,
+        sum(property_complaint_count)::bigint as property_complaint_count
+    from days
+    group by window_name, unit_code
+),
+
+rated as (
+    select
+        sums.*,
+        100.0 * response_numerator / nullif(response_denominator, 0) as response_rate,
+        100.0 * resolution_numerator / nullif(resolution_denominator, 0) as resolution_rate,
+        100.0 * satisfaction_numerator / nullif(satisfaction_denominator, 0) as satisfaction_rate,
+        100.0 * on_time_numerator / nullif(on_time_denominator, 0) as on_time_rate,
+        100.0 * closure_numerator / nullif(closure_denominator, 0) as closure_rate,
+        handling_workdays_sum / nullif(handling_count, 0) as avg_handling_workdays
+    from sums
+),
+
+scored as (
+    select
+        rated.*,
+        (coalesce(meta.weight_response * response_rate, 0)
+            + coalesce(meta.weight_resolution * resolution_rate, 0)
+            + coalesce(meta.weight_satisfaction * satisfaction_rate, 0))
+        / nullif(
+            (case when response_rate is not null then meta.weight_response else 0 end)
+            + (case when resolution_rate is not null then meta.weight_resolution else 0 end)
+            + (case when satisfaction_rate is not null then meta.weight_satisfaction else 0 end), 0
+        ) as composite_score,
+        unit_code <> 'unassigned'
+            and (response_rate is not null or resolution_rate is not null or satisfaction_rate is not null)
+            and (response_rate is null or response_denominator >= meta.min_denominator)
+            and (resolution_rate is null or resolution_denominator >= meta.min_denominator)
+            and (satisfaction_rate is null or satisfaction_denominator >= meta.min_denominator)
+            as is_ranked
+    from rated
+    cross join meta
+),
+
+ranked as (
+    select
+        scored.*,
+        case when is_ranked then rank() over (
+            partition by window_name, is_ranked order by round(composite_score, 6) desc
+        ) end as composite_rank
+    from scored
+),
+
+current_range as (
+    select *
+    from ranked
+    where window_name = 'c'
+        and ($level not in ('street', 'community', 'grid') or $street_code is null or street_code = $street_code)
+        and ($level not in ('community', 'grid') or $community_code is null or community_code = $community_code)
+),
+
+previous_range as (
+    select * from ranked where window_name = 'p'
+),
+
+final as (
+    select
+        'range' as period_type,
+        $period_start::date as period_start,
+        $level as level,
+        c.unit_code,
+        c.unit_name,
+        c.street_code,
+        c.community_code,
+        c.grid_code,
+        c.ticket_count,
+        c.response_rate,
+        c.response_numerator,
+        c.response_denominator,
+        c.resolution_rate,
+        c.resolution_numerator,
+        c.resolution_denominator,
+        c.satisfaction_rate,
+        c.satisfaction_numerator,
+        c.satisfaction_denominator,
+        c.on_time_rate,
+        c.on_time_numerator,
+        c.on_time_denominator,
+        c.closure_rate,
+        c.closure_numerator,
+        c.closure_denominator,
+        c.overdue_count,
+        c.near_deadline_count,
+        c.avg_handling_workdays,
+        c.handling_count,
+        c.property_complaint_count,
+        c.composite_score,
+        c.is_ranked,
+        c.composite_rank,
+        p.ticket_count as previous_ticket_count,
+        100.0 * (c.ticket_count - p.ticket_count) / nullif(p.ticket_count, 0) as ticket_count_change_pct,
+        p.response_rate as previous_response_rate,
+        p.resolution_rate as previous_resolution_rate,
+        p.satisfaction_rate as previous_satisfaction_rate,
+        p.on_time_rate as previous_on_time_rate,
+        p.composite_score as previous_composite_score,
+        c.composite_score - p.composite_score as composite_change,
+        p.composite_rank as previous_composite_rank,
+        p.composite_rank - c.composite_rank as rank_change
+    from current_range as c
+    left join previous_range as p on p.unit_code = c.unit_code
+)
+
+select * from final
+order by {{sort}} {{order}} nulls last, unit_code
+limit $limit

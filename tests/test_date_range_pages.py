@@ -1,0 +1,277 @@
+"""The date range of the shared filters and the big screen's links to 工单明细, through the running app
+(AppTest): a range in the URL restores the view and its numbers, an unusable or empty range is
+explained in Chinese, a link from another page wins over what the sidebar held, and off the wall the
+big screen's numbers open the tickets behind them (never in kiosk mode or for a kiosk account).
+
+Filters are set through the URL (see tests/test_pages.py on AppTest and sidebar widgets). AppTest
+cannot click a plotly bar or a table row, nor follow a page link: :func:`rerun_with_selection` sends
+the selection state the browser would, and :func:`follow` opens the link's page with its query string
+in a new session, as the browser does.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from datetime import date
+from urllib.parse import parse_qsl
+
+import duckdb
+import numpy as np
+import pytest
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT, _reset_app_connection, login
+
+APP = str(ROOT / "app.py")
+RANGE = {"date_from": "2025-10-01", "date_to": "2025-10-04"}
+
+
+def run(page: str | None = None, query: dict | None = None, user: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    if user:
+        login(at, user)
+    if page:
+        at.switch_page(f"app_pages/{page}")
+        at.run()
+    assert [e.value for e in at.exception] == []
+    return at
+
+
+def links(at: AppTest) -> dict[str, dict[str, str]]:
+    """Every page link on the page: label -> (page, query parameters)."""
+    return {link.value: {"page": link.proto.page, **dict(parse_qsl(link.proto.query_string))}
+            for link in at.get("page_link")}
+
+
+def tile_value(at: AppTest, label: str) -> str:
+    """The value of the big screen's tile ``label``, from its link (off the wall) or its HTML (kiosk)."""
+    for text in links(at):
+        if match := re.match(rf"{label} \*\*([^*]+)\*\*", text):
+            return match.group(1).replace("\\", "")
+    for markdown in (m.value for m in at.markdown if 'class="os-tile"' in m.value):
+        if match := re.search(rf'os-tile-label">{label}</div><div class="os-tile-value"[^>]*>([^<]+)<', markdown):
+            return match.group(1)
+    raise AssertionError(f"no tile {label}")
+
+
+def follow(link: dict[str, str]) -> AppTest:
+    """Open the linked page with the link's query string, in a new session as the browser does."""
+    query = {k: v for k, v in link.items() if k != "page"}
+    return run(f"{link['page']}.py", query=query)
+
+
+def ticket_total(at: AppTest) -> int:
+    text = " ".join(m.value for m in at.markdown)
+    match = re.search(r"共 \*\*([\d,]+)\*\* 张工单", text)
+    if match is None:
+        assert any("没有符合条件的工单" in i.value for i in at.info), text
+        return 0
+    return int(match.group(1).replace(",", ""))
+
+
+def rerun_with_selection(at: AppTest, key: str, selection: dict) -> AppTest:
+    """Run ``at`` again as if the user had selected ``selection`` in the chart or table ``key``."""
+    states = at._tree.get_widget_states()
+    nodes = [*at.get("plotly_chart"), *at.dataframe]
+    widget_id = next(n.proto.id for n in nodes if n.proto.id.endswith(f"-{key}"))
+    states.widgets.append(WidgetState(id=widget_id, string_value=json.dumps({"selection": selection})))
+    at._run(states)
+    assert [e.value for e in at.exception] == []
+    return at
+
+
+def bar_values(at: AppTest, key: str, trace: str) -> dict:
+    """The bars of trace ``trace`` in the plotly chart ``key``, as drawn: category -> value."""
+    node = next(n for n in at.get("plotly_chart") if n.proto.id.endswith(f"-{key}"))
+    data = next(t for t in json.loads(node.proto.spec)["data"] if t.get("name") == trace)
+    values = data["x"]
+    if isinstance(values, dict):  # plotly sends numeric arrays as typed bytes
+        values = np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return dict(zip(data["y"], values))
+
+
+def received_between(path, first: str, last: str, **where: str) -> int:
+    """Tickets received from ``first`` to ``last`` (both included), counted straight from fct_tickets."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        clauses = "".join(f" and {column} = ?" for column in where)
+        return con.execute(f"select count(*) from fct_tickets where received_at::date between ? and ?{clauses}",
+                           [first, last, *where.values()]).fetchone()[0]
+    finally:
+        con.close()
+
+
+# -- the range in the URL -----------------------------------------------------------------------
+
+
+def test_a_range_in_the_url_restores_the_view_and_changes_the_numbers(warehouse_copy):
+    period = run()
+    ranged = run(query=RANGE)
+    assert ranged.radio(key="f_time").value == "range"
+    assert ranged.date_input(key="f_range").value == (date(2025, 10, 1), date(2025, 10, 4))
+    assert (ranged.query_params["date_from"], ranged.query_params["date_to"]) == ("2025-10-01", "2025-10-04")
+    expected = received_between(warehouse_copy, "2025-10-01", "2025-10-04")
+    assert expected == 7
+    assert tile_value(ranged, "区间受理") == str(expected)
+    october = received_between(warehouse_copy, "2025-10-01", "2025-10-31")
+    assert tile_value(period, "本期受理") == str(october) and october != expected
+    assert "2025-10-01 至 2025-10-04" in " ".join(m.value for m in ranged.markdown)
+
+
+def test_pages_honour_the_range(warehouse_copy):
+    expected = received_between(warehouse_copy, "2025-10-01", "2025-10-04")
+    rates = run("rates.py", query=RANGE)
+    assert rates.metric[0].label == "受理量" and rates.metric[0].value == str(expected)
+    assert any("自定义区间：件数和各率的分子、分母按日相加" in c.value for c in rates.caption)
+    tickets = run("tickets.py", query=RANGE)
+    assert ticket_total(tickets) == expected
+    assert any("2025-10-01 至 2025-10-04 受理" in c.value for c in tickets.caption)
+    heat = run("heat.py", query=RANGE)
+    assert any("N = 7 件，按受理时间" in c.value for c in heat.caption)
+    # Lights are made per period by rule: the page says so and shows the period holding the last day.
+    lights = run("lights.py", query=RANGE)
+    notice = " ".join(i.value for i in lights.info)
+    assert "亮灯按月评定" in notice and "不能按自定义区间 2025-10-01 至 2025-10-04 计算" in notice
+    assert "2025年10月" in notice
+    companies = run("companies.py", query=RANGE)
+    assert any("物业红黑榜按月评定，不能按自定义区间" in i.value for i in companies.info)
+
+
+@pytest.mark.parametrize("query, message", [
+    ({"date_from": "2025-10-04", "date_to": "2025-10-01"},
+     "自定义区间的开始日期 2025-10-04 晚于结束日期 2025-10-01：请重新选择起止日期。已按周期显示。"),
+    ({"date_from": "2025-10-04"},
+     "自定义区间缺少结束日期（date_to）：地址中要同时有 date_from 和 date_to，如 date_from=2025-10-01&date_to=2025-10-15。"
+     "已按周期显示。"),
+    ({"date_from": "2025-10-04", "date_to": "昨天"}, "自定义区间的日期“昨天”无法识别：请写成 2025-10-01 这样的日期。已按周期显示。"),
+])
+def test_an_unusable_range_is_explained_and_the_period_shown(warehouse_copy, query, message):
+    at = run(query=query)
+    assert [w.value for w in at.warning if "自定义区间" in w.value] == [message]
+    assert at.radio(key="f_time").value == "period"
+    assert "date_from" not in at.query_params and "date_to" not in at.query_params
+    october = received_between(warehouse_copy, "2025-10-01", "2025-10-31")
+    assert tile_value(at, "本期受理") == str(october)
+
+
+def test_an_empty_range_says_so_and_shows_no_number(warehouse_copy):
+    at = run(query={"date_from": "2024-01-01", "date_to": "2024-01-31"})
+    assert [w.value for w in at.warning if "所选区间" in w.value] == [
+        "所选区间 2024-01-01 至 2024-01-31 内没有受理的工单：已导入的工单受理于 2025-09-29 至 2025-10-09。请换一个区间。"]
+    assert tile_value(at, "区间受理") == "—"  # unknown, not a made-up 0
+    tickets = run("tickets.py", query={"date_from": "2024-01-01", "date_to": "2024-01-31"})
+    assert ticket_total(tickets) == 0
+
+
+def test_a_changed_url_wins_over_the_sidebar(warehouse_copy):
+    """A link from another page (or the browser's history) changes the URL of a running session: the
+    sidebar follows the URL instead of writing its old choice back."""
+    at = run()
+    assert at.radio(key="f_time").value == "period" and at.selectbox(key="f_street").value == ""
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    street = con.execute("select min(street_code) from dim_grids").fetchone()[0]
+    con.close()
+    for key, value in {**RANGE, "street_code": street, "category": "物业管理"}.items():
+        at.query_params[key] = value
+    at.run()
+    assert at.radio(key="f_time").value == "range"
+    assert at.selectbox(key="f_street").value == street
+    assert at.selectbox(key="f_category").value == "物业管理"
+    assert (at.query_params["date_from"], at.query_params["category"]) == ("2025-10-01", "物业管理")
+
+
+# -- the big screen's numbers open 工单明细 -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def metrics_path(tmp_path_factory):
+    """The hand-made district (tests/metrics_fixture.py) on disk: it has overdue tickets (T5, T21)."""
+    from etl.marts import build_marts
+    from metrics_fixture import build_warehouse
+    from onescreen.rules import load_rules
+
+    path = tmp_path_factory.mktemp("metrics") / "metrics.duckdb"
+    con = duckdb.connect(str(path))
+    build_warehouse(con)
+    build_marts(con, load_rules())
+    con.close()
+    return path
+
+
+@pytest.fixture
+def metrics_db(metrics_path, monkeypatch):
+    monkeypatch.setenv("ONESCREEN_DB", str(metrics_path))
+    _reset_app_connection()
+    yield metrics_path
+    _reset_app_connection()
+
+
+@pytest.mark.parametrize("query, first, last", [
+    ({}, "2025-10-01", "2025-10-31"),
+    ({"date_from": "2025-10-09", "date_to": "2025-10-13"}, "2025-10-09", "2025-10-13"),
+])
+def test_kpi_tiles_open_the_tickets_behind_them(metrics_db, query, first, last):
+    at = run(query={**query, "source": "12345热线"})
+    label = "区间受理" if query else "本期受理"
+    received = next(link for text, link in links(at).items() if text.startswith(f"{label} "))
+    assert received["page"] == "tickets"
+    assert {k: received.get(k) for k in ("date_from", "date_to")} == {k: query.get(k) for k in ("date_from", "date_to")}
+    assert "source" not in received  # the big screen counts every source: so does its link
+    expected = received_between(metrics_db, first, last)
+    assert tile_value(at, label) == str(expected)
+    assert ticket_total(follow(received)) == expected
+    overdue = next(link for text, link in links(at).items() if text.startswith("超期在办 "))
+    assert (overdue["status"], overdue["range"]) == ("overdue", "all")
+    backlog = int(tile_value(at, "超期在办"))
+    assert backlog == 2  # T5 and T21
+    assert ticket_total(follow(overdue)) == backlog
+
+
+def test_selecting_a_category_bar_opens_its_tickets(metrics_db):
+    at = run(query={"date_from": "2025-10-09", "date_to": "2025-10-13"})
+    assert not [text for text in links(at) if "市容环境" in text]
+    rerun_with_selection(at, "overview_category_mix", {
+        "points": [{"x": 4, "y": "市容环境", "curve_number": 1, "point_number": 1, "point_index": 1}],
+        "point_indices": [1], "box": [], "lasso": []})
+    link = next(link for text, link in links(at).items() if "市容环境" in text)
+    assert (link["category"], link["date_from"], link["date_to"]) == ("市容环境", "2025-10-09", "2025-10-13")
+    expected = received_between(metrics_db, "2025-10-09", "2025-10-13", category_l1="市容环境")
+    assert expected == 5  # T4 (9th), T21, T22 (10th), T6, T8 (13th)
+    assert bar_values(at, "overview_category_mix", "本期")["市容环境"] == expected
+    assert ticket_total(follow(link)) == expected
+
+
+def test_selecting_an_overdue_row_opens_that_grid_and_category(metrics_db):
+    at = run()
+    everything = next(link for text, link in links(at).items() if text.startswith("查看全部 2 张超期工单"))
+    assert (everything["status"], everything["range"]) == ("overdue", "all")
+    rerun_with_selection(at, "overview_overdue", {"rows": [0], "columns": [], "cells": []})
+    link = next(link for text, link in links(at).items() if text.startswith("打开 "))
+    # The longest overdue first: T21 (G2, 市容环境, 3 working days late).
+    assert {k: link[k] for k in ("street_code", "community_code", "grid_code", "category", "status", "range")} == {
+        "street_code": "S1", "community_code": "C1", "grid_code": "G2", "category": "市容环境", "status": "overdue",
+        "range": "all"}
+    assert ticket_total(follow(link)) == 1
+
+
+def test_kiosk_mode_has_no_links(metrics_db):
+    at = run(query={"kiosk": "1"})
+    assert links(at) == {}
+    assert tile_value(at, "本期受理") == str(received_between(metrics_db, "2025-10-01", "2025-10-31"))
+    assert not [n for n in at.get("plotly_chart") if n.proto.id.endswith("-overview_category_mix")]
+    assert not at.dataframe  # the overdue list scrolls as HTML, not a selectable table
+    assert any("os-scroll" in m.value for m in at.markdown)
+
+
+def test_a_kiosk_account_has_no_links_even_off_the_wall(metrics_db, users):
+    at = run(user="kiosk")
+    assert "本期受理" in " ".join(m.value for m in at.markdown)
+    assert links(at) == {}
+    admin = run(user="admin")
+    assert [text for text in links(admin) if text.startswith("本期受理 ")]

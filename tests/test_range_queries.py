@@ -1,0 +1,194 @@
+"""Named queries over a custom date range (``start``..``end``, both days included) on the hand-made
+district (tests/metrics_fixture.py): a range's figures are the day rows of the marts added up, so a
+range that is exactly a period gives the period's figures, and any range gives what the tickets and
+the day rows give when counted here independently."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from etl.marts import build_marts  # noqa: E402
+from metrics_fixture import build_warehouse  # noqa: E402
+from onescreen.queries import QUERIES, QueryError, range_bounds, run_query  # noqa: E402
+from onescreen.rules import load_rules  # noqa: E402
+
+LEVELS = ("street", "community", "grid", "department", "source", "category")
+
+
+def _warehouse(rules) -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    build_warehouse(connection)
+    build_marts(connection, rules)
+    return connection
+
+
+@pytest.fixture(scope="module")
+def con():
+    connection = _warehouse(load_rules())
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="module")
+def ranked_con():
+    """The same district with a minimum denominator of 1, so that units are ranked."""
+    connection = _warehouse(dataclasses.replace(load_rules(), min_denominator=1))
+    yield connection
+    connection.close()
+
+
+def _without_koujing(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.drop(columns=["koujing"]).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("period_type, period_start, start, end, scope", [
+    ("month", "2025-10-01", "2025-10-01", "2025-10-31", {}),
+    ("month", "2025-09-01", "2025-09-01", "2025-09-30", {"street_code": "S1"}),
+    ("week", "2025-10-13", "2025-10-13", "2025-10-19", {"grid_code": "G1"}),
+    ("week", "2025-10-06", "2025-10-06", "2025-10-12", {"level": "source", "unit_code": "视频巡查"}),
+    ("day", "2025-10-10", "2025-10-10", "2025-10-10", {"community_code": "C1"}),
+])
+def test_a_range_that_is_a_period_gives_the_period_tiles(con, period_type, period_start, start, end, scope):
+    period = run_query(con, "kpi_tiles", period_type=period_type, period_start=period_start, **scope)
+    ranged = run_query(con, "kpi_tiles_range", start=start, end=end, **scope)
+    pd.testing.assert_frame_equal(_without_koujing(ranged), _without_koujing(period), check_dtype=False)
+    assert ranged["value"].notna().any()
+
+
+def test_range_tiles_are_the_day_rows_added_up(con):
+    """Thu 9 to Mon 13 October: counted here from fct_tickets and from the day rows of mart_rates."""
+    tiles = run_query(con, "kpi_tiles_range", start="2025-10-09", end="2025-10-13").set_index("metric")
+    received = con.execute("select count(*) from fct_tickets where received_at::date between "
+                           "date '2025-10-09' and date '2025-10-13'").fetchone()[0]
+    assert received == 14  # T4, T5 (9th); T7, T21, T22 (10th); T6, T8 and P1-P7 (13th)
+    assert tiles.loc["ticket_count", "value"] == received
+    days = con.execute("select * from mart_rates where period_type = 'day' and level = 'district' "
+                       "and period_start between date '2025-10-09' and date '2025-10-13'").df()
+    for rate, stem in (("response_rate", "response"), ("resolution_rate", "resolution"),
+                       ("satisfaction_rate", "satisfaction"), ("on_time_rate", "on_time"), ("closure_rate", "closure")):
+        numerator, denominator = days[f"{stem}_numerator"].sum(), days[f"{stem}_denominator"].sum()
+        assert (tiles.loc[rate, "numerator"], tiles.loc[rate, "denominator"]) == (numerator, denominator), rate
+        assert tiles.loc[rate, "value"] == pytest.approx(100 * numerator / denominator), rate
+    assert (tiles.loc["response_rate", "numerator"], tiles.loc["response_rate", "denominator"]) == (10, 12)
+    for metric, column in (("overdue_count", "overdue_count"), ("whistle_count", "whistle_count"),
+                           ("consultation_count", "consultation_count"),
+                           ("property_complaint_count", "property_complaint_count")):
+        assert tiles.loc[metric, "value"] == days[column].sum(), metric
+    assert tiles.loc["avg_handling_workdays", "value"] == pytest.approx(
+        days["handling_workdays_sum"].sum() / days["handling_count"].sum())
+    weights = load_rules().composite_weights
+    rates = tiles["value"]
+    assert tiles.loc["composite_score", "value"] == pytest.approx(
+        weights.response * rates["response_rate"] + weights.resolution * rates["resolution_rate"]
+        + weights.satisfaction * rates["satisfaction_rate"])
+
+
+def test_range_tiles_compare_with_the_days_before_and_a_year_ago(con):
+    tiles = run_query(con, "kpi_tiles_range", start="2025-10-09", end="2025-10-13").set_index("metric")
+    # 4 to 8 October (National Day): inside the loaded days, no ticket: 0, not unknown.
+    assert tiles.loc["ticket_count", "previous_value"] == 0
+    assert tiles.loc["ticket_count", "change"] == 14
+    # October 2024 was never loaded: unknown, not 0.
+    assert pd.isna(tiles.loc["ticket_count", "yoy_value"])
+    before = run_query(con, "kpi_tiles_range", start="2025-09-29", end="2025-10-03").set_index("metric")
+    assert before.loc["ticket_count", "value"] == 2  # T20 (29th), T3 (30th); T2 was the 26th
+    following = run_query(con, "kpi_tiles_range", start="2025-10-04", end="2025-10-08").set_index("metric")
+    assert following.loc["ticket_count", "previous_value"] == before.loc["ticket_count", "value"]
+    # A day without tickets inside the loaded days is 0 for a range; the period query, which knows only
+    # the periods that have rows, leaves such a day unknown.
+    sunday = run_query(con, "kpi_tiles_range", start="2025-10-13", end="2025-10-13").set_index("metric")
+    assert sunday.loc["ticket_count", "previous_value"] == 0
+    assert pd.isna(run_query(con, "kpi_tiles", period_type="day", period_start="2025-10-13")
+                   .set_index("metric").loc["ticket_count", "previous_value"])
+    assert range_bounds(date(2025, 10, 4), date(2025, 10, 8)) == {
+        "period_start": date(2025, 10, 4), "period_end": date(2025, 10, 9), "previous_start": date(2025, 9, 29),
+        "previous_end": date(2025, 10, 4), "yoy_start": date(2024, 10, 4), "yoy_end": date(2024, 10, 9)}
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_a_range_that_is_a_period_gives_the_period_breakdown_with_ranks(ranked_con, level):
+    for period_type, period_start, start, end in (("month", "2025-10-01", "2025-10-01", "2025-10-31"),
+                                                  ("week", "2025-10-13", "2025-10-13", "2025-10-19")):
+        period = run_query(ranked_con, "rates_breakdown", period_type=period_type, period_start=period_start,
+                           level=level)
+        ranged = run_query(ranked_con, "rates_breakdown_range", start=start, end=end, level=level)
+        pd.testing.assert_frame_equal(ranged.drop(columns=["period_type"]), period.drop(columns=["period_type"]),
+                                      check_dtype=False)
+    assert ranged["composite_rank"].notna().any() or level == "department"
+
+
+def test_range_breakdown_ranks_across_the_level_before_the_street_filter(ranked_con):
+    everything = run_query(ranked_con, "rates_breakdown_range", start="2025-10-09", end="2025-10-13", level="grid")
+    in_s1 = run_query(ranked_con, "rates_breakdown_range", start="2025-10-09", end="2025-10-13", level="grid",
+                      street_code="S1", sort="unit_code", order="asc")
+    assert list(in_s1["unit_code"]) == ["G1", "G2"]  # G4 is in S2
+    ranks = dict(zip(everything["unit_code"], everything["composite_rank"]))
+    assert list(in_s1["composite_rank"]) == [ranks["G1"], ranks["G2"]]
+    assert ranks["G4"] == 1  # seven exemplary property complaints
+    received = dict(zip(everything["unit_code"], everything["ticket_count"]))
+    counted = dict(ranked_con.execute(
+        "select grid_code, count(*) from fct_tickets where received_at::date between date '2025-10-09' "
+        "and date '2025-10-13' and grid_code is not null group by 1").fetchall())
+    assert received == counted
+
+
+@pytest.mark.parametrize("name", ["escalation_shares", "handling_time_distribution", "category_mix"])
+def test_period_or_range_queries_agree_on_a_period(con, name):
+    for scope in ({}, {"street_code": "S1"}, {"grid_code": "G1"}):
+        period = run_query(con, name, period_type="month", period_start="2025-10-01", **scope)
+        ranged = run_query(con, name, start="2025-10-01", end="2025-10-31", **scope)
+        pd.testing.assert_frame_equal(ranged, period, check_dtype=False)
+
+
+def test_category_mix_over_a_range_counts_the_tickets(con):
+    mix = run_query(con, "category_mix", start="2025-10-09", end="2025-10-13").set_index("category_l1")
+    counted = dict(con.execute("select category_l1, count(*) from fct_tickets where received_at::date "
+                               "between date '2025-10-09' and date '2025-10-13' group by 1").fetchall())
+    assert mix["ticket_count"].to_dict() == counted
+    # The five days before (4 to 8 October) had none.
+    assert mix["previous_ticket_count"].sum() == 0
+    shares = run_query(con, "escalation_shares", start="2025-10-09", end="2025-10-13")
+    days = con.execute("select sum(closed_at_grid_count), sum(escalation_denominator) from mart_rates where "
+                       "period_type = 'day' and level = 'district' and period_start between date '2025-10-09' "
+                       "and date '2025-10-13'").fetchone()
+    assert (shares.iloc[0]["closed_count"], shares.iloc[0]["escalation_denominator"]) == days
+
+
+@pytest.mark.parametrize("name, params, message", [
+    ("kpi_tiles_range", dict(start="2025-10-13", end="2025-10-09"),
+     "查询 kpi_tiles_range 的参数 start（2025-10-13）晚于 end（2025-10-09）：区间的开始日期不能晚于结束日期。"),
+    ("kpi_tiles_range", dict(start="2025-10-13"), "查询 kpi_tiles_range 缺少参数 end。"),
+    ("kpi_tiles_range", dict(start="2025-10-13", end="十月"),
+     "查询 kpi_tiles_range 的参数 end 应为日期（如 2025-10-01），不能是 '十月'。"),
+    ("rates_breakdown_range", dict(start="2025-10-01", end="2025-10-31", period_type="month"),
+     "查询 rates_breakdown_range 不接受参数 period_type；可用参数：level、street_code、community_code、limit、sort、"
+     "order、start、end。"),
+    ("category_mix", dict(period_start="2025-10-01", start="2025-10-01", end="2025-10-31"),
+     "查询 category_mix 按周期（period_start）或按日期区间（start、end）取数，两者不能同时给。"),
+    ("weekday_hour_counts", dict(start="2025-10-13", end="2025-10-12"),
+     "查询 weekday_hour_counts 的参数 start（2025-10-13）晚于 end（2025-10-12）：区间的开始日期不能晚于结束日期。"),
+    ("ticket_list", dict(received_from="2025-10-13", received_before="2025-10-13"),
+     "查询 ticket_list 的参数 received_from（2025-10-13）不早于 received_before（2025-10-13）：区间的开始日期不能晚于结束日期。"),
+])
+def test_a_range_that_cannot_be_used_is_refused_in_chinese(con, name, params, message):
+    with pytest.raises(QueryError) as error:
+        run_query(con, name, **params)
+    assert str(error.value) == message
+
+
+def test_range_queries_carry_their_koujing(con):
+    for name in ("kpi_tiles_range", "rates_breakdown_range"):
+        assert "date_range" in QUERIES[name].koujing_keys
+        assert "自定义日期区间" in QUERIES[name].koujing
+    tiles = run_query(con, "kpi_tiles_range", start="2025-10-09", end="2025-10-13").set_index("metric")
+    assert tiles.loc["response_rate", "label"] == "响应率"
+    assert "响应时限 24 小时" in tiles.loc["response_rate", "koujing"]

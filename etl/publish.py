@@ -206,7 +206,7 @@ def publish_clickhouse(snapshot: Snapshot, url: str, keep: int = 2, progress=lam
     """
     import pyarrow.parquet as pq
 
-    from onescreen.engine import POINTER_TABLE, EngineError, HttpBackend, meta_database
+    from onescreen.engine import POINTER_TABLE, SORT_KEYS, EngineError, HttpBackend, meta_database
 
     meta = meta_database(url)
     database = "onescreen_" + snapshot.id.replace("-", "_")
@@ -221,10 +221,9 @@ def publish_clickhouse(snapshot: Snapshot, url: str, keep: int = 2, progress=lam
             files = sorted(snapshot.path.glob(info["path"]))
             columns = ", ".join(f"`{field.name}` {_clickhouse_type(field.type)}"
                                 for field in pq.read_schema(files[0]))
+            layout = f"ORDER BY {SORT_KEYS.get(name, 'tuple()')}"
             if name == TICKETS:
-                layout = "PARTITION BY toYYYYMM(received_at) ORDER BY (received_at, ticket_id)"
-            else:
-                layout = "ORDER BY tuple()"
+                layout = "PARTITION BY toYYYYMM(received_at) " + layout
             # Nullable sort keys (received_at may be null in an export) need allow_nullable_key.
             server.raw(f"CREATE TABLE {database}.{name} ({columns}) ENGINE = MergeTree {layout} "
                        "SETTINGS allow_nullable_key = 1")

@@ -26,7 +26,9 @@ pytestmark = pytest.mark.browser
 
 # Text that only shows up when a script run failed (showErrorDetails = "none" hides the traceback
 # from users, but a generic message still appears).
-ERROR_TEXTS = ("Traceback (most recent call last)", "StreamlitAPIException", "encountered an error", "Error running app")
+# "Page not found": Streamlit's dialog for an address no page answers (the default page lives at "/").
+ERROR_TEXTS = ("Traceback (most recent call last)", "StreamlitAPIException", "encountered an error", "Error running app",
+               "Page not found")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 CJK_FONT = re.compile(r"CJK|Han Sans|Han Serif|WenQuanYi|Droid Sans Fallback", re.IGNORECASE)
 
@@ -35,6 +37,12 @@ CJK_FONT = re.compile(r"CJK|Han Sans|Han Serif|WenQuanYi|Droid Sans Fallback", r
 class AppPage:
     title: str
     url_path: str
+    default: bool = False
+
+    @property
+    def address(self) -> str:
+        """Where a browser opens it: the default page answers at "/", not at its url_path."""
+        return "/" if self.default else f"/{self.url_path}"
 
 
 def app_pages() -> list[AppPage]:
@@ -52,7 +60,8 @@ def app_pages() -> list[AppPage]:
             if not node.args or not isinstance(node.args[0], ast.Constant):
                 continue
             url_path = kwargs.get("url_path") or Path(node.args[0].value).stem
-            found[url_path] = AppPage(title=kwargs.get("title", url_path), url_path=url_path)
+            found[url_path] = AppPage(title=kwargs.get("title", url_path), url_path=url_path,
+                                      default=bool(kwargs.get("default", False)))
     return list(found.values())
 
 
@@ -136,9 +145,9 @@ def test_page_loads_without_errors_offline_with_chinese_text(request, browser, a
         base_url, prefix = request.getfixturevalue("admin_server")[0], "page-admin"
     with open_page(browser, base_url, artifacts_dir) as bp:
         if prefix == "page":
-            bp.goto(f"/{app_page.url_path}")
+            bp.goto(app_page.address)
         else:
-            sign_in(bp, f"/{app_page.url_path}")
+            sign_in(bp, app_page.address)
         # The overview's heading is "<area> 基层治理一屏总览"; every other page's h1 ends with its title.
         heading = bp.page.locator("h1, h3").filter(has_text=app_page.title).first
         heading.wait_for(timeout=60_000)

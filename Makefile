@@ -14,14 +14,18 @@ BOOT_PYTHON ?= $(shell command -v python3.11 || command -v python3)
 # The same default as onescreen/settings.py: $ONESCREEN_DB or data/warehouse.duckdb.
 WAREHOUSE := $(or $(ONESCREEN_DB),data/warehouse.duckdb)
 CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+NGINX := /usr/sbin/nginx
 
-.PHONY: help run test bench loadtest clean venv dev-venv warehouse system-deps
+.PHONY: help run replicas test parity bench loadtest bench-replicas clean venv dev-venv warehouse system-deps nginx-dep
 
 help:
 	@echo "make run [PORT=8501]  build the demo warehouse if missing, then start the dashboard"
-	@echo "make test             install test dependencies (and chromium via apt if root), run all tests"
+	@echo "make replicas [N=3] [PORT=8500] [BIND=127.0.0.1]  N dashboard processes behind nginx (deploy/replicas.py)"
+	@echo "make test             install test dependencies (and chromium, nginx via apt if root), run all tests"
+	@echo "make parity           the same named queries on DuckDB and on ClickHouse (chdb), compared"
 	@echo "make bench            run the benchmarks (bench/run_all.py)"
 	@echo "make loadtest         run the concurrent-session load test (bench/loadtest.py)"
+	@echo "make bench-replicas   30 browser sessions across 3 replicas behind nginx (bench/bench_replicas.py)"
 	@echo "make clean            remove caches and test artifacts (keeps .venv and data/)"
 
 $(PY):
@@ -54,22 +58,50 @@ warehouse: venv
 run: venv warehouse
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
-# Debian's chromium and CJK fonts for the real-browser tests. Installed only when missing and only
-# as root; otherwise the browser tests skip and say why.
-system-deps:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -e $(CJK_FONT) ]; then \
+# N replicas of the dashboard behind nginx (issue 10): nginx on PORT (8500 unless PORT is given),
+# the replicas on PORT+10 onwards, all reading $(WAREHOUSE); Ctrl-C stops them all. Config, logs and
+# the shared cookie secret go to run/replicas/. BIND=0.0.0.0 lets screens on the LAN reach nginx.
+# All options: .venv/bin/python -m deploy.replicas --help
+N ?= 3
+BIND ?= 127.0.0.1
+REPLICAS_PORT := $(if $(filter file,$(origin PORT)),8500,$(PORT))
+replicas: venv warehouse nginx-dep
+	$(PY) -m deploy.replicas --replicas $(N) --port $(REPLICAS_PORT) --host $(BIND)
+
+# Just nginx, for `make replicas` on a server that needs no browser.
+nginx-dep:
+	@if [ ! -x $(NGINX) ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing chromium and fonts-noto-cjk with apt-get"; \
+	    echo "Installing nginx with apt-get"; \
 	    export DEBIAN_FRONTEND=noninteractive; \
 	    apt-get -o DPkg::Lock::Timeout=600 update -qq && \
-	    apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null; \
+	    apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends nginx >/dev/null; \
 	  else \
-	    echo "Note: chromium or fonts-noto-cjk is missing and this is not root: apt-get install chromium fonts-noto-cjk (browser tests skip without chromium)."; \
+	    echo "错误：找不到 $(NGINX)，且不是 root：请先 apt-get install nginx。"; exit 1; \
+	  fi; \
+	fi
+
+# Debian's chromium and CJK fonts for the real-browser tests, and nginx for the replicas (and their
+# test). Installed only when missing and only as root; otherwise the browser tests skip and say why.
+system-deps:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -e $(CJK_FONT) ] || [ ! -x $(NGINX) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing chromium, fonts-noto-cjk and nginx with apt-get"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get -o DPkg::Lock::Timeout=600 update -qq && \
+	    apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends chromium fonts-noto-cjk nginx >/dev/null; \
+	  else \
+	    echo "Note: chromium, fonts-noto-cjk or nginx is missing and this is not root: apt-get install chromium fonts-noto-cjk nginx (browser tests skip without chromium, the replicas test without nginx)."; \
 	  fi; \
 	fi
 
 test: dev-venv system-deps
 	$(PY) -m pytest
+
+# Every named query on DuckDB and on ClickHouse (chdb) over one Parquet snapshot, compared. Also part
+# of `make test` (the same test files).
+parity: dev-venv
+	$(PY) -m pytest -q tests/test_parity.py tests/test_engine.py
 
 bench: dev-venv
 	@if [ -f bench/run_all.py ]; then $(PY) bench/run_all.py; \
@@ -79,6 +111,11 @@ bench: dev-venv
 # Shorter: make loadtest LOADTEST_ARGS="--soak-minutes 10"; all options: .venv/bin/python bench/loadtest.py --help
 loadtest: dev-venv system-deps warehouse
 	$(PY) bench/loadtest.py $(LOADTEST_ARGS)
+
+# 30 concurrent browser sessions through nginx across 3 replicas (p95 first render, errors, where each
+# landed), then the same round against one replica directly. Options: .venv/bin/python bench/bench_replicas.py --help
+bench-replicas: dev-venv system-deps warehouse
+	$(PY) bench/bench_replicas.py $(BENCH_REPLICAS_ARGS)
 
 clean:
 	rm -rf test-artifacts .pytest_cache bench/out

@@ -1,0 +1,1 @@
+"""Deployment beyond `make run`: replicas behind nginx on one machine (``python -m deploy.replicas``)."""

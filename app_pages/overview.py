@@ -196,7 +196,11 @@ def screen() -> None:
         ranking = ranking[ranking["unit_code"] != "unassigned"]  # 街道不明 is not a street to rank
         st.markdown("<div class='os-panel-title'>街道排名（综合得分，灰色为样本不足不排名）</div>", unsafe_allow_html=True)
         if not ranking.empty:
-            st.plotly_chart(street_ranking_figure(ranking, height=260), width="stretch", config={"displayModeBar": False})
+            figure = street_ranking_figure(ranking, height=260)
+            if links:
+                _street_links(f, figure, ranking)
+            else:
+                st.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
     with right:
         companies = data.q("company_rankings", month=month)
         red = companies[companies["list"] == "red"].sort_values("rank").head(5) if not companies.empty else companies
@@ -218,6 +222,22 @@ def screen() -> None:
             f"<div class='os-list'>小事不出网格 <b>{ui.fmt_pct(grid_share.iloc[0] if len(grid_share) else None, 0)}</b>"
             f" · 吹哨 <b>{ui.fmt_number(whistle)}</b> 件 · 会商 <b>{ui.fmt_number(consultation)}</b> 件</div>",
             unsafe_allow_html=True)
+
+
+def _street_links(f: filters.Filters, figure, ranking: pd.DataFrame) -> None:
+    """The street ranking, selectable: a selected bar offers that street's tickets (this time)."""
+    event = st.plotly_chart(figure, width="stretch", config={"displayModeBar": False}, on_select="rerun",
+                            selection_mode="points", key="overview_street_ranking")
+    points = event.selection.points if event is not None else []
+    name = next((p.get("y") for p in points if p.get("y")), None)
+    chosen = ranking[ranking["unit_name"] == name] if name is not None else ranking.iloc[0:0]
+    if chosen.empty:
+        st.caption("点选一个街道，可打开其工单明细。")
+        return
+    params = {k: v for k, v in _ticket_link(f).items() if k not in ("community_code", "grid_code")}
+    params["street_code"] = str(chosen["unit_code"].iloc[0])
+    ui.page_link(TICKETS_PAGE, label=f"打开{ui.markdown_text(str(name))}{ui.markdown_text(f.time_label())}的工单明细 →",
+                 icon=":material/list_alt:", query_params=params)
 
 
 def _category_links(f: filters.Filters, figure) -> None:

@@ -247,6 +247,19 @@ def test_selecting_a_category_bar_opens_its_tickets(metrics_db):
     assert ticket_total(follow(link)) == expected
 
 
+def test_selecting_a_street_bar_opens_that_streets_tickets(metrics_db):
+    at = run()
+    assert not [text for text in links(at) if text.startswith("打开二街道")]
+    rerun_with_selection(at, "overview_street_ranking", {
+        "points": [{"x": 50, "y": "二街道", "curve_number": 0, "point_number": 0, "point_index": 0}],
+        "point_indices": [0], "box": [], "lasso": []})
+    link = next(link for text, link in links(at).items() if text.startswith("打开二街道"))
+    assert link["street_code"] == "S2" and "community_code" not in link and "grid_code" not in link
+    expected = received_between(metrics_db, "2025-10-01", "2025-10-31", street_code="S2")
+    assert expected > 0
+    assert ticket_total(follow(link)) == expected
+
+
 def test_selecting_an_overdue_row_opens_that_grid_and_category(metrics_db):
     at = run()
     everything = next(link for text, link in links(at).items() if text.startswith("查看全部 2 张超期工单"))

@@ -42,6 +42,7 @@ TICKETS = "fct_tickets"
 # the dimensions, the inspections and the marts. History tables and load batches stay with the writer.
 SKIPPED_SUFFIXES = ("_hist",)
 SKIPPED_TABLES = ("load_batches",)
+MEMORY_LIMIT = os.environ.get("ONESCREEN_PUBLISH_MEMORY", "2GB")
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,9 @@ def publish(warehouse: Path | None = None, folder: Path | None = None, keep: int
     # Ids sort in publishing order (microseconds), so "the previous one" is the one sorted before.
     snapshot_id = datetime.now().strftime("%Y%m%dT%H%M%S%f") + "-" + os.urandom(2).hex()
     partial = folder / f".partial-{snapshot_id}"
-    con = duckdb.connect()
+    # Sorting the tickets by time needs memory in proportion to the table: cap it and let DuckDB spill
+    # to a folder beside the snapshot (50M tickets peaked at 8.9 GB without the cap).
+    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(folder / ".spill")})
     try:
         con.execute(f"attach '{_sql_string(str(warehouse))}' as src (read_only)")
         tables = [name for (name,) in con.execute(
@@ -105,6 +108,7 @@ def publish(warehouse: Path | None = None, folder: Path | None = None, keep: int
         raise
     finally:
         con.close()
+        shutil.rmtree(folder / ".spill", ignore_errors=True)
     _point_to(folder, snapshot_id)
     prune(folder, keep)
     progress(f"快照 {snapshot_id} 已发布（{manifest['seconds']} 秒）。")

@@ -177,3 +177,14 @@ def test_ticket_list_flags_closed_tickets_by_their_derived_deadline(con):
     assert not bool(frame.loc["T3", "is_closed_late"])
     assert tickets.state_label(frame.loc["T4"].to_dict()) == "逾期办结"
     assert tickets.state_label(frame.loc["T3"].to_dict()) == "按期办结"
+
+
+def test_ticket_list_sorted_by_due_at_pages_by_the_deadline_it_shows(con):
+    """A page sorted by 期限 is the first rows of the whole list in that order, derived deadlines included
+    (it used to be picked by the export's deadline, so tickets with a derived one fell off the page)."""
+    everything = run_query(con, "ticket_list", sort="due_at", order="asc", limit=1000)
+    assert everything["is_due_derived"].any() and everything["due_at"].notna().all()
+    assert everything["due_at"].is_monotonic_increasing
+    for size in (1, 3, 5):
+        page = run_query(con, "ticket_list", sort="due_at", order="asc", limit=size)
+        assert page["ticket_id"].tolist() == everything["ticket_id"].head(size).tolist()

@@ -41,10 +41,10 @@ personal as (
 
 stated as (
     select
-        tickets.*,
+        -- due_at is the effective deadline: the export's, or derived from the appeal type (open and
+        -- closed tickets), so sorting by due_at picks the page by the deadline the list shows.
+        tickets.* replace (coalesce(open_tickets.open_due_at, derived_deadlines.derived_due_at, tickets.due_at) as due_at),
         open_tickets.open_ticket_id is not null as is_open,
-        -- The effective deadline: the export's, or derived from the appeal type (open and closed tickets).
-        coalesce(open_tickets.open_due_at, derived_deadlines.derived_due_at, tickets.due_at) as effective_due_at,
         coalesce(open_tickets.is_due_derived, derived_deadlines.derived_ticket_id is not null) as is_due_derived,
         coalesce(open_tickets.is_overdue, false) as is_overdue,
         coalesce(open_tickets.is_near_deadline, false) as is_near_deadline,
@@ -92,7 +92,7 @@ final as (
         page.responded_at,
         page.resolved_at,
         page.callback_at,
-        page.effective_due_at as due_at,
+        page.due_at,
         page.is_due_derived,
         page.status,
         page.is_open,
@@ -100,7 +100,7 @@ final as (
         page.is_near_deadline,
         page.overdue_workdays,
         page.remaining_workdays,
-        not page.is_open and page.resolved_at > page.effective_due_at as is_closed_late,
+        not page.is_open and page.resolved_at > page.due_at as is_closed_late,
         page.source,
         page.appeal_type,
         page.category_l1,

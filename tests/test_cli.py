@@ -16,7 +16,7 @@ from etl.warehouse import writer
 
 from conftest import FIXTURES, ROOT, run_cli
 
-COMMANDS = ["load", "demo", "check", "batches", "rollback", "refresh", "report", "users"]
+COMMANDS = ["load", "demo", "check", "batches", "rollback", "refresh", "report", "users", "publish"]
 LOCKED = "错误：另一个导入或撤销正在进行（warehouse.duckdb），请等它结束后再试。"
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from onescreen import access as acl
-from onescreen import data, filters, ui
+from onescreen import data, db, filters, ui
 from onescreen.figures.overview import category_mix_figure, rates_trend_figure, street_ranking_figure
 from onescreen.koujing import koujing
 from onescreen.maps import grid_light_deck
@@ -137,6 +137,7 @@ def _overdue_html(frame: pd.DataFrame) -> str:
 @st.fragment(run_every=refresh_seconds)
 def screen() -> None:
     """The data panels; refreshed quietly every ``refresh_seconds`` (a new load shows up here)."""
+    db.pin()  # a timed fragment rerun runs on its own: it reads one published state too
     f = filters.active()
     if f is None:
         ui.empty_state()

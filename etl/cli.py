@@ -166,8 +166,18 @@ def cmd_publish(args) -> int:
     一个街道用内置的 DuckDB 文件即可，不需要发布。
     """
     from etl import publish
+    from onescreen.engine import EngineError, meta_database
 
     folder = publish.snapshot_dir(args.snapshots)
+    if args.clickhouse and (args.list or args.rollback):
+        raise LoadError("错误：--clickhouse 只用于发布；ClickHouse 上的回退请再发布上一个快照（--list 查看）。")
+    url = None
+    if args.clickhouse:  # checked before anything is published
+        try:
+            url = settings.clickhouse_url() if args.clickhouse == "env" else args.clickhouse
+            meta_database(url)
+        except (ValueError, EngineError) as exc:
+            raise LoadError(str(exc)) from exc
     if args.list:
         live = publish.current(folder)
         found = publish.snapshots(folder)
@@ -188,8 +198,7 @@ def cmd_publish(args) -> int:
     size = sum(t["bytes"] for t in snapshot.tables.values()) / 1e6
     print(f"快照 {snapshot.id} 已发布：工单 {rows:,} 条，{size:,.1f} MB，用时 {snapshot.manifest['seconds']} 秒；"
           f"目录 {snapshot.path}")
-    if args.clickhouse:
-        url = settings.clickhouse_url() if args.clickhouse == "env" else args.clickhouse
+    if url:
         database = publish.publish_clickhouse(snapshot, url, keep=args.keep, progress=_progress(args.quiet))
         print(f"已发布到 ClickHouse 数据库 {database}，读 ClickHouse 的大屏下次刷新时切换。")
     return 0

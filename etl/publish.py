@@ -83,7 +83,8 @@ def publish(warehouse: Path | None = None, folder: Path | None = None, keep: int
     partial = folder / f".partial-{snapshot_id}"
     # Sorting the tickets by time needs memory in proportion to the table: cap it and let DuckDB spill
     # to a folder beside the snapshot (50M tickets peaked at 8.9 GB without the cap).
-    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(folder / ".spill")})
+    spill = folder / f".spill-{snapshot_id}"  # one per run: two publishers never share one
+    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(spill)})
     try:
         con.execute(f"attach '{_sql_string(str(warehouse))}' as src (read_only)")
         tables = [name for (name,) in con.execute(
@@ -108,7 +109,7 @@ def publish(warehouse: Path | None = None, folder: Path | None = None, keep: int
         raise
     finally:
         con.close()
-        shutil.rmtree(folder / ".spill", ignore_errors=True)
+        shutil.rmtree(spill, ignore_errors=True)
     _point_to(folder, snapshot_id)
     prune(folder, keep)
     progress(f"快照 {snapshot_id} 已发布（{manifest['seconds']} 秒）。")
@@ -234,20 +235,40 @@ def publish_clickhouse(snapshot: Snapshot, url: str, keep: int = 2, progress=lam
             for file in files:
                 server.raw(f"INSERT INTO {database}.{name} FORMAT Parquet", data=file.read_bytes())
         server.raw(f"INSERT INTO {meta}.{POINTER_TABLE} VALUES (now64(3), '{snapshot.id}', '{database}')")
-    except EngineError as exc:
-        server.raw(f"DROP DATABASE IF EXISTS {database}")
-        raise LoadError(f"错误：发布到 ClickHouse 失败，线上快照未变：{exc}") from exc
+    except BaseException as exc:
+        _drop_unless_live(server, meta, database)
+        if isinstance(exc, EngineError):
+            raise LoadError(f"错误：发布到 ClickHouse 失败，ClickHouse 上的线上快照未变（本地快照 {snapshot.id} 已发布）：{exc}") from exc
+        raise
     _prune_clickhouse(server, meta, keep)
     return database
 
 
+def _drop_unless_live(server, meta: str, database: str) -> None:
+    """Best effort after a failed publish: drop the half-built database unless the pointer names it
+    (the pointer insert may have reached the server before the connection failed)."""
+    from onescreen.engine import POINTER_TABLE, EngineError
+
+    try:
+        named = server.query(f"SELECT count() AS n FROM {meta}.{POINTER_TABLE} "
+                             f"WHERE database = '{database}'").to_pylist()[0]["n"]
+        if not named:
+            server.raw(f"DROP DATABASE IF EXISTS {database}")
+    except EngineError:
+        pass  # the server is gone; _prune_clickhouse removes the leftover at the next publish
+
+
 def _prune_clickhouse(server, meta: str, keep: int) -> None:
+    """Keep the newest ``keep`` published databases; drop older ones and any leftover of a failed run."""
     from onescreen.engine import POINTER_TABLE
 
     rows = server.query(f"SELECT database, max(published_at) AS at FROM {meta}.{POINTER_TABLE} "
                         "GROUP BY database ORDER BY at DESC").to_pylist()
-    for row in rows[keep:]:
-        server.raw(f"DROP DATABASE IF EXISTS {row['database']}")
+    kept = {row["database"] for row in rows[:keep]}
+    existing = server.query("SELECT name FROM system.databases WHERE name LIKE 'onescreen\\_%'").column("name").to_pylist()
+    for name in existing:
+        if name not in kept and name != meta:
+            server.raw(f"DROP DATABASE IF EXISTS {name}")
 
 
 def _clickhouse_type(kind) -> str:

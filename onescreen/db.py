@@ -26,6 +26,7 @@ import os
 import re
 import threading
 import time
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,6 +132,7 @@ def _current() -> _Published:
                     backend = ChdbBackend(snapshot.id, snapshot.path,
                                           {n: info["path"] for n, info in snapshot.tables.items()})
                     current = _Published(str(folder), identity, backend=backend)
+                    _retire_chdb(backend)
                 else:
                     current = _Published(str(folder), identity, connection=_open_snapshot(snapshot))
                 _published = current
@@ -151,6 +153,16 @@ def _current() -> _Published:
         return current
 
 
+_chdb_backends: list = []
+
+
+def _retire_chdb(backend) -> None:
+    """Keep chdb copies of the live and the previous snapshot (a pinned run may still read it)."""
+    _chdb_backends.append(backend)
+    while len(_chdb_backends) > 2:
+        _chdb_backends.pop(0).drop()
+
+
 def _current_clickhouse() -> _Published:
     global _published
     url = settings.clickhouse_url()
@@ -161,8 +173,8 @@ def _current_clickhouse() -> _Published:
     from onescreen import engine  # imported here: only a ClickHouse deployment needs it
 
     live = engine.live(url)
-    if live is None:
-        raise WarehouseMissingError(Path(url.split("@")[-1]))
+    if live is None:  # named by host only: the URL may carry a password
+        raise WarehouseMissingError(Path(urllib.parse.urlsplit(url).hostname or "clickhouse"))
     with _lock:
         current = _published
         if current is None or current.source != url or current.identity[1] != live.database:
@@ -181,8 +193,8 @@ def pin() -> None:
     """
     try:
         _run.published = _current()
-    except WarehouseMissingError:  # nothing published yet: the pages show what to do
-        _run.published = None
+    except Exception:  # nothing published yet, or the engine is unreachable: the page's own error
+        _run.published = None  # handling reports it (with an incident id) when it reads
 
 
 def unpin() -> None:

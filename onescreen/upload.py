@@ -254,7 +254,13 @@ def history() -> pd.DataFrame:
 
     if not db.warehouse_exists():
         return pd.DataFrame(columns=["批次", "导入时间", "导入人", "文件", "来源", "读取", "新增", "更新", "未变", "拒收", "状态", "撤销时间"])
-    frame = db.query_df(HISTORY_SQL)
+    # The writer's file, whatever the screens read (a snapshot has no load batches); attached to a
+    # fresh in-memory database as onescreen.db does, so a replaced file is never read stale.
+    con = db._open(settings.warehouse_path())
+    try:
+        frame = con.execute(HISTORY_SQL.replace("from load_batches", f"from {db.CATALOG}.load_batches")).df()
+    finally:
+        con.close()
     frame["来源"] = frame["来源"].map(lambda s: SOURCES[s].label if s in SOURCES else s)
     return frame
 

@@ -151,3 +151,36 @@ def test_the_big_screen_shows_the_same_on_a_snapshot(snapshots, monkeypatch, eng
     monkeypatch.delenv("ONESCREEN_ENGINE")
     db.reset()
     assert from_snapshot == _big_screen()
+
+
+def test_publish_checks_the_clickhouse_url_before_publishing_anything(snapshots, capsys, monkeypatch):
+    monkeypatch.delenv("ONESCREEN_CLICKHOUSE_URL", raising=False)
+    code, _, err = run_cli(["publish", "--clickhouse"], capsys)
+    assert code == 1 and "ONESCREEN_CLICKHOUSE_URL" in err
+    code, _, err = run_cli(["publish", "--clickhouse", "http://h:8123/?database=bad-name"], capsys)
+    assert code == 1 and "数据库名" in err
+    assert publish.current(snapshots) is None  # nothing went live
+    code, _, err = run_cli(["publish", "--rollback", "--clickhouse", "http://h:8123/"], capsys)
+    assert code == 1 and "--clickhouse 只用于发布" in err
+
+
+def test_upload_history_reads_the_writers_file_when_screens_read_a_snapshot(snapshots, warehouse_copy):
+    from onescreen import upload
+
+    publish.publish(folder=snapshots)
+    history = upload.history()
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    assert len(history) == con.execute("select count(*) from load_batches").fetchone()[0] > 0
+    con.close()
+
+
+def test_an_unreachable_engine_is_reported_by_the_page_not_before_it(monkeypatch, warehouse_copy):
+    monkeypatch.setenv("ONESCREEN_ENGINE", "clickhouse")
+    monkeypatch.setenv("ONESCREEN_CLICKHOUSE_URL", "http://reader:secret@127.0.0.1:9/?database=onescreen")
+    db.reset()
+    db.pin()  # does not raise; the run is left unpinned
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    shown = " ".join(e.value for e in at.error) + " ".join(i.value for i in at.info)
+    assert "secret" not in shown
+    assert at.error or "python -m etl demo" in shown

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import os
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -19,15 +20,18 @@ from etl.errors import LoadError, Problem
 from etl.fields import NEVER_STORED, SOURCES, Source, match_headers, normalise_header
 from etl.load_inspections import flag_unknown_references, write_inspections
 from etl.load_places import check_geometries, flag_unknown_compound_grids, flag_unknown_grids_for_shapes, write_compounds, write_grids
-from etl.load_tickets import (build_staged_tickets, flag_feed_collisions, older_rows_warning, register_udfs,
-                              timeline_warning, write_tickets)
+from etl.address_areas import AddressAreas
+from etl.load_tickets import build_staged_tickets, flag_feed_collisions, older_rows_warning, timeline_warning, write_tickets
 from etl.readers import RawTable, read_export
 from etl.staging import collect_problems, install_macros, keep_good_rows, rejected_rows, stage
+from etl.unchanged import find_unchanged
 from etl.upsert import UpsertCounts
 from etl.warehouse import writer
 from onescreen.exports import to_csv_bytes
 
 Progress = Callable[[str], None]
+# DuckDB's memory during a load ($ONESCREEN_LOAD_MEMORY, e.g. "2GB"); beyond it, it spills to disk.
+LOAD_MEMORY_LIMIT = os.environ.get("ONESCREEN_LOAD_MEMORY", "1GB")
 
 
 @dataclass
@@ -146,11 +150,31 @@ def file_sha256(path: Path) -> str:
 
 
 def _load_one(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_by: str, progress: Progress) -> FileReport:
+    areas: list[AddressAreas] = []
+    after_cells = None
+    if plan.source.name in ("hotline", "events"):
+        def after_cells(con) -> str:
+            # Rows stored exactly as the file has them are left alone; the addresses of the others are
+            # masked in a background thread while the staging SQL runs.
+            unchanged = find_unchanged(con, plan.source.name, list(plan.source.headers))
+            areas.append(AddressAreas(con, skip=unchanged))
+            return unchanged
+    try:
+        return _load_staged(con, plan, sha256, skip_bad_rows, loaded_by, progress, after_cells, areas)
+    finally:
+        for running in areas:
+            running.cancel()
+
+
+def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_by: str, progress: Progress,
+                 after_cells, areas: list) -> FileReport:
     raw, source = plan.raw, plan.source
     report = FileReport(raw.path.name, source.name, "loaded", encoding=raw.encoding, sheet_name=raw.sheet_name, header_row=raw.header_row)
     where = f"表头在第 {raw.header_row} 行，" if raw.file_format != "geojson" else ""
     progress(f"{raw.path.name}：识别为“{source.label}”，{where}读取 {raw.table.num_rows:,} 行")
-    staged = stage(con, raw, source, plan.mapping, plan.required)
+    staged = stage(con, raw, source, plan.mapping, plan.required, after_cells=after_cells)
+    # The cells are in stg_cells now; the file's own table (as large as the file) is not read again.
+    raw.table = raw.table.slice(0, 0)
     report.rows_read = staged.rows_read
     if source.name in ("hotline", "events"):
         flag_feed_collisions(con, source.name)
@@ -180,19 +204,21 @@ def _load_one(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_by: 
     report.batch_id = batch_id
     counts: UpsertCounts
     if source.name in ("hotline", "events"):
-        placed = build_staged_tickets(con, source.name)
+        # A row left alone by a reload but rejected (a later duplicate of its ticket) is only rejected.
+        con.execute("delete from stg_unchanged where row_no in (select row_no from stg_problems)")
+        n_unchanged = con.execute("select count(*) from stg_unchanged").fetchall()[0][0]
+        placed = build_staged_tickets(con, source.name, areas[0] if areas else None, "stg_unchanged")
         # A large export sits in several staging copies; each goes once the next step has it.
-        _drop_temp(con, "stg_cells", "stg_parsed", "stg_rows", "stg_place", "stg_point_grid", "stg_address_compound",
-                   "stg_address_area")
-        counts, n_older = write_tickets(con, batch_id)
+        _drop_temp(con, "stg_cells", "stg_parsed", "stg_rows", "stg_place", "stg_point_grid", "stg_address_area")
+        counts, n_older = write_tickets(con, batch_id, n_unchanged)
         if warning := older_rows_warning(n_older):
             report.warnings.append(warning)
         unplaced = sum(n for how, n in placed.items() if how in ("community", "street", "none"))
         if unplaced:
             report.warnings.append(f"{unplaced:,} 条工单无法定位到网格（无网格编号、坐标或可识别的小区地址），按社区/街道统计，计为“未落格”。")
-        if warning := timeline_warning(con):
+        if warning := timeline_warning(con, "stg_unchanged"):
             report.warnings.append(warning)
-        _drop_temp(con, "stg_tickets", "stg_pii", "stg_older", "upsert_changed")
+        _drop_temp(con, "stg_tickets", "stg_older", "upsert_changed", "stg_unchanged", "stg_source_hash")
     elif source.name == "grids":
         counts = write_grids(con, batch_id, shapes_only=plan.required == ("grid_code", "geometry"))
     elif source.name == "compounds":
@@ -298,7 +324,14 @@ def _load_plans(con, plans: list[FilePlan], reports: list[FileReport], skip_bad_
                 progress: Progress) -> tuple[datetime | None, list[str]]:
     """Write the planned files into ``con`` (appending to ``reports``); then marts and contracts."""
     install_macros(con)
-    register_udfs(con)
+    # Staging tables are joined by row number and every result is ordered where order matters: letting
+    # DuckDB write rows in any order makes the big statements parallel and lighter on memory.
+    con.execute("set preserve_insertion_order = false")
+    # One checkpoint at the end (publish) instead of one every 16 MB of changes: a large reload's
+    # scattered updates are written once.
+    con.execute("set checkpoint_threshold = '64GB'")
+    # Past this DuckDB spills to a temporary folder beside the staging file instead of growing.
+    con.execute("set memory_limit = ?", [LOAD_MEMORY_LIMIT])
     # Files are written in dependency order: places before the tickets and inspections placed in them,
     # and a shapes-only grid file after the grid attributes it gives boundaries to.
     order = {"grids": 0, "compounds": 1, "inspections": 2, "hotline": 3, "events": 3}

@@ -11,10 +11,11 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from etl.address_areas import AddressAreas
 from etl.geo import grid_index
 from etl.upsert import UpsertCounts, replace_children, upsert
-from onescreen.masking import mask_address
 
 FEED_LABELS = {"hotline": "12345 热线工单", "events": "网格平台事件"}
 
@@ -44,15 +45,22 @@ def _place_by_coordinates(con) -> None:
 
 
 def _compound_pattern(con) -> str | None:
+    """One alternation of every compound name, longest first (the longest name at the leftmost place
+    wins). No capture group: RE2 then finds the match with its DFA alone, several times faster."""
     names = [row[0] for row in con.execute("select distinct compound_name from dim_compounds where length(compound_name) >= 2").fetchall()]
     if not names:
         return None
     names.sort(key=len, reverse=True)
-    return "(" + "|".join(re.escape(n) for n in names) + ")"
+    return "|".join(re.escape(n) for n in names)
 
 
-def build_staged_tickets(con, feed: str) -> dict[str, int]:
-    """From ``stg_rows`` build ``stg_tickets`` and ``stg_pii``; return placement counts."""
+def build_staged_tickets(con, feed: str, areas: AddressAreas | None = None, unchanged: str | None = None) -> dict[str, int]:
+    """From ``stg_rows`` build ``stg_tickets``; return placement counts.
+
+    ``areas`` is the address masking started after staging (:class:`AddressAreas`); without it the
+    addresses are masked here. ``unchanged`` names the temp table of rows a reload leaves alone
+    (:mod:`etl.unchanged`): they are not in ``stg_rows``, and their stored placement is counted.
+    """
     con.execute(
         """create or replace temp table stg_place as
         select r.row_no, r.ticket_id, r.lon, r.lat, r.address,
@@ -63,36 +71,38 @@ def build_staged_tickets(con, feed: str) -> dict[str, int]:
                    where grid_name is not null group by grid_name having count(*) = 1) g2 on g2.grid_name = r.grid_code"""
     )
     _place_by_coordinates(con)
+    # Per distinct address, not per row: its masked area (the address cut after the compound or road)
+    # and the compound its text names (the first, longest name in it; 700 names in one alternation).
+    if areas is None:
+        areas = AddressAreas(con) if _has_table(con, "stg_cells") else None
+    frame = areas.table() if areas is not None else pa.table({"address": pa.array([], pa.string()), "address_area": pa.array([], pa.string())})
+    con.register("address_area_frame", frame)
     pattern = _compound_pattern(con)
-    if pattern:
-        con.execute(
-            """create or replace temp table stg_address_compound as
-            select p.row_no, c.compound_code, c.grid_code
-            from (select row_no, nullif(regexp_extract(address, ?, 1), '') as compound_name from stg_place where address is not null) p
-            join (select compound_name, min(compound_code) as compound_code, min(grid_code) as grid_code
-                  from dim_compounds group by compound_name) c using (compound_name)""",
-            [pattern],
-        )
-    else:
-        con.execute("create or replace temp table stg_address_compound (row_no bigint, compound_code varchar, grid_code varchar)")
-    # The address cut after the compound or road, worked out once per distinct address: the masking
-    # rule is Python (onescreen.masking), and calling it per row was most of a large load's time.
+    compound = "nullif(regexp_extract(address, ?, 0), '')" if pattern else "null::varchar"
     con.execute(
-        "create or replace temp table stg_address_area as select address, mask_address_udf(address) as address_area "
-        "from (select distinct address from stg_rows where address is not null)"
+        f"""create or replace temp table stg_address_area as
+        with areas as (select address, address_area, {compound} as compound_name from address_area_frame),
+        compounds as (select compound_name, min(compound_code) as compound_code, min(grid_code) as grid_code
+                      from dim_compounds group by compound_name)
+        select a.address, a.address_area, c.compound_code, c.grid_code as compound_grid_code
+        from areas a left join compounds c using (compound_name)""",
+        [pattern] if pattern else [],
     )
+    con.unregister("address_area_frame")
+    hashed = _has_table(con, "stg_source_hash")
     con.execute(
         """create or replace temp table stg_tickets as
         with placed as (
             select p.row_no,
-                   coalesce(p.grid_by_code, pg.grid_code, ac.grid_code) as grid_code,
+                   coalesce(p.grid_by_code, pg.grid_code, aa.compound_grid_code) as grid_code,
                    case when p.grid_by_code is not null then 'grid_code'
                         when pg.grid_code is not null then 'coordinates'
-                        when ac.grid_code is not null then 'address' end as placed_by,
-                   ac.compound_code
+                        when aa.compound_grid_code is not null then 'address' end as placed_by,
+                   aa.compound_code,
+                   aa.address_area
             from stg_place p
             left join stg_point_grid pg using (row_no)
-            left join stg_address_compound ac using (row_no)
+            left join stg_address_area aa on aa.address = p.address
         ),
         communities as (
             select community_name, any_value(community_code) as community_code, any_value(street_code) as street_code
@@ -121,38 +131,37 @@ def build_staged_tickets(con, feed: str) -> dict[str, int]:
                          case when c.community_code is not null then 'community'
                               when coalesce(c.street_code, s.street_code) is not null then 'street'
                               else 'none' end) as placed_by,
-                aa.address_area,
+                pl.address_area,
                 r.lon, r.lat,
                 coalesce(r.resolved_at < r.received_at or r.dispatched_at < r.received_at
                          or r.responded_at < r.received_at or r.callback_at < r.resolved_at, false) as has_timeline_error,
-                r.caller_name, r.caller_phone, r.address, r.content
+                r.caller_name, r.caller_phone, r.address, r.content,
+                {source_hash} as source_hash
             from stg_rows r
             left join placed pl using (row_no)
             left join dim_grids g on g.grid_code = pl.grid_code
             left join communities c on c.community_name = r.community_name and pl.grid_code is null
-            left join streets s on s.street_name = r.street_name and pl.grid_code is null
-            left join stg_address_area aa on aa.address = r.address
+            left join streets s on s.street_name = r.street_name and pl.grid_code is null{hash_join}
         )
         select *, md5(concat_ws('|', ticket_id, feed, source, appeal_type, category_l1, category_l2,
                    received_at, dispatched_at, responded_at, resolved_at, due_at, due_workdays, callback_at, is_resolved,
                    satisfaction, status, handling_level, is_whistle, is_consultation, department, street_code, street_name,
                    community_code, community_name, grid_code, compound_code, placed_by, address_area, lon, lat,
                    caller_name, caller_phone, address, content)) as row_hash
-        from final""",
+        from final""".format(source_hash="sh.source_hash" if hashed else "null::ubigint",
+                             hash_join="\n            left join stg_source_hash sh using (row_no)" if hashed else ""),
         [feed],
     )
     counts = dict(con.execute("select placed_by, count(*) from stg_tickets group by 1").fetchall())
+    if unchanged:
+        for placed_by, n in con.execute(
+                f"select t.placed_by, count(*) from fct_tickets t join {unchanged} u using (ticket_id) group by 1").fetchall():
+            counts[placed_by] = counts.get(placed_by, 0) + n
     return counts
 
 
-def register_udfs(con) -> None:
-    """Python functions the staging SQL calls (the masking rules live in one place: onescreen.masking)."""
-    try:
-        con.remove_function("mask_address_udf")
-    except Exception:
-        pass
-    con.create_function("mask_address_udf", lambda s: mask_address(s) if s else None, ["VARCHAR"], "VARCHAR",
-                        null_handling="special", side_effects=False)
+def _has_table(con, name: str) -> bool:
+    return bool(con.execute("select count(*) from duckdb_tables() where table_name = ? and temporary", [name]).fetchall()[0][0])
 
 
 def _progress(alias: str) -> str:
@@ -161,12 +170,13 @@ def _progress(alias: str) -> str:
                                                            "resolved_at", "callback_at")) + ")"
 
 
-def write_tickets(con, batch_id: int) -> tuple[UpsertCounts, int]:
-    """Upsert ``stg_tickets`` into ``fct_tickets`` and the personal fields into ``ticket_pii``.
+def write_tickets(con, batch_id: int, n_unchanged: int = 0) -> tuple[UpsertCounts, int]:
+    """Upsert ``stg_tickets`` into ``fct_tickets`` and its personal fields into ``ticket_pii``.
 
     A row whose newest event is older than the stored ticket's (last week's export loaded after this
     week's) does not overwrite it: the ticket keeps its newer state. Returns the counts (those rows
-    count as unchanged) and how many rows were older.
+    count as unchanged, and so do the ``n_unchanged`` rows a reload left alone) and how many rows
+    were older.
     """
     con.execute(
         "create or replace temp table stg_older as select s.ticket_id from stg_tickets s "
@@ -176,9 +186,8 @@ def write_tickets(con, batch_id: int) -> tuple[UpsertCounts, int]:
     if n_older:
         con.execute("delete from stg_tickets where ticket_id in (select ticket_id from stg_older)")
     counts = upsert(con, "fct_tickets", "stg_tickets", batch_id, compare=["ticket_id", "row_hash"])
-    counts.unchanged += n_older
-    con.execute("create or replace temp table stg_pii as select ticket_id, caller_name, caller_phone, address, content from stg_tickets")
-    replace_children(con, "ticket_pii", "stg_pii", batch_id, "upsert_changed")
+    counts.unchanged += n_older + n_unchanged
+    replace_children(con, "ticket_pii", "stg_tickets", batch_id, "upsert_changed")
     return counts, n_older
 
 
@@ -190,11 +199,15 @@ def older_rows_warning(n_older: int) -> str | None:
             "如确需用这份较早的导出，请先撤销较新的批次。")
 
 
-def timeline_warning(con) -> str | None:
-    """The data-quality warning for impossible timelines in the staged tickets, if any."""
-    n = con.execute("select count(*) from stg_tickets where has_timeline_error").fetchall()[0][0]
+def timeline_warning(con, unchanged: str | None = None) -> str | None:
+    """The data-quality warning for impossible timelines in the staged tickets (and in the stored
+    tickets of the rows a reload left alone, listed in the temp table ``unchanged``), if any."""
+    rows = "select ticket_id from stg_tickets where has_timeline_error"
+    if unchanged:
+        rows += f" union all select t.ticket_id from fct_tickets t join {unchanged} u using (ticket_id) where t.has_timeline_error"
+    n = con.execute(f"select count(*) from ({rows})").fetchall()[0][0]
     if not n:
         return None
-    examples = [r[0] for r in con.execute("select ticket_id from stg_tickets where has_timeline_error order by ticket_id limit 3").fetchall()]
+    examples = [r[0] for r in con.execute(f"select ticket_id from ({rows}) order by ticket_id limit 3").fetchall()]
     return (f"{n} 条工单的时间顺序不合理（如办结时间早于受理时间），已导入但不计入办理时长统计；"
             f"例如 {'、'.join(examples)}。")

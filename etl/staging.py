@@ -7,8 +7,11 @@ in the temporary table ``stg_rows`` with one typed column per canonical field.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -83,6 +86,26 @@ KINDS: dict[str, str] = {
 
 REQUIRED_HELP = "请在该行补上后重新导入，或使用 --skip-bad-rows 只导入其余行。"
 
+# The formats ``parse_ts`` (sql/macros.sql) tries, in its order; tests/test_fast_paths.py keeps the two equal.
+TS_FORMATS = (
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M", "%Y-%m-%d",
+    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d",
+    "%Y年%m月%d日 %H时%M分%S秒", "%Y年%m月%d日 %H时%M分", "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M",
+    "%Y年%m月%d日%H时%M分", "%Y年%m月%d日",
+    "%Y%m%d%H%M%S", "%Y%m%d %H:%M:%S", "%Y%m%d",
+    "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y",
+    "%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M", "%Y.%m.%d",
+)
+# Formats a column may be parsed with directly, before (instead of) ``parse_ts``: a cell one of them
+# reads has no zone, no ``T`` and is no Excel serial, and no other format of the list reads it
+# differently, so the result is the one ``parse_ts`` gives. Left out: all-digit formats (a 5-digit
+# cell may be an Excel serial) and month-first ones (``1/2/25`` also reads as %Y/%m/%d, which
+# parse_ts tries first). tests/test_fast_paths.py checks this on every format.
+FAST_TS_FORMATS = tuple(f for f in TS_FORMATS if not f.startswith(("%Y%m%d", "%m/%d/%Y")))
+FAST_TS_SAMPLE = 2000     # cells per column looked at to pick its formats
+FAST_TS_MAX = 3           # formats tried directly per column; the rest of the cells go through parse_ts
+_DIGITS = re.compile(r"\d")
+
 
 @dataclass
 class StageResult:
@@ -100,12 +123,69 @@ def install_macros(con) -> None:
     con.execute(MACROS.read_text(encoding="utf-8"))
 
 
-def _parsed_expression(name: str, kind: str, params: list) -> str:
-    raw = f"cells.{name}"
-    if kind in ("ts", "deadline"):
+def _ts_expression(raw: str, formats: list[str], params: list) -> str:
+    """``parse_ts(raw)``, with ``formats`` (a column's own, from :func:`fast_ts_formats`) tried first."""
+    if not formats:
         return f"parse_ts({raw})"
+    params.append(list(formats))
+    # coalesce evaluates parse_ts only for the cells the direct formats did not read.
+    return f"coalesce(try_strptime({raw}, ?::varchar[]), parse_ts({raw}))"
+
+
+def fast_ts_formats(con, table: str, columns: list[str]) -> dict[str, list[str]]:
+    """For each of ``columns``: the formats of :data:`FAST_TS_FORMATS` its first cells are written in.
+
+    The sample is the first :data:`FAST_TS_SAMPLE` rows; cells are grouped by shape (digits alike),
+    and one cell of each shape tells its format. A format is kept when it reads at least 1 in 200 of
+    a column's sampled cells; most frequent first, at most :data:`FAST_TS_MAX`. A safety net for the
+    rule above: if the chosen formats read any sampled cell differently from ``parse_ts``, the column
+    gets none (every cell goes through ``parse_ts``, as without this path).
+    """
+    if not columns:
+        return {}
+    rows = con.execute(f"select {', '.join(columns)} from {table} limit {FAST_TS_SAMPLE}").fetchall()
+    shapes: list[Counter] = [Counter() for _ in columns]
+    example: dict[str, str] = {}
+    for row in rows:
+        for c, value in enumerate(row):
+            if value is not None:
+                shape = _DIGITS.sub("9", value)
+                shapes[c][shape] += 1
+                example.setdefault(shape, value)
+    if not example:
+        return {column: [] for column in columns}
+    readable = ", ".join(f"try_strptime(v, ${i + 2}) is not null" for i in range(len(FAST_TS_FORMATS)))
+    reads = {shape: [f for f, ok in zip(FAST_TS_FORMATS, oks) if ok] for shape, *oks in con.execute(
+        f"select s, {readable} from (select unnest($1::varchar[]) as s, unnest(${len(FAST_TS_FORMATS) + 2}::varchar[]) as v)",
+        [list(example), *FAST_TS_FORMATS, list(example.values())]).fetchall()}
+    result = {}
+    for c, column in enumerate(columns):
+        weight: Counter = Counter()
+        for shape, n in shapes[c].items():
+            for f in reads.get(shape, [])[:1]:
+                weight[f] += n
+        total = sum(shapes[c].values())
+        result[column] = [f for f, n in weight.most_common(FAST_TS_MAX) if n * 200 >= total]
+    checked = [c for c, column in enumerate(columns) if result[column]]
+    if checked:
+        wrong = ", ".join(
+            f"count(*) filter (where try_strptime({columns[c]}, ${n + 1}::varchar[]) is distinct from parse_ts({columns[c]}) "
+            f"and try_strptime({columns[c]}, ${n + 1}::varchar[]) is not null)" for n, c in enumerate(checked))
+        counts = con.execute(f"select {wrong} from (select * from {table} limit {FAST_TS_SAMPLE})",
+                             [result[columns[c]] for c in checked]).fetchall()[0]
+        for c, n in zip(checked, counts):
+            if n:
+                result[columns[c]] = []
+    return result
+
+
+def _parsed_expression(name: str, kind: str, params: list, fast: dict[str, list[str]] | None = None) -> str:
+    raw = f"cells.{name}"
+    formats = (fast or {}).get(name, [])
+    if kind in ("ts", "deadline"):
+        return _ts_expression(raw, formats, params)
     if kind == "date":
-        return f"cast(parse_ts({raw}) as date)"
+        return f"cast({_ts_expression(raw, formats, params)} as date)"
     if kind in ENUMS:
         keys, values = list(ENUMS[kind]), list(ENUMS[kind].values())
         params.extend([keys, values])
@@ -146,8 +226,15 @@ def _invalid_condition(name: str, kind: str) -> tuple[str, str] | None:
     return None
 
 
-def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required: tuple[str, ...] | None = None) -> StageResult:
-    """Fill ``stg_rows`` (typed, good rows only) from ``raw``; return counts and every problem found."""
+def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required: tuple[str, ...] | None = None,
+          after_cells: Callable[[object], str | None] | None = None) -> StageResult:
+    """Fill ``stg_cells`` (text) and ``stg_parsed`` (typed) from ``raw`` and ``stg_problems`` with every
+    problem found; return the counts.
+
+    ``after_cells(con)`` is called once ``stg_cells`` holds the cleaned cells (blank and totals rows
+    gone), before they are parsed. It may return the name of a temp table of ``row_no`` that need no
+    parsing (rows a reload leaves alone, :mod:`etl.unchanged`): they get every check on their cells,
+    but none on parsed values, and are not in ``stg_parsed``."""
     required = required if required is not None else source.required
     header_index = {h: i for i, h in enumerate(raw.headers)}
     fields = list(source.headers)
@@ -172,12 +259,15 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     totals_rows = con.execute(f"select count(*) from stg_cells where {totals}").fetchall()[0][0]
     con.execute(f"delete from stg_cells where {totals}")
     rows_read = con.execute("select count(*) from stg_cells").fetchall()[0][0]
+    skip = after_cells(con) if after_cells is not None else None
 
+    fast = fast_ts_formats(con, "stg_cells", [name for name in mapped if KINDS.get(name) in ("ts", "deadline", "date")])
     params: list = []
-    parsed = [f"{_parsed_expression(name, KINDS.get(name, 'text'), params)} as {name}" for name in fields]
+    parsed = [f"{_parsed_expression(name, KINDS.get(name, 'text'), params, fast)} as {name}" for name in fields]
     if "due_at" in fields:  # a deadline given as working days rather than a date
         parsed.append("day_count(cells.due_at) as due_workdays")
-    con.execute(f"create or replace temp table stg_parsed as select cells.row_no, {', '.join(parsed)} from stg_cells cells", params)
+    rows = f"stg_cells cells anti join {skip} using (row_no)" if skip else "stg_cells cells"
+    con.execute(f"create or replace temp table stg_parsed as select cells.row_no, {', '.join(parsed)} from {rows}", params)
 
     con.execute("create or replace temp table stg_problems (row_no bigint, field varchar, value varchar, message varchar)")
     for name in required:
@@ -249,9 +339,15 @@ def collect_problems(con, raw: RawTable, mapping: dict[str, str]) -> tuple[list[
 
 
 def keep_good_rows(con) -> int:
-    """Move rows without problems into ``stg_rows``; return how many were rejected."""
-    con.execute("create or replace temp table stg_rows as select * from stg_parsed where row_no not in (select row_no from stg_problems)")
-    return con.execute("select count(distinct row_no) from stg_problems").fetchall()[0][0]
+    """Move rows without problems into ``stg_rows``; return how many were rejected.
+
+    ``stg_parsed`` becomes ``stg_rows`` (renamed, not copied: a large export is a large copy)."""
+    rejected = con.execute("select count(distinct row_no) from stg_problems").fetchall()[0][0]
+    if rejected:
+        con.execute("delete from stg_parsed where row_no in (select row_no from stg_problems)")
+    con.execute("drop table if exists temp.stg_rows")
+    con.execute("alter table temp.stg_parsed rename to stg_rows")
+    return rejected
 
 
 def rejected_rows(con, raw: RawTable, mapping: dict[str, str] | None = None) -> pd.DataFrame:

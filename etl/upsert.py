@@ -57,44 +57,54 @@ def upsert(con, table: str, staged: str, batch_id: int, compare: list[str] | Non
     columns = [c for c in _columns(con, table) if c != "batch_id"]
     compare = compare or columns
     compare_list = ", ".join(compare)
-    column_list = ", ".join(columns)
     con.execute(
         f"create or replace temp table upsert_changed as "
         f"select {key} from (select {compare_list} from {staged} except select {compare_list} from {table})"
     )
     total = con.execute(f"select count(*) from {staged}").fetchall()[0][0]
     changed = con.execute("select count(*) from upsert_changed").fetchall()[0][0]
-    updated = con.execute(
-        f"select count(*) from upsert_changed c join {table} t using ({key})"
-    ).fetchall()[0][0]
-    if updated:
-        con.execute(
-            f"insert into {table}_hist by name select t.*, ?::integer as replaced_by_batch_id from {table} t where {key} in (select {key} from upsert_changed)",
-            [batch_id],
-        )
-        con.execute(f"delete from {table} where {key} in (select {key} from upsert_changed)")
-    if changed:
-        con.execute(
-            f"insert into {table} ({column_list}, batch_id) select {column_list}, ? from {staged} "
-            f"where {key} in (select {key} from upsert_changed)",
-            [batch_id],
-        )
+    updated = _write(con, table, staged, batch_id, columns, "upsert_changed")
     return UpsertCounts(inserted=changed - updated, updated=updated, unchanged=total - changed)
+
+
+def _write(con, table: str, staged: str, batch_id: int, columns: list[str], keys: str) -> int:
+    """Write the rows of ``staged`` whose key is in temp table ``keys`` into ``table`` as batch
+    ``batch_id``: a stored row is copied to the history table, then updated in place; the others are
+    inserted. Returns how many were stored before.
+
+    An update in place (not a delete and an insert) leaves the key's index alone, and the checkpoint
+    rewrites less: several times faster for a reload that changes a tenth of a large table."""
+    key = TABLE_KEYS[table]
+    con.execute(
+        f"create or replace temp table upsert_stored as select {key} from {table} where {key} in (select {key} from {keys})"
+    )
+    stored = con.execute("select count(*) from upsert_stored").fetchall()[0][0]
+    if stored:
+        con.execute(
+            f"insert into {table}_hist by name select t.*, ?::integer as replaced_by_batch_id from {table} t "
+            f"where {key} in (select {key} from upsert_stored)",
+            [batch_id],
+        )
+        assignments = ", ".join(f"{c} = s.{c}" for c in columns if c != key)
+        con.execute(
+            f"update {table} set {assignments}{', ' if assignments else ''}batch_id = ? "
+            f"from (select * from {staged} where {key} in (select {key} from upsert_stored)) s where {table}.{key} = s.{key}",
+            [batch_id],
+        )
+    column_list = ", ".join(columns)
+    con.execute(
+        f"insert into {table} ({column_list}, batch_id) select {column_list}, ? from {staged} "
+        f"where {key} in (select {key} from {keys}) and {key} not in (select {key} from upsert_stored)",
+        [batch_id],
+    )
+    con.execute("drop table if exists temp.upsert_stored")
+    return stored
 
 
 def replace_children(con, table: str, staged: str, batch_id: int, parent_keys: str) -> None:
     """Replace rows of a child table (``ticket_pii``) for the keys listed in temp table ``parent_keys``."""
-    key = TABLE_KEYS[table]
-    columns = ", ".join(c for c in _columns(con, table) if c != "batch_id")
-    con.execute(
-        f"insert into {table}_hist by name select t.*, ?::integer as replaced_by_batch_id from {table} t where {key} in (select {key} from {parent_keys})",
-        [batch_id],
-    )
-    con.execute(f"delete from {table} where {key} in (select {key} from {parent_keys})")
-    con.execute(
-        f"insert into {table} ({columns}, batch_id) select {columns}, ? from {staged} where {key} in (select {key} from {parent_keys})",
-        [batch_id],
-    )
+    columns = [c for c in _columns(con, table) if c != "batch_id"]
+    _write(con, table, staged, batch_id, columns, parent_keys)
 
 
 def rollback_batch(con, batch_id: int) -> dict[str, int]:

@@ -43,5 +43,10 @@ create or replace temp macro day_count(s) as (
         then nullif(cast(regexp_extract(s, '\d{1,3}') as integer), 0) end
 );
 
--- A cell as text: trimmed, empty means null.
-create or replace temp macro cell(s) as (nullif(trim(s), ''));
+-- A cell as text: trimmed of spaces (what trim() removes: the 17 Unicode space separators), empty
+-- means null. trim() walks the whole string, so it runs only on a cell that starts or ends with one.
+create or replace temp macro cell(s) as (
+    case when unicode(s) in (32, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202, 8239, 8287, 12288)
+              or regexp_matches(s, '[ \x{A0}\x{1680}\x{2000}-\x{200A}\x{202F}\x{205F}\x{3000}]$')
+         then nullif(trim(s), '') else nullif(s, '') end
+);

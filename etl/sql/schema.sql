@@ -115,7 +115,8 @@ create table if not exists fct_tickets (
     lat                double,
     has_timeline_error boolean not null,
     row_hash           varchar not null,
-    batch_id           integer not null
+    batch_id           integer not null,
+    source_hash        ubigint             -- the export cells and code it was made from: a reload skips an identical row (etl/unchanged.py)
 );
 
 create table if not exists ticket_pii (

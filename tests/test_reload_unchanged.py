@@ -1,0 +1,123 @@
+"""A reload leaves alone the rows stored exactly as the file has them (etl/unchanged.py), and that
+changes nothing but the work: same counts, warnings, rows, history and rollback as a full reload."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import etl.address_areas
+import etl.load
+from etl.load import load_files, rollback
+from etl.unchanged import find_unchanged
+
+from conftest import FIXTURES
+from test_load import query, snapshot
+
+WEEK2 = (FIXTURES / "hotline_week2.csv").read_text(encoding="utf-8-sig")
+NEW_ROW = "2025101000008,2025-10-10 08:00:00,求助,市政设施,井盖缺失,北关街9号,吴十,13300006666,,南宁街道,东风社区,,区住建局,,,,,,办理中\n"
+
+
+def week3(tmp_path: Path, name: str = "hotline_week3.csv", title: str = "麒麟区12345工单明细表") -> Path:
+    """Week 2's export a week later: ticket ...06 closed, one new ticket, the other six as they were."""
+    text = WEEK2.replace("麒麟区12345工单明细表", title).replace(
+        "2025100800006,2025-10-08 09:15:00,投诉,物业管理,电梯故障,东风路120号翠湖小区5栋,孙八,13500004444,,南宁街道,东风社区,,南宁街道办事处,2025-10-08 09:30:00,,,,,办理中",
+        "2025100800006,2025-10-08 09:15:00,投诉,物业管理,电梯故障,东风路120号翠湖小区5栋,孙八,13500004444,,南宁街道,东风社区,,南宁街道办事处,2025-10-08 09:30:00,2025-10-12 10:00:00,是,满意,,已办结")
+    text = text.replace("合计：7条", NEW_ROW + "合计：8条")
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def masked(monkeypatch) -> list[str]:
+    """Every address the load masks, in order."""
+    seen: list[str] = []
+    original = etl.address_areas.mask_address
+    monkeypatch.setattr(etl.address_areas, "mask_address", lambda a: seen.append(a) or original(a))
+    return seen
+
+
+def no_skipping(con, feed, fields):
+    """find_unchanged, then forget what it found: every row goes the whole way."""
+    name = find_unchanged(con, feed, fields)
+    con.execute(f"delete from {name}")
+    return name
+
+
+def test_a_reload_skips_unchanged_rows_yet_updates_changed_ones(warehouse_copy, tmp_path, masked):
+    before = query(warehouse_copy, "select * from fct_tickets where ticket_id <> '2025100800006' order by 1")
+    report = load_files([week3(tmp_path)], db_path=warehouse_copy).files[0]
+    assert (report.rows_read, report.inserted, report.updated, report.unchanged, report.rejected) == (8, 1, 1, 6, 0)
+    # Only the changed and the new ticket's addresses were worked on.
+    assert sorted(masked) == ["东风路120号翠湖小区5栋", "北关街9号"]
+    assert query(warehouse_copy, "select status, resolved_at is not null, satisfaction from fct_tickets "
+                                 "where ticket_id = '2025100800006'") == [("已办结", True, "满意")]
+    assert query(warehouse_copy, "select ticket_id, status, replaced_by_batch_id from fct_tickets_hist "
+                                 "where ticket_id = '2025100800006'") == [("2025100800006", "办理中", 7)]
+    assert query(warehouse_copy, "select * from fct_tickets where ticket_id not in ('2025100800006', '2025101000008') "
+                                 "order by 1") == before
+    assert "3 条工单无法定位到网格（无网格编号、坐标或可识别的小区地址），按社区/街道统计，计为“未落格”。" in report.warnings
+
+
+def test_skipping_gives_the_same_warehouse_and_report(warehouse_copy, tmp_path, monkeypatch):
+    full = tmp_path / "full.duckdb"
+    shutil.copyfile(warehouse_copy, full)
+    files = [week3(tmp_path), week3(tmp_path, "hotline_week3_again.csv", title="麒麟区12345工单明细表（复核）")]
+    skipped = [load_files([f], db_path=warehouse_copy).files[0] for f in files]
+    monkeypatch.setattr(etl.load, "find_unchanged", no_skipping)
+    whole = [load_files([f], db_path=full).files[0] for f in files]
+    fields = ("status", "rows_read", "inserted", "updated", "unchanged", "rejected", "warnings", "problem_total")
+    assert [[getattr(r, f) for f in fields] for r in skipped] == [[getattr(r, f) for f in fields] for r in whole]
+    assert skipped[1].unchanged == 8
+    assert snapshot(warehouse_copy) == snapshot(full)
+    marts = "select * from mart_rates order by all"
+    assert query(warehouse_copy, marts) == query(full, marts)
+
+
+def test_a_new_compound_places_the_unchanged_rows_again(warehouse_copy, tmp_path, masked):
+    # The places a ticket was placed among are part of its hash: after a new compound, a reload of
+    # the same cells is worked through again and the ticket whose address names it moves to its grid.
+    compounds = tmp_path / "compounds_more.csv"
+    compounds.write_text((FIXTURES / "compounds_utf8_bom.csv").read_text(encoding="utf-8-sig")
+                         + "CP05,西湖路口,XH-01,西湖社区,安居物业有限公司,90,西湖路1号\n", encoding="utf-8")
+    load_files([compounds], db_path=warehouse_copy)
+    report = load_files([week3(tmp_path)], db_path=warehouse_copy).files[0]
+    assert (report.inserted, report.updated, report.unchanged) == (1, 2, 5)
+    assert "西湖社区西湖路口" in masked and len(masked) == 6  # every address of the file
+    assert query(warehouse_copy, "select grid_code, compound_code, placed_by from fct_tickets "
+                                 "where ticket_id = '2025100100002'") == [("XH-01", "CP05", "address")]
+
+
+def test_after_a_rollback_the_same_file_updates_again(warehouse_copy, tmp_path):
+    path = week3(tmp_path)
+    first = load_files([path], db_path=warehouse_copy).files[0]
+    rollback(first.batch_id, db_path=warehouse_copy)
+    assert query(warehouse_copy, "select status from fct_tickets where ticket_id = '2025100800006'") == [("办理中",)]
+    again = load_files([path], db_path=warehouse_copy).files[0]
+    assert (again.inserted, again.updated, again.unchanged) == (1, 1, 6)
+    assert query(warehouse_copy, "select status from fct_tickets where ticket_id = '2025100800006'") == [("已办结",)]
+
+
+def test_a_later_copy_of_an_unchanged_row_is_rejected_not_counted(warehouse_copy, tmp_path):
+    path = week3(tmp_path)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    copy = next(line for line in lines if line.startswith("2025100100002"))
+    path.write_text("".join(lines[:-1] + [copy, lines[-1]]), encoding="utf-8")
+    report = load_files([path], db_path=warehouse_copy, skip_bad_rows=True).files[0]
+    assert (report.rows_read, report.inserted, report.updated, report.unchanged, report.rejected) == (9, 1, 1, 6, 1)
+    assert [p.row_no for p in report.problems] == [12]
+
+
+def test_rows_stored_before_the_hash_existed_are_compared_as_before(warehouse_copy, tmp_path, masked):
+    con = duckdb.connect(str(warehouse_copy))
+    con.execute("update fct_tickets set source_hash = null")
+    con.close()
+    report = load_files([week3(tmp_path)], db_path=warehouse_copy).files[0]
+    assert (report.inserted, report.updated, report.unchanged) == (1, 1, 6)
+    assert len(masked) == 6  # every address of the file, as before the hash existed
+    # Written rows carry their hash from now on.
+    assert query(warehouse_copy, "select count(*) from fct_tickets where source_hash is not null") == [(2,)]

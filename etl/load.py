@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Callable
 
 from etl import contracts
+from etl.address_areas import AddressAreas
 from etl.calendar import build_calendar
 from etl.errors import LoadError, Problem
 from etl.fields import NEVER_STORED, SOURCES, Source, match_headers, normalise_header
 from etl.load_inspections import flag_unknown_references, write_inspections
 from etl.load_places import check_geometries, flag_unknown_compound_grids, flag_unknown_grids_for_shapes, write_compounds, write_grids
-from etl.address_areas import AddressAreas
 from etl.load_tickets import build_staged_tickets, flag_feed_collisions, older_rows_warning, timeline_warning, write_tickets
 from etl.readers import RawTable, read_export
 from etl.staging import collect_problems, install_macros, keep_good_rows, rejected_rows, stage
@@ -30,8 +30,22 @@ from etl.warehouse import writer
 from onescreen.exports import to_csv_bytes
 
 Progress = Callable[[str], None]
-# DuckDB's memory during a load ($ONESCREEN_LOAD_MEMORY, e.g. "2GB"); beyond it, it spills to disk.
-LOAD_MEMORY_LIMIT = os.environ.get("ONESCREEN_LOAD_MEMORY", "1GB")
+
+
+def load_memory_limit() -> str:
+    """DuckDB's memory during a load: ``$ONESCREEN_LOAD_MEMORY`` (e.g. ``"4GB"``), else 1.5 GB or half
+    the machine's memory if that is less. Past it DuckDB spills to a folder beside the staging file.
+
+    1.5 GB keeps a whole load (with Python's share) under 2 GB; measured at 1M rows (docs/benchmarks.md):
+    1 GB took 28 s, 1.5 GB 24 s, 2 GB 21 s but peaked at 2.0 GB."""
+    value = os.environ.get("ONESCREEN_LOAD_MEMORY", "").strip()
+    if value:
+        return value
+    try:
+        half = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):
+        half = 2 << 30
+    return f"{min(3 << 29, half) >> 20}MB"
 
 
 @dataclass
@@ -173,8 +187,6 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     where = f"表头在第 {raw.header_row} 行，" if raw.file_format != "geojson" else ""
     progress(f"{raw.path.name}：识别为“{source.label}”，{where}读取 {raw.table.num_rows:,} 行")
     staged = stage(con, raw, source, plan.mapping, plan.required, after_cells=after_cells)
-    # The cells are in stg_cells now; the file's own table (as large as the file) is not read again.
-    raw.table = raw.table.slice(0, 0)
     report.rows_read = staged.rows_read
     if source.name in ("hotline", "events"):
         flag_feed_collisions(con, source.name)
@@ -209,7 +221,7 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         n_unchanged = con.execute("select count(*) from stg_unchanged").fetchall()[0][0]
         placed = build_staged_tickets(con, source.name, areas[0] if areas else None, "stg_unchanged")
         # A large export sits in several staging copies; each goes once the next step has it.
-        _drop_temp(con, "stg_cells", "stg_parsed", "stg_rows", "stg_place", "stg_point_grid", "stg_address_area")
+        _drop_temp(con, "stg_cells", "stg_parsed", "stg_rows", "stg_point_grid", "stg_address_area")
         counts, n_older = write_tickets(con, batch_id, n_unchanged)
         if warning := older_rows_warning(n_older):
             report.warnings.append(warning)
@@ -331,7 +343,7 @@ def _load_plans(con, plans: list[FilePlan], reports: list[FileReport], skip_bad_
     # scattered updates are written once.
     con.execute("set checkpoint_threshold = '64GB'")
     # Past this DuckDB spills to a temporary folder beside the staging file instead of growing.
-    con.execute("set memory_limit = ?", [LOAD_MEMORY_LIMIT])
+    con.execute("set memory_limit = ?", [load_memory_limit()])
     # Files are written in dependency order: places before the tickets and inspections placed in them,
     # and a shapes-only grid file after the grid attributes it gives boundaries to.
     order = {"grids": 0, "compounds": 1, "inspections": 2, "hotline": 3, "events": 3}

@@ -30,13 +30,23 @@ def flag_feed_collisions(con, feed: str) -> None:
     )
 
 
+# Grids by a unique name, for a grid column that holds names instead of codes.
+GRID_NAMES = """select grid_name, any_value(grid_code) as grid_code from dim_grids
+    where grid_name is not null group by grid_name having count(*) = 1"""
+
+
 def _place_by_coordinates(con) -> None:
-    index = grid_index(con)
+    """``stg_point_grid``: the grid each row without a known grid column but with coordinates lies in."""
     points = con.execute(
-        "select row_no, lon, lat from stg_place where grid_by_code is null and lon is not null and lat is not null"
+        f"""select r.row_no, r.lon, r.lat from stg_rows r
+        left join dim_grids g1 on g1.grid_code = r.grid_code
+        left join ({GRID_NAMES}) g2 on g2.grid_name = r.grid_code
+        where g1.grid_code is null and g2.grid_code is null and r.lon is not null and r.lat is not null"""
     ).df()
     frame = pd.DataFrame({"row_no": pd.Series(dtype="int64"), "grid_code": pd.Series(dtype="str")})
-    if index is not None and len(points):
+    # The grid shapes are parsed only when there are points to place (a second or two for a district).
+    index = grid_index(con) if len(points) else None
+    if index is not None:
         codes = index.locate(points["lon"].to_numpy(np.float64), points["lat"].to_numpy(np.float64))
         frame = pd.DataFrame({"row_no": points["row_no"].to_numpy(), "grid_code": codes}).dropna()
     con.register("point_grid_frame", frame)
@@ -61,15 +71,6 @@ def build_staged_tickets(con, feed: str, areas: AddressAreas | None = None, unch
     addresses are masked here. ``unchanged`` names the temp table of rows a reload leaves alone
     (:mod:`etl.unchanged`): they are not in ``stg_rows``, and their stored placement is counted.
     """
-    con.execute(
-        """create or replace temp table stg_place as
-        select r.row_no, r.ticket_id, r.lon, r.lat, r.address,
-               coalesce(g1.grid_code, g2.grid_code) as grid_by_code
-        from stg_rows r
-        left join dim_grids g1 on g1.grid_code = r.grid_code
-        left join (select grid_name, any_value(grid_code) as grid_code from dim_grids
-                   where grid_name is not null group by grid_name having count(*) = 1) g2 on g2.grid_name = r.grid_code"""
-    )
     _place_by_coordinates(con)
     # Per distinct address, not per row: its masked area (the address cut after the compound or road)
     # and the compound its text names (the first, longest name in it; 700 names in one alternation).
@@ -92,17 +93,27 @@ def build_staged_tickets(con, feed: str, areas: AddressAreas | None = None, unch
     hashed = _has_table(con, "stg_source_hash")
     con.execute(
         """create or replace temp table stg_tickets as
-        with placed as (
-            select p.row_no,
-                   coalesce(p.grid_by_code, pg.grid_code, aa.compound_grid_code) as grid_code,
-                   case when p.grid_by_code is not null then 'grid_code'
-                        when pg.grid_code is not null then 'coordinates'
-                        when aa.compound_grid_code is not null then 'address' end as placed_by,
-                   aa.compound_code,
-                   aa.address_area
-            from stg_place p
+        with grid_names as ({grid_names}),
+        -- Each row's grid: by its grid column (code or unique name), else its coordinates, else the
+        -- compound its address names (joined by value, not by row number: no join of row to row).
+        located as (
+            select r.*,
+                   coalesce(g1.grid_code, g2.grid_code) as grid_by_code,
+                   pg.grid_code as grid_by_point,
+                   aa.address_area, aa.compound_code, aa.compound_grid_code
+            from stg_rows r
+            left join dim_grids g1 on g1.grid_code = r.grid_code
+            left join grid_names g2 on g2.grid_name = r.grid_code
             left join stg_point_grid pg using (row_no)
-            left join stg_address_area aa on aa.address = p.address
+            left join stg_address_area aa on aa.address = r.address
+        ),
+        placed as (
+            select *,
+                   coalesce(grid_by_code, grid_by_point, compound_grid_code) as placed_grid_code,
+                   case when grid_by_code is not null then 'grid_code'
+                        when grid_by_point is not null then 'coordinates'
+                        when compound_grid_code is not null then 'address' end as placed_how
+            from located
         ),
         communities as (
             select community_name, any_value(community_code) as community_code, any_value(street_code) as street_code
@@ -126,29 +137,28 @@ def build_staged_tickets(con, feed: str, areas: AddressAreas | None = None, unch
                 coalesce(g.community_code, c.community_code) as community_code,
                 coalesce(g.community_name, r.community_name) as community_name,
                 g.grid_code,
-                pl.compound_code,
-                coalesce(pl.placed_by,
+                r.compound_code,
+                coalesce(r.placed_how,
                          case when c.community_code is not null then 'community'
                               when coalesce(c.street_code, s.street_code) is not null then 'street'
                               else 'none' end) as placed_by,
-                pl.address_area,
+                r.address_area,
                 r.lon, r.lat,
                 coalesce(r.resolved_at < r.received_at or r.dispatched_at < r.received_at
                          or r.responded_at < r.received_at or r.callback_at < r.resolved_at, false) as has_timeline_error,
                 r.caller_name, r.caller_phone, r.address, r.content,
                 {source_hash} as source_hash
-            from stg_rows r
-            left join placed pl using (row_no)
-            left join dim_grids g on g.grid_code = pl.grid_code
-            left join communities c on c.community_name = r.community_name and pl.grid_code is null
-            left join streets s on s.street_name = r.street_name and pl.grid_code is null{hash_join}
+            from placed r
+            left join dim_grids g on g.grid_code = r.placed_grid_code
+            left join communities c on c.community_name = r.community_name and r.placed_grid_code is null
+            left join streets s on s.street_name = r.street_name and r.placed_grid_code is null{hash_join}
         )
         select *, md5(concat_ws('|', ticket_id, feed, source, appeal_type, category_l1, category_l2,
                    received_at, dispatched_at, responded_at, resolved_at, due_at, due_workdays, callback_at, is_resolved,
                    satisfaction, status, handling_level, is_whistle, is_consultation, department, street_code, street_name,
                    community_code, community_name, grid_code, compound_code, placed_by, address_area, lon, lat,
                    caller_name, caller_phone, address, content)) as row_hash
-        from final""".format(source_hash="sh.source_hash" if hashed else "null::ubigint",
+        from final""".format(grid_names=GRID_NAMES, source_hash="sh.source_hash" if hashed else "null::ubigint",
                              hash_join="\n            left join stg_source_hash sh using (row_no)" if hashed else ""),
         [feed],
     )

@@ -7,6 +7,7 @@ ticket numbers never become floats. Dates stay text here; staging parses them in
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import math
@@ -224,6 +225,19 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
     else:
         raise LoadError(f"文件 {path.name} 中没有名为“{sheet}”的工作表；现有工作表：{'、'.join(names)}。")
     data = workbook.get_sheet_by_name(sheet_name)
+    # Millions of short-lived cell objects and no cycles among them: the cyclic garbage collector
+    # would only walk them again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _sheet_table(path, data, sheet_name)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _sheet_table(path: Path, data, sheet_name: str) -> RawTable:
+    """The cells of ``data`` (a calamine sheet) below its header row, as :func:`read_xlsx` returns them."""
     rows = data.to_python(skip_empty_area=False)
     offset = data.start[0] if data.start else 0
     if not rows:

@@ -85,12 +85,15 @@ def _write(con, table: str, staged: str, batch_id: int, columns: list[str], keys
             f"where {key} in (select {key} from upsert_stored)",
             [batch_id],
         )
-        assignments = ", ".join(f"{c} = s.{c}" for c in columns if c != key)
-        con.execute(
-            f"update {table} set {assignments}{', ' if assignments else ''}batch_id = ? "
-            f"from (select * from {staged} where {key} in (select {key} from upsert_stored)) s where {table}.{key} = s.{key}",
-            [batch_id],
-        )
+        # Only the columns that differ somewhere: the checkpoint rewrites each updated column.
+        rows = f"(select * from {staged} where {key} in (select {key} from upsert_stored)) s"
+        others = [c for c in columns if c != key]
+        differing = con.execute(
+            f"select {', '.join(f'count(*) filter (where t.{c} is distinct from s.{c})' for c in others) or '0'} "
+            f"from {table} t join {rows} on t.{key} = s.{key}"
+        ).fetchall()[0]
+        assignments = "".join(f"{c} = s.{c}, " for c, n in zip(others, differing) if n)
+        con.execute(f"update {table} set {assignments}batch_id = ? from {rows} where {table}.{key} = s.{key}", [batch_id])
     column_list = ", ".join(columns)
     con.execute(
         f"insert into {table} ({column_list}, batch_id) select {column_list}, ? from {staged} "

@@ -171,3 +171,13 @@ def test_totals_rows_are_found_as_row_by_row():
     assert keep == [not reference(row) for row in rows]
     assert dropped == [" ".join(t for t in row if t) for row in rows if reference(row)]
     assert _totals_rows([["a", "b"]], 2) == (None, [])
+
+
+def test_the_load_memory_limit(monkeypatch):
+    from etl.load import load_memory_limit
+
+    monkeypatch.setenv("ONESCREEN_LOAD_MEMORY", "3GB")
+    assert load_memory_limit() == "3GB"
+    monkeypatch.delenv("ONESCREEN_LOAD_MEMORY")
+    limit = load_memory_limit()
+    assert limit.endswith("MB") and 0 < int(limit[:-2]) <= 1536

@@ -121,3 +121,27 @@ def test_rows_stored_before_the_hash_existed_are_compared_as_before(warehouse_co
     assert len(masked) == 6  # every address of the file, as before the hash existed
     # Written rows carry their hash from now on.
     assert query(warehouse_copy, "select count(*) from fct_tickets where source_hash is not null") == [(2,)]
+
+
+def test_an_upsert_updates_in_place_exactly_what_replacing_the_rows_would_give():
+    from etl.upsert import replace_children, upsert
+    from etl.warehouse import create_schema
+
+    con = duckdb.connect()
+    create_schema(con)
+    con.execute("insert into dim_streets values ('S1', '东街', 1), ('S2', '西街', 1), ('S3', '南街', 1)")
+    con.execute("insert into ticket_pii values ('T1', '张三', '138', '路1号', '内容', 1), ('T2', '李四', null, null, 'x', 1)")
+    con.execute("create temp table staged as select * from (values ('S1', '东街'), ('S2', '西大街'), ('S4', '北街')) t(street_code, street_name)")
+    counts = upsert(con, "dim_streets", "staged", 2)
+    assert (counts.inserted, counts.updated, counts.unchanged) == (1, 1, 1)
+    assert con.execute("select * from dim_streets order by 1").fetchall() == [
+        ("S1", "东街", 1), ("S2", "西大街", 2), ("S3", "南街", 1), ("S4", "北街", 2)]
+    assert con.execute("select * from dim_streets_hist").fetchall() == [("S2", "西街", 1, 2)]
+    # A child row is replaced whole for each listed key (here T2, and T3 which is new), every column as staged.
+    con.execute("create temp table kids as select * from (values ('T2', null, '139', '路2号', 'y'), ('T3', '王五', null, null, null), "
+                "('T1', 'not', 'listed', 'so', 'kept')) t(ticket_id, caller_name, caller_phone, address, content)")
+    con.execute("create temp table parents as select * from (values ('T2'), ('T3')) t(ticket_id)")
+    replace_children(con, "ticket_pii", "kids", 3, "parents")
+    assert con.execute("select * from ticket_pii order by 1").fetchall() == [
+        ("T1", "张三", "138", "路1号", "内容", 1), ("T2", None, "139", "路2号", "y", 3), ("T3", "王五", None, None, None, 3)]
+    assert con.execute("select * from ticket_pii_hist").fetchall() == [("T2", "李四", None, None, "x", 1, 3)]

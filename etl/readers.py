@@ -207,23 +207,35 @@ def check_xlsx_container(path: Path) -> None:
 
 
 def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
-    """The first sheet (or ``sheet``) through calamine; real date cells become ISO text."""
+    """The first sheet (or ``sheet``): every cell as text, real date cells as ISO text, the header row found.
+
+    Read through fastexcel (Arrow straight from Rust, no Python object per cell) when every cell's text
+    is known to come out as :func:`_cell_text` writes it; otherwise, and for a file fastexcel cannot
+    open, through python-calamine cell by cell (the reference path, and the one that words errors)."""
+    check_xlsx_container(path)
+    fast = _read_xlsx_fast(path, sheet)
+    return fast if fast is not None else _read_xlsx_calamine(path, sheet)
+
+
+def _pick_sheet(path: Path, names: list[str], sheet: str | None) -> str:
+    if not names:
+        raise LoadError(f"文件 {path.name} 中没有工作表。")
+    if sheet is None:
+        return names[0]
+    if sheet in names:
+        return sheet
+    raise LoadError(f"文件 {path.name} 中没有名为“{sheet}”的工作表；现有工作表：{'、'.join(names)}。")
+
+
+def _read_xlsx_calamine(path: Path, sheet: str | None = None) -> RawTable:
+    """:func:`read_xlsx` through python-calamine's Python values, converted by :func:`_cell_text`."""
     from python_calamine import CalamineWorkbook
 
-    check_xlsx_container(path)
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for broken files
         raise LoadError(f"文件 {path.name} 无法作为 XLSX 读取（{type(exc).__name__}），请在 Excel 中打开后重新保存。") from None
-    names = workbook.sheet_names
-    if not names:
-        raise LoadError(f"文件 {path.name} 中没有工作表。")
-    if sheet is None:
-        sheet_name = names[0]
-    elif sheet in names:
-        sheet_name = sheet
-    else:
-        raise LoadError(f"文件 {path.name} 中没有名为“{sheet}”的工作表；现有工作表：{'、'.join(names)}。")
+    sheet_name = _pick_sheet(path, workbook.sheet_names, sheet)
     data = workbook.get_sheet_by_name(sheet_name)
     # Millions of short-lived cell objects and no cycles among them: the cyclic garbage collector
     # would only walk them again and again.
@@ -238,8 +250,8 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
 
 def _sheet_table(path: Path, data, sheet_name: str) -> RawTable:
     """The cells of ``data`` (a calamine sheet) below its header row, as :func:`read_xlsx` returns them."""
+    # skip_empty_area=False: rows and columns from A1, so a list index is the sheet row (0-based).
     rows = data.to_python(skip_empty_area=False)
-    offset = data.start[0] if data.start else 0
     if not rows:
         raise LoadError(f"文件 {path.name} 的工作表“{sheet_name}”是空的。")
     header_index = find_header_row(rows)
@@ -252,33 +264,135 @@ def _sheet_table(path: Path, data, sheet_name: str) -> RawTable:
     # Column by column (transposed at C speed, converted in bulk): cell by cell was most of the read.
     columns = [_column_texts(column) for column in islice(zip_longest(*body), width)]
     columns += [[None] * len(body) for _ in range(width - len(columns))]
-    keep, dropped = _totals_rows(columns, len(body))
-    first = offset + header_index + 2
-    arrays = {f"c{i}": pa.array(column, pa.string()) for i, column in enumerate(columns)}
-    arrays["row_no"] = pa.array(range(first, first + len(body)), pa.int64())
-    table = pa.table(arrays)
+    arrays = [pa.array(column, pa.string()) for column in columns]
+    return _xlsx_raw(path, sheet_name, headers, arrays, len(body), header_index)
+
+
+def _xlsx_raw(path: Path, sheet_name: str, headers: list[str], arrays: list[pa.Array], count: int,
+              header_index: int) -> RawTable:
+    """The RawTable of an XLSX body: ``arrays`` (text, null for blank) under the header at sheet row
+    ``header_index`` (0-based), totals rows left out."""
+    keep, dropped = _totals_rows(arrays, count)
+    first = header_index + 2
+    table = pa.table({**{f"c{i}": array for i, array in enumerate(arrays)},
+                      "row_no": pa.array(range(first, first + count), pa.int64())})
     if keep is not None:
         table = table.filter(pa.array(keep, pa.bool_()))
-    return RawTable(path, headers, table, "xlsx", sheet_name=sheet_name, header_row=offset + header_index + 1, dropped_rows=dropped)
+    return RawTable(path, headers, table, "xlsx", sheet_name=sheet_name, header_row=header_index + 1, dropped_rows=dropped)
 
 
-def _totals_rows(columns: list[list[str | None]], count: int) -> tuple[list[bool] | None, list[str]]:
+def _totals_rows(columns: list, count: int) -> tuple[list[bool] | None, list[str]]:
     """Rows to keep (None: all) and the totals/notes rows left out, as text: a row whose first
-    non-empty cell starts like 合计 and that has at most 2 non-empty cells."""
+    non-empty cell starts like 合计 and that has at most 2 non-empty cells. ``columns``: text arrays
+    (or lists), null for a blank cell."""
     if not columns or not count:
         return None, []
+    arrays = [c if isinstance(c, pa.Array) else pa.array(c, pa.string()) for c in columns]
     filled = np.zeros(count, np.int32)
-    for column in columns:
-        filled += np.fromiter(map(bool, column), np.bool_, count)
+    for array in arrays:
+        filled += pc.is_valid(array).to_numpy(zero_copy_only=False)
     keep, dropped = None, []
     for index in np.flatnonzero((filled > 0) & (filled <= 2)).tolist():
-        texts = [column[index] for column in columns]
+        texts = [array[index].as_py() for array in arrays]
         first = next(t for t in texts if t)
         if TOTALS_PATTERN.match(first):
             keep = keep or [True] * count
             keep[index] = False
             dropped.append(" ".join(t for t in texts if t))
     return keep, dropped
+
+
+# What str.strip() removes, for Arrow's trim: the same cell text on both XLSX paths.
+_PY_WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006" \
+                 "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+# fastexcel's text of a cell that _cell_text would write differently, or that may be such a cell:
+# booleans (true/false, not 是/否), -0, a number below 1e-4 or with 9 decimals (repr would differ),
+# a time with a fraction, a time of day or duration or a date before 1900-03 (Excel's 1900 quirks).
+_FAST_DOUBTFUL = (r"^(true|false|-0|-?0\.0000\d*|-?\d+\.\d{9}|-?\d{18,}"
+                  r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+"
+                  r"|(\d{1,3}|0\d{3}|1[0-8]\d\d|1900-0[12])-\d\d(-\d\d)? \d\d:\d\d:\d\d.*)$")
+# Among those, a number of 18+ digits is a text cell, unless it is exactly a float (then it may be a number cell,
+# which _cell_text writes as repr: 1.1e+17).
+_FAST_LONG = re.compile(r"-?\d{18,}")
+_FAST_MIDNIGHT = r"^(\d{4}-\d\d-\d\d) 00:00:00$"
+
+
+def _read_xlsx_fast(path: Path, sheet: str | None) -> RawTable | None:
+    """:func:`read_xlsx` through fastexcel, or None when the calamine path must read this file.
+
+    fastexcel writes every cell as text in Rust; that text is what :func:`_cell_text` writes for text
+    cells, integral numbers below 1e17 and date-times with whole seconds. A date cell (midnight) comes
+    out as "2024-01-05 00:00:00" and is cut to "2024-01-05" as _cell_text writes it; a *text* cell
+    holding exactly that becomes "2024-01-05" too, which staging parses to the same timestamp. A
+    number with float noise (0.30000000000000004) reads as Excel shows it (0.3). Anything else that
+    could differ (:data:`_FAST_DOUBTFUL`), a header that is not found by its names, or any fastexcel
+    error sends the whole file to the calamine path."""
+    try:
+        import fastexcel
+    except ImportError:
+        return None
+    try:
+        reader = fastexcel.read_excel(str(path))
+        names = reader.sheet_names
+    except Exception:
+        return None
+    sheet_name = _pick_sheet(path, names, sheet)
+    try:
+        loaded = reader.load_sheet(sheet_name, header_row=None, skip_rows=0, dtypes="string")
+        # The range starts at the first used column; calamine's rows start at column A.
+        lead = loaded.available_columns()[0].absolute_index if loaded.width else 0
+        batch = loaded.to_arrow()
+    except Exception:
+        return None
+    del reader, loaded
+    if not batch.num_rows or not batch.num_columns:
+        return None
+    null = pa.nulls(batch.num_rows, pa.string())
+    raw = [null] * lead + [batch.column(i) for i in range(batch.num_columns)]
+    del batch
+    head = list(zip(*(column.slice(0, HEADER_SEARCH_ROWS).to_pylist() for column in raw)))
+    header_index = _scored_header_row(head)
+    if header_index is None:
+        return None   # the calamine path looks further down for a header
+    header_cells = [column[header_index].as_py() for column in raw]
+    if any(t is not None and _doubtful(pa.array([t], pa.string())) for t in header_cells):
+        return None
+    headers = [_cell_text(t) or "" for t in header_cells]
+    while headers and not headers[-1]:
+        headers.pop()
+    width = len(headers)
+    count = len(raw[0]) - header_index - 1
+    arrays = []
+    for column in raw[:width]:
+        body = column.slice(header_index + 1)
+        if body.null_count < len(body):
+            if _doubtful(body):
+                return None
+            body = pc.utf8_trim(body, characters=_PY_WHITESPACE)
+            empty = pc.equal(body, "")
+            if pc.any(empty).as_py():
+                body = pc.if_else(empty, pa.scalar(None, pa.string()), body)
+            midnight = pc.fill_null(pc.ends_with(body, " 00:00:00"), False)
+            if pc.any(midnight).as_py():
+                # Only the cells ending so are looked at: a regex over every cell costs more than the rest.
+                dates = pc.filter(body, midnight)
+                midnight = pc.replace_with_mask(midnight, midnight, pc.match_substring_regex(dates, _FAST_MIDNIGHT))
+                body = pc.replace_with_mask(body, midnight, pc.utf8_slice_codeunits(pc.filter(body, midnight), 0, 10))
+        arrays.append(body.combine_chunks() if isinstance(body, pa.ChunkedArray) else body)
+    arrays += [pa.nulls(count, pa.string()) for _ in range(width - len(arrays))]
+    return _xlsx_raw(path, sheet_name, headers, arrays, count, header_index)
+
+
+def _scored_header_row(rows: list[tuple]) -> int | None:
+    """:func:`find_header_row` when a row is recognised by its header names; None when it is not."""
+    index = find_header_row([list(row) for row in rows])
+    return index if header_score(list(rows[index])) > 1 else None
+
+
+def _doubtful(texts) -> bool:
+    """Whether fastexcel's ``texts`` hold a cell whose text _cell_text might write differently."""
+    hits = pc.filter(texts, pc.fill_null(pc.match_substring_regex(texts, _FAST_DOUBTFUL), False))
+    return any(not _FAST_LONG.fullmatch(t) or int(float(t)) == int(t) for t in hits.to_pylist())
 
 
 def _column_texts(values) -> list[object]:

@@ -150,6 +150,14 @@ def _signed_counts(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
+def _cte_materialization(tree: exp.Expression) -> exp.Expression:
+    # DuckDB's "WITH x AS NOT MATERIALIZED (...)" (a hint: inline it at each use) is not ClickHouse
+    # syntax; ClickHouse inlines every CTE anyway.
+    for cte in tree.find_all(exp.CTE):
+        cte.set("materialized", None)
+    return tree
+
+
 REWRITES: tuple[Rewrite, ...] = (
     Rewrite("median_exact", "ClickHouse 的 median 是近似值；用 quantileExactInclusive(0.5) 与 DuckDB 一致。", _median_exact),
     Rewrite("quantile_exact", "quantile_cont 译成 ClickHouse 没有的 PERCENTILE_CONT；用 quantileExactInclusive。",
@@ -158,6 +166,8 @@ REWRITES: tuple[Rewrite, ...] = (
     Rewrite("name_qualified_columns", "SELECT t.x 在 ClickHouse 中列名为 t.x：补上别名 x。", _name_qualified_columns),
     Rewrite("signed_counts", "count() 在 ClickHouse 是无符号整数：转为有符号 64 位整数，与 DuckDB 一致。", _signed_counts),
     Rewrite("from_json", "from_json(json, '[\"VARCHAR\"]') 译为 JSONExtract(json, 'Array(String)')。", _from_json),
+    Rewrite("cte_materialization", "WITH x AS [NOT] MATERIALIZED 不是 ClickHouse 语法（它总是内联 CTE）：去掉提示。",
+            _cte_materialization),
 )
 
 
@@ -172,19 +182,26 @@ def _literal(value: Any) -> exp.Expression:
         return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "timestamp")
     if isinstance(value, date):
         return exp.cast(exp.Literal.string(value.isoformat()), "date")
+    if isinstance(value, (list, tuple)):  # a list parameter (the marts' property categories)
+        return exp.Array(expressions=[_literal(v) for v in value])
     return exp.Literal.string(str(value))
 
 
-def to_clickhouse(sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None,
-                  tables: Mapping[str, str] | None = None) -> str:
+def to_clickhouse(sql: str | exp.Expression, params: Mapping[str, Any] | Sequence[Any] | None = None,
+                  tables: Mapping[str, str] | None = None, extra_rewrites: Sequence[Rewrite] = ()) -> str:
     """``sql`` (DuckDB dialect, ``$name`` or ``?`` parameters) as ClickHouse SQL with the values bound.
 
     ``tables`` maps logical table names to what to read instead (a qualified table name).
+    ``extra_rewrites`` run before :data:`REWRITES` (the mart builder's, ``etl.engine_marts``); ``sql``
+    may also be an already parsed statement (it is copied, not changed).
     """
-    try:
-        tree = sqlglot.parse_one(sql, read="duckdb")
-    except sqlglot.errors.ParseError as exc:
-        raise EngineError(f"SQL 无法解析：{exc}") from exc
+    if isinstance(sql, exp.Expression):
+        tree = sql.copy()
+    else:
+        try:
+            tree = sqlglot.parse_one(sql, read="duckdb")
+        except sqlglot.errors.ParseError as exc:
+            raise EngineError(f"SQL 无法解析：{exc}") from exc
     positional = list(params) if params is not None and not isinstance(params, Mapping) else None
     named = params if isinstance(params, Mapping) else {}
     position = iter(positional or [])
@@ -213,7 +230,7 @@ def to_clickhouse(sql: str, params: Mapping[str, Any] | Sequence[Any] | None = N
                 return target
             return node
         tree = tree.transform(qualify)
-    for rewrite in REWRITES:
+    for rewrite in (*extra_rewrites, *REWRITES):
         tree = rewrite.apply(tree)
     return tree.sql(dialect="clickhouse")
 
@@ -313,6 +330,8 @@ SORT_KEYS = {
     "mart_rates": "(period_type, level, unit_code, period_start)",
     "mart_grid_lights": "(period_type, period_start, grid_code)",
     "mart_company_rankings": "(month_start, company_id)",
+    "mart_open_tickets": "(received_at, ticket_id)",
+    "mart_derived_deadlines": "(received_at, ticket_id)",
 }
 # Tables read straight from the snapshot's Parquet files by chdb (large; a query filters them by time).
 CHDB_FILE_TABLES = ("fct_tickets", "ticket_pii")

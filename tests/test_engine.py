@@ -78,6 +78,14 @@ def test_counts_are_signed_so_they_union_with_bigints():
     assert click == duck == [(2,), (3,), (5,)]
 
 
+def test_cte_materialization_hints_are_dropped_for_clickhouse():
+    sql = ("with a as not materialized (select 1 as x), b as materialized (select 2 as x) "
+           "select a.x + b.x as y from a cross join b")
+    assert "MATERIALIZED" not in to_clickhouse(sql).upper()
+    duck, click = both(sql)
+    assert click == duck == [(3,)]
+
+
 def test_a_denied_table_cannot_be_read():
     cursor = ClickHouseCursor(_NoTables())
     cursor.deny("ticket_pii")

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # until the project sets pythonpath
@@ -188,3 +189,31 @@ def test_ticket_list_sorted_by_due_at_pages_by_the_deadline_it_shows(con):
     for size in (1, 3, 5):
         page = run_query(con, "ticket_list", sort="due_at", order="asc", limit=size)
         assert page["ticket_id"].tolist() == everything["ticket_id"].head(size).tolist()
+
+
+def _rows(frame: pd.DataFrame) -> list[tuple]:
+    """The rows as tuples, every kind of missing value as None (a column's dtype differs with its rows)."""
+    return [tuple(None if pd.isna(v) else v for v in row) for row in frame.astype(object).itertuples(index=False)]
+
+
+@pytest.mark.parametrize("status", ["all", "open", "overdue", "near_deadline", "closed"])
+@pytest.mark.parametrize("received_from, received_before", [
+    (date(2025, 8, 15), date(2025, 10, 17)), (date(2025, 9, 29), date(2025, 10, 10)),
+    (date(2025, 10, 10), date(2025, 10, 14)), (None, date(2025, 10, 1)), (date(2025, 10, 13), None)])
+def test_ticket_list_in_a_receipt_window_is_the_whole_list_cut_to_it(con, status, received_from, received_before):
+    """The list reads the open-ticket and derived-deadline marts only within its receipt window: each
+    ticket's row (status, effective deadline, 逾期办结) and the count must be those of the whole list."""
+    params = dict(status=status, sort="ticket_id", order="asc", limit=1000)
+    whole = run_query(con, "ticket_list", **params)
+    inside = whole["received_at"].map(lambda t: (received_from is None or t.date() >= received_from)
+                                      and (received_before is None or t.date() < received_before))
+    expected = whole[inside].drop(columns="total_count").reset_index(drop=True)
+    windowed = run_query(con, "ticket_list", received_from=received_from, received_before=received_before, **params)
+    assert not expected.empty or status in ("overdue", "near_deadline")
+    assert _rows(windowed.drop(columns="total_count")) == _rows(expected)
+    assert set(windowed["total_count"]) <= {len(expected)}
+    # A page of 2 is the first 2 rows, with the count of all of them.
+    page = run_query(con, "ticket_list", received_from=received_from, received_before=received_before,
+                     **{**params, "limit": 2})
+    assert page["ticket_id"].tolist() == expected["ticket_id"].head(2).tolist()
+    assert set(page["total_count"]) <= {len(expected)}

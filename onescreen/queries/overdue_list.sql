@@ -2,7 +2,7 @@
 -- No personal data: no caller, phone, address or free text.
 with
 
-open_tickets as (
+open_tickets as not materialized (
     select *
     from mart_open_tickets
     where ($street_code is null or street_code = $street_code)
@@ -17,7 +17,7 @@ open_tickets as (
         end
 ),
 
-final as (
+final as not materialized (
     select
         ticket_id,
         received_at,
@@ -37,9 +37,22 @@ final as (
         overdue_workdays,
         remaining_workdays
     from open_tickets
+),
+
+-- total_count: every matching ticket, before the limit (the 超期在办 tile). Counted apart from the page:
+-- a window count over every row would keep them all in memory before the top-N could start.
+counted as (
+    select count(*) as total_count from final
+),
+
+page as (
+    select *
+    from final
+    order by overdue_workdays desc nulls last, remaining_workdays nulls last, ticket_id
+    limit $limit
 )
 
--- total_count: every matching ticket, before the limit (the 超期在办 tile).
-select *, count(*) over () as total_count from final
+select page.*, counted.total_count
+from page
+cross join counted
 order by overdue_workdays desc nulls last, remaining_workdays nulls last, ticket_id
-limit $limit

@@ -4,8 +4,10 @@
 -- fields (onescreen.tickets.mask_tickets) before the frame leaves run_query.
 with
 
+-- The matching tickets, only the columns that choose and order the page: the page's other columns are
+-- read for its rows alone (a month at 5M tickets is 100k rows; all their columns would be most of the time).
 tickets as (
-    select *
+    select ticket_id, received_at, due_at
     from fct_tickets
     where ($received_from is null or received_at >= $received_from)
         and ($received_before is null or received_at < $received_before)
@@ -19,40 +21,39 @@ tickets as (
         and ($compound_code is null or compound_code = $compound_code)
 ),
 
--- Only the columns the list adds, under names of their own: tickets.* must stay unambiguous when
--- joined (ClickHouse names a clashing column "tickets.x").
-open_tickets as (
-    select ticket_id as open_ticket_id, due_at as open_due_at, is_due_derived, is_overdue, is_near_deadline,
-        overdue_workdays, remaining_workdays
+-- The deadline and status the marts give a ticket: open tickets (mart_open_tickets) and closed ones
+-- whose deadline was derived (mart_derived_deadlines) are disjoint, so one join finds either. Both are
+-- stored in receipt order: the same receipt window reads only its own rows. Names of their own: a join
+-- must leave every name unambiguous (ClickHouse names a clashing column "tickets.x").
+marked as (
+    select ticket_id as marked_ticket_id, due_at as marked_due_at, true as marked_open, is_due_derived as marked_derived,
+        is_overdue as marked_overdue, is_near_deadline as marked_near_deadline, overdue_workdays as marked_overdue_workdays,
+        remaining_workdays as marked_remaining_workdays
     from mart_open_tickets
-),
-
-derived_deadlines as (
-    select ticket_id as derived_ticket_id, due_at as derived_due_at from mart_derived_deadlines
-),
-
-grids as (
-    select grid_code, grid_name from dim_grids
-),
-
-personal as (
-    select ticket_id, caller_name, caller_phone, address, content from ticket_pii
+    where ($received_from is null or received_at >= $received_from)
+        and ($received_before is null or received_at < $received_before)
+    union all
+    select ticket_id, due_at, false, true, false, false, null, null
+    from mart_derived_deadlines
+    where ($received_from is null or received_at >= $received_from)
+        and ($received_before is null or received_at < $received_before)
 ),
 
 stated as (
     select
+        tickets.ticket_id,
+        tickets.received_at,
         -- due_at is the effective deadline: the export's, or derived from the appeal type (open and
         -- closed tickets), so sorting by due_at picks the page by the deadline the list shows.
-        tickets.* replace (coalesce(open_tickets.open_due_at, derived_deadlines.derived_due_at, tickets.due_at) as due_at),
-        open_tickets.open_ticket_id is not null as is_open,
-        coalesce(open_tickets.is_due_derived, derived_deadlines.derived_ticket_id is not null) as is_due_derived,
-        coalesce(open_tickets.is_overdue, false) as is_overdue,
-        coalesce(open_tickets.is_near_deadline, false) as is_near_deadline,
-        open_tickets.overdue_workdays,
-        open_tickets.remaining_workdays
+        coalesce(marked.marked_due_at, tickets.due_at) as due_at,
+        coalesce(marked.marked_open, false) as is_open,
+        coalesce(marked.marked_derived, false) as is_due_derived,
+        coalesce(marked.marked_overdue, false) as is_overdue,
+        coalesce(marked.marked_near_deadline, false) as is_near_deadline,
+        marked.marked_overdue_workdays as overdue_workdays,
+        marked.marked_remaining_workdays as remaining_workdays
     from tickets
-    left join open_tickets on open_tickets.open_ticket_id = tickets.ticket_id
-    left join derived_deadlines on derived_deadlines.derived_ticket_id = tickets.ticket_id
+    left join marked on marked.marked_ticket_id = tickets.ticket_id
 ),
 
 filtered as (
@@ -67,8 +68,8 @@ filtered as (
     end
 ),
 
--- The count apart from the page: a window count over every matching row would keep them all (with
--- all their columns) in memory before the top-N could start.
+-- The count apart from the page: a window count over every matching row would keep them all in
+-- memory before the top-N could start.
 counted as (
     select count(*) as total_count from filtered
 ),
@@ -84,44 +85,63 @@ page as (
     cross join counted
 ),
 
+-- The page's rows in full, found again by number within the same receipt window.
+page_tickets as (
+    select ticket_id as full_ticket_id, dispatched_at, responded_at, resolved_at, callback_at, status, source,
+        appeal_type, category_l1, category_l2, department, handling_level, is_resolved, satisfaction,
+        has_timeline_error, street_name, community_name, grid_code, address_area
+    from fct_tickets
+    where ($received_from is null or received_at >= $received_from)
+        and ($received_before is null or received_at < $received_before)
+),
+
+grids as (
+    select grid_code, grid_name from dim_grids
+),
+
+personal as (
+    select ticket_id, caller_name, caller_phone, address, content from ticket_pii
+),
+
 final as (
     select
         page.ticket_id,
         page.received_at,
-        page.dispatched_at,
-        page.responded_at,
-        page.resolved_at,
-        page.callback_at,
+        page_tickets.dispatched_at,
+        page_tickets.responded_at,
+        page_tickets.resolved_at,
+        page_tickets.callback_at,
         page.due_at,
         page.is_due_derived,
-        page.status,
+        page_tickets.status,
         page.is_open,
         page.is_overdue,
         page.is_near_deadline,
         page.overdue_workdays,
         page.remaining_workdays,
-        not page.is_open and page.resolved_at > page.due_at as is_closed_late,
-        page.source,
-        page.appeal_type,
-        page.category_l1,
-        page.category_l2,
-        page.department,
-        page.handling_level,
-        page.is_resolved,
-        page.satisfaction,
-        page.has_timeline_error,
-        page.street_name,
-        page.community_name,
-        page.grid_code,
-        coalesce(grids.grid_name, page.grid_code) as grid_name,
+        not page.is_open and page_tickets.resolved_at > page.due_at as is_closed_late,
+        page_tickets.source,
+        page_tickets.appeal_type,
+        page_tickets.category_l1,
+        page_tickets.category_l2,
+        page_tickets.department,
+        page_tickets.handling_level,
+        page_tickets.is_resolved,
+        page_tickets.satisfaction,
+        page_tickets.has_timeline_error,
+        page_tickets.street_name,
+        page_tickets.community_name,
+        page_tickets.grid_code,
+        coalesce(grids.grid_name, page_tickets.grid_code) as grid_name,
         personal.caller_name,
         personal.caller_phone,
-        coalesce(personal.address, page.address_area) as address,
+        coalesce(personal.address, page_tickets.address_area) as address,
         personal.content,
         page.total_count
     from page
+    inner join page_tickets on page_tickets.full_ticket_id = page.ticket_id
     left join personal on personal.ticket_id = page.ticket_id
-    left join grids on grids.grid_code = page.grid_code
+    left join grids on grids.grid_code = page_tickets.grid_code
 )
 
 select * from final

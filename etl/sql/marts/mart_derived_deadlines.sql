@@ -2,6 +2,7 @@
 -- derived from its appeal type in working days (the rule in config/rules.toml) and whether it was
 -- closed late. Open tickets have theirs in mart_open_tickets; tickets with a deadline in the export need
 -- none. The ticket list reads this so a closed ticket is flagged 逾期办结 by the same rule as the rates.
+-- Stored in receipt order with received_at, so the list reads only the rows of its receipt window.
 create or replace table mart_derived_deadlines as
 with
 
@@ -12,9 +13,11 @@ facts as (
 final as (
     select
         facts.ticket_id,
+        facts.received_at,
         facts.effective_due_at as due_at,
         facts.is_closed_late
     from facts
 )
 
 select * from final
+order by received_at, ticket_id

@@ -1,6 +1,7 @@
 -- mart_open_tickets: one row per ticket still open at the as-of time, with its effective deadline
 -- (the export's, or derived from the appeal type in working days) and how far past or before it the
--- ticket is, in working days. No personal data: caller, phone, address and free text stay in ticket_pii.
+-- ticket is, in working days. Stored in receipt order, so a list of one receipt window reads only its
+-- rows. No personal data: caller, phone, address and free text stay in ticket_pii.
 create or replace table mart_open_tickets as
 with
 
@@ -38,3 +39,4 @@ final as (
 )
 
 select * from final
+order by received_at, ticket_id

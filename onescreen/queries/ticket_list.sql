@@ -6,8 +6,8 @@ with
 
 -- The matching tickets, only the columns that choose and order the page: the page's other columns are
 -- read for its rows alone (a month at 5M tickets is 100k rows; all their columns would be most of the time).
-tickets as (
-    select ticket_id, received_at, due_at
+tickets as not materialized (
+    select ticket_id, received_at, due_at, null::integer as overdue_workdays, null::integer as remaining_workdays
     from fct_tickets
     where ($received_from is null or received_at >= $received_from)
         and ($received_before is null or received_at < $received_before)
@@ -19,6 +19,22 @@ tickets as (
         and ($category_l2 is null or category_l2 = $category_l2)
         and ($ticket_id is null or contains(lower(ticket_id), lower(trim($ticket_id))))
         and ($compound_code is null or compound_code = $compound_code)
+),
+
+-- When neither the status nor the order needs the marts (every status, by receipt time or number),
+-- the page is the first rows of the tickets themselves, and only they are joined to the marts.
+by_ticket as (
+    select *
+    from tickets
+    where '{{status}}' = 'all' and '{{sort}}' in ('received_at', 'ticket_id')
+    order by {{sort}} {{order}} nulls last, ticket_id
+    limit $limit
+),
+
+candidates as (
+    select * from by_ticket
+    union all
+    select * from tickets where not ('{{status}}' = 'all' and '{{sort}}' in ('received_at', 'ticket_id'))
 ),
 
 -- The deadline and status the marts give a ticket: open tickets (mart_open_tickets) and closed ones
@@ -37,9 +53,13 @@ marked as (
     from mart_derived_deadlines
     where ($received_from is null or received_at >= $received_from)
         and ($received_before is null or received_at < $received_before)
+        -- (closed tickets only: not read for a list of open ones)
+        and '{{status}}' not in ('open', 'overdue', 'near_deadline')
 ),
 
-stated as (
+-- Each ticket with its status; only those of the chosen status (a mart column as the condition, so a
+-- list of open tickets joins as an inner join: it starts from the open ones).
+filtered as (
     select
         tickets.ticket_id,
         tickets.received_at,
@@ -52,18 +72,13 @@ stated as (
         coalesce(marked.marked_near_deadline, false) as is_near_deadline,
         marked.marked_overdue_workdays as overdue_workdays,
         marked.marked_remaining_workdays as remaining_workdays
-    from tickets
+    from candidates as tickets
     left join marked on marked.marked_ticket_id = tickets.ticket_id
-),
-
-filtered as (
-    select *
-    from stated
-    where case $status
-        when 'open' then is_open
-        when 'overdue' then is_overdue
-        when 'near_deadline' then is_near_deadline
-        when 'closed' then not is_open
+    where case '{{status}}'
+        when 'open' then marked.marked_open
+        when 'overdue' then marked.marked_overdue
+        when 'near_deadline' then marked.marked_near_deadline
+        when 'closed' then not coalesce(marked.marked_open, false)
         else true
     end
 ),
@@ -71,7 +86,8 @@ filtered as (
 -- The count apart from the page: a window count over every matching row would keep them all in
 -- memory before the top-N could start.
 counted as (
-    select count(*) as total_count from filtered
+    select (select count(*) from tickets where '{{status}}' = 'all')
+        + (select count(*) from filtered where '{{status}}' <> 'all') as total_count
 ),
 
 page as (
@@ -85,14 +101,22 @@ page as (
     cross join counted
 ),
 
--- The page's rows in full, found again by number within the same receipt window.
+-- Where the page's rows are: tickets and personal data are stored in receipt order, and ticket numbers
+-- mostly follow it, so these bounds let each read skip what lies outside them.
+page_bounds as (
+    select min(ticket_id) as first_id, max(ticket_id) as last_id,
+        min(received_at) as first_received, max(received_at) as last_received
+    from page
+),
+
+-- The page's rows in full, found again by number.
 page_tickets as (
     select ticket_id as full_ticket_id, dispatched_at, responded_at, resolved_at, callback_at, status, source,
         appeal_type, category_l1, category_l2, department, handling_level, is_resolved, satisfaction,
         has_timeline_error, street_name, community_name, grid_code, address_area
     from fct_tickets
-    where ($received_from is null or received_at >= $received_from)
-        and ($received_before is null or received_at < $received_before)
+    where received_at >= (select first_received from page_bounds)
+        and received_at <= (select last_received from page_bounds)
 ),
 
 grids as (
@@ -101,6 +125,8 @@ grids as (
 
 personal as (
     select ticket_id, caller_name, caller_phone, address, content from ticket_pii
+    where ticket_id >= (select first_id from page_bounds)
+        and ticket_id <= (select last_id from page_bounds)
 ),
 
 final as (

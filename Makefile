@@ -101,7 +101,7 @@ test: dev-venv system-deps
 # Every named query on DuckDB and on ClickHouse (chdb) over one Parquet snapshot, compared. Also part
 # of `make test` (the same test files).
 parity: dev-venv
-	$(PY) -m pytest -q tests/test_parity.py tests/test_engine.py
+	$(PY) -m pytest -q tests/test_parity.py tests/test_engine.py tests/test_engine_marts.py
 
 bench: dev-venv
 	@if [ -f bench/run_all.py ]; then $(PY) bench/run_all.py; \

@@ -164,6 +164,8 @@ def cmd_publish(args) -> int:
     再原子地切换 CURRENT 指针；读快照的大屏（ONESCREEN_SNAPSHOTS）在下一次刷新时换到新快照，
     一个页面不会混用两个快照。保留最近 --keep 个快照（默认 2）；--rollback 切回上一个；--list 列出。
     一个街道用内置的 DuckDB 文件即可，不需要发布。
+    --clickhouse 同时载入 ClickHouse 服务器；加 --marts-in-engine 时只载入工单、维表和考核记录，
+    汇总表由服务器按同一套 SQL 和快照里的规则自己生成（结果与 DuckDB 生成的相同），再切换。
     """
     from etl import publish
     from onescreen.engine import EngineError, meta_database
@@ -171,6 +173,8 @@ def cmd_publish(args) -> int:
     folder = publish.snapshot_dir(args.snapshots)
     if args.clickhouse and (args.list or args.rollback):
         raise LoadError("错误：--clickhouse 只用于发布；ClickHouse 上的回退请再发布上一个快照（--list 查看）。")
+    if args.marts_in_engine and not args.clickhouse:
+        raise LoadError("错误：--marts-in-engine 只能与 --clickhouse 一起使用：它让 ClickHouse 服务器自己生成汇总表。")
     url = None
     if args.clickhouse:  # checked before anything is published
         try:
@@ -199,7 +203,8 @@ def cmd_publish(args) -> int:
     print(f"快照 {snapshot.id} 已发布：工单 {rows:,} 条，{size:,.1f} MB，用时 {snapshot.manifest['seconds']} 秒；"
           f"目录 {snapshot.path}")
     if url:
-        database = publish.publish_clickhouse(snapshot, url, keep=args.keep, progress=_progress(args.quiet))
+        database = publish.publish_clickhouse(snapshot, url, keep=args.keep, progress=_progress(args.quiet),
+                                              marts_in_engine=args.marts_in_engine)
         print(f"已发布到 ClickHouse 数据库 {database}，读 ClickHouse 的大屏下次刷新时切换。")
     return 0
 
@@ -407,6 +412,8 @@ def build_parser() -> argparse.ArgumentParser:
     publish_parser.add_argument("--keep", type=int, default=2, help="保留的快照个数（至少 2，默认 2）")
     publish_parser.add_argument("--clickhouse", nargs="?", const="env", metavar="URL",
                                 help="同时载入 ClickHouse 服务器（默认 $ONESCREEN_CLICKHOUSE_URL）并切换")
+    publish_parser.add_argument("--marts-in-engine", action="store_true",
+                                help="与 --clickhouse 一起用：只载入工单和维表，由 ClickHouse 自己生成汇总表")
     what = publish_parser.add_mutually_exclusive_group()
     what.add_argument("--rollback", action="store_true", help="切回上一个快照")
     what.add_argument("--list", action="store_true", help="列出快照，* 为当前")

@@ -201,16 +201,20 @@ def _sql_string(value: str) -> str:
 
 # --- a ClickHouse server -----------------------------------------------------------------------
 
-def publish_clickhouse(snapshot: Snapshot, url: str, keep: int = 2, progress=lambda message: None) -> str:
+def publish_clickhouse(snapshot: Snapshot, url: str, keep: int = 2, progress=lambda message: None,
+                       marts_in_engine: bool = False) -> str:
     """Load ``snapshot`` into its own database on the ClickHouse server at ``url`` and make it live.
 
     Tables are MergeTree; the tickets are partitioned by month and ordered by time. The pointer table
     ``onescreen_live`` in the URL's database gets a row only when every table is loaded, so readers
     (``ONESCREEN_ENGINE=clickhouse``) switch at once; the newest ``keep`` snapshot databases stay.
-    Returns the new database's name.
+    With ``marts_in_engine`` only the facts and dimensions are loaded and the server builds the marts
+    itself (``etl.engine_marts``) with the rules the snapshot's marts were built with, before the
+    pointer moves. Returns the new database's name.
     """
     import pyarrow.parquet as pq
 
+    from etl.marts import MARTS, MartsError
     from onescreen.engine import POINTER_TABLE, SORT_KEYS, EngineError, HttpBackend, meta_database
 
     meta = meta_database(url)
@@ -222,6 +226,8 @@ def publish_clickhouse(snapshot: Snapshot, url: str, keep: int = 2, progress=lam
                    "snapshot_id String, database String) ENGINE = MergeTree ORDER BY published_at")
         server.raw(f"CREATE DATABASE {database}")
         for name, info in snapshot.tables.items():
+            if marts_in_engine and name in MARTS:
+                continue
             progress(f"ClickHouse：写入 {name} ……")
             files = sorted(snapshot.path.glob(info["path"]))
             columns = ", ".join(f"`{field.name}` {_clickhouse_type(field.type)}"
@@ -234,14 +240,35 @@ def publish_clickhouse(snapshot: Snapshot, url: str, keep: int = 2, progress=lam
                        "SETTINGS allow_nullable_key = 1")
             for file in files:
                 server.raw(f"INSERT INTO {database}.{name} FORMAT Parquet", data=file.read_bytes())
+        if marts_in_engine:
+            _build_marts_in_engine(snapshot, url, database, progress)
         server.raw(f"INSERT INTO {meta}.{POINTER_TABLE} VALUES (now64(3), '{snapshot.id}', '{database}')")
     except BaseException as exc:
         _drop_unless_live(server, meta, database)
-        if isinstance(exc, EngineError):
+        if isinstance(exc, (EngineError, MartsError)):
             raise LoadError(f"错误：发布到 ClickHouse 失败，ClickHouse 上的线上快照未变（本地快照 {snapshot.id} 已发布）：{exc}") from exc
         raise
     _prune_clickhouse(server, meta, keep)
     return database
+
+
+def _build_marts_in_engine(snapshot: Snapshot, url: str, database: str, progress) -> None:
+    import json
+
+    import pyarrow.parquet as pq
+
+    from etl.engine_marts import build_marts_in_engine
+    from etl.marts import MARTS
+    from onescreen.engine import HttpBackend
+    from onescreen.rules import load_rules, rules_from_dict
+
+    # The rules the snapshot's marts were built with (mart_meta.rules_json), so both agree.
+    meta = snapshot.tables.get("mart_meta")
+    rows = pq.read_table(snapshot.path / meta["path"], columns=["rules_json"]).to_pylist() if meta else []
+    rules = rules_from_dict(json.loads(rows[0]["rules_json"])) if rows else load_rules()
+    names = [name for name in snapshot.tables if name not in MARTS]
+    progress("ClickHouse：生成汇总表 ……")
+    build_marts_in_engine(HttpBackend(url, database, names), rules, database)
 
 
 def _drop_unless_live(server, meta: str, database: str) -> None:

@@ -134,6 +134,9 @@ def _from_json(tree: exp.Expression) -> exp.Expression:
             value, shape = node.this, node.expression
             if not isinstance(shape, exp.Literal) or shape.this not in _JSON_TYPES:
                 raise EngineError(f"from_json 的类型 {shape.sql()} 还没有对应的 ClickHouse 类型。")
+            # A Nullable text (a column loaded from Parquet) cannot hold an Array: read NULL as '' (no
+            # elements; DuckDB's from_json(NULL) is NULL, which unnest also turns into no rows).
+            value = exp.Anonymous(this="assumeNotNull", expressions=[value])
             return exp.Anonymous(this="JSONExtract", expressions=[value, exp.Literal.string(_JSON_TYPES[shape.this])])
         return node
     return tree.transform(rewrite)

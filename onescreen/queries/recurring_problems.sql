@@ -9,19 +9,18 @@ compounds as (
     select compound_code, compound_name from dim_compounds
 ),
 
-tickets as (
+-- (Read twice, for the counts and for the recurring places: reading is cheaper than keeping it.)
+tickets as not materialized (
     select
         t.received_at,
         coalesce(t.category_l1, '未分类') as category_l1,
         case when t.compound_code is not null then 'compound' else 'address' end as place_type,
         coalesce(t.compound_code, t.address_area) as place_key,
-        coalesce(compounds.compound_name, t.compound_code, t.address_area) as place_name,
         t.street_name,
         t.community_name,
         t.grid_code,
         $start is null or t.received_at >= $start as is_current
     from fct_tickets as t
-    left join compounds on compounds.compound_code = t.compound_code
     where coalesce(t.compound_code, t.address_area) is not null
         and (t.received_at >= coalesce($previous_start, $start) or coalesce($previous_start, $start) is null)
         and ($end is null or t.received_at < $end::date + interval 1 day)
@@ -32,12 +31,42 @@ tickets as (
         and ($category_l1 is null or t.category_l1 = $category_l1)
 ),
 
+-- Each place and category with its counts; only those seen at least $min_count times in the current
+-- window go on (most places have one or two tickets: the work below is for the recurring ones only).
+counts as (
+    select
+        place_type,
+        place_key,
+        category_l1,
+        count(*) filter (is_current) as ticket_count,
+        count(*) filter (not is_current) as previous_ticket_count,
+        min(received_at) filter (is_current) as first_received_at,
+        max(received_at) filter (is_current) as last_received_at
+    from tickets
+    group by place_type, place_key, category_l1
+    having count(*) filter (is_current) >= $min_count
+),
+
+recurring as (
+    select tickets.*
+    from tickets
+    inner join (select place_type as r_type, place_key as r_key, category_l1 as r_category from counts) as keys
+        on keys.r_type = tickets.place_type and keys.r_key = tickets.place_key and keys.r_category = tickets.category_l1
+    where tickets.is_current
+),
+
+days as (
+    select place_type as d_type, place_key as d_key, category_l1 as d_category,
+        count(distinct received_at::date) as day_count
+    from recurring
+    group by place_type, place_key, category_l1
+),
+
 -- Where a place is: the street, community and grid most of its current tickets name (ties: the first
 -- by code), taken together so they never disagree.
 units as (
     select place_type, place_key, category_l1, street_name, community_name, grid_code, count(*) as unit_count
-    from tickets
-    where is_current
+    from recurring
     group by place_type, place_key, category_l1, street_name, community_name, grid_code
 ),
 
@@ -51,24 +80,17 @@ main_unit as (
     where unit_rank = 1
 ),
 
-counts as (
-    select
-        place_type,
-        place_key,
-        category_l1,
-        max(place_name) as place_name,
-        count(*) filter (is_current) as ticket_count,
-        count(*) filter (not is_current) as previous_ticket_count,
-        count(distinct received_at::date) filter (is_current) as day_count,
-        min(received_at) filter (is_current) as first_received_at,
-        max(received_at) filter (is_current) as last_received_at
-    from tickets
-    group by place_type, place_key, category_l1
-),
-
 grouped as (
-    select counts.*, main_unit.street_name, main_unit.community_name, main_unit.grid_code
+    select counts.place_type, counts.place_key, counts.category_l1, counts.ticket_count,
+        counts.previous_ticket_count, counts.first_received_at, counts.last_received_at,
+        -- the compound's name (else its code), or the masked address itself
+        case when counts.place_type = 'compound' then coalesce(compounds.compound_name, counts.place_key)
+            else counts.place_key end as place_name,
+        days.day_count, main_unit.street_name, main_unit.community_name, main_unit.grid_code
     from counts
+    left join compounds on compounds.compound_code = counts.place_key and counts.place_type = 'compound'
+    left join days on days.d_type = counts.place_type and days.d_key = counts.place_key
+        and days.d_category = counts.category_l1
     left join main_unit on main_unit.place_type = counts.place_type and main_unit.place_key = counts.place_key
         and main_unit.category_l1 = counts.category_l1
 ),

@@ -31,10 +31,33 @@ by_ticket as (
     limit $limit
 ),
 
+-- A list of open tickets starts from the open-ticket mart (it carries the same filter columns): far
+-- fewer rows than the tickets.
+open_candidates as (
+    select ticket_id, received_at, due_at, null::integer as overdue_workdays, null::integer as remaining_workdays
+    from mart_open_tickets
+    where '{{status}}' in ('open', 'overdue', 'near_deadline')
+        and ($received_from is null or received_at >= $received_from)
+        and ($received_before is null or received_at < $received_before)
+        and ($street_code is null or street_code = $street_code)
+        and ($community_code is null or community_code = $community_code)
+        and ($grid_code is null or grid_code = $grid_code)
+        and ($source is null or source = $source)
+        and ($category_l1 is null or category_l1 = $category_l1)
+        and ($category_l2 is null or category_l2 = $category_l2)
+        and ($ticket_id is null or contains(lower(ticket_id), lower(trim($ticket_id))))
+        and ($compound_code is null
+            or ticket_id in (select ticket_id from fct_tickets where compound_code = $compound_code))
+),
+
 candidates as (
     select * from by_ticket
     union all
-    select * from tickets where not ('{{status}}' = 'all' and '{{sort}}' in ('received_at', 'ticket_id'))
+    select * from open_candidates
+    union all
+    select * from tickets
+    where not ('{{status}}' = 'all' and '{{sort}}' in ('received_at', 'ticket_id'))
+        and '{{status}}' not in ('open', 'overdue', 'near_deadline')
 ),
 
 -- The deadline and status the marts give a ticket: open tickets (mart_open_tickets) and closed ones

@@ -37,7 +37,9 @@ def load_memory_limit() -> str:
     the machine's memory if that is less. Past it DuckDB spills to a folder beside the staging file.
 
     1.5 GB keeps a whole load (with Python's share) under 2 GB; measured at 1M rows (docs/benchmarks.md):
-    1 GB took 28 s, 1.5 GB 24 s, 2 GB 21 s but peaked at 2.0 GB."""
+    1 GB took 28 s, 1.5 GB 24 s, 2 GB 21 s but peaked at 2.0 GB. At 5M rows DuckDB sits at this limit
+    through staging, placement and the upsert and the process peaked at 1.95 GB: about 0.5 GB is
+    Python, the distinct addresses being masked, and DuckDB's memory outside its buffer pool."""
     value = os.environ.get("ONESCREEN_LOAD_MEMORY", "").strip()
     if value:
         return value
@@ -120,14 +122,15 @@ def _required_for(source: Source, mapping: dict[str, str]) -> tuple[str, ...]:
 
 
 def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] | None = None, sheet: str | None = None,
-              *, raw: RawTable | None = None, strict: bool = True) -> FilePlan:
+              *, raw: RawTable | None = None, strict: bool = True, stream: bool = False) -> FilePlan:
     """Read ``path`` and recognise its source and column mapping; raise LoadError if it cannot be.
 
     ``raw`` reuses a table already read from ``path``. With ``strict=False`` a file lacking required
     fields still gets the closest plan, those fields listed in ``missing``, instead of a LoadError:
-    the upload page shows it so the user can map them by hand.
+    the upload page shows it so the user can map them by hand. ``stream=True`` leaves a CSV's rows in
+    the file until staging reads them (:func:`etl.readers.read_export`).
     """
-    raw = raw if raw is not None else read_export(Path(path), sheet)
+    raw = raw if raw is not None else read_export(Path(path), sheet, stream=stream)
     if source is not None and source not in SOURCES:
         raise LoadError(f"错误：未知的来源类型 “{source}”，可选：{'、'.join(SOURCES)}。")
     candidates = [SOURCES[source]] if source else list(SOURCES.values())
@@ -185,8 +188,8 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     raw, source = plan.raw, plan.source
     report = FileReport(raw.path.name, source.name, "loaded", encoding=raw.encoding, sheet_name=raw.sheet_name, header_row=raw.header_row)
     where = f"表头在第 {raw.header_row} 行，" if raw.file_format != "geojson" else ""
-    progress(f"{raw.path.name}：识别为“{source.label}”，{where}读取 {raw.table.num_rows:,} 行")
-    staged = stage(con, raw, source, plan.mapping, plan.required, after_cells=after_cells)
+    staged = stage(con, raw, source, plan.mapping, plan.required, after_cells=after_cells,
+                   on_read=lambda n: progress(f"{raw.path.name}：识别为“{source.label}”，{where}读取 {n:,} 行"))
     report.rows_read = staged.rows_read
     if source.name in ("hotline", "events"):
         flag_feed_collisions(con, source.name)
@@ -220,6 +223,7 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         con.execute("delete from stg_unchanged where row_no in (select row_no from stg_problems)")
         n_unchanged = con.execute("select count(*) from stg_unchanged").fetchall()[0][0]
         placed = build_staged_tickets(con, source.name, areas[0] if areas else None, "stg_unchanged")
+        areas.clear()  # its thread is done; the distinct addresses (100 MB at 5M rows) need not outlive it
         # A large export sits in several staging copies; each goes once the next step has it.
         _drop_temp(con, "stg_cells", "stg_parsed", "stg_rows", "stg_point_grid", "stg_address_area")
         counts, n_older = write_tickets(con, batch_id, n_unchanged)
@@ -319,7 +323,9 @@ def load_files(
     try:
         with writer(db_path) as con:
             # Read the files under the lock: a second load fails at once, not after reading a big export.
-            plans = [plan_file(Path(p), *options(p)) for p in paths]
+            # A CSV's rows stay in the file until staging copies them into DuckDB batch by batch: held
+            # whole in Arrow (as large as the file) beside DuckDB's copy, a 5M-row export peaked at 4.7 GB.
+            plans = [plan_file(Path(p), *options(p), stream=True) for p in paths]
             as_of, warnings = _load_plans(con, plans, reports, skip_bad_rows, loaded_by, progress)
             if dry_run:
                 raise _DryRun()  # the writer discards its staging copy: nothing is published

@@ -17,6 +17,7 @@ from itertools import islice, zip_longest
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -46,10 +47,16 @@ class RawTable:
     header_row: int = 1                  # 1-based row of the header in the file
     dropped_rows: list[str] = field(default_factory=list)   # totals / notes rows left out, as text
     bad_rows: list[tuple[int | None, str]] = field(default_factory=list)  # rows with the wrong column count
+    # A CSV read with ``stream=True``: its rows on demand, once (``table`` is then empty, with the
+    # columns), and ``dropped_rows``/``bad_rows`` filled as they are read. A large export is never
+    # held whole in memory: staging copies it batch by batch.
+    stream: Callable[[], pa.RecordBatchReader] | None = None
 
 
-def read_export(path: Path, sheet: str | None = None) -> RawTable:
-    """Read one export by its content (not its name): XLSX, GeoJSON, or CSV in UTF-8/GBK/GB18030."""
+def read_export(path: Path, sheet: str | None = None, stream: bool = False) -> RawTable:
+    """Read one export by its content (not its name): XLSX, GeoJSON, or CSV in UTF-8/GBK/GB18030.
+
+    ``stream=True``: a CSV's rows are left in the file until staging reads them (:attr:`RawTable.stream`)."""
     path = Path(path)
     if not path.exists():
         raise LoadError(f"找不到文件 {path}，请检查路径。")
@@ -64,7 +71,7 @@ def read_export(path: Path, sheet: str | None = None) -> RawTable:
     encoding = detect_encoding(path)
     if _looks_like_geojson(path, encoding):
         return read_geojson(path, encoding)
-    return read_csv(path, encoding)
+    return read_csv(path, encoding, stream)
 
 
 def detect_encoding(path: Path) -> str:
@@ -118,8 +125,11 @@ def find_header_row(rows: list[list[object]]) -> int:
     return 0
 
 
-def read_csv(path: Path, encoding: str) -> RawTable:
-    """CSV through pyarrow's multi-threaded reader, every column as text, blank lines kept as null rows."""
+def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
+    """CSV through pyarrow's multi-threaded reader, every column as text, blank lines kept as null rows.
+
+    ``stream=True``: the header is found now and the rows are read when :attr:`RawTable.stream` is
+    (:func:`_csv_batches`): the same cells, row numbers and dropped or bad rows."""
     with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
         sample = handle.read(256 * 1024)
     lines = list(csv.reader(io.StringIO(sample)))
@@ -137,15 +147,12 @@ def read_csv(path: Path, encoding: str) -> RawTable:
     wide = len(first_row) > len(headers) and not any(cell.strip() for cell in first_row[len(headers) :])
     names = [f"c{i}" for i in range(len(first_row) if wide else len(headers))]
 
-    def attempt(use_threads: bool):
-        bad: list[tuple[int | None, str]] = []
-
+    def options(use_threads: bool, bad: list[tuple[int | None, str]]) -> dict:
         def on_invalid(row):
             bad.append((row.number, row.text))
             return "skip"
 
-        table = pacsv.read_csv(
-            path,
+        return dict(
             read_options=pacsv.ReadOptions(
                 encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding,
                 skip_rows=header_index + 1,
@@ -157,9 +164,34 @@ def read_csv(path: Path, encoding: str) -> RawTable:
                 column_types={n: pa.string() for n in names}, strings_can_be_null=True, quoted_strings_can_be_null=True
             ),
         )
-        return table, bad
 
-    table, bad = attempt(True)
+    first_data_row = header_index + 2  # 1-based record number of the first data row
+    if stream:
+        schema = pa.schema([*((n, pa.string()) for n in names[: len(headers)]), ("row_no", pa.int64())])
+        raw = RawTable(path, headers, schema.empty_table(), "csv", encoding=encoding, header_row=header_index + 1)
+
+        def reader() -> pa.RecordBatchReader:
+            bad: list[tuple[int | None, str]] = []
+            batches = pacsv.open_csv(path, **options(False, bad))
+            return pa.RecordBatchReader.from_batches(schema, _csv_batches(raw, batches, bad, len(headers), first_data_row))
+
+        raw.stream = reader
+        return raw
+
+    def attempt(use_threads: bool):
+        bad: list[tuple[int | None, str]] = []
+        return pacsv.read_csv(path, **options(use_threads, bad)), bad
+
+    try:
+        table, bad = attempt(True)
+    except pa.ArrowInvalid as exc:
+        if undecodable_error(path, encoding, headers, str(exc)) is None:
+            raise
+        try:  # read again on one thread: only then does pyarrow's message name the row
+            attempt(False)
+        except pa.ArrowInvalid as again:
+            exc = again
+        raise undecodable_error(path, encoding, headers, str(exc)) from None
     dropped = [text for _, text in bad if TOTALS_PATTERN.match(text.replace('"', ""))]
     real_bad = [(n, text) for n, text in bad if not TOTALS_PATTERN.match(text.replace('"', ""))]
     if real_bad:
@@ -168,12 +200,55 @@ def read_csv(path: Path, encoding: str) -> RawTable:
         dropped = [text for _, text in bad if TOTALS_PATTERN.match(text.replace('"', ""))]
         real_bad = [(n, text) for n, text in bad if not TOTALS_PATTERN.match(text.replace('"', ""))]
     table = table.select(names[: len(headers)])
-    first_data_row = header_index + 2  # 1-based record number of the first data row
     row_no = pa.array(range(first_data_row, first_data_row + table.num_rows), pa.int64())
     if real_bad:
         row_no = pa.array(_row_numbers_skipping(first_data_row, table.num_rows, [n for n, _ in bad if n]), pa.int64())
     table = table.append_column("row_no", row_no)
     return RawTable(path, headers, table, "csv", encoding=encoding, header_row=header_index + 1, dropped_rows=dropped, bad_rows=real_bad)
+
+
+_UNDECODABLE = re.compile(r"CSV column #(\d+):(?: Row #(\d+):)? CSV conversion error to string: invalid UTF8")
+
+
+def undecodable_error(path: Path, encoding: str, headers: list[str], message: str) -> LoadError | None:
+    """The Chinese error for a CSV whose bytes past the sampled start do not decode in ``encoding``
+    (pyarrow's message ``message`` names the column and record), or None for any other message."""
+    found = _UNDECODABLE.search(message)
+    if found is None:
+        return None
+    column = int(found.group(1))
+    row = f"第 {found.group(2)} 行" if found.group(2) else "某一行"
+    name = headers[column] if column < len(headers) else f"第 {column + 1} 列"
+    label = "UTF-8" if encoding.startswith("utf-8") else encoding.upper()
+    return LoadError(
+        f"文件 {path.name} {row}「{name}」列有无法按 {label} 读取的字节：文件前面是 {label} 编码，这里却不是"
+        f"（混用了两种编码，或文件已损坏）。请用 Excel/WPS 打开后另存为“CSV UTF-8”再导入；数据仓库未改动。"
+    )
+
+
+def _csv_batches(raw: RawTable, batches: Iterator[pa.RecordBatch], bad: list[tuple[int | None, str]], width: int,
+                 first: int) -> Iterator[pa.RecordBatch]:
+    """The batches of a streamed CSV (read single-threaded, so a skipped row's number is known) with
+    ``row_no``: record numbers from ``first``, past the rows skipped as totals or bad. Once read,
+    ``raw.dropped_rows`` and ``raw.bad_rows`` are as :func:`read_csv` gives them."""
+    skipped: list[int] = []       # numbers of skipped rows at or after ``current``, ascending
+    current, seen = first, 0
+    for batch in batches:
+        # The handler has seen every skipped row up to this batch's last row before the batch comes.
+        skipped = [n for n in skipped if n >= current] + [n for n, _ in bad[seen:] if n is not None and n >= current]
+        seen = len(bad)
+        count = batch.num_rows
+        end = current + count
+        while (inside := sum(1 for n in skipped if n < end)) != end - current - count:
+            end = current + count + inside
+        numbers = np.arange(current, end, dtype=np.int64)
+        if end - current != count:
+            numbers = numbers[~np.isin(numbers, skipped)]
+        current = end
+        yield pa.RecordBatch.from_arrays([*batch.columns[:width], pa.array(numbers, pa.int64())],
+                                         names=[*batch.schema.names[:width], "row_no"])
+    raw.dropped_rows = [text for _, text in bad if TOTALS_PATTERN.match(text.replace('"', ""))]
+    raw.bad_rows = [(n, text) for n, text in bad if not TOTALS_PATTERN.match(text.replace('"', ""))]
 
 
 def _row_numbers_skipping(first: int, count: int, skipped: list[int]) -> list[int]:

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import duckdb
 import pandas as pd
 
 from etl.errors import Problem
 from etl.fields import Source
-from etl.readers import RawTable
+from etl.readers import RawTable, undecodable_error
 from onescreen.masking import mask_value
 
 MACROS = Path(__file__).parent / "sql" / "macros.sql"
@@ -227,9 +228,11 @@ def _invalid_condition(name: str, kind: str) -> tuple[str, str] | None:
 
 
 def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required: tuple[str, ...] | None = None,
-          after_cells: Callable[[object], str | None] | None = None) -> StageResult:
+          after_cells: Callable[[object], str | None] | None = None,
+          on_read: Callable[[int], None] | None = None) -> StageResult:
     """Fill ``stg_cells`` (text) and ``stg_parsed`` (typed) from ``raw`` and ``stg_problems`` with every
-    problem found; return the counts. ``raw.table`` is emptied once its cells are in ``stg_cells``.
+    problem found; return the counts. ``raw.table`` is emptied (or ``raw.stream`` read) once its cells
+    are in ``stg_cells``; ``on_read(n)`` is then told how many rows the file had.
 
     ``after_cells(con)`` is called once ``stg_cells`` holds the cleaned cells (blank and totals rows
     gone), before they are parsed. It may return the name of a temp table of ``row_no`` that need no
@@ -238,17 +241,22 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     required = required if required is not None else source.required
     header_index = {h: i for i, h in enumerate(raw.headers)}
     fields = list(source.headers)
-    con.register("raw_input", raw.table)
     column_names = set(raw.table.column_names)
+    con.register("raw_input", raw.stream() if raw.stream is not None else raw.table)
     selects = []
     for name in fields:
         header = mapping.get(name)
         column = f"c{header_index[header]}" if header is not None else None
         selects.append(f"cell({column}) as {name}" if column in column_names else f"null::varchar as {name}")
-    con.execute(f"create or replace temp table stg_cells as select row_no, {', '.join(selects)} from raw_input")
+    try:
+        con.execute(f"create or replace temp table stg_cells as select row_no, {', '.join(selects)} from raw_input")
+    except duckdb.Error as exc:  # a streamed CSV that stops decoding past the sampled start
+        raise undecodable_error(raw.path, raw.encoding or "", raw.headers, str(exc)) or exc from None
     con.unregister("raw_input")
     # The cells are in stg_cells now: the file's own table (as large as the file) is let go.
     raw.table = raw.table.slice(0, 0)
+    if on_read is not None:
+        on_read(con.execute("select count(*) from stg_cells").fetchall()[0][0])
     mapped = [f for f in fields if f in mapping]
     blank = con.execute(
         "select count(*) from stg_cells where " + (" and ".join(f"{f} is null" for f in mapped) or "true")

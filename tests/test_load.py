@@ -543,3 +543,25 @@ def test_reader_in_another_process_sees_old_or_new_never_half(warehouse_copy, tm
     assert [s for s in result["seen"] if s not in (old, new)] == []
     assert old in result["seen"]
     assert result["reads"] > 2
+
+
+def test_a_csv_that_stops_decoding_past_its_first_megabyte_is_a_clear_error(warehouse_copy, tmp_path):
+    """The encoding is detected on the first megabyte; a bad byte after it names the row and column,
+    through the load (rows streamed into DuckDB) and through a whole-file read (the upload preview)."""
+    from etl.readers import read_export
+
+    rows = ["工单编号,来电时间,诉求类型,一级分类,所属街道,诉求内容"]
+    rows += [f"B{n:07d},2025-10-09 09:00:00,咨询,市容环境,南宁街道,{'路灯不亮' * 10}" for n in range(1, 9001)]
+    data = "\n".join(rows).encode("utf-8") + b"\nB9999999,2025-10-09 09:00:00,\xff\xfe," + "市容环境,南宁街道,x\n".encode("utf-8")
+    assert data.index(b"\xff") > (1 << 20)
+    bad = tmp_path / "mixed_encoding.csv"
+    bad.write_bytes(data)
+    before = snapshot(warehouse_copy)
+    with pytest.raises(LoadError) as error:
+        load_files([bad], db_path=warehouse_copy)
+    expected = "文件 mixed_encoding.csv 第 9002 行「诉求类型」列有无法按 UTF-8 读取的字节"
+    assert str(error.value).startswith(expected)
+    assert snapshot(warehouse_copy) == before
+    with pytest.raises(LoadError) as error:
+        read_export(bad)
+    assert str(error.value).startswith(expected)

@@ -389,3 +389,58 @@ def test_fixtures_are_tiny_and_match_their_generator(tmp_path, monkeypatch):
             assert (ours.headers, ours.table.to_pylist()) == (theirs.headers, theirs.table.to_pylist()), name
         else:
             assert (FIXTURES / name).read_bytes() == (tmp_path / name).read_bytes(), name
+
+
+# -- streamed CSV (what a load reads) ------------------------------------------------------------
+
+def _streamed(path):
+    """A CSV read with ``stream=True``, its stream drained: (raw, rows as dicts)."""
+    raw = read_export(path, stream=True)
+    assert raw.table.num_rows == 0 and raw.stream is not None
+    rows = raw.stream().read_all().to_pylist()
+    return raw, rows
+
+
+@pytest.mark.parametrize("name", ["hotline_gbk.csv", "hotline_utf8.csv", "hotline_week2.csv", "hotline_excel_resaved.csv",
+                                  "hotline_bad_rows.csv", "hotline_many_bad.csv", "hotline_gb18030.csv"])
+def test_streamed_csv_is_the_table_read_whole(name):
+    whole = read_export(FIXTURES / name)
+    raw, rows = _streamed(FIXTURES / name)
+    assert rows == whole.table.to_pylist()
+    assert raw.table.column_names == whole.table.column_names
+    assert (raw.headers, raw.header_row, raw.encoding) == (whole.headers, whole.header_row, whole.encoding)
+    assert (raw.dropped_rows, raw.bad_rows) == (whole.dropped_rows, whole.bad_rows)
+
+
+def test_streamed_csv_numbers_rows_past_bad_rows_in_every_batch(tmp_path):
+    """A file of several read blocks (1 MB each) with rows of the wrong width and a quoted line break
+    in several of them: every row keeps its record number, as the table read whole gives it."""
+    lines = ["工单编号,来电时间,诉求内容"]
+    bad = {7, 9_000, 9_001, 21_000, 33_333}
+    for i in range(40_000):
+        if i in bad:
+            lines.append(f"B{i:06d},2025-10-01 08:00,多出一列,{'x' * 40}")
+        elif i % 5_000 == 1:
+            lines.append(f'T{i:06d},2025-10-01 08:00,"第一行\n第二行{"y" * 40}"')
+        else:
+            lines.append(f"T{i:06d},2025-10-01 08:00,{'z' * 60}")
+    lines.append("合计：40000条")
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert path.stat().st_size > 3 << 20
+    whole = read_export(path)
+    raw, rows = _streamed(path)
+    assert [n for n, _ in raw.bad_rows] == [i + 2 for i in sorted(bad)]
+    assert raw.dropped_rows == ["合计：40000条"]
+    assert rows == whole.table.to_pylist()
+    assert rows[-1]["row_no"] == 40_001 and rows[-1]["c0"] == "T039999"
+
+
+def test_streamed_csv_row_after_a_totals_row_keeps_its_own_number(tmp_path):
+    """A subtotal row in the middle of the file (too few columns, left out) does not shift the numbers
+    of the rows below it: each row is numbered as the spreadsheet shows it."""
+    path = tmp_path / "subtotal.csv"
+    path.write_text("工单编号,来电时间,诉求内容\nT1,2025-10-01 08:00,a\n小计 1\nT2,2025-10-02 08:00,b\n", encoding="utf-8")
+    raw, rows = _streamed(path)
+    assert [(r["c0"], r["row_no"]) for r in rows] == [("T1", 2), ("T2", 4)]
+    assert (raw.dropped_rows, raw.bad_rows) == (["小计 1"], [])

@@ -19,17 +19,15 @@ import duckdb
 import pytest
 
 from etl import publish
-from etl.demo import generate_demo
 from etl.engine_marts import MART_REWRITES, build_marts_in_engine, check_in_engine, execute, mart_rewrites
 from etl.errors import LoadError
-from etl.load import load_files
 from etl.marts import ACCEPTED, KEYS, MARTS, MartsError, build_marts
 from onescreen import db, engine
 from onescreen.engine import ChdbBackend, ClickHouseCursor, to_clickhouse
 from onescreen.queries import QUERIES, run_query
 from onescreen.rules import load_rules
 from tests.chdb_http import ChdbHttpServer
-from tests.test_parity import assert_same_frame, parity_cases
+from tests.test_parity import assert_same_frame, demo_warehouse, parity_cases
 
 BUILT_AT = datetime(2025, 11, 30, 8, 0, 0)
 
@@ -38,9 +36,7 @@ BUILT_AT = datetime(2025, 11, 30, 8, 0, 0)
 def district(tmp_path_factory):
     """The demo district of tests/test_parity.py: its warehouse and one published snapshot."""
     folder = tmp_path_factory.mktemp("engine_marts")
-    files = generate_demo(folder / "exports", seed=11, end_month=date(2025, 11, 1), n_tickets=3000)
-    warehouse = folder / "warehouse.duckdb"
-    load_files([path for path, _ in files], db_path=warehouse, loaded_by="tests")
+    warehouse = demo_warehouse(folder)
     # The demo's exports carry every closed ticket's deadline: drop some, so that the deadlines derived
     # in working days (mart_derived_deadlines) are compared too.
     with duckdb.connect(str(warehouse)) as con:

@@ -217,3 +217,24 @@ def test_ticket_list_in_a_receipt_window_is_the_whole_list_cut_to_it(con, status
                      **{**params, "limit": 2})
     assert page["ticket_id"].tolist() == expected["ticket_id"].head(2).tolist()
     assert set(page["total_count"]) <= {len(expected)}
+
+
+FILTER_COLUMNS = ("street_code", "community_code", "grid_code", "source", "category_l1", "category_l2", "compound_code")
+
+
+@pytest.mark.parametrize("status", ["all", "open", "overdue", "near_deadline", "closed"])
+def test_ticket_list_filters_pick_the_same_tickets_for_every_status(con, status):
+    """A list of open tickets reads the open-ticket mart, any other the tickets, each with its own copy
+    of the filters: every filter must pick exactly the tickets whose column holds the value."""
+    params = dict(status=status, sort="ticket_id", order="asc", limit=1000)
+    whole = run_query(con, "ticket_list", **params)
+    for column in FILTER_COLUMNS:
+        values = [v for (v,) in con.execute(f"select distinct {column} from fct_tickets where {column} is not null")
+                  .fetchall()] + ["no-such-value"]
+        for value in values:
+            ids = {i for (i,) in con.execute(f"select ticket_id from fct_tickets where {column} = ?", [value]).fetchall()}
+            listed = run_query(con, "ticket_list", **params, **{column: value})
+            assert listed["ticket_id"].tolist() == [i for i in whole["ticket_id"] if i in ids], (column, value)
+    part = whole["ticket_id"].iloc[0][1:] if len(whole) else "1"
+    listed = run_query(con, "ticket_list", **params, ticket_id=part)
+    assert listed["ticket_id"].tolist() == [i for i in whole["ticket_id"] if part.lower() in i.lower()]

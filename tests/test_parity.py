@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,14 +27,19 @@ from onescreen import db, engine
 from onescreen.queries import QUERIES, run_query
 
 
-@pytest.fixture(scope="module")
-def snapshot(tmp_path_factory):
-    """A small demo district (13 months, every source and feature), loaded and published."""
-    folder = tmp_path_factory.mktemp("parity")
+def demo_warehouse(folder: Path) -> Path:
+    """A small demo district (13 months, every source and feature), loaded into ``folder``."""
     files = generate_demo(folder / "exports", seed=11, end_month=date(2025, 11, 1), n_tickets=3000)
     warehouse = folder / "warehouse.duckdb"
     load_files([path for path, _ in files], db_path=warehouse, loaded_by="tests")
-    return publish.publish(warehouse, folder / "snapshots")
+    return warehouse
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory):
+    """The demo district, loaded and published."""
+    folder = tmp_path_factory.mktemp("parity")
+    return publish.publish(demo_warehouse(folder), folder / "snapshots")
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,9 @@ by_ticket as (
 ),
 
 -- A list of open tickets starts from the open-ticket mart (it carries the same filter columns): far
--- fewer rows than the tickets.
+-- fewer rows than the tickets. Its filters repeat those of `tickets` and must stay the same
+-- (tests/test_metric_queries.py checks each filter on both). One union of the two sources filtered
+-- once was measured 2x slower for an all-time list: the count no longer reads fct_tickets directly.
 open_candidates as (
     select ticket_id, received_at, due_at, null::integer as overdue_workdays, null::integer as remaining_workdays
     from mart_open_tickets

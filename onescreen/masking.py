@@ -54,11 +54,15 @@ _FULLWIDTH = {0xFF10 + i: ord("0") + i for i in range(10)}
 _FULLWIDTH.update({0xFF21 + i: ord("A") + i for i in range(26)})
 _FULLWIDTH.update({0xFF41 + i: ord("a") + i for i in range(26)})
 _FULLWIDTH.update({ord(a): ord(b) for a, b in zip("＋－＠．＿（）　—", "+-@._() -")})
+_HAS_FULLWIDTH = re.compile("[" + "".join(re.escape(chr(c)) for c in _FULLWIDTH) + "]")
 
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _DATE = r"(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
-_PII = re.compile(
-    rf"""
+# Every alternative below starts with one of these characters. Testing them first lets the scan pass
+# over a Chinese character in one step instead of trying all seven alternatives there (4x faster on
+# the ticket list's content; tests/test_masking.py checks the guard against the unguarded pattern).
+_PII_FIRST = rf"\dA-Za-z._%+\-(电手座固联{_PROVINCES}"
+_PII_ALTERNATIVES = rf"""
     (?P<email>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{{2,}})
   | (?P<id_number>(?<!\d)(?:[1-9]\d{{5}}(?:18|19|20)\d{{2}}{_DATE}\d{{3}}[\dXx]|[1-9]\d{{7}}{_DATE}\d{{3}})(?!\d))
   | (?P<bank_card>(?<!\d)(?:\d{{16,19}}|\d{{4}}(?:[ -]\d{{4}}){{3}}(?:[ -]?\d{{1,3}})?)(?!\d))
@@ -68,25 +72,24 @@ _PII = re.compile(
   | (?P<short_phone>(?P<kw>(?:电话|手机|座机|固话|联系方式|[Tt][Ee][Ll])(?:号码?)?)[:：\s是为]*(?P<local>\d{{7,8}})(?!\d))
   | (?P<plate>[{_PROVINCES}](?P<city>[A-Za-z])[·•・.\s-]?(?=[A-Za-z]{{0,4}}\d)
         (?P<serial>[A-Za-z0-9]{{4}}[挂学警港澳领使试超]|[A-Za-z0-9]{{5,6}})(?![A-Za-z0-9]))
-    """,
-    re.VERBOSE,
-)
+"""
+_PII = re.compile(rf"(?=[{_PII_FIRST}])(?:{_PII_ALTERNATIVES})", re.VERBOSE)
 _LONG_DIGITS = re.compile(r"\d{7,}")
+_PLAIN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _PHONE_FIELD_NOISE = re.compile(r"^(\d+)\.0+$")
 _ID_SHAPE = re.compile(r"\d{17}[\dX]|\d{15}")
 
 _NUMERAL = "0-9一二三四五六七八九十百零〇两"
-_ADDRESS_DETAIL = re.compile(
-    rf"""
+_ADDRESS_DETAIL_FIRST = rf"第{_NUMERAL}A-Za-z内\d#"   # the first character of every alternative (as _PII_FIRST)
+_ADDRESS_DETAIL_ALTERNATIVES = rf"""
     第?[{_NUMERAL}]+\s*(?:号楼|栋|幢|座|单元|室|层|楼|号房|户)
   | (?<![A-Za-z])[A-Za-z]\s*(?:栋|幢|座|单元|区\d)
   | \d+\s*[-—]\s*\d+(?!\d|\s*号)
   | \d+号[-—]?\d{{1,4}}(?!\d)
   | (?<=院)内
   | \d*\#
-    """,
-    re.VERBOSE,
-)
+"""
+_ADDRESS_DETAIL = re.compile(rf"(?=[{_ADDRESS_DETAIL_FIRST}])(?:{_ADDRESS_DETAIL_ALTERNATIVES})", re.VERBOSE)
 _ADDRESS_TAIL = " \t,，、;；:：-—#(（"
 
 
@@ -104,6 +107,8 @@ def _is_empty(value: object) -> bool:
 
 def _as_text(value: object) -> str:
     """Text of a value; integral floats lose their ``.0`` (a phone read as a number)."""
+    if type(value) is str:   # the usual case, before the slower checks below
+        return value
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, numbers.Integral):
@@ -115,7 +120,8 @@ def _as_text(value: object) -> str:
 
 def _normalise(text: str) -> str:
     """Full-width digits, letters and a few signs to ASCII, keeping every position."""
-    return text.translate(_FULLWIDTH)
+    # translate() looks every character up in a dict: only worth it when one of them is there.
+    return text.translate(_FULLWIDTH) if _HAS_FULLWIDTH.search(text) else text
 
 
 def _substitute(text: str, pattern: re.Pattern[str], replace: Callable[[re.Match[str], str], str]) -> str:
@@ -171,6 +177,8 @@ def mask_phone(value):
     if _is_empty(value):
         return value
     text = _as_text(value).strip()
+    if _PLAIN_MOBILE.fullmatch(text):   # the usual cell, masked as the general path below would
+        return f"{text[:3]}****{text[-4:]}"
     noise = _PHONE_FIELD_NOISE.match(_normalise(text))
     if noise:
         text = text[: len(noise.group(1))]

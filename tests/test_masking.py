@@ -284,3 +284,54 @@ def test_mask_frame_without_personal_columns_is_an_equal_copy():
     out = mask_frame(df)
     pd.testing.assert_frame_equal(out, df)
     assert out is not df
+
+
+# Pieces that start or make up every kind of match, so random strings of them hit each alternative
+# at many positions (and near-misses next to digits, letters and Chinese text).
+_PIECES = ["1", "3", "8", "0", "9", "6", "13812345678", "0755", "010", "(", ")", "+", "+86 ", "0086", "-", " ",
+           "@", ".", "_", "%", "a", "X", "com", "Tel", "tel:", "电话", "手机号", "座机", "固话", "联系方式", "是",
+           "云", "京", "A", "D", "12345", "挂", "·", "院", "内", "第", "三", "号楼", "栋", "单元", "室", "号", "#",
+           "路", "来电称", "，", "：", "１３８", "－", "（", "＠", "11010519900307123X", "6222021234567890123",
+           "2-301", "3号-2", "B座", "区2"]
+
+
+@pytest.mark.parametrize("guarded, alternatives", [
+    ("_PII", "_PII_ALTERNATIVES"), ("_ADDRESS_DETAIL", "_ADDRESS_DETAIL_ALTERNATIVES")])
+def test_first_character_guard_finds_exactly_what_the_pattern_alone_finds(guarded, alternatives):
+    """The guard in front of _PII and _ADDRESS_DETAIL only speeds the scan: every match, its span and
+    its named groups, is the same as the unguarded pattern's, on random texts built from the pieces
+    the patterns look for (a character missing from the guard would lose the matches starting with it)."""
+    import random
+    import re
+
+    from onescreen import masking
+
+    fast = getattr(masking, guarded)
+    plain = re.compile(getattr(masking, alternatives), re.VERBOSE)
+    rng = random.Random(20261130)
+    texts = ["".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 12))) for _ in range(20000)]
+    matched = 0
+    for text in texts:
+        text = masking._normalise(text)
+        expected = [(m.span(), m.lastgroup, m.groupdict()) for m in plain.finditer(text)]
+        assert [(m.span(), m.lastgroup, m.groupdict()) for m in fast.finditer(text)] == expected, text
+        matched += bool(expected)
+    assert matched > 1000   # the texts do exercise the patterns
+
+
+def test_plain_mobile_shortcut_masks_as_the_general_path(monkeypatch):
+    """mask_phone's shortcut for a bare 11-digit mobile gives what the general path gives, and only
+    for such cells (full-width digits, a +86 prefix or a 12th digit go the general way)."""
+    import random
+    import re
+
+    from onescreen import masking
+
+    rng = random.Random(7)
+    values = ["".join(rng.choice("0123456789") for _ in range(rng.randint(9, 13))) for _ in range(3000)]
+    values += ["1" + rng.choice("3456789") + "".join(rng.choice("0123456789") for _ in range(9)) for _ in range(3000)]
+    values += ["１３８１２３４５６７８", "+8613812345678", "138 1234 5678", "13812345678.0", " 13912345678 "]
+    fast = [masking.mask_phone(v) for v in values]
+    monkeypatch.setattr(masking, "_PLAIN_MOBILE", re.compile(r"(?!)"))
+    assert [masking.mask_phone(v) for v in values] == fast
+    assert sum(f.count("****") == 1 and len(f) == 11 for f in fast) >= 3000

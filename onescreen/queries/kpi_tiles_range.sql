@@ -134,79 +134,95 @@ p as (select scored.* from anchor left join scored on scored.window_name = ancho
 
 y as (select scored.* from anchor left join scored on scored.window_name = anchor.y_name),
 
+-- The tiles in order: one row each (a union of constants, cheap to plan).
+metrics as (
+    select 1 as sort_order, 'ticket_count' as metric, 'count' as unit
+    union all select 2, 'response_rate', 'pct'
+    union all select 3, 'resolution_rate', 'pct'
+    union all select 4, 'satisfaction_rate', 'pct'
+    union all select 5, 'on_time_rate', 'pct'
+    union all select 6, 'closure_rate', 'pct'
+    union all select 7, 'composite_score', 'score'
+    union all select 8, 'overdue_count', 'count'
+    union all select 9, 'near_deadline_count', 'count'
+    union all select 10, 'avg_handling_workdays', 'workdays'
+    union all select 11, 'property_complaint_count', 'count'
+    union all select 12, 'whistle_count', 'count'
+    union all select 13, 'consultation_count', 'count'
+),
+
+-- The unit's current (c), previous (p) and year-ago (y) rates row, one row each, with whether that
+-- period is loaded at all (a count is 0 in a loaded period with no row for the unit, else null).
+periods as (
+    select 'c' as period, c_loaded as loaded, c.* from row_of cross join c
+    union all select 'p', p_loaded, p.* from row_of cross join p
+    union all select 'y', y_loaded, y.* from row_of cross join y
+),
+
+-- Each tile's figure in each period: one CASE over the metrics (a union of 13 selects of the same
+-- joins, as this was first written, took longer to plan than to run).
+figures as (
+    select metrics.metric, periods.period,
+        case metrics.metric
+            when 'ticket_count' then case when periods.loaded then coalesce(periods.ticket_count, 0) end::double
+            when 'response_rate' then periods.response_rate::double
+            when 'resolution_rate' then periods.resolution_rate::double
+            when 'satisfaction_rate' then periods.satisfaction_rate::double
+            when 'on_time_rate' then periods.on_time_rate::double
+            when 'closure_rate' then periods.closure_rate::double
+            when 'composite_score' then periods.composite_score::double
+            when 'overdue_count' then case when periods.loaded then coalesce(periods.overdue_count, 0) end::double
+            when 'near_deadline_count' then case when periods.loaded then coalesce(periods.near_deadline_count, 0) end::double
+            when 'avg_handling_workdays' then periods.avg_handling_workdays::double
+            when 'property_complaint_count' then case when periods.loaded then coalesce(periods.property_complaint_count, 0) end::double
+            when 'whistle_count' then case when periods.loaded then coalesce(periods.whistle_count, 0) end::double
+            when 'consultation_count' then case when periods.loaded then coalesce(periods.consultation_count, 0) end::double
+        end as figure
+    from metrics cross join periods
+),
+
 tiles as (
-    select 1 as sort_order, 'ticket_count' as metric, 'count' as unit,
-        case when c_loaded then coalesce(c.ticket_count, 0) end::double as value,
-        case when p_loaded then coalesce(p.ticket_count, 0) end::double as previous_value,
-        case when y_loaded then coalesce(y.ticket_count, 0) end::double as yoy_value,
-        null::double as target, null::double as numerator, null::double as denominator
-    from row_of cross join c cross join p cross join y
-    union all
-    select 2, 'response_rate', 'pct', c.response_rate, p.response_rate, y.response_rate,
-        json_extract(rules_json, '$.targets.response_rate')::double,
-        c.response_numerator, c.response_denominator
-    from row_of cross join c cross join p cross join y
-    union all
-    select 3, 'resolution_rate', 'pct', c.resolution_rate, p.resolution_rate, y.resolution_rate,
-        json_extract(rules_json, '$.targets.resolution_rate')::double,
-        c.resolution_numerator, c.resolution_denominator
-    from row_of cross join c cross join p cross join y
-    union all
-    select 4, 'satisfaction_rate', 'pct', c.satisfaction_rate, p.satisfaction_rate, y.satisfaction_rate,
-        json_extract(rules_json, '$.targets.satisfaction_rate')::double,
-        c.satisfaction_numerator, c.satisfaction_denominator
-    from row_of cross join c cross join p cross join y
-    union all
-    select 5, 'on_time_rate', 'pct', c.on_time_rate, p.on_time_rate, y.on_time_rate, null,
-        c.on_time_numerator, c.on_time_denominator
-    from row_of cross join c cross join p cross join y
-    union all
-    select 6, 'closure_rate', 'pct', c.closure_rate, p.closure_rate, y.closure_rate, null,
-        c.closure_numerator, c.closure_denominator
-    from row_of cross join c cross join p cross join y
-    union all
-    select 7, 'composite_score', 'score', c.composite_score, p.composite_score, y.composite_score, null,
-        null, null
-    from row_of cross join c cross join p cross join y
-    union all
-    select 8, 'overdue_count', 'count',
-        case when c_loaded then coalesce(c.overdue_count, 0) end,
-        case when p_loaded then coalesce(p.overdue_count, 0) end,
-        case when y_loaded then coalesce(y.overdue_count, 0) end,
-        null, c.overdue_count, c.open_count
-    from row_of cross join c cross join p cross join y
-    union all
-    select 9, 'near_deadline_count', 'count',
-        case when c_loaded then coalesce(c.near_deadline_count, 0) end,
-        case when p_loaded then coalesce(p.near_deadline_count, 0) end,
-        case when y_loaded then coalesce(y.near_deadline_count, 0) end,
-        null, c.near_deadline_count, c.open_count
-    from row_of cross join c cross join p cross join y
-    union all
-    select 10, 'avg_handling_workdays', 'workdays', c.avg_handling_workdays, p.avg_handling_workdays,
-        y.avg_handling_workdays, null, c.handling_workdays_sum, c.handling_count
-    from row_of cross join c cross join p cross join y
-    union all
-    select 11, 'property_complaint_count', 'count',
-        case when c_loaded then coalesce(c.property_complaint_count, 0) end,
-        case when p_loaded then coalesce(p.property_complaint_count, 0) end,
-        case when y_loaded then coalesce(y.property_complaint_count, 0) end,
-        null, null, null
-    from row_of cross join c cross join p cross join y
-    union all
-    select 12, 'whistle_count', 'count',
-        case when c_loaded then coalesce(c.whistle_count, 0) end,
-        case when p_loaded then coalesce(p.whistle_count, 0) end,
-        case when y_loaded then coalesce(y.whistle_count, 0) end,
-        null, c.whistle_closed_count, c.whistle_count
-    from row_of cross join c cross join p cross join y
-    union all
-    select 13, 'consultation_count', 'count',
-        case when c_loaded then coalesce(c.consultation_count, 0) end,
-        case when p_loaded then coalesce(p.consultation_count, 0) end,
-        case when y_loaded then coalesce(y.consultation_count, 0) end,
-        null, c.consultation_closed_count, c.consultation_count
-    from row_of cross join c cross join p cross join y
+    select
+        metrics.sort_order,
+        metrics.metric,
+        metrics.unit,
+        max(figures.figure) filter (where figures.period = 'c') as value,
+        max(figures.figure) filter (where figures.period = 'p') as previous_value,
+        max(figures.figure) filter (where figures.period = 'y') as yoy_value,
+        case metrics.metric
+            when 'response_rate' then json_extract(rules_json, '$.targets.response_rate')::double
+            when 'resolution_rate' then json_extract(rules_json, '$.targets.resolution_rate')::double
+            when 'satisfaction_rate' then json_extract(rules_json, '$.targets.satisfaction_rate')::double
+        end as target,
+        case metrics.metric
+            when 'response_rate' then c.response_numerator::double
+            when 'resolution_rate' then c.resolution_numerator::double
+            when 'satisfaction_rate' then c.satisfaction_numerator::double
+            when 'on_time_rate' then c.on_time_numerator::double
+            when 'closure_rate' then c.closure_numerator::double
+            when 'overdue_count' then c.overdue_count::double
+            when 'near_deadline_count' then c.near_deadline_count::double
+            when 'avg_handling_workdays' then c.handling_workdays_sum::double
+            when 'whistle_count' then c.whistle_closed_count::double
+            when 'consultation_count' then c.consultation_closed_count::double
+        end as numerator,
+        case metrics.metric
+            when 'response_rate' then c.response_denominator::double
+            when 'resolution_rate' then c.resolution_denominator::double
+            when 'satisfaction_rate' then c.satisfaction_denominator::double
+            when 'on_time_rate' then c.on_time_denominator::double
+            when 'closure_rate' then c.closure_denominator::double
+            when 'overdue_count' then c.open_count::double
+            when 'near_deadline_count' then c.open_count::double
+            when 'avg_handling_workdays' then c.handling_count::double
+            when 'whistle_count' then c.whistle_count::double
+            when 'consultation_count' then c.consultation_count::double
+        end as denominator
+    from metrics
+    inner join figures on figures.metric = metrics.metric
+    cross join row_of
+    cross join c
+    group by all
 ),
 
 final as (

@@ -6,8 +6,8 @@ Call it at the end of every load, inside the load's transaction, on the read-wri
     from onescreen.rules import load_rules
     counts = build_marts(con, load_rules())
 
-It (re)creates ``mart_rates``, ``mart_grid_lights``, ``mart_company_rankings``, ``mart_open_tickets``, ``mart_derived_deadlines``
-and ``mart_meta`` from ``fct_tickets``, ``dim_*`` and ``fct_inspections``, then checks each mart's key
+It (re)creates ``mart_rates``, ``mart_grid_lights``, ``mart_company_rankings``, ``mart_open_tickets``, ``mart_derived_deadlines``,
+``mart_ticket_values`` and ``mart_meta`` from ``fct_tickets``, ``dim_*`` and ``fct_inspections``, then checks each mart's key
 and enumerations and raises :class:`MartsError` naming table, column and offending values. The SQL is
 in ``etl/sql/marts/<table>.sql``; rule values reach it only as bound parameters (scalars as
 ``$name``; for the ``int_ticket_facts`` view, which cannot hold parameters, the one-row temp table
@@ -30,9 +30,9 @@ SQL_DIR = Path(__file__).resolve().parent / "sql" / "marts"
 
 # Built in this order; tmp_* (tables) and int_* (a view) are temporary and dropped at the end.
 STEPS = ("tmp_rules", "tmp_as_of", "int_ticket_facts", "mart_rates", "mart_grid_lights", "mart_company_rankings",
-         "mart_open_tickets", "mart_derived_deadlines", "mart_meta")
+         "mart_open_tickets", "mart_derived_deadlines", "mart_ticket_values", "mart_meta")
 MARTS = ("mart_rates", "mart_grid_lights", "mart_company_rankings", "mart_open_tickets", "mart_derived_deadlines",
-         "mart_meta")
+         "mart_ticket_values", "mart_meta")
 
 # Data contracts: unique non-null key, and accepted values of enumerated columns.
 KEYS = {
@@ -48,6 +48,7 @@ ACCEPTED = {
     ("mart_grid_lights", "period_type"): ("day", "week", "month"),
     ("mart_grid_lights", "light"): ("green", "yellow", "red", "grey"),
     ("mart_company_rankings", "list"): ("red", "black", None),
+    ("mart_ticket_values", "field"): ("source", "category_l1", "category_l2"),
 }
 
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")

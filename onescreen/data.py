@@ -245,10 +245,11 @@ def places() -> pd.DataFrame:
 
 
 def distinct_values(column: str) -> list[str]:
-    """The values of ``source`` or ``category_l1`` present in the tickets (allow-listed column)."""
+    """The values of ``source`` or ``category_l1`` present in the tickets, most tickets first (counted
+    when the marts are built: ``mart_ticket_values``)."""
     if column not in ("source", "category_l1"):
         raise ValueError(column)
-    frame = sql(f"select {column} as v, count(*) as n from fct_tickets where {column} is not null group by 1 order by 2 desc")
+    frame = sql(f"select value as v from mart_ticket_values where field = '{column}' order by ticket_count desc, value")
     return frame["v"].tolist()
 
 

@@ -326,7 +326,7 @@ class Backend:
 
 
 # How ClickHouse tables are sorted (their primary index). ClickHouse inlines a CTE at every use
-# instead of computing it once as DuckDB does, so kpi_tiles reads its unit's mart_rates rows about 40
+# instead of computing it once as DuckDB does, so kpi_tiles reads its unit's mart_rates rows several
 # times: sorted by unit and period, each read touches a few granules instead of the whole table.
 SORT_KEYS = {
     "fct_tickets": "(received_at, ticket_id)",

@@ -62,7 +62,7 @@ def duckdb_marts(snapshot, rules) -> dict:
         path = str(snapshot.path / relative).replace("'", "''")
         con.execute(f"create table {name} as select * from read_parquet('{path}', hive_partitioning = false)")
     build_marts(con, rules, built_at=BUILT_AT)
-    marts = {name: con.execute(f"select * from {name} order by {', '.join(KEYS.get(name, ('1',)))}").df()
+    marts = {name: con.execute(f"select * from {name} order by {', '.join(KEYS.get(name, ('all',)))}").df()
              for name in MARTS}
     con.close()
     return marts
@@ -74,7 +74,7 @@ def chdb_marts(snapshot, rules, suffix: str) -> dict:
     try:
         build_marts_in_engine(backend, rules, built_at=BUILT_AT)
         return {name: engine.to_pandas(backend.query(
-            f"SELECT * FROM {backend.database}.{name} ORDER BY {', '.join(KEYS.get(name, ('1',)))}"))
+            f"SELECT * FROM {backend.database}.{name} ORDER BY {', '.join(KEYS.get(name, ('ALL',)))}"))
             for name in MARTS}
     finally:
         backend.drop()

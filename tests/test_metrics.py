@@ -253,3 +253,23 @@ def test_basic_satisfied_weight_is_a_rule():
     assert rates(con, "G1", "grid")["satisfaction_rate"] == pytest.approx(50.0)  # (1 + 0.5 + 0) / 3
     assert rates(con, "all", "district")["satisfaction_rate"] == pytest.approx(85.0)  # 8.5 / 10
     assert con.execute("select rules_digest from mart_meta").fetchone()[0] == half.digest() != rules.digest()
+
+
+def test_ticket_values_count_every_filter_value(con):
+    """mart_ticket_values (the filters' choices) holds each source, first-level category, and second-level
+    category under its first-level one, with its number of tickets, counted here in Python."""
+    from collections import Counter
+
+    rows = con.execute("select source, category_l1, category_l2 from fct_tickets").fetchall()
+    expected = Counter()
+    for source, l1, l2 in rows:
+        if source is not None:
+            expected[("source", None, source)] += 1
+        if l1 is not None:
+            expected[("category_l1", None, l1)] += 1
+        if l2 is not None:
+            expected[("category_l2", l1, l2)] += 1
+    stored = con.execute("select field, category_l1, value, ticket_count from mart_ticket_values").fetchall()
+    assert {(f, l1, v): n for f, l1, v, n in stored} == dict(expected)
+    assert len(stored) == len(expected)
+    assert sum(n for f, _, _, n in stored if f == "source") == 21   # every ticket has a source

@@ -1,17 +1,17 @@
--- Second-level categories present in the tickets (within one first-level category when given), with N.
+-- Second-level categories present in the tickets (within one first-level category when given), with N:
+-- counted when the marts are built (mart_ticket_values), not from every ticket at each page run.
 with
 
-tickets as (
-    select category_l1, category_l2
-    from fct_tickets
-    where category_l2 is not null
+categories as (
+    select category_l1, value as category_l2, ticket_count
+    from mart_ticket_values
+    where field = 'category_l2'
         and ($category_l1 is null or category_l1 = $category_l1)
 ),
 
 final as (
-    select category_l1, category_l2, count(*) as ticket_count
-    from tickets
-    group by all
+    select category_l1, category_l2, ticket_count
+    from categories
 )
 
 select * from final

@@ -236,3 +236,25 @@ def test_overview_trend_draws_each_distinct_target():
     apart = rates_trend_figure(trend, {"response_rate": 97.0, "resolution_rate": 90.0, "satisfaction_rate": 97.0})
     assert sorted(a.text for a in apart.layout.annotations) == ["响应率、满意率目标 97%", "解决率目标 90%"]
     assert sorted(s.y0 for s in apart.layout.shapes) == [90.0, 97.0]
+
+
+def test_white_gives_the_same_figure_as_the_plotly_white_template():
+    """onescreen.figures.white skips plotly's re-validation of the template, nothing else: the figure's
+    JSON equals update_layout(template="plotly_white")'s, and the registered template is left as it was."""
+    import json
+
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    from onescreen.figures import white
+
+    registered = pio.templates["plotly_white"].to_plotly_json()
+
+    def figure():
+        return go.Figure(go.Bar(x=["甲", "乙"], y=[3, 4])).update_layout(height=300, barmode="group")
+
+    expected = json.loads(figure().update_layout(template="plotly_white").to_json())
+    assert json.loads(white(figure()).to_json()) == expected
+    assert json.loads(white(figure()).to_json()) == expected   # twice: the shared template still whole
+    assert expected["layout"]["template"]["layout"]["plot_bgcolor"] == "white"
+    assert pio.templates["plotly_white"].to_plotly_json() == registered

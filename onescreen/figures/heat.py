@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pydeck as pdk
 
+from onescreen.figures import white
 from onescreen.maps import CompactDeck
 from onescreen.settings import map_style_url
 
@@ -183,8 +184,7 @@ def matrix_heatmap(matrix: pd.DataFrame) -> go.Figure:
     ))
     fig.update_xaxes(type="category", side="top")
     fig.update_yaxes(type="category")
-    return fig.update_layout(height=max(300, 24 * len(grid) + 120), margin=dict(l=10, r=10, t=40, b=10),
-                             template="plotly_white")
+    return white(fig.update_layout(height=max(300, 24 * len(grid) + 120), margin=dict(l=10, r=10, t=40, b=10)))
 
 
 def weekday_hour_heatmap(counts: pd.DataFrame) -> go.Figure:
@@ -198,7 +198,7 @@ def weekday_hour_heatmap(counts: pd.DataFrame) -> go.Figure:
     ))
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category")
-    return fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), template="plotly_white")
+    return white(fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10)))
 
 
 def recurring_figure(problems: pd.DataFrame, *, top: int = 15) -> go.Figure:
@@ -214,6 +214,6 @@ def recurring_figure(problems: pd.DataFrame, *, top: int = 15) -> go.Figure:
     ])
     fig.update_yaxes(type="category")
     fig.update_xaxes(title_text="件")
-    return fig.update_layout(barmode="group", height=max(260, 34 * len(rows) + 90), template="plotly_white",
-                             margin=dict(l=10, r=10, t=30, b=10),
-                             legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, traceorder="reversed"))
+    return white(fig.update_layout(barmode="group", height=max(260, 34 * len(rows) + 90),
+                                   margin=dict(l=10, r=10, t=30, b=10),
+                                   legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, traceorder="reversed")))

@@ -11,6 +11,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
+from onescreen.figures import white
 from onescreen.koujing import LABELS
 
 RATE_COLOURS = {
@@ -44,9 +45,9 @@ def _count(value) -> str:
 
 
 def _layout(fig: go.Figure, *, height: int, **extra) -> go.Figure:
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), template="plotly_white",
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), **extra)
-    return fig
+    return white(fig)
 
 
 def rates_trend_figure(trend: pd.DataFrame, *, period_type: str = "month",

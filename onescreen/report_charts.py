@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from onescreen.figures import white
 from onescreen.figures.rates import RATE_COLOURS
 from onescreen.ui import LIGHT_COLOURS
 
@@ -22,11 +23,11 @@ COMPARE_COLOURS = {"本期": "#1f4e99", "上期": "#8fa9d6", "去年同期": "#c
 
 
 def _layout(fig: go.Figure, title: str) -> go.Figure:
-    fig.update_layout(title={"text": title, "font": {"size": 15}}, template="simple_white", width=WIDTH,
+    fig.update_layout(title={"text": title, "font": {"size": 15}}, width=WIDTH,
                       height=HEIGHT, margin={"l": 55, "r": 55, "t": 45, "b": 40},
                       font={"family": FONT_FAMILY, "size": 12},
                       legend={"orientation": "h", "y": -0.18, "x": 0})
-    return fig
+    return white(fig, "simple_white")
 
 
 def rates_comparison_figure(kpis: pd.DataFrame) -> go.Figure:

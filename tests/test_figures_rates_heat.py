@@ -258,3 +258,5 @@ def test_white_gives_the_same_figure_as_the_plotly_white_template():
     assert json.loads(white(figure()).to_json()) == expected   # twice: the shared template still whole
     assert expected["layout"]["template"]["layout"]["plot_bgcolor"] == "white"
     assert pio.templates["plotly_white"].to_plotly_json() == registered
+    simple = json.loads(figure().update_layout(template="simple_white").to_json())   # the report's
+    assert json.loads(white(figure(), "simple_white").to_json()) == simple != expected

@@ -6,17 +6,18 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 
-def white(fig: go.Figure) -> go.Figure:
-    """``fig`` with plotly's ``plotly_white`` template, applied the way plotly applies its default template.
+def white(fig: go.Figure, template: str = "plotly_white") -> go.Figure:
+    """``fig`` with a registered plotly template (``plotly_white``, the report's ``simple_white``),
+    applied the way plotly applies its default template.
 
-    ``update_layout(template="plotly_white")`` validates the registered template again, a deep copy of
-    it: about 40 ms a figure here, 140 ms of a rates page's first run. The template is already valid,
-    so it is set without that check; the figure is the same (tests/test_figures_rates_heat.py).
+    ``update_layout(template=...)`` validates the registered template again, a deep copy of it: about
+    40 ms a figure here, 140 ms of a rates page's first run. The template is already valid, so it is
+    set without that check; the figure is the same (tests/test_figures_rates_heat.py).
     """
     layout = fig.layout
     layout._validate = False
     try:
-        layout.template = pio.templates["plotly_white"]
+        layout.template = pio.templates[template]
     finally:
         layout._validate = fig._validate
     return fig

@@ -64,9 +64,20 @@ for name, value, default in (("status", status, "all"), ("range", "all" if whole
     _mirror(name, value, default)
 
 compound_code = _url("compound_code")  # set by links from 物业红黑榜 (one compound's complaints)
-params = tickets.list_params(f, status=status, category_l2=category_l2, ticket_id=ticket_id, compound_code=compound_code,
+chosen = tickets.list_params(f, status=status, category_l2=category_l2, ticket_id=ticket_id, compound_code=compound_code,
                              whole_period=whole_period)
+# The list in pages of PAGE_ROWS (the 页码 box under the table); other choices start again at page 1.
+choice_key = repr(sorted((name, str(value)) for name, value in chosen.items()))
+if st.session_state.get("t_page_of") != choice_key:
+    st.session_state["t_page_of"] = choice_key
+    st.session_state["t_page"] = 1
+page = int(st.session_state.get("t_page") or 1)
+params = {**chosen, "page": page}
 frame = data.q("ticket_list", **params)
+if frame.empty and page > 1:  # the list has since become shorter (a new load): back to its first page
+    st.session_state["t_page"] = page = 1
+    params = {**chosen, "page": page}
+    frame = data.q("ticket_list", **params)
 total = int(frame["total_count"].iloc[0]) if not frame.empty else 0
 if whole_period:
     period_text = "全部时间受理"
@@ -82,9 +93,10 @@ if frame.empty:
     st.info("没有符合条件的工单。可以换一个状态、把受理时间改为“不限”或其他日期，或在左侧放宽筛选。", icon=":material/info:")
     st.stop()
 
-shown = len(frame)
-st.markdown(f"共 **{total:,}** 张工单" + (f"，下表显示{'前' if shown < total else ''} {shown:,} 张" if shown < total
-                                          else "") + "。个人信息已脱敏。", help=koujing("ticket_masking"))
+pages = -(-total // tickets.PAGE_ROWS)
+first_row = (page - 1) * tickets.PAGE_ROWS + 1
+st.markdown(f"共 **{total:,}** 张工单" + (f"，第 {page}/{pages} 页：第 {first_row:,}–{first_row + len(frame) - 1:,} 张"
+                                          if pages > 1 else "") + "。个人信息已脱敏。", help=koujing("ticket_masking"))
 table = tickets.display_frame(frame)
 # Empty rather than "None" where a ticket is not overdue (or has no time left to count).
 shown_table = table.copy()
@@ -93,14 +105,19 @@ for column in ("超期（工作日）", "剩余（工作日）"):
         shown_table[column] = shown_table[column].map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
 picked = st.dataframe(
     shown_table, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(table)), on_select="rerun", selection_mode="single-row",
-    key="ticket_table",
+    key=f"ticket_table_{page}",  # a row picked on one page is not picked on the next
     column_config={
         "受理时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
         "办理时限": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
         "办结时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
     })
 
-export_params = {**params, "limit": tickets.EXPORT_MAX_ROWS}
+if pages > 1:
+    st.number_input("页码", min_value=1, max_value=pages, step=1, key="t_page",
+                    help=f"每页 {tickets.PAGE_ROWS} 张，顺序与上表相同（点表头排序只排本页）；下载不分页，从第 1 张起"
+                         f"（最多 {tickets.EXPORT_MAX_ROWS:,} 张）。")
+
+export_params = {**params, "limit": tickets.EXPORT_MAX_ROWS, "page": 1}
 # Downloads are built when clicked, outside this run: they get the access explicitly.
 access = data.current_access()
 identity = access.identity

@@ -187,7 +187,7 @@ QUERIES: dict[str, Query] = {q.name: q for q in [
           ("ticket_count", "overdue_count", "near_deadline_count", "due_at", "ticket_masking"),
           params=(*_SCOPE_FILTERS, Param("source"), Param("category_l1"), Param("category_l2"), Param("ticket_id"),
                   Param("compound_code"), Param("received_from", "date"), Param("received_before", "date"),
-                  Param("limit", "int", 2000, maximum=50000)),
+                  Param("limit", "int", 2000, maximum=50000), Param("page", "int", 1, maximum=1_000_000)),
           # status is written into the SQL (from this list only) so the plan knows which marts it needs.
           identifiers={"sort": ("received_at", "due_at", "overdue_workdays", "remaining_workdays", "ticket_id"),
                        "order": ("desc", "asc"), "status": ("all", "open", "overdue", "near_deadline", "closed")},

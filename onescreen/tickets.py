@@ -18,7 +18,7 @@ from onescreen.masking import mask_address, mask_name, mask_phone, scrub_text
 from onescreen.queries import run_query
 
 CONTENT_MAX_CHARS = 50
-SHOWN_MAX_ROWS = 2000      # rows sent to the browser in the table
+PAGE_ROWS = 500            # rows in one page of the table (the page number picks the others)
 EXPORT_MAX_ROWS = 20000    # rows in one download (XLSX writing takes about 1 s per 1,000 rows)
 
 STATUSES: dict[str, str] = {"all": "全部", "open": "未办结", "overdue": "超期", "near_deadline": "临期",
@@ -60,17 +60,18 @@ def mask_tickets(df: pd.DataFrame) -> pd.DataFrame:
 
 def list_params(filters, *, status: str = "all", category_l2: str = "", ticket_id: str = "",
                 whole_period: bool = False, received_between: tuple | None = None, compound_code: str = "",
-                limit: int = SHOWN_MAX_ROWS) -> dict:
+                limit: int | None = None, page: int = 1) -> dict:
     """Parameters of ``ticket_list`` for the shared ``filters`` (``onescreen.filters.Filters``) plus the
     page's own choices. Tickets received in the filters' period or date range are listed;
     ``whole_period`` drops the time (every ticket received so far); ``received_between`` = (first
-    day, last day), both included, replaces it with another date range."""
+    day, last day), both included, replaces it with another date range. ``page`` (from 1) picks which
+    ``limit`` rows of the list."""
     if status not in STATUSES:
         status = "all"
     params = {**filters.scope(), "source": filters.source or None, "category_l1": filters.category or None,
               "category_l2": category_l2 or None, "ticket_id": ticket_id.strip() or None, "status": status,
               "compound_code": compound_code or None,
-              "limit": limit}
+              "limit": limit or PAGE_ROWS, "page": max(1, int(page))}
     if received_between is None and not whole_period:
         received_between = filters.days()
     if received_between is not None:

@@ -238,3 +238,22 @@ def test_ticket_list_filters_pick_the_same_tickets_for_every_status(con, status)
     part = whole["ticket_id"].iloc[0][1:] if len(whole) else "1"
     listed = run_query(con, "ticket_list", **params, ticket_id=part)
     assert listed["ticket_id"].tolist() == [i for i in whole["ticket_id"] if part.lower() in i.lower()]
+
+
+@pytest.mark.parametrize("status", ["all", "open", "overdue", "near_deadline", "closed"])
+@pytest.mark.parametrize("sort, order", [("received_at", "desc"), ("ticket_id", "asc"), ("due_at", "asc"),
+                                         ("overdue_workdays", "desc")])
+def test_ticket_list_pages_follow_each_other(con, status, sort, order):
+    """Page k of n rows is rows (k-1)*n+1 .. k*n of the whole list, rows and count alike; a page past
+    the end is empty. The list by receipt time or number takes its top rows first, the others after
+    the join: both ways must page the same."""
+    params = dict(status=status, sort=sort, order=order)
+    whole = run_query(con, "ticket_list", **params, limit=1000)
+    assert len(whole) < 1000 and (len(whole) >= 5 or status in ("overdue", "near_deadline"))
+    size = 2
+    pages = [run_query(con, "ticket_list", **params, limit=size, page=k) for k in range(1, len(whole) // size + 2)]
+    assert sum(len(p) for p in pages) == len(whole)
+    joined = pd.concat([p for p in pages if len(p)], ignore_index=True) if len(whole) else whole
+    assert _rows(joined.drop(columns="total_count")) == _rows(whole.drop(columns="total_count"))
+    assert all(set(p["total_count"]) <= {len(whole)} for p in pages)
+    assert run_query(con, "ticket_list", **params, limit=size, page=len(whole) // size + 5).empty

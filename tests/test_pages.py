@@ -186,3 +186,31 @@ def test_ticket_list_takes_a_date_range_from_the_url(warehouse_copy):
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     assert "2025-10-01 至 2025-10-01 受理" in text
     assert "共 **2** 张工单" in text  # 2025100100003 and SJ20251001001 (tests/test_figures_lists.py)
+
+
+def test_ticket_list_pages_through_the_whole_list(warehouse_copy, monkeypatch):
+    """Pages of PAGE_ROWS rows (2 here) follow each other through the whole list, the 页码 box moves
+    between them, and another choice (a status) starts again at page 1."""
+    import duckdb
+
+    from onescreen import tickets
+    from onescreen.queries import run_query
+
+    monkeypatch.setattr(tickets, "PAGE_ROWS", 2)
+    at = _run("tickets.py", query={"range": "all"})
+    assert [e.value for e in at.exception] == []
+    text = " ".join(m.value for m in at.markdown)
+    total = int(text.split("共 **")[1].split("**")[0].replace(",", ""))
+    pages = -(-total // 2)
+    assert total > 4 and f"第 1/{pages} 页：第 1–2 张" in text
+    first = at.dataframe[0].value["工单编号"].tolist()
+    at.number_input(key="t_page").set_value(2).run()
+    text = " ".join(m.value for m in at.markdown)
+    assert f"第 2/{pages} 页：第 3–4 张" in text
+    second = at.dataframe[0].value["工单编号"].tolist()
+    with duckdb.connect(str(warehouse_copy), read_only=True) as con:
+        expected = run_query(con, "ticket_list", limit=4)["ticket_id"].tolist()
+    assert first + second == expected
+    at.radio(key="t_status").set_value("closed").run()
+    assert at.number_input(key="t_page").value == 1
+    assert "第 1/" in " ".join(m.value for m in at.markdown)

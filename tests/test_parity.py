@@ -117,7 +117,8 @@ def parity_cases(con) -> dict[str, list[dict]]:
         + [dict(sort=s, order=o) for s in ("due_at", "overdue_workdays", "remaining_workdays", "ticket_id")
            for o in ("asc", "desc")]
         + [dict(ticket_id=ticket), dict(compound_code=compound), dict(received_from=last - timedelta(days=6),
-                                                                      received_before=last), dict(limit=5)],
+                                                                      received_before=last), dict(limit=5),
+           dict(limit=5, page=3), dict(status="open", limit=2, page=2)],
         "ticket_categories": [{}, dict(category_l1=category)],
         "company_compound_complaints": [dict(company_id=company, month=month), dict(month=month), {}],
         "mart_rules": [{}],

@@ -1,5 +1,5 @@
--- The tickets behind any number: at most $limit rows in the chosen order, with the number that matched
--- in total_count. Status is at the as-of time (open, overdue, near deadline from mart_open_tickets).
+-- The tickets behind any number: page $page (from 1) of $limit rows in the chosen order, with the number
+-- that matched in total_count. Status is at the as-of time (open, overdue, near deadline from mart_open_tickets).
 -- The only query that reads ticket_pii, and only for the rows returned: its registry entry masks those
 -- fields (onescreen.tickets.mask_tickets) before the frame leaves run_query.
 with
@@ -28,7 +28,7 @@ by_ticket as (
     from tickets
     where '{{status}}' = 'all' and '{{sort}}' in ('received_at', 'ticket_id')
     order by {{sort}} {{order}} nulls last, ticket_id
-    limit $limit
+    limit $limit * $page
 ),
 
 -- A list of open tickets is read from the open-ticket mart alone: it carries the same filter columns and
@@ -120,7 +120,7 @@ page as (
         select *
         from filtered
         order by {{sort}} {{order}} nulls last, ticket_id
-        limit $limit
+        limit $limit offset ($page - 1) * $limit
     ) as filtered
     cross join counted
 ),

@@ -55,8 +55,6 @@ def main() -> None:
     args = parser.parse_args()
     if args.db is None or not Path(args.db).exists() or not Path(CHROMIUM).exists():
         sys.exit("Need a warehouse (bench/bench_etl.py keeps one, or --db) and /usr/bin/chromium.")
-    from playwright.sync_api import sync_playwright
-
     import duckdb
 
     db_path = Path(args.db).resolve()
@@ -65,16 +63,34 @@ def main() -> None:
     info = benchlib.machine()
     print(f"machine: {info}\nwarehouse {db_path}: {n_tickets:,} tickets", flush=True)
     scratch = Path(tempfile.mkdtemp(prefix="bench_browser_"))
-    port = _free_port()
     env = {**os.environ, "ONESCREEN_DB": str(db_path), "ONESCREEN_USERS": str(scratch / "no-users.json"),
            "ONESCREEN_AUDIT": str(scratch / "audit.jsonl")}
-    log = open(scratch / "server.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+    print("the big screen:", flush=True)
+    runs = measure(ROOT / "app.py", args.path, args.runs, env, scratch / "server.log", screenshot=True)
+    # The floor: Streamlit's own page and this browser on this machine, with nothing of ours in it.
+    baseline_app = scratch / "baseline.py"
+    baseline_app.write_text('import streamlit as st\n\nst.set_page_config(layout="wide")\nst.title("基线")\n',
+                            encoding="utf-8")
+    print("baseline (an empty Streamlit page):", flush=True)
+    baseline = measure(baseline_app, "/", args.runs, env, scratch / "baseline.log")
+    results = {"machine": info, "db": str(db_path), "tickets": n_tickets, "runs": runs, "baseline": baseline}
+    command = "python bench/bench_browser.py " + " ".join(sys.argv[1:])
+    benchlib.write_section("bench_browser", markdown(results, command.strip()), results)
+    print(f"written {OUT / 'bench_browser.md'}")
+
+
+def measure(app: Path, path: str, runs: int, env: dict, log_path: Path, screenshot: bool = False) -> list[dict]:
+    """``streamlit run app`` on a free port; ``runs`` page loads of ``path``, each in a fresh browser context."""
+    from playwright.sync_api import sync_playwright
+
+    port = _free_port()
+    log = open(log_path, "w")
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
                                "--server.address", "127.0.0.1", "--server.headless", "true",
                                "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    runs = []
+    results = []
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -85,26 +101,26 @@ def main() -> None:
                 time.sleep(0.3)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-            for i in range(args.runs):
+            for i in range(runs):
                 context = browser.new_context(viewport={"width": 1920, "height": 1080})
                 page = context.new_page()
                 frames: list[int] = []
                 page.on("websocket", lambda ws: ws.on(
                     "framereceived", lambda payload: frames.append(len(payload))))
                 started = time.perf_counter()
-                page.goto(base + args.path, wait_until="domcontentloaded", timeout=180_000)
+                page.goto(base + path, wait_until="domcontentloaded", timeout=180_000)
                 page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', state="attached",
                                        timeout=180_000)
                 script_done = time.perf_counter() - started
                 page.wait_for_function(DRAWN_JS, timeout=180_000)
                 page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
                 drawn = time.perf_counter() - started
-                if i == 0:
+                if i == 0 and screenshot:
                     page.screenshot(path=str(OUT / "bench_browser_overview.png"))
                 run = {"run": i + 1, "script_done_s": round(script_done, 2), "drawn_s": round(drawn, 2),
                        "ws_frames": len(frames), "ws_largest_mb": round(max(frames or [0]) / 1e6, 3),
                        "ws_total_mb": round(sum(frames) / 1e6, 3)}
-                runs.append(run)
+                results.append(run)
                 print(f"  run {i + 1}: script done {script_done:.2f} s, drawn {drawn:.2f} s, {len(frames)} ws frames, "
                       f"largest {run['ws_largest_mb']:.2f} MB, total {run['ws_total_mb']:.2f} MB", flush=True)
                 context.close()
@@ -116,10 +132,7 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
-    results = {"machine": info, "db": str(db_path), "tickets": n_tickets, "runs": runs}
-    command = "python bench/bench_browser.py " + " ".join(sys.argv[1:])
-    benchlib.write_section("bench_browser", markdown(results, command.strip()), results)
-    print(f"written {OUT / 'bench_browser.md'}")
+    return results
 
 
 def markdown(results: dict, command: str) -> str:
@@ -134,6 +147,13 @@ def markdown(results: dict, command: str) -> str:
          f"{best_later:.2f} s (best of {len(later)})" if later else "not run", met(best_later < 3) if later else "—"],
         ["largest websocket message", "< 3 MB", f"{largest:.2f} MB", met(largest < 3)],
     ]
+    baseline = results.get("baseline") or []
+    if baseline:
+        floor = min(r["drawn_s"] for r in baseline)
+        rows.append(["baseline: an empty Streamlit page drawn, same browser (best of "
+                     f"{len(baseline)})", "—", f"{floor:.2f} s", "—"])
+        if later:
+            rows.append(["big screen (cached) / empty page", "—", f"{best_later / floor:.1f}×", "—"])
     out = ["## Browser: the big screen at scale", "",
            f"Command: `{command}` on `{Path(results['db']).name}` ({results['tickets']:,} tickets; load average at start "
            f"{m['loadavg']}). `streamlit run app.py` in demo mode, Debian chromium (software rendering, "
@@ -141,7 +161,9 @@ def markdown(results: dict, command: str) -> str:
            table(["figure", "target", "measured", "met?"], rows), "",
            table(["run", "script finished", "fully drawn", "ws frames", "largest frame", "all frames"],
                  [[r["run"], f"{r['script_done_s']:.2f} s", f"{r['drawn_s']:.2f} s", r["ws_frames"],
-                   f"{r['ws_largest_mb']:.2f} MB", f"{r['ws_total_mb']:.2f} MB"] for r in runs]), ""]
+                   f"{r['ws_largest_mb']:.2f} MB", f"{r['ws_total_mb']:.2f} MB"] for r in runs]
+                 + [[f"baseline {r['run']}", f"{r['script_done_s']:.2f} s", f"{r['drawn_s']:.2f} s", r["ws_frames"],
+                     f"{r['ws_largest_mb']:.2f} MB", f"{r['ws_total_mb']:.2f} MB"] for r in baseline]), ""]
     return "\n".join(out)
 
 

@@ -130,6 +130,9 @@ def test_density_choropleth_is_offline_with_a_colour_scale_and_grey_grids_withou
     assert fig.layout.map.style == "white-bg"
     assert [f["id"] for f in rated.geojson["features"]] == ["G1", "G2"]
     assert "http" not in fig.to_json()
+    # Shapes parsed once are remembered and shared: drawing again, or the deck, must not change them.
+    heat.density_deck(pd.DataFrame({"lon": [103.0], "lat": [25.0], "ticket_count": [1]}), grids_frame())
+    assert heat.density_choropleth(grids_frame()).to_json() == fig.to_json()
 
 
 def test_density_deck_draws_located_cells_over_outlines_on_the_local_style():

@@ -15,6 +15,7 @@ and JSON written compactly, without indentation and with Chinese as UTF-8 rather
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -86,11 +87,9 @@ def grid_light_deck(
     for pos, (index, geometry) in enumerate(zip(grids_df.index, grids_df[geometry_column])):
         if geometry is None or (isinstance(geometry, float) and math.isnan(geometry)):
             continue
-        polygons = _polygons(geometry, index, simplify_tolerance)
         fill = LIGHT_COLOURS.get(str(lights[pos]).lower(), LIGHT_COLOURS["grey"])
         extra = {col: values[pos] for col, values in tooltip_values.items()}
-        for rings in polygons:
-            rounded = [[[round(x, precision), round(y, precision)] for x, y, *_ in ring] for ring in rings]
+        for rounded in _rounded_polygons(geometry, index, simplify_tolerance, precision):
             records.append({"polygon": rounded, "fill": fill, **extra})
 
     layer = pdk.Layer(
@@ -130,6 +129,29 @@ def _tooltip_labels(fields: Mapping[str, str] | Sequence[str]) -> dict[str, str]
 def _plain_values(series: pd.Series) -> list[Any]:
     """Python scalars (JSON-serialisable), with missing values shown as a dash."""
     return ["—" if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in series.tolist()]
+
+
+def _rounded_polygons(geometry: Any, index: Any, simplify_tolerance: float | None, precision: int) -> list[list[list]]:
+    """The polygons of one shape, simplified and with rounded coordinates.
+
+    A shape given as GeoJSON text (as the queries return it) is worked out once and then remembered:
+    the big screen and the light map draw the same 650 grids at every rerun, and simplifying them
+    took 150 ms of each. The polygons are shared: read them, never change them."""
+    if isinstance(geometry, str):
+        try:
+            return _rounded_polygons_from_text(geometry, simplify_tolerance, precision)
+        except ValueError:
+            pass  # not remembered: raised again below, naming the row
+    return _round(_polygons(geometry, index, simplify_tolerance), precision)
+
+
+@functools.lru_cache(maxsize=50_000)
+def _rounded_polygons_from_text(geometry: str, simplify_tolerance: float | None, precision: int) -> list[list[list]]:
+    return _round(_polygons(geometry, None, simplify_tolerance), precision)
+
+
+def _round(polygons: list[list[list]], precision: int) -> list[list[list]]:
+    return [[[[round(x, precision), round(y, precision)] for x, y, *_ in ring] for ring in rings] for rings in polygons]
 
 
 def _polygons(geometry: Any, index: Any, simplify_tolerance: float | None) -> list[list[list]]:

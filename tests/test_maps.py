@@ -127,6 +127,9 @@ def test_simplify_reduces_points():
     plain = _spec(maps.grid_light_deck(df, precision=8))["layers"][0]["data"][0]["polygon"][0]
     simple = _spec(maps.grid_light_deck(df, simplify_tolerance=1e-5))["layers"][0]["data"][0]["polygon"][0]
     assert len(simple) < 10 < len(plain)
+    # Worked-out shapes are remembered per text and tolerance, shared between decks: unchanged by use.
+    assert _spec(maps.grid_light_deck(df, simplify_tolerance=1e-5))["layers"][0]["data"][0]["polygon"][0] == simple
+    assert _spec(maps.grid_light_deck(df, precision=8))["layers"][0]["data"][0]["polygon"][0] == plain
 
 
 def test_bad_geometry_names_the_row():

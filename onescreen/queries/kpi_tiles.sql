@@ -21,26 +21,25 @@ meta as (
     select rules_json from mart_meta
 ),
 
--- The flags and rules for the tiles, and the current (c), previous (p) and year-ago (y) period's rates
--- row of this unit: one row each, all null when the unit has no row for that period. Plain left joins
--- from an anchor row rather than struct subqueries, so the same SQL runs on ClickHouse (onescreen.engine).
-row_of as (
-    select
-        $period_start in (select period_start from loaded_periods) as c_loaded,
-        $previous_start in (select period_start from loaded_periods) as p_loaded,
-        $yoy_start in (select period_start from loaded_periods) as y_loaded,
-        (select rules_json from meta) as rules_json
+-- The current (c), previous (p) and year-ago (y) period asked for.
+wanted as (
+    select 'c' as period, $period_start as wanted_start
+    union all select 'p', $previous_start
+    union all select 'y', $yoy_start
 ),
 
-anchor as (
-    select $period_start as c_start, $previous_start as p_start, $yoy_start as y_start
+-- Each wanted period's rates row of this unit (all null when the unit has none), and whether the
+-- district has any data for that period at all. Plain left joins, so the same SQL runs on ClickHouse
+-- (onescreen.engine).
+periods as (
+    select wanted.period, wanted.wanted_start in (select period_start from loaded_periods) as loaded, rates.*
+    from wanted
+    left join rates on rates.period_start = wanted.wanted_start
 ),
 
-c as (select rates.* from anchor left join rates on rates.period_start = anchor.c_start),
-
-p as (select rates.* from anchor left join rates on rates.period_start = anchor.p_start),
-
-y as (select rates.* from anchor left join rates on rates.period_start = anchor.y_start),
+c as (
+    select * from periods where period = 'c'
+),
 
 -- The tiles in order: one row each (a union of constants, cheap to plan).
 metrics as (
@@ -57,14 +56,6 @@ metrics as (
     union all select 11, 'property_complaint_count', 'count'
     union all select 12, 'whistle_count', 'count'
     union all select 13, 'consultation_count', 'count'
-),
-
--- The unit's current (c), previous (p) and year-ago (y) rates row, one row each, with whether that
--- period is loaded at all (a count is 0 in a loaded period with no row for the unit, else null).
-periods as (
-    select 'c' as period, c_loaded as loaded, c.* from row_of cross join c
-    union all select 'p', p_loaded, p.* from row_of cross join p
-    union all select 'y', y_loaded, y.* from row_of cross join y
 ),
 
 -- Each tile's figure in each period: one CASE over the metrics (a union of 13 selects of the same
@@ -128,7 +119,7 @@ tiles as (
         end as denominator
     from metrics
     inner join figures on figures.metric = metrics.metric
-    cross join row_of
+    cross join meta
     cross join c
     group by all
 ),

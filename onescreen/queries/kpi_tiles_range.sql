@@ -112,27 +112,17 @@ scored as (
     cross join weights
 ),
 
--- The flags and rules for the tiles, and the current (c), previous (p) and year-ago (y) range's sums:
--- one row each, all null when the unit has no day in that range. Plain left joins from an anchor row
--- rather than struct subqueries, so the same SQL runs on ClickHouse (onescreen.engine).
-row_of as (
-    select
-        max(case when window_name = 'c' then is_loaded end) = 1 as c_loaded,
-        max(case when window_name = 'p' then is_loaded end) = 1 as p_loaded,
-        max(case when window_name = 'y' then is_loaded end) = 1 as y_loaded,
-        (select rules_json from meta) as rules_json
+-- Each range's sums of this unit (all null when the unit has no day in it), and whether that range
+-- overlaps the loaded days at all. Plain left joins, so the same SQL runs on ClickHouse (onescreen.engine).
+periods as (
+    select loaded.window_name as period, loaded.is_loaded = 1 as loaded, scored.*
     from loaded
+    left join scored on scored.window_name = loaded.window_name
 ),
 
-anchor as (
-    select 'c' as c_name, 'p' as p_name, 'y' as y_name
+c as (
+    select * from periods where period = 'c'
 ),
-
-c as (select scored.* from anchor left join scored on scored.window_name = anchor.c_name),
-
-p as (select scored.* from anchor left join scored on scored.window_name = anchor.p_name),
-
-y as (select scored.* from anchor left join scored on scored.window_name = anchor.y_name),
 
 -- The tiles in order: one row each (a union of constants, cheap to plan).
 metrics as (
@@ -149,14 +139,6 @@ metrics as (
     union all select 11, 'property_complaint_count', 'count'
     union all select 12, 'whistle_count', 'count'
     union all select 13, 'consultation_count', 'count'
-),
-
--- The unit's current (c), previous (p) and year-ago (y) rates row, one row each, with whether that
--- period is loaded at all (a count is 0 in a loaded period with no row for the unit, else null).
-periods as (
-    select 'c' as period, c_loaded as loaded, c.* from row_of cross join c
-    union all select 'p', p_loaded, p.* from row_of cross join p
-    union all select 'y', y_loaded, y.* from row_of cross join y
 ),
 
 -- Each tile's figure in each period: one CASE over the metrics (a union of 13 selects of the same
@@ -220,7 +202,7 @@ tiles as (
         end as denominator
     from metrics
     inner join figures on figures.metric = metrics.metric
-    cross join row_of
+    cross join meta
     cross join c
     group by all
 ),

@@ -7,8 +7,10 @@ from onescreen import access, auth, data, db, errors, filters, settings, ui
 # The tab icon is a local file: a Material icon here would be fetched from fonts.gstatic.com.
 st.set_page_config(page_title="一屏 · 基层治理一屏尽览", page_icon=str(settings.STATIC_DIR / "favicon.png"), layout="wide")
 
+# The big screen is declared twice. The default page answers at "/", and Streamlit answers a bookmark of the default
+# page's own url_path with "Page not found"; so a hidden second entry for the same script answers at "/overview".
 PAGES = [
-    st.Page("app_pages/overview.py", title="一屏总览", icon=":material/monitor:", url_path="overview", default=True),
+    st.Page("app_pages/overview.py", title="一屏总览", icon=":material/monitor:", url_path="home", default=True),
     st.Page("app_pages/lights.py", title="亮灯地图", icon=":material/traffic:", url_path="lights"),
     st.Page("app_pages/rates.py", title="三率分析", icon=":material/trending_up:", url_path="rates"),
     st.Page("app_pages/heat.py", title="网格热力", icon=":material/map:", url_path="heat"),
@@ -17,6 +19,8 @@ PAGES = [
     st.Page("app_pages/weekly.py", title="周报", icon=":material/summarize:", url_path="weekly"),
     st.Page("app_pages/upload.py", title="数据导入", icon=":material/upload_file:", url_path="upload"),
     st.Page("app_pages/audit.py", title="审计日志", icon=":material/receipt_long:", url_path="audit"),
+    st.Page("app_pages/overview.py", title="一屏总览", icon=":material/monitor:", url_path="overview",
+            visibility="hidden"),
 ]
 
 errors.install_log_filter()

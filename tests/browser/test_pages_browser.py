@@ -37,7 +37,9 @@ CJK_FONT = re.compile(r"CJK|Han Sans|Han Serif|WenQuanYi|Droid Sans Fallback", r
 class AppPage:
     title: str
     url_path: str
+    name: str  # the file's stem in app_pages/: the key of access.PAGE_TIERS
     default: bool = False
+    hidden: bool = False  # declared with visibility="hidden": reachable by address, not listed in the sidebar
 
     @property
     def address(self) -> str:
@@ -59,9 +61,11 @@ def app_pages() -> list[AppPage]:
             kwargs = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
             if not node.args or not isinstance(node.args[0], ast.Constant):
                 continue
-            url_path = kwargs.get("url_path") or Path(node.args[0].value).stem
-            found[url_path] = AppPage(title=kwargs.get("title", url_path), url_path=url_path,
-                                      default=bool(kwargs.get("default", False)))
+            name = Path(node.args[0].value).stem
+            url_path = kwargs.get("url_path") or name
+            found[url_path] = AppPage(title=kwargs.get("title", url_path), url_path=url_path, name=name,
+                                      default=bool(kwargs.get("default", False)),
+                                      hidden=kwargs.get("visibility") == "hidden")
     return list(found.values())
 
 
@@ -72,6 +76,7 @@ def test_navigation_pages_found():
     """Guards the parametrisation below: if app.py stops declaring pages this way, say so."""
     assert len(PAGES) >= 7, PAGES
     assert {"overview", "upload", "tickets"} <= {p.url_path for p in PAGES}
+    assert sum(p.default for p in PAGES) == 1, PAGES
 
 
 def error_report(bp: BrowserPage) -> dict:
@@ -127,19 +132,19 @@ def cjk_fonts_used(bp: BrowserPage, selector: str = "h1, h2, h3") -> tuple[str, 
     return marked, fonts
 
 
-def demo_may_open(url_path: str) -> bool:
+def demo_may_open(name: str) -> bool:
     """Whether demo mode (no users file: what `make run` shows) offers this page (issue 8 gates some)."""
     try:
         from onescreen.access import DEMO_IDENTITY, page_allowed
     except ImportError:  # before logins existed every page was open
         return True
-    return page_allowed(DEMO_IDENTITY, url_path)
+    return page_allowed(DEMO_IDENTITY, name)
 
 
 @pytest.mark.parametrize("app_page", PAGES, ids=[p.url_path for p in PAGES])
 def test_page_loads_without_errors_offline_with_chinese_text(request, browser, artifacts_dir, app_page):
     """Pages demo mode offers are opened there; the others (upload, audit) as a signed-in admin."""
-    if demo_may_open(app_page.url_path):
+    if demo_may_open(app_page.name):
         base_url, prefix = request.getfixturevalue("streamlit_server"), "page"
     else:
         base_url, prefix = request.getfixturevalue("admin_server")[0], "page-admin"
@@ -166,8 +171,27 @@ def test_demo_navigation_offers_exactly_the_demo_pages(browser_page):
     """The sidebar navigation in demo mode lists the pages tested above as demo pages, and no other."""
     browser_page.goto("/rates")
     links = browser_page.page.locator('[data-testid="stSidebarNav"] a').evaluate_all("as => as.map(a => a.href)")
-    offered = {urlsplit(link).path.strip("/") or "overview" for link in links}  # the default page links to "/"
-    assert offered == {p.url_path for p in PAGES if demo_may_open(p.url_path)}
+    default = next(p.url_path for p in PAGES if p.default)
+    offered = [urlsplit(link).path.strip("/") or default for link in links]  # the default page links to "/"
+    assert sorted(offered) == sorted(p.url_path for p in PAGES if demo_may_open(p.name) and not p.hidden)
+
+
+def test_overview_bookmark_opens_the_big_screen(browser, streamlit_server, artifacts_dir):
+    """A bookmark of /overview (the address the big screen is known by) opens it: no "Page not found" dialog, the
+    address stays, the sidebar lists the big screen once, and kiosk mode still shows the data date."""
+    with open_page(browser, streamlit_server, artifacts_dir) as bp:
+        bp.goto("/overview")
+        bp.page.locator("h1, h3").filter(has_text="一屏总览").first.wait_for(timeout=60_000)
+        bp.wait_idle()
+        assert_healthy(bp)
+        assert urlsplit(bp.page.url).path.strip("/") == "overview"
+        titles = bp.page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
+        assert sum("一屏总览" in title for title in titles) == 1, titles
+        bp.goto("/overview?kiosk=1")
+        bp.page.get_by_text("数据截至").first.wait_for(timeout=60_000)
+        bp.wait_idle()
+        assert_healthy(bp)
+        assert urlsplit(bp.page.url).path.strip("/") == "overview"
 
 
 def in_viewport(bp: BrowserPage, selector: str) -> list[dict]:
@@ -411,3 +435,17 @@ def test_upload_then_big_screen_shows_new_numbers(browser, admin_server, artifac
         assert_healthy(screen)
         assert screen.page.locator("h3").count() == 1  # the refreshed panels replace, not pile up
         assert screen.page.locator(".os-tile").count() >= 6
+
+
+def test_the_carousel_turns_from_the_last_page_back_to_the_big_screen(browser, streamlit_server, artifacts_dir):
+    """?carousel=10 on the last page of the rotation switches to the big screen (declared twice, see app.py) within
+    its period, keeps the query string, and shows no error."""
+    with open_page(browser, streamlit_server, artifacts_dir) as bp:
+        bp.goto("/companies?kiosk=1&carousel=10")
+        bp.page.locator("h1, h3").filter(has_text="物业红黑榜").first.wait_for(timeout=60_000)
+        bp.page.locator("h1, h3").filter(has_text="一屏总览").first.wait_for(timeout=60_000)
+        bp.wait_idle()
+        assert_healthy(bp)
+        address = urlsplit(bp.page.url)
+        assert address.path.strip("/") in {"", "overview"}, bp.page.url  # the default page answers at "/"
+        assert "carousel=10" in address.query and "kiosk=1" in address.query

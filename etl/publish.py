@@ -33,6 +33,7 @@ from pathlib import Path
 import duckdb
 
 from etl.errors import LoadError
+from etl.marts import MARTS
 from onescreen import settings
 
 POINTER = "CURRENT"
@@ -42,6 +43,9 @@ TICKETS = "fct_tickets"
 # the dimensions, the inspections and the marts. History tables and load batches stay with the writer.
 SKIPPED_SUFFIXES = ("_hist",)
 SKIPPED_TABLES = ("load_batches",)
+# A live snapshot without one of these was published by an older version: readers refuse it with a message
+# (onescreen.db.StaleSnapshotError) rather than fail on the first query that reads the missing table.
+READER_TABLES = (TICKETS, *MARTS)
 MEMORY_LIMIT = os.environ.get("ONESCREEN_PUBLISH_MEMORY", "2GB")
 
 
@@ -76,6 +80,9 @@ def publish(warehouse: Path | None = None, folder: Path | None = None, keep: int
         raise LoadError("错误：--keep 至少为 2：上一个快照要留着回退。")
     if not warehouse.is_file():
         raise LoadError(f"错误：找不到数据仓库 {warehouse}：先导入数据或运行 python -m etl demo。")
+    from etl.refresh import stale_reasons  # imported here: etl.refresh imports the whole load
+
+    reasons = stale_reasons(warehouse)  # reported below, after "no marts at all"
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     # Ids sort in publishing order (microseconds), so "the previous one" is the one sorted before.
@@ -92,6 +99,9 @@ def publish(warehouse: Path | None = None, folder: Path | None = None, keep: int
             if not name.endswith(SKIPPED_SUFFIXES) and name not in SKIPPED_TABLES]
         if "mart_meta" not in tables or TICKETS not in tables:
             raise LoadError(f"错误：数据仓库 {warehouse} 还没有工单或汇总表：先导入数据，再发布快照。")
+        if reasons:  # a snapshot of it would lack tables or carry numbers the current SQL or rules do not give
+            raise LoadError(f"错误：数据仓库 {warehouse} 的汇总表不是最新的（{'；'.join(reasons)}）："
+                            "先运行 python -m etl refresh，再发布快照。")
         partial.mkdir()
         manifest: dict = {"id": snapshot_id, "created_at": datetime.now().isoformat(timespec="seconds"),
                           "warehouse": str(warehouse), "tables": {}}

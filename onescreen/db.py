@@ -36,6 +36,7 @@ import duckdb
 import pandas as pd
 
 from onescreen import settings
+from onescreen.errors import UserFacingError
 
 CATALOG = "wh"
 
@@ -50,6 +51,17 @@ class WarehouseMissingError(FileNotFoundError):
         super().__init__(
             f"错误：找不到数据仓库 {path}。请先运行 `python -m etl demo` 生成演示数据，"
             "或用 `python -m etl load 文件` 导入导出文件。"
+        )
+
+
+class StaleSnapshotError(UserFacingError):
+    """The live snapshot lacks tables this version of the app reads: it was published by an older one."""
+
+    def __init__(self, snapshot_id: str, missing: list[str]):
+        self.missing = missing
+        super().__init__(
+            f"错误：当前快照 {snapshot_id} 由旧版本发布，缺少 {'、'.join(missing)}，大屏无法显示。"
+            "请在数据服务器上运行 `python -m etl refresh`，再运行 `python -m etl publish` 重新发布快照。"
         )
 
 
@@ -110,6 +122,9 @@ def _live_snapshot(folder: Path):
     snapshot = publish.current(folder)
     if snapshot is None:
         raise WarehouseMissingError(folder / publish.POINTER)
+    missing = [name for name in publish.READER_TABLES if name not in snapshot.tables]
+    if missing:
+        raise StaleSnapshotError(snapshot.id, missing)
     return snapshot
 
 

@@ -18,6 +18,11 @@ logger = logging.getLogger("onescreen")
 USER_MESSAGE = "页面出错了（事件编号 {incident}）。请把事件编号告诉管理员；详细信息已记入服务器日志。"
 
 
+class UserFacingError(Exception):
+    """An error whose message (Chinese, written by us, free of personal data) tells the user what to do:
+    :func:`report` shows it as it is, with the incident id, instead of the generic message."""
+
+
 class ScrubFilter(logging.Filter):
     """Masks personal data in a record's message and traceback before any handler writes it."""
 
@@ -53,6 +58,9 @@ def new_incident_id() -> str:
 def report(error: BaseException) -> str:
     """Log ``error`` (masked traceback) under a new incident id and return the user's message."""
     incident = new_incident_id()
+    if isinstance(error, UserFacingError):
+        logger.warning("incident %s: %s", incident, scrub_text(str(error)))
+        return f"{error}（事件编号 {incident}）"
     text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
     logger.error("incident %s: %s", incident, scrub_text(text))
     return USER_MESSAGE.format(incident=incident)

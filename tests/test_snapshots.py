@@ -109,6 +109,48 @@ def test_publish_without_a_warehouse_says_what_to_do(tmp_path, monkeypatch):
     assert not (tmp_path / "snapshots" / "CURRENT").exists()
 
 
+def test_publish_refuses_a_warehouse_whose_marts_are_stale(snapshots, warehouse_copy, capsys):
+    """A warehouse left by an older version (here: without mart_ticket_values) is not published until it is
+    refreshed: its snapshot would break the screens that read the missing mart."""
+    live = publish.publish(folder=snapshots)
+    con = duckdb.connect(str(warehouse_copy))
+    con.execute("drop table mart_ticket_values")
+    con.close()
+    code, _, err = run_cli(["publish"], capsys)
+    assert code == 1 and "mart_ticket_values" in err and "python -m etl refresh" in err
+    assert publish.current(snapshots).id == live.id
+    assert [p.name for p in snapshots.iterdir() if p.name.startswith(".")] == []
+    assert run_cli(["refresh"], capsys)[0] == 0
+    assert "mart_ticket_values" in publish.publish(folder=snapshots).tables
+
+
+def _make_live_snapshot_old(folder, table: str) -> None:
+    """Drop ``table`` from the live snapshot's manifest, as a snapshot published before it existed."""
+    import json
+
+    manifest_path = publish.current(folder).path / publish.MANIFEST
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    del manifest["tables"][table]
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+
+
+def test_a_snapshot_from_an_older_version_is_refused_with_what_to_do(snapshots):
+    live = publish.publish(folder=snapshots)
+    _make_live_snapshot_old(snapshots, "mart_ticket_values")
+    db.reset()
+    with pytest.raises(db.StaleSnapshotError) as raised:
+        db.query_df("select 1")
+    assert raised.value.missing == ["mart_ticket_values"] and live.id in str(raised.value)
+    for page in (None, "app_pages/tickets.py"):  # the big screen (default page) and the ticket list
+        at = AppTest.from_file(APP, default_timeout=60)
+        if page:
+            at.switch_page(page)
+        at.run()
+        assert not at.exception, at.exception
+        shown = " ".join(e.value for e in at.error)
+        assert "mart_ticket_values" in shown and "python -m etl publish" in shown and "事件编号" in shown, shown
+
+
 def test_cli_publish_list_and_rollback(snapshots, capsys):
     code, out, _ = run_cli(["publish", "--quiet"], capsys)
     assert code == 0 and "已发布" in out

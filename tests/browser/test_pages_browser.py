@@ -239,6 +239,9 @@ def test_big_screen_kiosk_fits_1920x1080_without_scrolling(browser, streamlit_se
     with open_page(browser, streamlit_server, artifacts_dir, width=1920, height=1080) as bp:
         bp.goto("/?kiosk=1")
         bp.page.locator(".os-tile").first.wait_for(timeout=60_000)
+        # The map comes after the tiles: wait_charts alone passes while no map element exists yet (seen under load).
+        bp.page.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for(timeout=60_000)
+        bp.wait_idle()
         bp.wait_charts()
         bp.screenshot("overview-kiosk-1920x1080")
         assert_healthy(bp)

@@ -138,6 +138,10 @@ def _overdue_html(frame: pd.DataFrame) -> str:
 def screen() -> None:
     """The data panels; refreshed quietly every ``refresh_seconds`` (a new load shows up here)."""
     db.pin()  # a timed fragment rerun runs on its own: it reads one published state too
+    if data.ticket_span() != st.session_state.get(filters.SPAN_KEY):
+        # New data changed the periods on offer (a new month began): read the filters again, so a wall
+        # screen that follows the latest period moves on. The whole app reruns, once per such load.
+        st.rerun()
     f = filters.active()
     if f is None:
         ui.empty_state()

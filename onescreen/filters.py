@@ -9,6 +9,10 @@ Time is a period (``period_type`` + ``period_start``) or a custom date range (``
 ``date_to``, both days included). With a range, ``period_type`` is the grain of the trend charts and
 ``period_start`` is the period that contains ``date_to``: figures that exist only per period (grid
 lights, the red/black lists) fall back to it, and the pages say so.
+
+The latest period is never written to the URL: a URL without ``period_start`` means "the latest", so a
+wall screen (or a carousel, or a bookmark) moves on to the new month when the data do. A period the
+user picked in the sidebar that was the latest moves on with it too; an older one stays.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ URL_KEYS = ("period_type", "period_start", "date_from", "date_to", "street_code"
 WIDGET_KEYS = ("f_period_type", "f_time", "f_range", "f_period_month", "f_period_week", "f_period_day", "f_street",
                "f_community", "f_grid", "f_source", "f_category")
 _WRITTEN = "os_filters_written"
+_LATEST = "os_filters_latest"  # {period_type: the latest period the last run offered}
+SPAN_KEY = "os_filters_span"  # the ticket span the filters of this session were read against
 
 
 class RangeError(ValueError):
@@ -154,6 +160,7 @@ def current_filters(widgets: bool = True) -> Filters | None:
     page in Chinese (an unusable one is dropped: the period is shown, never a guess).
     """
     span = data.ticket_span()
+    st.session_state[SPAN_KEY] = span
     if span is None:
         return None
     first, last = span
@@ -189,6 +196,7 @@ def current_filters(widgets: bool = True) -> Filters | None:
             if mode == "period":
                 if period_start not in options:
                     period_start = options[0]
+                _follow_latest(f"f_period_{period_type}", period_type, options[0])
                 period_start = st.selectbox("周期", options, index=options.index(period_start),
                                             format_func=lambda d: period_label(period_type, d),
                                             key=f"f_period_{period_type}")
@@ -227,7 +235,9 @@ def current_filters(widgets: bool = True) -> Filters | None:
     date_from, date_to = date_range or (None, None)
     filters = Filters(period_type, period_start, street, community if street else ALL, grid if community else ALL,
                       source, category, date_from, date_to)
-    _write_url(filters)
+    latest = _period_options(period_type, first, last)[0]
+    st.session_state.setdefault(_LATEST, {})[period_type] = latest
+    _write_url(filters, latest=date_range is None and period_start == latest)
     for notice in notices:
         st.warning(notice, icon=":material/event_busy:")
     return filters
@@ -306,8 +316,18 @@ def _choose_value(label: str, values: list[str], current: str, key: str) -> str:
     return st.selectbox(label, options, index=index, format_func=lambda v: v or "全部", key=key)
 
 
-def _write_url(filters: Filters) -> None:
+def _follow_latest(key: str, period_type: str, latest: date) -> None:
+    """A period widget left on the latest period moves to the new latest one when the data reach it."""
+    previous = st.session_state.get(_LATEST, {}).get(period_type)
+    if previous is not None and latest != previous and st.session_state.get(key) == previous:
+        st.session_state[key] = latest
+
+
+def _write_url(filters: Filters, latest: bool = False) -> None:
+    """Put ``filters`` in the URL; ``latest``: the period is the latest one, so ``period_start`` is left out."""
     wanted = filters.as_query_params()
+    if latest:
+        wanted.pop("period_start", None)
     keep = {k: v for k, v in st.query_params.to_dict().items() if k not in URL_KEYS}
     if ".." in keep.get("range", ""):  # the ticket list's older range=FROM..TO, now date_from/date_to
         del keep["range"]

@@ -6,11 +6,11 @@ tests run with no users file, as ``make run`` does out of the box.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 
-from datetime import datetime
-
 import duckdb
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -153,11 +153,65 @@ def _tiles(at: AppTest) -> str:
 def test_filters_live_in_the_url_and_change_the_numbers(warehouse_copy):
     at = _run()
     assert at.query_params["period_type"] == "month"
-    assert at.query_params["period_start"]
+    assert "period_start" not in at.query_params  # the latest month (see the test below)
     street_code, community_code = _first_community(warehouse_copy)
     community = _run(query={"street_code": street_code, "community_code": community_code})
     assert community.query_params["community_code"] == community_code
     assert _tiles(at) != _tiles(community), f"choosing community {community_code} did not change the tiles"
+
+
+def _add_the_next_month(path) -> None:
+    """A later load, as the app sees one: the published file is replaced by a copy holding more tickets,
+    received in the month after the last one (copies of that month's tickets, a month later)."""
+    import os
+    import shutil
+
+    import duckdb
+
+    staging = path.with_name(path.name + ".next")
+    shutil.copy(path, staging)
+    con = duckdb.connect(str(staging))
+    con.execute("""insert into fct_tickets by name
+        select * replace (ticket_id || 'N' as ticket_id, received_at + interval 1 month as received_at)
+        from fct_tickets where received_at >= (select date_trunc('month', max(received_at)) from fct_tickets)""")
+    con.close()
+    os.replace(staging, path)
+
+
+def _period(at: AppTest) -> date:
+    return at.session_state["filters"].period_start
+
+
+@pytest.mark.parametrize("kiosk", [True, False], ids=["wall-screen", "sidebar"])
+def test_the_latest_period_follows_the_data_into_a_new_month(warehouse_copy, kiosk):
+    """A screen left on the latest month (the default: no period_start in the URL) moves to the new month when
+    a load brings its first tickets, on the wall (no widgets) and in the sidebar (the period box moves)."""
+    at = _run(query={"kiosk": "1"} if kiosk else None)
+    latest = _period(at)
+    assert "period_start" not in at.query_params
+    if not kiosk:
+        assert at.selectbox(key="f_period_month").value == latest
+    _add_the_next_month(warehouse_copy)
+    at.run()
+    assert not at.exception, at.exception
+    following = (pd.Timestamp(latest) + pd.offsets.MonthBegin(1)).date()
+    assert _period(at) == following
+    assert "period_start" not in at.query_params
+    if not kiosk:
+        assert at.selectbox(key="f_period_month").value == following
+
+
+def test_an_older_period_stays_when_a_new_month_begins(warehouse_copy):
+    """A month picked by URL (a bookmark, a link) that is not the latest stays, and stays in the URL."""
+    at = _run()
+    older = (pd.Timestamp(_period(at)) - pd.offsets.MonthBegin(1)).date()
+    at.query_params["period_start"] = older.isoformat()
+    at.run()
+    assert _period(at) == older and at.query_params["period_start"] == older.isoformat()
+    _add_the_next_month(warehouse_copy)
+    at.run()
+    assert _period(at) == older and at.query_params["period_start"] == older.isoformat()
+    assert at.selectbox(key="f_period_month").value == older
 
 
 def test_url_parameters_restore_a_view(warehouse_copy):

@@ -149,7 +149,10 @@ def screen() -> None:
     as_of = data.as_of()
     scope = f.scope()
     month = f.month()  # lights and the red/black lists are made per month by rule
-    month_label = "本月" if not f.is_range else filters.period_label("month", month)
+    # "本月" only for the month the data are in; an older month (chosen, or the default in a month's first
+    # days, see filters.default_period) is named.
+    this_month = as_of is not None and month == as_of.date().replace(day=1)
+    month_label = "本月" if this_month and not f.is_range else filters.period_label("month", month)
     head_left.markdown(f"### {html.escape(_scope_name(f))} 基层治理一屏总览")
     head_right.markdown(f"<div style='text-align:right;color:#9fb3c8;padding-top:0.6rem'>{ui.as_of_caption(as_of)} · "
                         f"{html.escape(f.time_label())}</div>", unsafe_allow_html=True)
@@ -165,7 +168,9 @@ def screen() -> None:
     with left:
         _tiles(kpis, overdue, f)
         st.markdown("<div class='os-panel-title'>三率趋势（近 12 个月）</div>", unsafe_allow_html=True)
-        trend = data.q("rates_trend", period_type="month", **scope).tail(12)
+        # The twelve months up to the one shown (not a month just begun after it, nor any later month).
+        first_month = (pd.Timestamp(month) - pd.DateOffset(months=11)).date()
+        trend = data.q("rates_trend", period_type="month", start=first_month, end=month, **scope)
         targets = {"response_rate": rules.targets.response_rate, "resolution_rate": rules.targets.resolution_rate,
                    "satisfaction_rate": rules.targets.satisfaction_rate}
         st.plotly_chart(rates_trend_figure(trend, targets, height=250), width="stretch",

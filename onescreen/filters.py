@@ -10,9 +10,11 @@ Time is a period (``period_type`` + ``period_start``) or a custom date range (``
 ``period_start`` is the period that contains ``date_to``: figures that exist only per period (grid
 lights, the red/black lists) fall back to it, and the pages say so.
 
-The latest period is never written to the URL: a URL without ``period_start`` means "the latest", so a
+The default period is the latest one, except in its first days (:data:`SETTLING_DAYS`: the first three
+days of a month, the Monday of a week), when it holds too few tickets to judge and the one before is
+shown. The default is never written to the URL: a URL without ``period_start`` means "the default", so a
 wall screen (or a carousel, or a bookmark) moves on to the new month when the data do. A period the
-user picked in the sidebar that was the latest moves on with it too; an older one stays.
+user left on the default in the sidebar moves on with it too; any other stays.
 """
 
 from __future__ import annotations
@@ -37,7 +39,10 @@ URL_KEYS = ("period_type", "period_start", "date_from", "date_to", "street_code"
 WIDGET_KEYS = ("f_period_type", "f_time", "f_range", "f_period_month", "f_period_week", "f_period_day", "f_street",
                "f_community", "f_grid", "f_source", "f_category")
 _WRITTEN = "os_filters_written"
-_LATEST = "os_filters_latest"  # {period_type: the latest period the last run offered}
+_DEFAULT = "os_filters_default"  # {period_type: the default period of the last run}
+# A month's first three days (a week's Monday) hold too few tickets to judge the period: until the data
+# reach past them, the default period is the one before. Counted in days of data, not of the wall clock.
+SETTLING_DAYS = {"month": 3, "week": 1}
 SPAN_KEY = "os_filters_span"  # the ticket span the filters of this session were read against
 
 
@@ -175,7 +180,7 @@ def current_filters(widgets: bool = True) -> Filters | None:
     try:
         wanted = date.fromisoformat(_param("period_start"))
     except ValueError:
-        wanted = options[0]
+        wanted = default_period(period_type, options, last)
     period_start = _nearest(options, wanted, last)
     try:
         date_range = _url_range()
@@ -194,9 +199,10 @@ def current_filters(widgets: bool = True) -> Filters | None:
                             horizontal=True, key="f_time")
             options = _period_options(period_type, first, last)
             if mode == "period":
+                fallback = default_period(period_type, options, last)
                 if period_start not in options:
-                    period_start = options[0]
-                _follow_latest(f"f_period_{period_type}", period_type, options[0])
+                    period_start = fallback
+                _follow_default(f"f_period_{period_type}", period_type, fallback)
                 period_start = st.selectbox("周期", options, index=options.index(period_start),
                                             format_func=lambda d: period_label(period_type, d),
                                             key=f"f_period_{period_type}")
@@ -235,9 +241,14 @@ def current_filters(widgets: bool = True) -> Filters | None:
     date_from, date_to = date_range or (None, None)
     filters = Filters(period_type, period_start, street, community if street else ALL, grid if community else ALL,
                       source, category, date_from, date_to)
-    latest = _period_options(period_type, first, last)[0]
-    st.session_state.setdefault(_LATEST, {})[period_type] = latest
-    _write_url(filters, latest=date_range is None and period_start == latest)
+    offered = _period_options(period_type, first, last)
+    default_start = default_period(period_type, offered, last)
+    st.session_state.setdefault(_DEFAULT, {})[period_type] = default_start
+    is_default = date_range is None and period_start == default_start
+    if widgets and is_default and default_start != offered[0]:
+        st.sidebar.caption(f"{period_label(period_type, offered[0])}刚开始（工单只到 {last:%m-%d}），默认显示上一期；"
+                           "可在“周期”中选择。")
+    _write_url(filters, default=is_default)
     for notice in notices:
         st.warning(notice, icon=":material/event_busy:")
     return filters
@@ -316,17 +327,26 @@ def _choose_value(label: str, values: list[str], current: str, key: str) -> str:
     return st.selectbox(label, options, index=index, format_func=lambda v: v or "全部", key=key)
 
 
-def _follow_latest(key: str, period_type: str, latest: date) -> None:
-    """A period widget left on the latest period moves to the new latest one when the data reach it."""
-    previous = st.session_state.get(_LATEST, {}).get(period_type)
-    if previous is not None and latest != previous and st.session_state.get(key) == previous:
-        st.session_state[key] = latest
+def default_period(period_type: str, options: list[date], last: date) -> date:
+    """The period shown when none is chosen (``options`` newest first, ``last`` the last receipt day): the
+    latest, unless the data reach only into its first :data:`SETTLING_DAYS` days; then the one before."""
+    settling = SETTLING_DAYS.get(period_type, 0)
+    if len(options) > 1 and (last - options[0]).days < settling:
+        return options[1]
+    return options[0]
 
 
-def _write_url(filters: Filters, latest: bool = False) -> None:
-    """Put ``filters`` in the URL; ``latest``: the period is the latest one, so ``period_start`` is left out."""
+def _follow_default(key: str, period_type: str, default: date) -> None:
+    """A period widget left on the default period moves to the new default when the data move it."""
+    previous = st.session_state.get(_DEFAULT, {}).get(period_type)
+    if previous is not None and default != previous and st.session_state.get(key) == previous:
+        st.session_state[key] = default
+
+
+def _write_url(filters: Filters, default: bool = False) -> None:
+    """Put ``filters`` in the URL; ``default``: the period is the default one, so ``period_start`` is left out."""
     wanted = filters.as_query_params()
-    if latest:
+    if default:
         wanted.pop("period_start", None)
     keep = {k: v for k, v in st.query_params.to_dict().items() if k not in URL_KEYS}
     if ".." in keep.get("range", ""):  # the ticket list's older range=FROM..TO, now date_from/date_to

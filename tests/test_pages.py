@@ -6,6 +6,7 @@ tests run with no users file, as ``make run`` does out of the box.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -160,9 +161,10 @@ def test_filters_live_in_the_url_and_change_the_numbers(warehouse_copy):
     assert _tiles(at) != _tiles(community), f"choosing community {community_code} did not change the tiles"
 
 
-def _add_the_next_month(path) -> None:
+def _add_the_next_month(path, days: int = 31) -> None:
     """A later load, as the app sees one: the published file is replaced by a copy holding more tickets,
-    received in the month after the last one (copies of that month's tickets, a month later)."""
+    received in the month after the last one (copies of that month's tickets of its first ``days`` days,
+    a month later). Twice in a row, the second adds the days the first did not."""
     import os
     import shutil
 
@@ -173,8 +175,14 @@ def _add_the_next_month(path) -> None:
     con = duckdb.connect(str(staging))
     con.execute("""insert into fct_tickets by name
         select * replace (ticket_id || 'N' as ticket_id, received_at + interval 1 month as received_at)
-        from fct_tickets where received_at >= (select date_trunc('month', max(received_at)) from fct_tickets)""")
+        from fct_tickets
+        where received_at >= (select date_trunc('month', max(received_at)) from fct_tickets where ticket_id not like '%N')
+            and day(received_at) <= $days and ticket_id not like '%N'
+            and ticket_id || 'N' not in (select ticket_id from fct_tickets)""", {"days": days})
     con.close()
+    from etl.refresh import refresh
+
+    refresh(staging)  # marts and as-of, as a load ends
     os.replace(staging, path)
 
 
@@ -199,6 +207,57 @@ def test_the_latest_period_follows_the_data_into_a_new_month(warehouse_copy, kio
     assert "period_start" not in at.query_params
     if not kiosk:
         assert at.selectbox(key="f_period_month").value == following
+
+
+def test_a_month_in_its_first_three_days_is_not_the_default_yet(warehouse_copy):
+    """Tickets of a month's first two days are too few to judge it: the default stays on the month before, the
+    sidebar says why, and the big screen names that month instead of calling it 本月. A day later it moves."""
+    at = _run()
+    before = _period(at)
+    following = (pd.Timestamp(before) + pd.offsets.MonthBegin(1)).date()
+    _add_the_next_month(warehouse_copy, days=2)
+    at.run()
+    assert not at.exception, at.exception
+    assert _period(at) == before and "period_start" not in at.query_params
+    assert f"{following.year}年{following.month}月" in at.selectbox(key="f_period_month").options  # offered, not default
+    notes = " ".join(c.value for c in at.sidebar.caption)
+    assert f"{following.year}年{following.month}月刚开始" in notes, notes
+    wall = _run(query={"kiosk": "1"})
+    titles = " ".join(m.value for m in wall.markdown)
+    assert f"亮灯地图（{before.year}年{before.month}月）" in titles, re.findall("亮灯地图（[^）]*）", titles)
+    assert "亮灯地图（本月）" not in titles
+    _add_the_next_month(warehouse_copy, days=9)
+    at.run()
+    assert _period(at) == following and "刚开始" not in " ".join(c.value for c in at.sidebar.caption)
+    wall.run()
+    assert "亮灯地图（本月）" in " ".join(m.value for m in wall.markdown)
+
+
+def test_the_default_period_skips_a_periods_first_days():
+    from onescreen.filters import default_period
+
+    months = [date(2025, 11, 1), date(2025, 10, 1)]
+    assert [default_period("month", months, date(2025, 11, d)) for d in (1, 2, 3, 4, 30)] == [months[1]] * 3 + [months[0]] * 2
+    weeks = [date(2025, 11, 10), date(2025, 11, 3)]  # Mondays
+    assert default_period("week", weeks, date(2025, 11, 10)) == weeks[1]
+    assert default_period("week", weeks, date(2025, 11, 11)) == weeks[0]
+    days = [date(2025, 11, 10), date(2025, 11, 9)]
+    assert default_period("day", days, date(2025, 11, 10)) == days[0]
+    assert default_period("month", months[:1], date(2025, 11, 1)) == months[0]  # nothing before it: the only one
+
+
+def test_the_big_screen_trend_ends_at_the_month_shown(warehouse_copy):
+    """三率趋势 on the big screen runs up to the month shown: a later month (one just begun, or any month after an
+    older one chosen) is not drawn after it. The fixture has tickets in 2025-09 and 2025-10."""
+    import json
+
+    months = []
+    for shown in ("2025-09-01", "2025-10-01"):
+        at = _run(query={"kiosk": "1", "period_start": shown})
+        assert not at.exception, at.exception
+        trend = json.loads(at.get("plotly_chart")[0].proto.spec)  # the first chart: the trend
+        months.append(sorted({x[:7] for trace in trend["data"] for x in trace["x"]}))
+    assert months == [["2025-09"], ["2025-09", "2025-10"]]
 
 
 def test_an_older_period_stays_when_a_new_month_begins(warehouse_copy):

@@ -13,12 +13,14 @@ import csv
 import re
 import shutil
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import duckdb
 import pytest
+
+from onescreen.filters import default_period
 
 from .conftest import ROOT, BrowserPage, open_page, run_server
 
@@ -299,7 +301,8 @@ UPLOAD_TICKETS = 23
 
 def write_hotline_export(warehouse: Path, folder: Path, n: int) -> Path:
     """A small 12345 export (the demo's header, UTF-8) of ``n`` new tickets received in the big
-    screen's current period (the month of the newest ticket), placed in an existing grid."""
+    screen's current period (the month of the newest ticket, or the month before in its first days:
+    ``onescreen.filters.default_period``), placed in an existing grid."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         newest = con.execute("select max(received_at) from fct_tickets").fetchone()[0]
@@ -312,7 +315,12 @@ def write_hotline_export(warehouse: Path, folder: Path, n: int) -> Path:
         ).fetchone()
     finally:
         con.close()
-    month_start = newest.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    newest_month = newest.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    month_before = (newest_month - timedelta(days=1)).replace(day=1)
+    month_start = datetime.combine(
+        default_period("month", [newest_month.date(), month_before.date()], newest.date()), datetime.min.time())
+    if month_start < newest_month:  # the screen shows the month before: its last minutes
+        newest = newest_month - timedelta(minutes=1)
     path = folder / UPLOAD_NAME
     with open(path, "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)

@@ -44,7 +44,7 @@ TICKETS = "fct_tickets"
 SKIPPED_SUFFIXES = ("_hist",)
 SKIPPED_TABLES = ("load_batches",)
 # A live snapshot without one of these was published by an older version: readers refuse it with a message
-# (onescreen.db.StaleSnapshotError) rather than fail on the first query that reads the missing table.
+# (onescreen.db.OutdatedDataError) rather than fail on the first query that reads the missing table.
 READER_TABLES = (TICKETS, *MARTS)
 MEMORY_LIMIT = os.environ.get("ONESCREEN_PUBLISH_MEMORY", "2GB")
 

@@ -54,15 +54,21 @@ class WarehouseMissingError(FileNotFoundError):
         )
 
 
-class StaleSnapshotError(UserFacingError):
-    """The live snapshot lacks tables this version of the app reads: it was published by an older one."""
+class OutdatedDataError(UserFacingError):
+    """What is published lacks tables this version of the app reads: an older version made it."""
 
-    def __init__(self, snapshot_id: str, missing: list[str]):
+    def __init__(self, what: str, missing: list[str], fix: str):
         self.missing = missing
-        super().__init__(
-            f"错误：当前快照 {snapshot_id} 由旧版本发布，缺少 {'、'.join(missing)}，大屏无法显示。"
-            "请在数据服务器上运行 `python -m etl refresh`，再运行 `python -m etl publish` 重新发布快照。"
-        )
+        super().__init__(f"错误：{what}由旧版本生成，缺少 {'、'.join(missing)}，页面无法显示。{fix}")
+
+
+def _check_tables(tables, what: str, fix: str) -> None:
+    """Raise :class:`OutdatedDataError` when ``tables`` (the names published) lack one readers need."""
+    from etl.publish import READER_TABLES  # imported here: only a new warehouse or snapshot needs it
+
+    missing = [name for name in READER_TABLES if name not in tables]
+    if missing:
+        raise OutdatedDataError(what, missing, fix)
 
 
 @dataclass(frozen=True)
@@ -122,9 +128,8 @@ def _live_snapshot(folder: Path):
     snapshot = publish.current(folder)
     if snapshot is None:
         raise WarehouseMissingError(folder / publish.POINTER)
-    missing = [name for name in publish.READER_TABLES if name not in snapshot.tables]
-    if missing:
-        raise StaleSnapshotError(snapshot.id, missing)
+    _check_tables(snapshot.tables, f"当前快照 {snapshot.id} ",
+                  "请在数据服务器上运行 `python -m etl refresh`，再运行 `python -m etl publish` 重新发布快照。")
     return snapshot
 
 
@@ -163,7 +168,13 @@ def _current() -> _Published:
         if current is None or current.identity != identity:
             # The previous connection is dropped, not closed: closing it would break cursors
             # still reading from it. DuckDB releases the old file when the last one is gone.
-            current = _Published(str(path), identity, connection=_open(path))
+            connection = _open(path)
+            tables = {name for (name,) in connection.execute(
+                f"select table_name from duckdb_tables() where database_name = '{CATALOG}'").fetchall()}
+            if "mart_meta" in tables:  # none at all: nothing loaded yet, which the pages' empty state explains
+                _check_tables(tables, f"数据仓库 {path} ",
+                              "请用 `make run` 启动（启动前会重建汇总表），或运行 `python -m etl refresh`。")
+            current = _Published(str(path), identity, connection=connection)
             _published = current
         return current
 

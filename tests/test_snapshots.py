@@ -138,7 +138,7 @@ def test_a_snapshot_from_an_older_version_is_refused_with_what_to_do(snapshots):
     live = publish.publish(folder=snapshots)
     _make_live_snapshot_old(snapshots, "mart_ticket_values")
     db.reset()
-    with pytest.raises(db.StaleSnapshotError) as raised:
+    with pytest.raises(db.OutdatedDataError) as raised:
         db.query_df("select 1")
     assert raised.value.missing == ["mart_ticket_values"] and live.id in str(raised.value)
     for page in (None, "app_pages/tickets.py"):  # the big screen (default page) and the ticket list

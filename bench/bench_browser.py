@@ -6,7 +6,7 @@
 Starts ``streamlit run app.py`` on a free localhost port against the warehouse (demo mode: no users file),
 opens ``/?kiosk=1`` at 1920×1080 in Debian's chromium through Playwright (never ``playwright install``),
 and measures, per run in a fresh browser context: navigation start → the script finished
-(``data-test-script-state="notRunning"``) → every pydeck canvas and plotly chart drawn. The first run
+(``data-test-script-state="notRunning"``) → no loading skeleton left, every pydeck canvas and plotly chart drawn. The first run
 is the server's first session (cold caches); later runs hit ``st.cache_data``. Every websocket frame
 the server sends is measured; the largest is reported (target < 3 MB; time to draw < 3 s).
 Results: bench/out/bench_browser.{md,json}.
@@ -33,7 +33,10 @@ from benchlib import OUT, met, table  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# Streamlit stands a skeleton in for an element whose code is still loading (the map, a chart, a table):
+# while one is left, the screen is not drawn (the lists below can be empty then, and every() is true).
 DRAWN_JS = """() => {
+    if (document.querySelector('[data-testid="stSkeleton"]')) return false;
     const decks = [...document.querySelectorAll('[data-testid="stDeckGlJsonChart"]')];
     const plots = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
     return decks.every(d => { const c = d.querySelector('canvas'); return c && c.getBoundingClientRect().height > 50; })

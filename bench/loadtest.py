@@ -59,6 +59,7 @@ READY_JS = """(ready) => {
     const app = document.querySelector('[data-testid="stApp"]');
     if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
     if (!document.querySelector(ready)) return false;
+    if (document.querySelector('[data-testid="stSkeleton"]')) return false;  // an element's code still loading
     const decks = [...document.querySelectorAll('[data-testid="stDeckGlJsonChart"]')];
     if (!decks.every(d => { const c = d.querySelector('canvas'); return c && c.getBoundingClientRect().height > 50; })) return false;
     if (![...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(p => p.querySelector('.main-svg'))) return false;

@@ -203,13 +203,16 @@ class BrowserPage:
         )
 
     def wait_charts(self, timeout_ms: int = 60_000) -> None:
-        """Wait until every pydeck map has a sized canvas and every plotly chart has drawn.
+        """Wait until no element is still loading (Streamlit's skeletons), every pydeck map has a sized
+        canvas and every plotly chart has drawn.
 
-        The script can be finished while deck.gl and plotly are still drawing; screenshots taken
-        then show empty boxes.
+        The script can be finished while deck.gl and plotly are still drawing, or while a map's or a
+        table's code is still loading (a skeleton stands in, so the lists below are empty); screenshots
+        taken then show empty boxes.
         """
         self.page.wait_for_function(
             """() => {
+                if (document.querySelector('[data-testid="stSkeleton"]')) return false;
                 const decks = [...document.querySelectorAll('[data-testid="stDeckGlJsonChart"]')];
                 const decksReady = decks.every(d => {
                     const c = d.querySelector('canvas');

@@ -47,6 +47,7 @@ except ValueError:
 month = st.selectbox("月份", months, index=months.index(wanted) if wanted in months else 0,
                      format_func=lambda d: f"{d.year}年{d.month}月", key="company_month")
 _mirror("month", month.isoformat() if month != f.month() else "")
+month_label = f"{month.year}年{month.month}月"  # the chosen month, not necessarily this one
 rankings = data.q("company_rankings", month=month)
 st.caption(f"{ui.as_of_caption(data.as_of())} · 全区物业企业（不受街道、社区筛选影响）")
 if f.is_range:
@@ -58,7 +59,7 @@ if rankings.empty:
 
 eligible = int(rankings["is_eligible"].fillna(False).astype(bool).sum())
 list_size = int(rankings["list_size"].max()) if rankings["list_size"].notna().any() else 0
-st.markdown(f"本月 {len(rankings)} 家企业，{eligible} 家符合排名条件，红榜、黑榜各 {list_size} 家"
+st.markdown(f"{month_label}共 {len(rankings)} 家企业，{eligible} 家符合排名条件，红榜、黑榜各 {list_size} 家"
             f"（min({rules.property_rules.list_size_max}, ⌊{eligible} ÷ {rules.property_rules.list_size_divisor}⌋)）。",
             help=koujing("red_black_list", rules))
 
@@ -71,7 +72,7 @@ for column, listed, title, background, colour in (
     with column:
         _list_header(title, "总分最高" if listed == "red" else "总分最低（最差在前）", background, colour)
         if rows.empty:
-            st.caption("本月无企业上榜（符合排名条件的企业太少）。")
+            st.caption(f"{month_label}无企业上榜（符合排名条件的企业太少）。")
         else:
             st.dataframe(lists.ranking_table(rows), hide_index=True, width="stretch", key=f"list_{listed}",
                          column_config={"连续上黑榜（月）": None} if listed == "red" else None)
@@ -79,7 +80,7 @@ for column, listed, title, background, colour in (
 ineligible = lists.ineligible_table(rankings)
 with st.expander(f"不参与排名的企业（{len(ineligible)} 家）及原因", expanded=False):
     if ineligible.empty:
-        st.caption("本月所有企业都参与排名。")
+        st.caption(f"{month_label}所有企业都参与排名。")
     else:
         st.caption(f"入榜条件：管理户数 ≥ {rules.property_rules.min_households} 户，"
                    f"当月考核 ≥ {rules.property_rules.min_inspections} 次。")
@@ -105,7 +106,7 @@ tiles[2].metric("物业投诉", f"{int(row['complaint_count'])} 件",
 tiles[3].metric("每千户投诉", ui.fmt_number(row["complaints_per_1k_households"], 2))
 tiles[4].metric("管理户数", ui.fmt_number(row["households"]))
 if isinstance(row["ineligible_reason"], str):
-    st.caption(f"本月不参与排名：{row['ineligible_reason']}")
+    st.caption(f"{month_label}不参与排名：{row['ineligible_reason']}")
 
 history_col, compounds_col = st.columns([3, 2])
 with history_col:
@@ -116,7 +117,7 @@ with history_col:
     else:
         st.plotly_chart(lists.company_history_figure(history), width="stretch", key="company_history")
 with compounds_col:
-    st.markdown(f"**各小区 {month.year}年{month.month}月 物业投诉**")
+    st.markdown(f"**各小区 {month_label} 物业投诉**")
     compounds = data.q("company_compound_complaints", company_id=company, month=month)
     if compounds.empty:
         st.caption("没有这家企业管理的小区记录。")
@@ -132,9 +133,9 @@ with compounds_col:
                 link["category"] = categories[0]
             ui.page_link("app_pages/tickets.py", icon=":material/list_alt:", query_params=link,
                          label=f"打开 {compound.get('compound_name', compound['compound_code'])} "
-                               f"{month.year}年{month.month}月的{'、'.join(categories)}工单 →")
+                               f"{month_label}的{'、'.join(categories)}工单 →")
         else:
-            st.caption("选中一个小区可打开它本月的物业投诉工单。")
+            st.caption(f"选中一个小区可打开它{month_label}的物业投诉工单。")
 
 with st.expander("口径"):
     for metric in ("company_score", "complaints_per_1k_households", "red_black_list", "rules_in_force"):

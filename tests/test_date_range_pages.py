@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import parse_qsl
 
 import duckdb
@@ -288,3 +288,18 @@ def test_a_kiosk_account_has_no_links_even_off_the_wall(metrics_db, users):
     assert links(at) == {}
     admin = run(user="admin")
     assert [text for text in links(admin) if text.startswith("本期受理 ")]
+
+
+def test_the_company_lists_name_the_month_chosen_not_this_month(warehouse_copy):
+    """An earlier month's lists say which month they are: "本月" on an older month's lists would mislead."""
+    box = run("companies.py").selectbox(key="company_month")
+    assert len(box.options) >= 2  # the district has an earlier month of tickets
+    older = (box.value - timedelta(days=1)).replace(day=1)
+    label = f"{older.year}年{older.month}月"
+    companies = run("companies.py", query={"month": older.isoformat()})
+    assert companies.selectbox(key="company_month").value == older
+    texts = [m.value for m in companies.markdown] + [c.value for c in companies.caption]
+    assert any(t.startswith(f"{label}共 ") and "家企业" in t for t in texts), texts
+    assert f"**各小区 {label} 物业投诉**" in texts
+    # (The 口径 defines 名次变化 as 上月名次 − 本月名次 in general terms; that wording stays.)
+    assert not [t for t in texts if "本月" in t and "名次变化" not in t]

@@ -37,7 +37,7 @@ select 'I' || i, date '2023-01-01' + (i % 1000)::int, 'CO' || (i % 750 % 40), 'P
 from range(30000) t(i);
 insert into fct_tickets (ticket_id, feed, source, appeal_type, category_l1, received_at, dispatched_at, responded_at,
     resolved_at, due_at, callback_at, is_resolved, satisfaction, handling_level, is_whistle, department,
-    street_code, community_code, grid_code, compound_code, placed_by, has_timeline_error, row_hash, batch_id)
+    street_code, community_code, grid_code, compound_code, placed_by, has_timeline_error, row_hash, batch_id, place_hash)
 select
     'T' || i, 'hotline',
     ['12345热线', '网格员上报', '视频巡查', '随手拍', '110非警务'][1 + i % 5],
@@ -54,7 +54,8 @@ select
     ['网格', '社区', '街道', '区'][1 + i % 4], i % 50 = 0, '部门' || (i % 50),
     'S' || (i % 680 % 60 % 8), 'C' || (i % 680 % 60), 'G' || (i % 680),
     case when i % 10 = 0 then 'P' || (i % 750) end,
-    'grid_code', i % 1000 = 0, 'h', 1
+    'grid_code', i % 1000 = 0, 'h', 1,
+    case when i % 10 = 0 then md5_number_lower('compound|P' || (i % 750)) end  -- as etl.load_tickets.place_hash_sql
 from (select i, timestamp '2023-01-01' + to_seconds((i * 97.0 / {n} * 365 * 86400 * 3 / 97)::bigint) as rcv
       from range({n}) t(i));
 """

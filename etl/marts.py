@@ -13,6 +13,8 @@ in ``etl/sql/marts/<table>.sql``; rule values reach it only as bound parameters 
 ``$name``; for the ``int_ticket_facts`` view, which cannot hold parameters, the one-row temp table
 ``tmp_rules`` and the temp table ``tmp_deadline_rules``), never formatted into text.
 Everything is aggregated in SQL: a few seconds at 5M tickets. ``dim_calendar`` must be filled first.
+Tickets stored without ``place_hash`` (a warehouse from before that column, or rows written by hand) get
+it first (:func:`etl.load_tickets.fill_place_hashes`): the 高频问题 query groups by it.
 """
 
 from __future__ import annotations
@@ -68,6 +70,9 @@ def build_marts(con: duckdb.DuckDBPyConnection, rules: Rules,
     """
     if _scalar(con, "select count(*) from fct_tickets") and not _scalar(con, "select count(*) from dim_calendar"):
         raise MartsError("dim_calendar 为空：请先生成工作日历（etl.calendar.build_calendar），再生成指标。")
+    from etl.load_tickets import fill_place_hashes  # here: the marts' readers need no ETL imports
+
+    fill_place_hashes(con)  # a warehouse from before the column, or tickets written by hand
     params = sql_params(rules)
     params["built_at"] = built_at or datetime.now().replace(microsecond=0)
     con.execute("create or replace temp table tmp_deadline_rules (appeal_type varchar, workdays integer)")

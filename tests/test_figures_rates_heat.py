@@ -228,6 +228,75 @@ def test_recurring_problems_ranks_places_where_a_category_comes_back(con):
     assert len(run_query(con, "recurring_problems", min_count=3, **OCTOBER)) == 1
 
 
+def _recurring_by_hand(tickets: pd.DataFrame, compounds: dict[str, str], start: str, end: str,
+                       previous_start: str | None, min_count: int, limit: int) -> list[tuple]:
+    """高频问题 reckoned plainly from its definition (onescreen/koujing.py), by the places' text."""
+    t = tickets[tickets["compound_code"].notna() | tickets["address_area"].notna()].copy()
+    t = t[(t["received_at"] >= pd.Timestamp(previous_start or start)) & (t["received_at"] < pd.Timestamp(end) + pd.Timedelta(days=1))]
+    t["place_type"] = t["compound_code"].map(lambda c: "address" if c is None else "compound")
+    t["place_key"] = t["compound_code"].fillna(t["address_area"])
+    t["current"] = t["received_at"] >= pd.Timestamp(start)
+    rows = []
+    for (place_type, place_key, category), group in t.groupby(["place_type", "place_key", "category_l1"]):
+        current = group[group["current"]]
+        if len(current) < min_count:
+            continue
+        units = current.groupby(["street_name", "community_name", "grid_code"]).size().reset_index(name="n")
+        units = units.sort_values(["n", "grid_code", "community_name", "street_name"], ascending=[False, True, True, True])
+        unit = units.iloc[0]
+        name = compounds.get(place_key, place_key) if place_type == "compound" else place_key
+        rows.append((len(current), len(current) - (len(group) - len(current)), name, category, place_type, place_key,
+                     len(group) - len(current), current["received_at"].dt.date.nunique(),
+                     current["received_at"].min(), current["received_at"].max(), unit["grid_code"]))
+    rows.sort(key=lambda r: (-r[0], -r[1], r[2], r[3]))
+    return [(rank, *row) for rank, row in enumerate(rows[:limit], start=1)]
+
+
+def test_recurring_problems_matches_a_plain_reckoning_with_many_ties():
+    """The query counts places by their number (place_hash) and names only those that can be shown; the
+    list must be exactly what counting by text gives, ties broken by name, at every limit."""
+    import random
+
+    from etl.warehouse import create_schema
+
+    rng = random.Random(7)
+    connection = duckdb.connect()
+    create_schema(connection)
+    compounds = {f"P{i}": f"{'甲乙丙'[i % 3]}{i}小区" for i in range(6)}
+    connection.executemany("insert into dim_compounds (compound_code, compound_name, grid_code) values (?, ?, 'G1')",
+                           list(compounds.items()))
+    places = [(code, None) for code in compounds] + [(None, f"幸福路{i}号") for i in range(8)] + [(None, None)]
+    rows = []
+    for i in range(900):
+        compound, area = rng.choice(places)
+        grid = rng.choice(["G1", "G2", "G3"])
+        received = pd.Timestamp("2025-09-01") + pd.Timedelta(minutes=rng.randrange(61 * 24 * 60))
+        rows.append((f"T{i}", "hotline", "12345热线", rng.choice(["物业管理", "市容环境", "道路交通"]), received,
+                     "一街道", "一社区", grid, compound, area, "grid_code", False, "h", 1))
+    connection.executemany(
+        "insert into fct_tickets (ticket_id, feed, source, category_l1, received_at, street_name, community_name,"
+        " grid_code, compound_code, address_area, placed_by, has_timeline_error, row_hash, batch_id)"
+        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    from etl.load_tickets import fill_place_hashes
+
+    assert fill_place_hashes(connection) == sum(1 for r in rows if r[8] or r[9])
+    tickets = connection.execute("select * from fct_tickets").df()
+    tickets = tickets.astype(object).where(tickets.notna(), None)
+    tickets["received_at"] = pd.to_datetime(tickets["received_at"])
+    columns = ["rank", "ticket_count", "change", "place_name", "category_l1", "place_type", "place_key",
+               "previous_ticket_count", "day_count", "first_received_at", "last_received_at", "grid_code"]
+    checked = 0
+    for previous_start in (None, "2025-09-01"):
+        for min_count, limit in ((1, 1), (1, 2), (3, 5), (5, 7), (8, 3), (2, 50), (40, 50)):
+            got = run_query(connection, "recurring_problems", start="2025-10-01", end="2025-10-31",
+                            previous_start=previous_start, min_count=min_count, limit=limit)
+            expected = _recurring_by_hand(tickets, compounds, "2025-10-01", "2025-10-31", previous_start, min_count, limit)
+            assert [tuple(r) for r in got[columns].itertuples(index=False)] == expected, (previous_start, min_count, limit)
+            checked += len(expected)
+    assert checked > 100  # the lists were not all empty
+    connection.close()
+
+
 def test_overview_trend_draws_each_distinct_target():
     from onescreen.figures.overview import rates_trend_figure
 

@@ -67,6 +67,30 @@ def test_an_older_warehouse_gets_its_missing_column_and_marts(warehouse_copy):
     assert report.updated >= 1
 
 
+def test_an_older_warehouse_gets_its_tickets_place_numbers(warehouse_copy):
+    """place_hash (what 高频问题 groups by) is added and filled for every stored ticket with a place, with the
+    number a load gives the same place, so the list is the same after the upgrade as after a fresh load."""
+    from onescreen.queries import run_query
+
+    def recurring():
+        with duckdb.connect(str(warehouse_copy), read_only=True) as con:  # every place, all time
+            return run_query(con, "recurring_problems", min_count=1, limit=1000)
+
+    loaded = query(warehouse_copy, "select ticket_id, place_hash from fct_tickets order by ticket_id")
+    assert sum(1 for _, h in loaded if h is not None) >= 5
+    expected = recurring()
+    assert len(expected) >= 5
+    con = duckdb.connect(str(warehouse_copy))
+    con.execute("alter table fct_tickets drop column place_hash")
+    con.execute("alter table fct_tickets_hist drop column place_hash")
+    con.close()
+    assert "表 fct_tickets 缺少列 place_hash（程序已升级）" in stale_reasons(warehouse_copy)
+    refresh(warehouse_copy)
+    assert stale_reasons(warehouse_copy) == []
+    assert query(warehouse_copy, "select ticket_id, place_hash from fct_tickets order by ticket_id") == loaded
+    assert recurring().equals(expected)
+
+
 def test_marts_built_by_other_sql_are_stale(warehouse_copy, monkeypatch):
     import etl.marts
     import etl.refresh  # noqa: F401  (reads etl.marts.sql_digest at call time)

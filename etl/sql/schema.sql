@@ -116,7 +116,8 @@ create table if not exists fct_tickets (
     has_timeline_error boolean not null,
     row_hash           varchar not null,
     batch_id           integer not null,
-    source_hash        ubigint             -- the export cells and code it was made from: a reload skips an identical row (etl/unchanged.py)
+    source_hash        ubigint,            -- the export cells and code it was made from: a reload skips an identical row (etl/unchanged.py)
+    place_hash         ubigint             -- the place it names (compound, else address area) as a number: 高频问题 groups by it (etl/load_tickets.py)
 );
 
 create table if not exists ticket_pii (

@@ -16,7 +16,7 @@ WAREHOUSE := $(or $(ONESCREEN_DB),data/warehouse.duckdb)
 CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 NGINX := /usr/sbin/nginx
 
-.PHONY: help run replicas test parity bench loadtest bench-replicas clean venv dev-venv warehouse system-deps nginx-dep
+.PHONY: help run replicas test parity bench loadtest loadtest-server bench-replicas clean venv dev-venv warehouse system-deps nginx-dep
 
 help:
 	@echo "make run [PORT=8501]  build the demo warehouse if missing, then start the dashboard"
@@ -25,6 +25,7 @@ help:
 	@echo "make parity           the same named queries on DuckDB and on ClickHouse (chdb), compared"
 	@echo "make bench            run the benchmarks (bench/run_all.py)"
 	@echo "make loadtest         run the concurrent-session load test (bench/loadtest.py)"
+	@echo "make loadtest-server  the same sessions without a browser: the server's share (bench/loadtest_server.py)"
 	@echo "make bench-replicas   30 browser sessions across 3 replicas behind nginx (bench/bench_replicas.py)"
 	@echo "make clean            remove caches and test artifacts (keeps .venv and data/)"
 
@@ -115,6 +116,11 @@ bench: dev-venv
 # Shorter: make loadtest LOADTEST_ARGS="--soak-minutes 10"; all options: .venv/bin/python bench/loadtest.py --help
 loadtest: dev-venv system-deps warehouse
 	$(PY) bench/loadtest.py $(LOADTEST_ARGS)
+
+# 3 rounds of 30 concurrent sessions speaking Streamlit's websocket protocol (no browser): what the pages
+# cost the server, apart from the drawing chromium does (a minute or two). Options: bench/loadtest_server.py --help
+loadtest-server: dev-venv warehouse
+	$(PY) bench/loadtest_server.py $(LOADTEST_SERVER_ARGS)
 
 # 30 concurrent browser sessions through nginx across 3 replicas (p95 first render, errors, where each
 # landed), then the same round against one replica directly. Options: .venv/bin/python bench/bench_replicas.py --help

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/loadtest_server.py                  # 3 rounds × 30 sessions on the demo warehouse
     .venv/bin/python bench/loadtest_server.py --sessions 60    # more sessions
+    .venv/bin/python bench/loadtest_server.py --rounds 0 --soak-minutes 60   # one big screen rerunning for an hour
 
 ``bench/loadtest.py`` drives real chromium tabs, and on a 2-core machine 30 tabs drawing plotly and
 deck.gl in software starve the server of CPU: what it measures is the browsers. This script opens the
@@ -14,6 +15,8 @@ timeout, an exception element, an error box, or a script that did not finish suc
 
 Figures are the server's side only: what a page costs the server for 30 concurrent users, without the
 drawing a user's own machine does (about 1-2 s per page in chromium here: ``bench/bench_browser.py``).
+With ``--soak-minutes``: afterwards one big-screen session reruns every ``--soak-interval`` seconds
+for that long, and the server's memory is sampled (growth from the end of the first tenth of the run).
 Results: printed, and a markdown fragment in bench/out/loadtest_server.md.
 """
 
@@ -32,7 +35,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from loadtest import OUT, RoundGate, Server, _interrupt, fmt, pct, warehouse_description  # noqa: E402
+from loadtest import (OUT, RoundGate, RoundResult, Server, SoakResult, _interrupt, fmt, growth, pct,  # noqa: E402
+                      sample_rss, warehouse_description)
 
 # What a session opens (the page's url path, "" for the home page, and its query string) and how it reruns.
 KINDS = {
@@ -62,16 +66,6 @@ class SessionResult:
     rerun_s: float | None = None
     first_bytes: int = 0
     error: str = ""
-
-
-@dataclass
-class RoundResult:
-    number: int
-    sessions: list[SessionResult]
-    rss_before_mb: float | None
-    rss_peak_mb: float | None
-    rss_after_mb: float | None
-    wall_s: float
 
 
 @dataclass
@@ -164,17 +158,7 @@ async def run_round(url: str, server: Server | None, number: int, sessions: int,
     rss_before = server.rss() if server else None
     samples: list[float] = []
     done = asyncio.Event()
-
-    async def sample() -> None:
-        while not done.is_set():
-            if server and (value := server.rss()) is not None:
-                samples.append(value)
-            try:
-                await asyncio.wait_for(done.wait(), timeout=0.5)
-            except TimeoutError:
-                pass
-
-    sampler = asyncio.create_task(sample())
+    sampler = asyncio.create_task(sample_rss(server, samples, done))
     gate = RoundGate(sessions)
     started = time.monotonic()
     results = await asyncio.gather(*(run_session(url, kind, gate, timeout_s) for kind in kinds))
@@ -184,6 +168,47 @@ async def run_round(url: str, server: Server | None, number: int, sessions: int,
     await sampler
     return RoundResult(number, list(results), rss_before, max(samples) if samples else None,
                        server.rss() if server else None, wall)
+
+
+async def soak(url: str, server: Server | None, minutes: float, interval_s: float, timeout_s: float) -> SoakResult:
+    """One big-screen session, a full rerun every ``interval_s`` for ``minutes``; the server's RSS each 30 s."""
+    import websockets
+
+    result = SoakResult(minutes, interval_s)
+    async with websockets.connect(url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout_s) as ws:
+        client = Client(ws, "bigscreen", KINDS["bigscreen"]["query"])
+        first = await client.run(timeout_s)
+        if first.problems:
+            raise SystemExit(f"错误：浸泡测试的大屏首次运行失败：{'; '.join(first.problems)}")
+        started = time.monotonic()
+        end, next_sample = started + minutes * 60, started
+        while time.monotonic() < end:
+            tick = time.monotonic()
+            try:
+                run = await client.run(timeout_s)
+                result.reruns.append(run.seconds)
+                if run.problems:
+                    result.failures.append("; ".join(run.problems)[:200])
+            except Exception as error:
+                result.failures.append(f"{type(error).__name__}: {str(error)[:200]}")
+            now = time.monotonic()
+            if now >= next_sample and server and (value := server.rss()) is not None:
+                result.rss.append(((now - started) / 60, value))
+                next_sample = now + 30
+            await asyncio.sleep(max(0.0, interval_s - (time.monotonic() - tick)))
+    if server and (value := server.rss()) is not None:
+        result.rss.append(((time.monotonic() - started) / 60, value))
+    return result
+
+
+def soak_text(result: SoakResult) -> str:
+    start, end, change = growth(result.rss, result.minutes)
+    samples = result.rss[:: max(1, len(result.rss) // 12)] + result.rss[-1:]
+    return (f"Soak: one big-screen session (kiosk), a full rerun every {result.interval_s:g} s for {result.minutes:g} min: "
+            f"{len(result.reruns)} reruns, {len(result.failures)} failed; rerun p50 {fmt(pct(result.reruns, 50), ' s')}, "
+            f"p95 {fmt(pct(result.reruns, 95), ' s')}. Server RSS {fmt(start, ' MB', 0)} → {fmt(end, ' MB', 0)} "
+            f"({fmt(change, '%', 1)}; target < 10% over an hour), from the end of the first tenth of the run. "
+            "Samples (min: MB): " + ", ".join(f"{t:.1f}: {v:.0f}" for t, v in samples) + ".")
 
 
 def round_row(r: RoundResult) -> list[str]:
@@ -197,7 +222,7 @@ def round_row(r: RoundResult) -> list[str]:
 
 
 def markdown(command: str, warehouse_note: str, load_before: str, rounds: list[RoundResult], solo: dict[str, float],
-             baseline_rss: float | None) -> str:
+             baseline_rss: float | None, soak_result: SoakResult | None = None) -> str:
     lines = [
         f"### Server load, protocol level ({datetime.now():%Y-%m-%d %H:%M})",
         "",
@@ -211,12 +236,12 @@ def markdown(command: str, warehouse_note: str, load_before: str, rounds: list[R
         "One session alone, after the warm-up (first run): "
         + "; ".join(f"{kind} {fmt(seconds, ' s')}" for kind, seconds in solo.items())
         + f". Server RSS after the warm-up: {fmt(baseline_rss, ' MB', 0)}.",
-        "",
-        "| round | sessions | failed | first run p50 | p95 | filter rerun p50 | p95 | big-screen rerun p95 "
-        "| RSS before MB | RSS peak MB | RSS after MB | round wall |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    lines += ["| " + " | ".join(round_row(r)) + " |" for r in rounds]
+    if rounds:
+        lines += ["", "| round | sessions | failed | first run p50 | p95 | filter rerun p50 | p95 | big-screen rerun p95 "
+                      "| RSS before MB | RSS peak MB | RSS after MB | round wall |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        lines += ["| " + " | ".join(round_row(r)) + " |" for r in rounds]
     errors = [f"{r.number}/{s.kind}: {s.error}" for r in rounds for s in r.sessions if s.error]
     if errors:
         lines += ["", "Failed sessions:", *[f"- {e}" for e in errors[:20]]]
@@ -227,10 +252,15 @@ def markdown(command: str, warehouse_note: str, load_before: str, rounds: list[R
         lines += ["", f"All rounds: {failed} failed of {sum(len(r.sessions) for r in rounds)}; first run p95 "
                       f"{fmt(pct(every_first, 95), ' s')}; rerun p95 {fmt(pct(every_rerun, 95), ' s')}. "
                       "(The issue's targets, first render < 3 s and rerun < 1 s at p95, include the browser's drawing.)"]
+    if soak_result is not None:
+        lines += ["", soak_text(soak_result)]
+        if soak_result.failures:
+            lines += ["", "Soak failures:", *[f"- {f}" for f in soak_result.failures[:10]]]
     return "\n".join(lines) + "\n"
 
 
-async def main_async(args, server: Server | None, url: str) -> tuple[list[RoundResult], dict[str, float], float | None]:
+async def main_async(args, server: Server | None, url: str) -> tuple[list[RoundResult], dict[str, float], float | None,
+                                                                    SoakResult | None]:
     print("预热：每种页面打开一次……", flush=True)
     solo: dict[str, float] = {}
     for kind in KINDS:  # caches filled, then each page alone on a warm server
@@ -253,7 +283,12 @@ async def main_async(args, server: Server | None, url: str) -> tuple[list[RoundR
         for s in result.sessions:
             if s.error:
                 print(f"  失败会话 {s.kind}：{s.error}", flush=True)
-    return rounds, solo, baseline
+    soak_result = None
+    if args.soak_minutes > 0:
+        print(f"浸泡测试：一个大屏会话，每 {args.soak_interval:g} 秒重跑一次，共 {args.soak_minutes:g} 分钟……", flush=True)
+        soak_result = await soak(url, server, args.soak_minutes, args.soak_interval, args.timeout)
+        print("  " + soak_text(soak_result), flush=True)
+    return rounds, solo, baseline, soak_result
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -262,12 +297,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sessions", type=int, default=30, help="concurrent sessions per round (30)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of concurrent sessions (3)")
     parser.add_argument("--timeout", type=float, default=180, help="seconds a script run may take (180)")
+    parser.add_argument("--soak-minutes", type=float, default=0, help="then a big-screen soak this long (0: none)")
+    parser.add_argument("--soak-interval", type=float, default=5, help="seconds between the soak's reruns (5)")
     parser.add_argument("--warehouse", type=Path, help="warehouse file (default: $ONESCREEN_DB or data/warehouse.duckdb)")
     parser.add_argument("--url", help="a running server (http://host:port) instead of starting one (no RSS figures)")
     parser.add_argument("--out", type=Path, default=OUT / "loadtest_server.md", help="markdown fragment")
     args = parser.parse_args(argv)
-    if args.sessions < 1 or args.rounds < 0 or args.timeout <= 0:
-        parser.error("--sessions must be at least 1, --rounds at least 0, --timeout positive")
+    if args.sessions < 1 or args.rounds < 0 or args.timeout <= 0 or args.soak_interval <= 0 or args.soak_minutes < 0:
+        parser.error("--sessions must be at least 1, --rounds and --soak-minutes at least 0, --timeout and --soak-interval positive")
     return args
 
 
@@ -288,15 +325,15 @@ def main(argv: list[str] | None = None) -> int:
     base = args.url.rstrip("/") if args.url else server.url
     url = base.replace("http://", "ws://").replace("https://", "wss://") + "/_stcore/stream"
     try:
-        rounds, solo, baseline = asyncio.run(main_async(args, server, url))
+        rounds, solo, baseline, soak_result = asyncio.run(main_async(args, server, url))
     finally:
         if server:
             server.stop()
-    text = markdown(command.strip(), warehouse_description(warehouse), load_before, rounds, solo, baseline)
+    text = markdown(command.strip(), warehouse_description(warehouse), load_before, rounds, solo, baseline, soak_result)
     args.out.write_text(text, encoding="utf-8")
     print()
     print(text)
-    failed = sum(1 for r in rounds for s in r.sessions if s.error)
+    failed = sum(1 for r in rounds for s in r.sessions if s.error) + len(soak_result.failures if soak_result else [])
     return 1 if failed else 0
 
 

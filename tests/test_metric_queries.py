@@ -257,3 +257,25 @@ def test_ticket_list_pages_follow_each_other(con, status, sort, order):
     assert _rows(joined.drop(columns="total_count")) == _rows(whole.drop(columns="total_count"))
     assert all(set(p["total_count"]) <= {len(whole)} for p in pages)
     assert run_query(con, "ticket_list", **params, limit=size, page=len(whole) // size + 5).empty
+
+
+def test_pages_get_the_same_values_as_plain_python_strings(con):
+    """onescreen.data hands pages text as Python strings (object dtype) instead of Arrow-backed ``str``:
+    every value, missing one and column name stays as the query gave it; numbers keep their types."""
+    from onescreen.data import plain_strings
+
+    frame = run_query(con, "rates_breakdown", period_type="month", period_start="2025-10-01", level="street")
+    assert frame["unit_name"].dtype != object and frame.columns.dtype != object  # what DuckDB gives pandas 3
+    assert frame["community_code"].isna().all()  # missing text, which must stay missing
+    plain = plain_strings(frame)
+    assert plain.columns.dtype == object and list(plain.columns) == list(frame.columns)
+    for column in frame.columns:
+        before, after = frame[column], plain[column]
+        if pd.api.types.is_string_dtype(before.dtype):
+            assert after.dtype == object
+            assert after.isna().tolist() == before.isna().tolist()
+            assert after[after.notna()].tolist() == before[before.notna()].tolist()
+            assert all(isinstance(v, str) for v in after[after.notna()])
+        else:
+            assert after.dtype == before.dtype and after.equals(before)
+    assert plain_strings(plain) is plain  # already plain: nothing copied

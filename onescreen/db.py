@@ -71,6 +71,23 @@ def _check_tables(tables, what: str, fix: str) -> None:
         raise OutdatedDataError(what, missing, fix)
 
 
+def _check_columns(connection, what: str, fix: str) -> None:
+    """Raise :class:`OutdatedDataError` when a table readers need lacks a column this version reads (a
+    warehouse file an older version made, not yet refreshed: ``etl refresh`` adds and fills it)."""
+    from etl.publish import READER_TABLES
+    from etl.warehouse import expected_columns
+
+    have: dict[str, set[str]] = {}
+    for table, column in connection.execute(
+            f"select table_name, column_name from information_schema.columns where table_catalog = '{CATALOG}'").fetchall():
+        have.setdefault(table, set()).add(column)
+    expected = expected_columns()
+    missing = [f"{table}.{column}" for table in READER_TABLES if table in expected
+               for column in expected[table] if column not in have.get(table, set())]
+    if missing:
+        raise OutdatedDataError(what, missing, fix)
+
+
 @dataclass(frozen=True)
 class _Published:
     """What readers read now: the warehouse file, a snapshot, or a ClickHouse database."""
@@ -172,8 +189,9 @@ def _current() -> _Published:
             tables = {name for (name,) in connection.execute(
                 f"select table_name from duckdb_tables() where database_name = '{CATALOG}'").fetchall()}
             if "mart_meta" in tables:  # none at all: nothing loaded yet, which the pages' empty state explains
-                _check_tables(tables, f"数据仓库 {path} ",
-                              "请用 `make run` 启动（启动前会重建汇总表），或运行 `python -m etl refresh`。")
+                fix = "请用 `make run` 启动（启动前会重建汇总表），或运行 `python -m etl refresh`。"
+                _check_tables(tables, f"数据仓库 {path} ", fix)
+                _check_columns(connection, f"数据仓库 {path} ", fix)
             current = _Published(str(path), identity, connection=connection)
             _published = current
         return current

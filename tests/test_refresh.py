@@ -135,3 +135,23 @@ def test_the_app_on_an_older_warehouse_says_what_is_missing_and_what_to_run(ware
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "本期受理" in " ".join(m.value for m in at.markdown) + " ".join(link.value for link in at.get("page_link"))
+
+
+def test_the_app_on_a_warehouse_without_a_new_column_says_so(warehouse_copy):
+    """A warehouse from before fct_tickets.place_hash: the app names the column and the command (the 高频问题
+    query would otherwise fail with a generic message on the heat page); after the refresh it works."""
+    from streamlit.testing.v1 import AppTest
+
+    from onescreen import db
+
+    con = duckdb.connect(str(warehouse_copy))
+    con.execute("alter table fct_tickets drop column place_hash")
+    con.close()
+    db.reset()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception, at.exception
+    shown = " ".join(e.value for e in at.error)
+    assert "fct_tickets.place_hash" in shown and "python -m etl refresh" in shown, shown
+    assert main(["refresh", "--quiet"]) == 0
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]

@@ -222,6 +222,8 @@ def _current_clickhouse() -> _Published:
     with _lock:
         current = _published
         if current is None or current.source != url or current.identity[1] != live.database:
+            _check_tables(set(live.table_names), f"ClickHouse 上的快照 {live.snapshot_id} ",
+                          "请在数据服务器上运行 `python -m etl refresh`，再运行 `python -m etl publish --clickhouse …` 重新发布。")
             current = _Published(url, (url, live.database), backend=live.backend(), checked=time.monotonic())
         else:  # same snapshot: only the time it was checked changes
             current = _Published(url, current.identity, backend=current.backend, checked=time.monotonic())

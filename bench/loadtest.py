@@ -530,22 +530,32 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if not Path(CHROMIUM).exists():
-        print(f"错误：找不到 {CHROMIUM}：apt-get install chromium fonts-noto-cjk（不要运行 playwright install）。")
-        return 1
+def begin(args, argv: list[str] | None, script: str) -> tuple[Path, str, str] | None:
+    """What a load test starts with: the warehouse (None, said why, when it does not exist), the command
+    line and the load average; prints them and turns SIGTERM into Ctrl-C."""
     from onescreen import settings
 
     warehouse = (args.warehouse or settings.warehouse_path()).resolve()
     if not args.url and not warehouse.is_file():
         print(f"错误：数据仓库 {warehouse} 不存在：先运行 python -m etl demo，或用 --warehouse 指定。")
-        return 1
+        return None
     OUT.mkdir(parents=True, exist_ok=True)
-    command = "python bench/loadtest.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    command = f"python {script} " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
     load_before = " / ".join(f"{v:.2f}" for v in os.getloadavg())
     print(f"机器：{os.cpu_count()} 核，负载 {load_before}；数据仓库：{warehouse_description(warehouse)}", flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
+    return warehouse, command, load_before
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not Path(CHROMIUM).exists():
+        print(f"错误：找不到 {CHROMIUM}：apt-get install chromium fonts-noto-cjk（不要运行 playwright install）。")
+        return 1
+    started = begin(args, argv, "bench/loadtest.py")
+    if started is None:
+        return 1
+    warehouse, command, load_before = started
     server = None if args.url else Server(warehouse, args.users, OUT / "loadtest-server.log")
     base_url = args.url.rstrip("/") if args.url else server.url
     try:

@@ -25,8 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shlex
-import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -35,8 +33,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from loadtest import (OUT, RoundGate, RoundResult, Server, SoakResult, _interrupt, fmt, growth, pct,  # noqa: E402
-                      sample_rss, warehouse_description)
+from loadtest import (OUT, RoundGate, RoundResult, Server, SessionResult, SoakResult, begin, fmt, growth,  # noqa: E402
+                      pct, round_rows, sample_rss, warehouse_description)
 
 # What a session opens (the page's url path, "" for the home page, and its query string) and how it reruns.
 KINDS = {
@@ -49,23 +47,12 @@ FILTER_LABEL, FILTER_VALUE = "统计周期", "周"
 
 @dataclass
 class Run:
-    """What one script run sent: seconds until script_finished, the messages and bytes, and problems."""
+    """One script run: seconds until script_finished, and the problems it showed."""
 
     seconds: float
-    messages: int
-    bytes: int
     problems: list[str]
     radio_id: str | None
     periods: list[str]  # the options of the sidebar's 周期 box: months, or weeks after the rerun
-
-
-@dataclass
-class SessionResult:
-    kind: str
-    first_s: float | None = None
-    rerun_s: float | None = None
-    first_bytes: int = 0
-    error: str = ""
 
 
 @dataclass
@@ -90,13 +77,11 @@ class Client:
             state.string_value = value
         started = time.perf_counter()
         await self.ws.send(message.SerializeToString())
-        count = size = 0
         problems: list[str] = []
         radio_id, periods = None, []
         deadline = started + timeout_s
         while True:
             data = await asyncio.wait_for(self.ws.recv(), timeout=max(0.1, deadline - time.perf_counter()))
-            count, size = count + 1, size + len(data)
             forward = ForwardMsg()
             forward.ParseFromString(data)
             kind = forward.WhichOneof("type")
@@ -117,7 +102,7 @@ class Client:
                 seconds = time.perf_counter() - started
                 if forward.script_finished != forward.FINISHED_SUCCESSFULLY:
                     problems.append(f"script finished with status {forward.script_finished}")
-                return Run(seconds, count, size, problems, radio_id, periods)
+                return Run(seconds, problems, radio_id, periods)
 
 
 async def run_session(url: str, kind: str, gate: RoundGate, timeout_s: float) -> SessionResult:
@@ -131,7 +116,7 @@ async def run_session(url: str, kind: str, gate: RoundGate, timeout_s: float) ->
             client = Client(ws, kind, KINDS[kind]["query"])
             phase = "first run"
             first = await client.run(timeout_s)
-            result.first_s, result.first_bytes = first.seconds, first.bytes
+            result.first_render_s = first.seconds
             if KINDS[kind]["rerun"] == "filter":
                 if first.radio_id is None:
                     raise RuntimeError(f"no {FILTER_LABEL} radio on the page")
@@ -211,16 +196,6 @@ def soak_text(result: SoakResult) -> str:
             "Samples (min: MB): " + ", ".join(f"{t:.1f}: {v:.0f}" for t, v in samples) + ".")
 
 
-def round_row(r: RoundResult) -> list[str]:
-    first = [s.first_s for s in r.sessions if s.first_s is not None]
-    filters = [s.rerun_s for s in r.sessions if s.rerun_s is not None and KINDS[s.kind]["rerun"] == "filter"]
-    full = [s.rerun_s for s in r.sessions if s.rerun_s is not None and KINDS[s.kind]["rerun"] == "full"]
-    failed = sum(1 for s in r.sessions if s.error)
-    return [str(r.number), str(len(r.sessions)), str(failed), fmt(pct(first, 50), " s"), fmt(pct(first, 95), " s"),
-            fmt(pct(filters, 50), " s"), fmt(pct(filters, 95), " s"), fmt(pct(full, 95), " s"),
-            fmt(r.rss_before_mb, "", 0), fmt(r.rss_peak_mb, "", 0), fmt(r.rss_after_mb, "", 0), fmt(r.wall_s, " s", 1)]
-
-
 def markdown(command: str, warehouse_note: str, load_before: str, rounds: list[RoundResult], solo: dict[str, float],
              baseline_rss: float | None, soak_result: SoakResult | None = None) -> str:
     lines = [
@@ -241,12 +216,12 @@ def markdown(command: str, warehouse_note: str, load_before: str, rounds: list[R
         lines += ["", "| round | sessions | failed | first run p50 | p95 | filter rerun p50 | p95 | big-screen rerun p95 "
                       "| RSS before MB | RSS peak MB | RSS after MB | round wall |",
                   "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-        lines += ["| " + " | ".join(round_row(r)) + " |" for r in rounds]
+        lines += ["| " + " | ".join(row) + " |" for row in round_rows(rounds)]
     errors = [f"{r.number}/{s.kind}: {s.error}" for r in rounds for s in r.sessions if s.error]
     if errors:
         lines += ["", "Failed sessions:", *[f"- {e}" for e in errors[:20]]]
     if rounds:
-        every_first = [s.first_s for r in rounds for s in r.sessions if s.first_s is not None]
+        every_first = [s.first_render_s for r in rounds for s in r.sessions if s.first_render_s is not None]
         every_rerun = [s.rerun_s for r in rounds for s in r.sessions if s.rerun_s is not None]
         failed = sum(1 for r in rounds for s in r.sessions if s.error)
         lines += ["", f"All rounds: {failed} failed of {sum(len(r.sessions) for r in rounds)}; first run p95 "
@@ -268,7 +243,7 @@ async def main_async(args, server: Server | None, url: str) -> tuple[list[RoundR
             result = await run_session(url, kind, RoundGate(1), args.timeout)
             if result.error:
                 raise SystemExit(f"错误：预热时 {kind} 失败：{result.error}")
-            solo[kind] = result.first_s
+            solo[kind] = result.first_render_s
     baseline = server.rss() if server else None
     print("  单个会话首次运行：" + "；".join(f"{k} {fmt(v, ' s')}" for k, v in solo.items())
           + f"；服务器内存 {fmt(baseline, ' MB', 0)}", flush=True)
@@ -277,7 +252,7 @@ async def main_async(args, server: Server | None, url: str) -> tuple[list[RoundR
         print(f"第 {number}/{args.rounds} 轮：{args.sessions} 个会话同时打开……", flush=True)
         result = await run_round(url, server, number, args.sessions, args.timeout)
         rounds.append(result)
-        row = round_row(result)
+        row = round_rows([result])[0]
         print(f"  失败 {row[2]}；首次运行 p50 {row[3]}，p95 {row[4]}；筛选重跑 p50 {row[5]}，p95 {row[6]}；"
               f"大屏重跑 p95 {row[7]}；服务器内存 {row[8]} → 峰值 {row[9]} → {row[10]} MB；本轮 {row[11]}", flush=True)
         for s in result.sessions:
@@ -310,17 +285,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from onescreen import settings
-
-    warehouse = (args.warehouse or settings.warehouse_path()).resolve()
-    if not args.url and not warehouse.is_file():
-        print(f"错误：数据仓库 {warehouse} 不存在：先运行 python -m etl demo，或用 --warehouse 指定。")
+    started = begin(args, argv, "bench/loadtest_server.py")
+    if started is None:
         return 1
-    OUT.mkdir(parents=True, exist_ok=True)
-    command = "python bench/loadtest_server.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
-    load_before = " / ".join(f"{v:.2f}" for v in os.getloadavg())
-    print(f"机器：{os.cpu_count()} 核，负载 {load_before}；数据仓库：{warehouse_description(warehouse)}", flush=True)
-    signal.signal(signal.SIGTERM, _interrupt)
+    warehouse, command, load_before = started
     server = None if args.url else Server(warehouse, None, OUT / "loadtest-server.log")
     base = args.url.rstrip("/") if args.url else server.url
     url = base.replace("http://", "ws://").replace("https://", "wss://") + "/_stcore/stream"

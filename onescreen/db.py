@@ -71,21 +71,41 @@ def _check_tables(tables, what: str, fix: str) -> None:
         raise OutdatedDataError(what, missing, fix)
 
 
-def _check_columns(connection, what: str, fix: str) -> None:
+def _check_columns(have: Mapping[str, Any], what: str, fix: str) -> None:
     """Raise :class:`OutdatedDataError` when a table readers need lacks a column this version reads (a
-    warehouse file an older version made, not yet refreshed: ``etl refresh`` adds and fills it)."""
+    warehouse, snapshot or ClickHouse database an older version made; ``etl refresh`` adds and fills it).
+    ``have`` maps each table published to its column names; tables it lacks are ``_check_tables``' job."""
     from etl.publish import READER_TABLES
     from etl.warehouse import expected_columns
 
+    expected = expected_columns()
+    missing = [f"{table}.{column}" for table in READER_TABLES if table in expected and table in have
+               for column in expected[table] if column not in set(have[table])]
+    if missing:
+        raise OutdatedDataError(what, missing, fix)
+
+
+def _warehouse_columns(connection) -> dict[str, set[str]]:
     have: dict[str, set[str]] = {}
     for table, column in connection.execute(
             f"select table_name, column_name from information_schema.columns where table_catalog = '{CATALOG}'").fetchall():
         have.setdefault(table, set()).add(column)
-    expected = expected_columns()
-    missing = [f"{table}.{column}" for table in READER_TABLES if table in expected
-               for column in expected[table] if column not in have.get(table, set())]
-    if missing:
-        raise OutdatedDataError(what, missing, fix)
+    return have
+
+
+def _snapshot_columns(snapshot) -> dict[str, list[str]]:
+    """Column names of the snapshot's tables that have a schema in ``schema.sql`` (the tickets), read from
+    the first Parquet file's footer (every file of a table is written by one COPY, with one schema)."""
+    import pyarrow.parquet as pq
+
+    from etl.warehouse import expected_columns
+
+    have = {}
+    for name in expected_columns().keys() & snapshot.tables.keys():
+        files = sorted(snapshot.path.glob(snapshot.tables[name]["path"]))
+        if files:
+            have[name] = pq.read_schema(files[0]).names
+    return have
 
 
 @dataclass(frozen=True)
@@ -145,9 +165,13 @@ def _live_snapshot(folder: Path):
     snapshot = publish.current(folder)
     if snapshot is None:
         raise WarehouseMissingError(folder / publish.POINTER)
-    _check_tables(snapshot.tables, f"当前快照 {snapshot.id} ",
-                  "请在数据服务器上运行 `python -m etl refresh`，再运行 `python -m etl publish` 重新发布快照。")
     return snapshot
+
+
+def _check_snapshot(snapshot) -> None:
+    what, fix = f"当前快照 {snapshot.id} ", "请在数据服务器上运行 `python -m etl refresh`，再运行 `python -m etl publish` 重新发布快照。"
+    _check_tables(snapshot.tables, what, fix)
+    _check_columns(_snapshot_columns(snapshot), what, fix)
 
 
 def _current() -> _Published:
@@ -163,6 +187,7 @@ def _current() -> _Published:
         with _lock:
             current = _published
             if current is None or current.identity != identity:
+                _check_snapshot(snapshot)  # once per snapshot: it reads the tickets' Parquet footer
                 if engine_name == "chdb":
                     from onescreen.engine import ChdbBackend
 
@@ -191,7 +216,7 @@ def _current() -> _Published:
             if "mart_meta" in tables:  # none at all: nothing loaded yet, which the pages' empty state explains
                 fix = "请用 `make run` 启动（启动前会重建汇总表），或运行 `python -m etl refresh`。"
                 _check_tables(tables, f"数据仓库 {path} ", fix)
-                _check_columns(connection, f"数据仓库 {path} ", fix)
+                _check_columns(_warehouse_columns(connection), f"数据仓库 {path} ", fix)
             current = _Published(str(path), identity, connection=connection)
             _published = current
         return current
@@ -222,8 +247,10 @@ def _current_clickhouse() -> _Published:
     with _lock:
         current = _published
         if current is None or current.source != url or current.identity[1] != live.database:
-            _check_tables(set(live.table_names), f"ClickHouse 上的快照 {live.snapshot_id} ",
-                          "请在数据服务器上运行 `python -m etl refresh`，再运行 `python -m etl publish --clickhouse …` 重新发布。")
+            what = f"ClickHouse 上的快照 {live.snapshot_id} "
+            fix = "请在数据服务器上运行 `python -m etl refresh`，再运行 `python -m etl publish --clickhouse …` 重新发布。"
+            _check_tables(set(live.table_names), what, fix)
+            _check_columns(live.columns(), what, fix)
             current = _Published(url, (url, live.database), backend=live.backend(), checked=time.monotonic())
         else:  # same snapshot: only the time it was checked changes
             current = _Published(url, current.identity, backend=current.backend, checked=time.monotonic())

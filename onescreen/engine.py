@@ -464,6 +464,15 @@ class Live:
     def backend(self) -> HttpBackend:
         return HttpBackend(self.url, self.database, self.table_names)
 
+    def columns(self) -> dict[str, list[str]]:
+        """Each table's column names (to refuse a database an older version published)."""
+        rows = HttpBackend(self.url, self.meta_database, ()).query(
+            f"SELECT table, name FROM system.columns WHERE database = '{self.database}' ORDER BY table, position")
+        have: dict[str, list[str]] = {}
+        for table, name in zip(rows.column("table").to_pylist(), rows.column("name").to_pylist()):
+            have.setdefault(table, []).append(name)
+        return have
+
 
 def meta_database(url: str) -> str:
     """The database named in the URL (``?database=onescreen``), where the pointer table lives."""

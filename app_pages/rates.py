@@ -141,17 +141,6 @@ def breakdown_table(current: pd.DataFrame, previous: pd.DataFrame, yoy: pd.DataF
     return table
 
 
-def grey_unranked(table: pd.DataFrame):
-    """Rows of units that are not ranked in grey (shown, not ranked: see 综合得分's 口径)."""
-    unranked = table["参与排名"] != "是"
-    styled = table.style.apply(lambda row: ["color: #9aa5b1" if unranked[row.name] else ""] * len(row), axis=1)
-    # One format call (a second one resets the columns it does not name). Ranks are floats so that a
-    # missing rank is NaN, which na_rep shows as a dash (pd.NA would show "None").
-    formats = {column: "{:,.1f}" for column in table.columns if pd.api.types.is_float_dtype(table[column])}
-    formats.update({"综合排名": "{:.0f}", "名次变化": "{:+.0f}", "平均办理时长（工作日）": "{:.2f}"})
-    return styled.format(formats, na_rep="—")
-
-
 def rules_for_page():
     try:
         return load_rules()
@@ -250,7 +239,7 @@ else:
         st.caption("灰色：分母不足最小分母，照常显示但不参与排名。单位多于 40 个时只画最好和最差各 20 个，表中为全部。")
     table = breakdown_table(current, previous, yoy, metric)
     with table_column:
-        picked = st.dataframe(grey_unranked(table), hide_index=True, width="stretch",
+        picked = st.dataframe(figures.grey_unranked(table), hide_index=True, width="stretch",
                               height=min(460, 35 * (len(table) + 1) + 3), on_select="rerun",
                               selection_mode="single-row", key="rates_breakdown_table")
         rows = picked.selection.rows if picked is not None else []

@@ -332,3 +332,31 @@ def test_white_gives_the_same_figure_as_the_plotly_white_template():
     assert pio.templates["plotly_white"].to_plotly_json() == registered
     simple = json.loads(figure().update_layout(template="simple_white").to_json())   # the report's
     assert json.loads(white(figure(), "simple_white").to_json()) == simple != expected
+
+
+def test_breakdown_table_greys_exactly_the_unranked_rows_and_dashes_missing_values():
+    import re
+
+    table = pd.DataFrame({
+        "综合排名": [1.0, float("nan"), 2.0, float("nan")],
+        "单位": ["一街", "二街", "三街", "未落格"],
+        "响应率%": [98.25, 40.0, float("nan"), 1234.56],
+        "名次变化": [2.0, float("nan"), -1.0, float("nan")],
+        "平均办理时长（工作日）": [1.234, 2.0, 3.5, float("nan")],
+        "参与排名": ["是", "否（分母不足）", "是", "否（分母不足）"],
+    })
+    html = rates.grey_unranked(table).to_html()
+    style = html[html.index("<style"):html.index("</style>")]
+    styled_cells = set()
+    for block in re.findall(r"([^{}]+)\{([^}]*)\}", style):
+        if rates.UNRANKED_TEXT_COLOUR in block[1]:
+            styled_cells |= {(int(r), int(c)) for r, c in re.findall(r"row(\d+)_col(\d+)", block[0])}
+    assert styled_cells == {(row, col) for row in (1, 3) for col in range(len(table.columns))}
+    cells = {(int(r), int(c)): v for r, c, v in re.findall(r'_row(\d+)_col(\d+)" class="[^"]*" >([^<]*)<', html)}
+    assert [cells[(row, 0)] for row in range(4)] == ["1", "—", "2", "—"]
+    assert [cells[(row, 2)] for row in range(4)] == ["98.2", "40.0", "—", "1,234.6"]
+    assert [cells[(row, 3)] for row in range(4)] == ["+2", "—", "-1", "—"]
+    assert [cells[(row, 4)] for row in range(4)] == ["1.23", "2.00", "3.50", "—"]
+
+    all_ranked = rates.grey_unranked(table[table["参与排名"] == "是"]).to_html()
+    assert rates.UNRANKED_TEXT_COLOUR not in all_ranked

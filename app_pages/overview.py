@@ -15,6 +15,7 @@ import streamlit as st
 
 from onescreen import access as acl
 from onescreen import data, db, filters, ui
+from onescreen.figures import kiosk as kiosk_charts
 from onescreen.figures.overview import category_mix_figure, rates_trend_figure, street_ranking_figure
 from onescreen.koujing import koujing
 from onescreen.maps import grid_light_deck
@@ -163,30 +164,9 @@ def screen() -> None:
         head_right.caption(f"自定义区间：环比为此前 {(last - first).days + 1} 天；亮灯和物业红黑榜按月评定，"
                            f"不能按区间计算，显示 {month_label}。")
     left, middle, right = st.columns([3, 4, 3], gap="small")
-    kpis = data.q("kpi_tiles_range" if f.is_range else "kpi_tiles", **f.time_params(), **scope)
-    overdue = data.q("overdue_list", state="overdue", limit=40, **scope)
-    with left:
-        _tiles(kpis, overdue, f)
-        st.markdown("<div class='os-panel-title'>三率趋势（近 12 个月）</div>", unsafe_allow_html=True)
-        # The twelve months up to the one shown (not a month just begun after it, nor any later month).
-        first_month = (pd.Timestamp(month) - pd.DateOffset(months=11)).date()
-        trend = data.q("rates_trend", period_type="month", start=first_month, end=month, **scope)
-        targets = {"response_rate": rules.targets.response_rate, "resolution_rate": rules.targets.resolution_rate,
-                   "satisfaction_rate": rules.targets.satisfaction_rate}
-        st.plotly_chart(rates_trend_figure(trend, targets, height=250), width="stretch",
-                        config={"displayModeBar": False})
-        compared = "本区间与此前等长区间" if f.is_range else "本期与上期"
-        st.markdown(f"<div class='os-panel-title'>诉求分类（{compared}）</div>", unsafe_allow_html=True)
-        mix = data.q("category_mix", **f.time_params(), **scope)
-        if mix.empty:
-            st.caption("所选区间没有工单。" if f.is_range else "本期没有工单。")
-        else:
-            mix = mix.rename(columns={"previous_ticket_count": "previous_count"})
-            figure = category_mix_figure(mix, height=250)
-            if links:
-                _category_links(f, figure)
-            else:
-                st.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
+    # The map first: the browser fetches and compiles deck.gl (and then plotly) as soon as the first element
+    # of its kind arrives, so the slowest element to draw starts while the rest of the script runs.
+    # Columns place each element; the order they are sent in does not move them.
     with middle:
         lights = data.q("grid_lights", period_type="month", period_start=month,
                         **{k: v for k, v in scope.items() if k != "grid_code"})
@@ -206,11 +186,41 @@ def screen() -> None:
         ranking = ranking[ranking["unit_code"] != "unassigned"]  # 街道不明 is not a street to rank
         st.markdown("<div class='os-panel-title'>街道排名（综合得分，灰色为样本不足不排名）</div>", unsafe_allow_html=True)
         if not ranking.empty:
-            figure = street_ranking_figure(ranking, height=260)
-            if links:
-                _street_links(f, figure, ranking)
+            if kiosk:
+                st.markdown(kiosk_charts.street_ranking_svg(ranking, height=260), unsafe_allow_html=True)
+            elif links:
+                _street_links(f, street_ranking_figure(ranking, height=260), ranking)
             else:
-                st.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
+                st.plotly_chart(street_ranking_figure(ranking, height=260), width="stretch",
+                                config={"displayModeBar": False})
+    kpis = data.q("kpi_tiles_range" if f.is_range else "kpi_tiles", **f.time_params(), **scope)
+    overdue = data.q("overdue_list", state="overdue", limit=40, **scope)
+    with left:
+        _tiles(kpis, overdue, f)
+        st.markdown("<div class='os-panel-title'>三率趋势（近 12 个月）</div>", unsafe_allow_html=True)
+        # The twelve months up to the one shown (not a month just begun after it, nor any later month).
+        first_month = (pd.Timestamp(month) - pd.DateOffset(months=11)).date()
+        trend = data.q("rates_trend", period_type="month", start=first_month, end=month, **scope)
+        targets = {"response_rate": rules.targets.response_rate, "resolution_rate": rules.targets.resolution_rate,
+                   "satisfaction_rate": rules.targets.satisfaction_rate}
+        if kiosk:
+            st.markdown(kiosk_charts.rates_trend_svg(trend, targets, height=250), unsafe_allow_html=True)
+        else:
+            st.plotly_chart(rates_trend_figure(trend, targets, height=250), width="stretch",
+                            config={"displayModeBar": False})
+        compared = "本区间与此前等长区间" if f.is_range else "本期与上期"
+        st.markdown(f"<div class='os-panel-title'>诉求分类（{compared}）</div>", unsafe_allow_html=True)
+        mix = data.q("category_mix", **f.time_params(), **scope)
+        if mix.empty:
+            st.caption("所选区间没有工单。" if f.is_range else "本期没有工单。")
+        else:
+            mix = mix.rename(columns={"previous_ticket_count": "previous_count"})
+            if kiosk:
+                st.markdown(kiosk_charts.category_mix_svg(mix, height=250), unsafe_allow_html=True)
+            elif links:
+                _category_links(f, category_mix_figure(mix, height=250))
+            else:
+                st.plotly_chart(category_mix_figure(mix, height=250), width="stretch", config={"displayModeBar": False})
     with right:
         companies = data.q("company_rankings", month=month)
         red = companies[companies["list"] == "red"].sort_values("rank").head(5) if not companies.empty else companies

@@ -251,13 +251,31 @@ def test_the_big_screen_trend_ends_at_the_month_shown(warehouse_copy):
     older one chosen) is not drawn after it. The fixture has tickets in 2025-09 and 2025-10."""
     import json
 
-    months = []
+    import re
+
+    months, on_the_wall = [], []
     for shown in ("2025-09-01", "2025-10-01"):
-        at = _run(query={"kiosk": "1", "period_start": shown})
+        at = _run(query={"period_start": shown})
         assert not at.exception, at.exception
         trend = json.loads(at.get("plotly_chart")[0].proto.spec)  # the first chart: the trend
         months.append(sorted({x[:7] for trace in trend["data"] for x in trace["x"]}))
-    assert months == [["2025-09"], ["2025-09", "2025-10"]]
+        kiosk = _run(query={"kiosk": "1", "period_start": shown})  # the same trend as SVG, points marked by month
+        svg = next(m.value for m in kiosk.markdown if 'aria-label="三率趋势"' in m.value)
+        on_the_wall.append(sorted(set(re.findall(r'data-period="(\d{4}-\d{2})"', svg))))
+    assert months == on_the_wall == [["2025-09"], ["2025-09", "2025-10"]]
+
+
+def test_the_wall_screen_draws_its_charts_as_svg_and_off_the_wall_as_plotly(warehouse_copy):
+    """Kiosk mode sends no plotly chart (plotly.js was a third of the wall screen's time to draw); the
+    same three charts come as SVG. Off the wall they stay plotly, whose bars open the tickets behind them."""
+    wall = _run(query={"kiosk": "1"})
+    assert not wall.exception and not wall.get("plotly_chart")
+    charts = [m.value for m in wall.markdown if m.value.startswith('<div class="os-svg-chart"')]
+    assert sorted(re.search(r'aria-label="([^"]+)"', c).group(1) for c in charts) == ["三率趋势", "街道排名", "诉求分类"]
+    assert all("<title>" in c for c in charts)  # every mark carries its figure
+    desk = _run()
+    assert not desk.exception and len(desk.get("plotly_chart")) == 3
+    assert not [m for m in desk.markdown if m.value.startswith('<div class="os-svg-chart"')]
 
 
 def test_an_older_period_stays_when_a_new_month_begins(warehouse_copy):

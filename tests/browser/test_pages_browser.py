@@ -265,7 +265,7 @@ def test_big_screen_kiosk_fits_1920x1080_without_scrolling(browser, streamlit_se
         pieces = {
             "KPI tiles": ".os-tile",
             "lights map": '[data-testid="stDeckGlJsonChart"] canvas',
-            "charts (trend, categories, ranking)": '[data-testid="stPlotlyChart"]',
+            "charts (trend, categories, ranking), SVG on the wall": ".os-svg-chart svg",
             "红榜": ".os-honour",
             "黑榜": ".os-black",
             "overdue list": ".os-scroll",
@@ -276,7 +276,10 @@ def test_big_screen_kiosk_fits_1920x1080_without_scrolling(browser, streamlit_se
             boxes = in_viewport(bp, selector)
             assert boxes and all(b["inside"] for b in boxes), (name, boxes)
         assert page.locator(".os-tile").count() >= 6
-        assert page.locator('[data-testid="stPlotlyChart"]').count() >= 3
+        assert page.locator(".os-svg-chart svg").count() == 3 and page.locator('[data-testid="stPlotlyChart"]').count() == 0
+        # The markup came through Markdown whole: marks with their tooltips, the trend's lines and points.
+        assert page.locator(".os-svg-chart svg path").count() >= 3 and page.locator(".os-svg-chart svg circle title").count() >= 3
+        assert page.locator(".os-svg-chart svg rect title").count() >= 10
         as_of = page.get_by_text(re.compile(r"数据截至 \d{4}-\d{2}-\d{2} \d{2}:\d{2}"))
         assert as_of.count() == 1 and as_of.is_visible()
         box = as_of.bounding_box()

@@ -1,0 +1,195 @@
+"""The big screen's three charts as static SVG, for kiosk mode (the wall screen).
+
+On the wall nobody hovers or clicks, and plotly.js was the heaviest thing the screen's browser loaded:
+evaluating its module took about 1 s of the 3.6 s until the big screen was drawn (chromium, software
+rendering, 2 cores; docs/benchmarks.md). These functions draw the figures of
+:mod:`onescreen.figures.overview` (same data, colours and targets) as SVG markup that the browser lays out
+by itself: no chart JavaScript, the text in the page's own fonts, and a ``<title>`` on every mark, which is
+a tooltip wherever there is a mouse after all. Off the wall the big screen keeps its plotly charts, whose
+bars open the tickets behind them.
+
+Each function returns one ``<div>`` for ``st.markdown(..., unsafe_allow_html=True)``: a single line, so
+Markdown passes it through as one HTML block. Every text that comes from data is escaped.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+
+import pandas as pd
+
+from onescreen.figures.overview import FONT, GRID, RATE_COLOURS, RATE_LABELS, TEXT
+
+MUTED = "#9fb3c8"
+TARGET_COLOUR = "#ff6b6b"
+CURRENT_COLOUR = "#36c2ff"
+PREVIOUS_COLOUR = "rgba(159,179,200,0.45)"
+UNRANKED_COLOUR = "#5c6b7a"
+FONT_SIZE = 13
+
+
+def _svg(width: int, height: int, label: str, body: list[str]) -> str:
+    """A chart ``width`` × ``height`` (SVG units), shown ``height`` px high and as wide as its column."""
+    return (f'<div class="os-svg-chart" style="height:{height}px"><svg xmlns="http://www.w3.org/2000/svg" '
+            f'viewBox="0 0 {width} {height}" style="width:100%;height:{height}px;display:block;font-family:{FONT}" '
+            f'role="img" aria-label="{escape(label)}">' + "".join(body) + "</svg></div>")
+
+
+def _text(x: float, y: float, text: str, *, anchor: str = "start", colour: str = TEXT, size: int = FONT_SIZE,
+          extra: str = "") -> str:
+    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{colour}" font-size="{size}"{extra}>'
+            f"{escape(text)}</text>")
+
+
+def _legend(items: list[tuple[str, str]], y: float = 14, x: float = 4) -> list[str]:
+    """Coloured squares with labels along the top, as plotly's horizontal legend."""
+    body = []
+    for label, colour in items:
+        body.append(f'<rect x="{x:.1f}" y="{y - 10:.1f}" width="11" height="11" fill="{colour}"/>')
+        body.append(_text(x + 15, y, label))
+        x += 15 + FONT_SIZE * len(label) + 18
+    return body
+
+
+def _empty(width: int, height: int, label: str, message: str) -> str:
+    return _svg(width, height, label, [_text(width / 2, height / 2, message, anchor="middle", colour=MUTED)])
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values from ``low`` to ``high`` (inclusive where they fall on a step): about ``count``."""
+    if not high > low:
+        return [low]
+    raw = (high - low) / count
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.ceil(low / step - 1e-9) * step
+    return [round(first + i * step, 6) for i in range(int((high - first) / step + 1e-9) + 1)]
+
+
+def _label_width(names: pd.Series) -> float:
+    """Room for the longest name at the left of a bar chart (a CJK character is about one em wide)."""
+    longest = max((sum(1.0 if ord(c) > 0x2E7F else 0.6 for c in str(n)) for n in names), default=2)
+    return min(8 + FONT_SIZE * longest, 150)
+
+
+def rates_trend_svg(trend: pd.DataFrame, targets: dict[str, float], width: int = 560, height: int = 250) -> str:
+    """:func:`~onescreen.figures.overview.rates_trend_figure` as SVG: the three rates per period with
+    markers, a dashed line per distinct target naming the rates it is for, the same y range."""
+    label = "三率趋势"
+    columns = [c for c in RATE_LABELS if c in trend and trend[c].notna().any()]
+    if trend.empty or not columns:
+        return _empty(width, height, label, "暂无数据")
+    by_value: dict[float, list[str]] = {}
+    for column, value in targets.items():
+        if column in RATE_LABELS and column in trend:
+            by_value.setdefault(float(value), []).append(RATE_LABELS[column])
+    floor = min([*by_value, *(float(trend[c].min()) for c in columns)])
+    low, high = max(0.0, floor - 5), 100.5
+    left, right, top, bottom = 46, 10, 30, 24
+    plot_w, plot_h = width - left - right, height - top - bottom
+    periods = [pd.Timestamp(p) for p in trend["period_start"]]
+    n = len(periods)
+
+    def x(i: int) -> float:
+        return left + plot_w * (i + 0.5) / n
+
+    def y(v: float) -> float:
+        return top + plot_h * (high - v) / (high - low)
+
+    body = _legend([(RATE_LABELS[c], RATE_COLOURS[c]) for c in columns])
+    for tick in nice_ticks(low, 100):
+        body.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="{GRID}"/>')
+        body.append(_text(left - 6, y(tick) + 4, f"{tick:g}%", anchor="end", colour=MUTED, size=12))
+    every = max(1, math.ceil(n / max(1, plot_w // 64)))  # a "2025-10" label needs about 64 units
+    for i, period in enumerate(periods):
+        if (n - 1 - i) % every == 0:  # always the last period, the one shown
+            body.append(_text(x(i), height - 6, period.strftime("%Y-%m"), anchor="middle", colour=MUTED, size=12))
+    for value, labels in sorted(by_value.items()):
+        which = "" if len(by_value) == 1 else "、".join(labels)
+        body.append(f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
+                    f'stroke="{TARGET_COLOUR}" stroke-width="1" stroke-dasharray="5,4"/>')
+        body.append(_text(width - right - 2, y(value) + 14, f"{which}目标 {value:g}%", anchor="end",
+                          colour=TARGET_COLOUR, size=12))
+    for column in columns:
+        colour, name = RATE_COLOURS[column], RATE_LABELS[column]
+        points = [(i, float(v)) for i, v in enumerate(trend[column]) if pd.notna(v)]
+        runs: list[list[tuple[int, float]]] = []
+        for i, v in points:  # a missing period breaks the line, as in plotly
+            if runs and runs[-1][-1][0] == i - 1:
+                runs[-1].append((i, v))
+            else:
+                runs.append([(i, v)])
+        for run in runs:
+            if len(run) > 1:
+                path = " ".join(f"{'M' if k == 0 else 'L'}{x(i):.1f},{y(v):.1f}" for k, (i, v) in enumerate(run))
+                body.append(f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        for i, v in points:
+            body.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.5" fill="{colour}" '
+                        f'data-period="{periods[i]:%Y-%m}"><title>{escape(f"{periods[i]:%Y-%m} {name} {v:.1f}%")}'
+                        "</title></circle>")
+    return _svg(width, height, label, body)
+
+
+def _hbar_frame(names: pd.Series, width: int, height: int, top: int, right: int):
+    """Geometry of a horizontal bar chart: the left edge of the bars, their length scale and row bands."""
+    left = _label_width(names)
+    rows = max(len(names), 1)
+    band = (height - top - 4) / rows
+    return left, width - left - right, band
+
+
+def category_mix_svg(mix: pd.DataFrame, width: int = 560, height: int = 250) -> str:
+    """:func:`~onescreen.figures.overview.category_mix_figure` as SVG: the top 8 categories, this period's
+    bar above the previous period's, the count at the end of this period's bar."""
+    label = "诉求分类"
+    mix = mix.head(8)
+    if mix.empty:
+        return _empty(width, height, label, "本期没有工单")
+    has_previous = "previous_count" in mix
+    top, right = 24, 52
+    left, span, band = _hbar_frame(mix["category_l1"], width, height, top, right)
+    counts = mix["ticket_count"].fillna(0).astype(float)
+    previous = mix["previous_count"].fillna(0).astype(float) if has_previous else counts * 0
+    scale = span / max(float(counts.max()), float(previous.max()), 1.0)
+    bar = band * (0.36 if has_previous else 0.7)
+    body = _legend([("本期", CURRENT_COLOUR)] + ([("上期", PREVIOUS_COLOUR)] if has_previous else []))
+    for k, (name, now, before) in enumerate(zip(mix["category_l1"], counts, previous)):
+        y0 = top + band * k + band * 0.12
+        name = str(name)
+        tip = f"{name}：本期 {now:,.0f} 件" + (f"，上期 {before:,.0f} 件" if has_previous else "")
+        body.append(_text(left - 6, y0 + (bar * (2 if has_previous else 1)) / 2 + 4, name, anchor="end"))
+        body.append(f'<rect x="{left:.1f}" y="{y0:.1f}" width="{max(now * scale, 1):.1f}" height="{bar:.1f}" '
+                    f'fill="{CURRENT_COLOUR}"><title>{escape(tip)}</title></rect>')
+        body.append(_text(left + now * scale + 4, y0 + bar / 2 + 4, f"{now:,.0f}", size=12))
+        if has_previous:
+            body.append(f'<rect x="{left:.1f}" y="{y0 + bar:.1f}" width="{max(before * scale, 1):.1f}" height="{bar:.1f}" '
+                        f'fill="{PREVIOUS_COLOUR}"><title>{escape(tip)}</title></rect>')
+    return _svg(width, height, label, body)
+
+
+def street_ranking_svg(ranking: pd.DataFrame, width: int = 740, height: int = 260) -> str:
+    """:func:`~onescreen.figures.overview.street_ranking_figure` as SVG: streets by composite score, the
+    best at the top, units not ranked (too few tickets) in grey, the score at the end of each bar."""
+    label = "街道排名"
+    if ranking.empty:
+        return _empty(width, height, label, "暂无数据")
+    ranking = ranking.sort_values("composite_score", ascending=False, na_position="last")
+    top, right = 6, 48
+    left, span, band = _hbar_frame(ranking["unit_name"], width, height, top, right)
+    scale = span / 105  # the plotly figure's x range: 0 to 105
+    bar = band * 0.7
+    body = []
+    for k, row in enumerate(ranking.itertuples(index=False)):
+        y0 = top + band * k + band * 0.15
+        score = row.composite_score
+        ranked = bool(row.is_ranked) if pd.notna(row.is_ranked) else False
+        length = float(score) * scale if pd.notna(score) else 0.0
+        tip = (f"{row.unit_name}：{score:.1f} 分" if pd.notna(score) else f"{row.unit_name}：无得分") + \
+            f"（受理 {row.ticket_count:,} 件）" + ("" if ranked else "，样本不足，不排名")
+        body.append(_text(left - 6, y0 + bar / 2 + 4, str(row.unit_name), anchor="end",
+                          colour=TEXT if ranked else MUTED))
+        body.append(f'<rect x="{left:.1f}" y="{y0:.1f}" width="{max(length, 1):.1f}" height="{bar:.1f}" '
+                    f'fill="{CURRENT_COLOUR if ranked else UNRANKED_COLOUR}"><title>{escape(tip)}</title></rect>')
+        body.append(_text(left + length + 4, y0 + bar / 2 + 4, f"{score:.1f}" if pd.notna(score) else "—", size=12))
+    return _svg(width, height, label, body)

@@ -1,0 +1,101 @@
+"""The wall screen's charts as static SVG (onescreen.figures.kiosk): the data they draw, read back from the markup."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import pandas as pd
+import pytest
+
+from onescreen.figures import kiosk
+from onescreen.figures.overview import RATE_COLOURS
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def parse(markup: str) -> ET.Element:
+    """The chart's <svg>, parsed as XML (so the markup is well formed), after checking it is one line."""
+    assert "\n" not in markup and markup.startswith('<div class="os-svg-chart"')
+    return ET.fromstring(markup).find(f"{SVG}svg")
+
+
+def texts(svg: ET.Element) -> list[str]:
+    return [t.text for t in svg.iter(f"{SVG}text")]
+
+
+def titles(svg: ET.Element, tag: str) -> list[str]:
+    return [mark.find(f"{SVG}title").text for mark in svg.iter(f"{SVG}{tag}")]
+
+
+@pytest.mark.parametrize(("low", "high", "ticks"), [
+    (85.0, 100, [85, 90, 95, 100]),
+    (0.0, 100, [0, 20, 40, 60, 80, 100]),
+    (91.3, 100, [92, 94, 96, 98, 100]),
+    (50, 50, [50]),
+])
+def test_nice_ticks(low, high, ticks):
+    assert kiosk.nice_ticks(low, high) == ticks
+
+
+def test_trend_draws_every_rate_point_breaks_the_line_at_a_gap_and_labels_the_target():
+    trend = pd.DataFrame({
+        "period_start": pd.to_datetime(["2025-07-01", "2025-08-01", "2025-09-01", "2025-10-01"]),
+        "response_rate": [96.0, 97.5, None, 98.25],
+        "resolution_rate": [90.0, 91.0, 92.0, 93.0],
+        "satisfaction_rate": [None, None, None, None],  # no rated tickets: not drawn, not in the legend
+    })
+    svg = parse(kiosk.rates_trend_svg(trend, {"response_rate": 97.0, "resolution_rate": 97.0, "satisfaction_rate": 95.0}))
+    assert titles(svg, "circle") == ["2025-07 响应率 96.0%", "2025-08 响应率 97.5%", "2025-10 响应率 98.2%",
+                                     "2025-07 解决率 90.0%", "2025-08 解决率 91.0%", "2025-09 解决率 92.0%",
+                                     "2025-10 解决率 93.0%"]
+    assert [c.get("data-period") for c in svg.iter(f"{SVG}circle")][:3] == ["2025-07", "2025-08", "2025-10"]
+    paths = {p.get("stroke"): p.get("d") for p in svg.iter(f"{SVG}path")}
+    # Response: one segment for 07-08 only (the point after the gap stands alone); resolution: one line of four.
+    assert paths[RATE_COLOURS["response_rate"]].count("L") == 1
+    assert paths[RATE_COLOURS["resolution_rate"]].count("L") == 3
+    assert RATE_COLOURS["satisfaction_rate"] not in paths
+    shown = texts(svg)
+    assert "满意率" not in shown and {"响应率", "解决率"} <= set(shown)
+    # One dashed line per distinct target, naming its rates when there are several (as the plotly figure).
+    assert [t for t in shown if "目标" in t] == ["满意率目标 95%", "响应率、解决率目标 97%"]
+    assert [t for t in shown if t.endswith("%") and "目标" not in t] == ["85%", "90%", "95%", "100%"]
+    assert "2025-10" in shown  # the month shown is always labelled
+
+
+def test_trend_without_data_says_so():
+    empty = pd.DataFrame({"period_start": [], "response_rate": []})
+    assert texts(parse(kiosk.rates_trend_svg(empty, {"response_rate": 97.0}))) == ["暂无数据"]
+
+
+def test_category_mix_shows_the_top_eight_with_counts_and_escapes_names():
+    mix = pd.DataFrame({
+        "category_l1": ["物业<管理>", "城市&管理", *[f"分类{i}" for i in range(8)]],
+        "ticket_count": [1200, 800, *range(80, 0, -10)],
+        "previous_count": [1000, None, *range(80, 0, -10)],
+    })
+    markup = kiosk.category_mix_svg(mix)
+    assert "物业&lt;管理&gt;" in markup and "<管理>" not in markup
+    svg = parse(markup)
+    rects = [r for r in svg.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None]
+    assert len(rects) == 16  # 8 categories, this period and the previous
+    tips = [r.find(f"{SVG}title").text for r in rects]
+    assert tips[0] == "物业<管理>：本期 1,200 件，上期 1,000 件" and tips[2] == "城市&管理：本期 800 件，上期 0 件"
+    widths = [float(r.get("width")) for r in rects]
+    assert widths[0] == max(widths) and widths[0] / widths[1] == pytest.approx(1.2, rel=1e-3)
+    assert "1,200" in texts(svg) and "分类6" not in texts(svg)
+
+
+def test_street_ranking_puts_the_best_first_and_greys_the_unranked():
+    ranking = pd.DataFrame({
+        "unit_name": ["甲街道", "乙街道", "丙街道", "丁街道"],
+        "composite_score": [88.5, 93.25, None, 70.0],
+        "is_ranked": [True, True, False, False],
+        "ticket_count": [1200, 3400, 2, 5],
+    })
+    svg = parse(kiosk.street_ranking_svg(ranking))
+    assert titles(svg, "rect") == ["乙街道：93.2 分（受理 3,400 件）", "甲街道：88.5 分（受理 1,200 件）",
+                                   "丁街道：70.0 分（受理 5 件），样本不足，不排名", "丙街道：无得分（受理 2 件），样本不足，不排名"]
+    fills = [r.get("fill") for r in svg.iter(f"{SVG}rect")]
+    assert fills == [kiosk.CURRENT_COLOUR, kiosk.CURRENT_COLOUR, kiosk.UNRANKED_COLOUR, kiosk.UNRANKED_COLOUR]
+    assert [t for t in texts(svg) if re.fullmatch(r"[\d.]+|—", t)] == ["93.2", "88.5", "70.0", "—"]

@@ -18,7 +18,7 @@ from onescreen import data, db, filters, ui
 from onescreen.figures import kiosk as kiosk_charts
 from onescreen.figures.overview import category_mix_figure, rates_trend_figure, street_ranking_figure
 from onescreen.koujing import koujing
-from onescreen.maps import grid_light_deck
+from onescreen.maps import grid_light_deck, grid_light_svg
 from onescreen.rules import load_rules
 
 kiosk = ui.is_kiosk()
@@ -164,9 +164,9 @@ def screen() -> None:
         head_right.caption(f"自定义区间：环比为此前 {(last - first).days + 1} 天；亮灯和物业红黑榜按月评定，"
                            f"不能按区间计算，显示 {month_label}。")
     left, middle, right = st.columns([3, 4, 3], gap="small")
-    # The map first: the browser fetches and compiles deck.gl (and then plotly) as soon as the first element
-    # of its kind arrives, so the slowest element to draw starts while the rest of the script runs.
-    # Columns place each element; the order they are sent in does not move them.
+    # The map first: off the wall the browser fetches and compiles deck.gl (and then plotly) as soon as the
+    # first element of its kind arrives, so the slowest element to draw starts while the rest of the script
+    # runs. Columns place each element; the order they are sent in does not move them.
     with middle:
         lights = data.q("grid_lights", period_type="month", period_start=month,
                         **{k: v for k, v in scope.items() if k != "grid_code"})
@@ -177,9 +177,13 @@ def screen() -> None:
         if lights.empty:
             st.caption("本期没有网格数据。")
         else:
-            deck = grid_light_deck(lights, tooltip_fields={"grid_name": "网格", "community_name": "社区", "light_reason": "依据"},
-                                   height=520, width_px=760, simplify_tolerance=0.0002)
-            st.pydeck_chart(deck, height=520, key="overview_map")
+            tooltips = {"grid_name": "网格", "community_name": "社区", "light_reason": "依据"}
+            if kiosk:  # the wall: SVG the browser draws at once (see onescreen.maps.grid_light_svg)
+                st.markdown(grid_light_svg(lights, tooltip_fields=tooltips, height=520, width_px=760,
+                                           simplify_tolerance=0.0002), unsafe_allow_html=True)
+            else:
+                deck = grid_light_deck(lights, tooltip_fields=tooltips, height=520, width_px=760, simplify_tolerance=0.0002)
+                st.pydeck_chart(deck, height=520, key="overview_map")
         st.caption(f"红灯：按期办结率 < {rules.lights.red_on_time_rate_below:g}% 或超期 ≥ {rules.lights.red_overdue_at_least} 件；"
                    f"黄灯：按期办结率 < {rules.lights.yellow_on_time_rate_below:g}% 或有超期/临期；灰：本期无到期或办结工单。")
         ranking = data.q("rates_breakdown_range" if f.is_range else "rates_breakdown", **f.time_params(), level="street")

@@ -16,6 +16,7 @@ and JSON written compactly, without indentation and with Chinese as UTF-8 rather
 from __future__ import annotations
 
 import functools
+import html
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -198,3 +199,71 @@ def _fitted_view(records: list[dict[str, Any]], width_px: int, height_px: int) -
         "longitude": round((west + east) / 2, 6),
         "zoom": round(max(0.0, min(zoom - 0.2, 18.0)), 2),
     }
+
+
+def grid_light_svg(
+    grids_df: pd.DataFrame,
+    *,
+    tooltip_fields: Mapping[str, str] | Sequence[str] = (),
+    light_column: str = "light",
+    geometry_column: str = "geometry_geojson",
+    simplify_tolerance: float | None = None,
+    height: int = 500,
+    width_px: int = 1000,
+    background: str = "#0b1a33",
+) -> str:
+    """:func:`grid_light_deck`'s map as static SVG, for the wall screen (kiosk mode), in one ``<div>`` line
+    for ``st.markdown(..., unsafe_allow_html=True)``.
+
+    On the wall nobody pans, zooms or hovers, and deck.gl was the slowest thing left to draw there: its
+    WebGL frames, rendered in software by a browser without a GPU, held the page for 2-3 s after the map
+    appeared (chromium trace, docs/benchmarks.md). The same polygons (Web Mercator, fitted to
+    ``width_px`` × ``height`` with a margin) as SVG paths the browser draws at once, in the same colours;
+    each grid's ``<title>`` holds ``tooltip_fields``, a tooltip wherever there is a mouse. Raises
+    ``ValueError`` naming the row when a geometry is not a GeoJSON polygon, as the deck does."""
+    labels = _tooltip_labels(tooltip_fields)
+    missing = [c for c in [geometry_column, light_column, *labels] if c not in grids_df.columns]
+    if missing:
+        raise ValueError(f"grid_light_svg: missing columns {missing}")
+    shapes = []
+    tooltip_values = {col: _plain_values(grids_df[col]) for col in labels}
+    lights = grids_df[light_column].tolist()
+    for pos, (index, geometry) in enumerate(zip(grids_df.index, grids_df[geometry_column])):
+        if geometry is None or (isinstance(geometry, float) and math.isnan(geometry)):
+            continue
+        tip = "\n".join(f"{label}：{tooltip_values[col][pos]}" for col, label in labels.items())
+        light = str(lights[pos]).lower()
+        light = light if light in LIGHT_COLOURS else "grey"  # no data, an unknown value: grey, as on the deck
+        shapes.append((light, _rounded_polygons(geometry, index, simplify_tolerance, 5), tip))
+    body = []
+    points = [(x, _mercator_y(y)) for _, polygons, _ in shapes for rings in polygons for x, y in rings[0]]
+    if points:
+        west, east = min(p[0] for p in points), max(p[0] for p in points)
+        south, north = min(p[1] for p in points), max(p[1] for p in points)
+        margin = 0.04
+        # Web Mercator x is in radians of longitude: the same unit as its y.
+        scale = min(width_px * (1 - 2 * margin) / max(math.radians(east - west), 1e-9),
+                    height * (1 - 2 * margin) / max(north - south, 1e-9))
+        x0 = width_px / 2 - scale * math.radians(east - west) / 2
+        y0 = height / 2 + scale * (north - south) / 2
+
+        def ring_path(ring: list) -> str:
+            out, last = [], None
+            for lon, lat, *_ in ring:
+                xy = (round(x0 + scale * math.radians(lon - west), 1), round(y0 - scale * (_mercator_y(lat) - south), 1))
+                if xy != last:
+                    out.append(f"{xy[0]:g},{xy[1]:g}")
+                    last = xy
+            return "M" + "L".join(out) + "Z"
+
+        for light, polygons, tip in shapes:
+            r, g, b, a = LIGHT_COLOURS[light]
+            d = "".join(ring_path(ring) for rings in polygons for ring in rings)
+            title = f"<title>{html.escape(tip).replace(chr(10), '&#10;')}</title>" if tip else ""  # one line
+            body.append(f'<path d="{d}" fill="rgb({r},{g},{b})" fill-opacity="{a / 255:.2f}" data-light="{html.escape(light)}">'
+                        f"{title}</path>")
+    return (f'<div class="os-svg-map" style="height:{height}px"><svg xmlns="http://www.w3.org/2000/svg" '
+            f'viewBox="0 0 {width_px} {height}" style="width:100%;height:{height}px;display:block" role="img" '
+            f'aria-label="亮灯地图"><rect width="{width_px}" height="{height}" fill="{background}"/>'
+            f'<g fill-rule="evenodd" stroke="rgba({",".join(map(str, LINE_COLOUR[:3]))},{LINE_COLOUR[3] / 255:.2f})" '
+            'stroke-width="1">' + "".join(body) + "</g></svg></div>")

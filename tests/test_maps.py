@@ -144,3 +144,47 @@ def test_bad_geometry_names_the_row():
 def test_missing_column_is_refused():
     with pytest.raises(ValueError, match=r"missing columns \['geometry_geojson'\]"):
         maps.grid_light_deck(pd.DataFrame({"light": ["red"]}))
+
+
+# --- the wall screen's map: the same polygons as SVG (grid_light_svg) -----------------------------------
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _svg_paths(markup: str) -> list:
+    import xml.etree.ElementTree as ET
+
+    assert "\n" not in markup and markup.startswith('<div class="os-svg-map"')
+    return list(ET.fromstring(markup).iter(f"{SVG}path"))
+
+
+def test_svg_map_draws_every_shape_in_its_light_colour_inside_the_frame(grids):
+    markup = maps.grid_light_svg(grids, tooltip_fields={"grid_name": "网格", "on_time_pct": "按期办结率"},
+                                 width_px=400, height=300)
+    paths = _svg_paths(markup)
+    assert [p.get("data-light") for p in paths] == ["green", "yellow", "red", "grey"]  # G005 has no shape
+    fills = {p.get("data-light"): p.get("fill") for p in paths}
+    r, g, b, _ = maps.LIGHT_COLOURS["red"]
+    grey = maps.LIGHT_COLOURS["grey"]
+    assert fills["red"] == f"rgb({r},{g},{b})" and fills["grey"] == f"rgb({grey[0]},{grey[1]},{grey[2]})"
+    assert paths[2].get("d").count("M") == 2  # the MultiPolygon's two squares in one path
+    coords = [float(v) for p in paths for v in re.findall(r"-?\d+(?:\.\d+)?", p.get("d"))]
+    xs, ys = coords[0::2], coords[1::2]
+    assert 0 <= min(xs) and max(xs) <= 400 and 0 <= min(ys) and max(ys) <= 300
+    assert max(xs) - min(xs) > 300 or max(ys) - min(ys) > 250  # fitted: the shapes fill the frame
+    # North is up: the grid at latitude 25.52 is drawn above those at 25.48.
+    top_of = {p.get("data-light"): min(float(y) for y in re.findall(r",(-?[\d.]+)", p.get("d"))) for p in paths}
+    assert top_of["grey"] < top_of["yellow"]
+    assert [p.find(f"{SVG}title").text for p in paths][:2] == ["网格：东风一网格\n按期办结率：97.5", "网格：东风二网格\n按期办结率：88.0"]
+
+
+def test_svg_map_escapes_names_and_refuses_what_the_deck_refuses(grids):
+    grids.loc[0, "grid_name"] = "<b>东风</b>&一"
+    markup = maps.grid_light_svg(grids, tooltip_fields={"grid_name": "网格"})
+    assert "&lt;b&gt;东风&lt;/b&gt;&amp;一" in markup and "<b>" not in markup
+    bad = grids.assign(geometry_geojson=['{"type": "Point", "coordinates": [1, 2]}'] + [None] * 4)
+    with pytest.raises(ValueError, match="row 0"):
+        maps.grid_light_svg(bad)
+    with pytest.raises(ValueError, match="missing columns"):
+        maps.grid_light_svg(grids.drop(columns=["light"]))
+    assert _svg_paths(maps.grid_light_svg(grids.iloc[:0])) == []

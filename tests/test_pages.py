@@ -265,16 +265,18 @@ def test_the_big_screen_trend_ends_at_the_month_shown(warehouse_copy):
     assert months == on_the_wall == [["2025-09"], ["2025-09", "2025-10"]]
 
 
-def test_the_wall_screen_draws_its_charts_as_svg_and_off_the_wall_as_plotly(warehouse_copy):
-    """Kiosk mode sends no plotly chart (plotly.js was a third of the wall screen's time to draw); the
-    same three charts come as SVG. Off the wall they stay plotly, whose bars open the tickets behind them."""
+def test_the_wall_screen_draws_its_charts_and_map_as_svg_and_off_the_wall_as_plotly_and_deck(warehouse_copy):
+    """Kiosk mode sends no plotly chart and no deck.gl map (the two took most of the wall screen's time to
+    draw); the same three charts and the light map come as SVG. Off the wall they stay interactive."""
     wall = _run(query={"kiosk": "1"})
-    assert not wall.exception and not wall.get("plotly_chart")
+    assert not wall.exception and not wall.get("plotly_chart") and not wall.get("deck_gl_json_chart")
+    maps = [m.value for m in wall.markdown if m.value.startswith('<div class="os-svg-map"')]
+    assert len(maps) == 1 and maps[0].count("<path") == maps[0].count("data-light=") >= 4  # each grid in its light
     charts = [m.value for m in wall.markdown if m.value.startswith('<div class="os-svg-chart"')]
     assert sorted(re.search(r'aria-label="([^"]+)"', c).group(1) for c in charts) == ["三率趋势", "街道排名", "诉求分类"]
     assert all("<title>" in c for c in charts)  # every mark carries its figure
     desk = _run()
-    assert not desk.exception and len(desk.get("plotly_chart")) == 3
+    assert not desk.exception and len(desk.get("plotly_chart")) == 3 and len(desk.get("deck_gl_json_chart")) == 1
     assert not [m for m in desk.markdown if m.value.startswith('<div class="os-svg-chart"')]
 
 

@@ -241,8 +241,9 @@ def test_big_screen_kiosk_fits_1920x1080_without_scrolling(browser, streamlit_se
     with open_page(browser, streamlit_server, artifacts_dir, width=1920, height=1080) as bp:
         bp.goto("/?kiosk=1")
         bp.page.locator(".os-tile").first.wait_for(timeout=60_000)
-        # The map comes after the tiles: wait_charts alone passes while no map element exists yet (seen under load).
-        bp.page.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for(timeout=60_000)
+        # Wait for the map (SVG on the wall) and the last chart: wait_charts alone passes while they are not there yet.
+        bp.page.locator(".os-svg-map svg path").first.wait_for(timeout=60_000)
+        bp.page.locator('.os-svg-chart svg[aria-label="街道排名"]').first.wait_for(timeout=60_000)
         bp.wait_idle()
         bp.wait_charts()
         bp.screenshot("overview-kiosk-1920x1080")
@@ -264,7 +265,7 @@ def test_big_screen_kiosk_fits_1920x1080_without_scrolling(browser, streamlit_se
 
         pieces = {
             "KPI tiles": ".os-tile",
-            "lights map": '[data-testid="stDeckGlJsonChart"] canvas',
+            "lights map, SVG on the wall": ".os-svg-map svg",
             "charts (trend, categories, ranking), SVG on the wall": ".os-svg-chart svg",
             "红榜": ".os-honour",
             "黑榜": ".os-black",
@@ -280,6 +281,7 @@ def test_big_screen_kiosk_fits_1920x1080_without_scrolling(browser, streamlit_se
         # The markup came through Markdown whole: marks with their tooltips, the trend's lines and points.
         assert page.locator(".os-svg-chart svg path").count() >= 3 and page.locator(".os-svg-chart svg circle title").count() >= 3
         assert page.locator(".os-svg-chart svg rect title").count() >= 10
+        assert page.locator(".os-svg-map svg path").count() > 100 and page.locator('[data-testid="stDeckGlJsonChart"]').count() == 0
         as_of = page.get_by_text(re.compile(r"数据截至 \d{4}-\d{2}-\d{2} \d{2}:\d{2}"))
         assert as_of.count() == 1 and as_of.is_visible()
         box = as_of.bounding_box()

@@ -234,12 +234,15 @@ def grid_light_svg(
         tip = "\n".join(f"{label}：{tooltip_values[col][pos]}" for col, label in labels.items())
         light = str(lights[pos]).lower()
         light = light if light in LIGHT_COLOURS else "grey"  # no data, an unknown value: grey, as on the deck
-        shapes.append((light, _rounded_polygons(geometry, index, simplify_tolerance, 5), tip))
+        polygons = _rounded_polygons(geometry, index, simplify_tolerance, 5)
+        if any(rings and rings[0] for rings in polygons):  # an empty MultiPolygon draws nothing
+            shapes.append((light, geometry, polygons, tip))
     body = []
-    points = [(x, _mercator_y(y)) for _, polygons, _ in shapes for rings in polygons for x, y in rings[0]]
-    if points:
-        west, east = min(p[0] for p in points), max(p[0] for p in points)
-        south, north = min(p[1] for p in points), max(p[1] for p in points)
+    bounds = [_bounds_from_text(geometry, simplify_tolerance) if isinstance(geometry, str) else _bounds(polygons)
+              for _, geometry, polygons, _ in shapes]
+    if bounds:
+        west, east = min(b[0] for b in bounds), max(b[1] for b in bounds)
+        south, north = min(b[2] for b in bounds), max(b[3] for b in bounds)
         margin = 0.04
         # Web Mercator x is in radians of longitude: the same unit as its y.
         scale = min(width_px * (1 - 2 * margin) / max(math.radians(east - west), 1e-9),
@@ -247,18 +250,12 @@ def grid_light_svg(
         x0 = width_px / 2 - scale * math.radians(east - west) / 2
         y0 = height / 2 + scale * (north - south) / 2
 
-        def ring_path(ring: list) -> str:
-            out, last = [], None
-            for lon, lat, *_ in ring:
-                xy = (round(x0 + scale * math.radians(lon - west), 1), round(y0 - scale * (_mercator_y(lat) - south), 1))
-                if xy != last:
-                    out.append(f"{xy[0]:g},{xy[1]:g}")
-                    last = xy
-            return "M" + "L".join(out) + "Z"
-
-        for light, polygons, tip in shapes:
+        frame = (round(x0, 6), round(y0, 6), round(scale, 6), west, south)
+        for light, geometry, polygons, tip in shapes:
             r, g, b, a = LIGHT_COLOURS[light]
-            d = "".join(ring_path(ring) for rings in polygons for ring in rings)
+            # The same grids in the same frame at every rerun of the wall screen: their paths are remembered.
+            d = (_svg_path_from_text(geometry, simplify_tolerance, frame) if isinstance(geometry, str)
+                 else _svg_path(polygons, frame))
             title = f"<title>{html.escape(tip).replace(chr(10), '&#10;')}</title>" if tip else ""  # one line
             body.append(f'<path d="{d}" fill="rgb({r},{g},{b})" fill-opacity="{a / 255:.2f}" data-light="{html.escape(light)}">'
                         f"{title}</path>")
@@ -267,3 +264,37 @@ def grid_light_svg(
             f'aria-label="亮灯地图"><rect width="{width_px}" height="{height}" fill="{background}"/>'
             f'<g fill-rule="evenodd" stroke="rgba({",".join(map(str, LINE_COLOUR[:3]))},{LINE_COLOUR[3] / 255:.2f})" '
             'stroke-width="1">' + "".join(body) + "</g></svg></div>")
+
+
+@functools.lru_cache(maxsize=50_000)
+def _svg_path_from_text(geometry: str, simplify_tolerance: float | None, frame: tuple) -> str:
+    return _svg_path(_rounded_polygons_from_text(geometry, simplify_tolerance, 5), frame)
+
+
+def _svg_path(polygons: list[list[list]], frame: tuple) -> str:
+    """SVG path data of one shape's polygons (each ring closed; holes by the even-odd rule) in ``frame``:
+    ``(x0, y0, scale, west, south)`` puts Web Mercator (longitude in radians, y) on the SVG's units, y down."""
+    x0, y0, scale, west, south = frame
+    parts = []
+    for rings in polygons:
+        for ring in rings:
+            out, last = [], None
+            for lon, lat, *_ in ring:
+                xy = (round(x0 + scale * math.radians(lon - west), 1), round(y0 - scale * (_mercator_y(lat) - south), 1))
+                if xy != last:  # points closer than a tenth of a unit are one
+                    out.append(f"{xy[0]:g},{xy[1]:g}")
+                    last = xy
+            parts.append("M" + "L".join(out) + "Z")
+    return "".join(parts)
+
+
+@functools.lru_cache(maxsize=50_000)
+def _bounds_from_text(geometry: str, simplify_tolerance: float | None) -> tuple[float, float, float, float]:
+    return _bounds(_rounded_polygons_from_text(geometry, simplify_tolerance, 5))
+
+
+def _bounds(polygons: list[list[list]]) -> tuple[float, float, float, float]:
+    """West, east (longitude) and south, north (Web Mercator y) of the shape's outer rings."""
+    xs = [pt[0] for rings in polygons for pt in rings[0]]
+    ys = [_mercator_y(pt[1]) for rings in polygons for pt in rings[0]]
+    return min(xs), max(xs), min(ys), max(ys)

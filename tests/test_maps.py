@@ -188,3 +188,5 @@ def test_svg_map_escapes_names_and_refuses_what_the_deck_refuses(grids):
     with pytest.raises(ValueError, match="missing columns"):
         maps.grid_light_svg(grids.drop(columns=["light"]))
     assert _svg_paths(maps.grid_light_svg(grids.iloc[:0])) == []
+    empty = grids.assign(geometry_geojson=['{"type": "MultiPolygon", "coordinates": []}'] + [None] * 4)
+    assert _svg_paths(maps.grid_light_svg(empty)) == []

@@ -142,3 +142,16 @@ def test_concurrent_readers_across_swaps(warehouse):
             thread.join(timeout=60)
     assert errors == []
     assert all(n == 500 and lo == hi for n, lo, hi in seen), seen
+
+
+def test_the_file_reader_does_not_load_the_clickhouse_engine():
+    """sqlglot and the engine adapter load only when a ClickHouse or chdb reader is made: a server reading the
+    warehouse file does not pay for them in its first page run."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import onescreen.data, onescreen.db, onescreen.queries; "
+            "print(sorted(m for m in ('onescreen.engine', 'sqlglot') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=str(Path(__file__).resolve().parent.parent))
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

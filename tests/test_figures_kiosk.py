@@ -99,3 +99,16 @@ def test_street_ranking_puts_the_best_first_and_greys_the_unranked():
     fills = [r.get("fill") for r in svg.iter(f"{SVG}rect")]
     assert fills == [kiosk.CURRENT_COLOUR, kiosk.CURRENT_COLOUR, kiosk.UNRANKED_COLOUR, kiosk.UNRANKED_COLOUR]
     assert [t for t in texts(svg) if re.fullmatch(r"[\d.]+|—", t)] == ["93.2", "88.5", "70.0", "—"]
+
+
+def test_many_streets_get_smaller_type_so_names_never_overlap():
+    ranking = pd.DataFrame({"unit_name": [f"第{i}街道" for i in range(24)], "composite_score": [90.0 - i for i in range(24)],
+                            "is_ranked": [True] * 24, "ticket_count": [100] * 24})
+    svg = parse(kiosk.street_ranking_svg(ranking, height=260))
+    names = [t for t in svg.iter(f"{SVG}text") if t.get("text-anchor") == "end"]
+    assert len(names) == 24
+    ys, size = [float(t.get("y")) for t in names], float(names[0].get("font-size"))
+    assert size < kiosk.FONT_SIZE and min(b - a for a, b in zip(ys, ys[1:])) >= size
+    assert max(ys) <= 260
+    few = parse(kiosk.street_ranking_svg(ranking.head(5), height=260))
+    assert {t.get("font-size") for t in few.iter(f"{SVG}text") if t.get("text-anchor") == "end"} == {str(kiosk.FONT_SIZE)}

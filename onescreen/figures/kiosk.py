@@ -67,12 +67,6 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     return [round(first + i * step, 6) for i in range(int((high - first) / step + 1e-9) + 1)]
 
 
-def _label_width(names: pd.Series) -> float:
-    """Room for the longest name at the left of a bar chart (a CJK character is about one em wide)."""
-    longest = max((sum(1.0 if ord(c) > 0x2E7F else 0.6 for c in str(n)) for n in names), default=2)
-    return min(8 + FONT_SIZE * longest, 150)
-
-
 def rates_trend_svg(trend: pd.DataFrame, targets: dict[str, float], width: int = 560, height: int = 250) -> str:
     """:func:`~onescreen.figures.overview.rates_trend_figure` as SVG: the three rates per period with
     markers, a dashed line per distinct target naming the rates it is for, the same y range."""
@@ -132,11 +126,13 @@ def rates_trend_svg(trend: pd.DataFrame, targets: dict[str, float], width: int =
 
 
 def _hbar_frame(names: pd.Series, width: int, height: int, top: int, right: int):
-    """Geometry of a horizontal bar chart: the left edge of the bars, their length scale and row bands."""
-    left = _label_width(names)
+    """Geometry of a horizontal bar chart: the left edge of the bars, their length scale, the row band and
+    the type size (smaller when many rows share the height, so names never overlap)."""
     rows = max(len(names), 1)
     band = (height - top - 4) / rows
-    return left, width - left - right, band
+    size = max(8, min(FONT_SIZE, int(band * 0.8)))
+    left = min(8 + size * max((sum(1.0 if ord(c) > 0x2E7F else 0.6 for c in str(n)) for n in names), default=2), 150)
+    return left, width - left - right, band, size
 
 
 def category_mix_svg(mix: pd.DataFrame, width: int = 560, height: int = 250) -> str:
@@ -148,7 +144,7 @@ def category_mix_svg(mix: pd.DataFrame, width: int = 560, height: int = 250) -> 
         return _empty(width, height, label, "本期没有工单")
     has_previous = "previous_count" in mix
     top, right = 24, 52
-    left, span, band = _hbar_frame(mix["category_l1"], width, height, top, right)
+    left, span, band, size = _hbar_frame(mix["category_l1"], width, height, top, right)
     counts = mix["ticket_count"].fillna(0).astype(float)
     previous = mix["previous_count"].fillna(0).astype(float) if has_previous else counts * 0
     scale = span / max(float(counts.max()), float(previous.max()), 1.0)
@@ -158,10 +154,11 @@ def category_mix_svg(mix: pd.DataFrame, width: int = 560, height: int = 250) -> 
         y0 = top + band * k + band * 0.12
         name = str(name)
         tip = f"{name}：本期 {now:,.0f} 件" + (f"，上期 {before:,.0f} 件" if has_previous else "")
-        body.append(_text(left - 6, y0 + (bar * (2 if has_previous else 1)) / 2 + 4, name, anchor="end"))
+        body.append(_text(left - 6, y0 + (bar * (2 if has_previous else 1)) / 2 + size * 0.35, name, anchor="end",
+                          size=size))
         body.append(f'<rect x="{left:.1f}" y="{y0:.1f}" width="{max(now * scale, 1):.1f}" height="{bar:.1f}" '
                     f'fill="{CURRENT_COLOUR}"><title>{escape(tip)}</title></rect>')
-        body.append(_text(left + now * scale + 4, y0 + bar / 2 + 4, f"{now:,.0f}", size=12))
+        body.append(_text(left + now * scale + 4, y0 + bar / 2 + size * 0.35, f"{now:,.0f}", size=min(size, 12)))
         if has_previous:
             body.append(f'<rect x="{left:.1f}" y="{y0 + bar:.1f}" width="{max(before * scale, 1):.1f}" height="{bar:.1f}" '
                         f'fill="{PREVIOUS_COLOUR}"><title>{escape(tip)}</title></rect>')
@@ -176,7 +173,7 @@ def street_ranking_svg(ranking: pd.DataFrame, width: int = 740, height: int = 26
         return _empty(width, height, label, "暂无数据")
     ranking = ranking.sort_values("composite_score", ascending=False, na_position="last")
     top, right = 6, 48
-    left, span, band = _hbar_frame(ranking["unit_name"], width, height, top, right)
+    left, span, band, size = _hbar_frame(ranking["unit_name"], width, height, top, right)
     scale = span / 105  # the plotly figure's x range: 0 to 105
     bar = band * 0.7
     body = []
@@ -187,9 +184,10 @@ def street_ranking_svg(ranking: pd.DataFrame, width: int = 740, height: int = 26
         length = float(score) * scale if pd.notna(score) else 0.0
         tip = (f"{row.unit_name}：{score:.1f} 分" if pd.notna(score) else f"{row.unit_name}：无得分") + \
             f"（受理 {row.ticket_count:,} 件）" + ("" if ranked else "，样本不足，不排名")
-        body.append(_text(left - 6, y0 + bar / 2 + 4, str(row.unit_name), anchor="end",
-                          colour=TEXT if ranked else MUTED))
+        body.append(_text(left - 6, y0 + bar / 2 + size * 0.35, str(row.unit_name), anchor="end",
+                          colour=TEXT if ranked else MUTED, size=size))
         body.append(f'<rect x="{left:.1f}" y="{y0:.1f}" width="{max(length, 1):.1f}" height="{bar:.1f}" '
                     f'fill="{CURRENT_COLOUR if ranked else UNRANKED_COLOUR}"><title>{escape(tip)}</title></rect>')
-        body.append(_text(left + length + 4, y0 + bar / 2 + 4, f"{score:.1f}" if pd.notna(score) else "—", size=12))
+        body.append(_text(left + length + 4, y0 + bar / 2 + size * 0.35, f"{score:.1f}" if pd.notna(score) else "—",
+                          size=min(size, 12)))
     return _svg(width, height, label, body)

@@ -11,7 +11,7 @@ import streamlit as st
 from onescreen import data, filters, ui
 from onescreen.figures import lists
 from onescreen.koujing import koujing
-from onescreen.maps import grid_light_deck
+from onescreen.maps import grid_light_deck, grid_light_svg
 from onescreen.queries import period_bounds
 from onescreen.rules import load_rules
 
@@ -51,8 +51,12 @@ for column, light in zip(st.columns(4), lists.LIGHT_ORDER):
 
 map_col, legend_col = st.columns([3, 1])
 with map_col:
-    deck = grid_light_deck(lists.map_frame(lights), tooltip_fields=lists.MAP_TOOLTIP, height=520, width_px=900)
-    st.pydeck_chart(deck, height=520, key="lights_map")
+    if ui.is_kiosk():  # on the wall (the carousel): SVG the browser draws at once, as on the big screen
+        st.markdown(grid_light_svg(lists.map_frame(lights), tooltip_fields=lists.MAP_TOOLTIP, height=520, width_px=900),
+                    unsafe_allow_html=True)
+    else:
+        deck = grid_light_deck(lists.map_frame(lights), tooltip_fields=lists.MAP_TOOLTIP, height=520, width_px=900)
+        st.pydeck_chart(deck, height=520, key="lights_map")
     missing = int(lights["geometry_geojson"].isna().sum())
     if missing:
         st.caption(f"{missing} 个网格没有边界，未上图（见下表）。")

@@ -347,3 +347,14 @@ def test_ticket_list_pages_through_the_whole_list(warehouse_copy, monkeypatch):
     at.radio(key="t_status").set_value("closed").run()
     assert at.number_input(key="t_page").value == 1
     assert "第 1/" in " ".join(m.value for m in at.markdown)
+
+
+def test_the_lights_page_on_the_wall_draws_its_map_as_svg(warehouse_copy):
+    """The carousel shows 亮灯地图 on the wall too: there its map is SVG (no WebGL in a GPU-less browser)."""
+    wall = _run("lights.py", query={"kiosk": "1"})
+    assert not wall.exception and not wall.get("deck_gl_json_chart")
+    maps = [m.value for m in wall.markdown if m.value.startswith('<div class="os-svg-map"')]
+    assert len(maps) == 1 and maps[0].count("<path") == maps[0].count("data-light=") >= 4
+    desk = _run("lights.py")
+    assert not desk.exception and len(desk.get("deck_gl_json_chart")) == 1
+    assert not [m for m in desk.markdown if m.value.startswith('<div class="os-svg-map"')]

@@ -57,7 +57,7 @@ warehouse: venv
 	fi
 
 run: venv warehouse
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+	$(PY) -m onescreen.serve app.py --server.port $(PORT)
 
 # N replicas of the dashboard behind nginx (issue 10): nginx on PORT (8500 unless PORT is given),
 # the replicas on PORT+10 onwards, all reading $(WAREHOUSE); Ctrl-C stops them all. Config, logs and

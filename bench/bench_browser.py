@@ -4,7 +4,7 @@
     python bench/bench_browser.py --db path/to/warehouse.duckdb --runs 3
     git worktree add /tmp/before HEAD~1 && python bench/bench_browser.py --against /tmp/before   # a change, A/B
 
-Starts ``streamlit run app.py`` on a free localhost port against the warehouse (demo mode: no users file),
+Starts the dashboard (``python -m onescreen.serve app.py``, as ``make run`` does) on a free localhost port against the warehouse (demo mode: no users file),
 opens ``/?kiosk=1`` at 1920×1080 in Debian's chromium through Playwright (never ``playwright install``),
 and measures, per run in a fresh browser context: navigation start → the script finished
 (``data-test-script-state="notRunning"``) → no loading skeleton left, every pydeck canvas and plotly chart drawn. The first run
@@ -98,11 +98,13 @@ def main() -> None:
 
 @contextlib.contextmanager
 def serve(app: Path, env: dict, log_path: Path, root: Path = ROOT):
-    """``streamlit run app`` from ``root`` (its .streamlit/config.toml applies) on a free localhost port;
-    yields the base URL once the server answers."""
+    """``python -m onescreen.serve app`` (``streamlit run app`` with the libraries loaded first) from ``root``
+    (its .streamlit/config.toml applies) on a free localhost port; yields the base URL once the server answers."""
     port = _free_port()
     log = open(log_path, "w")
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
+    # As `make run` starts it; a checkout from before onescreen.serve existed (--against) the way it was started then.
+    launcher = ["onescreen.serve"] if (root / "onescreen" / "serve.py").exists() else ["streamlit", "run"]
+    server = subprocess.Popen([sys.executable, "-m", *launcher, str(app), "--server.port", str(port),
                                "--server.address", "127.0.0.1", "--server.headless", "true",
                                "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
                               cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -124,7 +124,7 @@ def rss_mb(pid: int) -> float | None:
 
 
 class Server:
-    """`streamlit run app.py` on a free port, as the tests start it; its RSS on demand."""
+    """`python -m onescreen.serve app.py` on a free port, as `make run` and the tests start it; its RSS on demand."""
 
     def __init__(self, warehouse: Path, users: Path | None, log_path: Path):
         self.port = free_port()
@@ -137,7 +137,7 @@ class Server:
             "ONESCREEN_AUDIT": str(OUT / "loadtest-audit.jsonl"),
             "PYTHONUNBUFFERED": "1",
         }
-        command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
+        command = [sys.executable, "-m", "onescreen.serve", "app.py", "--server.port", str(self.port),
                    "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
                    "--browser.gatherUsageStats", "false"]
         self.log = open(log_path, "w", encoding="utf-8")

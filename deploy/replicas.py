@@ -4,7 +4,7 @@
     python -m deploy.replicas -n 2 --port 8600     # what `make replicas N=2 PORT=8600` runs
     python -m deploy.replicas --host 0.0.0.0       # nginx reachable from the screens on the LAN
 
-Starts ``N`` × ``streamlit run app.py`` on consecutive loopback ports (``--first-replica-port``,
+Starts ``N`` × ``python -m onescreen.serve app.py`` (``streamlit run app.py``, libraries preloaded) on consecutive loopback ports (``--first-replica-port``,
 default ``--port`` + 10) and nginx in front of them, in the foreground, until Ctrl-C or SIGTERM,
 which stop nginx and then every replica; a replica that exits on its own is started again. nginx's
 config (rendered from ``deploy/nginx.conf.template``), pid file, logs and temp folders live in the
@@ -284,7 +284,7 @@ class ReplicaSet:
     def _start_replica(self, port: int, mode: str = "w") -> subprocess.Popen:
         env = {**os.environ, **self.env, COOKIE_SECRET_ENV: self._secret, "PYTHONUNBUFFERED": "1"}
         command = [
-            sys.executable, "-m", "streamlit", "run", "app.py",
+            sys.executable, "-m", "onescreen.serve", "app.py",
             "--server.port", str(port),
             "--server.address", "127.0.0.1",
             "--server.headless", "true",

@@ -1,4 +1,5 @@
-"""Real-browser harness: the demo warehouse, `streamlit run app.py`, and Debian's chromium.
+"""Real-browser harness: the demo warehouse, the dashboard started as `make run` starts it
+(`python -m onescreen.serve app.py`), and Debian's chromium.
 
 Session fixtures build one small demo warehouse through the real ETL, start one Streamlit server
 on a free port and one headless chromium; each test gets a fresh page (:class:`BrowserPage`) that
@@ -98,7 +99,7 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @contextmanager
 def run_server(warehouse: Path, log_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """Run `streamlit run app.py` on a free port against ``warehouse``; yield its base URL, then stop it.
+    """Run the dashboard (`python -m onescreen.serve app.py`) on a free port against ``warehouse``; yield its base URL, then stop it.
 
     Any test module can start a private server (on a private warehouse copy) with this.
     """
@@ -112,7 +113,7 @@ def run_server(warehouse: Path, log_path: Path, extra_env: dict[str, str] | None
         **(extra_env or {}),
     }
     command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
+        sys.executable, "-m", "onescreen.serve", "app.py",  # as `make run` starts it
         "--server.port", str(port),
         "--server.address", "127.0.0.1",
         "--server.headless", "true",

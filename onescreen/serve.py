@@ -1,0 +1,33 @@
+"""``python -m onescreen.serve app.py [options]``: ``streamlit run app.py [options]``, with the libraries
+every page needs loaded before the server listens.
+
+Streamlit imports a page's libraries in the first run that needs them: pandas, pyarrow and DuckDB took 0.5-1 s
+of the first big-screen session after a start, on top of its queries (docs/benchmarks.md). The wall screen is
+usually that first session. This imports them, then hands over to Streamlit's own command line (what the
+``streamlit`` script runs), so every option works as it does with ``streamlit run``. ``make run``,
+``make replicas``, the browser tests and the benchmarks start the dashboard this way.
+
+Only third-party libraries are loaded here: OneScreen's own modules create Streamlit caches when imported,
+which must happen inside the running server.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+PRELOAD = ("numpy", "pandas", "pyarrow", "duckdb", "pydeck", "shapely")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    for name in PRELOAD:
+        importlib.import_module(name)
+    from streamlit.web import cli
+
+    sys.argv = ["streamlit", "run", *args]
+    return cli.main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -210,7 +210,7 @@ def markdown(results: dict, command: str) -> str:
             rows.append(["big screen (cached) / empty page", "—", f"{best_later / floor:.1f}×", "—"])
     out = ["## Browser: the big screen at scale", "",
            f"Command: `{command}` on `{Path(results['db']).name}` ({results['tickets']:,} tickets; load average at start "
-           f"{m['loadavg']}). `streamlit run app.py` in demo mode, Debian chromium (software rendering, "
+           f"{m['loadavg']}). `python -m onescreen.serve app.py` (`streamlit run`, as `make run` starts it) in demo mode, Debian chromium (software rendering, "
            "`--disable-gpu`) through Playwright, `/?kiosk=1` at 1920×1080, a fresh browser context per run.", "",
            table(["figure", "target", "measured", "met?"], rows), "",
            *_against_table(results.get("against")),

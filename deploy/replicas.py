@@ -5,11 +5,11 @@
     python -m deploy.replicas --host 0.0.0.0       # nginx reachable from the screens on the LAN
 
 Starts ``N`` × ``python -m onescreen.serve app.py`` (``streamlit run app.py``, libraries preloaded) on
-consecutive loopback ports (``--first-replica-port``, default ``--port`` + 10) and nginx in front of
-them, in the foreground, until Ctrl-C or SIGTERM, which stop nginx and then every replica; a replica that exits on its own is started again. nginx's
-config (rendered from ``deploy/nginx.conf.template``), pid file, logs and temp folders live in the
-run folder (``--run-dir``, default ``run/replicas/``, git-ignored), never under /etc/nginx: it runs
-beside a system nginx, as any user.
+consecutive loopback ports (``--first-replica-port``, default ``--port`` + 10) and nginx in front of them,
+in the foreground, until Ctrl-C or SIGTERM, which stop nginx and then every replica; a replica that exits on
+its own is started again. nginx's config (rendered from ``deploy/nginx.conf.template``), pid file, logs and
+temp folders live in the run folder (``--run-dir``, default ``run/replicas/``, git-ignored), never under
+/etc/nginx: it runs beside a system nginx, as any user.
 
 - Sessions stick to one replica by a consistent hash of the ``_streamlit_xsrf`` cookie (the template
   explains the first request, which has no cookie yet, and why nginx keeps that cookie stable).

@@ -59,6 +59,7 @@ def test_trend_draws_every_rate_point_breaks_the_line_at_a_gap_and_labels_the_ta
     assert "满意率" not in shown and {"响应率", "解决率"} <= set(shown)
     # One dashed line per distinct target, naming its rates when there are several (as the plotly figure).
     assert [t for t in shown if "目标" in t] == ["满意率目标 95%", "响应率、解决率目标 97%"]
+    assert [e.text for e in list(svg)[-2:]] == ["满意率目标 95%", "响应率、解决率目标 97%"]  # drawn over the lines
     assert [t for t in shown if t.endswith("%") and "目标" not in t] == ["85%", "90%", "95%", "100%"]
     assert "2025-10" in shown  # the month shown is always labelled
 

@@ -20,6 +20,7 @@ from html import escape
 import pandas as pd
 
 from onescreen.figures.overview import FONT, GRID, RATE_COLOURS, RATE_LABELS, TEXT
+from onescreen.ui import NAVY  # the big screen's background
 
 MUTED = "#9fb3c8"
 TARGET_COLOUR = "#ff6b6b"
@@ -99,12 +100,15 @@ def rates_trend_svg(trend: pd.DataFrame, targets: dict[str, float], width: int =
     for i, period in enumerate(periods):
         if (n - 1 - i) % every == 0:  # always the last period, the one shown
             body.append(_text(x(i), height - 6, period.strftime("%Y-%m"), anchor="middle", colour=MUTED, size=12))
+    target_labels = []
     for value, labels in sorted(by_value.items()):
         which = "" if len(by_value) == 1 else "、".join(labels)
         body.append(f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
                     f'stroke="{TARGET_COLOUR}" stroke-width="1" stroke-dasharray="5,4"/>')
-        body.append(_text(width - right - 2, y(value) + 14, f"{which}目标 {value:g}%", anchor="end",
-                          colour=TARGET_COLOUR, size=12))
+        # Drawn last, with a halo in the screen's colour: legible where a rate's line crosses it.
+        target_labels.append(_text(width - right - 2, y(value) + 14, f"{which}目标 {value:g}%", anchor="end",
+                                   colour=TARGET_COLOUR, size=12,
+                                   extra=f' stroke="{NAVY}" stroke-width="3" paint-order="stroke"'))
     for column in columns:
         colour, name = RATE_COLOURS[column], RATE_LABELS[column]
         points = [(i, float(v)) for i, v in enumerate(trend[column]) if pd.notna(v)]
@@ -122,7 +126,7 @@ def rates_trend_svg(trend: pd.DataFrame, targets: dict[str, float], width: int =
             body.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.5" fill="{colour}" '
                         f'data-period="{periods[i]:%Y-%m}"><title>{escape(f"{periods[i]:%Y-%m} {name} {v:.1f}%")}'
                         "</title></circle>")
-    return _svg(width, height, label, body)
+    return _svg(width, height, label, body + target_labels)
 
 
 def _hbar_frame(names: pd.Series, width: int, height: int, top: int, right: int):

@@ -14,7 +14,6 @@ served to another. With no access set (no login) every query is refused.
 from __future__ import annotations
 
 import sys
-
 from datetime import date, datetime
 
 import duckdb

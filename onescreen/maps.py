@@ -78,20 +78,11 @@ def grid_light_deck(
     Raises ``ValueError`` naming the row when a geometry is not a GeoJSON polygon.
     """
     labels = _tooltip_labels(tooltip_fields)
-    missing = [c for c in [geometry_column, light_column, *labels] if c not in grids_df.columns]
-    if missing:
-        raise ValueError(f"grid_light_deck: missing columns {missing}")
-
     records: list[dict[str, Any]] = []
-    tooltip_values = {col: _plain_values(grids_df[col]) for col in labels}
-    lights = grids_df[light_column].tolist()
-    for pos, (index, geometry) in enumerate(zip(grids_df.index, grids_df[geometry_column])):
-        if geometry is None or (isinstance(geometry, float) and math.isnan(geometry)):
-            continue
-        fill = LIGHT_COLOURS.get(str(lights[pos]).lower(), LIGHT_COLOURS["grey"])
-        extra = {col: values[pos] for col, values in tooltip_values.items()}
-        for rounded in _rounded_polygons(geometry, index, simplify_tolerance, precision):
-            records.append({"polygon": rounded, "fill": fill, **extra})
+    for light, _, polygons, extra in _grid_shapes(grids_df, labels, light_column, geometry_column,
+                                                  simplify_tolerance, precision, "grid_light_deck"):
+        for rounded in polygons:
+            records.append({"polygon": rounded, "fill": LIGHT_COLOURS[light], **extra})
 
     layer = pdk.Layer(
         "PolygonLayer",
@@ -117,6 +108,26 @@ def grid_light_deck(
         tooltip=tooltip,
         height=height,
     )
+
+
+def _grid_shapes(grids_df: pd.DataFrame, labels: dict[str, str], light_column: str, geometry_column: str,
+                 simplify_tolerance: float | None, precision: int, caller: str):
+    """Each grid with a shape, for the deck and the SVG map alike: ``(light, geometry, polygons, tooltip)``,
+    the light one of :data:`LIGHT_COLOURS` (anything else grey), the geometry as given, its polygons
+    simplified and rounded, and ``{column: value}`` for ``labels``' columns. Rows without a shape are left
+    out; a missing column raises ``ValueError`` naming ``caller``."""
+    missing = [c for c in [geometry_column, light_column, *labels] if c not in grids_df.columns]
+    if missing:
+        raise ValueError(f"{caller}: missing columns {missing}")
+    tooltip_values = {col: _plain_values(grids_df[col]) for col in labels}
+    lights = grids_df[light_column].tolist()
+    for pos, (index, geometry) in enumerate(zip(grids_df.index, grids_df[geometry_column])):
+        if geometry is None or (isinstance(geometry, float) and math.isnan(geometry)):
+            continue
+        light = str(lights[pos]).lower()
+        yield (light if light in LIGHT_COLOURS else "grey", geometry,
+               _rounded_polygons(geometry, index, simplify_tolerance, precision),
+               {col: values[pos] for col, values in tooltip_values.items()})
 
 
 def _tooltip_labels(fields: Mapping[str, str] | Sequence[str]) -> dict[str, str]:
@@ -222,20 +233,11 @@ def grid_light_svg(
     each grid's ``<title>`` holds ``tooltip_fields``, a tooltip wherever there is a mouse. Raises
     ``ValueError`` naming the row when a geometry is not a GeoJSON polygon, as the deck does."""
     labels = _tooltip_labels(tooltip_fields)
-    missing = [c for c in [geometry_column, light_column, *labels] if c not in grids_df.columns]
-    if missing:
-        raise ValueError(f"grid_light_svg: missing columns {missing}")
     shapes = []
-    tooltip_values = {col: _plain_values(grids_df[col]) for col in labels}
-    lights = grids_df[light_column].tolist()
-    for pos, (index, geometry) in enumerate(zip(grids_df.index, grids_df[geometry_column])):
-        if geometry is None or (isinstance(geometry, float) and math.isnan(geometry)):
-            continue
-        tip = "\n".join(f"{label}：{tooltip_values[col][pos]}" for col, label in labels.items())
-        light = str(lights[pos]).lower()
-        light = light if light in LIGHT_COLOURS else "grey"  # no data, an unknown value: grey, as on the deck
-        polygons = _rounded_polygons(geometry, index, simplify_tolerance, 5)
+    for light, geometry, polygons, values in _grid_shapes(grids_df, labels, light_column, geometry_column,
+                                                          simplify_tolerance, 5, "grid_light_svg"):
         if any(rings and rings[0] for rings in polygons):  # an empty MultiPolygon draws nothing
+            tip = "\n".join(f"{label}：{values[col]}" for col, label in labels.items())
             shapes.append((light, geometry, polygons, tip))
     body = []
     bounds = [_bounds_from_text(geometry, simplify_tolerance) if isinstance(geometry, str) else _bounds(polygons)

@@ -19,7 +19,7 @@ from html import escape
 
 import pandas as pd
 
-from onescreen.figures.overview import FONT, GRID, RATE_COLOURS, RATE_LABELS, TEXT
+from onescreen.figures.overview import FONT, GRID, RATE_COLOURS, RATE_LABELS, TEXT, trend_targets_and_range
 from onescreen.ui import NAVY  # the big screen's background
 
 MUTED = "#9fb3c8"
@@ -75,12 +75,7 @@ def rates_trend_svg(trend: pd.DataFrame, targets: dict[str, float], width: int =
     columns = [c for c in RATE_LABELS if c in trend and trend[c].notna().any()]
     if trend.empty or not columns:
         return _empty(width, height, label, "暂无数据")
-    by_value: dict[float, list[str]] = {}
-    for column, value in targets.items():
-        if column in RATE_LABELS and column in trend:
-            by_value.setdefault(float(value), []).append(RATE_LABELS[column])
-    floor = min([*by_value, *(float(trend[c].min()) for c in columns)])
-    low, high = max(0.0, floor - 5), 100.5
+    by_value, (low, high) = trend_targets_and_range(trend, targets)
     left, right, top, bottom = 46, 10, 30, 24
     plot_w, plot_h = width - left - right, height - top - bottom
     periods = [pd.Timestamp(p) for p in trend["period_start"]]

@@ -22,6 +22,19 @@ def _dark(fig: go.Figure, height: int) -> go.Figure:
     return fig
 
 
+def trend_targets_and_range(trend: pd.DataFrame,
+                            targets: dict[str, float]) -> tuple[dict[float, list[str]], tuple[float, float]]:
+    """The trend's target lines, ``{value: [rate labels]}`` for the rates the trend has, and its y range:
+    from 5 below the lowest rate or target (90 when there are none) to just over 100."""
+    by_value: dict[float, list[str]] = {}
+    for column, value in targets.items():
+        if column in RATE_LABELS and column in trend:
+            by_value.setdefault(float(value), []).append(RATE_LABELS[column])
+    lows = [trend[c].min() for c in RATE_LABELS if c in trend and trend[c].notna().any()]
+    floor = min([*by_value, *lows]) if (lows or by_value) else 90.0
+    return by_value, (max(0, floor - 5), 100.5)
+
+
 def rates_trend_figure(trend: pd.DataFrame, targets: dict[str, float], height: int = 230) -> go.Figure:
     """The three rates per period (``period_start`` and ``*_rate`` columns) with their targets
     (``{"response_rate": 97.0, ...}``): one dashed line per distinct target, naming the rates it is for."""
@@ -32,18 +45,13 @@ def rates_trend_figure(trend: pd.DataFrame, targets: dict[str, float], height: i
                 x=trend["period_start"], y=trend[column], name=label, mode="lines+markers",
                 line=dict(color=RATE_COLOURS[column], width=2), hovertemplate=f"{label} %{{y:.1f}}%<extra>%{{x|%Y-%m}}</extra>",
             ))
-    by_value: dict[float, list[str]] = {}
-    for column, value in targets.items():
-        if column in RATE_LABELS and column in trend:
-            by_value.setdefault(float(value), []).append(RATE_LABELS[column])
+    by_value, y_range = trend_targets_and_range(trend, targets)
     for value, labels in sorted(by_value.items()):
         which = "" if len(by_value) == 1 else "、".join(labels)
         fig.add_hline(y=value, line=dict(color="#ff6b6b", dash="dash", width=1),
                       annotation_text=f"{which}目标 {value:g}%", annotation_font_color="#ff6b6b",
                       annotation_position="bottom right")
-    lows = [trend[c].min() for c in RATE_LABELS if c in trend and trend[c].notna().any()]
-    floor = min([*by_value, *lows]) if (lows or by_value) else 90.0
-    fig.update_yaxes(range=[max(0, floor - 5), 100.5], ticksuffix="%")
+    fig.update_yaxes(range=list(y_range), ticksuffix="%")
     fig.update_xaxes(tickformat="%Y-%m")  # plotly's default month ticks are English ("Jan 2026")
     return _dark(fig, height)
 

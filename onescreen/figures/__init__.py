@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import pickle
+import threading
+from collections import OrderedDict
+
 import plotly.graph_objects as go
 import plotly.io as pio
+
+SHARED_MAX = 256  # figures kept by ``shared``: a few per page and filter combination in use
+_shared: OrderedDict = OrderedDict()
+_shared_lock = threading.Lock()
 
 
 def white(fig: go.Figure, template: str = "plotly_white") -> go.Figure:
@@ -21,3 +31,41 @@ def white(fig: go.Figure, template: str = "plotly_white") -> go.Figure:
     finally:
         layout._validate = fig._validate
     return fig
+
+
+def _inputs_digest(args: tuple, kwargs: dict) -> bytes:
+    """A digest of a builder's inputs, by value: their pickle. Equal bytes mean equal inputs (a pickle holds
+    every value, dtype, column and index label); equal inputs pickled differently (another block layout)
+    only miss the cache. 0.6 ms for a 200 × 42 frame, where ``pandas.util.hash_pandas_object`` took 5 ms."""
+    return hashlib.blake2b(pickle.dumps((args, kwargs), protocol=5), digest_size=20).digest()
+
+
+def shared(build):
+    """``build`` whose result is kept and handed to every later call with equal inputs, in every session.
+
+    Building a plotly figure is mostly plotly validating every property: 10-40 ms a figure, most of a
+    page's script time once its queries are cached, and every viewer of the same screen and filters asks
+    for the same figures. Inputs are compared by value (``_inputs_digest``); a call with an input that
+    cannot be pickled is built afresh. **A returned figure is shared: hand it to ``st.plotly_chart``
+    (which copies it) and never change it.** ``build.uncached`` is the plain builder.
+    """
+
+    @functools.wraps(build)
+    def wrapper(*args, **kwargs):
+        try:
+            key = (build, _inputs_digest(args, kwargs))
+        except (pickle.PicklingError, TypeError, AttributeError):  # something without a pickle: build it afresh
+            return build(*args, **kwargs)
+        with _shared_lock:
+            if key in _shared:
+                _shared.move_to_end(key)
+                return _shared[key]
+        result = build(*args, **kwargs)  # outside the lock: two sessions may build the same figure at once
+        with _shared_lock:
+            _shared[key] = result
+            while len(_shared) > SHARED_MAX:
+                _shared.popitem(last=False)
+        return result
+
+    wrapper.uncached = build
+    return wrapper

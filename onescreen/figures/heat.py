@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pydeck as pdk
 
-from onescreen.figures import white
+from onescreen.figures import shared, white
 from onescreen.maps import CompactDeck
 from onescreen.settings import map_style_url
 
@@ -92,6 +92,7 @@ def _view(lons: list[float], lats: list[float], width_px: int, height_px: int) -
             "zoom": round(max(0.0, min(zoom - 0.3, 18.0)), 2)}
 
 
+@shared
 def density_choropleth(grids: pd.DataFrame, *, precision: int = 5, simplify_tolerance: float | None = None,
                        height: int = 520, width_px: int = 900) -> go.Figure:
     """Grids coloured by ``tickets_per_1k_households`` (``grid_ticket_density`` query).
@@ -183,6 +184,7 @@ def density_deck(points: pd.DataFrame, grids: pd.DataFrame | None = None, *, rad
     )
 
 
+@shared
 def matrix_heatmap(matrix: pd.DataFrame) -> go.Figure:
     """Categories (rows, most tickets on top) × streets or communities (columns): ticket counts.
 
@@ -203,6 +205,7 @@ def matrix_heatmap(matrix: pd.DataFrame) -> go.Figure:
     return white(fig.update_layout(height=max(300, 24 * len(grid) + 120), margin=dict(l=10, r=10, t=40, b=10)))
 
 
+@shared
 def weekday_hour_heatmap(counts: pd.DataFrame) -> go.Figure:
     """7 × 24 heatmap of tickets by weekday of receipt (周一 on top) and hour (0-23 时)."""
     grid = (counts.pivot_table(index="weekday", columns="hour", values="ticket_count", aggfunc="sum")
@@ -217,6 +220,7 @@ def weekday_hour_heatmap(counts: pd.DataFrame) -> go.Figure:
     return white(fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10)))
 
 
+@shared
 def recurring_figure(problems: pd.DataFrame, *, top: int = 15) -> go.Figure:
     """Grouped bars of 本期 against 上期 tickets for the ``top`` recurring (place, category) pairs."""
     rows = problems.head(top).iloc[::-1]

@@ -19,6 +19,7 @@ from html import escape
 
 import pandas as pd
 
+from onescreen.figures import shared
 from onescreen.figures.overview import FONT, GRID, RATE_COLOURS, RATE_LABELS, TEXT, trend_targets_and_range
 from onescreen.ui import NAVY  # the big screen's background
 
@@ -68,6 +69,7 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     return [round(first + i * step, 6) for i in range(int((high - first) / step + 1e-9) + 1)]
 
 
+@shared
 def rates_trend_svg(trend: pd.DataFrame, targets: dict[str, float], width: int = 560, height: int = 250) -> str:
     """:func:`~onescreen.figures.overview.rates_trend_figure` as SVG: the three rates per period with
     markers, a dashed line per distinct target naming the rates it is for, the same y range."""
@@ -134,6 +136,7 @@ def _hbar_frame(names: pd.Series, width: int, height: int, top: int, right: int)
     return left, width - left - right, band, size
 
 
+@shared
 def category_mix_svg(mix: pd.DataFrame, width: int = 560, height: int = 250) -> str:
     """:func:`~onescreen.figures.overview.category_mix_figure` as SVG: the top 8 categories, this period's
     bar above the previous period's, the count at the end of this period's bar."""
@@ -164,6 +167,7 @@ def category_mix_svg(mix: pd.DataFrame, width: int = 560, height: int = 250) -> 
     return _svg(width, height, label, body)
 
 
+@shared
 def street_ranking_svg(ranking: pd.DataFrame, width: int = 740, height: int = 260) -> str:
     """:func:`~onescreen.figures.overview.street_ranking_figure` as SVG: streets by composite score, the
     best at the top, units not ranked (too few tickets) in grey, the score at the end of each bar."""

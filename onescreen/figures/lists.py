@@ -10,6 +10,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
+from onescreen.figures import shared
 from onescreen.rules import Rules, RulesError, rules_from_dict
 from onescreen.ui import BLACKLIST, HONOUR, LIGHT_COLOURS, LIGHT_LABELS
 
@@ -92,6 +93,7 @@ def household_colours_table(lights: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@shared
 def household_colours_figure(lights: pd.DataFrame, top: int = 20, height: int = 360) -> go.Figure:
     """三色户 summed per community (the ``top`` communities with most red households), stacked bars."""
     cols = list(HOUSEHOLD_COLOURS)
@@ -105,6 +107,7 @@ def household_colours_figure(lights: pd.DataFrame, top: int = 20, height: int = 
     return _layout(fig, height).update_layout(hovermode="y unified")
 
 
+@shared
 def light_share_figure(shares: pd.DataFrame, period_type: str = "month", height: int = 320) -> go.Figure:
     """Share of grids in each light per period (``light_share_over_time``), stacked to 100%."""
     fig = go.Figure()
@@ -159,6 +162,7 @@ def ineligible_table(rankings: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+@shared
 def company_history_figure(history: pd.DataFrame, height: int = 340) -> go.Figure:
     """A company's monthly score and its two parts (``company_history``); months on a list are marked."""
     fig = go.Figure()
@@ -196,6 +200,7 @@ def compound_complaints_table(compounds: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+@shared
 def ticket_timeline_figure(steps: pd.DataFrame, height: int = 260) -> go.Figure:
     """One ticket's steps (``onescreen.tickets.timeline``) on a time axis; the deadline drawn as a line,
     red when the ticket is (or was closed) late. Steps that have not happened are left off."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from onescreen.figures import shared
+
 FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif"
 TEXT = "#e8eef6"
 GRID = "rgba(255,255,255,0.12)"
@@ -35,6 +37,7 @@ def trend_targets_and_range(trend: pd.DataFrame,
     return by_value, (max(0, floor - 5), 100.5)
 
 
+@shared
 def rates_trend_figure(trend: pd.DataFrame, targets: dict[str, float], height: int = 230) -> go.Figure:
     """The three rates per period (``period_start`` and ``*_rate`` columns) with their targets
     (``{"response_rate": 97.0, ...}``): one dashed line per distinct target, naming the rates it is for."""
@@ -56,6 +59,7 @@ def rates_trend_figure(trend: pd.DataFrame, targets: dict[str, float], height: i
     return _dark(fig, height)
 
 
+@shared
 def category_mix_figure(mix: pd.DataFrame, height: int = 230) -> go.Figure:
     """Top categories: this period against the previous (``category_l1``, ``ticket_count``, ``previous_count``)."""
     mix = mix.head(8).iloc[::-1]
@@ -68,6 +72,7 @@ def category_mix_figure(mix: pd.DataFrame, height: int = 230) -> go.Figure:
     return _dark(fig, height)
 
 
+@shared
 def street_ranking_figure(ranking: pd.DataFrame, height: int = 230) -> go.Figure:
     """Streets by composite score; units not ranked (tiny N) in grey, with N on hover."""
     ranking = ranking.sort_values("composite_score", ascending=True, na_position="first")

@@ -11,7 +11,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from onescreen.figures import white
+from onescreen.figures import shared, white
 from onescreen.koujing import LABELS
 
 RATE_COLOURS = {
@@ -68,6 +68,7 @@ def _layout(fig: go.Figure, *, height: int, **extra) -> go.Figure:
     return white(fig)
 
 
+@shared
 def rates_trend_figure(trend: pd.DataFrame, *, period_type: str = "month",
                        metrics: tuple[str, ...] = TREND_METRICS) -> go.Figure:
     """One line per metric over ``period_start``, plus a dashed target line per distinct target.
@@ -111,6 +112,7 @@ def rates_trend_figure(trend: pd.DataFrame, *, period_type: str = "month",
     return _layout(fig, height=360, hovermode="x unified")
 
 
+@shared
 def breakdown_bar(breakdown: pd.DataFrame, metric: str, *, target: float | None = None,
                   max_bars: int = 40) -> go.Figure:
     """Horizontal bars of ``metric`` per unit, best on top; units not ranked are drawn grey.
@@ -146,6 +148,7 @@ def breakdown_bar(breakdown: pd.DataFrame, metric: str, *, target: float | None 
     return _layout(fig, height=max(260, 22 * len(rows) + 80), showlegend=False)
 
 
+@shared
 def handling_time_figure(distribution: pd.DataFrame) -> go.Figure:
     """Bars of closed tickets per 办理时长 band (working days), labelled with count and share."""
     labels = [f"{n:,.0f} 件<br>{s:.1f}%" if pd.notna(s) else f"{n:,.0f} 件"
@@ -160,6 +163,7 @@ def handling_time_figure(distribution: pd.DataFrame) -> go.Figure:
     return _layout(fig, height=320, showlegend=False)
 
 
+@shared
 def escalation_figure(shares: pd.DataFrame) -> go.Figure:
     """One stacked horizontal bar: share of closed tickets closed at 网格/社区/街道/区 (小事不出网格)."""
     fig = go.Figure()
@@ -178,6 +182,7 @@ def escalation_figure(shares: pd.DataFrame) -> go.Figure:
     return fig.update_layout(legend_traceorder="normal")
 
 
+@shared
 def overdue_bar(breakdown: pd.DataFrame, *, top: int = 15) -> go.Figure:
     """Stacked bars of 超期 and 临期 open tickets for the ``top`` units with most of them."""
     rows = breakdown.assign(total=breakdown["overdue_count"].fillna(0) + breakdown["near_deadline_count"].fillna(0))

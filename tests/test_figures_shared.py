@@ -1,0 +1,88 @@
+"""``onescreen.figures.shared``: a figure built once per distinct input and handed to every later caller."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import onescreen.figures as figures_pkg  # noqa: E402
+from onescreen.figures import rates, shared  # noqa: E402
+
+
+def shares_frame(grid_share: float = 60.0) -> pd.DataFrame:
+    return pd.DataFrame({
+        "handling_level": ["grid", "community"], "handling_level_label": ["网格", "社区"],
+        "closed_count": [6, 4], "escalation_denominator": [10, 10], "share": [grid_share, 100 - grid_share],
+    })
+
+
+def test_equal_inputs_get_the_same_figure_and_it_is_the_builders_figure():
+    first = rates.escalation_figure(shares_frame())
+    again = rates.escalation_figure(shares_frame().copy())  # equal by value, another object
+    assert again is first
+    assert first.to_dict() == rates.escalation_figure.uncached(shares_frame()).to_dict()
+
+
+def test_different_values_or_arguments_build_another_figure():
+    sixty = rates.escalation_figure(shares_frame(60.0))
+    seventy = rates.escalation_figure(shares_frame(70.0))
+    assert seventy is not sixty
+    assert [bar.x[0] for bar in seventy.data] == [70.0, 30.0]
+    assert [bar.x[0] for bar in sixty.data] == [60.0, 40.0]
+    renamed = shares_frame().rename(index={0: 5})  # same values, other index labels
+    assert rates.escalation_figure(renamed) is not sixty
+
+
+def test_keyword_arguments_are_part_of_the_inputs():
+    breakdown = pd.DataFrame({"unit_code": ["a", "b"], "unit_name": ["甲", "乙"], "overdue_count": [3, 1],
+                              "near_deadline_count": [1, 2]})
+    one = rates.overdue_bar(breakdown, top=1)
+    two = rates.overdue_bar(breakdown, top=2)
+    assert one is not two
+    assert list(one.data[0].y) == ["甲"] and sorted(two.data[0].y) == ["乙", "甲"]
+
+
+def test_an_input_without_a_pickle_is_built_every_time():
+    calls = []
+
+    @shared
+    def build(value, how):
+        calls.append(value)
+        return [value]
+
+    assert build(1, how=lambda x: x) is not build(1, how=lambda x: x)
+    assert calls == [1, 1]
+    assert build(date(2026, 1, 1), how="same") is build(date(2026, 1, 1), how="same")
+    assert len(calls) == 3
+
+
+def test_the_oldest_figures_are_dropped_beyond_the_limit(monkeypatch):
+    monkeypatch.setattr(figures_pkg, "SHARED_MAX", 3)
+    monkeypatch.setattr(figures_pkg, "_shared", type(figures_pkg._shared)())
+    built = []
+
+    @shared
+    def build(value):
+        built.append(value)
+        return [value]
+
+    first = build(0)
+    for value in (1, 2, 3):
+        build(value)
+    assert len(figures_pkg._shared) == 3
+    assert build(3) is build(3) and built == [0, 1, 2, 3]
+    assert build(0) is not first  # dropped, built again
+    assert built == [0, 1, 2, 3, 0]
+
+
+@pytest.mark.parametrize("builder", [
+    rates.rates_trend_figure, rates.breakdown_bar, rates.handling_time_figure, rates.escalation_figure,
+    rates.overdue_bar])
+def test_rates_builders_are_shared(builder):
+    assert builder.uncached is not builder

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import streamlit as st
 
@@ -111,36 +109,6 @@ def show_tiles(tiles: pd.DataFrame, metrics: tuple[str, ...]) -> None:
         column.caption(tile_note(row))
 
 
-def breakdown_table(current: pd.DataFrame, previous: pd.DataFrame, yoy: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """The breakdown as users read it (Chinese headers), with the chosen metric's 环比 and 同比."""
-    label = LABELS[metric]
-    merged = current.merge(previous[["unit_code", metric]].rename(columns={metric: "_previous"}), on="unit_code",
-                           how="left").merge(yoy[["unit_code", metric]].rename(columns={metric: "_yoy"}),
-                                             on="unit_code", how="left")
-    unit = "（件）" if metric in ("ticket_count", "overdue_count") else ("（分）" if metric == "composite_score"
-                                                                       else "（百分点）")
-    table = pd.DataFrame({
-        "综合排名": merged["composite_rank"].astype("float64"),
-        "单位": merged["unit_name"].fillna(merged["unit_code"]),
-        "编码": merged["unit_code"],
-        "受理量": merged["ticket_count"],
-    })
-    for rate in ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate", "closure_rate"):
-        numerator, denominator = figures.RATE_N[rate]
-        table[f"{LABELS[rate]}%"] = merged[rate].round(1)
-        table[f"{LABELS[rate]}N"] = [f"{figures._count(n)}/{figures._count(d)}"
-                                     for n, d in zip(merged[numerator], merged[denominator])]
-    table["综合得分"] = merged["composite_score"].round(1)
-    table[f"{label}环比{unit}"] = (merged[metric] - merged["_previous"]).round(1)
-    table[f"{label}同比{unit}"] = (merged[metric] - merged["_yoy"]).round(1)
-    table["名次变化"] = merged["rank_change"].astype("float64")
-    table["超期"] = merged["overdue_count"]
-    table["临期"] = merged["near_deadline_count"]
-    table["平均办理时长（工作日）"] = merged["avg_handling_workdays"].round(2)
-    table["参与排名"] = merged["is_ranked"].map({True: "是", False: "否（分母不足）"}).fillna("否（分母不足）")
-    return table
-
-
 def rules_for_page():
     try:
         return load_rules()
@@ -237,7 +205,7 @@ else:
         st.plotly_chart(figures.breakdown_bar(current, metric, target=None if pd.isna(target) else float(target)),
                         width="stretch", key="rates_breakdown_chart")
         st.caption("灰色：分母不足最小分母，照常显示但不参与排名。单位多于 40 个时只画最好和最差各 20 个，表中为全部。")
-    table = breakdown_table(current, previous, yoy, metric)
+    table = figures.breakdown_table(current, previous, yoy, metric)
     with table_column:
         picked = st.dataframe(figures.grey_unranked(table), hide_index=True, width="stretch",
                               height=min(460, 35 * (len(table) + 1) + 3), on_select="rerun",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
+import numpy as np
 import pandas as pd
 
 from onescreen import db
@@ -105,10 +106,29 @@ def state_label(row: Mapping) -> str:
     return "逾期办结" if late else "按期办结"
 
 
+STATES = ("超期", "临期", "办理中", "已办结", "逾期办结", "按期办结")
+
+
+def state_labels(df: pd.DataFrame) -> np.ndarray:
+    """:func:`state_label` of every row at once (a ticket list's page took 25 ms row by row)."""
+
+    def flag(column: str) -> np.ndarray:  # true where the row's value is true; a missing column or value is not
+        if column not in df:
+            return np.zeros(len(df), dtype=bool)
+        values = df[column]
+        return (values.notna() & values.astype(object).fillna(False).astype(bool)).to_numpy(dtype=bool)
+
+    is_open = flag("is_open")
+    late_missing = df["is_closed_late"].isna().to_numpy() if "is_closed_late" in df else np.ones(len(df), dtype=bool)
+    choices = [is_open & flag("is_overdue"), is_open & flag("is_near_deadline"), is_open, late_missing,
+               flag("is_closed_late")]
+    return np.select(choices, STATES[:5], default=STATES[5])
+
+
 def display_frame(df: pd.DataFrame) -> pd.DataFrame:
     """The (already masked) list with a 办理状态 column and Chinese headers, for the table and downloads."""
     out = df.copy()
-    out["state"] = [state_label(row) for row in df.to_dict("records")] if len(df) else []
+    out["state"] = state_labels(df)
     keep = [c for c in COLUMNS if c in out.columns]
     return out[keep].rename(columns=COLUMNS)
 

@@ -175,6 +175,26 @@ def test_state_label(overrides, label):
     assert tickets.state_label(_ticket(**overrides)) == label
 
 
+STATE_CASES = [({}, "超期"), ({"is_overdue": False, "is_near_deadline": True}, "临期"), ({"is_overdue": False}, "办理中"),
+               ({"is_open": False, "is_closed_late": True}, "逾期办结"),
+               ({"is_open": False, "is_closed_late": False}, "按期办结"),
+               ({"is_open": False, "is_closed_late": None}, "已办结"),
+               ({"is_overdue": None, "is_near_deadline": None}, "办理中")]
+
+
+@pytest.mark.parametrize("dtype", [object, "boolean"])
+def test_state_labels_of_a_frame_are_the_state_label_of_each_row(dtype):
+    frame = pd.DataFrame([_ticket(**overrides) for overrides, _ in STATE_CASES])
+    flags = ["is_open", "is_overdue", "is_near_deadline", "is_closed_late"]
+    frame[flags] = frame[flags].astype(dtype)  # object columns holding None, or pandas' nullable booleans
+    expected = [label for _, label in STATE_CASES]
+    assert [tickets.state_label(row) for row in pd.DataFrame([_ticket(**o) for o, _ in STATE_CASES]).to_dict("records")] == expected
+    assert list(tickets.state_labels(frame)) == expected
+    assert list(tickets.display_frame(frame)["办理状态"]) == expected
+    assert list(tickets.state_labels(frame.drop(columns=["is_closed_late"]).iloc[3:6])) == ["已办结"] * 3
+    assert list(tickets.state_labels(frame.iloc[0:0])) == []
+
+
 def test_timeline_figure_draws_the_deadline_red_when_late():
     fig = lists.ticket_timeline_figure(tickets.timeline(_ticket()))
     assert list(fig.data[0].y) == ["受理", "派单", "签收（响应）"]  # steps not yet happened are left off

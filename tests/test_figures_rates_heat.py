@@ -4,6 +4,7 @@ over the hand-made fixture of tests/metrics_fixture.py."""
 from __future__ import annotations
 
 import json
+import pickle
 import sys
 from datetime import date
 from pathlib import Path
@@ -360,3 +361,39 @@ def test_breakdown_table_greys_exactly_the_unranked_rows_and_dashes_missing_valu
 
     all_ranked = rates.grey_unranked(table[table["参与排名"] == "是"]).to_html()
     assert rates.UNRANKED_TEXT_COLOUR not in all_ranked
+
+
+def _breakdown(units: list[str], metric_values: list[float], ranked: list[bool]) -> pd.DataFrame:
+    """``rates_breakdown`` rows with the columns ``breakdown_table`` reads."""
+    n = len(units)
+    frame = pd.DataFrame({"unit_code": units, "unit_name": [None if u == "X" else f"{u}街" for u in units],
+                          "composite_rank": [float(i + 1) if r else float("nan") for i, r in enumerate(ranked)],
+                          "ticket_count": [10 * (i + 1) for i in range(n)], "composite_score": metric_values,
+                          "rank_change": [1.0] * n, "overdue_count": [0] * n, "near_deadline_count": [1] * n,
+                          "avg_handling_workdays": [1.234] * n, "is_ranked": ranked})
+    for rate in ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate", "closure_rate"):
+        numerator, denominator = rates.RATE_N[rate]
+        frame[rate], frame[numerator], frame[denominator] = 90.04, 9.0, 10
+    frame["satisfaction_numerator"] = 9.5
+    return frame
+
+
+def test_breakdown_table_rows_columns_and_changes():
+    current = _breakdown(["A", "B", "X"], [90.0, 80.0, 70.0], [True, True, False])
+    previous = _breakdown(["B", "A"], [85.0, 91.25], [True, True])  # another order; X had no tickets
+    yoy = _breakdown(["A"], [88.0], [True])
+    table = rates.breakdown_table.uncached(current, previous, yoy, "composite_score")
+    assert list(table["单位"]) == ["A街", "B街", "X"]  # current's order; a unit without a name shows its code
+    assert table["综合得分环比（分）"].tolist()[:2] == [-1.2, -5.0] and pd.isna(table["综合得分环比（分）"].iloc[2])
+    assert table["综合得分同比（分）"].tolist()[0] == 2.0 and table["综合得分同比（分）"].iloc[1:].isna().all()
+    assert list(table["参与排名"]) == ["是", "是", "否（分母不足）"]
+    assert table["综合排名"].iloc[:2].tolist() == [1.0, 2.0] and pd.isna(table["综合排名"].iloc[2])
+    assert list(table["满意率N"]) == ["9.5/10"] * 3 and list(table["响应率%"]) == [90.0] * 3
+    counts = rates.breakdown_table.uncached(current, current, current, "ticket_count")
+    assert list(counts["受理量环比（件）"]) == [0, 0, 0]
+    def again(frame: pd.DataFrame) -> pd.DataFrame:  # an equal frame, as st.cache_data hands one out
+        return pickle.loads(pickle.dumps(frame))
+
+    shared = rates.breakdown_table(again(current), again(previous), again(yoy), "composite_score")
+    assert rates.breakdown_table(again(current), again(previous), again(yoy), "composite_score") is shared
+    pd.testing.assert_frame_equal(shared, table)

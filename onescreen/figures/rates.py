@@ -45,8 +45,42 @@ def _count(value) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
+@shared
+def breakdown_table(current: pd.DataFrame, previous: pd.DataFrame, yoy: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The ``rates_breakdown`` rows of this period as users read them (Chinese headers, each rate with its N),
+    with the chosen metric's 环比 (against ``previous``) and 同比 (against ``yoy``), in ``current``'s order.
+    Shared like the figures: never change the returned table."""
+    label = LABELS[metric]
+
+    def before(frame: pd.DataFrame) -> pd.Series:  # the metric of the same unit in another period, if it had one
+        values = frame.drop_duplicates("unit_code").set_index("unit_code")[metric]
+        return current["unit_code"].map(values)
+
+    unit = "（件）" if metric in ("ticket_count", "overdue_count") else ("（分）" if metric == "composite_score"
+                                                                       else "（百分点）")
+    columns = {
+        "综合排名": current["composite_rank"].astype("float64"),
+        "单位": current["unit_name"].fillna(current["unit_code"]),
+        "编码": current["unit_code"],
+        "受理量": current["ticket_count"],
+    }
+    for rate in ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate", "closure_rate"):
+        numerator, denominator = RATE_N[rate]
+        columns[f"{LABELS[rate]}%"] = current[rate].round(1)
+        columns[f"{LABELS[rate]}N"] = [f"{_count(n)}/{_count(d)}" for n, d in zip(current[numerator], current[denominator])]
+    columns["综合得分"] = current["composite_score"].round(1)
+    columns[f"{label}环比{unit}"] = (current[metric] - before(previous)).round(1)
+    columns[f"{label}同比{unit}"] = (current[metric] - before(yoy)).round(1)
+    columns["名次变化"] = current["rank_change"].astype("float64")
+    columns["超期"] = current["overdue_count"]
+    columns["临期"] = current["near_deadline_count"]
+    columns["平均办理时长（工作日）"] = current["avg_handling_workdays"].round(2)
+    columns["参与排名"] = current["is_ranked"].map({True: "是", False: "否（分母不足）"}).fillna("否（分母不足）")
+    return pd.DataFrame(columns).reset_index(drop=True)
+
+
 def grey_unranked(table: pd.DataFrame):
-    """The breakdown table (``app_pages/rates.py``'s ``breakdown_table``) as a Styler: rows of units that are
+    """The breakdown table (:func:`breakdown_table`) as a Styler: rows of units that are
     not ranked in grey (shown, not ranked: see 综合得分's 口径), numbers formatted, a missing value as a dash."""
     unranked = table.index[table["参与排名"] != "是"]
     styled = table.style

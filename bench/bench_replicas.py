@@ -141,7 +141,7 @@ def per_replica_rows(result: loadtest.RoundResult, where: list[str]) -> list[lis
 def markdown(args, command: str, warehouse_note: str, load_before: str, load_after: str,
              through: loadtest.RoundResult, where: list[str], baseline: loadtest.RoundResult | None) -> str:
     header = ("| | sessions | failed | first render p50 | p95 | filter rerun p50 | p95 | big-screen rerun p95 "
-              "| RSS before MB | RSS peak MB | RSS after MB | round wall |")
+              "| RSS before MB | RSS peak MB | RSS after MB | round wall | server CPU |")
     lines = [
         f"### Replicas behind nginx ({datetime.now():%Y-%m-%d %H:%M})",
         "",
@@ -152,7 +152,7 @@ def markdown(args, command: str, warehouse_note: str, load_before: str, load_aft
         "measured as in `bench/loadtest.py`; every replica warmed up first. RSS is the replicas' total.",
         "",
         header,
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         f"| through nginx, {args.replicas} replicas | " + " | ".join(loadtest.round_rows([through])[0][1:]) + " |",
     ]
     if baseline:

@@ -123,8 +123,18 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User and system CPU time a process has used so far, in seconds (/proc), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 class Server:
-    """`python -m onescreen.serve app.py` on a free port, as `make run` and the tests start it; its RSS on demand."""
+    """`python -m onescreen.serve app.py` on a free port, as `make run` and the tests start it; its RSS and CPU
+    time on demand."""
 
     def __init__(self, warehouse: Path, users: Path | None, log_path: Path):
         self.port = free_port()
@@ -158,6 +168,9 @@ class Server:
     def rss(self) -> float | None:
         return rss_mb(self.proc.pid)
 
+    def cpu(self) -> float | None:
+        return cpu_seconds(self.proc.pid)
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -187,6 +200,9 @@ class RoundResult:
     rss_peak_mb: float | None
     rss_after_mb: float | None
     wall_s: float
+    # CPU seconds the server used from the round's start until it had noticed the closed sessions: the work
+    # the round cost it, steadier from run to run than the latencies on a shared machine.
+    server_cpu_s: float | None = None
 
 
 async def open_session(browser, base_url: str, kind: str):
@@ -295,6 +311,7 @@ async def run_round(browsers, base_url: str, server: Server | None, number: int,
     stop = asyncio.Event()
     gate = RoundGate(sessions)
     sampler = asyncio.create_task(sample_rss(server, samples, stop))
+    cpu_before = server.cpu() if server else None
     started = time.monotonic()
     results = await asyncio.gather(*(run_session(browsers[i % len(browsers)], base_url, kind, gate, timeout_ms)
                                      for i, kind in enumerate(kinds)))
@@ -303,7 +320,13 @@ async def run_round(browsers, base_url: str, server: Server | None, number: int,
     stop.set()
     await sampler
     return RoundResult(number, list(results), rss_before, max(samples) if samples else None,
-                       server.rss() if server else None, wall)
+                       server.rss() if server else None, wall, cpu_used(server, cpu_before))
+
+
+def cpu_used(server: Server | None, before: float | None) -> float | None:
+    """The server's CPU seconds since ``before`` (None without a server we started)."""
+    after = server.cpu() if server else None
+    return after - before if after is not None and before is not None else None
 
 
 async def warm_up(browser, base_url: str, timeout_ms: int) -> None:
@@ -397,7 +420,8 @@ def round_rows(rounds: list[RoundResult]) -> list[list[str]]:
         failed = sum(1 for s in r.sessions if s.error)
         rows.append([str(r.number), str(len(r.sessions)), str(failed), fmt(pct(first, 50), " s"), fmt(pct(first, 95), " s"),
                      fmt(pct(filters, 50), " s"), fmt(pct(filters, 95), " s"), fmt(pct(keys, 95), " s"),
-                     fmt(r.rss_before_mb, "", 0), fmt(r.rss_peak_mb, "", 0), fmt(r.rss_after_mb, "", 0), fmt(r.wall_s, " s", 1)])
+                     fmt(r.rss_before_mb, "", 0), fmt(r.rss_peak_mb, "", 0), fmt(r.rss_after_mb, "", 0), fmt(r.wall_s, " s", 1),
+                     fmt(r.server_cpu_s, " s", 1)])
     return rows
 
 
@@ -416,8 +440,8 @@ def markdown(args, command: str, warehouse_note: str, load_before: str, rounds: 
         f"Server RSS after warm-up (one session of each kind): {fmt(baseline_rss, ' MB', 0)}.",
         "",
         "| round | sessions | failed | first render p50 | p95 | filter rerun p50 | p95 | big-screen rerun p95 "
-        "| RSS before MB | RSS peak MB | RSS after MB | round wall |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| RSS before MB | RSS peak MB | RSS after MB | round wall | server CPU |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     lines += ["| " + " | ".join(row) + " |" for row in round_rows(rounds)]
     errors = [f"{r.number}/{s.kind}: {s.error}" for r in rounds for s in r.sessions if s.error]

@@ -33,8 +33,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from loadtest import (OUT, RoundGate, RoundResult, Server, SessionResult, SoakResult, begin, fmt, growth,  # noqa: E402
-                      pct, round_rows, sample_rss, warehouse_description)
+from loadtest import (OUT, RoundGate, RoundResult, Server, SessionResult, SoakResult, begin, cpu_used, fmt,  # noqa: E402
+                      growth, pct, round_rows, sample_rss, warehouse_description)
 
 # What a session opens (the page's url path, "" for the home page, and its query string) and how it reruns.
 KINDS = {
@@ -145,6 +145,7 @@ async def run_round(url: str, server: Server | None, number: int, sessions: int,
     done = asyncio.Event()
     sampler = asyncio.create_task(sample_rss(server, samples, done))
     gate = RoundGate(sessions)
+    cpu_before = server.cpu() if server else None
     started = time.monotonic()
     results = await asyncio.gather(*(run_session(url, kind, gate, timeout_s) for kind in kinds))
     wall = time.monotonic() - started
@@ -152,7 +153,7 @@ async def run_round(url: str, server: Server | None, number: int, sessions: int,
     done.set()
     await sampler
     return RoundResult(number, list(results), rss_before, max(samples) if samples else None,
-                       server.rss() if server else None, wall)
+                       server.rss() if server else None, wall, cpu_used(server, cpu_before))
 
 
 async def soak(url: str, server: Server | None, minutes: float, interval_s: float, timeout_s: float) -> SoakResult:
@@ -214,8 +215,8 @@ def markdown(command: str, warehouse_note: str, load_before: str, rounds: list[R
     ]
     if rounds:
         lines += ["", "| round | sessions | failed | first run p50 | p95 | filter rerun p50 | p95 | big-screen rerun p95 "
-                      "| RSS before MB | RSS peak MB | RSS after MB | round wall |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                      "| RSS before MB | RSS peak MB | RSS after MB | round wall | server CPU |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         lines += ["| " + " | ".join(row) + " |" for row in round_rows(rounds)]
     errors = [f"{r.number}/{s.kind}: {s.error}" for r in rounds for s in r.sessions if s.error]
     if errors:

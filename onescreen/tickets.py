@@ -1,8 +1,8 @@
 """Tickets for the 工单明细 page: the list behind any number and one ticket's timeline, masked.
 
 The named query ``ticket_list`` is the only query that reads ``ticket_pii``; its registry entry runs
-:func:`mask_tickets` inside ``run_query``, so an unmasked value never reaches ``st.cache_data``, the
-browser or a download. :func:`list_tickets` runs on the cursor it is given and :func:`fetch_tickets`
+:func:`mask_tickets` inside ``run_query``, so an unmasked value never reaches the page cache
+(``onescreen.data``), the browser or a download. :func:`list_tickets` runs on the cursor it is given and :func:`fetch_tickets`
 on one of its own; the rest are plain functions of their arguments, testable without Streamlit.
 """
 

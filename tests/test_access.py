@@ -246,3 +246,21 @@ def test_ad_hoc_sql_cannot_name_ticket_pii_and_needs_a_login(warehouse_copy):
         data.sql("select count(*) from fct_tickets")
     with pytest.raises(acl.AccessError, match="未登录"):
         data.q("as_of")
+
+
+def test_a_cached_frame_is_not_changed_by_what_a_page_does_with_its_copy(warehouse_copy, monkeypatch):
+    """Results are kept once for every session (st.cache_resource); each caller's copy is its own."""
+    monkeypatch.setattr(data, "current_access", lambda: Access(ident("leader", district=True), "meeting"))
+    first = data.q("ticket_list", limit=5)
+    kept = first.copy(deep=True)
+    first["ticket_id"] = "changed"
+    first.loc[first.index[0], "address"] = "changed"
+    first.iloc[0, 1] = None
+    first.index.name = "renamed"
+    first.columns.name = "renamed"
+    again = data.q("ticket_list", limit=5)
+    pd.testing.assert_frame_equal(again, kept)
+    assert again.index.name is None and again.columns.name is None
+    places = data.sql("select grid_code from dim_grids order by 1")
+    places.loc[0, "grid_code"] = "X"
+    assert data.sql("select grid_code from dim_grids order by 1").loc[0, "grid_code"] != "X"

@@ -16,7 +16,10 @@ served to another. With no access set (no login) every query is refused.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
+from types import MappingProxyType
 
 import duckdb
 import pandas as pd
@@ -279,6 +282,45 @@ def places() -> pd.DataFrame:
     return every[every["grid_code"].isin(area.grids)].reset_index(drop=True)
 
 
+Pairs = tuple[tuple[str, str], ...]  # (code, name) in code order; a unit without a name is named by its code
+
+
+@dataclass(frozen=True)
+class PlaceChoices:
+    """The options of the area filters: every street, each street's communities, each community's grids."""
+
+    streets: Pairs
+    communities: Mapping[str, Pairs]
+    grids: Mapping[str, Pairs]
+
+    @classmethod
+    def from_places(cls, places: pd.DataFrame) -> PlaceChoices:
+        """From :func:`places` (one row per grid)."""
+
+        def pairs(frame: pd.DataFrame, code: str, name: str) -> Pairs:
+            frame = frame.sort_values(code, kind="stable")
+            return tuple(zip(frame[code].tolist(), frame[name].fillna(frame[code]).tolist()))
+
+        streets = places[["street_code", "street_name"]].drop_duplicates()
+        communities = {street: pairs(rows[["community_code", "community_name"]].drop_duplicates(),
+                                     "community_code", "community_name")
+                       for street, rows in places.groupby("street_code", sort=False)}
+        grids = {community: pairs(rows, "grid_code", "grid_name")
+                 for community, rows in places.groupby("community_code", sort=False)}
+        return cls(pairs(streets, "street_code", "street_name"), MappingProxyType(communities), MappingProxyType(grids))
+
+
+def place_choices() -> PlaceChoices:
+    """:class:`PlaceChoices` of the places the current user may see, worked out once per warehouse version
+    and scope: the sidebar's street, community and grid boxes are drawn on every run of every page."""
+    return _place_choices(db.warehouse_version(), current_access().identity.scope.key(), places)
+
+
+@st.cache_resource(ttl=CACHE_TTL, show_spinner=False, max_entries=64)
+def _place_choices(version: str, scope_key: tuple, _places) -> PlaceChoices:
+    return PlaceChoices.from_places(_places())
+
+
 def distinct_values(column: str) -> list[str]:
     """The values of ``source`` or ``category_l1`` present in the tickets, most tickets first (counted
     when the marts are built: ``mart_ticket_values``)."""
@@ -288,4 +330,5 @@ def distinct_values(column: str) -> list[str]:
     return frame["v"].tolist()
 
 
-__all__ = ["QueryError", "available", "q", "fetch", "fetch_unmasked", "current_access", "set_access", "sql", "as_of", "ticket_span", "places", "distinct_values"]
+__all__ = ["QueryError", "available", "q", "fetch", "fetch_unmasked", "current_access", "set_access", "sql", "as_of", "ticket_span", "places",
+           "PlaceChoices", "place_choices", "distinct_values"]

@@ -215,16 +215,12 @@ def current_filters(widgets: bool = True) -> Filters | None:
                 else:  # the first day is picked, the second not yet
                     st.caption("请再点选结束日期。")
                     date_range = default
-            places = data.places()
-            streets = places[["street_code", "street_name"]].drop_duplicates().sort_values("street_code")
+            choices = data.place_choices()
             area = data.area()  # a scoped user gets no "全部" where it would reach outside their area
-            street = _choose("街道", streets, "street_code", "street_name", street, "f_street", allow_all=area.district)
-            communities = places[places["street_code"] == street] if street else places.iloc[0:0]
-            communities = communities[["community_code", "community_name"]].drop_duplicates().sort_values("community_code")
-            community = _choose("社区", communities, "community_code", "community_name", community, "f_community",
+            street = _choose("街道", choices.streets, street, "f_street", allow_all=area.district)
+            community = _choose("社区", choices.communities.get(street, ()) if street else (), community, "f_community",
                                 allow_all=area.district or area.allows("street_code", street))
-            grids = places[places["community_code"] == community] if community else places.iloc[0:0]
-            grid = _choose("网格", grids[["grid_code", "grid_name"]].sort_values("grid_code"), "grid_code", "grid_name", grid, "f_grid",
+            grid = _choose("网格", choices.grids.get(community, ()) if community else (), grid, "f_grid",
                            allow_all=area.district or area.allows("community_code", community))
             sources = data.distinct_values("source")
             source = _choose_value("诉求来源", sources, source, "f_source")
@@ -311,12 +307,12 @@ def _within_scope(street: str, community: str, grid: str) -> tuple[str, str, str
     return code, ALL, ALL
 
 
-def _choose(label: str, frame: pd.DataFrame, code: str, name: str, current: str, key: str,
-            allow_all: bool = True) -> str:
-    codes = ([ALL] if allow_all else []) + frame[code].tolist()
+def _choose(label: str, pairs: data.Pairs, current: str, key: str, allow_all: bool = True) -> str:
+    """A box of ``pairs`` ((code, name), see :class:`onescreen.data.PlaceChoices`), "全部" first if allowed."""
+    codes = ([ALL] if allow_all else []) + [code for code, _ in pairs]
     if not codes:
         codes = [ALL]
-    names = dict(zip(frame[code], frame[name].fillna(frame[code])))
+    names = dict(pairs)
     index = codes.index(current) if current in codes else 0
     return st.selectbox(label, codes, index=index, format_func=lambda c: names.get(c, "全部") if c else "全部", key=key)
 

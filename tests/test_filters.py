@@ -88,3 +88,21 @@ def test_the_ticket_list_takes_the_range_of_the_shared_filters():
     params = tickets.list_params(ranged)
     assert (params["received_from"], params["received_before"]) == (date(2025, 10, 3), date(2025, 10, 10))
     assert "received_from" not in tickets.list_params(ranged, whole_period=True)
+
+
+def test_place_choices_list_each_level_in_code_order_and_name_unnamed_units_by_code():
+    from onescreen.data import PlaceChoices
+
+    places = pd.DataFrame({
+        "grid_code": ["G3", "G1", "G2", "G4"], "grid_name": ["三格", "一格", None, "四格"],
+        "community_code": ["C2", "C1", "C1", "C3"], "community_name": ["二社", "一社", "一社", None],
+        "street_code": ["S1", "S1", "S1", "S2"], "street_name": ["一街", "一街", "一街", "二街"],
+    })
+    choices = PlaceChoices.from_places(places)
+    assert choices.streets == (("S1", "一街"), ("S2", "二街"))
+    assert choices.communities["S1"] == (("C1", "一社"), ("C2", "二社"))
+    assert choices.communities["S2"] == (("C3", "C3"),)
+    assert choices.grids["C1"] == (("G1", "一格"), ("G2", "G2"))
+    assert "S3" not in choices.communities and choices.grids.get("C9", ()) == ()
+    with pytest.raises(TypeError):
+        choices.grids["C1"] = ()  # shared by every session of the scope: read-only

@@ -58,7 +58,7 @@ class TaggedBrowser:
 
 
 class MemoryOf:
-    """What loadtest.run_round samples as "the server": the resident memory of these processes."""
+    """What loadtest.run_round samples as "the server": the resident memory and CPU time of these processes."""
 
     def __init__(self, replicas: ReplicaSet, only_first: bool = False):
         self.replicas, self.only_first = replicas, only_first
@@ -67,6 +67,12 @@ class MemoryOf:
         if self.only_first:
             return loadtest.rss_mb(self.replicas.replicas[0].pid)
         return self.replicas.rss_mb()
+
+    def cpu(self) -> float | None:
+        """CPU seconds the replicas (or the first alone) have used so far."""
+        procs = self.replicas.replicas[:1] if self.only_first else self.replicas.replicas
+        used = [loadtest.cpu_seconds(proc.pid) for proc in procs]
+        return None if not used or None in used else sum(used)
 
 
 async def landings(access_log: Path, tags: list[str], timeout_s: float = 30) -> dict[str, str]:

@@ -3,6 +3,7 @@
     .venv/bin/python bench/loadtest_server.py                  # 3 rounds × 30 sessions on the demo warehouse
     .venv/bin/python bench/loadtest_server.py --sessions 60    # more sessions
     .venv/bin/python bench/loadtest_server.py --rounds 0 --soak-minutes 60   # one big screen rerunning for an hour
+    .venv/bin/python bench/loadtest_server.py --replicas 2     # the same through nginx and 2 replicas (deploy/replicas.py)
 
 ``bench/loadtest.py`` drives real chromium tabs, and on a 2-core machine 30 tabs drawing plotly and
 deck.gl in software starve the server of CPU: what it measures is the browsers. This script opens the
@@ -17,6 +18,9 @@ Figures are the server's side only: what a page costs the server for 30 concurre
 drawing a user's own machine does (about 1-2 s per page in chromium here: ``bench/bench_browser.py``).
 With ``--soak-minutes``: afterwards one big-screen session reruns every ``--soak-interval`` seconds
 for that long, and the server's memory is sampled (growth from the end of the first tenth of the run).
+With ``--replicas N`` the server is N replicas behind nginx (``deploy/replicas.py``, as ``make replicas``):
+each replica is warmed up directly, then the rounds go through nginx, which spreads cookie-less
+websockets round robin; RSS and CPU are the replicas' together.
 Results: printed, and a markdown fragment in bench/out/loadtest_server.md.
 """
 
@@ -35,6 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from loadtest import (OUT, RoundGate, RoundResult, Server, SessionResult, SoakResult, begin, cpu_used, fmt,  # noqa: E402
                       growth, pct, round_rows, sample_rss, warehouse_description)
+
+from deploy.replicas import ReplicasError  # noqa: E402  (loadtest put the project root on the path)
 
 # What a session opens (the page's url path, "" for the home page, and its query string) and how it reruns.
 KINDS = {
@@ -198,13 +204,13 @@ def soak_text(result: SoakResult) -> str:
 
 
 def markdown(command: str, warehouse_note: str, load_before: str, rounds: list[RoundResult], solo: dict[str, float],
-             baseline_rss: float | None, soak_result: SoakResult | None = None) -> str:
+             baseline_rss: float | None, soak_result: SoakResult | None = None, server_note: str | None = None) -> str:
     lines = [
         f"### Server load, protocol level ({datetime.now():%Y-%m-%d %H:%M})",
         "",
         f"Command: `{command}`  ",
         f"Machine: {os.cpu_count()} cores, load average at start {load_before}; no browser: websocket clients in one "
-        f"Python process beside the server. Warehouse: {warehouse_note}.  ",
+        f"Python process beside the server{f' ({server_note})' if server_note else ''}. Warehouse: {warehouse_note}.  ",
         "Mix per round: big screen (kiosk), 三率分析, 工单明细 in turn. First run: the page's first script run, from "
         "sending it until the server reports the script finished (every element sent). Rerun: 统计周期 月→周 on the "
         "analysis pages, a full rerun on the big screen.",
@@ -235,8 +241,13 @@ def markdown(command: str, warehouse_note: str, load_before: str, rounds: list[R
     return "\n".join(lines) + "\n"
 
 
-async def main_async(args, server: Server | None, url: str) -> tuple[list[RoundResult], dict[str, float], float | None,
-                                                                    SoakResult | None]:
+async def main_async(args, server: Server | None, url: str, warm: list[str] | None = None
+                     ) -> tuple[list[RoundResult], dict[str, float], float | None, SoakResult | None]:
+    for replica in warm or []:  # each replica's caches filled directly: nginx would spread the warm-up
+        for kind in KINDS:
+            result = await run_session(replica, kind, RoundGate(1), args.timeout)
+            if result.error:
+                raise SystemExit(f"错误：预热副本 {replica} 时 {kind} 失败：{result.error}")
     print("预热：每种页面打开一次……", flush=True)
     solo: dict[str, float] = {}
     for kind in KINDS:  # caches filled, then each page alone on a warm server
@@ -277,11 +288,50 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--soak-interval", type=float, default=5, help="seconds between the soak's reruns (5)")
     parser.add_argument("--warehouse", type=Path, help="warehouse file (default: $ONESCREEN_DB or data/warehouse.duckdb)")
     parser.add_argument("--url", help="a running server (http://host:port) instead of starting one (no RSS figures)")
+    parser.add_argument("--replicas", type=int, default=0,
+                        help="start this many replicas behind nginx (deploy/replicas.py) instead of one server")
     parser.add_argument("--out", type=Path, default=OUT / "loadtest_server.md", help="markdown fragment")
     args = parser.parse_args(argv)
-    if args.sessions < 1 or args.rounds < 0 or args.timeout <= 0 or args.soak_interval <= 0 or args.soak_minutes < 0:
+    if args.replicas and args.url:
+        parser.error("--replicas starts its own servers: leave out --url")
+    if args.sessions < 1 or args.rounds < 0 or args.timeout <= 0 or args.soak_interval <= 0 or args.soak_minutes < 0 or args.replicas < 0:
         parser.error("--sessions must be at least 1, --rounds and --soak-minutes at least 0, --timeout and --soak-interval positive")
     return args
+
+
+def stream_url(base: str) -> str:
+    return base.replace("http://", "ws://").replace("https://", "wss://") + "/_stcore/stream"
+
+
+class Replicas:
+    """N replicas behind nginx as the server of a round: its address, and the replicas' RSS and CPU together."""
+
+    def __init__(self, replicas):
+        from bench_replicas import MemoryOf
+
+        self.replicas = replicas
+        self.url = replicas.url
+        self._of = MemoryOf(replicas)
+
+    def rss(self) -> float | None:
+        return self._of.rss()
+
+    def cpu(self) -> float | None:
+        return self._of.cpu()
+
+    def stop(self) -> None:
+        self.replicas.stop()
+
+
+def started_replicas(count: int, warehouse: Path) -> Replicas:
+    from deploy.replicas import ReplicaSet, free_port, free_port_range
+
+    env = {"ONESCREEN_DB": str(warehouse), "ONESCREEN_USERS": str(OUT / "loadtest-no-users.json"),
+           "ONESCREEN_AUDIT": str(OUT / "loadtest-audit.jsonl")}
+    replicas = ReplicaSet(count, free_port(), first_replica_port=free_port_range(count), run_dir=OUT / "replicas-run",
+                          env=env)
+    print(f"启动 {count} 个副本和 nginx……", flush=True)
+    return Replicas(replicas.start())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -290,15 +340,25 @@ def main(argv: list[str] | None = None) -> int:
     if started is None:
         return 1
     warehouse, command, load_before = started
-    server = None if args.url else Server(warehouse, None, OUT / "loadtest-server.log")
-    base = args.url.rstrip("/") if args.url else server.url
-    url = base.replace("http://", "ws://").replace("https://", "wss://") + "/_stcore/stream"
+    warm: list[str] = []  # replicas warmed up directly before the rounds
+    if args.replicas:
+        try:
+            server = started_replicas(args.replicas, warehouse)
+        except ReplicasError as error:
+            print(f"错误：{error}")
+            return 1
+        warm = [stream_url(u) for u in server.replicas.replica_urls]
+    else:
+        server = None if args.url else Server(warehouse, None, OUT / "loadtest-server.log")
+    url = stream_url(args.url.rstrip("/") if args.url else server.url)
     try:
-        rounds, solo, baseline, soak_result = asyncio.run(main_async(args, server, url))
+        rounds, solo, baseline, soak_result = asyncio.run(main_async(args, server, url, warm))
     finally:
         if server:
             server.stop()
-    text = markdown(command.strip(), warehouse_description(warehouse), load_before, rounds, solo, baseline, soak_result)
+    note = f"{args.replicas} replicas behind nginx, each warmed up directly; RSS and CPU of all of them" if args.replicas else None
+    text = markdown(command.strip(), warehouse_description(warehouse), load_before, rounds, solo, baseline, soak_result,
+                    note)
     args.out.write_text(text, encoding="utf-8")
     print()
     print(text)

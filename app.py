@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from onescreen import access, auth, data, db, errors, filters, settings, ui
+from onescreen import access, auth, data, db, errors, filters, settings, streamlit_patches, ui
+
+streamlit_patches.install()  # a faster st.dataframe(styler) for the pinned Streamlit (see the module)
 
 # The tab icon is a local file: a Material icon here would be fetched from fonts.gstatic.com.
 st.set_page_config(page_title="一屏 · 基层治理一屏尽览", page_icon=str(settings.STATIC_DIR / "favicon.png"), layout="wide")

@@ -1,0 +1,77 @@
+"""onescreen.streamlit_patches: the stand-in returns exactly what Streamlit's own function returns."""
+
+from __future__ import annotations
+
+import enum
+
+import numpy as np
+import pandas as pd
+import pytest
+import streamlit
+from streamlit.elements.lib import pandas_styler_utils as styler_utils
+
+from onescreen import streamlit_patches
+from onescreen.figures import rates
+
+
+def streamlits_own():
+    return streamlit_patches.replaced.get("_use_display_values", styler_utils._use_display_values)
+
+
+def breakdown(rows: int) -> pd.DataFrame:
+    rng = np.random.default_rng(rows)
+    return pd.DataFrame({
+        "综合排名": [float(i + 1) if i % 4 else np.nan for i in range(rows)],
+        "单位": [f"单位{i}" for i in range(rows)],
+        "受理量": rng.integers(0, 5000, rows),
+        "响应率%": rng.uniform(0, 100, rows).round(1),
+        "响应率N": [f"{i}/{i + 3}" for i in range(rows)],
+        "名次变化": [float(i % 5 - 2) if i % 3 else np.nan for i in range(rows)],
+        "平均办理时长（工作日）": rng.uniform(0, 9, rows),
+        "参与排名": ["是" if i % 4 else "否（分母不足）" for i in range(rows)],
+    })
+
+
+class Level(enum.Enum):
+    GRID = "网格"
+
+
+def translated(styler):
+    styler._compute()
+    return styler._translate(False, False)
+
+
+@pytest.mark.parametrize("styler", [
+    pytest.param(lambda: rates.grey_unranked(breakdown(9)), id="breakdown 9 rows"),
+    pytest.param(lambda: rates.grey_unranked(breakdown(209)), id="breakdown 209 rows"),
+    pytest.param(lambda: rates.grey_unranked(breakdown(0)), id="empty"),
+    pytest.param(lambda: pd.DataFrame({"a": [1.5, None], "b": [Level.GRID, None]}).style, id="unformatted, an Enum"),
+    pytest.param(lambda: pd.DataFrame({"a": range(30)}, index=list("abcdefghijklmnopqrstuvwxyz1234")).style
+                 .format("{:03d}"), id="other index"),
+    pytest.param(lambda: breakdown(20).style.hide([2, 5]).format(precision=3), id="hidden rows"),
+])
+def test_the_same_frame_as_streamlits_own(styler, monkeypatch):
+    styled = styler()
+    styles = translated(styled)
+    expected = streamlits_own()(styled.data, styles)
+    pd.testing.assert_frame_equal(streamlit_patches.use_display_values(styled.data, styles), expected)
+
+
+def test_a_styler_trimmed_to_its_maximum_rows_keeps_the_other_rows_as_text():
+    styled = breakdown(50).style.format(precision=4)
+    with pd.option_context("styler.render.max_rows", 10):
+        styles = translated(styled)
+    expected = streamlits_own()(styled.data, styles)
+    pd.testing.assert_frame_equal(streamlit_patches.use_display_values(styled.data, styles), expected)
+
+
+def test_installed_only_for_the_streamlit_it_was_checked_against(monkeypatch):
+    monkeypatch.setattr(styler_utils, "_use_display_values", streamlits_own())
+    monkeypatch.setattr(streamlit, "__version__", "99.0.0")
+    assert streamlit_patches.install() is False
+    assert styler_utils._use_display_values is streamlits_own()
+    monkeypatch.setattr(streamlit, "__version__", streamlit_patches.PATCHED_FOR)
+    assert streamlit_patches.install() is True
+    assert styler_utils._use_display_values is streamlit_patches.use_display_values
+    assert streamlit_patches.install() is True  # twice: still the stand-in, the original still known
+    assert streamlit_patches.replaced["_use_display_values"] is not streamlit_patches.use_display_values

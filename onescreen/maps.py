@@ -26,6 +26,7 @@ import pandas as pd
 import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
 
+from onescreen.figures import shared
 from onescreen.settings import BLANK_STYLE_URL, map_style_url  # noqa: F401  (BLANK_STYLE_URL re-exported)
 
 # RGBA fill per light; anything else (no data, unknown value) is drawn grey.
@@ -212,6 +213,7 @@ def _fitted_view(records: list[dict[str, Any]], width_px: int, height_px: int) -
     }
 
 
+@shared  # 14 ms for 650 grids; every wall screen of a scope draws the same map
 def grid_light_svg(
     grids_df: pd.DataFrame,
     *,

@@ -86,3 +86,10 @@ def test_the_oldest_figures_are_dropped_beyond_the_limit(monkeypatch):
     rates.overdue_bar])
 def test_rates_builders_are_shared(builder):
     assert builder.uncached is not builder
+
+
+def test_clear_shared_forgets_every_figure():
+    first = rates.escalation_figure(shares_frame(55.0))
+    figures_pkg.clear_shared()
+    assert len(figures_pkg._shared) == 0
+    assert rates.escalation_figure(shares_frame(55.0)) is not first

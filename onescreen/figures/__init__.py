@@ -69,3 +69,9 @@ def shared(build):
 
     wrapper.uncached = build
     return wrapper
+
+
+def clear_shared() -> None:
+    """Forget every result :func:`shared` kept (the pages benchmark's cold runs start from nothing)."""
+    with _shared_lock:
+        _shared.clear()

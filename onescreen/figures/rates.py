@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -82,16 +83,17 @@ def breakdown_table(current: pd.DataFrame, previous: pd.DataFrame, yoy: pd.DataF
 def grey_unranked(table: pd.DataFrame):
     """The breakdown table (:func:`breakdown_table`) as a Styler: rows of units that are
     not ranked in grey (shown, not ranked: see 综合得分's 口径), numbers formatted, a missing value as a dash."""
-    unranked = table.index[table["参与排名"] != "是"]
+    grey = ~table["参与排名"].eq("是").fillna(False).to_numpy(dtype=bool)
     styled = table.style
-    if len(unranked):
-        # One style frame for the unranked rows alone: a Python call per row took 0.2 s for 650 grids.
-        styled = styled.apply(lambda rows: pd.DataFrame(f"color: {UNRANKED_TEXT_COLOUR}", index=rows.index,
-                                                        columns=rows.columns),
-                              axis=None, subset=pd.IndexSlice[unranked, :])
+    if grey.any():
+        # The CSS of every cell in one object array ("" = none): a Python call per row took 0.2 s for 650
+        # grids, and a frame of the unranked rows built from a scalar (22 Arrow string columns) 5 ms for 9.
+        css = np.full(table.shape, "", dtype=object)
+        css[grey, :] = f"color: {UNRANKED_TEXT_COLOUR}"
+        styled = styled.apply(lambda _: css, axis=None)
     # One format call (a second one resets the columns it does not name). Ranks are floats so that a
     # missing rank is NaN, which na_rep shows as a dash (pd.NA would show "None").
-    formats = {column: "{:,.1f}" for column in table.columns if pd.api.types.is_float_dtype(table[column])}
+    formats = {column: "{:,.1f}" for column, dtype in table.dtypes.items() if pd.api.types.is_float_dtype(dtype)}
     formats.update({"综合排名": "{:.0f}", "名次变化": "{:+.0f}", "平均办理时长（工作日）": "{:.2f}"})
     return styled.format(formats, na_rep="—")
 

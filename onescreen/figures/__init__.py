@@ -11,7 +11,9 @@ from collections import OrderedDict
 import plotly.graph_objects as go
 import plotly.io as pio
 
-SHARED_MAX = 256  # figures kept by ``shared``: a few per page and filter combination in use
+# Results kept by ``shared``: a few per page and filter combination in use. The largest measured is the heat
+# page's choropleth of the demo's 650 grids, 1.5 MB (a rates chart 0.07 MB): at most about 200 MB in all.
+SHARED_MAX = 128
 _shared: OrderedDict = OrderedDict()
 _shared_lock = threading.Lock()
 
@@ -45,9 +47,10 @@ def shared(build):
 
     Building a plotly figure is mostly plotly validating every property: 10-40 ms a figure, most of a
     page's script time once its queries are cached, and every viewer of the same screen and filters asks
-    for the same figures. Inputs are compared by value (``_inputs_digest``); a call with an input that
-    cannot be pickled is built afresh. **A returned figure is shared: hand it to ``st.plotly_chart``
-    (which copies it) and never change it.** ``build.uncached`` is the plain builder.
+    for the same figures. The :data:`SHARED_MAX` results used last are kept. Inputs are compared by value
+    (``_inputs_digest``); a call with an input that cannot be pickled is built afresh. **A returned figure
+    is shared: hand it to ``st.plotly_chart`` (which copies it) and never change it.** ``build.uncached``
+    is the plain builder.
     """
 
     @functools.wraps(build)

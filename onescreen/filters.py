@@ -19,7 +19,8 @@ user left on the default in the sidebar moves on with it too; any other stays.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
@@ -112,13 +113,15 @@ def _param(name: str, default: str = ALL) -> str:
     return value if isinstance(value, str) else default
 
 
-def _period_options(period_type: str, first: date, last: date) -> list[date]:
+@functools.lru_cache(maxsize=64)
+def _period_options(period_type: str, first: date, last: date) -> tuple[date, ...]:
+    """The periods from the first receipt day to the last, newest first (asked four times a run: remembered)."""
     if period_type == "month":
-        return [d.date() for d in pd.date_range(first.replace(day=1), last, freq="MS")][::-1]
+        return tuple(d.date() for d in pd.date_range(first.replace(day=1), last, freq="MS"))[::-1]
     if period_type == "week":
         start = pd.Timestamp(first) - pd.Timedelta(days=first.weekday())
-        return [d.date() for d in pd.date_range(start, last, freq="7D")][::-1]
-    return [d.date() for d in pd.date_range(first, last, freq="D")][::-1]
+        return tuple(d.date() for d in pd.date_range(start, last, freq="7D"))[::-1]
+    return tuple(d.date() for d in pd.date_range(first, last, freq="D"))[::-1]
 
 
 def range_label(first: date, last: date) -> str:
@@ -250,7 +253,7 @@ def current_filters(widgets: bool = True) -> Filters | None:
     return filters
 
 
-def _nearest(options: list[date], wanted: date, fallback: date) -> date:
+def _nearest(options: Sequence[date], wanted: date, fallback: date) -> date:
     return min(options, key=lambda d: abs((d - wanted).days)) if options else fallback
 
 
@@ -323,7 +326,7 @@ def _choose_value(label: str, values: list[str], current: str, key: str) -> str:
     return st.selectbox(label, options, index=index, format_func=lambda v: v or "全部", key=key)
 
 
-def default_period(period_type: str, options: list[date], last: date) -> date:
+def default_period(period_type: str, options: Sequence[date], last: date) -> date:
     """The period shown when none is chosen (``options`` newest first, ``last`` the last receipt day): the
     latest, unless the data reach only into its first :data:`SETTLING_DAYS` days; then the one before."""
     settling = SETTLING_DAYS.get(period_type, 0)

@@ -7,7 +7,7 @@
    which is what ``make run`` shows out of the box). ``onescreen.data.run_query`` is wrapped meanwhile, so
    every named query a page really runs is recorded with the parameters it really passes.
    Timed per page: a cold run (Streamlit's caches and the shared figures cleared: every query runs, every
-   figure is built) and a warm rerun (cached).
+   figure is built; the per-shape geometry caches stay warm) and a warm rerun (queries, figures and tables cached).
 2. Every recorded (query, parameters) is replayed ``--repeat`` times on a fresh read-only cursor
    (``onescreen.db.connect()``, as the app does), uncached: p50 and p95 (target p95 < 50 ms).
 3. Baseline: the same kind of figures computed in pandas from the ticket table (fct_tickets fetched
@@ -288,7 +288,7 @@ def markdown(results: dict, command: str) -> str:
         ["named queries: p95 of every (query, parameters) the pages run", f"< {QUERY_P95_MS} ms",
          f"worst {worst['p95_ms']:.0f} ms ({worst['name']}); {len(over)} of {len(queries)} at or over" if worst else "none",
          met(not over) if worst else "—"],
-        ["page full script run, warm (cached queries)", f"< {PAGE_S} s",
+        ["page full script run, warm (cached queries and figures)", f"< {PAGE_S} s",
          f"worst {max(p['warm_s'] for p in pages):.2f} s; {len(slow_warm)} of {len(pages)} at or over" if pages else "none",
          met(not slow_warm) if pages else "—"],
         ["page full script run, cold (caches cleared)", f"< {PAGE_S} s",

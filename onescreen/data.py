@@ -3,7 +3,8 @@
 Every cached function takes the warehouse version as an argument, so a new load (a new published
 file) expires the cache without a restart; results are small DataFrames, never connections. Each call
 runs on its own cursor (Streamlit sessions are threads). A cached frame is kept once for every session
-(``st.cache_resource``) and each caller gets its own copy-on-write view of it (:func:`_private`):
+(``st.cache_resource``) and each caller gets its own copy-on-write view of it
+(:func:`onescreen.frames.private_view`):
 ``st.cache_data`` unpickled a fresh copy for every call, a tenth of the server's time under 30 sessions.
 
 Access is enforced here, on the server, for every named query (``onescreen.access``): the current
@@ -27,20 +28,11 @@ import streamlit as st
 
 from onescreen import access as acl
 from onescreen import db
+from onescreen.frames import private_view
 from onescreen.queries import QUERIES, QueryError, run_query, run_query_unmasked
 
 CACHE_TTL = 3600
 ACCESS_KEY = "os_access"
-
-
-def _private(frame: pd.DataFrame) -> pd.DataFrame:
-    """The caller's own view of a cached frame, its data not copied. pandas' copy-on-write (the only mode
-    since pandas 3) copies whatever the caller changes, columns or cells, so the cached frame stays as it
-    was; the index and column labels are new objects too (renaming them changes only this view)."""
-    view = frame.copy(deep=False)
-    view.index = frame.index.copy()
-    view.columns = frame.columns.copy()
-    return view
 
 
 def current_access() -> acl.Access:
@@ -97,7 +89,7 @@ def q(name: str, **params) -> pd.DataFrame:
     """A named query (see ``onescreen/queries.py``) as the current access may see it, cached per
     parameters, warehouse version, tier and scope."""
     access = current_access()
-    return _private(_cached_query(db.warehouse_version(), name, _params_key(params), access.tier,
+    return private_view(_cached_query(db.warehouse_version(), name, _params_key(params), access.tier,
                                   access.identity.scope.key()))
 
 
@@ -219,7 +211,7 @@ def _hide_personal_table(cur) -> None:
 def _area(version: str, scope_key: tuple) -> acl.Area:
     if scope_key == acl.DISTRICT.key():
         return acl.Area(district=True)
-    return acl.resolve(acl.Scope.from_key(scope_key), _private(_all_places(version)))
+    return acl.resolve(acl.Scope.from_key(scope_key), private_view(_all_places(version)))
 
 
 @st.cache_resource(ttl=CACHE_TTL, show_spinner=False, max_entries=8)
@@ -238,7 +230,7 @@ def sql(statement: str, params: list | None = None) -> pd.DataFrame:
     if "ticket_pii" in statement.lower():
         raise acl.AccessError("页面不能直接读取个人信息表。")
     access = current_access()
-    return _private(_cached_sql(db.warehouse_version(), statement, tuple(params or ()), access.tier,
+    return private_view(_cached_sql(db.warehouse_version(), statement, tuple(params or ()), access.tier,
                                 access.identity.scope.key()))
 
 

@@ -95,11 +95,17 @@ def fetch_tickets(params: Mapping) -> pd.DataFrame:
 
 
 def state_label(row: Mapping) -> str:
-    """超期 / 临期 / 办理中 / 逾期办结 / 按期办结 / 已办结 for one ticket at the as-of time."""
-    if row.get("is_open"):
-        if row.get("is_overdue"):
+    """超期 / 临期 / 办理中 / 逾期办结 / 按期办结 / 已办结 for one ticket at the as-of time. A missing flag
+    (None, NaN, NA) is not true, as in :func:`state_labels`."""
+
+    def flag(name: str) -> bool:
+        value = row.get(name)
+        return not _missing(value) and bool(value)
+
+    if flag("is_open"):
+        if flag("is_overdue"):
             return "超期"
-        return "临期" if row.get("is_near_deadline") else "办理中"
+        return "临期" if flag("is_near_deadline") else "办理中"
     late = row.get("is_closed_late")
     if _missing(late):
         return "已办结"

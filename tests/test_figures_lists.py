@@ -179,7 +179,9 @@ STATE_CASES = [({}, "超期"), ({"is_overdue": False, "is_near_deadline": True},
                ({"is_open": False, "is_closed_late": True}, "逾期办结"),
                ({"is_open": False, "is_closed_late": False}, "按期办结"),
                ({"is_open": False, "is_closed_late": None}, "已办结"),
-               ({"is_overdue": None, "is_near_deadline": None}, "办理中")]
+               ({"is_overdue": None, "is_near_deadline": None}, "办理中"),
+               ({"is_overdue": float("nan"), "is_near_deadline": True}, "临期"),
+               ({"is_open": float("nan"), "is_closed_late": False}, "按期办结")]
 
 
 @pytest.mark.parametrize("dtype", [object, "boolean"])

@@ -93,3 +93,58 @@ def test_clear_shared_forgets_every_figure():
     figures_pkg.clear_shared()
     assert len(figures_pkg._shared) == 0
     assert rates.escalation_figure(shares_frame(55.0)) is not first
+
+
+def _shown(value) -> str:
+    """A value kept by figures.shared in a form that shows any change made to it."""
+    if isinstance(value, pd.DataFrame):
+        return value.to_json(date_format="iso")
+    return value if isinstance(value, str) else value.to_json()
+
+
+def test_no_page_changes_a_shared_figure_or_table(warehouse_copy, monkeypatch):
+    """Every page runs (desk and wall): what figures.shared hands out must still be as it was built, since a
+    page that changed a shared figure or table would change it for every session."""
+    from streamlit.testing.v1 import AppTest
+
+    built: dict = {}
+
+    class Recording(type(figures_pkg._shared)):
+        def __setitem__(self, key, value):
+            built[key] = _shown(value)
+            super().__setitem__(key, value)
+
+    monkeypatch.setattr(figures_pkg, "_shared", Recording())
+    root = Path(__file__).resolve().parent.parent
+    pages = sorted(p.name for p in (root / "app_pages").glob("*.py") if p.name not in ("upload.py", "audit.py"))
+    for query in ({}, {"kiosk": "1"}):
+        for page in pages:
+            at = AppTest.from_file(str(root / "app.py"), default_timeout=120)
+            for name, value in query.items():
+                at.query_params[name] = value
+            at.run()
+            at.switch_page(f"app_pages/{page}")
+            at.run()
+            at.run()  # a rerun gets the kept figures
+            assert not at.exception, (page, query)
+    kept = dict(figures_pkg._shared.items())
+    assert len(kept) >= 10, "the pages used fewer shared figures than they draw"
+    assert {key: _shown(value) for key, value in kept.items()} == {key: built[key] for key in kept}
+
+
+def test_a_shared_table_comes_as_a_view_of_its_own():
+    builds = []
+
+    @shared
+    def table(n):
+        builds.append(n)
+        return pd.DataFrame({"单位": [f"u{i}" for i in range(n)], "值": range(n)})
+
+    first = table(3)
+    first["单位"] = "changed"
+    first.loc[0, "值"] = 99
+    first.index.name = "renamed"
+    again = table(3)
+    assert list(again["单位"]) == ["u0", "u1", "u2"] and list(again["值"]) == [0, 1, 2]
+    assert again.index.name is None
+    assert builds == [3]  # built once, handed out twice

@@ -8,8 +8,11 @@ import pickle
 import threading
 from collections import OrderedDict
 
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+
+from onescreen.frames import private_view
 
 # Results kept by ``shared``: a few per page and filter combination in use. The largest measured is the heat
 # page's choropleth of the demo's 650 grids, 1.5 MB (a rates chart 0.07 MB): at most about 200 MB in all.
@@ -42,6 +45,10 @@ def _inputs_digest(args: tuple, kwargs: dict) -> bytes:
     return hashlib.blake2b(pickle.dumps((args, kwargs), protocol=5), digest_size=20).digest()
 
 
+def _handout(result):
+    return private_view(result) if isinstance(result, pd.DataFrame) else result
+
+
 def shared(build):
     """``build`` whose result is kept and handed to every later call with equal inputs, in every session.
 
@@ -49,8 +56,9 @@ def shared(build):
     page's script time once its queries are cached, and every viewer of the same screen and filters asks
     for the same figures. The :data:`SHARED_MAX` results used last are kept. Inputs are compared by value
     (``_inputs_digest``); a call with an input that cannot be pickled is built afresh. **A returned figure
-    is shared: hand it to ``st.plotly_chart`` (which copies it) and never change it.** ``build.uncached``
-    is the plain builder.
+    is shared: hand it to ``st.plotly_chart`` (which copies it) and never change it** (tests/test_figures_shared.py
+    runs every page twice and checks); a table comes as a copy-on-write view (:func:`onescreen.frames.private_view`).
+    ``build.uncached`` is the plain builder.
     """
 
     @functools.wraps(build)
@@ -62,13 +70,13 @@ def shared(build):
         with _shared_lock:
             if key in _shared:
                 _shared.move_to_end(key)
-                return _shared[key]
+                return _handout(_shared[key])
         result = build(*args, **kwargs)  # outside the lock: two sessions may build the same figure at once
         with _shared_lock:
             _shared[key] = result
             while len(_shared) > SHARED_MAX:
                 _shared.popitem(last=False)
-        return result
+        return _handout(result)
 
     wrapper.uncached = build
     return wrapper

@@ -20,7 +20,7 @@ NGINX := /usr/sbin/nginx
 
 help:
 	@echo "make run [PORT=8501]  build the demo warehouse if missing, then start the dashboard"
-	@echo "make replicas [N=3] [PORT=8500] [BIND=127.0.0.1]  N dashboard processes behind nginx (deploy/replicas.py)"
+	@echo "make replicas [N=cores] [PORT=8500] [BIND=127.0.0.1]  N dashboard processes behind nginx (deploy/replicas.py)"
 	@echo "make test             install test dependencies (and chromium, nginx via apt if root), run all tests"
 	@echo "make parity           the same named queries on DuckDB and on ClickHouse (chdb), compared"
 	@echo "make bench            run the benchmarks (bench/run_all.py)"
@@ -63,7 +63,8 @@ run: venv warehouse
 # the replicas on PORT+10 onwards, all reading $(WAREHOUSE); Ctrl-C stops them all. Config, logs and
 # the shared cookie secret go to run/replicas/. BIND=0.0.0.0 lets screens on the LAN reach nginx.
 # All options: .venv/bin/python -m deploy.replicas --help
-N ?= 3
+# One replica per core: Python runs one core per process (measured: 2 replicas beat 3 on 2 cores).
+N ?= $(shell nproc 2>/dev/null || echo 2)
 BIND ?= 127.0.0.1
 REPLICAS_PORT := $(if $(filter file,$(origin PORT)),8500,$(PORT))
 replicas: venv warehouse nginx-dep

@@ -1,6 +1,6 @@
 """N Streamlit replicas of OneScreen behind Debian's nginx, on one machine (issue 10).
 
-    python -m deploy.replicas                      # 3 replicas, nginx on http://127.0.0.1:8500
+    python -m deploy.replicas                      # one replica per core, nginx on http://127.0.0.1:8500
     python -m deploy.replicas -n 2 --port 8600     # what `make replicas N=2 PORT=8600` runs
     python -m deploy.replicas --host 0.0.0.0       # nginx reachable from the screens on the LAN
 
@@ -399,7 +399,8 @@ def _terminate(procs: Sequence[subprocess.Popen]) -> None:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m deploy.replicas", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument("-n", "--replicas", type=int, default=3, help="number of Streamlit replicas (3)")
+    parser.add_argument("-n", "--replicas", type=int, default=os.cpu_count() or 2,
+                        help="number of Streamlit replicas (one per core: %(default)s here)")
     parser.add_argument("--port", type=int, default=8500, help="nginx port browsers open (8500)")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address nginx listens on (127.0.0.1; 0.0.0.0 for screens on the LAN)")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from onescreen import audit, data
+from onescreen import audit, data, ui
 
 st.title("审计日志")
 if not data.current_access().identity.can("read_audit"):
@@ -33,5 +33,5 @@ if who:
 if text.strip():
     shown = shown[shown["内容"].str.contains(text.strip(), regex=False, na=False)]
 st.markdown(f"共 {len(shown):,} 条。")
-st.dataframe(shown, hide_index=True, width="stretch",
+st.dataframe(shown, hide_index=True, placeholder=ui.MISSING, width="stretch",
              column_config={"时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")})

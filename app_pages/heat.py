@@ -85,7 +85,7 @@ else:
         st.dataframe(pd.DataFrame({
             "网格": top["grid_name"], "社区": top["community_name"], "工单（件）": top["ticket_count"],
             "户数": top["households"], "每千户": top["tickets_per_1k_households"].round(1),
-        }), hide_index=True, width="stretch")
+        }), hide_index=True, placeholder=ui.MISSING, width="stretch")
     without = int((grids["tickets_per_1k_households"].isna()).sum())
     st.caption(f"落格工单 N = {int(grids['ticket_count'].sum()):,} 件，{len(grids):,} 个网格"
                + (f"；{without} 个网格无户数（灰色，不计算）" if without else "") + "。选择网格时地图显示其所在社区。",
@@ -146,7 +146,7 @@ else:
     with left:
         st.plotly_chart(figures.recurring_figure(problems), width="stretch", key="heat_recurring_chart")
     with right:
-        picked = st.dataframe(recurring_table(problems), hide_index=True, width="stretch",
+        picked = st.dataframe(recurring_table(problems), hide_index=True, placeholder=ui.MISSING, width="stretch",
                               height=min(460, 35 * (len(problems) + 1) + 3), on_select="rerun",
                               selection_mode="single-row", key="heat_recurring_table")
         rows = picked.selection.rows if picked is not None else []

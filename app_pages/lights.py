@@ -78,7 +78,8 @@ if table.empty:
 else:
     st.caption(f"红灯 {int(counts.get('red', 0))} 个、黄灯 {int(counts.get('yellow', 0))} 个；"
                f"“连续红灯”为截至本{unit}连续亮红灯的{unit}数。选中一行可打开该网格的工单明细。")
-    picked = st.dataframe(table, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(table)),
+    picked = st.dataframe(table, hide_index=True, placeholder=ui.MISSING, width="stretch",
+                          height=min(420, 38 + 35 * len(table)),
                           column_order=[c for c in table.columns if c != "grid_code"],
                           on_select="rerun", selection_mode="single-row", key="light_table")
     rows = picked.selection.rows if picked is not None else []
@@ -107,7 +108,7 @@ else:
     st.caption(f"{len(households)} 个网格已导入三色户：" + "、".join(f"{k} {v:,} 户" for k, v in totals.items()))
     chart_col, table_col = st.columns([1, 1])
     chart_col.plotly_chart(lists.household_colours_figure(lights), width="stretch", key="household_colours")
-    table_col.dataframe(households, hide_index=True, width="stretch", height=360)
+    table_col.dataframe(households, hide_index=True, placeholder=ui.MISSING, width="stretch", height=360)
 
 with st.expander("口径"):
     st.markdown(koujing("light", rules))

@@ -292,7 +292,7 @@ def _overdue_links(f: filters.Filters, overdue: pd.DataFrame) -> None:
                for _, r in overdue.iterrows()],
         "超期（工作日）": overdue["overdue_workdays"].round(1),
     })
-    picked = st.dataframe(table, hide_index=True, width="stretch", height=260, on_select="rerun",
+    picked = st.dataframe(table, hide_index=True, placeholder=ui.MISSING, width="stretch", height=260, on_select="rerun",
                           selection_mode="single-row", key="overview_overdue")
     rows = picked.selection.rows if picked is not None else []
     backlog = int(overdue["total_count"].iloc[0])

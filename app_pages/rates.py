@@ -207,7 +207,7 @@ else:
         st.caption("灰色：分母不足最小分母，照常显示但不参与排名。单位多于 40 个时只画最好和最差各 20 个，表中为全部。")
     table = figures.breakdown_table(current, previous, yoy, metric)
     with table_column:
-        picked = st.dataframe(figures.grey_unranked(table), hide_index=True, width="stretch",
+        picked = st.dataframe(figures.grey_unranked(table), hide_index=True, placeholder=ui.MISSING, width="stretch",
                               height=min(460, 35 * (len(table) + 1) + 3), on_select="rerun",
                               selection_mode="single-row", key="rates_breakdown_table")
         rows = picked.selection.rows if picked is not None else []

@@ -104,7 +104,8 @@ for column in ("超期（工作日）", "剩余（工作日）"):
     if column in shown_table:
         shown_table[column] = shown_table[column].map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
 picked = st.dataframe(
-    shown_table, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(table)), on_select="rerun", selection_mode="single-row",
+    shown_table, hide_index=True, placeholder=ui.MISSING, width="stretch", height=min(420, 38 + 35 * len(table)),
+    on_select="rerun", selection_mode="single-row",
     key=f"ticket_table_{page}",  # a row picked on one page is not picked on the next
     column_config={
         "受理时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
@@ -177,6 +178,7 @@ if selected is not None:
     st.plotly_chart(lists.ticket_timeline_figure(steps), width="stretch", key="ticket_timeline")
     left, right = st.columns([2, 3])
     left.dataframe(steps.rename(columns={"step": "环节", "at": "时间", "note": "说明"}), hide_index=True,
+                   placeholder=ui.MISSING,
                    width="stretch", column_config={"时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
     content = selected.get("content")
     right.markdown("**诉求内容（脱敏摘要）**")

@@ -18,7 +18,7 @@ import streamlit as st
 from etl.errors import LoadError
 from etl.fields import SOURCES
 from etl.load import FileOptions, rollback
-from onescreen import audit, data, db, settings, upload
+from onescreen import audit, data, db, settings, ui, upload
 
 UNDO_SHOWN = 10
 MODES = {"none": "不导入任何数据（默认）：修正文件后重新上传", "skip": "只导入没有问题的行：有问题的行可下载，修正后再导入"}
@@ -39,7 +39,7 @@ if notice := state.pop("up_notice", None):
 
 
 def show_problems(problems, total: int) -> None:
-    st.dataframe(upload.problems_frame(problems), hide_index=True, width="stretch")
+    st.dataframe(upload.problems_frame(problems), hide_index=True, placeholder=ui.MISSING, width="stretch")
     if total > len(problems):
         st.caption(f"还有 {total - len(problems)} 处未列出。")
 
@@ -119,7 +119,7 @@ def file_section(path) -> FileOptions | None:
                 columns[i % 3].selectbox(f"{label}{mark}", options, index=options.index(current),
                                          format_func=lambda h: h or "不使用", key=widget(field))
         with st.expander(f"预览前 {upload.PREVIEW_ROWS} 行（入库后的样子：日期已解析，个人信息已脱敏）"):
-            st.dataframe(upload.preview(plan), hide_index=True, width="stretch")
+            st.dataframe(upload.preview(plan), hide_index=True, placeholder=ui.MISSING, width="stretch")
     if plan.missing:
         return None
     return FileOptions(source=source if picked or touched else None, overrides=overrides, sheet=sheet)
@@ -220,7 +220,8 @@ history = upload.history()
 if history.empty:
     st.caption("还没有导入批次。")
 else:
-    st.dataframe(history, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(history)),
+    st.dataframe(history, hide_index=True, placeholder=ui.MISSING, width="stretch",
+                 height=min(400, 38 + 35 * len(history)),
                  column_config={"导入时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
                                 "撤销时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
     loaded = history[history["状态"] == "已导入"].head(UNDO_SHOWN).to_dict("records")

@@ -95,7 +95,7 @@ figures = report_figures(report)
 kpis = report.sections["kpis"]
 st.subheader(kpis.title)
 st.caption(kpis.note)
-st.dataframe(display_frame(kpis.frame), hide_index=True, key="weekly_kpis")
+st.dataframe(display_frame(kpis.frame), hide_index=True, placeholder=ui.MISSING, key="weekly_kpis")
 for key, section in report.sections.items():
     if key == "kpis":
         if "kpis" in figures:
@@ -112,4 +112,4 @@ for key, section in report.sections.items():
     elif section.frame.empty:
         st.caption("本期没有。")
     else:
-        st.dataframe(display_frame(section.frame), hide_index=True, key=f"weekly_{key}")
+        st.dataframe(display_frame(section.frame), hide_index=True, placeholder=ui.MISSING, key=f"weekly_{key}")

@@ -15,6 +15,8 @@ import streamlit as st
 
 from onescreen import settings
 
+# What a table shows in a cell without a value (Streamlit shows "None" otherwise): st.dataframe(placeholder=...).
+MISSING = "—"
 NAVY = "#0b1f3a"
 PANEL = "#12294a"
 ACCENT = "#36c2ff"

@@ -358,3 +358,16 @@ def test_the_lights_page_on_the_wall_draws_its_map_as_svg(warehouse_copy):
     desk = _run("lights.py")
     assert not desk.exception and len(desk.get("deck_gl_json_chart")) == 1
     assert not [m for m in desk.markdown if m.value.startswith('<div class="os-svg-map"')]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_tables_show_a_dash_for_a_missing_value(page, warehouse_copy, users):
+    """Streamlit shows "None" in an empty cell unless told otherwise (an unranked unit's rank, an open
+    ticket's closing time): every table of every page says "—"."""
+    from onescreen import ui
+
+    at = _run(page, user="admin")
+    tables = list(at.dataframe)
+    assert [table.proto.placeholder for table in tables] == [ui.MISSING] * len(tables)
+    source = (ROOT / "app_pages" / page).read_text(encoding="utf-8")
+    assert source.count("dataframe(") == source.count("placeholder=ui.MISSING")

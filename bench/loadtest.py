@@ -87,6 +87,7 @@ STATE_JS = """(ready) => {
         decks: [...document.querySelectorAll('[data-testid="stDeckGlJsonChart"] canvas')].map(c => Math.round(c.getBoundingClientRect().height)),
         plots: [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].map(p => !!p.querySelector('.main-svg')),
         tables: [...document.querySelectorAll('[data-testid="stDataFrame"]')].map(t => !!t.querySelector('canvas')),
+        skeletons: document.querySelectorAll('[data-testid="stSkeleton"]').length,
         runs: (window.__osRuns || []).slice(-4)});
 }"""
 ERRORS_JS = """() => [

@@ -130,7 +130,7 @@ def _overdue_html(frame: pd.DataFrame) -> str:
     # A slow vertical scroll (CSS only): the list repeats so the loop has no jump.
     return (
         "<style>@keyframes os-scroll {from {transform: translateY(0);} to {transform: translateY(-50%);}}"
-        ".os-scroll {height: 300px; overflow: hidden;} .os-scroll-inner {animation: os-scroll 60s linear infinite;}</style>"
+        ".os-scroll {height: 300px; overflow: hidden; margin-bottom: 10px;} .os-scroll-inner {animation: os-scroll 60s linear infinite;}</style>"
         f"<div class='os-list os-scroll'><div class='os-scroll-inner'>{items}{items}</div></div>"
     )
 

@@ -37,6 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_replicas import MemoryOf  # noqa: E402
 from loadtest import (OUT, RoundGate, RoundResult, Server, SessionResult, SoakResult, begin, cpu_used, fmt,  # noqa: E402
                       growth, pct, round_rows, sample_rss, warehouse_description)
 
@@ -303,21 +304,12 @@ def stream_url(base: str) -> str:
     return base.replace("http://", "ws://").replace("https://", "wss://") + "/_stcore/stream"
 
 
-class Replicas:
-    """N replicas behind nginx as the server of a round: its address, and the replicas' RSS and CPU together."""
+class Replicas(MemoryOf):
+    """N replicas behind nginx as the server of the rounds: nginx's address, and the replicas' RSS and CPU together."""
 
     def __init__(self, replicas):
-        from bench_replicas import MemoryOf
-
-        self.replicas = replicas
+        super().__init__(replicas)
         self.url = replicas.url
-        self._of = MemoryOf(replicas)
-
-    def rss(self) -> float | None:
-        return self._of.rss()
-
-    def cpu(self) -> float | None:
-        return self._of.cpu()
 
     def stop(self) -> None:
         self.replicas.stop()

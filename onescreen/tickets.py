@@ -2,8 +2,9 @@
 
 The named query ``ticket_list`` is the only query that reads ``ticket_pii``; its registry entry runs
 :func:`mask_tickets` inside ``run_query``, so an unmasked value never reaches the page cache
-(``onescreen.data``), the browser or a download. :func:`list_tickets` runs on the cursor it is given and :func:`fetch_tickets`
-on one of its own; the rest are plain functions of their arguments, testable without Streamlit.
+(``onescreen.data``), the browser or a download. :func:`list_tickets` runs on the cursor it is given and
+:func:`fetch_tickets` on one of its own; the rest are plain functions of their arguments, testable without
+Streamlit.
 """
 
 from __future__ import annotations
@@ -95,28 +96,17 @@ def fetch_tickets(params: Mapping) -> pd.DataFrame:
 
 
 def state_label(row: Mapping) -> str:
-    """超期 / 临期 / 办理中 / 逾期办结 / 按期办结 / 已办结 for one ticket at the as-of time. A missing flag
-    (None, NaN, NA) is not true, as in :func:`state_labels`."""
-
-    def flag(name: str) -> bool:
-        value = row.get(name)
-        return not _missing(value) and bool(value)
-
-    if flag("is_open"):
-        if flag("is_overdue"):
-            return "超期"
-        return "临期" if flag("is_near_deadline") else "办理中"
-    late = row.get("is_closed_late")
-    if _missing(late):
-        return "已办结"
-    return "逾期办结" if late else "按期办结"
+    """超期 / 临期 / 办理中 / 逾期办结 / 按期办结 / 已办结 for one ticket at the as-of time (:func:`state_labels`
+    of a one-row frame: one rule for a row and for a page)."""
+    return str(state_labels(pd.DataFrame([dict(row)]))[0])
 
 
 STATES = ("超期", "临期", "办理中", "已办结", "逾期办结", "按期办结")
 
 
 def state_labels(df: pd.DataFrame) -> np.ndarray:
-    """:func:`state_label` of every row at once (a ticket list's page took 25 ms row by row)."""
+    """The state of every row at once: open tickets are 超期, 临期 or 办理中; closed ones 逾期办结 or 按期办结, or
+    已办结 when lateness is unknown. A missing flag (None, NaN, NA) is not true."""
 
     def flag(column: str) -> np.ndarray:  # true where the row's value is true; a missing column or value is not
         if column not in df:

@@ -57,7 +57,8 @@ def shared(build):
     for the same figures. The :data:`SHARED_MAX` results used last are kept. Inputs are compared by value
     (``_inputs_digest``); a call with an input that cannot be pickled is built afresh. **A returned figure
     is shared: hand it to ``st.plotly_chart`` (which copies it) and never change it** (tests/test_figures_shared.py
-    runs every page twice and checks); a table comes as a copy-on-write view (:func:`onescreen.frames.private_view`).
+    runs every page and checks each kept result is still as built); a table comes as a copy-on-write view
+    (:func:`onescreen.frames.private_view`).
     ``build.uncached`` is the plain builder.
     """
 

@@ -50,7 +50,7 @@ def _count(value) -> str:
 def breakdown_table(current: pd.DataFrame, previous: pd.DataFrame, yoy: pd.DataFrame, metric: str) -> pd.DataFrame:
     """The ``rates_breakdown`` rows of this period as users read them (Chinese headers, each rate with its N),
     with the chosen metric's 环比 (against ``previous``) and 同比 (against ``yoy``), in ``current``'s order.
-    Shared like the figures: never change the returned table."""
+    Shared like the figures: each caller gets its own copy-on-write view of the kept table."""
     label = LABELS[metric]
 
     def before(frame: pd.DataFrame) -> pd.Series:  # the metric of the same unit in another period, if it had one

@@ -250,6 +250,7 @@ def main() -> None:
     say(f"exports ready ({time.perf_counter() - t0:.0f} s; cached in {OUT})")
     template = build_template(say)
     work = OUT / "etl"
+    earlier = set(work.glob("*.duckdb*"))  # warehouses kept by earlier runs (a 5M one takes minutes to build)
     work.mkdir(parents=True, exist_ok=True)
     results: dict = {"machine": info, "sizes": sizes, "xlsx_rows": args.xlsx_rows, "runs": [],
                      "memory_cap_gb": benchlib.memory_cap_gb(), "commands": []}
@@ -308,10 +309,11 @@ def main() -> None:
         if "raw" in routes:
             record(f"{n:,} XLSX raw read (ceiling)", run("raw", x, work / "raw.duckdb"), rows=n, fmt="XLSX", route="raw")
 
-    # Keep the largest UTF-8 warehouse for bench_pages; drop the rest unless --keep.
+    # Keep the largest UTF-8 warehouse for bench_pages; drop the rest this run wrote unless --keep (those
+    # earlier runs kept stay: a 1M run must not delete the 5M warehouse bench_pages reads).
     keep = work / f"wh_{max(results['sizes'])}_utf8.duckdb"
     if not args.keep:
-        for db in work.glob("*.duckdb*"):
+        for db in set(work.glob("*.duckdb*")) - earlier:
             if db != keep:
                 db.unlink(missing_ok=True)
     results["pages_warehouse"] = str(keep)

@@ -7,7 +7,6 @@ import pandas as pd
 import streamlit as st
 
 from onescreen import data, filters, ui
-from onescreen.exports import to_csv_bytes
 from onescreen.figures import rates as figures
 from onescreen.koujing import KOUJING, LABELS
 from onescreen.queries import QUERIES, period_bounds, range_bounds
@@ -219,9 +218,10 @@ else:
         elif level in ("street", "community", "grid", "source", "category"):
             st.caption(f"选中一行可打开该单位{this}的工单明细。")
         span = f"{first_day:%Y%m%d}" + (f"-{last_day:%Y%m%d}" if f.is_range else "")
-        st.download_button("下载分解表（CSV）", to_csv_bytes(table),
+        # Built when clicked (the table shown), not on every run of the page.
+        st.download_button("下载分解表（CSV）", lambda table=table: figures.breakdown_csv(table),
                            file_name=f"三率分解_{LEVEL_LABELS[level]}_{span}.csv",
-                           mime="text/csv", key="rates_breakdown_csv")
+                           mime="text/csv", key="rates_breakdown_csv", on_click="ignore")
     if level in ("department", "source", "category"):
         st.caption(f"按{LEVEL_LABELS[level]}分解为全区口径，不受区域筛选影响。")
     with st.expander("口径：排名、环比与同比"):

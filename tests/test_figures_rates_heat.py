@@ -397,3 +397,16 @@ def test_breakdown_table_rows_columns_and_changes():
     for _ in range(2):  # built, then handed out from figures.shared: the same table both times
         pd.testing.assert_frame_equal(
             rates.breakdown_table(again(current), again(previous), again(yoy), "composite_score"), table)
+
+
+def test_breakdown_csv_writes_ranks_as_whole_numbers_and_no_code_for_unassigned_units():
+    current = _breakdown(["A", "B", "unassigned"], [90.0, 80.0, 70.0], [True, True, False])
+    current["unit_name"] = ["A街", "B街", "街道不明"]
+    table = rates.breakdown_table.uncached(current, current, current, "composite_score")
+    assert table["编码"].iloc[:2].tolist() == ["A", "B"] and pd.isna(table["编码"].iloc[2])  # not "unassigned"
+    lines = rates.breakdown_csv(table).decode("utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    rows = [dict(zip(header, line.split(","))) for line in lines[1:]]
+    assert [(r["综合排名"], r["单位"], r["编码"], r["名次变化"]) for r in rows] == [
+        ("1", "A街", "A", "1"), ("2", "B街", "B", "1"), ("", "街道不明", "", "1")]
+    assert table["综合排名"].dtype == "float64"  # the table shown is left as it was

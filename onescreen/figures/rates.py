@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from onescreen.exports import to_csv_bytes
 from onescreen.figures import shared, white
 from onescreen.koujing import LABELS
 
@@ -62,7 +63,7 @@ def breakdown_table(current: pd.DataFrame, previous: pd.DataFrame, yoy: pd.DataF
     columns = {
         "综合排名": current["composite_rank"].astype("float64"),
         "单位": current["unit_name"].fillna(current["unit_code"]),
-        "编码": current["unit_code"],
+        "编码": current["unit_code"].mask(current["unit_code"].eq("unassigned")),  # 未落格 etc. have no code
         "受理量": current["ticket_count"],
     }
     for rate in ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate", "closure_rate"):
@@ -78,6 +79,12 @@ def breakdown_table(current: pd.DataFrame, previous: pd.DataFrame, yoy: pd.DataF
     columns["平均办理时长（工作日）"] = current["avg_handling_workdays"].round(2)
     columns["参与排名"] = current["is_ranked"].map({True: "是", False: "否（分母不足）"}).fillna("否（分母不足）")
     return pd.DataFrame(columns).reset_index(drop=True)
+
+
+def breakdown_csv(table: pd.DataFrame) -> bytes:
+    """The breakdown table (:func:`breakdown_table`) as the CSV users download: ranks as whole numbers
+    (floats on screen, where a missing rank is a dash), a missing value as an empty cell."""
+    return to_csv_bytes(table.astype({"综合排名": "Int64", "名次变化": "Int64"}))
 
 
 def grey_unranked(table: pd.DataFrame):

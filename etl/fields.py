@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-# Canonical ticket fields, shared by the ``hotline`` and ``events`` sources.
+# Canonical ticket fields, shared by the ``hotline`` and ``events`` sources. No bare "id" or "name": a staff
+# or contact list (id, name, phone, created_date) has those, and was taken for a hotline export.
 TICKET_HEADERS: dict[str, list[str]] = {
-    "ticket_id": ["工单编号", "工单号", "热线单号", "事件编号", "受理编号", "工单ID", "事件ID", "案件编号", "ticket_id", "ticket id", "case id", "id"],
+    "ticket_id": ["工单编号", "工单号", "热线单号", "事件编号", "受理编号", "工单ID", "事件ID", "案件编号", "ticket_id", "ticket id", "case id"],
     "source": ["诉求来源", "来源", "事件来源", "来源渠道", "上报渠道", "渠道", "source", "channel"],
     "appeal_type": ["诉求类型", "诉求性质", "工单类型", "来电类型", "事件类型", "appeal_type", "type"],
     "category_l1": ["一级分类", "诉求分类", "问题分类", "事项分类", "大类", "事件大类", "category_l1", "category"],
@@ -35,7 +36,7 @@ TICKET_HEADERS: dict[str, list[str]] = {
     "address": ["诉求地址", "事发地址", "地址", "发生地址", "事件地址", "详细地址", "address", "incident_address"],
     "lon": ["经度", "longitude", "lon", "lng", "x坐标"],
     "lat": ["纬度", "latitude", "lat", "y坐标"],
-    "caller_name": ["来电人", "来电人姓名", "诉求人", "诉求人姓名", "反映人", "联系人", "上报人", "caller_name", "name"],
+    "caller_name": ["来电人", "来电人姓名", "诉求人", "诉求人姓名", "反映人", "联系人", "上报人", "caller_name"],
     "caller_phone": ["来电号码", "联系电话", "诉求人电话", "联系方式", "手机号码", "电话", "caller_phone", "phone"],
     "content": ["诉求内容", "来电内容", "问题描述", "事件描述", "工单内容", "诉求描述", "content", "descriptor", "description"],
 }

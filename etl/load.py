@@ -139,9 +139,13 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
         mapping = match_headers(raw.headers, candidate, overrides)
         required = _required_for(candidate, mapping)
         missing = [f for f in required if f not in mapping]
-        score = (len(missing) == 0, sum(2 for f in candidate.signature if f in mapping) + len(mapping))
-        scored.append((score, candidate, mapping, required, missing))
-    scored.sort(key=lambda item: item[0], reverse=True)
+        fit = sum(2 for f in candidate.signature if f in mapping) + len(mapping)
+        scored.append((fit, candidate, mapping, required, missing))
+    # A complete candidate wins only if it fits the file about as well as the closest one: a 12345 export
+    # without its 来电时间 column also has every column a grid list needs (网格编号, 所属社区, 所属街道), and
+    # must be reported as a hotline export missing a field, not loaded over the grid definitions.
+    best_fit = max(fit for fit, *_ in scored)
+    scored.sort(key=lambda item: (not item[4] and item[0] * 2 >= best_fit, item[0]), reverse=True)
     _, chosen, mapping, required, missing = scored[0]
     if missing and strict:
         found = "、".join(h for h in raw.headers if h) or "（无）"

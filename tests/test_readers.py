@@ -324,6 +324,28 @@ def test_source_is_recognised_from_headers(name, source):
     assert plan_file(FIXTURES / name).source.name == source
 
 
+def test_a_hotline_export_missing_its_receipt_column_is_not_taken_for_grid_definitions(tmp_path):
+    """Without 来电时间 a 12345 export still has every column a grid list needs (网格编号, 所属社区, 所属街道):
+    it was loaded over the grid definitions. It is the closest to a hotline export, and says what it lacks."""
+    path = tmp_path / "hotline_no_receipt.csv"
+    path.write_text("工单编号,诉求来源,诉求类型,一级分类,满意度,所属街道,所属社区,网格编号,来电人,来电号码,诉求内容\n"
+                    "A1,12345热线,投诉,市容环境,满意,翠湖街道,东风社区,G01,张三,13800000000,路灯不亮\n", encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        plan_file(path)
+    assert str(err.value).startswith("错误：无法识别文件 hotline_no_receipt.csv 的数据类型：最接近“12345热线工单”，"
+                                     "但缺少字段 received_at（如 来电时间）。")
+    assert plan_file(path, source="grids").source.name == "grids"  # still possible when asked for
+
+
+def test_a_staff_list_is_not_taken_for_a_hotline_export(tmp_path):
+    path = tmp_path / "staff.csv"
+    path.write_text("id,name,phone,address,created_date,department\n1,王五,13700009999,东风路1号,2025-10-01,城管\n",
+                    encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        plan_file(path)
+    assert "缺少字段 ticket_id（如 工单编号）" in str(err.value)
+
+
 def test_shapes_only_file_needs_only_code_and_geometry():
     plan = plan_file(FIXTURES / "grids_shapes.geojson")
     assert plan.required == ("grid_code", "geometry")

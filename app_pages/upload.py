@@ -21,7 +21,7 @@ from etl.load import FileOptions, rollback
 from onescreen import audit, data, db, settings, ui, upload
 
 UNDO_SHOWN = 10
-MODES = {"none": "不导入任何数据（默认）：修正文件后重新上传", "skip": "只导入没有问题的行：有问题的行可下载，修正后再导入"}
+MODES = {"none": "不导入任何数据（默认）：修正文件后重新上传", "skip": "只导入没有问题的行：有问题的行可下载（已脱敏），按行号在原文件中修正后重新上传原文件"}
 state = st.session_state
 
 st.title("数据导入")

@@ -121,6 +121,12 @@ def _required_for(source: Source, mapping: dict[str, str]) -> tuple[str, ...]:
     return source.required
 
 
+def _is_rejects_file(headers: list[str]) -> bool:
+    """The layout :func:`etl.staging.rejected_rows` writes: 行号, the file's own headers, 问题."""
+    named = [h for h in headers if h]
+    return len(named) >= 3 and named[0] == "行号" and named[-1] == "问题"
+
+
 def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] | None = None, sheet: str | None = None,
               *, raw: RawTable | None = None, strict: bool = True, stream: bool = False) -> FilePlan:
     """Read ``path`` and recognise its source and column mapping; raise LoadError if it cannot be.
@@ -131,6 +137,10 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
     the file until staging reads them (:func:`etl.readers.read_export`).
     """
     raw = raw if raw is not None else read_export(Path(path), sheet, stream=stream)
+    if _is_rejects_file(raw.headers):
+        raise LoadError(
+            f"错误：文件 {raw.path.name} 是导入时拒收的行（*.rejected.csv）：其中的姓名、电话、地址已脱敏，只用于查找问题，"
+            "不能直接导入，否则脱敏后的值会覆盖原值。请按“行号”在原导出文件中修正这些行，再导入原文件。")
     if source is not None and source not in SOURCES:
         raise LoadError(f"错误：未知的来源类型 “{source}”，可选：{'、'.join(SOURCES)}。")
     candidates = [SOURCES[source]] if source else list(SOURCES.values())
@@ -218,7 +228,8 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     if report.rejected and skip_bad_rows:
         report.rejects_path = raw.path.with_name(raw.path.stem + ".rejected.csv")
         report.rejects_path.write_bytes(to_csv_bytes(rejected_rows(con, raw, plan.mapping)))
-        report.warnings.append(f"{report.rejected} 行有问题未导入，已连同原因写入 {report.rejects_path.name}。")
+        report.warnings.append(f"{report.rejected} 行有问题未导入，已连同原因写入 {report.rejects_path.name}"
+                               "（个人信息已脱敏）：请按其中的行号在原文件中修正，再导入原文件。")
     batch_id = con.execute("select coalesce(max(batch_id), 0) + 1 from load_batches").fetchall()[0][0]
     report.batch_id = batch_id
     counts: UpsertCounts

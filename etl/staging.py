@@ -19,7 +19,7 @@ import pandas as pd
 from etl.errors import Problem
 from etl.fields import Source
 from etl.readers import RawTable, undecodable_error
-from onescreen.masking import mask_value
+from onescreen.masking import mask_value, scrub_text
 
 MACROS = Path(__file__).parent / "sql" / "macros.sql"
 PERSONAL_FIELDS = {"caller_name", "caller_phone", "address", "content"}
@@ -308,8 +308,9 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
                 [list(ENUMS[kind]), list(ENUMS[kind].values())],
             ).fetchall()
             if unknown:
-                values = "、".join(f"{v}（{n} 行）" for v, n in unknown)
+                values = "、".join(f"{scrub_text(v)}（{n} 行）" for v, n in unknown)
                 warnings.append(f"列「{mapping[name]}」有未识别的取值，已按原样保存：{values}。")
+                _scrub_unknown_values(con, name, kind)
     # A key twice in one file: the later rows are rejected, naming the first. (The keys seen twice
     # are found by grouping first: a window over every row cost more than the rest of the checks.)
     keys = [k for k in key_fields(source, mapping)]
@@ -337,6 +338,20 @@ def key_fields(source: Source, mapping: dict[str, str]) -> tuple[str, ...]:
     return source.key
 
 
+def _scrub_unknown_values(con, name: str, kind: str) -> None:
+    """An unrecognised value of a vocabulary column is stored as it is, except a phone or ID number typed
+    into it: that would reach the marts (a 诉求来源 named after an ID number) and every page's filters."""
+    unknown = con.execute(
+        f"select distinct {name} from stg_cells where {name} is not null "
+        f"and lookup({name}, ?::varchar[], ?::varchar[]) is null",
+        [list(ENUMS[kind]), list(ENUMS[kind].values())],
+    ).fetchall()
+    for (value,) in unknown:
+        scrubbed = scrub_text(value)
+        if scrubbed != value:
+            con.execute(f"update stg_parsed set {name} = ? where {name} = ?", [scrubbed, value])
+
+
 def collect_problems(con, raw: RawTable, mapping: dict[str, str]) -> tuple[list[Problem], int]:
     """Every problem in ``stg_problems`` as :class:`Problem` (values masked), in file order."""
     rows = con.execute(
@@ -344,7 +359,8 @@ def collect_problems(con, raw: RawTable, mapping: dict[str, str]) -> tuple[list[
     ).fetchall()
     problems = []
     for row_no, name, value, message in rows:
-        shown = mask_value(name, value) if name in PERSONAL_FIELDS else value
+        # A phone or ID number typed into the wrong column is masked there too.
+        shown = mask_value(name, value) if name in PERSONAL_FIELDS else scrub_text(value)
         problems.append(Problem(raw.path.name, int(row_no) if row_no is not None else None, mapping.get(name, name), shown, message))
     for row_no, text in raw.bad_rows:
         problems.append(Problem(raw.path.name, row_no, None, None, f"列数与表头不一致（{len(text.split(','))} 列，表头 {len(raw.headers)} 列），请检查该行是否有多余或缺少的逗号。"))
@@ -372,8 +388,10 @@ def rejected_rows(con, raw: RawTable, mapping: dict[str, str] | None = None) -> 
         "select c.*, p.reasons from stg_cells c join (select row_no, string_agg(message, '；' order by field) as reasons "
         "from stg_problems group by row_no) p using (row_no) order by row_no"
     ).df()
-    for name in PERSONAL_FIELDS & set(frame.columns):
-        frame[name] = frame[name].map(lambda v, n=name: mask_value(n, v))
+    for name in frame.columns.drop(["row_no", "reasons"], errors="ignore"):
+        # Personal fields masked by their kind; any other text scrubbed of phone and ID numbers typed into it.
+        masked = (lambda v, n=name: mask_value(n, v)) if name in PERSONAL_FIELDS else scrub_text
+        frame[name] = frame[name].map(masked)
     if mapping is None:
         return frame
     fields = [f for f in frame.columns if f in mapping]

@@ -28,7 +28,7 @@ from etl.load import FileOptions, FilePlan, LoadReport, load_files, plan_file
 from etl.readers import RawTable, check_xlsx_container, read_export
 from etl.staging import install_macros, stage
 from onescreen import settings
-from onescreen.masking import mask_frame
+from onescreen.masking import PERSONAL_FIELDS, mask_frame, scrub_text
 
 PREVIEW_ROWS = 20
 KEEP_UPLOADS_SECONDS = 2 * 24 * 3600
@@ -188,6 +188,10 @@ def preview(file_plan: FilePlan, rows: int = PREVIEW_ROWS) -> pd.DataFrame:
         con.close()
     fields = [f for f in file_plan.source.headers if f in file_plan.mapping]
     frame = mask_frame(frame[["row_no", *fields]])
+    for field in fields:
+        if field not in PERSONAL_FIELDS and field != "geometry" and pd.api.types.is_string_dtype(frame[field]):
+            # a phone or ID number typed into another column
+            frame[field] = frame[field].map(scrub_text)
     if "geometry" in frame.columns:
         frame["geometry"] = frame["geometry"].map(lambda v: v if not isinstance(v, str) or len(v) < 60 else v[:57] + "…")
     def name(field: str) -> str:

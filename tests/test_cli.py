@@ -110,7 +110,7 @@ def test_skip_bad_rows_option(warehouse_copy, exports, capsys):
     assert code == 0
     assert out.splitlines()[:2] == [
         "hotline_bad_rows.csv（hotline，批次 7）：读取 5 行，新增 1，更新 0，未变 0，拒收 4",
-        "  提示：4 行有问题未导入，已连同原因写入 hotline_bad_rows.rejected.csv。",
+        "  提示：4 行有问题未导入，已连同原因写入 hotline_bad_rows.rejected.csv（个人信息已脱敏）：请按其中的行号在原文件中修正，再导入原文件。",
     ]
     assert (exports / "hotline_bad_rows.rejected.csv").exists()
 

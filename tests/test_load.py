@@ -374,7 +374,7 @@ def test_skip_bad_rows_writes_rejects_with_reasons_masked(warehouse_copy, export
     item = report.files[0]
     assert (item.rows_read, item.inserted, item.rejected, item.batch_id) == (5, 1, 4, 7)
     assert item.rejects_path == exports / "hotline_bad_rows.rejected.csv"
-    assert item.warnings[0] == "4 行有问题未导入，已连同原因写入 hotline_bad_rows.rejected.csv。"
+    assert item.warnings[0] == "4 行有问题未导入，已连同原因写入 hotline_bad_rows.rejected.csv（个人信息已脱敏）：请按其中的行号在原文件中修正，再导入原文件。"
     text = item.rejects_path.read_text(encoding="utf-8-sig")
     rows = [line.split(",") for line in text.splitlines()]
     header = rows[0]
@@ -397,6 +397,44 @@ def test_skip_bad_rows_writes_rejects_with_reasons_masked(warehouse_copy, export
         assert raw_value not in text
     assert query(warehouse_copy, "select ticket_id from fct_tickets where ticket_id like 'B%'") == [("B0001",)]
     assert batches(warehouse_copy)[-1] == (7, "hotline_bad_rows.csv", "hotline", 5, 1, 0, 0, 4, "loaded")
+
+
+def test_a_rejects_file_cannot_be_loaded_back_over_the_personal_data(warehouse_copy, exports):
+    """The rejects CSV masks names and phones: loaded back (after fixing a date in it) it would have
+    replaced the callers' real names and numbers with 李* and 139****5678 for good."""
+    report = load_files([exports / "hotline_bad_rows.csv"], skip_bad_rows=True)
+    rejects = report.files[0].rejects_path
+    fixed = rejects.with_name("fixed.csv")
+    fixed.write_text(rejects.read_text(encoding="utf-8-sig").replace("2025-13-45 10:00", "2025-10-05 10:00"),
+                     encoding="utf-8-sig")
+    before = snapshot(warehouse_copy)
+    with pytest.raises(LoadError) as err:
+        load_files([fixed])
+    assert str(err.value) == (
+        "错误：文件 fixed.csv 是导入时拒收的行（*.rejected.csv）：其中的姓名、电话、地址已脱敏，只用于查找问题，"
+        "不能直接导入，否则脱敏后的值会覆盖原值。请按“行号”在原导出文件中修正这些行，再导入原文件。")
+    assert snapshot(warehouse_copy) == before
+
+
+def test_personal_numbers_in_other_columns_are_masked_in_messages_warnings_and_rejects(warehouse_copy, tmp_path):
+    path = tmp_path / "hotline_pii_elsewhere.csv"
+    path.write_text(
+        "工单编号,来电时间,满意度,诉求来源,所属社区,来电人,来电号码,诉求内容\n"
+        "P0001,2025-10-05 09:00,13912345678,12345热线,东风社区,张三,13800001111,路灯不亮\n"
+        "P0002,2025-10-05 10:00,满意,身份证530102198807154512,东风社区,李四,13800002222,噪音\n", encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        load_files([path])
+    message = str(err.value)
+    assert "第 2 行，列「满意度」，值 “139****5678”" in message
+    report = load_files([path], skip_bad_rows=True)
+    item = report.files[0]
+    shown = "\n".join(item.warnings) + item.rejects_path.read_text(encoding="utf-8-sig")
+    for raw_value in ("13912345678", "530102198807154512", "张三", "13800001111"):
+        assert raw_value not in message and raw_value not in shown
+    assert "[身份证号]" in "\n".join(item.warnings)  # the unknown 诉求来源 is reported, its number masked
+    # and stored masked: it reaches the marts and every page's 诉求来源 filter
+    assert query(warehouse_copy, "select source from fct_tickets where ticket_id = 'P0002'") == [("身份证[身份证号]",)]
+    assert query(warehouse_copy, "select count(*) from mart_rates where unit_code like '%530102198807154512%'") == [(0,)]
 
 
 # -- reloads, overlaps, rollback ---------------------------------------------------------------

@@ -153,6 +153,16 @@ def test_preview_is_staged_and_masked():
     assert len(upload.preview(plan, rows=2)) == 2
 
 
+def test_preview_and_problems_mask_personal_numbers_typed_into_other_columns(tmp_path):
+    path = tmp_path / "hotline_pii_elsewhere.csv"
+    path.write_text("工单编号,来电时间,满意度,诉求来源,所属社区,来电人\n"
+                    "P0001,2025-10-05 09:00,13912345678,身份证530102198807154512,东风社区,张三\n", encoding="utf-8")
+    plan = upload.plan(upload.read_upload(path))
+    shown = upload.preview(plan).to_string()
+    assert "13912345678" not in shown and "530102198807154512" not in shown
+    assert "身份证[身份证号]" in shown  # the unknown 诉求来源 as stored, its number masked
+
+
 def test_check_lists_every_problem_and_writes_nothing(warehouse_copy, exports):
     before = sha256(warehouse_copy)
     files = {exports / "hotline_utf8.csv": FileOptions(), exports / "hotline_bad_rows.csv": FileOptions(source="hotline")}

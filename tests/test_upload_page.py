@@ -128,7 +128,7 @@ def test_bad_rows_listed_then_nothing_or_the_good_rows_loaded(warehouse_copy, da
     at.radio(key="up_mode").set_value("skip").run()
     at.button(key="up_load").click().run()
     assert "hotline_bad_rows.csv（12345热线工单，批次 7）：读取 5 行，新增 1，更新 0，未变 0，拒收 4" in shown(at, "success")
-    assert "提示：4 行有问题未导入，已连同原因写入 hotline_bad_rows.rejected.csv。" in shown(at, "caption")
+    assert "提示：4 行有问题未导入，已连同原因写入 hotline_bad_rows.rejected.csv（个人信息已脱敏）：请按其中的行号在原文件中修正，再导入原文件。" in shown(at, "caption")
     assert at.download_button[0].label == "下载被拒收的行（hotline_bad_rows.rejected.csv，含原因，已脱敏）"
     rejects = next((data_dir / "uploads").glob("*/*/hotline_bad_rows.rejected.csv")).read_text(encoding="utf-8-sig")
     assert "无法识别的日期时间" in rejects and "13912345678" not in rejects and "139****5678" in rejects

@@ -173,6 +173,7 @@ def current_filters(widgets: bool = True) -> Filters | None:
         return None
     first, last = span
     notices: list[str] = []
+    _carry_over_page_switch()
     if widgets and _url_changed_outside():
         for key in WIDGET_KEYS:
             st.session_state.pop(key, None)
@@ -277,6 +278,15 @@ def _url_filters() -> dict[str, str]:
     if ".." in _param("range"):
         current["range"] = _param("range")
     return current
+
+
+def _carry_over_page_switch() -> None:
+    """Streamlit's page links (the sidebar's navigation) open the next page with an empty address: the
+    filters this session chose go on there, instead of the district's default under a sidebar that still
+    showed the street. A link that names filters, or a new session, is taken as it is."""
+    written = st.session_state.get(_WRITTEN)
+    if written and not _url_filters():
+        st.query_params.update(written)
 
 
 def _url_changed_outside() -> bool:

@@ -5,6 +5,8 @@ of a server, which skips ``app.py``; the pages therefore live in ``app_pages/``.
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from .conftest import ROOT
@@ -23,3 +25,21 @@ def test_deep_link_runs_the_frame(browser_page):
     assert "亮灯地图" in sidebar and "一屏总览" in sidebar  # navigation titles, not file names
     assert "overview" not in sidebar
     assert browser_page.page.locator("h1").first.inner_text().endswith("亮灯地图")
+
+
+def test_the_sidebar_navigation_keeps_the_chosen_filters(browser_page):
+    """Streamlit's page links drop the address's parameters: the street and period chosen on one page
+    must still be the ones the next page shows (they were: the sidebar kept them, the numbers did not)."""
+    bp = browser_page
+    bp.goto("/rates?period_type=week&street_code=S03")
+    assert "白石江街道" in bp.page.locator('[data-testid="stMain"]').inner_text()
+    bp.page.locator('[data-testid="stSidebarNav"] a').filter(has_text="工单明细").click()
+    bp.page.wait_for_url("**/tickets**")
+    bp.wait_idle()
+    query = parse_qs(urlsplit(bp.page.url).query)
+    assert query.get("street_code") == ["S03"] and query.get("period_type") == ["week"], bp.page.url
+    bp.page.locator('[data-testid="stSidebarNav"] a').filter(has_text="三率分析").click()
+    bp.page.wait_for_url("**/rates**")
+    bp.wait_idle()
+    query = parse_qs(urlsplit(bp.page.url).query)
+    assert query.get("street_code") == ["S03"] and query.get("period_type") == ["week"], bp.page.url

@@ -133,6 +133,10 @@ def _download(kind: str, build) -> bytes:
 
 
 stem = f"工单明细_{period_text}_{tickets.STATUSES[status]}"
+if total > tickets.EXPORT_MAX_ROWS:
+    stem += f"_前{tickets.EXPORT_MAX_ROWS}张"
+    st.warning(f"符合条件的工单共 {total:,} 张，超过单次下载的上限 {tickets.EXPORT_MAX_ROWS:,} 张：下载的是按当前顺序的前 "
+               f"{tickets.EXPORT_MAX_ROWS:,} 张。请缩小时间或区域后分批下载。", icon=":material/warning:")
 csv_col, xlsx_col, note_col = st.columns([1, 1, 3])
 csv_col.download_button(
     "下载 CSV", lambda: _download("CSV", exports.to_csv_bytes),

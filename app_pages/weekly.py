@@ -14,7 +14,7 @@ from onescreen import data, filters, ui
 from onescreen.report import COLUMN_LABELS, KINDS, Period, ReportError, build_report, data_span, default_period, \
     parse_period, period_options
 from onescreen.report_charts import report_figures
-from onescreen.report_render import FORMATS, display_frame, file_name, render
+from onescreen.report_render import FORMATS, display_frame, file_name, kpi_display_frame, render
 
 KIND_LABELS = {"week": "周报（周例会）", "month": "月报（月分析）", "quarter": "季报（季调度）"}
 FORMAT_LABELS = {"html": "下载 HTML 报告（可离线打开、A4 打印）", "xlsx": "下载 XLSX（每部分一张表）",
@@ -95,7 +95,7 @@ figures = report_figures(report)
 kpis = report.sections["kpis"]
 st.subheader(kpis.title)
 st.caption(kpis.note)
-st.dataframe(display_frame(kpis.frame), hide_index=True, placeholder=ui.MISSING, key="weekly_kpis")
+st.dataframe(kpi_display_frame(kpis.frame), hide_index=True, placeholder=ui.MISSING, key="weekly_kpis")
 for key, section in report.sections.items():
     if key == "kpis":
         if "kpis" in figures:

@@ -248,8 +248,11 @@ LOWER_IS_BETTER = {"overdue_count", "near_deadline_count", "avg_handling_workday
 NEUTRAL = {"ticket_count", "whistle_count"}
 
 
-def _kpi_table(kpis: pd.DataFrame) -> str:
-    head = "<tr><th>指标</th><th>本期</th><th>上期</th><th>环比</th><th>去年同期</th><th>同比</th><th>目标</th><th>N</th></tr>"
+KPI_HEADERS = ("指标", "本期", "上期", "环比", "去年同期", "同比", "目标", "N")
+
+
+def _kpi_rows(kpis: pd.DataFrame) -> list[tuple[str, ...]]:
+    """The key figures' cells as the report shows them, HTML (escaped, the changes in coloured spans)."""
     rows = []
     for r in kpis.itertuples():
         good = r.metric not in LOWER_IS_BETTER
@@ -261,11 +264,23 @@ def _kpi_table(kpis: pd.DataFrame) -> str:
         if r.unit == "pct" and _plain(r.denominator) is not None:
             n = f"{_plain(r.numerator):,.0f} / {_plain(r.denominator):,.0f}"
         target = f"{r.target:g}%" if _plain(r.target) is not None else ""
-        rows.append(f"<tr><td>{html.escape(r.label)}</td><td class='num'>{_fmt_value(r.unit, r.value)}</td>"
-                    f"<td class='num'>{_fmt_value(r.unit, r.previous_value)}</td><td class='num'>{change}</td>"
-                    f"<td class='num'>{_fmt_value(r.unit, r.yoy_value)}</td><td class='num'>{yoy}</td>"
-                    f"<td class='num'>{target}</td><td class='num'>{n}</td></tr>")
+        rows.append((html.escape(r.label), _fmt_value(r.unit, r.value), _fmt_value(r.unit, r.previous_value), change,
+                     _fmt_value(r.unit, r.yoy_value), yoy, target, n))
+    return rows
+
+
+def _kpi_table(kpis: pd.DataFrame) -> str:
+    head = "<tr>" + "".join(f"<th>{h}</th>" for h in KPI_HEADERS) + "</tr>"
+    rows = ["<tr><td>" + cells[0] + "</td>" + "".join(f"<td class='num'>{c}</td>" for c in cells[1:]) + "</tr>"
+            for cells in _kpi_rows(kpis)]
     return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def kpi_display_frame(kpis: pd.DataFrame) -> pd.DataFrame:
+    """The key figures as the HTML report's table, in plain text (the weekly page shows this): each
+    change in its own unit (+1.3 个百分点, +0.12 个工作日, +1,785（+8.7%）), never a rate's change as a count."""
+    plain = [[html.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in cells] for cells in _kpi_rows(kpis)]
+    return pd.DataFrame(plain, columns=list(KPI_HEADERS))
 
 
 def _chart(key: str, fig) -> str:

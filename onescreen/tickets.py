@@ -125,6 +125,9 @@ def display_frame(df: pd.DataFrame) -> pd.DataFrame:
     """The (already masked) list with a 办理状态 column and Chinese headers, for the table and downloads."""
     out = df.copy()
     out["state"] = state_labels(df)
+    for column in ("overdue_workdays", "remaining_workdays"):  # working days to one decimal, not 4.54150462962963
+        if column in out.columns:
+            out[column] = pd.to_numeric(out[column]).round(1)
     keep = [c for c in COLUMNS if c in out.columns]
     return out[keep].rename(columns=COLUMNS)
 

@@ -247,6 +247,14 @@ def test_ticket_list_is_masked_before_it_leaves_the_query(district):
     assert "联系电话" in shown.columns and not MOBILE.findall(shown.astype(str).to_csv())
 
 
+def test_ticket_display_frame_gives_working_days_to_one_decimal():
+    frame = pd.DataFrame({"ticket_id": ["A", "B", "C"], "is_open": [True, True, False],
+                          "overdue_workdays": [2.25, None, None], "remaining_workdays": [None, 4.54150462962963, None]})
+    shown = tickets.display_frame(frame)
+    assert shown["超期（工作日）"].tolist()[0] == 2.2 and shown["剩余（工作日）"].tolist()[1] == 4.5
+    assert shown["超期（工作日）"].isna().tolist() == [False, True, True]
+
+
 def test_ticket_list_filters_and_counts(district):
     first = tickets.list_tickets(district, limit=2)
     assert len(first) == 2 and first["total_count"].iloc[0] == 12

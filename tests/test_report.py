@@ -29,7 +29,7 @@ from metrics_fixture import build_warehouse  # noqa: E402
 from onescreen.queries import run_query  # noqa: E402
 from onescreen.report import (Period, ReportError, build_report, data_span, default_period,  # noqa: E402
                               parse_period, period_options)
-from onescreen.report_render import (XML_NAMESPACES, display_frame, offline_plotlyjs, to_dict, to_html, to_json,  # noqa: E402
+from onescreen.report_render import (XML_NAMESPACES, display_frame, kpi_display_frame, offline_plotlyjs, to_dict, to_html, to_json,  # noqa: E402
                                      to_xlsx)
 from onescreen.rules import load_rules  # noqa: E402
 
@@ -411,14 +411,31 @@ def test_page_shows_the_same_figures_as_the_report(warehouse_copy):
         con.close()
     assert report.period.code == "2025-W40"
     shown = _shown_kpis(at)
-    # The page shows the report's own table, formatted as in the HTML report.
-    expected = display_frame(report.sections["kpis"].frame).set_index("指标")
+    # The page shows the report's own table, formatted as in the HTML report: the same cells, tags aside.
+    expected = kpi_display_frame(report.sections["kpis"].frame).set_index("指标")
     assert shown.equals(expected)
+    html_report = to_html(report)
+    for label, row in expected.iterrows():
+        assert f"<td>{label}</td><td class='num'>{row['本期']}</td><td class='num'>{row['上期']}</td>" in html_report
     raw = report.sections["kpis"].frame.set_index("label")
     assert shown.loc["受理量", "本期"] == f"{raw.loc['受理量', 'value']:,.0f}"
     assert at.selectbox(key="weekly_period_week").value == report.period
     assert any("数据截至 2025-10-10 15:00" in c.value for c in at.caption)
     assert len(at.get("download_button")) == 3
+
+
+def test_page_kpi_table_gives_each_change_in_its_own_unit():
+    """The page's table rounded every change as a count: "1" for a rate's +1.3 个百分点, "-0" for −0.4."""
+    kpis = pd.DataFrame({
+        "metric": ["ticket_count", "response_rate", "avg_handling_workdays"], "label": ["受理量", "响应率", "平均办理时长"],
+        "unit": ["count", "pct", "workdays"], "value": [1785.0, 96.6, 2.9], "previous_value": [1643.0, 95.3, 3.02],
+        "change": [142.0, 1.3, -0.12], "change_pct": [8.64, 1.36, -3.97], "yoy_value": [float("nan")] * 3,
+        "yoy_change": [float("nan")] * 3, "yoy_change_pct": [float("nan")] * 3, "target": [float("nan"), 97.0, float("nan")],
+        "numerator": [float("nan"), 1724.0, 51697.73], "denominator": [float("nan"), 1785.0, 17826.0]})
+    shown = kpi_display_frame(kpis).set_index("指标")
+    assert shown.loc["受理量"].tolist() == ["1,785", "1,643", "+142（+8.6%）", "—", "—", "", ""]
+    assert shown.loc["响应率"].tolist() == ["96.6%", "95.3%", "+1.3 个百分点", "—", "—", "97%", "1,724 / 1,785"]
+    assert shown.loc["平均办理时长"].tolist() == ["2.90 个工作日", "3.02 个工作日", "−0.12 个工作日", "—", "—", "", ""]
 
 
 def test_page_opens_the_period_in_the_url_and_the_month_pack(warehouse_copy):

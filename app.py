@@ -33,7 +33,8 @@ if identity is None:
 kiosk = ui.is_kiosk()
 # Only the pages this identity may open exist in its navigation (access.PAGE_TIERS declares each tier).
 pages = auth.allowed_pages(identity, PAGES)
-navigation = st.navigation(pages, position="hidden" if kiosk else "sidebar")
+# The others answer at their address with why they are closed (auth.closed_pages), hidden from the navigation.
+navigation = st.navigation(pages + auth.closed_pages(identity, PAGES), position="hidden" if kiosk else "sidebar")
 current = auth.page_name(navigation)
 auth.show_identity(identity, kiosk)
 if identity.scope.is_empty:

@@ -21,9 +21,9 @@ if log.empty:
 
 left, middle, right = st.columns(3)
 actions = sorted(log["操作"].dropna().unique())
-picked = left.multiselect("操作", actions, key="audit_actions")
+picked = left.multiselect("操作", actions, key="audit_actions", placeholder="全部操作")
 people = sorted(log["用户"].dropna().unique())
-who = middle.multiselect("用户", people, key="audit_users")
+who = middle.multiselect("用户", people, key="audit_users", placeholder="全部用户")
 text = right.text_input("内容包含", key="audit_text", max_chars=60)
 shown = log
 if picked:

@@ -145,7 +145,7 @@ st.subheader("三率与综合得分趋势")
 trend_options = ("response_rate", "resolution_rate", "satisfaction_rate", "composite_score", "on_time_rate",
                  "closure_rate")
 chosen = st.multiselect("显示指标", trend_options, default=list(figures.TREND_METRICS), format_func=LABELS.get,
-                        key="rates_trend_metrics")
+                        key="rates_trend_metrics", placeholder="选择要画的指标")
 if f.is_range:  # every period of the chosen grain that overlaps the range
     trend_start = period_bounds(f.period_type, first_day)["period_start"]
     trend_end = last_day

@@ -19,6 +19,7 @@ import streamlit as st
 from onescreen import audit, users
 from onescreen.access import (
     DEMO_IDENTITY,
+    PAGE_CAPABILITY,
     PAGE_TIERS,
     ROLE_LABELS,
     Identity,
@@ -116,6 +117,34 @@ def page_name(page) -> str:
 def allowed_pages(identity: Identity, pages: list) -> list:
     """The ``st.Page`` entries this identity may open (navigation shows only these)."""
     return [page for page in pages if page_allowed(identity, page_name(page))]
+
+
+# Who may open a page that needs a capability (access.PAGE_CAPABILITY), as its closed page says.
+CAPABILITY_ROLES = {"upload": "数据分析员或管理员", "read_audit": "管理员"}
+
+
+def closed_pages(identity: Identity, pages: list) -> list:
+    """For each page ``identity`` may not open, a hidden page at the same address that says why in Chinese
+    (otherwise a bookmark or a typed address of /upload gets Streamlit's English "Page not found")."""
+    closed = []
+    for page in pages:
+        name = page_name(page)
+        if page_allowed(identity, name):
+            continue
+        needed = PAGE_CAPABILITY.get(name)
+        who = CAPABILITY_ROLES.get(needed, "有权限的账号")
+
+        def explain(title=page.title, who=who) -> None:
+            st.title(title)
+            if identity.is_demo:
+                st.info(f"“{title}”需要以{who}身份登录；当前是演示模式（没有配置用户文件），不能打开。"
+                        "管理员可用 python -m etl users add 用户名 --role 角色 创建账号。", icon=":material/lock:")
+            else:
+                st.info(f"“{title}”只对{who}开放；当前账号（{ROLE_LABELS.get(identity.role, identity.role)}）不能打开。"
+                        "如需使用，请联系管理员。", icon=":material/lock:")
+
+        closed.append(st.Page(explain, title=page.title, icon=page.icon, url_path=page.url_path, visibility="hidden"))
+    return closed
 
 
 def show_identity(identity: Identity, kiosk: bool) -> None:

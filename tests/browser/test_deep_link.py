@@ -43,3 +43,16 @@ def test_the_sidebar_navigation_keeps_the_chosen_filters(browser_page):
     bp.wait_idle()
     query = parse_qs(urlsplit(bp.page.url).query)
     assert query.get("street_code") == ["S03"] and query.get("period_type") == ["week"], bp.page.url
+
+
+@pytest.mark.parametrize(("path", "title", "who"), [("/upload", "数据导入", "数据分析员或管理员"), ("/audit", "审计日志", "管理员")])
+def test_a_closed_page_says_why_in_chinese(browser_page, path, title, who):
+    """Demo mode has no upload or audit page: their addresses explain that, instead of Streamlit's English
+    "Page not found" dialog, and the navigation still does not list them."""
+    bp = browser_page
+    bp.goto(path)
+    main = bp.page.locator('[data-testid="stMain"]')
+    main.get_by_text(f"需要以{who}身份登录").wait_for(timeout=60_000)
+    assert bp.page.locator("h1").first.inner_text() == title
+    assert "Page not found" not in bp.page.content()
+    assert title not in bp.page.locator('[data-testid="stSidebarNav"]').inner_text()

@@ -286,7 +286,7 @@ def finish(con, progress: Progress, action: str = "本次导入已撤回") -> tu
     end = max(date.today(), span[1] or date.today())
     end = date(end.year + 1, 12, 31)
     warnings = build_calendar(con, start, end)
-    warnings = [w for w in warnings if int(w[:4]) <= (span[1].year if span[1] else date.today().year)]
+    warnings = [w for w in warnings if int(w.split(" ", 1)[0]) <= (span[1].year if span[1] else date.today().year)]
     try:
         from etl.marts import MartsError, build_marts
         from onescreen.rules import RulesError, load_rules

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
@@ -86,6 +87,22 @@ KINDS: dict[str, str] = {
 }
 
 REQUIRED_HELP = "请在该行补上后重新导入，或使用 --skip-bad-rows 只导入其余行。"
+
+# The window a ticket or inspection time must lie in; outside it the cell is as bad as an unreadable
+# one. A year before 2000 is a typo (1925 for 2025) or a two-digit year read as year 25; a time after
+# the load is a typo (2062 for 2026) that would push 数据截至 and every mart decades ahead. Times are
+# Beijing time while the machine's clock may be on another zone (UTC here): a day of margin covers
+# any zone. A deadline may lie ahead, but not by more than a year.
+EARLIEST = datetime(2000, 1, 1)
+CLOCK_MARGIN = timedelta(days=1)
+DEADLINE_AHEAD = timedelta(days=366)
+UNREADABLE_TS = "无法识别的日期时间，请使用 2025-10-07 12:44:00、2025/10/7 12:44 或 2025年10月7日 这样的格式。"
+UNREADABLE_DEADLINE = "无法识别的办理时限，请填日期时间（如 2025-10-17 18:00）或工作日数（如 15 或 15个工作日）。"
+# A year read as below 100 was written with two digits (10/1/25, 25/11/3): which part is the year is a guess.
+TWO_DIGIT_YEAR = "无法识别的日期时间：年份只写了两位，分不清哪个是年、哪个是月和日。请写四位年份，如 2025-10-07 12:44 或 2025/10/7 12:44。"
+TOO_EARLY = "年份不合理（早于 2000 年），请核对年份是否写错。"
+TOO_LATE = "时间不合理（晚于本次导入时间），请核对年份和月份是否写错。"
+DEADLINE_TOO_LATE = "办理时限不合理（比本次导入时间晚一年以上），请核对年份是否写错。"
 
 # The formats ``parse_ts`` (sql/macros.sql) tries, in its order; tests/test_fast_paths.py keeps the two equal.
 TS_FORMATS = (
@@ -202,34 +219,38 @@ def _parsed_expression(name: str, kind: str, params: list, fast: dict[str, list[
     return raw
 
 
-def _invalid_condition(name: str, kind: str) -> tuple[str, str] | None:
-    """SQL condition on (cells, parsed) that marks a bad cell, and the message for it."""
+def _invalid_condition(name: str, kind: str, loaded_at: datetime) -> tuple[str, str, list, list] | None:
+    """SQL condition on (cells, parsed) that marks a bad cell, an SQL expression giving its message,
+    and the parameters of each (the message's come first: it is written before the condition)."""
     raw, value = f"cells.{name}", f"parsed.{name}"
-    if kind == "deadline":
-        return (f"{raw} is not null and {value} is null and day_count({raw}) is null",
-                "无法识别的办理时限，请填日期时间（如 2025-10-17 18:00）或工作日数（如 15 或 15个工作日）。")
-    if kind in ("ts", "date"):
-        return (f"{raw} is not null and {value} is null",
-                "无法识别的日期时间，请使用 2025-10-07 12:44:00、2025/10/7 12:44 或 2025年10月7日 这样的格式。")
+    if kind in ("ts", "date", "deadline"):
+        unread = f"{value} is null" + (f" and day_count({raw}) is null" if kind == "deadline" else "")
+        latest = loaded_at + (DEADLINE_AHEAD if kind == "deadline" else CLOCK_MARGIN)
+        # Comparisons of the parsed value only (no per-row Python, no second parse): cheap at 1M rows.
+        message = f"case when {value} is null then ? when {value} < ? then ? when {value} < ? then ? else ? end"
+        message_params = [UNREADABLE_DEADLINE if kind == "deadline" else UNREADABLE_TS, datetime(100, 1, 1),
+                          TWO_DIGIT_YEAR, EARLIEST, TOO_EARLY, DEADLINE_TOO_LATE if kind == "deadline" else TOO_LATE]
+        return (f"{raw} is not null and (({unread}) or {value} < ? or {value} > ?)", message, message_params,
+                [EARLIEST, latest])
     if kind in STRICT_ENUMS:
         return (f"{raw} is not null and {value} is null and lookup({raw}, ?::varchar[], ?::varchar[]) is null",
-                f"无法识别的取值，{ENUM_HELP[kind]}。")
+                "?", [f"无法识别的取值，{ENUM_HELP[kind]}。"], [list(ENUMS[kind]), list(ENUMS[kind].values())])
     if kind == "lon":
         return (f"{raw} is not null and ({value} is null or {value} not between 73 and 136)",
-                "经度应为 73 到 136 之间的数字（度），请检查是否与纬度写反。")
+                "?", ["经度应为 73 到 136 之间的数字（度），请检查是否与纬度写反。"], [])
     if kind == "lat":
         return (f"{raw} is not null and ({value} is null or {value} not between 3 and 54)",
-                "纬度应为 3 到 54 之间的数字（度），请检查是否与经度写反。")
+                "?", ["纬度应为 3 到 54 之间的数字（度），请检查是否与经度写反。"], [])
     if kind == "score":
-        return (f"{raw} is not null and ({value} is null or {value} not between 0 and 100)", "得分应为 0 到 100 之间的数字。")
+        return (f"{raw} is not null and ({value} is null or {value} not between 0 and 100)", "?", ["得分应为 0 到 100 之间的数字。"], [])
     if kind == "count":
-        return (f"{raw} is not null and ({value} is null or {value} < 0)", "应为不小于 0 的整数。")
+        return (f"{raw} is not null and ({value} is null or {value} < 0)", "?", ["应为不小于 0 的整数。"], [])
     return None
 
 
 def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required: tuple[str, ...] | None = None,
           after_cells: Callable[[object], str | None] | None = None,
-          on_read: Callable[[int], None] | None = None) -> StageResult:
+          on_read: Callable[[int], None] | None = None, loaded_at: datetime | None = None) -> StageResult:
     """Fill ``stg_cells`` (text) and ``stg_parsed`` (typed) from ``raw`` and ``stg_problems`` with every
     problem found; return the counts. ``raw.table`` is emptied (or ``raw.stream`` read) once its cells
     are in ``stg_cells``; ``on_read(n)`` is then told how many rows the file had.
@@ -237,7 +258,11 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     ``after_cells(con)`` is called once ``stg_cells`` holds the cleaned cells (blank and totals rows
     gone), before they are parsed. It may return the name of a temp table of ``row_no`` that need no
     parsing (rows a reload leaves alone, :mod:`etl.unchanged`): they get every check on their cells,
-    but none on parsed values, and are not in ``stg_parsed``."""
+    but none on parsed values, and are not in ``stg_parsed``.
+
+    ``loaded_at`` (default: now) is the time of the load: a date after it (a deadline: more than a
+    year after it) is a bad cell, as is one before 2000."""
+    loaded_at = loaded_at or datetime.now()
     required = required if required is not None else source.required
     header_index = {h: i for i, h in enumerate(raw.headers)}
     fields = list(source.headers)
@@ -288,15 +313,14 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
         )
     for name in mapped:
         kind = KINDS.get(name, "text")
-        check = _invalid_condition(name, kind)
+        check = _invalid_condition(name, kind, loaded_at)
         if check is None:
             continue
-        condition, message = check
-        check_params = [list(ENUMS[kind]), list(ENUMS[kind].values())] if kind in STRICT_ENUMS else []
+        condition, message, message_params, check_params = check
         con.execute(
-            f"insert into stg_problems select cells.row_no, ?, cells.{name}, ? "
+            f"insert into stg_problems select cells.row_no, ?, cells.{name}, {message} "
             f"from stg_cells cells join stg_parsed parsed using (row_no) where {condition}",
-            [name, message, *check_params],
+            [name, *message_params, *check_params],
         )
     warnings = []
     for name in mapped:

@@ -1,0 +1,150 @@
+"""Implausible dates are bad cells: a year before 2000, a time after the load (a deadline: more than a
+year after it) and a two-digit year (``10/1/25``, ``25/11/3``) are rejected like an unreadable date,
+naming file, row and column; the warehouse stays as it was, or ``--skip-bad-rows`` rejects the row.
+
+Dates that must lie in the future or the past are written relative to today, and the window itself is
+tested on a fixed load time, so no test depends on the day it runs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from etl.errors import LoadError
+from etl.fields import SOURCES
+from etl.load import load_files, plan_file
+from etl.staging import install_macros, stage
+
+from conftest import run_cli
+from test_load import batches, query, sha256, snapshot
+
+HEADER = "工单编号,来电时间,诉求类型,一级分类,所属街道,所属社区,网格编号,办结时间,办理时限\n"
+GOOD = "Y1,2025-10-09 09:00:00,投诉,市容环境,南宁街道,西湖社区,XH-02,2025-10-10 17:00:00,2025-10-20 18:00\n"
+
+TOO_LATE = "时间不合理（晚于本次导入时间），请核对年份和月份是否写错。"
+TOO_EARLY = "年份不合理（早于 2000 年），请核对年份是否写错。"
+TWO_DIGIT = "无法识别的日期时间：年份只写了两位，分不清哪个是年、哪个是月和日。请写四位年份，如 2025-10-07 12:44 或 2025/10/7 12:44。"
+DEADLINE_TOO_LATE = "办理时限不合理（比本次导入时间晚一年以上），请核对年份是否写错。"
+
+
+def _hotline(folder: Path, name: str, *rows: str) -> Path:
+    path = folder / name
+    path.write_text(HEADER + GOOD + "".join(rows), encoding="utf-8")
+    return path
+
+
+def _first_problem(error: LoadError) -> str:
+    return str(error).splitlines()[1]
+
+
+def test_a_year_typo_in_the_future_is_refused_and_changes_nothing(warehouse_copy, tmp_path):
+    path = _hotline(tmp_path, "hotline_2062.csv",
+                    "Y2,2062-11-20 09:15:00,投诉,市容环境,南宁街道,西湖社区,XH-02,,\n")
+    before, before_tables = sha256(warehouse_copy), snapshot(warehouse_copy)
+    with pytest.raises(LoadError) as err:
+        load_files([path])
+    assert str(err.value) == (
+        "错误：文件 hotline_2062.csv 有 1 处问题，本次导入未写入任何数据。请按下列提示修正后重新导入，或加 --skip-bad-rows 只导入没有问题的行：\n"
+        f"  文件 hotline_2062.csv 第 3 行，列「来电时间」，值 “2062-11-20 09:15:00”：{TOO_LATE}")
+    assert sha256(warehouse_copy) == before
+    assert snapshot(warehouse_copy) == before_tables
+    assert len(batches(warehouse_copy)) == 6
+
+
+def test_the_cli_says_it_in_one_error_and_exits_1(warehouse_copy, tmp_path, capsys):
+    path = _hotline(tmp_path, "hotline_2062.csv",
+                    "Y2,2062-11-20 09:15:00,投诉,市容环境,南宁街道,西湖社区,XH-02,,\n")
+    before = sha256(warehouse_copy)
+    code, out, err = run_cli(["load", "--quiet", str(path)], capsys)
+    assert (code, out) == (1, "")
+    assert err.startswith("错误：文件 hotline_2062.csv 有 1 处问题")
+    assert f"第 3 行，列「来电时间」，值 “2062-11-20 09:15:00”：{TOO_LATE}" in err
+    assert "Traceback" not in err
+    assert sha256(warehouse_copy) == before
+
+
+@pytest.mark.parametrize(("row", "column", "value", "message"), [
+    ("Y2,1925-10-01 08:00:00,投诉,市容环境,南宁街道,西湖社区,XH-02,,\n", "来电时间", "1925-10-01 08:00:00", TOO_EARLY),
+    ("Y2,10/1/25 8:00,投诉,市容环境,南宁街道,西湖社区,XH-02,,\n", "来电时间", "10/1/25 8:00", TWO_DIGIT),
+    ("Y2,25/10/1,投诉,市容环境,南宁街道,西湖社区,XH-02,,\n", "来电时间", "25/10/1", TWO_DIGIT),
+    ("Y2,2025-11-02 09:00:00,投诉,市容环境,南宁街道,西湖社区,XH-02,25/11/3 10:00,\n", "办结时间", "25/11/3 10:00", TWO_DIGIT),
+    ("Y2,2025-10-09 09:00:00,投诉,市容环境,南宁街道,西湖社区,XH-02,2205-10-10 17:00:00,\n", "办结时间", "2205-10-10 17:00:00", TOO_LATE),
+    ("Y2,2025-10-09 09:00:00,投诉,市容环境,南宁街道,西湖社区,XH-02,,2062-10-20 18:00\n", "办理时限", "2062-10-20 18:00", DEADLINE_TOO_LATE),
+])
+def test_implausible_dates_are_refused_naming_row_and_column(warehouse_copy, tmp_path, row, column, value, message):
+    path = _hotline(tmp_path, "hotline_odd_date.csv", row)
+    before = sha256(warehouse_copy)
+    with pytest.raises(LoadError) as err:
+        load_files([path])
+    assert _first_problem(err.value) == f"  文件 hotline_odd_date.csv 第 3 行，列「{column}」，值 “{value}”：{message}"
+    assert sha256(warehouse_copy) == before
+
+
+def test_a_deadline_next_month_is_accepted(warehouse_copy, tmp_path):
+    due = datetime.combine(date.today() + timedelta(days=30), datetime.min.time()).replace(hour=18)
+    path = _hotline(tmp_path, "hotline_due_ahead.csv",
+                    f"Y2,2025-10-09 09:00:00,投诉,市容环境,南宁街道,西湖社区,XH-02,,{due:%Y-%m-%d %H:%M}\n")
+    report = load_files([path]).files[0]
+    assert (report.inserted, report.rejected) == (2, 0)
+    assert query(warehouse_copy, "select due_at from fct_tickets where ticket_id = 'Y2'") == [(due,)]
+
+
+def test_skip_bad_rows_rejects_the_odd_dates_and_loads_the_rest(warehouse_copy, tmp_path):
+    path = _hotline(tmp_path, "hotline_odd_dates.csv",
+                    "Y2,2062-11-20 09:15:00,投诉,市容环境,南宁街道,西湖社区,XH-02,,\n",
+                    "Y3,1925-10-01 08:00:00,投诉,市容环境,南宁街道,西湖社区,XH-02,,\n",
+                    "Y4,10/1/25 8:00,投诉,市容环境,南宁街道,西湖社区,XH-02,,\n",
+                    "Y5,2025-11-02 09:00:00,投诉,市容环境,南宁街道,西湖社区,XH-02,25/11/3 10:00,\n",
+                    "Y6,2025-10-11 09:00:00,咨询,社会保障,南宁街道,东风社区,DF-01,,\n")
+    report = load_files([path], skip_bad_rows=True).files[0]
+    assert (report.rows_read, report.inserted, report.rejected) == (6, 2, 4)
+    assert report.warnings[0].startswith("4 行有问题未导入，已连同原因写入 hotline_odd_dates.rejected.csv")
+    rejects = [line.split(",") for line in report.rejects_path.read_text(encoding="utf-8-sig").splitlines()]
+    header = rejects[0]
+    assert [(r[0], r[header.index("工单编号")], r[-1]) for r in rejects[1:]] == [
+        ("3", "Y2", TOO_LATE), ("4", "Y3", TOO_EARLY), ("5", "Y4", TWO_DIGIT), ("6", "Y5", TWO_DIGIT)]
+    assert query(warehouse_copy, "select ticket_id from fct_tickets where ticket_id like 'Y%' order by 1") == [("Y1",), ("Y6",)]
+    # 数据截至 is still the newest real time, not 2062.
+    assert query(warehouse_copy, "select max(received_at) < now()::timestamp from fct_tickets") == [(True,)]
+
+
+def test_an_inspection_date_in_the_future_is_refused(warehouse_copy, tmp_path):
+    path = tmp_path / "inspections_2062.csv"
+    path.write_text("考核编号,考核日期,物业企业,小区名称,考核项目,得分,考核人\n"
+                    "K1,2025-10-12,云岭物业服务有限公司,金碧花园,环境卫生,90,刘洋\n"
+                    "K2,2062-10-12,云岭物业服务有限公司,金碧花园,环境卫生,90,刘洋\n", encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        load_files([path])
+    assert _first_problem(err.value) == f"  文件 inspections_2062.csv 第 3 行，列「考核日期」，值 “2062-10-12”：{TOO_LATE}"
+
+
+def test_the_window_around_a_fixed_load_time(tmp_path):
+    """From 2000 to a day after the load (times are Beijing time, the clock may be on another zone);
+    a deadline up to a year after it."""
+    loaded_at = datetime(2026, 3, 1, 12, 0)
+    cells = [
+        ("W1", "2000-01-01 00:00:00", "", ""),                   # the first plausible time
+        ("W2", "1999-12-31 23:59:59", "", ""),                   # just before it
+        ("W3", "2026-03-01 20:00:00", "2026-03-02 08:00:00", ""),  # hours after the load: another zone's clock
+        ("W4", "2026-03-03 12:00:00", "", ""),                   # two days after
+        ("W5", "2026-02-27 09:00:00", "2026-03-05 09:00:00", ""),  # closed days after the load
+        ("W6", "2026-02-27 09:00:00", "", "2027-02-20 18:00"),   # a deadline eleven months ahead
+        ("W7", "2026-02-27 09:00:00", "", "2027-04-01 18:00"),   # thirteen months ahead
+        ("W8", "45931", "", "15个工作日"),                        # an Excel serial (2025-10-01), working days
+        ("W9", "20000", "", ""),                                 # an Excel serial in 1954
+    ]
+    path = tmp_path / "window.csv"
+    path.write_text("工单编号,来电时间,办结时间,办理时限\n" + "".join(f"{','.join(c)}\n" for c in cells), encoding="utf-8")
+    plan = plan_file(path)
+    con = duckdb.connect()
+    install_macros(con)
+    stage(con, plan.raw, SOURCES["hotline"], plan.mapping, plan.required, loaded_at=loaded_at)
+    problems = con.execute("select c.ticket_id, p.field, p.message from stg_problems p join stg_cells c using (row_no) "
+                           "order by 1, 2").fetchall()
+    con.close()
+    assert problems == [("W2", "received_at", TOO_EARLY), ("W4", "received_at", TOO_LATE),
+                        ("W5", "resolved_at", TOO_LATE), ("W7", "due_at", DEADLINE_TOO_LATE),
+                        ("W9", "received_at", TOO_EARLY)]

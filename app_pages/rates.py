@@ -90,6 +90,10 @@ def tile_note(row: pd.Series) -> str:
         text = f"{change:+,.{digits}f}"
         text = "持平" if text.lstrip("+-").strip("0.,") == "" else text  # never "-0.0"
         parts.append(f"同比 {text}{CHANGE_UNITS.get(row['unit'], '') if text != '持平' else ''}")
+    elif pd.isna(row["value"]):
+        parts.append("同比 —（本期无数据）")  # e.g. no ticket of this period has had its resolution asked yet
+    elif "yoy_value" in row and pd.notna(row["yoy_value"]):
+        parts.append("同比 —")
     else:
         parts.append("同比 —（去年同期无数据）")
     if pd.notna(row["target"]):

@@ -219,7 +219,8 @@ def test_a_month_in_its_first_three_days_is_not_the_default_yet(warehouse_copy):
     at.run()
     assert not at.exception, at.exception
     assert _period(at) == before and "period_start" not in at.query_params
-    assert f"{following.year}年{following.month}月" in at.selectbox(key="f_period_month").options  # offered, not default
+    # offered (marked as not over yet), not the default
+    assert f"{following.year}年{following.month}月（未结束）" in at.selectbox(key="f_period_month").options
     notes = " ".join(c.value for c in at.sidebar.caption)
     assert f"{following.year}年{following.month}月刚开始" in notes, notes
     wall = _run(query={"kiosk": "1"})
@@ -229,6 +230,8 @@ def test_a_month_in_its_first_three_days_is_not_the_default_yet(warehouse_copy):
     _add_the_next_month(warehouse_copy, days=9)
     at.run()
     assert _period(at) == following and "刚开始" not in " ".join(c.value for c in at.sidebar.caption)
+    # shown now, and said to be unfinished (its tickets stop on the 9th)
+    assert any(f"{following.year}年{following.month}月尚未结束（工单只到 {following:%m}-09）" in i.value for i in at.info)
     wall.run()
     assert "亮灯地图（本月）" in " ".join(m.value for m in wall.markdown)
 

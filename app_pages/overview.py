@@ -318,6 +318,9 @@ def _overdue_links(f: filters.Filters, overdue: pd.DataFrame) -> None:
 
 def _scope_name(f: filters.Filters) -> str:
     places = data.places()
+    if f.grid_code:  # the KPIs count the grid: the title names it, not its community
+        match = places.loc[places["grid_code"] == f.grid_code, "grid_name"]
+        return match.iloc[0] if len(match) else f.grid_code
     if f.community_code:
         match = places.loc[places["community_code"] == f.community_code, "community_name"]
         return match.iloc[0] if len(match) else f.community_code

@@ -161,6 +161,21 @@ def test_filters_live_in_the_url_and_change_the_numbers(warehouse_copy):
     assert _tiles(at) != _tiles(community), f"choosing community {community_code} did not change the tiles"
 
 
+def test_the_overview_title_names_the_unit_its_numbers_count(warehouse_copy):
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    try:
+        street, community, grid, grid_name, community_name = con.execute(
+            "select street_code, community_code, grid_code, grid_name, community_name from dim_grids "
+            "where grid_name is not null order by grid_code limit 1").fetchall()[0]
+    finally:
+        con.close()
+    titles = lambda at: [m.value for m in at.markdown if "基层治理一屏总览" in m.value]  # noqa: E731
+    on_grid = _run(query={"street_code": street, "community_code": community, "grid_code": grid})
+    assert titles(on_grid) == [f"### {grid_name} 基层治理一屏总览"]  # it named the community
+    on_community = _run(query={"street_code": street, "community_code": community})
+    assert titles(on_community) == [f"### {community_name} 基层治理一屏总览"]
+
+
 def _add_the_next_month(path, days: int = 31) -> None:
     """A later load, as the app sees one: the published file is replaced by a copy holding more tickets,
     received in the month after the last one (copies of that month's tickets of its first ``days`` days,

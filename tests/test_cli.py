@@ -94,6 +94,19 @@ def test_load_prints_a_summary_and_progress(warehouse_copy, capsys):
     assert "hotline_timeline.csv：写入 新增 3，更新 0，未变 0，拒收 0" in err.splitlines()
 
 
+def test_load_and_rollback_on_the_command_line_are_audited(warehouse_copy, capsys):
+    from onescreen import audit
+
+    assert run(["load", "--quiet", str(FIXTURES / "hotline_utf8.csv")], capsys)[0] == 0
+    assert run(["load", "--quiet", str(FIXTURES / "hotline_gbk.csv")], capsys)[0] == 0  # already loaded: not a change
+    assert run(["rollback", "--quiet", "7"], capsys)[0] == 0
+    events = audit.read().iloc[::-1]  # oldest first
+    assert events["操作"].tolist() == ["导入", "撤销批次"]
+    assert set(events["角色"]) == {"cli"}
+    assert events["内容"].tolist() == ["hotline_utf8.csv（hotline，批次 7）：读取 2 行，新增 2，更新 0，拒收 0", "批次 7"]
+    assert events["行数"].tolist() == [2, 4]  # the rollback: 2 tickets and their 2 personal rows, as on the page
+
+
 def test_quiet_load_and_reload_says_already_loaded(warehouse_copy, capsys):
     code, out, err = run(["load", "--quiet", str(FIXTURES / "hotline_gbk.csv")], capsys)
     assert (code, out, err) == (0, "hotline_gbk.csv：已在批次 4 导入过，未做任何改动。\n", "")

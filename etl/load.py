@@ -161,6 +161,8 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
         found = "、".join(h for h in raw.headers if h) or "（无）"
         missing_text = "、".join(f"{f}（如 {chosen.headers[f][0]}）" for f in missing)
         hint = f"请用 --map \"表头=字段\" 指定对应关系" + ("" if source else "，或用 --source 指定来源类型")
+        if raw.file_format == "xlsx" and sheet is None:
+            hint += f"；读取的是第一个工作表“{raw.sheet_name}”，数据在别的工作表时请用 --sheet 工作表名 指定"
         raise LoadError(
             f"错误：无法识别文件 {raw.path.name} 的数据类型：最接近“{chosen.label}”，但缺少字段 {missing_text}。"
             f"文件第 {raw.header_row} 行的表头为：{found}。{hint}。"

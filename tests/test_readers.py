@@ -337,6 +337,24 @@ def test_a_hotline_export_missing_its_receipt_column_is_not_taken_for_grid_defin
     assert plan_file(path, source="grids").source.name == "grids"  # still possible when asked for
 
 
+def test_a_workbook_with_a_notes_sheet_first_points_to_sheet(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "hotline_notes_first.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    book.add_worksheet("说明").write(0, 0, "本表由 12345 平台导出")
+    data = book.add_worksheet("工单明细")
+    for col, value in enumerate(["工单编号", "来电时间", "诉求内容"]):
+        data.write(0, col, value)
+    for col, value in enumerate(["A1", "2025-10-05 09:00", "路灯不亮"]):
+        data.write(1, col, value)
+    book.close()
+    with pytest.raises(LoadError) as err:
+        plan_file(path)
+    assert str(err.value).endswith("读取的是第一个工作表“说明”，数据在别的工作表时请用 --sheet 工作表名 指定。")
+    assert plan_file(path, sheet="工单明细").source.name == "hotline"
+
+
 def test_a_staff_list_is_not_taken_for_a_hotline_export(tmp_path):
     path = tmp_path / "staff.csv"
     path.write_text("id,name,phone,address,created_date,department\n1,王五,13700009999,东风路1号,2025-10-01,城管\n",

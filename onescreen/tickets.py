@@ -162,7 +162,9 @@ def timeline(row: Mapping) -> pd.DataFrame:
         due_note = f"{state}，剩余 {remaining:.1f} 个工作日"
     if row.get("is_due_derived") is True or row.get("is_due_derived") == 1:
         due_note += "（时限按诉求类型推算）"
-    level = _text(row.get("handling_level"))
+    # The level it was closed at, only once closed: an open ticket's export can already carry a 办理层级
+    # (where it is being handled), which read as "社区级办结" under a ticket still 办理中.
+    level = _text(row.get("handling_level")) if not _missing(row.get("resolved_at")) else ""
     steps = [
         ("受理", row.get("received_at"), " ".join(x for x in (_text(row.get("source")), _text(row.get("appeal_type"))) if x)),
         ("派单", row.get("dispatched_at"), _text(row.get("department"))),

@@ -164,6 +164,8 @@ def test_timeline_steps_and_deadline_note():
     assert closed.set_index("step").loc["办理时限", "note"] == "按期办结"
     assert closed.set_index("step").loc["回访", "note"] == "已解决、满意"
     assert closed.set_index("step").loc["办结", "note"] == "社区级办结"
+    still_open = tickets.timeline(_ticket(handling_level="社区"))  # the export names where it is being handled
+    assert still_open.set_index("step").loc["办结", "note"] == ""
 
 
 @pytest.mark.parametrize("overrides, label", [

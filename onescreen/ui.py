@@ -82,6 +82,8 @@ TILE_LINKS_CSS = f"""
   white-space: normal; }}
 .st-key-os_tile_links [data-testid="stPageLink-NavLink"] strong {{ display: block; font-size: 1.9rem; font-weight: 700;
   color: #ffffff; line-height: 1.15; }}
+/* Streamlit's coloured Markdown text is dark (made for a white page): lit up to read on the navy panel. */
+.st-key-os_tile_links .stMarkdownColoredText {{ filter: brightness(2.4); }}
 </style>
 """
 # Markdown that a label must not interpret: the text is shown as it is.

@@ -63,6 +63,15 @@ def test_rates_trend_has_one_line_per_metric_and_one_shared_target_line():
     assert tuple(fig.layout.yaxis.range) == (65, 101)  # a little below the lowest rate (70), up to 100
 
 
+def test_rates_trend_ticks_each_period_once_and_draws_a_single_periods_target():
+    fig = rates.rates_trend_figure.uncached(trend_frame())
+    assert [pd.Timestamp(v) for v in fig.layout.xaxis.tickvals] == sorted(pd.to_datetime(trend_frame()["period_start"]))
+    one = rates.rates_trend_figure.uncached(trend_frame().iloc[:1])
+    start = pd.Timestamp(trend_frame()["period_start"].iloc[0])
+    target = one.data[-1]
+    assert target.name.startswith("目标") and target.x[0] < start < target.x[1]  # a visible segment, not a point
+
+
 def test_rates_trend_draws_distinct_targets_apart_and_only_for_shown_rates():
     fig = rates.rates_trend_figure(trend_frame(response_target=95.0),
                                    metrics=("response_rate", "resolution_rate", "composite_score"))

@@ -105,6 +105,9 @@ def grey_unranked(table: pd.DataFrame):
     return styled.format(formats, na_rep="—")
 
 
+PERIOD_SPAN = {"month": pd.Timedelta(days=30), "week": pd.Timedelta(days=7), "day": pd.Timedelta(days=1)}
+
+
 def _layout(fig: go.Figure, *, height: int, **extra) -> go.Figure:
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), **extra)
@@ -141,9 +144,15 @@ def rates_trend_figure(trend: pd.DataFrame, *, period_type: str = "month",
         column = TARGETS.get(metric)
         if column and column in trend and trend[column].notna().any():
             by_value.setdefault(float(trend[column].dropna().iloc[0]), []).append(LABELS[metric])
+    # The target line spans the periods drawn; a single period gets half a period either side (a line
+    # from a point to itself was in the legend but not on the chart).
+    ends = [x.min(), x.max()] if len(x) else []
+    if len(x) and ends[0] == ends[1]:
+        half = PERIOD_SPAN.get(period_type, pd.Timedelta(days=1)) / 2
+        ends = [ends[0] - half, ends[1] + half]
     for value, names in sorted(by_value.items()):
         fig.add_trace(go.Scatter(
-            x=[x.min(), x.max()] if len(x) else [], y=[value, value], mode="lines",
+            x=ends, y=[value, value], mode="lines",
             name=f"目标 {value:g}%（{'、'.join(names)}）", line=dict(color=TARGET_COLOUR, dash="dash", width=1.5),
             hovertemplate=f"{'、'.join(names)}目标 {value:g}%<extra></extra>",
         ))
@@ -151,6 +160,8 @@ def rates_trend_figure(trend: pd.DataFrame, *, period_type: str = "month",
     # lines are not squashed against the top, and always show 100.
     lowest = min([*pd.concat([trend[m] for m in metrics]).dropna().tolist(), *by_value, 100.0])
     fig.update_xaxes(tickformat=TICK_FORMATS.get(period_type, "%Y-%m-%d"))
+    if 0 < x.nunique() <= 12:  # one tick per period: plotly's own ticks fall between them ("10月, 10月, 11月")
+        fig.update_xaxes(tickmode="array", tickvals=sorted(x.unique()))
     fig.update_yaxes(title_text="%　（综合得分：分）", range=[max(0.0, math.floor((lowest - 5) / 5) * 5), 101])
     return _layout(fig, height=360, hovermode="x unified")
 

@@ -44,8 +44,10 @@ counts = lights["light"].value_counts()
 previous = lights["previous_light"].value_counts()
 for column, light in zip(st.columns(4), lists.LIGHT_ORDER):
     now, before = int(counts.get(light, 0)), int(previous.get(light, 0))
-    column.metric(f"{ui.LIGHT_LABELS[light]}网格", f"{now} 个", delta=f"{now - before:+d} 个（较上期）",
-                  delta_color={"red": "inverse", "yellow": "inverse", "green": "normal"}.get(light, "off"),
+    column.metric(f"{ui.LIGHT_LABELS[light]}网格", f"{now} 个",
+                  delta=f"{now - before:+d} 个（较上期）" if now != before else "持平（较上期）",
+                  delta_color={"red": "inverse", "yellow": "inverse", "green": "normal"}.get(light, "off")
+                  if now != before else "off",  # no change is neither good nor bad
                   delta_arrow="auto" if now != before else "off",
                   help=f"共 {len(lights)} 个网格。" + koujing("light", rules))
 

@@ -105,9 +105,12 @@ def show_tiles(tiles: pd.DataFrame, metrics: tuple[str, ...]) -> None:
     rows = tiles.set_index("metric")
     for column, metric in zip(st.columns(len(metrics)), metrics):
         row = rows.loc[metric]
-        inverse = metric in ("overdue_count", "near_deadline_count", "avg_handling_workdays")
+        inverse = metric in ("overdue_count", "avg_handling_workdays")
+        # 受理量 is neither good nor bad; 临期 is a state at the as-of time, which a closed period no longer has
+        # (its change against one is not news: it was shown as an alarm).
+        neutral = metric in ("ticket_count", "near_deadline_count")
         column.metric(row["label"], value_text(row["value"], row["unit"]), delta=change_delta(row),
-                      delta_color="off" if metric == "ticket_count" else ("inverse" if inverse else "normal"),
+                      delta_color="off" if neutral else ("inverse" if inverse else "normal"),
                       help=row["koujing"])
         column.caption(tile_note(row))
 

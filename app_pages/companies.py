@@ -44,6 +44,11 @@ try:
     wanted = date.fromisoformat(str(st.query_params.get("month", ""))).replace(day=1)
 except ValueError:
     pass
+# The sidebar's period moved since the last run: this page's month follows it (it kept its own, so the
+# two boxes could name different months).
+if st.session_state.get("company_sidebar_month") not in (None, f.month()) and f.month() in months:
+    st.session_state["company_month"] = wanted = f.month()
+st.session_state["company_sidebar_month"] = f.month()
 month = st.selectbox("月份", months, index=months.index(wanted) if wanted in months else 0,
                      format_func=lambda d: f"{d.year}年{d.month}月", key="company_month")
 _mirror("month", month.isoformat() if month != f.month() else "")

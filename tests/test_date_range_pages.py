@@ -290,6 +290,16 @@ def test_a_kiosk_account_has_no_links_even_off_the_wall(metrics_db, users):
     assert [text for text in links(admin) if text.startswith("本期受理 ")]
 
 
+def test_the_company_month_follows_the_sidebar_when_the_period_changes(warehouse_copy):
+    at = run("companies.py")
+    latest = at.selectbox(key="company_month").value
+    older = (latest - timedelta(days=1)).replace(day=1)
+    at.query_params["period_type"], at.query_params["period_start"] = "month", older.isoformat()  # as the sidebar writes
+    at.run()
+    assert [e.value for e in at.exception] == []
+    assert at.selectbox(key="company_month").value == older  # it stayed on the latest month under the new period
+
+
 def test_the_company_lists_name_the_month_chosen_not_this_month(warehouse_copy):
     """An earlier month's lists say which month they are: "本月" on an older month's lists would mislead."""
     box = run("companies.py").selectbox(key="company_month")

@@ -28,6 +28,7 @@ from etl.unchanged import find_unchanged
 from etl.upsert import UpsertCounts
 from etl.warehouse import writer
 from onescreen.exports import to_csv_bytes
+from onescreen.masking import scrub_text
 
 Progress = Callable[[str], None]
 
@@ -158,7 +159,9 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
     scored.sort(key=lambda item: (not item[4] and item[0] * 2 >= best_fit, item[0]), reverse=True)
     _, chosen, mapping, required, missing = scored[0]
     if missing and strict:
-        found = "、".join(h for h in raw.headers if h) or "（无）"
+        found = "、".join(scrub_text(h) for h in raw.headers if h) or "（无）"
+        if not mapping:  # not one known column name: the row is data (a file without its header row), not shown
+            found = f"（{len([h for h in raw.headers if h])} 列，没有一个是认识的列名：文件可能缺少表头行）"
         missing_text = "、".join(f"{f}（如 {chosen.headers[f][0]}）" for f in missing)
         hint = f"请用 --map \"表头=字段\" 指定对应关系" + ("" if source else "，或用 --source 指定来源类型")
         if raw.file_format == "xlsx" and sheet is None:
@@ -170,7 +173,7 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
     used = set(mapping.values())
     personal = {normalise_header(h) for h in NEVER_STORED}
     personal_ignored = [h for h in raw.headers if h and normalise_header(h) in personal]
-    ignored = [h for h in raw.headers if h and h not in used and h not in personal_ignored]
+    ignored = [scrub_text(h) for h in raw.headers if h and h not in used and h not in personal_ignored]
     return FilePlan(raw, chosen, mapping, required, missing, ignored, personal_ignored)
 
 

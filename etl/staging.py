@@ -412,10 +412,14 @@ def rejected_rows(con, raw: RawTable, mapping: dict[str, str] | None = None) -> 
         "select c.*, p.reasons from stg_cells c join (select row_no, string_agg(message, '；' order by field) as reasons "
         "from stg_problems group by row_no) p using (row_no) order by row_no"
     ).df()
+    callers = frame["caller_name"].tolist() if "caller_name" in frame.columns else [None] * len(frame)
     for name in frame.columns.drop(["row_no", "reasons"], errors="ignore"):
-        # Personal fields masked by their kind; any other text scrubbed of phone and ID numbers typed into it.
-        masked = (lambda v, n=name: mask_value(n, v)) if name in PERSONAL_FIELDS else scrub_text
-        frame[name] = frame[name].map(masked)
+        # Personal fields masked by their kind (the text also hides its caller's name); any other text
+        # scrubbed of phone and ID numbers typed into it.
+        if name == "content":
+            frame[name] = [mask_value(name, v, caller_name=c) for v, c in zip(frame[name], callers)]
+        else:
+            frame[name] = frame[name].map((lambda v, n=name: mask_value(n, v)) if name in PERSONAL_FIELDS else scrub_text)
     if mapping is None:
         return frame
     fields = [f for f in frame.columns if f in mapping]

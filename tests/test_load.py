@@ -437,6 +437,26 @@ def test_personal_numbers_in_other_columns_are_masked_in_messages_warnings_and_r
     assert query(warehouse_copy, "select count(*) from mart_rates where unit_code like '%530102198807154512%'") == [(0,)]
 
 
+def test_a_file_without_its_header_row_does_not_print_its_first_row(warehouse_copy, tmp_path):
+    path = tmp_path / "no_header.csv"
+    path.write_text("GD0001,2025-10-05 09:00,上官飞燕,13912349001,530302199205052345,翠峰路1号锦绣小区9栋1单元101室\n"
+                    "GD0002,2025-10-05 10:00,李四,13800002222,,东风路2号\n", encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        load_files([path])
+    message = str(err.value)
+    assert "（6 列，没有一个是认识的列名：文件可能缺少表头行）" in message
+    for value in ("上官飞燕", "13912349001", "530302199205052345", "锦绣小区"):
+        assert value not in message
+
+
+def test_the_rejects_csv_hides_the_callers_name_inside_the_text(warehouse_copy, tmp_path):
+    path = tmp_path / "hotline_name_in_text.csv"
+    path.write_text("工单编号,来电时间,来电人,诉求内容\nN0001,2025-13-45 10:00,上官飞燕,上官飞燕反映楼道灯坏了\n",
+                    encoding="utf-8")
+    rejects = load_files([path], skip_bad_rows=True).files[0].rejects_path.read_text(encoding="utf-8-sig")
+    assert "上官飞燕" not in rejects and "上***反映楼道灯坏了" in rejects
+
+
 # -- reloads, overlaps, rollback ---------------------------------------------------------------
 
 def test_reloading_a_file_changes_nothing(warehouse_copy):

@@ -139,6 +139,10 @@ def test_mask_name(value, expected):
         ("国贸大楼", "国贸大楼"),
         ("3栋2单元501室", "[地址]"),
         ("东风路88号 13812345678", "东风路88号 138****5678"),
+        # A village's 村民小组 and house number name one household: cut at the group.
+        ("沿江街道马场村5组17号", "沿江街道马场村"),
+        ("石龙村八组", "石龙村"),
+        ("石龙村3队12号", "石龙村"),
     ],
 )
 def test_mask_address(value, expected):

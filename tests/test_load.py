@@ -651,3 +651,17 @@ def test_trailing_blank_rows_are_counted_alike_while_reading_and_in_the_summary(
     assert "trailing.csv：识别为“12345热线工单”，表头在第 1 行，读取 3 行" in err.splitlines()
     assert out.startswith("trailing.csv（hotline，批次 7）：读取 3 行，新增 3，")
 
+
+def test_a_boundary_with_infinite_coordinates_is_a_problem_not_a_crash(warehouse_copy, tmp_path):
+    """GEOS stops on NaN/Infinity with an error of its own: it is a problem of that row, like any bad shape."""
+    document = json.loads((FIXTURES / "grids_shapes.geojson").read_text(encoding="utf-8"))
+    ring = document["features"][1]["geometry"]["coordinates"][0]
+    ring[0][0] = ring[-1][0] = float("inf")
+    path = tmp_path / "shapes_inf.geojson"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    before = snapshot(warehouse_copy)
+    with pytest.raises(LoadError) as err:
+        load_files([path])
+    assert str(err.value).splitlines()[1].startswith("  文件 shapes_inf.geojson 第 2 行，列「geometry」，值 “")
+    assert str(err.value).splitlines()[1].endswith("”：网格边界的坐标中有非数字或无穷大（NaN、Infinity），请检查坐标。")
+    assert snapshot(warehouse_copy) == before

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import shapely
+from shapely.errors import GEOSException
 from shapely.geometry import mapping, shape
 
 
@@ -18,11 +19,16 @@ def parse_geometry(text: str):
         raise ValueError("无法识别的边界，应为 GeoJSON 几何或 WKT 文本。") from None
     if geometry.geom_type not in ("Polygon", "MultiPolygon"):
         raise ValueError(f"网格边界应为面（Polygon），这里是 {geometry.geom_type}。")
-    if not geometry.is_valid:
-        geometry = shapely.make_valid(geometry)
-        if geometry.geom_type == "GeometryCollection":
-            polygons = [g for g in geometry.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
-            geometry = shapely.union_all(polygons) if polygons else geometry
+    if not np.isfinite(shapely.get_coordinates(geometry)).all():  # GEOS refuses NaN/Infinity with its own error
+        raise ValueError("网格边界的坐标中有非数字或无穷大（NaN、Infinity），请检查坐标。")
+    try:
+        if not geometry.is_valid:
+            geometry = shapely.make_valid(geometry)
+            if geometry.geom_type == "GeometryCollection":
+                polygons = [g for g in geometry.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
+                geometry = shapely.union_all(polygons) if polygons else geometry
+    except GEOSException:
+        raise ValueError("网格边界为空或自相交无法修复，请检查坐标。") from None
     if geometry.is_empty or geometry.geom_type not in ("Polygon", "MultiPolygon"):
         raise ValueError("网格边界为空或自相交无法修复，请检查坐标。")
     minx, miny, maxx, maxy = geometry.bounds

@@ -32,6 +32,12 @@ HEADER_SEARCH_ROWS = 30
 TOTALS_PATTERN = re.compile(r"^\s*(合计|总计|共计|小计|总数|总条数)")
 MAX_XLSX_RATIO = 200          # uncompressed / compressed; zip bombs are far above this
 MAX_XLSX_UNCOMPRESSED = 2 << 30
+# The most characters one CSV cell may hold: Python's csv limit (which reads the header sample).
+# Excel and WPS keep at most 32,767 per cell, so a longer one is an unclosed quote or pasted junk.
+CELL_LIMIT = 131_072
+_NO_ROWS_HELP = "请确认导出时选择的范围内有数据，重新导出后再导入。"
+_UNCLOSED_QUOTE_HELP = ("请检查该单元格中的英文双引号 \"：删掉它、改成中文引号“”，或写成两个英文双引号 \"\"，"
+                        "然后重新导入；数据仓库未改动。")
 
 
 @dataclass
@@ -51,6 +57,10 @@ class RawTable:
     # columns), and ``dropped_rows``/``bad_rows`` filled as they are read. A large export is never
     # held whole in memory: staging copies it batch by batch.
     stream: Callable[[], pa.RecordBatchReader] | None = None
+    # Why ``stream`` stopped (an unclosed quote, bytes of another encoding ... found past the sample):
+    # set before the stream raises, so the reader of the stream can raise this instead of the error
+    # it sees (DuckDB wraps it in its own).
+    failure: LoadError | None = None
 
 
 def read_export(path: Path, sheet: str | None = None, stream: bool = False) -> RawTable:
@@ -60,8 +70,14 @@ def read_export(path: Path, sheet: str | None = None, stream: bool = False) -> R
     path = Path(path)
     if not path.exists():
         raise LoadError(f"找不到文件 {path}，请检查路径。")
-    with path.open("rb") as handle:
-        head = handle.read(8)
+    if path.is_dir():
+        raise LoadError(f"{path} 是文件夹，不是文件：请给出要导入的文件，如 {path / '工单.csv'}（可以一次给多个文件）。")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError as exc:
+        reason = "没有读取权限" if isinstance(exc, PermissionError) else (exc.strerror or type(exc).__name__)
+        raise LoadError(f"无法读取文件 {path}（{reason}），请检查文件和权限后重试。") from None
     if head.startswith(b"PK\x03\x04"):
         return read_xlsx(path, sheet)
     if head[:3] == b"\xd0\xcf\x11":
@@ -75,7 +91,10 @@ def read_export(path: Path, sheet: str | None = None, stream: bool = False) -> R
 
 
 def detect_encoding(path: Path) -> str:
-    """BOM, then strict UTF-8, then strict GB18030 on the first megabyte; never a lossy fallback."""
+    """BOM, then strict UTF-8, then strict GB18030 on the first megabyte; never a lossy fallback.
+
+    GB18030 decodes almost any bytes (Big5 among them) into some characters: a sample whose Chinese
+    is mostly outside the common simplified set (GB2312) is refused as not recognised."""
     with path.open("rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
     if sample.startswith(b"\xef\xbb\xbf"):
@@ -86,28 +105,54 @@ def detect_encoding(path: Path) -> str:
         raise LoadError(f"文件 {path.name} 不是文本文件，也不是 XLSX 工作簿，请确认导出的是 CSV 或 XLSX。")
     truncated = len(sample) == SAMPLE_BYTES
     for encoding in ("utf-8", "gb18030"):
-        if _decodes(sample, encoding, truncated):
-            return encoding
+        text = _decoded(sample, encoding, truncated)
+        if text is None:
+            continue
+        if encoding == "gb18030" and _misdecoded(text):
+            raise LoadError(
+                f"无法识别文件 {path.name} 的编码：按 GBK/GB18030 读出来是乱码（可能是繁体 Big5 或其他编码）。"
+                f"请用 Excel/WPS 打开后另存为“CSV UTF-8”（或 GBK 编码的 CSV）再导入。"
+            )
+        return encoding
     raise LoadError(
         f"无法识别文件 {path.name} 的编码（既不是 UTF-8 也不是 GBK/GB18030），请用 Excel 另存为“CSV UTF-8”后再导入。"
     )
 
 
-def _decodes(sample: bytes, encoding: str, truncated: bool) -> bool:
-    # A sample cut in the middle of a multi-byte character may end with up to 3 stray bytes.
+def _decoded(sample: bytes, encoding: str, truncated: bool) -> str | None:
+    """``sample`` decoded strictly, or None. A sample cut in the middle of a multi-byte character may
+    end with up to 3 stray bytes."""
     for cut in range(0, 4 if truncated else 1):
         try:
-            sample[: len(sample) - cut].decode(encoding, errors="strict")
-            return True
+            return sample[: len(sample) - cut].decode(encoding, errors="strict")
         except UnicodeDecodeError:
             continue
-    return False
+    return None
+
+
+def _misdecoded(text: str) -> bool:
+    """Whether GB18030-decoded ``text`` looks like another encoding read as GB18030 (Big5 always
+    decodes so): at least 10 of its characters, and more than a fifth of its non-ASCII ones, are
+    two-byte GBK characters outside GB2312 (rare and traditional characters, user-defined area).
+    GBK exports are written almost entirely in GB2312; four-byte GB18030 characters do not count."""
+    wide = len(text) - len(text.encode("ascii", "ignore"))
+    if wide < 10:
+        return False
+    missing = text.count("?")
+    not_gb2312 = text.encode("gb2312", "replace").count(b"?") - missing
+    not_gbk = text.encode("gbk", "replace").count(b"?") - missing       # four-byte and user-defined
+    user_defined = len(_USER_DEFINED.findall(text))                      # two-byte, mapped to Unicode's private use
+    outside = not_gb2312 - (not_gbk - user_defined)
+    return outside >= 10 and outside * 5 > wide
+
+
+_USER_DEFINED = re.compile("[\ue000-\uf8ff]")
 
 
 def _looks_like_geojson(path: Path, encoding: str) -> bool:
     with path.open("r", encoding=encoding, errors="ignore") as handle:
         start = handle.read(2048).lstrip()
-    return start.startswith("{") and '"type"' in start
+    return start.startswith(("{", "[")) and '"type"' in start
 
 
 def find_header_row(rows: list[list[object]]) -> int:
@@ -126,26 +171,41 @@ def find_header_row(rows: list[list[object]]) -> int:
 
 
 def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
-    """CSV through pyarrow's multi-threaded reader, every column as text, blank lines kept as null rows.
+    """CSV through pyarrow's multi-threaded reader, every column as text. Blank rows are left out;
+    every row keeps the number the file gives it (``row_no``).
 
     ``stream=True``: the header is found now and the rows are read when :attr:`RawTable.stream` is
-    (:func:`_csv_batches`): the same cells, row numbers and dropped or bad rows."""
+    (:func:`_csv_batches`): the same cells, row numbers and dropped or bad rows.
+
+    Either way the rows are checked as they are read (:func:`_cell_error`, :func:`_bad_row_error`): a
+    cell that swallowed the rows below it (a quote that opens and never closes), a cell longer than
+    :data:`CELL_LIMIT`, bytes that stop decoding past the sampled start are each a LoadError naming
+    the row and column."""
     with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
         sample = handle.read(256 * 1024)
-    lines = list(csv.reader(io.StringIO(sample)))
-    if not lines:
+        complete = not handle.read(1)
+    lines: list[list[str]] = []
+    failure = _scan_records(iter(io.StringIO(sample)), keep=lines)
+    if not lines and failure is None:
         raise LoadError(f"文件 {path.name} 是空的，没有可导入的数据。")
-    header_index = find_header_row(lines)
-    headers = [str(h).replace("\ufeff", "").strip() for h in lines[header_index]]
+    header_index = find_header_row(lines) if lines else 0
+    headers = [str(h).replace("\ufeff", "").strip() for h in (lines[header_index] if lines else [])]
     while headers and not headers[-1]:
         headers.pop()
+    if failure is not None:  # a record of the sample that Python's csv cannot read (a cell over its limit)
+        source = _CsvSource(path, encoding, headers, header_index + 1, max(len(headers), 1))
+        raise _record_error(source, *failure)
     if not headers:
         raise LoadError(f"文件 {path.name} 中找不到表头行，请确认第一行或标题行下方是列名。")
+    if complete and not any(_is_data_row(row) for row in lines[header_index + 1 :]):
+        raise LoadError(f"文件 {path.name} 只有表头（第 {header_index + 1} 行），没有数据行。{_NO_ROWS_HELP}")
     # Excel saves every row as wide as its used range ("a,b,c,,"): read unnamed empty trailing
     # columns too when the data rows carry them, then drop them, rather than reject every row.
     first_row = next((row for row in lines[header_index + 1 :] if any(cell.strip() for cell in row)), [])
     wide = len(first_row) > len(headers) and not any(cell.strip() for cell in first_row[len(headers) :])
     names = [f"c{i}" for i in range(len(first_row) if wide else len(headers))]
+    source = _CsvSource(path, encoding, headers, header_index + 1, len(names))
+    width = len(headers)
 
     def options(use_threads: bool, bad: list[tuple[int | None, str]]) -> dict:
         def on_invalid(row):
@@ -167,13 +227,17 @@ def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
 
     first_data_row = header_index + 2  # 1-based record number of the first data row
     if stream:
-        schema = pa.schema([*((n, pa.string()) for n in names[: len(headers)]), ("row_no", pa.int64())])
+        schema = pa.schema([*((n, pa.string()) for n in names[:width]), ("row_no", pa.int64())])
         raw = RawTable(path, headers, schema.empty_table(), "csv", encoding=encoding, header_row=header_index + 1)
 
         def reader() -> pa.RecordBatchReader:
             bad: list[tuple[int | None, str]] = []
-            batches = pacsv.open_csv(path, **options(False, bad))
-            return pa.RecordBatchReader.from_batches(schema, _csv_batches(raw, batches, bad, len(headers), first_data_row))
+            try:  # the first block is read (and decoded) here
+                batches = pacsv.open_csv(path, **options(False, bad))
+            except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+                raw.failure = _read_failure(source, exc)
+                raise raw.failure or exc from None
+            return pa.RecordBatchReader.from_batches(schema, _csv_batches(raw, batches, bad, width, first_data_row, source))
 
         raw.stream = reader
         return raw
@@ -184,14 +248,16 @@ def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
 
     try:
         table, bad = attempt(True)
-    except pa.ArrowInvalid as exc:
-        if undecodable_error(path, encoding, headers, str(exc)) is None:
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        error = _read_failure(source, exc)
+        if error is None:
             raise
-        try:  # read again on one thread: only then does pyarrow's message name the row
-            attempt(False)
-        except pa.ArrowInvalid as again:
-            exc = again
-        raise undecodable_error(path, encoding, headers, str(exc)) from None
+        if isinstance(exc, pa.ArrowInvalid) and _UNDECODABLE.search(str(exc)):
+            try:  # read again on one thread: only then does pyarrow's message name the row
+                attempt(False)
+            except pa.ArrowInvalid as again:
+                error = _read_failure(source, again) or error
+        raise error from None
     dropped = [text for _, text in bad if TOTALS_PATTERN.match(text.replace('"', ""))]
     real_bad = [(n, text) for n, text in bad if not TOTALS_PATTERN.match(text.replace('"', ""))]
     if real_bad:
@@ -199,12 +265,90 @@ def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
         table, bad = attempt(False)
         dropped = [text for _, text in bad if TOTALS_PATTERN.match(text.replace('"', ""))]
         real_bad = [(n, text) for n, text in bad if not TOTALS_PATTERN.match(text.replace('"', ""))]
-    table = table.select(names[: len(headers)])
-    row_no = pa.array(range(first_data_row, first_data_row + table.num_rows), pa.int64())
+    table = table.select(names[:width])
+    row_no = np.arange(first_data_row, first_data_row + table.num_rows, dtype=np.int64)
     if real_bad:
-        row_no = pa.array(_row_numbers_skipping(first_data_row, table.num_rows, [n for n, _ in bad if n]), pa.int64())
-    table = table.append_column("row_no", row_no)
+        row_no = np.array(_row_numbers_skipping(first_data_row, table.num_rows, [n for n, _ in bad if n]), np.int64)
+    if error := _bad_row_error(source, real_bad) or _cell_error(source, table.columns, row_no):
+        raise error
+    table = _without_blank_rows(table.append_column("row_no", pa.array(row_no, pa.int64())), width)
     return RawTable(path, headers, table, "csv", encoding=encoding, header_row=header_index + 1, dropped_rows=dropped, bad_rows=real_bad)
+
+
+def _is_data_row(row: list[str]) -> bool:
+    """Whether a row of the sample holds data: not blank, not a totals or notes row (``合计：0条``)."""
+    filled = [cell for cell in row if cell.strip()]
+    return bool(filled) and not (len(filled) <= 2 and TOTALS_PATTERN.match(filled[0]))
+
+
+def _without_blank_rows(data, width: int):
+    """``data`` (a table or record batch) without the rows whose first ``width`` cells are all empty."""
+    if any(column.null_count == 0 for column in data.columns[:width]):
+        return data  # the usual case, at no cost: a column without an empty cell (the ticket number)
+    filled = None
+    for column in data.columns[:width]:
+        valid = pc.is_valid(column)
+        filled = valid if filled is None else pc.or_(filled, valid)
+    if filled is None or pc.all(filled).as_py():
+        return data
+    return data.filter(filled)
+
+
+@dataclass(frozen=True)
+class _CsvSource:
+    """What the checks of a CSV being read need: where it is, its header and how wide a row is."""
+
+    path: Path
+    encoding: str
+    headers: list[str]
+    header_row: int          # 1-based record number of the header
+    fields: int              # cells in a data row, so ``fields - 1`` delimiters in a whole physical row
+
+    def where(self, row: int | None, index: int | None = None) -> str:
+        """``文件 x.csv 第 12 行「诉求内容」列`` (or ``第 3 列`` where the header has no name for it)."""
+        text = f"文件 {self.path.name} " + (f"第 {row} 行" if row else "某一行")
+        if index is None:
+            return text
+        if row and row > self.header_row and index < len(self.headers) and self.headers[index]:
+            return f"{text}「{self.headers[index]}」列"
+        return f"{text}第 {index + 1} 列"
+
+    @property
+    def row_like(self) -> int:
+        """Delimiters that make a line inside a cell look like a whole row of the file: three quarters
+        of a row's (a line of a legitimate multi-line cell, an address or a remark, has few or none)."""
+        return max(2, (self.fields - 1) * 3 // 4)
+
+
+def _unclosed_quote_error(source: _CsvSource, row: int | None, index: int | None, rows: int,
+                          at_least: bool = False) -> LoadError:
+    """``rows``: lines of the cell that look like whole rows (``at_least``: of the part that was read)."""
+    swallowed = (f"，其后{'至少' if at_least else ''} {rows:,} 行数据被并进了这一格" if rows
+                 else "，文件其后的内容都被并进了这一格")
+    return LoadError(f"{source.where(row, index)}引号未闭合：这一格以英文双引号 \" 开头，却没有配对的结束引号{swallowed}。"
+                     + _UNCLOSED_QUOTE_HELP)
+
+
+def _long_cell_error(source: _CsvSource, row: int | None, index: int | None, quoted: bool | None) -> LoadError:
+    cause = {True: "这一格以英文双引号 \" 开头，多半是结束引号缺失或放错了位置，把后面的内容并进了这一格",
+             False: "多半是误粘贴了大段内容，或文件已损坏",
+             None: "多半是英文双引号 \" 未闭合，把后面的内容并进了这一格，或误粘贴了大段内容"}[quoted]
+    return LoadError(f"{source.where(row, index)}的内容超过单元格上限 {CELL_LIMIT:,} 个字符（Excel 一格最多 32,767 个字符），"
+                     f"{cause}。请检查该单元格后重新导入；数据仓库未改动。")
+
+
+def _encoding_label(encoding: str) -> str:
+    return "UTF-8" if encoding.startswith("utf-8") else "GBK/GB18030" if encoding == "gb18030" else encoding.upper()
+
+
+def _mixed_encoding_error(path: Path, encoding: str, where: str, found: str | None = None) -> LoadError:
+    """``where`` has bytes that are not ``encoding`` (the file's start is); ``found``: what they are, if known."""
+    label = _encoding_label(encoding)
+    here = f"这一行却是 {found}" if found else "这里却不是"
+    return LoadError(
+        f"{where}有无法按 {label} 读取的字节：文件前面是 {label} 编码，{here}"
+        f"（混用了两种编码，或文件已损坏）。请用 Excel/WPS 打开后另存为“CSV UTF-8”再导入；数据仓库未改动。"
+    )
 
 
 _UNDECODABLE = re.compile(r"CSV column #(\d+):(?: Row #(\d+):)? CSV conversion error to string: invalid UTF8")
@@ -219,23 +363,51 @@ def undecodable_error(path: Path, encoding: str, headers: list[str], message: st
     column = int(found.group(1))
     row = f"第 {found.group(2)} 行" if found.group(2) else "某一行"
     name = headers[column] if column < len(headers) else f"第 {column + 1} 列"
-    label = "UTF-8" if encoding.startswith("utf-8") else encoding.upper()
-    return LoadError(
-        f"文件 {path.name} {row}「{name}」列有无法按 {label} 读取的字节：文件前面是 {label} 编码，这里却不是"
-        f"（混用了两种编码，或文件已损坏）。请用 Excel/WPS 打开后另存为“CSV UTF-8”再导入；数据仓库未改动。"
-    )
+    return _mixed_encoding_error(path, encoding, f"文件 {path.name} {row}「{name}」列")
+
+
+def _read_failure(source: _CsvSource, exc: Exception) -> LoadError | None:
+    """The Chinese error for pyarrow failing to read the CSV (``exc``), or None if it is not one we know:
+    bytes that do not decode, or a row longer than pyarrow's read block (a cell over the limit)."""
+    message = str(exc)
+    if isinstance(exc, UnicodeDecodeError):  # GB18030 is decoded by Python's codec, as pyarrow reads
+        return _scan_error(source) or _mixed_encoding_error(source.path, source.encoding, source.where(None))
+    if _UNDECODABLE.search(message):
+        return undecodable_error(source.path, source.encoding, source.headers, message)
+    if "straddl" in message:  # "straddling object straddles two block boundaries": a row over 1 MB
+        return _scan_error(source) or LoadError(
+            f"文件 {source.path.name} 中有一行超过 1 MB，无法读取：多半是英文双引号 \" 未闭合，把后面的行都并进了这一行。"
+            f"请检查文件中的英文双引号后重新导入；数据仓库未改动。")
+    if message.startswith("CSV"):  # another parse error of pyarrow's: the file's, not ours
+        return LoadError(f"文件 {source.path.name} 无法按 CSV 格式读取（{message}），"
+                         f"请用 Excel/WPS 打开后另存为 CSV 再导入；数据仓库未改动。")
+    return None
 
 
 def _csv_batches(raw: RawTable, batches: Iterator[pa.RecordBatch], bad: list[tuple[int | None, str]], width: int,
-                 first: int) -> Iterator[pa.RecordBatch]:
+                 first: int, source: _CsvSource) -> Iterator[pa.RecordBatch]:
     """The batches of a streamed CSV (read single-threaded, so a skipped row's number is known) with
-    ``row_no``: record numbers from ``first``, past the rows skipped as totals or bad. Once read,
-    ``raw.dropped_rows`` and ``raw.bad_rows`` are as :func:`read_csv` gives them."""
+    ``row_no``: record numbers from ``first``, past the rows skipped as totals or bad; blank rows left
+    out. Once read, ``raw.dropped_rows`` and ``raw.bad_rows`` are as :func:`read_csv` gives them.
+
+    A batch that fails the checks of :func:`read_csv` (or cannot be read) sets ``raw.failure`` and
+    raises it: the reader of the stream (DuckDB) wraps what it sees in an error of its own."""
     skipped: list[int] = []       # numbers of skipped rows at or after ``current``, ascending
     current, seen = first, 0
-    for batch in batches:
+    iterator = iter(batches)
+    while True:
+        try:
+            batch = next(iterator)
+        except StopIteration:
+            break
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            raw.failure = _read_failure(source, exc)
+            if raw.failure is None:
+                raise
+            raise raw.failure from None
         # The handler has seen every skipped row up to this batch's last row before the batch comes.
-        skipped = [n for n in skipped if n >= current] + [n for n, _ in bad[seen:] if n is not None and n >= current]
+        fresh = bad[seen:]
+        skipped = [n for n in skipped if n >= current] + [n for n, _ in fresh if n is not None and n >= current]
         seen = len(bad)
         count = batch.num_rows
         end = current + count
@@ -245,8 +417,14 @@ def _csv_batches(raw: RawTable, batches: Iterator[pa.RecordBatch], bad: list[tup
         if end - current != count:
             numbers = numbers[~np.isin(numbers, skipped)]
         current = end
-        yield pa.RecordBatch.from_arrays([*batch.columns[:width], pa.array(numbers, pa.int64())],
+        columns = batch.columns[:width]
+        fresh_bad = [(n, text) for n, text in fresh if not TOTALS_PATTERN.match(text.replace('"', ""))]
+        if error := _bad_row_error(source, fresh_bad) or _cell_error(source, columns, numbers):
+            raw.failure = error
+            raise error
+        out = pa.RecordBatch.from_arrays([*columns, pa.array(numbers, pa.int64())],
                                          names=[*batch.schema.names[:width], "row_no"])
+        yield _without_blank_rows(out, width)
     raw.dropped_rows = [text for _, text in bad if TOTALS_PATTERN.match(text.replace('"', ""))]
     raw.bad_rows = [(n, text) for n, text in bad if not TOTALS_PATTERN.match(text.replace('"', ""))]
 
@@ -259,6 +437,211 @@ def _row_numbers_skipping(first: int, count: int, skipped: list[int]) -> list[in
             numbers.append(current)
         current += 1
     return numbers
+
+
+# -- checks on the cells as read ------------------------------------------------------------------
+
+_LINE_BREAK = "\r\n?|\n"
+# A cell that is a geometry (GeoJSON or WKT, perhaps pretty-printed over several lines): its lines
+# are full of commas without being rows.
+_GEOMETRY_START = r"(?i)^\s*(\{|\[|(multi)?polygon)"
+
+
+def _cell_error(source: _CsvSource, columns: list, row_no: np.ndarray) -> LoadError | None:
+    """The error for the first row (of ``row_no``) whose cells in ``columns`` (text arrays, chunked or
+    not) swallowed whole rows below them or are over :data:`CELL_LIMIT`; None if there is none.
+
+    Cheap when there is none (the 1M-row read is benchmarked): :func:`_column_shape` reads only the
+    buffers, and a column is looked at cell by cell only if it has a cell with a line break."""
+    found: list[tuple[int, int, LoadError]] = []
+    for index, column in enumerate(columns):
+        breaks, longest = _column_shape(column)
+        if breaks and (swallow := _swallowing_cell(column, source.row_like)) is not None:
+            at, rows = swallow
+            row = int(row_no[at])
+            found.append((row, index, _unclosed_quote_error(source, row, index, rows)))
+        if longest > CELL_LIMIT:  # bytes; the limit is in characters
+            lengths = pc.fill_null(pc.utf8_length(column), 0).to_numpy(zero_copy_only=False)
+            over = np.flatnonzero(lengths > CELL_LIMIT)
+            if over.size:
+                row = int(row_no[over[0]])
+                found.append((row, index, _long_cell_error(source, row, index, None)))
+    return min(found, key=lambda item: item[:2])[2] if found else None
+
+
+def _column_shape(column) -> tuple[bool, int]:
+    """(whether a cell of ``column`` holds a line break, the most bytes in a cell) for a text array,
+    chunked or not: from its offsets and a byte search over its data, no work per cell."""
+    breaks, longest = False, 0
+    for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else (column,):
+        size = len(chunk)
+        if not size or chunk.null_count == size:
+            continue
+        _, offsets, data = chunk.buffers()
+        bounds = np.frombuffer(offsets, np.int32, size + 1, 4 * chunk.offset)
+        start, end = int(bounds[0]), int(bounds[-1])
+        if end - start > max(longest, CELL_LIMIT):  # else no cell can be longer
+            longest = max(longest, int(np.diff(bounds).max()))
+        if not breaks and data is not None:
+            blob = data[start:end].to_pybytes()
+            breaks = b"\n" in blob or b"\r" in blob
+    return breaks, longest
+
+
+def _swallowing_cell(column, row_like: int) -> tuple[int, int] | None:
+    """(index in ``column``, rows) of the first cell with a line break followed by lines that look like
+    whole rows (``row_like`` delimiters or more), and how many such lines it holds; None if none does."""
+    breaks = pc.fill_null(pc.match_substring_regex(column, "[\r\n]"), False)
+    where = np.flatnonzero(breaks.to_numpy(zero_copy_only=False))
+    if not where.size:
+        return None
+    cells = pc.take(column, pa.array(where, pa.int64()))
+    if isinstance(cells, pa.ChunkedArray):
+        cells = cells.combine_chunks()
+    geometry = pc.fill_null(pc.match_substring_regex(cells, _GEOMETRY_START), False).to_numpy(zero_copy_only=False)
+    lines = pc.split_pattern_regex(cells, _LINE_BREAK)
+    delimiters = pc.count_substring(pc.list_flatten(lines), ",").to_numpy(zero_copy_only=False).copy()
+    delimiters[lines.offsets.to_numpy()[:-1]] = -1    # a cell's first line is the cell's own text
+    parents = pc.list_parent_indices(lines).to_numpy(zero_copy_only=False)
+    rows = (delimiters >= row_like) & ~geometry[parents]
+    if not rows.any():
+        return None
+    first = parents[int(np.argmax(rows))]
+    return int(where[first]), int(rows[parents == first].sum())
+
+
+def _row_like_lines(cell: str, row_like: int) -> int:
+    """How many lines of ``cell`` after its first look like whole rows (``row_like`` delimiters or more)."""
+    if re.match(_GEOMETRY_START, cell):
+        return 0
+    return sum(1 for line in re.split(_LINE_BREAK, cell)[1:] if line.count(",") >= row_like)
+
+
+def _bad_row_error(source: _CsvSource, bad: list[tuple[int | None, str]]) -> LoadError | None:
+    """The error for the first of ``bad`` (rows pyarrow skipped: wrong number of cells, as the file has
+    them) that is an unclosed quote: a quoted cell holding lines that look like whole rows."""
+    for number, text in bad:
+        if "\n" not in text and "\r" not in text:
+            continue
+        for index, (cell, quoted, _) in enumerate(_split_cells(text)):
+            if quoted and (rows := _row_like_lines(cell, source.row_like)):
+                return _unclosed_quote_error(source, number, index, rows)
+    return None
+
+
+def _split_cells(text: str) -> list[tuple[str, bool, bool]]:
+    """The cells of the record ``text`` starts with, split as pyarrow and Python's csv split them:
+    (text, quoted, closed). A quote opens a cell only as its first character; a quoted cell runs to
+    its closing quote (``""`` inside is one quote) or, unclosed, to the end of ``text``."""
+    cells: list[tuple[str, bool, bool]] = []
+    pos, size = 0, len(text)
+
+    def stop(start: int) -> int:  # the end of an unquoted run: a delimiter, a line break, the end
+        ends = [i for i in (text.find(",", start), text.find("\n", start), text.find("\r", start)) if i >= 0]
+        return min(ends, default=size)
+
+    while True:
+        if text.startswith('"', pos):
+            end = pos + 1
+            while (close := text.find('"', end)) >= 0 and text.startswith('"', close + 1):
+                end = close + 2
+            if close < 0:
+                cells.append((text[pos + 1 :].replace('""', '"'), True, False))
+                return cells
+            after = stop(close + 1)
+            cells.append((text[pos + 1 : close].replace('""', '"') + text[close + 1 : after], True, True))
+            pos = after
+        else:
+            after = stop(pos)
+            cells.append((text[pos:after], False, True))
+            pos = after
+        if pos >= size or text[pos] != ",":
+            return cells
+        pos += 1
+
+
+# -- the slow, exact path: finding the record behind a failure ---------------------------------------
+
+class _Undecodable(Exception):
+    """A line that does not decode: ``text`` as decoded with replacement characters, ``utf8`` whether
+    its bytes are UTF-8 (a UTF-8 row in a GBK file)."""
+
+    def __init__(self, text: str, utf8: bool):
+        super().__init__(text)
+        self.text, self.utf8 = text, utf8
+
+
+def _scan_records(lines: Iterator[str], keep: list[list[str]] | None = None) -> tuple[str, int, str] | None:
+    """Read ``lines`` record by record with Python's csv (appending the records to ``keep``); at the
+    first record it cannot read, return (why, its 1-based record number, its text so far): why is
+    ``oversized`` (a cell over :data:`CELL_LIMIT`), ``undecodable`` (``lines`` raised
+    :class:`_Undecodable`; ``undecodable-utf8`` if that line is UTF-8) or ``unreadable``. None if
+    every record reads."""
+    pending: list[str] = []
+
+    def feed() -> Iterator[str]:
+        for line in lines:
+            pending.append(line)
+            yield line
+
+    count = 0
+    try:
+        for record in csv.reader(feed()):
+            count += 1
+            pending.clear()
+            if keep is not None:
+                keep.append(record)
+    except _Undecodable as stop:
+        return "undecodable-utf8" if stop.utf8 else "undecodable", count + 1, "".join(pending) + stop.text
+    except csv.Error as exc:
+        return ("oversized" if "field limit" in str(exc) else "unreadable"), count + 1, "".join(pending)
+    return None
+
+
+def _decoded_lines(handle, encoding: str) -> Iterator[str]:
+    """The lines of the binary ``handle`` decoded strictly; :class:`_Undecodable` at the first that is not.
+    (A line break byte is never part of a multi-byte character in UTF-8 or GB18030.)"""
+    codec = "utf-8" if encoding.startswith("utf-8") else encoding
+    first = encoding == "utf-8-sig"
+    for line in handle:
+        if first:
+            line, first = line.removeprefix(b"\xef\xbb\xbf"), False
+        try:
+            yield line.decode(codec)
+        except UnicodeDecodeError:
+            try:
+                utf8 = codec != "utf-8" and bool(line.decode("utf-8"))
+            except UnicodeDecodeError:
+                utf8 = False
+            raise _Undecodable(line.decode(codec, errors="replace"), utf8) from None
+
+
+def _scan_error(source: _CsvSource) -> LoadError | None:
+    """The error for the first record of the file that does not decode or has a cell over the limit,
+    found by reading it again record by record (slow: only once a read has failed); None if none is."""
+    with source.path.open("rb") as handle:
+        failure = _scan_records(_decoded_lines(handle, source.encoding))
+    return _record_error(source, *failure) if failure else None
+
+
+def _record_error(source: _CsvSource, why: str, row: int, text: str) -> LoadError:
+    """The error for record ``row`` (its text so far: ``text``) that :func:`_scan_records` could not read."""
+    cells = _split_cells(text)
+    if why == "undecodable-utf8":  # the whole row is UTF-8: no one cell is to blame
+        return _mixed_encoding_error(source.path, source.encoding, source.where(row), "UTF-8")
+    if why == "undecodable":
+        index = next((i for i, (cell, _, _) in enumerate(cells) if "\ufffd" in cell), None)
+        return _mixed_encoding_error(source.path, source.encoding, source.where(row, index))
+    if why == "oversized":
+        index = next((i for i, (cell, quoted, closed) in enumerate(cells)
+                      if len(cell) > CELL_LIMIT or (quoted and not closed)), len(cells) - 1)
+        cell, quoted, closed = cells[index]
+        rows = _row_like_lines(cell, source.row_like) if quoted else 0
+        if quoted and (rows or not closed):  # Python's csv stopped reading the cell at the limit
+            return _unclosed_quote_error(source, row, index, rows, at_least=True)
+        return _long_cell_error(source, row, index, quoted)
+    return LoadError(f"{source.where(row)}无法按 CSV 格式读取（可能含有空字符或文件已损坏），"
+                     f"请用 Excel/WPS 打开后另存为 CSV 再导入；数据仓库未改动。")
 
 
 def check_xlsx_container(path: Path) -> None:
@@ -346,13 +729,17 @@ def _sheet_table(path: Path, data, sheet_name: str) -> RawTable:
 def _xlsx_raw(path: Path, sheet_name: str, headers: list[str], arrays: list[pa.Array], count: int,
               header_index: int) -> RawTable:
     """The RawTable of an XLSX body: ``arrays`` (text, null for blank) under the header at sheet row
-    ``header_index`` (0-based), totals rows left out."""
+    ``header_index`` (0-based), totals and blank rows left out; a LoadError if no row is left."""
     keep, dropped = _totals_rows(arrays, count)
     first = header_index + 2
     table = pa.table({**{f"c{i}": array for i, array in enumerate(arrays)},
                       "row_no": pa.array(range(first, first + count), pa.int64())})
     if keep is not None:
         table = table.filter(pa.array(keep, pa.bool_()))
+    table = _without_blank_rows(table, len(arrays))
+    if not table.num_rows:
+        raise LoadError(f"文件 {path.name} 的工作表“{sheet_name}”只有表头（第 {header_index + 1} 行），没有数据行。"
+                        f"{_NO_ROWS_HELP}")
     return RawTable(path, headers, table, "xlsx", sheet_name=sheet_name, header_row=header_index + 1, dropped_rows=dropped)
 
 
@@ -522,9 +909,25 @@ def read_geojson(path: Path, encoding: str) -> RawTable:
         document = json.loads(path.read_text(encoding=encoding))
     except json.JSONDecodeError as exc:
         raise LoadError(f"文件 {path.name} 不是有效的 GeoJSON（第 {exc.lineno} 行：{exc.msg}），请重新导出。") from None
+    except UnicodeDecodeError as exc:
+        with path.open("rb") as handle:
+            line = handle.read(exc.start).count(b"\n") + 1
+        raise _mixed_encoding_error(path, encoding, f"文件 {path.name} 第 {line} 行") from None
+    except RecursionError:
+        raise LoadError(f"文件 {path.name} 不是有效的 GeoJSON（嵌套层数过多），请重新导出。") from None
     features = document.get("features") if isinstance(document, dict) else None
     if not isinstance(features, list):
         raise LoadError(f"文件 {path.name} 不是 GeoJSON 要素集合（缺少 features），请导出为 FeatureCollection。")
+    if not features:
+        raise LoadError(f"文件 {path.name} 中没有任何要素（features 为空），没有可导入的数据，请重新导出。")
+    for number, feature in enumerate(features, start=1):
+        if not isinstance(feature, dict):
+            raise LoadError(f"文件 {path.name}：第 {number} 个要素不是对象（是 {_json_kind(feature)}），每个要素应为 "
+                            f"{{\"type\": \"Feature\", \"properties\": {{…}}, \"geometry\": {{…}}}}，请重新导出为 GeoJSON。")
+        for key, shape in (("properties", "{\"网格编号\": \"…\", …}"), ("geometry", "{\"type\": \"Polygon\", \"coordinates\": […]}")):
+            if feature.get(key) is not None and not isinstance(feature[key], dict):
+                raise LoadError(f"文件 {path.name}：第 {number} 个要素的 {key} 不是对象（是 {_json_kind(feature[key])}），"
+                                f"应为 {shape} 这样的对象，请重新导出为 GeoJSON。")
     headers: list[str] = []
     for feature in features:
         for key in (feature.get("properties") or {}):
@@ -535,9 +938,17 @@ def read_geojson(path: Path, encoding: str) -> RawTable:
     for feature in features:
         properties = feature.get("properties") or {}
         for i, key in enumerate(headers[:-1]):
-            columns[i].append(_cell_text(properties.get(key)))
+            value = properties.get(key)
+            columns[i].append(json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else _cell_text(value))
         geometry = feature.get("geometry")
         columns[-1].append(json.dumps(geometry, ensure_ascii=False, separators=(",", ":")) if geometry else None)
     arrays = {f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(columns)}
     arrays["row_no"] = pa.array(range(1, len(features) + 1), pa.int64())
     return RawTable(path, headers, pa.table(arrays), "geojson", encoding=encoding, header_row=0)
+
+
+def _json_kind(value: object) -> str:
+    """What a JSON value is, in words: 数字、文本、数组 ..."""
+    if isinstance(value, bool):
+        return "true/false"
+    return {int: "数字", float: "数字", str: "文本", list: "数组"}.get(type(value), "空值" if value is None else "其他值")

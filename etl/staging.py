@@ -276,7 +276,7 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     try:
         con.execute(f"create or replace temp table stg_cells as select row_no, {', '.join(selects)} from raw_input")
     except duckdb.Error as exc:  # a streamed CSV that stops decoding past the sampled start
-        raise undecodable_error(raw.path, raw.encoding or "", raw.headers, str(exc)) or exc from None
+        raise raw.failure or undecodable_error(raw.path, raw.encoding or "", raw.headers, str(exc)) or exc from None
     con.unregister("raw_input")
     # The cells are in stg_cells now: the file's own table (as large as the file) is let go.
     raw.table = raw.table.slice(0, 0)

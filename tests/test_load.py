@@ -623,3 +623,103 @@ def test_a_csv_that_stops_decoding_past_its_first_megabyte_is_a_clear_error(ware
     with pytest.raises(LoadError) as error:
         read_export(bad)
     assert str(error.value).startswith(expected)
+
+
+# -- malformed files: a clear error, the warehouse exactly as it was ------------------------------
+
+TICKETS = "工单编号,来电时间,诉求类型,一级分类,所属街道,所属社区,来电人,诉求内容"
+
+
+def _tickets(count: int, start: int = 1, content: str = "路灯不亮") -> list[str]:
+    return [f"M{i:06d},2025-10-{1 + i % 28:02d} 09:00:00,投诉,市容环境,南宁街道,东风社区,张三,{content}{i}"
+            for i in range(start, start + count)]
+
+
+def _write(path: Path, lines: list[str], encoding: str = "utf-8", tail: bytes = b"") -> Path:
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding) + tail)
+    return path
+
+
+MALFORMED = {
+    "unclosed_quote.csv": (
+        lambda p: _write(p, [TICKETS, *_tickets(3), *_tickets(1, 4, content='"太吵了'), *_tickets(36, 5)]),
+        "错误：文件 unclosed_quote.csv 第 5 行「诉求内容」列引号未闭合：这一格以英文双引号 \" 开头，却没有配对的结束引号，"
+        "其后 36 行数据被并进了这一格。请检查该单元格中的英文双引号 \"：删掉它、改成中文引号“”，或写成两个英文双引号 \"\"，"
+        "然后重新导入；数据仓库未改动。"),
+    "huge_cell.csv": (
+        lambda p: _write(p, [TICKETS, *_tickets(2), *_tickets(1, 3, content="很长的诉求" * 40_000), *_tickets(2, 4)]),
+        "错误：文件 huge_cell.csv 第 4 行「诉求内容」列的内容超过单元格上限 131,072 个字符（Excel 一格最多 32,767 个字符），"
+        "多半是误粘贴了大段内容，或文件已损坏。请检查该单元格后重新导入；数据仓库未改动。"),
+    "mixed_gbk.csv": (
+        lambda p: _write(p, [TICKETS, *_tickets(12_000, content="小区门口路灯不亮，夜间出行不便")], "gbk",
+                         ("\n".join(_tickets(1, 12_001, content="噢")) + "\n").encode("utf-8")),
+        "错误：文件 mixed_gbk.csv 第 12002 行有无法按 GBK/GB18030 读取的字节：文件前面是 GBK/GB18030 编码，这一行却是 UTF-8"
+        "（混用了两种编码，或文件已损坏）。请用 Excel/WPS 打开后另存为“CSV UTF-8”再导入；数据仓库未改动。"),
+    "header_only.csv": (
+        lambda p: _write(p, [TICKETS]),
+        "错误：文件 header_only.csv 只有表头（第 1 行），没有数据行。请确认导出时选择的范围内有数据，重新导出后再导入。"),
+    "features.geojson": (
+        lambda p: _write(p, ['{"type": "FeatureCollection", "features": [1, 2]}']),
+        "错误：文件 features.geojson：第 1 个要素不是对象（是 数字），每个要素应为 {\"type\": \"Feature\", \"properties\": {…}, "
+        "\"geometry\": {…}}，请重新导出为 GeoJSON。"),
+    "big5.csv": (
+        lambda p: _write(p, ["工單編號,來電時間,訴求類型,所屬街道,訴求內容",
+                             *[f"B{i},2025-10-0{i} 09:00,投訴,南寧街道,路燈不亮請儘快處理" for i in range(1, 6)]], "big5"),
+        "错误：无法识别文件 big5.csv 的编码：按 GBK/GB18030 读出来是乱码（可能是繁体 Big5 或其他编码）。"
+        "请用 Excel/WPS 打开后另存为“CSV UTF-8”（或 GBK 编码的 CSV）再导入。"),
+}
+
+
+@pytest.mark.parametrize("name", list(MALFORMED))
+def test_malformed_file_is_one_clear_error_and_changes_nothing(warehouse_copy, tmp_path, capsys, name):
+    """Through the command line, as a user runs it: one ``错误：`` line, exit code 1, the warehouse
+    byte for byte as before, and no staging file left behind."""
+    from conftest import run_cli
+
+    build, message = MALFORMED[name]
+    path = build(tmp_path / name)
+    before, before_tables = sha256(warehouse_copy), snapshot(warehouse_copy)
+    code, out, err = run_cli(["load", "--quiet", str(path)], capsys)
+    assert (code, out, err) == (1, "", message + "\n")
+    with pytest.raises(LoadError):          # the upload page's dry run: the same load, never published
+        load_files([path], dry_run=True)
+    assert sha256(warehouse_copy) == before
+    assert snapshot(warehouse_copy) == before_tables
+    assert sorted(p.name for p in warehouse_copy.parent.iterdir()) == ["warehouse.duckdb", "warehouse.duckdb.lock"]
+
+
+def test_a_folder_given_as_a_file(warehouse_copy, tmp_path, capsys):
+    from conftest import run_cli
+
+    before = sha256(warehouse_copy)
+    code, out, err = run_cli(["load", str(tmp_path)], capsys)
+    assert (code, out) == (1, "")
+    assert err == f"错误：{tmp_path} 是文件夹，不是文件：请给出要导入的文件，如 {tmp_path / '工单.csv'}（可以一次给多个文件）。\n"
+    assert sha256(warehouse_copy) == before
+
+
+def test_trailing_blank_rows_are_counted_alike_while_reading_and_in_the_summary(warehouse_copy, tmp_path, capsys):
+    """Excel often saves hundreds of empty rows below the data: the progress line and the summary both
+    count only the rows with data."""
+    from conftest import run_cli
+
+    path = _write(tmp_path / "trailing.csv", [TICKETS, *_tickets(3), *([",,,,,,,"] * 300), *([""] * 200)])
+    code, out, err = run_cli(["load", str(path)], capsys)
+    assert code == 0
+    assert "trailing.csv：识别为“12345热线工单”，表头在第 1 行，读取 3 行" in err.splitlines()
+    assert out.startswith("trailing.csv（hotline，批次 7）：读取 3 行，新增 3，")
+
+
+def test_a_boundary_with_infinite_coordinates_is_a_problem_not_a_crash(warehouse_copy, tmp_path):
+    """GEOS stops on NaN/Infinity with an error of its own: it is a problem of that row, like any bad shape."""
+    document = json.loads((FIXTURES / "grids_shapes.geojson").read_text(encoding="utf-8"))
+    ring = document["features"][1]["geometry"]["coordinates"][0]
+    ring[0][0] = ring[-1][0] = float("inf")
+    path = tmp_path / "shapes_inf.geojson"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    before = snapshot(warehouse_copy)
+    with pytest.raises(LoadError) as err:
+        load_files([path])
+    assert str(err.value).splitlines()[1].startswith("  文件 shapes_inf.geojson 第 2 行，列「geometry」，值 “")
+    assert str(err.value).splitlines()[1].endswith("”：网格边界的坐标中有非数字或无穷大（NaN、Infinity），请检查坐标。")
+    assert snapshot(warehouse_copy) == before

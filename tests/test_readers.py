@@ -3,6 +3,7 @@ every date format, numbers that must stay text, header synonyms and ``--map``.""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import duckdb
@@ -111,9 +112,10 @@ def test_sample_cut_inside_a_character_still_detects(tmp_path, encoding, char):
 def test_csv_header_found_below_title_rows_and_blank_line():
     raw = read_export(FIXTURES / "hotline_gbk.csv")
     assert raw.header_row == 4
-    assert column(raw, "工单编号") == ["2025100100001", "2025100100002", "2025100100003", "2025100100004", "2025100100005", None]
-    # Row numbers are the lines of the file, so an error can point at the right line.
-    assert raw.table.column("row_no").to_pylist() == [5, 6, 7, 8, 9, 10]
+    assert column(raw, "工单编号") == ["2025100100001", "2025100100002", "2025100100003", "2025100100004", "2025100100005"]
+    # Row numbers are the lines of the file, so an error can point at the right line; the blank line
+    # above the totals row (line 10) is no row.
+    assert raw.table.column("row_no").to_pylist() == [5, 6, 7, 8, 9]
     assert raw.dropped_rows == ["合计：5条"]
     assert raw.bad_rows == []
 
@@ -484,3 +486,243 @@ def test_streamed_csv_row_after_a_totals_row_keeps_its_own_number(tmp_path):
     raw, rows = _streamed(path)
     assert [(r["c0"], r["row_no"]) for r in rows] == [("T1", 2), ("T2", 4)]
     assert (raw.dropped_rows, raw.bad_rows) == (["小计 1"], [])
+
+
+# -- malformed files: a clear error naming the file, row and column -------------------------------
+
+TICKET_HEADER = "工单编号,来电时间,诉求类型,一级分类,所属街道,所属社区,来电人,诉求内容"
+QUOTE_HELP = "请检查该单元格中的英文双引号 \"：删掉它、改成中文引号“”，或写成两个英文双引号 \"\"，然后重新导入；数据仓库未改动。"
+
+
+def ticket_rows(count: int, start: int = 1, content: str = "路灯不亮") -> list[str]:
+    return [f"T{i:06d},2025-10-{1 + i % 28:02d} 09:00:00,投诉,市容环境,南宁街道,东风社区,张三,{content}{i}"
+            for i in range(start, start + count)]
+
+
+def write_lines(path, lines: list[str], encoding: str = "utf-8"):
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    return path
+
+
+def read_errors(path) -> tuple[str, str]:
+    """The messages of reading ``path`` whole (the upload page) and streamed (a load): (whole, streamed)."""
+    with pytest.raises(LoadError) as whole:
+        read_export(path)
+    try:
+        raw = read_export(path, stream=True)
+    except LoadError as error:
+        return str(whole.value), str(error)
+    with pytest.raises(Exception):
+        raw.stream().read_all()
+    assert isinstance(raw.failure, LoadError)
+    return str(whole.value), str(raw.failure)
+
+
+def test_unclosed_quote_that_swallows_rows_is_refused(tmp_path):
+    """One stray quote at the start of a cell would merge every row below into that cell: refused, at
+    the row and column where the quote opens, whole or streamed."""
+    lines = [TICKET_HEADER, *ticket_rows(3), *ticket_rows(1, 4, content='"太吵了'), *ticket_rows(36, 5)]
+    path = write_lines(tmp_path / "quote.csv", lines)
+    expected = ("文件 quote.csv 第 5 行「诉求内容」列引号未闭合：这一格以英文双引号 \" 开头，却没有配对的结束引号，"
+                "其后 36 行数据被并进了这一格。" + QUOTE_HELP)
+    assert read_errors(path) == (expected, expected)
+
+
+def test_unclosed_quote_in_a_middle_column_names_that_column(tmp_path):
+    """The swallowing cell leaves its record with too few cells: not a row of the wrong width but the quote."""
+    lines = [TICKET_HEADER, *ticket_rows(4)]
+    lines.append(lines[-1].replace(",张三,", ',"张三,').replace("T000004", "T000005"))
+    lines += ticket_rows(10, 6)
+    path = write_lines(tmp_path / "quote_mid.csv", lines)
+    expected = ("文件 quote_mid.csv 第 6 行「来电人」列引号未闭合：这一格以英文双引号 \" 开头，却没有配对的结束引号，"
+                "其后 10 行数据被并进了这一格。" + QUOTE_HELP)
+    assert read_errors(path) == (expected, expected)
+
+
+def test_unclosed_quote_found_in_a_later_block_of_a_large_file(tmp_path):
+    """Past the sampled start and in a later read block: the row is still the one the file gives it."""
+    lines = [TICKET_HEADER, *ticket_rows(15_000), *ticket_rows(1, 15_001, content='"噪音'), *ticket_rows(3_000, 15_002)]
+    path = write_lines(tmp_path / "quote_late.csv", lines)
+    assert path.stat().st_size > 1 << 20
+    expected = ("文件 quote_late.csv 第 15002 行「诉求内容」列引号未闭合：这一格以英文双引号 \" 开头，却没有配对的结束引号，"
+                "其后 3,000 行数据被并进了这一格。" + QUOTE_HELP)
+    assert read_errors(path) == (expected, expected)
+
+
+def test_legitimate_line_breaks_in_quoted_cells_are_kept(tmp_path):
+    """A remark over several lines (a comma or two in them) and a pretty-printed geometry are cells, not
+    swallowed rows."""
+    remark = "第一行\n补充：时间,地点\r\n第三行"
+    geometry = ('{\n  "type": "Polygon",\n  "coordinates": [[[103.78,25.48],[103.79,25.48],[103.79,25.49],'
+                '[103.78,25.49],[103.78,25.48]]]\n}')
+    quoted = '"' + geometry.replace('"', '""') + '"'
+    lines = [TICKET_HEADER, *ticket_rows(1, content=f'"{remark}"'), *ticket_rows(1, 2, content=quoted), *ticket_rows(2, 3)]
+    path = write_lines(tmp_path / "multiline.csv", lines)
+    for raw in (read_export(path), read_export(path, stream=True)):
+        table = raw.stream().read_all() if raw.stream else raw.table
+        assert table.column("c7").to_pylist() == [f"{remark}1", f"{geometry}2", "路灯不亮3", "路灯不亮4"]
+        assert table.column("row_no").to_pylist() == [2, 3, 4, 5]
+        assert raw.failure is None
+
+
+def test_cell_over_the_limit_in_the_first_rows(tmp_path):
+    """Python's csv reads the first rows (to find the header) and stops at 131,072 characters a cell."""
+    lines = [TICKET_HEADER, *ticket_rows(2), *ticket_rows(1, 3, content="很长的诉求" * 40_000), *ticket_rows(2, 4)]
+    path = write_lines(tmp_path / "huge.csv", lines)
+    expected = ("文件 huge.csv 第 4 行「诉求内容」列的内容超过单元格上限 131,072 个字符（Excel 一格最多 32,767 个字符），"
+                "多半是误粘贴了大段内容，或文件已损坏。请检查该单元格后重新导入；数据仓库未改动。")
+    assert read_errors(path) == (expected, expected)
+
+
+def test_unclosed_quote_over_the_limit_in_the_first_rows(tmp_path):
+    lines = [TICKET_HEADER, *ticket_rows(2), *ticket_rows(1, 3, content='"太吵了'), *ticket_rows(3_000, 4)]
+    path = write_lines(tmp_path / "quote_big.csv", lines)
+    whole, streamed = read_errors(path)
+    assert whole == streamed
+    assert whole.startswith("文件 quote_big.csv 第 4 行「诉求内容」列引号未闭合：这一格以英文双引号 \" 开头，"
+                            "却没有配对的结束引号，其后至少 ")
+    assert whole.endswith(" 行数据被并进了这一格。" + QUOTE_HELP)
+
+
+@pytest.mark.parametrize(("size", "cause"), [
+    (200_000, "多半是英文双引号 \" 未闭合，把后面的内容并进了这一格，或误粘贴了大段内容"),   # read by pyarrow, then checked
+    (2_000_000, "多半是误粘贴了大段内容，或文件已损坏"),                                   # a row over pyarrow's 1 MB block
+])
+def test_cell_over_the_limit_past_the_first_rows(tmp_path, size, cause):
+    lines = [TICKET_HEADER, *ticket_rows(6_000), *ticket_rows(1, 6_001, content="x" * size), *ticket_rows(5, 6_002)]
+    path = write_lines(tmp_path / "huge_late.csv", lines)
+    expected = (f"文件 huge_late.csv 第 6002 行「诉求内容」列的内容超过单元格上限 131,072 个字符（Excel 一格最多 32,767 个字符），"
+                f"{cause}。请检查该单元格后重新导入；数据仓库未改动。")
+    assert read_errors(path) == (expected, expected)
+
+
+MIXED_HELP = "（混用了两种编码，或文件已损坏）。请用 Excel/WPS 打开后另存为“CSV UTF-8”再导入；数据仓库未改动。"
+
+
+def test_gbk_file_with_a_utf8_row_past_its_first_megabyte(tmp_path):
+    rows = [TICKET_HEADER, *ticket_rows(12_000, content="小区门口路灯不亮，夜间出行不便")]
+    data = ("\n".join(rows) + "\n").encode("gbk")
+    assert len(data) > SAMPLE_BYTES
+    path = tmp_path / "mixed_gbk.csv"
+    # (UTF-8 that happens to decode as GB18030 is read as such: an odd number of Chinese characters
+    # before a comma does not.)
+    path.write_bytes(data + ("\n".join(ticket_rows(2, 12_001, content="噢")) + "\n").encode("utf-8"))
+    expected = ("文件 mixed_gbk.csv 第 12002 行有无法按 GBK/GB18030 读取的字节：文件前面是 GBK/GB18030 编码，这一行却是 UTF-8"
+                + MIXED_HELP)
+    assert read_errors(path) == (expected, expected)
+
+
+def test_gbk_file_with_a_stray_byte_past_its_first_megabyte_names_the_column(tmp_path):
+    rows = [TICKET_HEADER, *ticket_rows(12_000, content="小区门口路灯不亮，夜间出行不便")]
+    data = ("\n".join(rows) + "\n").encode("gbk") + "T012001,2025-10-01 09:00:00,投诉,市容环境,南宁街道,东风社区,".encode("gbk")
+    path = tmp_path / "stray_byte.csv"
+    path.write_bytes(data + b"\xff\xff," + "路灯不亮\n".encode("gbk"))
+    expected = ("文件 stray_byte.csv 第 12002 行「来电人」列有无法按 GBK/GB18030 读取的字节：文件前面是 GBK/GB18030 编码，这里却不是"
+                + MIXED_HELP)
+    assert read_errors(path) == (expected, expected)
+
+
+def test_big5_is_refused_as_not_recognised(tmp_path):
+    """GB18030 decodes Big5 bytes into other (mostly rare) characters: never read as garbled headers."""
+    lines = ["工單編號,來電時間,訴求類型,所屬街道,訴求內容", *[f"B{i},2025-10-0{i} 09:00,投訴,南寧街道,路燈不亮請儘快處理" for i in range(1, 6)]]
+    path = write_lines(tmp_path / "big5.csv", lines, encoding="big5")
+    with pytest.raises(LoadError) as err:
+        read_export(path)
+    assert str(err.value) == ("无法识别文件 big5.csv 的编码：按 GBK/GB18030 读出来是乱码（可能是繁体 Big5 或其他编码）。"
+                              "请用 Excel/WPS 打开后另存为“CSV UTF-8”（或 GBK 编码的 CSV）再导入。")
+
+
+def test_gbk_with_a_few_rare_characters_is_still_gbk(tmp_path):
+    lines = [TICKET_HEADER, *[row.replace("张三", "王喆堃") for row in ticket_rows(20)]]
+    path = write_lines(tmp_path / "rare.csv", lines, encoding="gbk")
+    assert detect_encoding(path) == "gb18030"
+    assert column(read_export(path), "来电人") == ["王喆堃"] * 20
+
+
+@pytest.mark.parametrize(("document", "message"), [
+    ({"type": "FeatureCollection", "features": [1, 2]},
+     "文件 bad.geojson：第 1 个要素不是对象（是 数字），每个要素应为 {\"type\": \"Feature\", \"properties\": {…}, "
+     "\"geometry\": {…}}，请重新导出为 GeoJSON。"),
+    ({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"网格编号": "A"}, "geometry": None},
+                                                {"type": "Feature", "properties": ["a"], "geometry": None}]},
+     "文件 bad.geojson：第 2 个要素的 properties 不是对象（是 数组），应为 {\"网格编号\": \"…\", …} 这样的对象，请重新导出为 GeoJSON。"),
+    ({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": "POLYGON"}]},
+     "文件 bad.geojson：第 1 个要素的 geometry 不是对象（是 文本），应为 {\"type\": \"Polygon\", \"coordinates\": […]} "
+     "这样的对象，请重新导出为 GeoJSON。"),
+    ({"type": "FeatureCollection", "features": []},
+     "文件 bad.geojson 中没有任何要素（features 为空），没有可导入的数据，请重新导出。"),
+    ([{"type": "Feature"}], "文件 bad.geojson 不是 GeoJSON 要素集合（缺少 features），请导出为 FeatureCollection。"),
+])
+def test_malformed_geojson_is_a_clear_error(tmp_path, document, message):
+    path = tmp_path / "bad.geojson"
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        read_export(path)
+    assert str(err.value) == message
+
+
+def test_geojson_nested_property_values_are_json_text(tmp_path):
+    path = tmp_path / "nested.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"网格编号": "A", "标签": ["老旧小区", "沿街"]}, "geometry": None}]},
+        ensure_ascii=False), encoding="utf-8")
+    assert column(read_export(path), "标签") == ['["老旧小区", "沿街"]']
+
+
+def test_a_folder_is_not_a_file(tmp_path):
+    with pytest.raises(LoadError) as err:
+        read_export(tmp_path)
+    assert str(err.value) == f"{tmp_path} 是文件夹，不是文件：请给出要导入的文件，如 {tmp_path / '工单.csv'}（可以一次给多个文件）。"
+
+
+NO_ROWS_HELP = "请确认导出时选择的范围内有数据，重新导出后再导入。"
+
+
+@pytest.mark.parametrize(("lines", "header_row"), [
+    ([TICKET_HEADER], 1),
+    (["XX区12345工单明细表", "导出时间：2025-10-31 23:59", TICKET_HEADER, "", ",,,,,,,", "合计：0条"], 3),
+])
+def test_header_without_rows_is_refused(tmp_path, lines, header_row):
+    path = write_lines(tmp_path / "header_only.csv", lines)
+    for stream in (False, True):
+        with pytest.raises(LoadError) as err:
+            read_export(path, stream=stream)
+        assert str(err.value) == f"文件 header_only.csv 只有表头（第 {header_row} 行），没有数据行。" + NO_ROWS_HELP
+
+
+def test_xlsx_header_without_rows_is_refused(tmp_path):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "工单"
+    sheet.append(TICKET_HEADER.split(","))
+    for row in range(2, 50):
+        sheet.cell(row, 2, " ")        # cells that look filled but hold only spaces
+    path = tmp_path / "header_only.xlsx"
+    workbook.save(path)
+    with pytest.raises(LoadError) as err:
+        read_export(path)
+    assert str(err.value) == "文件 header_only.xlsx 的工作表“工单”只有表头（第 1 行），没有数据行。" + NO_ROWS_HELP
+
+
+def test_trailing_blank_rows_are_not_rows(tmp_path):
+    """Rows with every cell empty (",,,," or nothing) are left out by the reader, so the count of rows
+    read is the count of rows with data; every row keeps its own number."""
+    lines = [TICKET_HEADER, *ticket_rows(2), "", ",,,,,,,", *ticket_rows(1, 3), *([",,,,,,,"] * 300), *([""] * 200)]
+    path = write_lines(tmp_path / "trailing.csv", lines)
+    whole = read_export(path)
+    raw, rows = _streamed(path)
+    assert rows == whole.table.to_pylist()
+    assert [(r["c0"], r["row_no"]) for r in rows] == [("T000001", 2), ("T000002", 3), ("T000003", 6)]
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active.append(TICKET_HEADER.split(","))
+    workbook.active.append(ticket_rows(1)[0].split(","))
+    for row in range(3, 300):
+        workbook.active.cell(row, 1).number_format = "@"
+        workbook.active.cell(row, 2, " ")
+    workbook.save(tmp_path / "trailing.xlsx")
+    assert read_export(tmp_path / "trailing.xlsx").table.column("row_no").to_pylist() == [2]

@@ -117,8 +117,20 @@ def to_xlsx(report: Report) -> bytes:
     summary += [(f"{s.title}：说明", s.note) for s in report.sections.values() if s.note]
     sheets = {"概要": pd.DataFrame(summary, columns=["项目", "内容"])}
     for key, section in report.sections.items():
-        sheets[SHEET_NAMES.get(key, section.title)] = _labelled(section.frame)
+        sheets[SHEET_NAMES.get(key, section.title)] = _labelled(_for_readers(section.frame))
     return to_xlsx_bytes(sheets)
+
+
+def _for_readers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numbers as the HTML report rounds them (rates to 0.1, other decimals to 0.01) and yes/no as 是/否:
+    a workbook for a meeting showed 96.63770986181753 and TRUE. (The JSON keeps full precision.)"""
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_bool_dtype(out[column]):
+            out[column] = out[column].map({True: "是", False: "否"})
+        elif pd.api.types.is_float_dtype(out[column]):
+            out[column] = out[column].round(1 if column in RATE_COLUMNS else 2)
+    return out
 
 
 def _summary_value(value):

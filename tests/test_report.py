@@ -260,6 +260,14 @@ def test_no_personal_value_reaches_any_file(district_con, week_report):
         assert leaked == []
 
 
+def test_the_workbook_rounds_as_the_report_does_and_says_yes_or_no(week_report):
+    workbook = openpyxl.load_workbook(io.BytesIO(to_xlsx(week_report)))
+    numbers = [c.value for ws in workbook for row in ws.iter_rows(min_row=2) for c in row if isinstance(c.value, float)]
+    assert numbers and all(round(v, 2) == v for v in numbers)  # no 96.63770986181753
+    cells = [c.value for ws in workbook for row in ws.iter_rows() for c in row]
+    assert not [v for v in cells if isinstance(v, bool)]  # 是/否, not TRUE/FALSE
+
+
 def test_the_report_states_as_of_and_the_koujing(week_report):
     assert week_report.meta["as_of"] == datetime(2025, 10, 10, 15, 0)
     assert week_report.meta["is_complete"] is True

@@ -51,8 +51,10 @@ try:
 except ReportError:
     wanted = None
 kinds = list(KINDS)
-kind = st.radio("报告类型", kinds, index=kinds.index(wanted.kind) if wanted else 0, format_func=KIND_LABELS.get,
-                horizontal=True, key="weekly_kind")
+# ?report_kind=quarter: the latest pack of a kind (the default period moves on with the data; ?report pins one).
+wanted_kind = wanted.kind if wanted else st.query_params.get("report_kind", kinds[0])
+kind = st.radio("报告类型", kinds, index=kinds.index(wanted_kind) if wanted_kind in kinds else 0,
+                format_func=KIND_LABELS.get, horizontal=True, key="weekly_kind")
 options = period_options(as_of, first, kind)
 default = default_period(as_of, kind, first)
 chosen = wanted if wanted is not None and wanted.kind == kind and wanted in options else default
@@ -61,8 +63,14 @@ period = st.selectbox("周期", options, index=options.index(chosen) if chosen i
                       key=f"weekly_period_{kind}")
 if period == default:
     st.query_params.pop("report", None)
-elif st.query_params.get("report") != period.code:
-    st.query_params["report"] = period.code
+    if kind == kinds[0]:
+        st.query_params.pop("report_kind", None)
+    elif st.query_params.get("report_kind") != kind:
+        st.query_params["report_kind"] = kind  # 季报 chosen: the address says so (it fell back to 周报)
+else:
+    st.query_params.pop("report_kind", None)
+    if st.query_params.get("report") != period.code:
+        st.query_params["report"] = period.code
 
 try:
     with st.spinner("正在汇总……"):

@@ -446,6 +446,16 @@ def test_page_kpi_table_gives_each_change_in_its_own_unit():
     assert shown.loc["平均办理时长"].tolist() == ["2.90 个工作日", "3.02 个工作日", "−0.12 个工作日", "—", "—", "", ""]
 
 
+def test_the_report_kind_chosen_is_kept_in_the_address(warehouse_copy):
+    at = _page()
+    at.radio(key="weekly_kind").set_value("quarter").run()
+    assert [e.value for e in at.exception] == []
+    assert at.query_params.get("report_kind") == "quarter" and "report" not in at.query_params  # the latest quarter
+    again = _page({"report_kind": "quarter"})  # the bookmark opens the quarterly pack, not the weekly one
+    assert again.radio(key="weekly_kind").value == "quarter"
+    assert again.selectbox(key="weekly_period_quarter").value == at.selectbox(key="weekly_period_quarter").value
+
+
 def test_page_opens_the_period_in_the_url_and_the_month_pack(warehouse_copy):
     at = _page({"report": "2025-W41"})
     assert at.selectbox(key="weekly_period_week").value.code == "2025-W41"

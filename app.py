@@ -41,7 +41,9 @@ if identity.scope.is_empty:
     auth.no_scope_page(identity)
 data.set_access(access.page_access(identity, current, kiosk_mode=kiosk))
 try:
-    st.session_state["filters"] = filters.current_filters(widgets=not kiosk)
+    # 周报 picks its own periods; 数据导入 and 审计日志 show no period's numbers: no note that the period is unfinished.
+    st.session_state["filters"] = filters.current_filters(widgets=not kiosk,
+                                                          period_note=current not in ("weekly", "upload", "audit"))
     allowed = [auth.page_name(page) for page in pages]
     if (seconds := ui.carousel_seconds()) and (following := ui.carousel_next(current, allowed)):
         ui.carousel(seconds, f"app_pages/{following}.py")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -122,6 +123,11 @@ def _required_for(source: Source, mapping: dict[str, str]) -> tuple[str, ...]:
     return source.required
 
 
+def _looks_like_data(cell: str) -> bool:
+    """A cell that is a value rather than a column name: a date or number, or a phone or ID number."""
+    return bool(re.fullmatch(r"[\d\s:./\-年月日时分秒]+", cell)) or scrub_text(cell) != cell
+
+
 def _is_rejects_file(headers: list[str]) -> bool:
     """The layout :func:`etl.staging.rejected_rows` writes: 行号, the file's own headers, 问题."""
     named = [h for h in headers if h]
@@ -159,9 +165,11 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
     scored.sort(key=lambda item: (not item[4] and item[0] * 2 >= best_fit, item[0]), reverse=True)
     _, chosen, mapping, required, missing = scored[0]
     if missing and strict:
-        found = "、".join(scrub_text(h) for h in raw.headers if h) or "（无）"
-        if not mapping:  # not one known column name: the row is data (a file without its header row), not shown
-            found = f"（{len([h for h in raw.headers if h])} 列，没有一个是认识的列名：文件可能缺少表头行）"
+        named = [h for h in raw.headers if h]
+        found = "、".join(scrub_text(h) for h in named) or "（无）"
+        if not mapping and any(_looks_like_data(h) for h in named):
+            # a file without its header row: its first row of data (names, phones) is not printed as "headers"
+            found = f"（{len(named)} 列，没有一个是认识的列名，且有日期、号码之类的值：文件可能缺少表头行）"
         missing_text = "、".join(f"{f}（如 {chosen.headers[f][0]}）" for f in missing)
         hint = f"请用 --map \"表头=字段\" 指定对应关系" + ("" if source else "，或用 --source 指定来源类型")
         if raw.file_format == "xlsx" and sheet is None:

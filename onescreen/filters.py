@@ -161,11 +161,12 @@ def period_label(period_type: str, start: date) -> str:
     return start.isoformat()
 
 
-def current_filters(widgets: bool = True) -> Filters | None:
+def current_filters(widgets: bool = True, period_note: bool = True) -> Filters | None:
     """Read the filters from the URL (and show them in the sidebar when ``widgets``); None if no data.
 
     A date range in the URL that cannot be used, or one with no tickets in it, is explained on the
-    page in Chinese (an unusable one is dropped: the period is shown, never a guess).
+    page in Chinese (an unusable one is dropped: the period is shown, never a guess). ``period_note``: say
+    so on the page when the period shown is not over yet (pages that show the shared period's numbers).
     """
     span = data.ticket_span()
     st.session_state[SPAN_KEY] = span
@@ -252,7 +253,7 @@ def current_filters(widgets: bool = True) -> Filters | None:
     _write_url(filters, default=is_default)
     for notice in notices:
         st.warning(notice, icon=":material/event_busy:")
-    if widgets and date_range is None and _unfinished(period_type, period_start, last):
+    if widgets and period_note and date_range is None and _unfinished(period_type, period_start, last):
         st.info(f"{period_label(period_type, period_start)}尚未结束（工单只到 {last:%m-%d}）：件数与上期、去年同期的整期相比"
                 "自然偏少，各率也可能随后续办结、回访而变化。", icon=":material/hourglass_top:")
     return filters

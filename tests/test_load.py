@@ -444,7 +444,7 @@ def test_a_file_without_its_header_row_does_not_print_its_first_row(warehouse_co
     with pytest.raises(LoadError) as err:
         load_files([path])
     message = str(err.value)
-    assert "（6 列，没有一个是认识的列名：文件可能缺少表头行）" in message
+    assert "（6 列，没有一个是认识的列名，且有日期、号码之类的值：文件可能缺少表头行）" in message
     for value in ("上官飞燕", "13912349001", "530302199205052345", "锦绣小区"):
         assert value not in message
 

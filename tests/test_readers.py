@@ -344,7 +344,9 @@ def test_a_workbook_with_a_notes_sheet_first_points_to_sheet(tmp_path):
 
     path = tmp_path / "hotline_notes_first.xlsx"
     book = xlsxwriter.Workbook(str(path))
-    book.add_worksheet("说明").write(0, 0, "本表由 12345 平台导出")
+    notes = book.add_worksheet("说明")
+    for row, text in enumerate(["本表由 12345 平台导出", "导出时间：2025-10-08 09:00", "数据范围：2025年10月"]):
+        notes.write(row, 0, text)
     data = book.add_worksheet("工单明细")
     for col, value in enumerate(["工单编号", "来电时间", "诉求内容"]):
         data.write(0, col, value)

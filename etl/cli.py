@@ -34,13 +34,22 @@ def cmd_load(args) -> int:
     print_report(report)
     written = [item for item in report.files if item.status != "already_loaded"]
     if written:  # like an upload on the page: who loaded what, into which batches
-        from onescreen import audit
-
-        audit.record("upload", user=_os_user(), role="cli", detail="；".join(
+        _audit("upload", detail="；".join(
             f"{item.file_name}（{item.source}，批次 {item.batch_id}）：读取 {item.rows_read:,} 行，新增 {item.inserted:,}，"
             f"更新 {item.updated:,}，拒收 {item.rejected:,}" for item in written),
             rows=sum(item.inserted + item.updated for item in written))
     return 0
+
+
+def _audit(action: str, **event) -> None:
+    """Record a command's change in the audit log; a log that cannot be written is said, not a traceback
+    after a load or rollback that has already happened."""
+    from onescreen import audit
+
+    try:
+        audit.record(action, user=_os_user(), role="cli", **event)
+    except OSError as error:
+        print(f"提示：已完成，但无法写入审计日志 {audit.audit_path()}（{error.strerror or error}）。", file=sys.stderr)
 
 
 def print_report(report) -> None:
@@ -136,12 +145,10 @@ def cmd_rollback(args) -> int:
     """
     from etl.load import rollback
 
-    from onescreen import audit
-
     restored = rollback(args.batch_id, progress=_progress(args.quiet))
     detail = "，".join(f"{table} {n} 行" for table, n in restored.items()) or "无数据行"
     print(f"已撤销批次 {args.batch_id}（删除/恢复：{detail}）。")
-    audit.record("rollback", user=_os_user(), role="cli", detail=f"批次 {args.batch_id}", rows=sum(restored.values()))
+    _audit("rollback", detail=f"批次 {args.batch_id}", rows=sum(restored.values()))
     return 0
 
 

@@ -161,15 +161,18 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
     # A complete candidate wins only if it fits the file about as well as the closest one: a 12345 export
     # without its 来电时间 column also has every column a grid list needs (网格编号, 所属社区, 所属街道), and
     # must be reported as a hotline export missing a field, not loaded over the grid definitions.
-    best_fit = max(fit for fit, *_ in scored)
+    # (Only a candidate whose key column is there can outweigh a complete one: a grid list with a 联系电话
+    # column fits "hotline" better by count, but a file without 工单编号 is no hotline export.)
+    best_fit = max([fit for fit, candidate, mapping, *_ in scored if all(k in mapping for k in candidate.key)],
+                   default=0)
     scored.sort(key=lambda item: (not item[4] and item[0] * 2 >= best_fit, item[0]), reverse=True)
     _, chosen, mapping, required, missing = scored[0]
     if missing and strict:
         named = [h for h in raw.headers if h]
         found = "、".join(scrub_text(h) for h in named) or "（无）"
-        if not mapping and any(_looks_like_data(h) for h in named):
+        if any(_looks_like_data(h) for h in named):
             # a file without its header row: its first row of data (names, phones) is not printed as "headers"
-            found = f"（{len(named)} 列，没有一个是认识的列名，且有日期、号码之类的值：文件可能缺少表头行）"
+            found = f"（{len(named)} 列，其中有日期、号码之类的值，不像列名：文件可能缺少表头行）"
         missing_text = "、".join(f"{f}（如 {chosen.headers[f][0]}）" for f in missing)
         hint = f"请用 --map \"表头=字段\" 指定对应关系" + ("" if source else "，或用 --source 指定来源类型")
         if raw.file_format == "xlsx" and sheet is None:

@@ -316,8 +316,12 @@ class _CsvSource:
     @property
     def row_like(self) -> int:
         """Delimiters that make a line inside a cell look like a whole row of the file: three quarters
-        of a row's (a line of a legitimate multi-line cell, an address or a remark, has few or none)."""
-        return max(2, (self.fields - 1) * 3 // 4)
+        of a row's (a line of a legitimate multi-line cell, an address or a remark, has few or none);
+        in a narrow file (under 8 columns) all of a row's, since a remark's line "1,路灯不亮,晚上很黑"
+        has as many commas as three quarters of a 4-column row."""
+        if self.fields < 8:
+            return max(2, self.fields - 1)
+        return (self.fields - 1) * 3 // 4
 
 
 def _unclosed_quote_error(source: _CsvSource, row: int | None, index: int | None, rows: int,

@@ -219,6 +219,22 @@ def _parsed_expression(name: str, kind: str, params: list, fast: dict[str, list[
     return raw
 
 
+def _placeholder_date(value: str) -> str:
+    """SQL: whether the time ``value`` is what exports write for "no date": 0001-01-01 (.NET's empty
+    DateTime), 1900-01-01 (SQL Server's), or Excel's day 0 (1899-12-30/31)."""
+    return f"(cast({value} as date) in (date '0001-01-01', date '1899-12-30', date '1899-12-31', date '1900-01-01'))"
+
+
+def scrubbed_field(name: str) -> bool:
+    """Whether a non-personal field's text is scrubbed of phone and ID numbers where it is shown (problem
+    messages, the rejects CSV, the upload preview): free text and vocabularies, where a number typed in
+    the wrong column lands. Not numbers, codes or coordinates: a 16-19 digit ticket number or a
+    15-decimal coordinate would read as a bank card or an ID number."""
+    if name.endswith(("_id", "_code")) or name in ("geometry", "wkt"):
+        return False
+    return KINDS.get(name, "text") not in ("lon", "lat", "score", "count")
+
+
 def _invalid_condition(name: str, kind: str, loaded_at: datetime) -> tuple[str, str, list, list] | None:
     """SQL condition on (cells, parsed) that marks a bad cell, an SQL expression giving its message,
     and the parameters of each (the message's come first: it is written before the condition)."""
@@ -317,11 +333,16 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
         if check is None:
             continue
         condition, message, message_params, check_params = check
+        placeholder = kind in ("ts", "date", "deadline") and name not in required
+        if placeholder:  # an optional time written as an empty-date placeholder is empty, not wrong
+            condition = f"({condition}) and not coalesce({_placeholder_date('parsed.' + name)}, false)"
         con.execute(
             f"insert into stg_problems select cells.row_no, ?, cells.{name}, {message} "
             f"from stg_cells cells join stg_parsed parsed using (row_no) where {condition}",
             [name, *message_params, *check_params],
         )
+        if placeholder:
+            con.execute(f"update stg_parsed set {name} = null where {_placeholder_date(name)}")
     warnings = []
     for name in mapped:
         kind = KINDS.get(name, "text")
@@ -370,10 +391,11 @@ def _scrub_unknown_values(con, name: str, kind: str) -> None:
         f"and lookup({name}, ?::varchar[], ?::varchar[]) is null",
         [list(ENUMS[kind]), list(ENUMS[kind].values())],
     ).fetchall()
-    for (value,) in unknown:
-        scrubbed = scrub_text(value)
-        if scrubbed != value:
-            con.execute(f"update stg_parsed set {name} = ? where {name} = ?", [scrubbed, value])
+    changed = [(value, scrub_text(value)) for (value,) in unknown if scrub_text(value) != value]
+    if changed:  # one update however many values (a phone column mapped here has thousands)
+        con.execute("create or replace temp table stg_scrubbed (value varchar, scrubbed varchar)")
+        con.executemany("insert into stg_scrubbed values (?, ?)", changed)
+        con.execute(f"update stg_parsed set {name} = m.scrubbed from stg_scrubbed m where stg_parsed.{name} = m.value")
 
 
 def collect_problems(con, raw: RawTable, mapping: dict[str, str]) -> tuple[list[Problem], int]:
@@ -384,7 +406,7 @@ def collect_problems(con, raw: RawTable, mapping: dict[str, str]) -> tuple[list[
     problems = []
     for row_no, name, value, message in rows:
         # A phone or ID number typed into the wrong column is masked there too.
-        shown = mask_value(name, value) if name in PERSONAL_FIELDS else scrub_text(value)
+        shown = mask_value(name, value) if name in PERSONAL_FIELDS else (scrub_text(value) if scrubbed_field(name) else value)
         problems.append(Problem(raw.path.name, int(row_no) if row_no is not None else None, mapping.get(name, name), shown, message))
     for row_no, text in raw.bad_rows:
         problems.append(Problem(raw.path.name, row_no, None, None, f"列数与表头不一致（{len(text.split(','))} 列，表头 {len(raw.headers)} 列），请检查该行是否有多余或缺少的逗号。"))
@@ -418,8 +440,10 @@ def rejected_rows(con, raw: RawTable, mapping: dict[str, str] | None = None) -> 
         # scrubbed of phone and ID numbers typed into it.
         if name == "content":
             frame[name] = [mask_value(name, v, caller_name=c) for v, c in zip(frame[name], callers)]
-        else:
-            frame[name] = frame[name].map((lambda v, n=name: mask_value(n, v)) if name in PERSONAL_FIELDS else scrub_text)
+        elif name in PERSONAL_FIELDS:
+            frame[name] = frame[name].map(lambda v, n=name: mask_value(n, v))
+        elif scrubbed_field(name):
+            frame[name] = frame[name].map(scrub_text)
     if mapping is None:
         return frame
     fields = [f for f in frame.columns if f in mapping]

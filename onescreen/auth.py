@@ -99,6 +99,8 @@ def logout(identity: Identity) -> None:
     """Forget the identity of this session (and leave the OIDC provider's session)."""
     audit.record("logout", user=identity.name, role=identity.role)
     st.session_state.pop(IDENTITY_KEY, None)
+    # The filters this session chose are not carried to the next user's first page (onescreen.filters).
+    st.session_state.pop("os_filters_written", None)
     if identity.method == "oidc":
         st.logout()
 

@@ -26,7 +26,7 @@ from etl.errors import LoadError, Problem
 from etl.fields import IGNORE, SOURCES
 from etl.load import FileOptions, FilePlan, LoadReport, load_files, plan_file
 from etl.readers import RawTable, check_xlsx_container, read_export
-from etl.staging import install_macros, stage
+from etl.staging import install_macros, scrubbed_field, stage
 from onescreen import settings
 from onescreen.masking import PERSONAL_FIELDS, mask_frame, scrub_text
 
@@ -189,7 +189,7 @@ def preview(file_plan: FilePlan, rows: int = PREVIEW_ROWS) -> pd.DataFrame:
     fields = [f for f in file_plan.source.headers if f in file_plan.mapping]
     frame = mask_frame(frame[["row_no", *fields]])
     for field in fields:
-        if field not in PERSONAL_FIELDS and field != "geometry" and pd.api.types.is_string_dtype(frame[field]):
+        if field not in PERSONAL_FIELDS and scrubbed_field(field) and pd.api.types.is_string_dtype(frame[field]):
             # a phone or ID number typed into another column
             frame[field] = frame[field].map(scrub_text)
     if "geometry" in frame.columns:

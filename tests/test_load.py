@@ -444,7 +444,7 @@ def test_a_file_without_its_header_row_does_not_print_its_first_row(warehouse_co
     with pytest.raises(LoadError) as err:
         load_files([path])
     message = str(err.value)
-    assert "（6 列，没有一个是认识的列名，且有日期、号码之类的值：文件可能缺少表头行）" in message
+    assert "（6 列，其中有日期、号码之类的值，不像列名：文件可能缺少表头行）" in message
     for value in ("上官飞燕", "13912349001", "530302199205052345", "锦绣小区"):
         assert value not in message
 
@@ -455,6 +455,37 @@ def test_the_rejects_csv_hides_the_callers_name_inside_the_text(warehouse_copy, 
                     encoding="utf-8")
     rejects = load_files([path], skip_bad_rows=True).files[0].rejects_path.read_text(encoding="utf-8-sig")
     assert "上官飞燕" not in rejects and "上***反映楼道灯坏了" in rejects
+
+
+def test_numbers_that_are_not_personal_are_shown_as_they_are(warehouse_copy, tmp_path):
+    """Scrubbing phone and ID numbers out of other columns must not turn a long ticket number into
+    [银行卡号] or [身份证号]: the user could not tell which ticket a message is about."""
+    path = tmp_path / "hotline_long_numbers.csv"
+    path.write_text("工单编号,来电时间,所属社区\n2025100700012345,2025-10-05 09:00,东风社区\n"
+                    "2025100700012345,2025-10-05 10:00,东风社区\n530102202510070012,2025-13-45 10:00,东风社区\n",
+                    encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        load_files([path])
+    message = str(err.value)
+    assert "值 “2025100700012345”" in message and "值 “2025-13-45 10:00”" in message
+    rejects = load_files([path], skip_bad_rows=True).files[0].rejects_path.read_text(encoding="utf-8-sig")
+    assert "2025100700012345" in rejects and "530102202510070012" in rejects and "[" not in rejects
+
+
+def test_empty_date_placeholders_in_optional_columns_are_empty(warehouse_copy, tmp_path):
+    """0001-01-01 (.NET) and 1900-01-01 (SQL Server) are how some systems export "no date"."""
+    path = tmp_path / "hotline_placeholders.csv"
+    path.write_text("工单编号,来电时间,回访时间,派单时间,所属社区\n"
+                    "PH001,2025-10-05 09:00,0001/1/1 0:00:00,2025-10-05 10:00,东风社区\n"
+                    "PH002,2025-10-05 09:00,1900-01-01 00:00:00.000,1900-01-01 00:00:00,东风社区\n", encoding="utf-8")
+    report = load_files([path]).files[0]
+    assert (report.inserted, report.rejected) == (2, 0)
+    assert query(warehouse_copy, "select ticket_id, callback_at, dispatched_at from fct_tickets where ticket_id like 'PH%' "
+                                 "order by 1") == [("PH001", None, datetime(2025, 10, 5, 10, 0)), ("PH002", None, None)]
+    required = tmp_path / "hotline_placeholder_received.csv"
+    required.write_text("工单编号,来电时间,所属社区\nPH003,1900-01-01 00:00:00,东风社区\n", encoding="utf-8")
+    with pytest.raises(LoadError, match="年份不合理"):  # the receipt time is required: a placeholder is no time
+        load_files([required])
 
 
 # -- reloads, overlaps, rollback ---------------------------------------------------------------

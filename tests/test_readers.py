@@ -359,6 +359,35 @@ def test_a_workbook_with_a_notes_sheet_first_points_to_sheet(tmp_path):
     assert plan_file(path, sheet="工单明细").source.name == "hotline"
 
 
+def test_a_grid_list_with_a_phone_column_is_a_grid_list(tmp_path):
+    """联系电话 and 地址 are hotline columns too, and outweighed the grid columns by count."""
+    path = tmp_path / "grids_contacts.csv"
+    path.write_text("网格编号,所属社区,所属街道,联系电话,地址\nG01,东风社区,翠湖街道,0874-3123456,东风路1号\n",
+                    encoding="utf-8")
+    assert plan_file(path).source.name == "grids"
+
+
+def test_a_closed_multi_line_cell_in_a_narrow_file_is_read(tmp_path):
+    path = tmp_path / "hotline_narrow.csv"
+    path.write_text('工单编号,来电时间,所属社区,诉求内容\nN1,2025-10-05 09:00,东风社区,"反映：\n1,路灯不亮,晚上很黑\n2,请尽快处理"\n'
+                    "N2,2025-10-05 10:00,东风社区,噪音\n", encoding="utf-8")
+    for stream in (False, True):
+        raw = read_export(path, stream=stream)
+        table = raw.table if not stream else raw.stream().read_all()
+        assert table.num_rows == 2
+        assert table.column("c3").to_pylist()[0] == "反映：\n1,路灯不亮,晚上很黑\n2,请尽快处理"
+
+
+def test_a_data_row_as_header_is_not_printed_even_when_a_value_is_a_column_name(tmp_path):
+    path = tmp_path / "no_header.csv"
+    path.write_text("GD0001,2025-10-05 09:00,社区,上官飞燕,13912349001,翠峰路1号锦绣小区9栋1单元101室\n"
+                    "GD0002,2025-10-05 10:00,街道,李四,13800002222,东风路2号\n", encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        plan_file(path)
+    for value in ("上官飞燕", "13912349001", "锦绣小区"):
+        assert value not in str(err.value)
+
+
 def test_a_staff_list_is_not_taken_for_a_hotline_export(tmp_path):
     path = tmp_path / "staff.csv"
     path.write_text("id,name,phone,address,created_date,department\n1,王五,13700009999,东风路1号,2025-10-01,城管\n",

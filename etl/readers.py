@@ -258,13 +258,11 @@ def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
             except pa.ArrowInvalid as again:
                 error = _read_failure(source, again) or error
         raise error from None
-    dropped = [text for _, text in bad if TOTALS_PATTERN.match(text.replace('"', ""))]
-    real_bad = [(n, text) for n, text in bad if not TOTALS_PATTERN.match(text.replace('"', ""))]
+    dropped, real_bad = _split_skipped(bad)
     if real_bad:
         # Row numbers of rejected rows are only known single-threaded; this is the rare path.
         table, bad = attempt(False)
-        dropped = [text for _, text in bad if TOTALS_PATTERN.match(text.replace('"', ""))]
-        real_bad = [(n, text) for n, text in bad if not TOTALS_PATTERN.match(text.replace('"', ""))]
+        dropped, real_bad = _split_skipped(bad)
     table = table.select(names[:width])
     row_no = np.arange(first_data_row, first_data_row + table.num_rows, dtype=np.int64)
     if real_bad:
@@ -422,15 +420,25 @@ def _csv_batches(raw: RawTable, batches: Iterator[pa.RecordBatch], bad: list[tup
             numbers = numbers[~np.isin(numbers, skipped)]
         current = end
         columns = batch.columns[:width]
-        fresh_bad = [(n, text) for n, text in fresh if not TOTALS_PATTERN.match(text.replace('"', ""))]
-        if error := _bad_row_error(source, fresh_bad) or _cell_error(source, columns, numbers):
+        if error := _bad_row_error(source, _split_skipped(fresh)[1]) or _cell_error(source, columns, numbers):
             raw.failure = error
             raise error
         out = pa.RecordBatch.from_arrays([*columns, pa.array(numbers, pa.int64())],
                                          names=[*batch.schema.names[:width], "row_no"])
         yield _without_blank_rows(out, width)
-    raw.dropped_rows = [text for _, text in bad if TOTALS_PATTERN.match(text.replace('"', ""))]
-    raw.bad_rows = [(n, text) for n, text in bad if not TOTALS_PATTERN.match(text.replace('"', ""))]
+    raw.dropped_rows, raw.bad_rows = _split_skipped(bad)
+
+
+def _split_skipped(bad: list[tuple[int | None, str]]) -> tuple[list[str], list[tuple[int | None, str]]]:
+    """The rows pyarrow skipped (wrong number of cells), split into totals rows (``合计：123条``, left out
+    and said: their text) and really bad rows (number and text)."""
+    dropped, real_bad = [], []
+    for number, text in bad:
+        if TOTALS_PATTERN.match(text.replace('"', "")):
+            dropped.append(text)
+        else:
+            real_bad.append((number, text))
+    return dropped, real_bad
 
 
 def _row_numbers_skipping(first: int, count: int, skipped: list[int]) -> list[int]:

@@ -349,13 +349,13 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
         if kind in ENUMS and kind not in STRICT_ENUMS:
             unknown = con.execute(
                 f"select {name}, count(*) from stg_cells where {name} is not null "
-                f"and lookup({name}, ?::varchar[], ?::varchar[]) is null group by 1 order by 2 desc limit 5",
+                f"and lookup({name}, ?::varchar[], ?::varchar[]) is null group by 1 order by 2 desc",
                 [list(ENUMS[kind]), list(ENUMS[kind].values())],
             ).fetchall()
             if unknown:
-                values = "、".join(f"{scrub_text(v)}（{n} 行）" for v, n in unknown)
+                values = "、".join(f"{scrub_text(v)}（{n} 行）" for v, n in unknown[:5])
                 warnings.append(f"列「{mapping[name]}」有未识别的取值，已按原样保存：{values}。")
-                _scrub_unknown_values(con, name, kind)
+                _scrub_unknown_values(con, name, [v for v, _ in unknown])
     # A key twice in one file: the later rows are rejected, naming the first. (The keys seen twice
     # are found by grouping first: a window over every row cost more than the rest of the checks.)
     keys = [k for k in key_fields(source, mapping)]
@@ -383,15 +383,11 @@ def key_fields(source: Source, mapping: dict[str, str]) -> tuple[str, ...]:
     return source.key
 
 
-def _scrub_unknown_values(con, name: str, kind: str) -> None:
-    """An unrecognised value of a vocabulary column is stored as it is, except a phone or ID number typed
-    into it: that would reach the marts (a 诉求来源 named after an ID number) and every page's filters."""
-    unknown = con.execute(
-        f"select distinct {name} from stg_cells where {name} is not null "
-        f"and lookup({name}, ?::varchar[], ?::varchar[]) is null",
-        [list(ENUMS[kind]), list(ENUMS[kind].values())],
-    ).fetchall()
-    changed = [(value, scrub_text(value)) for (value,) in unknown if scrub_text(value) != value]
+def _scrub_unknown_values(con, name: str, unknown: list[str]) -> None:
+    """An unrecognised value of a vocabulary column (``unknown``: every distinct one) is stored as it is,
+    except a phone or ID number typed into it: that would reach the marts (a 诉求来源 named after an ID
+    number) and every page's filters."""
+    changed = [(value, scrubbed) for value in unknown if (scrubbed := scrub_text(value)) != value]
     if changed:  # one update however many values (a phone column mapped here has thousands)
         con.execute("create or replace temp table stg_scrubbed (value varchar, scrubbed varchar)")
         con.executemany("insert into stg_scrubbed values (?, ?)", changed)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from onescreen import audit, users
+from onescreen import audit, filters, users
 from onescreen.access import (
     DEMO_IDENTITY,
     PAGE_CAPABILITY,
@@ -99,8 +99,7 @@ def logout(identity: Identity) -> None:
     """Forget the identity of this session (and leave the OIDC provider's session)."""
     audit.record("logout", user=identity.name, role=identity.role)
     st.session_state.pop(IDENTITY_KEY, None)
-    # The filters this session chose are not carried to the next user's first page (onescreen.filters).
-    st.session_state.pop("os_filters_written", None)
+    filters.forget()  # the filters this session chose are not carried to the next user's first page
     if identity.method == "oidc":
         st.logout()
 

@@ -299,6 +299,11 @@ def _carry_over_page_switch() -> None:
         st.query_params.update(written)
 
 
+def forget() -> None:
+    """Drop the filters this session chose (a logout), so no page switch carries them over."""
+    st.session_state.pop(_WRITTEN, None)
+
+
 def _url_changed_outside() -> bool:
     """Whether the URL's filters differ from the ones this session last wrote: a link from another
     page or the browser's history changed them, so they win over the widgets' state."""

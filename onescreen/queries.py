@@ -190,7 +190,7 @@ QUERIES: dict[str, Query] = {q.name: q for q in [
                   Param("limit", "int", 2000, maximum=50000), Param("page", "int", 1, maximum=1_000_000)),
           # status is written into the SQL (from this list only) so the plan knows which marts it needs.
           identifiers={"sort": ("received_at", "due_at", "overdue_workdays", "remaining_workdays", "ticket_id"),
-                       "order": ("desc", "asc"), "status": ("all", "open", "overdue", "near_deadline", "closed")},
+                       "order": ("desc", "asc"), "status": ("all", "open", "overdue", "near_deadline", "returned", "closed")},
           identifier_defaults={"sort": "received_at", "order": "desc", "status": "all"}, postprocess=_mask_tickets),
     Query("ticket_categories", "工单二级分类", "每个一级、二级分类一行", ("ticket_count",),
           params=(Param("category_l1"),)),

@@ -318,8 +318,8 @@ def build_report(source, period: Period, *, street_code: str | None = None,
     report.add("unit_rises", f"受理量增幅最大的{'网格' if community_code else '社区'}",
                volume_rises(src, period, scope, unit_level, top_n),
                f"与上期相比受理量增加最多的前 {top_n} 个{'网格' if community_code else '社区'}（只列增加的）。")
-    oldest_note = (f"数据截至时仍未办结、在本期结束前受理的工单，受理最早的 {oldest_n} 张。不含来电人、电话和诉求内容；"
-                   "地址只到小区或道路。")
+    oldest_note = (f"数据截至时仍未办结（不含已退单）、在本期结束前受理的工单，受理最早的 {oldest_n} 张。"
+                   "不含来电人、电话和诉求内容；地址只到小区或道路。")
     try:
         oldest = oldest_open(src, period, scope, oldest_n)
     except QueryError as error:  # a source that may not list tickets (the big-screen tier) says so

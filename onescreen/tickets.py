@@ -24,7 +24,7 @@ PAGE_ROWS = 500            # rows in one page of the table (the page number pick
 EXPORT_MAX_ROWS = 20000    # rows in one download (XLSX writing takes about 1 s per 1,000 rows)
 
 STATUSES: dict[str, str] = {"all": "全部", "open": "未办结", "overdue": "超期", "near_deadline": "临期",
-                            "closed": "已办结"}
+                            "returned": "已退单", "closed": "已办结"}
 # The order each status view is most useful in (an allow-listed identifier of ticket_list).
 STATUS_SORT: dict[str, tuple[str, str]] = {"overdue": ("overdue_workdays", "desc"),
                                            "near_deadline": ("remaining_workdays", "asc")}
@@ -101,12 +101,13 @@ def state_label(row: Mapping) -> str:
     return str(state_labels(pd.DataFrame([dict(row)]))[0])
 
 
-STATES = ("超期", "临期", "办理中", "已办结", "逾期办结", "按期办结")
+STATES = ("已退单", "超期", "临期", "办理中", "已办结", "逾期办结", "按期办结")
 
 
 def state_labels(df: pd.DataFrame) -> np.ndarray:
-    """The state of every row at once: open tickets are 超期, 临期 or 办理中; closed ones 逾期办结 or 按期办结, or
-    已办结 when lateness is unknown. A missing flag (None, NaN, NA) is not true."""
+    """The state of every row at once: open tickets are 已退单 (returned to be dispatched again), 超期, 临期 or
+    办理中; closed ones 逾期办结 or 按期办结, or 已办结 when lateness is unknown. A missing flag (None, NaN, NA)
+    is not true."""
 
     def flag(column: str) -> np.ndarray:  # true where the row's value is true; a missing column or value is not
         if column not in df:
@@ -116,9 +117,9 @@ def state_labels(df: pd.DataFrame) -> np.ndarray:
 
     is_open = flag("is_open")
     late_missing = df["is_closed_late"].isna().to_numpy() if "is_closed_late" in df else np.ones(len(df), dtype=bool)
-    choices = [is_open & flag("is_overdue"), is_open & flag("is_near_deadline"), is_open, late_missing,
-               flag("is_closed_late")]
-    return np.select(choices, STATES[:5], default=STATES[5])
+    choices = [is_open & flag("is_returned"), is_open & flag("is_overdue"), is_open & flag("is_near_deadline"),
+               is_open, late_missing, flag("is_closed_late")]
+    return np.select(choices, STATES[:6], default=STATES[6])
 
 
 def display_frame(df: pd.DataFrame) -> pd.DataFrame:

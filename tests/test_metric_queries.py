@@ -279,3 +279,28 @@ def test_pages_get_the_same_values_as_plain_python_strings(con):
         else:
             assert after.dtype == before.dtype and after.equals(before)
     assert plain_strings(plain) is plain  # already plain: nothing copied
+
+
+def test_returned_tickets_have_a_status_of_their_own_in_the_lists():
+    """A returned ticket (已退单) is listed under 已退单, not under 未办结, 超期 or 已办结, and is labelled so."""
+    from onescreen import tickets
+
+    connection = duckdb.connect()
+    build_warehouse(connection)
+    connection.execute("update fct_tickets set status = '已退单' where ticket_id = 'T21'")
+    build_marts(connection, load_rules())
+
+    def listed(status):
+        return run_query(connection, "ticket_list", status=status, sort="ticket_id", order="asc", limit=100)
+
+    assert listed("returned")["ticket_id"].tolist() == ["T21"]
+    assert listed("returned")["total_count"].tolist() == [1]
+    assert listed("open")["ticket_id"].tolist() == ["T1", "T11", "T2", "T5"]
+    assert listed("overdue")["ticket_id"].tolist() == ["T5"]
+    assert "T21" not in listed("closed")["ticket_id"].tolist()
+    everything = listed("all").set_index("ticket_id")
+    assert tickets.state_label(everything.loc["T21"].to_dict()) == "已退单"
+    assert tickets.state_label(everything.loc["T5"].to_dict()) == "超期"
+    overdue = run_query(connection, "overdue_list", state="open", limit=100)
+    assert sorted(overdue["ticket_id"]) == ["T1", "T11", "T2", "T5"]
+    connection.close()

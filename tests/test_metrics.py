@@ -273,3 +273,29 @@ def test_ticket_values_count_every_filter_value(con):
     assert {(f, l1, v): n for f, l1, v, n in stored} == dict(expected)
     assert len(stored) == len(expected)
     assert sum(n for f, _, _, n in stored if f == "source") == 21   # every ticket has a source
+
+
+def test_returned_tickets_are_open_but_never_overdue_or_near_deadline():
+    """已退单 as the latest state: handed back to be dispatched again, in nobody's hands. T21 (G2, overdue) and
+    T2 (G1, September's 临期) returned: out of 超期, 临期, the on-time and closure denominators and 未办结 (在办),
+    so G2's October light follows T22 alone; still listed in mart_open_tickets, flagged."""
+    con = duckdb.connect()
+    build_warehouse(con)
+    con.execute("update fct_tickets set status = '已退单' where ticket_id in ('T21', 'T2')")
+    build_marts(con, load_rules())
+    r = rates(con, "all", "district")
+    assert (r["closed_on_time_count"], r["closed_late_count"], r["overdue_count"]) == (11, 1, 1)  # T5 only
+    assert (r["on_time_numerator"], r["on_time_denominator"]) == (11, 13)
+    assert (r["closure_numerator"], r["closure_denominator"]) == (12, 13)
+    assert r["open_count"] == 3  # T1, T5, T11
+    assert rates(con, "all", "district", period_start="2025-09-01")["near_deadline_count"] == 0
+    flags = {t: (returned, overdue, near, workdays) for t, returned, overdue, near, workdays in con.execute(
+        "select ticket_id, is_returned, is_overdue, is_near_deadline, overdue_workdays from mart_open_tickets"
+        " where ticket_id in ('T2', 'T21', 'T5')").fetchall()}
+    assert flags == {"T2": (True, False, False, None), "T21": (True, False, False, None),
+                     "T5": (False, True, False, pytest.approx(flags["T5"][3]))}
+    assert flags["T5"][3] > 0
+    light = con.execute("select light, on_time_rate from mart_grid_lights where grid_code = 'G2'"
+                        " and period_type = 'month' and period_start = '2025-10-01'").fetchone()
+    assert light == ("green", 100.0)  # red (50%: T22 on time, T21 overdue) when T21 is in hand
+    con.close()

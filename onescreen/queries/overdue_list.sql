@@ -13,7 +13,7 @@ open_tickets as not materialized (
         and case $state
             when 'overdue' then is_overdue
             when 'near_deadline' then is_near_deadline
-            else true
+            else not coalesce(is_returned, false)   -- open: in hand, not returned to be dispatched again
         end
 ),
 

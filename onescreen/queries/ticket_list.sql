@@ -37,12 +37,15 @@ by_ticket as (
 -- two sources filtered once was measured 2x slower for an all-time list: the count no longer reads
 -- fct_tickets directly.
 open_rows as (
-    select ticket_id, received_at, due_at, true as is_open, coalesce(is_due_derived, false) as is_due_derived,
+    select ticket_id, received_at, due_at, true as is_open, coalesce(is_returned, false) as is_returned,
+        coalesce(is_due_derived, false) as is_due_derived,
         coalesce(is_overdue, false) as is_overdue, coalesce(is_near_deadline, false) as is_near_deadline,
         overdue_workdays, remaining_workdays
     from mart_open_tickets
-    where '{{status}}' in ('open', 'overdue', 'near_deadline')
-        and case '{{status}}' when 'overdue' then is_overdue when 'near_deadline' then is_near_deadline else true end
+    where '{{status}}' in ('open', 'overdue', 'near_deadline', 'returned')
+        -- 未办结 (open) is in hand: a returned ticket (已退单) waits to be dispatched again and has a status of its own.
+        and case '{{status}}' when 'overdue' then is_overdue when 'near_deadline' then is_near_deadline
+            when 'returned' then coalesce(is_returned, false) else not coalesce(is_returned, false) end
         and ($received_from is null or received_at >= $received_from)
         and ($received_before is null or received_at < $received_before)
         and ($street_code is null or street_code = $street_code)
@@ -63,7 +66,7 @@ candidates as (
     union all
     select * from tickets
     where not ('{{status}}' = 'all' and '{{sort}}' in ('received_at', 'ticket_id'))
-        and '{{status}}' not in ('open', 'overdue', 'near_deadline')
+        and '{{status}}' not in ('open', 'overdue', 'near_deadline', 'returned')
 ),
 
 -- The deadline and status the marts give a ticket: open tickets (mart_open_tickets) and closed ones
@@ -71,17 +74,18 @@ candidates as (
 -- stored in receipt order: the same receipt window reads only its own rows. Names of their own: a join
 -- must leave every name unambiguous (ClickHouse names a clashing column "tickets.x").
 marked as (
-    select ticket_id as marked_ticket_id, due_at as marked_due_at, true as marked_open, is_due_derived as marked_derived,
+    select ticket_id as marked_ticket_id, due_at as marked_due_at, true as marked_open, is_returned as marked_returned,
+        is_due_derived as marked_derived,
         is_overdue as marked_overdue, is_near_deadline as marked_near_deadline, overdue_workdays as marked_overdue_workdays,
         remaining_workdays as marked_remaining_workdays
     from mart_open_tickets
-    where '{{status}}' not in ('open', 'overdue', 'near_deadline')   -- (open_rows has its own)
+    where '{{status}}' not in ('open', 'overdue', 'near_deadline', 'returned')   -- (open_rows has its own)
         and ($received_from is null or received_at >= $received_from)
         and ($received_before is null or received_at < $received_before)
     union all
-    select ticket_id, due_at, false, true, false, false, null, null
+    select ticket_id, due_at, false, false, true, false, false, null, null
     from mart_derived_deadlines
-    where '{{status}}' not in ('open', 'overdue', 'near_deadline')
+    where '{{status}}' not in ('open', 'overdue', 'near_deadline', 'returned')
         and ($received_from is null or received_at >= $received_from)
         and ($received_before is null or received_at < $received_before)
 ),
@@ -95,6 +99,7 @@ filtered as (
         -- closed tickets), so sorting by due_at picks the page by the deadline the list shows.
         coalesce(marked.marked_due_at, tickets.due_at) as due_at,
         coalesce(marked.marked_open, false) as is_open,
+        coalesce(marked.marked_returned, false) as is_returned,
         coalesce(marked.marked_derived, false) as is_due_derived,
         coalesce(marked.marked_overdue, false) as is_overdue,
         coalesce(marked.marked_near_deadline, false) as is_near_deadline,
@@ -165,6 +170,7 @@ final as (
         page.is_due_derived,
         page_tickets.status,
         page.is_open,
+        page.is_returned,
         page.is_overdue,
         page.is_near_deadline,
         page.overdue_workdays,

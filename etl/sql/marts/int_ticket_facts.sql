@@ -116,7 +116,12 @@ due_clocked as (
                         + datediff('second', with_due.effective_due_at::date, with_due.effective_due_at)
                 else due_day.workday_index * 86400
             end
-        ) as due_clock
+        ) as due_clock,
+        -- 已退单 as the latest state: handed back to the dispatch centre to be dispatched again, so in
+        -- nobody's hands: open (not closed) but never overdue or near its deadline. Every other open
+        -- ticket is in hand (在办).
+        with_due.resolved_at is null and with_due.status is not distinct from '已退单' as is_returned,
+        with_due.resolved_at is null and with_due.status is distinct from '已退单' as is_in_hand
     from with_due
     left join calendar as due_day on due_day.calendar_date = with_due.effective_due_at::date
 ),
@@ -142,19 +147,20 @@ final as (
         t.effective_due_at,
         t.is_due_derived,
         t.resolved_at is not null as is_closed,
+        t.is_returned,
         t.resolved_at is not null and t.resolved_at <= t.effective_due_at as is_closed_on_time,
         t.resolved_at is not null and t.resolved_at > t.effective_due_at as is_closed_late,
-        t.resolved_at is null and t.effective_due_at < as_of.as_of_at as is_overdue,
-        t.resolved_at is null
+        t.is_in_hand and t.effective_due_at < as_of.as_of_at as is_overdue,
+        t.is_in_hand
             and t.effective_due_at >= as_of.as_of_at
             and coalesce(
                 t.due_clock - as_of.as_of_clock <= rules.near_deadline_workdays * 86400,
                 t.effective_due_at <= as_of.as_of_at + to_seconds(cast(rules.near_deadline_workdays * 86400 as bigint))
             ) as is_near_deadline,
-        case when t.resolved_at is null and t.effective_due_at < as_of.as_of_at
+        case when t.is_in_hand and t.effective_due_at < as_of.as_of_at
             then (as_of.as_of_clock - t.due_clock) / 86400.0
         end as overdue_workdays,
-        case when t.resolved_at is null and t.effective_due_at >= as_of.as_of_at
+        case when t.is_in_hand and t.effective_due_at >= as_of.as_of_at
             then (t.due_clock - as_of.as_of_clock) / 86400.0
         end as remaining_workdays,
         t.source_has_response

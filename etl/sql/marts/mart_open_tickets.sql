@@ -30,6 +30,7 @@ final as (
         coalesce(grids.grid_name, facts.grid_code) as grid_name,
         facts.effective_due_at as due_at,
         facts.is_due_derived,
+        facts.is_returned,
         facts.is_overdue,
         facts.is_near_deadline,
         facts.overdue_workdays,

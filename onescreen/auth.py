@@ -11,6 +11,7 @@ and demo mode when there is no users file.
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -31,6 +32,51 @@ IDENTITY_KEY = "os_identity"
 FAILURES_KEY = "os_login_failures"
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 60
+
+
+class LoginThrottle:
+    """Recent failed logins per user name, shared by every session of this server process.
+
+    A lockout kept only in the session was undone by reloading the page (a new session). Kept here, five
+    failures for a name lock that name for everyone for ``LOCKOUT_SECONDS``; a correct password after the
+    lockout clears it. At most ``max_names`` names are remembered (guessing random names cannot grow it
+    without bound): the least recently failed are forgotten first. Behind `make replicas` each replica
+    counts its own (at most replicas × 5 guesses a minute).
+    """
+
+    def __init__(self, max_names: int = 10_000):
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+        self.max_names = max_names
+
+    @staticmethod
+    def _key(name: str) -> str:
+        return name.strip().casefold()[:64]
+
+    def recent(self, name: str, now: float | None = None) -> int:
+        now = time.time() if now is None else now
+        with self._lock:
+            times = [t for t in self._failures.get(self._key(name), []) if now - t < LOCKOUT_SECONDS]
+            return len(times)
+
+    def fail(self, name: str, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        key = self._key(name)
+        with self._lock:
+            times = [t for t in self._failures.pop(key, []) if now - t < LOCKOUT_SECONDS]
+            self._failures[key] = [*times, now][-MAX_FAILURES:]   # re-inserted: the newest failure is last
+            while len(self._failures) > self.max_names:
+                del self._failures[next(iter(self._failures))]
+
+    def clear(self, name: str | None = None) -> None:
+        with self._lock:
+            if name is None:
+                self._failures.clear()
+            else:
+                self._failures.pop(self._key(name), None)
+
+
+THROTTLE = LoginThrottle()
 DEMO_BANNER = ("演示模式：没有配置用户文件，任何打开本页的人都按“会议”级别查看（个人信息已脱敏）；"
                "不能导入数据、不能查看完整信息。创建用户：python -m etl users add 用户名 --role admin --district")
 
@@ -76,17 +122,21 @@ def login_page() -> None:
         password = st.text_input("密码", type="password", key="os_login_password", max_chars=128)
         submitted = st.form_submit_button("登录", type="primary")
     if submitted:
-        if len(recent) >= MAX_FAILURES:
+        # Per session (one browser trying many names) and per name (many sessions trying one name).
+        if len(recent) >= MAX_FAILURES or THROTTLE.recent(name) >= MAX_FAILURES:
+            audit.record("login_failed", user=name[:64], detail="失败次数过多，暂时锁定，未核对密码")
             st.error(f"登录失败次数过多，请 {LOCKOUT_SECONDS} 秒后再试。")
         else:
             identity = users.authenticate(name, password)
             if identity is None:
                 st.session_state[FAILURES_KEY] = [*recent, time.time()]
+                THROTTLE.fail(name)
                 audit.record("login_failed", user=name[:64])
                 st.error("用户名或密码不对。")
             else:
                 st.session_state[IDENTITY_KEY] = identity
                 st.session_state.pop(FAILURES_KEY, None)
+                THROTTLE.clear(name)
                 audit.record("login", user=identity.name, role=identity.role)
                 st.rerun()
     if oidc_configured():

@@ -280,3 +280,36 @@ def test_the_carousel_turns_through_the_big_screen_pages_a_user_may_open():
 def test_each_page_runs_at_its_declared_tier(page, tier, warehouse_copy, users):
     at = open_page(login(app(), "leader"), page)
     assert at.session_state["os_access"].tier == tier
+
+
+def test_five_failed_logins_lock_the_name_for_every_session(warehouse_copy, users, tmp_path):
+    """The lockout used to live in the session: a page reload (a new session) could guess again at once."""
+    from onescreen import auth
+
+    auth.THROTTLE.clear()
+    try:
+        for _ in range(auth.MAX_FAILURES):  # each guess from a fresh session, as a reloading script would
+            assert [e.value for e in login(app(), "Leader ", "wrong-password").error] == ["用户名或密码不对。"]
+        at = login(app(), "leader")  # the right password, in yet another session: refused during the lockout
+        assert [e.value for e in at.error] == [f"登录失败次数过多，请 {auth.LOCKOUT_SECONDS} 秒后再试。"]
+        assert not tiles(at)
+        assert "本期受理" in tiles(login(app(), "analyst"))  # another name is not locked
+        events = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert [e["action"] for e in events].count("login_failed") == auth.MAX_FAILURES + 1
+        auth.THROTTLE.clear("leader")
+        assert "本期受理" in tiles(login(app(), "leader"))
+    finally:
+        auth.THROTTLE.clear()
+
+
+def test_login_throttle_forgets_old_failures_and_bounds_its_names():
+    from onescreen.auth import LOCKOUT_SECONDS, LoginThrottle
+
+    throttle = LoginThrottle(max_names=3)
+    for _ in range(7):
+        throttle.fail("a", now=1000.0)
+    assert throttle.recent("a", now=1000.0) == 5 and throttle.recent(" A", now=1000.0) == 5
+    assert throttle.recent("a", now=1000.0 + LOCKOUT_SECONDS) == 0
+    for name in ("b", "c", "d"):
+        throttle.fail(name, now=1001.0)
+    assert throttle.recent("a", now=1001.0) == 0 and throttle.recent("d", now=1001.0) == 1  # "a" forgotten first

@@ -34,6 +34,7 @@ PERIOD_LABELS = {"month": "月", "week": "周", "day": "日"}
 TIME_MODES = {"period": "按周期", "range": "自定义区间"}
 ALL = ""
 # The URL parameters the shared filters own (pages keep their own parameters beside these).
+AREA_LABELS = {"street_code": "街道", "community_code": "社区", "grid_code": "网格"}
 URL_KEYS = ("period_type", "period_start", "date_from", "date_to", "street_code", "community_code", "grid_code",
             "source", "category")
 # The sidebar widgets' keys: reset when the URL is changed from outside them.
@@ -192,7 +193,12 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
     except RangeError as error:
         notices.append(str(error))
         date_range = None
-    street, community, grid = _within_scope(_param("street_code"), _param("community_code"), _param("grid_code"))
+    asked = {key: _param(key) for key in ("street_code", "community_code", "grid_code")}
+    street, community, grid = _within_scope(asked["street_code"], asked["community_code"], asked["grid_code"])
+    narrowest = next(((key, code) for key, code in reversed(asked.items()) if code), None)
+    if narrowest and narrowest[1] not in (street, community, grid):
+        notices.append(f"地址中的{AREA_LABELS[narrowest[0]]}编号“{narrowest[1]}”不在已导入的数据中或不在您的查看范围内，"
+                       "已改为显示您可查看的范围。")
     source, category = _param("source"), _param("category")
     if widgets:
         with st.sidebar:
@@ -312,16 +318,15 @@ def _url_changed_outside() -> bool:
 
 
 def _within_scope(street: str, community: str, grid: str) -> tuple[str, str, str]:
-    """The narrowest requested unit the user's scope allows, else their home unit, as (street,
-    community, grid). The URL can narrow within the scope, never widen it."""
+    """The narrowest requested unit the user's scope allows, else their home unit (the whole district for
+    a district user), as (street, community, grid), its parents taken from the places: a link with only
+    ``grid_code`` opens that grid. The URL can narrow within the scope, never widen it."""
     area = data.area()
-    if area.district:
-        return street, community, grid
     for key, code in (("grid_code", grid), ("community_code", community), ("street_code", street)):
-        if code and area.allows(key, code):
+        if code and (area.district or area.allows(key, code)):
             break
     else:
-        if area.home is None:
+        if area.district or area.home is None:
             return ALL, ALL, ALL
         key, code = area.home
     row = data.places().loc[lambda p: p[key] == code]

@@ -176,6 +176,28 @@ def test_the_overview_title_names_the_unit_its_numbers_count(warehouse_copy):
     assert titles(on_community) == [f"### {community_name} 基层治理一屏总览"]
 
 
+def test_a_link_with_only_a_grid_code_opens_that_grid_and_an_unknown_code_says_so(warehouse_copy):
+    """A hand-written bookmark ``?grid_code=…`` used to be dropped silently (the street and community boxes
+    were empty, so the grid box was too): the page showed the whole district."""
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    try:
+        street, community, grid, grid_name = con.execute(
+            "select street_code, community_code, grid_code, grid_name from dim_grids "
+            "where grid_name is not null order by grid_code desc limit 1").fetchall()[0]
+    finally:
+        con.close()
+    titles = lambda at: [m.value for m in at.markdown if "基层治理一屏总览" in m.value]  # noqa: E731
+    at = _run(query={"grid_code": grid})
+    assert titles(at) == [f"### {grid_name} 基层治理一屏总览"]
+    assert (at.query_params["street_code"], at.query_params["community_code"], at.query_params["grid_code"]) == (
+        street, community, grid)
+    notices = lambda at: [w.value for w in at.warning if "编号" in w.value]  # noqa: E731
+    assert notices(at) == []
+    unknown = _run(query={"grid_code": "NO-SUCH-GRID"})
+    assert notices(unknown) == [
+        "地址中的网格编号“NO-SUCH-GRID”不在已导入的数据中或不在您的查看范围内，已改为显示您可查看的范围。"]
+    assert "grid_code" not in unknown.query_params
+
 def _add_the_next_month(path, days: int = 31) -> None:
     """A later load, as the app sees one: the published file is replaced by a copy holding more tickets,
     received in the month after the last one (copies of that month's tickets of its first ``days`` days,

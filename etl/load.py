@@ -22,7 +22,8 @@ from etl.errors import LoadError, Problem
 from etl.fields import NEVER_STORED, SOURCES, Source, match_headers, normalise_header
 from etl.load_inspections import flag_unknown_references, write_inspections
 from etl.load_places import check_geometries, flag_unknown_compound_grids, flag_unknown_grids_for_shapes, write_compounds, write_grids
-from etl.load_tickets import build_staged_tickets, flag_feed_collisions, older_rows_warning, timeline_warning, write_tickets
+from etl.load_tickets import (LOAD_ROWS, build_staged_tickets, flag_conflicting_duplicates, flag_feed_collisions, older_rows_warning,
+                               record_load_rows, start_load_record, timeline_warning, write_tickets)
 from etl.readers import RawTable, read_export
 from etl.staging import collect_problems, install_macros, keep_good_rows, rejected_rows, stage
 from etl.unchanged import find_unchanged
@@ -234,18 +235,10 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     problems, total = collect_problems(con, raw, plan.mapping)
     report.problems, report.problem_total = problems, total
     if problems and not skip_bad_rows:
-        raise LoadError(
-            f"错误：文件 {raw.path.name} 有 {total} 处问题，本次导入未写入任何数据。"
-            f"请按下列提示修正后重新导入，或加 --skip-bad-rows 只导入没有问题的行：",
-            problems,
-            total,
-        )
+        _refuse(raw, problems, total)
     report.rejected = keep_good_rows(con) + len(raw.bad_rows)
-    if report.rejected and skip_bad_rows:
-        report.rejects_path = raw.path.with_name(raw.path.stem + ".rejected.csv")
-        report.rejects_path.write_bytes(to_csv_bytes(rejected_rows(con, raw, plan.mapping)))
-        report.warnings.append(f"{report.rejected} 行有问题未导入，已连同原因写入 {report.rejects_path.name}"
-                               "（个人信息已脱敏）：请按其中的行号在原文件中修正，再导入原文件。")
+    if source.name not in ("hotline", "events"):
+        _write_rejects(con, plan, report, skip_bad_rows)
     batch_id = con.execute("select coalesce(max(batch_id), 0) + 1 from load_batches").fetchall()[0][0]
     report.batch_id = batch_id
     counts: UpsertCounts
@@ -255,6 +248,16 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         n_unchanged = con.execute("select count(*) from stg_unchanged").fetchall()[0][0]
         placed = build_staged_tickets(con, source.name, areas[0] if areas else None, "stg_unchanged")
         areas.clear()  # its thread is done; the distinct addresses (100 MB at 5M rows) need not outlive it
+        # The same ticket from an earlier file of this load, as new as this row but different: found
+        # only now, on the rows as they would be stored (placed, masked), so it is checked here.
+        labels = {name: plan.mapping.get(name) or source.headers[name][0] for name in source.headers}
+        conflicts = flag_conflicting_duplicates(con, labels)
+        if conflicts:
+            report.problems, report.problem_total = collect_problems(con, raw, plan.mapping)
+            if not skip_bad_rows:
+                _refuse(raw, report.problems, report.problem_total)
+            report.rejected += conflicts
+        _write_rejects(con, plan, report, skip_bad_rows)
         # A large export sits in several staging copies; each goes once the next step has it.
         _drop_temp(con, "stg_cells", "stg_parsed", "stg_rows", "stg_point_grid", "stg_address_area")
         counts, n_older = write_tickets(con, batch_id, n_unchanged)
@@ -265,6 +268,7 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
             report.warnings.append(f"{unplaced:,} 条工单无法定位到网格（无网格编号、坐标或可识别的小区地址），按社区/街道统计，计为“未落格”。")
         if warning := timeline_warning(con, "stg_unchanged"):
             report.warnings.append(warning)
+        record_load_rows(con, raw.path.name, "stg_unchanged")
         _drop_temp(con, "stg_tickets", "stg_older", "upsert_changed", "stg_unchanged", "stg_source_hash")
     elif source.name == "grids":
         counts = write_grids(con, batch_id, shapes_only=plan.required == ("grid_code", "geometry"))
@@ -287,6 +291,25 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     )
     progress(f"{raw.path.name}：写入 新增 {report.inserted:,}，更新 {report.updated:,}，未变 {report.unchanged:,}，拒收 {report.rejected:,}")
     return report
+
+
+def _refuse(raw: RawTable, problems: list[Problem], total: int) -> None:
+    raise LoadError(
+        f"错误：文件 {raw.path.name} 有 {total} 处问题，本次导入未写入任何数据。"
+        f"请按下列提示修正后重新导入，或加 --skip-bad-rows 只导入没有问题的行：",
+        problems,
+        total,
+    )
+
+
+def _write_rejects(con, plan: FilePlan, report: FileReport, skip_bad_rows: bool) -> None:
+    """With ``skip_bad_rows``, the rejected rows of the file beside it, with their reasons (needs ``stg_cells``)."""
+    if report.rejected and skip_bad_rows:
+        raw = plan.raw
+        report.rejects_path = raw.path.with_name(raw.path.stem + ".rejected.csv")
+        report.rejects_path.write_bytes(to_csv_bytes(rejected_rows(con, raw, plan.mapping)))
+        report.warnings.append(f"{report.rejected} 行有问题未导入，已连同原因写入 {report.rejects_path.name}"
+                               "（个人信息已脱敏）：请按其中的行号在原文件中修正，再导入原文件。")
 
 
 def _drop_temp(con, *names: str) -> None:
@@ -384,6 +407,8 @@ def _load_plans(con, plans: list[FilePlan], reports: list[FileReport], skip_bad_
     # Files are written in dependency order: places before the tickets and inspections placed in them,
     # and a shapes-only grid file after the grid attributes it gives boundaries to.
     order = {"grids": 0, "compounds": 1, "inspections": 2, "hotline": 3, "events": 3}
+    if sum(plan.source.name in ("hotline", "events") for plan in plans) > 1:
+        start_load_record(con)  # the same ticket in two files of the load is checked (flag_conflicting_duplicates)
     for plan in sorted(plans, key=lambda p: (order[p.source.name], p.required == ("grid_code", "geometry"))):
         sha256 = file_sha256(plan.raw.path)
         previous = con.execute(
@@ -395,6 +420,7 @@ def _load_plans(con, plans: list[FilePlan], reports: list[FileReport], skip_bad_
             progress(f"{plan.raw.path.name}：已在批次 {previous[0]} 导入过，本次未做任何改动。")
             continue
         reports.append(_load_one(con, plan, sha256, skip_bad_rows, loaded_by, progress))
+    _drop_temp(con, LOAD_ROWS)
     if all(r.status == "already_loaded" for r in reports):
         return None, []
     return finish(con, progress)

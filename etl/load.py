@@ -112,6 +112,8 @@ def parse_overrides(pairs: list[str] | None) -> dict[str, str]:
         if "=" not in pair:
             raise LoadError(f"错误：--map 的写法是 \"表头=字段\"，例如 --map \"留言时间=received_at\"；收到的是 “{pair}”。")
         header, canonical = (part.strip() for part in pair.rsplit("=", 1))
+        if not header:
+            raise LoadError(f"错误：--map 的写法是 \"表头=字段\"，等号前要写文件中的表头，例如 --map \"留言时间=received_at\"；收到的是 “{pair}”。")
         if canonical not in known:
             raise LoadError(f"错误：--map 中的字段 “{canonical}” 不存在。可用字段：{', '.join(sorted(known))}。")
         result[header] = canonical
@@ -129,6 +131,41 @@ def _looks_like_data(cell: str) -> bool:
     return bool(re.fullmatch(r"[\d\s:./\-年月日时分秒]+", cell)) or scrub_text(cell) != cell
 
 
+def _headers_text(headers: list[str]) -> str:
+    """A file's headers for a message: scrubbed of phone and ID numbers, and not listed at all when one of
+    them is a value (a file without its header row: its first row of data is not printed as "headers")."""
+    named = [h for h in headers if h]
+    if any(_looks_like_data(h) for h in named):
+        return f"（{len(named)} 列，其中有日期、号码之类的值，不像列名：文件可能缺少表头行）"
+    return "、".join(scrub_text(h) for h in named) or "（无）"
+
+
+def absent_headers(headers: list[str], overrides: dict[str, str] | None) -> list[str]:
+    """The headers of ``overrides`` (``--map``) that are not among ``headers`` (compared as
+    :func:`etl.fields.match_headers` compares them)."""
+    present = {normalise_header(h) for h in headers if h}
+    return [h for h in (overrides or {}) if normalise_header(h) not in present]
+
+
+def _quoted(headers: list[str]) -> str:
+    return "".join(f"“{scrub_text(h)}”" for h in headers)
+
+
+def _absent_error(absent: list[str], raws: list[RawTable]) -> LoadError:
+    """``--map`` names headers no file of ``raws`` has: say which, and the headers each file has."""
+    where = "、".join(f"文件 {raw.path.name}" for raw in raws)
+
+    def heads(raw: RawTable) -> str:
+        name = f"文件 {raw.path.name} " if len(raws) > 1 else "文件"
+        if raw.file_format == "geojson":
+            return f"{name}中要素的属性为：{_headers_text(raw.headers)}"
+        return f"{name}第 {raw.header_row} 行的表头为：{_headers_text(raw.headers)}"
+
+    return LoadError(
+        f"错误：--map 指定的表头{_quoted(absent)}在{where} 中{'都' if len(raws) > 1 else ''}不存在，这样的对应不会生效，本次导入未写入任何数据。"
+        f"{'；'.join(heads(raw) for raw in raws)}。请按文件中的写法改正 --map \"表头=字段\" 等号前的表头（可从上面复制），或去掉这一项。")
+
+
 def _is_rejects_file(headers: list[str]) -> bool:
     """The layout :func:`etl.staging.rejected_rows` writes: 行号, the file's own headers, 问题."""
     named = [h for h in headers if h]
@@ -136,13 +173,18 @@ def _is_rejects_file(headers: list[str]) -> bool:
 
 
 def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] | None = None, sheet: str | None = None,
-              *, raw: RawTable | None = None, strict: bool = True, stream: bool = False) -> FilePlan:
+              *, raw: RawTable | None = None, strict: bool = True, stream: bool = False,
+              check_overrides: bool = True) -> FilePlan:
     """Read ``path`` and recognise its source and column mapping; raise LoadError if it cannot be.
 
     ``raw`` reuses a table already read from ``path``. With ``strict=False`` a file lacking required
     fields still gets the closest plan, those fields listed in ``missing``, instead of a LoadError:
     the upload page shows it so the user can map them by hand. ``stream=True`` leaves a CSV's rows in
     the file until staging reads them (:func:`etl.readers.read_export`).
+
+    A header of ``overrides`` that the file lacks is a LoadError (when ``strict``), not a mapping
+    silently left out; ``check_overrides=False`` (overrides shared by the files of one load, of which
+    another may have that header) leaves that to the caller (:func:`load_files`).
     """
     raw = raw if raw is not None else read_export(Path(path), sheet, stream=stream)
     if _is_rejects_file(raw.headers):
@@ -151,6 +193,9 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
             "不能直接导入，否则脱敏后的值会覆盖原值。请按“行号”在原导出文件中修正这些行，再导入原文件。")
     if source is not None and source not in SOURCES:
         raise LoadError(f"错误：未知的来源类型 “{source}”，可选：{'、'.join(SOURCES)}。")
+    absent = absent_headers(raw.headers, overrides)
+    if absent and strict and check_overrides:
+        raise _absent_error(absent, [raw])
     candidates = [SOURCES[source]] if source else list(SOURCES.values())
     scored = []
     for candidate in candidates:
@@ -169,11 +214,9 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
     scored.sort(key=lambda item: (not item[4] and item[0] * 2 >= best_fit, item[0]), reverse=True)
     _, chosen, mapping, required, missing = scored[0]
     if missing and strict:
-        named = [h for h in raw.headers if h]
-        found = "、".join(scrub_text(h) for h in named) or "（无）"
-        if any(_looks_like_data(h) for h in named):
-            # a file without its header row: its first row of data (names, phones) is not printed as "headers"
-            found = f"（{len(named)} 列，其中有日期、号码之类的值，不像列名：文件可能缺少表头行）"
+        found = _headers_text(raw.headers)
+        if absent:  # a --map of the load meant for this file, its header mistyped, or meant for another file
+            found += f"（--map 指定的表头{_quoted(absent)}不在其中）"
         missing_text = "、".join(f"{f}（如 {chosen.headers[f][0]}）" for f in missing)
         hint = f"请用 --map \"表头=字段\" 指定对应关系" + ("" if source else "，或用 --source 指定来源类型")
         if raw.file_format == "xlsx" and sheet is None:
@@ -379,7 +422,12 @@ def load_files(
             # Read the files under the lock: a second load fails at once, not after reading a big export.
             # A CSV's rows stay in the file until staging copies them into DuckDB batch by batch: held
             # whole in Arrow (as large as the file) beside DuckDB's copy, a 5M-row export peaked at 4.7 GB.
-            plans = [plan_file(Path(p), *options(p), stream=True) for p in paths]
+            # A load-wide --map may name a header of one of several files: it must be in one of them.
+            shared = [Path(p) for p in paths if Path(p) not in (per_file or {})] if len(paths) > 1 else []
+            plans = [plan_file(Path(p), *options(p), stream=True, check_overrides=Path(p) not in shared) for p in paths]
+            raws = [plan.raw for plan in plans if plan.raw.path in shared]
+            if absent := [h for h in (overrides or {}) if raws and all(h in absent_headers(r.headers, overrides) for r in raws)]:
+                raise _absent_error(absent, raws)
             as_of, warnings = _load_plans(con, plans, reports, skip_bad_rows, loaded_by, progress)
             if dry_run:
                 raise _DryRun()  # the writer discards its staging copy: nothing is published

@@ -360,6 +360,28 @@ def test_unknown_header_mapped_with_map_option(warehouse_copy):
     ]
 
 
+def test_a_map_option_of_a_load_must_name_a_header_of_one_of_its_files(warehouse_copy):
+    """One --map serves every file of a load: its header may be in one of them (the others do not need
+    it), but not in none (a typo)."""
+    before = sha256(warehouse_copy)
+    with pytest.raises(LoadError) as err:
+        load_files([FIXTURES / "hotline_gb18030.csv", FIXTURES / "hotline_utf8.csv"], overrides=parse_overrides(["问题详情=content"]))
+    assert str(err.value) == (
+        "错误：--map 指定的表头“问题详情”在文件 hotline_gb18030.csv、文件 hotline_utf8.csv 中都不存在，"
+        "这样的对应不会生效，本次导入未写入任何数据。文件 hotline_gb18030.csv 第 1 行的表头为："
+        "工单编号、来电时间、诉求类型、一级分类、来电人、来电号码、诉求地址、所属社区、工单状态；"
+        "文件 hotline_utf8.csv 第 1 行的表头为：ticket_id、created_date、诉求类型、category、来电人、phone、address、community、status、content。"
+        "请按文件中的写法改正 --map \"表头=字段\" 等号前的表头（可从上面复制），或去掉这一项。")
+    # A mistyped header of the file that needs it: its missing field is said, and the header asked for.
+    files = [FIXTURES / "hotline_unknown_header.csv", FIXTURES / "hotline_utf8.csv"]
+    with pytest.raises(LoadError) as err:
+        load_files(files, overrides=parse_overrides(["留言日期=received_at"]))
+    assert "文件第 1 行的表头为：工单编号、留言时间、诉求内容、来电号码（--map 指定的表头“留言日期”不在其中）。" in str(err.value)
+    assert sha256(warehouse_copy) == before
+    report = load_files(files, overrides=parse_overrides(["留言时间=received_at"]))
+    assert [f.inserted for f in report.files] == [2, 2]
+
+
 def test_impossible_timelines_load_flagged(warehouse_copy):
     report = load_files([FIXTURES / "hotline_timeline.csv"])
     assert report.files[0].inserted == 3

@@ -403,6 +403,25 @@ def test_shapes_only_file_needs_only_code_and_geometry():
     assert plan.mapping == {"grid_code": "网格编码", "geometry": "geometry"}
 
 
+def test_map_option_for_a_header_the_file_lacks_is_an_error(tmp_path):
+    """Before, a --map whose header the file lacks was left out without a word (a typo, or another export)."""
+    with pytest.raises(LoadError) as err:
+        plan_file(FIXTURES / "hotline_unknown_header.csv", overrides=parse_overrides(["留言日期=received_at", "工单编号=ticket_id"]))
+    assert str(err.value) == (
+        "错误：--map 指定的表头“留言日期”在文件 hotline_unknown_header.csv 中不存在，这样的对应不会生效，本次导入未写入任何数据。"
+        "文件第 1 行的表头为：工单编号、留言时间、诉求内容、来电号码。"
+        "请按文件中的写法改正 --map \"表头=字段\" 等号前的表头（可从上面复制），或去掉这一项。")
+    # Headers compare as the synonym lists do (spaces, full-width colons and a trailing bracket do not count).
+    assert plan_file(FIXTURES / "hotline_unknown_header.csv", overrides={"留言 时间：": "received_at"}).mapping["received_at"] == "留言时间"
+    # A file without its header row: its first row (a name, a phone) is not printed as its headers.
+    path = tmp_path / "no_header.csv"
+    path.write_text("A1,2025-10-05 09:00:00,张三,13812345678\nA2,2025-10-05 10:00:00,李四,13912345678\n", encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        plan_file(path, overrides={"来电时间": "received_at"})
+    assert "表头为：（4 列，其中有日期、号码之类的值，不像列名：文件可能缺少表头行）。" in str(err.value)
+    assert "13812345678" not in str(err.value) and "张三" not in str(err.value)
+
+
 def test_personal_columns_are_reported_and_unknown_ones_listed():
     plan = plan_file(FIXTURES / "hotline_gbk.csv")
     assert plan.personal_ignored == ["身份证号"]

@@ -24,7 +24,7 @@ from etl.load_inspections import flag_unknown_references, write_inspections
 from etl.load_places import check_geometries, flag_unknown_compound_grids, flag_unknown_grids_for_shapes, write_compounds, write_grids
 from etl.load_tickets import (LOAD_ROWS, build_staged_tickets, flag_conflicting_duplicates, flag_feed_collisions, older_rows_warning,
                                record_load_rows, start_load_record, timeline_warning, write_tickets)
-from etl.readers import RawTable, read_export
+from etl.readers import RawTable, other_sheet_hint, read_export
 from etl.staging import collect_problems, install_macros, keep_good_rows, rejected_rows, stage
 from etl.unchanged import find_unchanged
 from etl.upsert import UpsertCounts
@@ -220,7 +220,7 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
         missing_text = "、".join(f"{f}（如 {chosen.headers[f][0]}）" for f in missing)
         hint = f"请用 --map \"表头=字段\" 指定对应关系" + ("" if source else "，或用 --source 指定来源类型")
         if raw.file_format == "xlsx" and sheet is None:
-            hint += f"；读取的是第一个工作表“{raw.sheet_name}”，数据在别的工作表时请用 --sheet 工作表名 指定"
+            hint += f"；{other_sheet_hint(raw.sheet_name)}"
         raise LoadError(
             f"错误：无法识别文件 {raw.path.name} 的数据类型：最接近“{chosen.label}”，但缺少字段 {missing_text}。"
             f"文件第 {raw.header_row} 行的表头为：{found}。{hint}。"

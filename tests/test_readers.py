@@ -359,6 +359,34 @@ def test_a_workbook_with_a_notes_sheet_first_points_to_sheet(tmp_path):
     assert plan_file(path, sheet="工单明细").source.name == "hotline"
 
 
+@pytest.mark.parametrize(("notes", "found"), [
+    (["本表由 12345 平台导出，导出时间：2025-10-08 09:00"], "只有表头（第 1 行），没有数据行。"),   # one line: read as a header
+    ([], "是空的。"),
+])
+def test_a_workbook_with_a_short_notes_sheet_first_points_to_sheet(tmp_path, notes, found):
+    """A one-line (or empty) notes sheet first was "header only" without the --sheet hint that a
+    notes sheet of several lines gets."""
+    import xlsxwriter
+
+    path = tmp_path / "hotline_short_notes_first.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("说明")
+    for row, text in enumerate(notes):
+        sheet.write(row, 0, text)
+    data = book.add_worksheet("工单明细")
+    for col, value in enumerate(["工单编号", "来电时间", "诉求内容"]):
+        data.write(0, col, value)
+    for col, value in enumerate(["A1", "2025-10-05 09:00", "路灯不亮"]):
+        data.write(1, col, value)
+    book.close()
+    with pytest.raises(LoadError) as err:
+        plan_file(path)
+    assert str(err.value) == (f"文件 hotline_short_notes_first.xlsx 的工作表“说明”{found}"
+                              "读取的是第一个工作表“说明”，数据在别的工作表时请用 --sheet 工作表名 指定；"
+                              "数据就在这个工作表时，请确认导出时选择的范围内有数据，重新导出后再导入。")
+    assert plan_file(path, sheet="工单明细").source.name == "hotline"
+
+
 def test_a_grid_list_with_a_phone_column_is_a_grid_list(tmp_path):
     """联系电话 and 地址 are hotline columns too, and outweighed the grid columns by count."""
     path = tmp_path / "grids_contacts.csv"

@@ -195,6 +195,8 @@ def test_progress_moves_forward_and_stays_below_done():
 def test_page_wording_replaces_command_line_options():
     assert upload.page_text("请修正后重新导入，或加 --skip-bad-rows 只导入没有问题的行：") == \
         "请修正后重新导入，或在下方选择“只导入没有问题的行”："
+    assert upload.page_text("读取的是第一个工作表“说明”，数据在别的工作表时请用 --sheet 工作表名 指定。") == \
+        "读取的是第一个工作表“说明”，数据在别的工作表时请在上方“工作表”中选择。"
 
 
 def test_a_mapped_header_the_file_lacks_is_said_in_page_words(warehouse_db):

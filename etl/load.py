@@ -25,6 +25,7 @@ from etl.load_places import check_geometries, flag_unknown_compound_grids, flag_
 from etl.load_tickets import (LOAD_ROWS, build_staged_tickets, flag_conflicting_duplicates, flag_feed_collisions, older_rows_warning,
                                record_load_rows, start_load_record, timeline_warning, write_tickets)
 from etl.readers import RawTable, other_sheet_hint, read_export
+from etl.refresh import mark_areas_current_if_empty
 from etl.staging import collect_problems, install_macros, keep_good_rows, rejected_rows, stage
 from etl.unchanged import find_unchanged
 from etl.upsert import UpsertCounts
@@ -444,6 +445,7 @@ def _load_plans(con, plans: list[FilePlan], reports: list[FileReport], skip_bad_
                 progress: Progress) -> tuple[datetime | None, list[str]]:
     """Write the planned files into ``con`` (appending to ``reports``); then marts and contracts."""
     install_macros(con)
+    mark_areas_current_if_empty(con)
     # Staging tables are joined by row number and every result is ordered where order matters: letting
     # DuckDB write rows in any order makes the big statements parallel and lighter on memory.
     con.execute("set preserve_insertion_order = false")

@@ -64,14 +64,30 @@ def _compound_pattern(con) -> str | None:
     return "|".join(re.escape(n) for n in names)
 
 
-def place_hash_sql(alias: str = "") -> str:
+def place_hash_sql(alias: str = "", area: str | None = None) -> str:
     """SQL for a ticket's ``place_hash``: the place 高频问题 counts it at (its compound, else its address
     area) as a 64-bit number, so that query groups hundreds of thousands of tickets by an integer instead
     of by text (onescreen/queries/recurring_problems.sql). MD5-based, so a stored value never depends on
     the DuckDB version; two places share a number with odds of about n²/2⁶⁵ (n distinct places)."""
     a = f"{alias}." if alias else ""
+    area = area or f"{a}address_area"   # the SQL of the address area, when it is not the row's own column
     return (f"case when {a}compound_code is not null then md5_number_lower('compound|' || {a}compound_code) "
-            f"when {a}address_area is not null then md5_number_lower('address|' || {a}address_area) end")
+            f"when {area} is not null then md5_number_lower('address|' || {area}) end")
+
+
+# The columns of a stored ticket (``fct_tickets`` and its ``ticket_pii``) its ``row_hash`` is made of, in order.
+ROW_HASH_COLUMNS = (
+    "ticket_id", "feed", "source", "appeal_type", "category_l1", "category_l2", "received_at", "dispatched_at",
+    "responded_at", "resolved_at", "due_at", "due_workdays", "callback_at", "is_resolved", "satisfaction", "status",
+    "handling_level", "is_whistle", "is_consultation", "department", "street_code", "street_name", "community_code",
+    "community_name", "grid_code", "compound_code", "placed_by", "address_area", "lon", "lat",
+    "caller_name", "caller_phone", "address", "content")
+
+
+def row_hash_sql(column=lambda name: name) -> str:
+    """SQL for a ticket's ``row_hash`` (what the upsert compares); ``column(name)`` is the SQL of each column
+    (a stored ticket's: ``fct_tickets`` and its ``ticket_pii``, as etl/refresh.py recomputes it)."""
+    return f"md5(concat_ws('|', {', '.join(column(c) for c in ROW_HASH_COLUMNS)}))"
 
 
 def fill_place_hashes(con) -> int:
@@ -175,13 +191,10 @@ def build_staged_tickets(con, feed: str, areas: AddressAreas | None = None, unch
             left join communities c on c.community_name = r.community_name and r.placed_grid_code is null
             left join streets s on s.street_name = r.street_name and r.placed_grid_code is null{hash_join}
         )
-        select *, md5(concat_ws('|', ticket_id, feed, source, appeal_type, category_l1, category_l2,
-                   received_at, dispatched_at, responded_at, resolved_at, due_at, due_workdays, callback_at, is_resolved,
-                   satisfaction, status, handling_level, is_whistle, is_consultation, department, street_code, street_name,
-                   community_code, community_name, grid_code, compound_code, placed_by, address_area, lon, lat,
-                   caller_name, caller_phone, address, content)) as row_hash
+        select *, {row_hash} as row_hash
         from final""".format(grid_names=GRID_NAMES, place_hash=place_hash_sql("r"), source_hash="sh.source_hash" if hashed else "null::ubigint",
-                             hash_join="\n            left join stg_source_hash sh using (row_no)" if hashed else ""),
+                             hash_join="\n            left join stg_source_hash sh using (row_no)" if hashed else "",
+                             row_hash=row_hash_sql()),
         [feed],
     )
     counts = dict(con.execute("select placed_by, count(*) from stg_tickets group by 1").fetchall())

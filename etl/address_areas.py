@@ -21,13 +21,14 @@ class AddressAreas:
 
     CHUNK = 20_000
 
-    def __init__(self, con, skip: str | None = None):
-        """``skip``: a temp table of ``row_no`` whose addresses are not needed (rows a reload leaves alone)."""
+    def __init__(self, con, skip: str | None = None, addresses: str | None = None):
+        """``skip``: a temp table of ``row_no`` whose addresses are not needed (rows a reload leaves alone).
+        ``addresses``: instead of ``stg_cells``, an SQL query of distinct non-null addresses (one column)."""
         rows = f"stg_cells anti join {skip} using (row_no)" if skip else "stg_cells"
         # Kept as Arrow and turned into Python strings a chunk at a time: as Python lists, the 1.4M
         # distinct addresses of a 5M-row export and their masks took about 300 MB more.
         self.addresses: pa.ChunkedArray = con.sql(
-            f"select distinct address from {rows} where address is not null").to_arrow_table().column(0)
+            addresses or f"select distinct address from {rows} where address is not null").to_arrow_table().column(0)
         self.masked: list[pa.Array] = []
         self.error: BaseException | None = None
         self._stop = threading.Event()

@@ -22,8 +22,10 @@ from etl.errors import LoadError, Problem
 from etl.fields import NEVER_STORED, SOURCES, Source, match_headers, normalise_header
 from etl.load_inspections import flag_unknown_references, write_inspections
 from etl.load_places import check_geometries, flag_unknown_compound_grids, flag_unknown_grids_for_shapes, write_compounds, write_grids
-from etl.load_tickets import build_staged_tickets, flag_feed_collisions, older_rows_warning, timeline_warning, write_tickets
-from etl.readers import RawTable, read_export
+from etl.load_tickets import (LOAD_ROWS, build_staged_tickets, flag_conflicting_duplicates, flag_feed_collisions, older_rows_warning,
+                               record_load_rows, start_load_record, timeline_warning, write_tickets)
+from etl.readers import RawTable, other_sheet_hint, read_export
+from etl.refresh import mark_areas_current_if_empty
 from etl.staging import collect_problems, install_macros, keep_good_rows, rejected_rows, stage
 from etl.unchanged import find_unchanged
 from etl.upsert import UpsertCounts
@@ -111,6 +113,8 @@ def parse_overrides(pairs: list[str] | None) -> dict[str, str]:
         if "=" not in pair:
             raise LoadError(f"错误：--map 的写法是 \"表头=字段\"，例如 --map \"留言时间=received_at\"；收到的是 “{pair}”。")
         header, canonical = (part.strip() for part in pair.rsplit("=", 1))
+        if not header:
+            raise LoadError(f"错误：--map 的写法是 \"表头=字段\"，等号前要写文件中的表头，例如 --map \"留言时间=received_at\"；收到的是 “{pair}”。")
         if canonical not in known:
             raise LoadError(f"错误：--map 中的字段 “{canonical}” 不存在。可用字段：{', '.join(sorted(known))}。")
         result[header] = canonical
@@ -128,6 +132,41 @@ def _looks_like_data(cell: str) -> bool:
     return bool(re.fullmatch(r"[\d\s:./\-年月日时分秒]+", cell)) or scrub_text(cell) != cell
 
 
+def _headers_text(headers: list[str]) -> str:
+    """A file's headers for a message: scrubbed of phone and ID numbers, and not listed at all when one of
+    them is a value (a file without its header row: its first row of data is not printed as "headers")."""
+    named = [h for h in headers if h]
+    if any(_looks_like_data(h) for h in named):
+        return f"（{len(named)} 列，其中有日期、号码之类的值，不像列名：文件可能缺少表头行）"
+    return "、".join(scrub_text(h) for h in named) or "（无）"
+
+
+def absent_headers(headers: list[str], overrides: dict[str, str] | None) -> list[str]:
+    """The headers of ``overrides`` (``--map``) that are not among ``headers`` (compared as
+    :func:`etl.fields.match_headers` compares them)."""
+    present = {normalise_header(h) for h in headers if h}
+    return [h for h in (overrides or {}) if normalise_header(h) not in present]
+
+
+def _quoted(headers: list[str]) -> str:
+    return "".join(f"“{scrub_text(h)}”" for h in headers)
+
+
+def _absent_error(absent: list[str], raws: list[RawTable]) -> LoadError:
+    """``--map`` names headers no file of ``raws`` has: say which, and the headers each file has."""
+    where = "、".join(f"文件 {raw.path.name}" for raw in raws)
+
+    def heads(raw: RawTable) -> str:
+        name = f"文件 {raw.path.name} " if len(raws) > 1 else "文件"
+        if raw.file_format == "geojson":
+            return f"{name}中要素的属性为：{_headers_text(raw.headers)}"
+        return f"{name}第 {raw.header_row} 行的表头为：{_headers_text(raw.headers)}"
+
+    return LoadError(
+        f"错误：--map 指定的表头{_quoted(absent)}在{where} 中{'都' if len(raws) > 1 else ''}不存在，这样的对应不会生效，本次导入未写入任何数据。"
+        f"{'；'.join(heads(raw) for raw in raws)}。请按文件中的写法改正 --map \"表头=字段\" 等号前的表头（可从上面复制），或去掉这一项。")
+
+
 def _is_rejects_file(headers: list[str]) -> bool:
     """The layout :func:`etl.staging.rejected_rows` writes: 行号, the file's own headers, 问题."""
     named = [h for h in headers if h]
@@ -135,13 +174,18 @@ def _is_rejects_file(headers: list[str]) -> bool:
 
 
 def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] | None = None, sheet: str | None = None,
-              *, raw: RawTable | None = None, strict: bool = True, stream: bool = False) -> FilePlan:
+              *, raw: RawTable | None = None, strict: bool = True, stream: bool = False,
+              check_overrides: bool = True) -> FilePlan:
     """Read ``path`` and recognise its source and column mapping; raise LoadError if it cannot be.
 
     ``raw`` reuses a table already read from ``path``. With ``strict=False`` a file lacking required
     fields still gets the closest plan, those fields listed in ``missing``, instead of a LoadError:
     the upload page shows it so the user can map them by hand. ``stream=True`` leaves a CSV's rows in
     the file until staging reads them (:func:`etl.readers.read_export`).
+
+    A header of ``overrides`` that the file lacks is a LoadError (when ``strict``), not a mapping
+    silently left out; ``check_overrides=False`` (overrides shared by the files of one load, of which
+    another may have that header) leaves that to the caller (:func:`load_files`).
     """
     raw = raw if raw is not None else read_export(Path(path), sheet, stream=stream)
     if _is_rejects_file(raw.headers):
@@ -150,6 +194,9 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
             "不能直接导入，否则脱敏后的值会覆盖原值。请按“行号”在原导出文件中修正这些行，再导入原文件。")
     if source is not None and source not in SOURCES:
         raise LoadError(f"错误：未知的来源类型 “{source}”，可选：{'、'.join(SOURCES)}。")
+    absent = absent_headers(raw.headers, overrides)
+    if absent and strict and check_overrides:
+        raise _absent_error(absent, [raw])
     candidates = [SOURCES[source]] if source else list(SOURCES.values())
     scored = []
     for candidate in candidates:
@@ -168,15 +215,13 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
     scored.sort(key=lambda item: (not item[4] and item[0] * 2 >= best_fit, item[0]), reverse=True)
     _, chosen, mapping, required, missing = scored[0]
     if missing and strict:
-        named = [h for h in raw.headers if h]
-        found = "、".join(scrub_text(h) for h in named) or "（无）"
-        if any(_looks_like_data(h) for h in named):
-            # a file without its header row: its first row of data (names, phones) is not printed as "headers"
-            found = f"（{len(named)} 列，其中有日期、号码之类的值，不像列名：文件可能缺少表头行）"
+        found = _headers_text(raw.headers)
+        if absent:  # a --map of the load meant for this file, its header mistyped, or meant for another file
+            found += f"（--map 指定的表头{_quoted(absent)}不在其中）"
         missing_text = "、".join(f"{f}（如 {chosen.headers[f][0]}）" for f in missing)
         hint = f"请用 --map \"表头=字段\" 指定对应关系" + ("" if source else "，或用 --source 指定来源类型")
         if raw.file_format == "xlsx" and sheet is None:
-            hint += f"；读取的是第一个工作表“{raw.sheet_name}”，数据在别的工作表时请用 --sheet 工作表名 指定"
+            hint += f"；{other_sheet_hint(raw.sheet_name)}"
         raise LoadError(
             f"错误：无法识别文件 {raw.path.name} 的数据类型：最接近“{chosen.label}”，但缺少字段 {missing_text}。"
             f"文件第 {raw.header_row} 行的表头为：{found}。{hint}。"
@@ -234,18 +279,10 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     problems, total = collect_problems(con, raw, plan.mapping)
     report.problems, report.problem_total = problems, total
     if problems and not skip_bad_rows:
-        raise LoadError(
-            f"错误：文件 {raw.path.name} 有 {total} 处问题，本次导入未写入任何数据。"
-            f"请按下列提示修正后重新导入，或加 --skip-bad-rows 只导入没有问题的行：",
-            problems,
-            total,
-        )
+        _refuse(raw, problems, total)
     report.rejected = keep_good_rows(con) + len(raw.bad_rows)
-    if report.rejected and skip_bad_rows:
-        report.rejects_path = raw.path.with_name(raw.path.stem + ".rejected.csv")
-        report.rejects_path.write_bytes(to_csv_bytes(rejected_rows(con, raw, plan.mapping)))
-        report.warnings.append(f"{report.rejected} 行有问题未导入，已连同原因写入 {report.rejects_path.name}"
-                               "（个人信息已脱敏）：请按其中的行号在原文件中修正，再导入原文件。")
+    if source.name not in ("hotline", "events"):
+        _write_rejects(con, plan, report, skip_bad_rows)
     batch_id = con.execute("select coalesce(max(batch_id), 0) + 1 from load_batches").fetchall()[0][0]
     report.batch_id = batch_id
     counts: UpsertCounts
@@ -255,6 +292,16 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         n_unchanged = con.execute("select count(*) from stg_unchanged").fetchall()[0][0]
         placed = build_staged_tickets(con, source.name, areas[0] if areas else None, "stg_unchanged")
         areas.clear()  # its thread is done; the distinct addresses (100 MB at 5M rows) need not outlive it
+        # The same ticket from an earlier file of this load, as new as this row but different: found
+        # only now, on the rows as they would be stored (placed, masked), so it is checked here.
+        labels = {name: plan.mapping.get(name) or source.headers[name][0] for name in source.headers}
+        conflicts = flag_conflicting_duplicates(con, labels)
+        if conflicts:
+            report.problems, report.problem_total = collect_problems(con, raw, plan.mapping)
+            if not skip_bad_rows:
+                _refuse(raw, report.problems, report.problem_total)
+            report.rejected += conflicts
+        _write_rejects(con, plan, report, skip_bad_rows)
         # A large export sits in several staging copies; each goes once the next step has it.
         _drop_temp(con, "stg_cells", "stg_parsed", "stg_rows", "stg_point_grid", "stg_address_area")
         counts, n_older = write_tickets(con, batch_id, n_unchanged)
@@ -265,6 +312,7 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
             report.warnings.append(f"{unplaced:,} 条工单无法定位到网格（无网格编号、坐标或可识别的小区地址），按社区/街道统计，计为“未落格”。")
         if warning := timeline_warning(con, "stg_unchanged"):
             report.warnings.append(warning)
+        record_load_rows(con, raw.path.name, "stg_unchanged")
         _drop_temp(con, "stg_tickets", "stg_older", "upsert_changed", "stg_unchanged", "stg_source_hash")
     elif source.name == "grids":
         counts = write_grids(con, batch_id, shapes_only=plan.required == ("grid_code", "geometry"))
@@ -287,6 +335,25 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     )
     progress(f"{raw.path.name}：写入 新增 {report.inserted:,}，更新 {report.updated:,}，未变 {report.unchanged:,}，拒收 {report.rejected:,}")
     return report
+
+
+def _refuse(raw: RawTable, problems: list[Problem], total: int) -> None:
+    raise LoadError(
+        f"错误：文件 {raw.path.name} 有 {total} 处问题，本次导入未写入任何数据。"
+        f"请按下列提示修正后重新导入，或加 --skip-bad-rows 只导入没有问题的行：",
+        problems,
+        total,
+    )
+
+
+def _write_rejects(con, plan: FilePlan, report: FileReport, skip_bad_rows: bool) -> None:
+    """With ``skip_bad_rows``, the rejected rows of the file beside it, with their reasons (needs ``stg_cells``)."""
+    if report.rejected and skip_bad_rows:
+        raw = plan.raw
+        report.rejects_path = raw.path.with_name(raw.path.stem + ".rejected.csv")
+        report.rejects_path.write_bytes(to_csv_bytes(rejected_rows(con, raw, plan.mapping)))
+        report.warnings.append(f"{report.rejected} 行有问题未导入，已连同原因写入 {report.rejects_path.name}"
+                               "（个人信息已脱敏）：请按其中的行号在原文件中修正，再导入原文件。")
 
 
 def _drop_temp(con, *names: str) -> None:
@@ -356,7 +423,12 @@ def load_files(
             # Read the files under the lock: a second load fails at once, not after reading a big export.
             # A CSV's rows stay in the file until staging copies them into DuckDB batch by batch: held
             # whole in Arrow (as large as the file) beside DuckDB's copy, a 5M-row export peaked at 4.7 GB.
-            plans = [plan_file(Path(p), *options(p), stream=True) for p in paths]
+            # A load-wide --map may name a header of one of several files: it must be in one of them.
+            shared = [Path(p) for p in paths if Path(p) not in (per_file or {})] if len(paths) > 1 else []
+            plans = [plan_file(Path(p), *options(p), stream=True, check_overrides=Path(p) not in shared) for p in paths]
+            raws = [plan.raw for plan in plans if plan.raw.path in shared]
+            if absent := [h for h in (overrides or {}) if raws and all(h in absent_headers(r.headers, overrides) for r in raws)]:
+                raise _absent_error(absent, raws)
             as_of, warnings = _load_plans(con, plans, reports, skip_bad_rows, loaded_by, progress)
             if dry_run:
                 raise _DryRun()  # the writer discards its staging copy: nothing is published
@@ -373,6 +445,7 @@ def _load_plans(con, plans: list[FilePlan], reports: list[FileReport], skip_bad_
                 progress: Progress) -> tuple[datetime | None, list[str]]:
     """Write the planned files into ``con`` (appending to ``reports``); then marts and contracts."""
     install_macros(con)
+    mark_areas_current_if_empty(con)
     # Staging tables are joined by row number and every result is ordered where order matters: letting
     # DuckDB write rows in any order makes the big statements parallel and lighter on memory.
     con.execute("set preserve_insertion_order = false")
@@ -384,6 +457,8 @@ def _load_plans(con, plans: list[FilePlan], reports: list[FileReport], skip_bad_
     # Files are written in dependency order: places before the tickets and inspections placed in them,
     # and a shapes-only grid file after the grid attributes it gives boundaries to.
     order = {"grids": 0, "compounds": 1, "inspections": 2, "hotline": 3, "events": 3}
+    if sum(plan.source.name in ("hotline", "events") for plan in plans) > 1:
+        start_load_record(con)  # the same ticket in two files of the load is checked (flag_conflicting_duplicates)
     for plan in sorted(plans, key=lambda p: (order[p.source.name], p.required == ("grid_code", "geometry"))):
         sha256 = file_sha256(plan.raw.path)
         previous = con.execute(
@@ -395,6 +470,7 @@ def _load_plans(con, plans: list[FilePlan], reports: list[FileReport], skip_bad_
             progress(f"{plan.raw.path.name}：已在批次 {previous[0]} 导入过，本次未做任何改动。")
             continue
         reports.append(_load_one(con, plan, sha256, skip_bad_rows, loaded_by, progress))
+    _drop_temp(con, LOAD_ROWS)
     if all(r.status == "already_loaded" for r in reports):
         return None, []
     return finish(con, progress)

@@ -64,14 +64,30 @@ def _compound_pattern(con) -> str | None:
     return "|".join(re.escape(n) for n in names)
 
 
-def place_hash_sql(alias: str = "") -> str:
+def place_hash_sql(alias: str = "", area: str | None = None) -> str:
     """SQL for a ticket's ``place_hash``: the place 高频问题 counts it at (its compound, else its address
     area) as a 64-bit number, so that query groups hundreds of thousands of tickets by an integer instead
     of by text (onescreen/queries/recurring_problems.sql). MD5-based, so a stored value never depends on
     the DuckDB version; two places share a number with odds of about n²/2⁶⁵ (n distinct places)."""
     a = f"{alias}." if alias else ""
+    area = area or f"{a}address_area"   # the SQL of the address area, when it is not the row's own column
     return (f"case when {a}compound_code is not null then md5_number_lower('compound|' || {a}compound_code) "
-            f"when {a}address_area is not null then md5_number_lower('address|' || {a}address_area) end")
+            f"when {area} is not null then md5_number_lower('address|' || {area}) end")
+
+
+# The columns of a stored ticket (``fct_tickets`` and its ``ticket_pii``) its ``row_hash`` is made of, in order.
+ROW_HASH_COLUMNS = (
+    "ticket_id", "feed", "source", "appeal_type", "category_l1", "category_l2", "received_at", "dispatched_at",
+    "responded_at", "resolved_at", "due_at", "due_workdays", "callback_at", "is_resolved", "satisfaction", "status",
+    "handling_level", "is_whistle", "is_consultation", "department", "street_code", "street_name", "community_code",
+    "community_name", "grid_code", "compound_code", "placed_by", "address_area", "lon", "lat",
+    "caller_name", "caller_phone", "address", "content")
+
+
+def row_hash_sql(column=lambda name: name) -> str:
+    """SQL for a ticket's ``row_hash`` (what the upsert compares); ``column(name)`` is the SQL of each column
+    (a stored ticket's: ``fct_tickets`` and its ``ticket_pii``, as etl/refresh.py recomputes it)."""
+    return f"md5(concat_ws('|', {', '.join(column(c) for c in ROW_HASH_COLUMNS)}))"
 
 
 def fill_place_hashes(con) -> int:
@@ -144,6 +160,7 @@ def build_staged_tickets(con, feed: str, areas: AddressAreas | None = None, unch
         ),
         final as (
             select
+                r.row_no,
                 r.ticket_id,
                 ? as feed,
                 coalesce(r.source, '12345热线') as source,
@@ -174,13 +191,10 @@ def build_staged_tickets(con, feed: str, areas: AddressAreas | None = None, unch
             left join communities c on c.community_name = r.community_name and r.placed_grid_code is null
             left join streets s on s.street_name = r.street_name and r.placed_grid_code is null{hash_join}
         )
-        select *, md5(concat_ws('|', ticket_id, feed, source, appeal_type, category_l1, category_l2,
-                   received_at, dispatched_at, responded_at, resolved_at, due_at, due_workdays, callback_at, is_resolved,
-                   satisfaction, status, handling_level, is_whistle, is_consultation, department, street_code, street_name,
-                   community_code, community_name, grid_code, compound_code, placed_by, address_area, lon, lat,
-                   caller_name, caller_phone, address, content)) as row_hash
+        select *, {row_hash} as row_hash
         from final""".format(grid_names=GRID_NAMES, place_hash=place_hash_sql("r"), source_hash="sh.source_hash" if hashed else "null::ubigint",
-                             hash_join="\n            left join stg_source_hash sh using (row_no)" if hashed else ""),
+                             hash_join="\n            left join stg_source_hash sh using (row_no)" if hashed else "",
+                             row_hash=row_hash_sql()),
         [feed],
     )
     counts = dict(con.execute("select placed_by, count(*) from stg_tickets group by 1").fetchall())
@@ -220,6 +234,75 @@ def write_tickets(con, batch_id: int, n_unchanged: int = 0) -> tuple[UpsertCount
     counts.unchanged += n_older + n_unchanged
     replace_children(con, "ticket_pii", "stg_tickets", batch_id, "upsert_changed")
     return counts, n_older
+
+
+# Tickets of the files already written by this load: which file and row last set each one.
+LOAD_ROWS = "load_ticket_rows"
+
+
+def start_load_record(con) -> None:
+    """Start recording, for a load of several ticket files, which file and row each ticket came from."""
+    con.execute(f"create or replace temp table {LOAD_ROWS} (ticket_id varchar, file_name varchar, row_no bigint)")
+
+
+def record_load_rows(con, file_name: str, unchanged: str | None = None) -> None:
+    """After a ticket file is written: its rows that set a ticket (``stg_tickets`` but the older ones) now
+    name it; its rows a reload left alone (temp table ``unchanged``) name it where no earlier file does."""
+    if not _has_table(con, LOAD_ROWS):
+        return
+    con.execute(f"delete from {LOAD_ROWS} where ticket_id in (select ticket_id from stg_tickets)")
+    con.execute(f"insert into {LOAD_ROWS} select ticket_id, ?, row_no from stg_tickets", [file_name])
+    if unchanged:
+        con.execute(f"insert into {LOAD_ROWS} select u.ticket_id, ?, u.row_no from {unchanged} u "
+                    f"anti join {LOAD_ROWS} r using (ticket_id)", [file_name])
+
+
+# Ticket fields compared to say how two rows of one ticket differ (each also a column of fct_tickets or ticket_pii).
+_COMPARED = ("source", "appeal_type", "category_l1", "category_l2", "received_at", "dispatched_at", "responded_at",
+             "resolved_at", "due_at", "callback_at", "is_resolved", "satisfaction", "status", "handling_level",
+             "is_whistle", "is_consultation", "department", "street_name", "community_name", "grid_code", "address",
+             "lon", "lat", "caller_name", "caller_phone", "content")
+_PII_COLUMNS = ("caller_name", "caller_phone", "address", "content")
+
+
+def flag_conflicting_duplicates(con, labels: dict[str, str]) -> int:
+    """A ticket that an earlier file of this load wrote, at the same newest event time but with other
+    content, is a problem of this file's row (in ``stg_problems``, and taken out of ``stg_tickets``):
+    nothing tells which of the two exports is right. Identical rows are no problem (overlapping
+    exports), nor is a row with a newer or an older newest event (the newer one wins, as between
+    loads). ``labels`` names a field as the user knows it (its header in this file). Returns how many
+    rows were flagged."""
+    if not _has_table(con, LOAD_ROWS):
+        return 0
+
+    def differs(name: str) -> str:
+        stored = f"p.{name}" if name in _PII_COLUMNS else f"t.{name}"
+        test = f"s.{name} is distinct from {stored}"
+        if name == "due_at":
+            test = f"({test} or s.due_workdays is distinct from t.due_workdays)"
+        return f"case when {test} then ? end"
+
+    con.execute(
+        f"""create or replace temp table stg_conflicts as
+        select s.row_no, s.ticket_id, r.file_name, r.row_no as first_row, {_progress('s')} as newest,
+               concat_ws('、', {', '.join(differs(name) for name in _COMPARED)}) as fields
+        from stg_tickets s join {LOAD_ROWS} r using (ticket_id) join fct_tickets t using (ticket_id)
+        left join ticket_pii p using (ticket_id)
+        where {_progress('t')} = {_progress('s')} and t.row_hash <> s.row_hash""",
+        [labels.get(name, name) for name in _COMPARED],
+    )
+    n = con.execute("select count(*) from stg_conflicts").fetchall()[0][0]
+    if n:
+        con.execute(
+            """insert into stg_problems select row_no, 'ticket_id', ticket_id,
+            '与同一次导入的文件 ' || file_name || ' 第 ' || first_row || ' 行是同一工单，最新进展时间相同（'
+            || strftime(newest, '%Y-%m-%d %H:%M') || '），但' || coalesce('“' || nullif(fields, '') || '”', '内容')
+            || '不同，无法判断以哪一份为准。请核对这两行，删去过时的一行后重新导入；'
+            || '若两个文件是不同时间的导出，请分两次导入，先导入较早的一份。'
+            from stg_conflicts""")
+        con.execute("delete from stg_tickets where row_no in (select row_no from stg_conflicts)")
+    con.execute("drop table if exists temp.stg_conflicts")
+    return n
 
 
 def older_rows_warning(n_older: int) -> str | None:

@@ -40,9 +40,10 @@ POINTER = "CURRENT"
 MANIFEST = "manifest.json"
 TICKETS = "fct_tickets"
 # What readers need: the tickets, their personal fields (read only through the masking queries),
-# the dimensions, the inspections and the marts. History tables and load batches stay with the writer.
+# the dimensions, the inspections and the marts. History tables, load batches and the warehouse's own
+# bookkeeping (warehouse_meta) stay with the writer.
 SKIPPED_SUFFIXES = ("_hist",)
-SKIPPED_TABLES = ("load_batches",)
+SKIPPED_TABLES = ("load_batches", "warehouse_meta")
 # A live snapshot without one of these was published by an older version: readers refuse it with a message
 # (onescreen.db.OutdatedDataError) rather than fail on the first query that reads the missing table.
 READER_TABLES = (TICKETS, *MARTS)

@@ -687,6 +687,19 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
     return fast if fast is not None else _read_xlsx_calamine(path, sheet)
 
 
+def other_sheet_hint(sheet_name: str | None) -> str:
+    """The hint for a workbook read from its first sheet when the data may be on another (``--sheet``)."""
+    return f"读取的是第一个工作表“{sheet_name}”，数据在别的工作表时请用 --sheet 工作表名 指定"
+
+
+def _no_rows_help(names: list[str], sheet: str | None, sheet_name: str) -> str:
+    """What to do about a sheet with nothing below its header: with other sheets in the workbook and none
+    asked for, the data may be on one of them (a notes sheet first, even of one line)."""
+    if sheet is None and len(names) > 1:
+        return f"{other_sheet_hint(sheet_name)}；数据就在这个工作表时，{_NO_ROWS_HELP}"
+    return _NO_ROWS_HELP
+
+
 def _pick_sheet(path: Path, names: list[str], sheet: str | None) -> str:
     if not names:
         raise LoadError(f"文件 {path.name} 中没有工作表。")
@@ -712,18 +725,20 @@ def _read_xlsx_calamine(path: Path, sheet: str | None = None) -> RawTable:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _sheet_table(path, data, sheet_name)
+        return _sheet_table(path, data, sheet_name, _no_rows_help(workbook.sheet_names, sheet, sheet_name))
     finally:
         if collecting:
             gc.enable()
 
 
-def _sheet_table(path: Path, data, sheet_name: str) -> RawTable:
-    """The cells of ``data`` (a calamine sheet) below its header row, as :func:`read_xlsx` returns them."""
+def _sheet_table(path: Path, data, sheet_name: str, no_rows_help: str = _NO_ROWS_HELP) -> RawTable:
+    """The cells of ``data`` (a calamine sheet) below its header row, as :func:`read_xlsx` returns them.
+    ``no_rows_help`` ends the message for a sheet without data (:func:`_no_rows_help`)."""
     # skip_empty_area=False: rows and columns from A1, so a list index is the sheet row (0-based).
     rows = data.to_python(skip_empty_area=False)
     if not rows:
-        raise LoadError(f"文件 {path.name} 的工作表“{sheet_name}”是空的。")
+        raise LoadError(f"文件 {path.name} 的工作表“{sheet_name}”是空的。"
+                        + ("" if no_rows_help == _NO_ROWS_HELP else no_rows_help))
     header_index = find_header_row(rows)
     headers = [_cell_text(h) or "" for h in rows[header_index]]
     while headers and not headers[-1]:
@@ -735,11 +750,11 @@ def _sheet_table(path: Path, data, sheet_name: str) -> RawTable:
     columns = [_column_texts(column) for column in islice(zip_longest(*body), width)]
     columns += [[None] * len(body) for _ in range(width - len(columns))]
     arrays = [pa.array(column, pa.string()) for column in columns]
-    return _xlsx_raw(path, sheet_name, headers, arrays, len(body), header_index)
+    return _xlsx_raw(path, sheet_name, headers, arrays, len(body), header_index, no_rows_help)
 
 
 def _xlsx_raw(path: Path, sheet_name: str, headers: list[str], arrays: list[pa.Array], count: int,
-              header_index: int) -> RawTable:
+              header_index: int, no_rows_help: str = _NO_ROWS_HELP) -> RawTable:
     """The RawTable of an XLSX body: ``arrays`` (text, null for blank) under the header at sheet row
     ``header_index`` (0-based), totals and blank rows left out; a LoadError if no row is left."""
     keep, dropped = _totals_rows(arrays, count)
@@ -751,7 +766,7 @@ def _xlsx_raw(path: Path, sheet_name: str, headers: list[str], arrays: list[pa.A
     table = _without_blank_rows(table, len(arrays))
     if not table.num_rows:
         raise LoadError(f"文件 {path.name} 的工作表“{sheet_name}”只有表头（第 {header_index + 1} 行），没有数据行。"
-                        f"{_NO_ROWS_HELP}")
+                        f"{no_rows_help}")
     return RawTable(path, headers, table, "xlsx", sheet_name=sheet_name, header_row=header_index + 1, dropped_rows=dropped)
 
 
@@ -854,7 +869,7 @@ def _read_xlsx_fast(path: Path, sheet: str | None) -> RawTable | None:
                 body = pc.replace_with_mask(body, midnight, pc.utf8_slice_codeunits(pc.filter(body, midnight), 0, 10))
         arrays.append(body.combine_chunks() if isinstance(body, pa.ChunkedArray) else body)
     arrays += [pa.nulls(count, pa.string()) for _ in range(width - len(arrays))]
-    return _xlsx_raw(path, sheet_name, headers, arrays, count, header_index)
+    return _xlsx_raw(path, sheet_name, headers, arrays, count, header_index, _no_rows_help(names, sheet, sheet_name))
 
 
 def _scored_header_row(rows: list[tuple]) -> int | None:

@@ -2,18 +2,127 @@
 
 A warehouse made by an older version may lack a column or a mart table that the pages now read, and
 marts built before ``config/rules.toml`` was edited show figures by the old rules while the pages
-state the new ones. :func:`stale_reasons` says which (cheap: a read-only look, for every ``make
-run``); :func:`refresh` adds the missing columns, then rebuilds the calendar, the marts and the
-contracts in one publish, exactly as the end of a load does.
+state the new ones. Its tickets' ``address_area`` (the address cut after the compound or road) may
+have been cut by older masking code: a cut that no longer stops where it now must (马场村5组17号, one
+household, before the cut stopped at a 村民小组) stays in the stored rows until their tickets are
+reloaded. :func:`stale_reasons` says which (cheap: a read-only look, for every ``make run``);
+:func:`refresh` adds the missing columns, recomputes the address areas if their code changed, then
+rebuilds the calendar, the marts and the contracts in one publish, exactly as the end of a load does.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from etl.warehouse import missing_columns, open_readonly, writer
+
+ROOT = Path(__file__).resolve().parent.parent
+# The code that turns a ticket's address into its address_area (onescreen.masking.mask_address, run
+# per distinct address by etl.address_areas). Stored areas cut by other code are recomputed.
+AREA_CODE = [ROOT / "onescreen" / "masking.py", ROOT / "etl" / "address_areas.py"]
+AREA_KEY = "address_area_code"   # its row in warehouse_meta
+
+
+def area_code_digest() -> str:
+    """First 12 hex digits of SHA-256 over :data:`AREA_CODE`."""
+    digest = hashlib.sha256()
+    for path in AREA_CODE:
+        digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _has(con, table: str) -> bool:
+    return bool(con.execute("select count(*) from information_schema.tables where table_schema = 'main' and table_name = ?",
+                            [table]).fetchall()[0][0])
+
+
+def areas_stale(con) -> bool:
+    """Whether stored tickets may have an address_area cut by other code than :data:`AREA_CODE`: the
+    warehouse records another digest, or none (made before it was recorded). Only tickets with their
+    personal row (every loaded one: ``ticket_pii`` keeps the address) can be recomputed."""
+    personal = [t for t in ("ticket_pii", "ticket_pii_hist") if _has(con, t)]
+    if not personal or not _has_rows(con, personal):
+        return False
+    stored = con.execute("select value from warehouse_meta where name = ?", [AREA_KEY]).fetchall() \
+        if _has(con, "warehouse_meta") else []
+    return not stored or stored[0][0] != area_code_digest()
+
+
+def _has_rows(con, tables: list[str]) -> bool:
+    return bool(con.execute("select " + " or ".join(f"exists (select 1 from {t})" for t in tables)).fetchall()[0][0])
+
+
+def mark_areas_current(con) -> None:
+    """Record that every stored address_area was cut by the code in force (on a writer's connection)."""
+    con.execute("insert or replace into warehouse_meta values (?, ?)", [AREA_KEY, area_code_digest()])
+
+
+def mark_areas_current_if_empty(con) -> None:
+    """Before a load: a warehouse without tickets has no stale areas, and the load cuts its own by the
+    code in force (so a new warehouse is not "stale" after its first load)."""
+    if not _has_rows(con, ["ticket_pii", "ticket_pii_hist"]):
+        mark_areas_current(con)
+
+
+# (tickets table, its personal table, the columns joining them)
+_AREA_TABLES = (("fct_tickets", "ticket_pii", ("ticket_id",)),
+                ("fct_tickets_hist", "ticket_pii_hist", ("ticket_id", "replaced_by_batch_id")))
+
+
+def refresh_address_areas(con, progress: Callable[[str], None] = lambda _: None) -> int:
+    """Recompute ``address_area`` from the address kept in ``ticket_pii`` where it was cut by other code
+    (:func:`areas_stale`), with what depends on it: ``place_hash`` (the place 高频问题 groups by) and
+    ``row_hash`` (so that a reload of the same export finds the ticket unchanged). The versions kept for
+    rollback (``fct_tickets_hist`` with ``ticket_pii_hist``) too: a rollback must not bring a household
+    back. Each distinct address is masked once, as a load does; only rows whose area changes are
+    written. Returns how many rows changed. The caller's writer is the transaction: if anything after
+    fails, the published warehouse is left as it was.
+
+    The original address is used, not the stored area: cutting an area again is not always the same
+    as cutting its address (a phone number in an address is masked to ``138****5678`` in the area, and
+    ``5678队`` then reads as a 生产队)."""
+    from etl.address_areas import AddressAreas
+    from etl.load_tickets import place_hash_sql, row_hash_sql
+
+    if not areas_stale(con):
+        return 0
+    progress("按现行脱敏规则重算工单的地址区域（address_area）……")
+    query = ("select address from ticket_pii where address is not null "
+             "union select address from ticket_pii_hist where address is not null")
+    con.register("refresh_area_frame", AddressAreas(con, addresses=query).table())
+    con.execute("create or replace temp table refresh_areas as select address, address_area from refresh_area_frame")
+    con.unregister("refresh_area_frame")
+    changed = 0
+    for table, personal, keys in _AREA_TABLES:
+        key_list = ", ".join(keys)
+        con.execute(
+            f"""create or replace temp table refresh_changed as
+            select {', '.join(f't.{k}' for k in keys)}, a.address_area as new_area
+            from {table} t join {personal} p using ({key_list}) left join refresh_areas a on a.address = p.address
+            where t.address_area is distinct from a.address_area""")
+        n = con.execute("select count(*) from refresh_changed").fetchall()[0][0]
+        if n:
+            def column(name: str) -> str:
+                if name == "address_area":
+                    return "c.new_area"
+                return f"p.{name}" if name in ("caller_name", "caller_phone", "address", "content") else f"{table}.{name}"
+
+            match = " and ".join(f"{table}.{k} = c.{k} and p.{k} = c.{k}" for k in keys)
+            con.execute(
+                f"""update {table} set address_area = c.new_area,
+                    place_hash = {place_hash_sql(table, area="c.new_area")},
+                    row_hash = {row_hash_sql(column)}
+                from refresh_changed c, {personal} p where {match}""")
+        changed += n
+    for temp in ("refresh_areas", "refresh_changed"):
+        con.execute(f"drop table if exists temp.{temp}")
+    mark_areas_current(con)
+    if changed:
+        progress(f"地址区域已按现行规则重算：{changed:,} 行有变化")
+    return changed
 
 
 def stale_reasons(path: Path | None = None) -> list[str]:
@@ -28,6 +137,8 @@ def stale_reasons(path: Path | None = None) -> list[str]:
         reasons = [f"表 {table} 缺少列 {column}（程序已升级）" for table, column, _ in missing_columns(con)]
         tables = {row[0] for row in con.execute(
             "select table_name from information_schema.tables where table_schema = 'main'").fetchall()}
+        if areas_stale(con):
+            reasons.append("工单的地址区域（address_area）是按旧的地址脱敏规则截取的（程序已升级）")
         missing = [m for m in MARTS if m not in tables]
         if missing:
             reasons.append(f"缺少汇总表 {'、'.join(missing)}（程序已升级）")
@@ -43,8 +154,8 @@ def stale_reasons(path: Path | None = None) -> list[str]:
 
 
 def refresh(path: Path | None = None, progress: Callable[[str], None] = lambda _: None) -> tuple[datetime | None, list[str]]:
-    """Add missing columns (and their history twins', as every write does), rebuild calendar, marts and
-    contracts; publish.
+    """Add missing columns (and their history twins', as every write does), recompute the address areas
+    if their code changed (:func:`refresh_address_areas`), rebuild calendar, marts and contracts; publish.
 
     Returns (as_of, warnings) like the end of a load. Raises :class:`etl.errors.LoadError` when the
     rules file is wrong or a contract fails; the published warehouse is then unchanged.
@@ -52,4 +163,5 @@ def refresh(path: Path | None = None, progress: Callable[[str], None] = lambda _
     from etl.load import finish
 
     with writer(path) as con:  # the writer adds missing columns (etl.warehouse.create_schema)
+        refresh_address_areas(con, progress)
         return finish(con, progress, action="汇总表未重建，数据仓库保持原样")

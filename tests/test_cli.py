@@ -160,6 +160,12 @@ BAD_ROWS_FIRST_LINE = ("错误：文件 hotline_bad_rows.csv 有 4 处问题，�
     (["load", "--map", "留言时间", str(FIXTURES / "hotline_unknown_header.csv")],
      "错误：--map 的写法是 \"表头=字段\"，例如 --map \"留言时间=received_at\"；收到的是 “留言时间”。"),
     (["load", "--sheet", "工单", str(FIXTURES / "hotline_utf8.csv")], "错误：文件 hotline_utf8.csv 不是 XLSX 工作簿，不能指定 --sheet。"),
+    (["load", "--map", "问题详情=content", str(FIXTURES / "hotline_utf8.csv")],
+     "错误：--map 指定的表头“问题详情”在文件 hotline_utf8.csv 中不存在，这样的对应不会生效，本次导入未写入任何数据。"
+     "文件第 1 行的表头为：ticket_id、created_date、诉求类型、category、来电人、phone、address、community、status、content。"
+     "请按文件中的写法改正 --map \"表头=字段\" 等号前的表头（可从上面复制），或去掉这一项。"),
+    (["load", "--map", "=received_at", str(FIXTURES / "hotline_unknown_header.csv")],
+     "错误：--map 的写法是 \"表头=字段\"，等号前要写文件中的表头，例如 --map \"留言时间=received_at\"；收到的是 “=received_at”。"),
     (["rollback", "99"], "错误：没有编号为 99 的导入批次，请用 python -m etl batches 查看现有批次。"),
     (["rollback", "4"], "错误：批次 4 导入的数据已被后来的批次 5 更新，请先撤销批次 5，再撤销批次 4。"),
 ])

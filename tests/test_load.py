@@ -205,6 +205,82 @@ def test_an_older_export_loaded_later_keeps_the_newer_states(warehouse_copy, tmp
     assert query(warehouse_copy, "select status from fct_tickets where ticket_id = '2025100100009'") == [("办理中",)]
 
 
+# The same ticket in two files of one load: a hotline export and a grid-platform one, each as two
+# overlapping exports (row 2 of the first file and row 3 of the second are ticket X1).
+TWO_FILES = {
+    "hotline": ("工单编号,来电时间,诉求类型,一级分类,所属街道,所属社区,诉求地址,来电人,来电号码,诉求内容,办结时间,工单状态",
+                "{id},2025-10-05 09:00:00,{kind},市容环境,南宁街道,东风社区,东风路120号,吴一,13812340003,{text},{done},{status}"),
+    "events": ("事件编号,事件来源,上报时间,事件类型,问题分类,所属街道,所属社区,事件地址,上报人,联系电话,事件描述,办结时间,事件状态",
+               "{id},网格员上报,2025-10-05 09:00:00,{kind},市容环境,南宁街道,东风社区,东风路120号,吴一,13812340003,{text},{done},{status}"),
+}
+
+
+def _two_files(tmp_path: Path, feed: str, second: dict) -> tuple[Path, Path]:
+    header, row = TWO_FILES[feed]
+    first = dict(id="X1", kind="投诉", text="路灯不亮", done="", status="办理中")
+    other = dict(id="X2", kind="投诉", text="噪音扰民", done="", status="办理中")
+    a = _write(tmp_path / f"{feed}_a.csv", [header, row.format(**first), row.format(**other)])
+    b = _write(tmp_path / f"{feed}_b.csv", [header, row.format(**other), row.format(**{**first, **second})])
+    return a, b
+
+
+@pytest.mark.parametrize("feed", list(TWO_FILES))
+def test_the_same_ticket_in_two_files_of_one_load(warehouse_copy, tmp_path, feed):
+    # Identical rows in both files (X2, and X1 unchanged): overlapping exports load quietly.
+    a, b = _two_files(tmp_path, feed, {})
+    report = load_files([a, b])
+    assert [(f.inserted, f.updated, f.unchanged, f.rejected) for f in report.files] == [(2, 0, 0, 0), (0, 0, 2, 0)]
+    assert not any("重复" in w or "不同" in w for f in report.files for w in f.warnings)
+
+
+@pytest.mark.parametrize("feed", list(TWO_FILES))
+def test_the_same_ticket_at_the_same_time_but_different_in_two_files_is_refused(warehouse_copy, tmp_path, feed):
+    a, b = _two_files(tmp_path, feed, dict(kind="求助", text="路灯坏了"))
+    before, before_tables = sha256(warehouse_copy), snapshot(warehouse_copy)
+    with pytest.raises(LoadError) as err:
+        load_files([a, b])
+    id_header, kind_header, text_header = {"hotline": ("工单编号", "诉求类型", "诉求内容"),
+                                           "events": ("事件编号", "事件类型", "事件描述")}[feed]
+    assert str(err.value).splitlines() == [
+        f"错误：文件 {b.name} 有 1 处问题，本次导入未写入任何数据。请按下列提示修正后重新导入，或加 --skip-bad-rows 只导入没有问题的行：",
+        f"  文件 {b.name} 第 3 行，列「{id_header}」，值 “X1”：与同一次导入的文件 {a.name} 第 2 行是同一工单，"
+        f"最新进展时间相同（2025-10-05 09:00），但“{kind_header}、{text_header}”不同，无法判断以哪一份为准。"
+        "请核对这两行，删去过时的一行后重新导入；若两个文件是不同时间的导出，请分两次导入，先导入较早的一份。",
+    ]
+    assert sha256(warehouse_copy) == before and snapshot(warehouse_copy) == before_tables
+    # --skip-bad-rows keeps the first file's X1 and writes the second one's to its rejects file.
+    report = load_files([a, b], skip_bad_rows=True)
+    assert [(f.inserted, f.updated, f.unchanged, f.rejected) for f in report.files] == [(2, 0, 0, 0), (0, 0, 1, 1)]
+    assert query(warehouse_copy, "select appeal_type from fct_tickets where ticket_id = 'X1'") == [("投诉",)]
+    rejects = report.files[1].rejects_path.read_text(encoding="utf-8-sig")
+    assert f"与同一次导入的文件 {a.name} 第 2 行是同一工单" in rejects and "13812340003" not in rejects
+
+
+def test_a_conflict_with_a_row_the_load_left_alone_is_refused_too(warehouse_copy, tmp_path):
+    """The first file's X1 is stored already exactly so (a reload leaves it alone): the second file's
+    different X1 at the same time still conflicts with it."""
+    a, b = _two_files(tmp_path, "hotline", dict(kind="求助"))
+    load_files([a])
+    again = _write(tmp_path / "hotline_a_again.csv", [*a.read_text(encoding="utf-8").splitlines(),
+                                                      TWO_FILES["hotline"][1].format(id="X3", kind="咨询", text="问路", done="", status="办理中")])
+    with pytest.raises(LoadError) as err:
+        load_files([again, b])
+    assert "与同一次导入的文件 hotline_a_again.csv 第 2 行是同一工单" in str(err.value)
+
+
+@pytest.mark.parametrize("newer_first", [False, True])
+def test_a_newer_state_of_a_ticket_in_another_file_of_the_load_wins(warehouse_copy, tmp_path, newer_first):
+    """Not a conflict: the row with the newer event wins, whichever file of the load it is in, as between loads."""
+    a, b = _two_files(tmp_path, "hotline", dict(done="2025-10-06 10:00:00", status="已办结", text="路灯已修好"))
+    report = load_files([b, a] if newer_first else [a, b])
+    assert [f.rejected for f in report.files] == [0, 0]
+    if newer_first:  # the older file given last does not overwrite the newer state, and says so
+        assert any("1 条工单在库中已有更新的进展" in w for w in report.files[1].warnings)
+    else:
+        assert report.files[1].updated == 1
+    assert query(warehouse_copy, "select status from fct_tickets where ticket_id = 'X1'") == [("已办结",)]
+
+
 # -- one file at a time ------------------------------------------------------------------------
 
 def test_every_date_format_lands_exactly(warehouse_copy):
@@ -282,6 +358,28 @@ def test_unknown_header_mapped_with_map_option(warehouse_copy):
     assert query(warehouse_copy, "select ticket_id, received_at from fct_tickets where ticket_id like 'M%' order by 1") == [
         ("M0001", datetime(2025, 10, 5, 9, 0)), ("M0002", datetime(2025, 10, 5, 10, 0)),
     ]
+
+
+def test_a_map_option_of_a_load_must_name_a_header_of_one_of_its_files(warehouse_copy):
+    """One --map serves every file of a load: its header may be in one of them (the others do not need
+    it), but not in none (a typo)."""
+    before = sha256(warehouse_copy)
+    with pytest.raises(LoadError) as err:
+        load_files([FIXTURES / "hotline_gb18030.csv", FIXTURES / "hotline_utf8.csv"], overrides=parse_overrides(["问题详情=content"]))
+    assert str(err.value) == (
+        "错误：--map 指定的表头“问题详情”在文件 hotline_gb18030.csv、文件 hotline_utf8.csv 中都不存在，"
+        "这样的对应不会生效，本次导入未写入任何数据。文件 hotline_gb18030.csv 第 1 行的表头为："
+        "工单编号、来电时间、诉求类型、一级分类、来电人、来电号码、诉求地址、所属社区、工单状态；"
+        "文件 hotline_utf8.csv 第 1 行的表头为：ticket_id、created_date、诉求类型、category、来电人、phone、address、community、status、content。"
+        "请按文件中的写法改正 --map \"表头=字段\" 等号前的表头（可从上面复制），或去掉这一项。")
+    # A mistyped header of the file that needs it: its missing field is said, and the header asked for.
+    files = [FIXTURES / "hotline_unknown_header.csv", FIXTURES / "hotline_utf8.csv"]
+    with pytest.raises(LoadError) as err:
+        load_files(files, overrides=parse_overrides(["留言日期=received_at"]))
+    assert "文件第 1 行的表头为：工单编号、留言时间、诉求内容、来电号码（--map 指定的表头“留言日期”不在其中）。" in str(err.value)
+    assert sha256(warehouse_copy) == before
+    report = load_files(files, overrides=parse_overrides(["留言时间=received_at"]))
+    assert [f.inserted for f in report.files] == [2, 2]
 
 
 def test_impossible_timelines_load_flagged(warehouse_copy):

@@ -359,6 +359,34 @@ def test_a_workbook_with_a_notes_sheet_first_points_to_sheet(tmp_path):
     assert plan_file(path, sheet="工单明细").source.name == "hotline"
 
 
+@pytest.mark.parametrize(("notes", "found"), [
+    (["本表由 12345 平台导出，导出时间：2025-10-08 09:00"], "只有表头（第 1 行），没有数据行。"),   # one line: read as a header
+    ([], "是空的。"),
+])
+def test_a_workbook_with_a_short_notes_sheet_first_points_to_sheet(tmp_path, notes, found):
+    """A one-line (or empty) notes sheet first was "header only" without the --sheet hint that a
+    notes sheet of several lines gets."""
+    import xlsxwriter
+
+    path = tmp_path / "hotline_short_notes_first.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("说明")
+    for row, text in enumerate(notes):
+        sheet.write(row, 0, text)
+    data = book.add_worksheet("工单明细")
+    for col, value in enumerate(["工单编号", "来电时间", "诉求内容"]):
+        data.write(0, col, value)
+    for col, value in enumerate(["A1", "2025-10-05 09:00", "路灯不亮"]):
+        data.write(1, col, value)
+    book.close()
+    with pytest.raises(LoadError) as err:
+        plan_file(path)
+    assert str(err.value) == (f"文件 hotline_short_notes_first.xlsx 的工作表“说明”{found}"
+                              "读取的是第一个工作表“说明”，数据在别的工作表时请用 --sheet 工作表名 指定；"
+                              "数据就在这个工作表时，请确认导出时选择的范围内有数据，重新导出后再导入。")
+    assert plan_file(path, sheet="工单明细").source.name == "hotline"
+
+
 def test_a_grid_list_with_a_phone_column_is_a_grid_list(tmp_path):
     """联系电话 and 地址 are hotline columns too, and outweighed the grid columns by count."""
     path = tmp_path / "grids_contacts.csv"
@@ -401,6 +429,25 @@ def test_shapes_only_file_needs_only_code_and_geometry():
     plan = plan_file(FIXTURES / "grids_shapes.geojson")
     assert plan.required == ("grid_code", "geometry")
     assert plan.mapping == {"grid_code": "网格编码", "geometry": "geometry"}
+
+
+def test_map_option_for_a_header_the_file_lacks_is_an_error(tmp_path):
+    """Before, a --map whose header the file lacks was left out without a word (a typo, or another export)."""
+    with pytest.raises(LoadError) as err:
+        plan_file(FIXTURES / "hotline_unknown_header.csv", overrides=parse_overrides(["留言日期=received_at", "工单编号=ticket_id"]))
+    assert str(err.value) == (
+        "错误：--map 指定的表头“留言日期”在文件 hotline_unknown_header.csv 中不存在，这样的对应不会生效，本次导入未写入任何数据。"
+        "文件第 1 行的表头为：工单编号、留言时间、诉求内容、来电号码。"
+        "请按文件中的写法改正 --map \"表头=字段\" 等号前的表头（可从上面复制），或去掉这一项。")
+    # Headers compare as the synonym lists do (spaces, full-width colons and a trailing bracket do not count).
+    assert plan_file(FIXTURES / "hotline_unknown_header.csv", overrides={"留言 时间：": "received_at"}).mapping["received_at"] == "留言时间"
+    # A file without its header row: its first row (a name, a phone) is not printed as its headers.
+    path = tmp_path / "no_header.csv"
+    path.write_text("A1,2025-10-05 09:00:00,张三,13812345678\nA2,2025-10-05 10:00:00,李四,13912345678\n", encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        plan_file(path, overrides={"来电时间": "received_at"})
+    assert "表头为：（4 列，其中有日期、号码之类的值，不像列名：文件可能缺少表头行）。" in str(err.value)
+    assert "13812345678" not in str(err.value) and "张三" not in str(err.value)
 
 
 def test_personal_columns_are_reported_and_unknown_ones_listed():

@@ -141,3 +141,98 @@ def test_the_app_on_an_older_warehouse_says_what_is_missing_and_what_to_run(ware
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "本期受理" in " ".join(m.value for m in at.markdown) + " ".join(link.value for link in at.get("page_link"))
+
+
+# -- address areas cut by older masking code -------------------------------------------------------
+
+VILLAGE_HEADER = "工单编号,来电时间,诉求类型,一级分类,所属街道,所属社区,诉求地址,来电人,来电号码,诉求内容,办结时间,工单状态"
+VILLAGE = [  # two households of one village (马场村), one ticket again later; a phone typed into an address
+    "V1,2025-10-05 09:00:00,投诉,市容环境,南宁街道,东风社区,沿江街道马场村5组17号,吴一,13812340003,垃圾堆放,,办理中",
+    "V2,2025-10-06 09:00:00,投诉,市容环境,南宁街道,东风社区,沿江街道马场村3组2号,郑二,13812340004,垃圾堆放,,办理中",
+    "V3,2025-10-06 10:00:00,咨询,社会保障,南宁街道,西湖社区,滨江路88号13812345678院,王五,13812340005,咨询社保,,办理中",
+]
+AREA_COLUMNS = "ticket_id, address_area, place_hash, row_hash"
+
+
+def _village_warehouse(warehouse_copy):
+    """The village tickets loaded by the code in force (V1 twice: its first version kept for rollback);
+    returns their rows as loaded, stored and kept."""
+    first = warehouse_copy.parent / "village.csv"
+    first.write_text("\n".join([VILLAGE_HEADER, *VILLAGE]) + "\n", encoding="utf-8")
+    later = warehouse_copy.parent / "village_later.csv"
+    later.write_text("\n".join([VILLAGE_HEADER, VILLAGE[0].replace(",,办理中", ",2025-10-07 09:00:00,已办结")]) + "\n",
+                     encoding="utf-8")
+    load_files([first], db_path=warehouse_copy)
+    load_files([later], db_path=warehouse_copy)
+    return (query(warehouse_copy, f"select {AREA_COLUMNS} from fct_tickets where ticket_id like 'V%' order by 1"),
+            query(warehouse_copy, f"select {AREA_COLUMNS} from fct_tickets_hist where ticket_id like 'V%' order by 1"))
+
+
+def _as_before_the_village_cut(path):
+    """The warehouse as the code before the 村民小组 cut left it: household-level areas (the whole
+    address) with their place numbers and row hashes, and no record of the masking code."""
+    from etl.load_tickets import place_hash_sql, row_hash_sql
+
+    con = duckdb.connect(str(path))
+    for table, personal, keys in (("fct_tickets", "ticket_pii", ["ticket_id"]),
+                                  ("fct_tickets_hist", "ticket_pii_hist", ["ticket_id", "replaced_by_batch_id"])):
+        match = " and ".join(f"p.{k} = {table}.{k}" for k in keys)
+        con.execute(f"update {table} set address_area = p.address from {personal} p where {match} and p.address like '%村%组%'")
+        columns = lambda c: f"p.{c}" if c in ("caller_name", "caller_phone", "address", "content") else f"{table}.{c}"  # noqa: E731
+        con.execute(f"update {table} set place_hash = {place_hash_sql(table)}, row_hash = {row_hash_sql(columns)} "
+                    f"from {personal} p where {match} and {table}.ticket_id like 'V%'")
+    con.execute("drop table if exists warehouse_meta")
+    con.close()
+
+
+def test_areas_cut_by_older_masking_code_are_recomputed_by_refresh(warehouse_copy, monkeypatch, capsys):
+    import etl.address_areas
+
+    loaded, kept = _village_warehouse(warehouse_copy)
+    assert [row[1] for row in loaded] == ["沿江街道马场村", "沿江街道马场村", "滨江路88号138****5678院"]
+    assert loaded[0][2] == loaded[1][2]  # one place for 高频问题: the village
+    _as_before_the_village_cut(warehouse_copy)
+    old = query(warehouse_copy, f"select {AREA_COLUMNS} from fct_tickets where ticket_id like 'V%' order by 1")
+    assert [row[1] for row in old] == ["沿江街道马场村5组17号", "沿江街道马场村3组2号", "滨江路88号138****5678院"]
+    assert old[0][2] != old[1][2]  # two households, two places
+    assert "工单的地址区域（address_area）是按旧的地址脱敏规则截取的（程序已升级）" in stale_reasons(warehouse_copy)
+
+    masked = []
+    real = etl.address_areas.mask_address
+    monkeypatch.setattr(etl.address_areas, "mask_address", lambda value: masked.append(value) or real(value))
+    assert main(["refresh", "--if-stale", "--quiet"]) == 0
+    assert "已重建汇总表" in capsys.readouterr().out
+    # Exactly what a load by the code in force stores, in the tickets and in the versions kept for rollback.
+    assert query(warehouse_copy, f"select {AREA_COLUMNS} from fct_tickets where ticket_id like 'V%' order by 1") == loaded
+    assert query(warehouse_copy, f"select {AREA_COLUMNS} from fct_tickets_hist where ticket_id like 'V%' order by 1") == kept
+    # Each distinct address masked once, however many tickets and kept versions have it.
+    distinct = query(warehouse_copy, "select count(*) from (select address from ticket_pii where address is not null "
+                                     "union select address from ticket_pii_hist where address is not null)")[0][0]
+    assert len(masked) == len(set(masked)) == distinct
+    assert stale_reasons(warehouse_copy) == []
+    before = warehouse_copy.stat().st_mtime_ns
+    assert main(["refresh", "--if-stale", "--quiet"]) == 0  # now current: left alone
+    assert warehouse_copy.stat().st_mtime_ns == before
+
+
+def test_a_failed_area_refresh_leaves_the_warehouse_as_it_was(warehouse_copy, monkeypatch):
+    """A refresh that fails after the areas were recomputed (here: in the marts) publishes nothing."""
+    import etl.load
+    from etl.errors import LoadError
+
+    _village_warehouse(warehouse_copy)
+    _as_before_the_village_cut(warehouse_copy)
+    before = warehouse_copy.read_bytes()
+    seen = []
+
+    def failing_finish(con, progress, action):
+        seen.append(con.execute("select address_area from fct_tickets where ticket_id = 'V1'").fetchall())
+        raise LoadError(f"错误：汇总表生成失败。{action}。")
+
+    monkeypatch.setattr(etl.load, "finish", failing_finish)
+    with pytest.raises(LoadError):
+        refresh(warehouse_copy)
+    assert seen == [[("沿江街道马场村",)]]   # the failure came after the areas were recomputed ...
+    assert warehouse_copy.read_bytes() == before   # ... and none of it was published
+    assert not list(warehouse_copy.parent.glob("*.staging*"))
+    assert "工单的地址区域（address_area）是按旧的地址脱敏规则截取的（程序已升级）" in stale_reasons(warehouse_copy)

@@ -14,7 +14,7 @@ import pytest
 
 from etl.errors import LoadError
 from etl.fields import IGNORE, SOURCES, match_headers
-from etl.load import FileOptions
+from etl.load import FileOptions, load_files
 from etl.warehouse import writer
 from onescreen import settings, upload
 
@@ -195,3 +195,14 @@ def test_progress_moves_forward_and_stays_below_done():
 def test_page_wording_replaces_command_line_options():
     assert upload.page_text("请修正后重新导入，或加 --skip-bad-rows 只导入没有问题的行：") == \
         "请修正后重新导入，或在下方选择“只导入没有问题的行”："
+    assert upload.page_text("读取的是第一个工作表“说明”，数据在别的工作表时请用 --sheet 工作表名 指定。") == \
+        "读取的是第一个工作表“说明”，数据在别的工作表时请在上方“工作表”中选择。"
+
+
+def test_a_mapped_header_the_file_lacks_is_said_in_page_words(warehouse_db):
+    with pytest.raises(LoadError) as err:  # e.g. a mapping chosen on another sheet of the workbook
+        load_files([FIXTURES / "hotline_utf8.csv"], per_file={FIXTURES / "hotline_utf8.csv": FileOptions(overrides={"问题详情": "content"})})
+    assert upload.page_text(str(err.value)).endswith(
+        "错误：列对应中选择的表头“问题详情”在文件 hotline_utf8.csv 中不存在，这样的对应不会生效，本次导入未写入任何数据。"
+        "文件第 1 行的表头为：ticket_id、created_date、诉求类型、category、来电人、phone、address、community、status、content。"
+        "请在“修改列对应”中重新选择。")

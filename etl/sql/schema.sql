@@ -140,3 +140,10 @@ create table if not exists fct_inspections (
     row_hash       varchar not null,
     batch_id       integer not null
 );
+
+-- Facts about the warehouse as a whole, by name. address_area_code: the code (etl/refresh.py AREA_CODE)
+-- that cut every stored address_area; `python -m etl refresh` recomputes them when it changed.
+create table if not exists warehouse_meta (
+    name           varchar primary key,
+    value          varchar not null
+);

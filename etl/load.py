@@ -22,8 +22,9 @@ from etl.errors import LoadError, Problem
 from etl.fields import NEVER_STORED, SOURCES, Source, match_headers, normalise_header
 from etl.load_inspections import flag_unknown_references, write_inspections
 from etl.load_places import check_geometries, flag_unknown_compound_grids, flag_unknown_grids_for_shapes, write_compounds, write_grids
-from etl.load_tickets import (LOAD_ROWS, build_staged_tickets, flag_conflicting_duplicates, flag_feed_collisions, older_rows_warning,
-                               record_load_rows, start_load_record, timeline_warning, write_tickets)
+from etl.load_tickets import (LOAD_FILES, LOAD_ROWS, build_staged_tickets, flag_feed_collisions, older_rows_warning,
+                               record_load_rows, settle_ties_between_files, start_load_record, timeline_warning,
+                               write_tickets)
 from etl.readers import RawTable, other_sheet_hint, read_export
 from etl.refresh import mark_areas_current_if_empty
 from etl.staging import collect_problems, install_macros, keep_good_rows, rejected_rows, stage
@@ -293,14 +294,10 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         placed = build_staged_tickets(con, source.name, areas[0] if areas else None, "stg_unchanged")
         areas.clear()  # its thread is done; the distinct addresses (100 MB at 5M rows) need not outlive it
         # The same ticket from an earlier file of this load, as new as this row but different: found
-        # only now, on the rows as they would be stored (placed, masked), so it is checked here.
+        # only now, on the rows as they would be stored (placed, masked), so it is settled here.
         labels = {name: plan.mapping.get(name) or source.headers[name][0] for name in source.headers}
-        conflicts = flag_conflicting_duplicates(con, labels)
-        if conflicts:
-            report.problems, report.problem_total = collect_problems(con, raw, plan.mapping)
-            if not skip_bad_rows:
-                _refuse(raw, report.problems, report.problem_total)
-            report.rejected += conflicts
+        if warning := settle_ties_between_files(con, raw.path.name, labels, "stg_unchanged"):
+            report.warnings.append(warning)
         _write_rejects(con, plan, report, skip_bad_rows)
         # A large export sits in several staging copies; each goes once the next step has it.
         _drop_temp(con, "stg_cells", "stg_parsed", "stg_rows", "stg_point_grid", "stg_address_area")
@@ -458,7 +455,7 @@ def _load_plans(con, plans: list[FilePlan], reports: list[FileReport], skip_bad_
     # and a shapes-only grid file after the grid attributes it gives boundaries to.
     order = {"grids": 0, "compounds": 1, "inspections": 2, "hotline": 3, "events": 3}
     if sum(plan.source.name in ("hotline", "events") for plan in plans) > 1:
-        start_load_record(con)  # the same ticket in two files of the load is checked (flag_conflicting_duplicates)
+        start_load_record(con)  # the same ticket in two files of the load (settle_ties_between_files)
     for plan in sorted(plans, key=lambda p: (order[p.source.name], p.required == ("grid_code", "geometry"))):
         sha256 = file_sha256(plan.raw.path)
         previous = con.execute(
@@ -470,7 +467,7 @@ def _load_plans(con, plans: list[FilePlan], reports: list[FileReport], skip_bad_
             progress(f"{plan.raw.path.name}：已在批次 {previous[0]} 导入过，本次未做任何改动。")
             continue
         reports.append(_load_one(con, plan, sha256, skip_bad_rows, loaded_by, progress))
-    _drop_temp(con, LOAD_ROWS)
+    _drop_temp(con, LOAD_ROWS, LOAD_FILES)
     if all(r.status == "already_loaded" for r in reports):
         return None, []
     return finish(con, progress)

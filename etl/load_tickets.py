@@ -210,9 +210,14 @@ def _has_table(con, name: str) -> bool:
 
 
 def _progress(alias: str) -> str:
-    """SQL for a ticket's progress: its newest event (an export whose row is behind is older)."""
-    return "greatest(" + ", ".join(f"{alias}.{c}" for c in ("received_at", "dispatched_at", "responded_at",
-                                                           "resolved_at", "callback_at")) + ")"
+    """SQL for a ticket's progress: its newest event, to the minute (an export whose row is behind is older).
+
+    To the minute: exports (or an Excel re-save of one) often write times without seconds, and the same
+    event at 12:52 in one export and 12:52:31 in another is the same progress; to the second, the later
+    export's rows looked older and were thrown away (an extension, which changes the status and deadline
+    but no event time, was lost that way)."""
+    return "date_trunc('minute', greatest(" + ", ".join(
+        f"{alias}.{c}" for c in ("received_at", "dispatched_at", "responded_at", "resolved_at", "callback_at")) + "))"
 
 
 def write_tickets(con, batch_id: int, n_unchanged: int = 0) -> tuple[UpsertCounts, int]:
@@ -236,13 +241,25 @@ def write_tickets(con, batch_id: int, n_unchanged: int = 0) -> tuple[UpsertCount
     return counts, n_older
 
 
-# Tickets of the files already written by this load: which file and row last set each one.
+# Tickets of the files already written by this load: which file and row last set each one; and each
+# file's newest event (how recent an export it is).
 LOAD_ROWS = "load_ticket_rows"
+LOAD_FILES = "load_ticket_files"
 
 
 def start_load_record(con) -> None:
     """Start recording, for a load of several ticket files, which file and row each ticket came from."""
     con.execute(f"create or replace temp table {LOAD_ROWS} (ticket_id varchar, file_name varchar, row_no bigint)")
+    con.execute(f"create or replace temp table {LOAD_FILES} (file_name varchar, newest timestamp)")
+
+
+def _file_newest(con, unchanged: str | None) -> str:
+    """SQL for the newest event of the staged file (its written rows and those a reload left alone)."""
+    newest = f"(select max({_progress('s')}) from stg_tickets s)"
+    if unchanged:
+        newest = (f"greatest({newest}, (select max({_progress('t')}) from fct_tickets t "
+                  f"semi join {unchanged} u using (ticket_id)))")
+    return newest
 
 
 def record_load_rows(con, file_name: str, unchanged: str | None = None) -> None:
@@ -250,6 +267,7 @@ def record_load_rows(con, file_name: str, unchanged: str | None = None) -> None:
     name it; its rows a reload left alone (temp table ``unchanged``) name it where no earlier file does."""
     if not _has_table(con, LOAD_ROWS):
         return
+    con.execute(f"insert into {LOAD_FILES} select ?, {_file_newest(con, unchanged)}", [file_name])
     con.execute(f"delete from {LOAD_ROWS} where ticket_id in (select ticket_id from stg_tickets)")
     con.execute(f"insert into {LOAD_ROWS} select ticket_id, ?, row_no from stg_tickets", [file_name])
     if unchanged:
@@ -263,46 +281,63 @@ _COMPARED = ("source", "appeal_type", "category_l1", "category_l2", "received_at
              "is_whistle", "is_consultation", "department", "street_name", "community_name", "grid_code", "address",
              "lon", "lat", "caller_name", "caller_phone", "content")
 _PII_COLUMNS = ("caller_name", "caller_phone", "address", "content")
+_TIMES = ("received_at", "dispatched_at", "responded_at", "resolved_at", "due_at", "callback_at")
 
 
-def flag_conflicting_duplicates(con, labels: dict[str, str]) -> int:
-    """A ticket that an earlier file of this load wrote, at the same newest event time but with other
-    content, is a problem of this file's row (in ``stg_problems``, and taken out of ``stg_tickets``):
-    nothing tells which of the two exports is right. Identical rows are no problem (overlapping
-    exports), nor is a row with a newer or an older newest event (the newer one wins, as between
-    loads). ``labels`` names a field as the user knows it (its header in this file). Returns how many
-    rows were flagged."""
+def settle_ties_between_files(con, file_name: str, labels: dict[str, str], unchanged: str | None = None) -> str | None:
+    """A ticket that an earlier file of this load wrote, at the same newest event (to the minute) but with
+    other content: the two exports disagree and no event time says which is later (an extension changes
+    the status and deadline, not an event). The file whose newest event is later is the later export and
+    wins; this file's tied rows are taken out of ``stg_tickets`` when it is the earlier one, and stay (to
+    overwrite) otherwise; equally recent files: the one given later wins, as a later load does. Times
+    that differ only in their seconds (one export writes none) do not count as a difference. Returns the
+    warning that says how many, which file was taken and an example, or None. ``labels`` names a field as
+    the user knows it (its header in this file)."""
     if not _has_table(con, LOAD_ROWS):
-        return 0
+        return None
 
     def differs(name: str) -> str:
         stored = f"p.{name}" if name in _PII_COLUMNS else f"t.{name}"
-        test = f"s.{name} is distinct from {stored}"
+        new = f"s.{name}"
+        if name in _TIMES:
+            new, stored = f"date_trunc('minute', {new})", f"date_trunc('minute', {stored})"
+        test = f"{new} is distinct from {stored}"
         if name == "due_at":
             test = f"({test} or s.due_workdays is distinct from t.due_workdays)"
         return f"case when {test} then ? end"
 
     con.execute(
-        f"""create or replace temp table stg_conflicts as
-        select s.row_no, s.ticket_id, r.file_name, r.row_no as first_row, {_progress('s')} as newest,
-               concat_ws('、', {', '.join(differs(name) for name in _COMPARED)}) as fields
-        from stg_tickets s join {LOAD_ROWS} r using (ticket_id) join fct_tickets t using (ticket_id)
-        left join ticket_pii p using (ticket_id)
-        where {_progress('t')} = {_progress('s')} and t.row_hash <> s.row_hash""",
+        f"""create or replace temp table stg_ties as
+        select * from (
+            select s.row_no, s.ticket_id, r.file_name, r.row_no as first_row,
+                   concat_ws('、', {', '.join(differs(name) for name in _COMPARED)}) as fields
+            from stg_tickets s join {LOAD_ROWS} r using (ticket_id) join fct_tickets t using (ticket_id)
+            left join ticket_pii p using (ticket_id)
+            where {_progress('t')} = {_progress('s')} and t.row_hash <> s.row_hash
+        ) where fields <> ''""",
         [labels.get(name, name) for name in _COMPARED],
     )
-    n = con.execute("select count(*) from stg_conflicts").fetchall()[0][0]
-    if n:
-        con.execute(
-            """insert into stg_problems select row_no, 'ticket_id', ticket_id,
-            '与同一次导入的文件 ' || file_name || ' 第 ' || first_row || ' 行是同一工单，最新进展时间相同（'
-            || strftime(newest, '%Y-%m-%d %H:%M') || '），但' || coalesce('“' || nullif(fields, '') || '”', '内容')
-            || '不同，无法判断以哪一份为准。请核对这两行，删去过时的一行后重新导入；'
-            || '若两个文件是不同时间的导出，请分两次导入，先导入较早的一份。'
-            from stg_conflicts""")
-        con.execute("delete from stg_tickets where row_no in (select row_no from stg_conflicts)")
-    con.execute("drop table if exists temp.stg_conflicts")
-    return n
+    ties = con.execute(
+        f"""select k.file_name, count(*), min(f.newest), {_file_newest(con, unchanged)},
+                   arg_min(k.row_no, k.row_no), arg_min(k.ticket_id, k.row_no), arg_min(k.first_row, k.row_no),
+                   arg_min(k.fields, k.row_no)
+            from stg_ties k join {LOAD_FILES} f using (file_name) group by k.file_name order by k.file_name"""
+    ).fetchall()
+    lines = []
+    for other, n, other_newest, newest, row, ticket, first_row, fields in ties:
+        this_wins = newest >= other_newest
+        if not this_wins:
+            con.execute("delete from stg_tickets where row_no in (select row_no from stg_ties where file_name = ?)",
+                        [other])
+        winner, winner_newest = (file_name, newest) if this_wins else (other, other_newest)
+        why = (f"两个文件的最新进展都到 {newest:%Y-%m-%d %H:%M}，看不出哪份较晚，按导入顺序以后给的 {file_name} 为准"
+               if newest == other_newest else
+               f"以导出较晚的 {winner}（其中最新的进展为 {winner_newest:%Y-%m-%d %H:%M}）为准")
+        lines.append(f"{n:,} 张工单在 {other} 与本文件中最新进展时间相同、内容不同（如第 {row} 行，工单 {ticket}，"
+                     f"与 {other} 第 {first_row} 行的“{fields}”不同）：{why}。若判断有误，请撤销本批次，"
+                     "把两个文件分两次导入，先导入较早的一份。")
+    con.execute("drop table if exists temp.stg_ties")
+    return "".join(lines) or None
 
 
 def older_rows_warning(n_older: int) -> str | None:

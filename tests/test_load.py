@@ -234,38 +234,61 @@ def test_the_same_ticket_in_two_files_of_one_load(warehouse_copy, tmp_path, feed
 
 
 @pytest.mark.parametrize("feed", list(TWO_FILES))
-def test_the_same_ticket_at_the_same_time_but_different_in_two_files_is_refused(warehouse_copy, tmp_path, feed):
+def test_the_same_ticket_at_the_same_time_but_different_in_two_files_follows_the_later_export(warehouse_copy, tmp_path, feed):
+    """Two exports of one load disagree on X1 at the same newest event (an extension or a correction moves
+    no event time): the later export wins, and the load says so with an example. Equally recent files:
+    the one given later wins, as a later load would."""
     a, b = _two_files(tmp_path, feed, dict(kind="求助", text="路灯坏了"))
-    before, before_tables = sha256(warehouse_copy), snapshot(warehouse_copy)
-    with pytest.raises(LoadError) as err:
-        load_files([a, b])
     id_header, kind_header, text_header = {"hotline": ("工单编号", "诉求类型", "诉求内容"),
                                            "events": ("事件编号", "事件类型", "事件描述")}[feed]
-    assert str(err.value).splitlines() == [
-        f"错误：文件 {b.name} 有 1 处问题，本次导入未写入任何数据。请按下列提示修正后重新导入，或加 --skip-bad-rows 只导入没有问题的行：",
-        f"  文件 {b.name} 第 3 行，列「{id_header}」，值 “X1”：与同一次导入的文件 {a.name} 第 2 行是同一工单，"
-        f"最新进展时间相同（2025-10-05 09:00），但“{kind_header}、{text_header}”不同，无法判断以哪一份为准。"
-        "请核对这两行，删去过时的一行后重新导入；若两个文件是不同时间的导出，请分两次导入，先导入较早的一份。",
-    ]
-    assert sha256(warehouse_copy) == before and snapshot(warehouse_copy) == before_tables
-    # --skip-bad-rows keeps the first file's X1 and writes the second one's to its rejects file.
-    report = load_files([a, b], skip_bad_rows=True)
-    assert [(f.inserted, f.updated, f.unchanged, f.rejected) for f in report.files] == [(2, 0, 0, 0), (0, 0, 1, 1)]
-    assert query(warehouse_copy, "select appeal_type from fct_tickets where ticket_id = 'X1'") == [("投诉",)]
-    rejects = report.files[1].rejects_path.read_text(encoding="utf-8-sig")
-    assert f"与同一次导入的文件 {a.name} 第 2 行是同一工单" in rejects and "13812340003" not in rejects
+    report = load_files([a, b])
+    assert [(f.inserted, f.updated, f.unchanged, f.rejected) for f in report.files] == [(2, 0, 0, 0), (0, 1, 1, 0)]
+    assert query(warehouse_copy, "select appeal_type from fct_tickets where ticket_id = 'X1'") == [("求助",)]
+    assert report.files[1].warnings[0] == (
+        f"1 张工单在 {a.name} 与本文件中最新进展时间相同、内容不同（如第 3 行，工单 X1，与 {a.name} 第 2 行的"
+        f"“{kind_header}、{text_header}”不同）：两个文件的最新进展都到 2025-10-05 09:00，看不出哪份较晚，"
+        f"按导入顺序以后给的 {b.name} 为准。若判断有误，请撤销本批次，把两个文件分两次导入，先导入较早的一份。")
+    assert "13812340003" not in " ".join(report.files[1].warnings)
 
 
-def test_a_conflict_with_a_row_the_load_left_alone_is_refused_too(warehouse_copy, tmp_path):
+@pytest.mark.parametrize("later_first", [False, True])
+def test_the_later_export_wins_a_tie_whichever_order_the_files_are_given(warehouse_copy, tmp_path, later_first):
+    header, row = TWO_FILES["hotline"]
+    x1 = dict(id="X1", kind="投诉", text="路灯不亮", done="", status="办理中")
+    earlier = _write(tmp_path / "monday.csv", [header, row.format(**x1)])
+    later = _write(tmp_path / "friday.csv", [header, row.format(**{**x1, "status": "延期"}),
+                                             row.format(id="X9", kind="咨询", text="问路", done="2025-10-09 16:00:00",
+                                                        status="已办结")])
+    report = load_files([later, earlier] if later_first else [earlier, later])
+    assert query(warehouse_copy, "select status from fct_tickets where ticket_id = 'X1'") == [("延期",)]
+    assert "以导出较晚的 friday.csv（其中最新的进展为 2025-10-09 16:00）为准" in report.files[1].warnings[0]
+
+
+def test_times_that_differ_only_in_seconds_are_the_same_progress(warehouse_copy, tmp_path):
+    """One export writes minutes, the next seconds: its rows are not older (they were thrown away as such,
+    with an extension they carried) and the tie is no disagreement to report."""
+    header, row = TWO_FILES["hotline"]
+    with_seconds = _write(tmp_path / "with_seconds.csv", [header, row.format(id="X1", kind="投诉", text="路灯不亮",
+                                                                              done="", status="办理中")
+                                                             .replace(" 09:00:00,", " 09:00:31,", 1)])
+    load_files([with_seconds])
+    minutes = _write(tmp_path / "minutes.csv", [header, row.format(id="X1", kind="投诉", text="路灯不亮", done="",
+                                                                   status="延期").replace(":00:00,", ":00,", 1)])
+    report = load_files([minutes])
+    assert query(warehouse_copy, "select status from fct_tickets where ticket_id = 'X1'") == [("延期",)]
+    assert not any("更新的进展" in w for w in report.files[0].warnings)
+
+
+def test_a_tie_with_a_row_the_load_left_alone_is_settled_too(warehouse_copy, tmp_path):
     """The first file's X1 is stored already exactly so (a reload leaves it alone): the second file's
-    different X1 at the same time still conflicts with it."""
+    different X1 at the same time still ties with it."""
     a, b = _two_files(tmp_path, "hotline", dict(kind="求助"))
     load_files([a])
     again = _write(tmp_path / "hotline_a_again.csv", [*a.read_text(encoding="utf-8").splitlines(),
                                                       TWO_FILES["hotline"][1].format(id="X3", kind="咨询", text="问路", done="", status="办理中")])
-    with pytest.raises(LoadError) as err:
-        load_files([again, b])
-    assert "与同一次导入的文件 hotline_a_again.csv 第 2 行是同一工单" in str(err.value)
+    report = load_files([again, b])
+    assert "1 张工单在 hotline_a_again.csv 与本文件中最新进展时间相同" in report.files[1].warnings[0]
+    assert query(warehouse_copy, "select appeal_type from fct_tickets where ticket_id = 'X1'") == [("求助",)]
 
 
 @pytest.mark.parametrize("newer_first", [False, True])

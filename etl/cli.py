@@ -17,12 +17,13 @@ from onescreen import settings
 
 
 def cmd_load(args) -> int:
-    """python -m etl load data/exports/hotline_2025-10.csv --source hotline
+    """python -m etl load data/demo/hotline_part1.csv --source hotline
 
     导入一个或多个导出文件（CSV：UTF-8/GBK/GB18030；XLSX；GeoJSON）到数据仓库。
     不指定 --source 时按表头自动识别来源类型；表头不在同义词表中时用 --map "表头=字段" 指定。
     默认整批导入：任何一行有问题都不写入任何数据；--skip-bad-rows 只导入没有问题的行，
-    并把有问题的行连同原因写到输入文件旁的 *.rejected.csv。同一文件重复导入不会产生任何改动。
+    并把有问题的行连同原因写到输入文件旁的 *.rejected.csv。同一文件重复导入不会产生任何改动
+    （示例中的文件由 python -m etl demo 生成，已导入过）。
     """
     from etl.load import load_files, parse_overrides
 
@@ -73,7 +74,8 @@ def cmd_demo(args) -> int:
 
     生成示范区（约 8 个街道、60 个社区、650 个网格、700 个小区、40 家物业企业、13 个月（一年加上年同月，可算同比）、25 万条以上工单），
     以真实导出的样子（GBK CSV 带标题行和合计行、XLSX、UTF-8 BOM、GeoJSON）写到 data/demo/，
-    再走与用户文件完全相同的导入流程载入数据仓库。环境变量 ONESCREEN_DEMO_TICKETS 可改变工单数（测试用）。
+    再走与用户文件完全相同的导入流程载入数据仓库。--end-month 为最后一个月（默认本月），--tickets 为工单数，
+    --out 为导出文件目录；环境变量 ONESCREEN_DEMO_TICKETS 优先于 --tickets（测试用）。
     """
     from etl.demo import generate_demo
     from etl.load import load_files
@@ -176,11 +178,12 @@ def cmd_refresh(args) -> int:
 
 
 def cmd_publish(args) -> int:
-    """python -m etl publish --snapshots /srv/onescreen/snapshots
+    """python -m etl publish
 
     把数据仓库发布为一个不可变的快照（工单按受理月份分区的 Parquet，zstd 压缩；汇总表和维表各一个文件），
     再原子地切换 CURRENT 指针；读快照的大屏（ONESCREEN_SNAPSHOTS）在下一次刷新时换到新快照，
-    一个页面不会混用两个快照。保留最近 --keep 个快照（默认 2）；--rollback 切回上一个；--list 列出。
+    一个页面不会混用两个快照。快照目录为 --snapshots，默认 $ONESCREEN_SNAPSHOTS 或 data/snapshots。
+    保留最近 --keep 个快照（默认 2）；--rollback 切回上一个；--list 列出。
     一个街道用内置的 DuckDB 文件即可，不需要发布。
     --clickhouse 同时载入 ClickHouse 服务器；加 --marts-in-engine 时只载入工单、维表和考核记录，
     汇总表由服务器按同一套 SQL 和快照里的规则自己生成（结果与 DuckDB 生成的相同），再切换。
@@ -228,12 +231,13 @@ def cmd_publish(args) -> int:
 
 
 def cmd_report(args) -> int:
-    """python -m etl report --week 2025-W41 --format html --out 周报.html
+    """python -m etl report --week --out 周报.html
 
     生成例会材料：周报（ISO 周，周一至周日）、月报或季报，本期与上期、去年同期比较：受理量、三率、按期办结率、
     超期，转红与恢复的网格，物业红黑榜变动，增幅最大的分类和社区，最久未办结的工单（已脱敏），办结层级与吹哨，
     口径与数据截至。数字与页面上的相同（同一组命名查询）。
-    不给 --week/--month/--quarter 时为最后一个完整的周；只写 --month 或 --quarter 不带值时为最后一个完整的月或季度。
+    不给 --week/--month/--quarter 或只写 --week 时为最后一个完整的周；只写 --month 或 --quarter 时为最后一个完整的
+    月或季度。指定某一期写 --week 2025-W41、--month 2025-10 或 --quarter 2025Q4（须在已导入的数据范围内）。
     --format 为 html（单个文件，离线可打开，可 A4 打印）、xlsx（每部分一张工作表）或 json；
     不给时按 --out 的扩展名，都没有时为 html。不给 --out 时写到 data/reports/。
     """
@@ -281,7 +285,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_users(args) -> int:
-    """python -m etl users add wang --role staff --community CM01 --password-stdin
+    """python -m etl users add wang --role staff --community S01C01
 
     管理登录用户（本地用户文件，环境变量 ONESCREEN_USERS，默认 config/users.json，不进 git）：
     add 添加（--replace 重设密码、角色或区域），list 列出，remove 删除。
@@ -289,7 +293,9 @@ def cmd_users(args) -> int:
     analyst 数据分析员（导入、撤销）、admin 管理员（另可看审计日志）、kiosk 大屏（只看汇总）。
     区域默认什么都看不到：用 --district（全区）或 --street/--community/--grid（可重复）指定。
     --allow-unmasked-export 给 analyst/admin 未脱敏导出权限（每次导出都要填理由并记入审计日志）。
-    密码从终端输入两次；脚本中用 --password-stdin 从标准输入读一行。没有用户文件时网页为演示模式。
+    密码从终端输入两次；脚本中用 --password-stdin 从标准输入读一行。
+    没有用户文件时网页为演示模式；有用户文件但其中没有用户时网页仍要登录，没有人能登录。
+    各命令的说明：python -m etl users add --help（list、remove 同样）。
     """
     from onescreen import audit, users
     from onescreen.access import ROLE_LABELS
@@ -298,8 +304,11 @@ def cmd_users(args) -> int:
     try:
         if args.action == "list":
             rows = users.load(path)
+            if not users.exists(path):
+                print(f"还没有用户文件（{path}）：网页以演示模式运行。")
+                return 0
             if not rows:
-                print(f"还没有用户（{path} 不存在或为空）：网页以演示模式运行。")
+                print(NO_USERS_LEFT.format(path=path))
                 return 0
             for name, record in sorted(rows.items()):
                 identity = users.identity_of(name, record)
@@ -311,6 +320,8 @@ def cmd_users(args) -> int:
             users.remove_user(args.name, path)
             audit.record("user_remove", user=_os_user(), role="cli", detail=f"删除用户 {args.name}")
             print(f"已删除用户 {args.name}。")
+            if not users.load(path):
+                print("提示：" + NO_USERS_LEFT.format(path=path))
             return 0
         permissions = ["export_unmasked"] if args.allow_unmasked_export else []
         # Every argument is checked before a password is asked for.
@@ -331,6 +342,30 @@ def cmd_users(args) -> int:
     if identity.scope.is_empty:
         print("提示：没有指定区域，这个用户登录后看不到任何数据；用 --district 或 --community 等指定后 --replace。")
     return 0
+
+
+# A users file with no users is not demo mode: the app still asks for a login that nobody can pass (an
+# administrator removing users must never open the app to everyone).
+NO_USERS_LEFT = "用户文件 {path} 中没有用户：网页需要登录，但还没有人能登录；用 python -m etl users add 添加。"
+
+USERS_ADD_HELP = """python -m etl users add wang --role staff --community S01C01
+
+添加一个登录用户；用户已存在时加 --replace 重设密码、角色或区域。密码从终端输入两次；脚本中用 --password-stdin
+从标准输入读一行。角色见 python -m etl users --help。
+区域默认什么都看不到：--district 为全区，--street/--community/--grid 可重复。编号是数据仓库 dim_streets、
+dim_communities、dim_grids 中的编号，即网格定义导出里的街道、社区、网格编号（示范区为 S01、S01C01、S01C01G01
+这样）；在页面侧栏选好街道、社区或网格后，地址栏里的 street_code、community_code、grid_code 就是它们。
+--email 为单位统一身份认证（OIDC）登录时对应的邮箱，--display-name 为页面上显示的姓名。"""
+
+USERS_LIST_HELP = """python -m etl users list
+
+列出用户：用户名、角色、区域、是否可未脱敏导出、邮箱（不显示密码）。
+没有用户文件时网页为演示模式；用户文件中没有用户时网页仍要登录，但没有人能登录。"""
+
+USERS_REMOVE_HELP = """python -m etl users remove wang
+
+删除一个用户（记入审计日志）。删除最后一个用户后网页不会回到演示模式：仍要登录，但没有人能登录，
+用 python -m etl users add 再添加。"""
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -361,7 +396,7 @@ def _progress(quiet: bool):
     return lambda message: print(message, file=sys.stderr, flush=True)
 
 
-TOP_HELP = """python -m etl load data/exports/hotline_2025-10.csv
+TOP_HELP = """python -m etl load data/demo/hotline_part1.csv
 
 一屏数据仓库的命令行：导入导出文件、生成示范区、检查数据约定、查看和撤销导入批次、重建汇总表、
 管理登录用户、生成周报、发布快照。每个命令用 python -m etl 命令 --help 查看用法和示例。"""
@@ -409,7 +444,11 @@ def build_parser() -> argparse.ArgumentParser:
     users_parser = add("users", cmd_users)
     actions = users_parser.add_subparsers(dest="action", required=True, parser_class=_Parser,
                                           help="add 添加或重设用户；list 列出；remove 删除")
-    user_add = actions.add_parser("add", help="添加用户（--replace 重设）")
+    def action(name, summary, doc):
+        return actions.add_parser(name, help=summary, description=doc,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    user_add = action("add", "添加用户（--replace 重设）", USERS_ADD_HELP)
     user_add.add_argument("name", help="用户名（字母、数字、汉字、_ . @ -）")
     user_add.add_argument("--role", required=True, choices=["leader", "staff", "analyst", "admin", "kiosk"], help="角色")
     user_add.add_argument("--district", action="store_true", help="全区")
@@ -421,8 +460,8 @@ def build_parser() -> argparse.ArgumentParser:
     user_add.add_argument("--display-name", help="页面上显示的姓名")
     user_add.add_argument("--password-stdin", action="store_true", help="从标准输入读一行作为密码")
     user_add.add_argument("--replace", action="store_true", help="用户已存在时覆盖")
-    actions.add_parser("list", help="列出用户（不显示密码）")
-    user_remove = actions.add_parser("remove", help="删除用户")
+    action("list", "列出用户（不显示密码）", USERS_LIST_HELP)
+    user_remove = action("remove", "删除用户", USERS_REMOVE_HELP)
     user_remove.add_argument("name", help="用户名")
 
     publish_parser = add("publish", cmd_publish)

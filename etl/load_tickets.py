@@ -108,7 +108,7 @@ def build_staged_tickets(con, feed: str, areas: AddressAreas | None = None, unch
     (:mod:`etl.unchanged`): they are not in ``stg_rows``, and their stored placement is counted.
     """
     _place_by_coordinates(con)
-    # Per distinct address, not per row: its masked area (the address cut after the compound or road)
+    # Per distinct address, not per row: its masked area (the address up to the house number or compound)
     # and the compound its text names (the first, longest name in it; 700 names in one alternation).
     if areas is None:
         areas = AddressAreas(con) if _has_table(con, "stg_cells") else None

@@ -64,7 +64,7 @@ COLUMN_LABELS: dict[str, str] = {
     "month_start": "月份", "category_l1": "一级分类", "unit_name": "单位", "previous_ticket_count": "上期受理量",
     "ticket_id": "工单编号", "received_at": "受理时间", "due_at": "办理时限", "is_overdue": "是否超期",
     "overdue_workdays": "超期（工作日）", "status": "工单状态", "source": "诉求来源", "appeal_type": "诉求类型",
-    "category_l2": "二级分类", "department": "承办单位", "address": "地址（至小区或道路）", "item": "项目",
+    "category_l2": "二级分类", "department": "承办单位", "address": "地址（至门牌号或小区）", "item": "项目",
     "count": "件数", "share": "占比（%）", "note": "说明", "key": "项目代码", "text": "口径",
 }
 
@@ -319,7 +319,7 @@ def build_report(source, period: Period, *, street_code: str | None = None,
                volume_rises(src, period, scope, unit_level, top_n),
                f"与上期相比受理量增加最多的前 {top_n} 个{'网格' if community_code else '社区'}（只列增加的）。")
     oldest_note = (f"数据截至时仍未办结（不含已退单）、在本期结束前受理的工单，受理最早的 {oldest_n} 张。"
-                   "不含来电人、电话和诉求内容；地址只到小区或道路。")
+                   "不含来电人、电话和诉求内容；地址只到门牌号或小区（不含楼栋、单元、层、室）。")
     try:
         oldest = oldest_open(src, period, scope, oldest_n)
     except QueryError as error:  # a source that may not list tickets (the big-screen tier) says so
@@ -555,7 +555,7 @@ def oldest_open(src: Source, period: Period, scope: dict[str, str], limit: int) 
     """The oldest tickets still open at 数据截至 among those received before the period ended.
 
     From the masked ``ticket_list`` query; the caller, phone and free-text columns are dropped
-    altogether and the address is the masked one (cut to the compound or road).
+    altogether and the address is the masked one (cut before building, unit, floor or room).
     """
     frame = src.query("ticket_list", status="open", sort="received_at", order="asc", limit=limit,
                       received_before=period.end, **scope)

@@ -44,9 +44,9 @@ COLUMNS: dict[str, str] = {
 def mask_tickets(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``df`` with its personal columns masked for the meeting tier.
 
-    Names keep their first character, phones ``138****5678``, addresses are cut to the compound or
-    road, and content is scrubbed (its own caller's name included) and cut to 50 characters.
-    Columns that are absent are skipped; other columns are untouched.
+    Names keep their first character, phones ``138****5678``, addresses are cut before any building,
+    unit, floor or room (``onescreen.masking.mask_address``), and content is scrubbed (its own caller's
+    name included) and cut to 50 characters. Columns that are absent are skipped; other columns are untouched.
     """
     out = df.copy()
     # Plain lists: stepping through an Arrow-backed column value by value costs more than the masking.

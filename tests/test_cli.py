@@ -17,12 +17,29 @@ from etl.warehouse import writer
 from conftest import FIXTURES, ROOT, run_cli
 
 COMMANDS = ["load", "demo", "check", "batches", "rollback", "refresh", "report", "users", "publish"]
+# Every command line with a --help of its own, the users actions included.
+HELP_COMMANDS = [*COMMANDS, "users add", "users list", "users remove"]
 LOCKED = "错误：另一个导入或撤销正在进行（warehouse.duckdb），请等它结束后再试。"
 
 
-def subcommands() -> dict[str, argparse.ArgumentParser]:
-    action = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+def subcommands(parser: argparse.ArgumentParser | None = None) -> dict[str, argparse.ArgumentParser]:
+    action = next(a for a in (parser or build_parser())._actions if isinstance(a, argparse._SubParsersAction))
     return dict(action.choices)
+
+
+def help_parsers() -> dict[str, argparse.ArgumentParser]:
+    """Each command line in HELP_COMMANDS form ("users add") and its parser."""
+    found = {}
+    for name, sub in subcommands().items():
+        found[name] = sub
+        if any(isinstance(a, argparse._SubParsersAction) for a in sub._actions):
+            found.update({f"{name} {action}": parser for action, parser in subcommands(sub).items()})
+    return found
+
+
+def help_example(name: str) -> str:
+    """The first line of a command's help: its example."""
+    return help_parsers()[name].description.strip().splitlines()[0]
 
 
 run = run_cli
@@ -49,16 +66,22 @@ def test_top_level_help_starts_with_an_example_in_chinese(capsys):
     assert "导入导出文件" in description
 
 
-@pytest.mark.parametrize("name", COMMANDS)
+def test_every_command_line_with_help_is_listed():
+    assert sorted(help_parsers()) == sorted(HELP_COMMANDS)
+
+
+@pytest.mark.parametrize("name", HELP_COMMANDS)
 def test_help_starts_with_a_runnable_example(name, capsys):
-    code, out, _ = run([name, "--help"], capsys)
+    code, out, _ = run([*name.split(), "--help"], capsys)
     assert code == 0
     description = out.split("\n\n", 1)[1]            # after the usage block
     example = description.splitlines()[0]
     assert example.startswith(f"python -m etl {name}"), f"{name} --help must start with an example"
     # The example is a valid command line for this very parser.
     args = build_parser().parse_args(shlex.split(example)[3:])
-    assert args.command == name
+    assert args.command == name.split()[0]
+    if " " in name:
+        assert args.action == name.split()[1]
     # And the help says something in the user's language after it.
     assert len(description.splitlines()[2].strip()) > 10
 
@@ -68,6 +91,41 @@ def test_a_command_without_help_would_fail_this_test():
         assert sub.description and sub.description.strip(), f"{name} has no help"
         for action in sub._actions:
             assert action.help, f"{name} {action.option_strings or action.dest} has no help"
+
+
+# The order a new user would run the examples in: the demo first (it writes data/demo/, which the load
+# example names), removals last.
+EXAMPLE_ORDER = ["demo", "load", "check", "batches", "refresh", "report", "users", "users add", "users list",
+                 "publish", "rollback", "users remove"]
+
+
+def test_every_help_example_runs_on_the_demo_district(warehouse_db, tmp_path, monkeypatch, capsys):
+    """Each --help's first line (and the top-level one), run verbatim from a folder standing for the repository (data/ inside
+    it), succeeds: the demo district (600 tickets through ONESCREEN_DEMO_TICKETS), then every other
+    example against it. The password the users example asks for is typed in by a stand-in."""
+    from etl import cli
+    from onescreen import settings, users
+
+    assert sorted(EXAMPLE_ORDER) == sorted(HELP_COMMANDS)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(settings, "DATA_DIR", tmp_path / "data")
+    monkeypatch.setenv("ONESCREEN_DEMO_TICKETS", "600")
+    monkeypatch.delenv("ONESCREEN_SNAPSHOTS", raising=False)
+    monkeypatch.setenv("ONESCREEN_USERS", str(tmp_path / "users.json"))
+    monkeypatch.setattr(users, "BCRYPT_ROUNDS", 4)
+    monkeypatch.setattr(cli, "_read_password", lambda from_stdin: "example-password-1")
+    examples = [help_example(name) for name in EXAMPLE_ORDER]
+    examples.insert(2, build_parser().description.splitlines()[0])  # python -m etl --help's (a load)
+    done = []
+    for example in examples:
+        if example in done:  # `users` shows the example of `users add`
+            continue
+        done.append(example)
+        code, out, err = run(shlex.split(example)[3:], capsys)
+        assert (code, "错误" in err) == (0, False), f"{example}\n{out}{err}"
+    assert (tmp_path / "data" / "demo" / "hotline_part1.csv").exists()
+    assert (tmp_path / "周报.html").exists()
+    assert (tmp_path / "data" / "snapshots" / "CURRENT").exists()
 
 
 @pytest.mark.parametrize("example", ["check", "batches"])

@@ -46,10 +46,31 @@ def test_add_list_remove(users_file, capsys, monkeypatch, tmp_path):
     assert "$2b$" not in out
 
     code, out, _ = run(["users", "remove", "wang"], capsys, monkeypatch)
-    assert (code, out) == (0, "已删除用户 wang。\n")
+    assert (code, out) == (0, f"已删除用户 wang。\n提示：{NO_USERS_LEFT.format(path=users_file)}\n")
     assert users.load() == {}
     actions = [json.loads(line)["action"] for line in (tmp_path / "audit.jsonl").read_text(encoding="utf-8").splitlines()]
     assert actions == ["user_add", "user_remove"]
+
+
+NO_USERS_LEFT = "用户文件 {path} 中没有用户：网页需要登录，但还没有人能登录；用 python -m etl users add 添加。"
+
+
+def test_an_empty_users_file_is_not_demo_mode(users_file, capsys, monkeypatch):
+    """Removing the last user leaves a file with no users: the app still asks for a login nobody can
+    pass (it must not open to everyone), and the commands say so instead of promising demo mode."""
+    code, out, _ = run(["users", "list"], capsys, monkeypatch)
+    assert (code, out) == (0, f"还没有用户文件（{users_file}）：网页以演示模式运行。\n")
+    run(["users", "add", "wang", "--role", "admin", "--district", "--password-stdin"], capsys, monkeypatch,
+        PASSWORD + "\n")
+    run(["users", "add", "li", "--role", "leader", "--district", "--password-stdin"], capsys, monkeypatch,
+        PASSWORD + "\n")
+    code, out, _ = run(["users", "remove", "li"], capsys, monkeypatch)
+    assert (code, out) == (0, "已删除用户 li。\n")  # one left: nothing to warn about
+    code, out, _ = run(["users", "remove", "wang"], capsys, monkeypatch)
+    assert (code, out) == (0, f"已删除用户 wang。\n提示：{NO_USERS_LEFT.format(path=users_file)}\n")
+    code, out, _ = run(["users", "list"], capsys, monkeypatch)
+    assert (code, out) == (0, NO_USERS_LEFT.format(path=users_file) + "\n")
+    assert users.exists() and users.load() == {}  # still a users file: not demo mode
 
 
 def test_a_user_without_an_area_is_warned_about(users_file, capsys, monkeypatch):

@@ -110,7 +110,7 @@ create table if not exists fct_tickets (
     grid_code          varchar,
     compound_code      varchar,
     placed_by          varchar not null,   -- grid_code | coordinates | address | community | street | none
-    address_area       varchar,            -- address cut after the compound or road (no building or room)
+    address_area       varchar,            -- masked address: up to the house number or compound (no building, unit, floor or room)
     lon                double,
     lat                double,
     has_timeline_error boolean not null,

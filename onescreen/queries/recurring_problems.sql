@@ -1,5 +1,5 @@
 -- 高频问题 (类诉齐办): places where the same first-level category keeps coming back. A place is the
--- compound recognised in the address, else the address cut to compound or road (address_area); tickets
+-- compound recognised in the address, else the masked address (address_area, up to the house number); tickets
 -- with neither are left out. Current window: received from $start to $end (inclusive); previous window:
 -- from $previous_start up to $start (none when $previous_start is null). Places with at least
 -- $min_count tickets of one category in the current window, most tickets first.

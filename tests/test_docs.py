@@ -1,0 +1,49 @@
+"""README.md and docs/metrics.md list what the code has: every named query, every command-line option,
+every ``ONESCREEN_*`` setting the product reads."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from conftest import ROOT
+from etl.cli import build_parser
+from onescreen.queries import QUERIES
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+METRICS = (ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def test_the_named_query_table_lists_every_registered_query():
+    section = METRICS.split("## 命名查询", 1)[1]
+    listed = re.findall(r"^\| `([a-z_0-9]+)` \|", section, flags=re.MULTILINE)
+    assert sorted(listed) == sorted(QUERIES)
+
+
+def test_the_command_table_lists_every_command_and_option():
+    section = README.split("## 命令行", 1)[1].split("\n## ", 1)[0]
+    missing = []
+    for name, sub in _subparsers(build_parser()).items():
+        if f"python -m etl {name}" not in section:
+            missing.append(name)
+        for parser in [sub, *_subparsers(sub).values()]:
+            for action in parser._actions:
+                for option in action.option_strings:
+                    if option.startswith("--") and option not in ("--help", "--quiet") and option not in section:
+                        missing.append(f"{parser.prog} {option}")
+    assert missing == []
+
+
+def test_every_setting_read_from_the_environment_is_documented():
+    code = [path for folder in ("onescreen", "etl", "deploy", "app_pages") for path in (ROOT / folder).rglob("*.py")]
+    names = {name for path in [*code, ROOT / "app.py"]
+             for name in re.findall(r"ONESCREEN_[A-Z_]+", path.read_text(encoding="utf-8"))}
+    assert names, "no settings found: the search is wrong"
+    assert sorted(name for name in names if name not in README) == []

@@ -28,6 +28,7 @@ import streamlit as st
 
 from onescreen import access as acl
 from onescreen import db
+from onescreen.errors import UserFacingError
 from onescreen.frames import private_view
 from onescreen.queries import QUERIES, QueryError, run_query, run_query_unmasked
 
@@ -153,6 +154,10 @@ def _key(value):
     return value.isoformat() if isinstance(value, (date, datetime)) else value
 
 
+class TierRefused(QueryError, UserFacingError):
+    """A query this run's tier may not run (a ticket list on the big screen): the page says why, in Chinese."""
+
+
 @st.cache_resource(ttl=CACHE_TTL, show_spinner=False, max_entries=512)
 def _cached_query(version: str, name: str, params: tuple, tier: str, scope_key: tuple) -> pd.DataFrame:
     return _enforced(version, name, params, tier, scope_key)
@@ -163,7 +168,8 @@ def _enforced(version: str, name: str, params: tuple, tier: str, scope_key: tupl
     if name not in QUERIES:
         raise QueryError(f"没有名为 {name} 的查询。")
     if not acl.query_allowed_at(name, tier):
-        raise QueryError("本页面为大屏级别，只显示汇总数据，不显示工单明细。")
+        raise TierRefused("大屏只显示汇总数据，不显示工单明细。要看工单明细，请在普通模式（地址中没有 kiosk=1）下"
+                          "用有权限的账号打开本页。")
     values = dict(params)
     if tier == "kiosk":
         values = acl.kiosk_params(name, values)

@@ -313,3 +313,11 @@ def test_login_throttle_forgets_old_failures_and_bounds_its_names():
     for name in ("b", "c", "d"):
         throttle.fail(name, now=1001.0)
     assert throttle.recent("a", now=1001.0) == 0 and throttle.recent("d", now=1001.0) == 1  # "a" forgotten first
+
+
+def test_the_ticket_list_in_kiosk_mode_says_why_it_is_empty(warehouse_copy):
+    """It used to show only the generic 页面出错了 with an incident number (the reason went to the log)."""
+    at = open_page(app({"kiosk": "1"}), "tickets")
+    assert not at.dataframe and not at.exception
+    assert [e.value.split("（事件编号")[0] for e in at.error] == [
+        "大屏只显示汇总数据，不显示工单明细。要看工单明细，请在普通模式（地址中没有 kiosk=1）下用有权限的账号打开本页。"]

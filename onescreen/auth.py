@@ -115,6 +115,13 @@ def current_identity() -> Identity | None:
 def login_page() -> None:
     """The login form (and the OIDC button when configured); stops the run."""
     st.title("一屏 · 登录")
+    try:
+        nobody = not users.load()
+    except users.UserError:  # a broken file: authenticate() reports it on submit
+        nobody = False
+    if nobody:
+        st.warning("用户文件中还没有用户，暂时没有人能登录。管理员请在服务器上运行 "
+                   "python -m etl users add 用户名 --role admin --district 添加账号。", icon=":material/person_off:")
     failures = st.session_state.get(FAILURES_KEY, [])
     recent = [t for t in failures if time.time() - t < LOCKOUT_SECONDS]
     with st.form("os_login", clear_on_submit=True):

@@ -321,3 +321,16 @@ def test_the_ticket_list_in_kiosk_mode_says_why_it_is_empty(warehouse_copy):
     assert not at.dataframe and not at.exception
     assert [e.value.split("（事件编号")[0] for e in at.error] == [
         "大屏只显示汇总数据，不显示工单明细。要看工单明细，请在普通模式（地址中没有 kiosk=1）下用有权限的账号打开本页。"]
+
+
+def test_the_login_page_says_when_the_users_file_has_no_users(warehouse_copy, users):
+    from onescreen.users import remove_user
+
+    assert not [w for w in app().warning if "还没有用户" in w.value]
+    for name in list(json.loads(users.read_text(encoding="utf-8"))["users"]):
+        remove_user(name, path=users)
+    at = app()
+    assert [t.value for t in at.title] == ["一屏 · 登录"] and not tiles(at)  # still no demo mode
+    assert [w.value for w in at.warning if "还没有用户" in w.value] == [
+        "用户文件中还没有用户，暂时没有人能登录。管理员请在服务器上运行 python -m etl users add 用户名 --role admin "
+        "--district 添加账号。"]

@@ -341,7 +341,36 @@ def cmd_users(args) -> int:
     print(f"已{'更新' if args.replace else '添加'}用户 {args.name}（{ROLE_LABELS[identity.role]}，区域：{identity.scope.describe()}）：{path}")
     if identity.scope.is_empty:
         print("提示：没有指定区域，这个用户登录后看不到任何数据；用 --district 或 --community 等指定后 --replace。")
+    for label, code in _unknown_area_codes(args):
+        print(f"提示：数据仓库中没有编号为 {code} 的{label}，这个用户看不到它的数据。请核对编号（见网格定义，"
+              "或在页面侧栏选好区域后地址栏中的 street_code、community_code、grid_code）后用 --replace 重设；"
+              "若这个区域的网格定义还没导入，导入后即可生效。")
     return 0
+
+
+def _unknown_area_codes(args) -> list[tuple[str, str]]:
+    """The --street/--community/--grid codes the warehouse's places do not have (none without a warehouse)."""
+    from etl.warehouse import open_readonly
+
+    asked = [("街道", "dim_streets", "street_code", args.street or ()),
+             ("社区", "dim_communities", "community_code", args.community or ()),
+             ("网格", "dim_grids", "grid_code", args.grid or ())]
+    if not any(codes for *_, codes in asked):
+        return []
+    try:
+        con = open_readonly()
+    except Exception:  # noqa: BLE001  a locked or broken warehouse: no check rather than a failed users add
+        return []
+    if con is None:
+        return []
+    try:
+        unknown = []
+        for label, table, column, codes in asked:
+            known = {c for (c,) in con.execute(f"select {column} from {table}").fetchall()}
+            unknown += [(label, code) for code in codes if code not in known]
+        return unknown
+    finally:
+        con.close()
 
 
 # A users file with no users is not demo mode: the app still asks for a login that nobody can pass (an

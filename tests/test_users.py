@@ -25,6 +25,7 @@ def run(argv: list[str], capsys, monkeypatch, stdin: str = "") -> tuple[int, str
 def users_file(tmp_path, monkeypatch):
     path = tmp_path / "users.json"
     monkeypatch.setenv("ONESCREEN_USERS", str(path))
+    monkeypatch.setenv("ONESCREEN_DB", str(tmp_path / "no-warehouse.duckdb"))  # area codes not checked (see below)
     return path
 
 
@@ -124,3 +125,21 @@ def test_oidc_accounts_map_by_email(users_file):
     users.add_user("wu", "leader", PASSWORD, district=True, email="Wu@Gov.cn", path=users_file, rounds=4)
     assert users.identity_for_email("wu@gov.cn").name == "wu"
     assert users.identity_for_email("other@gov.cn") is None
+
+
+def test_area_codes_the_warehouse_lacks_are_warned_about(users_file, capsys, monkeypatch, warehouse_copy):
+    """A mistyped code used to be accepted silently: the user then saw nothing."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    street, community = con.execute("select street_code, community_code from dim_communities limit 1").fetchone()
+    con.close()
+    code, out, _ = run(["users", "add", "zhao", "--role", "staff", "--community", community, "--community", "CM99",
+                        "--password-stdin"], capsys, monkeypatch, PASSWORD + "\n")
+    assert code == 0
+    assert [line for line in out.splitlines() if line.startswith("提示")] == [
+        "提示：数据仓库中没有编号为 CM99 的社区，这个用户看不到它的数据。请核对编号（见网格定义，或在页面侧栏选好区域后地址栏中的 "
+        "street_code、community_code、grid_code）后用 --replace 重设；若这个区域的网格定义还没导入，导入后即可生效。"]
+    code, out, _ = run(["users", "add", "qian", "--role", "leader", "--street", street, "--password-stdin"],
+                       capsys, monkeypatch, PASSWORD + "\n")
+    assert code == 0 and "提示" not in out

@@ -40,10 +40,12 @@ def _mirror(name: str, value: str) -> None:
 rules = lists.rules_from_meta(data.q("mart_rules")) or load_rules()  # the lists follow these
 months = [d.date() for d in pd.date_range(span[0].replace(day=1), span[1], freq="MS")][::-1]
 wanted = f.month()  # the lists are monthly by rule: a date range shows the month of its last day
-try:
-    wanted = date.fromisoformat(str(st.query_params.get("month", ""))).replace(day=1)
+asked = str(st.query_params.get("month", ""))
+try:  # 2025-10 or 2025-10-01 (any day of the month)
+    wanted = date.fromisoformat(asked + "-01" if len(asked) == 7 else asked).replace(day=1)
 except ValueError:
-    pass
+    if asked:
+        st.warning(f"地址中的月份“{asked[:20]}”不是日期（应写作 2025-10）：显示{wanted.year}年{wanted.month}月。")
 # The sidebar's period moved since the last run: this page's month follows it (it kept its own, so the
 # two boxes could name different months).
 if st.session_state.get("company_sidebar_month") not in (None, f.month()) and f.month() in months:

@@ -313,3 +313,14 @@ def test_the_company_lists_name_the_month_chosen_not_this_month(warehouse_copy):
     assert f"**各小区 {label} 物业投诉**" in texts
     # (The 口径 defines 名次变化 as 上月名次 − 本月名次 in general terms; that wording stays.)
     assert not [t for t in texts if "本月" in t and "名次变化" not in t]
+
+
+def test_the_company_month_in_the_address_may_be_written_as_a_month(warehouse_copy):
+    """month=2025-10 was ignored silently (only 2025-10-01 worked); a month that is no date says so."""
+    latest = run("companies.py").selectbox(key="company_month").value
+    older = (latest - timedelta(days=1)).replace(day=1)
+    assert run("companies.py", query={"month": f"{older:%Y-%m}"}).selectbox(key="company_month").value == older
+    wrong = run("companies.py", query={"month": "十月"})
+    assert wrong.selectbox(key="company_month").value == latest
+    assert [w.value for w in wrong.warning if "月份" in w.value] == [
+        f"地址中的月份“十月”不是日期（应写作 2025-10）：显示{latest.year}年{latest.month}月。"]

@@ -82,7 +82,8 @@ except ReportError as error:
 meta = report.meta
 
 st.caption(f"{ui.as_of_caption(as_of)} · 范围：{meta['scope_name']}（侧栏筛选街道、社区）· 上期：{meta['previous_label']}"
-           f" · 去年同期：{meta['yoy_label']}" + ("" if meta["is_complete"] else " · 本周期尚未结束"))
+           f" · 去年同期：{meta['yoy_label']}" + ("" if meta["is_complete"] else " · 本周期尚未结束")
+           + (f" · 已导入的工单从 {meta['data_from']:%Y-%m-%d} 起受理，本期只含其后的部分" if meta.get("data_from") else ""))
 if f.grid_code:
     st.caption("周报按街道或社区汇总：已选的网格不单独出报告，以下为其所在社区。")
 

@@ -297,6 +297,8 @@ def build_report(source, period: Period, *, street_code: str | None = None,
         "scope_level": "community" if community_code else "street" if street_code else "district",
         "scope_code": community_code or street_code or "all", "scope_name": scope_name,
         "as_of": as_of, "is_complete": datetime.combine(period.end, datetime.min.time()) <= as_of,
+        # The period began before the first ticket loaded: its counts cover only the days from then on.
+        "data_from": first if period.start < first else None,
         "built_at": pd.Timestamp(meta_row["built_at"]).to_pydatetime(), "rules_digest": meta_row["rules_digest"],
         "generated_at": (generated_at or datetime.now()).replace(microsecond=0),
     })

@@ -42,7 +42,7 @@ SHEET_NAMES = {"kpis": "关键指标", "trend": "走势", "light_counts": "亮�
                "koujing": "口径"}
 META_LABELS = {"title": "报告", "period_code": "周期代码", "period_label": "统计周期", "period_start": "起始日",
                "period_end": "截止日", "previous_label": "上期", "yoy_label": "去年同期", "scope_name": "范围",
-               "scope_code": "范围编号", "as_of": "数据截至", "is_complete": "周期已结束",
+               "scope_code": "范围编号", "as_of": "数据截至", "is_complete": "周期已结束", "data_from": "工单受理始于",
                "built_at": "指标生成时间", "rules_digest": "规则摘要", "generated_at": "报告生成时间"}
 
 
@@ -314,6 +314,8 @@ def to_html(report: Report, *, charts: bool = True) -> str:
         return _chart(key, figures[key]) if key in figures else ""
 
     incomplete = "" if meta["is_complete"] else "（本周期尚未结束，数字为截至数据截至时）"
+    if meta.get("data_from"):
+        incomplete += f"（已导入的工单从 {meta['data_from']:%Y-%m-%d} 起受理，本期只含其后的部分）"
     parts = [
         f"<header><h1>{html.escape(meta['title'])}：{html.escape(meta['period_label'])}</h1>",
         f"<p class='sub'>范围：{html.escape(meta['scope_name'])}　对比：上期 {html.escape(meta['previous_label'])}；"

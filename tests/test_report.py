@@ -179,6 +179,10 @@ def test_a_quarter_adds_its_months_counts_numerators_and_denominators(metrics_co
     # By hand (tests/metrics_fixture.py): T30, T31 in August; T2, T3, T20 in September.
     assert _kpi(report, "ticket_count") == 5
     assert pd.isna(_kpi(report, "ticket_count", "previous_value"))   # nothing loaded before August
+    # The quarter began before the first ticket (August 15): said, in the header of the HTML too.
+    assert report.meta["data_from"] == date(2025, 8, 15)
+    assert "（已导入的工单从 2025-08-15 起受理，本期只含其后的部分）" in to_html(report, charts=False)
+    assert build_report(metrics_con, parse_period("2025-10")).meta["data_from"] is None
 
 
 def test_lights_that_turned_red_or_recovered_match_the_mart(metrics_con):

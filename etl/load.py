@@ -31,6 +31,7 @@ from etl.staging import collect_problems, install_macros, keep_good_rows, reject
 from etl.unchanged import find_unchanged
 from etl.upsert import UpsertCounts
 from etl.warehouse import writer
+from onescreen import settings
 from onescreen.exports import to_csv_bytes
 from onescreen.masking import scrub_text
 
@@ -478,6 +479,9 @@ def rollback(batch_id: int, db_path: Path | None = None, progress: Progress | No
     from etl.upsert import rollback_batch
 
     progress = progress or (lambda message: None)
+    path = Path(db_path or settings.warehouse_path())
+    if not path.exists():  # (the writer would create the warehouse, and its lock file, to find nothing to undo)
+        raise LoadError(f"错误：数据仓库 {path} 还不存在，没有可撤销的导入批次。")
     with writer(db_path) as con:
         install_macros(con)
         restored = rollback_batch(con, batch_id)

@@ -283,3 +283,10 @@ def test_process_load_then_check(warehouse_copy):
     assert result.stdout.splitlines()[0] == "hotline.xlsx（hotline，批次 7）：读取 3 行，新增 3，更新 0，未变 0，拒收 0"
     result = run_process("check")
     assert (result.returncode, result.stdout, result.stderr) == (0, "数据约定检查全部通过。\n", "")
+
+
+def test_rollback_without_a_warehouse_creates_nothing(warehouse_db, capsys):
+    """It used to create the warehouse's lock file (and an empty staging copy) to find no batch to undo."""
+    code, out, err = run_cli(["rollback", "3"], capsys)
+    assert (code, out, err) == (1, "", f"错误：数据仓库 {warehouse_db} 还不存在，没有可撤销的导入批次。\n")
+    assert not warehouse_db.parent.exists()

@@ -226,7 +226,8 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
             hint += f"；{other_sheet_hint(raw.sheet_name)}"
         raise LoadError(
             f"错误：无法识别文件 {raw.path.name} 的数据类型：最接近“{chosen.label}”，但缺少字段 {missing_text}。"
-            f"文件第 {raw.header_row} 行的表头为：{found}。{hint}。"
+            + (f"文件中要素的属性为：{found}。" if raw.file_format == "geojson" else f"文件第 {raw.header_row} 行的表头为：{found}。")
+            + f"{hint}。"
         )
     used = set(mapping.values())
     personal = {normalise_header(h) for h in NEVER_STORED}

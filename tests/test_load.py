@@ -875,3 +875,10 @@ def test_a_boundary_with_infinite_coordinates_is_a_problem_not_a_crash(warehouse
     assert str(err.value).splitlines()[1].startswith("  文件 shapes_inf.geojson 第 2 行，列「geometry」，值 “")
     assert str(err.value).splitlines()[1].endswith("”：网格边界的坐标中有非数字或无穷大（NaN、Infinity），请检查坐标。")
     assert snapshot(warehouse_copy) == before
+
+
+def test_a_geojson_of_the_wrong_source_names_its_properties_not_a_header_row(warehouse_db):
+    with pytest.raises(LoadError) as err:
+        load_files([FIXTURES / "grids.geojson"], source="hotline")
+    message = str(err.value)
+    assert "文件中要素的属性为：" in message and "第 0 行" not in message

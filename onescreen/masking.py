@@ -87,6 +87,7 @@ _ADDRESS_DETAIL_ALTERNATIVES = rf"""
   | \d+\s*[-—]\s*\d+(?!\d|\s*号)
   | \d+号[-—]?\d{{1,4}}(?!\d)
   | (?<=院)内
+  | (?<=村)[{_NUMERAL}]+\s*号
   | \d*\#
 """
 _ADDRESS_DETAIL = re.compile(rf"(?=[{_ADDRESS_DETAIL_FIRST}])(?:{_ADDRESS_DETAIL_ALTERNATIVES})", re.VERBOSE)
@@ -214,7 +215,7 @@ def mask_address(value):
     """Cut an address before building, unit, room or floor detail, then scrub what is left.
 
     ``'东风路88号金碧花园3栋2单元501室'`` -> ``'东风路88号金碧花园'``; ``'东风路88号'`` stays; a village's
-    ``'马场村5组17号'`` (村民小组 and house number: one household) -> ``'马场村'``. An address
+    ``'马场村5组17号'`` or ``'马场村17号'`` (村民小组, house number: one household) -> ``'马场村'``. An address
     that is nothing but detail becomes ``'[地址]'``.
     """
     if _is_empty(value):

@@ -339,20 +339,26 @@ def test_a_hotline_export_missing_its_receipt_column_is_not_taken_for_grid_defin
     assert plan_file(path, source="grids").source.name == "grids"  # still possible when asked for
 
 
-def test_a_workbook_with_a_notes_sheet_first_points_to_sheet(tmp_path):
+def _notes_first_workbook(path: Path, notes: list[str]) -> Path:
+    """A workbook whose first sheet 说明 holds ``notes`` (one per line) and whose second holds one ticket."""
     import xlsxwriter
 
-    path = tmp_path / "hotline_notes_first.xlsx"
     book = xlsxwriter.Workbook(str(path))
-    notes = book.add_worksheet("说明")
-    for row, text in enumerate(["本表由 12345 平台导出", "导出时间：2025-10-08 09:00", "数据范围：2025年10月"]):
-        notes.write(row, 0, text)
+    sheet = book.add_worksheet("说明")
+    for row, text in enumerate(notes):
+        sheet.write(row, 0, text)
     data = book.add_worksheet("工单明细")
     for col, value in enumerate(["工单编号", "来电时间", "诉求内容"]):
         data.write(0, col, value)
     for col, value in enumerate(["A1", "2025-10-05 09:00", "路灯不亮"]):
         data.write(1, col, value)
     book.close()
+    return path
+
+
+def test_a_workbook_with_a_notes_sheet_first_points_to_sheet(tmp_path):
+    path = _notes_first_workbook(tmp_path / "hotline_notes_first.xlsx",
+                                 ["本表由 12345 平台导出", "导出时间：2025-10-08 09:00", "数据范围：2025年10月"])
     with pytest.raises(LoadError) as err:
         plan_file(path)
     assert str(err.value).endswith("读取的是第一个工作表“说明”，数据在别的工作表时请用 --sheet 工作表名 指定。")
@@ -366,19 +372,7 @@ def test_a_workbook_with_a_notes_sheet_first_points_to_sheet(tmp_path):
 def test_a_workbook_with_a_short_notes_sheet_first_points_to_sheet(tmp_path, notes, found):
     """A one-line (or empty) notes sheet first was "header only" without the --sheet hint that a
     notes sheet of several lines gets."""
-    import xlsxwriter
-
-    path = tmp_path / "hotline_short_notes_first.xlsx"
-    book = xlsxwriter.Workbook(str(path))
-    sheet = book.add_worksheet("说明")
-    for row, text in enumerate(notes):
-        sheet.write(row, 0, text)
-    data = book.add_worksheet("工单明细")
-    for col, value in enumerate(["工单编号", "来电时间", "诉求内容"]):
-        data.write(0, col, value)
-    for col, value in enumerate(["A1", "2025-10-05 09:00", "路灯不亮"]):
-        data.write(1, col, value)
-    book.close()
+    path = _notes_first_workbook(tmp_path / "hotline_short_notes_first.xlsx", notes)
     with pytest.raises(LoadError) as err:
         plan_file(path)
     assert str(err.value) == (f"文件 hotline_short_notes_first.xlsx 的工作表“说明”{found}"

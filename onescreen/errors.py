@@ -59,7 +59,8 @@ def report(error: BaseException) -> str:
     """Log ``error`` (masked traceback) under a new incident id and return the user's message."""
     incident = new_incident_id()
     if isinstance(error, UserFacingError):
-        logger.warning("incident %s: %s", incident, scrub_text(str(error)))
+        cause = f" (cause: {type(error.__cause__).__name__}: {error.__cause__})" if error.__cause__ else ""
+        logger.warning("incident %s: %s%s", incident, scrub_text(str(error)), scrub_text(cause))
         return f"{error}（事件编号 {incident}）"
     text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
     logger.error("incident %s: %s", incident, scrub_text(text))

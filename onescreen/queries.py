@@ -39,6 +39,7 @@ from typing import Any, Callable
 import duckdb
 import pandas as pd
 
+from onescreen.errors import UserFacingError
 from onescreen.koujing import KOUJING, LABELS, koujing
 from onescreen.rules import rules_from_dict
 
@@ -50,6 +51,10 @@ REQUIRED = object()
 
 class QueryError(ValueError):
     """A query called with a parameter it does not accept or a value it cannot use (Chinese message)."""
+
+
+class StaleMarts(QueryError, UserFacingError):
+    """A query names a column the warehouse's marts do not have: built by an older version, not refreshed."""
 
 
 @dataclass(frozen=True)
@@ -277,6 +282,9 @@ def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any], post
         df = con.execute(sql, {k: v for k, v in values.items() if k in used}).df()
     except duckdb.CatalogException as exc:
         raise QueryError("指标尚未生成：请先导入数据，或运行 python -m etl demo。") from exc
+    except duckdb.BinderException as exc:  # a column the marts of an older version lack (the log keeps the cause)
+        raise StaleMarts("数据仓库的汇总表缺少本页需要的列，通常是升级程序后还没有重建：请运行 python -m etl refresh"
+                         "（make run 启动时会自动检查并重建），再刷新本页。") from exc
     return query.postprocess(df, con) if query.postprocess and postprocess else df
 
 

@@ -304,3 +304,21 @@ def test_returned_tickets_have_a_status_of_their_own_in_the_lists():
     overdue = run_query(connection, "overdue_list", state="open", limit=100)
     assert sorted(overdue["ticket_id"]) == ["T1", "T11", "T2", "T5"]
     connection.close()
+
+
+def test_marts_of_an_older_version_say_to_refresh():
+    """A query naming a column the marts lack (built before an upgrade) used to end in 页面出错了 with an
+    incident number; the page now says to refresh, and the log keeps the cause."""
+    from onescreen import errors
+    from onescreen.queries import StaleMarts
+
+    connection = duckdb.connect()
+    build_warehouse(connection)
+    build_marts(connection, load_rules())
+    connection.execute("alter table mart_open_tickets drop column is_returned")
+    with pytest.raises(StaleMarts) as error:
+        run_query(connection, "ticket_list", status="open", limit=10)
+    assert isinstance(error.value, errors.UserFacingError)
+    assert errors.report(error.value).startswith("数据仓库的汇总表缺少本页需要的列，通常是升级程序后还没有重建：请运行 "
+                                                 "python -m etl refresh")
+    connection.close()

@@ -6,6 +6,7 @@ tests run with no users file, as ``make run`` does out of the box.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, datetime
 from pathlib import Path
@@ -411,3 +412,65 @@ def test_tables_show_a_dash_for_a_missing_value(page, warehouse_copy, users):
     assert [table.proto.placeholder for table in tables] == [ui.MISSING] * len(tables)
     source = (ROOT / "app_pages" / page).read_text(encoding="utf-8")
     assert source.count("dataframe(") == source.count("placeholder=ui.MISSING")
+
+
+# -- tables readable at 1440 × 900 ------------------------------------------------------------------------
+# The width a table has at 1440 px (sidebar open), measured in chromium: the page's main column, half of it,
+# three and two fifths of it, the big screen's right-hand panel.
+PAGE_PX, HALF_PX, THREE_FIFTHS_PX, TWO_FIFTHS_PX, PANEL_PX = 978, 480, 578, 382, 281
+SELECTION_PX = 35  # the checkbox column of a selectable table
+
+
+def _text_px(text) -> float:
+    """About how wide the table draws ``text``: 14 px a Chinese character, 7.5 px any other."""
+    return sum(14.0 if ord(c) > 0x2E7F else 7.5 for c in str(text))
+
+
+def _width(table, column: str) -> float:
+    """A column's width: the one configured, else what the table sizes it to (its label or its widest of the
+    first 50 values, plus 16 px of padding)."""
+    config = json.loads(table.proto.columns or "{}").get(column, {})
+    if config.get("width"):
+        return float(config["width"])
+    values = table.value[column].head(50).tolist() if column in table.value else []
+    return 16 + max([_text_px(config.get("label") or column), *(_text_px(v) for v in values)])
+
+
+def _first_columns_fit(table, first: list[str], width_px: int) -> None:
+    """``first`` lead the table's columns and fit side by side in ``width_px`` (no sideways scrolling to read them)."""
+    order = list(table.proto.column_order)
+    assert order[:len(first)] == first, order
+    used = (SELECTION_PX if list(table.proto.selection_mode) else 0) + sum(_width(table, c) for c in first)
+    assert used <= width_px, (first, used, width_px)
+
+
+def _table_with(at: AppTest, column: str):
+    return next(t for t in at.dataframe if column in t.proto.column_order)
+
+
+def test_the_rates_breakdown_reads_rank_unit_score_and_why_not_ranked_without_scrolling(warehouse_copy):
+    at = _run("rates.py")
+    table = next(t for t in at.dataframe if t.key == "rates_breakdown_table")
+    order = list(table.proto.column_order)
+    _first_columns_fit(table, order[:order.index("参与排名") + 1], THREE_FIFTHS_PX)
+    assert order[:3] == ["综合排名", "单位", "综合得分"]
+    at.selectbox(key="rates_level").set_value("source").run()
+    at.selectbox(key="rates_metric").set_value("resolution_rate").run()
+    table = next(t for t in at.dataframe if t.key == "rates_breakdown_table")
+    order = list(table.proto.column_order)
+    assert order[:3] == ["单位", "解决率%", "解决率N"]  # by 解决率 the composite rank does not lead
+    _first_columns_fit(table, order[:order.index("参与排名") + 1], THREE_FIFTHS_PX)
+
+
+def test_sources_without_a_resolution_rate_are_listed_as_no_data_not_ranked(warehouse_copy):
+    """On the fixture district only 12345热线 has callbacks in October: by 解决率 the other four sources are
+    named under the chart as having no data, come last in the table, and are not ranked."""
+    at = _run("rates.py")
+    at.selectbox(key="rates_level").set_value("source").run()
+    at.selectbox(key="rates_metric").set_value("resolution_rate").run()
+    assert not at.exception
+    note = next(c.value for c in at.caption if "没有解决率的诉求来源" in c.value)
+    assert "110非警务、网格员上报、视频巡查、随手拍" in note and "12345热线" not in note
+    table = next(t for t in at.dataframe if t.key == "rates_breakdown_table").value
+    assert table["单位"].iloc[0] == "12345热线" and table["解决率%"].iloc[1:].isna().all()
+    assert set(table["参与排名"].iloc[1:]) <= {"否（无解决率、满意率）", "否（分母不足）", "否（无数据）"}

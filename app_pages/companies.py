@@ -81,9 +81,9 @@ for column, listed, title, background, colour in (
         if rows.empty:
             st.caption(f"{month_label}无企业上榜（符合排名条件的企业太少）。")
         else:
+            order, columns = lists.ranking_columns(listed)
             st.dataframe(lists.ranking_table(rows), hide_index=True, placeholder=ui.MISSING, width="stretch",
-                         key=f"list_{listed}",
-                         column_config={"连续上黑榜（月）": None} if listed == "red" else None)
+                         key=f"list_{listed}", column_order=order, column_config=columns)
 
 ineligible = lists.ineligible_table(rankings)
 with st.expander(f"不参与排名的企业（{len(ineligible)} 家）及原因", expanded=False):
@@ -92,7 +92,8 @@ with st.expander(f"不参与排名的企业（{len(ineligible)} 家）及原因"
     else:
         st.caption(f"入榜条件：管理户数 ≥ {rules.property_rules.min_households} 户，"
                    f"当月考核 ≥ {rules.property_rules.min_inspections} 次。")
-        st.dataframe(ineligible, hide_index=True, placeholder=ui.MISSING, width="stretch")
+        st.dataframe(ineligible, hide_index=True, placeholder=ui.MISSING, width="stretch",
+                     column_config=lists.ineligible_columns())
 
 st.subheader("单个企业")
 names = dict(zip(rankings["company_id"], rankings["company_name"]))
@@ -130,8 +131,9 @@ with compounds_col:
     if compounds.empty:
         st.caption("没有这家企业管理的小区记录。")
     else:
+        order, columns = lists.compound_complaints_columns()
         picked = st.dataframe(lists.compound_complaints_table(compounds), hide_index=True, placeholder=ui.MISSING,
-                              width="stretch",
+                              width="stretch", column_order=order, column_config=columns,
                               height=320, on_select="rerun", selection_mode="single-row", key="company_compounds")
         rows = picked.selection.rows if picked is not None else []
         categories = list(rules.property_rules.categories)

@@ -64,6 +64,16 @@ def test_light_table_lists_red_then_yellow_longest_red_run_first():
     assert list(table["N（到期或办结）"]) == [10, 2, 10]
 
 
+def test_light_table_on_screen_reads_light_grid_reason_and_numbers_first_rates_to_one_decimal():
+    table = lists.light_table(_lights())
+    order, config = lists.light_table_columns(table)
+    assert order[:9] == ["亮灯", "网格", "原因", "按期办结率(%)", "N（到期或办结）", "超期", "临期", "连续红灯（月）", "上期"]
+    assert "grid_code" not in order and sorted(order + ["grid_code"]) == sorted(table.columns)
+    # 71.0 was shown "71" beside "65.2" (Streamlit drops a float's trailing zero).
+    assert config["按期办结率(%)"]["type_config"]["format"] == "%.1f"
+    assert config["N（到期或办结）"]["label"] == "N" and "分母" in config["N（到期或办结）"]["help"]
+
+
 def test_household_colours_only_where_loaded():
     table = lists.household_colours_table(_lights())
     assert list(table["网格"]) == ["G5网格", "G1网格", "G3网格"]
@@ -128,6 +138,22 @@ def test_company_history_marks_the_months_on_a_list():
     assert fig.data[3].marker.color == HONOUR and len(fig.data[3].x) == 1
     assert fig.data[4].marker.color == BLACKLIST and len(fig.data[4].x) == 2
     assert list(fig.data[2].customdata) == ["第 5 名", "第 6 名", "第 1 名"]
+
+
+def test_red_and_black_lists_show_scores_to_one_decimal_with_the_deciding_columns_first():
+    for listed in ("red", "black"):
+        order, config = lists.ranking_columns(listed)
+        table = lists.ranking_table(_rankings())
+        assert set(order) <= set(table.columns)
+        assert order[:4] == ["名次", "物业企业", "总分", "名次变化"]
+        assert ("连续上黑榜（月）" in order) == (listed == "black")  # only the black list counts months on it
+        # A score of 79.0 was shown "79" beside "78.6" (and "79.0" on the big screen): always one decimal.
+        for column in ("总分", "考核得分", "投诉得分"):
+            assert config[column]["type_config"]["format"] == "%.1f", column
+    assert lists.ineligible_columns()["总分（不排名）"]["type_config"]["format"] == "%.1f"
+    order, config = lists.compound_complaints_columns()
+    assert order[:3] == ["小区", "物业投诉（件）", "每千户投诉"]
+    assert config["每千户投诉"]["type_config"]["format"] == "%.2f"
 
 
 def test_compound_complaints_table():
@@ -255,6 +281,19 @@ def test_ticket_display_frame_gives_working_days_to_one_decimal():
     shown = tickets.display_frame(frame)
     assert shown["超期（工作日）"].tolist()[0] == 2.2 and shown["剩余（工作日）"].tolist()[1] == 4.5
     assert shown["超期（工作日）"].isna().tolist() == [False, True, True]
+
+
+@pytest.mark.parametrize("status, timing", [("all", ["超期（工作日）"]), ("overdue", ["超期（工作日）"]),
+                                            ("open", ["超期（工作日）", "剩余（工作日）"]),
+                                            ("near_deadline", ["剩余（工作日）"]), ("closed", ["办结时间"])])
+def test_ticket_list_on_screen_shows_the_timing_of_its_status_beside_the_state(status, timing):
+    shown = list(tickets.COLUMNS.values())
+    order, config = tickets.screen_columns(status, shown)
+    assert sorted(order) == sorted(shown)  # every column, the ones read first first
+    assert order[:3 + len(timing)] == ["工单编号", "受理时间", "办理状态", *timing]
+    assert order[3 + len(timing):3 + len(timing) + 5] == ["一级分类", "二级分类", "街道", "社区", "网格"]
+    assert config["工单编号"]["pinned"] is True
+    assert config["超期（工作日）"]["type_config"]["format"] == "%.1f"
 
 
 def test_ticket_list_filters_and_counts(district):

@@ -460,3 +460,11 @@ def test_breakdown_csv_writes_ranks_as_whole_numbers_and_no_code_for_unassigned_
     assert [(r["综合排名"], r["单位"], r["编码"], r["名次变化"]) for r in rows] == [
         ("1", "A街", "A", "1"), ("2", "B街", "B", "1"), ("", "街道不明", "", "1")]
     assert table["综合排名"].dtype == "float64"  # the table shown is left as it was
+
+
+def test_recurring_problems_on_screen_read_place_category_and_counts_first():
+    assert heat.RECURRING_ORDER[:6] == ["排名", "地点", "一级分类", "本期（件）", "上期（件）", "变化（件）"]
+    config = heat.recurring_columns()
+    assert {config[c]["label"] for c in ("本期（件）", "上期（件）", "变化（件）")} == {"本期", "上期", "变化"}
+    assert all("type_config" not in config[c] or config[c]["type_config"].get("type") != "number"
+               for c in ("本期（件）", "上期（件）", "变化（件）"))  # "<3" on the big screen's tier is text

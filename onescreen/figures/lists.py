@@ -82,6 +82,28 @@ def light_table(lights: pd.DataFrame, period_type: str = "month") -> pd.DataFram
     })
 
 
+def light_table_columns(table: pd.DataFrame) -> tuple[list[str], dict]:
+    """(column order, column config) of :func:`light_table` on screen: the light, the grid, why, and the
+    numbers behind it side by side at 1440 px; the community and street after them; rates to 0.1."""
+    from streamlit import column_config as column  # here: the report's command line imports this module
+
+    streak = next(c for c in table.columns if c.startswith("连续红灯"))
+    first = ["亮灯", "网格", "原因", "按期办结率(%)", "N（到期或办结）", "超期", "临期", streak, "上期"]
+    order = first + [c for c in table.columns if c not in first and c != "grid_code"]
+    return order, {
+        "亮灯": column.TextColumn(width=52),
+        "原因": column.TextColumn(width=300),
+        "按期办结率(%)": column.NumberColumn("按期办结率", format="%.1f", width=88, help="按期办结率（%）"),
+        "N（到期或办结）": column.NumberColumn("N", width=52, help="按期办结率的分母：到期或已办结的工单数"),
+        "超期": column.NumberColumn(width=48),
+        "临期": column.NumberColumn(width=48),
+        streak: column.NumberColumn("连续红灯", width=72, help=streak),
+        "上期": column.TextColumn(width=52),
+        "社区": column.TextColumn(width=80),
+        "街道": column.TextColumn(width=80),
+    }
+
+
 def household_colours_table(lights: pd.DataFrame) -> pd.DataFrame:
     """三色户 per grid, only the grids where they were loaded; most red households first."""
     cols = list(HOUSEHOLD_COLOURS)
@@ -149,6 +171,27 @@ def ranking_table(rankings: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def ranking_columns(listed: str) -> tuple[list[str], dict]:
+    """(column order, column config) of a red (``listed="red"``) or black list (:func:`ranking_table`) in its
+    half of the page: rank, company, score and its move (and, on the black list, how many months in a row)
+    readable at 1440 px, the parts of the score after them; scores always to 0.1 (as on the big screen: a
+    score of 79 is shown "79.0", not "79" beside "78.6")."""
+    from streamlit import column_config as column
+
+    first = ["名次", "物业企业", "总分", "名次变化"] + (["连续上黑榜（月）"] if listed == "black" else [])
+    rest = ["考核得分", "投诉得分", "每千户投诉", "投诉（件）", "管理户数", "考核次数"]
+    return first + rest, {
+        "名次": column.NumberColumn(format="%d", width=44),
+        "总分": column.NumberColumn(format="%.1f", width=52),
+        "名次变化": column.TextColumn("较上月", width=64, help="名次较上月的变化（▲ 上升，▼ 下降）"),
+        "连续上黑榜（月）": column.NumberColumn("连续黑榜", format="%d", width=68, help="截至本月连续上黑榜的月数"),
+        "考核得分": column.NumberColumn("考核分", format="%.1f", width=60, help="考核得分（日常考核平均分）"),
+        "投诉得分": column.NumberColumn("投诉分", format="%.1f", width=60, help="投诉得分（按每千户投诉扣分）"),
+        "每千户投诉": column.NumberColumn(format="%.2f", width=84),
+        "投诉（件）": column.NumberColumn("投诉", format="%d", width=52, help="物业投诉（件）"),
+    }
+
+
 def ineligible_table(rankings: pd.DataFrame) -> pd.DataFrame:
     """Companies shown but not ranked this month, and why."""
     r = rankings[~rankings["is_eligible"].fillna(False).astype(bool)]
@@ -160,6 +203,13 @@ def ineligible_table(rankings: pd.DataFrame) -> pd.DataFrame:
         "投诉（件）": r["complaint_count"].to_numpy(),
         "总分（不排名）": r["score"].round(1).to_numpy(),
     })
+
+
+def ineligible_columns() -> dict:
+    """Column config of :func:`ineligible_table`: the score to 0.1, as in the lists."""
+    from streamlit import column_config as column
+
+    return {"总分（不排名）": column.NumberColumn(format="%.1f"), "原因": column.TextColumn(width=320)}
 
 
 @shared
@@ -198,6 +248,19 @@ def compound_complaints_table(compounds: pd.DataFrame) -> pd.DataFrame:
         "物业投诉（件）": c["complaint_count"].to_numpy(),
         "每千户投诉": c["complaints_per_1k_households"].round(2).to_numpy(),
     })
+
+
+def compound_complaints_columns() -> tuple[list[str], dict]:
+    """(column order, column config) of :func:`compound_complaints_table` in its narrow column (380 px at
+    1440 px): the compound, its complaints, per 1,000 households and households first; grid and community after."""
+    from streamlit import column_config as column
+
+    return ["小区", "物业投诉（件）", "每千户投诉", "户数", "网格", "社区"], {
+        # A count of 1-2 is "<3" on the big screen's tier (onescreen.access): text there, a number elsewhere.
+        "物业投诉（件）": column.Column("投诉", width=52, help="当月物业投诉（件）"),
+        "每千户投诉": column.NumberColumn(format="%.2f", width=84),
+        "户数": column.Column(width=60),
+    }
 
 
 @shared

@@ -140,6 +140,21 @@ def test_company_history_marks_the_months_on_a_list():
     assert list(fig.data[2].customdata) == ["第 5 名", "第 6 名", "第 1 名"]
 
 
+def test_company_history_draws_a_score_of_100_whole():
+    """A month without complaints scores 100 for them: the axis runs past 100 far enough for a list marker there
+    (14 px) to be drawn whole, and no trace is cut at the plot's edge (the top of 0-100.5 cut them)."""
+    history = pd.DataFrame({"month_start": pd.to_datetime(["2025-09-01", "2025-10-01"]), "score": [90.0, 100.0],
+                            "inspection_score": [85.0, 100.0], "complaint_score": [97.5, 100.0], "rank": [1, 1],
+                            "list": ["red", "red"]})
+    fig = lists.company_history_figure.uncached(history)
+    low, high = fig.layout.yaxis.range
+    plot_px = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
+    marker_px = max(t.marker.size or 0 for t in fig.data)
+    assert (high - 100) / (high - low) * plot_px >= marker_px / 2
+    assert all(t.cliponaxis is False for t in fig.data)
+    assert list(fig.layout.yaxis.tickvals)[-1] == 100  # no tick past the top of the scale
+
+
 def test_red_and_black_lists_show_scores_to_one_decimal_with_the_deciding_columns_first():
     for listed in ("red", "black"):
         order, config = lists.ranking_columns(listed)
@@ -230,6 +245,46 @@ def test_timeline_figure_draws_the_deadline_red_when_late():
     assert list(fig.data[0].y) == ["受理", "派单", "签收（响应）"]  # steps not yet happened are left off
     assert fig.layout.shapes[0].line.color == "#d63a3a"
     assert fig.layout.annotations[0].text.startswith("办理时限 10-03 09:00：超期")
+
+
+@pytest.mark.parametrize("overrides, colour", [
+    ({}, LIGHT_COLOURS["red"]),
+    ({"is_overdue": False, "is_near_deadline": True, "remaining_workdays": 0.5}, lists.NEAR_DEADLINE_TEXT),
+    ({"is_overdue": False, "remaining_workdays": 2.0}, LIGHT_COLOURS["green"]),
+    ({"is_open": False, "is_closed_late": True, "resolved_at": pd.Timestamp("2025-10-04")}, LIGHT_COLOURS["red"]),
+    ({"is_open": False, "is_closed_late": False, "resolved_at": pd.Timestamp("2025-10-02")}, LIGHT_COLOURS["green"]),
+])
+def test_timeline_deadline_colour_follows_the_state(overrides, colour):
+    """临期 is amber (it was green, as if the ticket were in no hurry); late red, otherwise green."""
+    fig = lists.ticket_timeline_figure.uncached(tickets.timeline(_ticket(**overrides)))
+    assert fig.layout.shapes[0].line.color == colour
+    assert fig.layout.annotations[0].font.color == colour
+
+
+def _tick_format(axis, dtick_ms: float) -> str | None:
+    """The label format plotly uses on ``axis`` for ticks ``dtick_ms`` apart (its tickformatstops, else tickformat)."""
+    for stop in axis.tickformatstops or ():
+        low, high = stop.dtickrange
+        month = 30 * 24 * 3600 * 1000
+        low = None if low is None else (month * int(low[1:]) if isinstance(low, str) else low)
+        high = None if high is None else (month * int(high[1:]) if isinstance(high, str) else high)
+        if (low is None or dtick_ms >= low) and (high is None or dtick_ms <= high):
+            return stop.value
+    return axis.tickformat
+
+
+def test_timeline_ticks_name_the_hour_when_the_steps_are_hours_apart():
+    """Steps an hour or two apart got ticks every few hours, all labelled by the day ("12-01, 12-01, 12-01")."""
+    steps = tickets.timeline(_ticket(is_overdue=False, overdue_workdays=None, remaining_workdays=1.5,
+                                     due_at=pd.Timestamp("2025-10-01 18:00")))
+    axis = lists.ticket_timeline_figure.uncached(steps).layout.xaxis
+    hour = 3600 * 1000
+    for dtick in (hour, 3 * hour, 12 * hour):
+        assert "%H" in _tick_format(axis, dtick), dtick
+    day_ticks = [pd.Timestamp("2025-10-01") + pd.Timedelta(hours=h) for h in (0, 6, 12, 18)]
+    labels = [t.strftime(_tick_format(axis, 6 * hour)) for t in day_ticks]
+    assert len(set(labels)) == len(labels)
+    assert _tick_format(axis, 24 * hour) == "%m-%d" and _tick_format(axis, 31 * 24 * hour) == "%Y-%m"
 
 
 def test_mask_tickets_masks_every_personal_field():

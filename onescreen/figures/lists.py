@@ -19,6 +19,7 @@ LIGHT_ORDER = ("red", "yellow", "green", "grey")
 PERIOD_UNITS = {"month": "月", "week": "周", "day": "日"}
 HOUSEHOLD_COLOURS = {"red_households": ("红色户", "#d63a3a"), "yellow_households": ("黄色户", "#e8b100"),
                      "green_households": ("绿色户", "#2e9d52")}
+NEAR_DEADLINE_TEXT = "#b06f00"  # 临期: the light's amber, dark enough to read as text on white
 # Hover of the grid map: column -> label (map_frame makes these columns).
 MAP_TOOLTIP = {"grid_name": "网格", "community_name": "社区", "light_label": "亮灯", "light_reason": "原因",
                "on_time_text": "按期办结率", "counts_text": "工单"}
@@ -232,7 +233,10 @@ def company_history_figure(history: pd.DataFrame, height: int = 340) -> go.Figur
             fig.add_trace(go.Scatter(x=months["month_start"], y=months["score"], name=label, mode="markers",
                                      marker=dict(color=colour, size=14, symbol=symbol),
                                      hovertemplate=f"{label}<extra></extra>"))
-    fig.update_yaxes(range=[0, 100.5], title=None)
+    # Scores are 0-100: the axis runs a little past 100 so a line or a list marker at 100 is drawn whole, not cut
+    # by the top of the plot.
+    fig.update_yaxes(range=[0, 104], tickvals=[0, 20, 40, 60, 80, 100], title=None)
+    fig.update_traces(cliponaxis=False)
     fig.update_xaxes(tickformat="%Y-%m", title=None)
     return _layout(fig, height)
 
@@ -276,14 +280,35 @@ def ticket_timeline_figure(steps: pd.DataFrame, height: int = 260) -> go.Figure:
         showlegend=False))
     if not due.empty:
         note = str(due["note"].iloc[0])
-        late = note.startswith(("超期", "逾期"))
-        fig.add_vline(x=due["at"].iloc[0], line=dict(color="#d63a3a" if late else "#2e9d52", dash="dash"))
+        colour = deadline_colour(note)
+        fig.add_vline(x=due["at"].iloc[0], line=dict(color=colour, dash="dash"))
         fig.add_annotation(x=due["at"].iloc[0], y=1.02, yref="paper", showarrow=False, xanchor="right",
-                           text=f"办理时限 {due['at'].iloc[0]:%m-%d %H:%M}：{note}",
-                           font=dict(color="#d63a3a" if late else "#2e9d52"))
+                           text=f"办理时限 {due['at'].iloc[0]:%m-%d %H:%M}：{note}", font=dict(color=colour))
     fig.update_yaxes(categoryorder="array", categoryarray=list(steps["step"])[::-1], title=None)
-    fig.update_xaxes(title=None, tickformat="%m-%d")
+    # Steps are often hours apart: a tick per day labelled "%m-%d" repeated the date ("11-30, 11-30, 11-30").
+    # The label follows the tick spacing plotly picks for the span (and for a zoom).
+    fig.update_xaxes(title=None, tickformatstops=TIME_TICKS)
     return _layout(fig, height).update_layout(hovermode="closest", margin=dict(l=8, r=40, t=40, b=8))
+
+
+# Tick labels of a time axis by the spacing of its ticks (plotly's dtick, in ms, or "M<months>"): the hour under a
+# day, the day under a month, the month beyond. Numbers only: plotly's own labels are English ("Nov 30").
+DAY_MS = 24 * 60 * 60 * 1000
+TIME_TICKS = [
+    dict(dtickrange=[None, DAY_MS - 1], value="%m-%d %H:%M"),
+    dict(dtickrange=[DAY_MS, "M1"], value="%m-%d"),
+    dict(dtickrange=["M1", None], value="%Y-%m"),
+]
+
+
+def deadline_colour(note: str) -> str:
+    """The colour of a ticket's deadline by its state (``timeline``'s note): red when late (超期, 逾期办结),
+    amber when near (临期), green otherwise."""
+    if note.startswith(("超期", "逾期")):
+        return LIGHT_COLOURS["red"]
+    if note.startswith("临期"):
+        return NEAR_DEADLINE_TEXT
+    return LIGHT_COLOURS["green"]
 
 
 def rules_from_meta(meta: pd.DataFrame) -> Rules | None:

@@ -52,7 +52,7 @@ if st.session_state.get("company_sidebar_month") not in (None, f.month()) and f.
     st.session_state["company_month"] = wanted = f.month()
 st.session_state["company_sidebar_month"] = f.month()
 month = st.selectbox("月份", months, index=months.index(wanted) if wanted in months else 0,
-                     format_func=lambda d: f"{d.year}年{d.month}月", key="company_month")
+                     format_func=lambda d: f"{d.year}年{d.month}月", key="company_month", placeholder=ui.SEARCH_HINT)
 _mirror("month", month.isoformat() if month != f.month() else "")
 month_label = f"{month.year}年{month.month}月"  # the chosen month, not necessarily this one
 rankings = data.q("company_rankings", month=month)
@@ -100,7 +100,7 @@ names = dict(zip(rankings["company_id"], rankings["company_name"]))
 order = list(rankings["company_id"])
 chosen = st.query_params.get("company_id", "")
 company = st.selectbox("物业企业", order, index=order.index(chosen) if chosen in order else 0,
-                       format_func=lambda c: names.get(c, c), key="company_pick")
+                       format_func=lambda c: names.get(c, c), key="company_pick", placeholder=ui.SEARCH_HINT)
 _mirror("company_id", company if company != order[0] else "")
 row = rankings[rankings["company_id"] == company].iloc[0]
 tiles = st.columns(5)

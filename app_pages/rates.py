@@ -186,8 +186,9 @@ st.subheader("分解与排名")
 default_level = "grid" if f.community_code else ("community" if f.street_code else "street")
 left, right = st.columns(2)
 level = left.selectbox("分解维度", list(LEVEL_LABELS), index=list(LEVEL_LABELS).index(default_level),
-                       format_func=LEVEL_LABELS.get, key="rates_level")
-metric = right.selectbox("指标", BREAKDOWN_METRICS, format_func=LABELS.get, key="rates_metric")
+                       format_func=LEVEL_LABELS.get, key="rates_level", placeholder=ui.SEARCH_HINT)
+metric = right.selectbox("指标", BREAKDOWN_METRICS, format_func=LABELS.get, key="rates_metric",
+                         placeholder=ui.SEARCH_HINT)
 narrow = {"street_code": f.street_code, "community_code": f.community_code} if level in ("street", "community", "grid") else {}
 # By composite score the table is the ranking: ranked units in rank order first, then those not ranked.
 order_by = dict(sort="composite_rank", order="asc") if metric == "composite_score" else dict(sort=metric, order="desc")

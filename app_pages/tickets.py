@@ -48,13 +48,14 @@ status = status_col.radio("办理状态", statuses, horizontal=True, format_func
 RANGES = {"period": f"所选：{f.time_label()}", "all": "不限"}
 range_kind = "all" if _url("range") == "all" else "period"
 range_kind = range_col.selectbox("受理时间", list(RANGES), index=list(RANGES).index(range_kind), format_func=RANGES.get,
-                                 key="t_range_kind",
+                                 key="t_range_kind", placeholder=ui.SEARCH_HINT,
                                  help="所选：左侧筛选的“时间”（一个周期，或自定义区间，含起止当天）；不限：全部时间受理的工单。")
 whole_period = range_kind == "all"
 categories = data.q("ticket_categories", category_l1=f.category or None)
 l2_options = [""] + sorted(set(categories["category_l2"]))
 wanted_l2 = _url("category_l2")
 category_l2 = category_col.selectbox("二级分类", l2_options, format_func=lambda v: v or "全部", key="t_category_l2",
+                                     placeholder=ui.SEARCH_HINT,
                                      index=l2_options.index(wanted_l2) if wanted_l2 in l2_options else 0)
 ticket_id = id_col.text_input("工单编号（包含）", value=_url("ticket_id"), key="t_ticket_id", max_chars=40,
                               placeholder="输入编号的一部分")

@@ -60,7 +60,7 @@ default = default_period(as_of, kind, first)
 chosen = wanted if wanted is not None and wanted.kind == kind and wanted in options else default
 period = st.selectbox("周期", options, index=options.index(chosen) if chosen in options else 0,
                       format_func=lambda p: p.label + ("（未结束）" if p.end > as_of.date() else ""),
-                      key=f"weekly_period_{kind}")
+                      key=f"weekly_period_{kind}", placeholder=ui.SEARCH_HINT)
 if period == default:
     st.query_params.pop("report", None)
     if kind == kinds[0]:

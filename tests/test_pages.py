@@ -533,3 +533,36 @@ def test_weekly_oldest_tickets_read_number_age_and_what_without_scrolling(wareho
     at = _run("weekly.py")
     table = _table_with(at, "工单编号")
     _first_columns_fit(table, ["工单编号", "受理时间", "超期（工作日）", "一级分类", "二级分类", "网格"], PAGE_PX)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_select_box_says_in_chinese_what_to_type(page, warehouse_copy, users):
+    """A select box whose text is cleared to search showed Streamlit's "Choose an option"."""
+    at = _run(page, user="admin")
+    boxes = list(at.selectbox) + list(at.multiselect)
+    assert boxes, "no select box"
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    assert [(b.label, b.proto.placeholder) for b in boxes if not cjk.search(b.proto.placeholder)] == []
+
+
+def test_streamlits_own_english_is_said_in_chinese_on_every_page(warehouse_copy):
+    """Where Streamlit takes no text (an empty search's "No results", "Press Enter to apply", the uploader's
+    "Upload"), the frame's CSS says it in Chinese, on the login page too (checked in a real browser in
+    tests/browser/test_pages_browser.py)."""
+    from onescreen import ui
+
+    for at in (_run(), _run("tickets.py")):
+        styles = [h.proto.body for h in at.get("html")]
+        assert ui.STREAMLIT_TEXT_CSS.strip() in [body.strip() for body in styles]
+    for chinese in ("没有匹配的选项", "按回车确认", "按回车提交", "选择文件"):
+        assert f'content: "{chinese}"' in ui.STREAMLIT_TEXT_CSS
+
+
+def test_big_screen_buttons_keep_their_own_text_colour(warehouse_copy):
+    """Off the wall the big screen's light text made the sidebar's white 退出登录 button blank."""
+    from onescreen import ui
+
+    at = _run()
+    css = " ".join(m.value for m in at.markdown if "<style>" in m.value)
+    assert ui.BIG_SCREEN_CSS.strip() in css
+    assert re.search(r"\.stApp button p, \.stApp button span \{ color: inherit; \}", css)

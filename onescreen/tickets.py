@@ -45,7 +45,8 @@ COLUMNS: dict[str, str] = {
 # the number, when received, the state and how late (or how long left, or when closed), what and where.
 # Downloads keep COLUMNS' order.
 SCREEN_TIMING: dict[str, tuple[str, ...]] = {
-    "open": ("超期（工作日）", "剩余（工作日）"), "near_deadline": ("剩余（工作日）",), "closed": ("办结时间",)}
+    "open": ("超期（工作日）", "剩余（工作日）"), "near_deadline": ("剩余（工作日）",), "closed": ("办结时间",),
+    "returned": ()}  # a returned ticket is in nobody's hands: never overdue, no time left to count
 SCREEN_FIRST = ("工单编号", "受理时间", "办理状态", "<timing>", "一级分类", "二级分类", "街道", "社区", "网格", "办理时限")
 
 

@@ -340,7 +340,8 @@ def test_ticket_display_frame_gives_working_days_to_one_decimal():
 
 @pytest.mark.parametrize("status, timing", [("all", ["超期（工作日）"]), ("overdue", ["超期（工作日）"]),
                                             ("open", ["超期（工作日）", "剩余（工作日）"]),
-                                            ("near_deadline", ["剩余（工作日）"]), ("closed", ["办结时间"])])
+                                            ("near_deadline", ["剩余（工作日）"]), ("closed", ["办结时间"]),
+                                            ("returned", [])])
 def test_ticket_list_on_screen_shows_the_timing_of_its_status_beside_the_state(status, timing):
     shown = list(tickets.COLUMNS.values())
     order, config = tickets.screen_columns(status, shown)

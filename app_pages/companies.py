@@ -52,7 +52,7 @@ if st.session_state.get("company_sidebar_month") not in (None, f.month()) and f.
     st.session_state["company_month"] = wanted = f.month()
 st.session_state["company_sidebar_month"] = f.month()
 month = st.selectbox("月份", months, index=months.index(wanted) if wanted in months else 0,
-                     format_func=lambda d: f"{d.year}年{d.month}月", key="company_month")
+                     format_func=lambda d: f"{d.year}年{d.month}月", key="company_month", placeholder=ui.SEARCH_HINT)
 _mirror("month", month.isoformat() if month != f.month() else "")
 month_label = f"{month.year}年{month.month}月"  # the chosen month, not necessarily this one
 rankings = data.q("company_rankings", month=month)
@@ -81,9 +81,9 @@ for column, listed, title, background, colour in (
         if rows.empty:
             st.caption(f"{month_label}无企业上榜（符合排名条件的企业太少）。")
         else:
+            order, columns = lists.ranking_columns(listed)
             st.dataframe(lists.ranking_table(rows), hide_index=True, placeholder=ui.MISSING, width="stretch",
-                         key=f"list_{listed}",
-                         column_config={"连续上黑榜（月）": None} if listed == "red" else None)
+                         key=f"list_{listed}", column_order=order, column_config=columns)
 
 ineligible = lists.ineligible_table(rankings)
 with st.expander(f"不参与排名的企业（{len(ineligible)} 家）及原因", expanded=False):
@@ -92,14 +92,15 @@ with st.expander(f"不参与排名的企业（{len(ineligible)} 家）及原因"
     else:
         st.caption(f"入榜条件：管理户数 ≥ {rules.property_rules.min_households} 户，"
                    f"当月考核 ≥ {rules.property_rules.min_inspections} 次。")
-        st.dataframe(ineligible, hide_index=True, placeholder=ui.MISSING, width="stretch")
+        st.dataframe(ineligible, hide_index=True, placeholder=ui.MISSING, width="stretch",
+                     column_config=lists.ineligible_columns())
 
 st.subheader("单个企业")
 names = dict(zip(rankings["company_id"], rankings["company_name"]))
 order = list(rankings["company_id"])
 chosen = st.query_params.get("company_id", "")
 company = st.selectbox("物业企业", order, index=order.index(chosen) if chosen in order else 0,
-                       format_func=lambda c: names.get(c, c), key="company_pick")
+                       format_func=lambda c: names.get(c, c), key="company_pick", placeholder=ui.SEARCH_HINT)
 _mirror("company_id", company if company != order[0] else "")
 row = rankings[rankings["company_id"] == company].iloc[0]
 tiles = st.columns(5)
@@ -130,8 +131,9 @@ with compounds_col:
     if compounds.empty:
         st.caption("没有这家企业管理的小区记录。")
     else:
+        order, columns = lists.compound_complaints_columns()
         picked = st.dataframe(lists.compound_complaints_table(compounds), hide_index=True, placeholder=ui.MISSING,
-                              width="stretch",
+                              width="stretch", column_order=order, column_config=columns,
                               height=320, on_select="rerun", selection_mode="single-row", key="company_compounds")
         rows = picked.selection.rows if picked is not None else []
         categories = list(rules.property_rules.categories)

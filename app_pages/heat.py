@@ -85,7 +85,9 @@ else:
         st.dataframe(pd.DataFrame({
             "网格": top["grid_name"], "社区": top["community_name"], "工单（件）": top["ticket_count"],
             "户数": top["households"], "每千户": top["tickets_per_1k_households"].round(1),
-        }), hide_index=True, placeholder=ui.MISSING, width="stretch")
+        }), hide_index=True, placeholder=ui.MISSING, width="stretch",
+            column_config={"工单（件）": st.column_config.NumberColumn("工单", help="工单（件）"),
+                           "每千户": st.column_config.NumberColumn(format="%.1f", help="每千户工单（件）")})
     without = int((grids["tickets_per_1k_households"].isna()).sum())
     st.caption(f"落格工单 N = {int(grids['ticket_count'].sum()):,} 件，{len(grids):,} 个网格"
                + (f"；{without} 个网格无户数（灰色，不计算）" if without else "") + "。选择网格时地图显示其所在社区。",
@@ -147,6 +149,7 @@ else:
         st.plotly_chart(figures.recurring_figure(problems), width="stretch", key="heat_recurring_chart")
     with right:
         picked = st.dataframe(recurring_table(problems), hide_index=True, placeholder=ui.MISSING, width="stretch",
+                              column_order=figures.RECURRING_ORDER, column_config=figures.recurring_columns(),
                               height=min(460, 35 * (len(problems) + 1) + 3), on_select="rerun",
                               selection_mode="single-row", key="heat_recurring_table")
         rows = picked.selection.rows if picked is not None else []

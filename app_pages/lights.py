@@ -80,9 +80,9 @@ if table.empty:
 else:
     st.caption(f"红灯 {int(counts.get('red', 0))} 个、黄灯 {int(counts.get('yellow', 0))} 个；"
                f"“连续红灯”为截至本{unit}连续亮红灯的{unit}数。选中一行可打开该网格的工单明细。")
+    order, columns = lists.light_table_columns(table)
     picked = st.dataframe(table, hide_index=True, placeholder=ui.MISSING, width="stretch",
-                          height=min(420, 38 + 35 * len(table)),
-                          column_order=[c for c in table.columns if c != "grid_code"],
+                          height=min(420, 38 + 35 * len(table)), column_order=order, column_config=columns,
                           on_select="rerun", selection_mode="single-row", key="light_table")
     rows = picked.selection.rows if picked is not None else []
     if rows:

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from onescreen import data, filters, ui
+from onescreen.figures import lists
 from onescreen.figures import rates as figures
 from onescreen.koujing import KOUJING, LABELS
 from onescreen.queries import QUERIES, period_bounds, range_bounds
@@ -16,6 +17,10 @@ LEVEL_LABELS = {"street": "街道", "community": "社区", "grid": "网格", "de
                 "source": "诉求来源", "category": "诉求分类"}
 BREAKDOWN_METRICS = ("composite_score", "response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate",
                      "closure_rate", "ticket_count", "overdue_count")
+# Why a source has no rate at all (shown under the breakdown by 诉求来源).
+KOUJING_NO_RATE = {"resolution_rate": "解决率、满意率来自对来电人的回访，网格员上报、视频巡查等渠道没有回访。",
+                   "satisfaction_rate": "解决率、满意率来自对来电人的回访，网格员上报、视频巡查等渠道没有回访。",
+                   "response_rate": "从不提供签收时间的渠道（如视频巡查）不计响应率。"}
 TILE_METRICS = ("ticket_count", "response_rate", "resolution_rate", "satisfaction_rate", "composite_score",
                 "on_time_rate")
 CHANGE_UNITS = {"pct": " 个百分点", "score": " 分", "workdays": " 个工作日", "count": " 件"}
@@ -181,14 +186,20 @@ st.subheader("分解与排名")
 default_level = "grid" if f.community_code else ("community" if f.street_code else "street")
 left, right = st.columns(2)
 level = left.selectbox("分解维度", list(LEVEL_LABELS), index=list(LEVEL_LABELS).index(default_level),
-                       format_func=LEVEL_LABELS.get, key="rates_level")
-metric = right.selectbox("指标", BREAKDOWN_METRICS, format_func=LABELS.get, key="rates_metric")
+                       format_func=LEVEL_LABELS.get, key="rates_level", placeholder=ui.SEARCH_HINT)
+metric = right.selectbox("指标", BREAKDOWN_METRICS, format_func=LABELS.get, key="rates_metric",
+                         placeholder=ui.SEARCH_HINT)
 narrow = {"street_code": f.street_code, "community_code": f.community_code} if level in ("street", "community", "grid") else {}
-breakdown_args = dict(level=level, sort=metric, order="desc", **{k: v for k, v in narrow.items() if v})
+# By composite score the table is the ranking: ranked units in rank order first, then those not ranked.
+order_by = dict(sort="composite_rank", order="asc") if metric == "composite_score" else dict(sort=metric, order="desc")
+breakdown_args = dict(level=level, **order_by, **{k: v for k, v in narrow.items() if v})
 if f.is_range:
     current = data.q("rates_breakdown_range", **period, **breakdown_args)
 else:
     current = data.q("rates_breakdown", **period, **breakdown_args)
+if metric == "composite_score":  # those not ranked by their score, as the chart draws them
+    current = current.sort_values(["composite_rank", "composite_score"], ascending=[True, False],
+                                  na_position="last", kind="stable").reset_index(drop=True)
 if current.empty:
     st.info(f"{this}没有按{LEVEL_LABELS[level]}统计的工单。")
 else:
@@ -206,14 +217,26 @@ else:
         yoy = data.q("rates_breakdown", period_type=f.period_type, period_start=bounds["yoy_start"],
                      **breakdown_args)
     target = tiles.set_index("metric")["target"].get(metric)
+    marts_rules = lists.rules_from_meta(data.q("mart_rules"))  # the rules the ranks were made with
     chart, table_column = st.columns([2, 3])
+    without = current.loc[current[metric].isna(), "unit_name"].fillna(current["unit_code"]).tolist()
     with chart:
-        st.plotly_chart(figures.breakdown_bar(current, metric, target=None if pd.isna(target) else float(target)),
-                        width="stretch", key="rates_breakdown_chart")
-        st.caption("灰色：分母不足最小分母，照常显示但不参与排名。单位多于 40 个时只画最好和最差各 20 个，表中为全部。")
-    table = figures.breakdown_table(current, previous, yoy, metric)
+        if len(without) < len(current):
+            st.plotly_chart(figures.breakdown_bar(current, metric, target=None if pd.isna(target) else float(target)),
+                            width="stretch", key="rates_breakdown_chart")
+        st.caption("灰色：不参与综合排名的单位（分母不足最小分母，或缺少同层级排名所依据的率），照常显示。"
+                   "单位多于 40 个时只画最好和最差各 20 个，表中为全部。")
+        if without:
+            # A unit without the metric is neither drawn nor put in order with the others: named here (N 无数据).
+            names = "、".join(without[:8]) + (f" 等 {len(without)} 个" if len(without) > 8 else "")
+            st.caption(f"{this}没有{LABELS[metric]}的{LEVEL_LABELS[level]}（无数据，不画出、不参与排序，表中列在最后）："
+                       f"{names}。" + (KOUJING_NO_RATE.get(metric, "") if level == "source" else ""))
+    table = figures.breakdown_table(current, previous, yoy, metric,
+                                    marts_rules.min_denominator if marts_rules else None)
+    order, columns = figures.breakdown_columns(table, metric)
     with table_column:
-        picked = st.dataframe(figures.grey_unranked(table), hide_index=True, placeholder=ui.MISSING, width="stretch",
+        picked = st.dataframe(figures.grey_unranked(table, metric), hide_index=True, placeholder=ui.MISSING,
+                              width="stretch", column_order=order, column_config=columns,
                               height=min(460, 35 * (len(table) + 1) + 3), on_select="rerun",
                               selection_mode="single-row", key="rates_breakdown_table")
         rows = picked.selection.rows if picked is not None else []

@@ -12,7 +12,6 @@ filters' time), ``category_l2``, ``ticket_id`` (part of a ticket number) and ``c
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from onescreen import audit, data, exports, filters, tickets, ui
@@ -49,13 +48,14 @@ status = status_col.radio("办理状态", statuses, horizontal=True, format_func
 RANGES = {"period": f"所选：{f.time_label()}", "all": "不限"}
 range_kind = "all" if _url("range") == "all" else "period"
 range_kind = range_col.selectbox("受理时间", list(RANGES), index=list(RANGES).index(range_kind), format_func=RANGES.get,
-                                 key="t_range_kind",
+                                 key="t_range_kind", placeholder=ui.SEARCH_HINT,
                                  help="所选：左侧筛选的“时间”（一个周期，或自定义区间，含起止当天）；不限：全部时间受理的工单。")
 whole_period = range_kind == "all"
 categories = data.q("ticket_categories", category_l1=f.category or None)
 l2_options = [""] + sorted(set(categories["category_l2"]))
 wanted_l2 = _url("category_l2")
 category_l2 = category_col.selectbox("二级分类", l2_options, format_func=lambda v: v or "全部", key="t_category_l2",
+                                     placeholder=ui.SEARCH_HINT,
                                      index=l2_options.index(wanted_l2) if wanted_l2 in l2_options else 0)
 ticket_id = id_col.text_input("工单编号（包含）", value=_url("ticket_id"), key="t_ticket_id", max_chars=40,
                               placeholder="输入编号的一部分")
@@ -98,20 +98,12 @@ first_row = (page - 1) * tickets.PAGE_ROWS + 1
 st.markdown(f"共 **{total:,}** 张工单" + (f"，第 {page}/{pages} 页：第 {first_row:,}–{first_row + len(frame) - 1:,} 张"
                                           if pages > 1 else "") + "。个人信息已脱敏。", help=koujing("ticket_masking"))
 table = tickets.display_frame(frame)
-# Empty rather than "None" where a ticket is not overdue (or has no time left to count).
-shown_table = table.copy()
-for column in ("超期（工作日）", "剩余（工作日）"):
-    if column in shown_table:
-        shown_table[column] = shown_table[column].map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
+order, columns = tickets.screen_columns(status, list(table.columns))
 picked = st.dataframe(
-    shown_table, hide_index=True, placeholder=ui.MISSING, width="stretch", height=min(420, 38 + 35 * len(table)),
-    on_select="rerun", selection_mode="single-row",
+    table, hide_index=True, placeholder=ui.MISSING, width="stretch", height=min(420, 38 + 35 * len(table)),
+    on_select="rerun", selection_mode="single-row", column_order=order, column_config=columns,
     key=f"ticket_table_{page}",  # a row picked on one page is not picked on the next
-    column_config={
-        "受理时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-        "办理时限": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-        "办结时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-    })
+)
 
 if pages > 1:
     st.number_input("页码", min_value=1, max_value=pages, step=1, key="t_page",
@@ -180,10 +172,12 @@ if selected is not None:
     st.text(" · ".join(x for x in (selected["ticket_id"], selected["category_l1"], selected["category_l2"],
                                    tickets.state_label(selected.to_dict())) if isinstance(x, str)))
     st.plotly_chart(lists.ticket_timeline_figure(steps), width="stretch", key="ticket_timeline")
-    left, right = st.columns([2, 3])
+    # Half the page for the steps: a note such as "临期，剩余 0.7 个工作日" was cut off in two fifths of it.
+    left, right = st.columns(2)
     left.dataframe(steps.rename(columns={"step": "环节", "at": "时间", "note": "说明"}), hide_index=True,
-                   placeholder=ui.MISSING,
-                   width="stretch", column_config={"时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+                   placeholder=ui.MISSING, width="stretch", key="ticket_steps",
+                   column_config={"环节": st.column_config.TextColumn(width=100),
+                                  "时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm", width=128)})
     content = selected.get("content")
     right.markdown("**诉求内容（脱敏摘要）**")
     right.text(content if isinstance(content, str) and content else "（无）")

@@ -80,13 +80,15 @@ def file_section(path) -> FileOptions | None:
     with st.container(border=True):
         st.markdown(f"**{path.name}**")
         sheets = cached(("sheets", str(path)), lambda: upload.sheet_names(path))
-        sheet = st.selectbox("工作表", sheets, key=f"up_sheet_{key}") if isinstance(sheets, list) and len(sheets) > 1 else None
+        sheet = (st.selectbox("工作表", sheets, key=f"up_sheet_{key}", placeholder=ui.SEARCH_HINT)
+                 if isinstance(sheets, list) and len(sheets) > 1 else None)
         raw = cached(("raw", str(path), sheet), lambda: upload.read_upload(path, sheet))
         if isinstance(raw, LoadError):
             st.error(upload.page_text(str(raw)))
             return None
         labels = {"": "自动识别", **{name: source.label for name, source in SOURCES.items()}}
-        picked = st.selectbox("来源类型", list(labels), format_func=labels.get, key=f"up_source_{key}")
+        picked = st.selectbox("来源类型", list(labels), format_func=labels.get, key=f"up_source_{key}",
+                              placeholder=ui.SEARCH_HINT)
         auto = upload.plan(raw, picked or None)
         source, fields = auto.source.name, list(auto.source.headers)
 
@@ -117,7 +119,8 @@ def file_section(path) -> FileOptions | None:
                 label = upload.field_label(plan.source, field)
                 current = chosen[field] if chosen[field] in options else ""
                 columns[i % 3].selectbox(f"{label}{mark}", options, index=options.index(current),
-                                         format_func=lambda h: h or "不使用", key=widget(field))
+                                         format_func=lambda h: h or "不使用", key=widget(field),
+                                         placeholder=ui.SEARCH_HINT)
         with st.expander(f"预览前 {upload.PREVIEW_ROWS} 行（入库后的样子：日期已解析，个人信息已脱敏）"):
             st.dataframe(upload.preview(plan), hide_index=True, placeholder=ui.MISSING, width="stretch")
     if plan.missing:

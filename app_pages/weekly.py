@@ -60,7 +60,7 @@ default = default_period(as_of, kind, first)
 chosen = wanted if wanted is not None and wanted.kind == kind and wanted in options else default
 period = st.selectbox("周期", options, index=options.index(chosen) if chosen in options else 0,
                       format_func=lambda p: p.label + ("（未结束）" if p.end > as_of.date() else ""),
-                      key=f"weekly_period_{kind}")
+                      key=f"weekly_period_{kind}", placeholder=ui.SEARCH_HINT)
 if period == default:
     st.query_params.pop("report", None)
     if kind == kinds[0]:
@@ -95,6 +95,36 @@ for column, fmt in zip(columns, FORMATS):
         file_name=file_name(report, fmt), mime=FORMATS[fmt][0], key=f"weekly_download_{fmt}", on_click="ignore")
 
 
+# Sections whose tables are wider than the page at 1440 px: the columns a meeting reads first, at widths that keep
+# them side by side (the downloads keep the report's order).
+SECTION_COLUMNS: dict[str, tuple[list[str], dict]] = {
+    "light_changes": (["变化", "网格", "灯", "上期灯", "亮灯依据", "按期办结率（%）", "超期", "连续红灯期数", "社区", "街道",
+                       "网格编号"],
+                      {"变化": st.column_config.Column(width=52), "灯": st.column_config.Column(width=52),
+                       "上期灯": st.column_config.Column(width=60), "亮灯依据": st.column_config.Column(width=280),
+                       "按期办结率（%）": st.column_config.Column("按期办结率", width=84, help="按期办结率（%）"),
+                       "超期": st.column_config.Column(width=48),
+                       "连续红灯期数": st.column_config.Column("连续红灯", width=72, help="连续红灯期数")}),
+    "oldest_open": (["工单编号", "受理时间", "超期（工作日）", "一级分类", "二级分类", "网格", "承办单位", "地址（至小区或道路）",
+                     "办理时限", "是否超期", "工单状态", "诉求来源", "诉求类型", "社区", "街道"],
+                    {"工单编号": st.column_config.Column(width=136, pinned=True),
+                     "受理时间": st.column_config.Column(width=128),
+                     "超期（工作日）": st.column_config.Column("超期", width=56, help="超期（工作日）"),
+                     "一级分类": st.column_config.Column(width=76), "二级分类": st.column_config.Column(width=92),
+                     "办理时限": st.column_config.Column(width=128)}),
+}
+
+
+def _table(key: str, frame: pd.DataFrame) -> None:
+    """A section's table (``display_frame``), with its screen columns (:data:`SECTION_COLUMNS`) if it has any."""
+    shown = display_frame(frame)
+    order, columns = SECTION_COLUMNS.get(key, (None, None))
+    if order is not None:
+        order = [c for c in order if c in shown.columns] + [c for c in shown.columns if c not in order]
+    st.dataframe(shown, hide_index=True, placeholder=ui.MISSING, key=f"weekly_{key}", column_order=order,
+                 column_config=columns)
+
+
 def _escape_md(text: str) -> str:
     """Text shown as Markdown literally (口径 texts contain ``*`` as in ``138****5678``)."""
     return "".join("\\" + c if c in "\\`*_{}[]<>()#+-.!|~$" else c for c in str(text))
@@ -121,4 +151,4 @@ for key, section in report.sections.items():
     elif section.frame.empty:
         st.caption("本期没有。")
     else:
-        st.dataframe(display_frame(section.frame), hide_index=True, placeholder=ui.MISSING, key=f"weekly_{key}")
+        _table(key, section.frame)

@@ -27,7 +27,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from onescreen import data
+from onescreen import data, ui
 from onescreen.queries import period_bounds
 
 PERIOD_LABELS = {"month": "月", "week": "周", "day": "日"}
@@ -217,7 +217,7 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
                 period_start = st.selectbox("周期", options, index=options.index(period_start),
                                             format_func=lambda d: period_label(period_type, d)
                                             + ("（未结束）" if _unfinished(period_type, d, last) else ""),
-                                            key=f"f_period_{period_type}")
+                                            key=f"f_period_{period_type}", placeholder=ui.SEARCH_HINT)
                 date_range = None
             else:
                 default = date_range or _period_days(period_type, period_start)
@@ -347,13 +347,15 @@ def _choose(label: str, pairs: data.Pairs, current: str, key: str, allow_all: bo
         codes = [ALL]
     names = dict(pairs)
     index = codes.index(current) if current in codes else 0
-    return st.selectbox(label, codes, index=index, format_func=lambda c: names.get(c, "全部") if c else "全部", key=key)
+    return st.selectbox(label, codes, index=index, format_func=lambda c: names.get(c, "全部") if c else "全部", key=key,
+                        placeholder=ui.SEARCH_HINT)
 
 
 def _choose_value(label: str, values: list[str], current: str, key: str) -> str:
     options = [ALL] + values
     index = options.index(current) if current in options else 0
-    return st.selectbox(label, options, index=index, format_func=lambda v: v or "全部", key=key)
+    return st.selectbox(label, options, index=index, format_func=lambda v: v or "全部", key=key,
+                        placeholder=ui.SEARCH_HINT)
 
 
 def default_period(period_type: str, options: Sequence[date], last: date) -> date:

@@ -122,14 +122,15 @@ def to_xlsx(report: Report) -> bytes:
 
 
 def _for_readers(frame: pd.DataFrame) -> pd.DataFrame:
-    """Numbers as the HTML report rounds them (rates to 0.1, other decimals to 0.01) and yes/no as 是/否:
-    a workbook for a meeting showed 96.63770986181753 and TRUE. (The JSON keeps full precision.)"""
+    """Numbers as the HTML report rounds them (rates, scores and working days overdue to 0.1, other decimals to
+    0.01) and yes/no as 是/否: a workbook for a meeting showed 96.63770986181753 and TRUE. (The JSON keeps full
+    precision.)"""
     out = frame.copy()
     for column in out.columns:
         if pd.api.types.is_bool_dtype(out[column]):
             out[column] = out[column].map({True: "是", False: "否"})
         elif pd.api.types.is_float_dtype(out[column]):
-            out[column] = out[column].round(1 if column in RATE_COLUMNS else 2)
+            out[column] = out[column].round(1 if column in RATE_COLUMNS or column in ONE_DECIMAL_COLUMNS else 2)
     return out
 
 
@@ -174,6 +175,9 @@ dl.koujing dd {{ margin: 0 0 0 1em; font-size: 12.5px; color: #333; }}
 
 RATE_COLUMNS = {"response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate", "share", "change_pct",
                 "yoy_change_pct"}
+# Shown to 0.1 like the rates, as the other pages show them: a property company's score (the lists and the big
+# screen say 79.0, not 79 or 79.00) and working days overdue (工单明细 says 238.5, not 238.48).
+ONE_DECIMAL_COLUMNS = {"score", "overdue_workdays"}
 COUNT_COLUMNS = {"ticket_count", "previous_ticket_count", "change", "overdue_count", "grid_count",
                  "previous_grid_count", "count", "denominator", "rank", "previous_rank", "rank_change",
                  "consecutive_red_periods", "consecutive_black_months"}
@@ -201,7 +205,7 @@ def _cell(column: str, value, escape: bool = True) -> tuple[str, bool]:
     if isinstance(value, bool):
         return ("是" if value else "否"), False
     if isinstance(value, (int, float)):
-        if column in RATE_COLUMNS:
+        if column in RATE_COLUMNS or column in ONE_DECIMAL_COLUMNS:
             return f"{value:.1f}", True
         if column in COUNT_COLUMNS or float(value).is_integer():
             return f"{value:,.0f}", True

@@ -41,6 +41,44 @@ COLUMNS: dict[str, str] = {
 }
 
 
+# On screen the columns a status view is read by come first (工单明细 at 1440 px shows about 950 px of table):
+# the number, when received, the state and how late (or how long left, or when closed), what and where.
+# Downloads keep COLUMNS' order.
+SCREEN_TIMING: dict[str, tuple[str, ...]] = {
+    "open": ("超期（工作日）", "剩余（工作日）"), "near_deadline": ("剩余（工作日）",), "closed": ("办结时间",),
+    "returned": ()}  # a returned ticket is in nobody's hands: never overdue, no time left to count
+SCREEN_FIRST = ("工单编号", "受理时间", "办理状态", "<timing>", "一级分类", "二级分类", "街道", "社区", "网格", "办理时限")
+
+
+def screen_columns(status: str, shown: list[str]) -> tuple[list[str], dict]:
+    """(column order, column config) of the ticket list on screen for a ``status`` view of the
+    :func:`display_frame` columns ``shown``: the columns it is read by first (:data:`SCREEN_FIRST`, the
+    timing column of the status), at widths that fit them side by side, the ticket number pinned while
+    the rest scrolls; working days as numbers to 0.1 (sorted as numbers), times to the minute."""
+    from streamlit import column_config as column
+
+    timing = SCREEN_TIMING.get(status, ("超期（工作日）",))
+    first = [c for name in SCREEN_FIRST for c in (timing if name == "<timing>" else (name,))]
+    order = [c for c in first if c in shown] + [c for c in shown if c not in first]
+    when = dict(format="YYYY-MM-DD HH:mm", width=128)
+    config = {
+        "工单编号": column.TextColumn(width=136, pinned=True),
+        "受理时间": column.DatetimeColumn(**when),
+        "办理时限": column.DatetimeColumn(**when),
+        "办结时间": column.DatetimeColumn(**when),
+        "办理状态": column.TextColumn(width=72),
+        "超期（工作日）": column.NumberColumn("超期", format="%.1f", width=60,
+                                          help="超期的工作日数（数据截至时未办结且已过办理时限）"),
+        "剩余（工作日）": column.NumberColumn("剩余", format="%.1f", width=60, help="距办理时限还剩的工作日数"),
+        "一级分类": column.TextColumn(width=76),
+        "二级分类": column.TextColumn(width=104),
+        "街道": column.TextColumn(width=80),
+        "社区": column.TextColumn(width=80),
+        "诉求内容（摘要）": column.TextColumn(width=320),
+    }
+    return order, {name: value for name, value in config.items() if name in shown}
+
+
 def mask_tickets(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``df`` with its personal columns masked for the meeting tier.
 

@@ -17,6 +17,8 @@ from onescreen import settings
 
 # What a table shows in a cell without a value (Streamlit shows "None" otherwise): st.dataframe(placeholder=...).
 MISSING = "—"
+# What a select box shows while its text is cleared to type a search (Streamlit's own is "Choose an option").
+SEARCH_HINT = "输入文字查找"
 NAVY = "#0b1f3a"
 PANEL = "#12294a"
 ACCENT = "#36c2ff"
@@ -127,6 +129,8 @@ BIG_SCREEN_CSS = f"""
 .stApp h1, .stApp h2, .stApp h3, .stApp p, .stApp span, .stApp label {{ color: #e8eef6; }}
 /* Message boxes (the demo banner) keep their own dark-on-light text: light text on them was unreadable. */
 .stApp [data-testid="stAlertContainer"] p, .stApp [data-testid="stAlertContainer"] span {{ color: inherit; }}
+/* So do buttons (退出登录 in the sidebar was light text on a white button). */
+.stApp button p, .stApp button span {{ color: inherit; }}
 .block-container {{ padding-top: 0.6rem; padding-bottom: 0; max-width: 100%; }}
 .os-tiles {{ display: grid; grid-template-columns: 1fr 1fr; gap: 6px; margin-bottom: 6px; }}
 .os-tile {{ background: {PANEL}; border-radius: 6px; padding: 6px 10px; }}
@@ -150,6 +154,40 @@ KIOSK_CSS = """
 .block-container { padding-top: 0.3rem !important; }
 </style>
 """
+
+
+# Streamlit's own English where its API takes no text (a select box's empty search, the hint under a text box,
+# the file uploader's button and note), said in Chinese by the page's CSS: the English is hidden (font-size 0)
+# and the Chinese drawn in its place. Streamlit's frontend bundle is left alone; the selectors are its test ids
+# and react-aria's attributes (checked in a real browser: tests/browser/test_pages_browser.py).
+_HIDE_EN = "font-size: 0 !important;"
+STREAMLIT_TEXT_CSS = f"""
+<style>
+[data-testid="stSelectboxVirtualDropdown"] [role="listbox"][data-empty="true"] [role="option"] span,
+[data-testid="stMultiSelectDropdown"] [role="listbox"][data-empty="true"] [role="option"] span {{ {_HIDE_EN} }}
+[data-testid="stSelectboxVirtualDropdown"] [role="listbox"][data-empty="true"] [role="option"] span::after,
+[data-testid="stMultiSelectDropdown"] [role="listbox"][data-empty="true"] [role="option"] span::after {{
+  content: "没有匹配的选项"; font-size: 0.875rem; }}
+[data-testid="stTextInput"] [data-testid="InputInstructions"] > span:first-child:not(:last-child),
+[data-testid="stNumberInput"] [data-testid="InputInstructions"] > span:only-child {{ {_HIDE_EN} }}
+[data-testid="stTextInput"] [data-testid="InputInstructions"] > span:first-child:not(:last-child)::after,
+[data-testid="stNumberInput"] [data-testid="InputInstructions"] > span:only-child::after {{
+  content: "按回车确认"; font-size: 0.75rem; }}
+[data-testid="stForm"] [data-testid="stTextInput"] [data-testid="InputInstructions"]
+  > span:first-child:not(:last-child)::after {{ content: "按回车提交"; }}
+[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stFileUploaderDropzoneInstructions"] span {{ {_HIDE_EN} }}
+[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] [data-testid="stMarkdownContainer"]
+  p::after {{ content: "选择文件"; font-size: 0.875rem; }}
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {{ content: "或把文件拖到这里"; font-size: 0.875rem; }}
+</style>
+"""
+
+
+def streamlit_texts_in_chinese() -> None:
+    """Put :data:`STREAMLIT_TEXT_CSS` on the page (on every run: it takes no room, st.html sends bare styles
+    aside). Text inputs need ``max_chars`` for their hint to be found (its counter tells it apart)."""
+    st.html(STREAMLIT_TEXT_CSS)
 
 
 def apply_big_screen_style(kiosk: bool) -> None:

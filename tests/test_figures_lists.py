@@ -64,6 +64,16 @@ def test_light_table_lists_red_then_yellow_longest_red_run_first():
     assert list(table["N（到期或办结）"]) == [10, 2, 10]
 
 
+def test_light_table_on_screen_reads_light_grid_reason_and_numbers_first_rates_to_one_decimal():
+    table = lists.light_table(_lights())
+    order, config = lists.light_table_columns(table)
+    assert order[:9] == ["亮灯", "网格", "原因", "按期办结率(%)", "N（到期或办结）", "超期", "临期", "连续红灯（月）", "上期"]
+    assert "grid_code" not in order and sorted(order + ["grid_code"]) == sorted(table.columns)
+    # 71.0 was shown "71" beside "65.2" (Streamlit drops a float's trailing zero).
+    assert config["按期办结率(%)"]["type_config"]["format"] == "%.1f"
+    assert config["N（到期或办结）"]["label"] == "N" and "分母" in config["N（到期或办结）"]["help"]
+
+
 def test_household_colours_only_where_loaded():
     table = lists.household_colours_table(_lights())
     assert list(table["网格"]) == ["G5网格", "G1网格", "G3网格"]
@@ -128,6 +138,37 @@ def test_company_history_marks_the_months_on_a_list():
     assert fig.data[3].marker.color == HONOUR and len(fig.data[3].x) == 1
     assert fig.data[4].marker.color == BLACKLIST and len(fig.data[4].x) == 2
     assert list(fig.data[2].customdata) == ["第 5 名", "第 6 名", "第 1 名"]
+
+
+def test_company_history_draws_a_score_of_100_whole():
+    """A month without complaints scores 100 for them: the axis runs past 100 far enough for a list marker there
+    (14 px) to be drawn whole, and no trace is cut at the plot's edge (the top of 0-100.5 cut them)."""
+    history = pd.DataFrame({"month_start": pd.to_datetime(["2025-09-01", "2025-10-01"]), "score": [90.0, 100.0],
+                            "inspection_score": [85.0, 100.0], "complaint_score": [97.5, 100.0], "rank": [1, 1],
+                            "list": ["red", "red"]})
+    fig = lists.company_history_figure.uncached(history)
+    low, high = fig.layout.yaxis.range
+    plot_px = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
+    marker_px = max(t.marker.size or 0 for t in fig.data)
+    assert (high - 100) / (high - low) * plot_px >= marker_px / 2
+    assert all(t.cliponaxis is False for t in fig.data)
+    assert list(fig.layout.yaxis.tickvals)[-1] == 100  # no tick past the top of the scale
+
+
+def test_red_and_black_lists_show_scores_to_one_decimal_with_the_deciding_columns_first():
+    for listed in ("red", "black"):
+        order, config = lists.ranking_columns(listed)
+        table = lists.ranking_table(_rankings())
+        assert set(order) <= set(table.columns)
+        assert order[:4] == ["名次", "物业企业", "总分", "名次变化"]
+        assert ("连续上黑榜（月）" in order) == (listed == "black")  # only the black list counts months on it
+        # A score of 79.0 was shown "79" beside "78.6" (and "79.0" on the big screen): always one decimal.
+        for column in ("总分", "考核得分", "投诉得分"):
+            assert config[column]["type_config"]["format"] == "%.1f", column
+    assert lists.ineligible_columns()["总分（不排名）"]["type_config"]["format"] == "%.1f"
+    order, config = lists.compound_complaints_columns()
+    assert order[:3] == ["小区", "物业投诉（件）", "每千户投诉"]
+    assert config["每千户投诉"]["type_config"]["format"] == "%.2f"
 
 
 def test_compound_complaints_table():
@@ -206,6 +247,46 @@ def test_timeline_figure_draws_the_deadline_red_when_late():
     assert fig.layout.annotations[0].text.startswith("办理时限 10-03 09:00：超期")
 
 
+@pytest.mark.parametrize("overrides, colour", [
+    ({}, LIGHT_COLOURS["red"]),
+    ({"is_overdue": False, "is_near_deadline": True, "remaining_workdays": 0.5}, lists.NEAR_DEADLINE_TEXT),
+    ({"is_overdue": False, "remaining_workdays": 2.0}, LIGHT_COLOURS["green"]),
+    ({"is_open": False, "is_closed_late": True, "resolved_at": pd.Timestamp("2025-10-04")}, LIGHT_COLOURS["red"]),
+    ({"is_open": False, "is_closed_late": False, "resolved_at": pd.Timestamp("2025-10-02")}, LIGHT_COLOURS["green"]),
+])
+def test_timeline_deadline_colour_follows_the_state(overrides, colour):
+    """临期 is amber (it was green, as if the ticket were in no hurry); late red, otherwise green."""
+    fig = lists.ticket_timeline_figure.uncached(tickets.timeline(_ticket(**overrides)))
+    assert fig.layout.shapes[0].line.color == colour
+    assert fig.layout.annotations[0].font.color == colour
+
+
+def _tick_format(axis, dtick_ms: float) -> str | None:
+    """The label format plotly uses on ``axis`` for ticks ``dtick_ms`` apart (its tickformatstops, else tickformat)."""
+    for stop in axis.tickformatstops or ():
+        low, high = stop.dtickrange
+        month = 30 * 24 * 3600 * 1000
+        low = None if low is None else (month * int(low[1:]) if isinstance(low, str) else low)
+        high = None if high is None else (month * int(high[1:]) if isinstance(high, str) else high)
+        if (low is None or dtick_ms >= low) and (high is None or dtick_ms <= high):
+            return stop.value
+    return axis.tickformat
+
+
+def test_timeline_ticks_name_the_hour_when_the_steps_are_hours_apart():
+    """Steps an hour or two apart got ticks every few hours, all labelled by the day ("12-01, 12-01, 12-01")."""
+    steps = tickets.timeline(_ticket(is_overdue=False, overdue_workdays=None, remaining_workdays=1.5,
+                                     due_at=pd.Timestamp("2025-10-01 18:00")))
+    axis = lists.ticket_timeline_figure.uncached(steps).layout.xaxis
+    hour = 3600 * 1000
+    for dtick in (hour, 3 * hour, 12 * hour):
+        assert "%H" in _tick_format(axis, dtick), dtick
+    day_ticks = [pd.Timestamp("2025-10-01") + pd.Timedelta(hours=h) for h in (0, 6, 12, 18)]
+    labels = [t.strftime(_tick_format(axis, 6 * hour)) for t in day_ticks]
+    assert len(set(labels)) == len(labels)
+    assert _tick_format(axis, 24 * hour) == "%m-%d" and _tick_format(axis, 31 * 24 * hour) == "%Y-%m"
+
+
 def test_mask_tickets_masks_every_personal_field():
     raw = pd.DataFrame({"ticket_id": ["1"], "caller_name": ["张三"], "caller_phone": ["+86 138-1234-5678"],
                         "address": ["东风路88号金碧花园3栋2单元501室"],
@@ -255,6 +336,20 @@ def test_ticket_display_frame_gives_working_days_to_one_decimal():
     shown = tickets.display_frame(frame)
     assert shown["超期（工作日）"].tolist()[0] == 2.2 and shown["剩余（工作日）"].tolist()[1] == 4.5
     assert shown["超期（工作日）"].isna().tolist() == [False, True, True]
+
+
+@pytest.mark.parametrize("status, timing", [("all", ["超期（工作日）"]), ("overdue", ["超期（工作日）"]),
+                                            ("open", ["超期（工作日）", "剩余（工作日）"]),
+                                            ("near_deadline", ["剩余（工作日）"]), ("closed", ["办结时间"]),
+                                            ("returned", [])])
+def test_ticket_list_on_screen_shows_the_timing_of_its_status_beside_the_state(status, timing):
+    shown = list(tickets.COLUMNS.values())
+    order, config = tickets.screen_columns(status, shown)
+    assert sorted(order) == sorted(shown)  # every column, the ones read first first
+    assert order[:3 + len(timing)] == ["工单编号", "受理时间", "办理状态", *timing]
+    assert order[3 + len(timing):3 + len(timing) + 5] == ["一级分类", "二级分类", "街道", "社区", "网格"]
+    assert config["工单编号"]["pinned"] is True
+    assert config["超期（工作日）"]["type_config"]["format"] == "%.1f"
 
 
 def test_ticket_list_filters_and_counts(district):

@@ -83,11 +83,52 @@ def test_breakdown_bar_greys_units_that_are_not_ranked_and_puts_the_best_on_top(
     fig = rates.breakdown_bar(breakdown_frame(), "composite_score", target=90.0)
     bar = fig.data[0]
     assert bar.type == "bar" and bar.orientation == "h"
-    assert list(bar.y) == ["乙", "甲", "丙"]  # D has no score; plotly draws the last bar on top
-    assert list(bar.marker.color) == [rates.RANKED_COLOUR, rates.RANKED_COLOUR, rates.UNRANKED_COLOUR]
+    # The ranking: 甲 and 乙 in rank order on top, then 丙, not ranked, whose 99.0 (a score of fewer rates) was
+    # drawn above both as if first. D has no score; plotly draws the last bar on top.
+    assert list(bar.y) == ["丙", "乙", "甲"]
+    assert list(bar.marker.color) == [rates.UNRANKED_COLOUR, rates.RANKED_COLOUR, rates.RANKED_COLOUR]
     assert rates.UNRANKED_COLOUR != rates.RANKED_COLOUR
-    assert "不排名" in bar.customdata[2][1]
+    assert "不参与排名" in bar.customdata[0][1]
     assert fig.layout.shapes[0].x0 == 90.0 and fig.layout.shapes[0].line.dash == "dash"
+    assert tuple(fig.layout.xaxis.range) == (0, 100)
+
+
+def test_breakdown_bar_by_another_metric_keeps_its_own_order_and_an_axis_that_holds_counts():
+    by_rate = rates.breakdown_bar(breakdown_frame(), "response_rate", target=97.0)
+    assert list(by_rate.data[0].y) == ["乙", "甲", "丙"]  # 100.0, 95.0, 90.0: not a ranking, the rate's own order
+    assert tuple(by_rate.layout.xaxis.range) == (0, 100) and by_rate.layout.shapes[0].x0 == 97.0
+    counts = breakdown_frame().assign(overdue_count=[463, 120, 0, 0])
+    fig = rates.breakdown_bar(counts, "overdue_count")
+    low, high = fig.layout.xaxis.range
+    assert low == 0 and high >= 463  # a fixed 0-100 axis cut the bars of counts past 100 off the chart
+    assert list(fig.data[0].text)[-1] == "463"  # a count, not "463.0"
+
+
+def test_breakdown_table_says_why_a_unit_is_not_ranked():
+    frame = pd.DataFrame({
+        "unit_code": ["12345热线", "网格员上报", "随手拍", "unassigned", "视频巡查"],
+        "unit_name": ["12345热线", "网格员上报", "随手拍", "未注明", "视频巡查"],
+        "is_ranked": [True, False, False, False, False],
+        "response_rate": [95.0, 99.0, 100.0, 90.0, None], "response_numerator": [95, 99, 3, 9, 0],
+        "response_denominator": [100, 100, 3, 10, 0],
+        "resolution_rate": [90.0, None, None, None, None], "resolution_numerator": [45, 0, 0, 0, 0],
+        "resolution_denominator": [50, 0, 0, 0, 0],
+        "satisfaction_rate": [91.0, None, None, None, None], "satisfaction_numerator": [45.5, 0, 0, 0, 0],
+        "satisfaction_denominator": [50, 0, 0, 0, 0],
+    })
+    for column in ("on_time", "closure"):
+        frame[f"{column}_rate"], frame[f"{column}_numerator"], frame[f"{column}_denominator"] = 90.0, 9, 10
+    frame = frame.assign(composite_score=[92.0, 99.0, 100.0, 90.0, None], composite_rank=[1, None, None, None, None],
+                         ticket_count=100, rank_change=None, overdue_count=0, near_deadline_count=0,
+                         avg_handling_workdays=1.0)
+    before = frame.assign(resolution_rate=[88.0, None, None, None, None])
+    table = rates.breakdown_table.uncached(frame, before, frame.iloc[:0], "resolution_rate", 10)
+    assert list(table["参与排名"]) == ["是", "否（无解决率、满意率）", "否（分母不足）", "否（归属不明）", "否（无数据）"]
+    shown = rates.grey_unranked(table, "resolution_rate").to_html()
+    assert shown.count(">无数据<") == 4  # the N of the four without a 解决率 (0/0), the rate itself a dash
+    order, config = rates.breakdown_columns(table, "resolution_rate")
+    assert order[:6] == ["单位", "解决率%", "解决率N", "解决率环比（百分点）", "参与排名", "综合排名"]  # no 同比 at all
+    assert order[-1] == "编码" and sorted(order) == sorted(table.columns)
 
 
 def test_breakdown_bar_shows_n_and_keeps_the_best_and_worst_when_there_are_too_many():
@@ -419,3 +460,11 @@ def test_breakdown_csv_writes_ranks_as_whole_numbers_and_no_code_for_unassigned_
     assert [(r["综合排名"], r["单位"], r["编码"], r["名次变化"]) for r in rows] == [
         ("1", "A街", "A", "1"), ("2", "B街", "B", "1"), ("", "街道不明", "", "1")]
     assert table["综合排名"].dtype == "float64"  # the table shown is left as it was
+
+
+def test_recurring_problems_on_screen_read_place_category_and_counts_first():
+    assert heat.RECURRING_ORDER[:6] == ["排名", "地点", "一级分类", "本期（件）", "上期（件）", "变化（件）"]
+    config = heat.recurring_columns()
+    assert {config[c]["label"] for c in ("本期（件）", "上期（件）", "变化（件）")} == {"本期", "上期", "变化"}
+    assert all("type_config" not in config[c] or config[c]["type_config"].get("type") != "number"
+               for c in ("本期（件）", "上期（件）", "变化（件）"))  # "<3" on the big screen's tier is text

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # until the project sets pythonpath
@@ -244,6 +245,37 @@ def test_ranking_needs_min_denominator():
     # Default minimum 10: nobody at grid level qualifies.
     con_default, _r, _c = _build()
     assert con_default.execute("select count(composite_rank) from mart_rates where level = 'grid'").fetchone() == (0,)
+
+
+def test_a_unit_without_a_rate_its_level_is_ranked_on_is_shown_but_not_ranked():
+    """Units of a level are ranked on the same rates. Two October hotline tickets come in as 网格员上报 (no
+    callback: no 解决率, no 满意率); that source's score of 响应率 alone (100) must not rank it above 12345热线,
+    judged on all three (83.1), in the marts and in the range query alike."""
+    from onescreen.queries import run_query
+
+    con = duckdb.connect()
+    try:
+        build_warehouse(con)
+        con.execute("update fct_tickets set source = '网格员上报', is_resolved = null, satisfaction = null,"
+                    " callback_at = null where ticket_id in ('P1', 'P2')")
+        rules = dataclasses.replace(load_rules(), min_denominator=1)  # both have N enough to be ranked
+        build_marts(con, rules)
+        hotline, grid_report = rates(con, "12345热线", "source"), rates(con, "网格员上报", "source")
+        assert grid_report["resolution_rate"] is None and grid_report["composite_score"] == pytest.approx(100.0)
+        assert hotline["composite_score"] < grid_report["composite_score"]
+        assert (hotline["is_ranked"], hotline["composite_rank"]) == (True, 1)
+        assert (grid_report["is_ranked"], grid_report["composite_rank"]) == (False, None)
+        ranged = run_query(con, "rates_breakdown_range", start="2025-10-01", end="2025-10-31", level="source")
+        shown = {code: (bool(ranked), None if pd.isna(rank) else int(rank)) for code, ranked, rank in
+                 zip(ranged["unit_code"], ranged["is_ranked"], ranged["composite_rank"])}
+        assert shown["12345热线"] == (True, 1) and shown["网格员上报"] == (False, None)
+        # Where no unit has a rate, it is no part of the basis: September's two sources, 响应率 only, are ranked.
+        september = {code: rank for code, rank in con.execute(
+            "select unit_code, composite_rank from mart_rates where period_type = 'month'"
+            " and period_start = '2025-09-01' and level = 'source'").fetchall()}
+        assert september == {"12345热线": 1, "网格员上报": 1}
+    finally:
+        con.close()
 
 
 def test_basic_satisfied_weight_is_a_rule():

@@ -272,6 +272,19 @@ def test_the_workbook_rounds_as_the_report_does_and_says_yes_or_no(week_report):
     assert not [v for v in cells if isinstance(v, bool)]  # 是/否, not TRUE/FALSE
 
 
+def test_a_property_companys_score_reads_to_one_decimal_as_on_the_other_screens():
+    """总分 79.0 was "79" in the report (a whole number drops its decimals) beside "78.57": one decimal, as the
+    lists and the big screen show it, in the page, the HTML and the workbook; so are working days overdue."""
+    lists = pd.DataFrame({"list": ["red", "red"], "rank": [1, 2], "company_name": ["甲物业", "乙物业"],
+                          "score": [79.0, 78.5678]})
+    assert display_frame(lists)["总分"].tolist() == ["79.0", "78.6"]
+    from onescreen.report_render import _for_readers
+
+    assert _for_readers(lists)["score"].tolist() == [79.0, 78.6]
+    oldest = pd.DataFrame({"ticket_id": ["T1"], "overdue_workdays": [238.4812]})
+    assert display_frame(oldest)["超期（工作日）"].tolist() == ["238.5"]  # as 工单明细 shows it, not 238.48
+
+
 def test_the_report_states_as_of_and_the_koujing(week_report):
     assert week_report.meta["as_of"] == datetime(2025, 10, 10, 15, 0)
     assert week_report.meta["is_complete"] is True

@@ -237,3 +237,24 @@ def recurring_figure(problems: pd.DataFrame, *, top: int = 15) -> go.Figure:
     return white(fig.update_layout(barmode="group", height=max(260, 34 * len(rows) + 90),
                                    margin=dict(l=10, r=10, t=30, b=10),
                                    legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, traceorder="reversed")))
+
+
+# The recurring problems (网格热力's 高频问题 table) in their column, 580 px at 1440 px: where, what and how many
+# (now, before, the change) first; type and places after.
+RECURRING_ORDER = ["排名", "地点", "一级分类", "本期（件）", "上期（件）", "变化（件）", "类型", "网格", "社区", "街道",
+                   "涉及天数", "最近受理"]
+
+
+def recurring_columns() -> dict:
+    """Column config of the recurring problems table: short labels with the unit in the help. Counts of 1-2
+    are "<3" on the big screen's tier (text), so the count columns have no number type."""
+    from streamlit import column_config as column  # here: the report's command line imports the figures
+
+    return {
+        "排名": column.NumberColumn(width=44),
+        "一级分类": column.Column(width=76),
+        "本期（件）": column.Column("本期", width=52, help="本期受理（件）"),
+        "上期（件）": column.Column("上期", width=52, help="上期受理（件）"),
+        "变化（件）": column.Column("变化", width=52, help="比上期增减（件）"),
+        "类型": column.Column(width=52),
+    }

@@ -19,6 +19,7 @@ LIGHT_ORDER = ("red", "yellow", "green", "grey")
 PERIOD_UNITS = {"month": "月", "week": "周", "day": "日"}
 HOUSEHOLD_COLOURS = {"red_households": ("红色户", "#d63a3a"), "yellow_households": ("黄色户", "#e8b100"),
                      "green_households": ("绿色户", "#2e9d52")}
+NEAR_DEADLINE_TEXT = "#b06f00"  # 临期: the light's amber, dark enough to read as text on white
 # Hover of the grid map: column -> label (map_frame makes these columns).
 MAP_TOOLTIP = {"grid_name": "网格", "community_name": "社区", "light_label": "亮灯", "light_reason": "原因",
                "on_time_text": "按期办结率", "counts_text": "工单"}
@@ -80,6 +81,28 @@ def light_table(lights: pd.DataFrame, period_type: str = "month") -> pd.DataFram
         "上期": [LIGHT_LABELS.get(x, "—") if isinstance(x, str) else "—" for x in rows["previous_light"]],
         "grid_code": rows["grid_code"].to_numpy(),
     })
+
+
+def light_table_columns(table: pd.DataFrame) -> tuple[list[str], dict]:
+    """(column order, column config) of :func:`light_table` on screen: the light, the grid, why, and the
+    numbers behind it side by side at 1440 px; the community and street after them; rates to 0.1."""
+    from streamlit import column_config as column  # here: the report's command line imports this module
+
+    streak = next(c for c in table.columns if c.startswith("连续红灯"))
+    first = ["亮灯", "网格", "原因", "按期办结率(%)", "N（到期或办结）", "超期", "临期", streak, "上期"]
+    order = first + [c for c in table.columns if c not in first and c != "grid_code"]
+    return order, {
+        "亮灯": column.TextColumn(width=52),
+        "原因": column.TextColumn(width=300),
+        "按期办结率(%)": column.NumberColumn("按期办结率", format="%.1f", width=88, help="按期办结率（%）"),
+        "N（到期或办结）": column.NumberColumn("N", width=52, help="按期办结率的分母：到期或已办结的工单数"),
+        "超期": column.NumberColumn(width=48),
+        "临期": column.NumberColumn(width=48),
+        streak: column.NumberColumn("连续红灯", width=72, help=streak),
+        "上期": column.TextColumn(width=52),
+        "社区": column.TextColumn(width=80),
+        "街道": column.TextColumn(width=80),
+    }
 
 
 def household_colours_table(lights: pd.DataFrame) -> pd.DataFrame:
@@ -149,6 +172,27 @@ def ranking_table(rankings: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def ranking_columns(listed: str) -> tuple[list[str], dict]:
+    """(column order, column config) of a red (``listed="red"``) or black list (:func:`ranking_table`) in its
+    half of the page: rank, company, score and its move (and, on the black list, how many months in a row)
+    readable at 1440 px, the parts of the score after them; scores always to 0.1 (as on the big screen: a
+    score of 79 is shown "79.0", not "79" beside "78.6")."""
+    from streamlit import column_config as column
+
+    first = ["名次", "物业企业", "总分", "名次变化"] + (["连续上黑榜（月）"] if listed == "black" else [])
+    rest = ["考核得分", "投诉得分", "每千户投诉", "投诉（件）", "管理户数", "考核次数"]
+    return first + rest, {
+        "名次": column.NumberColumn(format="%d", width=44),
+        "总分": column.NumberColumn(format="%.1f", width=52),
+        "名次变化": column.TextColumn("较上月", width=64, help="名次较上月的变化（▲ 上升，▼ 下降）"),
+        "连续上黑榜（月）": column.NumberColumn("连续黑榜", format="%d", width=68, help="截至本月连续上黑榜的月数"),
+        "考核得分": column.NumberColumn("考核分", format="%.1f", width=60, help="考核得分（日常考核平均分）"),
+        "投诉得分": column.NumberColumn("投诉分", format="%.1f", width=60, help="投诉得分（按每千户投诉扣分）"),
+        "每千户投诉": column.NumberColumn(format="%.2f", width=84),
+        "投诉（件）": column.NumberColumn("投诉", format="%d", width=52, help="物业投诉（件）"),
+    }
+
+
 def ineligible_table(rankings: pd.DataFrame) -> pd.DataFrame:
     """Companies shown but not ranked this month, and why."""
     r = rankings[~rankings["is_eligible"].fillna(False).astype(bool)]
@@ -160,6 +204,13 @@ def ineligible_table(rankings: pd.DataFrame) -> pd.DataFrame:
         "投诉（件）": r["complaint_count"].to_numpy(),
         "总分（不排名）": r["score"].round(1).to_numpy(),
     })
+
+
+def ineligible_columns() -> dict:
+    """Column config of :func:`ineligible_table`: the score to 0.1, as in the lists."""
+    from streamlit import column_config as column
+
+    return {"总分（不排名）": column.NumberColumn(format="%.1f"), "原因": column.TextColumn(width=320)}
 
 
 @shared
@@ -182,7 +233,10 @@ def company_history_figure(history: pd.DataFrame, height: int = 340) -> go.Figur
             fig.add_trace(go.Scatter(x=months["month_start"], y=months["score"], name=label, mode="markers",
                                      marker=dict(color=colour, size=14, symbol=symbol),
                                      hovertemplate=f"{label}<extra></extra>"))
-    fig.update_yaxes(range=[0, 100.5], title=None)
+    # Scores are 0-100: the axis runs a little past 100 so a line or a list marker at 100 is drawn whole, not cut
+    # by the top of the plot.
+    fig.update_yaxes(range=[0, 104], tickvals=[0, 20, 40, 60, 80, 100], title=None)
+    fig.update_traces(cliponaxis=False)
     fig.update_xaxes(tickformat="%Y-%m", title=None)
     return _layout(fig, height)
 
@@ -200,6 +254,19 @@ def compound_complaints_table(compounds: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def compound_complaints_columns() -> tuple[list[str], dict]:
+    """(column order, column config) of :func:`compound_complaints_table` in its narrow column (380 px at
+    1440 px): the compound, its complaints, per 1,000 households and households first; grid and community after."""
+    from streamlit import column_config as column
+
+    return ["小区", "物业投诉（件）", "每千户投诉", "户数", "网格", "社区"], {
+        # A count of 1-2 is "<3" on the big screen's tier (onescreen.access): text there, a number elsewhere.
+        "物业投诉（件）": column.Column("投诉", width=52, help="当月物业投诉（件）"),
+        "每千户投诉": column.NumberColumn(format="%.2f", width=84),
+        "户数": column.Column(width=60),
+    }
+
+
 @shared
 def ticket_timeline_figure(steps: pd.DataFrame, height: int = 260) -> go.Figure:
     """One ticket's steps (``onescreen.tickets.timeline``) on a time axis; the deadline drawn as a line,
@@ -213,14 +280,35 @@ def ticket_timeline_figure(steps: pd.DataFrame, height: int = 260) -> go.Figure:
         showlegend=False))
     if not due.empty:
         note = str(due["note"].iloc[0])
-        late = note.startswith(("超期", "逾期"))
-        fig.add_vline(x=due["at"].iloc[0], line=dict(color="#d63a3a" if late else "#2e9d52", dash="dash"))
+        colour = deadline_colour(note)
+        fig.add_vline(x=due["at"].iloc[0], line=dict(color=colour, dash="dash"))
         fig.add_annotation(x=due["at"].iloc[0], y=1.02, yref="paper", showarrow=False, xanchor="right",
-                           text=f"办理时限 {due['at'].iloc[0]:%m-%d %H:%M}：{note}",
-                           font=dict(color="#d63a3a" if late else "#2e9d52"))
+                           text=f"办理时限 {due['at'].iloc[0]:%m-%d %H:%M}：{note}", font=dict(color=colour))
     fig.update_yaxes(categoryorder="array", categoryarray=list(steps["step"])[::-1], title=None)
-    fig.update_xaxes(title=None, tickformat="%m-%d")
+    # Steps are often hours apart: a tick per day labelled "%m-%d" repeated the date ("11-30, 11-30, 11-30").
+    # The label follows the tick spacing plotly picks for the span (and for a zoom).
+    fig.update_xaxes(title=None, tickformatstops=TIME_TICKS)
     return _layout(fig, height).update_layout(hovermode="closest", margin=dict(l=8, r=40, t=40, b=8))
+
+
+# Tick labels of a time axis by the spacing of its ticks (plotly's dtick, in ms, or "M<months>"): the hour under a
+# day, the day under a month, the month beyond. Numbers only: plotly's own labels are English ("Nov 30").
+DAY_MS = 24 * 60 * 60 * 1000
+TIME_TICKS = [
+    dict(dtickrange=[None, DAY_MS - 1], value="%m-%d %H:%M"),
+    dict(dtickrange=[DAY_MS, "M1"], value="%m-%d"),
+    dict(dtickrange=["M1", None], value="%Y-%m"),
+]
+
+
+def deadline_colour(note: str) -> str:
+    """The colour of a ticket's deadline by its state (``timeline``'s note): red when late (超期, 逾期办结),
+    amber when near (临期), green otherwise."""
+    if note.startswith(("超期", "逾期")):
+        return LIGHT_COLOURS["red"]
+    if note.startswith("临期"):
+        return NEAR_DEADLINE_TEXT
+    return LIGHT_COLOURS["green"]
 
 
 def rules_from_meta(meta: pd.DataFrame) -> Rules | None:

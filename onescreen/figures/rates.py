@@ -37,6 +37,7 @@ TARGETS = {"response_rate": "response_target", "resolution_rate": "resolution_ta
            "satisfaction_rate": "satisfaction_target"}
 TICK_FORMATS = {"month": "%Y-%m", "week": "%m-%d", "day": "%m-%d"}
 UNRANKED_TEXT_COLOUR = "#9aa5b1"
+NO_DATA = "无数据"
 ESCALATION_COLOURS = {"grid": "#2e9d52", "community": "#7fbf7f", "street": "#e8b100", "district": "#d63a3a"}
 
 
@@ -47,10 +48,30 @@ def _count(value) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
+RATE_METRICS = ("response_rate", "resolution_rate", "satisfaction_rate")  # the rates of the composite score
+COUNT_METRICS = ("ticket_count", "overdue_count")
+
+
+def unranked_reason(row, min_denominator: float | None) -> str:
+    """Why a unit of ``rates_breakdown`` is not ranked: 归属不明 (未落格 and the like), 分母不足 (one of its rates has
+    fewer than ``min_denominator`` answers), 无数据 (no rate at all), or the rates it lacks that the others of
+    its level are ranked on (网格员上报 has no callback: ``否（无解决率、满意率）``)."""
+    if row["unit_code"] == "unassigned":
+        return "否（归属不明）"
+    present = [rate for rate in RATE_METRICS if pd.notna(row[rate])]
+    if not present:
+        return "否（无数据）"
+    if min_denominator is None or any(row[RATE_N[rate][1]] < min_denominator for rate in present):
+        return "否（分母不足）"
+    return "否（无" + "、".join(LABELS[rate] for rate in RATE_METRICS if rate not in present) + "）"
+
+
 @shared
-def breakdown_table(current: pd.DataFrame, previous: pd.DataFrame, yoy: pd.DataFrame, metric: str) -> pd.DataFrame:
+def breakdown_table(current: pd.DataFrame, previous: pd.DataFrame, yoy: pd.DataFrame, metric: str,
+                    min_denominator: float | None = None) -> pd.DataFrame:
     """The ``rates_breakdown`` rows of this period as users read them (Chinese headers, each rate with its N),
-    with the chosen metric's 环比 (against ``previous``) and 同比 (against ``yoy``), in ``current``'s order.
+    with the chosen metric's 环比 (against ``previous``) and 同比 (against ``yoy``), in ``current``'s order;
+    参与排名 says why a unit is not ranked (:func:`unranked_reason`, with the marts' ``min_denominator``).
     Shared like the figures: each caller gets its own copy-on-write view of the kept table."""
     label = LABELS[metric]
 
@@ -77,8 +98,49 @@ def breakdown_table(current: pd.DataFrame, previous: pd.DataFrame, yoy: pd.DataF
     columns["超期"] = current["overdue_count"]
     columns["临期"] = current["near_deadline_count"]
     columns["平均办理时长（工作日）"] = current["avg_handling_workdays"].round(2)
-    columns["参与排名"] = current["is_ranked"].map({True: "是", False: "否（分母不足）"}).fillna("否（分母不足）")
+    needed = ["unit_code", "is_ranked", *RATE_METRICS, *(RATE_N[rate][1] for rate in RATE_METRICS)]
+    columns["参与排名"] = ["是" if row["is_ranked"] is True else
+                       unranked_reason(row, min_denominator) for row in current[needed].to_dict("records")]
     return pd.DataFrame(columns).reset_index(drop=True)
+
+
+def metric_columns(metric: str) -> tuple[str, str | None]:
+    """The breakdown table's column of ``metric`` and of its N (None for a count)."""
+    label = LABELS[metric]
+    if metric in RATE_N:
+        return f"{label}%", f"{label}N"
+    return {"composite_score": "综合得分", "ticket_count": "受理量", "overdue_count": "超期"}[metric], None
+
+
+def breakdown_columns(table: pd.DataFrame, metric: str) -> tuple[list[str], dict]:
+    """(column order, column config) of the breakdown table on screen, readable in its column of the page
+    (580 px at 1440 px wide): the unit, the chosen metric with its N, 环比 and 同比 and whether ranked come
+    first (led by the composite rank and followed by its move when the metric is the composite score), under
+    short labels (the long ones as help); the other rates, counts and the code follow. The CSV keeps every
+    column under its full name."""
+    from streamlit import column_config as st_column  # here: the report's command line imports this module
+
+    value, n = metric_columns(metric)
+    changes = [c for c in table.columns if c.startswith(f"{LABELS[metric]}环比") or c.startswith(f"{LABELS[metric]}同比")]
+    if metric == "composite_score":
+        first = ["综合排名", "单位", value, *changes, "名次变化", "参与排名"]
+    else:  # ordered by another metric: that metric leads, the composite rank follows (it is not this order's rank)
+        first = ["单位", value, *([n] if n else []), *changes, "参与排名", "综合排名", "名次变化"]
+    # A change with no value at all (no 同比 without a year before) goes to the end.
+    first = [c for c in first if table[c].notna().any() or c not in (*changes, "名次变化")]
+    order = first + [c for c in table.columns if c not in first and c != "编码"] + ["编码"]
+    config: dict = {
+        "综合排名": st_column.NumberColumn("综合排名", width=72, help="综合得分在全层级的名次；灰色行不参与排名"),
+        "名次变化": st_column.NumberColumn("名次变化", width=64, help="综合排名较上期的变化（正数为上升）"),
+        "参与排名": st_column.TextColumn("参与排名", width=160,
+                                     help="不参与排名的原因：分母不足、无某率（同层级其他单位按它排名）或归属不明"),
+    }
+    if n:
+        config[n] = st_column.TextColumn("N", width=92, help=f"{LABELS[metric]}的分子/分母")
+    for column in changes:
+        config[column] = st_column.NumberColumn(column[len(LABELS[metric]):len(LABELS[metric]) + 2], width=64,
+                                                help=column)
+    return order, config
 
 
 def breakdown_csv(table: pd.DataFrame) -> bytes:
@@ -87,9 +149,10 @@ def breakdown_csv(table: pd.DataFrame) -> bytes:
     return to_csv_bytes(table.astype({"综合排名": "Int64", "名次变化": "Int64"}))
 
 
-def grey_unranked(table: pd.DataFrame):
+def grey_unranked(table: pd.DataFrame, metric: str | None = None):
     """The breakdown table (:func:`breakdown_table`) as a Styler: rows of units that are
-    not ranked in grey (shown, not ranked: see 综合得分's 口径), numbers formatted, a missing value as a dash."""
+    not ranked in grey (shown, not ranked: see 综合得分's 口径), numbers formatted, a missing value as a dash,
+    and the N of the chosen ``metric`` as 无数据 where it is 0/0 (a source without callbacks has no 解决率)."""
     grey = ~table["参与排名"].eq("是").fillna(False).to_numpy(dtype=bool)
     styled = table.style
     if grey.any():
@@ -101,8 +164,17 @@ def grey_unranked(table: pd.DataFrame):
     # One format call (a second one resets the columns it does not name). Ranks are floats so that a
     # missing rank is NaN, which na_rep shows as a dash (pd.NA would show "None").
     formats = {column: "{:,.1f}" for column, dtype in table.dtypes.items() if pd.api.types.is_float_dtype(dtype)}
-    formats.update({"综合排名": "{:.0f}", "名次变化": "{:+.0f}", "平均办理时长（工作日）": "{:.2f}"})
-    return styled.format(formats, na_rep="—")
+    formats.update({"综合排名": "{:.0f}", "名次变化": _rank_change, "平均办理时长（工作日）": "{:.2f}"})
+    styled = styled.format(formats, na_rep="—")
+    _, n = metric_columns(metric) if metric is not None else (None, None)
+    if n is not None:  # the rate itself is empty (a table shows its placeholder there, whatever the Styler says)
+        styled = styled.format(lambda text: NO_DATA if text == "0/0" else text, subset=[n])
+    return styled
+
+
+def _rank_change(change: float) -> str:
+    """A move in rank as the lists say it: ``+2``, ``-1``, ``持平`` (not ``+0``)."""
+    return "持平" if change == 0 else f"{change:+.0f}"
 
 
 PERIOD_SPAN = {"month": pd.Timedelta(days=30), "week": pd.Timedelta(days=7), "day": pd.Timedelta(days=1)}
@@ -166,6 +238,13 @@ def rates_trend_figure(trend: pd.DataFrame, *, period_type: str = "month",
     return _layout(fig, height=360, hovermode="x unified")
 
 
+def _best_and_worst(rows: pd.DataFrame, count: int) -> pd.DataFrame:
+    """``rows`` (in order), or its first and last ``count // 2`` when there are more than ``count``."""
+    if len(rows) <= count:
+        return rows
+    return pd.concat([rows.head(count // 2), rows.tail(count - count // 2)])
+
+
 @shared
 def breakdown_bar(breakdown: pd.DataFrame, metric: str, *, target: float | None = None,
                   max_bars: int = 40) -> go.Figure:
@@ -173,12 +252,18 @@ def breakdown_bar(breakdown: pd.DataFrame, metric: str, *, target: float | None 
 
     ``breakdown`` is the ``rates_breakdown`` query (``unit_name``, ``is_ranked``, the metric and its N).
     With more than ``max_bars`` units with a value, only the best and worst ``max_bars // 2`` are
-    drawn (the table beside it lists them all). A ``target`` adds a dashed vertical line.
+    drawn (the table beside it lists them all). By composite score the ranked units come first, in rank order,
+    and the units not ranked after them. A ``target`` adds a dashed vertical line.
     """
     rows = breakdown[breakdown[metric].notna()].sort_values(metric, ascending=False)
-    if len(rows) > max_bars:
-        half = max_bars // 2
-        rows = pd.concat([rows.head(half), rows.tail(half)])
+    if metric == "composite_score":
+        # The ranking: ranked units in their order, then the others in grey (a score of 响应率 alone, higher than
+        # any of three rates, on top read as first place).
+        is_ranked = rows["is_ranked"].fillna(False).astype(bool)
+        ranked_rows = _best_and_worst(rows[is_ranked], max_bars)
+        rows = pd.concat([ranked_rows, rows[~is_ranked].head(max(0, max_bars - len(ranked_rows)))])
+    else:
+        rows = _best_and_worst(rows, max_bars)
     rows = rows.iloc[::-1]  # plotly draws the first bar at the bottom
     ranked = rows["is_ranked"].fillna(False).astype(bool)
     numerator, denominator = RATE_N.get(metric, (None, None))
@@ -186,19 +271,25 @@ def breakdown_bar(breakdown: pd.DataFrame, metric: str, *, target: float | None 
         n_text = [f"N = {_count(n)}/{_count(d)}" for n, d in zip(rows[numerator], rows[denominator])]
     else:
         n_text = [f"受理 {n:,.0f} 件" for n in rows["ticket_count"]]
-    status = ["" if r else "（分母不足，不排名）" for r in ranked]
+    status = ["" if r else "（不参与排名）" for r in ranked]
+    is_count = metric in COUNT_METRICS
     fig = go.Figure(go.Bar(
         x=rows[metric], y=rows["unit_name"].fillna(rows["unit_code"]), orientation="h",
         marker_color=[RANKED_COLOUR if r else UNRANKED_COLOUR for r in ranked],
-        text=[f"{v:.1f}" for v in rows[metric]], textposition="auto",
+        text=[f"{v:,.0f}" if is_count else f"{v:.1f}" for v in rows[metric]], textposition="auto", textangle=0,
         customdata=list(zip(n_text, status)),
-        hovertemplate=f"%{{y}}<br>{LABELS.get(metric, metric)} %{{x:.1f}}<br>%{{customdata[0]}}%{{customdata[1]}}<extra></extra>",
+        hovertemplate=f"%{{y}}<br>{LABELS.get(metric, metric)} %{{x:{',.0f' if is_count else '.1f'}}}<br>"
+                      "%{customdata[0]}%{customdata[1]}<extra></extra>",
     ))
     if target is not None:
         fig.add_vline(x=target, line_dash="dash", line_color=TARGET_COLOUR,
                       annotation_text=f"目标 {target:g}%", annotation_position="top")
     fig.update_yaxes(type="category")
-    fig.update_xaxes(title_text=LABELS.get(metric, metric), range=[0, 100] if metric != "ticket_count" else None)
+    # Counts are not out of 100: their axis runs to the longest bar (a fixed 0-100 cut off every bar past 100).
+    # A rate's axis is 0-100 and holds its target line.
+    high = max(float(rows[metric].max()) if len(rows) else 0.0, 1.0) * 1.05 if is_count else \
+        max(100.0, target if target is not None else 0.0)
+    fig.update_xaxes(title_text=LABELS.get(metric, metric), range=[0, high])
     return _layout(fig, height=max(260, 22 * len(rows) + 80), showlegend=False)
 
 

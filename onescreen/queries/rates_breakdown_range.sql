@@ -3,9 +3,10 @@
 -- change against the range of the same length right before ($previous_start up to $previous_end).
 -- Summed from the day rows of mart_rates (counts, numerators and denominators add up over days); rates,
 -- the composite score and is_ranked are recomputed as mart_rates computes them, with the rules the marts
--- were built with (weights, ranking.min_denominator), and units are ranked across the whole level
--- before the street/community filter, as in the marts. Street/community filters narrow the geographic
--- levels (street, community, grid); department, source and category are always district-wide.
+-- were built with (weights, ranking.min_denominator), and units are ranked across the whole level, on the
+-- same rates (like with like), before the street/community filter, as in the marts. Street/community
+-- filters narrow the geographic levels (street, community, grid); department, source and category are
+-- always district-wide.
 with
 
 meta as (
@@ -84,18 +85,37 @@ scored as (
             and (response_rate is null or response_denominator >= meta.min_denominator)
             and (resolution_rate is null or resolution_denominator >= meta.min_denominator)
             and (satisfaction_rate is null or satisfaction_denominator >= meta.min_denominator)
-            as is_ranked
+            as is_rankable
     from rated
     cross join meta
 ),
 
-ranked as (
+-- Like with like, as in mart_rates: a rate that a rankable unit of the window has is part of the basis, and a
+-- unit without it is shown but not ranked.
+basis as (
     select
         scored.*,
+        is_rankable
+            and (response_rate is not null
+                or max(case when is_rankable and response_rate is not null then 1 else 0 end)
+                    over (partition by window_name) = 0)
+            and (resolution_rate is not null
+                or max(case when is_rankable and resolution_rate is not null then 1 else 0 end)
+                    over (partition by window_name) = 0)
+            and (satisfaction_rate is not null
+                or max(case when is_rankable and satisfaction_rate is not null then 1 else 0 end)
+                    over (partition by window_name) = 0)
+            as is_ranked
+    from scored
+),
+
+ranked as (
+    select
+        basis.* exclude (is_rankable),
         case when is_ranked then rank() over (
             partition by window_name, is_ranked order by round(composite_score, 6) desc
         ) end as composite_rank
-    from scored
+    from basis
 ),
 
 current_range as (

@@ -465,3 +465,37 @@ def test_the_carousel_turns_from_the_last_page_back_to_the_big_screen(browser, s
         address = urlsplit(bp.page.url)
         assert address.path.strip("/") in {"", "overview"}, bp.page.url  # the default page answers at "/"
         assert "carousel=10" in address.query and "kiosk=1" in address.query
+
+
+def _drawn_text(bp: BrowserPage, selector: str) -> list[list[str]]:
+    """[the element's own text if drawn, else "", the text its ::after draws] for each ``selector`` match."""
+    return bp.page.evaluate(
+        """(selector) => [...document.querySelectorAll(selector)].map(e => {
+            const own = parseFloat(getComputedStyle(e).fontSize) > 0 ? e.textContent : "";
+            const after = getComputedStyle(e, "::after").content;
+            return [own, after === "none" ? "" : after.replace(/^"|"$/g, "")];
+        })""",
+        selector,
+    )
+
+
+def test_streamlits_own_texts_read_in_chinese(browser, streamlit_server, artifacts_dir):
+    """An empty search in a select box ("No results") and the hint under a text box ("Press Enter to apply")
+    are Streamlit's English; the page's CSS (onescreen.ui.STREAMLIT_TEXT_CSS) hides it and draws Chinese."""
+    with open_page(browser, streamlit_server, artifacts_dir, width=1440, height=900) as bp:
+        bp.goto("/rates")
+        box = bp.page.locator('[data-testid="stSelectbox"]').filter(has_text="分解维度").first
+        box.scroll_into_view_if_needed()
+        box.locator("input").first.fill("没有这个维度")
+        empty = '[data-testid="stSelectboxVirtualDropdown"] [role="listbox"][data-empty="true"] [role="option"] span'
+        bp.page.wait_for_selector(empty, state="attached", timeout=30_000)
+        bp.screenshot("chinese-select-no-match")
+        assert _drawn_text(bp, empty) == [["", "没有匹配的选项"]]
+        bp.page.keyboard.press("Escape")
+        bp.goto("/tickets")
+        bp.page.get_by_label("工单编号（包含）").fill("2025")
+        hint = '[data-testid="stTextInput"] [data-testid="InputInstructions"] > span'
+        bp.page.wait_for_selector(hint, state="attached", timeout=30_000)  # drawn at size 0: "not visible"
+        drawn = _drawn_text(bp, hint)
+        assert drawn[0] == ["", "按回车确认"] and drawn[1][0] == "4/40"  # the counter stays as it is
+        bp.screenshot("chinese-text-input-hint")

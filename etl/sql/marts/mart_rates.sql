@@ -215,7 +215,7 @@ rated as (
     from named
 ),
 
--- Not materialised: read twice (ranks, final); copying its sixty columns costs more than recomputing.
+-- Not materialised: read twice (basis, final); copying its sixty columns costs more than recomputing.
 scored as not materialized (
     select
         *,
@@ -228,8 +228,9 @@ scored as not materialized (
             + (case when resolution_rate is not null then $weight_resolution else 0 end)
             + (case when satisfaction_rate is not null then $weight_satisfaction else 0 end), 0
         ) as composite_score,
-        -- Ranked only when every rate that enters the score has a denominator of at least the minimum,
-        -- and only real units: 未落格 / 社区不明 / 街道不明 are shown, never ranked against them.
+        -- Rankable only when every rate that enters the score has a denominator of at least the minimum,
+        -- and only real units: 未落格 / 社区不明 / 街道不明 are shown, never ranked against them. Whether it is
+        -- ranked depends on its level's other units too (basis, below): the mart's is_ranked says so.
         unit_code <> 'unassigned'
             and (response_rate is not null or resolution_rate is not null or satisfaction_rate is not null)
             and (response_rate is null or response_denominator >= $min_denominator)
@@ -237,6 +238,29 @@ scored as not materialized (
             and (satisfaction_rate is null or satisfaction_denominator >= $min_denominator)
             as is_ranked
     from rated
+),
+
+-- Like with like: the units of a level are ranked on the same rates. A rate that a unit otherwise ranked has is
+-- part of its level's basis, and a unit without it is shown but not ranked: 网格员上报 and 视频巡查 have no
+-- callback (no 解决率 or 满意率), and their score of 响应率 alone ranked them above 12345热线, judged on all three.
+basis as (
+    select
+        period_type,
+        period_start,
+        level,
+        unit_code,
+        composite_score,
+        response_rate,
+        resolution_rate,
+        satisfaction_rate,
+        max(case when response_rate is not null then 1 else 0 end)
+            over (partition by period_type, period_start, level) as level_has_response,
+        max(case when resolution_rate is not null then 1 else 0 end)
+            over (partition by period_type, period_start, level) as level_has_resolution,
+        max(case when satisfaction_rate is not null then 1 else 0 end)
+            over (partition by period_type, period_start, level) as level_has_satisfaction
+    from scored
+    where is_ranked
 ),
 
 -- Ranked apart from the wide rows: a window over all sixty columns costs several times more.
@@ -248,8 +272,10 @@ ranks as (
         unit_code,
         rank() over (partition by period_type, period_start, level order by round(composite_score, 6) desc)
             as composite_rank
-    from scored
-    where is_ranked
+    from basis
+    where (response_rate is not null or level_has_response = 0)
+        and (resolution_rate is not null or level_has_resolution = 0)
+        and (satisfaction_rate is not null or level_has_satisfaction = 0)
 ),
 
 final as (
@@ -312,7 +338,7 @@ final as (
         consultation_closed as consultation_closed_count,
         property_complaint as property_complaint_count,
         composite_score,
-        is_ranked,
+        ranks.composite_rank is not null as is_ranked,
         ranks.composite_rank
     from scored
     left join ranks using (period_type, period_start, level, unit_code)

@@ -226,7 +226,10 @@ else:
     st.dataframe(history, hide_index=True, placeholder=ui.MISSING, width="stretch",
                  height=min(400, 38 + 35 * len(history)),
                  column_config={"导入时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-                                "撤销时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+                                "撤销时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+                                # 181,534 rather than 181534 (the browser's locale groups the digits)
+                                **{name: st.column_config.NumberColumn(format="localized")
+                                   for name in ("读取", "新增", "更新", "未变", "拒收")}})
     loaded = history[history["状态"] == "已导入"].head(UNDO_SHOWN).to_dict("records")
     if loaded:
         st.markdown("**撤销批次**：删除该批次新增的数据，恢复它更新前的数据。后来的批次改过它的数据时，要先撤销后来的批次。")

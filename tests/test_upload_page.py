@@ -6,6 +6,7 @@ what the warehouse holds."""
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import duckdb
@@ -168,6 +169,10 @@ def test_undo_asks_first_refuses_out_of_order_then_restores(warehouse_copy, data
     assert query(warehouse_copy, "select count(*) from fct_tickets where batch_id = 6") == [(0,)]
     assert not [b for b in at.button if b.key == "up_undo_6"]
     assert "已撤销" in list(at.dataframe[0].value["状态"])
+    # Counts are grouped by the browser's locale (181,534, not 181534).
+    config = json.loads(at.dataframe[0].proto.columns)
+    assert {name: config[name].get("type_config", {}).get("format") for name in ("读取", "新增", "拒收")} == {
+        "读取": "localized", "新增": "localized", "拒收": "localized"}
 
 
 def test_a_second_load_while_one_runs_fails_at_once(warehouse_copy, data_dir):

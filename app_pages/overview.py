@@ -188,7 +188,7 @@ def screen() -> None:
                    f"黄灯：按期办结率 < {rules.lights.yellow_on_time_rate_below:g}% 或有超期/临期；灰：本期无到期或办结工单。")
         ranking = data.q("rates_breakdown_range" if f.is_range else "rates_breakdown", **f.time_params(), level="street")
         ranking = ranking[ranking["unit_code"] != "unassigned"]  # 街道不明 is not a street to rank
-        st.markdown("<div class='os-panel-title'>街道排名（综合得分，灰色为样本不足不排名）</div>", unsafe_allow_html=True)
+        st.markdown("<div class='os-panel-title'>街道排名（综合得分，灰色为不参与排名：样本不足或缺少某率）</div>", unsafe_allow_html=True)
         if not ranking.empty:
             if kiosk:
                 st.markdown(kiosk_charts.street_ranking_svg(ranking, height=260), unsafe_allow_html=True)

@@ -96,7 +96,8 @@ def test_street_ranking_puts_the_best_first_and_greys_the_unranked():
     })
     svg = parse(kiosk.street_ranking_svg(ranking))
     assert titles(svg, "rect") == ["乙街道：93.2 分（受理 3,400 件）", "甲街道：88.5 分（受理 1,200 件）",
-                                   "丁街道：70.0 分（受理 5 件），样本不足，不排名", "丙街道：无得分（受理 2 件），样本不足，不排名"]
+                                   "丁街道：70.0 分（受理 5 件），不参与排名（样本不足或缺少某率）",
+                                   "丙街道：无得分（受理 2 件），不参与排名（样本不足或缺少某率）"]
     fills = [r.get("fill") for r in svg.iter(f"{SVG}rect")]
     assert fills == [kiosk.CURRENT_COLOUR, kiosk.CURRENT_COLOUR, kiosk.UNRANKED_COLOUR, kiosk.UNRANKED_COLOUR]
     assert [t for t in texts(svg) if re.fullmatch(r"[\d.]+|—", t)] == ["93.2", "88.5", "70.0", "—"]

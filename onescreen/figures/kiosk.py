@@ -186,7 +186,7 @@ def street_ranking_svg(ranking: pd.DataFrame, width: int = 740, height: int = 26
         ranked = bool(row.is_ranked) if pd.notna(row.is_ranked) else False
         length = float(score) * scale if pd.notna(score) else 0.0
         tip = (f"{row.unit_name}：{score:.1f} 分" if pd.notna(score) else f"{row.unit_name}：无得分") + \
-            f"（受理 {row.ticket_count:,} 件）" + ("" if ranked else "，样本不足，不排名")
+            f"（受理 {row.ticket_count:,} 件）" + ("" if ranked else "，不参与排名（样本不足或缺少某率）")
         body.append(_text(left - 6, y0 + bar / 2 + size * 0.35, str(row.unit_name), anchor="end",
                           colour=TEXT if ranked else MUTED, size=size))
         body.append(f'<rect x="{left:.1f}" y="{y0:.1f}" width="{max(length, 1):.1f}" height="{bar:.1f}" '

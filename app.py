@@ -42,9 +42,10 @@ if identity.scope.is_empty:
     auth.no_scope_page(identity)
 data.set_access(access.page_access(identity, current, kiosk_mode=kiosk))
 try:
-    # 周报 picks its own periods; 数据导入 and 审计日志 show no period's numbers: no note that the period is unfinished.
-    st.session_state["filters"] = filters.current_filters(widgets=not kiosk,
-                                                          period_note=current not in ("weekly", "upload", "audit"))
+    # 周报 and 物业红黑榜 pick their own periods (and say when one is unfinished); 数据导入 and 审计日志 show no
+    # period's numbers: no note from the sidebar that its period is unfinished.
+    st.session_state["filters"] = filters.current_filters(
+        widgets=not kiosk, period_note=current not in ("weekly", "companies", "upload", "audit"))
     allowed = [auth.page_name(page) for page in pages]
     if (seconds := ui.carousel_seconds()) and (following := ui.carousel_next(current, allowed)):
         ui.carousel(seconds, f"app_pages/{following}.py")

@@ -51,10 +51,16 @@ except ValueError:
 if st.session_state.get("company_sidebar_month") not in (None, f.month()) and f.month() in months:
     st.session_state["company_month"] = wanted = f.month()
 st.session_state["company_sidebar_month"] = f.month()
+# The month the tickets stop in before its end: its lists are provisional (more complaints and inspections to come).
+open_month = months[0] if months and filters.unfinished("month", months[0], span[1]) else None
 month = st.selectbox("月份", months, index=months.index(wanted) if wanted in months else 0,
-                     format_func=lambda d: f"{d.year}年{d.month}月", key="company_month", placeholder=ui.SEARCH_HINT)
+                     format_func=lambda d: f"{d.year}年{d.month}月" + ("（未结束）" if d == open_month else ""),
+                     key="company_month", placeholder=ui.SEARCH_HINT)
 _mirror("month", month.isoformat() if month != f.month() else "")
 month_label = f"{month.year}年{month.month}月"  # the chosen month, not necessarily this one
+if month == open_month:
+    st.info(f"{month_label}尚未结束（工单只到 {span[1]:%m-%d}）：投诉和考核还会增加，得分和名次会变，月底后才是本月的红黑榜。",
+            icon=":material/hourglass_top:")
 rankings = data.q("company_rankings", month=month)
 st.caption(f"{ui.as_of_caption(data.as_of())} · 全区物业企业（不受街道、社区筛选影响）")
 if f.is_range:
@@ -124,7 +130,8 @@ with history_col:
     if history.dropna(subset=["score"]).empty:
         st.caption("这家企业还没有得分（没有考核记录）。")
     else:
-        st.plotly_chart(lists.company_history_figure(history), width="stretch", key="company_history")
+        st.plotly_chart(lists.company_history_figure(history, unfinished=open_month), width="stretch",
+                        key="company_history")
 with compounds_col:
     st.markdown(f"**各小区 {month_label} 物业投诉**")
     compounds = data.q("company_compound_complaints", company_id=company, month=month)

@@ -216,7 +216,7 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
                 _follow_default(f"f_period_{period_type}", period_type, fallback)
                 period_start = st.selectbox("周期", options, index=options.index(period_start),
                                             format_func=lambda d: period_label(period_type, d)
-                                            + ("（未结束）" if _unfinished(period_type, d, last) else ""),
+                                            + ("（未结束）" if unfinished(period_type, d, last) else ""),
                                             key=f"f_period_{period_type}", placeholder=ui.SEARCH_HINT)
                 date_range = None
             else:
@@ -259,13 +259,13 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
     _write_url(filters, default=is_default)
     for notice in notices:
         st.warning(notice, icon=":material/event_busy:")
-    if widgets and period_note and date_range is None and _unfinished(period_type, period_start, last):
+    if widgets and period_note and date_range is None and unfinished(period_type, period_start, last):
         st.info(f"{period_label(period_type, period_start)}尚未结束（工单只到 {last:%m-%d}）：件数与上期、去年同期的整期相比"
                 "自然偏少，各率也可能随后续办结、回访而变化。", icon=":material/hourglass_top:")
     return filters
 
 
-def _unfinished(period_type: str, period_start: date, last: date) -> bool:
+def unfinished(period_type: str, period_start: date, last: date) -> bool:
     """Whether the tickets (received up to ``last``) stop before the period's last day."""
     return last < period_bounds(period_type, period_start)["period_end"] - timedelta(days=1)
 

@@ -324,3 +324,22 @@ def test_the_company_month_in_the_address_may_be_written_as_a_month(warehouse_co
     assert wrong.selectbox(key="company_month").value == latest
     assert [w.value for w in wrong.warning if "月份" in w.value] == [
         f"地址中的月份“十月”不是日期（应写作 2025-10）：显示{latest.year}年{latest.month}月。"]
+
+
+def test_the_unfinished_month_of_the_company_lists_is_said_to_be_provisional(warehouse_copy):
+    """Its lists are a few days of complaints and inspections: named （未结束） in the month box, with a note."""
+    from onescreen import filters as shared_filters
+
+    at = run("companies.py")
+    box = at.selectbox(key="company_month")
+    newest = box.options[0]
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    last = con.execute("select max(received_at)::date from fct_tickets").fetchone()[0]
+    con.close()
+    newest_start = max(box.value, (last.replace(day=1)))
+    assert shared_filters.unfinished("month", newest_start, last)  # the fixture's data stop inside their last month
+    assert newest.endswith("（未结束）") and not any(o.endswith("（未结束）") for o in box.options[1:])
+    opened = run("companies.py", query={"month": f"{newest_start:%Y-%m}"})
+    assert [i.value for i in opened.info if "尚未结束" in i.value] == [
+        f"{newest_start.year}年{newest_start.month}月尚未结束（工单只到 {last:%m-%d}）：投诉和考核还会增加，得分和名次会变，"
+        "月底后才是本月的红黑榜。"]

@@ -140,6 +140,21 @@ def test_company_history_marks_the_months_on_a_list():
     assert list(fig.data[2].customdata) == ["第 5 名", "第 6 名", "第 1 名"]
 
 
+def test_company_history_says_the_unfinished_month_is_provisional():
+    """A month with a day of tickets put a company on the black list like a whole month (helper's UI review)."""
+    from datetime import date
+
+    history = pd.DataFrame({"month_start": pd.to_datetime(["2025-09-01", "2025-10-01"]), "score": [70.0, 40.0],
+                            "inspection_score": [65.0, 40.0], "complaint_score": [80.0, 40.0], "rank": [3, 9],
+                            "list": ["black", "black"]})
+    fig = lists.company_history_figure.uncached(history, unfinished=date(2025, 10, 1))
+    assert list(fig.data[2].customdata) == ["第 3 名", "第 9 名，本月未结束"]
+    black = fig.data[3]
+    assert list(black.marker.symbol) == ["x", "x-open"]
+    assert list(black.customdata) == ["", "（本月未结束，名次会变）"]
+    whole = lists.company_history_figure.uncached(history)
+    assert list(whole.data[3].marker.symbol) == ["x", "x"] and list(whole.data[2].customdata) == ["第 3 名", "第 9 名"]
+
 def test_company_history_draws_a_score_of_100_whole():
     """A month without complaints scores 100 for them: the axis runs past 100 far enough for a list marker there
     (14 px) to be drawn whole, and no trace is cut at the plot's edge (the top of 0-100.5 cut them)."""

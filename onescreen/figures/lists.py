@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import date
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -214,25 +216,32 @@ def ineligible_columns() -> dict:
 
 
 @shared
-def company_history_figure(history: pd.DataFrame, height: int = 340) -> go.Figure:
-    """A company's monthly score and its two parts (``company_history``); months on a list are marked."""
+def company_history_figure(history: pd.DataFrame, height: int = 340, unfinished: date | None = None) -> go.Figure:
+    """A company's monthly score and its two parts (``company_history``); months on a list are marked. The
+    ``unfinished`` month (the tickets stop before its end) is said so on hover and its list mark is hollow."""
+    history = history.copy()
+    is_open = pd.to_datetime(history["month_start"]).dt.date == unfinished if unfinished else pd.Series(False, history.index)
+    suffix = np.where(is_open, "，本月未结束", "")
     fig = go.Figure()
     parts = {"inspection_score": ("考核得分", "#5b8def", "dot"), "complaint_score": ("投诉得分", "#9aa5b1", "dot")}
     for column, (label, colour, dash) in parts.items():
         fig.add_trace(go.Scatter(x=history["month_start"], y=history[column], name=label, mode="lines",
                                  line=dict(color=colour, dash=dash, width=1.5),
                                  hovertemplate=f"{label} %{{y:.1f}}<extra></extra>"))
-    ranks = ["未排名" if _missing(x) else f"第 {int(x)} 名" for x in history["rank"]]
+    ranks = [("未排名" if _missing(x) else f"第 {int(x)} 名") + more for x, more in zip(history["rank"], suffix)]
     fig.add_trace(go.Scatter(x=history["month_start"], y=history["score"], name="总分", mode="lines+markers",
                              line=dict(color="#1f3b63", width=2.5), customdata=ranks,
                              hovertemplate="总分 %{y:.1f}（%{customdata}）<extra></extra>"))
     for listed, (label, colour, symbol) in {"red": ("上红榜", HONOUR, "star"),
                                             "black": ("上黑榜", BLACKLIST, "x")}.items():
-        months = history[history["list"] == listed]
+        months = history[(history["list"] == listed).to_numpy()]
         if not months.empty:
+            provisional = is_open[months.index].to_numpy()
             fig.add_trace(go.Scatter(x=months["month_start"], y=months["score"], name=label, mode="markers",
-                                     marker=dict(color=colour, size=14, symbol=symbol),
-                                     hovertemplate=f"{label}<extra></extra>"))
+                                     marker=dict(color=colour, size=14,
+                                                 symbol=[f"{symbol}-open" if p else symbol for p in provisional]),
+                                     customdata=np.where(provisional, "（本月未结束，名次会变）", ""),
+                                     hovertemplate=f"{label}%{{customdata}}<extra></extra>"))
     # Scores are 0-100: the axis runs a little past 100 so a line or a list marker at 100 is drawn whole, not cut
     # by the top of the plot.
     fig.update_yaxes(range=[0, 104], tickvals=[0, 20, 40, 60, 80, 100], title=None)

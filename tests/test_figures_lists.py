@@ -386,3 +386,13 @@ def test_ticket_list_narrows_to_one_compound(district):
     assert expected  # the fixture has tickets placed at compound CP01 by their address
     frame = tickets.list_tickets(district, compound_code="CP01", limit=100)
     assert set(frame["ticket_id"]) == expected and frame["total_count"].iloc[0] == len(expected)
+
+
+def test_an_open_tickets_timeline_runs_to_the_as_of_time():
+    """An overdue ticket's timeline stopped at its deadline: nothing showed how late it is now."""
+    fig = lists.ticket_timeline_figure(tickets.timeline(_ticket()), open_at=pd.Timestamp("2025-10-16 09:00"))
+    assert [s.line.dash for s in fig.layout.shapes] == ["dash", "dot"]
+    assert fig.layout.shapes[1].x0 == pd.Timestamp("2025-10-16 09:00")
+    assert fig.layout.annotations[1].text == "数据截至 10-16 09:00，仍未办结"
+    closed = lists.ticket_timeline_figure(tickets.timeline(_ticket()))
+    assert len(closed.layout.shapes) == 1 and len(closed.layout.annotations) == 1

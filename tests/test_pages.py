@@ -566,3 +566,16 @@ def test_big_screen_buttons_keep_their_own_text_colour(warehouse_copy):
     css = " ".join(m.value for m in at.markdown if "<style>" in m.value)
     assert ui.BIG_SCREEN_CSS.strip() in css
     assert re.search(r"\.stApp button p, \.stApp button span \{ color: inherit; \}", css)
+
+
+def test_an_open_tickets_timeline_on_the_page_runs_to_the_as_of_time(warehouse_copy):
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    try:
+        ticket, as_of = con.execute("select ticket_id, (select as_of from mart_meta) from mart_open_tickets "
+                                    "where not is_returned order by ticket_id limit 1").fetchone()
+    finally:
+        con.close()
+    at = _run("tickets.py", query={"ticket_id": ticket, "range": "all"})
+    assert not at.exception
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert [a["text"] for a in spec["layout"]["annotations"]][1] == f"数据截至 {as_of:%m-%d %H:%M}，仍未办结"

@@ -277,9 +277,10 @@ def compound_complaints_columns() -> tuple[list[str], dict]:
 
 
 @shared
-def ticket_timeline_figure(steps: pd.DataFrame, height: int = 260) -> go.Figure:
+def ticket_timeline_figure(steps: pd.DataFrame, height: int = 260, open_at=None) -> go.Figure:
     """One ticket's steps (``onescreen.tickets.timeline``) on a time axis; the deadline drawn as a line,
-    red when the ticket is (or was closed) late. Steps that have not happened are left off."""
+    red when the ticket is (or was closed) late. Steps that have not happened are left off. ``open_at`` (数据截至,
+    for a ticket still open) is drawn too, so an overdue ticket shows how far past its deadline it now is."""
     done = steps[steps["step"] != "办理时限"].dropna(subset=["at"])
     due = steps[steps["step"] == "办理时限"].dropna(subset=["at"])
     fig = go.Figure(go.Scatter(
@@ -293,6 +294,11 @@ def ticket_timeline_figure(steps: pd.DataFrame, height: int = 260) -> go.Figure:
         fig.add_vline(x=due["at"].iloc[0], line=dict(color=colour, dash="dash"))
         fig.add_annotation(x=due["at"].iloc[0], y=1.02, yref="paper", showarrow=False, xanchor="right",
                            text=f"办理时限 {due['at'].iloc[0]:%m-%d %H:%M}：{note}", font=dict(color=colour))
+    if open_at is not None and not pd.isna(open_at):
+        fig.add_vline(x=pd.Timestamp(open_at), line=dict(color="#6b7785", dash="dot"))
+        fig.add_annotation(x=pd.Timestamp(open_at), y=-0.02, yref="paper", yanchor="top", showarrow=False,
+                           xanchor="right", text=f"数据截至 {pd.Timestamp(open_at):%m-%d %H:%M}，仍未办结",
+                           font=dict(color="#6b7785"))
     fig.update_yaxes(categoryorder="array", categoryarray=list(steps["step"])[::-1], title=None)
     # Steps are often hours apart: a tick per day labelled "%m-%d" repeated the date ("11-30, 11-30, 11-30").
     # The label follows the tick spacing plotly picks for the span (and for a zoom).

@@ -150,6 +150,11 @@ def absent_headers(headers: list[str], overrides: dict[str, str] | None) -> list
     return [h for h in (overrides or {}) if normalise_header(h) not in present]
 
 
+def _headers_place(raw: RawTable) -> str:
+    """Where a file's headers are, for a message: a GeoJSON file's are its features' properties."""
+    return "中要素的属性为" if raw.file_format == "geojson" else f"第 {raw.header_row} 行的表头为"
+
+
 def _quoted(headers: list[str]) -> str:
     return "".join(f"“{scrub_text(h)}”" for h in headers)
 
@@ -160,9 +165,7 @@ def _absent_error(absent: list[str], raws: list[RawTable]) -> LoadError:
 
     def heads(raw: RawTable) -> str:
         name = f"文件 {raw.path.name} " if len(raws) > 1 else "文件"
-        if raw.file_format == "geojson":
-            return f"{name}中要素的属性为：{_headers_text(raw.headers)}"
-        return f"{name}第 {raw.header_row} 行的表头为：{_headers_text(raw.headers)}"
+        return f"{name}{_headers_place(raw)}：{_headers_text(raw.headers)}"
 
     return LoadError(
         f"错误：--map 指定的表头{_quoted(absent)}在{where} 中{'都' if len(raws) > 1 else ''}不存在，这样的对应不会生效，本次导入未写入任何数据。"
@@ -226,8 +229,7 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
             hint += f"；{other_sheet_hint(raw.sheet_name)}"
         raise LoadError(
             f"错误：无法识别文件 {raw.path.name} 的数据类型：最接近“{chosen.label}”，但缺少字段 {missing_text}。"
-            + (f"文件中要素的属性为：{found}。" if raw.file_format == "geojson" else f"文件第 {raw.header_row} 行的表头为：{found}。")
-            + f"{hint}。"
+            f"文件{_headers_place(raw)}：{found}。{hint}。"
         )
     used = set(mapping.values())
     personal = {normalise_header(h) for h in NEVER_STORED}
@@ -282,10 +284,18 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     problems, total = collect_problems(con, raw, plan.mapping)
     report.problems, report.problem_total = problems, total
     if problems and not skip_bad_rows:
-        _refuse(raw, problems, total)
+        raise LoadError(
+            f"错误：文件 {raw.path.name} 有 {total} 处问题，本次导入未写入任何数据。"
+            f"请按下列提示修正后重新导入，或加 --skip-bad-rows 只导入没有问题的行：",
+            problems,
+            total,
+        )
     report.rejected = keep_good_rows(con) + len(raw.bad_rows)
-    if source.name not in ("hotline", "events"):
-        _write_rejects(con, plan, report, skip_bad_rows)
+    if report.rejected and skip_bad_rows:
+        report.rejects_path = raw.path.with_name(raw.path.stem + ".rejected.csv")
+        report.rejects_path.write_bytes(to_csv_bytes(rejected_rows(con, raw, plan.mapping)))
+        report.warnings.append(f"{report.rejected} 行有问题未导入，已连同原因写入 {report.rejects_path.name}"
+                               "（个人信息已脱敏）：请按其中的行号在原文件中修正，再导入原文件。")
     batch_id = con.execute("select coalesce(max(batch_id), 0) + 1 from load_batches").fetchall()[0][0]
     report.batch_id = batch_id
     counts: UpsertCounts
@@ -300,7 +310,6 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         labels = {name: plan.mapping.get(name) or source.headers[name][0] for name in source.headers}
         if warning := settle_ties_between_files(con, raw.path.name, labels, "stg_unchanged"):
             report.warnings.append(warning)
-        _write_rejects(con, plan, report, skip_bad_rows)
         # A large export sits in several staging copies; each goes once the next step has it.
         _drop_temp(con, "stg_cells", "stg_parsed", "stg_rows", "stg_point_grid", "stg_address_area")
         counts, n_older = write_tickets(con, batch_id, n_unchanged)
@@ -334,25 +343,6 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     )
     progress(f"{raw.path.name}：写入 新增 {report.inserted:,}，更新 {report.updated:,}，未变 {report.unchanged:,}，拒收 {report.rejected:,}")
     return report
-
-
-def _refuse(raw: RawTable, problems: list[Problem], total: int) -> None:
-    raise LoadError(
-        f"错误：文件 {raw.path.name} 有 {total} 处问题，本次导入未写入任何数据。"
-        f"请按下列提示修正后重新导入，或加 --skip-bad-rows 只导入没有问题的行：",
-        problems,
-        total,
-    )
-
-
-def _write_rejects(con, plan: FilePlan, report: FileReport, skip_bad_rows: bool) -> None:
-    """With ``skip_bad_rows``, the rejected rows of the file beside it, with their reasons (needs ``stg_cells``)."""
-    if report.rejected and skip_bad_rows:
-        raw = plan.raw
-        report.rejects_path = raw.path.with_name(raw.path.stem + ".rejected.csv")
-        report.rejects_path.write_bytes(to_csv_bytes(rejected_rows(con, raw, plan.mapping)))
-        report.warnings.append(f"{report.rejected} 行有问题未导入，已连同原因写入 {report.rejects_path.name}"
-                               "（个人信息已脱敏）：请按其中的行号在原文件中修正，再导入原文件。")
 
 
 def _drop_temp(con, *names: str) -> None:

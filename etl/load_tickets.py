@@ -253,7 +253,7 @@ def start_load_record(con) -> None:
     con.execute(f"create or replace temp table {LOAD_FILES} (file_name varchar, newest timestamp)")
 
 
-def _file_newest(con, unchanged: str | None) -> str:
+def _file_newest(unchanged: str | None) -> str:
     """SQL for the newest event of the staged file (its written rows and those a reload left alone)."""
     newest = f"(select max({_progress('s')}) from stg_tickets s)"
     if unchanged:
@@ -267,7 +267,7 @@ def record_load_rows(con, file_name: str, unchanged: str | None = None) -> None:
     name it; its rows a reload left alone (temp table ``unchanged``) name it where no earlier file does."""
     if not _has_table(con, LOAD_ROWS):
         return
-    con.execute(f"insert into {LOAD_FILES} select ?, {_file_newest(con, unchanged)}", [file_name])
+    con.execute(f"insert into {LOAD_FILES} select ?, {_file_newest(unchanged)}", [file_name])
     con.execute(f"delete from {LOAD_ROWS} where ticket_id in (select ticket_id from stg_tickets)")
     con.execute(f"insert into {LOAD_ROWS} select ticket_id, ?, row_no from stg_tickets", [file_name])
     if unchanged:
@@ -318,8 +318,8 @@ def settle_ties_between_files(con, file_name: str, labels: dict[str, str], uncha
         [labels.get(name, name) for name in _COMPARED],
     )
     ties = con.execute(
-        f"""select k.file_name, count(*), min(f.newest), {_file_newest(con, unchanged)},
-                   arg_min(k.row_no, k.row_no), arg_min(k.ticket_id, k.row_no), arg_min(k.first_row, k.row_no),
+        f"""select k.file_name, count(*), min(f.newest), {_file_newest(unchanged)},
+                   min(k.row_no), arg_min(k.ticket_id, k.row_no), arg_min(k.first_row, k.row_no),
                    arg_min(k.fields, k.row_no)
             from stg_ties k join {LOAD_FILES} f using (file_name) group by k.file_name order by k.file_name"""
     ).fetchall()

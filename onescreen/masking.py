@@ -80,12 +80,13 @@ _PHONE_FIELD_NOISE = re.compile(r"^(\d+)\.0+$")
 _ID_SHAPE = re.compile(r"\d{17}[\dX]|\d{15}")
 
 _NUMERAL = "0-9一二三四五六七八九十百零〇两"
-_ADDRESS_DETAIL_FIRST = rf"第{_NUMERAL}A-Za-z内\d#"   # the first character of every alternative (as _PII_FIRST)
+_ADDRESS_DETAIL_FIRST = rf"第{_NUMERAL}A-Za-z内\d#\-"   # the first character of every alternative (as _PII_FIRST)
 _ADDRESS_DETAIL_ALTERNATIVES = rf"""
     第?[{_NUMERAL}]+\s*(?:号楼|栋|幢|座|单元|室|层|楼|号房|户|组|队)
   | (?<![A-Za-z])[A-Za-z]\s*(?:栋|幢|座|单元|区\d)
   | \d+\s*[-—]\s*\d+(?!\d|\s*号)
-  | \d+号[-—]?\d{{1,4}}(?!\d)
+  | (?<![\d路街道巷弄])\d+号[-—]?\d{{1,4}}(?!\d)
+  | (?<=号)-?\d{{1,4}}(?!\d)
   | (?<=院)内
   | (?<=村)[{_NUMERAL}]+\s*号
   | \d*\#
@@ -214,7 +215,8 @@ def mask_name(value):
 def mask_address(value):
     """Cut an address before building, unit, room or floor detail, then scrub what is left.
 
-    ``'东风路88号金碧花园3栋2单元501室'`` -> ``'东风路88号金碧花园'``; ``'东风路88号'`` stays; a village's
+    ``'东风路88号金碧花园3栋2单元501室'`` -> ``'东风路88号金碧花园'``; ``'东风路88号'`` stays, and so does a
+    road's house number before a floor or room (``'青年路194号5楼'`` -> ``'青年路194号'``); a village's
     ``'马场村5组17号'`` or ``'马场村17号'`` (村民小组, house number: one household) -> ``'马场村'``. An address
     that is nothing but detail becomes ``'[地址]'``.
     """

@@ -236,3 +236,25 @@ def test_a_failed_area_refresh_leaves_the_warehouse_as_it_was(warehouse_copy, mo
     assert warehouse_copy.read_bytes() == before   # ... and none of it was published
     assert not list(warehouse_copy.parent.glob("*.staging*"))
     assert "工单的地址区域（address_area）是按旧的地址脱敏规则截取的（程序已升级）" in stale_reasons(warehouse_copy)
+
+
+def test_the_masking_code_digest_ignores_comments_and_docstrings_but_not_code(tmp_path, monkeypatch):
+    """Recomputing every stored address area takes a minute at 5M tickets: an edit that changes no
+    behaviour (a comment, a docstring, blank lines) must not mark them stale; any code change must."""
+    import etl.refresh
+
+    source = tmp_path / "masking.py"
+    monkeypatch.setattr(etl.refresh, "AREA_CODE", [source])
+    original = '"""Module."""\nimport re\n\n\ndef cut(text):\n    """Cut."""\n    return re.sub("楼", "", text)\n'
+    digests = {}
+    for name, text in {
+        "original": original,
+        "comment": original.replace("import re\n", "import re  # the cut\n\n# more words\n"),
+        "docstrings": original.replace('"""Module."""', '"""Another module text."""').replace('"""Cut."""', '"""Cut it."""'),
+        "code": original.replace('"楼"', '"层"'),
+        "no docstring, code": original.replace('    """Cut."""\n', "    text = text.strip()\n"),
+    }.items():
+        source.write_text(text, encoding="utf-8")
+        digests[name] = etl.refresh.area_code_digest()
+    assert digests["comment"] == digests["docstrings"] == digests["original"]
+    assert len({digests["original"], digests["code"], digests["no docstring, code"]}) == 3

@@ -97,6 +97,7 @@ def sql_params(rules: Rules) -> dict[str, object]:
         "near_deadline_workdays": rules.near_deadline_workdays,
         "basic_satisfied_weight": rules.basic_satisfied_weight,
         "property_categories": list(p.categories),
+        "property_appeal_types": list(p.appeal_types),
         "weight_response": w.response,
         "weight_resolution": w.resolution,
         "weight_satisfaction": w.satisfaction,

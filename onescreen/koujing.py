@@ -79,7 +79,8 @@ KOUJING: dict[str, str] = {
     "handling_time_distribution": "已办结工单按办理时长（工作日，口径同平均办理时长）分档："
                                   "不足 1、1-2、2-3、3-5、5-10、10-15、15 个工作日及以上（含下限不含上限）。"
                                   "时间线异常的工单不计入。",
-    "property_complaint_count": "物业投诉量 = 受理的、一级分类属于物业投诉分类的工单数。",
+    "property_complaint_count": "物业投诉量 = 受理的、一级分类属于物业投诉分类、诉求类型属于物业投诉计入的诉求类型"
+                                "（没有诉求类型的也计入）的工单数。",
     "whistle_count": "吹哨报到工单数（标记为吹哨的工单），及其中已办结的件数。",
     "consultation_count": "联合会商工单数（职责不清、经联合会商明确承办的工单，导出“是否会商”为是），及其中已办结的件数。",
     "escalation_share": "办结层级占比 = 在网格、社区、街道、区各级办结的工单数 ÷ 注明办结层级的已办结工单数"
@@ -130,7 +131,7 @@ RULE_KEYS: dict[str, tuple[str, ...]] = {
     "composite_score": ("composite_weights.response", "composite_weights.resolution",
                         "composite_weights.satisfaction", "ranking.min_denominator"),
     "near_deadline_count": ("near_deadline.window_workdays",),
-    "property_complaint_count": ("property.categories",),
+    "property_complaint_count": ("property.categories", "property.appeal_types"),
     "due_at": ("deadlines.by_appeal_type", "deadlines.fallback_workdays"),
     "overdue_count": ("deadlines.by_appeal_type", "deadlines.fallback_workdays"),
     "on_time_rate": ("deadlines.by_appeal_type", "deadlines.fallback_workdays"),
@@ -138,8 +139,8 @@ RULE_KEYS: dict[str, tuple[str, ...]] = {
               "lights.yellow_on_time_rate_below", "near_deadline.window_workdays"),
     "company_score": ("property.inspection_weight", "property.complaint_weight",
                       "property.complaint_points_per_1k", "property.min_households",
-                      "property.min_inspections", "property.categories"),
-    "complaints_per_1k_households": ("property.categories",),
+                      "property.min_inspections", "property.categories", "property.appeal_types"),
+    "complaints_per_1k_households": ("property.categories", "property.appeal_types"),
     "red_black_list": ("property.list_size_max", "property.list_size_divisor"),
 }
 

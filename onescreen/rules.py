@@ -46,6 +46,7 @@ _SPEC: list[tuple[str, str, str, float | None, float | None, str]] = [
     ("lights.red_overdue_at_least", "红灯·超期件数不少于", "int", 1, 1_000_000, " 件"),
     ("lights.yellow_on_time_rate_below", "黄灯·按期办结率低于", "pct", 0, 100, "%"),
     ("property.categories", "物业投诉分类", "str_list", None, None, ""),
+    ("property.appeal_types", "物业投诉计入的诉求类型", "str_list", None, None, ""),
     ("property.min_households", "入榜最少管理户数", "int", 0, 10_000_000, " 户"),
     ("property.min_inspections", "入榜最少当月考核次数", "int", 0, 10_000, " 次"),
     ("property.inspection_weight", "物业总分权重·考核得分", "weight", 0, 1, ""),
@@ -80,6 +81,7 @@ class LightRules:
 @dataclass(frozen=True)
 class PropertyRules:
     categories: tuple[str, ...]
+    appeal_types: tuple[str, ...]   # a ticket without an appeal type counts too
     min_households: int
     min_inspections: int
     inspection_weight: float
@@ -125,7 +127,8 @@ class Rules:
             "lights": {"red_on_time_rate_below": lt.red_on_time_rate_below,
                        "red_overdue_at_least": lt.red_overdue_at_least,
                        "yellow_on_time_rate_below": lt.yellow_on_time_rate_below},
-            "property": {"categories": list(p.categories), "min_households": p.min_households,
+            "property": {"categories": list(p.categories), "appeal_types": list(p.appeal_types),
+                         "min_households": p.min_households,
                          "min_inspections": p.min_inspections, "inspection_weight": p.inspection_weight,
                          "complaint_weight": p.complaint_weight,
                          "complaint_points_per_1k": p.complaint_points_per_1k,
@@ -209,7 +212,8 @@ def rules_from_dict(data: dict[str, Any], source: str = "规则") -> Rules:
         min_denominator=v["ranking.min_denominator"],
         lights=LightRules(v["lights.red_on_time_rate_below"], v["lights.red_overdue_at_least"],
                           v["lights.yellow_on_time_rate_below"]),
-        property_rules=PropertyRules(tuple(v["property.categories"]), v["property.min_households"],
+        property_rules=PropertyRules(tuple(v["property.categories"]), tuple(v["property.appeal_types"]),
+                               v["property.min_households"],
                                v["property.min_inspections"], v["property.inspection_weight"],
                                v["property.complaint_weight"], v["property.complaint_points_per_1k"],
                                v["property.list_size_max"], v["property.list_size_divisor"]),
@@ -255,7 +259,8 @@ def _check(source: str, key: str, value: Any, kind: str, lo: float | None, hi: f
     if kind == "str_list":
         if (not isinstance(value, list) or not value
                 or not all(isinstance(x, str) and x.strip() for x in value)):
-            return _raise(fail("非空的文字列表，例如 [\"物业管理\"]"))
+            example = '["投诉", "举报"]' if key == "property.appeal_types" else '["物业管理"]'
+            return _raise(fail(f"非空的文字列表，例如 {example}"))
         return [x.strip() for x in value]
     if kind == "workday_map":
         if not isinstance(value, dict) or not value:

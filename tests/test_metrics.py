@@ -6,6 +6,7 @@ As-of is Thu 2025-10-16 09:00 (ticket T11's receipt). Working clock: 24 h per wo
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 import sys
 from pathlib import Path
 
@@ -331,3 +332,30 @@ def test_returned_tickets_are_open_but_never_overdue_or_near_deadline():
                         " and period_type = 'month' and period_start = '2025-10-01'").fetchone()
     assert light == ("green", 100.0)  # red (50%: T22 on time, T21 overdue) when T21 is in hand
     con.close()
+
+
+@pytest.mark.parametrize(("appeal_types", "expected"), [
+    (None, 4),                                   # config/rules.toml: 投诉、举报、求助 (P4-P6, X3 without a type)
+    (("投诉", "举报", "求助", "咨询", "建议"), 6),  # every type: the consultation and the suggestion too
+    (("咨询",), 2),                              # X1, and X3 again
+])
+def test_property_complaints_count_the_rules_appeal_types(appeal_types, expected):
+    """A consultation (咨询) or a suggestion (建议) about property management is not a complaint against
+    the company; a ticket without an appeal type is never left out. The compound breakdown the 物业红黑榜
+    page shows counts as the mart does, from the rules the marts were built with."""
+    from onescreen.queries import run_query
+
+    con = duckdb.connect()
+    build_warehouse(con)
+    for ticket_id, appeal in (("X1", "咨询"), ("X2", "建议"), ("X3", None)):
+        con.execute("insert into fct_tickets select * replace (? as ticket_id, ? as appeal_type)"
+                    " from fct_tickets where ticket_id = 'P4'", [ticket_id, appeal])
+    rules = load_rules()
+    if appeal_types is not None:
+        rules = dataclasses.replace(rules, property_rules=dataclasses.replace(rules.property_rules,
+                                                                             appeal_types=appeal_types))
+    build_marts(con, rules)
+    assert con.execute("select complaint_count from mart_company_rankings"
+                       " where company_id = 'B' and month_start = '2025-10-01'").fetchone()[0] == expected
+    compounds = run_query(con, "company_compound_complaints", company_id="B", month=date(2025, 10, 1))
+    assert compounds.set_index("compound_code")["complaint_count"].to_dict() == {"PB": expected}

@@ -60,6 +60,8 @@ def test_default_path_follows_the_environment(tmp_path, monkeypatch):
      "{path} 中有不认识的键 targets.respones_rate：请检查拼写，或删除它。"),
     ('categories = ["物业管理"]', "categories = []", "property.categories",
      "{path} 中 property.categories 应为非空的文字列表，例如 [\"物业管理\"]，现为 []。"),
+    ('appeal_types = ["投诉", "举报", "求助"]', 'appeal_types = ["投诉", ""]', "property.appeal_types",
+     "{path} 中 property.appeal_types 应为非空的文字列表，例如 [\"投诉\", \"举报\"]，现为 ['投诉', '']。"),
     ("yellow_on_time_rate_below = 95.0", "yellow_on_time_rate_below = 70.0", "lights.yellow_on_time_rate_below",
      "{path} 中 lights.yellow_on_time_rate_below 不能小于 lights.red_on_time_rate_below（黄灯阈值应不低于红灯阈值）。"),
 ])

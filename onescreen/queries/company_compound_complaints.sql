@@ -1,6 +1,7 @@
 -- The compounds of one property company (of every company when none is given) in one month (default:
 -- the as-of month): households and the property complaints received there that month, counted as
--- mart_company_rankings counts them (categories from the rules the marts were built with).
+-- mart_company_rankings counts them (categories and appeal types from the rules the marts were built
+-- with; marts built before appeal types were a rule counted every type).
 with
 
 meta as (
@@ -13,6 +14,11 @@ chosen_month as (
 
 property_categories as (
     select unnest(from_json(json_extract(rules_json, '$.property.categories'), '["VARCHAR"]')) as category_l1
+    from meta
+),
+
+property_appeal_types as (
+    select unnest(from_json(json_extract(rules_json, '$.property.appeal_types'), '["VARCHAR"]')) as appeal_type
     from meta
 ),
 
@@ -29,6 +35,9 @@ complaints as (
     cross join chosen_month
     where tickets.compound_code in (select compound_code from compounds)
         and tickets.category_l1 in (select category_l1 from property_categories)
+        and (tickets.appeal_type is null
+            or not exists (select 1 from property_appeal_types)
+            or tickets.appeal_type in (select appeal_type from property_appeal_types))
         and tickets.received_at >= chosen_month.month_start
         and tickets.received_at < chosen_month.month_start + interval 1 month
     group by tickets.compound_code

@@ -185,7 +185,11 @@ final as (
         end as handling_workdays,
         coalesce(t.is_whistle, false) as is_whistle,
         coalesce(t.is_consultation, false) as is_consultation,
-        list_contains(rules.property_categories, t.category_l1) as is_property_complaint
+        -- A consultation or a suggestion about property management is not a complaint against the
+        -- company (the rules' appeal types); a ticket without an appeal type is not left out.
+        list_contains(rules.property_categories, t.category_l1)
+            and (t.appeal_type is null or list_contains(rules.property_appeal_types, t.appeal_type))
+            as is_property_complaint
     from due_clocked as t
     cross join as_of
     cross join rules

@@ -9,7 +9,8 @@ final as (
         $response_limit_hours::double as response_limit_hours,
         $near_deadline_workdays::double as near_deadline_workdays,
         $basic_satisfied_weight::double as basic_satisfied_weight,
-        $property_categories::varchar[] as property_categories
+        $property_categories::varchar[] as property_categories,
+        $property_appeal_types::varchar[] as property_appeal_types
 )
 
 select * from final

@@ -18,7 +18,7 @@ from onescreen.report_render import FORMATS, display_frame, file_name, kpi_displ
 
 KIND_LABELS = {"week": "周报（周例会）", "month": "月报（月分析）", "quarter": "季报（季调度）"}
 FORMAT_LABELS = {"html": "下载 HTML 报告（可离线打开、A4 打印）", "xlsx": "下载 XLSX（每部分一张表）",
-                 "json": "下载 JSON（供其他系统）"}
+                 "docx": "下载 Word（可编辑，不含图表）", "json": "下载 JSON（供其他系统）"}
 
 st.title("周报")
 f = filters.active()

@@ -238,7 +238,8 @@ def cmd_report(args) -> int:
     口径与数据截至。数字与页面上的相同（同一组命名查询）。
     不给 --week/--month/--quarter 或只写 --week 时为最后一个完整的周；只写 --month 或 --quarter 时为最后一个完整的
     月或季度。指定某一期写 --week 2025-W41、--month 2025-10 或 --quarter 2025Q4（须在已导入的数据范围内）。
-    --format 为 html（单个文件，离线可打开，可 A4 打印）、xlsx（每部分一张工作表）或 json；
+    --format 为 html（单个文件，离线可打开，可 A4 打印）、xlsx（每部分一张工作表）、docx（Word，可编辑，不含图表）
+    或 json；
     不给时按 --out 的扩展名，都没有时为 html。不给 --out 时写到 data/reports/。
     """
     from etl.warehouse import open_readonly
@@ -509,7 +510,7 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--week", nargs="?", const="", metavar="2025-W41", help="ISO 周；默认最后一个完整的周")
     which.add_argument("--month", nargs="?", const="", metavar="2025-10", help="月报：月份；不带值为最后一个完整的月")
     which.add_argument("--quarter", nargs="?", const="", metavar="2025Q4", help="季报：季度；不带值为最后一个完整的季度")
-    report.add_argument("--format", choices=["html", "xlsx", "json"], help="输出格式；默认按 --out 的扩展名，否则 html")
+    report.add_argument("--format", choices=["html", "xlsx", "docx", "json"], help="输出格式；默认按 --out 的扩展名，否则 html")
     report.add_argument("--out", metavar="PATH", help="输出文件；默认 data/reports/全区周报-2025-W41.html 之类")
     report.add_argument("--street", metavar="街道编号", help="只看一个街道（默认全区）")
     report.add_argument("--community", metavar="社区编号", help="只看一个社区")

@@ -1,4 +1,5 @@
-"""The review pack as files: a self-contained HTML page, an XLSX workbook and JSON, all from one Report.
+"""The review pack as files: a self-contained HTML page, an XLSX workbook, a Word document and JSON, all
+from one Report.
 
 - ``to_html(report)``: one file that opens and prints (A4) on a machine with no network. plotly.js is
   inlined from the installed plotly package, with every web address in it removed (map tiles, styles,
@@ -7,6 +8,8 @@
   warehouse is escaped.
 - ``to_xlsx(report)``: one sheet per section (``onescreen.exports.to_xlsx_bytes``: numbers as numbers,
   text written as text and escaped when it starts with ``= + - @``).
+- ``onescreen.report_docx.to_docx(report)``: the same tables and texts as the HTML, for editing into the
+  meeting's papers (no charts).
 - ``to_json(report)``: the same figures with English keys, ISO dates and null for missing values.
 """
 
@@ -30,6 +33,7 @@ from onescreen.report_charts import FONT_FAMILY, report_figures
 
 FORMATS = {"html": ("text/html; charset=utf-8", "html"),
            "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+           "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
            "json": ("application/json", "json")}
 XML_NAMESPACES = frozenset({"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink",
                             "http://www.w3.org/2000/xmlns/", "http://www.w3.org/1999/xhtml",
@@ -53,11 +57,14 @@ def offline_plotlyjs() -> str:
 
 
 def render(report: Report, fmt: str) -> bytes:
-    """The report as ``html``, ``xlsx`` or ``json`` bytes (UTF-8 for the text formats)."""
+    """The report as ``html``, ``xlsx``, ``docx`` or ``json`` bytes (UTF-8 for the text formats)."""
     if fmt == "html":
         return to_html(report).encode("utf-8")
     if fmt == "xlsx":
         return to_xlsx(report)
+    if fmt == "docx":
+        from onescreen.report_docx import to_docx  # python-docx loads only when a Word file is asked for
+        return to_docx(report)
     if fmt == "json":
         return to_json(report).encode("utf-8")
     raise ValueError(f"unknown report format {fmt!r}")
@@ -190,7 +197,7 @@ CODE_COLUMNS = ("metric", "unit", "key", "light")
 def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A section's table as a reader sees it on the page: Chinese headers, numbers formatted as in the
     HTML report, "—" for missing, machine codes left out."""
-    shown = frame.drop(columns=[c for c in CODE_COLUMNS if c in frame.columns])
+    shown = shown_columns(frame)
     out = pd.DataFrame({COLUMN_LABELS.get(c, c): [_cell(c, v, escape=False)[0] for v in shown[c].tolist()]
                         for c in shown.columns})
     return out
@@ -240,12 +247,14 @@ def _fmt_value(unit: str, value) -> str:
     return f"{value:,.0f}"
 
 
-def _fmt_change(unit: str, change, change_pct, *, up_is_good: bool) -> str:
+def _change(unit: str, change, change_pct, *, up_is_good: bool | None) -> tuple[str, str | None]:
+    """(text, tone) of a change: tone ``"up"`` when it is good news, ``"down"`` when bad, ``"empty"`` when
+    missing, ``None`` when neither (no change, or a measure that is neither: ``up_is_good=None``)."""
     change = _plain(change)
     if change is None:
-        return '<span class="empty">—</span>'
+        return "—", "empty"
     if abs(change) < 1e-9:
-        return "持平"
+        return "持平", None
     sign = "+" if change > 0 else "−"
     if unit == "pct":
         text = f"{sign}{abs(change):.1f} 个百分点"
@@ -256,8 +265,7 @@ def _fmt_change(unit: str, change, change_pct, *, up_is_good: bool) -> str:
         pct = _plain(change_pct)
         if pct is not None:
             text += f"（{sign}{abs(pct):.1f}%）"
-    css = "up" if (change > 0) == up_is_good else "down"
-    return f'<span class="{css}">{html.escape(text)}</span>'
+    return text, None if up_is_good is None else ("up" if (change > 0) == up_is_good else "down")
 
 
 LOWER_IS_BETTER = {"overdue_count", "near_deadline_count", "avg_handling_workdays", "property_complaint_count"}
@@ -267,36 +275,39 @@ NEUTRAL = {"ticket_count", "whistle_count"}
 KPI_HEADERS = ("指标", "本期", "上期", "环比", "去年同期", "同比", "目标", "N")
 
 
-def _kpi_rows(kpis: pd.DataFrame) -> list[tuple[str, ...]]:
-    """The key figures' cells as the report shows them, HTML (escaped, the changes in coloured spans)."""
+def kpi_cells(kpis: pd.DataFrame) -> list[list[tuple[str, str | None]]]:
+    """The key figures' cells as the report shows them: (plain text, tone) per cell, tone as
+    :func:`_change` gives it on the two changes, ``None`` elsewhere."""
     rows = []
     for r in kpis.itertuples():
-        good = r.metric not in LOWER_IS_BETTER
-        change = _fmt_change(r.unit, r.change, r.change_pct, up_is_good=good)
-        yoy = _fmt_change(r.unit, r.yoy_change, r.yoy_change_pct, up_is_good=good)
-        if r.metric in NEUTRAL:  # more tickets is neither good nor bad: no colour
-            change, yoy = re.sub(r' class="(up|down)"', "", change), re.sub(r' class="(up|down)"', "", yoy)
+        good = None if r.metric in NEUTRAL else r.metric not in LOWER_IS_BETTER
         n = ""
         if r.unit == "pct" and _plain(r.denominator) is not None:
             n = f"{_plain(r.numerator):,.0f} / {_plain(r.denominator):,.0f}"
         target = f"{r.target:g}%" if _plain(r.target) is not None else ""
-        rows.append((html.escape(r.label), _fmt_value(r.unit, r.value), _fmt_value(r.unit, r.previous_value), change,
-                     _fmt_value(r.unit, r.yoy_value), yoy, target, n))
+        rows.append([(r.label, None), (_fmt_value(r.unit, r.value), None), (_fmt_value(r.unit, r.previous_value), None),
+                     _change(r.unit, r.change, r.change_pct, up_is_good=good),
+                     (_fmt_value(r.unit, r.yoy_value), None),
+                     _change(r.unit, r.yoy_change, r.yoy_change_pct, up_is_good=good), (target, None), (n, None)])
     return rows
+
+
+def _html_cell(text: str, tone: str | None) -> str:
+    return f'<span class="{tone}">{html.escape(text)}</span>' if tone else html.escape(text)
 
 
 def _kpi_table(kpis: pd.DataFrame) -> str:
     head = "<tr>" + "".join(f"<th>{h}</th>" for h in KPI_HEADERS) + "</tr>"
-    rows = ["<tr><td>" + cells[0] + "</td>" + "".join(f"<td class='num'>{c}</td>" for c in cells[1:]) + "</tr>"
-            for cells in _kpi_rows(kpis)]
+    rows = ["<tr><td>" + html.escape(cells[0][0]) + "</td>"
+            + "".join(f"<td class='num'>{_html_cell(*cell)}</td>" for cell in cells[1:]) + "</tr>"
+            for cells in kpi_cells(kpis)]
     return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def kpi_display_frame(kpis: pd.DataFrame) -> pd.DataFrame:
     """The key figures as the HTML report's table, in plain text (the weekly page shows this): each
     change in its own unit (+1.3 个百分点, +0.12 个工作日, +1,785（+8.7%）), never a rate's change as a count."""
-    plain = [[html.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in cells] for cells in _kpi_rows(kpis)]
-    return pd.DataFrame(plain, columns=list(KPI_HEADERS))
+    return pd.DataFrame([[text for text, _tone in cells] for cells in kpi_cells(kpis)], columns=list(KPI_HEADERS))
 
 
 def _chart(key: str, fig) -> str:
@@ -309,6 +320,32 @@ def _section(section, body: str) -> str:
     return f'<section id="{section.key}"><h2>{html.escape(section.title)}</h2>{note}{body}</section>'
 
 
+# The sections shown as a table, in the report's order (the key figures before them, 口径 after), and what
+# each says when it has no rows.
+TABLE_SECTIONS = ("trend", "light_counts", "light_changes", "company_moves", "company_lists", "category_rises",
+                  "unit_rises", "oldest_open", "escalation")
+EMPTY_TEXTS = {"trend": "没有走势数据。", "light_changes": "本期没有转红或恢复的网格。", "company_moves": "本月红黑榜没有变动。",
+               "company_lists": "本月没有上榜企业。", "category_rises": "没有受理量增加的分类。",
+               "unit_rises": "没有受理量增加的区域。", "oldest_open": "没有未办结的工单。"}
+
+
+def shown_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the machine codes (:data:`CODE_COLUMNS`)."""
+    return frame.drop(columns=[c for c in CODE_COLUMNS if c in frame.columns])
+
+
+def header_lines(report: Report) -> tuple[str, str, str]:
+    """The report's title, its scope and comparison line, and its times line (plain text)."""
+    meta = report.meta
+    incomplete = "" if meta["is_complete"] else "（本周期尚未结束，数字为截至数据截至时）"
+    if meta.get("data_from"):
+        incomplete += f"（已导入的工单从 {meta['data_from']:%Y-%m-%d} 起受理，本期只含其后的部分）"
+    return (f"{meta['title']}：{meta['period_label']}",
+            f"范围：{meta['scope_name']}　对比：上期 {meta['previous_label']}；去年同期 {meta['yoy_label']}",
+            f"数据截至 {meta['as_of']:%Y-%m-%d %H:%M}{incomplete}　指标生成于 {meta['built_at']:%Y-%m-%d %H:%M}"
+            f"（规则 {meta['rules_digest']}）　报告生成于 {meta['generated_at']:%Y-%m-%d %H:%M}")
+
+
 def to_html(report: Report, *, charts: bool = True) -> str:
     """The report as one HTML document that needs nothing from the network (see the module docstring)."""
     meta, sections = report.meta, report.sections
@@ -317,27 +354,14 @@ def to_html(report: Report, *, charts: bool = True) -> str:
     def chart(key: str) -> str:
         return _chart(key, figures[key]) if key in figures else ""
 
-    incomplete = "" if meta["is_complete"] else "（本周期尚未结束，数字为截至数据截至时）"
-    if meta.get("data_from"):
-        incomplete += f"（已导入的工单从 {meta['data_from']:%Y-%m-%d} 起受理，本期只含其后的部分）"
+    title, scope_line, times_line = header_lines(report)
     parts = [
-        f"<header><h1>{html.escape(meta['title'])}：{html.escape(meta['period_label'])}</h1>",
-        f"<p class='sub'>范围：{html.escape(meta['scope_name'])}　对比：上期 {html.escape(meta['previous_label'])}；"
-        f"去年同期 {html.escape(meta['yoy_label'])}</p>",
-        f"<p class='sub'>数据截至 {meta['as_of']:%Y-%m-%d %H:%M}{html.escape(incomplete)}　指标生成于 "
-        f"{meta['built_at']:%Y-%m-%d %H:%M}（规则 {html.escape(str(meta['rules_digest']))}）　报告生成于 "
-        f"{meta['generated_at']:%Y-%m-%d %H:%M}</p></header>",
+        f"<header><h1>{html.escape(title)}</h1>",
+        f"<p class='sub'>{html.escape(scope_line)}</p>",
+        f"<p class='sub'>{html.escape(times_line)}</p></header>",
         _section(sections["kpis"], _kpi_table(sections["kpis"].frame) + chart("kpis")),
-        _section(sections["trend"], chart("trend") + _table(sections["trend"].frame, "没有走势数据。")),
-        _section(sections["light_counts"], chart("light_counts") + _table(sections["light_counts"].frame.drop(columns=["light"]))),
-        _section(sections["light_changes"], _table(sections["light_changes"].frame, "本期没有转红或恢复的网格。")),
-        _section(sections["company_moves"], _table(sections["company_moves"].frame, "本月红黑榜没有变动。")),
-        _section(sections["company_lists"], _table(sections["company_lists"].frame, "本月没有上榜企业。")),
-        _section(sections["category_rises"], chart("category_rises")
-                 + _table(sections["category_rises"].frame, "没有受理量增加的分类。")),
-        _section(sections["unit_rises"], _table(sections["unit_rises"].frame, "没有受理量增加的区域。")),
-        _section(sections["oldest_open"], _table(sections["oldest_open"].frame, "没有未办结的工单。")),
-        _section(sections["escalation"], _table(sections["escalation"].frame.drop(columns=["key"]))),
+        *(_section(sections[key], chart(key) + _table(shown_columns(sections[key].frame), EMPTY_TEXTS.get(key, "本期没有。")))
+          for key in TABLE_SECTIONS),
         _section(sections["koujing"], "<dl class='koujing'>" + "".join(
             f"<dt>{html.escape(r.label)}</dt><dd>{html.escape(r.text)}</dd>"
             for r in sections["koujing"].frame.itertuples()) + "</dl>"),

@@ -259,7 +259,7 @@ def test_no_personal_value_reaches_any_file(district_con, week_report):
     assert secrets, "the fixture district should hold personal values"
     workbook = openpyxl.load_workbook(io.BytesIO(to_xlsx(week_report)))
     cells = " ".join(str(c.value) for ws in workbook for row in ws.iter_rows() for c in row if c.value is not None)
-    for text in (to_html(week_report, charts=False), to_json(week_report), cells):
+    for text in (to_html(week_report, charts=False), to_json(week_report), cells, _docx_text(week_report)):
         leaked = [s for s in secrets if s in text]
         assert leaked == []
 
@@ -361,12 +361,86 @@ def test_json_round_trips_with_the_same_figures(week_report):
     assert "NaN" not in text
 
 
+def _docx(report):
+    import docx
+
+    from onescreen.report_docx import to_docx
+
+    return docx.Document(io.BytesIO(to_docx(report)))
+
+
+def _docx_text(report) -> str:
+    document = _docx(report)
+    return " ".join([p.text for p in document.paragraphs]
+                    + [c.text for t in document.tables for row in t.rows for c in row.cells])
+
+
+def test_word_document_has_the_html_reports_header_sections_and_cells(week_report):
+    """The .docx a meeting's papers are edited from: the same title and lines, each section's heading and
+    note, and every table cell as the page and the HTML write it (numbers formatted, to the right)."""
+    from docx.enum.section import WD_ORIENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    from onescreen.report_render import EMPTY_TEXTS, TABLE_SECTIONS, header_lines
+
+    document = _docx(week_report)
+    paragraphs = [p.text for p in document.paragraphs]
+    assert paragraphs[:3] == list(header_lines(week_report))
+    assert paragraphs[0] == "全区周报：2025年第40周（9月29日至10月5日）"
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert headings == [s.title for s in week_report.sections.values()]
+    notes = [s.note for s in week_report.sections.values() if s.note]
+    assert notes and all(note in paragraphs for note in notes)
+
+    expected = [kpi_display_frame(week_report.sections["kpis"].frame)]
+    for key in TABLE_SECTIONS:
+        shown = display_frame(week_report.sections[key].frame)
+        if shown.empty:
+            assert EMPTY_TEXTS.get(key, "本期没有。") in paragraphs
+        else:
+            expected.append(shown)
+    assert len(document.tables) == len(expected) >= 6
+    for table, frame in zip(document.tables, expected):
+        rows = [[cell.text for cell in row.cells] for row in table.rows]
+        assert rows[0] == list(frame.columns)
+        assert rows[1:] == frame.astype(str).values.tolist()
+    kpis = document.tables[0]
+    first = [cell.paragraphs[0] for cell in kpis.rows[1].cells]
+    assert first[0].text == "受理量" and first[1].text == "10"
+    assert first[0].alignment == WD_ALIGN_PARAGRAPH.LEFT and first[1].alignment == WD_ALIGN_PARAGRAPH.RIGHT
+    koujing = week_report.sections["koujing"].frame
+    assert f"{koujing.iloc[0]['label']}：{koujing.iloc[0]['text']}" in paragraphs
+    page = document.sections[0]
+    assert page.orientation == WD_ORIENT.LANDSCAPE and page.page_width > page.page_height
+
+
+def test_word_document_takes_text_from_the_warehouse_as_text(week_report):
+    report = build_copy(week_report)
+    report.sections["category_rises"].frame.loc[0, "category_l1"] = "<w:p>&amp;=1+1"
+    assert "<w:p>&amp;=1+1" in _docx_text(report)
+
+
+def test_word_columns_follow_their_text_and_fill_the_page():
+    from onescreen.report_docx import TEXT_WIDTH_MM, column_widths
+
+    cells = [[("转红", None), ("S04C02G04", None), ("按期办结率 66.7% 低于 80%", None), ("1", "number")]]
+    widths = column_widths(["变化", "网格编号", "亮灯依据", "超期"], cells)
+    assert sum(widths) == pytest.approx(TEXT_WIDTH_MM)
+    assert widths[2] > widths[1] > widths[0] and widths[0] >= widths[3]
+    wide = [[("甲" * 40, None)] * 15]   # more than the page: every column narrowed to the same cap
+    widths = column_widths(["列"] * 15, wide)
+    assert sum(widths) == pytest.approx(TEXT_WIDTH_MM, rel=1e-6) and max(widths) - min(widths) < 1e-6
+    mixed = [[("甲" * 80, None), ("1", "number")]]   # only the long column gives way
+    short, long_ = column_widths(["说明", "件数"], mixed, total=100)[::-1]
+    assert long_ == pytest.approx(100 - short) and short == pytest.approx(2 * 3.3 + 2.6)
+
+
 # -- command line ------------------------------------------------------------------------------------
 
 _cli = run_cli
 
 
-@pytest.mark.parametrize("fmt", ["html", "xlsx", "json"])
+@pytest.mark.parametrize("fmt", ["html", "xlsx", "docx", "json"])
 def test_cli_writes_the_report(warehouse_copy, tmp_path, capsys, fmt):
     out = tmp_path / f"report.{fmt}"
     code, stdout, _ = _cli(["report", "--week", "2025-W40", "--format", fmt, "--out", str(out), "--quiet"], capsys)
@@ -376,6 +450,10 @@ def test_cli_writes_the_report(warehouse_copy, tmp_path, capsys, fmt):
         assert json.loads(out.read_text(encoding="utf-8"))["meta"]["period_code"] == "2025-W40"
     if fmt == "xlsx":
         assert "关键指标" in openpyxl.load_workbook(out).sheetnames
+    if fmt == "docx":
+        import docx
+
+        assert docx.Document(str(out)).paragraphs[0].text == "全区周报：2025年第40周（9月29日至10月5日）"
 
 
 def test_cli_defaults_to_the_last_complete_week_and_takes_the_format_from_the_file(warehouse_copy, tmp_path,
@@ -446,7 +524,7 @@ def test_page_shows_the_same_figures_as_the_report(warehouse_copy):
     assert shown.loc["受理量", "本期"] == f"{raw.loc['受理量', 'value']:,.0f}"
     assert at.selectbox(key="weekly_period_week").value == report.period
     assert any("数据截至 2025-10-10 15:00" in c.value for c in at.caption)
-    assert len(at.get("download_button")) == 3
+    assert len(at.get("download_button")) == 4
 
 
 def test_page_kpi_table_gives_each_change_in_its_own_unit():

@@ -42,6 +42,15 @@ def _assert_no_personal_data(content: bytes, personal: dict[str, list[str]], kin
     assert leaked == {kind: [] for kind in kinds}
 
 
+def _docx_text(content: bytes) -> bytes:
+    """Every paragraph's and table cell's text of a Word document, as UTF-8."""
+    import docx
+
+    document = docx.Document(io.BytesIO(content))
+    texts = [p.text for p in document.paragraphs] + [c.text for t in document.tables for r in t.rows for c in r.cells]
+    return "\n".join(texts).encode("utf-8")
+
+
 def _xlsx_text(content: bytes) -> bytes:
     """Every cell of every sheet as UTF-8 text (the XLSX itself is zipped, so searching its bytes would prove nothing)."""
     book = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
@@ -124,14 +133,14 @@ def test_weekly_report_downloads_open_offline_without_personal_data(browser, str
     with open_page(browser, streamlit_server, artifacts_dir) as bp:
         bp.goto("/weekly")
         files = {fmt: _download(bp, label) for fmt, label in
-                 (("html", "下载 HTML 报告"), ("xlsx", "下载 XLSX"), ("json", "下载 JSON"))}
+                 (("html", "下载 HTML 报告"), ("xlsx", "下载 XLSX"), ("docx", "下载 Word"), ("json", "下载 JSON"))}
         assert bp.page_errors == []
     for fmt, (name, _) in files.items():
         assert re.fullmatch(rf"全区周报-\d{{4}}-W\d{{2}}\.{fmt}", name), name
     html = files["html"][1].decode("utf-8")
     # Offline: nothing in the report is fetched from elsewhere when it is opened.
     assert re.findall(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", html) == []
-    texts = {"html": files["html"][1], "xlsx": _xlsx_text(files["xlsx"][1]),
+    texts = {"html": files["html"][1], "xlsx": _xlsx_text(files["xlsx"][1]), "docx": _docx_text(files["docx"][1]),
              "json": json.dumps(json.loads(files["json"][1]), ensure_ascii=False).encode("utf-8")}
     for fmt, text in texts.items():
         assert "受理量".encode("utf-8") in text, fmt

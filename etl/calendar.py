@@ -2,7 +2,8 @@
 
 Working days come from the chinese-calendar package (public holidays and the weekend days worked in
 exchange, 调休), then from ``config/calendar_overrides.csv`` for years the package does not cover, and
-otherwise from the plain Monday-to-Friday rule, with a warning so nobody trusts it silently.
+otherwise from the law: the statutory holidays (:func:`statutory_holidays`) and Monday to Friday, with a
+warning that the year's 调休 is unknown, so nobody trusts it silently.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import chinese_calendar
 import pandas as pd
+from lunardate import LunarDate
 
 from onescreen import settings
 
@@ -27,6 +29,23 @@ HOLIDAY_NAMES = {
     "Mid-autumn Festival": "中秋节",
     "Anti-Fascist 70th Day": "抗战胜利纪念日",
 }
+
+
+@functools.lru_cache(maxsize=None)
+def statutory_holidays(year: int) -> dict[date, str]:
+    """The public holidays of ``year`` by law (全国年节及纪念日放假办法 as amended in 2024, in force from
+    2025): 元旦 1 day, 春节 4 (除夕 to 初三), 清明节 1 (the day of the solar term), 劳动节 2 (May 1-2),
+    端午节 1 (五月初五), 中秋节 1 (八月十五), 国庆节 3 (October 1-3). The State Council's yearly schedule
+    adds the 调休 around them (days off moved next to a holiday, weekend days worked); those are not
+    known before it is published."""
+    new_year = LunarDate(year, 1, 1).to_solar_date()
+    days = {date(year, 1, 1): "元旦", date(year, 5, 1): "劳动节", date(year, 5, 2): "劳动节",
+            LunarDate(year, 5, 5).to_solar_date(): "端午节", LunarDate(year, 8, 15).to_solar_date(): "中秋节"}
+    days.update({new_year + timedelta(days=offset): "春节" for offset in range(-1, 3)})
+    days.update({day: "清明节" for day, term in chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 10))
+                 if term == "清明"})
+    days.update({date(year, 10, d): "国庆节" for d in (1, 2, 3)})
+    return {day: name for day, name in days.items() if day.year == year}
 
 
 def read_overrides(path: Path | None = None) -> dict[date, tuple[bool, str | None]]:
@@ -76,13 +95,15 @@ def calendar_frame(start: date, end: date, overrides: dict | None = None) -> tup
             is_workday, name = known
             origin = "chinese_calendar"
         else:
-            is_workday, name, origin = day.weekday() < 5, None, "weekend_rule"
+            name = statutory_holidays(day.year).get(day)
+            is_workday, origin = (False, "statutory") if name else (day.weekday() < 5, "weekend_rule")
             uncovered_years.add(day.year)
         index += int(is_workday)
         rows.append((day, is_workday, (not is_workday) and name is not None, name, index, origin))
         day += timedelta(days=1)
     warnings = [
-        f"{year} 年的法定节假日与调休安排未知（chinese-calendar 仅覆盖到 2026 年），按周一至周五计算工作日；"
+        f"{year} 年的放假调休安排未知（chinese-calendar 仅覆盖到 2026 年）：按法定节假日（元旦、春节、清明、劳动节、端午、"
+        f"中秋、国庆，共 13 天）和周一至周五计算工作日，调休的放假与补班没有计入；"
         f"请在 config/calendar_overrides.csv 中补充国务院公布的安排。"
         for year in sorted(uncovered_years)
     ]

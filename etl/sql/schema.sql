@@ -79,7 +79,7 @@ create table if not exists dim_calendar (
     is_holiday      boolean not null,
     holiday_name    varchar,
     workday_index   integer not null,   -- running count of working days up to and including this date
-    calendar_source varchar not null    -- chinese_calendar | override | weekend_rule
+    calendar_source varchar not null    -- chinese_calendar | override | statutory (a holiday by law) | weekend_rule
 );
 
 create table if not exists fct_tickets (

@@ -163,9 +163,26 @@ def stale_reasons(path: Path | None = None) -> list[str]:
                 reasons.append("汇总表的计算程序已更新（程序已升级）")
             if meta["rules_digest"] != load_rules().digest():
                 reasons.append("config/rules.toml 已修改，汇总表仍按旧规则计算")
+        if "dim_calendar" in tables and calendar_changed(con):
+            reasons.append("工作日历有变化（config/calendar_overrides.csv 或节假日数据已更新），办理时限和超期仍按旧日历计算")
         return reasons
     finally:
         con.close()
+
+
+def calendar_changed(con) -> bool:
+    """Whether the stored working-day calendar differs from the one the code and
+    ``config/calendar_overrides.csv`` give now for the same dates (a published 调休 schedule added to the
+    file changes deadlines and overdue flags only when the calendar and the marts are rebuilt)."""
+    from etl.calendar import calendar_frame
+
+    stored = con.execute("select calendar_date, is_workday, holiday_name from dim_calendar order by 1").df()
+    if stored.empty:
+        return False
+    now, _warnings = calendar_frame(stored["calendar_date"].iloc[0].date(), stored["calendar_date"].iloc[-1].date())
+    return not (len(now) == len(stored)
+                and now["is_workday"].tolist() == stored["is_workday"].tolist()
+                and now["holiday_name"].fillna("").tolist() == stored["holiday_name"].fillna("").tolist())
 
 
 def refresh(path: Path | None = None, progress: Callable[[str], None] = lambda _: None) -> tuple[datetime | None, list[str]]:

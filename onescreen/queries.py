@@ -29,7 +29,6 @@ Every pair of dates is checked: a range whose start is after its end is refused 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -41,7 +40,7 @@ import pandas as pd
 
 from onescreen.errors import UserFacingError
 from onescreen.koujing import KOUJING, LABELS, koujing
-from onescreen.rules import rules_from_dict
+from onescreen.rules import rules_of_marts
 
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
 PERIOD_TYPES = ("day", "week", "month")
@@ -121,7 +120,7 @@ def _add_koujing(df: pd.DataFrame, con: duckdb.DuckDBPyConnection) -> pd.DataFra
     """kpi_tiles: add the Chinese label and the 口径 with the rule values the marts were built with."""
     rows = con.execute("select rules_json from mart_meta").fetchall()
     row = rows[0] if rows else None
-    rules = rules_from_dict(json.loads(row[0]), source="mart_meta.rules_json") if row else None
+    rules = rules_of_marts(row[0]) if row else None
     df.insert(2, "label", [LABELS[m] for m in df["metric"]])
     df["koujing"] = [koujing(m, rules) for m in df["metric"]]
     return df

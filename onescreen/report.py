@@ -21,7 +21,6 @@ Pure functions of a DuckDB cursor and their arguments: no Streamlit. Renderers a
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -32,7 +31,7 @@ import pandas as pd
 
 from onescreen.koujing import LABELS, koujing
 from onescreen.queries import QueryError, run_query
-from onescreen.rules import rules_from_dict
+from onescreen.rules import rules_of_marts
 
 KINDS: dict[str, str] = {"week": "周报", "month": "月报", "quarter": "季报"}
 KPI_METRICS = ("ticket_count", "response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate",
@@ -287,7 +286,7 @@ def build_report(source, period: Period, *, street_code: str | None = None,
                           f"受理起，数据截至 {as_of:%Y-%m-%d %H:%M}。")
     scope, scope_name = _scope(src, street_code, community_code)
     meta_row = src.query("mart_rules").iloc[0]
-    rules = rules_from_dict(json.loads(meta_row["rules_json"]), source="mart_meta.rules_json")
+    rules = rules_of_marts(meta_row["rules_json"])
     previous, yoy = period.previous(), period.year_before()
     report = Report(period, {
         "title": f"{scope_name}{KINDS[period.kind]}",

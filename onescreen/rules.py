@@ -8,6 +8,7 @@ ignored silently and the default would stay in force.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -161,7 +162,7 @@ class Rules:
                 text = "、".join(f"{k} {v}" for k, v in value.items())
                 pairs[key] = (label, f"{text}{unit}")
             elif kind == "str_list":
-                pairs[key] = (label, "、".join(value))
+                pairs[key] = (label, "、".join(value) or "全部")
             else:
                 pairs[key] = (label, f"{_fmt(value)}{unit}")
         return pairs
@@ -183,6 +184,23 @@ def load_rules(path: Path | None = None) -> Rules:
     except tomllib.TOMLDecodeError as exc:
         raise RulesError(f"规则文件 {path} 不是合法的 TOML：{exc}。") from None
     return rules_from_dict(data, source=str(path))
+
+
+def rules_of_marts(rules_json: str) -> Rules:
+    """The rules stored with the marts (``mart_meta.rules_json``), for showing what they were built by.
+
+    Marts built before a rule existed lack its key; they are shown with what they counted then: before
+    ``property.appeal_types``, property complaints counted every appeal type (an empty tuple, shown as
+    全部). Such marts are stale, and the next ``etl refresh`` rebuilds them by the rules in force.
+    """
+    data = json.loads(rules_json)
+    every_type = isinstance(data.get("property"), dict) and "appeal_types" not in data["property"]
+    if every_type:
+        data["property"]["appeal_types"] = ["全部"]
+    rules = rules_from_dict(data, source="mart_meta.rules_json")
+    if every_type:
+        rules = dataclasses.replace(rules, property_rules=dataclasses.replace(rules.property_rules, appeal_types=()))
+    return rules
 
 
 def rules_from_dict(data: dict[str, Any], source: str = "规则") -> Rules:

@@ -258,3 +258,46 @@ def test_the_masking_code_digest_ignores_comments_and_docstrings_but_not_code(tm
         digests[name] = etl.refresh.area_code_digest()
     assert digests["comment"] == digests["docstrings"] == digests["original"]
     assert len({digests["original"], digests["code"], digests["no docstring, code"]}) == 3
+
+
+def test_an_edited_calendar_file_makes_the_marts_stale_until_refreshed(warehouse_copy, tmp_path, monkeypatch, capsys):
+    """The State Council's schedule added to config/calendar_overrides.csv changes deadlines: the next
+    `make run` (refresh --if-stale) rebuilds the calendar and the marts, as for an edited rules file."""
+    import onescreen.settings
+
+    day = query(warehouse_copy, "select min(calendar_date) from dim_calendar where is_workday and calendar_date > "
+                                "(select min(calendar_date) from dim_calendar) + 30")[0][0]
+    overrides = tmp_path / "calendar_overrides.csv"
+    overrides.write_text(f"calendar_date,is_workday,holiday_name\n{day},0,调休放假\n", encoding="utf-8")
+    monkeypatch.setattr(onescreen.settings, "calendar_overrides_path", lambda: overrides)
+    assert stale_reasons(warehouse_copy) == [
+        "工作日历有变化（config/calendar_overrides.csv 或节假日数据已更新），办理时限和超期仍按旧日历计算"]
+    assert main(["refresh", "--if-stale", "--quiet"]) == 0
+    assert "已重建汇总表" in capsys.readouterr().out
+    assert stale_reasons(warehouse_copy) == []
+    assert query(warehouse_copy, f"select is_workday, holiday_name, calendar_source from dim_calendar "
+                                 f"where calendar_date = '{day}'") == [(False, "调休放假", "override")]
+
+
+def test_pages_on_marts_built_before_a_rule_existed_show_what_they_counted(warehouse_copy):
+    """Marts built before property.appeal_types lack it in mart_meta.rules_json: the pages read those rules
+    for 口径 and 现行规则 and failed with RulesError; they show 全部 (what such marts counted) until refreshed."""
+    from streamlit.testing.v1 import AppTest
+
+    from onescreen import db
+    from onescreen.rules import rules_of_marts
+
+    con = duckdb.connect(str(warehouse_copy))
+    con.execute("update mart_meta set rules_json = json_merge_patch(rules_json, '{\"property\": {\"appeal_types\": null}}')")
+    stored = con.execute("select rules_json from mart_meta").fetchall()[0][0]
+    con.close()
+    assert "appeal_types" not in stored
+    assert rules_of_marts(stored).in_force_by_key()["property.appeal_types"] == ("物业投诉计入的诉求类型", "全部")
+    db.reset()
+    for page in (None, "app_pages/companies.py", "app_pages/weekly.py"):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        if page:
+            at.switch_page(page)
+        at.run()
+        assert not at.exception and not at.error, (page, at.exception, [e.value for e in at.error])
+    assert any("物业投诉计入的诉求类型 全部" in str(e.value) for e in [*at.markdown, *at.caption]), "weekly 口径"

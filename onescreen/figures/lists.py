@@ -4,7 +4,6 @@ plotly Figure out, testable without Streamlit. Input frames are the named querie
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import date
 
@@ -13,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from onescreen.figures import shared
-from onescreen.rules import Rules, RulesError, rules_from_dict
+from onescreen.rules import Rules, RulesError, rules_of_marts
 from onescreen.ui import BLACKLIST, HONOUR, LIGHT_COLOURS, LIGHT_LABELS
 
 FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif"
@@ -329,6 +328,6 @@ def deadline_colour(note: str) -> str:
 def rules_from_meta(meta: pd.DataFrame) -> Rules | None:
     """The rules the marts were built with, from the ``mart_rules`` query; None when unreadable."""
     try:
-        return rules_from_dict(json.loads(meta.iloc[0]["rules_json"]), source="mart_meta.rules_json")
+        return rules_of_marts(meta.iloc[0]["rules_json"])
     except (IndexError, KeyError, TypeError, ValueError, RulesError):
         return None

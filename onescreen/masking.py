@@ -78,6 +78,12 @@ _LONG_DIGITS = re.compile(r"\d{7,}")
 _PLAIN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _PHONE_FIELD_NOISE = re.compile(r"^(\d+)\.0+$")
 _ID_SHAPE = re.compile(r"\d{17}[\dX]|\d{15}")
+# Words a phone field may hold besides numbers: placeholders for a missing number, phone words, and the
+# placeholders masking itself writes ([身份证号] for an ID number typed into the field).
+PHONE_FIELD_WORDS = frozenset({"未知", "无", "不详", "匿名", "保密", "空号", "拒绝透露", "不愿透露", "未提供", "无号码",
+                               "转", "分机", "手机", "电话", "座机", "固话", "ext", "Ext", "EXT", "tel", "Tel", "TEL",
+                               *(p.strip("[]") for p in (ID_PLACEHOLDER, BANK_CARD_PLACEHOLDER, EMAIL_PLACEHOLDER))})
+_WORDS = re.compile(r"[^\W\d_]+")   # runs of letters (Chinese or Latin), full-width ones included
 
 _NUMERAL = "0-9一二三四五六七八九十百零〇两"
 _ADDRESS_DETAIL_FIRST = rf"第{_NUMERAL}A-Za-z内\d#\-"   # the first character of every alternative (as _PII_FIRST)
@@ -174,7 +180,10 @@ def mask_phone(value):
 
     Several numbers in one cell are each masked; any other run of 7 or more digits (as long as a
     local landline) keeps only its last 4, while shorter ones (110, 12345, an extension) are public
-    service numbers and stay. Empty values come back unchanged.
+    service numbers and stay. Words are not a phone: a name typed into the field (or columns swapped
+    in the export: ``'王建国'``, ``'13812345678（张先生）'``) keeps its first character, as a name does;
+    only the usual placeholders and phone words (未知, 无, 保密, 转, 分机, ...) stay. Empty values come
+    back unchanged.
     """
     if _is_empty(value):
         return value
@@ -185,7 +194,8 @@ def mask_phone(value):
     if noise:
         text = text[: len(noise.group(1))]
     text = _substitute(text, _PII, _mask_match)
-    return _substitute(text, _LONG_DIGITS, lambda match, raw: _keep_last4(match.group()))
+    text = _substitute(text, _LONG_DIGITS, lambda match, raw: _keep_last4(match.group()))
+    return _WORDS.sub(lambda match: match.group() if match.group() in PHONE_FIELD_WORDS else mask_name(match.group()), text)
 
 
 def mask_id_number(value, show_last4: bool = False):

@@ -70,6 +70,12 @@ def test_empty_values_come_back_unchanged(func, value):
         ("110", "110"),
         ("12345", "12345"),
         ("未知", "未知"),
+        ("0755-12345678转801", "0755-****5678转801"),
+        # A name in the phone field (columns swapped in the export, or a contact typed in) is a name.
+        ("王建国", "王**"),
+        ("13812345678（张先生）", "138****5678（张**）"),
+        ("Ｊｏｈｎ", "Ｊ***"),
+        ("110105194912310021", "[身份证号]"),   # masking's own placeholder stays readable
     ],
 )
 def test_mask_phone(value, expected):

@@ -197,10 +197,21 @@ def fast_ts_formats(con, table: str, columns: list[str]) -> dict[str, list[str]]
     return result
 
 
+# A deadline written as a day without a time of day (2025-10-17, 2025年10月17日, 20251017, an Excel
+# serial without a fraction) allows the whole of that day: it is stored as its last second, 23:59:59
+# (derived deadlines end at 24:00 too); read as 00:00 a ticket closed that afternoon was late.
+_DATE_ONLY = r"\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{4}年\d{1,2}月\d{1,2}日|\d{8}|\d{1,2}/\d{1,2}/\d{4}|\d{5})\s*"
+
+
 def _parsed_expression(name: str, kind: str, params: list, fast: dict[str, list[str]] | None = None) -> str:
     raw = f"cells.{name}"
     formats = (fast or {}).get(name, [])
-    if kind in ("ts", "deadline"):
+    if kind == "deadline":
+        value_params: list = []
+        value = _ts_expression(raw, formats, value_params)
+        params.extend([_DATE_ONLY, *value_params, *value_params])   # in the order the ? appear
+        return f"case when regexp_full_match({raw}, ?) then {value} + interval 86399 second else {value} end"
+    if kind == "ts":
         return _ts_expression(raw, formats, params)
     if kind == "date":
         return f"cast({_ts_expression(raw, formats, params)} as date)"
@@ -356,6 +367,8 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
                 values = "、".join(f"{scrub_text(v)}（{n} 行）" for v, n in unknown[:5])
                 warnings.append(f"列「{mapping[name]}」有未识别的取值，已按原样保存：{values}。")
                 _scrub_unknown_values(con, name, [v for v, _ in unknown])
+    warnings += _scrub_names(con, [name for name in mapped if KINDS.get(name, "text") == "text"
+                                   and name not in PERSONAL_FIELDS and scrubbed_field(name)], mapping)
     # A key twice in one file: the later rows are rejected, naming the first. (The keys seen twice
     # are found by grouping first: a window over every row cost more than the rest of the checks.)
     keys = [k for k in key_fields(source, mapping)]
@@ -389,9 +402,35 @@ def _scrub_unknown_values(con, name: str, unknown: list[str]) -> None:
     number) and every page's filters."""
     changed = [(value, scrubbed) for value in unknown if (scrubbed := scrub_text(value)) != value]
     if changed:  # one update however many values (a phone column mapped here has thousands)
-        con.execute("create or replace temp table stg_scrubbed (value varchar, scrubbed varchar)")
-        con.executemany("insert into stg_scrubbed values (?, ?)", changed)
-        con.execute(f"update stg_parsed set {name} = m.scrubbed from stg_scrubbed m where stg_parsed.{name} = m.value")
+        _replace_values(con, name, changed)
+
+
+# A value that may hold a phone, ID or card number, an e-mail or a plate (scrub_text decides): four
+# digits in a row, or an @. Only such distinct values are looked at in Python.
+_MAY_HOLD_NUMBER = r"[0-9０-９]{4}|[@＠]"
+
+
+def _scrub_names(con, names: list[str], mapping: dict[str, str]) -> list[str]:
+    """A phone or ID number typed into a name column (承办单位 "区住建局（联系人李四 13800001111）", a
+    category, a company) would be stored as the department's name and shown in every ranking: such
+    values are stored scrubbed, with a warning naming the column (never the value)."""
+    warnings = []
+    for name in names:
+        candidates = [row[0] for row in con.execute(
+            f"select distinct {name} from stg_parsed where regexp_matches({name}, ?)", [_MAY_HOLD_NUMBER]).fetchall()]
+        changed = [(value, scrubbed) for value in candidates if (scrubbed := scrub_text(value)) != value]
+        if changed:
+            _replace_values(con, name, changed)
+            warnings.append(f"列「{mapping[name]}」有 {len(changed)} 个取值含电话、证件号等个人信息，已脱敏后保存"
+                            f"（如 {changed[0][1]}）。请在源系统中更正。")
+    return warnings
+
+
+def _replace_values(con, name: str, changed: list[tuple[str, str]]) -> None:
+    """Set ``stg_parsed.name`` from each (value, replacement) pair, in one update however many pairs."""
+    con.execute("create or replace temp table stg_scrubbed (value varchar, scrubbed varchar)")
+    con.executemany("insert into stg_scrubbed values (?, ?)", changed)
+    con.execute(f"update stg_parsed set {name} = m.scrubbed from stg_scrubbed m where stg_parsed.{name} = m.value")
 
 
 def collect_problems(con, raw: RawTable, mapping: dict[str, str]) -> tuple[list[Problem], int]:

@@ -558,6 +558,26 @@ def test_personal_numbers_in_other_columns_are_masked_in_messages_warnings_and_r
     assert query(warehouse_copy, "select count(*) from mart_rates where unit_code like '%530102198807154512%'") == [(0,)]
 
 
+def test_personal_numbers_in_name_columns_are_stored_masked(warehouse_copy, tmp_path):
+    """承办单位 and the categories are names shown in every ranking (mart_rates.unit_code of the department
+    level): a contact's phone or an ID number typed into them is stored scrubbed, with a warning."""
+    path = tmp_path / "hotline_pii_in_names.csv"
+    path.write_text(
+        "工单编号,来电时间,承办单位,一级分类,二级分类,所属社区,来电号码\n"
+        "N0001,2025-10-05 09:00,区住建局（联系人 13800001111）,市容环境,乱贴乱画,东风社区,13800003333\n"
+        "N0002,2025-10-05 10:00,区城管局,市容环境,身份证530102198807154512,东风社区,13800004444\n"
+        "N0003,2025-10-05 11:00,区城管局,市容环境,2024年度占道经营,东风社区,13800005555\n", encoding="utf-8")
+    item = load_files([path]).files[0]
+    stored = query(warehouse_copy, "select ticket_id, department, category_l2 from fct_tickets where ticket_id like 'N000%' "
+                                   "order by 1")
+    assert stored == [("N0001", "区住建局（联系人 138****1111）", "乱贴乱画"), ("N0002", "区城管局", "身份证[身份证号]"),
+                      ("N0003", "区城管局", "2024年度占道经营")]   # a year is not a number to hide
+    assert query(warehouse_copy, "select count(*) from mart_rates where unit_code like '%13800001111%'") == [(0,)]
+    warnings = "\n".join(item.warnings)
+    assert "列「承办单位」有 1 个取值含电话、证件号等个人信息，已脱敏后保存" in warnings and "列「二级分类」" in warnings
+    assert "13800001111" not in warnings and "530102198807154512" not in warnings
+
+
 def test_a_file_without_its_header_row_does_not_print_its_first_row(warehouse_copy, tmp_path):
     path = tmp_path / "no_header.csv"
     path.write_text("GD0001,2025-10-05 09:00,上官飞燕,13912349001,530302199205052345,翠峰路1号锦绣小区9栋1单元101室\n"

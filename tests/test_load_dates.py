@@ -148,3 +148,26 @@ def test_the_window_around_a_fixed_load_time(tmp_path):
     assert problems == [("W2", "received_at", TOO_EARLY), ("W4", "received_at", TOO_LATE),
                         ("W5", "resolved_at", TOO_LATE), ("W7", "due_at", DEADLINE_TOO_LATE),
                         ("W9", "received_at", TOO_EARLY)]
+
+
+def test_a_deadline_given_as_a_day_allows_the_whole_day(warehouse_copy, tmp_path):
+    """办理时限 "2026-10-17" means by the end of that day: a ticket closed at 14:46 that day is on time (read
+    as 00:00 it was 逾期办结, and an open one 超期 a day early). A time given stays as given."""
+    path = tmp_path / "deadline_days.csv"
+    path.write_text("工单编号,来电时间,办结时间,办理时限\n"
+                    "DD1,2025-10-09 09:00,2025-10-17 14:46,2025-10-17\n"
+                    "DD2,2025-10-09 09:00,2025-10-17 14:46,2025-10-17 12:00\n"
+                    "DD3,2025-10-09 09:00,,2025年10月17日\n"
+                    "DD4,2025-10-09 09:00,,20251017\n"
+                    "DD5,2025-10-09 09:00,,45947\n"          # an Excel serial day: 2025-10-17
+                    "DD6,2025-10-09 09:00,,10/17/2025\n"
+                    "DD7,2025-10-09 09:00,,15个工作日\n", encoding="utf-8")
+    load_files([path])
+    end_of_day = datetime(2025, 10, 17, 23, 59, 59)
+    assert query(warehouse_copy, "select ticket_id, due_at, due_workdays from fct_tickets where ticket_id like 'DD%' "
+                                 "order by 1") == [
+        ("DD1", end_of_day, None), ("DD2", datetime(2025, 10, 17, 12, 0), None), ("DD3", end_of_day, None),
+        ("DD4", end_of_day, None), ("DD5", end_of_day, None), ("DD6", end_of_day, None), ("DD7", None, 15)]
+    # 按期 is resolved_at <= 时限 (docs/metrics.md): closed at 14:46 on the day is on time, after 12:00 it is not.
+    assert query(warehouse_copy, "select ticket_id, resolved_at <= due_at from fct_tickets where ticket_id in ('DD1', 'DD2') "
+                                 "order by 1") == [("DD1", True), ("DD2", False)]

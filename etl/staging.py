@@ -414,11 +414,14 @@ def _scrub_names(con, names: list[str], mapping: dict[str, str]) -> list[str]:
     """A phone or ID number typed into a name column (承办单位 "区住建局（联系人李四 13800001111）", a
     category, a company) would be stored as the department's name and shown in every ranking: such
     values are stored scrubbed, with a warning naming the column (never the value)."""
+    if not names:
+        return []
+    # One scan for every column (a query per column read the table once each: 0.3 s more at 1M rows).
+    found = con.execute("select " + ", ".join(f"list(distinct {name}) filter (regexp_matches({name}, $1))" for name in names)
+                        + " from stg_parsed", [_MAY_HOLD_NUMBER]).fetchall()[0]
     warnings = []
-    for name in names:
-        candidates = [row[0] for row in con.execute(
-            f"select distinct {name} from stg_parsed where regexp_matches({name}, ?)", [_MAY_HOLD_NUMBER]).fetchall()]
-        changed = [(value, scrubbed) for value in candidates if (scrubbed := scrub_text(value)) != value]
+    for name, candidates in zip(names, found):
+        changed = [(value, scrubbed) for value in candidates or [] if (scrubbed := scrub_text(value)) != value]
         if changed:
             _replace_values(con, name, changed)
             warnings.append(f"列「{mapping[name]}」有 {len(changed)} 个取值含电话、证件号等个人信息，已脱敏后保存"

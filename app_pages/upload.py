@@ -80,8 +80,9 @@ def file_section(path) -> FileOptions | None:
     with st.container(border=True):
         st.markdown(f"**{path.name}**")
         sheets = cached(("sheets", str(path)), lambda: upload.sheet_names(path))
-        sheet = (st.selectbox("工作表", sheets, key=f"up_sheet_{key}", placeholder=ui.SEARCH_HINT)
-                 if isinstance(sheets, list) and len(sheets) > 1 else None)
+        sheet = (st.selectbox("工作表", list(sheets), format_func=sheets.get, key=f"up_sheet_{key}",
+                              placeholder=ui.SEARCH_HINT)
+                 if isinstance(sheets, dict) and len(sheets) > 1 else None)
         raw = cached(("raw", str(path), sheet), lambda: upload.read_upload(path, sheet))
         if isinstance(raw, LoadError):
             st.error(upload.page_text(str(raw)))

@@ -61,6 +61,7 @@ class RawTable:
     # set before the stream raises, so the reader of the stream can raise this instead of the error
     # it sees (DuckDB wraps it in its own).
     failure: LoadError | None = None
+    notes: list[str] = field(default_factory=list)   # what the user should know about how it was read
 
 
 def read_export(path: Path, sheet: str | None = None, stream: bool = False) -> RawTable:
@@ -700,14 +701,45 @@ def _no_rows_help(names: list[str], sheet: str | None, sheet_name: str) -> str:
     return _NO_ROWS_HELP
 
 
-def _pick_sheet(path: Path, names: list[str], sheet: str | None) -> str:
+def _pick_sheet(path: Path, names: list[str], sheet: str | None, hidden: list[str] = ()) -> str:
+    """``sheet``, or the first sheet not ``hidden``: Excel users keep an old copy in a hidden sheet, and
+    what they see when they open the file is what they mean to import. ``sheet`` may name a hidden one."""
     if not names:
         raise LoadError(f"文件 {path.name} 中没有工作表。")
     if sheet is None:
-        return names[0]
+        return next((name for name in names if name not in hidden), names[0])
     if sheet in names:
         return sheet
     raise LoadError(f"文件 {path.name} 中没有名为“{sheet}”的工作表；现有工作表：{'、'.join(names)}。")
+
+
+def workbook_sheets(path: Path) -> tuple[list[str], list[str]]:
+    """The sheet names of the XLSX workbook ``path`` and those of them that are hidden (or very hidden),
+    from its workbook part: calamine reads that and the shared strings, not the sheets. ([], []) for a
+    file calamine cannot open (the reader that follows words that failure)."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception:  # calamine raises its own error types for broken files
+        return [], []
+    return list(workbook.sheet_names), _hidden_of(workbook)
+
+
+def _hidden_of(workbook) -> list[str]:
+    from python_calamine import SheetVisibleEnum
+
+    return [sheet.name for sheet in workbook.sheets_metadata if sheet.visible != SheetVisibleEnum.Visible]
+
+
+def _hidden_note(names: list[str], hidden: list[str], sheet: str | None, sheet_name: str) -> list[str]:
+    """The note for a workbook whose hidden sheets before ``sheet_name`` were passed over (none was asked for)."""
+    skipped = [name for name in names[: names.index(sheet_name)] if name in hidden]
+    if sheet is not None or not skipped:
+        return []
+    quoted = "、".join(f"“{name}”" for name in skipped)
+    return [f"隐藏的工作表{quoted}未读取，读取的是第一个可见的工作表“{sheet_name}”；"
+            f"要导入隐藏的工作表请用 --sheet 工作表名 指定。"]
 
 
 def _read_xlsx_calamine(path: Path, sheet: str | None = None) -> RawTable:
@@ -718,14 +750,18 @@ def _read_xlsx_calamine(path: Path, sheet: str | None = None) -> RawTable:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for broken files
         raise LoadError(f"文件 {path.name} 无法作为 XLSX 读取（{type(exc).__name__}），请在 Excel 中打开后重新保存。") from None
-    sheet_name = _pick_sheet(path, workbook.sheet_names, sheet)
+    names = workbook.sheet_names
+    hidden = _hidden_of(workbook)
+    sheet_name = _pick_sheet(path, names, sheet, hidden)
     data = workbook.get_sheet_by_name(sheet_name)
     # Millions of short-lived cell objects and no cycles among them: the cyclic garbage collector
     # would only walk them again and again.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _sheet_table(path, data, sheet_name, _no_rows_help(workbook.sheet_names, sheet, sheet_name))
+        raw = _sheet_table(path, data, sheet_name, _no_rows_help(names, sheet, sheet_name))
+        raw.notes = _hidden_note(names, hidden, sheet, sheet_name)
+        return raw
     finally:
         if collecting:
             gc.enable()
@@ -825,7 +861,8 @@ def _read_xlsx_fast(path: Path, sheet: str | None) -> RawTable | None:
         names = reader.sheet_names
     except Exception:
         return None
-    sheet_name = _pick_sheet(path, names, sheet)
+    hidden = workbook_sheets(path)[1] if sheet is None and len(names) > 1 else []
+    sheet_name = _pick_sheet(path, names, sheet, hidden)
     try:
         loaded = reader.load_sheet(sheet_name, header_row=None, skip_rows=0, dtypes="string")
         # The range starts at the first used column; calamine's rows start at column A.
@@ -869,7 +906,9 @@ def _read_xlsx_fast(path: Path, sheet: str | None) -> RawTable | None:
                 body = pc.replace_with_mask(body, midnight, pc.utf8_slice_codeunits(pc.filter(body, midnight), 0, 10))
         arrays.append(body.combine_chunks() if isinstance(body, pa.ChunkedArray) else body)
     arrays += [pa.nulls(count, pa.string()) for _ in range(width - len(arrays))]
-    return _xlsx_raw(path, sheet_name, headers, arrays, count, header_index, _no_rows_help(names, sheet, sheet_name))
+    raw = _xlsx_raw(path, sheet_name, headers, arrays, count, header_index, _no_rows_help(names, sheet, sheet_name))
+    raw.notes = _hidden_note(names, hidden, sheet, sheet_name)
+    return raw
 
 
 def _scored_header_row(rows: list[tuple]) -> int | None:

@@ -382,6 +382,45 @@ def test_a_workbook_with_a_short_notes_sheet_first_points_to_sheet(tmp_path, not
     assert plan_file(path, sheet="工单明细").source.name == "hotline"
 
 
+def _hidden_first_workbook(path: Path) -> Path:
+    """A workbook whose first sheet 上月备份 (hidden) holds last month's ticket and whose second, 工单明细, this month's."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    backup, data = book.add_worksheet("上月备份"), book.add_worksheet("工单明细")
+    for sheet, ticket in ((backup, "OLD1"), (data, "NEW1")):
+        for col, (header, value) in enumerate(zip(["工单编号", "来电时间", "诉求内容"], [ticket, "2025-10-05 09:00", "路灯不亮"])):
+            sheet.write(0, col, header)
+            sheet.write(1, col, value)
+    data.activate()
+    backup.hide()
+    book.close()
+    return path
+
+
+@pytest.mark.parametrize("reader", ["_read_xlsx_fast", "_read_xlsx_calamine", "read_export"])
+def test_a_hidden_first_sheet_is_passed_over_and_said(tmp_path, reader):
+    """Excel shows the second sheet; the hidden backup before it was loaded silently instead."""
+    from etl import readers
+
+    path = _hidden_first_workbook(tmp_path / "hotline_hidden_first.xlsx")
+    raw = getattr(readers, reader)(path, None)
+    assert (raw.sheet_name, column(raw, "工单编号")) == ("工单明细", ["NEW1"])
+    assert raw.notes == ["隐藏的工作表“上月备份”未读取，读取的是第一个可见的工作表“工单明细”；"
+                         "要导入隐藏的工作表请用 --sheet 工作表名 指定。"]
+    chosen = getattr(readers, reader)(path, "上月备份")
+    assert (chosen.sheet_name, column(chosen, "工单编号"), chosen.notes) == ("上月备份", ["OLD1"], [])
+
+
+def test_the_upload_sheet_selector_starts_on_the_visible_sheet_and_marks_hidden_ones(tmp_path):
+    from onescreen import upload
+
+    sheets = upload.sheet_names(_hidden_first_workbook(tmp_path / "hotline_hidden_first.xlsx"))
+    assert list(sheets.items()) == [("工单明细", "工单明细"), ("上月备份", "上月备份（隐藏）")]
+    assert upload.sheet_names(FIXTURES / "hotline.xlsx") == {"工单": "工单"}
+    assert upload.sheet_names(FIXTURES / "hotline_utf8.csv") == {}
+
+
 def test_a_grid_list_with_a_phone_column_is_a_grid_list(tmp_path):
     """联系电话 and 地址 are hotline columns too, and outweighed the grid columns by count."""
     path = tmp_path / "grids_contacts.csv"

@@ -82,6 +82,9 @@ def read_export(path: Path, sheet: str | None = None, stream: bool = False) -> R
     if head.startswith(b"PK\x03\x04"):
         return read_xlsx(path, sheet)
     if head[:3] == b"\xd0\xcf\x11":
+        if _is_encrypted_ooxml(path):
+            raise LoadError(f"文件 {path.name} 设有打开密码，无法读取：请在 Excel 中打开，去掉密码（文件→信息→保护工作簿→"
+                            f"用密码进行加密，清空密码后确定）并另存为 .xlsx，再导入。")
         raise LoadError(f"文件 {path.name} 是旧版 Excel（.xls）格式，请在 Excel 中另存为 .xlsx 或 CSV 后再导入。")
     if sheet:
         raise LoadError(f"文件 {path.name} 不是 XLSX 工作簿，不能指定 --sheet。")
@@ -89,6 +92,28 @@ def read_export(path: Path, sheet: str | None = None, stream: bool = False) -> R
     if _looks_like_geojson(path, encoding):
         return read_geojson(path, encoding)
     return read_csv(path, encoding, stream)
+
+
+def _is_encrypted_ooxml(path: Path) -> bool:
+    """Whether the OLE compound file ``path`` is a password-protected workbook: Excel saves an encrypted
+    .xlsx as an OLE file holding the streams ``EncryptionInfo`` and ``EncryptedPackage`` (MS-OFFCRYPTO),
+    which an old .xls never has. Their names are in the OLE directory as UTF-16LE; rather than follow
+    the directory's sector chain, the first 64 KB (where writers put the directory of a small file) and
+    4 KB from the directory's first sector (its place is in the header; Excel may put it behind the
+    encrypted stream) are searched for the name: a false positive would need an .xls quoting the name."""
+    name = "EncryptedPackage".encode("utf-16-le")
+    with path.open("rb") as handle:
+        start = handle.read(1 << 16)
+        if name in start:
+            return True
+        if len(start) < 0x34:
+            return False
+        sector = 1 << int.from_bytes(start[0x1E:0x20], "little")
+        first = int.from_bytes(start[0x30:0x34], "little")
+        if sector not in (512, 4096) or first >= 0xFFFFFFFA:   # not a sane header, or no directory
+            return False
+        handle.seek((first + 1) * sector)
+        return name in handle.read(4096)
 
 
 def detect_encoding(path: Path) -> str:

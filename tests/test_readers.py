@@ -88,6 +88,33 @@ def test_old_xls_is_refused_with_the_fix(tmp_path):
     assert str(err.value) == "文件 hotline.xls 是旧版 Excel（.xls）格式，请在 Excel 中另存为 .xlsx 或 CSV 后再导入。"
 
 
+def _ole_file(directory_sector: int, entries: list[str]) -> bytes:
+    """An OLE compound file as far as the reader looks: the header (512-byte sectors, the directory at
+    ``directory_sector``) and directory entries named ``entries`` (UTF-16LE, 128 bytes each) there."""
+    header = bytearray(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
+    header[0x1E:0x20] = (9).to_bytes(2, "little")
+    header[0x30:0x34] = directory_sector.to_bytes(4, "little")
+    body = bytearray(512 * directory_sector)
+    for name in entries:
+        body += name.encode("utf-16-le").ljust(128, b"\x00")
+    return bytes(header + body)
+
+
+@pytest.mark.parametrize("directory_sector", [2, 300])   # in the first 64 KB, or behind the encrypted stream
+def test_password_protected_xlsx_is_not_called_an_old_xls(tmp_path, directory_sector):
+    """Excel saves an encrypted workbook as an OLE file: it was refused as "旧版 Excel（.xls）", and saving
+    it again as .xlsx (what that message asks) keeps the password."""
+    path = tmp_path / "hotline.xlsx"
+    path.write_bytes(_ole_file(directory_sector, ["Root Entry", "EncryptionInfo", "\x06DataSpaces", "EncryptedPackage"]))
+    with pytest.raises(LoadError) as err:
+        read_export(path)
+    assert str(err.value) == ("文件 hotline.xlsx 设有打开密码，无法读取：请在 Excel 中打开，去掉密码（文件→信息→保护工作簿→"
+                              "用密码进行加密，清空密码后确定）并另存为 .xlsx，再导入。")
+    path.write_bytes(_ole_file(directory_sector, ["Root Entry", "Workbook", "\x05SummaryInformation"]))
+    with pytest.raises(LoadError, match="是旧版 Excel（.xls）格式"):
+        read_export(path)
+
+
 def test_missing_file_names_the_path(tmp_path):
     path = tmp_path / "nothere.csv"
     with pytest.raises(LoadError) as err:

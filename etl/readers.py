@@ -211,7 +211,8 @@ def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
         sample = handle.read(256 * 1024)
         complete = not handle.read(1)
     lines: list[list[str]] = []
-    failure = _scan_records(iter(io.StringIO(sample)), keep=lines)
+    # newline="": lines end at \r, \n or \r\n, as pyarrow reads them (old Mac exports end lines with \r only).
+    failure = _scan_records(iter(io.StringIO(sample, newline="")), keep=lines)
     if not lines and failure is None:
         raise LoadError(f"文件 {path.name} 是空的，没有可导入的数据。")
     header_index = find_header_row(lines) if lines else 0
@@ -641,7 +642,7 @@ def _decoded_lines(handle, encoding: str) -> Iterator[str]:
     (A line break byte is never part of a multi-byte character in UTF-8 or GB18030.)"""
     codec = "utf-8" if encoding.startswith("utf-8") else encoding
     first = encoding == "utf-8-sig"
-    for line in handle:
+    for line in (part for chunk in handle for part in chunk.splitlines(keepends=True)):   # \r ends a line too
         if first:
             line, first = line.removeprefix(b"\xef\xbb\xbf"), False
         try:

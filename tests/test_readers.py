@@ -761,6 +761,27 @@ def test_gbk_file_with_a_stray_byte_past_its_first_megabyte_names_the_column(tmp
     assert read_errors(path) == (expected, expected)
 
 
+def test_old_mac_line_ends_read_whole_and_streamed(tmp_path):
+    """Lines ended by \r only (Excel for Mac's "CSV" until 2016) were "第 1 行无法按 CSV 格式读取"."""
+    path = tmp_path / "mac.csv"
+    path.write_bytes(("\r".join(["翠湖区12345热线工单", TICKET_HEADER, *ticket_rows(3)]) + "\r").encode("gbk"))
+    whole, streamed = read_export(path), read_export(path, stream=True)
+    rows = streamed.stream().read_all()
+    assert (whole.header_row, column(whole, "工单编号")) == (2, ["T000001", "T000002", "T000003"])
+    assert whole.table.column("row_no").to_pylist() == rows.column("row_no").to_pylist() == [3, 4, 5]
+    assert rows.column("c0").to_pylist() == ["T000001", "T000002", "T000003"]
+
+
+def test_old_mac_line_ends_with_a_stray_byte_past_the_first_megabyte_name_its_row(tmp_path):
+    rows = [TICKET_HEADER, *ticket_rows(12_000, content="小区门口路灯不亮，夜间出行不便")]
+    data = ("\r".join(rows) + "\r").encode("gbk") + "T012001,2025-10-01 09:00:00,投诉,市容环境,南宁街道,东风社区,".encode("gbk")
+    path = tmp_path / "mac_stray.csv"
+    path.write_bytes(data + b"\xff\xff," + "路灯不亮\r".encode("gbk"))
+    expected = ("文件 mac_stray.csv 第 12002 行「来电人」列有无法按 GBK/GB18030 读取的字节：文件前面是 GBK/GB18030 编码，这里却不是"
+                + MIXED_HELP)
+    assert read_errors(path) == (expected, expected)
+
+
 def test_big5_is_refused_as_not_recognised(tmp_path):
     """GB18030 decodes Big5 bytes into other (mostly rare) characters: never read as garbled headers."""
     lines = ["工單編號,來電時間,訴求類型,所屬街道,訴求內容", *[f"B{i},2025-10-0{i} 09:00,投訴,南寧街道,路燈不亮請儘快處理" for i in range(1, 6)]]

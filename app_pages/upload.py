@@ -195,7 +195,7 @@ def check_section(options: dict) -> None:
 
 limit_mb = settings.upload_limit_bytes() / 1048576
 files = st.file_uploader(f"选择导出文件（CSV、XLSX 或 GeoJSON，可多选；每个文件不超过 {limit_mb:g} MB）",
-                         type=["csv", "xlsx", "geojson", "json"], accept_multiple_files=True,
+                         type=["csv", "txt", "xlsx", "geojson", "json"], accept_multiple_files=True,
                          key=f"up_files_{state.get('up_round', 0)}", max_upload_size=max(1, math.ceil(limit_mb)))
 saved = state.setdefault("up_saved", {})
 paths = []

@@ -211,8 +211,9 @@ def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
         sample = handle.read(256 * 1024)
         complete = not handle.read(1)
     lines: list[list[str]] = []
+    delimiter = _delimiter(sample)
     # newline="": lines end at \r, \n or \r\n, as pyarrow reads them (old Mac exports end lines with \r only).
-    failure = _scan_records(iter(io.StringIO(sample, newline="")), keep=lines)
+    failure = _scan_records(iter(io.StringIO(sample, newline="")), keep=lines, delimiter=delimiter)
     if not lines and failure is None:
         raise LoadError(f"文件 {path.name} 是空的，没有可导入的数据。")
     header_index = find_header_row(lines) if lines else 0
@@ -220,7 +221,7 @@ def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
     while headers and not headers[-1]:
         headers.pop()
     if failure is not None:  # a record of the sample that Python's csv cannot read (a cell over its limit)
-        source = _CsvSource(path, encoding, headers, header_index + 1, max(len(headers), 1))
+        source = _CsvSource(path, encoding, headers, header_index + 1, max(len(headers), 1), delimiter)
         raise _record_error(source, *failure)
     if not headers:
         raise LoadError(f"文件 {path.name} 中找不到表头行，请确认第一行或标题行下方是列名。")
@@ -231,7 +232,7 @@ def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
     first_row = next((row for row in lines[header_index + 1 :] if any(cell.strip() for cell in row)), [])
     wide = len(first_row) > len(headers) and not any(cell.strip() for cell in first_row[len(headers) :])
     names = [f"c{i}" for i in range(len(first_row) if wide else len(headers))]
-    source = _CsvSource(path, encoding, headers, header_index + 1, len(names))
+    source = _CsvSource(path, encoding, headers, header_index + 1, len(names), delimiter)
     width = len(headers)
 
     def options(use_threads: bool, bad: list[tuple[int | None, str]]) -> dict:
@@ -246,7 +247,8 @@ def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
                 column_names=names,
                 use_threads=use_threads,
             ),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=True, ignore_empty_lines=False),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid, newlines_in_values=True,
+                                              ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() for n in names}, strings_can_be_null=True, quoted_strings_can_be_null=True
             ),
@@ -300,6 +302,21 @@ def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
     return RawTable(path, headers, table, "csv", encoding=encoding, header_row=header_index + 1, dropped_rows=dropped, bad_rows=real_bad)
 
 
+def _delimiter(sample: str) -> str:
+    """``"\t"`` for a tab-separated export (Excel's 文本文件(制表符分隔), often saved as .txt), else ``","``:
+    tabs when some line among the first rows splits on tabs into more known header names than any
+    line splits on commas (a title line above the header has neither); with no known names either way,
+    when the first non-blank line has tabs and no commas."""
+    if "\t" not in sample:
+        return ","
+    head = sample.splitlines()[:HEADER_SEARCH_ROWS]
+    tabs, commas = (max((header_score(line.split(d)) for line in head), default=0) for d in ("\t", ","))
+    if tabs == commas:
+        first = next((line for line in head if line.strip()), "")
+        return "\t" if "\t" in first and "," not in first else ","
+    return "\t" if tabs > commas else ","
+
+
 def _is_data_row(row: list[str]) -> bool:
     """Whether a row of the sample holds data: not blank, not a totals or notes row (``合计：0条``)."""
     filled = [cell for cell in row if cell.strip()]
@@ -328,6 +345,7 @@ class _CsvSource:
     headers: list[str]
     header_row: int          # 1-based record number of the header
     fields: int              # cells in a data row, so ``fields - 1`` delimiters in a whole physical row
+    delimiter: str = ","
 
     def where(self, row: int | None, index: int | None = None) -> str:
         """``文件 x.csv 第 12 行「诉求内容」列`` (or ``第 3 列`` where the header has no name for it)."""
@@ -495,7 +513,7 @@ def _cell_error(source: _CsvSource, columns: list, row_no: np.ndarray) -> LoadEr
     found: list[tuple[int, int, LoadError]] = []
     for index, column in enumerate(columns):
         breaks, longest = _column_shape(column)
-        if breaks and (swallow := _swallowing_cell(column, source.row_like)) is not None:
+        if breaks and (swallow := _swallowing_cell(column, source.row_like, source.delimiter)) is not None:
             at, rows = swallow
             row = int(row_no[at])
             found.append((row, index, _unclosed_quote_error(source, row, index, rows)))
@@ -527,7 +545,7 @@ def _column_shape(column) -> tuple[bool, int]:
     return breaks, longest
 
 
-def _swallowing_cell(column, row_like: int) -> tuple[int, int] | None:
+def _swallowing_cell(column, row_like: int, delimiter: str = ",") -> tuple[int, int] | None:
     """(index in ``column``, rows) of the first cell with a line break followed by lines that look like
     whole rows (``row_like`` delimiters or more), and how many such lines it holds; None if none does."""
     breaks = pc.fill_null(pc.match_substring_regex(column, "[\r\n]"), False)
@@ -539,7 +557,7 @@ def _swallowing_cell(column, row_like: int) -> tuple[int, int] | None:
         cells = cells.combine_chunks()
     geometry = pc.fill_null(pc.match_substring_regex(cells, _GEOMETRY_START), False).to_numpy(zero_copy_only=False)
     lines = pc.split_pattern_regex(cells, _LINE_BREAK)
-    delimiters = pc.count_substring(pc.list_flatten(lines), ",").to_numpy(zero_copy_only=False).copy()
+    delimiters = pc.count_substring(pc.list_flatten(lines), delimiter).to_numpy(zero_copy_only=False).copy()
     delimiters[lines.offsets.to_numpy()[:-1]] = -1    # a cell's first line is the cell's own text
     parents = pc.list_parent_indices(lines).to_numpy(zero_copy_only=False)
     rows = (delimiters >= row_like) & ~geometry[parents]
@@ -549,11 +567,11 @@ def _swallowing_cell(column, row_like: int) -> tuple[int, int] | None:
     return int(where[first]), int(rows[parents == first].sum())
 
 
-def _row_like_lines(cell: str, row_like: int) -> int:
+def _row_like_lines(cell: str, row_like: int, delimiter: str = ",") -> int:
     """How many lines of ``cell`` after its first look like whole rows (``row_like`` delimiters or more)."""
     if re.match(_GEOMETRY_START, cell):
         return 0
-    return sum(1 for line in re.split(_LINE_BREAK, cell)[1:] if line.count(",") >= row_like)
+    return sum(1 for line in re.split(_LINE_BREAK, cell)[1:] if line.count(delimiter) >= row_like)
 
 
 def _bad_row_error(source: _CsvSource, bad: list[tuple[int | None, str]]) -> LoadError | None:
@@ -562,13 +580,13 @@ def _bad_row_error(source: _CsvSource, bad: list[tuple[int | None, str]]) -> Loa
     for number, text in bad:
         if "\n" not in text and "\r" not in text:
             continue
-        for index, (cell, quoted, _) in enumerate(_split_cells(text)):
-            if quoted and (rows := _row_like_lines(cell, source.row_like)):
+        for index, (cell, quoted, _) in enumerate(_split_cells(text, source.delimiter)):
+            if quoted and (rows := _row_like_lines(cell, source.row_like, source.delimiter)):
                 return _unclosed_quote_error(source, number, index, rows)
     return None
 
 
-def _split_cells(text: str) -> list[tuple[str, bool, bool]]:
+def _split_cells(text: str, delimiter: str = ",") -> list[tuple[str, bool, bool]]:
     """The cells of the record ``text`` starts with, split as pyarrow and Python's csv split them:
     (text, quoted, closed). A quote opens a cell only as its first character; a quoted cell runs to
     its closing quote (``""`` inside is one quote) or, unclosed, to the end of ``text``."""
@@ -576,7 +594,7 @@ def _split_cells(text: str) -> list[tuple[str, bool, bool]]:
     pos, size = 0, len(text)
 
     def stop(start: int) -> int:  # the end of an unquoted run: a delimiter, a line break, the end
-        ends = [i for i in (text.find(",", start), text.find("\n", start), text.find("\r", start)) if i >= 0]
+        ends = [i for i in (text.find(delimiter, start), text.find("\n", start), text.find("\r", start)) if i >= 0]
         return min(ends, default=size)
 
     while True:
@@ -594,7 +612,7 @@ def _split_cells(text: str) -> list[tuple[str, bool, bool]]:
             after = stop(pos)
             cells.append((text[pos:after], False, True))
             pos = after
-        if pos >= size or text[pos] != ",":
+        if pos >= size or text[pos] != delimiter:
             return cells
         pos += 1
 
@@ -610,7 +628,8 @@ class _Undecodable(Exception):
         self.text, self.utf8 = text, utf8
 
 
-def _scan_records(lines: Iterator[str], keep: list[list[str]] | None = None) -> tuple[str, int, str] | None:
+def _scan_records(lines: Iterator[str], keep: list[list[str]] | None = None,
+                  delimiter: str = ",") -> tuple[str, int, str] | None:
     """Read ``lines`` record by record with Python's csv (appending the records to ``keep``); at the
     first record it cannot read, return (why, its 1-based record number, its text so far): why is
     ``oversized`` (a cell over :data:`CELL_LIMIT`), ``undecodable`` (``lines`` raised
@@ -625,7 +644,7 @@ def _scan_records(lines: Iterator[str], keep: list[list[str]] | None = None) -> 
 
     count = 0
     try:
-        for record in csv.reader(feed()):
+        for record in csv.reader(feed(), delimiter=delimiter):
             count += 1
             pending.clear()
             if keep is not None:
@@ -659,13 +678,13 @@ def _scan_error(source: _CsvSource) -> LoadError | None:
     """The error for the first record of the file that does not decode or has a cell over the limit,
     found by reading it again record by record (slow: only once a read has failed); None if none is."""
     with source.path.open("rb") as handle:
-        failure = _scan_records(_decoded_lines(handle, source.encoding))
+        failure = _scan_records(_decoded_lines(handle, source.encoding), delimiter=source.delimiter)
     return _record_error(source, *failure) if failure else None
 
 
 def _record_error(source: _CsvSource, why: str, row: int, text: str) -> LoadError:
     """The error for record ``row`` (its text so far: ``text``) that :func:`_scan_records` could not read."""
-    cells = _split_cells(text)
+    cells = _split_cells(text, source.delimiter)
     if why == "undecodable-utf8":  # the whole row is UTF-8: no one cell is to blame
         return _mixed_encoding_error(source.path, source.encoding, source.where(row), "UTF-8")
     if why == "undecodable":
@@ -675,7 +694,7 @@ def _record_error(source: _CsvSource, why: str, row: int, text: str) -> LoadErro
         index = next((i for i, (cell, quoted, closed) in enumerate(cells)
                       if len(cell) > CELL_LIMIT or (quoted and not closed)), len(cells) - 1)
         cell, quoted, closed = cells[index]
-        rows = _row_like_lines(cell, source.row_like) if quoted else 0
+        rows = _row_like_lines(cell, source.row_like, source.delimiter) if quoted else 0
         if quoted and (rows or not closed):  # Python's csv stopped reading the cell at the limit
             return _unclosed_quote_error(source, row, index, rows, at_least=True)
         return _long_cell_error(source, row, index, quoted)

@@ -782,6 +782,29 @@ def test_old_mac_line_ends_with_a_stray_byte_past_the_first_megabyte_name_its_ro
     assert read_errors(path) == (expected, expected)
 
 
+def test_excel_tab_separated_text_in_gbk_reads_whole_and_streamed(tmp_path):
+    """Excel's 文本文件(制表符分隔) (.txt, GBK) was read as one column: "缺少字段 工单编号" beside a header of 工单编号."""
+    rows = [row.replace(",", "\t") for row in [TICKET_HEADER, *ticket_rows(2)]]
+    path = tmp_path / "hotline.txt"
+    path.write_bytes(("\r\n".join(["翠湖区12345热线工单", *rows, 'T000003\t2025-10-03 09:00:00\t投诉\t市容环境\t南宁街道\t东风社区\t张三\t'
+                                     '"门口,路灯\t不亮"']) + "\r\n").encode("gbk"))
+    whole, streamed = read_export(path), read_export(path, stream=True)
+    assert whole.headers == TICKET_HEADER.split(",")
+    assert column(whole, "诉求内容") == ["路灯不亮1", "路灯不亮2", "门口,路灯\t不亮"]
+    assert streamed.stream().read_all().column("c7").to_pylist() == column(whole, "诉求内容")
+    assert plan_file(path).source.name == "hotline"
+
+
+def test_tabs_inside_cells_of_a_comma_csv_do_not_make_it_tab_separated(tmp_path):
+    path = write_lines(tmp_path / "tabs_inside.csv", [TICKET_HEADER, *ticket_rows(2, content="路灯\t不亮")])
+    assert column(read_export(path), "诉求内容") == ["路灯\t不亮1", "路灯\t不亮2"]
+
+
+def test_tab_separated_with_unknown_headers_is_still_split_on_tabs(tmp_path):
+    path = write_lines(tmp_path / "other.txt", ["编号\t日期\t备注", "1\t2025-10-01\ta,b"])
+    assert read_export(path).headers == ["编号", "日期", "备注"]
+
+
 def test_big5_is_refused_as_not_recognised(tmp_path):
     """GB18030 decodes Big5 bytes into other (mostly rare) characters: never read as garbled headers."""
     lines = ["工單編號,來電時間,訴求類型,所屬街道,訴求內容", *[f"B{i},2025-10-0{i} 09:00,投訴,南寧街道,路燈不亮請儘快處理" for i in range(1, 6)]]

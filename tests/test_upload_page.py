@@ -225,3 +225,11 @@ def test_a_hidden_first_sheet_is_listed_after_the_visible_one_and_marked(warehou
     selector = next(box for box in at.selectbox if box.label == "工作表")
     assert (selector.value, selector.options) == ("工单明细", ["工单明细", "上月备份（隐藏）"])
     assert any("工作表 工单明细" in m for m in shown(at, "caption"))
+
+
+def test_a_tab_separated_txt_export_is_accepted_and_recognised(warehouse_copy, data_dir):
+    """Excel's 文本文件(制表符分隔) is saved as .txt: the uploader refused the name, the reader the tabs."""
+    text = (FIXTURES / "hotline_utf8.csv").read_text(encoding="utf-8")
+    at = open_page()
+    upload(at, "hotline.txt", text.replace(",", "\t").encode("gbk"))
+    assert any(m.startswith("识别为 **12345热线工单** · 编码 gb18030 · 表头在第 1 行") for m in shown(at, "caption"))

@@ -228,7 +228,8 @@ def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
     if complete and not any(_is_data_row(row) for row in lines[header_index + 1 :]):
         raise LoadError(f"文件 {path.name} 只有表头（第 {header_index + 1} 行），没有数据行。{_NO_ROWS_HELP}")
     # Excel saves every row as wide as its used range ("a,b,c,,"): read unnamed empty trailing
-    # columns too when the data rows carry them, then drop them, rather than reject every row.
+    # columns too when the data rows carry them, then drop them, rather than reject every row. Rows
+    # of another width whose cells past the header are empty too are put back by _split_skipped.
     first_row = next((row for row in lines[header_index + 1 :] if any(cell.strip() for cell in row)), [])
     wide = len(first_row) > len(headers) and not any(cell.strip() for cell in first_row[len(headers) :])
     names = [f"c{i}" for i in range(len(first_row) if wide else len(headers))]
@@ -287,15 +288,18 @@ def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
             except pa.ArrowInvalid as again:
                 error = _read_failure(source, again) or error
         raise error from None
-    dropped, real_bad = _split_skipped(bad)
-    if real_bad:
-        # Row numbers of rejected rows are only known single-threaded; this is the rare path.
+    dropped, real_bad, padded = _split_skipped(bad, source)
+    if real_bad or padded:
+        # Row numbers of skipped rows are only known single-threaded; this is the rare path.
         table, bad = attempt(False)
-        dropped, real_bad = _split_skipped(bad)
+        dropped, real_bad, padded = _split_skipped(bad, source)
     table = table.select(names[:width])
     row_no = np.arange(first_data_row, first_data_row + table.num_rows, dtype=np.int64)
-    if real_bad:
+    if real_bad or padded:
         row_no = np.array(_row_numbers_skipping(first_data_row, table.num_rows, [n for n, _ in bad if n]), np.int64)
+    if padded:
+        columns, row_no = _with_padded_rows(table.columns, row_no, padded)
+        table = pa.table(dict(zip(names[:width], columns)))
     if error := _bad_row_error(source, real_bad) or _cell_error(source, table.columns, row_no):
         raise error
     table = _without_blank_rows(table.append_column("row_no", pa.array(row_no, pa.int64())), width)
@@ -465,25 +469,49 @@ def _csv_batches(raw: RawTable, batches: Iterator[pa.RecordBatch], bad: list[tup
             numbers = numbers[~np.isin(numbers, skipped)]
         current = end
         columns = batch.columns[:width]
-        if error := _bad_row_error(source, _split_skipped(fresh)[1]) or _cell_error(source, columns, numbers):
+        _, fresh_bad, padded = _split_skipped(fresh, source)
+        if padded:
+            columns, numbers = _with_padded_rows(columns, numbers, padded)
+        if error := _bad_row_error(source, fresh_bad) or _cell_error(source, columns, numbers):
             raw.failure = error
             raise error
         out = pa.RecordBatch.from_arrays([*columns, pa.array(numbers, pa.int64())],
                                          names=[*batch.schema.names[:width], "row_no"])
         yield _without_blank_rows(out, width)
-    raw.dropped_rows, raw.bad_rows = _split_skipped(bad)
+    raw.dropped_rows, raw.bad_rows, _ = _split_skipped(bad, source)
 
 
-def _split_skipped(bad: list[tuple[int | None, str]]) -> tuple[list[str], list[tuple[int | None, str]]]:
+def _split_skipped(bad: list[tuple[int | None, str]], source: _CsvSource
+                   ) -> tuple[list[str], list[tuple[int | None, str]], list[tuple[int | None, list[str]]]]:
     """The rows pyarrow skipped (wrong number of cells), split into totals rows (``合计：123条``, left out
-    and said: their text) and really bad rows (number and text)."""
-    dropped, real_bad = [], []
+    and said: their text), really bad rows (number and text) and rows that only have empty cells past
+    the header (Excel's used range, as wide on some rows only): number and their cells under the header."""
+    dropped, real_bad, padded = [], [], []
+    width = len(source.headers)
     for number, text in bad:
         if TOTALS_PATTERN.match(text.replace('"', "")):
             dropped.append(text)
+            continue
+        cells = next(csv.reader(io.StringIO(text, newline=""), delimiter=source.delimiter), [])
+        if len(cells) >= width and not any(cell.strip() for cell in cells[width:]):
+            padded.append((number, cells[:width]))
         else:
             real_bad.append((number, text))
-    return dropped, real_bad
+    return dropped, real_bad, padded
+
+
+def _with_padded_rows(columns: list, row_no: np.ndarray, padded: list[tuple[int | None, list[str]]]
+                      ) -> tuple[list[pa.Array], np.ndarray]:
+    """``columns`` (text arrays, chunked or not) and their ``row_no`` with the ``padded`` rows of
+    :func:`_split_skipped` put in at their numbers; an empty cell is null, as pyarrow reads it."""
+    numbers = np.concatenate([row_no, np.array([n for n, _ in padded], np.int64)])
+    order = pa.array(np.argsort(numbers, kind="stable"))
+    merged = []
+    for index, column in enumerate(columns):
+        chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+        extra = pa.array([cells[index] or None for _, cells in padded], pa.string())
+        merged.append(pc.take(pa.concat_arrays([*chunks, extra]), order))
+    return merged, numbers[order]
 
 
 def _row_numbers_skipping(first: int, count: int, skipped: list[int]) -> list[int]:

@@ -167,6 +167,28 @@ def test_excel_resaved_csv_with_trailing_empty_columns():
     assert column(raw, "序号") == ["1", "2", "合计"]      # all mapped fields empty: staging drops it
 
 
+@pytest.mark.parametrize("padded_rows", [{3, 4}, {1, 2}])   # after the first data row, or on it only
+def test_trailing_empty_cells_on_some_rows_only_are_not_data(tmp_path, padded_rows):
+    """Two exports pasted together: only the second half carried Excel's empty trailing cells, and
+    those rows (or, when the first row had them, the others) were refused as having too many or too few."""
+    rows = ticket_rows(4, content="路灯不亮")
+    rows[1] = rows[1].replace("路灯不亮2", '"路灯,\n不亮2"')
+    lines = [TICKET_HEADER, *[row + ",, ," * (i in padded_rows) for i, row in enumerate(rows, start=1)]]
+    path = write_lines(tmp_path / "pasted.csv", lines)
+    whole, streamed = read_export(path), read_export(path, stream=True)
+    batches = streamed.stream().read_all()
+    assert whole.bad_rows == streamed.bad_rows == []
+    assert column(whole, "诉求内容") == batches.column("c7").to_pylist() == ["路灯不亮1", "路灯,\n不亮2", "路灯不亮3", "路灯不亮4"]
+    assert whole.table.column("row_no").to_pylist() == batches.column("row_no").to_pylist() == [2, 3, 4, 5]
+
+
+def test_a_cell_past_the_header_that_is_not_empty_is_still_a_bad_row(tmp_path):
+    lines = [TICKET_HEADER, *ticket_rows(2), ticket_rows(1, 3)[0] + ",,", ticket_rows(1, 4)[0] + ",,多出来的"]
+    raw = read_export(write_lines(tmp_path / "extra.csv", lines))
+    assert raw.bad_rows == [(5, ticket_rows(1, 4)[0] + ",,多出来的")]
+    assert raw.table.column("row_no").to_pylist() == [2, 3, 4]
+
+
 def test_quoted_line_break_stays_in_its_cell():
     raw = read_export(FIXTURES / "hotline_utf8.csv")
     assert column(raw, "content") == ["咨询养老保险。\n补充：已在社区办理,请回电", "楼道灯不亮"]

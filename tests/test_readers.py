@@ -292,6 +292,10 @@ DATE_CASES = [
     ("2025.09.14 08:05", datetime(2025, 9, 14, 8, 5)),
     ("2025-10-07 09:30:00", datetime(2025, 10, 7, 9, 30)),   # an XLSX datetime cell as the reader writes it
     ("45937.75", datetime(2025, 10, 7, 18, 0)),              # an XLSX serial without date format
+    # Serials as a double holds them (Excel's General format), or cut to 6 decimals: the nearest second.
+    ("46296.36612268518", datetime(2026, 10, 1, 8, 47, 13)),   # was 08:47:12.999999
+    ("46296.21001157408", datetime(2026, 10, 1, 5, 2, 25)),    # was 05:02:25.000001
+    ("46296.008461", datetime(2026, 10, 1, 0, 12, 11)),        # was 00:12:11.0304
     # Times with a zone are converted to Beijing time (how every time is stored).
     ("2025-09-14T00:05:30Z", datetime(2025, 9, 14, 8, 5, 30)),  # UTC -> Beijing time
     ("2025-09-14 00:05:30.5Z", datetime(2025, 9, 14, 8, 5, 30, 500000)),

@@ -80,8 +80,9 @@ def file_section(path) -> FileOptions | None:
     with st.container(border=True):
         st.markdown(f"**{path.name}**")
         sheets = cached(("sheets", str(path)), lambda: upload.sheet_names(path))
-        sheet = (st.selectbox("工作表", sheets, key=f"up_sheet_{key}", placeholder=ui.SEARCH_HINT)
-                 if isinstance(sheets, list) and len(sheets) > 1 else None)
+        sheet = (st.selectbox("工作表", list(sheets), format_func=sheets.get, key=f"up_sheet_{key}",
+                              placeholder=ui.SEARCH_HINT)
+                 if isinstance(sheets, dict) and len(sheets) > 1 else None)
         raw = cached(("raw", str(path), sheet), lambda: upload.read_upload(path, sheet))
         if isinstance(raw, LoadError):
             st.error(upload.page_text(str(raw)))
@@ -194,7 +195,7 @@ def check_section(options: dict) -> None:
 
 limit_mb = settings.upload_limit_bytes() / 1048576
 files = st.file_uploader(f"选择导出文件（CSV、XLSX 或 GeoJSON，可多选；每个文件不超过 {limit_mb:g} MB）",
-                         type=["csv", "xlsx", "geojson", "json"], accept_multiple_files=True,
+                         type=["csv", "txt", "xlsx", "geojson", "json"], accept_multiple_files=True,
                          key=f"up_files_{state.get('up_round', 0)}", max_upload_size=max(1, math.ceil(limit_mb)))
 saved = state.setdefault("up_saved", {})
 paths = []

@@ -329,7 +329,7 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     else:
         counts = write_inspections(con, batch_id)
     report.inserted, report.updated, report.unchanged = counts.inserted, counts.updated, counts.unchanged
-    report.warnings.extend(staged.warnings)
+    report.warnings.extend(raw.notes + staged.warnings)
     if plan.personal_ignored:
         report.warnings.append(f"以下个人信息列不会保存：{'、'.join(plan.personal_ignored)}。")
     if plan.ignored:

@@ -61,6 +61,7 @@ class RawTable:
     # set before the stream raises, so the reader of the stream can raise this instead of the error
     # it sees (DuckDB wraps it in its own).
     failure: LoadError | None = None
+    notes: list[str] = field(default_factory=list)   # what the user should know about how it was read
 
 
 def read_export(path: Path, sheet: str | None = None, stream: bool = False) -> RawTable:
@@ -81,6 +82,9 @@ def read_export(path: Path, sheet: str | None = None, stream: bool = False) -> R
     if head.startswith(b"PK\x03\x04"):
         return read_xlsx(path, sheet)
     if head[:3] == b"\xd0\xcf\x11":
+        if _is_encrypted_ooxml(path):
+            raise LoadError(f"文件 {path.name} 设有打开密码，无法读取：请在 Excel 中打开，去掉密码（文件→信息→保护工作簿→"
+                            f"用密码进行加密，清空密码后确定）并另存为 .xlsx，再导入。")
         raise LoadError(f"文件 {path.name} 是旧版 Excel（.xls）格式，请在 Excel 中另存为 .xlsx 或 CSV 后再导入。")
     if sheet:
         raise LoadError(f"文件 {path.name} 不是 XLSX 工作簿，不能指定 --sheet。")
@@ -88,6 +92,28 @@ def read_export(path: Path, sheet: str | None = None, stream: bool = False) -> R
     if _looks_like_geojson(path, encoding):
         return read_geojson(path, encoding)
     return read_csv(path, encoding, stream)
+
+
+def _is_encrypted_ooxml(path: Path) -> bool:
+    """Whether the OLE compound file ``path`` is a password-protected workbook: Excel saves an encrypted
+    .xlsx as an OLE file holding the streams ``EncryptionInfo`` and ``EncryptedPackage`` (MS-OFFCRYPTO),
+    which an old .xls never has. Their names are in the OLE directory as UTF-16LE; rather than follow
+    the directory's sector chain, the first 64 KB (where writers put the directory of a small file) and
+    4 KB from the directory's first sector (its place is in the header; Excel may put it behind the
+    encrypted stream) are searched for the name: a false positive would need an .xls quoting the name."""
+    name = "EncryptedPackage".encode("utf-16-le")
+    with path.open("rb") as handle:
+        start = handle.read(1 << 16)
+        if name in start:
+            return True
+        if len(start) < 0x34:
+            return False
+        sector = 1 << int.from_bytes(start[0x1E:0x20], "little")
+        first = int.from_bytes(start[0x30:0x34], "little")
+        if sector not in (512, 4096) or first >= 0xFFFFFFFA:   # not a sane header, or no directory
+            return False
+        handle.seek((first + 1) * sector)
+        return name in handle.read(4096)
 
 
 def detect_encoding(path: Path) -> str:
@@ -185,7 +211,9 @@ def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
         sample = handle.read(256 * 1024)
         complete = not handle.read(1)
     lines: list[list[str]] = []
-    failure = _scan_records(iter(io.StringIO(sample)), keep=lines)
+    delimiter = _delimiter(sample)
+    # newline="": lines end at \r, \n or \r\n, as pyarrow reads them (old Mac exports end lines with \r only).
+    failure = _scan_records(iter(io.StringIO(sample, newline="")), keep=lines, delimiter=delimiter)
     if not lines and failure is None:
         raise LoadError(f"文件 {path.name} 是空的，没有可导入的数据。")
     header_index = find_header_row(lines) if lines else 0
@@ -193,18 +221,19 @@ def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
     while headers and not headers[-1]:
         headers.pop()
     if failure is not None:  # a record of the sample that Python's csv cannot read (a cell over its limit)
-        source = _CsvSource(path, encoding, headers, header_index + 1, max(len(headers), 1))
+        source = _CsvSource(path, encoding, headers, header_index + 1, max(len(headers), 1), delimiter)
         raise _record_error(source, *failure)
     if not headers:
         raise LoadError(f"文件 {path.name} 中找不到表头行，请确认第一行或标题行下方是列名。")
     if complete and not any(_is_data_row(row) for row in lines[header_index + 1 :]):
         raise LoadError(f"文件 {path.name} 只有表头（第 {header_index + 1} 行），没有数据行。{_NO_ROWS_HELP}")
     # Excel saves every row as wide as its used range ("a,b,c,,"): read unnamed empty trailing
-    # columns too when the data rows carry them, then drop them, rather than reject every row.
+    # columns too when the data rows carry them, then drop them, rather than reject every row. Rows
+    # of another width whose cells past the header are empty too are put back by _split_skipped.
     first_row = next((row for row in lines[header_index + 1 :] if any(cell.strip() for cell in row)), [])
     wide = len(first_row) > len(headers) and not any(cell.strip() for cell in first_row[len(headers) :])
     names = [f"c{i}" for i in range(len(first_row) if wide else len(headers))]
-    source = _CsvSource(path, encoding, headers, header_index + 1, len(names))
+    source = _CsvSource(path, encoding, headers, header_index + 1, len(names), delimiter)
     width = len(headers)
 
     def options(use_threads: bool, bad: list[tuple[int | None, str]]) -> dict:
@@ -219,7 +248,8 @@ def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
                 column_names=names,
                 use_threads=use_threads,
             ),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=True, ignore_empty_lines=False),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid, newlines_in_values=True,
+                                              ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() for n in names}, strings_can_be_null=True, quoted_strings_can_be_null=True
             ),
@@ -258,19 +288,37 @@ def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
             except pa.ArrowInvalid as again:
                 error = _read_failure(source, again) or error
         raise error from None
-    dropped, real_bad = _split_skipped(bad)
-    if real_bad:
-        # Row numbers of rejected rows are only known single-threaded; this is the rare path.
+    dropped, real_bad, padded = _split_skipped(bad, source)
+    if real_bad or padded:
+        # Row numbers of skipped rows are only known single-threaded; this is the rare path.
         table, bad = attempt(False)
-        dropped, real_bad = _split_skipped(bad)
+        dropped, real_bad, padded = _split_skipped(bad, source)
     table = table.select(names[:width])
     row_no = np.arange(first_data_row, first_data_row + table.num_rows, dtype=np.int64)
-    if real_bad:
+    if real_bad or padded:
         row_no = np.array(_row_numbers_skipping(first_data_row, table.num_rows, [n for n, _ in bad if n]), np.int64)
+    if padded:
+        columns, row_no = _with_padded_rows(table.columns, row_no, padded)
+        table = pa.table(dict(zip(names[:width], columns)))
     if error := _bad_row_error(source, real_bad) or _cell_error(source, table.columns, row_no):
         raise error
     table = _without_blank_rows(table.append_column("row_no", pa.array(row_no, pa.int64())), width)
     return RawTable(path, headers, table, "csv", encoding=encoding, header_row=header_index + 1, dropped_rows=dropped, bad_rows=real_bad)
+
+
+def _delimiter(sample: str) -> str:
+    """``"\t"`` for a tab-separated export (Excel's 文本文件(制表符分隔), often saved as .txt), else ``","``:
+    tabs when some line among the first rows splits on tabs into more known header names than any
+    line splits on commas (a title line above the header has neither); with no known names either way,
+    when the first non-blank line has tabs and no commas."""
+    if "\t" not in sample:
+        return ","
+    head = sample.splitlines()[:HEADER_SEARCH_ROWS]
+    tabs, commas = (max((header_score(line.split(d)) for line in head), default=0) for d in ("\t", ","))
+    if tabs == commas:
+        first = next((line for line in head if line.strip()), "")
+        return "\t" if "\t" in first and "," not in first else ","
+    return "\t" if tabs > commas else ","
 
 
 def _is_data_row(row: list[str]) -> bool:
@@ -301,6 +349,7 @@ class _CsvSource:
     headers: list[str]
     header_row: int          # 1-based record number of the header
     fields: int              # cells in a data row, so ``fields - 1`` delimiters in a whole physical row
+    delimiter: str = ","
 
     def where(self, row: int | None, index: int | None = None) -> str:
         """``文件 x.csv 第 12 行「诉求内容」列`` (or ``第 3 列`` where the header has no name for it)."""
@@ -420,25 +469,49 @@ def _csv_batches(raw: RawTable, batches: Iterator[pa.RecordBatch], bad: list[tup
             numbers = numbers[~np.isin(numbers, skipped)]
         current = end
         columns = batch.columns[:width]
-        if error := _bad_row_error(source, _split_skipped(fresh)[1]) or _cell_error(source, columns, numbers):
+        _, fresh_bad, padded = _split_skipped(fresh, source)
+        if padded:
+            columns, numbers = _with_padded_rows(columns, numbers, padded)
+        if error := _bad_row_error(source, fresh_bad) or _cell_error(source, columns, numbers):
             raw.failure = error
             raise error
         out = pa.RecordBatch.from_arrays([*columns, pa.array(numbers, pa.int64())],
                                          names=[*batch.schema.names[:width], "row_no"])
         yield _without_blank_rows(out, width)
-    raw.dropped_rows, raw.bad_rows = _split_skipped(bad)
+    raw.dropped_rows, raw.bad_rows, _ = _split_skipped(bad, source)
 
 
-def _split_skipped(bad: list[tuple[int | None, str]]) -> tuple[list[str], list[tuple[int | None, str]]]:
+def _split_skipped(bad: list[tuple[int | None, str]], source: _CsvSource
+                   ) -> tuple[list[str], list[tuple[int | None, str]], list[tuple[int | None, list[str]]]]:
     """The rows pyarrow skipped (wrong number of cells), split into totals rows (``合计：123条``, left out
-    and said: their text) and really bad rows (number and text)."""
-    dropped, real_bad = [], []
+    and said: their text), really bad rows (number and text) and rows that only have empty cells past
+    the header (Excel's used range, as wide on some rows only): number and their cells under the header."""
+    dropped, real_bad, padded = [], [], []
+    width = len(source.headers)
     for number, text in bad:
         if TOTALS_PATTERN.match(text.replace('"', "")):
             dropped.append(text)
+            continue
+        cells = next(csv.reader(io.StringIO(text, newline=""), delimiter=source.delimiter), [])
+        if len(cells) >= width and not any(cell.strip() for cell in cells[width:]):
+            padded.append((number, cells[:width]))
         else:
             real_bad.append((number, text))
-    return dropped, real_bad
+    return dropped, real_bad, padded
+
+
+def _with_padded_rows(columns: list, row_no: np.ndarray, padded: list[tuple[int | None, list[str]]]
+                      ) -> tuple[list[pa.Array], np.ndarray]:
+    """``columns`` (text arrays, chunked or not) and their ``row_no`` with the ``padded`` rows of
+    :func:`_split_skipped` put in at their numbers; an empty cell is null, as pyarrow reads it."""
+    numbers = np.concatenate([row_no, np.array([n for n, _ in padded], np.int64)])
+    order = pa.array(np.argsort(numbers, kind="stable"))
+    merged = []
+    for index, column in enumerate(columns):
+        chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+        extra = pa.array([cells[index] or None for _, cells in padded], pa.string())
+        merged.append(pc.take(pa.concat_arrays([*chunks, extra]), order))
+    return merged, numbers[order]
 
 
 def _row_numbers_skipping(first: int, count: int, skipped: list[int]) -> list[int]:
@@ -468,7 +541,7 @@ def _cell_error(source: _CsvSource, columns: list, row_no: np.ndarray) -> LoadEr
     found: list[tuple[int, int, LoadError]] = []
     for index, column in enumerate(columns):
         breaks, longest = _column_shape(column)
-        if breaks and (swallow := _swallowing_cell(column, source.row_like)) is not None:
+        if breaks and (swallow := _swallowing_cell(column, source.row_like, source.delimiter)) is not None:
             at, rows = swallow
             row = int(row_no[at])
             found.append((row, index, _unclosed_quote_error(source, row, index, rows)))
@@ -500,7 +573,7 @@ def _column_shape(column) -> tuple[bool, int]:
     return breaks, longest
 
 
-def _swallowing_cell(column, row_like: int) -> tuple[int, int] | None:
+def _swallowing_cell(column, row_like: int, delimiter: str = ",") -> tuple[int, int] | None:
     """(index in ``column``, rows) of the first cell with a line break followed by lines that look like
     whole rows (``row_like`` delimiters or more), and how many such lines it holds; None if none does."""
     breaks = pc.fill_null(pc.match_substring_regex(column, "[\r\n]"), False)
@@ -512,7 +585,7 @@ def _swallowing_cell(column, row_like: int) -> tuple[int, int] | None:
         cells = cells.combine_chunks()
     geometry = pc.fill_null(pc.match_substring_regex(cells, _GEOMETRY_START), False).to_numpy(zero_copy_only=False)
     lines = pc.split_pattern_regex(cells, _LINE_BREAK)
-    delimiters = pc.count_substring(pc.list_flatten(lines), ",").to_numpy(zero_copy_only=False).copy()
+    delimiters = pc.count_substring(pc.list_flatten(lines), delimiter).to_numpy(zero_copy_only=False).copy()
     delimiters[lines.offsets.to_numpy()[:-1]] = -1    # a cell's first line is the cell's own text
     parents = pc.list_parent_indices(lines).to_numpy(zero_copy_only=False)
     rows = (delimiters >= row_like) & ~geometry[parents]
@@ -522,11 +595,11 @@ def _swallowing_cell(column, row_like: int) -> tuple[int, int] | None:
     return int(where[first]), int(rows[parents == first].sum())
 
 
-def _row_like_lines(cell: str, row_like: int) -> int:
+def _row_like_lines(cell: str, row_like: int, delimiter: str = ",") -> int:
     """How many lines of ``cell`` after its first look like whole rows (``row_like`` delimiters or more)."""
     if re.match(_GEOMETRY_START, cell):
         return 0
-    return sum(1 for line in re.split(_LINE_BREAK, cell)[1:] if line.count(",") >= row_like)
+    return sum(1 for line in re.split(_LINE_BREAK, cell)[1:] if line.count(delimiter) >= row_like)
 
 
 def _bad_row_error(source: _CsvSource, bad: list[tuple[int | None, str]]) -> LoadError | None:
@@ -535,13 +608,13 @@ def _bad_row_error(source: _CsvSource, bad: list[tuple[int | None, str]]) -> Loa
     for number, text in bad:
         if "\n" not in text and "\r" not in text:
             continue
-        for index, (cell, quoted, _) in enumerate(_split_cells(text)):
-            if quoted and (rows := _row_like_lines(cell, source.row_like)):
+        for index, (cell, quoted, _) in enumerate(_split_cells(text, source.delimiter)):
+            if quoted and (rows := _row_like_lines(cell, source.row_like, source.delimiter)):
                 return _unclosed_quote_error(source, number, index, rows)
     return None
 
 
-def _split_cells(text: str) -> list[tuple[str, bool, bool]]:
+def _split_cells(text: str, delimiter: str = ",") -> list[tuple[str, bool, bool]]:
     """The cells of the record ``text`` starts with, split as pyarrow and Python's csv split them:
     (text, quoted, closed). A quote opens a cell only as its first character; a quoted cell runs to
     its closing quote (``""`` inside is one quote) or, unclosed, to the end of ``text``."""
@@ -549,7 +622,7 @@ def _split_cells(text: str) -> list[tuple[str, bool, bool]]:
     pos, size = 0, len(text)
 
     def stop(start: int) -> int:  # the end of an unquoted run: a delimiter, a line break, the end
-        ends = [i for i in (text.find(",", start), text.find("\n", start), text.find("\r", start)) if i >= 0]
+        ends = [i for i in (text.find(delimiter, start), text.find("\n", start), text.find("\r", start)) if i >= 0]
         return min(ends, default=size)
 
     while True:
@@ -567,7 +640,7 @@ def _split_cells(text: str) -> list[tuple[str, bool, bool]]:
             after = stop(pos)
             cells.append((text[pos:after], False, True))
             pos = after
-        if pos >= size or text[pos] != ",":
+        if pos >= size or text[pos] != delimiter:
             return cells
         pos += 1
 
@@ -583,7 +656,8 @@ class _Undecodable(Exception):
         self.text, self.utf8 = text, utf8
 
 
-def _scan_records(lines: Iterator[str], keep: list[list[str]] | None = None) -> tuple[str, int, str] | None:
+def _scan_records(lines: Iterator[str], keep: list[list[str]] | None = None,
+                  delimiter: str = ",") -> tuple[str, int, str] | None:
     """Read ``lines`` record by record with Python's csv (appending the records to ``keep``); at the
     first record it cannot read, return (why, its 1-based record number, its text so far): why is
     ``oversized`` (a cell over :data:`CELL_LIMIT`), ``undecodable`` (``lines`` raised
@@ -598,7 +672,7 @@ def _scan_records(lines: Iterator[str], keep: list[list[str]] | None = None) -> 
 
     count = 0
     try:
-        for record in csv.reader(feed()):
+        for record in csv.reader(feed(), delimiter=delimiter):
             count += 1
             pending.clear()
             if keep is not None:
@@ -615,7 +689,7 @@ def _decoded_lines(handle, encoding: str) -> Iterator[str]:
     (A line break byte is never part of a multi-byte character in UTF-8 or GB18030.)"""
     codec = "utf-8" if encoding.startswith("utf-8") else encoding
     first = encoding == "utf-8-sig"
-    for line in handle:
+    for line in (part for chunk in handle for part in chunk.splitlines(keepends=True)):   # \r ends a line too
         if first:
             line, first = line.removeprefix(b"\xef\xbb\xbf"), False
         try:
@@ -632,13 +706,13 @@ def _scan_error(source: _CsvSource) -> LoadError | None:
     """The error for the first record of the file that does not decode or has a cell over the limit,
     found by reading it again record by record (slow: only once a read has failed); None if none is."""
     with source.path.open("rb") as handle:
-        failure = _scan_records(_decoded_lines(handle, source.encoding))
+        failure = _scan_records(_decoded_lines(handle, source.encoding), delimiter=source.delimiter)
     return _record_error(source, *failure) if failure else None
 
 
 def _record_error(source: _CsvSource, why: str, row: int, text: str) -> LoadError:
     """The error for record ``row`` (its text so far: ``text``) that :func:`_scan_records` could not read."""
-    cells = _split_cells(text)
+    cells = _split_cells(text, source.delimiter)
     if why == "undecodable-utf8":  # the whole row is UTF-8: no one cell is to blame
         return _mixed_encoding_error(source.path, source.encoding, source.where(row), "UTF-8")
     if why == "undecodable":
@@ -648,7 +722,7 @@ def _record_error(source: _CsvSource, why: str, row: int, text: str) -> LoadErro
         index = next((i for i, (cell, quoted, closed) in enumerate(cells)
                       if len(cell) > CELL_LIMIT or (quoted and not closed)), len(cells) - 1)
         cell, quoted, closed = cells[index]
-        rows = _row_like_lines(cell, source.row_like) if quoted else 0
+        rows = _row_like_lines(cell, source.row_like, source.delimiter) if quoted else 0
         if quoted and (rows or not closed):  # Python's csv stopped reading the cell at the limit
             return _unclosed_quote_error(source, row, index, rows, at_least=True)
         return _long_cell_error(source, row, index, quoted)
@@ -700,14 +774,45 @@ def _no_rows_help(names: list[str], sheet: str | None, sheet_name: str) -> str:
     return _NO_ROWS_HELP
 
 
-def _pick_sheet(path: Path, names: list[str], sheet: str | None) -> str:
+def _pick_sheet(path: Path, names: list[str], sheet: str | None, hidden: list[str] = ()) -> str:
+    """``sheet``, or the first sheet not ``hidden``: Excel users keep an old copy in a hidden sheet, and
+    what they see when they open the file is what they mean to import. ``sheet`` may name a hidden one."""
     if not names:
         raise LoadError(f"文件 {path.name} 中没有工作表。")
     if sheet is None:
-        return names[0]
+        return next((name for name in names if name not in hidden), names[0])
     if sheet in names:
         return sheet
     raise LoadError(f"文件 {path.name} 中没有名为“{sheet}”的工作表；现有工作表：{'、'.join(names)}。")
+
+
+def workbook_sheets(path: Path) -> tuple[list[str], list[str]]:
+    """The sheet names of the XLSX workbook ``path`` and those of them that are hidden (or very hidden),
+    from its workbook part: calamine reads that and the shared strings, not the sheets. ([], []) for a
+    file calamine cannot open (the reader that follows words that failure)."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception:  # calamine raises its own error types for broken files
+        return [], []
+    return list(workbook.sheet_names), _hidden_of(workbook)
+
+
+def _hidden_of(workbook) -> list[str]:
+    from python_calamine import SheetVisibleEnum
+
+    return [sheet.name for sheet in workbook.sheets_metadata if sheet.visible != SheetVisibleEnum.Visible]
+
+
+def _hidden_note(names: list[str], hidden: list[str], sheet: str | None, sheet_name: str) -> list[str]:
+    """The note for a workbook whose hidden sheets before ``sheet_name`` were passed over (none was asked for)."""
+    skipped = [name for name in names[: names.index(sheet_name)] if name in hidden]
+    if sheet is not None or not skipped:
+        return []
+    quoted = "、".join(f"“{name}”" for name in skipped)
+    return [f"隐藏的工作表{quoted}未读取，读取的是第一个可见的工作表“{sheet_name}”；"
+            f"要导入隐藏的工作表请用 --sheet 工作表名 指定。"]
 
 
 def _read_xlsx_calamine(path: Path, sheet: str | None = None) -> RawTable:
@@ -718,14 +823,18 @@ def _read_xlsx_calamine(path: Path, sheet: str | None = None) -> RawTable:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for broken files
         raise LoadError(f"文件 {path.name} 无法作为 XLSX 读取（{type(exc).__name__}），请在 Excel 中打开后重新保存。") from None
-    sheet_name = _pick_sheet(path, workbook.sheet_names, sheet)
+    names = workbook.sheet_names
+    hidden = _hidden_of(workbook)
+    sheet_name = _pick_sheet(path, names, sheet, hidden)
     data = workbook.get_sheet_by_name(sheet_name)
     # Millions of short-lived cell objects and no cycles among them: the cyclic garbage collector
     # would only walk them again and again.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _sheet_table(path, data, sheet_name, _no_rows_help(workbook.sheet_names, sheet, sheet_name))
+        raw = _sheet_table(path, data, sheet_name, _no_rows_help(names, sheet, sheet_name))
+        raw.notes = _hidden_note(names, hidden, sheet, sheet_name)
+        return raw
     finally:
         if collecting:
             gc.enable()
@@ -750,6 +859,16 @@ def _sheet_table(path: Path, data, sheet_name: str, no_rows_help: str = _NO_ROWS
     columns = [_column_texts(column) for column in islice(zip_longest(*body), width)]
     columns += [[None] * len(body) for _ in range(width - len(columns))]
     arrays = [pa.array(column, pa.string()) for column in columns]
+    for index, array in enumerate(arrays):   # only here: fastexcel sends such cells to this path
+        if pc.any(pc.match_substring(array, "e+")).as_py():
+            lost = pc.fill_null(pc.match_substring_regex(array, _LOST_DIGITS), False)
+            if pc.any(lost).as_py():
+                at = pc.index(lost, True).as_py()
+                name = f"「{headers[index]}」列" if index < len(headers) and headers[index] else f"第 {index + 1} 列"
+                raise LoadError(
+                    f"文件 {path.name} 的工作表“{sheet_name}”第 {header_index + 2 + at} 行{name}是数字 {array[at].as_py()}："
+                    f"Excel 的数字只保留 15 位有效数字，这一列中更长的编号已丢失了后几位（不同的编号会变成同一个）。"
+                    f"请在导出系统或 Excel 中把这一列设为“文本”格式后重新导出（已丢失的位数无法从这个文件找回），再导入；数据仓库未改动。")
     return _xlsx_raw(path, sheet_name, headers, arrays, len(body), header_index, no_rows_help)
 
 
@@ -791,6 +910,9 @@ def _totals_rows(columns: list, count: int) -> tuple[list[bool] | None, list[str
     return keep, dropped
 
 
+# A number cell of 18 digits or more as _cell_text writes it (repr: 2.5100312345678e+18): a 19-digit ticket
+# number kept as a number, its digits past the 15th lost. (fastexcel sends such cells to the calamine path.)
+_LOST_DIGITS = r"^-?\d(\.\d+)?e\+(1[7-9]|[2-9]\d|\d{3})$"
 # What str.strip() removes, for Arrow's trim: the same cell text on both XLSX paths.
 _PY_WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006" \
                  "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -825,7 +947,8 @@ def _read_xlsx_fast(path: Path, sheet: str | None) -> RawTable | None:
         names = reader.sheet_names
     except Exception:
         return None
-    sheet_name = _pick_sheet(path, names, sheet)
+    hidden = workbook_sheets(path)[1] if sheet is None and len(names) > 1 else []
+    sheet_name = _pick_sheet(path, names, sheet, hidden)
     try:
         loaded = reader.load_sheet(sheet_name, header_row=None, skip_rows=0, dtypes="string")
         # The range starts at the first used column; calamine's rows start at column A.
@@ -869,7 +992,9 @@ def _read_xlsx_fast(path: Path, sheet: str | None) -> RawTable | None:
                 body = pc.replace_with_mask(body, midnight, pc.utf8_slice_codeunits(pc.filter(body, midnight), 0, 10))
         arrays.append(body.combine_chunks() if isinstance(body, pa.ChunkedArray) else body)
     arrays += [pa.nulls(count, pa.string()) for _ in range(width - len(arrays))]
-    return _xlsx_raw(path, sheet_name, headers, arrays, count, header_index, _no_rows_help(names, sheet, sheet_name))
+    raw = _xlsx_raw(path, sheet_name, headers, arrays, count, header_index, _no_rows_help(names, sheet, sheet_name))
+    raw.notes = _hidden_note(names, hidden, sheet, sheet_name)
+    return raw
 
 
 def _scored_header_row(rows: list[tuple]) -> int | None:

@@ -25,7 +25,7 @@ import pandas as pd
 from etl.errors import LoadError, Problem
 from etl.fields import IGNORE, SOURCES
 from etl.load import FileOptions, FilePlan, LoadReport, load_files, plan_file
-from etl.readers import RawTable, check_xlsx_container, read_export
+from etl.readers import RawTable, check_xlsx_container, read_export, workbook_sheets
 from etl.staging import install_macros, scrubbed_field, stage
 from onescreen import settings
 from onescreen.masking import PERSONAL_FIELDS, mask_frame, scrub_text
@@ -42,6 +42,7 @@ _PAGE_WORDING = {
     "或使用 --skip-bad-rows 只导入其余行": "或在下方选择“只导入没有问题的行”",
     "请用 python -m etl batches 查看现有批次": "请在下方导入记录中查看现有批次",
     "数据在别的工作表时请用 --sheet 工作表名 指定": "数据在别的工作表时请在上方“工作表”中选择",
+    "要导入隐藏的工作表请用 --sheet 工作表名 指定": "要导入隐藏的工作表请在上方“工作表”中选择",
     "--map 指定的表头": "列对应中选择的表头",
     "请按文件中的写法改正 --map \"表头=字段\" 等号前的表头（可从上面复制），或去掉这一项": "请在“修改列对应”中重新选择",
 }
@@ -129,14 +130,15 @@ def read_upload(path: Path, sheet: str | None = None) -> RawTable:
     return read_export(Path(path), sheet)
 
 
-def sheet_names(path: Path) -> list[str]:
-    """The sheets of an XLSX upload (empty for CSV/GeoJSON)."""
+def sheet_names(path: Path) -> dict[str, str]:
+    """The sheets of an XLSX upload, name -> what the sheet selector shows (``上月备份（隐藏）`` for a
+    hidden sheet): the visible sheets, then the hidden ones, each in the workbook's order, so the
+    selector starts on the sheet the ETL reads when none is chosen. Empty for CSV/GeoJSON."""
     with Path(path).open("rb") as handle:
         if handle.read(4) != b"PK\x03\x04":
-            return []
-    from python_calamine import CalamineWorkbook
-
-    return list(CalamineWorkbook.from_path(str(path)).sheet_names)
+            return {}
+    names, hidden = workbook_sheets(path)
+    return {name: f"{name}（隐藏）" if name in hidden else name for name in sorted(names, key=lambda n: n in hidden)}
 
 
 def plan(raw: RawTable, source: str | None = None, overrides: dict[str, str] | None = None) -> FilePlan:

@@ -88,6 +88,33 @@ def test_old_xls_is_refused_with_the_fix(tmp_path):
     assert str(err.value) == "文件 hotline.xls 是旧版 Excel（.xls）格式，请在 Excel 中另存为 .xlsx 或 CSV 后再导入。"
 
 
+def _ole_file(directory_sector: int, entries: list[str]) -> bytes:
+    """An OLE compound file as far as the reader looks: the header (512-byte sectors, the directory at
+    ``directory_sector``) and directory entries named ``entries`` (UTF-16LE, 128 bytes each) there."""
+    header = bytearray(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
+    header[0x1E:0x20] = (9).to_bytes(2, "little")
+    header[0x30:0x34] = directory_sector.to_bytes(4, "little")
+    body = bytearray(512 * directory_sector)
+    for name in entries:
+        body += name.encode("utf-16-le").ljust(128, b"\x00")
+    return bytes(header + body)
+
+
+@pytest.mark.parametrize("directory_sector", [2, 300])   # in the first 64 KB, or behind the encrypted stream
+def test_password_protected_xlsx_is_not_called_an_old_xls(tmp_path, directory_sector):
+    """Excel saves an encrypted workbook as an OLE file: it was refused as "旧版 Excel（.xls）", and saving
+    it again as .xlsx (what that message asks) keeps the password."""
+    path = tmp_path / "hotline.xlsx"
+    path.write_bytes(_ole_file(directory_sector, ["Root Entry", "EncryptionInfo", "\x06DataSpaces", "EncryptedPackage"]))
+    with pytest.raises(LoadError) as err:
+        read_export(path)
+    assert str(err.value) == ("文件 hotline.xlsx 设有打开密码，无法读取：请在 Excel 中打开，去掉密码（文件→信息→保护工作簿→"
+                              "用密码进行加密，清空密码后确定）并另存为 .xlsx，再导入。")
+    path.write_bytes(_ole_file(directory_sector, ["Root Entry", "Workbook", "\x05SummaryInformation"]))
+    with pytest.raises(LoadError, match="是旧版 Excel（.xls）格式"):
+        read_export(path)
+
+
 def test_missing_file_names_the_path(tmp_path):
     path = tmp_path / "nothere.csv"
     with pytest.raises(LoadError) as err:
@@ -138,6 +165,28 @@ def test_excel_resaved_csv_with_trailing_empty_columns():
     assert raw.bad_rows == []
     assert column(raw, "工单编号") == ["R0001", "R0002", None]
     assert column(raw, "序号") == ["1", "2", "合计"]      # all mapped fields empty: staging drops it
+
+
+@pytest.mark.parametrize("padded_rows", [{3, 4}, {1, 2}])   # after the first data row, or on it only
+def test_trailing_empty_cells_on_some_rows_only_are_not_data(tmp_path, padded_rows):
+    """Two exports pasted together: only the second half carried Excel's empty trailing cells, and
+    those rows (or, when the first row had them, the others) were refused as having too many or too few."""
+    rows = ticket_rows(4, content="路灯不亮")
+    rows[1] = rows[1].replace("路灯不亮2", '"路灯,\n不亮2"')
+    lines = [TICKET_HEADER, *[row + ",, ," * (i in padded_rows) for i, row in enumerate(rows, start=1)]]
+    path = write_lines(tmp_path / "pasted.csv", lines)
+    whole, streamed = read_export(path), read_export(path, stream=True)
+    batches = streamed.stream().read_all()
+    assert whole.bad_rows == streamed.bad_rows == []
+    assert column(whole, "诉求内容") == batches.column("c7").to_pylist() == ["路灯不亮1", "路灯,\n不亮2", "路灯不亮3", "路灯不亮4"]
+    assert whole.table.column("row_no").to_pylist() == batches.column("row_no").to_pylist() == [2, 3, 4, 5]
+
+
+def test_a_cell_past_the_header_that_is_not_empty_is_still_a_bad_row(tmp_path):
+    lines = [TICKET_HEADER, *ticket_rows(2), ticket_rows(1, 3)[0] + ",,", ticket_rows(1, 4)[0] + ",,多出来的"]
+    raw = read_export(write_lines(tmp_path / "extra.csv", lines))
+    assert raw.bad_rows == [(5, ticket_rows(1, 4)[0] + ",,多出来的")]
+    assert raw.table.column("row_no").to_pylist() == [2, 3, 4]
 
 
 def test_quoted_line_break_stays_in_its_cell():
@@ -243,6 +292,10 @@ DATE_CASES = [
     ("2025.09.14 08:05", datetime(2025, 9, 14, 8, 5)),
     ("2025-10-07 09:30:00", datetime(2025, 10, 7, 9, 30)),   # an XLSX datetime cell as the reader writes it
     ("45937.75", datetime(2025, 10, 7, 18, 0)),              # an XLSX serial without date format
+    # Serials as a double holds them (Excel's General format), or cut to 6 decimals: the nearest second.
+    ("46296.36612268518", datetime(2026, 10, 1, 8, 47, 13)),   # was 08:47:12.999999
+    ("46296.21001157408", datetime(2026, 10, 1, 5, 2, 25)),    # was 05:02:25.000001
+    ("46296.008461", datetime(2026, 10, 1, 0, 12, 11)),        # was 00:12:11.0304
     # Times with a zone are converted to Beijing time (how every time is stored).
     ("2025-09-14T00:05:30Z", datetime(2025, 9, 14, 8, 5, 30)),  # UTC -> Beijing time
     ("2025-09-14 00:05:30.5Z", datetime(2025, 9, 14, 8, 5, 30, 500000)),
@@ -380,6 +433,45 @@ def test_a_workbook_with_a_short_notes_sheet_first_points_to_sheet(tmp_path, not
                               "读取的是第一个工作表“说明”，数据在别的工作表时请用 --sheet 工作表名 指定；"
                               "数据就在这个工作表时，请确认导出时选择的范围内有数据，重新导出后再导入。")
     assert plan_file(path, sheet="工单明细").source.name == "hotline"
+
+
+def _hidden_first_workbook(path: Path) -> Path:
+    """A workbook whose first sheet 上月备份 (hidden) holds last month's ticket and whose second, 工单明细, this month's."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    backup, data = book.add_worksheet("上月备份"), book.add_worksheet("工单明细")
+    for sheet, ticket in ((backup, "OLD1"), (data, "NEW1")):
+        for col, (header, value) in enumerate(zip(["工单编号", "来电时间", "诉求内容"], [ticket, "2025-10-05 09:00", "路灯不亮"])):
+            sheet.write(0, col, header)
+            sheet.write(1, col, value)
+    data.activate()
+    backup.hide()
+    book.close()
+    return path
+
+
+@pytest.mark.parametrize("reader", ["_read_xlsx_fast", "_read_xlsx_calamine", "read_export"])
+def test_a_hidden_first_sheet_is_passed_over_and_said(tmp_path, reader):
+    """Excel shows the second sheet; the hidden backup before it was loaded silently instead."""
+    from etl import readers
+
+    path = _hidden_first_workbook(tmp_path / "hotline_hidden_first.xlsx")
+    raw = getattr(readers, reader)(path, None)
+    assert (raw.sheet_name, column(raw, "工单编号")) == ("工单明细", ["NEW1"])
+    assert raw.notes == ["隐藏的工作表“上月备份”未读取，读取的是第一个可见的工作表“工单明细”；"
+                         "要导入隐藏的工作表请用 --sheet 工作表名 指定。"]
+    chosen = getattr(readers, reader)(path, "上月备份")
+    assert (chosen.sheet_name, column(chosen, "工单编号"), chosen.notes) == ("上月备份", ["OLD1"], [])
+
+
+def test_the_upload_sheet_selector_starts_on_the_visible_sheet_and_marks_hidden_ones(tmp_path):
+    from onescreen import upload
+
+    sheets = upload.sheet_names(_hidden_first_workbook(tmp_path / "hotline_hidden_first.xlsx"))
+    assert list(sheets.items()) == [("工单明细", "工单明细"), ("上月备份", "上月备份（隐藏）")]
+    assert upload.sheet_names(FIXTURES / "hotline.xlsx") == {"工单": "工单"}
+    assert upload.sheet_names(FIXTURES / "hotline_utf8.csv") == {}
 
 
 def test_a_grid_list_with_a_phone_column_is_a_grid_list(tmp_path):
@@ -693,6 +785,50 @@ def test_gbk_file_with_a_stray_byte_past_its_first_megabyte_names_the_column(tmp
     expected = ("文件 stray_byte.csv 第 12002 行「来电人」列有无法按 GBK/GB18030 读取的字节：文件前面是 GBK/GB18030 编码，这里却不是"
                 + MIXED_HELP)
     assert read_errors(path) == (expected, expected)
+
+
+def test_old_mac_line_ends_read_whole_and_streamed(tmp_path):
+    """Lines ended by \r only (Excel for Mac's "CSV" until 2016) were "第 1 行无法按 CSV 格式读取"."""
+    path = tmp_path / "mac.csv"
+    path.write_bytes(("\r".join(["翠湖区12345热线工单", TICKET_HEADER, *ticket_rows(3)]) + "\r").encode("gbk"))
+    whole, streamed = read_export(path), read_export(path, stream=True)
+    rows = streamed.stream().read_all()
+    assert (whole.header_row, column(whole, "工单编号")) == (2, ["T000001", "T000002", "T000003"])
+    assert whole.table.column("row_no").to_pylist() == rows.column("row_no").to_pylist() == [3, 4, 5]
+    assert rows.column("c0").to_pylist() == ["T000001", "T000002", "T000003"]
+
+
+def test_old_mac_line_ends_with_a_stray_byte_past_the_first_megabyte_name_its_row(tmp_path):
+    rows = [TICKET_HEADER, *ticket_rows(12_000, content="小区门口路灯不亮，夜间出行不便")]
+    data = ("\r".join(rows) + "\r").encode("gbk") + "T012001,2025-10-01 09:00:00,投诉,市容环境,南宁街道,东风社区,".encode("gbk")
+    path = tmp_path / "mac_stray.csv"
+    path.write_bytes(data + b"\xff\xff," + "路灯不亮\r".encode("gbk"))
+    expected = ("文件 mac_stray.csv 第 12002 行「来电人」列有无法按 GBK/GB18030 读取的字节：文件前面是 GBK/GB18030 编码，这里却不是"
+                + MIXED_HELP)
+    assert read_errors(path) == (expected, expected)
+
+
+def test_excel_tab_separated_text_in_gbk_reads_whole_and_streamed(tmp_path):
+    """Excel's 文本文件(制表符分隔) (.txt, GBK) was read as one column: "缺少字段 工单编号" beside a header of 工单编号."""
+    rows = [row.replace(",", "\t") for row in [TICKET_HEADER, *ticket_rows(2)]]
+    path = tmp_path / "hotline.txt"
+    path.write_bytes(("\r\n".join(["翠湖区12345热线工单", *rows, 'T000003\t2025-10-03 09:00:00\t投诉\t市容环境\t南宁街道\t东风社区\t张三\t'
+                                     '"门口,路灯\t不亮"']) + "\r\n").encode("gbk"))
+    whole, streamed = read_export(path), read_export(path, stream=True)
+    assert whole.headers == TICKET_HEADER.split(",")
+    assert column(whole, "诉求内容") == ["路灯不亮1", "路灯不亮2", "门口,路灯\t不亮"]
+    assert streamed.stream().read_all().column("c7").to_pylist() == column(whole, "诉求内容")
+    assert plan_file(path).source.name == "hotline"
+
+
+def test_tabs_inside_cells_of_a_comma_csv_do_not_make_it_tab_separated(tmp_path):
+    path = write_lines(tmp_path / "tabs_inside.csv", [TICKET_HEADER, *ticket_rows(2, content="路灯\t不亮")])
+    assert column(read_export(path), "诉求内容") == ["路灯\t不亮1", "路灯\t不亮2"]
+
+
+def test_tab_separated_with_unknown_headers_is_still_split_on_tabs(tmp_path):
+    path = write_lines(tmp_path / "other.txt", ["编号\t日期\t备注", "1\t2025-10-01\ta,b"])
+    assert read_export(path).headers == ["编号", "日期", "备注"]
 
 
 def test_big5_is_refused_as_not_recognised(tmp_path):

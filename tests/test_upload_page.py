@@ -205,3 +205,31 @@ def test_empty_warehouse_first_upload_creates_it(warehouse_db, data_dir):
     check_and_load(at)
     assert [b[:3] for b in batches(warehouse_db)] == [(1, "grids.geojson", 4), (2, "compounds.csv", 4)]
     assert len(at.dataframe[0].value) == 2
+
+
+def test_a_hidden_first_sheet_is_listed_after_the_visible_one_and_marked(warehouse_copy, data_dir, tmp_path):
+    """The selector started on a hidden backup sheet, so the page previewed and loaded last month's rows."""
+    import xlsxwriter
+
+    path = tmp_path / "hotline_hidden_first.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    backup, data = book.add_worksheet("上月备份"), book.add_worksheet("工单明细")
+    for sheet in (backup, data):
+        sheet.write_row(0, 0, ["工单编号", "来电时间", "诉求内容"])
+        sheet.write_row(1, 0, ["A1", "2025-10-05 09:00", "路灯不亮"])
+    data.activate()
+    backup.hide()
+    book.close()
+    at = open_page()
+    upload(at, path.name, path.read_bytes())
+    selector = next(box for box in at.selectbox if box.label == "工作表")
+    assert (selector.value, selector.options) == ("工单明细", ["工单明细", "上月备份（隐藏）"])
+    assert any("工作表 工单明细" in m for m in shown(at, "caption"))
+
+
+def test_a_tab_separated_txt_export_is_accepted_and_recognised(warehouse_copy, data_dir):
+    """Excel's 文本文件(制表符分隔) is saved as .txt: the uploader refused the name, the reader the tabs."""
+    text = (FIXTURES / "hotline_utf8.csv").read_text(encoding="utf-8")
+    at = open_page()
+    upload(at, "hotline.txt", text.replace(",", "\t").encode("gbk"))
+    assert any(m.startswith("识别为 **12345热线工单** · 编码 gb18030 · 表头在第 1 行") for m in shown(at, "caption"))

@@ -14,11 +14,13 @@ create or replace temp macro tz_shift_minutes(s) as (
 
 -- A date-time written in any of the formats real exports use, or an Excel serial number; null if none fits.
 -- Stored naive in Beijing time: a time with a zone (Z, +00:00) is converted, one without is kept.
+-- A serial is rounded to the second: a double holds 08:47:13 as 08:47:12.999999 (and a serial written
+-- with 6 decimals is off by up to 0.04 s), while exports and Excel's date cells have whole seconds.
 create or replace temp macro parse_ts(s) as (
     case
         when s is null then null
         when regexp_full_match(s, '\d{5}(\.\d+)?') and try_cast(s as double) between 20000 and 80000
-            then timestamp '1899-12-30' + to_microseconds((try_cast(s as double) * 86400000000)::bigint)
+            then timestamp '1899-12-30' + to_seconds(round(try_cast(s as double) * 86400)::bigint)
         else try_strptime(
             regexp_replace(replace(s, 'T', ' '), '\s*(Z|[+-]\d\d:?\d\d)$', ''),
             ['%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%d %H:%M', '%Y-%m-%d',

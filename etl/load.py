@@ -19,7 +19,7 @@ from etl import contracts
 from etl.address_areas import AddressAreas
 from etl.calendar import build_calendar
 from etl.errors import LoadError, Problem
-from etl.fields import NEVER_STORED, SOURCES, Source, match_headers, normalise_header
+from etl.fields import NEVER_STORED, SOURCES, Source, column_labels, columns_named, match_headers, normalise_header
 from etl.load_inspections import flag_unknown_references, write_inspections
 from etl.load_places import check_geometries, flag_unknown_compound_grids, flag_unknown_grids_for_shapes, write_compounds, write_grids
 from etl.load_tickets import (LOAD_FILES, LOAD_ROWS, build_staged_tickets, flag_feed_collisions, older_rows_warning,
@@ -231,10 +231,11 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
             f"错误：无法识别文件 {raw.path.name} 的数据类型：最接近“{chosen.label}”，但缺少字段 {missing_text}。"
             f"文件{_headers_place(raw)}：{found}。{hint}。"
         )
-    used = set(mapping.values())
+    used = {i for header in mapping.values() for i in columns_named(raw.headers, header)}
     personal = {normalise_header(h) for h in NEVER_STORED}
     personal_ignored = [h for h in raw.headers if h and normalise_header(h) in personal]
-    ignored = [scrub_text(h) for h in raw.headers if h and h not in used and h not in personal_ignored]
+    ignored = [scrub_text(label) for i, (h, label) in enumerate(zip(raw.headers, column_labels(raw.headers)))
+               if h and i not in used and h not in personal_ignored]
     return FilePlan(raw, chosen, mapping, required, missing, ignored, personal_ignored)
 
 

@@ -17,8 +17,8 @@ from typing import Callable
 import duckdb
 import pandas as pd
 
-from etl.errors import Problem
-from etl.fields import Source
+from etl.errors import LoadError, Problem
+from etl.fields import Source, column_labels, columns_named, same_named
 from etl.readers import RawTable, undecodable_error
 from onescreen.masking import mask_value, scrub_text
 
@@ -280,14 +280,19 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     year after it) is a bad cell, as is one before 2000."""
     loaded_at = loaded_at or datetime.now()
     required = required if required is not None else source.required
-    header_index = {h: i for i, h in enumerate(raw.headers)}
     fields = list(source.headers)
     column_names = set(raw.table.column_names)
+    shared = same_named(raw.headers, mapping)
     con.register("raw_input", raw.stream() if raw.stream is not None else raw.table)
     selects = []
     for name in fields:
         header = mapping.get(name)
-        column = f"c{header_index[header]}" if header is not None else None
+        positions = columns_named(raw.headers, header) if header is not None else []
+        if name in shared:  # every column of the shared header, until their data says which one it is
+            selects.extend(f"cell(c{i}) as {name}__{i}" if f"c{i}" in column_names else f"null::varchar as {name}__{i}"
+                           for i in positions)
+            continue
+        column = f"c{positions[0]}" if positions else None
         selects.append(f"cell({column}) as {name}" if column in column_names else f"null::varchar as {name}")
     try:
         con.execute(f"create or replace temp table stg_cells as select row_no, {', '.join(selects)} from raw_input")
@@ -296,6 +301,7 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     con.unregister("raw_input")
     # The cells are in stg_cells now: the file's own table (as large as the file) is let go.
     raw.table = raw.table.slice(0, 0)
+    warnings = [_pick_same_named(con, raw, name, mapping[name], positions) for name, positions in shared.items()]
     if on_read is not None:
         on_read(con.execute("select count(*) from stg_cells").fetchall()[0][0])
     mapped = [f for f in fields if f in mapping]
@@ -343,7 +349,6 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
         )
         if placeholder:
             con.execute(f"update stg_parsed set {name} = null where {_placeholder_date(name)}")
-    warnings = []
     for name in mapped:
         kind = KINDS.get(name, "text")
         if kind in ENUMS and kind not in STRICT_ENUMS:
@@ -374,6 +379,32 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     if totals_rows:
         warnings.append(f"跳过合计行 {totals_rows} 行。")
     return StageResult(rows_read=rows_read, blank_rows=blank, problems=[], warnings=warnings)
+
+
+def _pick_same_named(con, raw: RawTable, name: str, header: str, positions: list[int]) -> str:
+    """Of the columns at ``positions`` (0-based) that share ``header``, keep the one with data as
+    ``stg_cells.{name}`` and return the warning that says so; a LoadError when more than one has data.
+
+    An export with a second, empty 满意度 or 工单编号 column (a template column nobody filled) is
+    common and its meaning is plain: the empty column carries nothing. Two columns with data could
+    each be the right one, so the user chooses."""
+    filled = [i for i, n in zip(positions, con.execute(
+        f"select {', '.join(f'count({name}__{i})' for i in positions)} from stg_cells").fetchall()[0]) if n]
+    columns = "、".join(str(i + 1) for i in positions)
+    count = "两" if len(positions) == 2 else f" {len(positions)} "
+    where = f"文件 {raw.path.name} 第 {raw.header_row} 行（表头）有{count}列都叫「{scrub_text(header)}」（第 {columns} 列）"
+    if len(filled) > 1:
+        label = column_labels(raw.headers)[filled[-1]]
+        raise LoadError(f"错误：{where}，而且都有数据，无法确定用哪一列。请删除或改名其中一列后重新导入，"
+                        f"或用 --map \"{scrub_text(label)}={name}\" 指定要用的一列；数据仓库未改动。")
+    kept = filled[0] if filled else positions[0]
+    for i in positions:
+        if i == kept:
+            con.execute(f"alter table stg_cells rename column {name}__{i} to {name}")
+        else:
+            con.execute(f"alter table stg_cells drop column {name}__{i}")
+    empty = "、".join(f"第 {i + 1} 列" for i in positions if i != kept)
+    return f"{where}：{empty}是空的，已使用第 {kept + 1} 列。" if filled else f"{where}，都是空的。"
 
 
 def key_fields(source: Source, mapping: dict[str, str]) -> tuple[str, ...]:

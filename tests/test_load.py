@@ -882,3 +882,41 @@ def test_a_geojson_of_the_wrong_source_names_its_properties_not_a_header_row(war
         load_files([FIXTURES / "grids.geojson"], source="hotline")
     message = str(err.value)
     assert "文件中要素的属性为：" in message and "第 0 行" not in message
+
+
+# -- a header that two columns share -----------------------------------------------------------
+
+def test_a_header_twice_one_column_empty_uses_the_other_and_says_so(warehouse_copy, tmp_path):
+    """An export with a second, empty 满意度 column: the last one used to win and every ticket lost its
+    satisfaction without a word."""
+    path = tmp_path / "dup_header.csv"
+    path.write_text("工单编号,来电时间,满意度,所属社区,满意度\nS1,2025-10-05 09:00,满意,东风社区,\n"
+                    "S2,2025-10-05 10:00,不满意,东风社区,\n", encoding="utf-8")
+    report = load_files([path]).files[0]
+    assert "文件 dup_header.csv 第 1 行（表头）有两列都叫「满意度」（第 3、5 列）：第 5 列是空的，已使用第 3 列。" in report.warnings
+    assert query(warehouse_copy, "select ticket_id, satisfaction from fct_tickets where ticket_id like 'S_' order by 1") == [
+        ("S1", "满意"), ("S2", "不满意")]
+
+
+def test_a_key_header_twice_one_column_empty_loads_the_keys(warehouse_copy, tmp_path):
+    path = tmp_path / "dup_key.csv"
+    path.write_text("工单编号,工单编号,来电时间,所属社区\nK1,,2025-10-05 09:00,东风社区\n", encoding="utf-8")
+    report = load_files([path]).files[0]
+    assert (report.inserted, report.rejected) == (1, 0)
+    assert "文件 dup_key.csv 第 1 行（表头）有两列都叫「工单编号」（第 1、2 列）：第 2 列是空的，已使用第 1 列。" in report.warnings
+
+
+def test_a_header_twice_with_data_in_both_is_refused_until_one_is_chosen(warehouse_copy, tmp_path, capsys):
+    from conftest import run_cli
+
+    path = tmp_path / "dup_both.csv"
+    path.write_text("工单编号,来电时间,满意度,所属社区,满意度\nS1,2025-10-05 09:00,满意,东风社区,不满意\n", encoding="utf-8")
+    before, before_tables = sha256(warehouse_copy), snapshot(warehouse_copy)
+    code, out, err = run_cli(["load", "--quiet", str(path)], capsys)
+    assert (code, out, err) == (1, "", (
+        "错误：文件 dup_both.csv 第 1 行（表头）有两列都叫「满意度」（第 3、5 列），而且都有数据，无法确定用哪一列。"
+        "请删除或改名其中一列后重新导入，或用 --map \"满意度（第 5 列）=satisfaction\" 指定要用的一列；数据仓库未改动。\n"))
+    assert sha256(warehouse_copy) == before and snapshot(warehouse_copy) == before_tables
+    report = load_files([path], overrides=parse_overrides(["满意度（第 5 列）=satisfaction"])).files[0]
+    assert "以下列未使用：满意度（第 3 列）。" in report.warnings
+    assert query(warehouse_copy, "select satisfaction from fct_tickets where ticket_id = 'S1'") == [("不满意",)]

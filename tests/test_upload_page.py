@@ -205,3 +205,17 @@ def test_empty_warehouse_first_upload_creates_it(warehouse_db, data_dir):
     check_and_load(at)
     assert [b[:3] for b in batches(warehouse_db)] == [(1, "grids.geojson", 4), (2, "compounds.csv", 4)]
     assert len(at.dataframe[0].value) == 2
+
+
+def test_two_columns_of_one_name_are_told_apart_in_the_mapping(warehouse_copy, data_dir):
+    at = open_page()
+    data = "工单编号,来电时间,满意度,所属社区,满意度\nS1,2025-10-05 09:00,满意,东风社区,不满意\n".encode()
+    upload(at, "dup_both.csv", data)
+    picker = at.selectbox(key=f"up_map_{hashlib.sha256(data).hexdigest()[:16]}_hotline_satisfaction")
+    assert {"满意度（第 3 列）", "满意度（第 5 列）"} <= set(picker.options)
+    assert picker.value == "满意度" and "满意度（第 3、5 列中有数据的一列）" in picker.options
+    assert any("而且都有数据，无法确定用哪一列" in e and "或在“修改列对应”中为该字段选择要用的一列" in e for e in shown(at, "error"))
+    picker.set_value("满意度（第 5 列）").run()
+    assert "以下列未使用：满意度（第 3 列）" in shown(at, "caption")
+    check_and_load(at)
+    assert query(warehouse_copy, "select satisfaction from fct_tickets where ticket_id = 'S1'") == [("不满意",)]

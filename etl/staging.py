@@ -302,8 +302,8 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     # The cells are in stg_cells now: the file's own table (as large as the file) is let go.
     raw.table = raw.table.slice(0, 0)
     warnings = [_pick_same_named(con, raw, name, mapping[name], positions) for name, positions in shared.items()]
-    if on_read is not None:
-        on_read(con.execute("select count(*) from stg_cells").fetchall()[0][0])
+    if on_read is not None:  # (the stream is read: raw.bad_rows is complete)
+        on_read(con.execute("select count(*) from stg_cells").fetchall()[0][0] + len(raw.bad_rows))
     mapped = [f for f in fields if f in mapping]
     blank = con.execute(
         "select count(*) from stg_cells where " + (" and ".join(f"{f} is null" for f in mapped) or "true")
@@ -315,7 +315,8 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     # A totals row the reader kept (its empty cells written out as commas) is left out here, and said.
     totals_rows = con.execute(f"select count(*) from stg_cells where {totals}").fetchall()[0][0]
     con.execute(f"delete from stg_cells where {totals}")
-    rows_read = con.execute("select count(*) from stg_cells").fetchall()[0][0]
+    # Rows the reader could not split into columns were read too: they are rejected, not unread.
+    rows_read = con.execute("select count(*) from stg_cells").fetchall()[0][0] + len(raw.bad_rows)
     skip = after_cells(con) if after_cells is not None else None
 
     fast = fast_ts_formats(con, "stg_cells", [name for name in mapped if KINDS.get(name) in ("ts", "deadline", "date")])
@@ -436,9 +437,14 @@ def collect_problems(con, raw: RawTable, mapping: dict[str, str]) -> tuple[list[
         shown = mask_value(name, value) if name in PERSONAL_FIELDS else (scrub_text(value) if scrubbed_field(name) else value)
         problems.append(Problem(raw.path.name, int(row_no) if row_no is not None else None, mapping.get(name, name), shown, message))
     for row_no, text in raw.bad_rows:
-        problems.append(Problem(raw.path.name, row_no, None, None, f"列数与表头不一致（{len(text.split(','))} 列，表头 {len(raw.headers)} 列），请检查该行是否有多余或缺少的逗号。"))
+        problems.append(Problem(raw.path.name, row_no, None, None, bad_row_message(raw, text)))
     problems.sort(key=lambda p: (p.row_no or 0))
     return problems, len(problems)
+
+
+def bad_row_message(raw: RawTable, text: str) -> str:
+    """Why a row the reader could not split into the header's columns was rejected."""
+    return f"列数与表头不一致（{len(text.split(','))} 列，表头 {len(raw.headers)} 列），请检查该行是否有多余或缺少的逗号。"
 
 
 def keep_good_rows(con) -> int:
@@ -461,6 +467,13 @@ def rejected_rows(con, raw: RawTable, mapping: dict[str, str] | None = None) -> 
         "select c.*, p.reasons from stg_cells c join (select row_no, string_agg(message, '；' order by field) as reasons "
         "from stg_problems group by row_no) p using (row_no) order by row_no"
     ).df()
+    if raw.bad_rows:
+        # A row whose cells do not line up with the header: its number and reason only. Its cells cannot
+        # be masked by their column (an extra comma moves a name into the next column, unmasked).
+        bad = pd.DataFrame({"row_no": [n for n, _ in raw.bad_rows],
+                            "reasons": [bad_row_message(raw, text) for _, text in raw.bad_rows]})
+        frame = pd.concat([frame, bad], ignore_index=True).sort_values("row_no", kind="stable", ignore_index=True)
+        frame["row_no"] = frame["row_no"].astype("Int64")
     callers = frame["caller_name"].tolist() if "caller_name" in frame.columns else [None] * len(frame)
     for name in frame.columns.drop(["row_no", "reasons"], errors="ignore"):
         # Personal fields masked by their kind (the text also hides its caller's name); any other text

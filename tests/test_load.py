@@ -920,3 +920,21 @@ def test_a_header_twice_with_data_in_both_is_refused_until_one_is_chosen(warehou
     report = load_files([path], overrides=parse_overrides(["满意度（第 5 列）=satisfaction"])).files[0]
     assert "以下列未使用：满意度（第 3 列）。" in report.warnings
     assert query(warehouse_copy, "select satisfaction from fct_tickets where ticket_id = 'S1'") == [("不满意",)]
+
+
+def _extra_cell_file(path: Path) -> Path:
+    """Three tickets, the second with a comma too many (a real extra cell, not an empty one)."""
+    return _write(path, [TICKETS, *_tickets(1), *_tickets(1, 2, content="路灯,不亮"), *_tickets(1, 3)])
+
+
+def test_rows_the_reader_cannot_split_are_read_rejected_and_in_the_rejects_file(warehouse_copy, tmp_path):
+    path = _extra_cell_file(tmp_path / "extra_cell.csv")
+    item = load_files([path], skip_bad_rows=True).files[0]
+    assert (item.rows_read, item.inserted, item.rejected) == (3, 2, 1)   # read = inserted + rejected
+    text = item.rejects_path.read_text(encoding="utf-8-sig")
+    lines = text.splitlines()
+    assert lines[0].startswith("行号,") and len(lines) == 2
+    # its number and reason; not its cells, which an extra comma has moved out of their (masked) columns
+    assert lines[1].startswith("3,") and lines[1].endswith(",列数与表头不一致（9 列，表头 8 列），请检查该行是否有多余或缺少的逗号。")
+    assert "张三" not in text
+    assert batches(warehouse_copy)[-1] == (7, "extra_cell.csv", "hotline", 3, 2, 0, 0, 1, "loaded")

@@ -219,3 +219,12 @@ def test_two_columns_of_one_name_are_told_apart_in_the_mapping(warehouse_copy, d
     assert "以下列未使用：满意度（第 3 列）" in shown(at, "caption")
     check_and_load(at)
     assert query(warehouse_copy, "select satisfaction from fct_tickets where ticket_id = 'S1'") == [("不满意",)]
+
+
+def test_rows_with_a_cell_too_many_are_counted_among_the_rejected_not_the_good(warehouse_copy, data_dir):
+    at = open_page()
+    header = "工单编号,来电时间,所属社区,诉求内容"
+    rows = ["R1,2025-10-05 09:00,东风社区,路灯不亮", "R2,2025-10-05 10:00,东风社区,路灯,不亮", "R3,2025-10-05 11:00,东风社区,噪音"]
+    upload(at, "extra_cell.csv", "\n".join([header, *rows, ""]).encode())
+    at.button(key="up_check").click().run()
+    assert "extra_cell.csv：有 1 处问题（1 行），其余 2 行没有问题。" in shown(at, "warning")

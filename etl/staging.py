@@ -19,7 +19,7 @@ import pandas as pd
 
 from etl.errors import LoadError, Problem
 from etl.fields import Source, column_labels, columns_named, same_named
-from etl.readers import RawTable, undecodable_error
+from etl.readers import TOTALS_PATTERN, RawTable, _totals_rows, undecodable_error
 from onescreen.masking import mask_value, scrub_text
 
 MACROS = Path(__file__).parent / "sql" / "macros.sql"
@@ -302,9 +302,10 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     # The cells are in stg_cells now: the file's own table (as large as the file) is let go.
     raw.table = raw.table.slice(0, 0)
     warnings = [_pick_same_named(con, raw, name, mapping[name], positions) for name, positions in shared.items()]
+    mapped = [f for f in fields if f in mapping]
+    _drop_totals_and_notes(con, raw, sorted(mapped, key=lambda f: columns_named(raw.headers, mapping[f])[0]))
     if on_read is not None:  # (the stream is read: raw.bad_rows is complete)
         on_read(con.execute("select count(*) from stg_cells").fetchall()[0][0] + len(raw.bad_rows))
-    mapped = [f for f in fields if f in mapping]
     blank = con.execute(
         "select count(*) from stg_cells where " + (" and ".join(f"{f} is null" for f in mapped) or "true")
     ).fetchall()[0][0]
@@ -312,8 +313,10 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     first = required[0]
     totals = (f"regexp_matches({first}, '^\\s*(合计|总计|共计|小计)') "
               f"and ({' or '.join(f'{f} is null' for f in required[1:]) or 'true'})")
-    # A totals row the reader kept (its empty cells written out as commas) is left out here, and said.
-    totals_rows = con.execute(f"select count(*) from stg_cells where {totals}").fetchall()[0][0]
+    # A totals row with sums in more cells than _drop_totals_and_notes allows (合计 and the other required
+    # fields empty) is left out here, and said with the others (raw.dropped_rows).
+    raw.dropped_rows = raw.dropped_rows + [text for (text,) in con.execute(
+        f"select {first} from stg_cells where {totals}").fetchall()]
     con.execute(f"delete from stg_cells where {totals}")
     # Rows the reader could not split into columns were read too: they are rejected, not unread.
     rows_read = con.execute("select count(*) from stg_cells").fetchall()[0][0] + len(raw.bad_rows)
@@ -377,9 +380,41 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
         where c.row_no <> r.first_row""",
         [keys[0]],
     )
-    if totals_rows:
-        warnings.append(f"跳过合计行 {totals_rows} 行。")
     return StageResult(rows_read=rows_read, blank_rows=blank, problems=[], warnings=warnings)
+
+
+# A note under the data (``说明：本表由系统自动生成``, ``制表：…``, ``注1：…``): its first words.
+FOOTER_PATTERN = re.compile(r"^\s*(说明|备注|制表|数据来源|导出时间|打印时间|注[\d一二三四五六七八九十]*[:：.、])")
+
+
+def _drop_totals_and_notes(con, raw: RawTable, ordered: list[str]) -> None:
+    """Leave out of ``stg_cells`` (and ``raw.bad_rows``) the rows that are no data, adding their text to
+    ``raw.dropped_rows`` (the load says how many): a totals row as an XLSX sheet's are left out
+    (:func:`etl.readers._totals_rows`: ``合计,200,,,`` with its count in the next cell), and a note under
+    the data (one cell starting like :data:`FOOTER_PATTERN`, after the last row of data; a CSV line of
+    one cell is a row of the wrong width, so it is looked for among the bad rows too).
+
+    ``ordered``: the mapped fields in the file's column order. Only rows whose first cell starts like a
+    totals row or a note are fetched (a handful)."""
+    if not ordered:
+        return
+    pattern = f"{TOTALS_PATTERN.pattern}|{FOOTER_PATTERN.pattern}"
+    found = con.execute(f"select row_no, {', '.join(ordered)} from stg_cells "
+                        f"where regexp_matches(coalesce({', '.join(ordered)}), ?) order by row_no", [pattern]).fetchall()
+    candidates = [row[0] for row in found]
+    last = con.execute("select max(row_no) from stg_cells where not list_contains(?, row_no)", [candidates]).fetchall()[0][0] or 0
+    keep, dropped = _totals_rows([list(column) for column in zip(*(row[1:] for row in found))], len(found))
+    notes = [row for row in found if row[0] > last and sum(v is not None for v in row[1:]) == 1
+             and FOOTER_PATTERN.match(next(v for v in row[1:] if v is not None))]
+    gone = [row[0] for row, kept in zip(found, keep or [True] * len(found)) if not kept] + [row[0] for row in notes]
+    if gone:
+        con.execute("delete from stg_cells where list_contains(?, row_no)", [gone])
+    raw.dropped_rows = raw.dropped_rows + dropped + [" ".join(v for v in row[1:] if v) for row in notes]
+    footer = [(n, text) for n, text in raw.bad_rows
+              if n is not None and n > last and "," not in (cell := text.strip().strip('"')) and FOOTER_PATTERN.match(cell)]
+    if footer:
+        raw.bad_rows = [row for row in raw.bad_rows if row not in footer]
+        raw.dropped_rows = raw.dropped_rows + [text for _, text in footer]
 
 
 def _pick_same_named(con, raw: RawTable, name: str, header: str, positions: list[int]) -> str:

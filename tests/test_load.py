@@ -164,7 +164,7 @@ def test_a_totals_row_written_with_commas_is_skipped_and_said(warehouse_copy, tm
     path.write_bytes(text.replace("2025100100005", "2025100100015").encode("gbk"))
     report = load_files([path], db_path=warehouse_copy).files[0]
     assert report.rows_read == 5 and report.rejected == 0
-    assert "跳过合计行 1 行。" in report.warnings
+    assert "跳过合计/说明行 1 行。" in report.warnings
 
 
 def test_a_deadline_given_in_working_days_is_kept_and_used(warehouse_copy, tmp_path):
@@ -938,3 +938,20 @@ def test_rows_the_reader_cannot_split_are_read_rejected_and_in_the_rejects_file(
     assert lines[1].startswith("3,") and lines[1].endswith(",列数与表头不一致（9 列，表头 8 列），请检查该行是否有多余或缺少的逗号。")
     assert "张三" not in text
     assert batches(warehouse_copy)[-1] == (7, "extra_cell.csv", "hotline", 3, 2, 0, 0, 1, "loaded")
+
+
+def test_a_totals_row_with_its_count_in_the_next_cell_and_a_note_below_are_skipped(warehouse_copy, tmp_path):
+    """``合计,3,,,`` put its count under 来电时间 (an unreadable date: the whole load failed) and the one-cell
+    note line below was a row of the wrong width."""
+    path = _write(tmp_path / "totals_note.csv", [TICKETS, *_tickets(3), "合计,3,,,,,,", "说明：本表由系统自动生成",
+                                                  "制表：2025-10-31"])
+    item = load_files([path]).files[0]
+    assert (item.rows_read, item.inserted, item.rejected) == (3, 3, 0)
+    assert "跳过合计/说明行 3 行。" in item.warnings
+
+
+def test_a_note_line_between_rows_of_data_is_still_a_bad_row(warehouse_copy, tmp_path):
+    path = _write(tmp_path / "note_inside.csv", [TICKETS, *_tickets(1), "说明：以下为补录", *_tickets(1, 2)])
+    with pytest.raises(LoadError) as err:
+        load_files([path])
+    assert "第 3 行：列数与表头不一致（1 列，表头 8 列）" in str(err.value)

@@ -24,7 +24,7 @@ from etl.load_inspections import flag_unknown_references, write_inspections
 from etl.load_places import check_geometries, flag_unknown_compound_grids, flag_unknown_grids_for_shapes, write_compounds, write_grids
 from etl.load_tickets import (LOAD_FILES, LOAD_ROWS, build_staged_tickets, flag_feed_collisions, older_rows_warning,
                                record_load_rows, settle_ties_between_files, start_load_record, timeline_warning,
-                               write_tickets)
+                               unknown_places_warnings, write_tickets)
 from etl.readers import RawTable, other_sheet_hint, read_export
 from etl.refresh import mark_areas_current_if_empty
 from etl.staging import collect_problems, install_macros, keep_good_rows, rejected_rows, stage
@@ -305,6 +305,7 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         con.execute("delete from stg_unchanged where row_no in (select row_no from stg_problems)")
         n_unchanged = con.execute("select count(*) from stg_unchanged").fetchall()[0][0]
         placed = build_staged_tickets(con, source.name, areas[0] if areas else None, "stg_unchanged")
+        unknown_places, unplaced_by_code = unknown_places_warnings(con)
         areas.clear()  # its thread is done; the distinct addresses (100 MB at 5M rows) need not outlive it
         # The same ticket from an earlier file of this load, as new as this row but different: found
         # only now, on the rows as they would be stored (placed, masked), so it is settled here.
@@ -316,9 +317,11 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         counts, n_older = write_tickets(con, batch_id, n_unchanged)
         if warning := older_rows_warning(n_older):
             report.warnings.append(warning)
-        unplaced = sum(n for how, n in placed.items() if how in ("community", "street", "none"))
+        # Tickets whose grid code is unknown are said by unknown_places (their code is the thing to fix).
+        unplaced = sum(n for how, n in placed.items() if how in ("community", "street", "none")) - unplaced_by_code
         if unplaced:
             report.warnings.append(f"{unplaced:,} 条工单无法定位到网格（无网格编号、坐标或可识别的小区地址），按社区/街道统计，计为“未落格”。")
+        report.warnings.extend(unknown_places)
         if warning := timeline_warning(con, "stg_unchanged"):
             report.warnings.append(warning)
         record_load_rows(con, raw.path.name, "stg_unchanged")

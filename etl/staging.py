@@ -365,6 +365,12 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
                 values = "、".join(f"{scrub_text(v)}（{n} 行）" for v, n in unknown[:5])
                 warnings.append(f"列「{mapping[name]}」有未识别的取值，已按原样保存：{values}。")
                 _scrub_unknown_values(con, name, [v for v, _ in unknown])
+    if "caller_phone" in mapped:  # 1.66689E+10: a CSV opened in Excel and saved again; the digits are gone
+        sci = con.execute("select count(*) from stg_cells where regexp_matches(caller_phone, ?)", [SCI_NUMBER]).fetchall()[0][0]
+        if sci:
+            warnings.append(f"列「{scrub_text(mapping['caller_phone'])}」有 {sci:,} 个号码是科学计数法（形如 1.23E+10），"
+                            "后几位数字已被 Excel 丢失，这些号码已按原样保存但无法还原：文件多半在 Excel 中打开后又保存过。"
+                            "请从系统重新导出原始文件（不要用 Excel 另存）后再导入。")
     # A key twice in one file: the later rows are rejected, naming the first. (The keys seen twice
     # are found by grouping first: a window over every row cost more than the rest of the checks.)
     keys = [k for k in key_fields(source, mapping)]
@@ -383,6 +389,8 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     return StageResult(rows_read=rows_read, blank_rows=blank, problems=[], warnings=warnings)
 
 
+# A number as Excel writes it in scientific notation: 1.66689E+10.
+SCI_NUMBER = r"^\s*\d(\.\d+)?[eE]\+?\d+\s*$"
 # A note under the data (``说明：本表由系统自动生成``, ``制表：…``, ``注1：…``): its first words.
 FOOTER_PATTERN = re.compile(r"^\s*(说明|备注|制表|数据来源|导出时间|打印时间|注[\d一二三四五六七八九十]*[:：.、])")
 

@@ -955,3 +955,26 @@ def test_a_note_line_between_rows_of_data_is_still_a_bad_row(warehouse_copy, tmp
     with pytest.raises(LoadError) as err:
         load_files([path])
     assert "第 3 行：列数与表头不一致（1 列，表头 8 列）" in str(err.value)
+
+
+def test_deadline_before_receipt_unknown_places_and_excel_phones_are_said(warehouse_copy, tmp_path):
+    path = tmp_path / "silent.csv"
+    path.write_text(
+        "工单编号,来电时间,办理时限,所属街道,所属社区,网格编号,来电号码\n"
+        "Q1,2025-10-05 09:00,2025-10-01 18:00,南宁街道,东风社区,DF-01,13812345678\n"
+        "Q2,2025-10-05 09:00,2025-10-20 18:00,南宁街道,东风社区,DF-99,1.38123E+10\n"
+        "Q3,2025-10-05 09:00,,火星街道,,,1.38123E+10\n", encoding="utf-8")
+    item = load_files([path]).files[0]
+    assert item.inserted == 3
+    assert ("1 条工单的时间顺序不合理（如办结时间早于受理时间），已导入但不计入办理时长统计；例如 Q1。"
+            "其中 1 条的办理时限早于受理时间（例如 Q1），请核对办理时限一列。") in item.warnings
+    assert ("1 条工单的网格编号在已导入的网格定义中找不到：DF-99（1 条）。其中 1 条因此无法定位到网格，按社区/街道统计，"
+            "计为“未落格”；请核对网格编号是否写错，或先导入包含这些网格的网格定义。") in item.warnings
+    assert "1 条工单的所属街道在已导入的网格定义中找不到：火星街道（1 条）。这些工单按其余信息定位；请核对街道名称是否写错。" in item.warnings
+    # Q3 has no grid code at all: that one is unplaced for want of one
+    assert "1 条工单无法定位到网格（无网格编号、坐标或可识别的小区地址），按社区/街道统计，计为“未落格”。" in item.warnings
+    assert ("列「来电号码」有 2 个号码是科学计数法（形如 1.23E+10），后几位数字已被 Excel 丢失，这些号码已按原样保存但无法还原："
+            "文件多半在 Excel 中打开后又保存过。请从系统重新导出原始文件（不要用 Excel 另存）后再导入。") in item.warnings
+    assert not any("1.38123E+10" in w or "13812345678" in w for w in item.warnings)
+    assert query(warehouse_copy, "select ticket_id, has_timeline_error from fct_tickets where ticket_id like 'Q_' order by 1") == [
+        ("Q1", True), ("Q2", False), ("Q3", False)]

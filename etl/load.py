@@ -293,9 +293,11 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         )
     report.rejected = keep_good_rows(con) + len(raw.bad_rows)
     if report.rejected and skip_bad_rows:
-        report.rejects_path = raw.path.with_name(raw.path.stem + ".rejected.csv")
-        report.rejects_path.write_bytes(to_csv_bytes(rejected_rows(con, raw, plan.mapping)))
-        report.warnings.append(f"{report.rejected} 行有问题未导入，已连同原因写入 {report.rejects_path.name}"
+        report.rejects_path, moved = write_rejects(raw.path, to_csv_bytes(rejected_rows(con, raw, plan.mapping)))
+        where = f"{report.rejects_path}（原文件所在文件夹不可写）" if moved else report.rejects_path.name
+        if report.rejects_path.name != f"{raw.path.stem}.rejected.csv":
+            where += "（之前的同名拒收文件内容不同，保留未动）"
+        report.warnings.append(f"{report.rejected} 行有问题未导入，已连同原因写入 {where}"
                                "（个人信息已脱敏）：请按其中的行号在原文件中修正，再导入原文件。")
     batch_id = con.execute("select coalesce(max(batch_id), 0) + 1 from load_batches").fetchall()[0][0]
     report.batch_id = batch_id
@@ -347,6 +349,29 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     )
     progress(f"{raw.path.name}：写入 新增 {report.inserted:,}，更新 {report.updated:,}，未变 {report.unchanged:,}，拒收 {report.rejected:,}")
     return report
+
+
+def write_rejects(source: Path, data: bytes) -> tuple[Path, bool]:
+    """Write a rejects CSV for ``source`` and return (its path, whether it is not beside ``source``).
+
+    Beside the input as ``<name>.rejected.csv``; if that folder cannot be written (a read-only share),
+    in ``data/rejects/``. An earlier rejects file with other content is kept (the user may be fixing
+    rows from it): the next free ``<name>.rejected-2.csv`` is used. The same content (a check, then
+    the load) reuses the name."""
+    folders = (source.parent, settings.DATA_DIR / "rejects")
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            n = 1
+            while (path := folder / f"{source.stem}.rejected{'' if n == 1 else f'-{n}'}.csv").exists() \
+                    and path.read_bytes() != data:
+                n += 1
+            path.write_bytes(data)
+            return path, folder != source.parent
+        except OSError:  # read-only: permissions, or a read-only file system
+            continue
+    raise LoadError(f"错误：无法写入拒收行文件：{folders[0]} 和 {folders[1]} 都不可写。"
+                    "请把导入文件放到可写的文件夹后重试；数据仓库未改动。")
 
 
 def _drop_temp(con, *names: str) -> None:

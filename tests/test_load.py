@@ -978,3 +978,31 @@ def test_deadline_before_receipt_unknown_places_and_excel_phones_are_said(wareho
     assert not any("1.38123E+10" in w or "13812345678" in w for w in item.warnings)
     assert query(warehouse_copy, "select ticket_id, has_timeline_error from fct_tickets where ticket_id like 'Q_' order by 1") == [
         ("Q1", True), ("Q2", False), ("Q3", False)]
+
+
+def test_rejects_go_to_data_when_the_input_folder_is_read_only_and_never_replace_an_earlier_one(
+        warehouse_copy, tmp_path, monkeypatch):
+    from onescreen import settings
+
+    inputs = tmp_path / "share"
+    inputs.mkdir()
+    path = _extra_cell_file(inputs / "extra_cell.csv")
+    monkeypatch.setattr(settings, "DATA_DIR", tmp_path / "data")
+    write_bytes = Path.write_bytes
+
+    def read_only_share(self, data):
+        if self.parent == inputs:
+            raise PermissionError(13, "Permission denied", str(self))
+        return write_bytes(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", read_only_share)
+    item = load_files([path], skip_bad_rows=True, dry_run=True).files[0]
+    assert item.rejects_path == tmp_path / "data" / "rejects" / "extra_cell.rejected.csv"
+    assert item.warnings[0].startswith(f"1 行有问题未导入，已连同原因写入 {item.rejects_path}（原文件所在文件夹不可写）（个人信息已脱敏）")
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    earlier = inputs / "extra_cell.rejected.csv"
+    earlier.write_text("行号,问题\n9,我正在改的行\n", encoding="utf-8")
+    item = load_files([path], skip_bad_rows=True).files[0]
+    assert item.rejects_path == inputs / "extra_cell.rejected-2.csv"
+    assert "extra_cell.rejected-2.csv（之前的同名拒收文件内容不同，保留未动）" in item.warnings[0]
+    assert earlier.read_text(encoding="utf-8") == "行号,问题\n9,我正在改的行\n"

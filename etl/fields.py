@@ -136,7 +136,7 @@ SOURCES: dict[str, Source] = {
         label="小区与物业",
         headers=COMPOUND_HEADERS,
         required=("compound_name", "company_name"),
-        key=("compound_name",),
+        key=("compound_name",),  # by compound_code when the file has one (etl.staging.key_fields)
         signature=("compound_code", "company_name"),
     ),
     "inspections": Source(

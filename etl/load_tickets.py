@@ -120,9 +120,12 @@ def build_staged_tickets(con, feed: str, areas: AddressAreas | None = None, unch
     con.execute(
         f"""create or replace temp table stg_address_area as
         with areas as (select address, address_area, {compound} as compound_name from address_area_frame),
-        compounds as (select compound_name, min(compound_code) as compound_code, min(grid_code) as grid_code
+        -- A name two compounds share (职工宿舍) places no ticket: which one it means is unknown.
+        compounds as (select compound_name, min(compound_code) as compound_code, min(grid_code) as grid_code,
+                             count(*) > 1 as is_shared
                       from dim_compounds group by compound_name)
-        select a.address, a.address_area, c.compound_code, c.grid_code as compound_grid_code
+        select a.address, a.address_area, if(c.is_shared, null, c.compound_code) as compound_code,
+               if(c.is_shared, null, c.grid_code) as compound_grid_code, case when c.is_shared then a.compound_name end as shared_compound_name
         from areas a left join compounds c using (compound_name)""",
         [pattern] if pattern else [],
     )
@@ -398,4 +401,11 @@ def unknown_places_warnings(con) -> tuple[list[str], int]:
                       if column == "grid_code" and unplaced else "这些工单按其余信息定位")
             warnings.append(f"{sum(n for _, n in found):,} 条工单的{label}在已导入的网格定义中找不到：{values}{more}。"
                             f"{placed}；{help_text}。")
+    shared = con.execute(
+        "select a.shared_compound_name, count(*) from stg_tickets t join stg_address_area a using (address) "
+        "where a.shared_compound_name is not null and t.placed_by not in ('grid_code', 'coordinates') group by 1 order by 2 desc, 1").fetchall()
+    if shared:
+        names = "、".join(f"{scrub_text(v)}（{n:,} 条）" for v, n in shared[:5])
+        warnings.append(f"{sum(n for _, n in shared):,} 条工单地址中的小区名称有多个同名小区：{names}，无法确定是哪一个，"
+                        "未按地址定位到小区；填写网格编号或坐标的工单不受影响。")
     return warnings, unplaced

@@ -455,6 +455,8 @@ def key_fields(source: Source, mapping: dict[str, str]) -> tuple[str, ...]:
     """The fields that identify a row of this source (used to find duplicates within a file)."""
     if source.name == "inspections" and "inspection_id" not in mapping:
         return ("inspected_on", "company_name", "compound_name", "item", "score")
+    if source.name == "compounds" and "compound_code" in mapping:
+        return ("compound_code",)  # two compounds may share a name (职工宿舍) in different grids
     return source.key
 
 

@@ -1006,3 +1006,31 @@ def test_rejects_go_to_data_when_the_input_folder_is_read_only_and_never_replace
     assert item.rejects_path == inputs / "extra_cell.rejected-2.csv"
     assert "extra_cell.rejected-2.csv（之前的同名拒收文件内容不同，保留未动）" in item.warnings[0]
     assert earlier.read_text(encoding="utf-8") == "行号,问题\n9,我正在改的行\n"
+
+
+def test_two_compounds_of_one_name_load_and_are_never_guessed(warehouse_copy, tmp_path):
+    """职工宿舍 in two grids: refused as a repeated name before; then tickets and inspections naming it
+    took the lower code (min) without a word."""
+    compounds = tmp_path / "compounds_same_name.csv"
+    compounds.write_text("小区编号,小区名称,所属网格,所属社区,物业企业,户数,小区地址\n"
+                         "CP05,职工宿舍,DF-01,东风社区,云岭物业服务有限公司,120,东风路20号\n"
+                         "CP06,职工宿舍,XH-01,西湖社区,安居物业有限公司,80,西湖路5号\n", encoding="utf-8")
+    assert load_files([compounds]).files[0].inserted == 2
+    tickets = tmp_path / "tickets_same_name.csv"
+    tickets.write_text("工单编号,来电时间,诉求地址,所属社区\nW1,2025-10-05 09:00,东风路20号职工宿舍,东风社区\n", encoding="utf-8")
+    item = load_files([tickets]).files[0]
+    assert ("1 条工单地址中的小区名称有多个同名小区：职工宿舍（1 条），无法确定是哪一个，未按地址定位到小区；"
+            "填写网格编号或坐标的工单不受影响。") in item.warnings
+    assert query(warehouse_copy, "select compound_code, grid_code, placed_by from fct_tickets where ticket_id = 'W1'") == [
+        (None, None, "community")]
+    inspections = tmp_path / "inspections_same_name.csv"
+    inspections.write_text("考核日期,物业企业,小区名称,考核项目,得分\n2025-10-09,安居物业有限公司,职工宿舍,环境卫生,90\n"
+                           "2025-10-09,金马物业管理有限公司,职工宿舍,环境卫生,80\n", encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        load_files([inspections])
+    assert str(err.value).splitlines()[1:] == [
+        "  文件 inspections_same_name.csv 第 3 行，列「小区名称」，值 “职工宿舍”：有多个同名小区（CP05、CP06），无法确定是哪一个。"
+        "请在文件中加上“小区编号”列。"]
+    load_files([inspections], skip_bad_rows=True)   # the company tells the first one apart
+    assert query(warehouse_copy, "select compound_code, score from fct_inspections where compound_code in ('CP05', 'CP06')") == [
+        ("CP06", 90.0)]

@@ -113,17 +113,20 @@ def file_section(path) -> FileOptions | None:
         if doubled:
             st.warning(f"列 {'、'.join(doubled)} 被选给了多个字段，只有一个会生效，请改正。")
         with st.expander("修改列对应（字段 ← 文件表头）", expanded=bool(plan.missing)):
-            options = ["", *[h for h in raw.headers if h]]
+            options = upload.column_options(raw, auto.mapping)
             columns = st.columns(3)
             for i, field in enumerate(fields):
                 mark = "（必填）" if field in plan.required else ""
                 label = upload.field_label(plan.source, field)
                 current = chosen[field] if chosen[field] in options else ""
                 columns[i % 3].selectbox(f"{label}{mark}", options, index=options.index(current),
-                                         format_func=lambda h: h or "不使用", key=widget(field),
+                                         format_func=lambda h: upload.column_choice_text(raw, h), key=widget(field),
                                          placeholder=ui.SEARCH_HINT)
         with st.expander(f"预览前 {upload.PREVIEW_ROWS} 行（入库后的样子：日期已解析，个人信息已脱敏）"):
-            st.dataframe(upload.preview(plan), hide_index=True, placeholder=ui.MISSING, width="stretch")
+            try:  # two same-named columns that both have data: the user picks one above
+                st.dataframe(upload.preview(plan), hide_index=True, placeholder=ui.MISSING, width="stretch")
+            except LoadError as error:
+                st.error(upload.page_text(str(error)))
     if plan.missing:
         return None
     return FileOptions(source=source if picked or touched else None, overrides=overrides, sheet=sheet)

@@ -7,6 +7,7 @@ the command line with ``--map "留言时间=received_at"`` or in the upload page
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 # Canonical ticket fields, shared by the ``hotline`` and ``events`` sources. No bare "id" or "name": a staff
@@ -135,7 +136,7 @@ SOURCES: dict[str, Source] = {
         label="小区与物业",
         headers=COMPOUND_HEADERS,
         required=("compound_name", "company_name"),
-        key=("compound_name",),
+        key=("compound_name",),  # by compound_code when the file has one (etl.staging.key_fields)
         signature=("compound_code", "company_name"),
     ),
     "inspections": Source(
@@ -160,32 +161,65 @@ def normalise_header(text: object) -> str:
     return value.lower()
 
 
-def match_headers(headers: list[str], source: Source, overrides: dict[str, str] | None = None) -> dict[str, str]:
-    """Map canonical field -> the file header that carries it.
+def column_labels(headers: list[str]) -> list[str]:
+    """Each column's name as a mapping gives it: its header, with its position when another column's header
+    reads the same (as :func:`normalise_header` compares them): ``满意度（第 14 列）``. A file with two
+    满意度 columns then has two choices a user can tell apart (``--map "满意度（第 14 列）=satisfaction"``)."""
+    norms = [normalise_header(h) for h in headers]
+    counts = Counter(n for n in norms if n)
+    return [f"{h}（第 {i + 1} 列）" if n and counts[n] > 1 else h for i, (h, n) in enumerate(zip(headers, norms))]
 
-    ``overrides`` maps a file header to a canonical field (from ``--map``) and wins over the lists;
-    :data:`IGNORE` as the field leaves that header unused (the upload page's 不使用).
-    The first header that matches a field takes it; a header is never used for two fields.
+
+def columns_named(headers: list[str], name: str) -> list[int]:
+    """The positions (0-based) of the columns ``name`` stands for: one for a column label
+    (:func:`column_labels`), every column whose header reads like ``name`` otherwise (several when
+    the file has that header twice)."""
+    labels = column_labels(headers)
+    if name in labels:
+        return [labels.index(name)]
+    norm = normalise_header(name)
+    return [i for i, h in enumerate(headers) if norm and normalise_header(h) == norm]
+
+
+def same_named(headers: list[str], mapping: dict[str, str]) -> dict[str, list[int]]:
+    """The fields of ``mapping`` whose header several columns share (field -> their positions): which of
+    them carries the field is decided by their data (:func:`etl.staging.stage`)."""
+    return {name: positions for name, header in mapping.items() if len(positions := columns_named(headers, header)) > 1}
+
+
+def match_headers(headers: list[str], source: Source, overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """Map canonical field -> the file header (or column label, :func:`column_labels`) that carries it.
+
+    ``overrides`` maps a file header or column label to a canonical field (from ``--map``) and wins over
+    the lists; :data:`IGNORE` as the field leaves that column unused (the upload page's 不使用).
+    The first header that matches a field takes it; a column is never used for two fields. A header
+    that two columns share maps as the header itself: :func:`same_named` finds it, and staging picks
+    the column by its data or refuses the file, rather than silently taking the last one.
     """
     overrides = overrides or {}
+    labels = column_labels(headers)
     mapping: dict[str, str] = {}
-    used: set[str] = set()
-    by_norm = {normalise_header(h): h for h in headers if normalise_header(h)}
+    used: set[int] = set()
+
+    def free(name: str) -> tuple[str, list[int]] | None:
+        positions = [i for i in columns_named(headers, name) if i not in used]
+        if not positions:
+            return None
+        return (labels[positions[0]] if len(positions) == 1 else headers[positions[0]]), positions
+
     for header, canonical in overrides.items():
-        actual = by_norm.get(normalise_header(header))
-        if actual is not None and canonical == IGNORE:
-            used.add(actual)
-        elif actual is not None and canonical in source.headers:
-            mapping[canonical] = actual
-            used.add(actual)
+        found = free(header)
+        if found is not None and (canonical == IGNORE or canonical in source.headers):
+            if canonical != IGNORE:
+                mapping[canonical] = found[0]
+            used.update(found[1])
     for canonical, synonyms in source.headers.items():
         if canonical in mapping:
             continue
         for synonym in synonyms:
-            actual = by_norm.get(normalise_header(synonym))
-            if actual is not None and actual not in used:
-                mapping[canonical] = actual
-                used.add(actual)
+            if (found := free(synonym)) is not None:
+                mapping[canonical] = found[0]
+                used.update(found[1])
                 break
     return mapping
 

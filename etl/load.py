@@ -19,12 +19,12 @@ from etl import contracts
 from etl.address_areas import AddressAreas
 from etl.calendar import build_calendar
 from etl.errors import LoadError, Problem
-from etl.fields import NEVER_STORED, SOURCES, Source, match_headers, normalise_header
+from etl.fields import NEVER_STORED, SOURCES, Source, column_labels, columns_named, match_headers, normalise_header
 from etl.load_inspections import flag_unknown_references, write_inspections
 from etl.load_places import check_geometries, flag_unknown_compound_grids, flag_unknown_grids_for_shapes, write_compounds, write_grids
 from etl.load_tickets import (LOAD_FILES, LOAD_ROWS, build_staged_tickets, flag_feed_collisions, older_rows_warning,
                                record_load_rows, settle_ties_between_files, start_load_record, timeline_warning,
-                               write_tickets)
+                               unknown_places_warnings, write_tickets)
 from etl.readers import RawTable, other_sheet_hint, read_export
 from etl.refresh import mark_areas_current_if_empty
 from etl.staging import collect_problems, install_macros, keep_good_rows, rejected_rows, stage
@@ -231,10 +231,11 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
             f"错误：无法识别文件 {raw.path.name} 的数据类型：最接近“{chosen.label}”，但缺少字段 {missing_text}。"
             f"文件{_headers_place(raw)}：{found}。{hint}。"
         )
-    used = set(mapping.values())
+    used = {i for header in mapping.values() for i in columns_named(raw.headers, header)}
     personal = {normalise_header(h) for h in NEVER_STORED}
     personal_ignored = [h for h in raw.headers if h and normalise_header(h) in personal]
-    ignored = [scrub_text(h) for h in raw.headers if h and h not in used and h not in personal_ignored]
+    ignored = [scrub_text(label) for i, (h, label) in enumerate(zip(raw.headers, column_labels(raw.headers)))
+               if h and i not in used and h not in personal_ignored]
     return FilePlan(raw, chosen, mapping, required, missing, ignored, personal_ignored)
 
 
@@ -292,9 +293,11 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         )
     report.rejected = keep_good_rows(con) + len(raw.bad_rows)
     if report.rejected and skip_bad_rows:
-        report.rejects_path = raw.path.with_name(raw.path.stem + ".rejected.csv")
-        report.rejects_path.write_bytes(to_csv_bytes(rejected_rows(con, raw, plan.mapping)))
-        report.warnings.append(f"{report.rejected} 行有问题未导入，已连同原因写入 {report.rejects_path.name}"
+        report.rejects_path, moved = write_rejects(raw.path, to_csv_bytes(rejected_rows(con, raw, plan.mapping)))
+        where = f"{report.rejects_path}（原文件所在文件夹不可写）" if moved else report.rejects_path.name
+        if report.rejects_path.name != f"{raw.path.stem}.rejected.csv":
+            where += "（之前的同名拒收文件内容不同，保留未动）"
+        report.warnings.append(f"{report.rejected} 行有问题未导入，已连同原因写入 {where}"
                                "（个人信息已脱敏）：请按其中的行号在原文件中修正，再导入原文件。")
     batch_id = con.execute("select coalesce(max(batch_id), 0) + 1 from load_batches").fetchall()[0][0]
     report.batch_id = batch_id
@@ -304,6 +307,7 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         con.execute("delete from stg_unchanged where row_no in (select row_no from stg_problems)")
         n_unchanged = con.execute("select count(*) from stg_unchanged").fetchall()[0][0]
         placed = build_staged_tickets(con, source.name, areas[0] if areas else None, "stg_unchanged")
+        unknown_places, unplaced_by_code = unknown_places_warnings(con)
         areas.clear()  # its thread is done; the distinct addresses (100 MB at 5M rows) need not outlive it
         # The same ticket from an earlier file of this load, as new as this row but different: found
         # only now, on the rows as they would be stored (placed, masked), so it is settled here.
@@ -315,9 +319,11 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         counts, n_older = write_tickets(con, batch_id, n_unchanged)
         if warning := older_rows_warning(n_older):
             report.warnings.append(warning)
-        unplaced = sum(n for how, n in placed.items() if how in ("community", "street", "none"))
+        # Tickets whose grid code is unknown are said by unknown_places (their code is the thing to fix).
+        unplaced = sum(n for how, n in placed.items() if how in ("community", "street", "none")) - unplaced_by_code
         if unplaced:
             report.warnings.append(f"{unplaced:,} 条工单无法定位到网格（无网格编号、坐标或可识别的小区地址），按社区/街道统计，计为“未落格”。")
+        report.warnings.extend(unknown_places)
         if warning := timeline_warning(con, "stg_unchanged"):
             report.warnings.append(warning)
         record_load_rows(con, raw.path.name, "stg_unchanged")
@@ -343,6 +349,29 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     )
     progress(f"{raw.path.name}：写入 新增 {report.inserted:,}，更新 {report.updated:,}，未变 {report.unchanged:,}，拒收 {report.rejected:,}")
     return report
+
+
+def write_rejects(source: Path, data: bytes) -> tuple[Path, bool]:
+    """Write a rejects CSV for ``source`` and return (its path, whether it is not beside ``source``).
+
+    Beside the input as ``<name>.rejected.csv``; if that folder cannot be written (a read-only share),
+    in ``data/rejects/``. An earlier rejects file with other content is kept (the user may be fixing
+    rows from it): the next free ``<name>.rejected-2.csv`` is used. The same content (a check, then
+    the load) reuses the name."""
+    folders = (source.parent, settings.DATA_DIR / "rejects")
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            n = 1
+            while (path := folder / f"{source.stem}.rejected{'' if n == 1 else f'-{n}'}.csv").exists() \
+                    and path.read_bytes() != data:
+                n += 1
+            path.write_bytes(data)
+            return path, folder != source.parent
+        except OSError:  # read-only: permissions, or a read-only file system
+            continue
+    raise LoadError(f"错误：无法写入拒收行文件：{folders[0]} 和 {folders[1]} 都不可写。"
+                    "请把导入文件放到可写的文件夹后重试；数据仓库未改动。")
 
 
 def _drop_temp(con, *names: str) -> None:

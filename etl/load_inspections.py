@@ -20,6 +20,18 @@ def flag_unknown_references(con) -> None:
           and p.compound_name not in (select compound_name from dim_compounds)
           and coalesce(p.compound_code, '') not in (select compound_code from dim_compounds)"""
     )
+    # A name two compounds share, without a known code: the company tells them apart, or nothing does.
+    con.execute(
+        """insert into stg_problems select p.row_no, 'compound_name', p.compound_name,
+        '有多个同名小区（' || string_agg(distinct d.compound_code, '、' order by d.compound_code) || '），无法确定是哪一个。请在文件中加上“小区编号”列。'
+        from stg_parsed p join dim_compounds d on d.compound_name = p.compound_name
+        left join dim_companies co on co.company_name = trim(p.company_name)
+        where coalesce(p.compound_code, '') not in (select compound_code from dim_compounds)
+          and (select count(*) from dim_compounds x where x.compound_name = p.compound_name
+               and x.company_id is not distinct from co.company_id) <> 1
+          and (select count(*) from dim_compounds x where x.compound_name = p.compound_name) > 1
+        group by p.row_no, p.compound_name"""
+    )
 
 
 def write_inspections(con, batch_id: int) -> UpsertCounts:
@@ -31,13 +43,17 @@ def write_inspections(con, batch_id: int) -> UpsertCounts:
                             'IN' || left(md5(concat_ws('|', r.inspected_on, r.company_name, r.compound_name, r.item, r.score)), 16))
                        as inspection_id,
                    r.inspected_on, co.company_id,
-                   coalesce(byc.compound_code, byn.compound_code) as compound_code,
+                   coalesce(byc.compound_code, byn.compound_code, bync.compound_code) as compound_code,
                    r.item, r.score, r.inspector
             from stg_rows r
             join dim_companies co on co.company_name = trim(r.company_name)
             left join dim_compounds byc on byc.compound_code = r.compound_code
-            left join (select compound_name, min(compound_code) as compound_code from dim_compounds group by 1) byn
+            left join (select compound_name, min(compound_code) as compound_code from dim_compounds
+                       group by 1 having count(*) = 1) byn
                    on byn.compound_name = r.compound_name
+            left join (select compound_name, company_id, min(compound_code) as compound_code from dim_compounds
+                       group by 1, 2 having count(*) = 1) bync
+                   on bync.compound_name = r.compound_name and bync.company_id = co.company_id
         )
         select *, md5(concat_ws('|', inspection_id, inspected_on, company_id, compound_code, item, score, inspector)) as row_hash
         from final"""

@@ -16,6 +16,7 @@ import pyarrow as pa
 from etl.address_areas import AddressAreas
 from etl.geo import grid_index
 from etl.upsert import UpsertCounts, replace_children, upsert
+from onescreen.masking import scrub_text
 
 FEED_LABELS = {"hotline": "12345 热线工单", "events": "网格平台事件"}
 
@@ -119,9 +120,12 @@ def build_staged_tickets(con, feed: str, areas: AddressAreas | None = None, unch
     con.execute(
         f"""create or replace temp table stg_address_area as
         with areas as (select address, address_area, {compound} as compound_name from address_area_frame),
-        compounds as (select compound_name, min(compound_code) as compound_code, min(grid_code) as grid_code
+        -- A name two compounds share (职工宿舍) places no ticket: which one it means is unknown.
+        compounds as (select compound_name, min(compound_code) as compound_code, min(grid_code) as grid_code,
+                             count(*) > 1 as is_shared
                       from dim_compounds group by compound_name)
-        select a.address, a.address_area, c.compound_code, c.grid_code as compound_grid_code
+        select a.address, a.address_area, if(c.is_shared, null, c.compound_code) as compound_code,
+               if(c.is_shared, null, c.grid_code) as compound_grid_code, case when c.is_shared then a.compound_name end as shared_compound_name
         from areas a left join compounds c using (compound_name)""",
         [pattern] if pattern else [],
     )
@@ -182,7 +186,8 @@ def build_staged_tickets(con, feed: str, areas: AddressAreas | None = None, unch
                 r.address_area,
                 r.lon, r.lat,
                 coalesce(r.resolved_at < r.received_at or r.dispatched_at < r.received_at
-                         or r.responded_at < r.received_at or r.callback_at < r.resolved_at, false) as has_timeline_error,
+                         or r.responded_at < r.received_at or r.callback_at < r.resolved_at
+                         or r.due_at < r.received_at, false) as has_timeline_error,
                 r.caller_name, r.caller_phone, r.address, r.content,
                 {source_hash} as source_hash,
                 {place_hash} as place_hash
@@ -358,5 +363,49 @@ def timeline_warning(con, unchanged: str | None = None) -> str | None:
     if not n:
         return None
     examples = [r[0] for r in con.execute(f"select ticket_id from ({rows}) order by ticket_id limit 3").fetchall()]
-    return (f"{n} 条工单的时间顺序不合理（如办结时间早于受理时间），已导入但不计入办理时长统计；"
+    text = (f"{n} 条工单的时间顺序不合理（如办结时间早于受理时间），已导入但不计入办理时长统计；"
             f"例如 {'、'.join(examples)}。")
+    # A deadline before the receipt is said apart: its fix is another column (the deadline or its unit).
+    early = "select ticket_id from stg_tickets where due_at < received_at"
+    if unchanged:
+        early += f" union all select t.ticket_id from fct_tickets t join {unchanged} u using (ticket_id) where t.due_at < t.received_at"
+    m, first = con.execute(f"select count(*), min(ticket_id) from ({early})").fetchall()[0]
+    if m:
+        text += f"其中 {m} 条的办理时限早于受理时间（例如 {first}），请核对办理时限一列。"
+    return text
+
+
+def unknown_places_warnings(con) -> tuple[list[str], int]:
+    """Warnings for grid codes, communities and streets of ``stg_rows`` that the place definitions do not
+    know (the first few of each, with their counts), and how many tickets with an unknown grid code
+    were left at community or street level (:func:`build_staged_tickets` must have run): those are
+    unplaced because of their code, not for want of one."""
+    checks = [
+        ("grid_code", "网格编号", "select grid_code from dim_grids union all select grid_name from dim_grids",
+         "请核对网格编号是否写错，或先导入包含这些网格的网格定义"),
+        ("community_name", "所属社区", "select community_name from dim_communities", "请核对社区名称是否写错"),
+        ("street_name", "所属街道", "select street_name from dim_streets", "请核对街道名称是否写错"),
+    ]
+    unplaced = con.execute(
+        "select count(*) from stg_tickets t join stg_rows r using (row_no) where t.placed_by in ('community', 'street', 'none') "
+        "and r.grid_code is not null").fetchall()[0][0]
+    warnings = []
+    for column, label, known, help_text in checks:
+        found = con.execute(
+            f"select {column}, count(*) from stg_rows where {column} is not null "
+            f"and {column} not in (select v from ({known}) k(v) where v is not null) group by 1 order by 2 desc, 1").fetchall()
+        if found:
+            values = "、".join(f"{scrub_text(v)}（{n:,} 条）" for v, n in found[:5])
+            more = f"等 {len(found)} 个" if len(found) > 5 else ""
+            placed = (f"其中 {unplaced:,} 条因此无法定位到网格，按社区/街道统计，计为“未落格”"
+                      if column == "grid_code" and unplaced else "这些工单按其余信息定位")
+            warnings.append(f"{sum(n for _, n in found):,} 条工单的{label}在已导入的网格定义中找不到：{values}{more}。"
+                            f"{placed}；{help_text}。")
+    shared = con.execute(
+        "select a.shared_compound_name, count(*) from stg_tickets t join stg_address_area a using (address) "
+        "where a.shared_compound_name is not null and t.placed_by not in ('grid_code', 'coordinates') group by 1 order by 2 desc, 1").fetchall()
+    if shared:
+        names = "、".join(f"{scrub_text(v)}（{n:,} 条）" for v, n in shared[:5])
+        warnings.append(f"{sum(n for _, n in shared):,} 条工单地址中的小区名称有多个同名小区：{names}，无法确定是哪一个，"
+                        "未按地址定位到小区；填写网格编号或坐标的工单不受影响。")
+    return warnings, unplaced

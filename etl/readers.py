@@ -51,6 +51,7 @@ class RawTable:
     encoding: str | None = None
     sheet_name: str | None = None
     header_row: int = 1                  # 1-based row of the header in the file
+    delimiter: str = ","                 # a CSV's: "," or a tab (Excel's 文本文件(制表符分隔))
     dropped_rows: list[str] = field(default_factory=list)   # totals / notes rows left out, as text
     bad_rows: list[tuple[int | None, str]] = field(default_factory=list)  # rows with the wrong column count
     # A CSV read with ``stream=True``: its rows on demand, once (``table`` is then empty, with the
@@ -258,7 +259,8 @@ def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
     first_data_row = header_index + 2  # 1-based record number of the first data row
     if stream:
         schema = pa.schema([*((n, pa.string()) for n in names[:width]), ("row_no", pa.int64())])
-        raw = RawTable(path, headers, schema.empty_table(), "csv", encoding=encoding, header_row=header_index + 1)
+        raw = RawTable(path, headers, schema.empty_table(), "csv", encoding=encoding, header_row=header_index + 1,
+                       delimiter=delimiter)
 
         def reader() -> pa.RecordBatchReader:
             bad: list[tuple[int | None, str]] = []
@@ -303,7 +305,8 @@ def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
     if error := _bad_row_error(source, real_bad) or _cell_error(source, table.columns, row_no):
         raise error
     table = _without_blank_rows(table.append_column("row_no", pa.array(row_no, pa.int64())), width)
-    return RawTable(path, headers, table, "csv", encoding=encoding, header_row=header_index + 1, dropped_rows=dropped, bad_rows=real_bad)
+    return RawTable(path, headers, table, "csv", encoding=encoding, header_row=header_index + 1, dropped_rows=dropped,
+                    bad_rows=real_bad, delimiter=delimiter)
 
 
 def _delimiter(sample: str) -> str:

@@ -17,9 +17,9 @@ from typing import Callable
 import duckdb
 import pandas as pd
 
-from etl.errors import Problem
-from etl.fields import Source
-from etl.readers import RawTable, undecodable_error
+from etl.errors import LoadError, Problem
+from etl.fields import Source, column_labels, columns_named, same_named
+from etl.readers import TOTALS_PATTERN, RawTable, _totals_rows, undecodable_error
 from onescreen.masking import mask_value, scrub_text
 
 MACROS = Path(__file__).parent / "sql" / "macros.sql"
@@ -291,14 +291,19 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     year after it) is a bad cell, as is one before 2000."""
     loaded_at = loaded_at or datetime.now()
     required = required if required is not None else source.required
-    header_index = {h: i for i, h in enumerate(raw.headers)}
     fields = list(source.headers)
     column_names = set(raw.table.column_names)
+    shared = same_named(raw.headers, mapping)
     con.register("raw_input", raw.stream() if raw.stream is not None else raw.table)
     selects = []
     for name in fields:
         header = mapping.get(name)
-        column = f"c{header_index[header]}" if header is not None else None
+        positions = columns_named(raw.headers, header) if header is not None else []
+        if name in shared:  # every column of the shared header, until their data says which one it is
+            selects.extend(f"cell(c{i}) as {name}__{i}" if f"c{i}" in column_names else f"null::varchar as {name}__{i}"
+                           for i in positions)
+            continue
+        column = f"c{positions[0]}" if positions else None
         selects.append(f"cell({column}) as {name}" if column in column_names else f"null::varchar as {name}")
     try:
         con.execute(f"create or replace temp table stg_cells as select row_no, {', '.join(selects)} from raw_input")
@@ -307,9 +312,11 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     con.unregister("raw_input")
     # The cells are in stg_cells now: the file's own table (as large as the file) is let go.
     raw.table = raw.table.slice(0, 0)
-    if on_read is not None:
-        on_read(con.execute("select count(*) from stg_cells").fetchall()[0][0])
+    warnings = [_pick_same_named(con, raw, name, mapping[name], positions) for name, positions in shared.items()]
     mapped = [f for f in fields if f in mapping]
+    _drop_totals_and_notes(con, raw, sorted(mapped, key=lambda f: columns_named(raw.headers, mapping[f])[0]))
+    if on_read is not None:  # (the stream is read: raw.bad_rows is complete)
+        on_read(con.execute("select count(*) from stg_cells").fetchall()[0][0] + len(raw.bad_rows))
     blank = con.execute(
         "select count(*) from stg_cells where " + (" and ".join(f"{f} is null" for f in mapped) or "true")
     ).fetchall()[0][0]
@@ -317,10 +324,13 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     first = required[0]
     totals = (f"regexp_matches({first}, '^\\s*(合计|总计|共计|小计)') "
               f"and ({' or '.join(f'{f} is null' for f in required[1:]) or 'true'})")
-    # A totals row the reader kept (its empty cells written out as commas) is left out here, and said.
-    totals_rows = con.execute(f"select count(*) from stg_cells where {totals}").fetchall()[0][0]
+    # A totals row with sums in more cells than _drop_totals_and_notes allows (合计 and the other required
+    # fields empty) is left out here, and said with the others (raw.dropped_rows).
+    raw.dropped_rows = raw.dropped_rows + [text for (text,) in con.execute(
+        f"select {first} from stg_cells where {totals}").fetchall()]
     con.execute(f"delete from stg_cells where {totals}")
-    rows_read = con.execute("select count(*) from stg_cells").fetchall()[0][0]
+    # Rows the reader could not split into columns were read too: they are rejected, not unread.
+    rows_read = con.execute("select count(*) from stg_cells").fetchall()[0][0] + len(raw.bad_rows)
     skip = after_cells(con) if after_cells is not None else None
 
     fast = fast_ts_formats(con, "stg_cells", [name for name in mapped if KINDS.get(name) in ("ts", "deadline", "date")])
@@ -354,7 +364,6 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
         )
         if placeholder:
             con.execute(f"update stg_parsed set {name} = null where {_placeholder_date(name)}")
-    warnings = []
     for name in mapped:
         kind = KINDS.get(name, "text")
         if kind in ENUMS and kind not in STRICT_ENUMS:
@@ -369,6 +378,12 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
                 _scrub_unknown_values(con, name, [v for v, _ in unknown])
     warnings += _scrub_names(con, [name for name in mapped if KINDS.get(name, "text") == "text"
                                    and name not in PERSONAL_FIELDS and scrubbed_field(name)], mapping)
+    if "caller_phone" in mapped:  # 1.66689E+10: a CSV opened in Excel and saved again; the digits are gone
+        sci = con.execute("select count(*) from stg_cells where regexp_matches(caller_phone, ?)", [SCI_NUMBER]).fetchall()[0][0]
+        if sci:
+            warnings.append(f"列「{scrub_text(mapping['caller_phone'])}」有 {sci:,} 个号码是科学计数法（形如 1.23E+10），"
+                            "后几位数字已被 Excel 丢失，这些号码已按原样保存但无法还原：文件多半在 Excel 中打开后又保存过。"
+                            "请从系统重新导出原始文件（不要用 Excel 另存）后再导入。")
     # A key twice in one file: the later rows are rejected, naming the first. (The keys seen twice
     # are found by grouping first: a window over every row cost more than the rest of the checks.)
     keys = [k for k in key_fields(source, mapping)]
@@ -384,15 +399,78 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
         where c.row_no <> r.first_row""",
         [keys[0]],
     )
-    if totals_rows:
-        warnings.append(f"跳过合计行 {totals_rows} 行。")
     return StageResult(rows_read=rows_read, blank_rows=blank, problems=[], warnings=warnings)
+
+
+# A number as Excel writes it in scientific notation: 1.66689E+10.
+SCI_NUMBER = r"^\s*\d(\.\d+)?[eE]\+?\d+\s*$"
+# A note under the data (``说明：本表由系统自动生成``, ``制表：…``, ``注1：…``): its first words.
+FOOTER_PATTERN = re.compile(r"^\s*(说明|备注|制表|数据来源|导出时间|打印时间|注[\d一二三四五六七八九十]*[:：.、])")
+
+
+def _drop_totals_and_notes(con, raw: RawTable, ordered: list[str]) -> None:
+    """Leave out of ``stg_cells`` (and ``raw.bad_rows``) the rows that are no data, adding their text to
+    ``raw.dropped_rows`` (the load says how many): a totals row as an XLSX sheet's are left out
+    (:func:`etl.readers._totals_rows`: ``合计,200,,,`` with its count in the next cell), and a note under
+    the data (one cell starting like :data:`FOOTER_PATTERN`, after the last row of data; a CSV line of
+    one cell is a row of the wrong width, so it is looked for among the bad rows too).
+
+    ``ordered``: the mapped fields in the file's column order. Only rows whose first cell starts like a
+    totals row or a note are fetched (a handful)."""
+    if not ordered:
+        return
+    pattern = f"{TOTALS_PATTERN.pattern}|{FOOTER_PATTERN.pattern}"
+    found = con.execute(f"select row_no, {', '.join(ordered)} from stg_cells "
+                        f"where regexp_matches(coalesce({', '.join(ordered)}), ?) order by row_no", [pattern]).fetchall()
+    candidates = [row[0] for row in found]
+    last = con.execute("select max(row_no) from stg_cells where not list_contains(?, row_no)", [candidates]).fetchall()[0][0] or 0
+    keep, dropped = _totals_rows([list(column) for column in zip(*(row[1:] for row in found))], len(found))
+    notes = [row for row in found if row[0] > last and sum(v is not None for v in row[1:]) == 1
+             and FOOTER_PATTERN.match(next(v for v in row[1:] if v is not None))]
+    gone = [row[0] for row, kept in zip(found, keep or [True] * len(found)) if not kept] + [row[0] for row in notes]
+    if gone:
+        con.execute("delete from stg_cells where list_contains(?, row_no)", [gone])
+    raw.dropped_rows = raw.dropped_rows + dropped + [" ".join(v for v in row[1:] if v) for row in notes]
+    footer = [(n, text) for n, text in raw.bad_rows
+              if n is not None and n > last and raw.delimiter not in (cell := text.strip().strip('"'))
+              and FOOTER_PATTERN.match(cell)]
+    if footer:
+        raw.bad_rows = [row for row in raw.bad_rows if row not in footer]
+        raw.dropped_rows = raw.dropped_rows + [text for _, text in footer]
+
+
+def _pick_same_named(con, raw: RawTable, name: str, header: str, positions: list[int]) -> str:
+    """Of the columns at ``positions`` (0-based) that share ``header``, keep the one with data as
+    ``stg_cells.{name}`` and return the warning that says so; a LoadError when more than one has data.
+
+    An export with a second, empty 满意度 or 工单编号 column (a template column nobody filled) is
+    common and its meaning is plain: the empty column carries nothing. Two columns with data could
+    each be the right one, so the user chooses."""
+    filled = [i for i, n in zip(positions, con.execute(
+        f"select {', '.join(f'count({name}__{i})' for i in positions)} from stg_cells").fetchall()[0]) if n]
+    columns = "、".join(str(i + 1) for i in positions)
+    count = "两" if len(positions) == 2 else f" {len(positions)} "
+    where = f"文件 {raw.path.name} 第 {raw.header_row} 行（表头）有{count}列都叫「{scrub_text(header)}」（第 {columns} 列）"
+    if len(filled) > 1:
+        label = column_labels(raw.headers)[filled[-1]]
+        raise LoadError(f"错误：{where}，而且都有数据，无法确定用哪一列。请删除或改名其中一列后重新导入，"
+                        f"或用 --map \"{scrub_text(label)}={name}\" 指定要用的一列；数据仓库未改动。")
+    kept = filled[0] if filled else positions[0]
+    for i in positions:
+        if i == kept:
+            con.execute(f"alter table stg_cells rename column {name}__{i} to {name}")
+        else:
+            con.execute(f"alter table stg_cells drop column {name}__{i}")
+    empty = "、".join(f"第 {i + 1} 列" for i in positions if i != kept)
+    return f"{where}：{empty}是空的，已使用第 {kept + 1} 列。" if filled else f"{where}，都是空的。"
 
 
 def key_fields(source: Source, mapping: dict[str, str]) -> tuple[str, ...]:
     """The fields that identify a row of this source (used to find duplicates within a file)."""
     if source.name == "inspections" and "inspection_id" not in mapping:
         return ("inspected_on", "company_name", "compound_name", "item", "score")
+    if source.name == "compounds" and "compound_code" in mapping:
+        return ("compound_code",)  # two compounds may share a name (职工宿舍) in different grids
     return source.key
 
 
@@ -447,9 +525,16 @@ def collect_problems(con, raw: RawTable, mapping: dict[str, str]) -> tuple[list[
         shown = mask_value(name, value) if name in PERSONAL_FIELDS else (scrub_text(value) if scrubbed_field(name) else value)
         problems.append(Problem(raw.path.name, int(row_no) if row_no is not None else None, mapping.get(name, name), shown, message))
     for row_no, text in raw.bad_rows:
-        problems.append(Problem(raw.path.name, row_no, None, None, f"列数与表头不一致（{len(text.split(','))} 列，表头 {len(raw.headers)} 列），请检查该行是否有多余或缺少的逗号。"))
+        problems.append(Problem(raw.path.name, row_no, None, None, bad_row_message(raw, text)))
     problems.sort(key=lambda p: (p.row_no or 0))
     return problems, len(problems)
+
+
+def bad_row_message(raw: RawTable, text: str) -> str:
+    """Why a row the reader could not split into the header's columns was rejected."""
+    mark = "制表符" if raw.delimiter == "\t" else "逗号"
+    return (f"列数与表头不一致（{len(text.split(raw.delimiter))} 列，表头 {len(raw.headers)} 列），"
+            f"请检查该行是否有多余或缺少的{mark}。")
 
 
 def keep_good_rows(con) -> int:
@@ -472,6 +557,13 @@ def rejected_rows(con, raw: RawTable, mapping: dict[str, str] | None = None) -> 
         "select c.*, p.reasons from stg_cells c join (select row_no, string_agg(message, '；' order by field) as reasons "
         "from stg_problems group by row_no) p using (row_no) order by row_no"
     ).df()
+    if raw.bad_rows:
+        # A row whose cells do not line up with the header: its number and reason only. Its cells cannot
+        # be masked by their column (an extra comma moves a name into the next column, unmasked).
+        bad = pd.DataFrame({"row_no": [n for n, _ in raw.bad_rows],
+                            "reasons": [bad_row_message(raw, text) for _, text in raw.bad_rows]})
+        frame = pd.concat([frame, bad], ignore_index=True).sort_values("row_no", kind="stable", ignore_index=True)
+        frame["row_no"] = frame["row_no"].astype("Int64")
     callers = frame["caller_name"].tolist() if "caller_name" in frame.columns else [None] * len(frame)
     for name in frame.columns.drop(["row_no", "reasons"], errors="ignore"):
         # Personal fields masked by their kind (the text also hides its caller's name); any other text

@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 
 from etl.errors import LoadError, Problem
-from etl.fields import IGNORE, SOURCES
+from etl.fields import IGNORE, SOURCES, column_labels, columns_named, same_named
 from etl.load import FileOptions, FilePlan, LoadReport, load_files, plan_file
 from etl.readers import RawTable, check_xlsx_container, read_export, workbook_sheets
 from etl.staging import install_macros, scrubbed_field, stage
@@ -52,7 +52,7 @@ def page_text(message: str) -> str:
     """An ETL message reworded for the page (options of the command line become page controls)."""
     for cli, page in _PAGE_WORDING.items():
         message = message.replace(cli, page)
-    return message
+    return re.sub(r'或用 --map "[^"]*" 指定要用的一列', "或在“修改列对应”中为该字段选择要用的一列", message)
 
 
 def new_session_id() -> str:
@@ -147,13 +147,31 @@ def plan(raw: RawTable, source: str | None = None, overrides: dict[str, str] | N
 
 
 def overrides_for(raw: RawTable, chosen: dict[str, str | None]) -> dict[str, str]:
-    """``{header: field}`` that makes the mapping exactly ``chosen`` (field -> header or None): every
-    other header is marked unused, so no synonym list sneaks a column back in."""
+    """``{column: field}`` that makes the mapping exactly ``chosen`` (field -> column label, or a header two
+    columns share, or None): every other column is marked unused, so no synonym list sneaks a column back in."""
     result = {header: name for name, header in chosen.items() if header}
-    for header in raw.headers:
-        if header and header not in result:
-            result[header] = IGNORE
+    for label in column_labels(raw.headers):
+        if label and label not in result:
+            result[label] = IGNORE
     return result
+
+
+def column_options(raw: RawTable, mapping: dict[str, str]) -> list[str]:
+    """The choices of a field's column picker: "" (不使用), every column by its label (a header two columns
+    share with its position: ``满意度（第 14 列）``), and a shared header the recognition mapped (its
+    column is chosen by the data at the check: :func:`column_choice_text`)."""
+    labels = [label for header, label in zip(raw.headers, column_labels(raw.headers)) if header]
+    return ["", *labels, *sorted({mapping[f] for f in same_named(raw.headers, mapping)})]
+
+
+def column_choice_text(raw: RawTable, option: str) -> str:
+    """How the picker shows ``option``: 不使用, the label, or a shared header with its positions."""
+    if not option:
+        return "不使用"
+    positions = columns_named(raw.headers, option)
+    if len(positions) > 1:
+        return f"{option}（第 {'、'.join(str(i + 1) for i in positions)} 列中有数据的一列）"
+    return option
 
 
 # Field names a user reads (the page never shows ``ticket_id``): the usual export header, except where

@@ -164,7 +164,7 @@ def test_a_totals_row_written_with_commas_is_skipped_and_said(warehouse_copy, tm
     path.write_bytes(text.replace("2025100100005", "2025100100015").encode("gbk"))
     report = load_files([path], db_path=warehouse_copy).files[0]
     assert report.rows_read == 5 and report.rejected == 0
-    assert "跳过合计行 1 行。" in report.warnings
+    assert "跳过合计/说明行 1 行。" in report.warnings
 
 
 def test_a_deadline_given_in_working_days_is_kept_and_used(warehouse_copy, tmp_path):
@@ -902,3 +902,155 @@ def test_a_geojson_of_the_wrong_source_names_its_properties_not_a_header_row(war
         load_files([FIXTURES / "grids.geojson"], source="hotline")
     message = str(err.value)
     assert "文件中要素的属性为：" in message and "第 0 行" not in message
+
+
+# -- a header that two columns share -----------------------------------------------------------
+
+def test_a_header_twice_one_column_empty_uses_the_other_and_says_so(warehouse_copy, tmp_path):
+    """An export with a second, empty 满意度 column: the last one used to win and every ticket lost its
+    satisfaction without a word."""
+    path = tmp_path / "dup_header.csv"
+    path.write_text("工单编号,来电时间,满意度,所属社区,满意度\nS1,2025-10-05 09:00,满意,东风社区,\n"
+                    "S2,2025-10-05 10:00,不满意,东风社区,\n", encoding="utf-8")
+    report = load_files([path]).files[0]
+    assert "文件 dup_header.csv 第 1 行（表头）有两列都叫「满意度」（第 3、5 列）：第 5 列是空的，已使用第 3 列。" in report.warnings
+    assert query(warehouse_copy, "select ticket_id, satisfaction from fct_tickets where ticket_id like 'S_' order by 1") == [
+        ("S1", "满意"), ("S2", "不满意")]
+
+
+def test_a_key_header_twice_one_column_empty_loads_the_keys(warehouse_copy, tmp_path):
+    path = tmp_path / "dup_key.csv"
+    path.write_text("工单编号,工单编号,来电时间,所属社区\nK1,,2025-10-05 09:00,东风社区\n", encoding="utf-8")
+    report = load_files([path]).files[0]
+    assert (report.inserted, report.rejected) == (1, 0)
+    assert "文件 dup_key.csv 第 1 行（表头）有两列都叫「工单编号」（第 1、2 列）：第 2 列是空的，已使用第 1 列。" in report.warnings
+
+
+def test_a_header_twice_with_data_in_both_is_refused_until_one_is_chosen(warehouse_copy, tmp_path, capsys):
+    from conftest import run_cli
+
+    path = tmp_path / "dup_both.csv"
+    path.write_text("工单编号,来电时间,满意度,所属社区,满意度\nS1,2025-10-05 09:00,满意,东风社区,不满意\n", encoding="utf-8")
+    before, before_tables = sha256(warehouse_copy), snapshot(warehouse_copy)
+    code, out, err = run_cli(["load", "--quiet", str(path)], capsys)
+    assert (code, out, err) == (1, "", (
+        "错误：文件 dup_both.csv 第 1 行（表头）有两列都叫「满意度」（第 3、5 列），而且都有数据，无法确定用哪一列。"
+        "请删除或改名其中一列后重新导入，或用 --map \"满意度（第 5 列）=satisfaction\" 指定要用的一列；数据仓库未改动。\n"))
+    assert sha256(warehouse_copy) == before and snapshot(warehouse_copy) == before_tables
+    report = load_files([path], overrides=parse_overrides(["满意度（第 5 列）=satisfaction"])).files[0]
+    assert "以下列未使用：满意度（第 3 列）。" in report.warnings
+    assert query(warehouse_copy, "select satisfaction from fct_tickets where ticket_id = 'S1'") == [("不满意",)]
+
+
+def _extra_cell_file(path: Path) -> Path:
+    """Three tickets, the second with a comma too many (a real extra cell, not an empty one)."""
+    return _write(path, [TICKETS, *_tickets(1), *_tickets(1, 2, content="路灯,不亮"), *_tickets(1, 3)])
+
+
+def test_rows_the_reader_cannot_split_are_read_rejected_and_in_the_rejects_file(warehouse_copy, tmp_path):
+    path = _extra_cell_file(tmp_path / "extra_cell.csv")
+    item = load_files([path], skip_bad_rows=True).files[0]
+    assert (item.rows_read, item.inserted, item.rejected) == (3, 2, 1)   # read = inserted + rejected
+    text = item.rejects_path.read_text(encoding="utf-8-sig")
+    lines = text.splitlines()
+    assert lines[0].startswith("行号,") and len(lines) == 2
+    # its number and reason; not its cells, which an extra comma has moved out of their (masked) columns
+    assert lines[1].startswith("3,") and lines[1].endswith(",列数与表头不一致（9 列，表头 8 列），请检查该行是否有多余或缺少的逗号。")
+    assert "张三" not in text
+    assert batches(warehouse_copy)[-1] == (7, "extra_cell.csv", "hotline", 3, 2, 0, 0, 1, "loaded")
+
+
+def test_a_totals_row_with_its_count_in_the_next_cell_and_a_note_below_are_skipped(warehouse_copy, tmp_path):
+    """``合计,3,,,`` put its count under 来电时间 (an unreadable date: the whole load failed) and the one-cell
+    note line below was a row of the wrong width."""
+    path = _write(tmp_path / "totals_note.csv", [TICKETS, *_tickets(3), "合计,3,,,,,,", "说明：本表由系统自动生成",
+                                                  "制表：2025-10-31"])
+    item = load_files([path]).files[0]
+    assert (item.rows_read, item.inserted, item.rejected) == (3, 3, 0)
+    assert "跳过合计/说明行 3 行。" in item.warnings
+
+
+def test_a_note_line_between_rows_of_data_is_still_a_bad_row(warehouse_copy, tmp_path):
+    path = _write(tmp_path / "note_inside.csv", [TICKETS, *_tickets(1), "说明：以下为补录", *_tickets(1, 2)])
+    with pytest.raises(LoadError) as err:
+        load_files([path])
+    assert "第 3 行：列数与表头不一致（1 列，表头 8 列）" in str(err.value)
+
+
+def test_deadline_before_receipt_unknown_places_and_excel_phones_are_said(warehouse_copy, tmp_path):
+    path = tmp_path / "silent.csv"
+    path.write_text(
+        "工单编号,来电时间,办理时限,所属街道,所属社区,网格编号,来电号码\n"
+        "Q1,2025-10-05 09:00,2025-10-01 18:00,南宁街道,东风社区,DF-01,13812345678\n"
+        "Q2,2025-10-05 09:00,2025-10-20 18:00,南宁街道,东风社区,DF-99,1.38123E+10\n"
+        "Q3,2025-10-05 09:00,,火星街道,,,1.38123E+10\n", encoding="utf-8")
+    item = load_files([path]).files[0]
+    assert item.inserted == 3
+    assert ("1 条工单的时间顺序不合理（如办结时间早于受理时间），已导入但不计入办理时长统计；例如 Q1。"
+            "其中 1 条的办理时限早于受理时间（例如 Q1），请核对办理时限一列。") in item.warnings
+    assert ("1 条工单的网格编号在已导入的网格定义中找不到：DF-99（1 条）。其中 1 条因此无法定位到网格，按社区/街道统计，"
+            "计为“未落格”；请核对网格编号是否写错，或先导入包含这些网格的网格定义。") in item.warnings
+    assert "1 条工单的所属街道在已导入的网格定义中找不到：火星街道（1 条）。这些工单按其余信息定位；请核对街道名称是否写错。" in item.warnings
+    # Q3 has no grid code at all: that one is unplaced for want of one
+    assert "1 条工单无法定位到网格（无网格编号、坐标或可识别的小区地址），按社区/街道统计，计为“未落格”。" in item.warnings
+    assert ("列「来电号码」有 2 个号码是科学计数法（形如 1.23E+10），后几位数字已被 Excel 丢失，这些号码已按原样保存但无法还原："
+            "文件多半在 Excel 中打开后又保存过。请从系统重新导出原始文件（不要用 Excel 另存）后再导入。") in item.warnings
+    assert not any("1.38123E+10" in w or "13812345678" in w for w in item.warnings)
+    assert query(warehouse_copy, "select ticket_id, has_timeline_error from fct_tickets where ticket_id like 'Q_' order by 1") == [
+        ("Q1", True), ("Q2", False), ("Q3", False)]
+
+
+def test_rejects_go_to_data_when_the_input_folder_is_read_only_and_never_replace_an_earlier_one(
+        warehouse_copy, tmp_path, monkeypatch):
+    from onescreen import settings
+
+    inputs = tmp_path / "share"
+    inputs.mkdir()
+    path = _extra_cell_file(inputs / "extra_cell.csv")
+    monkeypatch.setattr(settings, "DATA_DIR", tmp_path / "data")
+    write_bytes = Path.write_bytes
+
+    def read_only_share(self, data):
+        if self.parent == inputs:
+            raise PermissionError(13, "Permission denied", str(self))
+        return write_bytes(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", read_only_share)
+    item = load_files([path], skip_bad_rows=True, dry_run=True).files[0]
+    assert item.rejects_path == tmp_path / "data" / "rejects" / "extra_cell.rejected.csv"
+    assert item.warnings[0].startswith(f"1 行有问题未导入，已连同原因写入 {item.rejects_path}（原文件所在文件夹不可写）（个人信息已脱敏）")
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    earlier = inputs / "extra_cell.rejected.csv"
+    earlier.write_text("行号,问题\n9,我正在改的行\n", encoding="utf-8")
+    item = load_files([path], skip_bad_rows=True).files[0]
+    assert item.rejects_path == inputs / "extra_cell.rejected-2.csv"
+    assert "extra_cell.rejected-2.csv（之前的同名拒收文件内容不同，保留未动）" in item.warnings[0]
+    assert earlier.read_text(encoding="utf-8") == "行号,问题\n9,我正在改的行\n"
+
+
+def test_two_compounds_of_one_name_load_and_are_never_guessed(warehouse_copy, tmp_path):
+    """职工宿舍 in two grids: refused as a repeated name before; then tickets and inspections naming it
+    took the lower code (min) without a word."""
+    compounds = tmp_path / "compounds_same_name.csv"
+    compounds.write_text("小区编号,小区名称,所属网格,所属社区,物业企业,户数,小区地址\n"
+                         "CP05,职工宿舍,DF-01,东风社区,云岭物业服务有限公司,120,东风路20号\n"
+                         "CP06,职工宿舍,XH-01,西湖社区,安居物业有限公司,80,西湖路5号\n", encoding="utf-8")
+    assert load_files([compounds]).files[0].inserted == 2
+    tickets = tmp_path / "tickets_same_name.csv"
+    tickets.write_text("工单编号,来电时间,诉求地址,所属社区\nW1,2025-10-05 09:00,东风路20号职工宿舍,东风社区\n", encoding="utf-8")
+    item = load_files([tickets]).files[0]
+    assert ("1 条工单地址中的小区名称有多个同名小区：职工宿舍（1 条），无法确定是哪一个，未按地址定位到小区；"
+            "填写网格编号或坐标的工单不受影响。") in item.warnings
+    assert query(warehouse_copy, "select compound_code, grid_code, placed_by from fct_tickets where ticket_id = 'W1'") == [
+        (None, None, "community")]
+    inspections = tmp_path / "inspections_same_name.csv"
+    inspections.write_text("考核日期,物业企业,小区名称,考核项目,得分\n2025-10-09,安居物业有限公司,职工宿舍,环境卫生,90\n"
+                           "2025-10-09,金马物业管理有限公司,职工宿舍,环境卫生,80\n", encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        load_files([inspections])
+    assert str(err.value).splitlines()[1:] == [
+        "  文件 inspections_same_name.csv 第 3 行，列「小区名称」，值 “职工宿舍”：有多个同名小区（CP05、CP06），无法确定是哪一个。"
+        "请在文件中加上“小区编号”列。"]
+    load_files([inspections], skip_bad_rows=True)   # the company tells the first one apart
+    assert query(warehouse_copy, "select compound_code, score from fct_inspections where compound_code in ('CP05', 'CP06')") == [
+        ("CP06", 90.0)]

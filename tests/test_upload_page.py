@@ -233,3 +233,26 @@ def test_a_tab_separated_txt_export_is_accepted_and_recognised(warehouse_copy, d
     at = open_page()
     upload(at, "hotline.txt", text.replace(",", "\t").encode("gbk"))
     assert any(m.startswith("识别为 **12345热线工单** · 编码 gb18030 · 表头在第 1 行") for m in shown(at, "caption"))
+
+
+def test_two_columns_of_one_name_are_told_apart_in_the_mapping(warehouse_copy, data_dir):
+    at = open_page()
+    data = "工单编号,来电时间,满意度,所属社区,满意度\nS1,2025-10-05 09:00,满意,东风社区,不满意\n".encode()
+    upload(at, "dup_both.csv", data)
+    picker = at.selectbox(key=f"up_map_{hashlib.sha256(data).hexdigest()[:16]}_hotline_satisfaction")
+    assert {"满意度（第 3 列）", "满意度（第 5 列）"} <= set(picker.options)
+    assert picker.value == "满意度" and "满意度（第 3、5 列中有数据的一列）" in picker.options
+    assert any("而且都有数据，无法确定用哪一列" in e and "或在“修改列对应”中为该字段选择要用的一列" in e for e in shown(at, "error"))
+    picker.set_value("满意度（第 5 列）").run()
+    assert "以下列未使用：满意度（第 3 列）" in shown(at, "caption")
+    check_and_load(at)
+    assert query(warehouse_copy, "select satisfaction from fct_tickets where ticket_id = 'S1'") == [("不满意",)]
+
+
+def test_rows_with_a_cell_too_many_are_counted_among_the_rejected_not_the_good(warehouse_copy, data_dir):
+    at = open_page()
+    header = "工单编号,来电时间,所属社区,诉求内容"
+    rows = ["R1,2025-10-05 09:00,东风社区,路灯不亮", "R2,2025-10-05 10:00,东风社区,路灯,不亮", "R3,2025-10-05 11:00,东风社区,噪音"]
+    upload(at, "extra_cell.csv", "\n".join([header, *rows, ""]).encode())
+    at.button(key="up_check").click().run()
+    assert "extra_cell.csv：有 1 处问题（1 行），其余 2 行没有问题。" in shown(at, "warning")

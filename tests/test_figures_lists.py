@@ -98,6 +98,23 @@ def test_light_share_figure_stacks_the_four_lights_in_their_colours():
     assert list(fig.data[0].y) == [25.0, 50.0]
 
 
+@pytest.mark.parametrize("build", ["light_share", "household_colours", "company_history"])
+def test_a_horizontal_legend_stands_above_the_plot_not_over_it(build):
+    """各色网格占比's legend (y=1.1, anchored by its top) hung over the top of the stacked areas at 1440 and 1920 px:
+    the legend's bottom is now at the plot's top edge, in a top margin that holds one row of it."""
+    fig = {"light_share": lambda: lists.light_share_figure(pd.DataFrame(
+               {"period_start": pd.to_datetime(["2025-10-01"]), "light": ["red"], "grid_count": [1],
+                "total_grid_count": [1], "share": [100.0]})),
+           "household_colours": lambda: lists.household_colours_figure(pd.DataFrame(
+               {"community_name": ["A"], "red_households": [1], "yellow_households": [2], "green_households": [3]})),
+           "company_history": lambda: lists.company_history_figure(pd.DataFrame(
+               {"month_start": pd.to_datetime(["2025-10-01"]), "score": [80.0], "inspection_score": [85.0],
+                "complaint_score": [75.0], "rank": [1], "list": ["red"]}))}[build]()
+    legend = fig.layout.legend
+    assert (legend.orientation, legend.yanchor) == ("h", "bottom") and legend.y >= 1
+    assert fig.layout.margin.t >= 32  # one row of 13 px type and its padding
+
+
 @pytest.mark.parametrize("change, previous, text", [
     (2, 5, "▲2"), (-1, 3, "▼1"), (0, 4, "持平"), (None, None, "新进排名"), (float("nan"), 7, "—"),
 ])

@@ -32,8 +32,10 @@ def _missing(value) -> bool:
 
 
 def _layout(fig: go.Figure, height: int) -> go.Figure:
-    fig.update_layout(height=height, margin=dict(l=8, r=8, t=32, b=8), font=dict(family=FONT, size=13),
-                      legend=dict(orientation="h", y=1.1, x=0), hovermode="x unified")
+    # The legend stands on the top of the plot (its bottom at the plot's top edge) in the top margin, which holds
+    # one row of it: at y=1.1 anchored by its top it hung into the plot and hid the top of 各色网格占比.
+    fig.update_layout(height=height, margin=dict(l=8, r=8, t=36, b=8), font=dict(family=FONT, size=13),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0), hovermode="x unified")
     return fig
 
 

@@ -27,6 +27,7 @@ PAGES = [
 
 errors.install_log_filter()
 ui.streamlit_texts_in_chinese()  # Streamlit's own English, where its API takes no text (the login page too)
+ui.metric_deltas_wrap()
 db.pin()  # every query of this run reads the same warehouse or snapshot, even if a new one lands
 identity = auth.current_identity()
 if identity is None:

@@ -14,7 +14,7 @@ from onescreen import data, filters, ui
 from onescreen.report import COLUMN_LABELS, KINDS, Period, ReportError, build_report, data_span, default_period, \
     parse_period, period_options
 from onescreen.report_charts import report_figures
-from onescreen.report_render import FORMATS, display_frame, file_name, kpi_display_frame, render
+from onescreen.report_render import FORMATS, display_frame, file_name, kpi_display_frame, number_formats, render
 
 KIND_LABELS = {"week": "周报（周例会）", "month": "月报（月分析）", "quarter": "季报（季调度）"}
 FORMAT_LABELS = {"html": "下载 HTML 报告（可离线打开、A4 打印）", "xlsx": "下载 XLSX（每部分一张表）",
@@ -115,12 +115,23 @@ SECTION_COLUMNS: dict[str, tuple[list[str], dict]] = {
 }
 
 
-def _table(key: str, frame: pd.DataFrame) -> None:
-    """A section's table (``display_frame``), with its screen columns (:data:`SECTION_COLUMNS`) if it has any."""
-    shown = display_frame(frame)
-    order, columns = SECTION_COLUMNS.get(key, (None, None))
+def section_columns(key: str, frame: pd.DataFrame, shown: list[str]) -> tuple[list[str] | None, dict]:
+    """The column order and configuration of a section's table (``shown``: its ``display_frame``'s columns): its
+    numbers shown as the HTML report rounds them (``number_formats``), the section's screen columns
+    (:data:`SECTION_COLUMNS`) over them."""
+    order, screen = SECTION_COLUMNS.get(key, (None, {}))
     if order is not None:
-        order = [c for c in order if c in shown.columns] + [c for c in shown.columns if c not in order]
+        order = [c for c in order if c in shown] + [c for c in shown if c not in order]
+    config = {label: st.column_config.NumberColumn(format=fmt) for label, fmt in number_formats(frame).items()}
+    for label, extra in screen.items():  # a label, width or help of the section's own, the number format kept
+        config[label] = {**config.get(label, {}), **{k: v for k, v in extra.items() if v is not None}}
+    return order, config
+
+
+def _table(key: str, frame: pd.DataFrame) -> None:
+    """A section's table (``display_frame``) in its columns (:func:`section_columns`)."""
+    shown = display_frame(frame)
+    order, columns = section_columns(key, frame, list(shown.columns))
     st.dataframe(shown, hide_index=True, placeholder=ui.MISSING, key=f"weekly_{key}", column_order=order,
                  column_config=columns)
 
@@ -134,7 +145,10 @@ figures = report_figures(report)
 kpis = report.sections["kpis"]
 st.subheader(kpis.title)
 st.caption(kpis.note)
-st.dataframe(kpi_display_frame(kpis.frame), hide_index=True, placeholder=ui.MISSING, key="weekly_kpis")
+# Each row has its own unit (件, %, 个工作日, and changes in 个百分点), so its cells stay text, right-aligned like numbers.
+kpi_table = kpi_display_frame(kpis.frame)
+st.dataframe(kpi_table, hide_index=True, placeholder=ui.MISSING, key="weekly_kpis",
+             column_config={h: st.column_config.TextColumn(alignment="right") for h in kpi_table.columns[1:]})
 for key, section in report.sections.items():
     if key == "kpis":
         if "kpis" in figures:

@@ -194,13 +194,49 @@ COUNT_COLUMNS = {"ticket_count", "previous_ticket_count", "change", "overdue_cou
 CODE_COLUMNS = ("metric", "unit", "key", "light")
 
 
+def _digits(column: str, integral: bool) -> int:
+    """Decimals a number column is shown with, on the page and in the HTML report: rates, scores and working days
+    overdue 1 (without thousands separators, as the other pages), counts and integer columns 0, other numbers 2."""
+    if column in RATE_COLUMNS or column in ONE_DECIMAL_COLUMNS:
+        return 1
+    return 0 if column in COUNT_COLUMNS or integral else 2
+
+
+def _number_text(column: str, value: int | float) -> str:
+    digits = _digits(column, isinstance(value, int))
+    return f"{value:.1f}" if digits == 1 else f"{value:,.{digits}f}"
+
+
 def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A section's table as a reader sees it on the page: Chinese headers, numbers formatted as in the
-    HTML report, "—" for missing, machine codes left out."""
+    """A section's table as a reader sees it on the page: Chinese headers, machine codes left out, yes/no as 是/否,
+    times as ``2025-10-07 12:44``. Numbers stay numbers (so the table right-aligns them and sorts them as
+    numbers); :func:`number_formats` says how each is shown, as the HTML report rounds it. Missing is None."""
     shown = shown_columns(frame)
-    out = pd.DataFrame({COLUMN_LABELS.get(c, c): [_cell(c, v, escape=False)[0] for v in shown[c].tolist()]
-                        for c in shown.columns})
-    return out
+    out = {}
+    for column in shown.columns:
+        values = shown[column]
+        if pd.api.types.is_bool_dtype(values):
+            values = values.map({True: "是", False: "否"})
+        elif pd.api.types.is_numeric_dtype(values):
+            values = values.astype("Float64" if pd.api.types.is_float_dtype(values) else "Int64")
+        else:
+            values = pd.Series([None if _plain(v) is None else _cell(column, v, escape=False)[0] for v in values],
+                               index=values.index, dtype=object)
+        out[COLUMN_LABELS.get(column, column)] = values
+    return pd.DataFrame(out, index=shown.index)
+
+
+def number_formats(frame: pd.DataFrame) -> dict[str, str]:
+    """The printf format of each number column of :func:`display_frame` (by its Chinese header), for the page's
+    ``st.column_config.NumberColumn``: ``%.1f`` for rates, ``%,d`` for counts, ``%,.2f`` for other decimals."""
+    formats = {}
+    for column in frame.columns:
+        if column in CODE_COLUMNS or pd.api.types.is_bool_dtype(frame[column]) \
+                or not pd.api.types.is_numeric_dtype(frame[column]):
+            continue
+        digits = _digits(column, pd.api.types.is_integer_dtype(frame[column]))
+        formats[COLUMN_LABELS.get(column, column)] = {0: "%,d", 1: "%.1f", 2: "%,.2f"}[digits]
+    return formats
 
 
 def _cell(column: str, value, escape: bool = True) -> tuple[str, bool]:
@@ -212,11 +248,7 @@ def _cell(column: str, value, escape: bool = True) -> tuple[str, bool]:
     if isinstance(value, bool):
         return ("是" if value else "否"), False
     if isinstance(value, (int, float)):
-        if column in RATE_COLUMNS or column in ONE_DECIMAL_COLUMNS:
-            return f"{value:.1f}", True
-        if column in COUNT_COLUMNS or float(value).is_integer():
-            return f"{value:,.0f}", True
-        return f"{value:,.2f}", True
+        return _number_text(column, value), True
     if column in ("received_at", "due_at") and "T" in value:
         return quote(value.replace("T", " ")[:16]), False
     return quote(value), False

@@ -182,6 +182,11 @@ def _missing(value) -> bool:
         return False
 
 
+def _workdays(what: str, value: float) -> str:
+    """``超期 2.4 个工作日``; under 0.05 ``超期不足 0.1 个工作日`` (24 minutes past a deadline read "超期 0.0")."""
+    return f"{what}不足 0.1 个工作日" if float(value) < 0.05 else f"{what} {float(value):.1f} 个工作日"
+
+
 def timeline(row: Mapping) -> pd.DataFrame:
     """One ticket's steps (受理 → 派单 → 签收 → 办结 → 回访) and its deadline.
 
@@ -196,9 +201,9 @@ def timeline(row: Mapping) -> pd.DataFrame:
     due_note = state
     overdue, remaining = row.get("overdue_workdays"), row.get("remaining_workdays")
     if state == "超期" and not _missing(overdue):
-        due_note = f"超期 {overdue:.1f} 个工作日"
+        due_note = _workdays("超期", overdue)
     elif state in ("临期", "办理中") and not _missing(remaining):
-        due_note = f"{state}，剩余 {remaining:.1f} 个工作日"
+        due_note = f"{state}，" + _workdays("剩余", remaining)
     if row.get("is_due_derived") is True or row.get("is_due_derived") == 1:
         due_note += "（时限按诉求类型推算）"
     # The level it was closed at, only once closed: an open ticket's export can already carry a 办理层级

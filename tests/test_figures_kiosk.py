@@ -24,6 +24,10 @@ def texts(svg: ET.Element) -> list[str]:
     return [t.text for t in svg.iter(f"{SVG}text")]
 
 
+def target_texts(svg: ET.Element) -> list[str]:
+    return [t.text for t in svg.iter(f"{SVG}text") if t.get("class") == "os-target-label"]
+
+
 def titles(svg: ET.Element, tag: str) -> list[str]:
     return [mark.find(f"{SVG}title").text for mark in svg.iter(f"{SVG}{tag}")]
 
@@ -56,12 +60,67 @@ def test_trend_draws_every_rate_point_breaks_the_line_at_a_gap_and_labels_the_ta
     assert paths[RATE_COLOURS["resolution_rate"]].count("L") == 3
     assert RATE_COLOURS["satisfaction_rate"] not in paths
     shown = texts(svg)
-    assert "满意率" not in shown and {"响应率", "解决率"} <= set(shown)
+    legend_and_axes = [t.text for t in svg.iter(f"{SVG}text") if t.get("class") != "os-target-label"]
+    assert "满意率" not in legend_and_axes and {"响应率", "解决率"} <= set(legend_and_axes)
     # One dashed line per distinct target, naming its rates when there are several (as the plotly figure).
-    assert [t for t in shown if "目标" in t] == ["满意率目标 95%", "响应率、解决率目标 97%"]
-    assert [e.text for e in list(svg)[-2:]] == ["满意率目标 95%", "响应率、解决率目标 97%"]  # drawn over the lines
+    assert target_texts(svg) == ["满意率", "目标 95%", "响应率、解决率", "目标 97%"]
     assert [t for t in shown if t.endswith("%") and "目标" not in t] == ["85%", "90%", "95%", "100%"]
     assert "2025-10" in shown  # the month shown is always labelled
+
+
+TWELVE_MONTHS = pd.DataFrame({
+    "period_start": pd.date_range("2024-11-01", periods=12, freq="MS"),
+    "response_rate": [96.5] * 11 + [96.9], "resolution_rate": [89.5] * 11 + [95.6],
+    "satisfaction_rate": [90.8] * 11 + [96.2]})
+
+
+@pytest.mark.parametrize("targets", [
+    {"response_rate": 97, "resolution_rate": 97, "satisfaction_rate": 97},
+    {"response_rate": 97, "resolution_rate": 95, "satisfaction_rate": 97},
+    {"response_rate": 97, "resolution_rate": 96, "satisfaction_rate": 95},
+    {"response_rate": 97, "resolution_rate": 96.5, "satisfaction_rate": 96},
+    {"response_rate": 97.2, "resolution_rate": 97.1, "satisfaction_rate": 97},
+])
+def test_target_labels_clear_their_lines_the_rates_and_each_other(targets):
+    """"目标 97%" was drawn inside the plot under its dashed line, over the last points of a rate near the target.
+    The labels stand in the right margin, past the end of every line, joined to their own line by a leader, and
+    never on each other, for one, two or three targets however close."""
+    svg = parse(kiosk.rates_trend_svg(TWELVE_MONTHS, targets))
+    dashed = [e for e in svg.iter(f"{SVG}line") if e.get("stroke-dasharray")]
+    leaders = [e for e in svg.iter(f"{SVG}line") if e.get("stroke") == kiosk.TARGET_COLOUR and not e.get("stroke-dasharray")]
+    labels = [t for t in svg.iter(f"{SVG}text") if t.get("class") == "os-target-label"]
+    assert len(dashed) == len(leaders) == len(set(targets.values()))
+    plot_right = float(dashed[0].get("x2"))
+    rightmost_mark = max(float(c.get("cx")) + float(c.get("r")) for c in svg.iter(f"{SVG}circle"))
+    assert rightmost_mark <= plot_right
+    assert all(float(t.get("x")) > plot_right and t.get("text-anchor") == "start" for t in labels)
+    width = float(svg.get("viewBox").split()[2])
+    assert all(float(t.get("x")) + kiosk.text_width(t.text, kiosk.LABEL_SIZE) <= width for t in labels)  # not cut
+    for line, leader in zip(dashed, leaders):  # each leader starts at the end of its own line
+        assert (leader.get("x1"), leader.get("y1")) == (line.get("x2"), line.get("y1"))
+    # A label's lines (the rates, then 目标 N%) are centred on its leader's end; labels do not overlap.
+    blocks, k = [], 0
+    for leader in leaders:
+        lines = 1 if len(leaders) == 1 else 2
+        ys = [float(t.get("y")) for t in labels[k:k + lines]]
+        k += lines
+        centre = float(leader.get("y2"))
+        assert abs((ys[0] + ys[-1]) / 2 - kiosk.LABEL_SIZE * 0.35 - centre) < 0.2
+        blocks.append((ys[0] - kiosk.LABEL_SIZE, ys[-1] + 3))  # from the first line's top to the last's descent
+    blocks.sort()
+    assert all(upper[1] <= lower[0] for upper, lower in zip(blocks, blocks[1:])), blocks
+    assert k == len(labels)
+
+
+@pytest.mark.parametrize(("wanted", "placed"), [
+    ([50.0, 200.0], [50.0, 200.0]),             # apart already: left where they are
+    ([100.0, 110.0, 120.0], [80.0, 110.0, 140.0]),  # stacked around where they want to be
+    ([120.0, 100.0], [125.0, 95.0]),            # in the caller's order
+    ([5.0, 10.0], [0.0, 30.0]),                 # not above the top
+    ([290.0, 295.0], [270.0, 300.0]),           # nor below the bottom
+])
+def test_spread_labels(wanted, placed):
+    assert kiosk.spread_labels(wanted, 30, 0, 300) == placed
 
 
 def test_trend_without_data_says_so():

@@ -98,6 +98,23 @@ def test_light_share_figure_stacks_the_four_lights_in_their_colours():
     assert list(fig.data[0].y) == [25.0, 50.0]
 
 
+@pytest.mark.parametrize("build", ["light_share", "household_colours", "company_history"])
+def test_a_horizontal_legend_stands_above_the_plot_not_over_it(build):
+    """各色网格占比's legend (y=1.1, anchored by its top) hung over the top of the stacked areas at 1440 and 1920 px:
+    the legend's bottom is now at the plot's top edge, in a top margin that holds one row of it."""
+    fig = {"light_share": lambda: lists.light_share_figure(pd.DataFrame(
+               {"period_start": pd.to_datetime(["2025-10-01"]), "light": ["red"], "grid_count": [1],
+                "total_grid_count": [1], "share": [100.0]})),
+           "household_colours": lambda: lists.household_colours_figure(pd.DataFrame(
+               {"community_name": ["A"], "red_households": [1], "yellow_households": [2], "green_households": [3]})),
+           "company_history": lambda: lists.company_history_figure(pd.DataFrame(
+               {"month_start": pd.to_datetime(["2025-10-01"]), "score": [80.0], "inspection_score": [85.0],
+                "complaint_score": [75.0], "rank": [1], "list": ["red"]}))}[build]()
+    legend = fig.layout.legend
+    assert (legend.orientation, legend.yanchor) == ("h", "bottom") and legend.y >= 1
+    assert fig.layout.margin.t >= 32  # one row of 13 px type and its padding
+
+
 @pytest.mark.parametrize("change, previous, text", [
     (2, 5, "▲2"), (-1, 3, "▼1"), (0, 4, "持平"), (None, None, "新进排名"), (float("nan"), 7, "—"),
 ])
@@ -396,3 +413,34 @@ def test_an_open_tickets_timeline_runs_to_the_as_of_time():
     assert fig.layout.annotations[1].text == "数据截至 10-16 09:00，仍未办结"
     closed = lists.ticket_timeline_figure(tickets.timeline(_ticket()))
     assert len(closed.layout.shapes) == 1 and len(closed.layout.annotations) == 1
+
+
+@pytest.mark.parametrize(("due_at", "open_at"), [
+    ("2025-10-03 09:00", "2025-10-03 09:24"),  # 24 minutes late: the two lines almost on each other
+    ("2025-10-01 12:00", "2025-10-16 09:00"),  # a deadline near the first steps, long overdue
+    ("2025-10-20 09:00", "2025-10-03 09:00"),  # not yet due: 数据截至 before the deadline
+])
+def test_timeline_labels_stand_above_the_plot_on_rows_of_their_own(due_at, open_at):
+    """Seen in the browser: 数据截至's label under the plot ran over the date ticks, the deadline's (in the plot)
+    over the steps' times, and with a deadline just before 数据截至 one label lay on the other."""
+    fig = lists.ticket_timeline_figure(tickets.timeline(_ticket(due_at=pd.Timestamp(due_at))), open_at=pd.Timestamp(open_at))
+    deadline, as_of = fig.layout.annotations
+    assert deadline.text.startswith("办理时限") and as_of.text.startswith("数据截至")
+    for label in (deadline, as_of):
+        assert (label.yref, label.y, label.yanchor) == ("paper", 1, "bottom")  # above the plot, not in it or under it
+    assert deadline.yshift - as_of.yshift >= lists.TIMELINE_ROW_PX  # a row each
+    assert fig.layout.margin.t >= deadline.yshift + lists.TIMELINE_ROW_PX  # the upper row is inside the figure
+    low, high = (pd.Timestamp(x) for x in fig.layout.xaxis.range)
+    for label in (deadline, as_of):
+        at = pd.Timestamp(label.x)
+        assert low < at < high  # a line on the last moment is not on the plot's edge
+        # Written away from the nearer edge, so it is not cut off by it.
+        assert label.xanchor == ("right" if at - low > high - at else "left")
+
+
+def test_timeline_note_says_under_a_tenth_of_a_working_day_not_zero():
+    late = tickets.timeline(_ticket(overdue_workdays=0.02, is_due_derived=False)).set_index("step")
+    assert late.loc["办理时限", "note"] == "超期不足 0.1 个工作日"
+    soon = tickets.timeline(_ticket(is_overdue=False, is_near_deadline=True, overdue_workdays=None,
+                                    remaining_workdays=0.01, is_due_derived=False)).set_index("step")
+    assert soon.loc["办理时限", "note"] == "临期，剩余不足 0.1 个工作日"

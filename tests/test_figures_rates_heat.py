@@ -357,8 +357,34 @@ def test_overview_trend_draws_each_distinct_target():
     same = rates_trend_figure(trend, {"response_rate": 97.0, "resolution_rate": 97.0, "satisfaction_rate": 97.0})
     assert [a.text for a in same.layout.annotations] == ["目标 97%"]
     apart = rates_trend_figure(trend, {"response_rate": 97.0, "resolution_rate": 90.0, "satisfaction_rate": 97.0})
-    assert sorted(a.text for a in apart.layout.annotations) == ["响应率、满意率目标 97%", "解决率目标 90%"]
+    assert sorted(a.text for a in apart.layout.annotations) == ["响应率、满意率<br>目标 97%", "解决率<br>目标 90%"]
     assert sorted(s.y0 for s in apart.layout.shapes) == [90.0, 97.0]
+
+
+@pytest.mark.parametrize("targets", [(97, 97, 97), (97, 95, 97), (97, 96, 95), (97, 96.5, 96), (97.2, 97.1, 97)])
+def test_overview_trend_target_labels_stand_in_the_right_margin_apart(targets):
+    """"目标 97%" sat inside the plot on its line and on the last points of 响应率: the labels are in a right
+    margin as wide as the widest, each led from the end of its line, and close targets' labels stand apart at
+    any plot height from the least the chart can have (legend in three rows) up."""
+    from onescreen.figures import overview
+
+    trend = pd.DataFrame({"period_start": pd.date_range("2024-11-01", periods=12, freq="MS"),
+                          "response_rate": [96.5] * 12, "resolution_rate": [89.5] * 12, "satisfaction_rate": [90.8] * 12})
+    fig = overview.rates_trend_figure(trend, dict(zip(("response_rate", "resolution_rate", "satisfaction_rate"), targets)),
+                                      height=250)
+    notes = fig.layout.annotations
+    assert len(notes) == len(set(targets))
+    assert all((a.xref, a.x, a.xanchor, a.showarrow, a.ax) == ("paper", 1, "left", True, overview.LEADER_PX)
+               for a in notes)
+    widest = max(overview.text_width(line, overview.LABEL_SIZE) for a in notes for line in a.text.split("<br>"))
+    assert fig.layout.margin.r >= overview.LEADER_PX + widest
+    assert fig.layout.legend.yanchor == "bottom" and fig.layout.legend.y >= 1  # above the plot, not over its top
+    low, high = fig.layout.yaxis.range
+    least = 250 - fig.layout.margin.t - fig.layout.margin.b - 100
+    for plot_px in (least, least * 1.5, least * 3):
+        centres = sorted(plot_px * (high - a.y) / (high - low) + a.ay for a in notes)
+        gap = overview.label_gap([(a.y, a.text.split("<br>")) for a in notes])
+        assert all(b - a >= gap - 0.5 for a, b in zip(centres, centres[1:])), (plot_px, centres)
 
 
 def test_white_gives_the_same_figure_as_the_plotly_white_template():

@@ -558,6 +558,21 @@ def test_streamlits_own_english_is_said_in_chinese_on_every_page(warehouse_copy)
         assert f'content: "{chinese}"' in ui.STREAMLIT_TEXT_CSS
 
 
+def test_a_long_metric_change_wraps_instead_of_being_cut(warehouse_copy):
+    """三率分析's six tiles at 1440 px cut "+1,810 件（+8.9%） 环比" to "+1,810 件（+8.9…": Streamlit draws a
+    metric's delta on one line with an ellipsis (its text container and the paragraph in it). The frame's CSS lets
+    both wrap, on every page (seen in a real browser: the tile grows a line, nothing is lost)."""
+    from onescreen import ui
+
+    at = _run("rates.py")
+    assert ui.METRIC_DELTA_CSS.strip() in [h.proto.body.strip() for h in at.get("html")]
+    for target in ('[data-testid="stMetricDelta"] [data-testid="stMarkdownContainer"]',
+                   '[data-testid="stMetricDelta"] [data-testid="stMarkdownContainer"] p'):
+        rule = re.search(re.escape(target) + r"[^{]*\{([^}]*)\}", ui.METRIC_DELTA_CSS)
+        assert rule and "white-space: normal !important" in rule.group(1), target
+    assert any(m.proto.delta.startswith("+") and "件（" in m.proto.delta for m in at.metric)  # the long one is there
+
+
 def test_big_screen_buttons_keep_their_own_text_colour(warehouse_copy):
     """Off the wall the big screen's light text made the sidebar's white 退出登录 button blank."""
     from onescreen import ui

@@ -27,10 +27,10 @@ from conftest import run_cli  # noqa: E402
 from etl.marts import build_marts  # noqa: E402
 from metrics_fixture import build_warehouse  # noqa: E402
 from onescreen.queries import run_query  # noqa: E402
-from onescreen.report import (Period, ReportError, build_report, data_span, default_period,  # noqa: E402
-                              parse_period, period_options)
-from onescreen.report_render import (XML_NAMESPACES, display_frame, kpi_display_frame, offline_plotlyjs, to_dict, to_html, to_json,  # noqa: E402
-                                     to_xlsx)
+from onescreen.report import (COLUMN_LABELS, Period, ReportError, build_report, data_span,  # noqa: E402
+                              default_period, parse_period, period_options)
+from onescreen.report_render import (XML_NAMESPACES, display_frame, kpi_display_frame, number_formats, offline_plotlyjs,  # noqa: E402
+                                     to_dict, to_html, to_json, to_xlsx)
 from onescreen.rules import load_rules  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -277,12 +277,45 @@ def test_a_property_companys_score_reads_to_one_decimal_as_on_the_other_screens(
     lists and the big screen show it, in the page, the HTML and the workbook; so are working days overdue."""
     lists = pd.DataFrame({"list": ["red", "red"], "rank": [1, 2], "company_name": ["甲物业", "乙物业"],
                           "score": [79.0, 78.5678]})
-    assert display_frame(lists)["总分"].tolist() == ["79.0", "78.6"]
-    from onescreen.report_render import _for_readers
+    from onescreen.report_render import _cell, _for_readers
 
-    assert _for_readers(lists)["score"].tolist() == [79.0, 78.6]
+    assert number_formats(lists)["总分"] == "%.1f"  # the page: the number kept, shown to one decimal
+    assert [_cell("score", v)[0] for v in lists["score"]] == ["79.0", "78.6"]  # the HTML
+    assert _for_readers(lists)["score"].tolist() == [79.0, 78.6]  # the workbook
     oldest = pd.DataFrame({"ticket_id": ["T1"], "overdue_workdays": [238.4812]})
-    assert display_frame(oldest)["超期（工作日）"].tolist() == ["238.5"]  # as 工单明细 shows it, not 238.48
+    assert number_formats(oldest) == {"超期（工作日）": "%.1f"}  # as 工单明细 shows it, not 238.48
+    assert _cell("overdue_workdays", 238.4812)[0] == "238.5"
+
+
+# printf formats of the page's number columns, and what each writes (as the frontend's sprintf-js does).
+PRINTF = {"%,d": lambda v: f"{v:,.0f}", "%.1f": lambda v: f"{v:.1f}", "%,.2f": lambda v: f"{v:,.2f}"}
+
+
+def test_the_pages_tables_keep_numbers_as_numbers_shown_as_the_html_report_shows_them(week_report):
+    """周报's tables were all text: numbers left-aligned and sorted as text ("9" after "10"). Numbers stay numbers
+    on the page (right-aligned, sorted as numbers), each column formatted as the HTML report writes its cells."""
+    from onescreen.report_render import CODE_COLUMNS, _cell
+
+    checked = 0
+    for key, section in week_report.sections.items():
+        if key == "kpis":  # mixed units a row: its own text table (test_page_kpi_table_gives_each_change_in_its_own_unit)
+            continue
+        frame, shown, formats = section.frame, display_frame(section.frame), number_formats(section.frame)
+        for column in frame.columns:
+            if column in CODE_COLUMNS:
+                continue
+            label = COLUMN_LABELS.get(column, column)
+            numeric = pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column])
+            assert pd.api.types.is_numeric_dtype(shown[label]) == numeric, (key, column)
+            assert (label in formats) == numeric, (key, column)
+            if numeric:
+                for value in frame[column].dropna():
+                    assert PRINTF[formats[label]](value) == _cell(column, value)[0], (key, column, value)
+                    checked += 1
+            else:
+                assert all(isinstance(v, str) or v is None for v in shown[label]), (key, column)
+    assert checked > 50
+    assert number_formats(week_report.sections["trend"].frame)["受理量"] == "%,d"  # 1,785 as the page writes counts
 
 
 def test_the_report_states_as_of_and_the_koujing(week_report):
@@ -381,7 +414,8 @@ def test_word_document_has_the_html_reports_header_sections_and_cells(week_repor
     from docx.enum.section import WD_ORIENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-    from onescreen.report_render import EMPTY_TEXTS, TABLE_SECTIONS, header_lines
+    from onescreen.report import COLUMN_LABELS
+    from onescreen.report_render import EMPTY_TEXTS, TABLE_SECTIONS, _cell, header_lines, shown_columns
 
     document = _docx(week_report)
     paragraphs = [p.text for p in document.paragraphs]
@@ -392,18 +426,19 @@ def test_word_document_has_the_html_reports_header_sections_and_cells(week_repor
     notes = [s.note for s in week_report.sections.values() if s.note]
     assert notes and all(note in paragraphs for note in notes)
 
-    expected = [kpi_display_frame(week_report.sections["kpis"].frame)]
+    kpis = kpi_display_frame(week_report.sections["kpis"].frame)
+    expected = [[list(kpis.columns), *kpis.values.tolist()]]
     for key in TABLE_SECTIONS:
-        shown = display_frame(week_report.sections[key].frame)
+        shown = shown_columns(week_report.sections[key].frame)
         if shown.empty:
             assert EMPTY_TEXTS.get(key, "本期没有。") in paragraphs
-        else:
-            expected.append(shown)
+        else:   # each cell's text as the HTML report writes it (5,261 and 96.3; — for missing)
+            expected.append([[COLUMN_LABELS.get(c, c) for c in shown.columns],
+                             *[[_cell(c, v, escape=False)[0] for c, v in zip(shown.columns, row)]
+                               for row in shown.itertuples(index=False, name=None)]])
     assert len(document.tables) == len(expected) >= 6
-    for table, frame in zip(document.tables, expected):
-        rows = [[cell.text for cell in row.cells] for row in table.rows]
-        assert rows[0] == list(frame.columns)
-        assert rows[1:] == frame.astype(str).values.tolist()
+    for table, rows in zip(document.tables, expected):
+        assert [[cell.text for cell in row.cells] for row in table.rows] == rows
     kpis = document.tables[0]
     first = [cell.paragraphs[0] for cell in kpis.rows[1].cells]
     assert first[0].text == "受理量" and first[1].text == "10"
@@ -525,6 +560,22 @@ def test_page_shows_the_same_figures_as_the_report(warehouse_copy):
     assert at.selectbox(key="weekly_period_week").value == report.period
     assert any("数据截至 2025-10-10 15:00" in c.value for c in at.caption)
     assert len(at.get("download_button")) == 4
+
+
+def test_page_tables_sort_numbers_as_numbers_and_right_align_the_key_figures(warehouse_copy):
+    at = _page()
+    assert [e.value for e in at.exception] == []
+    trend = next(t for t in at.dataframe if "周期起始" in t.value.columns)
+    config = json.loads(trend.proto.columns)
+    assert pd.api.types.is_integer_dtype(trend.value["受理量"]) and pd.api.types.is_float_dtype(trend.value["响应率（%）"])
+    assert (config["受理量"]["type_config"]["format"], config["响应率（%）"]["type_config"]["format"]) == ("%,d", "%.1f")
+    oldest = next(t for t in at.dataframe if "工单编号" in t.value.columns)
+    overdue = json.loads(oldest.proto.columns)["超期（工作日）"]  # the section's own label and width, and the format
+    assert (overdue["label"], overdue["width"], overdue["type_config"]["format"]) == ("超期", 56, "%.1f")
+    assert pd.api.types.is_float_dtype(oldest.value["超期（工作日）"])
+    kpis = next(t for t in at.dataframe if "环比" in t.value.columns)
+    assert {c: v.get("alignment") for c, v in json.loads(kpis.proto.columns).items() if c != "_index"} == {
+        h: "right" for h in kpi_display_frame(pd.DataFrame(columns=["metric"])).columns[1:]}
 
 
 def test_page_kpi_table_gives_each_change_in_its_own_unit():

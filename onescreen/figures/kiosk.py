@@ -20,11 +20,10 @@ from html import escape
 import pandas as pd
 
 from onescreen.figures import shared
-from onescreen.figures.overview import FONT, GRID, RATE_COLOURS, RATE_LABELS, TEXT, trend_targets_and_range
-from onescreen.ui import NAVY  # the big screen's background
+from onescreen.figures.overview import FONT, GRID, LABEL_LINE_PX, LABEL_SIZE, LEADER_PX, RATE_COLOURS, RATE_LABELS, \
+    TARGET_COLOUR, TEXT, label_gap, spread_labels, target_labels, text_width, trend_targets_and_range
 
 MUTED = "#9fb3c8"
-TARGET_COLOUR = "#ff6b6b"
 CURRENT_COLOUR = "#36c2ff"
 PREVIOUS_COLOUR = "rgba(159,179,200,0.45)"
 UNRANKED_COLOUR = "#5c6b7a"
@@ -78,7 +77,11 @@ def rates_trend_svg(trend: pd.DataFrame, targets: dict[str, float], width: int =
     if trend.empty or not columns:
         return _empty(width, height, label, "暂无数据")
     by_value, (low, high) = trend_targets_and_range(trend, targets)
-    left, right, top, bottom = 46, 10, 30, 24
+    labels = target_labels(by_value)
+    # The targets' labels stand in a right margin as wide as the widest, beside their dashed lines' ends: inside
+    # the plot "目标 97%" sat on its line and on the last points of a rate near it.
+    label_w = max((text_width(line, LABEL_SIZE) for _, lines in labels for line in lines), default=0)
+    left, right, top, bottom = 46, 10 + (LEADER_PX + math.ceil(label_w) + 2 if labels else 0), 30, 24
     plot_w, plot_h = width - left - right, height - top - bottom
     periods = [pd.Timestamp(p) for p in trend["period_start"]]
     n = len(periods)
@@ -97,15 +100,19 @@ def rates_trend_svg(trend: pd.DataFrame, targets: dict[str, float], width: int =
     for i, period in enumerate(periods):
         if (n - 1 - i) % every == 0:  # always the last period, the one shown
             body.append(_text(x(i), height - 6, period.strftime("%Y-%m"), anchor="middle", colour=MUTED, size=12))
-    target_labels = []
-    for value, labels in sorted(by_value.items()):
-        which = "" if len(by_value) == 1 else "、".join(labels)
+    # Centres of the label blocks, apart enough that close targets (95% and 96%) keep their labels apart; a leader
+    # joins each to the end of its line.
+    gap = label_gap(labels)
+    centres = spread_labels([y(value) for value, _ in labels], gap, top + gap / 2, height - bottom - gap / 2)
+    for (value, lines), centre in zip(labels, centres):
         body.append(f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
                     f'stroke="{TARGET_COLOUR}" stroke-width="1" stroke-dasharray="5,4"/>')
-        # Drawn last, with a halo in the screen's colour: legible where a rate's line crosses it.
-        target_labels.append(_text(width - right - 2, y(value) + 14, f"{which}目标 {value:g}%", anchor="end",
-                                   colour=TARGET_COLOUR, size=12,
-                                   extra=f' stroke="{NAVY}" stroke-width="3" paint-order="stroke"'))
+        body.append(f'<line x1="{width - right}" x2="{width - right + LEADER_PX}" y1="{y(value):.1f}" '
+                    f'y2="{centre:.1f}" stroke="{TARGET_COLOUR}" stroke-width="1"/>')
+        first = centre - LABEL_LINE_PX * (len(lines) - 1) / 2 + LABEL_SIZE * 0.35  # baseline of its first line
+        for k, line in enumerate(lines):
+            body.append(_text(width - right + LEADER_PX + 2, first + LABEL_LINE_PX * k, line, colour=TARGET_COLOUR,
+                              size=LABEL_SIZE, extra=' class="os-target-label"'))
     for column in columns:
         colour, name = RATE_COLOURS[column], RATE_LABELS[column]
         points = [(i, float(v)) for i, v in enumerate(trend[column]) if pd.notna(v)]
@@ -123,7 +130,7 @@ def rates_trend_svg(trend: pd.DataFrame, targets: dict[str, float], width: int =
             body.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.5" fill="{colour}" '
                         f'data-period="{periods[i]:%Y-%m}"><title>{escape(f"{periods[i]:%Y-%m} {name} {v:.1f}%")}'
                         "</title></circle>")
-    return _svg(width, height, label, body + target_labels)
+    return _svg(width, height, label, body)
 
 
 def _hbar_frame(names: pd.Series, width: int, height: int, top: int, right: int):
@@ -132,7 +139,7 @@ def _hbar_frame(names: pd.Series, width: int, height: int, top: int, right: int)
     rows = max(len(names), 1)
     band = (height - top - 4) / rows
     size = max(8, min(FONT_SIZE, int(band * 0.8)))
-    left = min(8 + size * max((sum(1.0 if ord(c) > 0x2E7F else 0.6 for c in str(n)) for n in names), default=2), 150)
+    left = min(8 + max((text_width(n, size) for n in names), default=2 * size), 150)
     return left, width - left - right, band, size
 
 

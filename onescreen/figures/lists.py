@@ -31,8 +31,10 @@ def _missing(value) -> bool:
 
 
 def _layout(fig: go.Figure, height: int) -> go.Figure:
-    fig.update_layout(height=height, margin=dict(l=8, r=8, t=32, b=8), font=dict(family=FONT, size=13),
-                      legend=dict(orientation="h", y=1.1, x=0), hovermode="x unified")
+    # The legend stands on the top of the plot (its bottom at the plot's top edge) in the top margin, which holds
+    # one row of it: at y=1.1 anchored by its top it hung into the plot and hid the top of 各色网格占比.
+    fig.update_layout(height=height, margin=dict(l=8, r=8, t=36, b=8), font=dict(family=FONT, size=13),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0), hovermode="x unified")
     return fig
 
 
@@ -279,7 +281,11 @@ def compound_complaints_columns() -> tuple[list[str], dict]:
 def ticket_timeline_figure(steps: pd.DataFrame, height: int = 260, open_at=None) -> go.Figure:
     """One ticket's steps (``onescreen.tickets.timeline``) on a time axis; the deadline drawn as a line,
     red when the ticket is (or was closed) late. Steps that have not happened are left off. ``open_at`` (数据截至,
-    for a ticket still open) is drawn too, so an overdue ticket shows how far past its deadline it now is."""
+    for a ticket still open) is drawn too, so an overdue ticket shows how far past its deadline it now is.
+
+    The two lines' labels stand above the plot, each on its own row (the deadline's on top) and on the side of its
+    line away from the nearer edge: in the plot they ran over the steps' times, 数据截至 under the plot ran over the
+    date ticks, and a deadline an hour before 数据截至 put one label on the other."""
     done = steps[steps["step"] != "办理时限"].dropna(subset=["at"])
     due = steps[steps["step"] == "办理时限"].dropna(subset=["at"])
     fig = go.Figure(go.Scatter(
@@ -287,22 +293,34 @@ def ticket_timeline_figure(steps: pd.DataFrame, height: int = 260, open_at=None)
         textposition="middle right", marker=dict(size=12, color="#1f77b4"), line=dict(color="#9fb3c8"),
         customdata=done["note"], hovertemplate="%{y} %{x|%Y-%m-%d %H:%M}<br>%{customdata}<extra></extra>",
         showlegend=False))
+    marks = []  # (time, colour, dash, label)
     if not due.empty:
-        note = str(due["note"].iloc[0])
-        colour = deadline_colour(note)
-        fig.add_vline(x=due["at"].iloc[0], line=dict(color=colour, dash="dash"))
-        fig.add_annotation(x=due["at"].iloc[0], y=1.02, yref="paper", showarrow=False, xanchor="right",
-                           text=f"办理时限 {due['at'].iloc[0]:%m-%d %H:%M}：{note}", font=dict(color=colour))
+        note, at = str(due["note"].iloc[0]), pd.Timestamp(due["at"].iloc[0])
+        marks.append((at, deadline_colour(note), "dash", f"办理时限 {at:%m-%d %H:%M}：{note}"))
     if open_at is not None and not pd.isna(open_at):
-        fig.add_vline(x=pd.Timestamp(open_at), line=dict(color="#6b7785", dash="dot"))
-        fig.add_annotation(x=pd.Timestamp(open_at), y=-0.02, yref="paper", yanchor="top", showarrow=False,
-                           xanchor="right", text=f"数据截至 {pd.Timestamp(open_at):%m-%d %H:%M}，仍未办结",
-                           font=dict(color="#6b7785"))
+        at = pd.Timestamp(open_at)
+        marks.append((at, "#6b7785", "dot", f"数据截至 {at:%m-%d %H:%M}，仍未办结"))
+    times = [pd.Timestamp(t) for t in done["at"]] + [at for at, *_ in marks]
+    if times:
+        # A little room at both ends, so a line on the first or last moment is not drawn on the plot's edge.
+        first, last = min(times), max(times)
+        pad = max((last - first) * 0.04, pd.Timedelta(minutes=30))
+        fig.update_xaxes(range=[first - pad, last + pad])
+    middle = (min(times) + (max(times) - min(times)) / 2) if times else None
+    for row, (at, colour, dash, label) in enumerate(marks):
+        fig.add_vline(x=at, line=dict(color=colour, dash=dash, width=1.5))
+        fig.add_annotation(x=at, y=1, yref="paper", yanchor="bottom", yshift=4 + TIMELINE_ROW_PX * (len(marks) - 1 - row),
+                           showarrow=False, xanchor="right" if at > middle else "left", text=label,
+                           font=dict(color=colour))
     fig.update_yaxes(categoryorder="array", categoryarray=list(steps["step"])[::-1], title=None)
     # Steps are often hours apart: a tick per day labelled "%m-%d" repeated the date ("11-30, 11-30, 11-30").
     # The label follows the tick spacing plotly picks for the span (and for a zoom).
     fig.update_xaxes(title=None, tickformatstops=TIME_TICKS)
-    return _layout(fig, height).update_layout(hovermode="closest", margin=dict(l=8, r=40, t=40, b=8))
+    return _layout(fig, height).update_layout(hovermode="closest",
+                                              margin=dict(l=8, r=40, t=16 + TIMELINE_ROW_PX * max(len(marks), 1), b=8))
+
+
+TIMELINE_ROW_PX = 20  # a row of the timeline's labels above the plot (13 px type)
 
 
 # Tick labels of a time axis by the spacing of its ticks (plotly's dtick, in ms, or "M<months>"): the hour under a

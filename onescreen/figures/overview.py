@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -12,12 +14,20 @@ TEXT = "#e8eef6"
 GRID = "rgba(255,255,255,0.12)"
 RATE_COLOURS = {"response_rate": "#36c2ff", "resolution_rate": "#7ee081", "satisfaction_rate": "#f5c04a"}
 RATE_LABELS = {"response_rate": "响应率", "resolution_rate": "解决率", "satisfaction_rate": "满意率"}
+TARGET_COLOUR = "#ff6b6b"
+LABEL_SIZE = 12  # the targets' labels
+LABEL_LINE_PX = 15  # one line of them
+LEADER_PX = 10  # the leader from a target line's end to its label
+MARGIN = dict(l=8, r=8, t=30, b=8)
 
 
 def _dark(fig: go.Figure, height: int) -> go.Figure:
     fig.update_layout(
-        height=height, margin=dict(l=8, r=8, t=24, b=8), paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-        font=dict(family=FONT, color=TEXT, size=13), legend=dict(orientation="h", y=1.14, x=0, font=dict(color=TEXT)),
+        height=height, margin=dict(MARGIN), paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+        # The legend stands on the plot's top edge, in the top margin (at y=1.14 anchored by its top, a legend that
+        # wrapped to two rows in the narrow column hung over the trend's 100% line).
+        font=dict(family=FONT, color=TEXT, size=13),
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, font=dict(color=TEXT)),
     )
     fig.update_xaxes(gridcolor=GRID, zeroline=False)
     fig.update_yaxes(gridcolor=GRID, zeroline=False)
@@ -37,6 +47,47 @@ def trend_targets_and_range(trend: pd.DataFrame,
     return by_value, (max(0, floor - 5), 100.5)
 
 
+def text_width(text: str, size: float) -> float:
+    """About how wide ``text`` is at font ``size``: a CJK character is square, anything else about 0.6 of it."""
+    return sum(size if ord(c) > 0x2E7F else 0.6 * size for c in str(text))
+
+
+def target_labels(by_value: dict[float, list[str]]) -> list[tuple[float, list[str]]]:
+    """The lines of each target's label, lowest target first: ``目标 97%`` alone when there is one target;
+    with several, the rates it is for above it (``响应率、满意率`` / ``目标 97%``), short enough for a margin."""
+    named = len(by_value) > 1
+    return [(value, (["、".join(labels)] if named else []) + [f"目标 {value:g}%"])
+            for value, labels in sorted(by_value.items())]
+
+
+def label_gap(labels: list[tuple[float, list[str]]]) -> float:
+    """How far apart (pixels) the centres of :func:`target_labels` must be: a label's lines and a space."""
+    return LABEL_LINE_PX * max((len(lines) for _, lines in labels), default=1) + 6
+
+
+def spread_labels(wanted: list[float], gap: float, low: float, high: float) -> list[float]:
+    """Positions (pixels, down the screen) for labels that want to be centred at ``wanted``, with centres at least
+    ``gap`` apart and between ``low`` and ``high`` (when they fit): labels that would overlap are stacked as a
+    group centred on where they want to be, so each stays as near its own line as the others allow."""
+    groups: list[tuple[float, list[float]]] = []  # (first centre, the wanted positions of its labels)
+    for want in sorted(wanted):
+        groups.append((want, [want]))
+        while True:
+            start, members = groups[-1]
+            start = min(max(start, low), high - gap * (len(members) - 1))
+            groups[-1] = (start, members)
+            if len(groups) < 2 or groups[-2][0] + gap * len(groups[-2][1]) <= start:
+                break
+            merged = groups[-2][1] + members
+            groups[-2:] = [(sum(merged) / len(merged) - gap * (len(merged) - 1) / 2, merged)]
+    placed = [start + gap * k for start, members in groups for k in range(len(members))]
+    # Back in the caller's order (equal positions wanted get consecutive places, in order).
+    out = [0.0] * len(wanted)
+    for position, i in zip(placed, sorted(range(len(wanted)), key=lambda i: wanted[i])):
+        out[i] = position
+    return out
+
+
 @shared
 def rates_trend_figure(trend: pd.DataFrame, targets: dict[str, float], height: int = 230) -> go.Figure:
     """The three rates per period (``period_start`` and ``*_rate`` columns) with their targets
@@ -49,14 +100,24 @@ def rates_trend_figure(trend: pd.DataFrame, targets: dict[str, float], height: i
                 line=dict(color=RATE_COLOURS[column], width=2), hovertemplate=f"{label} %{{y:.1f}}%<extra>%{{x|%Y-%m}}</extra>",
             ))
     by_value, y_range = trend_targets_and_range(trend, targets)
-    for value, labels in sorted(by_value.items()):
-        which = "" if len(by_value) == 1 else "、".join(labels)
-        fig.add_hline(y=value, line=dict(color="#ff6b6b", dash="dash", width=1),
-                      annotation_text=f"{which}目标 {value:g}%", annotation_font_color="#ff6b6b",
-                      annotation_position="bottom right")
+    labels = target_labels(by_value)
+    # In the right margin, each joined to the end of its dashed line by a short leader: inside the plot a label sat
+    # on its line and on the last points of a rate near the target. Labels of close targets (95% and 96%) are moved
+    # apart. Plotly places them in pixels, so the plot's height is taken at its least (the legend wrapped to three
+    # rows, the dates slanted): with more room the labels only stand a little further apart than they must.
+    plot_px = height - MARGIN["t"] - MARGIN["b"] - 100
+    wanted = [plot_px * (y_range[1] - value) / (y_range[1] - y_range[0]) for value, _ in labels]
+    for (value, lines), want, at in zip(labels, wanted, spread_labels(wanted, label_gap(labels), 0, plot_px)):
+        fig.add_hline(y=value, line=dict(color=TARGET_COLOUR, dash="dash", width=1))
+        fig.add_annotation(x=1, xref="paper", y=value, yref="y", xanchor="left", yanchor="middle", align="left",
+                           showarrow=True, arrowhead=0, arrowwidth=1, arrowcolor=TARGET_COLOUR, standoff=0,
+                           ax=LEADER_PX, ay=at - want, text="<br>".join(lines),
+                           font=dict(color=TARGET_COLOUR, size=LABEL_SIZE))
     fig.update_yaxes(range=list(y_range), ticksuffix="%")
     fig.update_xaxes(tickformat="%Y-%m")  # plotly's default month ticks are English ("Jan 2026")
-    return _dark(fig, height)
+    _dark(fig, height)
+    width = max((text_width(line, LABEL_SIZE) for _, lines in labels for line in lines), default=0)
+    return fig.update_layout(margin=dict(MARGIN, r=MARGIN["r"] + LEADER_PX + math.ceil(width) + 4))
 
 
 @shared

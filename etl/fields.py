@@ -158,6 +158,7 @@ def normalise_header(text: object) -> str:
     value = str(text).replace("\ufeff", "").strip()
     value = re.sub(r"[\s\u3000*＊:：]+", "", value)
     value = re.sub(r"[（(].*?[)）]$", "", value)  # "办理时限(工作日)" -> "办理时限"
+    value = re.sub(r"^[【\[「〔](.+)[】\]」〕]$", r"\1", value)  # "【诉求内容】" -> "诉求内容"
     return value.lower()
 
 

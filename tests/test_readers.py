@@ -342,6 +342,7 @@ def test_normalise_header():
     assert normalise_header("\ufeff 办理时限（工作日） ") == "办理时限"
     assert normalise_header("来电　时间：") == "来电时间"
     assert normalise_header("Ticket ID") == "ticketid"
+    assert normalise_header("【诉求内容】") == normalise_header("[诉求内容]") == normalise_header("「诉求内容」") == "诉求内容"
 
 
 def test_map_option_maps_an_unknown_header():

@@ -33,6 +33,9 @@ def parse_geometry(text: str):
         raise ValueError("网格边界为空或自相交无法修复，请检查坐标。")
     minx, miny, maxx, maxy = geometry.bounds
     if not (73 <= minx <= maxx <= 136 and 3 <= miny <= maxy <= 54):
+        if 73 <= miny <= maxy <= 136 and 3 <= minx <= maxx <= 54:   # (25.0, 102.7) where (102.7, 25.0) was meant
+            raise ValueError("网格边界坐标的经度和纬度写反了（这里是“纬度, 经度”）：GeoJSON 要求每个点写作 [经度, 纬度]，"
+                             "请在导出时调换顺序。")
         raise ValueError("网格边界坐标不在中国经纬度范围内，请确认使用 WGS84/GCJ-02 经纬度（度）而非投影坐标。")
     return geometry
 

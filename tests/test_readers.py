@@ -936,3 +936,17 @@ def test_trailing_blank_rows_are_not_rows(tmp_path):
         workbook.active.cell(row, 2, " ")
     workbook.save(tmp_path / "trailing.xlsx")
     assert read_export(tmp_path / "trailing.xlsx").table.column("row_no").to_pylist() == [2]
+
+
+@pytest.mark.parametrize(("ring", "message"), [
+    ([(25.00, 102.70), (25.00, 102.71), (25.01, 102.71), (25.00, 102.70)], "经度和纬度写反了"),
+    ([(11432000, 2870000), (11433000, 2870000), (11433000, 2871000), (11432000, 2870000)], "而非投影坐标"),
+])
+def test_grid_shapes_off_the_map_say_why(ring, message):
+    from etl.geo import parse_geometry
+
+    with pytest.raises(ValueError, match=message):
+        parse_geometry(json.dumps({"type": "Polygon", "coordinates": [ring]}))
+    lon_lat = [(y, x) for x, y in ring]
+    if message == "经度和纬度写反了":   # the same ring the right way round is a shape in Yunnan
+        assert parse_geometry(json.dumps({"type": "Polygon", "coordinates": [lon_lat]})).bounds[0] == 102.70

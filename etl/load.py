@@ -140,7 +140,8 @@ def _headers_text(headers: list[str]) -> str:
     named = [h for h in headers if h]
     if any(_looks_like_data(h) for h in named):
         return f"（{len(named)} 列，其中有日期、号码之类的值，不像列名：文件可能缺少表头行）"
-    return "、".join(scrub_text(h) for h in named) or "（无）"
+    # (a sentence in the first row, as on a notes sheet, loses its full stop: the message adds its own)
+    return "、".join(scrub_text(h).rstrip("。") for h in named) or "（无）"
 
 
 def absent_headers(headers: list[str], overrides: dict[str, str] | None) -> list[str]:

@@ -10,6 +10,7 @@ machine: nothing is embedded or fetched). Every text is set as a run's text, nev
 from __future__ import annotations
 
 import io
+import re
 
 import pandas as pd
 from docx import Document
@@ -50,7 +51,7 @@ def to_docx(report: Report) -> bytes:
         style.font.color.rgb = RGBColor(0x0B, 0x1F, 0x3A)
 
     title, scope_line, times_line = header_lines(report)
-    doc.add_paragraph(title, style="Title")
+    doc.add_paragraph(_xml_text(title), style="Title")
     for line in (scope_line, times_line):
         _note(doc, line)
 
@@ -70,8 +71,8 @@ def to_docx(report: Report) -> bytes:
     _heading(doc, koujing.title, koujing.note)
     for row in koujing.frame.itertuples():
         paragraph = doc.add_paragraph()
-        paragraph.add_run(f"{row.label}：").bold = True
-        paragraph.add_run(row.text)
+        paragraph.add_run(_xml_text(f"{row.label}：")).bold = True
+        paragraph.add_run(_xml_text(row.text))
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
@@ -96,13 +97,13 @@ def _font(style, name: str, size: float) -> None:
 
 
 def _heading(doc, title: str, note: str) -> None:
-    doc.add_heading(title, level=1)
+    doc.add_heading(_xml_text(title), level=1)
     if note:
         _note(doc, note)
 
 
 def _note(doc, text: str) -> None:
-    run = doc.add_paragraph().add_run(text)
+    run = doc.add_paragraph().add_run(_xml_text(text))
     run.font.color.rgb = GREY
     run.font.size = Pt(9)
 
@@ -170,6 +171,15 @@ def column_widths(headers: list[str], rows: list[list[tuple[str, str | None]]],
     return [min(width, low) for width in need]
 
 
+# Characters XML 1.0 cannot hold (python-docx refuses them): control characters an export may carry in a
+# name (a vertical tab typed in a spreadsheet cell). Left out of the document; the HTML and XLSX keep them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("", str(text))
+
+
 def _text_mm(text: str) -> float:
     return sum(WIDE_MM if ord(char) > 0x2E7F else NARROW_MM for char in text)
 
@@ -177,7 +187,7 @@ def _text_mm(text: str) -> float:
 def _text(cell, text: str, right: bool, size: float):
     paragraph = cell.paragraphs[0]
     paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT if right else WD_ALIGN_PARAGRAPH.LEFT
-    run = paragraph.add_run(text)
+    run = paragraph.add_run(_xml_text(text))
     run.font.size = Pt(size)
     return run
 

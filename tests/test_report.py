@@ -455,6 +455,15 @@ def test_word_document_takes_text_from_the_warehouse_as_text(week_report):
     assert "<w:p>&amp;=1+1" in _docx_text(report)
 
 
+def test_word_document_leaves_out_characters_xml_cannot_hold(week_report):
+    """A vertical tab typed into a company name in a spreadsheet cell made the Word download fail
+    ("All strings must be XML compatible"); it is left out, the rest of the name kept."""
+    report = build_copy(week_report)
+    report.sections["category_rises"].frame.loc[0, "category_l1"] = "市容\x0b环境\x01"
+    report.sections["kpis"].note += "\x0c"
+    assert "市容环境" in _docx_text(report)
+
+
 def test_word_columns_follow_their_text_and_fill_the_page():
     from onescreen.report_docx import TEXT_WIDTH_MM, column_widths
 

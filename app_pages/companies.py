@@ -150,8 +150,8 @@ with compounds_col:
             if len(categories) == 1:
                 link["category"] = categories[0]
             ui.page_link("app_pages/tickets.py", icon=":material/list_alt:", query_params=link,
-                         label=f"打开 {compound.get('compound_name', compound['compound_code'])} "
-                               f"{month_label}的{'、'.join(categories)}工单 →")
+                         label=f"打开 {ui.markdown_text(compound.get('compound_name', compound['compound_code']))} "
+                               f"{month_label}的{ui.markdown_text('、'.join(categories))}工单 →")
         else:
             st.caption(f"选中一个小区可打开它{month_label}的物业投诉工单。")
 

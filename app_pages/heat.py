@@ -158,7 +158,7 @@ else:
         if problem is not None and problem["grid_code"] in grid.index:
             place = grid.loc[problem["grid_code"]]
             ui.page_link("app_pages/tickets.py", icon=":material/list_alt:",
-                         label=f"打开 {place['grid_name']} {this}的{problem['category_l1']}工单 →",
+                         label=f"打开 {ui.markdown_text(place['grid_name'])} {this}的{ui.markdown_text(problem['category_l1'])}工单 →",
                          query_params={**f.as_query_params(), "street_code": place["street_code"],
                                        "community_code": place["community_code"], "grid_code": problem["grid_code"],
                                        "category": problem["category_l1"]})

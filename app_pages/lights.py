@@ -88,7 +88,7 @@ else:
     if rows:
         grid = lights[lights["grid_code"] == table.iloc[rows[0]]["grid_code"]].iloc[0]
         place = {k: grid[k] for k in ("street_code", "community_code", "grid_code") if pd.notna(grid[k])}
-        ui.page_link("app_pages/tickets.py", label=f"打开 {grid['grid_name']} 的工单明细 →", icon=":material/list_alt:",
+        ui.page_link("app_pages/tickets.py", label=f"打开 {ui.markdown_text(grid['grid_name'])} 的工单明细 →", icon=":material/list_alt:",
                      query_params={**period_params, **place})
 
 st.subheader("各色网格占比变化")

@@ -228,7 +228,7 @@ else:
                    "单位多于 40 个时只画最好和最差各 20 个，表中为全部。")
         if without:
             # A unit without the metric is neither drawn nor put in order with the others: named here (N 无数据).
-            names = "、".join(without[:8]) + (f" 等 {len(without)} 个" if len(without) > 8 else "")
+            names = "、".join(ui.markdown_text(n) for n in without[:8]) + (f" 等 {len(without)} 个" if len(without) > 8 else "")
             st.caption(f"{this}没有{LABELS[metric]}的{LEVEL_LABELS[level]}（无数据，不画出、不参与排序，表中列在最后）："
                        f"{names}。" + (KOUJING_NO_RATE.get(metric, "") if level == "source" else ""))
     table = figures.breakdown_table(current, previous, yoy, metric,
@@ -243,7 +243,7 @@ else:
         link = filters.unit_filters(current.iloc[rows[0]], level) if rows else None
         if link is not None:
             name, params = link
-            ui.page_link("app_pages/tickets.py", label=f"打开 {name} {this}的工单明细 →", icon=":material/list_alt:",
+            ui.page_link("app_pages/tickets.py", label=f"打开 {ui.markdown_text(name)} {this}的工单明细 →", icon=":material/list_alt:",
                          query_params={**f.as_query_params(), **params})
         elif level in ("street", "community", "grid", "source", "category"):
             st.caption(f"选中一行可打开该单位{this}的工单明细。")

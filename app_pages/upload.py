@@ -78,7 +78,7 @@ def file_section(path) -> FileOptions | None:
     """Recognition, mapping and preview of one file; its load options, or None while it cannot load."""
     key = upload.file_key(path)
     with st.container(border=True):
-        st.markdown(f"**{path.name}**")
+        st.markdown(f"**{ui.markdown_text(path.name)}**")
         sheets = cached(("sheets", str(path)), lambda: upload.sheet_names(path))
         sheet = (st.selectbox("工作表", list(sheets), format_func=sheets.get, key=f"up_sheet_{key}",
                               placeholder=ui.SEARCH_HINT)
@@ -102,13 +102,13 @@ def file_section(path) -> FileOptions | None:
         plan = upload.plan(raw, source, overrides) if touched else auto
         st.caption(f"识别为 **{plan.source.label}** · 编码 {raw.encoding or '—'} · 表头在第 {raw.header_row} 行 · "
                    f"工作表 {raw.sheet_name or '—'} · {raw.table.num_rows:,} 行")
-        st.markdown("列对应：" + upload.mapping_text(plan))
+        st.markdown("列对应：" + ui.markdown_text(upload.mapping_text(plan)))
         if plan.missing:
             st.warning(upload.missing_message(plan))
         if plan.personal_ignored:
             st.caption(f"以下个人信息列不会保存：{'、'.join(plan.personal_ignored)}")
         if plan.ignored:
-            st.caption(f"以下列未使用：{'、'.join(plan.ignored)}")
+            st.caption(f"以下列未使用：{ui.markdown_text('、'.join(plan.ignored))}")
         doubled = sorted({h for h in chosen.values() if h and list(chosen.values()).count(h) > 1})
         if doubled:
             st.warning(f"列 {'、'.join(doubled)} 被选给了多个字段，只有一个会生效，请改正。")
@@ -239,7 +239,7 @@ else:
         st.markdown("**撤销批次**：删除该批次新增的数据，恢复它更新前的数据。后来的批次改过它的数据时，要先撤销后来的批次。")
     for row in loaded:
         text_col, button_col = st.columns([6, 1])
-        text_col.write(f"批次 {row['批次']} · {row['文件']} · {row['来源']} · {row['导入时间']:%Y-%m-%d %H:%M} · "
+        text_col.write(f"批次 {row['批次']} · {ui.markdown_text(row['文件'])} · {row['来源']} · {row['导入时间']:%Y-%m-%d %H:%M} · "
                        f"新增 {row['新增']:,}，更新 {row['更新']:,}")
         button_col.button("撤销", key=f"up_undo_{row['批次']}", on_click=state.__setitem__, args=("up_undo", int(row["批次"])))
     pending = state.get("up_undo")

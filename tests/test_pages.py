@@ -177,6 +177,22 @@ def test_the_overview_title_names_the_unit_its_numbers_count(warehouse_copy):
     assert titles(on_community) == [f"### {community_name} 基层治理一屏总览"]
 
 
+def test_names_from_the_data_are_shown_as_text_not_markdown(warehouse_copy):
+    """A grid name typed in an export as Markdown (an image the browser would fetch from another host, a
+    fake link) was rendered in the big screen's title: names are escaped wherever they go into Markdown."""
+    from onescreen import db
+
+    con = duckdb.connect(str(warehouse_copy))
+    grid = con.execute("select grid_code from dim_grids order by grid_code limit 1").fetchall()[0][0]
+    name = "![b](http://198.51.100.7/beacon.png)[请重新登录](http://198.51.100.7/login)"
+    con.execute("update dim_grids set grid_name = ? where grid_code = ?", [name, grid])
+    con.close()
+    db.reset()
+    at = _run(query={"grid_code": grid})
+    title = next(m.value for m in at.markdown if "基层治理一屏总览" in m.value)
+    assert "](" not in title.replace("\\]\\(", "") and "\\!\\[b\\]" in title, title
+
+
 def test_a_link_with_only_a_grid_code_opens_that_grid_and_an_unknown_code_says_so(warehouse_copy):
     """A hand-written bookmark ``?grid_code=…`` used to be dropped silently (the street and community boxes
     were empty, so the grid box was too): the page showed the whole district."""

@@ -97,6 +97,18 @@ _ADDRESS_DETAIL_ALTERNATIVES = rf"""
   | (?<=村)[{_NUMERAL}]+\s*号
   | \d*\#
 """
+# A dwelling inside a compound written in free text (住金碧花园3栋2单元501室, B座1203, 3-2-501): the content
+# column would otherwise be more precise than the address column, cut before such detail. A floor
+# alone (3楼的灯坏了) names no household and stays; so do counts like 十户.
+_DWELLING_UNIT = r"(?:第?[0-9一二三四五六七八九十两]+\s*(?:号楼|栋|幢|单元)|[0-9]+\s*(?:室|号房|层|楼))"
+_DWELLING = re.compile(rf"""(?=[第0-9一二三四五六七八九十两A-Za-z])(?:
+    (?:(?<![A-Za-z])[A-Za-z]\s*(?:栋|幢|座|单元)\s*)?(?:{_DWELLING_UNIT}\s*[-—]?\s*)+(?:[0-9]{{3,4}}(?![0-9]))?
+  | (?<![A-Za-z])[A-Za-z]\s*(?:栋|幢|座|单元)\s*(?:[0-9]{{3,4}}(?![0-9]))?
+  | (?<![0-9-])[0-9]{{1,3}}-[0-9]{{1,3}}-[0-9]{{2,4}}(?![0-9-])
+)""", re.VERBOSE)
+_DWELLING_WORD = re.compile("[栋幢座元室层楼\\-－—]")   # every dwelling above has one of these
+_FLOOR_ONLY = re.compile(r"(?:[0-9]+\s*[层楼]\s*)+")
+DWELLING_PLACEHOLDER = "[楼栋]"
 _ADDRESS_DETAIL = re.compile(rf"(?=[{_ADDRESS_DETAIL_FIRST}])(?:{_ADDRESS_DETAIL_ALTERNATIVES})", re.VERBOSE)
 _ADDRESS_TAIL = " \t,，、;；:：-—#(（"
 
@@ -241,11 +253,18 @@ def mask_address(value):
     return scrub_text(text)
 
 
+def _mask_dwelling(match: re.Match[str], raw: str) -> str:
+    if _FLOOR_ONLY.fullmatch(match.group().strip()):
+        return raw
+    return DWELLING_PLACEHOLDER + raw[len(raw.rstrip()):]   # the spaces after it stay
+
+
 def scrub_text(text, caller_name=None, max_len: int | None = None):
     """Mask every piece of personal data in free text, then cut it to ``max_len`` characters.
 
     Phones become ``138****5678`` / ``0755-****5678``, ID numbers ``[身份证号]``, bank cards
-    ``[银行卡号]``, e-mails ``[邮箱]``, plates ``云D***45``, and every occurrence of ``caller_name``
+    ``[银行卡号]``, e-mails ``[邮箱]``, plates ``云D***45``, a dwelling inside a compound
+    (``3栋2单元501室``, ``B座1203``, ``3-2-501``) ``[楼栋]``, and every occurrence of ``caller_name``
     (when it has 2 characters or more) its masked form. The cut happens after masking, so it can
     never expose half a number; the result, ``…`` included, is at most ``max_len`` characters.
     """
@@ -259,6 +278,8 @@ def scrub_text(text, caller_name=None, max_len: int | None = None):
         if len(name) >= 2:
             result = result.replace(name, mask_name(name))
     result = _substitute(result, _PII, _mask_match)
+    if _DWELLING_WORD.search(result):   # most texts have none: the scan for where one starts costs more
+        result = _substitute(result, _DWELLING, _mask_dwelling)
     if max_len is not None and len(result) > max_len:
         result = result[: max_len - 1] + ELLIPSIS
     return result

@@ -199,6 +199,14 @@ def test_mask_address(value, expected):
             "张*（身份证[身份证号]，手机138****5678，邮箱[邮箱]）称云D***45占道，退款请打到[银行卡号]",
         ),
         (13812345678, None, "138****5678"),
+        # A dwelling in a compound is cut as the address column cuts it; a floor alone or a count stays.
+        ("张女士称住金碧花园3栋2单元501室，楼上噪音", None, "张女士称住金碧花园[楼栋]，楼上噪音"),
+        ("金碧花园12号楼3单元门口", None, "金碧花园[楼栋]门口"),
+        ("B座1203漏水", None, "[楼栋]漏水"),
+        ("３－２－５０１业主", None, "[楼栋]业主"),
+        ("二单元 楼道堆物", None, "[楼栋] 楼道堆物"),
+        ("3楼的灯坏了，十户居民反映", None, "3楼的灯坏了，十户居民反映"),
+        ("2025-10-07来电，东风路88号", None, "2025-10-07来电，东风路88号"),
     ],
 )
 def test_scrub_text(text, caller_name, expected):

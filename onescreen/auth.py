@@ -7,12 +7,16 @@ and demo mode when there is no users file.
   side; no widget has its key, so the browser cannot set it). A page reload starts a new session and
   asks again. OIDC, when ``[auth]`` is configured in ``.streamlit/secrets.toml``, logs in through
   the provider and maps the e-mail to a user in the users file; an unmapped account sees nothing.
+- Every page run checks the session's identity against the users file again (a stat() when the file has
+  not changed): a removed user, or one whose role, area or permissions changed, is logged out and asked
+  to log in again. Downloads built after the run (``guarded``) check the same before building.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
@@ -23,6 +27,7 @@ from onescreen.access import (
     PAGE_CAPABILITY,
     PAGE_TIERS,
     ROLE_LABELS,
+    AccessError,
     Identity,
     Scope,
     page_allowed,
@@ -30,6 +35,8 @@ from onescreen.access import (
 
 IDENTITY_KEY = "os_identity"
 FAILURES_KEY = "os_login_failures"
+REVOKED_KEY = "os_revoked"
+REVOKED_NOTE = "账号已被删除或权限已变更，请重新登录。"
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 60
 
@@ -90,31 +97,67 @@ def oidc_configured() -> bool:
 
 
 def current_identity() -> Identity | None:
-    """The demo identity without a users file; otherwise the logged-in identity, or None."""
+    """The demo identity without a users file; otherwise the logged-in identity, or None.
+
+    A session's identity is kept only while the users file still grants it the same role, area and
+    permissions (:func:`onescreen.users.still_granted`); otherwise the session is logged out here
+    (audited) and the login page says why.
+    """
     if not users.exists():
         st.session_state.pop(IDENTITY_KEY, None)
         return DEMO_IDENTITY
     identity = st.session_state.get(IDENTITY_KEY)
     if isinstance(identity, Identity) and not identity.is_demo:
-        return identity
+        if users.still_granted(identity):
+            return identity
+        revoke(identity)
+        return None
     if oidc_configured():
         try:
             logged_in = st.user.is_logged_in
         except Exception:
             logged_in = False
         if logged_in:
-            email = str(st.user.get("email") or "")
-            identity = users.identity_for_email(email) or Identity(
-                name=email or "oidc", role="kiosk", scope=Scope(), method="oidc")
+            identity = users.oidc_identity(str(st.user.get("email") or ""))
             st.session_state[IDENTITY_KEY] = identity
             audit.record("login", user=identity.name, role=identity.role, detail="OIDC")
             return identity
     return None
 
 
+def revoke(identity: Identity) -> None:
+    """Log this session out because the users file no longer grants ``identity`` what it holds.
+
+    An OIDC session stays logged in at the provider: its next run maps the e-mail again, to what the
+    users file grants now.
+    """
+    audit.record("revoked", user=identity.name, role=identity.role,
+                 detail="用户已被删除，或角色、区域、权限已变更：会话已退出")
+    st.session_state.pop(IDENTITY_KEY, None)
+    st.session_state[REVOKED_KEY] = True
+    filters.forget()
+
+
+def guarded(identity: Identity, build: Callable[[], bytes], what: str) -> Callable[[], bytes]:
+    """``build`` for a ``download_button``, run only while the users file still grants ``identity``.
+
+    A download is built when clicked, outside any page run (so :func:`current_identity` does not see it):
+    a user removed or narrowed since the page ran gets an error instead of the file, audited.
+    """
+    def build_if_granted() -> bytes:
+        if not users.still_granted(identity):
+            audit.record("denied", user=identity.name, role=identity.role, detail=f"{what}：{REVOKED_NOTE}")
+            raise AccessError(REVOKED_NOTE)
+        return build()
+
+    return build_if_granted
+
+
 def login_page() -> None:
     """The login form (and the OIDC button when configured); stops the run."""
     st.title("一屏 · 登录")
+    if st.session_state.get(REVOKED_KEY):
+        st.warning(REVOKED_NOTE, icon=":material/logout:")
     try:
         nobody = not users.load()
     except users.UserError:  # a broken file: authenticate() reports it on submit
@@ -143,6 +186,7 @@ def login_page() -> None:
             else:
                 st.session_state[IDENTITY_KEY] = identity
                 st.session_state.pop(FAILURES_KEY, None)
+                st.session_state.pop(REVOKED_KEY, None)
                 THROTTLE.clear(name)
                 audit.record("login", user=identity.name, role=identity.role)
                 st.rerun()
@@ -227,5 +271,5 @@ def no_scope_page(identity: Identity) -> None:
     st.stop()
 
 
-__all__ = ["IDENTITY_KEY", "PAGE_TIERS", "current_identity", "login_page", "logout", "allowed_pages",
+__all__ = ["IDENTITY_KEY", "PAGE_TIERS", "current_identity", "revoke", "guarded", "login_page", "logout", "allowed_pages",
            "show_identity", "no_scope_page", "oidc_configured", "page_name"]

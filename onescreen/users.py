@@ -19,6 +19,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 from pathlib import Path
 
 import bcrypt
@@ -59,6 +60,33 @@ def load(path: Path | None = None) -> dict[str, dict]:
             raise TypeError
     except (ValueError, KeyError, TypeError):
         raise UserError(f"错误：用户文件 {path} 格式不对，请用 python -m etl users 重新生成。") from None
+    return users
+
+
+# The records last read, by path, with the file's (inode, mtime, size): every page run asks whether its
+# user still holds what the session holds, and this makes that a stat() unless the file was replaced.
+_records_cache: dict[Path, tuple[tuple[int, int, int], dict[str, dict]]] = {}
+_records_lock = threading.Lock()
+
+
+def records(path: Path | None = None) -> dict[str, dict]:
+    """Like :func:`load`, but read again only when the file changed (``save`` replaces it: a new inode).
+
+    The result is shared between callers: read it, never change it (use :func:`load` to edit users).
+    """
+    path = path or users_path()
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return {}
+    signature = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    with _records_lock:
+        hit = _records_cache.get(path)
+        if hit is not None and hit[0] == signature:
+            return hit[1]
+    users = load(path)  # may be newer than ``signature``: then the next call's stat differs and reads again
+    with _records_lock:
+        _records_cache[path] = (signature, users)
     return users
 
 
@@ -147,7 +175,8 @@ def identity_of(name: str, record: dict, method: str = "password") -> Identity:
     if role not in ROLES:  # a hand-edited file: no role means nothing
         role, scope = "kiosk", Scope()
     return Identity(name=name, role=role, scope=scope, permissions=frozenset(record.get("permissions") or ()),
-                    method=method, display_name=str(record.get("display_name") or name))
+                    method=method, display_name=str(record.get("display_name") or name),
+                    email=str(record.get("email") or "").strip().lower() if method == "oidc" else "")
 
 
 def authenticate(name: str, password: str, path: Path | None = None) -> Identity | None:
@@ -168,7 +197,40 @@ def identity_for_email(email: str, path: Path | None = None) -> Identity | None:
     wanted = (email or "").strip().lower()
     if not wanted:
         return None
-    for name, record in load(path).items():
+    for name, record in records(path).items():
         if str(record.get("email", "")).strip().lower() == wanted:
             return identity_of(name, record, method="oidc")
     return None
+
+
+def oidc_identity(email: str, path: Path | None = None) -> Identity:
+    """What an OIDC login with ``email`` grants: its user's identity, or no role and no area when unmapped."""
+    email = (email or "").strip().lower()
+    return identity_for_email(email, path) or Identity(name=email or "oidc", role="kiosk", scope=Scope(),
+                                                       method="oidc", email=email)
+
+
+def _grant(identity: Identity) -> tuple:
+    """What an identity may do: who, role, area and permissions (not its display name)."""
+    return identity.name, identity.role, identity.scope.key(), identity.permissions
+
+
+def still_granted(identity: Identity, path: Path | None = None) -> bool:
+    """Whether the users file still grants ``identity`` (kept by a logged-in session) everything it holds.
+
+    False when the user was removed, or their role, area or permissions changed in any way (narrowed or
+    widened: either way the session must log in again to get what the file now says); for an OIDC login,
+    also when the e-mail now maps to another user or to none. A broken users file grants nothing. The demo
+    identity holds while there is no users file.
+    """
+    if identity.is_demo:
+        return not exists(path)
+    try:
+        if identity.method == "oidc":
+            now = oidc_identity(identity.email, path)
+        else:
+            record = records(path).get(identity.name)
+            now = None if record is None else identity_of(identity.name, record)
+    except UserError:
+        return False
+    return now is not None and _grant(now) == _grant(identity)

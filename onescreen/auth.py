@@ -1,8 +1,9 @@
 """Login for the app: the local users file (bcrypt) or a configured OIDC provider (``st.login``),
 and demo mode when there is no users file.
 
-- Demo mode (no ``$ONESCREEN_USERS`` / ``config/users.json``): everyone is the demo identity, the
-  meeting tier over the whole district, with a visible 演示模式 banner; no upload, no unmasking.
+- Demo mode (no ``$ONESCREEN_USERS`` and no ``config/users.json``, or ``ONESCREEN_USERS=demo``): everyone is
+  the demo identity, the meeting tier over the whole district, with a visible 演示模式 banner; no upload,
+  no unmasking. ``$ONESCREEN_USERS`` naming a missing file is an error page, never demo mode.
 - With a users file, a session must log in. The identity lives in ``st.session_state`` (server
   side; no widget has its key, so the browser cannot set it). A page reload starts a new session and
   asks again. OIDC, when ``[auth]`` is configured in ``.streamlit/secrets.toml``, logs in through
@@ -97,13 +98,17 @@ def oidc_configured() -> bool:
 
 
 def current_identity() -> Identity | None:
-    """The demo identity without a users file; otherwise the logged-in identity, or None.
+    """The demo identity without a users file; otherwise the logged-in identity, or None. When
+    ``$ONESCREEN_USERS`` names a file that does not exist, an error page instead (the run stops).
 
     A session's identity is kept only while the users file still grants it the same role, area and
     permissions (:func:`onescreen.users.still_granted`); otherwise the session is logged out here
     (audited) and the login page says why.
     """
-    if not users.exists():
+    mode = users.mode()
+    if mode == "missing":
+        missing_users_page(users.users_path())
+    if mode == "demo":
         st.session_state.pop(IDENTITY_KEY, None)
         return DEMO_IDENTITY
     identity = st.session_state.get(IDENTITY_KEY)
@@ -123,6 +128,17 @@ def current_identity() -> Identity | None:
             audit.record("login", user=identity.name, role=identity.role, detail="OIDC")
             return identity
     return None
+
+
+def missing_users_page(path: Path) -> None:
+    """``$ONESCREEN_USERS`` names a users file that does not exist: refuse to open, never fall back to
+    demo mode (a typo or an unmounted disk must not open the data to everyone); stops the run."""
+    st.title("一屏")
+    st.error(f"找不到用户文件 {path}：环境变量 ONESCREEN_USERS 指定了它，但它不存在，所以本应用不能打开"
+             "（不会改用演示模式）。管理员请在服务器上用同样的 ONESCREEN_USERS 运行 "
+             "python -m etl users add 用户名 --role admin --district 创建第一个用户；或改正 ONESCREEN_USERS 的路径。"
+             "确实只要演示时，设 ONESCREEN_USERS=demo 或取消它。", icon=":material/error:")
+    st.stop()
 
 
 def revoke(identity: Identity) -> None:

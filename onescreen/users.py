@@ -1,8 +1,9 @@
 """The local users file: names, bcrypt-hashed passwords, roles, area scopes and permissions.
 
 It works with no network at all. The file is JSON (``$ONESCREEN_USERS`` or ``config/users.json``,
-git-ignored: it holds password hashes) and is managed by ``python -m etl users``; every write goes to a
-temporary file that replaces the old one, so a reader never sees half a file. ::
+git-ignored: it holds password hashes; :func:`mode` says what happens without one) and is managed by
+``python -m etl users``; every write goes to a temporary file that replaces the old one, so a reader
+never sees half a file. ::
 
     {"version": 1, "users": {"wang": {"role": "staff", "password_hash": "$2b$12$...",
      "streets": [], "communities": ["CM01"], "grids": [], "district": false,
@@ -37,21 +38,54 @@ class UserError(ValueError):
     """An expected failure managing users (message starts with ``错误：``)."""
 
 
-def users_path() -> Path:
-    """``$ONESCREEN_USERS`` or ``config/users.json``."""
-    value = os.environ.get("ONESCREEN_USERS")
+# ``ONESCREEN_USERS=demo`` asks for demo mode explicitly (tests, benchmarks), whatever config/users.json holds.
+DEMO_SETTING = "demo"
+
+
+def _setting() -> str:
+    return os.environ.get("ONESCREEN_USERS", "").strip()
+
+
+def configured_path() -> Path | None:
+    """``$ONESCREEN_USERS`` or ``config/users.json``; None for ``ONESCREEN_USERS=demo``."""
+    value = _setting()
+    if value == DEMO_SETTING:
+        return None
     return Path(value).expanduser().resolve() if value else settings.CONFIG_DIR / "users.json"
 
 
+def users_path() -> Path:
+    """The users file to manage: ``$ONESCREEN_USERS`` or ``config/users.json`` (refused in explicit demo mode)."""
+    path = configured_path()
+    if path is None:
+        raise UserError("错误：ONESCREEN_USERS=demo 表示演示模式，没有用户文件；要管理用户，请把 ONESCREEN_USERS "
+                        "设为用户文件的路径，或取消它（默认 config/users.json）。")
+    return path
+
+
+def mode() -> str:
+    """How the app admits people: ``"login"`` when the users file exists; ``"demo"`` when none is configured
+    (no ``$ONESCREEN_USERS`` and no ``config/users.json``, or ``ONESCREEN_USERS=demo``); ``"missing"`` when
+    ``$ONESCREEN_USERS`` names a file that does not exist. A missing file that was asked for by name is a
+    mistake (a typo, an unmounted disk), never demo mode: the app refuses to open."""
+    path = configured_path()
+    if path is None:
+        return "demo"
+    if path.is_file():
+        return "login"
+    return "missing" if _setting() else "demo"
+
+
 def exists(path: Path | None = None) -> bool:
-    """Whether a users file is configured; without one the app runs in demo mode."""
-    return (path or users_path()).is_file()
+    """Whether the users file exists (``path``, or the configured one)."""
+    path = path or configured_path()
+    return path is not None and path.is_file()
 
 
 def load(path: Path | None = None) -> dict[str, dict]:
     """Every user record by name; ``{}`` when there is no file. A broken file raises :class:`UserError`."""
-    path = path or users_path()
-    if not path.is_file():
+    path = path or configured_path()
+    if path is None or not path.is_file():
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -74,7 +108,9 @@ def records(path: Path | None = None) -> dict[str, dict]:
 
     The result is shared between callers: read it, never change it (use :func:`load` to edit users).
     """
-    path = path or users_path()
+    path = path or configured_path()
+    if path is None:
+        return {}
     try:
         stat = path.stat()
     except FileNotFoundError:

@@ -1,14 +1,17 @@
 """Sessions already logged in follow the users file: a removed user, or one whose role, area or
-permissions changed, is logged out on the next page run (and a download built later is refused)."""
+permissions changed, is logged out on the next page run (and a download built later is refused).
+And when there is no users file: demo mode only when none was asked for; a missing named one is an error."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from onescreen import auth, users as user_file
+from onescreen import auth, settings, users as user_file
 from onescreen.access import AccessError
 
 from conftest import ROOT, TEST_PASSWORD, login
@@ -89,3 +92,62 @@ def test_demo_mode_is_unchanged(warehouse_copy):
     assert not at.exception and any("演示模式" in w.value for w in at.warning)
     at.run()
     assert any("演示模式" in w.value for w in at.warning) and not any(t.value == "一屏 · 登录" for t in at.title)
+
+
+# -- no users file --------------------------------------------------------------------------------
+
+def test_a_users_file_named_but_missing_is_an_error_page_not_demo_mode(warehouse_copy, tmp_path, monkeypatch):
+    missing = tmp_path / "user.json"  # a typo of users.json
+    monkeypatch.setenv("ONESCREEN_USERS", str(missing))
+    at = app()
+    assert not at.exception and [t.value for t in at.title] == ["一屏"]
+    assert [e.value for e in at.error] == [
+        f"找不到用户文件 {missing}：环境变量 ONESCREEN_USERS 指定了它，但它不存在，所以本应用不能打开（不会改用演示模式）。"
+        "管理员请在服务器上用同样的 ONESCREEN_USERS 运行 python -m etl users add 用户名 --role admin --district 创建第一个用户；"
+        "或改正 ONESCREEN_USERS 的路径。确实只要演示时，设 ONESCREEN_USERS=demo 或取消它。"]
+    assert not at.warning and not at.metric and not at.dataframe and not at.text_input  # no banner, data or login
+    at.switch_page("app_pages/tickets.py")
+    at.run()
+    assert [t.value for t in at.title] == ["一屏"] and not at.dataframe
+
+
+@pytest.mark.parametrize("setting, config_has_users, mode", [
+    (None, False, "demo"),  # a fresh clone: `make run` shows the demo
+    (None, True, "login"),
+    ("demo", True, "demo"),  # asked for by name, whatever config/ holds
+    ("users.json", True, "login"),
+    ("user.json", True, "missing"),
+])
+def test_demo_mode_only_when_no_users_file_was_asked_for(setting, config_has_users, mode, tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "CONFIG_DIR", tmp_path)
+    if config_has_users:
+        user_file.add_user("wang", "admin", TEST_PASSWORD, district=True, path=tmp_path / "users.json", rounds=4)
+    if setting is None:
+        monkeypatch.delenv("ONESCREEN_USERS")
+    else:
+        monkeypatch.setenv("ONESCREEN_USERS", setting if setting == "demo" else str(tmp_path / setting))
+    assert user_file.mode() == mode
+
+
+def test_a_fresh_clone_without_a_users_file_shows_the_demo(warehouse_copy, tmp_path, monkeypatch):
+    config = tmp_path / "config"
+    shutil.copytree(settings.CONFIG_DIR, config, ignore=shutil.ignore_patterns("users.json"))  # a clone's config/
+    monkeypatch.setattr(settings, "CONFIG_DIR", config)
+    monkeypatch.delenv("ONESCREEN_USERS")
+    at = app()
+    assert not at.exception and any("演示模式" in w.value for w in at.warning) and not at.error
+
+
+def test_users_commands_refuse_explicit_demo_mode(capsys):
+    from conftest import run_cli
+
+    code, _, err = run_cli(["users", "list"], capsys)
+    assert (code, err) == (1, "错误：ONESCREEN_USERS=demo 表示演示模式，没有用户文件；要管理用户，请把 ONESCREEN_USERS "
+                              "设为用户文件的路径，或取消它（默认 config/users.json）。\n")
+
+
+@pytest.mark.parametrize("args, address", [([], "127.0.0.1"), (["BIND=0.0.0.0"], "0.0.0.0")])
+def test_make_run_listens_on_this_machine_only_unless_asked(args, address):
+    recipe = subprocess.run(["make", "-n", "--no-print-directory", "-C", str(ROOT), "run", *args], capture_output=True, text=True,
+                            check=True).stdout.splitlines()[-1]
+    assert "-m onescreen.serve app.py --server.port " in recipe and recipe.endswith(f" --server.address {address}")

@@ -60,7 +60,8 @@ def test_an_empty_users_file_is_not_demo_mode(users_file, capsys, monkeypatch):
     """Removing the last user leaves a file with no users: the app still asks for a login nobody can
     pass (it must not open to everyone), and the commands say so instead of promising demo mode."""
     code, out, _ = run(["users", "list"], capsys, monkeypatch)
-    assert (code, out) == (0, f"还没有用户文件（{users_file}）：网页以演示模式运行。\n")
+    assert (code, out) == (0, f"还没有用户文件（{users_file}）：ONESCREEN_USERS 指定了它，网页拒绝打开（不是演示模式）；"
+                              "用 python -m etl users add 用户名 --role admin --district 添加第一个用户。\n")
     run(["users", "add", "wang", "--role", "admin", "--district", "--password-stdin"], capsys, monkeypatch,
         PASSWORD + "\n")
     run(["users", "add", "li", "--role", "leader", "--district", "--password-stdin"], capsys, monkeypatch,

@@ -15,6 +15,9 @@ and demo mode when there is no users file.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -85,6 +88,25 @@ class LoginThrottle:
 
 
 THROTTLE = LoginThrottle()
+# Keys the hash of unknown names in the audit log. Random per server process: the same guess hashes the same
+# until a restart, and a short hash of a password typed into the name field cannot be looked up in a table.
+_UNKNOWN_NAME_KEY = secrets.token_bytes(32)
+UNKNOWN_NAME = "（未知用户名）"
+
+
+def audited_name(name: str) -> str:
+    """The name a failed login is audited under: the user name when that user exists, else
+    ``（未知用户名）`` and a short keyed hash (people type passwords into the name field; the log must not
+    keep them, but repeated guesses of one name can still be counted)."""
+    name = name.strip()
+    try:
+        known = name in users.records()
+    except users.UserError:
+        known = False
+    if known:
+        return name
+    digest = hmac.new(_UNKNOWN_NAME_KEY, name.casefold().encode("utf-8"), hashlib.sha256).hexdigest()[:8]
+    return f"{UNKNOWN_NAME}{digest}"
 DEMO_BANNER = ("演示模式：没有配置用户文件，任何打开本页的人都按“会议”级别查看（个人信息已脱敏）；"
                "不能导入数据、不能查看完整信息。创建用户：python -m etl users add 用户名 --role admin --district")
 
@@ -190,14 +212,14 @@ def login_page() -> None:
     if submitted:
         # Per session (one browser trying many names) and per name (many sessions trying one name).
         if len(recent) >= MAX_FAILURES or THROTTLE.recent(name) >= MAX_FAILURES:
-            audit.record("login_failed", user=name[:64], detail="失败次数过多，暂时锁定，未核对密码")
+            audit.record("login_failed", user=audited_name(name), detail="失败次数过多，暂时锁定，未核对密码")
             st.error(f"登录失败次数过多，请 {LOCKOUT_SECONDS} 秒后再试。")
         else:
             identity = users.authenticate(name, password)
             if identity is None:
                 st.session_state[FAILURES_KEY] = [*recent, time.time()]
                 THROTTLE.fail(name)
-                audit.record("login_failed", user=name[:64])
+                audit.record("login_failed", user=audited_name(name))
                 st.error("用户名或密码不对。")
             else:
                 st.session_state[IDENTITY_KEY] = identity

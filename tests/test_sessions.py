@@ -151,3 +151,20 @@ def test_make_run_listens_on_this_machine_only_unless_asked(args, address):
     recipe = subprocess.run(["make", "-n", "--no-print-directory", "-C", str(ROOT), "run", *args], capture_output=True, text=True,
                             check=True).stdout.splitlines()[-1]
     assert "-m onescreen.serve app.py --server.port " in recipe and recipe.endswith(f" --server.address {address}")
+
+
+# -- what a failed login writes to the audit log -----------------------------------------------------
+
+def test_a_failed_login_audits_only_a_name_that_exists(warehouse_copy, users, tmp_path):
+    auth.THROTTLE.clear()
+    try:
+        at = app()
+        for name in ("leader", TEST_PASSWORD, TEST_PASSWORD, "someone-else"):  # a password typed as the name, twice
+            login(at, name, "wrong-password")
+    finally:
+        auth.THROTTLE.clear()
+    logged = (tmp_path / "audit.jsonl").read_text(encoding="utf-8")
+    assert TEST_PASSWORD not in logged and "someone-else" not in logged
+    names = [user for action, user in events(tmp_path)]
+    assert names[0] == "leader" and all(n.startswith("（未知用户名）") and len(n) == 7 + 8 for n in names[1:])
+    assert names[1] == names[2] != names[3]  # the same guess can still be counted

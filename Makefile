@@ -7,6 +7,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PORT ?= 8501
+# The address the dashboard listens on: this machine only unless asked (BIND=0.0.0.0 for screens on the LAN).
+BIND ?= 127.0.0.1
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
@@ -19,7 +21,7 @@ NGINX := /usr/sbin/nginx
 .PHONY: help run replicas test parity bench loadtest loadtest-server bench-replicas clean venv dev-venv warehouse system-deps nginx-dep
 
 help:
-	@echo "make run [PORT=8501]  build the demo warehouse if missing, then start the dashboard"
+	@echo "make run [PORT=8501] [BIND=127.0.0.1]  build the demo warehouse if missing, then start the dashboard (BIND=0.0.0.0: reachable from the LAN)"
 	@echo "make replicas [N=cores] [PORT=8500] [BIND=127.0.0.1]  N dashboard processes behind nginx (deploy/replicas.py)"
 	@echo "make test             install test dependencies (and chromium, nginx via apt if root), run all tests"
 	@echo "make parity           the same named queries on DuckDB and on ClickHouse (chdb), compared"
@@ -57,7 +59,7 @@ warehouse: venv
 	fi
 
 run: venv warehouse
-	$(PY) -m onescreen.serve app.py --server.port $(PORT)
+	$(PY) -m onescreen.serve app.py --server.port $(PORT) --server.address $(BIND)
 
 # N replicas of the dashboard behind nginx (issue 10): nginx on PORT (8500 unless PORT is given),
 # the replicas on PORT+10 onwards, all reading $(WAREHOUSE); Ctrl-C stops them all. Config, logs and
@@ -65,7 +67,6 @@ run: venv warehouse
 # All options: .venv/bin/python -m deploy.replicas --help
 # One replica per core: Python runs one core per process (measured: 2 replicas beat 3 on 2 cores).
 N ?= $(shell nproc 2>/dev/null || echo 2)
-BIND ?= 127.0.0.1
 REPLICAS_PORT := $(if $(filter file,$(origin PORT)),8500,$(PORT))
 replicas: venv warehouse nginx-dep
 	$(PY) -m deploy.replicas --replicas $(N) --port $(REPLICAS_PORT) --host $(BIND)

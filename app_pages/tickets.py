@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from onescreen import audit, data, exports, filters, tickets, ui
+from onescreen import audit, auth, data, exports, filters, tickets, ui
 from onescreen.figures import lists
 from onescreen.koujing import koujing
 
@@ -111,7 +111,8 @@ if pages > 1:
                          f"（最多 {tickets.EXPORT_MAX_ROWS:,} 张）。")
 
 export_params = {**params, "limit": tickets.EXPORT_MAX_ROWS, "page": 1}
-# Downloads are built when clicked, outside this run: they get the access explicitly.
+# Downloads are built when clicked, outside this run: they get the access explicitly, and are built only while
+# the users file still grants it (auth.guarded).
 access = data.current_access()
 identity = access.identity
 
@@ -131,10 +132,11 @@ if total > tickets.EXPORT_MAX_ROWS:
                f"{tickets.EXPORT_MAX_ROWS:,} 张。请缩小时间或区域后分批下载。", icon=":material/warning:")
 csv_col, xlsx_col, note_col = st.columns([1, 1, 3])
 csv_col.download_button(
-    "下载 CSV", lambda: _download("CSV", exports.to_csv_bytes),
+    "下载 CSV", auth.guarded(identity, lambda: _download("CSV", exports.to_csv_bytes), "工单明细 CSV 下载"),
     file_name=f"{stem}.csv", mime="text/csv", icon=":material/download:", key="t_csv", on_click="ignore")
 xlsx_col.download_button(
-    "下载 Excel", lambda: _download("Excel", lambda frame: exports.to_xlsx_bytes({"工单明细": frame})),
+    "下载 Excel", auth.guarded(identity, lambda: _download("Excel", lambda frame: exports.to_xlsx_bytes({"工单明细": frame})),
+                             "工单明细 Excel 下载"),
     file_name=f"{stem}.xlsx", icon=":material/download:", key="t_xlsx", on_click="ignore",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 note_col.caption(f"下载符合条件的全部工单（最多 {tickets.EXPORT_MAX_ROWS:,} 张），脱敏方式与屏幕相同；CSV 为带 BOM 的 UTF-8，"
@@ -152,7 +154,7 @@ if identity.can("export_unmasked"):
                          detail=f"工单明细 Excel（未脱敏）；理由：{reason.strip()}", filters=export_params, rows=len(frame))
             return exports.to_xlsx_bytes({"工单明细（未脱敏）": frame}, mask=False)
 
-        st.download_button("下载未脱敏 Excel", _unmasked, file_name=f"{stem}_未脱敏.xlsx", icon=":material/warning:", key="t_unmasked",
+        st.download_button("下载未脱敏 Excel", auth.guarded(identity, _unmasked, "未脱敏导出"), file_name=f"{stem}_未脱敏.xlsx", icon=":material/warning:", key="t_unmasked",
                            on_click="ignore", disabled=len(reason.strip()) < 4,
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         st.caption("只在确有需要时使用；文件含完整个人信息，按规定保管。理由至少 4 个字。")

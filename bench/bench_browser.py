@@ -77,7 +77,7 @@ def main() -> None:
     info = benchlib.machine()
     print(f"machine: {info}\nwarehouse {db_path}: {n_tickets:,} tickets", flush=True)
     scratch = Path(tempfile.mkdtemp(prefix="bench_browser_"))
-    env = {**os.environ, "ONESCREEN_DB": str(db_path), "ONESCREEN_USERS": str(scratch / "no-users.json"),
+    env = {**os.environ, "ONESCREEN_DB": str(db_path), "ONESCREEN_USERS": "demo",
            "ONESCREEN_AUDIT": str(scratch / "audit.jsonl")}
     print("the big screen:", flush=True)
     runs = measure(ROOT / "app.py", args.path, args.runs, env, scratch / "server.log", screenshot=True)

@@ -56,7 +56,7 @@ def main() -> None:
     # The app reads these at run time: the warehouse, demo mode (no users file), a private audit log.
     scratch = Path(tempfile.mkdtemp(prefix="bench_pages_"))
     os.environ["ONESCREEN_DB"] = str(db_path)
-    os.environ["ONESCREEN_USERS"] = str(scratch / "no-users.json")
+    os.environ["ONESCREEN_USERS"] = "demo"
     os.environ["ONESCREEN_AUDIT"] = str(scratch / "audit.jsonl")
 
     import duckdb

@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"机器：{os.cpu_count()} 核，负载 {load_before}；数据仓库：{warehouse_note}", flush=True)
     signal.signal(signal.SIGTERM, loadtest._interrupt)
     run_dir = OUT / "replicas-run"
-    env = {"ONESCREEN_DB": str(warehouse), "ONESCREEN_USERS": str(OUT / "loadtest-no-users.json"),
+    env = {"ONESCREEN_DB": str(warehouse), "ONESCREEN_USERS": "demo",
            "ONESCREEN_AUDIT": str(OUT / "bench-replicas-audit.jsonl")}
     try:
         replicas = ReplicaSet(args.replicas, free_port(), first_replica_port=free_port_range(args.replicas),

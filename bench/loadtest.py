@@ -144,7 +144,7 @@ class Server:
             **os.environ,
             "ONESCREEN_DB": str(warehouse),
             # Demo mode unless a users file is given: a path that does not exist means "no users file".
-            "ONESCREEN_USERS": str(users) if users else str(OUT / "loadtest-no-users.json"),
+            "ONESCREEN_USERS": str(users) if users else "demo",
             "ONESCREEN_AUDIT": str(OUT / "loadtest-audit.jsonl"),
             "PYTHONUNBUFFERED": "1",
         }

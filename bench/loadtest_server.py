@@ -318,7 +318,7 @@ class Replicas(MemoryOf):
 def started_replicas(count: int, warehouse: Path) -> Replicas:
     from deploy.replicas import ReplicaSet, free_port, free_port_range
 
-    env = {"ONESCREEN_DB": str(warehouse), "ONESCREEN_USERS": str(OUT / "loadtest-no-users.json"),
+    env = {"ONESCREEN_DB": str(warehouse), "ONESCREEN_USERS": "demo",
            "ONESCREEN_AUDIT": str(OUT / "loadtest-audit.jsonl")}
     replicas = ReplicaSet(count, free_port(), first_replica_port=free_port_range(count), run_dir=OUT / "replicas-run",
                           env=env)

@@ -296,17 +296,22 @@ def cmd_users(args) -> int:
     --allow-unmasked-export 给 analyst/admin 未脱敏导出权限（每次导出都要填理由并记入审计日志）。
     密码从终端输入两次；脚本中用 --password-stdin 从标准输入读一行。
     没有用户文件时网页为演示模式；有用户文件但其中没有用户时网页仍要登录，没有人能登录。
+    ONESCREEN_USERS 指定的文件不存在时网页拒绝打开（不是演示模式），直到用 users add 建好它。
     各命令的说明：python -m etl users add --help（list、remove 同样）。
     """
     from onescreen import audit, users
     from onescreen.access import ROLE_LABELS
 
-    path = users.users_path()
     try:
+        path = users.users_path()
         if args.action == "list":
             rows = users.load(path)
             if not users.exists(path):
-                print(f"还没有用户文件（{path}）：网页以演示模式运行。")
+                if users.mode() == "missing":
+                    print(f"还没有用户文件（{path}）：ONESCREEN_USERS 指定了它，网页拒绝打开（不是演示模式）；"
+                          "用 python -m etl users add 用户名 --role admin --district 添加第一个用户。")
+                else:
+                    print(f"还没有用户文件（{path}）：网页以演示模式运行。")
                 return 0
             if not rows:
                 print(NO_USERS_LEFT.format(path=path))

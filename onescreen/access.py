@@ -113,6 +113,7 @@ class Identity:
     permissions: frozenset[str] = frozenset()
     method: str = "password"  # password / oidc / demo
     display_name: str = ""
+    email: str = ""  # an OIDC login's e-mail (lower case): what maps it to a user, checked again on every run
 
     @property
     def is_demo(self) -> bool:

@@ -1,7 +1,7 @@
 """The audit log: who did what, when, with which filter, on how many rows.
 
-Logins (and failed ones), uploads, rollbacks, exports, phone reveals, unmasked exports and user
-changes are appended, one JSON object per line, to ``$ONESCREEN_AUDIT`` or ``data/audit.jsonl``
+Logins (and failed ones), sessions logged out because their user changed, uploads, rollbacks, exports,
+phone reveals, unmasked exports and user changes are appended, one JSON object per line, to ``$ONESCREEN_AUDIT`` or ``data/audit.jsonl``
 (outside the warehouse, which the app only reads and a load replaces). Appends are serialised by a
 lock within the process and written with ``O_APPEND`` so lines from two processes (the app and the
 CLI) do not interleave. Details are scrubbed of personal data before writing (a reveal records which
@@ -25,7 +25,7 @@ from onescreen.masking import scrub_text
 ACTIONS = {
     "login": "登录", "login_failed": "登录失败", "logout": "退出", "upload": "导入", "rollback": "撤销批次",
     "export": "导出", "export_unmasked": "未脱敏导出", "reveal_phone": "查看完整电话", "user_add": "添加用户",
-    "user_remove": "删除用户", "denied": "拒绝访问",
+    "user_remove": "删除用户", "denied": "拒绝访问", "revoked": "权限变更退出",
 }
 COLUMNS = {"at": "时间", "user": "用户", "role": "角色", "action": "操作", "detail": "内容", "filters": "筛选",
            "rows": "行数"}

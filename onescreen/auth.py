@@ -1,18 +1,26 @@
 """Login for the app: the local users file (bcrypt) or a configured OIDC provider (``st.login``),
 and demo mode when there is no users file.
 
-- Demo mode (no ``$ONESCREEN_USERS`` / ``config/users.json``): everyone is the demo identity, the
-  meeting tier over the whole district, with a visible 演示模式 banner; no upload, no unmasking.
+- Demo mode (no ``$ONESCREEN_USERS`` and no ``config/users.json``, or ``ONESCREEN_USERS=demo``): everyone is
+  the demo identity, the meeting tier over the whole district, with a visible 演示模式 banner; no upload,
+  no unmasking. ``$ONESCREEN_USERS`` naming a missing file is an error page, never demo mode.
 - With a users file, a session must log in. The identity lives in ``st.session_state`` (server
   side; no widget has its key, so the browser cannot set it). A page reload starts a new session and
   asks again. OIDC, when ``[auth]`` is configured in ``.streamlit/secrets.toml``, logs in through
   the provider and maps the e-mail to a user in the users file; an unmapped account sees nothing.
+- Every page run checks the session's identity against the users file again (a stat() when the file has
+  not changed): a removed user, or one whose role, area or permissions changed, is logged out and asked
+  to log in again. Downloads built after the run (``guarded``) check the same before building.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
@@ -23,6 +31,7 @@ from onescreen.access import (
     PAGE_CAPABILITY,
     PAGE_TIERS,
     ROLE_LABELS,
+    AccessError,
     Identity,
     Scope,
     page_allowed,
@@ -30,6 +39,8 @@ from onescreen.access import (
 
 IDENTITY_KEY = "os_identity"
 FAILURES_KEY = "os_login_failures"
+REVOKED_KEY = "os_revoked"
+REVOKED_NOTE = "账号已被删除或权限已变更，请重新登录。"
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 60
 
@@ -77,6 +88,25 @@ class LoginThrottle:
 
 
 THROTTLE = LoginThrottle()
+# Keys the hash of unknown names in the audit log. Random per server process: the same guess hashes the same
+# until a restart, and a short hash of a password typed into the name field cannot be looked up in a table.
+_UNKNOWN_NAME_KEY = secrets.token_bytes(32)
+UNKNOWN_NAME = "（未知用户名）"
+
+
+def audited_name(name: str) -> str:
+    """The name a failed login is audited under: the user name when that user exists, else
+    ``（未知用户名）`` and a short keyed hash (people type passwords into the name field; the log must not
+    keep them, but repeated guesses of one name can still be counted)."""
+    name = name.strip()
+    try:
+        known = name in users.records()
+    except users.UserError:
+        known = False
+    if known:
+        return name
+    digest = hmac.new(_UNKNOWN_NAME_KEY, name.casefold().encode("utf-8"), hashlib.sha256).hexdigest()[:8]
+    return f"{UNKNOWN_NAME}{digest}"
 DEMO_BANNER = ("演示模式：没有配置用户文件，任何打开本页的人都按“会议”级别查看（个人信息已脱敏）；"
                "不能导入数据、不能查看完整信息。创建用户：python -m etl users add 用户名 --role admin --district")
 
@@ -90,31 +120,82 @@ def oidc_configured() -> bool:
 
 
 def current_identity() -> Identity | None:
-    """The demo identity without a users file; otherwise the logged-in identity, or None."""
-    if not users.exists():
+    """The demo identity without a users file; otherwise the logged-in identity, or None. When
+    ``$ONESCREEN_USERS`` names a file that does not exist, an error page instead (the run stops).
+
+    A session's identity is kept only while the users file still grants it the same role, area and
+    permissions (:func:`onescreen.users.still_granted`); otherwise the session is logged out here
+    (audited) and the login page says why.
+    """
+    mode = users.mode()
+    if mode == "missing":
+        missing_users_page(users.users_path())
+    if mode == "demo":
         st.session_state.pop(IDENTITY_KEY, None)
         return DEMO_IDENTITY
     identity = st.session_state.get(IDENTITY_KEY)
     if isinstance(identity, Identity) and not identity.is_demo:
-        return identity
+        if users.still_granted(identity):
+            return identity
+        revoke(identity)
+        return None
     if oidc_configured():
         try:
             logged_in = st.user.is_logged_in
         except Exception:
             logged_in = False
         if logged_in:
-            email = str(st.user.get("email") or "")
-            identity = users.identity_for_email(email) or Identity(
-                name=email or "oidc", role="kiosk", scope=Scope(), method="oidc")
+            identity = users.oidc_identity(str(st.user.get("email") or ""))
             st.session_state[IDENTITY_KEY] = identity
             audit.record("login", user=identity.name, role=identity.role, detail="OIDC")
             return identity
     return None
 
 
+def missing_users_page(path: Path) -> None:
+    """``$ONESCREEN_USERS`` names a users file that does not exist: refuse to open, never fall back to
+    demo mode (a typo or an unmounted disk must not open the data to everyone); stops the run."""
+    st.title("一屏")
+    st.error(f"找不到用户文件 {path}：环境变量 ONESCREEN_USERS 指定了它，但它不存在，所以本应用不能打开"
+             "（不会改用演示模式）。管理员请在服务器上用同样的 ONESCREEN_USERS 运行 "
+             "python -m etl users add 用户名 --role admin --district 创建第一个用户；或改正 ONESCREEN_USERS 的路径。"
+             "确实只要演示时，设 ONESCREEN_USERS=demo 或取消它。", icon=":material/error:")
+    st.stop()
+
+
+def revoke(identity: Identity) -> None:
+    """Log this session out because the users file no longer grants ``identity`` what it holds.
+
+    An OIDC session stays logged in at the provider: its next run maps the e-mail again, to what the
+    users file grants now.
+    """
+    audit.record("revoked", user=identity.name, role=identity.role,
+                 detail="用户已被删除，或角色、区域、权限已变更：会话已退出")
+    st.session_state.pop(IDENTITY_KEY, None)
+    st.session_state[REVOKED_KEY] = True
+    filters.forget()
+
+
+def guarded(identity: Identity, build: Callable[[], bytes], what: str) -> Callable[[], bytes]:
+    """``build`` for a ``download_button``, run only while the users file still grants ``identity``.
+
+    A download is built when clicked, outside any page run (so :func:`current_identity` does not see it):
+    a user removed or narrowed since the page ran gets an error instead of the file, audited.
+    """
+    def build_if_granted() -> bytes:
+        if not users.still_granted(identity):
+            audit.record("denied", user=identity.name, role=identity.role, detail=f"{what}：{REVOKED_NOTE}")
+            raise AccessError(REVOKED_NOTE)
+        return build()
+
+    return build_if_granted
+
+
 def login_page() -> None:
     """The login form (and the OIDC button when configured); stops the run."""
     st.title("一屏 · 登录")
+    if st.session_state.get(REVOKED_KEY):
+        st.warning(REVOKED_NOTE, icon=":material/logout:")
     try:
         nobody = not users.load()
     except users.UserError:  # a broken file: authenticate() reports it on submit
@@ -131,18 +212,19 @@ def login_page() -> None:
     if submitted:
         # Per session (one browser trying many names) and per name (many sessions trying one name).
         if len(recent) >= MAX_FAILURES or THROTTLE.recent(name) >= MAX_FAILURES:
-            audit.record("login_failed", user=name[:64], detail="失败次数过多，暂时锁定，未核对密码")
+            audit.record("login_failed", user=audited_name(name), detail="失败次数过多，暂时锁定，未核对密码")
             st.error(f"登录失败次数过多，请 {LOCKOUT_SECONDS} 秒后再试。")
         else:
             identity = users.authenticate(name, password)
             if identity is None:
                 st.session_state[FAILURES_KEY] = [*recent, time.time()]
                 THROTTLE.fail(name)
-                audit.record("login_failed", user=name[:64])
+                audit.record("login_failed", user=audited_name(name))
                 st.error("用户名或密码不对。")
             else:
                 st.session_state[IDENTITY_KEY] = identity
                 st.session_state.pop(FAILURES_KEY, None)
+                st.session_state.pop(REVOKED_KEY, None)
                 THROTTLE.clear(name)
                 audit.record("login", user=identity.name, role=identity.role)
                 st.rerun()
@@ -227,5 +309,5 @@ def no_scope_page(identity: Identity) -> None:
     st.stop()
 
 
-__all__ = ["IDENTITY_KEY", "PAGE_TIERS", "current_identity", "login_page", "logout", "allowed_pages",
+__all__ = ["IDENTITY_KEY", "PAGE_TIERS", "current_identity", "revoke", "guarded", "login_page", "logout", "allowed_pages",
            "show_identity", "no_scope_page", "oidc_configured", "page_name"]

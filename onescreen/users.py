@@ -1,8 +1,9 @@
 """The local users file: names, bcrypt-hashed passwords, roles, area scopes and permissions.
 
 It works with no network at all. The file is JSON (``$ONESCREEN_USERS`` or ``config/users.json``,
-git-ignored: it holds password hashes) and is managed by ``python -m etl users``; every write goes to a
-temporary file that replaces the old one, so a reader never sees half a file. ::
+git-ignored: it holds password hashes; :func:`mode` says what happens without one) and is managed by
+``python -m etl users``; every write goes to a temporary file that replaces the old one, so a reader
+never sees half a file. ::
 
     {"version": 1, "users": {"wang": {"role": "staff", "password_hash": "$2b$12$...",
      "streets": [], "communities": ["CM01"], "grids": [], "district": false,
@@ -19,6 +20,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 from pathlib import Path
 
 import bcrypt
@@ -36,21 +38,54 @@ class UserError(ValueError):
     """An expected failure managing users (message starts with ``错误：``)."""
 
 
-def users_path() -> Path:
-    """``$ONESCREEN_USERS`` or ``config/users.json``."""
-    value = os.environ.get("ONESCREEN_USERS")
+# ``ONESCREEN_USERS=demo`` asks for demo mode explicitly (tests, benchmarks), whatever config/users.json holds.
+DEMO_SETTING = "demo"
+
+
+def _setting() -> str:
+    return os.environ.get("ONESCREEN_USERS", "").strip()
+
+
+def configured_path() -> Path | None:
+    """``$ONESCREEN_USERS`` or ``config/users.json``; None for ``ONESCREEN_USERS=demo``."""
+    value = _setting()
+    if value == DEMO_SETTING:
+        return None
     return Path(value).expanduser().resolve() if value else settings.CONFIG_DIR / "users.json"
 
 
+def users_path() -> Path:
+    """The users file to manage: ``$ONESCREEN_USERS`` or ``config/users.json`` (refused in explicit demo mode)."""
+    path = configured_path()
+    if path is None:
+        raise UserError("错误：ONESCREEN_USERS=demo 表示演示模式，没有用户文件；要管理用户，请把 ONESCREEN_USERS "
+                        "设为用户文件的路径，或取消它（默认 config/users.json）。")
+    return path
+
+
+def mode() -> str:
+    """How the app admits people: ``"login"`` when the users file exists; ``"demo"`` when none is configured
+    (no ``$ONESCREEN_USERS`` and no ``config/users.json``, or ``ONESCREEN_USERS=demo``); ``"missing"`` when
+    ``$ONESCREEN_USERS`` names a file that does not exist. A missing file that was asked for by name is a
+    mistake (a typo, an unmounted disk), never demo mode: the app refuses to open."""
+    path = configured_path()
+    if path is None:
+        return "demo"
+    if path.is_file():
+        return "login"
+    return "missing" if _setting() else "demo"
+
+
 def exists(path: Path | None = None) -> bool:
-    """Whether a users file is configured; without one the app runs in demo mode."""
-    return (path or users_path()).is_file()
+    """Whether the users file exists (``path``, or the configured one)."""
+    path = path or configured_path()
+    return path is not None and path.is_file()
 
 
 def load(path: Path | None = None) -> dict[str, dict]:
     """Every user record by name; ``{}`` when there is no file. A broken file raises :class:`UserError`."""
-    path = path or users_path()
-    if not path.is_file():
+    path = path or configured_path()
+    if path is None or not path.is_file():
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -59,6 +94,35 @@ def load(path: Path | None = None) -> dict[str, dict]:
             raise TypeError
     except (ValueError, KeyError, TypeError):
         raise UserError(f"错误：用户文件 {path} 格式不对，请用 python -m etl users 重新生成。") from None
+    return users
+
+
+# The records last read, by path, with the file's (inode, mtime, size): every page run asks whether its
+# user still holds what the session holds, and this makes that a stat() unless the file was replaced.
+_records_cache: dict[Path, tuple[tuple[int, int, int], dict[str, dict]]] = {}
+_records_lock = threading.Lock()
+
+
+def records(path: Path | None = None) -> dict[str, dict]:
+    """Like :func:`load`, but read again only when the file changed (``save`` replaces it: a new inode).
+
+    The result is shared between callers: read it, never change it (use :func:`load` to edit users).
+    """
+    path = path or configured_path()
+    if path is None:
+        return {}
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return {}
+    signature = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    with _records_lock:
+        hit = _records_cache.get(path)
+        if hit is not None and hit[0] == signature:
+            return hit[1]
+    users = load(path)  # may be newer than ``signature``: then the next call's stat differs and reads again
+    with _records_lock:
+        _records_cache[path] = (signature, users)
     return users
 
 
@@ -147,7 +211,8 @@ def identity_of(name: str, record: dict, method: str = "password") -> Identity:
     if role not in ROLES:  # a hand-edited file: no role means nothing
         role, scope = "kiosk", Scope()
     return Identity(name=name, role=role, scope=scope, permissions=frozenset(record.get("permissions") or ()),
-                    method=method, display_name=str(record.get("display_name") or name))
+                    method=method, display_name=str(record.get("display_name") or name),
+                    email=str(record.get("email") or "").strip().lower() if method == "oidc" else "")
 
 
 def authenticate(name: str, password: str, path: Path | None = None) -> Identity | None:
@@ -168,7 +233,40 @@ def identity_for_email(email: str, path: Path | None = None) -> Identity | None:
     wanted = (email or "").strip().lower()
     if not wanted:
         return None
-    for name, record in load(path).items():
+    for name, record in records(path).items():
         if str(record.get("email", "")).strip().lower() == wanted:
             return identity_of(name, record, method="oidc")
     return None
+
+
+def oidc_identity(email: str, path: Path | None = None) -> Identity:
+    """What an OIDC login with ``email`` grants: its user's identity, or no role and no area when unmapped."""
+    email = (email or "").strip().lower()
+    return identity_for_email(email, path) or Identity(name=email or "oidc", role="kiosk", scope=Scope(),
+                                                       method="oidc", email=email)
+
+
+def _grant(identity: Identity) -> tuple:
+    """What an identity may do: who, role, area and permissions (not its display name)."""
+    return identity.name, identity.role, identity.scope.key(), identity.permissions
+
+
+def still_granted(identity: Identity, path: Path | None = None) -> bool:
+    """Whether the users file still grants ``identity`` (kept by a logged-in session) everything it holds.
+
+    False when the user was removed, or their role, area or permissions changed in any way (narrowed or
+    widened: either way the session must log in again to get what the file now says); for an OIDC login,
+    also when the e-mail now maps to another user or to none. A broken users file grants nothing. The demo
+    identity holds while there is no users file.
+    """
+    if identity.is_demo:
+        return not exists(path)
+    try:
+        if identity.method == "oidc":
+            now = oidc_identity(identity.email, path)
+        else:
+            record = records(path).get(identity.name)
+            now = None if record is None else identity_of(identity.name, record)
+    except UserError:
+        return False
+    return now is not None and _grant(now) == _grant(identity)

@@ -51,7 +51,8 @@ def fixture_warehouse(tmp_path_factory) -> Path:
 
 
 # -- login ------------------------------------------------------------------------------------------
-# The app runs in demo mode unless $ONESCREEN_USERS names an existing users file. Every test starts
+# The app runs in demo mode only without a users file (ONESCREEN_USERS=demo says so whatever config/ holds;
+# ONESCREEN_USERS naming a missing file is an error page, not demo mode). Every test starts
 # in demo mode with its own audit log (never the repository's config/ or data/); a test that needs a
 # role uses the ``users`` fixture and ``login(at, "analyst")``.
 TEST_PASSWORD = "test-password-1"
@@ -68,7 +69,7 @@ TEST_USERS = {
 @pytest.fixture(autouse=True)
 def _demo_mode_and_private_audit(tmp_path, monkeypatch):
     """No users file (demo mode) and an audit log in ``tmp_path`` unless a test says otherwise."""
-    monkeypatch.setenv("ONESCREEN_USERS", str(tmp_path / "no-users.json"))
+    monkeypatch.setenv("ONESCREEN_USERS", "demo")
     monkeypatch.setenv("ONESCREEN_AUDIT", str(tmp_path / "audit.jsonl"))
 
 

@@ -60,7 +60,8 @@ def test_an_empty_users_file_is_not_demo_mode(users_file, capsys, monkeypatch):
     """Removing the last user leaves a file with no users: the app still asks for a login nobody can
     pass (it must not open to everyone), and the commands say so instead of promising demo mode."""
     code, out, _ = run(["users", "list"], capsys, monkeypatch)
-    assert (code, out) == (0, f"还没有用户文件（{users_file}）：网页以演示模式运行。\n")
+    assert (code, out) == (0, f"还没有用户文件（{users_file}）：ONESCREEN_USERS 指定了它，网页拒绝打开（不是演示模式）；"
+                              "用 python -m etl users add 用户名 --role admin --district 添加第一个用户。\n")
     run(["users", "add", "wang", "--role", "admin", "--district", "--password-stdin"], capsys, monkeypatch,
         PASSWORD + "\n")
     run(["users", "add", "li", "--role", "leader", "--district", "--password-stdin"], capsys, monkeypatch,
@@ -143,3 +144,35 @@ def test_area_codes_the_warehouse_lacks_are_warned_about(users_file, capsys, mon
     code, out, _ = run(["users", "add", "qian", "--role", "leader", "--street", street, "--password-stdin"],
                        capsys, monkeypatch, PASSWORD + "\n")
     assert code == 0 and "提示" not in out
+
+
+def test_a_session_identity_holds_while_the_file_grants_the_same(users_file):
+    users.add_user("wu", "analyst", PASSWORD, district=True, permissions=["export_unmasked"], path=users_file,
+                   rounds=4, display_name="吴")
+    identity = users.identity_of("wu", users.load()["wu"])
+    assert users.still_granted(identity)
+    users.add_user("wu", "analyst", PASSWORD, district=True, permissions=["export_unmasked"], replace=True,
+                   path=users_file, rounds=4, display_name="吴工")  # a new password or display name: still granted
+    assert users.still_granted(identity)
+    for change in ({"role": "leader", "district": True}, {"role": "analyst", "district": True},
+                   {"role": "analyst", "communities": ["CM01"], "permissions": ["export_unmasked"]},
+                   {"role": "admin", "district": True, "permissions": ["export_unmasked"]}):  # wider is a change too
+        change = dict(change)
+        users.add_user("wu", change.pop("role"), PASSWORD, replace=True, path=users_file, rounds=4, **change)
+        assert not users.still_granted(identity), change
+    users.remove_user("wu")
+    assert not users.still_granted(identity)
+    users_file.write_text("{broken", encoding="utf-8")
+    assert not users.still_granted(identity)
+
+
+def test_an_oidc_session_holds_while_its_email_maps_to_the_same_user(users_file):
+    users.add_user("wu", "leader", PASSWORD, district=True, email="Wu@Gov.cn", path=users_file, rounds=4)
+    mapped, unmapped = users.oidc_identity(" wu@gov.cn"), users.oidc_identity("Other@Gov.cn")
+    assert (mapped.name, mapped.method, unmapped.name, unmapped.role, unmapped.scope.is_empty) == (
+        "wu", "oidc", "other@gov.cn", "kiosk", True)
+    assert users.still_granted(mapped) and users.still_granted(unmapped)
+    users.add_user("wu", "leader", PASSWORD, district=True, email="other@gov.cn", replace=True, path=users_file,
+                   rounds=4)
+    assert not users.still_granted(mapped)  # wu's account now belongs to another e-mail
+    assert not users.still_granted(unmapped)  # the other e-mail now maps to a user: log in again to get it

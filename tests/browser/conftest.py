@@ -107,6 +107,7 @@ def run_server(warehouse: Path, log_path: Path, extra_env: dict[str, str] | None
     env = {
         **os.environ,
         "ONESCREEN_DB": str(warehouse),
+        "ONESCREEN_USERS": "demo",  # demo mode unless extra_env names a users file (whatever config/ holds)
         # The audit log (logins, exports) of a test server stays out of the repository's data/.
         "ONESCREEN_AUDIT": str(log_path.with_suffix(".audit.jsonl")),
         "PYTHONUNBUFFERED": "1",

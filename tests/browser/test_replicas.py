@@ -38,8 +38,8 @@ def replicas(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     run_dir = tmp_path_factory.mktemp("replicas")
     env = {
         "ONESCREEN_DB": str(demo_warehouse),
-        # Demo mode: a users file that does not exist; the audit log stays out of data/.
-        "ONESCREEN_USERS": str(run_dir / "no-users.json"),
+        # Demo mode (whatever config/users.json holds); the audit log stays out of data/.
+        "ONESCREEN_USERS": "demo",
         "ONESCREEN_AUDIT": str(run_dir / "audit.jsonl"),
     }
     with ReplicaSet(count=2, port=free_port(), first_replica_port=free_port_range(2), run_dir=run_dir, env=env) as rs:

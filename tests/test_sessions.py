@@ -1,0 +1,170 @@
+"""Sessions already logged in follow the users file: a removed user, or one whose role, area or
+permissions changed, is logged out on the next page run (and a download built later is refused).
+And when there is no users file: demo mode only when none was asked for; a missing named one is an error."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from onescreen import auth, settings, users as user_file
+from onescreen.access import AccessError
+
+from conftest import ROOT, TEST_PASSWORD, login
+
+APP = str(ROOT / "app.py")
+
+
+def app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=120).run()
+
+
+def events(tmp_path) -> list[tuple[str, str]]:
+    lines = (tmp_path / "audit.jsonl").read_text(encoding="utf-8").splitlines()
+    return [(e["action"], e["user"]) for e in map(json.loads, lines)]
+
+
+def logged_out(at: AppTest) -> bool:
+    """The login page with the note, and no data."""
+    return ([t.value for t in at.title] == ["一屏 · 登录"] and [w.value for w in at.warning] == [auth.REVOKED_NOTE]
+            and not at.dataframe and auth.IDENTITY_KEY not in at.session_state)
+
+
+def test_a_removed_user_is_logged_out_on_the_next_run(warehouse_copy, users, tmp_path):
+    at = login(app(), "admin")
+    at.switch_page("app_pages/audit.py")
+    assert at.run().dataframe  # the audit log, read as admin
+    user_file.remove_user("admin", path=users)
+    at.run()
+    assert logged_out(at)
+    assert events(tmp_path)[-1] == ("revoked", "admin")
+    login(at, "admin")  # gone from the file: cannot log in again either
+    assert [e.value for e in at.error] == ["用户名或密码不对。"]
+
+
+@pytest.mark.parametrize("change", [
+    {"role": "analyst", "district": True, "permissions": ("export_unmasked",)},  # admin -> analyst
+    {"role": "admin", "communities": ("530302001001",), "permissions": ("export_unmasked",)},  # area narrowed
+    {"role": "admin", "district": True},  # the unmasked-export permission taken away
+])
+def test_a_changed_role_area_or_permission_logs_the_session_out(change, warehouse_copy, users, tmp_path):
+    at = login(app(), "admin")
+    assert auth.IDENTITY_KEY in at.session_state
+    change = dict(change)
+    user_file.add_user("admin", change.pop("role"), TEST_PASSWORD, replace=True, path=users, rounds=4, **change)
+    at.run()
+    assert logged_out(at)
+    login(at, "admin")  # logging in again gets what the file says now
+    assert at.session_state[auth.IDENTITY_KEY] == user_file.identity_of("admin", user_file.load(users)["admin"])
+
+
+def test_an_unchanged_user_stays_logged_in_and_the_file_is_read_once(warehouse_copy, users, monkeypatch):
+    at = login(app(), "leader")
+    user_file.add_user("kiosk", "kiosk", TEST_PASSWORD, replace=True, path=users, rounds=4)  # someone else changed
+    reads = []
+    original = user_file.load
+    monkeypatch.setattr(user_file, "load", lambda path=None: reads.append(path) or original(path))
+    for _ in range(3):
+        at.run()
+        assert not at.exception and auth.IDENTITY_KEY in at.session_state and not at.warning
+    assert len(reads) == 1  # once for the replaced file, then from the cache while it stays the same
+
+
+def test_a_download_built_after_the_user_was_narrowed_is_refused_and_audited(users, tmp_path):
+    identity = user_file.identity_of("analyst", user_file.load(users)["analyst"])
+    built = []
+    download = auth.guarded(identity, lambda: built.append(1) or b"rows", "工单明细 CSV 下载")
+    assert download() == b"rows"
+    user_file.add_user("analyst", "analyst", TEST_PASSWORD, communities=("530302001001",), replace=True, path=users,
+                       rounds=4)
+    with pytest.raises(AccessError, match=auth.REVOKED_NOTE):
+        download()
+    assert built == [1]
+    assert events(tmp_path) == [("denied", "analyst")]
+
+
+def test_demo_mode_is_unchanged(warehouse_copy):
+    at = app()
+    assert not at.exception and any("演示模式" in w.value for w in at.warning)
+    at.run()
+    assert any("演示模式" in w.value for w in at.warning) and not any(t.value == "一屏 · 登录" for t in at.title)
+
+
+# -- no users file --------------------------------------------------------------------------------
+
+def test_a_users_file_named_but_missing_is_an_error_page_not_demo_mode(warehouse_copy, tmp_path, monkeypatch):
+    missing = tmp_path / "user.json"  # a typo of users.json
+    monkeypatch.setenv("ONESCREEN_USERS", str(missing))
+    at = app()
+    assert not at.exception and [t.value for t in at.title] == ["一屏"]
+    assert [e.value for e in at.error] == [
+        f"找不到用户文件 {missing}：环境变量 ONESCREEN_USERS 指定了它，但它不存在，所以本应用不能打开（不会改用演示模式）。"
+        "管理员请在服务器上用同样的 ONESCREEN_USERS 运行 python -m etl users add 用户名 --role admin --district 创建第一个用户；"
+        "或改正 ONESCREEN_USERS 的路径。确实只要演示时，设 ONESCREEN_USERS=demo 或取消它。"]
+    assert not at.warning and not at.metric and not at.dataframe and not at.text_input  # no banner, data or login
+    at.switch_page("app_pages/tickets.py")
+    at.run()
+    assert [t.value for t in at.title] == ["一屏"] and not at.dataframe
+
+
+@pytest.mark.parametrize("setting, config_has_users, mode", [
+    (None, False, "demo"),  # a fresh clone: `make run` shows the demo
+    (None, True, "login"),
+    ("demo", True, "demo"),  # asked for by name, whatever config/ holds
+    ("users.json", True, "login"),
+    ("user.json", True, "missing"),
+])
+def test_demo_mode_only_when_no_users_file_was_asked_for(setting, config_has_users, mode, tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "CONFIG_DIR", tmp_path)
+    if config_has_users:
+        user_file.add_user("wang", "admin", TEST_PASSWORD, district=True, path=tmp_path / "users.json", rounds=4)
+    if setting is None:
+        monkeypatch.delenv("ONESCREEN_USERS")
+    else:
+        monkeypatch.setenv("ONESCREEN_USERS", setting if setting == "demo" else str(tmp_path / setting))
+    assert user_file.mode() == mode
+
+
+def test_a_fresh_clone_without_a_users_file_shows_the_demo(warehouse_copy, tmp_path, monkeypatch):
+    config = tmp_path / "config"
+    shutil.copytree(settings.CONFIG_DIR, config, ignore=shutil.ignore_patterns("users.json"))  # a clone's config/
+    monkeypatch.setattr(settings, "CONFIG_DIR", config)
+    monkeypatch.delenv("ONESCREEN_USERS")
+    at = app()
+    assert not at.exception and any("演示模式" in w.value for w in at.warning) and not at.error
+
+
+def test_users_commands_refuse_explicit_demo_mode(capsys):
+    from conftest import run_cli
+
+    code, _, err = run_cli(["users", "list"], capsys)
+    assert (code, err) == (1, "错误：ONESCREEN_USERS=demo 表示演示模式，没有用户文件；要管理用户，请把 ONESCREEN_USERS "
+                              "设为用户文件的路径，或取消它（默认 config/users.json）。\n")
+
+
+@pytest.mark.parametrize("args, address", [([], "127.0.0.1"), (["BIND=0.0.0.0"], "0.0.0.0")])
+def test_make_run_listens_on_this_machine_only_unless_asked(args, address):
+    recipe = subprocess.run(["make", "-n", "--no-print-directory", "-C", str(ROOT), "run", *args], capture_output=True, text=True,
+                            check=True).stdout.splitlines()[-1]
+    assert "-m onescreen.serve app.py --server.port " in recipe and recipe.endswith(f" --server.address {address}")
+
+
+# -- what a failed login writes to the audit log -----------------------------------------------------
+
+def test_a_failed_login_audits_only_a_name_that_exists(warehouse_copy, users, tmp_path):
+    auth.THROTTLE.clear()
+    try:
+        at = app()
+        for name in ("leader", TEST_PASSWORD, TEST_PASSWORD, "someone-else"):  # a password typed as the name, twice
+            login(at, name, "wrong-password")
+    finally:
+        auth.THROTTLE.clear()
+    logged = (tmp_path / "audit.jsonl").read_text(encoding="utf-8")
+    assert TEST_PASSWORD not in logged and "someone-else" not in logged
+    names = [user for action, user in events(tmp_path)]
+    assert names[0] == "leader" and all(n.startswith("（未知用户名）") and len(n) == 7 + 8 for n in names[1:])
+    assert names[1] == names[2] != names[3]  # the same guess can still be counted

@@ -18,7 +18,7 @@ from etl.load import FileOptions, load_files
 from etl.warehouse import writer
 from onescreen import settings, upload
 
-from conftest import FIXTURES
+from conftest import FIXTURES, bomb_sheet, xlsx_with
 
 
 def sha256(path) -> str:
@@ -82,7 +82,19 @@ def test_zip_bomb_refused_and_not_kept(folder):
     bomb = _zip({"xl/workbook.xml": b"<workbook/>", "xl/worksheets/sheet1.xml": b"0" * (8 << 20)})
     with pytest.raises(LoadError) as err:
         upload.save_upload(folder, "工单.xlsx", len(bomb), lambda: bomb)
-    assert str(err.value) == "文件 工单.xlsx 的压缩比异常（解压后 8 MB），为安全起见拒绝导入。"
+    ratio = round((8 << 20) / zipfile.ZipFile(io.BytesIO(bomb)).getinfo("xl/worksheets/sheet1.xml").compress_size)
+    assert str(err.value) == (f"文件 工单.xlsx 中的 xl/worksheets/sheet1.xml 解压后是压缩时的 {ratio} 倍（工作表通常不到 100 倍），"
+                              "像是“压缩炸弹”，为安全起见未读取。如果这是正常导出的文件，请按时间段分成几个较小的文件，"
+                              "或在 Excel 中另存为 CSV（UTF-8）后再导入。")
+    assert list(folder.iterdir()) == []
+
+
+def test_zip_bomb_hidden_behind_random_padding_refused_and_not_kept(folder):
+    import random
+
+    bomb = xlsx_with(bomb_sheet(4), padding=random.Random(0).randbytes(200_000))
+    with pytest.raises(LoadError, match="中的 xl/worksheets/sheet1.xml 解压后是压缩时的 .* 倍"):
+        upload.save_upload(folder, "工单.xlsx", len(bomb), lambda: bomb)
     assert list(folder.iterdir()) == []
 
 

@@ -132,6 +132,40 @@ def test_old_session_folders_are_pruned(folder):
         upload.session_folder("../../etc")
 
 
+def test_a_discarded_upload_goes_with_its_folder_unless_a_rejects_file_is_beside_it(folder, tmp_path):
+    data = (FIXTURES / "hotline_utf8.csv").read_bytes()
+    first = upload.save_upload(folder, "hotline_utf8.csv", len(data), lambda: data)
+    second = upload.save_upload(folder, "再次导出.csv", len(data), lambda: data)   # same content, same folder
+    rejects = second.with_name("再次导出.rejected.csv")
+    rejects.write_text("masked rows")
+    upload.discard_upload(first)
+    assert not first.exists() and second.exists()
+    upload.discard_upload(second)
+    assert not second.exists() and rejects.exists()
+    elsewhere = tmp_path / "工单.csv"   # a file outside the uploads folder is never deleted
+    elsewhere.write_bytes(data)
+    upload.discard_upload(elsewhere)
+    assert elsewhere.exists()
+
+
+def test_files_removed_from_the_uploader_are_forgotten_and_deleted(folder):
+    data = (FIXTURES / "hotline_utf8.csv").read_bytes()
+    path = upload.save_upload(folder, "hotline_utf8.csv", len(data), lambda: data)
+    saved = {"a": path, "b": path, "c": "错误：文件 x.csv 有 51 MB……"}   # the same file uploaded twice, a refusal
+    assert upload.drop_removed(saved, {"b"}) == []
+    assert saved == {"b": path} and path.exists()
+    assert upload.drop_removed(saved, set()) == [path]
+    assert saved == {} and not path.exists()
+
+
+def test_stale_uploads_pruned_without_a_new_upload(folder):
+    old = folder.parent / ("1" * 32)
+    (old / "abc").mkdir(parents=True)
+    os.utime(old, (time.time() - 3 * 24 * 3600,) * 2)
+    upload.prune_uploads()
+    assert not old.exists() and folder.exists()
+
+
 def test_missing_fields_named_and_mapped_by_hand():
     raw = upload.read_upload(FIXTURES / "hotline_wrong_header.csv")
     plan = upload.plan(raw)

@@ -290,6 +290,18 @@ def test_second_writer_process_fails_at_once(warehouse_copy):
         assert (result.returncode, result.stdout, result.stderr) == (1, "", LOCKED + "\n")
 
 
+def test_process_writes_the_warehouse_and_rejects_private(warehouse_copy, exports):
+    """python -m etl sets umask 077: the published warehouse and a rejects file are readable by their owner only."""
+    import stat
+
+    result = subprocess.run(["sh", "-c", 'umask 022 && exec "$0" -m etl load --quiet --skip-bad-rows "$1"', sys.executable,
+                             str(exports / "hotline_bad_rows.csv")], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(warehouse_copy.stat().st_mode) == 0o600
+    assert stat.S_IMODE((exports / "hotline_bad_rows.rejected.csv").stat().st_mode) == 0o600
+
+
 def test_process_load_then_check(warehouse_copy):
     result = run_process("load", "--quiet", str(FIXTURES / "hotline.xlsx"))
     assert (result.returncode, result.stderr) == (0, "")

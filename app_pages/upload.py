@@ -3,9 +3,10 @@
 ``python -m etl load``; every decision lives in ``onescreen/upload.py``, this page renders it.
 
 Session state keys (all ``up_``): ``up_session`` uploads folder id; ``up_saved`` uploader file id ->
-saved path or refusal; ``up_cache`` read tables and sheet lists; ``up_checked`` (choices, check result);
-``up_result`` the last load's report; ``up_undo`` the batch awaiting confirmation; ``up_notice`` a
-message for the next run; ``up_round`` bumped after a load so the uploader starts empty.
+saved path or refusal (the file is deleted once loaded or removed from the uploader); ``up_cache`` read
+tables and sheet lists; ``up_checked`` (choices, check result); ``up_result`` the last load's report;
+``up_undo`` the batch awaiting confirmation; ``up_notice`` a message for the next run; ``up_round``
+bumped after a load so the uploader starts empty.
 Undo is confirmed with a second button rather than ``st.dialog``: the same in a browser and in AppTest.
 """
 
@@ -152,6 +153,8 @@ def run_load(options: dict, skip_bad_rows: bool) -> None:
                  detail="；".join(upload.file_summary(item) for item in report.files),
                  rows=sum(item.inserted + item.updated for item in report.files))
     state["up_result"] = report
+    for path in options:  # loaded: the raw exports (names, phones, ID numbers) leave the disk
+        upload.discard_upload(path)
     for name in ("up_checked", "up_saved", "up_cache"):
         state.pop(name, None)
     state["up_round"] = state.get("up_round", 0) + 1
@@ -201,6 +204,8 @@ files = st.file_uploader(f"选择导出文件（CSV、XLSX 或 GeoJSON，可多�
                          type=["csv", "txt", "xlsx", "geojson", "json"], accept_multiple_files=True,
                          key=f"up_files_{state.get('up_round', 0)}", max_upload_size=max(1, math.ceil(limit_mb)))
 saved = state.setdefault("up_saved", {})
+if removed := {str(path) for path in upload.drop_removed(saved, {uploaded.file_id for uploaded in files or []})}:
+    state["up_cache"] = {key: value for key, value in state.get("up_cache", {}).items() if key[1] not in removed}
 paths = []
 for uploaded in files or []:
     if uploaded.file_id not in saved:

@@ -4,7 +4,9 @@ An upload goes: size checked before a byte is parsed -> saved under a sanitised 
 folder (``DATA_DIR/uploads/<session>/<content hash>/``, so batch history shows the user's file name and
 the rejects CSV lands beside it) -> XLSX container checked (zip bomb) -> read once -> recognised
 (:func:`etl.load.plan_file`, overridable per file) -> previewed through the real staging -> checked by a
-dry run of the real load -> loaded. Every expected failure is an :class:`etl.errors.LoadError`.
+dry run of the real load -> loaded, and the saved file deleted (kept after a failed load, for a retry;
+deleted too when the user removes it from the uploader; any left are removed after two days).
+Every expected failure is an :class:`etl.errors.LoadError`.
 """
 
 from __future__ import annotations
@@ -60,19 +62,59 @@ def new_session_id() -> str:
     return uuid.uuid4().hex
 
 
-def session_folder(session_id: str) -> Path:
-    """``DATA_DIR/uploads/<session_id>``, created; folders older than two days are removed first."""
-    if not _SESSION_ID.match(session_id):
-        raise ValueError(f"not a session id: {session_id!r}")
-    root = settings.DATA_DIR / "uploads"
-    root.mkdir(parents=True, exist_ok=True)
+def uploads_root() -> Path:
+    """``DATA_DIR/uploads``: one folder per browser session that uploaded."""
+    return settings.DATA_DIR / "uploads"
+
+
+def prune_uploads() -> None:
+    """Remove the session folders not touched for two days (a session that ended without loading,
+    or a load that failed and was never retried). Run when the server starts and before each upload."""
+    root = uploads_root()
+    if not root.is_dir():
+        return
     cutoff = time.time() - KEEP_UPLOADS_SECONDS
     for old in root.iterdir():
         if old.is_dir() and _SESSION_ID.match(old.name) and old.stat().st_mtime < cutoff:
             shutil.rmtree(old, ignore_errors=True)
-    folder = root / session_id
-    folder.mkdir(exist_ok=True)
+
+
+def session_folder(session_id: str) -> Path:
+    """``DATA_DIR/uploads/<session_id>``, created; folders older than two days are removed first."""
+    if not _SESSION_ID.match(session_id):
+        raise ValueError(f"not a session id: {session_id!r}")
+    prune_uploads()
+    folder = uploads_root() / session_id
+    folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def discard_upload(path: Path) -> None:
+    """Delete a saved upload once the page no longer needs it (loaded, or removed from the uploader),
+    and its content folder once nothing else is in it. A rejects CSV beside it stays (masked; the
+    page still offers it for download) until its session folder is pruned. Only files under
+    :func:`uploads_root` are ever deleted: a path from anywhere else is left alone."""
+    path = Path(path)
+    if not path.resolve().is_relative_to(uploads_root().resolve()):
+        return
+    path.unlink(missing_ok=True)
+    try:
+        path.parent.rmdir()
+    except OSError:  # a rejects CSV, or another name of the same content, is still there
+        pass
+
+
+def drop_removed(saved: dict[str, Path | str], current_ids: set[str]) -> list[Path]:
+    """Forget the uploads the user removed from the uploader (``saved``: uploader file id -> saved path,
+    or the refusal's text), delete their saved files and return those paths; a file still listed
+    under another id stays."""
+    dropped = []
+    for file_id in [i for i in saved if i not in current_ids]:
+        path = saved.pop(file_id)
+        if isinstance(path, Path) and path not in saved.values():
+            discard_upload(path)
+            dropped.append(path)
+    return dropped
 
 
 def sanitise_name(name: str) -> str:

@@ -96,6 +96,41 @@ def login(at, name: str, password: str = TEST_PASSWORD):
     return at.run()
 
 
+def xlsx_with(sheet: bytes, padding: bytes = b"", declared: int | None = None) -> bytes:
+    """The fixture ``hotline.xlsx`` with its sheet part replaced by ``sheet`` (deflated), ``padding``
+    stored beside it as ``xl/media/pad.bin`` when given, and the sheet's uncompressed size in the zip's
+    headers replaced by ``declared`` when given (a file that lies about its size). Small inputs
+    only: what a test builds here is what the check refuses, never expanded past it."""
+    import io
+    import struct
+    import zipfile
+
+    name = "xl/worksheets/sheet1.xml"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(FIXTURES / "hotline.xlsx") as source, \
+            zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, sheet if info.filename == name else source.read(info.filename))
+        if padding:
+            target.writestr(zipfile.ZipInfo("xl/media/pad.bin"), padding, compress_type=zipfile.ZIP_STORED)
+    data = bytearray(buffer.getvalue())
+    if declared is not None:   # the central directory's entry (offset 24) and its local header's (offset 22)
+        at = -1
+        while (at := data.find(b"PK\x01\x02", at + 1)) >= 0:
+            length = struct.unpack_from("<H", data, at + 28)[0]
+            if data[at + 46:at + 46 + length] == name.encode():
+                struct.pack_into("<I", data, at + 24, declared)
+                struct.pack_into("<I", data, struct.unpack_from("<I", data, at + 42)[0] + 22, declared)
+    return bytes(data)
+
+
+def bomb_sheet(megabytes: int) -> bytes:
+    """A worksheet part of ``megabytes`` MB that deflates more than 200-fold: rows of tiny cells."""
+    row = b"<row>" + b"<c><v>1</v></c>" * 20 + b"</row>"
+    return (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+            b'spreadsheetml/2006/main"><sheetData>' + row * (megabytes * 1048576 // len(row)) + b"</sheetData></worksheet>")
+
+
 def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
     """``python -m etl ARGV`` in this process: (exit code, stdout, stderr)."""
     from etl.cli import main

@@ -14,7 +14,7 @@ import pytest
 from etl.cli import build_parser
 from etl.warehouse import writer
 
-from conftest import FIXTURES, ROOT, run_cli
+from conftest import FIXTURES, ROOT, bomb_sheet, run_cli, xlsx_with
 
 COMMANDS = ["load", "demo", "check", "batches", "rollback", "refresh", "report", "users", "publish"]
 # Every command line with a --help of its own, the users actions included.
@@ -240,6 +240,19 @@ def test_bad_rows_failure_starts_with_one_error_line(warehouse_copy, capsys):
     assert len(lines) == 5 and all(line.startswith("  文件 hotline_bad_rows.csv 第 ") for line in lines[1:])
 
 
+def test_a_zip_bomb_given_to_load_is_refused_before_it_is_read(warehouse_copy, tmp_path, capsys, monkeypatch):
+    """The command line runs the upload page's container check (etl.readers.read_xlsx) before any reader."""
+    import random
+
+    path = tmp_path / "工单.xlsx"
+    path.write_bytes(xlsx_with(bomb_sheet(4), padding=random.Random(0).randbytes(200_000)))
+    monkeypatch.setattr("python_calamine.CalamineWorkbook.from_path", lambda *a: pytest.fail("calamine opened it"))
+    monkeypatch.setattr("fastexcel.read_excel", lambda *a: pytest.fail("fastexcel opened it"))
+    code, out, err = run(["load", str(path)], capsys)
+    assert (code, out) == (1, "")
+    assert err.startswith("错误：文件 工单.xlsx 中的 xl/worksheets/sheet1.xml 解压后是压缩时的 ")
+    assert err.endswith("请按时间段分成几个较小的文件，或在 Excel 中另存为 CSV（UTF-8）后再导入。\n") and err.count("\n") == 1
+
 def test_check_without_a_warehouse(warehouse_db, capsys):
     code, out, err = run(["check"], capsys)
     assert (code, out, err) == (1, "", f"错误：数据仓库 {warehouse_db} 不存在，请先运行 python -m etl demo 或导入文件。\n")
@@ -275,6 +288,18 @@ def test_second_writer_process_fails_at_once(warehouse_copy):
         undo = run_process("rollback", "--quiet", "6")
     for result in (load, undo):
         assert (result.returncode, result.stdout, result.stderr) == (1, "", LOCKED + "\n")
+
+
+def test_process_writes_the_warehouse_and_rejects_private(warehouse_copy, exports):
+    """python -m etl sets umask 077: the published warehouse and a rejects file are readable by their owner only."""
+    import stat
+
+    result = subprocess.run(["sh", "-c", 'umask 022 && exec "$0" -m etl load --quiet --skip-bad-rows "$1"', sys.executable,
+                             str(exports / "hotline_bad_rows.csv")], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(warehouse_copy.stat().st_mode) == 0o600
+    assert stat.S_IMODE((exports / "hotline_bad_rows.rejected.csv").stat().st_mode) == 0o600
 
 
 def test_process_load_then_check(warehouse_copy):

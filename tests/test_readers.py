@@ -13,10 +13,10 @@ import pytest
 from etl.errors import LoadError
 from etl.fields import SOURCES, match_headers, normalise_header
 from etl.load import parse_overrides, plan_file
-from etl.readers import SAMPLE_BYTES, detect_encoding, read_export
+from etl.readers import SAMPLE_BYTES, check_xlsx_container, detect_encoding, read_export
 from etl.staging import install_macros
 
-from conftest import FIXTURES
+from conftest import FIXTURES, bomb_sheet, xlsx_with
 
 HOTLINE_HEADER = ["工单编号", "来电时间", "诉求类型", "一级分类", "诉求内容", "诉求地址", "来电人", "来电号码", "身份证号",
                   "所属街道", "所属社区", "网格编号", "承办单位", "派单时间", "办结时间", "是否解决", "满意度", "回访时间", "工单状态"]
@@ -237,6 +237,86 @@ def test_broken_xlsx_is_refused(tmp_path):
     with pytest.raises(LoadError) as err:
         read_export(path)
     assert str(err.value) == "文件 broken.xlsx 不是有效的 XLSX 工作簿（压缩包损坏），请重新导出。"
+
+
+UNSAFE_HELP = "为安全起见未读取。如果这是正常导出的文件，请按时间段分成几个较小的文件，或在 Excel 中另存为 CSV（UTF-8）后再导入。"
+
+
+def _no_part_is_opened(monkeypatch) -> None:
+    """Refusals from the declared sizes alone: no part of the zip is decompressed, by the check or a reader."""
+    import zipfile
+
+    def never(*args, **kwargs):
+        raise AssertionError("a part of the zip was decompressed")
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", never)
+    monkeypatch.setattr("python_calamine.CalamineWorkbook.from_path", never)
+    monkeypatch.setattr("fastexcel.read_excel", never)
+
+
+def _sheet_ratio(path: Path) -> int:
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("xl/worksheets/sheet1.xml")
+    return round(info.file_size / info.compress_size)
+
+
+def test_a_zip_bomb_padded_to_a_harmless_average_is_refused_by_its_sheet(tmp_path, monkeypatch):
+    """A 4 MB sheet that deflates ~250-fold beside 200 KB of random padding stored as is: the file as a
+    whole expands only ~20-fold (the review's 2.3 MB file held a 300 MB sheet so). Refused by the
+    sheet's own ratio, from the zip's directory, before anything is decompressed."""
+    import random
+
+    path = tmp_path / "工单.xlsx"
+    path.write_bytes(xlsx_with(bomb_sheet(4), padding=random.Random(0).randbytes(200_000)))
+    assert (4 << 20) / path.stat().st_size < 25
+    _no_part_is_opened(monkeypatch)
+    with pytest.raises(LoadError) as err:
+        read_export(path)
+    ratio = _sheet_ratio(path)
+    assert ratio > 200
+    assert str(err.value) == (f"文件 工单.xlsx 中的 xl/worksheets/sheet1.xml 解压后是压缩时的 {ratio} 倍（工作表通常不到 100 倍），"
+                              f"像是“压缩炸弹”，{UNSAFE_HELP}")
+
+
+def test_an_xlsx_expanding_past_ten_times_the_upload_limit_is_refused(tmp_path, monkeypatch):
+    import random
+
+    monkeypatch.setenv("ONESCREEN_UPLOAD_LIMIT_MB", "0.1")   # at most 1 MB expanded
+    digits = random.Random(0).choices("0123456789", k=1_500_000)
+    path = tmp_path / "大.xlsx"
+    path.write_bytes(xlsx_with("".join(digits).encode()))
+    _no_part_is_opened(monkeypatch)
+    with pytest.raises(LoadError) as err:
+        read_export(path)
+    assert str(err.value) == f"文件 大.xlsx 解压后有 1.4 MB，超过上限 1 MB，{UNSAFE_HELP}"
+
+
+def test_an_xlsx_part_larger_than_its_declared_size_is_refused_before_a_reader_opens_it(tmp_path, monkeypatch):
+    """The zip reader under calamine notices a false size only after expanding all of the part."""
+    import random
+
+    digits = "".join(random.Random(0).choices("0123456789", k=3_000_000)).encode()
+    path = tmp_path / "改过.xlsx"
+    path.write_bytes(xlsx_with(digits, declared=100_000))
+    monkeypatch.setattr("python_calamine.CalamineWorkbook.from_path", lambda *a: pytest.fail("calamine opened it"))
+    monkeypatch.setattr("fastexcel.read_excel", lambda *a: pytest.fail("fastexcel opened it"))
+    with pytest.raises(LoadError) as err:
+        read_export(path)
+    assert str(err.value) == ("文件 改过.xlsx 中的 xl/worksheets/sheet1.xml 解压后比文件声明的大小（100,000 字节）还大，"
+                              "文件已损坏或被改动过，为安全起见未读取。请重新导出后再导入。")
+
+
+def test_a_sheet_of_one_repeated_value_is_no_bomb(tmp_path):
+    """One text in every cell, the most repetitive plausible sheet (12-fold here; 100,000 rows x 15 cells
+    of it from xlsxwriter, 27-fold), passes."""
+    rows = b"".join(b'<row r="%d">' % r + b"".join(b'<c r="%s%d" t="s"><v>0</v></c>' % (bytes([65 + c]), r)
+                                                   for c in range(15)) + b"</row>" for r in range(1, 5001))
+    path = tmp_path / "重复.xlsx"
+    path.write_bytes(xlsx_with(b"<worksheet><sheetData>" + rows + b"</sheetData></worksheet>"))
+    assert _sheet_ratio(path) > 10 and len(rows) > (1 << 20)   # big enough for the ratio to count
+    check_xlsx_container(path)
 
 
 ENTITY_ATTACK = (

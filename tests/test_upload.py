@@ -18,7 +18,7 @@ from etl.load import FileOptions, load_files
 from etl.warehouse import writer
 from onescreen import settings, upload
 
-from conftest import FIXTURES
+from conftest import FIXTURES, bomb_sheet, xlsx_with
 
 
 def sha256(path) -> str:
@@ -82,7 +82,19 @@ def test_zip_bomb_refused_and_not_kept(folder):
     bomb = _zip({"xl/workbook.xml": b"<workbook/>", "xl/worksheets/sheet1.xml": b"0" * (8 << 20)})
     with pytest.raises(LoadError) as err:
         upload.save_upload(folder, "工单.xlsx", len(bomb), lambda: bomb)
-    assert str(err.value) == "文件 工单.xlsx 的压缩比异常（解压后 8 MB），为安全起见拒绝导入。"
+    ratio = round((8 << 20) / zipfile.ZipFile(io.BytesIO(bomb)).getinfo("xl/worksheets/sheet1.xml").compress_size)
+    assert str(err.value) == (f"文件 工单.xlsx 中的 xl/worksheets/sheet1.xml 解压后是压缩时的 {ratio} 倍（工作表通常不到 100 倍），"
+                              "像是“压缩炸弹”，为安全起见未读取。如果这是正常导出的文件，请按时间段分成几个较小的文件，"
+                              "或在 Excel 中另存为 CSV（UTF-8）后再导入。")
+    assert list(folder.iterdir()) == []
+
+
+def test_zip_bomb_hidden_behind_random_padding_refused_and_not_kept(folder):
+    import random
+
+    bomb = xlsx_with(bomb_sheet(4), padding=random.Random(0).randbytes(200_000))
+    with pytest.raises(LoadError, match="中的 xl/worksheets/sheet1.xml 解压后是压缩时的 .* 倍"):
+        upload.save_upload(folder, "工单.xlsx", len(bomb), lambda: bomb)
     assert list(folder.iterdir()) == []
 
 
@@ -118,6 +130,40 @@ def test_old_session_folders_are_pruned(folder):
     assert not old.exists() and folder.exists()
     with pytest.raises(ValueError):
         upload.session_folder("../../etc")
+
+
+def test_a_discarded_upload_goes_with_its_folder_unless_a_rejects_file_is_beside_it(folder, tmp_path):
+    data = (FIXTURES / "hotline_utf8.csv").read_bytes()
+    first = upload.save_upload(folder, "hotline_utf8.csv", len(data), lambda: data)
+    second = upload.save_upload(folder, "再次导出.csv", len(data), lambda: data)   # same content, same folder
+    rejects = second.with_name("再次导出.rejected.csv")
+    rejects.write_text("masked rows")
+    upload.discard_upload(first)
+    assert not first.exists() and second.exists()
+    upload.discard_upload(second)
+    assert not second.exists() and rejects.exists()
+    elsewhere = tmp_path / "工单.csv"   # a file outside the uploads folder is never deleted
+    elsewhere.write_bytes(data)
+    upload.discard_upload(elsewhere)
+    assert elsewhere.exists()
+
+
+def test_files_removed_from_the_uploader_are_forgotten_and_deleted(folder):
+    data = (FIXTURES / "hotline_utf8.csv").read_bytes()
+    path = upload.save_upload(folder, "hotline_utf8.csv", len(data), lambda: data)
+    saved = {"a": path, "b": path, "c": "错误：文件 x.csv 有 51 MB……"}   # the same file uploaded twice, a refusal
+    assert upload.drop_removed(saved, {"b"}) == []
+    assert saved == {"b": path} and path.exists()
+    assert upload.drop_removed(saved, set()) == [path]
+    assert saved == {} and not path.exists()
+
+
+def test_stale_uploads_pruned_without_a_new_upload(folder):
+    old = folder.parent / ("1" * 32)
+    (old / "abc").mkdir(parents=True)
+    os.utime(old, (time.time() - 3 * 24 * 3600,) * 2)
+    upload.prune_uploads()
+    assert not old.exists() and folder.exists()
 
 
 def test_missing_fields_named_and_mapped_by_hand():

@@ -91,6 +91,7 @@ def test_good_file_recognised_previewed_checked_and_loaded(warehouse_copy, data_
     assert query(warehouse_copy, "select ticket_id from fct_tickets where batch_id = 7 order by 1") == [("U0001",), ("U0002",)]
     assert any(m.replace("\\", "").startswith("批次 7 · hotline_utf8.csv · 12345热线工单") for m in shown(at, "markdown"))
     assert at.file_uploader[0].value == []  # a fresh uploader for the next round
+    assert not saved.exists() and not saved.parent.exists()  # loaded: the export with its phone numbers is gone
 
 
 def test_wrong_header_mapped_by_hand(warehouse_copy, data_dir):
@@ -134,6 +135,8 @@ def test_bad_rows_listed_then_nothing_or_the_good_rows_loaded(warehouse_copy, da
     assert "提示：4 行有问题未导入，已连同原因写入 hotline_bad_rows.rejected.csv（个人信息已脱敏）：请按其中的行号在原文件中修正，再导入原文件。" in shown(at, "caption")
     assert at.download_button[0].label == "下载被拒收的行（hotline_bad_rows.rejected.csv，含原因，已脱敏）"
     rejects = next((data_dir / "uploads").glob("*/*/hotline_bad_rows.rejected.csv")).read_text(encoding="utf-8-sig")
+    # The export is deleted once loaded; its masked rejects stay for the download button above.
+    assert not list((data_dir / "uploads").glob("*/*/hotline_bad_rows.csv"))
     assert "无法识别的日期时间" in rejects and "13912345678" not in rejects and "139****5678" in rejects
     assert batches(warehouse_copy)[-1] == (7, "hotline_bad_rows.csv", 1, 4, "loaded", "analyst")
     assert query(warehouse_copy, "select ticket_id from fct_tickets where batch_id = 7") == [("B0001",)]
@@ -184,6 +187,23 @@ def test_a_second_load_while_one_runs_fails_at_once(warehouse_copy, data_dir):
     with writer():  # another user's load holds the warehouse
         at.button(key="up_load").click().run()
     assert shown(at, "error") == ["错误：另一个导入或撤销正在进行（warehouse.duckdb），请等它结束后再试。"]
+    assert len(batches(warehouse_copy)) == 6
+    saved = next((data_dir / "uploads").glob("*/*/hotline_utf8.csv"))  # kept for a retry
+    at.button(key="up_load").click().run()
+    assert "hotline_utf8.csv（12345热线工单，批次 7）：读取 2 行，新增 2，更新 0，未变 0，拒收 0" in shown(at, "success")
+    assert not saved.exists()
+
+
+def test_a_file_removed_from_the_uploader_is_deleted(warehouse_copy, data_dir):
+    at = open_page()
+    at.file_uploader[0].set_value([(name, (FIXTURES / name).read_bytes(), "application/octet-stream")
+                                   for name in ("hotline_utf8.csv", "grids.geojson")]).run()
+    saved = next((data_dir / "uploads").glob("*/*/hotline_utf8.csv"))
+    assert next((data_dir / "uploads").glob("*/*/grids.geojson")).exists()
+    at.file_uploader[0].clear().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not saved.exists() and not list((data_dir / "uploads").rglob("*.geojson"))
+    assert not at.session_state["up_saved"] and not at.session_state["up_cache"]
     assert len(batches(warehouse_copy)) == 6
 
 

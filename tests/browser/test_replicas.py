@@ -123,6 +123,18 @@ def test_cookie_hash_keeps_a_browser_on_one_replica(replicas: ReplicaSet):
         assert "set-cookie" not in proxied
 
 
+def test_nginx_forbids_framing_and_keeps_the_metrics_local(replicas: ReplicaSet):
+    """Another site must not frame the dashboard (clickjacking a login); Streamlit's metrics (sessions,
+    caches) answer without a login, so nginx does not relay them; each replica still answers on 127.0.0.1."""
+    status, headers = get(replicas.url + "/")
+    assert status == 200
+    assert headers["x-frame-options"] == "SAMEORIGIN"
+    assert headers["content-security-policy"] == "frame-ancestors 'self'"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert get(replicas.url + "/_stcore/metrics")[0] == 404
+    assert get(f"http://{replicas.replica_addresses[0]}/_stcore/metrics")[0] == 200
+
+
 def xsrf_cookie(bp: BrowserPage) -> str | None:
     return next((c["value"] for c in bp.page.context.cookies() if c["name"] == XSRF_COOKIE), None)
 

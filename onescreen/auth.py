@@ -43,6 +43,9 @@ REVOKED_KEY = "os_revoked"
 REVOKED_NOTE = "账号已被删除或权限已变更，请重新登录。"
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 60
+# Failed logins of all names together, per server process and minute: guessing random names is bounded
+# too (each guess costs a bcrypt check, and each was a line in the audit log).
+MAX_FAILURES_ALL = 30
 
 
 class LoginThrottle:
@@ -57,6 +60,8 @@ class LoginThrottle:
 
     def __init__(self, max_names: int = 10_000):
         self._failures: dict[str, list[float]] = {}
+        self._all: list[float] = []                 # every failure of the last minute, any name
+        self._locked_audited: dict[str, float] = {}  # when a refusal while locked was last audited, by key
         self._lock = threading.Lock()
         self.max_names = max_names
 
@@ -78,11 +83,33 @@ class LoginThrottle:
             self._failures[key] = [*times, now][-MAX_FAILURES:]   # re-inserted: the newest failure is last
             while len(self._failures) > self.max_names:
                 del self._failures[next(iter(self._failures))]
+            self._all = [t for t in self._all if now - t < LOCKOUT_SECONDS][-MAX_FAILURES_ALL:] + [now]
+
+    def flooded(self, now: float | None = None) -> bool:
+        """Whether :data:`MAX_FAILURES_ALL` logins failed in the last minute, whatever the names."""
+        now = time.time() if now is None else now
+        with self._lock:
+            return sum(1 for t in self._all if now - t < LOCKOUT_SECONDS) >= MAX_FAILURES_ALL
+
+    def first_refusal(self, key: str, now: float | None = None) -> bool:
+        """True once per ``LOCKOUT_SECONDS`` for ``key`` (a name, or ``*`` for all): a refusal while locked is
+        audited once a minute, not once per attempt (refusals cost nothing, so they come as fast as asked)."""
+        now = time.time() if now is None else now
+        with self._lock:
+            if now - self._locked_audited.get(key, float("-inf")) < LOCKOUT_SECONDS:
+                return False
+            self._locked_audited.pop(key, None)
+            self._locked_audited[key] = now
+            while len(self._locked_audited) > self.max_names:
+                del self._locked_audited[next(iter(self._locked_audited))]
+            return True
 
     def clear(self, name: str | None = None) -> None:
         with self._lock:
             if name is None:
                 self._failures.clear()
+                self._all.clear()
+                self._locked_audited.clear()
             else:
                 self._failures.pop(self._key(name), None)
 
@@ -94,16 +121,19 @@ _UNKNOWN_NAME_KEY = secrets.token_bytes(32)
 UNKNOWN_NAME = "（未知用户名）"
 
 
+def _known(name: str) -> bool:
+    try:
+        return name.strip() in users.records()
+    except users.UserError:
+        return False
+
+
 def audited_name(name: str) -> str:
     """The name a failed login is audited under: the user name when that user exists, else
     ``（未知用户名）`` and a short keyed hash (people type passwords into the name field; the log must not
     keep them, but repeated guesses of one name can still be counted)."""
     name = name.strip()
-    try:
-        known = name in users.records()
-    except users.UserError:
-        known = False
-    if known:
+    if _known(name):
         return name
     digest = hmac.new(_UNKNOWN_NAME_KEY, name.casefold().encode("utf-8"), hashlib.sha256).hexdigest()[:8]
     return f"{UNKNOWN_NAME}{digest}"
@@ -211,8 +241,18 @@ def login_page() -> None:
         submitted = st.form_submit_button("登录", type="primary")
     if submitted:
         # Per session (one browser trying many names) and per name (many sessions trying one name).
-        if len(recent) >= MAX_FAILURES or THROTTLE.recent(name) >= MAX_FAILURES:
-            audit.record("login_failed", user=audited_name(name), detail="失败次数过多，暂时锁定，未核对密码")
+        if THROTTLE.flooded() and not _known(name):
+            # Guessing many names: an unknown one is refused unchecked (a real user's name still logs in),
+            # after the time a check takes, so the answer does not tell which names exist.
+            time.sleep(users.check_seconds())
+            if THROTTLE.first_refusal("*"):
+                audit.record("login_failed", user="*", detail=f"一分钟内登录失败 {MAX_FAILURES_ALL} 次以上，不存在的用户名"
+                             "暂不核对密码、不逐条记录（一分钟内只记这一条）")
+            st.error("用户名或密码不对。")
+        elif len(recent) >= MAX_FAILURES or THROTTLE.recent(name) >= MAX_FAILURES:
+            if THROTTLE.first_refusal(LoginThrottle._key(name)):
+                audit.record("login_failed", user=audited_name(name),
+                             detail="失败次数过多，暂时锁定，未核对密码（一分钟内只记一次）")
             st.error(f"登录失败次数过多，请 {LOCKOUT_SECONDS} 秒后再试。")
         else:
             identity = users.authenticate(name, password)

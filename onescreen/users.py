@@ -21,6 +21,7 @@ import os
 import re
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import bcrypt
@@ -157,6 +158,15 @@ def hash_password(password: str, rounds: int | None = None) -> str:
 @functools.cache
 def _dummy_hash() -> bytes:
     return bcrypt.hashpw(b"onescreen-no-such-user", bcrypt.gensalt(BCRYPT_ROUNDS))
+
+
+@functools.cache
+def check_seconds() -> float:
+    """How long one password check takes on this machine (timed once): what a refusal without a check
+    waits, so that it takes as long as a check."""
+    start = time.perf_counter()
+    bcrypt.checkpw(b"x", _dummy_hash())
+    return time.perf_counter() - start
 
 
 def check_new_user(name: str, role: str, *, streets=(), communities=(), grids=(), district: bool = False,

@@ -302,6 +302,34 @@ def test_five_failed_logins_lock_the_name_for_every_session(warehouse_copy, user
         auth.THROTTLE.clear()
 
 
+def test_guessing_many_names_neither_floods_the_audit_log_nor_locks_out_real_users(warehouse_copy, users, tmp_path,
+                                                                                    monkeypatch):
+    """Random names bypassed the per-name lockout: each guess cost a password check and an audit line. After
+    MAX_FAILURES_ALL failures in a minute, unknown names are refused unchecked and audited once a minute; a
+    real user still logs in; a locked name's refusals are audited once a minute too."""
+    from onescreen import auth
+
+    monkeypatch.setattr(auth, "MAX_FAILURES_ALL", 3)
+    checks = []
+    real_authenticate = auth.users.authenticate
+    monkeypatch.setattr(auth.users, "authenticate", lambda *a, **k: checks.append(a[0]) or real_authenticate(*a, **k))
+    auth.THROTTLE.clear()
+    try:
+        for i in range(6):
+            assert [e.value for e in login(app(), f"guess{i}", "x").error] == ["用户名或密码不对。"]
+        assert checks == ["guess0", "guess1", "guess2"]           # the rest were refused without a check
+        assert "本期受理" in tiles(login(app(), "leader"))        # a real name is still checked, and logs in
+        for _ in range(auth.MAX_FAILURES + 3):
+            login(app(), "analyst", "wrong-password")
+        events = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text(encoding="utf-8").splitlines()]
+        failed = [e for e in events if e["action"] == "login_failed"]
+        assert len([e for e in failed if e["user"] == "*"]) == 1       # the flood: one line
+        assert len([e for e in failed if e["user"].startswith(auth.UNKNOWN_NAME)]) == 3
+        assert len([e for e in failed if e["user"] == "analyst"]) == auth.MAX_FAILURES + 1   # 5 checks, 1 lockout line
+    finally:
+        auth.THROTTLE.clear()
+
+
 def test_login_throttle_forgets_old_failures_and_bounds_its_names():
     from onescreen.auth import LOCKOUT_SECONDS, LoginThrottle
 

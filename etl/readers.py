@@ -942,7 +942,7 @@ def _xlsx_raw(path: Path, sheet_name: str, headers: list[str], arrays: list[pa.A
               header_index: int, no_rows_help: str = _NO_ROWS_HELP) -> RawTable:
     """The RawTable of an XLSX body: ``arrays`` (text, null for blank) under the header at sheet row
     ``header_index`` (0-based), totals and blank rows left out; a LoadError if no row is left."""
-    keep, dropped = _totals_rows(arrays, count)
+    keep, dropped = totals_rows(arrays, count)
     first = header_index + 2
     table = pa.table({**{f"c{i}": array for i, array in enumerate(arrays)},
                       "row_no": pa.array(range(first, first + count), pa.int64())})
@@ -955,7 +955,7 @@ def _xlsx_raw(path: Path, sheet_name: str, headers: list[str], arrays: list[pa.A
     return RawTable(path, headers, table, "xlsx", sheet_name=sheet_name, header_row=header_index + 1, dropped_rows=dropped)
 
 
-def _totals_rows(columns: list, count: int) -> tuple[list[bool] | None, list[str]]:
+def totals_rows(columns: list, count: int) -> tuple[list[bool] | None, list[str]]:
     """Rows to keep (None: all) and the totals/notes rows left out, as text: a row whose first
     non-empty cell starts like 合计 and that has at most 2 non-empty cells. ``columns``: text arrays
     (or lists), null for a blank cell."""

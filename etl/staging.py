@@ -19,7 +19,7 @@ import pandas as pd
 
 from etl.errors import LoadError, Problem
 from etl.fields import Source, column_labels, columns_named, same_named
-from etl.readers import TOTALS_PATTERN, RawTable, _totals_rows, undecodable_error
+from etl.readers import TOTALS_PATTERN, RawTable, totals_rows, undecodable_error
 from onescreen.masking import mask_value, scrub_text
 
 MACROS = Path(__file__).parent / "sql" / "macros.sql"
@@ -411,7 +411,7 @@ FOOTER_PATTERN = re.compile(r"^\s*(说明|备注|制表|数据来源|导出时�
 def _drop_totals_and_notes(con, raw: RawTable, ordered: list[str]) -> None:
     """Leave out of ``stg_cells`` (and ``raw.bad_rows``) the rows that are no data, adding their text to
     ``raw.dropped_rows`` (the load says how many): a totals row as an XLSX sheet's are left out
-    (:func:`etl.readers._totals_rows`: ``合计,200,,,`` with its count in the next cell), and a note under
+    (:func:`etl.readers.totals_rows`: ``合计,200,,,`` with its count in the next cell), and a note under
     the data (one cell starting like :data:`FOOTER_PATTERN`, after the last row of data; a CSV line of
     one cell is a row of the wrong width, so it is looked for among the bad rows too).
 
@@ -424,7 +424,7 @@ def _drop_totals_and_notes(con, raw: RawTable, ordered: list[str]) -> None:
                         f"where regexp_matches(coalesce({', '.join(ordered)}), ?) order by row_no", [pattern]).fetchall()
     candidates = [row[0] for row in found]
     last = con.execute("select max(row_no) from stg_cells where not list_contains(?, row_no)", [candidates]).fetchall()[0][0] or 0
-    keep, dropped = _totals_rows([list(column) for column in zip(*(row[1:] for row in found))], len(found))
+    keep, dropped = totals_rows([list(column) for column in zip(*(row[1:] for row in found))], len(found))
     notes = [row for row in found if row[0] > last and sum(v is not None for v in row[1:]) == 1
              and FOOTER_PATTERN.match(next(v for v in row[1:] if v is not None))]
     gone = [row[0] for row, kept in zip(found, keep or [True] * len(found)) if not kept] + [row[0] for row in notes]

@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from etl.fields import SOURCES
-from etl.readers import TOTALS_PATTERN, _cell_text, _column_texts, _totals_rows
+from etl.readers import TOTALS_PATTERN, _cell_text, _column_texts, totals_rows
 from etl.load import plan_file
 from etl.staging import CLOCK_MARGIN, EARLIEST, FAST_TS_FORMATS, MACROS, TS_FORMATS, fast_ts_formats, install_macros, stage
 
@@ -171,10 +171,10 @@ def test_totals_rows_are_found_as_row_by_row():
         return bool(texts) and bool(TOTALS_PATTERN.match(texts[0])) and len(texts) <= 2
 
     columns = [list(column) for column in zip(*rows)]
-    keep, dropped = _totals_rows(columns, len(rows))
+    keep, dropped = totals_rows(columns, len(rows))
     assert keep == [not reference(row) for row in rows]
     assert dropped == [" ".join(t for t in row if t) for row in rows if reference(row)]
-    assert _totals_rows([["a", "b"]], 2) == (None, [])
+    assert totals_rows([["a", "b"]], 2) == (None, [])
 
 
 def test_the_load_memory_limit(monkeypatch):

@@ -7,7 +7,9 @@ and demo mode when there is no users file.
 - With a users file, a session must log in. The identity lives in ``st.session_state`` (server
   side; no widget has its key, so the browser cannot set it). A page reload starts a new session and
   asks again. OIDC, when ``[auth]`` is configured in ``.streamlit/secrets.toml``, logs in through
-  the provider and maps the e-mail to a user in the users file; an unmapped account sees nothing.
+  the provider and maps the e-mail to a user in the users file; an unmapped account sees nothing. Only an
+  e-mail the provider vouches for maps (``email_verified`` true; :func:`oidc_refusal`): otherwise anyone who
+  may set an address at the provider could claim a configured user's.
 - Every page run checks the session's identity against the users file again (a stat() when the file has
   not changed): a removed user, or one whose role, area or permissions changed, is logged out and asked
   to log in again. Downloads built after the run (``guarded``) check the same before building.
@@ -20,7 +22,7 @@ import hmac
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import streamlit as st
@@ -41,6 +43,7 @@ IDENTITY_KEY = "os_identity"
 FAILURES_KEY = "os_login_failures"
 REVOKED_KEY = "os_revoked"
 REVOKED_NOTE = "账号已被删除或权限已变更，请重新登录。"
+OIDC_REFUSED_KEY = "os_oidc_refused"
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 60
 # Failed logins of all names together, per server process and minute: guessing random names is bounded
@@ -149,6 +152,62 @@ def oidc_configured() -> bool:
         return False
 
 
+# ``[auth]`` in .streamlit/secrets.toml: accept an OIDC e-mail whose token says nothing about verification.
+# Streamlit ignores keys it does not know there (only a table with client_id etc. is a provider).
+ACCEPT_UNCLAIMED_SETTING = "accept_email_without_verified_claim"
+OIDC_UNVERIFIED = ("统一身份认证表示这个账号的邮箱还没有验证（email_verified 为 false），不能用它登录。"
+                   "请先在单位统一身份认证中验证邮箱，或用用户名和密码登录。")
+OIDC_UNCLAIMED = ("统一身份认证没有说明这个账号的邮箱是否已验证（身份令牌中没有 email_verified），不能用它登录。"
+                  "请联系管理员：若单位认证系统中的邮箱都由管理员设定、个人不能修改（如 Azure AD/Entra ID 的工作账号），"
+                  f"可在 .streamlit/secrets.toml 的 [auth] 中设 {ACCEPT_UNCLAIMED_SETTING} = true。")
+
+
+def accept_unclaimed_email() -> bool:
+    """Whether ``[auth]`` sets ``accept_email_without_verified_claim = true`` (a TOML boolean; anything else,
+    or no setting, is false)."""
+    try:
+        return st.secrets["auth"].get(ACCEPT_UNCLAIMED_SETTING) is True
+    except Exception:  # no secrets file, or no [auth]
+        return False
+
+
+def oidc_refusal(claims: Mapping, accept_unclaimed: bool = False) -> str | None:
+    """Why an OIDC login with these ID-token ``claims`` (``st.user``) may not map its e-mail to a user, or None.
+
+    The e-mail names the user, so the provider must vouch for it: ``email_verified`` true (a JSON boolean, or
+    the string ``"true"`` some providers send). False, or anything else, is refused. A token without the claim
+    is refused unless ``accept_unclaimed``: Keycloak and Authing send it with the ``email`` scope (Streamlit asks
+    for it), Google too; Azure AD/Entra ID sends none for work accounts, whose address the tenant's
+    administrators set. A login without an e-mail maps to no user anyway and is not refused here.
+    """
+    if not str(claims.get("email") or "").strip():
+        return None
+    verified = claims.get("email_verified")
+    if verified is None:
+        return None if accept_unclaimed else OIDC_UNCLAIMED
+    if verified is True or (isinstance(verified, str) and verified.strip().lower() == "true"):
+        return None
+    return OIDC_UNVERIFIED
+
+
+def refuse_oidc(claims: Mapping, reason: str) -> None:
+    """Keep an OIDC login whose e-mail is not vouched for out (the login page says why), audited once per
+    session and e-mail: the provider's session stays, so every run of this session comes back here.
+
+    Audited under the user the e-mail would have mapped to (that is who was claimed), else the e-mail.
+    """
+    email = str(claims.get("email") or "").strip().lower()
+    if st.session_state.get(OIDC_REFUSED_KEY, (None,))[0] != email:
+        try:
+            claimed = users.identity_for_email(email)
+        except users.UserError:  # a broken users file: reported at the next password login
+            claimed = None
+        why = "身份令牌中没有 email_verified" if reason == OIDC_UNCLAIMED else "邮箱未验证（email_verified 不为 true）"
+        audit.record("login_failed", user=claimed.name if claimed else email,
+                     detail=f"OIDC（{claims.get('provider') or 'default'}）：{why}，拒绝登录")
+    st.session_state[OIDC_REFUSED_KEY] = (email, reason)
+
+
 def current_identity() -> Identity | None:
     """The demo identity without a users file; otherwise the logged-in identity, or None. When
     ``$ONESCREEN_USERS`` names a file that does not exist, an error page instead (the run stops).
@@ -175,7 +234,13 @@ def current_identity() -> Identity | None:
         except Exception:
             logged_in = False
         if logged_in:
-            identity = users.oidc_identity(str(st.user.get("email") or ""))
+            claims = st.user.to_dict()
+            refusal = oidc_refusal(claims, accept_unclaimed_email())
+            if refusal:
+                refuse_oidc(claims, refusal)
+                return None
+            st.session_state.pop(OIDC_REFUSED_KEY, None)
+            identity = users.oidc_identity(str(claims.get("email") or ""))
             st.session_state[IDENTITY_KEY] = identity
             audit.record("login", user=identity.name, role=identity.role, detail="OIDC")
             return identity
@@ -226,6 +291,8 @@ def login_page() -> None:
     st.title("一屏 · 登录")
     if st.session_state.get(REVOKED_KEY):
         st.warning(REVOKED_NOTE, icon=":material/logout:")
+    if OIDC_REFUSED_KEY in st.session_state:
+        st.error(st.session_state[OIDC_REFUSED_KEY][1], icon=":material/no_accounts:")
     try:
         nobody = not users.load()
     except users.UserError:  # a broken file: authenticate() reports it on submit
@@ -350,4 +417,4 @@ def no_scope_page(identity: Identity) -> None:
 
 
 __all__ = ["IDENTITY_KEY", "PAGE_TIERS", "current_identity", "revoke", "guarded", "login_page", "logout", "allowed_pages",
-           "show_identity", "no_scope_page", "oidc_configured", "page_name"]
+           "show_identity", "no_scope_page", "oidc_configured", "oidc_refusal", "page_name"]

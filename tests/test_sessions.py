@@ -168,3 +168,63 @@ def test_a_failed_login_audits_only_a_name_that_exists(warehouse_copy, users, tm
     names = [user for action, user in events(tmp_path)]
     assert names[0] == "leader" and all(n.startswith("（未知用户名）") and len(n) == 7 + 8 for n in names[1:])
     assert names[1] == names[2] != names[3]  # the same guess can still be counted
+
+
+# -- OIDC: only an e-mail the provider vouches for maps to a user ----------------------------------------
+
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test-cookie-secret",
+        "client_id": "onescreen", "client_secret": "test-secret",
+        "server_metadata_url": "https://sso.example.gov.cn/realms/gov/.well-known/openid-configuration"}
+
+
+def oidc_app(users, claims: dict, **auth) -> AppTest:
+    """The app with ``[auth]`` configured and a provider login whose ID token held ``claims`` (``st.user``);
+    the user ``admin`` has the e-mail wang@gov.cn."""
+    user_file.add_user("admin", "admin", TEST_PASSWORD, district=True, email="Wang@Gov.cn", replace=True, path=users,
+                       rounds=4)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["auth"] = {**AUTH, **auth}
+    at.user = {"is_logged_in": True, "provider": "default", **claims}
+    return at.run()
+
+
+@pytest.mark.parametrize("verified, accept_unclaimed, refusal", [
+    (True, False, None),
+    ("true", False, None),             # some providers send the claim as a string
+    (False, True, auth.OIDC_UNVERIFIED),
+    ("false", False, auth.OIDC_UNVERIFIED),
+    ("yes", False, auth.OIDC_UNVERIFIED),
+    (None, False, auth.OIDC_UNCLAIMED),  # no claim (Azure AD/Entra work accounts): refused unless configured
+    (None, True, None),
+])
+def test_an_oidc_email_maps_only_when_verified(verified, accept_unclaimed, refusal):
+    claims = {"email": "wang@gov.cn"} | ({} if verified is None else {"email_verified": verified})
+    assert auth.oidc_refusal(claims, accept_unclaimed) == refusal
+    assert auth.oidc_refusal({"email_verified": False}) is None  # no e-mail: maps to nobody anyway
+
+
+def test_an_unverified_oidc_email_is_refused_on_the_login_page_and_audited_once(warehouse_copy, users, tmp_path):
+    at = oidc_app(users, {"email": "wang@gov.cn", "email_verified": False})
+    assert not at.exception and [t.value for t in at.title] == ["一屏 · 登录"]
+    assert [e.value for e in at.error] == [auth.OIDC_UNVERIFIED]
+    assert auth.IDENTITY_KEY not in at.session_state and not at.dataframe
+    at.run()  # the provider's session stays: every run refuses, the log says it once
+    assert [e.value for e in at.error] == [auth.OIDC_UNVERIFIED] and auth.IDENTITY_KEY not in at.session_state
+    logged = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(e["action"], e["user"], e["detail"]) for e in logged] == [
+        ("login_failed", "admin", "OIDC（default）：邮箱未验证（email_verified 不为 true），拒绝登录")]
+    at.user["email_verified"] = True  # verified at the provider, logged in again
+    at.run()
+    assert at.session_state[auth.IDENTITY_KEY].name == "admin" and not at.error
+    assert events(tmp_path)[-1] == ("login", "admin")
+
+
+def test_an_oidc_token_without_email_verified_is_refused_unless_the_setting_allows(warehouse_copy, users, tmp_path):
+    at = oidc_app(users, {"email": "wang@gov.cn"})
+    assert [e.value for e in at.error] == [auth.OIDC_UNCLAIMED] and auth.IDENTITY_KEY not in at.session_state
+    assert events(tmp_path) == [("login_failed", "admin")]
+    at = oidc_app(users, {"email": "wang@gov.cn"}, accept_email_without_verified_claim="true")  # a string: not true
+    assert [e.value for e in at.error] == [auth.OIDC_UNCLAIMED]
+    at = oidc_app(users, {"email": "wang@gov.cn"}, accept_email_without_verified_claim=True)
+    assert not at.error and at.session_state[auth.IDENTITY_KEY].name == "admin"
+    assert events(tmp_path)[-1] == ("login", "admin")

@@ -14,6 +14,13 @@ Before any of that, the process makes what it writes private to its user (``umas
 rejects files, reports and the audit log are 0600 in 0700 folders; nothing outside this process reads them, nginx
 in ``deploy/`` only relays HTTP), and removes upload folders older than two days (``onescreen.upload.prune_uploads``),
 so files left by a session that never loaded go even if nobody uploads again.
+
+And every HTTP response of the server carries :data:`SECURITY_HEADERS`: another site may not frame the dashboard
+(a decoy page over the upload or rollback button), nor the browser guess content types or send the dashboard's
+addresses elsewhere. Streamlit has no setting for response headers; its server (in 1.67, Starlette under uvicorn:
+no Tornado any more) builds its middleware with ``create_streamlit_middleware``, so :func:`add_security_headers`
+puts one more in front. ``make run`` sends them; behind ``make replicas`` nginx relays them from each replica (and adds
+none itself: one source).
 """
 
 from __future__ import annotations
@@ -24,6 +31,60 @@ import sys
 
 PRELOAD = ("numpy", "pandas", "pyarrow", "duckdb", "pydeck", "shapely")
 PRIVATE_UMASK = 0o077
+SECURITY_HEADERS = {
+    "X-Frame-Options": "SAMEORIGIN",
+    "Content-Security-Policy": "frame-ancestors 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+_HEADER_NAMES = {name.lower().encode("latin-1") for name in SECURITY_HEADERS}
+_HEADER_ITEMS = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in SECURITY_HEADERS.items()]
+
+
+class SecurityHeaders:
+    """ASGI middleware: :data:`SECURITY_HEADERS` on every HTTP response, each once (a route that sets one itself,
+    like Streamlit's ``/app/static`` with nosniff, has it replaced, not repeated). Websockets pass untouched."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                kept = [(k, v) for k, v in message.get("headers", ()) if k.lower() not in _HEADER_NAMES]
+                message = {**message, "headers": kept + _HEADER_ITEMS}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def add_security_headers() -> None:
+    """Make Streamlit's server put :class:`SecurityHeaders` outermost of its own middleware (path checks, session,
+    gzip), so its refusals carry the headers too; only Starlette's last-resort 500 page, outside all middleware,
+    goes without (nothing on it to click). Idempotent. Exits with one line when this Streamlit builds its
+    server another way: the dashboard does not start without them."""
+    from starlette.middleware import Middleware
+
+    try:
+        from streamlit.web.server.starlette import starlette_app
+    except ImportError:
+        starlette_app = None
+    build = getattr(starlette_app, "create_streamlit_middleware", None)
+    if build is None:
+        sys.exit("错误：这个版本的 Streamlit 没有 create_streamlit_middleware，无法加防嵌入的响应头，服务未启动。"
+                 "请改用 requirements.txt 中的 Streamlit 版本，或按新版本修改 onescreen/serve.py。")
+    if getattr(build, "adds_security_headers", False):
+        return
+
+    def with_security_headers():
+        return [Middleware(SecurityHeaders), *build()]
+
+    with_security_headers.adds_security_headers = True
+    starlette_app.create_streamlit_middleware = with_security_headers
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     upload.prune_uploads()
     for name in PRELOAD:
         importlib.import_module(name)
+    add_security_headers()
     from streamlit.web import cli
 
     sys.argv = ["streamlit", "run", *args]

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
+from email.message import Message
 
 import pytest
 
 from tests.conftest import ROOT
+
+
+@pytest.fixture(autouse=True)
+def restore_streamlit_middleware(monkeypatch):
+    """serve.main changes how Streamlit builds its server in this process: undone after each test."""
+    from streamlit.web.server.starlette import starlette_app
+
+    monkeypatch.setattr(starlette_app, "create_streamlit_middleware", starlette_app.create_streamlit_middleware)
 
 
 @pytest.fixture
@@ -30,8 +42,11 @@ def test_serve_loads_the_libraries_then_hands_every_argument_to_streamlit_run(mo
     seen = {}
 
     def fake_main():
+        from streamlit.web.server.starlette import starlette_app
+
         seen["argv"] = list(sys.argv)
         seen["loaded"] = [name for name in serve.PRELOAD if name in sys.modules]
+        seen["outermost"] = starlette_app.create_streamlit_middleware()[0].cls
         return 0
 
     monkeypatch.setattr(cli, "main", fake_main)
@@ -39,6 +54,7 @@ def test_serve_loads_the_libraries_then_hands_every_argument_to_streamlit_run(mo
     assert serve.main(["app.py", "--server.port", "8765", "--server.headless", "true"]) == 0
     assert seen["argv"] == ["streamlit", "run", "app.py", "--server.port", "8765", "--server.headless", "true"]
     assert seen["loaded"] == list(serve.PRELOAD)
+    assert seen["outermost"] is serve.SecurityHeaders
 
 
 def test_serve_does_not_import_onescreen_modules_that_make_streamlit_caches():
@@ -86,3 +102,52 @@ def test_serve_makes_what_the_server_writes_private(monkeypatch, tmp_path, resto
     serve.main(["app.py"])
     assert stat.S_IMODE((tmp_path / "uploads").stat().st_mode) == 0o700
     assert stat.S_IMODE((tmp_path / "uploads" / "12345导出.csv").stat().st_mode) == 0o600
+
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """The OIDC callback answers with a redirect: look at that response, not where it leads."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _get(url: str) -> tuple[int, Message, str]:
+    """(status, headers, body) of a GET, redirects not followed."""
+    try:
+        with urllib.request.build_opener(_NoRedirect).open(url, timeout=10) as response:
+            return response.status, response.headers, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, ""
+
+
+def test_every_response_forbids_framing_once(tmp_path):
+    """`make run` has no nginx in front: the server itself says another site may not frame it (clickjacking of
+    upload and rollback), on the page, Streamlit's scripts, the app's own static files, the health check, media
+    and the OIDC callback, each header once (``/app/static`` sets nosniff itself). The websocket and a browser
+    using the page are the browser tests' (tests/browser start the server the same way)."""
+    from onescreen.serve import SECURITY_HEADERS
+    from tests.browser.conftest import run_server
+
+    with run_server(tmp_path / "no-warehouse.duckdb", tmp_path / "server.log") as base_url:
+        page = _get(base_url + "/")[2]
+        script = re.search(r'src="\.?/?(static/js/[^"]+\.js)"', page).group(1)
+        for path, expected in [("/", 200), ("/" + script, 200), ("/app/static/blank-style.json", 200),
+                               ("/_stcore/health", 200), ("/media/missing.png", 404), ("/oauth2callback", 302)]:
+            status, headers, _ = _get(base_url + path)
+            assert status == expected, path
+            for name, value in SECURITY_HEADERS.items():
+                assert headers.get_all(name) == [value], (path, name, headers.get_all(name))
+
+
+def test_a_streamlit_that_builds_its_server_another_way_does_not_start(monkeypatch):
+    """Without the hook the headers cannot be added: one line and no server, never a server without them."""
+    from streamlit.web.server.starlette import starlette_app
+
+    from onescreen import serve
+
+    monkeypatch.delattr(starlette_app, "create_streamlit_middleware")
+    with pytest.raises(SystemExit) as exit_:
+        serve.add_security_headers()
+    assert str(exit_.value) == ("错误：这个版本的 Streamlit 没有 create_streamlit_middleware，无法加防嵌入的响应头，服务未启动。"
+                                "请改用 requirements.txt 中的 Streamlit 版本，或按新版本修改 onescreen/serve.py。")

@@ -8,8 +8,10 @@ what one row is (``unit``), the parameters it accepts and the 口径 it shows. :
 ``run_query`` refuses unknown parameters and values outside an allow-list, binds every value as a
 parameter (``$name`` in the SQL), and takes identifiers (a sort column, its direction) only from an
 allow-list, substituted for ``{{name}}``. A line ``{{include parts/<part>.sql}}`` stands for that
-file's text: SQL two queries share word for word (the tiles of a period and of a date range). It runs on
-the cursor it is given (one per query: see ``onescreen.db.connect``), so one cached read-only connection can serve every Streamlit session. Caching per parameters is the page's job (``onescreen.data``).
+file's text, indented as written there: SQL queries share word for word (the tiles of a period and of a
+date range, the heat page's ticket filters). It runs on the cursor it is given (one per query: see
+``onescreen.db.connect``), so one cached read-only connection can serve every Streamlit session. Caching per
+parameters is the page's job (``onescreen.data``).
 
 Derived parameters the SQL may use:
 - ``period``: ``period_start`` is moved to the start of its period (weeks start on Monday) and
@@ -44,7 +46,7 @@ from onescreen.koujing import KOUJING, LABELS, koujing
 from onescreen.rules import rules_of_marts
 
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
-_INCLUDE = re.compile(r"^\{\{include (parts/\w+\.sql)\}\}$", re.MULTILINE)
+_INCLUDE = re.compile(r"^[ \t]*\{\{include (parts/\w+\.sql)\}\}$", re.MULTILINE)
 PERIOD_TYPES = ("day", "week", "month")
 LEVELS = ("district", "street", "community", "grid", "department", "source", "category")
 REQUIRED = object()

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # until the pro
 from etl.marts import build_marts  # noqa: E402
 from metrics_fixture import at, build_warehouse  # noqa: E402
 from onescreen.koujing import KOUJING  # noqa: E402
-from onescreen.queries import QUERIES, QueryError, period_bounds, run_query  # noqa: E402
+from onescreen.queries import QUERIES, QUERY_DIR, QueryError, period_bounds, run_query  # noqa: E402
 from onescreen.rules import load_rules  # noqa: E402
 
 
@@ -40,6 +40,19 @@ def test_every_query_runs_and_has_its_koujing(con):
                  "company_rankings", "company_history", "overdue_list", "category_mix", "escalation_shares",
                  "handling_time_distribution"]:
         assert not run_query(con, name, **required.get(name, {})).empty, name
+
+
+def test_every_sql_part_is_included_and_resolved():
+    """A query's SQL has its {{include parts/...}} lines replaced, indented as the part is; no part lies unused."""
+    parts = {path.name for path in (QUERY_DIR / "parts").glob("*.sql")}
+    used = set()
+    for query in QUERIES.values():
+        text = (QUERY_DIR / f"{query.name}.sql").read_text(encoding="utf-8")
+        used |= {name for name in parts if f"{{{{include parts/{name}}}}}" in text}
+        assert "{{include" not in query.sql, query.name
+    assert parts and used == parts
+    filters = (QUERY_DIR / "parts" / "ticket_filters.sql").read_text(encoding="utf-8").rstrip("\n")
+    assert f"    from fct_tickets\n{filters}\n)" in QUERIES["weekday_hour_counts"].sql
 
 
 def test_as_of(con):

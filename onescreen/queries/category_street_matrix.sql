@@ -5,13 +5,7 @@ with
 tickets as (
     select street_code, street_name, community_code, community_name, category_l1
     from fct_tickets
-    where ($start is null or received_at >= $start)
-        and ($end is null or received_at < $end::date + interval 1 day)
-        and ($street_code is null or street_code = $street_code)
-        and ($community_code is null or community_code = $community_code)
-        and ($grid_code is null or grid_code = $grid_code)
-        and ($source is null or source = $source)
-        and ($category_l1 is null or category_l1 = $category_l1)
+    {{include parts/ticket_filters.sql}}
 ),
 
 units as (

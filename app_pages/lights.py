@@ -44,8 +44,12 @@ counts = lights["light"].value_counts()
 previous = lights["previous_light"].value_counts()
 for column, light in zip(st.columns(4), lists.LIGHT_ORDER):
     now, before = int(counts.get(light, 0)), int(previous.get(light, 0))
+    # The word says what the colour says (more red or yellow grids is worse, more green better; grey neither).
+    worse_better = (ui.BAD_WORD, ui.GOOD_WORD)
+    word = {"red": worse_better, "yellow": worse_better, "green": worse_better[::-1]}.get(light)
+    judged = f"，{word[0] if now > before else word[1]}" if word else ""
     column.metric(f"{ui.LIGHT_LABELS[light]}网格", f"{now} 个",
-                  delta=f"{now - before:+d} 个（较上期）" if now != before else "持平（较上期）",
+                  delta=f"{now - before:+d} 个（较上期{judged}）" if now != before else "持平（较上期）",
                   delta_color={"red": "inverse", "yellow": "inverse", "green": "normal"}.get(light, "off")
                   if now != before else "off",  # no change is neither good nor bad
                   delta_arrow="auto" if now != before else "off",
@@ -64,9 +68,11 @@ with map_col:
         st.caption(f"{missing} 个网格没有边界，未上图（见下表）。")
 with legend_col:
     st.markdown("**图例（现行规则）**")
-    for light, label, rule in lists.light_legend(rules):
+    map_kind = "svg" if ui.is_kiosk() else "deck"
+    for light, _label, rule in lists.light_legend(rules):  # the label says the map's mark besides the colour
         st.markdown(f"<div style='margin-bottom:0.5rem'><span style='color:{ui.LIGHT_COLOURS[light]};"
-                    f"font-size:1.2rem'>■</span> <b>{html.escape(label)}</b>：{html.escape(rule)}</div>",
+                    f"font-size:1.2rem'>■</span> <b>{html.escape(ui.light_legend_label(light, map_kind))}</b>："
+                    f"{html.escape(rule)}</div>",
                     unsafe_allow_html=True)
     st.caption("按期办结率 = 按期办结 ÷（按期办结 + 逾期办结 + 未办结已超期）；N 为该分母。")
     ui.page_link("app_pages/tickets.py", label="查看本期超期工单 →", icon=":material/list_alt:",

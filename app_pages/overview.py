@@ -57,7 +57,7 @@ def _tiles(kpis: pd.DataFrame, backlog: pd.DataFrame, f: filters.Filters) -> Non
         return by_metric.loc[metric] if metric in by_metric.index else None
 
     specs = [
-        ("ticket_count", f"{this}受理", True, False),
+        ("ticket_count", f"{this}受理", None, False),  # more tickets is neither good nor bad
         ("response_rate", "响应率", True, True),
         ("resolution_rate", "解决率", True, True),
         ("satisfaction_rate", "满意率", True, True),
@@ -171,8 +171,9 @@ def screen() -> None:
         lights = data.q("grid_lights", period_type="month", period_start=month,
                         **{k: v for k, v in scope.items() if k != "grid_code"})
         counts = lights["light"].value_counts() if not lights.empty else pd.Series(dtype=int)
-        legend = "　".join(f"<span style='color:{ui.LIGHT_COLOURS[k]}'>■</span> {ui.LIGHT_LABELS[k]} {int(counts.get(k, 0))}"
-                          for k in ("red", "yellow", "green", "grey"))
+        map_kind = "svg" if kiosk else "deck"  # the label names the map's mark besides the colour
+        legend = "　".join(f"<span style='color:{ui.LIGHT_COLOURS[k]}'>■</span> {ui.light_legend_label(k, map_kind)} "
+                          f"{int(counts.get(k, 0))}" for k in ("red", "yellow", "green", "grey"))
         st.markdown(f"<div class='os-panel-title'>亮灯地图（{month_label}）　{legend}</div>", unsafe_allow_html=True)
         if lights.empty:
             st.caption("本期没有网格数据。")

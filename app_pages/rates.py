@@ -62,15 +62,28 @@ def scope_label(f: filters.Filters) -> str:
     return label
 
 
-def change_delta(row: pd.Series) -> str | None:
-    """The period-over-period change as st.metric's delta: points for rates, count and % for counts."""
+def change_delta(row: pd.Series, up_is_good: bool | None = None) -> str | None:
+    """The period-over-period change as st.metric's delta: points for rates, count and % for counts, with
+    ``（改善）`` or ``（变差）`` when ``up_is_good`` says which (the colour alone does not tell everyone). A change
+    that rounds to zero at the shown precision is ``持平 环比`` (see :func:`is_flat`)."""
     if pd.isna(row["change"]):
         return None
+    if is_flat(row):
+        return "持平 环比"
+    word = "" if up_is_good is None else f"（{ui.GOOD_WORD if (row['change'] > 0) == up_is_good else ui.BAD_WORD}）"
     if row["unit"] != "count":
-        digits = 2 if row["unit"] == "workdays" else 1
-        return f"{row['change']:+.{digits}f}{CHANGE_UNITS[row['unit']]} 环比"
+        return f"{row['change']:+.{_digits(row)}f}{CHANGE_UNITS[row['unit']]} 环比{word}"
     pct = "" if pd.isna(row["change_pct"]) else f"（{row['change_pct']:+.1f}%）"
-    return f"{row['change']:+,.0f} 件{pct} 环比"
+    return f"{row['change']:+,.0f} 件{pct} 环比{word}"
+
+
+def _digits(row: pd.Series) -> int:
+    return 0 if row["unit"] == "count" else (2 if row["unit"] == "workdays" else 1)
+
+
+def is_flat(row: pd.Series) -> bool:
+    """Whether the change is zero as shown (``+0.0``): neither good nor bad, drawn grey without an arrow."""
+    return pd.notna(row["change"]) and round(abs(float(row["change"])), _digits(row)) == 0
 
 
 def value_text(value, unit: str) -> str:
@@ -114,9 +127,11 @@ def show_tiles(tiles: pd.DataFrame, metrics: tuple[str, ...]) -> None:
         # 受理量 is neither good nor bad; 临期 is a state at the as-of time, which a closed period no longer has
         # (its change against one is not news: it was shown as an alarm).
         neutral = metric in ("ticket_count", "near_deadline_count")
-        column.metric(row["label"], value_text(row["value"], row["unit"]), delta=change_delta(row),
-                      delta_color="off" if neutral else ("inverse" if inverse else "normal"),
-                      help=row["koujing"])
+        flat = is_flat(row)
+        column.metric(row["label"], value_text(row["value"], row["unit"]),
+                      delta=change_delta(row, None if neutral else not inverse),
+                      delta_color="off" if neutral or flat else ("inverse" if inverse else "normal"),
+                      delta_arrow="off" if flat else "auto", help=row["koujing"])
         column.caption(tile_note(row))
 
 

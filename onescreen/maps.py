@@ -28,15 +28,25 @@ from pydeck.bindings.json_tools import default_serialize
 
 from onescreen.figures import shared
 from onescreen.settings import BLANK_STYLE_URL, map_style_url  # noqa: F401  (BLANK_STYLE_URL re-exported)
+from onescreen.ui import LIGHT_COLOURS as _LIGHT_HEX
 
-# RGBA fill per light; anything else (no data, unknown value) is drawn grey.
+# RGBA fill per light, the palette of onescreen.ui nearly opaque (see there why these colours); anything else
+# (no data, unknown value) is drawn grey, fainter.
 LIGHT_COLOURS: dict[str, list[int]] = {
-    "green": [46, 160, 67, 170],
-    "yellow": [240, 185, 30, 190],
-    "red": [220, 50, 47, 200],
-    "grey": [140, 140, 140, 120],
+    light: [int(colour[i:i + 2], 16) for i in (1, 3, 5)] + [140 if light == "grey" else 235]
+    for light, colour in _LIGHT_HEX.items()
 }
 LINE_COLOUR = [255, 255, 255, 110]
+# Besides its colour a red grid is told by a thick white outline on the interactive map and a hatch on the
+# SVG one, a yellow grid by a dark outline and dots (ui.LIGHT_MARKS names them in the legends).
+LINE_STYLES: dict[str, tuple[list[int], float]] = {"red": ([255, 255, 255, 255], 3.0), "yellow": ([20, 20, 20, 230], 2.0)}
+_SVG_PATTERNS = {
+    "red": '<pattern id="os-light-red" patternUnits="userSpaceOnUse" width="7" height="7" '
+           'patternTransform="rotate(45)"><rect width="7" height="7" fill="{fill}"/>'
+           '<rect width="2.2" height="7" fill="#ffffff" fill-opacity="0.85"/></pattern>',
+    "yellow": '<pattern id="os-light-yellow" patternUnits="userSpaceOnUse" width="6" height="6">'
+              '<rect width="6" height="6" fill="{fill}"/><circle cx="3" cy="3" r="1.1" fill="#1b1b1b"/></pattern>',
+}
 
 # Used only when there is nothing to fit the view to: roughly the whole of China.
 _FALLBACK_VIEW = {"latitude": 35.0, "longitude": 105.0, "zoom": 3.0}
@@ -82,8 +92,9 @@ def grid_light_deck(
     records: list[dict[str, Any]] = []
     for light, _, polygons, extra in _grid_shapes(grids_df, labels, light_column, geometry_column,
                                                   simplify_tolerance, precision, "grid_light_deck"):
+        line, width = LINE_STYLES.get(light, (LINE_COLOUR, 1.0))
         for rounded in polygons:
-            records.append({"polygon": rounded, "fill": LIGHT_COLOURS[light], **extra})
+            records.append({"polygon": rounded, "fill": LIGHT_COLOURS[light], "line": line, "width": width, **extra})
 
     layer = pdk.Layer(
         "PolygonLayer",
@@ -91,7 +102,9 @@ def grid_light_deck(
         id="grid-light",
         get_polygon="polygon",
         get_fill_color="fill",
-        get_line_color=LINE_COLOUR,
+        get_line_color="line",
+        get_line_width="width",
+        line_width_units='"pixels"',  # quoted: pydeck sends a bare string as an accessor ("@@=pixels")
         line_width_min_pixels=1,
         stroked=True,
         filled=True,
@@ -232,7 +245,8 @@ def grid_light_svg(
     WebGL frames, rendered in software by a browser without a GPU, held the page for 2-3 s after the map
     appeared (chromium trace, docs/benchmarks.md). The same polygons (Web Mercator, fitted to
     ``width_px`` × ``height`` with a margin) as SVG paths the browser draws at once, in the same colours;
-    each grid's ``<title>`` holds ``tooltip_fields``, a tooltip wherever there is a mouse. Raises
+    red grids hatched and yellow ones dotted (``<pattern>`` fills, one definition each) so they are told apart
+    without colour; each grid's ``<title>`` holds ``tooltip_fields``, a tooltip wherever there is a mouse. Raises
     ``ValueError`` naming the row when a geometry is not a GeoJSON polygon, as the deck does."""
     labels = _tooltip_labels(tooltip_fields)
     shapes = []
@@ -257,15 +271,18 @@ def grid_light_svg(
         frame = (round(x0, 6), round(y0, 6), round(scale, 6), west, south)
         for light, geometry, polygons, tip in shapes:
             r, g, b, a = LIGHT_COLOURS[light]
+            fill = f"url(#os-light-{light})" if light in _SVG_PATTERNS else f"rgb({r},{g},{b})"
             # The same grids in the same frame at every rerun of the wall screen: their paths are remembered.
             d = (_svg_path_from_text(geometry, simplify_tolerance, frame) if isinstance(geometry, str)
                  else _svg_path(polygons, frame))
             title = f"<title>{html.escape(tip).replace(chr(10), '&#10;')}</title>" if tip else ""  # one line
-            body.append(f'<path d="{d}" fill="rgb({r},{g},{b})" fill-opacity="{a / 255:.2f}" data-light="{html.escape(light)}">'
+            body.append(f'<path d="{d}" fill="{fill}" fill-opacity="{a / 255:.2f}" data-light="{html.escape(light)}">'
                         f"{title}</path>")
+    patterns = "".join(pattern.format(fill="rgb({},{},{})".format(*LIGHT_COLOURS[light][:3]))
+                       for light, pattern in _SVG_PATTERNS.items())
     return (f'<div class="os-svg-map" style="height:{height}px"><svg xmlns="http://www.w3.org/2000/svg" '
             f'viewBox="0 0 {width_px} {height}" style="width:100%;height:{height}px;display:block" role="img" '
-            f'aria-label="亮灯地图"><rect width="{width_px}" height="{height}" fill="{background}"/>'
+            f'aria-label="亮灯地图"><defs>{patterns}</defs><rect width="{width_px}" height="{height}" fill="{background}"/>'
             f'<g fill-rule="evenodd" stroke="rgba({",".join(map(str, LINE_COLOUR[:3]))},{LINE_COLOUR[3] / 255:.2f})" '
             'stroke-width="1">' + "".join(body) + "</g></svg></div>")
 

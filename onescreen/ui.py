@@ -22,8 +22,19 @@ SEARCH_HINT = "输入文字查找"
 NAVY = "#0b1f3a"
 PANEL = "#12294a"
 ACCENT = "#36c2ff"
-LIGHT_COLOURS = {"green": "#2e9d52", "yellow": "#e8b100", "red": "#d63a3a", "grey": "#7f8a99"}
+# The lights' one palette (maps, charts, legends, reports): told apart by lightness as well as hue, so that red
+# and green differ for red-green colour-blind viewers too (CIEDE2000 19.8 simulated deuteranopia, 29.5
+# protanopia; the old #d63a3a/#2e9d52 were 7.2/11.5). Maps also mark red and yellow grids by a pattern.
+LIGHT_COLOURS = {"green": "#1a9e77", "yellow": "#f6c800", "red": "#b2182b", "grey": "#7f8a99"}
+# Text drawn on a light's fill: whichever of white and near-black contrasts more (WCAG ratio 6.9, 10.8, 5.1, 4.9).
+LIGHT_TEXT_COLOURS = {"green": "#1b1b1b", "yellow": "#1b1b1b", "red": "#ffffff", "grey": "#1b1b1b"}
 LIGHT_LABELS = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "grey": "无数据"}
+# How the maps mark a light besides its colour (onescreen.maps), said in their legends: the wall's SVG map
+# by a fill pattern, the interactive (deck.gl) map by its outline.
+LIGHT_MARKS = {"svg": {"red": "斜线", "yellow": "圆点"}, "deck": {"red": "白色粗框", "yellow": "黑框"}}
+# A change's colour; its text also says in words whether it is good (see change_text).
+GOOD_COLOUR, BAD_COLOUR, FLAT_COLOUR = "#3ecf74", "#ff6b6b", "#9aa5b1"
+GOOD_WORD, BAD_WORD = "改善", "变差"
 HONOUR = "#d4a017"      # 红榜: an honour list, gold header, not the alarm red of a red light
 BLACKLIST = "#3b4252"   # 黑榜: dark grey
 
@@ -42,15 +53,28 @@ def fmt_pct(value, digits: int = 1) -> str:
     return f"{value:.{digits}f}%"
 
 
-def change_text(change, *, up_is_good: bool, unit: str = "", against: str = "环比") -> tuple[str, str]:
-    """(text, colour) for a change: ``▲4.2% 环比`` green when the rise is good, red when it is bad."""
+def light_legend_label(light: str, map_kind: str = "svg") -> str:
+    """A light's name as the legend of a map (``map_kind`` ``svg`` or ``deck``) gives it, with the mark that tells
+    it apart without colour: ``红灯（斜线）``."""
+    mark = LIGHT_MARKS[map_kind].get(light)
+    return f"{LIGHT_LABELS[light]}（{mark}）" if mark else LIGHT_LABELS[light]
+
+
+def change_text(change, *, up_is_good: bool | None, unit: str = "", against: str = "环比") -> tuple[str, str]:
+    """(text, colour) for a change: ``▲4.2% 环比（改善）`` green when the rise is good, ``（变差）`` red when it is
+    bad, the word saying it for those who cannot tell the colours apart. A change that rounds to 0.0 is
+    ``— 持平`` in grey, as is any change when ``up_is_good`` is None (neither good nor bad, e.g. 受理量)."""
     if change is None or (isinstance(change, float) and math.isnan(change)):
-        return f"— {against}", "#9aa5b1"
-    if abs(change) < 1e-9:
-        return f"— 持平 {against}", "#9aa5b1"
+        return f"— {against}", FLAT_COLOUR
+    shown = f"{abs(change):.1f}"
+    if shown == "0.0":  # "▲0.0" would call a change nobody can see good or bad
+        return f"— 持平 {against}", FLAT_COLOUR
     arrow = "▲" if change > 0 else "▼"
+    if up_is_good is None:
+        return f"{arrow}{shown}{unit} {against}", FLAT_COLOUR
     good = (change > 0) == up_is_good
-    return f"{arrow}{abs(change):.1f}{unit} {against}", ("#3ecf74" if good else "#ff6b6b")
+    return (f"{arrow}{shown}{unit} {against}（{GOOD_WORD if good else BAD_WORD}）",
+            GOOD_COLOUR if good else BAD_COLOUR)
 
 
 def tiles(items: list[str]) -> str:
@@ -99,12 +123,13 @@ def markdown_text(text: str) -> str:
 
 def tile_link_label(label: str, value: str, *, note: str = "", change: tuple[str, str] | None = None) -> str:
     """The Markdown label of a KPI tile shown as a link (see :data:`TILE_LINKS_CSS`): the label, the
-    value in bold (drawn large), then the note and the change in its colour (green good, red bad)."""
+    value in bold (drawn large), then the note and the change in its colour (green good, red bad; its text
+    says which in words, see :func:`change_text`)."""
     parts = [markdown_text(label), f"**{markdown_text(value)}**"]
     if note:
         parts.append(markdown_text(note))
     if change:
-        colour = {"#3ecf74": "green", "#ff6b6b": "red"}.get(change[1], "gray")
+        colour = {GOOD_COLOUR: "green", BAD_COLOUR: "red"}.get(change[1], "gray")
         parts.append(f":{colour}[{markdown_text(change[0])}]")
     return " ".join(parts)
 

@@ -84,6 +84,7 @@ def test_household_colours_only_where_loaded():
     assert [t.name for t in fig.data] == ["红色户", "黄色户", "绿色户"]
     assert list(fig.data[0].y) == ["一社区", "二社区"]  # most red households at the top of the bars
     assert list(fig.data[0].x) == [5, 10]
+    assert [t.marker.pattern.shape for t in fig.data] == ["/", ".", ""]  # the bands told apart without colour
 
 
 def test_light_share_figure_stacks_the_four_lights_in_their_colours():
@@ -96,6 +97,10 @@ def test_light_share_figure_stacks_the_four_lights_in_their_colours():
     assert all(t.stackgroup == "one" for t in fig.data)
     assert fig.data[0].fillcolor == LIGHT_COLOURS["red"]
     assert list(fig.data[0].y) == [25.0, 50.0]
+    # Not by colour alone: red hatched, yellow dotted (as on the maps), green and grey plain.
+    assert [t.fillpattern.shape for t in fig.data] == ["/", ".", "", ""]
+    assert fig.data[0].fillpattern.bgcolor == LIGHT_COLOURS["red"] and fig.data[0].fillpattern.fgcolor == "#ffffff"
+    assert fig.data[1].fillpattern.fgcolor == "#1b1b1b"  # dark marks on yellow
 
 
 @pytest.mark.parametrize("build", ["light_share", "household_colours", "company_history"])
@@ -275,7 +280,7 @@ def test_state_labels_of_a_frame_are_the_state_label_of_each_row(dtype):
 def test_timeline_figure_draws_the_deadline_red_when_late():
     fig = lists.ticket_timeline_figure(tickets.timeline(_ticket()))
     assert list(fig.data[0].y) == ["受理", "派单", "签收（响应）"]  # steps not yet happened are left off
-    assert fig.layout.shapes[0].line.color == "#d63a3a"
+    assert fig.layout.shapes[0].line.color == LIGHT_COLOURS["red"]
     assert fig.layout.annotations[0].text.startswith("办理时限 10-03 09:00：超期")
 
 

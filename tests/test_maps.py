@@ -88,6 +88,28 @@ def test_every_polygon_present_with_its_light_colour(grids):
     assert layer["getFillColor"] == "@@=fill" and layer["getPolygon"] == "@@=polygon"
 
 
+def test_red_and_yellow_grids_are_outlined_not_only_coloured(grids):
+    """Red and green look alike to red-green colour-blind viewers: the outline tells red and yellow grids apart."""
+    layer = _spec(maps.grid_light_deck(grids, tooltip_fields=["grid_code"]))["layers"][0]
+    assert layer["getLineColor"] == "@@=line" and layer["getLineWidth"] == "@@=width"
+    assert layer["lineWidthUnits"] == "pixels"
+    style = {row["grid_code"]: (row["line"], row["width"]) for row in layer["data"]}
+    assert style["G003"] == ([255, 255, 255, 255], 3.0)  # red: thick white
+    assert style["G002"] == ([20, 20, 20, 230], 2.0)  # yellow: dark
+    assert style["G001"] == style["G004"] == (maps.LINE_COLOUR, 1.0)  # green and grey: the thin default
+    assert len({(tuple(line), width) for line, width in style.values()}) == 3
+
+
+def test_map_colours_are_the_ui_palette():
+    """One palette: the maps' fills are onescreen.ui's light colours, and red and green differ in lightness."""
+    from onescreen.ui import LIGHT_COLOURS
+
+    for light, colour in LIGHT_COLOURS.items():
+        assert "#%02x%02x%02x" % tuple(maps.LIGHT_COLOURS[light][:3]) == colour
+    luminance = {k: 0.2126 * r + 0.7152 * g + 0.0722 * b for k, (r, g, b, _) in maps.LIGHT_COLOURS.items()}
+    assert luminance["green"] - luminance["red"] > 40  # not the hue alone
+
+
 def test_message_is_compact_and_rounded(grids):
     text = maps.grid_light_deck(grids, tooltip_fields={"grid_name": "网格"}).to_json()
     assert "\n" not in text and ", " not in text
@@ -164,9 +186,8 @@ def test_svg_map_draws_every_shape_in_its_light_colour_inside_the_frame(grids):
     paths = _svg_paths(markup)
     assert [p.get("data-light") for p in paths] == ["green", "yellow", "red", "grey"]  # G005 has no shape
     fills = {p.get("data-light"): p.get("fill") for p in paths}
-    r, g, b, _ = maps.LIGHT_COLOURS["red"]
-    grey = maps.LIGHT_COLOURS["grey"]
-    assert fills["red"] == f"rgb({r},{g},{b})" and fills["grey"] == f"rgb({grey[0]},{grey[1]},{grey[2]})"
+    green, grey = maps.LIGHT_COLOURS["green"], maps.LIGHT_COLOURS["grey"]
+    assert fills["green"] == f"rgb({green[0]},{green[1]},{green[2]})" and fills["grey"] == f"rgb({grey[0]},{grey[1]},{grey[2]})"
     assert paths[2].get("d").count("M") == 2  # the MultiPolygon's two squares in one path
     coords = [float(v) for p in paths for v in re.findall(r"-?\d+(?:\.\d+)?", p.get("d"))]
     xs, ys = coords[0::2], coords[1::2]
@@ -176,6 +197,26 @@ def test_svg_map_draws_every_shape_in_its_light_colour_inside_the_frame(grids):
     top_of = {p.get("data-light"): min(float(y) for y in re.findall(r",(-?[\d.]+)", p.get("d"))) for p in paths}
     assert top_of["grey"] < top_of["yellow"]
     assert [p.find(f"{SVG}title").text for p in paths][:2] == ["网格：东风一网格\n按期办结率：97.5", "网格：东风二网格\n按期办结率：88.0"]
+
+
+def test_svg_map_hatches_red_grids_and_dots_yellow_ones(grids):
+    """Not by colour alone: a red grid is filled with a hatch pattern, a yellow one with dots, each pattern
+    defined once in the red or yellow of the palette; green and grey grids are plain."""
+    markup = maps.grid_light_svg(grids, width_px=400, height=300)
+    fills = {p.get("data-light"): p.get("fill") for p in _svg_paths(markup)}
+    assert fills["red"] == "url(#os-light-red)" and fills["yellow"] == "url(#os-light-yellow)"
+    assert fills["green"].startswith("rgb(") and fills["grey"].startswith("rgb(")
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(markup)
+    patterns = {p.get("id"): p for p in root.iter(f"{SVG}pattern")}
+    assert set(patterns) == {"os-light-red", "os-light-yellow"}
+    r, g, b, _ = maps.LIGHT_COLOURS["red"]
+    red = patterns["os-light-red"]
+    assert red.get("patternTransform") == "rotate(45)"  # diagonal stripes
+    assert [rect.get("fill") for rect in red.iter(f"{SVG}rect")] == [f"rgb({r},{g},{b})", "#ffffff"]
+    assert len(list(patterns["os-light-yellow"].iter(f"{SVG}circle"))) == 1
+    assert markup.count("<pattern") == 2  # once per map, however many grids
 
 
 def test_svg_map_escapes_names_and_refuses_what_the_deck_refuses(grids):

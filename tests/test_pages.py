@@ -610,3 +610,41 @@ def test_an_open_tickets_timeline_on_the_page_runs_to_the_as_of_time(warehouse_c
     assert not at.exception
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert [a["text"] for a in spec["layout"]["annotations"]][1] == f"数据截至 {as_of:%m-%d %H:%M}，仍未办结"
+
+
+def test_a_change_says_in_words_whether_it_is_good_or_bad():
+    """Good (green) and bad (red) changes look alike to red-green colour-blind viewers: the text says which.
+    A change that rounds to 0.0 is 持平 in grey (it was a green "▲0.0个百分点"); 受理量 is neither good nor bad."""
+    from onescreen import ui
+
+    assert ui.change_text(1.23, up_is_good=True, unit="个百分点") == ("▲1.2个百分点 环比（改善）", ui.GOOD_COLOUR)
+    assert ui.change_text(-1.23, up_is_good=True, unit="个百分点") == ("▼1.2个百分点 环比（变差）", ui.BAD_COLOUR)
+    assert ui.change_text(2.0, up_is_good=False, unit="%") == ("▲2.0% 环比（变差）", ui.BAD_COLOUR)
+    for tiny in (0.04, -0.04, 0.0):
+        assert ui.change_text(tiny, up_is_good=True, unit="个百分点") == ("— 持平 环比", ui.FLAT_COLOUR)
+    assert ui.change_text(4.2, up_is_good=None, unit="%") == ("▲4.2% 环比", ui.FLAT_COLOUR)
+    assert ui.change_text(None, up_is_good=True) == ("— 环比", ui.FLAT_COLOUR)
+    label = ui.tile_link_label("响应率", "85.0%", change=ui.change_text(-1.1, up_is_good=True, unit="个百分点"))
+    assert label.endswith(r":red[▼1\.1个百分点 环比（变差）]")
+    assert ui.tile_link_label("解决率", "89.4%", change=ui.change_text(0.01, up_is_good=True)).endswith(":gray[— 持平 环比]")
+
+
+def test_rates_and_lights_tiles_say_whether_a_change_is_good_or_bad(warehouse_copy):
+    """三率分析's deltas carry 改善/变差 except for 受理量 and 临期 (neither good nor bad); a change of +0.0 is 持平
+    without an arrow; 亮灯地图's counts say whether more red, yellow or green grids is better or worse."""
+    at = _run("rates.py")
+    assert not at.exception
+    deltas = {m.label: m.proto.delta for m in at.metric}
+    judged = [d for label, d in deltas.items() if label.endswith("率") and d]
+    assert judged and all(d.endswith(("（改善）", "（变差）")) or d == "持平 环比" for d in judged), deltas
+    assert all("改善" not in d and "变差" not in d for label, d in deltas.items() if "受理" in label and d)
+    assert deltas["平均办理时长"] == "-1.03 个工作日 环比（改善）"  # shorter is better (the fixture district)
+    assert "持平 环比" in deltas.values()  # no "+0.0"
+    at = _run("lights.py")
+    assert not at.exception
+    for m in at.metric:
+        light = m.label.removesuffix("网格")
+        if m.proto.delta != "持平（较上期）":
+            word = re.search(r"较上期(，(改善|变差))?）$", m.proto.delta)
+            assert word and bool(word.group(1)) == (light != "无数据"), m.proto.delta
+    assert any(m.proto.delta.endswith("，改善）") or m.proto.delta.endswith("，变差）") for m in at.metric)

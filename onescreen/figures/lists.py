@@ -13,13 +13,15 @@ import plotly.graph_objects as go
 
 from onescreen.figures import shared
 from onescreen.rules import Rules, RulesError, rules_of_marts
-from onescreen.ui import BLACKLIST, HONOUR, LIGHT_COLOURS, LIGHT_LABELS
+from onescreen.ui import BLACKLIST, HONOUR, LIGHT_COLOURS, LIGHT_LABELS, LIGHT_TEXT_COLOURS
 
 FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif"
 LIGHT_ORDER = ("red", "yellow", "green", "grey")
 PERIOD_UNITS = {"month": "月", "week": "周", "day": "日"}
-HOUSEHOLD_COLOURS = {"red_households": ("红色户", "#d63a3a"), "yellow_households": ("黄色户", "#e8b100"),
-                     "green_households": ("绿色户", "#2e9d52")}
+HOUSEHOLD_COLOURS = {"red_households": ("红色户", LIGHT_COLOURS["red"]), "yellow_households": ("黄色户", LIGHT_COLOURS["yellow"]),
+                     "green_households": ("绿色户", LIGHT_COLOURS["green"])}
+# Plotly fill patterns that tell the lights' bands apart without colour (the maps' marks: red hatched, yellow dotted).
+LIGHT_PATTERNS = {"red": "/", "yellow": ".", "green": "", "grey": ""}
 NEAR_DEADLINE_TEXT = "#b06f00"  # 临期: the light's amber, dark enough to read as text on white
 # Hover of the grid map: column -> label (map_frame makes these columns).
 MAP_TOOLTIP = {"grid_name": "网格", "community_name": "社区", "light_label": "亮灯", "light_reason": "原因",
@@ -127,26 +129,37 @@ def household_colours_figure(lights: pd.DataFrame, top: int = 20, height: int = 
     sums = sums.sort_values(cols, ascending=False).head(top).iloc[::-1]
     fig = go.Figure()
     for column, (label, colour) in HOUSEHOLD_COLOURS.items():
+        light = column.removesuffix("_households")
         fig.add_trace(go.Bar(y=sums.index.astype(str), x=sums[column], name=label, orientation="h",
-                             marker_color=colour, hovertemplate=f"{label} %{{x}} 户<extra>%{{y}}</extra>"))
+                             marker=dict(color=colour, pattern=_light_pattern(light)),
+                             hovertemplate=f"{label} %{{x}} 户<extra>%{{y}}</extra>"))
     fig.update_layout(barmode="stack")
     return _layout(fig, height).update_layout(hovermode="y unified")
 
 
 @shared
 def light_share_figure(shares: pd.DataFrame, period_type: str = "month", height: int = 320) -> go.Figure:
-    """Share of grids in each light per period (``light_share_over_time``), stacked to 100%."""
+    """Share of grids in each light per period (``light_share_over_time``), stacked to 100%; the red band
+    hatched and the yellow one dotted, as on the maps, so the bands are told apart without colour."""
     fig = go.Figure()
     for light in LIGHT_ORDER:
         part = shares[shares["light"] == light]
         fig.add_trace(go.Scatter(
             x=part["period_start"], y=part["share"], name=LIGHT_LABELS[light], mode="lines", stackgroup="one",
             line=dict(width=0.5, color=LIGHT_COLOURS[light]), fillcolor=LIGHT_COLOURS[light],
+            fillpattern=_light_pattern(light),
             customdata=part[["grid_count", "total_grid_count"]].to_numpy(),
             hovertemplate=f"{LIGHT_LABELS[light]} %{{y:.1f}}%（%{{customdata[0]}}/%{{customdata[1]}} 个网格）<extra></extra>"))
     fig.update_yaxes(range=[0, 100], ticksuffix="%", title=None)
     fig.update_xaxes(title=None, tickformat="%Y-%m" if period_type == "month" else "%m-%d")
     return _layout(fig, height).update_layout(legend_traceorder="normal")
+
+
+def _light_pattern(light: str) -> dict:
+    """A plotly fill pattern (``marker.pattern`` / ``fillpattern``) for a light: its mark (:data:`LIGHT_PATTERNS`)
+    in the text colour of its fill, on the fill colour."""
+    return dict(shape=LIGHT_PATTERNS[light], fgcolor=LIGHT_TEXT_COLOURS[light], bgcolor=LIGHT_COLOURS[light],
+                size=8, solidity=0.25, fillmode="replace")
 
 
 def rank_change_text(change, previous_rank=None) -> str:

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from onescreen.exports import to_csv_bytes
 from onescreen.figures import shared, white
 from onescreen.koujing import LABELS
+from onescreen.ui import LIGHT_COLOURS
 
 RATE_COLOURS = {
     "response_rate": "#1f4e99",
@@ -27,8 +28,8 @@ RATE_COLOURS = {
 TARGET_COLOUR = "#d63a3a"
 UNRANKED_COLOUR = "#c3c9d2"
 RANKED_COLOUR = "#1f4e99"
-OVERDUE_COLOUR = "#d63a3a"
-NEAR_DEADLINE_COLOUR = "#e8b100"
+OVERDUE_COLOUR = LIGHT_COLOURS["red"]  # the lights' palette: late as a red light, near as a yellow one
+NEAR_DEADLINE_COLOUR = LIGHT_COLOURS["yellow"]
 TREND_METRICS = ("response_rate", "resolution_rate", "satisfaction_rate", "composite_score")
 # The rate -> (numerator column, denominator column) its N comes from.
 RATE_N = {metric: (f"{metric[:-5]}_numerator", f"{metric[:-5]}_denominator")
@@ -38,7 +39,8 @@ TARGETS = {"response_rate": "response_target", "resolution_rate": "resolution_ta
 TICK_FORMATS = {"month": "%Y-%m", "week": "%m-%d", "day": "%m-%d"}
 UNRANKED_TEXT_COLOUR = "#9aa5b1"
 NO_DATA = "无数据"
-ESCALATION_COLOURS = {"grid": "#2e9d52", "community": "#7fbf7f", "street": "#e8b100", "district": "#d63a3a"}
+ESCALATION_COLOURS = {"grid": LIGHT_COLOURS["green"], "community": "#8fd3bd", "street": LIGHT_COLOURS["yellow"],
+                      "district": LIGHT_COLOURS["red"]}
 
 
 def _count(value) -> str:
@@ -316,7 +318,7 @@ def escalation_figure(shares: pd.DataFrame) -> go.Figure:
         share = 0.0 if pd.isna(row.share) else float(row.share)
         fig.add_trace(go.Bar(
             x=[share], y=["办结层级"], orientation="h", name=row.handling_level_label,
-            marker_color=ESCALATION_COLOURS.get(row.handling_level, "#7f8a99"),
+            marker_color=ESCALATION_COLOURS.get(row.handling_level, LIGHT_COLOURS["grey"]),
             text=[f"{row.handling_level_label} {share:.1f}%"], textposition="inside", insidetextanchor="middle",
             hovertemplate=f"{row.handling_level_label}：{row.closed_count:,.0f}/{row.escalation_denominator:,.0f} 件"
                           f"（{share:.1f}%）<extra></extra>",

@@ -44,9 +44,12 @@ _SVG_PATTERNS = {
     "red": '<pattern id="os-light-red" patternUnits="userSpaceOnUse" width="7" height="7" '
            'patternTransform="rotate(45)"><rect width="7" height="7" fill="{fill}"/>'
            '<rect width="2.2" height="7" fill="#ffffff" fill-opacity="0.85"/></pattern>',
-    "yellow": '<pattern id="os-light-yellow" patternUnits="userSpaceOnUse" width="6" height="6">'
-              '<rect width="6" height="6" fill="{fill}"/><circle cx="3" cy="3" r="1.1" fill="#1b1b1b"/></pattern>',
+    "yellow": '<pattern id="os-light-yellow" patternUnits="userSpaceOnUse" width="7" height="7">'
+              '<rect width="7" height="7" fill="{fill}"/><circle cx="3.5" cy="3.5" r="0.9" fill="#1b1b1b" '
+              'fill-opacity="0.5"/></pattern>',
 }
+# The white outline is all but lost between two light yellow grids: theirs is dark.
+_SVG_STROKES = {"yellow": ' stroke="rgba(11,26,51,0.55)"'}
 
 # Used only when there is nothing to fit the view to: roughly the whole of China.
 _FALLBACK_VIEW = {"latitude": 35.0, "longitude": 105.0, "zoom": 3.0}
@@ -276,7 +279,8 @@ def grid_light_svg(
             d = (_svg_path_from_text(geometry, simplify_tolerance, frame) if isinstance(geometry, str)
                  else _svg_path(polygons, frame))
             title = f"<title>{html.escape(tip).replace(chr(10), '&#10;')}</title>" if tip else ""  # one line
-            body.append(f'<path d="{d}" fill="{fill}" fill-opacity="{a / 255:.2f}" data-light="{html.escape(light)}">'
+            body.append(f'<path d="{d}" fill="{fill}" fill-opacity="{a / 255:.2f}"{_SVG_STROKES.get(light, "")} '
+                        f'data-light="{html.escape(light)}">'
                         f"{title}</path>")
     patterns = "".join(pattern.format(fill="rgb({},{},{})".format(*LIGHT_COLOURS[light][:3]))
                        for light, pattern in _SVG_PATTERNS.items())

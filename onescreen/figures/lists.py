@@ -159,7 +159,7 @@ def _light_pattern(light: str) -> dict:
     """A plotly fill pattern (``marker.pattern`` / ``fillpattern``) for a light: its mark (:data:`LIGHT_PATTERNS`)
     in the text colour of its fill, on the fill colour."""
     return dict(shape=LIGHT_PATTERNS[light], fgcolor=LIGHT_TEXT_COLOURS[light], bgcolor=LIGHT_COLOURS[light],
-                size=8, solidity=0.25, fillmode="replace")
+                size=9, solidity=0.3 if light == "red" else 0.12, fillmode="replace")  # the dots light, as on the wall map
 
 
 def rank_change_text(change, previous_rank=None) -> str:

@@ -87,7 +87,8 @@ def tile(label: str, value: str, *, note: str = "", change: tuple[str, str] | No
     """HTML for one KPI tile; every argument is escaped."""
     change_html = ""
     if change:
-        change_html = f'<span style="color:{change[1]};font-size:0.85em">{html.escape(change[0])}</span>'
+        change_html = (f'<span style="color:{change[1]};font-size:0.85em;word-break:keep-all">'  # see TILE_LINKS_CSS
+                       f"{html.escape(change[0])}</span>")
     colour = "#7f8a99" if greyed else "#ffffff"
     return (
         f'<div class="os-tile" title="{html.escape(help_text)}">'
@@ -108,8 +109,9 @@ TILE_LINKS_CSS = f"""
   white-space: normal; }}
 .st-key-os_tile_links [data-testid="stPageLink-NavLink"] strong {{ display: block; font-size: 1.9rem; font-weight: 700;
   color: #ffffff; line-height: 1.15; }}
-/* Streamlit's coloured Markdown text is dark (made for a white page): lit up to read on the navy panel. */
-.st-key-os_tile_links .stMarkdownColoredText {{ filter: brightness(2.4); }}
+/* Streamlit's coloured Markdown text is dark (made for a white page): lit up to read on the navy panel. A narrow
+   tile breaks the change at its space or before （改善）, not inside a word ("（变/差）" at 1440 px). */
+.st-key-os_tile_links .stMarkdownColoredText {{ filter: brightness(2.4); word-break: keep-all; }}
 </style>
 """
 # Markdown that a label must not interpret: the text is shown as it is.
@@ -215,7 +217,7 @@ METRIC_DELTA_CSS = """
 <style>
 [data-testid="stMetricDelta"] [data-testid="stMarkdownContainer"],
 [data-testid="stMetricDelta"] [data-testid="stMarkdownContainer"] p { white-space: normal !important;
-  overflow: visible !important; text-overflow: clip !important; }
+  overflow: visible !important; text-overflow: clip !important; word-break: keep-all; }
 [data-testid="stMetricDelta"] { height: auto !important; }
 </style>
 """

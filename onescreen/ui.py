@@ -28,6 +28,17 @@ HONOUR = "#d4a017"      # 红榜: an honour list, gold header, not the alarm red
 BLACKLIST = "#3b4252"   # 黑榜: dark grey
 
 
+def contrast_ratio(foreground: str, background: str) -> float:
+    """The WCAG 2 contrast ratio of two ``#rrggbb`` colours (1 to 21; body text needs 4.5, large text 3)."""
+    def luminance(colour: str) -> float:
+        channels = [int(colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    lighter, darker = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
 def fmt_number(value, digits: int = 0) -> str:
     """``1601`` -> ``1,601``; None/NaN -> ``—``."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -142,8 +153,9 @@ BIG_SCREEN_CSS = f"""
 .os-tile-note {{ font-size: 0.78rem; color: #9fb3c8; }}
 .os-panel-title {{ font-size: 0.95rem; color: {ACCENT}; margin: 2px 0 4px 0; font-weight: 600; }}
 .os-list {{ font-size: 0.9rem; line-height: 1.5; }}
-.os-honour {{ background: {HONOUR}; color: #1b1b1b; padding: 2px 8px; border-radius: 4px; font-weight: 700; }}
-.os-black {{ background: {BLACKLIST}; color: #f0f0f0; padding: 2px 8px; border-radius: 4px; font-weight: 700; }}
+/* Scoped under .stApp: `.stApp span` above outranks a bare class, and drew 红榜 light on gold (2.0:1). */
+.stApp .os-honour {{ background: {HONOUR}; color: #1b1b1b; padding: 2px 8px; border-radius: 4px; font-weight: 700; }}
+.stApp .os-black {{ background: {BLACKLIST}; color: #f0f0f0; padding: 2px 8px; border-radius: 4px; font-weight: 700; }}
 </style>
 """
 

@@ -610,3 +610,25 @@ def test_an_open_tickets_timeline_on_the_page_runs_to_the_as_of_time(warehouse_c
     assert not at.exception
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert [a["text"] for a in spec["layout"]["annotations"]][1] == f"数据截至 {as_of:%m-%d %H:%M}，仍未办结"
+
+
+def _css_rule(css: str, selector: str) -> str:
+    """The declarations of the rule whose selector list includes ``selector`` (first such rule)."""
+    rule = re.search(r"(?:^|[}\n])\s*([^{}]*?" + re.escape(selector) + r"[^{}]*)\{([^}]*)\}", css)
+    assert rule, selector
+    return rule.group(2)
+
+
+def test_the_honour_list_title_is_dark_on_gold(warehouse_copy):
+    """红榜's title was drawn light on gold (2.0:1): `.stApp span` (light text for the navy screen) outranked a bare
+    `.os-honour`. Its rule is scoped under .stApp, so it wins, and its colours reach 7:1."""
+    from onescreen import ui
+
+    css = " ".join(m.value for m in _run().markdown if "<style>" in m.value)
+    assert ".stApp .os-honour {" in css and ".stApp .os-black {" in css
+    assert not re.search(r"^\s*\.os-honour", ui.BIG_SCREEN_CSS, re.M)  # no bare rule left to be outranked
+    honour = _css_rule(ui.BIG_SCREEN_CSS, ".stApp .os-honour")
+    text = re.search(r"(?<![-\w])color: (#[0-9a-f]{6})", honour).group(1)
+    assert ui.contrast_ratio(text, ui.HONOUR) >= 7
+    black = _css_rule(ui.BIG_SCREEN_CSS, ".stApp .os-black")
+    assert ui.contrast_ratio(re.search(r"(?<![-\w])color: (#[0-9a-f]{6})", black).group(1), ui.BLACKLIST) >= 7

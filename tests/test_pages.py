@@ -632,3 +632,37 @@ def test_the_honour_list_title_is_dark_on_gold(warehouse_copy):
     assert ui.contrast_ratio(text, ui.HONOUR) >= 7
     black = _css_rule(ui.BIG_SCREEN_CSS, ".stApp .os-black")
     assert ui.contrast_ratio(re.search(r"(?<![-\w])color: (#[0-9a-f]{6})", black).group(1), ui.BLACKLIST) >= 7
+
+
+def _theme() -> dict:
+    import tomllib
+
+    return tomllib.loads((Path(__file__).parent.parent / ".streamlit" / "config.toml").read_text())["theme"]
+
+
+def test_captions_focus_and_table_toolbars_are_legible_on_every_page(warehouse_copy):
+    """Captions were drawn at 60% opacity (4.2:1 on white, 4.1:1 on the sidebar); the keyboard's focus on a page link
+    was a faint tint (1.1-1.3:1); a table's toolbar took the focus while invisible. The frame's CSS, on every page
+    (the login page too), fixes all three."""
+    from onescreen import ui
+
+    for at in (_run(), _run("tickets.py"), _run("rates.py")):
+        assert ui.LEGIBLE_CSS.strip() in [h.proto.body.strip() for h in at.get("html")]
+    css = ui.LEGIBLE_CSS
+    caption = _css_rule(css, '[data-testid="stCaptionContainer"]')
+    assert f"color: {ui.CAPTION_TEXT}" in caption and "opacity: 1" in caption
+    for background in ("#ffffff", _theme()["backgroundColor"], _theme()["secondaryBackgroundColor"]):
+        assert ui.contrast_ratio(ui.CAPTION_TEXT, background) >= 4.5, background
+    for link in ("stSidebarNavLink", "stPageLink-NavLink"):
+        focus = _css_rule(css, f'[data-testid="{link}"]:focus-visible')
+        assert f"outline: 2px solid {ui.FOCUS_RING} !important" in focus and "#ffffff" in focus
+    # The ring's blue shows on the light pages, its white line on the big screen's navy sidebar and tiles.
+    for light in ("#ffffff", _theme()["secondaryBackgroundColor"]):
+        assert ui.contrast_ratio(ui.FOCUS_RING, light) >= 3
+    for dark in (ui.NAVY, ui.PANEL, "#0e2546"):
+        assert ui.contrast_ratio("#ffffff", dark) >= 3
+    assert "opacity: 1 !important" in _css_rule(css, '[data-testid="stElementToolbar"]:focus-within')
+    # On the navy big screen captions keep a light blue-grey (the grey above would be dark on navy).
+    navy_caption = _css_rule(ui.BIG_SCREEN_CSS, '.stApp [data-testid="stCaptionContainer"] p')
+    colour = re.search(r"color: (#[0-9a-f]{6})", navy_caption).group(1)
+    assert min(ui.contrast_ratio(colour, bg) for bg in (ui.NAVY, "#0e2546")) >= 4.5

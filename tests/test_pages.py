@@ -666,3 +666,31 @@ def test_captions_focus_and_table_toolbars_are_legible_on_every_page(warehouse_c
     navy_caption = _css_rule(ui.BIG_SCREEN_CSS, '.stApp [data-testid="stCaptionContainer"] p')
     colour = re.search(r"color: (#[0-9a-f]{6})", navy_caption).group(1)
     assert min(ui.contrast_ratio(colour, bg) for bg in (ui.NAVY, "#0e2546")) >= 4.5
+
+
+def test_numbers_never_break_or_are_cut_in_a_narrow_column(warehouse_copy):
+    """At 1366 px, 125-150% zoom: the big screen's tile values broke mid-number ("22,2/02", "96.5/%"), 三率分析's
+    metrics were cut to "22…", the clock showed "2026年12月2". Values keep one line and the tiles drop to one a row;
+    a metric's type shrinks with its tile and wraps rather than being cut; the clock puts the date and the time on
+    lines of their own (checked in a real browser at 150% zoom; the kiosk still fits 1920×1080)."""
+    from onescreen import ui
+
+    assert "white-space: nowrap" in _css_rule(ui.BIG_SCREEN_CSS, ".os-tile-value")
+    assert "minmax(max(9rem" in _css_rule(ui.BIG_SCREEN_CSS, ".os-tiles")  # two a row, one when narrow
+    assert "white-space: nowrap" in _css_rule(ui.TILE_LINKS_CSS, '[data-testid="stPageLink-NavLink"] strong')
+    assert "flex-wrap: wrap" in _css_rule(ui.TILE_LINKS_CSS, '.st-key-os_tile_links [data-testid="stHorizontalBlock"]')
+    assert "min-width: 9rem" in _css_rule(ui.TILE_LINKS_CSS, '.st-key-os_tile_links [data-testid="stColumn"]')
+    assert "container-type: inline-size" in _css_rule(ui.LEGIBLE_CSS, '[data-testid="stMetric"]')
+    assert "min(2.25rem, 24cqi)" in _css_rule(ui.LEGIBLE_CSS, '[data-testid="stMetricValue"]')
+    assert "text-overflow: clip !important" in _css_rule(ui.LEGIBLE_CSS, '[data-testid="stMetricValue"] p')
+    clocks = [node.proto for node in _run().get("iframe") if "clock-date" in node.proto.srcdoc]
+    assert len(clocks) == 1 and clocks[0].alt == "时钟"  # the frame's title for a screen reader
+    assert 'id="clock-time"' in clocks[0].srcdoc and "white-space:nowrap" in clocks[0].srcdoc
+
+
+def test_weekly_download_labels_are_short_with_the_detail_in_help(warehouse_copy, users):
+    """At 1366 px and 125% the four download buttons cut "下载 HTML 报告（可离线打开、A4 打印）" with "…"."""
+    at = _run("weekly.py", user="admin")
+    buttons = {b.proto.label: b.proto.help for b in at.get("download_button")}
+    assert buttons == {"下载 HTML 报告": "可离线打开、A4 打印", "下载 XLSX": "每部分一张表", "下载 Word": "可编辑，不含图表",
+                       "下载 JSON": "供其他系统使用"}

@@ -290,7 +290,9 @@ def test_big_screen_kiosk_fits_1920x1080_without_scrolling(browser, streamlit_se
         contrasts = page.evaluate(ALERT_CONTRAST_JS)
         assert all(box["ratio"] >= 4.5 for box in contrasts), contrasts
         clock = page.frame_locator('iframe[data-testid="stIFrame"]').first.locator("#clock")
-        assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日 星期. \d{2}:\d{2}:\d{2}", clock.inner_text())
+        # The date and the time on lines of their own, neither cut (at 1366 px one line showed "2026年12月2").
+        assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日 星期.\n\d{2}:\d{2}:\d{2}", clock.inner_text().strip())
+        assert clock.evaluate("e => [...e.children].every(c => c.scrollWidth <= c.clientWidth)")
 
 
 # --- Upload through 数据导入, then the big screen --------------------------------------------------

@@ -536,3 +536,27 @@ def test_unranked_rows_are_grey_yet_legible():
 
     assert ui.contrast_ratio(rates.UNRANKED_TEXT_COLOUR, "#ffffff") >= 4.5
     assert rates.UNRANKED_TEXT_COLOUR.lower() != "#1b2433"
+
+
+def test_labels_in_bars_are_never_shrunk_below_eleven_px_and_read_on_their_bar():
+    """Plotly shrank labels to fit their bar (三率 ranking 7.7 px, 办结层级's "区 2.4%" 3 px) and drew them white on
+    the yellow and light green bars (2.0:1, 2.2:1). A label under 11 px is left out (the hover and the table have
+    it), the ranking's values stand outside their bars at full size, and a label inside a bar is white or
+    near-black, whichever reads better on it (4.5:1 or more)."""
+    from onescreen import ui
+    from onescreen.figures import AXIS_TEXT, MIN_LABEL_PX
+
+    shares = pd.DataFrame({"handling_level": ["grid", "community", "street", "district"],
+                           "handling_level_label": ["网格", "社区", "街道", "区"], "closed_count": [6, 2, 1, 1],
+                           "share": [60.0, 20.0, 10.0, 10.0], "escalation_denominator": [10] * 4})
+    escalation = rates.escalation_figure.uncached(shares)
+    for trace in escalation.data:
+        assert ui.contrast_ratio(trace.insidetextfont.color, trace.marker.color) >= 4.5, trace.name
+    assert escalation.data[2].insidetextfont.color != "#ffffff"  # 街道's yellow bar: dark text
+    ranking = rates.breakdown_bar.uncached(breakdown_frame(), "composite_score").data[0]
+    assert (ranking.textposition, ranking.constraintext, ranking.outsidetextfont.color) == ("outside", "none",
+                                                                                             AXIS_TEXT)
+    for fig in (escalation, rates.handling_time_figure.uncached(pd.DataFrame(
+            {"bucket_label": ["不足1个工作日"], "ticket_count": [3], "share": [100.0], "handling_count": [3]}))):
+        assert (fig.layout.uniformtext.minsize, fig.layout.uniformtext.mode) == (MIN_LABEL_PX, "hide")
+    assert MIN_LABEL_PX >= 11

@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from onescreen.exports import to_csv_bytes
-from onescreen.figures import on_screen, shared
+from onescreen.figures import label_colour, on_screen, shared
 from onescreen.koujing import LABELS
 
 RATE_COLOURS = {
@@ -276,7 +276,9 @@ def breakdown_bar(breakdown: pd.DataFrame, metric: str, *, target: float | None 
     fig = go.Figure(go.Bar(
         x=rows[metric], y=rows["unit_name"].fillna(rows["unit_code"]), orientation="h",
         marker_color=[RANKED_COLOUR if r else UNRANKED_COLOUR for r in ranked],
-        text=[f"{v:,.0f}" if is_count else f"{v:.1f}" for v in rows[metric]], textposition="auto", textangle=0,
+        # Outside the bar's end, at full size (inside, plotly shrank them to the bar: 7.7 px).
+        text=[f"{v:,.0f}" if is_count else f"{v:.1f}" for v in rows[metric]], textposition="outside", textangle=0,
+        constraintext="none", cliponaxis=False,
         customdata=list(zip(n_text, status)),
         hovertemplate=f"%{{y}}<br>{LABELS.get(metric, metric)} %{{x:{',.0f' if is_count else '.1f'}}}<br>"
                       "%{customdata[0]}%{customdata[1]}<extra></extra>",
@@ -323,6 +325,8 @@ def escalation_figure(shares: pd.DataFrame) -> go.Figure:
         ))
     fig.update_xaxes(range=[0, 100], title_text="占注明办结层级的已办结工单 %")
     fig.update_yaxes(showticklabels=False)
+    for trace in fig.data:  # dark labels on the light bars (white on yellow was 2.0:1)
+        trace.insidetextfont = dict(color=label_colour(trace.marker.color))
     fig = _layout(fig, height=170, barmode="stack")
     return fig.update_layout(legend_traceorder="normal")
 

@@ -28,6 +28,7 @@ PAGES = [
 errors.install_log_filter()
 ui.streamlit_texts_in_chinese()  # Streamlit's own English, where its API takes no text (the login page too)
 ui.metric_deltas_wrap()
+ui.legible()  # captions at 4.5:1, a visible keyboard focus on page links and table toolbars
 db.pin()  # every query of this run reads the same warehouse or snapshot, even if a new one lands
 identity = auth.current_identity()
 if identity is None:
@@ -38,6 +39,8 @@ pages = auth.allowed_pages(identity, PAGES)
 # The others answer at their address with why they are closed (auth.closed_pages), hidden from the navigation.
 navigation = st.navigation(pages + auth.closed_pages(identity, PAGES), position="hidden" if kiosk else "sidebar")
 current = auth.page_name(navigation)
+# Each page its own browser title ("三率分析 · 一屏"): a screen reader announces it, a tab or bookmark is told apart.
+st.set_page_config(page_title=f"{navigation.title} · 一屏")
 auth.show_identity(identity, kiosk)
 if identity.scope.is_empty:
     auth.no_scope_page(identity)

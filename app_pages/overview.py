@@ -127,11 +127,15 @@ def _overdue_html(frame: pd.DataFrame) -> str:
         days_text = f"超期{int(days)}个工作日" if pd.notna(days) else "已超期"
         lines.append(f"<div>{html.escape(str(r.get('category_l1') or '未分类'))} · {html.escape(str(place))} · {days_text}</div>")
     items = "".join(lines)
-    # A slow vertical scroll (CSS only): the list repeats so the loop has no jump.
+    # A slow vertical scroll (CSS only): the list repeats so the loop has no jump. The copy is hidden from screen
+    # readers (read once, not twice); a viewer who asks for reduced motion gets the list still, once, scrollable.
     return (
         "<style>@keyframes os-scroll {from {transform: translateY(0);} to {transform: translateY(-50%);}}"
-        ".os-scroll {height: 300px; overflow: hidden; margin-bottom: 10px;} .os-scroll-inner {animation: os-scroll 60s linear infinite;}</style>"
-        f"<div class='os-list os-scroll'><div class='os-scroll-inner'>{items}{items}</div></div>"
+        ".os-scroll {height: 300px; overflow: hidden; margin-bottom: 10px;} .os-scroll-inner {animation: os-scroll 60s linear infinite;}"
+        "@media (prefers-reduced-motion: reduce) {.os-scroll {overflow-y: auto;} .os-scroll-inner {animation: none;}"
+        " .os-scroll-copy {display: none;}}</style>"
+        f"<div class='os-list os-scroll'><div class='os-scroll-inner'><div>{items}</div>"
+        f"<div class='os-scroll-copy' aria-hidden='true'>{items}</div></div></div>"
     )
 
 

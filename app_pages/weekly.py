@@ -17,8 +17,10 @@ from onescreen.report_charts import report_figures
 from onescreen.report_render import FORMATS, display_frame, file_name, kpi_display_frame, number_formats, render
 
 KIND_LABELS = {"week": "周报（周例会）", "month": "月报（月分析）", "quarter": "季报（季调度）"}
-FORMAT_LABELS = {"html": "下载 HTML 报告（可离线打开、A4 打印）", "xlsx": "下载 XLSX（每部分一张表）",
-                 "docx": "下载 Word（可编辑，不含图表）", "json": "下载 JSON（供其他系统）"}
+# Short labels, the detail in each button's help: four buttons in a row at 1366 px and 125% zoom cut the long labels
+# ("下载 HTML 报告（可离线…").
+FORMAT_LABELS = {"html": "下载 HTML 报告", "xlsx": "下载 XLSX", "docx": "下载 Word", "json": "下载 JSON"}
+FORMAT_HELP = {"html": "可离线打开、A4 打印", "xlsx": "每部分一张表", "docx": "可编辑，不含图表", "json": "供其他系统使用"}
 
 st.title("周报")
 f = filters.active()
@@ -91,7 +93,7 @@ columns = st.columns(len(FORMATS))
 for column, fmt in zip(columns, FORMATS):
     column.download_button(
         # Rendered only when clicked (the HTML inlines plotly.js, about 5 MB), from the figures shown here.
-        FORMAT_LABELS[fmt], data=lambda fmt=fmt: render(report, fmt),
+        FORMAT_LABELS[fmt], data=lambda fmt=fmt: render(report, fmt), help=FORMAT_HELP[fmt],
         file_name=file_name(report, fmt), mime=FORMATS[fmt][0], key=f"weekly_download_{fmt}", on_click="ignore")
 
 

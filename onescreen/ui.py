@@ -39,6 +39,17 @@ HONOUR = "#d4a017"      # 红榜: an honour list, gold header, not the alarm red
 BLACKLIST = "#3b4252"   # 黑榜: dark grey
 
 
+def contrast_ratio(foreground: str, background: str) -> float:
+    """The WCAG 2 contrast ratio of two ``#rrggbb`` colours (1 to 21; body text needs 4.5, large text 3)."""
+    def luminance(colour: str) -> float:
+        channels = [int(colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    lighter, darker = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
 def fmt_number(value, digits: int = 0) -> str:
     """``1601`` -> ``1,601``; None/NaN -> ``—``."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -101,14 +112,17 @@ def tile(label: str, value: str, *, note: str = "", change: tuple[str, str] | No
 # The big screen's tiles as links (st.page_link) off the wall: the same panel look, the value large.
 TILE_LINKS_CSS = f"""
 <style>
-.st-key-os_tile_links [data-testid="stHorizontalBlock"] {{ gap: 6px; }}
+/* Two tiles a row; one a row when two would be narrower than a value (1366 px at 125%, 150% zoom): a value never
+   breaks mid-number ("22,2/02"). */
+.st-key-os_tile_links [data-testid="stHorizontalBlock"] {{ gap: 6px; row-gap: 6px; flex-wrap: wrap; }}
+.st-key-os_tile_links [data-testid="stColumn"] {{ min-width: 9rem; }}
 .st-key-os_tile_links [data-testid="stPageLink-NavLink"] {{ display: block; background: {PANEL}; border-radius: 6px;
   padding: 6px 10px; margin: 0 0 6px 0; text-decoration: none; }}
 .st-key-os_tile_links [data-testid="stPageLink-NavLink"]:hover {{ outline: 1px solid {ACCENT}; }}
 .st-key-os_tile_links [data-testid="stPageLink-NavLink"] p {{ font-size: 0.78rem; color: #9fb3c8; line-height: 1.35;
   white-space: normal; }}
 .st-key-os_tile_links [data-testid="stPageLink-NavLink"] strong {{ display: block; font-size: 1.9rem; font-weight: 700;
-  color: #ffffff; line-height: 1.15; }}
+  color: #ffffff; line-height: 1.15; white-space: nowrap; }}
 /* Streamlit's coloured Markdown text is dark (made for a white page): lit up to read on the navy panel. A narrow
    tile breaks the change at its space or before （改善）, not inside a word ("（变/差）" at 1440 px). */
 .st-key-os_tile_links .stMarkdownColoredText {{ filter: brightness(2.4); word-break: keep-all; }}
@@ -159,18 +173,23 @@ BIG_SCREEN_CSS = f"""
 /* So do buttons (退出登录 in the sidebar was light text on a white button). */
 .stApp button p, .stApp button span {{ color: inherit; }}
 .block-container {{ padding-top: 0.6rem; padding-bottom: 0; max-width: 100%; }}
-.os-tiles {{ display: grid; grid-template-columns: 1fr 1fr; gap: 6px; margin-bottom: 6px; }}
+/* Two tiles a row, one when two would be narrower than 9rem (a value never breaks mid-number). */
+.os-tiles {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(max(9rem, calc(50% - 3px)), 1fr)); gap: 6px;
+  margin-bottom: 6px; }}
 .os-tile {{ background: {PANEL}; border-radius: 6px; padding: 6px 10px; }}
 [data-testid="stSidebar"] {{ background: #0e2546; }}
 /* Text typed in a light input box stays dark (the light text above is for the navy background). */
 .stApp [data-testid="stDateInput"] input {{ color: #1b1b1b; -webkit-text-fill-color: #1b1b1b; }}
+/* Captions in the big screen's secondary blue-grey (the light pages' grey would be dark on navy). */
+.stApp [data-testid="stCaptionContainer"] p {{ color: #9fb3c8; }}
 .os-tile-label {{ font-size: 0.85rem; color: #9fb3c8; }}
-.os-tile-value {{ font-size: 1.9rem; font-weight: 700; line-height: 1.15; }}
+.os-tile-value {{ font-size: 1.9rem; font-weight: 700; line-height: 1.15; white-space: nowrap; }}
 .os-tile-note {{ font-size: 0.78rem; color: #9fb3c8; }}
 .os-panel-title {{ font-size: 0.95rem; color: {ACCENT}; margin: 2px 0 4px 0; font-weight: 600; }}
 .os-list {{ font-size: 0.9rem; line-height: 1.5; }}
-.os-honour {{ background: {HONOUR}; color: #1b1b1b; padding: 2px 8px; border-radius: 4px; font-weight: 700; }}
-.os-black {{ background: {BLACKLIST}; color: #f0f0f0; padding: 2px 8px; border-radius: 4px; font-weight: 700; }}
+/* Scoped under .stApp: `.stApp span` above outranks a bare class, and drew 红榜 light on gold (2.0:1). */
+.stApp .os-honour {{ background: {HONOUR}; color: #1b1b1b; padding: 2px 8px; border-radius: 4px; font-weight: 700; }}
+.stApp .os-black {{ background: {BLACKLIST}; color: #f0f0f0; padding: 2px 8px; border-radius: 4px; font-weight: 700; }}
 </style>
 """
 
@@ -223,6 +242,37 @@ METRIC_DELTA_CSS = """
 """
 
 
+# Secondary text (captions) on the light pages: Streamlit draws captions in the text colour at 60% opacity, 4.2:1 on
+# white and 4.1:1 on the sidebar (#f2f5fa); this grey, at full opacity, reads 6.8:1 and 6.2:1.
+CAPTION_TEXT = "#525c6b"
+# The keyboard's focus ring: dark blue with a white line inside, seen on the light pages (the blue, 6.1:1 or more)
+# and on the big screen's navy sidebar and tiles (the white, 14:1 or more). Drawn inside the element (a negative
+# offset), so a list that clips its overflow (the sidebar's pages) does not cut it off.
+FOCUS_RING = "#1d4ed8"
+LEGIBLE_CSS = f"""
+<style>
+[data-testid="stCaptionContainer"] {{ color: {CAPTION_TEXT}; opacity: 1; }}
+[data-testid="stSidebarNavLink"]:focus-visible, [data-testid="stPageLink-NavLink"]:focus-visible {{
+  outline: 2px solid {FOCUS_RING} !important; outline-offset: -2px; box-shadow: inset 0 0 0 4px #ffffff !important; }}
+/* A table's toolbar (search, download, full screen) is drawn only under the mouse, but its buttons take the focus:
+   shown while one of them has it. */
+[data-testid="stElementToolbar"]:focus-within {{ opacity: 1 !important; }}
+/* A metric's value was cut to "22…" in a narrow tile (三率分析's six at 150% zoom: 70 px each): its type shrinks
+   with the tile (at most Streamlit's 2.25rem) and it wraps at a space ("2.88 / 个工作日") rather than being cut. */
+[data-testid="stMetric"] {{ container-type: inline-size; }}
+[data-testid="stMetricValue"] {{ font-size: min(2.25rem, 24cqi) !important; }}
+[data-testid="stMetricValue"] [data-testid="stMarkdownContainer"], [data-testid="stMetricValue"] p {{
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }}
+</style>
+"""
+
+
+def legible() -> None:
+    """Put :data:`LEGIBLE_CSS` on the page: captions at 4.5:1 or more, a visible focus on page links, a table's
+    toolbar shown while it has the focus."""
+    st.html(LEGIBLE_CSS)
+
+
 def streamlit_texts_in_chinese() -> None:
     """Put :data:`STREAMLIT_TEXT_CSS` on the page (on every run: it takes no room, st.html sends bare styles
     aside). Text inputs need ``max_chars`` for their hint to be found (its counter tells it apart)."""
@@ -244,18 +294,25 @@ def is_kiosk() -> bool:
     return st.query_params.get("kiosk", "0") in ("1", "true", "yes")
 
 
-def live_clock(height: int = 34) -> None:
-    """A clock that ticks every second in the browser (no rerun, nothing fetched)."""
+def live_clock(height: int = 50) -> None:
+    """A clock that ticks every second in the browser (no rerun, nothing fetched): the date and weekday on one line,
+    the time under it, neither wrapping, in type that shrinks with a narrow column (1366 px, 125-150% zoom showed
+    only "2026年12月2" of one long line)."""
     st.iframe(
-        """<div id="clock" style="font:600 20px 'Noto Sans CJK SC',sans-serif;color:#e8eef6;text-align:center"></div>
+        """<div id="clock" style="font-family:'Noto Sans CJK SC',sans-serif;color:#e8eef6;text-align:center;white-space:nowrap;
+overflow:hidden;line-height:1.2">
+<div id="clock-date" style="font-size:clamp(11px,8vw,16px)"></div>
+<div id="clock-time" style="font-size:clamp(14px,11vw,22px);font-weight:600"></div></div>
 <script>
 const days = ['星期日','星期一','星期二','星期三','星期四','星期五','星期六'];
 function pad(n){return String(n).padStart(2,'0');}
-function tick(){const d=new Date();document.getElementById('clock').textContent=
- d.getFullYear()+'年'+(d.getMonth()+1)+'月'+d.getDate()+'日 '+days[d.getDay()]+' '+pad(d.getHours())+':'+pad(d.getMinutes())+':'+pad(d.getSeconds());}
+function tick(){const d=new Date();
+ document.getElementById('clock-date').textContent=d.getFullYear()+'年'+(d.getMonth()+1)+'月'+d.getDate()+'日 '+days[d.getDay()];
+ document.getElementById('clock-time').textContent=pad(d.getHours())+':'+pad(d.getMinutes())+':'+pad(d.getSeconds());}
 tick(); setInterval(tick, 1000);
 </script>""",
         height=height,
+        alt="时钟",  # the frame's title for a screen reader (Streamlit's own is "st.iframe")
     )
 
 

@@ -282,6 +282,18 @@ def test_kiosk_mode_has_no_links(metrics_db):
     assert any("os-scroll" in m.value for m in at.markdown)
 
 
+def test_the_walls_overdue_list_is_read_once_and_stands_still_for_reduced_motion(metrics_db):
+    """The wall's overdue list repeats itself for its scroll loop, and a screen reader read it twice: the copy is
+    aria-hidden; a viewer who asks the system for reduced motion gets the list still, once, scrollable."""
+    at = run(query={"kiosk": "1"})
+    html = next(m.value for m in at.markdown if "os-scroll-inner" in m.value)
+    inner = re.search(r"<div class='os-scroll-inner'><div>(.*?)</div><div class='os-scroll-copy' aria-hidden='true'>"
+                      r"(.*)</div></div></div>$", html, re.S)
+    assert inner and inner.group(1) == inner.group(2) and "超期" in inner.group(1)
+    motion = re.search(r"@media \(prefers-reduced-motion: reduce\) \{(.*?)\}</style>", html, re.S).group(1)
+    assert ".os-scroll-inner {animation: none;}" in motion and ".os-scroll-copy {display: none;}" in motion
+
+
 def test_a_kiosk_account_has_no_links_even_off_the_wall(metrics_db, users):
     at = run(user="kiosk")
     assert "本期受理" in " ".join(m.value for m in at.markdown)

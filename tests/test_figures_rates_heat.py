@@ -494,3 +494,69 @@ def test_recurring_problems_on_screen_read_place_category_and_counts_first():
     assert {config[c]["label"] for c in ("本期（件）", "上期（件）", "变化（件）")} == {"本期", "上期", "变化"}
     assert all("type_config" not in config[c] or config[c]["type_config"].get("type") != "number"
                for c in ("本期（件）", "上期（件）", "变化（件）"))  # "<3" on the big screen's tier is text
+
+
+def test_axis_text_of_every_analysis_chart_reads_at_seven_to_one():
+    """Streamlit's chart theme drew ticks and axis titles #808495, 3.7:1 on white at 12 px (4.4:1 on the big screen's
+    navy). The shared layouts set every axis's ticks and title: the light pages' grey reads 7:1 or more on white, the
+    big screen's blue-grey on navy; the theme's axis colours outrank a figure's font colour, so it is the axes'."""
+    from onescreen import ui
+    from onescreen.figures import AXIS_TEXT, overview
+
+    shares = pd.DataFrame({"handling_level": ["grid", "district"], "handling_level_label": ["网格", "区"],
+                           "closed_count": [6, 4], "share": [60.0, 40.0], "escalation_denominator": [10, 10]})
+    light = [
+        rates.rates_trend_figure.uncached(trend_frame()),
+        rates.breakdown_bar.uncached(breakdown_frame(), "composite_score"),
+        rates.handling_time_figure.uncached(pd.DataFrame({"bucket_label": ["不足1个工作日"], "ticket_count": [3],
+                                                          "share": [100.0], "handling_count": [3]})),
+        rates.escalation_figure.uncached(shares),
+        rates.overdue_bar.uncached(breakdown_frame()),
+        heat.matrix_heatmap.uncached(pd.DataFrame({"unit_code": ["S1"], "unit_name": ["一街道"],
+                                                   "category_l1": ["市容环境"], "ticket_count": [7]})),
+        heat.weekday_hour_heatmap.uncached(pd.DataFrame({"weekday": [1], "hour": [9], "ticket_count": [7]})),
+        heat.recurring_figure.uncached(pd.DataFrame({"place_name": ["PB小区"], "category_l1": ["物业管理"],
+                                                     "ticket_count": [3], "previous_ticket_count": [1]})),
+    ]
+    assert ui.contrast_ratio(AXIS_TEXT, "#ffffff") >= 7
+    trend = pd.DataFrame({"period_start": pd.to_datetime(["2025-09-01"]), "response_rate": [98.0],
+                          "resolution_rate": [90.0], "satisfaction_rate": [95.0]})
+    dark = [overview.rates_trend_figure.uncached(trend, {"response_rate": 97.0})]
+    assert ui.contrast_ratio(overview.AXIS_TEXT, ui.NAVY) >= 7
+    for figures, colour in ((light, AXIS_TEXT), (dark, overview.AXIS_TEXT)):
+        for fig in figures:
+            axes = [fig.layout[name] for name in fig.layout if name.startswith(("xaxis", "yaxis"))]
+            assert axes and all(a.tickfont.color == colour and a.title.font.color == colour for a in axes), fig
+
+
+def test_unranked_rows_are_grey_yet_legible():
+    """Unranked rows of the 三率 table were #9aa5b1 on white, 2.5:1; their grey now reads 4.5:1 or more and still
+    differs from the ranked rows' text (the 参与排名 column says 否 as well)."""
+    from onescreen import ui
+
+    assert ui.contrast_ratio(rates.UNRANKED_TEXT_COLOUR, "#ffffff") >= 4.5
+    assert rates.UNRANKED_TEXT_COLOUR.lower() != "#1b2433"
+
+
+def test_labels_in_bars_are_never_shrunk_below_eleven_px_and_read_on_their_bar():
+    """Plotly shrank labels to fit their bar (三率 ranking 7.7 px, 办结层级's "区 2.4%" 3 px) and drew them white on
+    the yellow and light green bars (2.0:1, 2.2:1). A label under 11 px is left out (the hover and the table have
+    it), the ranking's values stand outside their bars at full size, and a label inside a bar is white or
+    near-black, whichever reads better on it (4.5:1 or more)."""
+    from onescreen import ui
+    from onescreen.figures import AXIS_TEXT, MIN_LABEL_PX
+
+    shares = pd.DataFrame({"handling_level": ["grid", "community", "street", "district"],
+                           "handling_level_label": ["网格", "社区", "街道", "区"], "closed_count": [6, 2, 1, 1],
+                           "share": [60.0, 20.0, 10.0, 10.0], "escalation_denominator": [10] * 4})
+    escalation = rates.escalation_figure.uncached(shares)
+    for trace in escalation.data:
+        assert ui.contrast_ratio(trace.insidetextfont.color, trace.marker.color) >= 4.5, trace.name
+    assert escalation.data[2].insidetextfont.color != "#ffffff"  # 街道's yellow bar: dark text
+    ranking = rates.breakdown_bar.uncached(breakdown_frame(), "composite_score").data[0]
+    assert (ranking.textposition, ranking.constraintext, ranking.outsidetextfont.color) == ("outside", "none",
+                                                                                             AXIS_TEXT)
+    for fig in (escalation, rates.handling_time_figure.uncached(pd.DataFrame(
+            {"bucket_label": ["不足1个工作日"], "ticket_count": [3], "share": [100.0], "handling_count": [3]}))):
+        assert (fig.layout.uniformtext.minsize, fig.layout.uniformtext.mode) == (MIN_LABEL_PX, "hide")
+    assert MIN_LABEL_PX >= 11

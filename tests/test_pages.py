@@ -648,3 +648,87 @@ def test_rates_and_lights_tiles_say_whether_a_change_is_good_or_bad(warehouse_co
             word = re.search(r"较上期(，(改善|变差))?）$", m.proto.delta)
             assert word and bool(word.group(1)) == (light != "无数据"), m.proto.delta
     assert any(m.proto.delta.endswith("，改善）") or m.proto.delta.endswith("，变差）") for m in at.metric)
+
+
+def _css_rule(css: str, selector: str) -> str:
+    """The declarations of the rule whose selector list includes ``selector`` (first such rule)."""
+    rule = re.search(r"(?:^|[}\n])\s*([^{}]*?" + re.escape(selector) + r"[^{}]*)\{([^}]*)\}", css)
+    assert rule, selector
+    return rule.group(2)
+
+
+def test_the_honour_list_title_is_dark_on_gold(warehouse_copy):
+    """红榜's title was drawn light on gold (2.0:1): `.stApp span` (light text for the navy screen) outranked a bare
+    `.os-honour`. Its rule is scoped under .stApp, so it wins, and its colours reach 7:1."""
+    from onescreen import ui
+
+    css = " ".join(m.value for m in _run().markdown if "<style>" in m.value)
+    assert ".stApp .os-honour {" in css and ".stApp .os-black {" in css
+    assert not re.search(r"^\s*\.os-honour", ui.BIG_SCREEN_CSS, re.M)  # no bare rule left to be outranked
+    honour = _css_rule(ui.BIG_SCREEN_CSS, ".stApp .os-honour")
+    text = re.search(r"(?<![-\w])color: (#[0-9a-f]{6})", honour).group(1)
+    assert ui.contrast_ratio(text, ui.HONOUR) >= 7
+    black = _css_rule(ui.BIG_SCREEN_CSS, ".stApp .os-black")
+    assert ui.contrast_ratio(re.search(r"(?<![-\w])color: (#[0-9a-f]{6})", black).group(1), ui.BLACKLIST) >= 7
+
+
+def _theme() -> dict:
+    import tomllib
+
+    return tomllib.loads((Path(__file__).parent.parent / ".streamlit" / "config.toml").read_text())["theme"]
+
+
+def test_captions_focus_and_table_toolbars_are_legible_on_every_page(warehouse_copy):
+    """Captions were drawn at 60% opacity (4.2:1 on white, 4.1:1 on the sidebar); the keyboard's focus on a page link
+    was a faint tint (1.1-1.3:1); a table's toolbar took the focus while invisible. The frame's CSS, on every page
+    (the login page too), fixes all three."""
+    from onescreen import ui
+
+    for at in (_run(), _run("tickets.py"), _run("rates.py")):
+        assert ui.LEGIBLE_CSS.strip() in [h.proto.body.strip() for h in at.get("html")]
+    css = ui.LEGIBLE_CSS
+    caption = _css_rule(css, '[data-testid="stCaptionContainer"]')
+    assert f"color: {ui.CAPTION_TEXT}" in caption and "opacity: 1" in caption
+    for background in ("#ffffff", _theme()["backgroundColor"], _theme()["secondaryBackgroundColor"]):
+        assert ui.contrast_ratio(ui.CAPTION_TEXT, background) >= 4.5, background
+    for link in ("stSidebarNavLink", "stPageLink-NavLink"):
+        focus = _css_rule(css, f'[data-testid="{link}"]:focus-visible')
+        assert f"outline: 2px solid {ui.FOCUS_RING} !important" in focus and "#ffffff" in focus
+    # The ring's blue shows on the light pages, its white line on the big screen's navy sidebar and tiles.
+    for light in ("#ffffff", _theme()["secondaryBackgroundColor"]):
+        assert ui.contrast_ratio(ui.FOCUS_RING, light) >= 3
+    for dark in (ui.NAVY, ui.PANEL, "#0e2546"):
+        assert ui.contrast_ratio("#ffffff", dark) >= 3
+    assert "opacity: 1 !important" in _css_rule(css, '[data-testid="stElementToolbar"]:focus-within')
+    # On the navy big screen captions keep a light blue-grey (the grey above would be dark on navy).
+    navy_caption = _css_rule(ui.BIG_SCREEN_CSS, '.stApp [data-testid="stCaptionContainer"] p')
+    colour = re.search(r"color: (#[0-9a-f]{6})", navy_caption).group(1)
+    assert min(ui.contrast_ratio(colour, bg) for bg in (ui.NAVY, "#0e2546")) >= 4.5
+
+
+def test_numbers_never_break_or_are_cut_in_a_narrow_column(warehouse_copy):
+    """At 1366 px, 125-150% zoom: the big screen's tile values broke mid-number ("22,2/02", "96.5/%"), 三率分析's
+    metrics were cut to "22…", the clock showed "2026年12月2". Values keep one line and the tiles drop to one a row;
+    a metric's type shrinks with its tile and wraps rather than being cut; the clock puts the date and the time on
+    lines of their own (checked in a real browser at 150% zoom; the kiosk still fits 1920×1080)."""
+    from onescreen import ui
+
+    assert "white-space: nowrap" in _css_rule(ui.BIG_SCREEN_CSS, ".os-tile-value")
+    assert "minmax(max(9rem" in _css_rule(ui.BIG_SCREEN_CSS, ".os-tiles")  # two a row, one when narrow
+    assert "white-space: nowrap" in _css_rule(ui.TILE_LINKS_CSS, '[data-testid="stPageLink-NavLink"] strong')
+    assert "flex-wrap: wrap" in _css_rule(ui.TILE_LINKS_CSS, '.st-key-os_tile_links [data-testid="stHorizontalBlock"]')
+    assert "min-width: 9rem" in _css_rule(ui.TILE_LINKS_CSS, '.st-key-os_tile_links [data-testid="stColumn"]')
+    assert "container-type: inline-size" in _css_rule(ui.LEGIBLE_CSS, '[data-testid="stMetric"]')
+    assert "min(2.25rem, 24cqi)" in _css_rule(ui.LEGIBLE_CSS, '[data-testid="stMetricValue"]')
+    assert "text-overflow: clip !important" in _css_rule(ui.LEGIBLE_CSS, '[data-testid="stMetricValue"] p')
+    clocks = [node.proto for node in _run().get("iframe") if "clock-date" in node.proto.srcdoc]
+    assert len(clocks) == 1 and clocks[0].alt == "时钟"  # the frame's title for a screen reader
+    assert 'id="clock-time"' in clocks[0].srcdoc and "white-space:nowrap" in clocks[0].srcdoc
+
+
+def test_weekly_download_labels_are_short_with_the_detail_in_help(warehouse_copy, users):
+    """At 1366 px and 125% the four download buttons cut "下载 HTML 报告（可离线打开、A4 打印）" with "…"."""
+    at = _run("weekly.py", user="admin")
+    buttons = {b.proto.label: b.proto.help for b in at.get("download_button")}
+    assert buttons == {"下载 HTML 报告": "可离线打开、A4 打印", "下载 XLSX": "每部分一张表", "下载 Word": "可编辑，不含图表",
+                       "下载 JSON": "供其他系统使用"}

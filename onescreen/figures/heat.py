@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pydeck as pdk
 
-from onescreen.figures import shared, white
+from onescreen.figures import on_screen, shared
 from onescreen.maps import CompactDeck
 from onescreen.settings import map_style_url
 
@@ -202,7 +202,7 @@ def matrix_heatmap(matrix: pd.DataFrame) -> go.Figure:
     ))
     fig.update_xaxes(type="category", side="top")
     fig.update_yaxes(type="category")
-    return white(fig.update_layout(height=max(300, 24 * len(grid) + 120), margin=dict(l=10, r=10, t=40, b=10)))
+    return on_screen(fig.update_layout(height=max(300, 24 * len(grid) + 120), margin=dict(l=10, r=10, t=40, b=10)))
 
 
 @shared
@@ -217,7 +217,7 @@ def weekday_hour_heatmap(counts: pd.DataFrame) -> go.Figure:
     ))
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category")
-    return white(fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10)))
+    return on_screen(fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10)))
 
 
 @shared
@@ -234,7 +234,7 @@ def recurring_figure(problems: pd.DataFrame, *, top: int = 15) -> go.Figure:
     ])
     fig.update_yaxes(type="category")
     fig.update_xaxes(title_text="件")
-    return white(fig.update_layout(barmode="group", height=max(260, 34 * len(rows) + 90),
+    return on_screen(fig.update_layout(barmode="group", height=max(260, 34 * len(rows) + 90),
                                    margin=dict(l=10, r=10, t=30, b=10),
                                    legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, traceorder="reversed")))
 

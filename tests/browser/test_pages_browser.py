@@ -290,7 +290,9 @@ def test_big_screen_kiosk_fits_1920x1080_without_scrolling(browser, streamlit_se
         contrasts = page.evaluate(ALERT_CONTRAST_JS)
         assert all(box["ratio"] >= 4.5 for box in contrasts), contrasts
         clock = page.frame_locator('iframe[data-testid="stIFrame"]').first.locator("#clock")
-        assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日 星期. \d{2}:\d{2}:\d{2}", clock.inner_text())
+        # The date and the time on lines of their own, neither cut (at 1366 px one line showed "2026年12月2").
+        assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日 星期.\n\d{2}:\d{2}:\d{2}", clock.inner_text().strip())
+        assert clock.evaluate("e => [...e.children].every(c => c.scrollWidth <= c.clientWidth)")
 
 
 # --- Upload through 数据导入, then the big screen --------------------------------------------------
@@ -499,3 +501,21 @@ def test_streamlits_own_texts_read_in_chinese(browser, streamlit_server, artifac
         drawn = _drawn_text(bp, hint)
         assert drawn[0] == ["", "按回车确认"] and drawn[1][0] == "4/40"  # the counter stays as it is
         bp.screenshot("chinese-text-input-hint")
+
+
+def test_each_page_has_its_own_title_and_a_visible_keyboard_focus(browser, streamlit_server, artifacts_dir):
+    """Every page had the same browser title, and a page link with the keyboard's focus showed a 1.1:1 tint: each
+    page is titled "<page> · 一屏" (what a screen reader announces, how a tab is told apart), and the focused link
+    is ringed (onescreen.ui.LEGIBLE_CSS)."""
+    with open_page(browser, streamlit_server, artifacts_dir, width=1440, height=900) as bp:
+        for path, title in (("/", "一屏总览 · 一屏"), ("/rates", "三率分析 · 一屏"), ("/weekly", "周报 · 一屏")):
+            bp.goto(path)
+            bp.page.wait_for_function(f"() => document.title === {title!r}", timeout=30_000)
+        link = bp.page.locator('[data-testid="stSidebarNavLink"]').nth(1)
+        link.focus()
+        bp.page.keyboard.press("Shift+Tab")
+        bp.page.keyboard.press("Tab")  # focus by keyboard: :focus-visible
+        bp.screenshot("focused-sidebar-link")
+        outline = link.evaluate("e => [document.activeElement === e, getComputedStyle(e).outlineStyle, "
+                                "getComputedStyle(e).outlineColor]")
+        assert outline == [True, "solid", "rgb(29, 78, 216)"], outline

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from onescreen import tickets
-from onescreen.figures import lists
+from onescreen.figures import AXIS_TEXT, lists
 from onescreen.filters import Filters
 from onescreen.rules import load_rules
 from onescreen.ui import BLACKLIST, HONOUR, LIGHT_COLOURS
@@ -118,6 +118,15 @@ def test_a_horizontal_legend_stands_above_the_plot_not_over_it(build):
     legend = fig.layout.legend
     assert (legend.orientation, legend.yanchor) == ("h", "bottom") and legend.y >= 1
     assert fig.layout.margin.t >= 32  # one row of 13 px type and its padding
+    # Ticks and axis titles legible on the white page, as on the other analysis charts (Streamlit's grey: 3.7:1).
+    axes = [fig.layout[name] for name in fig.layout if name.startswith(("xaxis", "yaxis"))]
+    assert axes and all(a.tickfont.color == AXIS_TEXT and a.title.font.color == AXIS_TEXT for a in axes)
+
+
+def test_near_deadline_text_reads_on_white():
+    from onescreen.ui import contrast_ratio
+
+    assert contrast_ratio(lists.NEAR_DEADLINE_TEXT, "#ffffff") >= 4.5
 
 
 @pytest.mark.parametrize("change, previous, text", [

@@ -281,11 +281,14 @@ def _fmt_value(unit: str, value) -> str:
 
 def _change(unit: str, change, change_pct, *, up_is_good: bool | None) -> tuple[str, str | None]:
     """(text, tone) of a change: tone ``"up"`` when it is good news, ``"down"`` when bad, ``"empty"`` when
-    missing, ``None`` when neither (no change, or a measure that is neither: ``up_is_good=None``)."""
+    missing, ``None`` when neither (no change as shown, or a measure that is neither: ``up_is_good=None``).
+    Good and bad news also say so in words (``+1.3 个百分点（改善）``): a report is printed in black and white,
+    and read by people who cannot tell its green from its red."""
     change = _plain(change)
     if change is None:
         return "—", "empty"
-    if abs(change) < 1e-9:
+    digits = {"pct": 1, "workdays": 2}.get(unit, 0)
+    if round(abs(change), digits) == 0:  # "+0.0 个百分点" would call a change nobody can see good or bad
         return "持平", None
     sign = "+" if change > 0 else "−"
     if unit == "pct":
@@ -297,7 +300,10 @@ def _change(unit: str, change, change_pct, *, up_is_good: bool | None) -> tuple[
         pct = _plain(change_pct)
         if pct is not None:
             text += f"（{sign}{abs(pct):.1f}%）"
-    return text, None if up_is_good is None else ("up" if (change > 0) == up_is_good else "down")
+    if up_is_good is None:
+        return text, None
+    good = (change > 0) == up_is_good
+    return f"{text}（{'改善' if good else '变差'}）", "up" if good else "down"
 
 
 LOWER_IS_BETTER = {"overdue_count", "near_deadline_count", "avg_handling_workdays", "property_complaint_count"}

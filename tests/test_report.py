@@ -597,8 +597,18 @@ def test_page_kpi_table_gives_each_change_in_its_own_unit():
         "numerator": [float("nan"), 1724.0, 51697.73], "denominator": [float("nan"), 1785.0, 17826.0]})
     shown = kpi_display_frame(kpis).set_index("指标")
     assert shown.loc["受理量"].tolist() == ["1,785", "1,643", "+142（+8.6%）", "—", "—", "", ""]
-    assert shown.loc["响应率"].tolist() == ["96.6%", "95.3%", "+1.3 个百分点", "—", "—", "97%", "1,724 / 1,785"]
-    assert shown.loc["平均办理时长"].tolist() == ["2.90 个工作日", "3.02 个工作日", "−0.12 个工作日", "—", "—", "", ""]
+    # Good or bad news says so in words (a printed report is often black and white); 受理量 is neither.
+    assert shown.loc["响应率"].tolist() == ["96.6%", "95.3%", "+1.3 个百分点（改善）", "—", "—", "97%", "1,724 / 1,785"]
+    assert shown.loc["平均办理时长"].tolist() == ["2.90 个工作日", "3.02 个工作日", "−0.12 个工作日（改善）", "—", "—", "", ""]
+
+
+def test_a_change_too_small_to_show_is_level_not_good_or_bad():
+    from onescreen.report_render import _change
+
+    assert _change("pct", 0.04, None, up_is_good=True) == ("持平", None)
+    assert _change("pct", -1.26, None, up_is_good=True) == ("−1.3 个百分点（变差）", "down")
+    assert _change("count", 3.0, 2.0, up_is_good=False) == ("+3（+2.0%）（变差）", "down")
+    assert _change("count", 3.0, 2.0, up_is_good=None) == ("+3（+2.0%）", None)
 
 
 def test_the_report_kind_chosen_is_kept_in_the_address(warehouse_copy):

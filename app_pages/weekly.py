@@ -17,8 +17,9 @@ from onescreen.report_charts import report_figures
 from onescreen.report_render import FORMATS, display_frame, file_name, kpi_display_frame, number_formats, render
 
 KIND_LABELS = {"week": "周报（周例会）", "month": "月报（月分析）", "quarter": "季报（季调度）"}
-# Short labels, the detail in each button's help: four buttons in a row at 1366 px and 125% zoom cut the long labels
-# ("下载 HTML 报告（可离线…").
+# Short labels, the detail in one line under the buttons: four buttons in a row at 1366 px and 125% zoom cut the long
+# labels ("下载 HTML 报告（可离线…"). (Not in each button's help: Streamlit 1.67 draws a download button with help twice
+# in the page, one copy for its tooltip, and a hover text is out of reach of touch screens and keyboards.)
 FORMAT_LABELS = {"html": "下载 HTML 报告", "xlsx": "下载 XLSX", "docx": "下载 Word", "json": "下载 JSON"}
 FORMAT_HELP = {"html": "可离线打开、A4 打印", "xlsx": "每部分一张表", "docx": "可编辑，不含图表", "json": "供其他系统使用"}
 
@@ -93,8 +94,9 @@ columns = st.columns(len(FORMATS))
 for column, fmt in zip(columns, FORMATS):
     column.download_button(
         # Rendered only when clicked (the HTML inlines plotly.js, about 5 MB), from the figures shown here.
-        FORMAT_LABELS[fmt], data=lambda fmt=fmt: render(report, fmt), help=FORMAT_HELP[fmt],
+        FORMAT_LABELS[fmt], data=lambda fmt=fmt: render(report, fmt),
         file_name=file_name(report, fmt), mime=FORMATS[fmt][0], key=f"weekly_download_{fmt}", on_click="ignore")
+st.caption("；".join(f"{FORMAT_LABELS[fmt].removeprefix('下载 ')}：{FORMAT_HELP[fmt]}" for fmt in FORMATS))
 
 
 # Sections whose tables are wider than the page at 1440 px: the columns a meeting reads first, at widths that keep

@@ -897,6 +897,31 @@ def test_a_boundary_with_infinite_coordinates_is_a_problem_not_a_crash(warehouse
     assert snapshot(warehouse_copy) == before
 
 
+def test_a_self_intersecting_boundary_is_repaired_and_said(warehouse_copy, tmp_path):
+    """A bow-tie boundary is loaded repaired (make_valid: both loops), not refused, and the load says
+    which grid and by how much its area changed (the bow-tie's loops cancel: 0 as drawn)."""
+    document = json.loads((FIXTURES / "grids_shapes.geojson").read_text(encoding="utf-8"))
+    features = {f["properties"]["网格编码"]: f for f in document["features"]}
+    features["DF-02"]["geometry"]["coordinates"] = [[[103.79, 25.48], [103.80, 25.49], [103.80, 25.48], [103.79, 25.49], [103.79, 25.48]]]
+    path = tmp_path / "shapes_bow_tie.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [features["DF-02"]]}), encoding="utf-8")
+    item = load_files([path]).files[0]
+    assert (item.updated, item.rejected) == (1, 0)
+    assert item.warnings == ["网格 DF-02（东风二网格）的边界自相交，已自动修复；面积由 0 变为 556,948 平方米，"
+                             "请在 GIS 软件中检查该网格的边界。"]
+    stored = query(warehouse_copy, "select geometry_geojson from dim_grids where grid_code = 'DF-02'")[0][0]
+    assert json.loads(stored)["type"] == "MultiPolygon"
+    # Several at once: the first few, each with its own reason, and the count (a hole drawn outside its shell).
+    features["XH-01"]["geometry"]["coordinates"] = [
+        [[103.78, 25.49], [103.785, 25.49], [103.785, 25.50], [103.78, 25.50], [103.78, 25.49]],
+        [[103.786, 25.49], [103.79, 25.49], [103.79, 25.50], [103.786, 25.50], [103.786, 25.49]]]
+    path.write_text(json.dumps(document), encoding="utf-8")
+    item = load_files([path]).files[0]
+    assert item.warnings == ["2 个网格的边界无效，已自动修复：网格 DF-02（东风二网格）的边界自相交，面积由 0 变为 556,948 平方米；"
+                             "网格 XH-01（西湖一网格）的边界内环（洞）在外环之外，面积由 111,381 变为 1,002,426 平方米。"
+                             "请在 GIS 软件中检查这些网格的边界。"]
+
+
 def test_a_geojson_of_the_wrong_source_names_its_properties_not_a_header_row(warehouse_db):
     with pytest.raises(LoadError) as err:
         load_files([FIXTURES / "grids.geojson"], source="hotline")

@@ -21,7 +21,8 @@ from etl.calendar import build_calendar
 from etl.errors import LoadError, Problem
 from etl.fields import NEVER_STORED, SOURCES, Source, column_labels, columns_named, match_headers, normalise_header
 from etl.load_inspections import flag_unknown_references, write_inspections
-from etl.load_places import check_geometries, flag_unknown_compound_grids, flag_unknown_grids_for_shapes, write_compounds, write_grids
+from etl.load_places import (check_geometries, flag_unknown_compound_grids, flag_unknown_grids_for_shapes, repaired_shapes_warning,
+                              write_compounds, write_grids)
 from etl.load_tickets import (LOAD_FILES, LOAD_ROWS, build_staged_tickets, flag_feed_collisions, older_rows_warning,
                                record_load_rows, settle_ties_between_files, start_load_record, timeline_warning,
                                unknown_places_warnings, write_tickets)
@@ -316,7 +317,8 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         if warning := settle_ties_between_files(con, raw.path.name, labels, "stg_unchanged"):
             report.warnings.append(warning)
         # A large export sits in several staging copies; each goes once the next step has it.
-        _drop_temp(con, "stg_cells", "stg_parsed", "stg_rows", "stg_point_grid", "stg_address_area")
+        _drop_temp(con, "stg_cells", "stg_parsed", "stg_rows", "stg_point_grid", "stg_address_area",
+                   "stg_shared_compound")
         counts, n_older = write_tickets(con, batch_id, n_unchanged)
         if warning := older_rows_warning(n_older):
             report.warnings.append(warning)
@@ -331,6 +333,8 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         _drop_temp(con, "stg_tickets", "stg_older", "upsert_changed", "stg_unchanged", "stg_source_hash")
     elif source.name == "grids":
         counts = write_grids(con, batch_id, shapes_only=plan.required == ("grid_code", "geometry"))
+        if warning := repaired_shapes_warning(con):
+            report.warnings.append(warning)
     elif source.name == "compounds":
         counts = write_compounds(con, batch_id)
     else:

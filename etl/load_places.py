@@ -10,6 +10,7 @@ import pandas as pd
 
 from etl.geo import geometry_record
 from etl.upsert import UpsertCounts, upsert
+from onescreen.masking import scrub_text
 
 
 def _add(a: UpsertCounts, b: UpsertCounts) -> UpsertCounts:
@@ -17,21 +18,49 @@ def _add(a: UpsertCounts, b: UpsertCounts) -> UpsertCounts:
 
 
 def check_geometries(con) -> None:
-    """Parse every geometry cell; bad shapes become problems, good ones land in ``stg_shapes``."""
+    """Parse every geometry cell; bad shapes become problems, good ones land in ``stg_shapes`` (with
+    what was wrong and the areas before and after, for a boundary that had to be repaired)."""
     rows = con.execute("select row_no, geometry from stg_parsed where geometry is not null").fetchall()
     good, bad = [], []
     for row_no, text in rows:
         try:
-            good.append((row_no, *geometry_record(text)))
+            geojson, lon, lat, repair = geometry_record(text)
+            good.append((row_no, geojson, lon, lat, *(repair or (None, None, None))))
         except ValueError as reason:
             bad.append((row_no, "geometry", text[:40] + ("…" if len(text) > 40 else ""), str(reason)))
-    shapes = pd.DataFrame(good, columns=["row_no", "geometry_geojson", "centroid_lon", "centroid_lat"])
+    shapes = pd.DataFrame(good, columns=["row_no", "geometry_geojson", "centroid_lon", "centroid_lat",
+                                         "repair_reason", "given_area_m2", "repaired_area_m2"])
     con.register("shapes_frame", shapes)
     con.execute("create or replace temp table stg_shapes as select row_no::bigint as row_no, geometry_geojson::varchar as geometry_geojson, "
-                "centroid_lon::double as centroid_lon, centroid_lat::double as centroid_lat from shapes_frame")
+                "centroid_lon::double as centroid_lon, centroid_lat::double as centroid_lat, repair_reason::varchar as repair_reason, "
+                "given_area_m2::double as given_area_m2, repaired_area_m2::double as repaired_area_m2 from shapes_frame")
     con.unregister("shapes_frame")
     if bad:
         con.executemany("insert into stg_problems values (?, ?, ?, ?)", bad)
+
+
+def repaired_shapes_warning(con) -> str | None:
+    """The warning for the loaded grids whose boundary was invalid (a bow-tie) and repaired: the first
+    few, each with what was wrong and its area before and after, and how many in all."""
+    rows = con.execute(
+        """select r.grid_code, g.grid_name, s.repair_reason, s.given_area_m2, s.repaired_area_m2
+        from stg_shapes s join stg_rows r using (row_no) left join dim_grids g on g.grid_code = r.grid_code
+        where s.repair_reason is not null order by r.row_no"""
+    ).fetchall()
+    if not rows:
+        return None
+
+    def grid(code, name, reason):
+        return f"网格 {scrub_text(code)}（{scrub_text(name)}）的边界{reason}" if name else f"网格 {scrub_text(code)} 的边界{reason}"
+
+    if len(rows) == 1:
+        code, name, reason, given, repaired = rows[0]
+        return (f"{grid(code, name, reason)}，已自动修复；面积由 {given:,.0f} 变为 {repaired:,.0f} 平方米，"
+                "请在 GIS 软件中检查该网格的边界。")
+    items = "；".join(f"{grid(code, name, reason)}，面积由 {given:,.0f} 变为 {repaired:,.0f} 平方米"
+                     for code, name, reason, given, repaired in rows[:5])
+    more = f"等 {len(rows)} 个" if len(rows) > 5 else ""
+    return f"{len(rows)} 个网格的边界无效，已自动修复：{items}{more}。请在 GIS 软件中检查这些网格的边界。"
 
 
 def flag_unknown_grids_for_shapes(con) -> None:

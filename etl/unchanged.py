@@ -30,7 +30,7 @@ CODE = [ROOT / "etl" / name for name in ("staging.py", "load_tickets.py", "uncha
 # The places a ticket is placed among, by the columns placement reads.
 PLACES = {
     "dim_grids": "grid_code, grid_name, community_code, community_name, street_code, street_name, geometry_geojson",
-    "dim_compounds": "compound_code, compound_name, grid_code",
+    "dim_compounds": "compound_code, compound_name, grid_code, community_code",
     "dim_communities": "community_code, community_name, street_code",
     "dim_streets": "street_code, street_name",
 }

@@ -897,6 +897,31 @@ def test_a_boundary_with_infinite_coordinates_is_a_problem_not_a_crash(warehouse
     assert snapshot(warehouse_copy) == before
 
 
+def test_a_self_intersecting_boundary_is_repaired_and_said(warehouse_copy, tmp_path):
+    """A bow-tie boundary is loaded repaired (make_valid: both loops), not refused, and the load says
+    which grid and by how much its area changed (the bow-tie's loops cancel: 0 as drawn)."""
+    document = json.loads((FIXTURES / "grids_shapes.geojson").read_text(encoding="utf-8"))
+    features = {f["properties"]["网格编码"]: f for f in document["features"]}
+    features["DF-02"]["geometry"]["coordinates"] = [[[103.79, 25.48], [103.80, 25.49], [103.80, 25.48], [103.79, 25.49], [103.79, 25.48]]]
+    path = tmp_path / "shapes_bow_tie.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [features["DF-02"]]}), encoding="utf-8")
+    item = load_files([path]).files[0]
+    assert (item.updated, item.rejected) == (1, 0)
+    assert item.warnings == ["网格 DF-02（东风二网格）的边界自相交，已自动修复；面积由 0 变为 556,948 平方米，"
+                             "请在 GIS 软件中检查该网格的边界。"]
+    stored = query(warehouse_copy, "select geometry_geojson from dim_grids where grid_code = 'DF-02'")[0][0]
+    assert json.loads(stored)["type"] == "MultiPolygon"
+    # Several at once: the first few, each with its own reason, and the count (a hole drawn outside its shell).
+    features["XH-01"]["geometry"]["coordinates"] = [
+        [[103.78, 25.49], [103.785, 25.49], [103.785, 25.50], [103.78, 25.50], [103.78, 25.49]],
+        [[103.786, 25.49], [103.79, 25.49], [103.79, 25.50], [103.786, 25.50], [103.786, 25.49]]]
+    path.write_text(json.dumps(document), encoding="utf-8")
+    item = load_files([path]).files[0]
+    assert item.warnings == ["2 个网格的边界无效，已自动修复：网格 DF-02（东风二网格）的边界自相交，面积由 0 变为 556,948 平方米；"
+                             "网格 XH-01（西湖一网格）的边界内环（洞）在外环之外，面积由 111,381 变为 1,002,426 平方米。"
+                             "请在 GIS 软件中检查这些网格的边界。"]
+
+
 def test_a_geojson_of_the_wrong_source_names_its_properties_not_a_header_row(warehouse_db):
     with pytest.raises(LoadError) as err:
         load_files([FIXTURES / "grids.geojson"], source="hotline")
@@ -1030,19 +1055,38 @@ def test_rejects_go_to_data_when_the_input_folder_is_read_only_and_never_replace
 
 def test_two_compounds_of_one_name_load_and_are_never_guessed(warehouse_copy, tmp_path):
     """职工宿舍 in two grids: refused as a repeated name before; then tickets and inspections naming it
-    took the lower code (min) without a word."""
+    took the lower code (min) without a word. A ticket's address naming it is told apart by the grid the
+    ticket is in (its grid column, by code or name, or its coordinates), else that grid's community;
+    never across grids: without a grid, or with no single one there, no compound and a warning."""
     compounds = tmp_path / "compounds_same_name.csv"
     compounds.write_text("小区编号,小区名称,所属网格,所属社区,物业企业,户数,小区地址\n"
                          "CP05,职工宿舍,DF-01,东风社区,云岭物业服务有限公司,120,东风路20号\n"
-                         "CP06,职工宿舍,XH-01,西湖社区,安居物业有限公司,80,西湖路5号\n", encoding="utf-8")
-    assert load_files([compounds]).files[0].inserted == 2
+                         "CP06,职工宿舍,XH-01,西湖社区,安居物业有限公司,80,西湖路5号\n"
+                         "CP07,供电局宿舍,DF-01,东风社区,云岭物业服务有限公司,60,东风路30号\n"
+                         "CP08,供电局宿舍,DF-01,东风社区,金马物业管理有限公司,40,东风路32号\n", encoding="utf-8")
+    assert load_files([compounds]).files[0].inserted == 4
     tickets = tmp_path / "tickets_same_name.csv"
-    tickets.write_text("工单编号,来电时间,诉求地址,所属社区\nW1,2025-10-05 09:00,东风路20号职工宿舍,东风社区\n", encoding="utf-8")
+    tickets.write_text("工单编号,来电时间,诉求地址,所属社区,网格编号,经度,纬度\n"
+                       "W1,2025-10-05 09:00,东风路20号职工宿舍,东风社区,,,\n"       # no grid: unknown
+                       "W2,2025-10-05 09:00,东风路20号职工宿舍,,DF-01,,\n"          # the one in its grid
+                       "W3,2025-10-05 09:00,西湖路职工宿舍,,XH-02,,\n"               # none in XH-02: the one in 西湖社区
+                       "W4,2025-10-05 09:00,职工宿舍3栋,,,103.785,25.495\n"          # coordinates in XH-01
+                       "W5,2025-10-05 09:00,职工宿舍,,东风二网格,,\n"                # grid by name, community 东风社区
+                       "W6,2025-10-05 09:00,供电局宿舍,,DF-01,,\n"                   # two in its grid
+                       "W7,2025-10-05 09:00,供电局宿舍,,DF-02,,\n"                   # none in DF-02, two in 东风社区
+                       "W8,2025-10-05 09:00,供电局宿舍,,,103.795,25.495\n",          # none in XH-02 nor 西湖社区
+                       encoding="utf-8")
     item = load_files([tickets]).files[0]
-    assert ("1 条工单地址中的小区名称有多个同名小区：职工宿舍（1 条），无法确定是哪一个，未按地址定位到小区；"
-            "填写网格编号或坐标的工单不受影响。") in item.warnings
-    assert query(warehouse_copy, "select compound_code, grid_code, placed_by from fct_tickets where ticket_id = 'W1'") == [
-        (None, None, "community")]
+    assert ("4 条工单地址中的小区名称有多个同名小区：供电局宿舍（3 条）、职工宿舍（1 条），无法确定是哪一个，"
+            "未定位到小区，也不计入任何物业企业的投诉。其中 1 条没有网格编号或坐标，无从区分（请在导出中带上网格编号或经纬度）；"
+            "2 条所在网格（网格中没有时为其社区）中有不止一个同名小区；"
+            "1 条所在网格及其社区中都没有该名称的小区（请核对工单的网格编号，或小区定义中的所属网格）。"
+            "同名小区按工单所在的网格区分：所在网格中（没有时在其社区中）只有一个该名称的小区时，工单定位到该小区。") in item.warnings
+    assert query(warehouse_copy, "select ticket_id, compound_code, grid_code, placed_by from fct_tickets "
+                                 "where ticket_id like 'W_' order by 1") == [
+        ("W1", None, None, "community"), ("W2", "CP05", "DF-01", "grid_code"), ("W3", "CP06", "XH-02", "grid_code"),
+        ("W4", "CP06", "XH-01", "coordinates"), ("W5", "CP05", "DF-02", "grid_code"), ("W6", None, "DF-01", "grid_code"),
+        ("W7", None, "DF-02", "grid_code"), ("W8", None, "XH-02", "coordinates")]
     inspections = tmp_path / "inspections_same_name.csv"
     inspections.write_text("考核日期,物业企业,小区名称,考核项目,得分\n2025-10-09,安居物业有限公司,职工宿舍,环境卫生,90\n"
                            "2025-10-09,金马物业管理有限公司,职工宿舍,环境卫生,80\n", encoding="utf-8")

@@ -1009,6 +1009,18 @@ def test_trailing_blank_rows_are_not_rows(tmp_path):
     assert read_export(tmp_path / "trailing.xlsx").table.column("row_no").to_pylist() == [2]
 
 
+def test_grid_areas_are_square_metres_on_the_ellipsoid():
+    from shapely.geometry import Polygon, box
+
+    from etl.geo import area_m2
+
+    # Integrated apart (midpoint rule over M(φ)·N(φ)·cos φ of WGS84): 0.01° × 0.01° at 25.48° N and at the equator.
+    assert area_m2(box(103.78, 25.48, 103.79, 25.49)) == pytest.approx(1_113_896.78, abs=0.01)
+    assert area_m2(box(0, 0, 0.01, 0.01)) == pytest.approx(1_230_907.20, abs=0.01)
+    bow_tie = Polygon([(103.78, 25.48), (103.79, 25.49), (103.79, 25.48), (103.78, 25.49)])
+    assert area_m2(bow_tie) == 0   # as drawn: its two loops cancel, as in GIS software
+
+
 @pytest.mark.parametrize(("ring", "message"), [
     ([(25.00, 102.70), (25.00, 102.71), (25.01, 102.71), (25.00, 102.70)], "经度和纬度写反了"),
     ([(11432000, 2870000), (11433000, 2870000), (11433000, 2871000), (11432000, 2870000)], "而非投影坐标"),

@@ -92,6 +92,20 @@ def test_a_new_compound_places_the_unchanged_rows_again(warehouse_copy, tmp_path
                                  "where ticket_id = '2025100100002'") == [("XH-01", "CP05", "address")]
 
 
+def test_a_compound_moved_to_another_community_places_the_unchanged_rows_again(warehouse_copy, tmp_path):
+    # A shared compound name is told apart by the community of a compound without a grid, so that column
+    # is part of the hash too: moving CP06 out of 东风社区 leaves one 职工宿舍 there, and a reload of
+    # the same cells puts the ticket in DF-02 on it.
+    compounds, ticket = tmp_path / "compounds_same_name.csv", tmp_path / "ticket_same_name.csv"
+    for community, title, compound_code in (("东风社区", "工单明细", None), ("西湖社区", "工单明细（复核）", "CP05")):
+        compounds.write_text("小区编号,小区名称,所属网格,所属社区,物业企业\nCP05,职工宿舍,DF-01,东风社区,云岭物业服务有限公司\n"
+                             f"CP06,职工宿舍,,{community},安居物业有限公司\n", encoding="utf-8")
+        ticket.write_text(f"{title}\n工单编号,来电时间,诉求地址,网格编号\nW1,2025-10-05 09:00,东风路职工宿舍,DF-02\n",
+                          encoding="utf-8")   # the same cells in another file (the same file is not loaded twice)
+        assert load_files([compounds, ticket], db_path=warehouse_copy).files[1].status == "loaded"
+        assert query(warehouse_copy, "select compound_code from fct_tickets where ticket_id = 'W1'") == [(compound_code,)]
+
+
 def test_after_a_rollback_the_same_file_updates_again(warehouse_copy, tmp_path):
     path = week3(tmp_path)
     first = load_files([path], db_path=warehouse_copy).files[0]

@@ -10,9 +10,11 @@ import copy
 import csv
 import functools
 import gc
+import html
 import io
 import json
 import math
+import posixpath
 import re
 import zipfile
 import zlib
@@ -20,7 +22,7 @@ from itertools import islice, zip_longest
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -47,8 +49,25 @@ XLSX_EXPANSION_LIMIT = 10
 # Excel and WPS keep at most 32,767 per cell, so a longer one is an unclosed quote or pasted junk.
 CELL_LIMIT = 131_072
 _NO_ROWS_HELP = "请确认导出时选择的范围内有数据，重新导出后再导入。"
+# What each error value Excel writes in a cell means (its formula failed), for the messages.
+EXCEL_ERRORS = {
+    "#DIV/0!": "除数为 0", "#N/A": "要查找的值不存在", "#VALUE!": "参数或数据类型不对",
+    "#REF!": "引用的单元格已被删除", "#NAME?": "公式中有无法识别的名称", "#NUM!": "数值无效或超出范围",
+    "#NULL!": "引用的区域没有交集", "#SPILL!": "动态数组的结果区域被挡住", "#CALC!": "计算出错",
+    "#GETTING_DATA": "数据尚未取回",
+}
 _UNCLOSED_QUOTE_HELP = ("请检查该单元格中的英文双引号 \"：删掉它、改成中文引号“”，或写成两个英文双引号 \"\"，"
                         "然后重新导入；数据仓库未改动。")
+
+
+class ErrorCell(NamedTuple):
+    """A cell Excel stored as an error value (``<c r="F12" t="e"><v>#N/A</v></c>``): its sheet row
+    (1-based, as Excel shows it), column (0-based) and value. Both XLSX readers read it as blank.
+    Row and column are None for one whose place could not be read (:class:`_ErrorCellFinder`)."""
+
+    row: int | None
+    column: int | None
+    value: str
 
 
 @dataclass
@@ -74,6 +93,9 @@ class RawTable:
     # it sees (DuckDB wraps it in its own).
     failure: LoadError | None = None
     notes: list[str] = field(default_factory=list)   # what the user should know about how it was read
+    # An XLSX sheet's error cells (#N/A ...) below the header and within its columns, read as blank:
+    # staging makes those in used columns bad cells of their rows (:func:`etl.staging.stage`).
+    error_cells: list[ErrorCell] = field(default_factory=list)
 
 
 def read_export(path: Path, sheet: str | None = None, stream: bool = False) -> RawTable:
@@ -749,7 +771,7 @@ def max_xlsx_uncompressed() -> int:
     return XLSX_EXPANSION_LIMIT * settings.upload_limit_bytes()
 
 
-def check_xlsx_container(path: Path) -> None:
+def check_xlsx_container(path: Path) -> dict[str, tuple[ErrorCell, ...]]:
     """Refuse a file that is not a sane XLSX, before any reader opens it: not a zip, no workbook part,
     a part that expands more than :data:`MAX_XLSX_RATIO` times, parts that expand past
     :func:`max_xlsx_uncompressed` together, or a part that expands past the size the zip declares for it.
@@ -761,7 +783,10 @@ def check_xlsx_container(path: Path) -> None:
 
     The XML inside is parsed by calamine (Rust, quick-xml), which expands no DTD entities: a workbook
     with entity declarations (billion laughs, external entities) is refused as an XmlError, never
-    expanded (tests/test_readers.py). No Python XML parser touches uploads."""
+    expanded (tests/test_readers.py). No Python XML parser touches uploads.
+
+    Returns the error cells (#N/A ...) of each XML part that has any, found in the same pass
+    (:class:`_ErrorCellFinder`): part name -> cells; empty for the usual workbook without them."""
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
@@ -779,7 +804,7 @@ def check_xlsx_container(path: Path) -> None:
     if uncompressed > limit:
         raise LoadError(f"文件 {path.name} 解压后有 {_mb(uncompressed)} MB，超过上限 {_mb(limit)} MB，{unsafe}")
     stat = path.stat()
-    _check_expansion(str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    return dict(_check_expansion(str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino))
 
 
 def _mb(size: int) -> str:
@@ -790,11 +815,13 @@ _CHUNK = 1 << 20
 
 
 @functools.lru_cache(maxsize=256)
-def _check_expansion(path: str, size: int, mtime_ns: int, inode: int) -> None:
-    """Decompress every part of the zip at ``path`` and refuse one that expands past its declared size.
+def _check_expansion(path: str, size: int, mtime_ns: int, inode: int) -> tuple[tuple[str, tuple[ErrorCell, ...]], ...]:
+    """Decompress every part of the zip at ``path`` and refuse one that expands past its declared size;
+    return the error cells of the XML parts that have any ((part name, cells), ...).
     The file's size, time and inode are part of the key: a file replaced since is checked again (a
     refusal raises, so it is never remembered)."""
     name = Path(path).name
+    found = []
     try:
         with zipfile.ZipFile(path) as archive:
             for info in archive.infolist():
@@ -803,16 +830,194 @@ def _check_expansion(path: str, size: int, mtime_ns: int, inode: int) -> None:
                 # checked (at the end of what ``probe`` declares), so the refusal says what is wrong.
                 probe.file_size = info.file_size + _CHUNK + 1
                 expanded = 0
+                finder = _ErrorCellFinder() if info.filename.endswith(".xml") else None
                 with archive.open(probe) as part:
                     while chunk := part.read(_CHUNK):
                         expanded += len(chunk)
                         if expanded > info.file_size:
                             raise LoadError(f"文件 {name} 中的 {info.filename} 解压后比文件声明的大小（{info.file_size:,} 字节）"
                                             f"还大，文件已损坏或被改动过，为安全起见未读取。请重新导出后再导入。")
+                        if finder is not None:
+                            finder.feed(chunk)
+                if finder is not None and (cells := finder.close()):
+                    found.append((info.filename, cells))
     except (zipfile.BadZipFile, zlib.error, EOFError):
         raise LoadError(f"文件 {name} 不是有效的 XLSX 工作簿（压缩包损坏），请重新导出。") from None
     except (NotImplementedError, RuntimeError):   # another compression method, or an encrypted part
         raise LoadError(f"文件 {name} 使用了不支持的压缩方式或加密，无法读取：请在 Excel 中打开后另存为 .xlsx 再导入。") from None
+    return tuple(found)
+
+
+# An error cell is written <c r="F12" t="e"><f>VLOOKUP(…)</f><v>#N/A</v></c> (<x:c>, <x:v> in a document
+# with a prefix): its value starts with "#" right after a <v> tag, its place and type are in the cell's
+# start tag, before any formula. No "<" can stand inside a formula or attribute value (XML escapes it),
+# so the tags before the value are found by looking back for "<".
+_ERROR_BACK = 1 << 16     # bytes looked back for the start tag: Excel's longest formula (8,192 characters) escaped fits
+_ERROR_AHEAD = 64         # bytes after the "#" that hold the value and its end tag (#GETTING_DATA is the longest value)
+_VALUE_TAG = re.compile(rb"<(?:[\w.-]+:)?v>")
+_TAG = re.compile(rb"<(/?)(?:[\w.-]+:)?([\w.-]+)(?=[\s/>])([^>]*)>")
+_ATTRIBUTE = re.compile(rb"""([\w.:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_CELL_REF = re.compile(rb"([A-Z]{1,3})([1-9][0-9]{0,6})")
+# The usual error cell, as Excel and the common writers put it (r before t, no prefix), in one match.
+_ERROR_CELL = re.compile(rb'<c\s[^>]*?\br="([A-Z]{1,3})([1-9][0-9]{0,6})"[^>]*?\bt="e"[^>]*>'
+                         rb"(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?<v>(#[^<]*)<")
+
+
+class _ErrorCellFinder:
+    """The error cells of one XML part, found while :func:`_check_expansion` decompresses it chunk by
+    chunk. A chunk without a "#" (the usual case) costs one memchr and is let go; only the end of it
+    is kept, as the start of a cell cut by the edge. In a chunk with some, the "#" right after a
+    ``<v>`` tag are found at C speed, however many "#" its text holds (3#楼); only those are read,
+    when the next chunk has come, so a cell cut by either edge is read whole, and every "#" is looked
+    at once (in the chunk that holds it). An error value whose cell cannot be placed (no ``r``
+    attribute, a start tag too far back) is kept with no row or column: the reader refuses such a
+    sheet rather than guess."""
+
+    def __init__(self) -> None:
+        self.tail = b""                      # the last _ERROR_BACK bytes before the chunk in hand
+        self.held: tuple[bytes, bytes] | None = None   # (its tail, a chunk with a "#"), until the next chunk
+        self.cells: list[ErrorCell] = []
+
+    def feed(self, chunk: bytes) -> None:
+        if self.held is not None:
+            self._scan(*self.held, chunk[:_ERROR_AHEAD])
+        self.held = (self.tail, chunk) if b"#" in chunk else None
+        self.tail = chunk[-_ERROR_BACK:]
+
+    def close(self) -> tuple[ErrorCell, ...]:
+        self.feed(b"")
+        return tuple(self.cells)
+
+    def _scan(self, back: bytes, chunk: bytes, after: bytes) -> None:
+        data = np.frombuffer(chunk, np.uint8)
+        marks = np.flatnonzero(data == ord("#"))
+        inside = marks[marks >= 2]
+        # A "#" among the chunk's first two bytes: its "v>" may end the chunk before.
+        edge = [m for m in marks[:2].tolist() if m < 2 and (back[-2:] + chunk[:m]).endswith(b"v>")]
+        values = edge + inside[(data[inside - 1] == ord(">")) & (data[inside - 2] == ord("v"))].tolist()
+        if values:
+            window = back + chunk + after
+            for mark in values:
+                self._read_cell(window, len(back) + mark)
+
+    def _read_cell(self, window: bytes, mark: int) -> None:
+        """The error cell whose value starts at ``window[mark]`` ("#"), if it is one: in one match for
+        the usual cell (a sheet may hold thousands: a lookup column of #N/A), else tag by tag."""
+        start = window.rfind(b"<c", 0, mark)
+        found = _ERROR_CELL.match(window, start) if start >= 0 else None
+        if found is not None and found.start(3) == mark:
+            self.cells.append(ErrorCell(int(found[2]), _column_index(found[1]), found[3].decode("utf-8", "replace").strip()))
+            return
+        self._read_cell_tag_by_tag(window, mark)
+
+    def _read_cell_tag_by_tag(self, window: bytes, mark: int) -> None:
+        """:meth:`_read_cell` for any other way of writing the cell, or a "#" that is no error value."""
+        tag = window.rfind(b"<", 0, mark)
+        if tag < 0 or not _VALUE_TAG.fullmatch(window, tag, mark):
+            return   # a "v>#" inside some text, not a value
+        stop = window.find(b"<", mark)
+        if stop < 0:
+            return   # a value longer than any error value
+        value = window[mark:stop].decode("utf-8", "replace").strip()
+        while True:   # back over a formula (<f>…</f>, <f …/>) to the cell's start tag
+            tag = window.rfind(b"<", 0, tag)
+            found = _TAG.match(window, tag) if tag >= 0 else None
+            if found is None or found[2] not in (b"f", b"c") or found[2] == b"c" and found[1]:
+                self.cells.append(ErrorCell(None, None, value))   # no cell to be seen around the value
+                return
+            if found[2] == b"c":
+                break
+        attributes = {key: one or other for key, one, other in _ATTRIBUTE.findall(found[3])}
+        if attributes.get(b"t") != b"e":
+            return   # a formula's text result (t="str") that starts with "#"
+        ref = _CELL_REF.fullmatch(attributes.get(b"r", b""))
+        if ref is None:
+            self.cells.append(ErrorCell(None, None, value))
+            return
+        self.cells.append(ErrorCell(int(ref[2]), _column_index(ref[1]), value))
+
+
+def _column_index(letters: bytes) -> int:
+    """``b"A"`` -> 0, ``b"AB"`` -> 27: the 0-based column of an Excel column name."""
+    index = 0
+    for letter in letters:
+        index = index * 26 + letter - 64
+    return index - 1
+
+
+_SHEET_ELEMENT = re.compile(rb"<(?:[\w.-]+:)?sheet\s([^>]*)>")
+_RELATIONSHIP = re.compile(rb"<(?:[\w.-]+:)?Relationship\s([^>]*)>")
+
+
+def _attributes(text: bytes) -> dict[str, str]:
+    return {key.decode(): html.unescape((one or other).decode("utf-8", "replace"))
+            for key, one, other in _ATTRIBUTE.findall(text)}
+
+
+def _sheet_part(path: Path, sheet_name: str) -> str | None:
+    """The zip part that holds the sheet ``sheet_name``: the relationship its ``<sheet>`` element in
+    xl/workbook.xml names (``r:id``), looked up in xl/_rels/workbook.xml.rels; None if not found."""
+    with zipfile.ZipFile(path) as archive:
+        try:
+            workbook, relationships = archive.read("xl/workbook.xml"), archive.read("xl/_rels/workbook.xml.rels")
+        except KeyError:
+            return None
+    sheet = next((attributes for attributes in map(_attributes, _SHEET_ELEMENT.findall(workbook))
+                  if attributes.get("name") == sheet_name), {})
+    relation = next((value for key, value in sheet.items() if key.endswith(":id")), None)
+    target = next((attributes.get("Target") for attributes in map(_attributes, _RELATIONSHIP.findall(relationships))
+                   if relation is not None and attributes.get("Id") == relation), None)
+    if not target:
+        return None
+    return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+
+
+def excel_error_text(value: str) -> str:
+    """``Excel 错误值 #N/A（公式出错：要查找的值不存在）``."""
+    meaning = EXCEL_ERRORS.get(value)
+    return f"Excel 错误值 {value}（公式出错{'：' + meaning if meaning else ''}）"
+
+
+_ERROR_HELP = "请在 Excel 中改正该单元格，或把公式列复制后“选择性粘贴为数值”，再导入。"
+
+
+def error_cell_message(sheet_name: str | None, row: int, header: str, value: str) -> str:
+    """Why a row was rejected for the error cell ``value`` under ``header``, for the problem list and the rejects file."""
+    return f"工作表“{sheet_name}”第 {row} 行“{header}”列是 {excel_error_text(value)}，没有可导入的值。{_ERROR_HELP}"
+
+
+def _sheet_error_cells(path: Path, sheet_name: str) -> list[ErrorCell]:
+    """The error cells of the sheet ``sheet_name``. Costs nothing more when the workbook has none (the
+    usual case): they were found while its container was checked. A LoadError when one cannot be placed."""
+    found = check_xlsx_container(path)   # checked already: remembered, not decompressed again
+    if not found:
+        return []
+    part = _sheet_part(path, sheet_name)
+    cells = list(found.get(part, ())) if part is not None else [cell for cells in found.values() for cell in cells]
+    if part is None or any(cell.row is None for cell in cells):
+        values = "、".join(dict.fromkeys(cell.value for cell in cells))
+        raise LoadError(f"文件 {path.name} 的工作表“{sheet_name}”中有 Excel 错误值 {values}（公式出错），但无法确定它们"
+                        f"所在的单元格。请在 Excel 中改正这些单元格，或把公式列复制后“选择性粘贴为数值”，保存后再导入；数据仓库未改动。")
+    return cells
+
+
+# The error values calamine reads (as blank cells); with any other in it (#SPILL!, #CALC! ...) it reads no cell of the sheet.
+_CALAMINE_ERRORS = {"#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!"}
+
+
+def _unreadable_sheet_error(path: Path, sheet_name: str, exc: Exception) -> LoadError:
+    """The error for calamine failing to read the sheet ``sheet_name`` (``exc``): naming the cells, when it
+    is for error values it does not know."""
+    from xlsxwriter.utility import xl_col_to_name
+
+    if "error value" in str(exc):
+        cells = [cell for cell in _sheet_error_cells(path, sheet_name) if cell.value not in _CALAMINE_ERRORS]
+        if cells:
+            listed = "、".join(f"{xl_col_to_name(cell.column)}{cell.row} 格是 {excel_error_text(cell.value)}" for cell in cells[:5])
+            more = f"等 {len(cells)} 处" if len(cells) > 5 else ""
+            return LoadError(f"文件 {path.name} 的工作表“{sheet_name}”中 {listed}{more}，含这几种错误值的工作表整个都读不出。"
+                             f"请在 Excel 中改正这些单元格，或把公式列复制后“选择性粘贴为数值”，保存后再导入；数据仓库未改动。")
+    return LoadError(f"文件 {path.name} 的工作表“{sheet_name}”无法读取（{type(exc).__name__}），请在 Excel 中打开后重新保存。")
 
 
 def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
@@ -892,7 +1097,10 @@ def _read_xlsx_calamine(path: Path, sheet: str | None = None) -> RawTable:
     names = workbook.sheet_names
     hidden = _hidden_of(workbook)
     sheet_name = _pick_sheet(path, names, sheet, hidden)
-    data = workbook.get_sheet_by_name(sheet_name)
+    try:
+        data = workbook.get_sheet_by_name(sheet_name)
+    except Exception as exc:
+        raise _unreadable_sheet_error(path, sheet_name, exc) from None
     # Millions of short-lived cell objects and no cycles among them: the cyclic garbage collector
     # would only walk them again and again.
     collecting = gc.isenabled()
@@ -952,7 +1160,10 @@ def _xlsx_raw(path: Path, sheet_name: str, headers: list[str], arrays: list[pa.A
     if not table.num_rows:
         raise LoadError(f"文件 {path.name} 的工作表“{sheet_name}”只有表头（第 {header_index + 1} 行），没有数据行。"
                         f"{no_rows_help}")
-    return RawTable(path, headers, table, "xlsx", sheet_name=sheet_name, header_row=header_index + 1, dropped_rows=dropped)
+    # Error cells under the header and in its columns: the others are no data.
+    errors = [cell for cell in _sheet_error_cells(path, sheet_name) if cell.row > header_index + 1 and cell.column < len(headers)]
+    return RawTable(path, headers, table, "xlsx", sheet_name=sheet_name, header_row=header_index + 1, dropped_rows=dropped,
+                    error_cells=errors)
 
 
 def totals_rows(columns: list, count: int) -> tuple[list[bool] | None, list[str]]:

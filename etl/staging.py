@@ -16,10 +16,11 @@ from typing import Callable
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from etl.errors import LoadError, Problem
 from etl.fields import Source, column_labels, columns_named, same_named
-from etl.readers import TOTALS_PATTERN, RawTable, totals_rows, undecodable_error
+from etl.readers import TOTALS_PATTERN, RawTable, error_cell_message, totals_rows, undecodable_error
 from onescreen.masking import mask_value, scrub_text
 
 MACROS = Path(__file__).parent / "sql" / "macros.sql"
@@ -296,6 +297,7 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     shared = same_named(raw.headers, mapping)
     con.register("raw_input", raw.stream() if raw.stream is not None else raw.table)
     selects = []
+    columns: dict[str, int] = {}   # the file's column of each used field (of a shared header: picked below)
     for name in fields:
         header = mapping.get(name)
         positions = columns_named(raw.headers, header) if header is not None else []
@@ -303,6 +305,8 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
             selects.extend(f"cell(c{i}) as {name}__{i}" if f"c{i}" in column_names else f"null::varchar as {name}__{i}"
                            for i in positions)
             continue
+        if positions:
+            columns[name] = positions[0]
         column = f"c{positions[0]}" if positions else None
         selects.append(f"cell({column}) as {name}" if column in column_names else f"null::varchar as {name}")
     try:
@@ -312,7 +316,10 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     con.unregister("raw_input")
     # The cells are in stg_cells now: the file's own table (as large as the file) is let go.
     raw.table = raw.table.slice(0, 0)
-    warnings = [_pick_same_named(con, raw, name, mapping[name], positions) for name, positions in shared.items()]
+    warnings = []
+    for name, positions in shared.items():
+        warning, columns[name] = _pick_same_named(con, raw, name, mapping[name], positions)
+        warnings.append(warning)
     mapped = [f for f in fields if f in mapping]
     _drop_totals_and_notes(con, raw, sorted(mapped, key=lambda f: columns_named(raw.headers, mapping[f])[0]))
     if on_read is not None:  # (the stream is read: raw.bad_rows is complete)
@@ -342,11 +349,13 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     con.execute(f"create or replace temp table stg_parsed as select cells.row_no, {', '.join(parsed)} from {rows}", params)
 
     con.execute("create or replace temp table stg_problems (row_no bigint, field varchar, value varchar, message varchar)")
+    # A required cell that is an Excel error value is that problem, not a missing value.
+    not_error = " and row_no not in (select row_no from stg_problems where field = ?)" if _flag_error_cells(con, raw, columns) else ""
     for name in required:
         label = mapping.get(name) or name
         con.execute(
-            f"insert into stg_problems select row_no, ?, null, ? from stg_cells where {name} is null",
-            [name, f"缺少必填项“{label}”。{REQUIRED_HELP}"],
+            f"insert into stg_problems select row_no, ?, null, ? from stg_cells where {name} is null{not_error}",
+            [name, f"缺少必填项“{label}”。{REQUIRED_HELP}", *([name] if not_error else [])],
         )
     for name in mapped:
         kind = KINDS.get(name, "text")
@@ -439,9 +448,34 @@ def _drop_totals_and_notes(con, raw: RawTable, ordered: list[str]) -> None:
         raw.dropped_rows = raw.dropped_rows + [text for _, text in footer]
 
 
-def _pick_same_named(con, raw: RawTable, name: str, header: str, positions: list[int]) -> str:
+def _flag_error_cells(con, raw: RawTable, columns: dict[str, int]) -> bool:
+    """Put the Excel error cells (#N/A ...) of ``raw`` that are in a used column (``columns``: field ->
+    the file's column) into ``stg_problems``, each with its own message; whether there was any.
+
+    The readers read such a cell as blank, and a silent blank is wrong: an optional one (满意度 #N/A)
+    would change the rates, a required one would read as missing. One in a column the load does not
+    use is no problem, nor is one in a row that is no longer in ``stg_cells`` (blank but for error
+    values, a totals row)."""
+    field_at = {column: name for name, column in columns.items()}
+    cells = [cell for cell in raw.error_cells if cell.column in field_at]
+    if not cells:
+        return False
+    labels = column_labels(raw.headers)   # 满意度, or 满意度（第 14 列） where two columns share the header
+    con.register("error_cells", pa.table({
+        "row_no": pa.array([cell.row for cell in cells], pa.int64()),
+        "field": [field_at[cell.column] for cell in cells],
+        "message": [error_cell_message(raw.sheet_name, cell.row, labels[cell.column], cell.value) for cell in cells],
+    }))
+    flagged = con.execute("insert into stg_problems select row_no, field, null, message from error_cells "
+                          "semi join stg_cells using (row_no)").fetchall()[0][0]
+    con.unregister("error_cells")
+    return flagged > 0
+
+
+def _pick_same_named(con, raw: RawTable, name: str, header: str, positions: list[int]) -> tuple[str, int]:
     """Of the columns at ``positions`` (0-based) that share ``header``, keep the one with data as
-    ``stg_cells.{name}`` and return the warning that says so; a LoadError when more than one has data.
+    ``stg_cells.{name}``; return the warning that says so and the kept column. A LoadError when more
+    than one has data.
 
     An export with a second, empty 满意度 or 工单编号 column (a template column nobody filled) is
     common and its meaning is plain: the empty column carries nothing. Two columns with data could
@@ -462,7 +496,7 @@ def _pick_same_named(con, raw: RawTable, name: str, header: str, positions: list
         else:
             con.execute(f"alter table stg_cells drop column {name}__{i}")
     empty = "、".join(f"第 {i + 1} 列" for i in positions if i != kept)
-    return f"{where}：{empty}是空的，已使用第 {kept + 1} 列。" if filled else f"{where}，都是空的。"
+    return (f"{where}：{empty}是空的，已使用第 {kept + 1} 列。" if filled else f"{where}，都是空的。"), kept
 
 
 def key_fields(source: Source, mapping: dict[str, str]) -> tuple[str, ...]:

@@ -1098,3 +1098,73 @@ def test_two_compounds_of_one_name_load_and_are_never_guessed(warehouse_copy, tm
     load_files([inspections], skip_bad_rows=True)   # the company tells the first one apart
     assert query(warehouse_copy, "select compound_code, score from fct_inspections where compound_code in ('CP05', 'CP06')") == [
         ("CP06", 90.0)]
+
+
+# -- Excel error values (#N/A ...): bad cells, never blanks ---------------------------------------
+
+def _formula_errors_book(path: Path) -> Path:
+    """A hotline export a user ran formulas over: Excel error values in 满意度 (optional: read as blank it
+    changed the 满意率), in 工单编号 (required: it read as missing), in 办结时间, in a helper column the
+    load does not use, in the totals row, and in a row that has nothing else (a formula filled down)."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("工单")
+    sheet.write_string(0, 0, "南宁街道12345工单明细")
+    sheet.write_row(1, 0, ["工单编号", "来电时间", "所属社区", "满意度", "办结时间", "核对"])
+    rows = [["X1", "2025-10-05 09:00", "东风社区", "满意", "2025-10-06 10:00", ("=VLOOKUP(A3,对照!A:B,2,FALSE)", "#N/A")],
+            ["X2", "2025-10-05 10:00", "东风社区", ("=VLOOKUP(A4,回访!A:C,3,FALSE)", "#N/A"), "2025-10-06 10:00", None],
+            [("=对照!A9", "#REF!"), "2025-10-05 11:00", "东风社区", "满意", "2025-10-06 10:00", None],
+            ["X4", "2025-10-05 12:00", "东风社区", "不满意", ('=B6+"1天"', "#VALUE!"), None],
+            ["合计：4条", None, None, ("=COUNTIF(D3:D6,\"满意\")/0", "#DIV/0!"), None, None],
+            [None, None, None, ("=VLOOKUP(A8,回访!A:C,3,FALSE)", "#N/A"), None, None]]
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row):
+            if isinstance(value, tuple):
+                sheet.write_formula(r, c, value[0], None, value[1])
+            elif value is not None:
+                sheet.write_string(r, c, value)
+    book.close()
+    return path
+
+
+def _error_problem(row: int, header: str, value: str, meaning: str) -> str:
+    return (f"  文件 公式出错.xlsx 第 {row} 行，列「{header}」：" + _error_reason(row, header, value, meaning))
+
+
+def _error_reason(row: int, header: str, value: str, meaning: str) -> str:
+    return (f"工作表“工单”第 {row} 行“{header}”列是 Excel 错误值 {value}（公式出错：{meaning}），没有可导入的值。"
+            "请在 Excel 中改正该单元格，或把公式列复制后“选择性粘贴为数值”，再导入。")
+
+
+def test_excel_error_values_in_used_columns_refuse_the_load_and_change_nothing(warehouse_copy, tmp_path):
+    path = _formula_errors_book(tmp_path / "公式出错.xlsx")
+    before, before_tables = sha256(warehouse_copy), snapshot(warehouse_copy)
+    with pytest.raises(LoadError) as err:
+        load_files([path])
+    assert str(err.value) == "\n".join([
+        "错误：文件 公式出错.xlsx 有 3 处问题，本次导入未写入任何数据。请按下列提示修正后重新导入，或加 --skip-bad-rows 只导入没有问题的行：",
+        _error_problem(4, "满意度", "#N/A", "要查找的值不存在"),
+        _error_problem(5, "工单编号", "#REF!", "引用的单元格已被删除"),   # not 缺少必填项
+        _error_problem(6, "办结时间", "#VALUE!", "参数或数据类型不对"),
+    ])
+    assert sha256(warehouse_copy) == before and snapshot(warehouse_copy) == before_tables
+    assert len(batches(warehouse_copy)) == 6
+
+
+def test_rows_with_excel_error_values_go_to_the_rejects_file_with_the_reason(warehouse_copy, tmp_path):
+    """--skip-bad-rows: each row with an error value in a used column is rejected with its reason; the row
+    whose only error is in the unused 核对 column loads, its 满意度 kept."""
+    path = _formula_errors_book(tmp_path / "公式出错.xlsx")
+    item = load_files([path], skip_bad_rows=True).files[0]
+    assert (item.rows_read, item.inserted, item.rejected) == (4, 1, 3)
+    lines = item.rejects_path.read_text(encoding="utf-8-sig").splitlines()
+    assert lines == [
+        "行号,工单编号,来电时间,办结时间,满意度,所属社区,问题",
+        "4,X2,2025-10-05 10:00,2025-10-06 10:00,,东风社区," + _error_reason(4, "满意度", "#N/A", "要查找的值不存在"),
+        "5,,2025-10-05 11:00,2025-10-06 10:00,满意,东风社区," + _error_reason(5, "工单编号", "#REF!", "引用的单元格已被删除"),
+        "6,X4,2025-10-05 12:00,,不满意,东风社区," + _error_reason(6, "办结时间", "#VALUE!", "参数或数据类型不对"),
+    ]
+    assert query(warehouse_copy, "select ticket_id, satisfaction, resolved_at from fct_tickets where ticket_id like 'X_'") == [
+        ("X1", "满意", datetime(2025, 10, 6, 10, 0))]
+    assert batches(warehouse_copy)[-1] == (7, "公式出错.xlsx", "hotline", 4, 1, 0, 0, 3, "loaded")

@@ -344,6 +344,153 @@ def test_xlsx_with_xml_entities_is_refused_not_expanded(tmp_path):
     assert str(err.value) == "文件 entities.xlsx 无法作为 XLSX 读取（XmlError），请在 Excel 中打开后重新保存。"
 
 
+# -- Excel error cells (#N/A ...) ------------------------------------------------------------------
+
+def _text_cell(ref: str, text: str) -> bytes:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'.encode()
+
+
+def _error_cell(ref: str, value: str, formula: str = "") -> bytes:
+    return f'<c r="{ref}" s="1" t="e">{f"<f>{formula}</f>" if formula else ""}<v>{value}</v></c>'.encode()
+
+
+def _sheet(*rows: bytes) -> bytes:
+    return (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+            b'2006/main"><sheetData>' + b"".join(rows) + b"</sheetData></worksheet>")
+
+
+def _row(number: int, *cells: bytes) -> bytes:
+    return b'<row r="%d">' % number + b"".join(cells) + b"</row>"
+
+
+ERROR_KINDS = ["#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!"]
+
+
+def _error_sheet_path(tmp_path, kinds: list[str]) -> Path:
+    """A sheet under a title row and its header, with an error cell of each of ``kinds`` under 满意度
+    (C3 on), another in the title row, the header row and past the header's columns."""
+    rows = [_row(1, _error_cell("A1", "#REF!", "标题!A1")),
+            _row(2, *(_text_cell(f"{c}2", h) for c, h in zip("ABC", ["工单编号", "来电时间", "满意度"])),
+                 _error_cell("D2", "#N/A"))]
+    for number, kind in enumerate(kinds, start=3):
+        rows.append(_row(number, _text_cell(f"A{number}", f"E{number}"), _text_cell(f"B{number}", "2025-10-05 09:00"),
+                         _error_cell(f"C{number}", kind, 'VLOOKUP(A2,"对照"!A:B,2,FALSE)' if kind == "#N/A" else ""),
+                         _error_cell(f"E{number}", "#DIV/0!", "1/0")))
+    path = tmp_path / "错误值.xlsx"
+    path.write_bytes(xlsx_with(_sheet(*rows)))
+    return path
+
+
+def test_error_cells_are_found_below_the_header_in_its_columns(tmp_path):
+    """Both readers read an error cell as blank; the reader says where each one under the header is.
+    One in the title row, in the header or past the header's columns is not the data's."""
+    raw = read_export(_error_sheet_path(tmp_path, ERROR_KINDS))
+    assert raw.headers == ["工单编号", "来电时间", "满意度"]
+    assert raw.error_cells == [(number, 2, kind) for number, kind in enumerate(ERROR_KINDS, start=3)]
+    assert column(raw, "满意度") == [None] * len(ERROR_KINDS)
+
+
+def test_error_values_calamine_cannot_read_name_their_cells(tmp_path):
+    """#SPILL!, #CALC!, #GETTING_DATA (newer than calamine's list): calamine and fastexcel read no cell of
+    such a sheet; the refusal names the cells instead of a calamine error."""
+    path = _error_sheet_path(tmp_path, ["#N/A", "#SPILL!", "#CALC!", "#GETTING_DATA"])
+    with pytest.raises(LoadError) as err:
+        read_export(path)
+    assert str(err.value) == (
+        "文件 错误值.xlsx 的工作表“工单”中 C4 格是 Excel 错误值 #SPILL!（公式出错：动态数组的结果区域被挡住）、"
+        "C5 格是 Excel 错误值 #CALC!（公式出错：计算出错）、C6 格是 Excel 错误值 #GETTING_DATA（公式出错：数据尚未取回），"
+        "含这几种错误值的工作表整个都读不出。请在 Excel 中改正这些单元格，或把公式列复制后“选择性粘贴为数值”，保存后再导入；"
+        "数据仓库未改动。")
+
+
+def test_a_workbook_without_error_cells_has_none():
+    for name in ("hotline.xlsx", "events.xlsx", "inspections.xlsx"):
+        assert check_xlsx_container(FIXTURES / name) == {}
+        assert read_export(FIXTURES / name).error_cells == []
+
+
+def _padding_rows(size: int, number: int = 1) -> bytes:
+    """Rows of varied numbers from row ``number`` on, ``size`` bytes or a little less: a sheet part over
+    a chunk that deflates like a real one (a repeated row would be refused as a zip bomb)."""
+    rows, total = [], 0
+    while True:
+        row = _row(number, b'<c r="A%d"><v>%d</v></c>' % (number, (number * 7919) % 1_000_003))
+        if total + len(row) > size:
+            return b"".join(rows)
+        rows.append(row)
+        total += len(row)
+        number += 1
+
+
+@pytest.mark.parametrize("cut", ["r=", 't="e', "<f>", "VLOOKUP", "</f>", "<v>", "v>", ">#", "#N", "/A", "</v>", "</c>"])
+def test_an_error_cell_cut_by_the_decompression_chunk_is_read_whole(tmp_path, cut):
+    """The part is decompressed (and searched) a megabyte at a time: an error cell whose bytes the
+    chunk's edge cuts anywhere, its formula long, is still found once, with its place."""
+    from etl import readers
+
+    cell = _error_cell("C40000", "#N/A", "VLOOKUP(A40000,对照!A:B,2,FALSE)&" + "\"路灯\"&" * 300 + '""')
+    start = _sheet(b"")[: -len(b"</sheetData></worksheet>")]
+    lead = start + _padding_rows(readers._CHUNK - len(start) - len(cell) - 100) + b'<row r="40000">'
+    spaces = readers._CHUNK - len(lead) - cell.index(cut.encode()) - 1   # the chunk ends inside ``cut``
+    sheet = lead + b" " * spaces + cell + b"</row>" + _padding_rows(20_000, 40001) + b"</sheetData></worksheet>"
+    assert sheet[: readers._CHUNK].endswith(cell[: cell.index(cut.encode()) + 1])
+    path = tmp_path / "切开.xlsx"
+    path.write_bytes(xlsx_with(sheet))
+    assert check_xlsx_container(path) == {"xl/worksheets/sheet1.xml": (readers.ErrorCell(40000, 2, "#N/A"),)}
+
+
+def test_hashes_in_text_and_text_results_are_no_error_cells(tmp_path):
+    """"#" in text (3#楼, a remark of ####), a formula whose text result starts with "#" and the bytes
+    v># inside a text are not error cells; one error cell past megabytes of them still is."""
+    text = "3#楼 ####" * 4
+    rows = [_row(1, _text_cell("A1", "工单编号"), _text_cell("B1", "诉求地址")),
+            _row(2, _text_cell("A2", "H1"), b'<c r="B2" t="str"><f>"#"&amp;A2</f><v>#H1</v></c>'),
+            _row(3, _text_cell("A3", "H2"), _text_cell("B3", "a v>#1 b")),
+            *(_row(n, _text_cell(f"A{n}", f"H{n}"), _text_cell(f"B{n}", text)) for n in range(4, 30_000)),
+            _row(30_000, _text_cell("A30000", "H30000"), _error_cell("B30000", "#VALUE!", "A1+1"))]
+    path = tmp_path / "井号.xlsx"
+    path.write_bytes(xlsx_with(_sheet(*rows)))
+    assert check_xlsx_container(path) == {"xl/worksheets/sheet1.xml": ((30_000, 1, "#VALUE!"),)}
+
+
+def test_error_cells_written_otherwise_are_found_too(tmp_path):
+    """Not only as Excel writes them: a prefixed document (<x:c>), t before r, single quotes, a shared formula."""
+    sheet = (b'<?xml version="1.0"?><x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             b'<x:sheetData><x:row r="7"><x:c t="e" r="B7"><x:f>1/0</x:f><x:v>#DIV/0!</x:v></x:c>'
+             b"<c r='AB7' t='e'><f t=\"shared\" si=\"0\"/><v>#NAME?</v></c></x:row></x:sheetData></x:worksheet>")
+    path = tmp_path / "前缀.xlsx"
+    path.write_bytes(xlsx_with(sheet))
+    assert check_xlsx_container(path) == {"xl/worksheets/sheet1.xml": ((7, 1, "#DIV/0!"), (7, 27, "#NAME?"))}
+
+
+def test_error_cells_of_another_sheet_do_not_count_and_a_sheet_name_is_matched_as_excel_writes_it(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "两个表.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    for name, error_at, value in (("工单&<汇总>", 2, "#N/A"), ("备份", 3, "#DIV/0!")):
+        sheet = book.add_worksheet(name.replace("<", "(").replace(">", ")"))
+        sheet.write_row(0, 0, ["工单编号", "来电时间", "满意度"])
+        for r in range(1, 4):
+            sheet.write_row(r, 0, [f"W{r}", "2025-10-05 09:00", "满意"])
+        sheet.write_formula(error_at, 2, "=1/0" if value == "#DIV/0!" else "=NA()", None, value)
+    book.close()
+    assert read_export(path).sheet_name == "工单&(汇总)"   # written &amp; in the workbook part
+    assert read_export(path).error_cells == [(3, 2, "#N/A")]
+    assert read_export(path, "备份").error_cells == [(4, 2, "#DIV/0!")]
+
+
+def test_an_error_cell_that_cannot_be_placed_refuses_the_sheet(tmp_path):
+    """A writer may leave out a cell's reference (r="C3"): rather than guess, the sheet is refused."""
+    path = tmp_path / "无位置.xlsx"
+    path.write_bytes(xlsx_with(_sheet(_row(1, _text_cell("A1", "工单编号"), _text_cell("B1", "满意度")),
+                                      _row(2, _text_cell("A2", "N1"), b'<c t="e"><v>#N/A</v></c>'))))
+    with pytest.raises(LoadError) as err:
+        read_export(path)
+    assert str(err.value) == ("文件 无位置.xlsx 的工作表“工单”中有 Excel 错误值 #N/A（公式出错），但无法确定它们所在的单元格。"
+                              "请在 Excel 中改正这些单元格，或把公式列复制后“选择性粘贴为数值”，保存后再导入；数据仓库未改动。")
+
+
 def test_geojson_properties_become_columns():
     raw = read_export(FIXTURES / "grids_shapes.geojson")
     assert raw.file_format == "geojson"

@@ -22,8 +22,8 @@ def both(path, sheet=None):
 
 
 def assert_same(fast, slow):
-    assert (fast.headers, fast.header_row, fast.sheet_name, fast.dropped_rows) == \
-        (slow.headers, slow.header_row, slow.sheet_name, slow.dropped_rows)
+    assert (fast.headers, fast.header_row, fast.sheet_name, fast.dropped_rows, fast.error_cells) == \
+        (slow.headers, slow.header_row, slow.sheet_name, slow.dropped_rows, slow.error_cells)
     assert fast.table.column_names == slow.table.column_names
     for name in slow.table.column_names:
         assert fast.table.column(name).to_pylist() == slow.table.column(name).to_pylist(), name
@@ -97,6 +97,22 @@ def test_sheet_not_starting_at_a1_numbers_rows_as_the_sheet_does(tmp_path):
     assert fast.header_row == 5
     assert fast.headers[0] == "" and fast.headers[1] == "工单编号"
     assert fast.table.column("row_no").to_pylist()[0] == 6
+
+
+@pytest.mark.parametrize("first", [0, 2])
+def test_error_cells_are_blank_and_said_alike_on_both_paths(tmp_path, first):
+    """An error cell (#N/A ...) is blank on both paths and both say where it is, in the sheet's own rows
+    and columns, on a sheet starting at A1 or not (fastexcel's columns start at the first used one)."""
+    def write(book, sheet, r, c):
+        sheet.write_string(r, c, "GD9")
+        sheet.write_formula(r, c + 1, "=1/0", None, "#DIV/0!")
+        sheet.write_formula(r, c + 4, "=NA()", None, "#N/A")
+        sheet.write_formula(r, c + 6, "=NA()", None, "#N/A")    # past the header's columns: no data
+    fast, slow = both(hotline_book(tmp_path / "hotline.xlsx", extra=write, first_row=first, first_col=first))
+    assert_same(fast, slow)
+    assert fast.error_cells == [(first + 10, first + 1, "#DIV/0!"), (first + 10, first + 4, "#N/A")]
+    assert fast.table.slice(fast.table.num_rows - 1).to_pylist()[0] == {
+        **{f"c{i}": None for i in range(first + 5)}, f"c{first}": "GD9", "row_no": first + 10}
 
 
 @pytest.mark.parametrize("name", ["hotline.xlsx", "inspections.xlsx", "events.xlsx"])

@@ -19,8 +19,10 @@ And every HTTP response of the server carries :data:`SECURITY_HEADERS`: another 
 (a decoy page over the upload or rollback button), nor the browser guess content types or send the dashboard's
 addresses elsewhere. Streamlit has no setting for response headers; its server (in 1.67, Starlette under uvicorn:
 no Tornado any more) builds its middleware with ``create_streamlit_middleware``, so :func:`add_security_headers`
-puts one more in front. ``make run`` sends them; behind ``make replicas`` nginx relays them from each replica (and adds
+puts two more in front. ``make run`` sends them; behind ``make replicas`` nginx relays them from each replica (and adds
 none itself: one source).
+
+The page itself says it is Chinese (:class:`PageLanguage`): Streamlit's index.html says ``<html lang="en">``.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ SECURITY_HEADERS = {
 }
 _HEADER_NAMES = {name.lower().encode("latin-1") for name in SECURITY_HEADERS}
 _HEADER_ITEMS = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in SECURITY_HEADERS.items()]
+# Streamlit's index.html, as shipped, and as the dashboard serves it.
+HTML_LANG = (b'<html lang="en">', b'<html lang="zh-CN">')
 
 
 class SecurityHeaders:
@@ -62,9 +66,50 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class PageLanguage:
+    """ASGI middleware: the page says it is in Chinese (``<html lang="zh-CN">``) where Streamlit's index.html says
+    English. Screen readers then read the dashboard with a Chinese voice instead of spelling its characters out in
+    an English one, browsers do not offer to translate it "from English" (a bar across the wall screen), and
+    Chinese glyph forms are chosen for its characters whatever the machine's own language.
+
+    Only a page request (GET of a path whose last part has no ".") is touched: it is asked for uncompressed
+    (Streamlit 1.67 compresses no static file; one that did would hide the tag), and an HTML answer of 200 has its
+    tag replaced and its length set again. Scripts, styles and the websocket pass untouched."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "GET" or "." in scope["path"].rsplit("/", 1)[-1]:
+            await self.app(scope, receive, send)
+            return
+        scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]}
+        start, body = None, []
+
+        async def send_in_chinese(message):
+            nonlocal start
+            if message["type"] == "http.response.start":
+                headers = dict((k.lower(), v) for k, v in message.get("headers", ()))
+                if message["status"] == 200 and headers.get(b"content-type", b"").startswith(b"text/html") \
+                        and b"content-encoding" not in headers:
+                    start = message   # held until the whole page is here
+                    return
+            elif message["type"] == "http.response.body" and start is not None:
+                body.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                page = b"".join(body).replace(*HTML_LANG)
+                headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() != b"content-length"]
+                await send({**start, "headers": [*headers, (b"content-length", str(len(page)).encode("latin-1"))]})
+                message = {"type": "http.response.body", "body": page, "more_body": False}
+            await send(message)
+
+        await self.app(scope, receive, send_in_chinese)
+
+
 def add_security_headers() -> None:
     """Make Streamlit's server put :class:`SecurityHeaders` outermost of its own middleware (path checks, session,
-    gzip), so its refusals carry the headers too; only Starlette's last-resort 500 page, outside all middleware,
+    gzip), then :class:`PageLanguage`, so its refusals carry the headers too; only Starlette's last-resort 500 page, outside all middleware,
     goes without (nothing on it to click). Idempotent. Exits with one line when this Streamlit builds its
     server another way: the dashboard does not start without them."""
     from starlette.middleware import Middleware
@@ -81,7 +126,7 @@ def add_security_headers() -> None:
         return
 
     def with_security_headers():
-        return [Middleware(SecurityHeaders), *build()]
+        return [Middleware(SecurityHeaders), Middleware(PageLanguage), *build()]
 
     with_security_headers.adds_security_headers = True
     starlette_app.create_streamlit_middleware = with_security_headers

@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from email.message import Message
+from pathlib import Path
 
 import pytest
 
@@ -46,7 +47,7 @@ def test_serve_loads_the_libraries_then_hands_every_argument_to_streamlit_run(mo
 
         seen["argv"] = list(sys.argv)
         seen["loaded"] = [name for name in serve.PRELOAD if name in sys.modules]
-        seen["outermost"] = starlette_app.create_streamlit_middleware()[0].cls
+        seen["outermost"], seen["second"] = (m.cls for m in starlette_app.create_streamlit_middleware()[:2])
         return 0
 
     monkeypatch.setattr(cli, "main", fake_main)
@@ -55,6 +56,7 @@ def test_serve_loads_the_libraries_then_hands_every_argument_to_streamlit_run(mo
     assert seen["argv"] == ["streamlit", "run", "app.py", "--server.port", "8765", "--server.headless", "true"]
     assert seen["loaded"] == list(serve.PRELOAD)
     assert seen["outermost"] is serve.SecurityHeaders
+    assert seen["second"] is serve.PageLanguage
 
 
 def test_serve_does_not_import_onescreen_modules_that_make_streamlit_caches():
@@ -138,6 +140,38 @@ def test_every_response_forbids_framing_once(tmp_path):
             assert status == expected, path
             for name, value in SECURITY_HEADERS.items():
                 assert headers.get_all(name) == [value], (path, name, headers.get_all(name))
+
+
+def test_the_page_says_it_is_chinese_and_everything_else_is_served_as_it_was(tmp_path):
+    """Streamlit's index.html says <html lang="en">: screen readers read the dashboard with an English voice and
+    browsers offer to translate it. The page (any page's address: Streamlit serves the same file) says zh-CN, its
+    length right, asked for gzip or not; scripts keep their bytes."""
+    import gzip
+
+    from onescreen.serve import HTML_LANG
+    from tests.browser.conftest import run_server
+
+    def fetch(url: str, gzip_ok: bool) -> tuple[dict, bytes]:
+        request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"} if gzip_ok else {})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return {k.lower(): v for k, v in response.headers.items()}, response.read()
+
+    import streamlit
+
+    shipped = (Path(streamlit.__file__).parent / "static" / "index.html").read_bytes()
+    assert HTML_LANG[0] in shipped   # what PageLanguage replaces is still there in this Streamlit
+    with run_server(tmp_path / "no-warehouse.duckdb", tmp_path / "server.log") as base_url:
+        for path in ("/", "/rates", "/weekly"):
+            for gzip_ok in (False, True):
+                headers, body = fetch(base_url + path, gzip_ok)
+                assert "content-encoding" not in headers, (path, gzip_ok)
+                assert body == shipped.replace(*HTML_LANG), (path, gzip_ok)
+                assert int(headers["content-length"]) == len(body)
+        script = re.search(r'src="\.?/?(static/js/[^"]+\.js)"', body.decode()).group(1)
+        for gzip_ok in (False, True):   # (Streamlit 1.67 compresses no static file: the same bytes either way)
+            headers, data = fetch(f"{base_url}/{script}", gzip_ok)
+            data = gzip.decompress(data) if headers.get("content-encoding") == "gzip" else data
+            assert data == (Path(streamlit.__file__).parent / "static" / script).read_bytes()
 
 
 def test_a_streamlit_that_builds_its_server_another_way_does_not_start(monkeypatch):

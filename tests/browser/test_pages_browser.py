@@ -506,11 +506,13 @@ def test_streamlits_own_texts_read_in_chinese(browser, streamlit_server, artifac
 def test_each_page_has_its_own_title_and_a_visible_keyboard_focus(browser, streamlit_server, artifacts_dir):
     """Every page had the same browser title, and a page link with the keyboard's focus showed a 1.1:1 tint: each
     page is titled "<page> · 一屏" (what a screen reader announces, how a tab is told apart), and the focused link
-    is ringed (onescreen.ui.LEGIBLE_CSS)."""
+    is ringed (onescreen.ui.LEGIBLE_CSS). Each page says it is Chinese (Streamlit's says English:
+    onescreen.serve.PageLanguage), opened directly or reached from another."""
     with open_page(browser, streamlit_server, artifacts_dir, width=1440, height=900) as bp:
         for path, title in (("/", "一屏总览 · 一屏"), ("/rates", "三率分析 · 一屏"), ("/weekly", "周报 · 一屏")):
             bp.goto(path)
             bp.page.wait_for_function(f"() => document.title === {title!r}", timeout=30_000)
+            assert bp.page.evaluate("document.documentElement.lang") == "zh-CN", path
         link = bp.page.locator('[data-testid="stSidebarNavLink"]').nth(1)
         link.focus()
         bp.page.keyboard.press("Shift+Tab")

@@ -153,7 +153,7 @@ with compounds_col:
                          label=f"打开 {ui.markdown_text(compound.get('compound_name', compound['compound_code']))} "
                                f"{month_label}的{ui.markdown_text('、'.join(categories))}工单 →")
         else:
-            st.caption(f"选中一个小区可打开它{month_label}的物业投诉工单。")
+            st.caption(f"选中一个小区可打开它{month_label}的物业投诉工单（{ui.ROW_PICK_KEYS}）。")
 
 with st.expander("口径"):
     for metric in ("company_score", "complaints_per_1k_households", "red_black_list", "rules_in_force"):

@@ -163,4 +163,4 @@ else:
                                        "community_code": place["community_code"], "grid_code": problem["grid_code"],
                                        "category": problem["category_l1"]})
         else:
-            st.caption(f"选中一行可打开该处所在网格、该分类{this}的工单明细。")
+            st.caption(f"选中一行可打开该处所在网格、该分类{this}的工单明细（{ui.ROW_PICK_KEYS}）。")

@@ -261,7 +261,7 @@ else:
             ui.page_link("app_pages/tickets.py", label=f"打开 {ui.markdown_text(name)} {this}的工单明细 →", icon=":material/list_alt:",
                          query_params={**f.as_query_params(), **params})
         elif level in ("street", "community", "grid", "source", "category"):
-            st.caption(f"选中一行可打开该单位{this}的工单明细。")
+            st.caption(f"选中一行可打开该单位{this}的工单明细（{ui.ROW_PICK_KEYS}）。")
         span = f"{first_day:%Y%m%d}" + (f"-{last_day:%Y%m%d}" if f.is_range else "")
         # Built when clicked (the table shown), not on every run of the page.
         st.download_button("下载分解表（CSV）", lambda table=table: figures.breakdown_csv(table),

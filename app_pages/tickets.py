@@ -167,7 +167,7 @@ elif total == 1:
     selected = frame.iloc[0]
 else:
     selected = None
-    st.caption("在上表中选中一行（或按工单编号搜到唯一一张），查看它从受理到回访的时间线。")
+    st.caption(f"在上表中选中一行（{ui.ROW_PICK_KEYS}；或按工单编号搜到唯一一张），查看它从受理到回访的时间线。")
 if selected is not None:
     steps = tickets.timeline(selected.to_dict())
     # st.text, not markdown: these strings come from the exports.

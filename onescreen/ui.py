@@ -19,6 +19,9 @@ from onescreen import settings
 MISSING = "—"
 # What a select box shows while its text is cleared to type a search (Streamlit's own is "Choose an option").
 SEARCH_HINT = "输入文字查找"
+# How to pick a table row without a mouse (Streamlit's grid: Tab past its toolbar, arrows, Shift+Space), for the
+# captions that say what picking a row does. Found in chromium: Space alone does nothing.
+ROW_PICK_KEYS = "用键盘：Tab 进入表格，方向键移到该行，Shift+空格选中"
 NAVY = "#0b1f3a"
 PANEL = "#12294a"
 ACCENT = "#36c2ff"

@@ -521,3 +521,28 @@ def test_each_page_has_its_own_title_and_a_visible_keyboard_focus(browser, strea
         outline = link.evaluate("e => [document.activeElement === e, getComputedStyle(e).outlineStyle, "
                                 "getComputedStyle(e).outlineColor]")
         assert outline == [True, "solid", "rgb(29, 78, 216)"], outline
+
+
+def test_a_table_row_is_picked_with_the_keyboard_as_the_captions_say(browser, streamlit_server, artifacts_dir):
+    """The captions under the tables that open something (onescreen.ui.ROW_PICK_KEYS) tell keyboard users how to pick
+    a row: the grid is in the Tab order, arrows move to a row, Shift+Space picks it (Space alone does not), and the
+    page reacts as to a click: here 工单明细's timeline of the picked ticket."""
+    from onescreen.ui import ROW_PICK_KEYS
+
+    with open_page(browser, streamlit_server, artifacts_dir, width=1440, height=900) as bp:
+        bp.goto("/tickets")
+        hint = bp.page.get_by_text(ROW_PICK_KEYS)
+        hint.wait_for(timeout=60_000)
+        canvas = bp.page.locator('[data-testid="stDataFrame"] [data-testid="data-grid-canvas"]').first
+        assert canvas.get_attribute("tabindex") == "0"   # reached by Tab, like any control
+        canvas.focus()
+        for key in ("ArrowDown", "ArrowDown", "Space"):
+            bp.page.keyboard.press(key)
+        bp.page.wait_for_timeout(1500)
+        assert bp.page.locator('[data-testid="stPlotlyChart"]').count() == 0   # nothing picked yet
+        bp.page.keyboard.press("Shift+Space")
+        bp.page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=30_000)
+        bp.wait_idle()
+        bp.screenshot("keyboard-picked-ticket")
+        assert hint.count() == 0   # the caption gives way to the picked ticket's timeline
+

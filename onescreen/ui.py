@@ -206,10 +206,17 @@ KIOSK_CSS = """
 
 
 # Streamlit's own English where its API takes no text (a select box's empty search, the hint under a text box,
-# the file uploader's button and note), said in Chinese by the page's CSS: the English is hidden (font-size 0)
+# the file uploader's button and note, the quick ranges under a date range's calendar), said in Chinese by the page's CSS: the English is hidden (font-size 0)
 # and the Chinese drawn in its place. Streamlit's frontend bundle is left alone; the selectors are its test ids
 # and react-aria's attributes (checked in a real browser: tests/browser/test_pages_browser.py).
 _HIDE_EN = "font-size: 0 !important;"
+# The ranges a date range box offers under its calendar ("Past Week" ...: from today back), by react-aria's keys.
+DATE_QUICK_RANGES = {"pastWeek": "近一周", "pastMonth": "近一个月", "pastThreeMonths": "近三个月",
+                     "pastSixMonths": "近半年", "pastYear": "近一年", "pastTwoYears": "近两年"}
+_QUICK_OPTION = '[role="listbox"][aria-label="Quick select a date range"] [role="option"][data-key="{}"]'
+_QUICK_OPTIONS = ",\n".join(_QUICK_OPTION.format(key) for key in DATE_QUICK_RANGES)
+_QUICK_LABELS = "\n".join(f'{_QUICK_OPTION.format(key)}::after {{ content: "{label}"; font-size: 0.875rem; }}'
+                          for key, label in DATE_QUICK_RANGES.items())
 STREAMLIT_TEXT_CSS = f"""
 <style>
 [data-testid="stSelectboxVirtualDropdown"] [role="listbox"][data-empty="true"] [role="option"] span,
@@ -229,6 +236,12 @@ STREAMLIT_TEXT_CSS = f"""
 [data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] [data-testid="stMarkdownContainer"]
   p::after {{ content: "选择文件"; font-size: 0.875rem; }}
 [data-testid="stFileUploaderDropzoneInstructions"] span::after {{ content: "或把文件拖到这里"; font-size: 0.875rem; }}
+[data-testid="stDateInputQuickSelect"] > div:first-child,
+[data-testid="stDateInputQuickSelect"] > button,
+{_QUICK_OPTIONS} {{ {_HIDE_EN} }}
+[data-testid="stDateInputQuickSelect"] > div:first-child::after {{ content: "快捷选择"; font-size: 0.875rem; }}
+[data-testid="stDateInputQuickSelect"] > button::before {{ content: "选择区间"; font-size: 0.875rem; }}
+{_QUICK_LABELS}
 </style>
 """
 

@@ -503,6 +503,41 @@ def test_streamlits_own_texts_read_in_chinese(browser, streamlit_server, artifac
         bp.screenshot("chinese-text-input-hint")
 
 
+def test_the_quick_ranges_under_a_date_range_read_in_chinese(browser, streamlit_server, artifacts_dir):
+    """Streamlit 1.67 puts "Date range", "Select..." and "Past Week" ... "Past 2 Years" under a date range's calendar,
+    in English whatever the browser's language (the calendar's own months and weekdays follow it); the page's CSS
+    draws them in Chinese, and a range picked there still applies."""
+    from onescreen.ui import DATE_QUICK_RANGES
+
+    with open_page(browser, streamlit_server, artifacts_dir, width=1440, height=1400) as bp:
+        bp.goto("/rates")
+        bp.page.get_by_text("自定义区间").first.dispatch_event("click")
+        box = bp.page.locator('[data-testid="stDateInput"]').first
+        box.wait_for(timeout=30_000)
+        bp.wait_idle()
+        area = box.bounding_box()
+        bp.page.mouse.click(area["x"] + area["width"] - 20, area["y"] + area["height"] - 18)   # the calendar icon
+        quick = '[data-testid="stDateInputQuickSelect"]'
+        bp.page.wait_for_selector(quick, timeout=30_000)
+        assert _drawn_text(bp, f"{quick} > div:first-child") == [["", "快捷选择"]]
+        button = bp.page.locator(f"{quick} > button")
+        assert button.evaluate('e => [getComputedStyle(e).fontSize, getComputedStyle(e, "::before").content]') == [
+            "0px", '"选择区间"']
+        button.click()
+        options = '[role="listbox"][aria-label="Quick select a date range"] [role="option"]'
+        bp.page.wait_for_selector(options, timeout=30_000)
+        bp.screenshot("chinese-date-quick-ranges")
+        keys = bp.page.eval_on_selector_all(options, "all => all.map(e => e.dataset.key)")
+        assert keys and set(keys) <= set(DATE_QUICK_RANGES)   # Streamlit offers those that fit the allowed dates
+        assert _drawn_text(bp, options) == [["", DATE_QUICK_RANGES[key]] for key in keys]
+        bp.page.locator(f'{options}[data-key="{keys[0]}"]').click()
+        bp.page.wait_for_function("() => !document.querySelector('[role=listbox][aria-label=\"Quick select a date range\"]')",
+                                  timeout=30_000)
+        bp.page.keyboard.press("Escape")
+        bp.wait_idle()
+        assert_healthy(bp)
+
+
 def test_each_page_has_its_own_title_and_a_visible_keyboard_focus(browser, streamlit_server, artifacts_dir):
     """Every page had the same browser title, and a page link with the keyboard's focus showed a 1.1:1 tint: each
     page is titled "<page> · 一屏" (what a screen reader announces, how a tab is told apart), and the focused link

@@ -70,8 +70,9 @@ with legend_col:
     st.markdown("**图例（现行规则）**")
     map_kind = "svg" if ui.is_kiosk() else "deck"
     for light, _label, rule in lists.light_legend(rules):  # the label says the map's mark besides the colour
-        st.markdown(f"<div style='margin-bottom:0.5rem'><span style='color:{ui.LIGHT_COLOURS[light]};"
-                    f"font-size:1.2rem'>■</span> <b>{html.escape(ui.light_legend_label(light, map_kind))}</b>："
+        st.markdown(f"<div style='margin-bottom:0.5rem'><span style='white-space:nowrap'><span style='color:"
+                    f"{ui.LIGHT_COLOURS[light]};font-size:1.2rem'>■</span> "
+                    f"<b>{html.escape(ui.light_legend_label(light, map_kind))}</b></span>："
                     f"{html.escape(rule)}</div>",
                     unsafe_allow_html=True)
     st.caption("按期办结率 = 按期办结 ÷（按期办结 + 逾期办结 + 未办结已超期）；N 为该分母。")

@@ -176,8 +176,10 @@ def screen() -> None:
                         **{k: v for k, v in scope.items() if k != "grid_code"})
         counts = lights["light"].value_counts() if not lights.empty else pd.Series(dtype=int)
         map_kind = "svg" if kiosk else "deck"  # the label names the map's mark besides the colour
-        legend = "　".join(f"<span style='color:{ui.LIGHT_COLOURS[k]}'>■</span> {ui.light_legend_label(k, map_kind)} "
-                          f"{int(counts.get(k, 0))}" for k in ("red", "yellow", "green", "grey"))
+        # Each mark stays on the line of its label and count (the title wraps between items, never inside one).
+        legend = "　".join(f"<span style='white-space:nowrap'><span style='color:{ui.LIGHT_COLOURS[k]}'>■</span> "
+                          f"{ui.light_legend_label(k, map_kind)} {int(counts.get(k, 0))}</span>"
+                          for k in ("red", "yellow", "green", "grey"))
         st.markdown(f"<div class='os-panel-title'>亮灯地图（{month_label}）　{legend}</div>", unsafe_allow_html=True)
         if lights.empty:
             st.caption("本期没有网格数据。")

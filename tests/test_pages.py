@@ -734,3 +734,16 @@ def test_weekly_download_labels_are_short_with_the_detail_in_a_line_below(wareho
         ("下载 HTML 报告", ""), ("下载 XLSX", ""), ("下载 Word", ""), ("下载 JSON", "")]
     assert "HTML 报告：可离线打开、A4 打印；XLSX：每部分一张表；Word：可编辑，不含图表；JSON：供其他系统使用" in [
         c.value for c in at.caption]
+
+
+def test_the_map_legend_keeps_each_mark_with_its_label():
+    """The big screen's map title lists the four lights with their counts; at 125-150% zoom it wraps, and a "■"
+    stood at a line's end with its label on the next. Each mark, label and count is one unbreakable piece."""
+    from onescreen import ui
+
+    wall = _run(query={"kiosk": "1"})
+    title = next(m.value for m in wall.markdown if "亮灯地图（" in m.value)
+    for light in ("red", "yellow", "green", "grey"):
+        piece = (f"<span style='white-space:nowrap'><span style='color:{ui.LIGHT_COLOURS[light]}'>■</span> "
+                 f"{ui.light_legend_label(light, 'svg')} ")
+        assert re.search(re.escape(piece) + r"\d+</span>", title), (light, title)

@@ -215,7 +215,7 @@ def screen() -> None:
         targets = {"response_rate": rules.targets.response_rate, "resolution_rate": rules.targets.resolution_rate,
                    "satisfaction_rate": rules.targets.satisfaction_rate}
         if kiosk:
-            st.markdown(kiosk_charts.rates_trend_svg(trend, targets, height=250), unsafe_allow_html=True)
+            st.markdown(kiosk_charts.rates_trend_svg(trend, targets, height=240), unsafe_allow_html=True)
         else:
             st.plotly_chart(rates_trend_figure(trend, targets, height=250), width="stretch",
                             config={"displayModeBar": False})
@@ -227,7 +227,7 @@ def screen() -> None:
         else:
             mix = mix.rename(columns={"previous_ticket_count": "previous_count"})
             if kiosk:
-                st.markdown(kiosk_charts.category_mix_svg(mix, height=250), unsafe_allow_html=True)
+                st.markdown(kiosk_charts.category_mix_svg(mix, height=240), unsafe_allow_html=True)
             elif links:
                 _category_links(f, category_mix_figure(mix, height=250))
             else:

@@ -101,7 +101,7 @@ def tile(label: str, value: str, *, note: str = "", change: tuple[str, str] | No
     """HTML for one KPI tile; every argument is escaped."""
     change_html = ""
     if change:
-        change_html = (f'<span style="color:{change[1]};font-size:0.85em;word-break:keep-all">'  # see TILE_LINKS_CSS
+        change_html = (f'<span class="os-tile-change" style="color:{change[1]}">'  # see TILE_LINKS_CSS
                        f"{html.escape(change[0])}</span>")
     colour = "#7f8a99" if greyed else "#ffffff"
     return (
@@ -188,6 +188,7 @@ BIG_SCREEN_CSS = f"""
 .os-tile-label {{ font-size: 0.85rem; color: #9fb3c8; }}
 .os-tile-value {{ font-size: 1.9rem; font-weight: 700; line-height: 1.15; white-space: nowrap; }}
 .os-tile-note {{ font-size: 0.78rem; color: #9fb3c8; }}
+.os-tile-change {{ font-size: 0.85em; word-break: keep-all; }}
 .os-panel-title {{ font-size: 0.95rem; color: {ACCENT}; margin: 2px 0 4px 0; font-weight: 600; }}
 .os-list {{ font-size: 0.9rem; line-height: 1.5; }}
 /* Scoped under .stApp: `.stApp span` above outranks a bare class, and drew 红榜 light on gold (2.0:1). */
@@ -201,6 +202,13 @@ KIOSK_CSS = """
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"],
 [data-testid="stToolbar"], [data-testid="stDecoration"], footer { display: none !important; }
 .block-container { padding-top: 0.3rem !important; }
+/* The wall is read from metres away: no text under 14 px (the tiles' notes and changes were 10.6-12.5 px). */
+.stApp .os-tile-label { font-size: 1rem; }
+.stApp .os-tile-value { font-size: 2rem; }
+.stApp .os-tile-note { font-size: 0.9rem; line-height: 1.3; }
+.stApp .os-tile-change { font-size: 1em; }
+.stApp .os-panel-title { font-size: 1rem; }
+.stApp .os-list { font-size: 1rem; }
 </style>
 """
 

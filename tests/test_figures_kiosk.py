@@ -95,7 +95,7 @@ def test_target_labels_clear_their_lines_the_rates_and_each_other(targets):
     assert rightmost_mark <= plot_right
     assert all(float(t.get("x")) > plot_right and t.get("text-anchor") == "start" for t in labels)
     width = float(svg.get("viewBox").split()[2])
-    assert all(float(t.get("x")) + kiosk.text_width(t.text, kiosk.LABEL_SIZE) <= width for t in labels)  # not cut
+    assert all(float(t.get("x")) + kiosk.text_width(t.text, kiosk.TARGET_LABEL_SIZE) <= width for t in labels)  # not cut
     for line, leader in zip(dashed, leaders):  # each leader starts at the end of its own line
         assert (leader.get("x1"), leader.get("y1")) == (line.get("x2"), line.get("y1"))
     # A label's lines (the rates, then 目标 N%) are centred on its leader's end; labels do not overlap.
@@ -105,8 +105,8 @@ def test_target_labels_clear_their_lines_the_rates_and_each_other(targets):
         ys = [float(t.get("y")) for t in labels[k:k + lines]]
         k += lines
         centre = float(leader.get("y2"))
-        assert abs((ys[0] + ys[-1]) / 2 - kiosk.LABEL_SIZE * 0.35 - centre) < 0.2
-        blocks.append((ys[0] - kiosk.LABEL_SIZE, ys[-1] + 3))  # from the first line's top to the last's descent
+        assert abs((ys[0] + ys[-1]) / 2 - kiosk.TARGET_LABEL_SIZE * 0.35 - centre) < 0.2
+        blocks.append((ys[0] - kiosk.TARGET_LABEL_SIZE, ys[-1] + 3))  # from the first line's top to the last's descent
     blocks.sort()
     assert all(upper[1] <= lower[0] for upper, lower in zip(blocks, blocks[1:])), blocks
     assert k == len(labels)

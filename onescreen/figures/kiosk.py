@@ -20,14 +20,16 @@ from html import escape
 import pandas as pd
 
 from onescreen.figures import shared
-from onescreen.figures.overview import FONT, GRID, LABEL_LINE_PX, LABEL_SIZE, LEADER_PX, RATE_COLOURS, RATE_LABELS, \
+from onescreen.figures.overview import FONT, GRID, LABEL_LINE_PX, LEADER_PX, RATE_COLOURS, RATE_LABELS, \
     TARGET_COLOUR, TEXT, label_gap, spread_labels, target_labels, text_width, trend_targets_and_range
 
 MUTED = "#9fb3c8"
 CURRENT_COLOUR = "#36c2ff"
 PREVIOUS_COLOUR = "rgba(159,179,200,0.45)"
 UNRANKED_COLOUR = "#5c6b7a"
-FONT_SIZE = 13
+FONT_SIZE = 15   # the wall is read from metres away: names, values and ticks at 14-15 px, never less
+TICK_SIZE = 14
+TARGET_LABEL_SIZE = TICK_SIZE   # 目标 97% beside the trend (15 px a line: LABEL_LINE_PX)
 
 
 def _svg(width: int, height: int, label: str, body: list[str]) -> str:
@@ -80,7 +82,7 @@ def rates_trend_svg(trend: pd.DataFrame, targets: dict[str, float], width: int =
     labels = target_labels(by_value)
     # The targets' labels stand in a right margin as wide as the widest, beside their dashed lines' ends: inside
     # the plot "目标 97%" sat on its line and on the last points of a rate near it.
-    label_w = max((text_width(line, LABEL_SIZE) for _, lines in labels for line in lines), default=0)
+    label_w = max((text_width(line, TARGET_LABEL_SIZE) for _, lines in labels for line in lines), default=0)
     left, right, top, bottom = 46, 10 + (LEADER_PX + math.ceil(label_w) + 2 if labels else 0), 30, 24
     plot_w, plot_h = width - left - right, height - top - bottom
     periods = [pd.Timestamp(p) for p in trend["period_start"]]
@@ -95,11 +97,11 @@ def rates_trend_svg(trend: pd.DataFrame, targets: dict[str, float], width: int =
     body = _legend([(RATE_LABELS[c], RATE_COLOURS[c]) for c in columns])
     for tick in nice_ticks(low, 100):
         body.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="{GRID}"/>')
-        body.append(_text(left - 6, y(tick) + 4, f"{tick:g}%", anchor="end", colour=MUTED, size=12))
+        body.append(_text(left - 6, y(tick) + 4, f"{tick:g}%", anchor="end", colour=MUTED, size=TICK_SIZE))
     every = max(1, math.ceil(n / max(1, plot_w // 64)))  # a "2025-10" label needs about 64 units
     for i, period in enumerate(periods):
         if (n - 1 - i) % every == 0:  # always the last period, the one shown
-            body.append(_text(x(i), height - 6, period.strftime("%Y-%m"), anchor="middle", colour=MUTED, size=12))
+            body.append(_text(x(i), height - 6, period.strftime("%Y-%m"), anchor="middle", colour=MUTED, size=TICK_SIZE))
     # Centres of the label blocks, apart enough that close targets (95% and 96%) keep their labels apart; a leader
     # joins each to the end of its line.
     gap = label_gap(labels)
@@ -109,10 +111,10 @@ def rates_trend_svg(trend: pd.DataFrame, targets: dict[str, float], width: int =
                     f'stroke="{TARGET_COLOUR}" stroke-width="1" stroke-dasharray="5,4"/>')
         body.append(f'<line x1="{width - right}" x2="{width - right + LEADER_PX}" y1="{y(value):.1f}" '
                     f'y2="{centre:.1f}" stroke="{TARGET_COLOUR}" stroke-width="1"/>')
-        first = centre - LABEL_LINE_PX * (len(lines) - 1) / 2 + LABEL_SIZE * 0.35  # baseline of its first line
+        first = centre - LABEL_LINE_PX * (len(lines) - 1) / 2 + TARGET_LABEL_SIZE * 0.35  # baseline of its first line
         for k, line in enumerate(lines):
             body.append(_text(width - right + LEADER_PX + 2, first + LABEL_LINE_PX * k, line, colour=TARGET_COLOUR,
-                              size=LABEL_SIZE, extra=' class="os-target-label"'))
+                              size=TARGET_LABEL_SIZE, extra=' class="os-target-label"'))
     for column in columns:
         colour, name = RATE_COLOURS[column], RATE_LABELS[column]
         points = [(i, float(v)) for i, v in enumerate(trend[column]) if pd.notna(v)]
@@ -167,7 +169,7 @@ def category_mix_svg(mix: pd.DataFrame, width: int = 560, height: int = 250) -> 
                           size=size))
         body.append(f'<rect x="{left:.1f}" y="{y0:.1f}" width="{max(now * scale, 1):.1f}" height="{bar:.1f}" '
                     f'fill="{CURRENT_COLOUR}"><title>{escape(tip)}</title></rect>')
-        body.append(_text(left + now * scale + 4, y0 + bar / 2 + size * 0.35, f"{now:,.0f}", size=min(size, 12)))
+        body.append(_text(left + now * scale + 4, y0 + bar / 2 + size * 0.35, f"{now:,.0f}", size=min(size, TICK_SIZE)))
         if has_previous:
             body.append(f'<rect x="{left:.1f}" y="{y0 + bar:.1f}" width="{max(before * scale, 1):.1f}" height="{bar:.1f}" '
                         f'fill="{PREVIOUS_COLOUR}"><title>{escape(tip)}</title></rect>')
@@ -199,5 +201,5 @@ def street_ranking_svg(ranking: pd.DataFrame, width: int = 740, height: int = 26
         body.append(f'<rect x="{left:.1f}" y="{y0:.1f}" width="{max(length, 1):.1f}" height="{bar:.1f}" '
                     f'fill="{CURRENT_COLOUR if ranked else UNRANKED_COLOUR}"><title>{escape(tip)}</title></rect>')
         body.append(_text(left + length + 4, y0 + bar / 2 + size * 0.35, f"{score:.1f}" if pd.notna(score) else "—",
-                          size=min(size, 12)))
+                          size=min(size, TICK_SIZE)))
     return _svg(width, height, label, body)

@@ -293,6 +293,26 @@ def test_big_screen_kiosk_fits_1920x1080_without_scrolling(browser, streamlit_se
         # The date and the time on lines of their own, neither cut (at 1366 px one line showed "2026年12月2").
         assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日 星期.\n\d{2}:\d{2}:\d{2}", clock.inner_text().strip())
         assert clock.evaluate("e => [...e.children].every(c => c.scrollWidth <= c.clientWidth)")
+        # Read from metres away: no text drawn under 12.5 px (the tiles' changes were 10.6 px, chart ticks 12 px
+        # before onescreen.figures.kiosk's sizes and KIOSK_CSS; SVG text is measured as drawn, after its scaling).
+        smallest = page.evaluate(SMALLEST_TEXT_JS)
+        assert smallest[0] >= 12.5, smallest
+
+
+# The smallest drawn text in the page's main area: [px, the text]; SVG text at its size on the screen.
+SMALLEST_TEXT_JS = """() => {
+    let smallest = [1000, ""];
+    const walker = document.createTreeWalker(document.querySelector('[data-testid="stMain"]'), NodeFilter.SHOW_TEXT);
+    for (let node; (node = walker.nextNode());) {
+        const element = node.parentElement, text = node.textContent.trim();
+        const box = element.getBoundingClientRect();
+        if (!text || !box.width || box.bottom < 0 || box.top > innerHeight || element.closest('title')) continue;
+        let size = parseFloat(getComputedStyle(element).fontSize);
+        if (element instanceof SVGElement && element.getScreenCTM()) size *= element.getScreenCTM().a;
+        if (size < smallest[0]) smallest = [size, text.slice(0, 40)];
+    }
+    return smallest;
+}"""
 
 
 # --- Upload through 数据导入, then the big screen --------------------------------------------------

@@ -736,7 +736,7 @@ def test_weekly_download_labels_are_short_with_the_detail_in_a_line_below(wareho
         c.value for c in at.caption]
 
 
-def test_the_map_legend_keeps_each_mark_with_its_label():
+def test_the_map_legend_keeps_each_mark_with_its_label(warehouse_copy):
     """The big screen's map title lists the four lights with their counts; at 125-150% zoom it wraps, and a "■"
     stood at a line's end with its label on the next. Each mark, label and count is one unbreakable piece."""
     from onescreen import ui

@@ -22,6 +22,7 @@ from itertools import islice, zip_longest
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Callable, Iterator, NamedTuple
 
 import numpy as np
@@ -771,7 +772,7 @@ def max_xlsx_uncompressed() -> int:
     return XLSX_EXPANSION_LIMIT * settings.upload_limit_bytes()
 
 
-def check_xlsx_container(path: Path) -> dict[str, tuple[ErrorCell, ...]]:
+def check_xlsx_container(path: Path) -> Mapping[str, tuple[ErrorCell, ...]]:
     """Refuse a file that is not a sane XLSX, before any reader opens it: not a zip, no workbook part,
     a part that expands more than :data:`MAX_XLSX_RATIO` times, parts that expand past
     :func:`max_xlsx_uncompressed` together, or a part that expands past the size the zip declares for it.
@@ -785,8 +786,9 @@ def check_xlsx_container(path: Path) -> dict[str, tuple[ErrorCell, ...]]:
     with entity declarations (billion laughs, external entities) is refused as an XmlError, never
     expanded (tests/test_readers.py). No Python XML parser touches uploads.
 
-    Returns the error cells (#N/A ...) of each XML part that has any, found in the same pass
-    (:class:`_ErrorCellFinder`): part name -> cells; empty for the usual workbook without them."""
+    Returns the error cells (#N/A ...) of each worksheet part that has any, found in the same pass
+    (:class:`_ErrorCellFinder`): part name -> cells, made when asked for (:class:`_ErrorCellsByPart`);
+    empty for the usual workbook without them."""
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
@@ -804,7 +806,7 @@ def check_xlsx_container(path: Path) -> dict[str, tuple[ErrorCell, ...]]:
     if uncompressed > limit:
         raise LoadError(f"文件 {path.name} 解压后有 {_mb(uncompressed)} MB，超过上限 {_mb(limit)} MB，{unsafe}")
     stat = path.stat()
-    return dict(_check_expansion(str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino))
+    return _ErrorCellsByPart(_check_expansion(str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino))
 
 
 def _mb(size: int) -> str:
@@ -815,9 +817,10 @@ _CHUNK = 1 << 20
 
 
 @functools.lru_cache(maxsize=256)
-def _check_expansion(path: str, size: int, mtime_ns: int, inode: int) -> tuple[tuple[str, tuple[ErrorCell, ...]], ...]:
+def _check_expansion(path: str, size: int, mtime_ns: int, inode: int) -> tuple[tuple[str, _StoredCells], ...]:
     """Decompress every part of the zip at ``path`` and refuse one that expands past its declared size;
-    return the error cells of the XML parts that have any ((part name, cells), ...).
+    return the error cells of the worksheet parts that have any ((part name, cells), ...), kept small: the
+    cache holds them as long as the process lives (up to 256 files).
     The file's size, time and inode are part of the key: a file replaced since is checked again (a
     refusal raises, so it is never remembered)."""
     name = Path(path).name
@@ -830,7 +833,8 @@ def _check_expansion(path: str, size: int, mtime_ns: int, inode: int) -> tuple[t
                 # checked (at the end of what ``probe`` declares), so the refusal says what is wrong.
                 probe.file_size = info.file_size + _CHUNK + 1
                 expanded = 0
-                finder = _ErrorCellFinder() if info.filename.endswith(".xml") else None
+                # Worksheets only: a chart's cached values (<c:v>) or an external link's are no cells of a sheet.
+                finder = _ErrorCellFinder() if _is_worksheet_part(info.filename) else None
                 with archive.open(probe) as part:
                     while chunk := part.read(_CHUNK):
                         expanded += len(chunk)
@@ -840,12 +844,58 @@ def _check_expansion(path: str, size: int, mtime_ns: int, inode: int) -> tuple[t
                         if finder is not None:
                             finder.feed(chunk)
                 if finder is not None and (cells := finder.close()):
-                    found.append((info.filename, cells))
+                    found.append((info.filename, _StoredCells.of(cells)))
     except (zipfile.BadZipFile, zlib.error, EOFError):
         raise LoadError(f"文件 {name} 不是有效的 XLSX 工作簿（压缩包损坏），请重新导出。") from None
     except (NotImplementedError, RuntimeError):   # another compression method, or an encrypted part
         raise LoadError(f"文件 {name} 使用了不支持的压缩方式或加密，无法读取：请在 Excel 中打开后另存为 .xlsx 再导入。") from None
     return tuple(found)
+
+
+def _is_worksheet_part(name: str) -> bool:
+    """``xl/worksheets/sheet1.xml``: a part in a folder named worksheets (where Excel, WPS and LibreOffice put them)."""
+    return name.endswith(".xml") and "/worksheets/" in f"/{name}"
+
+
+@dataclass(frozen=True, eq=False)
+class _StoredCells:
+    """One part's error cells as :func:`_check_expansion`'s cache keeps them: rows, columns (-1: unknown) and
+    value codes in arrays, 10 bytes a cell, where ErrorCell tuples took about 160 (a lookup column of 300,000
+    #N/A kept 48 MB per cached file)."""
+
+    rows: np.ndarray
+    columns: np.ndarray
+    codes: np.ndarray
+    values: tuple[str, ...]
+
+    @classmethod
+    def of(cls, cells: tuple[ErrorCell, ...]) -> "_StoredCells":
+        values = tuple(dict.fromkeys(cell.value for cell in cells))
+        code = {value: i for i, value in enumerate(values)}
+        return cls(np.array([-1 if cell.row is None else cell.row for cell in cells], np.int32),
+                   np.array([-1 if cell.column is None else cell.column for cell in cells], np.int32),
+                   np.array([code[cell.value] for cell in cells], np.uint16), values)
+
+    def cells(self) -> tuple[ErrorCell, ...]:
+        return tuple(ErrorCell(None if row < 0 else row, None if column < 0 else column, self.values[code])
+                     for row, column, code in zip(self.rows.tolist(), self.columns.tolist(), self.codes.tolist()))
+
+
+class _ErrorCellsByPart(Mapping):
+    """Part name -> its error cells (a tuple of :class:`ErrorCell`), each part's made only when asked for: the
+    checks that only want the container checked make none."""
+
+    def __init__(self, stored: tuple[tuple[str, _StoredCells], ...]) -> None:
+        self._stored = dict(stored)
+
+    def __getitem__(self, part: str) -> tuple[ErrorCell, ...]:
+        return self._stored[part].cells()
+
+    def __iter__(self):
+        return iter(self._stored)
+
+    def __len__(self) -> int:
+        return len(self._stored)
 
 
 # An error cell is written <c r="F12" t="e"><f>VLOOKUP(…)</f><v>#N/A</v></c> (<x:c>, <x:v> in a document
@@ -995,7 +1045,8 @@ def _sheet_error_cells(path: Path, sheet_name: str) -> list[ErrorCell]:
     part = _sheet_part(path, sheet_name)
     cells = list(found.get(part, ())) if part is not None else [cell for cells in found.values() for cell in cells]
     if part is None or any(cell.row is None for cell in cells):
-        values = "、".join(dict.fromkeys(cell.value for cell in cells))
+        # Only values known as Excel's own: whatever else followed a <v> tag is not repeated (it could be any text).
+        values = "、".join(dict.fromkeys(cell.value for cell in cells if cell.value in EXCEL_ERRORS)) or "（无法识别的值）"
         raise LoadError(f"文件 {path.name} 的工作表“{sheet_name}”中有 Excel 错误值 {values}（公式出错），但无法确定它们"
                         f"所在的单元格。请在 Excel 中改正这些单元格，或把公式列复制后“选择性粘贴为数值”，保存后再导入；数据仓库未改动。")
     return cells

@@ -480,6 +480,31 @@ def test_error_cells_of_another_sheet_do_not_count_and_a_sheet_name_is_matched_a
     assert read_export(path, "备份").error_cells == [(4, 2, "#DIV/0!")]
 
 
+def test_only_worksheets_are_searched_and_many_error_cells_are_remembered_small(tmp_path):
+    """A chart's cached values (<c:v>#3楼 ...</c:v>) are no cells of a sheet: not searched, so no text of theirs can
+    reach a message. The cells found are remembered for the life of the process (the check is cached): a lookup
+    column of #N/A is kept in arrays, a few bytes a cell, not as 160-byte tuples."""
+    import zipfile
+
+    from etl import readers
+
+    rows = [_row(1, _text_cell("A1", "工单编号"), _text_cell("B1", "核对"))]
+    rows += [_row(n, _text_cell(f"A{n}", f"W{n}"), _error_cell(f"B{n}", "#N/A", f"VLOOKUP(A{n},对照!A:B,2,FALSE)"))
+             for n in range(2, 20_002)]
+    path = tmp_path / "查找列.xlsx"
+    path.write_bytes(xlsx_with(_sheet(*rows)))
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("xl/charts/chart1.xml", '<c:chartSpace xmlns:c="http://schemas.openxmlformats.org/drawingml/'
+                         '2006/chart"><c:strCache><c:pt idx="0"><c:v>#3楼 13812345678</c:v></c:pt></c:strCache>'
+                         "</c:chartSpace>")
+    found = check_xlsx_container(path)
+    assert list(found) == ["xl/worksheets/sheet1.xml"]
+    assert found["xl/worksheets/sheet1.xml"] == tuple(readers.ErrorCell(n, 1, "#N/A") for n in range(2, 20_002))
+    stat = path.stat()
+    (part, stored), = readers._check_expansion(str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    assert stored.rows.nbytes + stored.columns.nbytes + stored.codes.nbytes <= 10 * 20_000 and stored.values == ("#N/A",)
+
+
 def test_an_error_cell_that_cannot_be_placed_refuses_the_sheet(tmp_path):
     """A writer may leave out a cell's reference (r="C3"): rather than guess, the sheet is refused."""
     path = tmp_path / "无位置.xlsx"

@@ -281,6 +281,7 @@ def test_pages_get_the_same_values_as_plain_python_strings(con):
     assert frame["unit_name"].dtype != object and frame.columns.dtype != object  # what DuckDB gives pandas 3
     assert frame["community_code"].isna().all()  # missing text, which must stay missing
     plain = plain_strings(frame)
+    assert frame["unit_name"].dtype != object and frame.columns.dtype != object  # the query's own frame is left as it was
     assert plain.columns.dtype == object and list(plain.columns) == list(frame.columns)
     for column in frame.columns:
         before, after = frame[column], plain[column]

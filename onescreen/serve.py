@@ -94,6 +94,11 @@ class PageLanguage:
                         and b"content-encoding" not in headers:
                     start = message   # held until the whole page is here
                     return
+            elif start is not None and message["type"] != "http.response.body":
+                # A file sent by path (http.response.pathsend, under a server that offers it): no body to rewrite;
+                # the held start goes first, unchanged, so the page is served as Streamlit made it rather than not at all.
+                await send(start)
+                start = None
             elif message["type"] == "http.response.body" and start is not None:
                 body.append(message.get("body", b""))
                 if message.get("more_body", False):

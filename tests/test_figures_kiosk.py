@@ -106,6 +106,7 @@ def test_target_labels_clear_their_lines_the_rates_and_each_other(targets):
         k += lines
         centre = float(leader.get("y2"))
         assert abs((ys[0] + ys[-1]) / 2 - kiosk.TARGET_LABEL_SIZE * 0.35 - centre) < 0.2
+        assert all(b - a >= kiosk.TARGET_LABEL_SIZE + 3 for a, b in zip(ys, ys[1:]))   # a label's own lines clear
         blocks.append((ys[0] - kiosk.TARGET_LABEL_SIZE, ys[-1] + 3))  # from the first line's top to the last's descent
     blocks.sort()
     assert all(upper[1] <= lower[0] for upper, lower in zip(blocks, blocks[1:])), blocks

@@ -185,3 +185,42 @@ def test_a_streamlit_that_builds_its_server_another_way_does_not_start(monkeypat
         serve.add_security_headers()
     assert str(exit_.value) == ("错误：这个版本的 Streamlit 没有 create_streamlit_middleware，无法加防嵌入的响应头，服务未启动。"
                                 "请改用 requirements.txt 中的 Streamlit 版本，或按新版本修改 onescreen/serve.py。")
+
+
+def test_the_page_language_rewrite_holds_the_page_whole_and_lets_a_file_sent_by_path_through():
+    """PageLanguage without a server: a page in several body messages is rewritten whole with its length set again;
+    a page sent by path (ASGI pathsend, which uvicorn 0.54 does not offer but another server may) goes out as it is
+    instead of its start being held for a body that never comes; scripts are not touched."""
+    import asyncio
+
+    from onescreen.serve import HTML_LANG, PageLanguage
+
+    page = b'<!doctype html><html lang="en"><head></head><body>' + b"x" * 5000 + b"</body></html>"
+
+    def app_sending(messages):
+        async def app(scope, receive, send):
+            for message in messages:
+                await send(message)
+        return app
+
+    def run(messages, path="/rates"):
+        sent = []
+
+        async def send(message):
+            sent.append(message)
+        scope = {"type": "http", "method": "GET", "path": path, "headers": [(b"accept-encoding", b"gzip")]}
+        asyncio.run(PageLanguage(app_sending(messages))(scope, None, send))
+        return sent
+
+    start = {"type": "http.response.start", "status": 200,
+             "headers": [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(page)).encode())]}
+    chunks = [{"type": "http.response.body", "body": page[:20], "more_body": True},
+              {"type": "http.response.body", "body": page[20:], "more_body": False}]
+    sent = run([start, *chunks])
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert sent[1]["body"] == page.replace(*HTML_LANG) and HTML_LANG[1] in sent[1]["body"]
+    assert dict(sent[0]["headers"])[b"content-length"] == str(len(sent[1]["body"])).encode()
+    by_path = {"type": "http.response.pathsend", "path": "/static/index.html"}
+    assert run([start, by_path]) == [start, by_path]
+    script = [{**start, "headers": [(b"content-type", b"text/javascript")]}, chunks[1]]
+    assert run(script, path="/static/js/index.js") == script

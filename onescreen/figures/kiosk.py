@@ -20,16 +20,17 @@ from html import escape
 import pandas as pd
 
 from onescreen.figures import shared
-from onescreen.figures.overview import FONT, GRID, LABEL_LINE_PX, LEADER_PX, RATE_COLOURS, RATE_LABELS, \
+from onescreen.figures.overview import FONT, GRID, LEADER_PX, RATE_COLOURS, RATE_LABELS, \
     TARGET_COLOUR, TEXT, label_gap, spread_labels, target_labels, text_width, trend_targets_and_range
 
 MUTED = "#9fb3c8"
 CURRENT_COLOUR = "#36c2ff"
 PREVIOUS_COLOUR = "rgba(159,179,200,0.45)"
 UNRANKED_COLOUR = "#5c6b7a"
-FONT_SIZE = 15   # the wall is read from metres away: names, values and ticks at 14-15 px, never less
+FONT_SIZE = 15   # the wall is read from metres away: names 15 and ticks, values, targets 14 (SVG units: 12.9-14 px drawn)
 TICK_SIZE = 14
-TARGET_LABEL_SIZE = TICK_SIZE   # 目标 97% beside the trend (15 px a line: LABEL_LINE_PX)
+TARGET_LABEL_SIZE = TICK_SIZE   # 目标 97% beside the trend
+TARGET_LINE_PX = 17             # one line of those labels (the desktop's 15 is for 12 px text)
 
 
 def _svg(width: int, height: int, label: str, body: list[str]) -> str:
@@ -104,16 +105,16 @@ def rates_trend_svg(trend: pd.DataFrame, targets: dict[str, float], width: int =
             body.append(_text(x(i), height - 6, period.strftime("%Y-%m"), anchor="middle", colour=MUTED, size=TICK_SIZE))
     # Centres of the label blocks, apart enough that close targets (95% and 96%) keep their labels apart; a leader
     # joins each to the end of its line.
-    gap = label_gap(labels)
+    gap = label_gap(labels, TARGET_LINE_PX)
     centres = spread_labels([y(value) for value, _ in labels], gap, top + gap / 2, height - bottom - gap / 2)
     for (value, lines), centre in zip(labels, centres):
         body.append(f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
                     f'stroke="{TARGET_COLOUR}" stroke-width="1" stroke-dasharray="5,4"/>')
         body.append(f'<line x1="{width - right}" x2="{width - right + LEADER_PX}" y1="{y(value):.1f}" '
                     f'y2="{centre:.1f}" stroke="{TARGET_COLOUR}" stroke-width="1"/>')
-        first = centre - LABEL_LINE_PX * (len(lines) - 1) / 2 + TARGET_LABEL_SIZE * 0.35  # baseline of its first line
+        first = centre - TARGET_LINE_PX * (len(lines) - 1) / 2 + TARGET_LABEL_SIZE * 0.35  # baseline of its first line
         for k, line in enumerate(lines):
-            body.append(_text(width - right + LEADER_PX + 2, first + LABEL_LINE_PX * k, line, colour=TARGET_COLOUR,
+            body.append(_text(width - right + LEADER_PX + 2, first + TARGET_LINE_PX * k, line, colour=TARGET_COLOUR,
                               size=TARGET_LABEL_SIZE, extra=' class="os-target-label"'))
     for column in columns:
         colour, name = RATE_COLOURS[column], RATE_LABELS[column]

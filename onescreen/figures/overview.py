@@ -61,9 +61,9 @@ def target_labels(by_value: dict[float, list[str]]) -> list[tuple[float, list[st
             for value, labels in sorted(by_value.items())]
 
 
-def label_gap(labels: list[tuple[float, list[str]]]) -> float:
-    """How far apart (pixels) the centres of :func:`target_labels` must be: a label's lines and a space."""
-    return LABEL_LINE_PX * max((len(lines) for _, lines in labels), default=1) + 6
+def label_gap(labels: list[tuple[float, list[str]]], line_px: float = LABEL_LINE_PX) -> float:
+    """How far apart (pixels) the centres of :func:`target_labels` must be: a label's lines (``line_px`` each) and a space."""
+    return line_px * max((len(lines) for _, lines in labels), default=1) + 6
 
 
 def spread_labels(wanted: list[float], gap: float, low: float, high: float) -> list[float]:

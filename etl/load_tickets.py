@@ -59,21 +59,27 @@ def _place_by_coordinates(con) -> None:
 
 # For each grid and each compound name several compounds share (职工宿舍 in two grids) that the grid or
 # its community holds: the one compound of that name in the grid, else (none in the grid) the one in the
-# grid's community; null where there are several. Which of several a ticket means is never guessed
-# (物业红黑榜 charges the compound's company). Hundreds of grids times a few shared names: a small table.
+# grid's community; null where there are several, or where one of that name has neither grid nor community
+# (it could be the one in any grid). Which of several a ticket means is never guessed (物业红黑榜 charges the
+# compound's company). Hundreds of grids times a few shared names: a small table.
 SHARED_COMPOUNDS = """
-    with shared as (select compound_code, compound_name, grid_code, community_code from dim_compounds
+    with shared as (select compound_code, compound_name, grid_code, community_code,
+                           count(*) filter (where grid_code is null and community_code is null)
+                               over (partition by compound_name) as unplaced
+                    from dim_compounds
                     qualify count(*) over (partition by compound_name) > 1),
     candidates as (
         select g.grid_code, c.compound_name,
                count(*) filter (where c.grid_code = g.grid_code) as in_grid,
                any_value(c.compound_code) filter (where c.grid_code = g.grid_code) as grid_compound_code,
-               count(*) as in_community, any_value(c.compound_code) as community_compound_code
+               count(*) as in_community, any_value(c.compound_code) as community_compound_code,
+               max(c.unplaced) > 0 as has_unplaced
         from dim_grids g join shared c on c.grid_code = g.grid_code or c.community_code = g.community_code
         group by all
     )
     select grid_code, compound_name,
-           case when in_grid = 1 then grid_compound_code
+           case when has_unplaced then null
+                when in_grid = 1 then grid_compound_code
                 when in_grid = 0 and in_community = 1 then community_compound_code end as compound_code
     from candidates"""
 
@@ -443,24 +449,31 @@ def _shared_compounds_warning(con) -> str | None:
     """The warning for staged tickets whose address names a compound name several compounds share and
     that their grid did not tell apart, with how many for each reason."""
     rows = con.execute(
-        """with unresolved as (
+        """with unplaced as (
+            select distinct compound_name from dim_compounds where grid_code is null and community_code is null
+        ),
+        unresolved as (
             select a.shared_compound_name as compound_name, t.placed_by in ('grid_code', 'coordinates') as has_grid,
-                   sc.grid_code is not null as has_candidates
+                   sc.grid_code is not null as has_candidates, u.compound_name is not null as has_unplaced
             from stg_tickets t join stg_address_area a using (address)
             left join stg_shared_compound sc on sc.compound_name = a.shared_compound_name and sc.grid_code = t.grid_code
+            left join unplaced u on u.compound_name = a.shared_compound_name
             where a.shared_compound_name is not null and t.compound_code is null
         )
         select compound_name, count(*), count(*) filter (where not has_grid),
-               count(*) filter (where has_grid and has_candidates), count(*) filter (where has_grid and not has_candidates)
+               count(*) filter (where has_grid and has_unplaced),
+               count(*) filter (where has_grid and not has_unplaced and has_candidates),
+               count(*) filter (where has_grid and not has_unplaced and not has_candidates)
         from unresolved group by 1 order by 2 desc, 1"""
     ).fetchall()
     if not rows:
         return None
     names = "、".join(f"{scrub_text(v)}（{n:,} 条）" for v, n, *_ in rows[:5])
     more = f"等 {len(rows)} 个名称" if len(rows) > 5 else ""
-    no_grid, several, none_there = (sum(r[i] for r in rows) for i in (2, 3, 4))
+    no_grid, unplaced, several, none_there = (sum(r[i] for r in rows) for i in (2, 3, 4, 5))
     reasons = [text for n, text in (
         (no_grid, f"{no_grid:,} 条没有网格编号或坐标，无从区分（请在导出中带上网格编号或经纬度）"),
+        (unplaced, f"{unplaced:,} 条的同名小区中有未填所属网格和社区的，可能是其中任何一个（请在小区定义中补上所属网格或社区）"),
         (several, f"{several:,} 条所在网格（网格中没有时为其社区）中有不止一个同名小区"),
         (none_there, f"{none_there:,} 条所在网格及其社区中都没有该名称的小区（请核对工单的网格编号，或小区定义中的所属网格）"),
     ) if n]

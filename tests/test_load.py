@@ -1053,6 +1053,23 @@ def test_rejects_go_to_data_when_the_input_folder_is_read_only_and_never_replace
     assert earlier.read_text(encoding="utf-8") == "行号,问题\n9,我正在改的行\n"
 
 
+def test_a_shared_compound_name_with_one_compound_of_no_place_is_never_resolved(warehouse_copy, tmp_path):
+    """职工之家 in DF-01 and another 职工之家 with neither grid nor community: the second could be the one in any
+    grid, so a ticket in DF-01 naming 职工之家 is placed on no compound, and the warning says why."""
+    compounds = tmp_path / "compounds_no_place.csv"
+    compounds.write_text("小区编号,小区名称,所属网格,所属社区,物业企业\n"
+                         "CP09,职工之家,DF-01,东风社区,云岭物业服务有限公司\n"
+                         "CP10,职工之家,,,安居物业有限公司\n", encoding="utf-8")
+    assert load_files([compounds]).files[0].inserted == 2
+    tickets = tmp_path / "tickets_no_place.csv"
+    tickets.write_text("工单编号,来电时间,诉求地址,网格编号\nW9,2025-10-05 09:00,东风路职工之家,DF-01\n", encoding="utf-8")
+    item = load_files([tickets]).files[0]
+    assert query(warehouse_copy, "select compound_code, grid_code from fct_tickets where ticket_id = 'W9'") == [(None, "DF-01")]
+    assert ("1 条工单地址中的小区名称有多个同名小区：职工之家（1 条），无法确定是哪一个，未定位到小区，也不计入任何物业企业的投诉。"
+            "其中 1 条的同名小区中有未填所属网格和社区的，可能是其中任何一个（请在小区定义中补上所属网格或社区）。") in " ".join(
+        item.warnings)
+
+
 def test_two_compounds_of_one_name_load_and_are_never_guessed(warehouse_copy, tmp_path):
     """职工宿舍 in two grids: refused as a repeated name before; then tickets and inspections naming it
     took the lower code (min) without a word. A ticket's address naming it is told apart by the grid the

@@ -526,7 +526,7 @@ def test_streamlits_own_texts_read_in_chinese(browser, streamlit_server, artifac
 def test_the_quick_ranges_under_a_date_range_read_in_chinese(browser, streamlit_server, artifacts_dir):
     """Streamlit 1.67 puts "Date range", "Select..." and "Past Week" ... "Past 2 Years" under a date range's calendar,
     in English whatever the browser's language (the calendar's own months and weekdays follow it); the page's CSS
-    draws them in Chinese, and a range picked there still applies."""
+    draws them in Chinese, and a range picked there still applies (it shows in the date box)."""
     from onescreen.ui import DATE_QUICK_RANGES
 
     with open_page(browser, streamlit_server, artifacts_dir, width=1440, height=1400) as bp:
@@ -550,9 +550,15 @@ def test_the_quick_ranges_under_a_date_range_read_in_chinese(browser, streamlit_
         keys = bp.page.eval_on_selector_all(options, "all => all.map(e => e.dataset.key)")
         assert keys and set(keys) <= set(DATE_QUICK_RANGES)   # Streamlit offers those that fit the allowed dates
         assert _drawn_text(bp, options) == [["", DATE_QUICK_RANGES[key]] for key in keys]
+        before = box.inner_text()
         bp.page.locator(f'{options}[data-key="{keys[0]}"]').click()
         bp.page.wait_for_function("() => !document.querySelector('[role=listbox][aria-label=\"Quick select a date range\"]')",
                                   timeout=30_000)
+        # The button keeps saying 选择区间 (Streamlit writes the picked range's English name there, which the CSS
+        # hides); the range shows in the date box, and the page reruns on it.
+        bp.page.wait_for_function("([selector, before]) => document.querySelector(selector).innerText !== before",
+                                  arg=['[data-testid="stDateInput"]', before], timeout=30_000)
+        assert re.search(r"\d{4}\s*-\s*\d{2}\s*-\s*\d{2}", box.inner_text())
         bp.page.keyboard.press("Escape")
         bp.wait_idle()
         assert_healthy(bp)

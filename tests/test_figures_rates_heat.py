@@ -209,6 +209,18 @@ def test_matrix_heatmap_fills_missing_pairs_with_zero_and_puts_the_biggest_categ
     assert heatmap.type == "heatmap" and list(heatmap.x) == ["一街道", "二街道"]
     assert list(heatmap.y) == ["市容环境", "物业管理"]
     assert heatmap.z.tolist() == [[7, 0], [1, 7]]
+    assert heatmap.texttemplate == "%{z:,}" and heatmap.textfont.size == heat.MATRIX_TEXT_SIZE   # written, at a set size
+
+
+def test_matrix_heatmap_writes_no_counts_in_cells_too_narrow_for_them():
+    """Dozens of communities: plotly shrank the counts to fit the cells (5 px at 150% zoom); past
+    MATRIX_TEXT_MAX_UNITS columns the colours and the hover say them."""
+    codes = [f"C{i:02d}" for i in range(heat.MATRIX_TEXT_MAX_UNITS + 1)]
+    matrix = pd.DataFrame({"unit_code": codes, "unit_name": [f"{c}社区" for c in codes], "category_l1": "物业管理",
+                           "ticket_count": range(1, len(codes) + 1)})
+    heatmap = heat.matrix_heatmap.uncached(matrix).data[0]
+    assert heatmap.texttemplate is None and heatmap.z.tolist() == [list(range(1, len(codes) + 1))]
+    assert heat.matrix_heatmap.uncached(matrix.iloc[:-1]).data[0].texttemplate == "%{z:,}"
 
 
 def test_weekday_hour_heatmap_is_seven_by_twenty_four():

@@ -184,9 +184,16 @@ def density_deck(points: pd.DataFrame, grids: pd.DataFrame | None = None, *, rad
     )
 
 
+# Counts are written in the cells up to this many columns, at a fixed size; past it (communities: dozens) plotly
+# shrank them to fit, down to 5 px at 150% zoom, and only the colours and the hover say the counts.
+MATRIX_TEXT_MAX_UNITS = 10
+MATRIX_TEXT_SIZE = 12
+
+
 @shared
 def matrix_heatmap(matrix: pd.DataFrame) -> go.Figure:
-    """Categories (rows, most tickets on top) × streets or communities (columns): ticket counts.
+    """Categories (rows, most tickets on top) × streets or communities (columns): ticket counts, written in the
+    cells when there are at most :data:`MATRIX_TEXT_MAX_UNITS` columns.
 
     ``matrix`` is the ``category_street_matrix`` query (one row per unit and category with tickets);
     missing combinations are 0.
@@ -197,7 +204,8 @@ def matrix_heatmap(matrix: pd.DataFrame) -> go.Figure:
             .reindex(index=totals.index, columns=units["unit_code"]).fillna(0).astype(int))
     fig = go.Figure(go.Heatmap(
         z=grid.to_numpy(), x=units["unit_name"].tolist(), y=grid.index.tolist(), colorscale=COUNT_SCALE,
-        texttemplate="%{z}", colorbar=dict(title=dict(text="件"), thickness=12), xgap=1, ygap=1,
+        texttemplate="%{z:,}" if len(units) <= MATRIX_TEXT_MAX_UNITS else None, textfont=dict(size=MATRIX_TEXT_SIZE),
+        colorbar=dict(title=dict(text="件"), thickness=12), xgap=1, ygap=1,
         hovertemplate="%{x} · %{y}：%{z:,.0f} 件<extra></extra>",
     ))
     fig.update_xaxes(type="category", side="top")

@@ -747,3 +747,28 @@ def test_the_map_legend_keeps_each_mark_with_its_label(warehouse_copy):
         piece = (f"<span style='white-space:nowrap'><span style='color:{ui.LIGHT_COLOURS[light]}'>■</span> "
                  f"{ui.light_legend_label(light, 'svg')} ")
         assert re.search(re.escape(piece) + r"\d+</span>", title), (light, title)
+
+
+def test_the_overview_map_shows_the_whole_district_in_its_column(warehouse_copy):
+    """At 1440 px with the sidebar the overview's middle column is 381 px wide: the map's zoom was chosen for 760 px
+    and cut both sides of the district off. At the zoom sent, the district is at most 381 px wide and 520 px high."""
+    import math
+
+    import duckdb
+    import shapely
+    from shapely.geometry import shape
+
+    desk = _run()
+    deck = json.loads(desk.get("deck_gl_json_chart")[0].proto.json)
+    view = deck["initialViewState"]
+    with duckdb.connect(str(warehouse_copy), read_only=True) as con:
+        shapes = [shape(json.loads(text)) for (text,) in con.execute(
+            "select geometry_geojson from dim_grids where geometry_geojson is not null").fetchall()]
+    west, south, east, north = shapely.union_all(shapes).bounds
+    scale = 512 * 2 ** view["zoom"]   # Web Mercator pixels across the world at this zoom
+
+    def mercator_y(lat):
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    assert (east - west) / 360 * scale <= 381
+    assert (mercator_y(north) - mercator_y(south)) / (2 * math.pi) * scale <= 520

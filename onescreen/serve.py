@@ -72,18 +72,21 @@ class PageLanguage:
     an English one, browsers do not offer to translate it "from English" (a bar across the wall screen), and
     Chinese glyph forms are chosen for its characters whatever the machine's own language.
 
-    Only a page request (GET of a path whose last part has no ".") is touched: it is asked for uncompressed
+    Only a page request (GET or HEAD of a path whose last part has no ".") is touched: it is asked for uncompressed
     (Streamlit 1.67 compresses no static file; one that did would hide the tag), and an HTML answer of 200 has its
-    tag replaced and its length set again. Scripts, styles and the websocket pass untouched."""
+    tag replaced and its length set again (a HEAD is answered as the GET would be, headers only, so its length
+    agrees). Scripts, styles and the websocket pass untouched."""
 
     def __init__(self, app):
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] != "GET" or "." in scope["path"].rsplit("/", 1)[-1]:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or "." in scope["path"].rsplit("/", 1)[-1]:
             await self.app(scope, receive, send)
             return
-        scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]}
+        head = scope["method"] == "HEAD"
+        scope = {**scope, "method": "GET",
+                 "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]}
         start, body = None, []
 
         async def send_in_chinese(message):
@@ -106,7 +109,10 @@ class PageLanguage:
                 page = b"".join(body).replace(*HTML_LANG)
                 headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() != b"content-length"]
                 await send({**start, "headers": [*headers, (b"content-length", str(len(page)).encode("latin-1"))]})
-                message = {"type": "http.response.body", "body": page, "more_body": False}
+                message = {"type": "http.response.body", "body": b"" if head else page, "more_body": False}
+            elif head and message["type"] == "http.response.body":
+                # Not a page this rewrites (a redirect, a 304): what the GET answered, without its body.
+                message = {**message, "body": b""}
             await send(message)
 
         await self.app(scope, receive, send_in_chinese)

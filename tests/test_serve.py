@@ -167,6 +167,9 @@ def test_the_page_says_it_is_chinese_and_everything_else_is_served_as_it_was(tmp
                 assert "content-encoding" not in headers, (path, gzip_ok)
                 assert body == shipped.replace(*HTML_LANG), (path, gzip_ok)
                 assert int(headers["content-length"]) == len(body)
+            head = urllib.request.Request(base_url + path, method="HEAD")
+            with urllib.request.urlopen(head, timeout=10) as response:   # the length a GET would have
+                assert int(response.headers["content-length"]) == len(body) and response.read() == b""
         script = re.search(r'src="\.?/?(static/js/[^"]+\.js)"', body.decode()).group(1)
         for gzip_ok in (False, True):   # (Streamlit 1.67 compresses no static file: the same bytes either way)
             headers, data = fetch(f"{base_url}/{script}", gzip_ok)
@@ -203,12 +206,12 @@ def test_the_page_language_rewrite_holds_the_page_whole_and_lets_a_file_sent_by_
                 await send(message)
         return app
 
-    def run(messages, path="/rates"):
+    def run(messages, path="/rates", method="GET"):
         sent = []
 
         async def send(message):
             sent.append(message)
-        scope = {"type": "http", "method": "GET", "path": path, "headers": [(b"accept-encoding", b"gzip")]}
+        scope = {"type": "http", "method": method, "path": path, "headers": [(b"accept-encoding", b"gzip")]}
         asyncio.run(PageLanguage(app_sending(messages))(scope, None, send))
         return sent
 
@@ -220,6 +223,8 @@ def test_the_page_language_rewrite_holds_the_page_whole_and_lets_a_file_sent_by_
     assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
     assert sent[1]["body"] == page.replace(*HTML_LANG) and HTML_LANG[1] in sent[1]["body"]
     assert dict(sent[0]["headers"])[b"content-length"] == str(len(sent[1]["body"])).encode()
+    head = run([start, *chunks], method="HEAD")   # answered as the GET is (Starlette sends HEAD no body anyway)
+    assert head[0] == sent[0] and head[1]["body"] == b""
     by_path = {"type": "http.response.pathsend", "path": "/static/index.html"}
     assert run([start, by_path]) == [start, by_path]
     script = [{**start, "headers": [(b"content-type", b"text/javascript")]}, chunks[1]]

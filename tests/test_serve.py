@@ -195,6 +195,7 @@ def test_the_page_language_rewrite_holds_the_page_whole_and_lets_a_file_sent_by_
     a page sent by path (ASGI pathsend, which uvicorn 0.54 does not offer but another server may) goes out as it is
     instead of its start being held for a body that never comes; scripts are not touched."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from onescreen.serve import HTML_LANG, PageLanguage
 
@@ -212,7 +213,9 @@ def test_the_page_language_rewrite_holds_the_page_whole_and_lets_a_file_sent_by_
         async def send(message):
             sent.append(message)
         scope = {"type": "http", "method": method, "path": path, "headers": [(b"accept-encoding", b"gzip")]}
-        asyncio.run(PageLanguage(app_sending(messages))(scope, None, send))
+        # In a thread of its own: a browser test earlier in this worker may have left an event loop running here.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, PageLanguage(app_sending(messages))(scope, None, send)).result()
         return sent
 
     start = {"type": "http.response.start", "status": 200,

@@ -121,8 +121,8 @@ with left:
         st.info(f"{this}在所选筛选下没有工单。")
     else:
         st.plotly_chart(figures.matrix_heatmap(matrix), width="stretch", key="heat_matrix")
-        crowded = matrix["unit_code"].nunique() > figures.MATRIX_TEXT_MAX_UNITS
-        st.caption(f"N = {int(matrix['ticket_count'].sum()):,} 件" + ("；单位较多，格中不写件数，悬停查看" if crowded else ""),
+        hover = "" if figures.matrix_counts_written(matrix) else "；单位较多，格中不写件数，悬停查看"
+        st.caption(f"N = {int(matrix['ticket_count'].sum()):,} 件{hover}",
                    help=KOUJING["category_street_matrix"])
 with right:
     st.subheader("星期 × 时段")

@@ -29,8 +29,6 @@ ACCENT = "#36c2ff"
 # and green differ for red-green colour-blind viewers too (CIEDE2000 19.8 simulated deuteranopia, 29.5
 # protanopia; the old #d63a3a/#2e9d52 were 7.2/11.5). Maps also mark red and yellow grids by a pattern.
 LIGHT_COLOURS = {"green": "#1a9e77", "yellow": "#f6c800", "red": "#b2182b", "grey": "#7f8a99"}
-# Text drawn on a light's fill: whichever of white and near-black contrasts more (WCAG ratio 6.9, 10.8, 5.1, 4.9).
-LIGHT_TEXT_COLOURS = {"green": "#1b1b1b", "yellow": "#1b1b1b", "red": "#ffffff", "grey": "#1b1b1b"}
 LIGHT_LABELS = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "grey": "无数据"}
 # How the maps mark a light besides its colour (onescreen.maps), said in their legends: the wall's SVG map
 # by a fill pattern, the interactive (deck.gl) map by its outline.
@@ -51,6 +49,19 @@ def contrast_ratio(foreground: str, background: str) -> float:
 
     lighter, darker = sorted((luminance(foreground), luminance(background)), reverse=True)
     return (lighter + 0.05) / (darker + 0.05)
+
+
+DARK_TEXT = "#1b1b1b"
+
+
+def text_colour_on(fill: str) -> str:
+    """Text to draw on ``fill`` (``#rrggbb``): white or near-black, whichever contrasts more (white on the yellow
+    light was 2.0:1)."""
+    return max(("#ffffff", DARK_TEXT), key=lambda text: contrast_ratio(text, fill))
+
+
+# Text drawn on a light's fill (WCAG ratio 6.9, 10.8, 5.1, 4.9): near-black but on red.
+LIGHT_TEXT_COLOURS = {light: text_colour_on(colour) for light, colour in LIGHT_COLOURS.items()}
 
 
 def fmt_number(value, digits: int = 0) -> str:

@@ -46,23 +46,19 @@ AXIS_TEXT = "#4a5568"
 # A label drawn inside a bar: plotly shrinks it to fit (三率's ranking at 7.7 px, 办结层级's "区 2.4%" at 3 px); one
 # that would be smaller than this is left out instead (its value is in the hover and the table).
 MIN_LABEL_PX = 11
-DARK_LABEL = "#1b1b1b"
 
 
-def label_colour(fill: str) -> str:
-    """The colour of a label inside a bar of ``fill`` (``#rrggbb``): white or near-black, whichever contrasts more
-    (white on the yellow bar was 2.0:1)."""
-    from onescreen.ui import contrast_ratio
-
-    return max(("#ffffff", DARK_LABEL), key=lambda text: contrast_ratio(text, fill))
+def legible_axes(fig: go.Figure) -> go.Figure:
+    """Every axis's ticks and title in :data:`AXIS_TEXT` (Streamlit's theme draws them at 3.7:1 on white)."""
+    fig.update_xaxes(tickfont_color=AXIS_TEXT, title_font_color=AXIS_TEXT)
+    return fig.update_yaxes(tickfont_color=AXIS_TEXT, title_font_color=AXIS_TEXT)
 
 
 def on_screen(fig: go.Figure) -> go.Figure:
     """``fig`` as the light pages show it: :func:`white`, with every axis's ticks and title in :data:`AXIS_TEXT`,
     a bar's label outside it in the same grey, and no label in a bar smaller than :data:`MIN_LABEL_PX`.
     Call it last, when the figure has all its axes."""
-    fig.update_xaxes(tickfont_color=AXIS_TEXT, title_font_color=AXIS_TEXT)
-    fig.update_yaxes(tickfont_color=AXIS_TEXT, title_font_color=AXIS_TEXT)
+    legible_axes(fig)
     fig.update_layout(uniformtext=dict(minsize=MIN_LABEL_PX, mode="hide"))
     fig.update_traces(outsidetextfont_color=AXIS_TEXT, selector=dict(type="bar"))  # the theme's #808495 otherwise
     return white(fig)

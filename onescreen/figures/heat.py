@@ -190,6 +190,11 @@ MATRIX_TEXT_MAX_UNITS = 10
 MATRIX_TEXT_SIZE = 12
 
 
+def matrix_counts_written(matrix: pd.DataFrame) -> bool:
+    """Whether :func:`matrix_heatmap` writes the counts in its cells (the page says where to find them otherwise)."""
+    return matrix["unit_code"].nunique() <= MATRIX_TEXT_MAX_UNITS
+
+
 @shared
 def matrix_heatmap(matrix: pd.DataFrame) -> go.Figure:
     """Categories (rows, most tickets on top) × streets or communities (columns): ticket counts, written in the
@@ -204,7 +209,7 @@ def matrix_heatmap(matrix: pd.DataFrame) -> go.Figure:
             .reindex(index=totals.index, columns=units["unit_code"]).fillna(0).astype(int))
     fig = go.Figure(go.Heatmap(
         z=grid.to_numpy(), x=units["unit_name"].tolist(), y=grid.index.tolist(), colorscale=COUNT_SCALE,
-        texttemplate="%{z:,}" if len(units) <= MATRIX_TEXT_MAX_UNITS else None, textfont=dict(size=MATRIX_TEXT_SIZE),
+        texttemplate="%{z:,}" if matrix_counts_written(matrix) else None, textfont=dict(size=MATRIX_TEXT_SIZE),
         colorbar=dict(title=dict(text="件"), thickness=12), xgap=1, ygap=1,
         hovertemplate="%{x} · %{y}：%{z:,.0f} 件<extra></extra>",
     ))

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from onescreen.figures import AXIS_TEXT, shared
+from onescreen.figures import legible_axes, shared
 from onescreen.rules import Rules, RulesError, rules_of_marts
 from onescreen.ui import BLACKLIST, HONOUR, LIGHT_COLOURS, LIGHT_LABELS, LIGHT_TEXT_COLOURS
 
@@ -37,10 +37,7 @@ def _layout(fig: go.Figure, height: int) -> go.Figure:
     # one row of it: at y=1.1 anchored by its top it hung into the plot and hid the top of 各色网格占比.
     fig.update_layout(height=height, margin=dict(l=8, r=8, t=36, b=8), font=dict(family=FONT, size=13),
                       legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0), hovermode="x unified")
-    # Ticks and axis titles in the analysis pages' legible grey (Streamlit's theme draws them at 3.7:1; see AXIS_TEXT).
-    fig.update_xaxes(tickfont_color=AXIS_TEXT, title_font_color=AXIS_TEXT)
-    fig.update_yaxes(tickfont_color=AXIS_TEXT, title_font_color=AXIS_TEXT)
-    return fig
+    return legible_axes(fig)
 
 
 def light_legend(rules: Rules) -> list[tuple[str, str, str]]:

@@ -13,9 +13,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from onescreen.exports import to_csv_bytes
-from onescreen.figures import label_colour, on_screen, shared
+from onescreen.figures import on_screen, shared
 from onescreen.koujing import LABELS
-from onescreen.ui import LIGHT_COLOURS
+from onescreen.ui import LIGHT_COLOURS, text_colour_on
 
 RATE_COLOURS = {
     "response_rate": "#1f4e99",
@@ -328,7 +328,7 @@ def escalation_figure(shares: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(range=[0, 100], title_text="占注明办结层级的已办结工单 %")
     fig.update_yaxes(showticklabels=False)
     for trace in fig.data:  # dark labels on the light bars (white on yellow was 2.0:1)
-        trace.insidetextfont = dict(color=label_colour(trace.marker.color))
+        trace.insidetextfont = dict(color=text_colour_on(trace.marker.color))
     fig = _layout(fig, height=170, barmode="stack")
     return fig.update_layout(legend_traceorder="normal")
 

@@ -1,5 +1,6 @@
 """网格热力: tickets per 1,000 households by grid, the density of located tickets, category × street and
-weekday × hour heatmaps, and the recurring problems (高频问题, 类诉齐办), for the shared filters."""
+weekday × hour heatmaps, the recurring problems (高频问题, 类诉齐办) and the repeat requests of one caller
+(重复诉求), for the shared filters."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import streamlit as st
 
 from onescreen import data, filters, ui
 from onescreen.figures import heat as figures
-from onescreen.koujing import KOUJING
+from onescreen.figures import lists
+from onescreen.koujing import KOUJING, koujing
 from onescreen.queries import period_bounds, range_bounds
 
 MIN_COUNT_DEFAULT = {"month": 3, "week": 2, "day": 2}
@@ -27,6 +29,37 @@ def filter_label(f: filters.Filters) -> str:
             area = str(match.iloc[0]) if len(match) else code
             break
     return f"范围：{area} · 来源：{f.source or '全部'} · 分类：{f.category or '全部'}"
+
+
+def repeat_table(callers: pd.DataFrame) -> pd.DataFrame:
+    """The callers with repeat requests as users read them: a caller is a number, never a name or phone, and
+    no ticket number is shown (this page is of the big-screen tier: onescreen.access drops them)."""
+    def when(column: str) -> pd.Series:
+        return pd.to_datetime(callers[column]).dt.strftime("%Y-%m-%d %H:%M")
+
+    return pd.DataFrame({
+        "排名": callers["rank"],
+        "来电人": "来电人 " + callers["caller_no"].astype("int64").astype(str),
+        "一级分类": callers["category_l1"],
+        "重复（件）": callers["repeat_count"],
+        "最短间隔（天）": callers["shortest_gap_days"],
+        "首次受理": when("first_received_at"),
+        "最近受理": when("last_received_at"),
+        "街道": callers["street_name"],
+        "社区": callers["community_name"],
+        "网格": callers["grid_name"],
+    })
+
+
+def repeat_change(summary: pd.Series, before: str) -> str | None:
+    """st.metric's delta for the repeat count against the window before: fewer repeats is better."""
+    previous = summary["previous_repeat_count"]
+    if pd.isna(previous):
+        return None
+    change = int(summary["repeat_count"]) - int(previous)
+    if change == 0:
+        return f"持平 {before}"
+    return f"{change:+,} 件 较{before}（{ui.GOOD_WORD if change < 0 else ui.BAD_WORD}）"
 
 
 def recurring_table(problems: pd.DataFrame) -> pd.DataFrame:
@@ -166,3 +199,44 @@ else:
                                        "category": problem["category_l1"]})
         else:
             st.caption(f"选中一行可打开该处所在网格、该分类{this}的工单明细（{ui.ROW_PICK_KEYS}）。")
+
+st.subheader("重复诉求（同一来电人反复来电）")
+rules = lists.rules_from_meta(data.q("mart_rules"))
+summary = data.q("repeat_summary", **common, previous_start=previous_start).iloc[0]
+before = (f"此前 {(last_day - first_day).days + 1} 天" if f.is_range
+          else f"上{filters.PERIOD_LABELS[f.period_type]}")
+if not summary["ticket_count"]:
+    st.info(f"{this}在所选筛选下没有工单。")
+else:
+    count_col, share_col, caller_col = st.columns(3)
+    count_col.metric("重复诉求", f"{int(summary['repeat_count']):,} 件", delta=repeat_change(summary, before),
+                     delta_color="inverse", help=koujing("repeat_requests", rules))
+    share_col.metric("占受理量", ui.fmt_pct(summary["repeat_share"]),
+                     help=f"{this}受理 {int(summary['ticket_count']):,} 件，其中重复诉求 "
+                          f"{int(summary['repeat_count']):,} 件。" + KOUJING["repeat_requests"])
+    caller_col.metric("涉及来电人", f"{int(summary['caller_count']):,} 人",
+                      help="有重复诉求的来电人数（按来电号码区分，不显示姓名和号码）。")
+    if not summary["repeat_count"]:
+        st.info(f"{this}没有同一来电人就同一分类再次来电的工单。")
+    else:
+        callers = data.q("repeat_callers", **common, limit=50)
+        shown = repeat_table(callers)
+        st.caption(f"重复最多的 {len(callers)} 位来电人（最多列 50 位；同一人不同分类分开列）。"
+                   f"选中一行可打开该网格、该分类{this}的工单明细（{ui.ROW_PICK_KEYS}）。",
+                   help=koujing("repeat_callers", rules))
+        picked = st.dataframe(shown, hide_index=True, placeholder=ui.MISSING, width="stretch",
+                              height=min(460, 35 * (len(shown) + 1) + 3), on_select="rerun",
+                              selection_mode="single-row", key="heat_repeat_table")
+        st.download_button("下载重复来电表（CSV）", shown.to_csv(index=False).encode("utf-8-sig"),
+                           file_name=f"重复来电_{first_day:%Y%m%d}-{last_day:%Y%m%d}.csv", mime="text/csv",
+                           key="heat_repeat_csv")
+        rows = picked.selection.rows if picked is not None else []
+        caller = callers.iloc[rows[0]] if rows else None
+        grid = data.places().set_index("grid_code") if caller is not None else None
+        if caller is not None and caller["grid_code"] in grid.index:
+            place = grid.loc[caller["grid_code"]]
+            ui.page_link("app_pages/tickets.py", icon=":material/list_alt:",
+                         label=f"打开 {ui.markdown_text(place['grid_name'])} {this}的{ui.markdown_text(caller['category_l1'])}工单 →",
+                         query_params={**f.as_query_params(), "street_code": place["street_code"],
+                                       "community_code": place["community_code"], "grid_code": caller["grid_code"],
+                                       "category": caller["category_l1"]})

@@ -7,7 +7,8 @@ Call it at the end of every load, inside the load's transaction, on the read-wri
     counts = build_marts(con, load_rules())
 
 It (re)creates ``mart_rates``, ``mart_grid_lights``, ``mart_company_rankings``, ``mart_open_tickets``, ``mart_derived_deadlines``,
-``mart_ticket_values`` and ``mart_meta`` from ``fct_tickets``, ``dim_*`` and ``fct_inspections``, then checks each mart's key
+``mart_repeat_requests``, ``mart_ticket_values`` and ``mart_meta`` from ``fct_tickets``, ``dim_*`` and ``fct_inspections``
+(``mart_repeat_requests`` also reads the phone numbers in ``ticket_pii``, and keeps none of them), then checks each mart's key
 and enumerations and raises :class:`MartsError` naming table, column and offending values. The SQL is
 in ``etl/sql/marts/<table>.sql``; rule values reach it only as bound parameters (scalars as
 ``$name``; for the ``int_ticket_facts`` view, which cannot hold parameters, the one-row temp table
@@ -32,9 +33,9 @@ SQL_DIR = Path(__file__).resolve().parent / "sql" / "marts"
 
 # Built in this order; tmp_* (tables) and int_* (a view) are temporary and dropped at the end.
 STEPS = ("tmp_rules", "tmp_as_of", "int_ticket_facts", "mart_rates", "mart_grid_lights", "mart_company_rankings",
-         "mart_open_tickets", "mart_derived_deadlines", "mart_ticket_values", "mart_meta")
+         "mart_open_tickets", "mart_derived_deadlines", "mart_repeat_requests", "mart_ticket_values", "mart_meta")
 MARTS = ("mart_rates", "mart_grid_lights", "mart_company_rankings", "mart_open_tickets", "mart_derived_deadlines",
-         "mart_ticket_values", "mart_meta")
+         "mart_repeat_requests", "mart_ticket_values", "mart_meta")
 
 # Data contracts: unique non-null key, and accepted values of enumerated columns.
 KEYS = {
@@ -43,6 +44,7 @@ KEYS = {
     "mart_company_rankings": ("month_start", "company_id"),
     "mart_open_tickets": ("ticket_id",),
     "mart_derived_deadlines": ("ticket_id",),
+    "mart_repeat_requests": ("ticket_id",),
 }
 ACCEPTED = {
     ("mart_rates", "period_type"): ("day", "week", "month"),
@@ -112,6 +114,7 @@ def sql_params(rules: Rules) -> dict[str, object]:
         "min_inspections": p.min_inspections,
         "list_size_max": p.list_size_max,
         "list_size_divisor": p.list_size_divisor,
+        "repeat_window_days": rules.repeat_window_days,
         "rules_digest": rules.digest(),
         "rules_json": rules.to_json(),
         "sql_digest": sql_digest(),

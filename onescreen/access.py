@@ -231,7 +231,7 @@ BELOW_GRID_COUNTS: dict[str, tuple[str, ...]] = {
 }
 # Ticket-level columns never sent at the kiosk tier.
 KIOSK_DROPPED_COLUMNS = ("ticket_id", "address", "address_area", "caller_name", "caller_phone", "content",
-                         "place_key")
+                         "place_key", "first_ticket_id", "last_ticket_id")
 KIOSK_MIN_RECURRING = 3
 # Queries without a grid parameter whose rows are per grid (or per unit with a level), so a user
 # scoped to single grids can still get their rows (filtered by :func:`filter_rows`).

@@ -335,6 +335,7 @@ SORT_KEYS = {
     "mart_company_rankings": "(month_start, company_id)",
     "mart_open_tickets": "(received_at, ticket_id)",
     "mart_derived_deadlines": "(received_at, ticket_id)",
+    "mart_repeat_requests": "(received_at, ticket_id)",
 }
 # Tables read straight from the snapshot's Parquet files by chdb (large; a query filters them by time).
 CHDB_FILE_TABLES = ("fct_tickets", "ticket_pii")

@@ -43,6 +43,8 @@ LABELS: dict[str, str] = {
     "category_street_matrix": "分类×街道",
     "weekday_hour": "星期×时段",
     "recurring_problems": "高频问题（类诉齐办）",
+    "repeat_requests": "重复诉求",
+    "repeat_callers": "重复来电",
 }
 
 KOUJING: dict[str, str] = {
@@ -122,6 +124,13 @@ KOUJING: dict[str, str] = {
     "recurring_problems": "同一小区（地址识别出的小区）或同一地址（只到门牌号或小区，不含楼栋、单元、层、室）、同一一级"
                           "分类在统计周期内受理不少于最少件数的，列为高频问题，按本期件数排序；上期为前一个同类"
                           "周期，变化 = 本期 − 上期。既无小区也无地址的工单不计入。",
+    "repeat_requests": "重复诉求 = 来电号码相同、一级分类相同，且距该来电人上一次同类诉求不超过规定天数（自然日，"
+                       "按受理时间）的工单；占比 = 重复诉求件数 ÷ 同期受理工单数。号码去掉空格、横线、括号和 +86 后"
+                       "比较；没有来电号码的工单（如网格员上报）不会是重复诉求。工单归属其受理时间所在的周期，上一次"
+                       "来电可以在周期之前。",
+    "repeat_callers": "同一来电人、同一一级分类在统计周期内的重复诉求件数；来电人只以编号区分，不显示姓名和号码。"
+                      "“首次”是本期第一件重复诉求所追溯的上一件工单（可在本期之前），“最近”是本期最后一件；所在网格"
+                      "按最近一件。",
 }
 
 # Rules whose values are appended to a metric's 口径 (dotted keys of config/rules.toml).
@@ -143,6 +152,8 @@ RULE_KEYS: dict[str, tuple[str, ...]] = {
                       "property.min_inspections", "property.categories", "property.appeal_types"),
     "complaints_per_1k_households": ("property.categories", "property.appeal_types"),
     "red_black_list": ("property.list_size_max", "property.list_size_divisor"),
+    "repeat_requests": ("repeat.window_days",),
+    "repeat_callers": ("repeat.window_days",),
 }
 
 

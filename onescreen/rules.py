@@ -55,7 +55,11 @@ _SPEC: list[tuple[str, str, str, float | None, float | None, str]] = [
     ("property.complaint_points_per_1k", "每千户投诉扣分", "number", 0, 100, " 分"),
     ("property.list_size_max", "红黑榜最多名额", "int", 0, 1000, " 家"),
     ("property.list_size_divisor", "红黑榜名额除数（⌊n/除数⌋）", "int", 1, 1000, ""),
+    ("repeat.window_days", "重复诉求·距上次同类来电不超过", "int", 1, 366, " 天"),
 ]
+# Keys a rules file (or marts built before the key existed) may leave out, with the value they then take.
+# Only keys added after users had rules files of their own: a file from before them keeps working.
+_DEFAULTS: dict[str, Any] = {"repeat.window_days": 30}
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ class Rules:
     min_denominator: int
     lights: LightRules
     property_rules: PropertyRules
+    repeat_window_days: int = 30    # 重复诉求: same caller, same first-level category, within so many days
 
     def deadline_for(self, appeal_type: str | None) -> int:
         """Default deadline in working days for an appeal type (fallback when unknown or empty)."""
@@ -134,6 +139,7 @@ class Rules:
                          "complaint_weight": p.complaint_weight,
                          "complaint_points_per_1k": p.complaint_points_per_1k,
                          "list_size_max": p.list_size_max, "list_size_divisor": p.list_size_divisor},
+            "repeat": {"window_days": self.repeat_window_days},
         }
 
     def to_json(self) -> str:
@@ -235,6 +241,7 @@ def rules_from_dict(data: dict[str, Any], source: str = "规则") -> Rules:
                                v["property.min_inspections"], v["property.inspection_weight"],
                                v["property.complaint_weight"], v["property.complaint_points_per_1k"],
                                v["property.list_size_max"], v["property.list_size_divisor"]),
+        repeat_window_days=v["repeat.window_days"],
     )
 
 
@@ -248,6 +255,8 @@ def _lookup(data: dict[str, Any], key: str, source: str) -> Any:
     node: Any = data
     for part in key.split("."):
         if not isinstance(node, dict) or part not in node:
+            if key in _DEFAULTS:
+                return _DEFAULTS[key]
             raise RulesError(f"{source} 缺少 {key}：请按 config/rules.toml 的样子补上。", key)
         node = node[part]
     return node

@@ -221,7 +221,7 @@ else:
     else:
         callers = data.q("repeat_callers", **common, limit=50)
         shown = repeat_table(callers)
-        st.caption(f"重复最多的 {len(callers)} 位来电人（最多列 50 位；同一人不同分类分开列）。"
+        st.caption(f"重复最多的来电人，共 {len(callers)} 行（同一人的不同分类各占一行，最多列 50 行）。"
                    f"选中一行可打开该网格、该分类{this}的工单明细（{ui.ROW_PICK_KEYS}）。",
                    help=koujing("repeat_callers", rules))
         picked = st.dataframe(shown, hide_index=True, placeholder=ui.MISSING, width="stretch",

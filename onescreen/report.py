@@ -65,6 +65,9 @@ COLUMN_LABELS: dict[str, str] = {
     "overdue_workdays": "超期（工作日）", "status": "工单状态", "source": "诉求来源", "appeal_type": "诉求类型",
     "category_l2": "二级分类", "department": "承办单位", "address": "地址（至门牌号或小区）", "item": "项目",
     "count": "件数", "share": "占比（%）", "note": "说明", "key": "项目代码", "text": "口径",
+    "caller": "来电人", "repeat_count": "重复（件）", "shortest_gap_days": "最短间隔（天）",
+    "first_ticket_id": "首次工单", "first_received_at": "首次受理", "last_ticket_id": "最近工单",
+    "last_received_at": "最近受理",
 }
 
 
@@ -328,6 +331,8 @@ def build_report(source, period: Period, *, street_code: str | None = None,
     report.add("oldest_open", "最久未办结的工单", oldest, oldest_note)
     escalation, escalation_note = escalation_table(src, period, scope, kpis)
     report.add("escalation", "办结层级、吹哨报到与联合会商", escalation, escalation_note)
+    repeats, repeat_note = repeat_callers(src, period, scope, top_n)
+    report.add("repeat_callers", "重复诉求：反复来电的来电人", repeats, repeat_note)
     report.add("koujing", "口径", koujing_table(rules))
     return report
 
@@ -604,10 +609,33 @@ def escalation_table(src: Source, period: Period, scope: dict[str, str], kpis: p
     return frame.astype({"count": "float64", "share": "float64", "denominator": "float64"}), note
 
 
+REPEAT_COLUMNS = ("caller", "category_l1", "repeat_count", "shortest_gap_days", "first_ticket_id", "first_received_at",
+                  "last_ticket_id", "last_received_at", "street_name", "community_name", "grid_name")
+
+
+def repeat_callers(src: Source, period: Period, scope: dict[str, str], limit: int) -> tuple[pd.DataFrame, str]:
+    """The callers with the most repeat requests in the period (a caller is a number, never a name or phone),
+    and a note with the period's count, share and callers against the period before."""
+    window = dict(start=period.start, end=period.last_day, **scope)
+    summary = src.query("repeat_summary", previous_start=period.previous().start, **window).iloc[0]
+    callers = src.query("repeat_callers", limit=limit, **window)
+    frame = pd.DataFrame({"caller": ["来电人 " + str(int(n)) for n in callers["caller_no"]]}, dtype=object)
+    for column in REPEAT_COLUMNS[1:]:
+        if column in callers:  # the big-screen tier has no ticket numbers
+            frame[column] = callers[column].to_numpy()
+    share = _none(summary["repeat_share"])
+    note = (f"本期重复诉求 {int(summary['repeat_count']):,} 件"
+            + (f"，占受理量 {share:.1f}%" if share is not None else "")
+            + f"，涉及来电人 {int(summary['caller_count']):,} 人；上期 {int(summary['previous_repeat_count'] or 0):,} 件。"
+            f"下表为重复最多的前 {limit} 行（同一来电人的不同分类各占一行），来电人只以编号区分，不含姓名和号码；"
+            "“首次工单”是本期第一件重复诉求所追溯的上一件工单，可在本期之前。")
+    return frame, note
+
+
 REPORT_KOUJING = ("as_of", "ticket_count", "response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate",
                   "closure_rate", "overdue_count", "near_deadline_count", "avg_handling_workdays",
                   "property_complaint_count", "whistle_count", "consultation_count", "escalation_share", "light", "red_black_list",
-                  "category_mix", "change", "ticket_masking")
+                  "category_mix", "repeat_requests", "change", "ticket_masking")
 PERIOD_KOUJING = ("周期：周为 ISO 周（周一至周日），月为自然月，季度为自然季度。工单归属于受理时间所在的周期。"
                   "同比：周与 52 周前的同一周比，月与季度与上一年同期比。季度的各项件数、分子、分母为其三个月之和，"
                   "率 = 分子之和 ÷ 分母之和（与按月口径一致，不是三个月的率的平均）。")

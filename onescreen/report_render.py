@@ -43,7 +43,7 @@ _WEB_ADDRESS = re.compile(r"https?://[^\s\"'`\\)<>*]*")
 SHEET_NAMES = {"kpis": "关键指标", "trend": "走势", "light_counts": "亮灯统计", "light_changes": "亮灯变化",
                "company_moves": "红黑榜变动", "company_lists": "红黑榜", "category_rises": "分类增幅",
                "unit_rises": "区域增幅", "oldest_open": "最久未办结", "escalation": "办结层级与吹哨",
-               "koujing": "口径"}
+               "repeat_callers": "重复诉求", "koujing": "口径"}
 META_LABELS = {"title": "报告", "period_code": "周期代码", "period_label": "统计周期", "period_start": "起始日",
                "period_end": "截止日", "previous_label": "上期", "yoy_label": "去年同期", "scope_name": "范围",
                "scope_code": "范围编号", "as_of": "数据截至", "is_complete": "周期已结束", "data_from": "工单受理始于",
@@ -249,7 +249,7 @@ def _cell(column: str, value, escape: bool = True) -> tuple[str, bool]:
         return ("是" if value else "否"), False
     if isinstance(value, (int, float)):
         return _number_text(column, value), True
-    if column in ("received_at", "due_at") and "T" in value:
+    if column.endswith("_at") and "T" in value:  # received_at, due_at, first_received_at ...
         return quote(value.replace("T", " ")[:16]), False
     return quote(value), False
 
@@ -361,10 +361,11 @@ def _section(section, body: str) -> str:
 # The sections shown as a table, in the report's order (the key figures before them, 口径 after), and what
 # each says when it has no rows.
 TABLE_SECTIONS = ("trend", "light_counts", "light_changes", "company_moves", "company_lists", "category_rises",
-                  "unit_rises", "oldest_open", "escalation")
+                  "unit_rises", "oldest_open", "escalation", "repeat_callers")
 EMPTY_TEXTS = {"trend": "没有走势数据。", "light_changes": "本期没有转红或恢复的网格。", "company_moves": "本月红黑榜没有变动。",
                "company_lists": "本月没有上榜企业。", "category_rises": "没有受理量增加的分类。",
-               "unit_rises": "没有受理量增加的区域。", "oldest_open": "没有未办结的工单。"}
+               "unit_rises": "没有受理量增加的区域。", "oldest_open": "没有未办结的工单。",
+               "repeat_callers": "本期没有重复诉求。"}
 
 
 def shown_columns(frame: pd.DataFrame) -> pd.DataFrame:

@@ -182,3 +182,24 @@ def test_the_heat_page_shows_repeat_requests_and_their_callers(tmp_path, monkeyp
         assert not [ticket for ticket in ("R1", "R2", "R5", "R6") if ticket in page_text]
     finally:
         db.reset()
+
+
+def test_the_monthly_report_lists_the_repeat_callers_without_their_numbers(con):
+    from onescreen.report import build_report, parse_period
+    from onescreen.report_render import render
+
+    report = build_report(con, parse_period("2025-10"))
+    section = report.sections["repeat_callers"]
+    assert section.frame[["caller", "category_l1", "repeat_count", "first_ticket_id", "last_ticket_id"]].values.tolist() == [
+        ["来电人 1", "物业管理", 1, "R1", "R2"], ["来电人 2", "噪音扰民", 1, "R5", "R6"]]
+    assert section.note.startswith("本期重复诉求 2 件，占受理量 ")
+    assert "上期 0 件" in section.note
+    html = render(report, "html").decode("utf-8")
+    assert "重复诉求：反复来电的来电人" in html and "2025-10-20 10:00" in html
+    for fmt in ("html", "json"):
+        text = render(report, fmt).decode("utf-8")
+        assert "来电人 2" in text
+        assert not [digits for digits in PHONE_DIGITS if digits in text]
+    # A month without repeats says so.
+    november = build_report(con, parse_period("2025-11")).sections["repeat_callers"]
+    assert november.frame.empty and november.note.startswith("本期重复诉求 0 件")

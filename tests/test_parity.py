@@ -132,6 +132,10 @@ def parity_cases(con) -> dict[str, list[dict]]:
         "recurring_problems": [dict(**f, **r) for f in ticket_filters[:4] for r in ranges]
         + [dict(min_count=1), dict(min_count=1, start=last - timedelta(days=6), end=last,
                                    previous_start=last - timedelta(days=13))],
+        "repeat_summary": [dict(**f, **r) for f in ticket_filters[:4] for r in ranges[1:]]
+        + [dict(start=last - timedelta(days=6), end=last, previous_start=last - timedelta(days=13)),
+           dict(start=first + timedelta(days=30), end=last, previous_start=first)],
+        "repeat_callers": [dict(**f, **r) for f in ticket_filters[:4] for r in ranges[1:]] + [dict(**ranges[1], limit=3)],
     }
 
 

@@ -251,9 +251,13 @@ def screen() -> None:
         grid_share = shares.loc[shares["handling_level"] == "grid", "share"]
         whistle = kpis.set_index("metric")["value"].get("whistle_count")
         consultation = kpis.set_index("metric")["value"].get("consultation_count")
+        first_day, last_day = f.days()
+        repeats = data.q("repeat_summary", start=first_day, end=last_day, **scope).iloc[0]
+        repeat_help = html.escape(koujing("repeat_requests"), quote=True)
         st.markdown(
             f"<div class='os-list'>小事不出网格 <b>{ui.fmt_pct(grid_share.iloc[0] if len(grid_share) else None, 0)}</b>"
-            f" · 吹哨 <b>{ui.fmt_number(whistle)}</b> 件 · 会商 <b>{ui.fmt_number(consultation)}</b> 件</div>",
+            f" · 吹哨 <b>{ui.fmt_number(whistle)}</b> 件 · 会商 <b>{ui.fmt_number(consultation)}</b> 件"
+            f" · <span title='{repeat_help}'>重复诉求 <b>{ui.fmt_number(repeats['repeat_count'])}</b> 件</span></div>",
             unsafe_allow_html=True)
 
 

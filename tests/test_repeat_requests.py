@@ -155,33 +155,50 @@ def test_a_bad_window_names_its_key():
     assert ("重复诉求·距上次同类来电不超过", "30 天") in load_rules().in_force()
 
 
-def test_the_heat_page_shows_repeat_requests_and_their_callers(tmp_path, monkeypatch):
+@pytest.fixture
+def served(tmp_path, monkeypatch):
+    """The warehouse above as the app's (ONESCREEN_DB)."""
     path = tmp_path / "warehouse.duckdb"
     build(path).close()
     monkeypatch.setenv("ONESCREEN_DB", str(path))
     from onescreen import db
     db.reset()
-    try:
-        at_ = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-        at_.query_params["period_type"] = "month"
-        at_.query_params["period_start"] = "2025-10-01"
-        at_.run()
-        at_.switch_page("app_pages/heat.py")
-        at_.run()
-        assert [e.value for e in at_.exception] == []
-        metrics = {m.label: m.value for m in at_.metric}
-        assert metrics["重复诉求"] == "2 件" and metrics["涉及来电人"] == "2 人"
-        table = [d for d in at_.dataframe if "来电人" in d.value.columns]
-        assert len(table) == 1
-        assert table[0].value[["来电人", "一级分类", "重复（件）", "首次受理", "最近受理", "网格"]].values.tolist() == [
-            ["来电人 1", "物业管理", 1, "2025-10-02 09:00", "2025-10-20 10:00", "网格1"],
-            ["来电人 2", "噪音扰民", 1, "2025-09-20 08:00", "2025-10-05 08:30", "网格4"]]
-        # The page is of the big-screen tier: neither a phone number nor a ticket number reaches it.
-        page_text = " ".join(str(x.value) for x in [*at_.markdown, *at_.caption, *at_.metric]) + table[0].value.to_csv()
-        assert not [digits for digits in PHONE_DIGITS if digits in page_text]
-        assert not [ticket for ticket in ("R1", "R2", "R5", "R6") if ticket in page_text]
-    finally:
-        db.reset()
+    yield path
+    db.reset()
+
+
+def october_page(page: str, **query) -> AppTest:
+    at_ = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for key, value in {"period_type": "month", "period_start": "2025-10-01", **query}.items():
+        at_.query_params[key] = value
+    at_.run()
+    at_.switch_page(f"app_pages/{page}")
+    at_.run()
+    assert [e.value for e in at_.exception] == []
+    return at_
+
+
+def test_the_big_screen_counts_the_repeat_requests(served):
+    wall = october_page("overview.py", kiosk="1")
+    line = [m.value for m in wall.markdown if "小事不出网格" in m.value]
+    assert len(line) == 1 and "重复诉求 <b>2</b> 件" in line[0]
+    street = october_page("overview.py", kiosk="1", street_code="S2")
+    assert "重复诉求 <b>1</b> 件" in [m.value for m in street.markdown if "小事不出网格" in m.value][0]
+
+
+def test_the_heat_page_shows_repeat_requests_and_their_callers(served):
+    at_ = october_page("heat.py")
+    metrics = {m.label: m.value for m in at_.metric}
+    assert metrics["重复诉求"] == "2 件" and metrics["涉及来电人"] == "2 人"
+    table = [d for d in at_.dataframe if "来电人" in d.value.columns]
+    assert len(table) == 1
+    assert table[0].value[["来电人", "一级分类", "重复（件）", "首次受理", "最近受理", "网格"]].values.tolist() == [
+        ["来电人 1", "物业管理", 1, "2025-10-02 09:00", "2025-10-20 10:00", "网格1"],
+        ["来电人 2", "噪音扰民", 1, "2025-09-20 08:00", "2025-10-05 08:30", "网格4"]]
+    # The page is of the big-screen tier: neither a phone number nor a ticket number reaches it.
+    page_text = " ".join(str(x.value) for x in [*at_.markdown, *at_.caption, *at_.metric]) + table[0].value.to_csv()
+    assert not [digits for digits in PHONE_DIGITS if digits in page_text]
+    assert not [ticket for ticket in ("R1", "R2", "R5", "R6") if ticket in page_text]
 
 
 def test_the_monthly_report_lists_the_repeat_callers_without_their_numbers(con):

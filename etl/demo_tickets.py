@@ -226,6 +226,17 @@ def build_hotline(rng: np.random.Generator, n: int, district: District, compound
     # Callers: a pool in which some people call again and again.
     pool = max(1, int(n * 0.75))
     person = np.minimum((pool * rng.random(n) ** 1.6).astype(int), pool - 1)
+    # Repeat requests (重复诉求): some callers ring again about the same kind of matter within weeks, because
+    # the first answer did not settle it. A few tickets take the caller of the ticket of the same category
+    # just before them (if within 30 days). Drawn from a generator of their own, which leaves the main
+    # stream (and every other demo figure) as it was.
+    repeat_rng = np.random.default_rng(np.random.SeedSequence(rng.bit_generator.seed_seq.entropy, spawn_key=(12345,)))
+    order = np.lexsort((received, l1_idx))
+    earlier = np.empty(n, dtype=np.int64)
+    earlier[order[1:]], earlier[order[:1]] = order[:-1], order[:1]
+    gap = received - received[earlier]
+    again = (l1_idx[earlier] == l1_idx) & (gap > 0) & (gap <= 30 * DAY) & (repeat_rng.random(n) < 0.06)
+    person = np.where(again, person[earlier], person)
     full_names = person_names(rng, pool)
     form = rng.random(pool)
     polite = np.char.add(np.array([x[:2] if x[:2] in V.COMPOUND_SURNAMES else x[0] for x in full_names]).astype(str),

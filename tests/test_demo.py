@@ -212,6 +212,22 @@ def test_hotline_content_quirks(demo):
     assert 3 <= len(impossible) <= 30
 
 
+def test_some_callers_ring_again_about_the_same_matter_within_weeks(demo):
+    # 重复诉求: the same number and first-level category within 30 days of that caller's previous call.
+    _, _, records, _ = hotline_rows(demo["hotline_part1.csv"])
+
+    def when(text: str) -> dt.datetime:
+        return dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S" if "-" in text else "%Y/%m/%d %H:%M")
+
+    last: dict[tuple[str, str], dt.datetime] = {}
+    repeats = 0
+    for r in sorted(records, key=lambda r: when(r["来电时间"])):
+        key, at = (r["来电号码"], r["一级分类"]), when(r["来电时间"])
+        repeats += key in last and at - last[key] <= dt.timedelta(days=30)
+        last[key] = at
+    assert 0.03 < repeats / len(records) < 0.15, repeats / len(records)
+
+
 def test_property_complaints_happen_at_compounds(demo):
     compounds = list(csv.DictReader(io.StringIO(demo["compounds.csv"].read_text(encoding="utf-8-sig"))))
     grid_of = {c["小区名称"]: c["所属网格"] for c in compounds}

@@ -34,8 +34,8 @@ def filter_label(f: filters.Filters) -> str:
 def repeat_table(callers: pd.DataFrame) -> pd.DataFrame:
     """The callers with repeat requests as users read them: a caller is a number, never a name or phone, and
     no ticket number is shown (this page is of the big-screen tier: onescreen.access drops them)."""
-    def when(column: str) -> pd.Series:
-        return pd.to_datetime(callers[column]).dt.strftime("%Y-%m-%d %H:%M")
+    def when(column: str) -> pd.Series:  # the day only: one row is one person (onescreen.access keeps no more)
+        return pd.to_datetime(callers[column]).dt.strftime("%Y-%m-%d")
 
     return pd.DataFrame({
         "排名": callers["rank"],
@@ -43,8 +43,8 @@ def repeat_table(callers: pd.DataFrame) -> pd.DataFrame:
         "一级分类": callers["category_l1"],
         "重复（件）": callers["repeat_count"],
         "最短间隔（天）": callers["shortest_gap_days"],
-        "首次受理": when("first_received_at"),
-        "最近受理": when("last_received_at"),
+        "原诉求受理日": when("first_received_at"),
+        "最近受理日": when("last_received_at"),
         "街道": callers["street_name"],
         "社区": callers["community_name"],
         "网格": callers["grid_name"],
@@ -54,7 +54,7 @@ def repeat_table(callers: pd.DataFrame) -> pd.DataFrame:
 def repeat_change(summary: pd.Series, before: str) -> str | None:
     """st.metric's delta for the repeat count against the window before: fewer repeats is better."""
     previous = summary["previous_repeat_count"]
-    if pd.isna(previous):
+    if pd.isna(previous):  # no requests in the window before (the data began later)
         return None
     change = int(summary["repeat_count"]) - int(previous)
     if change == 0:
@@ -206,13 +206,13 @@ summary = data.q("repeat_summary", **common, previous_start=previous_start).iloc
 before = (f"此前 {(last_day - first_day).days + 1} 天" if f.is_range
           else f"上{filters.PERIOD_LABELS[f.period_type]}")
 if not summary["ticket_count"]:
-    st.info(f"{this}在所选筛选下没有工单。")
+    st.info(f"{this}在所选筛选下没有群众诉求工单（主动发现渠道的工单不计重复诉求）。")
 else:
     count_col, share_col, caller_col = st.columns(3)
     count_col.metric("重复诉求", f"{int(summary['repeat_count']):,} 件", delta=repeat_change(summary, before),
                      delta_color="inverse", help=koujing("repeat_requests", rules))
-    share_col.metric("占受理量", ui.fmt_pct(summary["repeat_share"]),
-                     help=f"{this}受理 {int(summary['ticket_count']):,} 件，其中重复诉求 "
+    share_col.metric("占群众诉求", ui.fmt_pct(summary["repeat_share"]),
+                     help=f"{this}受理群众诉求 {int(summary['ticket_count']):,} 件（不含主动发现渠道），其中重复诉求 "
                           f"{int(summary['repeat_count']):,} 件。" + KOUJING["repeat_requests"])
     caller_col.metric("涉及来电人", f"{int(summary['caller_count']):,} 人",
                       help="有重复诉求的来电人数（按来电号码区分，不显示姓名和号码）。")
@@ -221,7 +221,8 @@ else:
     else:
         callers = data.q("repeat_callers", **common, limit=50)
         shown = repeat_table(callers)
-        st.caption(f"重复最多的来电人，共 {len(callers)} 行（同一人的不同分类各占一行，最多列 50 行）。"
+        st.caption(f"重复最多的来电人：列出 {len(callers)} 行（同一人的不同分类各占一行，最多列 50 行；来电人编号"
+                   f"每次重建汇总表重新编排）。"
                    f"选中一行可打开该网格、该分类{this}的工单明细（{ui.ROW_PICK_KEYS}）。",
                    help=koujing("repeat_callers", rules))
         picked = st.dataframe(shown, hide_index=True, placeholder=ui.MISSING, width="stretch",

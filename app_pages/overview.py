@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from onescreen import access as acl
-from onescreen import data, db, filters, ui
+from onescreen import data, db, filters, measures, ui
 from onescreen.figures import kiosk as kiosk_charts
 from onescreen.figures.overview import category_mix_figure, rates_trend_figure, street_ranking_figure
 from onescreen.koujing import koujing
@@ -253,12 +253,18 @@ def screen() -> None:
         consultation = kpis.set_index("metric")["value"].get("consultation_count")
         first_day, last_day = f.days()
         repeats = data.q("repeat_summary", start=first_day, end=last_day, **scope).iloc[0]
-        repeat_help = html.escape(koujing("repeat_requests"), quote=True)
-        st.markdown(
-            f"<div class='os-list'>小事不出网格 <b>{ui.fmt_pct(grid_share.iloc[0] if len(grid_share) else None, 0)}</b>"
-            f" · 吹哨 <b>{ui.fmt_number(whistle)}</b> 件 · 会商 <b>{ui.fmt_number(consultation)}</b> 件"
-            f" · <span title='{repeat_help}'>重复诉求 <b>{ui.fmt_number(repeats['repeat_count'])}</b> 件</span></div>",
-            unsafe_allow_html=True)
+        repeat_help = html.escape(koujing("repeat_requests", rules), quote=True)
+        found = measures.proactive(data.q("category_mix", by="source", limit=1000, **f.time_params(), **scope), rules.proactive_sources)
+        proactive_help = html.escape(koujing("proactive_share", rules), quote=True)
+        # Two lines, each item kept whole (a line breaks between items, never inside one).
+        items = [f"小事不出网格 <b>{ui.fmt_pct(grid_share.iloc[0] if len(grid_share) else None, 0)}</b>",
+                 f"<span title='{proactive_help}'>未诉先办 <b>{ui.fmt_pct(found.share, 0)}</b></span>",
+                 f"吹哨 <b>{ui.fmt_number(whistle)}</b> 件", f"会商 <b>{ui.fmt_number(consultation)}</b> 件",
+                 f"<span title='{repeat_help}'>重复诉求 <b>{ui.fmt_number(repeats['repeat_count'] if found.total else None)}"
+                 f"</b> 件</span>"]
+        whole = [f"<span style='white-space:nowrap'>{item}</span>" for item in items]
+        st.markdown(f"<div class='os-list'>{' · '.join(whole[:2])}<br>{' · '.join(whole[2:])}</div>",
+                    unsafe_allow_html=True)
 
 
 def _street_links(f: filters.Filters, figure, ranking: pd.DataFrame) -> None:

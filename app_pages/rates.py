@@ -6,12 +6,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from onescreen import data, filters, ui
+from onescreen import data, filters, measures, ui
 from onescreen.figures import lists
 from onescreen.figures import rates as figures
-from onescreen.koujing import KOUJING, LABELS
+from onescreen.koujing import KOUJING, LABELS, koujing
 from onescreen.queries import QUERIES, period_bounds, range_bounds
-from onescreen.rules import load_rules
+from onescreen.rules import PROACTIVE_SOURCES, load_rules
 
 LEVEL_LABELS = {"street": "街道", "community": "社区", "grid": "网格", "department": "承办单位",
                 "source": "诉求来源", "category": "诉求分类"}
@@ -158,7 +158,7 @@ try:
 except data.QueryError as exc:
     ui.empty_state(str(exc))
     st.stop()
-koujing = dict(zip(tiles["metric"], tiles["koujing"]))
+tile_koujing = dict(zip(tiles["metric"], tiles["koujing"]))
 st.caption(f"{ui.as_of_caption(data.as_of())} · {f.time_label()} · 范围：{scope_label(f)}")
 if scope_note:
     st.info(scope_note, icon=":material/info:")
@@ -195,7 +195,7 @@ else:
                    + ("；区间较长，只画最近的部分。" if cut else "。"))
 with st.expander("口径：三率与综合得分"):
     for metric in chosen or trend_options:
-        st.markdown(f"**{LABELS[metric]}**：{koujing.get(metric, KOUJING[metric])}")
+        st.markdown(f"**{LABELS[metric]}**：{tile_koujing.get(metric, KOUJING[metric])}")
 
 st.subheader("分解与排名")
 default_level = "grid" if f.community_code else ("community" if f.street_code else "street")
@@ -270,10 +270,10 @@ else:
     if level in ("department", "source", "category"):
         st.caption(f"按{LEVEL_LABELS[level]}分解为全区口径，不受区域筛选影响。")
     with st.expander("口径：排名、环比与同比"):
-        st.markdown(f"**{LABELS['composite_score']}**：{koujing['composite_score']}")
+        st.markdown(f"**{LABELS['composite_score']}**：{tile_koujing['composite_score']}")
         st.markdown(f"**{LABELS['change']}**：{KOUJING['change']}")
-        if metric in koujing:
-            st.markdown(f"**{LABELS[metric]}**：{koujing[metric]}")
+        if metric in tile_koujing:
+            st.markdown(f"**{LABELS[metric]}**：{tile_koujing[metric]}")
 
 st.subheader("办理时长与办结层级")
 left, right = st.columns(2)
@@ -297,6 +297,18 @@ with right:
         grid_share = shares.set_index("handling_level")["share"].get("grid")
         st.metric("小事不出网格（网格办结占比）", ui.fmt_pct(grid_share), help=KOUJING["escalation_share"])
     st.caption(f"注明办结层级的已办结 N = {known:,} 件", help=KOUJING["escalation_share"])
+    # 未诉先办 counts by area only (the source is what it measures; a category filter is not applied either).
+    page_rules = rules_for_page()
+    found = measures.proactive(data.q("category_mix", by="source", limit=1000, **period, **f.scope()),
+                               page_rules.proactive_sources if page_rules else PROACTIVE_SOURCES)
+    change = found.change
+    st.metric("未诉先办（主动发现占比）", ui.fmt_pct(found.share),
+              delta=None if change is None else (
+                  "持平 环比" if round(change, 1) == 0
+                  else f"{change:+.1f} 个百分点 环比（{ui.GOOD_WORD if change > 0 else ui.BAD_WORD}）"),
+              delta_color="off" if change is None or round(change, 1) == 0 else "normal",
+              help=koujing("proactive_share", page_rules) + "按区域统计，不按诉求来源、分类筛选。")
+    st.caption(f"主动发现 {found.count:,} 件 / 受理 {found.total:,} 件")
     escalated = tiles.set_index("metric")
     whistle_col, consult_col = st.columns(2)
     for column, metric, label in ((whistle_col, "whistle_count", "吹哨报到"), (consult_col, "consultation_count", "联合会商")):

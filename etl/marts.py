@@ -52,7 +52,7 @@ ACCEPTED = {
     ("mart_grid_lights", "period_type"): ("day", "week", "month"),
     ("mart_grid_lights", "light"): ("green", "yellow", "red", "grey"),
     ("mart_company_rankings", "list"): ("red", "black", None),
-    ("mart_ticket_values", "field"): ("source", "category_l1", "category_l2"),
+    ("mart_ticket_values", "field"): ("source", "category_l1", "category_l2", "proactive_source"),
 }
 
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
@@ -115,6 +115,7 @@ def sql_params(rules: Rules) -> dict[str, object]:
         "list_size_max": p.list_size_max,
         "list_size_divisor": p.list_size_divisor,
         "repeat_window_days": rules.repeat_window_days,
+        "proactive_sources": list(rules.proactive_sources),
         "rules_digest": rules.digest(),
         "rules_json": rules.to_json(),
         "sql_digest": sql_digest(),

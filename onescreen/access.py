@@ -319,8 +319,13 @@ def kiosk_params(name: str, params: Mapping) -> dict:
 
 def kiosk_frame(name: str, df: pd.DataFrame) -> pd.DataFrame:
     """A result made fit for the big screen: ticket-level columns dropped, address places dropped,
-    counts of 1-2 below grid level shown as ``<3`` (with the rates and changes derived from them)."""
+    counts of 1-2 below grid level shown as ``<3`` (with the rates and changes derived from them), a
+    repeat caller's calls by day only."""
     out = df.drop(columns=[c for c in KIOSK_DROPPED_COLUMNS if c in df.columns])
+    if name == "repeat_callers":  # one row per person: the day of a call, not its minute
+        for column in ("first_received_at", "last_received_at"):
+            if column in out:
+                out[column] = pd.to_datetime(out[column]).dt.normalize()
     if name == "recurring_problems" and "place_type" in out:
         out = out[out["place_type"] != "address"].reset_index(drop=True)
     columns = BELOW_GRID_COUNTS.get(name, ())

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 import duckdb
 import pandas as pd
 
+from onescreen import measures
 from onescreen.koujing import LABELS, koujing
 from onescreen.queries import QueryError, run_query
 from onescreen.rules import rules_of_marts
@@ -66,7 +67,7 @@ COLUMN_LABELS: dict[str, str] = {
     "category_l2": "二级分类", "department": "承办单位", "address": "地址（至门牌号或小区）", "item": "项目",
     "count": "件数", "share": "占比（%）", "note": "说明", "key": "项目代码", "text": "口径",
     "caller": "来电人", "repeat_count": "重复（件）", "shortest_gap_days": "最短间隔（天）",
-    "first_ticket_id": "首次工单", "first_received_at": "首次受理", "last_ticket_id": "最近工单",
+    "first_ticket_id": "原诉求工单", "first_received_at": "原诉求受理", "last_ticket_id": "最近工单",
     "last_received_at": "最近受理",
 }
 
@@ -329,8 +330,8 @@ def build_report(source, period: Period, *, street_code: str | None = None,
     except QueryError as error:  # a source that may not list tickets (the big-screen tier) says so
         oldest, oldest_note = pd.DataFrame(columns=list(OPEN_TICKET_COLUMNS)), str(error)
     report.add("oldest_open", "最久未办结的工单", oldest, oldest_note)
-    escalation, escalation_note = escalation_table(src, period, scope, kpis)
-    report.add("escalation", "办结层级、吹哨报到与联合会商", escalation, escalation_note)
+    escalation, escalation_note = escalation_table(src, period, scope, kpis, rules)
+    report.add("escalation", "办结层级、吹哨报到、联合会商与未诉先办", escalation, escalation_note)
     repeats, repeat_note = repeat_callers(src, period, scope, top_n)
     report.add("repeat_callers", "重复诉求：反复来电的来电人", repeats, repeat_note)
     report.add("koujing", "口径", koujing_table(rules))
@@ -568,8 +569,10 @@ def oldest_open(src: Source, period: Period, scope: dict[str, str], limit: int) 
     return frame[[c for c in OPEN_TICKET_COLUMNS if c in frame.columns]].reset_index(drop=True)
 
 
-def escalation_table(src: Source, period: Period, scope: dict[str, str], kpis: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """Closed tickets by handling level (count, share), 吹哨 and 联合会商 counts (where the exports carry them)."""
+def escalation_table(src: Source, period: Period, scope: dict[str, str], kpis: pd.DataFrame,
+                     rules) -> tuple[pd.DataFrame, str]:
+    """Closed tickets by handling level (count, share), 吹哨 and 联合会商 counts (where the exports carry them),
+    and 未诉先办 (tickets from the sources of ``rules.proactive_sources``: count and share of all)."""
     present = src.sql("select count(handling_level) as levels, count(is_whistle) as whistles, "
                       "count(is_consultation) as consultations from fct_tickets")
     has_level, has_whistle = present.iloc[0]["levels"] > 0, present.iloc[0]["whistles"] > 0
@@ -603,8 +606,17 @@ def escalation_table(src: Source, period: Period, scope: dict[str, str], kpis: p
     rows.append({"key": "consultation_closed_count", "item": "其中已办结",
                  "count": _none(consultation["numerator"]) if has_consultation else None, "share": None,
                  "denominator": None, "note": "" if has_consultation else missing})
+    if period.kind == "quarter":
+        mixes = [src.query("category_mix", by="source", limit=1000, period_type="month", period_start=m, **scope)
+                 for m in period.months()]
+        found = measures.proactive(pd.concat(mixes, ignore_index=True), rules.proactive_sources)
+    else:
+        found = measures.proactive(src.query("category_mix", by="source", limit=1000, period_type=period.kind,
+                                             period_start=period.start, **scope), rules.proactive_sources)
+    rows.append({"key": "proactive_count", "item": "未诉先办：主动发现的工单（" + "、".join(rules.proactive_sources) + "）",
+                 "count": float(found.count), "share": found.share, "denominator": float(found.total), "note": ""})
     note = ("办结层级占比 = 各级办结数 ÷ 注明办结层级的已办结工单数（分母）。吹哨、会商为标记了“是否吹哨”“是否会商”的"
-            "工单数；导出没有这一列时显示“无数据”，不估算。")
+            "工单数；导出没有这一列时显示“无数据”，不估算。未诉先办占比 = 主动发现的工单数 ÷ 本期受理工单数（分母）。")
     frame = pd.DataFrame(rows, columns=["key", "item", "count", "share", "denominator", "note"])
     return frame.astype({"count": "float64", "share": "float64", "denominator": "float64"}), note
 
@@ -623,19 +635,20 @@ def repeat_callers(src: Source, period: Period, scope: dict[str, str], limit: in
     for column in REPEAT_COLUMNS[1:]:
         if column in callers:  # the big-screen tier has no ticket numbers
             frame[column] = callers[column].to_numpy()
-    share = _none(summary["repeat_share"])
+    share, previous = _none(summary["repeat_share"]), _none(summary["previous_repeat_count"])
     note = (f"本期重复诉求 {int(summary['repeat_count']):,} 件"
-            + (f"，占受理量 {share:.1f}%" if share is not None else "")
-            + f"，涉及来电人 {int(summary['caller_count']):,} 人；上期 {int(summary['previous_repeat_count'] or 0):,} 件。"
-            f"下表为重复最多的前 {limit} 行（同一来电人的不同分类各占一行），来电人只以编号区分，不含姓名和号码；"
-            "“首次工单”是本期第一件重复诉求所追溯的上一件工单，可在本期之前。")
+            + (f"，占群众诉求 {share:.1f}%" if share is not None else "")
+            + f"，涉及来电人 {int(summary['caller_count']):,} 人；"
+            + (f"上期 {int(previous):,} 件。" if previous is not None else "上期没有数据。")
+            + f"下表列出重复最多的 {len(frame)} 行（最多 {limit} 行，同一来电人的不同分类各占一行）；来电人只以编号区分，"
+            "不含姓名和号码，编号每次重建汇总表重新编排；“原诉求”是本期第一件重复诉求所追溯的上一件工单，可在本期之前。")
     return frame, note
 
 
 REPORT_KOUJING = ("as_of", "ticket_count", "response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate",
                   "closure_rate", "overdue_count", "near_deadline_count", "avg_handling_workdays",
                   "property_complaint_count", "whistle_count", "consultation_count", "escalation_share", "light", "red_black_list",
-                  "category_mix", "repeat_requests", "change", "ticket_masking")
+                  "category_mix", "proactive_share", "repeat_requests", "change", "ticket_masking")
 PERIOD_KOUJING = ("周期：周为 ISO 周（周一至周日），月为自然月，季度为自然季度。工单归属于受理时间所在的周期。"
                   "同比：周与 52 周前的同一周比，月与季度与上一年同期比。季度的各项件数、分子、分母为其三个月之和，"
                   "率 = 分子之和 ÷ 分母之和（与按月口径一致，不是三个月的率的平均）。")

@@ -56,10 +56,12 @@ _SPEC: list[tuple[str, str, str, float | None, float | None, str]] = [
     ("property.list_size_max", "红黑榜最多名额", "int", 0, 1000, " 家"),
     ("property.list_size_divisor", "红黑榜名额除数（⌊n/除数⌋）", "int", 1, 1000, ""),
     ("repeat.window_days", "重复诉求·距上次同类来电不超过", "int", 1, 366, " 天"),
+    ("proactive.sources", "未诉先办·主动发现的诉求来源", "str_list", None, None, ""),
 ]
 # Keys a rules file (or marts built before the key existed) may leave out, with the value they then take.
 # Only keys added after users had rules files of their own: a file from before them keeps working.
-_DEFAULTS: dict[str, Any] = {"repeat.window_days": 30}
+PROACTIVE_SOURCES = ("网格员上报", "视频巡查")  # 未诉先办: the sources that find problems before anyone calls
+_DEFAULTS: dict[str, Any] = {"repeat.window_days": 30, "proactive.sources": list(PROACTIVE_SOURCES)}
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class Rules:
     lights: LightRules
     property_rules: PropertyRules
     repeat_window_days: int = 30    # 重复诉求: same caller, same first-level category, within so many days
+    proactive_sources: tuple[str, ...] = PROACTIVE_SOURCES
 
     def deadline_for(self, appeal_type: str | None) -> int:
         """Default deadline in working days for an appeal type (fallback when unknown or empty)."""
@@ -140,6 +143,7 @@ class Rules:
                          "complaint_points_per_1k": p.complaint_points_per_1k,
                          "list_size_max": p.list_size_max, "list_size_divisor": p.list_size_divisor},
             "repeat": {"window_days": self.repeat_window_days},
+            "proactive": {"sources": list(self.proactive_sources)},
         }
 
     def to_json(self) -> str:
@@ -242,6 +246,7 @@ def rules_from_dict(data: dict[str, Any], source: str = "规则") -> Rules:
                                v["property.complaint_weight"], v["property.complaint_points_per_1k"],
                                v["property.list_size_max"], v["property.list_size_divisor"]),
         repeat_window_days=v["repeat.window_days"],
+        proactive_sources=tuple(v["proactive.sources"]),
     )
 
 
@@ -286,7 +291,8 @@ def _check(source: str, key: str, value: Any, kind: str, lo: float | None, hi: f
     if kind == "str_list":
         if (not isinstance(value, list) or not value
                 or not all(isinstance(x, str) and x.strip() for x in value)):
-            example = '["投诉", "举报"]' if key == "property.appeal_types" else '["物业管理"]'
+            example = {"property.appeal_types": '["投诉", "举报"]', "proactive.sources": '["网格员上报", "视频巡查"]'}.get(
+                key, '["物业管理"]')
             return _raise(fail(f"非空的文字列表，例如 {example}"))
         return [x.strip() for x in value]
     if kind == "workday_map":

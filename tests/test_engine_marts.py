@@ -42,6 +42,14 @@ def district(tmp_path_factory):
     with duckdb.connect(str(warehouse)) as con:
         con.execute("update fct_tickets set due_at = null, due_workdays = null where resolved_at is not null "
                     "and hash(ticket_id) % 4 = 0")
+        # Phone numbers as exports write them, so that both engines are seen to clean them alike (重复诉求).
+        con.execute("update ticket_pii set caller_phone = '+86 ' || caller_phone "
+                    "where hash(ticket_id) % 7 = 1 and caller_phone like '1%'")
+        con.execute("update ticket_pii set caller_phone = replace(caller_phone, '0874-', '（0874）') "
+                    "where hash(ticket_id) % 3 = 0")
+        con.execute("update ticket_pii set caller_phone = translate(caller_phone, '0123456789', '０１２３４５６７８９') "
+                    "where hash(ticket_id) % 13 = 3")
+        con.execute("update ticket_pii set caller_phone = '1.38E+10' where hash(ticket_id) % 11 = 2")
         build_marts(con, load_rules())
     return warehouse, publish.publish(warehouse, folder / "snapshots")
 

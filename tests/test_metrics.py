@@ -290,7 +290,8 @@ def test_basic_satisfied_weight_is_a_rule():
 
 def test_ticket_values_count_every_filter_value(con):
     """mart_ticket_values (the filters' choices) holds each source, first-level category, and second-level
-    category under its first-level one, with its number of tickets, counted here in Python."""
+    category under its first-level one, with its number of tickets, counted here in Python; and the proactive
+    sources of the rules (网格员上报 and 视频巡查) the tickets hold, likewise."""
     from collections import Counter
 
     rows = con.execute("select source, category_l1, category_l2 from fct_tickets").fetchall()
@@ -298,6 +299,8 @@ def test_ticket_values_count_every_filter_value(con):
     for source, l1, l2 in rows:
         if source is not None:
             expected[("source", None, source)] += 1
+        if source in ("网格员上报", "视频巡查"):
+            expected[("proactive_source", None, source)] += 1
         if l1 is not None:
             expected[("category_l1", None, l1)] += 1
         if l2 is not None:

@@ -108,7 +108,8 @@ def parity_cases(con) -> dict[str, list[dict]]:
         "overdue_list": [dict(state=s, **f) for s in ("overdue", "near_deadline", "open")
                          for f in ({}, dict(street_code=street), dict(category_l1=category))],
         "category_mix": [dict(**p, **a) for p in periods[:2] for a in areas[:3]] + [dict(**periods[0], limit=3)]
-        + [dict(**ranges[2], **a) for a in areas[:2]],
+        + [dict(**ranges[2], **a) for a in areas[:2]]
+        + [dict(by="source", **p, **a) for p in periods[:2] for a in areas[:3]] + [dict(by="source", **ranges[2])],
         "escalation_shares": [dict(**p, **a) for p in periods for a in areas] + [dict(**ranges[2], **a) for a in areas],
         "handling_time_distribution": [dict(**p, **a) for p in periods for a in areas]
         + [dict(**ranges[2], **a) for a in areas],

@@ -1,14 +1,20 @@
-"""重复诉求: a caller (one phone number) asking again about the same first-level category within
-``repeat.window_days`` (config/rules.toml, 30) of their previous request. The tickets below are added to
-tests/metrics_fixture.py's district; every expected figure is worked out by hand from them.
+"""重复诉求: a citizen (one phone number) asking again about the same first-level category at most
+``repeat.window_days`` (config/rules.toml, 30) calendar days after their previous request. The tickets below
+are added to tests/metrics_fixture.py's district; every expected figure is worked out by hand from them.
 
-    caller A, 13800001111 written four ways:
-      R1 10-02 物业管理 (first)        R2 10-20 物业管理, 18 days after R1: a repeat
-      R3 10-25 城市管理 (another category: not a repeat)
-      R4 11-25 物业管理, 36 days after R2: not a repeat at 30 days, a repeat at 40
+    caller A, 13800001111 written five ways:
+      R1 10-02 09:00 物业管理 (first)     R2 10-20 10:00 物业管理, 18 days after R1: a repeat
+      R3 10-25 物业管理 "+86 138 0000 1111", 5 days after R2: a repeat
+      R12 10-25 11:00 城市管理 "0086-13800001111" (another category: not a repeat)
+      R4 11-25 12:00 物业管理 "8613800001111", 31 days after R3: not a repeat at 30 days, a repeat at 40
     caller B, landline 0874-3135265:
-      R5 09-20 噪音扰民 (first)        R6 10-05 噪音扰民 in G4 (street S2), 15 days after R5: a repeat
-    no phone (R8, R9) and a 5-digit number (R10, R11): the same category on the same day, never repeats.
+      R5 09-20 08:00 噪音扰民 (first)     R6 10-05 08:30 噪音扰民 "（0874）３１３５２６５" in G4 (street S2),
+      15 days after R5: a repeat; R7 10-20 23:00 噪音扰民, exactly 15 days after R6 by date: a repeat
+    caller C, 13900002222: R13 09-01 07:00 and R14 10-01 23:00 市容环境: 30 days apart by date, 30 days and 16
+      hours by the clock: a repeat (the window counts days); R15 the same second as R14: one call, not a repeat
+    never repeats: no phone (R8, R9), a 5-digit number (R10, R11), 1.38E+10 and 138****1111 twice each
+      (R16-R19), two numbers in one cell twice (R20, R21), no category twice (R22, R23), a grid worker's own
+      reports under the same number (R24, R25: 网格员上报 is a proactive source).
 """
 
 from __future__ import annotations
@@ -25,38 +31,53 @@ from streamlit.testing.v1 import AppTest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # until the project sets pythonpath
 
 from etl.marts import build_marts  # noqa: E402
-from metrics_fixture import TICKETS, at, build_warehouse  # noqa: E402
+from metrics_fixture import GRID_REPORT, HOTLINE, TICKETS, VIDEO, at, build_warehouse  # noqa: E402
 from onescreen.queries import run_query  # noqa: E402
 from onescreen.rules import RulesError, load_rules, rules_from_dict, rules_of_marts  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PLACES = {"G1": ("C1", "一社区", "S1", "一街道"), "G4": ("C3", "三社区", "S2", "二街道")}
-CALLS = [  # ticket_id, grid, received_at, category_l1, caller_phone
-    ("R1", "G1", "2025-10-02 09:00", "物业管理", "13800001111"),
-    ("R2", "G1", "2025-10-20 10:00", "物业管理", "138-0000-1111"),
-    ("R3", "G1", "2025-10-25 11:00", "城市管理", "+86 138 0000 1111"),
-    ("R4", "G1", "2025-11-25 12:00", "物业管理", "8613800001111"),
-    ("R5", "G4", "2025-09-20 08:00", "噪音扰民", "0874-3135265"),
-    ("R6", "G4", "2025-10-05 08:30", "噪音扰民", "(0874)3135265"),
-    ("R8", "G1", "2025-10-10 09:00", "市容环境", None),
-    ("R9", "G1", "2025-10-10 10:00", "市容环境", None),
-    ("R10", "G1", "2025-10-11 09:00", "市容环境", "12345"),
-    ("R11", "G1", "2025-10-11 10:00", "市容环境", "12345"),
+CALLS = [  # ticket_id, grid, received_at, category_l1, caller_phone, source
+    ("R1", "G1", "2025-10-02 09:00", "物业管理", "13800001111", HOTLINE),
+    ("R2", "G1", "2025-10-20 10:00", "物业管理", "138-0000-1111", HOTLINE),
+    ("R3", "G1", "2025-10-25 10:30", "物业管理", "+86 138 0000 1111", HOTLINE),
+    ("R12", "G1", "2025-10-25 11:00", "城市管理", "0086-13800001111", HOTLINE),
+    ("R4", "G1", "2025-11-25 12:00", "物业管理", "8613800001111", HOTLINE),
+    ("R5", "G4", "2025-09-20 08:00", "噪音扰民", "0874-3135265", HOTLINE),
+    ("R6", "G4", "2025-10-05 08:30", "噪音扰民", "（0874）３１３５２６５", HOTLINE),
+    ("R7", "G4", "2025-10-20 23:00", "噪音扰民", "0874 3135265", HOTLINE),
+    ("R13", "G1", "2025-09-01 07:00", "市容环境", "13900002222", HOTLINE),
+    ("R14", "G1", "2025-10-01 23:00", "市容环境", "13900002222", HOTLINE),
+    ("R15", "G1", "2025-10-01 23:00", "市容环境", "13900002222", HOTLINE),
+    ("R8", "G1", "2025-10-10 09:00", "市容环境", None, HOTLINE),
+    ("R9", "G1", "2025-10-10 10:00", "市容环境", None, HOTLINE),
+    ("R10", "G1", "2025-10-11 09:00", "市容环境", "12345", HOTLINE),
+    ("R11", "G1", "2025-10-11 10:00", "市容环境", "12345", HOTLINE),
+    ("R16", "G1", "2025-10-12 09:00", "城市管理", "1.38E+10", HOTLINE),
+    ("R17", "G1", "2025-10-12 10:00", "城市管理", "1.38E+10", HOTLINE),
+    ("R18", "G1", "2025-10-12 11:00", "城市管理", "138****1111", HOTLINE),
+    ("R19", "G1", "2025-10-12 12:00", "城市管理", "138****1111", HOTLINE),
+    ("R20", "G1", "2025-10-13 09:00", "城市管理", "13700001111/13600002222", HOTLINE),
+    ("R21", "G1", "2025-10-13 10:00", "城市管理", "13700001111/13600002222", HOTLINE),
+    ("R22", "G1", "2025-10-14 09:00", None, "13500003333", HOTLINE),
+    ("R23", "G1", "2025-10-14 10:00", None, "13500003333", HOTLINE),
+    ("R24", "G1", "2025-10-15 09:00", "城市管理", "13300004444", GRID_REPORT),
+    ("R25", "G1", "2025-10-16 09:00", "城市管理", "13300004444", GRID_REPORT),
 ]
-PHONE_DIGITS = ("13800001111", "3135265")
+PHONE_DIGITS = ("13800001111", "3135265", "13900002222")
 OCTOBER = dict(start="2025-10-01", end="2025-10-31")
 
 
 def build(path=":memory:", **rule_changes):
     con = duckdb.connect(str(path))
     build_warehouse(con)
-    for ticket_id, grid, received, category, phone in CALLS:
+    for ticket_id, grid, received, category, phone, source in CALLS:
         community, community_name, street, street_name = PLACES[grid]
         con.execute(
             "insert into fct_tickets (ticket_id, feed, source, appeal_type, category_l1, received_at, street_code,"
             " street_name, community_code, community_name, grid_code, placed_by, has_timeline_error, row_hash,"
-            " batch_id) values (?, 'hotline', '12345热线', '投诉', ?, ?, ?, ?, ?, ?, ?, 'grid_code', false, 'h', 1)",
-            [ticket_id, category, received, street, street_name, community, community_name, grid])
+            " batch_id) values (?, 'hotline', ?, '投诉', ?, ?, ?, ?, ?, ?, ?, 'grid_code', false, 'h', 1)",
+            [ticket_id, source, category, received, street, street_name, community, community_name, grid])
         con.execute("insert into ticket_pii (ticket_id, caller_name, caller_phone, batch_id) values (?, '张三', ?, 1)",
                     [ticket_id, phone])
     build_marts(con, dataclasses.replace(load_rules(), **rule_changes))
@@ -75,51 +96,79 @@ def repeats(con) -> dict:
         "select ticket_id, previous_ticket_id, caller_no, days_since_previous from mart_repeat_requests").fetchall()}
 
 
+# Callers are numbered by the earliest call their repeats come back to: C (R13, 09-01) 1, B (R5, 09-20) 2,
+# A (R1, 10-02) 3.
+EXPECTED = {"R2": ("R1", 3, 18), "R3": ("R2", 3, 5), "R6": ("R5", 2, 15), "R7": ("R6", 2, 15), "R14": ("R13", 1, 30)}
+
+
 def test_a_repeat_is_the_same_number_and_category_within_the_window(con):
-    # R2 comes back to R1 (18 days); R6 to R5 (15 days, the number with brackets); callers are numbered
-    # by their first ticket: A (R1) is 1, B (R5) is 2.
-    assert repeats(con) == {"R2": ("R1", 1, 18), "R6": ("R5", 2, 15)}
+    assert repeats(con) == EXPECTED
 
 
-def test_the_window_is_a_rule(tmp_path):
+def test_the_window_is_a_rule():
     wider = build(repeat_window_days=40)
     try:
-        assert repeats(wider) == {"R2": ("R1", 1, 18), "R4": ("R2", 1, 36), "R6": ("R5", 2, 15)}
+        assert repeats(wider) == {**EXPECTED, "R4": ("R3", 3, 31)}
     finally:
         wider.close()
+    narrower = build(repeat_window_days=15)
+    try:
+        # R2 (18 days) and R14 (30) drop out; C has no repeat left, so B is caller 1 and A caller 2.
+        assert repeats(narrower) == {"R3": ("R2", 2, 5), "R6": ("R5", 1, 15), "R7": ("R6", 1, 15)}
+    finally:
+        narrower.close()
+
+
+def test_the_proactive_sources_are_a_rule():
+    # With no proactive source, the grid worker's two reports under one number are a repeat.
+    every = build(proactive_sources=("视频巡查",))
+    try:
+        assert repeats(every)["R25"][0] == "R24"
+    finally:
+        every.close()
 
 
 def test_repeat_summary_counts_the_window_and_the_one_before(con):
     october = [t for t in TICKETS if str(t["received_at"]).startswith("2025-10")]
     september = [t for t in TICKETS if str(t["received_at"]).startswith("2025-09")]
-    mine_october = [c for c in CALLS if c[2].startswith("2025-10")]   # R1 R2 R3 R6 R8 R9 R10 R11
+    # Citizens' requests: every ticket but those of the proactive sources (网格员上报 and 视频巡查).
+    citizens = [t for t in TICKETS if t["source"] not in (GRID_REPORT, VIDEO)]
+    october = [t for t in citizens if str(t["received_at"]).startswith("2025-10")]
+    september = [t for t in citizens if str(t["received_at"]).startswith("2025-09")]
+    mine_october = [c for c in CALLS if c[2].startswith("2025-10") and c[5] == HOTLINE]   # R24, R25 are not
     summary = run_query(con, "repeat_summary", previous_start="2025-09-01", **OCTOBER).iloc[0].to_dict()
     assert summary["ticket_count"] == len(october) + len(mine_october)
-    assert summary["repeat_count"] == 2 and summary["caller_count"] == 2
-    assert summary["repeat_share"] == pytest.approx(200 / (len(october) + 8))
-    assert summary["previous_ticket_count"] == len(september) + 1   # R5
+    assert summary["repeat_count"] == 5 and summary["caller_count"] == 3   # R2 R3 R6 R7 R14
+    assert summary["repeat_share"] == pytest.approx(500 / summary["ticket_count"])
+    assert summary["previous_ticket_count"] == len(september) + 2   # R5, R13
     assert summary["previous_repeat_count"] == 0 and summary["previous_repeat_share"] == 0
-    # Without a window before, the previous figures are null, not 0.
+    # Without a window before, or before the data began, the previous figures are null, not 0.
     alone = run_query(con, "repeat_summary", **OCTOBER).iloc[0]
-    assert alone["repeat_count"] == 2 and alone.isna()["previous_repeat_count"]
+    assert alone["repeat_count"] == 5 and alone.isna()["previous_repeat_count"]
+    first = run_query(con, "repeat_summary", start="2025-01-01", end="2025-01-31", previous_start="2024-12-01").iloc[0]
+    assert first["ticket_count"] == 0 and first.isna()["previous_repeat_count"] and first.isna()["repeat_share"]
 
 
 def test_repeat_queries_follow_the_area_and_category_filters(con):
     street = run_query(con, "repeat_summary", street_code="S2", **OCTOBER).iloc[0]
-    assert (street["repeat_count"], street["caller_count"]) == (1, 1)
+    assert (street["repeat_count"], street["caller_count"]) == (2, 1)
     assert list(run_query(con, "repeat_callers", grid_code="G4", **OCTOBER)["first_ticket_id"]) == ["R5"]
     assert run_query(con, "repeat_summary", category_l1="城市管理", **OCTOBER).iloc[0]["repeat_count"] == 0
+    assert run_query(con, "repeat_summary", category_l1="市容环境", **OCTOBER).iloc[0]["repeat_count"] == 1
 
 
 def test_repeat_callers_lists_each_caller_and_category(con):
     callers = run_query(con, "repeat_callers", **OCTOBER)
-    # Both have one repeat; the latest first. B's first ticket lies before the window.
+    # Most repeats first, then the latest; B's and C's original requests lie before the window.
     assert callers[["rank", "caller_no", "category_l1", "repeat_count", "shortest_gap_days", "first_ticket_id",
                     "last_ticket_id", "grid_name", "street_name"]].values.tolist() == [
-        [1, 1, "物业管理", 1, 18, "R1", "R2", "网格1", "一街道"],
-        [2, 2, "噪音扰民", 1, 15, "R5", "R6", "网格4", "二街道"]]
-    assert callers["first_received_at"].tolist() == [at("2025-10-02 09:00"), at("2025-09-20 08:00")]
-    assert callers["last_received_at"].tolist() == [at("2025-10-20 10:00"), at("2025-10-05 08:30")]
+        [1, 3, "物业管理", 2, 5, "R1", "R3", "网格1", "一街道"],
+        [2, 2, "噪音扰民", 2, 15, "R5", "R7", "网格4", "二街道"],
+        [3, 1, "市容环境", 1, 30, "R13", "R14", "网格1", "一街道"]]
+    assert callers["first_received_at"].tolist() == [at("2025-10-02 09:00"), at("2025-09-20 08:00"),
+                                                      at("2025-09-01 07:00")]
+    assert callers["last_received_at"].tolist() == [at("2025-10-25 10:30"), at("2025-10-20 23:00"),
+                                                     at("2025-10-01 23:00")]
     assert len(run_query(con, "repeat_callers", limit=1, **OCTOBER)) == 1
     assert run_query(con, "repeat_callers", start="2025-11-01", end="2025-11-30").empty
 
@@ -129,7 +178,7 @@ def test_no_phone_number_leaves_the_mart_or_the_queries(con):
               run_query(con, "repeat_callers", **OCTOBER),
               run_query(con, "repeat_summary", previous_start="2025-09-01", **OCTOBER)]
     text = " ".join(frame.astype(str).to_csv() for frame in frames)
-    assert "R2" in text   # the search below would find a number in these frames
+    assert "R2" in text and "R14" in text   # the search below would find a number in these frames
     assert not [digits for digits in PHONE_DIGITS if digits in text]
     assert "张三" not in text
 
@@ -181,24 +230,26 @@ def october_page(page: str, **query) -> AppTest:
 def test_the_big_screen_counts_the_repeat_requests(served):
     wall = october_page("overview.py", kiosk="1")
     line = [m.value for m in wall.markdown if "小事不出网格" in m.value]
-    assert len(line) == 1 and "重复诉求 <b>2</b> 件" in line[0]
+    assert len(line) == 1 and "重复诉求 <b>5</b> 件" in line[0]
     street = october_page("overview.py", kiosk="1", street_code="S2")
-    assert "重复诉求 <b>1</b> 件" in [m.value for m in street.markdown if "小事不出网格" in m.value][0]
+    assert "重复诉求 <b>2</b> 件" in [m.value for m in street.markdown if "小事不出网格" in m.value][0]
 
 
 def test_the_heat_page_shows_repeat_requests_and_their_callers(served):
     at_ = october_page("heat.py")
     metrics = {m.label: m.value for m in at_.metric}
-    assert metrics["重复诉求"] == "2 件" and metrics["涉及来电人"] == "2 人"
+    assert metrics["重复诉求"] == "5 件" and metrics["涉及来电人"] == "3 人"
     table = [d for d in at_.dataframe if "来电人" in d.value.columns]
     assert len(table) == 1
-    assert table[0].value[["来电人", "一级分类", "重复（件）", "首次受理", "最近受理", "网格"]].values.tolist() == [
-        ["来电人 1", "物业管理", 1, "2025-10-02 09:00", "2025-10-20 10:00", "网格1"],
-        ["来电人 2", "噪音扰民", 1, "2025-09-20 08:00", "2025-10-05 08:30", "网格4"]]
-    # The page is of the big-screen tier: neither a phone number nor a ticket number reaches it.
+    assert table[0].value[["来电人", "一级分类", "重复（件）", "原诉求受理日", "最近受理日", "网格"]].values.tolist() == [
+        ["来电人 3", "物业管理", 2, "2025-10-02", "2025-10-25", "网格1"],
+        ["来电人 2", "噪音扰民", 2, "2025-09-20", "2025-10-20", "网格4"],
+        ["来电人 1", "市容环境", 1, "2025-09-01", "2025-10-01", "网格1"]]
+    # The page is of the big-screen tier: no phone number, ticket number or time of a call reaches it.
     page_text = " ".join(str(x.value) for x in [*at_.markdown, *at_.caption, *at_.metric]) + table[0].value.to_csv()
     assert not [digits for digits in PHONE_DIGITS if digits in page_text]
-    assert not [ticket for ticket in ("R1", "R2", "R5", "R6") if ticket in page_text]
+    assert not [ticket for ticket in ("R1", "R2", "R5", "R6", "R13") if ticket in page_text]
+    assert "10:30" not in page_text and "23:00" not in page_text
 
 
 def test_the_monthly_report_lists_the_repeat_callers_without_their_numbers(con):
@@ -208,11 +259,12 @@ def test_the_monthly_report_lists_the_repeat_callers_without_their_numbers(con):
     report = build_report(con, parse_period("2025-10"))
     section = report.sections["repeat_callers"]
     assert section.frame[["caller", "category_l1", "repeat_count", "first_ticket_id", "last_ticket_id"]].values.tolist() == [
-        ["来电人 1", "物业管理", 1, "R1", "R2"], ["来电人 2", "噪音扰民", 1, "R5", "R6"]]
-    assert section.note.startswith("本期重复诉求 2 件，占受理量 ")
-    assert "上期 0 件" in section.note
+        ["来电人 3", "物业管理", 2, "R1", "R3"], ["来电人 2", "噪音扰民", 2, "R5", "R7"],
+        ["来电人 1", "市容环境", 1, "R13", "R14"]]
+    assert section.note.startswith("本期重复诉求 5 件，占群众诉求 ")
+    assert "涉及来电人 3 人；上期 0 件。下表列出重复最多的 3 行（最多 10 行" in section.note
     html = render(report, "html").decode("utf-8")
-    assert "重复诉求：反复来电的来电人" in html and "2025-10-20 10:00" in html
+    assert "重复诉求：反复来电的来电人" in html and "2025-10-25 10:30" in html   # the meeting tier keeps the minute
     for fmt in ("html", "json"):
         text = render(report, fmt).decode("utf-8")
         assert "来电人 2" in text
@@ -220,3 +272,4 @@ def test_the_monthly_report_lists_the_repeat_callers_without_their_numbers(con):
     # A month without repeats says so.
     november = build_report(con, parse_period("2025-11")).sections["repeat_callers"]
     assert november.frame.empty and november.note.startswith("本期重复诉求 0 件")
+    assert "上期 5 件" in november.note

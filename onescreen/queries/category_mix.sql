@@ -1,10 +1,11 @@
--- Tickets per first-level category this period and the previous one, with shares (0-100), for the
--- whole district or a street, community or grid. Read from fct_tickets (filtered by period), since the
--- marts keep categories district-wide only.
+-- Tickets per first-level category ({{by}} = category_l1), or per request source ({{by}} = source: where the
+-- problems were found, 未诉先办), this period and the previous one, with shares (0-100), for the whole
+-- district or a street, community or grid. Read from fct_tickets (filtered by period), since the marts keep
+-- categories and sources district-wide only. The column keeps the name of {{by}}.
 with
 
 tickets as (
-    select category_l1, received_at
+    select {{by}} as value, received_at
     from fct_tickets
     where received_at >= $previous_start
         and received_at < $period_end
@@ -15,7 +16,7 @@ tickets as (
 
 counts as (
     select
-        coalesce(category_l1, '未分类') as category_l1,
+        coalesce(value, '未分类') as value,
         count(*) filter (received_at >= $period_start) as ticket_count,
         count(*) filter (received_at < $period_start) as previous_ticket_count
     from tickets
@@ -24,7 +25,7 @@ counts as (
 
 final as (
     select
-        category_l1,
+        value as {{by}},
         ticket_count,
         100.0 * ticket_count / nullif(sum(ticket_count) over (), 0) as share,
         previous_ticket_count,
@@ -35,5 +36,5 @@ final as (
 )
 
 select * from final
-order by ticket_count desc, previous_ticket_count desc, category_l1
+order by ticket_count desc, previous_ticket_count desc, {{by}}
 limit $limit

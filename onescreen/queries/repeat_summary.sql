@@ -1,14 +1,21 @@
--- 重复诉求 in a window, one row: the tickets received from $start to $end (inclusive), how many of them
--- repeat an earlier request of the same caller and category (mart_repeat_requests), from how many
--- callers, and the same for the window before (from $previous_start up to $start; null when
--- $previous_start is null). Counts are 0, not null, when nothing matches.
+-- 重复诉求 in a window, one row: the citizens' requests received from $start to $end (inclusive; tickets of
+-- the proactive sources, 未诉先办, are not a citizen calling and are left out: mart_ticket_values), how
+-- many of them repeat an earlier request of the same caller and category (mart_repeat_requests), from how
+-- many callers, and the same for the window before (from $previous_start up to $start). The previous
+-- figures are null when $previous_start is null or that window has no requests (before the data began);
+-- the current counts are 0, not null, when nothing matches.
 with
+
+proactive as (
+    select value as proactive_source from mart_ticket_values where field = 'proactive_source'
+),
 
 tickets as (
     select received_at >= $start as is_current
     from fct_tickets
     where received_at >= coalesce($previous_start, $start)
         and received_at < $end::date + interval 1 day
+        and source not in (select proactive_source from proactive)
         and ($street_code is null or street_code = $street_code)
         and ($community_code is null or community_code = $community_code)
         and ($grid_code is null or grid_code = $grid_code)
@@ -31,7 +38,7 @@ repeats as (
 ticket_counts as (
     select
         count(*) filter (where is_current) as ticket_count,
-        case when $previous_start is not null then count(*) filter (where not is_current) end as previous_ticket_count
+        count(*) filter (where not is_current) as previous_ticket_count
     from tickets
 ),
 
@@ -39,7 +46,7 @@ repeat_counts as (
     select
         count(*) filter (where is_current) as repeat_count,
         count(distinct caller_no) filter (where is_current) as caller_count,
-        case when $previous_start is not null then count(*) filter (where not is_current) end as previous_repeat_count
+        count(*) filter (where not is_current) as previous_repeat_count
     from repeats
 ),
 
@@ -49,9 +56,13 @@ final as (
         repeat_counts.repeat_count,
         repeat_counts.caller_count,
         100.0 * repeat_counts.repeat_count / nullif(ticket_counts.ticket_count, 0) as repeat_share,
-        ticket_counts.previous_ticket_count,
-        repeat_counts.previous_repeat_count,
-        100.0 * repeat_counts.previous_repeat_count / nullif(ticket_counts.previous_ticket_count, 0) as previous_repeat_share
+        case when $previous_start is not null and ticket_counts.previous_ticket_count > 0
+            then ticket_counts.previous_ticket_count end as previous_ticket_count,
+        case when $previous_start is not null and ticket_counts.previous_ticket_count > 0
+            then repeat_counts.previous_repeat_count end as previous_repeat_count,
+        case when $previous_start is not null and ticket_counts.previous_ticket_count > 0
+            then 100.0 * repeat_counts.previous_repeat_count / ticket_counts.previous_ticket_count end
+            as previous_repeat_share
     from ticket_counts
     cross join repeat_counts
 )

@@ -1,11 +1,16 @@
--- mart_repeat_requests: one row per repeat request (重复诉求): a ticket whose caller (the same phone number)
--- made a request of the same first-level category in the $repeat_window_days calendar days before it
--- (config/rules.toml, repeat.window_days). The row names the earlier ticket, not the caller: callers
--- are numbered (caller_no, in the order of the earliest ticket their repeats come back to) so the pages
--- can group a caller's requests without any personal data leaving ticket_pii. Tickets without a phone number (or with fewer than 7 digits) are
--- never repeats: a number is the only thing that says two calls came from one person.
--- The number is compared without spaces, dashes and brackets, and without a leading +86 or 86 on a
--- 13-digit number; a landline with and without its area code counts as two numbers.
+-- mart_repeat_requests: one row per repeat request (重复诉求): a citizen's ticket whose caller (the same phone
+-- number) made a request of the same first-level category at most $repeat_window_days calendar days before
+-- it (config/rules.toml, repeat.window_days; counted on receipt dates) and earlier than it. The row names
+-- the earlier ticket, not the caller: callers are numbered (caller_no, in the order of the earliest call
+-- their repeats come back to) so the pages can group a caller's requests without any personal data leaving
+-- ticket_pii. The numbers are made again at every build.
+-- Left out: tickets of the proactive sources ($proactive_sources, 网格员上报 and 视频巡查 by default: their
+-- number is the reporter's, not a citizen's), tickets without a first-level category, and numbers that are
+-- not 7 to 12 digits once cleaned (a 1.38E+10 an export turned into, 138****1111, two numbers in one cell,
+-- an extension): a number is the only thing that says two calls came from one person.
+-- Cleaning: spaces (also full-width), dashes, dots and brackets (also full-width) are removed, full-width
+-- digits made plain, and a leading +86, 0086, or 86 on a 13-digit number dropped; a landline with and
+-- without its area code counts as two numbers.
 -- Stored in receipt order: the pages read one receipt window.
 create or replace table mart_repeat_requests as
 with
@@ -13,8 +18,11 @@ with
 numbers as (
     select
         ticket_id,
-        replace(replace(replace(replace(replace(replace(caller_phone, ' ', ''), '-', ''), '(', ''), ')', ''),
-            '（', ''), '）', '') as digits
+        replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(
+        replace(replace(replace(replace(replace(replace(replace(replace(
+            caller_phone, ' ', ''), '　', ''), '-', ''), '.', ''), '(', ''), ')', ''), '（', ''), '）', ''),
+            '０', '0'), '１', '1'), '２', '2'), '３', '3'), '４', '4'), '５', '5'), '６', '6'), '７', '7'), '８', '8'),
+            '９', '9'), '＋', '+'), '－', '') as digits
     from ticket_pii
     where caller_phone is not null
 ),
@@ -24,6 +32,7 @@ callers as (
         ticket_id,
         case
             when starts_with(digits, '+86') then substr(digits, 4)
+            when starts_with(digits, '0086') then substr(digits, 5)
             when length(digits) = 13 and starts_with(digits, '86') then substr(digits, 3)
             else digits
         end as caller
@@ -40,12 +49,15 @@ calls as (
         tickets.community_name,
         tickets.grid_code,
         tickets.source,
-        coalesce(tickets.category_l1, '未分类') as category_l1,
+        tickets.category_l1,
         tickets.category_l2,
         callers.caller
     from fct_tickets as tickets
     inner join callers on callers.ticket_id = tickets.ticket_id
-    where length(callers.caller) >= 7
+    where tickets.category_l1 is not null
+        and not list_contains($proactive_sources::varchar[], tickets.source)
+        and length(callers.caller) between 7 and 12
+        and ltrim(callers.caller, '0123456789') = ''
 ),
 
 -- Only a caller who called twice or more about a category can repeat it (at 1M tickets: a tenth of the
@@ -69,19 +81,22 @@ sequenced as (
     inner join twice on twice.twice_caller = calls.caller and twice.twice_category = calls.category_l1
 ),
 
+-- A call logged twice at the same moment (one call, two tickets) is not a repeat.
 repeats as (
     select *
     from sequenced
     where previous_ticket_id is not null and previous_ticket_id <> ''
-        and previous_received_at >= received_at - to_days($repeat_window_days)
+        and previous_received_at < received_at
+        and date_diff('day', previous_received_at::date, received_at::date) <= $repeat_window_days
 ),
 
--- Callers numbered by the earliest ticket their repeats come back to (a number that says nothing about the
--- phone number; it may change when the marts are built again).
+-- Callers numbered by the earliest call their repeats come back to (a number that says nothing about the
+-- phone number).
 numbered as (
-    select numbered_caller, row_number() over (order by first_previous_id) as caller_no
+    select numbered_caller, row_number() over (order by first_previous_at, first_previous_id) as caller_no
     from (
-        select caller as numbered_caller, min(previous_ticket_id) as first_previous_id
+        select caller as numbered_caller, min(previous_received_at) as first_previous_at,
+            min(previous_ticket_id) as first_previous_id
         from repeats
         group by caller
     ) as firsts

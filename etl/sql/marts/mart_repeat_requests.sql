@@ -18,11 +18,13 @@ with
 numbers as (
     select
         ticket_id,
+        -- Most numbers are plain digits already; only the others go through the replacements (a pass each).
+        case when regexp_matches(caller_phone, '^[0-9]+$') then caller_phone else
         replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(
         replace(replace(replace(replace(replace(replace(replace(replace(
             caller_phone, ' ', ''), '　', ''), '-', ''), '.', ''), '(', ''), ')', ''), '（', ''), '）', ''),
             '０', '0'), '１', '1'), '２', '2'), '３', '3'), '４', '4'), '５', '5'), '６', '6'), '７', '7'), '８', '8'),
-            '９', '9'), '＋', '+'), '－', '') as digits
+            '９', '9'), '＋', '+'), '－', '') end as digits
     from ticket_pii
     where caller_phone is not null
 ),
@@ -56,8 +58,7 @@ calls as (
     inner join callers on callers.ticket_id = tickets.ticket_id
     where tickets.category_l1 is not null
         and not list_contains($proactive_sources::varchar[], tickets.source)
-        and length(callers.caller) between 7 and 12
-        and ltrim(callers.caller, '0123456789') = ''
+        and regexp_matches(callers.caller, '^[0-9]{7,12}$')
 ),
 
 -- Only a caller who called twice or more about a category can repeat it (at 1M tickets: a tenth of the

@@ -275,7 +275,7 @@ else:
         if metric in tile_koujing:
             st.markdown(f"**{LABELS[metric]}**：{tile_koujing[metric]}")
 
-st.subheader("办理时长与办结层级")
+st.subheader("办理时长、办结层级与未诉先办")
 left, right = st.columns(2)
 with left:
     distribution = data.q("handling_time_distribution", **period, **scope)

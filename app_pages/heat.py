@@ -4,6 +4,8 @@ weekday × hour heatmaps, the recurring problems (高频问题, 类诉齐办) an
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pandas as pd
 import streamlit as st
 
@@ -51,10 +53,12 @@ def repeat_table(callers: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def repeat_change(summary: pd.Series, before: str) -> str | None:
-    """st.metric's delta for the repeat count against the window before: fewer repeats is better."""
+def repeat_change(summary: pd.Series, before: str, comparable: bool = True) -> str | None:
+    """st.metric's delta for the repeat count against the window before: fewer repeats is better. None when
+    the window before has no requests, or began before the data had ``repeat.window_days`` behind it (its
+    repeats are undercounted: their earlier calls are not in the warehouse), so is not ``comparable``."""
     previous = summary["previous_repeat_count"]
-    if pd.isna(previous):  # no requests in the window before (the data began later)
+    if pd.isna(previous) or not comparable:
         return None
     change = int(summary["repeat_count"]) - int(previous)
     if change == 0:
@@ -209,8 +213,14 @@ if not summary["ticket_count"]:
     st.info(f"{this}在所选筛选下没有群众诉求工单（主动发现渠道的工单不计重复诉求）。")
 else:
     count_col, share_col, caller_col = st.columns(3)
-    count_col.metric("重复诉求", f"{int(summary['repeat_count']):,} 件", delta=repeat_change(summary, before),
-                     delta_color="inverse", help=koujing("repeat_requests", rules))
+    span = data.ticket_span()
+    window = rules.repeat_window_days if rules else 30
+    # The window before must have had a full repeat window of data behind it, else its repeats are undercounted.
+    comparable = span is not None and previous_start >= span[0] + timedelta(days=window)
+    count_col.metric("重复诉求", f"{int(summary['repeat_count']):,} 件", delta=repeat_change(summary, before, comparable),
+                     delta_color="inverse",
+                     help=koujing("repeat_requests", rules) + ("" if comparable else
+                          f"数据从 {span[0]:%Y-%m-%d} 起，上期之前不足 {window} 天，上期的重复诉求偏少，不作比较。" if span else ""))
     share_col.metric("占群众诉求", ui.fmt_pct(summary["repeat_share"]),
                      help=f"{this}受理群众诉求 {int(summary['ticket_count']):,} 件（不含主动发现渠道），其中重复诉求 "
                           f"{int(summary['repeat_count']):,} 件。" + KOUJING["repeat_requests"])

@@ -16,6 +16,7 @@ import streamlit as st
 from onescreen import access as acl
 from onescreen import data, db, filters, measures, ui
 from onescreen.figures import kiosk as kiosk_charts
+from onescreen.figures import lists
 from onescreen.figures.overview import category_mix_figure, rates_trend_figure, street_ranking_figure
 from onescreen.koujing import koujing
 from onescreen.maps import grid_light_deck, grid_light_svg
@@ -253,9 +254,12 @@ def screen() -> None:
         consultation = kpis.set_index("metric")["value"].get("consultation_count")
         first_day, last_day = f.days()
         repeats = data.q("repeat_summary", start=first_day, end=last_day, **scope).iloc[0]
-        repeat_help = html.escape(koujing("repeat_requests", rules), quote=True)
-        found = measures.proactive(data.q("category_mix", by="source", limit=1000, **f.time_params(), **scope), rules.proactive_sources)
-        proactive_help = html.escape(koujing("proactive_share", rules), quote=True)
+        # By the rules the marts were built with, as the repeat count itself (onescreen.report does the same).
+        marts_rules = lists.rules_from_meta(data.q("mart_rules")) or rules
+        repeat_help = html.escape(koujing("repeat_requests", marts_rules), quote=True)
+        found = measures.proactive(data.q("category_mix", by="source", limit=1000, **f.time_params(), **scope),
+                                   marts_rules.proactive_sources)
+        proactive_help = html.escape(koujing("proactive_share", marts_rules), quote=True)
         # Two lines, each item kept whole (a line breaks between items, never inside one).
         items = [f"小事不出网格 <b>{ui.fmt_pct(grid_share.iloc[0] if len(grid_share) else None, 0)}</b>",
                  f"<span title='{proactive_help}'>未诉先办 <b>{ui.fmt_pct(found.share, 0)}</b></span>",

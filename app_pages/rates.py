@@ -297,8 +297,9 @@ with right:
         grid_share = shares.set_index("handling_level")["share"].get("grid")
         st.metric("小事不出网格（网格办结占比）", ui.fmt_pct(grid_share), help=KOUJING["escalation_share"])
     st.caption(f"注明办结层级的已办结 N = {known:,} 件", help=KOUJING["escalation_share"])
-    # 未诉先办 counts by area only (the source is what it measures; a category filter is not applied either).
-    page_rules = rules_for_page()
+    # 未诉先办 counts by area only (the source is what it measures; a category filter is not applied either),
+    # by the proactive sources of the rules the marts were built with (as the report and 重复诉求 are).
+    page_rules = lists.rules_from_meta(data.q("mart_rules")) or rules_for_page()
     found = measures.proactive(data.q("category_mix", by="source", limit=1000, **period, **f.scope()),
                                page_rules.proactive_sources if page_rules else PROACTIVE_SOURCES)
     change = found.change
@@ -308,7 +309,8 @@ with right:
                   else f"{change:+.1f} 个百分点 环比（{ui.GOOD_WORD if change > 0 else ui.BAD_WORD}）"),
               delta_color="off" if change is None or round(change, 1) == 0 else "normal",
               help=koujing("proactive_share", page_rules) + "按区域统计，不按诉求来源、分类筛选。")
-    st.caption(f"主动发现 {found.count:,} 件 / 受理 {found.total:,} 件")
+    st.caption(f"主动发现 {found.count:,} 件 / 受理 {found.total:,} 件"
+               + ("（本区域全部来源、分类，未按所选来源、分类筛选）" if f.source or f.category else ""))
     escalated = tiles.set_index("metric")
     whistle_col, consult_col = st.columns(2)
     for column, metric, label in ((whistle_col, "whistle_count", "吹哨报到"), (consult_col, "consultation_count", "联合会商")):

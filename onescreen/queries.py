@@ -188,7 +188,7 @@ QUERIES: dict[str, Query] = {q.name: q for q in [
                   Param("limit", "int", 100, maximum=5000))),
     # by=source: tickets per request source, for 未诉先办 (onescreen.measures.proactive).
     Query("category_mix", "诉求分类（或来源）构成", "每个一级分类（by=source 时每个诉求来源）一行",
-          ("category_mix", "proactive_share", "ticket_count"),
+          ("category_mix", "ticket_count"),
           params=(*_SCOPE_FILTERS, Param("limit", "int", 20, maximum=1000)),
           identifiers={"by": ("category_l1", "source")}, identifier_defaults={"by": "category_l1"},
           period=True, span=True),

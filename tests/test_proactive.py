@@ -94,3 +94,22 @@ def test_the_report_counts_proactive_tickets_with_the_escalation(con):
     assert rows.loc["proactive_count", "count"] == sum(s in PROACTIVE for s in sources)
     assert rows.loc["proactive_count", "denominator"] == len(sources)
     assert rows.loc["proactive_count", "item"] == "未诉先办：主动发现的工单（网格员上报、视频巡查）"
+
+
+def test_a_quarters_report_adds_up_its_months(con):
+    from onescreen.report import build_report, parse_period
+
+    rows = build_report(con, parse_period("2025Q4")).sections["escalation"].frame.set_index("key")
+    sources = received("2025-10") + received("2025-11") + received("2025-12")
+    assert rows.loc["proactive_count", "count"] == sum(s in PROACTIVE for s in sources)
+    assert rows.loc["proactive_count", "denominator"] == len(sources) > len(received("2025-10"))
+
+
+def test_the_rates_page_says_the_share_ignores_a_category_filter(served):
+    rates = october_page("rates.py", category="市容环境")
+    sources = received("2025-10")   # every category: the share is by area only
+    metric = [m for m in rates.metric if m.label == "未诉先办（主动发现占比）"][0]
+    assert metric.value == f"{100 * sum(s in PROACTIVE for s in sources) / len(sources):.1f}%"
+    captions = [c.value for c in rates.caption if c.value.startswith("主动发现 ")]
+    assert captions == [f"主动发现 {sum(s in PROACTIVE for s in sources):,} 件 / 受理 {len(sources):,} 件"
+                        "（本区域全部来源、分类，未按所选来源、分类筛选）"]

@@ -12,6 +12,8 @@ are added to tests/metrics_fixture.py's district; every expected figure is worke
       15 days after R5: a repeat; R7 10-20 23:00 噪音扰民, exactly 15 days after R6 by date: a repeat
     caller C, 13900002222: R13 09-01 07:00 and R14 10-01 23:00 市容环境: 30 days apart by date, 30 days and 16
       hours by the clock: a repeat (the window counts days); R15 the same second as R14: one call, not a repeat
+    caller D, 13700009999: R26 09-25 in G4 and R27 10-08 in G1, 城市管理: a repeat whose earlier call lies in
+      another grid (a page for G1 does not name it)
     never repeats: no phone (R8, R9), a 5-digit number (R10, R11), 1.38E+10 and 138****1111 twice each
       (R16-R19), two numbers in one cell twice (R20, R21), no category twice (R22, R23), a grid worker's own
       reports under the same number (R24, R25: 网格员上报 is a proactive source).
@@ -25,6 +27,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -49,6 +52,8 @@ CALLS = [  # ticket_id, grid, received_at, category_l1, caller_phone, source
     ("R13", "G1", "2025-09-01 07:00", "市容环境", "13900002222", HOTLINE),
     ("R14", "G1", "2025-10-01 23:00", "市容环境", "13900002222", HOTLINE),
     ("R15", "G1", "2025-10-01 23:00", "市容环境", "13900002222", HOTLINE),
+    ("R26", "G4", "2025-09-25 09:00", "城市管理", "13700009999", HOTLINE),
+    ("R27", "G1", "2025-10-08 09:00", "城市管理", "137 0000 9999", HOTLINE),
     ("R8", "G1", "2025-10-10 09:00", "市容环境", None, HOTLINE),
     ("R9", "G1", "2025-10-10 10:00", "市容环境", None, HOTLINE),
     ("R10", "G1", "2025-10-11 09:00", "市容环境", "12345", HOTLINE),
@@ -64,7 +69,7 @@ CALLS = [  # ticket_id, grid, received_at, category_l1, caller_phone, source
     ("R24", "G1", "2025-10-15 09:00", "城市管理", "13300004444", GRID_REPORT),
     ("R25", "G1", "2025-10-16 09:00", "城市管理", "13300004444", GRID_REPORT),
 ]
-PHONE_DIGITS = ("13800001111", "3135265", "13900002222")
+PHONE_DIGITS = ("13800001111", "3135265", "13900002222", "13700009999")
 OCTOBER = dict(start="2025-10-01", end="2025-10-31")
 
 
@@ -97,8 +102,9 @@ def repeats(con) -> dict:
 
 
 # Callers are numbered by the earliest call their repeats come back to: C (R13, 09-01) 1, B (R5, 09-20) 2,
-# A (R1, 10-02) 3.
-EXPECTED = {"R2": ("R1", 3, 18), "R3": ("R2", 3, 5), "R6": ("R5", 2, 15), "R7": ("R6", 2, 15), "R14": ("R13", 1, 30)}
+# D (R26, 09-25) 3, A (R1, 10-02) 4.
+EXPECTED = {"R2": ("R1", 4, 18), "R3": ("R2", 4, 5), "R6": ("R5", 2, 15), "R7": ("R6", 2, 15), "R14": ("R13", 1, 30),
+            "R27": ("R26", 3, 13)}
 
 
 def test_a_repeat_is_the_same_number_and_category_within_the_window(con):
@@ -108,22 +114,29 @@ def test_a_repeat_is_the_same_number_and_category_within_the_window(con):
 def test_the_window_is_a_rule():
     wider = build(repeat_window_days=40)
     try:
-        assert repeats(wider) == {**EXPECTED, "R4": ("R3", 3, 31)}
+        assert repeats(wider) == {**EXPECTED, "R4": ("R3", 4, 31)}
     finally:
         wider.close()
     narrower = build(repeat_window_days=15)
     try:
-        # R2 (18 days) and R14 (30) drop out; C has no repeat left, so B is caller 1 and A caller 2.
-        assert repeats(narrower) == {"R3": ("R2", 2, 5), "R6": ("R5", 1, 15), "R7": ("R6", 1, 15)}
+        # R2 (18 days) and R14 (30) drop out; C has no repeat left, and A's earliest is now R2 (10-20):
+        # B (09-20) 1, D (09-25) 2, A 3.
+        assert repeats(narrower) == {"R3": ("R2", 3, 5), "R6": ("R5", 1, 15), "R7": ("R6", 1, 15), "R27": ("R26", 2, 13)}
     finally:
         narrower.close()
 
 
-def test_the_proactive_sources_are_a_rule():
-    # With no proactive source, the grid worker's two reports under one number are a repeat.
-    every = build(proactive_sources=("视频巡查",))
+def test_the_proactive_sources_are_a_rule(con):
+    # With no proactive source of the district's (网格员上报 and 视频巡查 are not listed), the grid worker's two
+    # reports under one number are a repeat, and those sources' tickets count among the citizens' requests.
+    every = build(proactive_sources=("随手拍",))
     try:
         assert repeats(every)["R25"][0] == "R24"
+        proactive = sum(1 for t in TICKETS if t["source"] in (GRID_REPORT, VIDEO)
+                        and str(t["received_at"]).startswith("2025-10"))
+        assert proactive > 0
+        assert run_query(every, "repeat_summary", **OCTOBER).iloc[0]["ticket_count"] == \
+            run_query(con, "repeat_summary", **OCTOBER).iloc[0]["ticket_count"] + proactive + 2   # R24, R25
     finally:
         every.close()
 
@@ -138,13 +151,13 @@ def test_repeat_summary_counts_the_window_and_the_one_before(con):
     mine_october = [c for c in CALLS if c[2].startswith("2025-10") and c[5] == HOTLINE]   # R24, R25 are not
     summary = run_query(con, "repeat_summary", previous_start="2025-09-01", **OCTOBER).iloc[0].to_dict()
     assert summary["ticket_count"] == len(october) + len(mine_october)
-    assert summary["repeat_count"] == 5 and summary["caller_count"] == 3   # R2 R3 R6 R7 R14
-    assert summary["repeat_share"] == pytest.approx(500 / summary["ticket_count"])
-    assert summary["previous_ticket_count"] == len(september) + 2   # R5, R13
+    assert summary["repeat_count"] == 6 and summary["caller_count"] == 4   # R2 R3 R6 R7 R14 R27
+    assert summary["repeat_share"] == pytest.approx(600 / summary["ticket_count"])
+    assert summary["previous_ticket_count"] == len(september) + 3   # R5, R13, R26
     assert summary["previous_repeat_count"] == 0 and summary["previous_repeat_share"] == 0
     # Without a window before, or before the data began, the previous figures are null, not 0.
     alone = run_query(con, "repeat_summary", **OCTOBER).iloc[0]
-    assert alone["repeat_count"] == 5 and alone.isna()["previous_repeat_count"]
+    assert alone["repeat_count"] == 6 and alone.isna()["previous_repeat_count"]
     first = run_query(con, "repeat_summary", start="2025-01-01", end="2025-01-31", previous_start="2024-12-01").iloc[0]
     assert first["ticket_count"] == 0 and first.isna()["previous_repeat_count"] and first.isna()["repeat_share"]
 
@@ -153,8 +166,13 @@ def test_repeat_queries_follow_the_area_and_category_filters(con):
     street = run_query(con, "repeat_summary", street_code="S2", **OCTOBER).iloc[0]
     assert (street["repeat_count"], street["caller_count"]) == (2, 1)
     assert list(run_query(con, "repeat_callers", grid_code="G4", **OCTOBER)["first_ticket_id"]) == ["R5"]
-    assert run_query(con, "repeat_summary", category_l1="城市管理", **OCTOBER).iloc[0]["repeat_count"] == 0
-    assert run_query(con, "repeat_summary", category_l1="市容环境", **OCTOBER).iloc[0]["repeat_count"] == 1
+    assert run_query(con, "repeat_summary", category_l1="城市管理", **OCTOBER).iloc[0]["repeat_count"] == 1   # R27
+    assert run_query(con, "repeat_summary", category_l1="市容环境", **OCTOBER).iloc[0]["repeat_count"] == 1   # R14
+    # A page for one grid does not name an earlier call in another grid (D's R26 lies in G4).
+    g1 = run_query(con, "repeat_callers", grid_code="G1", **OCTOBER).set_index("caller_no")
+    assert sorted(g1.index) == [1, 3, 4]
+    assert g1.loc[3, "last_ticket_id"] == "R27" and pd.isna(g1.loc[3, "first_ticket_id"])
+    assert pd.isna(g1.loc[3, "first_received_at"]) and g1.loc[4, "first_ticket_id"] == "R1"
 
 
 def test_repeat_callers_lists_each_caller_and_category(con):
@@ -162,13 +180,14 @@ def test_repeat_callers_lists_each_caller_and_category(con):
     # Most repeats first, then the latest; B's and C's original requests lie before the window.
     assert callers[["rank", "caller_no", "category_l1", "repeat_count", "shortest_gap_days", "first_ticket_id",
                     "last_ticket_id", "grid_name", "street_name"]].values.tolist() == [
-        [1, 3, "物业管理", 2, 5, "R1", "R3", "网格1", "一街道"],
+        [1, 4, "物业管理", 2, 5, "R1", "R3", "网格1", "一街道"],
         [2, 2, "噪音扰民", 2, 15, "R5", "R7", "网格4", "二街道"],
-        [3, 1, "市容环境", 1, 30, "R13", "R14", "网格1", "一街道"]]
+        [3, 3, "城市管理", 1, 13, "R26", "R27", "网格1", "一街道"],
+        [4, 1, "市容环境", 1, 30, "R13", "R14", "网格1", "一街道"]]
     assert callers["first_received_at"].tolist() == [at("2025-10-02 09:00"), at("2025-09-20 08:00"),
-                                                      at("2025-09-01 07:00")]
+                                                      at("2025-09-25 09:00"), at("2025-09-01 07:00")]
     assert callers["last_received_at"].tolist() == [at("2025-10-25 10:30"), at("2025-10-20 23:00"),
-                                                     at("2025-10-01 23:00")]
+                                                     at("2025-10-08 09:00"), at("2025-10-01 23:00")]
     assert len(run_query(con, "repeat_callers", limit=1, **OCTOBER)) == 1
     assert run_query(con, "repeat_callers", start="2025-11-01", end="2025-11-30").empty
 
@@ -230,7 +249,7 @@ def october_page(page: str, **query) -> AppTest:
 def test_the_big_screen_counts_the_repeat_requests(served):
     wall = october_page("overview.py", kiosk="1")
     line = [m.value for m in wall.markdown if "小事不出网格" in m.value]
-    assert len(line) == 1 and "重复诉求 <b>5</b> 件" in line[0]
+    assert len(line) == 1 and "重复诉求 <b>6</b> 件" in line[0]
     street = october_page("overview.py", kiosk="1", street_code="S2")
     assert "重复诉求 <b>2</b> 件" in [m.value for m in street.markdown if "小事不出网格" in m.value][0]
 
@@ -238,17 +257,21 @@ def test_the_big_screen_counts_the_repeat_requests(served):
 def test_the_heat_page_shows_repeat_requests_and_their_callers(served):
     at_ = october_page("heat.py")
     metrics = {m.label: m.value for m in at_.metric}
-    assert metrics["重复诉求"] == "5 件" and metrics["涉及来电人"] == "3 人"
+    assert metrics["重复诉求"] == "6 件" and metrics["涉及来电人"] == "4 人"
+    # The data begin on 08-15: September had no full 30 days of calls behind it, so no change is claimed.
+    repeat_metric = [m for m in at_.metric if m.label == "重复诉求"][0]
+    assert repeat_metric.delta in (None, "") and "不作比较" in repeat_metric.help
     table = [d for d in at_.dataframe if "来电人" in d.value.columns]
     assert len(table) == 1
     assert table[0].value[["来电人", "一级分类", "重复（件）", "原诉求受理日", "最近受理日", "网格"]].values.tolist() == [
-        ["来电人 3", "物业管理", 2, "2025-10-02", "2025-10-25", "网格1"],
+        ["来电人 4", "物业管理", 2, "2025-10-02", "2025-10-25", "网格1"],
         ["来电人 2", "噪音扰民", 2, "2025-09-20", "2025-10-20", "网格4"],
+        ["来电人 3", "城市管理", 1, "2025-09-25", "2025-10-08", "网格1"],
         ["来电人 1", "市容环境", 1, "2025-09-01", "2025-10-01", "网格1"]]
     # The page is of the big-screen tier: no phone number, ticket number or time of a call reaches it.
     page_text = " ".join(str(x.value) for x in [*at_.markdown, *at_.caption, *at_.metric]) + table[0].value.to_csv()
     assert not [digits for digits in PHONE_DIGITS if digits in page_text]
-    assert not [ticket for ticket in ("R1", "R2", "R5", "R6", "R13") if ticket in page_text]
+    assert not [ticket for ticket in ("R1", "R2", "R5", "R6", "R13", "R26") if ticket in page_text]
     assert "10:30" not in page_text and "23:00" not in page_text
 
 
@@ -259,10 +282,10 @@ def test_the_monthly_report_lists_the_repeat_callers_without_their_numbers(con):
     report = build_report(con, parse_period("2025-10"))
     section = report.sections["repeat_callers"]
     assert section.frame[["caller", "category_l1", "repeat_count", "first_ticket_id", "last_ticket_id"]].values.tolist() == [
-        ["来电人 3", "物业管理", 2, "R1", "R3"], ["来电人 2", "噪音扰民", 2, "R5", "R7"],
-        ["来电人 1", "市容环境", 1, "R13", "R14"]]
-    assert section.note.startswith("本期重复诉求 5 件，占群众诉求 ")
-    assert "涉及来电人 3 人；上期 0 件。下表列出重复最多的 3 行（最多 10 行" in section.note
+        ["来电人 4", "物业管理", 2, "R1", "R3"], ["来电人 2", "噪音扰民", 2, "R5", "R7"],
+        ["来电人 3", "城市管理", 1, "R26", "R27"], ["来电人 1", "市容环境", 1, "R13", "R14"]]
+    assert section.note.startswith("本期重复诉求 6 件，占群众诉求 ")
+    assert "涉及来电人 4 人；上期 0 件。下表列出重复最多的 4 行（最多 10 行" in section.note
     html = render(report, "html").decode("utf-8")
     assert "重复诉求：反复来电的来电人" in html and "2025-10-25 10:30" in html   # the meeting tier keeps the minute
     for fmt in ("html", "json"):
@@ -272,4 +295,15 @@ def test_the_monthly_report_lists_the_repeat_callers_without_their_numbers(con):
     # A month without repeats says so.
     november = build_report(con, parse_period("2025-11")).sections["repeat_callers"]
     assert november.frame.empty and november.note.startswith("本期重复诉求 0 件")
-    assert "上期 5 件" in november.note
+    assert "上期 6 件" in november.note
+
+
+def test_the_big_screen_tier_keeps_a_callers_calls_by_day_and_no_ticket_number(con):
+    from onescreen.access import kiosk_frame
+
+    callers = run_query(con, "repeat_callers", **OCTOBER)
+    wall = kiosk_frame("repeat_callers", callers)
+    assert not {"first_ticket_id", "last_ticket_id"} & set(wall.columns)
+    assert wall["first_received_at"].tolist()[0] == pd.Timestamp("2025-10-02")
+    assert wall["last_received_at"].tolist()[0] == pd.Timestamp("2025-10-25")
+    assert wall["repeat_count"].tolist() == callers["repeat_count"].tolist()   # counts of a person are not cut to <3

@@ -77,7 +77,13 @@ sequenced as (
         lag(calls.ticket_id) over (partition by calls.caller, calls.category_l1
             order by calls.received_at, calls.ticket_id) as previous_ticket_id,
         lag(calls.received_at) over (partition by calls.caller, calls.category_l1
-            order by calls.received_at, calls.ticket_id) as previous_received_at
+            order by calls.received_at, calls.ticket_id) as previous_received_at,
+        lag(calls.street_code) over (partition by calls.caller, calls.category_l1
+            order by calls.received_at, calls.ticket_id) as previous_street_code,
+        lag(calls.community_code) over (partition by calls.caller, calls.category_l1
+            order by calls.received_at, calls.ticket_id) as previous_community_code,
+        lag(calls.grid_code) over (partition by calls.caller, calls.category_l1
+            order by calls.received_at, calls.ticket_id) as previous_grid_code
     from calls
     inner join twice on twice.twice_caller = calls.caller and twice.twice_category = calls.category_l1
 ),
@@ -118,6 +124,10 @@ final as (
         numbered.caller_no,
         repeats.previous_ticket_id,
         repeats.previous_received_at,
+        -- where the earlier ticket is: a page for one area names it only when it lies in that area
+        nullif(repeats.previous_street_code, '') as previous_street_code,
+        nullif(repeats.previous_community_code, '') as previous_community_code,
+        nullif(repeats.previous_grid_code, '') as previous_grid_code,
         date_diff('day', repeats.previous_received_at::date, repeats.received_at::date) as days_since_previous
     from repeats
     inner join numbered on numbered.numbered_caller = repeats.caller

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import duckdb
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from onescreen.filters import default_period
 
@@ -501,6 +502,18 @@ def _drawn_text(bp: BrowserPage, selector: str) -> list[list[str]]:
     )
 
 
+def _wait_for_drawn(bp: BrowserPage, selector: str, text: str, timeout_ms: int = 15_000) -> None:
+    """Wait (up to ``timeout_ms``) until the first ``selector`` match draws ``text`` with its ::after; the
+    assertion after it says what was drawn instead if it never does."""
+    try:
+        bp.page.wait_for_function(
+            """([selector, text]) => { const e = document.querySelector(selector);
+                return e !== null && getComputedStyle(e, "::after").content.includes(text); }""",
+            arg=[selector, text], timeout=timeout_ms)
+    except PlaywrightTimeoutError:
+        pass
+
+
 def test_streamlits_own_texts_read_in_chinese(browser, streamlit_server, artifacts_dir):
     """An empty search in a select box ("No results") and the hint under a text box ("Press Enter to apply")
     are Streamlit's English; the page's CSS (onescreen.ui.STREAMLIT_TEXT_CSS) hides it and draws Chinese."""
@@ -511,6 +524,8 @@ def test_streamlits_own_texts_read_in_chinese(browser, streamlit_server, artifac
         box.locator("input").first.fill("没有这个维度")
         empty = '[data-testid="stSelectboxVirtualDropdown"] [role="listbox"][data-empty="true"] [role="option"] span'
         bp.page.wait_for_selector(empty, state="attached", timeout=30_000)
+        # The page's style comes with the script run; on a busy machine the dropdown can be drawn first.
+        _wait_for_drawn(bp, empty, "没有匹配的选项")
         bp.screenshot("chinese-select-no-match")
         assert _drawn_text(bp, empty) == [["", "没有匹配的选项"]]
         bp.page.keyboard.press("Escape")

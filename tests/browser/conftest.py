@@ -193,8 +193,15 @@ class BrowserPage:
     console_errors: list[str] = field(default_factory=list)
 
     def goto(self, path: str = "/", timeout_ms: int = 120_000) -> None:
-        """Open a page and wait until Streamlit has finished running the script."""
+        """Open a page and wait until Streamlit has run the script and finished.
+
+        A freshly loaded page says ``notRunning`` before its first run has even begun: the page's own style, which
+        app.py puts first in every run (onescreen.ui.legible), shows that a run began; then its end is waited for.
+        """
         self.page.goto(self.base_url + path, wait_until="domcontentloaded", timeout=timeout_ms)
+        self.page.wait_for_function(
+            "() => [...document.querySelectorAll('style')].some(s => s.textContent.includes('stSidebarNavLink'))",
+            timeout=timeout_ms)
         self.wait_idle(timeout_ms)
 
     def wait_idle(self, timeout_ms: int = 120_000) -> None:

@@ -66,6 +66,21 @@ def repeat_change(summary: pd.Series, before: str, comparable: bool = True) -> s
     return f"{change:+,} 件 较{before}（{ui.GOOD_WORD if change < 0 else ui.BAD_WORD}）"
 
 
+def grid_tickets_link(f: filters.Filters, row: pd.Series | None, this: str) -> bool:
+    """A link to the tickets of the picked row's grid and category (this period), when the row has a known grid;
+    whether one was shown."""
+    grid = data.places().set_index("grid_code") if row is not None else None
+    if row is None or row["grid_code"] not in grid.index:
+        return False
+    place = grid.loc[row["grid_code"]]
+    ui.page_link("app_pages/tickets.py", icon=":material/list_alt:",
+                 label=f"打开 {ui.markdown_text(place['grid_name'])} {this}的{ui.markdown_text(row['category_l1'])}工单 →",
+                 query_params={**f.as_query_params(), "street_code": place["street_code"],
+                               "community_code": place["community_code"], "grid_code": row["grid_code"],
+                               "category": row["category_l1"]})
+    return True
+
+
 def recurring_table(problems: pd.DataFrame) -> pd.DataFrame:
     """The recurring problems as users read them (Chinese headers)."""
     return pd.DataFrame({
@@ -192,16 +207,7 @@ else:
                               height=min(460, 35 * (len(problems) + 1) + 3), on_select="rerun",
                               selection_mode="single-row", key="heat_recurring_table")
         rows = picked.selection.rows if picked is not None else []
-        problem = problems.iloc[rows[0]] if rows else None
-        grid = data.places().set_index("grid_code") if problem is not None else None
-        if problem is not None and problem["grid_code"] in grid.index:
-            place = grid.loc[problem["grid_code"]]
-            ui.page_link("app_pages/tickets.py", icon=":material/list_alt:",
-                         label=f"打开 {ui.markdown_text(place['grid_name'])} {this}的{ui.markdown_text(problem['category_l1'])}工单 →",
-                         query_params={**f.as_query_params(), "street_code": place["street_code"],
-                                       "community_code": place["community_code"], "grid_code": problem["grid_code"],
-                                       "category": problem["category_l1"]})
-        else:
+        if not grid_tickets_link(f, problems.iloc[rows[0]] if rows else None, this):
             st.caption(f"选中一行可打开该处所在网格、该分类{this}的工单明细（{ui.ROW_PICK_KEYS}）。")
 
 st.subheader("重复诉求（同一来电人反复来电）")
@@ -242,12 +248,4 @@ else:
                            file_name=f"重复来电_{first_day:%Y%m%d}-{last_day:%Y%m%d}.csv", mime="text/csv",
                            key="heat_repeat_csv")
         rows = picked.selection.rows if picked is not None else []
-        caller = callers.iloc[rows[0]] if rows else None
-        grid = data.places().set_index("grid_code") if caller is not None else None
-        if caller is not None and caller["grid_code"] in grid.index:
-            place = grid.loc[caller["grid_code"]]
-            ui.page_link("app_pages/tickets.py", icon=":material/list_alt:",
-                         label=f"打开 {ui.markdown_text(place['grid_name'])} {this}的{ui.markdown_text(caller['category_l1'])}工单 →",
-                         query_params={**f.as_query_params(), "street_code": place["street_code"],
-                                       "community_code": place["community_code"], "grid_code": caller["grid_code"],
-                                       "category": caller["category_l1"]})
+        grid_tickets_link(f, callers.iloc[rows[0]] if rows else None, this)

@@ -302,12 +302,9 @@ with right:
     page_rules = lists.rules_from_meta(data.q("mart_rules")) or rules_for_page()
     found = measures.proactive(data.q("category_mix", by="source", limit=1000, **period, **f.scope()),
                                page_rules.proactive_sources if page_rules else PROACTIVE_SOURCES)
-    change = found.change
-    st.metric("未诉先办（主动发现占比）", ui.fmt_pct(found.share),
-              delta=None if change is None else (
-                  "持平 环比" if round(change, 1) == 0
-                  else f"{change:+.1f} 个百分点 环比（{ui.GOOD_WORD if change > 0 else ui.BAD_WORD}）"),
-              delta_color="off" if change is None or round(change, 1) == 0 else "normal",
+    change = pd.Series({"change": found.change, "change_pct": None, "unit": "pct"})  # as a tile's row
+    st.metric("未诉先办（主动发现占比）", ui.fmt_pct(found.share), delta=change_delta(change, up_is_good=True),
+              delta_color="off" if found.change is None or is_flat(change) else "normal",
               help=koujing("proactive_share", page_rules) + "按区域统计，不按诉求来源、分类筛选。")
     st.caption(f"主动发现 {found.count:,} 件 / 受理 {found.total:,} 件"
                + ("（本区域全部来源、分类，未按所选来源、分类筛选）" if f.source or f.category else ""))

@@ -232,6 +232,8 @@ BELOW_GRID_COUNTS: dict[str, tuple[str, ...]] = {
 # Ticket-level columns never sent at the kiosk tier.
 KIOSK_DROPPED_COLUMNS = ("ticket_id", "address", "address_area", "caller_name", "caller_phone", "content",
                          "place_key", "first_ticket_id", "last_ticket_id")
+# Times cut to the day at the kiosk tier: one row is one person (a repeat caller), the minute of a call says too much.
+KIOSK_DAY_COLUMNS: dict[str, tuple[str, ...]] = {"repeat_callers": ("first_received_at", "last_received_at")}
 KIOSK_MIN_RECURRING = 3
 # Queries without a grid parameter whose rows are per grid (or per unit with a level), so a user
 # scoped to single grids can still get their rows (filtered by :func:`filter_rows`).
@@ -322,10 +324,9 @@ def kiosk_frame(name: str, df: pd.DataFrame) -> pd.DataFrame:
     counts of 1-2 below grid level shown as ``<3`` (with the rates and changes derived from them), a
     repeat caller's calls by day only."""
     out = df.drop(columns=[c for c in KIOSK_DROPPED_COLUMNS if c in df.columns])
-    if name == "repeat_callers":  # one row per person: the day of a call, not its minute
-        for column in ("first_received_at", "last_received_at"):
-            if column in out:
-                out[column] = pd.to_datetime(out[column]).dt.normalize()
+    for column in KIOSK_DAY_COLUMNS.get(name, ()):
+        if column in out:
+            out[column] = pd.to_datetime(out[column]).dt.normalize()
     if name == "recurring_problems" and "place_type" in out:
         out = out[out["place_type"] != "address"].reset_index(drop=True)
     columns = BELOW_GRID_COUNTS.get(name, ())

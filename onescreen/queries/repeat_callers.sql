@@ -8,13 +8,7 @@ with
 repeats as (
     select *
     from mart_repeat_requests
-    where received_at >= $start
-        and received_at < $end::date + interval 1 day
-        and ($street_code is null or street_code = $street_code)
-        and ($community_code is null or community_code = $community_code)
-        and ($grid_code is null or grid_code = $grid_code)
-        and ($source is null or source = $source)
-        and ($category_l1 is null or category_l1 = $category_l1)
+    {{include parts/ticket_filters.sql}}
 ),
 
 ordered as (

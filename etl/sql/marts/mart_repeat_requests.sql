@@ -74,18 +74,14 @@ twice as (
 sequenced as (
     select
         calls.*,
-        lag(calls.ticket_id) over (partition by calls.caller, calls.category_l1
-            order by calls.received_at, calls.ticket_id) as previous_ticket_id,
-        lag(calls.received_at) over (partition by calls.caller, calls.category_l1
-            order by calls.received_at, calls.ticket_id) as previous_received_at,
-        lag(calls.street_code) over (partition by calls.caller, calls.category_l1
-            order by calls.received_at, calls.ticket_id) as previous_street_code,
-        lag(calls.community_code) over (partition by calls.caller, calls.category_l1
-            order by calls.received_at, calls.ticket_id) as previous_community_code,
-        lag(calls.grid_code) over (partition by calls.caller, calls.category_l1
-            order by calls.received_at, calls.ticket_id) as previous_grid_code
+        lag(calls.ticket_id) over earlier as previous_ticket_id,
+        lag(calls.received_at) over earlier as previous_received_at,
+        lag(calls.street_code) over earlier as previous_street_code,
+        lag(calls.community_code) over earlier as previous_community_code,
+        lag(calls.grid_code) over earlier as previous_grid_code
     from calls
     inner join twice on twice.twice_caller = calls.caller and twice.twice_category = calls.category_l1
+    window earlier as (partition by calls.caller, calls.category_l1 order by calls.received_at, calls.ticket_id)
 ),
 
 -- A call logged twice at the same moment (one call, two tickets) is not a repeat.

@@ -1,4 +1,4 @@
-    -- The heat page's filters on fct_tickets: received from $start to $end (both
+    -- The heat page's filters on fct_tickets (or a mart with its columns): received from $start to $end (both
     -- days included), in the street, community or grid, of the source and first-level category; a null
     -- parameter does not filter. Shared so the map, the matrix and the weekday × hour counts agree.
     where ($start is null or received_at >= $start)

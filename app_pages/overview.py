@@ -71,13 +71,14 @@ def _tiles(kpis: pd.DataFrame, backlog: pd.DataFrame, f: filters.Filters) -> Non
             continue
         value = ui.fmt_pct(r["value"]) if is_rate else ui.fmt_number(r["value"])
         change = ui.change_text(r["change"] if is_rate else r["change_pct"], up_is_good=up_is_good,
-                                unit="个百分点" if is_rate else "%", against="环比")
+                                unit="个百分点" if is_rate else "%", against="环比", settling=ui.is_settling(r))
         parts = [f"目标 {r['target']:g}%"] if is_rate and pd.notna(r.get("target")) else []
         if is_rate and pd.notna(r.get("denominator")):
             parts.append(f"{int(r['numerator']):,}/{int(r['denominator']):,} 件")
         greyed = bool(is_rate and pd.notna(r.get("denominator")) and r["denominator"] < rules.min_denominator)
         tiles.append(dict(label=label, value=value, note=" · ".join(parts), change=change,
-                          help_text=str(r.get("koujing", "")), greyed=greyed, link=_ticket_link(f)))
+                          help_text=" ".join(filter(None, [str(r.get("koujing", "")), ui.settling_note(r)])),
+                          greyed=greyed, link=_ticket_link(f)))
     # 超期在办 is the whole backlog at the as-of time (whenever received), not only this period's tickets.
     overdue = row("overdue_count")
     total = int(backlog["total_count"].iloc[0]) if not backlog.empty else 0
@@ -207,7 +208,7 @@ def screen() -> None:
             else:
                 st.plotly_chart(street_ranking_figure(ranking, height=260), width="stretch",
                                 config={"displayModeBar": False})
-    kpis = data.q("kpi_tiles_range" if f.is_range else "kpi_tiles", **f.time_params(), **scope)
+    kpis = measures.shown_changes(data.q("kpi_tiles_range" if f.is_range else "kpi_tiles", **f.time_params(), **scope))
     overdue = data.q("overdue_list", state="overdue", limit=40, **scope)
     with left:
         _tiles(kpis, overdue, f)

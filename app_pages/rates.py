@@ -70,7 +70,8 @@ def change_delta(row: pd.Series, up_is_good: bool | None = None) -> str | None:
         return None
     if is_flat(row):
         return "持平 环比"
-    word = "" if up_is_good is None else f"（{ui.GOOD_WORD if (row['change'] > 0) == up_is_good else ui.BAD_WORD}）"
+    word = "" if up_is_good is None else (f"（{ui.SETTLING_WORD}）" if ui.is_settling(row) else
+                                           f"（{ui.GOOD_WORD if (row['change'] > 0) == up_is_good else ui.BAD_WORD}）")
     if row["unit"] != "count":
         return f"{row['change']:+.{_digits(row)}f}{CHANGE_UNITS[row['unit']]} 环比{word}"
     pct = "" if pd.isna(row["change_pct"]) else f"（{row['change_pct']:+.1f}%）"
@@ -116,6 +117,8 @@ def tile_note(row: pd.Series) -> str:
         parts.append("同比 —（去年同期无数据）")
     if pd.notna(row["target"]):
         parts.append(f"目标 {row['target']:g}%")
+    if ui.is_settling(row):  # (the tile's help says how many and why)
+        parts.append(f"{'本期' if row.get('is_provisional') else '上期'}尚有工单在办，环比{ui.SETTLING_WORD}")
     return " · ".join(parts)
 
 
@@ -130,8 +133,10 @@ def show_tiles(tiles: pd.DataFrame, metrics: tuple[str, ...]) -> None:
         flat = is_flat(row)
         column.metric(row["label"], value_text(row["value"], row["unit"]),
                       delta=change_delta(row, None if neutral else not inverse),
-                      delta_color="off" if neutral or flat else ("inverse" if inverse else "normal"),
-                      delta_arrow="off" if flat else "auto", help=row["koujing"])
+                      delta_color="off" if neutral or flat or ui.is_settling(row)
+                      else ("inverse" if inverse else "normal"),
+                      delta_arrow="off" if flat else "auto",
+                      help=" ".join(filter(None, [row["koujing"], ui.settling_note(row)])))
         column.caption(tile_note(row))
 
 
@@ -154,7 +159,7 @@ first_day, last_day = f.days()
 period = f.time_params()
 this = "所选区间" if f.is_range else "本期"
 try:
-    tiles = data.q("kpi_tiles_range" if f.is_range else "kpi_tiles", **period, **scope)
+    tiles = measures.shown_changes(data.q("kpi_tiles_range" if f.is_range else "kpi_tiles", **period, **scope))
 except data.QueryError as exc:
     ui.empty_state(str(exc))
     st.stop()

@@ -41,3 +41,26 @@ def proactive(mix: pd.DataFrame, sources) -> Proactive:
     found = mix["source"].isin(list(sources))
     return Proactive(int(mix.loc[found, "ticket_count"].sum()), int(mix["ticket_count"].sum()),
                      int(mix.loc[found, "previous_ticket_count"].sum()), int(mix["previous_ticket_count"].sum()))
+
+
+# The precision each unit of a KPI row (kpi_tiles) is shown with.
+SHOWN_DIGITS = {"pct": 1, "score": 1, "workdays": 2, "count": 0}
+
+
+def shown_changes(kpis: pd.DataFrame) -> pd.DataFrame:
+    """The KPI rows with each change as a reader checks it: when this period's and the other period's figures
+    differ as shown (98.3% and 98.4%) but their exact difference rounds to zero (98.349 and 98.351), the change
+    is the difference of the shown figures (−0.1), not a 持平 that contradicts the two numbers beside it."""
+    out = kpis.copy()
+    for other, change in (("previous_value", "change"), ("yoy_value", "yoy_change")):
+        if other not in out or change not in out:
+            continue
+        digits = out["unit"].map(SHOWN_DIGITS).fillna(1).astype(int)
+        value, before = out["value"].astype("float64"), out[other].astype("float64")
+        shown_value = [round(v, d) for v, d in zip(value, digits)]
+        shown_before = [round(v, d) for v, d in zip(before, digits)]
+        exact = out[change].astype("float64")
+        hidden = [pd.notna(c) and round(abs(c), d) == 0 and sv != sb
+                  for c, d, sv, sb in zip(exact, digits, shown_value, shown_before)]
+        out[change] = [sv - sb if h else c for h, c, sv, sb in zip(hidden, exact, shown_value, shown_before)]
+    return out

@@ -39,6 +39,9 @@ KPI_METRICS = ("ticket_count", "response_rate", "resolution_rate", "satisfaction
                "closure_rate", "overdue_count", "near_deadline_count", "avg_handling_workdays",
                "property_complaint_count", "whistle_count", "consultation_count")
 TREND_PERIODS = 12
+# The measures that wait for tickets to close: a change against a window still being handled is not judged
+# (kpi_tiles' is_provisional; the same list there).
+SETTLING_METRICS = ("on_time_rate", "closure_rate", "overdue_count", "near_deadline_count", "avg_handling_workdays")
 TOP_N = 10
 OLDEST_N = 20
 OPEN_TICKET_COLUMNS = ("ticket_id", "received_at", "due_at", "is_overdue", "overdue_workdays", "status",
@@ -307,8 +310,9 @@ def build_report(source, period: Period, *, street_code: str | None = None,
     })
     kpis = kpi_table(src, period, scope)
     report.add("kpis", "关键指标：本期、上期与去年同期", kpis,
-               "率为 0-100 的百分数，变化为百分点；件数另给变化百分比。状态（办结、超期）为数据截至时的状态。")
-    report.add("trend", f"近 {TREND_PERIODS} 个{'周' if period.kind == 'week' else '月'}走势",
+               "率为 0-100 的百分数，变化为百分点；件数另给变化百分比。状态（办结、超期）为数据截至时的状态。"
+               + settling_sentence(kpis))
+    report.add("trend", f"近 {TREND_PERIODS} {'周' if period.kind == 'week' else '个月'}走势",
                trend_table(src, period, scope))
     counts, changes, light_note = light_tables(src, period, scope)
     report.add("light_counts", "网格亮灯：各色网格数", counts, light_note)
@@ -364,6 +368,19 @@ def _none(value):
     return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
 
 
+def settling_sentence(kpis: pd.DataFrame) -> str:
+    """Why some changes say 暂不评判 (empty when none does): the windows still being handled."""
+    current = bool(kpis["is_provisional"].fillna(False).astype(bool).any())
+    previous = bool(kpis["is_previous_provisional"].fillna(False).astype(bool).any())
+    if not (current or previous):
+        return ""
+    which = "本期和上期" if current and previous else "本期" if current else "上期"
+    pending = _none(kpis["pending_count"].iloc[0]) if current and len(kpis) else None
+    count = f"（本期 {pending:,.0f} 件）" if pending else ""
+    return (f"{which}仍有超过受理量 1% 的工单在办且未到期{count}：按期办结率、办结率、平均办理时长、超期、临期"
+            "会随这些工单办结而变化（未办完的时段里先办结的多是简单件，数字偏好看），这几项的变化暂不评判好坏。")
+
+
 def kpi_table(src: Source, period: Period, scope: dict[str, str]) -> pd.DataFrame:
     """One row per KPI: value, previous period, same period last year, changes, target, N.
 
@@ -372,9 +389,10 @@ def kpi_table(src: Source, period: Period, scope: dict[str, str]) -> pd.DataFram
     """
     if period.kind != "quarter":
         tiles = src.query("kpi_tiles", period_type=period.kind, period_start=period.start, **scope)
-        tiles = tiles[tiles["metric"].isin(KPI_METRICS)]
+        tiles = measures.shown_changes(tiles[tiles["metric"].isin(KPI_METRICS)])
         return tiles[["metric", "label", "unit", "value", "previous_value", "change", "change_pct", "yoy_value",
-                      "yoy_change", "yoy_change_pct", "target", "numerator", "denominator"]].reset_index(drop=True)
+                      "yoy_change", "yoy_change_pct", "target", "numerator", "denominator", "pending_count",
+                      "is_provisional", "is_previous_provisional"]].reset_index(drop=True)
     current = _quarter_values(src, period, scope)
     previous = _quarter_values(src, period.previous(), scope)
     yoy = _quarter_values(src, period.year_before(), scope)
@@ -389,10 +407,13 @@ def kpi_table(src: Source, period: Period, scope: dict[str, str]) -> pd.DataFram
             "yoy_value": year, "yoy_change": _diff(value, year),
             "yoy_change_pct": _pct(_diff(value, year), year) if year else None,
             "target": target, "numerator": numerator, "denominator": denominator,
+            "pending_count": current["pending"][0],
+            "is_provisional": metric in SETTLING_METRICS and current["pending"][1],
+            "is_previous_provisional": metric in SETTLING_METRICS and previous["pending"][1],
         })
-    return pd.DataFrame(rows).astype({c: "float64" for c in ("value", "previous_value", "change", "change_pct",
-                                                             "yoy_value", "yoy_change", "yoy_change_pct",
-                                                             "target", "numerator", "denominator")})
+    return measures.shown_changes(pd.DataFrame(rows).astype({c: "float64" for c in (
+        "value", "previous_value", "change", "change_pct", "yoy_value", "yoy_change", "yoy_change_pct", "target",
+        "numerator", "denominator")}))
 
 
 def _diff(a, b):
@@ -427,6 +448,9 @@ def _quarter_values(src: Source, quarter: Period, scope: dict[str, str]) -> dict
     out["whistle_count"] = (total("whistle_count"), total("whistle_closed_count"), total("whistle_count"), None)
     out["consultation_count"] = (total("consultation_count"), total("consultation_closed_count"),
                                  total("consultation_count"), None)
+    # (tickets in hand and not yet due, whether that is more than 1% of those received: kpi_tiles' "settling")
+    pending = (total("open_count") or 0.0) - (total("overdue_count") or 0.0)
+    out["pending"] = (pending, pending > 0.01 * (total("ticket_count") or 0.0))
     return out
 
 

@@ -279,11 +279,12 @@ def _fmt_value(unit: str, value) -> str:
     return f"{value:,.0f}"
 
 
-def _change(unit: str, change, change_pct, *, up_is_good: bool | None) -> tuple[str, str | None]:
+def _change(unit: str, change, change_pct, *, up_is_good: bool | None, settling: bool = False) -> tuple[str, str | None]:
     """(text, tone) of a change: tone ``"up"`` when it is good news, ``"down"`` when bad, ``"empty"`` when
     missing, ``None`` when neither (no change as shown, or a measure that is neither: ``up_is_good=None``).
     Good and bad news also say so in words (``+1.3 个百分点（改善）``): a report is printed in black and white,
-    and read by people who cannot tell its green from its red."""
+    and read by people who cannot tell its green from its red. ``settling``: one of the two windows is still
+    being handled (``kpi_tiles``' is_provisional), so the change is ``（暂不评判）``, neither."""
     change = _plain(change)
     if change is None:
         return "—", "empty"
@@ -302,6 +303,8 @@ def _change(unit: str, change, change_pct, *, up_is_good: bool | None) -> tuple[
             text += f"（{sign}{abs(pct):.1f}%）"
     if up_is_good is None:
         return text, None
+    if settling:
+        return f"{text}（暂不评判）", None
     good = (change > 0) == up_is_good
     return f"{text}（{'改善' if good else '变差'}）", "up" if good else "down"
 
@@ -324,9 +327,12 @@ def kpi_cells(kpis: pd.DataFrame) -> list[list[tuple[str, str | None]]]:
             n = f"{_plain(r.numerator):,.0f} / {_plain(r.denominator):,.0f}"
         target = f"{r.target:g}%" if _plain(r.target) is not None else ""
         rows.append([(r.label, None), (_fmt_value(r.unit, r.value), None), (_fmt_value(r.unit, r.previous_value), None),
-                     _change(r.unit, r.change, r.change_pct, up_is_good=good),
+                     _change(r.unit, r.change, r.change_pct, up_is_good=good,
+                             settling=bool(getattr(r, "is_provisional", False))
+                             or bool(getattr(r, "is_previous_provisional", False))),
                      (_fmt_value(r.unit, r.yoy_value), None),
-                     _change(r.unit, r.yoy_change, r.yoy_change_pct, up_is_good=good), (target, None), (n, None)])
+                     _change(r.unit, r.yoy_change, r.yoy_change_pct, up_is_good=good,
+                             settling=bool(getattr(r, "is_provisional", False))), (target, None), (n, None)])
     return rows
 
 

@@ -36,6 +36,8 @@ LIGHT_MARKS = {"svg": {"red": "斜线", "yellow": "圆点"}, "deck": {"red": "�
 # A change's colour; its text also says in words whether it is good (see change_text).
 GOOD_COLOUR, BAD_COLOUR, FLAT_COLOUR = "#3ecf74", "#ff6b6b", "#9aa5b1"
 GOOD_WORD, BAD_WORD = "改善", "变差"
+# A change against a window whose tickets are still being handled (kpi_tiles' is_provisional): not called either.
+SETTLING_WORD = "暂不评判"
 HONOUR = "#d4a017"      # 红榜: an honour list, gold header, not the alarm red of a red light
 BLACKLIST = "#3b4252"   # 黑榜: dark grey
 
@@ -85,10 +87,12 @@ def light_legend_label(light: str, map_kind: str = "svg") -> str:
     return f"{LIGHT_LABELS[light]}（{mark}）" if mark else LIGHT_LABELS[light]
 
 
-def change_text(change, *, up_is_good: bool | None, unit: str = "", against: str = "环比") -> tuple[str, str]:
+def change_text(change, *, up_is_good: bool | None, unit: str = "", against: str = "环比",
+                settling: bool = False) -> tuple[str, str]:
     """(text, colour) for a change: ``▲4.2% 环比（改善）`` green when the rise is good, ``（变差）`` red when it is
     bad, the word saying it for those who cannot tell the colours apart. A change that rounds to 0.0 is
-    ``— 持平`` in grey, as is any change when ``up_is_good`` is None (neither good nor bad, e.g. 受理量)."""
+    ``— 持平`` in grey, as is any change when ``up_is_good`` is None (neither good nor bad, e.g. 受理量).
+    ``settling`` (a window still being handled, :func:`is_settling`): ``（暂不评判）`` in grey."""
     if change is None or (isinstance(change, float) and math.isnan(change)):
         return f"— {against}", FLAT_COLOUR
     shown = f"{abs(change):.1f}"
@@ -97,9 +101,34 @@ def change_text(change, *, up_is_good: bool | None, unit: str = "", against: str
     arrow = "▲" if change > 0 else "▼"
     if up_is_good is None:
         return f"{arrow}{shown}{unit} {against}", FLAT_COLOUR
+    if settling:
+        return f"{arrow}{shown}{unit} {against}（{SETTLING_WORD}）", FLAT_COLOUR
     good = (change > 0) == up_is_good
     return (f"{arrow}{shown}{unit} {against}（{GOOD_WORD if good else BAD_WORD}）",
             GOOD_COLOUR if good else BAD_COLOUR)
+
+
+def is_settling(tile) -> bool:
+    """Whether a KPI row's change (``kpi_tiles``) compares a window still being handled: its measure waits for
+    tickets to close (按期办结率, 平均办理时长, 超期 ...) and this or the previous window has more than 1% of its
+    tickets in hand and not yet due. An unfinished week looks better than a finished one (only its quick tickets
+    are closed), so the change is shown but called neither better nor worse."""
+    return bool(tile.get("is_provisional", False)) or bool(tile.get("is_previous_provisional", False))
+
+
+def settling_note(tile) -> str:
+    """The sentence a tile's hover adds when :func:`is_settling`: how many tickets are still in hand."""
+    if not is_settling(tile):
+        return ""
+    current = bool(tile.get("is_provisional", False))
+    try:
+        pending = float(tile.get("pending_count"))
+    except (TypeError, ValueError):
+        pending = math.nan
+    count = f" {fmt_number(pending)} 件" if current and pending > 0 else ""  # (NaN > 0 is False)
+    which = "本期" if current else "上期"
+    return (f"{which}还有{count}工单在办且未到期（超过受理量的 1%）：这项指标会随它们办结而变化，"
+            f"环比{SETTLING_WORD}好坏。")
 
 
 def tiles(items: list[str]) -> str:

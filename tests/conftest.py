@@ -9,6 +9,8 @@
 - ``warehouse_copy``: ``ONESCREEN_DB`` pointed at a private copy of ``fixture_warehouse``.
 - ``exports``: a private copy of ``tests/fixtures/exports`` (``--skip-bad-rows`` writes its
   ``*.rejected.csv`` beside the input, and the committed fixtures must stay untouched).
+- ``metrics_con`` (module): an in-memory connection holding the hand-made metrics fixture
+  (``tests/metrics_fixture.py``, Aug-Oct 2025, as-of 2025-10-16) with its marts built.
 
 To look at the fixture district yourself: ``python tests/conftest.py /tmp/district.duckdb``.
 """
@@ -48,6 +50,22 @@ def fixture_warehouse(tmp_path_factory) -> Path:
     """Path of the session's fixture-district warehouse (read-only by convention)."""
     path = tmp_path_factory.mktemp("fixture_warehouse") / "warehouse.duckdb"
     yield build_fixture_warehouse(path)
+
+
+@pytest.fixture(scope="module")
+def metrics_con():
+    """The hand-made metrics fixture in memory, marts built with the rules in force."""
+    import duckdb
+
+    from etl.marts import build_marts
+    from metrics_fixture import build_warehouse
+    from onescreen.rules import load_rules
+
+    con = duckdb.connect()
+    build_warehouse(con)
+    build_marts(con, load_rules())
+    yield con
+    con.close()
 
 
 # -- login ------------------------------------------------------------------------------------------

@@ -636,9 +636,14 @@ def test_rates_and_lights_tiles_say_whether_a_change_is_good_or_bad(warehouse_co
     assert not at.exception
     deltas = {m.label: m.proto.delta for m in at.metric}
     judged = [d for label, d in deltas.items() if label.endswith("率") and d]
-    assert judged and all(d.endswith(("（改善）", "（变差）")) or d == "持平 环比" for d in judged), deltas
+    assert judged and all(d.endswith(("（改善）", "（变差）", "（暂不评判）")) or d == "持平 环比" for d in judged), deltas
     assert all("改善" not in d and "变差" not in d for label, d in deltas.items() if "受理" in label and d)
-    assert deltas["平均办理时长"] == "-1.03 个工作日 环比（改善）"  # shorter is better (the fixture district)
+    assert deltas["解决率"].endswith(("（改善）", "（变差）")), deltas  # final once the window has ended
+    # The fixture district's newest week still has tickets in hand and not yet due: its handling time is not
+    # called better (tests/test_settling.py), and the tile's help says why.
+    assert deltas["平均办理时长"] == "-1.03 个工作日 环比（暂不评判）"
+    handling = next(m for m in at.metric if m.label == "平均办理时长")
+    assert "工单在办且未到期" in handling.proto.help
     assert "持平 环比" in deltas.values()  # no "+0.0"
     at = _run("lights.py")
     assert not at.exception

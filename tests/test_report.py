@@ -24,29 +24,17 @@ from streamlit.testing.v1 import AppTest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # until the project sets pythonpath
 
 from conftest import run_cli  # noqa: E402
-from etl.marts import build_marts  # noqa: E402
-from metrics_fixture import build_warehouse  # noqa: E402
 from onescreen.queries import run_query  # noqa: E402
 from onescreen.report import (COLUMN_LABELS, Period, ReportError, build_report, data_span,  # noqa: E402
                               default_period, parse_period, period_options)
 from onescreen.report_render import (XML_NAMESPACES, display_frame, kpi_display_frame, number_formats, offline_plotlyjs,  # noqa: E402
                                      to_dict, to_html, to_json, to_xlsx)
-from onescreen.rules import load_rules  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate", "closure_rate")
 COUNTS = ("ticket_count", "overdue_count", "near_deadline_count", "property_complaint_count", "whistle_count")
 GENERATED = datetime(2025, 10, 11, 8, 0)
-
-
-@pytest.fixture(scope="module")
-def metrics_con():
-    con = duckdb.connect()
-    build_warehouse(con)
-    build_marts(con, load_rules())
-    yield con
-    con.close()
 
 
 @pytest.fixture(scope="module")

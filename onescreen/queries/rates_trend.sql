@@ -44,6 +44,7 @@ final as (
         rates.closure_denominator,
         rates.composite_score,
         rates.overdue_count,
+        rates.open_count,
         rates.near_deadline_count,
         rates.avg_handling_workdays,
         rates.handling_count,

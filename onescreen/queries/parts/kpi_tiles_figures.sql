@@ -7,6 +7,20 @@ c as (
     select * from periods where period = 'c'
 ),
 
+-- Whether a window is still settling (未结清): more than 1% of its tickets are in hand and not yet due. Its
+-- on-time and closure rates, handling time, overdue and near-deadline counts then still move as those
+-- tickets close (an unfinished week looks better than a finished one: only the quick ones are closed),
+-- so a change against it is shown without calling it better or worse.
+settling as (
+    select
+        max(case when period = 'c' then coalesce(open_count, 0) - coalesce(overdue_count, 0) end) as pending_count,
+        max(case when period = 'c' then coalesce(open_count, 0) - coalesce(overdue_count, 0)
+            > 0.01 * coalesce(ticket_count, 0) end) as current_settling,
+        max(case when period = 'p' then coalesce(open_count, 0) - coalesce(overdue_count, 0)
+            > 0.01 * coalesce(ticket_count, 0) end) as previous_settling
+    from periods
+),
+
 -- The tiles in order: one row each (a union of constants, cheap to plan).
 metrics as (
     select 1 as sort_order, 'ticket_count' as metric, 'count' as unit
@@ -105,8 +119,16 @@ final as (
         target,
         value - target as gap_to_target,
         numerator,
-        denominator
+        denominator,
+        settling.pending_count,
+        -- The measures that wait for tickets to close; the others (counts received, rates of answered
+        -- callbacks and responses) are final once the window has ended.
+        metric in ('on_time_rate', 'closure_rate', 'overdue_count', 'near_deadline_count', 'avg_handling_workdays')
+            and coalesce(settling.current_settling, false) as is_provisional,
+        metric in ('on_time_rate', 'closure_rate', 'overdue_count', 'near_deadline_count', 'avg_handling_workdays')
+            and coalesce(settling.previous_settling, false) as is_previous_provisional
     from tiles
+    cross join settling
 )
 
 select * from final

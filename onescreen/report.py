@@ -56,6 +56,8 @@ COLUMN_LABELS: dict[str, str] = {
     "metric": "指标代码", "label": "指标", "unit": "单位", "value": "本期", "previous_value": "上期",
     "change": "环比变化", "change_pct": "环比变化（%）", "yoy_value": "去年同期", "yoy_change": "同比变化",
     "yoy_change_pct": "同比变化（%）", "target": "目标", "numerator": "分子", "denominator": "分母",
+    "pending_count": "本期在办且未到期", "is_provisional": "本期未结清（环比暂不评判）",
+    "is_previous_provisional": "上期未结清（环比暂不评判）",
     "period_start": "周期起始", "ticket_count": "受理量", "response_rate": "响应率（%）",
     "resolution_rate": "解决率（%）", "satisfaction_rate": "满意率（%）", "on_time_rate": "按期办结率（%）",
     "overdue_count": "超期", "light": "灯色代码", "light_label": "灯", "grid_count": "网格数",

@@ -128,11 +128,16 @@ def to_xlsx(report: Report) -> bytes:
     return to_xlsx_bytes(sheets)
 
 
+UNIT_WORDS = {"count": "件", "pct": "%", "workdays": "工作日", "score": "分"}
+
+
 def _for_readers(frame: pd.DataFrame) -> pd.DataFrame:
     """Numbers as the HTML report rounds them (rates, scores and working days overdue to 0.1, other decimals to
     0.01) and yes/no as 是/否: a workbook for a meeting showed 96.63770986181753 and TRUE. (The JSON keeps full
     precision.)"""
     out = frame.copy()
+    if "unit" in out:  # the key figures' unit codes, in words
+        out["unit"] = out["unit"].map(lambda u: UNIT_WORDS.get(u, u))
     for column in out.columns:
         if pd.api.types.is_bool_dtype(out[column]):
             out[column] = out[column].map({True: "是", False: "否"})
@@ -170,7 +175,7 @@ td.num {{ text-align: right; font-variant-numeric: tabular-nums; white-space: no
 .chart {{ margin: 6px 0; }}
 dl.koujing dt {{ font-weight: 600; margin-top: 6px; }}
 dl.koujing dd {{ margin: 0 0 0 1em; font-size: 12.5px; color: #333; }}
-@page {{ size: A4; margin: 14mm 12mm; }}
+@page {{ size: A4 landscape; margin: 12mm 12mm; }}
 @media print {{
   body {{ max-width: none; padding: 0; font-size: 10.5pt; }}
   h2 {{ break-after: avoid; page-break-after: avoid; }}

@@ -258,6 +258,11 @@ def test_the_workbook_rounds_as_the_report_does_and_says_yes_or_no(week_report):
     assert numbers and all(round(v, 2) == v for v in numbers)  # no 96.63770986181753
     cells = [c.value for ws in workbook for row in ws.iter_rows() for c in row]
     assert not [v for v in cells if isinstance(v, bool)]  # 是/否, not TRUE/FALSE
+    kpis = workbook["关键指标"] if "关键指标" in workbook.sheetnames else workbook.worksheets[1]
+    headers = [c.value for c in kpis[1]]
+    units = {row[headers.index("单位")] for row in kpis.iter_rows(min_row=2, values_only=True)}
+    assert units <= {"件", "%", "工作日", "分"} and "%" in units  # not count / pct / workdays
+    assert not [h for h in headers if h and h.isascii()], headers  # every header in Chinese
 
 
 def test_a_property_companys_score_reads_to_one_decimal_as_on_the_other_screens():
@@ -337,7 +342,7 @@ def test_html_embeds_the_installed_plotly_and_prints_on_a4(week_report):
     page = to_html(week_report)
     assert offline_plotlyjs() in page and len(offline_plotlyjs()) > 1_000_000
     assert page.count("Plotly.newPlot(") >= 3
-    assert "@page" in page and "size: A4" in page and "@media print" in page
+    assert "@page" in page and "size: A4 landscape" in page and "@media print" in page  # 15 columns: landscape
     assert "Noto Sans CJK SC" in page
     assert "数据截至 2025-10-10 15:00" in page and "2025年第40周" in page
 

@@ -195,7 +195,8 @@ def screen() -> None:
                 # the narrowest, so the whole district shows (chosen for 760 px, its sides were cut off at 1440).
                 deck = grid_light_deck(lights, tooltip_fields=tooltips, height=520, width_px=380, simplify_tolerance=0.0002)
                 st.pydeck_chart(deck, height=520, key="overview_map")
-        st.caption(f"红灯：按期办结率 < {rules.lights.red_on_time_rate_below:g}% 或超期 ≥ {rules.lights.red_overdue_at_least} 件；"
+        st.caption(f"红灯：按期办结率 < {rules.lights.red_on_time_rate_below:g}%（≥ {rules.lights.red_min_denominator} 件时）"
+                   f"或超期 ≥ {rules.lights.red_overdue_at_least} 件；"
                    f"黄灯：按期办结率 < {rules.lights.yellow_on_time_rate_below:g}% 或有超期/临期；灰：本期无到期或办结工单。")
         ranking = data.q("rates_breakdown_range" if f.is_range else "rates_breakdown", **f.time_params(), level="street")
         ranking = ranking[ranking["unit_code"] != "unassigned"]  # 街道不明 is not a street to rank

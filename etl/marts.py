@@ -106,6 +106,7 @@ def sql_params(rules: Rules) -> dict[str, object]:
         "min_denominator": rules.min_denominator,
         "red_on_time_rate_below": lt.red_on_time_rate_below,
         "red_overdue_at_least": lt.red_overdue_at_least,
+        "red_min_denominator": lt.red_min_denominator,
         "yellow_on_time_rate_below": lt.yellow_on_time_rate_below,
         "complaint_points_per_1k": p.complaint_points_per_1k,
         "inspection_weight": p.inspection_weight,

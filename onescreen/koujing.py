@@ -92,7 +92,8 @@ KOUJING: dict[str, str] = {
               "从受理时刻起在工作日时钟上走满 N 个工作日，即第 N 个工作日的同一时刻；"
               "非工作日受理的，为其后第 N 个工作日 24:00。节假日不计，调休上班日计入。",
     "light": "网格亮灯按该网格在统计周期内受理的工单计：本期没有已到期或已办结工单为灰灯；"
-             "按期办结率低于红灯阈值或超期件数达到红灯件数为红灯；按期办结率低于黄灯阈值或有任何超期、"
+             "按期办结率低于红灯阈值（已到期或已办结的工单不少于红灯最少件数时）或超期件数达到红灯件数为红灯；"
+             "按期办结率低于黄灯阈值（件数不足时低于红灯阈值也只判黄灯）或有任何超期、"
              "临期工单为黄灯；其余为绿灯。连续红灯数为截至本周期连续亮红灯的周期数。",
     "company_score": "物业企业月度总分 = 考核权重 × 考核得分 + 投诉权重 × 投诉得分。考核得分为其各小区当月考核"
                      "平均分的平均；投诉得分 = max(0, 100 − 每千户投诉扣分 × 每千户投诉量)。"
@@ -150,7 +151,7 @@ RULE_KEYS: dict[str, tuple[str, ...]] = {
     "due_at": ("deadlines.by_appeal_type", "deadlines.fallback_workdays"),
     "overdue_count": ("deadlines.by_appeal_type", "deadlines.fallback_workdays"),
     "on_time_rate": ("deadlines.by_appeal_type", "deadlines.fallback_workdays"),
-    "light": ("lights.red_on_time_rate_below", "lights.red_overdue_at_least",
+    "light": ("lights.red_on_time_rate_below", "lights.red_min_denominator", "lights.red_overdue_at_least",
               "lights.yellow_on_time_rate_below", "near_deadline.window_workdays"),
     "company_score": ("property.inspection_weight", "property.complaint_weight",
                       "property.complaint_points_per_1k", "property.min_households",

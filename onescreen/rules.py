@@ -45,6 +45,7 @@ _SPEC: list[tuple[str, str, str, float | None, float | None, str]] = [
     ("ranking.min_denominator", "参与排名的最小分母", "int", 0, 1_000_000, " 件"),
     ("lights.red_on_time_rate_below", "红灯·按期办结率低于", "pct", 0, 100, "%"),
     ("lights.red_overdue_at_least", "红灯·超期件数不少于", "int", 1, 1_000_000, " 件"),
+    ("lights.red_min_denominator", "红灯·按期办结率至少按多少件判定", "int", 1, 1_000_000, " 件"),
     ("lights.yellow_on_time_rate_below", "黄灯·按期办结率低于", "pct", 0, 100, "%"),
     ("property.categories", "物业投诉分类", "str_list", None, None, ""),
     ("property.appeal_types", "物业投诉计入的诉求类型", "str_list", None, None, ""),
@@ -61,7 +62,8 @@ _SPEC: list[tuple[str, str, str, float | None, float | None, str]] = [
 # Keys a rules file (or marts built before the key existed) may leave out, with the value they then take.
 # Only keys added after users had rules files of their own: a file from before them keeps working.
 PROACTIVE_SOURCES = ("网格员上报", "视频巡查")  # 未诉先办: the sources that find problems before anyone calls
-_DEFAULTS: dict[str, Any] = {"repeat.window_days": 30, "proactive.sources": list(PROACTIVE_SOURCES)}
+_DEFAULTS: dict[str, Any] = {"repeat.window_days": 30, "proactive.sources": list(PROACTIVE_SOURCES),
+                             "lights.red_min_denominator": 5}
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,9 @@ class LightRules:
     red_on_time_rate_below: float
     red_overdue_at_least: int
     yellow_on_time_rate_below: float
+    # The on-time rate lights a grid red only over at least so many due or closed tickets: 0 of 1 is not a
+    # red light (a grid's week is often 2-6 tickets); below it the rate can light yellow at most.
+    red_min_denominator: int = 5
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,7 @@ class Rules:
             "ranking": {"min_denominator": self.min_denominator},
             "lights": {"red_on_time_rate_below": lt.red_on_time_rate_below,
                        "red_overdue_at_least": lt.red_overdue_at_least,
+                       "red_min_denominator": lt.red_min_denominator,
                        "yellow_on_time_rate_below": lt.yellow_on_time_rate_below},
             "property": {"categories": list(p.categories), "appeal_types": list(p.appeal_types),
                          "min_households": p.min_households,
@@ -239,7 +245,7 @@ def rules_from_dict(data: dict[str, Any], source: str = "规则") -> Rules:
         near_deadline_workdays=v["near_deadline.window_workdays"],
         min_denominator=v["ranking.min_denominator"],
         lights=LightRules(v["lights.red_on_time_rate_below"], v["lights.red_overdue_at_least"],
-                          v["lights.yellow_on_time_rate_below"]),
+                          v["lights.yellow_on_time_rate_below"], v["lights.red_min_denominator"]),
         property_rules=PropertyRules(tuple(v["property.categories"]), tuple(v["property.appeal_types"]),
                                v["property.min_households"],
                                v["property.min_inspections"], v["property.inspection_weight"],

@@ -42,7 +42,7 @@ def _lights() -> pd.DataFrame:
 
 def test_legend_states_the_thresholds_in_force():
     legend = dict((light, text) for light, _label, text in lists.light_legend(load_rules()))
-    assert legend["red"] == "按期办结率 < 80%，或超期未办结 ≥ 3 件"
+    assert legend["red"] == "按期办结率 < 80%（至少 5 件已到期或办结），或超期未办结 ≥ 3 件"
     assert "按期办结率 < 95%" in legend["yellow"] and "1 个工作日" in legend["yellow"]
     assert list(legend) == ["red", "yellow", "green", "grey"]
 

@@ -6,6 +6,7 @@ As-of is Thu 2025-10-16 09:00 (ticket T11's receipt). Working clock: 24 h per wo
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import date
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # until the pro
 
 from etl.marts import build_marts  # noqa: E402
 from metrics_fixture import at, build_warehouse  # noqa: E402
-from onescreen.rules import load_rules  # noqa: E402
+from onescreen.rules import load_rules, rules_of_marts  # noqa: E402
 
 
 def _build(**changes):
@@ -188,16 +189,18 @@ def test_grid_lights(con):
     got = {(g, p.isoformat()): (light, red) for g, p, light, red in con.execute(
         "select grid_code, period_start, light, consecutive_red_periods from mart_grid_lights"
         " where period_type = 'month'").fetchall()}
+    # G1 in August (0 of 1 on time), G2 in September (0 of 1) and October (1 of 2): under 80% but over fewer than
+    # lights.red_min_denominator (5) due or closed tickets, so yellow, not red; G1's October is 3 of 5.
     assert got == {
-        ("G1", "2025-08-01"): ("red", 1), ("G1", "2025-09-01"): ("yellow", 0), ("G1", "2025-10-01"): ("red", 1),
-        ("G2", "2025-08-01"): ("grey", 0), ("G2", "2025-09-01"): ("red", 1), ("G2", "2025-10-01"): ("red", 2),
+        ("G1", "2025-08-01"): ("yellow", 0), ("G1", "2025-09-01"): ("yellow", 0), ("G1", "2025-10-01"): ("red", 1),
+        ("G2", "2025-08-01"): ("grey", 0), ("G2", "2025-09-01"): ("yellow", 0), ("G2", "2025-10-01"): ("yellow", 0),
         ("G3", "2025-08-01"): ("grey", 0), ("G3", "2025-09-01"): ("grey", 0), ("G3", "2025-10-01"): ("grey", 0),
         ("G4", "2025-08-01"): ("grey", 0), ("G4", "2025-09-01"): ("grey", 0), ("G4", "2025-10-01"): ("green", 0),
     }
     reasons = dict(con.execute("select grid_code, light_reason from mart_grid_lights where period_type = 'month'"
                                " and period_start = '2025-10-01'").fetchall())
     assert reasons["G1"] == "按期办结率 60.0% 低于 80%"
-    assert reasons["G2"] == "按期办结率 50.0% 低于 80%"
+    assert reasons["G2"] == "按期办结率 50.0%（仅 2 件，不足 5 件不判红灯）；超期 1 件"
     assert reasons["G3"] == "本期无到期或办结工单"
     sep = con.execute("select light_reason from mart_grid_lights where grid_code = 'G1' and period_type = 'month'"
                       " and period_start = '2025-09-01'").fetchone()[0]
@@ -205,6 +208,25 @@ def test_grid_lights(con):
     week = con.execute("select light, on_time_rate from mart_grid_lights where grid_code = 'G1'"
                        " and period_type = 'week' and period_start = '2025-10-13'").fetchone()
     assert week == ("green", 100.0)  # T6, T8 on time; T1, T11 open inside their deadlines
+
+
+def test_the_on_time_rate_lights_red_over_as_few_tickets_as_the_rule_says():
+    """lights.red_min_denominator = 1: any rate under 80% is red again, and the red runs count on."""
+    rules = load_rules()
+    con, _rules, _counts = _build(lights=dataclasses.replace(rules.lights, red_min_denominator=1))
+    try:
+        got = {(g, p.isoformat()): (light, red) for g, p, light, red in con.execute(
+            "select grid_code, period_start, light, consecutive_red_periods from mart_grid_lights"
+            " where period_type = 'month' and grid_code in ('G1', 'G2')").fetchall()}
+        assert got == {
+            ("G1", "2025-08-01"): ("red", 1), ("G1", "2025-09-01"): ("yellow", 0), ("G1", "2025-10-01"): ("red", 1),
+            ("G2", "2025-08-01"): ("grey", 0), ("G2", "2025-09-01"): ("red", 1), ("G2", "2025-10-01"): ("red", 2),
+        }
+        reason = con.execute("select light_reason from mart_grid_lights where grid_code = 'G2'"
+                             " and period_type = 'month' and period_start = '2025-10-01'").fetchone()[0]
+        assert reason == "按期办结率 50.0% 低于 80%"
+    finally:
+        con.close()
 
 
 def test_company_rankings(con):
@@ -362,3 +384,16 @@ def test_property_complaints_count_the_rules_appeal_types(appeal_types, expected
                        " where company_id = 'B' and month_start = '2025-10-01'").fetchone()[0] == expected
     compounds = run_query(con, "company_compound_complaints", company_id="B", month=date(2025, 10, 1))
     assert compounds.set_index("compound_code")["complaint_count"].to_dict() == {"PB": expected}
+
+
+def test_a_rules_file_from_before_the_lights_minimum_still_loads(tmp_path):
+    """lights.red_min_denominator came after users had rules files: without it, 5, in a file and in old marts."""
+    text = (Path(__file__).resolve().parent.parent / "config" / "rules.toml").read_text(encoding="utf-8")
+    older = tmp_path / "rules.toml"
+    older.write_text("\n".join(line for line in text.splitlines() if not line.startswith("red_min_denominator")),
+                     encoding="utf-8")
+    assert "red_min_denominator" in text and "red_min_denominator =" not in older.read_text(encoding="utf-8")
+    assert load_rules(older).lights.red_min_denominator == 5
+    data = load_rules().as_dict()
+    del data["lights"]["red_min_denominator"]
+    assert rules_of_marts(json.dumps(data, ensure_ascii=False)).lights.red_min_denominator == 5

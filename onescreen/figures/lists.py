@@ -45,7 +45,8 @@ def light_legend(rules: Rules) -> list[tuple[str, str, str]]:
     lt = rules.lights
     return [
         ("red", LIGHT_LABELS["red"],
-         f"按期办结率 < {lt.red_on_time_rate_below:g}%，或超期未办结 ≥ {lt.red_overdue_at_least} 件"),
+         f"按期办结率 < {lt.red_on_time_rate_below:g}%（至少 {lt.red_min_denominator} 件已到期或办结），"
+         f"或超期未办结 ≥ {lt.red_overdue_at_least} 件"),
         ("yellow", LIGHT_LABELS["yellow"],
          f"按期办结率 < {lt.yellow_on_time_rate_below:g}%，或有超期、临期工单"
          f"（临期：距时限 ≤ {rules.near_deadline_workdays:g} 个工作日）"),

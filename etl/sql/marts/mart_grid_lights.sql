@@ -2,7 +2,8 @@
 -- from the first received ticket to the as-of time, with the light and the figures that decided it.
 -- Over the grid's tickets of that period (received in it), at the as-of time:
 --   grey   no ticket is due or closed (on-time denominator 0)
---   red    on-time rate < $red_on_time_rate_below, or open overdue >= $red_overdue_at_least
+--   red    on-time rate < $red_on_time_rate_below over at least $red_min_denominator due or closed tickets,
+--          or open overdue >= $red_overdue_at_least
 --   yellow on-time rate < $yellow_on_time_rate_below, or any open overdue or near deadline
 --   green  otherwise
 -- consecutive_red_periods: how many periods of this type in a row, ending with this one, were red
@@ -95,7 +96,8 @@ lit as (
         *,
         case
             when on_time_denominator = 0 then 'grey'
-            when on_time_rate < $red_on_time_rate_below or overdue_count >= $red_overdue_at_least then 'red'
+            when (on_time_rate < $red_on_time_rate_below and on_time_denominator >= $red_min_denominator)
+                or overdue_count >= $red_overdue_at_least then 'red'
             when on_time_rate < $yellow_on_time_rate_below or overdue_count > 0 or near_deadline_count > 0
                 then 'yellow'
             else 'green'
@@ -110,12 +112,15 @@ explained as (
             when 'grey' then '本期无到期或办结工单'
             when 'green' then format('按期办结率 {:.1f}%，无超期、临期', on_time_rate)
             when 'red' then concat_ws('；',
-                case when on_time_rate < $red_on_time_rate_below
+                case when on_time_rate < $red_on_time_rate_below and on_time_denominator >= $red_min_denominator
                     then format('按期办结率 {:.1f}% 低于 {:g}%', on_time_rate, $red_on_time_rate_below) end,
                 case when overdue_count >= $red_overdue_at_least
                     then format('超期 {} 件（≥{} 件）', overdue_count, $red_overdue_at_least) end)
             else concat_ws('；',
-                case when on_time_rate < $yellow_on_time_rate_below
+                case when on_time_rate < $red_on_time_rate_below
+                    then format('按期办结率 {:.1f}%（仅 {} 件，不足 {} 件不判红灯）', on_time_rate,
+                        on_time_denominator, $red_min_denominator)
+                    when on_time_rate < $yellow_on_time_rate_below
                     then format('按期办结率 {:.1f}% 低于 {:g}%', on_time_rate, $yellow_on_time_rate_below) end,
                 case when overdue_count > 0 then format('超期 {} 件', overdue_count) end,
                 case when near_deadline_count > 0 then format('临期 {} 件', near_deadline_count) end)

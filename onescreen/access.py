@@ -312,10 +312,12 @@ def filter_rows(df: pd.DataFrame, area: Area) -> pd.DataFrame:
 
 
 def kiosk_params(name: str, params: Mapping) -> dict:
-    """Parameters adjusted for the kiosk tier (recurring problems from 3 tickets up)."""
+    """Parameters adjusted for the kiosk tier (recurring problems from 3 tickets up, compounds only: ranked among
+    themselves, so the list has no gaps where addresses were and holds as many rows as asked for)."""
     params = dict(params)
     if name == "recurring_problems":
         params["min_count"] = max(int(params.get("min_count") or KIOSK_MIN_RECURRING), KIOSK_MIN_RECURRING)
+        params["compounds_only"] = True
     return params
 
 

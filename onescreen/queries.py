@@ -231,7 +231,8 @@ QUERIES: dict[str, Query] = {q.name: q for q in [
           params=(*_SCOPE_FILTERS, Param("source"), Param("category_l1"), *_RANGE)),
     Query("recurring_problems", "高频问题（类诉齐办）", "每个地点每个一级分类一行", ("recurring_problems", "change"),
           params=(*_SCOPE_FILTERS, Param("source"), Param("category_l1"), *_RANGE, Param("previous_start", "date"),
-                  Param("min_count", "int", 3, maximum=10000), Param("limit", "int", 50, maximum=1000))),
+                  Param("min_count", "int", 3, maximum=10000), Param("limit", "int", 50, maximum=1000),
+                  Param("compounds_only", "bool", False))),
     # 重复诉求 (mart_repeat_requests): same caller, same category, within repeat.window_days of the last call.
     Query("repeat_summary", "重复诉求", "一行：本期与上期的受理量、重复诉求件数、来电人数", ("repeat_requests", "change"),
           params=(*_SCOPE_FILTERS, Param("source"), Param("category_l1"), *_SPAN, Param("previous_start", "date"))),

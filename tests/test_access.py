@@ -130,6 +130,12 @@ def test_filter_rows_keeps_only_the_area():
     assert list(acl.filter_rows(units, Area(district=True))["n"]) == [1, 2, 3, 4]
 
 
+def test_kiosk_params_rank_compounds_among_themselves_from_three_tickets():
+    params = acl.kiosk_params("recurring_problems", {"min_count": 2, "limit": 50})
+    assert params == {"min_count": 3, "limit": 50, "compounds_only": True}
+    assert acl.kiosk_params("ticket_list", {"limit": 50}) == {"limit": 50}
+
+
 def test_kiosk_frame_drops_ticket_columns_addresses_and_small_counts():
     problems = pd.DataFrame({
         "place_type": ["compound", "address", "compound"], "place_key": ["a", "b", "c"],

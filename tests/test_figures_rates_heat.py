@@ -292,9 +292,12 @@ def test_recurring_problems_ranks_places_where_a_category_comes_back(con):
 
 
 def _recurring_by_hand(tickets: pd.DataFrame, compounds: dict[str, str], start: str, end: str,
-                       previous_start: str | None, min_count: int, limit: int) -> list[tuple]:
-    """高频问题 reckoned plainly from its definition (onescreen/koujing.py), by the places' text."""
-    t = tickets[tickets["compound_code"].notna() | tickets["address_area"].notna()].copy()
+                       previous_start: str | None, min_count: int, limit: int,
+                       compounds_only: bool = False) -> list[tuple]:
+    """高频问题 reckoned plainly from its definition (onescreen/koujing.py), by the places' text; with
+    ``compounds_only`` (the big screen's tier), compounds alone, ranked among themselves."""
+    places = tickets["compound_code"].notna() | (tickets["address_area"].notna() & (not compounds_only))
+    t = tickets[places].copy()
     t = t[(t["received_at"] >= pd.Timestamp(previous_start or start)) & (t["received_at"] < pd.Timestamp(end) + pd.Timedelta(days=1))]
     t["place_type"] = t["compound_code"].map(lambda c: "address" if c is None else "compound")
     t["place_key"] = t["compound_code"].fillna(t["address_area"])
@@ -349,13 +352,20 @@ def test_recurring_problems_matches_a_plain_reckoning_with_many_ties():
     columns = ["rank", "ticket_count", "change", "place_name", "category_l1", "place_type", "place_key",
                "previous_ticket_count", "day_count", "first_received_at", "last_received_at", "grid_code"]
     checked = 0
-    for previous_start in (None, "2025-09-01"):
-        for min_count, limit in ((1, 1), (1, 2), (3, 5), (5, 7), (8, 3), (2, 50), (40, 50)):
-            got = run_query(connection, "recurring_problems", start="2025-10-01", end="2025-10-31",
-                            previous_start=previous_start, min_count=min_count, limit=limit)
-            expected = _recurring_by_hand(tickets, compounds, "2025-10-01", "2025-10-31", previous_start, min_count, limit)
-            assert [tuple(r) for r in got[columns].itertuples(index=False)] == expected, (previous_start, min_count, limit)
-            checked += len(expected)
+    for compounds_only in (False, True):
+        for previous_start in (None, "2025-09-01"):
+            for min_count, limit in ((1, 1), (1, 2), (3, 5), (5, 7), (8, 3), (2, 50), (40, 50)):
+                got = run_query(connection, "recurring_problems", start="2025-10-01", end="2025-10-31",
+                                previous_start=previous_start, min_count=min_count, limit=limit,
+                                compounds_only=compounds_only)
+                expected = _recurring_by_hand(tickets, compounds, "2025-10-01", "2025-10-31", previous_start,
+                                              min_count, limit, compounds_only)
+                case = (compounds_only, previous_start, min_count, limit)
+                assert [tuple(r) for r in got[columns].itertuples(index=False)] == expected, case
+                checked += len(expected)
+                if compounds_only and expected:  # ranks 1, 2, ... with no gap where an address was
+                    assert set(got["place_type"]) == {"compound"}
+                    assert list(got["rank"]) == list(range(1, len(got) + 1))
     assert checked > 100  # the lists were not all empty
     connection.close()
 

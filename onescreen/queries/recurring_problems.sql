@@ -2,7 +2,8 @@
 -- compound recognised in the address, else the masked address (address_area, up to the house number); tickets
 -- with neither are left out. Current window: received from $start to $end (inclusive); previous window:
 -- from $previous_start up to $start (none when $previous_start is null). Places with at least
--- $min_count tickets of one category in the current window, most tickets first.
+-- $min_count tickets of one category in the current window, most tickets first. $compounds_only: compounds alone
+-- (the big screen's tier shows no address), ranked among themselves.
 with
 
 compounds as (
@@ -25,6 +26,7 @@ tickets as not materialized (
         $start is null or t.received_at >= $start as is_current
     from fct_tickets as t
     where t.place_hash is not null
+        and (not $compounds_only or t.compound_code is not null)
         and (t.received_at >= coalesce($previous_start, $start) or coalesce($previous_start, $start) is null)
         and ($end is null or t.received_at < $end::date + interval 1 day)
         and ($street_code is null or t.street_code = $street_code)

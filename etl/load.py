@@ -23,9 +23,9 @@ from etl.fields import NEVER_STORED, SOURCES, Source, column_labels, columns_nam
 from etl.load_inspections import flag_unknown_references, write_inspections
 from etl.load_places import (check_geometries, flag_unknown_compound_grids, flag_unknown_grids_for_shapes, repaired_shapes_warning,
                               write_compounds, write_grids)
-from etl.load_tickets import (LOAD_FILES, LOAD_ROWS, build_staged_tickets, flag_feed_collisions, older_rows_warning,
-                               record_load_rows, settle_ties_between_files, start_load_record, timeline_warning,
-                               unknown_places_warnings, write_tickets)
+from etl.load_tickets import (LOAD_FILES, LOAD_ROWS, build_staged_tickets, flag_feed_collisions, keep_absent_fields,
+                               older_rows_warning, record_load_rows, settle_ties_between_files, start_load_record,
+                               timeline_warning, unknown_places_warnings, write_tickets)
 from etl.readers import RawTable, other_sheet_hint, read_export
 from etl.refresh import mark_areas_current_if_empty
 from etl.staging import collect_problems, install_macros, keep_good_rows, rejected_rows, stage
@@ -256,7 +256,7 @@ def _load_one(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_by: 
         def after_cells(con) -> str:
             # Rows stored exactly as the file has them are left alone; the addresses of the others are
             # masked in a background thread while the staging SQL runs.
-            unchanged = find_unchanged(con, plan.source.name, list(plan.source.headers))
+            unchanged = find_unchanged(con, plan.source.name, list(plan.source.headers), list(plan.mapping))
             areas.append(AddressAreas(con, skip=unchanged))
             return unchanged
     try:
@@ -308,17 +308,19 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         # A row left alone by a reload but rejected (a later duplicate of its ticket) is only rejected.
         con.execute("delete from stg_unchanged where row_no in (select row_no from stg_problems)")
         n_unchanged = con.execute("select count(*) from stg_unchanged").fetchall()[0][0]
+        labels = {name: plan.mapping.get(name) or source.headers[name][0] for name in source.headers}
+        if warning := keep_absent_fields(con, list(source.headers), plan.mapping, labels):
+            report.warnings.append(warning)
         placed = build_staged_tickets(con, source.name, areas[0] if areas else None, "stg_unchanged")
         unknown_places, unplaced_by_code = unknown_places_warnings(con)
         areas.clear()  # its thread is done; the distinct addresses (100 MB at 5M rows) need not outlive it
         # The same ticket from an earlier file of this load, as new as this row but different: found
         # only now, on the rows as they would be stored (placed, masked), so it is settled here.
-        labels = {name: plan.mapping.get(name) or source.headers[name][0] for name in source.headers}
         if warning := settle_ties_between_files(con, raw.path.name, labels, "stg_unchanged"):
             report.warnings.append(warning)
         # A large export sits in several staging copies; each goes once the next step has it.
         _drop_temp(con, "stg_cells", "stg_parsed", "stg_rows", "stg_point_grid", "stg_address_area",
-                   "stg_shared_compound")
+                   "stg_shared_compound", "stg_kept_address_area")
         counts, n_older = write_tickets(con, batch_id, n_unchanged)
         if warning := older_rows_warning(n_older):
             report.warnings.append(warning)

@@ -57,7 +57,7 @@ if report := state.get("up_result"):
         for i, item in enumerate(report.files):
             (st.info if item.status == "already_loaded" else st.success)(upload.file_summary(item))
             for warning in item.warnings:
-                st.caption(f"提示：{warning}")
+                st.caption(f"提示：{upload.page_text(warning)}")
             rejects_download(item, f"up_rejects_result_{i}")
         for warning in report.warnings:
             st.warning(warning)

@@ -26,7 +26,7 @@ from etl.load_places import (check_geometries, flag_unknown_compound_grids, flag
 from etl.load_tickets import (LOAD_FILES, LOAD_ROWS, build_staged_tickets, flag_feed_collisions, keep_absent_fields,
                                older_rows_warning, record_load_rows, settle_ties_between_files, start_load_record,
                                timeline_warning, unknown_places_warnings, write_tickets)
-from etl.readers import RawTable, other_sheet_hint, read_export
+from etl.readers import RawTable, other_sheet_hint, other_sheets_note, read_export
 from etl.refresh import mark_areas_current_if_empty
 from etl.staging import collect_problems, install_macros, keep_good_rows, rejected_rows, stage
 from etl.unchanged import find_unchanged
@@ -90,6 +90,11 @@ class FileReport:
     header_row: int | None = None
     problems: list[Problem] = field(default_factory=list)   # every problem found (with skip_bad_rows)
     problem_total: int = 0
+
+    @property
+    def label(self) -> str:
+        """The file as a message names it: with its sheet for a workbook (each sheet loads on its own)."""
+        return f"{self.file_name}（工作表“{self.sheet_name}”）" if self.sheet_name else self.file_name
 
 
 @dataclass(frozen=True)
@@ -349,6 +354,12 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         report.warnings.append(f"以下列未使用：{'、'.join(plan.ignored)}。")
     if raw.dropped_rows:
         report.warnings.append(f"跳过合计/说明行 {len(raw.dropped_rows)} 行。")
+    # The workbook's other sheets with data, but those already loaded from this very file.
+    loaded = {name for (name,) in con.execute(
+        "select sheet_name from load_batches where sha256 = ? and status = 'loaded'", [sha256]).fetchall()}
+    if note := other_sheets_note(raw.path.name, raw.sheet_name,
+                                 {name: n for name, n in raw.other_sheets.items() if name not in loaded}):
+        report.warnings.append(note)
     con.execute(
         """insert into load_batches values (?, ?, ?, ?, now()::timestamp, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', null)""",
         [batch_id, raw.path.name, sha256, source.name, loaded_by, raw.encoding, raw.sheet_name, raw.header_row,
@@ -486,13 +497,17 @@ def _load_plans(con, plans: list[FilePlan], reports: list[FileReport], skip_bad_
         start_load_record(con)  # the same ticket in two files of the load (settle_ties_between_files)
     for plan in sorted(plans, key=lambda p: (order[p.source.name], p.required == ("grid_code", "geometry"))):
         sha256 = file_sha256(plan.raw.path)
+        # The same content and the same sheet: another sheet of a workbook is other data (a CSV has none).
         previous = con.execute(
-            "select batch_id from load_batches where sha256 = ? and status = 'loaded'", [sha256]
+            "select batch_id from load_batches where sha256 = ? and sheet_name is not distinct from ? and status = 'loaded'",
+            [sha256, plan.raw.sheet_name],
         ).fetchall()
         previous = previous[0] if previous else None
         if previous:
-            reports.append(FileReport(plan.raw.path.name, plan.source.name, "already_loaded", batch_id=previous[0]))
-            progress(f"{plan.raw.path.name}：已在批次 {previous[0]} 导入过，本次未做任何改动。")
+            report = FileReport(plan.raw.path.name, plan.source.name, "already_loaded", batch_id=previous[0],
+                                sheet_name=plan.raw.sheet_name)
+            reports.append(report)
+            progress(f"{report.label}：已在批次 {previous[0]} 导入过，本次未做任何改动。")
             continue
         reports.append(_load_one(con, plan, sha256, skip_bad_rows, loaded_by, progress))
     _drop_temp(con, LOAD_ROWS, LOAD_FILES)

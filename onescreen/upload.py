@@ -45,6 +45,7 @@ _PAGE_WORDING = {
     "请用 python -m etl batches 查看现有批次": "请在下方导入记录中查看现有批次",
     "数据在别的工作表时请用 --sheet 工作表名 指定": "数据在别的工作表时请在上方“工作表”中选择",
     "要导入隐藏的工作表请用 --sheet 工作表名 指定": "要导入隐藏的工作表请在上方“工作表”中选择",
+    "请把同一文件再导入一次，用 --sheet 工作表名 指定要导入的工作表": "请把同一文件再上传导入一次，在“工作表”中选择要导入的工作表",
     "--map 指定的表头": "列对应中选择的表头",
     "请按文件中的写法改正 --map \"表头=字段\" 等号前的表头（可从上面复制），或去掉这一项": "请在“修改列对应”中重新选择",
 }
@@ -303,7 +304,7 @@ def file_summary(item) -> str:
     """One line for one file of a load or a check."""
     label = SOURCES[item.source].label if item.source in SOURCES else item.source
     if item.status == "already_loaded":
-        return f"{item.file_name}（{label}）：已在批次 {item.batch_id} 导入过，本次未做任何改动。"
+        return f"{item.label}（{label}）：已在批次 {item.batch_id} 导入过，本次未做任何改动。"
     return (f"{item.file_name}（{label}，批次 {item.batch_id}）：读取 {item.rows_read:,} 行，新增 {item.inserted:,}，"
             f"更新 {item.updated:,}，未变 {item.unchanged:,}，拒收 {item.rejected:,}")
 

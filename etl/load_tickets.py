@@ -165,6 +165,11 @@ def keep_absent_fields(con, fields: list[str], mapping: dict[str, str], labels: 
     counts = con.execute(
         f"select count(*), {', '.join(f'count(*) filter (where {test})' for test in has_value)} from {stored}"
     ).fetchall()[0]
+    # Only fields some stored ticket has a value in: the others would be set to what they are (null, or
+    # what a row without the column gets anyway). An export that never has 经度 costs no update for it.
+    absent = [name for name, n in zip(absent, counts[1:]) if n]
+    if not absent:
+        return None
     assignments = []
     for name in absent:
         value = _KEPT_AS.get(name, f"k.{name}")
@@ -178,11 +183,8 @@ def keep_absent_fields(con, fields: list[str], mapping: dict[str, str], labels: 
             "insert into stg_kept_address_area select p.address, any_value(t.address_area) from ticket_pii p "
             "join fct_tickets t using (ticket_id) semi join stg_rows r using (ticket_id) "
             "where p.address is not null group by p.address")
-    kept = [labels.get(name, name) for name, n in zip(absent, counts[1:]) if n]
-    if not kept:
-        return None
-    return (f"文件没有 {'、'.join(kept)} 列：其中 {counts[0]:,} 张已导入过的工单，这些值保持库中原有的值，未被清空；"
-            "新工单的这些值为空。若要清空某一项，请导入带有该列、该格留空的文件。")
+    return (f"文件没有 {'、'.join(labels.get(name, name) for name in absent)} 列：其中 {counts[0]:,} 张已导入过的工单，"
+            "这些值保持库中原有的值，未被清空；新工单的这些值为空。若要清空某一项，请导入带有该列、该格留空的文件。")
 
 
 def build_staged_tickets(con, feed: str, areas: AddressAreas | None = None, unchanged: str | None = None) -> dict[str, int]:

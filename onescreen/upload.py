@@ -184,6 +184,15 @@ def sheet_names(path: Path) -> dict[str, str]:
     return {name: f"{name}（隐藏）" if name in hidden else name for name in sorted(names, key=lambda n: n in hidden)}
 
 
+def other_sheets_text(raw: RawTable) -> str | None:
+    """The preview's line for a workbook whose other visible sheets hold data (only the chosen one loads)."""
+    if not raw.other_sheets:
+        return None
+    listed = "、".join(f"“{name}”（{n:,} 行）" for name, n in raw.other_sheets.items())
+    return (f"工作表{listed}也有数据；一次只导入所选的工作表“{raw.sheet_name}”，"
+            "导入后在“工作表”中换选其他工作表，再导入一次。")
+
+
 def plan(raw: RawTable, source: str | None = None, overrides: dict[str, str] | None = None) -> FilePlan:
     """Recognise ``raw`` without refusing it: missing required fields are listed in ``plan.missing``."""
     return plan_file(raw.path, source, overrides, raw=raw, strict=False)

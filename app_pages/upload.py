@@ -57,7 +57,7 @@ if report := state.get("up_result"):
         for i, item in enumerate(report.files):
             (st.info if item.status == "already_loaded" else st.success)(upload.file_summary(item))
             for warning in item.warnings:
-                st.caption(f"提示：{warning}")
+                st.caption(f"提示：{upload.page_text(warning)}")
             rejects_download(item, f"up_rejects_result_{i}")
         for warning in report.warnings:
             st.warning(warning)
@@ -103,6 +103,8 @@ def file_section(path) -> FileOptions | None:
         plan = upload.plan(raw, source, overrides) if touched else auto
         st.caption(f"识别为 **{plan.source.label}** · 编码 {raw.encoding or '—'} · 表头在第 {raw.header_row} 行 · "
                    f"工作表 {raw.sheet_name or '—'} · {raw.table.num_rows:,} 行")
+        if others := upload.other_sheets_text(raw):
+            st.warning(others)
         st.markdown("列对应：" + ui.markdown_text(upload.mapping_text(plan)))
         if plan.missing:
             st.warning(upload.missing_message(plan))

@@ -57,7 +57,7 @@ def print_report(report) -> None:
     """The summary of a load, one block per file, then the new as-of time."""
     for item in report.files:
         if item.status == "already_loaded":
-            print(f"{item.file_name}：已在批次 {item.batch_id} 导入过，未做任何改动。")
+            print(f"{item.label}：已在批次 {item.batch_id} 导入过，未做任何改动。")
             continue
         print(f"{item.file_name}（{item.source}，批次 {item.batch_id}）：读取 {item.rows_read:,} 行，新增 {item.inserted:,}，"
               f"更新 {item.updated:,}，未变 {item.unchanged:,}，拒收 {item.rejected:,}")

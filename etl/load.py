@@ -23,10 +23,10 @@ from etl.fields import NEVER_STORED, SOURCES, Source, column_labels, columns_nam
 from etl.load_inspections import flag_unknown_references, write_inspections
 from etl.load_places import (check_geometries, flag_unknown_compound_grids, flag_unknown_grids_for_shapes, repaired_shapes_warning,
                               write_compounds, write_grids)
-from etl.load_tickets import (LOAD_FILES, LOAD_ROWS, build_staged_tickets, flag_feed_collisions, older_rows_warning,
-                               record_load_rows, settle_ties_between_files, start_load_record, timeline_warning,
-                               unknown_places_warnings, write_tickets)
-from etl.readers import RawTable, other_sheet_hint, read_export
+from etl.load_tickets import (LOAD_FILES, LOAD_ROWS, build_staged_tickets, flag_feed_collisions, keep_absent_fields,
+                               older_rows_warning, record_load_rows, settle_ties_between_files, start_load_record,
+                               timeline_warning, unknown_places_warnings, write_tickets)
+from etl.readers import RawTable, other_sheet_hint, other_sheets_note, read_export
 from etl.refresh import mark_areas_current_if_empty
 from etl.staging import collect_problems, install_macros, keep_good_rows, rejected_rows, stage
 from etl.unchanged import find_unchanged
@@ -90,6 +90,11 @@ class FileReport:
     header_row: int | None = None
     problems: list[Problem] = field(default_factory=list)   # every problem found (with skip_bad_rows)
     problem_total: int = 0
+
+    @property
+    def label(self) -> str:
+        """The file as a message names it: with its sheet for a workbook (each sheet loads on its own)."""
+        return f"{self.file_name}（工作表“{self.sheet_name}”）" if self.sheet_name else self.file_name
 
 
 @dataclass(frozen=True)
@@ -256,7 +261,7 @@ def _load_one(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_by: 
         def after_cells(con) -> str:
             # Rows stored exactly as the file has them are left alone; the addresses of the others are
             # masked in a background thread while the staging SQL runs.
-            unchanged = find_unchanged(con, plan.source.name, list(plan.source.headers))
+            unchanged = find_unchanged(con, plan.source.name, list(plan.source.headers), list(plan.mapping))
             areas.append(AddressAreas(con, skip=unchanged))
             return unchanged
     try:
@@ -308,17 +313,19 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         # A row left alone by a reload but rejected (a later duplicate of its ticket) is only rejected.
         con.execute("delete from stg_unchanged where row_no in (select row_no from stg_problems)")
         n_unchanged = con.execute("select count(*) from stg_unchanged").fetchall()[0][0]
+        labels = {name: plan.mapping.get(name) or source.headers[name][0] for name in source.headers}
+        if warning := keep_absent_fields(con, list(source.headers), plan.mapping, labels):
+            report.warnings.append(warning)
         placed = build_staged_tickets(con, source.name, areas[0] if areas else None, "stg_unchanged")
         unknown_places, unplaced_by_code = unknown_places_warnings(con)
         areas.clear()  # its thread is done; the distinct addresses (100 MB at 5M rows) need not outlive it
         # The same ticket from an earlier file of this load, as new as this row but different: found
         # only now, on the rows as they would be stored (placed, masked), so it is settled here.
-        labels = {name: plan.mapping.get(name) or source.headers[name][0] for name in source.headers}
         if warning := settle_ties_between_files(con, raw.path.name, labels, "stg_unchanged"):
             report.warnings.append(warning)
         # A large export sits in several staging copies; each goes once the next step has it.
         _drop_temp(con, "stg_cells", "stg_parsed", "stg_rows", "stg_point_grid", "stg_address_area",
-                   "stg_shared_compound")
+                   "stg_shared_compound", "stg_kept_address_area")
         counts, n_older = write_tickets(con, batch_id, n_unchanged)
         if warning := older_rows_warning(n_older):
             report.warnings.append(warning)
@@ -347,6 +354,12 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         report.warnings.append(f"以下列未使用：{'、'.join(plan.ignored)}。")
     if raw.dropped_rows:
         report.warnings.append(f"跳过合计/说明行 {len(raw.dropped_rows)} 行。")
+    # The workbook's other sheets with data, but those already loaded from this very file.
+    loaded = {name for (name,) in con.execute(
+        "select sheet_name from load_batches where sha256 = ? and status = 'loaded'", [sha256]).fetchall()}
+    if note := other_sheets_note(raw.path.name, raw.sheet_name,
+                                 {name: n for name, n in raw.other_sheets.items() if name not in loaded}):
+        report.warnings.append(note)
     con.execute(
         """insert into load_batches values (?, ?, ?, ?, now()::timestamp, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', null)""",
         [batch_id, raw.path.name, sha256, source.name, loaded_by, raw.encoding, raw.sheet_name, raw.header_row,
@@ -484,13 +497,17 @@ def _load_plans(con, plans: list[FilePlan], reports: list[FileReport], skip_bad_
         start_load_record(con)  # the same ticket in two files of the load (settle_ties_between_files)
     for plan in sorted(plans, key=lambda p: (order[p.source.name], p.required == ("grid_code", "geometry"))):
         sha256 = file_sha256(plan.raw.path)
+        # The same content and the same sheet: another sheet of a workbook is other data (a CSV has none).
         previous = con.execute(
-            "select batch_id from load_batches where sha256 = ? and status = 'loaded'", [sha256]
+            "select batch_id from load_batches where sha256 = ? and sheet_name is not distinct from ? and status = 'loaded'",
+            [sha256, plan.raw.sheet_name],
         ).fetchall()
         previous = previous[0] if previous else None
         if previous:
-            reports.append(FileReport(plan.raw.path.name, plan.source.name, "already_loaded", batch_id=previous[0]))
-            progress(f"{plan.raw.path.name}：已在批次 {previous[0]} 导入过，本次未做任何改动。")
+            report = FileReport(plan.raw.path.name, plan.source.name, "already_loaded", batch_id=previous[0],
+                                sheet_name=plan.raw.sheet_name)
+            reports.append(report)
+            progress(f"{report.label}：已在批次 {previous[0]} 导入过，本次未做任何改动。")
             continue
         reports.append(_load_one(con, plan, sha256, skip_bad_rows, loaded_by, progress))
     _drop_temp(con, LOAD_ROWS, LOAD_FILES)

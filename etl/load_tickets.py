@@ -130,6 +130,63 @@ def fill_place_hashes(con) -> int:
     ).fetchall()[0][0]
 
 
+# How a field of ``stg_rows`` whose column the file lacks is set from its stored ticket (``k``: the ticket
+# and its personal data): as stored, but for the fields below. The grid code is given back only where the
+# ticket was placed by it (one placed by its coordinates or address is placed by those again, which are
+# given back too, so the same placement follows). A status with no column of its own is the stored one
+# unless the file's own 办结时间 says otherwise; then it is derived from that, as for a new ticket.
+_KEPT_AS = {"grid_code": "case when k.placed_by = 'grid_code' then k.grid_code end"}
+_KEPT_WITH = {"due_at": ("due_workdays",)}   # a deadline in working days is stored beside due_at
+# What counts as a stored value worth saying "kept" about, where it is not "the field is not null" (a
+# source of 12345热线 is what a row without one gets anyway).
+_HAS_VALUE = {"grid_code": "k.placed_by = 'grid_code'", "due_at": "(k.due_at is not null or k.due_workdays is not null)",
+              "source": "k.source <> '12345热线'"}
+# Fields of ``stg_rows`` that are not ticket fields to keep: the key and the required receipt time.
+_NOT_KEPT = ("ticket_id", "received_at")
+
+
+def keep_absent_fields(con, fields: list[str], mapping: dict[str, str], labels: dict[str, str]) -> str | None:
+    """Give the rows of ``stg_rows`` of stored tickets the stored values of the ``fields`` their file has
+    no column for (``mapping``: field -> header); return the warning that lists them, or None.
+
+    A newer export from a slimmer template (no 签收时间, no caller's phone) says nothing about those
+    fields: stored as null they would drop response times and personal data silently. A column there
+    with an empty cell still empties the field. A new ticket has nothing stored: its fields stay null.
+    The stored address keeps its stored area (``stg_kept_address_area``, read by
+    :func:`build_staged_tickets`), so the ticket is placed as before. ``labels`` names a field as the
+    user knows it."""
+    absent = [name for name in fields if name not in mapping and name not in _NOT_KEPT]
+    con.execute("create or replace temp table stg_kept_address_area (address varchar, address_area varchar)")
+    if not absent:
+        return None
+    stored = ("(select t.*, p.caller_name, p.caller_phone, p.address, p.content from fct_tickets t "
+              "left join ticket_pii p using (ticket_id) semi join stg_rows r using (ticket_id)) k")
+    has_value = [_HAS_VALUE.get(name, f"k.{name} is not null") for name in absent]
+    counts = con.execute(
+        f"select count(*), {', '.join(f'count(*) filter (where {test})' for test in has_value)} from {stored}"
+    ).fetchall()[0]
+    # Only fields some stored ticket has a value in: the others would be set to what they are (null, or
+    # what a row without the column gets anyway). An export that never has 经度 costs no update for it.
+    absent = [name for name, n in zip(absent, counts[1:]) if n]
+    if not absent:
+        return None
+    assignments = []
+    for name in absent:
+        value = _KEPT_AS.get(name, f"k.{name}")
+        if name == "status" and "resolved_at" in mapping:
+            value = "case when stg_rows.resolved_at is distinct from k.resolved_at then null else k.status end"
+        assignments.append(f"{name} = {value}")
+        assignments.extend(f"{other} = k.{other}" for other in _KEPT_WITH.get(name, ()))
+    con.execute(f"update stg_rows set {', '.join(assignments)} from {stored} where stg_rows.ticket_id = k.ticket_id")
+    if "address" in absent:
+        con.execute(
+            "insert into stg_kept_address_area select p.address, any_value(t.address_area) from ticket_pii p "
+            "join fct_tickets t using (ticket_id) semi join stg_rows r using (ticket_id) "
+            "where p.address is not null group by p.address")
+    return (f"文件没有 {'、'.join(labels.get(name, name) for name in absent)} 列：其中 {counts[0]:,} 张已导入过的工单，"
+            "这些值保持库中原有的值，未被清空；新工单的这些值为空。若要清空某一项，请导入带有该列、该格留空的文件。")
+
+
 def build_staged_tickets(con, feed: str, areas: AddressAreas | None = None, unchanged: str | None = None) -> dict[str, int]:
     """From ``stg_rows`` build ``stg_tickets``; return placement counts.
 
@@ -146,9 +203,12 @@ def build_staged_tickets(con, feed: str, areas: AddressAreas | None = None, unch
     con.register("address_area_frame", frame)
     pattern = _compound_pattern(con)
     compound = "nullif(regexp_extract(address, ?, 0), '')" if pattern else "null::varchar"
+    # The stored addresses of a file without an address column (keep_absent_fields): its cells have none.
+    kept = ("(select * from address_area_frame union all select * from stg_kept_address_area)"
+            if _has_table(con, "stg_kept_address_area") else "address_area_frame")
     con.execute(
         f"""create or replace temp table stg_address_area as
-        with areas as (select address, address_area, {compound} as compound_name from address_area_frame),
+        with areas as (select address, address_area, {compound} as compound_name from {kept}),
         -- A name two compounds share (职工宿舍) places no ticket by itself: which one it means is told
         -- by the ticket's grid, if any (stg_shared_compound, below).
         compounds as (select compound_name, min(compound_code) as compound_code, min(grid_code) as grid_code,

@@ -94,6 +94,9 @@ class RawTable:
     # it sees (DuckDB wraps it in its own).
     failure: LoadError | None = None
     notes: list[str] = field(default_factory=list)   # what the user should know about how it was read
+    # An XLSX workbook's other visible sheets that hold rows of data below a header: name -> rows
+    # (:func:`other_data_sheets`). Only the sheet read is loaded; the load says what the others hold.
+    other_sheets: dict[str, int] = field(default_factory=dict)
     # An XLSX sheet's error cells (#N/A ...) below the header and within its columns, read as blank:
     # staging makes those in used columns bad cells of their rows (:func:`etl.staging.stage`).
     error_cells: list[ErrorCell] = field(default_factory=list)
@@ -1095,6 +1098,46 @@ def _no_rows_help(names: list[str], sheet: str | None, sheet_name: str) -> str:
     return _NO_ROWS_HELP
 
 
+def other_data_sheets(path: Path, names: list[str], hidden: list[str], sheet_name: str) -> dict[str, int]:
+    """The visible sheets of the workbook ``path`` but ``sheet_name`` that hold rows of data: name -> how
+    many non-empty rows lie below its header row (a row of at least two cells, found as for the sheet
+    read; totals rows not counted). A notes sheet of single lines, or a sheet with a header and nothing
+    under it, holds none. Only the sheet asked for is ever loaded: a second month on the next sheet
+    must not go unnoticed."""
+    others = [name for name in names if name != sheet_name and name not in hidden]
+    if not others:
+        return {}
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception:  # the sheet read was readable; a failure here is no reason to refuse it
+        return {}
+    found = {}
+    for name in others:
+        try:
+            rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except Exception:
+            continue
+        rows = [[str(cell).strip() for cell in row if cell is not None and str(cell).strip()] for row in rows]
+        header = find_header_row(rows) if rows else 0
+        if not rows or len(rows[header]) < 2:
+            continue
+        n = sum(1 for row in rows[header + 1:] if row and not TOTALS_PATTERN.match(row[0]))
+        if n:
+            found[name] = n
+    return found
+
+
+def other_sheets_note(file_name: str, sheet_name: str, others: dict[str, int]) -> str | None:
+    """The warning that ``others`` (sheet -> rows) of the workbook were not loaded, and how to load them."""
+    if not others:
+        return None
+    listed = "、".join(f"“{name}”（{n:,} 行）" for name, n in others.items())
+    return (f"文件 {file_name} 的工作表{listed}也有数据，本次只导入了工作表“{sheet_name}”。"
+            f"要导入{'它' if len(others) == 1 else '它们'}，请把同一文件再导入一次，用 --sheet 工作表名 指定要导入的工作表。")
+
+
 def _pick_sheet(path: Path, names: list[str], sheet: str | None, hidden: list[str] = ()) -> str:
     """``sheet``, or the first sheet not ``hidden``: Excel users keep an old copy in a hidden sheet, and
     what they see when they open the file is what they mean to import. ``sheet`` may name a hidden one."""
@@ -1159,6 +1202,7 @@ def _read_xlsx_calamine(path: Path, sheet: str | None = None) -> RawTable:
     try:
         raw = _sheet_table(path, data, sheet_name, _no_rows_help(names, sheet, sheet_name))
         raw.notes = _hidden_note(names, hidden, sheet, sheet_name)
+        raw.other_sheets = other_data_sheets(path, names, hidden, sheet_name)
         return raw
     finally:
         if collecting:
@@ -1275,7 +1319,7 @@ def _read_xlsx_fast(path: Path, sheet: str | None) -> RawTable | None:
         names = reader.sheet_names
     except Exception:
         return None
-    hidden = workbook_sheets(path)[1] if sheet is None and len(names) > 1 else []
+    hidden = workbook_sheets(path)[1] if len(names) > 1 else []
     sheet_name = _pick_sheet(path, names, sheet, hidden)
     try:
         loaded = reader.load_sheet(sheet_name, header_row=None, skip_rows=0, dtypes="string")
@@ -1322,6 +1366,7 @@ def _read_xlsx_fast(path: Path, sheet: str | None) -> RawTable | None:
     arrays += [pa.nulls(count, pa.string()) for _ in range(width - len(arrays))]
     raw = _xlsx_raw(path, sheet_name, headers, arrays, count, header_index, _no_rows_help(names, sheet, sheet_name))
     raw.notes = _hidden_note(names, hidden, sheet, sheet_name)
+    raw.other_sheets = other_data_sheets(path, names, hidden, sheet_name)
     return raw
 
 

@@ -101,6 +101,11 @@ UNREADABLE_TS = "无法识别的日期时间，请使用 2025-10-07 12:44:00、2
 UNREADABLE_DEADLINE = "无法识别的办理时限，请填日期时间（如 2025-10-17 18:00）或工作日数（如 15 或 15个工作日）。"
 # A year read as below 100 was written with two digits (10/1/25, 25/11/3): which part is the year is a guess.
 TWO_DIGIT_YEAR = "无法识别的日期时间：年份只写了两位，分不清哪个是年、哪个是月和日。请写四位年份，如 2025-10-07 12:44 或 2025/10/7 12:44。"
+# 04/11/2026: 4 November (日/月/年, as a Chinese or European export writes it) or April 11 (月/日/年, as
+# parse_ts reads it)? Which one is a guess, unless the column's other cells tell (a first part above 12,
+# 13/11/2026, is a day; a second part above 12, 06/26/2018, is one).
+AMBIGUOUS_DAY_MONTH = ("无法确定是“日/月/年”还是“月/日/年”（如 04/11/2026 可以是 11月4日，也可以是 4月11日），"
+                       "本列其他单元格也看不出是哪一种。请改写为年份在前的格式，如 2026-11-04 14:32 或 2026/11/4 14:32，再重新导入。")
 TOO_EARLY = "年份不合理（早于 2000 年），请核对年份是否写错。"
 TOO_LATE = "时间不合理（晚于本次导入时间），请核对年份和月份是否写错。"
 DEADLINE_TOO_LATE = "办理时限不合理（比本次导入时间晚一年以上），请核对年份是否写错。"
@@ -142,13 +147,52 @@ def install_macros(con) -> None:
     con.execute(MACROS.read_text(encoding="utf-8"))
 
 
-def _ts_expression(raw: str, formats: list[str], params: list) -> str:
-    """``parse_ts(raw)``, with ``formats`` (a column's own, from :func:`fast_ts_formats`) tried first."""
+# A date with slashes and the year last (04/11/2026 14:32): its first two parts are day and month in
+# some order (:func:`slash_date_orders`). Constants, written into the SQL.
+SLASH_DATE = r"\d{1,2}/\d{1,2}/\d{4}([ T].*)?"
+_SLASH_PARTS = r"^(\d{1,2})/(\d{1,2})/"
+_DAY_FIRST_FORMATS = "['%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%d/%m/%Y', '%d/%m/%Y %I:%M:%S %p', '%d/%m/%Y %I:%M %p']"
+
+
+def _slash_part(raw: str, i: int) -> str:
+    """SQL: part ``i`` (1 or 2) of a date with slashes and the year last, as a number."""
+    return f"try_cast(regexp_extract({raw}, '{_SLASH_PARTS}', {i}) as integer)"
+
+
+def _ts_expression(raw: str, formats: list[str], params: list, day_first: bool = False) -> str:
+    """``parse_ts(raw)``, with ``formats`` (a column's own, from :func:`fast_ts_formats`) tried first;
+    ``day_first``: a date with slashes and the year last is read as 日/月/年 (parse_ts reads 月/日/年)."""
     if not formats:
-        return f"parse_ts({raw})"
-    params.append(list(formats))
-    # coalesce evaluates parse_ts only for the cells the direct formats did not read.
-    return f"coalesce(try_strptime({raw}, ?::varchar[]), parse_ts({raw}))"
+        value = f"parse_ts({raw})"
+    else:
+        params.append(list(formats))
+        # coalesce evaluates parse_ts only for the cells the direct formats did not read.
+        value = f"coalesce(try_strptime({raw}, ?::varchar[]), parse_ts({raw}))"
+    if day_first:
+        value = (f"case when regexp_full_match({raw}, '{SLASH_DATE}') then try_strptime({raw}, {_DAY_FIRST_FORMATS}) "
+                 f"else {value} end")
+    return value
+
+
+def slash_date_orders(con, columns: list[str]) -> dict[str, str | None]:
+    """For each of ``columns`` of ``stg_cells`` that has dates with slashes and the year last: ``"day"``
+    when some cell's first part is above 12 (13/11/2026: 日/月/年) and no cell's second part is,
+    ``"month"`` in the opposite case (06/26/2018: 月/日/年), else None: nothing tells, and a cell such
+    as 04/11/2026 is refused (:data:`AMBIGUOUS_DAY_MONTH`). Columns without such dates are left out."""
+    if not columns:
+        return {}
+    tests = []
+    for c in columns:
+        slashed = f"regexp_full_match({c}, '{SLASH_DATE}')"
+        tests += [f"count(*) filter (where {slashed})", f"count(*) filter (where {slashed} and {_slash_part(c, 1)} > 12)",
+                  f"count(*) filter (where {slashed} and {_slash_part(c, 2)} > 12)"]
+    counts = con.execute(f"select {', '.join(tests)} from stg_cells").fetchall()[0]
+    orders = {}
+    for n, column in enumerate(columns):
+        slashed, day_first, month_first = counts[3 * n: 3 * n + 3]
+        if slashed:
+            orders[column] = "day" if day_first and not month_first else "month" if month_first and not day_first else None
+    return orders
 
 
 def fast_ts_formats(con, table: str, columns: list[str]) -> dict[str, list[str]]:
@@ -204,18 +248,19 @@ def fast_ts_formats(con, table: str, columns: list[str]) -> dict[str, list[str]]
 _DATE_ONLY = r"\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{4}年\d{1,2}月\d{1,2}日|\d{8}|\d{1,2}/\d{1,2}/\d{4}|\d{5})\s*"
 
 
-def _parsed_expression(name: str, kind: str, params: list, fast: dict[str, list[str]] | None = None) -> str:
+def _parsed_expression(name: str, kind: str, params: list, fast: dict[str, list[str]] | None = None,
+                       day_first: bool = False) -> str:
     raw = f"cells.{name}"
     formats = (fast or {}).get(name, [])
     if kind == "deadline":
         value_params: list = []
-        value = _ts_expression(raw, formats, value_params)
+        value = _ts_expression(raw, formats, value_params, day_first)
         params.extend([_DATE_ONLY, *value_params, *value_params])   # in the order the ? appear
         return f"case when regexp_full_match({raw}, ?) then {value} + interval 86399 second else {value} end"
     if kind == "ts":
-        return _ts_expression(raw, formats, params)
+        return _ts_expression(raw, formats, params, day_first)
     if kind == "date":
-        return f"cast({_ts_expression(raw, formats, params)} as date)"
+        return f"cast({_ts_expression(raw, formats, params, day_first)} as date)"
     if kind in ENUMS:
         keys, values = list(ENUMS[kind]), list(ENUMS[kind].values())
         params.extend([keys, values])
@@ -340,9 +385,12 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     rows_read = con.execute("select count(*) from stg_cells").fetchall()[0][0] + len(raw.bad_rows)
     skip = after_cells(con) if after_cells is not None else None
 
-    fast = fast_ts_formats(con, "stg_cells", [name for name in mapped if KINDS.get(name) in ("ts", "deadline", "date")])
+    times = [name for name in mapped if KINDS.get(name) in ("ts", "deadline", "date")]
+    fast = fast_ts_formats(con, "stg_cells", times)
+    orders = slash_date_orders(con, times)
     params: list = []
-    parsed = [f"{_parsed_expression(name, KINDS.get(name, 'text'), params, fast)} as {name}" for name in fields]
+    parsed = [f"{_parsed_expression(name, KINDS.get(name, 'text'), params, fast, orders.get(name) == 'day')} as {name}"
+              for name in fields]
     if "due_at" in fields:  # a deadline given as working days rather than a date
         parsed.append("day_count(cells.due_at) as due_workdays")
     rows = f"stg_cells cells anti join {skip} using (row_no)" if skip else "stg_cells cells"
@@ -373,6 +421,16 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
         )
         if placeholder:
             con.execute(f"update stg_parsed set {name} = null where {_placeholder_date(name)}")
+    # A date such as 04/11/2026 in a column that does not tell 日/月/年 from 月/日/年: a guess either way.
+    # On the cells, not the parsed values: a row a reload leaves alone is checked too (this file's other
+    # cells may tell less than those of the file it was stored from).
+    for name in [name for name, order in orders.items() if order is None]:
+        first, second = _slash_part(name, 1), _slash_part(name, 2)
+        con.execute(
+            f"insert into stg_problems select row_no, ?, {name}, ? from stg_cells "
+            f"where regexp_full_match({name}, '{SLASH_DATE}') and {first} <= 12 and {second} <= 12 and {first} <> {second}",
+            [name, AMBIGUOUS_DAY_MONTH],
+        )
     for name in mapped:
         kind = KINDS.get(name, "text")
         if kind in ENUMS and kind not in STRICT_ENUMS:

@@ -48,13 +48,18 @@ def transform_digest(con) -> str:
     return digest.hexdigest()
 
 
-def find_unchanged(con, feed: str, fields: list[str]) -> str:
+def find_unchanged(con, feed: str, fields: list[str], mapped: list[str] | None = None) -> str:
     """Hash every row of ``stg_cells`` into ``stg_source_hash`` (row_no, source_hash) and list the rows
-    whose ticket is stored with that hash in ``stg_unchanged`` (row_no, ticket_id); return its name."""
+    whose ticket is stored with that hash in ``stg_unchanged`` (row_no, ticket_id); return its name.
+
+    ``mapped``: the fields the file has a column for (default: all). They are part of the hash: a cell
+    of an absent column keeps the stored value (etl.load_tickets.keep_absent_fields), an empty cell of a
+    column empties it, so the same cells with and without that column are two different rows."""
+    present = ",".join(f for f in fields if mapped is None or f in mapped)
     con.execute(
-        f"create or replace temp table stg_source_hash as select row_no, hash(?, ?, {', '.join(fields)}) as source_hash "
+        f"create or replace temp table stg_source_hash as select row_no, hash(?, ?, ?, {', '.join(fields)}) as source_hash "
         "from stg_cells",
-        [transform_digest(con), feed],
+        [transform_digest(con), feed, present],
     )
     con.execute(
         """create or replace temp table stg_unchanged as

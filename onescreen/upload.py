@@ -45,6 +45,7 @@ _PAGE_WORDING = {
     "请用 python -m etl batches 查看现有批次": "请在下方导入记录中查看现有批次",
     "数据在别的工作表时请用 --sheet 工作表名 指定": "数据在别的工作表时请在上方“工作表”中选择",
     "要导入隐藏的工作表请用 --sheet 工作表名 指定": "要导入隐藏的工作表请在上方“工作表”中选择",
+    "请把同一文件再导入一次，用 --sheet 工作表名 指定要导入的工作表": "请把同一文件再上传导入一次，在“工作表”中选择要导入的工作表",
     "--map 指定的表头": "列对应中选择的表头",
     "请按文件中的写法改正 --map \"表头=字段\" 等号前的表头（可从上面复制），或去掉这一项": "请在“修改列对应”中重新选择",
 }
@@ -183,6 +184,15 @@ def sheet_names(path: Path) -> dict[str, str]:
     return {name: f"{name}（隐藏）" if name in hidden else name for name in sorted(names, key=lambda n: n in hidden)}
 
 
+def other_sheets_text(raw: RawTable) -> str | None:
+    """The preview's line for a workbook whose other visible sheets hold data (only the chosen one loads)."""
+    if not raw.other_sheets:
+        return None
+    listed = "、".join(f"“{name}”（{n:,} 行）" for name, n in raw.other_sheets.items())
+    return (f"工作表{listed}也有数据；一次只导入所选的工作表“{raw.sheet_name}”，"
+            "导入后在“工作表”中换选其他工作表，再导入一次。")
+
+
 def plan(raw: RawTable, source: str | None = None, overrides: dict[str, str] | None = None) -> FilePlan:
     """Recognise ``raw`` without refusing it: missing required fields are listed in ``plan.missing``."""
     return plan_file(raw.path, source, overrides, raw=raw, strict=False)
@@ -303,7 +313,7 @@ def file_summary(item) -> str:
     """One line for one file of a load or a check."""
     label = SOURCES[item.source].label if item.source in SOURCES else item.source
     if item.status == "already_loaded":
-        return f"{item.file_name}（{label}）：已在批次 {item.batch_id} 导入过，本次未做任何改动。"
+        return f"{item.label}（{label}）：已在批次 {item.batch_id} 导入过，本次未做任何改动。"
     return (f"{item.file_name}（{label}，批次 {item.batch_id}）：读取 {item.rows_read:,} 行，新增 {item.inserted:,}，"
             f"更新 {item.updated:,}，未变 {item.unchanged:,}，拒收 {item.rejected:,}")
 

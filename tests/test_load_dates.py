@@ -171,3 +171,39 @@ def test_a_deadline_given_as_a_day_allows_the_whole_day(warehouse_copy, tmp_path
     # 按期 is resolved_at <= 时限 (docs/metrics.md): closed at 14:46 on the day is on time, after 12:00 it is not.
     assert query(warehouse_copy, "select ticket_id, resolved_at <= due_at from fct_tickets where ticket_id in ('DD1', 'DD2') "
                                  "order by 1") == [("DD1", True), ("DD2", False)]
+
+
+AMBIGUOUS = ("无法确定是“日/月/年”还是“月/日/年”（如 04/11/2026 可以是 11月4日，也可以是 4月11日），"
+             "本列其他单元格也看不出是哪一种。请改写为年份在前的格式，如 2026-11-04 14:32 或 2026/11/4 14:32，再重新导入。")
+
+
+def test_a_slash_date_that_may_be_day_or_month_first_is_refused(warehouse_copy, tmp_path):
+    """04/10/2025 was read as April 10 without a word; a Chinese export that writes it means 4 October."""
+    path = _hotline(tmp_path, "hotline_dmy.csv", "Y2,04/10/2025 14:32,投诉,市容环境,南宁街道,西湖社区,XH-02,,\n",
+                    "Y3,05/05/2025 09:00,投诉,市容环境,南宁街道,西湖社区,XH-02,,\n")   # the same either way
+    before = snapshot(warehouse_copy)
+    with pytest.raises(LoadError) as err:
+        load_files([path])
+    assert str(err.value).splitlines()[1:] == [f"  文件 hotline_dmy.csv 第 3 行，列「来电时间」，值 “04/10/2025 14:32”：{AMBIGUOUS}"]
+    assert snapshot(warehouse_copy) == before
+
+
+@pytest.mark.parametrize(("proof", "read_as"), [
+    ("13/10/2025 08:00", datetime(2025, 10, 4, 14, 32)),   # a first part above 12: 日/月/年
+    ("10/13/2025 08:00", datetime(2025, 4, 10, 14, 32)),   # a second part above 12: 月/日/年
+])
+def test_other_dates_of_the_column_tell_the_order(warehouse_copy, tmp_path, proof, read_as):
+    path = _hotline(tmp_path, "hotline_dmy_told.csv", "Y2,04/10/2025 14:32,投诉,市容环境,南宁街道,西湖社区,XH-02,,\n",
+                    f"Y3,{proof},投诉,市容环境,南宁街道,西湖社区,XH-02,,\n")
+    report = load_files([path]).files[0]
+    assert (report.inserted, report.rejected) == (3, 0)
+    assert query(warehouse_copy, "select received_at from fct_tickets where ticket_id = 'Y2'") == [(read_as,)]
+
+
+def test_a_day_first_deadline_given_as_a_day_allows_the_whole_day(warehouse_copy, tmp_path):
+    path = tmp_path / "deadline_dmy.csv"
+    path.write_text("工单编号,来电时间,办理时限\nDM1,2025-10-09 09:00,17/10/2025\nDM2,2025-10-09 09:00,06/11/2025 18:00\n",
+                    encoding="utf-8")
+    load_files([path])
+    assert query(warehouse_copy, "select ticket_id, due_at from fct_tickets where ticket_id like 'DM%' order by 1") == [
+        ("DM1", datetime(2025, 10, 17, 23, 59, 59)), ("DM2", datetime(2025, 11, 6, 18, 0))]

@@ -41,9 +41,9 @@ def masked(monkeypatch) -> list[str]:
     return seen
 
 
-def no_skipping(con, feed, fields):
+def no_skipping(con, feed, fields, mapped=None):
     """find_unchanged, then forget what it found: every row goes the whole way."""
-    name = find_unchanged(con, feed, fields)
+    name = find_unchanged(con, feed, fields, mapped)
     con.execute(f"delete from {name}")
     return name
 

@@ -278,3 +278,17 @@ def test_rows_with_a_cell_too_many_are_counted_among_the_rejected_not_the_good(w
     upload(at, "extra_cell.csv", "\n".join([header, *rows, ""]).encode())
     at.button(key="up_check").click().run()
     assert "extra_cell.csv：有 1 处问题（1 行），其余 2 行没有问题。" in shown(at, "warning")
+
+
+def test_other_sheets_with_data_are_said_in_the_preview_and_the_result(warehouse_copy, data_dir, tmp_path):
+    """Only the chosen sheet loads: the others with data are said before and after, pointing to the selector."""
+    from test_other_sheets import _workbook
+
+    path = _workbook(tmp_path / "two_months.xlsx")
+    at = open_page()
+    upload(at, path.name, path.read_bytes())
+    assert ("工作表“11月下”（3 行）也有数据；一次只导入所选的工作表“11月上”，导入后在“工作表”中换选其他工作表，再导入一次。"
+            in shown(at, "warning"))
+    check_and_load(at)
+    assert ("提示：文件 two_months.xlsx 的工作表“11月下”（3 行）也有数据，本次只导入了工作表“11月上”。"
+            "要导入它，请把同一文件再上传导入一次，在“工作表”中选择要导入的工作表。") in shown(at, "caption")

@@ -76,8 +76,9 @@ with legend_col:
                     f"{html.escape(rule)}</div>",
                     unsafe_allow_html=True)
     st.caption("按期办结率 = 按期办结 ÷（按期办结 + 逾期办结 + 未办结已超期）；N 为该分母。")
-    ui.page_link("app_pages/tickets.py", label="查看本期超期工单 →", icon=":material/list_alt:",
-                 query_params={**period_params, "status": "overdue"})
+    if not ui.is_kiosk():  # on the wall (the carousel) a link would leave kiosk mode and stop the rotation
+        ui.page_link("app_pages/tickets.py", label="查看本期超期工单 →", icon=":material/list_alt:",
+                     query_params={**period_params, "status": "overdue"})
 
 unit = lists.PERIOD_UNITS.get(f.period_type, "期")
 st.subheader("红灯、黄灯网格")

@@ -102,19 +102,32 @@ def _tiles(kpis: pd.DataFrame, backlog: pd.DataFrame, f: filters.Filters) -> Non
                                  query_params=t["link"], help=f"打开这些工单的明细。{t['help_text']}", width="stretch")
 
 
-def _list_html(title_class: str, title: str, frame: pd.DataFrame) -> str:
+def _list_html(title_class: str, title: str, frame: pd.DataFrame, *, from_worst: bool = False) -> str:
+    """A red or black list for the wall: place, company, score, the move of its rank against last month (▲ up
+    is better, in green; ▼ in red; the words in the hover with the score's N). The black list counts from the
+    worst (``from_worst``): its places read 倒1, 倒2 ..., not the ranks 37, 36 the companies page shows."""
     rows = []
-    for _, r in frame.iterrows():
-        move = ""
-        if pd.notna(r.get("rank_change")) and r["rank_change"]:
-            move = f"{'▲' if r['rank_change'] > 0 else '▼'}{abs(int(r['rank_change']))}"
-        elif pd.notna(r.get("rank_change")):
-            move = "—"
+    for place, (_, r) in enumerate(frame.iterrows(), start=1):
+        change, colour = r.get("rank_change"), ui.FLAT_COLOUR
+        if pd.notna(change) and change:
+            up = change > 0
+            move, colour = f"{'▲' if up else '▼'}{abs(int(change))}", ui.GOOD_COLOUR if up else ui.BAD_COLOUR
+            move_words = f"名次较上月{'上升' if up else '下降'} {abs(int(change))} 位（{'改善' if up else '变差'}）"
+        elif pd.notna(change):
+            move, move_words = "—", "名次与上月相同"
+        else:
+            move, move_words = "新进", "上月未参与排名"
         streak = r.get("consecutive_black_months")
         if title_class == "os-black" and pd.notna(streak) and streak >= 2:
             move += f" 连续{int(streak)}月"
-        rows.append(f"<div>{int(r['rank'])} {html.escape(str(r['company_name']))} "
-                    f"<b>{r['score']:.1f}</b> <span style='color:#9fb3c8'>{html.escape(move)}</span></div>")
+            move_words += f"；已连续 {int(streak)} 个月上黑榜"
+        households, complaints = r.get("households"), r.get("complaint_count")
+        basis = (f"管理 {ui.fmt_number(households)} 户，物业投诉 {ui.fmt_number(complaints)} 件"
+                 if pd.notna(households) and pd.notna(complaints) else "")
+        hover = f"全区第 {int(r['rank'])} 名，总分 {r['score']:.1f}。{move_words}。{basis}"
+        label = f"倒{place}" if from_worst else str(int(r["rank"]))
+        rows.append(f"<div title='{html.escape(hover, quote=True)}'>{label} {html.escape(str(r['company_name']))} "
+                    f"<b>{r['score']:.1f}</b> <span style='color:{colour}'>{html.escape(move)}</span></div>")
     body = "".join(rows) or "<div style='color:#9fb3c8'>本月无符合条件的企业</div>"
     return f"<div class='os-list'><span class='{title_class}'>{title}</span>{body}</div>"
 
@@ -242,9 +255,9 @@ def screen() -> None:
         red = companies[companies["list"] == "red"].sort_values("rank").head(5) if not companies.empty else companies
         # The black list counts from the worst: 1 is the lowest score.
         black = companies[companies["list"] == "black"].sort_values("rank", ascending=False).head(5) if not companies.empty else companies
-        black = black.assign(rank=range(1, len(black) + 1))
-        st.markdown(_list_html("os-honour", f"物业红榜（{month_label}）", red), unsafe_allow_html=True)
-        st.markdown(_list_html("os-black", f"物业黑榜（{month_label}）", black), unsafe_allow_html=True)
+        st.markdown(_list_html("os-honour", f"物业红榜（{month_label}，箭头为名次较上月）", red), unsafe_allow_html=True)
+        st.markdown(_list_html("os-black", f"物业黑榜（{month_label}，倒数）", black, from_worst=True),
+                    unsafe_allow_html=True)
         st.markdown("<div class='os-panel-title'>超期工单</div>", unsafe_allow_html=True)
         if links:
             _overdue_links(f, overdue)

@@ -415,6 +415,9 @@ def test_the_lights_page_on_the_wall_draws_its_map_as_svg(warehouse_copy):
     desk = _run("lights.py")
     assert not desk.exception and len(desk.get("deck_gl_json_chart")) == 1
     assert not [m for m in desk.markdown if m.value.startswith('<div class="os-svg-map"')]
+    # The link to the overdue tickets would leave kiosk mode and stop the carousel: on the desk only.
+    links = lambda at: [e.proto.label for e in at.get("page_link")]  # noqa: E731
+    assert "查看本期超期工单 →" in links(desk) and "查看本期超期工单 →" not in links(wall)
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -777,3 +780,23 @@ def test_the_overview_map_shows_the_whole_district_in_its_column(warehouse_copy)
 
     assert (east - west) / 360 * scale <= 381
     assert (mercator_y(north) - mercator_y(south)) / (2 * math.pi) * scale <= 520
+
+
+def test_the_wall_lists_say_against_what_a_rank_moved_and_count_the_black_list_from_the_worst(warehouse_copy):
+    """物业红榜/黑榜 on the big screen: the title says the arrows compare with last month, each row's hover gives
+    the rank, score, the move in words and its N; the black list reads 倒1, 倒2 ... (the worst first), never
+    a renumbered 1 that the companies page calls 37."""
+    at = _run(query={"kiosk": "1"})
+    assert not at.exception
+    lists = {m.value.split("</span>")[0]: m.value for m in at.markdown if "class='os-list'" in m.value
+             and ("os-honour" in m.value or "os-black" in m.value)}
+    honour = next(v for k, v in lists.items() if "物业红榜" in k)
+    black = next(v for k, v in lists.items() if "物业黑榜" in k)
+    assert "箭头为名次较上月" in honour and "倒数" in black
+    rows = re.findall(r"<div title='([^']*)'>([^<]*)<b>", honour + black)
+    assert rows, honour + black
+    for hover, _text in rows:
+        assert re.match(r"全区第 \d+ 名，总分 \d+\.\d。(名次较上月(上升|下降) \d+ 位（(改善|变差)）|名次与上月相同|上月未参与排名)", hover), hover
+    black_rows = re.findall(r"<div title='全区第 (\d+) 名[^']*'>(倒\d+) ", black)
+    assert black_rows == [("3", "倒1")], black  # the fixture district ranks 3 companies: the 3rd is 倒1
+    assert "管理 180 户，物业投诉 1 件" in black

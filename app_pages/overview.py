@@ -182,7 +182,8 @@ def screen() -> None:
         first, last = f.days()
         head_right.caption(f"自定义区间：环比为此前 {(last - first).days + 1} 天；亮灯和物业红黑榜按月评定，"
                            f"不能按区间计算，显示 {month_label}。")
-    left, middle, right = st.columns([3, 4, 3], gap="small")
+    # Keyed, so the wall's CSS can stack the three panels two a row on a laptop (ui.KIOSK_CSS) instead of shrinking them.
+    left, middle, right = st.container(key="os_wall").columns([3, 4, 3], gap="small")
     # The map first: off the wall the browser fetches and compiles deck.gl (and then plotly) as soon as the
     # first element of its kind arrives, so the slowest element to draw starts while the rest of the script
     # runs. Columns place each element; the order they are sent in does not move them.

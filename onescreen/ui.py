@@ -250,6 +250,13 @@ KIOSK_CSS = """
 .stApp .os-tile-change { font-size: 1em; }
 .stApp .os-panel-title { font-size: 1rem; }
 .stApp .os-list { font-size: 1rem; }
+/* A laptop in a meeting (1366x768): the three panels two a row (tiles and map, then the lists) instead of three
+   narrow ones whose SVG charts shrank to 8.8 px text; the page scrolls. From 1600 px up, three a row. */
+@media (max-width: 1599px) {
+  .st-key-os_wall [data-testid="stHorizontalBlock"] { flex-wrap: wrap; row-gap: 0.5rem; }
+  .st-key-os_wall [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
+    flex: 1 1 calc(50% - 1rem) !important; min-width: calc(50% - 1rem) !important; }
+}
 </style>
 """
 

@@ -428,6 +428,28 @@ def admin_server(demo_warehouse: Path, artifacts_dir: Path, tmp_path_factory: py
                 shutil.rmtree(saved.parents[1], ignore_errors=True)
 
 
+def test_big_screen_on_a_laptop_stacks_its_panels_two_a_row(browser, streamlit_server, artifacts_dir):
+    """SCREENS.md: at 1366×768 (a laptop in a meeting) panels stack rather than shrink. Three panels a row made
+    the SVG charts' text 8.8 px; two a row (tiles and map, then the lists) keep it over 11 px, and the page scrolls."""
+    with open_page(browser, streamlit_server, artifacts_dir, width=1366, height=768) as bp:
+        bp.goto("/?kiosk=1")
+        bp.page.locator(".os-svg-map svg path").first.wait_for(timeout=60_000)
+        bp.page.locator('.os-svg-chart svg[aria-label="街道排名"]').first.wait_for(timeout=60_000)
+        bp.wait_idle()
+        bp.screenshot("overview-kiosk-1366x768")
+        assert_healthy(bp)
+        columns = bp.page.evaluate(
+            """() => [...document.querySelectorAll('.st-key-os_wall [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]')]
+                .map(c => { const r = c.getBoundingClientRect(); return [Math.round(r.left), Math.round(r.top), Math.round(r.width)]; })"""
+        )
+        assert len(columns) == 3, columns
+        (left_x, left_y, left_w), (mid_x, mid_y, mid_w), (right_x, right_y, _right_w) = columns
+        assert left_y == mid_y and mid_x > left_x and left_w >= 560 and mid_w >= 560, columns  # tiles beside the map
+        assert right_y > left_y + 300 and right_x == left_x, columns  # the lists on the next row
+        smallest = bp.page.evaluate(SMALLEST_TEXT_JS)
+        assert smallest[0] >= 11, smallest
+
+
 def test_upload_then_big_screen_shows_new_numbers(browser, admin_server, artifacts_dir, tmp_path):
     base_url, warehouse = admin_server
     export = write_hotline_export(warehouse, tmp_path, UPLOAD_TICKETS)

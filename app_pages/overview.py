@@ -200,7 +200,8 @@ def screen() -> None:
         if lights.empty:
             st.caption("本期没有网格数据。")
         else:
-            tooltips = {"grid_name": "网格", "community_name": "社区", "light_reason": "依据"}
+            # The lights page's hover: the light, its reason, the on-time rate with its N, the counts.
+            tooltips, lights = lists.MAP_TOOLTIP, lists.map_frame(lights)
             if kiosk:  # the wall: SVG the browser draws at once (see onescreen.maps.grid_light_svg)
                 st.markdown(grid_light_svg(lights, tooltip_fields=tooltips, height=520, width_px=760,
                                            simplify_tolerance=0.0002), unsafe_allow_html=True)
@@ -277,9 +278,14 @@ def screen() -> None:
                                    marts_rules.proactive_sources)
         proactive_help = html.escape(koujing("proactive_share", marts_rules), quote=True)
         # Two lines, each item kept whole (a line breaks between items, never inside one).
-        items = [f"小事不出网格 <b>{ui.fmt_pct(grid_share.iloc[0] if len(grid_share) else None, 0)}</b>",
+        grid_help = html.escape(koujing("escalation_share", marts_rules), quote=True)
+        whistle_help = html.escape(koujing("whistle_count", marts_rules), quote=True)
+        consultation_help = html.escape(koujing("consultation_count", marts_rules), quote=True)
+        items = [f"<span title='{grid_help}'>小事不出网格 "
+                 f"<b>{ui.fmt_pct(grid_share.iloc[0] if len(grid_share) else None, 0)}</b></span>",
                  f"<span title='{proactive_help}'>未诉先办 <b>{ui.fmt_pct(found.share, 0)}</b></span>",
-                 f"吹哨 <b>{ui.fmt_number(whistle)}</b> 件", f"会商 <b>{ui.fmt_number(consultation)}</b> 件",
+                 f"<span title='{whistle_help}'>吹哨 <b>{ui.fmt_number(whistle)}</b> 件</span>",
+                 f"<span title='{consultation_help}'>会商 <b>{ui.fmt_number(consultation)}</b> 件</span>",
                  f"<span title='{repeat_help}'>重复诉求 <b>{ui.fmt_number(repeats['repeat_count'] if found.total else None)}"
                  f"</b> 件</span>"]
         whole = [f"<span style='white-space:nowrap'>{item}</span>" for item in items]

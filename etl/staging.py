@@ -21,7 +21,7 @@ import pyarrow as pa
 from etl.errors import LoadError, Problem
 from etl.fields import Source, column_labels, columns_named, same_named
 from etl.readers import TOTALS_PATTERN, RawTable, error_cell_message, totals_rows, undecodable_error
-from onescreen.masking import mask_value, scrub_text
+from onescreen.masking import mask_value, scrub_number, scrub_text
 
 MACROS = Path(__file__).parent / "sql" / "macros.sql"
 PERSONAL_FIELDS = {"caller_name", "caller_phone", "address", "content"}
@@ -241,7 +241,8 @@ def scrubbed_field(name: str) -> bool:
     """Whether a non-personal field's text is scrubbed of phone and ID numbers where it is shown (problem
     messages, the rejects CSV, the upload preview): free text and vocabularies, where a number typed in
     the wrong column lands. Not numbers, codes or coordinates: a 16-19 digit ticket number or a
-    15-decimal coordinate would read as a bank card or an ID number."""
+    15-decimal coordinate would read as a bank card or an ID number. Their values go through
+    ``scrub_number`` instead, which hides a whole value that is a mobile or an ID number."""
     if name.endswith(("_id", "_code")) or name in ("geometry", "wkt"):
         return False
     return KINDS.get(name, "text") not in ("lon", "lat", "score", "count")
@@ -556,7 +557,7 @@ def collect_problems(con, raw: RawTable, mapping: dict[str, str]) -> tuple[list[
     problems = []
     for row_no, name, value, message in rows:
         # A phone or ID number typed into the wrong column is masked there too.
-        shown = mask_value(name, value) if name in PERSONAL_FIELDS else (scrub_text(value) if scrubbed_field(name) else value)
+        shown = mask_value(name, value) if name in PERSONAL_FIELDS else (scrub_text(value) if scrubbed_field(name) else scrub_number(value))
         problems.append(Problem(raw.path.name, int(row_no) if row_no is not None else None, mapping.get(name, name), shown, message))
     for row_no, text in raw.bad_rows:
         problems.append(Problem(raw.path.name, row_no, None, None, bad_row_message(raw, text)))
@@ -602,12 +603,14 @@ def rejected_rows(con, raw: RawTable, mapping: dict[str, str] | None = None) -> 
     for name in frame.columns.drop(["row_no", "reasons"], errors="ignore"):
         # Personal fields masked by their kind (the text also hides its caller's name); any other text
         # scrubbed of phone and ID numbers typed into it.
-        if name == "content":
+        if name in ("content", "address"):
             frame[name] = [mask_value(name, v, caller_name=c) for v, c in zip(frame[name], callers)]
         elif name in PERSONAL_FIELDS:
             frame[name] = frame[name].map(lambda v, n=name: mask_value(n, v))
         elif scrubbed_field(name):
             frame[name] = frame[name].map(scrub_text)
+        else:   # a number or code column: a phone or ID number typed into it all the same
+            frame[name] = frame[name].map(scrub_number)
     if mapping is None:
         return frame
     fields = [f for f in frame.columns if f in mapping]

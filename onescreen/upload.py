@@ -30,7 +30,7 @@ from etl.load import FileOptions, FilePlan, LoadReport, load_files, plan_file
 from etl.readers import RawTable, check_xlsx_container, read_export, workbook_sheets
 from etl.staging import install_macros, scrubbed_field, stage
 from onescreen import settings
-from onescreen.masking import PERSONAL_FIELDS, mask_frame, scrub_text
+from onescreen.masking import PERSONAL_FIELDS, mask_frame, scrub_number, scrub_text
 
 PREVIEW_ROWS = 20
 KEEP_UPLOADS_SECONDS = 2 * 24 * 3600
@@ -239,6 +239,15 @@ def missing_message(file_plan: FilePlan) -> str:
             "请在下方列对应中为这些字段选择文件中的列，或手动选择来源类型。")
 
 
+def _scrub_numbers(column: pd.Series) -> pd.Series:
+    """A number or code column with a phone or ID number in it (``scrub_number``) masked; such a column
+    becomes text, since one table column cannot mix numbers and masked strings."""
+    scrubbed = column.map(scrub_number)
+    if scrubbed.equals(column):
+        return column
+    return scrubbed.map(lambda v: v if v is None or pd.isna(v) else str(scrub_number(v)))
+
+
 def preview(file_plan: FilePlan, rows: int = PREVIEW_ROWS) -> pd.DataFrame:
     """The first rows as they will be stored: the real staging (dates parsed, values normalised) on an
     in-memory database, personal fields masked. Columns are named by the field's Chinese name, with
@@ -257,6 +266,8 @@ def preview(file_plan: FilePlan, rows: int = PREVIEW_ROWS) -> pd.DataFrame:
         if field not in PERSONAL_FIELDS and scrubbed_field(field) and pd.api.types.is_string_dtype(frame[field]):
             # a phone or ID number typed into another column
             frame[field] = frame[field].map(scrub_text)
+        elif field not in PERSONAL_FIELDS and field != "geometry":
+            frame[field] = _scrub_numbers(frame[field])
     if "geometry" in frame.columns:
         frame["geometry"] = frame["geometry"].map(lambda v: v if not isinstance(v, str) or len(v) < 60 else v[:57] + "…")
     def name(field: str) -> str:

@@ -558,6 +558,24 @@ def test_personal_numbers_in_other_columns_are_masked_in_messages_warnings_and_r
     assert query(warehouse_copy, "select count(*) from mart_rates where unit_code like '%530102198807154512%'") == [(0,)]
 
 
+def test_a_phone_or_id_number_in_a_number_or_code_column_is_masked_in_messages_and_rejects(warehouse_copy, tmp_path):
+    """工单编号, 经度, 得分 or 总户数 are not scrubbed as free text (a long ticket number would read as a bank
+    card), but a whole value that is a mobile or an ID number is hidden; a short wrong number stays readable."""
+    path = tmp_path / "hotline_pii_in_codes.csv"
+    path.write_text("工单编号,来电时间,所属社区,经度\n"
+                    "110105199003071234,2025-13-45 10:00,东风社区,\n"
+                    "C0002,2025-10-05 10:00,东风社区,13987654321\n"
+                    "C0003,2025-10-05 11:00,东风社区,200\n", encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        load_files([path])
+    message = str(err.value)
+    assert "列「经度」，值 “139****4321”" in message and "列「经度」，值 “200”" in message
+    rejects = load_files([path], skip_bad_rows=True).files[0].rejects_path.read_text(encoding="utf-8-sig")
+    assert "[身份证号]" in rejects and "139****4321" in rejects and ",200," in rejects
+    for raw_value in ("13987654321", "110105199003071234"):
+        assert raw_value not in message and raw_value not in rejects
+
+
 def test_personal_numbers_in_name_columns_are_stored_masked(warehouse_copy, tmp_path):
     """承办单位 and the categories are names shown in every ranking (mart_rates.unit_code of the department
     level): a contact's phone or an ID number typed into them is stored scrubbed, with a warning."""
@@ -600,17 +618,18 @@ def test_the_rejects_csv_hides_the_callers_name_inside_the_text(warehouse_copy, 
 
 def test_numbers_that_are_not_personal_are_shown_as_they_are(warehouse_copy, tmp_path):
     """Scrubbing phone and ID numbers out of other columns must not turn a long ticket number into
-    [银行卡号] or [身份证号]: the user could not tell which ticket a message is about."""
+    [银行卡号] or [身份证号]: the user could not tell which ticket a message is about. (A ticket number
+    that has the very shape of an ID number, region code + date + serial, is hidden: see the test above.)"""
     path = tmp_path / "hotline_long_numbers.csv"
     path.write_text("工单编号,来电时间,所属社区\n2025100700012345,2025-10-05 09:00,东风社区\n"
-                    "2025100700012345,2025-10-05 10:00,东风社区\n530102202510070012,2025-13-45 10:00,东风社区\n",
+                    "2025100700012345,2025-10-05 10:00,东风社区\n202510070001234567,2025-13-45 10:00,东风社区\n",
                     encoding="utf-8")
     with pytest.raises(LoadError) as err:
         load_files([path])
     message = str(err.value)
     assert "值 “2025100700012345”" in message and "值 “2025-13-45 10:00”" in message
     rejects = load_files([path], skip_bad_rows=True).files[0].rejects_path.read_text(encoding="utf-8-sig")
-    assert "2025100700012345" in rejects and "530102202510070012" in rejects and "[" not in rejects
+    assert "2025100700012345" in rejects and "202510070001234567" in rejects and "[" not in rejects
 
 
 def test_empty_date_placeholders_in_optional_columns_are_empty(warehouse_copy, tmp_path):

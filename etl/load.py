@@ -66,8 +66,21 @@ class FilePlan:
     mapping: dict[str, str]           # canonical field -> file header
     required: tuple[str, ...]
     missing: list[str]                # required fields with no header
-    ignored: list[str]                # headers not used
+    ignored: list[str]                # headers not used (by position when the header row is data)
     personal_ignored: list[str]       # headers of personal data never stored (ID numbers ...)
+
+    def shown_mapping(self) -> dict[str, str]:
+        """``mapping`` with each header as messages and the rejects CSV show it (:func:`shown_header`)."""
+        return {field: shown_header(self.raw.headers, header) for field, header in self.mapping.items()}
+
+    def ignored_text(self) -> str | None:
+        """The unused columns, for the upload page and the load's warnings (kept in load_batches)."""
+        if not self.ignored:
+            return None
+        text = f"以下列未使用：{'、'.join(self.ignored)}。"
+        if headers_look_like_data(self.raw.headers):
+            text += "表头中有日期、号码之类的值，不像列名：文件可能缺少表头行（故只列出列的位置）。"
+        return text
 
 
 @dataclass
@@ -135,11 +148,27 @@ def _looks_like_data(cell: str) -> bool:
     return bool(re.fullmatch(r"[\d\s:./\-年月日时分秒]+", cell)) or scrub_text(cell) != cell
 
 
+def headers_look_like_data(headers: list[str]) -> bool:
+    """Whether a header row holds values (a date, a number, a phone): a file without its header row, whose
+    first row of data was read as headers. Its cells are then never shown as column names: a caller's name
+    among them cannot be told from a header by its look, but the row as a whole can."""
+    return any(_looks_like_data(h) for h in headers if h)
+
+
+def shown_header(headers: list[str], header: str) -> str:
+    """A file's header as a message or a page shows it: itself, or, when the header row holds values
+    (:func:`headers_look_like_data`), its column's position (``第 4 列``), since the cell may be a name."""
+    if not headers_look_like_data(headers):
+        return header
+    positions = columns_named(headers, header)
+    return f"第 {'、'.join(str(i + 1) for i in positions)} 列" if positions else scrub_text(header)
+
+
 def _headers_text(headers: list[str]) -> str:
     """A file's headers for a message: scrubbed of phone and ID numbers, and not listed at all when one of
     them is a value (a file without its header row: its first row of data is not printed as "headers")."""
     named = [h for h in headers if h]
-    if any(_looks_like_data(h) for h in named):
+    if headers_look_like_data(named):
         return f"（{len(named)} 列，其中有日期、号码之类的值，不像列名：文件可能缺少表头行）"
     # (a sentence in the first row, as on a notes sheet, loses its full stop: the message adds its own)
     return "、".join(scrub_text(h).rstrip("。") for h in named) or "（无）"
@@ -236,7 +265,9 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
     used = {i for header in mapping.values() for i in columns_named(raw.headers, header)}
     personal = {normalise_header(h) for h in NEVER_STORED}
     personal_ignored = [h for h in raw.headers if h and normalise_header(h) in personal]
-    ignored = [scrub_text(label) for i, (h, label) in enumerate(zip(raw.headers, column_labels(raw.headers)))
+    headerless = headers_look_like_data(raw.headers)
+    ignored = [f"第 {i + 1} 列" if headerless else scrub_text(label)
+               for i, (h, label) in enumerate(zip(raw.headers, column_labels(raw.headers)))
                if h and i not in used and h not in personal_ignored]
     return FilePlan(raw, chosen, mapping, required, missing, ignored, personal_ignored)
 
@@ -284,7 +315,7 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         flag_unknown_compound_grids(con)
     elif source.name == "inspections":
         flag_unknown_references(con)
-    problems, total = collect_problems(con, raw, plan.mapping)
+    problems, total = collect_problems(con, raw, plan.shown_mapping())
     report.problems, report.problem_total = problems, total
     if problems and not skip_bad_rows:
         raise LoadError(
@@ -295,7 +326,7 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         )
     report.rejected = keep_good_rows(con) + len(raw.bad_rows)
     if report.rejected and skip_bad_rows:
-        report.rejects_path, moved = write_rejects(raw.path, to_csv_bytes(rejected_rows(con, raw, plan.mapping)))
+        report.rejects_path, moved = write_rejects(raw.path, to_csv_bytes(rejected_rows(con, raw, plan.shown_mapping())))
         where = f"{report.rejects_path}（原文件所在文件夹不可写）" if moved else report.rejects_path.name
         if report.rejects_path.name != f"{raw.path.stem}.rejected.csv":
             where += "（之前的同名拒收文件内容不同，保留未动）"
@@ -313,7 +344,7 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         areas.clear()  # its thread is done; the distinct addresses (100 MB at 5M rows) need not outlive it
         # The same ticket from an earlier file of this load, as new as this row but different: found
         # only now, on the rows as they would be stored (placed, masked), so it is settled here.
-        labels = {name: plan.mapping.get(name) or source.headers[name][0] for name in source.headers}
+        labels = {name: plan.shown_mapping().get(name) or source.headers[name][0] for name in source.headers}
         if warning := settle_ties_between_files(con, raw.path.name, labels, "stg_unchanged"):
             report.warnings.append(warning)
         # A large export sits in several staging copies; each goes once the next step has it.
@@ -343,8 +374,8 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     report.warnings.extend(raw.notes + staged.warnings)
     if plan.personal_ignored:
         report.warnings.append(f"以下个人信息列不会保存：{'、'.join(plan.personal_ignored)}。")
-    if plan.ignored:
-        report.warnings.append(f"以下列未使用：{'、'.join(plan.ignored)}。")
+    if ignored := plan.ignored_text():
+        report.warnings.append(ignored)
     if raw.dropped_rows:
         report.warnings.append(f"跳过合计/说明行 {len(raw.dropped_rows)} 行。")
     con.execute(

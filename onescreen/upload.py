@@ -26,7 +26,7 @@ import pandas as pd
 
 from etl.errors import LoadError, Problem
 from etl.fields import IGNORE, SOURCES, column_labels, columns_named, same_named
-from etl.load import FileOptions, FilePlan, LoadReport, load_files, plan_file
+from etl.load import FileOptions, FilePlan, LoadReport, headers_look_like_data, load_files, plan_file, shown_header
 from etl.readers import RawTable, check_xlsx_container, read_export, workbook_sheets
 from etl.staging import install_macros, scrubbed_field, stage
 from onescreen import settings
@@ -210,6 +210,8 @@ def column_choice_text(raw: RawTable, option: str) -> str:
     """How the picker shows ``option``: 不使用, the label, or a shared header with its positions."""
     if not option:
         return "不使用"
+    if headers_look_like_data(raw.headers):   # a file without its header row: its cells may be names
+        return shown_header(raw.headers, option)
     positions = columns_named(raw.headers, option)
     if len(positions) > 1:
         return f"{option}（第 {'、'.join(str(i + 1) for i in positions)} 列中有数据的一列）"
@@ -229,7 +231,7 @@ def field_label(source, field: str) -> str:
 
 def mapping_text(file_plan: FilePlan) -> str:
     """``工单编号 ← 编号；来电时间 ← 日期``: each field and the file header that fills it."""
-    return "；".join(f"{field_label(file_plan.source, f)} ← {h}" for f, h in file_plan.mapping.items()) or "（无）"
+    return "；".join(f"{field_label(file_plan.source, f)} ← {h}" for f, h in file_plan.shown_mapping().items()) or "（无）"
 
 
 def missing_message(file_plan: FilePlan) -> str:
@@ -270,8 +272,10 @@ def preview(file_plan: FilePlan, rows: int = PREVIEW_ROWS) -> pd.DataFrame:
             frame[field] = _scrub_numbers(frame[field])
     if "geometry" in frame.columns:
         frame["geometry"] = frame["geometry"].map(lambda v: v if not isinstance(v, str) or len(v) < 60 else v[:57] + "…")
+    shown = file_plan.shown_mapping()
+
     def name(field: str) -> str:
-        label, header = field_label(file_plan.source, field), file_plan.mapping[field]
+        label, header = field_label(file_plan.source, field), shown[field]
         return label if label == header else f"{label}（{header}）"
 
     return frame.rename(columns={"row_no": "行号", **{f: name(f) for f in fields}})

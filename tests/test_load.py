@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from etl.errors import LoadError
-from etl.load import load_files, parse_overrides, rollback
+from etl.load import load_files, parse_overrides, plan_file, rollback
 from etl.upsert import TABLE_KEYS
 from etl.warehouse import writer
 
@@ -606,6 +606,32 @@ def test_a_file_without_its_header_row_does_not_print_its_first_row(warehouse_co
     assert "（6 列，其中有日期、号码之类的值，不像列名：文件可能缺少表头行）" in message
     for value in ("上官飞燕", "13912349001", "530302199205052345", "锦绣小区"):
         assert value not in message
+
+
+def test_a_file_without_its_header_row_lists_its_unused_columns_by_position(warehouse_copy, tmp_path):
+    """Mapped by hand over its first row of data (--map, or the upload page's pickers), such a file's unused
+    "headers" are data, a caller's name among them: the warning (shown, and kept in load_batches) names the
+    columns by position and says the header row seems to be missing."""
+    path = tmp_path / "no_header_mapped.csv"
+    path.write_text("GDT0001,2025-10-05 09:00,东风社区,欧阳测试,13912349001\n"
+                    "GDT0002,2025-10-05 10:00,东风社区,李四,13800002222\n", encoding="utf-8")
+    plan = plan_file(path, "hotline", {"GDT0001": "ticket_id", "2025-10-05 09:00": "received_at"})
+    assert plan.ignored == ["第 3 列", "第 4 列", "第 5 列"]
+    expected = ("以下列未使用：第 3 列、第 4 列、第 5 列。"
+                "表头中有日期、号码之类的值，不像列名：文件可能缺少表头行（故只列出列的位置）。")
+    assert plan.ignored_text() == expected
+    item = load_files([path], "hotline", {"GDT0001": "ticket_id", "2025-10-05 09:00": "received_at"}).files[0]
+    assert expected in item.warnings
+    stored = query(warehouse_copy, "select warnings from load_batches where file_name = 'no_header_mapped.csv'")[0][0]
+    for value in ("欧阳测试", "13912349001", "139****9001", "东风社区"):
+        assert value not in stored and value not in "\n".join(item.warnings)
+
+
+def test_ordinary_unused_headers_are_listed_by_name(tmp_path):
+    path = tmp_path / "hotline_notes.csv"
+    path.write_text("工单编号,来电时间,备注\nR0001,2025-10-05 09:00,无\n", encoding="utf-8")
+    plan = plan_file(path)
+    assert plan.ignored == ["备注"] and plan.ignored_text() == "以下列未使用：备注。"
 
 
 def test_the_rejects_csv_hides_the_callers_name_inside_the_text(warehouse_copy, tmp_path):

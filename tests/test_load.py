@@ -627,6 +627,18 @@ def test_a_file_without_its_header_row_lists_its_unused_columns_by_position(ware
         assert value not in stored and value not in "\n".join(item.warnings)
 
 
+def test_a_file_without_its_header_row_has_its_problems_and_rejects_named_by_position(warehouse_copy, tmp_path):
+    """Its "headers" (a caller's name among them) are not the column names of its problems or its rejects CSV."""
+    path = tmp_path / "no_header_bad.csv"
+    path.write_text("GDT0001,2025-10-05 09:00,欧阳测试\nGDT0002,2025-13-45 10:00,李四\n", encoding="utf-8")
+    overrides = {"GDT0001": "ticket_id", "2025-10-05 09:00": "received_at", "欧阳测试": "caller_name"}
+    with pytest.raises(LoadError) as err:
+        load_files([path], "hotline", overrides)
+    assert "第 2 行，列「第 2 列」，值 “2025-13-45 10:00”" in str(err.value) and "欧阳测试" not in str(err.value)
+    rejects = load_files([path], "hotline", overrides, skip_bad_rows=True).files[0].rejects_path.read_text(encoding="utf-8-sig")
+    assert rejects.splitlines()[0] == "行号,第 1 列,第 2 列,第 3 列,问题" and "欧阳测试" not in rejects
+
+
 def test_ordinary_unused_headers_are_listed_by_name(tmp_path):
     path = tmp_path / "hotline_notes.csv"
     path.write_text("工单编号,来电时间,备注\nR0001,2025-10-05 09:00,无\n", encoding="utf-8")

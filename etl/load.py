@@ -9,7 +9,6 @@ from __future__ import annotations
 import getpass
 import hashlib
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -28,7 +27,8 @@ from etl.load_tickets import (LOAD_FILES, LOAD_ROWS, build_staged_tickets, flag_
                                unknown_places_warnings, write_tickets)
 from etl.readers import RawTable, other_sheet_hint, read_export
 from etl.refresh import mark_areas_current_if_empty
-from etl.staging import collect_problems, install_macros, keep_good_rows, rejected_rows, stage
+from etl.staging import (collect_problems, headers_look_like_data, install_macros, keep_good_rows, rejected_rows,
+                          shown_header, stage)
 from etl.unchanged import find_unchanged
 from etl.upsert import UpsertCounts
 from etl.warehouse import writer
@@ -141,27 +141,6 @@ def _required_for(source: Source, mapping: dict[str, str]) -> tuple[str, ...]:
     if source.name == "grids" and "geometry" in mapping and not {"community_name", "street_name"} <= mapping.keys():
         return ("grid_code", "geometry")  # a shapes-only file: boundaries for grids already defined
     return source.required
-
-
-def _looks_like_data(cell: str) -> bool:
-    """A cell that is a value rather than a column name: a date or number, or a phone or ID number."""
-    return bool(re.fullmatch(r"[\d\s:./\-年月日时分秒]+", cell)) or scrub_text(cell) != cell
-
-
-def headers_look_like_data(headers: list[str]) -> bool:
-    """Whether a header row holds values (a date, a number, a phone): a file without its header row, whose
-    first row of data was read as headers. Its cells are then never shown as column names: a caller's name
-    among them cannot be told from a header by its look, but the row as a whole can."""
-    return any(_looks_like_data(h) for h in headers if h)
-
-
-def shown_header(headers: list[str], header: str) -> str:
-    """A file's header as a message or a page shows it: itself, or, when the header row holds values
-    (:func:`headers_look_like_data`), its column's position (``第 4 列``), since the cell may be a name."""
-    if not headers_look_like_data(headers):
-        return header
-    positions = columns_named(headers, header)
-    return f"第 {'、'.join(str(i + 1) for i in positions)} 列" if positions else scrub_text(header)
 
 
 def _headers_text(headers: list[str]) -> str:

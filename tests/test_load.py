@@ -639,6 +639,14 @@ def test_a_file_without_its_header_row_has_its_problems_and_rejects_named_by_pos
     assert rejects.splitlines()[0] == "行号,第 1 列,第 2 列,第 3 列,问题" and "欧阳测试" not in rejects
 
 
+def test_a_file_without_its_header_row_has_its_warnings_name_columns_by_position(warehouse_copy, tmp_path):
+    path = tmp_path / "no_header_source.csv"
+    path.write_text("GDT0001,2025-10-05 09:00,欧阳测试的渠道\nGDT0002,2025-10-05 10:00,奇怪渠道\n", encoding="utf-8")
+    overrides = {"GDT0001": "ticket_id", "2025-10-05 09:00": "received_at", "欧阳测试的渠道": "source"}
+    warnings = "\n".join(load_files([path], "hotline", overrides).files[0].warnings)
+    assert "列「第 3 列」有未识别的取值，已按原样保存：奇怪渠道（1 行）。" in warnings and "欧阳测试" not in warnings
+
+
 def test_ordinary_unused_headers_are_listed_by_name(tmp_path):
     path = tmp_path / "hotline_notes.csv"
     path.write_text("工单编号,来电时间,备注\nR0001,2025-10-05 09:00,无\n", encoding="utf-8")

@@ -26,9 +26,9 @@ import pandas as pd
 
 from etl.errors import LoadError, Problem
 from etl.fields import IGNORE, SOURCES, column_labels, columns_named, same_named
-from etl.load import FileOptions, FilePlan, LoadReport, headers_look_like_data, load_files, plan_file, shown_header
+from etl.load import FileOptions, FilePlan, LoadReport, load_files, plan_file
 from etl.readers import RawTable, check_xlsx_container, read_export, workbook_sheets
-from etl.staging import install_macros, scrubbed_field, stage
+from etl.staging import headers_look_like_data, install_macros, scrubbed_field, shown_header, stage
 from onescreen import settings
 from onescreen.masking import PERSONAL_FIELDS, mask_frame, scrub_number, scrub_text
 

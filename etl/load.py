@@ -323,7 +323,8 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         areas.clear()  # its thread is done; the distinct addresses (100 MB at 5M rows) need not outlive it
         # The same ticket from an earlier file of this load, as new as this row but different: found
         # only now, on the rows as they would be stored (placed, masked), so it is settled here.
-        labels = {name: plan.shown_mapping().get(name) or source.headers[name][0] for name in source.headers}
+        shown = plan.shown_mapping()
+        labels = {name: shown.get(name) or source.headers[name][0] for name in source.headers}
         if warning := settle_ties_between_files(con, raw.path.name, labels, "stg_unchanged"):
             report.warnings.append(warning)
         # A large export sits in several staging copies; each goes once the next step has it.

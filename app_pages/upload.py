@@ -110,8 +110,8 @@ def file_section(path) -> FileOptions | None:
             st.warning(upload.missing_message(plan))
         if plan.personal_ignored:
             st.caption(f"以下个人信息列不会保存：{'、'.join(plan.personal_ignored)}")
-        if plan.ignored:
-            st.caption(f"以下列未使用：{ui.markdown_text('、'.join(plan.ignored))}")
+        if ignored := plan.ignored_text():
+            st.caption(ui.markdown_text(ignored.removesuffix("。")))   # the page's captions end without one
         doubled = sorted({h for h in chosen.values() if h and list(chosen.values()).count(h) > 1})
         if doubled:
             st.warning(f"列 {'、'.join(doubled)} 被选给了多个字段，只有一个会生效，请改正。")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import getpass
 import hashlib
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -28,7 +27,8 @@ from etl.load_tickets import (LOAD_FILES, LOAD_ROWS, build_staged_tickets, flag_
                                timeline_warning, unknown_places_warnings, write_tickets)
 from etl.readers import RawTable, other_sheet_hint, other_sheets_note, read_export
 from etl.refresh import mark_areas_current_if_empty
-from etl.staging import collect_problems, install_macros, keep_good_rows, rejected_rows, stage
+from etl.staging import (collect_problems, headers_look_like_data, install_macros, keep_good_rows, rejected_rows,
+                          shown_header, stage)
 from etl.unchanged import find_unchanged
 from etl.upsert import UpsertCounts
 from etl.warehouse import writer
@@ -66,8 +66,21 @@ class FilePlan:
     mapping: dict[str, str]           # canonical field -> file header
     required: tuple[str, ...]
     missing: list[str]                # required fields with no header
-    ignored: list[str]                # headers not used
+    ignored: list[str]                # headers not used (by position when the header row is data)
     personal_ignored: list[str]       # headers of personal data never stored (ID numbers ...)
+
+    def shown_mapping(self) -> dict[str, str]:
+        """``mapping`` with each header as messages and the rejects CSV show it (:func:`shown_header`)."""
+        return {field: shown_header(self.raw.headers, header) for field, header in self.mapping.items()}
+
+    def ignored_text(self) -> str | None:
+        """The unused columns, for the upload page and the load's warnings (kept in load_batches)."""
+        if not self.ignored:
+            return None
+        text = f"以下列未使用：{'、'.join(self.ignored)}。"
+        if headers_look_like_data(self.raw.headers):
+            text += "表头中有日期、号码之类的值，不像列名：文件可能缺少表头行（故只列出列的位置）。"
+        return text
 
 
 @dataclass
@@ -135,16 +148,11 @@ def _required_for(source: Source, mapping: dict[str, str]) -> tuple[str, ...]:
     return source.required
 
 
-def _looks_like_data(cell: str) -> bool:
-    """A cell that is a value rather than a column name: a date or number, or a phone or ID number."""
-    return bool(re.fullmatch(r"[\d\s:./\-年月日时分秒]+", cell)) or scrub_text(cell) != cell
-
-
 def _headers_text(headers: list[str]) -> str:
     """A file's headers for a message: scrubbed of phone and ID numbers, and not listed at all when one of
     them is a value (a file without its header row: its first row of data is not printed as "headers")."""
     named = [h for h in headers if h]
-    if any(_looks_like_data(h) for h in named):
+    if headers_look_like_data(named):
         return f"（{len(named)} 列，其中有日期、号码之类的值，不像列名：文件可能缺少表头行）"
     # (a sentence in the first row, as on a notes sheet, loses its full stop: the message adds its own)
     return "、".join(scrub_text(h).rstrip("。") for h in named) or "（无）"
@@ -241,7 +249,9 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
     used = {i for header in mapping.values() for i in columns_named(raw.headers, header)}
     personal = {normalise_header(h) for h in NEVER_STORED}
     personal_ignored = [h for h in raw.headers if h and normalise_header(h) in personal]
-    ignored = [scrub_text(label) for i, (h, label) in enumerate(zip(raw.headers, column_labels(raw.headers)))
+    headerless = headers_look_like_data(raw.headers)
+    ignored = [f"第 {i + 1} 列" if headerless else scrub_text(label)
+               for i, (h, label) in enumerate(zip(raw.headers, column_labels(raw.headers)))
                if h and i not in used and h not in personal_ignored]
     return FilePlan(raw, chosen, mapping, required, missing, ignored, personal_ignored)
 
@@ -289,7 +299,7 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         flag_unknown_compound_grids(con)
     elif source.name == "inspections":
         flag_unknown_references(con)
-    problems, total = collect_problems(con, raw, plan.mapping)
+    problems, total = collect_problems(con, raw, plan.shown_mapping())
     report.problems, report.problem_total = problems, total
     if problems and not skip_bad_rows:
         raise LoadError(
@@ -300,7 +310,7 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         )
     report.rejected = keep_good_rows(con) + len(raw.bad_rows)
     if report.rejected and skip_bad_rows:
-        report.rejects_path, moved = write_rejects(raw.path, to_csv_bytes(rejected_rows(con, raw, plan.mapping)))
+        report.rejects_path, moved = write_rejects(raw.path, to_csv_bytes(rejected_rows(con, raw, plan.shown_mapping())))
         where = f"{report.rejects_path}（原文件所在文件夹不可写）" if moved else report.rejects_path.name
         if report.rejects_path.name != f"{raw.path.stem}.rejected.csv":
             where += "（之前的同名拒收文件内容不同，保留未动）"
@@ -313,7 +323,8 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         # A row left alone by a reload but rejected (a later duplicate of its ticket) is only rejected.
         con.execute("delete from stg_unchanged where row_no in (select row_no from stg_problems)")
         n_unchanged = con.execute("select count(*) from stg_unchanged").fetchall()[0][0]
-        labels = {name: plan.mapping.get(name) or source.headers[name][0] for name in source.headers}
+        shown = plan.shown_mapping()   # a header that looks like data is named by its position (第 N 列)
+        labels = {name: shown.get(name) or source.headers[name][0] for name in source.headers}
         if warning := keep_absent_fields(con, list(source.headers), plan.mapping, labels):
             report.warnings.append(warning)
         placed = build_staged_tickets(con, source.name, areas[0] if areas else None, "stg_unchanged")
@@ -325,7 +336,7 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
             report.warnings.append(warning)
         # A large export sits in several staging copies; each goes once the next step has it.
         _drop_temp(con, "stg_cells", "stg_parsed", "stg_rows", "stg_point_grid", "stg_address_area",
-                   "stg_shared_compound", "stg_kept_address_area")
+                   "stg_caller_address_area", "stg_shared_compound", "stg_kept_address_area")
         counts, n_older = write_tickets(con, batch_id, n_unchanged)
         if warning := older_rows_warning(n_older):
             report.warnings.append(warning)
@@ -350,8 +361,8 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     report.warnings.extend(raw.notes + staged.warnings)
     if plan.personal_ignored:
         report.warnings.append(f"以下个人信息列不会保存：{'、'.join(plan.personal_ignored)}。")
-    if plan.ignored:
-        report.warnings.append(f"以下列未使用：{'、'.join(plan.ignored)}。")
+    if ignored := plan.ignored_text():
+        report.warnings.append(ignored)
     if raw.dropped_rows:
         report.warnings.append(f"跳过合计/说明行 {len(raw.dropped_rows)} 行。")
     # The workbook's other sheets with data, but those already loaded from this very file.

@@ -200,6 +200,14 @@ def build_staged_tickets(con, feed: str, areas: AddressAreas | None = None, unch
     if areas is None:
         areas = AddressAreas(con) if _has_table(con, "stg_cells") else None
     frame = areas.table() if areas is not None else pa.table({"address": pa.array([], pa.string()), "address_area": pa.array([], pa.string())})
+    # A caller's name in the address (张三家，东风路88号): those few rows' area is masked with the name.
+    by_caller = areas.caller_table() if areas is not None else None
+    callers = by_caller is not None and by_caller.num_rows > 0
+    if callers:
+        con.register("caller_area_frame", by_caller)
+        con.execute("create or replace temp table stg_caller_address_area as "
+                    "select address, caller_name, address_area from caller_area_frame")
+        con.unregister("caller_area_frame")
     con.register("address_area_frame", frame)
     pattern = _compound_pattern(con)
     compound = "nullif(regexp_extract(address, ?, 0), '')" if pattern else "null::varchar"
@@ -236,12 +244,12 @@ def build_staged_tickets(con, feed: str, areas: AddressAreas | None = None, unch
             select r.*,
                    coalesce(g1.grid_code, g2.grid_code) as grid_by_code,
                    pg.grid_code as grid_by_point,
-                   aa.address_area, {compound_code} as compound_code, aa.compound_grid_code
+                   {address_area} as address_area, {compound_code} as compound_code, aa.compound_grid_code
             from stg_rows r
             left join dim_grids g1 on g1.grid_code = r.grid_code
             left join grid_names g2 on g2.grid_name = r.grid_code
             left join stg_point_grid pg using (row_no)
-            left join stg_address_area aa on aa.address = r.address{shared_join}
+            left join stg_address_area aa on aa.address = r.address{caller_join}{shared_join}
         ),
         placed as (
             select *,
@@ -296,6 +304,10 @@ def build_staged_tickets(con, feed: str, areas: AddressAreas | None = None, unch
         from final""".format(grid_names=GRID_NAMES, place_hash=place_hash_sql("r"), source_hash="sh.source_hash" if hashed else "null::ubigint",
                              hash_join="\n            left join stg_source_hash sh using (row_no)" if hashed else "",
                              compound_code="coalesce(aa.compound_code, sc.compound_code)" if shared else "aa.compound_code",
+                             # Joined only when some address may hold its caller's name (as shared, below).
+                             address_area="coalesce(ca.address_area, aa.address_area)" if callers else "aa.address_area",
+                             caller_join="\n            left join stg_caller_address_area ca on ca.address = r.address"
+                                         " and ca.caller_name = r.caller_name" if callers else "",
                              shared_join="\n            left join stg_shared_compound sc on sc.compound_name = aa.shared_compound_name"
                                          "\n                and sc.grid_code = coalesce(g1.grid_code, g2.grid_code, pg.grid_code)" if shared else "",
                              row_hash=row_hash_sql()),

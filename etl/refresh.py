@@ -93,13 +93,14 @@ def refresh_address_areas(con, progress: Callable[[str], None] = lambda _: None)
     ``row_hash`` (so that a reload of the same export finds the ticket unchanged). The versions kept for
     rollback (``fct_tickets_hist`` with ``ticket_pii_hist``) too: a rollback must not bring a household
     back. Each distinct address is masked once, as a load does; only rows whose area changes are
-    written. Returns how many rows changed. The caller's writer is the transaction: if anything after
+    written (an address that may hold its caller's name: once per (address, caller) pair, masked with
+    the name). Returns how many rows changed. The caller's writer is the transaction: if anything after
     fails, the published warehouse is left as it was.
 
     The original address is used, not the stored area: cutting an area again is not always the same
     as cutting its address (a phone number in an address is masked to ``138****5678`` in the area, and
     ``5678队`` then reads as a 生产队)."""
-    from etl.address_areas import AddressAreas
+    from etl.address_areas import CALLER_IN_ADDRESS, AddressAreas
     from etl.load_tickets import place_hash_sql, row_hash_sql
 
     if not areas_stale(con):
@@ -107,17 +108,26 @@ def refresh_address_areas(con, progress: Callable[[str], None] = lambda _: None)
     progress("按现行脱敏规则重算工单的地址区域（address_area）……")
     query = ("select address from ticket_pii where address is not null "
              "union select address from ticket_pii_hist where address is not null")
-    con.register("refresh_area_frame", AddressAreas(con, addresses=query).table())
+    callers = (f"select address, caller_name from ticket_pii where {CALLER_IN_ADDRESS} "
+               f"union select address, caller_name from ticket_pii_hist where {CALLER_IN_ADDRESS}")
+    areas = AddressAreas(con, addresses=query, callers=callers)
+    con.register("refresh_area_frame", areas.table())
     con.execute("create or replace temp table refresh_areas as select address, address_area from refresh_area_frame")
     con.unregister("refresh_area_frame")
+    # The area of an address that may hold its caller's name is masked with that name, as a load does.
+    con.register("refresh_caller_frame", areas.caller_table())
+    con.execute("create or replace temp table refresh_caller_areas as "
+                "select address, caller_name, address_area from refresh_caller_frame")
+    con.unregister("refresh_caller_frame")
     changed = 0
     for table, personal, keys in _AREA_TABLES:
         key_list = ", ".join(keys)
         con.execute(
             f"""create or replace temp table refresh_changed as
-            select {', '.join(f't.{k}' for k in keys)}, a.address_area as new_area
+            select {', '.join(f't.{k}' for k in keys)}, coalesce(ca.address_area, a.address_area) as new_area
             from {table} t join {personal} p using ({key_list}) left join refresh_areas a on a.address = p.address
-            where t.address_area is distinct from a.address_area""")
+            left join refresh_caller_areas ca on ca.address = p.address and ca.caller_name = p.caller_name
+            where t.address_area is distinct from coalesce(ca.address_area, a.address_area)""")
         n = con.execute("select count(*) from refresh_changed").fetchall()[0][0]
         if n:
             def column(name: str) -> str:
@@ -132,7 +142,7 @@ def refresh_address_areas(con, progress: Callable[[str], None] = lambda _: None)
                     row_hash = {row_hash_sql(column)}
                 from refresh_changed c, {personal} p where {match}""")
         changed += n
-    for temp in ("refresh_areas", "refresh_changed"):
+    for temp in ("refresh_areas", "refresh_caller_areas", "refresh_changed"):
         con.execute(f"drop table if exists temp.{temp}")
     mark_areas_current(con)
     if changed:

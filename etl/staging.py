@@ -21,7 +21,7 @@ import pyarrow as pa
 from etl.errors import LoadError, Problem
 from etl.fields import Source, column_labels, columns_named, same_named
 from etl.readers import TOTALS_PATTERN, RawTable, error_cell_message, totals_rows, undecodable_error
-from onescreen.masking import mask_value, scrub_text
+from onescreen.masking import mask_value, scrub_number, scrub_text
 
 MACROS = Path(__file__).parent / "sql" / "macros.sql"
 PERSONAL_FIELDS = {"caller_name", "caller_phone", "address", "content"}
@@ -282,11 +282,33 @@ def _placeholder_date(value: str) -> str:
     return f"(cast({value} as date) in (date '0001-01-01', date '1899-12-30', date '1899-12-31', date '1900-01-01'))"
 
 
+def _looks_like_data(cell: str) -> bool:
+    """A cell that is a value rather than a column name: a date or number, or a phone or ID number."""
+    return bool(re.fullmatch(r"[\d\s:./\-年月日时分秒]+", cell)) or scrub_text(cell) != cell
+
+
+def headers_look_like_data(headers: list[str]) -> bool:
+    """Whether a header row holds values (a date, a number, a phone): a file without its header row, whose
+    first row of data was read as headers. Its cells are then never shown as column names: a caller's name
+    among them cannot be told from a header by its look, but the row as a whole can."""
+    return any(_looks_like_data(h) for h in headers if h)
+
+
+def shown_header(headers: list[str], header: str) -> str:
+    """A file's header as a message or a page shows it: itself, or, when the header row holds values
+    (:func:`headers_look_like_data`), its column's position (``第 4 列``), since the cell may be a name."""
+    if not headers_look_like_data(headers):
+        return header
+    positions = columns_named(headers, header)
+    return f"第 {'、'.join(str(i + 1) for i in positions)} 列" if positions else scrub_text(header)
+
+
 def scrubbed_field(name: str) -> bool:
     """Whether a non-personal field's text is scrubbed of phone and ID numbers where it is shown (problem
     messages, the rejects CSV, the upload preview): free text and vocabularies, where a number typed in
     the wrong column lands. Not numbers, codes or coordinates: a 16-19 digit ticket number or a
-    15-decimal coordinate would read as a bank card or an ID number."""
+    15-decimal coordinate would read as a bank card or an ID number. Their values go through
+    ``scrub_number`` instead, which hides a whole value that is a mobile or an ID number."""
     if name.endswith(("_id", "_code")) or name in ("geometry", "wkt"):
         return False
     return KINDS.get(name, "text") not in ("lon", "lat", "score", "count")
@@ -431,6 +453,7 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
             f"where regexp_full_match({name}, '{SLASH_DATE}') and {first} <= 12 and {second} <= 12 and {first} <> {second}",
             [name, AMBIGUOUS_DAY_MONTH],
         )
+    shown = {name: shown_header(raw.headers, header) for name, header in mapping.items()}   # headers in messages
     for name in mapped:
         kind = KINDS.get(name, "text")
         if kind in ENUMS and kind not in STRICT_ENUMS:
@@ -441,14 +464,14 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
             ).fetchall()
             if unknown:
                 values = "、".join(f"{scrub_text(v)}（{n} 行）" for v, n in unknown[:5])
-                warnings.append(f"列「{mapping[name]}」有未识别的取值，已按原样保存：{values}。")
+                warnings.append(f"列「{shown[name]}」有未识别的取值，已按原样保存：{values}。")
                 _scrub_unknown_values(con, name, [v for v, _ in unknown])
     warnings += _scrub_names(con, [name for name in mapped if KINDS.get(name, "text") == "text"
-                                   and name not in PERSONAL_FIELDS and scrubbed_field(name)], mapping)
+                                   and name not in PERSONAL_FIELDS and scrubbed_field(name)], shown)
     if "caller_phone" in mapped:  # 1.66689E+10: a CSV opened in Excel and saved again; the digits are gone
         sci = con.execute("select count(*) from stg_cells where regexp_matches(caller_phone, ?)", [SCI_NUMBER]).fetchall()[0][0]
         if sci:
-            warnings.append(f"列「{scrub_text(mapping['caller_phone'])}」有 {sci:,} 个号码是科学计数法（形如 1.23E+10），"
+            warnings.append(f"列「{scrub_text(shown['caller_phone'])}」有 {sci:,} 个号码是科学计数法（形如 1.23E+10），"
                             "后几位数字已被 Excel 丢失，这些号码已按原样保存但无法还原：文件多半在 Excel 中打开后又保存过。"
                             "请从系统重新导出原始文件（不要用 Excel 另存）后再导入。")
     # A key twice in one file: the later rows are rejected, naming the first. (The keys seen twice
@@ -614,7 +637,7 @@ def collect_problems(con, raw: RawTable, mapping: dict[str, str]) -> tuple[list[
     problems = []
     for row_no, name, value, message in rows:
         # A phone or ID number typed into the wrong column is masked there too.
-        shown = mask_value(name, value) if name in PERSONAL_FIELDS else (scrub_text(value) if scrubbed_field(name) else value)
+        shown = mask_value(name, value) if name in PERSONAL_FIELDS else (scrub_text(value) if scrubbed_field(name) else scrub_number(value))
         problems.append(Problem(raw.path.name, int(row_no) if row_no is not None else None, mapping.get(name, name), shown, message))
     for row_no, text in raw.bad_rows:
         problems.append(Problem(raw.path.name, row_no, None, None, bad_row_message(raw, text)))
@@ -660,12 +683,14 @@ def rejected_rows(con, raw: RawTable, mapping: dict[str, str] | None = None) -> 
     for name in frame.columns.drop(["row_no", "reasons"], errors="ignore"):
         # Personal fields masked by their kind (the text also hides its caller's name); any other text
         # scrubbed of phone and ID numbers typed into it.
-        if name == "content":
+        if name in ("content", "address"):
             frame[name] = [mask_value(name, v, caller_name=c) for v, c in zip(frame[name], callers)]
         elif name in PERSONAL_FIELDS:
             frame[name] = frame[name].map(lambda v, n=name: mask_value(n, v))
         elif scrubbed_field(name):
             frame[name] = frame[name].map(scrub_text)
+        else:   # a number or code column: a phone or ID number typed into it all the same
+            frame[name] = frame[name].map(scrub_number)
     if mapping is None:
         return frame
     fields = [f for f in frame.columns if f in mapping]

@@ -58,15 +58,20 @@ _HAS_FULLWIDTH = re.compile("[" + "".join(re.escape(chr(c)) for c in _FULLWIDTH)
 
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _DATE = r"(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+# Between the groups of an ID number (6-8-4) or a mobile (3-4-4), as people type them: 110105 19900307 1234,
+# 110105-19900307-1234, 139.8765.4321 (full-width spaces, dashes and dots are normalised to these first).
+# Only between those groups, so a date (2025-11-04) or an amount (1,234.56) has too few digits to match.
+_SEP = r"[ .-]?"
 # Every alternative below starts with one of these characters. Testing them first lets the scan pass
 # over a Chinese character in one step instead of trying all seven alternatives there (4x faster on
 # the ticket list's content; tests/test_masking.py checks the guard against the unguarded pattern).
 _PII_FIRST = rf"\dA-Za-z._%+\-(电手座固联{_PROVINCES}"
 _PII_ALTERNATIVES = rf"""
     (?P<email>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{{2,}})
-  | (?P<id_number>(?<!\d)(?:[1-9]\d{{5}}(?:18|19|20)\d{{2}}{_DATE}\d{{3}}[\dXx]|[1-9]\d{{7}}{_DATE}\d{{3}})(?!\d))
+  | (?P<id_number>(?<!\d)(?:[1-9]\d{{5}}{_SEP}(?:18|19|20)\d{{2}}{_DATE}{_SEP}\d{{3}}[\dXx]
+                          |[1-9]\d{{5}}{_SEP}\d{{2}}{_DATE}{_SEP}\d{{3}})(?!\d))
   | (?P<bank_card>(?<!\d)(?:\d{{16,19}}|\d{{4}}(?:[ -]\d{{4}}){{3}}(?:[ -]?\d{{1,3}})?)(?!\d))
-  | (?P<mobile>(?<!\d)(?:(?:\+\ ?|00)?86[ -]?)?(?P<m1>1[3-9]\d)[ -]?(?P<m2>\d{{4}})[ -]?(?P<m3>\d{{4}})(?!\d))
+  | (?P<mobile>(?<!\d)(?:(?:\+\ ?|00)?86[ -]?)?(?P<m1>1[3-9]\d){_SEP}(?P<m2>\d{{4}}){_SEP}(?P<m3>\d{{4}})(?!\d))
   | (?P<landline>(?<!\d)(?P<cc>(?:\+\ ?|00)86[ -]?)?\(?
         (?:(?P<a3>0?(?:10|2\d))\)?[ -]?(?P<l8>\d{{8}}) | (?P<a4>0?[3-9]\d{{2}})\)?[ -]?(?P<l7>\d{{7,8}}))(?!\d))
   | (?P<short_phone>(?P<kw>(?:电话|手机|座机|固话|联系方式|[Tt][Ee][Ll])(?:号码?)?)[:：\s是为]*(?P<local>\d{{7,8}})(?!\d))
@@ -83,6 +88,12 @@ _ID_SHAPE = re.compile(r"\d{17}[\dX]|\d{15}")
 PHONE_FIELD_WORDS = frozenset({"未知", "无", "不详", "匿名", "保密", "空号", "拒绝透露", "不愿透露", "未提供", "无号码",
                                "转", "分机", "手机", "电话", "座机", "固话", "ext", "Ext", "EXT", "tel", "Tel", "TEL",
                                *(p.strip("[]") for p in (ID_PLACEHOLDER, BANK_CARD_PLACEHOLDER, EMAIL_PLACEHOLDER))})
+# Two-character surnames: the surname alone before 先生, 女士, ... is masked too when the caller's name starts
+# with one (a one-character surname before 先生 tells no more than the masked name, 王*, does).
+COMPOUND_SURNAMES = frozenset({"欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "令狐", "慕容", "夏侯", "尉迟", "公孙",
+                               "长孙", "宇文", "司徒", "西门", "端木", "独孤", "南宫", "轩辕", "澹台", "申屠", "呼延",
+                               "万俟", "钟离", "濮阳", "百里", "赫连", "闻人", "太史", "东郭"})
+_FORM_OF_ADDRESS = "先生|女士|小姐|老师|师傅|阿姨|大爷|大妈|大姐|大哥|老人|同志|某"
 _WORDS = re.compile(r"[^\W\d_]+")   # runs of letters (Chinese or Latin), full-width ones included
 
 _NUMERAL = "0-9一二三四五六七八九十百零〇两"
@@ -234,13 +245,14 @@ def mask_name(value):
     return name[0] + "*" * (len(name) - 1)
 
 
-def mask_address(value):
+def mask_address(value, caller_name=None):
     """Cut an address before building, unit, room or floor detail, then scrub what is left.
 
     ``'东风路88号金碧花园3栋2单元501室'`` -> ``'东风路88号金碧花园'``; ``'东风路88号'`` stays, and so does a
     road's house number before a floor or room (``'青年路194号5楼'`` -> ``'青年路194号'``); a village's
     ``'马场村5组17号'`` or ``'马场村17号'`` (村民小组, house number: one household) -> ``'马场村'``. An address
-    that is nothing but detail becomes ``'[地址]'``.
+    that is nothing but detail becomes ``'[地址]'``. ``caller_name`` is masked in what is left, as in
+    :func:`scrub_text` (``'张三家，东风路88号'`` -> ``'张*家，东风路88号'``).
     """
     if _is_empty(value):
         return value
@@ -250,13 +262,28 @@ def mask_address(value):
         text = text[: detail.start()].rstrip(_ADDRESS_TAIL)
         if not text:
             return ADDRESS_PLACEHOLDER
-    return scrub_text(text)
+    return scrub_text(text, caller_name=caller_name)
 
 
 def _mask_dwelling(match: re.Match[str], raw: str) -> str:
     if _FLOOR_ONLY.fullmatch(match.group().strip()):
         return raw
     return DWELLING_PLACEHOLDER + raw[len(raw.rstrip()):]   # the spaces after it stay
+
+
+def _mask_caller(text: str, caller_name) -> str:
+    """``text`` with the caller's name (2 characters or more) masked wherever it occurs, and, when the
+    name starts with a compound surname, that surname before a form of address (``欧阳先生``): a masked
+    name keeps one character, so ``欧阳先生`` beside ``欧***`` would tell more than the name column does."""
+    if _is_empty(caller_name):
+        return text
+    name = _as_text(caller_name).strip()
+    if len(name) < 2:
+        return text
+    text = text.replace(name, mask_name(name))
+    if name[:2] in COMPOUND_SURNAMES:
+        text = re.sub(re.escape(name[:2]) + f"(?={_FORM_OF_ADDRESS})", name[0] + "*", text)
+    return text
 
 
 def scrub_text(text, caller_name=None, max_len: int | None = None):
@@ -272,11 +299,7 @@ def scrub_text(text, caller_name=None, max_len: int | None = None):
         raise ValueError(f"max_len must be at least 1, got {max_len}")
     if _is_empty(text):
         return text
-    result = _as_text(text)
-    if not _is_empty(caller_name):
-        name = _as_text(caller_name).strip()
-        if len(name) >= 2:
-            result = result.replace(name, mask_name(name))
+    result = _mask_caller(_as_text(text), caller_name)
     result = _substitute(result, _PII, _mask_match)
     if _DWELLING_WORD.search(result):   # most texts have none: the scan for where one starts costs more
         result = _substitute(result, _DWELLING, _mask_dwelling)
@@ -285,17 +308,37 @@ def scrub_text(text, caller_name=None, max_len: int | None = None):
     return result
 
 
+def scrub_number(value):
+    """A value of a number or code column (a score, a count, a coordinate, a ticket number) as it may be
+    shown in an error message or a rejects file: when the whole value is a mobile or an ID number
+    (``13987654321``, ``110105199003071234``, with separators or Excel's ``.0``) it is masked as in free
+    text; anything else comes back unchanged, so a mistyped score or code stays readable to be fixed.
+
+    Free-text scrubbing would also hide a 16-19 digit ticket number as a bank card, hence this narrower
+    rule. An ID-shaped ticket number (region code, date, serial) is hidden too: the row number finds it.
+    """
+    if _is_empty(value):
+        return value
+    text = _as_text(value)
+    normalised = _normalise(text).strip()
+    noise = _PHONE_FIELD_NOISE.match(normalised)
+    match = _PII.fullmatch(noise.group(1) if noise else normalised)
+    if match and match.lastgroup in ("mobile", "id_number"):
+        return scrub_text(text)
+    return value
+
+
 def mask_value(field: str, value, *, caller_name=None):
     """Mask ``value`` by its canonical field name; fields not in ``PERSONAL_FIELDS`` pass unchanged.
 
-    ``caller_name`` is used only for ``content``, so the caller's name is masked inside the text.
+    ``caller_name`` is used only for ``content`` and ``address``, so the caller's name is masked inside them.
     """
     if field == "caller_name":
         return mask_name(value)
     if field == "caller_phone":
         return mask_phone(value)
     if field == "address":
-        return mask_address(value)
+        return mask_address(value, caller_name=caller_name)
     if field == "content":
         return scrub_text(value, caller_name=caller_name)
     if field == "id_number":
@@ -306,15 +349,15 @@ def mask_value(field: str, value, *, caller_name=None):
 def mask_frame(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``df`` with every column named after a personal field masked.
 
-    ``content`` is scrubbed with the same row's unmasked ``caller_name`` when that column exists.
-    Other columns, the index and the column order are untouched; ``df`` itself is not modified.
+    ``content`` and ``address`` are masked with the same row's unmasked ``caller_name`` when that column
+    exists. Other columns, the index and the column order are untouched; ``df`` itself is not modified.
     """
     out = df.copy()
     for column in df.columns:
         if column not in PERSONAL_FIELDS:
             continue
-        if column == "content" and "caller_name" in df.columns:
-            masked = [scrub_text(text, caller_name=name) for text, name in zip(df[column], df["caller_name"])]
+        if column in ("content", "address") and "caller_name" in df.columns:
+            masked = [mask_value(column, text, caller_name=name) for text, name in zip(df[column], df["caller_name"])]
         else:
             masked = [mask_value(column, value) for value in df[column]]
         out[column] = pd.Series(masked, index=df.index)

@@ -83,8 +83,8 @@ def mask_tickets(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``df`` with its personal columns masked for the meeting tier.
 
     Names keep their first character, phones ``138****5678``, addresses are cut before any building,
-    unit, floor or room (``onescreen.masking.mask_address``), and content is scrubbed (its own caller's
-    name included) and cut to 50 characters. Columns that are absent are skipped; other columns are untouched.
+    unit, floor or room (``onescreen.masking.mask_address``), address and content are scrubbed (their own
+    caller's name included), and content is cut to 50 characters. Columns that are absent are skipped; other columns are untouched.
     """
     out = df.copy()
     # Plain lists: stepping through an Arrow-backed column value by value costs more than the masking.
@@ -92,7 +92,9 @@ def mask_tickets(df: pd.DataFrame) -> pd.DataFrame:
     if "content" in df:
         out["content"] = [scrub_text(text, caller_name=name, max_len=CONTENT_MAX_CHARS)
                           for text, name in zip(df["content"].tolist(), names)]
-    for column, mask in (("caller_name", mask_name), ("caller_phone", mask_phone), ("address", mask_address)):
+    if "address" in df:
+        out["address"] = [mask_address(value, caller_name=name) for value, name in zip(df["address"].tolist(), names)]
+    for column, mask in (("caller_name", mask_name), ("caller_phone", mask_phone)):
         if column in df:
             out[column] = [mask(value) for value in df[column].tolist()]
     return out

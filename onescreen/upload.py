@@ -28,9 +28,9 @@ from etl.errors import LoadError, Problem
 from etl.fields import IGNORE, SOURCES, column_labels, columns_named, same_named
 from etl.load import FileOptions, FilePlan, LoadReport, load_files, plan_file
 from etl.readers import RawTable, check_xlsx_container, read_export, workbook_sheets
-from etl.staging import install_macros, scrubbed_field, stage
+from etl.staging import headers_look_like_data, install_macros, scrubbed_field, shown_header, stage
 from onescreen import settings
-from onescreen.masking import PERSONAL_FIELDS, mask_frame, scrub_text
+from onescreen.masking import PERSONAL_FIELDS, mask_frame, scrub_number, scrub_text
 
 PREVIEW_ROWS = 20
 KEEP_UPLOADS_SECONDS = 2 * 24 * 3600
@@ -220,6 +220,8 @@ def column_choice_text(raw: RawTable, option: str) -> str:
     """How the picker shows ``option``: 不使用, the label, or a shared header with its positions."""
     if not option:
         return "不使用"
+    if headers_look_like_data(raw.headers):   # a file without its header row: its cells may be names
+        return shown_header(raw.headers, option)
     positions = columns_named(raw.headers, option)
     if len(positions) > 1:
         return f"{option}（第 {'、'.join(str(i + 1) for i in positions)} 列中有数据的一列）"
@@ -239,7 +241,7 @@ def field_label(source, field: str) -> str:
 
 def mapping_text(file_plan: FilePlan) -> str:
     """``工单编号 ← 编号；来电时间 ← 日期``: each field and the file header that fills it."""
-    return "；".join(f"{field_label(file_plan.source, f)} ← {h}" for f, h in file_plan.mapping.items()) or "（无）"
+    return "；".join(f"{field_label(file_plan.source, f)} ← {h}" for f, h in file_plan.shown_mapping().items()) or "（无）"
 
 
 def missing_message(file_plan: FilePlan) -> str:
@@ -247,6 +249,15 @@ def missing_message(file_plan: FilePlan) -> str:
     fields = "、".join(f"“{field_label(file_plan.source, f)}”" for f in file_plan.missing)
     return (f"文件 {file_plan.raw.path.name} 按“{file_plan.source.label}”识别，但缺少必填字段{fields}。"
             "请在下方列对应中为这些字段选择文件中的列，或手动选择来源类型。")
+
+
+def _scrub_numbers(column: pd.Series) -> pd.Series:
+    """A number or code column with a phone or ID number in it (``scrub_number``) masked; such a column
+    becomes text, since one table column cannot mix numbers and masked strings."""
+    scrubbed = column.map(scrub_number)
+    if scrubbed.equals(column):
+        return column
+    return scrubbed.map(lambda v: v if v is None or pd.isna(v) else str(scrub_number(v)))
 
 
 def preview(file_plan: FilePlan, rows: int = PREVIEW_ROWS) -> pd.DataFrame:
@@ -267,10 +278,14 @@ def preview(file_plan: FilePlan, rows: int = PREVIEW_ROWS) -> pd.DataFrame:
         if field not in PERSONAL_FIELDS and scrubbed_field(field) and pd.api.types.is_string_dtype(frame[field]):
             # a phone or ID number typed into another column
             frame[field] = frame[field].map(scrub_text)
+        elif field not in PERSONAL_FIELDS and field != "geometry":
+            frame[field] = _scrub_numbers(frame[field])
     if "geometry" in frame.columns:
         frame["geometry"] = frame["geometry"].map(lambda v: v if not isinstance(v, str) or len(v) < 60 else v[:57] + "…")
+    shown = file_plan.shown_mapping()
+
     def name(field: str) -> str:
-        label, header = field_label(file_plan.source, field), file_plan.mapping[field]
+        label, header = field_label(file_plan.source, field), shown[field]
         return label if label == header else f"{label}（{header}）"
 
     return frame.rename(columns={"row_no": "行号", **{f: name(f) for f in fields}})

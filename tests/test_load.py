@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from etl.errors import LoadError
-from etl.load import load_files, parse_overrides, rollback
+from etl.load import load_files, parse_overrides, plan_file, rollback
 from etl.upsert import TABLE_KEYS
 from etl.warehouse import writer
 
@@ -558,6 +558,24 @@ def test_personal_numbers_in_other_columns_are_masked_in_messages_warnings_and_r
     assert query(warehouse_copy, "select count(*) from mart_rates where unit_code like '%530102198807154512%'") == [(0,)]
 
 
+def test_a_phone_or_id_number_in_a_number_or_code_column_is_masked_in_messages_and_rejects(warehouse_copy, tmp_path):
+    """工单编号, 经度, 得分 or 总户数 are not scrubbed as free text (a long ticket number would read as a bank
+    card), but a whole value that is a mobile or an ID number is hidden; a short wrong number stays readable."""
+    path = tmp_path / "hotline_pii_in_codes.csv"
+    path.write_text("工单编号,来电时间,所属社区,经度\n"
+                    "110105199003071234,2025-13-45 10:00,东风社区,\n"
+                    "C0002,2025-10-05 10:00,东风社区,13987654321\n"
+                    "C0003,2025-10-05 11:00,东风社区,200\n", encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        load_files([path])
+    message = str(err.value)
+    assert "列「经度」，值 “139****4321”" in message and "列「经度」，值 “200”" in message
+    rejects = load_files([path], skip_bad_rows=True).files[0].rejects_path.read_text(encoding="utf-8-sig")
+    assert "[身份证号]" in rejects and "139****4321" in rejects and ",200," in rejects
+    for raw_value in ("13987654321", "110105199003071234"):
+        assert raw_value not in message and raw_value not in rejects
+
+
 def test_personal_numbers_in_name_columns_are_stored_masked(warehouse_copy, tmp_path):
     """承办单位 and the categories are names shown in every ranking (mart_rates.unit_code of the department
     level): a contact's phone or an ID number typed into them is stored scrubbed, with a warning."""
@@ -590,6 +608,52 @@ def test_a_file_without_its_header_row_does_not_print_its_first_row(warehouse_co
         assert value not in message
 
 
+def test_a_file_without_its_header_row_lists_its_unused_columns_by_position(warehouse_copy, tmp_path):
+    """Mapped by hand over its first row of data (--map, or the upload page's pickers), such a file's unused
+    "headers" are data, a caller's name among them: the warning (shown, and kept in load_batches) names the
+    columns by position and says the header row seems to be missing."""
+    path = tmp_path / "no_header_mapped.csv"
+    path.write_text("GDT0001,2025-10-05 09:00,东风社区,欧阳测试,13912349001\n"
+                    "GDT0002,2025-10-05 10:00,东风社区,李四,13800002222\n", encoding="utf-8")
+    plan = plan_file(path, "hotline", {"GDT0001": "ticket_id", "2025-10-05 09:00": "received_at"})
+    assert plan.ignored == ["第 3 列", "第 4 列", "第 5 列"]
+    expected = ("以下列未使用：第 3 列、第 4 列、第 5 列。"
+                "表头中有日期、号码之类的值，不像列名：文件可能缺少表头行（故只列出列的位置）。")
+    assert plan.ignored_text() == expected
+    item = load_files([path], "hotline", {"GDT0001": "ticket_id", "2025-10-05 09:00": "received_at"}).files[0]
+    assert expected in item.warnings
+    stored = query(warehouse_copy, "select warnings from load_batches where file_name = 'no_header_mapped.csv'")[0][0]
+    for value in ("欧阳测试", "13912349001", "139****9001", "东风社区"):
+        assert value not in stored and value not in "\n".join(item.warnings)
+
+
+def test_a_file_without_its_header_row_has_its_problems_and_rejects_named_by_position(warehouse_copy, tmp_path):
+    """Its "headers" (a caller's name among them) are not the column names of its problems or its rejects CSV."""
+    path = tmp_path / "no_header_bad.csv"
+    path.write_text("GDT0001,2025-10-05 09:00,欧阳测试\nGDT0002,2025-13-45 10:00,李四\n", encoding="utf-8")
+    overrides = {"GDT0001": "ticket_id", "2025-10-05 09:00": "received_at", "欧阳测试": "caller_name"}
+    with pytest.raises(LoadError) as err:
+        load_files([path], "hotline", overrides)
+    assert "第 2 行，列「第 2 列」，值 “2025-13-45 10:00”" in str(err.value) and "欧阳测试" not in str(err.value)
+    rejects = load_files([path], "hotline", overrides, skip_bad_rows=True).files[0].rejects_path.read_text(encoding="utf-8-sig")
+    assert rejects.splitlines()[0] == "行号,第 1 列,第 2 列,第 3 列,问题" and "欧阳测试" not in rejects
+
+
+def test_a_file_without_its_header_row_has_its_warnings_name_columns_by_position(warehouse_copy, tmp_path):
+    path = tmp_path / "no_header_source.csv"
+    path.write_text("GDT0001,2025-10-05 09:00,欧阳测试的渠道\nGDT0002,2025-10-05 10:00,奇怪渠道\n", encoding="utf-8")
+    overrides = {"GDT0001": "ticket_id", "2025-10-05 09:00": "received_at", "欧阳测试的渠道": "source"}
+    warnings = "\n".join(load_files([path], "hotline", overrides).files[0].warnings)
+    assert "列「第 3 列」有未识别的取值，已按原样保存：奇怪渠道（1 行）。" in warnings and "欧阳测试" not in warnings
+
+
+def test_ordinary_unused_headers_are_listed_by_name(tmp_path):
+    path = tmp_path / "hotline_notes.csv"
+    path.write_text("工单编号,来电时间,备注\nR0001,2025-10-05 09:00,无\n", encoding="utf-8")
+    plan = plan_file(path)
+    assert plan.ignored == ["备注"] and plan.ignored_text() == "以下列未使用：备注。"
+
+
 def test_the_rejects_csv_hides_the_callers_name_inside_the_text(warehouse_copy, tmp_path):
     path = tmp_path / "hotline_name_in_text.csv"
     path.write_text("工单编号,来电时间,来电人,诉求内容\nN0001,2025-13-45 10:00,上官飞燕,上官飞燕反映楼道灯坏了\n",
@@ -600,17 +664,18 @@ def test_the_rejects_csv_hides_the_callers_name_inside_the_text(warehouse_copy, 
 
 def test_numbers_that_are_not_personal_are_shown_as_they_are(warehouse_copy, tmp_path):
     """Scrubbing phone and ID numbers out of other columns must not turn a long ticket number into
-    [银行卡号] or [身份证号]: the user could not tell which ticket a message is about."""
+    [银行卡号] or [身份证号]: the user could not tell which ticket a message is about. (A ticket number
+    that has the very shape of an ID number, region code + date + serial, is hidden: see the test above.)"""
     path = tmp_path / "hotline_long_numbers.csv"
     path.write_text("工单编号,来电时间,所属社区\n2025100700012345,2025-10-05 09:00,东风社区\n"
-                    "2025100700012345,2025-10-05 10:00,东风社区\n530102202510070012,2025-13-45 10:00,东风社区\n",
+                    "2025100700012345,2025-10-05 10:00,东风社区\n202510070001234567,2025-13-45 10:00,东风社区\n",
                     encoding="utf-8")
     with pytest.raises(LoadError) as err:
         load_files([path])
     message = str(err.value)
     assert "值 “2025100700012345”" in message and "值 “2025-13-45 10:00”" in message
     rejects = load_files([path], skip_bad_rows=True).files[0].rejects_path.read_text(encoding="utf-8-sig")
-    assert "2025100700012345" in rejects and "530102202510070012" in rejects and "[" not in rejects
+    assert "2025100700012345" in rejects and "202510070001234567" in rejects and "[" not in rejects
 
 
 def test_empty_date_placeholders_in_optional_columns_are_empty(warehouse_copy, tmp_path):

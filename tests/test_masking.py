@@ -15,6 +15,7 @@ from onescreen.masking import (
     mask_name,
     mask_phone,
     mask_value,
+    scrub_number,
     scrub_text,
     small_count,
 )
@@ -207,6 +208,24 @@ def test_mask_address(value, expected):
         ("二单元 楼道堆物", None, "[楼栋] 楼道堆物"),
         ("3楼的灯坏了，十户居民反映", None, "3楼的灯坏了，十户居民反映"),
         ("2025-10-07来电，东风路88号", None, "2025-10-07来电，东风路88号"),
+        # ID numbers and mobiles typed in groups with spaces, dashes or dots (full-width ones too).
+        ("证件号 110105 19900307 1234", None, "证件号 [身份证号]"),
+        ("身份证：110105-19900307-1234", None, "身份证：[身份证号]"),
+        ("身份证：１１０１０５－１９９００３０７－１２３４", None, "身份证：[身份证号]"),
+        ("老证 110105 900307 123", None, "老证 [身份证号]"),
+        ("手机号139.8765.4321", None, "手机号139****4321"),
+        ("手机号１３９．８７６５．４３２１", None, "手机号139****4321"),
+        ("手机 139 8765 4321", None, "手机 139****4321"),
+        # ... while dates, times, amounts and ticket numbers are no such groups.
+        ("2025-11-04 14:32来电", None, "2025-11-04 14:32来电"),
+        ("金额 1,234.56元，2025.11.04", None, "金额 1,234.56元，2025.11.04"),
+        ("工单GD2026113000048已办结", None, "工单GD2026113000048已办结"),
+        ("编号 2025-1104-0001", None, "编号 2025-1104-0001"),
+        # A compound surname before 先生/女士 tells more than the masked name (欧***) when the caller has it.
+        ("欧阳先生反映", "欧阳测试", "欧*先生反映"),
+        ("上官女士和欧阳测试来电", "欧阳测试", "上官女士和欧***来电"),
+        ("东方路口，东方先生", "东方明", "东方路口，东*先生"),
+        ("欧阳先生反映", "王五", "欧阳先生反映"),
     ],
 )
 def test_scrub_text(text, caller_name, expected):
@@ -252,6 +271,52 @@ def test_mask_value(field, value, expected):
 
 def test_mask_value_passes_caller_name_to_content():
     assert mask_value("content", "张三说", caller_name="张三") == "张*说"
+
+
+@pytest.mark.parametrize(
+    ("address", "caller_name", "expected"),
+    [
+        ("欧阳测试家，翠湖区翠湖街道幸福路8号", "欧阳测试", "欧***家，翠湖区翠湖街道幸福路8号"),
+        ("翠湖区翠湖街道幸福路8号 联系人欧阳测试13987654321", "欧阳测试", "翠湖区翠湖街道幸福路8号 联系人欧***139****4321"),
+        ("张三家，东风路88号3栋2单元", "张三", "张*家，东风路88号"),
+        ("东风路88号", "张三", "东风路88号"),
+        ("张三家，东风路88号", None, "张三家，东风路88号"),
+    ],
+)
+def test_mask_address_masks_the_callers_name(address, caller_name, expected):
+    """The address column feeds address_area, which leaders' screens show: a caller's name in it is hidden."""
+    assert mask_address(address, caller_name=caller_name) == expected
+    assert mask_value("address", address, caller_name=caller_name) == expected
+
+
+def test_mask_frame_masks_the_callers_name_in_the_address():
+    frame = pd.DataFrame({"caller_name": ["欧阳测试"], "address": ["欧阳测试家，幸福路8号"]})
+    assert mask_frame(frame)["address"].tolist() == ["欧***家，幸福路8号"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("13987654321", "139****4321"),
+        ("110105199003071234", "[身份证号]"),
+        ("110105900307123", "[身份证号]"),
+        ("13987654321.0", "139****4321.0"),
+        (13987654321, "139****4321"),
+        (" 139-8765-4321", " 139****4321"),
+        # Short numbers, codes, long ticket numbers and coordinates stay readable, to be fixed.
+        ("105", "105"),
+        ("-3", "-3"),
+        ("约300户", "约300户"),
+        ("2025100700012345", "2025100700012345"),
+        ("GD2026113000048", "GD2026113000048"),
+        ("102.712345678901234", "102.712345678901234"),
+        (85.5, 85.5),
+        (None, None),
+    ],
+)
+def test_scrub_number(value, expected):
+    """A number or code column is not scrubbed as free text, but a whole mobile or ID number in it is hidden."""
+    assert scrub_number(value) == expected
 
 
 @pytest.mark.parametrize(

@@ -215,6 +215,38 @@ def test_areas_cut_by_older_masking_code_are_recomputed_by_refresh(warehouse_cop
     assert warehouse_copy.stat().st_mtime_ns == before
 
 
+NAMED = [
+    "N1,2025-10-05 09:00:00,投诉,市容环境,南宁街道,东风社区,欧阳测试家，翠湖区翠湖街道幸福路8号,欧阳测试,13812340006,噪音,,办理中",
+    "N2,2025-10-05 10:00:00,投诉,市容环境,南宁街道,东风社区,翠湖区翠湖街道幸福路8号 联系人欧阳测试13987654321,欧阳测试,"
+    "13812340006,噪音,,办理中",
+    "N3,2025-10-05 11:00:00,投诉,市容环境,南宁街道,东风社区,欧阳测试家，翠湖区翠湖街道幸福路8号,张三,13812340007,噪音,,办理中",
+]
+
+
+def test_an_address_holding_its_callers_name_is_stored_masked_and_refresh_masks_older_areas(warehouse_copy, capsys):
+    """address_area is in fct_tickets (leaders' screens, snapshots, masked downloads): the caller's name in
+    the address is masked in it, as in the content. A warehouse whose areas were cut without the name
+    (the code before) gets them masked by ``etl refresh``, with their place numbers and row hashes."""
+    from etl.load_tickets import place_hash_sql, row_hash_sql
+
+    path = warehouse_copy.parent / "named.csv"
+    path.write_text("\n".join([VILLAGE_HEADER, *NAMED]) + "\n", encoding="utf-8")
+    load_files([path], db_path=warehouse_copy)
+    loaded = query(warehouse_copy, f"select {AREA_COLUMNS} from fct_tickets where ticket_id like 'N%' order by 1")
+    assert [row[1] for row in loaded] == ["欧***家，翠湖区翠湖街道幸福路8号", "翠湖区翠湖街道幸福路8号 联系人欧***139****4321",
+                                          "欧阳测试家，翠湖区翠湖街道幸福路8号"]   # another caller's ticket: not a name it knows
+    con = duckdb.connect(str(warehouse_copy))
+    con.execute("update fct_tickets set address_area = replace(address_area, '欧***', '欧阳测试') where ticket_id like 'N%'")
+    columns = lambda c: f"p.{c}" if c in ("caller_name", "caller_phone", "address", "content") else f"fct_tickets.{c}"  # noqa: E731
+    con.execute(f"update fct_tickets set place_hash = {place_hash_sql('fct_tickets')}, row_hash = {row_hash_sql(columns)} "
+                "from ticket_pii p where p.ticket_id = fct_tickets.ticket_id and fct_tickets.ticket_id like 'N%'")
+    con.execute("drop table if exists warehouse_meta")
+    con.close()
+    assert query(warehouse_copy, "select count(*) from fct_tickets where address_area like '%欧阳测试%'") == [(3,)]
+    assert main(["refresh", "--if-stale", "--quiet"]) == 0
+    assert query(warehouse_copy, f"select {AREA_COLUMNS} from fct_tickets where ticket_id like 'N%' order by 1") == loaded
+
+
 def test_a_failed_area_refresh_leaves_the_warehouse_as_it_was(warehouse_copy, monkeypatch):
     """A refresh that fails after the areas were recomputed (here: in the marts) publishes nothing."""
     import etl.load

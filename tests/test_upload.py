@@ -209,6 +209,36 @@ def test_preview_and_problems_mask_personal_numbers_typed_into_other_columns(tmp
     assert "身份证[身份证号]" in shown  # the unknown 诉求来源 as stored, its number masked
 
 
+def test_a_file_without_its_header_row_shows_columns_by_position(tmp_path):
+    """Its first row of data is read as headers, a caller's name among them: the page's unused-columns
+    line, column pickers, mapping line and preview name those columns by position, never by the cell;
+    the preview itself masks the data as usual, and a score with a phone typed in it is masked there too."""
+    path = tmp_path / "no_header.csv"
+    path.write_text("GDT0001,2026-11-04 14:32:00,欧阳测试,13987654321,东风社区\n"
+                    "GDT0002,2026-11-04 15:00:00,李四,13800002222,东风社区\n", encoding="utf-8")
+    raw = upload.read_upload(path)
+    overrides = upload.overrides_for(raw, {"ticket_id": "GDT0001", "received_at": "2026-11-04 14:32:00",
+                                           "caller_name": "欧阳测试"})
+    plan = upload.plan(raw, "hotline", overrides)
+    shown = [plan.ignored_text(), upload.mapping_text(plan),
+             *(upload.column_choice_text(raw, option) for option in upload.column_options(raw, plan.mapping)),
+             *upload.preview(plan).columns, upload.preview(plan).to_string()]
+    text = "\n".join(shown)
+    assert "欧阳测试" not in text and "13987654321" not in text and "139****4321" not in text.split("\n")[0]
+    assert plan.ignored_text().startswith("以下列未使用：第 4 列、第 5 列。") and "文件可能缺少表头行" in plan.ignored_text()
+    assert upload.mapping_text(plan) == "工单编号 ← 第 1 列；来电时间 ← 第 2 列；来电人 ← 第 3 列"
+    assert "来电人（第 3 列）" in list(upload.preview(plan).columns)
+
+
+def test_preview_masks_a_phone_typed_into_a_score(tmp_path):
+    path = tmp_path / "inspections.csv"
+    path.write_text("考核编号,考核日期,物业企业,小区名称,考核项目,得分\n"
+                    "KH1,2025-12-01,明珠物业服务有限公司,荷塘苑,秩序维护,13987654321\n"
+                    "KH2,2025-12-01,明珠物业服务有限公司,荷塘苑,设施设备,85\n", encoding="utf-8")
+    frame = upload.preview(upload.plan(upload.read_upload(path)))
+    assert list(frame["得分"]) == ["139****4321", "85.0"]
+
+
 def test_check_lists_every_problem_and_writes_nothing(warehouse_copy, exports):
     before = sha256(warehouse_copy)
     files = {exports / "hotline_utf8.csv": FileOptions(), exports / "hotline_bad_rows.csv": FileOptions(source="hotline")}

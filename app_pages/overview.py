@@ -27,7 +27,7 @@ ui.apply_big_screen_style(kiosk)
 rules = load_rules()
 refresh_seconds = max(10, int(st.query_params.get("refresh", "60") or 60)) if str(st.query_params.get("refresh", "60")).isdigit() else 60
 
-head_left, head_mid, head_right = st.columns([3, 3, 3])
+head_left, head_mid, head_right = st.columns([4, 3, 3])  # the title whole at 1366 px with the sidebar
 with head_mid:
     ui.live_clock()
 

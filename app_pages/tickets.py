@@ -41,7 +41,7 @@ def _mirror(name: str, value: str, default: str = "") -> None:
 
 statuses = list(tickets.STATUSES)
 wanted_status = _url("status", "all")
-status_col, range_col, category_col, id_col = st.columns([3, 1.4, 2, 2])
+status_col, range_col, category_col, id_col = st.columns([2.8, 2.2, 1.8, 1.8])  # 所选：2026年11月 whole at 1440 px
 status = status_col.radio("办理状态", statuses, horizontal=True, format_func=tickets.STATUSES.get, key="t_status",
                           index=statuses.index(wanted_status) if wanted_status in statuses else 0,
                           help="超期、临期、未办结为数据截至时的状态。" + koujing("overdue_count"))

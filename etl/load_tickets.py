@@ -145,6 +145,21 @@ _HAS_VALUE = {"grid_code": "k.placed_by = 'grid_code'", "due_at": "(k.due_at is 
 _NOT_KEPT = ("ticket_id", "received_at")
 
 
+_PII_FIELDS = ("caller_name", "caller_phone", "address", "content")   # kept in ticket_pii
+
+
+def _ever_stored(con, names: list[str]) -> list[str]:
+    """Those of ``names`` that some stored ticket has a value in (:data:`_HAS_VALUE`)."""
+    kept = []
+    for table, group in (("ticket_pii", [n for n in names if n in _PII_FIELDS]),
+                         ("fct_tickets", [n for n in names if n not in _PII_FIELDS])):
+        if group:
+            tests = ", ".join(f"bool_or({_HAS_VALUE.get(name, f'k.{name} is not null')})" for name in group)
+            found = con.execute(f"select {tests} from {table} k").fetchall()[0]
+            kept += [name for name, has in zip(group, found) if has]
+    return [name for name in names if name in kept]
+
+
 def keep_absent_fields(con, fields: list[str], mapping: dict[str, str], labels: dict[str, str]) -> str | None:
     """Give the rows of ``stg_rows`` of stored tickets the stored values of the ``fields`` their file has
     no column for (``mapping``: field -> header); return the warning that lists them, or None.
@@ -157,10 +172,14 @@ def keep_absent_fields(con, fields: list[str], mapping: dict[str, str], labels: 
     user knows it."""
     absent = [name for name in fields if name not in mapping and name not in _NOT_KEPT]
     con.execute("create or replace temp table stg_kept_address_area (address varchar, address_area varchar)")
+    # First the fields any stored ticket has a value in at all, one scan of each table without a join: an
+    # export that never had 经度 or 是否吹哨 is reloaded at no cost here (the join below took 1 s for 100k
+    # changed rows of a 1M warehouse).
+    absent = _ever_stored(con, absent)
     if not absent:
         return None
-    stored = ("(select t.*, p.caller_name, p.caller_phone, p.address, p.content from fct_tickets t "
-              "left join ticket_pii p using (ticket_id) semi join stg_rows r using (ticket_id)) k")
+    stored = ("(select t.*, p.caller_name, p.caller_phone, p.address, p.content from stg_rows r "
+              "inner join fct_tickets t using (ticket_id) left join ticket_pii p using (ticket_id)) k")
     has_value = [_HAS_VALUE.get(name, f"k.{name} is not null") for name in absent]
     counts = con.execute(
         f"select count(*), {', '.join(f'count(*) filter (where {test})' for test in has_value)} from {stored}"

@@ -63,6 +63,7 @@ COLUMN_LABELS: dict[str, str] = {
     "overdue_count": "超期", "light": "灯色代码", "light_label": "灯", "grid_count": "网格数",
     "previous_grid_count": "上期网格数", "move": "变化", "grid_code": "网格编号", "grid_name": "网格",
     "community_name": "社区", "street_name": "街道", "previous_light": "上期灯", "light_reason": "亮灯依据",
+    "on_time_denominator": "N（到期或办结）",
     "consecutive_red_periods": "连续红灯期数", "company_name": "物业企业", "list": "本月榜单",
     "previous_list": "上月榜单", "rank": "本月名次", "previous_rank": "上月名次", "rank_change": "名次变化",
     "score": "总分", "complaints_per_1k_households": "每千户投诉量", "consecutive_black_months": "连续上黑榜月数",
@@ -494,7 +495,7 @@ def light_tables(src: Source, period: Period, scope: dict[str, str]) -> tuple[pd
         move="恢复")
     changes = pd.concat([turned, recovered])[[
         "move", "grid_code", "grid_name", "community_name", "street_name", "light", "previous_light",
-        "light_reason", "on_time_rate", "overdue_count", "consecutive_red_periods"]]
+        "light_reason", "on_time_rate", "on_time_denominator", "overdue_count", "consecutive_red_periods"]]
     for column in ("light", "previous_light"):
         changes[column] = changes[column].map(lambda v: LIGHT_NAMES.get(v, "无记录") if isinstance(v, str) else "无记录")
     return counts, changes.rename(columns={"light": "light_label"}).reset_index(drop=True), note

@@ -192,7 +192,7 @@ RATE_COLUMNS = {"response_rate", "resolution_rate", "satisfaction_rate", "on_tim
 ONE_DECIMAL_COLUMNS = {"score", "overdue_workdays"}
 COUNT_COLUMNS = {"ticket_count", "previous_ticket_count", "change", "overdue_count", "grid_count",
                  "previous_grid_count", "count", "denominator", "rank", "previous_rank", "rank_change",
-                 "consecutive_red_periods", "consecutive_black_months"}
+                 "consecutive_red_periods", "consecutive_black_months", "on_time_denominator"}
 
 
 # Machine codes kept in the data (JSON, XLSX) but not shown to readers.

@@ -185,6 +185,12 @@ def test_lights_that_turned_red_or_recovered_match_the_mart(metrics_con):
     assert set(changes.loc[changes["move"] == "转红", "grid_code"]) == turned
     assert set(changes.loc[changes["move"] == "恢复", "grid_code"]) == recovered
     assert turned | recovered, "the fixture should move at least one light between September and October"
+    # Each moved grid says the N its on-time rate stands on (a red light over 1 ticket is not one over 30).
+    denominators = metrics_con.execute(
+        "select grid_code, on_time_denominator from mart_grid_lights where period_type = 'month'"
+        " and period_start = '2025-10-01'").df().set_index("grid_code")["on_time_denominator"]
+    assert [int(n) for n in changes["on_time_denominator"]] == [int(denominators[g]) for g in changes["grid_code"]]
+    assert "N（到期或办结）" in display_frame(changes).columns
     counts = report.sections["light_counts"].frame.set_index("light")
     assert counts.loc["red", "grid_count"] == (now == "red").sum()
     assert counts.loc["red", "previous_grid_count"] == (then == "red").sum()
@@ -628,3 +634,18 @@ def test_page_on_an_empty_warehouse_shows_guidance(warehouse_db):
     at = _page()
     assert [e.value for e in at.exception] == []
     assert any("python -m etl demo" in i.value for i in at.info)
+
+
+def test_the_trend_ticks_fall_on_each_periods_start():
+    """Week trends were ticked on Sundays (09-06, 09-20) while the weeks start on Mondays (09-07)."""
+    from onescreen.report_charts import trend_figure
+
+    weeks = pd.DataFrame({"period_start": pd.date_range("2026-09-07", periods=4, freq="7D").date,
+                          "ticket_count": [5000, 5100, 4900, 5200], "response_rate": [96.1, 96.4, 95.9, 96.2],
+                          "resolution_rate": [90.0, 90.2, 89.8, 90.1], "satisfaction_rate": [91.0, 91.5, 90.7, 91.2],
+                          "on_time_rate": [92.0, 92.1, 91.9, 92.3], "overdue_count": [10, 12, 9, 11]})
+    axis = trend_figure(weeks, "week").layout.xaxis
+    assert [pd.Timestamp(v).day_name() for v in axis.tickvals] == ["Monday"] * 4
+    assert list(axis.ticktext) == ["09-07", "09-14", "09-21", "09-28"]
+    months = weeks.assign(period_start=pd.date_range("2026-06-01", periods=4, freq="MS").date)
+    assert list(trend_figure(months, "month").layout.xaxis.ticktext) == ["2026-06", "2026-07", "2026-08", "2026-09"]

@@ -207,6 +207,7 @@ def ranking_columns(listed: str) -> tuple[list[str], dict]:
         "投诉得分": column.NumberColumn("投诉分", format="%.1f", width=60, help="投诉得分（按每千户投诉扣分）"),
         "每千户投诉": column.NumberColumn(format="%.2f", width=84),
         "投诉（件）": column.NumberColumn("投诉", format="%d", width=52, help="物业投诉（件）"),
+        "管理户数": column.NumberColumn(format="%,d"),   # 4,111 as the company's detail says it
     }
 
 
@@ -227,7 +228,8 @@ def ineligible_columns() -> dict:
     """Column config of :func:`ineligible_table`: the score to 0.1, as in the lists."""
     from streamlit import column_config as column
 
-    return {"总分（不排名）": column.NumberColumn(format="%.1f"), "原因": column.TextColumn(width=320)}
+    return {"总分（不排名）": column.NumberColumn(format="%.1f"), "原因": column.TextColumn(width=320),
+            "管理户数": column.NumberColumn(format="%,d")}
 
 
 @shared

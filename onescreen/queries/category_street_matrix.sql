@@ -19,7 +19,7 @@ units as (
 final as (
     select
         coalesce(unit_code, '') as unit_code,
-        coalesce(max(unit_name), case when $level = 'community' then '未落社区' else '未落街道' end) as unit_name,
+        coalesce(max(unit_name), case when $level = 'community' then '社区不明' else '街道不明' end) as unit_name,
         coalesce(category_l1, '未分类') as category_l1,
         count(*) as ticket_count
     from units

@@ -42,18 +42,23 @@ if lights.empty:
 
 counts = lights["light"].value_counts()
 previous = lights["previous_light"].value_counts()
+# Lights stand on the on-time rate and the overdue count: while this period or the last still has tickets in hand
+# and not yet due (kpi_tiles' is_provisional), its lights still move, and a change is not called better or worse.
+on_time = data.q("kpi_tiles", period_type=f.period_type, period_start=start, **area).set_index("metric").loc["on_time_rate"]
+settling = ui.is_settling(on_time)
 for column, light in zip(st.columns(4), lists.LIGHT_ORDER):
     now, before = int(counts.get(light, 0)), int(previous.get(light, 0))
     # The word says what the colour says (more red or yellow grids is worse, more green better; grey neither).
     worse_better = (ui.BAD_WORD, ui.GOOD_WORD)
     word = {"red": worse_better, "yellow": worse_better, "green": worse_better[::-1]}.get(light)
-    judged = f"，{word[0] if now > before else word[1]}" if word else ""
+    judged = (f"，{ui.SETTLING_WORD}" if settling else f"，{word[0] if now > before else word[1]}") if word else ""
     column.metric(f"{ui.LIGHT_LABELS[light]}网格", f"{now} 个",
                   delta=f"{now - before:+d} 个（较上期{judged}）" if now != before else "持平（较上期）",
                   delta_color={"red": "inverse", "yellow": "inverse", "green": "normal"}.get(light, "off")
-                  if now != before else "off",  # no change is neither good nor bad
+                  if now != before and not settling else "off",  # no change (or an unsettled one) is neither
                   delta_arrow="auto" if now != before else "off",
-                  help=f"共 {len(lights)} 个网格。" + koujing("light", rules))
+                  help=" ".join(filter(None, [f"共 {len(lights)} 个网格。" + koujing("light", rules),
+                                              ui.settling_note(on_time)])))
 
 map_col, legend_col = st.columns([3, 1])
 with map_col:

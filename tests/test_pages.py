@@ -653,9 +653,12 @@ def test_rates_and_lights_tiles_say_whether_a_change_is_good_or_bad(warehouse_co
     for m in at.metric:
         light = m.label.removesuffix("网格")
         if m.proto.delta != "持平（较上期）":
-            word = re.search(r"较上期(，(改善|变差))?）$", m.proto.delta)
+            word = re.search(r"较上期(，(改善|变差|暂不评判))?）$", m.proto.delta)
             assert word and bool(word.group(1)) == (light != "无数据"), m.proto.delta
-    assert any(m.proto.delta.endswith("，改善）") or m.proto.delta.endswith("，变差）") for m in at.metric)
+    # The fixture district's newest week is still being handled: its lights still move, so no change is judged.
+    judged = [m.proto.delta for m in at.metric if m.proto.delta.endswith(("，改善）", "，变差）", "，暂不评判）"))]
+    assert judged and all(d.endswith("，暂不评判）") for d in judged), judged
+    assert all("工单在办且未到期" in m.proto.help for m in at.metric)
 
 
 def _css_rule(css: str, selector: str) -> str:

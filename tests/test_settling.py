@@ -95,8 +95,10 @@ def test_the_report_says_why_and_judges_only_what_has_settled(con):
     for label in ("按期办结率", "平均办理时长"):
         assert shown.loc[label, "环比"].endswith("（暂不评判）"), shown.loc[label, "环比"]
     assert not shown.loc["响应率", "环比"].endswith("（暂不评判）")
+    assert "亮灯会随它们办结而变化" in report.sections["light_changes"].note
     settled = build_report(con, Period("month", pd.Timestamp("2025-08-01").date()))
     assert settling_sentence(settled.sections["kpis"].frame) == ""
+    assert "亮灯会随它们办结而变化" not in settled.sections["light_changes"].note
     assert "暂不评判" not in " ".join(kpi_display_frame(settled.sections["kpis"].frame)["环比"])
 
 

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from etl.address_areas import AddressAreas
+from etl.address_areas import CALLER_IN_ADDRESS, AddressAreas
 from etl.geo import grid_index
 from etl.upsert import UpsertCounts, replace_children, upsert
-from onescreen.masking import scrub_text
+from onescreen.masking import mask_address, scrub_text
 
 FEED_LABELS = {"hotline": "12345 热线工单", "events": "网格平台事件"}
 
@@ -172,6 +172,7 @@ def keep_absent_fields(con, fields: list[str], mapping: dict[str, str], labels: 
     user knows it."""
     absent = [name for name in fields if name not in mapping and name not in _NOT_KEPT]
     con.execute("create or replace temp table stg_kept_address_area (address varchar, address_area varchar)")
+    con.execute("create or replace temp table stg_kept_callers (address varchar, caller_name varchar)")
     # First the fields any stored ticket has a value in at all, one scan of each table without a join: an
     # export that never had 经度 or 是否吹哨 is reloaded at no cost here (the join below took 1 s for 100k
     # changed rows of a 1M warehouse).
@@ -198,12 +199,38 @@ def keep_absent_fields(con, fields: list[str], mapping: dict[str, str], labels: 
         assignments.extend(f"{other} = k.{other}" for other in _KEPT_WITH.get(name, ()))
     con.execute(f"update stg_rows set {', '.join(assignments)} from {stored} where stg_rows.ticket_id = k.ticket_id")
     if "address" in absent:
+        # An address's area as masked without a caller's name: from a ticket whose caller is not named in it, where
+        # there is one (the rows whose caller may be are masked with their name: stg_kept_callers, below).
         con.execute(
-            "insert into stg_kept_address_area select p.address, any_value(t.address_area) from ticket_pii p "
+            "insert into stg_kept_address_area select p.address, "
+            f"arg_min(t.address_area, coalesce({CALLER_IN_ADDRESS}, false)) from ticket_pii p "
             "join fct_tickets t using (ticket_id) semi join stg_rows r using (ticket_id) "
             "where p.address is not null group by p.address")
+    if "address" in absent or "caller_name" in absent:
+        # The address's cells or the caller's were not in the file, so the address masking (AddressAreas, from the
+        # file's cells) never saw these pairs: build_staged_tickets masks them with the name.
+        con.execute(f"insert into stg_kept_callers select distinct address, caller_name from stg_rows "
+                    f"where {CALLER_IN_ADDRESS}")
     return (f"文件没有 {'、'.join(labels.get(name, name) for name in absent)} 列：其中 {counts[0]:,} 张已导入过的工单，"
             "这些值保持库中原有的值，未被清空；新工单的这些值为空。若要清空某一项，请导入带有该列、该格留空的文件。")
+
+
+def _with_kept_callers(con, by_caller: pa.Table | None) -> pa.Table | None:
+    """``by_caller`` (AddressAreas.caller_table) with the (address, caller_name) pairs keep_absent_fields gave
+    back from the stored tickets (``stg_kept_callers``), masked with the name here: a file without 来电人 or
+    诉求地址 must not store the area of 张三家，东风路88号 unmasked."""
+    if not _has_table(con, "stg_kept_callers"):
+        return by_caller
+    known = set() if by_caller is None else set(zip(by_caller.column(0).to_pylist(), by_caller.column(1).to_pylist()))
+    pairs = [(a, c) for a, c in con.execute("select address, caller_name from stg_kept_callers").fetchall()
+             if (a, c) not in known]
+    if not pairs:
+        return by_caller
+    extra = pa.table({"address": pa.array([a for a, _ in pairs], pa.string()),
+                      "caller_name": pa.array([c for _, c in pairs], pa.string()),
+                      "address_area": pa.array([mask_address(a, caller_name=c) for a, c in pairs], pa.string())})
+    return extra if by_caller is None or by_caller.num_rows == 0 else pa.concat_tables(
+        [by_caller.select(["address", "caller_name", "address_area"]).cast(extra.schema), extra])
 
 
 def build_staged_tickets(con, feed: str, areas: AddressAreas | None = None, unchanged: str | None = None) -> dict[str, int]:
@@ -221,6 +248,7 @@ def build_staged_tickets(con, feed: str, areas: AddressAreas | None = None, unch
     frame = areas.table() if areas is not None else pa.table({"address": pa.array([], pa.string()), "address_area": pa.array([], pa.string())})
     # A caller's name in the address (张三家，东风路88号): those few rows' area is masked with the name.
     by_caller = areas.caller_table() if areas is not None else None
+    by_caller = _with_kept_callers(con, by_caller)
     callers = by_caller is not None and by_caller.num_rows > 0
     if callers:
         con.register("caller_area_frame", by_caller)

@@ -105,7 +105,7 @@ TWO_DIGIT_YEAR = "无法识别的日期时间：年份只写了两位，分不�
 # parse_ts reads it)? Which one is a guess, unless the column's other cells tell (a first part above 12,
 # 13/11/2026, is a day; a second part above 12, 06/26/2018, is one).
 AMBIGUOUS_DAY_MONTH = ("无法确定是“日/月/年”还是“月/日/年”（如 04/11/2026 可以是 11月4日，也可以是 4月11日），"
-                       "本列其他单元格也看不出是哪一种。请改写为年份在前的格式，如 2026-11-04 14:32 或 2026/11/4 14:32，再重新导入。")
+                       "本文件其他单元格也看不出是哪一种。请改写为年份在前的格式，如 2026-11-04 14:32 或 2026/11/4 14:32，再重新导入。")
 TOO_EARLY = "年份不合理（早于 2000 年），请核对年份是否写错。"
 TOO_LATE = "时间不合理（晚于本次导入时间），请核对年份和月份是否写错。"
 DEADLINE_TOO_LATE = "办理时限不合理（比本次导入时间晚一年以上），请核对年份是否写错。"
@@ -175,23 +175,31 @@ def _ts_expression(raw: str, formats: list[str], params: list, day_first: bool =
 
 
 def slash_date_orders(con, columns: list[str]) -> dict[str, str | None]:
-    """For each of ``columns`` of ``stg_cells`` that has dates with slashes and the year last: ``"day"``
-    when some cell's first part is above 12 (13/11/2026: 日/月/年) and no cell's second part is,
-    ``"month"`` in the opposite case (06/26/2018: 月/日/年), else None: nothing tells, and a cell such
-    as 04/11/2026 is refused (:data:`AMBIGUOUS_DAY_MONTH`). Columns without such dates are left out."""
+    """For each of ``columns`` of ``stg_cells`` that has dates with slashes and the year last, the order its
+    parts are in: ``"day"`` (日/月/年) or ``"month"`` (月/日/年), else None: nothing tells, and a cell such as
+    04/11/2026 is refused (:data:`AMBIGUOUS_DAY_MONTH`). Columns without such dates are left out.
+
+    A column tells by a first part above 12 (13/11/2026: a day) or a second part above 12 (06/26/2018), or by a
+    time with AM/PM (10:58:54 AM: an American 月/日/年). A column that does not tell takes the order the file's
+    other time columns tell, when they agree: an export's columns are written alike (a weekly export of
+    11/02/2026 ... 11/08/2026 tells nothing in its 来电时间, but its 回访时间 of 11/16/2026 does)."""
     if not columns:
         return {}
     tests = []
     for c in columns:
         slashed = f"regexp_full_match({c}, '{SLASH_DATE}')"
         tests += [f"count(*) filter (where {slashed})", f"count(*) filter (where {slashed} and {_slash_part(c, 1)} > 12)",
-                  f"count(*) filter (where {slashed} and {_slash_part(c, 2)} > 12)"]
+                  f"count(*) filter (where {slashed} and ({_slash_part(c, 2)} > 12 "
+                  f"or regexp_matches({c}, '[AaPp][Mm]\\s*$')))"]
     counts = con.execute(f"select {', '.join(tests)} from stg_cells").fetchall()[0]
-    orders = {}
+    orders: dict[str, str | None] = {}
     for n, column in enumerate(columns):
         slashed, day_first, month_first = counts[3 * n: 3 * n + 3]
         if slashed:
             orders[column] = "day" if day_first and not month_first else "month" if month_first and not day_first else None
+    told = {order for order in orders.values() if order}
+    if len(told) == 1:  # the file's columns that tell agree: the others are written the same way
+        return {column: order or next(iter(told)) for column, order in orders.items()}
     return orders
 
 

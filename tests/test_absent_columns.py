@@ -93,3 +93,25 @@ def test_without_grid_or_status_columns_the_ticket_keeps_its_grid_and_status(war
     assert query(warehouse_copy, "select ticket_id, status, placed_by, grid_code, community_code from fct_tickets "
                                  "where ticket_id in ('2025100100003', '2025100800006') order by 1") == [
         before[0], ("2025100800006", "已办结", "address", "DF-02", "530302001001")]
+
+
+def test_a_file_without_the_caller_or_the_address_keeps_the_callers_name_masked_in_the_area(warehouse_copy, tmp_path):
+    """The caller's name in an address (欧阳测试家，…) is masked in the stored area with that name. A later file
+    without 来电人 (or without 诉求地址) gives the stored name (or address) back: the area is masked with it
+    again, never cut from the address alone (which would store 欧阳测试家 for leaders' screens)."""
+    from test_refresh import NAMED, VILLAGE_HEADER
+
+    load_files([slim(tmp_path, NAMED, VILLAGE_HEADER, "named.csv")], db_path=warehouse_copy)
+    areas = "select ticket_id, address_area from fct_tickets where ticket_id like 'N%' order by 1"
+    stored = query(warehouse_copy, areas)
+    assert stored[0] == ("N1", "欧***家，翠湖区翠湖街道幸福路8号")
+    no_caller = "工单编号,来电时间,诉求类型,一级分类,所属街道,所属社区,诉求地址,工单状态"
+    rows = [",".join(r.split(",")[:7] + ["已办结"]) for r in NAMED[:1]]
+    load_files([slim(tmp_path, rows, no_caller, "no_caller.csv")], db_path=warehouse_copy)
+    no_address = "工单编号,来电时间,诉求类型,一级分类,所属街道,所属社区,来电人,工单状态"
+    rows = [",".join(r.split(",")[:6] + ["欧阳测试", "已办结"]) for r in NAMED]
+    load_files([slim(tmp_path, rows, no_address, "no_address.csv")], db_path=warehouse_copy)
+    assert query(warehouse_copy, "select status from fct_tickets where ticket_id = 'N1'") == [("已办结",)]
+    after = dict(query(warehouse_copy, areas))
+    assert after["N1"] == "欧***家，翠湖区翠湖街道幸福路8号" and after["N2"] == stored[1][1]
+    assert "欧阳测试" not in after["N1"] + after["N2"]

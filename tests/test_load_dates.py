@@ -174,7 +174,7 @@ def test_a_deadline_given_as_a_day_allows_the_whole_day(warehouse_copy, tmp_path
 
 
 AMBIGUOUS = ("无法确定是“日/月/年”还是“月/日/年”（如 04/11/2026 可以是 11月4日，也可以是 4月11日），"
-             "本列其他单元格也看不出是哪一种。请改写为年份在前的格式，如 2026-11-04 14:32 或 2026/11/4 14:32，再重新导入。")
+             "本文件其他单元格也看不出是哪一种。请改写为年份在前的格式，如 2026-11-04 14:32 或 2026/11/4 14:32，再重新导入。")
 
 
 def test_a_slash_date_that_may_be_day_or_month_first_is_refused(warehouse_copy, tmp_path):
@@ -207,3 +207,30 @@ def test_a_day_first_deadline_given_as_a_day_allows_the_whole_day(warehouse_copy
     load_files([path])
     assert query(warehouse_copy, "select ticket_id, due_at from fct_tickets where ticket_id like 'DM%' order by 1") == [
         ("DM1", datetime(2025, 10, 17, 23, 59, 59)), ("DM2", datetime(2025, 11, 6, 18, 0))]
+
+
+@pytest.mark.parametrize(("received", "resolved", "read_as"), [
+    # 来电时间 tells nothing (days up to 12); 办结时间 of the same file does: 17/10/2025 is 日/月/年.
+    ("04/10/2025 14:32", "17/10/2025 09:00", datetime(2025, 10, 4, 14, 32)),
+    # ... and 10/17/2025 is 月/日/年.
+    ("04/10/2025 14:32", "10/17/2025 09:00", datetime(2025, 4, 10, 14, 32)),
+    # A time with AM/PM is an American export's 月/日/年.
+    ("04/10/2025 02:32:00 PM", "04/11/2025 09:00:00 AM", datetime(2025, 4, 10, 14, 32)),
+])
+def test_the_files_other_time_columns_tell_the_order(warehouse_copy, tmp_path, received, resolved, read_as):
+    """A weekly export of 11/02/2026 ... 11/08/2026 tells nothing in one column; the file's columns are written
+    alike, so one that tells decides for all (they were refused each on its own)."""
+    path = _hotline(tmp_path, "hotline_dmy_file.csv", f"Y2,{received},投诉,市容环境,南宁街道,西湖社区,XH-02,{resolved},\n")
+    report = load_files([path]).files[0]
+    assert (report.inserted, report.rejected) == (2, 0)
+    assert query(warehouse_copy, "select received_at from fct_tickets where ticket_id = 'Y2'") == [(read_as,)]
+
+
+def test_columns_that_tell_opposite_orders_leave_the_others_refused(warehouse_copy, tmp_path):
+    path = _hotline(tmp_path, "hotline_dmy_mixed.csv",
+                    "Y2,13/10/2025 14:32,投诉,市容环境,南宁街道,西湖社区,XH-02,10/14/2025 09:00,04/11/2025\n")
+    before = snapshot(warehouse_copy)
+    with pytest.raises(LoadError) as err:
+        load_files([path])
+    assert "列「办理时限」，值 “04/11/2025”：" in str(err.value) and AMBIGUOUS in str(err.value)
+    assert snapshot(warehouse_copy) == before

@@ -19,6 +19,7 @@ import streamlit as st
 from etl.errors import LoadError
 from etl.fields import SOURCES
 from etl.load import FileOptions, rollback
+from etl.staging import shown_header
 from onescreen import audit, data, db, settings, ui, upload
 
 UNDO_SHOWN = 10
@@ -113,7 +114,8 @@ def file_section(path) -> FileOptions | None:
         if ignored := plan.ignored_text():
             st.caption(ui.markdown_text(ignored.removesuffix("。")))   # the page's captions end without one
         doubled = sorted({h for h in chosen.values() if h and list(chosen.values()).count(h) > 1})
-        if doubled:
+        if doubled:  # (a header row that holds data names its columns by position: a cell may be a name)
+            doubled = [shown_header(raw.headers, h) for h in doubled]
             st.warning(f"列 {'、'.join(doubled)} 被选给了多个字段，只有一个会生效，请改正。")
         with st.expander("修改列对应（字段 ← 文件表头）", expanded=bool(plan.missing)):
             options = upload.column_options(raw, auto.mapping)

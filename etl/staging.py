@@ -430,7 +430,7 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     # A required cell that is an Excel error value is that problem, not a missing value.
     not_error = " and row_no not in (select row_no from stg_problems where field = ?)" if _flag_error_cells(con, raw, columns) else ""
     for name in required:
-        label = mapping.get(name) or name
+        label = shown_header(raw.headers, mapping[name]) if mapping.get(name) else name
         con.execute(
             f"insert into stg_problems select row_no, ?, null, ? from stg_cells where {name} is null{not_error}",
             [name, f"缺少必填项“{label}”。{REQUIRED_HELP}", *([name] if not_error else [])],

@@ -318,7 +318,8 @@ def build_report(source, period: Period, *, street_code: str | None = None,
     report.add("trend", f"近 {TREND_PERIODS} {'周' if period.kind == 'week' else '个月'}走势",
                trend_table(src, period, scope))
     counts, changes, light_note = light_tables(src, period, scope)
-    if period.kind != "quarter" and settling_sentence(kpis):  # (a quarter's lights are its last month's)
+    # This period's lights still move while its tickets are in hand (a quarter's lights are its last month's).
+    if period.kind != "quarter" and bool(kpis["is_provisional"].fillna(False).astype(bool).any()):
         light_note += "本期仍有工单在办且未到期，亮灯会随它们办结而变化（见关键指标的说明）。"
     report.add("light_counts", "网格亮灯：各色网格数", counts, light_note)
     report.add("light_changes", "转为红灯与红灯恢复的网格", changes,

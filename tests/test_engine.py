@@ -125,6 +125,9 @@ def test_publish_to_clickhouse_and_read_the_same_numbers(clickhouse, tmp_path, m
     from_server = db.query_df("kpi_tiles", {"period_start": month})
     assert from_server["value"].tolist() == pytest.approx(from_file["value"].tolist(), nan_ok=True)
     assert from_server["metric"].tolist() == from_file["metric"].tolist()
+    for column in ("pending_count", "is_provisional", "is_previous_provisional"):  # the same values and kinds
+        assert from_server[column].tolist() == from_file[column].tolist(), column
+    assert from_server["is_provisional"].dtype == bool and from_file["is_provisional"].dtype == bool
     server_breakdown = db.query_df("rates_breakdown", {"period_start": month, "level": "grid"})
     assert server_breakdown["unit_code"].tolist() == breakdown["unit_code"].tolist()
 

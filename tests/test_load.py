@@ -637,6 +637,11 @@ def test_a_file_without_its_header_row_has_its_problems_and_rejects_named_by_pos
     assert "第 2 行，列「第 2 列」，值 “2025-13-45 10:00”" in str(err.value) and "欧阳测试" not in str(err.value)
     rejects = load_files([path], "hotline", overrides, skip_bad_rows=True).files[0].rejects_path.read_text(encoding="utf-8-sig")
     assert rejects.splitlines()[0] == "行号,第 1 列,第 2 列,第 3 列,问题" and "欧阳测试" not in rejects
+    # A required cell left empty is named by its column's position too (its "header" may be a caller's name).
+    path.write_text("GDT0001,2025-10-05 09:00,欧阳测试\n,2025-10-06 10:00,李四\n", encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        load_files([path], "hotline", overrides)
+    assert "缺少必填项“第 1 列”" in str(err.value) and "GDT0001" not in str(err.value), str(err.value)
 
 
 def test_a_file_without_its_header_row_has_its_warnings_name_columns_by_position(warehouse_copy, tmp_path):

@@ -123,10 +123,11 @@ final as (
         settling.pending_count,
         -- The measures that wait for tickets to close; the others (counts received, rates of answered
         -- callbacks and responses) are final once the window has ended.
-        metric in ('on_time_rate', 'closure_rate', 'overdue_count', 'near_deadline_count', 'avg_handling_workdays')
-            and coalesce(settling.current_settling, false) as is_provisional,
-        metric in ('on_time_rate', 'closure_rate', 'overdue_count', 'near_deadline_count', 'avg_handling_workdays')
-            and coalesce(settling.previous_settling, false) as is_previous_provisional
+        -- (cast: ClickHouse gives a comparison as UInt8, which would reach the workbook as 1/0, not 是/否)
+        cast(metric in ('on_time_rate', 'closure_rate', 'overdue_count', 'near_deadline_count', 'avg_handling_workdays')
+            and coalesce(settling.current_settling, false) as boolean) as is_provisional,
+        cast(metric in ('on_time_rate', 'closure_rate', 'overdue_count', 'near_deadline_count', 'avg_handling_workdays')
+            and coalesce(settling.previous_settling, false) as boolean) as is_previous_provisional
     from tiles
     cross join settling
 )

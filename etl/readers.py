@@ -1115,18 +1115,31 @@ def other_data_sheets(path: Path, names: list[str], hidden: list[str], sheet_nam
         return {}
     found = {}
     for name in others:
+        # Streamed: the first rows (where a header can be) are kept, the rest only counted; a second month of
+        # 200k rows held as Python strings took hundreds of MB just to be counted.
         try:
-            rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            cells = workbook.get_sheet_by_name(name).iter_rows()
+            head: list[list[str]] = []
+            for row in cells:
+                head.append(_nonempty(row))
+                if len(head) >= HEADER_SEARCH_ROWS:
+                    break
+            header = find_header_row(head) if head else 0
+            if not head or len(head[header]) < 2:
+                continue
+            n = sum(1 for row in head[header + 1:] if row and not TOTALS_PATTERN.match(row[0]))
+            for row in cells:
+                row = _nonempty(row)
+                n += bool(row) and not TOTALS_PATTERN.match(row[0])
         except Exception:
             continue
-        rows = [[str(cell).strip() for cell in row if cell is not None and str(cell).strip()] for row in rows]
-        header = find_header_row(rows) if rows else 0
-        if not rows or len(rows[header]) < 2:
-            continue
-        n = sum(1 for row in rows[header + 1:] if row and not TOTALS_PATTERN.match(row[0]))
         if n:
             found[name] = n
     return found
+
+
+def _nonempty(row) -> list[str]:
+    return [str(cell).strip() for cell in row if cell is not None and str(cell).strip()]
 
 
 def other_sheets_note(file_name: str, sheet_name: str, others: dict[str, int]) -> str | None:

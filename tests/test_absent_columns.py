@@ -66,7 +66,9 @@ def test_a_column_there_but_empty_still_empties_the_field(warehouse_copy, tmp_pa
 
 
 def test_reloading_a_slim_file_changes_nothing_and_rollback_restores_exactly(warehouse_copy, tmp_path):
-    before = snapshot(warehouse_copy)
+    # (Exactly but for the reload shortcut's cache key: the slim file's cells give the unchanged ticket exactly
+    # as stored, so it keeps their hash after the undo; tests/test_reload_unchanged.py.)
+    before = snapshot(warehouse_copy, cache_keys=False)
     first = load_files([slim(tmp_path)], db_path=warehouse_copy).files[0]
     after = snapshot(warehouse_copy)
     # Another copy of the same rows (another title line, so another file): every row unchanged.
@@ -76,7 +78,7 @@ def test_reloading_a_slim_file_changes_nothing_and_rollback_restores_exactly(war
     assert snapshot(warehouse_copy) == after
     rollback(again.batch_id)
     rollback(first.batch_id)
-    assert snapshot(warehouse_copy) == before
+    assert snapshot(warehouse_copy, cache_keys=False) == before
 
 
 def test_without_grid_or_status_columns_the_ticket_keeps_its_grid_and_status(warehouse_copy, tmp_path):

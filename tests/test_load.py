@@ -37,11 +37,17 @@ def query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
         con.close()
 
 
-def snapshot(path: Path) -> dict[str, list[tuple]]:
-    """Every row of every table a load writes (and their history twins), in a stable order."""
+def snapshot(path: Path, cache_keys: bool = True) -> dict[str, list[tuple]]:
+    """Every row of every table a load writes (and their history twins), in a stable order. Without
+    ``cache_keys``, less fct_tickets' source_hash: the reload shortcut's key, which a load may set on rows it
+    leaves unchanged and an undo leaves (etl.load_tickets.write_tickets)."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return {t: sorted(con.execute(f"select * from {t}").fetchall(), key=repr) for t in DATA_TABLES}
+        def rows(table: str) -> list[tuple]:
+            has_key = "source_hash" in [c[0] for c in con.execute(f"describe {table}").fetchall()]
+            columns = "* exclude (source_hash)" if has_key and not cache_keys else "*"
+            return sorted(con.execute(f"select {columns} from {table}").fetchall(), key=repr)
+        return {t: rows(t) for t in DATA_TABLES}
     finally:
         con.close()
 

@@ -429,8 +429,9 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     con.execute("create or replace temp table stg_problems (row_no bigint, field varchar, value varchar, message varchar)")
     # A required cell that is an Excel error value is that problem, not a missing value.
     not_error = " and row_no not in (select row_no from stg_problems where field = ?)" if _flag_error_cells(con, raw, columns) else ""
+    shown = {name: shown_header(raw.headers, header) for name, header in mapping.items()}   # headers in messages
     for name in required:
-        label = shown_header(raw.headers, mapping[name]) if mapping.get(name) else name
+        label = shown.get(name) or name
         con.execute(
             f"insert into stg_problems select row_no, ?, null, ? from stg_cells where {name} is null{not_error}",
             [name, f"缺少必填项“{label}”。{REQUIRED_HELP}", *([name] if not_error else [])],
@@ -461,7 +462,6 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
             f"where regexp_full_match({name}, '{SLASH_DATE}') and {first} <= 12 and {second} <= 12 and {first} <> {second}",
             [name, AMBIGUOUS_DAY_MONTH],
         )
-    shown = {name: shown_header(raw.headers, header) for name, header in mapping.items()}   # headers in messages
     for name in mapped:
         kind = KINDS.get(name, "text")
         if kind in ENUMS and kind not in STRICT_ENUMS:

@@ -319,7 +319,7 @@ def build_report(source, period: Period, *, street_code: str | None = None,
                trend_table(src, period, scope))
     counts, changes, light_note = light_tables(src, period, scope)
     # This period's lights still move while its tickets are in hand (a quarter's lights are its last month's).
-    if period.kind != "quarter" and bool(kpis["is_provisional"].fillna(False).astype(bool).any()):
+    if period.kind != "quarter" and _any_flag(kpis, "is_provisional"):
         light_note += "本期仍有工单在办且未到期，亮灯会随它们办结而变化（见关键指标的说明）。"
     report.add("light_counts", "网格亮灯：各色网格数", counts, light_note)
     report.add("light_changes", "转为红灯与红灯恢复的网格", changes,
@@ -376,8 +376,7 @@ def _none(value):
 
 def settling_sentence(kpis: pd.DataFrame) -> str:
     """Why some changes say 暂不评判 (empty when none does): the windows still being handled."""
-    current = bool(kpis["is_provisional"].fillna(False).astype(bool).any())
-    previous = bool(kpis["is_previous_provisional"].fillna(False).astype(bool).any())
+    current, previous = _any_flag(kpis, "is_provisional"), _any_flag(kpis, "is_previous_provisional")
     if not (current or previous):
         return ""
     which = "本期和上期" if current and previous else "本期" if current else "上期"
@@ -385,6 +384,10 @@ def settling_sentence(kpis: pd.DataFrame) -> str:
     count = f"（本期 {pending:,.0f} 件）" if pending else ""
     return (f"{which}仍有超过受理量 1% 的工单在办且未到期{count}：按期办结率、办结率、平均办理时长、超期、临期"
             "会随这些工单办结而变化（未办完的时段里先办结的多是简单件，数字偏好看），这几项的变化暂不评判好坏。")
+
+
+def _any_flag(kpis: pd.DataFrame, column: str) -> bool:
+    return bool(kpis[column].fillna(False).astype(bool).any())
 
 
 def kpi_table(src: Source, period: Period, scope: dict[str, str]) -> pd.DataFrame:

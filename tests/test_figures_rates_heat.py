@@ -15,12 +15,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # until the project sets pythonpath
 
-from etl.marts import build_marts  # noqa: E402
-from metrics_fixture import build_warehouse  # noqa: E402
 from onescreen.figures import heat, rates  # noqa: E402
 from onescreen.maps import BLANK_STYLE_URL  # noqa: E402
 from onescreen.queries import run_query  # noqa: E402
-from onescreen.rules import load_rules  # noqa: E402
 
 SQUARE = json.dumps({"type": "Polygon", "coordinates": [[[103.0, 25.0], [103.01, 25.0], [103.01, 25.01],
                                                          [103.0, 25.01], [103.0, 25.0]]]})
@@ -243,12 +240,8 @@ def test_recurring_figure_compares_this_period_with_the_previous():
 
 
 @pytest.fixture(scope="module")
-def con():
-    connection = duckdb.connect()
-    build_warehouse(connection)
-    build_marts(connection, load_rules())
-    yield connection
-    connection.close()
+def con(metrics_con):
+    return metrics_con
 
 
 OCTOBER = {"start": "2025-10-01", "end": "2025-10-31"}

@@ -12,6 +12,7 @@ Undo is confirmed with a second button rather than ``st.dialog``: the same in a 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import streamlit as st
@@ -19,7 +20,7 @@ import streamlit as st
 from etl.errors import LoadError
 from etl.fields import SOURCES
 from etl.load import FileOptions, rollback
-from etl.staging import shown_header
+from etl.staging import DATE_ORDERS, shown_header
 from onescreen import audit, data, db, settings, ui, upload
 
 UNDO_SHOWN = 10
@@ -127,6 +128,8 @@ def file_section(path) -> FileOptions | None:
                 columns[i % 3].selectbox(f"{label}{mark}", options, index=options.index(current),
                                          format_func=lambda h: upload.column_choice_text(raw, h), key=widget(field),
                                          placeholder=ui.SEARCH_HINT)
+        if untold := cached(("untold", str(path), sheet, repr(plan.mapping)), lambda: upload.untold_date_columns(plan)):
+            plan = dataclasses.replace(plan, date_order=date_order_choice(plan, untold, key))
         with st.expander(f"预览前 {upload.PREVIEW_ROWS} 行（入库后的样子：日期已解析，个人信息已脱敏）"):
             try:  # two same-named columns that both have data: the user picks one above
                 st.dataframe(upload.preview(plan), hide_index=True, placeholder=ui.MISSING, width="stretch")
@@ -134,7 +137,24 @@ def file_section(path) -> FileOptions | None:
                 st.error(upload.page_text(str(error)))
     if plan.missing:
         return None
-    return FileOptions(source=source if picked or touched else None, overrides=overrides, sheet=sheet)
+    return FileOptions(source=source if picked or touched else None, overrides=overrides, sheet=sheet,
+                       date_order=plan.date_order)
+
+
+def date_order_choice(plan, untold: list[str], key: str) -> str | None:
+    """Ask how to read dates such as 04/11/2026 that nothing in the file tells the order of; None: as the
+    last loaded file of the same template was read (refused when there is none)."""
+    remembered = upload.remembered_order(plan)
+    automatic = (f"同上次（按此前导入的同格式文件 {remembered[1]}：{DATE_ORDERS[remembered[0]]}）" if remembered
+                 else "不指定（这些日期将被拒收）")
+    labels = {"": automatic, **{order: f"{words}（04/11/2026 是 {'11月4日' if order == 'day' else '4月11日'}）"
+                                for order, words in DATE_ORDERS.items()}}
+    chosen = st.radio("日期顺序", list(labels), format_func=labels.get, key=f"up_date_order_{key}", horizontal=True,
+                      help="形如 04/11/2026 的日期可以是 11月4日（日/月/年），也可以是 4月11日（月/日/年）。"
+                           "文件中有大于 12 的日或带 AM/PM 的时间时按文件判断，不必选择。")
+    st.caption(f"列{'、'.join(f'「{ui.markdown_text(h)}」' for h in untold)}中形如 04/11/2026 的日期，"
+               "文件本身看不出是“日/月/年”还是“月/日/年”：请按导出系统的写法选择。")
+    return chosen or None
 
 
 def user_name() -> str:
@@ -166,7 +186,8 @@ def run_load(options: dict, skip_bad_rows: bool) -> None:
 
 
 def check_section(options: dict) -> None:
-    signature = repr(sorted((str(p), o.source, sorted((o.overrides or {}).items()), o.sheet) for p, o in options.items()))
+    signature = repr(sorted((str(p), o.source, sorted((o.overrides or {}).items()), o.sheet, o.date_order)
+                            for p, o in options.items()))
     if st.button("检查", type="primary", key="up_check", help="在数据副本上试导入：找出所有问题，不写入任何数据"):
         with st.spinner("正在检查（在数据副本上试导入，不写入任何数据）……"):
             try:

@@ -24,13 +24,14 @@ def cmd_load(args) -> int:
     默认整批导入：任何一行有问题都不写入任何数据；--skip-bad-rows 只导入没有问题的行，
     并把有问题的行连同原因写到输入文件旁的 *.rejected.csv。同一文件重复导入不会产生任何改动
     （示例中的文件由 python -m etl demo 生成，已导入过）。
+    形如 04/11/2026 的日期，文件本身看不出日、月顺序时，按此前导入的同格式文件读取；都没有时用 --date-order 指定。
     """
     from etl.load import load_files, parse_overrides
 
     overrides = parse_overrides(args.map)
     report = load_files(
         [Path(p) for p in args.files], source=args.source, overrides=overrides, sheet=args.sheet,
-        skip_bad_rows=args.skip_bad_rows, progress=_progress(args.quiet),
+        skip_bad_rows=args.skip_bad_rows, progress=_progress(args.quiet), date_order=args.date_order,
     )
     print_report(report)
     written = [item for item in report.files if item.status != "already_loaded"]
@@ -462,6 +463,8 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--map", action="append", metavar="表头=字段", help="把文件中的表头对应到字段，可重复")
     load.add_argument("--sheet", help="XLSX 工作表名称；默认第一个")
     load.add_argument("--skip-bad-rows", action="store_true", help="只导入没有问题的行，问题行写入 *.rejected.csv")
+    load.add_argument("--date-order", choices=["day", "month"],
+                      help="形如 04/11/2026 的日期、文件看不出顺序时：day 为 日/月/年（11月4日），month 为 月/日/年（4月11日）")
 
     demo = add("demo", cmd_demo)
     demo.add_argument("--seed", type=int, default=2025, help="随机种子（相同种子生成相同数据）")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import os
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -27,8 +28,8 @@ from etl.load_tickets import (LOAD_FILES, LOAD_ROWS, build_staged_tickets, flag_
                                timeline_warning, unknown_places_warnings, write_tickets)
 from etl.readers import RawTable, other_sheet_hint, other_sheets_note, read_export
 from etl.refresh import mark_areas_current_if_empty
-from etl.staging import (collect_problems, headers_look_like_data, install_macros, keep_good_rows, rejected_rows,
-                          shown_header, stage)
+from etl.staging import (DATE_ORDERS, collect_problems, headers_look_like_data, install_macros, keep_good_rows,
+                          rejected_rows, shown_header, stage)
 from etl.unchanged import find_unchanged
 from etl.upsert import UpsertCounts
 from etl.warehouse import writer
@@ -68,6 +69,7 @@ class FilePlan:
     missing: list[str]                # required fields with no header
     ignored: list[str]                # headers not used (by position when the header row is data)
     personal_ignored: list[str]       # headers of personal data never stored (ID numbers ...)
+    date_order: str | None = None     # "day" / "month": how to read 04/11/2026 if the file does not tell
 
     def shown_mapping(self) -> dict[str, str]:
         """``mapping`` with each header as messages and the rejects CSV show it (:func:`shown_header`)."""
@@ -117,6 +119,7 @@ class FileOptions:
     source: str | None = None
     overrides: dict[str, str] | None = None   # file header -> canonical field
     sheet: str | None = None
+    date_order: str | None = None             # "day" (日/月/年) or "month" (月/日/年); None: the file tells
 
 
 @dataclass
@@ -286,8 +289,11 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     raw, source = plan.raw, plan.source
     report = FileReport(raw.path.name, source.name, "loaded", encoding=raw.encoding, sheet_name=raw.sheet_name, header_row=raw.header_row)
     where = f"表头在第 {raw.header_row} 行，" if raw.file_format != "geojson" else ""
+    headers_sha = headers_signature(raw.headers)
+    remembered = None if plan.date_order else remembered_date_order(con, source.name, headers_sha)
     staged = stage(con, raw, source, plan.mapping, plan.required, after_cells=after_cells,
-                   on_read=lambda n: progress(f"{raw.path.name}：识别为“{source.label}”，{where}读取 {n:,} 行"))
+                   on_read=lambda n: progress(f"{raw.path.name}：识别为“{source.label}”，{where}读取 {n:,} 行"),
+                   date_order=plan.date_order or (remembered and remembered[0]))
     report.rows_read = staged.rows_read
     if source.name in ("hotline", "events"):
         flag_feed_collisions(con, source.name)
@@ -359,6 +365,8 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         counts = write_inspections(con, batch_id)
     report.inserted, report.updated, report.unchanged = counts.inserted, counts.updated, counts.unchanged
     report.warnings.extend(raw.notes + staged.warnings)
+    if warning := date_order_warning(staged, plan.date_order, remembered, plan.shown_mapping()):
+        report.warnings.append(warning)
     if plan.personal_ignored:
         report.warnings.append(f"以下个人信息列不会保存：{'、'.join(plan.personal_ignored)}。")
     if ignored := plan.ignored_text():
@@ -371,13 +379,53 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     if note := other_sheets_note(raw.path.name, raw.sheet_name,
                                  {name: n for name, n in raw.other_sheets.items() if name not in loaded}):
         report.warnings.append(note)
+    # The order the file's dates such as 04/11/2026 were read in, when one order read them all: a later
+    # file of the same template (same headers) that does not tell is read the same way.
+    read_orders = {order for order in staged.date_orders.values() if order}
     con.execute(
-        """insert into load_batches values (?, ?, ?, ?, now()::timestamp, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', null)""",
+        """insert into load_batches (batch_id, file_name, sha256, source, loaded_at, loaded_by, encoding, sheet_name,
+               header_row, rows_read, rows_inserted, rows_updated, rows_unchanged, rows_rejected, warnings, status,
+               rolled_back_at, date_order, headers_sha)
+           values (?, ?, ?, ?, now()::timestamp, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', null, ?, ?)""",
         [batch_id, raw.path.name, sha256, source.name, loaded_by, raw.encoding, raw.sheet_name, raw.header_row,
-         report.rows_read, report.inserted, report.updated, report.unchanged, report.rejected, "\n".join(report.warnings)],
+         report.rows_read, report.inserted, report.updated, report.unchanged, report.rejected, "\n".join(report.warnings),
+         read_orders.pop() if len(read_orders) == 1 else None, headers_sha],
     )
     progress(f"{raw.path.name}：写入 新增 {report.inserted:,}，更新 {report.updated:,}，未变 {report.unchanged:,}，拒收 {report.rejected:,}")
     return report
+
+
+def headers_signature(headers: list[str]) -> str:
+    """sha256 of a file's header row: the files of one export template share it (load_batches.headers_sha)."""
+    return hashlib.sha256("\x1f".join(headers).encode("utf-8")).hexdigest()
+
+
+def remembered_date_order(con, source: str, headers_sha: str) -> tuple[str, str, int] | None:
+    """(order, file name, batch id) of the latest loaded file of ``source`` with the same headers whose
+    dates such as 04/11/2026 were read in one order; None if there is none."""
+    rows = con.execute(
+        "select date_order, file_name, batch_id from load_batches where source = ? and headers_sha = ? "
+        "and date_order is not null and status = 'loaded' order by batch_id desc limit 1", [source, headers_sha]).fetchall()
+    return rows[0] if rows else None
+
+
+def date_order_warning(staged, chosen: str | None, remembered: tuple[str, str, int] | None,
+                       shown: dict[str, str]) -> str | None:
+    """What the load says about dates such as 04/11/2026 it read in an order the file did not tell (from an
+    earlier file of the same template), or in another order than the one chosen (the file told otherwise)."""
+    columns = "、".join(f"「{shown.get(name, name)}」" for name in staged.assumed_orders)
+    if staged.assumed_orders and not chosen and remembered:
+        order, file_name, batch_id = remembered
+        return (f"列{columns}中形如 04/11/2026 的日期，本文件看不出是“日/月/年”还是“月/日/年”，已按此前导入的同格式文件 "
+                f"{file_name}（批次 {batch_id}）读作“{DATE_ORDERS[order]}”。如不对，请撤销本批次，导入时在“日期顺序”中选择"
+                "（命令行加 --date-order）。")
+    overruled = {name: order for name, order in staged.date_orders.items()
+                 if chosen and order and order != chosen and name not in staged.assumed_orders}
+    if overruled:
+        names = "、".join(f"「{shown.get(name, name)}」" for name in overruled)
+        return (f"所选日期顺序“{DATE_ORDERS[chosen]}”与文件不符：列{names}中有只能是“{DATE_ORDERS[next(iter(overruled.values()))]}”"
+                "的日期（某一部分大于 12，或带 AM/PM），已按文件读取。")
+    return None
 
 
 def write_rejects(source: Path, data: bytes) -> tuple[Path, bool]:
@@ -449,13 +497,15 @@ def load_files(
     loaded_by: str | None = None,
     per_file: dict[Path, FileOptions] | None = None,
     dry_run: bool = False,
+    date_order: str | None = None,
 ) -> LoadReport:
     """Load every file in one transaction and publish; raise LoadError (nothing changed) on any problem.
 
     ``per_file`` gives some files their own source, overrides and sheet. ``dry_run`` does everything
     (staging, reference checks, writing, marts, contracts) on the staging copy, then discards it and
     returns what the load would have done: with ``skip_bad_rows`` every file's problems are in its
-    report. Rejected rows are still written beside the input.
+    report. Rejected rows are still written beside the input. ``date_order`` (``"day"`` or ``"month"``)
+    reads dates such as 04/11/2026 in files that do not tell their order (:func:`etl.staging.stage`).
     """
     progress = progress or (lambda message: None)
     loaded_by = loaded_by or getpass.getuser()
@@ -465,6 +515,10 @@ def load_files(
         chosen = (per_file or {}).get(Path(path))
         return (chosen.source, chosen.overrides, chosen.sheet) if chosen else (source, overrides, sheet)
 
+    def order(path: Path) -> str | None:
+        chosen = (per_file or {}).get(Path(path))
+        return chosen.date_order if chosen else date_order
+
     try:
         with writer(db_path) as con:
             # Read the files under the lock: a second load fails at once, not after reading a big export.
@@ -472,7 +526,8 @@ def load_files(
             # whole in Arrow (as large as the file) beside DuckDB's copy, a 5M-row export peaked at 4.7 GB.
             # A load-wide --map may name a header of one of several files: it must be in one of them.
             shared = [Path(p) for p in paths if Path(p) not in (per_file or {})] if len(paths) > 1 else []
-            plans = [plan_file(Path(p), *options(p), stream=True, check_overrides=Path(p) not in shared) for p in paths]
+            plans = [dataclasses.replace(plan_file(Path(p), *options(p), stream=True, check_overrides=Path(p) not in shared),
+                                         date_order=order(p)) for p in paths]
             raws = [plan.raw for plan in plans if plan.raw.path in shared]
             if absent := [h for h in (overrides or {}) if raws and all(h in absent_headers(r.headers, overrides) for r in raws)]:
                 raise _absent_error(absent, raws)

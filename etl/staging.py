@@ -105,7 +105,10 @@ TWO_DIGIT_YEAR = "无法识别的日期时间：年份只写了两位，分不�
 # parse_ts reads it)? Which one is a guess, unless the column's other cells tell (a first part above 12,
 # 13/11/2026, is a day; a second part above 12, 06/26/2018, is one).
 AMBIGUOUS_DAY_MONTH = ("无法确定是“日/月/年”还是“月/日/年”（如 04/11/2026 可以是 11月4日，也可以是 4月11日），"
-                       "本文件其他单元格也看不出是哪一种。请改写为年份在前的格式，如 2026-11-04 14:32 或 2026/11/4 14:32，再重新导入。")
+                       "本文件其他单元格也看不出是哪一种。请在导入页的“日期顺序”中选择（命令行加 --date-order day 或 month），"
+                       "或改写为年份在前的格式，如 2026-11-04 14:32 或 2026/11/4 14:32，再重新导入。")
+# The two orders of a date with slashes and the year last, as messages and the upload page name them.
+DATE_ORDERS = {"day": "日/月/年", "month": "月/日/年"}
 TOO_EARLY = "年份不合理（早于 2000 年），请核对年份是否写错。"
 TOO_LATE = "时间不合理（晚于本次导入时间），请核对年份和月份是否写错。"
 DEADLINE_TOO_LATE = "办理时限不合理（比本次导入时间晚一年以上），请核对年份是否写错。"
@@ -140,6 +143,10 @@ class StageResult:
     problems: list[Problem]
     warnings: list[str] = field(default_factory=list)
     rejected: pd.DataFrame | None = None
+    # Time columns with dates such as 04/11/2026: the order each was read in (None: refused), and those
+    # of them whose order the file did not tell, so ``date_order`` decided (:func:`slash_date_orders`).
+    date_orders: dict[str, str | None] = field(default_factory=dict)
+    assumed_orders: list[str] = field(default_factory=list)
 
 
 def install_macros(con) -> None:
@@ -182,7 +189,9 @@ def slash_date_orders(con, columns: list[str]) -> dict[str, str | None]:
     A column tells by a first part above 12 (13/11/2026: a day) or a second part above 12 (06/26/2018), or by a
     time with AM/PM (10:58:54 AM: an American 月/日/年). A column that does not tell takes the order the file's
     other time columns tell, when they agree: an export's columns are written alike (a weekly export of
-    11/02/2026 ... 11/08/2026 tells nothing in its 来电时间, but its 回访时间 of 11/16/2026 does)."""
+    11/02/2026 ... 11/08/2026 tells nothing in its 来电时间, but its 回访时间 of 11/16/2026 does). A column left
+    None here takes the ``date_order`` :func:`stage` is given, if any: the order the user chose, or the one an
+    earlier file of the same template was read in (:func:`etl.load.remembered_date_order`)."""
     if not columns:
         return {}
     tests = []
@@ -353,7 +362,8 @@ def _invalid_condition(name: str, kind: str, loaded_at: datetime) -> tuple[str, 
 
 def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required: tuple[str, ...] | None = None,
           after_cells: Callable[[object], str | None] | None = None,
-          on_read: Callable[[int], None] | None = None, loaded_at: datetime | None = None) -> StageResult:
+          on_read: Callable[[int], None] | None = None, loaded_at: datetime | None = None,
+          date_order: str | None = None) -> StageResult:
     """Fill ``stg_cells`` (text) and ``stg_parsed`` (typed) from ``raw`` and ``stg_problems`` with every
     problem found; return the counts. ``raw.table`` is emptied (or ``raw.stream`` read) once its cells
     are in ``stg_cells``; ``on_read(n)`` is then told how many rows the file had.
@@ -364,7 +374,8 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     but none on parsed values, and are not in ``stg_parsed``.
 
     ``loaded_at`` (default: now) is the time of the load: a date after it (a deadline: more than a
-    year after it) is a bad cell, as is one before 2000."""
+    year after it) is a bad cell, as is one before 2000. ``date_order`` (``"day"`` or ``"month"``) reads dates
+    such as 04/11/2026 when nothing in the file tells their order (:func:`slash_date_orders`)."""
     loaded_at = loaded_at or datetime.now()
     required = required if required is not None else source.required
     fields = list(source.headers)
@@ -417,7 +428,8 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
 
     times = [name for name in mapped if KINDS.get(name) in ("ts", "deadline", "date")]
     fast = fast_ts_formats(con, "stg_cells", times)
-    orders = slash_date_orders(con, times)
+    told = slash_date_orders(con, times)
+    orders = {name: order or date_order for name, order in told.items()}
     params: list = []
     parsed = [f"{_parsed_expression(name, KINDS.get(name, 'text'), params, fast, orders.get(name) == 'day')} as {name}"
               for name in fields]
@@ -497,7 +509,8 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
         where c.row_no <> r.first_row""",
         [keys[0]],
     )
-    return StageResult(rows_read=rows_read, blank_rows=blank, problems=[], warnings=warnings)
+    return StageResult(rows_read=rows_read, blank_rows=blank, problems=[], warnings=warnings, date_orders=orders,
+                       assumed_orders=[name for name, order in told.items() if order is None and orders[name]])
 
 
 # A number as Excel writes it in scientific notation: 1.66689E+10.

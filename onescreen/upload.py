@@ -26,9 +26,11 @@ import pandas as pd
 
 from etl.errors import LoadError, Problem
 from etl.fields import IGNORE, SOURCES, column_labels, columns_named, same_named
-from etl.load import FileOptions, FilePlan, LoadReport, load_files, plan_file
+from etl.load import (FileOptions, FilePlan, LoadReport, headers_signature, load_files, plan_file,
+                      remembered_date_order)
 from etl.readers import RawTable, check_xlsx_container, read_export, workbook_sheets
-from etl.staging import headers_look_like_data, install_macros, scrubbed_field, shown_header, stage
+from etl.staging import (KINDS, headers_look_like_data, install_macros, scrubbed_field, shown_header, slash_date_orders,
+                         stage)
 from onescreen import settings
 from onescreen.masking import PERSONAL_FIELDS, mask_frame, scrub_number, scrub_text
 
@@ -268,7 +270,7 @@ def preview(file_plan: FilePlan, rows: int = PREVIEW_ROWS) -> pd.DataFrame:
     con = duckdb.connect(":memory:")
     try:
         install_macros(con)
-        stage(con, sample, file_plan.source, file_plan.mapping, file_plan.required)
+        stage(con, sample, file_plan.source, file_plan.mapping, file_plan.required, date_order=file_plan.date_order)
         frame = con.execute("select * from stg_parsed order by row_no").df()
     finally:
         con.close()
@@ -289,6 +291,45 @@ def preview(file_plan: FilePlan, rows: int = PREVIEW_ROWS) -> pd.DataFrame:
         return label if label == header else f"{label}（{header}）"
 
     return frame.rename(columns={"row_no": "行号", **{f: name(f) for f in fields}})
+
+
+def untold_date_columns(file_plan: FilePlan) -> list[str]:
+    """The headers (as messages show them) of the file's time columns with dates such as 04/11/2026 whose
+    日/月/年 or 月/日/年 order nothing in the file tells (:func:`etl.staging.slash_date_orders`): the upload
+    page then asks for it, since without an earlier file of the same template they are refused."""
+    raw = file_plan.raw
+    times = [f for f in file_plan.mapping if KINDS.get(f) in ("ts", "deadline", "date")
+             and f"c{columns_named(raw.headers, file_plan.mapping[f])[0]}" in raw.table.column_names]
+    if not times:
+        return []
+    con = duckdb.connect(":memory:")
+    try:
+        install_macros(con)
+        con.register("raw_input", raw.table)
+        cells = ", ".join(f"cell(c{columns_named(raw.headers, file_plan.mapping[f])[0]}) as {f}" for f in times)
+        con.execute(f"create temp view stg_cells as select {cells} from raw_input")
+        orders = slash_date_orders(con, times)
+    finally:
+        con.close()
+    shown = file_plan.shown_mapping()
+    return [shown[f] for f, order in orders.items() if order is None]
+
+
+def remembered_order(file_plan: FilePlan) -> tuple[str, str, int] | None:
+    """(order, file name, batch id) the load would read this file's untold dates in: that of the latest
+    loaded file of the same template (:func:`etl.load.remembered_date_order`), from the writer's file."""
+    from onescreen import db
+
+    if not db.warehouse_exists():
+        return None
+    con = db._open(settings.warehouse_path())
+    try:
+        con.execute(f"use {db.CATALOG}")
+        return remembered_date_order(con, file_plan.source.name, headers_signature(file_plan.raw.headers))
+    except duckdb.Error:   # a warehouse no load has written to since load_batches got the column
+        return None
+    finally:
+        con.close()
 
 
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:

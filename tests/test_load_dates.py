@@ -174,7 +174,8 @@ def test_a_deadline_given_as_a_day_allows_the_whole_day(warehouse_copy, tmp_path
 
 
 AMBIGUOUS = ("无法确定是“日/月/年”还是“月/日/年”（如 04/11/2026 可以是 11月4日，也可以是 4月11日），"
-             "本文件其他单元格也看不出是哪一种。请改写为年份在前的格式，如 2026-11-04 14:32 或 2026/11/4 14:32，再重新导入。")
+             "本文件其他单元格也看不出是哪一种。请在导入页的“日期顺序”中选择（命令行加 --date-order day 或 month），"
+             "或改写为年份在前的格式，如 2026-11-04 14:32 或 2026/11/4 14:32，再重新导入。")
 
 
 def test_a_slash_date_that_may_be_day_or_month_first_is_refused(warehouse_copy, tmp_path):
@@ -234,3 +235,62 @@ def test_columns_that_tell_opposite_orders_leave_the_others_refused(warehouse_co
         load_files([path])
     assert "列「办理时限」，值 “04/11/2025”：" in str(err.value) and AMBIGUOUS in str(err.value)
     assert snapshot(warehouse_copy) == before
+
+
+# A weekly export of the same template: its dates (all up to the 12th) tell nothing, an earlier week's did.
+UNTOLD = "Y2,04/10/2025 14:32,投诉,市容环境,南宁街道,西湖社区,XH-02,,\n"
+
+
+def _told_week(folder: Path) -> Path:
+    return _hotline(folder, "week1.csv", "Y3,13/10/2025 08:00,投诉,市容环境,南宁街道,西湖社区,XH-02,,\n")
+
+
+def test_a_file_that_does_not_tell_is_read_as_the_last_file_of_its_template(warehouse_copy, tmp_path):
+    first = load_files([_told_week(tmp_path)]).files[0]
+    report = load_files([_hotline(tmp_path, "week2.csv", UNTOLD)]).files[0]
+    assert (report.inserted, report.rejected) == (1, 0)
+    assert query(warehouse_copy, "select received_at from fct_tickets where ticket_id = 'Y2'") == [(datetime(2025, 10, 4, 14, 32),)]
+    assert (f"列「来电时间」中形如 04/11/2026 的日期，本文件看不出是“日/月/年”还是“月/日/年”，已按此前导入的同格式文件 "
+            f"week1.csv（批次 {first.batch_id}）读作“日/月/年”。") in report.warnings[-1]
+    # ... and it is remembered in turn: the batch records the order it was read in.
+    assert query(warehouse_copy, "select date_order from load_batches where batch_id = ?", [report.batch_id]) == [("day",)]
+
+
+def test_only_a_file_of_the_same_template_and_still_loaded_is_remembered(warehouse_copy, tmp_path):
+    from etl.load import rollback
+
+    first = load_files([_told_week(tmp_path)]).files[0]
+    other = tmp_path / "other_template.csv"   # one more column: another export template
+    other.write_text(HEADER.replace("\n", ",备注\n") + UNTOLD.replace("\n", ",\n"), encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        load_files([other])
+    assert AMBIGUOUS in str(err.value)
+    rollback(first.batch_id)
+    before = snapshot(warehouse_copy)
+    with pytest.raises(LoadError) as err:   # the file it would be read like was undone
+        load_files([_hotline(tmp_path, "week2.csv", UNTOLD)])
+    assert AMBIGUOUS in str(err.value)
+    assert snapshot(warehouse_copy) == before
+
+
+@pytest.mark.parametrize(("order", "read_as"), [("day", datetime(2025, 10, 4, 14, 32)), ("month", datetime(2025, 4, 10, 14, 32))])
+def test_the_order_chosen_reads_a_file_that_does_not_tell(warehouse_copy, tmp_path, order, read_as):
+    load_files([_told_week(tmp_path)])   # (a remembered 日/月/年 gives way to the order chosen)
+    report = load_files([_hotline(tmp_path, "week2.csv", UNTOLD)], date_order=order).files[0]
+    assert (report.inserted, report.rejected) == (1, 0)
+    assert query(warehouse_copy, "select received_at from fct_tickets where ticket_id = 'Y2'") == [(read_as,)]
+    assert not [w for w in report.warnings if "日期" in w]
+
+
+def test_a_file_that_tells_overrules_the_order_chosen_and_says_so(warehouse_copy, tmp_path):
+    report = load_files([_told_week(tmp_path)], date_order="month").files[0]
+    assert query(warehouse_copy, "select received_at from fct_tickets where ticket_id = 'Y3'") == [(datetime(2025, 10, 13, 8, 0),)]
+    assert ("所选日期顺序“月/日/年”与文件不符：列「来电时间」中有只能是“日/月/年”的日期（某一部分大于 12，或带 AM/PM），"
+            "已按文件读取。") in report.warnings
+
+
+def test_the_cli_takes_a_date_order(warehouse_copy, tmp_path, capsys):
+    path = _hotline(tmp_path, "week2.csv", UNTOLD)
+    code, out, err = run_cli(["load", str(path), "--date-order", "month"], capsys)
+    assert code == 0, err
+    assert query(warehouse_copy, "select received_at from fct_tickets where ticket_id = 'Y2'") == [(datetime(2025, 4, 10, 14, 32),)]

@@ -292,3 +292,35 @@ def test_other_sheets_with_data_are_said_in_the_preview_and_the_result(warehouse
     check_and_load(at)
     assert ("提示：文件 two_months.xlsx 的工作表“11月下”（3 行）也有数据，本次只导入了工作表“11月上”。"
             "要导入它，请把同一文件再上传导入一次，在“工作表”中选择要导入的工作表。") in shown(at, "caption")
+
+
+def test_dates_whose_order_the_file_does_not_tell_are_asked_for(warehouse_copy, data_dir):
+    """A weekly export with 来电时间 04/10/2025: the page says which column cannot tell 日/月/年 from 月/日/年,
+    refuses it unchosen (the check says why), and reads it the way the user picks; the batch remembers it."""
+    at = open_page()
+    data = "工单编号,来电时间,一级分类,所属街道,所属社区\nDO1,04/10/2025 14:32,市容环境,南宁街道,西湖社区\n".encode()
+    upload(at, "week.csv", data)
+    key = hashlib.sha256(data).hexdigest()[:16]
+    radio = at.radio(key=f"up_date_order_{key}")
+    assert radio.options == ["不指定（这些日期将被拒收）", "日/月/年（04/11/2026 是 11月4日）", "月/日/年（04/11/2026 是 4月11日）"]
+    assert "列「来电时间」中形如 04/11/2026 的日期，文件本身看不出是“日/月/年”还是“月/日/年”：请按导出系统的写法选择。" in shown(at, "caption")
+    at.button(key="up_check").click().run()
+    assert "week.csv：有 1 处问题（1 行），其余 0 行没有问题。" in shown(at, "warning")
+
+    radio.set_value("day").run()
+    preview = at.dataframe[0].value
+    assert str(preview["来电时间"].iloc[0]) == "2025-10-04 14:32:00"
+    at.button(key="up_check").click().run()
+    assert "week.csv：检查通过，1 行，导入后新增 1，更新 0，未变 0。" in shown(at, "success")
+    at.button(key="up_load").click().run()
+    assert "week.csv（12345热线工单，批次 7）：读取 1 行，新增 1，更新 0，未变 0，拒收 0" in shown(at, "success")
+    assert query(warehouse_copy, "select received_at::varchar from fct_tickets where ticket_id = 'DO1'") == [("2025-10-04 14:32:00",)]
+    assert query(warehouse_copy, "select date_order from load_batches where batch_id = 7") == [("day",)]
+
+    # The next week's export of the same template: the page offers to read it as last time.
+    data = "工单编号,来电时间,一级分类,所属街道,所属社区\nDO2,05/10/2025 09:00,市容环境,南宁街道,西湖社区\n".encode()
+    upload(at, "week2.csv", data)
+    key = hashlib.sha256(data).hexdigest()[:16]
+    assert at.radio(key=f"up_date_order_{key}").options[0] == "同上次（按此前导入的同格式文件 week.csv：日/月/年）"
+    check_and_load(at)
+    assert query(warehouse_copy, "select received_at::varchar from fct_tickets where ticket_id = 'DO2'") == [("2025-10-05 09:00:00",)]

@@ -19,7 +19,9 @@ create table if not exists load_batches (
     rows_rejected   integer not null,
     warnings        varchar,
     status          varchar not null,      -- loaded | rolled_back
-    rolled_back_at  timestamp
+    rolled_back_at  timestamp,
+    date_order      varchar,               -- day | month: how its dates such as 04/11/2026 were read
+    headers_sha     varchar                -- sha256 of its header row: files of the same template
 );
 
 create table if not exists dim_streets (

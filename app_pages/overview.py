@@ -71,13 +71,13 @@ def _tiles(kpis: pd.DataFrame, backlog: pd.DataFrame, f: filters.Filters) -> Non
             continue
         value = ui.fmt_pct(r["value"]) if is_rate else ui.fmt_number(r["value"])
         change = ui.change_text(r["change"] if is_rate else r["change_pct"], up_is_good=up_is_good,
-                                unit="个百分点" if is_rate else "%", against="环比", settling=ui.is_settling(r))
+                                unit="个百分点" if is_rate else "%", against=f.against(), settling=ui.is_settling(r))
         parts = [f"目标 {r['target']:g}%"] if is_rate and pd.notna(r.get("target")) else []
         if is_rate and pd.notna(r.get("denominator")):
             parts.append(f"{int(r['numerator']):,}/{int(r['denominator']):,} 件")
         greyed = bool(is_rate and pd.notna(r.get("denominator")) and r["denominator"] < rules.min_denominator)
         tiles.append(dict(label=label, value=value, note=" · ".join(parts), change=change,
-                          help_text=" ".join(filter(None, [str(r.get("koujing", "")), ui.settling_note(r)])),
+                          help_text=" ".join(filter(None, [str(r.get("koujing", "")), ui.settling_note(r, f.against())])),
                           greyed=greyed, link=_ticket_link(f)))
     # 超期在办 is the whole backlog at the as-of time (whenever received), not only this period's tickets.
     overdue = row("overdue_count")
@@ -224,7 +224,9 @@ def screen() -> None:
             else:
                 st.plotly_chart(street_ranking_figure(ranking, height=260), width="stretch",
                                 config={"displayModeBar": False})
-    kpis = measures.shown_changes(data.q("kpi_tiles_range" if f.is_range else "kpi_tiles", **f.time_params(), **scope))
+    # A month under way is compared with the same days of the month before (Filters.compare_params).
+    compare = f.compare_params()
+    kpis = measures.shown_changes(data.q("kpi_tiles_range" if "start" in compare else "kpi_tiles", **compare, **scope))
     overdue = data.q("overdue_list", state="overdue", limit=40, **scope)
     with left:
         _tiles(kpis, overdue, f)
@@ -239,9 +241,9 @@ def screen() -> None:
         else:
             st.plotly_chart(rates_trend_figure(trend, targets, height=250), width="stretch",
                             config={"displayModeBar": False})
-        compared = "本区间与此前等长区间" if f.is_range else "本期与上期"
+        compared = "本区间与此前等长区间" if f.is_range else f"本期与{f.against().removeprefix('较')}" if f.is_partial else "本期与上期"
         st.markdown(f"<div class='os-panel-title'>诉求分类（{compared}）</div>", unsafe_allow_html=True)
-        mix = data.q("category_mix", **f.time_params(), **scope)
+        mix = data.q("category_mix", **compare, **scope)
         if mix.empty:
             st.caption("所选区间没有工单。" if f.is_range else "本期没有工单。")
         else:
@@ -274,7 +276,7 @@ def screen() -> None:
         # By the rules the marts were built with, as the repeat count itself (onescreen.report does the same).
         marts_rules = lists.rules_from_meta(data.q("mart_rules")) or rules
         repeat_help = html.escape(koujing("repeat_requests", marts_rules), quote=True)
-        found = measures.proactive(data.q("category_mix", by="source", limit=1000, **f.time_params(), **scope),
+        found = measures.proactive(data.q("category_mix", by="source", limit=1000, **compare, **scope),
                                    marts_rules.proactive_sources)
         proactive_help = html.escape(koujing("proactive_share", marts_rules), quote=True)
         # Two lines, each item kept whole (a line breaks between items, never inside one).

@@ -62,20 +62,21 @@ def scope_label(f: filters.Filters) -> str:
     return label
 
 
-def change_delta(row: pd.Series, up_is_good: bool | None = None) -> str | None:
+def change_delta(row: pd.Series, up_is_good: bool | None = None, against: str = "环比") -> str | None:
     """The period-over-period change as st.metric's delta: points for rates, count and % for counts, with
     ``（改善）`` or ``（变差）`` when ``up_is_good`` says which (the colour alone does not tell everyone). A change
-    that rounds to zero at the shown precision is ``持平 环比`` (see :func:`is_flat`)."""
+    that rounds to zero at the shown precision is ``持平 环比`` (see :func:`is_flat`). ``against``: what the change is
+    against (``较上月同期`` for a month under way, :meth:`onescreen.filters.Filters.against`)."""
     if pd.isna(row["change"]):
         return None
     if is_flat(row):
-        return "持平 环比"
+        return f"持平 {against}"
     word = "" if up_is_good is None else (f"（{ui.SETTLING_WORD}）" if ui.is_settling(row) else
                                            f"（{ui.GOOD_WORD if (row['change'] > 0) == up_is_good else ui.BAD_WORD}）")
     if row["unit"] != "count":
-        return f"{row['change']:+.{_digits(row)}f}{CHANGE_UNITS[row['unit']]} 环比{word}"
+        return f"{row['change']:+.{_digits(row)}f}{CHANGE_UNITS[row['unit']]} {against}{word}"
     pct = "" if pd.isna(row["change_pct"]) else f"（{row['change_pct']:+.1f}%）"
-    return f"{row['change']:+,.0f} 件{pct} 环比{word}"
+    return f"{row['change']:+,.0f} 件{pct} {against}{word}"
 
 
 def _digits(row: pd.Series) -> int:
@@ -95,7 +96,7 @@ def value_text(value, unit: str) -> str:
     return ui.fmt_number(value, 1 if unit == "score" else 0)
 
 
-def tile_note(row: pd.Series) -> str:
+def tile_note(row: pd.Series, against: str = "环比") -> str:
     """The N, year-over-year change and target under a tile."""
     parts = []
     if row["unit"] == "workdays" and pd.notna(row["denominator"]):
@@ -118,11 +119,11 @@ def tile_note(row: pd.Series) -> str:
     if pd.notna(row["target"]):
         parts.append(f"目标 {row['target']:g}%")
     if ui.is_settling(row):  # (the tile's help says how many and why)
-        parts.append(f"{'本期' if row.get('is_provisional') else '上期'}尚有工单在办，环比{ui.SETTLING_WORD}")
+        parts.append(f"{'本期' if row.get('is_provisional') else '上期'}尚有工单在办，{against}{ui.SETTLING_WORD}")
     return " · ".join(parts)
 
 
-def show_tiles(tiles: pd.DataFrame, metrics: tuple[str, ...]) -> None:
+def show_tiles(tiles: pd.DataFrame, metrics: tuple[str, ...], against: str) -> None:
     rows = tiles.set_index("metric")
     for column, metric in zip(st.columns(len(metrics)), metrics):
         row = rows.loc[metric]
@@ -132,12 +133,12 @@ def show_tiles(tiles: pd.DataFrame, metrics: tuple[str, ...]) -> None:
         neutral = metric in ("ticket_count", "near_deadline_count")
         flat = is_flat(row)
         column.metric(row["label"], value_text(row["value"], row["unit"]),
-                      delta=change_delta(row, None if neutral else not inverse),
+                      delta=change_delta(row, None if neutral else not inverse, against),
                       delta_color="off" if neutral or flat or ui.is_settling(row)
                       else ("inverse" if inverse else "normal"),
                       delta_arrow="off" if flat else "auto",
-                      help=" ".join(filter(None, [row["koujing"], ui.settling_note(row)])))
-        column.caption(tile_note(row))
+                      help=" ".join(filter(None, [row["koujing"], ui.settling_note(row, against)])))
+        column.caption(tile_note(row, against))
 
 
 def rules_for_page():
@@ -155,11 +156,14 @@ if f is None:
 
 scope, scope_note = rate_scope(f)
 first_day, last_day = f.days()
-# A period reads its rows of the marts; a custom date range sums their day rows (the *_range queries).
+# A period reads its rows of the marts; a custom date range sums their day rows (the *_range queries), as does
+# a week or month under way, compared with the same days of the one before (Filters.compare_params).
 period = f.time_params()
+compare = f.compare_params()
+ranged = "start" in compare
 this = "所选区间" if f.is_range else "本期"
 try:
-    tiles = measures.shown_changes(data.q("kpi_tiles_range" if f.is_range else "kpi_tiles", **period, **scope))
+    tiles = measures.shown_changes(data.q("kpi_tiles_range" if ranged else "kpi_tiles", **compare, **scope))
 except data.QueryError as exc:
     ui.empty_state(str(exc))
     st.stop()
@@ -171,7 +175,7 @@ if f.is_range:
     st.caption(f"自定义区间：件数和各率的分子、分母按日相加，率由相加后的分子 ÷ 分母计算；环比为此前 "
                f"{(last_day - first_day).days + 1} 天，同比为去年同期日期。", help=KOUJING["date_range"])
 
-show_tiles(tiles, TILE_METRICS)
+show_tiles(tiles, TILE_METRICS, f.against())
 
 st.subheader("三率与综合得分趋势")
 trend_options = ("response_rate", "resolution_rate", "satisfaction_rate", "composite_score", "on_time_rate",
@@ -213,8 +217,8 @@ narrow = {"street_code": f.street_code, "community_code": f.community_code} if l
 # By composite score the table is the ranking: ranked units in rank order first, then those not ranked.
 order_by = dict(sort="composite_rank", order="asc") if metric == "composite_score" else dict(sort=metric, order="desc")
 breakdown_args = dict(level=level, **order_by, **{k: v for k, v in narrow.items() if v})
-if f.is_range:
-    current = data.q("rates_breakdown_range", **period, **breakdown_args)
+if ranged:
+    current = data.q("rates_breakdown_range", **compare, **breakdown_args)
 else:
     current = data.q("rates_breakdown", **period, **breakdown_args)
 if metric == "composite_score":  # those not ranked by their score, as the chart draws them
@@ -223,8 +227,8 @@ if metric == "composite_score":  # those not ranked by their score, as the chart
 if current.empty:
     st.info(f"{this}没有按{LEVEL_LABELS[level]}统计的工单。")
 else:
-    if f.is_range:
-        before = range_bounds(first_day, last_day)
+    if ranged:
+        before = range_bounds(**compare)
         day = pd.Timedelta(days=1)
         previous = data.q("rates_breakdown_range", start=before["previous_start"],
                           end=(pd.Timestamp(before["previous_end"]) - day).date(), **breakdown_args)
@@ -305,10 +309,10 @@ with right:
     # 未诉先办 counts by area only (the source is what it measures; a category filter is not applied either),
     # by the proactive sources of the rules the marts were built with (as the report and 重复诉求 are).
     page_rules = lists.rules_from_meta(data.q("mart_rules")) or rules_for_page()
-    found = measures.proactive(data.q("category_mix", by="source", limit=1000, **period, **f.scope()),
+    found = measures.proactive(data.q("category_mix", by="source", limit=1000, **compare, **f.scope()),
                                page_rules.proactive_sources if page_rules else PROACTIVE_SOURCES)
     change = pd.Series({"change": found.change, "change_pct": None, "unit": "pct"})  # as a tile's row
-    st.metric("未诉先办（主动发现占比）", ui.fmt_pct(found.share), delta=change_delta(change, up_is_good=True),
+    st.metric("未诉先办（主动发现占比）", ui.fmt_pct(found.share), delta=change_delta(change, True, f.against()),
               delta_color="off" if found.change is None or is_flat(change) else "normal",
               help=koujing("proactive_share", page_rules) + "按区域统计，不按诉求来源、分类筛选。")
     st.caption(f"主动发现 {found.count:,} 件 / 受理 {found.total:,} 件"
@@ -323,7 +327,7 @@ with right:
             column.caption(closed_text)
 
 st.subheader("超期与临期")
-show_tiles(tiles, ("overdue_count", "near_deadline_count", "avg_handling_workdays"))
+show_tiles(tiles, ("overdue_count", "near_deadline_count", "avg_handling_workdays"), f.against())
 if not current.empty and (current["overdue_count"].fillna(0) + current["near_deadline_count"].fillna(0)).sum() > 0:
     st.plotly_chart(figures.overdue_bar(current), width="stretch", key="rates_overdue_chart")
     st.caption(f"按{LEVEL_LABELS[level]}列出超期、临期最多的 15 个单位（{this}受理的工单，数据截至时的状态）。")

@@ -28,7 +28,7 @@ import pandas as pd
 import streamlit as st
 
 from onescreen import data, ui
-from onescreen.queries import period_bounds
+from onescreen.queries import period_bounds, range_bounds
 
 PERIOD_LABELS = {"month": "月", "week": "周", "day": "日"}
 TIME_MODES = {"period": "按周期", "range": "自定义区间"}
@@ -66,6 +66,9 @@ class Filters:
     category: str = ALL
     date_from: date | None = None
     date_to: date | None = None
+    # The last receipt day when the period is still under way (tickets stop before its end); else None.
+    # Not a filter (never in the URL): it makes comparisons like for like (:meth:`compare_params`).
+    data_to: date | None = None
 
     @property
     def is_range(self) -> bool:
@@ -86,6 +89,25 @@ class Filters:
             return {"start": self.date_from, "end": self.date_to}
         return {"period_type": self.period_type, "period_start": self.period_start}
 
+    @property
+    def is_partial(self) -> bool:
+        """Whether a week or month still under way is shown (not a date range): its days so far are compared
+        with the same days of the period before (:meth:`compare_params`)."""
+        return not self.is_range and self.data_to is not None and self.period_type in ("week", "month")
+
+    def compare_params(self) -> dict[str, object]:
+        """The time parameters of a query that compares with the period before (``span``): :meth:`time_params`,
+        except for a week or month under way (tickets up to 12-10): its days so far against the same days of
+        the period before (11-01 to 11-10) and of a year before, not a third of a month against a whole one,
+        which would read as a fall of two thirds every month. Such a query is the ``*_range`` one."""
+        if self.is_partial:
+            return {"start": self.period_start, "end": self.data_to, "compare_to": self.period_type}
+        return self.time_params()
+
+    def against(self) -> str:
+        """What a change is against, as the tiles say it: ``环比``, or ``较上月同期`` for a month under way."""
+        return {"month": "较上月同期", "week": "较上周同期"}[self.period_type] if self.is_partial else "环比"
+
     def time_label(self) -> str:
         """``2025年10月`` for a period, ``2025-10-01 至 2025-10-15`` for a range."""
         if self.is_range:
@@ -104,6 +126,7 @@ class Filters:
 
     def as_query_params(self) -> dict[str, str]:
         values = asdict(self)
+        values.pop("data_to")
         for key in ("period_start", "date_from", "date_to"):
             values[key] = values[key].isoformat() if values[key] else ""
         return {k: v for k, v in values.items() if v}
@@ -248,7 +271,8 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
                            f"{range_label(first, last)}。请换一个区间。")
     date_from, date_to = date_range or (None, None)
     filters = Filters(period_type, period_start, street, community if street else ALL, grid if community else ALL,
-                      source, category, date_from, date_to)
+                      source, category, date_from, date_to,
+                      last if date_range is None and unfinished(period_type, period_start, last) else None)
     offered = _period_options(period_type, first, last)
     default_start = default_period(period_type, offered, last)
     st.session_state.setdefault(_DEFAULT, {})[period_type] = default_start
@@ -260,9 +284,19 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
     for notice in notices:
         st.warning(notice, icon=":material/event_busy:")
     if widgets and period_note and date_range is None and unfinished(period_type, period_start, last):
-        st.info(f"{period_label(period_type, period_start)}尚未结束（工单只到 {last:%m-%d}）：件数与上期、去年同期的整期相比"
-                "自然偏少，各率也可能随后续办结、回访而变化。", icon=":material/hourglass_top:")
+        st.info(same_days_note(filters), icon=":material/hourglass_top:")
     return filters
+
+
+def same_days_note(f: Filters) -> str:
+    """What a page says of a period under way: what its numbers are compared with."""
+    head = f"{period_label(f.period_type, f.period_start)}尚未结束（工单只到 {f.data_to:%m-%d}）："
+    rest = "其余与上期、去年同期整期相比的件数自然偏少，各率也可能随后续办结、回访而变化。"
+    if not f.is_partial:  # (a day under way)
+        return head + rest.removeprefix("其余")
+    bounds = range_bounds(**f.compare_params())
+    before = range_label(bounds["previous_start"], bounds["previous_end"] - timedelta(days=1))
+    return head + f"指标卡、三率分解和诉求构成与{f.against().removeprefix('较')}（{before}）相比；" + rest
 
 
 def unfinished(period_type: str, period_start: date, last: date) -> bool:

@@ -21,7 +21,9 @@ Derived parameters the SQL may use:
   with ``period`` too takes either). The same names are derived, so one SQL serves both:
   ``$period_start`` = start, ``$period_end`` = the day after end, ``$previous_start`` and
   ``$previous_end`` (= start) the range of the same length right before, ``$yoy_start``/``$yoy_end``
-  the same dates a year earlier, and ``$grain`` = ``'day'`` (for a period, ``$grain`` is its
+  the same dates a year earlier, and ``$grain`` = ``'day'``. With ``compare_to`` = ``month`` or ``week`` (a
+  period still under way, its days so far) the previous range is the same days of the month or week
+  before instead, and for ``week`` the year-ago range is 52 weeks earlier (:func:`range_bounds`) (for a period, ``$grain`` is its
   ``period_type`` and ``$previous_end`` its start): summing ``mart_rates`` rows of ``$grain`` from
   ``$period_start`` up to ``$period_end`` reads one period row, or a range's day rows.
 - ``scope``: ``street_code``/``community_code``/``grid_code`` (the narrowest given wins), or an
@@ -105,7 +107,7 @@ class Query:
         if self.period:
             names += ["period_type", "period_start"]
         if self.span:
-            names += ["start", "end"]
+            names += ["start", "end", "compare_to"]
         if self.scope:
             names += ["street_code", "community_code", "grid_code", "level", "unit_code"]
         return tuple(names)
@@ -115,6 +117,10 @@ _SCOPE_FILTERS = (Param("street_code"), Param("community_code"), Param("grid_cod
 _PERIOD = (Param("period_type", default="month", choices=PERIOD_TYPES), Param("period_start", "date", REQUIRED))
 _RANGE = (Param("start", "date"), Param("end", "date"))
 _SPAN = (Param("start", "date", REQUIRED), Param("end", "date", REQUIRED))
+# What a range is compared with: the days right before it, or (the days so far of a period under way) the same
+# days of the month or week before.
+COMPARE_TO = ("preceding", "month", "week")
+_COMPARE = Param("compare_to", default="preceding", choices=COMPARE_TO)
 # Pairs of date parameters that bound one range: (first, last or exclusive end, whether the end is inclusive).
 _DATE_PAIRS = (("start", "end", True), ("received_from", "received_before", False))
 _SORTABLE = ("composite_score", "composite_rank", "response_rate", "resolution_rate", "satisfaction_rate",
@@ -279,13 +285,13 @@ def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any], post
     by_range = query.span and (not query.period or any(params.get(k) not in (None, "") for k in ("start", "end")))
     if by_range and query.period and params.get("period_start") not in (None, ""):
         raise QueryError(f"查询 {name} 按周期（period_start）或按日期区间（start、end）取数，两者不能同时给。")
-    time_params = _SPAN if by_range else (_PERIOD if query.period else ())
+    time_params = (*_SPAN, _COMPARE) if by_range else (_PERIOD if query.period else ())
     values: dict[str, Any] = {}
     for param in query.params + time_params + (_SCOPE_FILTERS if query.scope else ()):
         values[param.name] = _coerce(name, param, params.get(param.name))
     _check_date_order(name, values)
     if by_range:
-        values.update(range_bounds(values["start"], values["end"]), grain="day")
+        values.update(range_bounds(values["start"], values["end"], values["compare_to"]), grain="day")
     elif query.period:
         values.update(period_bounds(values["period_type"], values["period_start"]))
         values.update(previous_end=values["period_start"], grain=values["period_type"])
@@ -320,14 +326,27 @@ def period_bounds(period_type: str, period_start: date) -> dict[str, date]:
     return {"period_start": start, "period_end": end, "previous_start": previous, "yoy_start": yoy}
 
 
-def range_bounds(start: date, end: date) -> dict[str, date]:
+def range_bounds(start: date, end: date, compare_to: str = "preceding") -> dict[str, date]:
     """A custom range, both days included, in the derived parameters of a period: its start, its end
-    (exclusive), the range of the same number of days right before it (``previous_start`` up to
-    ``previous_end`` = start) and the same dates a year earlier (``yoy_start`` up to ``yoy_end``)."""
+    (exclusive), the range it is compared with (``previous_start`` up to ``previous_end``) and the same
+    dates a year earlier (``yoy_start`` up to ``yoy_end``).
+
+    ``compare_to``: ``preceding``, the same number of days right before; ``month`` (the days so far of a
+    month under way: 12-01 to 12-10), the same days of the month before (11-01 to 11-10, cut at that month's
+    end); ``week``, the same days of the week before, and 52 weeks earlier for the year-ago range (weekdays
+    line up, as a period's do)."""
     length = timedelta(days=(end - start).days + 1)
-    return {"period_start": start, "period_end": end + timedelta(days=1), "previous_start": start - length,
-            "previous_end": start, "yoy_start": _year_before(start),
-            "yoy_end": _year_before(end) + timedelta(days=1)}
+    bounds = {"period_start": start, "period_end": end + timedelta(days=1), "previous_start": start - length,
+              "previous_end": start, "yoy_start": _year_before(start), "yoy_end": _year_before(end) + timedelta(days=1)}
+    if compare_to == "week":
+        bounds.update(previous_start=start - timedelta(days=7), previous_end=start - timedelta(days=7) + length,
+                      yoy_start=start - timedelta(weeks=52), yoy_end=start - timedelta(weeks=52) + length)
+    elif compare_to == "month":
+        month_before = (start.replace(day=1) - timedelta(days=1)).replace(day=1)
+        month_end = start.replace(day=1)
+        previous = min(month_before + timedelta(days=start.day - 1), month_end - timedelta(days=1))
+        bounds.update(previous_start=previous, previous_end=min(previous + length, month_end))
+    return bounds
 
 
 def _check_date_order(name: str, values: dict[str, Any]) -> None:

@@ -116,8 +116,9 @@ def is_settling(tile) -> bool:
     return bool(tile.get("is_provisional", False)) or bool(tile.get("is_previous_provisional", False))
 
 
-def settling_note(tile) -> str:
-    """The sentence a tile's hover adds when :func:`is_settling`: how many tickets are still in hand."""
+def settling_note(tile, against: str = "环比") -> str:
+    """The sentence a tile's hover adds when :func:`is_settling`: how many tickets are still in hand. ``against``:
+    what the change is against (``较上月同期`` for a month under way)."""
     if not is_settling(tile):
         return ""
     current = bool(tile.get("is_provisional", False))
@@ -128,7 +129,7 @@ def settling_note(tile) -> str:
     count = f" {fmt_number(pending)} 件" if current and pending > 0 else ""  # (NaN > 0 is False)
     which = "本期" if current else "上期"
     return (f"{which}还有{count}工单在办且未到期（超过受理量的 1%）：这项指标会随它们办结而变化，"
-            f"环比{SETTLING_WORD}好坏。")
+            f"{against}{SETTLING_WORD}好坏。")
 
 
 def tiles(items: list[str]) -> str:

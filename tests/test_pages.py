@@ -144,6 +144,25 @@ def _first_community(path) -> tuple[str, str]:
         con.close()
 
 
+@pytest.mark.parametrize("kiosk", [True, False], ids=["wall-screen", "sidebar"])
+def test_a_week_under_way_is_compared_with_the_same_days_of_the_week_before(warehouse_copy, kiosk):
+    """The fixture's newest week has tickets up to Thursday 10-09: its 4 days were set against the whole week
+    before, so 本期受理 read as a fall every week. The tiles and the category mix compare them with Monday to
+    Thursday of the week before and say so (较上周同期); the sidebar's note names those days."""
+    at = _run(query={"period_type": "week", **({"kiosk": "1"} if kiosk else {})})
+    assert not at.exception
+    tiles = _tiles(at)
+    assert "较上周同期" in tiles and "环比" not in tiles
+    html = " ".join(m.value for m in at.markdown)
+    assert "诉求分类（本期与上周同期）" in html
+    notes = [i.value for i in at.info]
+    assert kiosk or any("与上周同期（2025-09-29 至 2025-10-02）相比" in n for n in notes), notes
+    # A finished week is compared with the whole week before, as before.
+    done = _run(query={"period_type": "week", "period_start": "2025-09-29",
+                       **({"kiosk": "1"} if kiosk else {})})
+    assert "较上周同期" not in _tiles(done) and "诉求分类（本期与上期）" in " ".join(m.value for m in done.markdown)
+
+
 def _tiles(at: AppTest) -> str:
     """The big screen's KPI tiles: HTML on the wall (kiosk), links to 工单明细 otherwise."""
     html = [m.value for m in at.markdown if 'class="os-tile"' in m.value]
@@ -583,13 +602,13 @@ def test_a_long_metric_change_wraps_instead_of_being_cut(warehouse_copy):
     both wrap, on every page (seen in a real browser: the tile grows a line, nothing is lost)."""
     from onescreen import ui
 
-    at = _run("rates.py")
+    at = _run("rates.py", {"period_type": "week"})
     assert ui.METRIC_DELTA_CSS.strip() in [h.proto.body.strip() for h in at.get("html")]
     for target in ('[data-testid="stMetricDelta"] [data-testid="stMarkdownContainer"]',
                    '[data-testid="stMetricDelta"] [data-testid="stMarkdownContainer"] p'):
         rule = re.search(re.escape(target) + r"[^{]*\{([^}]*)\}", ui.METRIC_DELTA_CSS)
         assert rule and "white-space: normal !important" in rule.group(1), target
-    assert any(m.proto.delta.startswith("+") and "件（" in m.proto.delta for m in at.metric)  # the long one is there
+    assert any(m.proto.delta[:1] in "+-" and "件（" in m.proto.delta for m in at.metric)  # the long one is there
 
 
 def test_big_screen_buttons_keep_their_own_text_colour(warehouse_copy):
@@ -635,19 +654,20 @@ def test_a_change_says_in_words_whether_it_is_good_or_bad():
 def test_rates_and_lights_tiles_say_whether_a_change_is_good_or_bad(warehouse_copy):
     """三率分析's deltas carry 改善/变差 except for 受理量 and 临期 (neither good nor bad); a change of +0.0 is 持平
     without an arrow; 亮灯地图's counts say whether more red, yellow or green grids is better or worse."""
-    at = _run("rates.py")
+    # The fixture's newest week (tickets up to Thursday 10-09) against the same days of the week before.
+    at = _run("rates.py", {"period_type": "week"})
     assert not at.exception
     deltas = {m.label: m.proto.delta for m in at.metric}
     judged = [d for label, d in deltas.items() if label.endswith("率") and d]
-    assert judged and all(d.endswith(("（改善）", "（变差）", "（暂不评判）")) or d == "持平 环比" for d in judged), deltas
+    assert judged and all(d.endswith(("（改善）", "（变差）", "（暂不评判）")) or d == "持平 较上周同期" for d in judged), deltas
     assert all("改善" not in d and "变差" not in d for label, d in deltas.items() if "受理" in label and d)
     assert deltas["解决率"].endswith(("（改善）", "（变差）")), deltas  # final once the window has ended
     # The fixture district's newest week still has tickets in hand and not yet due: its handling time is not
     # called better (tests/test_settling.py), and the tile's help says why.
-    assert deltas["平均办理时长"] == "-1.03 个工作日 环比（暂不评判）"
+    assert deltas["平均办理时长"] == "+0.23 个工作日 较上周同期（暂不评判）"
     handling = next(m for m in at.metric if m.label == "平均办理时长")
     assert "工单在办且未到期" in handling.proto.help
-    assert "持平 环比" in deltas.values()  # no "+0.0"
+    assert "持平 较上周同期" in deltas.values()  # no "+0.0"
     at = _run("lights.py")
     assert not at.exception
     for m in at.metric:

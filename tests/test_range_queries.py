@@ -171,7 +171,7 @@ def test_category_mix_over_a_range_counts_the_tickets(con):
      "查询 kpi_tiles_range 的参数 end 应为日期（如 2025-10-01），不能是 '十月'。"),
     ("rates_breakdown_range", dict(start="2025-10-01", end="2025-10-31", period_type="month"),
      "查询 rates_breakdown_range 不接受参数 period_type；可用参数：level、street_code、community_code、limit、sort、"
-     "order、start、end。"),
+     "order、start、end、compare_to。"),
     ("category_mix", dict(period_start="2025-10-01", start="2025-10-01", end="2025-10-31"),
      "查询 category_mix 按周期（period_start）或按日期区间（start、end）取数，两者不能同时给。"),
     ("weekday_hour_counts", dict(start="2025-10-13", end="2025-10-12"),
@@ -192,3 +192,57 @@ def test_range_queries_carry_their_koujing(con):
     tiles = run_query(con, "kpi_tiles_range", start="2025-10-09", end="2025-10-13").set_index("metric")
     assert tiles.loc["response_rate", "label"] == "响应率"
     assert "响应时限 24 小时" in tiles.loc["response_rate", "koujing"]
+
+
+@pytest.mark.parametrize("start, end, compare_to, previous, yoy", [
+    # A month under way (tickets up to 12-10) against the same days of the month before, cut at its end.
+    (date(2026, 12, 1), date(2026, 12, 10), "month", (date(2026, 11, 1), date(2026, 11, 11)), (date(2025, 12, 1), date(2025, 12, 11))),
+    (date(2026, 3, 1), date(2026, 3, 30), "month", (date(2026, 2, 1), date(2026, 3, 1)), (date(2025, 3, 1), date(2025, 3, 31))),
+    # A week under way (Monday to Wednesday) against last Monday to Wednesday, and 52 weeks before (weekdays line up).
+    (date(2026, 11, 30), date(2026, 12, 2), "week", (date(2026, 11, 23), date(2026, 11, 26)), (date(2025, 12, 1), date(2025, 12, 4))),
+    # A custom range: the days right before it.
+    (date(2026, 12, 1), date(2026, 12, 10), "preceding", (date(2026, 11, 21), date(2026, 12, 1)), (date(2025, 12, 1), date(2025, 12, 11))),
+])
+def test_the_range_a_range_is_compared_with(start, end, compare_to, previous, yoy):
+    bounds = range_bounds(start, end, compare_to)
+    assert (bounds["previous_start"], bounds["previous_end"]) == previous
+    assert (bounds["yoy_start"], bounds["yoy_end"]) == yoy
+
+
+@pytest.mark.parametrize("so_far, same_days, compare_to, units", [
+    # (the 19 days right before: 08-13 to 08-31; September 1-19 has no ticket, so no unit to break down)
+    (("2025-09-01", "2025-09-19"), ("2025-08-01", "2025-08-19"), "month", False),
+    (("2025-10-06", "2025-10-09"), ("2025-09-29", "2025-10-02"), "week", True),    # Monday to Thursday
+])
+def test_a_period_under_way_is_compared_with_the_same_days_of_the_one_before(ranked_con, so_far, same_days, compare_to,
+                                                                              units):
+    """A month (week) so far against the same days of the month (week) before: the tiles, the category mix and the
+    breakdown take their previous figures from those days alone (each the same as asking for those days
+    themselves), not from as many days right before, nor from the whole period before."""
+    so_far, same_days = dict(zip(("start", "end"), so_far)), dict(zip(("start", "end"), same_days))
+    tiles = run_query(ranked_con, "kpi_tiles_range", **so_far, compare_to=compare_to).set_index("metric")
+    before = run_query(ranked_con, "kpi_tiles_range", **same_days).set_index("metric")
+    preceding = run_query(ranked_con, "kpi_tiles_range", **so_far).set_index("metric")
+    assert tiles.loc["ticket_count", "previous_value"] == before.loc["ticket_count", "value"] > 0
+    assert tiles.loc["ticket_count", "previous_value"] != preceding.loc["ticket_count", "previous_value"]
+    for metric in ("response_rate", "resolution_rate", "on_time_rate", "avg_handling_workdays"):
+        assert tiles.loc[metric, "previous_value"] == before.loc[metric, "value"] or (
+            pd.isna(tiles.loc[metric, "previous_value"]) and pd.isna(before.loc[metric, "value"])), metric
+
+    mix = run_query(ranked_con, "category_mix", **so_far, compare_to=compare_to).set_index("category_l1")
+    mix_before = run_query(ranked_con, "category_mix", **same_days).set_index("category_l1")
+    assert mix["previous_ticket_count"].sum() == mix_before["ticket_count"].sum() > 0
+    for category, n in mix_before["ticket_count"].items():
+        assert mix.loc[category, "previous_ticket_count"] == n, category
+
+    if not units:
+        return
+    breakdown = run_query(ranked_con, "rates_breakdown_range", **so_far, level="grid", compare_to=compare_to)
+    breakdown_before = run_query(ranked_con, "rates_breakdown_range", **same_days, level="grid").set_index("unit_code")
+    previous = breakdown.set_index("unit_code")
+    for unit in previous.index.intersection(breakdown_before.index):
+        for column in ("ticket_count", "composite_score"):
+            a, b = previous.loc[unit, f"previous_{column}"], breakdown_before.loc[unit, column]
+            assert a == b or (pd.isna(a) and pd.isna(b)), (unit, column)
+    assert previous["previous_ticket_count"].sum() == breakdown_before.loc[previous.index.intersection(
+        breakdown_before.index), "ticket_count"].sum() > 0

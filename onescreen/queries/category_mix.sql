@@ -1,7 +1,9 @@
 -- Tickets per first-level category ({{by}} = category_l1), or per request source ({{by}} = source: where the
 -- problems were found, 未诉先办), this period and the previous one, with shares (0-100), for the whole
 -- district or a street, community or grid. Read from fct_tickets (filtered by period), since the marts keep
--- categories and sources district-wide only. The column keeps the name of {{by}}.
+-- categories and sources district-wide only. The column keeps the name of {{by}}. The previous window
+-- ($previous_start up to $previous_end) ends where this one starts, or before it (the same days of the month
+-- before, for a month under way).
 with
 
 tickets as (
@@ -18,7 +20,7 @@ counts as (
     select
         coalesce(value, '未分类') as value,
         count(*) filter (received_at >= $period_start) as ticket_count,
-        count(*) filter (received_at < $period_start) as previous_ticket_count
+        count(*) filter (received_at < $previous_end) as previous_ticket_count
     from tickets
     group by all
 ),

@@ -1,6 +1,7 @@
 -- Every unit of one level over a custom date range (received from $period_start up to $period_end,
 -- exclusive), with the same columns as rates_breakdown: rates with N, composite score and rank, and the
--- change against the range of the same length right before ($previous_start up to $previous_end).
+-- change against the range of the same length right before ($previous_start up to $previous_end), or the same
+-- days of the month or week before (compare_to, onescreen.queries.range_bounds).
 -- Summed from the day rows of mart_rates (counts, numerators and denominators add up over days); rates,
 -- the composite score and is_ranked are recomputed as mart_rates computes them, with the rules the marts
 -- were built with (weights, ranking.min_denominator), and units are ranked across the whole level, on the
@@ -27,6 +28,8 @@ days as (
         and level = $level
         and period_start >= $previous_start
         and period_start < $period_end
+        -- (the previous range may end before this one starts: the same days of the month before)
+        and (period_start >= $period_start or period_start < $previous_end)
 ),
 
 sums as (

@@ -296,7 +296,7 @@ def same_days_note(f: Filters) -> str:
         return head + rest.removeprefix("其余")
     bounds = range_bounds(**f.compare_params())
     before = range_label(bounds["previous_start"], bounds["previous_end"] - timedelta(days=1))
-    return head + f"指标卡、三率分解和诉求构成与{f.against().removeprefix('较')}（{before}）相比；" + rest
+    return head + f"指标卡、三率分解、诉求构成、高频问题和重复诉求与{f.against().removeprefix('较')}（{before}）相比；" + rest
 
 
 def unfinished(period_type: str, period_start: date, last: date) -> bool:

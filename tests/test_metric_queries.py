@@ -341,3 +341,33 @@ def test_marts_of_an_older_version_say_to_refresh():
     assert errors.report(error.value).startswith("数据仓库的汇总表缺少本页需要的列，通常是升级程序后还没有重建：请运行 "
                                                  "python -m etl refresh")
     connection.close()
+
+
+def test_recurring_places_of_a_month_under_way_count_the_same_days_of_the_month_before(warehouse_copy, tmp_path):
+    """高频问题 for October up to the 9th against September 1-9 (``previous_end``): 金碧花园's 物业管理 requests of
+    September 20 and 29 are not in its previous count (they were, against all of September)."""
+    from etl.load import load_files
+    from onescreen.queries import run_query
+
+    path = tmp_path / "jinbi.csv"
+    path.write_text("工单编号,来电时间,一级分类,所属社区,诉求地址\n"
+                    "JB1,2025-09-05 09:00,物业管理,东风社区,东风路88号金碧花园\n"
+                    "JB2,2025-09-20 09:00,物业管理,东风社区,东风路88号金碧花园\n"
+                    "JB3,2025-10-03 09:00,物业管理,东风社区,东风路88号金碧花园\n"
+                    "JB4,2025-10-05 09:00,物业管理,东风社区,东风路88号金碧花园\n", encoding="utf-8")
+    load_files([path])
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    try:
+        def jinbi(**kwargs) -> pd.Series:
+            rows = run_query(con, "recurring_problems", start="2025-10-01", end="2025-10-09", previous_start="2025-09-01",
+                             min_count=1, limit=1000, **kwargs)
+            return rows.set_index(["place_name", "category_l1"]).loc[("金碧花园", "物业管理")]
+
+        september = run_query(con, "recurring_problems", start="2025-09-01", end="2025-09-09", min_count=1, limit=1000)
+        first_days = int(september.set_index(["place_name", "category_l1"]).loc[("金碧花园", "物业管理"), "ticket_count"])
+        whole, same_days = jinbi(), jinbi(previous_end="2025-09-10")
+    finally:
+        con.close()
+    assert same_days["ticket_count"] == whole["ticket_count"] >= 2
+    assert same_days["previous_ticket_count"] == first_days == 1
+    assert whole["previous_ticket_count"] >= 3   # 09-05, 09-20 and the fixture's own 09-29

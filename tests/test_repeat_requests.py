@@ -307,3 +307,17 @@ def test_the_big_screen_tier_keeps_a_callers_calls_by_day_and_no_ticket_number(c
     assert wall["first_received_at"].tolist()[0] == pd.Timestamp("2025-10-02")
     assert wall["last_received_at"].tolist()[0] == pd.Timestamp("2025-10-25")
     assert wall["repeat_count"].tolist() == callers["repeat_count"].tolist()   # counts of a person are not cut to <3
+
+
+def test_a_month_under_way_counts_the_same_days_of_the_month_before(con):
+    """October up to the 10th against September 1-10 (``previous_end``): the previous figures are those days'
+    own, not all of September's (the recurring places likewise: tests/test_metric_queries.py)."""
+    from onescreen.queries import run_query
+
+    so_far = run_query(con, "repeat_summary", start="2025-10-01", end="2025-10-10", previous_start="2025-09-01",
+                       previous_end="2025-09-11").iloc[0]
+    days = run_query(con, "repeat_summary", start="2025-09-01", end="2025-09-10").iloc[0]
+    whole = run_query(con, "repeat_summary", start="2025-10-01", end="2025-10-10", previous_start="2025-09-01").iloc[0]
+    assert (so_far["previous_ticket_count"], so_far["previous_repeat_count"]) == (days["ticket_count"], days["repeat_count"])
+    assert so_far["previous_ticket_count"] < whole["previous_ticket_count"]
+    assert so_far["ticket_count"] == whole["ticket_count"]   # (this window is the same either way)

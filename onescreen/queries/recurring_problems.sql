@@ -1,7 +1,8 @@
 -- 高频问题 (类诉齐办): places where the same first-level category keeps coming back. A place is the
 -- compound recognised in the address, else the masked address (address_area, up to the house number); tickets
 -- with neither are left out. Current window: received from $start to $end (inclusive); previous window:
--- from $previous_start up to $start (none when $previous_start is null). Places with at least
+-- from $previous_start up to $previous_end, or up to $start when that is null (none when $previous_start is
+-- null; a month under way is compared with the same days of the month before). Places with at least
 -- $min_count tickets of one category in the current window, most tickets first. $compounds_only: compounds alone
 -- (the big screen's tier shows no address), ranked among themselves.
 with
@@ -28,6 +29,7 @@ tickets as not materialized (
     where t.place_hash is not null
         and (not $compounds_only or t.compound_code is not null)
         and (t.received_at >= coalesce($previous_start, $start) or coalesce($previous_start, $start) is null)
+        and ($previous_end is null or t.received_at < $previous_end or t.received_at >= $start)
         and ($end is null or t.received_at < $end::date + interval 1 day)
         and ($street_code is null or t.street_code = $street_code)
         and ($community_code is null or t.community_code = $community_code)

@@ -1,7 +1,8 @@
 -- 重复诉求 in a window, one row: the citizens' requests received from $start to $end (inclusive; tickets of
 -- the proactive sources, 未诉先办, are not a citizen calling and are left out: mart_ticket_values), how
 -- many of them repeat an earlier request of the same caller and category (mart_repeat_requests), from how
--- many callers, and the same for the window before (from $previous_start up to $start). The previous
+-- many callers, and the same for the window before (from $previous_start up to $previous_end, or up to $start
+-- when that is null: a month under way is compared with the same days of the month before). The previous
 -- figures are null when $previous_start is null or that window has no requests (before the data began);
 -- the current counts are 0, not null, when nothing matches.
 with
@@ -15,6 +16,7 @@ tickets as (
     from fct_tickets
     where received_at >= coalesce($previous_start, $start)
         and received_at < $end::date + interval 1 day
+        and ($previous_end is null or received_at < $previous_end or received_at >= $start)
         and source not in (select proactive_source from proactive)
         and ($street_code is null or street_code = $street_code)
         and ($community_code is null or community_code = $community_code)
@@ -28,6 +30,7 @@ repeats as (
     from mart_repeat_requests
     where received_at >= coalesce($previous_start, $start)
         and received_at < $end::date + interval 1 day
+        and ($previous_end is null or received_at < $previous_end or received_at >= $start)
         and ($street_code is null or street_code = $street_code)
         and ($community_code is null or community_code = $community_code)
         and ($grid_code is null or grid_code = $grid_code)

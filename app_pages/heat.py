@@ -113,10 +113,6 @@ before_bounds = (range_bounds(**f.compare_params()) if f.is_range or f.is_partia
 previous_start = before_bounds["previous_start"]
 compared = dict(previous_start=previous_start, previous_end=before_bounds["previous_end"] if f.is_partial else None)
 this = "所选区间" if f.is_range else "本期"
-# (a week or month under way: "上月同期（11-01 至 11-10）")
-same_days = (f"{f.against().removeprefix('较')}（"
-             f"{filters.range_label(previous_start, before_bounds['previous_end'] - timedelta(days=1))}）"
-             if f.is_partial else "")
 common = dict(start=first_day, end=last_day, street_code=f.street_code or None,
               community_code=f.community_code or None, grid_code=f.grid_code or None, source=f.source or None,
               category_l1=f.category or None)
@@ -200,7 +196,7 @@ if problems.empty:
     st.info(f"{this}没有同一小区或地址、同一分类反复出现 {int(min_count)} 次及以上的诉求。可以调低件数再看。")
 else:
     rising = int((problems["change"] > 0).sum())
-    before = (f"此前 {(last_day - first_day).days + 1} 天" if f.is_range else same_days if f.is_partial
+    before = (f"此前 {(last_day - first_day).days + 1} 天" if f.is_range else f.same_days_label() if f.is_partial
               else f"前一个{filters.PERIOD_LABELS[f.period_type]}")
     st.caption(f"共 {len(problems)} 处（最多列 50 处），其中 {rising} 处比上期增多。上期为{before}。",
                help=KOUJING["recurring_problems"])
@@ -219,7 +215,7 @@ else:
 st.subheader("重复诉求（同一来电人反复来电）")
 rules = lists.rules_from_meta(data.q("mart_rules"))
 summary = data.q("repeat_summary", **common, **compared).iloc[0]
-before = (f"此前 {(last_day - first_day).days + 1} 天" if f.is_range else same_days if f.is_partial
+before = (f"此前 {(last_day - first_day).days + 1} 天" if f.is_range else f.same_days_label() if f.is_partial
           else f"上{filters.PERIOD_LABELS[f.period_type]}")
 if not summary["ticket_count"]:
     st.info(f"{this}在所选筛选下没有群众诉求工单（主动发现渠道的工单不计重复诉求）。")

@@ -108,6 +108,12 @@ class Filters:
         """What a change is against, as the tiles say it: ``环比``, or ``较上月同期`` for a month under way."""
         return {"month": "较上月同期", "week": "较上周同期"}[self.period_type] if self.is_partial else "环比"
 
+    def same_days_label(self) -> str:
+        """``上月同期（2025-11-01 至 2025-11-10）``: what a week or month under way is compared with."""
+        bounds = range_bounds(**self.compare_params())
+        return (f"{self.against().removeprefix('较')}"
+                f"（{range_label(bounds['previous_start'], bounds['previous_end'] - timedelta(days=1))}）")
+
     def time_label(self) -> str:
         """``2025年10月`` for a period, ``2025-10-01 至 2025-10-15`` for a range."""
         if self.is_range:
@@ -294,9 +300,7 @@ def same_days_note(f: Filters) -> str:
     rest = "其余与上期、去年同期整期相比的件数自然偏少，各率也可能随后续办结、回访而变化。"
     if not f.is_partial:  # (a day under way)
         return head + rest.removeprefix("其余")
-    bounds = range_bounds(**f.compare_params())
-    before = range_label(bounds["previous_start"], bounds["previous_end"] - timedelta(days=1))
-    return head + f"指标卡、三率分解、诉求构成、高频问题和重复诉求与{f.against().removeprefix('较')}（{before}）相比；" + rest
+    return head + f"指标卡、三率分解、诉求构成、高频问题和重复诉求与{f.same_days_label()}相比；" + rest
 
 
 def unfinished(period_type: str, period_start: date, last: date) -> bool:

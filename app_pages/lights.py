@@ -65,7 +65,7 @@ def wall(f: filters.Filters) -> None:
                           f"{ui.light_legend_label(k, 'svg')} {int(counts.get(k, 0))}</span>"
                           for k in lists.LIGHT_ORDER)
         st.markdown(f"<div class='os-panel-title'>{legend}</div>", unsafe_allow_html=True)
-        st.markdown(grid_light_svg(lists.map_frame(lights), tooltip_fields=lists.MAP_TOOLTIP, height=800,
+        st.markdown(grid_light_svg(lists.map_frame(lights), tooltip_fields=lists.MAP_TOOLTIP, height=680,
                                    width_px=740, simplify_tolerance=0.0002), unsafe_allow_html=True)
         missing = int(lights["geometry_geojson"].isna().sum())
         if missing:

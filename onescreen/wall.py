@@ -35,6 +35,15 @@ WALL_CSS = f"""
 .stApp .os-wall-large td {{ font-size: 1.3rem; padding: 7px 8px; }}
 .stApp .os-wall-large td.os-wall-num {{ font-size: 1.7rem; }}
 .stApp .os-wall-large td.os-wall-small {{ font-size: 1.05rem; }}
+/* A map as tall as its column's width makes it (its viewBox's shape), not a fixed height around a letterboxed map. */
+.st-key-os_wall .os-svg-map, .st-key-os_wall .os-svg-map svg {{ height: auto !important; }}
+/* A laptop (1366x768): a wall of two panels puts them one a row (KIOSK_CSS puts three two a row); the page
+   scrolls, nothing shrinks. */
+@media (max-width: 1599px) {{
+  .st-key-os_wall [data-testid="stColumn"]:first-child:nth-last-child(2),
+  .st-key-os_wall [data-testid="stColumn"]:first-child:nth-last-child(2) ~ [data-testid="stColumn"] {{
+    flex: 1 1 100% !important; min-width: 100% !important; }}
+}}
 .stApp .os-wall-list tr:hover td {{ background: rgba(54,194,255,0.10); }}
 .stApp .os-wall-head {{ display: block; padding: 6px 12px; border-radius: 6px; font-size: 1.3rem; font-weight: 700;
   margin-bottom: 4px; }}

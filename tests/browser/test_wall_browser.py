@@ -6,13 +6,15 @@ Screenshots go to ``test-artifacts/``."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 from onescreen import ui
 
-from .conftest import open_page
-from .test_pages_browser import SMALLEST_TEXT_JS, assert_healthy, in_viewport
+from .conftest import BrowserPage, open_page
+from .test_pages_browser import SMALLEST_TEXT_JS, assert_fits_without_chrome, assert_healthy, in_viewport
 
 pytestmark = pytest.mark.browser
 
@@ -37,32 +39,29 @@ NOT_ON_THE_WALL = ('[data-testid="stDataFrame"], [data-testid="stSelectbox"], [d
                    '[data-testid="stPageLink"], [data-testid="stButton"], [data-testid="stMetric"]')
 
 
-@pytest.mark.parametrize("wall", sorted(WALLS))
-def test_a_carousel_page_on_the_wall_fits_1920x1080_without_scrolling(wall, browser, streamlit_server, artifacts_dir):
-    path, drawn, pieces = WALLS[wall]
-    with open_page(browser, streamlit_server, artifacts_dir, width=1920, height=1080) as bp:
+@contextmanager
+def open_wall(browser, base_url: str, artifacts_dir, wall: str, width: int, height: int) -> Iterator[BrowserPage]:
+    """The ``wall`` page of :data:`WALLS` at ``width``×``height``, drawn, screenshot taken, with no error shown."""
+    path, drawn, _pieces = WALLS[wall]
+    with open_page(browser, base_url, artifacts_dir, width=width, height=height) as bp:
         bp.goto(path)
         bp.page.locator(drawn).first.wait_for(timeout=60_000)
         bp.wait_idle()
-        bp.screenshot(f"{wall}-kiosk-1920x1080")
+        bp.screenshot(f"{wall}-kiosk-{width}x{height}")
         assert_healthy(bp)
+        yield bp
+
+
+@pytest.mark.parametrize("wall", sorted(WALLS))
+def test_a_carousel_page_on_the_wall_fits_1920x1080_without_scrolling(wall, browser, streamlit_server, artifacts_dir):
+    pieces = WALLS[wall][2]
+    with open_wall(browser, streamlit_server, artifacts_dir, wall, 1920, 1080) as bp:
         page = bp.page
-        scroll = page.evaluate(
-            """() => {
-                const main = document.querySelector('[data-testid="stMain"]');
-                const doc = document.scrollingElement;
-                return {main: [main.scrollHeight, main.clientHeight, main.scrollWidth, main.clientWidth],
-                        doc: [doc.scrollHeight, doc.clientHeight, doc.scrollWidth, doc.clientWidth]};
-            }"""
-        )
-        for name, (height, client_height, width, client_width) in scroll.items():
-            assert height <= client_height and width <= client_width, (name, scroll)
+        assert_fits_without_chrome(page)
         assert page.evaluate(INNER_SCROLLERS_JS) == []
         assert page.locator(NOT_ON_THE_WALL).count() == 0
-        # The big screen's dark theme and chrome: navy, no sidebar or header, its title, clock and data date.
+        # The big screen's dark theme, its title, clock and data date.
         assert page.locator('[data-testid="stApp"]').evaluate("e => getComputedStyle(e).backgroundColor") == NAVY_RGB
-        assert not page.locator('[data-testid="stSidebar"]').is_visible()
-        assert not page.locator('header[data-testid="stHeader"]').is_visible()
         for name, selector in {**pieces, "title": "h3", "clock": 'iframe[data-testid="stIFrame"]'}.items():
             boxes = in_viewport(bp, selector)
             assert boxes and all(b["inside"] for b in boxes), (name, boxes)
@@ -76,13 +75,7 @@ def test_a_carousel_page_on_the_wall_fits_1920x1080_without_scrolling(wall, brow
 def test_a_carousel_page_on_a_laptop_stacks_its_panels(wall, browser, streamlit_server, artifacts_dir):
     """At 1366×768 the wall's panels go one (two-panel walls) or two (three-panel walls) a row: none is narrower
     than half the page, no text is drawn under 11 px, and nothing is wider than the window."""
-    path, drawn, _pieces = WALLS[wall]
-    with open_page(browser, streamlit_server, artifacts_dir, width=1366, height=768) as bp:
-        bp.goto(path)
-        bp.page.locator(drawn).first.wait_for(timeout=60_000)
-        bp.wait_idle()
-        bp.screenshot(f"{wall}-kiosk-1366x768")
-        assert_healthy(bp)
+    with open_wall(browser, streamlit_server, artifacts_dir, wall, 1366, 768) as bp:
         columns = bp.page.evaluate(
             """() => [...document.querySelectorAll('.st-key-os_wall [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]')]
                 .map(c => { const r = c.getBoundingClientRect(); return [Math.round(r.top), Math.round(r.width)]; })"""

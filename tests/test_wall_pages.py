@@ -95,3 +95,11 @@ def test_wall_rows_escape_text_from_data():
     row = wall.row([("<b>物业</b>", ""), ("1", "os-wall-num")], "悬停 'x' <y>")
     assert "<b>" not in row and "&lt;b&gt;物业" in row and "title='悬停 &#x27;x&#x27; &lt;y&gt;'" in row
     assert wall.table([], "没有") == "<div class='os-wall-note'>没有</div>"
+
+
+@pytest.mark.parametrize("page", sorted(WALL_PAGES))
+def test_an_empty_warehouse_on_the_wall_shows_guidance_on_the_dark_screen(page, warehouse_db):
+    at = _run(page, query={"kiosk": "1"})
+    assert [e.value for e in at.exception] == []
+    assert "python -m etl demo" in " ".join(i.value for i in at.info)
+    assert ui.NAVY in _html(at)

@@ -1,5 +1,7 @@
 """物业红黑榜: the month's red list (an honour list) and black list side by side, the companies not ranked
-and why, and one company's score history and its compounds' complaints. Aggregates only."""
+and why, and one company's score history and its compounds' complaints. Aggregates only.
+
+On the wall (``?kiosk=1``, the carousel) the page is :func:`wall` instead: one dark 1920×1080 screen."""
 
 from __future__ import annotations
 
@@ -10,9 +12,113 @@ import pandas as pd
 import streamlit as st
 
 from onescreen import data, filters, ui
+from onescreen import wall as wall_view
 from onescreen.figures import lists
 from onescreen.koujing import koujing
 from onescreen.rules import load_rules
+
+WALL_STREAK_MONTHS = 24  # how far back the wall counts a red-list company's months in a row
+
+
+def _red_streaks(month: date, listed: pd.DataFrame) -> dict[str, int]:
+    """How many months in a row, up to ``month``, each company of this month's red list was on it (the marts count
+    the black list's months, not the red's): read back a month at a time while any of them was still there."""
+    streaks = {company: 1 for company in listed["company_id"]}
+    going = set(streaks)
+    for back in range(1, WALL_STREAK_MONTHS):
+        earlier = data.q("company_rankings", month=(pd.Timestamp(month) - pd.DateOffset(months=back)).date())
+        going &= set(earlier.loc[earlier["list"] == "red", "company_id"]) if not earlier.empty else set()
+        if not going:
+            break
+        for company in going:
+            streaks[company] += 1
+    return streaks
+
+
+def _wall_list(rows: pd.DataFrame, listed: str, streaks: dict[str, int], eligible: int) -> str:
+    """One list on the wall: place, company, score (large), the move of its rank against last month (▲ up is
+    better, green; ▼ red; 新进 when it was not ranked), months on this list in a row; the hover gives the
+    score's parts and N (inspections, complaints, households) and says the move in words."""
+    out = []
+    for place, (_, r) in enumerate(rows.iterrows(), start=1):
+        change = r["rank_change"]
+        move = lists.rank_change_text(change, r["previous_rank"])
+        if pd.isna(change):
+            colour, words = ui.FLAT_COLOUR, "上月未参与排名" if pd.isna(r["previous_rank"]) else "上月名次不详"
+        elif change == 0:
+            colour, words = ui.FLAT_COLOUR, "名次与上月相同"
+        else:
+            up = change > 0
+            colour = ui.GOOD_COLOUR if up else ui.BAD_COLOUR
+            words = f"名次较上月{'上升' if up else '下降'} {abs(int(change))} 位（{ui.GOOD_WORD if up else ui.BAD_WORD}）"
+        streak = int(streaks.get(r["company_id"], 0) or 0)
+        which = "红榜" if listed == "red" else "黑榜"
+        hover = (f"{r['company_name']}：全区第 {int(r['rank'])} / {eligible} 名，总分 {r['score']:.1f}"
+                 f"（考核得分 {r['inspection_score']:.1f}，考核 {int(r['inspection_count'])} 次；投诉得分 "
+                 f"{r['complaint_score']:.1f}，物业投诉 {int(r['complaint_count'])} 件，管理 {ui.fmt_number(r['households'])} 户，"
+                 f"每千户 {ui.fmt_number(r['complaints_per_1k_households'], 2)} 件）。{words}；连续 {streak} 个月上{which}。")
+        cells = [(f"倒{place}" if listed == "black" else str(place), "os-wall-small"), (str(r["company_name"]), ""),
+                 (f"{r['score']:.1f}", "os-wall-num"), (move, "os-wall-move"),
+                 (f"{streak} 个月" if streak >= 2 else "首次" if streak == 1 else "—", "os-wall-small"),
+                 (ui.fmt_number(r["complaints_per_1k_households"], 2), "os-wall-small os-wall-right")]
+        html_row = wall_view.row(cells, hover)
+        out.append(html_row.replace("<td class='os-wall-move'>", f"<td class='os-wall-move' style='color:{colour}'>", 1))
+    return wall_view.table(out, "本月无企业上榜（符合排名条件的企业太少）。",
+                           head=[("", ""), ("物业企业", ""), ("总分", "os-wall-num"), ("较上月", ""),
+                                 ("连续上榜", ""), ("每千户投诉", "os-wall-num")], large=True)
+
+
+def wall(f: filters.Filters) -> None:
+    """The page on the wall (kiosk mode, the carousel): the month's red list (an honour list, gold) and black list
+    (dark grey), ten each side by side, with the moves against last month and the months in a row explained, and
+    the month's complaints. No widgets: the month is the big screen's."""
+    wall_view.start()
+    month = f.month()
+    rules = lists.rules_from_meta(data.q("mart_rules")) or load_rules()
+    wall_view.header("全区 物业红黑榜", wall_view.month_label(month))
+    rankings = data.q("company_rankings", month=month)
+    if rankings.empty:
+        ui.empty_state("这个月没有物业企业数据：请先导入小区与物业、物业考核文件。")
+        return
+    eligible = int(rankings["is_eligible"].fillna(False).astype(bool).sum())
+    red = rankings[rankings["list"] == "red"].sort_values("rank")
+    black = rankings[rankings["list"] == "black"].sort_values("rank", ascending=False)  # the worst first
+    streaks = {**_red_streaks(month, red),
+               **dict(zip(black["company_id"], black["consecutive_black_months"].fillna(0).astype(int)))}
+    honour_col, black_col = st.container(key="os_wall").columns(2, gap="medium")
+    with honour_col:
+        st.markdown("<span class='os-wall-head os-wall-honour'>红榜<small>总分最高 · 荣誉榜</small></span>"
+                    + _wall_list(red, "red", streaks, eligible), unsafe_allow_html=True)
+    with black_col:
+        st.markdown("<span class='os-wall-head os-wall-black'>黑榜<small>总分最低 · 最差在前</small></span>"
+                    + _wall_list(black, "black", streaks, eligible), unsafe_allow_html=True)
+    before = data.q("company_rankings", month=(pd.Timestamp(month) - pd.DateOffset(months=1)).date())
+    complaints = int(rankings["complaint_count"].sum())
+    households = rankings["households"].sum()
+    previous = int(before["complaint_count"].sum()) if not before.empty else None
+    change = ui.change_text(None if previous is None else complaints - previous, up_is_good=False, unit=" 件",
+                            against="较上月", digits=0)
+    st.markdown(ui.tiles([
+        ui.tile("参与排名企业", f"{eligible} / {len(rankings)} 家",
+                note=f"红榜、黑榜各 {int(rankings['list_size'].max())} 家", help_text=koujing("red_black_list", rules)),
+        ui.tile("物业投诉（全区企业）", f"{complaints:,} 件", change=change,
+                note=f"每千户 {ui.fmt_number(complaints * 1000 / households, 2) if households else '—'} 件",
+                help_text=f"{len(rankings)} 家企业管理 {ui.fmt_number(households)} 户。"
+                          + koujing("complaints_per_1k_households", rules)),
+    ]), unsafe_allow_html=True)
+    wall_view.note("较上月：名次较上月的变化，▲ 上升（改善，绿）、▼ 下降（变差，红）、持平，新进排名为上月未参与排名。"
+                   "连续上榜：截至本月连续在该榜的月数。每千户投诉 = 物业投诉 × 1000 ÷ 管理户数。"
+                   f"入榜条件：管理户数 ≥ {rules.property_rules.min_households} 户且当月考核 ≥ "
+                   f"{rules.property_rules.min_inspections} 次。悬停一行看总分的构成和 N。")
+
+
+if ui.is_kiosk():
+    if (shown := filters.active()) is None or data.ticket_span() is None:
+        wall_view.start()
+        ui.empty_state("还没有物业红黑榜：数据仓库里没有工单和考核记录。")
+    else:
+        wall(shown)
+    st.stop()
 
 st.title("物业红黑榜")
 f = filters.active()

@@ -1,6 +1,8 @@
 """网格热力: tickets per 1,000 households by grid, the density of located tickets, category × street and
 weekday × hour heatmaps, the recurring problems (高频问题, 类诉齐办) and the repeat requests of one caller
-(重复诉求), for the shared filters."""
+(重复诉求), for the shared filters.
+
+On the wall (``?kiosk=1``, the carousel) the page is :func:`wall` instead: one dark 1920×1080 screen."""
 
 from __future__ import annotations
 
@@ -10,9 +12,12 @@ import pandas as pd
 import streamlit as st
 
 from onescreen import data, filters, ui
+from onescreen import wall as wall_view
 from onescreen.figures import heat as figures
+from onescreen.figures import kiosk as kiosk_charts
 from onescreen.figures import lists
 from onescreen.koujing import KOUJING, koujing
+from onescreen.maps import grid_fill_svg
 from onescreen.queries import period_bounds, range_bounds
 
 MIN_COUNT_DEFAULT = {"month": 3, "week": 2, "day": 2}
@@ -99,7 +104,74 @@ def recurring_table(problems: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+WALL_TOP_GRIDS = 12  # the grids listed beside the wall's map
+
+
+def wall(f: filters.Filters) -> None:
+    """The page on the wall (kiosk mode, the carousel): the month's tickets per 1,000 households by grid as a large
+    map with its scale, the district's figures and the grids with the most. All sources and categories, as the big
+    screen counts; no widgets, no ticket points (a hexagon map below the fold is for the desk)."""
+    wall_view.start()
+    month = f.month()  # the big screen's month
+    first_day = month
+    last_day = (pd.Timestamp(month) + pd.DateOffset(months=1) - pd.DateOffset(days=1)).date()
+    wall_view.header(f"{wall_view.scope_name(f)} 网格热力", wall_view.month_label(month))
+    grids = data.q("grid_ticket_density", start=first_day, end=last_day, street_code=f.street_code or None,
+                   community_code=f.community_code or None, grid_code=None, source=None, category_l1=None)
+    shaped = grids[grids["geometry_geojson"].notna()]
+    if shaped.empty or grids["ticket_count"].sum() == 0:
+        ui.empty_state("本月没有可上图的落格工单（或还没有网格边界）。")
+        return
+    rated = grids[grids["tickets_per_1k_households"].notna()]
+    high = float(rated["tickets_per_1k_households"].max()) if not rated.empty else 0.0
+    tickets, households = int(grids["ticket_count"].sum()), rated["households"].sum()
+    koujing_text = KOUJING["tickets_per_1k_households"]
+    left, right = st.container(key="os_wall").columns([7, 5], gap="medium")
+    with left:
+        wall_view.panel_title(f"网格每千户工单量（{filters.period_label('month', month)}受理，全部来源和分类）")
+        shown = shaped.assign(
+            rate_text=[f"{v:.1f} 件" if pd.notna(v) else "—（无户数）" for v in shaped["tickets_per_1k_households"]],
+            households_text=[ui.fmt_number(v) for v in shaped["households"]])
+        st.markdown(grid_fill_svg(
+            shown, [kiosk_charts.density_colour(v, high) for v in shown["tickets_per_1k_households"]],
+            tooltip_fields={"grid_name": "网格", "community_name": "社区", "rate_text": "每千户工单",
+                            "ticket_count": "工单（件，N）", "households_text": "户数"},
+            height=740, width_px=1040, simplify_tolerance=0.0002, label="网格每千户工单量地图"), unsafe_allow_html=True)
+        st.markdown(kiosk_charts.density_legend_svg(high, width=1040), unsafe_allow_html=True)
+    with right:
+        st.markdown(ui.tiles([
+            ui.tile("落格工单", f"{tickets:,} 件", note=f"{len(grids):,} 个网格",
+                    help_text=f"本月受理且落到网格的工单 N = {tickets:,} 件。" + koujing_text),
+            ui.tile("全区每千户", ui.fmt_number(tickets and rated["ticket_count"].sum() * 1000 / households, 1)
+                    if households else "—", note=f"{ui.fmt_number(households)} 户（有户数的网格）",
+                    help_text="有户数的网格合计：工单 × 1000 ÷ 户数。" + koujing_text),
+        ]), unsafe_allow_html=True)
+        top = rated.head(WALL_TOP_GRIDS)
+        wall_view.panel_title(f"每千户工单最多的 {len(top)} 个网格")
+        rows = [wall_view.row(
+            [(str(rank), "os-wall-small"), (str(r["grid_name"]), ""), (str(r["community_name"] or ""), "os-wall-small"),
+             (f"{r['tickets_per_1k_households']:.1f}", "os-wall-num"),
+             (f"{int(r['ticket_count'])} 件 / {ui.fmt_number(r['households'])} 户", "os-wall-small os-wall-right")],
+            f"{r['grid_name']}（{r['community_name']}，{r['street_name']}）：本月工单 {int(r['ticket_count'])} 件（N），"
+            f"户数 {ui.fmt_number(r['households'])}，每千户 {r['tickets_per_1k_households']:.1f} 件。" + koujing_text)
+            for rank, (_, r) in enumerate(top.iterrows(), start=1)]
+        st.markdown(wall_view.table(rows, "没有有户数的网格。", head=[("", ""), ("网格", ""), ("社区", ""),
+                                                                  ("每千户", "os-wall-num"), ("工单 / 户数", "os-wall-num")]),
+                    unsafe_allow_html=True)
+        without = len(grids) - len(rated)
+        wall_view.note("每千户工单 = 本月受理的工单 × 1000 ÷ 网格户数；颜色越深越多。"
+                       + (f"{without} 个网格没有户数，灰色，不计算。" if without else "")
+                       + "悬停地图或一行看工单件数（N）和户数。")
+
+
 f = filters.active()
+if ui.is_kiosk():
+    if f is None:
+        wall_view.start()
+        ui.empty_state()
+    else:
+        wall(f)
+    st.stop()
 st.title("网格热力")
 if f is None:
     ui.empty_state()

@@ -1,5 +1,7 @@
 """亮灯地图: every grid's light for the chosen period, the rule that lit it, the red and yellow grids,
-the share of each light over time and the 三色户 per grid. Aggregates only (no personal data)."""
+the share of each light over time and the 三色户 per grid. Aggregates only (no personal data).
+
+On the wall (``?kiosk=1``, the carousel) the page is :func:`wall` instead: one dark 1920×1080 screen."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from onescreen import data, filters, ui
+from onescreen import wall as wall_view
 from onescreen.figures import lists
 from onescreen.koujing import koujing
 from onescreen.maps import grid_light_deck, grid_light_svg
@@ -17,6 +20,80 @@ from onescreen.rules import load_rules
 
 TREND_PERIODS = {"month": 12, "week": 26, "day": 60}
 TREND_STEP = {"month": pd.DateOffset(months=1), "week": pd.DateOffset(weeks=1), "day": pd.DateOffset(days=1)}
+
+WALL_RED_ROWS = 15  # the red grids listed on the wall (what fits 1080 px beside the map); the rest counted
+
+
+def wall(f: filters.Filters) -> None:
+    """The page on the wall (kiosk mode, the carousel): the month's lights as the big screen draws them, the
+    counts against last month, the rule, and the red grids with their reasons. No widgets, no links."""
+    wall_view.start()
+    month = f.month()  # lights are lit per month on the wall, as on the big screen
+    rules = lists.rules_from_meta(data.q("mart_rules")) or load_rules()
+    area = {k: v for k, v in f.scope().items() if k != "grid_code"}
+    wall_view.header(f"{wall_view.scope_name(f)} 亮灯地图", wall_view.month_label(month))
+    lights = data.q("grid_lights", period_type="month", period_start=month, **area)
+    if lights.empty:
+        ui.empty_state("本月没有网格亮灯数据。")
+        return
+    on_time = data.q("kpi_tiles", period_type="month", period_start=month, **area).set_index("metric")
+    settling = "on_time_rate" in on_time.index and ui.is_settling(on_time.loc["on_time_rate"])
+    counts, previous = lights["light"].value_counts(), lights["previous_light"].value_counts()
+    left, middle, right = st.container(key="os_wall").columns([3, 5, 4], gap="small")
+    with left:
+        tiles = []
+        for light in lists.LIGHT_ORDER:
+            now, before = int(counts.get(light, 0)), int(previous.get(light, 0))
+            # More red or yellow grids is worse, more green better; grey neither.
+            up_is_good = {"red": False, "yellow": False, "green": True}.get(light)
+            change = ui.change_text(now - before, up_is_good=up_is_good, unit=" 个", against="较上月",
+                                    settling=settling, digits=0)
+            tiles.append(ui.tile(f"{ui.LIGHT_LABELS[light]}网格", f"{now} 个", note=f"共 {len(lights)} 个网格",
+                                 change=change, help_text=f"{ui.LIGHT_LABELS[light]} {now} 个，上月 {before} 个；"
+                                 f"共 {len(lights)} 个网格。" + koujing("light", rules)))
+        st.markdown(ui.tiles(tiles), unsafe_allow_html=True)
+        wall_view.panel_title("亮灯规则（现行）")
+        for light, _label, rule in lists.light_legend(rules):
+            st.markdown(f"<div class='os-list' style='margin-bottom:0.4rem'><span style='white-space:nowrap'>"
+                        f"<span style='color:{ui.LIGHT_COLOURS[light]}'>■</span> "
+                        f"<b>{html.escape(ui.light_legend_label(light, 'svg'))}</b></span>：{html.escape(rule)}</div>",
+                        unsafe_allow_html=True)
+        wall_view.note("按期办结率 = 按期办结 ÷（按期办结 + 逾期办结 + 未办结已超期）；N 为该分母。"
+                       "按本月受理的工单计，状态为数据截至时。")
+    with middle:
+        legend = "　".join(f"<span style='white-space:nowrap'><span style='color:{ui.LIGHT_COLOURS[k]}'>■</span> "
+                          f"{ui.light_legend_label(k, 'svg')} {int(counts.get(k, 0))}</span>"
+                          for k in lists.LIGHT_ORDER)
+        st.markdown(f"<div class='os-panel-title'>{legend}</div>", unsafe_allow_html=True)
+        st.markdown(grid_light_svg(lists.map_frame(lights), tooltip_fields=lists.MAP_TOOLTIP, height=680,
+                                   width_px=740, simplify_tolerance=0.0002), unsafe_allow_html=True)
+        missing = int(lights["geometry_geojson"].isna().sum())
+        if missing:
+            wall_view.note(f"{missing} 个网格没有边界，未上图。")
+    with right:
+        red = lists.light_table(lights[lights["light"] == "red"], "month")
+        wall_view.panel_title(f"红灯网格 {len(red)} 个（连续红灯月数多的在前）")
+        rows = [wall_view.row(
+            [(r["网格"], ""), (r["原因"], "os-wall-small os-wall-wrap"), (f"{int(r['连续红灯（月）'])} 个月", "os-wall-num")],
+            f"{r['网格']}（{r['社区']}，{r['街道']}）：{r['原因']}。按期办结率 {ui.fmt_pct(r['按期办结率(%)'])}"
+            f"（N = {int(r['N（到期或办结）'])} 件到期或办结），超期 {int(r['超期'])} 件，临期 {int(r['临期'])} 件；"
+            f"已连续 {int(r['连续红灯（月）'])} 个月红灯，上月{r['上期']}。")
+            for _, r in red.head(WALL_RED_ROWS).iterrows()]
+        st.markdown(wall_view.table(rows, "本月没有红灯网格。", head=[("网格", ""), ("原因", ""), ("连续红灯", "os-wall-num")]),
+                    unsafe_allow_html=True)
+        if len(red) > WALL_RED_ROWS:
+            wall_view.note(f"另有 {len(red) - WALL_RED_ROWS} 个红灯网格。悬停一行看按期办结率及其 N、超期和临期件数。")
+        else:
+            wall_view.note("悬停一行看按期办结率及其 N、超期和临期件数。")
+
+
+if ui.is_kiosk():
+    if (shown := filters.active()) is None or not data.available():
+        wall_view.start()
+        ui.empty_state("还没有可显示的网格亮灯：数据仓库里没有工单。")
+    else:
+        wall(shown)
+    st.stop()
 
 st.title("亮灯地图")
 f = filters.active()
@@ -62,28 +139,22 @@ for column, light in zip(st.columns(4), lists.LIGHT_ORDER):
 
 map_col, legend_col = st.columns([3, 1])
 with map_col:
-    if ui.is_kiosk():  # on the wall (the carousel): SVG the browser draws at once, as on the big screen
-        st.markdown(grid_light_svg(lists.map_frame(lights), tooltip_fields=lists.MAP_TOOLTIP, height=520, width_px=900),
-                    unsafe_allow_html=True)
-    else:
-        deck = grid_light_deck(lists.map_frame(lights), tooltip_fields=lists.MAP_TOOLTIP, height=520, width_px=900)
-        st.pydeck_chart(deck, height=520, key="lights_map")
+    deck = grid_light_deck(lists.map_frame(lights), tooltip_fields=lists.MAP_TOOLTIP, height=520, width_px=900)
+    st.pydeck_chart(deck, height=520, key="lights_map")
     missing = int(lights["geometry_geojson"].isna().sum())
     if missing:
         st.caption(f"{missing} 个网格没有边界，未上图（见下表）。")
 with legend_col:
     st.markdown("**图例（现行规则）**")
-    map_kind = "svg" if ui.is_kiosk() else "deck"
     for light, _label, rule in lists.light_legend(rules):  # the label says the map's mark besides the colour
         st.markdown(f"<div style='margin-bottom:0.5rem'><span style='white-space:nowrap'><span style='color:"
                     f"{ui.LIGHT_COLOURS[light]};font-size:1.2rem'>■</span> "
-                    f"<b>{html.escape(ui.light_legend_label(light, map_kind))}</b></span>："
+                    f"<b>{html.escape(ui.light_legend_label(light, 'deck'))}</b></span>："
                     f"{html.escape(rule)}</div>",
                     unsafe_allow_html=True)
     st.caption("按期办结率 = 按期办结 ÷（按期办结 + 逾期办结 + 未办结已超期）；N 为该分母。")
-    if not ui.is_kiosk():  # on the wall (the carousel) a link would leave kiosk mode and stop the rotation
-        ui.page_link("app_pages/tickets.py", label="查看本期超期工单 →", icon=":material/list_alt:",
-                     query_params={**period_params, "status": "overdue"})
+    ui.page_link("app_pages/tickets.py", label="查看本期超期工单 →", icon=":material/list_alt:",
+                 query_params={**period_params, "status": "overdue"})
 
 unit = lists.PERIOD_UNITS.get(f.period_type, "期")
 st.subheader("红灯、黄灯网格")

@@ -255,9 +255,49 @@ def grid_light_svg(
     shapes = []
     for light, geometry, polygons, values in _grid_shapes(grids_df, labels, light_column, geometry_column,
                                                           simplify_tolerance, 5, "grid_light_svg"):
-        if any(rings and rings[0] for rings in polygons):  # an empty MultiPolygon draws nothing
-            tip = "\n".join(f"{label}：{values[col]}" for col, label in labels.items())
-            shapes.append((light, geometry, polygons, tip))
+        r, g, b, a = LIGHT_COLOURS[light]
+        fill = f"url(#os-light-{light})" if light in _SVG_PATTERNS else f"rgb({r},{g},{b})"
+        attributes = f'fill="{fill}" fill-opacity="{a / 255:.2f}"{_SVG_STROKES.get(light, "")} data-light="{html.escape(light)}"'
+        shapes.append((attributes, geometry, polygons, _tip(labels, values)))
+    patterns = "".join(pattern.format(fill="rgb({},{},{})".format(*LIGHT_COLOURS[light][:3]))
+                       for light, pattern in _SVG_PATTERNS.items())
+    return _svg_map(shapes, simplify_tolerance, height, width_px, background, "亮灯地图", patterns)
+
+
+def grid_fill_svg(
+    grids_df: pd.DataFrame,
+    fills: Sequence[str],
+    *,
+    tooltip_fields: Mapping[str, str] | Sequence[str] = (),
+    geometry_column: str = "geometry_geojson",
+    simplify_tolerance: float | None = None,
+    height: int = 500,
+    width_px: int = 1000,
+    background: str = "#0b1a33",
+    label: str = "网格地图",
+) -> str:
+    """Grids drawn as :func:`grid_light_svg` draws them, each filled with its own colour: ``fills`` (``#rrggbb``,
+    one per row of ``grids_df``), for a choropleth on the wall (网格热力's tickets per 1,000 households). Each
+    grid's ``<title>`` holds ``tooltip_fields``; ``label`` names the map for a screen reader."""
+    labels = _tooltip_labels(tooltip_fields)
+    has_shape = grids_df[geometry_column].notna().to_numpy() if geometry_column in grids_df else []
+    shown = [fill for fill, kept in zip(fills, has_shape) if kept]  # _grid_shapes leaves out the rows without one
+    shapes = [(f'fill="{html.escape(fill)}"', geometry, polygons, _tip(labels, values))
+              for fill, (_light, geometry, polygons, values) in zip(
+                  shown, _grid_shapes(grids_df.assign(_light="grey"), labels, "_light", geometry_column,
+                                      simplify_tolerance, 5, "grid_fill_svg"))]
+    return _svg_map(shapes, simplify_tolerance, height, width_px, background, label)
+
+
+def _tip(labels: dict[str, str], values: dict[str, Any]) -> str:
+    return "\n".join(f"{label}：{values[col]}" for col, label in labels.items())
+
+
+def _svg_map(shapes: list[tuple[str, Any, list, str]], simplify_tolerance: float | None, height: int, width_px: int,
+             background: str, label: str, defs: str = "") -> str:
+    """The SVG of :func:`grid_light_svg` and :func:`grid_fill_svg`: ``shapes`` (the path's fill attributes, the
+    geometry, its polygons, the tooltip) in Web Mercator, fitted to ``width_px`` × ``height`` with a margin."""
+    shapes = [shape for shape in shapes if any(rings and rings[0] for rings in shape[2])]  # an empty one draws nothing
     body = []
     bounds = [_bounds_from_text(geometry, simplify_tolerance) if isinstance(geometry, str) else _bounds(polygons)
               for _, geometry, polygons, _ in shapes]
@@ -272,21 +312,15 @@ def grid_light_svg(
         y0 = height / 2 + scale * (north - south) / 2
 
         frame = (round(x0, 6), round(y0, 6), round(scale, 6), west, south)
-        for light, geometry, polygons, tip in shapes:
-            r, g, b, a = LIGHT_COLOURS[light]
-            fill = f"url(#os-light-{light})" if light in _SVG_PATTERNS else f"rgb({r},{g},{b})"
+        for attributes, geometry, polygons, tip in shapes:
             # The same grids in the same frame at every rerun of the wall screen: their paths are remembered.
             d = (_svg_path_from_text(geometry, simplify_tolerance, frame) if isinstance(geometry, str)
                  else _svg_path(polygons, frame))
             title = f"<title>{html.escape(tip).replace(chr(10), '&#10;')}</title>" if tip else ""  # one line
-            body.append(f'<path d="{d}" fill="{fill}" fill-opacity="{a / 255:.2f}"{_SVG_STROKES.get(light, "")} '
-                        f'data-light="{html.escape(light)}">'
-                        f"{title}</path>")
-    patterns = "".join(pattern.format(fill="rgb({},{},{})".format(*LIGHT_COLOURS[light][:3]))
-                       for light, pattern in _SVG_PATTERNS.items())
+            body.append(f'<path d="{d}" {attributes}>{title}</path>')
     return (f'<div class="os-svg-map" style="height:{height}px"><svg xmlns="http://www.w3.org/2000/svg" '
             f'viewBox="0 0 {width_px} {height}" style="width:100%;height:{height}px;display:block" role="img" '
-            f'aria-label="亮灯地图"><defs>{patterns}</defs><rect width="{width_px}" height="{height}" fill="{background}"/>'
+            f'aria-label="{html.escape(label)}"><defs>{defs}</defs><rect width="{width_px}" height="{height}" fill="{background}"/>'
             f'<g fill-rule="evenodd" stroke="rgba({",".join(map(str, LINE_COLOUR[:3]))},{LINE_COLOUR[3] / 255:.2f})" '
             'stroke-width="1">' + "".join(body) + "</g></svg></div>")
 

@@ -88,15 +88,16 @@ def light_legend_label(light: str, map_kind: str = "svg") -> str:
 
 
 def change_text(change, *, up_is_good: bool | None, unit: str = "", against: str = "环比",
-                settling: bool = False) -> tuple[str, str]:
+                settling: bool = False, digits: int = 1) -> tuple[str, str]:
     """(text, colour) for a change: ``▲4.2% 环比（改善）`` green when the rise is good, ``（变差）`` red when it is
     bad, the word saying it for those who cannot tell the colours apart. A change that rounds to 0.0 is
     ``— 持平`` in grey, as is any change when ``up_is_good`` is None (neither good nor bad, e.g. 受理量).
-    ``settling`` (a window still being handled, :func:`is_settling`): ``（暂不评判）`` in grey."""
+    ``settling`` (a window still being handled, :func:`is_settling`): ``（暂不评判）`` in grey. ``digits``: the
+    change's decimals (0 for a count: ``▲47 个``)."""
     if change is None or (isinstance(change, float) and math.isnan(change)):
         return f"— {against}", FLAT_COLOUR
-    shown = f"{abs(change):.1f}"
-    if shown == "0.0":  # "▲0.0" would call a change nobody can see good or bad
+    shown = f"{abs(change):.{digits}f}"
+    if float(shown) == 0:  # "▲0.0" would call a change nobody can see good or bad
         return f"— 持平 {against}", FLAT_COLOUR
     arrow = "▲" if change > 0 else "▼"
     if up_is_good is None:

@@ -174,3 +174,22 @@ def test_many_streets_get_smaller_type_so_names_never_overlap():
     assert max(ys) <= 260
     few = parse(kiosk.street_ranking_svg(ranking.head(5), height=260))
     assert {t.get("font-size") for t in few.iter(f"{SVG}text") if t.get("text-anchor") == "end"} == {str(kiosk.FONT_SIZE)}
+
+
+def test_density_colours_run_from_light_yellow_to_dark_red_and_grey_without_a_rate():
+    first, last = kiosk.DENSITY_STOPS[0], kiosk.DENSITY_STOPS[-1]
+    assert kiosk.density_colour(0, 300) == "#{:02x}{:02x}{:02x}".format(*first)
+    assert kiosk.density_colour(300, 300) == kiosk.density_colour(900, 300) == "#{:02x}{:02x}{:02x}".format(*last)
+    assert kiosk.density_colour(None, 300) == kiosk.density_colour(float("nan"), 300) == kiosk.NO_RATE_COLOUR
+    reds = [int(kiosk.density_colour(v, 300)[3:5], 16) for v in (0, 75, 150, 225, 300)]  # green falls as it rises
+    assert reds == sorted(reds, reverse=True)
+    assert kiosk.density_colour(5, 0) == "#{:02x}{:02x}{:02x}".format(*first)  # no rate above zero: all lightest
+
+
+def test_density_legend_names_its_unit_ticks_from_zero_and_the_grey():
+    svg = parse(kiosk.density_legend_svg(392.0, width=800))
+    shown = texts(svg)
+    assert shown[0] == "每千户工单（件）" and shown[-1] == "无户数"
+    assert shown[1:-1] == ["0", "100", "200", "300"]
+    stops = [s.get("stop-color") for s in svg.iter(f"{SVG}stop")]
+    assert len(stops) == len(kiosk.DENSITY_STOPS)

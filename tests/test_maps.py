@@ -231,3 +231,19 @@ def test_svg_map_escapes_names_and_refuses_what_the_deck_refuses(grids):
     assert _svg_paths(maps.grid_light_svg(grids.iloc[:0])) == []
     empty = grids.assign(geometry_geojson=['{"type": "MultiPolygon", "coordinates": []}'] + [None] * 4)
     assert _svg_paths(maps.grid_light_svg(empty)) == []
+
+
+def test_fill_map_gives_each_grid_its_own_colour_skipping_grids_without_a_shape(grids):
+    """grid_fill_svg (网格热力 on the wall): the fills follow the rows, a row without a shape (G005) drops its own
+    colour and no other; the frame and paths are the light map's."""
+    fills = ["#000001", "#000002", "#000003", "#000004", "#000005"]
+    markup = maps.grid_fill_svg(grids, fills, tooltip_fields={"grid_name": "网格"}, width_px=400, height=300,
+                                label="每千户")
+    paths = _svg_paths(markup)
+    assert [p.get("fill") for p in paths] == fills[:4]
+    assert [p.find(f"{SVG}title").text for p in paths] == ["网格：东风一网格", "网格：东风二网格", "网格：南苑网格", "网格：北城网格"]
+    lights = _svg_paths(maps.grid_light_svg(grids, width_px=400, height=300))
+    assert [p.get("d") for p in paths] == [p.get("d") for p in lights]
+    assert 'aria-label="每千户"' in markup
+    shapeless_first = grids.iloc[[4, 0]]  # the shapeless row before a drawn one: that one keeps its colour
+    assert [p.get("fill") for p in _svg_paths(maps.grid_fill_svg(shapeless_first, ["#0000aa", "#0000bb"]))] == ["#0000bb"]

@@ -20,6 +20,7 @@ from html import escape
 import pandas as pd
 
 from onescreen.figures import shared
+from onescreen.figures.heat import HEX_COLOURS
 from onescreen.figures.overview import FONT, GRID, LEADER_PX, RATE_COLOURS, RATE_LABELS, \
     TARGET_COLOUR, TEXT, label_gap, spread_labels, target_labels, text_width, trend_targets_and_range
 
@@ -204,3 +205,42 @@ def street_ranking_svg(ranking: pd.DataFrame, width: int = 740, height: int = 26
         body.append(_text(left + length + 4, y0 + bar / 2 + size * 0.35, f"{score:.1f}" if pd.notna(score) else "—",
                           size=min(size, TICK_SIZE)))
     return _svg(width, height, label, body)
+
+
+# 网格热力 on the wall: the YlOrRd scale of the density hexagons, light yellow (few) to dark red (many), read on the
+# navy; a grid without households (no rate) in the unranked grey.
+DENSITY_STOPS = HEX_COLOURS
+NO_RATE_COLOUR = UNRANKED_COLOUR
+
+
+def density_colour(value: float | None, high: float) -> str:
+    """``#rrggbb`` of ``value`` on :data:`DENSITY_STOPS` from 0 to ``high`` (linear between the stops); grey when
+    there is no value."""
+    if value is None or pd.isna(value):
+        return NO_RATE_COLOUR
+    position = min(max(float(value) / high, 0.0), 1.0) * (len(DENSITY_STOPS) - 1) if high > 0 else 0.0
+    low_stop = min(int(position), len(DENSITY_STOPS) - 2)
+    share = position - low_stop
+    channels = [round(a + (b - a) * share) for a, b in zip(DENSITY_STOPS[low_stop], DENSITY_STOPS[low_stop + 1])]
+    return "#" + "".join(f"{c:02x}" for c in channels)
+
+
+@shared
+def density_legend_svg(high: float, unit: str = "每千户工单（件）", width: int = 560, height: int = 58) -> str:
+    """The colour scale of :func:`density_colour` as a bar from 0 to ``high`` with round ticks, its ``unit``
+    above it, and the grey of a grid without households beside it."""
+    left, right, bar_top, bar_h = 8, 120, 22, 14
+    span = width - left - right
+    stops = "".join(f'<stop offset="{k / (len(DENSITY_STOPS) - 1):.3f}" stop-color="rgb({r},{g},{b})"/>'
+                    for k, (r, g, b) in enumerate(DENSITY_STOPS))
+    body = [f'<defs><linearGradient id="os-density-scale">{stops}</linearGradient></defs>',
+            _text(left, 15, unit, colour=MUTED, size=TICK_SIZE),
+            f'<rect x="{left}" y="{bar_top}" width="{span}" height="{bar_h}" fill="url(#os-density-scale)"/>']
+    for tick in nice_ticks(0, high, 5) if high > 0 else [0]:
+        x = left + span * tick / high if high > 0 else left
+        body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{bar_top + bar_h}" y2="{bar_top + bar_h + 4}" stroke="{MUTED}"/>')
+        body.append(_text(x, bar_top + bar_h + 18, f"{tick:g}", anchor="middle", colour=MUTED, size=TICK_SIZE))
+    grey_x = width - right + 24
+    body.append(f'<rect x="{grey_x}" y="{bar_top}" width="{bar_h}" height="{bar_h}" fill="{NO_RATE_COLOUR}"/>')
+    body.append(_text(grey_x + bar_h + 6, bar_top + bar_h - 1, "无户数", size=TICK_SIZE))
+    return _svg(width, height, f"{unit}图例：0 至 {high:g}", body)

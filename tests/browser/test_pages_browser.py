@@ -238,6 +238,23 @@ ALERT_CONTRAST_JS = """() => {
 }"""
 
 
+def assert_fits_without_chrome(page) -> None:
+    """The page scrolls neither its main area nor the document, and kiosk mode hides the sidebar and Streamlit's
+    chrome (the big screen and the carousel's wall pages, tests/browser/test_wall_browser.py)."""
+    scroll = page.evaluate(
+        """() => {
+            const main = document.querySelector('[data-testid="stMain"]');
+            const doc = document.scrollingElement;
+            return {main: [main.scrollHeight, main.clientHeight, main.scrollWidth, main.clientWidth],
+                    doc: [doc.scrollHeight, doc.clientHeight, doc.scrollWidth, doc.clientWidth]};
+        }"""
+    )
+    for name, (height, client_height, width, client_width) in scroll.items():
+        assert height <= client_height and width <= client_width, (name, scroll)
+    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    assert not page.locator('header[data-testid="stHeader"]').is_visible()
+
+
 def test_big_screen_kiosk_fits_1920x1080_without_scrolling(browser, streamlit_server, artifacts_dir):
     with open_page(browser, streamlit_server, artifacts_dir, width=1920, height=1080) as bp:
         bp.goto("/?kiosk=1")
@@ -250,19 +267,7 @@ def test_big_screen_kiosk_fits_1920x1080_without_scrolling(browser, streamlit_se
         bp.screenshot("overview-kiosk-1920x1080")
         assert_healthy(bp)
         page = bp.page
-        scroll = page.evaluate(
-            """() => {
-                const main = document.querySelector('[data-testid="stMain"]');
-                const doc = document.scrollingElement;
-                return {main: [main.scrollHeight, main.clientHeight, main.scrollWidth, main.clientWidth],
-                        doc: [doc.scrollHeight, doc.clientHeight, doc.scrollWidth, doc.clientWidth]};
-            }"""
-        )
-        for name, (height, client_height, width, client_width) in scroll.items():
-            assert height <= client_height and width <= client_width, (name, scroll)
-        # Kiosk mode: no sidebar, no Streamlit chrome.
-        assert not page.locator('[data-testid="stSidebar"]').is_visible()
-        assert not page.locator('header[data-testid="stHeader"]').is_visible()
+        assert_fits_without_chrome(page)
 
         pieces = {
             "KPI tiles": ".os-tile",

@@ -1,0 +1,120 @@
+"""The carousel's pages on the wall (``?kiosk=1``): 亮灯地图, 网格热力 and 物业红黑榜 drawn as the big screen is.
+
+In kiosk mode those pages show a wall view instead of their analysts' light page: the big screen's dark theme
+(:data:`onescreen.ui.BIG_SCREEN_CSS` and :data:`onescreen.ui.KIOSK_CSS`), its header (title, ticking clock, data
+date), no widgets, the month the big screen's map and lists show (``Filters.month()``: the latest month, or the
+one before in a new month's first days), the main content within 1920×1080 and,
+at 1366×768, panels two a row (the wall's columns are keyed ``os_wall``, which KIOSK_CSS wraps). Each page keeps
+its own panels in its file; what they share is here. Every text from data is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+
+import streamlit as st
+
+from onescreen import data, filters, ui
+
+# The wall lists: one row a line, the number large and the rest small; a row's hover holds its N and 口径.
+WALL_CSS = f"""
+<style>
+.stApp .os-wall-note {{ font-size: 0.95rem; color: #9fb3c8; line-height: 1.45; }}
+.stApp .os-wall-list {{ width: 100%; border-collapse: collapse; font-size: 1.05rem; }}
+.stApp .os-wall-list td {{ padding: 3px 6px; border-bottom: 1px solid rgba(255,255,255,0.08); color: #e8eef6;
+  vertical-align: baseline; white-space: nowrap; }}
+.stApp .os-wall-list td.os-wall-wrap {{ white-space: normal; }}
+.stApp .os-wall-list td.os-wall-num {{ text-align: right; font-size: 1.35rem; font-weight: 700; }}
+.stApp .os-wall-list td.os-wall-right {{ text-align: right; }}
+.stApp .os-wall-list td.os-wall-move {{ font-weight: 700; }}
+.stApp .os-wall-list td.os-wall-small {{ font-size: 0.95rem; color: #9fb3c8; }}
+.stApp .os-wall-list th {{ padding: 2px 6px; font-size: 0.9rem; font-weight: 400; color: #9fb3c8; text-align: left;
+  border-bottom: 1px solid rgba(255,255,255,0.2); white-space: nowrap; }}
+.stApp .os-wall-list th.os-wall-num {{ text-align: right; }}
+.stApp .os-wall-large td {{ font-size: 1.3rem; padding: 7px 8px; }}
+.stApp .os-wall-large td.os-wall-num {{ font-size: 1.7rem; }}
+.stApp .os-wall-large td.os-wall-small {{ font-size: 1.05rem; }}
+/* A map as tall as its column's width makes it (its viewBox's shape), not a fixed height around a letterboxed map. */
+.st-key-os_wall .os-svg-map, .st-key-os_wall .os-svg-map svg {{ height: auto !important; }}
+/* A laptop (1366x768): a wall of two panels puts them one a row (KIOSK_CSS puts three two a row); the page
+   scrolls, nothing shrinks. */
+@media (max-width: 1599px) {{
+  .st-key-os_wall [data-testid="stColumn"]:first-child:nth-last-child(2),
+  .st-key-os_wall [data-testid="stColumn"]:first-child:nth-last-child(2) ~ [data-testid="stColumn"] {{
+    flex: 1 1 100% !important; min-width: 100% !important; }}
+}}
+.stApp .os-wall-list tr:hover td {{ background: rgba(54,194,255,0.10); }}
+.stApp .os-wall-head {{ display: block; padding: 6px 12px; border-radius: 6px; font-size: 1.3rem; font-weight: 700;
+  margin-bottom: 4px; }}
+.stApp .os-wall-head small {{ font-size: 0.95rem; font-weight: 400; margin-left: 0.8rem; }}
+.stApp .os-wall-honour {{ background: {ui.HONOUR}; color: #1b1b1b; }}
+.stApp .os-wall-honour small {{ color: #1b1b1b; }}
+.stApp .os-wall-black {{ background: {ui.BLACKLIST}; color: #f0f0f0; }}
+.stApp .os-wall-black small {{ color: #f0f0f0; }}
+</style>
+"""
+
+
+def start() -> None:
+    """Put the big screen's kiosk styling and :data:`WALL_CSS` on the page (st.html: bare styles take no room)."""
+    ui.apply_big_screen_style(True)
+    st.html(WALL_CSS)
+
+
+def scope_name(f: filters.Filters) -> str:
+    """The area the wall shows, for its title: the narrowest of the filters' grid, community or street, else 全区."""
+    places = data.places()
+    for code, column, name in ((f.grid_code, "grid_code", "grid_name"),
+                               (f.community_code, "community_code", "community_name"),
+                               (f.street_code, "street_code", "street_name")):
+        if code:
+            match = places.loc[places[column] == code, name]
+            return str(match.iloc[0]) if len(match) else code
+    return "全区"
+
+
+def month_label(month: date) -> str:
+    """``2026年11月``, with ``（未结束）`` when the tickets stop before the month's end."""
+    span = data.ticket_span()
+    open_month = span is not None and filters.unfinished("month", month, span[1])
+    return filters.period_label("month", month) + ("（未结束）" if open_month else "")
+
+
+def header(title: str, period: str) -> None:
+    """The big screen's header: the title (an ``h3``) left, the ticking clock in the middle, the data date and
+    the period right."""
+    left, middle, right = st.columns([4, 3, 3])
+    left.markdown(f"### {ui.markdown_text(title)}")
+    with middle:
+        ui.live_clock()
+    right.markdown(f"<div style='text-align:right;color:#9fb3c8;padding-top:0.6rem'>"
+                   f"{html.escape(ui.as_of_caption(data.as_of()))} · {html.escape(period)}</div>",
+                   unsafe_allow_html=True)
+
+
+def panel_title(text: str) -> None:
+    """A panel's title in the big screen's accent colour."""
+    st.markdown(f"<div class='os-panel-title'>{html.escape(text)}</div>", unsafe_allow_html=True)
+
+
+def note(text: str) -> None:
+    """A small explanatory line (the rule, what an arrow means), blue-grey on the navy."""
+    st.markdown(f"<div class='os-wall-note'>{html.escape(text)}</div>", unsafe_allow_html=True)
+
+
+def row(cells: list[tuple[str, str]], hover: str) -> str:
+    """One ``<tr>`` of a wall list: ``cells`` as (text, class) pairs, escaped; the row's hover ``hover``."""
+    tds = "".join(f"<td class='{cls}'>{html.escape(text)}</td>" if cls else f"<td>{html.escape(text)}</td>"
+                  for text, cls in cells)
+    return f"<tr title='{html.escape(hover, quote=True)}'>{tds}</tr>"
+
+
+def table(rows: list[str], empty: str, head: list[tuple[str, str]] = (), large: bool = False) -> str:
+    """Rows from :func:`row` as one list (one line of HTML, for ``st.markdown``) under the small column names
+    ``head`` ((text, class) pairs), or ``empty`` when there are none; ``large``: bigger type, for a page of few rows."""
+    if not rows:
+        return f"<div class='os-wall-note'>{html.escape(empty)}</div>"
+    names = "".join(f"<th class='{cls}'>{html.escape(text)}</th>" for text, cls in head)
+    return (f"<table class='os-wall-list{' os-wall-large' if large else ''}'>" + (f"<tr>{names}</tr>" if head else "")
+            + "".join(rows) + "</table>")

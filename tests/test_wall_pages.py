@@ -1,0 +1,105 @@
+"""The carousel's pages on the wall (``?kiosk=1``, onescreen/wall.py): 亮灯地图, 网格热力 and 物业红黑榜 are dark
+wall views like the big screen, with no widgets, their key figures and every figure's N and 口径 on hover; off
+the wall the analysts' pages are unchanged."""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+import pytest
+
+from onescreen import ui, wall
+from test_pages import _run
+
+# Each wall page: its title (an h3, as the big screen's) and texts it must show.
+WALL_PAGES = {
+    "lights.py": ("亮灯地图", ["红灯网格", "黄灯网格", "绿灯网格", "无数据网格", "亮灯规则（现行）", "连续红灯", "较上月"]),
+    "heat.py": ("网格热力", ["网格每千户工单量", "落格工单", "全区每千户", "每千户工单最多的", "无户数"]),
+    "companies.py": ("物业红黑榜", ["红榜", "黑榜", "较上月", "连续上榜", "参与排名企业", "物业投诉（全区企业）"]),
+}
+# Elements a wall must not have: widgets, the analysts' tables, charts that need a mouse, links that leave kiosk mode.
+NOT_ON_THE_WALL = ("selectbox", "number_input", "radio", "date_input", "button", "download_button", "dataframe",
+                   "plotly_chart", "deck_gl_json_chart", "page_link", "expander", "metric")
+
+
+def _html(at) -> str:
+    return " ".join(m.value for m in at.markdown)
+
+
+def _blocks_with_key(node, key: str) -> list:
+    """The blocks of the page tree whose user key is ``key`` (a keyed st.container)."""
+    found = []
+    for child in getattr(node, "children", {}).values():
+        proto = getattr(child, "proto", None)
+        if proto is not None and key in str(getattr(proto, "id", "")):
+            found.append(child)
+        found += _blocks_with_key(child, key)
+    return found
+
+
+@pytest.mark.parametrize("page", sorted(WALL_PAGES))
+def test_a_carousel_page_on_the_wall_is_a_dark_view_without_widgets(page, warehouse_copy):
+    at = _run(page, query={"kiosk": "1"})
+    assert [e.value for e in at.exception] == []
+    assert not at.error, [e.value for e in at.error]
+    html = _html(at)
+    title, texts = WALL_PAGES[page]
+    assert any(m.value.startswith("### ") and title in m.value for m in at.markdown)  # the big screen's h3 title
+    for text in texts:
+        assert text in html, text
+    assert ui.NAVY in html and "display: none !important" in html  # BIG_SCREEN_CSS and KIOSK_CSS
+    assert "os-wall-list" in " ".join(h.value for h in at.get("html"))  # WALL_CSS
+    assert _blocks_with_key(at._tree, "os_wall"), "the wall's panels are in the os_wall container (KIOSK_CSS stacks it)"
+    assert ui.as_of_caption(None).split()[0] in html  # 数据截至
+    present = {kind: len(at.get(kind)) for kind in NOT_ON_THE_WALL if len(at.get(kind))}
+    assert present == {}, present
+    assert not at.title  # no light page's st.title
+
+
+@pytest.mark.parametrize("page", sorted(WALL_PAGES))
+def test_off_the_wall_the_analysts_page_is_unchanged(page, warehouse_copy):
+    desk = _run(page)
+    assert [e.value for e in desk.exception] == []
+    assert [t.value for t in desk.title] == [WALL_PAGES[page][0]]
+    assert "os-wall-list" not in _html(desk) and not _blocks_with_key(desk._tree, "os_wall")
+
+
+def test_every_row_and_tile_on_the_walls_says_its_n_on_hover(warehouse_copy):
+    with duckdb.connect(str(warehouse_copy)) as con:  # the fixture has no red grid: its latest month gets one
+        con.execute("update mart_grid_lights set light = 'red', light_reason = '超期 3 件（≥3 件）', "
+                    "consecutive_red_periods = 2 where period_type = 'month' and grid_code = (select min(grid_code) "
+                    "from mart_grid_lights) and period_start = (select max(period_start) from mart_grid_lights "
+                    "where period_type = 'month')")
+    lights = _html(_run("lights.py", query={"kiosk": "1"}))
+    red_rows = re.findall(r"<tr title='([^']*)'>", lights)
+    assert red_rows and all("N = " in hover and "按期办结率" in hover for hover in red_rows)
+    assert lights.count('class="os-tile" title="') == 4 and "共 " in lights
+    heat = _html(_run("heat.py", query={"kiosk": "1"}))
+    assert "<title>网格：" in heat and "工单（件，N）：" in heat  # the map's grids
+    grid_rows = re.findall(r"<tr title='([^']*)'>", heat)
+    assert grid_rows and all("（N）" in hover and "户数" in hover for hover in grid_rows)
+    companies = _html(_run("companies.py", query={"kiosk": "1"}))
+    company_rows = re.findall(r"<tr title='([^']*)'>", companies)
+    assert len(company_rows) >= 2 and all("考核" in hover and "物业投诉" in hover and "户" in hover for hover in company_rows)
+
+
+def test_the_lists_on_the_wall_explain_their_arrows_and_streaks(warehouse_copy):
+    companies = _html(_run("companies.py", query={"kiosk": "1"}))
+    assert "os-wall-honour" in companies and "os-wall-black" in companies  # gold honour list, dark grey black list
+    assert "▲ 上升（改善，绿）" in companies and "连续上榜：截至本月连续在该榜的月数" in companies
+    assert re.search(r"<td class='os-wall-small'>倒1</td>", companies)  # the black list counts from the worst
+
+
+def test_wall_rows_escape_text_from_data():
+    row = wall.row([("<b>物业</b>", ""), ("1", "os-wall-num")], "悬停 'x' <y>")
+    assert "<b>" not in row and "&lt;b&gt;物业" in row and "title='悬停 &#x27;x&#x27; &lt;y&gt;'" in row
+    assert wall.table([], "没有") == "<div class='os-wall-note'>没有</div>"
+
+
+@pytest.mark.parametrize("page", sorted(WALL_PAGES))
+def test_an_empty_warehouse_on_the_wall_shows_guidance_on_the_dark_screen(page, warehouse_db):
+    at = _run(page, query={"kiosk": "1"})
+    assert [e.value for e in at.exception] == []
+    assert "python -m etl demo" in " ".join(i.value for i in at.info)
+    assert ui.NAVY in _html(at)

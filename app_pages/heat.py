@@ -13,7 +13,6 @@ from onescreen import data, filters, ui
 from onescreen.figures import heat as figures
 from onescreen.figures import lists
 from onescreen.koujing import KOUJING, koujing
-from onescreen.queries import period_bounds, range_bounds
 
 MIN_COUNT_DEFAULT = {"month": 3, "week": 2, "day": 2}
 PLACE_TYPES = {"compound": "小区", "address": "地址"}
@@ -107,8 +106,7 @@ if f is None:
 
 first_day, last_day = f.days()  # the period, or the custom date range (both days included)
 # The window the recurring problems are compared with: the period before, or as many days right before.
-previous_start = (range_bounds(first_day, last_day) if f.is_range
-                  else period_bounds(f.period_type, f.period_start))["previous_start"]
+previous_start = f.previous_start()
 this = "所选区间" if f.is_range else "本期"
 common = dict(start=first_day, end=last_day, street_code=f.street_code or None,
               community_code=f.community_code or None, grid_code=f.grid_code or None, source=f.source or None,

@@ -28,7 +28,7 @@ import pandas as pd
 import streamlit as st
 
 from onescreen import data, ui
-from onescreen.queries import period_bounds
+from onescreen.queries import period_bounds, range_bounds
 
 PERIOD_LABELS = {"month": "月", "week": "周", "day": "日"}
 TIME_MODES = {"period": "按周期", "range": "自定义区间"}
@@ -78,6 +78,13 @@ class Filters:
             return self.date_from, self.date_to
         bounds = period_bounds(self.period_type, self.period_start)
         return bounds["period_start"], bounds["period_end"] - timedelta(days=1)
+
+    def previous_start(self) -> date:
+        """The first day of the window this one is compared with (up to its own first day): the period before,
+        or as many days right before a range."""
+        if self.is_range:
+            return range_bounds(self.date_from, self.date_to)["previous_start"]
+        return period_bounds(self.period_type, self.period_start)["previous_start"]
 
     def time_params(self) -> dict[str, object]:
         """The time parameters of a query that takes a period or a date range (``span`` in

@@ -213,8 +213,11 @@ def screen() -> None:
         st.caption(f"红灯：按期办结率 < {rules.lights.red_on_time_rate_below:g}%（≥ {rules.lights.red_min_denominator} 件时）"
                    f"或超期 ≥ {rules.lights.red_overdue_at_least} 件；"
                    f"黄灯：按期办结率 < {rules.lights.yellow_on_time_rate_below:g}% 或有超期/临期；灰：本期无到期或办结工单。")
-        # 街道排名 and 高频问题 side by side under the map (SCREENS.md); keyed, so a laptop stacks them (ui.KIOSK_CSS).
-        ranking_column, recurring_column = st.container(key="os_centre_foot").columns(2, gap="small")
+        # 街道排名 and 高频问题 side by side under the map on the wall (SCREENS.md); keyed, so a laptop stacks them
+        # (ui.KIOSK_CSS). Off the wall, beside the sidebar, the middle column is too narrow for two (381 px at 1440
+        # px: the ranking's scores were cut): one under the other, the page scrolls.
+        foot = st.container(key="os_centre_foot")
+        ranking_column, recurring_column = foot.columns(2, gap="small") if kiosk else (foot, foot)
         with ranking_column:
             ranking = data.q("rates_breakdown_range" if f.is_range else "rates_breakdown", **f.time_params(), level="street")
             ranking = ranking[ranking["unit_code"] != "unassigned"]  # 街道不明 is not a street to rank

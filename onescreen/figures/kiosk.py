@@ -219,8 +219,8 @@ def recurring_list_html(problems: pd.DataFrame, *, limit: int = 8, koujing: str 
         return f"<div class='os-list os-recurring' style='color:{MUTED}'>{escape(empty)}</div>"
     rows = []
     for r in problems.head(limit).itertuples(index=False):
-        count = pd.to_numeric(pd.Series([r.ticket_count]), errors="coerce").iloc[0]
-        change = pd.to_numeric(pd.Series([getattr(r, "change", None)]), errors="coerce").iloc[0]
+        count = pd.to_numeric(r.ticket_count, errors="coerce")  # "<3" (and None) read as NaN
+        change = pd.to_numeric(getattr(r, "change", None), errors="coerce")
         before = str(r.previous_ticket_count) if pd.notna(r.previous_ticket_count) else ""
         shown_count = f"{count:,.0f}" if pd.notna(count) else str(r.ticket_count)
         if not compared:

@@ -18,7 +18,6 @@ from onescreen.figures import kiosk as kiosk_charts
 from onescreen.figures import lists
 from onescreen.koujing import KOUJING, koujing
 from onescreen.maps import grid_fill_svg
-from onescreen.queries import period_bounds, range_bounds
 
 MIN_COUNT_DEFAULT = {"month": 3, "week": 2, "day": 2}
 PLACE_TYPES = {"compound": "小区", "address": "地址"}
@@ -179,11 +178,9 @@ if f is None:
 
 first_day, last_day = f.days()  # the period, or the custom date range (both days included)
 # The window the recurring problems are compared with: the period before, or as many days right before; for a
-# week or month under way the same days of the one before (Filters.compare_params).
-before_bounds = (range_bounds(**f.compare_params()) if f.is_range or f.is_partial
-                 else period_bounds(f.period_type, f.period_start))
-previous_start = before_bounds["previous_start"]
-compared = dict(previous_start=previous_start, previous_end=before_bounds["previous_end"] if f.is_partial else None)
+# week or month under way the same days of the one before (Filters.previous_window).
+compared = f.previous_window()
+previous_start = compared["previous_start"]
 this = "所选区间" if f.is_range else "本期"
 common = dict(start=first_day, end=last_day, street_code=f.street_code or None,
               community_code=f.community_code or None, grid_code=f.grid_code or None, source=f.source or None,

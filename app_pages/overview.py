@@ -213,17 +213,26 @@ def screen() -> None:
         st.caption(f"红灯：按期办结率 < {rules.lights.red_on_time_rate_below:g}%（≥ {rules.lights.red_min_denominator} 件时）"
                    f"或超期 ≥ {rules.lights.red_overdue_at_least} 件；"
                    f"黄灯：按期办结率 < {rules.lights.yellow_on_time_rate_below:g}% 或有超期/临期；灰：本期无到期或办结工单。")
-        ranking = data.q("rates_breakdown_range" if f.is_range else "rates_breakdown", **f.time_params(), level="street")
-        ranking = ranking[ranking["unit_code"] != "unassigned"]  # 街道不明 is not a street to rank
-        st.markdown("<div class='os-panel-title'>街道排名（综合得分，灰色为不参与排名：样本不足或缺少某率）</div>", unsafe_allow_html=True)
-        if not ranking.empty:
-            if kiosk:
-                st.markdown(kiosk_charts.street_ranking_svg(ranking, height=260), unsafe_allow_html=True)
-            elif links:
-                _street_links(f, street_ranking_figure(ranking, height=260), ranking)
-            else:
-                st.plotly_chart(street_ranking_figure(ranking, height=260), width="stretch",
-                                config={"displayModeBar": False})
+        # 街道排名 and 高频问题 side by side under the map on the wall (SCREENS.md); keyed, so a laptop stacks them
+        # (ui.KIOSK_CSS). Off the wall, beside the sidebar, the middle column is too narrow for two (381 px at 1440
+        # px: the ranking's scores were cut): one under the other, the page scrolls.
+        foot = st.container(key="os_centre_foot")
+        ranking_column, recurring_column = foot.columns(2, gap="small") if kiosk else (foot, foot)
+        with ranking_column:
+            ranking = data.q("rates_breakdown_range" if f.is_range else "rates_breakdown", **f.time_params(), level="street")
+            ranking = ranking[ranking["unit_code"] != "unassigned"]  # 街道不明 is not a street to rank
+            st.markdown("<div class='os-panel-title' title='灰色：不参与排名（样本不足或缺少某率）'>街道排名（综合得分，灰色不排名）"
+                        "</div>", unsafe_allow_html=True)
+            if not ranking.empty:
+                if kiosk:  # drawn for half the middle column: 360 px at 1920
+                    st.markdown(kiosk_charts.street_ranking_svg(ranking, width=360, height=260), unsafe_allow_html=True)
+                elif links:
+                    _street_links(f, street_ranking_figure(ranking, height=260), ranking)
+                else:
+                    st.plotly_chart(street_ranking_figure(ranking, height=260), width="stretch",
+                                    config={"displayModeBar": False})
+        with recurring_column:
+            _recurring(f, "本区间" if f.is_range else "本期")
     # A month under way is compared with the same days of the month before (Filters.compare_params).
     compare = f.compare_params()
     kpis = measures.shown_changes(data.q("kpi_tiles_range" if "start" in compare else "kpi_tiles", **compare, **scope))
@@ -293,6 +302,29 @@ def screen() -> None:
         whole = [f"<span style='white-space:nowrap'>{item}</span>" for item in items]
         st.markdown(f"<div class='os-list'>{' · '.join(whole[:2])}<br>{' · '.join(whole[2:])}</div>",
                     unsafe_allow_html=True)
+
+
+def _recurring(f: filters.Filters, period_label: str) -> None:
+    """高频问题: compounds where one category keeps coming back this period, against the window before. The page
+    runs at the big screen's tier, so the query lists compounds only (no address) from 3 tickets up, and counts
+    of 1-2 come as ``<3`` (onescreen.access.kiosk_params, kiosk_frame)."""
+    first_day, last_day = f.days()
+    window = f.previous_window()
+    span = data.ticket_span()
+    compared = span is not None and window["previous_start"] >= span[0]  # a window before the data would count nothing
+    problems = data.q("recurring_problems", start=first_day, end=last_day, **f.scope(),
+                      **(window if compared else {"previous_start": None}), min_count=acl.KIOSK_MIN_RECURRING, limit=8)
+    basis = (koujing("recurring_problems") + f"大屏只列小区（不列地址），同一小区同一分类至少 {acl.KIOSK_MIN_RECURRING} 件；"
+             f"1-2 件显示为“<3”。" + ("" if compared else "上期早于已导入的数据，不作比较。"))
+    help_text = html.escape(basis, quote=True)
+    against = (f"，箭头为{'较此前等长区间' if f.is_range else f.against() if f.is_partial else '较上期'}"
+               if compared else "")
+    st.markdown(f"<div class='os-panel-title' title='{help_text}'>高频问题（{period_label}{against}）</div>",
+                unsafe_allow_html=True)
+    st.markdown(kiosk_charts.recurring_list_html(
+        problems, koujing=basis, compared=compared,
+        empty=f"{period_label}没有同一小区、同一分类反复出现 {acl.KIOSK_MIN_RECURRING} 次及以上的诉求"),
+        unsafe_allow_html=True)
 
 
 def _street_links(f: filters.Filters, figure, ranking: pd.DataFrame) -> None:

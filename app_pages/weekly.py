@@ -14,7 +14,8 @@ from onescreen import data, filters, ui
 from onescreen.report import COLUMN_LABELS, KINDS, Period, ReportError, build_report, data_span, default_period, \
     parse_period, period_options
 from onescreen.report_charts import report_figures
-from onescreen.report_render import FORMATS, display_frame, file_name, kpi_display_frame, number_formats, render
+from onescreen.report_render import FORMATS, display_frame, file_name, kpi_display_frame, number_formats, render, \
+    signed_formats
 
 KIND_LABELS = {"week": "周报（周例会）", "month": "月报（月分析）", "quarter": "季报（季调度）"}
 # Short labels, the detail in one line under the buttons: four buttons in a row at 1366 px and 125% zoom cut the long
@@ -136,7 +137,8 @@ def _table(key: str, frame: pd.DataFrame) -> None:
     """A section's table (``display_frame``) in its columns (:func:`section_columns`)."""
     shown = display_frame(frame)
     order, columns = section_columns(key, frame, list(shown.columns))
-    st.dataframe(shown, hide_index=True, placeholder=ui.MISSING, key=f"weekly_{key}", column_order=order,
+    signed = signed_formats(frame)  # changes as +19 and −3: a Styler's text over the numbers (a printf format writes -3)
+    st.dataframe(shown.style.format(signed, na_rep=ui.MISSING) if signed else shown, hide_index=True, placeholder=ui.MISSING, key=f"weekly_{key}", column_order=order,
                  column_config=columns)
 
 

@@ -135,6 +135,26 @@ def _lognormal(rng: np.random.Generator, median: float, sigma: float, n: int, lo
     return np.clip(rng.lognormal(math.log(median), sigma, n), low, high).astype(np.int64)
 
 
+STUCK_STREAM = 23
+
+
+def _side_stream(rng: np.random.Generator, key: int) -> np.random.Generator:
+    """A generator of its own for a later addition to the demo, seeded from ``rng``'s seed and ``key``: drawing
+    from it leaves ``rng``'s stream, and so every figure drawn from it after, as it was."""
+    seed = rng.bit_generator.seed_seq
+    return np.random.default_rng(np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, key)))
+
+
+def _closed_late(rng: np.random.Generator, due: np.ndarray, holidays: np.ndarray) -> np.ndarray:
+    """When each stuck ticket is closed after all: 10 to 60 working days after its deadline (most within five
+    weeks, a few dragging on), during office hours. A stuck ticket is one nobody closed in time, not one nobody
+    ever closes: those received in the last weeks before the export are still open then, the older ones were
+    closed late, so the backlog at the export holds weeks of them rather than a year."""
+    workdays = 10 + np.floor(50 * rng.beta(1.0, 6.0, due.size)).astype(np.int64)
+    day = add_workdays(due, workdays, holidays) // DAY * DAY
+    return day + rng.integers(9 * HOUR, 18 * HOUR, due.size)
+
+
 def _phones(rng: np.random.Generator, n: int, landline_share: float) -> np.ndarray:
     """Mobile numbers (11 digits) and some local landlines written as '0874-3123456'."""
     prefixes = np.array(["130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155",
@@ -192,7 +212,9 @@ def build_hotline(rng: np.random.Generator, n: int, district: District, compound
     extended_due = add_workdays(due, np.full(n, 10), period.holidays)
 
     u = rng.random(n)
-    p_returned, p_stuck = 0.012, np.where(month >= 10, 0.015, 0.004)
+    # Stuck tickets (nobody closes them in time, _closed_late) are more frequent in the last three months: the
+    # recent months are the worse ones.
+    p_returned, p_stuck = 0.012, np.where(month >= 10, 0.01, 0.004)
     p_extended, p_late = 0.025, np.where(late_grid, 0.35, np.where(poor, 0.15, 0.06))
     returned = u < p_returned
     stuck = ~returned & (u < p_returned + p_stuck)
@@ -204,7 +226,9 @@ def build_hotline(rng: np.random.Generator, n: int, district: District, compound
                        span * rng.beta(1.3, 2.5, n)).astype(np.int64) + responded
     resolved = np.where(late, due + rng.exponential(3 * DAY, n).astype(np.int64) + 600, on_time)
     resolved = np.where(extended, due + (rng.uniform(0.1, 0.9, n) * (extended_due - due)).astype(np.int64), resolved)
-    resolved = np.where(returned | stuck, NEVER, resolved)
+    # Stuck tickets close late after all (their delays drawn from a stream of their own).
+    resolved = np.where(stuck, _closed_late(_side_stream(rng, STUCK_STREAM), due, period.holidays), resolved)
+    resolved = np.where(returned, NEVER, resolved)
     returned_at = np.where(returned, responded + rng.integers(HOUR, 30 * HOUR, n), NEVER)
 
     # Callbacks: was it solved, was the caller satisfied. Worse in late grids and at poor companies.
@@ -325,8 +349,8 @@ def build_events(rng: np.random.Generator, n: int, district: District, compounds
                                    span * rng.beta(1.5, 2.5, n)).astype(np.int64)
     late = rng.random(n) < np.where(late_grid, 0.25, 0.05)
     resolved = np.where(late, due + rng.exponential(2 * DAY, n).astype(np.int64) + 600, on_time)
-    stuck = rng.random(n) < np.where(month >= 10, 0.012, 0.003)
-    resolved = np.where(stuck, NEVER, resolved)
+    stuck = rng.random(n) < np.where(month >= 10, 0.008, 0.003)
+    resolved = np.where(stuck, _closed_late(_side_stream(rng, STUCK_STREAM), due, period.holidays), resolved)
 
     lon, lat = _points_in_grids(rng, grids["geometry"].to_numpy(), grid)
     no_point = rng.random(n) < np.select([source == "来访", source == "110非警务"], [0.4, 0.25], 0.04)

@@ -82,6 +82,17 @@ class Filters:
         bounds = period_bounds(self.period_type, self.period_start)
         return bounds["period_start"], bounds["period_end"] - timedelta(days=1)
 
+    def previous_window(self) -> dict[str, date | None]:
+        """``previous_start`` and ``previous_end`` (exclusive) of the window this one is compared with, as the
+        queries that take them want them: the period before (``previous_end`` None: up to this one's first day),
+        as many days right before a range, or for a week or month under way the same days of the one before."""
+        if self.is_range or self.is_partial:
+            bounds = range_bounds(**self.compare_params())
+            return {"previous_start": bounds["previous_start"],
+                    "previous_end": bounds["previous_end"] if self.is_partial else None}
+        return {"previous_start": period_bounds(self.period_type, self.period_start)["previous_start"],
+                "previous_end": None}
+
     def time_params(self) -> dict[str, object]:
         """The time parameters of a query that takes a period or a date range (``span`` in
         ``onescreen.queries``): ``start``/``end`` for a range, else ``period_type``/``period_start``."""

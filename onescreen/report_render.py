@@ -20,6 +20,7 @@ import json
 import math
 import numbers
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
 
@@ -195,6 +196,11 @@ COUNT_COLUMNS = {"ticket_count", "previous_ticket_count", "change", "overdue_cou
                  "consecutive_red_periods", "consecutive_black_months", "on_time_denominator"}
 
 
+# Changes in a section's table (a light's grid count against last period, a category's rise): written with their
+# sign, +19 and −3 (a true minus, as the key figures write their changes), 0 without one.
+SIGNED_COLUMNS = {"change", "change_pct"}
+
+
 # Machine codes kept in the data (JSON, XLSX) but not shown to readers.
 CODE_COLUMNS = ("metric", "unit", "key", "light")
 
@@ -209,7 +215,29 @@ def _digits(column: str, integral: bool) -> int:
 
 def _number_text(column: str, value: int | float) -> str:
     digits = _digits(column, isinstance(value, int))
+    if column in SIGNED_COLUMNS:
+        return signed(value, digits)
     return f"{value:.1f}" if digits == 1 else f"{value:,.{digits}f}"
+
+
+def signed(value: int | float, digits: int) -> str:
+    """A change as the report writes it: ``+1,785``, ``−3`` (U+2212), ``+0.12``; one that rounds to zero ``0``."""
+    if round(abs(value), digits) == 0:
+        return f"{0:.{digits}f}"
+    return f"{'+' if value > 0 else '−'}{abs(value):,.{digits}f}"
+
+
+def signed_formats(frame: pd.DataFrame) -> dict[str, Callable]:
+    """The text of each change column of :func:`display_frame` (by its Chinese header), for the page: a printf
+    format (:func:`number_formats`) writes no minus sign but ``-`` and signs a zero, so the page shows these
+    through a pandas Styler, as the HTML report writes its cells; the numbers stay numbers underneath."""
+    formats = {}
+    for column in frame.columns:
+        if column in SIGNED_COLUMNS and pd.api.types.is_numeric_dtype(frame[column]) \
+                and not pd.api.types.is_bool_dtype(frame[column]):
+            formats[COLUMN_LABELS.get(column, column)] = \
+                lambda value, column=column: None if _plain(value) is None else _number_text(column, _plain(value))
+    return formats
 
 
 def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -236,9 +264,9 @@ def number_formats(frame: pd.DataFrame) -> dict[str, str]:
     ``st.column_config.NumberColumn``: ``%.1f`` for rates, ``%,d`` for counts, ``%,.2f`` for other decimals."""
     formats = {}
     for column in frame.columns:
-        if column in CODE_COLUMNS or pd.api.types.is_bool_dtype(frame[column]) \
+        if column in CODE_COLUMNS or column in SIGNED_COLUMNS or pd.api.types.is_bool_dtype(frame[column]) \
                 or not pd.api.types.is_numeric_dtype(frame[column]):
-            continue
+            continue  # (changes: signed_formats)
         digits = _digits(column, pd.api.types.is_integer_dtype(frame[column]))
         formats[COLUMN_LABELS.get(column, column)] = {0: "%,d", 1: "%.1f", 2: "%,.2f"}[digits]
     return formats
@@ -296,16 +324,11 @@ def _change(unit: str, change, change_pct, *, up_is_good: bool | None, settling:
     digits = {"pct": 1, "workdays": 2}.get(unit, 0)
     if round(abs(change), digits) == 0:  # "+0.0 个百分点" would call a change nobody can see good or bad
         return "持平", None
-    sign = "+" if change > 0 else "−"
-    if unit == "pct":
-        text = f"{sign}{abs(change):.1f} 个百分点"
-    elif unit == "workdays":
-        text = f"{sign}{abs(change):.2f} 个工作日"
-    else:
-        text = f"{sign}{abs(change):,.0f}"
-        pct = _plain(change_pct)
-        if pct is not None:
-            text += f"（{sign}{abs(pct):.1f}%）"
+    text = signed(change, digits) + {"pct": " 个百分点", "workdays": " 个工作日"}.get(unit, "")
+    pct = _plain(change_pct)
+    if unit not in ("pct", "workdays") and pct is not None:
+        sign = "+" if change > 0 else "−"  # the count's sign: a rise of 0.04% is still a rise
+        text += f"（{sign}{abs(pct):.1f}%）"
     if up_is_good is None:
         return text, None
     if settling:

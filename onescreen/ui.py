@@ -235,6 +235,10 @@ BIG_SCREEN_CSS = f"""
 .os-list {{ font-size: 0.9rem; line-height: 1.5; }}
 /* Scoped under .stApp: `.stApp span` above outranks a bare class, and drew 红榜 light on gold (2.0:1). */
 .stApp .os-honour {{ background: {HONOUR}; color: #1b1b1b; padding: 2px 8px; border-radius: 4px; font-weight: 700; }}
+/* 高频问题: the place and category cut short with an ellipsis, never the count and its change. */
+.os-recurring-row {{ display: flex; justify-content: space-between; gap: 0.5em; white-space: nowrap; }}
+.os-recurring-what {{ overflow: hidden; text-overflow: ellipsis; min-width: 0; }}
+.os-recurring-count {{ flex: none; }}
 .stApp .os-black {{ background: {BLACKLIST}; color: #f0f0f0; padding: 2px 8px; border-radius: 4px; font-weight: 700; }}
 </style>
 """
@@ -258,6 +262,9 @@ KIOSK_CSS = """
   .st-key-os_wall [data-testid="stHorizontalBlock"] { flex-wrap: wrap; row-gap: 0.5rem; }
   .st-key-os_wall [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
     flex: 1 1 calc(50% - 1rem) !important; min-width: calc(50% - 1rem) !important; }
+  /* 街道排名 and 高频问题 share the middle column's foot at 1920 px; in a half-width column, one under the other. */
+  .st-key-os_wall .st-key-os_centre_foot [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
+    flex: 1 1 100% !important; min-width: 100% !important; }
 }
 </style>
 """

@@ -282,3 +282,21 @@ def test_events_workbook(demo):
     located = [r for r in rows if r["经度"] is not None and r["所属网格"]]
     assert 0.8 * len(rows) < len(located) < len(rows)
     assert all(grids[r["所属网格"]].intersects(shapely.Point(r["经度"], r["纬度"])) for r in located)
+
+
+def test_stuck_tickets_are_closed_late_so_the_backlog_is_weeks_old_not_a_year(demo):
+    """Tickets nobody closed in time are closed 10 to 60 working days late, not never: a year of them piled up on the
+    big screen (超期在办 1,428, every one 超期 230-241 个工作日). At an export, the open tickets are recent ones."""
+    (_, exported), _, records, _ = hotline_rows(demo["hotline_part1.csv"])
+    at = dt.datetime.strptime(exported.removeprefix("导出时间："), "%Y-%m-%d %H:%M")
+
+    def when(text: str) -> dt.datetime:
+        return dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S" if "-" in text else "%Y/%m/%d %H:%M")
+
+    overdue = [at - when(r["办理时限"]) for r in records
+               if r["工单状态"] in ("办理中", "延期") and when(r["办理时限"]) < at]
+    assert overdue and max(overdue) < dt.timedelta(days=95)  # 60 working days and the holidays among them
+    closed_late = [when(r["办结时间"]) - when(r["办理时限"]) for r in records
+                   if r["工单状态"] == "已办结" and when(r["办结时间"]) > when(r["办理时限"])]
+    assert sum(late > dt.timedelta(days=14) for late in closed_late) >= 3  # the stuck ones, closed after all
+    assert max(closed_late) < dt.timedelta(days=95)

@@ -193,3 +193,40 @@ def test_density_legend_names_its_unit_ticks_from_zero_and_the_grey():
     assert shown[1:-1] == ["0", "100", "200", "300"]
     stops = [s.get("stop-color") for s in svg.iter(f"{SVG}stop")]
     assert len(stops) == len(kiosk.DENSITY_STOPS)
+
+
+def _recurring(rows: list[tuple]) -> pd.DataFrame:
+    """recurring_problems rows as the big screen's tier returns them: counts as text, "<3" for 1-2, change NaN then."""
+    return pd.DataFrame(rows, columns=["place_name", "category_l1", "street_name", "community_name", "ticket_count",
+                                       "previous_ticket_count", "change"])
+
+
+def test_the_walls_recurring_problems_say_place_category_count_and_the_change_as_news():
+    problems = _recurring([
+        ("翠湖花园", "物业管理", "翠湖街道", "东风社区", "12", "9", 3.0),
+        ("<金碧>小区", "城市管理", "南宁街道", None, "7", "10", -3.0),
+        ("云岭苑", "噪音扰民", "益宁街道", "新华社区", "5", "5", 0.0),
+        ("滇池苑", "物业管理", "益宁街道", "新华社区", "4", "<3", float("nan")),
+    ])
+    markup = kiosk.recurring_list_html(problems, koujing="口径文字。")
+    assert "\n" not in markup and markup.startswith("<div class='os-list os-recurring'>")
+    rows = re.findall(r"<div class='os-recurring-row' title='([^']*)'><span class='os-recurring-what'>([^<]*)</span>"
+                      r"<span class='os-recurring-count'><b>([^<]*)</b> 件(?: <span style='color:([^']*)'>([^<]*)</span>)?",
+                      markup)
+    assert [(what, n, move) for _, what, n, _, move in rows] == [
+        ("翠湖花园 · 物业管理", "12", "▲3"), ("&lt;金碧&gt;小区 · 城市管理", "7", "▼3"),
+        ("云岭苑 · 噪音扰民", "5", "持平"), ("滇池苑 · 物业管理", "4", "上期&lt;3")]
+    colours = [colour for *_, colour, _ in rows]
+    assert colours == [kiosk.RISE_COLOUR, kiosk.FALL_COLOUR, kiosk.FLAT_COLOUR, kiosk.FLAT_COLOUR]  # a rise is bad news
+    hovers = [hover for hover, *_ in rows]
+    assert hovers[0] == "翠湖花园（翠湖街道东风社区），物业管理：本期 12 件。上期 9 件，增加 3 件（变差）。口径文字。"
+    assert "减少 3 件（改善）" in hovers[1] and "上期 &lt;3 件。" in hovers[3]
+
+
+def test_the_walls_recurring_problems_are_few_without_a_change_when_nothing_came_before_and_say_when_none():
+    rows = [(f"小区{i}", "物业管理", "翠湖街道", "东风社区", str(20 - i), "3", 1.0) for i in range(10)]
+    markup = kiosk.recurring_list_html(_recurring(rows), limit=8, compared=False)
+    assert markup.count("os-recurring-row") == 8 and "▲" not in markup and "上期" not in markup
+    empty = kiosk.recurring_list_html(_recurring([]), empty="本期没有反复出现的诉求")
+    assert "os-recurring-row" not in empty and "本期没有反复出现的诉求" in empty
+

@@ -823,3 +823,50 @@ def test_the_wall_lists_say_against_what_a_rank_moved_and_count_the_black_list_f
     black_rows = re.findall(r"<div title='全区第 (\d+) 名[^']*'>(倒\d+) ", black)
     assert black_rows == [("3", "倒1")], black  # the fixture district ranks 3 companies: the 3rd is 倒1
     assert "管理 180 户，物业投诉 1 件" in black
+
+
+def _recurring_panel(at: AppTest) -> tuple[str, str]:
+    """The big screen's 高频问题: (its title, its list)."""
+    title = next(m.value for m in at.markdown if m.value.startswith("<div class='os-panel-title'") and "高频问题" in m.value)
+    return title, next(m.value for m in at.markdown if m.value.startswith("<div class='os-list os-recurring'"))
+
+
+def test_the_wall_shows_recurring_problems_at_compounds_only_beside_the_street_ranking(warehouse_copy):
+    """高频问题 (SCREENS.md: beside 街道排名): compounds where one category came back 3 times or more this period,
+    with the change against the period before. The big screen's tier lists no address, and a count of 1-2 is
+    "<3". The fixture district has none: the panel says so in Chinese."""
+    import os
+    import shutil
+
+    from etl.refresh import refresh
+
+    at = _run(query={"kiosk": "1"})
+    assert not at.exception
+    title, panel = _recurring_panel(at)
+    # Its 口径 in the hover. The data begin on 2025-09-29: September is not a whole period to compare October with.
+    assert "高频问题（本期）" in title and "大屏只列小区（不列地址）" in title and "不作比较" in title
+    assert "os-recurring-row" not in panel and "本期没有同一小区、同一分类反复出现 3 次及以上的诉求" in panel
+    # The street ranking shares the foot of the middle column: drawn for its half.
+    ranking = next(m.value for m in at.markdown if 'aria-label="街道排名"' in m.value)
+    assert 'viewBox="0 0 360 260"' in ranking
+
+    staging = warehouse_copy.with_name(warehouse_copy.name + ".next")
+    shutil.copy(warehouse_copy, staging)
+    with duckdb.connect(str(staging)) as con:
+        october = [r[0] for r in con.execute(
+            "select ticket_id from fct_tickets where received_at >= '2025-10-01' order by ticket_id").fetchall()]
+        september = con.execute("select min(ticket_id) from fct_tickets where received_at < '2025-10-01'").fetchone()[0]
+        con.execute("update fct_tickets set compound_code = 'CP01', category_l1 = '物业管理', place_hash = null "
+                    "where list_contains($ids, ticket_id)", {"ids": october[:4] + [september]})
+        con.execute("update fct_tickets set compound_code = null, address_area = '测试路8号', category_l1 = '物业管理', "
+                    "place_hash = null where list_contains($ids, ticket_id)", {"ids": october[4:8]})
+    refresh(staging)
+    os.replace(staging, warehouse_copy)
+    at = _run(query={"kiosk": "1"})
+    assert not at.exception
+    _, panel = _recurring_panel(at)
+    rows = re.findall(r"<div class='os-recurring-row' title='([^']*)'><span class='os-recurring-what'>([^<]*)</span>"
+                      r"<span class='os-recurring-count'><b>(\d+)</b> 件</span></div>", panel)
+    assert [what for _, *what in rows] == [["金碧花园 · 物业管理", "4"]]  # no change: nothing whole to compare with
+    assert rows[0][0].startswith("金碧花园（")
+    assert "测试路" not in panel  # four tickets at one address: no address on the wall

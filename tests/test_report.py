@@ -27,8 +27,8 @@ from conftest import run_cli  # noqa: E402
 from onescreen.queries import run_query  # noqa: E402
 from onescreen.report import (COLUMN_LABELS, Period, ReportError, build_report, data_span,  # noqa: E402
                               default_period, parse_period, period_options)
-from onescreen.report_render import (XML_NAMESPACES, display_frame, kpi_display_frame, number_formats, offline_plotlyjs,  # noqa: E402
-                                     to_dict, to_html, to_json, to_xlsx)
+from onescreen.report_render import (XML_NAMESPACES, _cell, display_frame, kpi_display_frame, number_formats,  # noqa: E402
+                                     offline_plotlyjs, signed_formats, to_dict, to_html, to_json, to_xlsx)
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -196,6 +196,21 @@ def test_lights_that_turned_red_or_recovered_match_the_mart(metrics_con):
     assert counts.loc["red", "previous_grid_count"] == (then == "red").sum()
 
 
+def test_a_change_in_a_table_is_written_with_its_sign():
+    """周报's light counts read 19 where the red lights rose by 19: a change says which way, +19 and −3 (a true minus,
+    as the key figures write theirs), on the page (a Styler's text over the numbers) and in the HTML and Word files."""
+    counts = pd.DataFrame({"light": ["red", "yellow", "green", "grey"], "light_label": ["红灯", "黄灯", "绿灯", "无数据"],
+                           "grid_count": [41, 20, 1200, 3], "previous_grid_count": [22, 23, 1200, 3],
+                           "change": pd.array([19, -3, 0, None], dtype="Int64")})
+    assert [_cell("change", v)[0] for v in counts["change"]] == ["+19", "−3", "0", "—"]
+    shown = signed_formats(counts)
+    assert list(shown) == ["环比变化"] and "环比变化" not in number_formats(counts)
+    assert [shown["环比变化"](v) for v in display_frame(counts)["环比变化"]] == ["+19", "−3", "0", None]
+    assert display_frame(counts)["环比变化"].dtype == "Int64"  # still a number: it sorts as one
+    assert _cell("change_pct", 8.66)[0] == "+8.7" and _cell("change_pct", -0.04)[0] == "0.0"
+    assert _cell("change", 1785)[0] == "+1,785" and _cell("grid_count", 1785)[0] == "1,785"
+
+
 def test_moves_on_the_property_lists_match_the_mart(metrics_con):
     report = build_report(metrics_con, parse_period("2025-10"))
     lists = metrics_con.execute(
@@ -276,7 +291,7 @@ def test_a_property_companys_score_reads_to_one_decimal_as_on_the_other_screens(
     lists and the big screen show it, in the page, the HTML and the workbook; so are working days overdue."""
     lists = pd.DataFrame({"list": ["red", "red"], "rank": [1, 2], "company_name": ["甲物业", "乙物业"],
                           "score": [79.0, 78.5678]})
-    from onescreen.report_render import _cell, _for_readers
+    from onescreen.report_render import _for_readers
 
     assert number_formats(lists)["总分"] == "%.1f"  # the page: the number kept, shown to one decimal
     assert [_cell("score", v)[0] for v in lists["score"]] == ["79.0", "78.6"]  # the HTML
@@ -299,17 +314,19 @@ def test_the_pages_tables_keep_numbers_as_numbers_shown_as_the_html_report_shows
     for key, section in week_report.sections.items():
         if key == "kpis":  # mixed units a row: its own text table (test_page_kpi_table_gives_each_change_in_its_own_unit)
             continue
-        frame, shown, formats = section.frame, display_frame(section.frame), number_formats(section.frame)
+        frame, shown = section.frame, display_frame(section.frame)
+        formats, signed = number_formats(frame), signed_formats(frame)
         for column in frame.columns:
             if column in CODE_COLUMNS:
                 continue
             label = COLUMN_LABELS.get(column, column)
             numeric = pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column])
             assert pd.api.types.is_numeric_dtype(shown[label]) == numeric, (key, column)
-            assert (label in formats) == numeric, (key, column)
+            assert (label in formats or label in signed) == numeric and not (label in formats and label in signed)
             if numeric:
                 for value in frame[column].dropna():
-                    assert PRINTF[formats[label]](value) == _cell(column, value)[0], (key, column, value)
+                    text = signed[label](value) if label in signed else PRINTF[formats[label]](value)
+                    assert text == _cell(column, value)[0], (key, column, value)
                     checked += 1
             else:
                 assert all(isinstance(v, str) or v is None for v in shown[label]), (key, column)

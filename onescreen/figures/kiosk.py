@@ -9,7 +9,8 @@ a tooltip wherever there is a mouse after all. Off the wall the big screen keeps
 bars open the tickets behind them.
 
 Each function returns one ``<div>`` for ``st.markdown(..., unsafe_allow_html=True)``: a single line, so
-Markdown passes it through as one HTML block. Every text that comes from data is escaped.
+Markdown passes it through as one HTML block. Every text that comes from data is escaped. The wall's 高频问题
+(:func:`recurring_list_html`) is a list, not a chart: a few lines of text in the style of the red and black lists.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from onescreen.figures.overview import FONT, GRID, LEADER_PX, RATE_COLOURS, RATE
     TARGET_COLOUR, TEXT, label_gap, spread_labels, target_labels, text_width, trend_targets_and_range
 
 MUTED = "#9fb3c8"
+RISE_COLOUR, FALL_COLOUR, FLAT_COLOUR = "#ff6b6b", "#3ecf74", "#9aa5b1"  # onescreen.ui's bad, good and flat colours
 CURRENT_COLOUR = "#36c2ff"
 PREVIOUS_COLOUR = "rgba(159,179,200,0.45)"
 UNRANKED_COLOUR = "#5c6b7a"
@@ -244,3 +246,37 @@ def density_legend_svg(high: float, unit: str = "每千户工单（件）", widt
     body.append(f'<rect x="{grey_x}" y="{bar_top}" width="{bar_h}" height="{bar_h}" fill="{NO_RATE_COLOUR}"/>')
     body.append(_text(grey_x + bar_h + 6, bar_top + bar_h - 1, "无户数", size=TICK_SIZE))
     return _svg(width, height, f"{unit}图例：0 至 {high:g}", body)
+
+
+def recurring_list_html(problems: pd.DataFrame, *, limit: int = 8, koujing: str = "", compared: bool = True,
+                        empty: str = "本期没有反复出现的同类诉求") -> str:
+    """The wall's 高频问题: the first ``limit`` rows of ``recurring_problems`` as ``小区 · 分类 N 件 ▲3``, the change
+    against the window before (a rise is bad news: red; a fall green), its words, the place's community and
+    ``koujing`` in each row's hover. ``compared=False`` (no data before the window): no change shown. At the
+    big screen's tier the rows are compounds only and a count of 1-2 arrives as the text ``<3``
+    (onescreen.access.kiosk_frame): the change is then unknown, and the row says 上期<3."""
+    if problems.empty:
+        return f"<div class='os-list os-recurring' style='color:{MUTED}'>{escape(empty)}</div>"
+    rows = []
+    for r in problems.head(limit).itertuples(index=False):
+        count = pd.to_numeric(r.ticket_count, errors="coerce")  # "<3" (and None) read as NaN
+        change = pd.to_numeric(getattr(r, "change", None), errors="coerce")
+        before = str(r.previous_ticket_count) if pd.notna(r.previous_ticket_count) else ""
+        shown_count = f"{count:,.0f}" if pd.notna(count) else str(r.ticket_count)
+        if not compared:
+            move, colour, words = "", FLAT_COLOUR, ""
+        elif pd.notna(change) and change:
+            up = change > 0
+            move, colour = f"{'▲' if up else '▼'}{abs(change):,.0f}", RISE_COLOUR if up else FALL_COLOUR
+            words = f"上期 {before} 件，{'增加' if up else '减少'} {abs(change):,.0f} 件（{'变差' if up else '改善'}）。"
+        elif pd.notna(change):
+            move, colour, words = "持平", FLAT_COLOUR, f"上期 {before} 件，持平。"
+        else:
+            move, colour, words = f"上期{before}", FLAT_COLOUR, f"上期 {before} 件。"
+        where = "".join(str(v) for v in (r.street_name, r.community_name) if isinstance(v, str))
+        hover = f"{r.place_name}{f'（{where}）' if where else ''}，{r.category_l1}：本期 {shown_count} 件。{words}{koujing}"
+        rows.append(f"<div class='os-recurring-row' title='{escape(hover, quote=True)}'>"
+                    f"<span class='os-recurring-what'>{escape(str(r.place_name))} · {escape(str(r.category_l1))}</span>"
+                    f"<span class='os-recurring-count'><b>{escape(shown_count)}</b> 件"
+                    + (f" <span style='color:{colour}'>{escape(move)}</span>" if move else "") + "</span></div>")
+    return "<div class='os-list os-recurring'>" + "".join(rows) + "</div>"

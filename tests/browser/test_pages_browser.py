@@ -276,6 +276,7 @@ def test_big_screen_kiosk_fits_1920x1080_without_scrolling(browser, streamlit_se
             "红榜": ".os-honour",
             "黑榜": ".os-black",
             "overdue list": ".os-scroll",
+            "高频问题 (beside 街道排名)": ".os-recurring",
             "clock": 'iframe[data-testid="stIFrame"]',
             "title": "h3",
         }
@@ -283,6 +284,10 @@ def test_big_screen_kiosk_fits_1920x1080_without_scrolling(browser, streamlit_se
             boxes = in_viewport(bp, selector)
             assert boxes and all(b["inside"] for b in boxes), (name, boxes)
         assert page.locator(".os-tile").count() >= 6
+        ranking = page.locator('.os-svg-chart svg[aria-label="街道排名"]').bounding_box()
+        recurring = page.locator(".os-recurring").bounding_box()
+        assert recurring["x"] > ranking["x"] + ranking["width"] - 5 and abs(recurring["y"] - ranking["y"]) < 80, \
+            (ranking, recurring)  # side by side under the map
         assert page.locator(".os-svg-chart svg").count() == 3 and page.locator('[data-testid="stPlotlyChart"]').count() == 0
         # The markup came through Markdown whole: marks with their tooltips, the trend's lines and points.
         assert page.locator(".os-svg-chart svg path").count() >= 3 and page.locator(".os-svg-chart svg circle title").count() >= 3
@@ -445,12 +450,18 @@ def test_big_screen_on_a_laptop_stacks_its_panels_two_a_row(browser, streamlit_s
         assert_healthy(bp)
         columns = bp.page.evaluate(
             """() => [...document.querySelectorAll('.st-key-os_wall [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]')]
+                .filter(c => !c.parentElement.closest('[data-testid="stColumn"]'))  // the three panels, not the columns in them
                 .map(c => { const r = c.getBoundingClientRect(); return [Math.round(r.left), Math.round(r.top), Math.round(r.width)]; })"""
         )
         assert len(columns) == 3, columns
         (left_x, left_y, left_w), (mid_x, mid_y, mid_w), (right_x, right_y, _right_w) = columns
         assert left_y == mid_y and mid_x > left_x and left_w >= 560 and mid_w >= 560, columns  # tiles beside the map
         assert right_y > left_y + 300 and right_x == left_x, columns  # the lists on the next row
+        # 街道排名 and 高频问题, side by side at 1920 px, one under the other in the half-width middle column.
+        ranking = bp.page.locator('.os-svg-chart svg[aria-label="街道排名"]').bounding_box()
+        recurring = bp.page.locator(".os-recurring").bounding_box()
+        assert recurring["y"] >= ranking["y"] + ranking["height"] - 5 and recurring["width"] >= 0.9 * mid_w, \
+            (ranking, recurring, columns)
         smallest = bp.page.evaluate(SMALLEST_TEXT_JS)
         assert smallest[0] >= 11, smallest
 

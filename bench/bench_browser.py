@@ -44,8 +44,9 @@ DRAWN_JS = """() => {
     if (document.querySelector('[data-testid="stSkeleton"]')) return false;
     const decks = [...document.querySelectorAll('[data-testid="stDeckGlJsonChart"]')];
     const plots = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
-    // The big screen (it has KPI tiles) is not drawn before its map is: a deck.gl canvas, or the wall's SVG.
-    const bigScreen = document.querySelector('.os-tile');
+    // The big screen (its centre column's foot: the wall pages have tiles too, and no map) is not drawn before
+    // its map is: a deck.gl canvas, or the wall's SVG.
+    const bigScreen = document.querySelector('.st-key-os_centre_foot');
     if (bigScreen && !document.querySelector('.os-svg-map svg path, [data-testid="stDeckGlJsonChart"] canvas')) return false;
     return decks.every(d => { const c = d.querySelector('canvas'); return c && c.getBoundingClientRect().height > 50; })
         && plots.every(p => p.querySelector('.main-svg'));

@@ -68,14 +68,13 @@ def _wall_list(rows: pd.DataFrame, listed: str, streaks: dict[str, int], eligibl
                                  ("连续上榜", ""), ("每千户投诉", "os-wall-num")], large=True)
 
 
-def wall(f: filters.Filters) -> None:
+def wall(f: filters.Filters, head: wall_view.Head) -> None:
     """The page on the wall (kiosk mode, the carousel): the month's red list (an honour list, gold) and black list
     (dark grey), ten each side by side, with the moves against last month and the months in a row explained, and
     the month's complaints. No widgets: the month is the big screen's."""
-    wall_view.start()
     month = f.month()
     rules = lists.rules_from_meta(data.q("mart_rules")) or load_rules()
-    wall_view.header("全区 物业红黑榜", wall_view.month_label(month))
+    wall_view.header(head, "全区 物业红黑榜", wall_view.month_label(month))
     rankings = data.q("company_rankings", month=month)
     if rankings.empty:
         ui.empty_state("这个月没有物业企业数据：请先导入小区与物业、物业考核文件。")
@@ -113,11 +112,7 @@ def wall(f: filters.Filters) -> None:
 
 
 if ui.is_kiosk():
-    if (shown := filters.active()) is None or data.ticket_span() is None:
-        wall_view.start()
-        ui.empty_state("还没有物业红黑榜：数据仓库里没有工单和考核记录。")
-    else:
-        wall(shown)
+    wall_view.screen(wall, "还没有物业红黑榜：数据仓库里没有工单和考核记录。", ready=lambda: data.ticket_span() is not None)
     st.stop()
 
 st.title("物业红黑榜")

@@ -106,15 +106,14 @@ def recurring_table(problems: pd.DataFrame) -> pd.DataFrame:
 WALL_TOP_GRIDS = 12  # the grids listed beside the wall's map
 
 
-def wall(f: filters.Filters) -> None:
+def wall(f: filters.Filters, head: wall_view.Head) -> None:
     """The page on the wall (kiosk mode, the carousel): the month's tickets per 1,000 households by grid as a large
     map with its scale, the district's figures and the grids with the most. All sources and categories, as the big
     screen counts; no widgets, no ticket points (a hexagon map below the fold is for the desk)."""
-    wall_view.start()
     month = f.month()  # the big screen's month
     first_day = month
     last_day = (pd.Timestamp(month) + pd.DateOffset(months=1) - pd.DateOffset(days=1)).date()
-    wall_view.header(f"{wall_view.scope_name(f)} 网格热力", wall_view.month_label(month))
+    wall_view.header(head, f"{wall_view.scope_name(f)} 网格热力", wall_view.month_label(month))
     grids = data.q("grid_ticket_density", start=first_day, end=last_day, street_code=f.street_code or None,
                    community_code=f.community_code or None, grid_code=None, source=None, category_l1=None)
     shaped = grids[grids["geometry_geojson"].notna()]
@@ -165,11 +164,7 @@ def wall(f: filters.Filters) -> None:
 
 f = filters.active()
 if ui.is_kiosk():
-    if f is None:
-        wall_view.start()
-        ui.empty_state()
-    else:
-        wall(f)
+    wall_view.screen(wall)
     st.stop()
 st.title("网格热力")
 if f is None:

@@ -24,14 +24,13 @@ TREND_STEP = {"month": pd.DateOffset(months=1), "week": pd.DateOffset(weeks=1), 
 WALL_RED_ROWS = 15  # the red grids listed on the wall (what fits 1080 px beside the map); the rest counted
 
 
-def wall(f: filters.Filters) -> None:
+def wall(f: filters.Filters, head: wall_view.Head) -> None:
     """The page on the wall (kiosk mode, the carousel): the month's lights as the big screen draws them, the
     counts against last month, the rule, and the red grids with their reasons. No widgets, no links."""
-    wall_view.start()
     month = f.month()  # lights are lit per month on the wall, as on the big screen
     rules = lists.rules_from_meta(data.q("mart_rules")) or load_rules()
     area = {k: v for k, v in f.scope().items() if k != "grid_code"}
-    wall_view.header(f"{wall_view.scope_name(f)} 亮灯地图", wall_view.month_label(month))
+    wall_view.header(head, f"{wall_view.scope_name(f)} 亮灯地图", wall_view.month_label(month))
     lights = data.q("grid_lights", period_type="month", period_start=month, **area)
     if lights.empty:
         ui.empty_state("本月没有网格亮灯数据。")
@@ -88,11 +87,7 @@ def wall(f: filters.Filters) -> None:
 
 
 if ui.is_kiosk():
-    if (shown := filters.active()) is None or not data.available():
-        wall_view.start()
-        ui.empty_state("还没有可显示的网格亮灯：数据仓库里没有工单。")
-    else:
-        wall(shown)
+    wall_view.screen(wall, "还没有可显示的网格亮灯：数据仓库里没有工单。", ready=data.available)
     st.stop()
 
 st.title("亮灯地图")

@@ -25,7 +25,6 @@ from onescreen.rules import load_rules
 kiosk = ui.is_kiosk()
 ui.apply_big_screen_style(kiosk)
 rules = load_rules()
-refresh_seconds = max(10, int(st.query_params.get("refresh", "60") or 60)) if str(st.query_params.get("refresh", "60")).isdigit() else 60
 
 head_left, head_mid, head_right = st.columns([4, 3, 3])  # the title whole at 1366 px with the sidebar
 with head_mid:
@@ -154,9 +153,9 @@ def _overdue_html(frame: pd.DataFrame) -> str:
     )
 
 
-@st.fragment(run_every=refresh_seconds)
+@st.fragment(run_every=ui.refresh_seconds())
 def screen() -> None:
-    """The data panels; refreshed quietly every ``refresh_seconds`` (a new load shows up here)."""
+    """The data panels; refreshed quietly every ``?refresh=`` seconds (a new load shows up here)."""
     db.pin()  # a timed fragment rerun runs on its own: it reads one published state too
     if data.ticket_span() != st.session_state.get(filters.SPAN_KEY):
         # New data changed the periods on offer (a new month began): read the filters again, so a wall

@@ -397,6 +397,13 @@ tick(); setInterval(tick, 1000);
     )
 
 
+def refresh_seconds() -> int:
+    """``?refresh=N``: how often the big screen's and the wall pages' panels are redrawn, in seconds (60 by default,
+    10 at least)."""
+    value = str(st.query_params.get("refresh", "60") or "60")
+    return max(10, int(value)) if value.isdigit() else 60
+
+
 # The big-screen rotation of ``?carousel=N``: page file names in app_pages/, in turn.
 CAROUSEL = ("overview", "lights", "heat", "companies")
 

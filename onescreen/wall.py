@@ -5,17 +5,22 @@ In kiosk mode those pages show a wall view instead of their analysts' light page
 date), no widgets, the month the big screen's map and lists show (``Filters.month()``: the latest month, or the
 one before in a new month's first days), the main content within 1920×1080 and,
 at 1366×768, panels two a row (the wall's columns are keyed ``os_wall``, which KIOSK_CSS wraps). Each page keeps
-its own panels in its file; what they share is here. Every text from data is escaped.
+its own panels in its file; what they share is here. Every text from data is escaped. Like the big screen's, a wall
+page's panels are redrawn every ``?refresh=`` seconds (60 by default) under a clock drawn once (:func:`screen`): a
+page left on a screen without the carousel shows a new load.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from onescreen import data, filters, ui
+from onescreen import data, db, filters, ui
 
 # The wall lists: one row a line, the number large and the rest small; a row's hover holds its N and 口径.
 WALL_CSS = f"""
@@ -62,6 +67,39 @@ def start() -> None:
     st.html(WALL_CSS)
 
 
+@dataclass(frozen=True)
+class Head:
+    """The header's left (title) and right (data date, period) cells, made once beside the clock."""
+
+    left: DeltaGenerator
+    right: DeltaGenerator
+
+
+def screen(draw: Callable[[filters.Filters, Head], None], empty: str | None = None,
+           ready: Callable[[], bool] = lambda: True) -> None:
+    """A wall page: the styling and the ticking clock once, then ``draw(filters, head)`` in a fragment that runs
+    again every ``?refresh=`` seconds (:func:`onescreen.ui.refresh_seconds`), as the big screen's panels do, so
+    the clock never flickers and a new load shows up without a reload. Without data (no filters, or ``ready()``
+    false) the guidance ``empty`` instead (``ui.empty_state``'s own words when None)."""
+    start()
+    left, middle, right = st.columns([4, 3, 3])
+    with middle:
+        ui.live_clock()
+
+    @st.fragment(run_every=ui.refresh_seconds())
+    def panels() -> None:
+        db.pin()  # a timed fragment rerun runs on its own: it reads one published state too
+        if data.ticket_span() != st.session_state.get(filters.SPAN_KEY):
+            st.rerun()  # new data changed the periods on offer: the whole page again, as the big screen does
+        f = filters.active()
+        if f is None or not ready():
+            ui.empty_state(*([empty] if empty else []))
+            return
+        draw(f, Head(left, right))
+
+    panels()
+
+
 def scope_name(f: filters.Filters) -> str:
     """The area the wall shows, for its title: the narrowest of the filters' grid, community or street, else 全区."""
     places = data.places()
@@ -81,16 +119,13 @@ def month_label(month: date) -> str:
     return filters.period_label("month", month) + ("（未结束）" if open_month else "")
 
 
-def header(title: str, period: str) -> None:
-    """The big screen's header: the title (an ``h3``) left, the ticking clock in the middle, the data date and
-    the period right."""
-    left, middle, right = st.columns([4, 3, 3])
-    left.markdown(f"### {ui.markdown_text(title)}")
-    with middle:
-        ui.live_clock()
-    right.markdown(f"<div style='text-align:right;color:#9fb3c8;padding-top:0.6rem'>"
-                   f"{html.escape(ui.as_of_caption(data.as_of()))} · {html.escape(period)}</div>",
-                   unsafe_allow_html=True)
+def header(head: Head, title: str, period: str) -> None:
+    """The big screen's header in ``head`` (:func:`screen`): the title (an ``h3``) left, the data date and the
+    period right (the ticking clock between them is drawn once)."""
+    head.left.markdown(f"### {ui.markdown_text(title)}")
+    head.right.markdown(f"<div style='text-align:right;color:#9fb3c8;padding-top:0.6rem'>"
+                        f"{html.escape(ui.as_of_caption(data.as_of()))} · {html.escape(period)}</div>",
+                        unsafe_allow_html=True)
 
 
 def panel_title(text: str) -> None:

@@ -87,3 +87,34 @@ def test_a_carousel_page_on_a_laptop_stacks_its_panels(wall, browser, streamlit_
         assert wide
         smallest = bp.page.evaluate(SMALLEST_TEXT_JS)
         assert smallest[0] >= 11, smallest
+
+
+def test_a_wall_page_left_open_shows_a_new_load_without_a_reload(browser, demo_warehouse, artifacts_dir, tmp_path):
+    """A wall page on a screen of its own (no carousel to load it anew) redraws its panels every ``?refresh=``
+    seconds under a clock drawn once, as the big screen does: a load published meanwhile shows up (here 网格热力's
+    落格工单 grows by the tickets loaded), and the refreshed panels replace the old ones."""
+    import shutil
+
+    from etl.load import load_files
+
+    from .conftest import run_server
+    from .test_pages_browser import UPLOAD_TICKETS, write_hotline_export
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_warehouse, warehouse)
+    placed = "() => [...document.querySelectorAll('.os-tile')].find(t => t.innerText.includes('落格工单'))" \
+             ".querySelector('.os-tile-value').innerText"
+    with run_server(warehouse, artifacts_dir / "wall-refresh-server.log") as base_url, \
+            open_page(browser, base_url, artifacts_dir, width=1920, height=1080) as bp:
+        bp.goto("/heat?kiosk=1&refresh=10")
+        bp.page.locator(".os-svg-map svg path").first.wait_for(timeout=60_000)
+        bp.wait_idle()
+        before = int(re.sub(r"[^\d]", "", bp.page.evaluate(placed)))
+        load_files([write_hotline_export(warehouse, tmp_path, UPLOAD_TICKETS)], db_path=warehouse, loaded_by="tests")
+        expected = f"{before + UPLOAD_TICKETS:,} 件"
+        bp.page.wait_for_function(f"() => ({placed})() === {expected!r}", timeout=60_000)
+        bp.wait_idle()
+        bp.screenshot("heat-kiosk-after-load")
+        assert_healthy(bp)
+        assert bp.page.locator("h3").count() == 1 and bp.page.locator(".os-svg-map").count() == 1  # replaced, not piled up
+        assert bp.page.locator('iframe[title="时钟"]').count() == 1

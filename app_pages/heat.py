@@ -259,11 +259,18 @@ problems = data.q("recurring_problems", **common, **compared, min_count=int(min_
 if problems.empty:
     st.info(f"{this}没有同一小区或地址、同一分类反复出现 {int(min_count)} 次及以上的诉求。可以调低件数再看。")
 else:
-    rising = int((problems["change"] > 0).sum())
     before = (f"此前 {(last_day - first_day).days + 1} 天" if f.is_range else f.same_days_label() if f.is_partial
               else f"前一个{filters.PERIOD_LABELS[f.period_type]}")
-    st.caption(f"共 {len(problems)} 处（最多列 50 处），其中 {rising} 处比上期增多。上期为{before}。",
-               help=KOUJING["recurring_problems"])
+    loaded = data.ticket_span()
+    if loaded is not None and previous_start < loaded[0]:
+        # The window before began before the data did: its counts are short, so every place would read as rising.
+        problems = problems.assign(previous_ticket_count=pd.NA, change=pd.NA)
+        st.caption(f"共 {len(problems)} 处（最多列 50 处）。上期为{before}，早于已导入的数据（工单从 "
+                   f"{loaded[0]:%Y-%m-%d} 起），不作比较。", help=KOUJING["recurring_problems"])
+    else:
+        rising = int((problems["change"] > 0).sum())
+        st.caption(f"共 {len(problems)} 处（最多列 50 处），其中 {rising} 处比上期增多。上期为{before}。",
+                   help=KOUJING["recurring_problems"])
     left, right = st.columns([2, 3])
     with left:
         st.plotly_chart(figures.recurring_figure(problems), width="stretch", key="heat_recurring_chart")

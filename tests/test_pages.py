@@ -870,3 +870,28 @@ def test_the_wall_shows_recurring_problems_at_compounds_only_beside_the_street_r
     assert [what for _, *what in rows] == [["金碧花园 · 物业管理", "4"]]  # no change: nothing whole to compare with
     assert rows[0][0].startswith("金碧花园（")
     assert "测试路" not in panel  # four tickets at one address: no address on the wall
+
+
+def test_recurring_problems_are_not_compared_with_a_window_before_the_data(warehouse_copy, tmp_path):
+    """网格热力's 高频问题 for October (up to 10-09), whose window before (09-01 to 09-09) lies before the data: every place
+    read as rising against nothing. The change is left out and the page says why; a week whose window before is
+    loaded is compared as before."""
+    from etl.load import load_files
+
+    path = tmp_path / "jinbi.csv"
+    path.write_text("工单编号,来电时间,一级分类,所属社区,诉求地址\n"
+                    "JB1,2025-10-03 09:00,物业管理,东风社区,东风路88号金碧花园\n"
+                    "JB2,2025-10-06 09:00,物业管理,东风社区,东风路88号金碧花园\n"
+                    "JB3,2025-10-07 09:00,物业管理,东风社区,东风路88号金碧花园\n"
+                    "JB4,2025-10-08 09:00,物业管理,东风社区,东风路88号金碧花园\n", encoding="utf-8")
+    load_files([path])
+    month = _run("heat.py", {"period_type": "month", "period_start": "2025-10-01"})
+    assert not month.exception
+    caption = next(c.value for c in month.caption if c.value.startswith("共 "))
+    assert ("上期为上月同期（2025-09-01 至 2025-09-09），早于已导入的数据（工单从 2025-09-29 起），不作比较。" in caption
+            and "增多" not in caption)
+    table = next(d.value for d in month.dataframe if "变化（件）" in d.value.columns)
+    assert table["变化（件）"].isna().all() and table["上期（件）"].isna().all() and len(table) >= 1
+    week = _run("heat.py", {"period_type": "week", "period_start": "2025-10-06"})
+    caption = next(c.value for c in week.caption if c.value.startswith("共 "))
+    assert "处比上期增多" in caption and "不作比较" not in caption

@@ -14,7 +14,8 @@ import pandas as pd
 import streamlit as st
 
 from onescreen import access as acl
-from onescreen import data, db, filters, measures, ui
+from onescreen import data, filters, measures, ui
+from onescreen import wall as wall_view
 from onescreen.figures import kiosk as kiosk_charts
 from onescreen.figures import lists
 from onescreen.figures.overview import category_mix_figure, rates_trend_figure, street_ranking_figure
@@ -156,11 +157,7 @@ def _overdue_html(frame: pd.DataFrame) -> str:
 @st.fragment(run_every=ui.refresh_seconds())
 def screen() -> None:
     """The data panels; refreshed quietly every ``?refresh=`` seconds (a new load shows up here)."""
-    db.pin()  # a timed fragment rerun runs on its own: it reads one published state too
-    if data.ticket_span() != st.session_state.get(filters.SPAN_KEY):
-        # New data changed the periods on offer (a new month began): read the filters again, so a wall
-        # screen that follows the latest period moves on. The whole app reruns, once per such load.
-        st.rerun()
+    wall_view.follow_new_data()
     f = filters.active()
     if f is None:
         ui.empty_state()

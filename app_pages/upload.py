@@ -129,7 +129,8 @@ def file_section(path) -> FileOptions | None:
                                          format_func=lambda h: upload.column_choice_text(raw, h), key=widget(field),
                                          placeholder=ui.SEARCH_HINT)
         if untold := cached(("untold", str(path), sheet, repr(plan.mapping)), lambda: upload.untold_date_columns(plan)):
-            plan = dataclasses.replace(plan, date_order=date_order_choice(plan, untold, key))
+            remembered = cached(("remembered", str(path), sheet, plan.source.name), lambda: upload.remembered_order(plan))
+            plan = dataclasses.replace(plan, date_order=date_order_choice(untold, remembered, key))
         with st.expander(f"预览前 {upload.PREVIEW_ROWS} 行（入库后的样子：日期已解析，个人信息已脱敏）"):
             try:  # two same-named columns that both have data: the user picks one above
                 st.dataframe(upload.preview(plan), hide_index=True, placeholder=ui.MISSING, width="stretch")
@@ -141,10 +142,10 @@ def file_section(path) -> FileOptions | None:
                        date_order=plan.date_order)
 
 
-def date_order_choice(plan, untold: list[str], key: str) -> str | None:
+def date_order_choice(untold: list[str], remembered: tuple[str, str, int] | None, key: str) -> str | None:
     """Ask how to read dates such as 04/11/2026 that nothing in the file tells the order of; None: as the
-    last loaded file of the same template was read (refused when there is none)."""
-    remembered = upload.remembered_order(plan)
+    last loaded file of the same template was read (``remembered``, :func:`onescreen.upload.remembered_order`;
+    refused when there is none)."""
     automatic = (f"同上次（按此前导入的同格式文件 {remembered[1]}：{DATE_ORDERS[remembered[0]]}）" if remembered
                  else "不指定（这些日期将被拒收）")
     labels = {"": automatic, **{order: f"{words}（04/11/2026 是 {'11月4日' if order == 'day' else '4月11日'}）"

@@ -298,15 +298,16 @@ def untold_date_columns(file_plan: FilePlan) -> list[str]:
     日/月/年 or 月/日/年 order nothing in the file tells (:func:`etl.staging.slash_date_orders`): the upload
     page then asks for it, since without an earlier file of the same template they are refused."""
     raw = file_plan.raw
-    times = [f for f in file_plan.mapping if KINDS.get(f) in ("ts", "deadline", "date")
-             and f"c{columns_named(raw.headers, file_plan.mapping[f])[0]}" in raw.table.column_names]
+    columns = {f: f"c{columns_named(raw.headers, header)[0]}" for f, header in file_plan.mapping.items()
+               if KINDS.get(f) in ("ts", "deadline", "date")}
+    times = [f for f, column in columns.items() if column in raw.table.column_names]
     if not times:
         return []
     con = duckdb.connect(":memory:")
     try:
         install_macros(con)
         con.register("raw_input", raw.table)
-        cells = ", ".join(f"cell(c{columns_named(raw.headers, file_plan.mapping[f])[0]}) as {f}" for f in times)
+        cells = ", ".join(f"cell({columns[f]}) as {f}" for f in times)
         con.execute(f"create temp view stg_cells as select {cells} from raw_input")
         orders = slash_date_orders(con, times)
     finally:

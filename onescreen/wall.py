@@ -67,6 +67,15 @@ def start() -> None:
     st.html(WALL_CSS)
 
 
+def follow_new_data() -> None:
+    """What a timed panel rerun (the big screen's, a wall page's) does first: read one published state (a fragment
+    rerun runs on its own), and when new data changed the periods on offer (a new month began), rerun the whole
+    app once, so the filters are read again and a screen that follows the latest period moves on."""
+    db.pin()
+    if data.ticket_span() != st.session_state.get(filters.SPAN_KEY):
+        st.rerun()
+
+
 @dataclass(frozen=True)
 class Head:
     """The header's left (title) and right (data date, period) cells, made once beside the clock."""
@@ -88,9 +97,7 @@ def screen(draw: Callable[[filters.Filters, Head], None], empty: str | None = No
 
     @st.fragment(run_every=ui.refresh_seconds())
     def panels() -> None:
-        db.pin()  # a timed fragment rerun runs on its own: it reads one published state too
-        if data.ticket_span() != st.session_state.get(filters.SPAN_KEY):
-            st.rerun()  # new data changed the periods on offer: the whole page again, as the big screen does
+        follow_new_data()
         f = filters.active()
         if f is None or not ready():
             ui.empty_state(*([empty] if empty else []))

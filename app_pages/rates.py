@@ -10,7 +10,7 @@ from onescreen import data, filters, measures, ui
 from onescreen.figures import lists
 from onescreen.figures import rates as figures
 from onescreen.koujing import KOUJING, LABELS, koujing
-from onescreen.queries import QUERIES, period_bounds, range_bounds
+from onescreen.queries import QUERIES, period_bounds, range_bounds, window_params
 from onescreen.rules import PROACTIVE_SOURCES, load_rules
 
 LEVEL_LABELS = {"street": "街道", "community": "社区", "grid": "网格", "department": "承办单位",
@@ -229,11 +229,10 @@ if current.empty:
 else:
     if ranged:
         before = range_bounds(**compare)
-        day = pd.Timedelta(days=1)
-        previous = data.q("rates_breakdown_range", start=before["previous_start"],
-                          end=(pd.Timestamp(before["previous_end"]) - day).date(), **breakdown_args)
-        yoy = data.q("rates_breakdown_range", start=before["yoy_start"],
-                     end=(pd.Timestamp(before["yoy_end"]) - day).date(), **breakdown_args)
+        previous = data.q("rates_breakdown_range", **window_params(before["previous_start"], before["previous_end"]),
+                          **breakdown_args)
+        yoy = data.q("rates_breakdown_range", **window_params(before["yoy_start"], before["yoy_end"]),
+                     **breakdown_args)
     else:
         bounds = period_bounds(f.period_type, f.period_start)
         previous = data.q("rates_breakdown", period_type=f.period_type, period_start=bounds["previous_start"],

@@ -263,12 +263,23 @@ def as_of() -> datetime | None:
 
 def ticket_span() -> tuple[date, date] | None:
     """First and last receipt dates in the warehouse, or None when there are no tickets."""
-    if not available():
-        return None
-    frame = sql("select min(received_at)::date as first, max(received_at)::date as last from fct_tickets")
-    if frame.empty or pd.isna(frame.iloc[0]["first"]):
+    frame = _span()
+    if frame is None:
         return None
     return pd.Timestamp(frame.iloc[0]["first"]).date(), pd.Timestamp(frame.iloc[0]["last"]).date()
+
+
+def last_receipt() -> datetime | None:
+    """When the last ticket in the warehouse was received (the tickets of its day stop there), or None."""
+    frame = _span()
+    return None if frame is None else pd.Timestamp(frame.iloc[0]["last"]).to_pydatetime()
+
+
+def _span() -> pd.DataFrame | None:
+    if not available():
+        return None
+    frame = sql("select min(received_at) as first, max(received_at) as last from fct_tickets")
+    return None if frame.empty or pd.isna(frame.iloc[0]["first"]) else frame
 
 
 def places() -> pd.DataFrame:

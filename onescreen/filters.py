@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -69,6 +69,9 @@ class Filters:
     # The last receipt day when the period is still under way (tickets stop before its end); else None.
     # Not a filter (never in the URL): it makes comparisons like for like (:meth:`compare_params`).
     data_to: date | None = None
+    # The time of day the tickets of ``data_to`` stop at (the second after the last receipt), when that is
+    # before midnight: the periods compared with are cut at the same time of their last day. Not in the URL.
+    data_until: time | None = None
 
     @property
     def is_range(self) -> bool:
@@ -112,7 +115,8 @@ class Filters:
         the period before (11-01 to 11-10) and of a year before, not a third of a month against a whole one,
         which would read as a fall of two thirds every month. Such a query is the ``*_range`` one."""
         if self.is_partial:
-            return {"start": self.period_start, "end": self.data_to, "compare_to": self.period_type}
+            return {"start": self.period_start, "end": self.data_to, "compare_to": self.period_type,
+                    "until": self.data_until}
         return self.time_params()
 
     def against(self) -> str:
@@ -122,8 +126,12 @@ class Filters:
     def same_days_label(self) -> str:
         """``上月同期（2025-11-01 至 2025-11-10）``: what a week or month under way is compared with."""
         bounds = range_bounds(**self.compare_params())
-        return (f"{self.against().removeprefix('较')}"
-                f"（{range_label(bounds['previous_start'], bounds['previous_end'] - timedelta(days=1))}）")
+        end = bounds["previous_end"]
+        if isinstance(end, datetime):  # cut at the time of day the tickets stop at: up to that minute
+            last = f"{end - timedelta(seconds=1):%Y-%m-%d %H:%M}"
+        else:
+            last = f"{end - timedelta(days=1):%Y-%m-%d}"
+        return f"{self.against().removeprefix('较')}（{bounds['previous_start']:%Y-%m-%d} 至 {last}）"
 
     def time_label(self) -> str:
         """``2025年10月`` for a period, ``2025-10-01 至 2025-10-15`` for a range."""
@@ -144,6 +152,7 @@ class Filters:
     def as_query_params(self) -> dict[str, str]:
         values = asdict(self)
         values.pop("data_to")
+        values.pop("data_until")
         for key in ("period_start", "date_from", "date_to"):
             values[key] = values[key].isoformat() if values[key] else ""
         return {k: v for k, v in values.items() if v}
@@ -287,9 +296,10 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
             notices.append(f"所选区间 {range_label(*date_range)} 内没有受理的工单：已导入的工单受理于 "
                            f"{range_label(first, last)}。请换一个区间。")
     date_from, date_to = date_range or (None, None)
+    under_way = date_range is None and unfinished(period_type, period_start, last)
     filters = Filters(period_type, period_start, street, community if street else ALL, grid if community else ALL,
-                      source, category, date_from, date_to,
-                      last if date_range is None and unfinished(period_type, period_start, last) else None)
+                      source, category, date_from, date_to, last if under_way else None,
+                      cut_time(data.last_receipt()) if under_way else None)
     offered = _period_options(period_type, first, last)
     default_start = default_period(period_type, offered, last)
     st.session_state.setdefault(_DEFAULT, {})[period_type] = default_start
@@ -307,11 +317,21 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
 
 def same_days_note(f: Filters) -> str:
     """What a page says of a period under way: what its numbers are compared with."""
-    head = f"{period_label(f.period_type, f.period_start)}尚未结束（工单只到 {f.data_to:%m-%d}）："
+    until = f" {datetime.combine(f.data_to, f.data_until) - timedelta(seconds=1):%H:%M}" if f.data_until else ""
+    head = f"{period_label(f.period_type, f.period_start)}尚未结束（工单只到 {f.data_to:%m-%d}{until}）："
     rest = "其余与上期、去年同期整期相比的件数自然偏少，各率也可能随后续办结、回访而变化。"
     if not f.is_partial:  # (a day under way)
         return head + rest.removeprefix("其余")
     return head + f"指标卡、三率分解、诉求构成、高频问题和重复诉求与{f.same_days_label()}相比；" + rest
+
+
+def cut_time(last_receipt: datetime | None) -> time | None:
+    """The time of day a day's tickets stop at, given the last receipt (11:59:52 -> 11:59:53, the second after:
+    ranges end before it); None when the day is whole (a receipt in its last second) or nothing is known."""
+    if last_receipt is None:
+        return None
+    cut = last_receipt.replace(microsecond=0) + timedelta(seconds=1)
+    return cut.time() if cut.date() == last_receipt.date() else None
 
 
 def unfinished(period_type: str, period_start: date, last: date) -> bool:

@@ -23,7 +23,8 @@ Derived parameters the SQL may use:
   ``$previous_end`` (= start) the range of the same length right before, ``$yoy_start``/``$yoy_end``
   the same dates a year earlier, and ``$grain`` = ``'day'``. With ``compare_to`` = ``month`` or ``week`` (a
   period still under way, its days so far) the previous range is the same days of the month or week
-  before instead, and for ``week`` the year-ago range is 52 weeks earlier (:func:`range_bounds`) (for a period, ``$grain`` is its
+  before instead, and for ``week`` the year-ago range is 52 weeks earlier (:func:`range_bounds`); with ``until``
+  (a time of day: the tickets stop then on ``end``) those ranges end at that time of their last day (for a period, ``$grain`` is its
   ``period_type`` and ``$previous_end`` its start): summing ``mart_rates`` rows of ``$grain`` from
   ``$period_start`` up to ``$period_end`` reads one period row, or a range's day rows.
 - ``scope``: ``street_code``/``community_code``/``grid_code`` (the narrowest given wins), or an
@@ -36,7 +37,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
@@ -64,7 +65,8 @@ class StaleMarts(QueryError, UserFacingError):
 
 @dataclass(frozen=True)
 class Param:
-    """A value parameter: ``kind`` is str, date, month (a date moved to the 1st), int or bool;
+    """A value parameter: ``kind`` is str, date, month (a date moved to the 1st), instant (a date, or a
+    datetime kept as one: a range's end at a time of day), time (of day), int or bool;
     ``choices`` is an allow-list; ``maximum`` bounds an int from 1."""
 
     name: str
@@ -107,7 +109,7 @@ class Query:
         if self.period:
             names += ["period_type", "period_start"]
         if self.span:
-            names += ["start", "end", "compare_to"]
+            names += ["start", "end", "compare_to", "until"]
         if self.scope:
             names += ["street_code", "community_code", "grid_code", "level", "unit_code"]
         return tuple(names)
@@ -121,6 +123,8 @@ _SPAN = (Param("start", "date", REQUIRED), Param("end", "date", REQUIRED))
 # days of the month or week before.
 COMPARE_TO = ("preceding", "month", "week")
 _COMPARE = Param("compare_to", default="preceding", choices=COMPARE_TO)
+# The time of day the tickets stop at on a range's last day (a day under way): see range_bounds.
+_UNTIL = Param("until", "time")
 # Pairs of date parameters that bound one range: (first, last or exclusive end, whether the end is inclusive).
 _DATE_PAIRS = (("start", "end", True), ("received_from", "received_before", False))
 _SORTABLE = ("composite_score", "composite_rank", "response_rate", "resolution_rate", "satisfaction_rate",
@@ -237,12 +241,12 @@ QUERIES: dict[str, Query] = {q.name: q for q in [
           params=(*_SCOPE_FILTERS, Param("source"), Param("category_l1"), *_RANGE)),
     Query("recurring_problems", "高频问题（类诉齐办）", "每个地点每个一级分类一行", ("recurring_problems", "change"),
           params=(*_SCOPE_FILTERS, Param("source"), Param("category_l1"), *_RANGE, Param("previous_start", "date"),
-                  Param("previous_end", "date"), Param("min_count", "int", 3, maximum=10000), Param("limit", "int", 50, maximum=1000),
+                  Param("previous_end", "instant"), Param("min_count", "int", 3, maximum=10000), Param("limit", "int", 50, maximum=1000),
                   Param("compounds_only", "bool", False))),
     # 重复诉求 (mart_repeat_requests): same caller, same category, within repeat.window_days of the last call.
     Query("repeat_summary", "重复诉求", "一行：本期与上期的受理量、重复诉求件数、来电人数", ("repeat_requests", "change"),
           params=(*_SCOPE_FILTERS, Param("source"), Param("category_l1"), *_SPAN, Param("previous_start", "date"),
-                  Param("previous_end", "date"))),
+                  Param("previous_end", "instant"))),
     Query("repeat_callers", "重复来电", "每个来电人（编号）每个一级分类一行", ("repeat_callers", "repeat_requests"),
           params=(*_SCOPE_FILTERS, Param("source"), Param("category_l1"), *_SPAN,
                   Param("limit", "int", 50, maximum=1000))),
@@ -286,13 +290,14 @@ def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any], post
     by_range = query.span and (not query.period or any(params.get(k) not in (None, "") for k in ("start", "end")))
     if by_range and query.period and params.get("period_start") not in (None, ""):
         raise QueryError(f"查询 {name} 按周期（period_start）或按日期区间（start、end）取数，两者不能同时给。")
-    time_params = (*_SPAN, _COMPARE) if by_range else (_PERIOD if query.period else ())
+    time_params = (*_SPAN, _COMPARE, _UNTIL) if by_range else (_PERIOD if query.period else ())
     values: dict[str, Any] = {}
     for param in query.params + time_params + (_SCOPE_FILTERS if query.scope else ()):
         values[param.name] = _coerce(name, param, params.get(param.name))
     _check_date_order(name, values)
     if by_range:
-        values.update(range_bounds(values["start"], values["end"], values["compare_to"]), grain="day")
+        values.update(range_bounds(values["start"], values["end"], values["compare_to"], values.pop("until")),
+                      grain="day")
     elif query.period:
         values.update(period_bounds(values["period_type"], values["period_start"]))
         values.update(previous_end=values["period_start"], grain=values["period_type"])
@@ -327,7 +332,7 @@ def period_bounds(period_type: str, period_start: date) -> dict[str, date]:
     return {"period_start": start, "period_end": end, "previous_start": previous, "yoy_start": yoy}
 
 
-def range_bounds(start: date, end: date, compare_to: str = "preceding") -> dict[str, date]:
+def range_bounds(start: date, end: date, compare_to: str = "preceding", until: time | None = None) -> dict[str, date]:
     """A custom range, both days included, in the derived parameters of a period: its start, its end
     (exclusive), the range it is compared with (``previous_start`` up to ``previous_end``) and the same
     dates a year earlier (``yoy_start`` up to ``yoy_end``).
@@ -335,7 +340,13 @@ def range_bounds(start: date, end: date, compare_to: str = "preceding") -> dict[
     ``compare_to``: ``preceding``, the same number of days right before; ``month`` (the days so far of a
     month under way: 12-01 to 12-10), the same days of the month before (11-01 to 11-10, cut at that month's
     end); ``week``, the same days of the week before, and 52 weeks earlier for the year-ago range (weekdays
-    line up, as a period's do)."""
+    line up, as a period's do).
+
+    ``until`` (a time of day): the tickets stop at that time of ``end`` (a day under way: the last receipt at
+    11:59:52 gives 11:59:53). The range then ends at ``end`` + ``until``, and so do the ranges it is compared
+    with on their last day when they line up day for day (``month``, ``week``; not one cut short at a month's
+    end, nor the days right before a range): ``period_end``, ``previous_end`` and ``yoy_end`` become datetimes.
+    Compared up to the same hour, the morning of day 10 is not set against the whole of day 10 before."""
     length = timedelta(days=(end - start).days + 1)
     bounds = {"period_start": start, "period_end": end + timedelta(days=1), "previous_start": start - length,
               "previous_end": start, "yoy_start": _year_before(start), "yoy_end": _year_before(end) + timedelta(days=1)}
@@ -347,7 +358,24 @@ def range_bounds(start: date, end: date, compare_to: str = "preceding") -> dict[
         month_end = start.replace(day=1)
         previous = min(month_before + timedelta(days=start.day - 1), month_end - timedelta(days=1))
         bounds.update(previous_start=previous, previous_end=min(previous + length, month_end))
+    if until is not None and until != time(0):
+        cut = ["period_end"]
+        if compare_to in ("month", "week"):
+            cut.append("yoy_end")
+            if bounds["previous_end"] - bounds["previous_start"] == length:  # not cut short at a month's end
+                cut.append("previous_end")
+        for key in cut:
+            bounds[key] = datetime.combine(bounds[key] - timedelta(days=1), until)
     return bounds
+
+
+def window_params(start: date, end: date) -> dict[str, Any]:
+    """``start``/``end`` (both days included, and ``until`` for an end at a time of day) of a span query over one
+    window of :func:`range_bounds`, from its start and exclusive end: ``previous_start``/``previous_end`` give the
+    previous window's own figures."""
+    if isinstance(end, datetime):
+        return {"start": start, "end": end.date(), "until": end.time()}
+    return {"start": start, "end": end - timedelta(days=1)}
 
 
 def _check_date_order(name: str, values: dict[str, Any]) -> None:
@@ -392,7 +420,12 @@ def _coerce(name: str, param: Param, value: Any) -> Any:
         if value is None:
             return None
     try:
-        if param.kind in ("date", "month"):
+        if param.kind == "time":
+            value = value if isinstance(value, time) else time.fromisoformat(str(value))
+        elif param.kind == "instant" and (isinstance(value, datetime) or len(str(value)) > 10):
+            # a range's end at a time of day (range_bounds' until)
+            value = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        elif param.kind in ("date", "month", "instant"):
             if isinstance(value, datetime):
                 value = value.date()
             elif not isinstance(value, date):
@@ -408,7 +441,8 @@ def _coerce(name: str, param: Param, value: Any) -> Any:
         else:
             value = str(value)
     except ValueError:
-        kinds = {"date": "日期（如 2025-10-01）", "month": "日期（如 2025-10-01）", "int": "整数", "bool": "是/否", "str": "文字"}
+        kinds = {"date": "日期（如 2025-10-01）", "month": "日期（如 2025-10-01）", "time": "时刻（如 11:59:53）",
+                 "instant": "日期或时刻（如 2025-10-01 或 2025-10-01 11:59:53）", "int": "整数", "bool": "是/否", "str": "文字"}
         raise QueryError(f"查询 {name} 的参数 {param.name} 应为{kinds[param.kind]}，不能是 {value!r}。") from None
     if param.choices is not None and value not in param.choices:
         raise QueryError(f"查询 {name} 的参数 {param.name} 只能是 {'、'.join(map(str, param.choices))}，"

@@ -33,12 +33,12 @@ def test_no_link_where_no_filter_fits():
 
 # -- the date range of the shared filters (URL date_from/date_to) -----------------------------------
 
-from datetime import date  # noqa: E402
+from datetime import date, datetime, time  # noqa: E402
 
 import pytest  # noqa: E402
 
 from onescreen import tickets  # noqa: E402
-from onescreen.filters import Filters, RangeError, parse_range  # noqa: E402
+from onescreen.filters import Filters, RangeError, cut_time, parse_range, same_days_note  # noqa: E402
 
 
 def test_a_range_is_two_iso_dates_both_days_included():
@@ -106,3 +106,27 @@ def test_place_choices_list_each_level_in_code_order_and_name_unnamed_units_by_c
     assert "S3" not in choices.communities and choices.grids.get("C9", ()) == ()
     with pytest.raises(TypeError):
         choices.grids["C1"] = ()  # shared by every session of the scope: read-only
+
+
+@pytest.mark.parametrize("last_receipt, cut", [
+    (datetime(2026, 12, 10, 11, 59, 52), time(11, 59, 53)),   # the tickets stop just before noon
+    (datetime(2026, 12, 10, 11, 59, 52, 500000), time(11, 59, 53)),
+    (datetime(2026, 12, 10, 23, 59, 59), None),                # a receipt in the day's last second: a whole day
+    (None, None),
+])
+def test_the_time_a_day_under_way_stops_at(last_receipt, cut):
+    assert cut_time(last_receipt) == cut
+
+
+def test_a_month_under_way_names_the_days_and_the_time_it_is_compared_with():
+    month = Filters("month", date(2026, 12, 1), data_to=date(2026, 12, 10), data_until=time(11, 59, 53))
+    assert month.compare_params() == {"start": date(2026, 12, 1), "end": date(2026, 12, 10), "compare_to": "month",
+                                      "until": time(11, 59, 53)}
+    assert month.same_days_label() == "上月同期（2026-11-01 至 2026-11-10 11:59）"
+    assert month.previous_window() == {"previous_start": date(2026, 11, 1),
+                                       "previous_end": datetime(2026, 11, 10, 11, 59, 53)}
+    assert "工单只到 12-10 11:59" in same_days_note(month)
+    assert "data_until" not in month.as_query_params()
+    whole_day = Filters("month", date(2026, 12, 1), data_to=date(2026, 12, 10))
+    assert whole_day.same_days_label() == "上月同期（2026-11-01 至 2026-11-10）"
+    assert "工单只到 12-10）" in same_days_note(whole_day)

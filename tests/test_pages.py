@@ -156,11 +156,46 @@ def test_a_week_under_way_is_compared_with_the_same_days_of_the_week_before(ware
     html = " ".join(m.value for m in at.markdown)
     assert "诉求分类（本期与上周同期）" in html
     notes = [i.value for i in at.info]
-    assert kiosk or any("与上周同期（2025-09-29 至 2025-10-02）相比" in n for n in notes), notes
+    # The tickets stop at Thursday 20:40 (the last receipt): last week's Thursday is counted up to the same time.
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    try:
+        last = con.execute("select max(received_at) from fct_tickets").fetchone()[0]
+    finally:
+        con.close()
+    assert f"{last:%m-%d %H:%M}" == "10-09 20:40"
+    assert kiosk or any("工单只到 10-09 20:40" in n and "与上周同期（2025-09-29 至 2025-10-02 20:40）相比" in n
+                        for n in notes), notes
     # A finished week is compared with the whole week before, as before.
     done = _run(query={"period_type": "week", "period_start": "2025-09-29",
                        **({"kiosk": "1"} if kiosk else {})})
     assert "较上周同期" not in _tiles(done) and "诉求分类（本期与上期）" in " ".join(m.value for m in done.markdown)
+
+
+def test_the_week_before_is_counted_up_to_the_time_the_tickets_stop(warehouse_copy):
+    """The newest week's tickets stop on Thursday at 20:40: last Thursday's ticket of 21:30 (added here) came later in
+    the day than any of this week's could yet, so 本期受理 is set against the 6 tickets of Monday to Thursday 20:40,
+    not the 7 of the four whole days (the wall read a fall every morning)."""
+    from conftest import _reset_app_connection
+    from etl.marts import build_marts
+    from onescreen.rules import load_rules
+
+    con = duckdb.connect(str(warehouse_copy))
+    con.execute("insert into fct_tickets select * replace ('T-LATE' as ticket_id, timestamp '2025-10-02 21:30' as "
+                "received_at) from fct_tickets where received_at = timestamp '2025-10-02 19:05'")
+    build_marts(con, load_rules())
+    count = lambda before: con.execute(  # noqa: E731
+        "select count(*) from fct_tickets where received_at >= ? and received_at < ?", [before[0], before[1]]).fetchone()[0]
+    this_week = count((datetime(2025, 10, 6), datetime(2025, 10, 10)))
+    same_time, whole_days = count((datetime(2025, 9, 29), datetime(2025, 10, 2, 20, 41))), count((datetime(2025, 9, 29), datetime(2025, 10, 3)))
+    con.close()
+    assert (this_week, same_time, whole_days) == (2, 6, 7)
+    _reset_app_connection()
+    at = _run(query={"period_type": "week", "kiosk": "1"})
+    assert not at.exception
+    tile = re.search(r'本期受理</div><div class="os-tile-value"[^>]*>(\d+)</div><div class="os-tile-note">.*?'
+                     r'<span class="os-tile-change"[^>]*>([^<]+)</span>', _tiles(at))
+    assert tile and int(tile.group(1)) == this_week
+    assert tile.group(2) == f"▼{100 * (same_time - this_week) / same_time:.1f}% 较上周同期"  # ▼66.7%, not ▼71.4%
 
 
 def _tiles(at: AppTest) -> str:
@@ -304,7 +339,8 @@ def test_a_month_in_its_first_three_days_is_not_the_default_yet(warehouse_copy):
     at.run()
     assert _period(at) == following and "刚开始" not in " ".join(c.value for c in at.sidebar.caption)
     # shown now, and said to be unfinished (its tickets stop on the 9th)
-    assert any(f"{following.year}年{following.month}月尚未结束（工单只到 {following:%m}-09）" in i.value for i in at.info)
+    assert any(re.search(f"{following.year}年{following.month}月尚未结束（工单只到 {following:%m}-09 \\d\\d:\\d\\d）", i.value)
+               for i in at.info), [i.value for i in at.info]
     wall.run()
     assert "亮灯地图（本月）" in " ".join(m.value for m in wall.markdown)
 
@@ -888,7 +924,7 @@ def test_recurring_problems_are_not_compared_with_a_window_before_the_data(wareh
     month = _run("heat.py", {"period_type": "month", "period_start": "2025-10-01"})
     assert not month.exception
     caption = next(c.value for c in month.caption if c.value.startswith("共 "))
-    assert ("上期为上月同期（2025-09-01 至 2025-09-09），早于已导入的数据（工单从 2025-09-29 起），不作比较。" in caption
+    assert ("上期为上月同期（2025-09-01 至 2025-09-09 20:40），早于已导入的数据（工单从 2025-09-29 起），不作比较。" in caption
             and "增多" not in caption)
     table = next(d.value for d in month.dataframe if "变化（件）" in d.value.columns)
     assert table["变化（件）"].isna().all() and table["上期（件）"].isna().all() and len(table) >= 1

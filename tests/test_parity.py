@@ -13,7 +13,7 @@ same float, and floats agree to 12 significant digits (both engines sum doubles,
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -82,15 +82,19 @@ def parity_cases(con) -> dict[str, list[dict]]:
                dict(period_type="day", period_start=day), dict(period_type="month", period_start=months[0])]
     areas = [{}, dict(street_code=street), dict(community_code=community), dict(grid_code=grid)]
     ranges = [{}, dict(start=first, end=last), dict(start=last - timedelta(days=6), end=last)]
+    # A week under way that stops at 13:00 of its last day, against the same days and hours of the week before.
+    so_far = dict(start=last - timedelta(days=last.weekday()), end=last, compare_to="week", until=time(13))
     ticket_filters = [{}, dict(street_code=street), dict(category_l1=category), dict(source=source),
                       dict(grid_code=grid, category_l1=category)]
     return {
         "as_of": [{}],
         "kpi_tiles": [dict(**p, **a) for p in periods for a in areas],
-        "kpi_tiles_range": [dict(**r, **a) for r in ranges[1:] for a in areas],
+        "kpi_tiles_range": [dict(**r, **a) for r in ranges[1:] + [so_far] for a in areas]
+        + [dict(**so_far, level="category", unit_code=category), dict(**so_far, level="source", unit_code=source)],
         "rates_breakdown_range": [dict(**ranges[2], level=level) for level in
                                   ("street", "community", "grid", "department", "source", "category")]
-        + [dict(**ranges[1], level="grid", street_code=street, sort="ticket_count", order="asc")],
+        + [dict(**ranges[1], level="grid", street_code=street, sort="ticket_count", order="asc")]
+        + [dict(**so_far, level=level) for level in ("street", "grid", "department", "source", "category")],
         "rates_trend": [dict(period_type=t, **a, **r) for t in ("month", "week", "day") for a in areas[:2]
                         for r in ranges[:2]],
         "rates_breakdown": [dict(**p, level=level, sort=sort, order=order)
@@ -109,7 +113,8 @@ def parity_cases(con) -> dict[str, list[dict]]:
                          for f in ({}, dict(street_code=street), dict(category_l1=category))],
         "category_mix": [dict(**p, **a) for p in periods[:2] for a in areas[:3]] + [dict(**periods[0], limit=3)]
         + [dict(**ranges[2], **a) for a in areas[:2]]
-        + [dict(by="source", **p, **a) for p in periods[:2] for a in areas[:3]] + [dict(by="source", **ranges[2])],
+        + [dict(by="source", **p, **a) for p in periods[:2] for a in areas[:3]] + [dict(by="source", **ranges[2])]
+        + [dict(**so_far, **a) for a in areas[:2]],
         "escalation_shares": [dict(**p, **a) for p in periods for a in areas] + [dict(**ranges[2], **a) for a in areas],
         "handling_time_distribution": [dict(**p, **a) for p in periods for a in areas]
         + [dict(**ranges[2], **a) for a in areas],
@@ -132,10 +137,14 @@ def parity_cases(con) -> dict[str, list[dict]]:
         "weekday_hour_counts": [dict(**f, **r) for f in ticket_filters[:4] for r in ranges],
         "recurring_problems": [dict(**f, **r) for f in ticket_filters[:4] for r in ranges]
         + [dict(min_count=1), dict(min_count=1, start=last - timedelta(days=6), end=last,
-                                   previous_start=last - timedelta(days=13))],
+                                   previous_start=last - timedelta(days=13)),
+           dict(min_count=1, start=last - timedelta(days=6), end=last, previous_start=last - timedelta(days=13),
+                previous_end=datetime.combine(last - timedelta(days=7), time(13)))],
         "repeat_summary": [dict(**f, **r) for f in ticket_filters[:4] for r in ranges[1:]]
         + [dict(start=last - timedelta(days=6), end=last, previous_start=last - timedelta(days=13)),
-           dict(start=first + timedelta(days=30), end=last, previous_start=first)],
+           dict(start=first + timedelta(days=30), end=last, previous_start=first),
+           dict(start=last - timedelta(days=6), end=last, previous_start=last - timedelta(days=13),
+                previous_end=datetime.combine(last - timedelta(days=7), time(13)))],
         "repeat_callers": [dict(**f, **r) for f in ticket_filters[:4] for r in ranges[1:]] + [dict(**ranges[1], limit=3)],
     }
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 
 import duckdb
@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from etl.marts import build_marts  # noqa: E402
 from metrics_fixture import build_warehouse  # noqa: E402
-from onescreen.queries import QUERIES, QueryError, range_bounds, run_query  # noqa: E402
+from onescreen.queries import QUERIES, QueryError, range_bounds, run_query, window_params  # noqa: E402
 from onescreen.rules import load_rules  # noqa: E402
 
 LEVELS = ("street", "community", "grid", "department", "source", "category")
@@ -171,7 +171,7 @@ def test_category_mix_over_a_range_counts_the_tickets(con):
      "查询 kpi_tiles_range 的参数 end 应为日期（如 2025-10-01），不能是 '十月'。"),
     ("rates_breakdown_range", dict(start="2025-10-01", end="2025-10-31", period_type="month"),
      "查询 rates_breakdown_range 不接受参数 period_type；可用参数：level、street_code、community_code、limit、sort、"
-     "order、start、end、compare_to。"),
+     "order、start、end、compare_to、until。"),
     ("category_mix", dict(period_start="2025-10-01", start="2025-10-01", end="2025-10-31"),
      "查询 category_mix 按周期（period_start）或按日期区间（start、end）取数，两者不能同时给。"),
     ("weekday_hour_counts", dict(start="2025-10-13", end="2025-10-12"),
@@ -246,3 +246,92 @@ def test_a_period_under_way_is_compared_with_the_same_days_of_the_one_before(ran
             assert a == b or (pd.isna(a) and pd.isna(b)), (unit, column)
     assert previous["previous_ticket_count"].sum() == breakdown_before.loc[previous.index.intersection(
         breakdown_before.index), "ticket_count"].sum() > 0
+
+
+@pytest.mark.parametrize("compare_to, previous_end, yoy_end", [
+    # Tickets up to 12-10 11:59:52: the month before and the year before end at 11:59:53 of their 10th too.
+    ("month", datetime(2026, 11, 10, 11, 59, 53), datetime(2025, 12, 10, 11, 59, 53)),
+    ("week", datetime(2026, 12, 3, 11, 59, 53), datetime(2025, 12, 11, 11, 59, 53)),
+    # The days right before a custom range are whole days: only the range itself ends at the time.
+    ("preceding", date(2026, 12, 1), date(2025, 12, 11)),
+])
+def test_a_range_that_stops_during_its_last_day_is_compared_up_to_the_same_time(compare_to, previous_end, yoy_end):
+    bounds = range_bounds(date(2026, 12, 1), date(2026, 12, 10), compare_to, until=time(11, 59, 53))
+    assert bounds["period_end"] == datetime(2026, 12, 10, 11, 59, 53)
+    assert bounds["previous_end"] == previous_end
+    assert bounds["yoy_end"] == yoy_end
+    # Without a time, or at midnight, every end is a whole day.
+    for until in (None, time(0)):
+        assert all(type(v) is date for v in range_bounds(date(2026, 12, 1), date(2026, 12, 10), compare_to,
+                                                        until=until).values())
+
+
+def test_a_month_before_cut_short_at_its_end_is_not_cut_at_the_time():
+    """March 1-30 (to 08:00 on the 30th) against February: February has no 30th, so all of it (to 03-01)."""
+    bounds = range_bounds(date(2026, 3, 1), date(2026, 3, 30), "month", until=time(8))
+    assert (bounds["previous_start"], bounds["previous_end"]) == (date(2026, 2, 1), date(2026, 3, 1))
+    assert bounds["yoy_end"] == datetime(2025, 3, 30, 8)
+
+
+def test_window_params_ask_for_one_window_of_range_bounds():
+    bounds = range_bounds(date(2026, 12, 1), date(2026, 12, 10), "month", until=time(11, 59, 53))
+    assert window_params(bounds["previous_start"], bounds["previous_end"]) == {
+        "start": date(2026, 11, 1), "end": date(2026, 11, 10), "until": time(11, 59, 53)}
+    whole = range_bounds(date(2026, 12, 1), date(2026, 12, 10), "month")
+    assert window_params(whole["previous_start"], whole["previous_end"]) == {
+        "start": date(2026, 11, 1), "end": date(2026, 11, 10)}
+
+
+def _received(con, start: str, before: datetime, **where: str) -> int:
+    """Tickets received from ``start`` up to ``before``, counted here from fct_tickets."""
+    clauses = "".join(f" and {column} = ?" for column in where)
+    return con.execute(f"select count(*) from fct_tickets where received_at >= ? and received_at < ?{clauses}",
+                       [start, before, *where.values()]).fetchone()[0]
+
+
+def test_a_week_stopping_at_a_time_counts_the_week_before_up_to_that_time(ranked_con):
+    """The week of 10-13 with tickets up to Thursday 09:29:59 against Monday 10-06 up to Thursday 10-09 09:30: of
+    that Thursday's two tickets (09:00 市容环境, 10:00 道路交通, both in G1) only the first is counted in 受理, in the
+    category mix and in G1's breakdown row. The rates stay those of the whole days."""
+    so_far = dict(start="2025-10-13", end="2025-10-16", compare_to="week")
+    cut = datetime(2025, 10, 9, 9, 30)
+    tiles = run_query(ranked_con, "kpi_tiles_range", **so_far, until="09:30:00").set_index("metric")
+    whole_days = run_query(ranked_con, "kpi_tiles_range", **so_far).set_index("metric")
+    assert whole_days.loc["ticket_count", "previous_value"] == _received(ranked_con, "2025-10-06", datetime(2025, 10, 10)) == 2
+    assert tiles.loc["ticket_count", "previous_value"] == _received(ranked_con, "2025-10-06", cut) == 1
+    assert tiles.loc["ticket_count", "value"] == _received(ranked_con, "2025-10-13", datetime(2025, 10, 16, 9, 30)) == 11
+    for metric in ("response_rate", "resolution_rate", "on_time_rate", "avg_handling_workdays"):
+        a, b = tiles.loc[metric, "previous_value"], whole_days.loc[metric, "previous_value"]
+        assert a == b or (pd.isna(a) and pd.isna(b)), metric
+
+    mix = run_query(ranked_con, "category_mix", **so_far, until="09:30:00").set_index("category_l1")
+    for category in ("市容环境", "道路交通"):
+        assert mix["previous_ticket_count"].get(category, 0) == _received(ranked_con, "2025-10-06", cut,
+                                                                           category_l1=category), category
+    assert mix["previous_ticket_count"].sum() == 1
+
+    for level, unit, column in (("grid", "G1", "grid_code"), ("category", "市容环境", "category_l1"),
+                                ("source", "12345热线", "source")):
+        breakdown = run_query(ranked_con, "rates_breakdown_range", **so_far, until="09:30:00", level=level)
+        row = breakdown.set_index("unit_code").loc[unit]
+        expected = _received(ranked_con, "2025-10-06", cut, **{column: unit})
+        assert (0 if pd.isna(row["previous_ticket_count"]) else row["previous_ticket_count"]) == expected, level
+        assert row["ticket_count"] == _received(ranked_con, "2025-10-13", datetime(2025, 10, 16, 9, 30),
+                                                **{column: unit}), level
+    # The previous window's own breakdown, asked for as the rates page asks for it, counts the same tickets.
+    bounds = range_bounds(date(2025, 10, 13), date(2025, 10, 16), "week", until=time(9, 30))
+    own = run_query(ranked_con, "rates_breakdown_range", level="grid",
+                    **window_params(bounds["previous_start"], bounds["previous_end"])).set_index("unit_code")
+    assert own.loc["G1", "ticket_count"] == 1
+
+
+def test_queries_given_a_previous_end_at_a_time_count_up_to_it(ranked_con):
+    """recurring_problems and repeat_summary take ``previous_end`` as a time too (Filters.previous_window)."""
+    summary = run_query(ranked_con, "repeat_summary", start="2025-10-13", end="2025-10-16",
+                        previous_start="2025-10-06", previous_end=datetime(2025, 10, 9, 9, 30)).iloc[0]
+    assert summary["previous_ticket_count"] == _received(ranked_con, "2025-10-06", datetime(2025, 10, 9, 9, 30)) == 1
+    as_text = run_query(ranked_con, "repeat_summary", start="2025-10-13", end="2025-10-16",
+                        previous_start="2025-10-06", previous_end="2025-10-09 09:30:00").iloc[0]
+    assert as_text["previous_ticket_count"] == 1
+    with pytest.raises(QueryError, match="时刻"):
+        run_query(ranked_con, "kpi_tiles_range", start="2025-10-13", end="2025-10-16", until="half past nine")

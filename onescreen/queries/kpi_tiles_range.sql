@@ -20,12 +20,15 @@ weights as (
     from meta
 ),
 
+-- A window's end is a day (exclusive), or a time of its last day when the tickets stop during that day
+-- (onescreen.queries.range_bounds' until): its day rows then include that last day, less the tickets
+-- received after that time (late_tickets), so the morning of day 10 is set against the morning of day 10.
 windows as (
-    select 'c' as window_name, $period_start::date as window_start, $period_end::date as window_end
+    select 'c' as window_name, $period_start::date as window_start, $period_end::timestamp as window_end
     union all
-    select 'p', $previous_start::date, $previous_end::date
+    select 'p', $previous_start::date, $previous_end::timestamp
     union all
-    select 'y', $yoy_start::date, $yoy_end::date
+    select 'y', $yoy_start::date, $yoy_end::timestamp
 ),
 
 -- The days the loaded tickets were received on, first to last: a range that overlaps them has real
@@ -55,10 +58,31 @@ days as (
         and mart_rates.unit_code = $scope_code
 ),
 
+-- The unit's tickets received on a window's last day after the time the window ends at (none when it
+-- ends at midnight: received_at::date < window_end fails for every ticket of that day).
+late_tickets as (
+    select windows.window_name, count(*)::double as late_count
+    from windows
+    join fct_tickets
+        on fct_tickets.received_at >= windows.window_end and fct_tickets.received_at::date < windows.window_end
+    where case $scope_level
+        when 'district' then true
+        when 'street' then coalesce(fct_tickets.street_code, 'unassigned') = $scope_code
+        when 'community' then coalesce(fct_tickets.community_code, 'unassigned') = $scope_code
+        when 'grid' then coalesce(fct_tickets.grid_code, 'unassigned') = $scope_code
+        when 'department' then coalesce(fct_tickets.department, 'unassigned') = $scope_code
+        when 'source' then coalesce(fct_tickets.source, 'unassigned') = $scope_code
+        when 'category' then coalesce(fct_tickets.category_l1, 'unassigned') = $scope_code
+    end
+    group by windows.window_name
+),
+
+-- 受理 of a window that ends at a time of its last day is the day rows' count less the later tickets. (Rates,
+-- and the counts made by rules, stay whole days: the first hours of a day decide little of them.)
 sums as (
     select
-        window_name,
-        sum(ticket_count)::double as ticket_count,
+        days.window_name,
+        sum(ticket_count)::double - coalesce(max(late_tickets.late_count), 0) as ticket_count,
         sum(response_numerator)::double as response_numerator,
         sum(response_denominator)::double as response_denominator,
         sum(resolution_numerator)::double as resolution_numerator,
@@ -80,7 +104,8 @@ sums as (
         sum(consultation_count)::double as consultation_count,
         sum(consultation_closed_count)::double as consultation_closed_count
     from days
-    group by window_name
+    left join late_tickets on late_tickets.window_name = days.window_name
+    group by days.window_name
 ),
 
 rated as (

@@ -32,6 +32,29 @@ days as (
         and (period_start >= $period_start or period_start < $previous_end)
 ),
 
+-- Each unit's tickets received on a window's last day after the time the window ends at, when it ends at a time
+-- of that day (onescreen.queries.range_bounds' until; none when it ends at midnight): its 受理 is the day rows'
+-- count less these, so the morning of day 10 is set against the morning of day 10. Rates stay whole days.
+late_tickets as (
+    select
+        case when received_at >= $period_start then 'c' else 'p' end as late_window,
+        coalesce(case $level
+            when 'street' then street_code
+            when 'community' then community_code
+            when 'grid' then grid_code
+            when 'department' then department
+            when 'source' then source
+            when 'category' then category_l1
+        end, 'unassigned') as late_unit,
+        count(*) as late_count
+    from fct_tickets
+    where (received_at >= $previous_end::timestamp and received_at < $previous_end::timestamp + interval 1 day
+            and received_at::date < $previous_end::timestamp and received_at < $period_start)
+        or (received_at >= $period_end::timestamp and received_at < $period_end::timestamp + interval 1 day
+            and received_at::date < $period_end::timestamp)
+    group by all
+),
+
 sums as (
     select
         window_name,
@@ -40,7 +63,7 @@ sums as (
         max(street_code) as street_code,
         max(community_code) as community_code,
         max(grid_code) as grid_code,
-        sum(ticket_count)::bigint as ticket_count,
+        sum(ticket_count)::bigint - coalesce(max(late_count), 0) as ticket_count,
         sum(response_numerator)::bigint as response_numerator,
         sum(response_denominator)::bigint as response_denominator,
         sum(resolution_numerator)::bigint as resolution_numerator,
@@ -57,6 +80,7 @@ sums as (
         sum(handling_workdays_sum)::double as handling_workdays_sum,
         sum(property_complaint_count)::bigint as property_complaint_count
     from days
+    left join late_tickets on late_tickets.late_window = days.window_name and late_tickets.late_unit = days.unit_code
     group by window_name, unit_code
 ),
 

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from onescreen import ui, wall
+from onescreen.figures import kiosk
 from test_pages import _run
 
 # Each wall page: its title (an h3, as the big screen's) and texts it must show.
@@ -84,15 +85,12 @@ def test_every_row_and_tile_on_the_walls_says_its_n_on_hover(warehouse_copy):
     assert len(company_rows) >= 2 and all("考核" in hover and "物业投诉" in hover and "户" in hover for hover in company_rows)
 
 
-
 def _map_fills(html: str) -> dict[str, str]:
     """The wall map's fill of each grid, by the grid name in its hover."""
     return dict((name, fill) for fill, name in re.findall(r'fill="(#[0-9a-f]{6})"><title>网格：([^&<]+)', html))
 
 
 def test_the_wall_map_of_a_few_ordinary_grids_runs_from_zero_to_the_largest_rate(warehouse_copy):
-    from onescreen.figures import kiosk
-
     html = _html(_run("heat.py", query={"kiosk": "1"}))
     assert "≥" not in html and "高于色标上限" not in html  # 4 grids of 150-350 households: nothing clipped
     darkest = "#{:02x}{:02x}{:02x}".format(*kiosk.DENSITY_STOPS[-1])
@@ -103,8 +101,6 @@ def test_a_tiny_grid_on_the_wall_is_darkest_without_paling_the_others_and_the_no
     """October in the fixture: 2 tickets in each of 4 grids of 150-350 households (5.7-13.3 per 1,000). With
     西湖二网格 down to 5 households its 2 tickets are 400 per 1,000: it must not set the scale (0 to 13.3 before,
     0 to 7.1 now, the largest of the grids with 100 households or more), so the others keep their colours."""
-    from onescreen.figures import kiosk
-
     with duckdb.connect(str(warehouse_copy)) as con:
         con.execute("update dim_grids set households = 5 where grid_code = 'XH-02'")
     at = _run("heat.py", query={"kiosk": "1"})
@@ -119,6 +115,7 @@ def test_a_tiny_grid_on_the_wall_is_darkest_without_paling_the_others_and_the_no
     assert ">≥ 7.1</text>" in html and "0 至 7.1，更高的画成最深色" in html
     assert ("1 个网格每千户工单高于色标上限 7.1（最高 400.0），画成最深色，确切数值见上方列表和地图悬停。"
             "其中 1 个户数不足 100 户") in html
+
 
 def test_the_lists_on_the_wall_explain_their_arrows_and_streaks(warehouse_copy):
     companies = _html(_run("companies.py", query={"kiosk": "1"}))

@@ -66,7 +66,8 @@ def density_scale(grids: pd.DataFrame) -> DensityScale:
 
     1. Only grids with at least :data:`SCALE_MIN_HOUSEHOLDS` (100) households set the scale: the rate of a small
        grid (a school, a market, 40 households) is unstable, 30 tickets there are 750 per 1,000. When no grid
-       with a rate has that many households, all grids with a rate set it.
+       with a rate has that many households, all grids with a rate set it; when none of those setting it has a
+       ticket, the largest rate of all is the top.
     2. With fewer than :data:`SCALE_MIN_GRIDS` (10) such grids, the top is their largest rate: too few grids to
        call one an outlier, and each can be read on its own.
     3. Otherwise the top is the largest of their rates that is at most :data:`SCALE_OUTLIER_RATIO` (2) times

@@ -20,7 +20,7 @@ from html import escape
 
 import pandas as pd
 
-from onescreen.figures import nice_ticks, shared  # noqa: F401 (nice_ticks: kiosk.nice_ticks)
+from onescreen.figures import nice_ticks, shared
 from onescreen.figures.heat import HEX_COLOURS, density_ticks
 from onescreen.figures.overview import FONT, GRID, LEADER_PX, RATE_COLOURS, RATE_LABELS, \
     TARGET_COLOUR, TEXT, label_gap, spread_labels, target_labels, text_width, trend_targets_and_range

@@ -121,7 +121,7 @@ def wall(f: filters.Filters, head: wall_view.Head) -> None:
         ui.empty_state("本月没有可上图的落格工单（或还没有网格边界）。")
         return
     rated = grids[grids["tickets_per_1k_households"].notna()]
-    high = float(rated["tickets_per_1k_households"].max()) if not rated.empty else 0.0
+    scale = figures.density_scale(grids)  # the desk's choropleth has the same top
     tickets, households = int(grids["ticket_count"].sum()), rated["households"].sum()
     koujing_text = KOUJING["tickets_per_1k_households"]
     left, right = st.container(key="os_wall").columns([7, 5], gap="medium")
@@ -131,11 +131,12 @@ def wall(f: filters.Filters, head: wall_view.Head) -> None:
             rate_text=[f"{v:.1f} 件" if pd.notna(v) else "—（无户数）" for v in shaped["tickets_per_1k_households"]],
             households_text=[ui.fmt_number(v) for v in shaped["households"]])
         st.markdown(grid_fill_svg(
-            shown, [kiosk_charts.density_colour(v, high) for v in shown["tickets_per_1k_households"]],
+            shown, [kiosk_charts.density_colour(v, scale.top) for v in shown["tickets_per_1k_households"]],
             tooltip_fields={"grid_name": "网格", "community_name": "社区", "rate_text": "每千户工单",
                             "ticket_count": "工单（件，N）", "households_text": "户数"},
             height=740, width_px=1040, simplify_tolerance=0.0002, label="网格每千户工单量地图"), unsafe_allow_html=True)
-        st.markdown(kiosk_charts.density_legend_svg(high, width=1040), unsafe_allow_html=True)
+        st.markdown(kiosk_charts.density_legend_svg(scale.top, width=1040, clipped=scale.is_clipped),
+                    unsafe_allow_html=True)
     with right:
         st.markdown(ui.tiles([
             ui.tile("落格工单", f"{tickets:,} 件", note=f"{len(grids):,} 个网格",
@@ -159,6 +160,7 @@ def wall(f: filters.Filters, head: wall_view.Head) -> None:
         without = len(grids) - len(rated)
         wall_view.note("每千户工单 = 本月受理的工单 × 1000 ÷ 网格户数；颜色越深越多。"
                        + (f"{without} 个网格没有户数，灰色，不计算。" if without else "")
+                       + figures.density_scale_note(scale, "见上方列表和地图悬停")
                        + "悬停地图或一行看工单件数（N）和户数。")
 
 
@@ -209,7 +211,9 @@ else:
                            "每千户": st.column_config.NumberColumn(format="%.1f", help="每千户工单（件）")})
     without = int((grids["tickets_per_1k_households"].isna()).sum())
     st.caption(f"落格工单 N = {int(grids['ticket_count'].sum()):,} 件，{len(grids):,} 个网格"
-               + (f"；{without} 个网格无户数（灰色，不计算）" if without else "") + "。选择网格时地图显示其所在社区。",
+               + (f"；{without} 个网格无户数（灰色，不计算）" if without else "") + "。"
+               + figures.density_scale_note(figures.density_scale(grids), "见地图悬停和右侧表格")
+               + "选择网格时地图显示其所在社区。",
                help=KOUJING["tickets_per_1k_households"])
 
 st.subheader("工单点位密度")

@@ -195,6 +195,39 @@ def test_density_legend_names_its_unit_ticks_from_zero_and_the_grey():
     assert len(stops) == len(kiosk.DENSITY_STOPS)
 
 
+
+def test_density_legend_with_grids_above_its_top_ends_with_the_top_marked_at_the_bar_end():
+    svg = parse(kiosk.density_legend_svg(80.0, width=800, clipped=True))
+    marks = [t for t in svg.iter(f"{SVG}text")]
+    assert [t.text for t in marks][1:-1] == ["0", "20", "40", "60", "≥ 80.0"]
+    top = marks[-2]
+    bar = next(r for r in svg.iter(f"{SVG}rect") if r.get("fill") == "url(#os-density-scale)")
+    bar_end = float(bar.get("x")) + float(bar.get("width"))
+    assert top.get("text-anchor") == "end" and float(top.get("x")) == pytest.approx(bar_end, abs=0.1)  # clear of the grey
+    assert "更高的画成最深色" in svg.get("aria-label")
+    assert "≥" not in "".join(texts(parse(kiosk.density_legend_svg(80.0, width=800))))
+
+
+def test_a_median_grid_is_no_paler_on_the_wall_when_one_grid_is_far_out():
+    """The wall colours each grid with density_colour(rate, density_scale(grids).top): a 750 beside rates of 20-80
+    (or a 40-household grid) must not wash the others out."""
+    from onescreen.figures import heat
+
+    normal = [20.0 + 3 * i for i in range(21)]  # median 50
+
+    def frame(rates, households):
+        return pd.DataFrame({"tickets_per_1k_households": rates, "households": households})
+
+    def median_colour(grids: pd.DataFrame) -> str:
+        return kiosk.density_colour(50.0, heat.density_scale(grids).top)
+
+    alone = median_colour(frame(normal, [300] * 21))
+    assert median_colour(frame(normal + [750.0], [300] * 22)) == alone
+    assert median_colour(frame(normal + [750.0], [300] * 21 + [40])) == alone
+    # The old scale (0 to the maximum) drew the median grid almost as pale as an empty one.
+    assert kiosk.density_colour(50.0, 750.0) != alone
+    assert kiosk.density_colour(750.0, 80.0) == "#{:02x}{:02x}{:02x}".format(*kiosk.DENSITY_STOPS[-1])
+
 def _recurring(rows: list[tuple]) -> pd.DataFrame:
     """recurring_problems rows as the big screen's tier returns them: counts as text, "<3" for 1-2, change NaN then."""
     return pd.DataFrame(rows, columns=["place_name", "category_l1", "street_name", "community_name", "ticket_count",

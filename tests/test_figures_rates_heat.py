@@ -183,6 +183,84 @@ def test_density_choropleth_is_offline_with_a_colour_scale_and_grey_grids_withou
     assert heat.density_choropleth(grids_frame()).to_json() == fig.to_json()
 
 
+
+NORMAL_RATES = [20.0 + 3 * i for i in range(21)]  # 20, 23, ..., 80: a normal spread of 21 grids, median 50
+
+
+def rated_grids(rates: list[float], households: list[float | None] | None = None) -> pd.DataFrame:
+    """grid_ticket_density rows with these rates (300 households each unless told), all with a shape."""
+    households = households or [300] * len(rates)
+    return pd.DataFrame({
+        "grid_code": [f"G{i:02d}" for i in range(len(rates))], "grid_name": [f"{i}网格" for i in range(len(rates))],
+        "community_name": ["一社区"] * len(rates), "street_name": ["一街道"] * len(rates), "households": households,
+        "ticket_count": [0 if h is None else round(r * h / 1000) for r, h in zip(rates, households)],
+        "tickets_per_1k_households": [None if h is None else r for r, h in zip(rates, households)],
+        "geometry_geojson": [SQUARE] * len(rates),
+    })
+
+
+@pytest.mark.parametrize(("rates", "households", "top", "above", "small_above"), [
+    # No outlier: the largest rate is the top, nothing clipped.
+    (NORMAL_RATES, None, 80.0, 0, 0),
+    # One outlier of 300 households (750 per 1,000): the top stays at the normal spread's largest, 80.
+    (NORMAL_RATES + [750.0], None, 80.0, 1, 0),
+    # Two far out: both above the top.
+    (NORMAL_RATES + [600.0, 750.0], None, 80.0, 2, 0),
+    # A tiny grid (40 households, 30 tickets = 750 per 1,000) never sets the scale, even among few grids.
+    (NORMAL_RATES + [750.0], [300] * 21 + [40], 80.0, 1, 1),
+    ([20.0, 40.0, 60.0, 750.0], [300, 300, 300, 40], 60.0, 1, 1),
+    # Few grids (under 10): too few to call one an outlier, the top is the largest.
+    ([20.0, 40.0, 60.0, 80.0, 750.0], None, 750.0, 0, 0),
+    # A long tail but no outlier: 154 is exactly twice the 95th percentile (77, nearest rank below), kept.
+    (NORMAL_RATES + [154.0], None, 154.0, 0, 0),
+    (NORMAL_RATES + [154.5], None, 80.0, 1, 0),
+    # Nearly every grid without a ticket (the 95th percentile is 0): the largest rate is the top.
+    ([0.0] * 19 + [10.0], None, 10.0, 0, 0),
+    # Only small grids have tickets: their largest rate is the top (a scale of 0 to 0 would say nothing).
+    ([0.0] * 12 + [25.0], [300] * 12 + [40], 25.0, 0, 0),
+    # Only small grids at all: they set the scale among themselves.
+    ([10.0, 20.0, 30.0], [50, 50, 50], 30.0, 0, 0),
+    # Grids without households (no rate) do not count; none with a rate: a scale of 0.
+    (NORMAL_RATES + [900.0], [300] * 21 + [None], 80.0, 0, 0),
+    ([5.0, 6.0], [None, None], 0.0, 0, 0),
+])
+def test_density_scale_tops_at_the_normal_spread_not_at_an_outlier_or_a_tiny_grid(rates, households, top, above,
+                                                                                   small_above):
+    scale = heat.density_scale(rated_grids(rates, households))
+    assert scale.top == pytest.approx(top)
+    assert (scale.above_count, scale.small_above_count, scale.is_clipped) == (above, small_above, above > 0)
+
+
+def test_density_ticks_end_with_the_top_marked_or_plus_when_grids_are_above_it():
+    assert heat.density_ticks(80.0) == [(0, "0"), (20, "20"), (40, "40"), (60, "60"), (80, "80")]
+    # Clipped: "≥ 80.0" at the top, and the round 80 it would sit on is not written twice.
+    assert heat.density_ticks(80.0, clipped=True) == [(0, "0"), (20, "20"), (40, "40"), (60, "60"), (80.0, "≥ 80.0")]
+    # A round tick just below the top (60 of 63.5) would overlap its label: left out.
+    assert heat.density_ticks(63.5) == [(0, "0"), (20, "20"), (40, "40"), (60, "60")]
+    assert heat.density_ticks(63.5, clipped=True) == [(0, "0"), (20, "20"), (40, "40"), (63.5, "≥ 63.5")]
+    assert heat.density_ticks(0.0) == [(0.0, "0")]
+
+
+def test_density_scale_note_counts_the_grids_above_the_top_and_says_where_their_values_are():
+    with_outlier = heat.density_scale(rated_grids(NORMAL_RATES + [600.0, 750.0], [300] * 22 + [40]))
+    note = heat.density_scale_note(with_outlier, "见右侧列表")
+    assert note.startswith("2 个网格每千户工单高于色标上限 80.0（最高 750.0），画成最深色，确切数值见右侧列表。")
+    assert "其中 1 个户数不足 100 户" in note
+    assert "户数不足" not in heat.density_scale_note(heat.density_scale(rated_grids(NORMAL_RATES + [750.0])), "")
+    assert heat.density_scale_note(heat.density_scale(rated_grids(NORMAL_RATES)), "见右侧列表") == ""
+
+
+def test_density_choropleth_tops_its_colours_at_the_scale_and_keeps_exact_rates_in_the_hover():
+    rated = heat.density_choropleth.uncached(rated_grids(NORMAL_RATES + [750.0])).data[-1]
+    assert (rated.zmin, rated.zmax) == (0, 80.0)  # not 750: the outlier does not make the others pale
+    assert max(rated.z) == 750.0 and rated.customdata[-1][5] == "750.0"  # its exact rate, drawn darkest
+    assert list(rated.colorbar.tickvals) == [0, 20, 40, 60, 80.0]
+    assert list(rated.colorbar.ticktext) == ["0", "20", "40", "60", "≥ 80.0"]
+    normal = heat.density_choropleth.uncached(rated_grids(NORMAL_RATES)).data[-1]
+    assert normal.zmax == 80.0 and list(normal.colorbar.ticktext) == ["0", "20", "40", "60", "80"]
+    few = heat.density_choropleth.uncached(rated_grids([20.0, 40.0, 60.0, 80.0, 750.0])).data[-1]
+    assert few.zmax == 750.0 and not any("≥" in t for t in few.colorbar.ticktext)
+
 def test_density_deck_draws_located_cells_over_outlines_on_the_local_style():
     points = pd.DataFrame({"lon": [103.005, 103.006, None], "lat": [25.005, 25.004, None],
                            "ticket_count": [5, 2, 9], "is_located": [True, True, False]})

@@ -931,3 +931,21 @@ def test_recurring_problems_are_not_compared_with_a_window_before_the_data(wareh
     week = _run("heat.py", {"period_type": "week", "period_start": "2025-10-06"})
     caption = next(c.value for c in week.caption if c.value.startswith("共 "))
     assert "处比上期增多" in caption and "不作比较" not in caption
+
+
+def test_the_heat_map_at_the_desk_tops_its_colours_like_the_wall_and_says_which_grids_are_above(warehouse_copy):
+    """网格热力's choropleth uses the wall's scale (onescreen.figures.heat.density_scale): with 西湖二网格 down to
+    5 households (2 tickets: 400 per 1,000) the colours run to 7.1, the largest rate of a grid of 100 households
+    or more, the colour bar ends "≥ 7.1" and the caption counts the grid above it; its hover keeps 400.0."""
+    query = {"period_type": "month", "period_start": "2025-10-01"}
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("update dim_grids set households = 5 where grid_code = 'XH-02'")
+    at = _run("heat.py", query)
+    assert not at.exception
+    rated = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][-1]
+    assert rated["zmin"] == 0 and rated["zmax"] == pytest.approx(1000 * 2 / 280)
+    assert rated["colorbar"]["ticktext"][-1] == "≥ 7.1"
+    assert ["400.0" in row for row in rated["customdata"]].count(True) == 1
+    caption = next(c.value for c in at.caption if c.value.startswith("落格工单 N"))
+    assert ("1 个网格每千户工单高于色标上限 7.1（最高 400.0），画成最深色，确切数值见地图悬停和右侧表格。"
+            "其中 1 个户数不足 100 户") in caption

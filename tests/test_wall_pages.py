@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from onescreen import ui, wall
+from onescreen.figures import kiosk
 from test_pages import _run
 
 # Each wall page: its title (an h3, as the big screen's) and texts it must show.
@@ -82,6 +83,38 @@ def test_every_row_and_tile_on_the_walls_says_its_n_on_hover(warehouse_copy):
     companies = _html(_run("companies.py", query={"kiosk": "1"}))
     company_rows = re.findall(r"<tr title='([^']*)'>", companies)
     assert len(company_rows) >= 2 and all("考核" in hover and "物业投诉" in hover and "户" in hover for hover in company_rows)
+
+
+def _map_fills(html: str) -> dict[str, str]:
+    """The wall map's fill of each grid, by the grid name in its hover."""
+    return dict((name, fill) for fill, name in re.findall(r'fill="(#[0-9a-f]{6})"><title>网格：([^&<]+)', html))
+
+
+def test_the_wall_map_of_a_few_ordinary_grids_runs_from_zero_to_the_largest_rate(warehouse_copy):
+    html = _html(_run("heat.py", query={"kiosk": "1"}))
+    assert "≥" not in html and "高于色标上限" not in html  # 4 grids of 150-350 households: nothing clipped
+    darkest = "#{:02x}{:02x}{:02x}".format(*kiosk.DENSITY_STOPS[-1])
+    assert [name for name, fill in _map_fills(html).items() if fill == darkest] == ["西湖二网格"]  # 13.3, the largest
+
+
+def test_a_tiny_grid_on_the_wall_is_darkest_without_paling_the_others_and_the_note_counts_it(warehouse_copy):
+    """October in the fixture: 2 tickets in each of 4 grids of 150-350 households (5.7-13.3 per 1,000). With
+    西湖二网格 down to 5 households its 2 tickets are 400 per 1,000: it must not set the scale (0 to 13.3 before,
+    0 to 7.1 now, the largest of the grids with 100 households or more), so the others keep their colours."""
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("update dim_grids set households = 5 where grid_code = 'XH-02'")
+    at = _run("heat.py", query={"kiosk": "1"})
+    assert [e.value for e in at.exception] == []
+    html = _html(at)
+    fills = _map_fills(html)
+    darkest = "#{:02x}{:02x}{:02x}".format(*kiosk.DENSITY_STOPS[-1])
+    assert fills["西湖二网格"] == darkest and fills["东风二网格"] == darkest  # 400 and the top, 7.1
+    assert fills["东风一网格"] == kiosk.density_colour(1000 * 2 / 320, 1000 * 2 / 280)  # 6.25 of 7.14
+    assert fills["东风一网格"] != kiosk.density_colour(0, 1)  # not the palest, as on a scale of 0 to 400
+    assert "<title>网格：西湖二网格&#10;社区：西湖社区&#10;每千户工单：400.0 件" in html  # the exact rate on hover
+    assert ">≥ 7.1</text>" in html and "0 至 7.1，更高的画成最深色" in html
+    assert ("1 个网格每千户工单高于色标上限 7.1（最高 400.0），画成最深色，确切数值见上方列表和地图悬停。"
+            "其中 1 个户数不足 100 户") in html
 
 
 def test_the_lists_on_the_wall_explain_their_arrows_and_streaks(warehouse_copy):

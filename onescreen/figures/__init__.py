@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import pickle
 import threading
 from collections import OrderedDict
@@ -62,6 +63,17 @@ def on_screen(fig: go.Figure) -> go.Figure:
     fig.update_layout(uniformtext=dict(minsize=MIN_LABEL_PX, mode="hide"))
     fig.update_traces(outsidetextfont_color=AXIS_TEXT, selector=dict(type="bar"))  # the theme's #808495 otherwise
     return white(fig)
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values from ``low`` to ``high`` (inclusive where they fall on a step): about ``count``."""
+    if not high > low:
+        return [low]
+    raw = (high - low) / count
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.ceil(low / step - 1e-9) * step
+    return [round(first + i * step, 6) for i in range(int((high - first) / step + 1e-9) + 1)]
 
 
 def _inputs_digest(args: tuple, kwargs: dict) -> bytes:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import functools
 import json
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 import pydeck as pdk
 
-from onescreen.figures import on_screen, shared
+from onescreen.figures import nice_ticks, on_screen, shared
 from onescreen.maps import CompactDeck
 from onescreen.settings import map_style_url
 
@@ -29,6 +30,94 @@ HEX_COLOURS = [[255, 255, 178], [254, 217, 118], [254, 178, 76], [253, 141, 60],
 OUTLINE_COLOUR = [90, 100, 115, 160]
 CURRENT_COLOUR = "#d63a3a"
 PREVIOUS_COLOUR = "#b8c2cf"
+
+
+# The colour scale of tickets per 1,000 households, on both maps of 网格热力 (:func:`density_scale`).
+SCALE_MIN_HOUSEHOLDS = 100  # a grid with fewer households does not set the scale: one ticket moves its rate by 10+
+SCALE_MIN_GRIDS = 10        # fewer grids setting the scale: too few to call one an outlier, the top is the largest
+SCALE_PERCENTILE = 95
+SCALE_OUTLIER_RATIO = 2.0   # a rate more than this times the 95th percentile is an outlier
+SCALE_TICK_ROOM = 0.85      # when the top is "≥ 120", round ticks above this share of it are left out (no overlap)
+
+
+@dataclass(frozen=True)
+class DensityScale:
+    """Where the colours of tickets per 1,000 households end: :func:`density_scale`'s answer."""
+
+    top: float              # the scale runs from 0 to ``top``; a grid above it is drawn in the darkest colour
+    above_count: int        # grids with a rate above ``top`` (clipped)
+    small_above_count: int  # of those, grids with fewer than SCALE_MIN_HOUSEHOLDS households
+    maximum: float          # the largest rate of all (0 without any)
+
+    @property
+    def is_clipped(self) -> bool:
+        return self.above_count > 0
+
+    def ticks(self) -> list[tuple[float, str]]:
+        """The legend's ticks: :func:`density_ticks`."""
+        return density_ticks(self.top, self.is_clipped)
+
+
+def density_scale(grids: pd.DataFrame) -> DensityScale:
+    """The top of the colour scale of ``tickets_per_1k_households`` (the ``grid_ticket_density`` query, with
+    ``households``) on the heat page's two maps, the desk's choropleth and the wall's SVG map. The bottom is 0.
+
+    The rule, so that one outlier does not make every other grid pale:
+
+    1. Only grids with at least :data:`SCALE_MIN_HOUSEHOLDS` (100) households set the scale: the rate of a small
+       grid (a school, a market, 40 households) is unstable, 30 tickets there are 750 per 1,000. When no grid
+       with a rate has that many households, all grids with a rate set it; when none of those setting it has a
+       ticket, the largest rate of all is the top.
+    2. With fewer than :data:`SCALE_MIN_GRIDS` (10) such grids, the top is their largest rate: too few grids to
+       call one an outlier, and each can be read on its own.
+    3. Otherwise the top is the largest of their rates that is at most :data:`SCALE_OUTLIER_RATIO` (2) times
+       their 95th percentile (nearest rank below, so a single outlier never sets it). A normal spread has its
+       largest rate well within twice the 95th percentile: the top is the largest rate and nothing is clipped.
+       (When that percentile is 0, nearly every grid without a ticket, the top is the largest rate.)
+
+    Every grid above the top (outliers and small grids alike) is drawn in the darkest colour, and the legend
+    ends ``≥ top``; hovers and lists keep each grid's exact rate. Grids without households have no rate (grey).
+    """
+    rated = grids[grids["tickets_per_1k_households"].notna()]
+    rates = rated["tickets_per_1k_households"].astype(float)
+    if rates.empty:
+        return DensityScale(0.0, 0, 0, 0.0)
+    households = pd.to_numeric(rated["households"], errors="coerce")
+    large = households >= SCALE_MIN_HOUSEHOLDS
+    setting = rates[large] if large.any() else rates
+    top = float(setting.max())
+    if len(setting) >= SCALE_MIN_GRIDS:
+        percentile = float(setting.quantile(SCALE_PERCENTILE / 100, interpolation="lower"))
+        if percentile > 0:
+            top = float(setting[setting <= SCALE_OUTLIER_RATIO * percentile].max())
+    if top <= 0:  # the grids setting the scale have no tickets: the others' largest rate, nothing clipped
+        top = float(rates.max())
+    above = rates > top
+    return DensityScale(top=top, above_count=int(above.sum()), small_above_count=int((above & ~large).sum()),
+                        maximum=float(rates.max()))
+
+
+def density_ticks(top: float, clipped: bool = False) -> list[tuple[float, str]]:
+    """The ticks of a density legend from 0 to ``top`` as (value, label): round values, and when grids are above
+    the top (``clipped``, :attr:`DensityScale.is_clipped`), the top itself labelled ``≥ top`` with the round
+    values too close to it left out."""
+    if top <= 0:
+        return [(0.0, "0")]
+    ticks = [(t, f"{t:g}") for t in nice_ticks(0, top, 5)]
+    if not clipped:
+        return ticks
+    return [(t, label) for t, label in ticks if t <= SCALE_TICK_ROOM * top] + [(top, f"≥ {top:.1f}")]
+
+
+def density_scale_note(scale: DensityScale, where: str) -> str:
+    """The sentence under a map whose scale is clipped: how many grids are above its top and ``where`` to read
+    their exact values; "" when none is."""
+    if not scale.is_clipped:
+        return ""
+    small = (f"其中 {scale.small_above_count} 个户数不足 {SCALE_MIN_HOUSEHOLDS} 户，每千户数字不稳定，不参与确定色标上限。"
+             if scale.small_above_count else "")
+    return (f"{scale.above_count} 个网格每千户工单高于色标上限 {scale.top:.1f}（最高 {scale.maximum:.1f}），"
+            f"画成最深色，确切数值{where}。{small}")
 
 
 def _feature(code: str, geometry: Any, precision: int, simplify_tolerance: float | None) -> dict | None:
@@ -98,8 +187,9 @@ def density_choropleth(grids: pd.DataFrame, *, precision: int = 5, simplify_tole
     """Grids coloured by ``tickets_per_1k_households`` (``grid_ticket_density`` query).
 
     Grids without households (no rate) are drawn in flat grey in a second trace; grids without a
-    shape are left off. The colour bar states the unit; the hover shows the grid, its community,
-    the tickets (N), the households and the rate.
+    shape are left off. The colours run from 0 to the top of :func:`density_scale`, a grid above it in the
+    darkest, and the colour bar's last label says ``≥ top`` then. The colour bar states the unit; the hover
+    shows the grid, its community, the tickets (N), the households and the exact rate.
     """
     features, rows = [], []
     for row in grids.itertuples(index=False):
@@ -120,6 +210,8 @@ def density_choropleth(grids: pd.DataFrame, *, precision: int = 5, simplify_tole
 
     rated = shown[shown["tickets_per_1k_households"].notna()]
     unrated = shown[shown["tickets_per_1k_households"].isna()]
+    scale = density_scale(grids)  # of every grid, drawn or not: the same top as the wall's map
+    ticks = scale.ticks()
     fig = go.Figure()
     if not unrated.empty:
         fig.add_trace(go.Choroplethmap(
@@ -131,9 +223,11 @@ def density_choropleth(grids: pd.DataFrame, *, precision: int = 5, simplify_tole
     if not rated.empty:
         fig.add_trace(go.Choroplethmap(
             geojson=geojson, locations=rated["grid_code"], z=rated["tickets_per_1k_households"],
-            featureidkey="id", colorscale=DENSITY_SCALE, zmin=0, marker_opacity=0.85, name="每千户工单量",
-            marker_line_width=0.5, marker_line_color="#ffffff", customdata=custom(rated), hovertemplate=hover,
-            colorbar=dict(title=dict(text="每千户<br>工单（件）"), thickness=14),
+            featureidkey="id", colorscale=DENSITY_SCALE, zmin=0, zmax=scale.top if scale.top > 0 else None,
+            marker_opacity=0.85, name="每千户工单量", marker_line_width=0.5, marker_line_color="#ffffff",
+            customdata=custom(rated), hovertemplate=hover,
+            colorbar=dict(title=dict(text="每千户<br>工单（件）"), thickness=14,
+                          tickvals=[value for value, _ in ticks], ticktext=[label for _, label in ticks]),
         ))
     points = [p for f in features for p in _positions(f["geometry"])]
     view = _view([p[0] for p in points], [p[1] for p in points], width_px, height)

@@ -20,8 +20,8 @@ from html import escape
 
 import pandas as pd
 
-from onescreen.figures import shared
-from onescreen.figures.heat import HEX_COLOURS
+from onescreen.figures import nice_ticks, shared
+from onescreen.figures.heat import HEX_COLOURS, density_ticks
 from onescreen.figures.overview import FONT, GRID, LEADER_PX, RATE_COLOURS, RATE_LABELS, \
     TARGET_COLOUR, TEXT, label_gap, spread_labels, target_labels, text_width, trend_targets_and_range
 
@@ -61,17 +61,6 @@ def _legend(items: list[tuple[str, str]], y: float = 14, x: float = 4) -> list[s
 
 def _empty(width: int, height: int, label: str, message: str) -> str:
     return _svg(width, height, label, [_text(width / 2, height / 2, message, anchor="middle", colour=MUTED)])
-
-
-def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """Round tick values from ``low`` to ``high`` (inclusive where they fall on a step): about ``count``."""
-    if not high > low:
-        return [low]
-    raw = (high - low) / count
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    first = math.ceil(low / step - 1e-9) * step
-    return [round(first + i * step, 6) for i in range(int((high - first) / step + 1e-9) + 1)]
 
 
 @shared
@@ -216,8 +205,8 @@ NO_RATE_COLOUR = UNRANKED_COLOUR
 
 
 def density_colour(value: float | None, high: float) -> str:
-    """``#rrggbb`` of ``value`` on :data:`DENSITY_STOPS` from 0 to ``high`` (linear between the stops); grey when
-    there is no value."""
+    """``#rrggbb`` of ``value`` on :data:`DENSITY_STOPS` from 0 to ``high`` (linear between the stops), the darkest
+    above ``high`` (the top of :func:`onescreen.figures.heat.density_scale`); grey when there is no value."""
     if value is None or pd.isna(value):
         return NO_RATE_COLOUR
     position = min(max(float(value) / high, 0.0), 1.0) * (len(DENSITY_STOPS) - 1) if high > 0 else 0.0
@@ -228,9 +217,11 @@ def density_colour(value: float | None, high: float) -> str:
 
 
 @shared
-def density_legend_svg(high: float, unit: str = "每千户工单（件）", width: int = 560, height: int = 58) -> str:
+def density_legend_svg(high: float, unit: str = "每千户工单（件）", width: int = 560, height: int = 58, *,
+                       clipped: bool = False) -> str:
     """The colour scale of :func:`density_colour` as a bar from 0 to ``high`` with round ticks, its ``unit``
-    above it, and the grey of a grid without households beside it."""
+    above it, and the grey of a grid without households beside it. ``clipped`` (grids above ``high``, drawn in
+    the darkest colour: :func:`onescreen.figures.heat.density_scale`): the bar ends ``≥ high``."""
     left, right, bar_top, bar_h = 8, 120, 22, 14
     span = width - left - right
     stops = "".join(f'<stop offset="{k / (len(DENSITY_STOPS) - 1):.3f}" stop-color="rgb({r},{g},{b})"/>'
@@ -238,14 +229,16 @@ def density_legend_svg(high: float, unit: str = "每千户工单（件）", widt
     body = [f'<defs><linearGradient id="os-density-scale">{stops}</linearGradient></defs>',
             _text(left, 15, unit, colour=MUTED, size=TICK_SIZE),
             f'<rect x="{left}" y="{bar_top}" width="{span}" height="{bar_h}" fill="url(#os-density-scale)"/>']
-    for tick in nice_ticks(0, high, 5) if high > 0 else [0]:
+    for tick, text in density_ticks(high, clipped):
         x = left + span * tick / high if high > 0 else left
+        # The top's "≥ 120.0" ends at the bar's end, clear of the grey square beside it.
+        anchor = "end" if clipped and tick == high else "middle"
         body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{bar_top + bar_h}" y2="{bar_top + bar_h + 4}" stroke="{MUTED}"/>')
-        body.append(_text(x, bar_top + bar_h + 18, f"{tick:g}", anchor="middle", colour=MUTED, size=TICK_SIZE))
+        body.append(_text(x, bar_top + bar_h + 18, text, anchor=anchor, colour=MUTED, size=TICK_SIZE))
     grey_x = width - right + 24
     body.append(f'<rect x="{grey_x}" y="{bar_top}" width="{bar_h}" height="{bar_h}" fill="{NO_RATE_COLOUR}"/>')
     body.append(_text(grey_x + bar_h + 6, bar_top + bar_h - 1, "无户数", size=TICK_SIZE))
-    return _svg(width, height, f"{unit}图例：0 至 {high:g}", body)
+    return _svg(width, height, f"{unit}图例：" + (f"0 至 {high:.1f}，更高的画成最深色" if clipped else f"0 至 {high:g}"), body)
 
 
 def recurring_list_html(problems: pd.DataFrame, *, limit: int = 8, koujing: str = "", compared: bool = True,

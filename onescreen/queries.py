@@ -21,8 +21,8 @@ Derived parameters the SQL may use:
   with ``period`` too takes either). The same names are derived, so one SQL serves both:
   ``$period_start`` = start, ``$period_end`` = the day after end, ``$previous_start`` and
   ``$previous_end`` (= start) the range of the same length right before, ``$yoy_start``/``$yoy_end``
-  the same dates a year earlier, and ``$grain`` = ``'day'``. With ``compare_to`` = ``month`` or ``week`` (a
-  period still under way, its days so far) the previous range is the same days of the month or week
+  the same dates a year earlier, and ``$grain`` = ``'day'``. With ``compare_to`` = ``month``, ``week`` or ``quarter`` (a
+  period still under way, its days so far) the previous range is the same days of the month, week or quarter
   before instead, and for ``week`` the year-ago range is 52 weeks earlier (:func:`range_bounds`) (for a period, ``$grain`` is its
   ``period_type`` and ``$previous_end`` its start): summing ``mart_rates`` rows of ``$grain`` from
   ``$period_start`` up to ``$period_end`` reads one period row, or a range's day rows.
@@ -118,8 +118,8 @@ _PERIOD = (Param("period_type", default="month", choices=PERIOD_TYPES), Param("p
 _RANGE = (Param("start", "date"), Param("end", "date"))
 _SPAN = (Param("start", "date", REQUIRED), Param("end", "date", REQUIRED))
 # What a range is compared with: the days right before it, or (the days so far of a period under way) the same
-# days of the month or week before.
-COMPARE_TO = ("preceding", "month", "week")
+# days of the month, week or quarter before (the quarter: the review pack's 季报).
+COMPARE_TO = ("preceding", "month", "week", "quarter")
 _COMPARE = Param("compare_to", default="preceding", choices=COMPARE_TO)
 # Pairs of date parameters that bound one range: (first, last or exclusive end, whether the end is inclusive).
 _DATE_PAIRS = (("start", "end", True), ("received_from", "received_before", False))
@@ -335,18 +335,22 @@ def range_bounds(start: date, end: date, compare_to: str = "preceding") -> dict[
     ``compare_to``: ``preceding``, the same number of days right before; ``month`` (the days so far of a
     month under way: 12-01 to 12-10), the same days of the month before (11-01 to 11-10, cut at that month's
     end); ``week``, the same days of the week before, and 52 weeks earlier for the year-ago range (weekdays
-    line up, as a period's do)."""
+    line up, as a period's do); ``quarter`` (the days so far of a quarter under way: 10-01 to 12-10), as many days
+    from the same offset into the quarter before (07-01 to 09-09: 71 days each), cut at that quarter's end. For
+    ``month`` and ``quarter`` the year-ago range is the same dates a year earlier."""
     length = timedelta(days=(end - start).days + 1)
     bounds = {"period_start": start, "period_end": end + timedelta(days=1), "previous_start": start - length,
               "previous_end": start, "yoy_start": _year_before(start), "yoy_end": _year_before(end) + timedelta(days=1)}
     if compare_to == "week":
         bounds.update(previous_start=start - timedelta(days=7), previous_end=start - timedelta(days=7) + length,
                       yoy_start=start - timedelta(weeks=52), yoy_end=start - timedelta(weeks=52) + length)
-    elif compare_to == "month":
-        month_before = (start.replace(day=1) - timedelta(days=1)).replace(day=1)
-        month_end = start.replace(day=1)
-        previous = min(month_before + timedelta(days=start.day - 1), month_end - timedelta(days=1))
-        bounds.update(previous_start=previous, previous_end=min(previous + length, month_end))
+    elif compare_to in ("month", "quarter"):
+        months = 1 if compare_to == "month" else 3
+        this_start = date(start.year, (start.month - 1) // months * months + 1, 1)
+        index = this_start.year * 12 + this_start.month - 1 - months
+        before_start = date(index // 12, index % 12 + 1, 1)
+        previous = min(before_start + (start - this_start), this_start - timedelta(days=1))
+        bounds.update(previous_start=previous, previous_end=min(previous + length, this_start))
     return bounds
 
 

@@ -202,6 +202,20 @@ def test_range_queries_carry_their_koujing(con):
     (date(2026, 11, 30), date(2026, 12, 2), "week", (date(2026, 11, 23), date(2026, 11, 26)), (date(2025, 12, 1), date(2025, 12, 4))),
     # A custom range: the days right before it.
     (date(2026, 12, 1), date(2026, 12, 10), "preceding", (date(2026, 11, 21), date(2026, 12, 1)), (date(2025, 12, 1), date(2025, 12, 11))),
+    # A quarter under way (the 季报): as many days from the start of the quarter before, cut at its end. To 12-10: 71 days,
+    # 07-01 to 09-09 (not 09-10: as many days); the year before, the same dates.
+    (date(2026, 10, 1), date(2026, 12, 10), "quarter", (date(2026, 7, 1), date(2026, 9, 10)), (date(2025, 10, 1), date(2025, 12, 11))),
+    # Q1 2027 (90 days) against Q4 2026 (92): its first 89 days.
+    (date(2027, 1, 1), date(2027, 3, 30), "quarter", (date(2026, 10, 1), date(2026, 12, 29)), (date(2026, 1, 1), date(2026, 3, 31))),
+    # The quarter before is shorter: all of Q3 (92 days, September's 30 after August's 31) against Q2 (91: June has
+    # 30 days), cut at Q2's end; a start further in than Q2 is long (Q3's 92nd day) takes Q2's last day.
+    (date(2026, 7, 1), date(2026, 9, 30), "quarter", (date(2026, 4, 1), date(2026, 7, 1)), (date(2025, 7, 1), date(2025, 10, 1))),
+    (date(2026, 9, 30), date(2026, 9, 30), "quarter", (date(2026, 6, 30), date(2026, 7, 1)), (date(2025, 9, 30), date(2025, 10, 1))),
+    # From a day inside the quarter: the same offset into the one before (40 days in: 10 February, a leap year).
+    (date(2024, 5, 11), date(2024, 5, 20), "quarter", (date(2024, 2, 10), date(2024, 2, 20)), (date(2023, 5, 11), date(2023, 5, 21))),
+    # Q2 (91 days) against Q1: 91 days in a leap year (the whole of it), 90 otherwise (cut at its end).
+    (date(2024, 4, 1), date(2024, 6, 29), "quarter", (date(2024, 1, 1), date(2024, 3, 31)), (date(2023, 4, 1), date(2023, 6, 30))),
+    (date(2025, 4, 1), date(2025, 6, 29), "quarter", (date(2025, 1, 1), date(2025, 4, 1)), (date(2024, 4, 1), date(2024, 6, 30))),
 ])
 def test_the_range_a_range_is_compared_with(start, end, compare_to, previous, yoy):
     bounds = range_bounds(start, end, compare_to)
@@ -246,3 +260,14 @@ def test_a_period_under_way_is_compared_with_the_same_days_of_the_one_before(ran
             assert a == b or (pd.isna(a) and pd.isna(b)), (unit, column)
     assert previous["previous_ticket_count"].sum() == breakdown_before.loc[previous.index.intersection(
         breakdown_before.index), "ticket_count"].sum() > 0
+
+
+def test_a_quarter_under_way_is_a_comparison_the_range_queries_take(con):
+    """Q4 so far against as many days from the start of Q3: 16 days (1-16 July) lie before the first ticket
+    (2025-08-15), so unknown, not 0; 50 days (1 July to 19 August) hold T30 (08-15) and not T31 (08-20)."""
+    tiles = run_query(con, "kpi_tiles_range", start="2025-10-01", end="2025-10-16", compare_to="quarter").set_index("metric")
+    assert tiles.loc["ticket_count", "value"] == 16 and pd.isna(tiles.loc["ticket_count", "previous_value"])
+    tiles = run_query(con, "kpi_tiles_range", start="2025-10-01", end="2025-11-19", compare_to="quarter").set_index("metric")
+    assert tiles.loc["ticket_count", "previous_value"] == 1
+    mix = run_query(con, "category_mix", start="2025-10-01", end="2025-11-20", compare_to="quarter")
+    assert mix["previous_ticket_count"].sum() == 2  # to 20 August: T31 too

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # until the pro
 
 from etl.marts import build_marts  # noqa: E402
 from metrics_fixture import GRIDS, TICKET_COLUMNS, build_warehouse, fill_calendar  # noqa: E402
-from onescreen.queries import range_bounds, run_query  # noqa: E402
+from onescreen.queries import run_query  # noqa: E402
 from onescreen.report import Comparison, build_report, parse_period  # noqa: E402
 from onescreen.report_charts import report_figures  # noqa: E402
 from onescreen.report_render import KPI_HEADERS, kpi_display_frame, kpi_headers, to_dict, to_html, to_json, to_xlsx  # noqa: E402
@@ -109,36 +109,6 @@ def _received(con, first: str, last: str, **where) -> int:
 
 def _kpis(report) -> pd.DataFrame:
     return report.sections["kpis"].frame.set_index("metric")
-
-
-# -- range_bounds: a quarter under way -----------------------------------------------------------------
-
-@pytest.mark.parametrize("start, end, previous, yoy", [
-    # Q4 under way to 10 December: 71 days, the first 71 of Q3 (to 9 September, not 10: as many days).
-    ("2026-10-01", "2026-12-10", ("2026-07-01", "2026-09-10"), ("2025-10-01", "2025-12-11")),
-    # Q1 2027 (90 days) against Q4 2026 (92): its first 89 days.
-    ("2027-01-01", "2027-03-30", ("2026-10-01", "2026-12-29"), ("2026-01-01", "2026-03-31")),
-    # The whole of Q3 (92 days) against Q2 (91 days: June has 30 days, not 31): cut at Q2's end.
-    ("2026-07-01", "2026-09-30", ("2026-04-01", "2026-07-01"), ("2025-07-01", "2025-10-01")),
-    # A start further into the quarter than the one before is long (Q3's 92nd day; Q2 has 91): its last day.
-    ("2026-09-30", "2026-09-30", ("2026-06-30", "2026-07-01"), ("2025-09-30", "2025-10-01")),
-    # From a day inside the quarter: the same offset into the one before (40 days in: 10 February).
-    ("2024-05-11", "2024-05-20", ("2024-02-10", "2024-02-20"), ("2023-05-11", "2023-05-21")),
-    # Q2 (91 days) against Q1: 91 days in a leap year (the whole of it), 90 otherwise (cut at its end).
-    ("2024-04-01", "2024-06-29", ("2024-01-01", "2024-03-31"), ("2023-04-01", "2023-06-30")),
-    ("2025-04-01", "2025-06-29", ("2025-01-01", "2025-04-01"), ("2024-04-01", "2024-06-30")),
-])
-def test_a_quarter_under_way_is_compared_with_the_same_days_of_the_quarter_before(start, end, previous, yoy):
-    bounds = range_bounds(date.fromisoformat(start), date.fromisoformat(end), "quarter")
-    assert (bounds["period_start"], bounds["period_end"]) == (date.fromisoformat(start),
-                                                              date.fromisoformat(end) + pd.Timedelta(days=1))
-    assert (str(bounds["previous_start"]), str(bounds["previous_end"])) == previous
-    assert (str(bounds["yoy_start"]), str(bounds["yoy_end"])) == yoy
-
-
-def test_a_quarter_is_a_compare_to_the_queries_take(con):
-    tiles = run_query(con, "kpi_tiles_range", start="2025-10-01", end="2025-10-16", compare_to="quarter")
-    assert tiles.set_index("metric").loc["ticket_count", "previous_value"] == 2  # J1, J2 (1-16 July)
 
 
 # -- the figures: the same days ------------------------------------------------------------------------

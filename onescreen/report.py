@@ -17,7 +17,9 @@ definition, so it equals what the other pages show for the same period and area:
   queries, ``compare_to`` = the period's kind), a quarter's too.
 - Lights and the property lists are kept per week or month only: a quarter shows its last month against
   the last month of the previous quarter; the property lists are monthly, so every pack shows the month
-  its last day falls in against the month before.
+  its last day falls in against the month before. A quarter under way shows the month of its last receipt
+  day instead (against the same month of the quarter before; its lists against the month before), not a
+  month to come. Neither is cut to the same days: they are rated per whole period, as on the pages.
 
 Pure functions of a DuckDB cursor and their arguments: no Streamlit. Renderers are in
 ``onescreen/report_render.py``.
@@ -303,6 +305,9 @@ class Comparison:
         return bounds["previous_start"], bounds["previous_end"] - timedelta(days=1)
 
     def yoy_days(self) -> tuple[date, date]:
+        """The first and last day (both included) of the window compared with as 去年同期."""
+        if not self.is_same_days:
+            return self.period.year_before().start, self.period.year_before().last_day
         bounds = self.bounds()
         return bounds["yoy_start"], bounds["yoy_end"] - timedelta(days=1)
 
@@ -849,7 +854,8 @@ PERIOD_KOUJING = ("周期：周为 ISO 周（周一至周日），月为自然�
 SAME_DAYS_KOUJING = ("本期尚未结束时（工单只到某日、未到期末），凡与上期、去年同期比较的（关键指标、分类和区域增幅、重复诉求）"
                      "都只比相同的天数：周与上周、52 周前那一周的相同几天比，月与季度与上月、上季度从期初起同样多的天数"
                      "（到该期末为止）比，去年同期为一年前的相同日期；这些数字由逐日汇总相加，与各页面“较上月同期”的口径一致。"
-                     "亮灯与物业红黑榜按整期评定，仍与上期整期比较。")
+                     "亮灯与物业红黑榜按整期（月）评定，不截取天数：周、月与上期整期比；尚未结束的季度取工单已到的那个月，"
+                     "亮灯与上季度的同一个月比，红黑榜与上月比。")
 
 
 def koujing_table(rules, same_days: bool = False) -> pd.DataFrame:

@@ -173,6 +173,17 @@ def test_rises_by_category_and_unit_are_against_the_same_days(con, month, quarte
     assert "与上月同期（2025-09-01 至 2025-09-16）相比" in month.sections["category_rises"].note
 
 
+def test_a_street_or_community_pack_under_way_is_compared_with_the_same_days(con):
+    for scope, grid in (({"street_code": "S2"}, "G4"), ({"community_code": "C1"}, None)):
+        report = build_report(con, parse_period("2025-10"), generated_at=GENERATED, **scope)
+        kpis = _kpis(report)
+        where = {"grid_code": grid} if grid else {"community_code": "C1"}
+        assert kpis.loc["ticket_count", "value"] == _received(con, "2025-10-01", "2025-10-16", **where)
+        assert kpis.loc["ticket_count", "previous_value"] == _received(con, "2025-09-01", "2025-09-16", **where) > 0
+        units = report.sections["unit_rises"].frame
+        assert units["previous_ticket_count"].sum() <= kpis.loc["ticket_count", "previous_value"]
+
+
 def test_repeat_requests_are_against_the_same_days(month):
     note = month.sections["repeat_callers"].note
     assert "本期重复诉求 1 件" in note             # T6 repeats T4
@@ -256,7 +267,9 @@ def test_a_period_whose_days_are_all_in_is_compared_whole(con):
     september = build_report(con, parse_period("2025-09"), generated_at=GENERATED)
     assert september.meta["is_complete"] and "data_to" not in september.meta
     assert _kpis(september).loc["ticket_count", "previous_value"] == _received(con, "2025-08-01", "2025-08-31")
-    assert Comparison(parse_period("2025-09")).previous_label == "2025年8月"
+    whole = Comparison(parse_period("2025-09"))
+    assert (whole.previous_label, whole.yoy_label, whole.against, whole.sentence()) == ("2025年8月", "2024年9月", "环比", "")
+    assert whole.previous_days() == (date(2025, 8, 1), date(2025, 8, 31)) and whole.labels(("change",)) == {}
     assert kpi_headers(september.meta) == KPI_HEADERS
 
 

@@ -14,8 +14,8 @@ from onescreen import data, filters, ui
 from onescreen.report import COLUMN_LABELS, KINDS, Period, ReportError, build_report, data_span, default_period, \
     parse_period, period_options
 from onescreen.report_charts import report_figures
-from onescreen.report_render import FORMATS, display_frame, file_name, kpi_display_frame, number_formats, render, \
-    signed_formats
+from onescreen.report_render import FORMATS, display_frame, file_name, kpi_display_frame, kpi_headers, number_formats, \
+    render, signed_formats
 
 KIND_LABELS = {"week": "周报（周例会）", "month": "月报（月分析）", "quarter": "季报（季调度）"}
 # Short labels, the detail in one line under the buttons: four buttons in a row at 1366 px and 125% zoom cut the long
@@ -85,8 +85,13 @@ except ReportError as error:
     st.stop()
 meta = report.meta
 
-st.caption(f"{ui.as_of_caption(as_of)} · 范围：{meta['scope_name']}（侧栏筛选街道、社区）· 上期：{meta['previous_label']}"
-           f" · 去年同期：{meta['yoy_label']}" + ("" if meta["is_complete"] else " · 本周期尚未结束")
+if meta.get("data_to"):  # under way: its days so far against the same days (the labels name them)
+    compared = (f"对比：{meta['previous_label']}、{meta['yoy_label']} · 本周期尚未结束（工单只到 {meta['data_to']:%m-%d}），"
+                "与相同天数比较")
+else:
+    compared = f"上期：{meta['previous_label']} · 去年同期：{meta['yoy_label']}" + (
+        "" if meta["is_complete"] else " · 本周期尚未结束")
+st.caption(f"{ui.as_of_caption(as_of)} · 范围：{meta['scope_name']}（侧栏筛选街道、社区）· {compared}"
            + (f" · 已导入的工单从 {meta['data_from']:%Y-%m-%d} 起受理，本期只含其后的部分" if meta.get("data_from") else ""))
 if f.grid_code:
     st.caption("周报按街道或社区汇总：已选的网格不单独出报告，以下为其所在社区。")
@@ -120,24 +125,26 @@ SECTION_COLUMNS: dict[str, tuple[list[str], dict]] = {
 }
 
 
-def section_columns(key: str, frame: pd.DataFrame, shown: list[str]) -> tuple[list[str] | None, dict]:
+def section_columns(key: str, frame: pd.DataFrame, shown: list[str],
+                    labels: dict[str, str] | None = None) -> tuple[list[str] | None, dict]:
     """The column order and configuration of a section's table (``shown``: its ``display_frame``'s columns): its
     numbers shown as the HTML report rounds them (``number_formats``), the section's screen columns
     (:data:`SECTION_COLUMNS`) over them."""
     order, screen = SECTION_COLUMNS.get(key, (None, {}))
     if order is not None:
         order = [c for c in order if c in shown] + [c for c in shown if c not in order]
-    config = {label: st.column_config.NumberColumn(format=fmt) for label, fmt in number_formats(frame).items()}
+    config = {label: st.column_config.NumberColumn(format=fmt) for label, fmt in number_formats(frame, labels).items()}
     for label, extra in screen.items():  # a label, width or help of the section's own, the number format kept
         config[label] = {**config.get(label, {}), **{k: v for k, v in extra.items() if v is not None}}
     return order, config
 
 
-def _table(key: str, frame: pd.DataFrame) -> None:
-    """A section's table (``display_frame``) in its columns (:func:`section_columns`)."""
-    shown = display_frame(frame)
-    order, columns = section_columns(key, frame, list(shown.columns))
-    signed = signed_formats(frame)  # changes as +19 and −3: a Styler's text over the numbers (a printf format writes -3)
+def _table(key: str, frame: pd.DataFrame, labels: dict[str, str] | None = None) -> None:
+    """A section's table (``display_frame``) in its columns (:func:`section_columns`); ``labels``: the section's own
+    headers (a period under way: 上月同期受理量)."""
+    shown = display_frame(frame, labels)
+    order, columns = section_columns(key, frame, list(shown.columns), labels)
+    signed = signed_formats(frame, labels)  # changes as +19 and −3: a Styler's text over the numbers (a printf format writes -3)
     st.dataframe(shown.style.format(signed, na_rep=ui.MISSING) if signed else shown, hide_index=True, placeholder=ui.MISSING, key=f"weekly_{key}", column_order=order,
                  column_config=columns)
 
@@ -152,7 +159,7 @@ kpis = report.sections["kpis"]
 st.subheader(kpis.title)
 st.caption(kpis.note)
 # Each row has its own unit (件, %, 个工作日, and changes in 个百分点), so its cells stay text, right-aligned like numbers.
-kpi_table = kpi_display_frame(kpis.frame)
+kpi_table = kpi_display_frame(kpis.frame, kpi_headers(meta))
 st.dataframe(kpi_table, hide_index=True, placeholder=ui.MISSING, key="weekly_kpis",
              column_config={h: st.column_config.TextColumn(alignment="right") for h in kpi_table.columns[1:]})
 for key, section in report.sections.items():
@@ -171,4 +178,4 @@ for key, section in report.sections.items():
     elif section.frame.empty:
         st.caption("本期没有。")
     else:
-        _table(key, section.frame)
+        _table(key, section.frame, section.labels)

@@ -21,8 +21,8 @@ Derived parameters the SQL may use:
   with ``period`` too takes either). The same names are derived, so one SQL serves both:
   ``$period_start`` = start, ``$period_end`` = the day after end, ``$previous_start`` and
   ``$previous_end`` (= start) the range of the same length right before, ``$yoy_start``/``$yoy_end``
-  the same dates a year earlier, and ``$grain`` = ``'day'``. With ``compare_to`` = ``month`` or ``week`` (a
-  period still under way, its days so far) the previous range is the same days of the month or week
+  the same dates a year earlier, and ``$grain`` = ``'day'``. With ``compare_to`` = ``month``, ``week`` or ``quarter`` (a
+  period still under way, its days so far) the previous range is the same days of the month, week or quarter
   before instead, and for ``week`` the year-ago range is 52 weeks earlier (:func:`range_bounds`); with ``until``
   (a time of day: the tickets stop then on ``end``) those ranges end at that time of their last day (for a period, ``$grain`` is its
   ``period_type`` and ``$previous_end`` its start): summing ``mart_rates`` rows of ``$grain`` from
@@ -35,6 +35,7 @@ Every pair of dates is checked: a range whose start is after its end is refused 
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -120,8 +121,8 @@ _PERIOD = (Param("period_type", default="month", choices=PERIOD_TYPES), Param("p
 _RANGE = (Param("start", "date"), Param("end", "date"))
 _SPAN = (Param("start", "date", REQUIRED), Param("end", "date", REQUIRED))
 # What a range is compared with: the days right before it, or (the days so far of a period under way) the same
-# days of the month or week before.
-COMPARE_TO = ("preceding", "month", "week")
+# days of the month, week or quarter before (the quarter: the review pack's 季报).
+COMPARE_TO = ("preceding", "month", "week", "quarter")
 _COMPARE = Param("compare_to", default="preceding", choices=COMPARE_TO)
 # The time of day the tickets stop at on a range's last day (a day under way): see range_bounds.
 _UNTIL = Param("until", "time")
@@ -340,30 +341,30 @@ def range_bounds(start: date, end: date, compare_to: str = "preceding", until: t
     ``compare_to``: ``preceding``, the same number of days right before; ``month`` (the days so far of a
     month under way: 12-01 to 12-10), the same days of the month before (11-01 to 11-10, cut at that month's
     end); ``week``, the same days of the week before, and 52 weeks earlier for the year-ago range (weekdays
-    line up, as a period's do).
+    line up, as a period's do); ``quarter`` (the days so far of a quarter under way: 10-01 to 12-10), the same
+    dates of the quarter before (07-01 to 09-10, a day past a month's end cut to it: 05-31 is set against 02-28).
+    For ``month`` and ``quarter`` the year-ago range is the same dates a year earlier.
 
     ``until`` (a time of day): the tickets stop at that time of ``end`` (a day under way: the last receipt at
     11:59:52 gives 11:59:53). The range then ends at ``end`` + ``until``, and so do the ranges it is compared
-    with on their last day when they line up day for day (``month``, ``week``; not one cut short at a month's
-    end, nor the days right before a range): ``period_end``, ``previous_end`` and ``yoy_end`` become datetimes.
-    Compared up to the same hour, the morning of day 10 is not set against the whole of day 10 before."""
+    with on their last day when they line up day for day (``month``, ``quarter``, ``week``; not one cut short at a
+    month's end, nor the days right before a range): ``period_end``, ``previous_end`` and ``yoy_end`` become
+    datetimes. Compared up to the same hour, the morning of day 10 is not set against the whole of day 10 before."""
     length = timedelta(days=(end - start).days + 1)
     bounds = {"period_start": start, "period_end": end + timedelta(days=1), "previous_start": start - length,
               "previous_end": start, "yoy_start": _year_before(start), "yoy_end": _year_before(end) + timedelta(days=1)}
     if compare_to == "week":
         bounds.update(previous_start=start - timedelta(days=7), previous_end=start - timedelta(days=7) + length,
                       yoy_start=start - timedelta(weeks=52), yoy_end=start - timedelta(weeks=52) + length)
-    elif compare_to == "month":
-        month_before = (start.replace(day=1) - timedelta(days=1)).replace(day=1)
-        month_end = start.replace(day=1)
-        previous = min(month_before + timedelta(days=start.day - 1), month_end - timedelta(days=1))
-        bounds.update(previous_start=previous, previous_end=min(previous + length, month_end))
+    cut_short = False  # the previous range's last day is not the same date (a month's end)
+    if compare_to in ("month", "quarter"):
+        months = 1 if compare_to == "month" else 3
+        previous_last, cut_short = _months_before(end, months)
+        bounds.update(previous_start=_months_before(start, months)[0], previous_end=previous_last + timedelta(days=1))
     if until is not None and until != time(0):
         cut = ["period_end"]
-        if compare_to in ("month", "week"):
-            cut.append("yoy_end")
-            if bounds["previous_end"] - bounds["previous_start"] == length:  # not cut short at a month's end
-                cut.append("previous_end")
+        if compare_to in ("month", "quarter", "week"):
+            cut += ["yoy_end"] + ([] if cut_short else ["previous_end"])
         for key in cut:
             bounds[key] = datetime.combine(bounds[key] - timedelta(days=1), until)
     return bounds
@@ -387,6 +388,13 @@ def _check_date_order(name: str, values: dict[str, Any]) -> None:
         if a > b or (a == b and not inclusive):
             relation = "晚于" if inclusive else "不早于"
             raise QueryError(f"查询 {name} 的参数 {first}（{a}）{relation} {last}（{b}）：区间的开始日期不能晚于结束日期。")
+
+
+def _months_before(day: date, months: int) -> tuple[date, bool]:
+    """The same date ``months`` months earlier, and whether it was cut to that month's last day (05-31 -> 02-28)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last)), day.day > last
 
 
 def _year_before(day: date) -> date:

@@ -11,9 +11,15 @@ definition, so it equals what the other pages show for the same period and area:
 - A quarter is not a mart period. It is its three months: counts, numerators and denominators of the
   monthly rows are added and each rate is then 100 × numerator ÷ denominator, the formula of the marts
   applied to the sums (a mean of monthly rates would weigh a quiet month like a busy one).
+- A period not over yet (tickets stop before its last day) is compared like for like, as the pages compare
+  a week or month under way: its days so far against the same days of the period before and of a year
+  before (:func:`same_days`), every figure from the day rows (``kpi_tiles_range`` and the other span
+  queries, ``compare_to`` = the period's kind), a quarter's too.
 - Lights and the property lists are kept per week or month only: a quarter shows its last month against
   the last month of the previous quarter; the property lists are monthly, so every pack shows the month
-  its last day falls in against the month before.
+  its last day falls in against the month before. A quarter under way shows the month of its last receipt
+  day instead (against the same month of the quarter before; its lists against the month before), not a
+  month to come. Neither is cut to the same days: they are rated per whole period, as on the pages.
 
 Pure functions of a DuckDB cursor and their arguments: no Streamlit. Renderers are in
 ``onescreen/report_render.py``.
@@ -31,7 +37,7 @@ import pandas as pd
 
 from onescreen import measures
 from onescreen.koujing import LABELS, koujing
-from onescreen.queries import QueryError, run_query
+from onescreen.queries import QueryError, range_bounds, run_query
 from onescreen.rules import rules_of_marts
 
 KINDS: dict[str, str] = {"week": "周报", "month": "月报", "quarter": "季报"}
@@ -256,6 +262,106 @@ def period_options(as_of: datetime, first: date, kind: str) -> list[Period]:
     return options
 
 
+SAME_DAYS_WORDS = {"week": "上周同期", "month": "上月同期", "quarter": "上季同期"}
+
+
+def same_days(source, period: Period, as_of: datetime) -> date | None:
+    """The last receipt day when ``period`` is still under way (its tickets stop before its last day: counted on
+    receipt days, as ``Filters.data_to`` is, not on the clock), else None. Its days so far are then compared
+    with the same days of the period before and of a year before (:class:`Comparison`)."""
+    if datetime.combine(period.end, datetime.min.time()) <= as_of:
+        return None
+    # (the statement of onescreen.data.ticket_span, word for word: on the page, one cached lookup for both)
+    last = as_source(source).sql(
+        "select min(received_at)::date as first, max(received_at)::date as last from fct_tickets").iloc[0]["last"]
+    if last is None or pd.isna(last):
+        return None
+    last = pd.Timestamp(last).date()
+    # (max: a later callback can move 数据截至 into a period no ticket was received in yet: its first day)
+    return max(last, period.start) if last < period.last_day else None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What a pack compares its period with: the whole period before and the same period a year before; or, for
+    a period under way (``data_to``, its last receipt day), the same days of both: a week's days so far with
+    the same days of the week before and of 52 weeks before, a month's or quarter's with the same dates of the one
+    before (a day past that month's end cut to it) and a year before (``range_bounds``)."""
+
+    period: Period
+    data_to: date | None = None
+
+    @property
+    def is_same_days(self) -> bool:
+        return self.data_to is not None
+
+    def bounds(self) -> dict[str, date]:
+        """The current, previous and year-ago windows (ends exclusive) of a period under way."""
+        return range_bounds(self.period.start, self.data_to, self.period.kind)
+
+    def previous_days(self) -> tuple[date, date]:
+        """The first and last day (both included) of the window compared with as 上期."""
+        if not self.is_same_days:
+            return self.period.previous().start, self.period.previous().last_day
+        bounds = self.bounds()
+        return bounds["previous_start"], bounds["previous_end"] - timedelta(days=1)
+
+    def yoy_days(self) -> tuple[date, date]:
+        """The first and last day (both included) of the window compared with as 去年同期."""
+        if not self.is_same_days:
+            return self.period.year_before().start, self.period.year_before().last_day
+        bounds = self.bounds()
+        return bounds["yoy_start"], bounds["yoy_end"] - timedelta(days=1)
+
+    @property
+    def previous_word(self) -> str:
+        """``上期``, or ``上月同期`` (``上周同期``, ``上季同期``) for a period under way."""
+        return SAME_DAYS_WORDS[self.period.kind] if self.is_same_days else "上期"
+
+    @property
+    def against(self) -> str:
+        """A change against the previous window: ``环比``, or ``较上月同期``."""
+        return f"较{self.previous_word}" if self.is_same_days else "环比"
+
+    @property
+    def yoy_against(self) -> str:
+        return "较去年同期" if self.is_same_days else "同比"
+
+    @property
+    def previous_label(self) -> str:
+        """``2025年9月``, or ``上月同期（2025-09-01 至 2025-09-16）``."""
+        if not self.is_same_days:
+            return self.period.previous().label
+        return f"{self.previous_word}（{_days_label(*self.previous_days())}）"
+
+    @property
+    def yoy_label(self) -> str:
+        return f"去年同期（{_days_label(*self.yoy_days())}）" if self.is_same_days else self.period.year_before().label
+
+    def sentence(self) -> str:
+        """What a period under way is compared with, in one sentence (empty for a whole period)."""
+        if not self.is_same_days:
+            return ""
+        return (f"本期尚未结束（工单只到 {self.data_to:%Y-%m-%d}），本期 {_days_label(self.period.start, self.data_to)} "
+                f"与{self.previous_label}、{self.yoy_label}的相同天数比较。")
+
+    def labels(self, columns: tuple[str, ...]) -> dict[str, str]:
+        """The column headers (of ``columns``) that name the previous window or a change against it."""
+        if not self.is_same_days:
+            return {}
+        word = self.previous_word
+        every = {"previous_value": word, "change": f"较{word}变化", "change_pct": f"较{word}变化（%）",
+                 "yoy_change": "较去年同期变化", "yoy_change_pct": "较去年同期变化（%）",
+                 "is_provisional": "本期未结清（变化暂不评判）", "is_previous_provisional": f"{word}未结清（变化暂不评判）",
+                 "previous_ticket_count": f"{word}受理量"}
+        return {c: every[c] for c in columns if c in every}
+
+
+def _days_label(first: date, last: date) -> str:
+    """``2025-10-01 至 2025-10-15`` (both days included), as ``onescreen.filters.range_label``."""
+    return f"{first:%Y-%m-%d} 至 {last:%Y-%m-%d}"
+
+
 @dataclass
 class Section:
     """One part of the pack: a title, a small frame (English column names) and a note for the reader."""
@@ -264,6 +370,12 @@ class Section:
     title: str
     frame: pd.DataFrame
     note: str = ""
+    # Column headers of this section that differ from COLUMN_LABELS (a period under way: 上月同期, not 上期).
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def column_label(self, column: str) -> str:
+        """The Chinese header of ``column`` in this section."""
+        return self.labels.get(column) or COLUMN_LABELS.get(column, column)
 
 
 @dataclass
@@ -274,8 +386,8 @@ class Report:
     meta: dict[str, Any]
     sections: dict[str, Section] = field(default_factory=dict)
 
-    def add(self, key: str, title: str, frame: pd.DataFrame, note: str = "") -> None:
-        self.sections[key] = Section(key, title, frame.reset_index(drop=True), note)
+    def add(self, key: str, title: str, frame: pd.DataFrame, note: str = "", labels: dict[str, str] | None = None) -> None:
+        self.sections[key] = Section(key, title, frame.reset_index(drop=True), note, dict(labels or {}))
 
 
 def build_report(source, period: Period, *, street_code: str | None = None,
@@ -297,12 +409,12 @@ def build_report(source, period: Period, *, street_code: str | None = None,
     scope, scope_name = _scope(src, street_code, community_code)
     meta_row = src.query("mart_rules").iloc[0]
     rules = rules_of_marts(meta_row["rules_json"])
-    previous, yoy = period.previous(), period.year_before()
+    compare = Comparison(period, same_days(src, period, as_of))
     report = Report(period, {
         "title": f"{scope_name}{KINDS[period.kind]}",
         "kind": period.kind, "kind_label": KINDS[period.kind], "period_code": period.code,
         "period_label": period.label, "period_start": period.start, "period_end": period.last_day,
-        "previous_label": previous.label, "yoy_label": yoy.label,
+        "previous_label": compare.previous_label, "yoy_label": compare.yoy_label,
         "scope_level": "community" if community_code else "street" if street_code else "district",
         "scope_code": community_code or street_code or "all", "scope_name": scope_name,
         "as_of": as_of, "is_complete": datetime.combine(period.end, datetime.min.time()) <= as_of,
@@ -311,28 +423,41 @@ def build_report(source, period: Period, *, street_code: str | None = None,
         "built_at": pd.Timestamp(meta_row["built_at"]).to_pydatetime(), "rules_digest": meta_row["rules_digest"],
         "generated_at": (generated_at or datetime.now()).replace(microsecond=0),
     })
-    kpis = kpi_table(src, period, scope)
-    report.add("kpis", "关键指标：本期、上期与去年同期", kpis,
-               "率为 0-100 的百分数，变化为百分点；件数另给变化百分比。状态（办结、超期）为数据截至时的状态。"
-               + settling_sentence(kpis))
+    if compare.is_same_days:  # (only then: a whole period's files stay as they were)
+        (previous_first, previous_last), (yoy_first, yoy_last) = compare.previous_days(), compare.yoy_days()
+        report.meta.update({
+            "data_to": compare.data_to, "previous_word": compare.previous_word, "against": compare.against,
+            "yoy_against": compare.yoy_against, "previous_start": previous_first, "previous_end": previous_last,
+            "yoy_start": yoy_first, "yoy_end": yoy_last})
+    word = compare.previous_word
+    kpis = kpi_table(src, period, scope, compare.data_to)
+    report.add("kpis", f"关键指标：本期、{word}与去年同期", kpis,
+               compare.sentence() + "率为 0-100 的百分数，变化为百分点；件数另给变化百分比。状态（办结、超期）为数据截至时的状态。"
+               + settling_sentence(kpis, word), compare.labels(tuple(kpis.columns)))
     report.add("trend", f"近 {TREND_PERIODS} {'周' if period.kind == 'week' else '个月'}走势",
                trend_table(src, period, scope))
-    counts, changes, light_note = light_tables(src, period, scope)
+    counts, changes, light_note = light_tables(src, period, scope, compare.data_to)
     # This period's lights still move while its tickets are in hand (a quarter's lights are its last month's).
     if period.kind != "quarter" and _any_flag(kpis, "is_provisional"):
         light_note += "本期仍有工单在办且未到期，亮灯会随它们办结而变化（见关键指标的说明）。"
+    if compare.is_same_days:
+        light_note += ("该月尚未结束，其灯色按已受理的工单评定，与上季度那个月整月的灯色比较。" if period.kind == "quarter"
+                       else "亮灯按整期评定：本期尚未结束，其灯色按已受理的工单评定，与上期整期的灯色比较。")
     report.add("light_counts", "网格亮灯：各色网格数", counts, light_note)
     report.add("light_changes", "转为红灯与红灯恢复的网格", changes,
                light_note + "“转红”：本期红灯、上期不是红灯；“恢复”：上期红灯、本期为绿灯或黄灯。")
-    lists, moves, list_note = company_tables(src, period)
+    lists, moves, list_note = company_tables(src, period, compare.data_to)
     report.add("company_moves", "物业红黑榜变动", moves, list_note)
     report.add("company_lists", "物业红黑榜（本月）", lists, list_note)
-    report.add("category_rises", "受理量增幅最大的诉求分类", volume_rises(src, period, scope, "category", top_n),
-               f"与上期相比受理量增加最多的前 {top_n} 个一级分类（只列增加的）。")
+    against = compare.previous_label if compare.is_same_days else "上期"
+    rises = volume_rises(src, period, scope, "category", top_n, compare.data_to)
+    report.add("category_rises", "受理量增幅最大的诉求分类", rises,
+               f"与{against}相比受理量增加最多的前 {top_n} 个一级分类（只列增加的）。", compare.labels(tuple(rises.columns)))
     unit_level = "grid" if community_code else "community"
-    report.add("unit_rises", f"受理量增幅最大的{'网格' if community_code else '社区'}",
-               volume_rises(src, period, scope, unit_level, top_n),
-               f"与上期相比受理量增加最多的前 {top_n} 个{'网格' if community_code else '社区'}（只列增加的）。")
+    rises = volume_rises(src, period, scope, unit_level, top_n, compare.data_to)
+    report.add("unit_rises", f"受理量增幅最大的{'网格' if community_code else '社区'}", rises,
+               f"与{against}相比受理量增加最多的前 {top_n} 个{'网格' if community_code else '社区'}（只列增加的）。",
+               compare.labels(tuple(rises.columns)))
     oldest_note = (f"数据截至时仍未办结（不含已退单）、在本期结束前受理的工单，受理最早的 {oldest_n} 张。"
                    "不含来电人、电话和诉求内容；地址只到门牌号或小区（不含楼栋、单元、层、室）。")
     try:
@@ -342,9 +467,9 @@ def build_report(source, period: Period, *, street_code: str | None = None,
     report.add("oldest_open", "最久未办结的工单", oldest, oldest_note)
     escalation, escalation_note = escalation_table(src, period, scope, kpis, rules)
     report.add("escalation", "办结层级、吹哨报到、联合会商与未诉先办", escalation, escalation_note)
-    repeats, repeat_note = repeat_callers(src, period, scope, top_n)
+    repeats, repeat_note = repeat_callers(src, period, scope, top_n, compare)
     report.add("repeat_callers", "重复诉求：反复来电的来电人", repeats, repeat_note)
-    report.add("koujing", "口径", koujing_table(rules))
+    report.add("koujing", "口径", koujing_table(rules, compare.is_same_days))
     return report
 
 
@@ -374,12 +499,13 @@ def _none(value):
     return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
 
 
-def settling_sentence(kpis: pd.DataFrame) -> str:
-    """Why some changes say 暂不评判 (empty when none does): the windows still being handled."""
+def settling_sentence(kpis: pd.DataFrame, previous_word: str = "上期") -> str:
+    """Why some changes say 暂不评判 (empty when none does): the windows still being handled (``previous_word``:
+    what the previous window is called, ``上期`` or ``上月同期``)."""
     current, previous = _any_flag(kpis, "is_provisional"), _any_flag(kpis, "is_previous_provisional")
     if not (current or previous):
         return ""
-    which = "本期和上期" if current and previous else "本期" if current else "上期"
+    which = f"本期和{previous_word}" if current and previous else "本期" if current else previous_word
     pending = _none(kpis["pending_count"].iloc[0]) if current and len(kpis) else None
     count = f"（本期 {pending:,.0f} 件）" if pending else ""
     return (f"{which}仍有超过受理量 1% 的工单在办且未到期{count}：按期办结率、办结率、平均办理时长、超期、临期"
@@ -390,14 +516,19 @@ def _any_flag(kpis: pd.DataFrame, column: str) -> bool:
     return bool(kpis[column].fillna(False).astype(bool).any())
 
 
-def kpi_table(src: Source, period: Period, scope: dict[str, str]) -> pd.DataFrame:
+def kpi_table(src: Source, period: Period, scope: dict[str, str], data_to: date | None = None) -> pd.DataFrame:
     """One row per KPI: value, previous period, same period last year, changes, target, N.
 
     A week or month is ``kpi_tiles`` itself (the rows of the overview and rates pages); a quarter adds
-    its months' ``rates_trend`` rows (see the module docstring).
+    its months' ``rates_trend`` rows (see the module docstring). A period under way (``data_to``: its last
+    receipt day) is ``kpi_tiles_range`` over its days so far against the same days before (:class:`Comparison`),
+    as the pages show a week or month under way.
     """
-    if period.kind != "quarter":
-        tiles = src.query("kpi_tiles", period_type=period.kind, period_start=period.start, **scope)
+    if period.kind != "quarter" or data_to is not None:
+        if data_to is not None:
+            tiles = src.query("kpi_tiles_range", start=period.start, end=data_to, compare_to=period.kind, **scope)
+        else:
+            tiles = src.query("kpi_tiles", period_type=period.kind, period_start=period.start, **scope)
         tiles = measures.shown_changes(tiles[tiles["metric"].isin(KPI_METRICS)])
         return tiles[["metric", "label", "unit", "value", "previous_value", "change", "change_pct", "yoy_value",
                       "yoy_change", "yoy_change_pct", "target", "numerator", "denominator", "pending_count",
@@ -474,10 +605,17 @@ def trend_table(src: Source, period: Period, scope: dict[str, str]) -> pd.DataFr
                   "on_time_rate", "overdue_count"]].reset_index(drop=True)
 
 
-def light_tables(src: Source, period: Period, scope: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame, str]:
-    """(grid count per light now and before, grids that turned red or recovered, a note on the basis)."""
+def light_tables(src: Source, period: Period, scope: dict[str, str],
+                 data_to: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """(grid count per light now and before, grids that turned red or recovered, a note on the basis).
+    A quarter under way (``data_to``: its last receipt day) shows the month that day is in, not a month to come."""
     area = {k: v for k, v in scope.items() if k in ("street_code", "community_code")}
-    if period.kind == "quarter":
+    if period.kind == "quarter" and data_to is not None:
+        light_type, current = "month", data_to.replace(day=1)
+        before = _add_months(current, -3)
+        note = (f"亮灯按月评定：本季度尚未结束，取工单已到的最后一个月（{current.year}年{current.month}月），"
+                f"与上季度的同一个月（{before.year}年{before.month}月）比较。")
+    elif period.kind == "quarter":
         light_type, current, before = "month", period.months()[-1], period.previous().months()[-1]
         note = (f"亮灯按月评定：本季度取最后一个月（{current.year}年{current.month}月），"
                 f"与上季度最后一个月（{before.year}年{before.month}月）比较。")
@@ -507,13 +645,15 @@ def light_tables(src: Source, period: Period, scope: dict[str, str]) -> tuple[pd
     return counts, changes.rename(columns={"light": "light_label"}).reset_index(drop=True), note
 
 
-def company_tables(src: Source, period: Period) -> tuple[pd.DataFrame, pd.DataFrame, str]:
-    """(this month's red and black lists, companies that entered or left a list, a note on the month)."""
-    month = period.last_day.replace(day=1)
+def company_tables(src: Source, period: Period, data_to: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """(this month's red and black lists, companies that entered or left a list, a note on the month): the month of
+    the period's last day, or of its last receipt day (``data_to``) while it is under way."""
+    month = (data_to or period.last_day).replace(day=1)
     before = _add_months(month, -1)
     now = src.query("company_rankings", month=month)
     then = src.query("company_rankings", month=before)
-    note = (f"红黑榜按月评定（全区口径）：取本期最后一天所在的 {month.year}年{month.month}月，与 "
+    which = "工单已到的最后一天" if data_to is not None else "本期最后一天"
+    note = (f"红黑榜按月评定（全区口径）：取{which}所在的 {month.year}年{month.month}月，与 "
             f"{before.year}年{before.month}月比较。")
     if now.empty:
         note += "该月没有物业企业排名数据。"
@@ -568,9 +708,27 @@ def _unit_counts(src: Source, level: str, period_type: str, start: date, scope: 
     return frame.set_index(frame["unit_name"].astype(str))["ticket_count"].astype(float)
 
 
-def volume_rises(src: Source, period: Period, scope: dict[str, str], level: str, top_n: int) -> pd.DataFrame:
-    """The ``top_n`` categories (``level='category'``), communities or grids whose volume rose most."""
-    if period.kind == "quarter":
+def _range_unit_counts(src: Source, level: str, first: date, last: date, scope: dict[str, str]) -> pd.Series:
+    """Tickets received per unit (name) from ``first`` to ``last`` (both included): category_mix or
+    rates_breakdown_range rows (the day rows added up)."""
+    if level == "category":
+        frame = src.query("category_mix", start=first, end=last, limit=1000, **scope)
+        return frame.set_index("category_l1")["ticket_count"].astype(float)
+    area = {k: v for k, v in scope.items() if k in ("street_code", "community_code")}
+    frame = src.query("rates_breakdown_range", start=first, end=last, level=level, limit=10000, **area)
+    frame = frame[frame["ticket_count"] > 0]
+    return frame.set_index(frame["unit_name"].astype(str))["ticket_count"].astype(float)
+
+
+def volume_rises(src: Source, period: Period, scope: dict[str, str], level: str, top_n: int,
+                 data_to: date | None = None) -> pd.DataFrame:
+    """The ``top_n`` categories (``level='category'``), communities or grids whose volume rose most: against
+    the period before, or for a period under way (``data_to``) against the same days of it."""
+    if data_to is not None:
+        compare = Comparison(period, data_to)
+        current = _range_unit_counts(src, level, period.start, data_to, scope)
+        previous = _range_unit_counts(src, level, *compare.previous_days(), scope)
+    elif period.kind == "quarter":
         def total(quarter: Period) -> pd.Series:
             parts = [_unit_counts(src, level, "month", m, scope) for m in quarter.months()]
             return pd.concat(parts, axis=1).fillna(0).sum(axis=1) if parts else pd.Series(dtype=float)
@@ -658,11 +816,19 @@ REPEAT_COLUMNS = ("caller", "category_l1", "repeat_count", "shortest_gap_days", 
                   "last_ticket_id", "last_received_at", "street_name", "community_name", "grid_name")
 
 
-def repeat_callers(src: Source, period: Period, scope: dict[str, str], limit: int) -> tuple[pd.DataFrame, str]:
+def repeat_callers(src: Source, period: Period, scope: dict[str, str], limit: int,
+                   compare: Comparison | None = None) -> tuple[pd.DataFrame, str]:
     """The callers with the most repeat requests in the period (a caller is a number, never a name or phone),
-    and a note with the period's count, share and callers against the period before."""
+    and a note with the period's count, share and callers against the period before (or, for a period under
+    way, the same days of it: ``compare``)."""
+    compare = compare or Comparison(period)
     window = dict(start=period.start, end=period.last_day, **scope)
-    summary = src.query("repeat_summary", previous_start=period.previous().start, **window).iloc[0]
+    if compare.is_same_days:
+        bounds = compare.bounds()
+        before = dict(previous_start=bounds["previous_start"], previous_end=bounds["previous_end"])
+    else:
+        before = dict(previous_start=period.previous().start)
+    summary = src.query("repeat_summary", **before, **window).iloc[0]
     callers = src.query("repeat_callers", limit=limit, **window)
     frame = pd.DataFrame({"caller": ["来电人 " + str(int(n)) for n in callers["caller_no"]]}, dtype=object)
     for column in REPEAT_COLUMNS[1:]:
@@ -672,7 +838,7 @@ def repeat_callers(src: Source, period: Period, scope: dict[str, str], limit: in
     note = (f"本期重复诉求 {int(summary['repeat_count']):,} 件"
             + (f"，占群众诉求 {share:.1f}%" if share is not None else "")
             + f"，涉及来电人 {int(summary['caller_count']):,} 人；"
-            + (f"上期 {int(previous):,} 件。" if previous is not None else "上期没有数据。")
+            + (f"{compare.previous_word} {int(previous):,} 件。" if previous is not None else f"{compare.previous_word}没有数据。")
             + f"下表列出重复最多的 {len(frame)} 行（最多 {limit} 行，同一来电人的不同分类各占一行）；来电人只以编号区分，"
             "不含姓名和号码，编号每次重建汇总表重新编排；“原诉求”是本期第一件重复诉求所追溯的上一件工单，可在本期之前。")
     return frame, note
@@ -687,8 +853,16 @@ PERIOD_KOUJING = ("周期：周为 ISO 周（周一至周日），月为自然�
                   "率 = 分子之和 ÷ 分母之和（与按月口径一致，不是三个月的率的平均）。")
 
 
-def koujing_table(rules) -> pd.DataFrame:
-    """The 口径 of every figure in the pack, with the rule values the marts were built with."""
-    rows = [{"key": "period", "label": "统计周期", "text": PERIOD_KOUJING}]
+SAME_DAYS_KOUJING = ("本期尚未结束时（工单只到某日、未到期末），凡与上期、去年同期比较的（关键指标、分类和区域增幅、重复诉求）"
+                     "都只比相同的天数：周与上周、52 周前那一周的相同几天比，月与季度与上月、上季度的相同日期"
+                     "（如 12 月 10 日为止的第四季度与 7 月 1 日至 9 月 10 日；超出那个月末的日子取月末）比，去年同期为一年前的相同日期；这些数字由逐日汇总相加，与各页面“较上月同期”的口径一致。"
+                     "亮灯与物业红黑榜按整期（月）评定，不截取天数：周、月与上期整期比；尚未结束的季度取工单已到的那个月，"
+                     "亮灯与上季度的同一个月比，红黑榜与上月比。")
+
+
+def koujing_table(rules, same_days: bool = False) -> pd.DataFrame:
+    """The 口径 of every figure in the pack, with the rule values the marts were built with (``same_days``: the
+    pack's period is under way, compared with the same days before: said)."""
+    rows = [{"key": "period", "label": "统计周期", "text": PERIOD_KOUJING + (SAME_DAYS_KOUJING if same_days else "")}]
     rows += [{"key": m, "label": LABELS[m], "text": koujing(m, rules)} for m in REPORT_KOUJING]
     return pd.DataFrame(rows)

@@ -19,7 +19,7 @@ WIDTH, HEIGHT = 680, 300
 RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate")
 RATE_LABELS = {"response_rate": "响应率", "resolution_rate": "解决率", "satisfaction_rate": "满意率",
                "on_time_rate": "按期办结率"}
-COMPARE_COLOURS = {"本期": "#1f4e99", "上期": "#8fa9d6", "去年同期": "#c3c9d2"}
+COMPARE_COLOURS = {"value": "#1f4e99", "previous_value": "#8fa9d6", "yoy_value": "#c3c9d2"}
 
 
 def _layout(fig: go.Figure, title: str) -> go.Figure:
@@ -30,14 +30,15 @@ def _layout(fig: go.Figure, title: str) -> go.Figure:
     return white(fig, "simple_white")
 
 
-def rates_comparison_figure(kpis: pd.DataFrame) -> go.Figure:
-    """The three rates and 按期办结率: this period, the previous one and the same period last year."""
+def rates_comparison_figure(kpis: pd.DataFrame, previous_word: str = "上期") -> go.Figure:
+    """The three rates and 按期办结率: this period, the previous one and the same period last year
+    (``previous_word``: ``上期``, or ``上月同期`` for a period under way)."""
     rows = kpis.set_index("metric").reindex(list(RATES))
     labels = [RATE_LABELS[m] for m in RATES]
     fig = go.Figure()
-    for name, column in (("本期", "value"), ("上期", "previous_value"), ("去年同期", "yoy_value")):
+    for name, column in (("本期", "value"), (previous_word, "previous_value"), ("去年同期", "yoy_value")):
         values = rows[column].astype("float64")
-        fig.add_bar(name=name, x=labels, y=values, marker_color=COMPARE_COLOURS[name],
+        fig.add_bar(name=name, x=labels, y=values, marker_color=COMPARE_COLOURS[column],
                     text=[f"{v:.1f}%" if pd.notna(v) else "—" for v in values], textposition="outside",
                     hovertemplate="%{x} " + name + "：%{y:.1f}%<extra></extra>")
     fig.update_traces(cliponaxis=False)
@@ -78,25 +79,28 @@ def light_counts_figure(counts: pd.DataFrame) -> go.Figure:
     return _layout(fig, "网格亮灯")
 
 
-def rises_figure(rises: pd.DataFrame, name_column: str, title: str) -> go.Figure:
-    """Horizontal bars: how many more tickets than the previous period, largest rise on top."""
+def rises_figure(rises: pd.DataFrame, name_column: str, title: str, previous_word: str = "上期") -> go.Figure:
+    """Horizontal bars: how many more tickets than the previous period (``previous_word``: ``上期``, or
+    ``上月同期`` for a period under way), largest rise on top."""
     frame = rises.iloc[::-1]
     fig = go.Figure(go.Bar(
         x=frame["change"], y=frame[name_column], orientation="h", marker_color="#d9822b",
         text=[f"+{c:,}（{n:,} 件）" for c, n in zip(frame["change"], frame["ticket_count"])], textposition="auto",
         customdata=frame[["previous_ticket_count"]],
-        hovertemplate="%{y}：增加 %{x:,} 件（上期 %{customdata[0]:,}）<extra></extra>"))
-    fig.update_layout(xaxis={"title": "比上期增加（件）"})
+        hovertemplate="%{y}：增加 %{x:,} 件（" + previous_word + " %{customdata[0]:,}）<extra></extra>"))
+    fig.update_layout(xaxis={"title": f"比{previous_word}增加（件）"})
     return _layout(fig, title).update_layout(height=max(HEIGHT, 80 + 26 * len(frame)))
 
 
 def report_figures(report) -> dict[str, go.Figure]:
     """The pack's figures, keyed by the section they illustrate (only sections with something to draw)."""
     sections = report.sections
-    figures: dict[str, go.Figure] = {"kpis": rates_comparison_figure(sections["kpis"].frame)}
+    previous_word = report.meta.get("previous_word", "上期")
+    figures: dict[str, go.Figure] = {"kpis": rates_comparison_figure(sections["kpis"].frame, previous_word)}
     if not sections["trend"].frame.empty:
         figures["trend"] = trend_figure(sections["trend"].frame, report.period.kind)
     figures["light_counts"] = light_counts_figure(sections["light_counts"].frame)
     if not sections["category_rises"].frame.empty:
-        figures["category_rises"] = rises_figure(sections["category_rises"].frame, "category_l1", "受理量增幅最大的诉求分类")
+        figures["category_rises"] = rises_figure(sections["category_rises"].frame, "category_l1", "受理量增幅最大的诉求分类",
+                                                 previous_word)
     return figures

@@ -21,8 +21,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
-from onescreen.report import COLUMN_LABELS, Report
-from onescreen.report_render import (EMPTY_TEXTS, KPI_HEADERS, TABLE_SECTIONS, _cell, header_lines, kpi_cells,
+from onescreen.report import Report
+from onescreen.report_render import (EMPTY_TEXTS, TABLE_SECTIONS, _cell, _label, header_lines, kpi_cells, kpi_headers,
                                      shown_columns)
 
 BODY_FONT = "宋体"
@@ -58,7 +58,7 @@ def to_docx(report: Report) -> bytes:
     sections = report.sections
     kpis = sections["kpis"]
     _heading(doc, kpis.title, kpis.note)
-    _table(doc, list(KPI_HEADERS), kpi_cells(kpis.frame), numbers_from=1)
+    _table(doc, list(kpi_headers(report.meta)), kpi_cells(kpis.frame), numbers_from=1)
     for key in TABLE_SECTIONS:
         section = sections[key]
         _heading(doc, section.title, section.note)
@@ -66,7 +66,7 @@ def to_docx(report: Report) -> bytes:
         if frame.empty:
             _note(doc, EMPTY_TEXTS.get(key, "本期没有。"))
             continue
-        _frame_table(doc, frame)
+        _frame_table(doc, frame, section.labels)
     koujing = sections["koujing"]
     _heading(doc, koujing.title, koujing.note)
     for row in koujing.frame.itertuples():
@@ -108,7 +108,7 @@ def _note(doc, text: str) -> None:
     run.font.size = Pt(9)
 
 
-def _frame_table(doc, frame: pd.DataFrame) -> None:
+def _frame_table(doc, frame: pd.DataFrame, labels: dict[str, str] | None = None) -> None:
     """A section's table: Chinese headers, each cell as the HTML report writes it, numbers to the right."""
     rows = []
     for values in frame.itertuples(index=False, name=None):
@@ -117,7 +117,7 @@ def _frame_table(doc, frame: pd.DataFrame) -> None:
             text, is_number = _cell(column, value, escape=False)
             row.append((text, "number" if is_number else None))
         rows.append(row)
-    _table(doc, [COLUMN_LABELS.get(c, c) for c in frame.columns], rows)
+    _table(doc, [_label(c, labels) for c in frame.columns], rows)
 
 
 def _table(doc, headers: list[str], rows: list[list[tuple[str, str | None]]], numbers_from: int | None = None) -> None:

@@ -46,7 +46,7 @@ SHEET_NAMES = {"kpis": "关键指标", "trend": "走势", "light_counts": "亮�
                "unit_rises": "区域增幅", "oldest_open": "最久未办结", "escalation": "办结层级与吹哨",
                "repeat_callers": "重复诉求", "koujing": "口径"}
 META_LABELS = {"title": "报告", "period_code": "周期代码", "period_label": "统计周期", "period_start": "起始日",
-               "period_end": "截止日", "previous_label": "上期", "yoy_label": "去年同期", "scope_name": "范围",
+               "period_end": "截止日", "data_to": "工单受理至", "previous_label": "上期", "yoy_label": "去年同期", "scope_name": "范围",
                "scope_code": "范围编号", "as_of": "数据截至", "is_complete": "周期已结束", "data_from": "工单受理始于",
                "built_at": "指标生成时间", "rules_digest": "规则摘要", "generated_at": "报告生成时间"}
 
@@ -102,7 +102,7 @@ def to_dict(report: Report) -> dict:
         sections[key] = {
             "title": section.title,
             "note": section.note,
-            "columns": {column: COLUMN_LABELS.get(column, column) for column in frame.columns},
+            "columns": {column: section.column_label(column) for column in frame.columns},
             "rows": [{column: _plain(value) for column, value in zip(frame.columns, values)}
                      for values in frame.itertuples(index=False, name=None)],
         }
@@ -114,18 +114,23 @@ def to_json(report: Report) -> str:
     return json.dumps(to_dict(report), ensure_ascii=False, indent=2, allow_nan=False)
 
 
-def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.rename(columns={c: COLUMN_LABELS.get(c, c) for c in frame.columns})
+def _labelled(frame: pd.DataFrame, labels: dict[str, str] | None = None) -> pd.DataFrame:
+    return frame.rename(columns={c: _label(c, labels) for c in frame.columns})
+
+
+def _label(column: str, labels: dict[str, str] | None = None) -> str:
+    """A column's Chinese header: the section's own (``labels``, a period under way's 上月同期), else COLUMN_LABELS."""
+    return (labels or {}).get(column) or COLUMN_LABELS.get(column, column)
 
 
 def to_xlsx(report: Report) -> bytes:
     """An XLSX workbook: a summary sheet (period, area, 数据截至, each section's note), then one sheet per
     section with Chinese headers."""
-    summary = [(META_LABELS[k], _summary_value(report.meta[k])) for k in META_LABELS]
+    summary = [(META_LABELS[k], _summary_value(report.meta[k])) for k in META_LABELS if k in report.meta]
     summary += [(f"{s.title}：说明", s.note) for s in report.sections.values() if s.note]
     sheets = {"概要": pd.DataFrame(summary, columns=["项目", "内容"])}
     for key, section in report.sections.items():
-        sheets[SHEET_NAMES.get(key, section.title)] = _labelled(_for_readers(section.frame))
+        sheets[SHEET_NAMES.get(key, section.title)] = _labelled(_for_readers(section.frame), section.labels)
     return to_xlsx_bytes(sheets)
 
 
@@ -227,7 +232,7 @@ def signed(value: int | float, digits: int) -> str:
     return f"{'+' if value > 0 else '−'}{abs(value):,.{digits}f}"
 
 
-def signed_formats(frame: pd.DataFrame) -> dict[str, Callable]:
+def signed_formats(frame: pd.DataFrame, labels: dict[str, str] | None = None) -> dict[str, Callable]:
     """The text of each change column of :func:`display_frame` (by its Chinese header), for the page: a printf
     format (:func:`number_formats`) writes no minus sign but ``-`` and signs a zero, so the page shows these
     through a pandas Styler, as the HTML report writes its cells; the numbers stay numbers underneath."""
@@ -235,12 +240,12 @@ def signed_formats(frame: pd.DataFrame) -> dict[str, Callable]:
     for column in frame.columns:
         if column in SIGNED_COLUMNS and pd.api.types.is_numeric_dtype(frame[column]) \
                 and not pd.api.types.is_bool_dtype(frame[column]):
-            formats[COLUMN_LABELS.get(column, column)] = \
+            formats[_label(column, labels)] = \
                 lambda value, column=column: None if _plain(value) is None else _number_text(column, _plain(value))
     return formats
 
 
-def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
+def display_frame(frame: pd.DataFrame, labels: dict[str, str] | None = None) -> pd.DataFrame:
     """A section's table as a reader sees it on the page: Chinese headers, machine codes left out, yes/no as 是/否,
     times as ``2025-10-07 12:44``. Numbers stay numbers (so the table right-aligns them and sorts them as
     numbers); :func:`number_formats` says how each is shown, as the HTML report rounds it. Missing is None."""
@@ -255,11 +260,11 @@ def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
         else:
             values = pd.Series([None if _plain(v) is None else _cell(column, v, escape=False)[0] for v in values],
                                index=values.index, dtype=object)
-        out[COLUMN_LABELS.get(column, column)] = values
+        out[_label(column, labels)] = values
     return pd.DataFrame(out, index=shown.index)
 
 
-def number_formats(frame: pd.DataFrame) -> dict[str, str]:
+def number_formats(frame: pd.DataFrame, labels: dict[str, str] | None = None) -> dict[str, str]:
     """The printf format of each number column of :func:`display_frame` (by its Chinese header), for the page's
     ``st.column_config.NumberColumn``: ``%.1f`` for rates, ``%,d`` for counts, ``%,.2f`` for other decimals."""
     formats = {}
@@ -268,7 +273,7 @@ def number_formats(frame: pd.DataFrame) -> dict[str, str]:
                 or not pd.api.types.is_numeric_dtype(frame[column]):
             continue  # (changes: signed_formats)
         digits = _digits(column, pd.api.types.is_integer_dtype(frame[column]))
-        formats[COLUMN_LABELS.get(column, column)] = {0: "%,d", 1: "%.1f", 2: "%,.2f"}[digits]
+        formats[_label(column, labels)] = {0: "%,d", 1: "%.1f", 2: "%,.2f"}[digits]
     return formats
 
 
@@ -287,10 +292,10 @@ def _cell(column: str, value, escape: bool = True) -> tuple[str, bool]:
     return quote(value), False
 
 
-def _table(frame: pd.DataFrame, empty: str = "本期没有。") -> str:
+def _table(frame: pd.DataFrame, empty: str = "本期没有。", labels: dict[str, str] | None = None) -> str:
     if frame.empty:
         return f'<p class="empty">{html.escape(empty)}</p>'
-    head = "".join(f"<th>{html.escape(COLUMN_LABELS.get(c, c))}</th>" for c in frame.columns)
+    head = "".join(f"<th>{html.escape(_label(c, labels))}</th>" for c in frame.columns)
     rows = []
     for values in frame.itertuples(index=False, name=None):
         cells = []
@@ -344,6 +349,14 @@ NEUTRAL = {"ticket_count", "whistle_count"}
 KPI_HEADERS = ("指标", "本期", "上期", "环比", "去年同期", "同比", "目标", "N")
 
 
+def kpi_headers(meta: dict) -> tuple[str, ...]:
+    """The key figures' headers: :data:`KPI_HEADERS`, or for a period under way what it is compared with
+    (``上月同期``, ``较上月同期``, ``较去年同期``)."""
+    if not meta.get("data_to"):
+        return KPI_HEADERS
+    return ("指标", "本期", meta["previous_word"], meta["against"], "去年同期", meta["yoy_against"], "目标", "N")
+
+
 def kpi_cells(kpis: pd.DataFrame) -> list[list[tuple[str, str | None]]]:
     """The key figures' cells as the report shows them: (plain text, tone) per cell, tone as
     :func:`_change` gives it on the two changes, ``None`` elsewhere."""
@@ -368,18 +381,19 @@ def _html_cell(text: str, tone: str | None) -> str:
     return f'<span class="{tone}">{html.escape(text)}</span>' if tone else html.escape(text)
 
 
-def _kpi_table(kpis: pd.DataFrame) -> str:
-    head = "<tr>" + "".join(f"<th>{h}</th>" for h in KPI_HEADERS) + "</tr>"
+def _kpi_table(kpis: pd.DataFrame, headers: tuple[str, ...] = KPI_HEADERS) -> str:
+    head = "<tr>" + "".join(f"<th>{h}</th>" for h in headers) + "</tr>"
     rows = ["<tr><td>" + html.escape(cells[0][0]) + "</td>"
             + "".join(f"<td class='num'>{_html_cell(*cell)}</td>" for cell in cells[1:]) + "</tr>"
             for cells in kpi_cells(kpis)]
     return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def kpi_display_frame(kpis: pd.DataFrame) -> pd.DataFrame:
+def kpi_display_frame(kpis: pd.DataFrame, headers: tuple[str, ...] = KPI_HEADERS) -> pd.DataFrame:
     """The key figures as the HTML report's table, in plain text (the weekly page shows this): each
-    change in its own unit (+1.3 个百分点, +0.12 个工作日, +1,785（+8.7%）), never a rate's change as a count."""
-    return pd.DataFrame([[text for text, _tone in cells] for cells in kpi_cells(kpis)], columns=list(KPI_HEADERS))
+    change in its own unit (+1.3 个百分点, +0.12 个工作日, +1,785（+8.7%）), never a rate's change as a count.
+    ``headers``: :func:`kpi_headers` of the report."""
+    return pd.DataFrame([[text for text, _tone in cells] for cells in kpi_cells(kpis)], columns=list(headers))
 
 
 def _chart(key: str, fig) -> str:
@@ -411,10 +425,15 @@ def header_lines(report: Report) -> tuple[str, str, str]:
     """The report's title, its scope and comparison line, and its times line (plain text)."""
     meta = report.meta
     incomplete = "" if meta["is_complete"] else "（本周期尚未结束，数字为截至数据截至时）"
+    compared = f"上期 {meta['previous_label']}；去年同期 {meta['yoy_label']}"
+    if meta.get("data_to"):  # a period under way: its days so far against the same days (the labels say which)
+        incomplete = (f"（本周期尚未结束，工单只到 {meta['data_to']:%Y-%m-%d}：与{meta['previous_word']}、去年同期的"
+                      "相同天数比较）")
+        compared = f"{meta['previous_label']}；{meta['yoy_label']}"
     if meta.get("data_from"):
         incomplete += f"（已导入的工单从 {meta['data_from']:%Y-%m-%d} 起受理，本期只含其后的部分）"
     return (f"{meta['title']}：{meta['period_label']}",
-            f"范围：{meta['scope_name']}　对比：上期 {meta['previous_label']}；去年同期 {meta['yoy_label']}",
+            f"范围：{meta['scope_name']}　对比：{compared}",
             f"数据截至 {meta['as_of']:%Y-%m-%d %H:%M}{incomplete}　指标生成于 {meta['built_at']:%Y-%m-%d %H:%M}"
             f"（规则 {meta['rules_digest']}）　报告生成于 {meta['generated_at']:%Y-%m-%d %H:%M}")
 
@@ -432,8 +451,9 @@ def to_html(report: Report, *, charts: bool = True) -> str:
         f"<header><h1>{html.escape(title)}</h1>",
         f"<p class='sub'>{html.escape(scope_line)}</p>",
         f"<p class='sub'>{html.escape(times_line)}</p></header>",
-        _section(sections["kpis"], _kpi_table(sections["kpis"].frame) + chart("kpis")),
-        *(_section(sections[key], chart(key) + _table(shown_columns(sections[key].frame), EMPTY_TEXTS.get(key, "本期没有。")))
+        _section(sections["kpis"], _kpi_table(sections["kpis"].frame, kpi_headers(meta)) + chart("kpis")),
+        *(_section(sections[key], chart(key) + _table(shown_columns(sections[key].frame), EMPTY_TEXTS.get(key, "本期没有。"),
+                                                      sections[key].labels))
           for key in TABLE_SECTIONS),
         _section(sections["koujing"], "<dl class='koujing'>" + "".join(
             f"<dt>{html.escape(r.label)}</dt><dd>{html.escape(r.text)}</dd>"

@@ -202,6 +202,17 @@ def test_range_queries_carry_their_koujing(con):
     (date(2026, 11, 30), date(2026, 12, 2), "week", (date(2026, 11, 23), date(2026, 11, 26)), (date(2025, 12, 1), date(2025, 12, 4))),
     # A custom range: the days right before it.
     (date(2026, 12, 1), date(2026, 12, 10), "preceding", (date(2026, 11, 21), date(2026, 12, 1)), (date(2025, 12, 1), date(2025, 12, 11))),
+    # A quarter under way (the 季报): the same dates of the quarter before (as a month's, the same day three months
+    # earlier); the year before, the same dates. To 12-10: 07-01 to 09-10.
+    (date(2026, 10, 1), date(2026, 12, 10), "quarter", (date(2026, 7, 1), date(2026, 9, 11)), (date(2025, 10, 1), date(2025, 12, 11))),
+    (date(2027, 1, 1), date(2027, 3, 30), "quarter", (date(2026, 10, 1), date(2026, 12, 31)), (date(2026, 1, 1), date(2026, 3, 31))),
+    # A day past the end of the month three months before is cut to it: 05-31 against 02-28, 09-30 against 06-30.
+    (date(2026, 4, 1), date(2026, 5, 31), "quarter", (date(2026, 1, 1), date(2026, 3, 1)), (date(2025, 4, 1), date(2025, 6, 1))),
+    (date(2026, 7, 1), date(2026, 9, 30), "quarter", (date(2026, 4, 1), date(2026, 7, 1)), (date(2025, 7, 1), date(2025, 10, 1))),
+    (date(2026, 9, 30), date(2026, 9, 30), "quarter", (date(2026, 6, 30), date(2026, 7, 1)), (date(2025, 9, 30), date(2025, 10, 1))),
+    # From a day inside the quarter: the same dates (a leap year's February).
+    (date(2024, 5, 11), date(2024, 5, 30), "quarter", (date(2024, 2, 11), date(2024, 3, 1)), (date(2023, 5, 11), date(2023, 5, 31))),
+    (date(2025, 4, 1), date(2025, 6, 29), "quarter", (date(2025, 1, 1), date(2025, 3, 30)), (date(2024, 4, 1), date(2024, 6, 30))),
 ])
 def test_the_range_a_range_is_compared_with(start, end, compare_to, previous, yoy):
     bounds = range_bounds(start, end, compare_to)
@@ -252,6 +263,7 @@ def test_a_period_under_way_is_compared_with_the_same_days_of_the_one_before(ran
     # Tickets up to 12-10 11:59:52: the month before and the year before end at 11:59:53 of their 10th too.
     ("month", datetime(2026, 11, 10, 11, 59, 53), datetime(2025, 12, 10, 11, 59, 53)),
     ("week", datetime(2026, 12, 3, 11, 59, 53), datetime(2025, 12, 11, 11, 59, 53)),
+    ("quarter", datetime(2026, 9, 10, 11, 59, 53), datetime(2025, 12, 10, 11, 59, 53)),
     # The days right before a custom range are whole days: only the range itself ends at the time.
     ("preceding", date(2026, 12, 1), date(2025, 12, 11)),
 ])
@@ -335,3 +347,14 @@ def test_queries_given_a_previous_end_at_a_time_count_up_to_it(ranked_con):
     assert as_text["previous_ticket_count"] == 1
     with pytest.raises(QueryError, match="时刻"):
         run_query(ranked_con, "kpi_tiles_range", start="2025-10-13", end="2025-10-16", until="half past nine")
+
+
+def test_a_quarter_under_way_is_a_comparison_the_range_queries_take(con):
+    """Q4 so far against the same dates of Q3: 1-16 July lie before the first ticket (2025-08-15), so unknown, not 0;
+    1 July to 19 August holds T30 (08-15) and not T31 (08-20)."""
+    tiles = run_query(con, "kpi_tiles_range", start="2025-10-01", end="2025-10-16", compare_to="quarter").set_index("metric")
+    assert tiles.loc["ticket_count", "value"] == 16 and pd.isna(tiles.loc["ticket_count", "previous_value"])
+    tiles = run_query(con, "kpi_tiles_range", start="2025-10-01", end="2025-11-19", compare_to="quarter").set_index("metric")
+    assert tiles.loc["ticket_count", "previous_value"] == 1
+    mix = run_query(con, "category_mix", start="2025-10-01", end="2025-11-20", compare_to="quarter")
+    assert mix["previous_ticket_count"].sum() == 2  # to 20 August: T31 too

@@ -292,10 +292,11 @@ def test_the_monthly_report_lists_the_repeat_callers_without_their_numbers(con):
         text = render(report, fmt).decode("utf-8")
         assert "来电人 2" in text
         assert not [digits for digits in PHONE_DIGITS if digits in text]
-    # A month without repeats says so.
+    # A month without repeats says so. November is under way (its last call the 25th): against 1-25 October, which
+    # holds all six of October's repeats.
     november = build_report(con, parse_period("2025-11")).sections["repeat_callers"]
     assert november.frame.empty and november.note.startswith("本期重复诉求 0 件")
-    assert "上期 6 件" in november.note
+    assert "上月同期 6 件" in november.note
 
 
 def test_the_big_screen_tier_keeps_a_callers_calls_by_day_and_no_ticket_number(con):

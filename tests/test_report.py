@@ -144,8 +144,10 @@ def test_a_street_report_equals_the_street_row(district_con):
 
 
 def test_month_kpis_equal_the_mart(metrics_con):
-    report = build_report(metrics_con, parse_period("2025-10"))
-    now, before = _mart_row(metrics_con, "month", "2025-10-01"), _mart_row(metrics_con, "month", "2025-09-01")
+    """A month that is over (September; October is still under way: tests/test_report_same_days.py)."""
+    report = build_report(metrics_con, parse_period("2025-09"))
+    assert report.meta["is_complete"] and "data_to" not in report.meta
+    now, before = _mart_row(metrics_con, "month", "2025-09-01"), _mart_row(metrics_con, "month", "2025-08-01")
     for metric in COUNTS + RATES:
         assert _same(_kpi(report, metric), now[metric]), metric
         assert _same(_kpi(report, metric, "previous_value"), before[metric]), metric
@@ -228,15 +230,18 @@ def test_moves_on_the_property_lists_match_the_mart(metrics_con):
 
 
 def test_volume_rises_are_the_period_against_the_previous_one(metrics_con):
-    report = build_report(metrics_con, parse_period("2025-10"))
-    mix = run_query(metrics_con, "category_mix", period_type="month", period_start="2025-10-01", limit=1000)
+    """A month that is over (September against August); a month under way: tests/test_report_same_days.py."""
+    report = build_report(metrics_con, parse_period("2025-09"))
+    mix = run_query(metrics_con, "category_mix", period_type="month", period_start="2025-09-01", limit=1000)
     rises = report.sections["category_rises"].frame
     expected = mix[mix["change"] > 0].set_index("category_l1")["change"]
-    assert dict(zip(rises["category_l1"], rises["change"])) == expected.astype(int).to_dict()
+    assert dict(zip(rises["category_l1"], rises["change"])) == expected.astype(int).to_dict() == {"市容环境": 1}
     assert list(rises["change"]) == sorted(rises["change"], reverse=True)
     units = report.sections["unit_rises"].frame.set_index("unit_name")
-    assert units.loc["一社区", "ticket_count"] == _mart_row(metrics_con, "month", "2025-10-01", "community",
+    assert units.loc["一社区", "ticket_count"] == _mart_row(metrics_con, "month", "2025-09-01", "community",
                                                           "C1")["ticket_count"]
+    assert units.loc["一社区", "previous_ticket_count"] == _mart_row(metrics_con, "month", "2025-08-01", "community",
+                                                                   "C1")["ticket_count"]
 
 
 def test_escalation_whistles_and_consultations_come_from_the_mart(metrics_con):

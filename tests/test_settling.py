@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # until the pro
 from onescreen import measures, ui  # noqa: E402
 from onescreen.queries import run_query  # noqa: E402
 from onescreen.report import Period, SETTLING_METRICS, build_report, settling_sentence  # noqa: E402
-from onescreen.report_render import _change, kpi_display_frame  # noqa: E402
+from onescreen.report_render import _change, kpi_display_frame, kpi_headers  # noqa: E402
 
 WAITING = {"on_time_rate", "closure_rate", "overdue_count", "near_deadline_count", "avg_handling_workdays"}
 
@@ -88,14 +88,24 @@ def test_a_settling_change_is_grey_and_not_called_better_or_worse():
 
 
 def test_the_report_says_why_and_judges_only_what_has_settled(con):
+    # October is under way (tickets up to the 16th): compared with September 1-16, which has no ticket.
     report = build_report(con, Period("month", pd.Timestamp("2025-10-01").date()))
     kpis = report.sections["kpis"]
-    assert "本期和上期仍有超过受理量 1% 的工单在办且未到期（本期 2 件）" in kpis.note
-    shown = kpi_display_frame(kpis.frame).set_index("指标")
-    for label in ("按期办结率", "平均办理时长"):
-        assert shown.loc[label, "环比"].endswith("（暂不评判）"), shown.loc[label, "环比"]
-    assert not shown.loc["响应率", "环比"].endswith("（暂不评判）")
+    assert "本期仍有超过受理量 1% 的工单在办且未到期（本期 2 件）" in kpis.note
     assert "亮灯会随它们办结而变化" in report.sections["light_changes"].note
+    # The week under way (13-16 October) against the same days of the week before (6-9 October: T4, T5).
+    report = build_report(con, Period("week", pd.Timestamp("2025-10-13").date()))
+    kpis = report.sections["kpis"]
+    assert "本期仍有超过受理量 1% 的工单在办且未到期（本期 2 件）" in kpis.note
+    shown = kpi_display_frame(kpis.frame, kpi_headers(report.meta)).set_index("指标")
+    for label in ("按期办结率", "平均办理时长"):
+        assert shown.loc[label, "较上周同期"].endswith("（暂不评判）"), shown.loc[label, "较上周同期"]
+    assert not shown.loc["响应率", "较上周同期"].endswith("（暂不评判）")
+    assert shown.loc["响应率", "较上周同期"] == "+40.0 个百分点（改善）"  # 9 of 10 against 1 of 2
+    assert "亮灯会随它们办结而变化" in report.sections["light_changes"].note
+    # Both windows still being handled: said with what the previous window is called.
+    frame = pd.DataFrame({"is_provisional": [True], "is_previous_provisional": [True], "pending_count": [3.0]})
+    assert settling_sentence(frame, "上周同期").startswith("本期和上周同期仍有超过受理量 1% 的工单在办且未到期（本期 3 件）")
     settled = build_report(con, Period("month", pd.Timestamp("2025-08-01").date()))
     assert settling_sentence(settled.sections["kpis"].frame) == ""
     assert "亮灯会随它们办结而变化" not in settled.sections["light_changes"].note

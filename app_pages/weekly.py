@@ -86,7 +86,7 @@ except ReportError as error:
 meta = report.meta
 
 if meta.get("data_to"):  # under way: its days so far against the same days (the labels name them)
-    compared = (f"对比：{meta['previous_label']}、{meta['yoy_label']} · 本周期尚未结束（工单只到 {meta['data_to']:%m-%d}），"
+    compared = (f"对比：{meta['previous_label']}、{meta['yoy_label']} · 本周期尚未结束（工单只到 {meta['data_through']}），"
                 "与相同天数比较")
 else:
     compared = f"上期：{meta['previous_label']} · 去年同期：{meta['yoy_label']}" + (

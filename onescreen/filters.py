@@ -28,7 +28,7 @@ import pandas as pd
 import streamlit as st
 
 from onescreen import data, ui
-from onescreen.queries import period_bounds, range_bounds
+from onescreen.queries import cut_time, period_bounds, range_bounds
 
 PERIOD_LABELS = {"month": "月", "week": "周", "day": "日"}
 TIME_MODES = {"period": "按周期", "range": "自定义区间"}
@@ -323,15 +323,6 @@ def same_days_note(f: Filters) -> str:
     if not f.is_partial:  # (a day under way)
         return head + rest.removeprefix("其余")
     return head + f"指标卡、三率分解、诉求构成、高频问题和重复诉求与{f.same_days_label()}相比；" + rest
-
-
-def cut_time(last_receipt: datetime | None) -> time | None:
-    """The time of day a day's tickets stop at, given the last receipt (11:59:52 -> 11:59:53, the second after:
-    ranges end before it); None when the day is whole (a receipt in its last second) or nothing is known."""
-    if last_receipt is None:
-        return None
-    cut = last_receipt.replace(microsecond=0) + timedelta(seconds=1)
-    return cut.time() if cut.date() == last_receipt.date() else None
 
 
 def unfinished(period_type: str, period_start: date, last: date) -> bool:

@@ -370,6 +370,16 @@ def range_bounds(start: date, end: date, compare_to: str = "preceding", until: t
     return bounds
 
 
+def cut_time(last_receipt: datetime | None) -> time | None:
+    """The time of day a day's tickets stop at, given the last receipt (11:59:52 -> 11:59:53, the second after:
+    ranges end before it, :func:`range_bounds`' until); None when the day is whole (a receipt in its last second)
+    or nothing is known."""
+    if last_receipt is None:
+        return None
+    cut = last_receipt.replace(microsecond=0) + timedelta(seconds=1)
+    return cut.time() if cut.date() == last_receipt.date() else None
+
+
 def window_params(start: date, end: date) -> dict[str, Any]:
     """``start``/``end`` (both days included, and ``until`` for an end at a time of day) of a span query over one
     window of :func:`range_bounds`, from its start and exclusive end: ``previous_start``/``previous_end`` give the

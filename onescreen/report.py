@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 
 import duckdb
@@ -37,7 +37,7 @@ import pandas as pd
 
 from onescreen import measures
 from onescreen.koujing import LABELS, koujing
-from onescreen.queries import QueryError, range_bounds, run_query
+from onescreen.queries import QueryError, cut_time, range_bounds, run_query, window_params
 from onescreen.rules import rules_of_marts
 
 KINDS: dict[str, str] = {"week": "周报", "month": "月报", "quarter": "季报"}
@@ -265,20 +265,23 @@ def period_options(as_of: datetime, first: date, kind: str) -> list[Period]:
 SAME_DAYS_WORDS = {"week": "上周同期", "month": "上月同期", "quarter": "上季同期"}
 
 
-def same_days(source, period: Period, as_of: datetime) -> date | None:
-    """The last receipt day when ``period`` is still under way (its tickets stop before its last day: counted on
-    receipt days, as ``Filters.data_to`` is, not on the clock), else None. Its days so far are then compared
-    with the same days of the period before and of a year before (:class:`Comparison`)."""
+def same_days(source, period: Period, as_of: datetime) -> Comparison:
+    """What ``period`` is compared with (:class:`Comparison`). A period still under way (its tickets stop before
+    its last day: counted on receipt days, as ``Filters.data_to`` is, not on the clock) compares its days so far,
+    its last day up to the time of the last receipt (``until``), with the same days of the period before and of a
+    year before; a whole period, with the whole of both."""
     if datetime.combine(period.end, datetime.min.time()) <= as_of:
-        return None
-    # (the statement of onescreen.data.ticket_span, word for word: on the page, one cached lookup for both)
-    last = as_source(source).sql(
-        "select min(received_at)::date as first, max(received_at)::date as last from fct_tickets").iloc[0]["last"]
+        return Comparison(period)
+    # (the statement of onescreen.data.ticket_span and last_receipt, word for word: on the page, one cached lookup)
+    last = as_source(source).sql("select min(received_at) as first, max(received_at) as last from fct_tickets").iloc[0]["last"]
     if last is None or pd.isna(last):
-        return None
-    last = pd.Timestamp(last).date()
-    # (max: a later callback can move 数据截至 into a period no ticket was received in yet: its first day)
-    return max(last, period.start) if last < period.last_day else None
+        return Comparison(period)
+    last = pd.Timestamp(last).to_pydatetime()
+    if last.date() >= period.last_day:
+        return Comparison(period)
+    if last.date() < period.start:  # a later callback can move 数据截至 into a period no ticket was received in yet
+        return Comparison(period, period.start)
+    return Comparison(period, last.date(), cut_time(last))
 
 
 @dataclass(frozen=True)
@@ -290,6 +293,7 @@ class Comparison:
 
     period: Period
     data_to: date | None = None
+    until: time | None = None  # the time the tickets of data_to stop at (range_bounds' until); None: the whole day
 
     @property
     def is_same_days(self) -> bool:
@@ -297,21 +301,28 @@ class Comparison:
 
     def bounds(self) -> dict[str, date]:
         """The current, previous and year-ago windows (ends exclusive) of a period under way."""
-        return range_bounds(self.period.start, self.data_to, self.period.kind)
+        return range_bounds(self.period.start, self.data_to, self.period.kind, self.until)
 
     def previous_days(self) -> tuple[date, date]:
         """The first and last day (both included) of the window compared with as 上期."""
         if not self.is_same_days:
             return self.period.previous().start, self.period.previous().last_day
         bounds = self.bounds()
-        return bounds["previous_start"], bounds["previous_end"] - timedelta(days=1)
+        return bounds["previous_start"], _last_day(bounds["previous_end"])
 
     def yoy_days(self) -> tuple[date, date]:
         """The first and last day (both included) of the window compared with as 去年同期."""
         if not self.is_same_days:
             return self.period.year_before().start, self.period.year_before().last_day
         bounds = self.bounds()
-        return bounds["yoy_start"], bounds["yoy_end"] - timedelta(days=1)
+        return bounds["yoy_start"], _last_day(bounds["yoy_end"])
+
+    def previous_window(self) -> dict[str, Any]:
+        """``start``/``end`` (and ``until``) of a span query over the window compared with as 上期."""
+        if not self.is_same_days:
+            return {"start": self.period.previous().start, "end": self.period.previous().last_day}
+        bounds = self.bounds()
+        return window_params(bounds["previous_start"], bounds["previous_end"])
 
     @property
     def previous_word(self) -> str:
@@ -332,18 +343,30 @@ class Comparison:
         """``2025年9月``, or ``上月同期（2025-09-01 至 2025-09-16）``."""
         if not self.is_same_days:
             return self.period.previous().label
-        return f"{self.previous_word}（{_days_label(*self.previous_days())}）"
+        bounds = self.bounds()
+        return f"{self.previous_word}（{_window_label(bounds['previous_start'], bounds['previous_end'])}）"
 
     @property
     def yoy_label(self) -> str:
-        return f"去年同期（{_days_label(*self.yoy_days())}）" if self.is_same_days else self.period.year_before().label
+        if not self.is_same_days:
+            return self.period.year_before().label
+        bounds = self.bounds()
+        return f"去年同期（{_window_label(bounds['yoy_start'], bounds['yoy_end'])}）"
 
     def sentence(self) -> str:
         """What a period under way is compared with, in one sentence (empty for a whole period)."""
         if not self.is_same_days:
             return ""
-        return (f"本期尚未结束（工单只到 {self.data_to:%Y-%m-%d}），本期 {_days_label(self.period.start, self.data_to)} "
-                f"与{self.previous_label}、{self.yoy_label}的相同天数比较。")
+        return (f"本期尚未结束（工单只到 {self.data_through}），本期 {_days_label(self.period.start, self.data_to)} "
+                f"与{self.previous_label}、{self.yoy_label}的相同天数比较"
+                + ("（最后一天都只到同一时刻）。" if self.until else "。"))
+
+    @property
+    def data_through(self) -> str:
+        """``2025-10-09 20:40`` (the last receipt's minute), or ``2025-10-09`` when the day is whole."""
+        if self.until is None:
+            return f"{self.data_to:%Y-%m-%d}"
+        return f"{datetime.combine(self.data_to, self.until) - timedelta(seconds=1):%Y-%m-%d %H:%M}"
 
     def labels(self, columns: tuple[str, ...]) -> dict[str, str]:
         """The column headers (of ``columns``) that name the previous window or a change against it."""
@@ -360,6 +383,19 @@ class Comparison:
 def _days_label(first: date, last: date) -> str:
     """``2025-10-01 至 2025-10-15`` (both days included), as ``onescreen.filters.range_label``."""
     return f"{first:%Y-%m-%d} 至 {last:%Y-%m-%d}"
+
+
+def _window_label(start: date, end: date) -> str:
+    """A window of ``range_bounds`` (end exclusive) as ``_days_label``; an end at a time of its last day (``until``)
+    names that minute: ``2025-09-01 至 2025-09-09 20:40``, as ``Filters.same_days_label``."""
+    if isinstance(end, datetime):
+        return f"{start:%Y-%m-%d} 至 {end - timedelta(seconds=1):%Y-%m-%d %H:%M}"
+    return _days_label(start, end - timedelta(days=1))
+
+
+def _last_day(end: date) -> date:
+    """The last day of a window of ``range_bounds`` whose ``end`` is exclusive: a day, or a time of that last day."""
+    return end.date() if isinstance(end, datetime) else end - timedelta(days=1)
 
 
 @dataclass
@@ -409,7 +445,7 @@ def build_report(source, period: Period, *, street_code: str | None = None,
     scope, scope_name = _scope(src, street_code, community_code)
     meta_row = src.query("mart_rules").iloc[0]
     rules = rules_of_marts(meta_row["rules_json"])
-    compare = Comparison(period, same_days(src, period, as_of))
+    compare = same_days(src, period, as_of)
     report = Report(period, {
         "title": f"{scope_name}{KINDS[period.kind]}",
         "kind": period.kind, "kind_label": KINDS[period.kind], "period_code": period.code,
@@ -426,11 +462,12 @@ def build_report(source, period: Period, *, street_code: str | None = None,
     if compare.is_same_days:  # (only then: a whole period's files stay as they were)
         (previous_first, previous_last), (yoy_first, yoy_last) = compare.previous_days(), compare.yoy_days()
         report.meta.update({
-            "data_to": compare.data_to, "previous_word": compare.previous_word, "against": compare.against,
+            "data_to": compare.data_to, "data_through": compare.data_through,
+            "previous_word": compare.previous_word, "against": compare.against,
             "yoy_against": compare.yoy_against, "previous_start": previous_first, "previous_end": previous_last,
             "yoy_start": yoy_first, "yoy_end": yoy_last})
     word = compare.previous_word
-    kpis = kpi_table(src, period, scope, compare.data_to)
+    kpis = kpi_table(src, period, scope, compare)
     report.add("kpis", f"关键指标：本期、{word}与去年同期", kpis,
                compare.sentence() + "率为 0-100 的百分数，变化为百分点；件数另给变化百分比。状态（办结、超期）为数据截至时的状态。"
                + settling_sentence(kpis, word), compare.labels(tuple(kpis.columns)))
@@ -450,11 +487,11 @@ def build_report(source, period: Period, *, street_code: str | None = None,
     report.add("company_moves", "物业红黑榜变动", moves, list_note)
     report.add("company_lists", "物业红黑榜（本月）", lists, list_note)
     against = compare.previous_label if compare.is_same_days else "上期"
-    rises = volume_rises(src, period, scope, "category", top_n, compare.data_to)
+    rises = volume_rises(src, period, scope, "category", top_n, compare)
     report.add("category_rises", "受理量增幅最大的诉求分类", rises,
                f"与{against}相比受理量增加最多的前 {top_n} 个一级分类（只列增加的）。", compare.labels(tuple(rises.columns)))
     unit_level = "grid" if community_code else "community"
-    rises = volume_rises(src, period, scope, unit_level, top_n, compare.data_to)
+    rises = volume_rises(src, period, scope, unit_level, top_n, compare)
     report.add("unit_rises", f"受理量增幅最大的{'网格' if community_code else '社区'}", rises,
                f"与{against}相比受理量增加最多的前 {top_n} 个{'网格' if community_code else '社区'}（只列增加的）。",
                compare.labels(tuple(rises.columns)))
@@ -516,17 +553,19 @@ def _any_flag(kpis: pd.DataFrame, column: str) -> bool:
     return bool(kpis[column].fillna(False).astype(bool).any())
 
 
-def kpi_table(src: Source, period: Period, scope: dict[str, str], data_to: date | None = None) -> pd.DataFrame:
+def kpi_table(src: Source, period: Period, scope: dict[str, str], compare: Comparison | None = None) -> pd.DataFrame:
     """One row per KPI: value, previous period, same period last year, changes, target, N.
 
     A week or month is ``kpi_tiles`` itself (the rows of the overview and rates pages); a quarter adds
-    its months' ``rates_trend`` rows (see the module docstring). A period under way (``data_to``: its last
-    receipt day) is ``kpi_tiles_range`` over its days so far against the same days before (:class:`Comparison`),
-    as the pages show a week or month under way.
+    its months' ``rates_trend`` rows (see the module docstring). A period under way (``compare``: its last
+    receipt day and time) is ``kpi_tiles_range`` over its days so far against the same days before
+    (:class:`Comparison`), as the pages show a week or month under way.
     """
-    if period.kind != "quarter" or data_to is not None:
-        if data_to is not None:
-            tiles = src.query("kpi_tiles_range", start=period.start, end=data_to, compare_to=period.kind, **scope)
+    compare = compare or Comparison(period)
+    if period.kind != "quarter" or compare.is_same_days:
+        if compare.is_same_days:
+            tiles = src.query("kpi_tiles_range", start=period.start, end=compare.data_to, compare_to=period.kind,
+                              until=compare.until, **scope)
         else:
             tiles = src.query("kpi_tiles", period_type=period.kind, period_start=period.start, **scope)
         tiles = measures.shown_changes(tiles[tiles["metric"].isin(KPI_METRICS)])
@@ -708,26 +747,26 @@ def _unit_counts(src: Source, level: str, period_type: str, start: date, scope: 
     return frame.set_index(frame["unit_name"].astype(str))["ticket_count"].astype(float)
 
 
-def _range_unit_counts(src: Source, level: str, first: date, last: date, scope: dict[str, str]) -> pd.Series:
-    """Tickets received per unit (name) from ``first`` to ``last`` (both included): category_mix or
-    rates_breakdown_range rows (the day rows added up)."""
+def _range_unit_counts(src: Source, level: str, window: dict[str, Any], scope: dict[str, str]) -> pd.Series:
+    """Tickets received per unit (name) in ``window`` (``start`` to ``end``, both included, and ``until``: the
+    time the last day stops at): category_mix or rates_breakdown_range rows (the day rows added up)."""
     if level == "category":
-        frame = src.query("category_mix", start=first, end=last, limit=1000, **scope)
+        frame = src.query("category_mix", **window, limit=1000, **scope)
         return frame.set_index("category_l1")["ticket_count"].astype(float)
     area = {k: v for k, v in scope.items() if k in ("street_code", "community_code")}
-    frame = src.query("rates_breakdown_range", start=first, end=last, level=level, limit=10000, **area)
+    frame = src.query("rates_breakdown_range", **window, level=level, limit=10000, **area)
     frame = frame[frame["ticket_count"] > 0]
     return frame.set_index(frame["unit_name"].astype(str))["ticket_count"].astype(float)
 
 
 def volume_rises(src: Source, period: Period, scope: dict[str, str], level: str, top_n: int,
-                 data_to: date | None = None) -> pd.DataFrame:
+                 compare: Comparison | None = None) -> pd.DataFrame:
     """The ``top_n`` categories (``level='category'``), communities or grids whose volume rose most: against
-    the period before, or for a period under way (``data_to``) against the same days of it."""
-    if data_to is not None:
-        compare = Comparison(period, data_to)
-        current = _range_unit_counts(src, level, period.start, data_to, scope)
-        previous = _range_unit_counts(src, level, *compare.previous_days(), scope)
+    the period before, or for a period under way (``compare``) against the same days of it."""
+    compare = compare or Comparison(period)
+    if compare.is_same_days:
+        current = _range_unit_counts(src, level, dict(start=period.start, end=compare.data_to), scope)
+        previous = _range_unit_counts(src, level, compare.previous_window(), scope)
     elif period.kind == "quarter":
         def total(quarter: Period) -> pd.Series:
             parts = [_unit_counts(src, level, "month", m, scope) for m in quarter.months()]
@@ -855,7 +894,8 @@ PERIOD_KOUJING = ("周期：周为 ISO 周（周一至周日），月为自然�
 
 SAME_DAYS_KOUJING = ("本期尚未结束时（工单只到某日、未到期末），凡与上期、去年同期比较的（关键指标、分类和区域增幅、重复诉求）"
                      "都只比相同的天数：周与上周、52 周前那一周的相同几天比，月与季度与上月、上季度的相同日期"
-                     "（如 12 月 10 日为止的第四季度与 7 月 1 日至 9 月 10 日；超出那个月末的日子取月末）比，去年同期为一年前的相同日期；这些数字由逐日汇总相加，与各页面“较上月同期”的口径一致。"
+                     "（如 12 月 10 日为止的第四季度与 7 月 1 日至 9 月 10 日；超出那个月末的日子取月末）比，去年同期为一年前的相同日期；最后一天只到本期最后一张工单的受理时刻（受理量按此计，各率仍按整日）；"
+                     "这些数字由逐日汇总相加，与各页面“较上月同期”的口径一致。"
                      "亮灯与物业红黑榜按整期（月）评定，不截取天数：周、月与上期整期比；尚未结束的季度取工单已到的那个月，"
                      "亮灯与上季度的同一个月比，红黑榜与上月比。")
 

@@ -46,7 +46,7 @@ SHEET_NAMES = {"kpis": "关键指标", "trend": "走势", "light_counts": "亮�
                "unit_rises": "区域增幅", "oldest_open": "最久未办结", "escalation": "办结层级与吹哨",
                "repeat_callers": "重复诉求", "koujing": "口径"}
 META_LABELS = {"title": "报告", "period_code": "周期代码", "period_label": "统计周期", "period_start": "起始日",
-               "period_end": "截止日", "data_to": "工单受理至", "previous_label": "上期", "yoy_label": "去年同期", "scope_name": "范围",
+               "period_end": "截止日", "data_to": "工单受理至", "data_through": "工单受理至（时刻）", "previous_label": "上期", "yoy_label": "去年同期", "scope_name": "范围",
                "scope_code": "范围编号", "as_of": "数据截至", "is_complete": "周期已结束", "data_from": "工单受理始于",
                "built_at": "指标生成时间", "rules_digest": "规则摘要", "generated_at": "报告生成时间"}
 
@@ -427,7 +427,7 @@ def header_lines(report: Report) -> tuple[str, str, str]:
     incomplete = "" if meta["is_complete"] else "（本周期尚未结束，数字为截至数据截至时）"
     compared = f"上期 {meta['previous_label']}；去年同期 {meta['yoy_label']}"
     if meta.get("data_to"):  # a period under way: its days so far against the same days (the labels say which)
-        incomplete = (f"（本周期尚未结束，工单只到 {meta['data_to']:%Y-%m-%d}：与{meta['previous_word']}、去年同期的"
+        incomplete = (f"（本周期尚未结束，工单只到 {meta['data_through']}：与{meta['previous_word']}、去年同期的"
                       "相同天数比较）")
         compared = f"{meta['previous_label']}；{meta['yoy_label']}"
     if meta.get("data_from"):

@@ -1,13 +1,15 @@
 """The review pack of a period still under way compares like for like, as the pages do: its days so far against
 the same days of the period before and of a year before, never a third of a month against a whole one.
 
-The hand-made district (tests/metrics_fixture.py: tickets up to Thu 2025-10-16, 数据截至 2025-10-16 09:00) with
-more tickets around the windows a pack under way is compared with, each counted here by hand:
+The hand-made district (tests/metrics_fixture.py: tickets up to Thu 2025-10-16 09:00, the last receipt; 数据截至
+2025-10-16 09:00) with more tickets around the windows a pack under way is compared with, each counted here by hand.
+The windows compared with end at the same time of their last day (09:00:01, the second after the last receipt):
 
-- September 2025: S1, S2 (3rd, 10th), S3 (16th, 18:00: the last day compared, late) inside 1-16 September;
-  S4, S5 (17th, 20th) after it. Whole September: these five and T2, T3, T20.
-- October 2024 (a year before): Y1 (8th), Y2 (16th, 20:00) inside 1-16 October; Y3 (17th) after; Y4 in November.
-- July 2025 (the quarter before Q4, its first 16 days): J1 (2nd), J2 (16th) inside; J3 (17th) after.
+- September 2025: S1, S2 (3rd, 10th) inside 1-16 September 09:00; S3 (16th, 18:00: the last day, later than any
+  October ticket could yet be) and S4, S5 (17th, 20th) after it. Whole September: these five and T2, T3, T20.
+- October 2024 (a year before): Y1 (8th) inside 1-16 October 09:00; Y2 (16th, 20:00: late), Y3 (17th) after; Y4 in
+  November.
+- July 2025 (the quarter before Q4, its first 16 days): J1 (2nd) inside; J2 (16th, 12:00: late), J3 (17th) after.
 - Callers: S1 and S2 (市容环境, the same number: S2 repeats S1), S4 and S5 (道路交通: S5 repeats S4), T4 and T6
   (October: T6 repeats T4).
 
@@ -22,7 +24,7 @@ import io
 import json
 import sys
 import zipfile
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 import duckdb
@@ -100,11 +102,16 @@ def quarter(con):
     return build_report(con, parse_period("2025Q4"), generated_at=GENERATED)
 
 
-def _received(con, first: str, last: str, **where) -> int:
-    """Tickets received from ``first`` to ``last`` (both days included), counted from fct_tickets."""
+UNTIL = time(9, 0, 1)  # the second after the last receipt (10-16 09:00): the windows compared with end then
+
+
+def _received(con, first: str, last: str, until: time | None = None, **where) -> int:
+    """Tickets received from ``first`` to ``last`` (both days included; the last only up to ``until``), counted
+    from fct_tickets."""
     extra = "".join(f" and {column} = ?" for column in where)
-    return con.execute(f"select count(*) from fct_tickets where received_at::date between ?::date and ?::date{extra}",
-                       [first, last, *where.values()]).fetchone()[0]
+    end = datetime.combine(date.fromisoformat(last), until) if until else f"{last} 23:59:59.999999"
+    return con.execute(f"select count(*) from fct_tickets where received_at >= ?::date and received_at < ?::timestamp"
+                       f"{extra}", [first, end, *where.values()]).fetchone()[0]
 
 
 def _kpis(report) -> pd.DataFrame:
@@ -116,29 +123,32 @@ def _kpis(report) -> pd.DataFrame:
 def test_a_month_under_way_is_compared_with_the_same_days(con, month):
     assert not month.meta["is_complete"] and month.meta["data_to"] == date(2025, 10, 16)
     kpis = _kpis(month)
-    # Counted by hand: 3 in 1-16 September (S1, S2, S3; not S4, S5, T2, T3, T20), 2 in 1-16 October 2024.
+    # Counted by hand: 2 in 1-16 September up to 09:00 (S1, S2; not S3 at 18:00 on the 16th, nor S4, S5, T2, T3,
+    # T20), 1 in 1-16 October 2024 up to 09:00 (Y1; not Y2 at 20:00 on the 16th). Whole days: 3 and 2.
+    assert (_received(con, "2025-09-01", "2025-09-16", UNTIL), _received(con, "2024-10-01", "2024-10-16", UNTIL)) == (2, 1)
     assert (_received(con, "2025-09-01", "2025-09-16"), _received(con, "2024-10-01", "2024-10-16")) == (3, 2)
     assert kpis.loc["ticket_count", "value"] == _received(con, "2025-10-01", "2025-10-16") == 16
-    assert kpis.loc["ticket_count", "previous_value"] == 3            # not 8, the whole of September
-    assert kpis.loc["ticket_count", "yoy_value"] == 2                 # not 3, the whole of October 2024
-    assert kpis.loc["ticket_count", "change"] == 13
-    # Every figure is kpi_tiles_range's over the same days, asked directly.
+    assert kpis.loc["ticket_count", "previous_value"] == 2            # not 8, the whole of September, nor 3
+    assert kpis.loc["ticket_count", "yoy_value"] == 1                 # not 3, the whole of October 2024, nor 2
+    assert kpis.loc["ticket_count", "change"] == 14
+    # Every figure is kpi_tiles_range's over the same days up to the same time, asked directly.
     for window, column in (("2025-09-01", "previous_value"), ("2024-10-01", "yoy_value")):
-        same = run_query(con, "kpi_tiles_range", start=window, end=window[:8] + "16").set_index("metric")
+        same = run_query(con, "kpi_tiles_range", start=window, end=window[:8] + "16", until=UNTIL).set_index("metric")
         for metric in kpis.index:
             expected, got = same.loc[metric, "value"], kpis.loc[metric, column]
             assert (pd.isna(expected) and pd.isna(got)) or got == pytest.approx(expected), (metric, column)
-    assert month.meta["previous_label"] == "上月同期（2025-09-01 至 2025-09-16）"
-    assert month.meta["yoy_label"] == "去年同期（2024-10-01 至 2024-10-16）"
+    assert month.meta["previous_label"] == "上月同期（2025-09-01 至 2025-09-16 09:00）"
+    assert month.meta["yoy_label"] == "去年同期（2024-10-01 至 2024-10-16 09:00）"
+    assert month.meta["data_through"] == "2025-10-16 09:00"
 
 
 def test_a_quarter_under_way_is_compared_with_the_same_days_from_the_day_rows(con, quarter):
     kpis = _kpis(quarter)
     assert quarter.meta["data_to"] == date(2025, 10, 16)
     assert kpis.loc["ticket_count", "value"] == 16
-    assert kpis.loc["ticket_count", "previous_value"] == _received(con, "2025-07-01", "2025-07-16") == 2  # not 13
-    assert kpis.loc["ticket_count", "yoy_value"] == _received(con, "2024-10-01", "2024-10-16") == 2        # not 4
-    same = run_query(con, "kpi_tiles_range", start="2025-07-01", end="2025-07-16").set_index("metric")
+    assert kpis.loc["ticket_count", "previous_value"] == _received(con, "2025-07-01", "2025-07-16", UNTIL) == 1  # not 13
+    assert kpis.loc["ticket_count", "yoy_value"] == _received(con, "2024-10-01", "2024-10-16", UNTIL) == 1        # not 4
+    same = run_query(con, "kpi_tiles_range", start="2025-07-01", end="2025-07-16", until=UNTIL).set_index("metric")
     for metric in kpis.index:
         expected, got = same.loc[metric, "value"], kpis.loc[metric, "previous_value"]
         assert (pd.isna(expected) and pd.isna(got)) or got == pytest.approx(expected), metric
@@ -147,30 +157,31 @@ def test_a_quarter_under_way_is_compared_with_the_same_days_from_the_day_rows(co
                        "period_type = 'day' and level = 'district' and period_start between '2025-10-01' and '2025-10-16'"
                        ).fetchone()
     assert (kpis.loc["response_rate", "numerator"], kpis.loc["response_rate", "denominator"]) == tuple(days)
-    assert quarter.meta["previous_label"] == "上季同期（2025-07-01 至 2025-07-16）"
+    assert quarter.meta["previous_label"] == "上季同期（2025-07-01 至 2025-07-16 09:00）"
 
 
 def test_a_week_under_way_is_compared_with_the_same_days_of_the_week_before_and_52_weeks_before(con):
     report = build_report(con, parse_period("2025-W42"), generated_at=GENERATED)  # 13-16 October
     kpis = _kpis(report)
-    assert kpis.loc["ticket_count", "previous_value"] == _received(con, "2025-10-06", "2025-10-09") == 2  # not 5
-    assert kpis.loc["ticket_count", "yoy_value"] == _received(con, "2024-10-14", "2024-10-17") == 2  # Y2, Y3
-    assert report.meta["previous_label"] == "上周同期（2025-10-06 至 2025-10-09）"
+    # Last Thursday up to 09:00: its 09:00 ticket, not its 10:00 one; 52 weeks before, Y2 and Y3 (the 17th, 08:00).
+    assert kpis.loc["ticket_count", "previous_value"] == _received(con, "2025-10-06", "2025-10-09", UNTIL) == 1  # not 5
+    assert kpis.loc["ticket_count", "yoy_value"] == _received(con, "2024-10-14", "2024-10-17", UNTIL) == 2  # Y2, Y3
+    assert report.meta["previous_label"] == "上周同期（2025-10-06 至 2025-10-09 09:00）"
 
 
 def test_rises_by_category_and_unit_are_against_the_same_days(con, month, quarter):
     rises = month.sections["category_rises"].frame.set_index("category_l1")
-    # October 1-16: 物业管理 8, 市容环境 7, 道路交通 1; September 1-16: 市容环境 2 (S1, S2), 物业管理 1 (S3).
-    # (Against the whole of September, 道路交通 fell (2 to 1) and 市容环境 rose by 2 only.)
-    assert rises["change"].to_dict() == {"物业管理": 7, "市容环境": 5, "道路交通": 1}
-    assert rises["previous_ticket_count"].to_dict() == {"物业管理": 1, "市容环境": 2, "道路交通": 0}
+    # October 1-16: 物业管理 8, 市容环境 7, 道路交通 1; September 1-16 09:00: 市容环境 2 (S1, S2), 物业管理 0 (S3 came at
+    # 18:00). (Against the whole of September, 道路交通 fell (2 to 1) and 市容环境 rose by 2 only.)
+    assert rises["change"].to_dict() == {"物业管理": 8, "市容环境": 5, "道路交通": 1}
+    assert rises["previous_ticket_count"].to_dict() == {"物业管理": 0, "市容环境": 2, "道路交通": 0}
     units = month.sections["unit_rises"].frame.set_index("unit_name")
-    # 三社区 (G4): 7 property complaints in October (P1-P7) against S3 only.
-    assert (units.loc["三社区", "ticket_count"], units.loc["三社区", "previous_ticket_count"]) == (7, 1)
+    # 三社区 (G4): 7 property complaints in October (P1-P7) against none (S3 came later in the day than 09:00).
+    assert (units.loc["三社区", "ticket_count"], units.loc["三社区", "previous_ticket_count"]) == (7, 0)
     assert units.loc["三社区", "ticket_count"] == _received(con, "2025-10-01", "2025-10-16", grid_code="G4")
     assert quarter.sections["category_rises"].frame.set_index("category_l1")["previous_ticket_count"].to_dict() == {
-        "物业管理": 1, "市容环境": 1, "道路交通": 0}  # J2; J1 (not J3, the 17th)
-    assert "与上月同期（2025-09-01 至 2025-09-16）相比" in month.sections["category_rises"].note
+        "物业管理": 0, "市容环境": 1, "道路交通": 0}  # J1 (not J2 at 12:00 on the 16th, nor J3, the 17th)
+    assert "与上月同期（2025-09-01 至 2025-09-16 09:00）相比" in month.sections["category_rises"].note
 
 
 def test_a_street_or_community_pack_under_way_is_compared_with_the_same_days(con):
@@ -179,7 +190,8 @@ def test_a_street_or_community_pack_under_way_is_compared_with_the_same_days(con
         kpis = _kpis(report)
         where = {"grid_code": grid} if grid else {"community_code": "C1"}
         assert kpis.loc["ticket_count", "value"] == _received(con, "2025-10-01", "2025-10-16", **where)
-        assert kpis.loc["ticket_count", "previous_value"] == _received(con, "2025-09-01", "2025-09-16", **where) > 0
+        assert kpis.loc["ticket_count", "previous_value"] == _received(con, "2025-09-01", "2025-09-16", UNTIL, **where)
+        assert _received(con, "2025-09-01", "2025-09-16", **where) > 0
         units = report.sections["unit_rises"].frame
         assert units["previous_ticket_count"].sum() <= kpis.loc["ticket_count", "previous_value"]
 
@@ -194,7 +206,7 @@ def test_settling_is_still_not_judged(con, month):
     kpis = _kpis(month)
     assert kpis.loc["on_time_rate", "is_provisional"] and not kpis.loc["response_rate", "is_provisional"]
     shown = kpi_display_frame(month.sections["kpis"].frame, kpi_headers(month.meta)).set_index("指标")
-    assert shown.loc["受理量", "较上月同期"] == "+13（+433.3%）"
+    assert shown.loc["受理量", "较上月同期"] == "+14（+700.0%）"
     # S1-S3 were never signed for nor closed: 0 of 3 (now overdue), against 10 of 13 responded in October.
     assert shown.loc["响应率", "较上月同期"] == "+76.9 个百分点（改善）"
     assert shown.loc["按期办结率", "较上月同期"] == "+78.6 个百分点（暂不评判）"
@@ -207,8 +219,8 @@ def test_settling_is_still_not_judged(con, month):
 
 def test_html_says_what_a_period_under_way_is_compared_with(month, quarter):
     page = to_html(month, charts=False)
-    assert "对比：上月同期（2025-09-01 至 2025-09-16）；去年同期（2024-10-01 至 2024-10-16）" in page
-    assert "工单只到 2025-10-16：与上月同期、去年同期的相同天数比较" in page
+    assert "对比：上月同期（2025-09-01 至 2025-09-16 09:00）；去年同期（2024-10-01 至 2024-10-16 09:00）" in page
+    assert "工单只到 2025-10-16 09:00：与上月同期、去年同期的相同天数比较" in page
     head = "".join(f"<th>{h}</th>" for h in ("指标", "本期", "上月同期", "较上月同期", "去年同期", "较去年同期"))
     assert head in page and "<th>环比</th>" not in page and "<th>同比</th>" not in page
     assert "<th>上月同期受理量</th><th>较上月同期变化</th>" in page and "上期受理量" not in page
@@ -216,7 +228,7 @@ def test_html_says_what_a_period_under_way_is_compared_with(month, quarter):
     assert "关键指标：本期、上月同期与去年同期" in page
     assert "上月同期 1 件" in page
     page = to_html(quarter, charts=False)
-    assert "对比：上季同期（2025-07-01 至 2025-07-16）；去年同期（2024-10-01 至 2024-10-16）" in page
+    assert "对比：上季同期（2025-07-01 至 2025-07-16 09:00）；去年同期（2024-10-01 至 2024-10-16 09:00）" in page
     assert "<th>较上季同期</th>" in page and "<th>环比</th>" not in page
     # The lights and property lists of a quarter under way: the month of its last receipt day, not December.
     assert "取工单已到的最后一个月（2025年10月），与上季度的同一个月（2025年7月）比较" in page
@@ -235,7 +247,7 @@ def test_word_says_what_a_period_under_way_is_compared_with(month):
 
     document = docx.Document(io.BytesIO(to_docx(month)))
     text = " ".join(p.text for p in document.paragraphs)
-    assert "对比：上月同期（2025-09-01 至 2025-09-16）；去年同期（2024-10-01 至 2024-10-16）" in text
+    assert "对比：上月同期（2025-09-01 至 2025-09-16 09:00）；去年同期（2024-10-01 至 2024-10-16 09:00）" in text
     assert "都只比相同的天数" in text
     kpi_head = [c.text for c in document.tables[0].rows[0].cells]
     assert kpi_head == ["指标", "本期", "上月同期", "较上月同期", "去年同期", "较去年同期", "目标", "N"]
@@ -249,17 +261,19 @@ def test_json_and_workbook_say_what_a_period_under_way_is_compared_with(month):
     assert (meta["data_to"], meta["previous_start"], meta["previous_end"], meta["yoy_start"], meta["yoy_end"]) == (
         "2025-10-16", "2025-09-01", "2025-09-16", "2024-10-01", "2024-10-16")
     assert (meta["previous_label"], meta["against"], meta["yoy_against"]) == (
-        "上月同期（2025-09-01 至 2025-09-16）", "较上月同期", "较去年同期")
+        "上月同期（2025-09-01 至 2025-09-16 09:00）", "较上月同期", "较去年同期")
     columns = data["sections"]["kpis"]["columns"]
     assert (columns["previous_value"], columns["change"], columns["yoy_change"]) == ("上月同期", "较上月同期变化",
                                                                                      "较去年同期变化")
     assert data["sections"]["category_rises"]["columns"]["previous_ticket_count"] == "上月同期受理量"
     rows = {r["metric"]: r for r in data["sections"]["kpis"]["rows"]}
-    assert (rows["ticket_count"]["previous_value"], rows["ticket_count"]["yoy_value"]) == (3, 2)
+    assert (rows["ticket_count"]["previous_value"], rows["ticket_count"]["yoy_value"]) == (2, 1)
+    assert meta["data_through"] == "2025-10-16 09:00"
     book = openpyxl.load_workbook(io.BytesIO(to_xlsx(month)))
     assert [c.value for c in book["关键指标"][1]][3:6] == ["本期", "上月同期", "较上月同期变化"]
     summary = {row[0]: row[1] for row in book["概要"].iter_rows(min_row=2, values_only=True)}
-    assert summary["上期"] == "上月同期（2025-09-01 至 2025-09-16）" and summary["工单受理至"] == "2025-10-16"
+    assert summary["上期"] == "上月同期（2025-09-01 至 2025-09-16 09:00）" and summary["工单受理至"] == "2025-10-16"
+    assert summary["工单受理至（时刻）"] == "2025-10-16 09:00"
 
 
 def test_a_period_whose_days_are_all_in_is_compared_whole(con):
@@ -337,8 +351,8 @@ def test_the_page_says_what_a_pack_under_way_is_compared_with(warehouse_copy):
         last.close()
     assert last_day == date(2025, 10, 9)
     caption = next(c.value for c in at.caption if "数据截至" in c.value)
-    assert ("对比：上月同期（2025-09-01 至 2025-09-09）、去年同期（2024-10-01 至 2024-10-09） · "
-            "本周期尚未结束（工单只到 10-09），与相同天数比较") in caption
+    assert ("对比：上月同期（2025-09-01 至 2025-09-09 20:40）、去年同期（2024-10-01 至 2024-10-09 20:40） · "
+            "本周期尚未结束（工单只到 2025-10-09 20:40），与相同天数比较") in caption
     assert "上期：" not in caption
     kpis = next(d.value for d in at.dataframe if "指标" in d.value.columns)
     assert list(kpis.columns) == ["指标", "本期", "上月同期", "较上月同期", "去年同期", "较去年同期", "目标", "N"]

@@ -58,23 +58,39 @@ days as (
         and mart_rates.unit_code = $scope_code
 ),
 
--- The unit's tickets received on a window's last day after the time the window ends at (none when it
--- ends at midnight: received_at::date < window_end fails for every ticket of that day).
-late_tickets as (
-    select windows.window_name, count(*)::double as late_count
-    from windows
-    join fct_tickets
-        on fct_tickets.received_at >= windows.window_end and fct_tickets.received_at::date < windows.window_end
+-- The unit's tickets, only their receipt times (not materialised: each read below keeps its own time range, so
+-- it reads at most a day of the table, stored in receipt order).
+unit_tickets as not materialized (
+    select received_at
+    from fct_tickets
     where case $scope_level
         when 'district' then true
-        when 'street' then coalesce(fct_tickets.street_code, 'unassigned') = $scope_code
-        when 'community' then coalesce(fct_tickets.community_code, 'unassigned') = $scope_code
-        when 'grid' then coalesce(fct_tickets.grid_code, 'unassigned') = $scope_code
-        when 'department' then coalesce(fct_tickets.department, 'unassigned') = $scope_code
-        when 'source' then coalesce(fct_tickets.source, 'unassigned') = $scope_code
-        when 'category' then coalesce(fct_tickets.category_l1, 'unassigned') = $scope_code
+        when 'street' then coalesce(street_code, 'unassigned') = $scope_code
+        when 'community' then coalesce(community_code, 'unassigned') = $scope_code
+        when 'grid' then coalesce(grid_code, 'unassigned') = $scope_code
+        when 'department' then coalesce(department, 'unassigned') = $scope_code
+        when 'source' then coalesce(source, 'unassigned') = $scope_code
+        when 'category' then coalesce(category_l1, 'unassigned') = $scope_code
     end
-    group by windows.window_name
+),
+
+-- The unit's tickets received on a window's last day after the time the window ends at (none when it ends at
+-- midnight: received_at::date < its end fails for every ticket of that day).
+late_tickets as (
+    select 'c' as window_name, count(*)::double as late_count
+    from unit_tickets
+    where received_at >= $period_end::timestamp and received_at < $period_end::timestamp + interval 1 day
+        and received_at::date < $period_end::timestamp
+    union all
+    select 'p', count(*)::double
+    from unit_tickets
+    where received_at >= $previous_end::timestamp and received_at < $previous_end::timestamp + interval 1 day
+        and received_at::date < $previous_end::timestamp
+    union all
+    select 'y', count(*)::double
+    from unit_tickets
+    where received_at >= $yoy_end::timestamp and received_at < $yoy_end::timestamp + interval 1 day
+        and received_at::date < $yoy_end::timestamp
 ),
 
 -- 受理 of a window that ends at a time of its last day is the day rows' count less the later tickets. (Rates,

@@ -35,24 +35,29 @@ days as (
 -- Each unit's tickets received on a window's last day after the time the window ends at, when it ends at a time
 -- of that day (onescreen.queries.range_bounds' until; none when it ends at midnight): its 受理 is the day rows'
 -- count less these, so the morning of day 10 is set against the morning of day 10. Rates stay whole days.
-late_tickets as (
-    select
-        case when received_at >= $period_start then 'c' else 'p' end as late_window,
-        coalesce(case $level
-            when 'street' then street_code
-            when 'community' then community_code
-            when 'grid' then grid_code
-            when 'department' then department
-            when 'source' then source
-            when 'category' then category_l1
-        end, 'unassigned') as late_unit,
-        count(*) as late_count
+-- (Two reads, each of one time range: a read of both ranges at once scans the whole table.)
+unit_tickets as not materialized (
+    select received_at, coalesce(case $level
+        when 'street' then street_code when 'community' then community_code when 'grid' then grid_code
+        when 'department' then department when 'source' then source when 'category' then category_l1
+    end, 'unassigned') as late_unit
     from fct_tickets
-    where (received_at >= $previous_end::timestamp and received_at < $previous_end::timestamp + interval 1 day
-            and received_at::date < $previous_end::timestamp and received_at < $period_start)
-        or (received_at >= $period_end::timestamp and received_at < $period_end::timestamp + interval 1 day
-            and received_at::date < $period_end::timestamp)
-    group by all
+),
+
+late_tickets as (
+    select late_window, late_unit, count(*) as late_count
+    from (
+        select 'p' as late_window, late_unit
+        from unit_tickets
+        where received_at >= $previous_end::timestamp and received_at < $previous_end::timestamp + interval 1 day
+            and received_at::date < $previous_end::timestamp and received_at < $period_start
+        union all
+        select 'c', late_unit
+        from unit_tickets
+        where received_at >= $period_end::timestamp and received_at < $period_end::timestamp + interval 1 day
+            and received_at::date < $period_end::timestamp
+    ) as late
+    group by late_window, late_unit
 ),
 
 sums as (

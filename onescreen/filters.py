@@ -31,6 +31,8 @@ from onescreen import data, ui
 from onescreen.queries import cut_time, period_bounds, range_bounds
 
 PERIOD_LABELS = {"month": "月", "week": "周", "day": "日"}
+# What a period under way is compared with (Filters.against): the same days (hours) of the one before.
+AGAINST = {"month": "较上月同期", "week": "较上周同期", "day": "较前一日同期"}
 TIME_MODES = {"period": "按周期", "range": "自定义区间"}
 ALL = ""
 # The URL parameters the shared filters own (pages keep their own parameters beside these).
@@ -105,9 +107,10 @@ class Filters:
 
     @property
     def is_partial(self) -> bool:
-        """Whether a week or month still under way is shown (not a date range): its days so far are compared
-        with the same days of the period before (:meth:`compare_params`)."""
-        return not self.is_range and self.data_to is not None and self.period_type in ("week", "month")
+        """Whether a week or month still under way is shown (not a date range), or a day whose tickets stop during
+        it (today's so far): its days so far are compared with the same days of the period before, up to the same
+        time (:meth:`compare_params`)."""
+        return not self.is_range and self.data_to is not None
 
     def compare_params(self) -> dict[str, object]:
         """The time parameters of a query that compares with the period before (``span``): :meth:`time_params`,
@@ -121,12 +124,15 @@ class Filters:
 
     def against(self) -> str:
         """What a change is against, as the tiles say it: ``环比``, or ``较上月同期`` for a month under way."""
-        return {"month": "较上月同期", "week": "较上周同期"}[self.period_type] if self.is_partial else "环比"
+        return AGAINST[self.period_type] if self.is_partial else "环比"
 
     def same_days_label(self) -> str:
         """``上月同期（2025-11-01 至 2025-11-10）``: what a week or month under way is compared with."""
         bounds = range_bounds(**self.compare_params())
         end = bounds["previous_end"]
+        if isinstance(end, datetime) and end.date() == bounds["previous_start"]:  # one day: 2025-11-09 0:00 至 11:59
+            last = f"{end - timedelta(seconds=1):%H:%M}"
+            return f"{self.against().removeprefix('较')}（{bounds['previous_start']:%Y-%m-%d} 0:00 至 {last}）"
         if isinstance(end, datetime):  # cut at the time of day the tickets stop at: up to that minute
             last = f"{end - timedelta(seconds=1):%Y-%m-%d %H:%M}"
         else:
@@ -223,6 +229,8 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
     if span is None:
         return None
     first, last = span
+    until = cut_time(data.last_receipt())  # the time the last day's tickets stop at (None: a whole day)
+    under_way_day = lambda d: until is not None and d == last  # noqa: E731 (a day: today's so far)
     notices: list[str] = []
     _carry_over_page_switch()
     if widgets and _url_changed_outside():
@@ -265,7 +273,8 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
                 _follow_default(f"f_period_{period_type}", period_type, fallback)
                 period_start = st.selectbox("周期", options, index=options.index(period_start),
                                             format_func=lambda d: period_label(period_type, d)
-                                            + ("（未结束）" if unfinished(period_type, d, last) else ""),
+                                            + ("（未结束）" if unfinished(period_type, d, last)
+                                               or (period_type == "day" and under_way_day(d)) else ""),
                                             key=f"f_period_{period_type}", placeholder=ui.SEARCH_HINT)
                 date_range = None
             else:
@@ -296,10 +305,11 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
             notices.append(f"所选区间 {range_label(*date_range)} 内没有受理的工单：已导入的工单受理于 "
                            f"{range_label(first, last)}。请换一个区间。")
     date_from, date_to = date_range or (None, None)
-    under_way = date_range is None and unfinished(period_type, period_start, last)
+    # A week or month whose tickets stop before its last day, or the last day itself while its tickets stop during it.
+    under_way = date_range is None and (unfinished(period_type, period_start, last)
+                                        or (period_type == "day" and under_way_day(period_start)))
     filters = Filters(period_type, period_start, street, community if street else ALL, grid if community else ALL,
-                      source, category, date_from, date_to, last if under_way else None,
-                      cut_time(data.last_receipt()) if under_way else None)
+                      source, category, date_from, date_to, last if under_way else None, until if under_way else None)
     offered = _period_options(period_type, first, last)
     default_start = default_period(period_type, offered, last)
     st.session_state.setdefault(_DEFAULT, {})[period_type] = default_start
@@ -310,7 +320,7 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
     _write_url(filters, default=is_default)
     for notice in notices:
         st.warning(notice, icon=":material/event_busy:")
-    if widgets and period_note and date_range is None and unfinished(period_type, period_start, last):
+    if widgets and period_note and under_way:
         st.info(same_days_note(filters), icon=":material/hourglass_top:")
     return filters
 
@@ -320,8 +330,6 @@ def same_days_note(f: Filters) -> str:
     until = f" {datetime.combine(f.data_to, f.data_until) - timedelta(seconds=1):%H:%M}" if f.data_until else ""
     head = f"{period_label(f.period_type, f.period_start)}尚未结束（工单只到 {f.data_to:%m-%d}{until}）："
     rest = "其余与上期、去年同期整期相比的件数自然偏少，各率也可能随后续办结、回访而变化。"
-    if not f.is_partial:  # (a day under way)
-        return head + rest.removeprefix("其余")
     return head + f"指标卡、三率分解、诉求构成、高频问题和重复诉求与{f.same_days_label()}相比；" + rest
 
 

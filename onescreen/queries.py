@@ -122,7 +122,7 @@ _RANGE = (Param("start", "date"), Param("end", "date"))
 _SPAN = (Param("start", "date", REQUIRED), Param("end", "date", REQUIRED))
 # What a range is compared with: the days right before it, or (the days so far of a period under way) the same
 # days of the month, week or quarter before (the quarter: the review pack's 季报).
-COMPARE_TO = ("preceding", "month", "week", "quarter")
+COMPARE_TO = ("preceding", "month", "week", "quarter", "day")
 _COMPARE = Param("compare_to", default="preceding", choices=COMPARE_TO)
 # The time of day the tickets stop at on a range's last day (a day under way): see range_bounds.
 _UNTIL = Param("until", "time")
@@ -343,17 +343,20 @@ def range_bounds(start: date, end: date, compare_to: str = "preceding", until: t
     end); ``week``, the same days of the week before, and 52 weeks earlier for the year-ago range (weekdays
     line up, as a period's do); ``quarter`` (the days so far of a quarter under way: 10-01 to 12-10), the same
     dates of the quarter before (07-01 to 09-10, a day past a month's end cut to it: 05-31 is set against 02-28).
-    For ``month`` and ``quarter`` the year-ago range is the same dates a year earlier.
+    For ``month`` and ``quarter`` the year-ago range is the same dates a year earlier. ``day`` (a day under way):
+    the day before, and the same date a year earlier.
 
     ``until`` (a time of day): the tickets stop at that time of ``end`` (a day under way: the last receipt at
     11:59:52 gives 11:59:53). The range then ends at ``end`` + ``until``, and so do the ranges it is compared
-    with on their last day when they line up day for day (``month``, ``quarter``, ``week``; not one cut short at a
+    with on their last day when they line up day for day (``month``, ``quarter``, ``week``, ``day``; not one cut short at a
     month's end, nor the days right before a range): ``period_end``, ``previous_end`` and ``yoy_end`` become
     datetimes. Compared up to the same hour, the morning of day 10 is not set against the whole of day 10 before."""
     length = timedelta(days=(end - start).days + 1)
     bounds = {"period_start": start, "period_end": end + timedelta(days=1), "previous_start": start - length,
               "previous_end": start, "yoy_start": _year_before(start), "yoy_end": _year_before(end) + timedelta(days=1)}
-    if compare_to == "week":
+    if compare_to == "day":  # (a day under way: the day before)
+        bounds.update(previous_start=start - timedelta(days=1), previous_end=start - timedelta(days=1) + length)
+    elif compare_to == "week":
         bounds.update(previous_start=start - timedelta(days=7), previous_end=start - timedelta(days=7) + length,
                       yoy_start=start - timedelta(weeks=52), yoy_end=start - timedelta(weeks=52) + length)
     cut_short = False  # the previous range's last day is not the same date (a month's end)
@@ -363,7 +366,7 @@ def range_bounds(start: date, end: date, compare_to: str = "preceding", until: t
         bounds.update(previous_start=_months_before(start, months)[0], previous_end=previous_last + timedelta(days=1))
     if until is not None and until != time(0):
         cut = ["period_end"]
-        if compare_to in ("month", "quarter", "week"):
+        if compare_to in ("month", "quarter", "week", "day"):
             cut += ["yoy_end"] + ([] if cut_short else ["previous_end"])
         for key in cut:
             bounds[key] = datetime.combine(bounds[key] - timedelta(days=1), until)

@@ -198,6 +198,37 @@ def test_the_week_before_is_counted_up_to_the_time_the_tickets_stop(warehouse_co
     assert tile.group(2) == f"▼{100 * (same_time - this_week) / same_time:.1f}% 较上周同期"  # ▼66.7%, not ▼71.4%
 
 
+def test_the_last_day_is_compared_with_the_day_before_up_to_the_same_time(warehouse_copy):
+    """The day view of the last day (tickets up to 10-09 20:40) set its one ticket against the whole of 10-08 (▼50%
+    with a ticket of 22:00 added there): today so far is compared with yesterday up to 20:40, and says so."""
+    from conftest import _reset_app_connection
+    from etl.marts import build_marts
+    from onescreen.rules import load_rules
+
+    con = duckdb.connect(str(warehouse_copy))
+    con.execute("insert into fct_tickets select * replace ('T-LATE' as ticket_id, timestamp '2025-10-08 22:00' as "
+                "received_at) from fct_tickets where received_at = timestamp '2025-10-08 09:15'")
+    build_marts(con, load_rules())
+    count = lambda first, before: con.execute(  # noqa: E731
+        "select count(*) from fct_tickets where received_at >= ? and received_at < ?", [first, before]).fetchone()[0]
+    today, same_time = count(datetime(2025, 10, 9), datetime(2025, 10, 10)), count(datetime(2025, 10, 8), datetime(2025, 10, 8, 20, 41))
+    whole_day = count(datetime(2025, 10, 8), datetime(2025, 10, 9))
+    con.close()
+    assert (today, same_time, whole_day) == (1, 1, 2)
+    _reset_app_connection()
+    at = _run(query={"period_type": "day"})
+    assert not at.exception
+    assert at.selectbox(key="f_period_day").value == date(2025, 10, 9)
+    notes = [i.value for i in at.info]
+    assert any("工单只到 10-09 20:40" in n and "与前一日同期（2025-10-08 0:00 至 20:40）相比" in n for n in notes), notes
+    assert "2025-10-09（未结束）" in at.selectbox(key="f_period_day").options
+    wall = _run(query={"period_type": "day", "kiosk": "1"})
+    tile = re.search(r'本期受理</div><div class="os-tile-value"[^>]*>(\d+)</div><div class="os-tile-note">.*?'
+                     r'<span class="os-tile-change"[^>]*>([^<]+)</span>', _tiles(wall))
+    assert tile and int(tile.group(1)) == today
+    assert tile.group(2) == "— 持平 较前一日同期"  # 1 against 1, not ▼50.0% against the whole day
+
+
 def _tiles(at: AppTest) -> str:
     """The big screen's KPI tiles: HTML on the wall (kiosk), links to 工单明细 otherwise."""
     html = [m.value for m in at.markdown if 'class="os-tile"' in m.value]

@@ -264,6 +264,8 @@ def test_a_period_under_way_is_compared_with_the_same_days_of_the_one_before(ran
     ("month", datetime(2026, 11, 10, 11, 59, 53), datetime(2025, 12, 10, 11, 59, 53)),
     ("week", datetime(2026, 12, 3, 11, 59, 53), datetime(2025, 12, 11, 11, 59, 53)),
     ("quarter", datetime(2026, 9, 10, 11, 59, 53), datetime(2025, 12, 10, 11, 59, 53)),
+    # (a day under way: the day before, up to the same time; 12-01 to 12-10 as a range shifts by one day)
+    ("day", datetime(2026, 12, 9, 11, 59, 53), datetime(2025, 12, 10, 11, 59, 53)),
     # The days right before a custom range are whole days: only the range itself ends at the time.
     ("preceding", date(2026, 12, 1), date(2025, 12, 11)),
 ])

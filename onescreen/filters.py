@@ -127,7 +127,8 @@ class Filters:
         return AGAINST[self.period_type] if self.is_partial else "环比"
 
     def same_days_label(self) -> str:
-        """``上月同期（2025-11-01 至 2025-11-10）``: what a week or month under way is compared with."""
+        """``上月同期（2025-11-01 至 2025-11-10 11:59）``: what a period under way is compared with, up to the minute
+        its tickets stop at (``前一日同期（2025-11-09 0:00 至 11:59）`` for a day)."""
         bounds = range_bounds(**self.compare_params())
         end = bounds["previous_end"]
         if isinstance(end, datetime) and end.date() == bounds["previous_start"]:  # one day: 2025-11-09 0:00 至 11:59
@@ -230,7 +231,11 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
         return None
     first, last = span
     until = cut_time(data.last_receipt())  # the time the last day's tickets stop at (None: a whole day)
-    under_way_day = lambda d: until is not None and d == last  # noqa: E731 (a day: today's so far)
+
+    def under_way_day(day: date) -> bool:
+        """Whether ``day`` is the last one and its tickets stop during it (a day view of today's so far)."""
+        return until is not None and day == last
+
     notices: list[str] = []
     _carry_over_page_switch()
     if widgets and _url_changed_outside():

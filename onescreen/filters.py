@@ -230,7 +230,7 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
     if span is None:
         return None
     first, last = span
-    until = cut_time(data.last_receipt())  # the time the last day's tickets stop at (None: a whole day)
+    until = cut_time(data.last_receipt(), data.as_of())  # the time the last day's tickets stop at (None: a whole day)
 
     def under_way_day(day: date) -> bool:
         """Whether ``day`` is the last one and its tickets stop during it (a day view of today's so far)."""

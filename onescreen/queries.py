@@ -373,11 +373,12 @@ def range_bounds(start: date, end: date, compare_to: str = "preceding", until: t
     return bounds
 
 
-def cut_time(last_receipt: datetime | None) -> time | None:
+def cut_time(last_receipt: datetime | None, as_of: datetime | None = None) -> time | None:
     """The time of day a day's tickets stop at, given the last receipt (11:59:52 -> 11:59:53, the second after:
-    ranges end before it, :func:`range_bounds`' until); None when the day is whole (a receipt in its last second)
-    or nothing is known."""
-    if last_receipt is None:
+    ranges end before it, :func:`range_bounds`' until); None when the day is whole: a receipt in its last second,
+    or data from a later day (``as_of``, 数据截至: a callback the next morning says the export was made after
+    that day was over), or nothing is known."""
+    if last_receipt is None or (as_of is not None and as_of.date() > last_receipt.date()):
         return None
     cut = last_receipt.replace(microsecond=0) + timedelta(seconds=1)
     return cut.time() if cut.date() == last_receipt.date() else None

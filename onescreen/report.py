@@ -281,7 +281,7 @@ def same_days(source, period: Period, as_of: datetime) -> Comparison:
         return Comparison(period)
     if last.date() < period.start:  # a later callback can move 数据截至 into a period no ticket was received in yet
         return Comparison(period, period.start)
-    return Comparison(period, last.date(), cut_time(last))
+    return Comparison(period, last.date(), cut_time(last, as_of))
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,14 @@ def test_place_choices_list_each_level_in_code_order_and_name_unnamed_units_by_c
 ])
 def test_the_time_a_day_under_way_stops_at(last_receipt, cut):
     assert cut_time(last_receipt) == cut
+    assert cut_time(last_receipt, last_receipt) == cut  # 数据截至 the same day: still under way
+
+
+def test_a_last_receipt_day_followed_by_later_data_is_whole():
+    """A callback the next morning (数据截至 12-11 08:30) says the export was made after 12-10 was over: its last
+    receipt at 23:40 is where the tickets happened to stop, not where the day did."""
+    assert cut_time(datetime(2026, 12, 10, 23, 40), datetime(2026, 12, 11, 8, 30)) is None
+    assert cut_time(datetime(2026, 12, 10, 11, 59, 52), datetime(2026, 12, 10, 12, 5)) == time(11, 59, 53)
 
 
 def test_a_month_under_way_names_the_days_and_the_time_it_is_compared_with():

@@ -156,19 +156,20 @@ def test_a_week_under_way_is_compared_with_the_same_days_of_the_week_before(ware
     html = " ".join(m.value for m in at.markdown)
     assert "诉求分类（本期与上周同期）" in html
     notes = [i.value for i in at.info]
-    # The tickets stop at Thursday 20:40 (the last receipt): last week's Thursday is counted up to the same time.
-    con = duckdb.connect(str(warehouse_copy), read_only=True)
-    try:
-        last = con.execute("select max(received_at) from fct_tickets").fetchone()[0]
-    finally:
-        con.close()
-    assert f"{last:%m-%d %H:%M}" == "10-09 20:40"
-    assert kiosk or any("工单只到 10-09 20:40" in n and "与上周同期（2025-09-29 至 2025-10-02 20:40）相比" in n
-                        for n in notes), notes
+    # The tickets stop on Thursday (20:40), but 数据截至 is Friday 15:00 (a callback): Thursday is over, so whole days.
+    # (test_the_week_before_is_counted_up_to_the_time_the_tickets_stop: a Thursday still under way.)
+    assert kiosk or any("工单只到 10-09）" in n and "与上周同期（2025-09-29 至 2025-10-02）相比" in n for n in notes), notes
     # A finished week is compared with the whole week before, as before.
     done = _run(query={"period_type": "week", "period_start": "2025-09-29",
                        **({"kiosk": "1"} if kiosk else {})})
     assert "较上周同期" not in _tiles(done) and "诉求分类（本期与上期）" in " ".join(m.value for m in done.markdown)
+
+
+def _end_data_on_thursday(con) -> None:
+    """The fixture's 数据截至 is Friday 10-10 15:00 (a closure and a callback on Friday), so its last receipt day,
+    Thursday, is over. Those two events moved to Thursday 20:40: the export was made on Thursday evening."""
+    con.execute("update fct_tickets set resolved_at = least(resolved_at, timestamp '2025-10-09 20:40'), "
+                "callback_at = least(callback_at, timestamp '2025-10-09 20:40')")
 
 
 def test_the_week_before_is_counted_up_to_the_time_the_tickets_stop(warehouse_copy):
@@ -182,6 +183,7 @@ def test_the_week_before_is_counted_up_to_the_time_the_tickets_stop(warehouse_co
     con = duckdb.connect(str(warehouse_copy))
     con.execute("insert into fct_tickets select * replace ('T-LATE' as ticket_id, timestamp '2025-10-02 21:30' as "
                 "received_at) from fct_tickets where received_at = timestamp '2025-10-02 19:05'")
+    _end_data_on_thursday(con)
     build_marts(con, load_rules())
     count = lambda before: con.execute(  # noqa: E731
         "select count(*) from fct_tickets where received_at >= ? and received_at < ?", [before[0], before[1]]).fetchone()[0]
@@ -208,6 +210,7 @@ def test_the_last_day_is_compared_with_the_day_before_up_to_the_same_time(wareho
     con = duckdb.connect(str(warehouse_copy))
     con.execute("insert into fct_tickets select * replace ('T-LATE' as ticket_id, timestamp '2025-10-08 22:00' as "
                 "received_at) from fct_tickets where received_at = timestamp '2025-10-08 09:15'")
+    _end_data_on_thursday(con)
     build_marts(con, load_rules())
     count = lambda first, before: con.execute(  # noqa: E731
         "select count(*) from fct_tickets where received_at >= ? and received_at < ?", [first, before]).fetchone()[0]
@@ -955,7 +958,7 @@ def test_recurring_problems_are_not_compared_with_a_window_before_the_data(wareh
     month = _run("heat.py", {"period_type": "month", "period_start": "2025-10-01"})
     assert not month.exception
     caption = next(c.value for c in month.caption if c.value.startswith("共 "))
-    assert ("上期为上月同期（2025-09-01 至 2025-09-09 20:40），早于已导入的数据（工单从 2025-09-29 起），不作比较。" in caption
+    assert ("上期为上月同期（2025-09-01 至 2025-09-09），早于已导入的数据（工单从 2025-09-29 起），不作比较。" in caption
             and "增多" not in caption)
     table = next(d.value for d in month.dataframe if "变化（件）" in d.value.columns)
     assert table["变化（件）"].isna().all() and table["上期（件）"].isna().all() and len(table) >= 1

@@ -351,8 +351,9 @@ def test_the_page_says_what_a_pack_under_way_is_compared_with(warehouse_copy):
         last.close()
     assert last_day == date(2025, 10, 9)
     caption = next(c.value for c in at.caption if "数据截至" in c.value)
-    assert ("对比：上月同期（2025-09-01 至 2025-09-09 20:40）、去年同期（2024-10-01 至 2024-10-09 20:40） · "
-            "本周期尚未结束（工单只到 2025-10-09 20:40），与相同天数比较") in caption
+    # (数据截至 is Friday 15:00: Thursday, the last receipt day, is over, so whole days)
+    assert ("对比：上月同期（2025-09-01 至 2025-09-09）、去年同期（2024-10-01 至 2024-10-09） · "
+            "本周期尚未结束（工单只到 2025-10-09），与相同天数比较") in caption
     assert "上期：" not in caption
     kpis = next(d.value for d in at.dataframe if "指标" in d.value.columns)
     assert list(kpis.columns) == ["指标", "本期", "上月同期", "较上月同期", "去年同期", "较去年同期", "目标", "N"]

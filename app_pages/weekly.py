@@ -158,13 +158,13 @@ st.dataframe(kpi_table, hide_index=True, placeholder=ui.MISSING, key="weekly_kpi
 for key, section in report.sections.items():
     if key == "kpis":
         if "kpis" in figures:
-            st.plotly_chart(figures["kpis"], key="weekly_chart_kpis")
+            ui.plotly_chart(figures["kpis"], key="weekly_chart_kpis")
         continue
     st.subheader(section.title)
     if section.note:
         st.caption(section.note)
     if key in figures:
-        st.plotly_chart(figures[key], key=f"weekly_chart_{key}")
+        ui.plotly_chart(figures[key], key=f"weekly_chart_{key}")
     if key == "koujing":
         for row in section.frame.itertuples():
             st.markdown(f"- **{_escape_md(row.label)}**：{_escape_md(row.text)}")

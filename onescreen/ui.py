@@ -421,11 +421,17 @@ def metric_deltas_wrap() -> None:
     st.html(METRIC_DELTA_CSS)
 
 
-# 一屏总览 off the wall on a tablet (641-1023 px; a phone stacks Streamlit's columns itself): three panels a row were
-# about 230 px each at 768 px, the street ranking's scores cut off at the panel's edge and the trend's dates turned on
-# end. Two a row (tiles and map, then the lists), as the wall does on a laptop (KIOSK_CSS); the page scrolls.
-OVERVIEW_TABLET_CSS = """
+# 一屏总览 off the wall on a phone or a tablet. Streamlit's header (60 px, white once the sidebar is folded away, as it
+# is under 1024 px) covered the first 50 px of the page, whose top padding is the wall's 0.6rem: the demo banner's
+# first line, or the title itself for a signed-in user. And on a tablet (641-1023 px; a phone stacks Streamlit's
+# columns itself) three panels a row were about 230 px each at 768 px, the street ranking's scores cut off at the
+# panel's edge and the trend's dates turned on end: two a row (tiles and map, then the lists), as the wall does on a
+# laptop (KIOSK_CSS); the page scrolls.
+OVERVIEW_SMALL_SCREEN_CSS = """
 <style>
+@media (max-width: 1023px) {
+  .block-container { padding-top: 4rem; }
+}
 @media (min-width: 641px) and (max-width: 1023px) {
   .st-key-os_wall > * > [data-testid="stHorizontalBlock"] { flex-wrap: wrap; row-gap: 0.5rem; }
   .st-key-os_wall > * > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
@@ -437,8 +443,8 @@ OVERVIEW_TABLET_CSS = """
 
 def apply_big_screen_style(kiosk: bool) -> None:
     """Dark navy big-screen styling; in kiosk mode also hide the sidebar and Streamlit's chrome (off the wall, on a
-    tablet, the panels two a row: :data:`OVERVIEW_TABLET_CSS`)."""
-    st.markdown(BIG_SCREEN_CSS + (KIOSK_CSS if kiosk else OVERVIEW_TABLET_CSS), unsafe_allow_html=True)
+    phone or tablet: :data:`OVERVIEW_SMALL_SCREEN_CSS`)."""
+    st.markdown(BIG_SCREEN_CSS + (KIOSK_CSS if kiosk else OVERVIEW_SMALL_SCREEN_CSS), unsafe_allow_html=True)
 
 
 def is_kiosk() -> bool:

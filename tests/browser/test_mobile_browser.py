@@ -135,6 +135,23 @@ def test_weekly_charts_keep_their_a4_size_in_their_own_box_on_a_phone(browser, s
         assert_healthy(bp)
 
 
+def test_the_overview_starts_below_streamlits_header_on_a_phone(browser, streamlit_server, artifacts_dir):
+    """Under 1024 px Streamlit's header is a white 60 px bar (the sidebar folded away), and the overview's top padding
+    was the wall's 0.6rem: the first 50 px of the page (the demo banner's first line, a signed-in user's title) were
+    under it. The page now starts below the header; nothing is wider than the phone."""
+    with open_device(browser, streamlit_server, artifacts_dir, PHONE) as bp:
+        open_ready(bp, "/")
+        bp.page.locator(".st-key-os_wall").first.wait_for(timeout=60_000)
+        bp.screenshot("phone-overview")
+        tops = bp.page.evaluate("""() => ({header: document.querySelector('header[data-testid="stHeader"]').getBoundingClientRect().bottom,
+            first: Math.min(...[...document.querySelectorAll('.block-container [data-testid="stAlertContainer"], .block-container h3')]
+                   .map(e => e.getBoundingClientRect().top))})""")  # the demo banner, the title
+        assert tops["first"] >= tops["header"], tops
+        widths = no_sideways_page_scroll(bp)
+        assert widths["document"] <= widths["window"] and widths["main"] <= widths["main_client"], widths
+        assert_healthy(bp)
+
+
 def test_overview_puts_two_panels_a_row_on_a_tablet(browser, streamlit_server, artifacts_dir):
     """Off the wall at 768 px the overview's three panels were about 230 px each and the street ranking's scores
     were cut at the panel's edge: two a row (tiles and map, then the lists), each over 300 px."""

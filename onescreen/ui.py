@@ -361,6 +361,16 @@ SMALL_SCREEN_CSS = """
      swipe now scrolls the page; a sideways one pans the map, two fingers zoom it. */
   [data-testid="stDeckGlJsonChart"] .deck-events-root { touch-action: pan-y !important; }
 }
+/* A finger is not a mouse pointer: the sidebar's page links were 28 px tall, a radio option (全部, 超期 ...) 22-24 px,
+   the sidebar's open and close buttons 28 px. At least 40 and 36 px to tap on a touch screen (a desktop is left as
+   it is); the help marks (16 px) take a tap 8 px around them without moving anything. */
+@media (hover: none) and (pointer: coarse) {
+  [data-testid="stSidebarNavLink"] { min-height: 2.5rem; }
+  [data-testid="stRadio"] label { min-height: 2.25rem; align-items: center; }
+  [data-testid="stExpandSidebarButton"], [data-testid="stSidebarCollapseButton"] button {
+    min-width: 2.5rem; min-height: 2.5rem; }
+  [data-testid="stTooltipHoverTarget"] { padding: 8px; margin: -8px; }
+}
 /* 周报's figures are drawn for an A4 page, 680 px wide (onescreen.report_charts): squeezed to a phone's 358 px, the
    bars' values shrank to 5.7 px and the trend's dates ran into each other. Narrower than that, each keeps its size in
    a box of its own that scrolls sideways (the page itself does not). */

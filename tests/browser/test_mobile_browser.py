@@ -1,6 +1,7 @@
 """The analyst pages on a phone (390×844, touch) and a tablet (768×1024), as a link from a WeChat work group opens
 them: a swipe over a chart or a map scrolls the page, plotly's toolbar does not cover the legends, 周报's A4 charts
-keep their size in a box of their own, 一屏总览 puts two panels a row on a tablet, and a desktop keeps its zoom by drag.
+keep their size in a box of their own, 一屏总览 starts below Streamlit's header and puts two panels a row on a tablet,
+links and options are big enough for a finger, and a desktop keeps its zoom by drag, its toolbar and its sizes.
 
 One server for the module (conftest's ``streamlit_server``); screenshots go to ``test-artifacts/``.
 """
@@ -152,6 +153,29 @@ def test_the_overview_starts_below_streamlits_header_on_a_phone(browser, streaml
         assert_healthy(bp)
 
 
+# The height of each page link and radio option, the smaller side of each help mark (the sidebar folded away on a
+# phone: its links keep their height).
+TAP_SIZES_JS = """() => {
+    const sizes = (selector, measure) => [...document.querySelectorAll(selector)].map(e => Math.round(measure(e.getBoundingClientRect())));
+    return {nav: sizes('[data-testid="stSidebarNavLink"]', r => r.height),
+            radio: sizes('[data-testid="stRadio"] [role="radiogroup"] label', r => r.height),
+            help: sizes('[data-testid="stTooltipHoverTarget"]', r => Math.min(r.width, r.height))};
+}"""
+
+
+def test_links_and_options_are_big_enough_to_tap_on_a_phone(browser, streamlit_server, artifacts_dir):
+    """The sidebar's page links were 28 px tall, 工单明细's status options 22-24 px, the help marks 16 px: each at
+    least 32 px on a touch screen."""
+    with open_device(browser, streamlit_server, artifacts_dir, PHONE) as bp:
+        bp.goto("/tickets")
+        bp.page.get_by_text("办理状态").first.wait_for(timeout=60_000)
+        bp.wait_idle()
+        sizes = bp.page.evaluate(TAP_SIZES_JS)
+        assert all(sizes.values()) and all(min(found) >= 32 for found in sizes.values()), sizes
+        bp.screenshot("phone-tickets")
+        assert_healthy(bp)
+
+
 def test_overview_puts_two_panels_a_row_on_a_tablet(browser, streamlit_server, artifacts_dir):
     """Off the wall at 768 px the overview's three panels were about 230 px each and the street ranking's scores
     were cut at the panel's edge: two a row (tiles and map, then the lists), each over 300 px."""
@@ -184,4 +208,7 @@ def test_a_desktop_keeps_plotlys_zoom_by_drag_and_its_toolbar(browser, streamlit
         assert bp.page.evaluate("() => document.querySelector('.js-plotly-plot')._fullLayout.dragmode") == "zoom"
         toolbar = bp.page.locator('[data-testid="stPlotlyChart"] .modebar-container').first
         assert toolbar.evaluate("e => getComputedStyle(e).display") != "none"
+        # Streamlit's own sizes for a mouse: the phone's larger targets stay on the phone.
+        sizes = bp.page.evaluate(TAP_SIZES_JS)
+        assert max(sizes["nav"]) <= 30 and max(sizes["radio"]) <= 30 and max(sizes["help"]) <= 24, sizes
         assert_healthy(bp)

@@ -105,6 +105,11 @@ def test_a_swipe_over_a_chart_or_the_lights_map_scrolls_the_page_on_a_phone(brow
         assert bp.page.evaluate("() => document.querySelector('.js-plotly-plot')._fullLayout.dragmode") is False
         toolbars = bp.page.locator('[data-testid="stPlotlyChart"] .modebar-container')
         assert toolbars.count() >= 1 and not any(toolbars.nth(i).is_visible() for i in range(toolbars.count()))
+        # A tap on a bar of the ranking still shows its value.
+        charts.nth(1).evaluate("e => e.scrollIntoView({block: 'center'})")
+        bar = charts.nth(1).locator(".point path").first.bounding_box()
+        bp.page.touchscreen.tap(bar["x"] + bar["width"] * 0.8, bar["y"] + bar["height"] / 2)
+        charts.nth(1).locator(".hoverlayer .hovertext").first.wait_for(timeout=10_000)
         assert_healthy(bp)
 
         open_ready(bp, "/lights")

@@ -390,13 +390,18 @@ def small_screens() -> None:
     st.html(SMALL_SCREEN_CSS)
 
 
+def is_touch_agent(agent: str | None) -> bool:
+    """Whether a browser's User-Agent is a phone's or a tablet's (see :data:`_TOUCH_AGENT`)."""
+    return bool(_TOUCH_AGENT.search(agent or ""))
+
+
 def is_touch_device() -> bool:
     """Whether the browser that opened this session is a phone's or a tablet's (its User-Agent)."""
     try:
-        agent = st.context.headers.get("User-Agent") or ""
+        agent = st.context.headers.get("User-Agent")
     except Exception:  # no browser behind the session (AppTest, a bare script run)
-        agent = ""
-    return bool(_TOUCH_AGENT.search(agent))
+        agent = None
+    return is_touch_agent(agent)
 
 
 def plotly_chart(figure, **kwargs):

@@ -29,6 +29,7 @@ errors.install_log_filter()
 ui.streamlit_texts_in_chinese()  # Streamlit's own English, where its API takes no text (the login page too)
 ui.metric_deltas_wrap()
 ui.legible()  # captions at 4.5:1, a visible keyboard focus on page links and table toolbars
+ui.small_screens()  # phones and tablets: no plotly toolbar over the legends, maps that let the page scroll
 db.pin()  # every query of this run reads the same warehouse or snapshot, even if a new one lands
 identity = auth.current_identity()
 if identity is None:

@@ -231,7 +231,7 @@ with history_col:
     if history.dropna(subset=["score"]).empty:
         st.caption("这家企业还没有得分（没有考核记录）。")
     else:
-        st.plotly_chart(lists.company_history_figure(history, unfinished=open_month), width="stretch",
+        ui.plotly_chart(lists.company_history_figure(history, unfinished=open_month), width="stretch",
                         key="company_history")
 with compounds_col:
     st.markdown(f"**各小区 {month_label} 物业投诉**")

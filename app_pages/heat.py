@@ -199,7 +199,7 @@ elif grids["ticket_count"].sum() == 0:
 else:
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(figures.density_choropleth(grids), width="stretch", key="heat_choropleth")
+        ui.plotly_chart(figures.density_choropleth(grids), width="stretch", key="heat_choropleth")
     with right:
         top = grids[grids["tickets_per_1k_households"].notna()].head(10)
         st.markdown("**每千户工单最多的网格**")
@@ -243,7 +243,7 @@ with left:
     if matrix.empty:
         st.info(f"{this}在所选筛选下没有工单。")
     else:
-        st.plotly_chart(figures.matrix_heatmap(matrix), width="stretch", key="heat_matrix")
+        ui.plotly_chart(figures.matrix_heatmap(matrix), width="stretch", key="heat_matrix")
         hover = "" if figures.matrix_counts_written(matrix) else "；单位较多，格中不写件数，悬停查看"
         st.caption(f"N = {int(matrix['ticket_count'].sum()):,} 件{hover}",
                    help=KOUJING["category_street_matrix"])
@@ -253,7 +253,7 @@ with right:
     if hours["ticket_count"].sum() == 0:
         st.info(f"{this}在所选筛选下没有工单。")
     else:
-        st.plotly_chart(figures.weekday_hour_heatmap(hours), width="stretch", key="heat_weekday_hour")
+        ui.plotly_chart(figures.weekday_hour_heatmap(hours), width="stretch", key="heat_weekday_hour")
         st.caption(f"N = {int(hours['ticket_count'].sum()):,} 件，按受理时间", help=KOUJING["weekday_hour"])
 
 st.subheader("高频问题（类诉齐办）")
@@ -277,7 +277,7 @@ else:
                    help=KOUJING["recurring_problems"])
     left, right = st.columns([2, 3])
     with left:
-        st.plotly_chart(figures.recurring_figure(problems), width="stretch", key="heat_recurring_chart")
+        ui.plotly_chart(figures.recurring_figure(problems), width="stretch", key="heat_recurring_chart")
     with right:
         picked = st.dataframe(recurring_table(problems), hide_index=True, placeholder=ui.MISSING, width="stretch",
                               column_order=figures.RECURRING_ORDER, column_config=figures.recurring_columns(),

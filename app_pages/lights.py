@@ -178,7 +178,7 @@ if shares.empty:
 else:
     span = {"day": "天", "week": "周", "month": "个月"}[f.period_type]
     st.caption(f"近 {TREND_PERIODS[f.period_type]} {span}，每{unit}各色网格数 ÷ 网格总数。")
-    st.plotly_chart(lists.light_share_figure(shares, f.period_type), width="stretch", key="light_share")
+    ui.plotly_chart(lists.light_share_figure(shares, f.period_type), width="stretch", key="light_share")
 
 st.subheader("三色户")
 households = lists.household_colours_table(lights)
@@ -188,7 +188,8 @@ else:
     totals = {label: int(households[label].sum()) for label, _ in lists.HOUSEHOLD_COLOURS.values()}
     st.caption(f"{len(households)} 个网格已导入三色户：" + "、".join(f"{k} {v:,} 户" for k, v in totals.items()))
     chart_col, table_col = st.columns([1, 1])
-    chart_col.plotly_chart(lists.household_colours_figure(lights), width="stretch", key="household_colours")
+    with chart_col:
+        ui.plotly_chart(lists.household_colours_figure(lights), width="stretch", key="household_colours")
     table_col.dataframe(households, hide_index=True, placeholder=ui.MISSING, width="stretch", height=360)
 
 with st.expander("口径"):

@@ -225,7 +225,7 @@ def screen() -> None:
                 elif links:
                     _street_links(f, street_ranking_figure(ranking, height=260), ranking)
                 else:
-                    st.plotly_chart(street_ranking_figure(ranking, height=260), width="stretch",
+                    ui.plotly_chart(street_ranking_figure(ranking, height=260), width="stretch",
                                     config={"displayModeBar": False})
         with recurring_column:
             _recurring(f, "本区间" if f.is_range else "本期")
@@ -244,7 +244,7 @@ def screen() -> None:
         if kiosk:
             st.markdown(kiosk_charts.rates_trend_svg(trend, targets, height=240), unsafe_allow_html=True)
         else:
-            st.plotly_chart(rates_trend_figure(trend, targets, height=250), width="stretch",
+            ui.plotly_chart(rates_trend_figure(trend, targets, height=250), width="stretch",
                             config={"displayModeBar": False})
         compared = "本区间与此前等长区间" if f.is_range else f"本期与{f.against().removeprefix('较')}" if f.is_partial else "本期与上期"
         st.markdown(f"<div class='os-panel-title'>诉求分类（{compared}）</div>", unsafe_allow_html=True)
@@ -258,7 +258,7 @@ def screen() -> None:
             elif links:
                 _category_links(f, category_mix_figure(mix, height=250))
             else:
-                st.plotly_chart(category_mix_figure(mix, height=250), width="stretch", config={"displayModeBar": False})
+                ui.plotly_chart(category_mix_figure(mix, height=250), width="stretch", config={"displayModeBar": False})
     with right:
         companies = data.q("company_rankings", month=month)
         red = companies[companies["list"] == "red"].sort_values("rank").head(5) if not companies.empty else companies
@@ -325,7 +325,7 @@ def _recurring(f: filters.Filters, period_label: str) -> None:
 
 def _street_links(f: filters.Filters, figure, ranking: pd.DataFrame) -> None:
     """The street ranking, selectable: a selected bar offers that street's tickets (this time)."""
-    event = st.plotly_chart(figure, width="stretch", config={"displayModeBar": False}, on_select="rerun",
+    event = ui.plotly_chart(figure, width="stretch", config={"displayModeBar": False}, on_select="rerun",
                             selection_mode="points", key="overview_street_ranking")
     points = event.selection.points if event is not None else []
     name = next((p.get("y") for p in points if p.get("y")), None)
@@ -341,7 +341,7 @@ def _street_links(f: filters.Filters, figure, ranking: pd.DataFrame) -> None:
 
 def _category_links(f: filters.Filters, figure) -> None:
     """The category bars, selectable: a selected bar offers its tickets (this area and time)."""
-    event = st.plotly_chart(figure, width="stretch", config={"displayModeBar": False}, on_select="rerun",
+    event = ui.plotly_chart(figure, width="stretch", config={"displayModeBar": False}, on_select="rerun",
                             selection_mode="points", key="overview_category_mix")
     points = event.selection.points if event is not None else []
     category = next((p.get("y") for p in points if p.get("y")), None)

@@ -195,7 +195,7 @@ trend = data.q("rates_trend", period_type=f.period_type, start=trend_start, end=
 if trend.empty or not chosen:
     st.info("所选范围在这段时间没有工单，或没有选择指标。" if chosen else "请至少选择一个指标。")
 else:
-    st.plotly_chart(figures.rates_trend_figure(trend, period_type=f.period_type, metrics=tuple(chosen)),
+    ui.plotly_chart(figures.rates_trend_figure(trend, period_type=f.period_type, metrics=tuple(chosen)),
                     width="stretch", key="rates_trend_chart")
     st.caption("悬停查看每期的分子/分母（N）。红色虚线为目标值（config/rules.toml）；综合得分无目标。")
     if f.is_range:
@@ -245,7 +245,7 @@ else:
     without = current.loc[current[metric].isna(), "unit_name"].fillna(current["unit_code"]).tolist()
     with chart:
         if len(without) < len(current):
-            st.plotly_chart(figures.breakdown_bar(current, metric, target=None if pd.isna(target) else float(target)),
+            ui.plotly_chart(figures.breakdown_bar(current, metric, target=None if pd.isna(target) else float(target)),
                             width="stretch", key="rates_breakdown_chart")
         st.caption("灰色：不参与综合排名的单位（分母不足最小分母，或缺少同层级排名所依据的率），照常显示。"
                    "单位多于 40 个时只画最好和最差各 20 个，表中为全部。")
@@ -291,7 +291,7 @@ with left:
     if closed == 0:
         st.info(f"{this}没有已办结工单，暂无办理时长分布。")
     else:
-        st.plotly_chart(figures.handling_time_figure(distribution), width="stretch", key="rates_handling_chart")
+        ui.plotly_chart(figures.handling_time_figure(distribution), width="stretch", key="rates_handling_chart")
     avg = tiles.set_index("metric").loc["avg_handling_workdays"]
     st.caption(f"已办结 N = {closed:,} 件 · 平均 {value_text(avg['value'], 'workdays')}",
                help=QUERIES["handling_time_distribution"].koujing)
@@ -301,7 +301,7 @@ with right:
     if known == 0:
         st.info(f"{this}已办结工单都没有注明办结层级（导出中无“办结层级”列时常见）。")
     else:
-        st.plotly_chart(figures.escalation_figure(shares), width="stretch", key="rates_escalation_chart")
+        ui.plotly_chart(figures.escalation_figure(shares), width="stretch", key="rates_escalation_chart")
         grid_share = shares.set_index("handling_level")["share"].get("grid")
         st.metric("小事不出网格（网格办结占比）", ui.fmt_pct(grid_share), help=KOUJING["escalation_share"])
     st.caption(f"注明办结层级的已办结 N = {known:,} 件", help=KOUJING["escalation_share"])
@@ -328,7 +328,7 @@ with right:
 st.subheader("超期与临期")
 show_tiles(tiles, ("overdue_count", "near_deadline_count", "avg_handling_workdays"), f.against())
 if not current.empty and (current["overdue_count"].fillna(0) + current["near_deadline_count"].fillna(0)).sum() > 0:
-    st.plotly_chart(figures.overdue_bar(current), width="stretch", key="rates_overdue_chart")
+    ui.plotly_chart(figures.overdue_bar(current), width="stretch", key="rates_overdue_chart")
     st.caption(f"按{LEVEL_LABELS[level]}列出超期、临期最多的 15 个单位（{this}受理的工单，数据截至时的状态）。")
 elif not current.empty:
     st.success(f"{this}受理的工单没有超期或临期的。")

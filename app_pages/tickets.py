@@ -174,7 +174,7 @@ if selected is not None:
     st.text(" · ".join(x for x in (selected["ticket_id"], selected["category_l1"], selected["category_l2"],
                                    tickets.state_label(selected.to_dict())) if isinstance(x, str)))
     still_open = tickets.state_label(selected.to_dict()) in tickets.STATES[:4]  # 已退单, 超期, 临期, 办理中
-    st.plotly_chart(lists.ticket_timeline_figure(steps, open_at=data.as_of() if still_open else None), width="stretch",
+    ui.plotly_chart(lists.ticket_timeline_figure(steps, open_at=data.as_of() if still_open else None), width="stretch",
                     key="ticket_timeline")
     # Half the page for the steps: a note such as "临期，剩余 0.7 个工作日" was cut off in two fifths of it.
     left, right = st.columns(2)

@@ -159,19 +159,27 @@ kpis = report.sections["kpis"]
 st.subheader(kpis.title)
 st.caption(kpis.note)
 # Each row has its own unit (件, %, 个工作日, and changes in 个百分点), so its cells stay text, right-aligned like numbers.
-kpi_table = kpi_display_frame(kpis.frame, kpi_headers(meta))
+headers = kpi_headers(meta)  # 本期, 上期 (or 上月同期 ...), 去年同期 are the value columns
+kpi_table = kpi_display_frame(kpis.frame, headers)
+# On a phone or tablet the table is narrower than its columns and nothing stretches them: a value column, sized by
+# Streamlit from the short rates, showed 平均办理时长's "2.94 个工作日" as "工作日" (at 390 and 768 px). There the
+# values have room for it; a desktop's stretched columns are left as they are.
+value_width = 104 if ui.is_touch_device() else None
+value_columns = (headers[1], headers[2], headers[4])
 st.dataframe(kpi_table, hide_index=True, placeholder=ui.MISSING, key="weekly_kpis",
-             column_config={h: st.column_config.TextColumn(alignment="right") for h in kpi_table.columns[1:]})
+             column_config={h: st.column_config.TextColumn(
+                 alignment="right", width=value_width if h in value_columns else None)
+                 for h in kpi_table.columns[1:]})
 for key, section in report.sections.items():
     if key == "kpis":
         if "kpis" in figures:
-            st.plotly_chart(figures["kpis"], key="weekly_chart_kpis")
+            ui.plotly_chart(figures["kpis"], key="weekly_chart_kpis")
         continue
     st.subheader(section.title)
     if section.note:
         st.caption(section.note)
     if key in figures:
-        st.plotly_chart(figures[key], key=f"weekly_chart_{key}")
+        ui.plotly_chart(figures[key], key=f"weekly_chart_{key}")
     if key == "koujing":
         for row in section.frame.itertuples():
             st.markdown(f"- **{_escape_md(row.label)}**：{_escape_md(row.text)}")

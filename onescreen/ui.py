@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 import time
 from datetime import datetime
 
@@ -348,6 +349,76 @@ LEGIBLE_CSS = f"""
 """
 
 
+# Phones and tablets (a link pasted into a WeChat work group). Nothing here reaches a desktop with a mouse or the
+# wall: every rule is under a phone's width (Streamlit's own 640 px) or a touch screen's (hover: none).
+SMALL_SCREEN_CSS = """
+<style>
+@media (max-width: 640px), (hover: none) and (pointer: coarse) {
+  /* Plotly's toolbar (zoom, pan, PNG), drawn without a hover on a touch screen, covered the charts' legends and titles
+     (三率分析's trend legend, 网格热力's colour bar title at 390 px); its tools need a mouse. */
+  [data-testid="stPlotlyChart"] .modebar-container { display: none !important; }
+  /* deck.gl took every swipe as a pan: a finger on a 520 px map could not scroll an 844 px phone's page. A vertical
+     swipe now scrolls the page; a sideways one pans the map, two fingers zoom it. */
+  [data-testid="stDeckGlJsonChart"] .deck-events-root { touch-action: pan-y !important; }
+}
+/* A finger is not a mouse pointer: the sidebar's page links were 28 px tall, a radio option (全部, 超期 ...) 22-24 px,
+   the sidebar's open and close buttons 28 px. At least 40 and 36 px to tap on a touch screen (a desktop is left as
+   it is); the help marks (16 px) take a tap 8 px around them without moving anything. */
+@media (hover: none) and (pointer: coarse) {
+  [data-testid="stSidebarNavLink"] { min-height: 2.5rem; }
+  [data-testid="stRadio"] label { min-height: 2.25rem; align-items: center; }
+  [data-testid="stExpandSidebarButton"], [data-testid="stSidebarCollapseButton"] button {
+    min-width: 2.5rem; min-height: 2.5rem; }
+  [data-testid="stTooltipHoverTarget"] { padding: 8px; margin: -8px; }
+}
+/* 周报's figures are drawn for an A4 page, 680 px wide (onescreen.report_charts): squeezed to a phone's 358 px, the
+   bars' values shrank to 5.7 px and the trend's dates ran into each other. Narrower than that, each keeps its size in
+   a box of its own that scrolls sideways (the page itself does not). */
+@media (max-width: 719px) {
+  [class*="st-key-weekly_chart_"] { overflow-x: auto; }
+  [class*="st-key-weekly_chart_"] > [data-testid="stFullScreenFrame"] { min-width: 680px; }
+}
+</style>
+"""
+# A phone or tablet by its browser's User-Agent ("Mobile" is in every phone browser's, WeChat's too; Android tablets
+# say "Android"). iPadOS Safari says it is a Mac and is not told apart.
+_TOUCH_AGENT = re.compile(r"Mobi|Android|iPhone|iPad|iPod")
+
+
+def small_screens() -> None:
+    """Put :data:`SMALL_SCREEN_CSS` on the page (phones and tablets only; a desktop is left as it is)."""
+    st.html(SMALL_SCREEN_CSS)
+
+
+def is_touch_agent(agent: str | None) -> bool:
+    """Whether a browser's User-Agent is a phone's or a tablet's (see :data:`_TOUCH_AGENT`)."""
+    return bool(_TOUCH_AGENT.search(agent or ""))
+
+
+def is_touch_device() -> bool:
+    """Whether the browser that opened this session is a phone's or a tablet's (its User-Agent)."""
+    try:
+        agent = st.context.headers.get("User-Agent")
+    except Exception:  # no browser behind the session (AppTest, a bare script run)
+        agent = None
+    return is_touch_agent(agent)
+
+
+def plotly_chart(figure, **kwargs):
+    """``st.plotly_chart(figure, **kwargs)``; on a phone or tablet (:func:`is_touch_device`) the chart takes no drag.
+
+    Plotly cancels the page's scroll when a finger lands on a chart (to draw a zoom box): on a 390 px phone the
+    charts fill most of 三率分析 and a swipe over one moved nothing. Without a drag mode a swipe scrolls the page, and
+    a tap still shows the hover and picks a bar. ``figure`` may be shared (onescreen.figures.shared): it is
+    not changed; a phone gets a copy (its dict).
+    """
+    if is_touch_device():
+        spec = figure.to_dict()
+        spec.setdefault("layout", {})["dragmode"] = False
+        figure = spec
+    return st.plotly_chart(figure, **kwargs)
+
+
 def legible() -> None:
     """Put :data:`LEGIBLE_CSS` on the page: captions at 4.5:1 or more, a visible focus on page links, a table's
     toolbar shown while it has the focus."""
@@ -365,9 +436,30 @@ def metric_deltas_wrap() -> None:
     st.html(METRIC_DELTA_CSS)
 
 
+# 一屏总览 off the wall on a phone or a tablet. Streamlit's header (60 px, white once the sidebar is folded away, as it
+# is under 1024 px) covered the first 50 px of the page, whose top padding is the wall's 0.6rem: the demo banner's
+# first line, or the title itself for a signed-in user. And on a tablet (641-1023 px; a phone stacks Streamlit's
+# columns itself) three panels a row were about 230 px each at 768 px, the street ranking's scores cut off at the
+# panel's edge and the trend's dates turned on end: two a row (tiles and map, then the lists), as the wall does on a
+# laptop (KIOSK_CSS); the page scrolls.
+OVERVIEW_SMALL_SCREEN_CSS = """
+<style>
+@media (max-width: 1023px) {
+  .block-container { padding-top: 4rem; }
+}
+@media (min-width: 641px) and (max-width: 1023px) {
+  .st-key-os_wall > * > [data-testid="stHorizontalBlock"] { flex-wrap: wrap; row-gap: 0.5rem; }
+  .st-key-os_wall > * > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
+    flex: 1 1 calc(50% - 1rem) !important; min-width: calc(50% - 1rem) !important; }
+}
+</style>
+"""
+
+
 def apply_big_screen_style(kiosk: bool) -> None:
-    """Dark navy big-screen styling; in kiosk mode also hide the sidebar and Streamlit's chrome."""
-    st.markdown(BIG_SCREEN_CSS + (KIOSK_CSS if kiosk else ""), unsafe_allow_html=True)
+    """Dark navy big-screen styling; in kiosk mode also hide the sidebar and Streamlit's chrome (off the wall, on a
+    phone or tablet: :data:`OVERVIEW_SMALL_SCREEN_CSS`)."""
+    st.markdown(BIG_SCREEN_CSS + (KIOSK_CSS if kiosk else OVERVIEW_SMALL_SCREEN_CSS), unsafe_allow_html=True)
 
 
 def is_kiosk() -> bool:

@@ -28,7 +28,7 @@ import pandas as pd
 import streamlit as st
 
 from onescreen import data, ui
-from onescreen.queries import cut_time, period_bounds, range_bounds
+from onescreen.queries import cut_time, period_bounds, range_bounds, window_label
 
 PERIOD_LABELS = {"month": "月", "week": "周", "day": "日"}
 # What a period under way is compared with (Filters.against): the same days (hours) of the one before.
@@ -130,15 +130,7 @@ class Filters:
         """``上月同期（2025-11-01 至 2025-11-10 11:59）``: what a period under way is compared with, up to the minute
         its tickets stop at (``前一日同期（2025-11-09 0:00 至 11:59）`` for a day)."""
         bounds = range_bounds(**self.compare_params())
-        end = bounds["previous_end"]
-        if isinstance(end, datetime) and end.date() == bounds["previous_start"]:  # one day: 2025-11-09 0:00 至 11:59
-            last = f"{end - timedelta(seconds=1):%H:%M}"
-            return f"{self.against().removeprefix('较')}（{bounds['previous_start']:%Y-%m-%d} 0:00 至 {last}）"
-        if isinstance(end, datetime):  # cut at the time of day the tickets stop at: up to that minute
-            last = f"{end - timedelta(seconds=1):%Y-%m-%d %H:%M}"
-        else:
-            last = f"{end - timedelta(days=1):%Y-%m-%d}"
-        return f"{self.against().removeprefix('较')}（{bounds['previous_start']:%Y-%m-%d} 至 {last}）"
+        return f"{self.against().removeprefix('较')}（{window_label(bounds['previous_start'], bounds['previous_end'])}）"
 
     def time_label(self) -> str:
         """``2025年10月`` for a period, ``2025-10-01 至 2025-10-15`` for a range."""

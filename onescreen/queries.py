@@ -384,6 +384,18 @@ def cut_time(last_receipt: datetime | None, as_of: datetime | None = None) -> ti
     return cut.time() if cut.date() == last_receipt.date() else None
 
 
+def window_label(start: date, end: date) -> str:
+    """A window of :func:`range_bounds` (``end`` exclusive) as people read it: ``2025-11-01 至 2025-11-10``; an end at a
+    time of its last day (``until``) names the minute: ``2025-11-01 至 2025-11-10 11:59``, one day ``2025-11-09 0:00 至
+    11:59``. (The pages' labels and the 周报's.)"""
+    if isinstance(end, datetime):
+        last = end - timedelta(seconds=1)
+        if last.date() == start:
+            return f"{start:%Y-%m-%d} 0:00 至 {last:%H:%M}"
+        return f"{start:%Y-%m-%d} 至 {last:%Y-%m-%d %H:%M}"
+    return f"{start:%Y-%m-%d} 至 {end - timedelta(days=1):%Y-%m-%d}"
+
+
 def window_params(start: date, end: date) -> dict[str, Any]:
     """``start``/``end`` (both days included, and ``until`` for an end at a time of day) of a span query over one
     window of :func:`range_bounds`, from its start and exclusive end: ``previous_start``/``previous_end`` give the

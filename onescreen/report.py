@@ -37,7 +37,7 @@ import pandas as pd
 
 from onescreen import measures
 from onescreen.koujing import LABELS, koujing
-from onescreen.queries import QueryError, cut_time, range_bounds, run_query, window_params
+from onescreen.queries import QueryError, cut_time, range_bounds, run_query, window_label, window_params
 from onescreen.rules import rules_of_marts
 
 KINDS: dict[str, str] = {"week": "周报", "month": "月报", "quarter": "季报"}
@@ -344,14 +344,14 @@ class Comparison:
         if not self.is_same_days:
             return self.period.previous().label
         bounds = self.bounds()
-        return f"{self.previous_word}（{_window_label(bounds['previous_start'], bounds['previous_end'])}）"
+        return f"{self.previous_word}（{window_label(bounds['previous_start'], bounds['previous_end'])}）"
 
     @property
     def yoy_label(self) -> str:
         if not self.is_same_days:
             return self.period.year_before().label
         bounds = self.bounds()
-        return f"去年同期（{_window_label(bounds['yoy_start'], bounds['yoy_end'])}）"
+        return f"去年同期（{window_label(bounds['yoy_start'], bounds['yoy_end'])}）"
 
     def sentence(self) -> str:
         """What a period under way is compared with, in one sentence (empty for a whole period)."""
@@ -383,14 +383,6 @@ class Comparison:
 def _days_label(first: date, last: date) -> str:
     """``2025-10-01 至 2025-10-15`` (both days included), as ``onescreen.filters.range_label``."""
     return f"{first:%Y-%m-%d} 至 {last:%Y-%m-%d}"
-
-
-def _window_label(start: date, end: date) -> str:
-    """A window of ``range_bounds`` (end exclusive) as ``_days_label``; an end at a time of its last day (``until``)
-    names that minute: ``2025-09-01 至 2025-09-09 20:40``, as ``Filters.same_days_label``."""
-    if isinstance(end, datetime):
-        return f"{start:%Y-%m-%d} 至 {end - timedelta(seconds=1):%Y-%m-%d %H:%M}"
-    return _days_label(start, end - timedelta(days=1))
 
 
 def _last_day(end: date) -> date:

@@ -23,9 +23,9 @@ from etl.fields import NEVER_STORED, SOURCES, Source, column_labels, columns_nam
 from etl.load_inspections import flag_unknown_references, write_inspections
 from etl.load_places import (check_geometries, flag_unknown_compound_grids, flag_unknown_grids_for_shapes, repaired_shapes_warning,
                               write_compounds, write_grids)
-from etl.load_tickets import (LOAD_FILES, LOAD_ROWS, build_staged_tickets, flag_feed_collisions, keep_absent_fields,
-                               older_rows_warning, record_load_rows, settle_ties_between_files, start_load_record,
-                               timeline_warning, unknown_places_warnings, write_tickets)
+from etl.load_tickets import (LOAD_FILES, LOAD_ROWS, build_staged_tickets, flag_feed_collisions, hotline_copies_warning,
+                               keep_absent_fields, older_rows_warning, record_load_rows, settle_ties_between_files,
+                               start_load_record, timeline_warning, unknown_places_warnings, write_tickets)
 from etl.readers import RawTable, other_sheet_hint, other_sheets_note, read_export
 from etl.refresh import mark_areas_current_if_empty
 from etl.staging import (DATE_ORDERS, collect_problems, headers_look_like_data, install_macros, keep_good_rows,
@@ -345,6 +345,8 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
                    "stg_caller_address_area", "stg_shared_compound", "stg_kept_address_area", "stg_kept_callers")
         counts, n_older = write_tickets(con, batch_id, n_unchanged)
         if warning := older_rows_warning(n_older):
+            report.warnings.append(warning)
+        if warning := hotline_copies_warning(con, source.name):
             report.warnings.append(warning)
         # Tickets whose grid code is unknown are said by unknown_places (their code is the thing to fix).
         unplaced = sum(n for how, n in placed.items() if how in ("community", "street", "none")) - unplaced_by_code

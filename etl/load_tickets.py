@@ -542,6 +542,27 @@ def timeline_warning(con, unchanged: str | None = None) -> str | None:
     return text
 
 
+def hotline_copies_warning(con, feed: str) -> str | None:
+    """双派单: a hotline ticket dispatched down to the grid platform as well comes back in the platform's export as an
+    event whose source is 12345热线, under the platform's own number. With both exports loaded the same request is
+    counted twice (受理, the rates). The exports share no number to tell them apart by, so it is said (after
+    :func:`write_tickets`, on ``stg_tickets``), with what to do: leave those events out of the platform's export."""
+    if feed == "events":
+        copies = con.execute("select count(*) from stg_tickets where source = '12345热线'").fetchall()[0][0]
+        hotline = copies and con.execute("select count(*) from fct_tickets where feed = 'hotline'").fetchall()[0][0]
+        if copies and hotline:
+            return (f"本文件有 {copies:,} 条网格事件的来源是“12345热线”，数据仓库中也有 12345 热线导出的工单（{hotline:,} 条）："
+                    "如果这些事件是热线派到网格平台的同一诉求（双派单），受理量和三率会把它们计两次。"
+                    "请在导出网格事件时去掉来源为 12345 热线的记录，撤销本批次后重新导入。")
+    elif con.execute("select count(*) from stg_tickets").fetchall()[0][0]:
+        copies = con.execute("select count(*) from fct_tickets where feed = 'events' and source = '12345热线'").fetchall()[0][0]
+        if copies:
+            return (f"数据仓库中有 {copies:,} 条来源为“12345热线”的网格事件：如果它们是热线工单派到网格平台的同一诉求"
+                    "（双派单），受理量和三率会把它们计两次。请在导出网格事件时去掉来源为 12345 热线的记录，"
+                    "撤销那一批网格事件后重新导入。")
+    return None
+
+
 def unknown_places_warnings(con) -> tuple[list[str], int]:
     """Warnings for grid codes, communities and streets of ``stg_rows`` that the place definitions do not
     know (the first few of each, with their counts), and how many tickets with an unknown grid code

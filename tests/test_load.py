@@ -1261,3 +1261,25 @@ def test_rows_with_excel_error_values_go_to_the_rejects_file_with_the_reason(war
     assert query(warehouse_copy, "select ticket_id, satisfaction, resolved_at from fct_tickets where ticket_id like 'X_'") == [
         ("X1", "满意", datetime(2025, 10, 6, 10, 0))]
     assert batches(warehouse_copy)[-1] == (7, "公式出错.xlsx", "hotline", 4, 1, 0, 0, 3, "loaded")
+
+
+def test_grid_events_from_the_hotline_are_said_to_count_twice(warehouse_copy, tmp_path):
+    """双派单: the fixture district holds 12345 hotline tickets; a grid-platform export whose events came from the
+    hotline (事件来源 12345热线) would count those requests again. The load says so and what to do; events of the
+    platform's own sources do not get the warning. A later hotline load says it too while such events are in."""
+    header = "事件编号,事件来源,上报时间,所属社区"
+    own = _write(tmp_path / "events_own.csv", [header, "SJ-A1,网格员上报,2025-10-06 09:00,西湖社区"])
+    report = load_files([own])
+    assert not any("双派单" in w for w in report.files[0].warnings), report.files[0].warnings
+    copies = _write(tmp_path / "events_copies.csv", [header, "SJ-B1,12345热线,2025-10-06 10:00,西湖社区",
+                                                     "SJ-B2,市民热线,2025-10-06 11:00,西湖社区",
+                                                     "SJ-B3,视频巡查,2025-10-06 12:00,西湖社区"])
+    hotline = query(warehouse_copy, "select count(*) from fct_tickets where feed = 'hotline'")[0][0]
+    report = load_files([copies])
+    said = [w for w in report.files[0].warnings if "双派单" in w]
+    assert said == [f"本文件有 2 条网格事件的来源是“12345热线”，数据仓库中也有 12345 热线导出的工单（{hotline:,} 条）："
+                    "如果这些事件是热线派到网格平台的同一诉求（双派单），受理量和三率会把它们计两次。"
+                    "请在导出网格事件时去掉来源为 12345 热线的记录，撤销本批次后重新导入。"]
+    hotline_file = _write(tmp_path / "hotline_more.csv", ["工单编号,来电时间,所属社区", "RX1,2025-10-07 09:00,西湖社区"])
+    report = load_files([hotline_file])
+    assert any("数据仓库中有 2 条来源为“12345热线”的网格事件" in w for w in report.files[0].warnings), report.files[0].warnings

@@ -90,7 +90,8 @@ class Filters:
     def previous_window(self) -> dict[str, date | None]:
         """``previous_start`` and ``previous_end`` (exclusive) of the window this one is compared with, as the
         queries that take them want them: the period before (``previous_end`` None: up to this one's first day),
-        as many days right before a range, or for a week or month under way the same days of the one before."""
+        as many days right before a range, or for a period under way the same days of the one before (its
+        ``previous_end`` may be a time of its last day: ``range_bounds``' until)."""
         if self.is_range or self.is_partial:
             bounds = range_bounds(**self.compare_params())
             return {"previous_start": bounds["previous_start"],
@@ -114,9 +115,10 @@ class Filters:
 
     def compare_params(self) -> dict[str, object]:
         """The time parameters of a query that compares with the period before (``span``): :meth:`time_params`,
-        except for a week or month under way (tickets up to 12-10): its days so far against the same days of
-        the period before (11-01 to 11-10) and of a year before, not a third of a month against a whole one,
-        which would read as a fall of two thirds every month. Such a query is the ``*_range`` one."""
+        except for a period under way (tickets up to 12-10 11:59): its days so far against the same days of the
+        period before (11-01 to 11-10 11:59) and of a year before, not a third of a month against a whole one,
+        which would read as a fall of two thirds every month (a day under way: the day before up to 11:59). Such a
+        query is the ``*_range`` one."""
         if self.is_partial:
             return {"start": self.period_start, "end": self.data_to, "compare_to": self.period_type,
                     "until": self.data_until}

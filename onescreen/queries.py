@@ -121,7 +121,7 @@ _PERIOD = (Param("period_type", default="month", choices=PERIOD_TYPES), Param("p
 _RANGE = (Param("start", "date"), Param("end", "date"))
 _SPAN = (Param("start", "date", REQUIRED), Param("end", "date", REQUIRED))
 # What a range is compared with: the days right before it, or (the days so far of a period under way) the same
-# days of the month, week or quarter before (the quarter: the review pack's 季报).
+# days of the month, week or quarter before (the quarter: the review pack's 季报), or the day before (a day under way).
 COMPARE_TO = ("preceding", "month", "week", "quarter", "day")
 _COMPARE = Param("compare_to", default="preceding", choices=COMPARE_TO)
 # The time of day the tickets stop at on a range's last day (a day under way): see range_bounds.

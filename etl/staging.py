@@ -197,9 +197,12 @@ def slash_date_orders(con, columns: list[str]) -> dict[str, str | None]:
     tests = []
     for c in columns:
         slashed = f"regexp_full_match({c}, '{SLASH_DATE}')"
-        tests += [f"count(*) filter (where {slashed})", f"count(*) filter (where {slashed} and {_slash_part(c, 1)} > 12)",
-                  f"count(*) filter (where {slashed} and ({_slash_part(c, 2)} > 12 "
-                  f"or regexp_matches({c}, '[AaPp][Mm]\\s*$')))"]
+        # In a case, not after an and: an aggregate's filter evaluates both sides of an and on every row, and the
+        # parts' regexp_extract over a 1M-row file of ISO dates cost 1.0-1.9 s against 0.2 s.
+        tests += [f"count(*) filter (where {slashed})",
+                  f"count(*) filter (where case when {slashed} then {_slash_part(c, 1)} > 12 else false end)",
+                  f"count(*) filter (where case when {slashed} then {_slash_part(c, 2)} > 12 "
+                  f"or regexp_matches({c}, '[AaPp][Mm]\\s*$') else false end)"]
     counts = con.execute(f"select {', '.join(tests)} from stg_cells").fetchall()[0]
     orders: dict[str, str | None] = {}
     for n, column in enumerate(columns):

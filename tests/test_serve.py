@@ -232,3 +232,15 @@ def test_the_page_language_rewrite_holds_the_page_whole_and_lets_a_file_sent_by_
     assert run([start, by_path]) == [start, by_path]
     script = [{**start, "headers": [(b"content-type", b"text/javascript")]}, chunks[1]]
     assert run(script, path="/static/js/index.js") == script
+
+
+def test_the_server_does_not_watch_its_source_files():
+    """Streamlit watches the folder of every imported module and, after each script run, walks sys.modules again:
+    half the server's CPU under 30 sessions (docs/benchmarks.md). The project's config turns it off, as Streamlit
+    itself reads that config when started from the project folder (a misspelt key would be ignored: asked here)."""
+    out = subprocess.run(
+        [sys.executable, "-c", "from streamlit import config; config.get_config_options(force_reparse=True); "
+                               "print(config.get_option('server.fileWatcherType'))"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, env={**os.environ, "HOME": str(ROOT / "no-such-home")})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "none"

@@ -413,9 +413,8 @@ def plotly_chart(figure, **kwargs):
     not changed; a phone gets a copy (its dict).
     """
     if is_touch_device():
-        spec = figure.to_dict()
-        spec.setdefault("layout", {})["dragmode"] = False
-        figure = spec
+        spec = figure.to_dict()  # a kept figure's own dict (figures.KeptFigure): changed on copies only
+        figure = {**spec, "layout": {**spec.get("layout", {}), "dragmode": False}}
     return st.plotly_chart(figure, **kwargs)
 
 

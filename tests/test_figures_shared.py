@@ -6,8 +6,12 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import json
+
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
+from plotly.utils import PlotlyJSONEncoder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -27,6 +31,16 @@ def test_equal_inputs_get_the_same_figure_and_it_is_the_builders_figure():
     again = rates.escalation_figure(shares_frame().copy())  # equal by value, another object
     assert again is first
     assert first.to_dict() == rates.escalation_figure.uncached(shares_frame()).to_dict()
+
+
+def test_a_kept_figure_makes_its_dict_once():
+    """st.plotly_chart asks every figure for its dict (a deep copy of the figure): a kept one makes it once."""
+    kept = rates.escalation_figure(shares_frame(41.0))
+    plain = rates.escalation_figure.uncached(shares_frame(41.0))
+    assert isinstance(kept, figures_pkg.KeptFigure) and type(plain) is go.Figure
+    assert kept.to_dict() is kept.to_dict()
+    assert kept.to_dict() == plain.to_dict() == go.Figure.to_dict(kept)
+    assert plain.to_dict() is not plain.to_dict()
 
 
 def test_different_values_or_arguments_build_another_figure():
@@ -99,6 +113,8 @@ def _shown(value) -> str:
     """A value kept by figures.shared in a form that shows any change made to it."""
     if isinstance(value, pd.DataFrame):
         return value.to_json(date_format="iso")
+    if isinstance(value, go.Figure):  # from the figure itself, not the dict a KeptFigure keeps
+        return json.dumps(go.Figure.to_dict(value), cls=PlotlyJSONEncoder, sort_keys=True)
     return value if isinstance(value, str) else value.to_json()
 
 
@@ -130,6 +146,10 @@ def test_no_page_changes_a_shared_figure_or_table(warehouse_copy, monkeypatch):
     kept = dict(figures_pkg._shared.items())
     assert len(kept) >= 10, "the pages used fewer shared figures than they draw"
     assert {key: _shown(value) for key, value in kept.items()} == {key: built[key] for key in kept}
+    # Nor the dict a kept figure hands st.plotly_chart (figures.KeptFigure): drawn from, by every session.
+    dicts = {key: value.__dict__["_kept_dict"] for key, value in kept.items() if "_kept_dict" in getattr(value, "__dict__", {})}
+    assert dicts, "no page drew a kept figure"
+    assert {key: json.dumps(d, cls=PlotlyJSONEncoder, sort_keys=True) for key, d in dicts.items()} == {key: built[key] for key in dicts}
 
 
 def test_a_shared_table_comes_as_a_view_of_its_own():

@@ -44,7 +44,9 @@ def test_a_phone_gets_a_copy_of_the_figure_without_a_drag_mode(monkeypatch):
     """Figures are shared between sessions (onescreen.figures.shared): the phone's change is made on a copy."""
     shown = []
     monkeypatch.setattr(ui.st, "plotly_chart", lambda figure, **kwargs: shown.append((figure, kwargs)))
-    figure = go.Figure(go.Bar(x=["响应率"], y=[96.4]))
+    from onescreen.figures import KeptFigure
+
+    figure = KeptFigure(go.Bar(x=["响应率"], y=[96.4]))  # as figures.shared keeps it: one dict, handed out again
     monkeypatch.setattr(ui, "is_touch_device", lambda: True)
     ui.plotly_chart(figure, width="stretch", key="k")
     monkeypatch.setattr(ui, "is_touch_device", lambda: False)
@@ -52,4 +54,5 @@ def test_a_phone_gets_a_copy_of_the_figure_without_a_drag_mode(monkeypatch):
     (phone, phone_kwargs), (desktop, desktop_kwargs) = shown
     assert phone["layout"]["dragmode"] is False and list(phone["data"][0]["y"]) == [96.4]
     assert desktop is figure and figure.layout.dragmode is None
+    assert "dragmode" not in figure.to_dict()["layout"]  # the kept dict, which every session's chart is drawn from
     assert phone_kwargs == desktop_kwargs == {"width": "stretch", "key": "k"}

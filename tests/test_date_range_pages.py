@@ -273,6 +273,24 @@ def test_selecting_an_overdue_row_opens_that_grid_and_category(metrics_db):
     assert ticket_total(follow(link)) == 1
 
 
+@pytest.mark.parametrize("query, level", [
+    ({"street_code": "S1"}, "source"),  # a source's row counts the whole district, not the street in the sidebar
+    ({"source": "12345热线"}, "street"),  # a street's row counts every source, not the one in the sidebar
+    ({"category": "市容环境"}, "grid"),
+])
+def test_selecting_a_breakdown_row_opens_the_tickets_it_counts(metrics_db, query, level):
+    """三率分析's breakdown counts its unit alone (areas are not crossed with sources or categories): the row's
+    link opens the tickets of that unit and time, whatever else the sidebar holds, so the list totals the row."""
+    at = run("rates.py", query=query)
+    at.selectbox(key="rates_level").set_value(level).run()
+    table = next(t for t in at.dataframe if t.key == "rates_breakdown_table").value
+    row = next(i for i, code in enumerate(table["编码"]) if code != "unassigned")
+    rerun_with_selection(at, "rates_breakdown_table", {"rows": [row], "columns": [], "cells": []})
+    link = next(link for text, link in links(at).items() if text.startswith("打开 "))
+    assert int(table["受理量"].iloc[row]) > 0
+    assert ticket_total(follow(link)) == int(table["受理量"].iloc[row])
+
+
 def test_kiosk_mode_has_no_links(metrics_db):
     at = run(query={"kiosk": "1"})
     assert links(at) == {}

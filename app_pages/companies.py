@@ -247,7 +247,9 @@ with compounds_col:
         categories = list(rules.property_rules.categories)
         if rows:
             compound = compounds.iloc[rows[0]]
-            link = {"period_type": "month", "period_start": month.isoformat(), "compound_code": compound["compound_code"]}
+            # The complaints the row counts (the rules' categories and appeal types), not every ticket of the category.
+            link = {"period_type": "month", "period_start": month.isoformat(), "compound_code": compound["compound_code"],
+                    "property_complaint": "1"}
             if len(categories) == 1:
                 link["category"] = categories[0]
             ui.page_link("app_pages/tickets.py", icon=":material/list_alt:", query_params=link,

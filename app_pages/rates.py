@@ -266,8 +266,10 @@ else:
         link = filters.unit_filters(current.iloc[rows[0]], level) if rows else None
         if link is not None:
             name, params = link
+            # The row counts its unit alone (a street every source and category, a source the whole district):
+            # the link carries the time and that unit only, so the list holds the tickets the row counts.
             ui.page_link("app_pages/tickets.py", label=f"打开 {ui.markdown_text(name)} {this}的工单明细 →", icon=":material/list_alt:",
-                         query_params={**f.as_query_params(), **params})
+                         query_params={**f.time_query_params(), **params})
         elif level in ("street", "community", "grid", "source", "category"):
             st.caption(f"选中一行可打开该单位{this}的工单明细（{ui.ROW_PICK_KEYS}）。")
         span = f"{first_day:%Y%m%d}" + (f"-{last_day:%Y%m%d}" if f.is_range else "")

@@ -6,7 +6,8 @@ permission may download unmasked, with a reason. Both are audited and neither is
 URL parameters (other pages link here with the shared filters, whose period or date range
 ``date_from``..``date_to`` sets the receipt dates, plus these): ``status`` =
 all/open/overdue/near_deadline/closed, ``range=all`` (every receipt date instead of the shared
-filters' time), ``category_l2``, ``ticket_id`` (part of a ticket number) and ``compound_code``. An older
+filters' time), ``category_l2``, ``ticket_id`` (part of a ticket number), ``compound_code`` and
+``property_complaint=1`` (only the property complaints as 物业红黑榜 counts them). An older
 ``range=2025-10-01..2025-10-15`` is read as the shared date range (``onescreen.filters``).
 """
 
@@ -64,8 +65,9 @@ for name, value, default in (("status", status, "all"), ("range", "all" if whole
     _mirror(name, value, default)
 
 compound_code = _url("compound_code")  # set by links from 物业红黑榜 (one compound's complaints)
+property_complaint = _url("property_complaint") == "1"  # (those links: the complaints the list counts)
 chosen = tickets.list_params(f, status=status, category_l2=category_l2, ticket_id=ticket_id, compound_code=compound_code,
-                             whole_period=whole_period)
+                             property_complaint=property_complaint, whole_period=whole_period)
 # The list in pages of PAGE_ROWS (the 页码 box under the table); other choices start again at page 1.
 choice_key = repr(sorted((name, str(value)) for name, value in chosen.items()))
 if st.session_state.get("t_page_of") != choice_key:
@@ -86,6 +88,8 @@ else:
 shared = " · ".join(x for x in (f.source, f.category) if x) or "全部来源和分类"
 if compound_code:
     shared += f" · 小区 {compound_code}"
+if property_complaint:
+    shared += " · 物业投诉（按物业红黑榜口径）"
 st.caption(f"{period_text} · {tickets.STATUSES[status]} · {shared}（来源、分类、区域在左侧筛选）· "
            f"{ui.as_of_caption(data.as_of())}")
 

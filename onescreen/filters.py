@@ -39,6 +39,9 @@ ALL = ""
 AREA_LABELS = {"street_code": "街道", "community_code": "社区", "grid_code": "网格"}
 URL_KEYS = ("period_type", "period_start", "date_from", "date_to", "street_code", "community_code", "grid_code",
             "source", "category")
+# The URL filters that pick a unit (an area, a source, a category): a link to one unit's tickets (a breakdown
+# row) replaces all of them, since the marts count an area, a source or a category alone, never crossed.
+UNIT_KEYS = ("street_code", "community_code", "grid_code", "source", "category")
 # The sidebar widgets' keys: reset when the URL is changed from outside them.
 WIDGET_KEYS = ("f_period_type", "f_time", "f_range", "f_period_month", "f_period_week", "f_period_day", "f_street",
                "f_community", "f_grid", "f_source", "f_category")
@@ -149,6 +152,11 @@ class Filters:
         """The area filters as query parameters (only the ones set)."""
         return {k: v for k, v in (("street_code", self.street_code), ("community_code", self.community_code),
                                   ("grid_code", self.grid_code)) if v}
+
+    def time_query_params(self) -> dict[str, str]:
+        """:meth:`as_query_params` without the unit filters (:data:`UNIT_KEYS`): the time alone, for a link that
+        names its own unit."""
+        return {k: v for k, v in self.as_query_params().items() if k not in UNIT_KEYS}
 
     def as_query_params(self) -> dict[str, str]:
         values = asdict(self)

@@ -211,7 +211,8 @@ QUERIES: dict[str, Query] = {q.name: q for q in [
     Query("ticket_list", "工单明细", "每张工单一行（个人信息已脱敏），total_count 为符合条件的总数",
           ("ticket_count", "overdue_count", "near_deadline_count", "due_at", "ticket_masking"),
           params=(*_SCOPE_FILTERS, Param("source"), Param("category_l1"), Param("category_l2"), Param("ticket_id"),
-                  Param("compound_code"), Param("received_from", "date"), Param("received_before", "date"),
+                  Param("compound_code"), Param("property_complaint", "bool", False),
+                  Param("received_from", "date"), Param("received_before", "date"),
                   Param("limit", "int", 2000, maximum=50000), Param("page", "int", 1, maximum=1_000_000)),
           # status is written into the SQL (from this list only) so the plan knows which marts it needs.
           identifiers={"sort": ("received_at", "due_at", "overdue_workdays", "remaining_workdays", "ticket_id"),

@@ -102,17 +102,17 @@ def mask_tickets(df: pd.DataFrame) -> pd.DataFrame:
 
 def list_params(filters, *, status: str = "all", category_l2: str = "", ticket_id: str = "",
                 whole_period: bool = False, received_between: tuple | None = None, compound_code: str = "",
-                limit: int | None = None, page: int = 1) -> dict:
+                property_complaint: bool = False, limit: int | None = None, page: int = 1) -> dict:
     """Parameters of ``ticket_list`` for the shared ``filters`` (``onescreen.filters.Filters``) plus the
     page's own choices. Tickets received in the filters' period or date range are listed;
     ``whole_period`` drops the time (every ticket received so far); ``received_between`` = (first
-    day, last day), both included, replaces it with another date range. ``page`` (from 1) picks which
-    ``limit`` rows of the list."""
+    day, last day), both included, replaces it with another date range. ``property_complaint``: only the
+    property complaints as 物业红黑榜 counts them. ``page`` (from 1) picks which ``limit`` rows of the list."""
     if status not in STATUSES:
         status = "all"
     params = {**filters.scope(), "source": filters.source or None, "category_l1": filters.category or None,
               "category_l2": category_l2 or None, "ticket_id": ticket_id.strip() or None, "status": status,
-              "compound_code": compound_code or None,
+              "compound_code": compound_code or None, **({"property_complaint": True} if property_complaint else {}),
               "limit": limit or PAGE_ROWS, "page": max(1, int(page))}
     if received_between is None and not whole_period:
         received_between = filters.days()

@@ -24,6 +24,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, _reset_app_connection, login
+from onescreen.queries import run_query
 
 APP = str(ROOT / "app.py")
 RANGE = {"date_from": "2025-10-01", "date_to": "2025-10-04"}
@@ -271,6 +272,54 @@ def test_selecting_an_overdue_row_opens_that_grid_and_category(metrics_db):
         "street_code": "S1", "community_code": "C1", "grid_code": "G2", "category": "市容环境", "status": "overdue",
         "range": "all"}
     assert ticket_total(follow(link)) == 1
+
+
+@pytest.mark.parametrize("query, level", [
+    ({"street_code": "S1"}, "source"),  # a source's row counts the whole district, not the street in the sidebar
+    ({"source": "12345热线"}, "street"),  # a street's row counts every source, not the one in the sidebar
+    ({"category": "市容环境"}, "grid"),
+])
+def test_selecting_a_breakdown_row_opens_the_tickets_it_counts(metrics_db, query, level):
+    """三率分析's breakdown counts its unit alone (areas are not crossed with sources or categories): the row's
+    link opens the tickets of that unit and time, whatever else the sidebar holds, so the list totals the row."""
+    at = run("rates.py", query=query)
+    at.selectbox(key="rates_level").set_value(level).run()
+    table = next(t for t in at.dataframe if t.key == "rates_breakdown_table").value
+    row = next(i for i, code in enumerate(table["编码"]) if code != "unassigned")
+    rerun_with_selection(at, "rates_breakdown_table", {"rows": [row], "columns": [], "cells": []})
+    link = next(link for text, link in links(at).items() if text.startswith("打开 "))
+    assert int(table["受理量"].iloc[row]) > 0
+    assert ticket_total(follow(link)) == int(table["受理量"].iloc[row])
+
+
+def test_selecting_a_compound_opens_the_property_complaints_it_counts(tmp_path, monkeypatch):
+    """物业红黑榜 counts a compound's complaints by the rules' appeal types (a consultation about the property is no
+    complaint against the company): the compound's link opens those tickets, not every 物业管理 ticket there."""
+    from etl.marts import build_marts
+    from metrics_fixture import build_warehouse
+    from onescreen.rules import load_rules
+
+    path = tmp_path / "metrics.duckdb"
+    con = duckdb.connect(str(path))
+    build_warehouse(con)
+    con.execute("update fct_tickets set appeal_type = '咨询' where ticket_id = 'P1'")  # at PA1, company A
+    build_marts(con, load_rules())
+    con.close()
+    monkeypatch.setenv("ONESCREEN_DB", str(path))
+    _reset_app_connection()
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            counted = run_query(con, "company_compound_complaints", company_id="A", month="2025-10-01")
+        at = run("companies.py", query={"month": "2025-10-01", "company_id": "A"})
+        compounds = next(t for t in at.dataframe if t.key == "company_compounds").value
+        row = list(compounds["小区"]).index(counted.loc[counted["compound_code"] == "PA1", "compound_name"].iloc[0])
+        assert counted.set_index("compound_code").loc["PA1", "complaint_count"] == 1  # P2 (P1 is a consultation)
+        rerun_with_selection(at, "company_compounds", {"rows": [row], "columns": [], "cells": []})
+        link = next(link for text, link in links(at).items() if text.startswith("打开 "))
+        assert link["compound_code"] == "PA1"
+        assert ticket_total(follow(link)) == 1
+    finally:
+        _reset_app_connection()
 
 
 def test_kiosk_mode_has_no_links(metrics_db):

@@ -258,6 +258,30 @@ def test_ticket_list_filters_pick_the_same_tickets_for_every_status(con, status)
     assert listed["ticket_id"].tolist() == [i for i in whole["ticket_id"] if part.lower() in i.lower()]
 
 
+@pytest.mark.parametrize("status", ["all", "open", "closed"])
+def test_ticket_list_of_property_complaints_counts_as_the_red_black_lists(status):
+    """property_complaint lists the tickets 物业红黑榜 counts (the rules' categories, and their appeal types or
+    none), from the tickets and from the open-ticket mart alike: a consultation about the property is left out."""
+    connection = duckdb.connect()
+    build_warehouse(connection)
+    connection.execute("update fct_tickets set appeal_type = '咨询' where ticket_id = 'P1'")  # closed
+    connection.execute("update fct_tickets set appeal_type = null, resolved_at = null, callback_at = null,"
+                       " is_resolved = null, satisfaction = null where ticket_id = 'P2'")  # open, no appeal type
+    connection.execute("update fct_tickets set category_l1 = '物业管理', appeal_type = '建议' where ticket_id = 'T21'")  # open
+    build_marts(connection, load_rules())
+    try:
+        listed = run_query(connection, "ticket_list", status=status, property_complaint=True, limit=1000)
+        complaints = run_query(connection, "company_compound_complaints", month="2025-10-01")
+        ids = {"all": {"T7", *(f"P{i}" for i in range(2, 8))}, "open": {"P2"},
+               "closed": {"T7", *(f"P{i}" for i in range(3, 8))}}[status]
+        assert set(listed["ticket_id"]) == ids and set(listed["total_count"]) == {len(ids)}
+        assert complaints["complaint_count"].sum() == 6  # P2-P7 at compounds (T7 has none)
+        everything = run_query(connection, "ticket_list", status=status, limit=1000)
+        assert len(everything) > len(listed)
+    finally:
+        connection.close()
+
+
 @pytest.mark.parametrize("status", ["all", "open", "overdue", "near_deadline", "closed"])
 @pytest.mark.parametrize("sort, order", [("received_at", "desc"), ("ticket_id", "asc"), ("due_at", "asc"),
                                          ("overdue_workdays", "desc")])

@@ -122,6 +122,7 @@ def parity_cases(con) -> dict[str, list[dict]]:
                         for f in ticket_filters]
         + [dict(sort=s, order=o) for s in ("due_at", "overdue_workdays", "remaining_workdays", "ticket_id")
            for o in ("asc", "desc")]
+        + [dict(status=s, property_complaint=True) for s in ("all", "open", "closed")]
         + [dict(ticket_id=ticket), dict(compound_code=compound), dict(received_from=last - timedelta(days=6),
                                                                       received_before=last), dict(limit=5),
            dict(limit=5, page=3), dict(status="open", limit=2, page=2)],

@@ -4,6 +4,23 @@
 -- fields (onescreen.tickets.mask_tickets) before the frame leaves run_query.
 with
 
+-- $property_complaint: only the property complaints as 物业红黑榜 counts them (mart_company_rankings, and
+-- company_compound_complaints for a compound), by the rules the marts were built with: a property category, and
+-- one of the appeal types or none (marts built before appeal types were a rule counted every type).
+meta as (
+    select rules_json from mart_meta
+),
+
+property_categories as (
+    select unnest(from_json(json_extract(rules_json, '$.property.categories'), '["VARCHAR"]')) as category_l1
+    from meta
+),
+
+property_appeal_types as (
+    select unnest(from_json(json_extract(rules_json, '$.property.appeal_types'), '["VARCHAR"]')) as appeal_type
+    from meta
+),
+
 -- The matching tickets, only the columns that choose and order the page: the page's other columns are
 -- read for its rows alone (a month at 5M tickets is 100k rows; all their columns would be most of the time).
 tickets as not materialized (
@@ -19,6 +36,11 @@ tickets as not materialized (
         and ($category_l2 is null or category_l2 = $category_l2)
         and ($ticket_id is null or contains(lower(ticket_id), lower(trim($ticket_id))))
         and ($compound_code is null or compound_code = $compound_code)
+        and (not $property_complaint
+            or (category_l1 in (select category_l1 from property_categories)
+                and (appeal_type is null
+                    or not exists (select 1 from property_appeal_types)
+                    or appeal_type in (select appeal_type from property_appeal_types))))
 ),
 
 -- When neither the status nor the order needs the marts (every status, by receipt time or number),
@@ -57,6 +79,11 @@ open_rows as (
         and ($ticket_id is null or contains(lower(ticket_id), lower(trim($ticket_id))))
         and ($compound_code is null
             or ticket_id in (select ticket_id from fct_tickets where compound_code = $compound_code))
+        and (not $property_complaint
+            or (category_l1 in (select category_l1 from property_categories)
+                and (appeal_type is null
+                    or not exists (select 1 from property_appeal_types)
+                    or appeal_type in (select appeal_type from property_appeal_types))))
 ),
 
 -- Every status but the open ones: the first rows of the tickets when neither needs the marts, else

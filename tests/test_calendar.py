@@ -92,3 +92,16 @@ def test_the_overrides_file_reads_its_days():
     from etl.calendar import read_overrides
 
     assert read_overrides(Path(__file__).resolve().parent.parent / "config" / "calendar_overrides.csv") == {}
+
+
+def test_a_load_warns_of_an_unknown_year_that_an_open_tickets_derived_deadline_reaches(warehouse_db, tmp_path):
+    """A ticket open in late 2026 whose deadline (40 working days, derived on the calendar) falls in 2027:
+    its overdue and near-deadline flags follow 2027's calendar, which chinese-calendar 1.11 does not know,
+    so the load says so, as it does when an export's own deadline lies in that year."""
+    from etl.load import load_files
+
+    path = tmp_path / "hotline.csv"
+    path.write_text("工单编号,来电时间,诉求类型,一级分类,所属街道,所属社区,网格编号,办结时间,办理时限\n"
+                    "Y1,2026-11-20 09:00:00,投诉,市容环境,南宁街道,西湖社区,XH-02,,40个工作日\n", encoding="utf-8")
+    report = load_files([path])
+    assert [w for w in report.warnings if w.startswith("2027 年的放假调休安排未知")]

@@ -49,14 +49,40 @@ def statutory_holidays(year: int) -> dict[date, str]:
 
 
 def read_overrides(path: Path | None = None) -> dict[date, tuple[bool, str | None]]:
-    """The override file as {date: (is_workday, holiday_name)}; lines starting with # are comments."""
+    """The override file as {date: (is_workday, holiday_name)}; lines starting with # are comments.
+
+    The file is edited by hand: a line it cannot read (a date not written 2027-02-09, an is_workday other
+    than 0 or 1) raises :class:`etl.errors.LoadError` naming the file, line, column and value, rather
+    than a traceback, or a 是 silently read as a day off."""
+    from etl.errors import LoadError, Problem
+
     path = path or settings.calendar_overrides_path()
     if not path.exists():
         return {}
-    rows = [line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
     result: dict[date, tuple[bool, str | None]] = {}
-    for record in csv.DictReader(rows):
-        result[date.fromisoformat(record["calendar_date"])] = (record["is_workday"].strip() == "1", record.get("holiday_name") or None)
+    problems: list[Problem] = []
+    header: list[str] | None = None
+    for line_no, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = [cell.strip() for cell in next(csv.reader([line]))]
+        if header is None:
+            header = cells
+            continue
+        record = dict(zip(header, cells))
+        day_text, flag = record.get("calendar_date", ""), record.get("is_workday", "")
+        try:
+            day = date.fromisoformat(day_text)
+        except ValueError:
+            problems.append(Problem(path.name, line_no, "calendar_date", day_text,
+                                    "日期应写成 2027-02-09 这样的格式（四位年份，月、日各两位）。"))
+            continue
+        if flag not in ("0", "1"):
+            problems.append(Problem(path.name, line_no, "is_workday", flag, "应为 1（上班，如调休上班的周末）或 0（放假）。"))
+            continue
+        result[day] = (flag == "1", record.get("holiday_name") or None)
+    if problems:
+        raise LoadError(f"错误：工作日历补充文件 {path.name} 有 {len(problems)} 处问题，工作日历未生成：", problems)
     return result
 
 
@@ -85,6 +111,9 @@ def calendar_frame(start: date, end: date, overrides: dict | None = None) -> tup
     overrides = read_overrides() if overrides is None else overrides
     rows = []
     uncovered_years: set[int] = set()
+    # A year with a line in the overrides file has its schedule there (the file lists only the days
+    # that differ from the law and Monday-Friday): its other days are known, not guessed.
+    supplied_years = {day.year for day in overrides}
     index = 0
     day = start
     while day <= end:
@@ -97,7 +126,8 @@ def calendar_frame(start: date, end: date, overrides: dict | None = None) -> tup
         else:
             name = statutory_holidays(day.year).get(day)
             is_workday, origin = (False, "statutory") if name else (day.weekday() < 5, "weekend_rule")
-            uncovered_years.add(day.year)
+            if day.year not in supplied_years:
+                uncovered_years.add(day.year)
         index += int(is_workday)
         rows.append((day, is_workday, (not is_workday) and name is not None, name, index, origin))
         day += timedelta(days=1)

@@ -465,8 +465,7 @@ def finish(con, progress: Progress, action: str = "本次导入已撤回") -> tu
     start = min(date(2020, 1, 1), span[0] or date(2020, 1, 1))
     end = max(date.today(), span[1] or date.today())
     end = date(end.year + 1, 12, 31)
-    warnings = build_calendar(con, start, end)
-    warnings = [w for w in warnings if int(w.split(" ", 1)[0]) <= (span[1].year if span[1] else date.today().year)]
+    calendar_warnings = build_calendar(con, start, end)
     try:
         from etl.marts import MartsError, build_marts
         from onescreen.rules import RulesError, load_rules
@@ -481,6 +480,13 @@ def finish(con, progress: Progress, action: str = "本次导入已撤回") -> tu
     failures = contracts.run(con)
     if failures:
         raise LoadError(f"错误：操作后的数据将不满足数据约定，{action}：\n  " + "\n  ".join(failures))
+    # Years the data reaches: its dates, the exports' deadlines and the deadlines derived for open tickets
+    # (their overdue and near-deadline flags follow that year's calendar); not the year after, built ahead.
+    last = span[1] or date.today()
+    if build_marts is not None:
+        open_due = con.execute("select max(due_at)::date from mart_open_tickets").fetchall()[0][0]
+        last = max(last, open_due or last)
+    warnings = [w for w in calendar_warnings if int(w.split(" ", 1)[0]) <= last.year]
     as_of = con.execute(
         "select max(greatest(received_at, coalesce(dispatched_at, received_at), coalesce(responded_at, received_at), "
         "coalesce(resolved_at, received_at), coalesce(callback_at, received_at))) from fct_tickets where not has_timeline_error"

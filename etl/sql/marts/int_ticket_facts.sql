@@ -66,6 +66,7 @@ clocked as (
                     + datediff('second', tickets.resolved_at::date, tickets.resolved_at)
             else resolved_day.workday_index * 86400
         end as resolved_clock,
+        coalesce(received_day.is_workday, false) as is_received_on_workday,
         sources_with_response.source is not null as source_has_response,
         -- Response limit in natural hours from dispatch, or from receipt when there is no dispatch.
         coalesce(tickets.dispatched_at, tickets.received_at)
@@ -82,7 +83,11 @@ clocked as (
 
 -- No deadline in the export: N working days on the working clock from receipt, i.e. the same time of
 -- day on the N-th working day after the day of receipt; received on a non-working day, the end
--- (24:00) of the N-th working day.
+-- (24:00) of the N-th working day. A clock position on a day boundary is both 24:00 of one working day
+-- and 00:00 of the next: received at 00:00:00 on a working day, the deadline is 00:00 of the N-th
+-- working day (the same time of day), not 24:00 of the one before, which lies before any non-working
+-- days between them (received Thursday 00:00, two working days, the next being a 调休 Sunday: Sunday
+-- 00:00, not Saturday 00:00; a ticket closed on the Saturday is on time, as one received 00:00:01 is).
 derived as (
     select
         clocked.*,
@@ -102,7 +107,8 @@ with_due as (
         ) as effective_due_at
     from derived
     left join workdays as due_day
-        on due_day.workday_index = (derived.derived_due_clock + 86399) // 86400
+        on due_day.workday_index = (derived.derived_due_clock
+            + case when derived.is_received_on_workday then 86400 else 86399 end) // 86400
 ),
 
 due_clocked as (

@@ -7,18 +7,13 @@ with
 -- $property_complaint: only the property complaints as 物业红黑榜 counts them (mart_company_rankings, and
 -- company_compound_complaints for a compound), by the rules the marts were built with: a property category, and
 -- one of the appeal types or none (marts built before appeal types were a rule counted every type).
-meta as (
-    select rules_json from mart_meta
-),
-
-property_categories as (
-    select unnest(from_json(json_extract(rules_json, '$.property.categories'), '["VARCHAR"]')) as category_l1
-    from meta
-),
-
-property_appeal_types as (
-    select unnest(from_json(json_extract(rules_json, '$.property.appeal_types'), '["VARCHAR"]')) as appeal_type
-    from meta
+-- As two lists (one row): filtered by list_contains, which is skipped when $property_complaint is false. An
+-- `in (select ...)` was a join over every matching ticket even then (500 rows of a month at 5M: 45 -> 69 ms).
+property_rules as (
+    select
+        from_json(json_extract(rules_json, '$.property.categories'), '["VARCHAR"]') as categories,
+        coalesce(from_json(json_extract(rules_json, '$.property.appeal_types'), '["VARCHAR"]'), []) as appeal_types
+    from mart_meta
 ),
 
 -- The matching tickets, only the columns that choose and order the page: the page's other columns are
@@ -37,10 +32,10 @@ tickets as not materialized (
         and ($ticket_id is null or contains(lower(ticket_id), lower(trim($ticket_id))))
         and ($compound_code is null or compound_code = $compound_code)
         and (not $property_complaint
-            or (category_l1 in (select category_l1 from property_categories)
+            or (list_contains((select categories from property_rules), category_l1)
                 and (appeal_type is null
-                    or not exists (select 1 from property_appeal_types)
-                    or appeal_type in (select appeal_type from property_appeal_types))))
+                    or array_length((select appeal_types from property_rules)) = 0
+                    or list_contains((select appeal_types from property_rules), appeal_type))))
 ),
 
 -- When neither the status nor the order needs the marts (every status, by receipt time or number),
@@ -80,10 +75,10 @@ open_rows as (
         and ($compound_code is null
             or ticket_id in (select ticket_id from fct_tickets where compound_code = $compound_code))
         and (not $property_complaint
-            or (category_l1 in (select category_l1 from property_categories)
+            or (list_contains((select categories from property_rules), category_l1)
                 and (appeal_type is null
-                    or not exists (select 1 from property_appeal_types)
-                    or appeal_type in (select appeal_type from property_appeal_types))))
+                    or array_length((select appeal_types from property_rules)) = 0
+                    or list_contains((select appeal_types from property_rules), appeal_type))))
 ),
 
 -- Every status but the open ones: the first rows of the tickets when neither needs the marts, else

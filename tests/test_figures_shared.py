@@ -11,6 +11,7 @@ import json
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
+from pandas.io.formats.style import Styler
 from plotly.utils import PlotlyJSONEncoder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -113,6 +114,8 @@ def _shown(value) -> str:
     """A value kept by figures.shared in a form that shows any change made to it."""
     if isinstance(value, pd.DataFrame):
         return value.to_json(date_format="iso")
+    if isinstance(value, Styler):  # the breakdown table's (what it shows: values, formats, colours)
+        return value.to_html()
     if isinstance(value, go.Figure):  # from the figure itself, not the dict a KeptFigure keeps
         return json.dumps(go.Figure.to_dict(value), cls=PlotlyJSONEncoder, sort_keys=True)
     return value if isinstance(value, str) else value.to_json()

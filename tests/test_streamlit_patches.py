@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import streamlit
+from streamlit.elements import arrow
 from streamlit.elements.lib import pandas_styler_utils as styler_utils
+from streamlit.proto.ArrowData_pb2 import ArrowData
 
 from onescreen import streamlit_patches
 from onescreen.figures import rates
@@ -67,11 +69,53 @@ def test_a_styler_trimmed_to_its_maximum_rows_keeps_the_other_rows_as_text():
 
 def test_installed_only_for_the_streamlit_it_was_checked_against(monkeypatch):
     monkeypatch.setattr(styler_utils, "_use_display_values", streamlits_own())
+    monkeypatch.setattr(arrow, "marshall_styler", styler_utils.marshall_styler)
     monkeypatch.setattr(streamlit, "__version__", "99.0.0")
     assert streamlit_patches.install() is False
     assert styler_utils._use_display_values is streamlits_own()
+    assert arrow.marshall_styler is styler_utils.marshall_styler
     monkeypatch.setattr(streamlit, "__version__", streamlit_patches.PATCHED_FOR)
     assert streamlit_patches.install() is True
     assert styler_utils._use_display_values is streamlit_patches.use_display_values
+    assert arrow.marshall_styler is streamlit_patches.marshall_styler_once
+    assert streamlit_patches.replaced["marshall_styler"] is styler_utils.marshall_styler
     assert streamlit_patches.install() is True  # twice: still the stand-in, the original still known
     assert streamlit_patches.replaced["_use_display_values"] is not streamlit_patches.use_display_values
+
+
+@pytest.mark.parametrize("styler", [
+    pytest.param(lambda: rates.grey_unranked.uncached(breakdown(9), "response_rate"), id="breakdown 9 rows"),
+    pytest.param(lambda: rates.grey_unranked.uncached(breakdown(209)), id="breakdown 209 rows"),
+    pytest.param(lambda: rates.grey_unranked.uncached(breakdown(0)), id="empty"),
+    pytest.param(lambda: breakdown(20).style.hide([2, 5]).set_caption("说明").format(precision=3), id="caption, hidden rows"),
+])
+def test_a_styler_is_marshalled_once_and_each_time_as_streamlit_would(styler, monkeypatch):
+    """st.dataframe(styler) on every run of every session: the kept breakdown Styler is marshalled once, and each
+    run's proto is the one Streamlit's own marshall_styler makes."""
+    calls = []
+
+    def counted(proto, styled, default_uuid):
+        calls.append(default_uuid)
+        styler_utils.marshall_styler(proto, styled, default_uuid)
+
+    monkeypatch.setitem(streamlit_patches.replaced, "marshall_styler", counted)
+    styled = styler()
+    expected = ArrowData()
+    styler_utils.marshall_styler(expected, styled, "7")
+    assert expected.styler.display_values  # something to compare
+    runs = [ArrowData() for _ in range(3)]
+    for proto in runs:
+        streamlit_patches.marshall_styler_once(proto, styled, "7")
+    assert calls == ["7"]
+    assert all(proto == expected for proto in runs)
+    other = ArrowData()
+    streamlit_patches.marshall_styler_once(other, styled, "8")  # another place on the page: marshalled again
+    assert calls == ["7", "8"]
+    streamlit_patches.marshall_styler_once(ArrowData(), styler(), "7")  # another Styler object
+    assert calls == ["7", "8", "7"]
+
+
+def test_the_breakdown_styler_is_kept_for_equal_tables():
+    first = rates.grey_unranked(breakdown(12), "response_rate")
+    assert rates.grey_unranked(breakdown(12).copy(), "response_rate") is first
+    assert rates.grey_unranked(breakdown(12)) is not first

@@ -151,10 +151,12 @@ def breakdown_csv(table: pd.DataFrame) -> bytes:
     return to_csv_bytes(table.astype({"综合排名": "Int64", "名次变化": "Int64"}))
 
 
+@shared
 def grey_unranked(table: pd.DataFrame, metric: str | None = None):
     """The breakdown table (:func:`breakdown_table`) as a Styler: rows of units that are
     not ranked in grey (shown, not ranked: see 综合得分's 口径), numbers formatted, a missing value as a dash,
-    and the N of the chosen ``metric`` as 无数据 where it is 0/0 (a source without callbacks has no 解决率)."""
+    and the N of the chosen ``metric`` as 无数据 where it is 0/0 (a source without callbacks has no 解决率).
+    Kept and shared like a figure: Streamlit marshals it once (``streamlit_patches.marshall_styler_once``)."""
     grey = ~table["参与排名"].eq("是").fillna(False).to_numpy(dtype=bool)
     styled = table.style
     if grey.any():

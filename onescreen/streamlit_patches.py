@@ -13,12 +13,18 @@ every session: 3-13 ms for 9-209 rows of 8 columns, about three times that for ä
 Styler is kept and shared (``figures.shared``), so :func:`marshall_styler_once` marshals each Styler object once
 and hands later runs a copy of the result.
 
+And every call of an ``st.cache_data``/``st.cache_resource`` function names its positional arguments with
+``inspect.signature``, once per argument (``cache_utils._get_positional_arg_name``): 9% of a server's GIL time
+under 30 sessions, each run calling the data layer's cached functions dozens of times. A function's parameters do
+not change: :func:`positional_arg_name` remembers them.
+
 Only Streamlit :data:`PATCHED_FOR` is patched: after an upgrade the original runs until this module is
 checked against the new version (``tests/test_streamlit_patches.py`` compares the two).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import weakref
@@ -84,16 +90,27 @@ def marshall_styler_once(proto, styler, default_uuid: str) -> None:
         _marshalled[styler] = (default_uuid, proto.styler.SerializeToString())
 
 
+@functools.lru_cache(maxsize=4096)
+def positional_arg_name(func, arg_index: int) -> str | None:
+    """Streamlit's ``_get_positional_arg_name(func, arg_index)``, remembered per function and index (the cached
+    functions are module-level: a few dozen)."""
+    return replaced["_get_positional_arg_name"](func, arg_index)
+
+
 def install() -> bool:
-    """Put :func:`use_display_values` and :func:`marshall_styler_once` in Streamlit's place if this is Streamlit
-    :data:`PATCHED_FOR`. Idempotent; returns whether the patches are in place."""
+    """Put :func:`use_display_values`, :func:`marshall_styler_once` and :func:`positional_arg_name` in Streamlit's
+    place if this is Streamlit :data:`PATCHED_FOR`. Idempotent; returns whether the patches are in place."""
     import streamlit
     from streamlit.elements import arrow
     from streamlit.elements.lib import pandas_styler_utils as styler_utils
+    from streamlit.runtime.caching import cache_utils
 
     if (streamlit.__version__ != PATCHED_FOR or not hasattr(styler_utils, "_use_display_values")
-            or not hasattr(arrow, "marshall_styler")):
+            or not hasattr(arrow, "marshall_styler") or not hasattr(cache_utils, "_get_positional_arg_name")):
         return False
+    if cache_utils._get_positional_arg_name is not positional_arg_name:
+        replaced.setdefault("_get_positional_arg_name", cache_utils._get_positional_arg_name)
+        cache_utils._get_positional_arg_name = positional_arg_name
     if styler_utils._use_display_values is not use_display_values:
         replaced.setdefault("_use_display_values", styler_utils._use_display_values)
         styler_utils._use_display_values = use_display_values

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import streamlit
 from streamlit.elements import arrow
+from streamlit.runtime.caching import cache_utils
 from streamlit.elements.lib import pandas_styler_utils as styler_utils
 from streamlit.proto.ArrowData_pb2 import ArrowData
 
@@ -70,15 +71,19 @@ def test_a_styler_trimmed_to_its_maximum_rows_keeps_the_other_rows_as_text():
 def test_installed_only_for_the_streamlit_it_was_checked_against(monkeypatch):
     monkeypatch.setattr(styler_utils, "_use_display_values", streamlits_own())
     monkeypatch.setattr(arrow, "marshall_styler", styler_utils.marshall_styler)
+    own_arg_name = streamlit_patches.replaced.get("_get_positional_arg_name", cache_utils._get_positional_arg_name)
+    monkeypatch.setattr(cache_utils, "_get_positional_arg_name", own_arg_name)
     monkeypatch.setattr(streamlit, "__version__", "99.0.0")
     assert streamlit_patches.install() is False
     assert styler_utils._use_display_values is streamlits_own()
+    assert cache_utils._get_positional_arg_name is own_arg_name
     assert arrow.marshall_styler is styler_utils.marshall_styler
     monkeypatch.setattr(streamlit, "__version__", streamlit_patches.PATCHED_FOR)
     assert streamlit_patches.install() is True
     assert styler_utils._use_display_values is streamlit_patches.use_display_values
     assert arrow.marshall_styler is streamlit_patches.marshall_styler_once
     assert streamlit_patches.replaced["marshall_styler"] is styler_utils.marshall_styler
+    assert cache_utils._get_positional_arg_name is streamlit_patches.positional_arg_name
     assert streamlit_patches.install() is True  # twice: still the stand-in, the original still known
     assert streamlit_patches.replaced["_use_display_values"] is not streamlit_patches.use_display_values
 
@@ -119,3 +124,24 @@ def test_the_breakdown_styler_is_kept_for_equal_tables():
     first = rates.grey_unranked(breakdown(12), "response_rate")
     assert rates.grey_unranked(breakdown(12).copy(), "response_rate") is first
     assert rates.grey_unranked(breakdown(12)) is not first
+
+
+def _plain(a, b, *rest, c=1, **more):
+    return a
+
+
+def test_a_cached_functions_argument_names_are_streamlits_and_looked_up_once(monkeypatch):
+    """Streamlit names each positional argument of a cached function's call (to hash it, and to skip ``_name``
+    arguments) with inspect.signature: remembered per function and index, the same names."""
+    streamlit_patches.install()
+    own = streamlit_patches.replaced["_get_positional_arg_name"]
+    assert [streamlit_patches.positional_arg_name(_plain, i) for i in (-1, 0, 1, 2, 3)] == \
+        [own(_plain, i) for i in (-1, 0, 1, 2, 3)] == [None, "a", "b", None, None]
+    calls = []
+    monkeypatch.setitem(streamlit_patches.replaced, "_get_positional_arg_name",
+                        lambda func, i: calls.append(i) or own(func, i))
+    streamlit_patches.positional_arg_name.cache_clear()
+    for _ in range(3):
+        assert streamlit_patches.positional_arg_name(_plain, 1) == "b"
+    assert calls == [1]
+    streamlit_patches.positional_arg_name.cache_clear()

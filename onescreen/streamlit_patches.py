@@ -90,10 +90,17 @@ def marshall_styler_once(proto, styler, default_uuid: str) -> None:
         _marshalled[styler] = (default_uuid, proto.styler.SerializeToString())
 
 
-@functools.lru_cache(maxsize=4096)
 def positional_arg_name(func, arg_index: int) -> str | None:
     """Streamlit's ``_get_positional_arg_name(func, arg_index)``, remembered per function and index (the cached
-    functions are module-level: a few dozen)."""
+    functions are module-level: a few dozen; a callable that cannot be a dict key is asked every time)."""
+    try:
+        return _remembered_arg_name(func, arg_index)
+    except TypeError:
+        return replaced["_get_positional_arg_name"](func, arg_index)
+
+
+@functools.lru_cache(maxsize=4096)
+def _remembered_arg_name(func, arg_index: int) -> str | None:
     return replaced["_get_positional_arg_name"](func, arg_index)
 
 

@@ -140,8 +140,21 @@ def test_a_cached_functions_argument_names_are_streamlits_and_looked_up_once(mon
     calls = []
     monkeypatch.setitem(streamlit_patches.replaced, "_get_positional_arg_name",
                         lambda func, i: calls.append(i) or own(func, i))
-    streamlit_patches.positional_arg_name.cache_clear()
+    streamlit_patches._remembered_arg_name.cache_clear()
     for _ in range(3):
         assert streamlit_patches.positional_arg_name(_plain, 1) == "b"
     assert calls == [1]
-    streamlit_patches.positional_arg_name.cache_clear()
+    streamlit_patches._remembered_arg_name.cache_clear()
+
+
+def test_a_callable_that_cannot_be_a_key_is_named_as_streamlit_would():
+    class Unhashable:
+        __hash__ = None
+
+        def __call__(self, a, b):
+            return a
+
+    streamlit_patches.install()
+    own = streamlit_patches.replaced["_get_positional_arg_name"]
+    func = Unhashable()
+    assert streamlit_patches.positional_arg_name(func, 1) == own(func, 1) == "b"

@@ -518,8 +518,9 @@ def _scope(src: Source, street_code: str | None, community_code: str | None) -> 
 
 
 def _pct(numerator, denominator) -> float | None:
-    """The marts' rate formula, ``100.0 * numerator / nullif(denominator, 0)``, on summed counts."""
-    if denominator is None or pd.isna(denominator) or denominator == 0:
+    """The marts' rate formula, ``100.0 * numerator / nullif(denominator, 0)``, on summed counts; None when either
+    is unknown (a quarter without tickets has no value to compare)."""
+    if numerator is None or denominator is None or pd.isna(numerator) or pd.isna(denominator) or denominator == 0:
         return None
     return 100.0 * numerator / denominator
 

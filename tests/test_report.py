@@ -608,6 +608,17 @@ def test_page_tables_sort_numbers_as_numbers_and_right_align_the_key_figures(war
         h: "right" for h in kpi_display_frame(pd.DataFrame(columns=["metric"])).columns[1:]}
 
 
+def test_page_oldest_open_tickets_show_the_address_beside_the_department(warehouse_copy):
+    """The page's column order named the address "地址（至小区或道路）", a header the table does not have: the address,
+    what a meeting reads to place a ticket, went to the far right after 街道 instead of after 承办单位."""
+    at = _page()
+    oldest = next(t for t in at.dataframe if "工单编号" in t.value.columns)
+    order = list(oldest.proto.column_order)
+    assert "地址（至门牌号或小区）" in oldest.value.columns
+    assert order.index("地址（至门牌号或小区）") == order.index("承办单位") + 1
+    assert sorted(order) == sorted(oldest.value.columns)
+
+
 def test_page_kpi_table_gives_each_change_in_its_own_unit():
     """The page's table rounded every change as a count: "1" for a rate's +1.3 个百分点, "-0" for −0.4."""
     kpis = pd.DataFrame({

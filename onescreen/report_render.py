@@ -343,7 +343,8 @@ def _change(unit: str, change, change_pct, *, up_is_good: bool | None, settling:
 
 
 LOWER_IS_BETTER = {"overdue_count", "near_deadline_count", "avg_handling_workdays", "property_complaint_count"}
-NEUTRAL = {"ticket_count", "whistle_count"}
+# Neither good nor bad news: how many requests came in, and how often departments were called in (吹哨, 会商).
+NEUTRAL = {"ticket_count", "whistle_count", "consultation_count"}
 
 
 KPI_HEADERS = ("指标", "本期", "上期", "环比", "去年同期", "同比", "目标", "N")

@@ -27,8 +27,8 @@ from conftest import run_cli  # noqa: E402
 from onescreen.queries import run_query  # noqa: E402
 from onescreen.report import (COLUMN_LABELS, Period, ReportError, build_report, data_span,  # noqa: E402
                               default_period, parse_period, period_options)
-from onescreen.report_render import (XML_NAMESPACES, _cell, display_frame, kpi_display_frame, number_formats,  # noqa: E402
-                                     offline_plotlyjs, signed_formats, to_dict, to_html, to_json, to_xlsx)
+from onescreen.report_render import (XML_NAMESPACES, _cell, display_frame, kpi_cells, kpi_display_frame,  # noqa: E402
+                                     number_formats, offline_plotlyjs, signed_formats, to_dict, to_html, to_json, to_xlsx)
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -632,6 +632,19 @@ def test_page_kpi_table_gives_each_change_in_its_own_unit():
     # Good or bad news says so in words (a printed report is often black and white); 受理量 is neither.
     assert shown.loc["响应率"].tolist() == ["96.6%", "95.3%", "+1.3 个百分点（改善）", "—", "—", "97%", "1,724 / 1,785"]
     assert shown.loc["平均办理时长"].tolist() == ["2.90 个工作日", "3.02 个工作日", "−0.12 个工作日（改善）", "—", "—", "", ""]
+
+
+def test_whistles_and_joint_consultations_are_neither_good_nor_bad_news():
+    """联合会商 falling from 31 to 26 read "−5（−16.1%）（变差）" in red beside 吹哨报到's plain "−9（−15.5%）": both count
+    how often departments were called in, neither a target; the pages show both without a direction."""
+    kpis = pd.DataFrame({
+        "metric": ["whistle_count", "consultation_count"], "label": ["吹哨报到", "联合会商"], "unit": ["count", "count"],
+        "value": [49.0, 26.0], "previous_value": [58.0, 31.0], "change": [-9.0, -5.0], "change_pct": [-15.5, -16.1],
+        "yoy_value": [40.0, 40.0], "yoy_change": [9.0, -14.0], "yoy_change_pct": [22.5, -35.0],
+        "target": [float("nan")] * 2, "numerator": [29.0, 19.0], "denominator": [49.0, 26.0]})
+    cells = {row[0][0]: row for row in kpi_cells(kpis)}
+    assert cells["联合会商"][3] == ("−5（−16.1%）", None) and cells["联合会商"][5] == ("−14（−35.0%）", None)
+    assert cells["吹哨报到"][3] == ("−9（−15.5%）", None)
 
 
 def test_a_change_too_small_to_show_is_level_not_good_or_bad():

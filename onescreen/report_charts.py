@@ -58,9 +58,11 @@ def trend_figure(trend: pd.DataFrame, period_kind: str) -> go.Figure:
                         line={"color": RATE_COLOURS[metric], "width": 2},
                         hovertemplate="%{x|%Y-%m-%d} " + RATE_LABELS[metric] + "：%{y:.1f}%<extra></extra>")
     # A tick at each period's start (a week's Monday: plotly's own ticks fell on Sundays), and the rates' axis
-    # at plotly's round steps (with a fixed ".1f" it read 87.9%, 91.2%, 94.5%).
+    # at plotly's round steps: plotly.js 4 syncs an overlaying axis's ticks to its base axis by default
+    # (tickmode "sync"), which put them at the bar axis's 0, 2000, 4000 and read 87.92%, 91.2%, 94.47%.
     fig.update_layout(yaxis={"title": "受理量", "side": "right", "showgrid": False},
-                      yaxis2={"title": "率（%）", "ticksuffix": "%", "overlaying": "y", "side": "left"},
+                      yaxis2={"title": "率（%）", "ticksuffix": "%", "overlaying": "y", "side": "left",
+                              "tickmode": "auto"},
                       xaxis={"tickmode": "array", "tickvals": list(x),
                              "ticktext": [d.strftime("%m-%d" if period_kind == "week" else "%Y-%m") for d in x]})
     return _layout(fig, "近期走势")

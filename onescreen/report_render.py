@@ -411,7 +411,7 @@ def _section(section, body: str) -> str:
 # each says when it has no rows.
 TABLE_SECTIONS = ("trend", "light_counts", "light_changes", "company_moves", "company_lists", "category_rises",
                   "unit_rises", "oldest_open", "escalation", "repeat_callers")
-EMPTY_TEXTS = {"trend": "没有走势数据。", "light_changes": "本期没有转红或恢复的网格。", "company_moves": "本月红黑榜没有变动。",
+EMPTY_TEXTS = {"trend": "没有走势数据。", "light_changes": "本期没有红灯网格，也没有红灯恢复的网格。", "company_moves": "本月红黑榜没有变动。",
                "company_lists": "本月没有上榜企业。", "category_rises": "没有受理量增加的分类。",
                "unit_rises": "没有受理量增加的区域。", "oldest_open": "没有未办结的工单。",
                "repeat_callers": "本期没有重复诉求。"}

@@ -198,6 +198,33 @@ def test_lights_that_turned_red_or_recovered_match_the_mart(metrics_con):
     assert counts.loc["red", "previous_grid_count"] == (then == "red").sum()
 
 
+def test_every_red_grid_is_listed_those_red_before_too():
+    """A grid red this week and last week was in no table: the pack listed only grids that turned red or recovered,
+    so the meeting saw "红灯 10" and 8 names, and not the two grids it most needs to call out (red for weeks)."""
+    from onescreen.report import light_tables
+
+    def lights(rows):
+        return pd.DataFrame([{"grid_code": g, "grid_name": f"网格{g}", "community_name": "一社区", "street_name": "一街道",
+                              "light": light, "light_reason": "按期办结率 60.0% 低于 80%", "on_time_rate": 60.0,
+                              "on_time_denominator": 5, "overdue_count": 1, "consecutive_red_periods": red,
+                              "previous_light": None} for g, light, red in rows])
+
+    class Lights:
+        def query(self, name, **params):
+            assert name == "grid_lights"
+            if params["period_start"] == date(2025, 10, 6):
+                return lights([("G1", "red", 1), ("G2", "red", 2), ("G3", "red", 5), ("G4", "green", 0),
+                               ("G5", "yellow", 0)])
+            return lights([("G1", "yellow", 0), ("G2", "red", 1), ("G3", "red", 4), ("G4", "red", 1),
+                           ("G5", "green", 0)])
+
+    counts, changes, _note = light_tables(Lights(), parse_period("2025-W41"), {})
+    assert list(zip(changes["move"], changes["grid_code"])) == [("转红", "G1"), ("持续", "G3"), ("持续", "G2"),
+                                                                ("恢复", "G4")]
+    red = changes[changes["light_label"] == "红灯"]
+    assert len(red) == counts.set_index("light").loc["red", "grid_count"] == 3
+
+
 def test_a_change_in_a_table_is_written_with_its_sign():
     """周报's light counts read 19 where the red lights rose by 19: a change says which way, +19 and −3 (a true minus,
     as the key figures write theirs), on the page (a Styler's text over the numbers) and in the HTML and Word files."""

@@ -725,3 +725,20 @@ def test_the_trend_ticks_fall_on_each_periods_start():
     assert trend_figure(weeks, "week").layout.yaxis2.tickmode == "auto"
     months = weeks.assign(period_start=pd.date_range("2026-06-01", periods=4, freq="MS").date)
     assert list(trend_figure(months, "month").layout.xaxis.ticktext) == ["2026-06", "2026-07", "2026-08", "2026-09"]
+
+
+def test_a_long_category_name_does_not_squeeze_the_rises_chart():
+    """A 40-character category (an export's 城乡建设与管理类（含违法建设、房屋安全……）) took the A4 chart's width for its
+    label: 125 of 680 px were left for the bars and the counts beside them were cut. The axis shows the first
+    characters and an ellipsis; the bar's hover and the table give the whole name."""
+    from onescreen.report_charts import LABEL_CHARS, rises_figure
+
+    long_name = "城乡建设与管理类（含违法建设、房屋安全、物业服务、城市道路及附属设施维护管理等）"
+    rises = pd.DataFrame({"category_l1": [long_name, "物业管理"], "ticket_count": [300, 200],
+                          "previous_ticket_count": [200, 150], "change": [100, 50]})
+    fig = rises_figure(rises, "category_l1", "受理量增幅最大的诉求分类")
+    axis = fig.layout.yaxis
+    assert list(axis.tickvals) == ["物业管理", long_name]  # (largest rise on top: drawn last)
+    assert list(axis.ticktext) == ["物业管理", long_name[:LABEL_CHARS - 1] + "…"]
+    assert all(len(text) <= LABEL_CHARS for text in axis.ticktext)
+    assert "%{y}" in fig.data[0].hovertemplate and list(fig.data[0].y) == ["物业管理", long_name]

@@ -142,14 +142,27 @@ def _for_readers(frame: pd.DataFrame) -> pd.DataFrame:
     0.01) and yes/no as 是/否: a workbook for a meeting showed 96.63770986181753 and TRUE. (The JSON keeps full
     precision.)"""
     out = frame.copy()
-    if "unit" in out:  # the key figures' unit codes, in words
-        out["unit"] = out["unit"].map(lambda u: UNIT_WORDS.get(u, u))
+    units = out["unit"] if "unit" in out else None
+    if units is not None:  # the key figures' unit codes, in words
+        out["unit"] = units.map(lambda u: UNIT_WORDS.get(u, u))
     for column in out.columns:
         if pd.api.types.is_bool_dtype(out[column]):
             out[column] = out[column].map({True: "是", False: "否"})
         elif pd.api.types.is_float_dtype(out[column]):
             out[column] = out[column].round(1 if column in RATE_COLUMNS or column in ONE_DECIMAL_COLUMNS else 2)
+    if units is not None:  # each key figure, and its changes, to the decimals its unit is shown with (96.2%, not 96.18)
+        digits = units.map(lambda u: UNIT_DIGITS.get(u, 2))
+        for column in UNIT_VALUE_COLUMNS:
+            if column in out and pd.api.types.is_float_dtype(out[column]):
+                out[column] = [value if pd.isna(value) else round(value, places)
+                               for value, places in zip(out[column], digits)]
     return out
+
+
+# The decimals a key figure of each unit is shown with (the HTML report's _fmt_value and _change), and the columns of
+# the key figures' table in that unit.
+UNIT_DIGITS = {"count": 0, "pct": 1, "workdays": 2}
+UNIT_VALUE_COLUMNS = ("value", "previous_value", "change", "yoy_value", "yoy_change", "target")
 
 
 def _summary_value(value):

@@ -318,6 +318,25 @@ def test_the_workbook_rounds_as_the_report_does_and_says_yes_or_no(week_report):
     assert not [h for h in headers if h and h.isascii()], headers  # every header in Chinese
 
 
+def test_the_workbooks_key_figures_read_as_the_html_and_word_ones():
+    """The key figures' sheet gave 响应率 96.18 and its change −0.2 where the HTML and Word files (and the page) read
+    96.2% and −0.2 个百分点: each row rounds as its unit is shown (rates 0.1, working days 0.01, counts whole)."""
+    from onescreen.report_render import _for_readers
+
+    kpis = pd.DataFrame({
+        "metric": ["ticket_count", "response_rate", "avg_handling_workdays"], "label": ["受理量", "响应率", "平均办理时长"],
+        "unit": ["count", "pct", "workdays"], "value": [5183.0, 96.1798, 1.6123], "previous_value": [5138.0, 96.3838, 2.7049],
+        "change": [45.0, -0.204, -1.0926], "change_pct": [0.8758, -0.2117, -40.39], "yoy_value": [float("nan")] * 3,
+        "yoy_change": [float("nan")] * 3, "yoy_change_pct": [float("nan")] * 3, "target": [float("nan"), 97.0, float("nan")],
+        "numerator": [float("nan"), 4985.0, 8356.47], "denominator": [float("nan"), 5183.0, 5183.0]})
+    shown = _for_readers(kpis).set_index("metric")
+    assert shown.loc["response_rate", ["value", "previous_value", "change"]].tolist() == [96.2, 96.4, -0.2]
+    assert shown.loc["avg_handling_workdays", ["value", "previous_value", "change"]].tolist() == [1.61, 2.70, -1.09]
+    assert shown.loc["ticket_count", ["value", "change", "change_pct"]].tolist() == [5183.0, 45.0, 0.9]
+    cells = {row[0][0]: row for row in kpi_cells(kpis)}
+    assert cells["响应率"][1][0] == "96.2%" and cells["平均办理时长"][1][0] == "1.61 个工作日"
+
+
 def test_a_property_companys_score_reads_to_one_decimal_as_on_the_other_screens():
     """总分 79.0 was "79" in the report (a whole number drops its decimals) beside "78.57": one decimal, as the
     lists and the big screen show it, in the page, the HTML and the workbook; so are working days overdue."""

@@ -216,7 +216,8 @@ COUNT_COLUMNS = {"ticket_count", "previous_ticket_count", "change", "overdue_cou
 
 # Changes in a section's table (a light's grid count against last period, a category's rise): written with their
 # sign, +19 and −3 (a true minus, as the key figures write their changes), 0 without one.
-SIGNED_COLUMNS = {"change", "change_pct"}
+# A company's move in rank too (名次变化: +2 rose two places), as the big screen's arrows say which way.
+SIGNED_COLUMNS = {"change", "change_pct", "rank_change"}
 
 
 # Machine codes kept in the data (JSON, XLSX) but not shown to readers.

@@ -240,6 +240,15 @@ def test_a_change_in_a_table_is_written_with_its_sign():
     assert _cell("change", 1785)[0] == "+1,785" and _cell("grid_count", 1785)[0] == "1,785"
 
 
+def test_a_companys_move_in_rank_says_which_way():
+    """名次变化 read 2, -2 and 25 (an ASCII hyphen, no sign on a rise) beside the signed changes of every other table:
+    +2, −2 (a true minus) and 0, in the page, the HTML and the Word file."""
+    lists = pd.DataFrame({"list": ["红榜", "红榜", "黑榜"], "rank": [1, 2, 30], "company_name": ["甲物业", "乙物业", "丙物业"],
+                          "rank_change": pd.array([2, 0, -2], dtype="Int64")})
+    assert [_cell("rank_change", v)[0] for v in lists["rank_change"]] == ["+2", "0", "−2"]
+    assert [signed_formats(lists)["名次变化"](v) for v in display_frame(lists)["名次变化"]] == ["+2", "0", "−2"]
+
+
 def test_moves_on_the_property_lists_match_the_mart(metrics_con):
     report = build_report(metrics_con, parse_period("2025-10"))
     lists = metrics_con.execute(

@@ -473,8 +473,9 @@ def build_report(source, period: Period, *, street_code: str | None = None,
         light_note += ("该月尚未结束，其灯色按已受理的工单评定，与上季度那个月整月的灯色比较。" if period.kind == "quarter"
                        else "亮灯按整期评定：本期尚未结束，其灯色按已受理的工单评定，与上期整期的灯色比较。")
     report.add("light_counts", "网格亮灯：各色网格数", counts, light_note)
-    report.add("light_changes", "转为红灯与红灯恢复的网格", changes,
-               light_note + "“转红”：本期红灯、上期不是红灯；“恢复”：上期红灯、本期为绿灯或黄灯。")
+    report.add("light_changes", "红灯网格：转红、持续与恢复", changes,
+               light_note + "列出本期全部红灯网格和红灯恢复的网格。“转红”：本期红灯、上期不是红灯；“持续”：本期、上期都是红灯"
+               "（按连续红灯期数从多到少）；“恢复”：上期红灯、本期为绿灯或黄灯。")
     lists, moves, list_note = company_tables(src, period, compare.data_to)
     report.add("company_moves", "物业红黑榜变动", moves, list_note)
     report.add("company_lists", "物业红黑榜（本月）", lists, list_note)
@@ -518,8 +519,9 @@ def _scope(src: Source, street_code: str | None, community_code: str | None) -> 
 
 
 def _pct(numerator, denominator) -> float | None:
-    """The marts' rate formula, ``100.0 * numerator / nullif(denominator, 0)``, on summed counts."""
-    if denominator is None or pd.isna(denominator) or denominator == 0:
+    """The marts' rate formula, ``100.0 * numerator / nullif(denominator, 0)``, on summed counts; None when either
+    is unknown (a quarter without tickets has no value to compare)."""
+    if numerator is None or denominator is None or pd.isna(numerator) or pd.isna(denominator) or denominator == 0:
         return None
     return 100.0 * numerator / denominator
 
@@ -666,9 +668,12 @@ def light_tables(src: Source, period: Period, scope: dict[str, str],
     merged = now.drop(columns=["previous_light"]).merge(
         then[["grid_code", "light"]].rename(columns={"light": "previous_light"}), on="grid_code", how="left")
     turned = merged[(merged["light"] == "red") & (merged["previous_light"] != "red")].assign(move="转红")
+    # Still red: the grids a meeting calls out first, longest run of red first (every red grid is listed).
+    kept = merged[(merged["light"] == "red") & (merged["previous_light"] == "red")].sort_values(
+        ["consecutive_red_periods", "grid_code"], ascending=[False, True], kind="stable").assign(move="持续")
     recovered = merged[(merged["previous_light"] == "red") & merged["light"].isin(["green", "yellow"])].assign(
         move="恢复")
-    changes = pd.concat([turned, recovered])[[
+    changes = pd.concat([turned, kept, recovered])[[
         "move", "grid_code", "grid_name", "community_name", "street_name", "light", "previous_light",
         "light_reason", "on_time_rate", "on_time_denominator", "overdue_count", "consecutive_red_periods"]]
     for column in ("light", "previous_light"):

@@ -19,6 +19,8 @@ WIDTH, HEIGHT = 680, 300
 RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate")
 RATE_LABELS = {"response_rate": "响应率", "resolution_rate": "解决率", "satisfaction_rate": "满意率",
                "on_time_rate": "按期办结率"}
+# The longest bar label of a chart, in characters (16 Chinese ones are about a third of the A4 chart's width).
+LABEL_CHARS = 16
 COMPARE_COLOURS = {"value": "#1f4e99", "previous_value": "#8fa9d6", "yoy_value": "#c3c9d2"}
 
 
@@ -58,9 +60,11 @@ def trend_figure(trend: pd.DataFrame, period_kind: str) -> go.Figure:
                         line={"color": RATE_COLOURS[metric], "width": 2},
                         hovertemplate="%{x|%Y-%m-%d} " + RATE_LABELS[metric] + "：%{y:.1f}%<extra></extra>")
     # A tick at each period's start (a week's Monday: plotly's own ticks fell on Sundays), and the rates' axis
-    # at plotly's round steps (with a fixed ".1f" it read 87.9%, 91.2%, 94.5%).
+    # at plotly's round steps: plotly.js 4 syncs an overlaying axis's ticks to its base axis by default
+    # (tickmode "sync"), which put them at the bar axis's 0, 2000, 4000 and read 87.92%, 91.2%, 94.47%.
     fig.update_layout(yaxis={"title": "受理量", "side": "right", "showgrid": False},
-                      yaxis2={"title": "率（%）", "ticksuffix": "%", "overlaying": "y", "side": "left"},
+                      yaxis2={"title": "率（%）", "ticksuffix": "%", "overlaying": "y", "side": "left",
+                              "tickmode": "auto"},
                       xaxis={"tickmode": "array", "tickvals": list(x),
                              "ticktext": [d.strftime("%m-%d" if period_kind == "week" else "%Y-%m") for d in x]})
     return _layout(fig, "近期走势")
@@ -83,13 +87,22 @@ def rises_figure(rises: pd.DataFrame, name_column: str, title: str, previous_wor
     """Horizontal bars: how many more tickets than the previous period (``previous_word``: ``上期``, or
     ``上月同期`` for a period under way), largest rise on top."""
     frame = rises.iloc[::-1]
+    names = [str(name) for name in frame[name_column]]
     fig = go.Figure(go.Bar(
         x=frame["change"], y=frame[name_column], orientation="h", marker_color="#d9822b",
         text=[f"+{c:,}（{n:,} 件）" for c, n in zip(frame["change"], frame["ticket_count"])], textposition="auto",
         customdata=frame[["previous_ticket_count"]],
         hovertemplate="%{y}：增加 %{x:,} 件（" + previous_word + " %{customdata[0]:,}）<extra></extra>"))
-    fig.update_layout(xaxis={"title": f"比{previous_word}增加（件）"})
+    # The axis shows a long name's first characters (the hover and the table have it whole): a 40-character category
+    # took all but 125 px of the A4 width, and the counts beside the bars were cut.
+    fig.update_layout(xaxis={"title": f"比{previous_word}增加（件）"},
+                      yaxis={"tickmode": "array", "tickvals": names, "ticktext": [_short(name) for name in names]})
     return _layout(fig, title).update_layout(height=max(HEIGHT, 80 + 26 * len(frame)))
+
+
+def _short(name: str) -> str:
+    """``name``, or its first characters and an ellipsis when longer than :data:`LABEL_CHARS`."""
+    return name if len(name) <= LABEL_CHARS else name[:LABEL_CHARS - 1] + "…"
 
 
 def report_figures(report) -> dict[str, go.Figure]:

@@ -142,14 +142,27 @@ def _for_readers(frame: pd.DataFrame) -> pd.DataFrame:
     0.01) and yes/no as 是/否: a workbook for a meeting showed 96.63770986181753 and TRUE. (The JSON keeps full
     precision.)"""
     out = frame.copy()
-    if "unit" in out:  # the key figures' unit codes, in words
-        out["unit"] = out["unit"].map(lambda u: UNIT_WORDS.get(u, u))
+    units = out["unit"] if "unit" in out else None
+    if units is not None:  # the key figures' unit codes, in words
+        out["unit"] = units.map(lambda u: UNIT_WORDS.get(u, u))
     for column in out.columns:
         if pd.api.types.is_bool_dtype(out[column]):
             out[column] = out[column].map({True: "是", False: "否"})
         elif pd.api.types.is_float_dtype(out[column]):
             out[column] = out[column].round(1 if column in RATE_COLUMNS or column in ONE_DECIMAL_COLUMNS else 2)
+    if units is not None:  # each key figure, and its changes, to the decimals its unit is shown with (96.2%, not 96.18)
+        digits = units.map(lambda u: UNIT_DIGITS.get(u, 2))
+        for column in UNIT_VALUE_COLUMNS:
+            if column in out and pd.api.types.is_float_dtype(out[column]):
+                out[column] = [value if pd.isna(value) else round(value, places)
+                               for value, places in zip(out[column], digits)]
     return out
+
+
+# The decimals a key figure of each unit is shown with (the HTML report's _fmt_value and _change), and the columns of
+# the key figures' table in that unit.
+UNIT_DIGITS = {"count": 0, "pct": 1, "workdays": 2}
+UNIT_VALUE_COLUMNS = ("value", "previous_value", "change", "yoy_value", "yoy_change", "target")
 
 
 def _summary_value(value):
@@ -203,7 +216,8 @@ COUNT_COLUMNS = {"ticket_count", "previous_ticket_count", "change", "overdue_cou
 
 # Changes in a section's table (a light's grid count against last period, a category's rise): written with their
 # sign, +19 and −3 (a true minus, as the key figures write their changes), 0 without one.
-SIGNED_COLUMNS = {"change", "change_pct"}
+# A company's move in rank too (名次变化: +2 rose two places), as the big screen's arrows say which way.
+SIGNED_COLUMNS = {"change", "change_pct", "rank_change"}
 
 
 # Machine codes kept in the data (JSON, XLSX) but not shown to readers.
@@ -343,7 +357,8 @@ def _change(unit: str, change, change_pct, *, up_is_good: bool | None, settling:
 
 
 LOWER_IS_BETTER = {"overdue_count", "near_deadline_count", "avg_handling_workdays", "property_complaint_count"}
-NEUTRAL = {"ticket_count", "whistle_count"}
+# Neither good nor bad news: how many requests came in, and how often departments were called in (吹哨, 会商).
+NEUTRAL = {"ticket_count", "whistle_count", "consultation_count"}
 
 
 KPI_HEADERS = ("指标", "本期", "上期", "环比", "去年同期", "同比", "目标", "N")
@@ -410,7 +425,7 @@ def _section(section, body: str) -> str:
 # each says when it has no rows.
 TABLE_SECTIONS = ("trend", "light_counts", "light_changes", "company_moves", "company_lists", "category_rises",
                   "unit_rises", "oldest_open", "escalation", "repeat_callers")
-EMPTY_TEXTS = {"trend": "没有走势数据。", "light_changes": "本期没有转红或恢复的网格。", "company_moves": "本月红黑榜没有变动。",
+EMPTY_TEXTS = {"trend": "没有走势数据。", "light_changes": "本期没有红灯网格，也没有红灯恢复的网格。", "company_moves": "本月红黑榜没有变动。",
                "company_lists": "本月没有上榜企业。", "category_rises": "没有受理量增加的分类。",
                "unit_rises": "没有受理量增加的区域。", "oldest_open": "没有未办结的工单。",
                "repeat_callers": "本期没有重复诉求。"}

@@ -27,8 +27,8 @@ from conftest import run_cli  # noqa: E402
 from onescreen.queries import run_query  # noqa: E402
 from onescreen.report import (COLUMN_LABELS, Period, ReportError, build_report, data_span,  # noqa: E402
                               default_period, parse_period, period_options)
-from onescreen.report_render import (XML_NAMESPACES, _cell, display_frame, kpi_display_frame, number_formats,  # noqa: E402
-                                     offline_plotlyjs, signed_formats, to_dict, to_html, to_json, to_xlsx)
+from onescreen.report_render import (XML_NAMESPACES, _cell, display_frame, kpi_cells, kpi_display_frame,  # noqa: E402
+                                     number_formats, offline_plotlyjs, signed_formats, to_dict, to_html, to_json, to_xlsx)
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -198,6 +198,33 @@ def test_lights_that_turned_red_or_recovered_match_the_mart(metrics_con):
     assert counts.loc["red", "previous_grid_count"] == (then == "red").sum()
 
 
+def test_every_red_grid_is_listed_those_red_before_too():
+    """A grid red this week and last week was in no table: the pack listed only grids that turned red or recovered,
+    so the meeting saw "红灯 10" and 8 names, and not the two grids it most needs to call out (red for weeks)."""
+    from onescreen.report import light_tables
+
+    def lights(rows):
+        return pd.DataFrame([{"grid_code": g, "grid_name": f"网格{g}", "community_name": "一社区", "street_name": "一街道",
+                              "light": light, "light_reason": "按期办结率 60.0% 低于 80%", "on_time_rate": 60.0,
+                              "on_time_denominator": 5, "overdue_count": 1, "consecutive_red_periods": red,
+                              "previous_light": None} for g, light, red in rows])
+
+    class Lights:
+        def query(self, name, **params):
+            assert name == "grid_lights"
+            if params["period_start"] == date(2025, 10, 6):
+                return lights([("G1", "red", 1), ("G2", "red", 2), ("G3", "red", 5), ("G4", "green", 0),
+                               ("G5", "yellow", 0)])
+            return lights([("G1", "yellow", 0), ("G2", "red", 1), ("G3", "red", 4), ("G4", "red", 1),
+                           ("G5", "green", 0)])
+
+    counts, changes, _note = light_tables(Lights(), parse_period("2025-W41"), {})
+    assert list(zip(changes["move"], changes["grid_code"])) == [("转红", "G1"), ("持续", "G3"), ("持续", "G2"),
+                                                                ("恢复", "G4")]
+    red = changes[changes["light_label"] == "红灯"]
+    assert len(red) == counts.set_index("light").loc["red", "grid_count"] == 3
+
+
 def test_a_change_in_a_table_is_written_with_its_sign():
     """周报's light counts read 19 where the red lights rose by 19: a change says which way, +19 and −3 (a true minus,
     as the key figures write theirs), on the page (a Styler's text over the numbers) and in the HTML and Word files."""
@@ -211,6 +238,15 @@ def test_a_change_in_a_table_is_written_with_its_sign():
     assert display_frame(counts)["环比变化"].dtype == "Int64"  # still a number: it sorts as one
     assert _cell("change_pct", 8.66)[0] == "+8.7" and _cell("change_pct", -0.04)[0] == "0.0"
     assert _cell("change", 1785)[0] == "+1,785" and _cell("grid_count", 1785)[0] == "1,785"
+
+
+def test_a_companys_move_in_rank_says_which_way():
+    """名次变化 read 2, -2 and 25 (an ASCII hyphen, no sign on a rise) beside the signed changes of every other table:
+    +2, −2 (a true minus) and 0, in the page, the HTML and the Word file."""
+    lists = pd.DataFrame({"list": ["红榜", "红榜", "黑榜"], "rank": [1, 2, 30], "company_name": ["甲物业", "乙物业", "丙物业"],
+                          "rank_change": pd.array([2, 0, -2], dtype="Int64")})
+    assert [_cell("rank_change", v)[0] for v in lists["rank_change"]] == ["+2", "0", "−2"]
+    assert [signed_formats(lists)["名次变化"](v) for v in display_frame(lists)["名次变化"]] == ["+2", "0", "−2"]
 
 
 def test_moves_on_the_property_lists_match_the_mart(metrics_con):
@@ -289,6 +325,25 @@ def test_the_workbook_rounds_as_the_report_does_and_says_yes_or_no(week_report):
     units = {row[headers.index("单位")] for row in kpis.iter_rows(min_row=2, values_only=True)}
     assert units <= {"件", "%", "工作日", "分"} and "%" in units  # not count / pct / workdays
     assert not [h for h in headers if h and h.isascii()], headers  # every header in Chinese
+
+
+def test_the_workbooks_key_figures_read_as_the_html_and_word_ones():
+    """The key figures' sheet gave 响应率 96.18 and its change −0.2 where the HTML and Word files (and the page) read
+    96.2% and −0.2 个百分点: each row rounds as its unit is shown (rates 0.1, working days 0.01, counts whole)."""
+    from onescreen.report_render import _for_readers
+
+    kpis = pd.DataFrame({
+        "metric": ["ticket_count", "response_rate", "avg_handling_workdays"], "label": ["受理量", "响应率", "平均办理时长"],
+        "unit": ["count", "pct", "workdays"], "value": [5183.0, 96.1798, 1.6123], "previous_value": [5138.0, 96.3838, 2.7049],
+        "change": [45.0, -0.204, -1.0926], "change_pct": [0.8758, -0.2117, -40.39], "yoy_value": [float("nan")] * 3,
+        "yoy_change": [float("nan")] * 3, "yoy_change_pct": [float("nan")] * 3, "target": [float("nan"), 97.0, float("nan")],
+        "numerator": [float("nan"), 4985.0, 8356.47], "denominator": [float("nan"), 5183.0, 5183.0]})
+    shown = _for_readers(kpis).set_index("metric")
+    assert shown.loc["response_rate", ["value", "previous_value", "change"]].tolist() == [96.2, 96.4, -0.2]
+    assert shown.loc["avg_handling_workdays", ["value", "previous_value", "change"]].tolist() == [1.61, 2.70, -1.09]
+    assert shown.loc["ticket_count", ["value", "change", "change_pct"]].tolist() == [5183.0, 45.0, 0.9]
+    cells = {row[0][0]: row for row in kpi_cells(kpis)}
+    assert cells["响应率"][1][0] == "96.2%" and cells["平均办理时长"][1][0] == "1.61 个工作日"
 
 
 def test_a_property_companys_score_reads_to_one_decimal_as_on_the_other_screens():
@@ -608,6 +663,17 @@ def test_page_tables_sort_numbers_as_numbers_and_right_align_the_key_figures(war
         h: "right" for h in kpi_display_frame(pd.DataFrame(columns=["metric"])).columns[1:]}
 
 
+def test_page_oldest_open_tickets_show_the_address_beside_the_department(warehouse_copy):
+    """The page's column order named the address "地址（至小区或道路）", a header the table does not have: the address,
+    what a meeting reads to place a ticket, went to the far right after 街道 instead of after 承办单位."""
+    at = _page()
+    oldest = next(t for t in at.dataframe if "工单编号" in t.value.columns)
+    order = list(oldest.proto.column_order)
+    assert "地址（至门牌号或小区）" in oldest.value.columns
+    assert order.index("地址（至门牌号或小区）") == order.index("承办单位") + 1
+    assert sorted(order) == sorted(oldest.value.columns)
+
+
 def test_page_kpi_table_gives_each_change_in_its_own_unit():
     """The page's table rounded every change as a count: "1" for a rate's +1.3 个百分点, "-0" for −0.4."""
     kpis = pd.DataFrame({
@@ -621,6 +687,19 @@ def test_page_kpi_table_gives_each_change_in_its_own_unit():
     # Good or bad news says so in words (a printed report is often black and white); 受理量 is neither.
     assert shown.loc["响应率"].tolist() == ["96.6%", "95.3%", "+1.3 个百分点（改善）", "—", "—", "97%", "1,724 / 1,785"]
     assert shown.loc["平均办理时长"].tolist() == ["2.90 个工作日", "3.02 个工作日", "−0.12 个工作日（改善）", "—", "—", "", ""]
+
+
+def test_whistles_and_joint_consultations_are_neither_good_nor_bad_news():
+    """联合会商 falling from 31 to 26 read "−5（−16.1%）（变差）" in red beside 吹哨报到's plain "−9（−15.5%）": both count
+    how often departments were called in, neither a target; the pages show both without a direction."""
+    kpis = pd.DataFrame({
+        "metric": ["whistle_count", "consultation_count"], "label": ["吹哨报到", "联合会商"], "unit": ["count", "count"],
+        "value": [49.0, 26.0], "previous_value": [58.0, 31.0], "change": [-9.0, -5.0], "change_pct": [-15.5, -16.1],
+        "yoy_value": [40.0, 40.0], "yoy_change": [9.0, -14.0], "yoy_change_pct": [22.5, -35.0],
+        "target": [float("nan")] * 2, "numerator": [29.0, 19.0], "denominator": [49.0, 26.0]})
+    cells = {row[0][0]: row for row in kpi_cells(kpis)}
+    assert cells["联合会商"][3] == ("−5（−16.1%）", None) and cells["联合会商"][5] == ("−14（−35.0%）", None)
+    assert cells["吹哨报到"][3] == ("−9（−15.5%）", None)
 
 
 def test_a_change_too_small_to_show_is_level_not_good_or_bad():
@@ -669,5 +748,25 @@ def test_the_trend_ticks_fall_on_each_periods_start():
     axis = trend_figure(weeks, "week").layout.xaxis
     assert [pd.Timestamp(v).day_name() for v in axis.tickvals] == ["Monday"] * 4
     assert list(axis.ticktext) == ["09-07", "09-14", "09-21", "09-28"]
+    # The rates' axis at round steps (88%, 90% ...): plotly.js 4 syncs an overlaying axis to its base axis's ticks
+    # unless told otherwise, and the report's trend read 87.92%, 91.2%, 94.47% (the bar axis's 0, 2000, 4000).
+    assert trend_figure(weeks, "week").layout.yaxis2.tickmode == "auto"
     months = weeks.assign(period_start=pd.date_range("2026-06-01", periods=4, freq="MS").date)
     assert list(trend_figure(months, "month").layout.xaxis.ticktext) == ["2026-06", "2026-07", "2026-08", "2026-09"]
+
+
+def test_a_long_category_name_does_not_squeeze_the_rises_chart():
+    """A 40-character category (an export's 城乡建设与管理类（含违法建设、房屋安全……）) took the A4 chart's width for its
+    label: 125 of 680 px were left for the bars and the counts beside them were cut. The axis shows the first
+    characters and an ellipsis; the bar's hover and the table give the whole name."""
+    from onescreen.report_charts import LABEL_CHARS, rises_figure
+
+    long_name = "城乡建设与管理类（含违法建设、房屋安全、物业服务、城市道路及附属设施维护管理等）"
+    rises = pd.DataFrame({"category_l1": [long_name, "物业管理"], "ticket_count": [300, 200],
+                          "previous_ticket_count": [200, 150], "change": [100, 50]})
+    fig = rises_figure(rises, "category_l1", "受理量增幅最大的诉求分类")
+    axis = fig.layout.yaxis
+    assert list(axis.tickvals) == ["物业管理", long_name]  # (largest rise on top: drawn last)
+    assert list(axis.ticktext) == ["物业管理", long_name[:LABEL_CHARS - 1] + "…"]
+    assert all(len(text) <= LABEL_CHARS for text in axis.ticktext)
+    assert "%{y}" in fig.data[0].hovertemplate and list(fig.data[0].y) == ["物业管理", long_name]

@@ -287,6 +287,18 @@ def test_a_period_whose_days_are_all_in_is_compared_whole(con):
     assert kpi_headers(september.meta) == KPI_HEADERS
 
 
+def test_a_quarter_without_tickets_after_one_with_them_is_built(con):
+    """No ticket from December 2024 to June 2025: the first quarter of 2025 (district-wide, and street S1 whose
+    Y4 was received in November 2024) stopped with a TypeError (100.0 * None) instead of a pack reading "—"."""
+    for area in ({}, {"street_code": "S1"}):
+        report = build_report(con, parse_period("2025Q1"), generated_at=GENERATED, **area)
+        kpis = _kpis(report)
+        assert kpis.loc["ticket_count", "previous_value"] > 0
+        assert pd.isna(kpis.loc["ticket_count", "change"]) and pd.isna(kpis.loc["ticket_count", "change_pct"])
+        assert pd.isna(kpis.loc["response_rate", "change"])
+        assert "受理量" in to_html(report, charts=False)
+
+
 # -- a complete pack is unchanged ----------------------------------------------------------------------
 
 def complete_pack_files(report) -> dict[str, str]:

@@ -489,8 +489,11 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
                 values = "、".join(f"{scrub_text(v)}（{n} 行）" for v, n in unknown[:5])
                 warnings.append(f"列「{shown[name]}」有未识别的取值，已按原样保存：{values}。")
                 _scrub_unknown_values(con, name, [v for v, _ in unknown])
-    warnings += _scrub_names(con, [name for name in mapped if KINDS.get(name, "text") == "text"
-                                   and name not in PERSONAL_FIELDS and scrubbed_field(name)], shown)
+    name_columns = [name for name in mapped if KINDS.get(name, "text") == "text"
+                    and name not in PERSONAL_FIELDS and scrubbed_field(name)]
+    warnings += _scrub_names(con, name_columns, shown)
+    if "caller_name" in mapped:
+        warnings += _mask_callers_in_names(con, name_columns, shown)
     if "caller_phone" in mapped:  # 1.66689E+10: a CSV opened in Excel and saved again; the digits are gone
         sci = con.execute("select count(*) from stg_cells where regexp_matches(caller_phone, ?)", [SCI_NUMBER]).fetchall()[0][0]
         if sci:
@@ -643,6 +646,38 @@ def _scrub_names(con, names: list[str], mapping: dict[str, str]) -> list[str]:
             _replace_values(con, name, changed)
             warnings.append(f"列「{mapping[name]}」有 {len(changed)} 个取值含电话、证件号等个人信息，已脱敏后保存"
                             f"（如 {changed[0][1]}）。请在源系统中更正。")
+    return warnings
+
+
+def _mask_callers_in_names(con, names: list[str], mapping: dict[str, str]) -> list[str]:
+    """A caller's name typed into a name column of the same row (承办单位 "区住建局（张三反映）") would be shown
+    unmasked in every ranking and download: such values are stored with the name masked as in an address
+    (``scrub_text`` with the row's caller), with a warning naming the column (the example masked)."""
+    if not names:
+        return []
+    # One scan for every column; such rows are rare, and only they come back to Python.
+    rows = con.execute(
+        f"select distinct caller_name, {', '.join(names)} from stg_parsed where length(trim(caller_name)) >= 2 and ("
+        + " or ".join(f"contains({name}, trim(caller_name))" for name in names) + ")").fetchall()
+    warnings = []
+    for i, name in enumerate(names, start=1):
+        callers: dict[str, set[str]] = {}  # value -> the callers whose name it holds
+        for row in rows:
+            if row[i] is not None and row[0].strip() in row[i]:
+                callers.setdefault(row[i], set()).add(row[0])
+        changed = []
+        for value, found in sorted(callers.items()):
+            scrubbed = value
+            for caller in sorted(found, key=len, reverse=True):
+                scrubbed = scrub_text(scrubbed, caller_name=caller)
+            if scrubbed != value:
+                changed.append((value, scrubbed))
+        if not changed:
+            continue
+        # Every row with that value, whoever its caller: the value holds a name, and one department is one name.
+        _replace_values(con, name, changed)
+        warnings.append(f"列「{mapping[name]}」有 {len(changed)} 个取值含本行来电人的姓名，"
+                        f"已把姓名脱敏后保存（如 {changed[0][1]}）。请在源系统中更正。")
     return warnings
 
 

@@ -602,6 +602,30 @@ def test_personal_numbers_in_name_columns_are_stored_masked(warehouse_copy, tmp_
     assert "13800001111" not in warnings and "530102198807154512" not in warnings
 
 
+def test_a_callers_name_in_a_name_column_is_stored_masked(warehouse_copy, tmp_path):
+    """A caller's name typed into 承办单位 or a category of the same row would be shown in every ranking and
+    download: it is stored masked as in an address, with a warning that does not repeat it."""
+    path = tmp_path / "hotline_caller_in_names.csv"
+    path.write_text(
+        "工单编号,来电时间,承办单位,一级分类,二级分类,所属社区,来电人,来电号码\n"
+        "M0001,2025-10-05 09:00,区住建局（张三丰反映）,市容环境,乱贴乱画,东风社区,张三丰,13800003333\n"
+        "M0002,2025-10-05 10:00,区城管局,市容环境,欧阳娜娜家门口,东风社区,欧阳娜娜,13800004444\n"
+        "M0003,2025-10-05 11:00,区住建局（张三丰反映）,市容环境,乱贴乱画,东风社区,李四,13800005555\n"
+        "M0004,2025-10-05 12:00,区城管局,市容环境,王府井,东风社区,王,13800006666\n", encoding="utf-8")
+    item = load_files([path]).files[0]
+    stored = query(warehouse_copy, "select ticket_id, department, category_l2 from fct_tickets where ticket_id like 'M000%' "
+                                   "order by 1")
+    assert stored == [("M0001", "区住建局（张**反映）", "乱贴乱画"), ("M0002", "区城管局", "欧***家门口"),
+                      # the same value on another caller's row: one department, one name; a one-character
+                      # name is not looked for
+                      ("M0003", "区住建局（张**反映）", "乱贴乱画"), ("M0004", "区城管局", "王府井")]
+    assert query(warehouse_copy, "select count(*) from mart_rates where unit_code like '%张三丰%'") == [(0,)]
+    warnings = "\n".join(item.warnings)
+    assert "列「承办单位」有 1 个取值含本行来电人的姓名，已把姓名脱敏后保存（如 区住建局（张**反映））" in warnings
+    assert "列「二级分类」有 1 个取值含本行来电人的姓名" in warnings
+    assert "张三丰反映）。" not in warnings and "欧阳娜娜" not in warnings
+
+
 def test_a_file_without_its_header_row_does_not_print_its_first_row(warehouse_copy, tmp_path):
     path = tmp_path / "no_header.csv"
     path.write_text("GD0001,2025-10-05 09:00,上官飞燕,13912349001,530302199205052345,翠峰路1号锦绣小区9栋1单元101室\n"

@@ -101,9 +101,11 @@ area = {k: v for k, v in f.scope().items() if k != "grid_code"}
 start = period_bounds(f.period_type, f.period_start)["period_start"]
 lights = data.q("grid_lights", period_type=f.period_type, period_start=start, **area)
 st.caption(f"{filters.period_label(f.period_type, start)} · {ui.as_of_caption(data.as_of())} · "
-           "按本期受理的工单计，状态为数据截至时")
-# Links to the tickets of the period shown (with a date range chosen, the period holding its last day).
-period_params = {k: v for k, v in f.as_query_params().items() if k not in ("date_from", "date_to")}
+           "按本期受理的工单计，状态为数据截至时"
+           + ("（网格的全部来源、分类，未按所选来源、分类筛选）" if f.source or f.category else ""))
+# Links to the tickets of the period shown (with a date range chosen, the period holding its last day), of every
+# source and category: the lights count them all, whatever the sidebar's source or category.
+period_params = {k: v for k, v in f.as_query_params().items() if k not in ("date_from", "date_to", "source", "category")}
 if f.is_range:  # lights are lit per period by rule: an arbitrary range has no light
     st.info(f"亮灯按{filters.PERIOD_LABELS[f.period_type]}评定（阈值按一个完整周期的工单设定），不能按自定义区间"
             f" {f.time_label()} 计算；以下为区间最后一天所在的{filters.period_label(f.period_type, start)}。",

@@ -404,3 +404,24 @@ def test_the_unfinished_month_of_the_company_lists_is_said_to_be_provisional(war
     assert [i.value for i in opened.info if "尚未结束" in i.value] == [
         f"{newest_start.year}年{newest_start.month}月尚未结束（工单只到 {last:%m-%d}）：投诉和考核还会增加，得分和名次会变，"
         "月底后才是本月的红黑榜。"]
+
+
+def test_lights_links_open_every_source_and_category_as_the_lights_count(metrics_db):
+    """亮灯地图 lights each grid on all its tickets, whatever source or category the sidebar holds: its links (the
+    period's overdue tickets, a red or yellow grid's tickets) open those tickets, not the sidebar's source alone."""
+    at = run("lights.py", query={"source": "12345热线", "category": "市容环境"})
+    assert any("未按所选来源、分类筛选" in c.value for c in at.caption)
+    assert not any("未按所选来源、分类筛选" in c.value for c in run("lights.py").caption)
+    overdue = next(link for text, link in links(at).items() if text.startswith("查看本期超期工单"))
+    assert "source" not in overdue and "category" not in overdue and overdue["status"] == "overdue"
+    table = next(t for t in at.dataframe if t.key == "light_table").value
+    rerun_with_selection(at, "light_table", {"rows": [0], "columns": [], "cells": []})
+    link = next(link for text, link in links(at).items() if text.startswith("打开 "))
+    assert "source" not in link and "category" not in link and link["grid_code"] == table["grid_code"].iloc[0]
+    with duckdb.connect(str(metrics_db), read_only=True) as con:
+        expected, of_sidebar = con.execute(
+            "select count(*), count(*) filter (where source = '12345热线' and category_l1 = '市容环境') from fct_tickets "
+            "where grid_code = ? and received_at >= ?::date and received_at < ?::date + interval 1 month",
+            [link["grid_code"], link["period_start"], link["period_start"]]).fetchall()[0]
+    assert expected > of_sidebar  # the grid has tickets of other sources or categories: the test tells them apart
+    assert ticket_total(follow(link)) == expected

@@ -269,6 +269,19 @@ def ticket_span() -> tuple[date, date] | None:
     return pd.Timestamp(frame.iloc[0]["first"]).date(), pd.Timestamp(frame.iloc[0]["last"]).date()
 
 
+def guessed_calendar_years() -> set[int]:
+    """The years whose working days the calendar guessed (``dim_calendar``: the statutory holidays and Monday to
+    Friday, no 调休), neither the calendar package nor ``config/calendar_overrides.csv`` knowing their schedule;
+    the load warned of them (``etl.calendar``). Empty for a warehouse without a calendar."""
+    try:
+        frame = sql("select year(calendar_date) as year from dim_calendar group by 1 "
+                    "having count(*) filter (where calendar_source in ('statutory', 'weekend_rule')) > 0 "
+                    "and count(*) filter (where calendar_source = 'override') = 0")
+    except (QueryError, duckdb.Error):
+        return set()
+    return {int(year) for year in frame["year"]}
+
+
 def last_receipt() -> datetime | None:
     """When the last ticket in the warehouse was received (the tickets of its day stop there), or None."""
     frame = _span()
@@ -361,5 +374,5 @@ def distinct_values(column: str) -> list[str]:
     return frame["v"].tolist()
 
 
-__all__ = ["QueryError", "available", "q", "fetch", "fetch_unmasked", "current_access", "set_access", "sql", "as_of", "ticket_span", "places",
+__all__ = ["QueryError", "available", "q", "fetch", "fetch_unmasked", "current_access", "set_access", "sql", "as_of", "ticket_span", "guessed_calendar_years", "places",
            "PlaceChoices", "place_choices", "distinct_values"]

@@ -324,12 +324,24 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
     if widgets and is_default and default_start != offered[0]:
         st.sidebar.caption(f"{period_label(period_type, offered[0])}刚开始（工单只到 {last:%m-%d}），默认显示上一期；"
                            "可在“周期”中选择。")
+    if widgets:
+        guessed = sorted({year for year in range(filters.days()[0].year, filters.days()[1].year + 1)}
+                         & data.guessed_calendar_years())
+        if guessed:
+            st.sidebar.caption(calendar_note(guessed))
     _write_url(filters, default=is_default)
     for notice in notices:
         st.warning(notice, icon=":material/event_busy:")
     if widgets and period_note and under_way:
         st.info(same_days_note(filters), icon=":material/hourglass_top:")
     return filters
+
+
+def calendar_note(years: list[int]) -> str:
+    """The sidebar's word on a shown time in years whose 调休 schedule is unknown (:func:`data.guessed_calendar_years`)."""
+    return (f"{'、'.join(str(year) for year in years)} 年的放假调休安排未知：工作日（超期、临期、按期办结、办理时长）按法定节假日和"
+            "周一至周五计算，调休的放假与补班没有计入。管理员可在 config/calendar_overrides.csv 补充国务院公布的安排后"
+            "运行 python -m etl refresh。")
 
 
 def same_days_note(f: Filters) -> str:

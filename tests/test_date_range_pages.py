@@ -425,3 +425,32 @@ def test_lights_links_open_every_source_and_category_as_the_lights_count(metrics
             [link["grid_code"], link["period_start"], link["period_start"]]).fetchall()[0]
     assert expected > of_sidebar  # the grid has tickets of other sources or categories: the test tells them apart
     assert ticket_total(follow(link)) == expected
+
+
+@pytest.mark.parametrize("calendar, shown", [("known", False), ("guessed", True), ("supplied", False)])
+def test_the_sidebar_says_when_the_shown_years_working_days_are_guessed(tmp_path, monkeypatch, calendar, shown):
+    """A year neither the calendar package nor config/calendar_overrides.csv knows has its working days guessed
+    (statutory holidays, Monday to Friday): the load warns, and so does every page showing that year."""
+    from etl.marts import build_marts
+    from metrics_fixture import build_warehouse
+    from onescreen.rules import load_rules
+
+    path = tmp_path / "metrics.duckdb"
+    con = duckdb.connect(str(path))
+    build_warehouse(con)
+    if calendar != "known":
+        con.execute("update dim_calendar set calendar_source = 'weekend_rule' where year(calendar_date) = 2025")
+    if calendar == "supplied":  # a line of the year in the overrides file: its other days are known too
+        con.execute("update dim_calendar set calendar_source = 'override' where calendar_date = '2025-12-31'")
+    build_marts(con, load_rules())
+    con.close()
+    monkeypatch.setenv("ONESCREEN_DB", str(path))
+    _reset_app_connection()
+    try:
+        for page in ("rates.py", "tickets.py"):
+            notes = [c.value for c in run(page).sidebar.caption if "调休安排未知" in c.value]
+            assert bool(notes) is shown, (page, notes)
+            if shown:
+                assert notes[0].startswith("2025 年的放假调休安排未知") and "calendar_overrides.csv" in notes[0]
+    finally:
+        _reset_app_connection()

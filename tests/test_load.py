@@ -611,14 +611,16 @@ def test_a_callers_name_in_a_name_column_is_stored_masked(warehouse_copy, tmp_pa
         "M0001,2025-10-05 09:00,区住建局（张三丰反映）,市容环境,乱贴乱画,东风社区,张三丰,13800003333\n"
         "M0002,2025-10-05 10:00,区城管局,市容环境,欧阳娜娜家门口,东风社区,欧阳娜娜,13800004444\n"
         "M0003,2025-10-05 11:00,区住建局（张三丰反映）,市容环境,乱贴乱画,东风社区,李四,13800005555\n"
-        "M0004,2025-10-05 12:00,区城管局,市容环境,王府井,东风社区,王,13800006666\n", encoding="utf-8")
+        "M0004,2025-10-05 12:00,区城管局,市容环境,王府井,东风社区,王,13800006666\n"
+        "M0005,2025-10-05 13:00,区市民服务中心,市容环境,乱贴乱画,东风社区,市民,13800007777\n", encoding="utf-8")
     item = load_files([path]).files[0]
     stored = query(warehouse_copy, "select ticket_id, department, category_l2 from fct_tickets where ticket_id like 'M000%' "
                                    "order by 1")
     assert stored == [("M0001", "区住建局（张**反映）", "乱贴乱画"), ("M0002", "区城管局", "欧***家门口"),
                       # the same value on another caller's row: one department, one name; a one-character
                       # name is not looked for
-                      ("M0003", "区住建局（张**反映）", "乱贴乱画"), ("M0004", "区城管局", "王府井")]
+                      ("M0003", "区住建局（张**反映）", "乱贴乱画"), ("M0004", "区城管局", "王府井"),
+                      ("M0005", "区市民服务中心", "乱贴乱画")]   # 市民 in 来电人 is no name
     assert query(warehouse_copy, "select count(*) from mart_rates where unit_code like '%张三丰%'") == [(0,)]
     warnings = "\n".join(item.warnings)
     assert "列「承办单位」有 1 个取值含本行来电人的姓名，已把姓名脱敏后保存（如 区住建局（张**反映））" in warnings

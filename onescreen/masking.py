@@ -88,6 +88,11 @@ _ID_SHAPE = re.compile(r"\d{17}[\dX]|\d{15}")
 PHONE_FIELD_WORDS = frozenset({"未知", "无", "不详", "匿名", "保密", "空号", "拒绝透露", "不愿透露", "未提供", "无号码",
                                "转", "分机", "手机", "电话", "座机", "固话", "ext", "Ext", "EXT", "tel", "Tel", "TEL",
                                *(p.strip("[]") for p in (ID_PLACEHOLDER, BANK_CARD_PLACEHOLDER, EMAIL_PLACEHOLDER))})
+# What a 来电人 cell holds when the caller gave no name: words, not names. Nothing is masked as such a "name" (a
+# caller recorded as 市民 does not turn 市民广场 into 市*广场, nor 区市民服务中心 into 区市*服务中心).
+GENERIC_CALLERS = frozenset({"市民", "群众", "居民", "村民", "业主", "住户", "租户", "商户", "网友", "游客", "来电人", "来电者",
+                             "匿名", "未知", "不详", "保密", "无", "先生", "女士", "小姐", "未提供", "拒绝透露", "不愿透露"})
+
 # Two-character surnames: the surname alone before 先生, 女士, ... is masked too when the caller's name starts
 # with one (a one-character surname before 先生 tells no more than the masked name, 王*, does).
 COMPOUND_SURNAMES = frozenset({"欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "令狐", "慕容", "夏侯", "尉迟", "公孙",
@@ -278,7 +283,7 @@ def _mask_caller(text: str, caller_name) -> str:
     if _is_empty(caller_name):
         return text
     name = _as_text(caller_name).strip()
-    if len(name) < 2:
+    if len(name) < 2 or name in GENERIC_CALLERS:
         return text
     text = text.replace(name, mask_name(name))
     if name[:2] in COMPOUND_SURNAMES:

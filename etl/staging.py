@@ -21,7 +21,7 @@ import pyarrow as pa
 from etl.errors import LoadError, Problem
 from etl.fields import Source, column_labels, columns_named, same_named
 from etl.readers import TOTALS_PATTERN, RawTable, error_cell_message, totals_rows, undecodable_error
-from onescreen.masking import GENERIC_CALLERS, mask_value, scrub_number, scrub_text
+from onescreen.masking import mask_value, scrub_number, scrub_text
 
 MACROS = Path(__file__).parent / "sql" / "macros.sql"
 PERSONAL_FIELDS = {"caller_name", "caller_phone", "address", "content"}
@@ -653,14 +653,13 @@ def _mask_callers_in_names(con, names: list[str], mapping: dict[str, str]) -> li
     """A caller's name typed into a name column of the same row (承办单位 "区住建局（张三反映）") would be shown
     unmasked in every ranking and download: such values are stored with the name masked as in an address
     (``scrub_text`` with the row's caller), with a warning naming the column (the example masked). A 来电人 of
-    :data:`onescreen.masking.GENERIC_CALLERS` (市民, 匿名 ...) is no name and masks nothing."""
+    :data:`onescreen.masking.GENERIC_CALLERS` (市民, 匿名 ...) is no name: scrub_text masks nothing for it."""
     if not names:
         return []
     # One scan for every column; such rows are rare, and only they come back to Python.
     rows = con.execute(
-        f"select distinct caller_name, {', '.join(names)} from stg_parsed where length(trim(caller_name)) >= 2 "
-        "and not list_contains($1::varchar[], trim(caller_name)) and ("
-        + " or ".join(f"contains({name}, trim(caller_name))" for name in names) + ")", [sorted(GENERIC_CALLERS)]).fetchall()
+        f"select distinct caller_name, {', '.join(names)} from stg_parsed where length(trim(caller_name)) >= 2 and ("
+        + " or ".join(f"contains({name}, trim(caller_name))" for name in names) + ")").fetchall()
     warnings = []
     for i, name in enumerate(names, start=1):
         callers: dict[str, set[str]] = {}  # value -> the callers whose name it holds

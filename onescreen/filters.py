@@ -325,8 +325,8 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
         st.sidebar.caption(f"{period_label(period_type, offered[0])}刚开始（工单只到 {last:%m-%d}），默认显示上一期；"
                            "可在“周期”中选择。")
     if widgets:
-        guessed = sorted({year for year in range(filters.days()[0].year, filters.days()[1].year + 1)}
-                         & data.guessed_calendar_years())
+        first_day, last_day = filters.days()
+        guessed = sorted(set(range(first_day.year, last_day.year + 1)) & data.guessed_calendar_years())
         if guessed:
             st.sidebar.caption(calendar_note(guessed))
     _write_url(filters, default=is_default)

@@ -38,12 +38,30 @@ tickets as not materialized (
                     or list_contains((select appeal_types from property_rules), appeal_type))))
 ),
 
+-- Newest first: tickets are stored in receipt order, oldest first, so a top-N by received_at desc takes every
+-- matching row into its heap (a month at 5M tickets: 16 ms). Counting them per day (3 ms) finds the day the
+-- pages so far begin on; the top-N then reads from that day on (6 ms in all). Oldest first needs no help.
+page_days as (
+    select cast(received_at as date) as day, count(*) as day_count
+    from tickets
+    where '{{status}}' = 'all' and '{{sort}}' = 'received_at' and '{{order}}' = 'desc'
+    group by cast(received_at as date)
+),
+
+-- (Any other order: no bound. Written as a plain comparison, not an `or`: only that reaches the scan.)
+first_page_day as (
+    select coalesce(cast(min(day) as timestamp), cast('1900-01-01' as timestamp)) as day
+    from (select day, sum(day_count) over (order by day desc) - day_count as newer_count from page_days) as days
+    where newer_count < $limit * $page
+),
+
 -- When neither the status nor the order needs the marts (every status, by receipt time or number),
 -- the page is the first rows of the tickets themselves, and only they are joined to the marts.
 by_ticket as (
     select *
     from tickets
     where '{{status}}' = 'all' and '{{sort}}' in ('received_at', 'ticket_id')
+        and received_at >= (select day from first_page_day)
     order by {{sort}} {{order}} nulls last, ticket_id
     limit $limit * $page
 ),

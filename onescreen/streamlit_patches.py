@@ -1,4 +1,4 @@
-"""A faster stand-in for one private Streamlit function, installed by ``app.py`` for the pinned Streamlit only.
+"""Faster stand-ins for a few private Streamlit functions, installed by ``app.py`` for the pinned Streamlit only.
 
 ``st.dataframe(styler)`` turns the Styler's display values into a frame of strings in
 ``streamlit.elements.lib.pandas_styler_utils._use_display_values``: ``df.astype(str)``, then one
@@ -18,6 +18,13 @@ And every call of an ``st.cache_data``/``st.cache_resource`` function names its 
 under 30 sessions, each run calling the data layer's cached functions dozens of times. A function's parameters do
 not change: :func:`positional_arg_name` remembers them.
 
+And every new session empties the server's cache of compiled page scripts: ``AppSession`` connects
+``_on_source_file_changed`` to the config with ``force_connect=True``, which calls it at once, and it clears the
+``ScriptCache`` every session shares. The next run of every session then reads, AST-rewrites ("magic") and compiles
+``app.py`` and its page again: 11.5% of a server's GIL time while 30 sessions open (py-spy, docs/benchmarks.md).
+:func:`script_bytecode` keeps each script's bytecode with its file's modification time and size: the same file
+is compiled once, and a file changed on disk is compiled again at its next run (with or without a file watcher).
+
 Only Streamlit :data:`PATCHED_FOR` is patched: after an upgrade the original runs until this module is
 checked against the new version (``tests/test_streamlit_patches.py`` compares the two).
 """
@@ -25,6 +32,7 @@ checked against the new version (``tests/test_streamlit_patches.py`` compares th
 from __future__ import annotations
 
 import functools
+import os
 import re
 import threading
 import weakref
@@ -42,6 +50,8 @@ replaced: dict[str, Any] = {}  # Streamlit's own functions this module stood in 
 _marshalled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # One Styler at a time: a Styler's _compute rewrites its own state, and a kept one is shared by every session.
 _marshall_lock = threading.Lock()
+# Each script's path -> ((modification time, size, magic on), bytecode), for every ScriptCache (script_bytecode).
+_compiled: dict[str, tuple[tuple, Any]] = {}
 
 
 def use_display_values(df: pd.DataFrame, styles: Mapping[str, Any]) -> pd.DataFrame:
@@ -104,17 +114,46 @@ def _remembered_arg_name(func, arg_index: int) -> str | None:
     return replaced["_get_positional_arg_name"](func, arg_index)
 
 
+def script_bytecode(cache, script_path: str) -> Any:
+    """Streamlit's ``ScriptCache.get_bytecode(script_path)``, kept while the file's modification time and size (and
+    the ``runner.magicEnabled`` option) stay the same, whether or not the cache was cleared since. A file changed on
+    disk drops out of ``cache`` and is compiled again by Streamlit's own method. A file that cannot be read is left
+    to Streamlit (its error is the one to show)."""
+    from streamlit import config
+
+    path = os.path.abspath(script_path)
+    try:
+        found = os.stat(path)
+    except OSError:
+        return replaced["ScriptCache.get_bytecode"](cache, script_path)
+    stamp = (found.st_mtime_ns, found.st_size, config.get_option("runner.magicEnabled"))
+    kept = _compiled.get(path)
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
+    with cache._lock:
+        cache._cache.pop(path, None)  # compiled before the change: Streamlit's own cache would hand it back
+    bytecode = replaced["ScriptCache.get_bytecode"](cache, script_path)
+    _compiled[path] = (stamp, bytecode)
+    return bytecode
+
+
 def install() -> bool:
-    """Put :func:`use_display_values`, :func:`marshall_styler_once` and :func:`positional_arg_name` in Streamlit's
-    place if this is Streamlit :data:`PATCHED_FOR`. Idempotent; returns whether the patches are in place."""
+    """Put :func:`use_display_values`, :func:`marshall_styler_once`, :func:`positional_arg_name` and
+    :func:`script_bytecode` in Streamlit's place if this is Streamlit :data:`PATCHED_FOR`. Idempotent; returns
+    whether the patches are in place."""
     import streamlit
     from streamlit.elements import arrow
     from streamlit.elements.lib import pandas_styler_utils as styler_utils
     from streamlit.runtime.caching import cache_utils
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 
     if (streamlit.__version__ != PATCHED_FOR or not hasattr(styler_utils, "_use_display_values")
-            or not hasattr(arrow, "marshall_styler") or not hasattr(cache_utils, "_get_positional_arg_name")):
+            or not hasattr(arrow, "marshall_styler") or not hasattr(cache_utils, "_get_positional_arg_name")
+            or not hasattr(ScriptCache, "get_bytecode")):
         return False
+    if ScriptCache.get_bytecode is not script_bytecode:
+        replaced.setdefault("ScriptCache.get_bytecode", ScriptCache.get_bytecode)
+        ScriptCache.get_bytecode = script_bytecode
     if cache_utils._get_positional_arg_name is not positional_arg_name:
         replaced.setdefault("_get_positional_arg_name", cache_utils._get_positional_arg_name)
         cache_utils._get_positional_arg_name = positional_arg_name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import os
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,8 @@ import pytest
 import streamlit
 from streamlit.elements import arrow
 from streamlit.runtime.caching import cache_utils
+from streamlit.runtime.scriptrunner import magic
+from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 from streamlit.elements.lib import pandas_styler_utils as styler_utils
 from streamlit.proto.ArrowData_pb2 import ArrowData
 
@@ -73,17 +76,21 @@ def test_installed_only_for_the_streamlit_it_was_checked_against(monkeypatch):
     monkeypatch.setattr(arrow, "marshall_styler", styler_utils.marshall_styler)
     own_arg_name = streamlit_patches.replaced.get("_get_positional_arg_name", cache_utils._get_positional_arg_name)
     monkeypatch.setattr(cache_utils, "_get_positional_arg_name", own_arg_name)
+    own_bytecode = streamlit_patches.replaced.get("ScriptCache.get_bytecode", ScriptCache.get_bytecode)
+    monkeypatch.setattr(ScriptCache, "get_bytecode", own_bytecode)
     monkeypatch.setattr(streamlit, "__version__", "99.0.0")
     assert streamlit_patches.install() is False
     assert styler_utils._use_display_values is streamlits_own()
     assert cache_utils._get_positional_arg_name is own_arg_name
     assert arrow.marshall_styler is styler_utils.marshall_styler
+    assert ScriptCache.get_bytecode is own_bytecode
     monkeypatch.setattr(streamlit, "__version__", streamlit_patches.PATCHED_FOR)
     assert streamlit_patches.install() is True
     assert styler_utils._use_display_values is streamlit_patches.use_display_values
     assert arrow.marshall_styler is streamlit_patches.marshall_styler_once
     assert streamlit_patches.replaced["marshall_styler"] is styler_utils.marshall_styler
     assert cache_utils._get_positional_arg_name is streamlit_patches.positional_arg_name
+    assert ScriptCache.get_bytecode is streamlit_patches.script_bytecode
     assert streamlit_patches.install() is True  # twice: still the stand-in, the original still known
     assert streamlit_patches.replaced["_use_display_values"] is not streamlit_patches.use_display_values
 
@@ -158,3 +165,49 @@ def test_a_callable_that_cannot_be_a_key_is_named_as_streamlit_would():
     own = streamlit_patches.replaced["_get_positional_arg_name"]
     func = Unhashable()
     assert streamlit_patches.positional_arg_name(func, 1) == own(func, 1) == "b"
+
+
+@pytest.fixture
+def compiles(monkeypatch):
+    """The scripts Streamlit compiles (its magic rewrite runs once per compile), in order."""
+    seen = []
+    own = magic.add_magic
+    monkeypatch.setattr(magic, "add_magic", lambda code, path: seen.append(path) or own(code, path))
+    streamlit_patches.install()
+    return seen
+
+
+def test_a_script_is_compiled_once_although_each_new_session_clears_the_cache(tmp_path, compiles):
+    """A new session clears the ScriptCache every session shares; the file has not changed, so its bytecode
+    (what Streamlit's own method compiled) is handed back without compiling it again."""
+    script = tmp_path / "page.py"
+    script.write_text("import streamlit as st\nst.write('一屏')\n", encoding="utf-8")
+    cache = ScriptCache()
+    first = cache.get_bytecode(str(script))
+    own = streamlit_patches.replaced["ScriptCache.get_bytecode"](ScriptCache(), str(script))
+    assert first.co_code == own.co_code and first.co_consts == own.co_consts
+    cache.clear()
+    assert cache.get_bytecode(str(script)) is first
+    assert ScriptCache().get_bytecode(str(script)) is first  # another runtime's cache (AppTest makes its own)
+    assert compiles == [str(script), str(script)]  # ours, then Streamlit's own above
+
+
+def test_a_script_changed_on_disk_is_compiled_again_without_a_file_watcher(tmp_path, compiles):
+    """With the file watcher off nothing clears the cache when a page is edited: the file's new modification time
+    and size make the next run compile the new text (Streamlit's own cache alone would hand back the old one)."""
+    script = tmp_path / "page.py"
+    script.write_text("x = 1\n", encoding="utf-8")
+    cache = ScriptCache()
+    old = cache.get_bytecode(str(script))
+    script.write_text("x = 22\n", encoding="utf-8")
+    os.utime(script, ns=(script.stat().st_atime_ns, script.stat().st_mtime_ns + 1_000_000))
+    new = cache.get_bytecode(str(script))
+    assert 22 in new.co_consts and 22 not in old.co_consts
+    assert cache.get_bytecode(str(script)) is new
+    assert compiles == [str(script), str(script)]
+
+
+def test_a_missing_script_raises_streamlits_own_error(tmp_path):
+    streamlit_patches.install()
+    with pytest.raises(FileNotFoundError):
+        ScriptCache().get_bytecode(str(tmp_path / "gone.py"))

@@ -266,6 +266,12 @@ def fast_ts_formats(con, table: str, columns: list[str]) -> dict[str, list[str]]
 # A deadline written as a day without a time of day (2025-10-17, 2025年10月17日, 20251017, an Excel
 # serial without a fraction) allows the whole of that day: it is stored as its last second, 23:59:59
 # (derived deadlines end at 24:00 too); read as 00:00 a ticket closed that afternoon was late.
+# An XLSX date-time cell at exactly 00:00 (2025-10-17 00:00:00 with a time in its number format) is read
+# as the whole day too: it cannot be told from a date cell here. Both are the same number (45947), only
+# their number format (styles.xml) differs, and neither reader reports it: python-calamine returns a date
+# for both, fastexcel "2025-10-17 00:00:00" for both, which etl/readers.py cuts to "2025-10-17" as
+# _cell_text writes a date. Telling them apart would take parsing styles.xml and the style of every cell
+# ourselves. A CSV value "2025-10-17 00:00:00" keeps its 00:00 (the pattern below wants a date alone).
 _DATE_ONLY = r"\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{4}年\d{1,2}月\d{1,2}日|\d{8}|\d{1,2}/\d{1,2}/\d{4}|\d{5})\s*"
 
 

@@ -1319,7 +1319,9 @@ def _read_xlsx_fast(path: Path, sheet: str | None) -> RawTable | None:
     fastexcel writes every cell as text in Rust; that text is what :func:`_cell_text` writes for text
     cells, integral numbers below 1e17 and date-times with whole seconds. A date cell (midnight) comes
     out as "2024-01-05 00:00:00" and is cut to "2024-01-05" as _cell_text writes it; a *text* cell
-    holding exactly that becomes "2024-01-05" too, which staging parses to the same timestamp. A
+    holding exactly that becomes "2024-01-05" too, which staging parses to the same timestamp, except
+    in 办理时限, where a date alone means the whole day (etl/staging.py, _DATE_ONLY): there such a text
+    cell allows the day through 23:59:59 on this path and ends at 00:00 on the calamine path. A
     number with float noise (0.30000000000000004) reads as Excel shows it (0.3). Anything else that
     could differ (:data:`_FAST_DOUBTFUL`), a header that is not found by its names, or any fastexcel
     error sends the whole file to the calamine path."""

@@ -98,7 +98,8 @@ EARLIEST = datetime(2000, 1, 1)
 CLOCK_MARGIN = timedelta(days=1)
 DEADLINE_AHEAD = timedelta(days=366)
 UNREADABLE_TS = "无法识别的日期时间，请使用 2025-10-07 12:44:00、2025/10/7 12:44 或 2025年10月7日 这样的格式。"
-UNREADABLE_DEADLINE = "无法识别的办理时限，请填日期时间（如 2025-10-17 18:00）或工作日数（如 15 或 15个工作日）。"
+UNREADABLE_DEADLINE = ("无法识别的办理时限，请填日期时间（如 2025-10-17 18:00）、工作日数（如 15 或 15个工作日）"
+                       "或小时数（如 24小时 或 48h）。")
 # A year read as below 100 was written with two digits (10/1/25, 25/11/3): which part is the year is a guess.
 TWO_DIGIT_YEAR = "无法识别的日期时间：年份只写了两位，分不清哪个是年、哪个是月和日。请写四位年份，如 2025-10-07 12:44 或 2025/10/7 12:44。"
 # 04/11/2026: 4 November (日/月/年, as a Chinese or European export writes it) or April 11 (月/日/年, as
@@ -265,6 +266,12 @@ def fast_ts_formats(con, table: str, columns: list[str]) -> dict[str, list[str]]
 # A deadline written as a day without a time of day (2025-10-17, 2025年10月17日, 20251017, an Excel
 # serial without a fraction) allows the whole of that day: it is stored as its last second, 23:59:59
 # (derived deadlines end at 24:00 too); read as 00:00 a ticket closed that afternoon was late.
+# An XLSX date-time cell at exactly 00:00 (2025-10-17 00:00:00 with a time in its number format) is read
+# as the whole day too: it cannot be told from a date cell here. Both are the same number (45947), only
+# their number format (styles.xml) differs, and neither reader reports it: python-calamine returns a date
+# for both, fastexcel "2025-10-17 00:00:00" for both, which etl/readers.py cuts to "2025-10-17" as
+# _cell_text writes a date. Telling them apart would take parsing styles.xml and the style of every cell
+# ourselves. A CSV value "2025-10-17 00:00:00" keeps its 00:00 (the pattern below wants a date alone).
 _DATE_ONLY = r"\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{4}年\d{1,2}月\d{1,2}日|\d{8}|\d{1,2}/\d{1,2}/\d{4}|\d{5})\s*"
 
 
@@ -340,12 +347,14 @@ def _invalid_condition(name: str, kind: str, loaded_at: datetime) -> tuple[str, 
     raw, value = f"cells.{name}", f"parsed.{name}"
     if kind in ("ts", "date", "deadline"):
         unread = f"{value} is null" + (f" and day_count({raw}) is null" if kind == "deadline" else "")
+        # A deadline in hours is receipt + N hours: nothing of its own to check (a bad 来电时间 is that cell's problem).
+        given = f"{raw} is not null" + (f" and hour_count({raw}) is null" if kind == "deadline" else "")
         latest = loaded_at + (DEADLINE_AHEAD if kind == "deadline" else CLOCK_MARGIN)
         # Comparisons of the parsed value only (no per-row Python, no second parse): cheap at 1M rows.
         message = f"case when {value} is null then ? when {value} < ? then ? when {value} < ? then ? else ? end"
         message_params = [UNREADABLE_DEADLINE if kind == "deadline" else UNREADABLE_TS, datetime(100, 1, 1),
                           TWO_DIGIT_YEAR, EARLIEST, TOO_EARLY, DEADLINE_TOO_LATE if kind == "deadline" else TOO_LATE]
-        return (f"{raw} is not null and (({unread}) or {value} < ? or {value} > ?)", message, message_params,
+        return (f"{given} and (({unread}) or {value} < ? or {value} > ?)", message, message_params,
                 [EARLIEST, latest])
     if kind in STRICT_ENUMS:
         return (f"{raw} is not null and {value} is null and lookup({raw}, ?::varchar[], ?::varchar[]) is null",
@@ -436,10 +445,17 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     params: list = []
     parsed = [f"{_parsed_expression(name, KINDS.get(name, 'text'), params, fast, orders.get(name) == 'day')} as {name}"
               for name in fields]
-    if "due_at" in fields:  # a deadline given as working days rather than a date
-        parsed.append("day_count(cells.due_at) as due_workdays")
+    if "due_at" in fields:  # a deadline given as working days or hours rather than a date
+        parsed += ["day_count(cells.due_at) as due_workdays", "hour_count(cells.due_at) as due_hours"]
     rows = f"stg_cells cells anti join {skip} using (row_no)" if skip else "stg_cells cells"
-    con.execute(f"create or replace temp table stg_parsed as select cells.row_no, {', '.join(parsed)} from {rows}", params)
+    select = f"select cells.row_no, {', '.join(parsed)} from {rows}"
+    if "due_at" in fields:
+        # Hours (24小时, 48h) are natural hours, nights, weekends and holidays included, from receipt (受理), where
+        # working days start too (int_ticket_facts.sql): no calendar needed, so the time is known now and stored
+        # as due_at, as if the export had written it. A bad 来电时间 leaves it null (that cell is the problem).
+        select = (f"select * exclude (due_hours) replace (coalesce(received_at + to_seconds(due_hours * 3600), due_at) "
+                  f"as due_at) from ({select})")
+    con.execute(f"create or replace temp table stg_parsed as {select}", params)
 
     con.execute("create or replace temp table stg_problems (row_no bigint, field varchar, value varchar, message varchar)")
     # A required cell that is an Excel error value is that problem, not a missing value.

@@ -193,6 +193,84 @@ def test_a_deadline_given_in_working_days_is_kept_and_used(warehouse_copy, tmp_p
     assert "第 2 行" in str(error.value) and "办理时限" in str(error.value) and "15个工作日" in str(error.value)
 
 
+HOURS_HEADER = "工单编号,来电时间,诉求类型,一级分类,所属街道,所属社区,网格编号,办结时间,办理时限\n"
+
+
+def test_a_deadline_given_in_hours_is_natural_hours_from_receipt(warehouse_copy, tmp_path):
+    """紧急诉求 carry 2小时 / 24小时: refused before as an unreadable deadline. They are clock hours from 受理, nights,
+    weekends and holidays included, next to working days and dates in the same column, row by row."""
+    path = tmp_path / "hotline_due_hours.csv"
+    path.write_text(
+        HOURS_HEADER
+        # Friday 2025-10-17 18:00: 24 hours is Saturday 18:00, not the next working day (Monday).
+        + "U1,2025-10-17 18:00:00,求助,市容环境,南宁街道,西湖社区,XH-02,,24小时\n"
+        + "U2,2025-10-17 18:00:00,求助,市容环境,南宁街道,西湖社区,XH-02,,48 小时\n"
+        + "U3,2025-10-17 18:00:00,求助,市容环境,南宁街道,西湖社区,XH-02,2025-10-17 19:30,2个小时\n"
+        + "U4,2025-10-17 18:00:00,求助,市容环境,南宁街道,西湖社区,XH-02,2025-10-17 20:30,2h\n"
+        + "U5,2025-09-30 20:00:00,求助,市容环境,南宁街道,西湖社区,XH-02,,72 H\n"      # across 国庆: still 72 clock hours
+        + "U6,2025-10-17 18:00:00,求助,市容环境,南宁街道,西湖社区,XH-02,,1个工作日\n"
+        + "U7,2025-10-17 18:00:00,求助,市容环境,南宁街道,西湖社区,XH-02,,2025-10-20 09:00\n"
+        + "U8,2025-10-17T10:00:00Z,求助,市容环境,南宁街道,西湖社区,XH-02,2025-10-20 10:00,24小时\n",  # 18:00 Beijing
+        encoding="utf-8")
+    report = load_files([path], db_path=warehouse_copy).files[0]
+    assert (report.inserted, report.rejected) == (8, 0)
+    assert query(warehouse_copy, "select ticket_id, due_at, due_workdays from fct_tickets where ticket_id like 'U_' order by 1") == [
+        ("U1", datetime(2025, 10, 18, 18, 0), None), ("U2", datetime(2025, 10, 19, 18, 0), None),
+        ("U3", datetime(2025, 10, 17, 20, 0), None), ("U4", datetime(2025, 10, 17, 20, 0), None),
+        ("U5", datetime(2025, 10, 3, 20, 0), None), ("U6", None, 1), ("U7", datetime(2025, 10, 20, 9, 0), None),
+        ("U8", datetime(2025, 10, 18, 18, 0), None)]
+    # Data as of Monday 2025-10-20 10:00 (U8's 办结): 24 hours from Friday 18:00 are past, one working day is not.
+    assert query(warehouse_copy, "select ticket_id, due_at, is_due_derived, is_overdue from mart_open_tickets "
+                                 "where ticket_id in ('U1', 'U2', 'U6') order by 1") == [
+        ("U1", datetime(2025, 10, 18, 18, 0), False, True), ("U2", datetime(2025, 10, 19, 18, 0), False, True),
+        ("U6", datetime(2025, 10, 20, 18, 0), True, False)]
+    # Closed within 2 hours (19:30) is on time, after them (20:30) late; closed Monday after 24 hours from Friday, late.
+    assert query(warehouse_copy, "select ticket_id, resolved_at <= due_at from fct_tickets where ticket_id in ('U3', 'U4', 'U8') "
+                                 "order by 1") == [("U3", True), ("U4", False), ("U8", False)]
+
+
+def test_a_deadline_in_hours_refused_only_when_unreadable(warehouse_copy, tmp_path):
+    """An unreadable deadline names file, row and column and now offers hours as a form; a row in hours beside it
+    is no problem, and one whose 来电时间 is unreadable is refused for that cell alone."""
+    bad = tmp_path / "hotline_due_hours_bad.csv"
+    bad.write_text(HOURS_HEADER
+                   + "U1,2025-10-17 18:00:00,求助,市容环境,南宁街道,西湖社区,XH-02,,24小时\n"
+                   + "U2,2025-10-17 18:00:00,求助,市容环境,南宁街道,西湖社区,XH-02,,0小时\n"
+                   + "U3,2025-10-17 18:00:00,求助,市容环境,南宁街道,西湖社区,XH-02,,24分钟\n"
+                   + "U4,上周五,求助,市容环境,南宁街道,西湖社区,XH-02,,24小时\n", encoding="utf-8")
+    before = snapshot(warehouse_copy)
+    with pytest.raises(LoadError) as error:
+        load_files([bad], db_path=warehouse_copy)
+    lines = [line.strip() for line in str(error.value).splitlines() if line.strip().startswith("文件")]
+    assert lines == [
+        "文件 hotline_due_hours_bad.csv 第 3 行，列「办理时限」，值 “0小时”：无法识别的办理时限，请填日期时间（如 2025-10-17 18:00）、"
+        "工作日数（如 15 或 15个工作日）或小时数（如 24小时 或 48h）。",
+        "文件 hotline_due_hours_bad.csv 第 4 行，列「办理时限」，值 “24分钟”：无法识别的办理时限，请填日期时间（如 2025-10-17 18:00）、"
+        "工作日数（如 15 或 15个工作日）或小时数（如 24小时 或 48h）。",
+        "文件 hotline_due_hours_bad.csv 第 5 行，列「来电时间」，值 “上周五”：无法识别的日期时间，请使用 2025-10-07 12:44:00、"
+        "2025/10/7 12:44 或 2025年10月7日 这样的格式。"]
+    assert snapshot(warehouse_copy) == before
+
+
+def test_a_deadline_changed_in_hours_takes_effect_on_reload(warehouse_copy, tmp_path):
+    """Next week's export changes a ticket's deadline (24小时 -> 48小时, 48小时 -> 2 working days, a date -> hours)
+    with no new event: each is updated, not counted unchanged."""
+    first = tmp_path / "hotline_hours_week1.csv"
+    rows = [("R1", "24小时"), ("R2", "48小时"), ("R3", "2025-10-20 09:00"), ("R4", "24小时")]
+    line = "{},2025-10-17 18:00:00,求助,市容环境,南宁街道,西湖社区,XH-02,,{}\n"
+    first.write_text(HOURS_HEADER + "".join(line.format(*r) for r in rows), encoding="utf-8")
+    load_files([first], db_path=warehouse_copy)
+    second = tmp_path / "hotline_hours_week2.csv"
+    rows = [("R1", "48小时"), ("R2", "2"), ("R3", "24h"), ("R4", "24 小时")]
+    second.write_text(HOURS_HEADER + "".join(line.format(*r) for r in rows), encoding="utf-8")
+    report = load_files([second], db_path=warehouse_copy).files[0]
+    assert (report.inserted, report.updated, report.unchanged) == (0, 3, 1)
+    assert query(warehouse_copy, "select ticket_id, due_at, due_workdays from fct_tickets where ticket_id like 'R_' order by 1") == [
+        ("R1", datetime(2025, 10, 19, 18, 0), None), ("R2", None, 2), ("R3", datetime(2025, 10, 18, 18, 0), None),
+        ("R4", datetime(2025, 10, 18, 18, 0), None)]
+    assert query(warehouse_copy, "select due_at from mart_open_tickets where ticket_id = 'R1'") == [(datetime(2025, 10, 19, 18, 0),)]
+
+
 def test_an_older_export_loaded_later_keeps_the_newer_states(warehouse_copy, tmp_path):
     # Week 1's export again (one new ticket added, so it is a different file) after week 2 is in.
     text = (FIXTURES / "hotline_gbk.csv").read_bytes().decode("gbk")

@@ -45,6 +45,13 @@ create or replace temp macro day_count(s) as (
         then nullif(cast(regexp_extract(s, '\d{1,3}') as integer), 0) end
 );
 
+-- A deadline written as a number of hours (24小时, 48 小时, 2个小时, 24h, 24 H) instead of a date: the number.
+-- Natural hours from receipt (staging turns them into due_at); a bare number stays working days (day_count).
+create or replace temp macro hour_count(s) as (
+    case when regexp_full_match(s, '\s*\d{1,3}\s*(个?小时|[hH])\s*')
+        then nullif(try_cast(regexp_extract(s, '\d{1,3}') as integer), 0) end
+);
+
 -- A cell as text: trimmed of spaces (what trim() removes: the 17 Unicode space separators), empty
 -- means null. trim() walks the whole string, so it runs only on a cell that starts or ends with one.
 create or replace temp macro cell(s) as (

@@ -159,10 +159,12 @@ def test_a_week_under_way_is_compared_with_the_same_days_of_the_week_before(ware
     # The tickets stop on Thursday (20:40), but 数据截至 is Friday 15:00 (a callback): Thursday is over, so whole days.
     # (test_the_week_before_is_counted_up_to_the_time_the_tickets_stop: a Thursday still under way.)
     assert kiosk or any("工单只到 10-09）" in n and "与上周同期（2025-09-29 至 2025-10-02）相比" in n for n in notes), notes
-    # A finished week is compared with the whole week before, as before.
+    # A finished week is compared with the whole week before, as before (here the first week of the data: the week
+    # before has none, and the title says so).
     done = _run(query={"period_type": "week", "period_start": "2025-09-29",
                        **({"kiosk": "1"} if kiosk else {})})
-    assert "较上周同期" not in _tiles(done) and "诉求分类（本期与上期）" in " ".join(m.value for m in done.markdown)
+    assert "较上周同期" not in _tiles(done)
+    assert "诉求分类（本期与上期；无上期数据（数据自 2025-09-29 起））" in " ".join(m.value for m in done.markdown)
 
 
 def _end_data_on_thursday(con) -> None:

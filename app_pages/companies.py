@@ -100,8 +100,7 @@ def wall(f: filters.Filters, head: wall_view.Head) -> None:
     with black_col:
         st.markdown("<span class='os-wall-head os-wall-black'>黑榜<small>总分最低 · 最差在前</small></span>"
                     + _wall_list(black, "black", streaks, eligible), unsafe_allow_html=True)
-    last_month = (pd.Timestamp(month) - pd.DateOffset(months=1)).date()
-    before = data.q("company_rankings", month=last_month)
+    before = data.q("company_rankings", month=(pd.Timestamp(month) - pd.DateOffset(months=1)).date())
     complaints = int(rankings["complaint_count"].sum())
     households = rankings["households"].sum()
     previous = int(before["complaint_count"].sum()) if not before.empty else None

@@ -13,6 +13,7 @@ import streamlit as st
 
 from onescreen import data, filters, ui
 from onescreen import wall as wall_view
+from onescreen.coverage import Coverage, coverage
 from onescreen.figures import lists
 from onescreen.koujing import koujing
 from onescreen.rules import load_rules
@@ -68,6 +69,14 @@ def _wall_list(rows: pd.DataFrame, listed: str, streaks: dict[str, int], eligibl
                                  ("连续上榜", ""), ("每千户投诉", "os-wall-num")], large=True)
 
 
+def _last_month_coverage(month: date) -> Coverage:
+    """How much of the month before ``month`` (what the moves and complaints are compared with) the loaded tickets
+    cover (:mod:`onescreen.coverage`): its complaints count only the days from the first ticket on."""
+    span = data.ticket_span()
+    last_month = (pd.Timestamp(month) - pd.DateOffset(months=1)).date()
+    return coverage(last_month, month, span[0] if span else None, word="上月")
+
+
 def wall(f: filters.Filters, head: wall_view.Head) -> None:
     """The page on the wall (kiosk mode, the carousel): the month's red list (an honour list, gold) and black list
     (dark grey), ten each side by side, with the moves against last month and the months in a row explained, and
@@ -95,8 +104,9 @@ def wall(f: filters.Filters, head: wall_view.Head) -> None:
     complaints = int(rankings["complaint_count"].sum())
     households = rankings["households"].sum()
     previous = int(before["complaint_count"].sum()) if not before.empty else None
+    covered = _last_month_coverage(month)
     change = ui.change_text(None if previous is None else complaints - previous, up_is_good=False, unit=" 件",
-                            against="较上月", digits=0)
+                            against="较上月", digits=0, previous=covered, count=True)
     st.markdown(ui.tiles([
         ui.tile("参与排名企业", f"{eligible} / {len(rankings)} 家",
                 note=f"红榜、黑榜各 {int(rankings['list_size'].max())} 家", help_text=koujing("red_black_list", rules)),
@@ -105,7 +115,8 @@ def wall(f: filters.Filters, head: wall_view.Head) -> None:
                 help_text=f"{len(rankings)} 家企业管理 {ui.fmt_number(households)} 户。"
                           + koujing("complaints_per_1k_households", rules)),
     ]), unsafe_allow_html=True)
-    wall_view.note("较上月：名次较上月的变化，▲ 上升（改善，绿）、▼ 下降（变差，红）、持平，新进排名为上月未参与排名。"
+    wall_view.note((f"{covered.note}：上月的投诉只计其后受理的工单，名次的变化仅供参考。" if covered.is_partial else "")
+                   + "较上月：名次较上月的变化，▲ 上升（改善，绿）、▼ 下降（变差，红）、持平，新进排名为上月未参与排名。"
                    "连续上榜：截至本月连续在该榜的月数。每千户投诉 = 物业投诉 × 1000 ÷ 管理户数。"
                    f"入榜条件：管理户数 ≥ {rules.property_rules.min_households} 户且当月考核 ≥ "
                    f"{rules.property_rules.min_inspections} 次。悬停一行看总分的构成和 N。")
@@ -173,6 +184,9 @@ if rankings.empty:
 
 eligible = int(rankings["is_eligible"].fillna(False).astype(bool).sum())
 list_size = int(rankings["list_size"].max()) if rankings["list_size"].notna().any() else 0
+covered = _last_month_coverage(month)
+if covered.is_partial:  # last month's complaints count only the days from the first ticket on
+    st.caption(f"较上月：{covered.note}，上月的投诉只计其后受理的工单，上月的得分和名次按不全的数据评定，名次变化仅供参考。")
 st.markdown(f"{month_label}共 {len(rankings)} 家企业，{eligible} 家符合排名条件，红榜、黑榜各 {list_size} 家"
             f"（min({rules.property_rules.list_size_max}, ⌊{eligible} ÷ {rules.property_rules.list_size_divisor}⌋)）。",
             help=koujing("red_black_list", rules))
@@ -215,7 +229,9 @@ tiles[0].metric("总分", ui.fmt_number(row["score"], 1),
                 help=koujing("company_score", rules))
 tiles[1].metric("名次", "不排名" if pd.isna(row["rank"]) else f"第 {int(row['rank'])} / {eligible} 名",
                 delta=None if pd.isna(row["rank_change"]) else (
-                    f"{int(row['rank_change']):+d} 名（较上月）" if row["rank_change"] else "持平（较上月）"),
+                    f"{int(row['rank_change']):+d} 名（较上月{'，' + covered.mark if covered.is_partial else ''}）"
+                    if row["rank_change"] else "持平（较上月）"),
+                delta_color="off" if covered.is_partial else "normal",
                 delta_arrow="auto" if pd.notna(row["rank_change"]) and row["rank_change"] else "off")
 tiles[2].metric("物业投诉", f"{int(row['complaint_count'])} 件",
                 help=koujing("complaints_per_1k_households", rules))

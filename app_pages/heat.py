@@ -265,12 +265,12 @@ if problems.empty:
 else:
     before = (f"此前 {(last_day - first_day).days + 1} 天" if f.is_range else f.same_days_label() if f.is_partial
               else f"前一个{filters.PERIOD_LABELS[f.period_type]}")
-    loaded = data.ticket_span()
-    if loaded is not None and previous_start < loaded[0]:
+    covered = filters.previous_coverage(f)
+    if covered.note:
         # The window before began before the data did: its counts are short, so every place would read as rising.
         problems = problems.assign(previous_ticket_count=pd.NA, change=pd.NA)
         st.caption(f"共 {len(problems)} 处（最多列 50 处）。上期为{before}，早于已导入的数据（工单从 "
-                   f"{loaded[0]:%Y-%m-%d} 起），不作比较。", help=KOUJING["recurring_problems"])
+                   f"{covered.data_from:%Y-%m-%d} 起），不作比较。", help=KOUJING["recurring_problems"])
     else:
         rising = int((problems["change"] > 0).sum())
         st.caption(f"共 {len(problems)} 处（最多列 50 处），其中 {rising} 处比上期增多。上期为{before}。",

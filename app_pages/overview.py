@@ -53,6 +53,7 @@ def _ticket_link(f: filters.Filters, **extra: str) -> dict[str, str]:
 def _tiles(kpis: pd.DataFrame, backlog: pd.DataFrame, f: filters.Filters) -> None:
     by_metric = kpis.set_index("metric")
     this = "区间" if f.is_range else "本期"
+    previous = filters.previous_coverage(f)  # a window compared with that began before the data did says so
 
     def row(metric: str):
         return by_metric.loc[metric] if metric in by_metric.index else None
@@ -71,13 +72,15 @@ def _tiles(kpis: pd.DataFrame, backlog: pd.DataFrame, f: filters.Filters) -> Non
             continue
         value = ui.fmt_pct(r["value"]) if is_rate else ui.fmt_number(r["value"])
         change = ui.change_text(r["change"] if is_rate else r["change_pct"], up_is_good=up_is_good,
-                                unit="个百分点" if is_rate else "%", against=f.against(), settling=ui.is_settling(r))
+                                unit="个百分点" if is_rate else "%", against=f.against(), settling=ui.is_settling(r),
+                                previous=previous, count=not is_rate)
         parts = [f"目标 {r['target']:g}%"] if is_rate and pd.notna(r.get("target")) else []
         if is_rate and pd.notna(r.get("denominator")):
             parts.append(f"{int(r['numerator']):,}/{int(r['denominator']):,} 件")
         greyed = bool(is_rate and pd.notna(r.get("denominator")) and r["denominator"] < rules.min_denominator)
         tiles.append(dict(label=label, value=value, note=" · ".join(parts), change=change,
-                          help_text=" ".join(filter(None, [str(r.get("koujing", "")), ui.settling_note(r, f.against())])),
+                          help_text=" ".join(filter(None, [str(r.get("koujing", "")), ui.settling_note(r, f.against()),
+                                                           previous.sentence()])),
                           greyed=greyed, link=_ticket_link(f)))
     # 超期在办 is the whole backlog at the as-of time (whenever received), not only this period's tickets.
     overdue = row("overdue_count")
@@ -247,7 +250,9 @@ def screen() -> None:
             ui.plotly_chart(rates_trend_figure(trend, targets, height=250), width="stretch",
                             config={"displayModeBar": False})
         compared = "本区间与此前等长区间" if f.is_range else f"本期与{f.against().removeprefix('较')}" if f.is_partial else "本期与上期"
-        st.markdown(f"<div class='os-panel-title'>诉求分类（{compared}）</div>", unsafe_allow_html=True)
+        previous = filters.previous_coverage(f)
+        st.markdown(f"<div class='os-panel-title' title='{html.escape(previous.sentence(), quote=True)}'>诉求分类（{compared}"
+                    f"{'；' + previous.note if previous.note else ''}）</div>", unsafe_allow_html=True)
         mix = data.q("category_mix", **compare, **scope)
         if mix.empty:
             st.caption("所选区间没有工单。" if f.is_range else "本期没有工单。")
@@ -306,12 +311,12 @@ def _recurring(f: filters.Filters, period_label: str) -> None:
     of 1-2 come as ``<3`` (onescreen.access.kiosk_params, kiosk_frame)."""
     first_day, last_day = f.days()
     window = f.previous_window()
-    span = data.ticket_span()
-    compared = span is not None and window["previous_start"] >= span[0]  # a window before the data would count nothing
+    previous = filters.previous_coverage(f)
+    compared = not previous.note  # a window the data miss in part (or whole) would count too few: nothing compared
     problems = data.q("recurring_problems", start=first_day, end=last_day, **f.scope(),
                       **(window if compared else {"previous_start": None}), min_count=acl.KIOSK_MIN_RECURRING, limit=8)
     basis = (koujing("recurring_problems") + f"大屏只列小区（不列地址），同一小区同一分类至少 {acl.KIOSK_MIN_RECURRING} 件；"
-             f"1-2 件显示为“<3”。" + ("" if compared else "上期早于已导入的数据，不作比较。"))
+             f"1-2 件显示为“<3”。" + ("" if compared else f"{previous.note}，不作比较。"))
     help_text = html.escape(basis, quote=True)
     against = (f"，箭头为{'较此前等长区间' if f.is_range else f.against() if f.is_partial else '较上期'}"
                if compared else "")

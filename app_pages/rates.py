@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from onescreen import data, filters, measures, ui
+from onescreen.coverage import Coverage
 from onescreen.figures import lists
 from onescreen.figures import rates as figures
 from onescreen.koujing import KOUJING, LABELS, koujing
@@ -62,17 +63,26 @@ def scope_label(f: filters.Filters) -> str:
     return label
 
 
-def change_delta(row: pd.Series, up_is_good: bool | None = None, against: str = "环比") -> str | None:
+def change_delta(row: pd.Series, up_is_good: bool | None = None, against: str = "环比",
+                 previous: Coverage | None = None) -> str | None:
     """The period-over-period change as st.metric's delta: points for rates, count and % for counts, with
     ``（改善）`` or ``（变差）`` when ``up_is_good`` says which (the colour alone does not tell everyone). A change
     that rounds to zero at the shown precision is ``持平 环比`` (see :func:`is_flat`). ``against``: what the change is
-    against (``较上月同期`` for a month under way, :meth:`onescreen.filters.Filters.against`)."""
+    against (``较上月同期`` for a month under way, :meth:`onescreen.filters.Filters.against`). ``previous``: how much of
+    that window the data cover (:mod:`onescreen.coverage`): a count's change against one they cover in part (any
+    change against one they miss) is ``上期数据不全（数据自 2025-03-10 起）`` (``无上期数据``); another says
+    ``（上期数据不全）`` instead of better or worse."""
+    partial = previous is not None and previous.is_partial
+    if previous is not None and previous.withholds(row["unit"]):
+        return previous.note
     if pd.isna(row["change"]):
         return None
     if is_flat(row):
-        return f"持平 {against}"
+        return f"持平 {against}" + (f"（{previous.mark}）" if partial else "")
     word = "" if up_is_good is None else (f"（{ui.SETTLING_WORD}）" if ui.is_settling(row) else
                                            f"（{ui.GOOD_WORD if (row['change'] > 0) == up_is_good else ui.BAD_WORD}）")
+    if partial:
+        word = f"（{previous.mark}）"
     if row["unit"] != "count":
         return f"{row['change']:+.{_digits(row)}f}{CHANGE_UNITS[row['unit']]} {against}{word}"
     pct = "" if pd.isna(row["change_pct"]) else f"（{row['change_pct']:+.1f}%）"
@@ -123,8 +133,11 @@ def tile_note(row: pd.Series, against: str = "环比") -> str:
     return " · ".join(parts)
 
 
-def show_tiles(tiles: pd.DataFrame, metrics: tuple[str, ...], against: str) -> None:
+def show_tiles(tiles: pd.DataFrame, metrics: tuple[str, ...], against: str, previous: Coverage | None = None) -> None:
+    """st.metric tiles of ``metrics`` (``kpi_tiles`` rows), each change against ``against`` (``previous``: how much
+    of that window the data cover, :func:`change_delta`) and its N, 同比 and target under it."""
     rows = tiles.set_index("metric")
+    compared = previous is None or not (previous.is_partial or previous.is_missing)
     for column, metric in zip(st.columns(len(metrics)), metrics):
         row = rows.loc[metric]
         inverse = metric in ("overdue_count", "avg_handling_workdays")
@@ -133,10 +146,10 @@ def show_tiles(tiles: pd.DataFrame, metrics: tuple[str, ...], against: str) -> N
         neutral = metric in ("ticket_count", "near_deadline_count")
         flat = is_flat(row)
         column.metric(row["label"], value_text(row["value"], row["unit"]),
-                      delta=change_delta(row, None if neutral else not inverse, against),
-                      delta_color="off" if neutral or flat or ui.is_settling(row)
+                      delta=change_delta(row, None if neutral else not inverse, against, previous),
+                      delta_color="off" if neutral or flat or ui.is_settling(row) or not compared
                       else ("inverse" if inverse else "normal"),
-                      delta_arrow="off" if flat else "auto",
+                      delta_arrow="off" if flat or (previous is not None and previous.withholds(row["unit"])) else "auto",
                       help=" ".join(filter(None, [row["koujing"], ui.settling_note(row, against)])))
         column.caption(tile_note(row, against))
 
@@ -175,7 +188,11 @@ if f.is_range:
     st.caption(f"自定义区间：件数和各率的分子、分母按日相加，率由相加后的分子 ÷ 分母计算；环比为此前 "
                f"{(last_day - first_day).days + 1} 天，同比为去年同期日期。", help=KOUJING["date_range"])
 
-show_tiles(tiles, TILE_METRICS, f.against())
+# The window compared with may begin before the data do (the first month loaded): its counts are short.
+covered = filters.previous_coverage(f)
+if covered.note:
+    st.caption(covered.sentence())
+show_tiles(tiles, TILE_METRICS, f.against(), covered)
 
 st.subheader("三率与综合得分趋势")
 trend_options = ("response_rate", "resolution_rate", "satisfaction_rate", "composite_score", "on_time_rate",
@@ -272,6 +289,8 @@ else:
                          query_params={**f.time_query_params(), **params})
         elif level in ("street", "community", "grid", "source", "category"):
             st.caption(f"选中一行可打开该单位{this}的工单明细（{ui.ROW_PICK_KEYS}）。")
+        if covered.note:  # (the change column compares with that window too)
+            st.caption(f"环比：{covered.sentence()}")
         span = f"{first_day:%Y%m%d}" + (f"-{last_day:%Y%m%d}" if f.is_range else "")
         # Built when clicked (the table shown), not on every run of the page.
         st.download_button("下载分解表（CSV）", lambda table=table: figures.breakdown_csv(table),
@@ -313,8 +332,9 @@ with right:
     found = measures.proactive(data.q("category_mix", by="source", limit=1000, **compare, **f.scope()),
                                page_rules.proactive_sources if page_rules else PROACTIVE_SOURCES)
     change = pd.Series({"change": found.change, "change_pct": None, "unit": "pct"})  # as a tile's row
-    st.metric("未诉先办（主动发现占比）", ui.fmt_pct(found.share), delta=change_delta(change, True, f.against()),
-              delta_color="off" if found.change is None or is_flat(change) else "normal",
+    st.metric("未诉先办（主动发现占比）", ui.fmt_pct(found.share),
+              delta=change_delta(change, True, f.against(), covered),
+              delta_color="off" if found.change is None or is_flat(change) or covered.note else "normal",
               help=koujing("proactive_share", page_rules) + "按区域统计，不按诉求来源、分类筛选。")
     st.caption(f"主动发现 {found.count:,} 件 / 受理 {found.total:,} 件"
                + ("（本区域全部来源、分类，未按所选来源、分类筛选）" if f.source or f.category else ""))
@@ -328,7 +348,7 @@ with right:
             column.caption(closed_text)
 
 st.subheader("超期与临期")
-show_tiles(tiles, ("overdue_count", "near_deadline_count", "avg_handling_workdays"), f.against())
+show_tiles(tiles, ("overdue_count", "near_deadline_count", "avg_handling_workdays"), f.against(), covered)
 if not current.empty and (current["overdue_count"].fillna(0) + current["near_deadline_count"].fillna(0)).sum() > 0:
     ui.plotly_chart(figures.overdue_bar(current), width="stretch", key="rates_overdue_chart")
     st.caption(f"按{LEVEL_LABELS[level]}列出超期、临期最多的 15 个单位（{this}受理的工单，数据截至时的状态）。")

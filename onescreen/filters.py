@@ -28,6 +28,7 @@ import pandas as pd
 import streamlit as st
 
 from onescreen import data, ui
+from onescreen.coverage import Coverage, coverage
 from onescreen.queries import cut_time, period_bounds, range_bounds, window_label
 
 PERIOD_LABELS = {"month": "月", "week": "周", "day": "日"}
@@ -335,6 +336,14 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
     if widgets and period_note and under_way:
         st.info(same_days_note(filters), icon=":material/hourglass_top:")
     return filters
+
+
+def previous_coverage(f: Filters, word: str = "上期") -> Coverage:
+    """How much of the window ``f`` is compared with (:meth:`Filters.previous_window`) the loaded data cover
+    (:mod:`onescreen.coverage`: whole, in part when they begin inside it, not at all when it ends before them)."""
+    window = f.previous_window()
+    span = data.ticket_span()
+    return coverage(window["previous_start"], window["previous_end"] or f.days()[0], span[0] if span else None, word)
 
 
 def calendar_note(years: list[int]) -> str:

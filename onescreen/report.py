@@ -36,6 +36,7 @@ import duckdb
 import pandas as pd
 
 from onescreen import measures
+from onescreen.coverage import Coverage, coverage, days_coverage
 from onescreen.koujing import LABELS, koujing
 from onescreen.queries import QueryError, cut_time, range_bounds, run_query, window_label, window_params
 from onescreen.rules import rules_of_marts
@@ -413,6 +414,9 @@ class Report:
     period: Period
     meta: dict[str, Any]
     sections: dict[str, Section] = field(default_factory=dict)
+    # How much of the window compared with (上期, or 上月同期) the data cover (onescreen.coverage): the renderers
+    # write a change against a window the data cover in part, or miss, as such.
+    previous: Coverage = field(default_factory=Coverage)
 
     def add(self, key: str, title: str, frame: pd.DataFrame, note: str = "", labels: dict[str, str] | None = None) -> None:
         self.sections[key] = Section(key, title, frame.reset_index(drop=True), note, dict(labels or {}))
@@ -451,6 +455,11 @@ def build_report(source, period: Period, *, street_code: str | None = None,
         "built_at": pd.Timestamp(meta_row["built_at"]).to_pydatetime(), "rules_digest": meta_row["rules_digest"],
         "generated_at": (generated_at or datetime.now()).replace(microsecond=0),
     })
+    # The window compared with may begin before the data do (a quarter whose quarter before began before the first
+    # ticket): its counts are short, and its rates are of another sample.
+    report.previous = days_coverage(*compare.previous_days(), first)
+    if report.previous.note:  # (only then: the files of a pack compared with whole data stay as they were)
+        report.meta["previous_note"] = report.previous.note
     if compare.is_same_days:  # (only then: a whole period's files stay as they were)
         (previous_first, previous_last), (yoy_first, yoy_last) = compare.previous_days(), compare.yoy_days()
         report.meta.update({
@@ -459,13 +468,14 @@ def build_report(source, period: Period, *, street_code: str | None = None,
             "yoy_against": compare.yoy_against, "previous_start": previous_first, "previous_end": previous_last,
             "yoy_start": yoy_first, "yoy_end": yoy_last})
     word = compare.previous_word
+    previous = report.previous
     kpis = kpi_table(src, period, scope, compare)
     report.add("kpis", f"关键指标：本期、{word}与去年同期", kpis,
                compare.sentence() + "率为 0-100 的百分数，变化为百分点；件数另给变化百分比。状态（办结、超期）为数据截至时的状态。"
-               + settling_sentence(kpis, word), compare.labels(tuple(kpis.columns)))
+               + settling_sentence(kpis, word) + previous.sentence(), coverage_labels(kpis, compare, previous))
     report.add("trend", f"近 {TREND_PERIODS} {'周' if period.kind == 'week' else '个月'}走势",
                trend_table(src, period, scope))
-    counts, changes, light_note = light_tables(src, period, scope, compare.data_to)
+    counts, changes, light_note = light_tables(src, period, scope, compare.data_to, first)
     # This period's lights still move while its tickets are in hand (a quarter's lights are its last month's).
     if period.kind != "quarter" and _any_flag(kpis, "is_provisional"):
         light_note += "本期仍有工单在办且未到期，亮灯会随它们办结而变化（见关键指标的说明）。"
@@ -476,18 +486,22 @@ def build_report(source, period: Period, *, street_code: str | None = None,
     report.add("light_changes", "红灯网格：转红、持续与恢复", changes,
                light_note + "列出本期全部红灯网格和红灯恢复的网格。“转红”：本期红灯、上期不是红灯；“持续”：本期、上期都是红灯"
                "（按连续红灯期数从多到少）；“恢复”：上期红灯、本期为绿灯或黄灯。")
-    lists, moves, list_note = company_tables(src, period, compare.data_to)
+    lists, moves, list_note = company_tables(src, period, compare.data_to, first)
     report.add("company_moves", "物业红黑榜变动", moves, list_note)
     report.add("company_lists", "物业红黑榜（本月）", lists, list_note)
     against = compare.previous_label if compare.is_same_days else "上期"
+    # Against a window the data cover in part, every unit rises: the rises are listed, said to be against short counts.
+    short = (f"{previous.note}：{word}只含其后受理的工单，以下的增加多半由此而来，不能说明受理量上升。"
+             if previous.is_partial else "")
     rises = volume_rises(src, period, scope, "category", top_n, compare)
     report.add("category_rises", "受理量增幅最大的诉求分类", rises,
-               f"与{against}相比受理量增加最多的前 {top_n} 个一级分类（只列增加的）。", compare.labels(tuple(rises.columns)))
+               f"与{against}相比受理量增加最多的前 {top_n} 个一级分类（只列增加的）。" + short,
+               coverage_labels(rises, compare, previous))
     unit_level = "grid" if community_code else "community"
     rises = volume_rises(src, period, scope, unit_level, top_n, compare)
     report.add("unit_rises", f"受理量增幅最大的{'网格' if community_code else '社区'}", rises,
-               f"与{against}相比受理量增加最多的前 {top_n} 个{'网格' if community_code else '社区'}（只列增加的）。",
-               compare.labels(tuple(rises.columns)))
+               f"与{against}相比受理量增加最多的前 {top_n} 个{'网格' if community_code else '社区'}（只列增加的）。" + short,
+               coverage_labels(rises, compare, previous))
     oldest_note = (f"数据截至时仍未办结（不含已退单）、在本期结束前受理的工单，受理最早的 {oldest_n} 张。"
                    "不含来电人、电话和诉求内容；地址只到门牌号或小区（不含楼栋、单元、层、室）。")
     try:
@@ -497,10 +511,26 @@ def build_report(source, period: Period, *, street_code: str | None = None,
     report.add("oldest_open", "最久未办结的工单", oldest, oldest_note)
     escalation, escalation_note = escalation_table(src, period, scope, kpis, rules)
     report.add("escalation", "办结层级、吹哨报到、联合会商与未诉先办", escalation, escalation_note)
-    repeats, repeat_note = repeat_callers(src, period, scope, top_n, compare)
+    repeats, repeat_note = repeat_callers(src, period, scope, top_n, compare, previous)
     report.add("repeat_callers", "重复诉求：反复来电的来电人", repeats, repeat_note)
     report.add("koujing", "口径", koujing_table(rules, compare.is_same_days))
     return report
+
+
+# The columns that hold the window compared with's figures or a change against it (their headers are marked when
+# the data cover that window in part).
+COMPARED_COLUMNS = ("previous_value", "change", "change_pct", "previous_ticket_count")
+
+
+def coverage_labels(frame: pd.DataFrame, compare: Comparison, previous: Coverage) -> dict[str, str]:
+    """A section's column headers for its comparison (:meth:`Comparison.labels`), those of the window compared with
+    and of the changes against it marked ``（上期数据不全）`` when the data cover that window in part (a workbook's
+    reader sees the mark over the numbers, which are what they are)."""
+    labels = compare.labels(tuple(frame.columns))
+    if previous.is_partial:
+        labels.update({c: f"{labels.get(c) or COLUMN_LABELS[c]}（{previous.mark}）"
+                       for c in COMPARED_COLUMNS if c in frame.columns})
+    return labels
 
 
 def _scope(src: Source, street_code: str | None, community_code: str | None) -> tuple[dict[str, str], str]:
@@ -638,10 +668,11 @@ def trend_table(src: Source, period: Period, scope: dict[str, str]) -> pd.DataFr
                   "on_time_rate", "overdue_count"]].reset_index(drop=True)
 
 
-def light_tables(src: Source, period: Period, scope: dict[str, str],
-                 data_to: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+def light_tables(src: Source, period: Period, scope: dict[str, str], data_to: date | None = None,
+                 data_from: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """(grid count per light now and before, grids that turned red or recovered, a note on the basis).
-    A quarter under way (``data_to``: its last receipt day) shows the month that day is in, not a month to come."""
+    A quarter under way (``data_to``: its last receipt day) shows the month that day is in, not a month to come.
+    ``data_from`` (the first receipt day): the note says when the data begin inside the period compared with."""
     area = {k: v for k, v in scope.items() if k in ("street_code", "community_code")}
     if period.kind == "quarter" and data_to is not None:
         light_type, current = "month", data_to.replace(day=1)
@@ -655,6 +686,10 @@ def light_tables(src: Source, period: Period, scope: dict[str, str],
     else:
         light_type, current, before = period.kind, period.start, period.previous().start
         note = ""
+    # (the period before ends where this one begins; a quarter's month before is one month)
+    previous = coverage(before, _add_months(before, 1) if period.kind == "quarter" else period.start, data_from)
+    if previous.is_partial:
+        note += f"{previous.note}：上期的灯色只按其后受理的工单评定，各色网格数的变化仅供参考。"
     now = src.query("grid_lights", period_type=light_type, period_start=current, **area)
     then = src.query("grid_lights", period_type=light_type, period_start=before, **area)
     counts = pd.DataFrame({
@@ -681,16 +716,21 @@ def light_tables(src: Source, period: Period, scope: dict[str, str],
     return counts, changes.rename(columns={"light": "light_label"}).reset_index(drop=True), note
 
 
-def company_tables(src: Source, period: Period, data_to: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+def company_tables(src: Source, period: Period, data_to: date | None = None,
+                   data_from: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """(this month's red and black lists, companies that entered or left a list, a note on the month): the month of
-    the period's last day, or of its last receipt day (``data_to``) while it is under way."""
+    the period's last day, or of its last receipt day (``data_to``) while it is under way. ``data_from`` (the first
+    receipt day): the note says when the data begin inside the month before."""
     month = (data_to or period.last_day).replace(day=1)
     before = _add_months(month, -1)
+    previous = coverage(before, month, data_from, word="上月")
     now = src.query("company_rankings", month=month)
     then = src.query("company_rankings", month=before)
     which = "工单已到的最后一天" if data_to is not None else "本期最后一天"
     note = (f"红黑榜按月评定（全区口径）：取{which}所在的 {month.year}年{month.month}月，与 "
             f"{before.year}年{before.month}月比较。")
+    if previous.is_partial:
+        note += f"{previous.note}：上月的投诉只计其后受理的工单，上月的得分和名次按不全的数据评定，榜单变动仅供参考。"
     if now.empty:
         note += "该月没有物业企业排名数据。"
     lists = now[now["list"].isin(["red", "black"])].copy()
@@ -853,11 +893,12 @@ REPEAT_COLUMNS = ("caller", "category_l1", "repeat_count", "shortest_gap_days", 
 
 
 def repeat_callers(src: Source, period: Period, scope: dict[str, str], limit: int,
-                   compare: Comparison | None = None) -> tuple[pd.DataFrame, str]:
+                   compare: Comparison | None = None, previous: Coverage | None = None) -> tuple[pd.DataFrame, str]:
     """The callers with the most repeat requests in the period (a caller is a number, never a name or phone),
     and a note with the period's count, share and callers against the period before (or, for a period under
-    way, the same days of it: ``compare``)."""
+    way, the same days of it: ``compare``; ``previous``: how much of it the data cover)."""
     compare = compare or Comparison(period)
+    previous = previous or Coverage()
     window = dict(start=period.start, end=period.last_day, **scope)
     if compare.is_same_days:
         bounds = compare.bounds()
@@ -870,11 +911,12 @@ def repeat_callers(src: Source, period: Period, scope: dict[str, str], limit: in
     for column in REPEAT_COLUMNS[1:]:
         if column in callers:  # the big-screen tier has no ticket numbers
             frame[column] = callers[column].to_numpy()
-    share, previous = _none(summary["repeat_share"]), _none(summary["previous_repeat_count"])
+    share, before_count = _none(summary["repeat_share"]), _none(summary["previous_repeat_count"])
     note = (f"本期重复诉求 {int(summary['repeat_count']):,} 件"
             + (f"，占群众诉求 {share:.1f}%" if share is not None else "")
             + f"，涉及来电人 {int(summary['caller_count']):,} 人；"
-            + (f"{compare.previous_word} {int(previous):,} 件。" if previous is not None else f"{compare.previous_word}没有数据。")
+            + (f"{compare.previous_word} {int(before_count):,} 件" + (f"，{previous.note}。" if previous.is_partial else "。")
+               if before_count is not None else f"{compare.previous_word}没有数据。")
             + f"下表列出重复最多的 {len(frame)} 行（最多 {limit} 行，同一来电人的不同分类各占一行）；来电人只以编号区分，"
             "不含姓名和号码，编号每次重建汇总表重新编排；“原诉求”是本期第一件重复诉求所追溯的上一件工单，可在本期之前。")
     return frame, note

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from plotly.offline import get_plotlyjs
 
+from onescreen.coverage import Coverage
 from onescreen.exports import to_xlsx_bytes
 from onescreen.report import COLUMN_LABELS, Report
 from onescreen.report_charts import FONT_FAMILY, report_figures
@@ -48,6 +49,7 @@ SHEET_NAMES = {"kpis": "关键指标", "trend": "走势", "light_counts": "亮�
 META_LABELS = {"title": "报告", "period_code": "周期代码", "period_label": "统计周期", "period_start": "起始日",
                "period_end": "截止日", "data_to": "工单受理至", "data_through": "工单受理至（时刻）", "previous_label": "上期", "yoy_label": "去年同期", "scope_name": "范围",
                "scope_code": "范围编号", "as_of": "数据截至", "is_complete": "周期已结束", "data_from": "工单受理始于",
+               "previous_note": "上期说明",
                "built_at": "指标生成时间", "rules_digest": "规则摘要", "generated_at": "报告生成时间"}
 
 
@@ -331,12 +333,21 @@ def _fmt_value(unit: str, value) -> str:
     return f"{value:,.0f}"
 
 
-def _change(unit: str, change, change_pct, *, up_is_good: bool | None, settling: bool = False) -> tuple[str, str | None]:
+def _change(unit: str, change, change_pct, *, up_is_good: bool | None, settling: bool = False,
+            previous: Coverage | None = None) -> tuple[str, str | None]:
     """(text, tone) of a change: tone ``"up"`` when it is good news, ``"down"`` when bad, ``"empty"`` when
     missing, ``None`` when neither (no change as shown, or a measure that is neither: ``up_is_good=None``).
     Good and bad news also say so in words (``+1.3 个百分点（改善）``): a report is printed in black and white,
     and read by people who cannot tell its green from its red. ``settling``: one of the two windows is still
-    being handled (``kpi_tiles``' is_provisional), so the change is ``（暂不评判）``, neither."""
+    being handled (``kpi_tiles``' is_provisional), so the change is ``（暂不评判）``, neither. ``previous``: how
+    much of the window compared with the data cover (:mod:`onescreen.coverage`): a count's change against one
+    they cover in part, or any against one they miss, is ``上期数据不全`` (``无上期数据``); another change against
+    one they cover in part says ``（上期数据不全）``, neither good nor bad."""
+    if previous is not None and previous.withholds(unit):
+        return previous.mark, "empty"
+    if previous is not None and previous.is_partial:
+        text, _tone = _change(unit, change, change_pct, up_is_good=None)
+        return (text if text == "—" else f"{text}（{previous.mark}）"), None
     change = _plain(change)
     if change is None:
         return "—", "empty"
@@ -372,9 +383,10 @@ def kpi_headers(meta: dict) -> tuple[str, ...]:
     return ("指标", "本期", meta["previous_word"], meta["against"], "去年同期", meta["yoy_against"], "目标", "N")
 
 
-def kpi_cells(kpis: pd.DataFrame) -> list[list[tuple[str, str | None]]]:
+def kpi_cells(kpis: pd.DataFrame, previous: Coverage | None = None) -> list[list[tuple[str, str | None]]]:
     """The key figures' cells as the report shows them: (plain text, tone) per cell, tone as
-    :func:`_change` gives it on the two changes, ``None`` elsewhere."""
+    :func:`_change` gives it on the two changes, ``None`` elsewhere. ``previous``: how much of the window compared
+    with the data cover (``Report.previous``)."""
     rows = []
     for r in kpis.itertuples():
         good = None if r.metric in NEUTRAL else r.metric not in LOWER_IS_BETTER
@@ -385,7 +397,7 @@ def kpi_cells(kpis: pd.DataFrame) -> list[list[tuple[str, str | None]]]:
         rows.append([(r.label, None), (_fmt_value(r.unit, r.value), None), (_fmt_value(r.unit, r.previous_value), None),
                      _change(r.unit, r.change, r.change_pct, up_is_good=good,
                              settling=bool(getattr(r, "is_provisional", False))
-                             or bool(getattr(r, "is_previous_provisional", False))),
+                             or bool(getattr(r, "is_previous_provisional", False)), previous=previous),
                      (_fmt_value(r.unit, r.yoy_value), None),
                      _change(r.unit, r.yoy_change, r.yoy_change_pct, up_is_good=good,
                              settling=bool(getattr(r, "is_provisional", False))), (target, None), (n, None)])
@@ -396,19 +408,20 @@ def _html_cell(text: str, tone: str | None) -> str:
     return f'<span class="{tone}">{html.escape(text)}</span>' if tone else html.escape(text)
 
 
-def _kpi_table(kpis: pd.DataFrame, headers: tuple[str, ...] = KPI_HEADERS) -> str:
+def _kpi_table(kpis: pd.DataFrame, headers: tuple[str, ...] = KPI_HEADERS, previous: Coverage | None = None) -> str:
     head = "<tr>" + "".join(f"<th>{h}</th>" for h in headers) + "</tr>"
     rows = ["<tr><td>" + html.escape(cells[0][0]) + "</td>"
             + "".join(f"<td class='num'>{_html_cell(*cell)}</td>" for cell in cells[1:]) + "</tr>"
-            for cells in kpi_cells(kpis)]
+            for cells in kpi_cells(kpis, previous)]
     return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def kpi_display_frame(kpis: pd.DataFrame, headers: tuple[str, ...] = KPI_HEADERS) -> pd.DataFrame:
+def kpi_display_frame(kpis: pd.DataFrame, headers: tuple[str, ...] = KPI_HEADERS,
+                      previous: Coverage | None = None) -> pd.DataFrame:
     """The key figures as the HTML report's table, in plain text (the weekly page shows this): each
     change in its own unit (+1.3 个百分点, +0.12 个工作日, +1,785（+8.7%）), never a rate's change as a count.
-    ``headers``: :func:`kpi_headers` of the report."""
-    return pd.DataFrame([[text for text, _tone in cells] for cells in kpi_cells(kpis)], columns=list(headers))
+    ``headers``: :func:`kpi_headers` of the report; ``previous``: its ``Report.previous``."""
+    return pd.DataFrame([[text for text, _tone in cells] for cells in kpi_cells(kpis, previous)], columns=list(headers))
 
 
 def _chart(key: str, fig) -> str:
@@ -447,6 +460,8 @@ def header_lines(report: Report) -> tuple[str, str, str]:
         compared = f"{meta['previous_label']}；{meta['yoy_label']}"
     if meta.get("data_from"):
         incomplete += f"（已导入的工单从 {meta['data_from']:%Y-%m-%d} 起受理，本期只含其后的部分）"
+    if meta.get("previous_note"):  # the window compared with began before the data did (or ended before them)
+        compared = compared.replace("；", f"，{meta['previous_note']}；", 1)
     return (f"{meta['title']}：{meta['period_label']}",
             f"范围：{meta['scope_name']}　对比：{compared}",
             f"数据截至 {meta['as_of']:%Y-%m-%d %H:%M}{incomplete}　指标生成于 {meta['built_at']:%Y-%m-%d %H:%M}"
@@ -466,7 +481,7 @@ def to_html(report: Report, *, charts: bool = True) -> str:
         f"<header><h1>{html.escape(title)}</h1>",
         f"<p class='sub'>{html.escape(scope_line)}</p>",
         f"<p class='sub'>{html.escape(times_line)}</p></header>",
-        _section(sections["kpis"], _kpi_table(sections["kpis"].frame, kpi_headers(meta)) + chart("kpis")),
+        _section(sections["kpis"], _kpi_table(sections["kpis"].frame, kpi_headers(meta), report.previous) + chart("kpis")),
         *(_section(sections[key], chart(key) + _table(shown_columns(sections[key].frame), EMPTY_TEXTS.get(key, "本期没有。"),
                                                       sections[key].labels))
           for key in TABLE_SECTIONS),

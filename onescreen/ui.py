@@ -15,6 +15,7 @@ from datetime import datetime
 import streamlit as st
 
 from onescreen import settings
+from onescreen.coverage import Coverage
 
 # What a table shows in a cell without a value (Streamlit shows "None" otherwise): st.dataframe(placeholder=...).
 MISSING = "—"
@@ -89,12 +90,21 @@ def light_legend_label(light: str, map_kind: str = "svg") -> str:
 
 
 def change_text(change, *, up_is_good: bool | None, unit: str = "", against: str = "环比",
-                settling: bool = False, digits: int = 1) -> tuple[str, str]:
+                settling: bool = False, digits: int = 1, previous: Coverage | None = None,
+                count: bool = False) -> tuple[str, str]:
     """(text, colour) for a change: ``▲4.2% 环比（改善）`` green when the rise is good, ``（变差）`` red when it is
     bad, the word saying it for those who cannot tell the colours apart. A change that rounds to 0.0 is
     ``— 持平`` in grey, as is any change when ``up_is_good`` is None (neither good nor bad, e.g. 受理量).
     ``settling`` (a window still being handled, :func:`is_settling`): ``（暂不评判）`` in grey. ``digits``: the
-    change's decimals (0 for a count: ``▲47 个``)."""
+    change's decimals (0 for a count: ``▲47 个``). ``previous``: how much of the window compared with the data
+    cover (:mod:`onescreen.coverage`): a count's change (``count``) against one they cover in part, or any change
+    against one they miss, is ``— 上期数据不全（数据自 2025-03-10 起）`` (``无上期数据``) in grey; another change
+    against one they cover in part says ``（上期数据不全）``, in grey."""
+    if previous is not None and previous.withholds("count" if count else "pct"):
+        return f"— {previous.note}", FLAT_COLOUR
+    if previous is not None and previous.is_partial:
+        text, _colour = change_text(change, up_is_good=None, unit=unit, against=against, digits=digits)
+        return f"{text}（{previous.mark}）", FLAT_COLOUR
     if change is None or (isinstance(change, float) and math.isnan(change)):
         return f"— {against}", FLAT_COLOUR
     shown = f"{abs(change):.{digits}f}"

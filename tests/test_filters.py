@@ -138,3 +138,39 @@ def test_a_month_under_way_names_the_days_and_the_time_it_is_compared_with():
     whole_day = Filters("month", date(2026, 12, 1), data_to=date(2026, 12, 10))
     assert whole_day.same_days_label() == "上月同期（2026-11-01 至 2026-11-10）"
     assert "工单只到 12-10）" in same_days_note(whole_day)
+
+
+# -- a window compared with that the data cover in part (onescreen.coverage) --------------------------------------
+
+from onescreen import ui  # noqa: E402
+from onescreen.coverage import coverage, days_coverage  # noqa: E402
+
+
+def test_a_window_the_data_begin_inside_is_partial_and_one_before_them_has_no_data():
+    """The data begin on 2025-03-10: March (against April) holds part of its days, February none, April all."""
+    first = date(2025, 3, 10)
+    march = coverage(date(2025, 3, 1), date(2025, 4, 1), first)
+    assert march.is_partial and march.note == "上期数据不全（数据自 2025-03-10 起）"
+    assert march.withholds("count") and not march.withholds("pct") and not march.withholds("workdays")
+    february = coverage(date(2025, 2, 1), date(2025, 3, 1), first)
+    assert february.is_missing and february.note == "无上期数据（数据自 2025-03-10 起）" and february.withholds("pct")
+    assert coverage(date(2025, 3, 10), date(2025, 3, 17), first).note == ""  # begins on the first day: whole
+    assert coverage(date(2025, 3, 1), date(2025, 4, 1), None).note == ""  # nothing known: taken as whole
+    # A window ending at a time of its last day (the same days up to 11:59) that reaches into the first day is partial.
+    assert coverage(date(2025, 3, 9), datetime(2025, 3, 10, 11, 59), first).is_partial
+    assert days_coverage(date(2025, 3, 1), date(2025, 3, 9), first).is_missing  # both days included: ends the 9th
+    assert days_coverage(date(2025, 3, 1), date(2025, 3, 10), first, word="上月").mark == "上月数据不全"
+
+
+def test_a_change_against_a_partial_window_is_withheld_for_a_count_and_not_judged_for_a_rate():
+    """The big screen's tiles (ui.change_text): ▲52.3% against three weeks of March is not a rise to show; a rate's
+    change is shown in grey and says against what, never 改善/变差."""
+    march = coverage(date(2025, 3, 1), date(2025, 4, 1), date(2025, 3, 10))
+    assert ui.change_text(52.3, up_is_good=None, unit="%", previous=march, count=True) == (
+        "— 上期数据不全（数据自 2025-03-10 起）", ui.FLAT_COLOUR)
+    assert ui.change_text(1.23, up_is_good=True, unit="个百分点", previous=march) == (
+        "▲1.2个百分点 环比（上期数据不全）", ui.FLAT_COLOUR)
+    missing = coverage(date(2025, 2, 1), date(2025, 3, 1), date(2025, 3, 10))
+    assert ui.change_text(None, up_is_good=True, previous=missing) == ("— 无上期数据（数据自 2025-03-10 起）", ui.FLAT_COLOUR)
+    whole = coverage(date(2025, 4, 1), date(2025, 5, 1), date(2025, 3, 10))
+    assert ui.change_text(1.23, up_is_good=True, unit="个百分点", previous=whole) == ("▲1.2个百分点 环比（改善）", ui.GOOD_COLOUR)

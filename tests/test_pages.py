@@ -159,10 +159,12 @@ def test_a_week_under_way_is_compared_with_the_same_days_of_the_week_before(ware
     # The tickets stop on Thursday (20:40), but 数据截至 is Friday 15:00 (a callback): Thursday is over, so whole days.
     # (test_the_week_before_is_counted_up_to_the_time_the_tickets_stop: a Thursday still under way.)
     assert kiosk or any("工单只到 10-09）" in n and "与上周同期（2025-09-29 至 2025-10-02）相比" in n for n in notes), notes
-    # A finished week is compared with the whole week before, as before.
+    # A finished week is compared with the whole week before, as before (here the first week of the data: the week
+    # before has none, and the title says so).
     done = _run(query={"period_type": "week", "period_start": "2025-09-29",
                        **({"kiosk": "1"} if kiosk else {})})
-    assert "较上周同期" not in _tiles(done) and "诉求分类（本期与上期）" in " ".join(m.value for m in done.markdown)
+    assert "较上周同期" not in _tiles(done)
+    assert "诉求分类（本期与上期；无上期数据（数据自 2025-09-29 起））" in " ".join(m.value for m in done.markdown)
 
 
 def _end_data_on_thursday(con) -> None:
@@ -983,3 +985,49 @@ def test_the_heat_map_at_the_desk_tops_its_colours_like_the_wall_and_says_which_
     caption = next(c.value for c in at.caption if c.value.startswith("落格工单 N"))
     assert ("1 个网格每千户工单高于色标上限 7.1（最高 400.0），画成最深色，确切数值见地图悬停和右侧表格。"
             "其中 1 个户数不足 100 户") in caption
+
+
+# A range of 9 days from 10-01 is compared with the 9 days before (09-22 to 09-30); the fixture's tickets begin on
+# Monday 09-29, so that window holds two of its days.
+PARTLY_BEFORE = {"date_from": "2025-10-01", "date_to": "2025-10-09"}
+
+
+def test_rates_tiles_do_not_read_a_change_against_a_window_the_data_begin_inside_as_a_rise(warehouse_copy):
+    """三率分析 for 10-01 to 10-09 against 09-22 to 09-30, of which the data hold 09-29 and 09-30 only: 受理量 read
+    as a rise (+N 件（+X%）) and the rates were called 改善/变差 against another sample. The count's change is withheld
+    with the note, the rates' are shown without a judgement, and a caption says why; a window the data cover whole
+    (10-06 to 10-09 against 10-02 to 10-05) is judged as before."""
+    at = _run("rates.py", PARTLY_BEFORE)
+    assert not at.exception
+    deltas = {m.label: m.proto.delta for m in at.metric}
+    assert deltas["受理量"] == "上期数据不全（数据自 2025-09-29 起）"
+    assert deltas["超期"] == "上期数据不全（数据自 2025-09-29 起）"
+    rates = [d for label, d in deltas.items() if label.endswith("率") and d]
+    assert rates and all(d.endswith("（上期数据不全）") for d in rates), deltas
+    assert not any("改善" in d or "变差" in d for d in deltas.values())
+    assert any(c.value.startswith("上期数据不全（数据自 2025-09-29 起）：上期只含 2025-09-29 起受理的工单") for c in at.caption)
+    whole = _run("rates.py", {"date_from": "2025-10-06", "date_to": "2025-10-09"})
+    deltas = {m.label: m.proto.delta for m in whole.metric}
+    assert deltas["受理量"].endswith(" 环比") and "数据不全" not in " ".join(d for d in deltas.values() if d)
+
+
+def test_rates_tiles_say_there_is_no_window_before_the_data(warehouse_copy):
+    """October (under way, to 10-09) against 09-01 to 09-09, wholly before the data: the tiles showed no change and
+    did not say why; they now say 无上期数据."""
+    at = _run("rates.py", {"period_type": "month", "period_start": "2025-10-01"})
+    assert not at.exception
+    deltas = {m.label: m.proto.delta for m in at.metric}
+    assert deltas["受理量"] == deltas["响应率"] == "无上期数据（数据自 2025-09-29 起）"
+
+
+@pytest.mark.parametrize("kiosk", [True, False], ids=["wall-screen", "sidebar"])
+def test_the_big_screen_marks_a_change_against_a_window_the_data_begin_inside(warehouse_copy, kiosk):
+    """一屏总览's 受理 tile read ▲…% against two days of data; it now says 上期数据不全 in grey, and the rates' changes
+    say it instead of 改善/变差."""
+    at = _run(query={**PARTLY_BEFORE, **({"kiosk": "1"} if kiosk else {})})
+    assert not at.exception
+    tiles = _tiles(at).replace("\\", "")  # (off the wall the tiles are Markdown links: 2025\-09\-29)
+    assert "— 上期数据不全（数据自 2025-09-29 起）" in tiles
+    assert "环比（上期数据不全）" in tiles and "改善" not in tiles and "变差" not in tiles
+    html = " ".join(m.value for m in at.markdown)
+    assert "诉求分类（本区间与此前等长区间；上期数据不全（数据自 2025-09-29 起））" in html

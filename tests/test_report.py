@@ -27,8 +27,9 @@ from conftest import run_cli  # noqa: E402
 from onescreen.queries import run_query  # noqa: E402
 from onescreen.report import (COLUMN_LABELS, Period, ReportError, build_report, data_span,  # noqa: E402
                               default_period, parse_period, period_options)
-from onescreen.report_render import (XML_NAMESPACES, _cell, display_frame, kpi_cells, kpi_display_frame,  # noqa: E402
-                                     number_formats, offline_plotlyjs, signed_formats, to_dict, to_html, to_json, to_xlsx)
+from onescreen.report_render import (XML_NAMESPACES, _cell, display_frame, header_lines, kpi_cells,  # noqa: E402
+                                     kpi_display_frame, number_formats, offline_plotlyjs, signed_formats, to_dict,
+                                     to_html, to_json, to_xlsx)
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -173,6 +174,57 @@ def test_a_quarter_adds_its_months_counts_numerators_and_denominators(metrics_co
     assert report.meta["data_from"] == date(2025, 8, 15)
     assert "（已导入的工单从 2025-08-15 起受理，本期只含其后的部分）" in to_html(report, charts=False)
     assert build_report(metrics_con, parse_period("2025-10")).meta["data_from"] is None
+
+
+def test_a_change_against_a_month_the_data_begin_inside_says_so_in_every_format(metrics_con):
+    """The metrics fixture's tickets begin on 2025-08-15: September's 上期, August, holds only its second half. Its
+    counts are short, so 受理量 read as a rise (+1, +50%) and the rates compared unlike samples, all as if August were
+    whole. A count's change is now withheld, a rate's is shown but neither better nor worse, and the page, the HTML,
+    the Word document, the workbook and the JSON say 上期数据不全（数据自 2025-08-15 起）. The figures are unchanged."""
+    report = build_report(metrics_con, parse_period("2025-09"), generated_at=GENERATED)
+    note = "上期数据不全（数据自 2025-08-15 起）"
+    assert report.meta["previous_note"] == note
+    assert (_kpi(report, "ticket_count"), _kpi(report, "ticket_count", "previous_value")) == (3, 2)  # as they are
+    assert _kpi(report, "ticket_count", "change") == 1
+    cells = {row[0][0]: row for row in kpi_cells(report.sections["kpis"].frame, report.previous)}
+    assert cells["受理量"][3] == ("上期数据不全", "empty")
+    assert cells["响应率"][3] == ("+50.0 个百分点（上期数据不全）", None)  # not （改善）, not green
+    assert all(cells[label][3][0] == "上期数据不全" for label in ("超期", "临期", "物业投诉量"))
+    assert note in report.sections["kpis"].note and note in report.sections["category_rises"].note
+    assert note in report.sections["repeat_callers"].note and note in report.sections["light_counts"].note
+    assert "上月数据不全（数据自 2025-08-15 起）" in report.sections["company_moves"].note
+    assert header_lines(report)[1] == f"范围：全区　对比：上期 2025年8月，{note}；去年同期 2024年9月"
+
+    html_report = to_html(report, charts=False)
+    assert "<td>受理量</td><td class='num'>3</td><td class='num'>2</td><td class='num'><span class=\"empty\">上期数据不全</span>" \
+        in html_report
+    assert "<td class='num'>+50.0 个百分点（上期数据不全）</td>" in html_report  # grey: neither up nor down
+    word = _docx(report)
+    assert [c.text for c in word.tables[0].rows[1].cells][:4] == ["受理量", "3", "2", "上期数据不全"]
+    assert any(note in p.text for p in word.paragraphs)
+    workbook = openpyxl.load_workbook(io.BytesIO(to_xlsx(report)))
+    summary = {row[0].value: row[1].value for row in workbook["概要"].iter_rows(min_row=2)}
+    assert summary["上期说明"] == note
+    header = [c.value for c in workbook["关键指标"][1]]
+    assert "环比变化（上期数据不全）" in header and "上期（上期数据不全）" in header
+    first = {h: c.value for h, c in zip(header, workbook["关键指标"][2])}
+    assert (first["指标"], first["本期"], first["上期（上期数据不全）"], first["环比变化（上期数据不全）"]) == ("受理量", 3, 2, 1)
+    assert json.loads(to_json(report))["meta"]["previous_note"] == note
+    shown = kpi_display_frame(report.sections["kpis"].frame, previous=report.previous).set_index("指标")
+    assert shown.loc["受理量", "环比"] == "上期数据不全"
+
+
+def test_a_period_after_one_the_data_miss_says_there_is_nothing_to_compare_with(metrics_con):
+    """August, the first month of the data: July lies wholly before them. Its changes said "—" as for any missing
+    figure; they now say 无上期数据, and the header says from when the data run. A month with whole data before it
+    (October against September) says nothing of the kind."""
+    report = build_report(metrics_con, parse_period("2025-08"), generated_at=GENERATED)
+    assert report.meta["previous_note"] == "无上期数据（数据自 2025-08-15 起）"
+    cells = kpi_cells(report.sections["kpis"].frame, report.previous)
+    assert {row[3] for row in cells} == {("无上期数据", "empty")}
+    assert "无上期数据（数据自 2025-08-15 起）" in header_lines(report)[1]
+    whole = build_report(metrics_con, parse_period("2025-10"), generated_at=GENERATED)
+    assert "previous_note" not in whole.meta and "数据不全" not in to_html(whole, charts=False)
 
 
 def test_lights_that_turned_red_or_recovered_match_the_mart(metrics_con):
@@ -502,7 +554,7 @@ def test_word_document_has_the_html_reports_header_sections_and_cells(week_repor
     notes = [s.note for s in week_report.sections.values() if s.note]
     assert notes and all(note in paragraphs for note in notes)
 
-    kpis = kpi_display_frame(week_report.sections["kpis"].frame)
+    kpis = kpi_display_frame(week_report.sections["kpis"].frame, previous=week_report.previous)
     expected = [[list(kpis.columns), *kpis.values.tolist()]]
     for key in TABLE_SECTIONS:
         shown = shown_columns(week_report.sections[key].frame)
@@ -635,7 +687,7 @@ def test_page_shows_the_same_figures_as_the_report(warehouse_copy):
     assert report.period.code == "2025-W40"
     shown = _shown_kpis(at)
     # The page shows the report's own table, formatted as in the HTML report: the same cells, tags aside.
-    expected = kpi_display_frame(report.sections["kpis"].frame).set_index("指标")
+    expected = kpi_display_frame(report.sections["kpis"].frame, previous=report.previous).set_index("指标")
     assert shown.equals(expected)
     html_report = to_html(report)
     for label, row in expected.iterrows():

@@ -299,6 +299,33 @@ def test_a_quarter_without_tickets_after_one_with_them_is_built(con):
         assert "受理量" in to_html(report, charts=False)
 
 
+# -- a quarter before which the data begin -----------------------------------------------------------------
+
+def test_a_quarter_against_a_quarter_the_data_begin_inside_says_so():
+    """The data begin on 2024-10-08 (Y1): the first quarter of 2025 (five tickets, added here) is compared with the
+    fourth of 2024, which began a week before them. Its 受理量 (the four tickets of October and November 2024) was
+    taken as the whole quarter's, so the quarter read as a rise of 25%: the review found a quarter before the data
+    treated as whole. Now a count's change is withheld and the pack says why; the quarter before still shows its
+    figure (4), which is what it is."""
+    connection = duckdb.connect()
+    build_same_days_warehouse(connection)
+    for n, day in enumerate(("2025-01-06", "2025-01-20", "2025-02-10", "2025-03-03", "2025-03-17")):
+        connection.execute("insert into fct_tickets select * replace (? as ticket_id, ?::timestamp as received_at) "
+                           "from fct_tickets where ticket_id = 'Y1'", [f"Q{n}", f"{day} 10:00"])
+    build_marts(connection, load_rules())
+    report = build_report(connection, parse_period("2025Q1"), generated_at=GENERATED)
+    assert report.previous.is_partial and report.meta["previous_note"] == "上期数据不全（数据自 2024-10-08 起）"
+    kpis = _kpis(report)
+    assert (kpis.loc["ticket_count", "value"], kpis.loc["ticket_count", "previous_value"]) == (5, 4)
+    shown = kpi_display_frame(report.sections["kpis"].frame, previous=report.previous).set_index("指标")
+    assert shown.loc["受理量", "上期"] == "4" and shown.loc["受理量", "环比"] == "上期数据不全"  # not +1（+25.0%）
+    assert "上期数据不全（数据自 2024-10-08 起）：上期只含 2024-10-08 起受理的工单" in report.sections["kpis"].note
+    assert "+1（+25.0%）" not in to_html(report, charts=False)
+    # A quarter whose quarter before the data cover whole (the third of 2025 against the second) is as it was.
+    assert not build_report(connection, parse_period("2025Q3"), generated_at=GENERATED).previous.note
+    connection.close()
+
+
 # -- a complete pack is unchanged ----------------------------------------------------------------------
 
 def complete_pack_files(report) -> dict[str, str]:

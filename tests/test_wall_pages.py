@@ -136,3 +136,14 @@ def test_an_empty_warehouse_on_the_wall_shows_guidance_on_the_dark_screen(page, 
     assert [e.value for e in at.exception] == []
     assert "python -m etl demo" in " ".join(i.value for i in at.info)
     assert ui.NAVY in _html(at)
+
+
+def test_the_red_black_wall_withholds_the_complaints_change_against_a_month_the_data_begin_inside(warehouse_copy):
+    """October's complaints against September's, whose tickets begin on 09-29 (two days of the month): the tile read
+    as a rise in complaints (较上月，变差, red). It now says 上月数据不全 in grey, and the note says the moves against
+    last month stand on partial data."""
+    html = _html(_run("companies.py", query={"kiosk": "1"}))
+    tile = re.search(r"物业投诉（全区企业）</div>.*?<span class=\"os-tile-change\" style=\"color:([^\"]+)\">([^<]+)</span>",
+                     html)
+    assert tile and tile.group(2) == "— 上月数据不全（数据自 2025-09-29 起）" and tile.group(1) == ui.FLAT_COLOUR
+    assert "上月数据不全（数据自 2025-09-29 起）：上月的投诉只计其后受理的工单，名次的变化仅供参考。" in html

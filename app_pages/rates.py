@@ -70,11 +70,11 @@ def change_delta(row: pd.Series, up_is_good: bool | None = None, against: str = 
     that rounds to zero at the shown precision is ``持平 环比`` (see :func:`is_flat`). ``against``: what the change is
     against (``较上月同期`` for a month under way, :meth:`onescreen.filters.Filters.against`). ``previous``: how much of
     that window the data cover (:mod:`onescreen.coverage`): a count's change against one they cover in part (any
-    change against one they miss) is ``上期数据不全（数据自 2025-03-10 起）`` (``无上期数据``); another says
-    ``（上期数据不全）`` instead of better or worse."""
+    change against one they miss) is ``上期数据不全`` (``无上期数据``; the caption above the tiles gives the data's first
+    day and why); another says ``（上期数据不全）`` instead of better or worse."""
     partial = previous is not None and previous.is_partial
     if previous is not None and previous.withholds(row["unit"]):
-        return previous.note
+        return previous.mark  # (the caption above the tiles gives the date and why)
     if pd.isna(row["change"]):
         return None
     if is_flat(row):

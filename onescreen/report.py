@@ -50,7 +50,7 @@ TREND_PERIODS = 12
 SETTLING_METRICS = ("on_time_rate", "closure_rate", "overdue_count", "near_deadline_count", "avg_handling_workdays")
 TOP_N = 10
 OLDEST_N = 20
-OPEN_TICKET_COLUMNS = ("ticket_id", "received_at", "due_at", "is_overdue", "overdue_workdays", "status",
+OPEN_TICKET_COLUMNS = ("ticket_id", "received_at", "due_at", "is_overdue", "overdue_workdays", "remaining_workdays", "status",
                        "source", "appeal_type", "category_l1", "category_l2", "department", "street_name",
                        "community_name", "grid_name", "address")
 LIGHT_NAMES = {"red": "红灯", "yellow": "黄灯", "green": "绿灯", "grey": "无数据"}
@@ -75,7 +75,7 @@ COLUMN_LABELS: dict[str, str] = {
     "score": "总分", "complaints_per_1k_households": "每千户投诉量", "consecutive_black_months": "连续上黑榜月数",
     "month_start": "月份", "category_l1": "一级分类", "unit_name": "单位", "previous_ticket_count": "上期受理量",
     "ticket_id": "工单编号", "received_at": "受理时间", "due_at": "办理时限", "is_overdue": "是否超期",
-    "overdue_workdays": "超期（工作日）", "status": "工单状态", "source": "诉求来源", "appeal_type": "诉求类型",
+    "overdue_workdays": "超期（工作日）", "remaining_workdays": "剩余（工作日）", "status": "工单状态", "source": "诉求来源", "appeal_type": "诉求类型",
     "category_l2": "二级分类", "department": "承办单位", "address": "地址（至门牌号或小区）", "item": "项目",
     "count": "件数", "share": "占比（%）", "note": "说明", "key": "项目代码", "text": "口径",
     "caller": "来电人", "repeat_count": "重复（件）", "shortest_gap_days": "最短间隔（天）",
@@ -488,7 +488,8 @@ def build_report(source, period: Period, *, street_code: str | None = None,
     report.add("unit_rises", f"受理量增幅最大的{'网格' if community_code else '社区'}", rises,
                f"与{against}相比受理量增加最多的前 {top_n} 个{'网格' if community_code else '社区'}（只列增加的）。",
                compare.labels(tuple(rises.columns)))
-    oldest_note = (f"数据截至时仍未办结（不含已退单）、在本期结束前受理的工单，受理最早的 {oldest_n} 张。"
+    oldest_note = (f"数据截至时仍未办结（不含已退单）、在本期结束前受理的工单，最多 {oldest_n} 张：已超期的在前（超期的工作日多的在前），"
+                   "其后为尚未到期的（受理早的在前，“剩余”为距办理时限的工作日）。"
                    "不含来电人、电话和诉求内容；地址只到门牌号或小区（不含楼栋、单元、层、室）。")
     try:
         oldest = oldest_open(src, period, scope, oldest_n)
@@ -786,12 +787,14 @@ def volume_rises(src: Source, period: Period, scope: dict[str, str], level: str,
 
 
 def oldest_open(src: Source, period: Period, scope: dict[str, str], limit: int) -> pd.DataFrame:
-    """The oldest tickets still open at 数据截至 among those received before the period ended.
+    """The tickets still open at 数据截至 among those received before the period ended, most overdue first: those
+    past their deadline by working days overdue, then those not yet due, oldest first (``ticket_list`` by
+    ``overdue_workdays``: its ties and empty values follow in receipt order). A meeting calls out the most overdue.
 
     From the masked ``ticket_list`` query; the caller, phone and free-text columns are dropped
     altogether and the address is the masked one (cut before building, unit, floor or room).
     """
-    frame = src.query("ticket_list", status="open", sort="received_at", order="asc", limit=limit,
+    frame = src.query("ticket_list", status="open", sort="overdue_workdays", order="desc", limit=limit,
                       received_before=period.end, **scope)
     return frame[[c for c in OPEN_TICKET_COLUMNS if c in frame.columns]].reset_index(drop=True)
 

@@ -207,8 +207,8 @@ dl.koujing dd {{ margin: 0 0 0 1em; font-size: 12.5px; color: #333; }}
 RATE_COLUMNS = {"response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate", "share", "change_pct",
                 "yoy_change_pct"}
 # Shown to 0.1 like the rates, as the other pages show them: a property company's score (the lists and the big
-# screen say 79.0, not 79 or 79.00) and working days overdue (工单明细 says 238.5, not 238.48).
-ONE_DECIMAL_COLUMNS = {"score", "overdue_workdays"}
+# screen say 79.0, not 79 or 79.00) and working days overdue or left (工单明细 says 238.5, not 238.48).
+ONE_DECIMAL_COLUMNS = {"score", "overdue_workdays", "remaining_workdays"}
 COUNT_COLUMNS = {"ticket_count", "previous_ticket_count", "change", "overdue_count", "grid_count",
                  "previous_grid_count", "count", "denominator", "rank", "previous_rank", "rank_change",
                  "consecutive_red_periods", "consecutive_black_months", "on_time_denominator"}

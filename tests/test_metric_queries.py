@@ -209,6 +209,19 @@ def test_ticket_list_sorted_by_due_at_pages_by_the_deadline_it_shows(con):
         assert page["ticket_id"].tolist() == everything["ticket_id"].head(size).tolist()
 
 
+def test_ticket_list_by_overdue_days_lists_the_most_overdue_then_the_oldest_not_yet_due(con):
+    """By overdue_workdays the tickets not yet due (no working days overdue) came after the overdue ones in ticket
+    number order: T1, T11, T2, though T2 was received two weeks before T1. Ties and empty values follow in receipt
+    order, so the review pack's list runs most overdue first, then the oldest not yet due."""
+    frame = run_query(con, "ticket_list", status="open", sort="overdue_workdays", order="desc", limit=100)
+    overdue = frame[frame["is_overdue"]]
+    assert frame["ticket_id"].tolist()[:len(overdue)] == overdue["ticket_id"].tolist() and len(overdue) >= 2
+    assert overdue["overdue_workdays"].is_monotonic_decreasing
+    waiting = frame[~frame["is_overdue"]]
+    assert waiting["received_at"].is_monotonic_increasing and len(waiting) >= 3
+    assert waiting["ticket_id"].tolist() == ["T2", "T1", "T11"]
+
+
 def _rows(frame: pd.DataFrame) -> list[tuple]:
     """The rows as tuples, every kind of missing value as None (a column's dtype differs with its rows)."""
     return [tuple(None if pd.isna(v) else v for v in row) for row in frame.astype(object).itertuples(index=False)]

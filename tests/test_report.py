@@ -299,7 +299,27 @@ def test_oldest_open_tickets_are_masked_and_carry_no_personal_columns(district_c
     open_ids = set(district_con.execute(
         "select ticket_id from mart_open_tickets where received_at < '2025-10-06'").df()["ticket_id"])
     assert set(frame["ticket_id"]) == open_ids and open_ids
-    assert list(frame["received_at"]) == sorted(frame["received_at"])
+
+
+def test_oldest_open_puts_the_most_overdue_first_then_the_oldest_not_yet_due(metrics_con):
+    """最久未办结的工单 was in receipt order: a ticket received early with weeks left came before one 20 working days
+    overdue. A meeting calls out the most overdue first: the overdue tickets by working days overdue, then those not
+    yet due, oldest first; each says how late (超期) or how long is left (剩余)."""
+    report = build_report(metrics_con, parse_period("2025-W42"))
+    frame = report.sections["oldest_open"].frame
+    expected = metrics_con.execute(
+        "select ticket_id from mart_open_tickets where not coalesce(is_returned, false) and received_at < '2025-10-20' "
+        "order by is_overdue desc, overdue_workdays desc, received_at").df()["ticket_id"].tolist()
+    assert frame["ticket_id"].tolist() == expected == ["T21", "T5", "T2", "T1", "T11"]
+    overdue = frame[frame["is_overdue"]]
+    assert overdue["overdue_workdays"].notna().all() and overdue["remaining_workdays"].isna().all()
+    waiting = frame[~frame["is_overdue"]]
+    assert waiting["remaining_workdays"].notna().all() and waiting["overdue_workdays"].isna().all()
+    shown = display_frame(frame)
+    assert {"超期（工作日）", "剩余（工作日）"} <= set(shown.columns)
+    assert [_cell("remaining_workdays", v)[0] for v in waiting["remaining_workdays"]] == [
+        f"{v:.1f}" for v in waiting["remaining_workdays"]]
+    assert "已超期的在前" in report.sections["oldest_open"].note
 
 
 def test_no_personal_value_reaches_any_file(district_con, week_report):

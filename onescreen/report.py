@@ -462,9 +462,10 @@ def build_report(source, period: Period, *, street_code: str | None = None,
     kpis = kpi_table(src, period, scope, compare)
     report.add("kpis", f"关键指标：本期、{word}与去年同期", kpis,
                compare.sentence() + "率为 0-100 的百分数，变化为百分点；件数另给变化百分比。状态（办结、超期）为数据截至时的状态。"
-               + settling_sentence(kpis, word), compare.labels(tuple(kpis.columns)))
-    report.add("trend", f"近 {TREND_PERIODS} {'周' if period.kind == 'week' else '个月'}走势",
-               trend_table(src, period, scope))
+               + settling_sentence(kpis, word) + missing_sentence(kpis), compare.labels(tuple(kpis.columns)))
+    trend = trend_table(src, period, scope, (first, as_of.date()))
+    report.add("trend", f"近 {TREND_PERIODS} {'周' if period.kind == 'week' else '个月'}走势", trend,
+               TREND_EMPTY_RATES if trend[list(TREND_RATES)].isna().to_numpy().any() else "")
     counts, changes, light_note = light_tables(src, period, scope, compare.data_to)
     # This period's lights still move while its tickets are in hand (a quarter's lights are its last month's).
     if period.kind != "quarter" and _any_flag(kpis, "is_provisional"):
@@ -498,7 +499,7 @@ def build_report(source, period: Period, *, street_code: str | None = None,
     report.add("oldest_open", "最久未办结的工单", oldest, oldest_note)
     escalation, escalation_note = escalation_table(src, period, scope, kpis, rules)
     report.add("escalation", "办结层级、吹哨报到、联合会商与未诉先办", escalation, escalation_note)
-    repeats, repeat_note = repeat_callers(src, period, scope, top_n, compare)
+    repeats, repeat_note = repeat_callers(src, period, scope, top_n, compare, first)
     report.add("repeat_callers", "重复诉求：反复来电的来电人", repeats, repeat_note)
     report.add("koujing", "口径", koujing_table(rules, compare.is_same_days))
     return report
@@ -564,9 +565,10 @@ def kpi_table(src: Source, period: Period, scope: dict[str, str], compare: Compa
         else:
             tiles = src.query("kpi_tiles", period_type=period.kind, period_start=period.start, **scope)
         tiles = measures.shown_changes(tiles[tiles["metric"].isin(KPI_METRICS)])
-        return tiles[["metric", "label", "unit", "value", "previous_value", "change", "change_pct", "yoy_value",
-                      "yoy_change", "yoy_change_pct", "target", "numerator", "denominator", "pending_count",
-                      "is_provisional", "is_previous_provisional"]].reset_index(drop=True)
+        tiles = tiles[["metric", "label", "unit", "value", "previous_value", "change", "change_pct", "yoy_value",
+                       "yoy_change", "yoy_change_pct", "target", "numerator", "denominator", "pending_count",
+                       "is_provisional", "is_previous_provisional"]].reset_index(drop=True)
+        return tiles.assign(note=missing_note(tiles, compare.previous_word))
     current = _quarter_values(src, period, scope)
     previous = _quarter_values(src, period.previous(), scope)
     yoy = _quarter_values(src, period.year_before(), scope)
@@ -585,9 +587,49 @@ def kpi_table(src: Source, period: Period, scope: dict[str, str], compare: Compa
             "is_provisional": metric in SETTLING_METRICS and current["pending"][1],
             "is_previous_provisional": metric in SETTLING_METRICS and previous["pending"][1],
         })
-    return measures.shown_changes(pd.DataFrame(rows).astype({c: "float64" for c in (
+    tiles = measures.shown_changes(pd.DataFrame(rows).astype({c: "float64" for c in (
         "value", "previous_value", "change", "change_pct", "yoy_value", "yoy_change", "yoy_change_pct", "target",
         "numerator", "denominator")}))
+    return tiles.assign(note=missing_note(tiles))
+
+
+# Why a key figure has no value in a window (本期, 上期, 去年同期): the window received no ticket at all, or it did
+# but none of them counts in that figure's denominator (no callback yet, nothing closed). Never 0%: a rate over
+# nothing is not a rate. A window outside the loaded data has no reason: unknown, shown as "—".
+NO_TICKETS, NO_SAMPLE = "无工单", "无可计算样本"
+WINDOW_COLUMNS = ("value", "previous_value", "yoy_value")
+
+
+def missing_reasons(kpis: pd.DataFrame) -> pd.DataFrame:
+    """For each key figure (rows of ``kpis``) and window (:data:`WINDOW_COLUMNS`): :data:`NO_TICKETS` when the
+    figure is missing and the window received no ticket (受理量 0), :data:`NO_SAMPLE` when it is missing though
+    tickets were received, None when the figure is there or the window's 受理量 is unknown itself."""
+    counts = kpis.loc[kpis["metric"] == "ticket_count"] if "metric" in kpis else kpis.iloc[0:0]
+    out = {}
+    for column in WINDOW_COLUMNS:
+        received = _none(counts.iloc[0][column]) if not counts.empty and column in counts else None
+        reason = None if received is None else NO_TICKETS if received == 0 else NO_SAMPLE
+        out[column] = [reason if reason and _none(value) is None else None
+                       for value in (kpis[column] if column in kpis else [None] * len(kpis))]
+    return pd.DataFrame(out, index=kpis.index, dtype=object)
+
+
+def missing_note(kpis: pd.DataFrame, previous_word: str = "上期") -> list[str]:
+    """Each key figure's :func:`missing_reasons` in words, by window (``本期无工单；上期无可计算样本``); empty when none."""
+    reasons = missing_reasons(kpis)
+    names = dict(zip(WINDOW_COLUMNS, ("本期", previous_word, "去年同期")))
+    return ["；".join(names[c] + r[c] for c in WINDOW_COLUMNS if isinstance(r[c], str)) for _, r in reasons.iterrows()]
+
+
+def missing_sentence(kpis: pd.DataFrame) -> str:
+    """What the words of :func:`missing_reasons` in the key figures mean (empty when neither is there)."""
+    found = {v for v in missing_reasons(kpis).to_numpy().ravel() if isinstance(v, str)}
+    parts = []
+    if NO_TICKETS in found:
+        parts.append(f"“{NO_TICKETS}”：该期没有受理工单（件数为 0）")
+    if NO_SAMPLE in found:
+        parts.append(f"“{NO_SAMPLE}”：该期有工单，但没有一张计入该项的分母（如尚无回访结果、尚无办结的工单）")
+    return "；".join(parts) + "。这样的率和平均办理时长无从计算，不是 0%。" if parts else ""
 
 
 def _diff(a, b):
@@ -598,8 +640,11 @@ def _quarter_values(src: Source, quarter: Period, scope: dict[str, str]) -> dict
     """metric -> (value, numerator, denominator, target) for a quarter, from its monthly mart rows."""
     months = quarter.months()
     rows = src.query("rates_trend", period_type="month", start=months[0], end=months[-1], **scope)
-    loaded = not src.query("rates_trend", period_type="month", start=months[0], end=months[-1]).empty
-    meta = src.query("rates_trend", period_type="month").head(1)
+    # Known (0 when nothing was received) when the quarter overlaps the loaded months, the district's first to last,
+    # as kpi_tiles has it for a month: a quarter without a ticket between two with them is 0, not unknown.
+    meta = src.query("rates_trend", period_type="month")
+    loaded_months = pd.to_datetime(meta["period_start"]).dt.date
+    loaded = not meta.empty and loaded_months.min() <= months[-1] and months[0] <= loaded_months.max()
     targets = {m: (None if meta.empty else _none(meta.iloc[0][f"{m.split('_')[0]}_target"]))
                for m in ("response_rate", "resolution_rate", "satisfaction_rate")}
 
@@ -628,15 +673,35 @@ def _quarter_values(src: Source, quarter: Period, scope: dict[str, str]) -> dict
     return out
 
 
-def trend_table(src: Source, period: Period, scope: dict[str, str]) -> pd.DataFrame:
-    """The rates over the last ``TREND_PERIODS`` weeks (a week's pack) or months, ending with this period."""
+TREND_RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate")
+TREND_EMPTY_RATES = ("率为空（—）的周期没有可计算的样本：没有受理工单，或没有一张计入该率的分母（如尚无回访结果），"
+                     "不是 0%。")
+
+
+def trend_table(src: Source, period: Period, scope: dict[str, str],
+                loaded: tuple[date, date] | None = None) -> pd.DataFrame:
+    """The rates over the last ``TREND_PERIODS`` weeks (a week's pack) or months, ending with this period.
+
+    ``rates_trend`` has a row only for the periods the area received tickets in; a period within ``loaded`` (the
+    first receipt day and the day of 数据截至) without one is a row of its own, 受理量 and 超期 0 and its rates
+    empty (nothing to rate), so a quiet week reads 0 instead of vanishing from the table and the chart."""
     period_type = "week" if period.kind == "week" else "month"
     last = Period(period_type, period.last_day)
     first = last.shift(-(TREND_PERIODS - 1))
     trend = src.query("rates_trend", period_type=period_type, start=first.start, end=last.start, **scope)
     trend["period_start"] = pd.to_datetime(trend["period_start"]).dt.date
-    return trend[["period_start", "ticket_count", "response_rate", "resolution_rate", "satisfaction_rate",
-                  "on_time_rate", "overdue_count"]].reset_index(drop=True)
+    trend = trend[["period_start", "ticket_count", "response_rate", "resolution_rate", "satisfaction_rate",
+                   "on_time_rate", "overdue_count"]]
+    if loaded is not None:
+        starts, shown = [], first
+        while shown.start <= min(last.start, loaded[1]):
+            if shown.end > loaded[0]:
+                starts.append(shown.start)
+            shown = shown.shift(1)
+        trend = trend.set_index("period_start").reindex(starts)
+        trend[["ticket_count", "overdue_count"]] = trend[["ticket_count", "overdue_count"]].fillna(0).astype("int64")
+        trend = trend.rename_axis("period_start").reset_index()
+    return trend.reset_index(drop=True)
 
 
 def light_tables(src: Source, period: Period, scope: dict[str, str],
@@ -817,16 +882,26 @@ def escalation_table(src: Source, period: Period, scope: dict[str, str], kpis: p
         levels["escalation_denominator"] = denominator
     else:
         levels = src.query("escalation_shares", period_type=period.kind, period_start=period.start, **scope)
+    # A share over nothing says why it is empty (the period received no ticket, or closed none at a known level).
+    received = _none(kpis.set_index("metric").loc["ticket_count", "value"])
+    no_tickets = f"本期{NO_TICKETS}" if received == 0 else ""
     rows = [{"key": f"closed_at_{r.handling_level}", "item": f"在{r.handling_level_label}办结",
              "count": float(r.closed_count) if has_level else None,
              "share": _none(r.share) if has_level else None,
              "denominator": float(r.escalation_denominator) if has_level else None,
-             "note": "" if has_level else "导出数据中没有办结层级"} for r in levels.itertuples()]
+             "note": ("导出数据中没有办结层级" if not has_level else ""
+                      if _none(r.share) is not None else no_tickets or f"{NO_SAMPLE}：本期没有注明办结层级的已办结工单")}
+            for r in levels.itertuples()]
+
+    def closed(figure: pd.Series):
+        """The closed ones of a count: none of none (the figure's numerator is empty when the area had no row)."""
+        return 0.0 if _none(figure["value"]) == 0 else _none(figure["numerator"])
+
     whistle = kpis.set_index("metric").loc["whistle_count"]
     rows.append({"key": "whistle_count", "item": "吹哨报到工单", "count": _none(whistle["value"]) if has_whistle else None,
                  "share": None, "denominator": None, "note": "" if has_whistle else "导出数据中没有“是否吹哨”"})
     rows.append({"key": "whistle_closed_count", "item": "其中已办结",
-                 "count": _none(whistle["numerator"]) if has_whistle else None, "share": None, "denominator": None,
+                 "count": closed(whistle) if has_whistle else None, "share": None, "denominator": None,
                  "note": "" if has_whistle else "导出数据中没有“是否吹哨”"})
     consultation = kpis.set_index("metric").loc["consultation_count"]
     missing = "导出数据中没有“是否会商”"
@@ -834,7 +909,7 @@ def escalation_table(src: Source, period: Period, scope: dict[str, str], kpis: p
                  "count": _none(consultation["value"]) if has_consultation else None, "share": None,
                  "denominator": None, "note": "" if has_consultation else missing})
     rows.append({"key": "consultation_closed_count", "item": "其中已办结",
-                 "count": _none(consultation["numerator"]) if has_consultation else None, "share": None,
+                 "count": closed(consultation) if has_consultation else None, "share": None,
                  "denominator": None, "note": "" if has_consultation else missing})
     if period.kind == "quarter":
         mixes = [src.query("category_mix", by="source", limit=1000, period_type="month", period_start=m, **scope)
@@ -844,7 +919,8 @@ def escalation_table(src: Source, period: Period, scope: dict[str, str], kpis: p
         found = measures.proactive(src.query("category_mix", by="source", limit=1000, period_type=period.kind,
                                              period_start=period.start, **scope), rules.proactive_sources)
     rows.append({"key": "proactive_count", "item": "未诉先办：主动发现的工单（" + "、".join(rules.proactive_sources) + "）",
-                 "count": float(found.count), "share": found.share, "denominator": float(found.total), "note": ""})
+                 "count": float(found.count), "share": found.share, "denominator": float(found.total),
+                 "note": "" if found.share is not None else f"本期{NO_TICKETS}"})
     note = ("办结层级占比 = 各级办结数 ÷ 注明办结层级的已办结工单数（分母）。吹哨、会商为标记了“是否吹哨”“是否会商”的"
             "工单数；导出没有这一列时显示“无数据”，不估算。未诉先办占比 = 主动发现的工单数 ÷ 本期受理工单数（分母）。")
     frame = pd.DataFrame(rows, columns=["key", "item", "count", "share", "denominator", "note"])
@@ -856,10 +932,11 @@ REPEAT_COLUMNS = ("caller", "category_l1", "repeat_count", "shortest_gap_days", 
 
 
 def repeat_callers(src: Source, period: Period, scope: dict[str, str], limit: int,
-                   compare: Comparison | None = None) -> tuple[pd.DataFrame, str]:
+                   compare: Comparison | None = None, loaded_from: date | None = None) -> tuple[pd.DataFrame, str]:
     """The callers with the most repeat requests in the period (a caller is a number, never a name or phone),
     and a note with the period's count, share and callers against the period before (or, for a period under
-    way, the same days of it: ``compare``)."""
+    way, the same days of it: ``compare``). ``loaded_from``: the first receipt day, to tell a previous window
+    before the data from one without requests."""
     compare = compare or Comparison(period)
     window = dict(start=period.start, end=period.last_day, **scope)
     if compare.is_same_days:
@@ -874,10 +951,15 @@ def repeat_callers(src: Source, period: Period, scope: dict[str, str], limit: in
         if column in callers:  # the big-screen tier has no ticket numbers
             frame[column] = callers[column].to_numpy()
     share, previous = _none(summary["repeat_share"]), _none(summary["previous_repeat_count"])
+    # (repeat_summary leaves the previous figures empty when that window had no citizens' requests: before the data
+    # began, or a quiet period within it)
+    before_data = loaded_from is not None and compare.previous_days()[1] < loaded_from
     note = (f"本期重复诉求 {int(summary['repeat_count']):,} 件"
-            + (f"，占群众诉求 {share:.1f}%" if share is not None else "")
+            + (f"，占群众诉求 {share:.1f}%" if share is not None else "（本期没有群众诉求，无从计算占比）")
             + f"，涉及来电人 {int(summary['caller_count']):,} 人；"
-            + (f"{compare.previous_word} {int(previous):,} 件。" if previous is not None else f"{compare.previous_word}没有数据。")
+            + (f"{compare.previous_word} {int(previous):,} 件。" if previous is not None
+               else f"{compare.previous_word}在已导入的数据之前，没有数据。" if before_data
+               else f"{compare.previous_word}没有群众诉求。")
             + f"下表列出重复最多的 {len(frame)} 行（最多 {limit} 行，同一来电人的不同分类各占一行）；来电人只以编号区分，"
             "不含姓名和号码，编号每次重建汇总表重新编排；“原诉求”是本期第一件重复诉求所追溯的上一件工单，可在本期之前。")
     return frame, note

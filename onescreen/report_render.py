@@ -29,7 +29,7 @@ import pandas as pd
 from plotly.offline import get_plotlyjs
 
 from onescreen.exports import to_xlsx_bytes
-from onescreen.report import COLUMN_LABELS, Report
+from onescreen.report import COLUMN_LABELS, Report, missing_reasons
 from onescreen.report_charts import FONT_FAMILY, report_figures
 
 FORMATS = {"html": ("text/html; charset=utf-8", "html"),
@@ -125,12 +125,15 @@ def _label(column: str, labels: dict[str, str] | None = None) -> str:
 
 def to_xlsx(report: Report) -> bytes:
     """An XLSX workbook: a summary sheet (period, area, 数据截至, each section's note), then one sheet per
-    section with Chinese headers."""
+    section with Chinese headers (a section without rows: one 说明 cell, the sentence the HTML report shows)."""
     summary = [(META_LABELS[k], _summary_value(report.meta[k])) for k in META_LABELS if k in report.meta]
     summary += [(f"{s.title}：说明", s.note) for s in report.sections.values() if s.note]
     sheets = {"概要": pd.DataFrame(summary, columns=["项目", "内容"])}
     for key, section in report.sections.items():
-        sheets[SHEET_NAMES.get(key, section.title)] = _labelled(_for_readers(section.frame), section.labels)
+        frame = _labelled(_for_readers(section.frame), section.labels)
+        if frame.empty and key in TABLE_SECTIONS:  # a sheet of headers alone said nothing: the sentence the HTML says
+            frame = pd.DataFrame({COLUMN_LABELS["note"]: [EMPTY_TEXTS.get(key, "本期没有。")]})
+        sheets[SHEET_NAMES.get(key, section.title)] = frame
     return to_xlsx_bytes(sheets)
 
 
@@ -374,7 +377,14 @@ def kpi_headers(meta: dict) -> tuple[str, ...]:
 
 def kpi_cells(kpis: pd.DataFrame) -> list[list[tuple[str, str | None]]]:
     """The key figures' cells as the report shows them: (plain text, tone) per cell, tone as
-    :func:`_change` gives it on the two changes, ``None`` elsewhere."""
+    :func:`_change` gives it on the two changes, ``None`` elsewhere. A figure a window has none of says why
+    (``无工单``, ``无可计算样本``: :func:`onescreen.report.missing_reasons`; tone ``"empty"``), not ``—``."""
+    reasons = missing_reasons(kpis)
+
+    def value(r, column: str) -> tuple[str, str | None]:
+        why = reasons.at[r.Index, column]
+        return (why, "empty") if isinstance(why, str) else (_fmt_value(r.unit, getattr(r, column)), None)
+
     rows = []
     for r in kpis.itertuples():
         good = None if r.metric in NEUTRAL else r.metric not in LOWER_IS_BETTER
@@ -382,11 +392,11 @@ def kpi_cells(kpis: pd.DataFrame) -> list[list[tuple[str, str | None]]]:
         if r.unit == "pct" and _plain(r.denominator) is not None:
             n = f"{_plain(r.numerator):,.0f} / {_plain(r.denominator):,.0f}"
         target = f"{r.target:g}%" if _plain(r.target) is not None else ""
-        rows.append([(r.label, None), (_fmt_value(r.unit, r.value), None), (_fmt_value(r.unit, r.previous_value), None),
+        rows.append([(r.label, None), value(r, "value"), value(r, "previous_value"),
                      _change(r.unit, r.change, r.change_pct, up_is_good=good,
                              settling=bool(getattr(r, "is_provisional", False))
                              or bool(getattr(r, "is_previous_provisional", False))),
-                     (_fmt_value(r.unit, r.yoy_value), None),
+                     value(r, "yoy_value"),
                      _change(r.unit, r.yoy_change, r.yoy_change_pct, up_is_good=good,
                              settling=bool(getattr(r, "is_provisional", False))), (target, None), (n, None)])
     return rows

@@ -27,8 +27,10 @@ from conftest import run_cli  # noqa: E402
 from onescreen.queries import run_query  # noqa: E402
 from onescreen.report import (COLUMN_LABELS, Period, ReportError, build_report, data_span,  # noqa: E402
                               default_period, parse_period, period_options)
-from onescreen.report_render import (XML_NAMESPACES, _cell, display_frame, kpi_cells, kpi_display_frame,  # noqa: E402
-                                     number_formats, offline_plotlyjs, signed_formats, to_dict, to_html, to_json, to_xlsx)
+from onescreen.report_charts import report_figures  # noqa: E402
+from onescreen.report_render import (XML_NAMESPACES, _cell, _html_cell, display_frame, kpi_cells,  # noqa: E402
+                                     kpi_display_frame, number_formats, offline_plotlyjs, signed_formats, to_dict,
+                                     to_html, to_json, to_xlsx)
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -173,6 +175,91 @@ def test_a_quarter_adds_its_months_counts_numerators_and_denominators(metrics_co
     assert report.meta["data_from"] == date(2025, 8, 15)
     assert "（已导入的工单从 2025-08-15 起受理，本期只含其后的部分）" in to_html(report, charts=False)
     assert build_report(metrics_con, parse_period("2025-10")).meta["data_from"] is None
+
+
+# -- a period without tickets ------------------------------------------------------------------------
+
+def _docx_tables(report) -> list[list[list[str]]]:
+    return [[[cell.text for cell in row.cells] for row in table.rows] for table in _docx(report).tables]
+
+
+def test_a_week_without_tickets_reads_zero_and_says_why_its_rates_are_empty(metrics_con):
+    """The week of 1 September received no ticket in the whole district: the pack showed "—" for 受理量, every rate,
+    吹哨 and the rest, a trend without that week, and gave no reason. Counts are 0; a rate (and the average time)
+    over nothing is no rate, not 0%, and says so: 无工单, in the page's and the HTML, Word and Excel files."""
+    report = build_report(metrics_con, parse_period("2025-W36"), generated_at=GENERATED)
+    kpis = report.sections["kpis"]
+    assert _kpi(report, "ticket_count") == 0 and _kpi(report, "ticket_count", "previous_value") == 0
+    assert _kpi(report, "overdue_count") == 0 and _kpi(report, "whistle_count") == 0
+    assert pd.isna(_kpi(report, "response_rate")) and pd.isna(_kpi(report, "avg_handling_workdays"))  # not 0
+    shown = kpi_display_frame(kpis.frame).set_index("指标")
+    assert shown.loc["受理量", ["本期", "上期"]].tolist() == ["0", "0"]
+    assert shown.loc["响应率", ["本期", "上期", "去年同期"]].tolist() == ["无工单", "无工单", "—"]  # 2024: not loaded
+    assert shown.loc["平均办理时长", "本期"] == "无工单"
+    assert "“无工单”：该期没有受理工单（件数为 0）" in kpis.note and "不是 0%" in kpis.note
+    assert kpis.frame.set_index("metric").loc["response_rate", "note"] == "本期无工单；上期无工单"
+    assert kpis.frame.set_index("metric").loc["ticket_count", "note"] == ""
+    # The trend has the quiet weeks, 0 received; their rates empty, and why.
+    trend = report.sections["trend"]
+    week = trend.frame.set_index("period_start").loc[date(2025, 9, 1)]
+    assert week["ticket_count"] == 0 and week["overdue_count"] == 0 and pd.isna(week["response_rate"])
+    assert date(2025, 8, 25) in set(trend.frame["period_start"]) and "不是 0%" in trend.note
+    # 吹哨 closed: none of none; shares over nothing say why.
+    escalation = report.sections["escalation"].frame.set_index("key")
+    assert escalation.loc["whistle_closed_count", "count"] == 0
+    assert escalation.loc["closed_at_grid", "note"] == "本期无工单" and pd.isna(escalation.loc["closed_at_grid", "share"])
+    assert escalation.loc["proactive_count", "note"] == "本期无工单"
+    assert "本期没有群众诉求，无从计算占比" in report.sections["repeat_callers"].note
+    assert "上期没有群众诉求" in report.sections["repeat_callers"].note
+
+    page = to_html(report, charts=False)
+    assert "<td>响应率</td><td class='num'><span class=\"empty\">无工单</span></td>" in page
+    assert "<td>受理量</td><td class='num'>0</td><td class='num'>0</td>" in page
+    tables = _docx_tables(report)
+    assert tables[0][2][:3] == ["响应率", "无工单", "无工单"] and tables[0][1][:3] == ["受理量", "0", "0"]
+    workbook = openpyxl.load_workbook(io.BytesIO(to_xlsx(report)))
+    rows = list(workbook["关键指标"].iter_rows(values_only=True))
+    head = rows[0]
+    by_label = {row[head.index("指标")]: row for row in rows[1:]}
+    assert by_label["受理量"][head.index("本期")] == 0
+    assert by_label["响应率"][head.index("本期")] is None  # no number invented
+    assert by_label["响应率"][head.index("说明")] == "本期无工单；上期无工单"
+    # A section without rows says so in its sheet too, as in the HTML and Word files.
+    assert [c.value for c in workbook["最久未办结"][1]] == ["说明"]
+    assert workbook["最久未办结"]["A2"].value == "没有未办结的工单。"
+    chart = report_figures(report)["kpis"]
+    assert [a.text for a in chart.layout.annotations] == ["本期无工单：各率无从计算（不是 0%）"]
+
+
+def test_a_rate_without_a_sample_says_so_apart_from_a_period_without_tickets():
+    """A week with tickets but no callback yet has no 解决率: 无可计算样本, not 无工单 and not 0%; a window outside the
+    data stays unknown (—)."""
+    from onescreen.report import missing_reasons, missing_sentence
+
+    kpis = pd.DataFrame({
+        "metric": ["ticket_count", "resolution_rate", "response_rate"], "label": ["受理量", "解决率", "响应率"],
+        "unit": ["count", "pct", "pct"], "value": [3.0, float("nan"), 50.0], "previous_value": [0.0, float("nan"), float("nan")],
+        "change": [3.0, float("nan"), float("nan")], "change_pct": [float("nan")] * 3,
+        "yoy_value": [float("nan")] * 3, "yoy_change": [float("nan")] * 3, "yoy_change_pct": [float("nan")] * 3,
+        "target": [float("nan"), 97.0, 97.0], "numerator": [float("nan"), 0.0, 1.0], "denominator": [float("nan"), 0.0, 2.0]})
+    reasons = missing_reasons(kpis)
+    assert reasons["value"].tolist() == [None, "无可计算样本", None]
+    assert reasons["previous_value"].tolist() == [None, "无工单", "无工单"]
+    assert reasons["yoy_value"].tolist() == [None, None, None]
+    assert [row[1][0] for row in kpi_cells(kpis)] == ["3", "无可计算样本", "50.0%"]
+    assert [row[4][0] for row in kpi_cells(kpis)] == ["—", "—", "—"]
+    assert "“无可计算样本”：该期有工单，但没有一张计入该项的分母" in missing_sentence(kpis)
+    assert missing_sentence(kpis.assign(previous_value=[0.0, 1.0, 1.0])).startswith("“无可计算样本”")
+
+
+def test_page_says_what_an_empty_section_means(warehouse_copy):
+    """An empty section read "本期没有。" on the page where the files say what is missing."""
+    from onescreen.report_render import EMPTY_TEXTS
+
+    at = _page()
+    captions = [c.value for c in at.caption]
+    assert EMPTY_TEXTS["light_changes"] in captions and EMPTY_TEXTS["repeat_callers"] in captions
+    assert "本期没有。" not in captions
 
 
 def test_lights_that_turned_red_or_recovered_match_the_mart(metrics_con):
@@ -658,8 +745,9 @@ def test_page_shows_the_same_figures_as_the_report(warehouse_copy):
     expected = kpi_display_frame(report.sections["kpis"].frame).set_index("指标")
     assert shown.equals(expected)
     html_report = to_html(report)
-    for label, row in expected.iterrows():
-        assert f"<td>{label}</td><td class='num'>{row['本期']}</td><td class='num'>{row['上期']}</td>" in html_report
+    for cells in kpi_cells(report.sections["kpis"].frame):  # (a figure without a value says why, in grey)
+        assert f"<td>{cells[0][0]}</td>" + "".join(f"<td class='num'>{_html_cell(*cell)}</td>" for cell in cells[1:3]) \
+            in html_report
     raw = report.sections["kpis"].frame.set_index("label")
     assert shown.loc["受理量", "本期"] == f"{raw.loc['受理量', 'value']:,.0f}"
     assert at.selectbox(key="weekly_period_week").value == report.period

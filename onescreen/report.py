@@ -50,6 +50,7 @@ TREND_PERIODS = 12
 SETTLING_METRICS = ("on_time_rate", "closure_rate", "overdue_count", "near_deadline_count", "avg_handling_workdays")
 TOP_N = 10
 OLDEST_N = 20
+YELLOW_N = 20  # yellow grids listed (a big district has dozens; the red ones are all listed)
 OPEN_TICKET_COLUMNS = ("ticket_id", "received_at", "due_at", "is_overdue", "overdue_workdays", "remaining_workdays", "status",
                        "source", "appeal_type", "category_l1", "category_l2", "department", "street_name",
                        "community_name", "grid_name", "address")
@@ -70,7 +71,8 @@ COLUMN_LABELS: dict[str, str] = {
     "previous_grid_count": "上期网格数", "move": "变化", "grid_code": "网格编号", "grid_name": "网格",
     "community_name": "社区", "street_name": "街道", "previous_light": "上期灯", "light_reason": "亮灯依据",
     "on_time_denominator": "N（到期或办结）",
-    "consecutive_red_periods": "连续红灯期数", "company_name": "物业企业", "list": "本月榜单",
+    "consecutive_red_periods": "连续红灯期数", "consecutive_yellow_periods": "连续黄灯期数",
+    "near_deadline_count": "临期", "company_name": "物业企业", "list": "本月榜单",
     "previous_list": "上月榜单", "rank": "本月名次", "previous_rank": "上月名次", "rank_change": "名次变化",
     "score": "总分", "complaints_per_1k_households": "每千户投诉量", "consecutive_black_months": "连续上黑榜月数",
     "month_start": "月份", "category_l1": "一级分类", "unit_name": "单位", "previous_ticket_count": "上期受理量",
@@ -420,7 +422,7 @@ class Report:
 
 def build_report(source, period: Period, *, street_code: str | None = None,
                  community_code: str | None = None, top_n: int = TOP_N, oldest_n: int = OLDEST_N,
-                 generated_at: datetime | None = None) -> Report:
+                 yellow_n: int = YELLOW_N, generated_at: datetime | None = None) -> Report:
     """Compute the pack for ``period`` over the district, or one street or community.
 
     Raises :class:`ReportError` when the warehouse has no marts yet, the period lies outside the data,
@@ -477,6 +479,11 @@ def build_report(source, period: Period, *, street_code: str | None = None,
     report.add("light_changes", "红灯网格：转红、持续与恢复", changes,
                light_note + "列出本期全部红灯网格和红灯恢复的网格。“转红”：本期红灯、上期不是红灯；“持续”：本期、上期都是红灯"
                "（按连续红灯期数从多到少）；“恢复”：上期红灯、本期为绿灯或黄灯。")
+    yellow, yellow_sentence = yellow_table(src, period, scope, yellow_n, compare.data_to)
+    report.add("yellow_lights", "黄灯网格：转黄与持续", yellow,
+               light_note + yellow_sentence + "黄灯为预警：按期办结率低于黄灯阈值，或有超期、临期工单（未到红灯）。"
+               "“转黄”：本期刚亮黄灯，前一期不是黄灯（前一期为红灯的，也在上表“恢复”中）；“持续”：已连续两期或更久亮黄灯，"
+               "期数截至本期计（季报按月计）。")
     lists, moves, list_note = company_tables(src, period, compare.data_to)
     report.add("company_moves", "物业红黑榜变动", moves, list_note)
     report.add("company_lists", "物业红黑榜（本月）", lists, list_note)
@@ -704,10 +711,11 @@ def trend_table(src: Source, period: Period, scope: dict[str, str],
     return trend.reset_index(drop=True)
 
 
-def light_tables(src: Source, period: Period, scope: dict[str, str],
-                 data_to: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
-    """(grid count per light now and before, grids that turned red or recovered, a note on the basis).
-    A quarter under way (``data_to``: its last receipt day) shows the month that day is in, not a month to come."""
+def _lights_now_and_before(src: Source, period: Period, scope: dict[str, str],
+                           data_to: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """(``grid_lights`` of the period, of the one it is compared with, a note on which they are). A quarter shows its
+    last month against the last month of the quarter before; one under way (``data_to``: its last receipt day) the
+    month that day is in, not a month to come."""
     area = {k: v for k, v in scope.items() if k in ("street_code", "community_code")}
     if period.kind == "quarter" and data_to is not None:
         light_type, current = "month", data_to.replace(day=1)
@@ -723,6 +731,14 @@ def light_tables(src: Source, period: Period, scope: dict[str, str],
         note = ""
     now = src.query("grid_lights", period_type=light_type, period_start=current, **area)
     then = src.query("grid_lights", period_type=light_type, period_start=before, **area)
+    return now, then, note
+
+
+def light_tables(src: Source, period: Period, scope: dict[str, str],
+                 data_to: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """(grid count per light now and before, grids that turned red or recovered, a note on the basis).
+    A quarter under way (``data_to``: its last receipt day) shows the month that day is in, not a month to come."""
+    now, then, note = _lights_now_and_before(src, period, scope, data_to)
     counts = pd.DataFrame({
         "light": list(LIGHT_NAMES), "light_label": list(LIGHT_NAMES.values()),
         "grid_count": [int((now["light"] == c).sum()) for c in LIGHT_NAMES],
@@ -745,6 +761,40 @@ def light_tables(src: Source, period: Period, scope: dict[str, str],
     for column in ("light", "previous_light"):
         changes[column] = changes[column].map(lambda v: LIGHT_NAMES.get(v, "无记录") if isinstance(v, str) else "无记录")
     return counts, changes.rename(columns={"light": "light_label"}).reset_index(drop=True), note
+
+
+YELLOW_COLUMNS = ("move", "grid_code", "grid_name", "community_name", "street_name", "previous_light", "light_reason",
+                  "on_time_rate", "on_time_denominator", "overdue_count", "near_deadline_count",
+                  "consecutive_yellow_periods")
+
+
+def yellow_table(src: Source, period: Period, scope: dict[str, str], limit: int,
+                 data_to: date | None = None) -> tuple[pd.DataFrame, str]:
+    """(this period's yellow grids, at most ``limit``, a sentence on them): 转黄 (yellow this period only) or 持续
+    (yellow two periods in a row or more), with how many periods in a row each has been yellow. The lights compared as in
+    :func:`light_tables` (a quarter: its last month). A big district has dozens: the table keeps those yellow
+    longest (a warning that stays is closer to being called out), then the most overdue and near-deadline
+    tickets and the lowest on-time rate; the sentence counts them all."""
+    now, then, _note = _lights_now_and_before(src, period, scope, data_to)
+    yellow = now[now["light"] == "yellow"].drop(columns=["previous_light"]).merge(
+        then[["grid_code", "light"]].rename(columns={"light": "previous_light"}), on="grid_code", how="left")
+    # By the run, not by the light compared with: a quarter compares its last month with the quarter before's, and a
+    # grid yellow for three months would read 转黄 beside 连续黄灯 3. For a week or month the two agree.
+    yellow["move"] = ["持续" if run >= 2 else "转黄" for run in yellow["consecutive_yellow_periods"]]
+    yellow = yellow.sort_values(
+        ["consecutive_yellow_periods", "overdue_count", "near_deadline_count", "on_time_rate", "grid_code"],
+        ascending=[False, False, False, True, True], na_position="last", kind="stable")
+    yellow["previous_light"] = yellow["previous_light"].map(
+        lambda v: LIGHT_NAMES.get(v, "无记录") if isinstance(v, str) else "无记录")
+    turned, kept = int((yellow["move"] == "转黄").sum()), int((yellow["move"] == "持续").sum())
+    shown = yellow.head(limit)
+    order = "连续黄灯期数多的在前，再按超期、临期件数多、按期办结率低"
+    sentence = ""
+    if len(yellow):
+        sentence = (f"本期黄灯网格 {len(yellow)} 个（转黄 {turned} 个、持续 {kept} 个），"
+                    + (f"下表列出其中 {len(shown)} 个（{order}），全部见“网格亮灯”页。" if len(yellow) > limit
+                       else f"全部列出（{order}）。"))
+    return shown[list(YELLOW_COLUMNS)].reset_index(drop=True), sentence
 
 
 def company_tables(src: Source, period: Period, data_to: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:

@@ -42,6 +42,7 @@ XML_NAMESPACES = frozenset({"http://www.w3.org/2000/svg", "http://www.w3.org/199
 # A web address up to the end of the string or comment it sits in ("*" excluded so "*/" survives).
 _WEB_ADDRESS = re.compile(r"https?://[^\s\"'`\\)<>*]*")
 SHEET_NAMES = {"kpis": "关键指标", "trend": "走势", "light_counts": "亮灯统计", "light_changes": "亮灯变化",
+               "yellow_lights": "黄灯网格",
                "company_moves": "红黑榜变动", "company_lists": "红黑榜", "category_rises": "分类增幅",
                "unit_rises": "区域增幅", "oldest_open": "最久未办结", "escalation": "办结层级与吹哨",
                "repeat_callers": "重复诉求", "koujing": "口径"}
@@ -214,7 +215,8 @@ RATE_COLUMNS = {"response_rate", "resolution_rate", "satisfaction_rate", "on_tim
 ONE_DECIMAL_COLUMNS = {"score", "overdue_workdays", "remaining_workdays"}
 COUNT_COLUMNS = {"ticket_count", "previous_ticket_count", "change", "overdue_count", "grid_count",
                  "previous_grid_count", "count", "denominator", "rank", "previous_rank", "rank_change",
-                 "consecutive_red_periods", "consecutive_black_months", "on_time_denominator"}
+                 "consecutive_red_periods", "consecutive_black_months", "on_time_denominator", "near_deadline_count",
+                 "consecutive_yellow_periods"}
 
 
 # Changes in a section's table (a light's grid count against last period, a category's rise): written with their
@@ -433,9 +435,10 @@ def _section(section, body: str) -> str:
 
 # The sections shown as a table, in the report's order (the key figures before them, 口径 after), and what
 # each says when it has no rows.
-TABLE_SECTIONS = ("trend", "light_counts", "light_changes", "company_moves", "company_lists", "category_rises",
-                  "unit_rises", "oldest_open", "escalation", "repeat_callers")
-EMPTY_TEXTS = {"trend": "没有走势数据。", "light_changes": "本期没有红灯网格，也没有红灯恢复的网格。", "company_moves": "本月红黑榜没有变动。",
+TABLE_SECTIONS = ("trend", "light_counts", "light_changes", "yellow_lights", "company_moves", "company_lists",
+                  "category_rises", "unit_rises", "oldest_open", "escalation", "repeat_callers")
+EMPTY_TEXTS = {"trend": "没有走势数据。", "light_changes": "本期没有红灯网格，也没有红灯恢复的网格。",
+               "yellow_lights": "本期没有黄灯网格。", "company_moves": "本月红黑榜没有变动。",
                "company_lists": "本月没有上榜企业。", "category_rises": "没有受理量增加的分类。",
                "unit_rises": "没有受理量增加的区域。", "oldest_open": "没有未办结的工单。",
                "repeat_callers": "本期没有重复诉求。"}

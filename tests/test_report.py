@@ -312,6 +312,69 @@ def test_every_red_grid_is_listed_those_red_before_too():
     assert len(red) == counts.set_index("light").loc["red", "grid_count"] == 3
 
 
+def test_yellow_grids_are_listed_longest_yellow_first_and_kept_short():
+    """The meeting reviews yellow grids too (the warning level), but the pack listed only red ones. A big district
+    has dozens: the table keeps the longest yellow runs (then the most overdue), says 转黄 or 持续, and counts all."""
+    from onescreen.report import yellow_table
+
+    def lights(rows):
+        return pd.DataFrame([{"grid_code": g, "grid_name": f"网格{g}", "community_name": "一社区", "street_name": "一街道",
+                              "light": light, "light_reason": "临期 1 件", "on_time_rate": 100.0, "on_time_denominator": 3,
+                              "overdue_count": overdue, "near_deadline_count": 1, "consecutive_red_periods": 0,
+                              "consecutive_yellow_periods": run, "previous_light": None}
+                             for g, light, run, overdue in rows])
+
+    class Lights:
+        def query(self, name, **params):
+            assert name == "grid_lights"
+            if params["period_start"] == date(2025, 10, 6):
+                return lights([("G1", "yellow", 1, 0), ("G2", "yellow", 4, 0), ("G3", "yellow", 2, 0), ("G4", "red", 0, 3),
+                               ("G5", "yellow", 1, 2), ("G6", "green", 0, 0), ("G7", "yellow", 1, 0)])
+            if params["period_start"] == date(2025, 12, 1):  # a quarter: its last month against the quarter before's
+                return lights([("G1", "yellow", 3, 0), ("G2", "yellow", 1, 0)])
+            if params["period_start"] == date(2025, 9, 1):
+                return lights([("G1", "grey", 0, 0), ("G2", "green", 0, 0)])
+            return lights([("G1", "red", 0, 3), ("G2", "yellow", 3, 0), ("G3", "yellow", 1, 0), ("G4", "yellow", 1, 0),
+                           ("G5", "green", 0, 0), ("G6", "yellow", 2, 0)])
+
+    frame, sentence = yellow_table(Lights(), parse_period("2025-W41"), {}, limit=4)
+    assert list(zip(frame["move"], frame["grid_code"], frame["consecutive_yellow_periods"])) == [
+        ("持续", "G2", 4), ("持续", "G3", 2), ("转黄", "G5", 1), ("转黄", "G1", 1)]  # G7 (no overdue) left out
+    assert list(frame["previous_light"]) == ["黄灯", "黄灯", "绿灯", "红灯"]
+    assert sentence.startswith("本期黄灯网格 5 个（转黄 3 个、持续 2 个），下表列出其中 4 个")
+    everything, sentence = yellow_table(Lights(), parse_period("2025-W41"), {}, limit=20)
+    assert len(everything) == 5 and "全部列出" in sentence
+    assert everything.loc[everything["grid_code"] == "G7", "previous_light"].item() == "无记录"
+    # 转黄 and 持续 follow the run: G1, yellow October to December, is 持续 though September (compared with) was grey.
+    quarter, _sentence = yellow_table(Lights(), parse_period("2025Q4"), {}, limit=4)
+    assert list(zip(quarter["move"], quarter["grid_code"], quarter["previous_light"])) == [("持续", "G1", "无数据"),
+                                                                                       ("转黄", "G2", "绿灯")]
+
+
+def test_yellow_grids_read_the_same_in_every_file(metrics_con):
+    """October of the metrics fixture: G2 yellow in September and October (2 months in a row), G1 turned red."""
+    report = build_report(metrics_con, parse_period("2025-10"), generated_at=GENERATED)
+    section = report.sections["yellow_lights"]
+    mart = metrics_con.execute("select grid_code, consecutive_yellow_periods from mart_grid_lights where period_type = "
+                               "'month' and period_start = '2025-10-01' and light = 'yellow'").fetchall()
+    assert [(r.grid_code, r.consecutive_yellow_periods) for r in section.frame.itertuples()] == mart == [("G2", 2)]
+    assert section.frame.loc[0, "move"] == "持续" and "本期黄灯网格 1 个（转黄 0 个、持续 1 个）" in section.note
+    assert list(report.sections)[:5] == ["kpis", "trend", "light_counts", "light_changes", "yellow_lights"]
+    row = ["持续", "G2", "网格2", "一社区", "一街道", "黄灯", "按期办结率 50.0%（仅 2 件，不足 5 件不判红灯）；超期 1 件", "50.0",
+           "2", "1", "0", "2"]
+    page = to_html(report, charts=False)
+    assert '<section id="yellow_lights"><h2>黄灯网格：转黄与持续</h2>' in page
+    assert "<th>连续黄灯期数</th>" in page and "<th>临期</th>" in page
+    assert "<tr>" + "".join(f'<td class="num">{c}</td>' if c.replace(".", "").isdigit() else f"<td>{c}</td>"
+                            for c in row) + "</tr>" in page
+    assert row in _docx_tables(report)[4]
+    sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx(report)))["黄灯网格"]
+    head, first = [c.value for c in sheet[1]], [c.value for c in sheet[2]]
+    assert head[-1] == "连续黄灯期数" and first[head.index("网格编号")] == "G2" and first[-1] == 2
+    shown = display_frame(section.frame)
+    assert shown["连续黄灯期数"].dtype == "Int64" and "light" not in section.frame.columns
+
+
 def test_a_change_in_a_table_is_written_with_its_sign():
     """周报's light counts read 19 where the red lights rose by 19: a change says which way, +19 and −3 (a true minus,
     as the key figures write theirs), on the page (a Styler's text over the numbers) and in the HTML and Word files."""
@@ -532,7 +595,7 @@ def test_html_embeds_the_installed_plotly_and_prints_on_a4(week_report):
     page = to_html(week_report)
     assert offline_plotlyjs() in page and len(offline_plotlyjs()) > 1_000_000
     assert page.count("Plotly.newPlot(") >= 3
-    assert "@page" in page and "size: A4 landscape" in page and "@media print" in page  # 15 columns: landscape
+    assert "@page" in page and "size: A4 landscape" in page and "@media print" in page  # 16 columns: landscape
     assert "Noto Sans CJK SC" in page
     assert "数据截至 2025-10-10 15:00" in page and "2025年第40周" in page
 

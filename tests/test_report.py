@@ -262,6 +262,34 @@ def test_page_says_what_an_empty_section_means(warehouse_copy):
     assert "本期没有。" not in captions
 
 
+def test_page_shows_the_yellow_grids_and_a_week_without_tickets(tmp_path, monkeypatch):
+    """The 周报 page over the metrics fixture: October's yellow grid in its own table (the columns a meeting reads
+    first), and the week of 1 September, which received nothing, with 0 and 无工单 instead of "—"."""
+    import metrics_fixture
+    from conftest import _reset_app_connection
+    from etl.marts import build_marts
+    from onescreen.rules import load_rules
+
+    path = tmp_path / "metrics.duckdb"
+    with duckdb.connect(str(path)) as con:
+        metrics_fixture.build_warehouse(con)
+        build_marts(con, load_rules())
+    monkeypatch.setenv("ONESCREEN_DB", str(path))
+    _reset_app_connection()
+    try:
+        at = _page({"report": "2025-10"})
+        assert [e.value for e in at.exception] == [] and not at.error
+        yellow = next(t for t in at.dataframe if "连续黄灯期数" in t.value.columns)
+        assert list(yellow.proto.column_order)[:3] == ["变化", "网格", "连续黄灯期数"]
+        assert yellow.value[["变化", "网格编号", "连续黄灯期数"]].values.tolist() == [["持续", "G2", 2]]
+        at = _page({"report": "2025-W36"})
+        shown = _shown_kpis(at)
+        assert shown.loc["受理量", "本期"] == "0" and shown.loc["响应率", "本期"] == "无工单"
+        assert "本期没有黄灯网格。" in [c.value for c in at.caption]
+    finally:
+        _reset_app_connection()
+
+
 def test_lights_that_turned_red_or_recovered_match_the_mart(metrics_con):
     report = build_report(metrics_con, parse_period("2025-10"))
     lights = metrics_con.execute(

@@ -14,7 +14,7 @@ from onescreen import data, filters, ui
 from onescreen.report import COLUMN_LABELS, KINDS, Period, ReportError, build_report, data_span, default_period, \
     parse_period, period_options
 from onescreen.report_charts import report_figures
-from onescreen.report_render import FORMATS, display_frame, file_name, kpi_display_frame, kpi_headers, number_formats, \
+from onescreen.report_render import EMPTY_TEXTS, FORMATS, display_frame, file_name, kpi_display_frame, kpi_headers, number_formats, \
     render, signed_formats
 
 KIND_LABELS = {"week": "周报（周例会）", "month": "月报（月分析）", "quarter": "季报（季调度）"}
@@ -116,11 +116,19 @@ SECTION_COLUMNS: dict[str, tuple[list[str], dict]] = {
                        "按期办结率（%）": st.column_config.Column("按期办结率", width=84, help="按期办结率（%）"),
                        "超期": st.column_config.Column(width=48),
                        "连续红灯期数": st.column_config.Column("连续红灯", width=72, help="连续红灯期数")}),
-    "oldest_open": (["工单编号", "受理时间", "超期（工作日）", "一级分类", "二级分类", "网格", "承办单位",
+    "yellow_lights": (["变化", "网格", "连续黄灯期数", "上期灯", "亮灯依据", "按期办结率（%）", "超期", "临期", "社区", "街道",
+                       "网格编号"],
+                      {"变化": st.column_config.Column(width=52), "上期灯": st.column_config.Column(width=60),
+                       "连续黄灯期数": st.column_config.Column("连续黄灯", width=72, help="连续黄灯期数"),
+                       "亮灯依据": st.column_config.Column(width=280),
+                       "按期办结率（%）": st.column_config.Column("按期办结率", width=84, help="按期办结率（%）"),
+                       "超期": st.column_config.Column(width=48), "临期": st.column_config.Column(width=48)}),
+    "oldest_open": (["工单编号", "受理时间", "超期（工作日）", "剩余（工作日）", "一级分类", "二级分类", "网格", "承办单位",
                      COLUMN_LABELS["address"], "办理时限", "是否超期", "工单状态", "诉求来源", "诉求类型", "社区", "街道"],
                     {"工单编号": st.column_config.Column(width=136, pinned=True),
                      "受理时间": st.column_config.Column(width=128),
                      "超期（工作日）": st.column_config.Column("超期", width=56, help="超期（工作日）"),
+                     "剩余（工作日）": st.column_config.Column("剩余", width=56, help="距办理时限还剩的工作日（尚未超期的工单）"),
                      "一级分类": st.column_config.Column(width=76), "二级分类": st.column_config.Column(width=92),
                      "办理时限": st.column_config.Column(width=128)}),
 }
@@ -185,6 +193,6 @@ for key, section in report.sections.items():
         for row in section.frame.itertuples():
             st.markdown(f"- **{_escape_md(row.label)}**：{_escape_md(row.text)}")
     elif section.frame.empty:
-        st.caption("本期没有。")
+        st.caption(EMPTY_TEXTS.get(key, "本期没有。"))
     else:
         _table(key, section.frame, section.labels)

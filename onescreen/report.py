@@ -51,7 +51,8 @@ TREND_PERIODS = 12
 SETTLING_METRICS = ("on_time_rate", "closure_rate", "overdue_count", "near_deadline_count", "avg_handling_workdays")
 TOP_N = 10
 OLDEST_N = 20
-OPEN_TICKET_COLUMNS = ("ticket_id", "received_at", "due_at", "is_overdue", "overdue_workdays", "status",
+YELLOW_N = 20  # yellow grids listed (a big district has dozens; the red ones are all listed)
+OPEN_TICKET_COLUMNS = ("ticket_id", "received_at", "due_at", "is_overdue", "overdue_workdays", "remaining_workdays", "status",
                        "source", "appeal_type", "category_l1", "category_l2", "department", "street_name",
                        "community_name", "grid_name", "address")
 LIGHT_NAMES = {"red": "红灯", "yellow": "黄灯", "green": "绿灯", "grey": "无数据"}
@@ -71,12 +72,13 @@ COLUMN_LABELS: dict[str, str] = {
     "previous_grid_count": "上期网格数", "move": "变化", "grid_code": "网格编号", "grid_name": "网格",
     "community_name": "社区", "street_name": "街道", "previous_light": "上期灯", "light_reason": "亮灯依据",
     "on_time_denominator": "N（到期或办结）",
-    "consecutive_red_periods": "连续红灯期数", "company_name": "物业企业", "list": "本月榜单",
+    "consecutive_red_periods": "连续红灯期数", "consecutive_yellow_periods": "连续黄灯期数",
+    "near_deadline_count": "临期", "company_name": "物业企业", "list": "本月榜单",
     "previous_list": "上月榜单", "rank": "本月名次", "previous_rank": "上月名次", "rank_change": "名次变化",
     "score": "总分", "complaints_per_1k_households": "每千户投诉量", "consecutive_black_months": "连续上黑榜月数",
     "month_start": "月份", "category_l1": "一级分类", "unit_name": "单位", "previous_ticket_count": "上期受理量",
     "ticket_id": "工单编号", "received_at": "受理时间", "due_at": "办理时限", "is_overdue": "是否超期",
-    "overdue_workdays": "超期（工作日）", "status": "工单状态", "source": "诉求来源", "appeal_type": "诉求类型",
+    "overdue_workdays": "超期（工作日）", "remaining_workdays": "剩余（工作日）", "status": "工单状态", "source": "诉求来源", "appeal_type": "诉求类型",
     "category_l2": "二级分类", "department": "承办单位", "address": "地址（至门牌号或小区）", "item": "项目",
     "count": "件数", "share": "占比（%）", "note": "说明", "key": "项目代码", "text": "口径",
     "caller": "来电人", "repeat_count": "重复（件）", "shortest_gap_days": "最短间隔（天）",
@@ -424,7 +426,7 @@ class Report:
 
 def build_report(source, period: Period, *, street_code: str | None = None,
                  community_code: str | None = None, top_n: int = TOP_N, oldest_n: int = OLDEST_N,
-                 generated_at: datetime | None = None) -> Report:
+                 yellow_n: int = YELLOW_N, generated_at: datetime | None = None) -> Report:
     """Compute the pack for ``period`` over the district, or one street or community.
 
     Raises :class:`ReportError` when the warehouse has no marts yet, the period lies outside the data,
@@ -472,9 +474,11 @@ def build_report(source, period: Period, *, street_code: str | None = None,
     kpis = kpi_table(src, period, scope, compare)
     report.add("kpis", f"关键指标：本期、{word}与去年同期", kpis,
                compare.sentence() + "率为 0-100 的百分数，变化为百分点；件数另给变化百分比。状态（办结、超期）为数据截至时的状态。"
-               + settling_sentence(kpis, word) + previous.sentence(), coverage_labels(kpis, compare, previous))
-    report.add("trend", f"近 {TREND_PERIODS} {'周' if period.kind == 'week' else '个月'}走势",
-               trend_table(src, period, scope))
+               + settling_sentence(kpis, word) + missing_sentence(kpis) + previous.sentence(),
+               coverage_labels(kpis, compare, previous))
+    trend = trend_table(src, period, scope, (first, as_of.date()))
+    report.add("trend", f"近 {TREND_PERIODS} {'周' if period.kind == 'week' else '个月'}走势", trend,
+               TREND_EMPTY_RATES if trend[list(TREND_RATES)].isna().to_numpy().any() else "")
     counts, changes, light_note = light_tables(src, period, scope, compare.data_to, first)
     # This period's lights still move while its tickets are in hand (a quarter's lights are its last month's).
     if period.kind != "quarter" and _any_flag(kpis, "is_provisional"):
@@ -486,6 +490,11 @@ def build_report(source, period: Period, *, street_code: str | None = None,
     report.add("light_changes", "红灯网格：转红、持续与恢复", changes,
                light_note + "列出本期全部红灯网格和红灯恢复的网格。“转红”：本期红灯、上期不是红灯；“持续”：本期、上期都是红灯"
                "（按连续红灯期数从多到少）；“恢复”：上期红灯、本期为绿灯或黄灯。")
+    yellow, yellow_sentence = yellow_table(src, period, scope, yellow_n, compare.data_to, first)
+    report.add("yellow_lights", "黄灯网格：转黄与持续", yellow,
+               light_note + yellow_sentence + "黄灯为预警：按期办结率低于黄灯阈值，或有超期、临期工单（未到红灯）。"
+               "“转黄”：本期刚亮黄灯，前一期不是黄灯（前一期为红灯的，也在上表“恢复”中）；“持续”：已连续两期或更久亮黄灯，"
+               "期数截至本期计（季报按月计）。")
     lists, moves, list_note = company_tables(src, period, compare.data_to, first)
     report.add("company_moves", "物业红黑榜变动", moves, list_note)
     report.add("company_lists", "物业红黑榜（本月）", lists, list_note)
@@ -502,7 +511,8 @@ def build_report(source, period: Period, *, street_code: str | None = None,
     report.add("unit_rises", f"受理量增幅最大的{'网格' if community_code else '社区'}", rises,
                f"与{against}相比受理量增加最多的前 {top_n} 个{'网格' if community_code else '社区'}（只列增加的）。" + short,
                coverage_labels(rises, compare, previous))
-    oldest_note = (f"数据截至时仍未办结（不含已退单）、在本期结束前受理的工单，受理最早的 {oldest_n} 张。"
+    oldest_note = (f"数据截至时仍未办结（不含已退单）、在本期结束前受理的工单，最多 {oldest_n} 张：已超期的在前（超期的工作日多的在前），"
+                   "其后为尚未到期的（受理早的在前，“剩余”为距办理时限的工作日）。"
                    "不含来电人、电话和诉求内容；地址只到门牌号或小区（不含楼栋、单元、层、室）。")
     try:
         oldest = oldest_open(src, period, scope, oldest_n)
@@ -593,9 +603,10 @@ def kpi_table(src: Source, period: Period, scope: dict[str, str], compare: Compa
         else:
             tiles = src.query("kpi_tiles", period_type=period.kind, period_start=period.start, **scope)
         tiles = measures.shown_changes(tiles[tiles["metric"].isin(KPI_METRICS)])
-        return tiles[["metric", "label", "unit", "value", "previous_value", "change", "change_pct", "yoy_value",
-                      "yoy_change", "yoy_change_pct", "target", "numerator", "denominator", "pending_count",
-                      "is_provisional", "is_previous_provisional"]].reset_index(drop=True)
+        tiles = tiles[["metric", "label", "unit", "value", "previous_value", "change", "change_pct", "yoy_value",
+                       "yoy_change", "yoy_change_pct", "target", "numerator", "denominator", "pending_count",
+                       "is_provisional", "is_previous_provisional"]].reset_index(drop=True)
+        return tiles.assign(note=missing_note(tiles, compare.previous_word))
     current = _quarter_values(src, period, scope)
     previous = _quarter_values(src, period.previous(), scope)
     yoy = _quarter_values(src, period.year_before(), scope)
@@ -614,9 +625,49 @@ def kpi_table(src: Source, period: Period, scope: dict[str, str], compare: Compa
             "is_provisional": metric in SETTLING_METRICS and current["pending"][1],
             "is_previous_provisional": metric in SETTLING_METRICS and previous["pending"][1],
         })
-    return measures.shown_changes(pd.DataFrame(rows).astype({c: "float64" for c in (
+    tiles = measures.shown_changes(pd.DataFrame(rows).astype({c: "float64" for c in (
         "value", "previous_value", "change", "change_pct", "yoy_value", "yoy_change", "yoy_change_pct", "target",
         "numerator", "denominator")}))
+    return tiles.assign(note=missing_note(tiles))
+
+
+# Why a key figure has no value in a window (本期, 上期, 去年同期): the window received no ticket at all, or it did
+# but none of them counts in that figure's denominator (no callback yet, nothing closed). Never 0%: a rate over
+# nothing is not a rate. A window outside the loaded data has no reason: unknown, shown as "—".
+NO_TICKETS, NO_SAMPLE = "无工单", "无可计算样本"
+WINDOW_COLUMNS = ("value", "previous_value", "yoy_value")
+
+
+def missing_reasons(kpis: pd.DataFrame) -> pd.DataFrame:
+    """For each key figure (rows of ``kpis``) and window (:data:`WINDOW_COLUMNS`): :data:`NO_TICKETS` when the
+    figure is missing and the window received no ticket (受理量 0), :data:`NO_SAMPLE` when it is missing though
+    tickets were received, None when the figure is there or the window's 受理量 is unknown itself."""
+    counts = kpis.loc[kpis["metric"] == "ticket_count"] if "metric" in kpis else kpis.iloc[0:0]
+    out = {}
+    for column in WINDOW_COLUMNS:
+        received = _none(counts.iloc[0][column]) if not counts.empty and column in counts else None
+        reason = None if received is None else NO_TICKETS if received == 0 else NO_SAMPLE
+        out[column] = [reason if reason and _none(value) is None else None
+                       for value in (kpis[column] if column in kpis else [None] * len(kpis))]
+    return pd.DataFrame(out, index=kpis.index, dtype=object)
+
+
+def missing_note(kpis: pd.DataFrame, previous_word: str = "上期") -> list[str]:
+    """Each key figure's :func:`missing_reasons` in words, by window (``本期无工单；上期无可计算样本``); empty when none."""
+    reasons = missing_reasons(kpis)
+    names = dict(zip(WINDOW_COLUMNS, ("本期", previous_word, "去年同期")))
+    return ["；".join(names[c] + r[c] for c in WINDOW_COLUMNS if isinstance(r[c], str)) for _, r in reasons.iterrows()]
+
+
+def missing_sentence(kpis: pd.DataFrame) -> str:
+    """What the words of :func:`missing_reasons` in the key figures mean (empty when neither is there)."""
+    found = {v for v in missing_reasons(kpis).to_numpy().ravel() if isinstance(v, str)}
+    parts = []
+    if NO_TICKETS in found:
+        parts.append(f"“{NO_TICKETS}”：该期没有受理工单（件数为 0）")
+    if NO_SAMPLE in found:
+        parts.append(f"“{NO_SAMPLE}”：该期有工单，但没有一张计入该项的分母（如尚无回访结果、尚无办结的工单）")
+    return "；".join(parts) + "。这样的率和平均办理时长无从计算，不是 0%。" if parts else ""
 
 
 def _diff(a, b):
@@ -627,8 +678,11 @@ def _quarter_values(src: Source, quarter: Period, scope: dict[str, str]) -> dict
     """metric -> (value, numerator, denominator, target) for a quarter, from its monthly mart rows."""
     months = quarter.months()
     rows = src.query("rates_trend", period_type="month", start=months[0], end=months[-1], **scope)
-    loaded = not src.query("rates_trend", period_type="month", start=months[0], end=months[-1]).empty
-    meta = src.query("rates_trend", period_type="month").head(1)
+    # Known (0 when nothing was received) when the quarter overlaps the loaded months, the district's first to last,
+    # as kpi_tiles has it for a month: a quarter without a ticket between two with them is 0, not unknown.
+    meta = src.query("rates_trend", period_type="month")
+    loaded_months = pd.to_datetime(meta["period_start"]).dt.date
+    loaded = not meta.empty and loaded_months.min() <= months[-1] and months[0] <= loaded_months.max()
     targets = {m: (None if meta.empty else _none(meta.iloc[0][f"{m.split('_')[0]}_target"]))
                for m in ("response_rate", "resolution_rate", "satisfaction_rate")}
 
@@ -657,22 +711,43 @@ def _quarter_values(src: Source, quarter: Period, scope: dict[str, str]) -> dict
     return out
 
 
-def trend_table(src: Source, period: Period, scope: dict[str, str]) -> pd.DataFrame:
-    """The rates over the last ``TREND_PERIODS`` weeks (a week's pack) or months, ending with this period."""
+TREND_RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate")
+TREND_EMPTY_RATES = ("率为空（—）的周期没有可计算的样本：没有受理工单，或没有一张计入该率的分母（如尚无回访结果），"
+                     "不是 0%。")
+
+
+def trend_table(src: Source, period: Period, scope: dict[str, str],
+                loaded: tuple[date, date] | None = None) -> pd.DataFrame:
+    """The rates over the last ``TREND_PERIODS`` weeks (a week's pack) or months, ending with this period.
+
+    ``rates_trend`` has a row only for the periods the area received tickets in; a period within ``loaded`` (the
+    first receipt day and the day of 数据截至) without one is a row of its own, 受理量 and 超期 0 and its rates
+    empty (nothing to rate), so a quiet week reads 0 instead of vanishing from the table and the chart."""
     period_type = "week" if period.kind == "week" else "month"
     last = Period(period_type, period.last_day)
     first = last.shift(-(TREND_PERIODS - 1))
     trend = src.query("rates_trend", period_type=period_type, start=first.start, end=last.start, **scope)
     trend["period_start"] = pd.to_datetime(trend["period_start"]).dt.date
-    return trend[["period_start", "ticket_count", "response_rate", "resolution_rate", "satisfaction_rate",
-                  "on_time_rate", "overdue_count"]].reset_index(drop=True)
+    trend = trend[["period_start", "ticket_count", "response_rate", "resolution_rate", "satisfaction_rate",
+                   "on_time_rate", "overdue_count"]]
+    if loaded is not None:
+        starts, shown = [], first
+        while shown.start <= min(last.start, loaded[1]):
+            if shown.end > loaded[0]:
+                starts.append(shown.start)
+            shown = shown.shift(1)
+        trend = trend.set_index("period_start").reindex(starts)
+        trend[["ticket_count", "overdue_count"]] = trend[["ticket_count", "overdue_count"]].fillna(0).astype("int64")
+        trend = trend.rename_axis("period_start").reset_index()
+    return trend.reset_index(drop=True)
 
 
-def light_tables(src: Source, period: Period, scope: dict[str, str], data_to: date | None = None,
-                 data_from: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
-    """(grid count per light now and before, grids that turned red or recovered, a note on the basis).
-    A quarter under way (``data_to``: its last receipt day) shows the month that day is in, not a month to come.
-    ``data_from`` (the first receipt day): the note says when the data begin inside the period compared with."""
+def _lights_now_and_before(src: Source, period: Period, scope: dict[str, str], data_to: date | None = None,
+                           data_from: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """(``grid_lights`` of the period, of the one it is compared with, a note on which they are). A quarter shows its
+    last month against the last month of the quarter before; one under way (``data_to``: its last receipt day) the
+    month that day is in, not a month to come. ``data_from`` (the first receipt day): the note says when the data
+    begin inside the period compared with."""
     area = {k: v for k, v in scope.items() if k in ("street_code", "community_code")}
     if period.kind == "quarter" and data_to is not None:
         light_type, current = "month", data_to.replace(day=1)
@@ -692,6 +767,15 @@ def light_tables(src: Source, period: Period, scope: dict[str, str], data_to: da
         note += f"{previous.note}：上期的灯色只按其后受理的工单评定，各色网格数的变化仅供参考。"
     now = src.query("grid_lights", period_type=light_type, period_start=current, **area)
     then = src.query("grid_lights", period_type=light_type, period_start=before, **area)
+    return now, then, note
+
+
+def light_tables(src: Source, period: Period, scope: dict[str, str], data_to: date | None = None,
+                 data_from: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """(grid count per light now and before, grids that turned red or recovered, a note on the basis).
+    A quarter under way (``data_to``: its last receipt day) shows the month that day is in, not a month to come.
+    ``data_from`` (the first receipt day): the note says when the data begin inside the period compared with."""
+    now, then, note = _lights_now_and_before(src, period, scope, data_to, data_from)
     counts = pd.DataFrame({
         "light": list(LIGHT_NAMES), "light_label": list(LIGHT_NAMES.values()),
         "grid_count": [int((now["light"] == c).sum()) for c in LIGHT_NAMES],
@@ -714,6 +798,40 @@ def light_tables(src: Source, period: Period, scope: dict[str, str], data_to: da
     for column in ("light", "previous_light"):
         changes[column] = changes[column].map(lambda v: LIGHT_NAMES.get(v, "无记录") if isinstance(v, str) else "无记录")
     return counts, changes.rename(columns={"light": "light_label"}).reset_index(drop=True), note
+
+
+YELLOW_COLUMNS = ("move", "grid_code", "grid_name", "community_name", "street_name", "previous_light", "light_reason",
+                  "on_time_rate", "on_time_denominator", "overdue_count", "near_deadline_count",
+                  "consecutive_yellow_periods")
+
+
+def yellow_table(src: Source, period: Period, scope: dict[str, str], limit: int, data_to: date | None = None,
+                 data_from: date | None = None) -> tuple[pd.DataFrame, str]:
+    """(this period's yellow grids, at most ``limit``, a sentence on them): 转黄 (yellow this period only) or 持续
+    (yellow two periods in a row or more), with how many periods in a row each has been yellow. The lights compared as in
+    :func:`light_tables` (a quarter: its last month). A big district has dozens: the table keeps those yellow
+    longest (a warning that stays is closer to being called out), then the most overdue and near-deadline
+    tickets and the lowest on-time rate; the sentence counts them all."""
+    now, then, _note = _lights_now_and_before(src, period, scope, data_to, data_from)
+    yellow = now[now["light"] == "yellow"].drop(columns=["previous_light"]).merge(
+        then[["grid_code", "light"]].rename(columns={"light": "previous_light"}), on="grid_code", how="left")
+    # By the run, not by the light compared with: a quarter compares its last month with the quarter before's, and a
+    # grid yellow for three months would read 转黄 beside 连续黄灯 3. For a week or month the two agree.
+    yellow["move"] = ["持续" if run >= 2 else "转黄" for run in yellow["consecutive_yellow_periods"]]
+    yellow = yellow.sort_values(
+        ["consecutive_yellow_periods", "overdue_count", "near_deadline_count", "on_time_rate", "grid_code"],
+        ascending=[False, False, False, True, True], na_position="last", kind="stable")
+    yellow["previous_light"] = yellow["previous_light"].map(
+        lambda v: LIGHT_NAMES.get(v, "无记录") if isinstance(v, str) else "无记录")
+    turned, kept = int((yellow["move"] == "转黄").sum()), int((yellow["move"] == "持续").sum())
+    shown = yellow.head(limit)
+    order = "连续黄灯期数多的在前，再按超期、临期件数多、按期办结率低"
+    sentence = ""
+    if len(yellow):
+        sentence = (f"本期黄灯网格 {len(yellow)} 个（转黄 {turned} 个、持续 {kept} 个），"
+                    + (f"下表列出其中 {len(shown)} 个（{order}），全部见“网格亮灯”页。" if len(yellow) > limit
+                       else f"全部列出（{order}）。"))
+    return shown[list(YELLOW_COLUMNS)].reset_index(drop=True), sentence
 
 
 def company_tables(src: Source, period: Period, data_to: date | None = None,
@@ -826,12 +944,14 @@ def volume_rises(src: Source, period: Period, scope: dict[str, str], level: str,
 
 
 def oldest_open(src: Source, period: Period, scope: dict[str, str], limit: int) -> pd.DataFrame:
-    """The oldest tickets still open at 数据截至 among those received before the period ended.
+    """The tickets still open at 数据截至 among those received before the period ended, most overdue first: those
+    past their deadline by working days overdue, then those not yet due, oldest first (``ticket_list`` by
+    ``overdue_workdays``: its ties and empty values follow in receipt order). A meeting calls out the most overdue.
 
     From the masked ``ticket_list`` query; the caller, phone and free-text columns are dropped
     altogether and the address is the masked one (cut before building, unit, floor or room).
     """
-    frame = src.query("ticket_list", status="open", sort="received_at", order="asc", limit=limit,
+    frame = src.query("ticket_list", status="open", sort="overdue_workdays", order="desc", limit=limit,
                       received_before=period.end, **scope)
     return frame[[c for c in OPEN_TICKET_COLUMNS if c in frame.columns]].reset_index(drop=True)
 
@@ -854,16 +974,26 @@ def escalation_table(src: Source, period: Period, scope: dict[str, str], kpis: p
         levels["escalation_denominator"] = denominator
     else:
         levels = src.query("escalation_shares", period_type=period.kind, period_start=period.start, **scope)
+    # A share over nothing says why it is empty (the period received no ticket, or closed none at a known level).
+    received = _none(kpis.set_index("metric").loc["ticket_count", "value"])
+    no_tickets = f"本期{NO_TICKETS}" if received == 0 else ""
     rows = [{"key": f"closed_at_{r.handling_level}", "item": f"在{r.handling_level_label}办结",
              "count": float(r.closed_count) if has_level else None,
              "share": _none(r.share) if has_level else None,
              "denominator": float(r.escalation_denominator) if has_level else None,
-             "note": "" if has_level else "导出数据中没有办结层级"} for r in levels.itertuples()]
+             "note": ("导出数据中没有办结层级" if not has_level else ""
+                      if _none(r.share) is not None else no_tickets or f"{NO_SAMPLE}：本期没有注明办结层级的已办结工单")}
+            for r in levels.itertuples()]
+
+    def closed(figure: pd.Series):
+        """The closed ones of a count: none of none (the figure's numerator is empty when the area had no row)."""
+        return 0.0 if _none(figure["value"]) == 0 else _none(figure["numerator"])
+
     whistle = kpis.set_index("metric").loc["whistle_count"]
     rows.append({"key": "whistle_count", "item": "吹哨报到工单", "count": _none(whistle["value"]) if has_whistle else None,
                  "share": None, "denominator": None, "note": "" if has_whistle else "导出数据中没有“是否吹哨”"})
     rows.append({"key": "whistle_closed_count", "item": "其中已办结",
-                 "count": _none(whistle["numerator"]) if has_whistle else None, "share": None, "denominator": None,
+                 "count": closed(whistle) if has_whistle else None, "share": None, "denominator": None,
                  "note": "" if has_whistle else "导出数据中没有“是否吹哨”"})
     consultation = kpis.set_index("metric").loc["consultation_count"]
     missing = "导出数据中没有“是否会商”"
@@ -871,7 +1001,7 @@ def escalation_table(src: Source, period: Period, scope: dict[str, str], kpis: p
                  "count": _none(consultation["value"]) if has_consultation else None, "share": None,
                  "denominator": None, "note": "" if has_consultation else missing})
     rows.append({"key": "consultation_closed_count", "item": "其中已办结",
-                 "count": _none(consultation["numerator"]) if has_consultation else None, "share": None,
+                 "count": closed(consultation) if has_consultation else None, "share": None,
                  "denominator": None, "note": "" if has_consultation else missing})
     if period.kind == "quarter":
         mixes = [src.query("category_mix", by="source", limit=1000, period_type="month", period_start=m, **scope)
@@ -881,7 +1011,8 @@ def escalation_table(src: Source, period: Period, scope: dict[str, str], kpis: p
         found = measures.proactive(src.query("category_mix", by="source", limit=1000, period_type=period.kind,
                                              period_start=period.start, **scope), rules.proactive_sources)
     rows.append({"key": "proactive_count", "item": "未诉先办：主动发现的工单（" + "、".join(rules.proactive_sources) + "）",
-                 "count": float(found.count), "share": found.share, "denominator": float(found.total), "note": ""})
+                 "count": float(found.count), "share": found.share, "denominator": float(found.total),
+                 "note": "" if found.share is not None else f"本期{NO_TICKETS}"})
     note = ("办结层级占比 = 各级办结数 ÷ 注明办结层级的已办结工单数（分母）。吹哨、会商为标记了“是否吹哨”“是否会商”的"
             "工单数；导出没有这一列时显示“无数据”，不估算。未诉先办占比 = 主动发现的工单数 ÷ 本期受理工单数（分母）。")
     frame = pd.DataFrame(rows, columns=["key", "item", "count", "share", "denominator", "note"])
@@ -896,7 +1027,8 @@ def repeat_callers(src: Source, period: Period, scope: dict[str, str], limit: in
                    compare: Comparison | None = None, previous: Coverage | None = None) -> tuple[pd.DataFrame, str]:
     """The callers with the most repeat requests in the period (a caller is a number, never a name or phone),
     and a note with the period's count, share and callers against the period before (or, for a period under
-    way, the same days of it: ``compare``; ``previous``: how much of it the data cover)."""
+    way, the same days of it: ``compare``; ``previous``: how much of it the data cover, which also tells a window
+    before the data from one without requests)."""
     compare = compare or Comparison(period)
     previous = previous or Coverage()
     window = dict(start=period.start, end=period.last_day, **scope)
@@ -911,12 +1043,16 @@ def repeat_callers(src: Source, period: Period, scope: dict[str, str], limit: in
     for column in REPEAT_COLUMNS[1:]:
         if column in callers:  # the big-screen tier has no ticket numbers
             frame[column] = callers[column].to_numpy()
+    # (repeat_summary leaves the previous figures empty when that window had no citizens' requests: before the data
+    # began, or a quiet period within it)
     share, before_count = _none(summary["repeat_share"]), _none(summary["previous_repeat_count"])
     note = (f"本期重复诉求 {int(summary['repeat_count']):,} 件"
-            + (f"，占群众诉求 {share:.1f}%" if share is not None else "")
+            + (f"，占群众诉求 {share:.1f}%" if share is not None else "（本期没有群众诉求，无从计算占比）")
             + f"，涉及来电人 {int(summary['caller_count']):,} 人；"
             + (f"{compare.previous_word} {int(before_count):,} 件" + (f"，{previous.note}。" if previous.is_partial else "。")
-               if before_count is not None else f"{compare.previous_word}没有数据。")
+               if before_count is not None
+               else f"{compare.previous_word}在已导入的数据之前，没有数据（{previous.note}）。" if previous.is_missing
+               else f"{compare.previous_word}没有群众诉求。")
             + f"下表列出重复最多的 {len(frame)} 行（最多 {limit} 行，同一来电人的不同分类各占一行）；来电人只以编号区分，"
             "不含姓名和号码，编号每次重建汇总表重新编排；“原诉求”是本期第一件重复诉求所追溯的上一件工单，可在本期之前。")
     return frame, note

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 
 from onescreen.figures import white
 from onescreen.figures.rates import RATE_COLOURS
+from onescreen.report import NO_SAMPLE, NO_TICKETS, missing_reasons
 from onescreen.ui import LIGHT_COLOURS
 
 FONT_FAMILY = ('"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", '
@@ -45,6 +46,12 @@ def rates_comparison_figure(kpis: pd.DataFrame, previous_word: str = "上期") -
                     hovertemplate="%{x} " + name + "：%{y:.1f}%<extra></extra>")
     fig.update_traces(cliponaxis=False)
     fig.update_layout(barmode="group", yaxis={"range": [0, 105], "ticksuffix": "%"})
+    # No bar for this period: say why in the plot (a period without tickets is not a row of zero rates).
+    why = missing_reasons(kpis.reset_index(drop=True)).set_index(kpis["metric"].to_numpy())["value"]
+    reasons = [why.get(m) for m in RATES if isinstance(why.get(m), str)]
+    if len(reasons) == len(RATES):
+        fig.add_annotation(text=f"本期{NO_TICKETS if NO_TICKETS in reasons else NO_SAMPLE}：各率无从计算（不是 0%）",
+                           xref="paper", yref="paper", x=0.5, y=0.6, showarrow=False, font={"size": 14, "color": "#4a5868"})
     return _layout(fig, "三率与按期办结率")
 
 

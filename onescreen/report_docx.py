@@ -3,7 +3,7 @@
 The same header, sections, notes, tables and 口径 as the HTML report (``onescreen.report_render``), with
 the same cell texts; changes coloured as there (green good news, red bad). Tables only: the charts stay
 in the HTML report (drawing them as pictures needs a browser, which a server need not have). A4
-landscape, because several sections have 10-15 columns; 宋体 text, 黑体 headings (fonts of the reader's
+landscape, because several sections have 10-16 columns; 宋体 text, 黑体 headings (fonts of the reader's
 machine: nothing is embedded or fetched). Every text is set as a run's text, never parsed as markup.
 """
 
@@ -36,7 +36,7 @@ TEXT_WIDTH_MM = 297 - 2 * 15   # A4 landscape less the margins
 # 1 mm a side where Word's default is 1.9 mm) and a little slack.
 WIDE_MM, NARROW_MM, CELL_PADDING_MM = 3.3, 2.1, 2.6
 CELL_MARGIN_TWIPS = 57
-# A table of more columns than this is set in 8 pt instead of 9 (最久未办结的工单 has 15).
+# A table of more columns than this is set in 8 pt instead of 9 (最久未办结的工单 has 16).
 MANY_COLUMNS = 10
 
 

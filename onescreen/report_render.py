@@ -30,7 +30,7 @@ from plotly.offline import get_plotlyjs
 
 from onescreen.coverage import Coverage
 from onescreen.exports import to_xlsx_bytes
-from onescreen.report import COLUMN_LABELS, Report
+from onescreen.report import COLUMN_LABELS, Report, missing_reasons
 from onescreen.report_charts import FONT_FAMILY, report_figures
 
 FORMATS = {"html": ("text/html; charset=utf-8", "html"),
@@ -43,6 +43,7 @@ XML_NAMESPACES = frozenset({"http://www.w3.org/2000/svg", "http://www.w3.org/199
 # A web address up to the end of the string or comment it sits in ("*" excluded so "*/" survives).
 _WEB_ADDRESS = re.compile(r"https?://[^\s\"'`\\)<>*]*")
 SHEET_NAMES = {"kpis": "关键指标", "trend": "走势", "light_counts": "亮灯统计", "light_changes": "亮灯变化",
+               "yellow_lights": "黄灯网格",
                "company_moves": "红黑榜变动", "company_lists": "红黑榜", "category_rises": "分类增幅",
                "unit_rises": "区域增幅", "oldest_open": "最久未办结", "escalation": "办结层级与吹哨",
                "repeat_callers": "重复诉求", "koujing": "口径"}
@@ -127,12 +128,15 @@ def _label(column: str, labels: dict[str, str] | None = None) -> str:
 
 def to_xlsx(report: Report) -> bytes:
     """An XLSX workbook: a summary sheet (period, area, 数据截至, each section's note), then one sheet per
-    section with Chinese headers."""
+    section with Chinese headers (a section without rows: one 说明 cell, the sentence the HTML report shows)."""
     summary = [(META_LABELS[k], _summary_value(report.meta[k])) for k in META_LABELS if k in report.meta]
     summary += [(f"{s.title}：说明", s.note) for s in report.sections.values() if s.note]
     sheets = {"概要": pd.DataFrame(summary, columns=["项目", "内容"])}
     for key, section in report.sections.items():
-        sheets[SHEET_NAMES.get(key, section.title)] = _labelled(_for_readers(section.frame), section.labels)
+        frame = _labelled(_for_readers(section.frame), section.labels)
+        if frame.empty and key in TABLE_SECTIONS:  # a sheet of headers alone said nothing: the sentence the HTML says
+            frame = pd.DataFrame({COLUMN_LABELS["note"]: [EMPTY_TEXTS.get(key, "本期没有。")]})
+        sheets[SHEET_NAMES.get(key, section.title)] = frame
     return to_xlsx_bytes(sheets)
 
 
@@ -209,11 +213,12 @@ dl.koujing dd {{ margin: 0 0 0 1em; font-size: 12.5px; color: #333; }}
 RATE_COLUMNS = {"response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate", "share", "change_pct",
                 "yoy_change_pct"}
 # Shown to 0.1 like the rates, as the other pages show them: a property company's score (the lists and the big
-# screen say 79.0, not 79 or 79.00) and working days overdue (工单明细 says 238.5, not 238.48).
-ONE_DECIMAL_COLUMNS = {"score", "overdue_workdays"}
+# screen say 79.0, not 79 or 79.00) and working days overdue or left (工单明细 says 238.5, not 238.48).
+ONE_DECIMAL_COLUMNS = {"score", "overdue_workdays", "remaining_workdays"}
 COUNT_COLUMNS = {"ticket_count", "previous_ticket_count", "change", "overdue_count", "grid_count",
                  "previous_grid_count", "count", "denominator", "rank", "previous_rank", "rank_change",
-                 "consecutive_red_periods", "consecutive_black_months", "on_time_denominator"}
+                 "consecutive_red_periods", "consecutive_black_months", "on_time_denominator", "near_deadline_count",
+                 "consecutive_yellow_periods"}
 
 
 # Changes in a section's table (a light's grid count against last period, a category's rise): written with their
@@ -386,7 +391,14 @@ def kpi_headers(meta: dict) -> tuple[str, ...]:
 def kpi_cells(kpis: pd.DataFrame, previous: Coverage | None = None) -> list[list[tuple[str, str | None]]]:
     """The key figures' cells as the report shows them: (plain text, tone) per cell, tone as
     :func:`_change` gives it on the two changes, ``None`` elsewhere. ``previous``: how much of the window compared
-    with the data cover (``Report.previous``)."""
+    with the data cover (``Report.previous``). A figure a window has none of says why (``无工单``, ``无可计算样本``:
+    :func:`onescreen.report.missing_reasons`; tone ``"empty"``), not ``—``."""
+    reasons = missing_reasons(kpis)
+
+    def value(r, column: str) -> tuple[str, str | None]:
+        why = reasons.at[r.Index, column]
+        return (why, "empty") if isinstance(why, str) else (_fmt_value(r.unit, getattr(r, column)), None)
+
     rows = []
     for r in kpis.itertuples():
         good = None if r.metric in NEUTRAL else r.metric not in LOWER_IS_BETTER
@@ -394,11 +406,11 @@ def kpi_cells(kpis: pd.DataFrame, previous: Coverage | None = None) -> list[list
         if r.unit == "pct" and _plain(r.denominator) is not None:
             n = f"{_plain(r.numerator):,.0f} / {_plain(r.denominator):,.0f}"
         target = f"{r.target:g}%" if _plain(r.target) is not None else ""
-        rows.append([(r.label, None), (_fmt_value(r.unit, r.value), None), (_fmt_value(r.unit, r.previous_value), None),
+        rows.append([(r.label, None), value(r, "value"), value(r, "previous_value"),
                      _change(r.unit, r.change, r.change_pct, up_is_good=good,
                              settling=bool(getattr(r, "is_provisional", False))
                              or bool(getattr(r, "is_previous_provisional", False)), previous=previous),
-                     (_fmt_value(r.unit, r.yoy_value), None),
+                     value(r, "yoy_value"),
                      _change(r.unit, r.yoy_change, r.yoy_change_pct, up_is_good=good,
                              settling=bool(getattr(r, "is_provisional", False))), (target, None), (n, None)])
     return rows
@@ -436,9 +448,10 @@ def _section(section, body: str) -> str:
 
 # The sections shown as a table, in the report's order (the key figures before them, 口径 after), and what
 # each says when it has no rows.
-TABLE_SECTIONS = ("trend", "light_counts", "light_changes", "company_moves", "company_lists", "category_rises",
-                  "unit_rises", "oldest_open", "escalation", "repeat_callers")
-EMPTY_TEXTS = {"trend": "没有走势数据。", "light_changes": "本期没有红灯网格，也没有红灯恢复的网格。", "company_moves": "本月红黑榜没有变动。",
+TABLE_SECTIONS = ("trend", "light_counts", "light_changes", "yellow_lights", "company_moves", "company_lists",
+                  "category_rises", "unit_rises", "oldest_open", "escalation", "repeat_callers")
+EMPTY_TEXTS = {"trend": "没有走势数据。", "light_changes": "本期没有红灯网格，也没有红灯恢复的网格。",
+               "yellow_lights": "本期没有黄灯网格。", "company_moves": "本月红黑榜没有变动。",
                "company_lists": "本月没有上榜企业。", "category_rises": "没有受理量增加的分类。",
                "unit_rises": "没有受理量增加的区域。", "oldest_open": "没有未办结的工单。",
                "repeat_callers": "本期没有重复诉求。"}

@@ -95,6 +95,21 @@ def test_kpi_tiles_for_a_grid_and_an_empty_unit(con):
     assert g3.loc["response_rate", "value"] != g3.loc["response_rate", "value"]  # NaN
 
 
+def test_kpi_tiles_of_a_quiet_week_within_the_data_are_zero_not_unknown(con):
+    """The week of 1 September received no ticket anywhere: 受理量 read "—" (unknown) on the pages and in the 周报,
+    as a week before the first load does, though the weeks before and after it were loaded. Within the loaded
+    periods (the district's first to last) a count is 0; its rates stay empty (nothing to rate, not 0%)."""
+    quiet = run_query(con, "kpi_tiles", period_type="week", period_start="2025-09-01").set_index("metric")
+    assert (quiet.loc["ticket_count", "value"], quiet.loc["ticket_count", "previous_value"]) == (0, 0)
+    assert quiet.loc["overdue_count", "value"] == 0 and quiet.loc["whistle_count", "value"] == 0
+    assert pd.isna(quiet.loc["response_rate", "value"]) and pd.isna(quiet.loc["avg_handling_workdays", "value"])
+    assert pd.isna(quiet.loc["ticket_count", "yoy_value"])  # 2024: before the first load, unknown
+    before = run_query(con, "kpi_tiles", period_type="week", period_start="2025-08-04").set_index("metric")
+    assert pd.isna(before.loc["ticket_count", "value"])  # the week before the first ticket (15 August)
+    after = run_query(con, "kpi_tiles", period_type="week", period_start="2025-10-20").set_index("metric")
+    assert pd.isna(after.loc["ticket_count", "value"]) and after.loc["ticket_count", "previous_value"] == 11
+
+
 def test_rates_trend_and_breakdown(con):
     trend = run_query(con, "rates_trend", period_type="month", street_code="S1")
     assert list(trend["ticket_count"]) == [2, 3, 9]  # Aug T30, T31; Sep T2, T3, T20; Oct G1 7 + G2 2
@@ -207,6 +222,19 @@ def test_ticket_list_sorted_by_due_at_pages_by_the_deadline_it_shows(con):
     for size in (1, 3, 5):
         page = run_query(con, "ticket_list", sort="due_at", order="asc", limit=size)
         assert page["ticket_id"].tolist() == everything["ticket_id"].head(size).tolist()
+
+
+def test_ticket_list_by_overdue_days_lists_the_most_overdue_then_the_oldest_not_yet_due(con):
+    """By overdue_workdays the tickets not yet due (no working days overdue) came after the overdue ones in ticket
+    number order: T1, T11, T2, though T2 was received two weeks before T1. Ties and empty values follow in receipt
+    order, so the review pack's list runs most overdue first, then the oldest not yet due."""
+    frame = run_query(con, "ticket_list", status="open", sort="overdue_workdays", order="desc", limit=100)
+    overdue = frame[frame["is_overdue"]]
+    assert frame["ticket_id"].tolist()[:len(overdue)] == overdue["ticket_id"].tolist() and len(overdue) >= 2
+    assert overdue["overdue_workdays"].is_monotonic_decreasing
+    waiting = frame[~frame["is_overdue"]]
+    assert waiting["received_at"].is_monotonic_increasing and len(waiting) >= 3
+    assert waiting["ticket_id"].tolist() == ["T2", "T1", "T11"]
 
 
 def _rows(frame: pd.DataFrame) -> list[tuple]:

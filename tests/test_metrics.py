@@ -210,6 +210,18 @@ def test_grid_lights(con):
     assert week == ("green", 100.0)  # T6, T8 on time; T1, T11 open inside their deadlines
 
 
+def test_grid_lights_count_the_yellow_runs_as_the_red_ones(con):
+    """The 周报 lists yellow grids with how long each has been yellow: G1 yellow in August and September, then red;
+    G2 grey in August, then yellow in September and October."""
+    got = {(g, p.isoformat()): n for g, p, n in con.execute(
+        "select grid_code, period_start, consecutive_yellow_periods from mart_grid_lights"
+        " where period_type = 'month' and grid_code in ('G1', 'G2')").fetchall()}
+    assert got == {("G1", "2025-08-01"): 1, ("G1", "2025-09-01"): 2, ("G1", "2025-10-01"): 0,
+                   ("G2", "2025-08-01"): 0, ("G2", "2025-09-01"): 1, ("G2", "2025-10-01"): 2}
+    assert con.execute("select count(*) from mart_grid_lights where (light = 'yellow') <> (consecutive_yellow_periods > 0)"
+                       " or consecutive_yellow_periods > 0 and consecutive_red_periods > 0").fetchone()[0] == 0
+
+
 def test_the_on_time_rate_lights_red_over_as_few_tickets_as_the_rule_says():
     """lights.red_min_denominator = 1: any rate under 80% is red again, and the red runs count on."""
     rules = load_rules()

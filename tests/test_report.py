@@ -27,7 +27,9 @@ from conftest import run_cli  # noqa: E402
 from onescreen.queries import run_query  # noqa: E402
 from onescreen.report import (COLUMN_LABELS, Period, ReportError, build_report, data_span,  # noqa: E402
                               default_period, parse_period, period_options)
-from onescreen.report_render import (XML_NAMESPACES, _cell, display_frame, header_lines, kpi_cells,  # noqa: E402
+from onescreen.report_charts import report_figures  # noqa: E402
+from onescreen.report_render import (XML_NAMESPACES, _cell, _html_cell, display_frame, header_lines,  # noqa: E402
+                                     kpi_cells,
                                      kpi_display_frame, number_formats, offline_plotlyjs, signed_formats, to_dict,
                                      to_html, to_json, to_xlsx)
 
@@ -227,6 +229,119 @@ def test_a_period_after_one_the_data_miss_says_there_is_nothing_to_compare_with(
     assert "previous_note" not in whole.meta and "数据不全" not in to_html(whole, charts=False)
 
 
+# -- a period without tickets ------------------------------------------------------------------------
+
+def _docx_tables(report) -> list[list[list[str]]]:
+    return [[[cell.text for cell in row.cells] for row in table.rows] for table in _docx(report).tables]
+
+
+def test_a_week_without_tickets_reads_zero_and_says_why_its_rates_are_empty(metrics_con):
+    """The week of 1 September received no ticket in the whole district: the pack showed "—" for 受理量, every rate,
+    吹哨 and the rest, a trend without that week, and gave no reason. Counts are 0; a rate (and the average time)
+    over nothing is no rate, not 0%, and says so: 无工单, in the page's and the HTML, Word and Excel files."""
+    report = build_report(metrics_con, parse_period("2025-W36"), generated_at=GENERATED)
+    kpis = report.sections["kpis"]
+    assert _kpi(report, "ticket_count") == 0 and _kpi(report, "ticket_count", "previous_value") == 0
+    assert _kpi(report, "overdue_count") == 0 and _kpi(report, "whistle_count") == 0
+    assert pd.isna(_kpi(report, "response_rate")) and pd.isna(_kpi(report, "avg_handling_workdays"))  # not 0
+    shown = kpi_display_frame(kpis.frame).set_index("指标")
+    assert shown.loc["受理量", ["本期", "上期"]].tolist() == ["0", "0"]
+    assert shown.loc["响应率", ["本期", "上期", "去年同期"]].tolist() == ["无工单", "无工单", "—"]  # 2024: not loaded
+    assert shown.loc["平均办理时长", "本期"] == "无工单"
+    assert "“无工单”：该期没有受理工单（件数为 0）" in kpis.note and "不是 0%" in kpis.note
+    assert kpis.frame.set_index("metric").loc["response_rate", "note"] == "本期无工单；上期无工单"
+    assert kpis.frame.set_index("metric").loc["ticket_count", "note"] == ""
+    # The trend has the quiet weeks, 0 received; their rates empty, and why.
+    trend = report.sections["trend"]
+    week = trend.frame.set_index("period_start").loc[date(2025, 9, 1)]
+    assert week["ticket_count"] == 0 and week["overdue_count"] == 0 and pd.isna(week["response_rate"])
+    assert date(2025, 8, 25) in set(trend.frame["period_start"]) and "不是 0%" in trend.note
+    # 吹哨 closed: none of none; shares over nothing say why.
+    escalation = report.sections["escalation"].frame.set_index("key")
+    assert escalation.loc["whistle_closed_count", "count"] == 0
+    assert escalation.loc["closed_at_grid", "note"] == "本期无工单" and pd.isna(escalation.loc["closed_at_grid", "share"])
+    assert escalation.loc["proactive_count", "note"] == "本期无工单"
+    assert "本期没有群众诉求，无从计算占比" in report.sections["repeat_callers"].note
+    assert "上期没有群众诉求" in report.sections["repeat_callers"].note
+
+    page = to_html(report, charts=False)
+    assert "<td>响应率</td><td class='num'><span class=\"empty\">无工单</span></td>" in page
+    assert "<td>受理量</td><td class='num'>0</td><td class='num'>0</td>" in page
+    tables = _docx_tables(report)
+    assert tables[0][2][:3] == ["响应率", "无工单", "无工单"] and tables[0][1][:3] == ["受理量", "0", "0"]
+    workbook = openpyxl.load_workbook(io.BytesIO(to_xlsx(report)))
+    rows = list(workbook["关键指标"].iter_rows(values_only=True))
+    head = rows[0]
+    by_label = {row[head.index("指标")]: row for row in rows[1:]}
+    assert by_label["受理量"][head.index("本期")] == 0
+    assert by_label["响应率"][head.index("本期")] is None  # no number invented
+    assert by_label["响应率"][head.index("说明")] == "本期无工单；上期无工单"
+    # A section without rows says so in its sheet too, as in the HTML and Word files.
+    assert [c.value for c in workbook["最久未办结"][1]] == ["说明"]
+    assert workbook["最久未办结"]["A2"].value == "没有未办结的工单。"
+    chart = report_figures(report)["kpis"]
+    assert [a.text for a in chart.layout.annotations] == ["本期无工单：各率无从计算（不是 0%）"]
+
+
+def test_a_rate_without_a_sample_says_so_apart_from_a_period_without_tickets():
+    """A week with tickets but no callback yet has no 解决率: 无可计算样本, not 无工单 and not 0%; a window outside the
+    data stays unknown (—)."""
+    from onescreen.report import missing_reasons, missing_sentence
+
+    kpis = pd.DataFrame({
+        "metric": ["ticket_count", "resolution_rate", "response_rate"], "label": ["受理量", "解决率", "响应率"],
+        "unit": ["count", "pct", "pct"], "value": [3.0, float("nan"), 50.0], "previous_value": [0.0, float("nan"), float("nan")],
+        "change": [3.0, float("nan"), float("nan")], "change_pct": [float("nan")] * 3,
+        "yoy_value": [float("nan")] * 3, "yoy_change": [float("nan")] * 3, "yoy_change_pct": [float("nan")] * 3,
+        "target": [float("nan"), 97.0, 97.0], "numerator": [float("nan"), 0.0, 1.0], "denominator": [float("nan"), 0.0, 2.0]})
+    reasons = missing_reasons(kpis)
+    assert reasons["value"].tolist() == [None, "无可计算样本", None]
+    assert reasons["previous_value"].tolist() == [None, "无工单", "无工单"]
+    assert reasons["yoy_value"].tolist() == [None, None, None]
+    assert [row[1][0] for row in kpi_cells(kpis)] == ["3", "无可计算样本", "50.0%"]
+    assert [row[4][0] for row in kpi_cells(kpis)] == ["—", "—", "—"]
+    assert "“无可计算样本”：该期有工单，但没有一张计入该项的分母" in missing_sentence(kpis)
+    assert missing_sentence(kpis.assign(previous_value=[0.0, 1.0, 1.0])).startswith("“无可计算样本”")
+
+
+def test_page_says_what_an_empty_section_means(warehouse_copy):
+    """An empty section read "本期没有。" on the page where the files say what is missing."""
+    from onescreen.report_render import EMPTY_TEXTS
+
+    at = _page()
+    captions = [c.value for c in at.caption]
+    assert EMPTY_TEXTS["light_changes"] in captions and EMPTY_TEXTS["repeat_callers"] in captions
+    assert "本期没有。" not in captions
+
+
+def test_page_shows_the_yellow_grids_and_a_week_without_tickets(tmp_path, monkeypatch):
+    """The 周报 page over the metrics fixture: October's yellow grid in its own table (the columns a meeting reads
+    first), and the week of 1 September, which received nothing, with 0 and 无工单 instead of "—"."""
+    import metrics_fixture
+    from conftest import _reset_app_connection
+    from etl.marts import build_marts
+    from onescreen.rules import load_rules
+
+    path = tmp_path / "metrics.duckdb"
+    with duckdb.connect(str(path)) as con:
+        metrics_fixture.build_warehouse(con)
+        build_marts(con, load_rules())
+    monkeypatch.setenv("ONESCREEN_DB", str(path))
+    _reset_app_connection()
+    try:
+        at = _page({"report": "2025-10"})
+        assert [e.value for e in at.exception] == [] and not at.error
+        yellow = next(t for t in at.dataframe if "连续黄灯期数" in t.value.columns)
+        assert list(yellow.proto.column_order)[:3] == ["变化", "网格", "连续黄灯期数"]
+        assert yellow.value[["变化", "网格编号", "连续黄灯期数"]].values.tolist() == [["持续", "G2", 2]]
+        at = _page({"report": "2025-W36"})
+        shown = _shown_kpis(at)
+        assert shown.loc["受理量", "本期"] == "0" and shown.loc["响应率", "本期"] == "无工单"
+        assert "本期没有黄灯网格。" in [c.value for c in at.caption]
+    finally:
+        _reset_app_connection()
+
+
 def test_lights_that_turned_red_or_recovered_match_the_mart(metrics_con):
     report = build_report(metrics_con, parse_period("2025-10"))
     lights = metrics_con.execute(
@@ -275,6 +390,69 @@ def test_every_red_grid_is_listed_those_red_before_too():
                                                                 ("恢复", "G4")]
     red = changes[changes["light_label"] == "红灯"]
     assert len(red) == counts.set_index("light").loc["red", "grid_count"] == 3
+
+
+def test_yellow_grids_are_listed_longest_yellow_first_and_kept_short():
+    """The meeting reviews yellow grids too (the warning level), but the pack listed only red ones. A big district
+    has dozens: the table keeps the longest yellow runs (then the most overdue), says 转黄 or 持续, and counts all."""
+    from onescreen.report import yellow_table
+
+    def lights(rows):
+        return pd.DataFrame([{"grid_code": g, "grid_name": f"网格{g}", "community_name": "一社区", "street_name": "一街道",
+                              "light": light, "light_reason": "临期 1 件", "on_time_rate": 100.0, "on_time_denominator": 3,
+                              "overdue_count": overdue, "near_deadline_count": 1, "consecutive_red_periods": 0,
+                              "consecutive_yellow_periods": run, "previous_light": None}
+                             for g, light, run, overdue in rows])
+
+    class Lights:
+        def query(self, name, **params):
+            assert name == "grid_lights"
+            if params["period_start"] == date(2025, 10, 6):
+                return lights([("G1", "yellow", 1, 0), ("G2", "yellow", 4, 0), ("G3", "yellow", 2, 0), ("G4", "red", 0, 3),
+                               ("G5", "yellow", 1, 2), ("G6", "green", 0, 0), ("G7", "yellow", 1, 0)])
+            if params["period_start"] == date(2025, 12, 1):  # a quarter: its last month against the quarter before's
+                return lights([("G1", "yellow", 3, 0), ("G2", "yellow", 1, 0)])
+            if params["period_start"] == date(2025, 9, 1):
+                return lights([("G1", "grey", 0, 0), ("G2", "green", 0, 0)])
+            return lights([("G1", "red", 0, 3), ("G2", "yellow", 3, 0), ("G3", "yellow", 1, 0), ("G4", "yellow", 1, 0),
+                           ("G5", "green", 0, 0), ("G6", "yellow", 2, 0)])
+
+    frame, sentence = yellow_table(Lights(), parse_period("2025-W41"), {}, limit=4)
+    assert list(zip(frame["move"], frame["grid_code"], frame["consecutive_yellow_periods"])) == [
+        ("持续", "G2", 4), ("持续", "G3", 2), ("转黄", "G5", 1), ("转黄", "G1", 1)]  # G7 (no overdue) left out
+    assert list(frame["previous_light"]) == ["黄灯", "黄灯", "绿灯", "红灯"]
+    assert sentence.startswith("本期黄灯网格 5 个（转黄 3 个、持续 2 个），下表列出其中 4 个")
+    everything, sentence = yellow_table(Lights(), parse_period("2025-W41"), {}, limit=20)
+    assert len(everything) == 5 and "全部列出" in sentence
+    assert everything.loc[everything["grid_code"] == "G7", "previous_light"].item() == "无记录"
+    # 转黄 and 持续 follow the run: G1, yellow October to December, is 持续 though September (compared with) was grey.
+    quarter, _sentence = yellow_table(Lights(), parse_period("2025Q4"), {}, limit=4)
+    assert list(zip(quarter["move"], quarter["grid_code"], quarter["previous_light"])) == [("持续", "G1", "无数据"),
+                                                                                       ("转黄", "G2", "绿灯")]
+
+
+def test_yellow_grids_read_the_same_in_every_file(metrics_con):
+    """October of the metrics fixture: G2 yellow in September and October (2 months in a row), G1 turned red."""
+    report = build_report(metrics_con, parse_period("2025-10"), generated_at=GENERATED)
+    section = report.sections["yellow_lights"]
+    mart = metrics_con.execute("select grid_code, consecutive_yellow_periods from mart_grid_lights where period_type = "
+                               "'month' and period_start = '2025-10-01' and light = 'yellow'").fetchall()
+    assert [(r.grid_code, r.consecutive_yellow_periods) for r in section.frame.itertuples()] == mart == [("G2", 2)]
+    assert section.frame.loc[0, "move"] == "持续" and "本期黄灯网格 1 个（转黄 0 个、持续 1 个）" in section.note
+    assert list(report.sections)[:5] == ["kpis", "trend", "light_counts", "light_changes", "yellow_lights"]
+    row = ["持续", "G2", "网格2", "一社区", "一街道", "黄灯", "按期办结率 50.0%（仅 2 件，不足 5 件不判红灯）；超期 1 件", "50.0",
+           "2", "1", "0", "2"]
+    page = to_html(report, charts=False)
+    assert '<section id="yellow_lights"><h2>黄灯网格：转黄与持续</h2>' in page
+    assert "<th>连续黄灯期数</th>" in page and "<th>临期</th>" in page
+    assert "<tr>" + "".join(f'<td class="num">{c}</td>' if c.replace(".", "").isdigit() else f"<td>{c}</td>"
+                            for c in row) + "</tr>" in page
+    assert row in _docx_tables(report)[4]
+    sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx(report)))["黄灯网格"]
+    head, first = [c.value for c in sheet[1]], [c.value for c in sheet[2]]
+    assert head[-1] == "连续黄灯期数" and first[head.index("网格编号")] == "G2" and first[-1] == 2
+    shown = display_frame(section.frame)
+    assert shown["连续黄灯期数"].dtype == "Int64" and "light" not in section.frame.columns
 
 
 def test_a_change_in_a_table_is_written_with_its_sign():
@@ -351,7 +529,27 @@ def test_oldest_open_tickets_are_masked_and_carry_no_personal_columns(district_c
     open_ids = set(district_con.execute(
         "select ticket_id from mart_open_tickets where received_at < '2025-10-06'").df()["ticket_id"])
     assert set(frame["ticket_id"]) == open_ids and open_ids
-    assert list(frame["received_at"]) == sorted(frame["received_at"])
+
+
+def test_oldest_open_puts_the_most_overdue_first_then_the_oldest_not_yet_due(metrics_con):
+    """最久未办结的工单 was in receipt order: a ticket received early with weeks left came before one 20 working days
+    overdue. A meeting calls out the most overdue first: the overdue tickets by working days overdue, then those not
+    yet due, oldest first; each says how late (超期) or how long is left (剩余)."""
+    report = build_report(metrics_con, parse_period("2025-W42"))
+    frame = report.sections["oldest_open"].frame
+    expected = metrics_con.execute(
+        "select ticket_id from mart_open_tickets where not coalesce(is_returned, false) and received_at < '2025-10-20' "
+        "order by is_overdue desc, overdue_workdays desc, received_at").df()["ticket_id"].tolist()
+    assert frame["ticket_id"].tolist() == expected == ["T21", "T5", "T2", "T1", "T11"]
+    overdue = frame[frame["is_overdue"]]
+    assert overdue["overdue_workdays"].notna().all() and overdue["remaining_workdays"].isna().all()
+    waiting = frame[~frame["is_overdue"]]
+    assert waiting["remaining_workdays"].notna().all() and waiting["overdue_workdays"].isna().all()
+    shown = display_frame(frame)
+    assert {"超期（工作日）", "剩余（工作日）"} <= set(shown.columns)
+    assert [_cell("remaining_workdays", v)[0] for v in waiting["remaining_workdays"]] == [
+        f"{v:.1f}" for v in waiting["remaining_workdays"]]
+    assert "已超期的在前" in report.sections["oldest_open"].note
 
 
 def test_no_personal_value_reaches_any_file(district_con, week_report):
@@ -477,7 +675,7 @@ def test_html_embeds_the_installed_plotly_and_prints_on_a4(week_report):
     page = to_html(week_report)
     assert offline_plotlyjs() in page and len(offline_plotlyjs()) > 1_000_000
     assert page.count("Plotly.newPlot(") >= 3
-    assert "@page" in page and "size: A4 landscape" in page and "@media print" in page  # 15 columns: landscape
+    assert "@page" in page and "size: A4 landscape" in page and "@media print" in page  # 16 columns: landscape
     assert "Noto Sans CJK SC" in page
     assert "数据截至 2025-10-10 15:00" in page and "2025年第40周" in page
 
@@ -690,8 +888,9 @@ def test_page_shows_the_same_figures_as_the_report(warehouse_copy):
     expected = kpi_display_frame(report.sections["kpis"].frame, previous=report.previous).set_index("指标")
     assert shown.equals(expected)
     html_report = to_html(report)
-    for label, row in expected.iterrows():
-        assert f"<td>{label}</td><td class='num'>{row['本期']}</td><td class='num'>{row['上期']}</td>" in html_report
+    for cells in kpi_cells(report.sections["kpis"].frame):  # (a figure without a value says why, in grey)
+        assert f"<td>{cells[0][0]}</td>" + "".join(f"<td class='num'>{_html_cell(*cell)}</td>" for cell in cells[1:3]) \
+            in html_report
     raw = report.sections["kpis"].frame.set_index("label")
     assert shown.loc["受理量", "本期"] == f"{raw.loc['受理量', 'value']:,.0f}"
     assert at.selectbox(key="weekly_period_week").value == report.period

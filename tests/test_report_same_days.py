@@ -289,13 +289,16 @@ def test_a_period_whose_days_are_all_in_is_compared_whole(con):
 
 def test_a_quarter_without_tickets_after_one_with_them_is_built(con):
     """No ticket from December 2024 to June 2025: the first quarter of 2025 (district-wide, and street S1 whose
-    Y4 was received in November 2024) stopped with a TypeError (100.0 * None) instead of a pack reading "—"."""
+    Y4 was received in November 2024) stopped with a TypeError (100.0 * None). It lies within the loaded months, so
+    it received 0 (it read "—", unknown, as a quarter before the data does), and its rates say why they are empty."""
     for area in ({}, {"street_code": "S1"}):
         report = build_report(con, parse_period("2025Q1"), generated_at=GENERATED, **area)
         kpis = _kpis(report)
-        assert kpis.loc["ticket_count", "previous_value"] > 0
-        assert pd.isna(kpis.loc["ticket_count", "change"]) and pd.isna(kpis.loc["ticket_count", "change_pct"])
-        assert pd.isna(kpis.loc["response_rate", "change"])
+        previous = kpis.loc["ticket_count", "previous_value"]
+        assert previous > 0 and kpis.loc["ticket_count", "value"] == 0
+        assert kpis.loc["ticket_count", "change"] == -previous and kpis.loc["ticket_count", "change_pct"] == -100
+        assert pd.isna(kpis.loc["response_rate", "value"]) and pd.isna(kpis.loc["response_rate", "change"])
+        assert kpis.loc["response_rate", "note"].startswith("本期无工单")
         assert "受理量" in to_html(report, charts=False)
 
 

@@ -1,5 +1,6 @@
--- Every grid's light for one period, with the figures that decided it, the light of the previous
--- period (to spot grids that turned red), its shape and its households (三色户 where loaded).
+-- Every grid's light for one period, with the figures that decided it, how many periods in a row it has been
+-- red or yellow, the light of the previous period (to spot grids that turned red), its shape and its
+-- households (三色户 where loaded).
 with
 
 lights as (
@@ -41,6 +42,7 @@ final as (
         c.overdue_count,
         c.near_deadline_count,
         c.consecutive_red_periods,
+        c.consecutive_yellow_periods,
         p.light as previous_light,
         grids.grid_type,
         grids.households,

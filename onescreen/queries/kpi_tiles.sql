@@ -1,6 +1,8 @@
 -- One row per KPI for one unit and period: value, previous period, same period last year, change,
--- target, numerator and denominator. Counts are 0 (not null) when the period has data elsewhere but
--- none for this unit; a period before the first load gives null.
+-- target, numerator and denominator. Counts are 0 (not null) when the period lies within the loaded
+-- periods (the district's first to last) but has no ticket of this unit, even none at all (a quiet week
+-- between two busy ones: 受理量 0, not unknown); a period before the first load, or after the last, gives null
+-- (kpi_tiles_range's rule for a range).
 with
 
 rates as (
@@ -11,8 +13,8 @@ rates as (
         and unit_code = $scope_code
 ),
 
-loaded_periods as (
-    select distinct period_start
+loaded_span as (
+    select min(period_start) as first_start, max(period_start) as last_start
     from mart_rates
     where period_type = $period_type and level = 'district'
 ),
@@ -28,12 +30,14 @@ wanted as (
     union all select 'y', $yoy_start
 ),
 
--- Each wanted period's rates row of this unit (all null when the unit has none), and whether the
--- district has any data for that period at all. Plain left joins, so the same SQL runs on ClickHouse
--- (onescreen.engine).
+-- Each wanted period's rates row of this unit (all null when the unit has none), and whether it lies
+-- within the loaded periods. Plain joins, so the same SQL runs on ClickHouse (onescreen.engine).
 periods as (
-    select wanted.period, wanted.wanted_start in (select period_start from loaded_periods) as loaded, rates.*
+    select wanted.period,
+        wanted.wanted_start >= loaded_span.first_start and wanted.wanted_start <= loaded_span.last_start as loaded,
+        rates.*
     from wanted
+    cross join loaded_span
     left join rates on rates.period_start = wanted.wanted_start
 ),
 

@@ -1,5 +1,7 @@
 -- The tickets behind any number: page $page (from 1) of $limit rows in the chosen order, with the number
--- that matched in total_count. Status is at the as-of time (open, overdue, near deadline from mart_open_tickets).
+-- that matched in total_count. Ties, and the rows the sort column is empty for, follow in receipt order (oldest
+-- first): by overdue_workdays the overdue tickets come most overdue first, then those not yet due, oldest first
+-- (the review pack's 最久未办结的工单). Every `order by` below is the same and must stay so (pages would overlap). Status is at the as-of time (open, overdue, near deadline from mart_open_tickets).
 -- The only query that reads ticket_pii, and only for the rows returned: its registry entry masks those
 -- fields (onescreen.tickets.mask_tickets) before the frame leaves run_query.
 with
@@ -62,7 +64,7 @@ by_ticket as (
     from tickets
     where '{{status}}' = 'all' and '{{sort}}' in ('received_at', 'ticket_id')
         and received_at >= (select day from first_page_day)
-    order by {{sort}} {{order}} nulls last, ticket_id
+    order by {{sort}} {{order}} nulls last, received_at, ticket_id
     limit $limit * $page
 ),
 
@@ -164,7 +166,7 @@ page as (
     from (
         select *
         from filtered
-        order by {{sort}} {{order}} nulls last, ticket_id
+        order by {{sort}} {{order}} nulls last, received_at, ticket_id
         limit $limit offset ($page - 1) * $limit
     ) as filtered
     cross join counted
@@ -241,4 +243,4 @@ final as (
 )
 
 select * from final
-order by {{sort}} {{order}} nulls last, ticket_id
+order by {{sort}} {{order}} nulls last, received_at, ticket_id

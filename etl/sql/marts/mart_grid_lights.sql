@@ -7,7 +7,8 @@
 --   yellow on-time rate < $yellow_on_time_rate_below, or any open overdue or near deadline
 --   green  otherwise
 -- consecutive_red_periods: how many periods of this type in a row, ending with this one, were red
--- (0 when this one is not red).
+-- (0 when this one is not red); consecutive_yellow_periods the same for yellow (the 周报 lists the grids
+-- yellow longest: a warning that stays is called out before one that is new).
 create or replace table mart_grid_lights as
 with
 
@@ -132,7 +133,15 @@ explained as (
                 rows between unbounded preceding and current row
             ), 0)
             else 0
-        end as consecutive_red_periods
+        end as consecutive_red_periods,
+        -- (the same window as above: one sort serves both)
+        case when light = 'yellow' then
+            period_index - coalesce(max(case when light <> 'yellow' then period_index end) over (
+                partition by grid_code, period_type order by period_start
+                rows between unbounded preceding and current row
+            ), 0)
+            else 0
+        end as consecutive_yellow_periods
     from lit
 ),
 
@@ -154,7 +163,8 @@ final as (
         near_deadline_count,
         light,
         light_reason,
-        consecutive_red_periods
+        consecutive_red_periods,
+        consecutive_yellow_periods
     from explained
 )
 

@@ -193,6 +193,31 @@ def test_a_deadline_given_in_working_days_is_kept_and_used(warehouse_copy, tmp_p
     assert "第 2 行" in str(error.value) and "办理时限" in str(error.value) and "15个工作日" in str(error.value)
 
 
+
+def test_a_ticket_says_which_number_its_derived_deadline_came_from(warehouse_copy, tmp_path):
+    """A deadline the marts derive (is_due_derived) comes from the export's number of working days when it gave
+    one: the ticket's timeline said 按诉求类型推算 for those too. Now it names the export's number; a ticket with
+    no deadline in the export still says 按诉求类型推算, one with a date says nothing."""
+    from onescreen import tickets
+    from onescreen.queries import run_query
+
+    path = tmp_path / "hotline_due_sources.csv"
+    path.write_text(
+        "工单编号,来电时间,诉求类型,一级分类,所属街道,所属社区,网格编号,办理时限\n"
+        "DS1,2025-10-09 09:00:00,投诉,市容环境,南宁街道,西湖社区,XH-02,3个工作日\n"
+        "DS2,2025-10-09 09:00:00,投诉,市容环境,南宁街道,西湖社区,XH-02,\n"
+        "DS3,2025-10-09 09:00:00,投诉,市容环境,南宁街道,西湖社区,XH-02,2025-10-20 18:00\n", encoding="utf-8")
+    load_files([path], db_path=warehouse_copy)
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    try:
+        rows = run_query(con, "ticket_list", ticket_id="DS", sort="ticket_id", order="asc", limit=10).set_index("ticket_id")
+    finally:
+        con.close()
+    notes = {t: tickets.timeline(rows.loc[t].to_dict()).set_index("step").loc["办理时限", "note"] for t in rows.index}
+    assert [notes[t].split("（")[1:] for t in ("DS1", "DS2", "DS3")] == [
+        ["时限按导出的 3 个工作日推算）"], ["时限按诉求类型推算）"], []]
+
+
 HOURS_HEADER = "工单编号,来电时间,诉求类型,一级分类,所属街道,所属社区,网格编号,办结时间,办理时限\n"
 
 

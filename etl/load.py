@@ -27,7 +27,7 @@ from etl.load_tickets import (LOAD_FILES, LOAD_ROWS, build_staged_tickets, flag_
                                keep_absent_fields, older_rows_warning, record_load_rows, settle_ties_between_files,
                                start_load_record, timeline_warning, unknown_places_warnings, write_tickets)
 from etl.readers import RawTable, other_sheet_hint, other_sheets_note, read_export
-from etl.refresh import mark_areas_current_if_empty
+from etl.refresh import mark_areas_current_if_empty, refresh_row_hashes
 from etl.staging import (DATE_ORDERS, collect_problems, headers_look_like_data, install_macros, keep_good_rows,
                           rejected_rows, shown_header, stage)
 from etl.unchanged import find_unchanged
@@ -556,6 +556,7 @@ def _load_plans(con, plans: list[FilePlan], reports: list[FileReport], skip_bad_
     """Write the planned files into ``con`` (appending to ``reports``); then marts and contracts."""
     install_macros(con)
     mark_areas_current_if_empty(con)
+    refresh_row_hashes(con, progress)   # after an upgrade that changed how row_hash is made: else all count 更新
     # Staging tables are joined by row number and every result is ordered where order matters: letting
     # DuckDB write rows in any order makes the big statements parallel and lighter on memory.
     con.execute("set preserve_insertion_order = false")

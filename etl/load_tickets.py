@@ -114,10 +114,18 @@ ROW_HASH_COLUMNS = (
     "caller_name", "caller_phone", "address", "content")
 
 
+# How ``row_hash`` is made, recorded in warehouse_meta: a warehouse that records another (or none: version 1,
+# whose concat_ws skipped nulls) has its stored hashes made again before a load (etl.refresh.refresh_row_hashes).
+ROW_HASH_VERSION = "2"
+
+
 def row_hash_sql(column=lambda name: name) -> str:
     """SQL for a ticket's ``row_hash`` (what the upsert compares); ``column(name)`` is the SQL of each column
-    (a stored ticket's: ``fct_tickets`` and its ``ticket_pii``, as etl/refresh.py recomputes it)."""
-    return f"md5(concat_ws('|', {', '.join(column(c) for c in ROW_HASH_COLUMNS)}))"
+    (a stored ticket's: ``fct_tickets`` and its ``ticket_pii``, as etl/refresh.py recomputes it).
+
+    Every column keeps its place, a null one as ``\\N``: concat_ws alone skips nulls, so a time moved to an
+    empty neighbouring column (派单时间 -> 签收时间) hashed the same and the changed ticket was counted 未变."""
+    return "md5(concat_ws('|', " + ", ".join(f"coalesce(({column(c)})::varchar, '\\N')" for c in ROW_HASH_COLUMNS) + "))"
 
 
 def fill_place_hashes(con) -> int:

@@ -791,7 +791,8 @@ def check_xlsx_container(path: Path) -> Mapping[str, tuple[ErrorCell, ...]]:
 
     Returns the error cells (#N/A ...) of each worksheet part that has any, found in the same pass
     (:class:`_ErrorCellFinder`): part name -> cells, made when asked for (:class:`_ErrorCellsByPart`);
-    empty for the usual workbook without them."""
+    empty for the usual workbook without them. Its ``midnight_text`` says whether some part holds text
+    such as "2025-10-17 00:00:00" (:func:`_midnight_text_in`), also found in that pass."""
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
@@ -809,7 +810,7 @@ def check_xlsx_container(path: Path) -> Mapping[str, tuple[ErrorCell, ...]]:
     if uncompressed > limit:
         raise LoadError(f"文件 {path.name} 解压后有 {_mb(uncompressed)} MB，超过上限 {_mb(limit)} MB，{unsafe}")
     stat = path.stat()
-    return _ErrorCellsByPart(_check_expansion(str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino))
+    return _ErrorCellsByPart(*_check_expansion(str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino))
 
 
 def _mb(size: int) -> str:
@@ -820,14 +821,16 @@ _CHUNK = 1 << 20
 
 
 @functools.lru_cache(maxsize=256)
-def _check_expansion(path: str, size: int, mtime_ns: int, inode: int) -> tuple[tuple[str, _StoredCells], ...]:
+def _check_expansion(path: str, size: int, mtime_ns: int, inode: int
+                     ) -> tuple[tuple[tuple[str, _StoredCells], ...], bool]:
     """Decompress every part of the zip at ``path`` and refuse one that expands past its declared size;
     return the error cells of the worksheet parts that have any ((part name, cells), ...), kept small: the
-    cache holds them as long as the process lives (up to 256 files).
+    cache holds them as long as the process lives (up to 256 files); and whether a part holds a midnight
+    date-time as text (:func:`_midnight_text_in`).
     The file's size, time and inode are part of the key: a file replaced since is checked again (a
     refusal raises, so it is never remembered)."""
     name = Path(path).name
-    found = []
+    found, midnight = [], False
     try:
         with zipfile.ZipFile(path) as archive:
             for info in archive.infolist():
@@ -838,8 +841,11 @@ def _check_expansion(path: str, size: int, mtime_ns: int, inode: int) -> tuple[t
                 expanded = 0
                 # Worksheets only: a chart's cached values (<c:v>) or an external link's are no cells of a sheet.
                 finder = _ErrorCellFinder() if _is_worksheet_part(info.filename) else None
+                tail = b""
                 with archive.open(probe) as part:
                     while chunk := part.read(_CHUNK):
+                        midnight = midnight or _midnight_text_in(tail, chunk)
+                        tail = chunk[-_MIDNIGHT_TAIL:]
                         expanded += len(chunk)
                         if expanded > info.file_size:
                             raise LoadError(f"文件 {name} 中的 {info.filename} 解压后比文件声明的大小（{info.file_size:,} 字节）"
@@ -852,7 +858,28 @@ def _check_expansion(path: str, size: int, mtime_ns: int, inode: int) -> tuple[t
         raise LoadError(f"文件 {name} 不是有效的 XLSX 工作簿（压缩包损坏），请重新导出。") from None
     except (NotImplementedError, RuntimeError):   # another compression method, or an encrypted part
         raise LoadError(f"文件 {name} 使用了不支持的压缩方式或加密，无法读取：请在 Excel 中打开后另存为 .xlsx 再导入。") from None
-    return tuple(found)
+    return tuple(found), midnight
+
+
+# Text holding a date at midnight ("2025-10-17 00:00:00"), as a shared string, an inline string or a formula's
+# text: a date cell is a number in the XML, never this. (A rich-text cell cut into runs inside it is not seen.)
+_MIDNIGHT = b" 00:00:00"
+_MIDNIGHT_DATE = re.compile(rb"\d{4}-\d\d-\d\d")
+_MIDNIGHT_TAIL = len(b"2025-10-17 00:00:00") - 1   # bytes of a chunk kept for a match cut by its end
+
+
+def _midnight_text_in(tail: bytes, chunk: bytes) -> bool:
+    """Whether ``chunk`` (after ``tail``, the end of the chunk before) holds a date at midnight as text. A
+    colon is rare in a sheet's XML but in text times: one memchr passes most chunks, and only a match cut by
+    the chunk's start is looked for then (6 ms for a 122 MB sheet of date cells; searching every chunk for
+    the time, 0.4 ms a MB, would add 3% to its 1.7 s read)."""
+    window = tail + chunk if b":" in chunk else tail + chunk[:len(_MIDNIGHT)]
+    at = window.find(_MIDNIGHT)
+    while at >= 0:
+        if at >= 10 and _MIDNIGHT_DATE.fullmatch(window, at - 10, at):
+            return True
+        at = window.find(_MIDNIGHT, at + 1)
+    return False
 
 
 def _is_worksheet_part(name: str) -> bool:
@@ -888,8 +915,9 @@ class _ErrorCellsByPart(Mapping):
     """Part name -> its error cells (a tuple of :class:`ErrorCell`), each part's made only when asked for: the
     checks that only want the container checked make none."""
 
-    def __init__(self, stored: tuple[tuple[str, _StoredCells], ...]) -> None:
+    def __init__(self, stored: tuple[tuple[str, _StoredCells], ...], midnight_text: bool = False) -> None:
         self._stored = dict(stored)
+        self.midnight_text = midnight_text
 
     def __getitem__(self, part: str) -> tuple[ErrorCell, ...]:
         return self._stored[part].cells()
@@ -1318,10 +1346,11 @@ def _read_xlsx_fast(path: Path, sheet: str | None) -> RawTable | None:
 
     fastexcel writes every cell as text in Rust; that text is what :func:`_cell_text` writes for text
     cells, integral numbers below 1e17 and date-times with whole seconds. A date cell (midnight) comes
-    out as "2024-01-05 00:00:00" and is cut to "2024-01-05" as _cell_text writes it; a *text* cell
-    holding exactly that becomes "2024-01-05" too, which staging parses to the same timestamp, except
-    in 办理时限, where a date alone means the whole day (etl/staging.py, _DATE_ONLY): there such a text
-    cell allows the day through 23:59:59 on this path and ends at 00:00 on the calamine path. A
+    out as "2024-01-05 00:00:00" and is cut to "2024-01-05" as _cell_text writes it. A *text* cell
+    holding exactly that comes out the same, and must keep its time: in 办理时限 a date alone means the
+    whole day (etl/staging.py, _DATE_ONLY), "2024-01-05 00:00:00" means 00:00, as in a CSV. fastexcel
+    does not tell the two apart, so a file with such cells whose XML holds such text (found while its
+    container was checked: :func:`check_xlsx_container`) goes to the calamine path, which does. A
     number with float noise (0.30000000000000004) reads as Excel shows it (0.3). Anything else that
     could differ (:data:`_FAST_DOUBTFUL`), a header that is not found by its names, or any fastexcel
     error sends the whole file to the calamine path."""
@@ -1373,6 +1402,8 @@ def _read_xlsx_fast(path: Path, sheet: str | None) -> RawTable | None:
                 body = pc.if_else(empty, pa.scalar(None, pa.string()), body)
             midnight = pc.fill_null(pc.ends_with(body, " 00:00:00"), False)
             if pc.any(midnight).as_py():
+                if check_xlsx_container(path).midnight_text:   # (remembered: not decompressed again)
+                    return None   # some may be text cells, to keep their time: only calamine tells
                 # Only the cells ending so are looked at: a regex over every cell costs more than the rest.
                 dates = pc.filter(body, midnight)
                 midnight = pc.replace_with_mask(midnight, midnight, pc.match_substring_regex(dates, _FAST_MIDNIGHT))

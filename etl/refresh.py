@@ -150,6 +150,43 @@ def refresh_address_areas(con, progress: Callable[[str], None] = lambda _: None)
     return changed
 
 
+ROW_HASH_KEY = "row_hash_version"   # its row in warehouse_meta: how the stored row_hash were made
+
+
+def refresh_row_hashes(con, progress: Callable[[str], None] = lambda _: None) -> int:
+    """Make every stored ticket's ``row_hash`` (and its versions kept for rollback) again from its stored
+    columns when the warehouse records another way of making it than the code's
+    (:data:`etl.load_tickets.ROW_HASH_VERSION`), or none (made before it was recorded); record the code's.
+    Returns how many rows were rehashed (0 when current, or for a warehouse without tickets).
+
+    Before a load: the upsert compares a staged row's hash with the stored one, and a hash made the old way
+    differs from every new one, so the first reload after an upgrade would count every ticket it gives again
+    as 更新 (and copy each to history) when nothing changed. Made again from the stored columns, the hash
+    is the one the same cells give now (as :func:`refresh_address_areas` relies on)."""
+    from etl.load_tickets import ROW_HASH_VERSION, row_hash_sql
+
+    stored = con.execute("select value from warehouse_meta where name = ?", [ROW_HASH_KEY]).fetchall()
+    if stored and stored[0][0] == ROW_HASH_VERSION:
+        return 0
+    changed = 0
+    if _has_rows(con, [table for table, _, _ in _AREA_TABLES]):
+        progress("按新的算法重算已存工单的行内容摘要（row_hash），仅在程序升级后的第一次导入时进行……")
+        for table, personal, keys in _AREA_TABLES:
+            def column(name: str) -> str:
+                return f"p.{name}" if name in ("caller_name", "caller_phone", "address", "content") else f"t.{name}"
+
+            key_list = ", ".join(keys)
+            match = " and ".join(f"{table}.{k} = h.{k}" for k in keys)
+            # A ticket without its personal row (written by hand) hashes those columns as null, as staging would.
+            changed += con.execute(
+                f"""update {table} set row_hash = h.row_hash
+                from (select {', '.join(f't.{k}' for k in keys)}, {row_hash_sql(column)} as row_hash
+                      from {table} t left join {personal} p using ({key_list})) h
+                where {match}""").fetchall()[0][0]
+    con.execute("insert or replace into warehouse_meta values (?, ?)", [ROW_HASH_KEY, ROW_HASH_VERSION])
+    return changed
+
+
 def stale_reasons(path: Path | None = None) -> list[str]:
     """Why the warehouse at ``path`` needs :func:`refresh` (Chinese, one line each); empty if current."""
     from etl.marts import MARTS, sql_digest
@@ -196,8 +233,9 @@ def calendar_changed(con) -> bool:
 
 
 def refresh(path: Path | None = None, progress: Callable[[str], None] = lambda _: None) -> tuple[datetime | None, list[str]]:
-    """Add missing columns (and their history twins', as every write does), recompute the address areas
-    if their code changed (:func:`refresh_address_areas`), rebuild calendar, marts and contracts; publish.
+    """Add missing columns (and their history twins', as every write does), make the row hashes again if
+    made another way (:func:`refresh_row_hashes`), recompute the address areas if their code changed
+    (:func:`refresh_address_areas`), rebuild calendar, marts and contracts; publish.
 
     Returns (as_of, warnings) like the end of a load. Raises :class:`etl.errors.LoadError` when the
     rules file is wrong or a contract fails; the published warehouse is then unchanged.
@@ -205,5 +243,6 @@ def refresh(path: Path | None = None, progress: Callable[[str], None] = lambda _
     from etl.load import finish
 
     with writer(path) as con:  # the writer adds missing columns (etl.warehouse.create_schema)
+        refresh_row_hashes(con, progress)
         refresh_address_areas(con, progress)
         return finish(con, progress, action="汇总表未重建，数据仓库保持原样")

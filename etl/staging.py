@@ -271,7 +271,8 @@ def fast_ts_formats(con, table: str, columns: list[str]) -> dict[str, list[str]]
 # their number format (styles.xml) differs, and neither reader reports it: python-calamine returns a date
 # for both, fastexcel "2025-10-17 00:00:00" for both, which etl/readers.py cuts to "2025-10-17" as
 # _cell_text writes a date. Telling them apart would take parsing styles.xml and the style of every cell
-# ourselves. A CSV value "2025-10-17 00:00:00" keeps its 00:00 (the pattern below wants a date alone).
+# ourselves. A CSV value "2025-10-17 00:00:00" keeps its 00:00 (the pattern below wants a date alone), as
+# does an XLSX *text* cell holding it, on both XLSX paths (etl/readers.py, _read_xlsx_fast).
 _DATE_ONLY = r"\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{4}年\d{1,2}月\d{1,2}日|\d{8}|\d{1,2}/\d{1,2}/\d{4}|\d{5})\s*"
 
 

@@ -207,7 +207,9 @@ def timeline(row: Mapping) -> pd.DataFrame:
     elif state in ("临期", "办理中") and not _missing(remaining):
         due_note = f"{state}，" + _workdays("剩余", remaining)
     if row.get("is_due_derived") is True or row.get("is_due_derived") == 1:
-        due_note += "（时限按诉求类型推算）"
+        # Derived from the export's number of working days (15个工作日) when it gave one, else from the appeal type.
+        workdays = row.get("due_workdays")
+        due_note += "（时限按诉求类型推算）" if _missing(workdays) else f"（时限按导出的 {int(workdays)} 个工作日推算）"
     # The level it was closed at, only once closed: an open ticket's export can already carry a 办理层级
     # (where it is being handled), which read as "社区级办结" under a ticket still 办理中.
     level = _text(row.get("handling_level")) if not _missing(row.get("resolved_at")) else ""

@@ -245,6 +245,9 @@ def test_timeline_steps_and_deadline_note():
     assert list(steps["step"]) == ["受理", "派单", "签收（响应）", "办结", "回访", "办理时限"]
     assert steps["at"].isna().tolist() == [False, False, False, True, True, False]
     assert steps.iloc[-1]["note"] == "超期 2.2 个工作日（时限按诉求类型推算）"
+    # Derived from the export's number of working days, not from the appeal type: says so.
+    assert tickets.timeline(_ticket(due_workdays=5.0)).iloc[-1]["note"] == "超期 2.2 个工作日（时限按导出的 5 个工作日推算）"
+    assert tickets.timeline(_ticket(due_workdays=pd.NA)).iloc[-1]["note"] == "超期 2.2 个工作日（时限按诉求类型推算）"
     closed = tickets.timeline(_ticket(is_open=False, is_overdue=False, resolved_at=pd.Timestamp("2025-10-02 09:00"),
                                       is_closed_late=False, is_due_derived=False, handling_level="社区",
                                       callback_at=pd.Timestamp("2025-10-04"), is_resolved=True, satisfaction="满意"))

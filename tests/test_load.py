@@ -193,6 +193,31 @@ def test_a_deadline_given_in_working_days_is_kept_and_used(warehouse_copy, tmp_p
     assert "第 2 行" in str(error.value) and "办理时限" in str(error.value) and "15个工作日" in str(error.value)
 
 
+
+def test_a_ticket_says_which_number_its_derived_deadline_came_from(warehouse_copy, tmp_path):
+    """A deadline the marts derive (is_due_derived) comes from the export's number of working days when it gave
+    one: the ticket's timeline said 按诉求类型推算 for those too. Now it names the export's number; a ticket with
+    no deadline in the export still says 按诉求类型推算, one with a date says nothing."""
+    from onescreen import tickets
+    from onescreen.queries import run_query
+
+    path = tmp_path / "hotline_due_sources.csv"
+    path.write_text(
+        "工单编号,来电时间,诉求类型,一级分类,所属街道,所属社区,网格编号,办理时限\n"
+        "DS1,2025-10-09 09:00:00,投诉,市容环境,南宁街道,西湖社区,XH-02,3个工作日\n"
+        "DS2,2025-10-09 09:00:00,投诉,市容环境,南宁街道,西湖社区,XH-02,\n"
+        "DS3,2025-10-09 09:00:00,投诉,市容环境,南宁街道,西湖社区,XH-02,2025-10-20 18:00\n", encoding="utf-8")
+    load_files([path], db_path=warehouse_copy)
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    try:
+        rows = run_query(con, "ticket_list", ticket_id="DS", sort="ticket_id", order="asc", limit=10).set_index("ticket_id")
+    finally:
+        con.close()
+    notes = {t: tickets.timeline(rows.loc[t].to_dict()).set_index("step").loc["办理时限", "note"] for t in rows.index}
+    assert [notes[t].split("（")[1:] for t in ("DS1", "DS2", "DS3")] == [
+        ["时限按导出的 3 个工作日推算）"], ["时限按诉求类型推算）"], []]
+
+
 HOURS_HEADER = "工单编号,来电时间,诉求类型,一级分类,所属街道,所属社区,网格编号,办结时间,办理时限\n"
 
 
@@ -227,6 +252,32 @@ def test_a_deadline_given_in_hours_is_natural_hours_from_receipt(warehouse_copy,
     # Closed within 2 hours (19:30) is on time, after them (20:30) late; closed Monday after 24 hours from Friday, late.
     assert query(warehouse_copy, "select ticket_id, resolved_at <= due_at from fct_tickets where ticket_id in ('U3', 'U4', 'U8') "
                                  "order by 1") == [("U3", True), ("U4", False), ("U8", False)]
+
+
+def test_a_deadline_written_with_within_or_traditional_characters_is_read(warehouse_copy, tmp_path):
+    """Real exports write 15个工作日内, 24小时内, 3日内 and the traditional 24小時, 15個工作日內: refused before as an
+    unreadable deadline, read now as the same working days or natural hours; a bare 15内 or 24分钟内 still is not."""
+    path = tmp_path / "hotline_due_within.csv"
+    rows = [("W1", "15个工作日内"), ("W2", "3日内"), ("W3", "5天内"), ("W4", "15個工作日內"), ("W5", "24小时内"),
+            ("W6", "24小時"), ("W7", "2個小時內"), ("W8", "48h内")]
+    path.write_text(HOURS_HEADER + "".join(f"{t},2025-10-17 18:00:00,求助,市容环境,南宁街道,西湖社区,XH-02,,{due}\n"
+                                           for t, due in rows), encoding="utf-8")
+    report = load_files([path], db_path=warehouse_copy).files[0]
+    assert (report.inserted, report.rejected) == (8, 0)
+    assert query(warehouse_copy, "select ticket_id, due_at, due_workdays from fct_tickets where ticket_id like 'W_' "
+                                 "order by 1") == [
+        ("W1", None, 15), ("W2", None, 3), ("W3", None, 5), ("W4", None, 15), ("W5", datetime(2025, 10, 18, 18, 0), None),
+        ("W6", datetime(2025, 10, 18, 18, 0), None), ("W7", datetime(2025, 10, 17, 20, 0), None),
+        ("W8", datetime(2025, 10, 19, 18, 0), None)]
+    bad = tmp_path / "hotline_due_within_bad.csv"
+    bad.write_text(HOURS_HEADER + "W9,2025-10-17 18:00:00,求助,市容环境,南宁街道,西湖社区,XH-02,,15内\n"
+                   + "WA,2025-10-17 18:00:00,求助,市容环境,南宁街道,西湖社区,XH-02,,24分钟内\n", encoding="utf-8")
+    with pytest.raises(LoadError) as error:
+        load_files([bad], db_path=warehouse_copy)
+    lines = [line.strip() for line in str(error.value).splitlines() if line.strip().startswith("文件")]
+    assert lines == [f"文件 hotline_due_within_bad.csv 第 {n} 行，列「办理时限」，值 “{v}”：无法识别的办理时限，请填日期时间"
+                     "（如 2025-10-17 18:00）、工作日数（如 15 或 15个工作日）或小时数（如 24小时 或 48h）。"
+                     for n, v in ((2, "15内"), (3, "24分钟内"))]
 
 
 def test_a_deadline_in_hours_refused_only_when_unreadable(warehouse_copy, tmp_path):

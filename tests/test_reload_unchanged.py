@@ -4,6 +4,7 @@ changes nothing but the work: same counts, warnings, rows, history and rollback 
 from __future__ import annotations
 
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -163,3 +164,72 @@ def test_an_upsert_updates_in_place_exactly_what_replacing_the_rows_would_give()
     assert con.execute("select * from ticket_pii order by 1").fetchall() == [
         ("T1", "张三", "138", "路1号", "内容", 1), ("T2", None, "139", "路2号", "y", 3), ("T3", "王五", None, None, None, 3)]
     assert con.execute("select * from ticket_pii_hist").fetchall() == [("T2", "李四", None, None, "x", 1, 3)]
+
+
+MOVED_HEADER = "工单编号,来电时间,诉求类型,一级分类,所属街道,所属社区,网格编号,派单时间,签收时间,工单状态\n"
+
+
+def moved_export(tmp_path: Path, name: str, dispatched: str, responded: str, title: str = "麒麟区12345工单明细表") -> Path:
+    path = tmp_path / name
+    path.write_text(f"{title}\n" + MOVED_HEADER
+                    + f"MV1,2025-10-08 09:15:00,投诉,物业管理,南宁街道,东风社区,DF-01,{dispatched},{responded},办理中\n"
+                    + "MV2,2025-10-08 10:00:00,求助,市政设施,南宁街道,东风社区,DF-01,2025-10-08 10:20:00,,办理中\n",
+                    encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("skipping", [True, False])
+def test_a_time_moved_to_the_empty_neighbouring_column_is_an_update(warehouse_copy, tmp_path, monkeypatch, skipping):
+    """派单时间 09:30 with 签收时间 empty, then (a corrected export) 派单时间 empty and 签收时间 09:30: the row hash
+    skipped nulls, so both hashed the same and the ticket was counted 未变 and kept its old times. The same
+    export loaded again is 未变, also when every row goes the whole way to the hash comparison."""
+    if not skipping:
+        monkeypatch.setattr(etl.load, "find_unchanged", no_skipping)
+    load_files([moved_export(tmp_path, "week1.csv", "2025-10-08 09:30:00", "")], db_path=warehouse_copy)
+    report = load_files([moved_export(tmp_path, "week2.csv", "", "2025-10-08 09:30:00")], db_path=warehouse_copy).files[0]
+    assert (report.inserted, report.updated, report.unchanged) == (0, 1, 1)
+    assert query(warehouse_copy, "select dispatched_at, responded_at from fct_tickets where ticket_id = 'MV1'") == [
+        (None, datetime(2025, 10, 8, 9, 30))]
+    again = load_files([moved_export(tmp_path, "week2_again.csv", "", "2025-10-08 09:30:00", title="麒麟区12345工单明细表（复核）")],
+                       db_path=warehouse_copy).files[0]
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+
+
+# How row_hash was made before ROW_HASH_VERSION 2: concat_ws, which skips nulls.
+def _old_row_hash(table: str, personal: str, keys: str) -> str:
+    from etl.load_tickets import ROW_HASH_COLUMNS
+    columns = ", ".join(f"p.{c}" if c in ("caller_name", "caller_phone", "address", "content") else f"t.{c}"
+                        for c in ROW_HASH_COLUMNS)
+    match = " and ".join(f"{table}.{k} = h.{k}" for k in keys.split(", "))
+    return (f"update {table} set row_hash = h.row_hash from (select {', '.join(f't.{k}' for k in keys.split(', '))}, "
+            f"md5(concat_ws('|', {columns})) as row_hash from {table} t left join {personal} p using ({keys})) h where {match}")
+
+
+def test_the_first_reload_after_the_row_hash_changed_reports_what_changed(warehouse_copy, tmp_path, masked):
+    """A warehouse whose hashes were made the old way (and whose source_hash no longer matches, as after any change
+    of staging's code): the reload of the same export with one ticket corrected says 更新 1, not 更新 8 with eight
+    copies in history; every stored hash, current and kept for rollback, is the new one afterwards."""
+    from etl.load_tickets import row_hash_sql
+
+    path = week3(tmp_path)
+    load_files([path], db_path=warehouse_copy)
+    con = duckdb.connect(str(warehouse_copy))
+    con.execute(_old_row_hash("fct_tickets", "ticket_pii", "ticket_id"))
+    con.execute(_old_row_hash("fct_tickets_hist", "ticket_pii_hist", "ticket_id, replaced_by_batch_id"))
+    con.execute("update fct_tickets set source_hash = null")
+    con.execute("delete from warehouse_meta where name = 'row_hash_version'")
+    history = con.execute("select count(*) from fct_tickets_hist").fetchall()[0][0]
+    con.close()
+    # The same export a day later: one ticket's 诉求类型 corrected (建议 -> 咨询), the other seven as stored.
+    again = week3(tmp_path, "hotline_week3_after_upgrade.csv", title="麒麟区12345工单明细表（升级后）")
+    again.write_text(again.read_text(encoding="utf-8").replace("2025-10-04 11:11:00,建议", "2025-10-04 11:11:00,咨询"),
+                     encoding="utf-8")
+    report = load_files([again], db_path=warehouse_copy).files[0]
+    assert (report.inserted, report.updated, report.unchanged) == (0, 1, 7)
+    assert query(warehouse_copy, "select count(*) from fct_tickets_hist") == [(history + 1,)]
+    columns = lambda c: f"p.{c}" if c in ("caller_name", "caller_phone", "address", "content") else f"t.{c}"
+    for table, personal, keys in (("fct_tickets", "ticket_pii", "ticket_id"),
+                                  ("fct_tickets_hist", "ticket_pii_hist", "ticket_id, replaced_by_batch_id")):
+        assert query(warehouse_copy, f"select count(*) from {table} t left join {personal} p using ({keys}) "
+                                     f"where t.row_hash <> {row_hash_sql(columns)}") == [(0,)]
+    assert query(warehouse_copy, "select value from warehouse_meta where name = 'row_hash_version'") == [("2",)]

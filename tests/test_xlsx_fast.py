@@ -10,7 +10,6 @@ import xlsxwriter
 
 from etl import readers
 from etl.readers import read_export
-from etl.staging import install_macros
 
 from conftest import FIXTURES
 
@@ -195,17 +194,65 @@ def test_fastexcel_failure_falls_back(tmp_path, monkeypatch):
     assert read_export(path).table.column("c0").to_pylist()[0] == "20240101000123"
 
 
-def test_midnight_text_is_cut_like_a_date_cell_and_parses_the_same(tmp_path):
-    """The one known difference: fastexcel cannot tell a date cell from a text cell reading
-    "2024-01-05 00:00:00", so that text comes out as "2024-01-05"; staging reads both as the same time."""
+def test_midnight_text_keeps_its_time_as_on_the_calamine_path(tmp_path):
+    """fastexcel cannot tell a date cell from a text cell reading "2024-01-05 00:00:00" (it cut both to
+    "2024-01-05"): a file holding such text goes to the calamine path, which keeps the text as typed."""
     def write(book, sheet, r, c):
         sheet.write_string(r, c, "GD9")
         sheet.write_string(r, c + 1, "2024-01-05 00:00:00")
     path = hotline_book(tmp_path / "hotline.xlsx", extra=write)
+    assert readers.check_xlsx_container(path).midnight_text
+    assert readers._read_xlsx_fast(path, None) is None
+    raw = read_export(path)
+    assert_same(raw, readers._read_xlsx_calamine(path, None))
+    assert raw.table.column("c1").to_pylist()[-1] == "2024-01-05 00:00:00"
+    assert raw.table.column("c2").to_pylist()[0] == "2024-01-20"     # a date cell stays a date
+
+
+def test_midnight_date_cells_alone_stay_on_the_fast_path(tmp_path):
+    """Date cells and date-time cells at 00:00 are numbers in the XML: no text to keep, the fast path reads them."""
+    def write(book, sheet, r, c):
+        sheet.write_string(r, c, "GD9")
+        sheet.write_datetime(r, c + 1, datetime(2024, 1, 5), book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}))
+        sheet.write_string(r, c + 4, "从 00:00:00 起停水")    # a time alone in text is no date
+    path = hotline_book(tmp_path / "hotline.xlsx", extra=write)
+    assert not readers.check_xlsx_container(path).midnight_text
     fast, slow = both(path)
+    assert_same(fast, slow)
     assert fast.table.column("c1").to_pylist()[-1] == "2024-01-05"
-    assert slow.table.column("c1").to_pylist()[-1] == "2024-01-05 00:00:00"
-    con = duckdb.connect()
-    install_macros(con)
-    a, b = con.execute("select parse_ts(?), parse_ts(?)", ["2024-01-05", "2024-01-05 00:00:00"]).fetchone()
-    assert a == b == datetime(2024, 1, 5)
+
+
+@pytest.mark.parametrize("cut", range(1, 19))
+def test_midnight_text_is_found_across_a_chunk_edge(cut):
+    text = b"<si><t>2025-10-17 00:00:00</t></si>"
+    at = text.index(b"2025") + cut
+    first, second = b"x" * 100 + text[:at], text[at:] + b"y" * 100
+    assert not readers._midnight_text_in(b"", first)
+    assert readers._midnight_text_in(first[-readers._MIDNIGHT_TAIL:], second)
+
+
+def test_an_xlsx_deadline_in_text_at_midnight_is_00_00_as_in_a_csv(warehouse_copy, tmp_path):
+    """办理时限 "2025-10-17 00:00:00" typed as text means 00:00, as in a CSV: the fast path read it as the whole day
+    (23:59:59). A date cell (2025-10-18) is still the whole day."""
+    from etl.load import load_files
+
+    path = tmp_path / "hotline_midnight.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("工单")
+    for i, header in enumerate(["工单编号", "来电时间", "诉求类型", "一级分类", "所属街道", "所属社区", "网格编号", "办理时限"]):
+        sheet.write_string(0, i, header)
+    for r, (ticket, due) in enumerate([("M1", "2025-10-17 00:00:00"), ("M2", datetime(2025, 10, 18))], start=1):
+        for i, value in enumerate([ticket, "2025-10-09 09:00:00", "投诉", "市容环境", "南宁街道", "西湖社区", "XH-02"]):
+            sheet.write_string(r, i, value)
+        if isinstance(due, str):
+            sheet.write_string(r, 7, due)
+        else:
+            sheet.write_datetime(r, 7, due, book.add_format({"num_format": "yyyy-mm-dd"}))
+    book.close()
+    load_files([path], db_path=warehouse_copy)
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    try:
+        assert con.execute("select ticket_id, due_at from fct_tickets where ticket_id in ('M1', 'M2') order by 1").fetchall() == [
+            ("M1", datetime(2025, 10, 17, 0, 0)), ("M2", datetime(2025, 10, 18, 23, 59, 59))]
+    finally:
+        con.close()

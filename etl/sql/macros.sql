@@ -39,16 +39,18 @@ create or replace temp macro lookup(s, keys, vals) as (
     vals[list_position(keys, lower(trim(s)))]
 );
 
--- A deadline written as a number of working days (15, 15个工作日, 15天) instead of a date: the number.
+-- A deadline written as a number of working days (15, 15个工作日, 15天, 3日内, 15个工作日内; traditional 15個工作日內)
+-- instead of a date: the number. 内 ("within") only after a unit: a bare 15内 says neither days nor hours.
 create or replace temp macro day_count(s) as (
-    case when regexp_full_match(s, '\s*\d{1,3}\s*(个?工作日|天|日)?\s*')
+    case when regexp_full_match(s, '\s*\d{1,3}\s*(([个個]?工作日|天|日)[内內]?)?\s*')
         then nullif(cast(regexp_extract(s, '\d{1,3}') as integer), 0) end
 );
 
--- A deadline written as a number of hours (24小时, 48 小时, 2个小时, 24h, 24 H) instead of a date: the number.
--- Natural hours from receipt (staging turns them into due_at); a bare number stays working days (day_count).
+-- A deadline written as a number of hours (24小时, 48 小时, 2个小时, 24h, 24 H, 24小时内; traditional 24小時, 2個小時內)
+-- instead of a date: the number. Natural hours from receipt (staging turns them into due_at); a bare number stays
+-- working days (day_count).
 create or replace temp macro hour_count(s) as (
-    case when regexp_full_match(s, '\s*\d{1,3}\s*(个?小时|[hH])\s*')
+    case when regexp_full_match(s, '\s*\d{1,3}\s*([个個]?小[时時]|[hH])[内內]?\s*')
         then nullif(try_cast(regexp_extract(s, '\d{1,3}') as integer), 0) end
 );
 

@@ -182,7 +182,7 @@ page_bounds as (
 
 -- The page's rows in full, found again by number.
 page_tickets as (
-    select ticket_id as full_ticket_id, dispatched_at, responded_at, resolved_at, callback_at, status, source,
+    select ticket_id as full_ticket_id, dispatched_at, responded_at, resolved_at, callback_at, due_workdays, status, source,
         appeal_type, category_l1, category_l2, department, handling_level, is_resolved, satisfaction,
         has_timeline_error, street_name, community_name, grid_code, address_area
     from fct_tickets
@@ -210,6 +210,8 @@ final as (
         page_tickets.callback_at,
         page.due_at,
         page.is_due_derived,
+        -- The export's number of working days, when it gave one: a derived deadline came from it, not the appeal type.
+        page_tickets.due_workdays,
         page_tickets.status,
         page.is_open,
         page.is_returned,

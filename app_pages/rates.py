@@ -298,6 +298,12 @@ else:
                            mime="text/csv", key="rates_breakdown_csv", on_click="ignore")
     if level in ("department", "source", "category"):
         st.caption(f"按{LEVEL_LABELS[level]}分解为全区口径，不受区域筛选影响。")
+    elif any(narrow.values()) and current["unit_code"].eq("unassigned").any():
+        # The query's remainder row (parts/rates_breakdown_remainder.sql): said once, so the rows' sum is not a puzzle.
+        area = "社区" if f.community_code else "街道"
+        name = current.loc[current["unit_code"].eq("unassigned"), "unit_name"].iloc[0]
+        st.caption(f"“{name}”为本{area}没有落到任何{LEVEL_LABELS[level]}的工单，单独一行、不参与排名；"
+                   f"各行相加即本{area}合计。")
     with st.expander("口径：排名、环比与同比"):
         st.markdown(f"**{LABELS['composite_score']}**：{tile_koujing['composite_score']}")
         st.markdown(f"**{LABELS['change']}**：{KOUJING['change']}")

@@ -306,8 +306,16 @@ def filter_rows(df: pd.DataFrame, area: Area) -> pd.DataFrame:
         keep &= df["street_code"].isin(area.streets)
     if {"level", "unit_code"} <= set(df.columns):
         allowed = {"street": area.streets, "community": area.communities, "grid": area.grids}
-        keep &= pd.Series([level not in allowed or code in allowed[level]
-                           for level, code in zip(df["level"], df["unit_code"])], index=df.index)
+        # A breakdown's 未落格 / 社区不明 row counts the tickets of the area it was narrowed to that no unit holds:
+        # seen by whoever may see that whole area (its community, else its street), never at large.
+        communities = df["community_code"] if "community_code" in df else pd.Series(None, index=df.index)
+        streets = df["street_code"] if "street_code" in df else pd.Series(None, index=df.index)
+        keep &= pd.Series([
+            level not in allowed or (
+                (community in area.communities if pd.notna(community) else pd.notna(street) and street in area.streets)
+                if code == "unassigned" else code in allowed[level])
+            for level, code, community, street in zip(df["level"], df["unit_code"], communities, streets)],
+            index=df.index, dtype=bool)
     return df[keep].reset_index(drop=True)
 
 

@@ -151,8 +151,14 @@ def build_warehouse(con: duckdb.DuckDBPyConnection) -> None:
         "insert into fct_inspections (inspection_id, inspected_on, company_id, compound_code, score, row_hash,"
         " batch_id) values (?, ?, ?, ?, ?, 'h', 1)",
         [(f"I{i}", *row) for i, row in enumerate(INSPECTIONS)])
+    insert_tickets(con, TICKETS)
+
+
+def insert_tickets(con: duckdb.DuckDBPyConnection, tickets: list[dict]) -> None:
+    """Insert ``tickets`` (made with ``_t``) into fct_tickets, placed in their grid's community and street
+    unless they say otherwise (a ticket without a grid gives its own)."""
     rows = []
-    for ticket in TICKETS:
+    for ticket in tickets:
         community, community_name, street, street_name = GRIDS.get(ticket["grid_code"], (None,) * 4)
         full = dict(feed="hotline", department="城管科", street_code=street, street_name=street_name,
                     community_code=community, community_name=community_name, placed_by="grid_code",

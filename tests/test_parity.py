@@ -94,7 +94,10 @@ def parity_cases(con) -> dict[str, list[dict]]:
         "rates_breakdown_range": [dict(**ranges[2], level=level) for level in
                                   ("street", "community", "grid", "department", "source", "category")]
         + [dict(**ranges[1], level="grid", street_code=street, sort="ticket_count", order="asc")]
-        + [dict(**so_far, level=level) for level in ("street", "grid", "department", "source", "category")],
+        + [dict(**so_far, level=level) for level in ("street", "grid", "department", "source", "category")]
+        # narrowed to an area: its 未落格 / 社区不明 row (the area's row less its units')
+        + [dict(**r, level="grid", community_code=community) for r in (ranges[1], ranges[2], so_far)]
+        + [dict(**ranges[2], level="community", street_code=street)],
         "rates_trend": [dict(period_type=t, **a, **r) for t in ("month", "week", "day") for a in areas[:2]
                         for r in ranges[:2]],
         "rates_breakdown": [dict(**p, level=level, sort=sort, order=order)
@@ -102,7 +105,9 @@ def parity_cases(con) -> dict[str, list[dict]]:
                             for level in ("street", "community", "grid", "department", "source", "category")
                             for sort, order in (("composite_score", "desc"), ("ticket_count", "asc"))]
         + [dict(**periods[0], level="grid", street_code=street), dict(**periods[0], level="community",
-                                                                      community_code=community)],
+                                                                      community_code=community)]
+        + [dict(**p, level="grid", community_code=community) for p in periods[:2]]
+        + [dict(**periods[0], level="community", street_code=street)],
         "grid_lights": [dict(**p, **f) for p in periods for f in ({}, dict(street_code=street), dict(light="red"),
                                                                     dict(community_code=community))],
         "light_share_over_time": [dict(period_type=t, **f) for t in ("month", "week")
@@ -202,3 +207,11 @@ def _same(a, b) -> bool:
     if isinstance(a, float) and isinstance(b, float):
         return a == b or math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
     return a == b
+
+
+def test_the_narrowed_breakdown_cases_have_an_area_s_unplaced_row(duck):
+    """The cases narrowed to a community or street compare the row computed from the area's row (未落格 inside it)."""
+    for name in ("rates_breakdown", "rates_breakdown_range"):
+        narrowed = [run_query(duck.cursor(), name, **params) for params in parity_cases(duck)[name]
+                    if params.get("community_code") and params.get("level") == "grid"]
+        assert any(((frame["unit_code"] == "unassigned") & frame["community_code"].notna()).any() for frame in narrowed), name

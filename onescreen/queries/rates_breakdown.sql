@@ -1,24 +1,116 @@
 -- Every unit of one level for one period: rates with N, composite score and rank, and the change
 -- against the previous period. Street/community filters narrow the geographic levels (street,
--- community, grid); department, source and category are always district-wide (全区口径).
+-- community, grid); department, source and category are always district-wide (全区口径). Narrowed to a
+-- community (or street) that holds several units, the area's tickets no unit holds are one more row
+-- (未落格, 社区不明: parts/rates_breakdown_remainder.sql), shown and never ranked, so the rows add up to the area.
 with
 
-current_period as (
-    select *
+meta as (
+    select
+        json_extract(rules_json, '$.composite_weights.response')::double as weight_response,
+        json_extract(rules_json, '$.composite_weights.resolution')::double as weight_resolution,
+        json_extract(rules_json, '$.composite_weights.satisfaction')::double as weight_satisfaction
+    from mart_meta
+),
+
+{{include parts/rates_breakdown_parent.sql}}
+
+level_rows as (
+    select case when period_start = $period_start then 'c' else 'p' end as window_name, *
     from mart_rates
     where period_type = $period_type
-        and period_start = $period_start
+        and period_start in ($period_start, $previous_start)
         and level = $level
-        and (level not in ('street', 'community', 'grid') or $street_code is null or street_code = $street_code)
+),
+
+area_units as (
+    select *
+    from level_rows
+    where (level not in ('street', 'community', 'grid') or $street_code is null or street_code = $street_code)
         and (level not in ('community', 'grid') or $community_code is null or community_code = $community_code)
 ),
 
-previous_period as (
-    select *
+parent_totals as (
+    select case when period_start = $period_start then 'c' else 'p' end as window_name, mart_rates.*
     from mart_rates
-    where period_type = $period_type
-        and period_start = $previous_start
-        and level = $level
+    inner join parent on mart_rates.level = parent.parent_level and mart_rates.unit_code = parent.parent_code
+    where mart_rates.level in ('community', 'street')
+        and period_type = $period_type
+        and period_start in ($period_start, $previous_start)
+        and ($street_code is null or street_code = $street_code)
+),
+
+{{include parts/rates_breakdown_remainder.sql}}
+
+-- The remainder's rates and composite score as mart_rates computes them (with the weights it was built with).
+remainder_rated as (
+    select
+        *,
+        100.0 * response_numerator / nullif(response_denominator, 0) as response_rate,
+        100.0 * resolution_numerator / nullif(resolution_denominator, 0) as resolution_rate,
+        100.0 * satisfaction_numerator / nullif(satisfaction_denominator, 0) as satisfaction_rate,
+        100.0 * on_time_numerator / nullif(on_time_denominator, 0) as on_time_rate,
+        100.0 * closure_numerator / nullif(closure_denominator, 0) as closure_rate,
+        handling_workdays_sum / nullif(handling_count, 0) as avg_handling_workdays
+    from remainder
+),
+
+remainder_scored as (
+    select
+        remainder_rated.*,
+        (coalesce(meta.weight_response * response_rate, 0)
+            + coalesce(meta.weight_resolution * resolution_rate, 0)
+            + coalesce(meta.weight_satisfaction * satisfaction_rate, 0))
+        / nullif(
+            (case when response_rate is not null then meta.weight_response else 0 end)
+            + (case when resolution_rate is not null then meta.weight_resolution else 0 end)
+            + (case when satisfaction_rate is not null then meta.weight_satisfaction else 0 end), 0
+        ) as composite_score
+    from remainder_rated
+    cross join meta
+),
+
+-- The level's units, and the remainder in place of the district-wide row of unassigned tickets when narrowed.
+units as (
+    select
+        window_name, unit_code, unit_name, street_code, community_code, grid_code, ticket_count, response_rate,
+        response_numerator, response_denominator, resolution_rate, resolution_numerator, resolution_denominator,
+        satisfaction_rate, satisfaction_numerator, satisfaction_denominator, on_time_rate, on_time_numerator,
+        on_time_denominator, closure_rate, closure_numerator, closure_denominator, overdue_count,
+        near_deadline_count, avg_handling_workdays, handling_count, property_complaint_count, composite_score,
+        is_ranked, composite_rank
+    from level_rows
+    cross join parent
+    where window_name = 'p' and (unit_code <> 'unassigned' or parent.parent_level is null)
+    union all
+    select
+        window_name, unit_code, unit_name, street_code, community_code, grid_code, ticket_count, response_rate,
+        response_numerator, response_denominator, resolution_rate, resolution_numerator, resolution_denominator,
+        satisfaction_rate, satisfaction_numerator, satisfaction_denominator, on_time_rate, on_time_numerator,
+        on_time_denominator, closure_rate, closure_numerator, closure_denominator, overdue_count,
+        near_deadline_count, avg_handling_workdays, handling_count, property_complaint_count, composite_score,
+        is_ranked, composite_rank
+    from area_units
+    where window_name = 'c'
+    union all
+    select
+        window_name, unit_code, unit_name, street_code, community_code, grid_code, ticket_count, response_rate,
+        response_numerator, response_denominator, resolution_rate, resolution_numerator, resolution_denominator,
+        satisfaction_rate, satisfaction_numerator, satisfaction_denominator, on_time_rate, on_time_numerator,
+        on_time_denominator, closure_rate, closure_numerator, closure_denominator, overdue_count,
+        near_deadline_count, avg_handling_workdays, handling_count, property_complaint_count, composite_score,
+        false as is_ranked, cast(null as bigint) as composite_rank
+    from remainder_scored
+),
+
+current_period as (
+    select $period_type as period_type, $period_start::date as period_start, $level as level, *
+    from units
+    where window_name = 'c'
+),
+
+previous_period as (
+    select * from units where window_name = 'p'
 ),
 
 {{include parts/rates_breakdown_rows.sql}}

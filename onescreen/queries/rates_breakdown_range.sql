@@ -7,7 +7,9 @@
 -- were built with (weights, ranking.min_denominator), and units are ranked across the whole level, on the
 -- same rates (like with like), before the street/community filter, as in the marts. Street/community
 -- filters narrow the geographic levels (street, community, grid); department, source and category are
--- always district-wide.
+-- always district-wide. Narrowed to a community (or street) that holds several units, the area's tickets no unit
+-- holds are one more row (未落格, 社区不明: parts/rates_breakdown_remainder.sql), shown and never ranked, so the rows
+-- add up to the area.
 with
 
 meta as (
@@ -18,6 +20,8 @@ meta as (
         json_extract(rules_json, '$.ranking.min_denominator')::double as min_denominator
     from mart_meta
 ),
+
+{{include parts/rates_breakdown_parent.sql}}
 
 days as (
     select
@@ -32,6 +36,21 @@ days as (
         and (period_start >= $period_start or period_start < $previous_end)
 ),
 
+-- The day rows of the area the breakdown is narrowed to (none when it is not), for its remainder row.
+parent_days as (
+    select
+        case when period_start >= $period_start then 'c' else 'p' end as window_name,
+        mart_rates.*
+    from mart_rates
+    inner join parent on mart_rates.level = parent.parent_level and mart_rates.unit_code = parent.parent_code
+    where mart_rates.level in ('community', 'street')
+        and period_type = 'day'
+        and period_start >= $previous_start
+        and period_start < $period_end
+        and (period_start >= $period_start or period_start < $previous_end)
+        and ($street_code is null or street_code = $street_code)
+),
+
 -- Each unit's tickets received on a window's last day after the time the window ends at, when it ends at a time
 -- of that day (onescreen.queries.range_bounds' until; none when it ends at midnight): its 受理 is the day rows'
 -- count less these, so the morning of day 10 is set against the morning of day 10. Rates stay whole days.
@@ -40,24 +59,36 @@ unit_tickets as not materialized (
     select received_at, coalesce(case $level
         when 'street' then street_code when 'community' then community_code when 'grid' then grid_code
         when 'department' then department when 'source' then source when 'category' then category_l1
-    end, 'unassigned') as late_unit
+    end, 'unassigned') as late_unit,
+    -- its code at the level of the area the breakdown is narrowed to (parent), for that area's count
+    case when $level = 'grid' and $community_code is not null then community_code else street_code end as late_parent
     from fct_tickets
+),
+
+late_rows as (
+    select 'p' as late_window, late_unit, late_parent
+    from unit_tickets
+    where received_at >= $previous_end::timestamp and received_at < $previous_end::timestamp + interval 1 day
+        and received_at::date < $previous_end::timestamp and received_at < $period_start
+    union all
+    select 'c', late_unit, late_parent
+    from unit_tickets
+    where received_at >= $period_end::timestamp and received_at < $period_end::timestamp + interval 1 day
+        and received_at::date < $period_end::timestamp
 ),
 
 late_tickets as (
     select late_window, late_unit, count(*) as late_count
-    from (
-        select 'p' as late_window, late_unit
-        from unit_tickets
-        where received_at >= $previous_end::timestamp and received_at < $previous_end::timestamp + interval 1 day
-            and received_at::date < $previous_end::timestamp and received_at < $period_start
-        union all
-        select 'c', late_unit
-        from unit_tickets
-        where received_at >= $period_end::timestamp and received_at < $period_end::timestamp + interval 1 day
-            and received_at::date < $period_end::timestamp
-    ) as late
+    from late_rows
     group by late_window, late_unit
+),
+
+parent_late as (
+    select late_window, count(*) as late_count
+    from late_rows
+    inner join parent on late_rows.late_parent = parent.parent_code
+    where parent.parent_level is not null
+    group by late_window
 ),
 
 sums as (
@@ -89,16 +120,71 @@ sums as (
     group by window_name, unit_code
 ),
 
+-- The area's own row per window, summed as the units' are.
+parent_totals as (
+    select
+        window_name,
+        max(street_code) as street_code,
+        max(community_code) as community_code,
+        sum(ticket_count)::bigint - coalesce(max(late_count), 0) as ticket_count,
+        sum(response_numerator)::bigint as response_numerator,
+        sum(response_denominator)::bigint as response_denominator,
+        sum(resolution_numerator)::bigint as resolution_numerator,
+        sum(resolution_denominator)::bigint as resolution_denominator,
+        sum(satisfaction_numerator)::double as satisfaction_numerator,
+        sum(satisfaction_denominator)::bigint as satisfaction_denominator,
+        sum(on_time_numerator)::bigint as on_time_numerator,
+        sum(on_time_denominator)::bigint as on_time_denominator,
+        sum(closure_numerator)::bigint as closure_numerator,
+        sum(closure_denominator)::bigint as closure_denominator,
+        sum(overdue_count)::bigint as overdue_count,
+        sum(near_deadline_count)::bigint as near_deadline_count,
+        sum(handling_count)::bigint as handling_count,
+        sum(handling_workdays_sum)::double as handling_workdays_sum,
+        sum(property_complaint_count)::bigint as property_complaint_count
+    from parent_days
+    left join parent_late on parent_late.late_window = parent_days.window_name
+    group by window_name
+),
+
+area_units as (
+    select *
+    from sums
+    where ($level not in ('street', 'community', 'grid') or $street_code is null or street_code = $street_code)
+        and ($level not in ('community', 'grid') or $community_code is null or community_code = $community_code)
+),
+
+{{include parts/rates_breakdown_remainder.sql}}
+
+-- The level's units, and the remainder in place of the district-wide row of unassigned tickets when narrowed.
+units as (
+    select
+        window_name, unit_code, unit_name, street_code, community_code, grid_code, ticket_count, response_numerator,
+        response_denominator, resolution_numerator, resolution_denominator, satisfaction_numerator,
+        satisfaction_denominator, on_time_numerator, on_time_denominator, closure_numerator, closure_denominator,
+        overdue_count, near_deadline_count, handling_count, handling_workdays_sum, property_complaint_count
+    from sums
+    cross join parent
+    where unit_code <> 'unassigned' or parent.parent_level is null
+    union all
+    select
+        window_name, unit_code, unit_name, street_code, community_code, grid_code, ticket_count, response_numerator,
+        response_denominator, resolution_numerator, resolution_denominator, satisfaction_numerator,
+        satisfaction_denominator, on_time_numerator, on_time_denominator, closure_numerator, closure_denominator,
+        overdue_count, near_deadline_count, handling_count, handling_workdays_sum, property_complaint_count
+    from remainder
+),
+
 rated as (
     select
-        sums.*,
+        units.*,
         100.0 * response_numerator / nullif(response_denominator, 0) as response_rate,
         100.0 * resolution_numerator / nullif(resolution_denominator, 0) as resolution_rate,
         100.0 * satisfaction_numerator / nullif(satisfaction_denominator, 0) as satisfaction_rate,
         100.0 * on_time_numerator / nullif(on_time_denominator, 0) as on_time_rate,
         100.0 * closure_numerator / nullif(closure_denominator, 0) as closure_rate,
         handling_workdays_sum / nullif(handling_count, 0) as avg_handling_workdays
-    from sums
+    from units
 ),
 
 scored as (

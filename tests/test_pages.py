@@ -1022,6 +1022,18 @@ def test_rates_tiles_say_there_is_no_window_before_the_data(warehouse_copy):
     assert any(c.value.startswith("无上期数据（数据自 2025-09-29 起）") for c in at.caption)
 
 
+def test_rates_tiles_say_there_is_no_year_ago_before_the_data(warehouse_copy):
+    """The 同比 under each tile compares with 去年同期, 2024-10-01 to 10-09, a year before the fixture's first ticket
+    (2025-09-29): it read "同比 —（去年同期无数据）", as for a year that had no tickets. It now says 无去年同期数据, and the
+    caption above the tiles says from when the data run and why (as for 上期)."""
+    at = _run("rates.py", PARTLY_BEFORE)
+    assert not at.exception
+    notes = [c.value for c in at.caption if "同比 " in c.value]
+    assert len(notes) == 9 and all("同比 无去年同期数据" in n for n in notes), notes  # (6 tiles, 3 超期与临期)
+    assert any("无去年同期数据（数据自 2025-09-29 起）：去年同期在已导入的数据之前，没有可比较的数字。" in c.value
+               for c in at.caption)
+
+
 @pytest.mark.parametrize("kiosk", [True, False], ids=["wall-screen", "sidebar"])
 def test_the_big_screen_marks_a_change_against_a_window_the_data_begin_inside(warehouse_copy, kiosk):
     """一屏总览's 受理 tile read ▲…% against two days of data; it now says 上期数据不全 in grey, and the rates' changes

@@ -187,7 +187,8 @@ if table.empty:
     st.success("本期没有红灯、黄灯网格。")
 else:
     st.caption(f"红灯 {int(counts.get('red', 0))} 个、黄灯 {int(counts.get('yellow', 0))} 个；"
-               f"“连续红灯”为截至本{unit}连续亮红灯的{unit}数。选中一行可打开该网格的工单明细（{ui.ROW_PICK_KEYS}）。")
+               f"“连续红灯”“连续黄灯”为截至本{unit}连续亮红灯、黄灯的{unit}数。"
+               f"选中一行可打开该网格的工单明细（{ui.ROW_PICK_KEYS}）。")
     order, columns = lists.light_table_columns(table)
     picked = st.dataframe(table, hide_index=True, placeholder=ui.MISSING, width="stretch",
                           height=min(420, 38 + 35 * len(table)), column_order=order, column_config=columns,

@@ -1064,3 +1064,19 @@ def test_the_big_screen_marks_a_change_against_a_window_the_data_begin_inside(wa
     assert "环比（上期数据不全）" in tiles and "改善" not in tiles and "变差" not in tiles
     html = " ".join(m.value for m in at.markdown)
     assert "诉求分类（本区间与此前等长区间；上期数据不全（数据自 2025-09-29 起））" in html
+
+
+def test_the_lights_table_shows_how_many_periods_a_yellow_grid_has_been_yellow(warehouse_copy):
+    """The page showed 连续红灯 but not how long a yellow grid had been yellow (grid_lights' consecutive_yellow_periods,
+    which the 周报 lists). The fixture has no yellow grid: its latest month gets one, yellow for the third month."""
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("update mart_grid_lights set light = 'yellow', light_reason = '临期 1 件', "
+                    "consecutive_yellow_periods = 3 where period_type = 'month' and grid_code = (select min(grid_code) "
+                    "from mart_grid_lights) and period_start = '2025-10-01'")
+    at = _run("lights.py", {"period_type": "month", "period_start": "2025-10-01"})
+    assert not at.exception
+    table = next(t for t in at.dataframe if t.key == "light_table")
+    assert list(table.value["连续黄灯（月）"]) == [3]
+    assert "连续黄灯（月）" in table.proto.column_order  # shown, beside 连续红灯
+    assert json.loads(table.proto.columns)["连续黄灯（月）"]["label"] == "连续黄灯"
+    assert "“连续黄灯”" in " ".join(c.value for c in at.caption)

@@ -6,12 +6,14 @@ On the wall (``?kiosk=1``, the carousel) the page is :func:`wall` instead: one d
 from __future__ import annotations
 
 import html
+from datetime import date
 
 import pandas as pd
 import streamlit as st
 
 from onescreen import data, filters, ui
 from onescreen import wall as wall_view
+from onescreen.coverage import Coverage, coverage
 from onescreen.figures import lists
 from onescreen.koujing import koujing
 from onescreen.maps import grid_light_deck, grid_light_svg
@@ -22,6 +24,22 @@ TREND_PERIODS = {"month": 12, "week": 26, "day": 60}
 TREND_STEP = {"month": pd.DateOffset(months=1), "week": pd.DateOffset(weeks=1), "day": pd.DateOffset(days=1)}
 
 WALL_RED_ROWS = 15  # the red grids listed on the wall (what fits 1080 px beside the map); the rest counted
+
+
+def before_coverage(period_type: str, start: date, word: str = "上期") -> Coverage:
+    """How much of the period before the one starting ``start`` (what the grid counts per light are compared with)
+    the loaded tickets cover (:mod:`onescreen.coverage`): its lights stand only on the tickets from the first one on,
+    so the counts' changes are withheld (a period before the data has no lights at all, not none of each)."""
+    span = data.ticket_span()
+    return coverage(period_bounds(period_type, start)["previous_start"], start, span[0] if span else None, word)
+
+
+def coverage_sentence(previous: Coverage) -> str:
+    """Why the changes of the grid counts per light are not shown (empty for a whole period before)."""
+    if previous.is_partial:
+        return (f"{previous.note}：{previous.word}的灯色只按其后受理的工单评定，各色网格数较{previous.word}的变化"
+                "不作比较。")
+    return previous.sentence()
 
 
 def wall(f: filters.Filters, head: wall_view.Head) -> None:
@@ -38,6 +56,7 @@ def wall(f: filters.Filters, head: wall_view.Head) -> None:
     on_time = data.q("kpi_tiles", period_type="month", period_start=month, **area).set_index("metric")
     settling = "on_time_rate" in on_time.index and ui.is_settling(on_time.loc["on_time_rate"])
     counts, previous = lights["light"].value_counts(), lights["previous_light"].value_counts()
+    covered = before_coverage("month", month, "上月")
     left, middle, right = st.container(key="os_wall").columns([3, 5, 4], gap="small")
     with left:
         tiles = []
@@ -46,11 +65,13 @@ def wall(f: filters.Filters, head: wall_view.Head) -> None:
             # More red or yellow grids is worse, more green better; grey neither.
             up_is_good = {"red": False, "yellow": False, "green": True}.get(light)
             change = ui.change_text(now - before, up_is_good=up_is_good, unit=" 个", against="较上月",
-                                    settling=settling, digits=0)
+                                    settling=settling, digits=0, previous=covered, count=True)
             tiles.append(ui.tile(f"{ui.LIGHT_LABELS[light]}网格", f"{now} 个", note=f"共 {len(lights)} 个网格",
                                  change=change, help_text=f"{ui.LIGHT_LABELS[light]} {now} 个，上月 {before} 个；"
                                  f"共 {len(lights)} 个网格。" + koujing("light", rules)))
         st.markdown(ui.tiles(tiles), unsafe_allow_html=True)
+        if covered.note:
+            wall_view.note(coverage_sentence(covered))
         wall_view.panel_title("亮灯规则（现行）")
         for light, _label, rule in lists.light_legend(rules):
             st.markdown(f"<div class='os-list' style='margin-bottom:0.4rem'><span style='white-space:nowrap'>"
@@ -120,17 +141,23 @@ previous = lights["previous_light"].value_counts()
 # and not yet due (kpi_tiles' is_provisional), its lights still move, and a change is not called better or worse.
 on_time = data.q("kpi_tiles", period_type=f.period_type, period_start=start, **area).set_index("metric").loc["on_time_rate"]
 settling = ui.is_settling(on_time)
+# The period before may begin before the data do (the first month loaded): its lights stand on part of its tickets.
+covered = before_coverage(f.period_type, start)
+if covered.note:
+    st.caption(coverage_sentence(covered))
 for column, light in zip(st.columns(4), lists.LIGHT_ORDER):
     now, before = int(counts.get(light, 0)), int(previous.get(light, 0))
     # The word says what the colour says (more red or yellow grids is worse, more green better; grey neither).
     worse_better = (ui.BAD_WORD, ui.GOOD_WORD)
     word = {"red": worse_better, "yellow": worse_better, "green": worse_better[::-1]}.get(light)
     judged = (f"，{ui.SETTLING_WORD}" if settling else f"，{word[0] if now > before else word[1]}") if word else ""
+    withheld = covered.withholds("count")  # (the caption above gives the date and why)
     column.metric(f"{ui.LIGHT_LABELS[light]}网格", f"{now} 个",
-                  delta=f"{now - before:+d} 个（较上期{judged}）" if now != before else "持平（较上期）",
+                  delta=covered.mark if withheld else f"{now - before:+d} 个（较上期{judged}）" if now != before
+                  else "持平（较上期）",
                   delta_color={"red": "inverse", "yellow": "inverse", "green": "normal"}.get(light, "off")
-                  if now != before and not settling else "off",  # no change (or an unsettled one) is neither
-                  delta_arrow="auto" if now != before else "off",
+                  if now != before and not settling and not withheld else "off",  # no change (or an unsettled one) is neither
+                  delta_arrow="auto" if now != before and not withheld else "off",
                   help=" ".join(filter(None, [f"共 {len(lights)} 个网格。" + koujing("light", rules),
                                               ui.settling_note(on_time)])))
 
@@ -160,7 +187,8 @@ if table.empty:
     st.success("本期没有红灯、黄灯网格。")
 else:
     st.caption(f"红灯 {int(counts.get('red', 0))} 个、黄灯 {int(counts.get('yellow', 0))} 个；"
-               f"“连续红灯”为截至本{unit}连续亮红灯的{unit}数。选中一行可打开该网格的工单明细（{ui.ROW_PICK_KEYS}）。")
+               f"“连续红灯”“连续黄灯”为截至本{unit}连续亮红灯、黄灯的{unit}数。"
+               f"选中一行可打开该网格的工单明细（{ui.ROW_PICK_KEYS}）。")
     order, columns = lists.light_table_columns(table)
     picked = st.dataframe(table, hide_index=True, placeholder=ui.MISSING, width="stretch",
                           height=min(420, 38 + 35 * len(table)), column_order=order, column_config=columns,

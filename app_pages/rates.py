@@ -106,20 +106,26 @@ def value_text(value, unit: str) -> str:
     return ui.fmt_number(value, 1 if unit == "score" else 0)
 
 
-def tile_note(row: pd.Series, against: str = "环比") -> str:
-    """The N, year-over-year change and target under a tile."""
+def tile_note(row: pd.Series, against: str = "环比", year_ago: Coverage | None = None) -> str:
+    """The N, year-over-year change and target under a tile. ``year_ago``: how much of the window the 同比 is against
+    (去年同期) the data cover, as :func:`change_delta`'s ``previous``: a count's change against one they cover in part,
+    any change against one they miss, is ``同比 去年同期数据不全`` (``同比 无去年同期数据``); another says
+    ``（去年同期数据不全）``."""
     parts = []
     if row["unit"] == "workdays" and pd.notna(row["denominator"]):
         parts.append(f"已办结 N = {ui.fmt_number(row['denominator'])}")
     if pd.notna(row["denominator"]) and row["unit"] == "pct":
         parts.append(f"N = {ui.fmt_number(row['numerator'], 0 if float(row['numerator']).is_integer() else 1)}"
                      f"/{ui.fmt_number(row['denominator'])}")
-    if pd.notna(row["yoy_change"]):
+    if year_ago is not None and year_ago.withholds(row["unit"]):
+        parts.append(f"同比 {year_ago.mark}")  # (the caption above the tiles gives the date and why)
+    elif pd.notna(row["yoy_change"]):
         change = float(row["yoy_change"])
         digits = 0 if row["unit"] == "count" else (2 if row["unit"] == "workdays" else 1)
         text = f"{change:+,.{digits}f}"
         text = "持平" if text.lstrip("+-").strip("0.,") == "" else text  # never "-0.0"
-        parts.append(f"同比 {text}{CHANGE_UNITS.get(row['unit'], '') if text != '持平' else ''}")
+        parts.append(f"同比 {text}{CHANGE_UNITS.get(row['unit'], '') if text != '持平' else ''}"
+                     + (f"（{year_ago.mark}）" if year_ago is not None and year_ago.is_partial else ""))
     elif pd.isna(row["value"]):
         parts.append("同比 —（本期无数据）")  # e.g. no ticket of this period has had its resolution asked yet
     elif "yoy_value" in row and pd.notna(row["yoy_value"]):
@@ -133,9 +139,11 @@ def tile_note(row: pd.Series, against: str = "环比") -> str:
     return " · ".join(parts)
 
 
-def show_tiles(tiles: pd.DataFrame, metrics: tuple[str, ...], against: str, previous: Coverage | None = None) -> None:
+def show_tiles(tiles: pd.DataFrame, metrics: tuple[str, ...], against: str, previous: Coverage | None = None,
+               year_ago: Coverage | None = None) -> None:
     """st.metric tiles of ``metrics`` (``kpi_tiles`` rows), each change against ``against`` (``previous``: how much
-    of that window the data cover, :func:`change_delta`) and its N, 同比 and target under it."""
+    of that window the data cover, :func:`change_delta`) and its N, 同比 (``year_ago``: of 去年同期, :func:`tile_note`)
+    and target under it."""
     rows = tiles.set_index("metric")
     compared = previous is None or not (previous.is_partial or previous.is_missing)
     for column, metric in zip(st.columns(len(metrics)), metrics):
@@ -151,7 +159,7 @@ def show_tiles(tiles: pd.DataFrame, metrics: tuple[str, ...], against: str, prev
                       else ("inverse" if inverse else "normal"),
                       delta_arrow="off" if flat or (previous is not None and previous.withholds(row["unit"])) else "auto",
                       help=" ".join(filter(None, [row["koujing"], ui.settling_note(row, against)])))
-        column.caption(tile_note(row, against))
+        column.caption(tile_note(row, against, year_ago))
 
 
 def rules_for_page():
@@ -188,11 +196,12 @@ if f.is_range:
     st.caption(f"自定义区间：件数和各率的分子、分母按日相加，率由相加后的分子 ÷ 分母计算；环比为此前 "
                f"{(last_day - first_day).days + 1} 天，同比为去年同期日期。", help=KOUJING["date_range"])
 
-# The window compared with may begin before the data do (the first month loaded): its counts are short.
-covered = filters.previous_coverage(f)
-if covered.note:
-    st.caption(covered.sentence())
-show_tiles(tiles, TILE_METRICS, f.against(), covered)
+# The windows compared with may begin before the data do (the first month loaded; 去年同期 in the first year): their
+# counts are short.
+covered, year_ago = filters.previous_coverage(f), filters.year_ago_coverage(f)
+if covered.note or year_ago.note:
+    st.caption(covered.sentence() + year_ago.sentence())
+show_tiles(tiles, TILE_METRICS, f.against(), covered, year_ago)
 
 st.subheader("三率与综合得分趋势")
 trend_options = ("response_rate", "resolution_rate", "satisfaction_rate", "composite_score", "on_time_rate",
@@ -354,7 +363,7 @@ with right:
             column.caption(closed_text)
 
 st.subheader("超期与临期")
-show_tiles(tiles, ("overdue_count", "near_deadline_count", "avg_handling_workdays"), f.against(), covered)
+show_tiles(tiles, ("overdue_count", "near_deadline_count", "avg_handling_workdays"), f.against(), covered, year_ago)
 if not current.empty and (current["overdue_count"].fillna(0) + current["near_deadline_count"].fillna(0)).sum() > 0:
     ui.plotly_chart(figures.overdue_bar(current), width="stretch", key="rates_overdue_chart")
     st.caption(f"按{LEVEL_LABELS[level]}列出超期、临期最多的 15 个单位（{this}受理的工单，数据截至时的状态）。")

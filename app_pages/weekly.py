@@ -93,7 +93,8 @@ else:
         "" if meta["is_complete"] else " · 本周期尚未结束")
 st.caption(f"{ui.as_of_caption(as_of)} · 范围：{meta['scope_name']}（侧栏筛选街道、社区）· {compared}"
            + (f" · 已导入的工单从 {meta['data_from']:%Y-%m-%d} 起受理，本期只含其后的部分" if meta.get("data_from") else "")
-           + (f" · {meta['previous_note']}" if meta.get("previous_note") else ""))
+           + (f" · {meta['previous_note']}" if meta.get("previous_note") else "")
+           + (f" · {meta['yoy_note']}" if meta.get("yoy_note") else ""))
 if f.grid_code:
     st.caption("周报按街道或社区汇总：已选的网格不单独出报告，以下为其所在社区。")
 
@@ -169,7 +170,7 @@ st.subheader(kpis.title)
 st.caption(kpis.note)
 # Each row has its own unit (件, %, 个工作日, and changes in 个百分点), so its cells stay text, right-aligned like numbers.
 headers = kpi_headers(meta)  # 本期, 上期 (or 上月同期 ...), 去年同期 are the value columns
-kpi_table = kpi_display_frame(kpis.frame, headers, report.previous)
+kpi_table = kpi_display_frame(kpis.frame, headers, report.previous, report.year_ago)
 # On a phone or tablet the table is narrower than its columns and nothing stretches them: a value column, sized by
 # Streamlit from the short rates, showed 平均办理时长's "2.94 个工作日" as "工作日" (at 390 and 768 px). There the
 # values have room for it; a desktop's stretched columns are left as they are.

@@ -346,6 +346,19 @@ def previous_coverage(f: Filters, word: str = "上期") -> Coverage:
     return coverage(window["previous_start"], window["previous_end"] or f.days()[0], span[0] if span else None, word)
 
 
+def year_ago_coverage(f: Filters) -> Coverage:
+    """:func:`previous_coverage` of the window ``f``'s 同比 compares with (去年同期: the same period a year before, 52
+    weeks for a week; the same dates, and hour, for a range or a period under way)."""
+    if f.is_range or f.is_partial:
+        bounds = range_bounds(**f.compare_params())
+        start, end = bounds["yoy_start"], bounds["yoy_end"]
+    else:
+        start = period_bounds(f.period_type, f.period_start)["yoy_start"]
+        end = period_bounds(f.period_type, start)["period_end"]
+    span = data.ticket_span()
+    return coverage(start, end, span[0] if span else None, "去年同期")
+
+
 def calendar_note(years: list[int]) -> str:
     """The sidebar's word on a shown time in years whose 调休 schedule is unknown (:func:`data.guessed_calendar_years`)."""
     return (f"{'、'.join(str(year) for year in years)} 年的放假调休安排未知：工作日（超期、临期、按期办结、办理时长）按法定节假日和"

@@ -419,6 +419,8 @@ class Report:
     # How much of the window compared with (上期, or 上月同期) the data cover (onescreen.coverage): the renderers
     # write a change against a window the data cover in part, or miss, as such.
     previous: Coverage = field(default_factory=Coverage)
+    # The same of the window the 同比 compares with (去年同期): in the data's first year it begins before them.
+    year_ago: Coverage = field(default_factory=lambda: Coverage(word="去年同期"))
 
     def add(self, key: str, title: str, frame: pd.DataFrame, note: str = "", labels: dict[str, str] | None = None) -> None:
         self.sections[key] = Section(key, title, frame.reset_index(drop=True), note, dict(labels or {}))
@@ -462,6 +464,9 @@ def build_report(source, period: Period, *, street_code: str | None = None,
     report.previous = days_coverage(*compare.previous_days(), first)
     if report.previous.note:  # (only then: the files of a pack compared with whole data stay as they were)
         report.meta["previous_note"] = report.previous.note
+    report.year_ago = days_coverage(*compare.yoy_days(), first, "去年同期")
+    if report.year_ago.note:
+        report.meta["yoy_note"] = report.year_ago.note
     if compare.is_same_days:  # (only then: a whole period's files stay as they were)
         (previous_first, previous_last), (yoy_first, yoy_last) = compare.previous_days(), compare.yoy_days()
         report.meta.update({
@@ -474,8 +479,8 @@ def build_report(source, period: Period, *, street_code: str | None = None,
     kpis = kpi_table(src, period, scope, compare)
     report.add("kpis", f"关键指标：本期、{word}与去年同期", kpis,
                compare.sentence() + "率为 0-100 的百分数，变化为百分点；件数另给变化百分比。状态（办结、超期）为数据截至时的状态。"
-               + settling_sentence(kpis, word) + missing_sentence(kpis) + previous.sentence(),
-               coverage_labels(kpis, compare, previous))
+               + settling_sentence(kpis, word) + missing_sentence(kpis) + previous.sentence() + report.year_ago.sentence(),
+               coverage_labels(kpis, compare, previous, report.year_ago))
     trend = trend_table(src, period, scope, (first, as_of.date()))
     report.add("trend", f"近 {TREND_PERIODS} {'周' if period.kind == 'week' else '个月'}走势", trend,
                TREND_EMPTY_RATES if trend[list(TREND_RATES)].isna().to_numpy().any() else "")
@@ -530,16 +535,19 @@ def build_report(source, period: Period, *, street_code: str | None = None,
 # The columns that hold the window compared with's figures or a change against it (their headers are marked when
 # the data cover that window in part).
 COMPARED_COLUMNS = ("previous_value", "change", "change_pct", "previous_ticket_count")
+YEAR_AGO_COLUMNS = ("yoy_value", "yoy_change", "yoy_change_pct")
 
 
-def coverage_labels(frame: pd.DataFrame, compare: Comparison, previous: Coverage) -> dict[str, str]:
+def coverage_labels(frame: pd.DataFrame, compare: Comparison, previous: Coverage,
+                    year_ago: Coverage | None = None) -> dict[str, str]:
     """A section's column headers for its comparison (:meth:`Comparison.labels`), those of the window compared with
     and of the changes against it marked ``（上期数据不全）`` when the data cover that window in part (a workbook's
-    reader sees the mark over the numbers, which are what they are)."""
+    reader sees the mark over the numbers, which are what they are); those of 去年同期 and the 同比 changes
+    ``（去年同期数据不全）`` likewise by ``year_ago``."""
     labels = compare.labels(tuple(frame.columns))
-    if previous.is_partial:
-        labels.update({c: f"{labels.get(c) or COLUMN_LABELS[c]}（{previous.mark}）"
-                       for c in COMPARED_COLUMNS if c in frame.columns})
+    for window, columns in ((previous, COMPARED_COLUMNS), (year_ago, YEAR_AGO_COLUMNS)):
+        if window is not None and window.is_partial:
+            labels.update({c: f"{labels.get(c) or COLUMN_LABELS[c]}（{window.mark}）" for c in columns if c in frame.columns})
     return labels
 
 

@@ -58,7 +58,7 @@ def to_docx(report: Report) -> bytes:
     sections = report.sections
     kpis = sections["kpis"]
     _heading(doc, kpis.title, kpis.note)
-    _table(doc, list(kpi_headers(report.meta)), kpi_cells(kpis.frame, report.previous), numbers_from=1)
+    _table(doc, list(kpi_headers(report.meta)), kpi_cells(kpis.frame, report.previous, report.year_ago), numbers_from=1)
     for key in TABLE_SECTIONS:
         section = sections[key]
         _heading(doc, section.title, section.note)

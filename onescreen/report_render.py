@@ -50,7 +50,7 @@ SHEET_NAMES = {"kpis": "关键指标", "trend": "走势", "light_counts": "亮�
 META_LABELS = {"title": "报告", "period_code": "周期代码", "period_label": "统计周期", "period_start": "起始日",
                "period_end": "截止日", "data_to": "工单受理至", "data_through": "工单受理至（时刻）", "previous_label": "上期", "yoy_label": "去年同期", "scope_name": "范围",
                "scope_code": "范围编号", "as_of": "数据截至", "is_complete": "周期已结束", "data_from": "工单受理始于",
-               "previous_note": "上期说明",
+               "previous_note": "上期说明", "yoy_note": "去年同期说明",
                "built_at": "指标生成时间", "rules_digest": "规则摘要", "generated_at": "报告生成时间"}
 
 
@@ -388,10 +388,11 @@ def kpi_headers(meta: dict) -> tuple[str, ...]:
     return ("指标", "本期", meta["previous_word"], meta["against"], "去年同期", meta["yoy_against"], "目标", "N")
 
 
-def kpi_cells(kpis: pd.DataFrame, previous: Coverage | None = None) -> list[list[tuple[str, str | None]]]:
+def kpi_cells(kpis: pd.DataFrame, previous: Coverage | None = None,
+              year_ago: Coverage | None = None) -> list[list[tuple[str, str | None]]]:
     """The key figures' cells as the report shows them: (plain text, tone) per cell, tone as
     :func:`_change` gives it on the two changes, ``None`` elsewhere. ``previous``: how much of the window compared
-    with the data cover (``Report.previous``). A figure a window has none of says why (``无工单``, ``无可计算样本``:
+    with the data cover (``Report.previous``); ``year_ago``: of 去年同期 (``Report.year_ago``, for the 同比). A figure a window has none of says why (``无工单``, ``无可计算样本``:
     :func:`onescreen.report.missing_reasons`; tone ``"empty"``), not ``—``."""
     reasons = missing_reasons(kpis)
 
@@ -412,7 +413,8 @@ def kpi_cells(kpis: pd.DataFrame, previous: Coverage | None = None) -> list[list
                              or bool(getattr(r, "is_previous_provisional", False)), previous=previous),
                      value(r, "yoy_value"),
                      _change(r.unit, r.yoy_change, r.yoy_change_pct, up_is_good=good,
-                             settling=bool(getattr(r, "is_provisional", False))), (target, None), (n, None)])
+                             settling=bool(getattr(r, "is_provisional", False)), previous=year_ago),
+                     (target, None), (n, None)])
     return rows
 
 
@@ -420,20 +422,22 @@ def _html_cell(text: str, tone: str | None) -> str:
     return f'<span class="{tone}">{html.escape(text)}</span>' if tone else html.escape(text)
 
 
-def _kpi_table(kpis: pd.DataFrame, headers: tuple[str, ...] = KPI_HEADERS, previous: Coverage | None = None) -> str:
+def _kpi_table(kpis: pd.DataFrame, headers: tuple[str, ...] = KPI_HEADERS, previous: Coverage | None = None,
+               year_ago: Coverage | None = None) -> str:
     head = "<tr>" + "".join(f"<th>{h}</th>" for h in headers) + "</tr>"
     rows = ["<tr><td>" + html.escape(cells[0][0]) + "</td>"
             + "".join(f"<td class='num'>{_html_cell(*cell)}</td>" for cell in cells[1:]) + "</tr>"
-            for cells in kpi_cells(kpis, previous)]
+            for cells in kpi_cells(kpis, previous, year_ago)]
     return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def kpi_display_frame(kpis: pd.DataFrame, headers: tuple[str, ...] = KPI_HEADERS,
-                      previous: Coverage | None = None) -> pd.DataFrame:
+                      previous: Coverage | None = None, year_ago: Coverage | None = None) -> pd.DataFrame:
     """The key figures as the HTML report's table, in plain text (the weekly page shows this): each
     change in its own unit (+1.3 个百分点, +0.12 个工作日, +1,785（+8.7%）), never a rate's change as a count.
-    ``headers``: :func:`kpi_headers` of the report; ``previous``: its ``Report.previous``."""
-    return pd.DataFrame([[text for text, _tone in cells] for cells in kpi_cells(kpis, previous)], columns=list(headers))
+    ``headers``: :func:`kpi_headers` of the report; ``previous``, ``year_ago``: its ``Report.previous``, ``year_ago``."""
+    return pd.DataFrame([[text for text, _tone in cells] for cells in kpi_cells(kpis, previous, year_ago)],
+                        columns=list(headers))
 
 
 def _chart(key: str, fig) -> str:
@@ -475,6 +479,8 @@ def header_lines(report: Report) -> tuple[str, str, str]:
         incomplete += f"（已导入的工单从 {meta['data_from']:%Y-%m-%d} 起受理，本期只含其后的部分）"
     if meta.get("previous_note"):  # the window compared with began before the data did (or ended before them)
         compared = compared.replace("；", f"，{meta['previous_note']}；", 1)
+    if meta.get("yoy_note"):  # 去年同期 began before the data did (in their first year: ended before them)
+        compared += f"，{meta['yoy_note']}"
     return (f"{meta['title']}：{meta['period_label']}",
             f"范围：{meta['scope_name']}　对比：{compared}",
             f"数据截至 {meta['as_of']:%Y-%m-%d %H:%M}{incomplete}　指标生成于 {meta['built_at']:%Y-%m-%d %H:%M}"
@@ -494,7 +500,8 @@ def to_html(report: Report, *, charts: bool = True) -> str:
         f"<header><h1>{html.escape(title)}</h1>",
         f"<p class='sub'>{html.escape(scope_line)}</p>",
         f"<p class='sub'>{html.escape(times_line)}</p></header>",
-        _section(sections["kpis"], _kpi_table(sections["kpis"].frame, kpi_headers(meta), report.previous) + chart("kpis")),
+        _section(sections["kpis"], _kpi_table(sections["kpis"].frame, kpi_headers(meta), report.previous, report.year_ago)
+                 + chart("kpis")),
         *(_section(sections[key], chart(key) + _table(shown_columns(sections[key].frame), EMPTY_TEXTS.get(key, "本期没有。"),
                                                       sections[key].labels))
           for key in TABLE_SECTIONS),

@@ -21,15 +21,17 @@ UNMASKED = ("13812345678", "08743123456", "13900001111", "张三", "3栋2单元5
 
 
 def _lights() -> pd.DataFrame:
-    rows = [  # grid, light, rate, num, den, overdue, near, consecutive red, previous, red/yellow/green households
-        ("G1", "red", 50.0, 1, 2, 3, 0, 2, "red", 5, 10, 100),
-        ("G2", "yellow", 90.0, 9, 10, 1, 1, 0, "green", None, None, None),
-        ("G3", "green", 100.0, 4, 4, 0, 0, 0, "yellow", 1, 2, 50),
-        ("G4", "grey", None, 0, 0, 0, 0, 0, None, None, None, None),
-        ("G5", "red", 70.0, 7, 10, 0, 0, 5, "red", 9, 1, 10),
+    rows = [  # grid, light, rate, num, den, overdue, near, consecutive red, consecutive yellow, previous,
+        # red/yellow/green households
+        ("G1", "red", 50.0, 1, 2, 3, 0, 2, 0, "red", 5, 10, 100),
+        ("G2", "yellow", 90.0, 9, 10, 1, 1, 0, 1, "green", None, None, None),
+        ("G3", "green", 100.0, 4, 4, 0, 0, 0, 0, "yellow", 1, 2, 50),
+        ("G4", "grey", None, 0, 0, 0, 0, 0, 0, None, None, None, None),
+        ("G5", "red", 70.0, 7, 10, 0, 0, 5, 0, "red", 9, 1, 10),
     ]
     df = pd.DataFrame(rows, columns=["grid_code", "light", "on_time_rate", "on_time_numerator", "on_time_denominator",
                                      "overdue_count", "near_deadline_count", "consecutive_red_periods",
+                                     "consecutive_yellow_periods",
                                      "previous_light", "red_households", "yellow_households", "green_households"])
     df["grid_name"] = df["grid_code"] + "网格"
     df["community_name"] = ["一社区", "一社区", "二社区", "二社区", "二社区"]
@@ -64,10 +66,25 @@ def test_light_table_lists_red_then_yellow_longest_red_run_first():
     assert list(table["N（到期或办结）"]) == [10, 2, 10]
 
 
+
+def test_light_table_says_how_long_a_yellow_grid_has_been_yellow_longest_first():
+    """grid_lights' consecutive_yellow_periods (the 周报 lists it) was not on the page: a grid yellow for the third
+    week in a row read like one that just turned. It is 连续黄灯（周）, and the longest yellow run comes first among the
+    yellow grids as the longest red run does among the red."""
+    lights = pd.concat([_lights(), _lights().iloc[[1]].assign(grid_code="G6", grid_name="G6网格", overdue_count=0,
+                                                              consecutive_yellow_periods=3)], ignore_index=True)
+    table = lists.light_table(lights, "week")
+    assert list(table["grid_code"]) == ["G5", "G1", "G6", "G2"]  # G6 has fewer overdue tickets but a longer run
+    assert list(table["连续黄灯（周）"]) == [0, 0, 3, 1]
+    order, config = lists.light_table_columns(table)
+    assert config["连续黄灯（周）"]["label"] == "连续黄灯" and config["连续黄灯（周）"]["help"] == "连续黄灯（周）"
+
+
 def test_light_table_on_screen_reads_light_grid_reason_and_numbers_first_rates_to_one_decimal():
     table = lists.light_table(_lights())
     order, config = lists.light_table_columns(table)
-    assert order[:9] == ["亮灯", "网格", "原因", "按期办结率(%)", "N（到期或办结）", "超期", "临期", "连续红灯（月）", "上期"]
+    assert order[:10] == ["亮灯", "网格", "原因", "按期办结率(%)", "N（到期或办结）", "超期", "临期", "连续红灯（月）",
+                          "连续黄灯（月）", "上期"]
     assert "grid_code" not in order and sorted(order + ["grid_code"]) == sorted(table.columns)
     # 71.0 was shown "71" beside "65.2" (Streamlit drops a float's trailing zero).
     assert config["按期办结率(%)"]["type_config"]["format"] == "%.1f"

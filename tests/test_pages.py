@@ -742,7 +742,7 @@ def test_rates_and_lights_tiles_say_whether_a_change_is_good_or_bad(warehouse_co
     handling = next(m for m in at.metric if m.label == "平均办理时长")
     assert "工单在办且未到期" in handling.proto.help
     assert "持平 较上周同期" in deltas.values()  # no "+0.0"
-    at = _run("lights.py")
+    at = _run("lights.py", {"period_type": "week", "period_start": "2025-10-06"})  # (its week before is whole data)
     assert not at.exception
     for m in at.metric:
         light = m.label.removesuffix("网格")
@@ -1022,6 +1022,37 @@ def test_rates_tiles_say_there_is_no_window_before_the_data(warehouse_copy):
     assert any(c.value.startswith("无上期数据（数据自 2025-09-29 起）") for c in at.caption)
 
 
+def test_rates_tiles_say_there_is_no_year_ago_before_the_data(warehouse_copy):
+    """The 同比 under each tile compares with 去年同期, 2024-10-01 to 10-09, a year before the fixture's first ticket
+    (2025-09-29): it read "同比 —（去年同期无数据）", as for a year that had no tickets. It now says 无去年同期数据, and the
+    caption above the tiles says from when the data run and why (as for 上期)."""
+    at = _run("rates.py", PARTLY_BEFORE)
+    assert not at.exception
+    notes = [c.value for c in at.caption if "同比 " in c.value]
+    assert len(notes) == 9 and all("同比 无去年同期数据" in n for n in notes), notes  # (6 tiles, 3 超期与临期)
+    assert any("无去年同期数据（数据自 2025-09-29 起）：去年同期在已导入的数据之前，没有可比较的数字。" in c.value
+               for c in at.caption)
+
+
+def test_lights_withhold_the_grid_counts_change_against_a_period_the_data_begin_inside(warehouse_copy):
+    """亮灯地图 for October against September, whose tickets begin on 09-29 (two days): September's lights stand on
+    those two days, yet the tiles compared with them (持平（较上期）, -2 个（较上期）). The counts' changes are withheld
+    with 上期数据不全 and the caption says why (as 三率分析's counts); a week before the data (the week of 09-29) says
+    无上期数据, where it read every grid as new; a week whose week before is whole (10-06) is compared as before."""
+    at = _run("lights.py", {"period_type": "month", "period_start": "2025-10-01"})
+    assert not at.exception
+    assert [m.proto.delta for m in at.metric] == ["上期数据不全"] * 4
+    assert "上期数据不全（数据自 2025-09-29 起）：上期的灯色只按其后受理的工单评定，各色网格数较上期的变化不作比较。" in [
+        c.value for c in at.caption]
+    first_week = _run("lights.py", {"period_type": "week", "period_start": "2025-09-29"})
+    assert [m.proto.delta for m in first_week.metric] == ["无上期数据"] * 4
+    assert any(c.value.startswith("无上期数据（数据自 2025-09-29 起）") for c in first_week.caption)
+    whole = _run("lights.py", {"period_type": "week", "period_start": "2025-10-06"})
+    assert all("较上期" in m.proto.delta for m in whole.metric)
+    assert not any("数据自" in c.value for c in whole.caption)
+
+
+
 @pytest.mark.parametrize("kiosk", [True, False], ids=["wall-screen", "sidebar"])
 def test_the_big_screen_marks_a_change_against_a_window_the_data_begin_inside(warehouse_copy, kiosk):
     """一屏总览's 受理 tile read ▲…% against two days of data; it now says 上期数据不全 in grey, and the rates' changes
@@ -1033,3 +1064,19 @@ def test_the_big_screen_marks_a_change_against_a_window_the_data_begin_inside(wa
     assert "环比（上期数据不全）" in tiles and "改善" not in tiles and "变差" not in tiles
     html = " ".join(m.value for m in at.markdown)
     assert "诉求分类（本区间与此前等长区间；上期数据不全（数据自 2025-09-29 起））" in html
+
+
+def test_the_lights_table_shows_how_many_periods_a_yellow_grid_has_been_yellow(warehouse_copy):
+    """The page showed 连续红灯 but not how long a yellow grid had been yellow (grid_lights' consecutive_yellow_periods,
+    which the 周报 lists). The fixture has no yellow grid: its latest month gets one, yellow for the third month."""
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("update mart_grid_lights set light = 'yellow', light_reason = '临期 1 件', "
+                    "consecutive_yellow_periods = 3 where period_type = 'month' and grid_code = (select min(grid_code) "
+                    "from mart_grid_lights) and period_start = '2025-10-01'")
+    at = _run("lights.py", {"period_type": "month", "period_start": "2025-10-01"})
+    assert not at.exception
+    table = next(t for t in at.dataframe if t.key == "light_table")
+    assert list(table.value["连续黄灯（月）"]) == [3]
+    assert "连续黄灯（月）" in table.proto.column_order  # shown, beside 连续红灯
+    assert json.loads(table.proto.columns)["连续黄灯（月）"]["label"] == "连续黄灯"
+    assert "“连续黄灯”" in " ".join(c.value for c in at.caption)

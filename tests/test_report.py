@@ -195,7 +195,8 @@ def test_a_change_against_a_month_the_data_begin_inside_says_so_in_every_format(
     assert note in report.sections["kpis"].note and note in report.sections["category_rises"].note
     assert note in report.sections["repeat_callers"].note and note in report.sections["light_counts"].note
     assert "上月数据不全（数据自 2025-08-15 起）" in report.sections["company_moves"].note
-    assert header_lines(report)[1] == f"范围：全区　对比：上期 2025年8月，{note}；去年同期 2024年9月"
+    assert header_lines(report)[1] == (f"范围：全区　对比：上期 2025年8月，{note}；去年同期 2024年9月，"
+                                       "无去年同期数据（数据自 2025-08-15 起）")
 
     html_report = to_html(report, charts=False)
     assert "<td>受理量</td><td class='num'>3</td><td class='num'>2</td><td class='num'><span class=\"empty\">上期数据不全</span>" \
@@ -752,7 +753,8 @@ def test_word_document_has_the_html_reports_header_sections_and_cells(week_repor
     notes = [s.note for s in week_report.sections.values() if s.note]
     assert notes and all(note in paragraphs for note in notes)
 
-    kpis = kpi_display_frame(week_report.sections["kpis"].frame, previous=week_report.previous)
+    kpis = kpi_display_frame(week_report.sections["kpis"].frame, previous=week_report.previous,
+                             year_ago=week_report.year_ago)
     expected = [[list(kpis.columns), *kpis.values.tolist()]]
     for key in TABLE_SECTIONS:
         shown = shown_columns(week_report.sections[key].frame)
@@ -885,7 +887,8 @@ def test_page_shows_the_same_figures_as_the_report(warehouse_copy):
     assert report.period.code == "2025-W40"
     shown = _shown_kpis(at)
     # The page shows the report's own table, formatted as in the HTML report: the same cells, tags aside.
-    expected = kpi_display_frame(report.sections["kpis"].frame, previous=report.previous).set_index("指标")
+    expected = kpi_display_frame(report.sections["kpis"].frame, previous=report.previous,
+                                 year_ago=report.year_ago).set_index("指标")
     assert shown.equals(expected)
     html_report = to_html(report)
     for cells in kpi_cells(report.sections["kpis"].frame):  # (a figure without a value says why, in grey)

@@ -263,8 +263,8 @@ def test_json_and_workbook_say_what_a_period_under_way_is_compared_with(month):
     assert (meta["previous_label"], meta["against"], meta["yoy_against"]) == (
         "上月同期（2025-09-01 至 2025-09-16 09:00）", "较上月同期", "较去年同期")
     columns = data["sections"]["kpis"]["columns"]
-    assert (columns["previous_value"], columns["change"], columns["yoy_change"]) == ("上月同期", "较上月同期变化",
-                                                                                     "较去年同期变化")
+    assert (columns["previous_value"], columns["change"], columns["yoy_change"]) == (  # (the data begin on 2024-10-08)
+        "上月同期", "较上月同期变化", "较去年同期变化（去年同期数据不全）")
     assert data["sections"]["category_rises"]["columns"]["previous_ticket_count"] == "上月同期受理量"
     rows = {r["metric"]: r for r in data["sections"]["kpis"]["rows"]}
     assert (rows["ticket_count"]["previous_value"], rows["ticket_count"]["yoy_value"]) == (2, 1)
@@ -327,6 +327,54 @@ def test_a_quarter_against_a_quarter_the_data_begin_inside_says_so():
     # A quarter whose quarter before the data cover whole (the third of 2025 against the second) is as it was.
     assert not build_report(connection, parse_period("2025Q3"), generated_at=GENERATED).previous.note
     connection.close()
+
+
+
+# -- a year before that the data begin inside (去年同期) -----------------------------------------------------------
+
+def test_a_change_against_a_year_ago_the_data_begin_inside_says_so_in_every_format(con, month):
+    """The data begin on 2024-10-08 (Y1): October 2025's 去年同期, 2024-10-01 to 10-16 09:00, holds a week less than
+    it spans. Its one ticket was taken as the whole window's, so 受理量 read +15（+1500.0%） against it and 响应率
+    +76.9 个百分点（改善） against a sample of one. As for 上期 (onescreen.coverage): a count's 同比 is withheld, a
+    rate's is shown but neither better nor worse, and every format says 去年同期数据不全（数据自 2024-10-08 起）; the
+    figures themselves are unchanged."""
+    import docx
+
+    from onescreen.report_docx import to_docx
+
+    note = "去年同期数据不全（数据自 2024-10-08 起）"
+    assert month.year_ago.is_partial and month.meta["yoy_note"] == note
+    kpis = _kpis(month)
+    assert (kpis.loc["ticket_count", "yoy_value"], kpis.loc["ticket_count", "yoy_change"]) == (1, 15)  # as they are
+    shown = kpi_display_frame(month.sections["kpis"].frame, kpi_headers(month.meta), month.previous,
+                              month.year_ago).set_index("指标")
+    assert shown.loc["受理量", "去年同期"] == "1" and shown.loc["受理量", "较去年同期"] == "去年同期数据不全"
+    assert shown.loc["响应率", "较去年同期"] == "+76.9 个百分点（去年同期数据不全）"  # not （改善）
+    assert shown.loc["响应率", "较上月同期"] == "+76.9 个百分点（改善）"  # 上月同期 is whole: judged as before
+    assert f"{note}：去年同期只含 2024-10-08 起受理的工单" in month.sections["kpis"].note
+    html_report = to_html(month, charts=False)
+    assert "+15（+1500.0%）" not in html_report and "<span class=\"empty\">去年同期数据不全</span>" in html_report
+    assert f"2024-10-16 09:00），{note}" in html_report  # the header's 对比 line
+    document = docx.Document(io.BytesIO(to_docx(month)))
+    assert [c.text for c in document.tables[0].rows[1].cells][:6] == ["受理量", "16", "2", "+14（+700.0%）", "1",
+                                                                     "去年同期数据不全"]
+    workbook = openpyxl.load_workbook(io.BytesIO(to_xlsx(month)))
+    assert {row[0].value: row[1].value for row in workbook["概要"].iter_rows(min_row=2)}["去年同期说明"] == note
+    header = [c.value for c in workbook["关键指标"][1]]
+    assert "较去年同期变化（去年同期数据不全）" in header and "去年同期（去年同期数据不全）" in header
+    assert json.loads(to_json(month))["meta"]["yoy_note"] == note
+
+
+def test_a_period_whose_year_ago_lies_before_the_data_says_there_is_nothing_to_compare_with(con):
+    """September 2025 against September 2024, wholly before the data (2024-10-08): its 同比 said "—" as for any missing
+    figure; it now says 无去年同期数据, and the header and the key figures' note say from when the data run. November
+    2025, whose 去年同期 the data cover whole, says nothing of the kind."""
+    report = build_report(con, parse_period("2025-09"), generated_at=GENERATED)
+    assert report.year_ago.is_missing and report.meta["yoy_note"] == "无去年同期数据（数据自 2024-10-08 起）"
+    shown = kpi_display_frame(report.sections["kpis"].frame, previous=report.previous, year_ago=report.year_ago)
+    assert set(shown["同比"]) == {"无去年同期数据"}
+    assert "无去年同期数据（数据自 2024-10-08 起）：去年同期在已导入的数据之前" in report.sections["kpis"].note
+    assert to_html(report, charts=False).count("无去年同期数据（数据自 2024-10-08 起）") == 2  # header and note
 
 
 # -- a complete pack is unchanged ----------------------------------------------------------------------

@@ -147,3 +147,13 @@ def test_the_red_black_wall_withholds_the_complaints_change_against_a_month_the_
                      html)
     assert tile and tile.group(2) == "— 上月数据不全（数据自 2025-09-29 起）" and tile.group(1) == ui.FLAT_COLOUR
     assert "上月数据不全（数据自 2025-09-29 起）：上月的投诉只计其后受理的工单，名次的变化仅供参考。" in html
+
+
+def test_the_lights_wall_withholds_the_grid_counts_change_against_a_month_the_data_begin_inside(warehouse_copy):
+    """October's grid counts per light against September's, whose tickets begin on 09-29 (two days): the tiles read
+    each count against a month lit on two days (— 持平 较上月, ▼2 个 较上月). They now say 上月数据不全 in grey, and a
+    note under them says why."""
+    html = _html(_run("lights.py", query={"kiosk": "1"}))
+    changes = re.findall(r"<span class=\"os-tile-change\" style=\"color:([^\"]+)\">([^<]+)</span>", html)
+    assert changes == [(ui.FLAT_COLOUR, "— 上月数据不全（数据自 2025-09-29 起）")] * 4
+    assert "上月数据不全（数据自 2025-09-29 起）：上月的灯色只按其后受理的工单评定，各色网格数较上月的变化不作比较。" in html

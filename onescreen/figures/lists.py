@@ -68,11 +68,13 @@ def map_frame(lights: pd.DataFrame) -> pd.DataFrame:
 
 
 def light_table(lights: pd.DataFrame, period_type: str = "month") -> pd.DataFrame:
-    """Red grids then yellow ones with their reasons, N and how many periods in a row they were red."""
+    """Red grids then yellow ones with their reasons, N and how many periods in a row they were red, or yellow
+    (``grid_lights``' consecutive_yellow_periods); the longest run of its colour first, then the most overdue."""
     unit = PERIOD_UNITS.get(period_type, "期")
     rows = lights[lights["light"].isin(["red", "yellow"])].copy()
     rows["order"] = rows["light"].map({"red": 0, "yellow": 1})
-    rows = rows.sort_values(["order", "consecutive_red_periods", "overdue_count"], ascending=[True, False, False])
+    rows["streak"] = rows["consecutive_red_periods"].where(rows["light"] == "red", rows["consecutive_yellow_periods"])
+    rows = rows.sort_values(["order", "streak", "overdue_count"], ascending=[True, False, False], kind="stable")
     return pd.DataFrame({
         "亮灯": [LIGHT_LABELS[x] for x in rows["light"]],
         "网格": rows["grid_name"].to_numpy(),
@@ -84,6 +86,7 @@ def light_table(lights: pd.DataFrame, period_type: str = "month") -> pd.DataFram
         "超期": rows["overdue_count"].to_numpy(),
         "临期": rows["near_deadline_count"].to_numpy(),
         f"连续红灯（{unit}）": rows["consecutive_red_periods"].to_numpy(),
+        f"连续黄灯（{unit}）": rows["consecutive_yellow_periods"].to_numpy(),
         "上期": [LIGHT_LABELS.get(x, "—") if isinstance(x, str) else "—" for x in rows["previous_light"]],
         "grid_code": rows["grid_code"].to_numpy(),
     })
@@ -95,7 +98,8 @@ def light_table_columns(table: pd.DataFrame) -> tuple[list[str], dict]:
     from streamlit import column_config as column  # here: the report's command line imports this module
 
     streak = next(c for c in table.columns if c.startswith("连续红灯"))
-    first = ["亮灯", "网格", "原因", "按期办结率(%)", "N（到期或办结）", "超期", "临期", streak, "上期"]
+    yellow = next(c for c in table.columns if c.startswith("连续黄灯"))
+    first = ["亮灯", "网格", "原因", "按期办结率(%)", "N（到期或办结）", "超期", "临期", streak, yellow, "上期"]
     order = first + [c for c in table.columns if c not in first and c != "grid_code"]
     return order, {
         "亮灯": column.TextColumn(width=52),
@@ -105,6 +109,7 @@ def light_table_columns(table: pd.DataFrame) -> tuple[list[str], dict]:
         "超期": column.NumberColumn(width=48),
         "临期": column.NumberColumn(width=48),
         streak: column.NumberColumn("连续红灯", width=72, help=streak),
+        yellow: column.NumberColumn("连续黄灯", width=72, help=yellow),
         "上期": column.TextColumn(width=52),
         "社区": column.TextColumn(width=80),
         "街道": column.TextColumn(width=80),

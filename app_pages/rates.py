@@ -280,8 +280,13 @@ else:
             names = "、".join(ui.markdown_text(n) for n in without[:8]) + (f" 等 {len(without)} 个" if len(without) > 8 else "")
             st.caption(f"{this}没有{LABELS[metric]}的{LEVEL_LABELS[level]}（无数据，不画出、不参与排序，表中列在最后）："
                        f"{names}。" + (KOUJING_NO_RATE.get(metric, "") if level == "source" else ""))
+    # Against a window the data cover in part a count's change is withheld, against one they miss every change.
+    change_unit = ("count" if metric in ("ticket_count", "overdue_count")
+                   else "score" if metric == "composite_score" else "pct")
     table = figures.breakdown_table(current, previous, yoy, metric,
-                                    marts_rules.min_denominator if marts_rules else None)
+                                    marts_rules.min_denominator if marts_rules else None,
+                                    withhold_previous=covered.withholds(change_unit),
+                                    withhold_yoy=year_ago.withholds(change_unit))
     order, columns = figures.breakdown_columns(table, metric)
     with table_column:
         picked = st.dataframe(figures.grey_unranked(table, metric), hide_index=True, placeholder=ui.MISSING,
@@ -298,8 +303,10 @@ else:
                          query_params={**f.time_query_params(), **params})
         elif level in ("street", "community", "grid", "source", "category"):
             st.caption(f"选中一行可打开该单位{this}的工单明细（{ui.ROW_PICK_KEYS}）。")
-        if covered.note:  # (the change column compares with that window too)
+        if covered.note:  # (the change columns compare with those windows too)
             st.caption(f"环比：{covered.sentence()}")
+        if year_ago.note:
+            st.caption(f"同比：{year_ago.sentence()}")
         span = f"{first_day:%Y%m%d}" + (f"-{last_day:%Y%m%d}" if f.is_range else "")
         # Built when clicked (the table shown), not on every run of the page.
         st.download_button("下载分解表（CSV）", lambda table=table: figures.breakdown_csv(table),

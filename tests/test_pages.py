@@ -1034,6 +1034,30 @@ def test_rates_tiles_say_there_is_no_year_ago_before_the_data(warehouse_copy):
                for c in at.caption)
 
 
+def test_rates_breakdown_withholds_changes_against_windows_the_data_do_not_cover(warehouse_copy):
+    """The breakdown table beside the tiles compared with the same windows but took no notice: by 受理量 the street
+    read a rise of every ticket against 09-22 to 09-30 (of which the data hold two days) and a 同比 against 2024,
+    before the data, as if against nothing. A count's 环比 is withheld against a partial window, a rate's shown; both
+    同比 are withheld, and captions under the table say why."""
+    at = _run("rates.py", PARTLY_BEFORE)
+    at.selectbox(key="rates_metric").set_value("ticket_count").run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "受理量环比（件）" in d.value.columns)
+    assert len(table) >= 1 and table["受理量"].gt(0).all()
+    assert table["受理量环比（件）"].isna().all() and table["受理量同比（件）"].isna().all()
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("环比：上期数据不全（数据自 2025-09-29 起）") for c in captions)
+    assert any(c.startswith("同比：无去年同期数据（数据自 2025-09-29 起）") for c in captions)
+    at.selectbox(key="rates_metric").set_value("resolution_rate").run()
+    table = next(d.value for d in at.dataframe if "解决率环比（百分点）" in d.value.columns)
+    assert table["解决率环比（百分点）"].notna().all() and table["解决率同比（百分点）"].isna().all()
+    whole = _run("rates.py", {"date_from": "2025-10-06", "date_to": "2025-10-09"})
+    whole.selectbox(key="rates_metric").set_value("ticket_count").run()
+    table = next(d.value for d in whole.dataframe if "受理量环比（件）" in d.value.columns)
+    assert table["受理量环比（件）"].notna().any()
+    assert not any(c.value.startswith("环比：") for c in whole.caption)
+
+
 def test_lights_withhold_the_grid_counts_change_against_a_period_the_data_begin_inside(warehouse_copy):
     """亮灯地图 for October against September, whose tickets begin on 09-29 (two days): September's lights stand on
     those two days, yet the tiles compared with them (持平（较上期）, -2 个（较上期）). The counts' changes are withheld

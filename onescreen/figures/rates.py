@@ -70,14 +70,21 @@ def unranked_reason(row, min_denominator: float | None) -> str:
 
 @shared
 def breakdown_table(current: pd.DataFrame, previous: pd.DataFrame, yoy: pd.DataFrame, metric: str,
-                    min_denominator: float | None = None) -> pd.DataFrame:
+                    min_denominator: float | None = None, withhold_previous: bool = False,
+                    withhold_yoy: bool = False) -> pd.DataFrame:
     """The ``rates_breakdown`` rows of this period as users read them (Chinese headers, each rate with its N),
     with the chosen metric's 环比 (against ``previous``) and 同比 (against ``yoy``), in ``current``'s order;
     参与排名 says why a unit is not ranked (:func:`unranked_reason`, with the marts' ``min_denominator``).
+    ``withhold_previous`` / ``withhold_yoy``: that change is left empty, as the window compared with is not
+    covered by the data enough for it (``onescreen.coverage.Coverage.withholds``: a count against a window the
+    data cover in part, anything against one they do not cover).
     Shared like the figures: each caller gets its own copy-on-write view of the kept table."""
     label = LABELS[metric]
 
-    def before(frame: pd.DataFrame) -> pd.Series:  # the metric of the same unit in another period, if it had one
+    def before(frame: pd.DataFrame, withheld: bool = False) -> pd.Series:
+        """The metric of the same unit in another period, if it had one (and it may be compared with)."""
+        if withheld:
+            return pd.Series(np.nan, index=current.index, dtype="float64")
         values = frame.drop_duplicates("unit_code").set_index("unit_code")[metric]
         return current["unit_code"].map(values)
 
@@ -94,8 +101,8 @@ def breakdown_table(current: pd.DataFrame, previous: pd.DataFrame, yoy: pd.DataF
         columns[f"{LABELS[rate]}%"] = current[rate].round(1)
         columns[f"{LABELS[rate]}N"] = [f"{_count(n)}/{_count(d)}" for n, d in zip(current[numerator], current[denominator])]
     columns["综合得分"] = current["composite_score"].round(1)
-    columns[f"{label}环比{unit}"] = (current[metric] - before(previous)).round(1)
-    columns[f"{label}同比{unit}"] = (current[metric] - before(yoy)).round(1)
+    columns[f"{label}环比{unit}"] = (current[metric] - before(previous, withhold_previous)).round(1)
+    columns[f"{label}同比{unit}"] = (current[metric] - before(yoy, withhold_yoy)).round(1)
     columns["名次变化"] = current["rank_change"].astype("float64")
     columns["超期"] = current["overdue_count"]
     columns["临期"] = current["near_deadline_count"]

@@ -2,9 +2,31 @@
 -- against the previous period. Street/community filters narrow the geographic levels (street,
 -- community, grid); department, source and category are always district-wide (全区口径). Narrowed to a
 -- community (or street) that holds several units, the area's tickets no unit holds are one more row
--- (未落格, 社区不明: parts/rates_breakdown_remainder.sql), shown and never ranked, so the rows add up to the area.
+-- (未落格, 社区不明: parts/rates_breakdown_remainder.sql), shown and never ranked, so the rows add up to the area:
+-- the "if narrowed" block (onescreen.queries._breakdown_switches); otherwise the plain reads first.
 with
 
+{{if not narrowed}}
+current_period as (
+    select *
+    from mart_rates
+    where period_type = $period_type
+        and period_start = $period_start
+        and level = $level
+        and (level not in ('street', 'community', 'grid') or $street_code is null or street_code = $street_code)
+        and (level not in ('community', 'grid') or $community_code is null or community_code = $community_code)
+),
+
+previous_period as (
+    select *
+    from mart_rates
+    where period_type = $period_type
+        and period_start = $previous_start
+        and level = $level
+),
+{{end}}
+
+{{if narrowed}}
 meta as (
     select
         json_extract(rules_json, '$.composite_weights.response')::double as weight_response,
@@ -71,7 +93,7 @@ remainder_scored as (
 ),
 
 -- The level's units, and the remainder in place of the district-wide row of unassigned tickets when narrowed.
-units as (
+units as materialized (
     select
         window_name, unit_code, unit_name, street_code, community_code, grid_code, ticket_count, response_rate,
         response_numerator, response_denominator, resolution_rate, resolution_numerator, resolution_denominator,
@@ -112,5 +134,6 @@ current_period as (
 previous_period as (
     select * from units where window_name = 'p'
 ),
+{{end}}
 
 {{include parts/rates_breakdown_rows.sql}}

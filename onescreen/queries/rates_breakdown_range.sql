@@ -9,7 +9,7 @@
 -- filters narrow the geographic levels (street, community, grid); department, source and category are
 -- always district-wide. Narrowed to a community (or street) that holds several units, the area's tickets no unit
 -- holds are one more row (未落格, 社区不明: parts/rates_breakdown_remainder.sql), shown and never ranked, so the rows
--- add up to the area.
+-- add up to the area: the "if narrowed" blocks (onescreen.queries._breakdown_switches).
 with
 
 meta as (
@@ -21,7 +21,9 @@ meta as (
     from mart_meta
 ),
 
+{{if narrowed}}
 {{include parts/rates_breakdown_parent.sql}}
+{{end}}
 
 days as (
     select
@@ -36,6 +38,7 @@ days as (
         and (period_start >= $period_start or period_start < $previous_end)
 ),
 
+{{if narrowed}}
 -- The day rows of the area the breakdown is narrowed to (none when it is not), for its remainder row.
 parent_days as (
     select
@@ -51,6 +54,7 @@ parent_days as (
         and ($street_code is null or street_code = $street_code)
 ),
 
+{{end}}
 -- Each unit's tickets received on a window's last day after the time the window ends at, when it ends at a time
 -- of that day (onescreen.queries.range_bounds' until; none when it ends at midnight): its 受理 is the day rows'
 -- count less these, so the morning of day 10 is set against the morning of day 10. Rates stay whole days.
@@ -83,6 +87,7 @@ late_tickets as (
     group by late_window, late_unit
 ),
 
+{{if narrowed}}
 parent_late as (
     select late_window, count(*) as late_count
     from late_rows
@@ -91,6 +96,7 @@ parent_late as (
     group by late_window
 ),
 
+{{end}}
 sums as (
     select
         window_name,
@@ -120,6 +126,7 @@ sums as (
     group by window_name, unit_code
 ),
 
+{{if narrowed}}
 -- The area's own row per window, summed as the units' are.
 parent_totals as (
     select
@@ -147,6 +154,7 @@ parent_totals as (
     group by window_name
 ),
 
+{{end}}
 area_units as (
     select *
     from sums
@@ -154,7 +162,9 @@ area_units as (
         and ($level not in ('community', 'grid') or $community_code is null or community_code = $community_code)
 ),
 
+{{if narrowed}}
 {{include parts/rates_breakdown_remainder.sql}}
+{{end}}
 
 -- The level's units, and the remainder in place of the district-wide row of unassigned tickets when narrowed.
 units as (
@@ -164,8 +174,8 @@ units as (
         satisfaction_denominator, on_time_numerator, on_time_denominator, closure_numerator, closure_denominator,
         overdue_count, near_deadline_count, handling_count, handling_workdays_sum, property_complaint_count
     from sums
-    cross join parent
-    where unit_code <> 'unassigned' or parent.parent_level is null
+{{if narrowed}}
+    where unit_code <> 'unassigned'
     union all
     select
         window_name, unit_code, unit_name, street_code, community_code, grid_code, ticket_count, response_numerator,
@@ -173,6 +183,7 @@ units as (
         satisfaction_denominator, on_time_numerator, on_time_denominator, closure_numerator, closure_denominator,
         overdue_count, near_deadline_count, handling_count, handling_workdays_sum, property_complaint_count
     from remainder
+{{end}}
 ),
 
 rated as (

@@ -4,6 +4,23 @@ from __future__ import annotations
 
 from etl.upsert import UpsertCounts, upsert
 
+# The columns of a stored inspection (``fct_inspections``) its ``row_hash`` is made of, in order.
+ROW_HASH_COLUMNS = ("inspection_id", "inspected_on", "company_id", "compound_code", "item", "score", "inspector")
+
+# How ``row_hash`` is made, recorded in warehouse_meta apart from the tickets' (etl.load_tickets.ROW_HASH_VERSION):
+# a warehouse that records another (or none: version 1, whose concat_ws skipped nulls) has its stored hashes
+# made again before a load (etl.refresh.refresh_row_hashes).
+ROW_HASH_VERSION = "2"
+
+
+def row_hash_sql() -> str:
+    """SQL for an inspection's ``row_hash`` (what the upsert compares) from its columns, staged or stored.
+
+    Every column keeps its place, a null one as ``\\N`` (as etl.load_tickets.row_hash_sql): concat_ws alone
+    skips nulls, so a value moved to an empty neighbouring column (考核项目 -> 考核人) hashed the same and the
+    corrected inspection was counted 未变 and not written."""
+    return "md5(concat_ws('|', " + ", ".join(f"coalesce({c}::varchar, '\\N')" for c in ROW_HASH_COLUMNS) + "))"
+
 
 def flag_unknown_references(con) -> None:
     """An inspection must name a known company and compound: otherwise it could never be ranked."""
@@ -37,7 +54,7 @@ def flag_unknown_references(con) -> None:
 def write_inspections(con, batch_id: int) -> UpsertCounts:
     """Upsert ``stg_rows`` into ``fct_inspections``."""
     con.execute(
-        """create or replace temp table stg_inspections as
+        f"""create or replace temp table stg_inspections as
         with final as (
             select coalesce(r.inspection_id,
                             'IN' || left(md5(concat_ws('|', r.inspected_on, r.company_name, r.compound_name, r.item, r.score)), 16))
@@ -55,7 +72,7 @@ def write_inspections(con, batch_id: int) -> UpsertCounts:
                        group by 1, 2 having count(*) = 1) bync
                    on bync.compound_name = r.compound_name and bync.company_id = co.company_id
         )
-        select *, md5(concat_ws('|', inspection_id, inspected_on, company_id, compound_code, item, score, inspector)) as row_hash
+        select *, {row_hash_sql()} as row_hash
         from final"""
     )
     return upsert(con, "fct_inspections", "stg_inspections", batch_id, compare=["inspection_id", "row_hash"])

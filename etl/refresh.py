@@ -150,23 +150,34 @@ def refresh_address_areas(con, progress: Callable[[str], None] = lambda _: None)
     return changed
 
 
-ROW_HASH_KEY = "row_hash_version"   # its row in warehouse_meta: how the stored row_hash were made
+ROW_HASH_KEY = "row_hash_version"   # its row in warehouse_meta: how the stored tickets' row_hash were made
+INSPECTION_ROW_HASH_KEY = "inspection_row_hash_version"   # and the stored inspections'
 
 
 def refresh_row_hashes(con, progress: Callable[[str], None] = lambda _: None) -> int:
     """Make every stored ticket's ``row_hash`` (and its versions kept for rollback) again from its stored
     columns when the warehouse records another way of making it than the code's
     (:data:`etl.load_tickets.ROW_HASH_VERSION`), or none (made before it was recorded); record the code's.
-    Returns how many rows were rehashed (0 when current, or for a warehouse without tickets).
+    The same for the stored inspections (``fct_inspections`` and ``fct_inspections_hist``), by their own
+    version (:data:`etl.load_inspections.ROW_HASH_VERSION`, recorded as :data:`INSPECTION_ROW_HASH_KEY`).
+    Returns how many rows were rehashed (0 when current, or for a warehouse without tickets or inspections).
 
     Before a load: the upsert compares a staged row's hash with the stored one, and a hash made the old way
     differs from every new one, so the first reload after an upgrade would count every ticket it gives again
     as 更新 (and copy each to history) when nothing changed. Made again from the stored columns, the hash
     is the one the same cells give now (as :func:`refresh_address_areas` relies on)."""
+    return _refresh_ticket_row_hashes(con, progress) + _refresh_inspection_row_hashes(con, progress)
+
+
+def _recorded(con, key: str) -> str | None:
+    stored = con.execute("select value from warehouse_meta where name = ?", [key]).fetchall()
+    return stored[0][0] if stored else None
+
+
+def _refresh_ticket_row_hashes(con, progress: Callable[[str], None]) -> int:
     from etl.load_tickets import ROW_HASH_VERSION, row_hash_sql
 
-    stored = con.execute("select value from warehouse_meta where name = ?", [ROW_HASH_KEY]).fetchall()
-    if stored and stored[0][0] == ROW_HASH_VERSION:
+    if _recorded(con, ROW_HASH_KEY) == ROW_HASH_VERSION:
         return 0
     changed = 0
     if _has_rows(con, [table for table, _, _ in _AREA_TABLES]):
@@ -184,6 +195,21 @@ def refresh_row_hashes(con, progress: Callable[[str], None] = lambda _: None) ->
                       from {table} t left join {personal} p using ({key_list})) h
                 where {match}""").fetchall()[0][0]
     con.execute("insert or replace into warehouse_meta values (?, ?)", [ROW_HASH_KEY, ROW_HASH_VERSION])
+    return changed
+
+
+def _refresh_inspection_row_hashes(con, progress: Callable[[str], None]) -> int:
+    from etl.load_inspections import ROW_HASH_VERSION, row_hash_sql
+
+    if _recorded(con, INSPECTION_ROW_HASH_KEY) == ROW_HASH_VERSION:
+        return 0
+    changed = 0
+    tables = ["fct_inspections", "fct_inspections_hist"]   # the versions kept for rollback too
+    if _has_rows(con, tables):
+        progress("按新的算法重算已存物业考核记录的行内容摘要（row_hash），仅在程序升级后的第一次导入时进行……")
+        for table in tables:
+            changed += con.execute(f"update {table} set row_hash = {row_hash_sql()}").fetchall()[0][0]
+    con.execute("insert or replace into warehouse_meta values (?, ?)", [INSPECTION_ROW_HASH_KEY, ROW_HASH_VERSION])
     return changed
 
 

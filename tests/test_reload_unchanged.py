@@ -233,3 +233,76 @@ def test_the_first_reload_after_the_row_hash_changed_reports_what_changed(wareho
         assert query(warehouse_copy, f"select count(*) from {table} t left join {personal} p using ({keys}) "
                                      f"where t.row_hash <> {row_hash_sql(columns)}") == [(0,)]
     assert query(warehouse_copy, "select value from warehouse_meta where name = 'row_hash_version'") == [("2",)]
+
+
+INSPECTION_HEADER = "考核编号,考核日期,物业企业,小区名称,考核项目,得分,考核人\n"
+
+
+def inspections_export(tmp_path: Path, name: str, rows: list[str], title: str = "南宁街道物业服务日常考核记录表") -> Path:
+    path = tmp_path / name
+    path.write_text(f"{title}\n" + INSPECTION_HEADER + "".join(row + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def test_inspection_cells_that_the_old_hash_joined_alike_are_an_update(warehouse_copy, tmp_path):
+    """The inspections' row hash skipped nulls as the tickets' did: 考核项目 empty, 得分 92, 考核人 88.0 and then (a
+    corrected export, the cells shifted back) 考核项目 92.0, 得分 88, 考核人 empty both joined to ``…|92.0|88.0``, so the
+    change was counted 未变 and not written. (考核项目 and 考核人 alone never met: 得分, never empty, lies between them.)
+    The corrected export loaded again is 未变."""
+    rows = ["K1,2025-10-09,云岭物业服务有限公司,金碧花园,{item},{score},{inspector}",
+            "K2,2025-10-09,金马物业管理有限公司,翠湖小区,秩序维护,71.5,刘洋"]
+    load_files([inspections_export(tmp_path, "k1.csv", [rows[0].format(item="", score=92, inspector="88.0"), rows[1]])],
+               db_path=warehouse_copy)
+    corrected = [rows[0].format(item="92.0", score=88, inspector=""), rows[1]]
+    report = load_files([inspections_export(tmp_path, "k2.csv", corrected)], db_path=warehouse_copy).files[0]
+    assert (report.inserted, report.updated, report.unchanged) == (0, 1, 1)
+    assert query(warehouse_copy, "select item, score, inspector from fct_inspections where inspection_id = 'K1'") == [
+        ("92.0", 88.0, None)]
+    assert query(warehouse_copy, "select item, score, inspector from fct_inspections_hist where inspection_id = 'K1'") == [
+        (None, 92.0, "88.0")]
+    again = load_files([inspections_export(tmp_path, "k2_again.csv", corrected, title="南宁街道物业服务日常考核记录表（复核）")],
+                       db_path=warehouse_copy).files[0]
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+
+
+# How the inspections' row_hash was made before their ROW_HASH_VERSION 2: concat_ws, which skips nulls.
+OLD_INSPECTION_HASH = "md5(concat_ws('|', inspection_id, inspected_on, company_id, compound_code, item, score, inspector))"
+
+
+def test_the_first_inspection_reload_after_the_row_hash_changed_reports_unchanged_and_rollback_restores(
+        warehouse_copy, tmp_path):
+    """A warehouse whose inspection hashes were made the old way, with no version recorded: the reload of the same
+    export counts every inspection 未变 (K2, whose 考核项目 is empty, was 更新 without the rehash), nothing is copied
+    to history, and every stored hash, current and kept for rollback, is the new one. Rolling back the batch that
+    changed K3 then puts back its earlier version exactly, and that version's export reloads as 未变 (its stored hash,
+    kept for rollback, was rehashed too)."""
+    from etl.load_inspections import row_hash_sql
+
+    first = ["K1,2025-10-09,云岭物业服务有限公司,金碧花园,环境卫生,92,刘洋",
+             "K2,2025-10-09,金马物业管理有限公司,翠湖小区,,71.5,刘洋",
+             "K3,2025-10-10,云岭物业服务有限公司,阳光新城,秩序维护,88,"]
+    second = first[:2] + ["K3,2025-10-10,云岭物业服务有限公司,阳光新城,秩序维护,88,陈静"]
+    load_files([inspections_export(tmp_path, "k_week1.csv", first)], db_path=warehouse_copy)
+    columns = "inspection_id, inspected_on, company_id, compound_code, item, score, inspector, batch_id"
+    before = query(warehouse_copy, f"select {columns} from fct_inspections where inspection_id like 'K_' order by 1")
+    changed = load_files([inspections_export(tmp_path, "k_week2.csv", second)], db_path=warehouse_copy).files[0]
+    assert (changed.updated, changed.unchanged) == (1, 2)
+    con = duckdb.connect(str(warehouse_copy))
+    for table in ("fct_inspections", "fct_inspections_hist"):
+        con.execute(f"update {table} set row_hash = {OLD_INSPECTION_HASH}")
+    con.execute("delete from warehouse_meta where name = 'inspection_row_hash_version'")
+    history = con.execute("select count(*) from fct_inspections_hist").fetchall()[0][0]
+    con.close()
+    report = load_files([inspections_export(tmp_path, "k_week2_after_upgrade.csv", second, title="考核记录表（升级后）")],
+                        db_path=warehouse_copy).files[0]
+    assert (report.inserted, report.updated, report.unchanged) == (0, 0, 3)
+    assert query(warehouse_copy, "select count(*) from fct_inspections_hist") == [(history,)]
+    for table in ("fct_inspections", "fct_inspections_hist"):
+        assert query(warehouse_copy, f"select count(*) from {table} where row_hash <> {row_hash_sql()}") == [(0,)]
+    assert query(warehouse_copy, "select value from warehouse_meta where name = 'inspection_row_hash_version'") == [("2",)]
+    rollback(changed.batch_id, db_path=warehouse_copy)
+    assert query(warehouse_copy, f"select {columns} from fct_inspections where inspection_id like 'K_' order by 1") == before
+    assert query(warehouse_copy, f"select count(*) from fct_inspections where row_hash <> {row_hash_sql()}") == [(0,)]
+    again = load_files([inspections_export(tmp_path, "k_week1_again.csv", first, title="考核记录表（复核）")],
+                       db_path=warehouse_copy).files[0]
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)

@@ -145,6 +145,8 @@ create table if not exists fct_inspections (
 
 -- Facts about the warehouse as a whole, by name. address_area_code: the code (etl/refresh.py AREA_CODE)
 -- that cut every stored address_area; `python -m etl refresh` recomputes them when it changed.
+-- row_hash_version, inspection_row_hash_version: how the stored tickets' and inspections' row_hash were made
+-- (ROW_HASH_VERSION of etl/load_tickets.py, etl/load_inspections.py); remade before a load when it differs.
 create table if not exists warehouse_meta (
     name           varchar primary key,
     value          varchar not null

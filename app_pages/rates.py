@@ -297,6 +297,8 @@ else:
         link = filters.unit_filters(current.iloc[rows[0]], level) if rows else None
         if link is not None:
             name, params = link
+            if "unassigned" in params:  # 未落格 etc.: named with the area it counts (东风社区 · 未落格, 全区 · 街道不明)
+                name = f"{filters.area_name(**{k: v for k, v in params.items() if k in filters.AREA_LABELS})} · {name}"
             # The row counts its unit alone (a street every source and category, a source the whole district):
             # the link carries the time and that unit only, so the list holds the tickets the row counts.
             ui.page_link("app_pages/tickets.py", label=f"打开 {ui.markdown_text(name)} {this}的工单明细 →", icon=":material/list_alt:",

@@ -6,8 +6,10 @@ permission may download unmasked, with a reason. Both are audited and neither is
 URL parameters (other pages link here with the shared filters, whose period or date range
 ``date_from``..``date_to`` sets the receipt dates, plus these): ``status`` =
 all/open/overdue/near_deadline/closed, ``range=all`` (every receipt date instead of the shared
-filters' time), ``category_l2``, ``ticket_id`` (part of a ticket number), ``compound_code`` and
-``property_complaint=1`` (only the property complaints as 物业红黑榜 counts them). An older
+filters' time), ``category_l2``, ``ticket_id`` (part of a ticket number), ``compound_code``,
+``property_complaint=1`` (only the property complaints as 物业红黑榜 counts them) and ``unassigned`` =
+street/community/grid/department/category (only the tickets of the area with no unit of that level: a
+community's 未落格, ``onescreen.tickets.UNASSIGNED``). An older
 ``range=2025-10-01..2025-10-15`` is read as the shared date range (``onescreen.filters``).
 """
 
@@ -66,8 +68,13 @@ for name, value, default in (("status", status, "all"), ("range", "all" if whole
 
 compound_code = _url("compound_code")  # set by links from 物业红黑榜 (one compound's complaints)
 property_complaint = _url("property_complaint") == "1"  # (those links: the complaints the list counts)
+# Set by 三率分析's 未落格 / 社区不明 / 街道不明 / 未分类 / 未注明承办单位 rows: the tickets of the area with no unit of that
+# level. Dropped (and left out of the URL) when unknown, or when the sidebar now picks a unit of that level.
+unassigned = tickets.unassigned_filter(f, _url("unassigned"))
+_mirror("unassigned", unassigned)
+unassigned_label = f"{filters.area_name(**f.scope())} · {tickets.UNASSIGNED[unassigned]}" if unassigned else ""
 chosen = tickets.list_params(f, status=status, category_l2=category_l2, ticket_id=ticket_id, compound_code=compound_code,
-                             property_complaint=property_complaint, whole_period=whole_period)
+                             property_complaint=property_complaint, unassigned=unassigned, whole_period=whole_period)
 # The list in pages of PAGE_ROWS (the 页码 box under the table); other choices start again at page 1.
 choice_key = repr(sorted((name, str(value)) for name, value in chosen.items()))
 if st.session_state.get("t_page_of") != choice_key:
@@ -90,6 +97,14 @@ if compound_code:
     shared += f" · 小区 {compound_code}"
 if property_complaint:
     shared += " · 物业投诉（按物业红黑榜口径）"
+if unassigned:
+    shared += f" · {unassigned_label}"
+    note_col, clear_col = st.columns([5, 1], vertical_alignment="center")
+    note_col.info(f"只列出 **{ui.markdown_text(unassigned_label)}**：{ui.markdown_text(filters.area_name(**f.scope()))}"
+                  f"内{tickets.UNASSIGNED_NOTES[unassigned]}（三率分析分解表中的“{tickets.UNASSIGNED[unassigned]}”一行）。",
+                  icon=":material/filter_alt:")
+    clear_col.button("列出全部工单", key="t_unassigned_clear", on_click=lambda: st.query_params.pop("unassigned", None),
+                     help=f"取消“{tickets.UNASSIGNED[unassigned]}”，列出左侧筛选范围内的全部工单。")
 st.caption(f"{period_text} · {tickets.STATUSES[status]} · {shared}（来源、分类、区域在左侧筛选）· "
            f"{ui.as_of_caption(data.as_of())}")
 
@@ -129,7 +144,7 @@ def _download(kind: str, build) -> bytes:
     return build(frame)
 
 
-stem = f"工单明细_{period_text}_{tickets.STATUSES[status]}"
+stem = f"工单明细_{period_text}_{tickets.STATUSES[status]}" + (f"_{unassigned_label.replace(' · ', '')}" if unassigned else "")
 if total > tickets.EXPORT_MAX_ROWS:
     stem += f"_前{tickets.EXPORT_MAX_ROWS}张"
     st.warning(f"符合条件的工单共 {total:,} 张，超过单次下载的上限 {tickets.EXPORT_MAX_ROWS:,} 张：下载的是按当前顺序的前 "

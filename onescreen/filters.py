@@ -29,7 +29,7 @@ import streamlit as st
 
 from onescreen import data, ui
 from onescreen.coverage import Coverage, coverage
-from onescreen.queries import cut_time, period_bounds, range_bounds, window_label
+from onescreen.queries import UNASSIGNED_LEVELS, cut_time, period_bounds, range_bounds, window_label
 
 PERIOD_LABELS = {"month": "月", "week": "周", "day": "日"}
 # What a period under way is compared with (Filters.against): the same days (hours) of the one before.
@@ -38,6 +38,7 @@ TIME_MODES = {"period": "按周期", "range": "自定义区间"}
 ALL = ""
 # The URL parameters the shared filters own (pages keep their own parameters beside these).
 AREA_LABELS = {"street_code": "街道", "community_code": "社区", "grid_code": "网格"}
+AREA_LEVELS = ("street", "community", "grid")
 URL_KEYS = ("period_type", "period_start", "date_from", "date_to", "street_code", "community_code", "grid_code",
             "source", "category")
 # The URL filters that pick a unit (an area, a source, a category): a link to one unit's tickets (a breakdown
@@ -502,13 +503,30 @@ def active() -> Filters | None:
     return st.session_state.get("filters")
 
 
+def area_name(street_code: str = ALL, community_code: str = ALL, grid_code: str = ALL) -> str:
+    """The name of the narrowest of these areas (``东风社区``; its code when the places do not know it), or ``全区``."""
+    places = data.places()
+    for code, column, name in ((grid_code, "grid_code", "grid_name"), (community_code, "community_code", "community_name"),
+                               (street_code, "street_code", "street_name")):
+        if code:
+            match = places.loc[places[column] == code, name].dropna()
+            return str(match.iloc[0]) if len(match) else code
+    return "全区"
+
+
 def unit_filters(unit: Mapping, level: str) -> tuple[str, dict[str, str]] | None:
     """(name, URL filters) that narrow any page to one unit of a breakdown (a ``rates_breakdown``
-    row of ``level``): a street, community or grid with its parents, a source or a category. None for
-    a row that is not one unit (未落格, 未分类) or a level no filter has (承办单位)."""
+    row of ``level``): a street, community or grid with its parents, a source or a category. A row of the
+    tickets no unit of the level holds (未落格, 社区不明, 街道不明, 未分类, 未注明承办单位) gets the area it counts (the
+    community or street the breakdown was narrowed to, else none: the district) and ``unassigned`` = the level, a
+    parameter of 工单明细 alone (``onescreen.tickets.UNASSIGNED``). None for a level no filter has (承办单位)."""
     if unit["unit_code"] == "unassigned":
-        return None
-    if level in ("street", "community", "grid"):
+        if level not in UNASSIGNED_LEVELS:
+            return None
+        area = {k: str(unit[k]) for k in ("street_code", "community_code")
+                if level in AREA_LEVELS and unit.get(k) is not None and not pd.isna(unit.get(k))}
+        return str(unit["unit_name"]), {**area, "unassigned": level}
+    if level in AREA_LEVELS:
         keys = {"street": ("street_code",), "community": ("street_code", "community_code"),
                 "grid": ("street_code", "community_code", "grid_code")}[level]
         params = {k: str(unit[k]) for k in keys if unit.get(k) is not None and not pd.isna(unit.get(k))}

@@ -58,6 +58,9 @@ _INCLUDE = re.compile(r"^[ \t]*\{\{include (parts/\w+\.sql)\}\}$", re.MULTILINE)
 _BLOCK = re.compile(r"^[ \t]*\{\{if (not )?(\w+)\}\}\n(.*?)^[ \t]*\{\{end\}\}\n", re.MULTILINE | re.DOTALL)
 PERIOD_TYPES = ("day", "week", "month")
 LEVELS = ("district", "street", "community", "grid", "department", "source", "category")
+# The levels whose tickets may hold no unit (mart_rates' 'unassigned' rows: 街道不明, 社区不明, 未落格, 未注明承办单位,
+# 未分类); ticket_list's $unassigned lists those of one (a ticket always has a source: the column is not null).
+UNASSIGNED_LEVELS = ("street", "community", "grid", "department", "category")
 REQUIRED = object()
 
 
@@ -236,6 +239,7 @@ QUERIES: dict[str, Query] = {q.name: q for q in [
           ("ticket_count", "overdue_count", "near_deadline_count", "due_at", "ticket_masking"),
           params=(*_SCOPE_FILTERS, Param("source"), Param("category_l1"), Param("category_l2"), Param("ticket_id"),
                   Param("compound_code"), Param("property_complaint", "bool", False),
+                  Param("unassigned", choices=UNASSIGNED_LEVELS),
                   Param("received_from", "date"), Param("received_before", "date"),
                   Param("limit", "int", 2000, maximum=50000), Param("page", "int", 1, maximum=1_000_000)),
           # status is written into the SQL (from this list only) so the plan knows which marts it needs.

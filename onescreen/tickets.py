@@ -25,6 +25,15 @@ EXPORT_MAX_ROWS = 20000    # rows in one download (XLSX writing takes about 1 s 
 
 STATUSES: dict[str, str] = {"all": "全部", "open": "未办结", "overdue": "超期", "near_deadline": "临期",
                             "returned": "已退单", "closed": "已办结"}
+# What ticket_list's ``unassigned`` lists (the names mart_rates gives those rows), and what that means.
+UNASSIGNED: dict[str, str] = {"street": "街道不明", "community": "社区不明", "grid": "未落格",
+                              "department": "未注明承办单位", "category": "未分类"}
+UNASSIGNED_NOTES: dict[str, str] = {"street": "没有落到任何街道的工单", "community": "没有落到任何社区的工单",
+                                    "grid": "没有落到任何网格的工单", "department": "没有注明承办单位的工单",
+                                    "category": "没有一级分类的工单"}
+# The shared filter (a ``Filters`` field) that picks a unit of the level: chosen, it replaces the level's 'unassigned'.
+UNASSIGNED_CLASH: dict[str, tuple[str, ...]] = {"street": ("street_code",), "community": ("community_code",),
+                                                "grid": ("grid_code",), "department": (), "category": ("category",)}
 # The order each status view is most useful in (an allow-listed identifier of ticket_list).
 STATUS_SORT: dict[str, tuple[str, str]] = {"overdue": ("overdue_workdays", "desc"),
                                            "near_deadline": ("remaining_workdays", "asc")}
@@ -102,17 +111,21 @@ def mask_tickets(df: pd.DataFrame) -> pd.DataFrame:
 
 def list_params(filters, *, status: str = "all", category_l2: str = "", ticket_id: str = "",
                 whole_period: bool = False, received_between: tuple | None = None, compound_code: str = "",
-                property_complaint: bool = False, limit: int | None = None, page: int = 1) -> dict:
+                property_complaint: bool = False, unassigned: str = "", limit: int | None = None,
+                page: int = 1) -> dict:
     """Parameters of ``ticket_list`` for the shared ``filters`` (``onescreen.filters.Filters``) plus the
     page's own choices. Tickets received in the filters' period or date range are listed;
     ``whole_period`` drops the time (every ticket received so far); ``received_between`` = (first
     day, last day), both included, replaces it with another date range. ``property_complaint``: only the
-    property complaints as 物业红黑榜 counts them. ``page`` (from 1) picks which ``limit`` rows of the list."""
+    property complaints as 物业红黑榜 counts them. ``unassigned`` (a key of :data:`UNASSIGNED`): only the tickets of
+    the filters' area with no unit of that level (a community's 未落格). ``page`` (from 1) picks which ``limit`` rows
+    of the list."""
     if status not in STATUSES:
         status = "all"
     params = {**filters.scope(), "source": filters.source or None, "category_l1": filters.category or None,
               "category_l2": category_l2 or None, "ticket_id": ticket_id.strip() or None, "status": status,
               "compound_code": compound_code or None, **({"property_complaint": True} if property_complaint else {}),
+              **({"unassigned": unassigned} if unassigned else {}),
               "limit": limit or PAGE_ROWS, "page": max(1, int(page))}
     if received_between is None and not whole_period:
         received_between = filters.days()
@@ -121,6 +134,14 @@ def list_params(filters, *, status: str = "all", category_l2: str = "", ticket_i
         params.update(received_from=first, received_before=last + timedelta(days=1))
     sort, order = STATUS_SORT.get(status, ("received_at", "desc"))
     return {**params, "sort": sort, "order": order}
+
+
+def unassigned_filter(filters, value: str) -> str:
+    """The URL's ``unassigned`` as the list applies it: a key of :data:`UNASSIGNED`, or ``""`` when it is none or
+    the shared ``filters`` already pick a unit of that level (a grid chosen in the sidebar ends the grid's 未落格)."""
+    if value not in UNASSIGNED or any(getattr(filters, name) for name in UNASSIGNED_CLASH[value]):
+        return ""
+    return value
 
 
 def list_tickets(con, **params) -> pd.DataFrame:

@@ -26,7 +26,6 @@ def test_source_and_category_are_filters_too():
 
 
 def test_no_link_where_no_filter_fits():
-    assert unit_filters(row(unit_code="unassigned", unit_name="未落格"), "grid") is None
     assert unit_filters(row(unit_code="区住建局", unit_name="区住建局"), "department") is None
     assert unit_filters(row(unit_code="G9", grid_code="G9", street_code=float("nan")), "grid") is None
 
@@ -174,3 +173,17 @@ def test_a_change_against_a_partial_window_is_withheld_for_a_count_and_not_judge
     assert ui.change_text(None, up_is_good=True, previous=missing) == ("— 无上期数据（数据自 2025-03-10 起）", ui.FLAT_COLOUR)
     whole = coverage(date(2025, 4, 1), date(2025, 5, 1), date(2025, 3, 10))
     assert ui.change_text(1.23, up_is_good=True, unit="个百分点", previous=whole) == ("▲1.2个百分点 环比（改善）", ui.GOOD_COLOUR)
+
+
+def test_a_row_of_tickets_no_unit_holds_carries_its_area_and_level():
+    """未落格 of a community, 社区不明 of a street, the district's 街道不明, 未分类 and 未注明承办单位: the area the row
+    counts (none: the whole district) and ``unassigned``, which 工单明细 reads (onescreen.tickets.UNASSIGNED)."""
+    community = row(unit_code="unassigned", unit_name="未落格", street_code="S1", community_code="C1")
+    assert unit_filters(community, "grid") == ("未落格", {"street_code": "S1", "community_code": "C1", "unassigned": "grid"})
+    street = row(unit_code="unassigned", unit_name="社区不明", street_code="S1")
+    assert unit_filters(street, "community") == ("社区不明", {"street_code": "S1", "unassigned": "community"})
+    assert unit_filters(row(unit_code="unassigned", unit_name="街道不明"), "street") == ("街道不明", {"unassigned": "street"})
+    assert unit_filters(row(unit_code="unassigned", unit_name="未分类"), "category") == ("未分类", {"unassigned": "category"})
+    assert unit_filters(row(unit_code="unassigned", unit_name="未注明承办单位"), "department") == (
+        "未注明承办单位", {"unassigned": "department"})
+    assert unit_filters(row(unit_code="unassigned", unit_name="未注明"), "source") is None  # a ticket always has a source

@@ -130,7 +130,11 @@ def parity_cases(con) -> dict[str, list[dict]]:
         + [dict(status=s, property_complaint=True) for s in ("all", "open", "closed")]
         + [dict(ticket_id=ticket), dict(compound_code=compound), dict(received_from=last - timedelta(days=6),
                                                                       received_before=last), dict(limit=5),
-           dict(limit=5, page=3), dict(status="open", limit=2, page=2)],
+           dict(limit=5, page=3), dict(status="open", limit=2, page=2)]
+        # a breakdown's 未落格 / 社区不明 / 街道不明 / 未注明承办单位 / 未分类 row (filters.unit_filters)
+        + [dict(unassigned="grid", community_code=community), dict(unassigned="grid", street_code=street, status="closed"),
+           dict(unassigned="community", street_code=street), dict(unassigned="street"),
+           dict(unassigned="grid", status="open"), dict(unassigned="department"), dict(unassigned="category")],
         "ticket_categories": [{}, dict(category_l1=category)],
         "company_compound_complaints": [dict(company_id=company, month=month), dict(month=month), {}],
         "mart_rules": [{}],

@@ -2,6 +2,9 @@
 -- that matched in total_count. Ties, and the rows the sort column is empty for, follow in receipt order (oldest
 -- first): by overdue_workdays the overdue tickets come most overdue first, then those not yet due, oldest first
 -- (the review pack's 最久未办结的工单). Every `order by` below is the same and must stay so (pages would overlap). Status is at the as-of time (open, overdue, near deadline from mart_open_tickets).
+-- $unassigned (a level of mart_rates: street, community, grid, department, category): only the tickets that hold
+-- no unit of that level, as its 'unassigned' rows count them (街道不明, 社区不明, 未落格, 未注明承办单位, 未分类); with the
+-- area filters, the 未落格 / 社区不明 row of a breakdown narrowed to that area (parts/rates_breakdown_remainder.sql).
 -- The only query that reads ticket_pii, and only for the rows returned: its registry entry masks those
 -- fields (onescreen.tickets.mask_tickets) before the frame leaves run_query.
 with
@@ -33,6 +36,9 @@ tickets as not materialized (
         and ($category_l2 is null or category_l2 = $category_l2)
         and ($ticket_id is null or contains(lower(ticket_id), lower(trim($ticket_id))))
         and ($compound_code is null or compound_code = $compound_code)
+        and ($unassigned is null or case $unassigned when 'street' then street_code is null
+            when 'community' then community_code is null when 'grid' then grid_code is null
+            when 'department' then department is null when 'category' then category_l1 is null end)
         and (not $property_complaint
             or (list_contains((select categories from property_rules), category_l1)
                 and (appeal_type is null
@@ -94,6 +100,9 @@ open_rows as (
         and ($ticket_id is null or contains(lower(ticket_id), lower(trim($ticket_id))))
         and ($compound_code is null
             or ticket_id in (select ticket_id from fct_tickets where compound_code = $compound_code))
+        and ($unassigned is null or case $unassigned when 'street' then street_code is null
+            when 'community' then community_code is null when 'grid' then grid_code is null
+            when 'department' then department is null when 'category' then category_l1 is null end)
         and (not $property_complaint
             or (list_contains((select categories from property_rules), category_l1)
                 and (appeal_type is null

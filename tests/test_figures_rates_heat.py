@@ -16,6 +16,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # until the project sets pythonpath
 
 from onescreen.figures import heat, rates  # noqa: E402
+from onescreen.figures.overview import text_width  # noqa: E402
 from onescreen.maps import BLANK_STYLE_URL  # noqa: E402
 from onescreen.queries import run_query  # noqa: E402
 
@@ -99,6 +100,16 @@ def test_breakdown_bar_by_another_metric_keeps_its_own_order_and_an_axis_that_ho
     low, high = fig.layout.xaxis.range
     assert low == 0 and high >= 463  # a fixed 0-100 axis cut the bars of counts past 100 off the chart
     assert list(fig.data[0].text)[-1] == "463"  # a count, not "463.0"
+
+
+def test_breakdown_bar_leaves_room_for_the_label_of_a_bar_that_reaches_the_edge():
+    # A grid at 100 ends at the plot's right edge; its label "100.0" stands past it, in the right margin (10 px
+    # cut it off on screen: a community's grids read "99.:" and the two at 100 showed no number at all).
+    fig = rates.breakdown_bar.uncached(breakdown_frame(), "response_rate")
+    assert "100.0" in list(fig.data[0].text) and fig.data[0].cliponaxis is False
+    assert fig.layout.margin.r >= text_width("100.0", rates.BAR_LABEL_PX)
+    counts = rates.breakdown_bar.uncached(breakdown_frame().assign(ticket_count=[12345, 20, 2, 0]), "ticket_count")
+    assert counts.layout.margin.r >= text_width("12,345", rates.BAR_LABEL_PX)
 
 
 def test_breakdown_table_says_why_a_unit_is_not_ranked():

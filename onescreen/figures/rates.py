@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 from onescreen.exports import to_csv_bytes
 from onescreen.figures import on_screen, shared
+from onescreen.figures.overview import text_width
 from onescreen.koujing import LABELS
 from onescreen.ui import LIGHT_COLOURS, text_colour_on
 
@@ -37,6 +38,8 @@ RATE_N = {metric: (f"{metric[:-5]}_numerator", f"{metric[:-5]}_denominator")
 TARGETS = {"response_rate": "response_target", "resolution_rate": "resolution_target",
            "satisfaction_rate": "satisfaction_target"}
 TICK_FORMATS = {"month": "%Y-%m", "week": "%m-%d", "day": "%m-%d"}
+# A bar's value label outside its end, as the analysis pages draw it (px): the right margin is sized for it.
+BAR_LABEL_PX = 13
 UNRANKED_TEXT_COLOUR = "#6b7280"  # 4.8:1 on white (#9aa5b1 was 2.5:1); still lighter than the ranked rows
 NO_DATA = "无数据"
 ESCALATION_COLOURS = {"grid": LIGHT_COLOURS["green"], "community": "#8fd3bd", "street": LIGHT_COLOURS["yellow"],
@@ -284,11 +287,12 @@ def breakdown_bar(breakdown: pd.DataFrame, metric: str, *, target: float | None 
         n_text = [f"受理 {n:,.0f} 件" for n in rows["ticket_count"]]
     status = ["" if r else "（不参与排名）" for r in ranked]
     is_count = metric in COUNT_METRICS
+    labels = [f"{v:,.0f}" if is_count else f"{v:.1f}" for v in rows[metric]]
     fig = go.Figure(go.Bar(
         x=rows[metric], y=rows["unit_name"].fillna(rows["unit_code"]), orientation="h",
         marker_color=[RANKED_COLOUR if r else UNRANKED_COLOUR for r in ranked],
         # Outside the bar's end, at full size (inside, plotly shrank them to the bar: 7.7 px).
-        text=[f"{v:,.0f}" if is_count else f"{v:.1f}" for v in rows[metric]], textposition="outside", textangle=0,
+        text=labels, textposition="outside", textangle=0,
         constraintext="none", cliponaxis=False,
         customdata=list(zip(n_text, status)),
         hovertemplate=f"%{{y}}<br>{LABELS.get(metric, metric)} %{{x:{',.0f' if is_count else '.1f'}}}<br>"
@@ -303,7 +307,11 @@ def breakdown_bar(breakdown: pd.DataFrame, metric: str, *, target: float | None 
     high = max(float(rows[metric].max()) if len(rows) else 0.0, 1.0) * 1.05 if is_count else \
         max(100.0, target if target is not None else 0.0)
     fig.update_xaxes(title_text=LABELS.get(metric, metric), range=[0, high])
-    return _layout(fig, height=max(260, 22 * len(rows) + 80), showlegend=False)
+    fig = _layout(fig, height=max(260, 22 * len(rows) + 80), showlegend=False)
+    # The labels stand past the bars' ends, so the right margin holds the longest: a rate of 100 ends at the plot's
+    # edge, and the 10 px margin cut its "100.0" off (a community's grids at 99.3 read "99.:", those at 100 nothing).
+    room = math.ceil(max((text_width(t, BAR_LABEL_PX) for t in labels), default=0)) + 6
+    return fig.update_layout(margin_r=max(fig.layout.margin.r, room))
 
 
 @shared

@@ -168,6 +168,17 @@ def test_overdue_bar_leaves_out_units_with_nothing_overdue_or_near():
     assert list(fig.data[0].y) == ["乙", "甲"] and list(fig.data[0].x) == [0, 3] and list(fig.data[1].x) == [2, 1]
 
 
+def test_count_axes_tick_whole_numbers():
+    # A community's 超期与临期 chart with at most 3 tickets a grid was ticked 0, 0.5, 1, 1.5 ... 件.
+    fig = rates.overdue_bar.uncached(breakdown_frame())
+    assert fig.layout.xaxis.tickformat == ",d" and fig.layout.xaxis.dtick == 1
+    small = rates.breakdown_bar.uncached(breakdown_frame(), "overdue_count")
+    assert small.layout.xaxis.tickformat == ",d" and small.layout.xaxis.dtick == 1
+    many = rates.overdue_bar.uncached(breakdown_frame().assign(overdue_count=[300, 40, 0, 0]))
+    assert many.layout.xaxis.tickformat == ",d" and many.layout.xaxis.dtick is None  # plotly's own whole steps
+    assert rates.breakdown_bar.uncached(breakdown_frame(), "response_rate").layout.xaxis.tickformat is None
+
+
 def grids_frame() -> pd.DataFrame:
     return pd.DataFrame({
         "grid_code": ["G1", "G2", "G3"], "grid_name": ["一网格", "二网格", "三网格"],

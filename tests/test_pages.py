@@ -1104,3 +1104,33 @@ def test_the_lights_table_shows_how_many_periods_a_yellow_grid_has_been_yellow(w
     assert "连续黄灯（月）" in table.proto.column_order  # shown, beside 连续红灯
     assert json.loads(table.proto.columns)["连续黄灯（月）"]["label"] == "连续黄灯"
     assert "“连续黄灯”" in " ".join(c.value for c in at.caption)
+
+
+def test_rates_overdue_chart_caption_counts_the_units_it_draws(tmp_path, monkeypatch):
+    """Under 超期与临期 the caption said "超期、临期最多的 15 个单位" over a chart of fewer (11 grids of a community):
+    it now says it lists all of them, and how many, when there are no more than 15. (The hand-made district of
+    tests/metrics_fixture.py has overdue tickets; the fixture district has none.)"""
+    from conftest import _reset_app_connection
+    from etl.marts import build_marts
+    from metrics_fixture import build_warehouse
+    from onescreen.rules import load_rules
+
+    path = tmp_path / "metrics.duckdb"
+    con = duckdb.connect(str(path))
+    build_warehouse(con)
+    build_marts(con, load_rules())
+    con.close()
+    monkeypatch.setenv("ONESCREEN_DB", str(path))
+    monkeypatch.setenv("ONESCREEN_USERS", "demo")
+    _reset_app_connection()
+    try:
+        at = _run("rates.py")
+    finally:
+        _reset_app_connection()
+    assert not at.exception
+    note = next(c.value for c in at.caption if c.value.startswith("按街道列出"))
+    drawn = next(json.loads(chart.proto.spec) for chart in at.get("plotly_chart")
+                 if [t.get("name") for t in json.loads(chart.proto.spec)["data"]] == ["超期", "临期"])
+    units = len(drawn["data"][0]["y"])
+    assert 0 < units <= 15
+    assert f"有超期或临期工单的全部 {units} 个单位" in note and "15" not in note

@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from onescreen.exports import to_csv_bytes
-from onescreen.figures import on_screen, shared
+from onescreen.figures import nice_ticks, on_screen, shared
 from onescreen.figures.overview import text_width
 from onescreen.koujing import LABELS
 from onescreen.ui import LIGHT_COLOURS, text_colour_on
@@ -38,8 +38,10 @@ RATE_N = {metric: (f"{metric[:-5]}_numerator", f"{metric[:-5]}_denominator")
 TARGETS = {"response_rate": "response_target", "resolution_rate": "resolution_target",
            "satisfaction_rate": "satisfaction_target"}
 TICK_FORMATS = {"month": "%Y-%m", "week": "%m-%d", "day": "%m-%d"}
-# A bar's value label outside its end, as the analysis pages draw it (px): the right margin is sized for it.
+# A bar's value label outside its end, as the analysis pages draw it (px, with room to spare: they draw 12), and the
+# narrowest plot area of 三率分析's breakdown chart (px: two fifths of the page at 1440 px, less the units' names).
 BAR_LABEL_PX = 13
+BAR_PLOT_PX = 260
 UNRANKED_TEXT_COLOUR = "#6b7280"  # 4.8:1 on white (#9aa5b1 was 2.5:1); still lighter than the ranked rows
 NO_DATA = "无数据"
 ESCALATION_COLOURS = {"grid": LIGHT_COLOURS["green"], "community": "#8fd3bd", "street": LIGHT_COLOURS["yellow"],
@@ -310,14 +312,17 @@ def breakdown_bar(breakdown: pd.DataFrame, metric: str, *, target: float | None 
     fig.update_yaxes(type="category")
     # Counts are not out of 100: their axis runs to the longest bar (a fixed 0-100 cut off every bar past 100).
     # A rate's axis is 0-100 and holds its target line.
-    high = max(float(rows[metric].max()) if len(rows) else 0.0, 1.0) * 1.05 if is_count else \
+    top = max(float(rows[metric].max()) if len(rows) else 0.0, 1.0) if is_count else \
         max(100.0, target if target is not None else 0.0)
-    fig.update_xaxes(title_text=LABELS.get(metric, metric), range=[0, high], **(count_ticks(high) if is_count else {}))
-    fig = _layout(fig, height=max(260, 22 * len(rows) + 80), showlegend=False)
-    # The labels stand past the bars' ends, so the right margin holds the longest: a rate of 100 ends at the plot's
-    # edge, and the 10 px margin cut its "100.0" off (a community's grids at 99.3 read "99.:", those at 100 nothing).
-    room = math.ceil(max((text_width(t, BAR_LABEL_PX) for t in labels), default=0)) + 6
-    return fig.update_layout(margin_r=max(fig.layout.margin.r, room))
+    # The labels stand past the bars' ends and must fit inside the plot: on the page, plotly drew no label
+    # (display="none") for a bar reaching the axis' end (a community's grids at 100), and the 10 px margin cut one at
+    # 99.3 to "99.:". The axis runs on past ``top`` by the longest label at the narrowest the plot is drawn; a rate's
+    # ticks still stop at 100.
+    room = max((text_width(t, BAR_LABEL_PX) for t in labels), default=0.0) + 6  # px, with plotly's pad before it
+    high = top * BAR_PLOT_PX / (BAR_PLOT_PX - room)
+    ticks = count_ticks(high) if is_count else dict(tickvals=nice_ticks(0, top, 2))
+    fig.update_xaxes(title_text=LABELS.get(metric, metric), range=[0, high], **ticks)
+    return _layout(fig, height=max(260, 22 * len(rows) + 80), showlegend=False)
 
 
 @shared

@@ -1134,3 +1134,17 @@ def test_rates_overdue_chart_caption_counts_the_units_it_draws(tmp_path, monkeyp
     units = len(drawn["data"][0]["y"])
     assert 0 < units <= 15
     assert f"有超期或临期工单的全部 {units} 个单位" in note and "15" not in note
+
+
+def test_weekly_key_figures_give_the_value_columns_room_for_working_days(warehouse_copy):
+    """平均办理时长's "1.61 个工作日" read ".61 个工作日" in 本期 and 上期 at 1440 px: the value columns were left to
+    Streamlit, which sized them from the short rates. They now have a width that holds the longest value."""
+    at = _run("weekly.py")
+    table = next(t for t in at.dataframe if "指标" in t.value.columns)
+    config = json.loads(table.proto.columns)
+    values = table.value
+    for column in ("本期", "上期", "去年同期"):
+        widest = max(_text_px(v) for v in values[column].dropna())
+        assert (config.get(column, {}).get("width") or 0) >= 16 + widest, column
+    assert any("个工作日" in str(v) for v in values["本期"])  # the fixture's week has closed tickets
+    assert sum(_width(table, c) for c in table.proto.column_order or values.columns) <= PAGE_PX

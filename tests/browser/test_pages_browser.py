@@ -671,3 +671,15 @@ def test_a_table_row_is_picked_with_the_keyboard_as_the_captions_say(browser, st
         bp.screenshot("keyboard-picked-ticket")
         assert hint.count() == 0   # the caption gives way to the picked ticket's timeline
 
+
+
+def test_the_weekly_rises_chart_labels_its_bars_at_full_size(browser, streamlit_server, artifacts_dir):
+    """周报's 受理量增幅最大的诉求分类 wrote "+46（702 件）" inside each bar, shrunk by plotly to the bar's height: 8 px,
+    dark on orange, at 1440 px. The labels are drawn at the chart's 12 px (onescreen.report_charts.rises_figure)."""
+    with open_page(browser, streamlit_server, artifacts_dir, width=1440, height=900) as bp:
+        bp.goto("/weekly")
+        bp.page.locator(".st-key-weekly_chart_category_rises .bartext").first.wait_for(timeout=60_000)
+        bp.wait_charts()
+        sizes = bp.page.evaluate("""() => [...document.querySelectorAll('.st-key-weekly_chart_category_rises .bartext')]
+            .map(t => { const m = t.getScreenCTM(); return parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b); })""")
+        assert sizes and min(sizes) >= 11, sizes

@@ -245,12 +245,16 @@ BIG_SCREEN_CSS = f"""
 .os-panel-title {{ font-size: 0.95rem; color: {ACCENT}; margin: 2px 0 4px 0; font-weight: 600; }}
 .os-list {{ font-size: 0.9rem; line-height: 1.5; }}
 /* Scoped under .stApp: `.stApp span` above outranks a bare class, and drew 红榜 light on gold (2.0:1). */
-.stApp .os-honour {{ background: {HONOUR}; color: #1b1b1b; padding: 2px 8px; border-radius: 4px; font-weight: 700; }}
+/* One box even when the title wraps (the panel is 281 px at 1440 px: 红榜's title took two lines and, inline, its gold
+   broke into two ragged pieces, "…名次较上" and "月）"). */
+.stApp .os-honour {{ background: {HONOUR}; color: #1b1b1b; padding: 2px 8px; border-radius: 4px; font-weight: 700;
+  display: inline-block; }}
 /* 高频问题: the place and category cut short with an ellipsis, never the count and its change. */
 .os-recurring-row {{ display: flex; justify-content: space-between; gap: 0.5em; white-space: nowrap; }}
 .os-recurring-what {{ overflow: hidden; text-overflow: ellipsis; min-width: 0; }}
 .os-recurring-count {{ flex: none; }}
-.stApp .os-black {{ background: {BLACKLIST}; color: #f0f0f0; padding: 2px 8px; border-radius: 4px; font-weight: 700; }}
+.stApp .os-black {{ background: {BLACKLIST}; color: #f0f0f0; padding: 2px 8px; border-radius: 4px; font-weight: 700;
+  display: inline-block; }}
 </style>
 """
 

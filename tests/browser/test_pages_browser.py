@@ -683,3 +683,15 @@ def test_the_weekly_rises_chart_labels_its_bars_at_full_size(browser, streamlit_
         sizes = bp.page.evaluate("""() => [...document.querySelectorAll('.st-key-weekly_chart_category_rises .bartext')]
             .map(t => { const m = t.getScreenCTM(); return parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b); })""")
         assert sizes and min(sizes) >= 11, sizes
+
+
+def test_the_overviews_list_titles_stay_one_box_when_they_wrap(browser, streamlit_server, artifacts_dir):
+    """At 1440 px the right-hand panel is 281 px and 物业红榜's title (…，箭头为名次较上月) takes two lines: inline, its
+    gold background broke into two ragged pieces. Each list title is one box, however many lines it takes."""
+    with open_page(browser, streamlit_server, artifacts_dir, width=1440, height=900) as bp:
+        bp.goto("/")
+        bp.page.locator(".os-honour").first.wait_for(timeout=60_000)
+        boxes = bp.page.evaluate("""() => [...document.querySelectorAll('.os-honour, .os-black')]
+            .map(e => [e.textContent, e.getClientRects().length, Math.round(e.getBoundingClientRect().height)])""")
+        assert len(boxes) == 2 and all(rects == 1 for _, rects, _ in boxes), boxes
+        assert max(height for _, _, height in boxes) > 30, boxes  # the red list's title did wrap (else nothing tested)

@@ -175,7 +175,8 @@ kpi_table = kpi_display_frame(kpis.frame, headers, report.previous, report.year_
 # tablet (390 and 768 px), to ".61 个工作日" at 1440 px with the sidebar open. A fixed width gives it room everywhere.
 value_width = 112
 value_columns = (headers[1], headers[2], headers[4])
-st.dataframe(kpi_table, hide_index=True, placeholder=ui.MISSING, key="weekly_kpis",
+# Every row in view: at Streamlit's default height the last two (吹哨报到, 联合会商) were below the fold of the table.
+st.dataframe(kpi_table, hide_index=True, placeholder=ui.MISSING, key="weekly_kpis", height=35 * (len(kpi_table) + 1) + 3,
              column_config={h: st.column_config.TextColumn(
                  alignment="right", width=value_width if h in value_columns else None)
                  for h in kpi_table.columns[1:]})

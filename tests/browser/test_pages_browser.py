@@ -695,3 +695,14 @@ def test_the_overviews_list_titles_stay_one_box_when_they_wrap(browser, streamli
             .map(e => [e.textContent, e.getClientRects().length, Math.round(e.getBoundingClientRect().height)])""")
         assert len(boxes) == 2 and all(rects == 1 for _, rects, _ in boxes), boxes
         assert max(height for _, _, height in boxes) > 30, boxes  # the red list's title did wrap (else nothing tested)
+
+
+def test_the_weekly_key_figures_show_every_row_without_scrolling(browser, streamlit_server, artifacts_dir):
+    """周报's 关键指标 has 12 rows; at Streamlit's default height its last two (吹哨报到, 联合会商) were hidden below the
+    table's fold, with nothing saying the table scrolls. The table is as tall as its rows."""
+    with open_page(browser, streamlit_server, artifacts_dir, width=1440, height=900) as bp:
+        bp.goto("/weekly")
+        table = bp.page.locator('[data-testid="stDataFrame"]').first
+        table.locator(".dvn-scroller").wait_for(timeout=60_000)
+        scroller = table.locator(".dvn-scroller").evaluate("e => [e.scrollHeight, e.clientHeight]")
+        assert scroller[0] > 35 * 11 and scroller[0] <= scroller[1] + 1, scroller

@@ -682,3 +682,15 @@ def test_labels_in_bars_are_never_shrunk_below_eleven_px_and_read_on_their_bar()
             {"bucket_label": ["不足1个工作日"], "ticket_count": [3], "share": [100.0], "handling_count": [3]}))):
         assert (fig.layout.uniformtext.minsize, fig.layout.uniformtext.mode) == (MIN_LABEL_PX, "hide")
     assert MIN_LABEL_PX >= 11
+
+
+def test_density_choropleth_fits_a_wide_district_into_the_pages_map():
+    """The view was fitted to a 900 px map, but 网格热力 draws it 481 px wide at 1440 px (three fifths of the page, less
+    the colour bar): the demo district's east and west edges fell outside, cut straight. A district twice as wide as
+    tall now fits that width."""
+    wide = json.dumps({"type": "Polygon", "coordinates": [[[103.0, 25.0], [103.2, 25.0], [103.2, 25.1],
+                                                           [103.0, 25.1], [103.0, 25.0]]]})
+    grids = grids_frame().assign(geometry_geojson=[wide, wide, None])
+    view = heat.density_choropleth.uncached(grids).layout.map
+    drawn_px = 0.2 / 360 * 512 * 2 ** view.zoom  # the district's width on the map at that zoom
+    assert drawn_px <= 481

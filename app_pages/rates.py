@@ -67,7 +67,7 @@ def change_delta(row: pd.Series, up_is_good: bool | None = None, against: str = 
                  previous: Coverage | None = None) -> str | None:
     """The period-over-period change as st.metric's delta: points for rates, count and % for counts, with
     ``（改善）`` or ``（变差）`` when ``up_is_good`` says which (the colour alone does not tell everyone). A change
-    that rounds to zero at the shown precision is ``持平 环比`` (see :func:`is_flat`). ``against``: what the change is
+    that rounds to zero at the shown precision is ``环比持平`` (see :func:`is_flat`). ``against``: what the change is
     against (``较上月同期`` for a month under way, :meth:`onescreen.filters.Filters.against`). ``previous``: how much of
     that window the data cover (:mod:`onescreen.coverage`): a count's change against one they cover in part (any
     change against one they miss) is ``上期数据不全`` (``无上期数据``; the caption above the tiles gives the data's first
@@ -78,7 +78,7 @@ def change_delta(row: pd.Series, up_is_good: bool | None = None, against: str = 
     if pd.isna(row["change"]):
         return None
     if is_flat(row):
-        return f"持平 {against}" + (f"（{previous.mark}）" if partial else "")
+        return f"{against}持平" + (f"（{previous.mark}）" if partial else "")
     word = "" if up_is_good is None else (f"（{ui.SETTLING_WORD}）" if ui.is_settling(row) else
                                            f"（{ui.GOOD_WORD if (row['change'] > 0) == up_is_good else ui.BAD_WORD}）")
     if partial:

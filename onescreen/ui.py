@@ -94,7 +94,7 @@ def change_text(change, *, up_is_good: bool | None, unit: str = "", against: str
                 count: bool = False) -> tuple[str, str]:
     """(text, colour) for a change: ``▲4.2% 环比（改善）`` green when the rise is good, ``（变差）`` red when it is
     bad, the word saying it for those who cannot tell the colours apart. A change that rounds to 0.0 is
-    ``— 持平`` in grey, as is any change when ``up_is_good`` is None (neither good nor bad, e.g. 受理量).
+    ``— 环比持平`` in grey, as is any change when ``up_is_good`` is None (neither good nor bad, e.g. 受理量).
     ``settling`` (a window still being handled, :func:`is_settling`): ``（暂不评判）`` in grey. ``digits``: the
     change's decimals (0 for a count: ``▲47 个``). ``previous``: how much of the window compared with the data
     cover (:mod:`onescreen.coverage`): a count's change (``count``) against one they cover in part, or any change
@@ -109,7 +109,7 @@ def change_text(change, *, up_is_good: bool | None, unit: str = "", against: str
         return f"— {against}", FLAT_COLOUR
     shown = f"{abs(change):.{digits}f}"
     if float(shown) == 0:  # "▲0.0" would call a change nobody can see good or bad
-        return f"— 持平 {against}", FLAT_COLOUR
+        return f"— {against}持平", FLAT_COLOUR  # 环比持平, 较上月持平 (not "持平 较上月")
     arrow = "▲" if change > 0 else "▼"
     if up_is_good is None:
         return f"{arrow}{shown}{unit} {against}", FLAT_COLOUR

@@ -231,7 +231,7 @@ def test_the_last_day_is_compared_with_the_day_before_up_to_the_same_time(wareho
     tile = re.search(r'本期受理</div><div class="os-tile-value"[^>]*>(\d+)</div><div class="os-tile-note">.*?'
                      r'<span class="os-tile-change"[^>]*>([^<]+)</span>', _tiles(wall))
     assert tile and int(tile.group(1)) == today
-    assert tile.group(2) == "— 持平 较前一日同期"  # 1 against 1, not ▼50.0% against the whole day
+    assert tile.group(2) == "— 较前一日同期持平"  # 1 against 1, not ▼50.0% against the whole day
 
 
 def _tiles(at: AppTest) -> str:
@@ -717,12 +717,12 @@ def test_a_change_says_in_words_whether_it_is_good_or_bad():
     assert ui.change_text(-1.23, up_is_good=True, unit="个百分点") == ("▼1.2个百分点 环比（变差）", ui.BAD_COLOUR)
     assert ui.change_text(2.0, up_is_good=False, unit="%") == ("▲2.0% 环比（变差）", ui.BAD_COLOUR)
     for tiny in (0.04, -0.04, 0.0):
-        assert ui.change_text(tiny, up_is_good=True, unit="个百分点") == ("— 持平 环比", ui.FLAT_COLOUR)
+        assert ui.change_text(tiny, up_is_good=True, unit="个百分点") == ("— 环比持平", ui.FLAT_COLOUR)
     assert ui.change_text(4.2, up_is_good=None, unit="%") == ("▲4.2% 环比", ui.FLAT_COLOUR)
     assert ui.change_text(None, up_is_good=True) == ("— 环比", ui.FLAT_COLOUR)
     label = ui.tile_link_label("响应率", "85.0%", change=ui.change_text(-1.1, up_is_good=True, unit="个百分点"))
     assert label.endswith(r":red[▼1\.1个百分点 环比（变差）]")
-    assert ui.tile_link_label("解决率", "89.4%", change=ui.change_text(0.01, up_is_good=True)).endswith(":gray[— 持平 环比]")
+    assert ui.tile_link_label("解决率", "89.4%", change=ui.change_text(0.01, up_is_good=True)).endswith(":gray[— 环比持平]")
 
 
 def test_rates_and_lights_tiles_say_whether_a_change_is_good_or_bad(warehouse_copy):
@@ -733,7 +733,7 @@ def test_rates_and_lights_tiles_say_whether_a_change_is_good_or_bad(warehouse_co
     assert not at.exception
     deltas = {m.label: m.proto.delta for m in at.metric}
     judged = [d for label, d in deltas.items() if label.endswith("率") and d]
-    assert judged and all(d.endswith(("（改善）", "（变差）", "（暂不评判）")) or d == "持平 较上周同期" for d in judged), deltas
+    assert judged and all(d.endswith(("（改善）", "（变差）", "（暂不评判）")) or d == "较上周同期持平" for d in judged), deltas
     assert all("改善" not in d and "变差" not in d for label, d in deltas.items() if "受理" in label and d)
     assert deltas["解决率"].endswith(("（改善）", "（变差）")), deltas  # final once the window has ended
     # The fixture district's newest week still has tickets in hand and not yet due: its handling time is not
@@ -741,7 +741,7 @@ def test_rates_and_lights_tiles_say_whether_a_change_is_good_or_bad(warehouse_co
     assert deltas["平均办理时长"] == "+0.23 个工作日 较上周同期（暂不评判）"
     handling = next(m for m in at.metric if m.label == "平均办理时长")
     assert "工单在办且未到期" in handling.proto.help
-    assert "持平 较上周同期" in deltas.values()  # no "+0.0"
+    assert "较上周同期持平" in deltas.values()  # no "+0.0"
     at = _run("lights.py", {"period_type": "week", "period_start": "2025-10-06"})  # (its week before is whole data)
     assert not at.exception
     for m in at.metric:
@@ -1148,3 +1148,18 @@ def test_weekly_key_figures_give_the_value_columns_room_for_working_days(warehou
         assert (config.get(column, {}).get("width") or 0) >= 16 + widest, column
     assert any("个工作日" in str(v) for v in values["本期"])  # the fixture's week has closed tickets
     assert sum(_width(table, c) for c in table.proto.column_order or values.columns) <= PAGE_PX
+
+
+def test_a_repeat_count_equal_to_the_window_befores_reads_as_chinese():
+    """网格热力's 重复诉求 tile read "持平 上月" (no 较) when the count equalled last month's; it reads "较上月持平"."""
+    from onescreen import ui
+
+    source = (ROOT / "app_pages" / "heat.py").read_text(encoding="utf-8")
+    start = source.index("def repeat_change(")
+    end = source.index("\ndef ", start + 1)
+    namespace: dict = {"pd": pd, "ui": ui}
+    exec(source[start:end], namespace)  # the function alone: the page module runs Streamlit at import
+    summary = pd.Series({"repeat_count": 12, "previous_repeat_count": 12})
+    assert namespace["repeat_change"](summary, "上月") == "较上月持平"
+    assert namespace["repeat_change"](pd.Series({"repeat_count": 10, "previous_repeat_count": 12}), "上月") \
+        == "-2 件 较上月（改善）"

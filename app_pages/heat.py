@@ -66,7 +66,7 @@ def repeat_change(summary: pd.Series, before: str, comparable: bool = True) -> s
         return None
     change = int(summary["repeat_count"]) - int(previous)
     if change == 0:
-        return f"持平 {before}"
+        return f"较{before}持平"  # "持平 上月" lacked its 较
     return f"{change:+,} 件 较{before}（{ui.GOOD_WORD if change < 0 else ui.BAD_WORD}）"
 
 

@@ -67,7 +67,7 @@ def change_delta(row: pd.Series, up_is_good: bool | None = None, against: str = 
                  previous: Coverage | None = None) -> str | None:
     """The period-over-period change as st.metric's delta: points for rates, count and % for counts, with
     ``（改善）`` or ``（变差）`` when ``up_is_good`` says which (the colour alone does not tell everyone). A change
-    that rounds to zero at the shown precision is ``持平 环比`` (see :func:`is_flat`). ``against``: what the change is
+    that rounds to zero at the shown precision is ``环比持平`` (see :func:`is_flat`). ``against``: what the change is
     against (``较上月同期`` for a month under way, :meth:`onescreen.filters.Filters.against`). ``previous``: how much of
     that window the data cover (:mod:`onescreen.coverage`): a count's change against one they cover in part (any
     change against one they miss) is ``上期数据不全`` (``无上期数据``; the caption above the tiles gives the data's first
@@ -78,7 +78,7 @@ def change_delta(row: pd.Series, up_is_good: bool | None = None, against: str = 
     if pd.isna(row["change"]):
         return None
     if is_flat(row):
-        return f"持平 {against}" + (f"（{previous.mark}）" if partial else "")
+        return f"{against}持平" + (f"（{previous.mark}）" if partial else "")
     word = "" if up_is_good is None else (f"（{ui.SETTLING_WORD}）" if ui.is_settling(row) else
                                            f"（{ui.GOOD_WORD if (row['change'] > 0) == up_is_good else ui.BAD_WORD}）")
     if partial:
@@ -373,9 +373,12 @@ with right:
 
 st.subheader("超期与临期")
 show_tiles(tiles, ("overdue_count", "near_deadline_count", "avg_handling_workdays"), f.against(), covered, year_ago)
-if not current.empty and (current["overdue_count"].fillna(0) + current["near_deadline_count"].fillna(0)).sum() > 0:
+late = int((current["overdue_count"].fillna(0) + current["near_deadline_count"].fillna(0)).gt(0).sum()) if not current.empty else 0
+if late:
     ui.plotly_chart(figures.overdue_bar(current), width="stretch", key="rates_overdue_chart")
-    st.caption(f"按{LEVEL_LABELS[level]}列出超期、临期最多的 15 个单位（{this}受理的工单，数据截至时的状态）。")
+    # The chart draws at most 15 (overdue_bar's top): "最多的 15 个" over a chart of 11 grids read as if 4 were missing.
+    listed = f"超期、临期最多的 15 个单位（共 {late} 个）" if late > 15 else f"有超期或临期工单的全部 {late} 个单位"
+    st.caption(f"按{LEVEL_LABELS[level]}列出{listed}（{this}受理的工单，数据截至时的状态）。")
 elif not current.empty:
     st.success(f"{this}受理的工单没有超期或临期的。")
 

@@ -171,12 +171,12 @@ st.caption(kpis.note)
 # Each row has its own unit (件, %, 个工作日, and changes in 个百分点), so its cells stay text, right-aligned like numbers.
 headers = kpi_headers(meta)  # 本期, 上期 (or 上月同期 ...), 去年同期 are the value columns
 kpi_table = kpi_display_frame(kpis.frame, headers, report.previous, report.year_ago)
-# On a phone or tablet the table is narrower than its columns and nothing stretches them: a value column, sized by
-# Streamlit from the short rates, showed 平均办理时长's "2.94 个工作日" as "工作日" (at 390 and 768 px). There the
-# values have room for it; a desktop's stretched columns are left as they are.
-value_width = 104 if ui.is_touch_device() else None
+# A value column, sized by Streamlit from the short rates, cut 平均办理时长's "2.94 个工作日": to "工作日" on a phone or
+# tablet (390 and 768 px), to ".61 个工作日" at 1440 px with the sidebar open. A fixed width gives it room everywhere.
+value_width = 112
 value_columns = (headers[1], headers[2], headers[4])
-st.dataframe(kpi_table, hide_index=True, placeholder=ui.MISSING, key="weekly_kpis",
+# Every row in view: at Streamlit's default height the last two (吹哨报到, 联合会商) were below the fold of the table.
+st.dataframe(kpi_table, hide_index=True, placeholder=ui.MISSING, key="weekly_kpis", height=35 * (len(kpi_table) + 1) + 3,
              column_config={h: st.column_config.TextColumn(
                  alignment="right", width=value_width if h in value_columns else None)
                  for h in kpi_table.columns[1:]})

@@ -241,10 +241,13 @@ def mask_id_number(value, show_last4: bool = False):
 
 
 def mask_name(value):
-    """Keep the first character only: ``'张三'`` -> ``'张*'``, ``'欧阳娜娜'`` -> ``'欧***'``, ``'王'`` -> ``'*'``."""
+    """Keep the first character only: ``'张三'`` -> ``'张*'``, ``'欧阳娜娜'`` -> ``'欧***'``, ``'王'`` -> ``'*'``.
+    A word that is no name (:data:`GENERIC_CALLERS`: ``'匿名'``, ``'市民'``) stays as it is: ``'匿*'`` read as a surname."""
     if _is_empty(value):
         return value
     name = _as_text(value).strip()
+    if name in GENERIC_CALLERS:
+        return name
     if len(name) == 1:
         return "*"
     return name[0] + "*" * (len(name) - 1)

@@ -1070,7 +1070,7 @@ REPORT_KOUJING = ("as_of", "ticket_count", "response_rate", "resolution_rate", "
                   "closure_rate", "overdue_count", "near_deadline_count", "avg_handling_workdays",
                   "property_complaint_count", "whistle_count", "consultation_count", "escalation_share", "light", "red_black_list",
                   "category_mix", "proactive_share", "repeat_requests", "change", "ticket_masking")
-PERIOD_KOUJING = ("周期：周为 ISO 周（周一至周日），月为自然月，季度为自然季度。工单归属于受理时间所在的周期。"
+PERIOD_KOUJING = ("周为 ISO 周（周一至周日），月为自然月，季度为自然季度。工单归属于受理时间所在的周期。"
                   "同比：周与 52 周前的同一周比，月与季度与上一年同期比。季度的各项件数、分子、分母为其三个月之和，"
                   "率 = 分子之和 ÷ 分母之和（与按月口径一致，不是三个月的率的平均）。")
 

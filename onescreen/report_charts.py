@@ -98,6 +98,8 @@ def rises_figure(rises: pd.DataFrame, name_column: str, title: str, previous_wor
     fig = go.Figure(go.Bar(
         x=frame["change"], y=frame[name_column], orientation="h", marker_color="#d9822b",
         text=[f"+{c:,}（{n:,} 件）" for c, n in zip(frame["change"], frame["ticket_count"])], textposition="auto",
+        # At the font's size: plotly shrank a label inside its bar to the bar's height, 8 px on the 周报 page.
+        constraintext="none", insidetextfont={"color": "#1a1a1a"},
         customdata=frame[["previous_ticket_count"]],
         hovertemplate="%{y}：增加 %{x:,} 件（" + previous_word + " %{customdata[0]:,}）<extra></extra>"))
     # The axis shows a long name's first characters (the hover and the table have it whole): a 40-character category

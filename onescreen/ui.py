@@ -94,7 +94,7 @@ def change_text(change, *, up_is_good: bool | None, unit: str = "", against: str
                 count: bool = False) -> tuple[str, str]:
     """(text, colour) for a change: ``▲4.2% 环比（改善）`` green when the rise is good, ``（变差）`` red when it is
     bad, the word saying it for those who cannot tell the colours apart. A change that rounds to 0.0 is
-    ``— 持平`` in grey, as is any change when ``up_is_good`` is None (neither good nor bad, e.g. 受理量).
+    ``— 环比持平`` in grey, as is any change when ``up_is_good`` is None (neither good nor bad, e.g. 受理量).
     ``settling`` (a window still being handled, :func:`is_settling`): ``（暂不评判）`` in grey. ``digits``: the
     change's decimals (0 for a count: ``▲47 个``). ``previous``: how much of the window compared with the data
     cover (:mod:`onescreen.coverage`): a count's change (``count``) against one they cover in part, or any change
@@ -109,7 +109,7 @@ def change_text(change, *, up_is_good: bool | None, unit: str = "", against: str
         return f"— {against}", FLAT_COLOUR
     shown = f"{abs(change):.{digits}f}"
     if float(shown) == 0:  # "▲0.0" would call a change nobody can see good or bad
-        return f"— 持平 {against}", FLAT_COLOUR
+        return f"— {against}持平", FLAT_COLOUR  # 环比持平, 较上月持平 (not "持平 较上月")
     arrow = "▲" if change > 0 else "▼"
     if up_is_good is None:
         return f"{arrow}{shown}{unit} {against}", FLAT_COLOUR
@@ -245,12 +245,16 @@ BIG_SCREEN_CSS = f"""
 .os-panel-title {{ font-size: 0.95rem; color: {ACCENT}; margin: 2px 0 4px 0; font-weight: 600; }}
 .os-list {{ font-size: 0.9rem; line-height: 1.5; }}
 /* Scoped under .stApp: `.stApp span` above outranks a bare class, and drew 红榜 light on gold (2.0:1). */
-.stApp .os-honour {{ background: {HONOUR}; color: #1b1b1b; padding: 2px 8px; border-radius: 4px; font-weight: 700; }}
+/* One box even when the title wraps (the panel is 281 px at 1440 px: 红榜's title took two lines and, inline, its gold
+   broke into two ragged pieces, "…名次较上" and "月）"). */
+.stApp .os-honour {{ background: {HONOUR}; color: #1b1b1b; padding: 2px 8px; border-radius: 4px; font-weight: 700;
+  display: inline-block; }}
 /* 高频问题: the place and category cut short with an ellipsis, never the count and its change. */
 .os-recurring-row {{ display: flex; justify-content: space-between; gap: 0.5em; white-space: nowrap; }}
 .os-recurring-what {{ overflow: hidden; text-overflow: ellipsis; min-width: 0; }}
 .os-recurring-count {{ flex: none; }}
-.stApp .os-black {{ background: {BLACKLIST}; color: #f0f0f0; padding: 2px 8px; border-radius: 4px; font-weight: 700; }}
+.stApp .os-black {{ background: {BLACKLIST}; color: #f0f0f0; padding: 2px 8px; border-radius: 4px; font-weight: 700;
+  display: inline-block; }}
 </style>
 """
 

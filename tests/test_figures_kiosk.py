@@ -147,6 +147,20 @@ def test_category_mix_shows_the_top_eight_with_counts_and_escapes_names():
     assert "1,200" in texts(svg) and "分类6" not in texts(svg)
 
 
+def test_category_mix_writes_the_count_past_a_longer_previous_bar():
+    # The count (14 px) is taller than this period's bar (9 px) and reached over the 上期 bar below it: on the wall
+    # 物业管理's "2,992" was written across its longer grey bar.
+    mix = pd.DataFrame({"category_l1": ["物业管理", "城市管理"], "ticket_count": [2992, 2045],
+                        "previous_count": [3100, 1700]})
+    svg = parse(kiosk.category_mix_svg(mix))
+    bars = [r for r in svg.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None]
+    counts = {t.text: float(t.get("x")) for t in svg.iter(f"{SVG}text") if t.text in ("2,992", "2,045")}
+    ends = [float(r.get("x")) + float(r.get("width")) for r in bars]  # this period's, the previous', for each
+    assert counts["2,992"] > max(ends[0], ends[1]) and counts["2,045"] > max(ends[2], ends[3])
+    assert counts["2,992"] > ends[1] > ends[0]  # (the previous bar is the longer one here)
+    assert all(x + kiosk.text_width("2,992", kiosk.TICK_SIZE) <= 560 for x in counts.values())
+
+
 def test_street_ranking_puts_the_best_first_and_greys_the_unranked():
     ranking = pd.DataFrame({
         "unit_name": ["甲街道", "乙街道", "丙街道", "丁街道"],

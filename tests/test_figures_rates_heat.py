@@ -16,6 +16,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # until the project sets pythonpath
 
 from onescreen.figures import heat, rates  # noqa: E402
+from onescreen.figures.overview import text_width  # noqa: E402
 from onescreen.maps import BLANK_STYLE_URL  # noqa: E402
 from onescreen.queries import run_query  # noqa: E402
 
@@ -87,18 +88,35 @@ def test_breakdown_bar_greys_units_that_are_not_ranked_and_puts_the_best_on_top(
     assert rates.UNRANKED_COLOUR != rates.RANKED_COLOUR
     assert "不参与排名" in bar.customdata[0][1]
     assert fig.layout.shapes[0].x0 == 90.0 and fig.layout.shapes[0].line.dash == "dash"
-    assert tuple(fig.layout.xaxis.range) == (0, 100)
+    assert fig.layout.xaxis.range[0] == 0 and fig.layout.xaxis.tickvals[-1] == 100
 
 
 def test_breakdown_bar_by_another_metric_keeps_its_own_order_and_an_axis_that_holds_counts():
     by_rate = rates.breakdown_bar(breakdown_frame(), "response_rate", target=97.0)
     assert list(by_rate.data[0].y) == ["乙", "甲", "丙"]  # 100.0, 95.0, 90.0: not a ranking, the rate's own order
-    assert tuple(by_rate.layout.xaxis.range) == (0, 100) and by_rate.layout.shapes[0].x0 == 97.0
+    assert by_rate.layout.xaxis.tickvals[-1] == 100 and by_rate.layout.shapes[0].x0 == 97.0
     counts = breakdown_frame().assign(overdue_count=[463, 120, 0, 0])
     fig = rates.breakdown_bar(counts, "overdue_count")
     low, high = fig.layout.xaxis.range
     assert low == 0 and high >= 463  # a fixed 0-100 axis cut the bars of counts past 100 off the chart
     assert list(fig.data[0].text)[-1] == "463"  # a count, not "463.0"
+
+
+def _label_fits(fig, plot_px: float = rates.BAR_PLOT_PX) -> bool:
+    """Whether every bar's label, past the bar's end, ends inside a plot ``plot_px`` wide."""
+    bar, (low, high) = fig.data[0], fig.layout.xaxis.range
+    return all((x - low) / (high - low) * plot_px + text_width(t, rates.BAR_LABEL_PX) <= plot_px
+               for x, t in zip(bar.x, bar.text))
+
+
+def test_breakdown_bar_leaves_room_for_the_label_of_a_bar_that_reaches_the_edge():
+    # A grid at 100 ended at the plot's right edge: on the page its label "100.0" was not drawn at all, and a grid's
+    # at 99.3 read "99.:". The axis runs on past 100 (its ticks stop there) and past the longest count.
+    fig = rates.breakdown_bar.uncached(breakdown_frame(), "response_rate")
+    assert "100.0" in list(fig.data[0].text) and _label_fits(fig)
+    assert list(fig.layout.xaxis.tickvals) == [0, 50, 100]
+    counts = rates.breakdown_bar.uncached(breakdown_frame().assign(ticket_count=[12345, 20, 2, 0]), "ticket_count")
+    assert list(counts.data[0].text)[-1] == "12,345" and _label_fits(counts)
 
 
 def test_breakdown_table_says_why_a_unit_is_not_ranked():
@@ -155,6 +173,17 @@ def test_overdue_bar_leaves_out_units_with_nothing_overdue_or_near():
     fig = rates.overdue_bar(breakdown_frame())
     assert [t.name for t in fig.data] == ["超期", "临期"]
     assert list(fig.data[0].y) == ["乙", "甲"] and list(fig.data[0].x) == [0, 3] and list(fig.data[1].x) == [2, 1]
+
+
+def test_count_axes_tick_whole_numbers():
+    # A community's 超期与临期 chart with at most 3 tickets a grid was ticked 0, 0.5, 1, 1.5 ... 件.
+    fig = rates.overdue_bar.uncached(breakdown_frame())
+    assert fig.layout.xaxis.tickformat == ",d" and fig.layout.xaxis.dtick == 1
+    small = rates.breakdown_bar.uncached(breakdown_frame(), "overdue_count")
+    assert small.layout.xaxis.tickformat == ",d" and small.layout.xaxis.dtick == 1
+    many = rates.overdue_bar.uncached(breakdown_frame().assign(overdue_count=[300, 40, 0, 0]))
+    assert many.layout.xaxis.tickformat == ",d" and many.layout.xaxis.dtick is None  # plotly's own whole steps
+    assert rates.breakdown_bar.uncached(breakdown_frame(), "response_rate").layout.xaxis.tickformat is None
 
 
 def grids_frame() -> pd.DataFrame:
@@ -653,3 +682,15 @@ def test_labels_in_bars_are_never_shrunk_below_eleven_px_and_read_on_their_bar()
             {"bucket_label": ["不足1个工作日"], "ticket_count": [3], "share": [100.0], "handling_count": [3]}))):
         assert (fig.layout.uniformtext.minsize, fig.layout.uniformtext.mode) == (MIN_LABEL_PX, "hide")
     assert MIN_LABEL_PX >= 11
+
+
+def test_density_choropleth_fits_a_wide_district_into_the_pages_map():
+    """The view was fitted to a 900 px map, but 网格热力 draws it 481 px wide at 1440 px (three fifths of the page, less
+    the colour bar): the demo district's east and west edges fell outside, cut straight. A district twice as wide as
+    tall now fits that width."""
+    wide = json.dumps({"type": "Polygon", "coordinates": [[[103.0, 25.0], [103.2, 25.0], [103.2, 25.1],
+                                                           [103.0, 25.1], [103.0, 25.0]]]})
+    grids = grids_frame().assign(geometry_geojson=[wide, wide, None])
+    view = heat.density_choropleth.uncached(grids).layout.map
+    drawn_px = 0.2 / 360 * 512 * 2 ** view.zoom  # the district's width on the map at that zoom
+    assert drawn_px <= 481

@@ -118,6 +118,12 @@ def test_mask_id_number(value, show_last4, expected):
         ("阿卜杜·艾尼", "阿*****"),
         ("John", "J***"),
         ("John Smith", "J*********"),
+        # Words that are no name (GENERIC_CALLERS) stay: 工单明细's 来电人 read "匿*" for 匿名, like a surname.
+        ("匿名", "匿名"),
+        ("市民", "市民"),
+        (" 匿名 ", "匿名"),
+        ("王先生", "王**"),
+        ("匿名者", "匿**"),
     ],
 )
 def test_mask_name(value, expected):

@@ -231,7 +231,7 @@ def test_the_last_day_is_compared_with_the_day_before_up_to_the_same_time(wareho
     tile = re.search(r'本期受理</div><div class="os-tile-value"[^>]*>(\d+)</div><div class="os-tile-note">.*?'
                      r'<span class="os-tile-change"[^>]*>([^<]+)</span>', _tiles(wall))
     assert tile and int(tile.group(1)) == today
-    assert tile.group(2) == "— 持平 较前一日同期"  # 1 against 1, not ▼50.0% against the whole day
+    assert tile.group(2) == "— 较前一日同期持平"  # 1 against 1, not ▼50.0% against the whole day
 
 
 def _tiles(at: AppTest) -> str:
@@ -717,12 +717,12 @@ def test_a_change_says_in_words_whether_it_is_good_or_bad():
     assert ui.change_text(-1.23, up_is_good=True, unit="个百分点") == ("▼1.2个百分点 环比（变差）", ui.BAD_COLOUR)
     assert ui.change_text(2.0, up_is_good=False, unit="%") == ("▲2.0% 环比（变差）", ui.BAD_COLOUR)
     for tiny in (0.04, -0.04, 0.0):
-        assert ui.change_text(tiny, up_is_good=True, unit="个百分点") == ("— 持平 环比", ui.FLAT_COLOUR)
+        assert ui.change_text(tiny, up_is_good=True, unit="个百分点") == ("— 环比持平", ui.FLAT_COLOUR)
     assert ui.change_text(4.2, up_is_good=None, unit="%") == ("▲4.2% 环比", ui.FLAT_COLOUR)
     assert ui.change_text(None, up_is_good=True) == ("— 环比", ui.FLAT_COLOUR)
     label = ui.tile_link_label("响应率", "85.0%", change=ui.change_text(-1.1, up_is_good=True, unit="个百分点"))
     assert label.endswith(r":red[▼1\.1个百分点 环比（变差）]")
-    assert ui.tile_link_label("解决率", "89.4%", change=ui.change_text(0.01, up_is_good=True)).endswith(":gray[— 持平 环比]")
+    assert ui.tile_link_label("解决率", "89.4%", change=ui.change_text(0.01, up_is_good=True)).endswith(":gray[— 环比持平]")
 
 
 def test_rates_and_lights_tiles_say_whether_a_change_is_good_or_bad(warehouse_copy):
@@ -733,7 +733,7 @@ def test_rates_and_lights_tiles_say_whether_a_change_is_good_or_bad(warehouse_co
     assert not at.exception
     deltas = {m.label: m.proto.delta for m in at.metric}
     judged = [d for label, d in deltas.items() if label.endswith("率") and d]
-    assert judged and all(d.endswith(("（改善）", "（变差）", "（暂不评判）")) or d == "持平 较上周同期" for d in judged), deltas
+    assert judged and all(d.endswith(("（改善）", "（变差）", "（暂不评判）")) or d == "较上周同期持平" for d in judged), deltas
     assert all("改善" not in d and "变差" not in d for label, d in deltas.items() if "受理" in label and d)
     assert deltas["解决率"].endswith(("（改善）", "（变差）")), deltas  # final once the window has ended
     # The fixture district's newest week still has tickets in hand and not yet due: its handling time is not
@@ -741,7 +741,7 @@ def test_rates_and_lights_tiles_say_whether_a_change_is_good_or_bad(warehouse_co
     assert deltas["平均办理时长"] == "+0.23 个工作日 较上周同期（暂不评判）"
     handling = next(m for m in at.metric if m.label == "平均办理时长")
     assert "工单在办且未到期" in handling.proto.help
-    assert "持平 较上周同期" in deltas.values()  # no "+0.0"
+    assert "较上周同期持平" in deltas.values()  # no "+0.0"
     at = _run("lights.py", {"period_type": "week", "period_start": "2025-10-06"})  # (its week before is whole data)
     assert not at.exception
     for m in at.metric:
@@ -1104,3 +1104,62 @@ def test_the_lights_table_shows_how_many_periods_a_yellow_grid_has_been_yellow(w
     assert "连续黄灯（月）" in table.proto.column_order  # shown, beside 连续红灯
     assert json.loads(table.proto.columns)["连续黄灯（月）"]["label"] == "连续黄灯"
     assert "“连续黄灯”" in " ".join(c.value for c in at.caption)
+
+
+def test_rates_overdue_chart_caption_counts_the_units_it_draws(tmp_path, monkeypatch):
+    """Under 超期与临期 the caption said "超期、临期最多的 15 个单位" over a chart of fewer (11 grids of a community):
+    it now says it lists all of them, and how many, when there are no more than 15. (The hand-made district of
+    tests/metrics_fixture.py has overdue tickets; the fixture district has none.)"""
+    from conftest import _reset_app_connection
+    from etl.marts import build_marts
+    from metrics_fixture import build_warehouse
+    from onescreen.rules import load_rules
+
+    path = tmp_path / "metrics.duckdb"
+    con = duckdb.connect(str(path))
+    build_warehouse(con)
+    build_marts(con, load_rules())
+    con.close()
+    monkeypatch.setenv("ONESCREEN_DB", str(path))
+    monkeypatch.setenv("ONESCREEN_USERS", "demo")
+    _reset_app_connection()
+    try:
+        at = _run("rates.py")
+    finally:
+        _reset_app_connection()
+    assert not at.exception
+    note = next(c.value for c in at.caption if c.value.startswith("按街道列出"))
+    drawn = next(json.loads(chart.proto.spec) for chart in at.get("plotly_chart")
+                 if [t.get("name") for t in json.loads(chart.proto.spec)["data"]] == ["超期", "临期"])
+    units = len(drawn["data"][0]["y"])
+    assert 0 < units <= 15
+    assert f"有超期或临期工单的全部 {units} 个单位" in note and "15" not in note
+
+
+def test_weekly_key_figures_give_the_value_columns_room_for_working_days(warehouse_copy):
+    """平均办理时长's "1.61 个工作日" read ".61 个工作日" in 本期 and 上期 at 1440 px: the value columns were left to
+    Streamlit, which sized them from the short rates. They now have a width that holds the longest value."""
+    at = _run("weekly.py")
+    table = next(t for t in at.dataframe if "指标" in t.value.columns)
+    config = json.loads(table.proto.columns)
+    values = table.value
+    for column in ("本期", "上期", "去年同期"):
+        widest = max(_text_px(v) for v in values[column].dropna())
+        assert (config.get(column, {}).get("width") or 0) >= 16 + widest, column
+    assert any("个工作日" in str(v) for v in values["本期"])  # the fixture's week has closed tickets
+    assert sum(_width(table, c) for c in table.proto.column_order or values.columns) <= PAGE_PX
+
+
+def test_a_repeat_count_equal_to_the_window_befores_reads_as_chinese():
+    """网格热力's 重复诉求 tile read "持平 上月" (no 较) when the count equalled last month's; it reads "较上月持平"."""
+    from onescreen import ui
+
+    source = (ROOT / "app_pages" / "heat.py").read_text(encoding="utf-8")
+    start = source.index("def repeat_change(")
+    end = source.index("\ndef ", start + 1)
+    namespace: dict = {"pd": pd, "ui": ui}
+    exec(source[start:end], namespace)  # the function alone: the page module runs Streamlit at import
+    summary = pd.Series({"repeat_count": 12, "previous_repeat_count": 12})
+    assert namespace["repeat_change"](summary, "上月") == "较上月持平"
+    assert namespace["repeat_change"](pd.Series({"repeat_count": 10, "previous_repeat_count": 12}), "上月") \
+        == "-2 件 较上月（改善）"

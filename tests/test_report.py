@@ -1024,3 +1024,14 @@ def test_a_long_category_name_does_not_squeeze_the_rises_chart():
     assert list(axis.ticktext) == ["物业管理", long_name[:LABEL_CHARS - 1] + "…"]
     assert all(len(text) <= LABEL_CHARS for text in axis.ticktext)
     assert "%{y}" in fig.data[0].hovertemplate and list(fig.data[0].y) == ["物业管理", long_name]
+
+
+def test_the_koujing_entries_do_not_start_with_a_second_label():
+    """The pack's 口径 read "统计周期：周期：周为 ISO 周…": the entry's own text began with a label of its own. Each text
+    starts with what it says (a definition, or a formula written "响应率 = …"), never another "词：" heading."""
+    from onescreen.report import koujing_table
+    from onescreen.rules import load_rules
+
+    for same_days in (False, True):
+        table = koujing_table(load_rules(), same_days=same_days)
+        assert [r.label for r in table.itertuples() if re.match(r"^[^，。=（]{1,8}：", r.text)] == []

@@ -76,7 +76,7 @@ def test_a_settling_change_is_grey_and_not_called_better_or_worse():
     assert ui.change_text(2.5, up_is_good=True, unit="个百分点", settling=True) == (
         "▲2.5个百分点 环比（暂不评判）", ui.FLAT_COLOUR)
     assert ui.change_text(2.5, up_is_good=True, unit="个百分点")[0].endswith("（改善）")
-    assert ui.change_text(0.01, up_is_good=True, settling=True)[0] == "— 持平 环比"
+    assert ui.change_text(0.01, up_is_good=True, settling=True)[0] == "— 环比持平"
     assert _change("pct", 2.5, None, up_is_good=True, settling=True) == ("+2.5 个百分点（暂不评判）", None)
     assert _change("pct", 2.5, None, up_is_good=True) == ("+2.5 个百分点（改善）", "up")
     row = pd.Series({"is_provisional": True, "is_previous_provisional": False, "pending_count": 2960})

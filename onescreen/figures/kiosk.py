@@ -162,7 +162,9 @@ def category_mix_svg(mix: pd.DataFrame, width: int = 560, height: int = 250) -> 
                           size=size))
         body.append(f'<rect x="{left:.1f}" y="{y0:.1f}" width="{max(now * scale, 1):.1f}" height="{bar:.1f}" '
                     f'fill="{CURRENT_COLOUR}"><title>{escape(tip)}</title></rect>')
-        body.append(_text(left + now * scale + 4, y0 + bar / 2 + size * 0.35, f"{now:,.0f}", size=min(size, TICK_SIZE)))
+        # Past both bars: the count is taller than its bar and stood over a longer 上期 bar below it (物业管理's 2,992).
+        body.append(_text(left + max(now, before) * scale + 4, y0 + bar / 2 + size * 0.35, f"{now:,.0f}",
+                          size=min(size, TICK_SIZE)))
         if has_previous:
             body.append(f'<rect x="{left:.1f}" y="{y0 + bar:.1f}" width="{max(before * scale, 1):.1f}" height="{bar:.1f}" '
                         f'fill="{PREVIOUS_COLOUR}"><title>{escape(tip)}</title></rect>')

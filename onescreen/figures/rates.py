@@ -13,7 +13,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from onescreen.exports import to_csv_bytes
-from onescreen.figures import on_screen, shared
+from onescreen.figures import nice_ticks, on_screen, shared
+from onescreen.figures.overview import text_width
 from onescreen.koujing import LABELS
 from onescreen.ui import LIGHT_COLOURS, text_colour_on
 
@@ -37,6 +38,10 @@ RATE_N = {metric: (f"{metric[:-5]}_numerator", f"{metric[:-5]}_denominator")
 TARGETS = {"response_rate": "response_target", "resolution_rate": "resolution_target",
            "satisfaction_rate": "satisfaction_target"}
 TICK_FORMATS = {"month": "%Y-%m", "week": "%m-%d", "day": "%m-%d"}
+# A bar's value label outside its end, as the analysis pages draw it (px, with room to spare: they draw 12), and the
+# narrowest plot area of 三率分析's breakdown chart (px: two fifths of the page at 1440 px, less the units' names).
+BAR_LABEL_PX = 13
+BAR_PLOT_PX = 260
 UNRANKED_TEXT_COLOUR = "#6b7280"  # 4.8:1 on white (#9aa5b1 was 2.5:1); still lighter than the ranked rows
 NO_DATA = "无数据"
 ESCALATION_COLOURS = {"grid": LIGHT_COLOURS["green"], "community": "#8fd3bd", "street": LIGHT_COLOURS["yellow"],
@@ -249,6 +254,12 @@ def rates_trend_figure(trend: pd.DataFrame, *, period_type: str = "month",
     return _layout(fig, height=360, hovermode="x unified")
 
 
+def count_ticks(top: float) -> dict:
+    """An axis of counts (件) up to ``top``: whole numbers only. Up to 5 plotly ticked it every 0.5 (a community's
+    超期 chart read 0, 0.5, 1, 1.5 ... 件)."""
+    return dict(tickformat=",d", **({"dtick": 1} if top <= 5 else {}))
+
+
 def _best_and_worst(rows: pd.DataFrame, count: int) -> pd.DataFrame:
     """``rows`` (in order), or its first and last ``count // 2`` when there are more than ``count``."""
     if len(rows) <= count:
@@ -284,11 +295,12 @@ def breakdown_bar(breakdown: pd.DataFrame, metric: str, *, target: float | None 
         n_text = [f"受理 {n:,.0f} 件" for n in rows["ticket_count"]]
     status = ["" if r else "（不参与排名）" for r in ranked]
     is_count = metric in COUNT_METRICS
+    labels = [f"{v:,.0f}" if is_count else f"{v:.1f}" for v in rows[metric]]
     fig = go.Figure(go.Bar(
         x=rows[metric], y=rows["unit_name"].fillna(rows["unit_code"]), orientation="h",
         marker_color=[RANKED_COLOUR if r else UNRANKED_COLOUR for r in ranked],
         # Outside the bar's end, at full size (inside, plotly shrank them to the bar: 7.7 px).
-        text=[f"{v:,.0f}" if is_count else f"{v:.1f}" for v in rows[metric]], textposition="outside", textangle=0,
+        text=labels, textposition="outside", textangle=0,
         constraintext="none", cliponaxis=False,
         customdata=list(zip(n_text, status)),
         hovertemplate=f"%{{y}}<br>{LABELS.get(metric, metric)} %{{x:{',.0f' if is_count else '.1f'}}}<br>"
@@ -300,9 +312,16 @@ def breakdown_bar(breakdown: pd.DataFrame, metric: str, *, target: float | None 
     fig.update_yaxes(type="category")
     # Counts are not out of 100: their axis runs to the longest bar (a fixed 0-100 cut off every bar past 100).
     # A rate's axis is 0-100 and holds its target line.
-    high = max(float(rows[metric].max()) if len(rows) else 0.0, 1.0) * 1.05 if is_count else \
+    top = max(float(rows[metric].max()) if len(rows) else 0.0, 1.0) if is_count else \
         max(100.0, target if target is not None else 0.0)
-    fig.update_xaxes(title_text=LABELS.get(metric, metric), range=[0, high])
+    # The labels stand past the bars' ends and must fit inside the plot: on the page, plotly drew no label
+    # (display="none") for a bar reaching the axis' end (a community's grids at 100), and the 10 px margin cut one at
+    # 99.3 to "99.:". The axis runs on past ``top`` by the longest label at the narrowest the plot is drawn; a rate's
+    # ticks still stop at 100.
+    room = max((text_width(t, BAR_LABEL_PX) for t in labels), default=0.0) + 6  # px, with plotly's pad before it
+    high = top * BAR_PLOT_PX / (BAR_PLOT_PX - room)
+    ticks = count_ticks(high) if is_count else dict(tickvals=nice_ticks(0, top, 2))
+    fig.update_xaxes(title_text=LABELS.get(metric, metric), range=[0, high], **ticks)
     return _layout(fig, height=max(260, 22 * len(rows) + 80), showlegend=False)
 
 
@@ -355,5 +374,5 @@ def overdue_bar(breakdown: pd.DataFrame, *, top: int = 15) -> go.Figure:
                marker_color=NEAR_DEADLINE_COLOUR, hovertemplate="%{y}：临期 %{x:,.0f} 件<extra></extra>"),
     ])
     fig.update_yaxes(type="category")
-    fig.update_xaxes(title_text="件")
+    fig.update_xaxes(title_text="件", **count_ticks(float(rows["total"].max()) if len(rows) else 0.0))
     return _layout(fig, height=max(220, 22 * len(rows) + 90), barmode="stack")

@@ -671,3 +671,38 @@ def test_a_table_row_is_picked_with_the_keyboard_as_the_captions_say(browser, st
         bp.screenshot("keyboard-picked-ticket")
         assert hint.count() == 0   # the caption gives way to the picked ticket's timeline
 
+
+
+def test_the_weekly_rises_chart_labels_its_bars_at_full_size(browser, streamlit_server, artifacts_dir):
+    """周报's 受理量增幅最大的诉求分类 wrote "+46（702 件）" inside each bar, shrunk by plotly to the bar's height: 8 px,
+    dark on orange, at 1440 px. The labels are drawn at the chart's 12 px (onescreen.report_charts.rises_figure)."""
+    with open_page(browser, streamlit_server, artifacts_dir, width=1440, height=900) as bp:
+        bp.goto("/weekly")
+        bp.page.locator(".st-key-weekly_chart_category_rises .bartext").first.wait_for(timeout=60_000)
+        bp.wait_charts()
+        sizes = bp.page.evaluate("""() => [...document.querySelectorAll('.st-key-weekly_chart_category_rises .bartext')]
+            .map(t => { const m = t.getScreenCTM(); return parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b); })""")
+        assert sizes and min(sizes) >= 11, sizes
+
+
+def test_the_overviews_list_titles_stay_one_box_when_they_wrap(browser, streamlit_server, artifacts_dir):
+    """At 1440 px the right-hand panel is 281 px and 物业红榜's title (…，箭头为名次较上月) takes two lines: inline, its
+    gold background broke into two ragged pieces. Each list title is one box, however many lines it takes."""
+    with open_page(browser, streamlit_server, artifacts_dir, width=1440, height=900) as bp:
+        bp.goto("/")
+        bp.page.locator(".os-honour").first.wait_for(timeout=60_000)
+        boxes = bp.page.evaluate("""() => [...document.querySelectorAll('.os-honour, .os-black')]
+            .map(e => [e.textContent, e.getClientRects().length, Math.round(e.getBoundingClientRect().height)])""")
+        assert len(boxes) == 2 and all(rects == 1 for _, rects, _ in boxes), boxes
+        assert max(height for _, _, height in boxes) > 30, boxes  # the red list's title did wrap (else nothing tested)
+
+
+def test_the_weekly_key_figures_show_every_row_without_scrolling(browser, streamlit_server, artifacts_dir):
+    """周报's 关键指标 has 12 rows; at Streamlit's default height its last two (吹哨报到, 联合会商) were hidden below the
+    table's fold, with nothing saying the table scrolls. The table is as tall as its rows."""
+    with open_page(browser, streamlit_server, artifacts_dir, width=1440, height=900) as bp:
+        bp.goto("/weekly")
+        table = bp.page.locator('[data-testid="stDataFrame"]').first
+        table.locator(".dvn-scroller").wait_for(timeout=60_000)
+        scroller = table.locator(".dvn-scroller").evaluate("e => [e.scrollHeight, e.clientHeight]")
+        assert scroller[0] > 35 * 11 and scroller[0] <= scroller[1] + 1, scroller

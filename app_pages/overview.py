@@ -167,6 +167,8 @@ def screen() -> None:
         return
     as_of = data.as_of()
     scope = f.scope()
+    # The street ranking and the red/black lists stay district-wide when an area is chosen: said in their titles.
+    district_wide = "全区，" if f.street_code or f.community_code or f.grid_code else ""
     month = f.month()  # lights and the red/black lists are made per month by rule
     # "本月" only for the month the data are in; an older month (chosen, or the default in a month's first
     # days, see filters.default_period) is named.
@@ -220,8 +222,8 @@ def screen() -> None:
         with ranking_column:
             ranking = data.q("rates_breakdown_range" if f.is_range else "rates_breakdown", **f.time_params(), level="street")
             ranking = ranking[ranking["unit_code"] != "unassigned"]  # 街道不明 is not a street to rank
-            st.markdown("<div class='os-panel-title' title='灰色：不参与排名（样本不足或缺少某率）'>街道排名（综合得分，灰色不排名）"
-                        "</div>", unsafe_allow_html=True)
+            st.markdown("<div class='os-panel-title' title='灰色：不参与排名（样本不足或缺少某率）'>街道排名（"
+                        f"{district_wide}综合得分，灰色不排名）</div>", unsafe_allow_html=True)
             if not ranking.empty:
                 if kiosk:  # drawn for half the middle column: 360 px at 1920
                     st.markdown(kiosk_charts.street_ranking_svg(ranking, width=360, height=260), unsafe_allow_html=True)
@@ -269,8 +271,9 @@ def screen() -> None:
         red = companies[companies["list"] == "red"].sort_values("rank").head(5) if not companies.empty else companies
         # The black list counts from the worst: 1 is the lowest score.
         black = companies[companies["list"] == "black"].sort_values("rank", ascending=False).head(5) if not companies.empty else companies
-        st.markdown(_list_html("os-honour", f"物业红榜（{month_label}，箭头为名次较上月）", red), unsafe_allow_html=True)
-        st.markdown(_list_html("os-black", f"物业黑榜（{month_label}，倒数）", black, from_worst=True),
+        st.markdown(_list_html("os-honour", f"物业红榜（{district_wide}{month_label}，箭头为名次较上月）", red),
+                    unsafe_allow_html=True)
+        st.markdown(_list_html("os-black", f"物业黑榜（{district_wide}{month_label}，倒数）", black, from_worst=True),
                     unsafe_allow_html=True)
         st.markdown("<div class='os-panel-title'>超期工单</div>", unsafe_allow_html=True)
         if links:

@@ -267,6 +267,24 @@ def test_the_overview_title_names_the_unit_its_numbers_count(warehouse_copy):
     assert titles(on_community) == [f"### {community_name} 基层治理一屏总览"]
 
 
+def test_the_overview_says_its_rankings_stay_district_wide_in_an_area(warehouse_copy):
+    """With a street chosen the tiles and the map count that street, but the street ranking and the 物业红黑榜 stay
+    district-wide (as their queries do), and their titles did not say so (物业红黑榜's own page does). They now say
+    全区 then, and nothing when the whole district is shown."""
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    street = con.execute("select min(street_code) from dim_grids").fetchone()[0]
+    con.close()
+    titles = lambda at: [m.value for m in at.markdown if any(w in m.value for w in ("物业红榜（", "物业黑榜（", "街道排名（"))]  # noqa: E731,E501
+    query = {"period_type": "month", "period_start": "2025-10-01"}
+    in_street = _run(query={**query, "street_code": street})
+    assert not in_street.exception
+    found = titles(in_street)
+    assert any("物业红榜（全区，" in t for t in found) and any("物业黑榜（全区，" in t for t in found)
+    assert any("街道排名（全区，" in t for t in found)
+    whole = titles(_run(query=query))
+    assert len(whole) == len(found) and not any("（全区，" in t for t in whole)
+
+
 def test_names_from_the_data_are_shown_as_text_not_markdown(warehouse_copy):
     """A grid name typed in an export as Markdown (an image the browser would fetch from another host, a
     fake link) was rendered in the big screen's title: names are escaped wherever they go into Markdown."""

@@ -265,7 +265,8 @@ else:
                           **breakdown_args)
         yoy = data.q("rates_breakdown", period_type=f.period_type, period_start=bounds["yoy_start"],
                      **breakdown_args)
-    target = tiles.set_index("metric")["target"].get(metric)
+    tile = tiles.set_index("metric").loc[metric]  # its target, and its unit for what a change may be shown against
+    target = tile["target"]
     marts_rules = lists.rules_from_meta(data.q("mart_rules"))  # the rules the ranks were made with
     chart, table_column = st.columns([2, 3])
     without = current.loc[current[metric].isna(), "unit_name"].fillna(current["unit_code"]).tolist()
@@ -281,12 +282,10 @@ else:
             st.caption(f"{this}没有{LABELS[metric]}的{LEVEL_LABELS[level]}（无数据，不画出、不参与排序，表中列在最后）："
                        f"{names}。" + (KOUJING_NO_RATE.get(metric, "") if level == "source" else ""))
     # Against a window the data cover in part a count's change is withheld, against one they miss every change.
-    change_unit = ("count" if metric in ("ticket_count", "overdue_count")
-                   else "score" if metric == "composite_score" else "pct")
     table = figures.breakdown_table(current, previous, yoy, metric,
                                     marts_rules.min_denominator if marts_rules else None,
-                                    withhold_previous=covered.withholds(change_unit),
-                                    withhold_yoy=year_ago.withholds(change_unit))
+                                    withhold_previous=covered.withholds(tile["unit"]),
+                                    withhold_yoy=year_ago.withholds(tile["unit"]))
     order, columns = figures.breakdown_columns(table, metric)
     with table_column:
         picked = st.dataframe(figures.grey_unranked(table, metric), hide_index=True, placeholder=ui.MISSING,

@@ -11,8 +11,8 @@ allow-list, substituted for ``{{name}}``. A line ``{{include parts/<part>.sql}}`
 file's text, indented as written there: SQL queries share word for word (the tiles of a period and of a
 date range, the heat page's ticket filters). Lines from ``{{if name}}`` (or ``{{if not name}}``) to ``{{end}}``
 are kept only when the query's ``switches`` turn ``name`` on (off), from the values bound: SQL only one case needs
-is then not planned in the others (rates_breakdown's remainder row of an area). It runs on the cursor it is given (one per query: see
-``onescreen.db.connect``), so one cached read-only connection can serve every Streamlit session. Caching per
+is then not planned in the others (rates_breakdown's remainder row of an area). It runs on the cursor it is given
+(one per query: see ``onescreen.db.connect``), so one cached read-only connection can serve every Streamlit session. Caching per
 parameters is the page's job (``onescreen.data``).
 
 Derived parameters the SQL may use:

@@ -102,8 +102,7 @@ units as materialized (
         near_deadline_count, avg_handling_workdays, handling_count, property_complaint_count, composite_score,
         is_ranked, composite_rank
     from level_rows
-    cross join parent
-    where window_name = 'p' and (unit_code <> 'unassigned' or parent.parent_level is null)
+    where window_name = 'p' and unit_code <> 'unassigned'
     union all
     select
         window_name, unit_code, unit_name, street_code, community_code, grid_code, ticket_count, response_rate,

@@ -175,6 +175,16 @@ def _breakdown_switches(values: dict[str, Any]) -> dict[str, bool]:
                              or level == "community" and street and not community)}
 
 
+# DuckDB's dynamic_or_filter_threshold: a join with at most this many keys hands them to the scan as a list.
+TICKET_PAGE_BY_NUMBER = 50
+
+
+def _ticket_list_switches(values: dict[str, Any]) -> dict[str, bool]:
+    """ticket_list: ``by_number`` for a page of at most :data:`TICKET_PAGE_BY_NUMBER` rows, read back by its
+    ticket numbers, not by its receipt window (see the query)."""
+    return {"by_number": values["limit"] <= TICKET_PAGE_BY_NUMBER}
+
+
 QUERIES: dict[str, Query] = {q.name: q for q in [
     Query("as_of", "数据截至", "一行", ("as_of",)),
     Query("kpi_tiles", "关键指标", "每个指标一行",
@@ -242,6 +252,7 @@ QUERIES: dict[str, Query] = {q.name: q for q in [
                   Param("unassigned", choices=UNASSIGNED_LEVELS),
                   Param("received_from", "date"), Param("received_before", "date"),
                   Param("limit", "int", 2000, maximum=50000), Param("page", "int", 1, maximum=1_000_000)),
+          switches=_ticket_list_switches,
           # status is written into the SQL (from this list only) so the plan knows which marts it needs.
           identifiers={"sort": ("received_at", "due_at", "overdue_workdays", "remaining_workdays", "ticket_id"),
                        "order": ("desc", "asc"), "status": ("all", "open", "overdue", "near_deadline", "returned", "closed")},

@@ -80,6 +80,24 @@ def test_a_switch_keeps_only_the_sql_of_its_case():
                                              ("source", "S1", None)]] == [True, True, True, False, False, False, False]
 
 
+
+def test_a_short_ticket_page_is_read_back_by_number_and_a_long_one_by_its_window(con):
+    """A page of at most 50 rows reads its full rows by ticket number (an index read of those rows); a longer
+    one by its receipt window. Both give the same rows: 3 rows by number are the first 3 of up to 51 by window."""
+    query = QUERIES["ticket_list"]
+    assert [query.switches({"limit": n})["by_number"] for n in (1, 50, 51, 2000)] == [True, True, False, False]
+    by_number, by_window = query.sql_for({"by_number": True}), query.sql_for({"by_number": False})
+    assert "where ticket_id in (select ticket_id from page)" in by_number
+    assert "where ticket_id in (select ticket_id from page)" not in by_window
+    assert "(select first_received from page_bounds)" in by_window
+    assert "(select first_received from page_bounds)" not in by_number
+    for params in (dict(status="all"), dict(status="open", sort="overdue_workdays", order="desc")):
+        short = run_query(con, "ticket_list", **params, limit=3)
+        longer = run_query(con, "ticket_list", **params, limit=51)
+        assert len(short) == 3 and len(longer) > 3
+        assert _rows(short.drop(columns="total_count")) == _rows(longer.head(3).drop(columns="total_count"))
+        assert short["source"].notna().all()   # each full row was found again (source is never empty)
+
 def test_as_of(con):
     row = run_query(con, "as_of").iloc[0]
     assert row["as_of"] == at("2025-10-16 09:00")

@@ -60,12 +60,22 @@ def _sample(values: list) -> str:
     return "、".join(str(v) for v in values[:5])
 
 
+def _primary_keys(con) -> set[tuple[str, tuple[str, ...]]]:
+    """(table, key columns) of every primary key DuckDB itself enforces (unique and not null) in the warehouse."""
+    return {(table, tuple(columns)) for table, columns in con.execute(
+        "select table_name, constraint_column_names from duckdb_constraints() "
+        "where database_name = current_database() and schema_name = 'main' and constraint_type = 'PRIMARY KEY'").fetchall()}
+
+
 def run(con) -> list[str]:
     """Every contract that fails, as Chinese sentences; an empty list means all hold."""
     tables = _tables(con)
     failures: list[str] = []
+    # A key the table declares as its primary key cannot break (DuckDB refuses the write): not checked again,
+    # which read every ticket number twice per load (0.8 s a million tickets).
+    enforced = _primary_keys(con)
     for table, key in UNIQUE_KEYS.items():
-        if table not in tables:
+        if table not in tables or (table, key) in enforced:
             continue
         columns = ", ".join(key)
         nulls = con.execute(f"select count(*) from {table} where " + " or ".join(f"{c} is null" for c in key)).fetchall()[0][0]

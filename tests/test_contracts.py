@@ -87,6 +87,29 @@ def test_null_and_duplicate_keys_are_reported():
     con.close()
 
 
+
+def test_keys_the_warehouse_enforces_are_not_read_again(fixture_warehouse):
+    """A declared primary key cannot hold a duplicate or a null (DuckDB refuses the write), so the contracts do
+    not scan it again (every ticket number twice per load); the marts' keys, which no constraint guards, are read."""
+    con = duckdb.connect(str(fixture_warehouse), read_only=True)
+    read: list[str] = []
+
+    class Recording:
+        def execute(self, sql, *args):
+            read.append(sql)
+            return con.execute(sql, *args)
+
+    try:
+        declared = con.execute("select table_name, constraint_column_names from duckdb_constraints() "
+                               "where constraint_type = 'PRIMARY KEY'").fetchall()
+        assert ("fct_tickets", ["ticket_id"]) in declared and ("ticket_pii", ["ticket_id"]) in declared
+        assert contracts.run(Recording()) == []
+    finally:
+        con.close()
+    grouped = [sql for sql in read if "having count(*) > 1" in sql]
+    assert not [sql for sql in grouped if " from fct_tickets " in sql or " from ticket_pii " in sql]
+    assert [sql for sql in grouped if " from mart_rates " in sql]
+
 def test_check_command_fails_naming_the_breach(warehouse_copy, capsys):
     tamper(warehouse_copy, "update dim_compounds set company_id = 'CO-GONE' where compound_code = 'CP04'")
     assert main(["check"]) == 1

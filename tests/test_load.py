@@ -254,6 +254,25 @@ def test_a_deadline_given_in_hours_is_natural_hours_from_receipt(warehouse_copy,
                                  "order by 1") == [("U3", True), ("U4", False), ("U8", False)]
 
 
+
+def test_a_deadline_in_part_hours_is_read(warehouse_copy, tmp_path):
+    """1.5小时 and 0.5h were refused as unreadable deadlines (whole hours only): they are 90 and 30 minutes from 受理.
+    0.0小时 is no deadline, refused as 0小时 is."""
+    path = tmp_path / "hotline_due_part_hours.csv"
+    path.write_text(HOURS_HEADER + "".join(f"{t},2025-10-17 18:00:00,求助,市容环境,南宁街道,西湖社区,XH-02,,{due}\n"
+                                           for t, due in (("H1", "1.5小时"), ("H2", "0.5h"), ("H3", "2.25 小时内"))),
+                    encoding="utf-8")
+    report = load_files([path], db_path=warehouse_copy).files[0]
+    assert (report.inserted, report.rejected) == (3, 0)
+    assert query(warehouse_copy, "select ticket_id, due_at from fct_tickets where ticket_id like 'H_' order by 1") == [
+        ("H1", datetime(2025, 10, 17, 19, 30)), ("H2", datetime(2025, 10, 17, 18, 30)),
+        ("H3", datetime(2025, 10, 17, 20, 15))]
+    bad = tmp_path / "hotline_due_zero_hours.csv"
+    bad.write_text(HOURS_HEADER + "H4,2025-10-17 18:00:00,求助,市容环境,南宁街道,西湖社区,XH-02,,0.0小时\n", encoding="utf-8")
+    with pytest.raises(LoadError) as error:
+        load_files([bad], db_path=warehouse_copy)
+    assert "第 2 行，列「办理时限」，值 “0.0小时”：无法识别的办理时限" in str(error.value)
+
 def test_a_deadline_written_with_within_or_traditional_characters_is_read(warehouse_copy, tmp_path):
     """Real exports write 15个工作日内, 24小时内, 3日内 and the traditional 24小時, 15個工作日內: refused before as an
     unreadable deadline, read now as the same working days or natural hours; a bare 15内 or 24分钟内 still is not."""

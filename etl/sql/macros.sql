@@ -46,12 +46,12 @@ create or replace temp macro day_count(s) as (
         then nullif(cast(regexp_extract(s, '\d{1,3}') as integer), 0) end
 );
 
--- A deadline written as a number of hours (24小时, 48 小时, 2个小时, 24h, 24 H, 24小时内; traditional 24小時, 2個小時內)
--- instead of a date: the number. Natural hours from receipt (staging turns them into due_at); a bare number stays
--- working days (day_count).
+-- A deadline written as a number of hours (24小时, 48 小时, 2个小时, 1.5小时, 0.5h, 24 H, 24小时内; traditional 24小時,
+-- 2個小時內) instead of a date: the number. Natural hours from receipt (staging turns them into due_at); a bare number
+-- stays working days (day_count).
 create or replace temp macro hour_count(s) as (
-    case when regexp_full_match(s, '\s*\d{1,3}\s*([个個]?小[时時]|[hH])[内內]?\s*')
-        then nullif(try_cast(regexp_extract(s, '\d{1,3}') as integer), 0) end
+    case when regexp_full_match(s, '\s*\d{1,3}(\.\d{1,2})?\s*([个個]?小[时時]|[hH])[内內]?\s*')
+        then nullif(try_cast(regexp_extract(s, '\d{1,3}(\.\d{1,2})?') as double), 0) end
 );
 
 -- A cell as text: trimmed of spaces (what trim() removes: the 17 Unicode space separators), empty

@@ -286,7 +286,8 @@ else:
                                     marts_rules.min_denominator if marts_rules else None,
                                     withhold_previous=covered.withholds(tile["unit"]),
                                     withhold_yoy=year_ago.withholds(tile["unit"]))
-    order, columns = figures.breakdown_columns(table, metric)
+    narrowed = any(narrow.values())  # ranks stay the district's: headed 全区排名
+    order, columns = figures.breakdown_columns(table, metric, narrowed)
     with table_column:
         picked = st.dataframe(figures.grey_unranked(table, metric), hide_index=True, placeholder=ui.MISSING,
                               width="stretch", column_order=order, column_config=columns,
@@ -310,12 +311,12 @@ else:
             st.caption(f"同比：{year_ago.sentence()}")
         span = f"{first_day:%Y%m%d}" + (f"-{last_day:%Y%m%d}" if f.is_range else "")
         # Built when clicked (the table shown), not on every run of the page.
-        st.download_button("下载分解表（CSV）", lambda table=table: figures.breakdown_csv(table),
+        st.download_button("下载分解表（CSV）", lambda table=table, narrowed=narrowed: figures.breakdown_csv(table, narrowed),
                            file_name=f"三率分解_{LEVEL_LABELS[level]}_{span}.csv",
                            mime="text/csv", key="rates_breakdown_csv", on_click="ignore")
     if level in ("department", "source", "category"):
         st.caption(f"按{LEVEL_LABELS[level]}分解为全区口径，不受区域筛选影响。")
-    elif any(narrow.values()) and current["unit_code"].eq("unassigned").any():
+    elif narrowed and current["unit_code"].eq("unassigned").any():
         # The query's remainder row (parts/rates_breakdown_remainder.sql): said once, so the rows' sum is not a puzzle.
         area = "社区" if f.community_code else "街道"
         name = current.loc[current["unit_code"].eq("unassigned"), "unit_name"].iloc[0]

@@ -606,6 +606,28 @@ def test_the_rates_breakdown_reads_rank_unit_score_and_why_not_ranked_without_sc
     _first_columns_fit(table, order[:order.index("参与排名") + 1], THREE_FIFTHS_PX)
 
 
+@pytest.mark.parametrize("area, label", [
+    ({}, "综合排名"),
+    ({"street_code": "530302001"}, "全区排名"),
+    ({"street_code": "530302001", "community_code": "530302001001"}, "全区排名"),
+])
+def test_a_narrowed_breakdown_heads_its_ranks_as_the_districts(warehouse_copy, area, label):
+    """Narrowed to a street or a community, the breakdown's 综合排名 showed the district's ranks (377 in a community of
+    10 grids) under a header that read as the table's own order: it is now headed 全区排名, on screen and in the CSV.
+    The ranks themselves stay the district's (名次变化 and the whole district's table show the same)."""
+    from onescreen.figures import rates as figures
+
+    at = _run("rates.py", query={"period_type": "month", "period_start": "2025-10-01", **area})
+    assert not at.exception
+    table = next(t for t in at.dataframe if t.key == "rates_breakdown_table")
+    columns = json.loads(table.proto.columns)
+    assert columns["综合排名"]["label"] == label
+    assert ("不是本表内的名次" in columns["综合排名"]["help"]) == bool(area)
+    assert columns["名次变化"]["help"].startswith(f"{label}较上期")
+    csv = figures.breakdown_csv(table.value, narrowed=bool(area)).decode("utf-8-sig")
+    assert csv.splitlines()[0].split(",")[0] == label
+
+
 def test_sources_without_a_resolution_rate_are_listed_as_no_data_not_ranked(warehouse_copy):
     """On the fixture district only 12345热线 has callbacks in October: by 解决率 the other four sources are
     named under the chart as having no data, come last in the table, and are not ranked."""

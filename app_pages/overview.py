@@ -376,13 +376,14 @@ def _overdue_links(f: filters.Filters, overdue: pd.DataFrame) -> None:
         "超期（工作日）": overdue["overdue_workdays"].round(1),
     })
     # The panel is about 280 px wide at 1440 px: category and days at fixed widths, the place last (cut short
-    # with an ellipsis rather than pushing the days out of sight).
+    # with an ellipsis rather than pushing the days out of sight). The days' header says their unit (工作日, not
+    # days), as the wall's list does in words.
     picked = st.dataframe(table, hide_index=True, placeholder=ui.MISSING, width="stretch", height=260, on_select="rerun",
                           selection_mode="single-row", key="overview_overdue", column_order=["分类", "超期（工作日）", "地点"],
                           column_config={"分类": st.column_config.TextColumn(width=72),
                                          "超期（工作日）": st.column_config.NumberColumn(
-                                             "超期", format="%.1f", width=52, help="超期的工作日数"),
-                                         "地点": st.column_config.TextColumn(width=120)})
+                                             "超期工作日", format="%.1f", width=86, help="超期的工作日数"),
+                                         "地点": st.column_config.TextColumn(width=88)})
     rows = picked.selection.rows if picked is not None else []
     backlog = int(overdue["total_count"].iloc[0])
     if not rows:

@@ -658,7 +658,8 @@ def test_company_lists_read_rank_company_score_and_move_with_scores_to_one_decim
 
 def test_the_big_screens_overdue_list_shows_category_days_and_place_in_its_panel(tmp_path, monkeypatch, users):
     """On the hand-made district (tests/metrics_fixture.py), whose T5 and T21 are overdue: off the wall the list
-    is a table in the right-hand panel, where 超期（工作日） was cut off."""
+    is a table in the right-hand panel, where 超期（工作日） was cut off. Its header said 超期 over numbers such as 246.1,
+    the unit (working days, not days) only in the hover: the header now says it, and still fits its column."""
     from conftest import _reset_app_connection
     from etl.marts import build_marts
     from metrics_fixture import build_warehouse
@@ -677,6 +678,8 @@ def test_the_big_screens_overdue_list_shows_category_days_and_place_in_its_panel
         _reset_app_connection()
     table = next(t for t in at.dataframe if t.key == "overview_overdue")
     _first_columns_fit(table, ["分类", "超期（工作日）", "地点"], PANEL_PX)
+    days = json.loads(table.proto.columns)["超期（工作日）"]
+    assert "工作日" in days["label"] and 16 + _text_px(days["label"]) <= days["width"]
 
 
 def test_weekly_oldest_tickets_read_number_age_and_what_without_scrolling(warehouse_copy):

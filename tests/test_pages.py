@@ -1143,10 +1143,31 @@ def test_the_lights_table_shows_how_many_periods_a_yellow_grid_has_been_yellow(w
     at = _run("lights.py", {"period_type": "month", "period_start": "2025-10-01"})
     assert not at.exception
     table = next(t for t in at.dataframe if t.key == "light_table")
-    assert list(table.value["连续黄灯（月）"]) == [3]
-    assert "连续黄灯（月）" in table.proto.column_order  # shown, beside 连续红灯
-    assert json.loads(table.proto.columns)["连续黄灯（月）"]["label"] == "连续黄灯"
-    assert "“连续黄灯”" in " ".join(c.value for c in at.caption)
+    assert list(table.value["连续（月）"]) == [3]  # (one column of the grid's own light: see the test below)
+    assert "连续（月）" in table.proto.column_order
+    assert json.loads(table.proto.columns)["连续（月）"]["label"] == "连续月数"
+    assert "“连续月数”为截至本月连续亮这一灯色（红灯、黄灯）的月数" in " ".join(c.value for c in at.caption)
+
+
+def test_the_lights_table_fits_the_page_at_1440_px(warehouse_copy):
+    """The red and yellow grids' table scrolled sideways at 1440 px (1,108 px of columns in 978): its 连续红灯 and
+    连续黄灯 columns (one of them always 0: a grid is red or yellow) are one 连续月数, and the community is named in
+    网格 (东风社区东风一网格) instead of a column of its own. Every column now fits, the street included."""
+    with duckdb.connect(str(warehouse_copy)) as con:
+        grids = [g for (g,) in con.execute("select distinct grid_code from mart_grid_lights order by 1").fetchall()]
+        con.execute("update mart_grid_lights set light = 'red', light_reason = '按期办结率 74.6% 低于 80%；超期 6 件（≥3 件）', "
+                    "consecutive_red_periods = 12 where period_type = 'month' and period_start = '2025-10-01' "
+                    "and grid_code = ?", [grids[0]])
+        con.execute("update mart_grid_lights set light = 'yellow', light_reason = '临期 1 件', consecutive_yellow_periods = 2 "
+                    "where period_type = 'month' and period_start = '2025-10-01' and grid_code = ?", [grids[1]])
+    at = _run("lights.py", {"period_type": "month", "period_start": "2025-10-01"})
+    assert not at.exception
+    table = next(t for t in at.dataframe if t.key == "light_table")
+    order = list(table.proto.column_order)
+    _first_columns_fit(table, order, PAGE_PX)
+    assert order[-1] == "街道" and "社区" not in order
+    assert list(table.value["网格"]) == ["东风社区东风一网格", "东风社区东风二网格"]
+    assert list(table.value["连续（月）"]) == [12, 2]
 
 
 def test_rates_overdue_chart_caption_counts_the_units_it_draws(tmp_path, monkeypatch):

@@ -122,7 +122,7 @@ def _list_html(title_class: str, title: str, frame: pd.DataFrame, *, from_worst:
             move, move_words = "新进", "上月未参与排名"
         streak = r.get("consecutive_black_months")
         if title_class == "os-black" and pd.notna(streak) and streak >= 2:
-            move += f" 连续{int(streak)}月"
+            move += f" 连续{int(streak)}个月"
             move_words += f"；已连续 {int(streak)} 个月上黑榜"
         households, complaints = r.get("households"), r.get("complaint_count")
         basis = (f"管理 {ui.fmt_number(households)} 户，物业投诉 {ui.fmt_number(complaints)} 件"

@@ -942,6 +942,17 @@ def test_the_wall_lists_say_against_what_a_rank_moved_and_count_the_black_list_f
     assert "管理 180 户，物业投诉 1 件" in black
 
 
+def test_the_wall_black_list_says_months_in_a_row_as_chinese_does(warehouse_copy):
+    """A company on the black list for the 12th month in a row read "连续12月": it is 连续12个月."""
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("update mart_company_rankings set consecutive_black_months = 12 where list = 'black'")
+    at = _run(query={"kiosk": "1", "period_type": "month", "period_start": "2025-10-01"})
+    assert not at.exception
+    black = next(m.value for m in at.markdown if "class='os-list'" in m.value and "物业黑榜" in m.value)
+    assert "连续12个月" in black and "连续12月" not in black
+    assert "已连续 12 个月上黑榜" in black
+
+
 def _recurring_panel(at: AppTest) -> tuple[str, str]:
     """The big screen's 高频问题: (its title, its list)."""
     title = next(m.value for m in at.markdown if m.value.startswith("<div class='os-panel-title'") and "高频问题" in m.value)

@@ -13,6 +13,7 @@ from onescreen.figures import rates as figures
 from onescreen.koujing import KOUJING, LABELS, koujing
 from onescreen.queries import QUERIES, period_bounds, range_bounds, window_params
 from onescreen.rules import PROACTIVE_SOURCES, load_rules
+from onescreen.tickets import UNASSIGNED
 
 LEVEL_LABELS = {"street": "街道", "community": "社区", "grid": "网格", "department": "承办单位",
                 "source": "诉求来源", "category": "诉求分类"}
@@ -305,6 +306,11 @@ else:
                          query_params={**f.time_query_params(), **params})
         elif level in ("street", "community", "grid", "source", "category"):
             st.caption(f"选中一行可打开该单位{this}的工单明细（{ui.ROW_PICK_KEYS}）。")
+        elif level == "department" and current["unit_code"].eq("unassigned").any():
+            # Only that row links: 工单明细 has no department filter (filters.unit_filters), said so that picking
+            # another row and getting no link is not a puzzle.
+            st.caption(f"选中“{UNASSIGNED['department']}”一行可打开其{this}的工单明细（{ui.ROW_PICK_KEYS}）；"
+                       "工单明细不按承办单位筛选，其他行没有链接。")
         if covered.note:  # (the change columns compare with those windows too)
             st.caption(f"环比：{covered.sentence()}")
         if year_ago.note:

@@ -16,6 +16,7 @@ import streamlit as st
 from onescreen import access as acl
 from onescreen import data, filters, measures, ui
 from onescreen import wall as wall_view
+from onescreen.coverage import Coverage
 from onescreen.figures import kiosk as kiosk_charts
 from onescreen.figures import lists
 from onescreen.figures.overview import category_mix_figure, rates_trend_figure, street_ranking_figure
@@ -105,14 +106,21 @@ def _tiles(kpis: pd.DataFrame, backlog: pd.DataFrame, f: filters.Filters) -> Non
                                  query_params=t["link"], help=f"打开这些工单的明细。{t['help_text']}", width="stretch")
 
 
-def _list_html(title_class: str, title: str, frame: pd.DataFrame, *, from_worst: bool = False) -> str:
+def _list_html(title_class: str, title: str, frame: pd.DataFrame, *, from_worst: bool = False,
+               previous: Coverage | None = None) -> str:
     """A red or black list for the wall: place, company, score, the move of its rank against last month (▲ up
     is better, in green; ▼ in red; the words in the hover with the score's N). The black list counts from the
-    worst (``from_worst``): its places read 倒1, 倒2 ..., not the ranks 37, 36 the companies page shows."""
+    worst (``from_worst``): its places read 倒1, 倒2 ..., not the ranks 37, 36 the companies page shows.
+    ``previous``: how much of last month the data cover (:func:`onescreen.filters.last_month_coverage`); against a
+    month they cover in part or not at all no move is shown (its ranks stand on part of its complaints, or none):
+    a grey ``—``, and the hover says ``上月数据不全（数据自 …）`` / ``无上月数据（…）``."""
+    withheld = previous is not None and bool(previous.note)
     rows = []
     for place, (_, r) in enumerate(frame.iterrows(), start=1):
         change, colour = r.get("rank_change"), ui.FLAT_COLOUR
-        if pd.notna(change) and change:
+        if withheld:
+            move, move_words = "—", f"名次较上月：{previous.note}，不作比较"
+        elif pd.notna(change) and change:
             up = change > 0
             move, colour = f"{'▲' if up else '▼'}{abs(int(change))}", ui.GOOD_COLOUR if up else ui.BAD_COLOUR
             move_words = f"名次较上月{'上升' if up else '下降'} {abs(int(change))} 位（{'改善' if up else '变差'}）"
@@ -271,10 +279,13 @@ def screen() -> None:
         red = companies[companies["list"] == "red"].sort_values("rank").head(5) if not companies.empty else companies
         # The black list counts from the worst: 1 is the lowest score.
         black = companies[companies["list"] == "black"].sort_values("rank", ascending=False).head(5) if not companies.empty else companies
-        st.markdown(_list_html("os-honour", f"物业红榜（{district_wide}{month_label}，箭头为名次较上月）", red),
-                    unsafe_allow_html=True)
-        st.markdown(_list_html("os-black", f"物业黑榜（{district_wide}{month_label}，倒数）", black, from_worst=True),
-                    unsafe_allow_html=True)
+        # Last month's ranks stand on its complaints: a month the data begin inside (or after) moves nobody.
+        last_month = filters.last_month_coverage(month)
+        moves = f"名次较上月：{last_month.mark}" if last_month.note else "箭头为名次较上月"
+        st.markdown(_list_html("os-honour", f"物业红榜（{district_wide}{month_label}，{moves}）", red,
+                               previous=last_month), unsafe_allow_html=True)
+        st.markdown(_list_html("os-black", f"物业黑榜（{district_wide}{month_label}，倒数）", black, from_worst=True,
+                               previous=last_month), unsafe_allow_html=True)
         st.markdown("<div class='os-panel-title'>超期工单</div>", unsafe_allow_html=True)
         if links:
             _overdue_links(f, overdue)

@@ -922,24 +922,79 @@ def test_the_overview_map_shows_the_whole_district_in_its_column(warehouse_copy)
     assert (mercator_y(north) - mercator_y(south)) / (2 * math.pi) * scale <= 520
 
 
-def test_the_wall_lists_say_against_what_a_rank_moved_and_count_the_black_list_from_the_worst(warehouse_copy):
-    """物业红榜/黑榜 on the big screen: the title says the arrows compare with last month, each row's hover gives
-    the rank, score, the move in words and its N; the black list reads 倒1, 倒2 ... (the worst first), never
-    a renumbered 1 that the companies page calls 37."""
-    at = _run(query={"kiosk": "1"})
-    assert not at.exception
+def _wall_lists(at: AppTest) -> tuple[str, str]:
+    """The big screen's 物业红榜 and 物业黑榜 (HTML)."""
     lists = {m.value.split("</span>")[0]: m.value for m in at.markdown if "class='os-list'" in m.value
              and ("os-honour" in m.value or "os-black" in m.value)}
-    honour = next(v for k, v in lists.items() if "物业红榜" in k)
-    black = next(v for k, v in lists.items() if "物业黑榜" in k)
-    assert "箭头为名次较上月" in honour and "倒数" in black
+    return next(v for k, v in lists.items() if "物业红榜" in k), next(v for k, v in lists.items() if "物业黑榜" in k)
+
+
+def test_the_wall_lists_say_against_what_a_rank_moved_and_count_the_black_list_from_the_worst(warehouse_copy):
+    """物业红榜/黑榜 on the big screen: the title says what the moves compare with (here: September, which the
+    fixture's tickets cover from the 29th only, so no move is shown), each row's hover gives the rank, score, the
+    move in words and its N; the black list reads 倒1, 倒2 ... (the worst first), never a renumbered 1 that the
+    companies page calls 37."""
+    at = _run(query={"kiosk": "1"})
+    assert not at.exception
+    honour, black = _wall_lists(at)
+    assert "名次较上月：上月数据不全" in honour and "倒数" in black
     rows = re.findall(r"<div title='([^']*)'>([^<]*)<b>", honour + black)
     assert rows, honour + black
     for hover, _text in rows:
-        assert re.match(r"全区第 \d+ 名，总分 \d+\.\d。(名次较上月(上升|下降) \d+ 位（(改善|变差)）|名次与上月相同|上月未参与排名)", hover), hover
+        assert re.match(r"全区第 \d+ 名，总分 \d+\.\d。名次较上月：上月数据不全（数据自 2025-09-29 起），不作比较。", hover), hover
     black_rows = re.findall(r"<div title='全区第 (\d+) 名[^']*'>(倒\d+) ", black)
     assert black_rows == [("3", "倒1")], black  # the fixture district ranks 3 companies: the 3rd is 倒1
     assert "管理 180 户，物业投诉 1 件" in black
+
+
+def test_the_wall_lists_show_no_move_against_a_month_the_data_do_not_cover(warehouse_copy):
+    """The arrows of 物业红黑榜 compared with last month whether or not the data cover it: October against a
+    September that the fixture's tickets begin on the 29th of showed ▲2 (its complaints, so its scores and ranks,
+    stand on two days), and September against an August before the data read 新进. The moves are withheld, in grey,
+    with the words the other pages use: 上月数据不全 / 无上月数据."""
+    from onescreen import ui
+
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("update mart_company_rankings set rank_change = 2, previous_rank = 3 "
+                    "where month_start = '2025-10-01' and list = 'red'")
+    at = _run(query={"kiosk": "1", "period_type": "month", "period_start": "2025-10-01"})
+    assert not at.exception
+    honour, black = _wall_lists(at)
+    assert "物业红榜（本月，名次较上月：上月数据不全）" in honour
+    for html_list in (honour, black):
+        assert not re.search("[▲▼]|新进", html_list), html_list
+        assert f"color:{ui.FLAT_COLOUR}'>—</span>" in html_list
+        assert "名次较上月：上月数据不全（数据自 2025-09-29 起），不作比较" in html_list
+    september = _run(query={"kiosk": "1", "period_type": "month", "period_start": "2025-09-01"})
+    honour, _black = _wall_lists(september)
+    assert "名次较上月：无上月数据" in honour
+
+
+def test_the_wall_lists_show_moves_against_a_month_the_data_cover(tmp_path, monkeypatch):
+    """On the hand-made district (tests/metrics_fixture.py, tickets from 15 August) September is covered whole:
+    October's moves show (B ▲1 onto the red list, E ▲1 on the black)."""
+    from conftest import _reset_app_connection
+    from onescreen import ui
+    from etl.marts import build_marts
+    from metrics_fixture import build_warehouse
+    from onescreen.rules import load_rules
+
+    path = tmp_path / "metrics.duckdb"
+    con = duckdb.connect(str(path))
+    build_warehouse(con)
+    build_marts(con, load_rules())
+    con.close()
+    monkeypatch.setenv("ONESCREEN_DB", str(path))
+    _reset_app_connection()
+    try:
+        at = _run(query={"kiosk": "1", "period_type": "month", "period_start": "2025-10-01"})
+    finally:
+        _reset_app_connection()
+    assert not at.exception
+    honour, black = _wall_lists(at)
+    assert "箭头为名次较上月" in honour and "上月数据不全" not in honour + black
+    assert f"color:{ui.GOOD_COLOUR}'>▲1</span>" in honour and "名次较上月上升 1 位（改善）" in honour
+    assert f"color:{ui.GOOD_COLOUR}'>▲1 连续2个月</span>" in black
 
 
 def test_the_wall_black_list_says_months_in_a_row_as_chinese_does(warehouse_copy):

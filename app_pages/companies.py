@@ -13,7 +13,6 @@ import streamlit as st
 
 from onescreen import data, filters, ui
 from onescreen import wall as wall_view
-from onescreen.coverage import Coverage, coverage
 from onescreen.figures import lists
 from onescreen.koujing import koujing
 from onescreen.rules import load_rules
@@ -69,14 +68,6 @@ def _wall_list(rows: pd.DataFrame, listed: str, streaks: dict[str, int], eligibl
                                  ("连续上榜", ""), ("每千户投诉", "os-wall-num")], large=True)
 
 
-def _last_month_coverage(month: date) -> Coverage:
-    """How much of the month before ``month`` (what the moves and complaints are compared with) the loaded tickets
-    cover (:mod:`onescreen.coverage`): its complaints count only the days from the first ticket on."""
-    span = data.ticket_span()
-    last_month = (pd.Timestamp(month) - pd.DateOffset(months=1)).date()
-    return coverage(last_month, month, span[0] if span else None, word="上月")
-
-
 def wall(f: filters.Filters, head: wall_view.Head) -> None:
     """The page on the wall (kiosk mode, the carousel): the month's red list (an honour list, gold) and black list
     (dark grey), ten each side by side, with the moves against last month and the months in a row explained, and
@@ -104,7 +95,7 @@ def wall(f: filters.Filters, head: wall_view.Head) -> None:
     complaints = int(rankings["complaint_count"].sum())
     households = rankings["households"].sum()
     previous = int(before["complaint_count"].sum()) if not before.empty else None
-    covered = _last_month_coverage(month)
+    covered = filters.last_month_coverage(month)
     change = ui.change_text(None if previous is None else complaints - previous, up_is_good=False, unit=" 件",
                             against="较上月", digits=0, previous=covered, count=True)
     st.markdown(ui.tiles([
@@ -184,7 +175,7 @@ if rankings.empty:
 
 eligible = int(rankings["is_eligible"].fillna(False).astype(bool).sum())
 list_size = int(rankings["list_size"].max()) if rankings["list_size"].notna().any() else 0
-covered = _last_month_coverage(month)
+covered = filters.last_month_coverage(month)
 if covered.is_partial:  # last month's complaints count only the days from the first ticket on
     st.caption(f"较上月：{covered.note}，上月的投诉只计其后受理的工单，上月的得分和名次按不全的数据评定，名次变化仅供参考。")
 st.markdown(f"{month_label}共 {len(rankings)} 家企业，{eligible} 家符合排名条件，红榜、黑榜各 {list_size} 家"

@@ -94,10 +94,10 @@ def wall(f: filters.Filters, head: wall_view.Head) -> None:
         red = lists.light_table(lights[lights["light"] == "red"], "month")
         wall_view.panel_title(f"红灯网格 {len(red)} 个（连续红灯月数多的在前）")
         rows = [wall_view.row(
-            [(r["网格"], ""), (r["原因"], "os-wall-small os-wall-wrap"), (f"{int(r['连续红灯（月）'])} 个月", "os-wall-num")],
-            f"{r['网格']}（{r['社区']}，{r['街道']}）：{r['原因']}。按期办结率 {ui.fmt_pct(r['按期办结率(%)'])}"
+            [(r["网格"], ""), (r["原因"], "os-wall-small os-wall-wrap"), (f"{int(r['连续（月）'])} 个月", "os-wall-num")],
+            f"{r['网格']}（{r['街道']}）：{r['原因']}。按期办结率 {ui.fmt_pct(r['按期办结率(%)'])}"
             f"（N = {int(r['N（到期或办结）'])} 件到期或办结），超期 {int(r['超期'])} 件，临期 {int(r['临期'])} 件；"
-            f"已连续 {int(r['连续红灯（月）'])} 个月红灯，上月{r['上期']}。")
+            f"已连续 {int(r['连续（月）'])} 个月红灯，上月{r['上期']}。")
             for _, r in red.head(WALL_RED_ROWS).iterrows()]
         st.markdown(wall_view.table(rows, "本月没有红灯网格。", head=[("网格", ""), ("原因", ""), ("连续红灯", "os-wall-num")]),
                     unsafe_allow_html=True)
@@ -187,7 +187,7 @@ if table.empty:
     st.success("本期没有红灯、黄灯网格。")
 else:
     st.caption(f"红灯 {int(counts.get('red', 0))} 个、黄灯 {int(counts.get('yellow', 0))} 个；"
-               f"“连续红灯”“连续黄灯”为截至本{unit}连续亮红灯、黄灯的{unit}数。"
+               f"“{lists.STREAK_LABELS[unit]}”为截至本{unit}连续亮这一灯色（红灯、黄灯）的{lists.STREAK_LABELS[unit][2:]}。"
                f"选中一行可打开该网格的工单明细（{ui.ROW_PICK_KEYS}）。")
     order, columns = lists.light_table_columns(table)
     picked = st.dataframe(table, hide_index=True, placeholder=ui.MISSING, width="stretch",

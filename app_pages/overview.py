@@ -16,6 +16,7 @@ import streamlit as st
 from onescreen import access as acl
 from onescreen import data, filters, measures, ui
 from onescreen import wall as wall_view
+from onescreen.coverage import Coverage
 from onescreen.figures import kiosk as kiosk_charts
 from onescreen.figures import lists
 from onescreen.figures.overview import category_mix_figure, rates_trend_figure, street_ranking_figure
@@ -105,14 +106,21 @@ def _tiles(kpis: pd.DataFrame, backlog: pd.DataFrame, f: filters.Filters) -> Non
                                  query_params=t["link"], help=f"打开这些工单的明细。{t['help_text']}", width="stretch")
 
 
-def _list_html(title_class: str, title: str, frame: pd.DataFrame, *, from_worst: bool = False) -> str:
+def _list_html(title_class: str, title: str, frame: pd.DataFrame, *, from_worst: bool = False,
+               previous: Coverage | None = None) -> str:
     """A red or black list for the wall: place, company, score, the move of its rank against last month (▲ up
     is better, in green; ▼ in red; the words in the hover with the score's N). The black list counts from the
-    worst (``from_worst``): its places read 倒1, 倒2 ..., not the ranks 37, 36 the companies page shows."""
+    worst (``from_worst``): its places read 倒1, 倒2 ..., not the ranks 37, 36 the companies page shows.
+    ``previous``: how much of last month the data cover (:func:`onescreen.filters.last_month_coverage`); against a
+    month they cover in part or not at all no move is shown (its ranks stand on part of its complaints, or none):
+    a grey ``—``, and the hover says ``上月数据不全（数据自 …）`` / ``无上月数据（…）``."""
+    withheld = previous is not None and bool(previous.note)
     rows = []
     for place, (_, r) in enumerate(frame.iterrows(), start=1):
         change, colour = r.get("rank_change"), ui.FLAT_COLOUR
-        if pd.notna(change) and change:
+        if withheld:
+            move, move_words = "—", f"名次较上月：{previous.note}，不作比较"
+        elif pd.notna(change) and change:
             up = change > 0
             move, colour = f"{'▲' if up else '▼'}{abs(int(change))}", ui.GOOD_COLOUR if up else ui.BAD_COLOUR
             move_words = f"名次较上月{'上升' if up else '下降'} {abs(int(change))} 位（{'改善' if up else '变差'}）"
@@ -122,7 +130,7 @@ def _list_html(title_class: str, title: str, frame: pd.DataFrame, *, from_worst:
             move, move_words = "新进", "上月未参与排名"
         streak = r.get("consecutive_black_months")
         if title_class == "os-black" and pd.notna(streak) and streak >= 2:
-            move += f" 连续{int(streak)}月"
+            move += f" 连续{int(streak)}个月"
             move_words += f"；已连续 {int(streak)} 个月上黑榜"
         households, complaints = r.get("households"), r.get("complaint_count")
         basis = (f"管理 {ui.fmt_number(households)} 户，物业投诉 {ui.fmt_number(complaints)} 件"
@@ -271,10 +279,13 @@ def screen() -> None:
         red = companies[companies["list"] == "red"].sort_values("rank").head(5) if not companies.empty else companies
         # The black list counts from the worst: 1 is the lowest score.
         black = companies[companies["list"] == "black"].sort_values("rank", ascending=False).head(5) if not companies.empty else companies
-        st.markdown(_list_html("os-honour", f"物业红榜（{district_wide}{month_label}，箭头为名次较上月）", red),
-                    unsafe_allow_html=True)
-        st.markdown(_list_html("os-black", f"物业黑榜（{district_wide}{month_label}，倒数）", black, from_worst=True),
-                    unsafe_allow_html=True)
+        # Last month's ranks stand on its complaints: a month the data begin inside (or after) moves nobody.
+        last_month = filters.last_month_coverage(month)
+        moves = f"名次较上月：{last_month.mark}" if last_month.note else "箭头为名次较上月"
+        st.markdown(_list_html("os-honour", f"物业红榜（{district_wide}{month_label}，{moves}）", red,
+                               previous=last_month), unsafe_allow_html=True)
+        st.markdown(_list_html("os-black", f"物业黑榜（{district_wide}{month_label}，倒数）", black, from_worst=True,
+                               previous=last_month), unsafe_allow_html=True)
         st.markdown("<div class='os-panel-title'>超期工单</div>", unsafe_allow_html=True)
         if links:
             _overdue_links(f, overdue)
@@ -376,13 +387,14 @@ def _overdue_links(f: filters.Filters, overdue: pd.DataFrame) -> None:
         "超期（工作日）": overdue["overdue_workdays"].round(1),
     })
     # The panel is about 280 px wide at 1440 px: category and days at fixed widths, the place last (cut short
-    # with an ellipsis rather than pushing the days out of sight).
+    # with an ellipsis rather than pushing the days out of sight). The days' header says their unit (工作日, not
+    # days), as the wall's list does in words.
     picked = st.dataframe(table, hide_index=True, placeholder=ui.MISSING, width="stretch", height=260, on_select="rerun",
                           selection_mode="single-row", key="overview_overdue", column_order=["分类", "超期（工作日）", "地点"],
                           column_config={"分类": st.column_config.TextColumn(width=72),
                                          "超期（工作日）": st.column_config.NumberColumn(
-                                             "超期", format="%.1f", width=52, help="超期的工作日数"),
-                                         "地点": st.column_config.TextColumn(width=120)})
+                                             "超期工作日", format="%.1f", width=86, help="超期的工作日数"),
+                                         "地点": st.column_config.TextColumn(width=88)})
     rows = picked.selection.rows if picked is not None else []
     backlog = int(overdue["total_count"].iloc[0])
     if not rows:

@@ -13,6 +13,7 @@ from onescreen.figures import rates as figures
 from onescreen.koujing import KOUJING, LABELS, koujing
 from onescreen.queries import QUERIES, period_bounds, range_bounds, window_params
 from onescreen.rules import PROACTIVE_SOURCES, load_rules
+from onescreen.tickets import UNASSIGNED
 
 LEVEL_LABELS = {"street": "街道", "community": "社区", "grid": "网格", "department": "承办单位",
                 "source": "诉求来源", "category": "诉求分类"}
@@ -286,7 +287,8 @@ else:
                                     marts_rules.min_denominator if marts_rules else None,
                                     withhold_previous=covered.withholds(tile["unit"]),
                                     withhold_yoy=year_ago.withholds(tile["unit"]))
-    order, columns = figures.breakdown_columns(table, metric)
+    narrowed = any(narrow.values())  # ranks stay the district's: headed 全区排名
+    order, columns = figures.breakdown_columns(table, metric, narrowed)
     with table_column:
         picked = st.dataframe(figures.grey_unranked(table, metric), hide_index=True, placeholder=ui.MISSING,
                               width="stretch", column_order=order, column_config=columns,
@@ -304,18 +306,23 @@ else:
                          query_params={**f.time_query_params(), **params})
         elif level in ("street", "community", "grid", "source", "category"):
             st.caption(f"选中一行可打开该单位{this}的工单明细（{ui.ROW_PICK_KEYS}）。")
+        elif level == "department" and current["unit_code"].eq("unassigned").any():
+            # Only that row links: 工单明细 has no department filter (filters.unit_filters), said so that picking
+            # another row and getting no link is not a puzzle.
+            st.caption(f"选中“{UNASSIGNED['department']}”一行可打开其{this}的工单明细（{ui.ROW_PICK_KEYS}）；"
+                       "工单明细不按承办单位筛选，其他行没有链接。")
         if covered.note:  # (the change columns compare with those windows too)
             st.caption(f"环比：{covered.sentence()}")
         if year_ago.note:
             st.caption(f"同比：{year_ago.sentence()}")
         span = f"{first_day:%Y%m%d}" + (f"-{last_day:%Y%m%d}" if f.is_range else "")
         # Built when clicked (the table shown), not on every run of the page.
-        st.download_button("下载分解表（CSV）", lambda table=table: figures.breakdown_csv(table),
+        st.download_button("下载分解表（CSV）", lambda table=table, narrowed=narrowed: figures.breakdown_csv(table, narrowed),
                            file_name=f"三率分解_{LEVEL_LABELS[level]}_{span}.csv",
                            mime="text/csv", key="rates_breakdown_csv", on_click="ignore")
     if level in ("department", "source", "category"):
         st.caption(f"按{LEVEL_LABELS[level]}分解为全区口径，不受区域筛选影响。")
-    elif any(narrow.values()) and current["unit_code"].eq("unassigned").any():
+    elif narrowed and current["unit_code"].eq("unassigned").any():
         # The query's remainder row (parts/rates_breakdown_remainder.sql): said once, so the rows' sum is not a puzzle.
         area = "社区" if f.community_code else "街道"
         name = current.loc[current["unit_code"].eq("unassigned"), "unit_name"].iloc[0]

@@ -347,6 +347,15 @@ def previous_coverage(f: Filters, word: str = "上期") -> Coverage:
     return coverage(window["previous_start"], window["previous_end"] or f.days()[0], span[0] if span else None, word)
 
 
+def last_month_coverage(month: date) -> Coverage:
+    """How much of the month before ``month`` the loaded tickets cover (:mod:`onescreen.coverage`, called 上月): what
+    物业红黑榜's rank moves compare with. Its complaints count only the days from the first ticket on, so its scores
+    and ranks stand on part of the month (or on none of it)."""
+    span = data.ticket_span()
+    last_month = (pd.Timestamp(month) - pd.DateOffset(months=1)).date()
+    return coverage(last_month, month, span[0] if span else None, word="上月")
+
+
 def year_ago_coverage(f: Filters) -> Coverage:
     """:func:`previous_coverage` of the window ``f``'s 同比 compares with (去年同期: the same period a year before, 52
     weeks for a week; the same dates, and hour, for a range or a period under way)."""

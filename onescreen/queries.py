@@ -271,7 +271,7 @@ QUERIES: dict[str, Query] = {q.name: q for q in [
           params=(*_SCOPE_FILTERS, Param("source"), Param("category_l1"), *_RANGE,
                   Param("cell_size_m", "int", 200, maximum=5000), Param("limit", "int", 5000, maximum=20000))),
     # The big screen's stand-in for ticket_points (onescreen.access): points snapped to grid centroids.
-    Query("ticket_grid_points", "工单点位（按网格）", "每个网格一行（画在网格代表点），另一行为未落格的工单",
+    Query("ticket_grid_points", "工单点位（按网格）", "每个网格一行（画在网格代表点），另有未落格的工单一行、所在网格无代表点的工单一行",
           ("ticket_density",),
           params=(*_SCOPE_FILTERS, Param("source"), Param("category_l1"), *_RANGE,
                   Param("cell_size_m", "int", 200, maximum=5000), Param("limit", "int", 5000, maximum=20000))),

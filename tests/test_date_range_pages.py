@@ -454,3 +454,35 @@ def test_the_sidebar_says_when_the_shown_years_working_days_are_guessed(tmp_path
                 assert notes[0].startswith("2025 年的放假调休安排未知") and "calendar_overrides.csv" in notes[0]
     finally:
         _reset_app_connection()
+
+
+@pytest.mark.parametrize("query", [
+    {"period_type": "month", "period_start": "2025-10-01"},
+    {"date_from": "2025-09-29", "date_to": "2025-10-09", "street_code": "530302001"},
+])
+def test_the_heat_pages_unplaced_count_opens_those_tickets(warehouse_copy, query):
+    """网格热力 said "未落格未上图 N 件" without a link (and counted there the tickets of a grid without a point too):
+    N is now the tickets without a grid alone, and a link opens them in 工单明细 (unassigned=grid, the page's
+    time and area), as 三率分析's 未落格 row does; its list totals N. Tickets of a grid without a boundary are
+    said apart."""
+    with duckdb.connect(str(warehouse_copy)) as con:
+        unplaced = con.execute("select count(*) from fct_tickets where grid_code is null and received_at >= ? "
+                               "and received_at < ?::date + 1", [query.get("date_from", "2025-10-01"),
+                                                                  query.get("date_to", "2025-10-31")]).fetchone()[0]
+        # One grid loses its point: its tickets are placed, not drawn, and not 未落格.
+        in_df01 = con.execute("select count(*) from fct_tickets where grid_code = 'DF-01' and received_at >= ? "
+                              "and received_at < ?::date + 1", [query.get("date_from", "2025-10-01"),
+                                                                 query.get("date_to", "2025-10-31")]).fetchone()[0]
+        con.execute("update dim_grids set centroid_lon = null, centroid_lat = null where grid_code = 'DF-01'")
+    assert unplaced > 0 and in_df01 > 0
+    at = run("heat.py", query=query)
+    caption = next(c.value for c in at.caption if "未落格未上图" in c.value)
+    assert f"未落格未上图 {unplaced} 件" in caption and f"其中 {in_df01} 件所在网格没有边界，未上图" in caption
+    this = "所选区间" if "date_from" in query else "本期"
+    area = "南宁街道" if "street_code" in query else "全区"
+    link = links(at)[f"打开 {area} · 未落格 {this}的工单明细（{unplaced} 张）→"]
+    assert link["page"] == "tickets" and link["unassigned"] == "grid"
+    assert {k: link.get(k) for k in query} == query
+    opened = follow(link)
+    assert ticket_total(opened) == unplaced
+    assert any(f"只列出 **{area} · 未落格**" in i.value for i in opened.info)

@@ -62,33 +62,41 @@ def test_light_table_lists_red_then_yellow_longest_red_run_first():
     table = lists.light_table(_lights(), "week")
     assert list(table["grid_code"]) == ["G5", "G1", "G2"]
     assert list(table["亮灯"]) == ["红灯", "红灯", "黄灯"]
-    assert list(table["连续红灯（周）"]) == [5, 2, 0]
+    assert list(table["连续（周）"]) == [5, 2, 1]  # G2 is yellow for the first week
     assert list(table["N（到期或办结）"]) == [10, 2, 10]
+    assert list(table["网格"]) == ["二社区G5网格", "一社区G1网格", "一社区G2网格"]  # the community in front
 
 
 
 def test_light_table_says_how_long_a_yellow_grid_has_been_yellow_longest_first():
     """grid_lights' consecutive_yellow_periods (the 周报 lists it) was not on the page: a grid yellow for the third
-    week in a row read like one that just turned. It is 连续黄灯（周）, and the longest yellow run comes first among the
-    yellow grids as the longest red run does among the red."""
+    week in a row read like one that just turned. It is 连续（周） of a yellow grid (of a red one, its red run), and the
+    longest yellow run comes first among the yellow grids as the longest red run does among the red."""
     lights = pd.concat([_lights(), _lights().iloc[[1]].assign(grid_code="G6", grid_name="G6网格", overdue_count=0,
                                                               consecutive_yellow_periods=3)], ignore_index=True)
     table = lists.light_table(lights, "week")
     assert list(table["grid_code"]) == ["G5", "G1", "G6", "G2"]  # G6 has fewer overdue tickets but a longer run
-    assert list(table["连续黄灯（周）"]) == [0, 0, 3, 1]
+    assert list(table["连续（周）"]) == [5, 2, 3, 1]
     order, config = lists.light_table_columns(table)
-    assert config["连续黄灯（周）"]["label"] == "连续黄灯" and config["连续黄灯（周）"]["help"] == "连续黄灯（周）"
+    assert config["连续（周）"]["label"] == "连续周数"
+    assert config["连续（周）"]["help"] == "截至本周连续亮这一灯色的周数：红灯网格为连续红灯，黄灯网格为连续黄灯"
 
 
 def test_light_table_on_screen_reads_light_grid_reason_and_numbers_first_rates_to_one_decimal():
     table = lists.light_table(_lights())
     order, config = lists.light_table_columns(table)
-    assert order[:10] == ["亮灯", "网格", "原因", "按期办结率(%)", "N（到期或办结）", "超期", "临期", "连续红灯（月）",
-                          "连续黄灯（月）", "上期"]
-    assert "grid_code" not in order and sorted(order + ["grid_code"]) == sorted(table.columns)
+    assert order == ["亮灯", "网格", "原因", "按期办结率(%)", "N（到期或办结）", "超期", "临期", "连续（月）", "上期", "街道"]
+    # The community is in 网格 (一社区G1网格): no column of its own.
+    assert sorted(order + ["grid_code", "社区"]) == sorted(table.columns)
     # 71.0 was shown "71" beside "65.2" (Streamlit drops a float's trailing zero).
     assert config["按期办结率(%)"]["type_config"]["format"] == "%.1f"
     assert config["N（到期或办结）"]["label"] == "N" and "分母" in config["N（到期或办结）"]["help"]
+
+
+def test_a_grid_is_named_with_its_community_unless_its_name_says_it():
+    assert lists.grid_with_community("麒麟社区第18网格", "麒麟社区") == "麒麟社区第18网格"
+    assert lists.grid_with_community("东风一网格", "东风社区") == "东风社区东风一网格"
+    assert lists.grid_with_community("第3网格", None) == "第3网格"
 
 
 def test_household_colours_only_where_loaded():

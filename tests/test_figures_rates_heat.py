@@ -694,3 +694,29 @@ def test_density_choropleth_fits_a_wide_district_into_the_pages_map():
     view = heat.density_choropleth.uncached(grids).layout.map
     drawn_px = 0.2 / 360 * 512 * 2 ** view.zoom  # the district's width on the map at that zoom
     assert drawn_px <= 481
+
+
+@pytest.mark.parametrize("across, up", [(0.12, 0.08), (0.2, 0.1), (0.08, 0.16)], ids=["demo-like", "wide", "tall"])
+def test_density_choropleth_is_as_tall_as_its_district_needs(across, up):
+    """The map was 520 px high whatever the district's shape: a district wider than tall (the demo's, about 1.2 : 1)
+    filled 61% of it, with white bands above and below. Its height now follows the shape at the page's map width
+    (300 to 640 px): the district fills it up and down as much as across, and still fits both ways."""
+    import math
+
+    box = json.dumps({"type": "Polygon", "coordinates": [[[103.0, 25.0], [103.0 + across, 25.0],
+                                                          [103.0 + across, 25.0 + up], [103.0, 25.0 + up],
+                                                          [103.0, 25.0]]]})
+    fig = heat.density_choropleth.uncached(grids_frame().assign(geometry_geojson=[box, box, None]))
+    scale = 512 * 2 ** fig.layout.map.zoom
+
+    def mercator(lat):
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    wide_px = across / 360 * scale
+    high_px = (mercator(25.0 + up) - mercator(25.0)) / (2 * math.pi) * scale
+    assert wide_px <= heat.MAP_PX and high_px <= fig.layout.height  # the whole district shows
+    assert 300 <= fig.layout.height <= 640
+    if fig.layout.height > 300:  # (a very wide district keeps the shortest map: bands are then unavoidable)
+        assert high_px / fig.layout.height >= 0.75, (fig.layout.height, high_px)
+    assert heat.density_choropleth.uncached(grids_frame().assign(geometry_geojson=[box, box, None]),
+                                            height=520).layout.height == 520  # a height given is kept

@@ -606,6 +606,28 @@ def test_the_rates_breakdown_reads_rank_unit_score_and_why_not_ranked_without_sc
     _first_columns_fit(table, order[:order.index("参与排名") + 1], THREE_FIFTHS_PX)
 
 
+@pytest.mark.parametrize("area, label", [
+    ({}, "综合排名"),
+    ({"street_code": "530302001"}, "全区排名"),
+    ({"street_code": "530302001", "community_code": "530302001001"}, "全区排名"),
+])
+def test_a_narrowed_breakdown_heads_its_ranks_as_the_districts(warehouse_copy, area, label):
+    """Narrowed to a street or a community, the breakdown's 综合排名 showed the district's ranks (377 in a community of
+    10 grids) under a header that read as the table's own order: it is now headed 全区排名, on screen and in the CSV.
+    The ranks themselves stay the district's (名次变化 and the whole district's table show the same)."""
+    from onescreen.figures import rates as figures
+
+    at = _run("rates.py", query={"period_type": "month", "period_start": "2025-10-01", **area})
+    assert not at.exception
+    table = next(t for t in at.dataframe if t.key == "rates_breakdown_table")
+    columns = json.loads(table.proto.columns)
+    assert columns["综合排名"]["label"] == label
+    assert ("不是本表内的名次" in columns["综合排名"]["help"]) == bool(area)
+    assert columns["名次变化"]["help"].startswith(f"{label}较上期")
+    csv = figures.breakdown_csv(table.value, narrowed=bool(area)).decode("utf-8-sig")
+    assert csv.splitlines()[0].split(",")[0] == label
+
+
 def test_sources_without_a_resolution_rate_are_listed_as_no_data_not_ranked(warehouse_copy):
     """On the fixture district only 12345热线 has callbacks in October: by 解决率 the other four sources are
     named under the chart as having no data, come last in the table, and are not ranked."""
@@ -636,7 +658,8 @@ def test_company_lists_read_rank_company_score_and_move_with_scores_to_one_decim
 
 def test_the_big_screens_overdue_list_shows_category_days_and_place_in_its_panel(tmp_path, monkeypatch, users):
     """On the hand-made district (tests/metrics_fixture.py), whose T5 and T21 are overdue: off the wall the list
-    is a table in the right-hand panel, where 超期（工作日） was cut off."""
+    is a table in the right-hand panel, where 超期（工作日） was cut off. Its header said 超期 over numbers such as 246.1,
+    the unit (working days, not days) only in the hover: the header now says it, and still fits its column."""
     from conftest import _reset_app_connection
     from etl.marts import build_marts
     from metrics_fixture import build_warehouse
@@ -655,6 +678,8 @@ def test_the_big_screens_overdue_list_shows_category_days_and_place_in_its_panel
         _reset_app_connection()
     table = next(t for t in at.dataframe if t.key == "overview_overdue")
     _first_columns_fit(table, ["分类", "超期（工作日）", "地点"], PANEL_PX)
+    days = json.loads(table.proto.columns)["超期（工作日）"]
+    assert "工作日" in days["label"] and 16 + _text_px(days["label"]) <= days["width"]
 
 
 def test_weekly_oldest_tickets_read_number_age_and_what_without_scrolling(warehouse_copy):
@@ -897,24 +922,90 @@ def test_the_overview_map_shows_the_whole_district_in_its_column(warehouse_copy)
     assert (mercator_y(north) - mercator_y(south)) / (2 * math.pi) * scale <= 520
 
 
-def test_the_wall_lists_say_against_what_a_rank_moved_and_count_the_black_list_from_the_worst(warehouse_copy):
-    """物业红榜/黑榜 on the big screen: the title says the arrows compare with last month, each row's hover gives
-    the rank, score, the move in words and its N; the black list reads 倒1, 倒2 ... (the worst first), never
-    a renumbered 1 that the companies page calls 37."""
-    at = _run(query={"kiosk": "1"})
-    assert not at.exception
+def _wall_lists(at: AppTest) -> tuple[str, str]:
+    """The big screen's 物业红榜 and 物业黑榜 (HTML)."""
     lists = {m.value.split("</span>")[0]: m.value for m in at.markdown if "class='os-list'" in m.value
              and ("os-honour" in m.value or "os-black" in m.value)}
-    honour = next(v for k, v in lists.items() if "物业红榜" in k)
-    black = next(v for k, v in lists.items() if "物业黑榜" in k)
-    assert "箭头为名次较上月" in honour and "倒数" in black
+    return next(v for k, v in lists.items() if "物业红榜" in k), next(v for k, v in lists.items() if "物业黑榜" in k)
+
+
+def test_the_wall_lists_say_against_what_a_rank_moved_and_count_the_black_list_from_the_worst(warehouse_copy):
+    """物业红榜/黑榜 on the big screen: the title says what the moves compare with (here: September, which the
+    fixture's tickets cover from the 29th only, so no move is shown), each row's hover gives the rank, score, the
+    move in words and its N; the black list reads 倒1, 倒2 ... (the worst first), never a renumbered 1 that the
+    companies page calls 37."""
+    at = _run(query={"kiosk": "1"})
+    assert not at.exception
+    honour, black = _wall_lists(at)
+    assert "名次较上月：上月数据不全" in honour and "倒数" in black
     rows = re.findall(r"<div title='([^']*)'>([^<]*)<b>", honour + black)
     assert rows, honour + black
     for hover, _text in rows:
-        assert re.match(r"全区第 \d+ 名，总分 \d+\.\d。(名次较上月(上升|下降) \d+ 位（(改善|变差)）|名次与上月相同|上月未参与排名)", hover), hover
+        assert re.match(r"全区第 \d+ 名，总分 \d+\.\d。名次较上月：上月数据不全（数据自 2025-09-29 起），不作比较。", hover), hover
     black_rows = re.findall(r"<div title='全区第 (\d+) 名[^']*'>(倒\d+) ", black)
     assert black_rows == [("3", "倒1")], black  # the fixture district ranks 3 companies: the 3rd is 倒1
     assert "管理 180 户，物业投诉 1 件" in black
+
+
+def test_the_wall_lists_show_no_move_against_a_month_the_data_do_not_cover(warehouse_copy):
+    """The arrows of 物业红黑榜 compared with last month whether or not the data cover it: October against a
+    September that the fixture's tickets begin on the 29th of showed ▲2 (its complaints, so its scores and ranks,
+    stand on two days), and September against an August before the data read 新进. The moves are withheld, in grey,
+    with the words the other pages use: 上月数据不全 / 无上月数据."""
+    from onescreen import ui
+
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("update mart_company_rankings set rank_change = 2, previous_rank = 3 "
+                    "where month_start = '2025-10-01' and list = 'red'")
+    at = _run(query={"kiosk": "1", "period_type": "month", "period_start": "2025-10-01"})
+    assert not at.exception
+    honour, black = _wall_lists(at)
+    assert "物业红榜（本月，名次较上月：上月数据不全）" in honour
+    for html_list in (honour, black):
+        assert not re.search("[▲▼]|新进", html_list), html_list
+        assert f"color:{ui.FLAT_COLOUR}'>—</span>" in html_list
+        assert "名次较上月：上月数据不全（数据自 2025-09-29 起），不作比较" in html_list
+    september = _run(query={"kiosk": "1", "period_type": "month", "period_start": "2025-09-01"})
+    honour, _black = _wall_lists(september)
+    assert "名次较上月：无上月数据" in honour
+
+
+def test_the_wall_lists_show_moves_against_a_month_the_data_cover(tmp_path, monkeypatch):
+    """On the hand-made district (tests/metrics_fixture.py, tickets from 15 August) September is covered whole:
+    October's moves show (B ▲1 onto the red list, E ▲1 on the black)."""
+    from conftest import _reset_app_connection
+    from onescreen import ui
+    from etl.marts import build_marts
+    from metrics_fixture import build_warehouse
+    from onescreen.rules import load_rules
+
+    path = tmp_path / "metrics.duckdb"
+    con = duckdb.connect(str(path))
+    build_warehouse(con)
+    build_marts(con, load_rules())
+    con.close()
+    monkeypatch.setenv("ONESCREEN_DB", str(path))
+    _reset_app_connection()
+    try:
+        at = _run(query={"kiosk": "1", "period_type": "month", "period_start": "2025-10-01"})
+    finally:
+        _reset_app_connection()
+    assert not at.exception
+    honour, black = _wall_lists(at)
+    assert "箭头为名次较上月" in honour and "上月数据不全" not in honour + black
+    assert f"color:{ui.GOOD_COLOUR}'>▲1</span>" in honour and "名次较上月上升 1 位（改善）" in honour
+    assert f"color:{ui.GOOD_COLOUR}'>▲1 连续2个月</span>" in black
+
+
+def test_the_wall_black_list_says_months_in_a_row_as_chinese_does(warehouse_copy):
+    """A company on the black list for the 12th month in a row read "连续12月": it is 连续12个月."""
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("update mart_company_rankings set consecutive_black_months = 12 where list = 'black'")
+    at = _run(query={"kiosk": "1", "period_type": "month", "period_start": "2025-10-01"})
+    assert not at.exception
+    black = next(m.value for m in at.markdown if "class='os-list'" in m.value and "物业黑榜" in m.value)
+    assert "连续12个月" in black and "连续12月" not in black
+    assert "已连续 12 个月上黑榜" in black
 
 
 def _recurring_panel(at: AppTest) -> tuple[str, str]:
@@ -1118,10 +1209,31 @@ def test_the_lights_table_shows_how_many_periods_a_yellow_grid_has_been_yellow(w
     at = _run("lights.py", {"period_type": "month", "period_start": "2025-10-01"})
     assert not at.exception
     table = next(t for t in at.dataframe if t.key == "light_table")
-    assert list(table.value["连续黄灯（月）"]) == [3]
-    assert "连续黄灯（月）" in table.proto.column_order  # shown, beside 连续红灯
-    assert json.loads(table.proto.columns)["连续黄灯（月）"]["label"] == "连续黄灯"
-    assert "“连续黄灯”" in " ".join(c.value for c in at.caption)
+    assert list(table.value["连续（月）"]) == [3]  # (one column of the grid's own light: see the test below)
+    assert "连续（月）" in table.proto.column_order
+    assert json.loads(table.proto.columns)["连续（月）"]["label"] == "连续月数"
+    assert "“连续月数”为截至本月连续亮这一灯色（红灯、黄灯）的月数" in " ".join(c.value for c in at.caption)
+
+
+def test_the_lights_table_fits_the_page_at_1440_px(warehouse_copy):
+    """The red and yellow grids' table scrolled sideways at 1440 px (1,108 px of columns in 978): its 连续红灯 and
+    连续黄灯 columns (one of them always 0: a grid is red or yellow) are one 连续月数, and the community is named in
+    网格 (东风社区东风一网格) instead of a column of its own. Every column now fits, the street included."""
+    with duckdb.connect(str(warehouse_copy)) as con:
+        grids = [g for (g,) in con.execute("select distinct grid_code from mart_grid_lights order by 1").fetchall()]
+        con.execute("update mart_grid_lights set light = 'red', light_reason = '按期办结率 74.6% 低于 80%；超期 6 件（≥3 件）', "
+                    "consecutive_red_periods = 12 where period_type = 'month' and period_start = '2025-10-01' "
+                    "and grid_code = ?", [grids[0]])
+        con.execute("update mart_grid_lights set light = 'yellow', light_reason = '临期 1 件', consecutive_yellow_periods = 2 "
+                    "where period_type = 'month' and period_start = '2025-10-01' and grid_code = ?", [grids[1]])
+    at = _run("lights.py", {"period_type": "month", "period_start": "2025-10-01"})
+    assert not at.exception
+    table = next(t for t in at.dataframe if t.key == "light_table")
+    order = list(table.proto.column_order)
+    _first_columns_fit(table, order, PAGE_PX)
+    assert order[-1] == "街道" and "社区" not in order
+    assert list(table.value["网格"]) == ["东风社区东风一网格", "东风社区东风二网格"]
+    assert list(table.value["连续（月）"]) == [12, 2]
 
 
 def test_rates_overdue_chart_caption_counts_the_units_it_draws(tmp_path, monkeypatch):

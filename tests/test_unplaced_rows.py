@@ -325,3 +325,28 @@ def test_a_category_s_unclassified_row_opens_its_tickets(unplaced_db):
     link = links(at)["打开 全区 · 未分类 本期的工单明细 →"]
     assert "street_code" not in link  # the row counts the whole district
     assert ticket_total(follow(link)) == int(table["受理量"].iloc[row]) == 1
+
+
+def test_by_department_the_hint_says_which_row_opens_tickets(unplaced_db):
+    """By 承办单位 only the 未注明承办单位 row links (工单明细 has no department filter), and no hint said to pick a
+    row: the hint now names that row and says the others have no link; it stays when another row is picked."""
+    from test_date_range_pages import follow, links, rerun_with_selection, run, ticket_total
+
+    at = run("rates.py", query={"period_type": "month", "period_start": "2025-09-01"})
+    at.selectbox(key="rates_level").set_value("department").run()
+    hint = "选中“未注明承办单位”一行可打开其本期的工单明细"
+    assert any(hint in c.value and "其他行没有链接" in c.value for c in at.caption)
+    table = next(t for t in at.dataframe if t.key == "rates_breakdown_table").value
+    names = list(table["单位"])
+    other = next(i for i, name in enumerate(names) if name != "未注明承办单位")
+    rerun_with_selection(at, "rates_breakdown_table", {"rows": [other], "columns": [], "cells": []})
+    assert not [text for text in links(at) if text.startswith("打开 ")]
+    assert any(hint in c.value for c in at.caption)
+    rerun_with_selection(at, "rates_breakdown_table", {"rows": [names.index("未注明承办单位")], "columns": [], "cells": []})
+    link = links(at)["打开 全区 · 未注明承办单位 本期的工单明细 →"]
+    assert ticket_total(follow(link)) == int(table["受理量"].iloc[names.index("未注明承办单位")]) == 1
+    # October has no such row: no hint (no row would open anything).
+    at = run("rates.py", query={"period_type": "month", "period_start": "2025-10-01"})
+    at.selectbox(key="rates_level").set_value("department").run()
+    assert "未注明承办单位" not in list(next(t for t in at.dataframe if t.key == "rates_breakdown_table").value["单位"])
+    assert not any("选中" in c.value for c in at.caption)

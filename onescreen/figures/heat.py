@@ -167,6 +167,13 @@ def _positions(geometry: dict) -> list[list[float]]:
 # The width (px) of 网格热力's map at 1440 px: three fifths of the page (587 px) less its colour bar. The view is
 # fitted to it (at 900 px the district's east and west edges fell outside the map, cut straight).
 MAP_PX = 480
+# The shortest and the tallest the map is drawn (px): its height follows the district's shape (fitted_height).
+MAP_HEIGHTS = (300, 640)
+
+
+def _mercator(lat: float) -> float:
+    lat = max(min(lat, 85.0), -85.0)
+    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
 
 
 def _view(lons: list[float], lats: list[float], width_px: int, height_px: int) -> dict[str, float]:
@@ -174,22 +181,28 @@ def _view(lons: list[float], lats: list[float], width_px: int, height_px: int) -
     if not lons:
         return {"longitude": 105.0, "latitude": 35.0, "zoom": 3.0}
     west, east, south, north = min(lons), max(lons), min(lats), max(lats)
-
-    def merc(lat: float) -> float:
-        lat = max(min(lat, 85.0), -85.0)
-        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
-
     zoom = min(math.log2(width_px / 512 / (max(east - west, 1e-6) / 360.0)),
-               math.log2(height_px / 512 / (max(merc(north) - merc(south), 1e-6) / (2 * math.pi))))
-    centre_lat = math.degrees(2 * math.atan(math.exp((merc(north) + merc(south)) / 2)) - math.pi / 2)
+               math.log2(height_px / 512 / (max(_mercator(north) - _mercator(south), 1e-6) / (2 * math.pi))))
+    centre_lat = math.degrees(2 * math.atan(math.exp((_mercator(north) + _mercator(south)) / 2)) - math.pi / 2)
     return {"longitude": round((west + east) / 2, 6), "latitude": round(centre_lat, 6),
             "zoom": round(max(0.0, min(zoom - 0.3, 18.0)), 2)}
 
 
+def fitted_height(lons: list[float], lats: list[float], width_px: int, bounds: tuple[int, int] = MAP_HEIGHTS) -> int:
+    """The height (px) of a map ``width_px`` wide whose view (:func:`_view`) the points fill as much up and down as
+    across, within ``bounds``: a district wider than tall at a fixed 520 px had white bands above and below it."""
+    if not lons:
+        return bounds[0]
+    across = max(max(lons) - min(lons), 1e-6) / 360.0
+    up = (_mercator(max(lats)) - _mercator(min(lats))) / (2 * math.pi)
+    return int(round(min(max(width_px * up / across, bounds[0]), bounds[1])))
+
+
 @shared
 def density_choropleth(grids: pd.DataFrame, *, precision: int = 5, simplify_tolerance: float | None = None,
-                       height: int = 520, width_px: int = MAP_PX) -> go.Figure:
-    """Grids coloured by ``tickets_per_1k_households`` (``grid_ticket_density`` query).
+                       height: int | None = None, width_px: int = MAP_PX) -> go.Figure:
+    """Grids coloured by ``tickets_per_1k_households`` (``grid_ticket_density`` query), ``height`` px high (by
+    default as the district's shape needs at ``width_px``: :func:`fitted_height`).
 
     Grids without households (no rate) are drawn in flat grey in a second trace; grids without a
     shape are left off. The colours run from 0 to the top of :func:`density_scale`, a grid above it in the
@@ -235,7 +248,9 @@ def density_choropleth(grids: pd.DataFrame, *, precision: int = 5, simplify_tole
                           tickvals=[value for value, _ in ticks], ticktext=[label for _, label in ticks]),
         ))
     points = [p for f in features for p in _positions(f["geometry"])]
-    view = _view([p[0] for p in points], [p[1] for p in points], width_px, height)
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    height = height or fitted_height(lons, lats, width_px)
+    view = _view(lons, lats, width_px, height)
     fig.update_layout(
         map=dict(style="white-bg", center=dict(lon=view["longitude"], lat=view["latitude"]), zoom=view["zoom"]),
         height=height, margin=dict(l=0, r=0, t=0, b=0), showlegend=False,

@@ -67,9 +67,22 @@ def map_frame(lights: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+STREAK_LABELS = {"月": "连续月数", "周": "连续周数", "日": "连续天数"}
+
+
+def grid_with_community(grid_name, community_name) -> str:
+    """A grid's name with its community in front, as an address reads (``东风社区东风一网格``), unless the name already
+    says it (``东风社区第3网格``, the usual naming): the lights table shows the community this way, not in a column."""
+    if _missing(community_name) or str(community_name) in str(grid_name):
+        return str(grid_name)
+    return f"{community_name}{grid_name}"
+
+
 def light_table(lights: pd.DataFrame, period_type: str = "month") -> pd.DataFrame:
-    """Red grids then yellow ones with their reasons, N and how many periods in a row they were red, or yellow
-    (``grid_lights``' consecutive_yellow_periods); the longest run of its colour first, then the most overdue."""
+    """Red grids then yellow ones with their reasons, N and how many periods in a row they have had that light
+    (``连续（月）``: ``grid_lights``' consecutive_red_periods for a red grid, consecutive_yellow_periods for a yellow
+    one; the other is always 0); the longest run of its colour first, then the most overdue. 网格 names the
+    community too (:func:`grid_with_community`)."""
     unit = PERIOD_UNITS.get(period_type, "期")
     rows = lights[lights["light"].isin(["red", "yellow"])].copy()
     rows["order"] = rows["light"].map({"red": 0, "yellow": 1})
@@ -77,7 +90,7 @@ def light_table(lights: pd.DataFrame, period_type: str = "month") -> pd.DataFram
     rows = rows.sort_values(["order", "streak", "overdue_count"], ascending=[True, False, False], kind="stable")
     return pd.DataFrame({
         "亮灯": [LIGHT_LABELS[x] for x in rows["light"]],
-        "网格": rows["grid_name"].to_numpy(),
+        "网格": [grid_with_community(g, c) for g, c in zip(rows["grid_name"], rows["community_name"])],
         "社区": rows["community_name"].to_numpy(),
         "街道": rows["street_name"].to_numpy(),
         "原因": rows["light_reason"].to_numpy(),
@@ -85,34 +98,35 @@ def light_table(lights: pd.DataFrame, period_type: str = "month") -> pd.DataFram
         "N（到期或办结）": rows["on_time_denominator"].to_numpy(),
         "超期": rows["overdue_count"].to_numpy(),
         "临期": rows["near_deadline_count"].to_numpy(),
-        f"连续红灯（{unit}）": rows["consecutive_red_periods"].to_numpy(),
-        f"连续黄灯（{unit}）": rows["consecutive_yellow_periods"].to_numpy(),
+        f"连续（{unit}）": rows["streak"].to_numpy(),
         "上期": [LIGHT_LABELS.get(x, "—") if isinstance(x, str) else "—" for x in rows["previous_light"]],
         "grid_code": rows["grid_code"].to_numpy(),
     })
 
 
 def light_table_columns(table: pd.DataFrame) -> tuple[list[str], dict]:
-    """(column order, column config) of :func:`light_table` on screen: the light, the grid, why, and the
-    numbers behind it side by side at 1440 px; the community and street after them; rates to 0.1."""
+    """(column order, column config) of :func:`light_table` on screen: the light, the grid (with its community),
+    why, the numbers behind it, how long and the light before, then the street: all of it without scrolling
+    sideways in the page's 978 px at 1440 px (a 社区 column and a second streak column, always 0, made it scroll);
+    rates to 0.1."""
     from streamlit import column_config as column  # here: the report's command line imports this module
 
-    streak = next(c for c in table.columns if c.startswith("连续红灯"))
-    yellow = next(c for c in table.columns if c.startswith("连续黄灯"))
-    first = ["亮灯", "网格", "原因", "按期办结率(%)", "N（到期或办结）", "超期", "临期", streak, yellow, "上期"]
-    order = first + [c for c in table.columns if c not in first and c != "grid_code"]
+    streak = next(c for c in table.columns if c.startswith("连续（"))
+    unit = streak[len("连续（"):-1]
+    first = ["亮灯", "网格", "原因", "按期办结率(%)", "N（到期或办结）", "超期", "临期", streak, "上期", "街道"]
+    order = first + [c for c in table.columns if c not in first and c not in ("grid_code", "社区")]
     return order, {
-        "亮灯": column.TextColumn(width=52),
+        "亮灯": column.TextColumn(width=48),
         "原因": column.TextColumn(width=300),
         "按期办结率(%)": column.NumberColumn("按期办结率", format="%.1f", width=88, help="按期办结率（%）"),
-        "N（到期或办结）": column.NumberColumn("N", width=52, help="按期办结率的分母：到期或已办结的工单数"),
-        "超期": column.NumberColumn(width=48),
-        "临期": column.NumberColumn(width=48),
-        streak: column.NumberColumn("连续红灯", width=72, help=streak),
-        yellow: column.NumberColumn("连续黄灯", width=72, help=yellow),
-        "上期": column.TextColumn(width=52),
-        "社区": column.TextColumn(width=80),
-        "街道": column.TextColumn(width=80),
+        "N（到期或办结）": column.NumberColumn("N", width=48, help="按期办结率的分母：到期或已办结的工单数"),
+        "超期": column.NumberColumn(width=48, help="超期未办结的工单（件）"),
+        "临期": column.NumberColumn(width=48, help="临期的工单（件）"),
+        streak: column.NumberColumn(STREAK_LABELS.get(unit, "连续期数"), width=72,
+                                    help=f"截至本{unit}连续亮这一灯色的{STREAK_LABELS.get(unit, '期数')[2:]}："
+                                         "红灯网格为连续红灯，黄灯网格为连续黄灯"),
+        "上期": column.TextColumn(width=48, help="上一期的灯色"),
+        "街道": column.TextColumn(width=88),
     }
 
 

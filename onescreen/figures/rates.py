@@ -118,6 +118,15 @@ def breakdown_table(current: pd.DataFrame, previous: pd.DataFrame, yoy: pd.DataF
     return pd.DataFrame(columns).reset_index(drop=True)
 
 
+# The composite rank's header and help: the rank among every unit of the level in the district, which a table
+# narrowed to one street or community (``narrowed``) must say, or 377 in a community of 10 grids reads as wrong.
+# The district's rank is kept there, not renumbered: it is the ranking the monthly review calls out, and what
+# 名次变化 and the unnarrowed table show for the same unit.
+RANK_LABELS = {False: "综合排名", True: "全区排名"}
+RANK_HELP = {False: "综合得分在全层级的名次；灰色行不参与排名",
+             True: "综合得分在全区同一层级所有单位中的名次（不是本表内的名次）；灰色行不参与排名"}
+
+
 def metric_columns(metric: str) -> tuple[str, str | None]:
     """The breakdown table's column of ``metric`` and of its N (None for a count)."""
     label = LABELS[metric]
@@ -126,12 +135,13 @@ def metric_columns(metric: str) -> tuple[str, str | None]:
     return {"composite_score": "综合得分", "ticket_count": "受理量", "overdue_count": "超期"}[metric], None
 
 
-def breakdown_columns(table: pd.DataFrame, metric: str) -> tuple[list[str], dict]:
+def breakdown_columns(table: pd.DataFrame, metric: str, narrowed: bool = False) -> tuple[list[str], dict]:
     """(column order, column config) of the breakdown table on screen, readable in its column of the page
     (580 px at 1440 px wide): the unit, the chosen metric with its N, 环比 and 同比 and whether ranked come
     first (led by the composite rank and followed by its move when the metric is the composite score), under
     short labels (the long ones as help); the other rates, counts and the code follow. The CSV keeps every
-    column under its full name."""
+    column under its full name. ``narrowed``: the table lists the units of one street or community only; their
+    ranks stay the district's (377 in a community of 10 grids), so the rank is headed 全区排名."""
     from streamlit import column_config as st_column  # here: the report's command line imports this module
 
     value, n = metric_columns(metric)
@@ -144,8 +154,9 @@ def breakdown_columns(table: pd.DataFrame, metric: str) -> tuple[list[str], dict
     first = [c for c in first if table[c].notna().any() or c not in (*changes, "名次变化")]
     order = first + [c for c in table.columns if c not in first and c != "编码"] + ["编码"]
     config: dict = {
-        "综合排名": st_column.NumberColumn("综合排名", width=72, help="综合得分在全层级的名次；灰色行不参与排名"),
-        "名次变化": st_column.NumberColumn("名次变化", width=64, help="综合排名较上期的变化（正数为上升）"),
+        "综合排名": st_column.NumberColumn(RANK_LABELS[narrowed], width=72, help=RANK_HELP[narrowed]),
+        "名次变化": st_column.NumberColumn("名次变化", width=64,
+                                       help=f"{RANK_LABELS[narrowed]}较上期的变化（正数为上升）"),
         "参与排名": st_column.TextColumn("参与排名", width=160,
                                      help="不参与排名的原因：分母不足、无某率（同层级其他单位按它排名）或归属不明"),
     }
@@ -157,10 +168,12 @@ def breakdown_columns(table: pd.DataFrame, metric: str) -> tuple[list[str], dict
     return order, config
 
 
-def breakdown_csv(table: pd.DataFrame) -> bytes:
+def breakdown_csv(table: pd.DataFrame, narrowed: bool = False) -> bytes:
     """The breakdown table (:func:`breakdown_table`) as the CSV users download: ranks as whole numbers
-    (floats on screen, where a missing rank is a dash), a missing value as an empty cell."""
-    return to_csv_bytes(table.astype({"综合排名": "Int64", "名次变化": "Int64"}))
+    (floats on screen, where a missing rank is a dash), a missing value as an empty cell; the rank headed as on
+    screen (全区排名 when ``narrowed``, :func:`breakdown_columns`)."""
+    return to_csv_bytes(table.astype({"综合排名": "Int64", "名次变化": "Int64"})
+                        .rename(columns={"综合排名": RANK_LABELS[narrowed]}))
 
 
 @shared

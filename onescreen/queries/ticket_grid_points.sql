@@ -1,6 +1,7 @@
 -- Ticket locations for the big screen: the same tickets as ticket_points, but counted per grid and
 -- drawn at the grid's representative point (centroid_lon/lat), never where the ticket was. Tickets
--- with no grid, or whose grid has no point, make the one row with null coordinates. Same columns as
+-- with no grid make one row with null coordinates (is_placed false: 未落格, the tickets 工单明细 lists
+-- with unassigned=grid), tickets whose grid has no point another (is_placed true). Same columns as
 -- ticket_points, so a page draws either.
 with
 
@@ -15,7 +16,8 @@ grids as (
 ),
 
 counted as (
-    select grids.centroid_lon as lon, grids.centroid_lat as lat, count(*) as ticket_count
+    select grids.centroid_lon as lon, grids.centroid_lat as lat, tickets.grid_code is not null as is_placed,
+        count(*) as ticket_count
     from tickets
     left join grids on grids.grid_code = tickets.grid_code
     group by all
@@ -29,17 +31,17 @@ located as (
 ),
 
 unlocated as (
-    select null::double as lon, null::double as lat, sum(ticket_count)::bigint as ticket_count
+    select null::double as lon, null::double as lat, sum(ticket_count)::bigint as ticket_count, is_placed
     from counted
     where lon is null or lat is null
-    having sum(ticket_count) > 0
+    group by is_placed
 ),
 
 final as (
-    select lon, lat, ticket_count, true as is_located from located
+    select lon, lat, ticket_count, true as is_located, true as is_placed from located
     union all
-    select lon, lat, ticket_count, false from unlocated
+    select lon, lat, ticket_count, false, is_placed from unlocated
 )
 
 select * from final
-order by is_located desc, ticket_count desc, lon, lat
+order by is_located desc, ticket_count desc, is_placed, lon, lat

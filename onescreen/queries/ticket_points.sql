@@ -1,7 +1,8 @@
 -- Ticket locations for the density layer, never raw tickets: tickets with coordinates received in the
 -- date range (inclusive) are summed into square cells of about $cell_size_m metres, each cell's centre
 -- being its point; at most $limit cells, densest first. One more row, with null coordinates, counts the
--- tickets that have none (they are left off the map but not out of the N).
+-- tickets that have none (they are left off the map but not out of the N). is_placed (whether in a grid, as
+-- ticket_grid_points says it) is null here: the cells go by coordinates, not grids.
 with
 
 tickets as (
@@ -39,9 +40,9 @@ unlocated as (
 ),
 
 final as (
-    select lon, lat, ticket_count, true as is_located from densest
+    select lon, lat, ticket_count, true as is_located, null::boolean as is_placed from densest
     union all
-    select lon, lat, ticket_count, false from unlocated
+    select lon, lat, ticket_count, false, null::boolean from unlocated
 )
 
 select * from final

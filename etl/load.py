@@ -357,12 +357,13 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
             report.warnings.append(warning)
         record_load_rows(con, raw.path.name, "stg_unchanged")
         _drop_temp(con, "stg_tickets", "stg_older", "upsert_changed", "stg_unchanged", "stg_source_hash")
-    elif source.name == "grids":
-        counts = write_grids(con, batch_id, shapes_only=plan.required == ("grid_code", "geometry"))
-        if warning := repaired_shapes_warning(con):
-            report.warnings.append(warning)
-    elif source.name == "compounds":
-        counts = write_compounds(con, batch_id)
+    elif source.name in ("grids", "compounds"):
+        labels = {name: source.headers[name][0] for name in source.headers}
+        if source.name == "grids":
+            counts, kept = write_grids(con, batch_id, plan.required == ("grid_code", "geometry"), set(plan.mapping), labels)
+        else:
+            counts, kept = write_compounds(con, batch_id, set(plan.mapping), labels)
+        report.warnings.extend(w for w in (kept, source.name == "grids" and repaired_shapes_warning(con)) if w)
     else:
         counts = write_inspections(con, batch_id)
     report.inserted, report.updated, report.unchanged = counts.inserted, counts.updated, counts.unchanged

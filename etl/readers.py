@@ -253,7 +253,7 @@ def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
     # newline="": lines end at \r, \n or \r\n, as pyarrow reads them (old Mac exports end lines with \r only).
     failure = _scan_records(iter(io.StringIO(sample, newline="")), keep=lines, delimiter=delimiter)
     if not lines and failure is None:
-        raise LoadError(f"文件 {path.name} 是空的，没有可导入的数据。")
+        raise LoadError(f"文件 {path.name} 是空的，没有可导入的数据。{_NO_ROWS_HELP}")
     header_index = find_header_row(lines) if lines else 0
     headers = [str(h).replace("\ufeff", "").strip() for h in (lines[header_index] if lines else [])]
     while headers and not headers[-1]:

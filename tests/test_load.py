@@ -1438,3 +1438,24 @@ def test_grid_events_from_the_hotline_are_said_to_count_twice(warehouse_copy, tm
     hotline_file = _write(tmp_path / "hotline_more.csv", ["工单编号,来电时间,所属社区", "RX1,2025-10-07 09:00,西湖社区"])
     report = load_files([hotline_file])
     assert any("数据仓库中有 2 条来源为“12345热线”的网格事件" in w for w in report.files[0].warnings), report.files[0].warnings
+
+
+def test_ticket_numbers_excel_saved_in_scientific_notation_are_refused(warehouse_copy, tmp_path):
+    """A CSV opened in Excel and saved again: 2025101300011 and 2025101300012 both read 2.0251E+12. One such row
+    was loaded as ticket "2.0251E+12" (the next one would overwrite it); two were called duplicates, and the
+    advice (delete the duplicate row) lost a ticket. Each is a problem cell that says what happened and what to do."""
+    before = snapshot(warehouse_copy)
+    path = tmp_path / "excel_resaved.csv"
+    path.write_text("工单编号,来电时间,所属社区\n2.0251E+12,2025-10-15 09:00,东风社区\n2.0251E+12,2025-10-15 10:00,西湖社区\n"
+                    "2025101300013,2025-10-15 11:00,西湖社区\n", encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        load_files([path])
+    help_text = ("编号是科学计数法（形如 2.0251E+12）：文件多半在 Excel 中打开后又保存过，编号的后几位已被 Excel 丢失，无法还原，"
+                 "不同的工单会变成同一个编号。请从系统重新导出原始文件，不经 Excel 另存直接导入。")
+    assert str(err.value).splitlines()[1:] == [
+        f"  文件 excel_resaved.csv 第 {row} 行，列「工单编号」，值 “2.0251E+12”：{help_text}" for row in (2, 3)]
+    assert snapshot(warehouse_copy) == before
+    path.write_text("工单编号,来电时间,所属社区\n2.0251E+12,2025-10-15 09:00,东风社区\n", encoding="utf-8")
+    with pytest.raises(LoadError):
+        load_files([path])
+    assert snapshot(warehouse_copy) == before

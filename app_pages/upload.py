@@ -218,6 +218,8 @@ def check_section(options: dict) -> None:
         else:
             st.success(f"{item.file_name}：检查通过，{item.rows_read:,} 行，导入后新增 {item.inserted:,}，"
                        f"更新 {item.updated:,}，未变 {item.unchanged:,}。")
+            for note in upload.check_notes(item):  # before the load, not only after it (then it takes an undo)
+                st.caption(f"提示：{note}")
     has_problems = any(item.problem_total for item in result.files)
     mode = st.radio("有问题的行", list(MODES), format_func=MODES.get, key="up_mode") if has_problems else "none"
     if all(item.status == "already_loaded" for item in result.files):

@@ -235,7 +235,14 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
     # column fits "hotline" better by count, but a file without 工单编号 is no hotline export.)
     best_fit = max([fit for fit, candidate, mapping, *_ in scored if all(k in mapping for k in candidate.key)],
                    default=0)
-    scored.sort(key=lambda item: (not item[4] and item[0] * 2 >= best_fit, item[0]), reverse=True)
+    # 12345 and grid-event exports share their headers; only the signatures tell them apart. A grid-platform
+    # export without its 事件来源 column (事件编号, 处置层级, 是否吹哨, nothing of a caller or a callback) loaded
+    # as 12345 tickets, each one counted as a 12345热线 request: it is a grid export missing that field.
+    signed = {candidate.name for _, candidate, mapping, *_ in scored if any(f in mapping for f in candidate.signature)}
+    shadowed = {candidate.name for _, candidate, _, _, missing in scored if not missing and candidate.name not in signed
+                and any(other.headers is candidate.headers and other.name in signed for _, other, *_ in scored)}
+    scored.sort(key=lambda item: (not item[4] and item[1].name not in shadowed and item[0] * 2 >= best_fit, item[0]),
+                reverse=True)
     _, chosen, mapping, required, missing = scored[0]
     if missing and strict:
         found = _headers_text(raw.headers)

@@ -1459,3 +1459,22 @@ def test_ticket_numbers_excel_saved_in_scientific_notation_are_refused(warehouse
     with pytest.raises(LoadError):
         load_files([path])
     assert snapshot(warehouse_copy) == before
+
+
+def test_a_grid_export_without_its_source_column_is_not_taken_for_12345_tickets(warehouse_copy, tmp_path):
+    """A grid-platform 事件台账 whose template has no 事件来源 column shares every header with a 12345 export: it
+    was loaded as 12345 tickets (feed hotline, source 12345热线), inflating 12345 counts and hiding 未诉先办.
+    Its 处置层级 and 是否吹哨 (and nothing of a caller or a callback) make it a grid export missing a field;
+    choosing 12345 explicitly still loads it so."""
+    before = snapshot(warehouse_copy)
+    path = tmp_path / "事件台账.csv"
+    path.write_text("南宁街道网格事件台账\n事件编号,上报时间,一级分类,所属社区,网格编号,处置层级,是否吹哨,办结时间\n"
+                    "SJ20251015001,2025-10-15 09:00,环境卫生,东风社区,DF-01,网格,否,2025-10-15 15:00\n", encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        load_files([path])
+    assert str(err.value) == (
+        "错误：无法识别文件 事件台账.csv 的数据类型：最接近“网格平台事件”，但缺少字段 source（如 诉求来源）。"
+        "文件第 2 行的表头为：事件编号、上报时间、一级分类、所属社区、网格编号、处置层级、是否吹哨、办结时间。"
+        "请用 --map \"表头=字段\" 指定对应关系，或用 --source 指定来源类型。")
+    assert snapshot(warehouse_copy) == before
+    assert plan_file(path, "hotline").source.name == "hotline"

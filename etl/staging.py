@@ -408,6 +408,12 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
             columns[name] = positions[0]
         column = f"c{positions[0]}" if positions else None
         selects.append(f"cell({column}) as {name}" if column in column_names else f"null::varchar as {name}")
+    # An unused first column (序号) is where a totals row says 合计 (合计,2,, : the count under 工单编号): kept
+    # until _drop_totals_and_notes has looked at it.
+    used = {*columns.values(), *(i for positions in shared.values() for i in positions)}
+    lead = 0 not in used and "c0" in column_names
+    if lead:
+        selects.append(f"cell(c0) as {LEAD_COLUMN}")
     try:
         con.execute(f"create or replace temp table stg_cells as select row_no, {', '.join(selects)} from raw_input")
     except duckdb.Error as exc:  # a streamed CSV that stops decoding past the sampled start
@@ -420,7 +426,9 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
         warning, columns[name] = _pick_same_named(con, raw, name, mapping[name], positions)
         warnings.append(warning)
     mapped = [f for f in fields if f in mapping]
-    _drop_totals_and_notes(con, raw, sorted(mapped, key=lambda f: columns_named(raw.headers, mapping[f])[0]))
+    _drop_totals_and_notes(con, raw, [LEAD_COLUMN] * lead + sorted(mapped, key=lambda f: columns_named(raw.headers, mapping[f])[0]))
+    if lead:
+        con.execute(f"alter table stg_cells drop column {LEAD_COLUMN}")
     if on_read is not None:  # (the stream is read: raw.bad_rows is complete)
         on_read(con.execute("select count(*) from stg_cells").fetchall()[0][0] + len(raw.bad_rows))
     blank = con.execute(
@@ -543,6 +551,8 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
                        assumed_orders=[name for name, order in told.items() if order is None and orders[name]])
 
 
+# stg_cells' copy of an unused first column while totals rows are looked for (no field has this name).
+LEAD_COLUMN = "lead__"
 # A number as Excel writes it in scientific notation: 1.66689E+10.
 SCI_NUMBER = r"^\s*\d(\.\d+)?[eE]\+?\d+\s*$"
 # An identifier as Excel writes a long number (always E+): stricter than SCI_NUMBER, so a code such as 3E1 stays a code.

@@ -1478,3 +1478,19 @@ def test_a_grid_export_without_its_source_column_is_not_taken_for_12345_tickets(
         "请用 --map \"表头=字段\" 指定对应关系，或用 --source 指定来源类型。")
     assert snapshot(warehouse_copy) == before
     assert plan_file(path, "hotline").source.name == "hotline"
+
+
+@pytest.mark.parametrize("header, totals", [
+    ("序号,工单编号,来电时间,所属社区", "合计,2,,"),    # 合计 in the 序号 column, the count under 工单编号
+    ("工单编号,来电时间,所属社区", "共 2 条,,"),
+])
+def test_a_csv_totals_row_in_an_unused_column_or_as_a_count_is_left_out(warehouse_copy, tmp_path, header, totals):
+    """A CSV's totals row was looked for in the used columns only, and 共 N 条 was no totals row: 合计 under 序号
+    (or 共 2 条) failed the whole load with 缺少必填项“来电时间” on that row. It is left out and said, as in an XLSX."""
+    first = ["1,"] * header.startswith("序号")
+    rows = [f"{first[0] if first else ''}T1,2025-10-15 09:00,东风社区", f"{'2,' if first else ''}T2,2025-10-15 10:00,东风社区"]
+    path = tmp_path / "totals.csv"
+    path.write_text("\n".join([header, *rows, totals, ""]), encoding="utf-8")
+    item = load_files([path]).files[0]
+    assert (item.rows_read, item.inserted, item.rejected) == (2, 2, 0)
+    assert "跳过合计/说明行 1 行。" in item.warnings

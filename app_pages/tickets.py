@@ -158,8 +158,11 @@ xlsx_col.download_button(
                              "工单明细 Excel 下载"),
     file_name=f"{stem}.xlsx", icon=":material/download:", key="t_xlsx", on_click="ignore",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-note_col.caption(f"下载符合条件的全部工单（最多 {tickets.EXPORT_MAX_ROWS:,} 张），脱敏方式与屏幕相同；CSV 为带 BOM 的 UTF-8，"
-                 "Excel 可直接打开。")
+# Not "Excel 可直接打开" for the CSV: Excel shows 2025100100001 as 2.0251E+12, drops the digits of a longer ticket
+# number past the 15th, and a CSV saved again from there keeps them lost (the import then refuses it).
+note_col.caption(f"下载符合条件的全部工单（最多 {tickets.EXPORT_MAX_ROWS:,} 张），脱敏方式与屏幕相同。在 Excel 中查看请下载 Excel："
+                 "其中工单编号是文本；CSV（带 BOM 的 UTF-8）供其他系统读取，用 Excel 直接打开时工单编号会变成科学计数法"
+                 "（如 2.0251E+12），另存后无法还原。")
 
 if identity.can("export_unmasked"):
     with st.expander("未脱敏导出（需要说明理由，记入审计日志）"):

@@ -89,6 +89,7 @@ def file_section(path) -> FileOptions | None:
         raw = cached(("raw", str(path), sheet), lambda: upload.read_upload(path, sheet))
         if isinstance(raw, LoadError):
             st.error(upload.page_text(str(raw)))
+            unreadable.append(path.name)
             return None
         labels = {"": "自动识别", **{name: source.label for name, source in SOURCES.items()}}
         picked = st.selectbox("来源类型", list(labels), format_func=labels.get, key=f"up_source_{key}",
@@ -217,6 +218,8 @@ def check_section(options: dict) -> None:
         else:
             st.success(f"{item.file_name}：检查通过，{item.rows_read:,} 行，导入后新增 {item.inserted:,}，"
                        f"更新 {item.updated:,}，未变 {item.unchanged:,}。")
+            for note in upload.check_notes(item):  # before the load, not only after it (then it takes an undo)
+                st.caption(f"提示：{note}")
     has_problems = any(item.problem_total for item in result.files)
     mode = st.radio("有问题的行", list(MODES), format_func=MODES.get, key="up_mode") if has_problems else "none"
     if all(item.status == "already_loaded" for item in result.files):
@@ -246,11 +249,15 @@ for uploaded in files or []:
     elif saved[uploaded.file_id] not in paths:
         paths.append(saved[uploaded.file_id])
 
+unreadable: list[str] = []  # files file_section could not read: no choice on this page fixes them
 if paths:
     options = {path: file_section(path) for path in paths}
-    if any(o is None for o in options.values()):
+    if unreadable:  # (an empty export among this week's files held the others back, the way out unsaid)
+        st.info(f"文件 {'、'.join(unreadable)} 无法读取，不能导入：请点上传框中该文件右侧的 ×，把它移除，其余文件才能检查和导入；"
+                "按上面的提示改正后再重新上传。", icon=":material/info:")
+    if len(unreadable) < sum(o is None for o in options.values()):
         st.info("请先解决上面标出的问题（选择来源类型或列对应），再检查和导入。", icon=":material/info:")
-    else:
+    elif not unreadable:
         check_section(options)
 
 st.subheader("导入记录")

@@ -235,7 +235,14 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
     # column fits "hotline" better by count, but a file without 工单编号 is no hotline export.)
     best_fit = max([fit for fit, candidate, mapping, *_ in scored if all(k in mapping for k in candidate.key)],
                    default=0)
-    scored.sort(key=lambda item: (not item[4] and item[0] * 2 >= best_fit, item[0]), reverse=True)
+    # 12345 and grid-event exports share their headers; only the signatures tell them apart. A grid-platform
+    # export without its 事件来源 column (事件编号, 处置层级, 是否吹哨, nothing of a caller or a callback) loaded
+    # as 12345 tickets, each one counted as a 12345热线 request: it is a grid export missing that field.
+    signed = {candidate.name for _, candidate, mapping, *_ in scored if any(f in mapping for f in candidate.signature)}
+    shadowed = {candidate.name for _, candidate, _, _, missing in scored if not missing and candidate.name not in signed
+                and any(other.headers is candidate.headers and other.name in signed for _, other, *_ in scored)}
+    scored.sort(key=lambda item: (not item[4] and item[1].name not in shadowed and item[0] * 2 >= best_fit, item[0]),
+                reverse=True)
     _, chosen, mapping, required, missing = scored[0]
     if missing and strict:
         found = _headers_text(raw.headers)
@@ -357,12 +364,13 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
             report.warnings.append(warning)
         record_load_rows(con, raw.path.name, "stg_unchanged")
         _drop_temp(con, "stg_tickets", "stg_older", "upsert_changed", "stg_unchanged", "stg_source_hash")
-    elif source.name == "grids":
-        counts = write_grids(con, batch_id, shapes_only=plan.required == ("grid_code", "geometry"))
-        if warning := repaired_shapes_warning(con):
-            report.warnings.append(warning)
-    elif source.name == "compounds":
-        counts = write_compounds(con, batch_id)
+    elif source.name in ("grids", "compounds"):
+        labels = {name: source.headers[name][0] for name in source.headers}
+        if source.name == "grids":
+            counts, kept = write_grids(con, batch_id, plan.required == ("grid_code", "geometry"), set(plan.mapping), labels)
+        else:
+            counts, kept = write_compounds(con, batch_id, set(plan.mapping), labels)
+        report.warnings.extend(w for w in (kept, source.name == "grids" and repaired_shapes_warning(con)) if w)
     else:
         counts = write_inspections(con, batch_id)
     report.inserted, report.updated, report.unchanged = counts.inserted, counts.updated, counts.unchanged

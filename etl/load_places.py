@@ -1,7 +1,10 @@
 """Grids (with their shapes), compounds and property companies: from staged rows to the ``dim_`` tables.
 
-Codes that an export does not carry are derived from names (``ST``/``CM``/``CP``/``CO`` + an md5
-prefix), so the same name always gets the same code across loads.
+Codes that an export does not carry are those already stored for the name (a street, a community of that
+street, a compound, when only one has the name), else derived from it (``ST``/``CM``/``CP``/``CO`` + an md5
+prefix), so the same name always gets the same code across loads. A column the file lacks (a roster of grid
+workers without 户数, a compound list without 所属网格) leaves a stored grid's or compound's value as it was,
+as a ticket's (:func:`etl.load_tickets.keep_absent_fields`); an empty cell of a column it has empties it.
 """
 
 from __future__ import annotations
@@ -72,8 +75,38 @@ def flag_unknown_grids_for_shapes(con) -> None:
     )
 
 
-def write_grids(con, batch_id: int, shapes_only: bool) -> UpsertCounts:
-    """Upsert streets, communities and grids from ``stg_rows`` (+ ``stg_shapes``)."""
+# Fields a stored grid or compound keeps when the file has no column for them (the codes are resolved by name).
+GRID_KEPT = ("grid_name", "grid_type", "households", "population", "red_households", "yellow_households",
+             "green_households", "worker_name")
+COMPOUND_KEPT = ("grid_code", "households", "address")
+
+
+def _value(field: str, present: set[str]) -> str:
+    """The staged value of ``field``, or the stored one (``old``) when the file has no column for it."""
+    return f"r.{field}" if field in present else f"old.{field}"
+
+
+def kept_fields_warning(con, staged: str, table: str, key: str, fields: list[str], labels: dict[str, str],
+                        noun: str) -> str | None:
+    """What a load says about the ``fields`` its file had no column for, of which some stored row of ``table``
+    also in ``staged`` (by ``key``) has a value: kept, not emptied. None when there are none."""
+    if not fields:
+        return None
+    counts = con.execute(
+        f"select count(*), {', '.join(f'count(old.{f})' for f in fields)} "
+        f"from {staged} s join {table} old using ({key})").fetchall()[0]
+    kept = [labels[f] for f, n in zip(fields, counts[1:]) if n]
+    if not kept:
+        return None
+    return (f"文件没有 {'、'.join(kept)} 列：其中 {counts[0]:,} 个已导入过的{noun}，这些值保持库中原有的值，未被清空；"
+            f"新{noun}的这些值为空。若要清空某一项，请导入带有该列、该格留空的文件。")
+
+
+def write_grids(con, batch_id: int, shapes_only: bool, present: set[str] | None = None,
+                labels: dict[str, str] | None = None) -> tuple[UpsertCounts, str | None]:
+    """Upsert streets, communities and grids from ``stg_rows`` (+ ``stg_shapes``); the counts, and the warning
+    of :func:`kept_fields_warning`. ``present``: the fields the file has a column for (default: all)."""
+    present = set(GRID_KEPT) if present is None else present
     if shapes_only:
         con.execute(
             """create or replace temp table stg_grids as
@@ -81,13 +114,20 @@ def write_grids(con, batch_id: int, shapes_only: bool) -> UpsertCounts:
                    s.geometry_geojson, s.centroid_lon, s.centroid_lat
             from stg_rows r join stg_shapes s using (row_no) join dim_grids g on g.grid_code = r.grid_code"""
         )
-        return upsert(con, "dim_grids", "stg_grids", batch_id)
+        return upsert(con, "dim_grids", "stg_grids", batch_id), None
+    # A file without code columns names streets and communities already stored under their official codes
+    # (530302001): deriving a code from the name would fork each into a second one of the same name.
     con.execute(
         """create or replace temp table stg_grid_rows as
-        select r.*,
-               coalesce(r.street_code, 'ST' || left(md5(r.street_name), 8)) as street_key,
-               coalesce(r.community_code, 'CM' || left(md5(r.street_name || '/' || r.community_name), 8)) as community_key
-        from stg_rows r"""
+        with streets as (select street_name, any_value(street_code) as street_code from dim_streets
+                         group by 1 having count(*) = 1),
+        communities as (select community_name, street_code, any_value(community_code) as community_code
+                        from dim_communities group by 1, 2 having count(*) = 1),
+        keyed as (select r.*, coalesce(r.street_code, s.street_code, 'ST' || left(md5(r.street_name), 8)) as street_key
+                  from stg_rows r left join streets s on s.street_name = r.street_name)
+        select k.*, coalesce(k.community_code, c.community_code,
+                             'CM' || left(md5(k.street_name || '/' || k.community_name), 8)) as community_key
+        from keyed k left join communities c on c.community_name = k.community_name and c.street_code = k.street_key"""
     )
     con.execute(
         "create or replace temp table stg_streets as select street_key as street_code, any_value(street_name) as street_name "
@@ -98,10 +138,9 @@ def write_grids(con, batch_id: int, shapes_only: bool) -> UpsertCounts:
         "any_value(community_name) as community_name, any_value(street_key) as street_code from stg_grid_rows group by 1"
     )
     con.execute(
-        """create or replace temp table stg_grids as
-        select r.grid_code, r.grid_name, r.community_key as community_code, r.community_name,
-               r.street_key as street_code, r.street_name, r.grid_type, r.households, r.population,
-               r.red_households, r.yellow_households, r.green_households, r.worker_name,
+        f"""create or replace temp table stg_grids as
+        select r.grid_code, {_value("grid_name", present)} as grid_name, r.community_key as community_code, r.community_name,
+               r.street_key as street_code, r.street_name, {", ".join(f"{_value(f, present)} as {f}" for f in GRID_KEPT[1:])},
                coalesce(s.geometry_geojson, old.geometry_geojson) as geometry_geojson,
                coalesce(s.centroid_lon, old.centroid_lon) as centroid_lon,
                coalesce(s.centroid_lat, old.centroid_lat) as centroid_lat
@@ -109,9 +148,11 @@ def write_grids(con, batch_id: int, shapes_only: bool) -> UpsertCounts:
         left join stg_shapes s using (row_no)
         left join dim_grids old on old.grid_code = r.grid_code"""
     )
-    counts = upsert(con, "dim_streets", "stg_streets", batch_id)
-    counts = upsert(con, "dim_communities", "stg_communities", batch_id)
-    return upsert(con, "dim_grids", "stg_grids", batch_id)
+    absent = [f for f in GRID_KEPT if f not in present]
+    warning = kept_fields_warning(con, "stg_grids", "dim_grids", "grid_code", absent, labels or {}, "网格")
+    upsert(con, "dim_streets", "stg_streets", batch_id)
+    upsert(con, "dim_communities", "stg_communities", batch_id)
+    return upsert(con, "dim_grids", "stg_grids", batch_id), warning
 
 
 def flag_unknown_compound_grids(con) -> None:
@@ -126,32 +167,50 @@ def flag_unknown_compound_grids(con) -> None:
     )
 
 
-def write_compounds(con, batch_id: int) -> UpsertCounts:
-    """Upsert companies and compounds from ``stg_rows``."""
+def write_compounds(con, batch_id: int, present: set[str] | None = None,
+                    labels: dict[str, str] | None = None) -> tuple[UpsertCounts, str | None]:
+    """Upsert companies and compounds from ``stg_rows``; the counts, and the warning of :func:`kept_fields_warning`.
+    ``present``: the fields the file has a column for (default: all)."""
+    present = {*COMPOUND_KEPT, "compound_code", "community_name"} if present is None else present
+    # Without a 小区编号 column a name stored once is that compound (CP01), not a second 金碧花园 with no grid; a
+    # column the file lacks keeps the stored compound's value (old_*).
+    grid = "r.grid_code" if "grid_code" in present else "old.grid_code"
     con.execute(
-        """create or replace temp table stg_compound_rows as
-        select r.*, 'CO' || left(md5(trim(r.company_name)), 10) as company_key,
-               coalesce(r.compound_code, 'CP' || left(md5(r.compound_name), 10)) as compound_key,
-               coalesce(g1.grid_code, g2.grid_code) as grid_key
-        from stg_rows r
-        left join dim_grids g1 on g1.grid_code = r.grid_code
+        f"""create or replace temp table stg_compound_rows as
+        with known as (select compound_name, any_value(compound_code) as compound_code from dim_compounds
+                       group by 1 having count(*) = 1),
+        keyed as (select r.*, 'CO' || left(md5(trim(r.company_name)), 10) as company_key,
+                         coalesce(r.compound_code, known.compound_code, 'CP' || left(md5(r.compound_name), 10)) as compound_key
+                  from stg_rows r left join known on known.compound_name = r.compound_name)
+        select r.*, coalesce(g1.grid_code, g2.grid_code) as grid_key, old.community_code as old_community_code,
+               old.street_code as old_street_code, old.households as old_households, old.address as old_address
+        from keyed r
+        left join dim_compounds old on old.compound_code = r.compound_key
+        left join dim_grids g1 on g1.grid_code = {grid}
         left join (select grid_name, any_value(grid_code) as grid_code from dim_grids where grid_name is not null
-                   group by 1 having count(*) = 1) g2 on g2.grid_name = r.grid_code"""
+                   group by 1 having count(*) = 1) g2 on g2.grid_name = {grid}"""
     )
+    # Neither a grid nor a community column: the compound stays where it was.
+    kept_place = ", r.old_community_code" if not {"grid_code", "community_name"} & present else ""
+    kept_street = ", r.old_street_code" if kept_place else ""
     con.execute(
         "create or replace temp table stg_companies as select company_key as company_id, any_value(trim(company_name)) as company_name "
         "from stg_compound_rows group by 1"
     )
     con.execute(
-        """create or replace temp table stg_compounds as
+        f"""create or replace temp table stg_compounds as
         select r.compound_key as compound_code, r.compound_name, r.grid_key as grid_code,
-               coalesce(g.community_code, c.community_code) as community_code,
-               coalesce(g.street_code, c.street_code) as street_code,
-               r.company_key as company_id, r.households, r.address
+               coalesce(g.community_code, c.community_code{kept_place}) as community_code,
+               coalesce(g.street_code, c.street_code{kept_street}) as street_code,
+               r.company_key as company_id,
+               {"r.households" if "households" in present else "r.old_households"} as households,
+               {"r.address" if "address" in present else "r.old_address"} as address
         from stg_compound_rows r
         left join dim_grids g on g.grid_code = r.grid_key
         left join (select community_name, any_value(community_code) as community_code, any_value(street_code) as street_code
                    from dim_communities group by 1 having count(*) = 1) c on c.community_name = r.community_name"""
     )
+    absent = [f for f in COMPOUND_KEPT if f not in present]
+    warning = kept_fields_warning(con, "stg_compounds", "dim_compounds", "compound_code", absent, labels or {}, "小区")
     upsert(con, "dim_companies", "stg_companies", batch_id)
-    return upsert(con, "dim_compounds", "stg_compounds", batch_id)
+    return upsert(con, "dim_compounds", "stg_compounds", batch_id), warning

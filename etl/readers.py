@@ -36,7 +36,7 @@ from onescreen import settings
 
 SAMPLE_BYTES = 1 << 20
 HEADER_SEARCH_ROWS = 30
-TOTALS_PATTERN = re.compile(r"^\s*(合计|总计|共计|小计|总数|总条数)")
+TOTALS_PATTERN = re.compile(r"^\s*(合计|总计|共计|小计|总数|总条数|共\s*\d[\d,]*\s*(条|件|行|项|笔))")
 # Zip bomb limits of an XLSX, checked part by part (a sheet, sharedStrings.xml ...), so stored random
 # padding beside a bomb cannot bring the average down. Measured: real and generated exports' sheets
 # expand 3-9x (demo events.xlsx 5.9x, inspections.xlsx 9.1x, the 200,000-row bench export 5.8x); a
@@ -253,7 +253,7 @@ def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
     # newline="": lines end at \r, \n or \r\n, as pyarrow reads them (old Mac exports end lines with \r only).
     failure = _scan_records(iter(io.StringIO(sample, newline="")), keep=lines, delimiter=delimiter)
     if not lines and failure is None:
-        raise LoadError(f"文件 {path.name} 是空的，没有可导入的数据。")
+        raise LoadError(f"文件 {path.name} 是空的，没有可导入的数据。{_NO_ROWS_HELP}")
     header_index = find_header_row(lines) if lines else 0
     headers = [str(h).replace("\ufeff", "").strip() for h in (lines[header_index] if lines else [])]
     while headers and not headers[-1]:

@@ -408,6 +408,12 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
             columns[name] = positions[0]
         column = f"c{positions[0]}" if positions else None
         selects.append(f"cell({column}) as {name}" if column in column_names else f"null::varchar as {name}")
+    # An unused first column (序号) is where a totals row says 合计 (合计,2,, : the count under 工单编号): kept
+    # until _drop_totals_and_notes has looked at it.
+    used = {*columns.values(), *(i for positions in shared.values() for i in positions)}
+    lead = 0 not in used and "c0" in column_names
+    if lead:
+        selects.append(f"cell(c0) as {LEAD_COLUMN}")
     try:
         con.execute(f"create or replace temp table stg_cells as select row_no, {', '.join(selects)} from raw_input")
     except duckdb.Error as exc:  # a streamed CSV that stops decoding past the sampled start
@@ -420,7 +426,9 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
         warning, columns[name] = _pick_same_named(con, raw, name, mapping[name], positions)
         warnings.append(warning)
     mapped = [f for f in fields if f in mapping]
-    _drop_totals_and_notes(con, raw, sorted(mapped, key=lambda f: columns_named(raw.headers, mapping[f])[0]))
+    _drop_totals_and_notes(con, raw, [LEAD_COLUMN] * lead + sorted(mapped, key=lambda f: columns_named(raw.headers, mapping[f])[0]))
+    if lead:
+        con.execute(f"alter table stg_cells drop column {LEAD_COLUMN}")
     if on_read is not None:  # (the stream is read: raw.bad_rows is complete)
         on_read(con.execute("select count(*) from stg_cells").fetchall()[0][0] + len(raw.bad_rows))
     blank = con.execute(
@@ -517,11 +525,18 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
             warnings.append(f"列「{scrub_text(shown['caller_phone'])}」有 {sci:,} 个号码是科学计数法（形如 1.23E+10），"
                             "后几位数字已被 Excel 丢失，这些号码已按原样保存但无法还原：文件多半在 Excel 中打开后又保存过。"
                             "请从系统重新导出原始文件（不要用 Excel 另存）后再导入。")
+    # 2.0251E+12 for 2025101300011: the same CSV opened in Excel and saved; its digits are gone, so tickets that
+    # differ share it (loaded, the second overwrote the first; two in a file were called 重复, the fix unsaid).
+    numbered = [name for name in ("ticket_id", "inspection_id", "grid_code", "compound_code") if name in mapped]
+    for name in numbered:
+        con.execute(f"insert into stg_problems select row_no, ?, {name}, ? from stg_cells "
+                    f"where regexp_matches({name}, ?)", [name, SCI_ID_HELP, SCI_ID])
     # A key twice in one file: the later rows are rejected, naming the first. (The keys seen twice
     # are found by grouping first: a window over every row cost more than the rest of the checks.)
     keys = [k for k in key_fields(source, mapping)]
     key_sql = ", ".join(keys)
-    present = " and ".join(f"{k} is not null" for k in keys)
+    present = " and ".join(f"{k} is not null" + (f" and not regexp_matches({k}, '{SCI_ID}')" if k in numbered else "")
+                           for k in keys)
     con.execute(
         f"""insert into stg_problems
         with repeated as (
@@ -536,8 +551,14 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
                        assumed_orders=[name for name, order in told.items() if order is None and orders[name]])
 
 
+# stg_cells' copy of an unused first column while totals rows are looked for (no field has this name).
+LEAD_COLUMN = "lead__"
 # A number as Excel writes it in scientific notation: 1.66689E+10.
 SCI_NUMBER = r"^\s*\d(\.\d+)?[eE]\+?\d+\s*$"
+# An identifier as Excel writes a long number (always E+): stricter than SCI_NUMBER, so a code such as 3E1 stays a code.
+SCI_ID = r"^\s*\d(\.\d+)?E\+\d+\s*$"
+SCI_ID_HELP = ("编号是科学计数法（形如 2.0251E+12）：文件多半在 Excel 中打开后又保存过，编号的后几位已被 Excel 丢失，无法还原，"
+               "不同的工单会变成同一个编号。请从系统重新导出原始文件，不经 Excel 另存直接导入。")
 # A note under the data (``说明：本表由系统自动生成``, ``制表：…``, ``注1：…``): its first words.
 FOOTER_PATTERN = re.compile(r"^\s*(说明|备注|制表|数据来源|导出时间|打印时间|注[\d一二三四五六七八九十]*[:：.、])")
 

@@ -10,6 +10,7 @@ machine: nothing is embedded or fetched). Every text is set as a run's text, nev
 from __future__ import annotations
 
 import io
+from datetime import timezone
 import re
 
 import pandas as pd
@@ -18,6 +19,7 @@ from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
@@ -40,6 +42,18 @@ CELL_MARGIN_TWIPS = 57
 MANY_COLUMNS = 10
 
 
+def _properties(doc, title: str, generated_at) -> None:
+    """The file's own properties (what 文件属性 and a records system show): the report's title and time, not
+    python-docx's template's (作者 python-docx, 创建于 2013-12-23, a thumbnail of an empty portrait page)."""
+    props = doc.core_properties
+    props.title, props.author, props.comments, props.last_modified_by = _xml_text(title), "一屏", "", ""
+    props.created = props.modified = generated_at.astimezone(timezone.utc)  # (naive: the server's local time)
+    package = doc.part.package
+    for key, rel in list(package.rels.items()):
+        if rel.reltype == RT.THUMBNAIL:
+            package.rels.pop(key)
+
+
 def to_docx(report: Report) -> bytes:
     """The report as .docx bytes."""
     doc = Document()
@@ -51,6 +65,7 @@ def to_docx(report: Report) -> bytes:
         style.font.color.rgb = RGBColor(0x0B, 0x1F, 0x3A)
 
     title, scope_line, times_line = header_lines(report)
+    _properties(doc, title, report.meta["generated_at"])
     doc.add_paragraph(_xml_text(title), style="Title")
     for line in (scope_line, times_line):
         _note(doc, line)

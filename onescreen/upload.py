@@ -366,6 +366,14 @@ class LoadProgress:
         self.show(min(self.done / self.steps, 0.99), message)
 
 
+def check_notes(item) -> list[str]:
+    """The warnings of a file's check worth reading before loading it (unknown grid codes, grid events that
+    count a hotline ticket twice, fields kept from the stored rows ...), worded for the page; not those its
+    section above says already (personal and unused columns, other sheets)."""
+    said = ("以下个人信息列不会保存", "以下列未使用", f"文件 {item.file_name} 的工作表")
+    return [page_text(w) for w in item.warnings if not w.startswith(said)]
+
+
 def file_summary(item) -> str:
     """One line for one file of a load or a check."""
     label = SOURCES[item.source].label if item.source in SOURCES else item.source

@@ -1457,3 +1457,59 @@ def test_grid_events_from_the_hotline_are_said_to_count_twice(warehouse_copy, tm
     hotline_file = _write(tmp_path / "hotline_more.csv", ["工单编号,来电时间,所属社区", "RX1,2025-10-07 09:00,西湖社区"])
     report = load_files([hotline_file])
     assert any("数据仓库中有 2 条来源为“12345热线”的网格事件" in w for w in report.files[0].warnings), report.files[0].warnings
+
+
+def test_ticket_numbers_excel_saved_in_scientific_notation_are_refused(warehouse_copy, tmp_path):
+    """A CSV opened in Excel and saved again: 2025101300011 and 2025101300012 both read 2.0251E+12. One such row
+    was loaded as ticket "2.0251E+12" (the next one would overwrite it); two were called duplicates, and the
+    advice (delete the duplicate row) lost a ticket. Each is a problem cell that says what happened and what to do."""
+    before = snapshot(warehouse_copy)
+    path = tmp_path / "excel_resaved.csv"
+    path.write_text("工单编号,来电时间,所属社区\n2.0251E+12,2025-10-15 09:00,东风社区\n2.0251E+12,2025-10-15 10:00,西湖社区\n"
+                    "2025101300013,2025-10-15 11:00,西湖社区\n", encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        load_files([path])
+    help_text = ("编号是科学计数法（形如 2.0251E+12）：文件多半在 Excel 中打开后又保存过，编号的后几位已被 Excel 丢失，无法还原，"
+                 "不同的工单会变成同一个编号。请从系统重新导出原始文件，不经 Excel 另存直接导入。")
+    assert str(err.value).splitlines()[1:] == [
+        f"  文件 excel_resaved.csv 第 {row} 行，列「工单编号」，值 “2.0251E+12”：{help_text}" for row in (2, 3)]
+    assert snapshot(warehouse_copy) == before
+    path.write_text("工单编号,来电时间,所属社区\n2.0251E+12,2025-10-15 09:00,东风社区\n", encoding="utf-8")
+    with pytest.raises(LoadError):
+        load_files([path])
+    assert snapshot(warehouse_copy) == before
+
+
+def test_a_grid_export_without_its_source_column_is_not_taken_for_12345_tickets(warehouse_copy, tmp_path):
+    """A grid-platform 事件台账 whose template has no 事件来源 column shares every header with a 12345 export: it
+    was loaded as 12345 tickets (feed hotline, source 12345热线), inflating 12345 counts and hiding 未诉先办.
+    Its 处置层级 and 是否吹哨 (and nothing of a caller or a callback) make it a grid export missing a field;
+    choosing 12345 explicitly still loads it so."""
+    before = snapshot(warehouse_copy)
+    path = tmp_path / "事件台账.csv"
+    path.write_text("南宁街道网格事件台账\n事件编号,上报时间,一级分类,所属社区,网格编号,处置层级,是否吹哨,办结时间\n"
+                    "SJ20251015001,2025-10-15 09:00,环境卫生,东风社区,DF-01,网格,否,2025-10-15 15:00\n", encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        load_files([path])
+    assert str(err.value) == (
+        "错误：无法识别文件 事件台账.csv 的数据类型：最接近“网格平台事件”，但缺少字段 source（如 诉求来源）。"
+        "文件第 2 行的表头为：事件编号、上报时间、一级分类、所属社区、网格编号、处置层级、是否吹哨、办结时间。"
+        "请用 --map \"表头=字段\" 指定对应关系，或用 --source 指定来源类型。")
+    assert snapshot(warehouse_copy) == before
+    assert plan_file(path, "hotline").source.name == "hotline"
+
+
+@pytest.mark.parametrize("header, totals", [
+    ("序号,工单编号,来电时间,所属社区", "合计,2,,"),    # 合计 in the 序号 column, the count under 工单编号
+    ("工单编号,来电时间,所属社区", "共 2 条,,"),
+])
+def test_a_csv_totals_row_in_an_unused_column_or_as_a_count_is_left_out(warehouse_copy, tmp_path, header, totals):
+    """A CSV's totals row was looked for in the used columns only, and 共 N 条 was no totals row: 合计 under 序号
+    (or 共 2 条) failed the whole load with 缺少必填项“来电时间” on that row. It is left out and said, as in an XLSX."""
+    first = ["1,"] * header.startswith("序号")
+    rows = [f"{first[0] if first else ''}T1,2025-10-15 09:00,东风社区", f"{'2,' if first else ''}T2,2025-10-15 10:00,东风社区"]
+    path = tmp_path / "totals.csv"
+    path.write_text("\n".join([header, *rows, totals, ""]), encoding="utf-8")
+    item = load_files([path]).files[0]
+    assert (item.rows_read, item.inserted, item.rejected) == (2, 2, 0)
+    assert "跳过合计/说明行 1 行。" in item.warnings

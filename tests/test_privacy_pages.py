@@ -131,6 +131,15 @@ def test_the_meeting_ticket_list_is_masked(warehouse_copy):
     assert leaks(text, {k: v for k, v in values.items() if k not in ("ticket_id", "content")}) == []
 
 
+
+def test_the_ticket_downloads_say_which_one_to_open_in_excel(warehouse_copy):
+    """The caption said the CSV opens in Excel as it is: Excel shows the ticket numbers as 2.0251E+12 and a CSV
+    saved again from there has lost their digits. It points the Excel user to the Excel download."""
+    at = open_page(app({"range": "all"}), "tickets")
+    assert ("下载符合条件的全部工单（最多 20,000 张），脱敏方式与屏幕相同。在 Excel 中查看请下载 Excel：其中工单编号是文本；"
+            "CSV（带 BOM 的 UTF-8）供其他系统读取，用 Excel 直接打开时工单编号会变成科学计数法（如 2.0251E+12），另存后无法还原。"
+            ) in [c.value for c in at.caption]
+
 # -- scope -------------------------------------------------------------------------------------------
 
 @pytest.fixture

@@ -735,6 +735,25 @@ def _docx_text(report) -> str:
                     + [c.text for t in document.tables for row in t.rows for c in row.cells])
 
 
+def test_the_word_files_own_properties_are_the_reports(week_report):
+    """文件属性 of the .docx a meeting files said 作者 python-docx, 创建于 2013-12-23 (python-docx's template), with no
+    title and that template's thumbnail: now the report's title, its generation time, and no trace of the template."""
+    import zipfile
+    from datetime import timezone
+
+    from onescreen.report_docx import to_docx
+    from onescreen.report_render import header_lines
+
+    data = to_docx(week_report)
+    props = _docx(week_report).core_properties
+    assert (props.title, props.author, props.comments, props.last_modified_by) == (
+        "全区周报：2025年第40周（9月29日至10月5日）", "一屏", "", "")
+    assert props.title == header_lines(week_report)[0]
+    assert props.created == props.modified == week_report.meta["generated_at"].astimezone(timezone.utc)
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        assert not [name for name in package.namelist() if "thumbnail" in name]
+        assert not [name for name in package.namelist() if b"python-docx" in package.read(name)]
+
 def test_word_document_has_the_html_reports_header_sections_and_cells(week_report):
     """The .docx a meeting's papers are edited from: the same title and lines, each section's heading and
     note, and every table cell as the page and the HTML write it (numbers formatted, to the right)."""

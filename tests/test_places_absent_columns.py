@@ -1,0 +1,58 @@
+"""A grid or compound file from a slimmer template (a roster of grid workers without 户数 or codes, a list of
+compounds and their property companies only): the grids and compounds already stored keep their codes and the
+values of the columns the file lacks, instead of being emptied or forked into a second street, community or
+compound of the same name; the load says what was kept, and an undo restores exactly."""
+
+from __future__ import annotations
+
+from etl.load import load_files, rollback
+
+from test_load import query, snapshot
+
+GRIDS = "select grid_code, grid_name, community_code, street_code, grid_type, households, population, red_households, " \
+        "worker_name, geometry_geojson is not null from dim_grids order by 1"
+
+
+def test_a_grid_roster_without_codes_or_households_keeps_the_stored_ones(warehouse_copy, tmp_path):
+    before = snapshot(warehouse_copy)
+    stored = query(warehouse_copy, GRIDS)
+    roster = tmp_path / "网格员通讯录.csv"
+    roster.write_text("网格员通讯录\n网格编号,网格名称,网格员,所属社区,所属街道\n"
+                      "DF-01,东风一网格,王芳,东风社区,南宁街道\nDF-02,东风二网格,赵磊,东风社区,南宁街道\n", encoding="utf-8")
+    item = load_files([roster]).files[0]
+    assert (item.inserted, item.updated) == (0, 1)  # DF-02 is as it was
+    assert query(warehouse_copy, GRIDS) == [(*stored[0][:8], "王芳", True), *stored[1:]]
+    assert query(warehouse_copy, "select count(*) from dim_streets") == [(1,)]
+    assert query(warehouse_copy, "select count(*) from dim_communities") == [(2,)]
+    assert ("文件没有 网格类型、户数、人口、红色户、黄色户、绿色户 列：其中 2 个已导入过的网格，这些值保持库中原有的值，未被清空；"
+            "新网格的这些值为空。若要清空某一项，请导入带有该列、该格留空的文件。") in item.warnings
+    rollback(item.batch_id)
+    assert snapshot(warehouse_copy) == before
+
+
+def test_a_new_grid_of_a_known_community_without_codes_joins_it(warehouse_copy, tmp_path):
+    grids = tmp_path / "new_grid.csv"
+    grids.write_text("网格编号,所属社区,所属街道,户数\nDF-03,东风社区,南宁街道,200\n", encoding="utf-8")
+    item = load_files([grids]).files[0]
+    assert item.inserted == 1 and not [w for w in item.warnings if w.startswith("文件没有")]
+    assert query(warehouse_copy, "select community_code, street_code, households from dim_grids where grid_code = 'DF-03'") == [
+        ("530302001001", "530302001", 200)]
+
+
+COMPOUNDS = "select compound_code, compound_name, grid_code, community_code, street_code, company_id, households, address " \
+            "from dim_compounds order by 1"
+
+
+def test_a_compound_list_without_code_grid_or_households_updates_the_stored_compound(warehouse_copy, tmp_path):
+    before = snapshot(warehouse_copy)
+    stored = query(warehouse_copy, COMPOUNDS)
+    companies = tmp_path / "小区物业对照.csv"
+    companies.write_text("小区名称,物业企业\n金碧花园,安居物业有限公司\n", encoding="utf-8")
+    item = load_files([companies]).files[0]
+    assert (item.inserted, item.updated) == (0, 1)
+    company = query(warehouse_copy, "select company_id from dim_companies where company_name = '安居物业有限公司'")[0][0]
+    assert query(warehouse_copy, COMPOUNDS) == [(*stored[0][:5], company, *stored[0][6:]), *stored[1:]]
+    assert ("文件没有 网格编号、户数、小区地址 列：其中 1 个已导入过的小区，这些值保持库中原有的值，未被清空；"
+            "新小区的这些值为空。若要清空某一项，请导入带有该列、该格留空的文件。") in item.warnings
+    rollback(item.batch_id)
+    assert snapshot(warehouse_copy) == before

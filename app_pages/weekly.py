@@ -128,8 +128,9 @@ SECTION_COLUMNS: dict[str, tuple[list[str], dict]] = {
                      COLUMN_LABELS["address"], "办理时限", "是否超期", "工单状态", "诉求来源", "诉求类型", "社区", "街道"],
                     {"工单编号": st.column_config.Column(width=136, pinned=True),
                      "受理时间": st.column_config.Column(width=128),
-                     "超期（工作日）": st.column_config.Column("超期", width=56, help="超期（工作日）"),
-                     "剩余（工作日）": st.column_config.Column("剩余", width=56, help="距办理时限还剩的工作日（尚未超期的工单）"),
+                     "超期（工作日）": st.column_config.Column("超期工作日", width=86, help="超期的工作日数"),
+                     "剩余（工作日）": st.column_config.Column("剩余工作日", width=86,
+                                                        help="距办理时限还剩的工作日数（尚未超期的工单）"),
                      "一级分类": st.column_config.Column(width=76), "二级分类": st.column_config.Column(width=92),
                      "办理时限": st.column_config.Column(width=128)}),
 }

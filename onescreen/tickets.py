@@ -76,9 +76,10 @@ def screen_columns(status: str, shown: list[str]) -> tuple[list[str], dict]:
         "办理时限": column.DatetimeColumn(**when),
         "办结时间": column.DatetimeColumn(**when),
         "办理状态": column.TextColumn(width=72),
-        "超期（工作日）": column.NumberColumn("超期", format="%.1f", width=60,
+        # The unit in the header (工作日, not days), as 一屏总览's 超期工作日: 5 characters need 86 px.
+        "超期（工作日）": column.NumberColumn("超期工作日", format="%.1f", width=86,
                                           help="超期的工作日数（数据截至时未办结且已过办理时限）"),
-        "剩余（工作日）": column.NumberColumn("剩余", format="%.1f", width=60, help="距办理时限还剩的工作日数"),
+        "剩余（工作日）": column.NumberColumn("剩余工作日", format="%.1f", width=86, help="距办理时限还剩的工作日数"),
         "一级分类": column.TextColumn(width=76),
         "二级分类": column.TextColumn(width=104),
         "街道": column.TextColumn(width=80),

@@ -576,12 +576,26 @@ def _table_with(at: AppTest, column: str):
     return next(t for t in at.dataframe if column in t.proto.column_order)
 
 
+def _days_header_says_its_unit(table, column: str) -> None:
+    """A working-days column's header says its unit (超期工作日, 剩余工作日: working days, not days), as 一屏总览's
+    does, and fits its width; it said 超期 / 剩余, the unit only in the hover."""
+    config = json.loads(table.proto.columns)[column]
+    assert config["label"] == column.replace("（工作日）", "工作日"), config
+    assert 16 + _text_px(config["label"]) <= config["width"], config
+
+
 def test_the_ticket_list_reads_where_what_and_how_late_without_scrolling(warehouse_copy):
     at = _run("tickets.py", query={"range": "all"})
     table = next(t for t in at.dataframe if t.key == "ticket_table_1")
     _first_columns_fit(table, ["工单编号", "受理时间", "办理状态", "超期（工作日）", "一级分类", "二级分类", "街道", "社区", "网格"],
                        PAGE_PX)
     assert pd.api.types.is_float_dtype(table.value["超期（工作日）"])  # numbers (text sorted "10.5" before "2.0")
+    _days_header_says_its_unit(table, "超期（工作日）")
+    still_open = _run("tickets.py", query={"range": "all", "status": "open"})  # 超期 and 剩余 side by side
+    _first_columns_fit(still_open.dataframe[0], ["工单编号", "受理时间", "办理状态", "超期（工作日）", "剩余（工作日）",
+                                                  "一级分类", "二级分类", "街道", "社区", "网格"], PAGE_PX)
+    for days in ("超期（工作日）", "剩余（工作日）"):
+        _days_header_says_its_unit(still_open.dataframe[0], days)
     closed = _run("tickets.py", query={"range": "all", "status": "closed"})
     _first_columns_fit(closed.dataframe[0], ["工单编号", "受理时间", "办理状态", "办结时间", "一级分类"], PAGE_PX)
     one = at.dataframe[0].value["工单编号"].iloc[0]
@@ -688,6 +702,8 @@ def test_weekly_oldest_tickets_read_number_age_and_what_without_scrolling(wareho
     # (剩余: how long a ticket not yet due has left, beside 超期: the list runs most overdue first, then not yet due)
     _first_columns_fit(table, ["工单编号", "受理时间", "超期（工作日）", "剩余（工作日）", "一级分类", "二级分类", "网格"],
                        PAGE_PX)
+    for days in ("超期（工作日）", "剩余（工作日）"):
+        _days_header_says_its_unit(table, days)
 
 
 @pytest.mark.parametrize("page", PAGES)

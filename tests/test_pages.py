@@ -988,9 +988,35 @@ def test_the_wall_lists_show_no_move_against_a_month_the_data_do_not_cover(wareh
 
 def test_the_wall_lists_show_moves_against_a_month_the_data_cover(tmp_path, monkeypatch):
     """On the hand-made district (tests/metrics_fixture.py, tickets from 15 August) September is covered whole:
-    October's moves show (B ▲1 onto the red list, E ▲1 on the black)."""
-    from conftest import _reset_app_connection
+    October's moves show (B ▲1 onto the red list, E ▲1 on the black). E's 2 months in a row began after the data
+    (August, covered from the 15th, has a list E was not on): no 至少."""
     from onescreen import ui
+
+    at = _metrics_district(tmp_path, monkeypatch, {"kiosk": "1", "period_type": "month", "period_start": "2025-10-01"})
+    assert not at.exception
+    honour, black = _wall_lists(at)
+    assert "箭头为名次较上月" in honour and "上月数据不全" not in honour + black
+    assert f"color:{ui.GOOD_COLOUR}'>▲1</span>" in honour and "名次较上月上升 1 位（改善）" in honour
+    assert f"color:{ui.GOOD_COLOUR}'>▲1 连续2个月</span>" in black and "至少" not in black
+
+
+def test_the_wall_black_list_says_months_in_a_row_as_chinese_does(warehouse_copy):
+    """A company on the black list for the 12th month in a row read "连续12月": it is 连续12个月."""
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("update mart_company_rankings set consecutive_black_months = 12 where list = 'black'")
+    at = _run(query={"kiosk": "1", "period_type": "month", "period_start": "2025-10-01"})
+    assert not at.exception
+    black = next(m.value for m in at.markdown if "class='os-list'" in m.value and "物业黑榜" in m.value)
+    assert "连续12个月" in black and "连续12月" not in black
+    # Twelve months back from October is long before the data (from 2025-09-29): the run may be longer still.
+    assert "— 至少连续12个月" in black
+    assert "已至少连续 12 个月上黑榜（数据自 2025-09-29 起，此前是否上榜不详）" in black
+
+
+def _metrics_district(tmp_path, monkeypatch, query: dict, page: str | None = None) -> AppTest:
+    """A page run on the hand-made district (tests/metrics_fixture.py: tickets from 15 August, so September and
+    October are covered whole)."""
+    from conftest import _reset_app_connection
     from etl.marts import build_marts
     from metrics_fixture import build_warehouse
     from onescreen.rules import load_rules
@@ -1003,25 +1029,53 @@ def test_the_wall_lists_show_moves_against_a_month_the_data_cover(tmp_path, monk
     monkeypatch.setenv("ONESCREEN_DB", str(path))
     _reset_app_connection()
     try:
-        at = _run(query={"kiosk": "1", "period_type": "month", "period_start": "2025-10-01"})
+        return _run(page, query=query) if page else _run(query=query)
     finally:
         _reset_app_connection()
-    assert not at.exception
-    honour, black = _wall_lists(at)
-    assert "箭头为名次较上月" in honour and "上月数据不全" not in honour + black
-    assert f"color:{ui.GOOD_COLOUR}'>▲1</span>" in honour and "名次较上月上升 1 位（改善）" in honour
-    assert f"color:{ui.GOOD_COLOUR}'>▲1 连续2个月</span>" in black
 
 
-def test_the_wall_black_list_says_months_in_a_row_as_chinese_does(warehouse_copy):
-    """A company on the black list for the 12th month in a row read "连续12月": it is 连续12个月."""
+def _company_lists(at: AppTest) -> dict:
+    """The companies page's red list and black list tables (list_red, list_black)."""
+    tables = [t for t in at.dataframe if "名次变化" in t.proto.column_order]
+    return {("list_black" if "连续上黑榜（月）" in t.proto.column_order else "list_red"): t for t in tables}
+
+
+def test_the_companies_page_withholds_moves_against_a_month_the_data_do_not_cover(warehouse_copy):
+    """物业红黑榜 (off the wall) showed ▲2 against a September the fixture's tickets begin on the 29th of, marked
+    仅供参考, while 一屏总览 withholds such moves: the lists now read —, the column's hover and a caption say
+    名次较上月：上月数据不全（数据自 2025-09-29 起），不作比较, and one company's 名次 shows no +2. A black-list run of
+    months that begins with the data reads 至少 2 (the column is then text, its hover says why)."""
     with duckdb.connect(str(warehouse_copy)) as con:
-        con.execute("update mart_company_rankings set consecutive_black_months = 12 where list = 'black'")
-    at = _run(query={"kiosk": "1", "period_type": "month", "period_start": "2025-10-01"})
+        con.execute("update mart_company_rankings set rank_change = 2, previous_rank = 3 "
+                    "where month_start = '2025-10-01' and list is not null")
+        con.execute("update mart_company_rankings set consecutive_black_months = 2 "
+                    "where month_start = '2025-10-01' and list = 'black'")
+    at = _run("companies.py", query={"month": "2025-10"})
     assert not at.exception
-    black = next(m.value for m in at.markdown if "class='os-list'" in m.value and "物业黑榜" in m.value)
-    assert "连续12个月" in black and "连续12月" not in black
-    assert "已连续 12 个月上黑榜" in black
+    note = "名次较上月：上月数据不全（数据自 2025-09-29 起），不作比较"
+    assert any(c.value.startswith(note + "：上月的投诉只计其后受理的工单") for c in at.caption), [c.value for c in at.caption]
+    assert not any("仅供参考" in c.value for c in at.caption)
+    shown = _company_lists(at)
+    assert set(shown) == {"list_red", "list_black"}
+    for table in shown.values():
+        assert list(table.value["名次变化"]) == ["—"], table.value
+        assert json.loads(table.proto.columns)["名次变化"]["help"] == note
+    black = shown["list_black"]
+    assert list(black.value["连续上黑榜（月）"]) == ["至少 2"]
+    assert "至少 N：数据自 2025-09-29 起，此前是否上榜不详" in json.loads(black.proto.columns)["连续上黑榜（月）"]["help"]
+    rank = next(m for m in at.metric if m.label == "名次")
+    assert rank.proto.delta == "— 名次较上月：上月数据不全" and "+2" not in rank.proto.delta
+
+
+def test_the_companies_page_shows_moves_against_a_month_the_data_cover(tmp_path, monkeypatch):
+    """On the hand-made district September is covered whole: October's lists show their moves (B ▲1, E ▲1) and E's
+    2 months in a row as a number, no 至少."""
+    at = _metrics_district(tmp_path, monkeypatch, {"month": "2025-10"}, page="companies.py")
+    assert not at.exception
+    shown = {k: t.value for k, t in _company_lists(at).items()}
+    assert "▲1" in list(shown["list_red"]["名次变化"]) and "▲1" in list(shown["list_black"]["名次变化"])
+    assert 2 in list(shown["list_black"]["连续上黑榜（月）"])
+    assert not any("名次较上月：" in c.value for c in at.caption)
 
 
 def _recurring_panel(at: AppTest) -> tuple[str, str]:

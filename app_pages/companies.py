@@ -13,6 +13,7 @@ import streamlit as st
 
 from onescreen import data, filters, ui
 from onescreen import wall as wall_view
+from onescreen.coverage import Coverage
 from onescreen.figures import lists
 from onescreen.koujing import koujing
 from onescreen.rules import load_rules
@@ -35,15 +36,20 @@ def _red_streaks(month: date, listed: pd.DataFrame) -> dict[str, int]:
     return streaks
 
 
-def _wall_list(rows: pd.DataFrame, listed: str, streaks: dict[str, int], eligible: int) -> str:
+def _wall_list(rows: pd.DataFrame, listed: str, streaks: dict[str, int], eligible: int, month: date,
+               covered: Coverage) -> str:
     """One list on the wall: place, company, score (large), the move of its rank against last month (▲ up is
     better, green; ▼ red; 新进 when it was not ranked), months on this list in a row; the hover gives the
-    score's parts and N (inspections, complaints, households) and says the move in words."""
+    score's parts and N (inspections, complaints, households) and says the move in words. Against a last month the
+    data do not cover whole (``covered``) no move is shown (a grey —, as on 一屏总览), and a run of months that may
+    have begun before the data reads 至少 N 个月 (:func:`onescreen.filters.streak_at_least`)."""
     out = []
     for place, (_, r) in enumerate(rows.iterrows(), start=1):
         change = r["rank_change"]
         move = lists.rank_change_text(change, r["previous_rank"])
-        if pd.isna(change):
+        if covered.note:
+            move, colour, words = "—", ui.FLAT_COLOUR, f"名次较上月：{covered.note}，不作比较"
+        elif pd.isna(change):
             colour, words = ui.FLAT_COLOUR, "上月未参与排名" if pd.isna(r["previous_rank"]) else "上月名次不详"
         elif change == 0:
             colour, words = ui.FLAT_COLOUR, "名次与上月相同"
@@ -52,14 +58,18 @@ def _wall_list(rows: pd.DataFrame, listed: str, streaks: dict[str, int], eligibl
             colour = ui.GOOD_COLOUR if up else ui.BAD_COLOUR
             words = f"名次较上月{'上升' if up else '下降'} {abs(int(change))} 位（{ui.GOOD_WORD if up else ui.BAD_WORD}）"
         streak = int(streaks.get(r["company_id"], 0) or 0)
+        floor = filters.streak_at_least(month, streak)
         which = "红榜" if listed == "red" else "黑榜"
         hover = (f"{r['company_name']}：全区第 {int(r['rank'])} / {eligible} 名，总分 {r['score']:.1f}"
                  f"（考核得分 {r['inspection_score']:.1f}，考核 {int(r['inspection_count'])} 次；投诉得分 "
                  f"{r['complaint_score']:.1f}，物业投诉 {int(r['complaint_count'])} 件，管理 {ui.fmt_number(r['households'])} 户，"
-                 f"每千户 {ui.fmt_number(r['complaints_per_1k_households'], 2)} 件）。{words}；连续 {streak} 个月上{which}。")
+                 f"每千户 {ui.fmt_number(r['complaints_per_1k_households'], 2)} 件）。{words}；"
+                 + (f"至少连续 {streak} 个月上{which}（数据自 {covered.data_from:%Y-%m-%d} 起，此前是否上榜不详）。" if floor
+                    else f"连续 {streak} 个月上{which}。"))
         cells = [(f"倒{place}" if listed == "black" else str(place), "os-wall-small"), (str(r["company_name"]), ""),
                  (f"{r['score']:.1f}", "os-wall-num"), (move, "os-wall-move"),
-                 (f"{streak} 个月" if streak >= 2 else "首次" if streak == 1 else "—", "os-wall-small"),
+                 (f"至少 {streak} 个月" if floor else f"{streak} 个月" if streak >= 2 else "首次" if streak == 1 else "—",
+                  "os-wall-small"),
                  (ui.fmt_number(r["complaints_per_1k_households"], 2), "os-wall-small os-wall-right")]
         html_row = wall_view.row(cells, hover)
         out.append(html_row.replace("<td class='os-wall-move'>", f"<td class='os-wall-move' style='color:{colour}'>", 1))
@@ -84,18 +94,18 @@ def wall(f: filters.Filters, head: wall_view.Head) -> None:
     black = rankings[rankings["list"] == "black"].sort_values("rank", ascending=False)  # the worst first
     streaks = {**_red_streaks(month, red),
                **dict(zip(black["company_id"], black["consecutive_black_months"].fillna(0).astype(int)))}
+    covered = filters.last_month_coverage(month)
     honour_col, black_col = st.container(key="os_wall").columns(2, gap="medium")
     with honour_col:
         st.markdown("<span class='os-wall-head os-wall-honour'>红榜<small>总分最高 · 荣誉榜</small></span>"
-                    + _wall_list(red, "red", streaks, eligible), unsafe_allow_html=True)
+                    + _wall_list(red, "red", streaks, eligible, month, covered), unsafe_allow_html=True)
     with black_col:
         st.markdown("<span class='os-wall-head os-wall-black'>黑榜<small>总分最低 · 最差在前</small></span>"
-                    + _wall_list(black, "black", streaks, eligible), unsafe_allow_html=True)
+                    + _wall_list(black, "black", streaks, eligible, month, covered), unsafe_allow_html=True)
     before = data.q("company_rankings", month=(pd.Timestamp(month) - pd.DateOffset(months=1)).date())
     complaints = int(rankings["complaint_count"].sum())
     households = rankings["households"].sum()
     previous = int(before["complaint_count"].sum()) if not before.empty else None
-    covered = filters.last_month_coverage(month)
     change = ui.change_text(None if previous is None else complaints - previous, up_is_good=False, unit=" 件",
                             against="较上月", digits=0, previous=covered, count=True)
     st.markdown(ui.tiles([
@@ -106,9 +116,12 @@ def wall(f: filters.Filters, head: wall_view.Head) -> None:
                 help_text=f"{len(rankings)} 家企业管理 {ui.fmt_number(households)} 户。"
                           + koujing("complaints_per_1k_households", rules)),
     ]), unsafe_allow_html=True)
-    wall_view.note((f"{covered.note}：上月的投诉只计其后受理的工单，名次的变化仅供参考。" if covered.is_partial else "")
-                   + "较上月：名次较上月的变化，▲ 上升（改善，绿）、▼ 下降（变差，红）、持平，新进排名为上月未参与排名。"
-                   "连续上榜：截至本月连续在该榜的月数。每千户投诉 = 物业投诉 × 1000 ÷ 管理户数。"
+    floors = any(filters.streak_at_least(month, n) for n in streaks.values())
+    wall_view.note((filters.rank_moves_note(covered) if covered.note else
+                    "较上月：名次较上月的变化，▲ 上升（改善，绿）、▼ 下降（变差，红）、持平，新进排名为上月未参与排名。")
+                   + "连续上榜：截至本月连续在该榜的月数"
+                   + (f"；{filters.streak_note(covered.data_from)}" if floors else "。")
+                   + "每千户投诉 = 物业投诉 × 1000 ÷ 管理户数。"
                    f"入榜条件：管理户数 ≥ {rules.property_rules.min_households} 户且当月考核 ≥ "
                    f"{rules.property_rules.min_inspections} 次。悬停一行看总分的构成和 N。")
 
@@ -175,9 +188,10 @@ if rankings.empty:
 
 eligible = int(rankings["is_eligible"].fillna(False).astype(bool).sum())
 list_size = int(rankings["list_size"].max()) if rankings["list_size"].notna().any() else 0
+# Last month's ranks stand on its complaints: against a month the data begin inside (or after) no move is shown.
 covered = filters.last_month_coverage(month)
-if covered.is_partial:  # last month's complaints count only the days from the first ticket on
-    st.caption(f"较上月：{covered.note}，上月的投诉只计其后受理的工单，上月的得分和名次按不全的数据评定，名次变化仅供参考。")
+if covered.note:
+    st.caption(filters.rank_moves_note(covered))
 st.markdown(f"{month_label}共 {len(rankings)} 家企业，{eligible} 家符合排名条件，红榜、黑榜各 {list_size} 家"
             f"（min({rules.property_rules.list_size_max}, ⌊{eligible} ÷ {rules.property_rules.list_size_divisor}⌋)）。",
             help=koujing("red_black_list", rules))
@@ -193,9 +207,12 @@ for column, listed, title, background, colour in (
         if rows.empty:
             st.caption(f"{month_label}无企业上榜（符合排名条件的企业太少）。")
         else:
-            order, columns = lists.ranking_columns(listed)
-            st.dataframe(lists.ranking_table(rows), hide_index=True, placeholder=ui.MISSING, width="stretch",
-                         key=f"list_{listed}", column_order=order, column_config=columns)
+            at_least = {c for c, n in zip(rows["company_id"], rows["consecutive_black_months"])
+                        if pd.notna(n) and filters.streak_at_least(month, int(n))} if listed == "black" else set()
+            order, columns = lists.ranking_columns(listed, previous=covered, at_least=bool(at_least))
+            st.dataframe(lists.ranking_table(rows, previous=covered, at_least=at_least), hide_index=True,
+                         placeholder=ui.MISSING, width="stretch", key=f"list_{listed}", column_order=order,
+                         column_config=columns)
 
 ineligible = lists.ineligible_table(rankings)
 with st.expander(f"不参与排名的企业（{len(ineligible)} 家）及原因", expanded=False):
@@ -219,11 +236,11 @@ tiles = st.columns(5)
 tiles[0].metric("总分", ui.fmt_number(row["score"], 1),
                 help=koujing("company_score", rules))
 tiles[1].metric("名次", "不排名" if pd.isna(row["rank"]) else f"第 {int(row['rank'])} / {eligible} 名",
-                delta=None if pd.isna(row["rank_change"]) else (
-                    f"{int(row['rank_change']):+d} 名（较上月{'，' + covered.mark if covered.is_partial else ''}）"
-                    if row["rank_change"] else "持平（较上月）"),
-                delta_color="off" if covered.is_partial else "normal",
-                delta_arrow="auto" if pd.notna(row["rank_change"]) and row["rank_change"] else "off")
+                delta=(f"— 名次较上月：{covered.mark}" if covered.note and pd.notna(row["rank"])
+                       else None if covered.note or pd.isna(row["rank_change"])
+                       else f"{int(row['rank_change']):+d} 名（较上月）" if row["rank_change"] else "持平（较上月）"),
+                delta_color="off" if covered.note else "normal",
+                delta_arrow="auto" if not covered.note and pd.notna(row["rank_change"]) and row["rank_change"] else "off")
 tiles[2].metric("物业投诉", f"{int(row['complaint_count'])} 件",
                 help=koujing("complaints_per_1k_households", rules))
 tiles[3].metric("每千户投诉", ui.fmt_number(row["complaints_per_1k_households"], 2))

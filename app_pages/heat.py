@@ -218,31 +218,28 @@ else:
                help=KOUJING["tickets_per_1k_households"])
 
 st.subheader("工单点位密度")
-points = data.q("ticket_points", **common)
+points = data.q("ticket_points", **common)  # the page is kiosk tier for every user: points at grid centroids
 located = points[points["is_located"]]
 unlocated = int(points.loc[~points["is_located"], "ticket_count"].sum())
+unplaced = int(points.loc[points["is_placed"].eq(False), "ticket_count"].sum())  # no grid: 未落格
+unmapped = unlocated - unplaced  # in a grid that has no point to draw them at
 if points.empty:
     st.info(f"{this}在所选筛选下没有工单。")
 elif located.empty:
-    st.info(f"{this}所选工单都没有经纬度（导出中没有经纬度列时常见），无法画点位密度；请看上方按网格的热力图。")
+    st.info(f"{this}所选工单都没有可上图的网格代表点（大屏不显示工单的具体位置）："
+            + "，".join(part for part in (f"{unplaced:,} 件未落格" if unplaced else "",
+                                          f"{unmapped:,} 件所在网格没有边界" if unmapped else "") if part) + "。")
 else:
     outlines = grids[has_shape] if has_shape.any() else None
     st.pydeck_chart(figures.density_deck(located, outlines), height=520, key="heat_density_deck")
-    if data.current_access().tier == "kiosk":  # the data layer drew the points at grid centroids
-        unplaced = int(points.loc[points["is_placed"].eq(False), "ticket_count"].sum())
-        unmapped = unlocated - unplaced  # in a grid that has no point to draw them at
-        st.caption(f"已落格的工单 {int(located['ticket_count'].sum()) + unmapped:,} 件，按网格汇总画在 {len(located):,} 个网格"
-                   "的代表点上（大屏不显示工单的具体位置）" + (f"，其中 {unmapped:,} 件所在网格没有边界，未上图" if unmapped else "")
-                   + f"；未落格未上图 {unplaced:,} 件。")
-        if unplaced:  # the tickets 三率分析's 未落格 row lists too: 工单明细 with unassigned=grid, these filters
-            name = f"{filters.area_name(f.street_code, f.community_code)} · {UNASSIGNED['grid']}"
-            ui.page_link("app_pages/tickets.py", icon=":material/list_alt:",
-                         label=f"打开 {ui.markdown_text(name)} {this}的工单明细（{unplaced:,} 张）→",
-                         query_params={**f.as_query_params(), "unassigned": "grid"})
-    else:
-        st.caption(f"有经纬度的工单 {int(located['ticket_count'].sum()):,} 件（汇总为 {len(located):,} 个约 200 米的格子）"
-                   f"；无经纬度未上图 {unlocated:,} 件。六边形颜色越深，件数越多；悬停看件数。",
-                   help=KOUJING["ticket_density"])
+    st.caption(f"已落格的工单 {int(located['ticket_count'].sum()) + unmapped:,} 件，按网格汇总画在 {len(located):,} 个网格"
+               "的代表点上（大屏不显示工单的具体位置）" + (f"，其中 {unmapped:,} 件所在网格没有边界，未上图" if unmapped else "")
+               + f"；未落格未上图 {unplaced:,} 件。")
+if unplaced:  # the tickets 三率分析's 未落格 row lists too: 工单明细 with unassigned=grid, these filters
+    name = f"{filters.area_name(f.street_code, f.community_code)} · {UNASSIGNED['grid']}"
+    ui.page_link("app_pages/tickets.py", icon=":material/list_alt:",
+                 label=f"打开 {ui.markdown_text(name)} {this}的工单明细（{unplaced:,} 张）→",
+                 query_params={**f.as_query_params(), "unassigned": "grid"})
 
 left, right = st.columns(2)
 with left:

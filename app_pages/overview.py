@@ -107,13 +107,15 @@ def _tiles(kpis: pd.DataFrame, backlog: pd.DataFrame, f: filters.Filters) -> Non
 
 
 def _list_html(title_class: str, title: str, frame: pd.DataFrame, *, from_worst: bool = False,
-               previous: Coverage | None = None) -> str:
+               previous: Coverage | None = None, at_least=lambda months: False) -> str:
     """A red or black list for the wall: place, company, score, the move of its rank against last month (▲ up
     is better, in green; ▼ in red; the words in the hover with the score's N). The black list counts from the
     worst (``from_worst``): its places read 倒1, 倒2 ..., not the ranks 37, 36 the companies page shows.
     ``previous``: how much of last month the data cover (:func:`onescreen.filters.last_month_coverage`); against a
     month they cover in part or not at all no move is shown (its ranks stand on part of its complaints, or none):
-    a grey ``—``, and the hover says ``上月数据不全（数据自 …）`` / ``无上月数据（…）``."""
+    a grey ``—``, and the hover says ``上月数据不全（数据自 …）`` / ``无上月数据（…）``. ``at_least(months)``: whether a
+    black-list run of that many months may have begun before the data (:func:`onescreen.filters.streak_at_least`):
+    it reads 至少连续N个月."""
     withheld = previous is not None and bool(previous.note)
     rows = []
     for place, (_, r) in enumerate(frame.iterrows(), start=1):
@@ -130,8 +132,10 @@ def _list_html(title_class: str, title: str, frame: pd.DataFrame, *, from_worst:
             move, move_words = "新进", "上月未参与排名"
         streak = r.get("consecutive_black_months")
         if title_class == "os-black" and pd.notna(streak) and streak >= 2:
-            move += f" 连续{int(streak)}个月"
-            move_words += f"；已连续 {int(streak)} 个月上黑榜"
+            floor = at_least(int(streak))
+            move += f" {'至少' if floor else ''}连续{int(streak)}个月"
+            move_words += (f"；已至少连续 {int(streak)} 个月上黑榜（数据自 {previous.data_from:%Y-%m-%d} 起，此前是否上榜不详）"
+                           if floor and previous is not None and previous.data_from else f"；已连续 {int(streak)} 个月上黑榜")
         households, complaints = r.get("households"), r.get("complaint_count")
         basis = (f"管理 {ui.fmt_number(households)} 户，物业投诉 {ui.fmt_number(complaints)} 件"
                  if pd.notna(households) and pd.notna(complaints) else "")
@@ -285,7 +289,8 @@ def screen() -> None:
         st.markdown(_list_html("os-honour", f"物业红榜（{district_wide}{month_label}，{moves}）", red,
                                previous=last_month), unsafe_allow_html=True)
         st.markdown(_list_html("os-black", f"物业黑榜（{district_wide}{month_label}，倒数）", black, from_worst=True,
-                               previous=last_month), unsafe_allow_html=True)
+                               previous=last_month, at_least=lambda months: filters.streak_at_least(month, months)),
+                    unsafe_allow_html=True)
         st.markdown("<div class='os-panel-title'>超期工单</div>", unsafe_allow_html=True)
         if links:
             _overdue_links(f, overdue)

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from onescreen import data, filters, ui
+from onescreen.figures import lists
 from onescreen.report import COLUMN_LABELS, KINDS, Period, ReportError, build_report, data_span, default_period, \
     parse_period, period_options
 from onescreen.report_charts import report_figures
@@ -108,31 +109,41 @@ st.caption("；".join(f"{FORMAT_LABELS[fmt].removeprefix('下载 ')}：{FORMAT_H
 
 
 # Sections whose tables are wider than the page at 1440 px: the columns a meeting reads first, at widths that keep
-# them side by side (the downloads keep the report's order).
+# them side by side (the downloads keep the report's order). The lights tables fit whole in the page's 978 px, as
+# 亮灯地图's does: 网格 names the community (lists.grid_with_community), so no 社区 column, and no 网格编号 (the
+# downloads keep both: SCREEN_LEFT_OUT); the rate's N beside it as "N".
 SECTION_COLUMNS: dict[str, tuple[list[str], dict]] = {
-    "light_changes": (["变化", "网格", "灯", "上期灯", "亮灯依据", "按期办结率（%）", "超期", "连续红灯期数", "社区", "街道",
-                       "网格编号"],
+    "light_changes": (["变化", "网格", "灯", "上期灯", "亮灯依据", "按期办结率（%）", "N（到期或办结）", "超期", "连续红灯期数",
+                       "街道"],
                       {"变化": st.column_config.Column(width=52), "灯": st.column_config.Column(width=52),
                        "上期灯": st.column_config.Column(width=60), "亮灯依据": st.column_config.Column(width=280),
                        "按期办结率（%）": st.column_config.Column("按期办结率", width=84, help="按期办结率（%）"),
+                       "N（到期或办结）": st.column_config.Column("N", width=48, help="N（到期或办结）：按期办结率的分母（件）"),
                        "超期": st.column_config.Column(width=48),
-                       "连续红灯期数": st.column_config.Column("连续红灯", width=72, help="连续红灯期数")}),
-    "yellow_lights": (["变化", "网格", "连续黄灯期数", "上期灯", "亮灯依据", "按期办结率（%）", "超期", "临期", "社区", "街道",
-                       "网格编号"],
+                       "连续红灯期数": st.column_config.Column("连续红灯", width=72, help="连续红灯期数"),
+                       "街道": st.column_config.Column(width=88)}),
+    "yellow_lights": (["变化", "网格", "连续黄灯期数", "上期灯", "亮灯依据", "按期办结率（%）", "N（到期或办结）", "超期", "临期",
+                       "街道"],
                       {"变化": st.column_config.Column(width=52), "上期灯": st.column_config.Column(width=60),
                        "连续黄灯期数": st.column_config.Column("连续黄灯", width=72, help="连续黄灯期数"),
                        "亮灯依据": st.column_config.Column(width=280),
                        "按期办结率（%）": st.column_config.Column("按期办结率", width=84, help="按期办结率（%）"),
-                       "超期": st.column_config.Column(width=48), "临期": st.column_config.Column(width=48)}),
+                       "N（到期或办结）": st.column_config.Column("N", width=48, help="N（到期或办结）：按期办结率的分母（件）"),
+                       "超期": st.column_config.Column(width=48), "临期": st.column_config.Column(width=48),
+                       "街道": st.column_config.Column(width=88)}),
     "oldest_open": (["工单编号", "受理时间", "超期（工作日）", "剩余（工作日）", "一级分类", "二级分类", "网格", "承办单位",
                      COLUMN_LABELS["address"], "办理时限", "是否超期", "工单状态", "诉求来源", "诉求类型", "社区", "街道"],
                     {"工单编号": st.column_config.Column(width=136, pinned=True),
                      "受理时间": st.column_config.Column(width=128),
-                     "超期（工作日）": st.column_config.Column("超期", width=56, help="超期（工作日）"),
-                     "剩余（工作日）": st.column_config.Column("剩余", width=56, help="距办理时限还剩的工作日（尚未超期的工单）"),
+                     "超期（工作日）": st.column_config.Column("超期工作日", width=86, help="超期的工作日数"),
+                     "剩余（工作日）": st.column_config.Column("剩余工作日", width=86,
+                                                        help="距办理时限还剩的工作日数（尚未超期的工单）"),
                      "一级分类": st.column_config.Column(width=76), "二级分类": st.column_config.Column(width=92),
                      "办理时限": st.column_config.Column(width=128)}),
 }
+
+# Columns left off a section's table on screen (still in the downloads): said by another column.
+SCREEN_LEFT_OUT: dict[str, tuple[str, ...]] = {"light_changes": ("社区", "网格编号"), "yellow_lights": ("社区", "网格编号")}
 
 
 def section_columns(key: str, frame: pd.DataFrame, shown: list[str],
@@ -142,7 +153,8 @@ def section_columns(key: str, frame: pd.DataFrame, shown: list[str],
     (:data:`SECTION_COLUMNS`) over them."""
     order, screen = SECTION_COLUMNS.get(key, (None, {}))
     if order is not None:
-        order = [c for c in order if c in shown] + [c for c in shown if c not in order]
+        left_out = SCREEN_LEFT_OUT.get(key, ())
+        order = [c for c in order if c in shown] + [c for c in shown if c not in order and c not in left_out]
     config = {label: st.column_config.NumberColumn(format=fmt) for label, fmt in number_formats(frame, labels).items()}
     for label, extra in screen.items():  # a label, width or help of the section's own, the number format kept
         config[label] = {**config.get(label, {}), **{k: v for k, v in extra.items() if v is not None}}
@@ -153,6 +165,8 @@ def _table(key: str, frame: pd.DataFrame, labels: dict[str, str] | None = None) 
     """A section's table (``display_frame``) in its columns (:func:`section_columns`); ``labels``: the section's own
     headers (a period under way: 上月同期受理量)."""
     shown = display_frame(frame, labels)
+    if "社区" in SCREEN_LEFT_OUT.get(key, ()) and {"网格", "社区"} <= set(shown.columns):  # the community in 网格
+        shown["网格"] = [lists.grid_with_community(g, c) for g, c in zip(shown["网格"], shown["社区"])]
     order, columns = section_columns(key, frame, list(shown.columns), labels)
     signed = signed_formats(frame, labels)  # changes as +19 and −3: a Styler's text over the numbers (a printf format writes -3)
     st.dataframe(shown.style.format(signed, na_rep=ui.MISSING) if signed else shown, hide_index=True, placeholder=ui.MISSING, key=f"weekly_{key}", column_order=order,

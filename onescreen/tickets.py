@@ -69,18 +69,19 @@ def screen_columns(status: str, shown: list[str]) -> tuple[list[str], dict]:
     timing = SCREEN_TIMING.get(status, ("超期（工作日）",))
     first = [c for name in SCREEN_FIRST for c in (timing if name == "<timing>" else (name,))]
     order = [c for c in first if c in shown] + [c for c in shown if c not in first]
-    when = dict(format="YYYY-MM-DD HH:mm", width=128)
+    when = dict(format="YYYY-MM-DD HH:mm", width=120)  # "2025-11-30 23:21" is 98 px in chromium
     config = {
-        "工单编号": column.TextColumn(width=136, pinned=True),
+        "工单编号": column.TextColumn(width=128, pinned=True),  # GD2025113000043: 107 px
         "受理时间": column.DatetimeColumn(**when),
         "办理时限": column.DatetimeColumn(**when),
         "办结时间": column.DatetimeColumn(**when),
         "办理状态": column.TextColumn(width=72),
-        "超期（工作日）": column.NumberColumn("超期", format="%.1f", width=60,
+        # The unit in the header (工作日, not days), as 一屏总览's 超期工作日: 5 characters need 86 px.
+        "超期（工作日）": column.NumberColumn("超期工作日", format="%.1f", width=86,
                                           help="超期的工作日数（数据截至时未办结且已过办理时限）"),
-        "剩余（工作日）": column.NumberColumn("剩余", format="%.1f", width=60, help="距办理时限还剩的工作日数"),
+        "剩余（工作日）": column.NumberColumn("剩余工作日", format="%.1f", width=86, help="距办理时限还剩的工作日数"),
         "一级分类": column.TextColumn(width=76),
-        "二级分类": column.TextColumn(width=104),
+        "二级分类": column.TextColumn(width=92),
         "街道": column.TextColumn(width=80),
         "社区": column.TextColumn(width=80),
         "诉求内容（摘要）": column.TextColumn(width=320),

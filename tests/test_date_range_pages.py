@@ -486,3 +486,22 @@ def test_the_heat_pages_unplaced_count_opens_those_tickets(warehouse_copy, query
     opened = follow(link)
     assert ticket_total(opened) == unplaced
     assert any(f"只列出 **{area} · 未落格**" in i.value for i in opened.info)
+
+
+def test_the_heat_page_offers_the_unplaced_tickets_when_none_is_placed(warehouse_copy):
+    """When no ticket of the filter has a grid, 网格热力 said "所选工单都没有经纬度（导出中没有经纬度列时常见）" (the page
+    draws grid centroids for every user, never coordinates) and offered no way to the tickets: it now says they are
+    未落格 and links to them in 工单明细 (unassigned=grid), as when some are placed."""
+    query = {"period_type": "month", "period_start": "2025-10-01"}
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("update fct_tickets set grid_code = null")
+        total = con.execute("select count(*) from fct_tickets where received_at >= '2025-10-01' "
+                            "and received_at < '2025-11-01'").fetchone()[0]
+    assert total > 0
+    at = run("heat.py", query=query)
+    assert not at.exception
+    assert not any("经纬度" in i.value for i in at.info)
+    assert any(f"{total} 件未落格" in i.value for i in at.info), [i.value for i in at.info]
+    link = links(at)[f"打开 全区 · 未落格 本期的工单明细（{total} 张）→"]
+    assert link["page"] == "tickets" and link["unassigned"] == "grid"
+    assert ticket_total(follow(link)) == total

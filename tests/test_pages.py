@@ -576,12 +576,28 @@ def _table_with(at: AppTest, column: str):
     return next(t for t in at.dataframe if column in t.proto.column_order)
 
 
+def _days_header_says_its_unit(table, column: str) -> None:
+    """A working-days column's header says its unit (超期工作日, 剩余工作日: working days, not days), as 一屏总览's
+    does, and fits its width; it said 超期 / 剩余, the unit only in the hover."""
+    config = json.loads(table.proto.columns)[column]
+    assert config["label"] == column.replace("（工作日）", "工作日"), config
+    assert 16 + _text_px(config["label"]) <= config["width"], config
+
+
 def test_the_ticket_list_reads_where_what_and_how_late_without_scrolling(warehouse_copy):
+    with duckdb.connect(str(warehouse_copy)) as con:  # as long as the demo's grid names (the fixture's are shorter)
+        con.execute("update dim_grids set grid_name = '锦华社区第4网格'")
     at = _run("tickets.py", query={"range": "all"})
     table = next(t for t in at.dataframe if t.key == "ticket_table_1")
     _first_columns_fit(table, ["工单编号", "受理时间", "办理状态", "超期（工作日）", "一级分类", "二级分类", "街道", "社区", "网格"],
                        PAGE_PX)
     assert pd.api.types.is_float_dtype(table.value["超期（工作日）"])  # numbers (text sorted "10.5" before "2.0")
+    _days_header_says_its_unit(table, "超期（工作日）")
+    still_open = _run("tickets.py", query={"range": "all", "status": "open"})  # 超期 and 剩余 side by side
+    _first_columns_fit(still_open.dataframe[0], ["工单编号", "受理时间", "办理状态", "超期（工作日）", "剩余（工作日）",
+                                                  "一级分类", "二级分类", "街道", "社区", "网格"], PAGE_PX)
+    for days in ("超期（工作日）", "剩余（工作日）"):
+        _days_header_says_its_unit(still_open.dataframe[0], days)
     closed = _run("tickets.py", query={"range": "all", "status": "closed"})
     _first_columns_fit(closed.dataframe[0], ["工单编号", "受理时间", "办理状态", "办结时间", "一级分类"], PAGE_PX)
     one = at.dataframe[0].value["工单编号"].iloc[0]
@@ -688,6 +704,8 @@ def test_weekly_oldest_tickets_read_number_age_and_what_without_scrolling(wareho
     # (剩余: how long a ticket not yet due has left, beside 超期: the list runs most overdue first, then not yet due)
     _first_columns_fit(table, ["工单编号", "受理时间", "超期（工作日）", "剩余（工作日）", "一级分类", "二级分类", "网格"],
                        PAGE_PX)
+    for days in ("超期（工作日）", "剩余（工作日）"):
+        _days_header_says_its_unit(table, days)
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -972,29 +990,16 @@ def test_the_wall_lists_show_no_move_against_a_month_the_data_do_not_cover(wareh
 
 def test_the_wall_lists_show_moves_against_a_month_the_data_cover(tmp_path, monkeypatch):
     """On the hand-made district (tests/metrics_fixture.py, tickets from 15 August) September is covered whole:
-    October's moves show (B ▲1 onto the red list, E ▲1 on the black)."""
-    from conftest import _reset_app_connection
+    October's moves show (B ▲1 onto the red list, E ▲1 on the black). E's 2 months in a row began after the data
+    (August, covered from the 15th, has a list E was not on): no 至少."""
     from onescreen import ui
-    from etl.marts import build_marts
-    from metrics_fixture import build_warehouse
-    from onescreen.rules import load_rules
 
-    path = tmp_path / "metrics.duckdb"
-    con = duckdb.connect(str(path))
-    build_warehouse(con)
-    build_marts(con, load_rules())
-    con.close()
-    monkeypatch.setenv("ONESCREEN_DB", str(path))
-    _reset_app_connection()
-    try:
-        at = _run(query={"kiosk": "1", "period_type": "month", "period_start": "2025-10-01"})
-    finally:
-        _reset_app_connection()
+    at = _metrics_district(tmp_path, monkeypatch, {"kiosk": "1", "period_type": "month", "period_start": "2025-10-01"})
     assert not at.exception
     honour, black = _wall_lists(at)
     assert "箭头为名次较上月" in honour and "上月数据不全" not in honour + black
     assert f"color:{ui.GOOD_COLOUR}'>▲1</span>" in honour and "名次较上月上升 1 位（改善）" in honour
-    assert f"color:{ui.GOOD_COLOUR}'>▲1 连续2个月</span>" in black
+    assert f"color:{ui.GOOD_COLOUR}'>▲1 连续2个月</span>" in black and "至少" not in black
 
 
 def test_the_wall_black_list_says_months_in_a_row_as_chinese_does(warehouse_copy):
@@ -1005,7 +1010,97 @@ def test_the_wall_black_list_says_months_in_a_row_as_chinese_does(warehouse_copy
     assert not at.exception
     black = next(m.value for m in at.markdown if "class='os-list'" in m.value and "物业黑榜" in m.value)
     assert "连续12个月" in black and "连续12月" not in black
-    assert "已连续 12 个月上黑榜" in black
+    # Twelve months back from October is long before the data (from 2025-09-29): the run may be longer still.
+    assert "— 至少连续12个月" in black
+    assert "已至少连续 12 个月上黑榜（数据自 2025-09-29 起，此前是否上榜不详）" in black
+
+
+def test_the_weekly_lights_tables_fit_the_page_at_1440_px(tmp_path, monkeypatch):
+    """周报's red and yellow grid tables scrolled sideways at 1440 px (measured in chromium on the demo: 1,136 px of
+    columns in 978; 社区 and 街道 off to the right, N after 网格编号): as on 亮灯地图, 网格 names the community, 社区 and
+    网格编号 are left to the downloads, and the rate's N sits beside it. Grid and street names as long as the demo's
+    (麒麟社区第18网格, 白石江街道)."""
+    at = _metrics_district(tmp_path, monkeypatch, {"report": "2025-10"}, page="weekly.py", edit=(
+        "update mart_grid_lights set grid_name = '麒麟社区第18网格', community_name = '麒麟社区', street_name = '白石江街道';"
+        "update mart_grid_lights set light = 'red', light_reason = '按期办结率 66.7% 低于 80%' "
+        "where period_type = 'month' and period_start = '2025-10-01' and grid_code = 'G1'"))
+    assert not at.exception
+    tables = [t for t in at.dataframe if "亮灯依据" in t.proto.column_order]
+    assert len(tables) == 2, [list(t.proto.column_order) for t in at.dataframe]  # red grids, yellow grids
+    for table in tables:
+        order = list(table.proto.column_order)
+        assert "社区" not in order and "网格编号" not in order and order[-1] == "街道"
+        assert order[order.index("按期办结率（%）") + 1] == "N（到期或办结）"
+        _first_columns_fit(table, order, PAGE_PX)
+        assert set(table.value["网格"]) == {"麒麟社区第18网格"}
+        assert "网格编号" in table.value.columns  # still in the frame the downloads are made from
+
+
+def _metrics_district(tmp_path, monkeypatch, query: dict, page: str | None = None, edit: str = "") -> AppTest:
+    """A page run on the hand-made district (tests/metrics_fixture.py: tickets from 15 August, so September and
+    October are covered whole); ``edit``: SQL run on it first."""
+    from conftest import _reset_app_connection
+    from etl.marts import build_marts
+    from metrics_fixture import build_warehouse
+    from onescreen.rules import load_rules
+
+    path = tmp_path / "metrics.duckdb"
+    con = duckdb.connect(str(path))
+    build_warehouse(con)
+    build_marts(con, load_rules())
+    if edit:
+        con.execute(edit)
+    con.close()
+    monkeypatch.setenv("ONESCREEN_DB", str(path))
+    _reset_app_connection()
+    try:
+        return _run(page, query=query) if page else _run(query=query)
+    finally:
+        _reset_app_connection()
+
+
+def _company_lists(at: AppTest) -> dict:
+    """The companies page's red list and black list tables (list_red, list_black)."""
+    tables = [t for t in at.dataframe if "名次变化" in t.proto.column_order]
+    return {("list_black" if "连续上黑榜（月）" in t.proto.column_order else "list_red"): t for t in tables}
+
+
+def test_the_companies_page_withholds_moves_against_a_month_the_data_do_not_cover(warehouse_copy):
+    """物业红黑榜 (off the wall) showed ▲2 against a September the fixture's tickets begin on the 29th of, marked
+    仅供参考, while 一屏总览 withholds such moves: the lists now read —, the column's hover and a caption say
+    名次较上月：上月数据不全（数据自 2025-09-29 起），不作比较, and one company's 名次 shows no +2. A black-list run of
+    months that begins with the data reads 至少 2 (the column is then text, its hover says why)."""
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("update mart_company_rankings set rank_change = 2, previous_rank = 3 "
+                    "where month_start = '2025-10-01' and list is not null")
+        con.execute("update mart_company_rankings set consecutive_black_months = 2 "
+                    "where month_start = '2025-10-01' and list = 'black'")
+    at = _run("companies.py", query={"month": "2025-10"})
+    assert not at.exception
+    note = "名次较上月：上月数据不全（数据自 2025-09-29 起），不作比较"
+    assert any(c.value.startswith(note + "：上月的投诉只计其后受理的工单") for c in at.caption), [c.value for c in at.caption]
+    assert not any("仅供参考" in c.value for c in at.caption)
+    shown = _company_lists(at)
+    assert set(shown) == {"list_red", "list_black"}
+    for table in shown.values():
+        assert list(table.value["名次变化"]) == ["—"], table.value
+        assert json.loads(table.proto.columns)["名次变化"]["help"] == note
+    black = shown["list_black"]
+    assert list(black.value["连续上黑榜（月）"]) == ["至少 2"]
+    assert "至少 N：数据自 2025-09-29 起，此前是否上榜不详" in json.loads(black.proto.columns)["连续上黑榜（月）"]["help"]
+    rank = next(m for m in at.metric if m.label == "名次")
+    assert rank.proto.delta == "— 名次较上月：上月数据不全" and "+2" not in rank.proto.delta
+
+
+def test_the_companies_page_shows_moves_against_a_month_the_data_cover(tmp_path, monkeypatch):
+    """On the hand-made district September is covered whole: October's lists show their moves (B ▲1, E ▲1) and E's
+    2 months in a row as a number, no 至少."""
+    at = _metrics_district(tmp_path, monkeypatch, {"month": "2025-10"}, page="companies.py")
+    assert not at.exception
+    shown = {k: t.value for k, t in _company_lists(at).items()}
+    assert "▲1" in list(shown["list_red"]["名次变化"]) and "▲1" in list(shown["list_black"]["名次变化"])
+    assert 2 in list(shown["list_black"]["连续上黑榜（月）"])
+    assert not any("名次较上月：" in c.value for c in at.caption)
 
 
 def _recurring_panel(at: AppTest) -> tuple[str, str]:

@@ -929,7 +929,7 @@ def test_page_tables_sort_numbers_as_numbers_and_right_align_the_key_figures(war
     assert (config["受理量"]["type_config"]["format"], config["响应率（%）"]["type_config"]["format"]) == ("%,d", "%.1f")
     oldest = next(t for t in at.dataframe if "工单编号" in t.value.columns)
     overdue = json.loads(oldest.proto.columns)["超期（工作日）"]  # the section's own label and width, and the format
-    assert (overdue["label"], overdue["width"], overdue["type_config"]["format"]) == ("超期", 56, "%.1f")
+    assert (overdue["label"], overdue["width"], overdue["type_config"]["format"]) == ("超期工作日", 86, "%.1f")
     assert pd.api.types.is_float_dtype(oldest.value["超期（工作日）"])
     kpis = next(t for t in at.dataframe if "环比" in t.value.columns)
     assert {c: v.get("alignment") for c, v in json.loads(kpis.proto.columns).items() if c != "_index"} == {

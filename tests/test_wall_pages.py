@@ -117,11 +117,37 @@ def test_a_tiny_grid_on_the_wall_is_darkest_without_paling_the_others_and_the_no
             "其中 1 个户数不足 100 户") in html
 
 
-def test_the_lists_on_the_wall_explain_their_arrows_and_streaks(warehouse_copy):
-    companies = _html(_run("companies.py", query={"kiosk": "1"}))
+def test_the_lists_on_the_wall_explain_their_arrows_and_streaks(tmp_path, monkeypatch):
+    from test_pages import _metrics_district
+
+    at = _metrics_district(tmp_path, monkeypatch, {"kiosk": "1", "period_type": "month", "period_start": "2025-10-01"},
+                           page="companies.py")
+    companies = _html(at)
     assert "os-wall-honour" in companies and "os-wall-black" in companies  # gold honour list, dark grey black list
-    assert "▲ 上升（改善，绿）" in companies and "连续上榜：截至本月连续在该榜的月数" in companies
+    assert "▲ 上升（改善，绿）" in companies and "连续上榜：截至本月连续在该榜的月数。" in companies
     assert re.search(r"<td class='os-wall-small'>倒1</td>", companies)  # the black list counts from the worst
+    assert f"<td class='os-wall-move' style='color:{ui.GOOD_COLOUR}'>▲1</td>" in companies
+    assert "<td class='os-wall-small'>2 个月</td>" in companies and "至少" not in companies
+
+
+def test_the_red_black_wall_withholds_moves_against_a_month_the_data_do_not_cover(warehouse_copy):
+    """The wall's lists showed ▲2 against a September the fixture's tickets begin on the 29th of (名次的变化仅供参考),
+    while 一屏总览 withholds such moves: a grey —, the words of 一屏总览 in the hover and the note. A run of months
+    that begins with the data reads 至少 2 个月 (it may have begun before), on either list."""
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("update mart_company_rankings set rank_change = 2, previous_rank = 3 "
+                    "where month_start = '2025-10-01' and list is not null")
+        con.execute("update mart_company_rankings set consecutive_black_months = 2 "
+                    "where month_start = '2025-10-01' and list = 'black'")
+    html = _html(_run("companies.py", query={"kiosk": "1", "period_type": "month", "period_start": "2025-10-01"}))
+    assert not re.search("[▲▼]|新进|仅供参考", html.split("os-wall-note")[0])
+    assert html.count(f"<td class='os-wall-move' style='color:{ui.FLAT_COLOUR}'>—</td>") == 2  # one each list
+    assert "名次较上月：上月数据不全（数据自 2025-09-29 起），不作比较；" in html  # the hover
+    assert ("名次较上月：上月数据不全（数据自 2025-09-29 起），不作比较：上月的投诉只计其后受理的工单，其得分和名次不可比。"
+            in html)
+    assert "<td class='os-wall-small'>至少 2 个月</td>" in html
+    assert "至少连续 2 个月上黑榜（数据自 2025-09-29 起，此前是否上榜不详）" in html
+    assert "连续上榜：截至本月连续在该榜的月数；至少连续 N 个月：数据自 2025-09-29 起，此前是否上榜不详。" in html
 
 
 def test_wall_rows_escape_text_from_data():
@@ -146,7 +172,7 @@ def test_the_red_black_wall_withholds_the_complaints_change_against_a_month_the_
     tile = re.search(r"物业投诉（全区企业）</div>.*?<span class=\"os-tile-change\" style=\"color:([^\"]+)\">([^<]+)</span>",
                      html)
     assert tile and tile.group(2) == "— 上月数据不全（数据自 2025-09-29 起）" and tile.group(1) == ui.FLAT_COLOUR
-    assert "上月数据不全（数据自 2025-09-29 起）：上月的投诉只计其后受理的工单，名次的变化仅供参考。" in html
+    assert "名次较上月：上月数据不全（数据自 2025-09-29 起），不作比较：上月的投诉只计其后受理的工单，其得分和名次不可比。" in html
 
 
 def test_the_lights_wall_withholds_the_grid_counts_change_against_a_month_the_data_begin_inside(warehouse_copy):

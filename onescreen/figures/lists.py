@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from onescreen.coverage import Coverage
 from onescreen.figures import legible_axes, shared
 from onescreen.rules import Rules, RulesError, rules_of_marts
 from onescreen.ui import BLACKLIST, HONOUR, LIGHT_COLOURS, LIGHT_LABELS, LIGHT_TEXT_COLOURS
@@ -190,9 +191,18 @@ def rank_change_text(change, previous_rank=None) -> str:
     return "持平" if change == 0 else (f"▲{change}" if change > 0 else f"▼{-change}")
 
 
-def ranking_table(rankings: pd.DataFrame) -> pd.DataFrame:
-    """A red or black list for display: rank, score and its parts, complaints with N, households, moves."""
+def ranking_table(rankings: pd.DataFrame, previous: Coverage | None = None, at_least=frozenset()) -> pd.DataFrame:
+    """A red or black list for display: rank, score and its parts, complaints with N, households, moves.
+    ``previous``: how much of last month the data cover (``onescreen.filters.last_month_coverage``): against a month
+    they do not cover whole the moves read ``—`` (not compared). ``at_least``: the companies whose months in a row on
+    the black list may have begun before the data (``onescreen.filters.streak_at_least``): the column is then text,
+    theirs ``至少 N``."""
     r = rankings
+    withheld = previous is not None and bool(previous.note)
+    streak = r["consecutive_black_months"]
+    if at_least:
+        streak = pd.Series([None if _missing(n) else f"至少 {int(n)}" if c in at_least else str(int(n))
+                            for c, n in zip(r["company_id"], streak)], dtype="string", index=r.index)
     return pd.DataFrame({
         "名次": r["rank"].to_numpy(),
         "物业企业": r["company_name"].to_numpy(),
@@ -203,25 +213,31 @@ def ranking_table(rankings: pd.DataFrame) -> pd.DataFrame:
         "每千户投诉": r["complaints_per_1k_households"].round(2).to_numpy(),
         "管理户数": r["households"].astype("Int64").to_numpy(),
         "考核次数": r["inspection_count"].to_numpy(),
-        "名次变化": [rank_change_text(c, p) for c, p in zip(r["rank_change"], r["previous_rank"])],
-        "连续上黑榜（月）": r["consecutive_black_months"].to_numpy(),
+        "名次变化": ["—" if withheld else rank_change_text(c, p) for c, p in zip(r["rank_change"], r["previous_rank"])],
+        "连续上黑榜（月）": streak.to_numpy(),
     })
 
 
-def ranking_columns(listed: str) -> tuple[list[str], dict]:
+def ranking_columns(listed: str, previous: Coverage | None = None, at_least: bool = False) -> tuple[list[str], dict]:
     """(column order, column config) of a red (``listed="red"``) or black list (:func:`ranking_table`) in its
     half of the page: rank, company, score and its move (and, on the black list, how many months in a row)
     readable at 1440 px, the parts of the score after them; scores always to 0.1 (as on the big screen: a
-    score of 79 is shown "79.0", not "79" beside "78.6")."""
+    score of 79 is shown "79.0", not "79" beside "78.6"). ``previous`` and ``at_least`` as :func:`ranking_table` was
+    given them: the helps say why the moves are not shown and what 至少 means."""
     from streamlit import column_config as column
 
     first = ["名次", "物业企业", "总分", "名次变化"] + (["连续上黑榜（月）"] if listed == "black" else [])
+    streak_help = "截至本月连续上黑榜的月数"
     rest = ["考核得分", "投诉得分", "每千户投诉", "投诉（件）", "管理户数", "考核次数"]
     return first + rest, {
         "名次": column.NumberColumn(format="%d", width=44),
         "总分": column.NumberColumn(format="%.1f", width=52),
-        "名次变化": column.TextColumn("较上月", width=64, help="名次较上月的变化（▲ 上升，▼ 下降）"),
-        "连续上黑榜（月）": column.NumberColumn("连续黑榜", format="%d", width=68, help="截至本月连续上黑榜的月数"),
+        "名次变化": column.TextColumn("较上月", width=64, help=f"名次较上月：{previous.note}，不作比较"
+                                    if previous is not None and previous.note else "名次较上月的变化（▲ 上升，▼ 下降）"),
+        "连续上黑榜（月）": column.TextColumn("连续黑榜", width=68, help=streak_help + f"；至少 N：数据自 "
+                                          f"{previous.data_from:%Y-%m-%d} 起，此前是否上榜不详")
+                         if at_least and previous is not None and previous.data_from else
+                         column.NumberColumn("连续黑榜", format="%d", width=68, help=streak_help),
         "考核得分": column.NumberColumn("考核分", format="%.1f", width=60, help="考核得分（日常考核平均分）"),
         "投诉得分": column.NumberColumn("投诉分", format="%.1f", width=60, help="投诉得分（按每千户投诉扣分）"),
         "每千户投诉": column.NumberColumn(format="%.2f", width=84),

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from etl.errors import LoadError
+from etl.fields import SOURCES
 from onescreen import settings
 
 
@@ -37,7 +38,7 @@ def cmd_load(args) -> int:
     written = [item for item in report.files if item.status != "already_loaded"]
     if written:  # like an upload on the page: who loaded what, into which batches
         _audit("upload", detail="；".join(
-            f"{item.file_name}（{item.source}，批次 {item.batch_id}）：读取 {item.rows_read:,} 行，新增 {item.inserted:,}，"
+            f"{item.file_name}（{_source_label(item)}，批次 {item.batch_id}）：读取 {item.rows_read:,} 行，新增 {item.inserted:,}，"
             f"更新 {item.updated:,}，拒收 {item.rejected:,}" for item in written),
             rows=sum(item.inserted + item.updated for item in written))
     return 0
@@ -54,13 +55,18 @@ def _audit(action: str, **event) -> None:
         print(f"提示：已完成，但无法写入审计日志 {audit.audit_path()}（{error.strerror or error}）。", file=sys.stderr)
 
 
+def _source_label(item) -> str:
+    """The Chinese name of a file's kind (12345热线工单, 网格平台事件 ...), as the upload page says it."""
+    return SOURCES[item.source].label if item.source in SOURCES else item.source
+
+
 def print_report(report) -> None:
     """The summary of a load, one block per file, then the new as-of time."""
     for item in report.files:
         if item.status == "already_loaded":
             print(f"{item.label}：已在批次 {item.batch_id} 导入过，未做任何改动。")
             continue
-        print(f"{item.file_name}（{item.source}，批次 {item.batch_id}）：读取 {item.rows_read:,} 行，新增 {item.inserted:,}，"
+        print(f"{item.file_name}（{_source_label(item)}，批次 {item.batch_id}）：读取 {item.rows_read:,} 行，新增 {item.inserted:,}，"
               f"更新 {item.updated:,}，未变 {item.unchanged:,}，拒收 {item.rejected:,}")
         for warning in item.warnings:
             print(f"  提示：{warning}")

@@ -141,9 +141,9 @@ def test_load_prints_a_summary_and_progress(warehouse_copy, capsys):
     code, out, err = run(["load", str(FIXTURES / "hotline_utf8.csv"), str(FIXTURES / "hotline_timeline.csv")], capsys)
     assert code == 0
     assert out == (
-        "hotline_utf8.csv（hotline，批次 7）：读取 2 行，新增 2，更新 0，未变 0，拒收 0\n"
+        "hotline_utf8.csv（12345热线工单，批次 7）：读取 2 行，新增 2，更新 0，未变 0，拒收 0\n"
         "  提示：1 条工单无法定位到网格（无网格编号、坐标或可识别的小区地址），按社区/街道统计，计为“未落格”。\n"
-        "hotline_timeline.csv（hotline，批次 8）：读取 3 行，新增 3，更新 0，未变 0，拒收 0\n"
+        "hotline_timeline.csv（12345热线工单，批次 8）：读取 3 行，新增 3，更新 0，未变 0，拒收 0\n"
         "  提示：3 条工单无法定位到网格（无网格编号、坐标或可识别的小区地址），按社区/街道统计，计为“未落格”。\n"
         "  提示：2 条工单的时间顺序不合理（如办结时间早于受理时间），已导入但不计入办理时长统计；例如 T0001、T0002。\n"
         "数据截至 2025-10-10 15:00\n"
@@ -161,7 +161,7 @@ def test_load_and_rollback_on_the_command_line_are_audited(warehouse_copy, capsy
     events = audit.read().iloc[::-1]  # oldest first
     assert events["操作"].tolist() == ["导入", "撤销批次"]
     assert set(events["角色"]) == {"cli"}
-    assert events["内容"].tolist() == ["hotline_utf8.csv（hotline，批次 7）：读取 2 行，新增 2，更新 0，拒收 0", "批次 7"]
+    assert events["内容"].tolist() == ["hotline_utf8.csv（12345热线工单，批次 7）：读取 2 行，新增 2，更新 0，拒收 0", "批次 7"]
     assert events["行数"].tolist() == [2, 4]  # the rollback: 2 tickets and their 2 personal rows, as on the page
 
 
@@ -173,14 +173,14 @@ def test_quiet_load_and_reload_says_already_loaded(warehouse_copy, capsys):
 def test_load_with_map_option(warehouse_copy, capsys):
     code, out, _ = run(["load", "--quiet", str(FIXTURES / "hotline_unknown_header.csv"), "--map", "留言时间=received_at"], capsys)
     assert code == 0
-    assert out.splitlines()[0] == "hotline_unknown_header.csv（hotline，批次 7）：读取 2 行，新增 2，更新 0，未变 0，拒收 0"
+    assert out.splitlines()[0] == "hotline_unknown_header.csv（12345热线工单，批次 7）：读取 2 行，新增 2，更新 0，未变 0，拒收 0"
 
 
 def test_skip_bad_rows_option(warehouse_copy, exports, capsys):
     code, out, _ = run(["load", "--quiet", "--skip-bad-rows", str(exports / "hotline_bad_rows.csv")], capsys)
     assert code == 0
     assert out.splitlines()[:2] == [
-        "hotline_bad_rows.csv（hotline，批次 7）：读取 5 行，新增 1，更新 0，未变 0，拒收 4",
+        "hotline_bad_rows.csv（12345热线工单，批次 7）：读取 5 行，新增 1，更新 0，未变 0，拒收 4",
         "  提示：4 行有问题未导入，已连同原因写入 hotline_bad_rows.rejected.csv（个人信息已脱敏）：请按其中的行号在原文件中修正，再导入原文件。",
     ]
     assert (exports / "hotline_bad_rows.rejected.csv").exists()
@@ -305,7 +305,7 @@ def test_process_writes_the_warehouse_and_rejects_private(warehouse_copy, export
 def test_process_load_then_check(warehouse_copy):
     result = run_process("load", "--quiet", str(FIXTURES / "hotline.xlsx"))
     assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout.splitlines()[0] == "hotline.xlsx（hotline，批次 7）：读取 3 行，新增 3，更新 0，未变 0，拒收 0"
+    assert result.stdout.splitlines()[0] == "hotline.xlsx（12345热线工单，批次 7）：读取 3 行，新增 3，更新 0，未变 0，拒收 0"
     result = run_process("check")
     assert (result.returncode, result.stdout, result.stderr) == (0, "数据约定检查全部通过。\n", "")
 

@@ -1129,7 +1129,7 @@ def test_trailing_blank_rows_are_counted_alike_while_reading_and_in_the_summary(
     code, out, err = run_cli(["load", str(path)], capsys)
     assert code == 0
     assert "trailing.csv：识别为“12345热线工单”，表头在第 1 行，读取 3 行" in err.splitlines()
-    assert out.startswith("trailing.csv（hotline，批次 7）：读取 3 行，新增 3，")
+    assert out.startswith("trailing.csv（12345热线工单，批次 7）：读取 3 行，新增 3，")
 
 
 def test_a_boundary_with_infinite_coordinates_is_a_problem_not_a_crash(warehouse_copy, tmp_path):

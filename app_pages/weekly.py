@@ -15,7 +15,7 @@ from onescreen.figures import lists
 from onescreen.report import COLUMN_LABELS, KINDS, Period, ReportError, build_report, data_span, default_period, \
     parse_period, period_options
 from onescreen.report_charts import report_figures
-from onescreen.report_render import EMPTY_TEXTS, FORMATS, display_frame, file_name, kpi_display_frame, kpi_headers, number_formats, \
+from onescreen.report_render import FORMATS, empty_text, display_frame, file_name, kpi_display_frame, kpi_headers, number_formats, \
     render, signed_formats
 
 KIND_LABELS = {"week": "周报（周例会）", "month": "月报（月分析）", "quarter": "季报（季调度）"}
@@ -225,6 +225,6 @@ for key, section in report.sections.items():
         for row in section.frame.itertuples():
             st.markdown(f"- **{_escape_md(row.label)}**：{_escape_md(row.text)}")
     elif section.frame.empty:
-        st.caption(EMPTY_TEXTS.get(key, "本期没有。"))
+        st.caption(empty_text(section))
     else:
         _table(key, section.frame, section.labels)

@@ -58,8 +58,13 @@ if report := state.get("up_result"):
         st.subheader("导入结果")
         for i, item in enumerate(report.files):
             (st.info if item.status == "already_loaded" else st.success)(upload.file_summary(item))
-            for warning in item.warnings:
-                st.caption(f"提示：{upload.page_text(warning)}")
+            # What the analyst must notice (未落格, 双派单, damaged phone numbers ...) in a yellow box naming the file;
+            # what was left out on purpose (personal, unused columns) stays a grey line, so a clean load stays green.
+            notable, quiet = upload.load_notes(item)
+            if notable:
+                st.warning(upload.notes_text(item.file_name, [ui.markdown_text(n) for n in notable]))
+            for note in quiet:
+                st.caption(f"提示：{note}")
             rejects_download(item, f"up_rejects_result_{i}")
         for warning in report.warnings:
             st.warning(warning)
@@ -218,8 +223,8 @@ def check_section(options: dict) -> None:
         else:
             st.success(f"{item.file_name}：检查通过，{item.rows_read:,} 行，导入后新增 {item.inserted:,}，"
                        f"更新 {item.updated:,}，未变 {item.unchanged:,}。")
-            for note in upload.check_notes(item):  # before the load, not only after it (then it takes an undo)
-                st.caption(f"提示：{note}")
+            if notes := upload.check_notes(item):  # before the load, not only after it (then it takes an undo)
+                st.warning(upload.notes_text(item.file_name, [ui.markdown_text(n) for n in notes]))
     has_problems = any(item.problem_total for item in result.files)
     mode = st.radio("有问题的行", list(MODES), format_func=MODES.get, key="up_mode") if has_problems else "none"
     if all(item.status == "already_loaded" for item in result.files):

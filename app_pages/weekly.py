@@ -15,7 +15,7 @@ from onescreen.figures import lists
 from onescreen.report import COLUMN_LABELS, KINDS, Period, ReportError, build_report, data_span, default_period, \
     parse_period, period_options
 from onescreen.report_charts import report_figures
-from onescreen.report_render import EMPTY_TEXTS, FORMATS, display_frame, file_name, kpi_display_frame, kpi_headers, number_formats, \
+from onescreen.report_render import FORMATS, empty_text, display_frame, file_name, kpi_display_frame, kpi_headers, number_formats, \
     render, signed_formats
 
 KIND_LABELS = {"week": "周报（周例会）", "month": "月报（月分析）", "quarter": "季报（季调度）"}
@@ -140,10 +140,24 @@ SECTION_COLUMNS: dict[str, tuple[list[str], dict]] = {
                                                         help="距办理时限还剩的工作日数（尚未超期的工单）"),
                      "一级分类": st.column_config.Column(width=76), "二级分类": st.column_config.Column(width=92),
                      "办理时限": st.column_config.Column(width=128)}),
+    # 重复诉求 as the heat page shows it: the receipt days (the gap is in days; the downloads keep the minute), 网格
+    # naming the community, short headers with the unit in the hover.
+    "repeat_callers": (["来电人", "一级分类", "重复（件）", "最短间隔（天）", "原诉求工单", "原诉求受理", "最近工单", "最近受理",
+                        "网格", "街道"],
+                       {"来电人": st.column_config.Column(width=88), "一级分类": st.column_config.Column(width=80),
+                        "重复（件）": st.column_config.Column("重复", width=48, help="重复诉求件数（件）"),
+                        "最短间隔（天）": st.column_config.Column("最短间隔", width=72,
+                                                            help="同类诉求两次来电的最短间隔（自然日，天）"),
+                        "原诉求工单": st.column_config.Column(width=130), "原诉求受理": st.column_config.Column(width=92),
+                        "最近工单": st.column_config.Column(width=130), "最近受理": st.column_config.Column(width=92),
+                        "街道": st.column_config.Column(width=88)}),
 }
 
 # Columns left off a section's table on screen (still in the downloads): said by another column.
-SCREEN_LEFT_OUT: dict[str, tuple[str, ...]] = {"light_changes": ("社区", "网格编号"), "yellow_lights": ("社区", "网格编号")}
+SCREEN_LEFT_OUT: dict[str, tuple[str, ...]] = {"light_changes": ("社区", "网格编号"), "yellow_lights": ("社区", "网格编号"),
+                                               "repeat_callers": ("社区",)}
+# Times shown as their day on screen (the section's sentence or another column says why the minute is not needed).
+SCREEN_DAYS: dict[str, tuple[str, ...]] = {"repeat_callers": ("原诉求受理", "最近受理")}
 
 
 def section_columns(key: str, frame: pd.DataFrame, shown: list[str],
@@ -167,6 +181,9 @@ def _table(key: str, frame: pd.DataFrame, labels: dict[str, str] | None = None) 
     shown = display_frame(frame, labels)
     if "社区" in SCREEN_LEFT_OUT.get(key, ()) and {"网格", "社区"} <= set(shown.columns):  # the community in 网格
         shown["网格"] = [lists.grid_with_community(g, c) for g, c in zip(shown["网格"], shown["社区"])]
+    for column in SCREEN_DAYS.get(key, ()):
+        if column in shown:
+            shown[column] = [None if v is None else str(v)[:10] for v in shown[column]]
     order, columns = section_columns(key, frame, list(shown.columns), labels)
     signed = signed_formats(frame, labels)  # changes as +19 and −3: a Styler's text over the numbers (a printf format writes -3)
     st.dataframe(shown.style.format(signed, na_rep=ui.MISSING) if signed else shown, hide_index=True, placeholder=ui.MISSING, key=f"weekly_{key}", column_order=order,
@@ -208,6 +225,6 @@ for key, section in report.sections.items():
         for row in section.frame.itertuples():
             st.markdown(f"- **{_escape_md(row.label)}**：{_escape_md(row.text)}")
     elif section.frame.empty:
-        st.caption(EMPTY_TEXTS.get(key, "本期没有。"))
+        st.caption(empty_text(section))
     else:
         _table(key, section.frame, section.labels)

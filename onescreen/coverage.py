@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import pandas as pd
+
 WHOLE, PARTIAL, NONE = "whole", "partial", "none"
 
 
@@ -76,3 +78,28 @@ def coverage(start: date, end: date | datetime, data_from: date | None, word: st
 def days_coverage(first: date, last: date, data_from: date | None, word: str = "上期") -> Coverage:
     """:func:`coverage` of the days ``first`` to ``last``, both included."""
     return coverage(first, last + timedelta(days=1), data_from, word)
+
+
+def rank_moves_note(covered: Coverage) -> str:
+    """Why 物业红黑榜 shows no rank move against last month (``covered``: the month before's :class:`Coverage`), a
+    sentence for a caption or a note, the same on 一屏总览, the companies page, its wall and the 周报; empty when the
+    data cover it whole."""
+    if covered.is_partial:
+        return f"名次较上月：{covered.note}，不作比较：上月的投诉只计其后受理的工单，其得分和名次不可比。"
+    return f"名次较上月：{covered.note}，不作比较。" if covered.note else ""
+
+
+def streak_at_least(month: date, months: int, data_from: date | None) -> bool:
+    """Whether a run of ``months`` months on a list up to ``month`` (连续N个月上黑榜) may have begun before the data
+    (first receipt day ``data_from``): the month before the run has no data at all, so whether the company was on
+    that month's list is not known and ``months`` is a lower bound (至少连续N个月). A month before it that the data
+    cover in part has a list, and the company was not on it."""
+    if months < 1:
+        return False
+    first = (pd.Timestamp(month) - pd.DateOffset(months=months - 1)).date()
+    return coverage((pd.Timestamp(first) - pd.DateOffset(months=1)).date(), first, data_from).is_missing
+
+
+def streak_note(data_from: date) -> str:
+    """What 至少 before a run of months on a list means (:func:`streak_at_least`)."""
+    return f"至少连续 N 个月：数据自 {data_from:%Y-%m-%d} 起，此前是否上榜不详。"

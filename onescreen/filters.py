@@ -28,6 +28,7 @@ import pandas as pd
 import streamlit as st
 
 from onescreen import data, ui
+from onescreen import coverage as coverage_module
 from onescreen.coverage import Coverage, coverage
 from onescreen.queries import UNASSIGNED_LEVELS, cut_time, period_bounds, range_bounds, window_label
 
@@ -357,27 +358,21 @@ def last_month_coverage(month: date) -> Coverage:
 
 
 def rank_moves_note(covered: Coverage) -> str:
-    """Why 物业红黑榜 shows no rank move against last month (``covered``: :func:`last_month_coverage`), a sentence for
-    a caption or a note, the same on 一屏总览, the companies page and its wall; empty when the data cover it whole."""
-    if covered.is_partial:
-        return f"名次较上月：{covered.note}，不作比较：上月的投诉只计其后受理的工单，其得分和名次不可比。"
-    return f"名次较上月：{covered.note}，不作比较。" if covered.note else ""
+    """Why 物业红黑榜 shows no rank move against last month (``covered``: :func:`last_month_coverage`):
+    :func:`onescreen.coverage.rank_moves_note`."""
+    return coverage_module.rank_moves_note(covered)
 
 
 def streak_at_least(month: date, months: int) -> bool:
-    """Whether a run of ``months`` months on a list up to ``month`` (连续N个月上黑榜) may have begun before the loaded
-    tickets: they begin inside the run (on or after the first day of its first month), so the month before it has no
-    list in the data, whether the company was on it is not known and ``months`` is a lower bound (至少连续N个月). A
-    month before it that the data cover in part has a list, and the company was not on it."""
-    if months < 1:
-        return False
-    first = (pd.Timestamp(month) - pd.DateOffset(months=months - 1)).date()
-    return last_month_coverage(first).is_missing
+    """Whether a run of ``months`` months on a list up to ``month`` may have begun before the loaded tickets
+    (至少连续N个月): :func:`onescreen.coverage.streak_at_least` on the loaded tickets' first day."""
+    span = data.ticket_span()
+    return coverage_module.streak_at_least(month, months, span[0] if span else None)
 
 
 def streak_note(data_from: date) -> str:
     """What 至少 before a run of months on a list means (:func:`streak_at_least`)."""
-    return f"至少连续 N 个月：数据自 {data_from:%Y-%m-%d} 起，此前是否上榜不详。"
+    return coverage_module.streak_note(data_from)
 
 
 def year_ago_coverage(f: Filters) -> Coverage:

@@ -36,7 +36,7 @@ import duckdb
 import pandas as pd
 
 from onescreen import measures
-from onescreen.coverage import Coverage, coverage, days_coverage
+from onescreen.coverage import Coverage, coverage, days_coverage, rank_moves_note, streak_at_least, streak_note
 from onescreen.koujing import LABELS, koujing
 from onescreen.queries import QueryError, cut_time, range_bounds, run_query, window_label, window_params
 from onescreen.rules import rules_of_marts
@@ -403,6 +403,8 @@ class Section:
     note: str = ""
     # Column headers of this section that differ from COLUMN_LABELS (a period under way: 上月同期, not 上期).
     labels: dict[str, str] = field(default_factory=dict)
+    # What a reader sees when the frame has no rows, if not the section's usual sentence (report_render.EMPTY_TEXTS).
+    empty: str = ""
 
     def column_label(self, column: str) -> str:
         """The Chinese header of ``column`` in this section."""
@@ -422,8 +424,9 @@ class Report:
     # The same of the window the 同比 compares with (去年同期): in the data's first year it begins before them.
     year_ago: Coverage = field(default_factory=lambda: Coverage(word="去年同期"))
 
-    def add(self, key: str, title: str, frame: pd.DataFrame, note: str = "", labels: dict[str, str] | None = None) -> None:
-        self.sections[key] = Section(key, title, frame.reset_index(drop=True), note, dict(labels or {}))
+    def add(self, key: str, title: str, frame: pd.DataFrame, note: str = "", labels: dict[str, str] | None = None,
+            empty: str = "") -> None:
+        self.sections[key] = Section(key, title, frame.reset_index(drop=True), note, dict(labels or {}), empty)
 
 
 def build_report(source, period: Period, *, street_code: str | None = None,
@@ -500,8 +503,8 @@ def build_report(source, period: Period, *, street_code: str | None = None,
                light_note + yellow_sentence + "黄灯为预警：按期办结率低于黄灯阈值，或有超期、临期工单（未到红灯）。"
                "“转黄”：本期刚亮黄灯，前一期不是黄灯（前一期为红灯的，也在上表“恢复”中）；“持续”：已连续两期或更久亮黄灯，"
                "期数截至本期计（季报按月计）。")
-    lists, moves, list_note = company_tables(src, period, compare.data_to, first)
-    report.add("company_moves", "物业红黑榜变动", moves, list_note)
+    lists, moves, list_note, withheld = company_tables(src, period, compare.data_to, first)
+    report.add("company_moves", "物业红黑榜变动", moves, list_note, empty=withheld)
     report.add("company_lists", "物业红黑榜（本月）", lists, list_note)
     against = compare.previous_label if compare.is_same_days else "上期"
     # Against a window the data cover in part, every unit rises: the rises are listed, said to be against short counts.
@@ -843,20 +846,22 @@ def yellow_table(src: Source, period: Period, scope: dict[str, str], limit: int,
 
 
 def company_tables(src: Source, period: Period, data_to: date | None = None,
-                   data_from: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
-    """(this month's red and black lists, companies that entered or left a list, a note on the month): the month of
-    the period's last day, or of its last receipt day (``data_to``) while it is under way. ``data_from`` (the first
-    receipt day): the note says when the data begin inside the month before."""
+                   data_from: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str, str]:
+    """(this month's red and black lists, companies that entered or left a list, a note on the month, what the
+    second says when its moves are withheld): the month of the period's last day, or of its last receipt day
+    (``data_to``) while it is under way. ``data_from`` (the first receipt day): against a month before it that the data
+    cover in part or not at all no move is shown (no entry or exit, no 名次变化), as on 一屏总览 and the companies page,
+    and a run on the black list that may have begun before the data reads 至少 N."""
     month = (data_to or period.last_day).replace(day=1)
     before = _add_months(month, -1)
-    previous = coverage(before, month, data_from, word="上月")
+    previous = covered = coverage(before, month, data_from, word="上月")  # (previous: a list in the loop below)
     now = src.query("company_rankings", month=month)
     then = src.query("company_rankings", month=before)
     which = "工单已到的最后一天" if data_to is not None else "本期最后一天"
     note = (f"红黑榜按月评定（全区口径）：取{which}所在的 {month.year}年{month.month}月，与 "
             f"{before.year}年{before.month}月比较。")
-    if previous.is_partial:
-        note += f"{previous.note}：上月的投诉只计其后受理的工单，上月的得分和名次按不全的数据评定，榜单变动仅供参考。"
+    # As 一屏总览, the companies page and its wall: no move against a last month the data do not cover whole.
+    note += rank_moves_note(previous)
     if now.empty:
         note += "该月没有物业企业排名数据。"
     lists = now[now["list"].isin(["red", "black"])].copy()
@@ -895,7 +900,18 @@ def company_tables(src: Source, period: Period, data_to: date | None = None,
         moves = moves.sort_values(["move", "company_name"], key=lambda s: s.map(order) if s.name == "move" else s)
     for column in ("rank", "previous_rank", "consecutive_black_months"):
         moves[column] = moves[column].astype("Int64")
-    return lists.reset_index(drop=True), moves.reset_index(drop=True), note
+    withheld = ""
+    if covered.note:  # the lists' entries and exits, and the ranks' moves, stand on last month's ranks
+        moves = moves.iloc[0:0]
+        lists["rank_change"] = pd.array([pd.NA] * len(lists), dtype="Int64")
+        withheld = f"{covered.note}，本月上榜、退出榜单不作比较；本月的榜单见下一部分。"
+    # A run of months on the black list back to the data's first month may have begun before it: 至少 N.
+    floors = [pd.notna(n) and streak_at_least(month, int(n), data_from) for n in lists["consecutive_black_months"]]
+    if any(floors):
+        lists["consecutive_black_months"] = pd.array(
+            [f"至少 {int(n)}" if floor else n for n, floor in zip(lists["consecutive_black_months"], floors)], dtype=object)
+        note += streak_note(data_from)
+    return lists.reset_index(drop=True), moves.reset_index(drop=True), note, withheld
 
 
 def _unit_counts(src: Source, level: str, period_type: str, start: date, scope: dict[str, str]) -> pd.Series:

@@ -24,7 +24,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from onescreen.report import Report
-from onescreen.report_render import (EMPTY_TEXTS, TABLE_SECTIONS, _cell, _label, header_lines, kpi_cells, kpi_headers,
+from onescreen.report_render import (TABLE_SECTIONS, empty_text, _cell, _label, header_lines, kpi_cells, kpi_headers,
                                      shown_columns)
 
 BODY_FONT = "宋体"
@@ -79,7 +79,7 @@ def to_docx(report: Report) -> bytes:
         _heading(doc, section.title, section.note)
         frame = shown_columns(section.frame)
         if frame.empty:
-            _note(doc, EMPTY_TEXTS.get(key, "本期没有。"))
+            _note(doc, empty_text(section))
             continue
         _frame_table(doc, frame, section.labels)
     koujing = sections["koujing"]

@@ -135,7 +135,7 @@ def to_xlsx(report: Report) -> bytes:
     for key, section in report.sections.items():
         frame = _labelled(_for_readers(section.frame), section.labels)
         if frame.empty and key in TABLE_SECTIONS:  # a sheet of headers alone said nothing: the sentence the HTML says
-            frame = pd.DataFrame({COLUMN_LABELS["note"]: [EMPTY_TEXTS.get(key, "本期没有。")]})
+            frame = pd.DataFrame({COLUMN_LABELS["note"]: [empty_text(section)]})
         sheets[SHEET_NAMES.get(key, section.title)] = frame
     return to_xlsx_bytes(sheets)
 
@@ -461,6 +461,12 @@ EMPTY_TEXTS = {"trend": "没有走势数据。", "light_changes": "本期没有�
                "repeat_callers": "本期没有重复诉求。"}
 
 
+def empty_text(section) -> str:
+    """What a section without rows says: its own sentence (a 周报 withholding 物业红黑榜's moves says why), else the
+    usual one (:data:`EMPTY_TEXTS`)."""
+    return section.empty or EMPTY_TEXTS.get(section.key, "本期没有。")
+
+
 def shown_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` without the machine codes (:data:`CODE_COLUMNS`)."""
     return frame.drop(columns=[c for c in CODE_COLUMNS if c in frame.columns])
@@ -502,7 +508,7 @@ def to_html(report: Report, *, charts: bool = True) -> str:
         f"<p class='sub'>{html.escape(times_line)}</p></header>",
         _section(sections["kpis"], _kpi_table(sections["kpis"].frame, kpi_headers(meta), report.previous, report.year_ago)
                  + chart("kpis")),
-        *(_section(sections[key], chart(key) + _table(shown_columns(sections[key].frame), EMPTY_TEXTS.get(key, "本期没有。"),
+        *(_section(sections[key], chart(key) + _table(shown_columns(sections[key].frame), empty_text(sections[key]),
                                                       sections[key].labels))
           for key in TABLE_SECTIONS),
         _section(sections["koujing"], "<dl class='koujing'>" + "".join(

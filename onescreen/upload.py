@@ -366,6 +366,23 @@ class LoadProgress:
         self.show(min(self.done / self.steps, 0.99), message)
 
 
+# Warnings that only say what was left out on purpose (personal and unused columns): a clean load has them.
+QUIET_WARNINGS = ("以下个人信息列不会保存", "以下列未使用")
+
+
+def load_notes(item) -> tuple[list[str], list[str]]:
+    """(the warnings of a file's load an analyst must notice: 未落格 tickets, 双派单, phone numbers Excel damaged,
+    rows not loaded, other sheets ..., the ones that only say what was left out on purpose: :data:`QUIET_WARNINGS`),
+    worded for the page."""
+    notes = [page_text(w) for w in item.warnings]
+    return [n for n in notes if not n.startswith(QUIET_WARNINGS)], [n for n in notes if n.startswith(QUIET_WARNINGS)]
+
+
+def notes_text(file_name: str, notes: list[str]) -> str:
+    """A file's warnings as one Markdown text for a warning box: the file and how many, then one line each."""
+    return f"{file_name}：{len(notes)} 条提示，请留意：\n\n" + "\n".join(f"- {n}" for n in notes)
+
+
 def check_notes(item) -> list[str]:
     """The warnings of a file's check worth reading before loading it (unknown grid codes, grid events that
     count a hotline ticket twice, fields kept from the stored rows ...), worded for the page; not those its

@@ -761,7 +761,7 @@ def test_word_document_has_the_html_reports_header_sections_and_cells(week_repor
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
     from onescreen.report import COLUMN_LABELS
-    from onescreen.report_render import EMPTY_TEXTS, TABLE_SECTIONS, _cell, header_lines, shown_columns
+    from onescreen.report_render import TABLE_SECTIONS, _cell, empty_text, header_lines, shown_columns
 
     document = _docx(week_report)
     paragraphs = [p.text for p in document.paragraphs]
@@ -778,7 +778,7 @@ def test_word_document_has_the_html_reports_header_sections_and_cells(week_repor
     for key in TABLE_SECTIONS:
         shown = shown_columns(week_report.sections[key].frame)
         if shown.empty:
-            assert EMPTY_TEXTS.get(key, "本期没有。") in paragraphs
+            assert empty_text(week_report.sections[key]) in paragraphs
         else:   # each cell's text as the HTML report writes it (5,261 and 96.3; — for missing)
             expected.append([[COLUMN_LABELS.get(c, c) for c in shown.columns],
                              *[[_cell(c, v, escape=False)[0] for c, v in zip(shown.columns, row)]
@@ -1054,3 +1054,45 @@ def test_the_koujing_entries_do_not_start_with_a_second_label():
     for same_days in (False, True):
         table = koujing_table(load_rules(), same_days=same_days)
         assert [r.label for r in table.itertuples() if re.match(r"^[^，。=（]{1,8}：", r.text)] == []
+
+
+def test_the_weekly_withholds_list_moves_against_a_month_the_data_do_not_cover(metrics_con, district_con):
+    """周报's 物业红黑榜变动 still listed 新上黑榜 and ranks moved against a last month the data cover in part (仅供参考)
+    or not at all, while 一屏总览, the companies page and its wall withhold them. The pack (page, HTML, XLSX, Word,
+    JSON) now withholds them too: no entry or exit (a sentence says why instead of 本月红黑榜没有变动), 名次变化 —, the
+    sentence of filters.rank_moves_note; a run on the black list back to the data's first month reads 至少 N. October
+    against a whole September keeps its moves."""
+    import docx
+
+    from onescreen.report import CursorSource
+    from onescreen.report_render import render
+
+    october = build_report(metrics_con, parse_period("2025-10"), generated_at=GENERATED).sections
+    assert not october["company_moves"].frame.empty
+    assert october["company_lists"].frame["rank_change"].notna().any()
+    august = build_report(metrics_con, parse_period("2025-08"), generated_at=GENERATED).sections["company_moves"]
+    assert august.frame.empty and "名次较上月：无上月数据（数据自 2025-08-15 起），不作比较。" in august.note
+    assert august.empty == "无上月数据（数据自 2025-08-15 起），本月上榜、退出榜单不作比较；本月的榜单见下一部分。"
+
+    class TwoMonthsBlack(CursorSource):  # October's black list on it since September, the data's first month
+        def query(self, name, **params):
+            frame = super().query(name, **params)
+            if name == "company_rankings" and str(params["month"]) == "2025-10-01":
+                frame.loc[frame["list"] == "black", "consecutive_black_months"] = 2
+            return frame
+
+    # The fixture district's data begin on 2025-09-29: September is covered in part, August not at all.
+    report = build_report(TwoMonthsBlack(district_con), parse_period("2025-10"), generated_at=GENERATED)
+    moves, listed = report.sections["company_moves"], report.sections["company_lists"]
+    said = "名次较上月：上月数据不全（数据自 2025-09-29 起），不作比较：上月的投诉只计其后受理的工单，其得分和名次不可比。"
+    assert moves.frame.empty and said in moves.note and said in listed.note
+    assert moves.empty == "上月数据不全（数据自 2025-09-29 起），本月上榜、退出榜单不作比较；本月的榜单见下一部分。"
+    assert not listed.frame.empty and listed.frame["rank_change"].isna().all()
+    black = listed.frame[listed.frame["list"] == "黑榜"]["consecutive_black_months"].tolist()
+    assert black and set(black) == {"至少 2"} and "至少连续 N 个月：数据自 2025-09-29 起，此前是否上榜不详。" in listed.note
+    html = render(report, "html").decode("utf-8")
+    assert moves.empty in html and "本月红黑榜没有变动" not in html and "至少 2" in html
+    sheets = pd.read_excel(io.BytesIO(render(report, "xlsx")), sheet_name=None, engine="calamine")
+    assert sheets["红黑榜变动"].values.tolist() == [[moves.empty]]
+    assert moves.empty in "\n".join(p.text for p in docx.Document(io.BytesIO(render(report, "docx"))).paragraphs)
+    assert said in render(report, "json").decode("utf-8")

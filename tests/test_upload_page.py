@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -37,6 +38,11 @@ def batches(path: Path) -> list[tuple]:
 
 def shown(at: AppTest, *kinds: str) -> list[str]:
     return [el.value for kind in kinds for el in getattr(at, kind)]
+
+
+def noted(at: AppTest) -> list[str]:
+    """The warning boxes' text as read (Markdown's escapes taken out)."""
+    return [re.sub(r"\\(.)", r"\1", w) for w in shown(at, "warning")]
 
 
 @pytest.fixture
@@ -132,7 +138,10 @@ def test_bad_rows_listed_then_nothing_or_the_good_rows_loaded(warehouse_copy, da
     at.radio(key="up_mode").set_value("skip").run()
     at.button(key="up_load").click().run()
     assert "hotline_bad_rows.csv（12345热线工单，批次 7）：读取 5 行，新增 1，更新 0，未变 0，拒收 4" in shown(at, "success")
-    assert "提示：4 行有问题未导入，已连同原因写入 hotline_bad_rows.rejected.csv（个人信息已脱敏）：请按其中的行号在原文件中修正，再导入原文件。" in shown(at, "caption")
+    box = next(w for w in noted(at) if w.startswith("hotline_bad_rows.csv："))
+    assert box.startswith("hotline_bad_rows.csv：2 条提示，请留意：\n\n")
+    assert ("\n- 4 行有问题未导入，已连同原因写入 hotline_bad_rows.rejected.csv（个人信息已脱敏）：请按其中的行号在原文件中修正，"
+            "再导入原文件。\n") in box
     assert at.download_button[0].label == "下载被拒收的行（hotline_bad_rows.rejected.csv，含原因，已脱敏）"
     rejects = next((data_dir / "uploads").glob("*/*/hotline_bad_rows.rejected.csv")).read_text(encoding="utf-8-sig")
     # The export is deleted once loaded; its masked rejects stay for the download button above.
@@ -290,8 +299,9 @@ def test_other_sheets_with_data_are_said_in_the_preview_and_the_result(warehouse
     assert ("工作表“11月下”（3 行）也有数据；一次只导入所选的工作表“11月上”，导入后在“工作表”中换选其他工作表，再导入一次。"
             in shown(at, "warning"))
     check_and_load(at)
-    assert ("提示：文件 two_months.xlsx 的工作表“11月下”（3 行）也有数据，本次只导入了工作表“11月上”。"
-            "要导入它，请把同一文件再上传导入一次，在“工作表”中选择要导入的工作表。") in shown(at, "caption")
+    box = next(w for w in noted(at) if w.startswith("two_months.xlsx："))
+    assert ("\n- 文件 two_months.xlsx 的工作表“11月下”（3 行）也有数据，本次只导入了工作表“11月上”。"
+            "要导入它，请把同一文件再上传导入一次，在“工作表”中选择要导入的工作表。") in box
 
 
 def test_dates_whose_order_the_file_does_not_tell_are_asked_for(warehouse_copy, data_dir):
@@ -350,7 +360,26 @@ def test_the_check_says_before_loading_what_the_load_would_warn_about(warehouse_
     upload(at, "grid_typo.csv", data)
     at.button(key="up_check").click().run()
     assert "grid_typo.csv：检查通过，1 行，导入后新增 1，更新 0，未变 0。" in shown(at, "success")
-    notes = [c for c in shown(at, "caption") if c.startswith("提示：")]
-    assert notes == ["提示：1 条工单的网格编号在已导入的网格定义中找不到：DF-9（1 条）。其中 1 条因此无法定位到网格，"
-                     "按社区/街道统计，计为“未落格”；请核对网格编号是否写错，或先导入包含这些网格的网格定义。"]
+    assert noted(at) == ["grid_typo.csv：1 条提示，请留意：\n\n- 1 条工单的网格编号在已导入的网格定义中找不到：DF-9（1 条）。"
+                         "其中 1 条因此无法定位到网格，按社区/街道统计，计为“未落格”；请核对网格编号是否写错，或先导入包含这些网格的网格定义。"]
     assert len(batches(warehouse_copy)) == 6
+
+
+def test_a_loads_warnings_stand_out_and_a_clean_load_stays_green(warehouse_copy, data_dir):
+    """After a load, 未落格 counts, 双派单 and phone numbers Excel damaged were small grey captions under the green
+    summary, easy to miss: each file's now sit in a yellow box naming the file and how many. A clean load shows
+    none (what it left out on purpose, personal and unused columns, stays a grey line)."""
+    at = open_page()
+    upload(at, "grid_typo.csv", "工单编号,来电时间,所属社区,网格编号,身份证号,备注\nG1,2025-10-05 09:00,东风社区,DF-9,,\n".encode())
+    check_and_load(at)
+    assert any(s.startswith("grid_typo.csv（") for s in shown(at, "success"))
+    boxes = [w for w in noted(at) if w.startswith("grid_typo.csv：")]
+    assert len(boxes) == 1 and boxes[0].startswith("grid_typo.csv：1 条提示，请留意：\n\n- 1 条工单的网格编号在已导入的网格定义中找不到")
+    assert "计为“未落格”" in boxes[0]
+    assert not [c for c in shown(at, "caption") if "未落格" in c]
+
+    at = open_page()
+    upload(at, "clean.csv", "工单编号,来电时间,所属社区,网格编号,身份证号,备注\nG2,2025-10-05 09:00,东风社区,DF-01,,\n".encode())
+    check_and_load(at)
+    assert any(s.startswith("clean.csv（") for s in shown(at, "success"))
+    assert shown(at, "warning") == []

@@ -13,7 +13,7 @@ import streamlit as st
 
 from onescreen import data, filters, ui
 from onescreen import wall as wall_view
-from onescreen.coverage import Coverage
+from onescreen.coverage import Coverage, rank_moves_note, streak_note
 from onescreen.figures import lists
 from onescreen.koujing import koujing
 from onescreen.rules import load_rules
@@ -117,10 +117,10 @@ def wall(f: filters.Filters, head: wall_view.Head) -> None:
                           + koujing("complaints_per_1k_households", rules)),
     ]), unsafe_allow_html=True)
     floors = any(filters.streak_at_least(month, n) for n in streaks.values())
-    wall_view.note((filters.rank_moves_note(covered) if covered.note else
+    wall_view.note((rank_moves_note(covered) if covered.note else
                     "较上月：名次较上月的变化，▲ 上升（改善，绿）、▼ 下降（变差，红）、持平，新进排名为上月未参与排名。")
                    + "连续上榜：截至本月连续在该榜的月数"
-                   + (f"；{filters.streak_note(covered.data_from)}" if floors else "。")
+                   + (f"；{streak_note(covered.data_from)}" if floors else "。")
                    + "每千户投诉 = 物业投诉 × 1000 ÷ 管理户数。"
                    f"入榜条件：管理户数 ≥ {rules.property_rules.min_households} 户且当月考核 ≥ "
                    f"{rules.property_rules.min_inspections} 次。悬停一行看总分的构成和 N。")
@@ -191,7 +191,7 @@ list_size = int(rankings["list_size"].max()) if rankings["list_size"].notna().an
 # Last month's ranks stand on its complaints: against a month the data begin inside (or after) no move is shown.
 covered = filters.last_month_coverage(month)
 if covered.note:
-    st.caption(filters.rank_moves_note(covered))
+    st.caption(rank_moves_note(covered))
 st.markdown(f"{month_label}共 {len(rankings)} 家企业，{eligible} 家符合排名条件，红榜、黑榜各 {list_size} 家"
             f"（min({rules.property_rules.list_size_max}, ⌊{eligible} ÷ {rules.property_rules.list_size_divisor}⌋)）。",
             help=koujing("red_black_list", rules))

@@ -357,22 +357,11 @@ def last_month_coverage(month: date) -> Coverage:
     return coverage(last_month, month, span[0] if span else None, word="上月")
 
 
-def rank_moves_note(covered: Coverage) -> str:
-    """Why 物业红黑榜 shows no rank move against last month (``covered``: :func:`last_month_coverage`):
-    :func:`onescreen.coverage.rank_moves_note`."""
-    return coverage_module.rank_moves_note(covered)
-
-
 def streak_at_least(month: date, months: int) -> bool:
     """Whether a run of ``months`` months on a list up to ``month`` may have begun before the loaded tickets
     (至少连续N个月): :func:`onescreen.coverage.streak_at_least` on the loaded tickets' first day."""
     span = data.ticket_span()
     return coverage_module.streak_at_least(month, months, span[0] if span else None)
-
-
-def streak_note(data_from: date) -> str:
-    """What 至少 before a run of months on a list means (:func:`streak_at_least`)."""
-    return coverage_module.streak_note(data_from)
 
 
 def year_ago_coverage(f: Filters) -> Coverage:

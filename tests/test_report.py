@@ -1060,7 +1060,7 @@ def test_the_weekly_withholds_list_moves_against_a_month_the_data_do_not_cover(m
     """周报's 物业红黑榜变动 still listed 新上黑榜 and ranks moved against a last month the data cover in part (仅供参考)
     or not at all, while 一屏总览, the companies page and its wall withhold them. The pack (page, HTML, XLSX, Word,
     JSON) now withholds them too: no entry or exit (a sentence says why instead of 本月红黑榜没有变动), 名次变化 —, the
-    sentence of filters.rank_moves_note; a run on the black list back to the data's first month reads 至少 N. October
+    sentence of coverage.rank_moves_note; a run on the black list back to the data's first month reads 至少 N. October
     against a whole September keeps its moves."""
     import docx
 

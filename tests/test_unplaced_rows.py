@@ -149,25 +149,14 @@ def test_the_unplaced_row_of_an_area_is_seen_by_who_sees_the_whole_area(con):
     assert "unassigned" not in set(acl.filter_rows(street_rows, area)["unit_code"])  # the street's, not C1's
 
 
-def test_the_rates_page_lists_a_community_s_unplaced_tickets_as_a_row(tmp_path, monkeypatch):
-    from conftest import _reset_app_connection
-
-    path = tmp_path / "unplaced.duckdb"
-    connection = duckdb.connect(str(path))
-    build(connection)
-    connection.close()
-    monkeypatch.setenv("ONESCREEN_DB", str(path))
-    _reset_app_connection()
-    try:
-        at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
-        for key, value in {"period_type": "month", "period_start": "2025-10-01", "street_code": "S1",
-                           "community_code": "C1"}.items():
-            at.query_params[key] = value
-        at.run()
-        at.switch_page("app_pages/rates.py")
-        at.run()
-    finally:
-        _reset_app_connection()
+def test_the_rates_page_lists_a_community_s_unplaced_tickets_as_a_row(unplaced_db):
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
+    for key, value in {"period_type": "month", "period_start": "2025-10-01", "street_code": "S1",
+                       "community_code": "C1"}.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("app_pages/rates.py")
+    at.run()
     assert [e.value for e in at.exception] == []
     assert at.selectbox(key="rates_level").value == "grid"
     table = next(t for t in at.dataframe if t.key == "rates_breakdown_table").value

@@ -284,6 +284,19 @@ KIOSK_CSS = """
 </style>
 """
 
+# The wall is laid out for 1920x1080. On a larger screen (a 4K television at 3840x2160, an LED wall of 2x2 full-HD
+# panels, a 2560x1440 monitor) it showed that layout's type at its 1920 size, a quarter of the screen's area for the
+# text and the bottom half empty; big-screen products scale their one design to the screen instead. The main block
+# is zoomed by the largest of these steps that fits both the window's width and its height (a browser's own bars
+# take some height: 3840x2160 with them is 1.75), so the 1920x1080 layout fills the screen with everything in it
+# (tests/browser: the kiosk tests at 3840x2160). Under 1920x1080 nothing changes (KIOSK_CSS stacks the panels).
+WALL_ZOOMS = (1.25, 4 / 3, 1.5, 1.75, 2, 2.25, 2.5, 3, 3.5, 4)
+WALL_ZOOM_CSS = "<style>\n" + "\n".join(
+    f"@media (min-width: {math.floor(1920 * zoom)}px) and (min-height: {math.floor(1080 * zoom)}px) {{ "
+    f'[data-testid="stMainBlockContainer"] {{ zoom: {zoom:.4g}; }} }}'
+    for zoom in WALL_ZOOMS
+) + "\n</style>\n"
+
 
 # Streamlit's own English where its API takes no text (a select box's empty search, the hint under a text box,
 # the file uploader's button and note, the quick ranges under a date range's calendar), said in Chinese by the page's CSS: the English is hidden (font-size 0)
@@ -472,7 +485,8 @@ OVERVIEW_SMALL_SCREEN_CSS = """
 def apply_big_screen_style(kiosk: bool) -> None:
     """Dark navy big-screen styling; in kiosk mode also hide the sidebar and Streamlit's chrome (off the wall, on a
     phone or tablet: :data:`OVERVIEW_SMALL_SCREEN_CSS`)."""
-    st.markdown(BIG_SCREEN_CSS + (KIOSK_CSS if kiosk else OVERVIEW_SMALL_SCREEN_CSS), unsafe_allow_html=True)
+    st.markdown(BIG_SCREEN_CSS + (KIOSK_CSS + WALL_ZOOM_CSS if kiosk else OVERVIEW_SMALL_SCREEN_CSS),
+                unsafe_allow_html=True)
 
 
 def is_kiosk() -> bool:

@@ -255,14 +255,18 @@ def assert_fits_without_chrome(page) -> None:
     assert not page.locator('header[data-testid="stHeader"]').is_visible()
 
 
+def draw_big_screen(bp: BrowserPage) -> None:
+    """Open the big screen in kiosk mode and wait until it is drawn: the map (SVG on the wall) and the last chart
+    (wait_charts alone passes while they are not there yet)."""
+    bp.goto("/?kiosk=1")
+    bp.page.locator(".os-svg-map svg path").first.wait_for(timeout=60_000)
+    bp.page.locator('.os-svg-chart svg[aria-label="街道排名"]').first.wait_for(timeout=60_000)
+    bp.wait_idle()
+
+
 def test_big_screen_kiosk_fits_1920x1080_without_scrolling(browser, streamlit_server, artifacts_dir):
     with open_page(browser, streamlit_server, artifacts_dir, width=1920, height=1080) as bp:
-        bp.goto("/?kiosk=1")
-        bp.page.locator(".os-tile").first.wait_for(timeout=60_000)
-        # Wait for the map (SVG on the wall) and the last chart: wait_charts alone passes while they are not there yet.
-        bp.page.locator(".os-svg-map svg path").first.wait_for(timeout=60_000)
-        bp.page.locator('.os-svg-chart svg[aria-label="街道排名"]').first.wait_for(timeout=60_000)
-        bp.wait_idle()
+        draw_big_screen(bp)
         bp.wait_charts()
         bp.screenshot("overview-kiosk-1920x1080")
         assert_healthy(bp)
@@ -310,7 +314,9 @@ def test_big_screen_kiosk_fits_1920x1080_without_scrolling(browser, streamlit_se
         assert smallest[0] >= 12.5, smallest
 
 
-# The smallest drawn text in the page's main area: [px, the text]; SVG text at its size on the screen.
+# The smallest drawn text in the page's main area: [px, the text], at its size on the screen: HTML text times the
+# CSS zoom it is under (the wall's on a large screen, ui.WALL_ZOOM_CSS; its computed font size is unzoomed), SVG text
+# times its scaling (which includes that zoom).
 SMALLEST_TEXT_JS = """() => {
     let smallest = [1000, ""];
     const walker = document.createTreeWalker(document.querySelector('[data-testid="stMain"]'), NodeFilter.SHOW_TEXT);
@@ -320,10 +326,30 @@ SMALLEST_TEXT_JS = """() => {
         if (!text || !box.width || box.bottom < 0 || box.top > innerHeight || element.closest('title')) continue;
         let size = parseFloat(getComputedStyle(element).fontSize);
         if (element instanceof SVGElement && element.getScreenCTM()) size *= element.getScreenCTM().a;
+        else size *= element.currentCSSZoom || 1;
         if (size < smallest[0]) smallest = [size, text.slice(0, 40)];
     }
     return smallest;
 }"""
+
+
+def test_big_screen_fills_a_4k_wall(browser, streamlit_server, artifacts_dir):
+    """A 3840×2160 screen (a 4K television, a wall of 2×2 full-HD panels) shows the 1920×1080 layout enlarged to fill
+    it (ui.WALL_ZOOM_CSS): it drew that layout at its own size in the top half, its text at 12.9 px on a screen
+    twice as large."""
+    with open_page(browser, streamlit_server, artifacts_dir, width=3840, height=2160) as bp:
+        draw_big_screen(bp)
+        bp.screenshot("overview-kiosk-3840x2160")
+        assert_healthy(bp)
+        assert_fits_without_chrome(bp.page)
+        for name, selector in {"KPI tiles": ".os-tile", "lights map": ".os-svg-map svg", "charts": ".os-svg-chart svg",
+                               "黑榜": ".os-black", "overdue list": ".os-scroll", "title": "h3"}.items():
+            boxes = in_viewport(bp, selector)
+            assert boxes and all(b["inside"] for b in boxes), (name, boxes)
+        wall = bp.page.locator(".st-key-os_wall").bounding_box()
+        assert wall["width"] >= 0.9 * 3840 and wall["y"] + wall["height"] >= 0.85 * 2160, wall
+        smallest = bp.page.evaluate(SMALLEST_TEXT_JS)
+        assert smallest[0] >= 2 * 12.5, smallest  # twice the 1920×1080 floor
 
 
 # --- Upload through 数据导入, then the big screen --------------------------------------------------
@@ -442,10 +468,7 @@ def test_big_screen_on_a_laptop_stacks_its_panels_two_a_row(browser, streamlit_s
     """SCREENS.md: at 1366×768 (a laptop in a meeting) panels stack rather than shrink. Three panels a row made
     the SVG charts' text 8.8 px; two a row (tiles and map, then the lists) keep it over 11 px, and the page scrolls."""
     with open_page(browser, streamlit_server, artifacts_dir, width=1366, height=768) as bp:
-        bp.goto("/?kiosk=1")
-        bp.page.locator(".os-svg-map svg path").first.wait_for(timeout=60_000)
-        bp.page.locator('.os-svg-chart svg[aria-label="街道排名"]').first.wait_for(timeout=60_000)
-        bp.wait_idle()
+        draw_big_screen(bp)
         bp.screenshot("overview-kiosk-1366x768")
         assert_healthy(bp)
         columns = bp.page.evaluate(

@@ -1,6 +1,7 @@
 """The carousel's pages on the wall in a real browser (onescreen/wall.py): 亮灯地图, 网格热力 and 物业红黑榜 at
 ``?kiosk=1`` are dark like the big screen, fit 1920×1080 without scrolling (nothing inside scrolls either), show
-no widget or table, and draw no text under 12.5 px; at 1366×768 their panels stack rather than shrink.
+no widget or table, and draw no text under 12.5 px; at 3840×2160 the same layout fills the screen; at 1366×768
+their panels stack rather than shrink.
 Screenshots go to ``test-artifacts/``."""
 
 from __future__ import annotations
@@ -69,6 +70,22 @@ def test_a_carousel_page_on_the_wall_fits_1920x1080_without_scrolling(wall, brow
         assert as_of.count() == 1 and as_of.is_visible()
         smallest = page.evaluate(SMALLEST_TEXT_JS)
         assert smallest[0] >= 12.5, smallest
+
+
+@pytest.mark.parametrize("wall", sorted(WALLS))
+def test_a_carousel_page_fills_a_4k_wall(wall, browser, streamlit_server, artifacts_dir):
+    """At 3840×2160 a wall page is its 1920×1080 layout enlarged to fill the screen (ui.WALL_ZOOM_CSS), everything
+    inside it and no text under twice the 1920×1080 floor (it was drawn at 1920 size in the top half)."""
+    pieces = WALLS[wall][2]
+    with open_wall(browser, streamlit_server, artifacts_dir, wall, 3840, 2160) as bp:
+        assert_fits_without_chrome(bp.page)
+        for name, selector in {**pieces, "title": "h3"}.items():
+            boxes = in_viewport(bp, selector)
+            assert boxes and all(b["inside"] for b in boxes), (name, boxes)
+        wall_box = bp.page.locator(".st-key-os_wall").bounding_box()
+        assert wall_box["width"] >= 0.9 * 3840, wall_box
+        smallest = bp.page.evaluate(SMALLEST_TEXT_JS)
+        assert smallest[0] >= 2 * 12.5, smallest
 
 
 @pytest.mark.parametrize("wall", sorted(WALLS))

@@ -187,8 +187,7 @@ def screen() -> None:
     this_month = as_of is not None and month == as_of.date().replace(day=1)
     month_label = "本月" if this_month and not f.is_range else filters.period_label("month", month)
     head_left.markdown(f"### {ui.markdown_text(_scope_name(f))} 基层治理一屏总览")
-    head_right.markdown(f"<div style='text-align:right;color:#9fb3c8;padding-top:0.6rem'>{ui.as_of_caption(as_of)} · "
-                        f"{html.escape(f.time_label())}</div>", unsafe_allow_html=True)
+    head_right.markdown(ui.as_of_html(as_of, f.time_label()), unsafe_allow_html=True)
     if f.source or f.category:  # the marts cross area with period only
         head_right.caption("大屏按区域和时间统计，未按诉求来源、分类筛选（按来源、分类看请到三率分析、工单明细）。")
     if f.is_range:

@@ -39,6 +39,12 @@ def upload_limit_bytes() -> int:
     return int(float(os.environ.get("ONESCREEN_UPLOAD_LIMIT_MB", "50")) * 1024 * 1024)
 
 
+def stale_after_days() -> int:
+    """Days after its 数据截至 date from which the big screen says its data are old (``$ONESCREEN_STALE_DAYS``,
+    default 3: a weekend's gap is not flagged; 0 turns the flag off)."""
+    return max(0, int(os.environ.get("ONESCREEN_STALE_DAYS", "3")))
+
+
 # A blank basemap served by this app (static/blank-style.json): grids on a plain background, offline.
 BLANK_STYLE_URL = "/app/static/blank-style.json"
 

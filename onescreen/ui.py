@@ -10,7 +10,7 @@ import html
 import math
 import re
 import time
-from datetime import datetime
+from datetime import date, datetime
 
 import streamlit as st
 
@@ -220,6 +220,28 @@ def as_of_caption(as_of: datetime | None) -> str:
     return f"数据截至 {as_of:%Y-%m-%d %H:%M}" if as_of else "数据截至 —（尚无工单）"
 
 
+def stale_days(as_of: datetime | None, today: date | None = None) -> int | None:
+    """Days from the data's last day (数据截至) to ``today`` when they are at least ``settings.stale_after_days()``:
+    a wall nobody feeds keeps showing the last load's numbers under a ticking clock; None when the data are recent
+    (or there are none, or the flag is off)."""
+    after = settings.stale_after_days()
+    if as_of is None or not after:
+        return None
+    days = ((today or date.today()) - as_of.date()).days
+    return days if days >= after else None
+
+
+def as_of_html(as_of: datetime | None, period: str, today: date | None = None) -> str:
+    """The big screen's header on the right (一屏总览 and the wall pages): the data date and the period, grey, with
+    ``已 N 天没有新数据`` in amber when :func:`stale_days` says the data are old."""
+    stale = stale_days(as_of, today)
+    # The flag on a line of its own above the date: beside it, the date broke in two in the header's narrow column.
+    flag = (f"<div><span class='os-stale' title='数据截至日期早于今天 {stale} 天：请导入最新的导出文件'>"
+            f"已 {stale} 天没有新数据</span></div>" if stale else "")
+    return (f"<div style='text-align:right;color:#9fb3c8;padding-top:0.6rem'>{flag}"
+            f"{html.escape(as_of_caption(as_of))} · {html.escape(period)}</div>")
+
+
 BIG_SCREEN_CSS = f"""
 <style>
 .stApp {{ background: {NAVY}; color: #e8eef6; }}
@@ -242,6 +264,7 @@ BIG_SCREEN_CSS = f"""
 .os-tile-value {{ font-size: 1.9rem; font-weight: 700; line-height: 1.15; white-space: nowrap; }}
 .os-tile-note {{ font-size: 0.78rem; color: #9fb3c8; }}
 .os-tile-change {{ font-size: 0.85em; word-break: keep-all; }}
+.stApp .os-stale {{ color: #1b1b1b; background: {LIGHT_COLOURS['yellow']}; padding: 1px 8px; border-radius: 4px; font-weight: 700; }}
 .os-panel-title {{ font-size: 0.95rem; color: {ACCENT}; margin: 2px 0 4px 0; font-weight: 600; }}
 .os-list {{ font-size: 0.9rem; line-height: 1.5; }}
 /* Scoped under .stApp: `.stApp span` above outranks a bare class, and drew 红榜 light on gold (2.0:1). */

@@ -130,9 +130,7 @@ def header(head: Head, title: str, period: str) -> None:
     """The big screen's header in ``head`` (:func:`screen`): the title (an ``h3``) left, the data date and the
     period right (the ticking clock between them is drawn once)."""
     head.left.markdown(f"### {ui.markdown_text(title)}")
-    head.right.markdown(f"<div style='text-align:right;color:#9fb3c8;padding-top:0.6rem'>"
-                        f"{html.escape(ui.as_of_caption(data.as_of()))} · {html.escape(period)}</div>",
-                        unsafe_allow_html=True)
+    head.right.markdown(ui.as_of_html(data.as_of(), period), unsafe_allow_html=True)
 
 
 def panel_title(text: str) -> None:

@@ -5,12 +5,14 @@ the wall the analysts' pages are unchanged."""
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 
 import duckdb
 import pytest
 
 from onescreen import ui, wall
 from onescreen.figures import kiosk
+from onescreen.queries import run_query
 from test_pages import _run
 
 # Each wall page: its title (an h3, as the big screen's) and texts it must show.
@@ -183,3 +185,41 @@ def test_the_lights_wall_withholds_the_grid_counts_change_against_a_month_the_da
     changes = re.findall(r"<span class=\"os-tile-change\" style=\"color:([^\"]+)\">([^<]+)</span>", html)
     assert changes == [(ui.FLAT_COLOUR, "— 上月数据不全（数据自 2025-09-29 起）")] * 4
     assert "上月数据不全（数据自 2025-09-29 起）：上月的灯色只按其后受理的工单评定，各色网格数较上月的变化不作比较。" in html
+
+
+def test_stale_days_counts_from_the_data_date_from_the_setting_on(monkeypatch):
+    monkeypatch.delenv("ONESCREEN_STALE_DAYS", raising=False)
+    as_of = datetime(2026, 11, 27, 23, 50)
+    assert ui.stale_days(as_of, date(2026, 11, 29)) is None   # a weekend's gap (2 days) is not flagged
+    assert ui.stale_days(as_of, date(2026, 11, 30)) == 3
+    assert ui.stale_days(as_of, date(2026, 11, 20)) is None   # data "from the future" (a later export, a clock off)
+    assert ui.stale_days(None, date(2026, 11, 30)) is None
+    monkeypatch.setenv("ONESCREEN_STALE_DAYS", "7")
+    assert ui.stale_days(as_of, date(2026, 12, 3)) is None and ui.stale_days(as_of, date(2026, 12, 4)) == 7
+    monkeypatch.setenv("ONESCREEN_STALE_DAYS", "0")   # the flag turned off
+    assert ui.stale_days(as_of, date(2027, 1, 1)) is None
+
+
+def test_the_header_flags_old_data_in_amber_and_keeps_the_data_date(monkeypatch):
+    monkeypatch.delenv("ONESCREEN_STALE_DAYS", raising=False)
+    as_of = datetime(2026, 11, 27, 23, 50)
+    fresh = ui.as_of_html(as_of, "2026年11月", date(2026, 11, 28))
+    old = ui.as_of_html(as_of, "2026年11月", date(2026, 12, 3))
+    assert "数据截至 2026-11-27 23:50 · 2026年11月" in fresh and "没有新数据" not in fresh and "os-stale" not in fresh
+    assert "<span class='os-stale'" in old and "已 6 天没有新数据</span>" in old and "数据截至 2026-11-27 23:50" in old
+    assert "<b>" not in ui.as_of_html(as_of, "<b>周</b>", date(2026, 11, 28))   # the period is escaped
+
+
+@pytest.mark.parametrize("page", [None, *sorted(WALL_PAGES)])
+def test_the_wall_says_how_many_days_its_data_are_old(page, warehouse_copy, monkeypatch):
+    """A wall nobody feeds kept showing the last load's numbers under a ticking clock; its header now says for how
+    many days there have been no new data (the fixture's data end long before today)."""
+    with duckdb.connect(str(warehouse_copy), read_only=True) as con:
+        last_day = run_query(con, "as_of")["as_of"].iloc[0].date()
+    monkeypatch.delenv("ONESCREEN_STALE_DAYS", raising=False)
+    at = _run(page, query={"kiosk": "1"})
+    assert [e.value for e in at.exception] == []
+    days = re.findall(r"已 (\d+) 天没有新数据", _html(at))
+    assert days == [str((date.today() - last_day).days)], (days, last_day)
+    monkeypatch.setenv("ONESCREEN_STALE_DAYS", "0")
+    assert "没有新数据" not in _html(_run(page, query={"kiosk": "1"}))

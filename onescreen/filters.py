@@ -214,12 +214,14 @@ def parse_range(date_from: str, date_to: str) -> tuple[date, date] | None:
 
 
 def period_label(period_type: str, start: date) -> str:
-    """``2025年10月`` / ``2025-W41（10-06 起）`` / ``2025-10-07``."""
+    """``2025年10月`` / ``2025年第41周（10-06 起）`` / ``2025-10-07``. A week that starts in the year before its ISO
+    year names that year too (``2026年第1周（2025-12-29 起）``): "12-29 起" under 2026 read as a date in 2026."""
     if period_type == "month":
         return f"{start.year}年{start.month}月"
     if period_type == "week":
         iso = start.isocalendar()
-        return f"{iso.year}年第{iso.week}周（{start:%m-%d} 起）"
+        day = start.isoformat() if iso.year != start.year else f"{start:%m-%d}"
+        return f"{iso.year}年第{iso.week}周（{day} 起）"
     return start.isoformat()
 
 

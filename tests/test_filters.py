@@ -187,3 +187,17 @@ def test_a_row_of_tickets_no_unit_holds_carries_its_area_and_level():
     assert unit_filters(row(unit_code="unassigned", unit_name="未注明承办单位"), "department") == (
         "未注明承办单位", {"unassigned": "department"})
     assert unit_filters(row(unit_code="unassigned", unit_name="未注明"), "source") is None  # a ticket always has a source
+
+
+def test_a_week_label_names_the_year_of_a_start_in_the_year_before():
+    """ISO week 1 of 2026 starts on 2025-12-29: "2026年第1周（12-29 起）" read as a date in 2026 (the 周报's
+    去年同期 of 2026's week 53 is that week). Within its own year a week keeps the short form."""
+    from datetime import date
+
+    from onescreen.filters import period_label
+
+    assert period_label("week", date(2025, 12, 29)) == "2026年第1周（2025-12-29 起）"
+    assert period_label("week", date(2024, 12, 30)) == "2025年第1周（2024-12-30 起）"
+    assert period_label("week", date(2026, 12, 28)) == "2026年第53周（12-28 起）"   # its own year: short
+    assert period_label("week", date(2021, 1, 4)) == "2021年第1周（01-04 起）"
+    assert period_label("week", date(2025, 10, 6)) == "2025年第41周（10-06 起）"

@@ -754,6 +754,32 @@ def test_the_word_files_own_properties_are_the_reports(week_report):
         assert not [name for name in package.namelist() if "thumbnail" in name]
         assert not [name for name in package.namelist() if b"python-docx" in package.read(name)]
 
+
+def test_the_word_file_declares_its_text_chinese(week_report):
+    """The .docx declared its text en-US (python-docx's template: w:lang in the default run properties, an en-US copy
+    of the styles for Word 2010, and ja-JP for the theme's East Asian fonts), so Word proofed and broke the Chinese
+    text's lines as English. Now the default run properties say zh-CN (East Asian and Latin text), the theme's East
+    Asian fonts are zh-CN's, the file's properties say zh-CN, and no part of the file names another language."""
+    import zipfile
+
+    from docx.oxml.ns import qn
+    from lxml import etree
+
+    from onescreen.report_docx import to_docx
+
+    with zipfile.ZipFile(io.BytesIO(to_docx(week_report))) as package:
+        styles = etree.fromstring(package.read("word/styles.xml"))
+        lang = styles.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}/{qn('w:lang')}")
+        assert (lang.get(qn("w:val")), lang.get(qn("w:eastAsia"))) == ("zh-CN", "zh-CN")
+        settings = etree.fromstring(package.read("word/settings.xml"))
+        assert settings.find(qn("w:themeFontLang")).get(qn("w:eastAsia")) == "zh-CN"
+        assert b"<dc:language>zh-CN</dc:language>" in package.read("docProps/core.xml")
+        names = package.namelist()
+        langs = [re.findall(rb"<w:lang [^>]*>", package.read(name)) for name in names if name.endswith(".xml")]
+    assert [lang for found in langs for lang in found] == [b'<w:lang w:val="zh-CN" w:eastAsia="zh-CN" w:bidi="ar-SA"/>']
+    assert not [name for name in names if "stylesWithEffects" in name]
+
+
 def test_word_document_has_the_html_reports_header_sections_and_cells(week_report):
     """The .docx a meeting's papers are edited from: the same title and lines, each section's heading and
     note, and every table cell as the page and the HTML write it (numbers formatted, to the right)."""

@@ -706,6 +706,8 @@ def test_xlsx_has_one_sheet_per_section_numbers_as_numbers_and_no_formulas(week_
     assert first["指标"] == "受理量" and first["本期"] == 10 and isinstance(first["本期"], (int, float))
     rises = workbook["分类增幅"]
     assert rises["A2"].value == "'=HYPERLINK(\"x\",\"y\")" and rises["A2"].data_type == "s"
+    # (in a font with Chinese on every sheet: onescreen.exports.XLSX_FONT, not Calibri)
+    assert {c.font.name for ws in workbook for row in ws.iter_rows() for c in row} == {"微软雅黑"}
 
 
 def test_json_round_trips_with_the_same_figures(week_report):

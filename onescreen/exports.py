@@ -36,6 +36,13 @@ XLSX_INT_MAX = 10**15
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 DATE_FORMAT = "yyyy-mm-dd"
 WIDTH_MIN, WIDTH_MAX, WIDTH_SAMPLE_ROWS = 6, 60, 1000
+# Every cell's font (the workbook's default, which the header's bold and the date formats start from), in place of
+# xlsxwriter's Calibri, which has no Chinese: Excel and WPS substituted a font of their own for each Chinese cell.
+# 微软雅黑 ships with every Chinese Windows since Vista (Windows 7 is still found on street offices' intranets) and
+# with WPS; 等线, Excel's own default since Office 2016, needs Windows 10 or Office 2016. The HTML report and the
+# charts fall back on it as well (onescreen.report_charts.FONT_FAMILY). Not a theme font (scheme none): a font
+# marked as the theme's is shown as the theme's (Calibri, 宋体 for Chinese) whatever its name. Charset 134 is GB2312.
+XLSX_FONT = {"font_name": "微软雅黑", "font_size": 11, "font_scheme": "none", "font_charset": 134}
 
 
 def escape_cell(value):
@@ -247,8 +254,8 @@ def to_xlsx_bytes(sheets: dict[str, pd.DataFrame], *, mask: bool = True) -> byte
     more are written as text so no digit is lost), datetimes are real dates shown as
     ``yyyy-mm-dd hh:mm`` (``yyyy-mm-dd`` when a column has no time of day; time zones are dropped,
     keeping the wall-clock time), booleans are booleans, missing values are blank, and everything
-    else is escaped text written with ``write_string``. The header row is bold, frozen and has
-    filters; column widths follow the header and the first 1,000 rows. Raises ``ValueError`` when
+    else is escaped text written with ``write_string``. Every cell is set in 微软雅黑 (:data:`XLSX_FONT`). The
+    header row is bold, frozen and has filters; column widths follow the header and the first 1,000 rows. Raises ``ValueError`` when
     ``sheets`` is empty.
     """
     if not sheets:
@@ -259,6 +266,7 @@ def to_xlsx_bytes(sheets: dict[str, pd.DataFrame], *, mask: bool = True) -> byte
         "strings_to_formulas": False,
         "strings_to_urls": False,
         "strings_to_numbers": False,
+        "default_format_properties": dict(XLSX_FONT),
     }
     with xlsxwriter.Workbook(buffer, options) as workbook:
         for name, df in zip(safe_sheet_names(sheets), sheets.values()):

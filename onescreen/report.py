@@ -76,6 +76,7 @@ COLUMN_LABELS: dict[str, str] = {
     "near_deadline_count": "临期", "company_name": "物业企业", "list": "本月榜单",
     "previous_list": "上月榜单", "rank": "本月名次", "previous_rank": "上月名次", "rank_change": "名次变化",
     "score": "总分", "complaints_per_1k_households": "每千户投诉量", "consecutive_black_months": "连续上黑榜月数",
+    "is_black_streak_at_least": "连续月数可能更长",
     "month_start": "月份", "category_l1": "一级分类", "unit_name": "单位", "previous_ticket_count": "上期受理量",
     "ticket_id": "工单编号", "received_at": "受理时间", "due_at": "办理时限", "is_overdue": "是否超期",
     "overdue_workdays": "超期（工作日）", "remaining_workdays": "剩余（工作日）", "status": "工单状态", "source": "诉求来源", "appeal_type": "诉求类型",
@@ -851,7 +852,9 @@ def company_tables(src: Source, period: Period, data_to: date | None = None,
     second says when its moves are withheld): the month of the period's last day, or of its last receipt day
     (``data_to``) while it is under way. ``data_from`` (the first receipt day): against a month before it that the data
     cover in part or not at all no move is shown (no entry or exit, no 名次变化), as on 一屏总览 and the companies page,
-    and a run on the black list that may have begun before the data reads 至少 N."""
+    and a run on the black list that may have begun before the data is flagged: ``consecutive_black_months`` stays the
+    number of months the data show and ``is_black_streak_at_least`` says it is a lower bound (the page, HTML and Word
+    read 至少 N: ``onescreen.report_render.shown_columns``)."""
     month = (data_to or period.last_day).replace(day=1)
     before = _add_months(month, -1)
     previous = covered = coverage(before, month, data_from, word="上月")  # (previous: a list in the loop below)
@@ -905,11 +908,12 @@ def company_tables(src: Source, period: Period, data_to: date | None = None,
         moves = moves.iloc[0:0]
         lists["rank_change"] = pd.array([pd.NA] * len(lists), dtype="Int64")
         withheld = f"{covered.note}，本月上榜、退出榜单不作比较；本月的榜单见下一部分。"
-    # A run of months on the black list back to the data's first month may have begun before it: 至少 N.
+    # A run of months on the black list back to the data's first month may have begun before it: at least N. A flag
+    # of its own, so that the months stay a number for a JSON or Excel reader (a column of 2 and "至少 2" was both).
     floors = [pd.notna(n) and streak_at_least(month, int(n), data_from) for n in lists["consecutive_black_months"]]
+    lists["consecutive_black_months"] = lists["consecutive_black_months"].astype("Int64")
+    lists["is_black_streak_at_least"] = pd.Series(floors, index=lists.index, dtype=bool)
     if any(floors):
-        lists["consecutive_black_months"] = pd.array(
-            [f"至少 {int(n)}" if floor else n for n, floor in zip(lists["consecutive_black_months"], floors)], dtype=object)
         note += streak_note(data_from)
     return lists.reset_index(drop=True), moves.reset_index(drop=True), note, withheld
 

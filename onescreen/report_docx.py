@@ -29,6 +29,8 @@ from onescreen.report_render import (TABLE_SECTIONS, empty_text, _cell, _label, 
 
 BODY_FONT = "宋体"
 HEADING_FONT = "黑体"
+LANGUAGE = "zh-CN"
+STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
 TONE_COLOURS = {"up": RGBColor(0x1D, 0x7A, 0x3E), "down": RGBColor(0xB3, 0x26, 0x1E), "empty": RGBColor(0x7F, 0x8A, 0x99)}
 GREY = RGBColor(0x4A, 0x58, 0x68)
 HEADER_FILL = "EEF2F7"
@@ -48,15 +50,40 @@ def _properties(doc, title: str, generated_at) -> None:
     props = doc.core_properties
     props.title, props.author, props.comments, props.last_modified_by = _xml_text(title), "一屏", "", ""
     props.created = props.modified = generated_at.astimezone(timezone.utc)  # (naive: the server's local time)
+    props.language = LANGUAGE
     package = doc.part.package
     for key, rel in list(package.rels.items()):
         if rel.reltype == RT.THUMBNAIL:
             package.rels.pop(key)
 
 
+def _language(doc) -> None:
+    """Declare the text Chinese (zh-CN) where python-docx's template says en-US (and ja-JP for the theme's East Asian
+    fonts): Word picks its proofing, line breaking (no line starting with ，or 。) and the East Asian theme font by
+    these. ``w:val`` (Latin text) is zh-CN too: the Latin in this report is codes, units and figures (W41, N, %),
+    which an English spelling checker would only underline.
+
+    The template's stylesWithEffects part (a second copy of the styles, en-US, written for Word 2010) is left out:
+    Word reads styles.xml, and a part saying en-US would contradict it."""
+    rpr = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)
+    lang.set(qn("w:val"), LANGUAGE)
+    lang.set(qn("w:eastAsia"), LANGUAGE)
+    theme_lang = doc.settings.element.find(qn("w:themeFontLang"))
+    if theme_lang is not None:
+        theme_lang.set(qn("w:eastAsia"), LANGUAGE)
+    for key, rel in list(doc.part.rels.items()):
+        if rel.reltype == STYLES_WITH_EFFECTS:
+            doc.part.rels.pop(key)
+
+
 def to_docx(report: Report) -> bytes:
     """The report as .docx bytes."""
     doc = Document()
+    _language(doc)
     _page(doc)
     _font(doc.styles["Normal"], BODY_FONT, 10.5)
     for name, size in (("Title", 18), ("Heading 1", 14)):

@@ -289,8 +289,9 @@ def number_formats(frame: pd.DataFrame, labels: dict[str, str] | None = None) ->
     """The printf format of each number column of :func:`display_frame` (by its Chinese header), for the page's
     ``st.column_config.NumberColumn``: ``%.1f`` for rates, ``%,d`` for counts, ``%,.2f`` for other decimals."""
     formats = {}
+    frame = shown_columns(frame)  # (a number written 至少 N is text there)
     for column in frame.columns:
-        if column in CODE_COLUMNS or column in SIGNED_COLUMNS or pd.api.types.is_bool_dtype(frame[column]) \
+        if column in SIGNED_COLUMNS or pd.api.types.is_bool_dtype(frame[column]) \
                 or not pd.api.types.is_numeric_dtype(frame[column]):
             continue  # (changes: signed_formats)
         digits = _digits(column, pd.api.types.is_integer_dtype(frame[column]))
@@ -467,9 +468,24 @@ def empty_text(section) -> str:
     return section.empty or EMPTY_TEXTS.get(section.key, "本期没有。")
 
 
+# A flag saying a number column is a lower bound (a run on the black list that may have begun before the data:
+# onescreen.coverage.streak_at_least): the data (JSON, XLSX) keep the number and the flag; a reader (the page, HTML,
+# Word) reads the number as 至少 N and no flag column.
+AT_LEAST_FLAGS = {"is_black_streak_at_least": "consecutive_black_months"}
+
+
 def shown_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` without the machine codes (:data:`CODE_COLUMNS`)."""
-    return frame.drop(columns=[c for c in CODE_COLUMNS if c in frame.columns])
+    """``frame`` as readers see it: without the machine codes (:data:`CODE_COLUMNS`), and a number flagged as a lower
+    bound (:data:`AT_LEAST_FLAGS`) written ``至少 N``, its flag left out."""
+    out = frame.drop(columns=[c for c in CODE_COLUMNS if c in frame.columns])
+    for flag, column in AT_LEAST_FLAGS.items():
+        if flag not in out:
+            continue
+        if column in out and out[flag].any():
+            out[column] = pd.array([f"至少 {int(n)}" if at_least and pd.notna(n) else n
+                                    for n, at_least in zip(out[column], out[flag])], dtype=object)
+        out = out.drop(columns=flag)
+    return out
 
 
 def header_lines(report: Report) -> tuple[str, str, str]:

@@ -159,6 +159,23 @@ def test_xlsx_header_is_bold_frozen_and_filtered(tickets):
     assert sheet.auto_filter.ref == "A1:J4"
 
 
+def test_xlsx_sets_every_cell_in_a_chinese_font(tickets):
+    """The workbooks named xlsxwriter's Calibri, which has no Chinese, so Excel and WPS substituted one of their own.
+    Every cell (header, text, numbers, dates, the Normal style a typed-in cell takes) is now in 微软雅黑, not tied to
+    the theme (whose font would be shown instead); the header is still the only bold row."""
+    import re
+    import zipfile
+
+    data = to_xlsx_bytes({"工单": tickets})
+    sheet = load(data)["工单"]
+    fonts = {(cell.font.name, cell.font.scheme, cell.font.b) for row in sheet.iter_rows() for cell in row}
+    assert fonts == {("微软雅黑", None, True), ("微软雅黑", None, False)}
+    assert {cell.font.b for cell in sheet[1]} == {True} and not any(cell.font.b for cell in sheet[2])
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        styles = package.read("xl/styles.xml").decode("utf-8")
+    assert set(re.findall(r'<name val="([^"]*)"/>', styles)) == {"微软雅黑"} and "<scheme" not in styles
+
+
 def test_xlsx_column_widths_follow_content():
     df = pd.DataFrame({"id": ["a"], "content": ["很长的中文诉求内容" * 3], "huge": ["x" * 500]})
     sheet = load(to_xlsx_bytes({"s": df}, mask=False))["s"]

@@ -619,7 +619,7 @@ PRINTF = {"%,d": lambda v: f"{v:,.0f}", "%.1f": lambda v: f"{v:.1f}", "%,.2f": l
 def test_the_pages_tables_keep_numbers_as_numbers_shown_as_the_html_report_shows_them(week_report):
     """周报's tables were all text: numbers left-aligned and sorted as text ("9" after "10"). Numbers stay numbers
     on the page (right-aligned, sorted as numbers), each column formatted as the HTML report writes its cells."""
-    from onescreen.report_render import CODE_COLUMNS, _cell
+    from onescreen.report_render import AT_LEAST_FLAGS, CODE_COLUMNS, _cell
 
     checked = 0
     for key, section in week_report.sections.items():
@@ -628,7 +628,7 @@ def test_the_pages_tables_keep_numbers_as_numbers_shown_as_the_html_report_shows
         frame, shown = section.frame, display_frame(section.frame)
         formats, signed = number_formats(frame), signed_formats(frame)
         for column in frame.columns:
-            if column in CODE_COLUMNS:
+            if column in CODE_COLUMNS or column in AT_LEAST_FLAGS:  # (a flag is read as 至少 in its number's column)
                 continue
             label = COLUMN_LABELS.get(column, column)
             numeric = pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column])
@@ -706,6 +706,8 @@ def test_xlsx_has_one_sheet_per_section_numbers_as_numbers_and_no_formulas(week_
     assert first["指标"] == "受理量" and first["本期"] == 10 and isinstance(first["本期"], (int, float))
     rises = workbook["分类增幅"]
     assert rises["A2"].value == "'=HYPERLINK(\"x\",\"y\")" and rises["A2"].data_type == "s"
+    # (in a font with Chinese on every sheet: onescreen.exports.XLSX_FONT, not Calibri)
+    assert {c.font.name for ws in workbook for row in ws.iter_rows() for c in row} == {"微软雅黑"}
 
 
 def test_json_round_trips_with_the_same_figures(week_report):
@@ -753,6 +755,32 @@ def test_the_word_files_own_properties_are_the_reports(week_report):
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         assert not [name for name in package.namelist() if "thumbnail" in name]
         assert not [name for name in package.namelist() if b"python-docx" in package.read(name)]
+
+
+def test_the_word_file_declares_its_text_chinese(week_report):
+    """The .docx declared its text en-US (python-docx's template: w:lang in the default run properties, an en-US copy
+    of the styles for Word 2010, and ja-JP for the theme's East Asian fonts), so Word proofed and broke the Chinese
+    text's lines as English. Now the default run properties say zh-CN (East Asian and Latin text), the theme's East
+    Asian fonts are zh-CN's, the file's properties say zh-CN, and no part of the file names another language."""
+    import zipfile
+
+    from docx.oxml.ns import qn
+    from lxml import etree
+
+    from onescreen.report_docx import to_docx
+
+    with zipfile.ZipFile(io.BytesIO(to_docx(week_report))) as package:
+        styles = etree.fromstring(package.read("word/styles.xml"))
+        lang = styles.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}/{qn('w:lang')}")
+        assert (lang.get(qn("w:val")), lang.get(qn("w:eastAsia"))) == ("zh-CN", "zh-CN")
+        settings = etree.fromstring(package.read("word/settings.xml"))
+        assert settings.find(qn("w:themeFontLang")).get(qn("w:eastAsia")) == "zh-CN"
+        assert b"<dc:language>zh-CN</dc:language>" in package.read("docProps/core.xml")
+        names = package.namelist()
+        langs = [re.findall(rb"<w:lang [^>]*>", package.read(name)) for name in names if name.endswith(".xml")]
+    assert [lang for found in langs for lang in found] == [b'<w:lang w:val="zh-CN" w:eastAsia="zh-CN" w:bidi="ar-SA"/>']
+    assert not [name for name in names if "stylesWithEffects" in name]
+
 
 def test_word_document_has_the_html_reports_header_sections_and_cells(week_report):
     """The .docx a meeting's papers are edited from: the same title and lines, each section's heading and
@@ -1056,6 +1084,57 @@ def test_the_koujing_entries_do_not_start_with_a_second_label():
         assert [r.label for r in table.itertuples() if re.match(r"^[^，。=（]{1,8}：", r.text)] == []
 
 
+def _two_months_black_report(district_con):
+    """The fixture district's October pack, its black list on it since September, the data's first month (the data
+    begin on 2025-09-29), so each black-list run may have begun before the data."""
+    from onescreen.report import CursorSource
+
+    class TwoMonthsBlack(CursorSource):
+        def query(self, name, **params):
+            frame = super().query(name, **params)
+            if name == "company_rankings" and str(params["month"]) == "2025-10-01":
+                frame.loc[frame["list"] == "black", "consecutive_black_months"] = 2
+            return frame
+
+    return build_report(TwoMonthsBlack(district_con), parse_period("2025-10"), generated_at=GENERATED)
+
+
+def test_a_black_list_run_that_may_be_longer_is_a_number_and_a_flag_in_the_data(district_con):
+    """连续上黑榜月数 mixed numbers and text ("至少 2") in the JSON and the workbook when a run may have begun before the
+    data, so a program or a spreadsheet formula reading the column met two types. The JSON and the XLSX now give the
+    months as a number in every row and say in a column of its own (连续月数可能更长: true/false, 是/否) that the run may
+    be longer; the page, the HTML and Word still read 至少 2, without that column."""
+    import docx
+
+    from onescreen.report_render import render
+
+    report = _two_months_black_report(district_con)
+    section = report.sections["company_lists"]
+    rows = json.loads(render(report, "json"))["sections"]["company_lists"]
+    assert rows["columns"]["is_black_streak_at_least"] == "连续月数可能更长"
+    black = [r for r in rows["rows"] if r["list"] == "黑榜"]
+    assert black and [(r["consecutive_black_months"], r["is_black_streak_at_least"]) for r in black] == [(2, True)] * len(black)
+    assert all(r["is_black_streak_at_least"] is False for r in rows["rows"] if r["list"] == "红榜")
+    assert {type(r["consecutive_black_months"]) for r in rows["rows"]} <= {int, type(None)}
+
+    sheet = openpyxl.load_workbook(io.BytesIO(render(report, "xlsx")))["红黑榜"]
+    header = [c.value for c in sheet[1]]
+    months, longer = header.index("连续上黑榜月数"), header.index("连续月数可能更长")
+    cells = [(row[0].value, row[months], row[longer].value) for row in sheet.iter_rows(min_row=2)]
+    assert {(cell.value, cell.data_type, flag) for listed, cell, flag in cells if listed == "黑榜"} == {(2, "n", "是")}
+    assert {cell.data_type for _listed, cell, _flag in cells} <= {"n"}   # (numbers or empty, never text)
+    assert {flag for listed, _cell, flag in cells if listed == "红榜"} == {"否"}
+
+    shown = display_frame(section.frame)
+    assert "连续月数可能更长" not in shown and set(shown.loc[shown["本月榜单"] == "黑榜", "连续上黑榜月数"]) == {"至少 2"}
+    assert "连续上黑榜月数" not in number_formats(section.frame)   # (text on the page, not a number format's)
+    html = render(report, "html").decode("utf-8")
+    assert "<td>至少 2</td>" in html and "连续月数可能更长" not in html
+    word = docx.Document(io.BytesIO(render(report, "docx")))
+    cells = [c.text for t in word.tables for row in t.rows for c in row.cells]
+    assert "至少 2" in cells and "连续月数可能更长" not in cells
+
+
 def test_the_weekly_withholds_list_moves_against_a_month_the_data_do_not_cover(metrics_con, district_con):
     """周报's 物业红黑榜变动 still listed 新上黑榜 and ranks moved against a last month the data cover in part (仅供参考)
     or not at all, while 一屏总览, the companies page and its wall withhold them. The pack (page, HTML, XLSX, Word,
@@ -1074,22 +1153,16 @@ def test_the_weekly_withholds_list_moves_against_a_month_the_data_do_not_cover(m
     assert august.frame.empty and "名次较上月：无上月数据（数据自 2025-08-15 起），不作比较。" in august.note
     assert august.empty == "无上月数据（数据自 2025-08-15 起），本月上榜、退出榜单不作比较；本月的榜单见下一部分。"
 
-    class TwoMonthsBlack(CursorSource):  # October's black list on it since September, the data's first month
-        def query(self, name, **params):
-            frame = super().query(name, **params)
-            if name == "company_rankings" and str(params["month"]) == "2025-10-01":
-                frame.loc[frame["list"] == "black", "consecutive_black_months"] = 2
-            return frame
-
     # The fixture district's data begin on 2025-09-29: September is covered in part, August not at all.
-    report = build_report(TwoMonthsBlack(district_con), parse_period("2025-10"), generated_at=GENERATED)
+    report = _two_months_black_report(district_con)
     moves, listed = report.sections["company_moves"], report.sections["company_lists"]
     said = "名次较上月：上月数据不全（数据自 2025-09-29 起），不作比较：上月的投诉只计其后受理的工单，其得分和名次不可比。"
     assert moves.frame.empty and said in moves.note and said in listed.note
     assert moves.empty == "上月数据不全（数据自 2025-09-29 起），本月上榜、退出榜单不作比较；本月的榜单见下一部分。"
     assert not listed.frame.empty and listed.frame["rank_change"].isna().all()
-    black = listed.frame[listed.frame["list"] == "黑榜"]["consecutive_black_months"].tolist()
-    assert black and set(black) == {"至少 2"} and "至少连续 N 个月：数据自 2025-09-29 起，此前是否上榜不详。" in listed.note
+    black = listed.frame[listed.frame["list"] == "黑榜"]
+    assert len(black) and set(black["consecutive_black_months"]) == {2} and black["is_black_streak_at_least"].all()
+    assert "至少连续 N 个月：数据自 2025-09-29 起，此前是否上榜不详。" in listed.note
     html = render(report, "html").decode("utf-8")
     assert moves.empty in html and "本月红黑榜没有变动" not in html and "至少 2" in html
     sheets = pd.read_excel(io.BytesIO(render(report, "xlsx")), sheet_name=None, engine="calamine")

@@ -190,11 +190,6 @@ def _table(key: str, frame: pd.DataFrame, labels: dict[str, str] | None = None) 
                  column_config=columns)
 
 
-def _escape_md(text: str) -> str:
-    """Text shown as Markdown literally (口径 texts contain ``*`` as in ``138****5678``)."""
-    return "".join("\\" + c if c in "\\`*_{}[]<>()#+-.!|~$" else c for c in str(text))
-
-
 figures = report_figures(report)
 kpis = report.sections["kpis"]
 st.subheader(kpis.title)
@@ -223,7 +218,7 @@ for key, section in report.sections.items():
         ui.plotly_chart(figures[key], key=f"weekly_chart_{key}")
     if key == "koujing":
         for row in section.frame.itertuples():
-            st.markdown(f"- **{_escape_md(row.label)}**：{_escape_md(row.text)}")
+            st.markdown(f"- **{ui.markdown_text(row.label)}**：{ui.markdown_text(row.text)}")  # 138****5678
     elif section.frame.empty:
         st.caption(empty_text(section))
     else:

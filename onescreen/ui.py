@@ -184,13 +184,22 @@ TILE_LINKS_CSS = f"""
 .st-key-os_tile_links .stMarkdownColoredText {{ filter: brightness(2.4); word-break: keep-all; }}
 </style>
 """
-# Markdown that a label must not interpret: the text is shown as it is.
-_MARKDOWN_SPECIALS = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:"})
+# Markdown that a text from the data must not interpret: each is shown as it is. ``&`` would read ``&lt;`` as ``<``;
+# ``/`` breaks ``:material/home:``, which Streamlit makes an icon before it reads the Markdown (escapes or not).
+_MARKDOWN_SPECIALS = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:/&"})
+# Streamlit links bare addresses (www.x.cn, http://x.cn, a@x.cn) after the Markdown is read, escapes or not: an
+# invisible word joiner (U+2060) after www, :// and @ leaves them text.
+_BARE_LINK = re.compile(r"(?i)(?<=www)(?=\.)|(?<=://)|(?<=@)")
+# A line break would let the next line start a heading (===), a code block (after a blank line) or a hard break:
+# Streamlit shows a single line break as a space anyway.
+_LINE_BREAK = re.compile(r"[ \t]*[\r\n][\s]*")
 
 
 def markdown_text(text: str) -> str:
-    """``text`` with Markdown's special characters escaped, for a widget or link label."""
-    return str(text).translate(_MARKDOWN_SPECIALS)
+    """``text`` as Streamlit's Markdown shows it literally, for any Markdown that shows a text from the data or from
+    a user (file, sheet, header, place and company names, messages quoting them) in a body, caption, box, label or
+    help text. The Markdown around it is the caller's: ``f"**{markdown_text(name)}**"`` stays bold."""
+    return _BARE_LINK.sub("\u2060", _LINE_BREAK.sub(" ", str(text))).translate(_MARKDOWN_SPECIALS)
 
 
 def tile_link_label(label: str, value: str, *, note: str = "", change: tuple[str, str] | None = None) -> str:

@@ -105,7 +105,7 @@ if unassigned:
                   icon=":material/filter_alt:")
     clear_col.button("列出全部工单", key="t_unassigned_clear", on_click=lambda: st.query_params.pop("unassigned", None),
                      help=f"取消“{tickets.UNASSIGNED[unassigned]}”，列出左侧筛选范围内的全部工单。")
-st.caption(f"{period_text} · {tickets.STATUSES[status]} · {shared}（来源、分类、区域在左侧筛选）· "
+st.caption(f"{period_text} · {tickets.STATUSES[status]} · {ui.markdown_text(shared)}（来源、分类、区域在左侧筛选）· "
            f"{ui.as_of_caption(data.as_of())}")
 
 if frame.empty:

@@ -82,7 +82,7 @@ try:
         report = build_report(source, period, street_code=f.street_code or None,
                               community_code=f.community_code or None)
 except ReportError as error:
-    st.info(str(error), icon=":material/info:")
+    st.info(ui.markdown_text(str(error)), icon=":material/info:")   # plain text (it names codes and tables)
     st.stop()
 meta = report.meta
 
@@ -92,7 +92,7 @@ if meta.get("data_to"):  # under way: its days so far against the same days (the
 else:
     compared = f"上期：{meta['previous_label']} · 去年同期：{meta['yoy_label']}" + (
         "" if meta["is_complete"] else " · 本周期尚未结束")
-st.caption(f"{ui.as_of_caption(as_of)} · 范围：{meta['scope_name']}（侧栏筛选街道、社区）· {compared}"
+st.caption(f"{ui.as_of_caption(as_of)} · 范围：{ui.markdown_text(meta['scope_name'])}（侧栏筛选街道、社区）· {compared}"
            + (f" · 已导入的工单从 {meta['data_from']:%Y-%m-%d} 起受理，本期只含其后的部分" if meta.get("data_from") else "")
            + (f" · {meta['previous_note']}" if meta.get("previous_note") else "")
            + (f" · {meta['yoy_note']}" if meta.get("yoy_note") else ""))

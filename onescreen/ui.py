@@ -262,6 +262,11 @@ BIG_SCREEN_CSS = f"""
 .os-recurring-row {{ display: flex; justify-content: space-between; gap: 0.5em; white-space: nowrap; }}
 .os-recurring-what {{ overflow: hidden; text-overflow: ellipsis; min-width: 0; }}
 .os-recurring-count {{ flex: none; }}
+/* 物业红黑榜: one line a company; a long name (…物业服务有限责任公司 wrapped at 1440 px) is cut short, never the place,
+   the score or the move; the row's hover names it whole. */
+.os-rank-row {{ display: flex; gap: 0.3em; white-space: nowrap; }}
+.os-rank-place, .os-rank-score {{ flex: none; }}
+.os-rank-name {{ overflow: hidden; text-overflow: ellipsis; min-width: 0; }}
 .stApp .os-black {{ background: {BLACKLIST}; color: #f0f0f0; padding: 2px 8px; border-radius: 4px; font-weight: 700;
   display: inline-block; }}
 </style>

@@ -990,11 +990,14 @@ def test_the_wall_lists_say_against_what_a_rank_moved_and_count_the_black_list_f
     assert not at.exception
     honour, black = _wall_lists(at)
     assert "名次较上月：上月数据不全" in honour and "倒数" in black
-    rows = re.findall(r"<div title='([^']*)'>([^<]*)<b>", honour + black)
+    rows = re.findall(r"<div class='os-rank-row' title='([^']*)'>.*?<span class='os-rank-name'>([^<]*)</span>",
+                      honour + black)
     assert rows, honour + black
-    for hover, _text in rows:
-        assert re.match(r"全区第 \d+ 名，总分 \d+\.\d。名次较上月：上月数据不全（数据自 2025-09-29 起），不作比较。", hover), hover
-    black_rows = re.findall(r"<div title='全区第 (\d+) 名[^']*'>(倒\d+) ", black)
+    for hover, name in rows:   # the hover begins with the whole name (cut short on a narrow panel)
+        assert hover.startswith(f"{name}：") and re.match(
+            r"[^：]+：全区第 \d+ 名，总分 \d+\.\d。名次较上月：上月数据不全（数据自 2025-09-29 起），不作比较。", hover), hover
+    black_rows = re.findall(r"<div class='os-rank-row' title='[^：']+：全区第 (\d+) 名[^']*'><span class='os-rank-place'>"
+                            r"(倒\d+)</span>", black)
     assert black_rows == [("3", "倒1")], black  # the fixture district ranks 3 companies: the 3rd is 倒1
     assert "管理 180 户，物业投诉 1 件" in black
 

@@ -214,7 +214,7 @@ if selected is not None:
                 try:
                     phone = data.reveal_phone(access, str(selected["ticket_id"]), reason.strip())
                 except data.AccessError as error:
-                    st.error(str(error))
+                    st.error(ui.markdown_text(str(error)))   # it may quote the ticket number
                 else:
                     # Shown for this run only: not cached, not kept in the session.
                     st.text(f"联系电话：{phone or '（导出中没有电话）'}")

@@ -216,9 +216,10 @@ def tile_link_label(label: str, value: str, *, note: str = "", change: tuple[str
 
 
 def empty_state(message: str = "数据仓库还是空的。") -> None:
-    """Guidance instead of an empty chart: what to do to see something here."""
+    """Guidance instead of an empty chart: what to do to see something here. ``message`` is shown as written (a
+    query's error quotes the value it refused)."""
     st.info(
-        f"{message}\n\n- 运行 `make run`（首次会自动生成示范区），或 `python -m etl demo` 生成示范数据；\n"
+        f"{markdown_text(message)}\n\n- 运行 `make run`（首次会自动生成示范区），或 `python -m etl demo` 生成示范数据；\n"
         "- 或在“数据导入”页面上传 12345 / 网格平台导出文件。",
         icon=":material/info:",
     )

@@ -335,6 +335,19 @@ def test_an_area_name_and_the_addresss_values_are_shown_as_written_in_captions_a
     assert [w.value for w in at.warning if w.value.startswith("地址中的月份")][0].startswith("地址中的月份“\\[登录\\]\\(x\\)”")
 
 
+def test_the_empty_state_shows_a_queries_message_as_written():
+    """A page whose query fails shows the error (it quotes the value refused, which may come from the address)
+    above the guidance: the message is escaped, the guidance keeps its list and code."""
+    def page():
+        from onescreen import ui
+
+        ui.empty_state("查询 tickets 的参数 status 不能是 '[登录](x) **全部**'。")
+
+    at = AppTest.from_function(page).run()
+    assert at.info[0].value.startswith("查询 tickets 的参数 status 不能是 '\\[登录\\]\\(x\\) \\*\\*全部\\*\\*'。\n\n"
+                                       "- 运行 `make run`"), at.info[0].value
+
+
 def test_a_link_with_only_a_grid_code_opens_that_grid_and_an_unknown_code_says_so(warehouse_copy):
     """A hand-written bookmark ``?grid_code=…`` used to be dropped silently (the street and community boxes
     were empty, so the grid box was too): the page showed the whole district."""

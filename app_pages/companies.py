@@ -161,7 +161,7 @@ try:  # 2025-10 or 2025-10-01 (any day of the month)
     wanted = date.fromisoformat(asked + "-01" if len(asked) == 7 else asked).replace(day=1)
 except ValueError:
     if asked:
-        st.warning(f"地址中的月份“{asked[:20]}”不是日期（应写作 2025-10）：显示{wanted.year}年{wanted.month}月。")
+        st.warning(f"地址中的月份“{ui.markdown_text(asked[:20])}”不是日期（应写作 2025-10）：显示{wanted.year}年{wanted.month}月。")
 # The sidebar's period moved since the last run: this page's month follows it (it kept its own, so the
 # two boxes could name different months).
 if st.session_state.get("company_sidebar_month") not in (None, f.month()) and f.month() in months:

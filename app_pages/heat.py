@@ -189,7 +189,7 @@ except data.QueryError as exc:
     ui.empty_state(str(exc))
     st.stop()
 st.caption(f"{ui.as_of_caption(data.as_of())} · {f.time_label()}"
-           + ("" if f.is_range else f"（{first_day:%m-%d} 至 {last_day:%m-%d} 受理）") + f" · {filter_label(f)}")
+           + ("" if f.is_range else f"（{first_day:%m-%d} 至 {last_day:%m-%d} 受理）") + f" · {ui.markdown_text(filter_label(f))}")
 
 st.subheader("网格每千户工单量")
 has_shape = grids["geometry_geojson"].notna()

@@ -115,7 +115,8 @@ def _list_html(title_class: str, title: str, frame: pd.DataFrame, *, from_worst:
     month they cover in part or not at all no move is shown (its ranks stand on part of its complaints, or none):
     a grey ``—``, and the hover says ``上月数据不全（数据自 …）`` / ``无上月数据（…）``. ``at_least(months)``: whether a
     black-list run of that many months may have begun before the data (:func:`onescreen.filters.streak_at_least`):
-    it reads 至少连续N个月."""
+    it reads 至少连续N个月. Each row is one line: a name too long for the panel (281 px at 1440 px) ends in …, and the
+    row's hover begins with it whole."""
     withheld = previous is not None and bool(previous.note)
     rows = []
     for place, (_, r) in enumerate(frame.iterrows(), start=1):
@@ -139,10 +140,12 @@ def _list_html(title_class: str, title: str, frame: pd.DataFrame, *, from_worst:
         households, complaints = r.get("households"), r.get("complaint_count")
         basis = (f"管理 {ui.fmt_number(households)} 户，物业投诉 {ui.fmt_number(complaints)} 件"
                  if pd.notna(households) and pd.notna(complaints) else "")
-        hover = f"全区第 {int(r['rank'])} 名，总分 {r['score']:.1f}。{move_words}。{basis}"
+        name = str(r["company_name"])
+        hover = f"{name}：全区第 {int(r['rank'])} 名，总分 {r['score']:.1f}。{move_words}。{basis}"
         label = f"倒{place}" if from_worst else str(int(r["rank"]))
-        rows.append(f"<div title='{html.escape(hover, quote=True)}'>{label} {html.escape(str(r['company_name']))} "
-                    f"<b>{r['score']:.1f}</b> <span style='color:{colour}'>{html.escape(move)}</span></div>")
+        rows.append(f"<div class='os-rank-row' title='{html.escape(hover, quote=True)}'><span class='os-rank-place'>{label}"
+                    f"</span> <span class='os-rank-name'>{html.escape(name)}</span> <span class='os-rank-score'>"
+                    f"<b>{r['score']:.1f}</b> <span style='color:{colour}'>{html.escape(move)}</span></span></div>")
     body = "".join(rows) or "<div style='color:#9fb3c8'>本月无符合条件的企业</div>"
     return f"<div class='os-list'><span class='{title_class}'>{title}</span>{body}</div>"
 

@@ -190,7 +190,7 @@ except data.QueryError as exc:
     ui.empty_state(str(exc))
     st.stop()
 tile_koujing = dict(zip(tiles["metric"], tiles["koujing"]))
-st.caption(f"{ui.as_of_caption(data.as_of())} · {f.time_label()} · 范围：{scope_label(f)}")
+st.caption(f"{ui.as_of_caption(data.as_of())} · {f.time_label()} · 范围：{ui.markdown_text(scope_label(f))}")
 if scope_note:
     st.info(scope_note, icon=":material/info:")
 if f.is_range:

@@ -105,7 +105,7 @@ if unassigned:
                   icon=":material/filter_alt:")
     clear_col.button("列出全部工单", key="t_unassigned_clear", on_click=lambda: st.query_params.pop("unassigned", None),
                      help=f"取消“{tickets.UNASSIGNED[unassigned]}”，列出左侧筛选范围内的全部工单。")
-st.caption(f"{period_text} · {tickets.STATUSES[status]} · {shared}（来源、分类、区域在左侧筛选）· "
+st.caption(f"{period_text} · {tickets.STATUSES[status]} · {ui.markdown_text(shared)}（来源、分类、区域在左侧筛选）· "
            f"{ui.as_of_caption(data.as_of())}")
 
 if frame.empty:
@@ -214,7 +214,7 @@ if selected is not None:
                 try:
                     phone = data.reveal_phone(access, str(selected["ticket_id"]), reason.strip())
                 except data.AccessError as error:
-                    st.error(str(error))
+                    st.error(ui.markdown_text(str(error)))   # it may quote the ticket number
                 else:
                     # Shown for this run only: not cached, not kept in the session.
                     st.text(f"联系电话：{phone or '（导出中没有电话）'}")

@@ -40,6 +40,20 @@ st.caption("先导入网格和小区，再导入 12345 与网格平台工单（�
 if notice := state.pop("up_notice", None):
     st.success(notice)
 
+# Every name on this page comes from the user's files (file, sheet and header names, and the ETL's messages quoting
+# them): it goes through ui.markdown_text before it reaches Markdown, so 2025*11*月.csv is not shown as emphasis.
+md = ui.markdown_text
+
+
+def error_box(message: str) -> None:
+    """An ETL message (a LoadError's, plain text that names files, sheets and headers) in a red box, as written."""
+    st.error(md(upload.page_text(message)))
+
+
+def notes_box(file_name: str, notes: list[str]) -> None:
+    """A file's warnings in a yellow box naming the file (:func:`onescreen.upload.notes_text`)."""
+    st.warning(upload.notes_text(md(file_name), [md(n) for n in notes]))
+
 
 def show_problems(problems, total: int) -> None:
     st.dataframe(upload.problems_frame(problems), hide_index=True, placeholder=ui.MISSING, width="stretch")
@@ -49,7 +63,7 @@ def show_problems(problems, total: int) -> None:
 
 def rejects_download(item, key: str) -> None:
     if item.rejects_path and item.rejects_path.exists():
-        st.download_button(f"下载被拒收的行（{item.rejects_path.name}，含原因，已脱敏）", item.rejects_path.read_bytes(),
+        st.download_button(f"下载被拒收的行（{md(item.rejects_path.name)}，含原因，已脱敏）", item.rejects_path.read_bytes(),
                            file_name=item.rejects_path.name, mime="text/csv", key=key)
 
 
@@ -57,17 +71,17 @@ if report := state.get("up_result"):
     with st.container(border=True):
         st.subheader("导入结果")
         for i, item in enumerate(report.files):
-            (st.info if item.status == "already_loaded" else st.success)(upload.file_summary(item))
+            (st.info if item.status == "already_loaded" else st.success)(md(upload.file_summary(item)))
             # What the analyst must notice (未落格, 双派单, damaged phone numbers ...) in a yellow box naming the file;
             # what was left out on purpose (personal, unused columns) stays a grey line, so a clean load stays green.
             notable, quiet = upload.load_notes(item)
             if notable:
-                st.warning(upload.notes_text(item.file_name, [ui.markdown_text(n) for n in notable]))
+                notes_box(item.file_name, notable)
             for note in quiet:
-                st.caption(f"提示：{note}")
+                st.caption(f"提示：{md(note)}")
             rejects_download(item, f"up_rejects_result_{i}")
         for warning in report.warnings:
-            st.warning(warning)
+            st.warning(md(warning))
         if report.as_of:
             st.markdown(f"**数据截至 {report.as_of:%Y-%m-%d %H:%M}**")
 
@@ -86,14 +100,14 @@ def file_section(path) -> FileOptions | None:
     """Recognition, mapping and preview of one file; its load options, or None while it cannot load."""
     key = upload.file_key(path)
     with st.container(border=True):
-        st.markdown(f"**{ui.markdown_text(path.name)}**")
+        st.markdown(f"**{md(path.name)}**")
         sheets = cached(("sheets", str(path)), lambda: upload.sheet_names(path))
         sheet = (st.selectbox("工作表", list(sheets), format_func=sheets.get, key=f"up_sheet_{key}",
                               placeholder=ui.SEARCH_HINT)
                  if isinstance(sheets, dict) and len(sheets) > 1 else None)
         raw = cached(("raw", str(path), sheet), lambda: upload.read_upload(path, sheet))
         if isinstance(raw, LoadError):
-            st.error(upload.page_text(str(raw)))
+            error_box(str(raw))
             unreadable.append(path.name)
             return None
         labels = {"": "自动识别", **{name: source.label for name, source in SOURCES.items()}}
@@ -110,20 +124,20 @@ def file_section(path) -> FileOptions | None:
         overrides = upload.overrides_for(raw, chosen) if touched else None
         plan = upload.plan(raw, source, overrides) if touched else auto
         st.caption(f"识别为 **{plan.source.label}** · 编码 {raw.encoding or '—'} · 表头在第 {raw.header_row} 行 · "
-                   f"工作表 {raw.sheet_name or '—'} · {raw.table.num_rows:,} 行")
+                   f"工作表 {md(raw.sheet_name or '—')} · {raw.table.num_rows:,} 行")
         if others := upload.other_sheets_text(raw):
-            st.warning(others)
-        st.markdown("列对应：" + ui.markdown_text(upload.mapping_text(plan)))
+            st.warning(md(others))
+        st.markdown("列对应：" + md(upload.mapping_text(plan)))
         if plan.missing:
-            st.warning(upload.missing_message(plan))
+            st.warning(md(upload.missing_message(plan)))
         if plan.personal_ignored:
-            st.caption(f"以下个人信息列不会保存：{'、'.join(plan.personal_ignored)}")
+            st.caption(f"以下个人信息列不会保存：{md('、'.join(plan.personal_ignored))}")
         if ignored := plan.ignored_text():
-            st.caption(ui.markdown_text(ignored.removesuffix("。")))   # the page's captions end without one
+            st.caption(md(ignored.removesuffix("。")))   # the page's captions end without one
         doubled = sorted({h for h in chosen.values() if h and list(chosen.values()).count(h) > 1})
         if doubled:  # (a header row that holds data names its columns by position: a cell may be a name)
             doubled = [shown_header(raw.headers, h) for h in doubled]
-            st.warning(f"列 {'、'.join(doubled)} 被选给了多个字段，只有一个会生效，请改正。")
+            st.warning(f"列 {md('、'.join(doubled))} 被选给了多个字段，只有一个会生效，请改正。")
         with st.expander("修改列对应（字段 ← 文件表头）", expanded=bool(plan.missing)):
             options = upload.column_options(raw, auto.mapping)
             columns = st.columns(3)
@@ -141,7 +155,7 @@ def file_section(path) -> FileOptions | None:
             try:  # two same-named columns that both have data: the user picks one above
                 st.dataframe(upload.preview(plan), hide_index=True, placeholder=ui.MISSING, width="stretch")
             except LoadError as error:
-                st.error(upload.page_text(str(error)))
+                error_box(str(error))
     if plan.missing:
         return None
     return FileOptions(source=source if picked or touched else None, overrides=overrides, sheet=sheet,
@@ -152,14 +166,14 @@ def date_order_choice(untold: list[str], remembered: tuple[str, str, int] | None
     """Ask how to read dates such as 04/11/2026 that nothing in the file tells the order of; None: as the
     last loaded file of the same template was read (``remembered``, :func:`onescreen.upload.remembered_order`;
     refused when there is none)."""
-    automatic = (f"同上次（按此前导入的同格式文件 {remembered[1]}：{DATE_ORDERS[remembered[0]]}）" if remembered
+    automatic = (f"同上次（按此前导入的同格式文件 {md(remembered[1])}：{DATE_ORDERS[remembered[0]]}）" if remembered
                  else "不指定（这些日期将被拒收）")
     labels = {"": automatic, **{order: f"{words}（04/11/2026 是 {'11月4日' if order == 'day' else '4月11日'}）"
                                 for order, words in DATE_ORDERS.items()}}
     chosen = st.radio("日期顺序", list(labels), format_func=labels.get, key=f"up_date_order_{key}", horizontal=True,
                       help="形如 04/11/2026 的日期可以是 11月4日（日/月/年），也可以是 4月11日（月/日/年）。"
                            "文件中有大于 12 的日或带 AM/PM 的时间时按文件判断，不必选择。")
-    st.caption(f"列{'、'.join(f'「{ui.markdown_text(h)}」' for h in untold)}中形如 04/11/2026 的日期，"
+    st.caption(f"列{'、'.join(f'「{md(h)}」' for h in untold)}中形如 04/11/2026 的日期，"
                "文件本身看不出是“日/月/年”还是“月/日/年”：请按导出系统的写法选择。")
     return chosen or None
 
@@ -176,7 +190,7 @@ def run_load(options: dict, skip_bad_rows: bool) -> None:
                              loaded_by=user_name())
     except LoadError as error:
         bar.empty()
-        st.error(upload.page_text(error.summary if error.problems else str(error)))
+        error_box(error.summary if error.problems else str(error))
         if error.problems:
             show_problems(error.problems, error.total)
         return
@@ -210,21 +224,21 @@ def check_section(options: dict) -> None:
         return
     result = checked[1]
     if isinstance(result, LoadError):
-        st.error(upload.page_text(str(result)))
+        error_box(str(result))
         return
     for i, item in enumerate(result.files):
         if item.status == "already_loaded":
-            st.info(upload.file_summary(item))
+            st.info(md(upload.file_summary(item)))
         elif item.problem_total:
-            st.warning(f"{item.file_name}：有 {item.problem_total} 处问题（{item.rejected} 行），"
+            st.warning(f"{md(item.file_name)}：有 {item.problem_total} 处问题（{item.rejected} 行），"
                        f"其余 {item.rows_read - item.rejected:,} 行没有问题。")
             show_problems(item.problems, item.problem_total)
             rejects_download(item, f"up_rejects_check_{i}")
         else:
-            st.success(f"{item.file_name}：检查通过，{item.rows_read:,} 行，导入后新增 {item.inserted:,}，"
+            st.success(f"{md(item.file_name)}：检查通过，{item.rows_read:,} 行，导入后新增 {item.inserted:,}，"
                        f"更新 {item.updated:,}，未变 {item.unchanged:,}。")
             if notes := upload.check_notes(item):  # before the load, not only after it (then it takes an undo)
-                st.warning(upload.notes_text(item.file_name, [ui.markdown_text(n) for n in notes]))
+                notes_box(item.file_name, notes)
     has_problems = any(item.problem_total for item in result.files)
     mode = st.radio("有问题的行", list(MODES), format_func=MODES.get, key="up_mode") if has_problems else "none"
     if all(item.status == "already_loaded" for item in result.files):
@@ -250,7 +264,7 @@ for uploaded in files or []:
         except LoadError as error:
             saved[uploaded.file_id] = str(error)
     if isinstance(saved[uploaded.file_id], str):
-        st.error(saved[uploaded.file_id])
+        error_box(saved[uploaded.file_id])
     elif saved[uploaded.file_id] not in paths:
         paths.append(saved[uploaded.file_id])
 
@@ -258,7 +272,7 @@ unreadable: list[str] = []  # files file_section could not read: no choice on th
 if paths:
     options = {path: file_section(path) for path in paths}
     if unreadable:  # (an empty export among this week's files held the others back, the way out unsaid)
-        st.info(f"文件 {'、'.join(unreadable)} 无法读取，不能导入：请点上传框中该文件右侧的 ×，把它移除，其余文件才能检查和导入；"
+        st.info(f"文件 {md('、'.join(unreadable))} 无法读取，不能导入：请点上传框中该文件右侧的 ×，把它移除，其余文件才能检查和导入；"
                 "按上面的提示改正后再重新上传。", icon=":material/info:")
     if len(unreadable) < sum(o is None for o in options.values()):
         st.info("请先解决上面标出的问题（选择来源类型或列对应），再检查和导入。", icon=":material/info:")
@@ -282,7 +296,7 @@ else:
         st.markdown("**撤销批次**：删除该批次新增的数据，恢复它更新前的数据。后来的批次改过它的数据时，要先撤销后来的批次。")
     for row in loaded:
         text_col, button_col = st.columns([6, 1])
-        text_col.write(f"批次 {row['批次']} · {ui.markdown_text(row['文件'])} · {row['来源']} · {row['导入时间']:%Y-%m-%d %H:%M} · "
+        text_col.write(f"批次 {row['批次']} · {md(row['文件'])} · {row['来源']} · {row['导入时间']:%Y-%m-%d %H:%M} · "
                        f"新增 {row['新增']:,}，更新 {row['更新']:,}")
         button_col.button("撤销", key=f"up_undo_{row['批次']}", on_click=state.__setitem__, args=("up_undo", int(row["批次"])))
     pending = state.get("up_undo")
@@ -300,7 +314,7 @@ else:
                 with st.spinner(f"正在撤销批次 {pending}……"):
                     restored = rollback(pending)
             except LoadError as error:
-                st.error(upload.page_text(str(error)))
+                error_box(str(error))
             else:
                 audit.record("rollback", user=identity.name, role=identity.role, detail=f"批次 {pending}",
                              rows=sum(restored.values()))

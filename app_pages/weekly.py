@@ -82,7 +82,7 @@ try:
         report = build_report(source, period, street_code=f.street_code or None,
                               community_code=f.community_code or None)
 except ReportError as error:
-    st.info(str(error), icon=":material/info:")
+    st.info(ui.markdown_text(str(error)), icon=":material/info:")   # plain text (it names codes and tables)
     st.stop()
 meta = report.meta
 
@@ -92,7 +92,7 @@ if meta.get("data_to"):  # under way: its days so far against the same days (the
 else:
     compared = f"上期：{meta['previous_label']} · 去年同期：{meta['yoy_label']}" + (
         "" if meta["is_complete"] else " · 本周期尚未结束")
-st.caption(f"{ui.as_of_caption(as_of)} · 范围：{meta['scope_name']}（侧栏筛选街道、社区）· {compared}"
+st.caption(f"{ui.as_of_caption(as_of)} · 范围：{ui.markdown_text(meta['scope_name'])}（侧栏筛选街道、社区）· {compared}"
            + (f" · 已导入的工单从 {meta['data_from']:%Y-%m-%d} 起受理，本期只含其后的部分" if meta.get("data_from") else "")
            + (f" · {meta['previous_note']}" if meta.get("previous_note") else "")
            + (f" · {meta['yoy_note']}" if meta.get("yoy_note") else ""))
@@ -190,11 +190,6 @@ def _table(key: str, frame: pd.DataFrame, labels: dict[str, str] | None = None) 
                  column_config=columns)
 
 
-def _escape_md(text: str) -> str:
-    """Text shown as Markdown literally (口径 texts contain ``*`` as in ``138****5678``)."""
-    return "".join("\\" + c if c in "\\`*_{}[]<>()#+-.!|~$" else c for c in str(text))
-
-
 figures = report_figures(report)
 kpis = report.sections["kpis"]
 st.subheader(kpis.title)
@@ -223,7 +218,7 @@ for key, section in report.sections.items():
         ui.plotly_chart(figures[key], key=f"weekly_chart_{key}")
     if key == "koujing":
         for row in section.frame.itertuples():
-            st.markdown(f"- **{_escape_md(row.label)}**：{_escape_md(row.text)}")
+            st.markdown(f"- **{ui.markdown_text(row.label)}**：{ui.markdown_text(row.text)}")  # 138****5678
     elif section.frame.empty:
         st.caption(empty_text(section))
     else:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from onescreen import audit, filters, users
+from onescreen import audit, filters, ui, users
 from onescreen.access import (
     DEMO_IDENTITY,
     PAGE_CAPABILITY,
@@ -402,15 +402,15 @@ def show_identity(identity: Identity, kiosk: bool) -> None:
     if kiosk:
         return
     with st.sidebar:
-        st.caption(f"当前用户：{identity.display_name or identity.name}（{ROLE_LABELS.get(identity.role, identity.role)}）"
-                   f" · 区域：{identity.scope.describe()}")
+        st.caption(f"当前用户：{ui.markdown_text(identity.display_name or identity.name)}"
+                   f"（{ROLE_LABELS.get(identity.role, identity.role)}） · 区域：{ui.markdown_text(identity.scope.describe())}")
         st.button("退出登录", key="os_logout", on_click=logout, args=(identity,))
 
 
 def no_scope_page(identity: Identity) -> None:
     """What a user mapped to no area sees: nothing but how to get access; stops the run."""
     st.title("一屏")
-    st.info(f"账号 {identity.name} 还没有分配任何区域（街道、社区或网格），因此看不到任何数据。"
+    st.info(f"账号 {ui.markdown_text(identity.name)} 还没有分配任何区域（街道、社区或网格），因此看不到任何数据。"
             "请联系管理员：python -m etl users add 用户名 --role 角色 --community 社区编号 --replace", icon=":material/lock:")
     st.button("退出登录", key="os_logout_noscope", on_click=logout, args=(identity,))
     st.stop()

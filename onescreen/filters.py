@@ -336,7 +336,7 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
             st.sidebar.caption(calendar_note(guessed))
     _write_url(filters, default=is_default)
     for notice in notices:
-        st.warning(notice, icon=":material/event_busy:")
+        st.warning(ui.markdown_text(notice), icon=":material/event_busy:")   # they quote the address
     if widgets and period_note and under_way:
         st.info(same_days_note(filters), icon=":material/hourglass_top:")
     return filters

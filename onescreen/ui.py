@@ -184,13 +184,22 @@ TILE_LINKS_CSS = f"""
 .st-key-os_tile_links .stMarkdownColoredText {{ filter: brightness(2.4); word-break: keep-all; }}
 </style>
 """
-# Markdown that a label must not interpret: the text is shown as it is.
-_MARKDOWN_SPECIALS = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:"})
+# Markdown that a text from the data must not interpret: each is shown as it is. ``&`` would read ``&lt;`` as ``<``;
+# ``/`` breaks ``:material/home:``, which Streamlit makes an icon before it reads the Markdown (escapes or not).
+_MARKDOWN_SPECIALS = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:/&"})
+# Streamlit links bare addresses (www.x.cn, http://x.cn, a@x.cn) after the Markdown is read, escapes or not: an
+# invisible word joiner (U+2060) after www, :// and @ leaves them text.
+_BARE_LINK = re.compile(r"(?i)(?<=www)(?=\.)|(?<=://)|(?<=@)")
+# A line break would let the next line start a heading (===), a code block (after a blank line) or a hard break:
+# Streamlit shows a single line break as a space anyway.
+_LINE_BREAK = re.compile(r"[ \t]*[\r\n][\s]*")
 
 
 def markdown_text(text: str) -> str:
-    """``text`` with Markdown's special characters escaped, for a widget or link label."""
-    return str(text).translate(_MARKDOWN_SPECIALS)
+    """``text`` as Streamlit's Markdown shows it literally, for any Markdown that shows a text from the data or from
+    a user (file, sheet, header, place and company names, messages quoting them) in a body, caption, box, label or
+    help text. The Markdown around it is the caller's: ``f"**{markdown_text(name)}**"`` stays bold."""
+    return _BARE_LINK.sub("\u2060", _LINE_BREAK.sub(" ", str(text))).translate(_MARKDOWN_SPECIALS)
 
 
 def tile_link_label(label: str, value: str, *, note: str = "", change: tuple[str, str] | None = None) -> str:
@@ -207,9 +216,10 @@ def tile_link_label(label: str, value: str, *, note: str = "", change: tuple[str
 
 
 def empty_state(message: str = "数据仓库还是空的。") -> None:
-    """Guidance instead of an empty chart: what to do to see something here."""
+    """Guidance instead of an empty chart: what to do to see something here. ``message`` is shown as written (a
+    query's error quotes the value it refused)."""
     st.info(
-        f"{message}\n\n- 运行 `make run`（首次会自动生成示范区），或 `python -m etl demo` 生成示范数据；\n"
+        f"{markdown_text(message)}\n\n- 运行 `make run`（首次会自动生成示范区），或 `python -m etl demo` 生成示范数据；\n"
         "- 或在“数据导入”页面上传 12345 / 网格平台导出文件。",
         icon=":material/info:",
     )
@@ -276,6 +286,11 @@ BIG_SCREEN_CSS = f"""
 .os-recurring-row {{ display: flex; justify-content: space-between; gap: 0.5em; white-space: nowrap; }}
 .os-recurring-what {{ overflow: hidden; text-overflow: ellipsis; min-width: 0; }}
 .os-recurring-count {{ flex: none; }}
+/* 物业红黑榜: one line a company; a long name (…物业服务有限责任公司 wrapped at 1440 px) is cut short, never the place,
+   the score or the move; the row's hover names it whole. */
+.os-rank-row {{ display: flex; gap: 0.3em; white-space: nowrap; }}
+.os-rank-place, .os-rank-score {{ flex: none; }}
+.os-rank-name {{ overflow: hidden; text-overflow: ellipsis; min-width: 0; }}
 .stApp .os-black {{ background: {BLACKLIST}; color: #f0f0f0; padding: 2px 8px; border-radius: 4px; font-weight: 700;
   display: inline-block; }}
 </style>

@@ -379,7 +379,8 @@ def load_notes(item) -> tuple[list[str], list[str]]:
 
 
 def notes_text(file_name: str, notes: list[str]) -> str:
-    """A file's warnings as one Markdown text for a warning box: the file and how many, then one line each."""
+    """A file's warnings as one Markdown text for a warning box: the file and how many, then one line each. The
+    name and the notes are put in as given: the page escapes them first (``onescreen.ui.markdown_text``)."""
     return f"{file_name}：{len(notes)} 条提示，请留意：\n\n" + "\n".join(f"- {n}" for n in notes)
 
 

@@ -301,6 +301,53 @@ def test_names_from_the_data_are_shown_as_text_not_markdown(warehouse_copy):
     assert "](" not in title.replace("\\]\\(", "") and "\\!\\[b\\]" in title, title
 
 
+def test_an_area_name_and_the_addresss_values_are_shown_as_written_in_captions_and_notices(warehouse_copy):
+    """A community's name from the grid file went into the captions of 三率分析, 网格热力, 周报 and 工单明细 as
+    Markdown ("__东风__" bold, "[登录](x)" a link, "$x$" a formula), and so did a value typed into the address in
+    the notice that says it is unknown (a link someone sends could put a link of theirs on the official screen):
+    both are escaped; the captions' own text is kept."""
+    from onescreen import db
+
+    name, escaped = "__东风__ [登录](x) $x$", "\\_\\_东风\\_\\_ \\[登录\\]\\(x\\) \\$x\\$"
+    con = duckdb.connect(str(warehouse_copy))
+    community, street_name = con.execute(
+        "select community_code, any_value(street_name) from dim_grids group by 1 order by 1 limit 1").fetchall()[0]
+    con.execute("update dim_grids set community_name = ? where community_code = ?", [name, community])
+    con.execute("update dim_communities set community_name = ? where community_code = ?", [name, community])
+    con.close()
+    db.reset()
+    query = {"community_code": community}
+    captions = lambda at: [c.value for c in at.caption]  # noqa: E731
+    wanted = {"rates.py": f"范围：{street_name} \\/ {escaped}", "heat.py": f"范围：{escaped} · 来源：全部 · 分类：全部",
+              "weekly.py": f"范围：{escaped}（侧栏筛选街道、社区）"}
+    for page, text in wanted.items():
+        at = _run(page, query=query)
+        assert not at.exception, [e.value for e in at.exception]
+        assert [c for c in captions(at) if text in c], (page, captions(at))
+        assert not [c for c in captions(at) if name in c], page
+    at = _run("tickets.py", query={**query, "unassigned": "grid"})
+    assert [c for c in captions(at) if f"{escaped} · 未落格（来源、分类、区域在左侧筛选）" in c], captions(at)
+
+    at = _run(query={"grid_code": "[登录](x)"})
+    assert [w.value for w in at.warning if "编号" in w.value] == [
+        "地址中的网格编号“\\[登录\\]\\(x\\)”不在已导入的数据中或不在您的查看范围内，已改为显示您可查看的范围。"]
+    at = _run("companies.py", query={"month": "[登录](x)"})
+    assert [w.value for w in at.warning if w.value.startswith("地址中的月份")][0].startswith("地址中的月份“\\[登录\\]\\(x\\)”")
+
+
+def test_the_empty_state_shows_a_queries_message_as_written():
+    """A page whose query fails shows the error (it quotes the value refused, which may come from the address)
+    above the guidance: the message is escaped, the guidance keeps its list and code."""
+    def page():
+        from onescreen import ui
+
+        ui.empty_state("查询 tickets 的参数 status 不能是 '[登录](x) **全部**'。")
+
+    at = AppTest.from_function(page).run()
+    assert at.info[0].value.startswith("查询 tickets 的参数 status 不能是 '\\[登录\\]\\(x\\) \\*\\*全部\\*\\*'。\n\n"
+                                       "- 运行 `make run`"), at.info[0].value
+
+
 def test_a_link_with_only_a_grid_code_opens_that_grid_and_an_unknown_code_says_so(warehouse_copy):
     """A hand-written bookmark ``?grid_code=…`` used to be dropped silently (the street and community boxes
     were empty, so the grid box was too): the page showed the whole district."""
@@ -319,8 +366,8 @@ def test_a_link_with_only_a_grid_code_opens_that_grid_and_an_unknown_code_says_s
     notices = lambda at: [w.value for w in at.warning if "编号" in w.value]  # noqa: E731
     assert notices(at) == []
     unknown = _run(query={"grid_code": "NO-SUCH-GRID"})
-    assert notices(unknown) == [
-        "地址中的网格编号“NO-SUCH-GRID”不在已导入的数据中或不在您的查看范围内，已改为显示您可查看的范围。"]
+    assert notices(unknown) == [   # (the code is the address's text: escaped for Markdown)
+        "地址中的网格编号“NO\\-SUCH\\-GRID”不在已导入的数据中或不在您的查看范围内，已改为显示您可查看的范围。"]
     assert "grid_code" not in unknown.query_params
 
 def _add_the_next_month(path, days: int = 31) -> None:
@@ -956,11 +1003,14 @@ def test_the_wall_lists_say_against_what_a_rank_moved_and_count_the_black_list_f
     assert not at.exception
     honour, black = _wall_lists(at)
     assert "名次较上月：上月数据不全" in honour and "倒数" in black
-    rows = re.findall(r"<div title='([^']*)'>([^<]*)<b>", honour + black)
+    rows = re.findall(r"<div class='os-rank-row' title='([^']*)'>.*?<span class='os-rank-name'>([^<]*)</span>",
+                      honour + black)
     assert rows, honour + black
-    for hover, _text in rows:
-        assert re.match(r"全区第 \d+ 名，总分 \d+\.\d。名次较上月：上月数据不全（数据自 2025-09-29 起），不作比较。", hover), hover
-    black_rows = re.findall(r"<div title='全区第 (\d+) 名[^']*'>(倒\d+) ", black)
+    for hover, name in rows:   # the hover begins with the whole name (cut short on a narrow panel)
+        assert hover.startswith(f"{name}：") and re.match(
+            r"[^：]+：全区第 \d+ 名，总分 \d+\.\d。名次较上月：上月数据不全（数据自 2025-09-29 起），不作比较。", hover), hover
+    black_rows = re.findall(r"<div class='os-rank-row' title='[^：']+：全区第 (\d+) 名[^']*'><span class='os-rank-place'>"
+                            r"(倒\d+)</span>", black)
     assert black_rows == [("3", "倒1")], black  # the fixture district ranks 3 companies: the 3rd is 倒1
     assert "管理 180 户，物业投诉 1 件" in black
 

@@ -36,13 +36,19 @@ def batches(path: Path) -> list[tuple]:
     return query(path, "select batch_id, file_name, rows_inserted, rows_rejected, status, loaded_by from load_batches order by 1")
 
 
-def shown(at: AppTest, *kinds: str) -> list[str]:
+def markdown_of(at: AppTest, *kinds: str) -> list[str]:
+    """The Markdown of the page's elements of ``kinds`` (``"success"``, ``"caption"`` ...), as the page wrote it."""
     return [el.value for kind in kinds for el in getattr(at, kind)]
 
 
+def shown(at: AppTest, *kinds: str) -> list[str]:
+    """The same as read: Markdown's escapes (names from the files are escaped, ``hotline\\_utf8\\.csv``) taken out."""
+    return [re.sub(r"\\(.)", r"\1", text) for text in markdown_of(at, *kinds)]
+
+
 def noted(at: AppTest) -> list[str]:
-    """The warning boxes' text as read (Markdown's escapes taken out)."""
-    return [re.sub(r"\\(.)", r"\1", w) for w in shown(at, "warning")]
+    """The warning boxes' text as read."""
+    return shown(at, "warning")
 
 
 @pytest.fixture
@@ -132,7 +138,8 @@ def test_bad_rows_listed_then_nothing_or_the_good_rows_loaded(warehouse_copy, da
     assert list(problems["值（已脱敏）"]) == ["2025-13-45 10:00", "很好", "B0001", ""]
     assert at.radio(key="up_mode").value == "none"
     assert at.button(key="up_load").disabled  # by default nothing is loaded
-    assert at.download_button[0].label == "下载被拒收的行（hotline_bad_rows.rejected.csv，含原因，已脱敏）"
+    # (a label is Markdown: the file's name is escaped in it)
+    assert at.download_button[0].label == "下载被拒收的行（hotline\\_bad\\_rows\\.rejected\\.csv，含原因，已脱敏）"
     assert len(batches(warehouse_copy)) == 6
 
     at.radio(key="up_mode").set_value("skip").run()
@@ -142,7 +149,8 @@ def test_bad_rows_listed_then_nothing_or_the_good_rows_loaded(warehouse_copy, da
     assert box.startswith("hotline_bad_rows.csv：2 条提示，请留意：\n\n")
     assert ("\n- 4 行有问题未导入，已连同原因写入 hotline_bad_rows.rejected.csv（个人信息已脱敏）：请按其中的行号在原文件中修正，"
             "再导入原文件。\n") in box
-    assert at.download_button[0].label == "下载被拒收的行（hotline_bad_rows.rejected.csv，含原因，已脱敏）"
+    # (a label is Markdown: the file's name is escaped in it)
+    assert at.download_button[0].label == "下载被拒收的行（hotline\\_bad\\_rows\\.rejected\\.csv，含原因，已脱敏）"
     rejects = next((data_dir / "uploads").glob("*/*/hotline_bad_rows.rejected.csv")).read_text(encoding="utf-8-sig")
     # The export is deleted once loaded; its masked rejects stay for the download button above.
     assert not list((data_dir / "uploads").glob("*/*/hotline_bad_rows.csv"))
@@ -331,7 +339,8 @@ def test_dates_whose_order_the_file_does_not_tell_are_asked_for(warehouse_copy, 
     data = "工单编号,来电时间,一级分类,所属街道,所属社区\nDO2,05/10/2025 09:00,市容环境,南宁街道,西湖社区\n".encode()
     upload(at, "week2.csv", data)
     key = hashlib.sha256(data).hexdigest()[:16]
-    assert at.radio(key=f"up_date_order_{key}").options[0] == "同上次（按此前导入的同格式文件 week.csv：日/月/年）"
+    # (a radio option is Markdown: the file's name is escaped in it)
+    assert at.radio(key=f"up_date_order_{key}").options[0] == "同上次（按此前导入的同格式文件 week\\.csv：日/月/年）"
     check_and_load(at)
     assert query(warehouse_copy, "select received_at::varchar from fct_tickets where ticket_id = 'DO2'") == [("2025-10-05 09:00:00",)]
 
@@ -383,3 +392,45 @@ def test_a_loads_warnings_stand_out_and_a_clean_load_stays_green(warehouse_copy,
     check_and_load(at)
     assert any(s.startswith("clean.csv（") for s in shown(at, "success"))
     assert shown(at, "warning") == []
+
+
+# A file name as Markdown would read it: a heading, a link, a formula, a strike-through.
+TRICKY_NAME = "# 10月 [周报](x) $a$ ~旧~.csv"
+TRICKY_ESCAPED = "\\# 10月 \\[周报\\]\\(x\\) \\$a\\$ \\~旧\\~\\.csv"
+
+
+def test_a_file_name_is_shown_as_written_in_the_check_and_load_boxes(warehouse_copy, data_dir):
+    """The check's and the load's green and yellow boxes put the file's name into Markdown as it was: a name
+    starting with # made the warning box a heading, [周报](x) a link, $a$ a formula. Each box escapes the name
+    (and the warnings quoting the file's values) and keeps its own Markdown (the list of warnings)."""
+    at = open_page()
+    upload(at, TRICKY_NAME, "工单编号,来电时间,所属社区,网格编号,身份证号,备注\nG1,2025-10-05 09:00,东风社区,DF-9,,\n".encode())
+    assert f"**{TRICKY_ESCAPED}**" in markdown_of(at, "markdown")
+    at.button(key="up_check").click().run()
+    assert f"{TRICKY_ESCAPED}：检查通过，1 行，导入后新增 1，更新 0，未变 0。" in markdown_of(at, "success")
+    box = markdown_of(at, "warning")
+    assert len(box) == 1 and box[0].startswith(f"{TRICKY_ESCAPED}：1 条提示，请留意：\n\n- 1 条工单的网格编号")
+    assert "DF\\-9（1 条）" in box[0]   # the warning quotes the file's value, escaped too
+    at.button(key="up_load").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    summary = [s for s in markdown_of(at, "success") if s.startswith(TRICKY_ESCAPED)]
+    assert len(summary) == 1 and summary[0].startswith(f"{TRICKY_ESCAPED}（12345热线工单，批次 7）：读取 1 行"), summary
+    assert [w for w in markdown_of(at, "warning") if w.startswith(f"{TRICKY_ESCAPED}：1 条提示，请留意：\n\n- ")]
+    assert [s for s in shown(at, "success") if s.startswith(f"{TRICKY_NAME}（12345热线工单，批次 7）")]   # as read
+    assert batches(warehouse_copy)[-1][1] == TRICKY_NAME
+
+
+def test_a_file_name_is_shown_as_written_when_fields_are_missing_or_the_file_is_refused(warehouse_copy, data_dir,
+                                                                                     monkeypatch):
+    at = open_page()
+    upload(at, TRICKY_NAME, (FIXTURES / "hotline_wrong_header.csv").read_bytes())
+    assert markdown_of(at, "warning") == [
+        f"文件 {TRICKY_ESCAPED} 按“12345热线工单”识别，但缺少必填字段“工单编号”、“来电时间”。"
+        "请在下方列对应中为这些字段选择文件中的列，或手动选择来源类型。"]
+    # The size limit refuses the file by the name the browser gave, before it is made safe to save (* is kept).
+    monkeypatch.setenv("ONESCREEN_UPLOAD_LIMIT_MB", "0.0001")
+    at = open_page()
+    upload(at, "2025*11*月.csv", (FIXTURES / "hotline_utf8.csv").read_bytes())
+    refused = markdown_of(at, "error")
+    assert len(refused) == 1 and refused[0].startswith("错误：文件 2025\\*11\\*月\\.csv 有 "), refused
+    assert shown(at, "error")[0].startswith("错误：文件 2025*11*月.csv 有 0.")

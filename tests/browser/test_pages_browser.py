@@ -729,3 +729,27 @@ def test_the_weekly_key_figures_show_every_row_without_scrolling(browser, stream
         table.locator(".dvn-scroller").wait_for(timeout=60_000)
         scroller = table.locator(".dvn-scroller").evaluate("e => [e.scrollHeight, e.clientHeight]")
         assert scroller[0] > 35 * 11 and scroller[0] <= scroller[1] + 1, scroller
+
+
+def test_the_overviews_red_and_black_lists_keep_each_company_on_one_line(browser, streamlit_server, artifacts_dir):
+    """At 1440 px the right-hand panel is 281 px: a long company name (…物业服务有限责任公司) in 物业黑榜 took two lines,
+    its score and move on the second. Each row is one line at 1440 and 1920 px, with the sidebar and on the wall: a
+    name that does not fit ends in …, and the row's hover starts with the whole name."""
+    cut = {}
+    for width, height, path in ((1440, 900, "/"), (1440, 900, "/?kiosk=1"), (1920, 1080, "/"), (1920, 1080, "/?kiosk=1")):
+        with open_page(browser, streamlit_server, artifacts_dir, width=width, height=height) as bp:
+            bp.goto(path)
+            bp.page.locator(".os-black").first.wait_for(timeout=60_000)
+            bp.screenshot(f"overview-lists-{width}{'-kiosk' if 'kiosk' in path else ''}")
+            rows = bp.page.evaluate("""() => [...document.querySelectorAll('.os-honour, .os-black')]
+                .flatMap(t => [...t.parentElement.querySelectorAll(':scope > div')]).map(row => {
+                    const name = row.querySelector('.os-rank-name');
+                    return {text: row.textContent, title: row.title, height: row.getBoundingClientRect().height,
+                            line: parseFloat(getComputedStyle(row).lineHeight),
+                            name: name && name.textContent, cut: !!name && name.scrollWidth > name.clientWidth};
+                })""")
+        assert len(rows) >= 6, (width, path, rows)   # both lists have rows
+        assert [r["text"] for r in rows if r["height"] > 1.2 * r["line"]] == [], (width, path)
+        assert all(r["name"] and r["title"].startswith(r["name"] + "：") for r in rows), (width, path, rows)
+        cut[(width, path)] = [r["name"] for r in rows if r["cut"]]
+    assert cut[(1440, "/")], cut   # a name was too long at 1440 px (else nothing was tested)

@@ -136,6 +136,8 @@ def _lognormal(rng: np.random.Generator, median: float, sigma: float, n: int, lo
 
 
 STUCK_STREAM = 23
+# Contents that name another person than the caller (联系人：李明。): drawn from a stream of their own.
+NAMED_STREAM = 29
 
 
 def _side_stream(rng: np.random.Generator, key: int) -> np.random.Generator:
@@ -278,6 +280,13 @@ def build_hotline(rng: np.random.Generator, n: int, district: District, compound
     content = lead + np.where(located, place, "") + text + demand
     with_phone = rng.random(n) < 0.015
     content[with_phone] = content[with_phone] + "联系电话" + caller_phones[person[with_phone]] + "。"
+    # About 1% name someone else, a relative to contact or a neighbour with the same problem: the pages mask such
+    # a name as they mask the caller's (onescreen.masking: a name after a label).
+    named_rng = _side_stream(rng, NAMED_STREAM)
+    named = np.flatnonzero(named_rng.random(n) < 0.01)
+    other = full_names[named_rng.integers(0, pool, named.size)]
+    phrase = np.array(["联系人：", "业主"], dtype=object)[named_rng.integers(0, 2, named.size)]
+    content[named] = content[named] + phrase + other + np.where(phrase == "业主", "也反映此问题。", "。")
 
     # The operator leaves the grid blank on ~15% of tickets, sometimes the community and street too.
     no_grid = rng.random(n) < 0.15

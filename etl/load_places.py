@@ -1,7 +1,8 @@
 """Grids (with their shapes), compounds and property companies: from staged rows to the ``dim_`` tables.
 
 Codes that an export does not carry are those already stored for the name (a street, a community of that
-street, a compound, when only one has the name), else derived from it (``ST``/``CM``/``CP``/``CO`` + an md5
+street, a compound when only one has the name or only one of the row's community has it; a compound name
+that stays ambiguous refuses the row), else derived from it (``ST``/``CM``/``CP``/``CO`` + an md5
 prefix), so the same name always gets the same code across loads. A column the file lacks (a roster of grid
 workers without 户数, a compound list without 所属网格) leaves a stored grid's or compound's value as it was,
 as a ticket's (:func:`etl.load_tickets.keep_absent_fields`); an empty cell of a column it has empties it.
@@ -167,21 +168,67 @@ def flag_unknown_compound_grids(con) -> None:
     )
 
 
+def _compounds_by_name(table: str) -> str:
+    """A query over ``table``'s rows without a compound code: per ``row_no`` the stored compound its name stands
+    for (``compound_code``: the only one of that name, else the only one of that name in the row's community,
+    found from its grid or its 所属社区 as the compound's own community is), how many are stored under the name
+    (``stored``) and which (``choices``: ``CP01（东风社区）、...``), the row's community (``community_name``) and how
+    many of them are in it (``in_community``)."""
+    return f"""
+        with rows as (
+            select r.row_no, r.compound_name, coalesce(g1.community_code, g2.community_code, c.community_code) as community_code
+            from {table} r
+            left join dim_grids g1 on g1.grid_code = r.grid_code
+            left join (select grid_name, any_value(community_code) as community_code from dim_grids
+                       where grid_name is not null group by 1 having count(*) = 1) g2 on g2.grid_name = r.grid_code
+            left join (select community_name, any_value(community_code) as community_code from dim_communities
+                       group by 1 having count(*) = 1) c on c.community_name = r.community_name
+            where r.compound_code is null)
+        select r.row_no, any_value(rc.community_name) as community_name, count(d.compound_code) as stored,
+               count(d.compound_code) filter (where d.community_code = r.community_code) as in_community,
+               case when count(d.compound_code) = 1 then any_value(d.compound_code)
+                    when in_community = 1
+                    then any_value(d.compound_code) filter (where d.community_code = r.community_code) end as compound_code,
+               string_agg(d.compound_code || '（' || coalesce(m.community_name, '社区不明') || '）', '、'
+                          order by d.compound_code) as choices
+        from rows r
+        left join dim_compounds d on d.compound_name = r.compound_name
+        left join dim_communities m on m.community_code = d.community_code
+        left join dim_communities rc on rc.community_code = r.community_code
+        group by r.row_no"""
+
+
+def flag_ambiguous_compound_names(con, has_code_column: bool) -> None:
+    """A row without a compound code whose name several stored compounds share, none of them alone in the row's
+    community, is a problem: resolving it by name would pick one at random or fork a third."""
+    fix = ("请在该行的小区编号格中填写其中一个编号后重新导入。" if has_code_column else
+           "请在文件中加上“小区编号”列（也可写作“小区编码”），填写各小区的编号后重新导入。")
+    con.execute(
+        f"""insert into stg_problems select p.row_no, 'compound_name', p.compound_name,
+        '库中有 ' || n.stored || ' 个名为“' || p.compound_name || '”的小区：' || n.choices || '，'
+        || case when n.community_name is null then '本行没有可识别的所属社区或网格'
+                when n.in_community = 0 then '本行所属的' || n.community_name || '一个也没有'
+                else '本行所属的' || n.community_name || '有 ' || n.in_community || ' 个' end
+        || '，无法确定是哪一个。' || ?
+        from stg_parsed p join ({_compounds_by_name("stg_parsed")}) n using (row_no)
+        where n.stored > 1 and n.compound_code is null""", [fix])
+
+
 def write_compounds(con, batch_id: int, present: set[str] | None = None,
                     labels: dict[str, str] | None = None) -> tuple[UpsertCounts, str | None]:
     """Upsert companies and compounds from ``stg_rows``; the counts, and the warning of :func:`kept_fields_warning`.
     ``present``: the fields the file has a column for (default: all)."""
     present = {*COMPOUND_KEPT, "compound_code", "community_name"} if present is None else present
-    # Without a 小区编号 column a name stored once is that compound (CP01), not a second 金碧花园 with no grid; a
-    # column the file lacks keeps the stored compound's value (old_*).
+    # Without a 小区编号 a name stored once is that compound (CP01), not a second 金碧花园 with no grid; a name stored
+    # more than once is the one in the row's community (rows for which there is no such one were refused by
+    # flag_ambiguous_compound_names). A column the file lacks keeps the stored compound's value (old_*).
     grid = "r.grid_code" if "grid_code" in present else "old.grid_code"
     con.execute(
         f"""create or replace temp table stg_compound_rows as
-        with known as (select compound_name, any_value(compound_code) as compound_code from dim_compounds
-                       group by 1 having count(*) = 1),
+        with known as ({_compounds_by_name("stg_rows")}),
         keyed as (select r.*, 'CO' || left(md5(trim(r.company_name)), 10) as company_key,
                          coalesce(r.compound_code, known.compound_code, 'CP' || left(md5(r.compound_name), 10)) as compound_key
-                  from stg_rows r left join known on known.compound_name = r.compound_name)
+                  from stg_rows r left join known using (row_no))
         select r.*, coalesce(g1.grid_code, g2.grid_code) as grid_key, old.community_code as old_community_code,
                old.street_code as old_street_code, old.households as old_households, old.address as old_address
         from keyed r

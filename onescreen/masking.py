@@ -30,6 +30,17 @@ Decisions (each one is a row in ``tests/test_masking.py``):
   can still be matched by eye, and the caller's name (2 characters or more) is masked wherever it
   occurs. Bare 7-8 digit numbers are masked only after a phone word (电话, 手机, 座机, ...), since
   amounts and dates look the same.
+- Other people's names in free text are masked where a label introduces them (:data:`NAME_LABELS`:
+  ``联系人：李明`` -> ``联系人：李*``, 报警人, 投诉人, 我叫, 姓名 ...; ``:``, ``：``, 是, 为, 叫 and spaces may
+  follow the label): 2 to 4 Chinese characters keep the first, as a name does. After a role that
+  usually precedes an ordinary word (:data:`NAME_ROLES`: 业主, 租户, 住户 ...) only a word starting
+  with a surname (:data:`SURNAMES`, compound ones included) is a name: ``业主王建国反映`` ->
+  ``业主王**反映``, ``楼上住户深夜`` stays. A word listed as no name stays (业主们, 业主委员会,
+  联系人不详, 来电人反映, 联系人物业公司: an organisation as contact is no personal data); any other word
+  there is masked, harder than needed at worst. A surname with a form of address (张先生, 李女士,
+  王阿姨, 欧阳先生, 张某) tells only the surname and stays. A name ends before a word that hardly
+  occurs in names (反映, 称, 电话, 先生, 的 ...); otherwise the following characters are masked with it,
+  up to 4 in all. Latin names and names with no label before them are not found.
 """
 
 from __future__ import annotations
@@ -62,32 +73,6 @@ _DATE = r"(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
 # 110105-19900307-1234, 139.8765.4321 (full-width spaces, dashes and dots are normalised to these first).
 # Only between those groups, so a date (2025-11-04) or an amount (1,234.56) has too few digits to match.
 _SEP = r"[ .-]?"
-# Every alternative below starts with one of these characters. Testing them first lets the scan pass
-# over a Chinese character in one step instead of trying all seven alternatives there (4x faster on
-# the ticket list's content; tests/test_masking.py checks the guard against the unguarded pattern).
-_PII_FIRST = rf"\dA-Za-z._%+\-(电手座固联{_PROVINCES}"
-_PII_ALTERNATIVES = rf"""
-    (?P<email>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{{2,}})
-  | (?P<id_number>(?<!\d)(?:[1-9]\d{{5}}{_SEP}(?:18|19|20)\d{{2}}{_DATE}{_SEP}\d{{3}}[\dXx]
-                          |[1-9]\d{{5}}{_SEP}\d{{2}}{_DATE}{_SEP}\d{{3}})(?!\d))
-  | (?P<bank_card>(?<!\d)(?:\d{{16,19}}|\d{{4}}(?:[ -]\d{{4}}){{3}}(?:[ -]?\d{{1,3}})?)(?!\d))
-  | (?P<mobile>(?<!\d)(?:(?:\+\ ?|00)?86[ -]?)?(?P<m1>1[3-9]\d){_SEP}(?P<m2>\d{{4}}){_SEP}(?P<m3>\d{{4}})(?!\d))
-  | (?P<landline>(?<!\d)(?P<cc>(?:\+\ ?|00)86[ -]?)?\(?
-        (?:(?P<a3>0?(?:10|2\d))\)?[ -]?(?P<l8>\d{{8}}) | (?P<a4>0?[3-9]\d{{2}})\)?[ -]?(?P<l7>\d{{7,8}}))(?!\d))
-  | (?P<short_phone>(?P<kw>(?:电话|手机|座机|固话|联系方式|[Tt][Ee][Ll])(?:号码?)?)[:：\s是为]*(?P<local>\d{{7,8}})(?!\d))
-  | (?P<plate>[{_PROVINCES}](?P<city>[A-Za-z])[·•・.\s-]?(?=[A-Za-z]{{0,4}}\d)
-        (?P<serial>[A-Za-z0-9]{{4}}[挂学警港澳领使试超]|[A-Za-z0-9]{{5,6}})(?![A-Za-z0-9]))
-"""
-_PII = re.compile(rf"(?=[{_PII_FIRST}])(?:{_PII_ALTERNATIVES})", re.VERBOSE)
-_LONG_DIGITS = re.compile(r"\d{7,}")
-_PLAIN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
-_PHONE_FIELD_NOISE = re.compile(r"^(\d+)\.0+$")
-_ID_SHAPE = re.compile(r"\d{17}[\dX]|\d{15}")
-# Words a phone field may hold besides numbers: placeholders for a missing number, phone words, and the
-# placeholders masking itself writes ([身份证号] for an ID number typed into the field).
-PHONE_FIELD_WORDS = frozenset({"未知", "无", "不详", "匿名", "保密", "空号", "拒绝透露", "不愿透露", "未提供", "无号码",
-                               "转", "分机", "手机", "电话", "座机", "固话", "ext", "Ext", "EXT", "tel", "Tel", "TEL",
-                               *(p.strip("[]") for p in (ID_PLACEHOLDER, BANK_CARD_PLACEHOLDER, EMAIL_PLACEHOLDER))})
 # What a 来电人 cell holds when the caller gave no name: words, not names. Nothing is masked as such a "name" (a
 # caller recorded as 市民 does not turn 市民广场 into 市*广场, nor 区市民服务中心 into 区市*服务中心).
 GENERIC_CALLERS = frozenset({"市民", "群众", "居民", "村民", "业主", "住户", "租户", "商户", "网友", "游客", "来电人", "来电者",
@@ -99,6 +84,77 @@ COMPOUND_SURNAMES = frozenset({"欧阳", "司马", "诸葛", "上官", "东方",
                                "长孙", "宇文", "司徒", "西门", "端木", "独孤", "南宫", "轩辕", "澹台", "申屠", "呼延",
                                "万俟", "钟离", "濮阳", "百里", "赫连", "闻人", "太史", "东郭"})
 _FORM_OF_ADDRESS = "先生|女士|小姐|老师|师傅|阿姨|大爷|大妈|大姐|大哥|老人|同志|某"
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ebef"   # Chinese characters, rare ones (䶮, 𠀀) included
+# Words after which free text names a person: 联系人：李明, 报警人张伟称, 我叫刘芳, 姓名:陈小红.
+NAME_LABELS = ("姓名", "名字", "名叫", "我叫", "本人叫", "联系人", "联络人", "来电人", "来电者", "反映人", "投诉人", "举报人",
+               "报警人", "求助人", "当事人", "申请人", "承租人")
+# Roles that may precede a name (业主王建国反映) but far more often an ordinary word (楼上住户深夜..., 业主装修):
+# after these only a word starting with a surname is taken for a name.
+NAME_ROLES = ("业主", "租户", "住户", "户主", "房东", "房主")
+# Single-character surnames: the 百家姓 and the common ones it lacks (闫, 付, 肖, 覃 ...).
+SURNAMES = frozenset(
+    "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜戚谢邹喻柏水窦章云苏潘葛奚范彭郎鲁韦昌马苗凤花方"
+    "俞任袁柳酆鲍史唐费廉岑薛雷贺倪汤滕殷罗毕郝邬安常乐于时傅皮卞齐康伍余元卜顾孟平黄和穆萧尹姚邵湛汪祁毛禹狄米贝明臧"
+    "计伏成戴谈宋茅庞熊纪舒屈项祝董梁杜阮蓝闵席季麻强贾路娄危江童颜郭梅盛林刁钟徐邱骆高夏蔡田樊胡凌霍虞万支柯昝管卢莫"
+    "经房裘缪干解应宗丁宣贲邓郁单杭洪包诸左石崔吉钮龚程嵇邢滑裴陆荣翁荀羊於惠甄曲家封芮羿储靳汲邴糜松井段富巫乌焦巴弓"
+    "牧隗山谷车侯宓蓬全郗班仰秋仲伊宫宁仇栾暴甘钭厉戎祖武符刘景詹束龙叶幸司韶郜黎蓟薄印宿白怀蒲邰从鄂索咸籍赖卓蔺屠蒙"
+    "池乔阴郁胥能苍双闻莘党翟谭贡劳逄姬申扶堵冉宰郦雍郤璩桑桂濮牛寿通边扈燕冀郏浦尚农温别庄晏柴瞿阎充慕连茹习宦艾鱼容"
+    "向古易慎戈廖庾终暨居衡步都耿满弘匡国文寇广禄阙东欧殳沃利蔚越夔隆师巩厍聂晁勾敖融冷訾辛阚那简饶空曾毋沙乜养鞠须丰"
+    "巢关蒯相查后荆红游竺权逯盖益桓公闫付肖覃佘揭晋兰麦粟银阳丛岳练代尉")
+# What follows such a label without being a name, tested at the first character after it (and its 是/为/叫):
+# 业主们, 业主委员会, 联系人不详, 来电人反映, 联系人物业公司 keep their words. Single characters here are never (or
+# hardly ever) surnames; a word that starts with a surname (车辆, 高空, 方面) is listed whole. Anything else is
+# masked as a name: masking a role or an organisation is the accepted cost, a name shown is not.
+_NOT_A_NAME = "|".join([
+    *"们的地得在已均都也又还再不未没无非否是为叫自私擅多每各该此其这与及或并且对因被把让给从就才需可会想称说讲问表"
+     "反来去到投举报求咨询认提联电手座固微邮证址性情意诉号姓名委群现今昨前后即进入出装乱堆停违拒欠交缴购买卖租住物家屋室本"
+     "一二三四五六七八九十几两仅则将由按以用中里处所亦却但只编留复脱",
+    "小区", "小孩", "车辆", "车位", "车库", "高空", "高价", "安装", "安全", "全体", "全部", "方面", "一方", "何时", "何处",
+    "于是", "关于", "应该", "应当", "能否", "要求", "有关", "有人", "时常", "常年", "平时", "成员", "代表", "大会", "大门",
+    "万元", "金额", "钱款", "楼上", "楼下", "楼道", "门口", "门前", "单位", "公司", "公共", "东侧", "西侧", "南侧", "北侧",
+    "上述", "上门", "下水", "水管", "电梯", "燃气", "暖气", "房屋", "房子", "房间", "社区", "居委", "村委", "街道", "派出所",
+    "邻居", "信息", "身份", "双方", "何不", "何故", "水压", "水费", "水电", "年龄", "籍贯", "关系", "工作", "职业",
+    "同样", "同一", "同时", "同意", "上一", "上次", "上个", "上周", "上月", "和电", "和号", "和手", "和地", "和住", "和身", "和联",
+    *sorted(GENERIC_CALLERS, key=len, reverse=True)])
+# A surname with a form of address (张先生, 李女士, 王阿姨, 欧阳先生) tells only the surname: it stays.
+_TITLES = _FORM_OF_ADDRESS + "|奶奶|爷爷|叔叔|婶婶|阿婆|婆婆|老伯|老太|经理|主任|书记|老板|医生|律师|家属"
+# Where a name written after a label ends (业主王建国反映: 王建国). Only words that hardly occur inside a name;
+# any other following character is taken into the name, up to 4 in all. The phone words and a plate's start
+# also end it at its second character, so the scan still finds the number (联系人李明电话3123456).
+_PII_WORD = rf"电话|手机|座机|固话|联系方式|[{_PROVINCES}][A-Za-z]"
+_NAME_END = (rf"{_PII_WORD}|{_TITLES}|反映|反应|来电|投诉|举报|报警|求助|表示|要求|希望|联系|号码|身份|多次|夫妇|一家|今天|"
+             "昨天|现在|目前|[的等在住于和与及家是已也都又还不未没对因被把让给从到去说讲问称自私电]")
+_COMPOUNDS = "|".join(sorted(COMPOUND_SURNAMES))
+# Every alternative below starts with one of these characters. Testing them first lets the scan pass
+# over a Chinese character in one step instead of trying all eight alternatives there (4x faster on
+# the ticket list's content; tests/test_masking.py checks the guard against the unguarded pattern).
+_PII_FIRST = rf"\dA-Za-z._%+\-(电手座固联{_PROVINCES}{''.join(sorted({label[0] for label in NAME_LABELS + NAME_ROLES}))}"
+_PII_ALTERNATIVES = rf"""
+    (?P<email>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{{2,}})
+  | (?P<id_number>(?<!\d)(?:[1-9]\d{{5}}{_SEP}(?:18|19|20)\d{{2}}{_DATE}{_SEP}\d{{3}}[\dXx]
+                          |[1-9]\d{{5}}{_SEP}\d{{2}}{_DATE}{_SEP}\d{{3}})(?!\d))
+  | (?P<bank_card>(?<!\d)(?:\d{{16,19}}|\d{{4}}(?:[ -]\d{{4}}){{3}}(?:[ -]?\d{{1,3}})?)(?!\d))
+  | (?P<mobile>(?<!\d)(?:(?:\+\ ?|00)?86[ -]?)?(?P<m1>1[3-9]\d){_SEP}(?P<m2>\d{{4}}){_SEP}(?P<m3>\d{{4}})(?!\d))
+  | (?P<landline>(?<!\d)(?P<cc>(?:\+\ ?|00)86[ -]?)?\(?
+        (?:(?P<a3>0?(?:10|2\d))\)?[ -]?(?P<l8>\d{{8}}) | (?P<a4>0?[3-9]\d{{2}})\)?[ -]?(?P<l7>\d{{7,8}}))(?!\d))
+  | (?P<short_phone>(?P<kw>(?:电话|手机|座机|固话|联系方式|[Tt][Ee][Ll])(?:号码?)?)[:：\s是为]*(?P<local>\d{{7,8}})(?!\d))
+  | (?P<plate>[{_PROVINCES}](?P<city>[A-Za-z])[·•・.\s-]?(?=[A-Za-z]{{0,4}}\d)
+        (?P<serial>[A-Za-z0-9]{{4}}[挂学警港澳领使试超]|[A-Za-z0-9]{{5,6}})(?![A-Za-z0-9]))
+  | (?P<labelled_name>(?:{"|".join(NAME_LABELS)}|(?:{"|".join(NAME_ROLES)})(?=[\s:：]*(?:是|为)?[\s:：]*(?:{_COMPOUNDS}|[{"".join(sorted(SURNAMES))}])))
+        [\s:：]*(?:是|为|叫)?[\s:：]*
+        (?P<name>(?!{_NOT_A_NAME})(?!(?:{_COMPOUNDS}|[{_HAN}])(?:{_TITLES}))
+                 [{_HAN}](?!{_PII_WORD})[{_HAN}](?:(?!{_NAME_END})[{_HAN}]){{0,2}}))
+"""
+_PII = re.compile(rf"(?=[{_PII_FIRST}])(?:{_PII_ALTERNATIVES})", re.VERBOSE)
+_LONG_DIGITS = re.compile(r"\d{7,}")
+_PLAIN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_PHONE_FIELD_NOISE = re.compile(r"^(\d+)\.0+$")
+_ID_SHAPE = re.compile(r"\d{17}[\dX]|\d{15}")
+# Words a phone field may hold besides numbers: placeholders for a missing number, phone words, and the
+# placeholders masking itself writes ([身份证号] for an ID number typed into the field).
+PHONE_FIELD_WORDS = frozenset({"未知", "无", "不详", "匿名", "保密", "空号", "拒绝透露", "不愿透露", "未提供", "无号码",
+                               "转", "分机", "手机", "电话", "座机", "固话", "ext", "Ext", "EXT", "tel", "Tel", "TEL",
+                               *(p.strip("[]") for p in (ID_PLACEHOLDER, BANK_CARD_PLACEHOLDER, EMAIL_PLACEHOLDER))})
 _WORDS = re.compile(r"[^\W\d_]+")   # runs of letters (Chinese or Latin), full-width ones included
 
 _NUMERAL = "0-9一二三四五六七八九十百零〇两"
@@ -195,6 +251,9 @@ def _mask_match(match: re.Match[str], raw: str) -> str:
         return f"{area}-{_keep_last4(local)}"
     if kind == "short_phone":
         return raw[: match.start("local") - match.start()] + _keep_last4(match["local"])
+    if kind == "labelled_name":
+        start = match.start("name") - match.start()
+        return raw[:start] + mask_name(raw[start:])
     if kind == "plate":
         serial = match["serial"]
         prefix = raw[0] + match["city"].upper()
@@ -299,9 +358,10 @@ def scrub_text(text, caller_name=None, max_len: int | None = None):
 
     Phones become ``138****5678`` / ``0755-****5678``, ID numbers ``[身份证号]``, bank cards
     ``[银行卡号]``, e-mails ``[邮箱]``, plates ``云D***45``, a dwelling inside a compound
-    (``3栋2单元501室``, ``B座1203``, ``3-2-501``) ``[楼栋]``, and every occurrence of ``caller_name``
-    (when it has 2 characters or more) its masked form. The cut happens after masking, so it can
-    never expose half a number; the result, ``…`` included, is at most ``max_len`` characters.
+    (``3栋2单元501室``, ``B座1203``, ``3-2-501``) ``[楼栋]``, a name after a label (``联系人：李明`` ->
+    ``联系人：李*``), and every occurrence of ``caller_name`` (when it has 2 characters or more) its
+    masked form. The cut happens after masking, so it can never expose half a number; the result,
+    ``…`` included, is at most ``max_len`` characters.
     """
     if max_len is not None and max_len < 1:
         raise ValueError(f"max_len must be at least 1, got {max_len}")

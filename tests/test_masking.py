@@ -239,6 +239,92 @@ def test_scrub_text(text, caller_name, expected):
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A name that a label introduces keeps its first character, as the 来电人 column does.
+        ("联系人：李明，电话13812345678", "联系人：李*，电话138****5678"),
+        ("业主王建国反映楼上漏水", "业主王**反映楼上漏水"),
+        ("报警人张伟称有人砸车", "报警人张*称有人砸车"),
+        ("我叫刘芳，住金碧花园", "我叫刘*，住金碧花园"),
+        ("姓名:陈小红", "姓名:陈**"),
+        ("来电人赵四", "来电人赵*"),
+        ("投诉人孙丽丽", "投诉人孙**"),
+        ("举报人 周 强反映", "举报人 周 强反映"),   # a space inside is no name of 2 characters: 周 alone is a surname
+        ("联系人为李明", "联系人为李*"),
+        ("名字叫王五", "名字叫王*"),
+        ("本人叫钱七七", "本人叫钱**"),
+        ("当事人：欧阳娜娜", "当事人：欧***"),
+        ("业主：司马光", "业主：司**"),
+        ("业主是王建国", "业主是王**"),
+        ("租户张强不交房租", "租户张*不交房租"),
+        ("姓名：刘䶮", "姓名：刘*"),                  # GB18030 characters outside GBK are Chinese characters too
+        ("求助人ＬＩ，姓名　王𠀀", "求助人ＬＩ，姓名　王*"),
+        # The name ends before a word that hardly occurs in names; without one, up to 4 characters go.
+        ("业主李家豪家门口漏水", "业主李**家门口漏水"),
+        ("联系人王建国先生", "联系人王**先生"),
+        ("业主李明多次来电", "业主李*多次来电"),
+        ("业主李明楼上漏水", "业主李***漏水"),
+        # ... and a phone or plate right after the name is still found.
+        ("联系人李明电话3123456", "联系人李*电话***3456"),
+        ("联系人李明云A12345", "联系人李*云A***45"),
+        # A surname with a form of address tells only the surname: it stays.
+        ("业主张先生反映", "业主张先生反映"),
+        ("联系人李女士", "联系人李女士"),
+        ("来电人王阿姨称", "来电人王阿姨称"),
+        ("联系人欧阳先生", "联系人欧阳先生"),
+        ("租户张某", "租户张某"),
+        # Words, not names, after a label stay.
+        ("业主委员会门口", "业主委员会门口"),
+        ("业主们反映", "业主们反映"),
+        ("联系人不详", "联系人不详"),
+        ("联系人：物业公司", "联系人：物业公司"),
+        ("来电人反映：金碧花园路灯不亮", "来电人反映：金碧花园路灯不亮"),
+        ("来电人称：噪音", "来电人称：噪音"),
+        ("业主车辆乱停", "业主车辆乱停"),
+        ("业主与物业因收费问题发生纠纷", "业主与物业因收费问题发生纠纷"),
+        ("联系人电话13812345678", "联系人电话138****5678"),
+        ("姓名、电话未留", "姓名、电话未留"),
+        ("联系人手机13812345678", "联系人手机138****5678"),
+        # Headers named in load messages (列「反映人手机」) are words too.
+        ("反映人手机", "反映人手机"), ("联系人微信", "联系人微信"), ("投诉人证件号", "投诉人证件号"),
+        ("举报人住址", "举报人住址"), ("当事人年龄", "当事人年龄"), ("联系人关系", "联系人关系"),
+        # ... and so is prose about these fields (the 口径 texts, load messages).
+        ("来电人只以编号区分", "来电人只以编号区分"), ("来电人上一次同类诉求", "来电人上一次同类诉求"),
+        ("不显示姓名和号码", "不显示姓名和号码"), ("已把姓名脱敏后保存", "已把姓名脱敏后保存"),
+        ("匿名来电人", "匿名来电人"),
+        # After a role (业主, 住户 ...) only a word starting with a surname is a name.
+        ("楼上住户深夜噪音扰民", "楼上住户深夜噪音扰民"),
+        ("高层住户水压过低", "高层住户水压过低"),
+        ("业主装修扰民", "业主装修扰民"),
+        ("房东不退押金", "房东不退押金"),
+        # A word a label precedes that is on no list is masked: harder than needed, never a name shown.
+        ("联系人深夜", "联系人深*"),
+    ],
+)
+def test_scrub_text_masks_a_name_after_a_label(text, expected):
+    assert scrub_text(text) == expected
+    assert mask_value("content", text, caller_name="无关") == expected
+
+
+def test_a_name_after_a_label_is_found_whatever_its_surname():
+    """Every surname of the demo district's callers (and every compound one) starts a name after a label
+    and after a role, so the role's surname list leaves none of them shown."""
+    from etl.demo_vocab import COMPOUND_SURNAMES as DEMO_COMPOUNDS, SURNAMES as DEMO_SURNAMES
+    from onescreen.masking import COMPOUND_SURNAMES
+
+    for surname in [*DEMO_SURNAMES, *DEMO_COMPOUNDS, *COMPOUND_SURNAMES]:
+        name = surname + "建国"
+        masked = name[0] + "*" * (len(name) - 1)
+        assert scrub_text(f"联系人{name}，") == f"联系人{masked}，", name
+        assert scrub_text(f"业主{name}反映") == f"业主{masked}反映", name
+
+
+def test_the_callers_name_and_a_labelled_name_are_both_masked():
+    assert scrub_text("来电人张三反映，联系人李四", caller_name="张三") == "来电人张*反映，联系人李*"
+    assert mask_address("翠湖区幸福路8号 联系人李明", caller_name="张三") == "翠湖区幸福路8号 联系人李*"
+
+
+@pytest.mark.parametrize(
     ("text", "max_len", "expected"),
     [
         ("路灯不亮", 10, "路灯不亮"),
@@ -393,7 +479,9 @@ _PIECES = ["1", "3", "8", "0", "9", "6", "13812345678", "0755", "010", "(", ")",
            "@", ".", "_", "%", "a", "X", "com", "Tel", "tel:", "电话", "手机号", "座机", "固话", "联系方式", "是",
            "云", "京", "A", "D", "12345", "挂", "·", "院", "内", "第", "三", "号楼", "栋", "单元", "室", "号", "#",
            "路", "来电称", "，", "：", "１３８", "－", "（", "＠", "11010519900307123X", "6222021234567890123",
-           "2-301", "3号-2", "B座", "区2", "村", "17号", "路12号", "5楼"]
+           "2-301", "3号-2", "B座", "区2", "村", "17号", "路12号", "5楼",
+           "联系人", "业主", "住户", "我叫", "姓名", "名字", "报警人", "来电人", "房东", "为", "叫", "王", "建国", "欧阳",
+           "娜娜", "先生", "们", "委员会", "反映", "深夜", "䶮", "不详"]
 
 
 @pytest.mark.parametrize("guarded, alternatives", [

@@ -5,6 +5,9 @@ compound of the same name; the load says what was kept, and an undo restores exa
 
 from __future__ import annotations
 
+import pytest
+
+from etl.errors import LoadError
 from etl.load import load_files, rollback
 
 from test_load import query, snapshot
@@ -56,3 +59,61 @@ def test_a_compound_list_without_code_grid_or_households_updates_the_stored_comp
             "新小区的这些值为空。若要清空某一项，请导入带有该列、该格留空的文件。") in item.warnings
     rollback(item.batch_id)
     assert snapshot(warehouse_copy) == before
+
+
+def _second_jinbi(warehouse_copy, tmp_path, community: str, grid: str) -> None:
+    """A second 金碧花园 (CP05) besides the fixture's CP01 in 东风社区, loaded with its code."""
+    second = tmp_path / "second.csv"
+    second.write_text(f"小区编号,小区名称,所属网格,所属社区,物业企业,户数\nCP05,金碧花园,{grid},{community},安居物业有限公司,90\n",
+                      encoding="utf-8")
+    assert load_files([second]).files[0].inserted == 1
+
+
+def test_a_compound_list_without_codes_finds_a_shared_name_in_the_rows_community(warehouse_copy, tmp_path):
+    """Two stored 金碧花园 in two communities: a row naming 西湖社区 (or a grid of it) is that community's one,
+    not a third 金碧花园 with a code made from the name."""
+    _second_jinbi(warehouse_copy, tmp_path, "西湖社区", "XH-01")
+    stored = query(warehouse_copy, COMPOUNDS)
+    companies = tmp_path / "小区物业对照.csv"
+    companies.write_text("小区名称,所属社区,物业企业\n金碧花园,西湖社区,金马物业管理有限公司\n", encoding="utf-8")
+    item = load_files([companies]).files[0]
+    assert (item.inserted, item.updated) == (0, 1)
+    company = query(warehouse_copy, "select company_id from dim_companies where company_name = '金马物业管理有限公司'")[0][0]
+    assert query(warehouse_copy, COMPOUNDS) == [(*row[:5], company, *row[6:]) if row[0] == "CP05" else row for row in stored]
+    by_grid = tmp_path / "by_grid.csv"
+    by_grid.write_text("小区名称,所属网格,物业企业,户数\n金碧花园,DF-01,云岭物业服务有限公司,270\n", encoding="utf-8")
+    assert load_files([by_grid]).files[0].inserted == 0
+    assert query(warehouse_copy, "select compound_code, households from dim_compounds where compound_name = '金碧花园' "
+                                 "order by 1") == [("CP01", 270), ("CP05", 90)]
+
+
+@pytest.mark.parametrize(("community", "grid", "row", "why"), [
+    ("西湖社区", "XH-01", "金碧花园,,金马物业管理有限公司", "本行没有可识别的所属社区或网格"),
+    ("东风社区", "DF-02", "金碧花园,东风社区,金马物业管理有限公司", "本行所属的东风社区有 2 个"),
+    ("东风社区", "DF-02", "金碧花园,西湖社区,金马物业管理有限公司", "本行所属的西湖社区一个也没有"),
+])
+def test_a_compound_list_without_codes_refuses_a_name_it_cannot_tell_apart(warehouse_copy, tmp_path, community, grid,
+                                                                           row, why):
+    """Two stored 金碧花园 and a row that names no community, or the community both are in: the load is refused,
+    naming file, row and column and asking for the 小区编号 column; the warehouse stays as it was."""
+    _second_jinbi(warehouse_copy, tmp_path, community, grid)
+    before = snapshot(warehouse_copy)
+    companies = tmp_path / "小区物业对照.csv"
+    companies.write_text(f"小区名称,所属社区,物业企业\n翠湖小区,东风社区,安居物业有限公司\n{row}\n", encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        load_files([companies])
+    assert str(err.value).splitlines() == [
+        "错误：文件 小区物业对照.csv 有 1 处问题，本次导入未写入任何数据。请按下列提示修正后重新导入，或加 --skip-bad-rows 只导入没有问题的行：",
+        f"  文件 小区物业对照.csv 第 3 行，列「小区名称」，值 “金碧花园”：库中有 2 个名为“金碧花园”的小区：CP01（东风社区）、"
+        f"CP05（{community}），{why}，无法确定是哪一个。请在文件中加上“小区编号”列（也可写作“小区编码”），填写各小区的编号后重新导入。",
+    ]
+    assert snapshot(warehouse_copy) == before
+
+
+def test_an_empty_compound_code_of_a_shared_name_asks_for_the_code(warehouse_copy, tmp_path):
+    _second_jinbi(warehouse_copy, tmp_path, "西湖社区", "XH-01")
+    companies = tmp_path / "codes.csv"
+    companies.write_text("小区编号,小区名称,物业企业\n,金碧花园,金马物业管理有限公司\n", encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        load_files([companies])
+    assert str(err.value).splitlines()[1].endswith("无法确定是哪一个。请在该行的小区编号格中填写其中一个编号后重新导入。")

@@ -129,6 +129,8 @@ def test_the_meeting_ticket_list_is_masked(warehouse_copy):
     values = personal_values(warehouse_copy)
     assert "张*" in text and "小区垃圾清运不及时，电话138****5678" in text  # scrubbed free text is allowed here
     assert leaks(text, {k: v for k, v in values.items() if k not in ("ticket_id", "content")}) == []
+    # Another person named in the text (the fixture's 2025100800007: 举报人刘芳) is masked as the caller is.
+    assert "无证经营，举报人刘*称多次发现" in text and "刘芳" not in text
 
 
 

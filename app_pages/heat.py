@@ -11,7 +11,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from onescreen import data, filters, ui
+from onescreen import data, exports, filters, ui
 from onescreen import wall as wall_view
 from onescreen.figures import heat as figures
 from onescreen.figures import kiosk as kiosk_charts
@@ -327,7 +327,7 @@ else:
         picked = st.dataframe(shown, hide_index=True, placeholder=ui.MISSING, width="stretch",
                               height=min(460, 35 * (len(shown) + 1) + 3), on_select="rerun",
                               selection_mode="single-row", key="heat_repeat_table")
-        st.download_button("下载重复来电表（CSV）", shown.to_csv(index=False).encode("utf-8-sig"),
+        st.download_button("下载重复来电表（CSV）", exports.to_csv_bytes(shown),
                            file_name=f"重复来电_{first_day:%Y%m%d}-{last_day:%Y%m%d}.csv", mime="text/csv",
                            key="heat_repeat_csv")
         rows = picked.selection.rows if picked is not None else []

@@ -220,3 +220,25 @@ def test_xlsx_empty_frame_still_gets_its_header():
 def test_xlsx_refuses_no_sheets():
     with pytest.raises(ValueError, match="to_xlsx_bytes needs at least one sheet"):
         to_xlsx_bytes({})
+
+
+def test_every_csv_download_is_written_by_to_csv_bytes():
+    """A page that wrote its CSV with DataFrame.to_csv (网格热力's 重复来电表 did) skipped escape_cell: a category or
+    area name from an export that starts with = (=HYPERLINK(...)) became a formula in Excel, and lines ended in LF.
+    Every CSV a page or the report offers goes through to_csv_bytes."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    sources = [root / "app.py", *sorted((root / "app_pages").glob("*.py")), *sorted((root / "onescreen").rglob("*.py"))]
+    writers = [f"{path.relative_to(root)}:{number}" for path in sources if path.name != "exports.py"
+               for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+               if ".to_csv(" in line]
+    assert len(sources) > 20 and writers == []
+
+
+def test_a_csv_cell_that_starts_like_a_formula_is_escaped_with_crlf_line_ends():
+    table = pd.DataFrame({"一级分类": ["=HYPERLINK(\"http://x\")", "物业管理"], "重复（件）": [3, 2]})
+    data = to_csv_bytes(table)
+    assert data.startswith("\ufeff".encode("utf-8")) and b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
+    back = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
+    assert back["一级分类"].tolist() == ["'=HYPERLINK(\"http://x\")", "物业管理"] and back["重复（件）"].tolist() == [3, 2]

@@ -170,10 +170,13 @@ def flag_unknown_compound_grids(con) -> None:
 
 def _compounds_by_name(table: str) -> str:
     """A query over ``table``'s rows without a compound code: per ``row_no`` the stored compound its name stands
-    for (``compound_code``: the only one of that name, else the only one of that name in the row's community,
-    found from its grid or its 所属社区 as the compound's own community is), how many are stored under the name
-    (``stored``) and which (``choices``: ``CP01（东风社区）、...``), the row's community (``community_name``) and how
-    many of them are in it (``in_community``)."""
+    for (``compound_code``: the only one of that name in the row's community, found from its grid or its 所属社区 as
+    the compound's own community is; when the row's community or the compound's is unknown, the only one of that
+    name), how many are stored under the name (``stored``) and which (``choices``: ``CP01（东风社区）、...``), the
+    row's community (``community_name``) and how many of them are in it (``in_community``).
+
+    A name stored once in another community than the row's stands for no compound: it may be a second compound of
+    that name (幸福小区 in two communities) as well as the first one moved, and taking it for the first moved it."""
     return f"""
         with rows as (
             select r.row_no, r.compound_name, coalesce(g1.community_code, g2.community_code, c.community_code) as community_code
@@ -186,7 +189,9 @@ def _compounds_by_name(table: str) -> str:
             where r.compound_code is null)
         select r.row_no, any_value(rc.community_name) as community_name, count(d.compound_code) as stored,
                count(d.compound_code) filter (where d.community_code = r.community_code) as in_community,
-               case when count(d.compound_code) = 1 then any_value(d.compound_code)
+               case when count(d.compound_code) = 1
+                         and (any_value(r.community_code) is null or any_value(d.community_code) is null or in_community = 1)
+                    then any_value(d.compound_code)
                     when in_community = 1
                     then any_value(d.compound_code) filter (where d.community_code = r.community_code) end as compound_code,
                string_agg(d.compound_code || '（' || coalesce(m.community_name, '社区不明') || '）', '、'
@@ -200,18 +205,25 @@ def _compounds_by_name(table: str) -> str:
 
 def flag_ambiguous_compound_names(con, has_code_column: bool) -> None:
     """A row without a compound code whose name several stored compounds share, none of them alone in the row's
-    community, is a problem: resolving it by name would pick one at random or fork a third."""
+    community, is a problem: resolving it by name would pick one at random or fork a third. So is a row naming
+    another community than the one compound of its name (:func:`_compounds_by_name`): the same one moved, or a
+    second one of the name, only a code tells."""
     fix = ("请在该行的小区编号格中填写其中一个编号后重新导入。" if has_code_column else
            "请在文件中加上“小区编号”列（也可写作“小区编码”），填写各小区的编号后重新导入。")
+    fix_one = ("请在该行的小区编号格中填写编号后重新导入：是同一个小区就填它的编号，是另一个同名小区就填这个小区自己的新编号。"
+               if has_code_column else
+               "请在文件中加上“小区编号”列（也可写作“小区编码”），填写编号后重新导入：是同一个小区就填它的编号，"
+               "是另一个同名小区就填这个小区自己的新编号。")
     con.execute(
         f"""insert into stg_problems select p.row_no, 'compound_name', p.compound_name,
         '库中有 ' || n.stored || ' 个名为“' || p.compound_name || '”的小区：' || n.choices || '，'
-        || case when n.community_name is null then '本行没有可识别的所属社区或网格'
-                when n.in_community = 0 then '本行所属的' || n.community_name || '一个也没有'
-                else '本行所属的' || n.community_name || '有 ' || n.in_community || ' 个' end
-        || '，无法确定是哪一个。' || ?
+        || case when n.stored = 1 then '本行所属的是' || n.community_name || '，无法确定是同一个小区改属'
+                    || n.community_name || '，还是' || n.community_name || '另有一个同名小区。' || ?
+                when n.community_name is null then '本行没有可识别的所属社区或网格，无法确定是哪一个。' || ?
+                when n.in_community = 0 then '本行所属的' || n.community_name || '一个也没有，无法确定是哪一个。' || ?
+                else '本行所属的' || n.community_name || '有 ' || n.in_community || ' 个，无法确定是哪一个。' || ? end
         from stg_parsed p join ({_compounds_by_name("stg_parsed")}) n using (row_no)
-        where n.stored > 1 and n.compound_code is null""", [fix])
+        where n.stored >= 1 and n.compound_code is null""", [fix_one, fix, fix, fix])
 
 
 def write_compounds(con, batch_id: int, present: set[str] | None = None,
@@ -220,8 +232,8 @@ def write_compounds(con, batch_id: int, present: set[str] | None = None,
     ``present``: the fields the file has a column for (default: all)."""
     present = {*COMPOUND_KEPT, "compound_code", "community_name"} if present is None else present
     # Without a 小区编号 a name stored once is that compound (CP01), not a second 金碧花园 with no grid; a name stored
-    # more than once is the one in the row's community (rows for which there is no such one were refused by
-    # flag_ambiguous_compound_names). A column the file lacks keeps the stored compound's value (old_*).
+    # more than once is the one in the row's community (rows for which there is no such one, or that name another
+    # community than the one compound of the name, were refused by flag_ambiguous_compound_names). A column the file lacks keeps the stored compound's value (old_*).
     grid = "r.grid_code" if "grid_code" in present else "old.grid_code"
     con.execute(
         f"""create or replace temp table stg_compound_rows as

@@ -117,3 +117,43 @@ def test_an_empty_compound_code_of_a_shared_name_asks_for_the_code(warehouse_cop
     with pytest.raises(LoadError) as err:
         load_files([companies])
     assert str(err.value).splitlines()[1].endswith("无法确定是哪一个。请在该行的小区编号格中填写其中一个编号后重新导入。")
+
+
+@pytest.mark.parametrize(("header", "row", "fix"), [
+    ("小区名称,所属社区,物业企业", "金碧花园,西湖社区,金马物业管理有限公司",
+     "请在文件中加上“小区编号”列（也可写作“小区编码”），填写编号后重新导入："),
+    ("小区编号,小区名称,所属网格,物业企业", ",金碧花园,XH-01,金马物业管理有限公司", "请在该行的小区编号格中填写编号后重新导入："),
+])
+def test_a_compound_list_row_naming_another_community_than_the_one_stored_compound_is_refused(
+        warehouse_copy, tmp_path, header, row, fix):
+    """The one stored 金碧花园 (CP01) is in 东风社区; a row without a code names 西湖社区 (or a grid of it). It may be a
+    second 金碧花园, so it no longer moves CP01 to 西湖社区: the load is refused, naming file, row and column and asking
+    for the code (CP01 if it is the same one); the warehouse stays as it was."""
+    before = snapshot(warehouse_copy)
+    companies = tmp_path / "小区物业对照.csv"
+    companies.write_text(f"{header}\n{row}\n", encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        load_files([companies])
+    assert str(err.value).splitlines()[1] == (
+        "  文件 小区物业对照.csv 第 2 行，列「小区名称」，值 “金碧花园”：库中有 1 个名为“金碧花园”的小区：CP01（东风社区），"
+        "本行所属的是西湖社区，无法确定是同一个小区改属西湖社区，还是西湖社区另有一个同名小区。"
+        f"{fix}是同一个小区就填它的编号，是另一个同名小区就填这个小区自己的新编号。")
+    assert snapshot(warehouse_copy) == before
+
+
+def test_a_compound_list_row_with_the_stored_code_moves_the_compound_and_a_new_code_adds_one(warehouse_copy, tmp_path):
+    """What the refusal above asks for works: CP01 with 西湖社区's grid moves CP01 there; a new code is a second 金碧花园,
+    and a row naming no community (or CP01's own) still finds CP01 by name."""
+    moved = tmp_path / "moved.csv"
+    moved.write_text("小区编号,小区名称,所属网格,物业企业\nCP01,金碧花园,XH-01,安居物业有限公司\n", encoding="utf-8")
+    assert load_files([moved]).files[0].updated == 1
+    assert query(warehouse_copy, "select community_name from dim_compounds join dim_communities using (community_code) "
+                                 "where compound_code = 'CP01'") == [("西湖社区",)]
+    second = tmp_path / "second.csv"
+    second.write_text("小区编号,小区名称,所属网格,物业企业\nCP05,金碧花园,DF-01,安居物业有限公司\n", encoding="utf-8")
+    assert load_files([second]).files[0].inserted == 1
+    by_name = tmp_path / "by_name.csv"
+    by_name.write_text("小区名称,所属社区,物业企业,户数\n金碧花园,西湖社区,金马物业管理有限公司,321\n", encoding="utf-8")
+    assert load_files([by_name]).files[0].inserted == 0
+    assert query(warehouse_copy, "select compound_code, households from dim_compounds where compound_name = '金碧花园' "
+                                 "order by 1")[0] == ("CP01", 321)

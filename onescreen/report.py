@@ -183,10 +183,14 @@ class Period:
 
     @property
     def label(self) -> str:
-        """``2025年第41周（10月6日至10月12日）`` / ``2025年10月`` / ``2025年第四季度``."""
+        """``2025年第41周（10月6日至10月12日）`` / ``2025年10月`` / ``2025年第四季度``. A week running into another year
+        names both years: ``2026年第1周（2025年12月29日至2026年1月4日）`` (12月29日 alone reads as a day of 2026)."""
         if self.kind == "week":
             iso, last = self.start.isocalendar(), self.last_day
-            return f"{iso.year}年第{iso.week}周（{self.start.month}月{self.start.day}日至{last.month}月{last.day}日）"
+            if self.start.year == last.year == iso.year:
+                return f"{iso.year}年第{iso.week}周（{self.start.month}月{self.start.day}日至{last.month}月{last.day}日）"
+            return (f"{iso.year}年第{iso.week}周（{self.start.year}年{self.start.month}月{self.start.day}日至"
+                    f"{last.year}年{last.month}月{last.day}日）")
         if self.kind == "month":
             return f"{self.start.year}年{self.start.month}月"
         return f"{self.start.year}年第{_QUARTER_NAMES[(self.start.month - 1) // 3 + 1]}季度"

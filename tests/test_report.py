@@ -105,6 +105,9 @@ def test_previous_and_same_period_last_year():
     assert parse_period("2025Q1").year_before().code == "2024Q1"
     assert parse_period("2025Q4").months() == [date(2025, 10, 1), date(2025, 11, 1), date(2025, 12, 1)]
     assert week.label == "2025年第41周（10月6日至10月12日）"
+    # a week running into another year names both years (12月29日 alone read as a day of 2026)
+    assert parse_period("2026-W01").label == "2026年第1周（2025年12月29日至2026年1月4日）"
+    assert parse_period("2020-W53").label == "2020年第53周（2020年12月28日至2021年1月3日）"
     assert parse_period("2025Q4").label == "2025年第四季度"
 
 
@@ -887,7 +890,7 @@ def test_cli_defaults_to_the_last_complete_week_and_takes_the_format_from_the_fi
 @pytest.mark.parametrize("argv, message", [
     (["--week", "2025-41"], "错误：--week 的值有误：无法识别的周期 “2025-41”：应为ISO 周，如 2025-W41（2025 年第 41 周）。"),
     (["--month", "2025-W41"], "错误：--month 的值有误：无法识别的周期 “2025-W41”：应为月份，如 2025-10。"),
-    (["--week", "2030-W01"], "错误：2030年第1周（12月31日至1月6日）（2030-W01）不在数据范围内：已导入的工单从 2025-09-29 "
+    (["--week", "2030-W01"], "错误：2030年第1周（2029年12月31日至2030年1月6日）（2030-W01）不在数据范围内：已导入的工单从 2025-09-29 "
                              "受理起，数据截至 2025-10-10 15:00。"),
     (["--format", "json", "--out", "x.html"], "错误：--format json 与输出文件 x.html 的扩展名不一致；改扩展名或去掉 --format。"),
     (["--street", "NOPE"], "错误：没有编号为 NOPE 的街道：街道编号见 dim_streets。"),

@@ -5,7 +5,8 @@
 
 1. Each page in the app's navigation runs under AppTest (``app.py`` + the page, demo mode: no users file,
    which is what ``make run`` shows out of the box). ``onescreen.data.run_query`` is wrapped meanwhile, so
-   every named query a page really runs is recorded with the parameters it really passes.
+   every named query a page really runs is recorded with the parameters it really passes. The libraries the
+   server imports before it listens (``onescreen.serve.PRELOAD``) are imported first, as a server has them.
    Timed per page: a cold run (Streamlit's caches and the shared figures cleared: every query runs, every
    figure is built; the per-shape geometry caches stay warm) and a warm rerun (queries, figures and tables cached).
 2. Every recorded (query, parameters) is replayed ``--repeat`` times on a fresh read-only cursor
@@ -19,6 +20,7 @@ Results: bench/out/bench_pages.{md,json}.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import tempfile
@@ -87,7 +89,7 @@ def run_pages(say) -> tuple[dict, dict, list[dict]]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from onescreen import data, figures
+    from onescreen import data, figures, serve
 
     calls: dict[tuple, dict] = {}
     adhoc: dict[tuple, dict] = {}
@@ -110,6 +112,8 @@ def run_pages(say) -> tuple[dict, dict, list[dict]]:
                   if "st.Page(" in line and '"app_pages/' in line]
     timings = []
     try:
+        for name in serve.PRELOAD:  # what the server imports before it listens (python -m onescreen.serve)
+            importlib.import_module(name)
         warm_up = AppTest.from_file(APP, default_timeout=300)
         started = time.perf_counter()
         warm_up.run()  # imports (plotly, pydeck ...) and the first connection: paid once per server

@@ -31,7 +31,11 @@ import importlib
 import os
 import sys
 
-PRELOAD = ("numpy", "pandas", "pyarrow", "duckdb", "pydeck", "shapely")
+# The data libraries every page needs; then those a page imports on its first run: pandas' Styler (the 三率 and 周报
+# tables; it brings jinja2), xlsxwriter (the XLSX downloads), plotly, and Streamlit's emoji table (read by a page's
+# first run): 0.15 s of 三率分析's first run after a start at 5M tickets (0.51 -> 0.36 s, docs/benchmarks.md).
+PRELOAD = ("numpy", "pandas", "pyarrow", "duckdb", "pydeck", "shapely", "plotly.graph_objects", "pandas.io.formats.style",
+           "xlsxwriter", "streamlit.emojis")
 PRIVATE_UMASK = 0o077
 SECURITY_HEADERS = {
     "X-Frame-Options": "SAMEORIGIN",

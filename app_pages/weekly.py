@@ -41,6 +41,9 @@ class _PageSource:
     def sql(self, statement: str, params: list | None = None) -> pd.DataFrame:
         return data.sql(statement, params)
 
+    def run_together(self, jobs):
+        return data.run_together(jobs)
+
 
 source = _PageSource()
 span = data_span(source)

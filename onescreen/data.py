@@ -17,10 +17,13 @@ served to another. With no access set (no login) every query is refused.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import MappingProxyType
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -93,6 +96,22 @@ def q(name: str, **params) -> pd.DataFrame:
     access = current_access()
     return private_view(_cached_query(db.warehouse_version(), name, _params_key(params), access.tier,
                                   access.identity.scope.key()))
+
+
+def run_together(jobs: list[Callable[[], Any]], workers: int = 2) -> list[Any]:
+    """Run ``jobs`` (callables reading through :func:`q` and :func:`sql`) ``workers`` at a time; their results in
+    order, or the first job's error. Each worker carries this page run's context, so the jobs see this session's
+    access (and Streamlit no warning about a thread without one). Used by the 周报 (onescreen.report)."""
+    from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+    run_ctx = get_script_run_ctx()
+
+    def run(job: Callable[[], Any]) -> Any:
+        add_script_run_ctx(threading.current_thread(), run_ctx)
+        return job()
+
+    with ThreadPoolExecutor(workers, thread_name_prefix="onescreen-report") as pool:
+        return list(pool.map(run, jobs))
 
 
 def fetch(name: str, access: acl.Access, **params) -> pd.DataFrame:

@@ -270,3 +270,45 @@ def test_a_cached_frame_is_not_changed_by_what_a_page_does_with_its_copy(warehou
     places = data.sql("select grid_code from dim_grids order by 1")
     places.loc[0, "grid_code"] = "X"
     assert data.sql("select grid_code from dim_grids order by 1").loc[0, "grid_code"] != "X"
+
+
+def test_run_together_runs_the_jobs_two_at_a_time_and_gives_their_results_in_order():
+    """The 周报 builds its sections through data.run_together: both workers run at once (each job waits for the
+    other at a barrier: one after another, the first would time out), the results come in the jobs' order, and a
+    job's error is raised to the caller."""
+    import threading
+
+    meeting = threading.Barrier(2, timeout=10)
+
+    def job(value):
+        def run():
+            meeting.wait()
+            return value, threading.current_thread().name
+        return run
+
+    results = data.run_together([job("a"), job("b")])
+    assert [value for value, _ in results] == ["a", "b"]
+    assert len({thread for _, thread in results}) == 2
+
+    def failing():
+        raise QueryError("没有名为 x 的查询")
+
+    with pytest.raises(QueryError, match="没有名为 x 的查询"):
+        data.run_together([lambda: 1, failing])
+
+
+def test_run_together_jobs_see_the_page_runs_session():
+    """Each worker carries the page run's context: a job reads this session's state (the access data.q checks)."""
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        import streamlit as st
+
+        from onescreen import data
+
+        st.session_state["who"] = "东风社区网格员"
+        st.write("、".join(data.run_together([lambda: st.session_state["who"]] * 3)))
+
+    at = AppTest.from_function(page).run()
+    assert not at.exception, at.exception
+    assert at.markdown[0].value == "东风社区网格员、东风社区网格员、东风社区网格员"

@@ -114,6 +114,21 @@ def run_together(jobs: list[Callable[[], Any]], workers: int = 2) -> list[Any]:
         return list(pool.map(run, jobs))
 
 
+def prefetch(calls: Mapping[str, Mapping[str, Any]]) -> None:
+    """Run a page's named queries (name: parameters) two at a time into the cache before the page draws, so its
+    own :func:`q` calls, one after another, find them there. An error is left for that call to raise where the page
+    handles it."""
+    def job(name: str, params: Mapping[str, Any]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                q(name, **params)
+            except Exception:  # noqa: BLE001 - the page's own call raises it again, where it is handled
+                pass
+        return run
+
+    run_together([job(name, params) for name, params in calls.items()])
+
+
 def fetch(name: str, access: acl.Access, **params) -> pd.DataFrame:
     """Like :func:`q` for an explicit ``access`` and uncached: for a download built after the page run
     (a ``download_button`` callable runs outside it, so it cannot read the session)."""

@@ -1438,3 +1438,36 @@ def test_a_repeat_count_equal_to_the_window_befores_reads_as_chinese():
     assert namespace["repeat_change"](summary, "上月") == "较上月持平"
     assert namespace["repeat_change"](pd.Series({"repeat_count": 10, "previous_repeat_count": 12}), "上月") \
         == "-2 件 较上月（改善）"
+
+
+def test_the_heat_page_runs_its_queries_ahead_two_at_a_time(warehouse_copy, monkeypatch):
+    """网格热力 runs its named queries two at a time before it draws (data.prefetch), and then reads them from the
+    cache: none runs on the page's own thread, none twice (the parameters it passes are those it prefetched), also
+    after its 至少（件） input changes."""
+    import threading
+
+    from onescreen import data
+
+    ran = []
+    real = data._enforced
+
+    def recording(version, name, params, tier, scope_key):
+        ran.append((name, params, threading.current_thread().name.startswith("onescreen-report")))
+        return real(version, name, params, tier, scope_key)
+
+    monkeypatch.setattr(data, "_enforced", recording)
+    page = {"grid_ticket_density", "ticket_points", "category_street_matrix", "weekday_hour_counts",
+            "recurring_problems", "mart_rules", "repeat_summary", "repeat_callers"}
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("app_pages/heat.py")
+    ran.clear()
+    at.run()
+    assert not at.exception, at.exception
+    ahead = {name for name, _, worker in ran if worker}
+    assert ahead <= page and len(ahead) >= 6, ran   # (mart_rules and the like may be cached by the first page)
+    assert not [name for name, _, worker in ran if not worker and name in page], ran
+    assert len(ran) == len({(name, params) for name, params, _ in ran}), ran
+    ran.clear()
+    at.number_input(key="heat_min_count").set_value(5).run()
+    assert [(name, dict(params)["min_count"], worker) for name, params, worker in ran] == [("recurring_problems", 5, True)]

@@ -189,18 +189,18 @@ min_count = st.session_state.get("heat_min_count", MIN_COUNT_DEFAULT[f.period_ty
 # The page's queries, run two at a time before it draws (a cold page at 5M tickets: ~140 ms of queries); each call
 # below reads its parameters from here and finds the result cached.
 calls = {
-    "grid_ticket_density": {**common, "grid_code": None},
-    "ticket_points": common,
-    "category_street_matrix": {**common, "level": level},
-    "weekday_hour_counts": common,
-    "recurring_problems": {**common, **compared, "min_count": int(min_count), "limit": 50},
-    "mart_rules": {},
-    "repeat_summary": {**common, **compared},
-    "repeat_callers": {**common, "limit": 50},
+    "density": data.Call("grid_ticket_density", {**common, "grid_code": None}),
+    "points": data.Call("ticket_points", common),
+    "matrix": data.Call("category_street_matrix", {**common, "level": level}),
+    "hours": data.Call("weekday_hour_counts", common),
+    "recurring": data.Call("recurring_problems", {**common, **compared, "min_count": int(min_count), "limit": 50}),
+    "rules": data.Call("mart_rules", {}),
+    "repeats": data.Call("repeat_summary", {**common, **compared}),
+    "callers": data.Call("repeat_callers", {**common, "limit": 50}),
 }
-data.prefetch(calls)
+data.prefetch(calls.values())
 try:
-    grids = data.q("grid_ticket_density", **calls["grid_ticket_density"])
+    grids = calls["density"].run()
 except data.QueryError as exc:
     ui.empty_state(str(exc))
     st.stop()
@@ -234,7 +234,7 @@ else:
                help=KOUJING["tickets_per_1k_households"])
 
 st.subheader("工单点位密度")
-points = data.q("ticket_points", **calls["ticket_points"])  # the page is kiosk tier for every user: points at grid centroids
+points = calls["points"].run()  # the page is kiosk tier for every user: points at grid centroids
 located = points[points["is_located"]]
 unlocated = int(points.loc[~points["is_located"], "ticket_count"].sum())
 unplaced = int(points.loc[points["is_placed"].eq(False), "ticket_count"].sum())  # no grid: 未落格
@@ -260,7 +260,7 @@ if unplaced:  # the tickets 三率分析's 未落格 row lists too: 工单明细
 left, right = st.columns(2)
 with left:
     st.subheader(f"分类 × {'社区' if level == 'community' else '街道'}")
-    matrix = data.q("category_street_matrix", **calls["category_street_matrix"])
+    matrix = calls["matrix"].run()
     if matrix.empty:
         st.info(f"{this}在所选筛选下没有工单。")
     else:
@@ -270,7 +270,7 @@ with left:
                    help=KOUJING["category_street_matrix"])
 with right:
     st.subheader("星期 × 时段")
-    hours = data.q("weekday_hour_counts", **calls["weekday_hour_counts"])
+    hours = calls["hours"].run()
     if hours["ticket_count"].sum() == 0:
         st.info(f"{this}在所选筛选下没有工单。")
     else:
@@ -280,7 +280,7 @@ with right:
 st.subheader("高频问题（类诉齐办）")
 min_count = st.number_input(f"同一地点、同一分类{this}至少（件）", min_value=2, max_value=100,
                             value=MIN_COUNT_DEFAULT[f.period_type], step=1, key="heat_min_count")
-problems = data.q("recurring_problems", **{**calls["recurring_problems"], "min_count": int(min_count)})
+problems = calls["recurring"].run(min_count=int(min_count))
 if problems.empty:
     st.info(f"{this}没有同一小区或地址、同一分类反复出现 {int(min_count)} 次及以上的诉求。可以调低件数再看。")
 else:
@@ -309,8 +309,8 @@ else:
             st.caption(f"选中一行可打开该处所在网格、该分类{this}的工单明细（{ui.ROW_PICK_KEYS}）。")
 
 st.subheader("重复诉求（同一来电人反复来电）")
-rules = lists.rules_from_meta(data.q("mart_rules", **calls["mart_rules"]))
-summary = data.q("repeat_summary", **calls["repeat_summary"]).iloc[0]
+rules = lists.rules_from_meta(calls["rules"].run())
+summary = calls["repeats"].run().iloc[0]
 before = (f"此前 {(last_day - first_day).days + 1} 天" if f.is_range else f.same_days_label() if f.is_partial
           else f"上{filters.PERIOD_LABELS[f.period_type]}")
 if not summary["ticket_count"]:
@@ -333,7 +333,7 @@ else:
     if not summary["repeat_count"]:
         st.info(f"{this}没有同一来电人就同一分类再次来电的工单。")
     else:
-        callers = data.q("repeat_callers", **calls["repeat_callers"])
+        callers = calls["callers"].run()
         shown = repeat_table(callers)
         st.caption(f"重复最多的来电人：列出 {len(callers)} 行（同一人的不同分类各占一行，最多列 50 行；来电人编号"
                    f"每次重建汇总表重新编排）。"

@@ -197,14 +197,36 @@ def screen() -> None:
         first, last = f.days()
         head_right.caption(f"自定义区间：环比为此前 {(last - first).days + 1} 天；亮灯和物业红黑榜按月评定，"
                            f"不能按区间计算，显示 {month_label}。")
+    # A month under way is compared with the same days of the month before (Filters.compare_params).
+    compare = f.compare_params()
+    first_day, last_day = f.days()
+    # The twelve months up to the one shown (not a month just begun after it, nor any later month).
+    first_month = (pd.Timestamp(month) - pd.DateOffset(months=11)).date()
+    # The screen's queries, run two at a time before it draws; each read below takes its parameters from here.
+    calls = {
+        "lights": data.Call("grid_lights", dict(period_type="month", period_start=month,
+                                                **{k: v for k, v in scope.items() if k != "grid_code"})),
+        "ranking": data.Call("rates_breakdown_range" if f.is_range else "rates_breakdown",
+                             dict(f.time_params(), level="street")),
+        "recurring": _recurring_call(f),
+        "kpis": data.Call("kpi_tiles_range" if "start" in compare else "kpi_tiles", {**compare, **scope}),
+        "overdue": data.Call("overdue_list", dict(state="overdue", limit=40, **scope)),
+        "trend": data.Call("rates_trend", dict(period_type="month", start=first_month, end=month, **scope)),
+        "mix": data.Call("category_mix", {**compare, **scope}),
+        "companies": data.Call("company_rankings", dict(month=month)),
+        "shares": data.Call("escalation_shares", {**f.time_params(), **scope}),
+        "repeats": data.Call("repeat_summary", dict(start=first_day, end=last_day, **scope)),
+        "rules": data.Call("mart_rules", {}),
+        "sources": data.Call("category_mix", dict(by="source", limit=1000, **compare, **scope)),
+    }
+    data.prefetch(calls.values())
     # Keyed, so the wall's CSS can stack the three panels two a row on a laptop (ui.KIOSK_CSS) instead of shrinking them.
     left, middle, right = st.container(key="os_wall").columns([3, 4, 3], gap="small")
     # The map first: off the wall the browser fetches and compiles deck.gl (and then plotly) as soon as the
     # first element of its kind arrives, so the slowest element to draw starts while the rest of the script
     # runs. Columns place each element; the order they are sent in does not move them.
     with middle:
-        lights = data.q("grid_lights", period_type="month", period_start=month,
-                        **{k: v for k, v in scope.items() if k != "grid_code"})
+        lights = calls["lights"].run()
         counts = lights["light"].value_counts() if not lights.empty else pd.Series(dtype=int)
         map_kind = "svg" if kiosk else "deck"  # the label names the map's mark besides the colour
         # Each mark stays on the line of its label and count (the title wraps between items, never inside one).
@@ -234,7 +256,7 @@ def screen() -> None:
         foot = st.container(key="os_centre_foot")
         ranking_column, recurring_column = foot.columns(2, gap="small") if kiosk else (foot, foot)
         with ranking_column:
-            ranking = data.q("rates_breakdown_range" if f.is_range else "rates_breakdown", **f.time_params(), level="street")
+            ranking = calls["ranking"].run()
             ranking = ranking[ranking["unit_code"] != "unassigned"]  # 街道不明 is not a street to rank
             st.markdown("<div class='os-panel-title' title='灰色：不参与排名（样本不足或缺少某率）'>街道排名（"
                         f"{district_wide}综合得分，灰色不排名）</div>", unsafe_allow_html=True)
@@ -247,17 +269,13 @@ def screen() -> None:
                     ui.plotly_chart(street_ranking_figure(ranking, height=260), width="stretch",
                                     config={"displayModeBar": False})
         with recurring_column:
-            _recurring(f, "本区间" if f.is_range else "本期")
-    # A month under way is compared with the same days of the month before (Filters.compare_params).
-    compare = f.compare_params()
-    kpis = measures.shown_changes(data.q("kpi_tiles_range" if "start" in compare else "kpi_tiles", **compare, **scope))
-    overdue = data.q("overdue_list", state="overdue", limit=40, **scope)
+            _recurring(f, "本区间" if f.is_range else "本期", calls["recurring"])
+    kpis = measures.shown_changes(calls["kpis"].run())
+    overdue = calls["overdue"].run()
     with left:
         _tiles(kpis, overdue, f)
         st.markdown("<div class='os-panel-title'>三率趋势（近 12 个月）</div>", unsafe_allow_html=True)
-        # The twelve months up to the one shown (not a month just begun after it, nor any later month).
-        first_month = (pd.Timestamp(month) - pd.DateOffset(months=11)).date()
-        trend = data.q("rates_trend", period_type="month", start=first_month, end=month, **scope)
+        trend = calls["trend"].run()
         targets = {"response_rate": rules.targets.response_rate, "resolution_rate": rules.targets.resolution_rate,
                    "satisfaction_rate": rules.targets.satisfaction_rate}
         if kiosk:
@@ -269,7 +287,7 @@ def screen() -> None:
         previous = filters.previous_coverage(f)
         st.markdown(f"<div class='os-panel-title' title='{html.escape(previous.sentence(), quote=True)}'>诉求分类（{compared}"
                     f"{'；' + previous.note if previous.note else ''}）</div>", unsafe_allow_html=True)
-        mix = data.q("category_mix", **compare, **scope)
+        mix = calls["mix"].run()
         if mix.empty:
             st.caption("所选区间没有工单。" if f.is_range else "本期没有工单。")
         else:
@@ -281,7 +299,7 @@ def screen() -> None:
             else:
                 ui.plotly_chart(category_mix_figure(mix, height=250), width="stretch", config={"displayModeBar": False})
     with right:
-        companies = data.q("company_rankings", month=month)
+        companies = calls["companies"].run()
         red = companies[companies["list"] == "red"].sort_values("rank").head(5) if not companies.empty else companies
         # The black list counts from the worst: 1 is the lowest score.
         black = companies[companies["list"] == "black"].sort_values("rank", ascending=False).head(5) if not companies.empty else companies
@@ -298,17 +316,15 @@ def screen() -> None:
             _overdue_links(f, overdue)
         else:
             st.markdown(_overdue_html(overdue), unsafe_allow_html=True)
-        shares = data.q("escalation_shares", **f.time_params(), **scope)
+        shares = calls["shares"].run()
         grid_share = shares.loc[shares["handling_level"] == "grid", "share"]
         whistle = kpis.set_index("metric")["value"].get("whistle_count")
         consultation = kpis.set_index("metric")["value"].get("consultation_count")
-        first_day, last_day = f.days()
-        repeats = data.q("repeat_summary", start=first_day, end=last_day, **scope).iloc[0]
+        repeats = calls["repeats"].run().iloc[0]
         # By the rules the marts were built with, as the repeat count itself (onescreen.report does the same).
-        marts_rules = lists.rules_from_meta(data.q("mart_rules")) or rules
+        marts_rules = lists.rules_from_meta(calls["rules"].run()) or rules
         repeat_help = html.escape(koujing("repeat_requests", marts_rules), quote=True)
-        found = measures.proactive(data.q("category_mix", by="source", limit=1000, **compare, **scope),
-                                   marts_rules.proactive_sources)
+        found = measures.proactive(calls["sources"].run(), marts_rules.proactive_sources)
         proactive_help = html.escape(koujing("proactive_share", marts_rules), quote=True)
         # Two lines, each item kept whole (a line breaks between items, never inside one).
         grid_help = html.escape(koujing("escalation_share", marts_rules), quote=True)
@@ -326,16 +342,22 @@ def screen() -> None:
                     unsafe_allow_html=True)
 
 
-def _recurring(f: filters.Filters, period_label: str) -> None:
-    """高频问题: compounds where one category keeps coming back this period, against the window before. The page
-    runs at the big screen's tier, so the query lists compounds only (no address) from 3 tickets up, and counts
-    of 1-2 come as ``<3`` (onescreen.access.kiosk_params, kiosk_frame)."""
+def _recurring_call(f: filters.Filters) -> data.Call:
+    """高频问题's query: compounds where one category keeps coming back this period, against the window before (none
+    when the data miss that window in part or whole: it would count too few). The page runs at the big screen's tier,
+    so the query lists compounds only (no address) from 3 tickets up, and counts of 1-2 come as ``<3``
+    (onescreen.access.kiosk_params, kiosk_frame)."""
     first_day, last_day = f.days()
-    window = f.previous_window()
+    window = f.previous_window() if not filters.previous_coverage(f).note else {"previous_start": None}
+    return data.Call("recurring_problems", dict(start=first_day, end=last_day, **f.scope(), **window,
+                                                min_count=acl.KIOSK_MIN_RECURRING, limit=8))
+
+
+def _recurring(f: filters.Filters, period_label: str, call: data.Call) -> None:
+    """高频问题 (``call``: :func:`_recurring_call`)."""
     previous = filters.previous_coverage(f)
     compared = not previous.note  # a window the data miss in part (or whole) would count too few: nothing compared
-    problems = data.q("recurring_problems", start=first_day, end=last_day, **f.scope(),
-                      **(window if compared else {"previous_start": None}), min_count=acl.KIOSK_MIN_RECURRING, limit=8)
+    problems = call.run()
     basis = (koujing("recurring_problems") + f"大屏只列小区（不列地址），同一小区同一分类至少 {acl.KIOSK_MIN_RECURRING} 件；"
              f"1-2 件显示为“<3”。" + ("" if compared else f"{previous.note}，不作比较。"))
     help_text = html.escape(basis, quote=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -114,19 +114,30 @@ def run_together(jobs: list[Callable[[], Any]], workers: int = 2) -> list[Any]:
         return list(pool.map(run, jobs))
 
 
-def prefetch(calls: Mapping[str, Mapping[str, Any]]) -> None:
-    """Run a page's named queries (name: parameters) two at a time into the cache before the page draws, so its
-    own :func:`q` calls, one after another, find them there. An error is left for that call to raise where the page
-    handles it."""
-    def job(name: str, params: Mapping[str, Any]) -> Callable[[], None]:
+@dataclass(frozen=True)
+class Call:
+    """A named query with its parameters, written once for :func:`prefetch` and for the page's own read (``run``)."""
+
+    name: str
+    params: Mapping[str, Any]
+
+    def run(self, **changed: Any) -> pd.DataFrame:
+        """:func:`q` with these parameters (and ``changed`` over them)."""
+        return q(self.name, **{**self.params, **changed})
+
+
+def prefetch(calls: Iterable[Call]) -> None:
+    """Run a page's queries two at a time into the cache before the page draws, so its own reads (``Call.run``),
+    one after another, find them there. An error is left for that read to raise where the page handles it."""
+    def job(call: Call) -> Callable[[], None]:
         def run() -> None:
             try:
-                q(name, **params)
-            except Exception:  # noqa: BLE001 - the page's own call raises it again, where it is handled
+                call.run()
+            except Exception:  # noqa: BLE001 - the page's own read raises it again, where it is handled
                 pass
         return run
 
-    run_together([job(name, params) for name, params in calls.items()])
+    run_together([job(call) for call in calls])
 
 
 def fetch(name: str, access: acl.Access, **params) -> pd.DataFrame:

@@ -1440,11 +1440,21 @@ def test_a_repeat_count_equal_to_the_window_befores_reads_as_chinese():
         == "-2 件 较上月（改善）"
 
 
-def test_the_heat_page_runs_its_queries_ahead_two_at_a_time(warehouse_copy, monkeypatch):
-    """网格热力 runs its named queries two at a time before it draws (data.prefetch), and then reads them from the
-    cache: none runs on the page's own thread, none twice (the parameters it passes are those it prefetched), also
-    after its 至少（件） input changes."""
+HEAT_QUERIES = {"grid_ticket_density", "ticket_points", "category_street_matrix", "weekday_hour_counts",
+                "recurring_problems", "mart_rules", "repeat_summary", "repeat_callers"}
+OVERVIEW_QUERIES = {"grid_lights", "rates_breakdown", "recurring_problems", "kpi_tiles_range", "overdue_list",
+                    "rates_trend", "category_mix", "company_rankings", "escalation_shares", "repeat_summary", "mart_rules"}
+
+
+@pytest.mark.parametrize(("page", "queries", "count"),
+                         [("heat.py", HEAT_QUERIES, 8), ("overview.py", OVERVIEW_QUERIES, 12)])
+def test_a_page_runs_its_queries_ahead_two_at_a_time(warehouse_copy, monkeypatch, page, queries, count):
+    """网格热力 and 一屏总览 run their named queries two at a time before they draw (data.prefetch), then read them
+    from the cache: every one runs once, on a worker, none on the page's own thread (the parameters a page reads
+    with are those it prefetched)."""
     import threading
+
+    import streamlit as st
 
     from onescreen import data
 
@@ -1456,18 +1466,19 @@ def test_the_heat_page_runs_its_queries_ahead_two_at_a_time(warehouse_copy, monk
         return real(version, name, params, tier, scope_key)
 
     monkeypatch.setattr(data, "_enforced", recording)
-    page = {"grid_ticket_density", "ticket_points", "category_street_matrix", "weekday_hour_counts",
-            "recurring_problems", "mart_rules", "repeat_summary", "repeat_callers"}
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    at.switch_page("app_pages/heat.py")
+    at.switch_page(f"app_pages/{page}")
+    st.cache_resource.clear()
     ran.clear()
     at.run()
     assert not at.exception, at.exception
-    ahead = {name for name, _, worker in ran if worker}
-    assert ahead <= page and len(ahead) >= 6, ran   # (mart_rules and the like may be cached by the first page)
-    assert not [name for name, _, worker in ran if not worker and name in page], ran
-    assert len(ran) == len({(name, params) for name, params, _ in ran}), ran
-    ran.clear()
-    at.number_input(key="heat_min_count").set_value(5).run()
-    assert [(name, dict(params)["min_count"], worker) for name, params, worker in ran] == [("recurring_problems", 5, True)]
+    assert {name for name, _, worker in ran if worker} == queries, ran
+    assert not [name for name, _, worker in ran if not worker and name in queries], ran
+    ahead = [(name, params) for name, params, worker in ran if worker]
+    assert len(ahead) == count == len(set(ahead)), ran
+    if page == "heat.py":  # a changed 至少（件）: its run before the input is drawn reads the new value
+        ran.clear()
+        at.number_input(key="heat_min_count").set_value(5).run()
+        assert [(name, dict(params)["min_count"], worker) for name, params, worker in ran] == [
+            ("recurring_problems", 5, True)]

@@ -8,7 +8,9 @@
    every named query a page really runs is recorded with the parameters it really passes. The libraries the
    server imports before it listens (``onescreen.serve.PRELOAD``) are imported first, as a server has them.
    Timed per page: a cold run (Streamlit's caches and the shared figures cleared: every query runs, every
-   figure is built; the per-shape geometry caches stay warm) and a warm rerun (queries, figures and tables cached).
+   figure is built; the per-shape geometry caches stay warm), the first of the page in the process; the median
+   of three more cold runs ("cold again": a running server after a load, the page's one-off costs paid); and a
+   warm rerun (queries, figures and tables cached).
 2. Every recorded (query, parameters) is replayed ``--repeat`` times on a fresh read-only cursor
    (``onescreen.db.connect()``, as the app does), uncached: p50 and p95 (target p95 < 50 ms).
 3. Baseline: the same kind of figures computed in pandas from the ticket table (fct_tickets fetched
@@ -142,11 +144,23 @@ def run_pages(say) -> tuple[dict, dict, list[dict]]:
                 started = time.perf_counter()
                 at.run()
                 warm.append(time.perf_counter() - started)
+            # Cold again: what a user meets on a running server after a load (new data, caches empty); the first
+            # cold run also paid what the page does once per process (its own modules, plotly's first figures of
+            # a kind, compiling the page).
+            again = []
+            for _ in range(3):
+                st.cache_data.clear()
+                st.cache_resource.clear()
+                figures.clear_shared()
+                started = time.perf_counter()
+                at.run()
+                again.append(time.perf_counter() - started)
             problems = [str(e.value)[:200] for e in at.exception] + [str(e.value)[:200] for e in at.error]
-            entry = {"page": Path(page).stem, "cold_s": round(cold, 3), "warm_s": round(sorted(warm)[1], 3),
-                     "problems": problems}
+            entry = {"page": Path(page).stem, "cold_s": round(cold, 3), "cold_again_s": round(sorted(again)[1], 3),
+                     "warm_s": round(sorted(warm)[1], 3), "problems": problems}
             timings.append(entry)
-            say(f"  {page:28s} cold {cold:6.2f} s   warm {entry['warm_s']:6.2f} s   {problems or ''}")
+            say(f"  {page:28s} cold {cold:6.2f} s   cold again {entry['cold_again_s']:6.2f} s   "
+                f"warm {entry['warm_s']:6.2f} s   {problems or ''}")
     finally:
         data.run_query, data.sql = original_run_query, original_sql
     return calls, adhoc, timings
@@ -295,6 +309,7 @@ def markdown(results: dict, command: str) -> str:
     over = [r for r in queries if r["p95_ms"] >= QUERY_P95_MS]
     pages = [p for p in results["pages"] if "cold_s" in p]
     slow_cold = [p for p in pages if p["cold_s"] >= PAGE_S]
+    slow_again = [p for p in pages if p.get("cold_again_s", 0) >= PAGE_S]
     slow_warm = [p for p in pages if p["warm_s"] >= PAGE_S]
     summary = [
         ["named queries: p95 of every (query, parameters) the pages run", f"< {QUERY_P95_MS} ms",
@@ -303,20 +318,27 @@ def markdown(results: dict, command: str) -> str:
         ["page full script run, warm (cached queries and figures)", f"< {PAGE_S} s",
          f"worst {max(p['warm_s'] for p in pages):.2f} s; {len(slow_warm)} of {len(pages)} at or over" if pages else "none",
          met(not slow_warm) if pages else "—"],
-        ["page full script run, cold (caches cleared)", f"< {PAGE_S} s",
+        ["page full script run, cold (caches cleared), the page's first run in the process", f"< {PAGE_S} s",
          f"worst {max(p['cold_s'] for p in pages):.2f} s; {len(slow_cold)} of {len(pages)} at or over" if pages else "none",
          met(not slow_cold) if pages else "—"],
+        ["page full script run, cold again (caches cleared, median of 3 later runs)", f"< {PAGE_S} s",
+         f"worst {max(p.get('cold_again_s', 0) for p in pages):.2f} s; {len(slow_again)} of {len(pages)} at or over"
+         if pages else "none", met(not slow_again) if pages else "—"],
     ]
     out += [table(["figure", "target", "measured", "met?"], summary), ""]
-    out += ["Pages (AppTest run of `app.py` + the page; cold = Streamlit's caches and the shared figures cleared first, warm = median of 3 reruns):", ""]
+    out += ["Pages (AppTest run of `app.py` + the page; cold = Streamlit's caches and the shared figures cleared first, "
+            "the page's first run in the process; cold again = the median of 3 more such runs; warm = median of 3 "
+            "reruns):", ""]
     rows = []
     for p in results["pages"]:
         if "cold_s" in p:
-            rows.append([p["page"], f"{p['cold_s']:.2f} s", met(p["cold_s"] < PAGE_S), f"{p['warm_s']:.2f} s",
-                         met(p["warm_s"] < PAGE_S), "; ".join(p["problems"])[:120]])
+            again = p.get("cold_again_s")
+            rows.append([p["page"], f"{p['cold_s']:.2f} s", met(p["cold_s"] < PAGE_S),
+                         f"{again:.2f} s" if again is not None else "—", met(again < PAGE_S) if again is not None else "—",
+                         f"{p['warm_s']:.2f} s", met(p["warm_s"] < PAGE_S), "; ".join(p["problems"])[:120]])
         else:
-            rows.append([p["page"], "skipped", "—", "", "—", p["skipped"]])
-    out += [table(["page", "cold", "< 0.5 s?", "warm", "< 0.5 s?", "problems"], rows), ""]
+            rows.append([p["page"], "skipped", "—", "", "—", "", "—", p["skipped"]])
+    out += [table(["page", "cold", "< 0.5 s?", "cold again", "< 0.5 s?", "warm", "< 0.5 s?", "problems"], rows), ""]
     out += ["Named queries the pages ran (p50/p95 over the replays):", ""]
     rows = []
     for r in sorted(queries, key=lambda r: -r["p95_ms"]):

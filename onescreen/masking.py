@@ -40,7 +40,8 @@ Decisions (each one is a row in ``tests/test_masking.py``):
   there is masked, harder than needed at worst. A surname with a form of address (张先生, 李女士,
   王阿姨, 欧阳先生, 张某) tells only the surname and stays. A name ends before a word that hardly
   occurs in names (反映, 称, 电话, 先生, 的 ...); otherwise the following characters are masked with it,
-  up to 4 in all. Latin names and names with no label before them are not found.
+  up to 4 in all. A Latin name after a label keeps its first letter (``联系人：John Smith`` -> ``联系人：J*********``);
+  names with no label before them are not found.
 """
 
 from __future__ import annotations
@@ -125,6 +126,10 @@ _PII_WORD = rf"电话|手机|座机|固话|联系方式|[{_PROVINCES}][A-Za-z]"
 _NAME_END = (rf"{_PII_WORD}|{_TITLES}|反映|反应|来电|投诉|举报|报警|求助|表示|要求|希望|联系|号码|身份|多次|夫妇|一家|今天|"
              "昨天|现在|目前|[的等在住于和与及家是已也都又还不未没对因被把让给从到去说讲问称自私电]")
 _COMPOUNDS = "|".join(sorted(COMPOUND_SURNAMES))
+# A name in Latin letters after a label (联系人：John Smith, 我叫Zhang Wei): a word, then up to two more each starting
+# with a capital. Not a phone or account word (联系人Tel 3123456: the number is still found after Tel).
+_LATIN_NAME = (r"(?!(?i:tel|phone|mobile|mob|fax|qq|wechat|weixin|wx|e-?mail|mail|id|no)(?![A-Za-z]))"
+               r"[A-Za-zＡ-Ｚａ-ｚ][A-Za-zＡ-Ｚａ-ｚ'.\-]*(?:[\ ·][A-ZＡ-Ｚ][A-Za-zＡ-Ｚａ-ｚ'.\-]*){0,2}")
 # Every alternative below starts with one of these characters. Testing them first lets the scan pass
 # over a Chinese character in one step instead of trying all eight alternatives there (4x faster on
 # the ticket list's content; tests/test_masking.py checks the guard against the unguarded pattern).
@@ -143,7 +148,8 @@ _PII_ALTERNATIVES = rf"""
   | (?P<labelled_name>(?:{"|".join(NAME_LABELS)}|(?:{"|".join(NAME_ROLES)})(?=[\s:：]*(?:是|为)?[\s:：]*(?:{_COMPOUNDS}|[{"".join(sorted(SURNAMES))}])))
         [\s:：]*(?:是|为|叫)?[\s:：]*
         (?P<name>(?!{_NOT_A_NAME})(?!(?:{_COMPOUNDS}|[{_HAN}])(?:{_TITLES}))
-                 [{_HAN}](?!{_PII_WORD})[{_HAN}](?:(?!{_NAME_END})[{_HAN}]){{0,2}}))
+                 [{_HAN}](?!{_PII_WORD})[{_HAN}](?:(?!{_NAME_END})[{_HAN}]){{0,2}}
+               | {_LATIN_NAME}))
 """
 _PII = re.compile(rf"(?=[{_PII_FIRST}])(?:{_PII_ALTERNATIVES})", re.VERBOSE)
 _LONG_DIGITS = re.compile(r"\d{7,}")

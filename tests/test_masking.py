@@ -258,7 +258,15 @@ def test_scrub_text(text, caller_name, expected):
         ("业主是王建国", "业主是王**"),
         ("租户张强不交房租", "租户张*不交房租"),
         ("姓名：刘䶮", "姓名：刘*"),                  # GB18030 characters outside GBK are Chinese characters too
-        ("求助人ＬＩ，姓名　王𠀀", "求助人ＬＩ，姓名　王*"),
+        ("求助人ＬＩ，姓名　王𠀀", "求助人Ｌ*，姓名　王*"),   # ＬＩ: a name in full-width Latin letters
+        # A name in Latin letters after a label keeps its first letter; a phone or mail word there is no name, and
+        # the number after it is still found.
+        ("联系人：John Smith，电话13812345678", "联系人：J*********，电话138****5678"),
+        ("我叫Zhang Wei", "我叫Z********"),
+        ("举报人O'Brien称", "举报人O******称"),
+        ("联系人：JOHN SMITH反映", "联系人：J*********反映"),
+        ("联系人Tel 3123456", "联系人Tel ***3456"),
+        ("联系人Email: wang@example.com", "联系人Email: [邮箱]"),
         # The name ends before a word that hardly occurs in names; without one, up to 4 characters go.
         ("业主李家豪家门口漏水", "业主李**家门口漏水"),
         ("联系人王建国先生", "联系人王**先生"),

@@ -27,8 +27,9 @@ Decisions (each one is a row in ``tests/test_masking.py``):
 - Free text: phones as above, ID numbers ``[身份证号]``, bank cards (any 16-19 digit number, no Luhn
   check: a mistyped card is still personal) ``[银行卡号]``, e-mail addresses ``[邮箱]``, vehicle plates
   keep province, city letter and last 2 characters (``云D***45``) so repeated reports about one car
-  can still be matched by eye, and the caller's name (2 characters or more) is masked wherever it
-  occurs. Bare 7-8 digit numbers are masked only after a phone word (电话, 手机, 座机, ...), since
+  can still be matched by eye, a QQ number after its word keeps its last 4 digits and a WeChat ID its
+  first character (``QQ：****5678``, ``微信号：z***********``), and the caller's name (2 characters or more) is
+  masked wherever it occurs. Bare 7-8 digit numbers are masked only after a phone word (电话, 手机, 座机, ...), since
   amounts and dates look the same.
 - Other people's names in free text are masked where a label introduces them (:data:`NAME_LABELS`:
   ``联系人：李明`` -> ``联系人：李*``, 报警人, 投诉人, 我叫, 姓名 ...; ``:``, ``：``, 是, 为, 叫 and spaces may
@@ -133,7 +134,7 @@ _LATIN_NAME = (r"(?!(?i:tel|phone|mobile|mob|fax|qq|wechat|weixin|wx|e-?mail|mai
 # Every alternative below starts with one of these characters. Testing them first lets the scan pass
 # over a Chinese character in one step instead of trying all eight alternatives there (4x faster on
 # the ticket list's content; tests/test_masking.py checks the guard against the unguarded pattern).
-_PII_FIRST = rf"\dA-Za-z._%+\-(电手座固联{_PROVINCES}{''.join(sorted({label[0] for label in NAME_LABELS + NAME_ROLES}))}"
+_PII_FIRST = rf"\dA-Za-z._%+\-(电手座固联微{_PROVINCES}{''.join(sorted({label[0] for label in NAME_LABELS + NAME_ROLES}))}"
 _PII_ALTERNATIVES = rf"""
     (?P<email>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{{2,}})
   | (?P<id_number>(?<!\d)(?:[1-9]\d{{5}}{_SEP}(?:18|19|20)\d{{2}}{_DATE}{_SEP}\d{{3}}[\dXx]
@@ -143,6 +144,8 @@ _PII_ALTERNATIVES = rf"""
   | (?P<landline>(?<!\d)(?P<cc>(?:\+\ ?|00)86[ -]?)?\(?
         (?:(?P<a3>0?(?:10|2\d))\)?[ -]?(?P<l8>\d{{8}}) | (?P<a4>0?[3-9]\d{{2}})\)?[ -]?(?P<l7>\d{{7,8}}))(?!\d))
   | (?P<short_phone>(?P<kw>(?:电话|手机|座机|固话|联系方式|[Tt][Ee][Ll])(?:号码?)?)[:：\s是为]*(?P<local>\d{{7,8}})(?!\d))
+  | (?P<account>(?<![A-Za-z])(?:(?i:qq|wechat|weixin|wx)|微信)(?:号码?|账号|(?i:id))?[:：\s是为]*
+        (?P<acct>[A-Za-z0-9][A-Za-z0-9_\-]{{4,}}))
   | (?P<plate>[{_PROVINCES}](?P<city>[A-Za-z])[·•・.\s-]?(?=[A-Za-z]{{0,4}}\d)
         (?P<serial>[A-Za-z0-9]{{4}}[挂学警港澳领使试超]|[A-Za-z0-9]{{5,6}})(?![A-Za-z0-9]))
   | (?P<labelled_name>(?:{"|".join(NAME_LABELS)}|(?:{"|".join(NAME_ROLES)})(?=[\s:：]*(?:是|为)?[\s:：]*(?:{_COMPOUNDS}|[{"".join(sorted(SURNAMES))}])))
@@ -257,6 +260,9 @@ def _mask_match(match: re.Match[str], raw: str) -> str:
         return f"{area}-{_keep_last4(local)}"
     if kind == "short_phone":
         return raw[: match.start("local") - match.start()] + _keep_last4(match["local"])
+    if kind == "account":   # a QQ number keeps its last 4 digits, as a phone does; a WeChat ID its first character
+        start, account = match.start("acct") - match.start(), match["acct"]
+        return raw[:start] + (_keep_last4(account) if account.isdigit() else mask_name(account))
     if kind == "labelled_name":
         start = match.start("name") - match.start()
         return raw[:start] + mask_name(raw[start:])

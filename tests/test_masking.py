@@ -232,6 +232,18 @@ def test_mask_address(value, expected):
         ("上官女士和欧阳测试来电", "欧阳测试", "上官女士和欧***来电"),
         ("东方路口，东方先生", "东方明", "东方路口，东*先生"),
         ("欧阳先生反映", "王五", "欧阳先生反映"),
+        # A QQ number or WeChat ID after its word: the number keeps its last 4 digits (as a phone), an ID its first
+        # character; a group, a payment or a year after the word is no account.
+        ("联系人QQ：987654321", None, "联系人QQ：*****4321"),
+        ("qq号 12345678", None, "qq号 ****5678"),
+        ("微信号：zhangsan_1990", None, "微信号：z************"),
+        ("加微信wxid_abc123反映", None, "加微信w**********反映"),
+        ("WeChat: tom_lee88", None, "WeChat: t********"),
+        ("加微信群反映", None, "加微信群反映"),
+        ("用微信支付了物业费", None, "用微信支付了物业费"),
+        ("QQ群12345678", None, "QQ群12345678"),
+        ("微信 2023年", None, "微信 2023年"),
+        ("邮箱12345@qq.com", None, "邮箱[邮箱]"),
     ],
 )
 def test_scrub_text(text, caller_name, expected):
@@ -489,7 +501,8 @@ _PIECES = ["1", "3", "8", "0", "9", "6", "13812345678", "0755", "010", "(", ")",
            "路", "来电称", "，", "：", "１３８", "－", "（", "＠", "11010519900307123X", "6222021234567890123",
            "2-301", "3号-2", "B座", "区2", "村", "17号", "路12号", "5楼",
            "联系人", "业主", "住户", "我叫", "姓名", "名字", "报警人", "来电人", "房东", "为", "叫", "王", "建国", "欧阳",
-           "娜娜", "先生", "们", "委员会", "反映", "深夜", "䶮", "不详"]
+           "娜娜", "先生", "们", "委员会", "反映", "深夜", "䶮", "不详", "QQ", "qq号", "微信", "微信号", "WeChat", "wx",
+           "zhang_1990", "12345", "群", "John", " Smith", "Tel", "ＬＩ"]
 
 
 @pytest.mark.parametrize("guarded, alternatives", [

@@ -21,8 +21,9 @@ from etl.calendar import build_calendar
 from etl.errors import LoadError, Problem
 from etl.fields import NEVER_STORED, SOURCES, Source, column_labels, columns_named, match_headers, normalise_header
 from etl.load_inspections import flag_unknown_references, write_inspections
-from etl.load_places import (check_geometries, flag_ambiguous_compound_names, flag_unknown_compound_grids,
-                              flag_unknown_grids_for_shapes, repaired_shapes_warning, write_compounds, write_grids)
+from etl.load_places import (check_geometries, flag_ambiguous_compound_names, flag_repeated_compound_names,
+                              flag_unknown_compound_grids, flag_unknown_grids_for_shapes, repaired_shapes_warning,
+                              write_compounds, write_grids)
 from etl.load_tickets import (LOAD_FILES, LOAD_ROWS, build_staged_tickets, flag_feed_collisions, hotline_copies_warning,
                                keep_absent_fields, older_rows_warning, record_load_rows, settle_ties_between_files,
                                start_load_record, timeline_warning, unknown_places_warnings, write_tickets)
@@ -311,6 +312,7 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     elif source.name == "compounds":
         flag_unknown_compound_grids(con)
         flag_ambiguous_compound_names(con, "compound_code" in plan.mapping)
+        flag_repeated_compound_names(con, "compound_code" in plan.mapping)
     elif source.name == "inspections":
         flag_unknown_references(con)
     problems, total = collect_problems(con, raw, plan.shown_mapping())

@@ -226,6 +226,30 @@ def flag_ambiguous_compound_names(con, has_code_column: bool) -> None:
         where n.stored >= 1 and n.compound_code is null""", [fix_one, fix, fix, fix])
 
 
+def flag_repeated_compound_names(con, has_code_column: bool) -> None:
+    """Rows of one file without a compound code that share a name: a later row is a problem naming the first. In
+    two communities they are two compounds of one name that only codes tell apart; in one (or both in none known)
+    most likely one compound written twice, else two (without this they became one, or the load stopped on the
+    primary key)."""
+    fix = ("请在这两行的小区编号格中分别填写各自的编号后重新导入。" if has_code_column else
+           "请在文件中加上“小区编号”列（也可写作“小区编码”），为两个小区分别填写编号后重新导入。")
+    con.execute(
+        f"""insert into stg_problems
+        with named as (
+            select p.row_no, p.compound_name, n.community_name
+            from stg_parsed p join ({_compounds_by_name("stg_parsed")}) n using (row_no)),
+        firsts as (select compound_name, min(row_no) as first_row from named group by 1 having count(*) > 1)
+        select n.row_no, 'compound_name', n.compound_name,
+            case when first.community_name is not distinct from n.community_name
+                 then '与第 ' || f.first_row || ' 行同名（' || coalesce('都在' || n.community_name, '所属社区都不明')
+                      || '）：是同一个小区写了两遍的，请删除其中一行；是两个同名小区的，' || ?
+                 else '与第 ' || f.first_row || ' 行同名，所属社区却不同（第 ' || f.first_row || ' 行：'
+                      || coalesce(first.community_name, '社区不明') || '；本行：' || coalesce(n.community_name, '社区不明')
+                      || '），是两个同名小区，没有小区编号无法区分。' || ? end
+        from named n join firsts f using (compound_name) join named first on first.row_no = f.first_row
+        where n.row_no <> f.first_row""", [fix, fix])
+
+
 def write_compounds(con, batch_id: int, present: set[str] | None = None,
                     labels: dict[str, str] | None = None) -> tuple[UpsertCounts, str | None]:
     """Upsert companies and compounds from ``stg_rows``; the counts, and the warning of :func:`kept_fields_warning`.

@@ -534,19 +534,20 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     # A key twice in one file: the later rows are rejected, naming the first. (The keys seen twice
     # are found by grouping first: a window over every row cost more than the rest of the checks.)
     keys = [k for k in key_fields(source, mapping)]
-    key_sql = ", ".join(keys)
-    present = " and ".join(f"{k} is not null" + (f" and not regexp_matches({k}, '{SCI_ID}')" if k in numbered else "")
-                           for k in keys)
-    con.execute(
-        f"""insert into stg_problems
-        with repeated as (
-            select {key_sql}, min(row_no) as first_row from stg_cells where {present} group by all having count(*) > 1
+    if keys:
+        key_sql = ", ".join(keys)
+        present = " and ".join(f"{k} is not null" + (f" and not regexp_matches({k}, '{SCI_ID}')" if k in numbered else "")
+                               for k in keys)
+        con.execute(
+            f"""insert into stg_problems
+            with repeated as (
+                select {key_sql}, min(row_no) as first_row from stg_cells where {present} group by all having count(*) > 1
+            )
+            select c.row_no, ?, concat_ws(' / ', {', '.join(f'c.{k}' for k in keys)}), '与第 ' || r.first_row || ' 行重复（同一编号出现多次）。请删除重复行，或把不同时间的导出分成两个文件先后导入。'
+            from stg_cells c join repeated r on {' and '.join(f'c.{k} = r.{k}' for k in keys)}
+            where c.row_no <> r.first_row""",
+            [keys[0]],
         )
-        select c.row_no, ?, concat_ws(' / ', {', '.join(f'c.{k}' for k in keys)}), '与第 ' || r.first_row || ' 行重复（同一编号出现多次）。请删除重复行，或把不同时间的导出分成两个文件先后导入。'
-        from stg_cells c join repeated r on {' and '.join(f'c.{k} = r.{k}' for k in keys)}
-        where c.row_no <> r.first_row""",
-        [keys[0]],
-    )
     return StageResult(rows_read=rows_read, blank_rows=blank, problems=[], warnings=warnings, date_orders=orders,
                        assumed_orders=[name for name, order in told.items() if order is None and orders[name]])
 
@@ -649,8 +650,11 @@ def key_fields(source: Source, mapping: dict[str, str]) -> tuple[str, ...]:
     """The fields that identify a row of this source (used to find duplicates within a file)."""
     if source.name == "inspections" and "inspection_id" not in mapping:
         return ("inspected_on", "company_name", "compound_name", "item", "score")
-    if source.name == "compounds" and "compound_code" in mapping:
-        return ("compound_code",)  # two compounds may share a name (职工宿舍) in different grids
+    if source.name == "compounds":
+        # Two compounds may share a name (职工宿舍) in different grids: by code when the file has one; rows without
+        # a code that share a name are checked by etl.load_places.flag_repeated_compound_names, which tells two
+        # compounds of one name from one compound written twice.
+        return ("compound_code",) if "compound_code" in mapping else ()
     return source.key
 
 

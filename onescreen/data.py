@@ -101,7 +101,7 @@ def q(name: str, **params) -> pd.DataFrame:
 def run_together(jobs: list[Callable[[], Any]], workers: int = 2) -> list[Any]:
     """Run ``jobs`` (callables reading through :func:`q` and :func:`sql`) ``workers`` at a time; their results in
     order, or the first job's error. Each worker carries this page run's context, so the jobs see this session's
-    access (and Streamlit no warning about a thread without one). Used by the 周报 (onescreen.report)."""
+    access (and Streamlit no warning about a thread without one). Used by the 周报's sections and :func:`prefetch`."""
     from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
     run_ctx = get_script_run_ctx()
@@ -110,7 +110,7 @@ def run_together(jobs: list[Callable[[], Any]], workers: int = 2) -> list[Any]:
         add_script_run_ctx(threading.current_thread(), run_ctx)
         return job()
 
-    with ThreadPoolExecutor(workers, thread_name_prefix="onescreen-report") as pool:
+    with ThreadPoolExecutor(workers, thread_name_prefix="onescreen-query") as pool:
         return list(pool.map(run, jobs))
 
 

@@ -1462,7 +1462,7 @@ def test_a_page_runs_its_queries_ahead_two_at_a_time(warehouse_copy, monkeypatch
     real = data._enforced
 
     def recording(version, name, params, tier, scope_key):
-        ran.append((name, params, threading.current_thread().name.startswith("onescreen-report")))
+        ran.append((name, params, threading.current_thread().name.startswith("onescreen-query")))
         return real(version, name, params, tier, scope_key)
 
     monkeypatch.setattr(data, "_enforced", recording)

@@ -184,8 +184,55 @@ period = f.time_params()
 compare = f.compare_params()
 ranged = "start" in compare
 this = "所选区间" if f.is_range else "本期"
+if f.is_range:  # the trend: every period of the chosen grain that overlaps the range
+    trend_start = period_bounds(f.period_type, first_day)["period_start"]
+    trend_end = last_day
+    earliest = period_bounds(f.period_type, (pd.Timestamp(last_day) - RANGE_TREND_MAX[f.period_type]).date())
+    cut = trend_start < earliest["period_start"]
+    trend_start = max(trend_start, earliest["period_start"])
+else:
+    trend_end = period_bounds(f.period_type, f.period_start)["period_start"]
+    trend_start = (pd.Timestamp(trend_end) - TREND_SPAN[f.period_type]).date()
+default_level = "grid" if f.community_code else ("community" if f.street_code else "street")
+
+
+def breakdown_calls(level: str, metric: str) -> tuple[dict[str, str], dict[str, data.Call]]:
+    """The breakdown's area narrowing, and its queries by ``level`` and ``metric``: this period (``current``), the
+    one before and the same one a year before (a range: the windows before it)."""
+    narrow = {"street_code": f.street_code, "community_code": f.community_code} if level in ("street", "community", "grid") else {}
+    # By composite score the table is the ranking: ranked units in rank order first, then those not ranked.
+    order_by = dict(sort="composite_rank", order="asc") if metric == "composite_score" else dict(sort=metric, order="desc")
+    args = dict(level=level, **order_by, **{k: v for k, v in narrow.items() if v})
+    if ranged:
+        before = range_bounds(**compare)
+        return narrow, {
+            "current": data.Call("rates_breakdown_range", {**compare, **args}),
+            "previous": data.Call("rates_breakdown_range",
+                                  {**window_params(before["previous_start"], before["previous_end"]), **args}),
+            "yoy": data.Call("rates_breakdown_range", {**window_params(before["yoy_start"], before["yoy_end"]), **args})}
+    bounds = period_bounds(f.period_type, f.period_start)
+    return narrow, {
+        "current": data.Call("rates_breakdown", {**period, **args}),
+        "previous": data.Call("rates_breakdown", dict(period_type=f.period_type, period_start=bounds["previous_start"],
+                                                      **args)),
+        "yoy": data.Call("rates_breakdown", dict(period_type=f.period_type, period_start=bounds["yoy_start"], **args))}
+
+
+# The page's queries, run two at a time before it draws; each read below takes its parameters from here. The
+# breakdown's by the values its widgets had in the last run (or their defaults) before they are drawn.
+calls = {
+    "tiles": data.Call("kpi_tiles_range" if ranged else "kpi_tiles", {**compare, **scope}),
+    "trend": data.Call("rates_trend", dict(period_type=f.period_type, start=trend_start, end=trend_end, **scope)),
+    **breakdown_calls(st.session_state.get("rates_level", default_level),
+                      st.session_state.get("rates_metric", BREAKDOWN_METRICS[0]))[1],
+    "rules": data.Call("mart_rules", {}),
+    "distribution": data.Call("handling_time_distribution", {**period, **scope}),
+    "shares": data.Call("escalation_shares", {**period, **scope}),
+    "sources": data.Call("category_mix", dict(by="source", limit=1000, **compare, **f.scope())),
+}
+data.prefetch(calls.values())
 try:
-    tiles = measures.shown_changes(data.q("kpi_tiles_range" if ranged else "kpi_tiles", **compare, **scope))
+    tiles = measures.shown_changes(calls["tiles"].run())
 except data.QueryError as exc:
     ui.empty_state(str(exc))
     st.stop()
@@ -209,16 +256,7 @@ trend_options = ("response_rate", "resolution_rate", "satisfaction_rate", "compo
                  "closure_rate")
 chosen = st.multiselect("显示指标", trend_options, default=list(figures.TREND_METRICS), format_func=LABELS.get,
                         key="rates_trend_metrics", placeholder="选择要画的指标")
-if f.is_range:  # every period of the chosen grain that overlaps the range
-    trend_start = period_bounds(f.period_type, first_day)["period_start"]
-    trend_end = last_day
-    earliest = period_bounds(f.period_type, (pd.Timestamp(last_day) - RANGE_TREND_MAX[f.period_type]).date())
-    cut = trend_start < earliest["period_start"]
-    trend_start = max(trend_start, earliest["period_start"])
-else:
-    trend_end = period_bounds(f.period_type, f.period_start)["period_start"]
-    trend_start = (pd.Timestamp(trend_end) - TREND_SPAN[f.period_type]).date()
-trend = data.q("rates_trend", period_type=f.period_type, start=trend_start, end=trend_end, **scope)
+trend = calls["trend"].run()
 if trend.empty or not chosen:
     st.info("所选范围在这段时间没有工单，或没有选择指标。" if chosen else "请至少选择一个指标。")
 else:
@@ -234,41 +272,23 @@ with st.expander("口径：三率与综合得分"):
         st.markdown(f"**{LABELS[metric]}**：{tile_koujing.get(metric, KOUJING[metric])}")
 
 st.subheader("分解与排名")
-default_level = "grid" if f.community_code else ("community" if f.street_code else "street")
 left, right = st.columns(2)
 level = left.selectbox("分解维度", list(LEVEL_LABELS), index=list(LEVEL_LABELS).index(default_level),
                        format_func=LEVEL_LABELS.get, key="rates_level", placeholder=ui.SEARCH_HINT)
 metric = right.selectbox("指标", BREAKDOWN_METRICS, format_func=LABELS.get, key="rates_metric",
                          placeholder=ui.SEARCH_HINT)
-narrow = {"street_code": f.street_code, "community_code": f.community_code} if level in ("street", "community", "grid") else {}
-# By composite score the table is the ranking: ranked units in rank order first, then those not ranked.
-order_by = dict(sort="composite_rank", order="asc") if metric == "composite_score" else dict(sort=metric, order="desc")
-breakdown_args = dict(level=level, **order_by, **{k: v for k, v in narrow.items() if v})
-if ranged:
-    current = data.q("rates_breakdown_range", **compare, **breakdown_args)
-else:
-    current = data.q("rates_breakdown", **period, **breakdown_args)
+narrow, breakdown = breakdown_calls(level, metric)
+current = breakdown["current"].run()
 if metric == "composite_score":  # those not ranked by their score, as the chart draws them
     current = current.sort_values(["composite_rank", "composite_score"], ascending=[True, False],
                                   na_position="last", kind="stable").reset_index(drop=True)
 if current.empty:
     st.info(f"{this}没有按{LEVEL_LABELS[level]}统计的工单。")
 else:
-    if ranged:
-        before = range_bounds(**compare)
-        previous = data.q("rates_breakdown_range", **window_params(before["previous_start"], before["previous_end"]),
-                          **breakdown_args)
-        yoy = data.q("rates_breakdown_range", **window_params(before["yoy_start"], before["yoy_end"]),
-                     **breakdown_args)
-    else:
-        bounds = period_bounds(f.period_type, f.period_start)
-        previous = data.q("rates_breakdown", period_type=f.period_type, period_start=bounds["previous_start"],
-                          **breakdown_args)
-        yoy = data.q("rates_breakdown", period_type=f.period_type, period_start=bounds["yoy_start"],
-                     **breakdown_args)
+    previous, yoy = breakdown["previous"].run(), breakdown["yoy"].run()
     tile = tiles.set_index("metric").loc[metric]  # its target, and its unit for what a change may be shown against
     target = tile["target"]
-    marts_rules = lists.rules_from_meta(data.q("mart_rules"))  # the rules the ranks were made with
+    marts_rules = lists.rules_from_meta(calls["rules"].run())  # the rules the ranks were made with
     chart, table_column = st.columns([2, 3])
     without = current.loc[current[metric].isna(), "unit_name"].fillna(current["unit_code"]).tolist()
     with chart:
@@ -337,7 +357,7 @@ else:
 st.subheader("办理时长、办结层级与未诉先办")
 left, right = st.columns(2)
 with left:
-    distribution = data.q("handling_time_distribution", **period, **scope)
+    distribution = calls["distribution"].run()
     closed = int(distribution["handling_count"].max()) if not distribution.empty else 0
     if closed == 0:
         st.info(f"{this}没有已办结工单，暂无办理时长分布。")
@@ -347,7 +367,7 @@ with left:
     st.caption(f"已办结 N = {closed:,} 件 · 平均 {value_text(avg['value'], 'workdays')}",
                help=QUERIES["handling_time_distribution"].koujing)
 with right:
-    shares = data.q("escalation_shares", **period, **scope)
+    shares = calls["shares"].run()
     known = int(shares["escalation_denominator"].max()) if not shares.empty else 0
     if known == 0:
         st.info(f"{this}已办结工单都没有注明办结层级（导出中无“办结层级”列时常见）。")
@@ -358,8 +378,8 @@ with right:
     st.caption(f"注明办结层级的已办结 N = {known:,} 件", help=KOUJING["escalation_share"])
     # 未诉先办 counts by area only (the source is what it measures; a category filter is not applied either),
     # by the proactive sources of the rules the marts were built with (as the report and 重复诉求 are).
-    page_rules = lists.rules_from_meta(data.q("mart_rules")) or rules_for_page()
-    found = measures.proactive(data.q("category_mix", by="source", limit=1000, **compare, **f.scope()),
+    page_rules = lists.rules_from_meta(calls["rules"].run()) or rules_for_page()
+    found = measures.proactive(calls["sources"].run(),
                                page_rules.proactive_sources if page_rules else PROACTIVE_SOURCES)
     change = pd.Series({"change": found.change, "change_pct": None, "unit": "pct"})  # as a tile's row
     st.metric("未诉先办（主动发现占比）", ui.fmt_pct(found.share),

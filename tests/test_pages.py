@@ -1446,12 +1446,16 @@ OVERVIEW_QUERIES = {"grid_lights", "rates_breakdown", "recurring_problems", "kpi
                     "rates_trend", "category_mix", "company_rankings", "escalation_shares", "repeat_summary", "mart_rules"}
 
 
-@pytest.mark.parametrize(("page", "queries", "count"),
-                         [("heat.py", HEAT_QUERIES, 8), ("overview.py", OVERVIEW_QUERIES, 12)])
+RATES_QUERIES = {"kpi_tiles_range", "rates_trend", "rates_breakdown_range", "mart_rules", "handling_time_distribution",
+                 "escalation_shares", "category_mix"}
+
+
+@pytest.mark.parametrize(("page", "queries", "count"), [
+    ("heat.py", HEAT_QUERIES, 8), ("overview.py", OVERVIEW_QUERIES, 12), ("rates.py", RATES_QUERIES, 9)])
 def test_a_page_runs_its_queries_ahead_two_at_a_time(warehouse_copy, monkeypatch, page, queries, count):
-    """网格热力 and 一屏总览 run their named queries two at a time before they draw (data.prefetch), then read them
-    from the cache: every one runs once, on a worker, none on the page's own thread (the parameters a page reads
-    with are those it prefetched)."""
+    """网格热力, 一屏总览 and 三率分析 run their named queries two at a time before they draw (data.prefetch), then read
+    them from the cache: every one runs once, on a worker, none on the page's own thread (the parameters a page reads
+    with are those it prefetched), also after a widget the queries depend on changes."""
     import threading
 
     import streamlit as st
@@ -1482,3 +1486,8 @@ def test_a_page_runs_its_queries_ahead_two_at_a_time(warehouse_copy, monkeypatch
         at.number_input(key="heat_min_count").set_value(5).run()
         assert [(name, dict(params)["min_count"], worker) for name, params, worker in ran] == [
             ("recurring_problems", 5, True)]
+    if page == "rates.py":  # a changed 分解维度: the breakdowns (this period, before, a year before) run ahead by it
+        ran.clear()
+        at.selectbox(key="rates_level").set_value("community").run()
+        assert [(name, dict(params)["level"], worker) for name, params, worker in ran] == [
+            ("rates_breakdown_range", "community", True)] * 3, ran

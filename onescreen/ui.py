@@ -248,8 +248,10 @@ def as_of_html(as_of: datetime | None, period: str, today: date | None = None) -
     # The flag on a line of its own above the date: beside it, the date broke in two in the header's narrow column.
     flag = (f"<div><span class='os-stale' title='数据截至日期早于今天 {stale} 天：请导入最新的导出文件'>"
             f"已 {stale} 天没有新数据</span></div>" if stale else "")
+    # The date and the period each whole: in the narrow column of a 1024 px screen the line broke inside 2026年11月.
     return (f"<div style='text-align:right;color:#9fb3c8;padding-top:0.6rem'>{flag}"
-            f"{html.escape(as_of_caption(as_of))} · {html.escape(period)}</div>")
+            f"<span style='white-space:nowrap'>{html.escape(as_of_caption(as_of))}</span> "
+            f"<span style='white-space:nowrap'>· {html.escape(period)}</span></div>")
 
 
 BIG_SCREEN_CSS = f"""

@@ -199,6 +199,7 @@ def screen() -> None:
                            f"不能按区间计算，显示 {month_label}。")
     # A month under way is compared with the same days of the month before (Filters.compare_params).
     compare = f.compare_params()
+    previous = filters.previous_coverage(f)  # the window compared with: the data may miss it in part or whole
     first_day, last_day = f.days()
     # The twelve months up to the one shown (not a month just begun after it, nor any later month).
     first_month = (pd.Timestamp(month) - pd.DateOffset(months=11)).date()
@@ -208,7 +209,7 @@ def screen() -> None:
                                                 **{k: v for k, v in scope.items() if k != "grid_code"})),
         "ranking": data.Call("rates_breakdown_range" if f.is_range else "rates_breakdown",
                              dict(f.time_params(), level="street")),
-        "recurring": _recurring_call(f),
+        "recurring": _recurring_call(f, previous),
         "kpis": data.Call("kpi_tiles_range" if "start" in compare else "kpi_tiles", {**compare, **scope}),
         "overdue": data.Call("overdue_list", dict(state="overdue", limit=40, **scope)),
         "trend": data.Call("rates_trend", dict(period_type="month", start=first_month, end=month, **scope)),
@@ -269,7 +270,7 @@ def screen() -> None:
                     ui.plotly_chart(street_ranking_figure(ranking, height=260), width="stretch",
                                     config={"displayModeBar": False})
         with recurring_column:
-            _recurring(f, "本区间" if f.is_range else "本期", calls["recurring"])
+            _recurring(f, "本区间" if f.is_range else "本期", calls["recurring"], previous)
     kpis = measures.shown_changes(calls["kpis"].run())
     overdue = calls["overdue"].run()
     with left:
@@ -284,7 +285,6 @@ def screen() -> None:
             ui.plotly_chart(rates_trend_figure(trend, targets, height=250), width="stretch",
                             config={"displayModeBar": False})
         compared = "本区间与此前等长区间" if f.is_range else f"本期与{f.against().removeprefix('较')}" if f.is_partial else "本期与上期"
-        previous = filters.previous_coverage(f)
         st.markdown(f"<div class='os-panel-title' title='{html.escape(previous.sentence(), quote=True)}'>诉求分类（{compared}"
                     f"{'；' + previous.note if previous.note else ''}）</div>", unsafe_allow_html=True)
         mix = calls["mix"].run()
@@ -342,20 +342,19 @@ def screen() -> None:
                     unsafe_allow_html=True)
 
 
-def _recurring_call(f: filters.Filters) -> data.Call:
+def _recurring_call(f: filters.Filters, previous: Coverage) -> data.Call:
     """高频问题's query: compounds where one category keeps coming back this period, against the window before (none
     when the data miss that window in part or whole: it would count too few). The page runs at the big screen's tier,
     so the query lists compounds only (no address) from 3 tickets up, and counts of 1-2 come as ``<3``
-    (onescreen.access.kiosk_params, kiosk_frame)."""
+    (onescreen.access.kiosk_params, kiosk_frame). ``previous``: :func:`onescreen.filters.previous_coverage`."""
     first_day, last_day = f.days()
-    window = f.previous_window() if not filters.previous_coverage(f).note else {"previous_start": None}
+    window = f.previous_window() if not previous.note else {"previous_start": None}
     return data.Call("recurring_problems", dict(start=first_day, end=last_day, **f.scope(), **window,
                                                 min_count=acl.KIOSK_MIN_RECURRING, limit=8))
 
 
-def _recurring(f: filters.Filters, period_label: str, call: data.Call) -> None:
-    """高频问题 (``call``: :func:`_recurring_call`)."""
-    previous = filters.previous_coverage(f)
+def _recurring(f: filters.Filters, period_label: str, call: data.Call, previous: Coverage) -> None:
+    """高频问题 (``call`` and ``previous``: as :func:`_recurring_call` was given them)."""
     compared = not previous.note  # a window the data miss in part (or whole) would count too few: nothing compared
     problems = call.run()
     basis = (koujing("recurring_problems") + f"大屏只列小区（不列地址），同一小区同一分类至少 {acl.KIOSK_MIN_RECURRING} 件；"

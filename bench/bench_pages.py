@@ -22,6 +22,7 @@ Results: bench/out/bench_pages.{md,json}.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -116,6 +117,8 @@ def run_pages(say) -> tuple[dict, dict, list[dict]]:
     try:
         for name in serve.PRELOAD:  # what the server imports before it listens (python -m onescreen.serve)
             importlib.import_module(name)
+        gc.collect()
+        gc.freeze()  # as the server does then
         warm_up = AppTest.from_file(APP, default_timeout=300)
         started = time.perf_counter()
         warm_up.run()  # imports (plotly, pydeck ...) and the first connection: paid once per server

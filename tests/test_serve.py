@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import stat
@@ -26,6 +27,13 @@ def restore_streamlit_middleware(monkeypatch):
     monkeypatch.setattr(starlette_app, "create_streamlit_middleware", starlette_app.create_streamlit_middleware)
 
 
+@pytest.fixture(autouse=True)
+def unfreeze_gc():
+    """serve.main hides what is loaded from the garbage collector (gc.freeze): given back after each test."""
+    yield
+    gc.unfreeze()
+
+
 @pytest.fixture
 def restore_umask():
     """serve.main sets the process's umask: give the test process its own back afterwards."""
@@ -47,6 +55,7 @@ def test_serve_loads_the_libraries_then_hands_every_argument_to_streamlit_run(mo
 
         seen["argv"] = list(sys.argv)
         seen["loaded"] = [name for name in serve.PRELOAD if name in sys.modules]
+        seen["frozen"] = gc.get_freeze_count()
         seen["outermost"], seen["second"] = (m.cls for m in starlette_app.create_streamlit_middleware()[:2])
         return 0
 
@@ -55,6 +64,8 @@ def test_serve_loads_the_libraries_then_hands_every_argument_to_streamlit_run(mo
     assert serve.main(["app.py", "--server.port", "8765", "--server.headless", "true"]) == 0
     assert seen["argv"] == ["streamlit", "run", "app.py", "--server.port", "8765", "--server.headless", "true"]
     assert seen["loaded"] == list(serve.PRELOAD)
+    # the libraries' objects are out of the collector's sight before the server starts
+    assert seen["frozen"] > 10_000
     assert seen["outermost"] is serve.SecurityHeaders
     assert seen["second"] is serve.PageLanguage
 

@@ -21,7 +21,7 @@ import pyarrow as pa
 from etl.errors import LoadError, Problem
 from etl.fields import Source, column_labels, columns_named, same_named
 from etl.readers import TOTALS_PATTERN, RawTable, error_cell_message, totals_rows, undecodable_error
-from onescreen.masking import mask_value, scrub_number, scrub_text
+from onescreen.masking import NAME_LABELS, NAME_ROLES, caller_names, mask_value, scrub_number, scrub_text
 
 MACROS = Path(__file__).parent / "sql" / "macros.sql"
 PERSONAL_FIELDS = {"caller_name", "caller_phone", "address", "content"}
@@ -342,6 +342,18 @@ def scrubbed_field(name: str) -> bool:
     return KINDS.get(name, "text") not in ("lon", "lat", "score", "count")
 
 
+def shown_value(name: str, value, caller_name=None):
+    """A cell of field ``name`` as a problem message or the rejects file shows it: a personal field masked by its
+    kind, free text and vocabularies scrubbed (:func:`scrubbed_field`; a time column's mistyped 26-11-01 is no
+    flat), numbers and codes through ``scrub_number``; and in every one of them the row's caller's name masked
+    (``caller_name``): a name typed into the wrong column, or columns shifted by one, puts it anywhere."""
+    if name in PERSONAL_FIELDS:
+        return mask_value(name, value, caller_name=caller_name)
+    if scrubbed_field(name):
+        return scrub_text(value, caller_name=caller_name, dwellings=KINDS.get(name, "text") not in ("ts", "date", "deadline"))
+    return scrub_number(value, caller_name=caller_name)
+
+
 def _invalid_condition(name: str, kind: str, loaded_at: datetime) -> tuple[str, str, list, list] | None:
     """SQL condition on (cells, parsed) that marks a bad cell, an SQL expression giving its message,
     and the parameters of each (the message's come first: it is written before the condition)."""
@@ -502,6 +514,7 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
             f"where regexp_full_match({name}, '{SLASH_DATE}') and {first} <= 12 and {second} <= 12 and {first} <> {second}",
             [name, AMBIGUOUS_DAY_MONTH],
         )
+    unknown_values = {}   # vocabulary column -> its unrecognised values (kept as they are) and their counts
     for name in mapped:
         kind = KINDS.get(name, "text")
         if kind in ENUMS and kind not in STRICT_ENUMS:
@@ -511,14 +524,18 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
                 [list(ENUMS[kind]), list(ENUMS[kind].values())],
             ).fetchall()
             if unknown:
-                values = "、".join(f"{scrub_text(v)}（{n} 行）" for v, n in unknown[:5])
-                warnings.append(f"列「{shown[name]}」有未识别的取值，已按原样保存：{values}。")
+                unknown_values[name] = unknown
                 _scrub_unknown_values(con, name, [v for v, _ in unknown])
     name_columns = [name for name in mapped if KINDS.get(name, "text") == "text"
                     and name not in PERSONAL_FIELDS and scrubbed_field(name)]
-    warnings += _scrub_names(con, name_columns, shown)
-    if "caller_name" in mapped:
-        warnings += _mask_callers_in_names(con, name_columns, shown)
+    name_warnings = _scrub_names(con, name_columns, shown)
+    caller_warnings, stored = [], {}
+    if "caller_name" in mapped:   # a vocabulary's unrecognised value may be the caller's name too (孙悟空本人)
+        caller_warnings, stored = _mask_callers_in_names(con, name_columns + list(unknown_values), shown)
+    for name, unknown in unknown_values.items():
+        values = "、".join(f"{stored.get((name, scrub_text(v)), scrub_text(v))}（{n} 行）" for v, n in unknown[:5])
+        warnings.append(f"列「{shown[name]}」有未识别的取值，已按原样保存：{values}。")
+    warnings += name_warnings + caller_warnings
     if "caller_phone" in mapped:  # 1.66689E+10: a CSV opened in Excel and saved again; the digits are gone
         sci = con.execute("select count(*) from stg_cells where regexp_matches(caller_phone, ?)", [SCI_NUMBER]).fetchall()[0][0]
         if sci:
@@ -667,9 +684,11 @@ def _scrub_unknown_values(con, name: str, unknown: list[str]) -> None:
         _replace_values(con, name, changed)
 
 
-# A value that may hold a phone, ID or card number, an e-mail or a plate (scrub_text decides): four
-# digits in a row, or an @. Only such distinct values are looked at in Python.
-_MAY_HOLD_NUMBER = r"[0-9０-９]{4}|[@＠]"
+# A value that may hold a phone, ID or card number, an e-mail or a plate, or a name after a label (scrub_text
+# decides): four digits in a row (or Chinese numerals), an @, an account word or a name label (区住建局（联系人李四）).
+# Only such distinct values are looked at in Python.
+_MAY_HOLD_NUMBER = "|".join([r"[0-9０-９]{4}", "[@＠]", "[〇零一二三四五六七八九幺]{4}", "(?i:qq|wx|vx|v信)|微信|威信|扣扣",
+                             *NAME_LABELS, *NAME_ROLES])
 
 
 def _scrub_names(con, names: list[str], mapping: dict[str, str]) -> list[str]:
@@ -691,22 +710,26 @@ def _scrub_names(con, names: list[str], mapping: dict[str, str]) -> list[str]:
     return warnings
 
 
-def _mask_callers_in_names(con, names: list[str], mapping: dict[str, str]) -> list[str]:
-    """A caller's name typed into a name column of the same row (承办单位 "区住建局（张三反映）") would be shown
-    unmasked in every ranking and download: such values are stored with the name masked as in an address
-    (``scrub_text`` with the row's caller), with a warning naming the column (the example masked). A 来电人 of
-    :data:`onescreen.masking.GENERIC_CALLERS` (市民, 匿名 ...) is no name: scrub_text masks nothing for it."""
+def _mask_callers_in_names(con, names: list[str], mapping: dict[str, str]
+                           ) -> tuple[list[str], dict[tuple[str, str], str]]:
+    """A caller's name typed into a name column of the same row (承办单位 "区住建局（张三反映）", 诉求来源 "张三本人")
+    would be shown unmasked in every ranking, filter and download: such values are stored with the name masked as
+    in an address (``scrub_text`` with the row's caller, in any form of :func:`onescreen.masking.caller_names`:
+    来电人 "张三先生" finds "张三反映"), with a warning naming the column (the example masked). A 来电人 of
+    :data:`onescreen.masking.GENERIC_CALLERS` (市民, 匿名 ...) is no name: scrub_text masks nothing for it.
+    Returns the warnings and each (column, value) changed -> the value stored."""
     if not names:
-        return []
-    # One scan for every column; such rows are rare, and only they come back to Python.
+        return [], {}
+    # One scan for every column; such rows are rare, and only they come back to Python. A name's first two
+    # characters pick them (every form of it but the second of 张三/李四 starts with them); Python then decides.
     rows = con.execute(
         f"select distinct caller_name, {', '.join(names)} from stg_parsed where length(trim(caller_name)) >= 2 and ("
-        + " or ".join(f"contains({name}, trim(caller_name))" for name in names) + ")").fetchall()
-    warnings = []
+        + " or ".join(f"contains({name}, left(trim(caller_name), 2))" for name in names) + ")").fetchall()
+    warnings, stored = [], {}
     for i, name in enumerate(names, start=1):
         callers: dict[str, set[str]] = {}  # value -> the callers whose name it holds
         for row in rows:
-            if row[i] is not None and row[0].strip() in row[i]:
+            if row[i] is not None and any(form in row[i] for form in caller_names(row[0])):
                 callers.setdefault(row[i], set()).add(row[0])
         changed = []
         for value, found in sorted(callers.items()):
@@ -719,9 +742,10 @@ def _mask_callers_in_names(con, names: list[str], mapping: dict[str, str]) -> li
             continue
         # Every row with that value, whoever its caller: the value holds a name, and one department is one name.
         _replace_values(con, name, changed)
+        stored.update(((name, value), scrubbed) for value, scrubbed in changed)
         warnings.append(f"列「{mapping[name]}」有 {len(changed)} 个取值含本行来电人的姓名，"
                         f"已把姓名脱敏后保存（如 {changed[0][1]}）。请在源系统中更正。")
-    return warnings
+    return warnings, stored
 
 
 def _replace_values(con, name: str, changed: list[tuple[str, str]]) -> None:
@@ -733,13 +757,15 @@ def _replace_values(con, name: str, changed: list[tuple[str, str]]) -> None:
 
 def collect_problems(con, raw: RawTable, mapping: dict[str, str]) -> tuple[list[Problem], int]:
     """Every problem in ``stg_problems`` as :class:`Problem` (values masked), in file order."""
+    caller = "c.caller_name" if "caller_name" in mapping else "null"
     rows = con.execute(
-        "select row_no, field, value, message from stg_problems order by row_no, field"
+        f"select p.row_no, p.field, p.value, p.message, {caller} from stg_problems p "
+        "left join stg_cells c using (row_no) order by p.row_no, p.field"
     ).fetchall()
     problems = []
-    for row_no, name, value, message in rows:
-        # A phone or ID number typed into the wrong column is masked there too.
-        shown = mask_value(name, value) if name in PERSONAL_FIELDS else (scrub_text(value) if scrubbed_field(name) else scrub_number(value))
+    for row_no, name, value, message, caller_name in rows:
+        # A phone or ID number typed into the wrong column is masked there too, and so is the row's caller's name.
+        shown = shown_value(name, value, caller_name)
         problems.append(Problem(raw.path.name, int(row_no) if row_no is not None else None, mapping.get(name, name), shown, message))
     for row_no, text in raw.bad_rows:
         problems.append(Problem(raw.path.name, row_no, None, None, bad_row_message(raw, text)))
@@ -783,16 +809,9 @@ def rejected_rows(con, raw: RawTable, mapping: dict[str, str] | None = None) -> 
         frame["row_no"] = frame["row_no"].astype("Int64")
     callers = frame["caller_name"].tolist() if "caller_name" in frame.columns else [None] * len(frame)
     for name in frame.columns.drop(["row_no", "reasons"], errors="ignore"):
-        # Personal fields masked by their kind (the text also hides its caller's name); any other text
-        # scrubbed of phone and ID numbers typed into it.
-        if name in ("content", "address"):
-            frame[name] = [mask_value(name, v, caller_name=c) for v, c in zip(frame[name], callers)]
-        elif name in PERSONAL_FIELDS:
-            frame[name] = frame[name].map(lambda v, n=name: mask_value(n, v))
-        elif scrubbed_field(name):
-            frame[name] = frame[name].map(scrub_text)
-        else:   # a number or code column: a phone or ID number typed into it all the same
-            frame[name] = frame[name].map(scrub_number)
+        # Each cell as a problem message shows it: personal fields masked by their kind, other text scrubbed of
+        # phone and ID numbers typed into it, and the row's caller's name masked wherever it is.
+        frame[name] = [shown_value(name, v, c) for v, c in zip(frame[name], callers)]
     if mapping is None:
         return frame
     fields = [f for f in frame.columns if f in mapping]

@@ -4,7 +4,7 @@ Logins (and failed ones), sessions logged out because their user changed, upload
 phone reveals, unmasked exports and user changes are appended, one JSON object per line, to ``$ONESCREEN_AUDIT`` or ``data/audit.jsonl``
 (outside the warehouse, which the app only reads and a load replaces). Appends are serialised by a
 lock within the process and written with ``O_APPEND`` so lines from two processes (the app and the
-CLI) do not interleave. Details are scrubbed of personal data before writing (a reveal records which
+CLI) do not interleave. Details and filters are scrubbed of personal data before writing (a reveal records which
 ticket and why, never the number); only admins can read the log (``app_pages/audit.py``).
 """
 
@@ -47,7 +47,8 @@ def record(action: str, *, user: str, role: str = "", detail: str = "", filters:
         "at": datetime.now().isoformat(timespec="seconds"),
         "user": str(user), "role": str(role), "action": action,
         "detail": scrub_text(str(detail)) if detail else "",
-        "filters": {str(k): str(v) for k, v in (filters or {}).items() if v not in (None, "")},
+        # A filter is typed by the user too (工单编号 search: a phone number pasted there): scrubbed as the detail is.
+        "filters": {str(k): scrub_text(str(v)) for k, v in (filters or {}).items() if v not in (None, "")},
         "rows": None if rows is None else int(rows),
     }
     line = (json.dumps(event, ensure_ascii=False) + "\n").encode("utf-8")

@@ -29,12 +29,16 @@ Decisions (each one is a row in ``tests/test_masking.py``):
   keep province, city letter and last 2 characters (``云D***45``) so repeated reports about one car
   can still be matched by eye, a QQ number after its word keeps its last 4 digits and a WeChat ID its
   first character (``QQ：****5678``, ``微信号：z***********``), and the caller's name (2 characters or more) is
-  masked wherever it occurs. Bare 7-8 digit numbers are masked only after a phone word (电话, 手机, 座机, ...), since
-  amounts and dates look the same.
+  masked wherever it occurs, in any form of :func:`caller_names` (张三先生 in the 来电人 cell finds 张三). Bare 7-8
+  digit numbers are masked only after a phone word (电话, 手机, 座机, ...), since amounts and dates look the same.
+- Numbers written in groups the patterns do not expect (0571 8888 8888, 138/1234/5678, 13 812 345 678) or in
+  Chinese numerals (一三八一二三四五六七八) are found by a second pass that reads their digits alone
+  (:data:`_LOOSE_NUMBER`): 11 starting with 13-19 a mobile, 15 or 18 with a birth date an ID number, 15-19 a bank
+  card, 10-12 starting with an area code a landline; dates, times and amounts are none of these.
 - Other people's names in free text are masked where a label introduces them (:data:`NAME_LABELS`:
-  ``联系人：李明`` -> ``联系人：李*``, 报警人, 投诉人, 我叫, 姓名 ...; ``:``, ``：``, 是, 为, 叫 and spaces may
-  follow the label): 2 to 4 Chinese characters keep the first, as a name does. After a role that
-  usually precedes an ordinary word (:data:`NAME_ROLES`: 业主, 租户, 住户 ...) only a word starting
+  ``联系人：李明`` -> ``联系人：李*``, 报警人, 投诉人, 我叫, 姓名 ...; ``:``, ``：``, 是, 为, 叫, spaces, brackets
+  and quotes may follow the label; a name may have a space inside: 姓名 张 三): 2 to 4 Chinese characters keep the first, as a name does. After a role that
+  usually precedes an ordinary word (:data:`NAME_ROLES`: 业主, 租户, 住户, 市民 ...) only a word starting
   with a surname (:data:`SURNAMES`, compound ones included) is a name: ``业主王建国反映`` ->
   ``业主王**反映``, ``楼上住户深夜`` stays. A word listed as no name stays (业主们, 业主委员会,
   联系人不详, 来电人反映, 联系人物业公司: an organisation as contact is no personal data); any other word
@@ -47,6 +51,7 @@ Decisions (each one is a row in ``tests/test_masking.py``):
 
 from __future__ import annotations
 
+import functools
 import numbers
 import re
 from collections.abc import Callable
@@ -92,7 +97,9 @@ NAME_LABELS = ("姓名", "名字", "名叫", "我叫", "本人叫", "联系人",
                "报警人", "求助人", "当事人", "申请人", "承租人")
 # Roles that may precede a name (业主王建国反映) but far more often an ordinary word (楼上住户深夜..., 业主装修):
 # after these only a word starting with a surname is taken for a name.
-NAME_ROLES = ("业主", "租户", "住户", "户主", "房东", "房主")
+NAME_ROLES = ("业主", "租户", "住户", "户主", "房东", "房主", "市民", "居民", "村民")
+# What may stand between a label and its name: 联系人（孙七）, 联系人【周八】, 联系人“张三”.
+_OPENING = "（(【\\[“\"'「『"
 # Single-character surnames: the 百家姓 and the common ones it lacks (闫, 付, 肖, 覃 ...).
 SURNAMES = frozenset(
     "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜戚谢邹喻柏水窦章云苏潘葛奚范彭郎鲁韦昌马苗凤花方"
@@ -116,7 +123,7 @@ _NOT_A_NAME = "|".join([
     "万元", "金额", "钱款", "楼上", "楼下", "楼道", "门口", "门前", "单位", "公司", "公共", "东侧", "西侧", "南侧", "北侧",
     "上述", "上门", "下水", "水管", "电梯", "燃气", "暖气", "房屋", "房子", "房间", "社区", "居委", "村委", "街道", "派出所",
     "邻居", "信息", "身份", "双方", "何不", "何故", "水压", "水费", "水电", "年龄", "籍贯", "关系", "工作", "职业",
-    "同样", "同一", "同时", "同意", "上一", "上次", "上个", "上周", "上月", "和电", "和号", "和手", "和地", "和住", "和身", "和联",
+    "同样", "同一", "同时", "同意", "广场", "文明", "上一", "上次", "上个", "上周", "上月", "和电", "和号", "和手", "和地", "和住", "和身", "和联",
     *sorted(GENERIC_CALLERS, key=len, reverse=True)])
 # A surname with a form of address (张先生, 李女士, 王阿姨, 欧阳先生) tells only the surname: it stays.
 _TITLES = _FORM_OF_ADDRESS + "|奶奶|爷爷|叔叔|婶婶|阿婆|婆婆|老伯|老太|经理|主任|书记|老板|医生|律师|家属"
@@ -134,7 +141,7 @@ _LATIN_NAME = (r"(?!(?i:tel|phone|mobile|mob|fax|qq|wechat|weixin|wx|e-?mail|mai
 # Every alternative below starts with one of these characters. Testing them first lets the scan pass
 # over a Chinese character in one step instead of trying all eight alternatives there (4x faster on
 # the ticket list's content; tests/test_masking.py checks the guard against the unguarded pattern).
-_PII_FIRST = rf"\dA-Za-z._%+\-(电手座固联微{_PROVINCES}{''.join(sorted({label[0] for label in NAME_LABELS + NAME_ROLES}))}"
+_PII_FIRST = rf"\dA-Za-z._%+\-(电手座固联微威扣{_PROVINCES}{''.join(sorted({label[0] for label in NAME_LABELS + NAME_ROLES}))}"
 _PII_ALTERNATIVES = rf"""
     (?P<email>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{{2,}})
   | (?P<id_number>(?<!\d)(?:[1-9]\d{{5}}{_SEP}(?:18|19|20)\d{{2}}{_DATE}{_SEP}\d{{3}}[\dXx]
@@ -144,18 +151,30 @@ _PII_ALTERNATIVES = rf"""
   | (?P<landline>(?<!\d)(?P<cc>(?:\+\ ?|00)86[ -]?)?\(?
         (?:(?P<a3>0?(?:10|2\d))\)?[ -]?(?P<l8>\d{{8}}) | (?P<a4>0?[3-9]\d{{2}})\)?[ -]?(?P<l7>\d{{7,8}}))(?!\d))
   | (?P<short_phone>(?P<kw>(?:电话|手机|座机|固话|联系方式|[Tt][Ee][Ll])(?:号码?)?)[:：\s是为]*(?P<local>\d{{7,8}})(?!\d))
-  | (?P<account>(?<![A-Za-z])(?:(?i:qq|wechat|weixin|wx)|微信)(?:号码?|账号|(?i:id))?[:：\s是为]*
+  | (?P<account>(?<![A-Za-z])(?:(?i:qq|wechat|weixin|wx|vx|v信)|微信|威信|扣扣)(?:号码?|账号|(?i:id))?[:：\s是为]*
         (?P<acct>[A-Za-z0-9][A-Za-z0-9_\-]{{4,}}))
-  | (?P<plate>[{_PROVINCES}](?P<city>[A-Za-z])[·•・.\s-]?(?=[A-Za-z]{{0,4}}\d)
+  | (?P<plate>[{_PROVINCES}]\s?(?P<city>[A-Za-z])[·•・.\s-]?(?=[A-Za-z]{{0,4}}\d)
         (?P<serial>[A-Za-z0-9]{{4}}[挂学警港澳领使试超]|[A-Za-z0-9]{{5,6}})(?![A-Za-z0-9]))
   | (?P<labelled_name>(?:{"|".join(NAME_LABELS)}|(?:{"|".join(NAME_ROLES)})(?=[\s:：]*(?:是|为)?[\s:：]*(?:{_COMPOUNDS}|[{"".join(sorted(SURNAMES))}])))
-        [\s:：]*(?:是|为|叫)?[\s:：]*
+        [\s:：]*(?:是|为|叫)?[\s:：{_OPENING}]*
         (?P<name>(?!{_NOT_A_NAME})(?!(?:{_COMPOUNDS}|[{_HAN}])(?:{_TITLES}))
-                 [{_HAN}](?!{_PII_WORD})[{_HAN}](?:(?!{_NAME_END})[{_HAN}]){{0,2}}
+                 [{_HAN}]\ ?(?!{_PII_WORD})[{_HAN}](?:\ ?(?!{_NAME_END})[{_HAN}]){{0,2}}
                | {_LATIN_NAME}))
 """
 _PII = re.compile(rf"(?=[{_PII_FIRST}])(?:{_PII_ALTERNATIVES})", re.VERBOSE)
-_LONG_DIGITS = re.compile(r"\d{7,}")
+# The second pass (:func:`_mask_loose_numbers`): a number written in groups the patterns above do not expect
+# (0571 8888 8888, 138/1234/5678, 1 3 8 1 2 3 4 5 6 7 8, 110105 1990 0307 1234, 622202 1234567890 123) or in
+# Chinese numerals (一三八一二三四五六七八). Runs of digits with one or two separator characters between them,
+# read in a copy where Chinese numerals are digits; what a run (or a stretch of its groups) is, is decided by
+# its digits alone: 11 starting 13-19 a mobile, 15 or 18 with a birth date an ID number, 15-19 a bank card,
+# 10-12 starting with an area code a landline. A date (2025-11-04 10:30) or an amount (1,234,567) is none of them.
+_SPOKEN_DIGITS = {ord(c): ord(d) for c, d in zip("〇零一二三四五六七八九幺", "001234567891")}
+_HAS_SPOKEN_DIGIT = re.compile("[" + "".join(chr(c) for c in _SPOKEN_DIGITS) + "]")
+_LOOSE_SEPARATOR = r"[ \t./_\-–—，,、()]{1,2}"
+_LOOSE_NUMBER = re.compile(rf"(?<![\d*])\d(?:(?:{_LOOSE_SEPARATOR})?\d){{6,}}(?:[Xx](?![A-Za-z]))?")
+_LOOSE_GROUP = re.compile(r"\d+[Xx]?")
+_BEFORE_LOCAL_NUMBER = re.compile(r"(?:电话|手机|座机|固话|联系方式|[Tt][Ee][Ll])(?:号码?)?[:：\s是为]*$")
+_ID_DIGITS = re.compile(rf"[1-9]\d{{5}}(?:(?:18|19|20)\d{{2}}{_DATE}\d{{3}}[\dX]|\d{{2}}{_DATE}\d{{3}})")
 _PLAIN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _PHONE_FIELD_NOISE = re.compile(r"^(\d+)\.0+$")
 _ID_SHAPE = re.compile(r"\d{17}[\dX]|\d{15}")
@@ -171,7 +190,7 @@ _ADDRESS_DETAIL_FIRST = rf"第{_NUMERAL}A-Za-z内\d#\-"   # the first character 
 _ADDRESS_DETAIL_ALTERNATIVES = rf"""
     第?[{_NUMERAL}]+\s*(?:号楼|栋|幢|座|单元|室|层|楼|号房|户|组|队)
   | (?<![A-Za-z])[A-Za-z]\s*(?:栋|幢|座|单元|区\d)
-  | \d+\s*[-—]\s*\d+(?!\d|\s*号)
+  | \d+\s*[-—/]\s*\d+(?!\d|\s*号)
   | (?<![\d路街道巷弄])\d+号[-—]?\d{{1,4}}(?!\d)
   | (?<=号)-?\d{{1,4}}(?!\d)
   | (?<=院)内
@@ -182,12 +201,15 @@ _ADDRESS_DETAIL_ALTERNATIVES = rf"""
 # column would otherwise be more precise than the address column, cut before such detail. A floor
 # alone (3楼的灯坏了) names no household and stays; so do counts like 十户.
 _DWELLING_UNIT = r"(?:第?[0-9一二三四五六七八九十两]+\s*(?:号楼|栋|幢|单元)|[0-9]+\s*(?:室|号房|层|楼))"
+# Numbers joined by dashes are a dwelling (3-2-501, 12-502, 12/502) unless a unit follows: 3-5-10天, 100-200元.
+_NOT_A_QUANTITY = r"(?!\s*[天日月年元块米个次人岁%％号点分秒斤克吨度份件条张])"
 _DWELLING = re.compile(rf"""(?=[第0-9一二三四五六七八九十两A-Za-z])(?:
     (?:(?<![A-Za-z])[A-Za-z]\s*(?:栋|幢|座|单元)\s*)?(?:{_DWELLING_UNIT}\s*[-—]?\s*)+(?:[0-9]{{3,4}}(?![0-9]))?
   | (?<![A-Za-z])[A-Za-z]\s*(?:栋|幢|座|单元)\s*(?:[0-9]{{3,4}}(?![0-9]))?
-  | (?<![0-9-])[0-9]{{1,3}}-[0-9]{{1,3}}-[0-9]{{2,4}}(?![0-9-])
+  | (?<![0-9-])[0-9]{{1,3}}-[0-9]{{1,3}}-[0-9]{{2,4}}(?![0-9-]){_NOT_A_QUANTITY}
+  | (?<![0-9/-])[0-9]{{1,3}}[-/][0-9]{{3,4}}(?![0-9/-]){_NOT_A_QUANTITY}
 )""", re.VERBOSE)
-_DWELLING_WORD = re.compile("[栋幢座元室层楼\\-－—]")   # every dwelling above has one of these
+_DWELLING_WORD = re.compile("[栋幢座元室层楼\\-－—/]")   # every dwelling above has one of these
 _FLOOR_ONLY = re.compile(r"(?:[0-9]+\s*[层楼]\s*)+")
 DWELLING_PLACEHOLDER = "[楼栋]"
 _ADDRESS_DETAIL = re.compile(rf"(?=[{_ADDRESS_DETAIL_FIRST}])(?:{_ADDRESS_DETAIL_ALTERNATIVES})", re.VERBOSE)
@@ -273,6 +295,65 @@ def _mask_match(match: re.Match[str], raw: str) -> str:
     return raw
 
 
+def _classify_digits(digits: str) -> str | None:
+    """What a run of digits written loosely is masked as (see :data:`_LOOSE_NUMBER`), or None."""
+    n = len(digits)
+    if "X" in digits:
+        return ID_PLACEHOLDER if n == 18 and _ID_DIGITS.fullmatch(digits) else None
+    if n == 11 and digits[0] == "1" and digits[1] in "3456789":
+        return f"{digits[:3]}****{digits[-4:]}"
+    if n in (15, 18) and _ID_DIGITS.fullmatch(digits):
+        return ID_PLACEHOLDER
+    if 15 <= n <= 19:
+        return BANK_CARD_PLACEHOLDER
+    if 10 <= n <= 12 and digits[0] == "0":
+        area = digits[:3] if digits[1] in "12" else digits[:4]
+        if 7 <= n - len(area) <= 8:
+            return f"{area}-{_keep_last4(digits[len(area):])}"
+    return None
+
+
+def _mask_loose_number(match: re.Match[str], raw: str, before: str, phone_field: bool) -> str:
+    """One run of :data:`_LOOSE_NUMBER`: as a whole, or the longest stretches of its groups that are a number of
+    a kind (a date written before a mobile, 2025.11.04 138 1234 5678, leaves the mobile to be found)."""
+    groups = [(g.start(), g.end(), g.group().upper()) for g in _LOOSE_GROUP.finditer(match.group())]
+    whole = "".join(g[2] for g in groups)
+    if phone_field and _classify_digits(whole) is None:
+        return _keep_last4(whole)
+    if 7 <= len(whole) <= 8 and _BEFORE_LOCAL_NUMBER.search(before):   # 座机 8888 8888
+        return _keep_last4(whole)
+    parts, position, i = [], 0, 0
+    while i < len(groups):
+        for j in range(len(groups), i, -1):
+            masked = _classify_digits("".join(g[2] for g in groups[i:j]))
+            if masked is not None:
+                parts += [raw[position : groups[i][0]], masked]
+                position, i = groups[j - 1][1], j
+                break
+        else:
+            i += 1
+    parts.append(raw[position:])
+    return "".join(parts)
+
+
+def _mask_loose_numbers(text: str, phone_field: bool = False) -> str:
+    """The second pass over text the patterns have masked: numbers written loosely (:data:`_LOOSE_NUMBER`). In a
+    phone field any such run of 7 digits or more keeps only its last 4."""
+    digits = _normalise(text)
+    if _HAS_SPOKEN_DIGIT.search(digits):
+        digits = digits.translate(_SPOKEN_DIGITS)
+    parts, position = [], 0
+    for match in _LOOSE_NUMBER.finditer(digits):
+        before = digits[max(match.start() - 12, 0) : match.start()]
+        parts += [text[position : match.start()],
+                  _mask_loose_number(match, text[match.start() : match.end()], before, phone_field)]
+        position = match.end()
+    if not parts:
+        return text
+    parts.append(text[position:])
+    return "".join(parts)
+
+
 def mask_phone(value):
     """Mask a phone field: ``'+86 138-1234-5678'`` -> ``'138****5678'``, ``'0755-12345678'`` ->
     ``'0755-****5678'``, ``'3123456'`` -> ``'***3456'``.
@@ -292,8 +373,7 @@ def mask_phone(value):
     noise = _PHONE_FIELD_NOISE.match(_normalise(text))
     if noise:
         text = text[: len(noise.group(1))]
-    text = _substitute(text, _PII, _mask_match)
-    text = _substitute(text, _LONG_DIGITS, lambda match, raw: _keep_last4(match.group()))
+    text = _mask_loose_numbers(_substitute(text, _PII, _mask_match), phone_field=True)
     return _WORDS.sub(lambda match: match.group() if match.group() in PHONE_FIELD_WORDS else mask_name(match.group()), text)
 
 
@@ -350,22 +430,44 @@ def _mask_dwelling(match: re.Match[str], raw: str) -> str:
     return DWELLING_PLACEHOLDER + raw[len(raw.rstrip()):]   # the spaces after it stay
 
 
+_CALLER_NOTE = re.compile(r"[（(【\[][^）)】\]]*[）)】\]]")
+_CALLER_PARTS = re.compile(r"[/／、,，;；\s]+")
+_CALLER_TITLE = re.compile(rf"(?:{_TITLES})$")
+
+
+@functools.lru_cache(maxsize=4096)
+def caller_names(caller_name: str) -> tuple[str, ...]:
+    """The forms the caller's name may take in free text, longest first: the 来电人 cell as it is, without a note
+    in brackets (``欧阳娜娜（业主）``), each of several names (``张三/李四``), without a form of address after it
+    (``张三先生`` -> ``张三``) or the spaces inside it (``张 三``). Forms shorter than 2 characters, and words that are
+    no name (:data:`GENERIC_CALLERS`), are left out."""
+    name = caller_name.strip()
+    forms = {name}
+    core = _CALLER_NOTE.sub("", name).strip()
+    for part in [core, re.sub(r"\s+", "", core), *_CALLER_PARTS.split(core)]:
+        forms |= {part, _CALLER_TITLE.sub("", part)}
+    return tuple(sorted((f for f in forms if len(f) >= 2 and f not in GENERIC_CALLERS), key=len, reverse=True))
+
+
 def _mask_caller(text: str, caller_name) -> str:
-    """``text`` with the caller's name (2 characters or more) masked wherever it occurs, and, when the
-    name starts with a compound surname, that surname before a form of address (``欧阳先生``): a masked
-    name keeps one character, so ``欧阳先生`` beside ``欧***`` would tell more than the name column does."""
+    """``text`` with the caller's name (2 characters or more, in any form of :func:`caller_names`) masked
+    wherever it occurs, and, when the name starts with a compound surname, that surname before a form of address
+    (``欧阳先生``): a masked name keeps one character, so ``欧阳先生`` beside ``欧***`` would tell more than the
+    name column does."""
     if _is_empty(caller_name):
         return text
     name = _as_text(caller_name).strip()
     if len(name) < 2 or name in GENERIC_CALLERS:
         return text
-    text = text.replace(name, mask_name(name))
+    for form in caller_names(name):
+        if form in text:
+            text = text.replace(form, mask_name(form))
     if name[:2] in COMPOUND_SURNAMES:
         text = re.sub(re.escape(name[:2]) + f"(?={_FORM_OF_ADDRESS})", name[0] + "*", text)
     return text
 
 
-def scrub_text(text, caller_name=None, max_len: int | None = None):
+def scrub_text(text, caller_name=None, max_len: int | None = None, dwellings: bool = True):
     """Mask every piece of personal data in free text, then cut it to ``max_len`` characters.
 
     Phones become ``138****5678`` / ``0755-****5678``, ID numbers ``[身份证号]``, bank cards
@@ -373,37 +475,46 @@ def scrub_text(text, caller_name=None, max_len: int | None = None):
     (``3栋2单元501室``, ``B座1203``, ``3-2-501``) ``[楼栋]``, a name after a label (``联系人：李明`` ->
     ``联系人：李*``), and every occurrence of ``caller_name`` (when it has 2 characters or more) its
     masked form. The cut happens after masking, so it can never expose half a number; the result,
-    ``…`` included, is at most ``max_len`` characters.
+    ``…`` included, is at most ``max_len`` characters. ``dwellings=False`` leaves numbers joined by dashes alone
+    (a mistyped date, 26-11-01, shown in a message about a time column, is no flat).
     """
     if max_len is not None and max_len < 1:
         raise ValueError(f"max_len must be at least 1, got {max_len}")
     if _is_empty(text):
         return text
     result = _mask_caller(_as_text(text), caller_name)
-    result = _substitute(result, _PII, _mask_match)
-    if _DWELLING_WORD.search(result):   # most texts have none: the scan for where one starts costs more
+    result = _mask_loose_numbers(_substitute(result, _PII, _mask_match))
+    if dwellings and _DWELLING_WORD.search(result):   # most texts have none: the scan for where one starts costs more
         result = _substitute(result, _DWELLING, _mask_dwelling)
     if max_len is not None and len(result) > max_len:
         result = result[: max_len - 1] + ELLIPSIS
     return result
 
 
-def scrub_number(value):
+def scrub_number(value, caller_name=None):
     """A value of a number or code column (a score, a count, a coordinate, a ticket number) as it may be
     shown in an error message or a rejects file: when the whole value is a mobile or an ID number
     (``13987654321``, ``110105199003071234``, with separators or Excel's ``.0``) it is masked as in free
     text; anything else comes back unchanged, so a mistyped score or code stays readable to be fixed.
 
     Free-text scrubbing would also hide a 16-19 digit ticket number as a bank card, hence this narrower
-    rule. An ID-shaped ticket number (region code, date, serial) is hidden too: the row number finds it.
+    rule. An ID-shaped ticket number (region code, date, serial) is hidden too: the row number finds it. So is a
+    whole value that is a phone written in groups (0571 8888 8888), and the caller's name (``caller_name``, as in
+    :func:`scrub_text`) wherever it occurs.
     """
     if _is_empty(value):
         return value
     text = _as_text(value)
+    if caller_name is not None and (masked := _mask_caller(text, caller_name)) != text:
+        return scrub_number(masked)
     normalised = _normalise(text).strip()
     noise = _PHONE_FIELD_NOISE.match(normalised)
     match = _PII.fullmatch(noise.group(1) if noise else normalised)
     if match and match.lastgroup in ("mobile", "id_number"):
+        return scrub_text(text)
+    loose = _LOOSE_NUMBER.fullmatch(normalised.translate(_SPOKEN_DIGITS))
+    if loose and _classify_digits("".join(g.upper() for g in _LOOSE_GROUP.findall(loose.group()))) not in (
+            None, BANK_CARD_PLACEHOLDER):
         return scrub_text(text)
     return value
 

@@ -605,7 +605,8 @@ def test_bad_rows_fail_the_whole_load_and_change_nothing(warehouse_copy):
 
 
 def test_personal_values_in_problems_are_masked():
-    """Any problem found in a personal column shows the value masked, as the rejects file does."""
+    """Any problem found in a personal column shows the value masked, as the rejects file does; so is the row's
+    caller's name in any column (a name typed into the wrong one), and a phone written in groups."""
     from types import SimpleNamespace
 
     from etl.staging import collect_problems
@@ -613,14 +614,25 @@ def test_personal_values_in_problems_are_masked():
     con = duckdb.connect()
     con.execute("create temp table stg_problems (row_no bigint, field varchar, value varchar, message varchar)")
     con.execute("insert into stg_problems values (7, 'caller_phone', '13812345678', '示例。'), (8, 'caller_name', '欧阳娜娜', '示例。'), "
-                "(9, 'ticket_id', 'A0001', '示例。')")
+                "(9, 'ticket_id', 'A0001', '示例。'), (10, 'received_at', '张波荣', '示例。'), "
+                "(11, 'satisfaction', '王小明 0571 8888 8888', '示例。'), (12, 'ticket_id', '张波荣', '示例。'), "
+                "(13, 'received_at', '26-11-01', '示例。')")
+    con.execute("create temp table stg_cells (row_no bigint, caller_name varchar)")
+    con.execute("insert into stg_cells values (7, '李四'), (8, '欧阳娜娜'), (9, '李四'), (10, '张波荣'), (11, '王小明先生'), "
+                "(12, '张波荣'), (13, '李四')")
     raw = SimpleNamespace(path=Path("x.csv"), bad_rows=[])
-    problems, total = collect_problems(con, raw, {"caller_phone": "来电号码", "caller_name": "来电人", "ticket_id": "工单编号"})
-    assert total == 3
+    mapping = {"caller_phone": "来电号码", "caller_name": "来电人", "ticket_id": "工单编号", "received_at": "来电时间",
+               "satisfaction": "满意度"}
+    problems, total = collect_problems(con, raw, mapping)
+    assert total == 7
     assert [p.describe() for p in problems] == [
         "文件 x.csv 第 7 行，列「来电号码」，值 “138****5678”：示例。",
         "文件 x.csv 第 8 行，列「来电人」，值 “欧***”：示例。",
         "文件 x.csv 第 9 行，列「工单编号」，值 “A0001”：示例。",
+        "文件 x.csv 第 10 行，列「来电时间」，值 “张**”：示例。",
+        "文件 x.csv 第 11 行，列「满意度」，值 “王** 0571-****8888”：示例。",
+        "文件 x.csv 第 12 行，列「工单编号」，值 “张**”：示例。",
+        "文件 x.csv 第 13 行，列「来电时间」，值 “26-11-01”：示例。",
     ]
     con.close()
 
@@ -774,6 +786,50 @@ def test_a_callers_name_in_a_name_column_is_stored_masked(warehouse_copy, tmp_pa
     assert "列「承办单位」有 1 个取值含本行来电人的姓名，已把姓名脱敏后保存（如 区住建局（张**反映））" in warnings
     assert "列「二级分类」有 1 个取值含本行来电人的姓名" in warnings
     assert "张三丰反映）。" not in warnings and "欧阳娜娜" not in warnings
+
+
+def test_names_in_name_and_vocabulary_columns_are_stored_masked(warehouse_copy, tmp_path):
+    """A contact named after a label in 承办单位, the caller's name written another way (张三先生 in 来电人,
+    张三 in the category), a caller's name as an unrecognised 诉求来源 or 工单状态: each would be shown in every
+    ranking, filter and download, so each is stored masked, and the warnings that quote the values mask them too."""
+    path = tmp_path / "hotline_names_elsewhere.csv"
+    path.write_text(
+        "工单编号,来电时间,承办单位,一级分类,二级分类,所属社区,来电人,来电号码,诉求来源,工单状态\n"
+        "P0001,2025-10-05 09:00,区住建局（联系人李四）,市容环境,乱贴乱画,东风社区,王五,13800003333,12345热线,办理中\n"
+        "P0002,2025-10-05 10:00,区城管局,市容环境,张三反映的占道,东风社区,张三先生,13800004444,12345热线,办理中\n"
+        "P0003,2025-10-05 11:00,区城管局,市容环境,乱贴乱画,东风社区,孙悟空,13800005555,孙悟空本人,办理中\n"
+        "P0004,2025-10-05 12:00,区城管局,市容环境,乱贴乱画,东风社区,猪八戒,13800006666,12345热线,猪八戒要求撤销\n",
+        encoding="utf-8")
+    item = load_files([path]).files[0]
+    stored = query(warehouse_copy, "select ticket_id, department, category_l2, source, status from fct_tickets "
+                                   "where ticket_id like 'P000%' order by 1")
+    assert stored == [("P0001", "区住建局（联系人李*）", "乱贴乱画", "12345热线", "办理中"),
+                      ("P0002", "区城管局", "张*反映的占道", "12345热线", "办理中"),
+                      ("P0003", "区城管局", "乱贴乱画", "孙**本人", "办理中"),
+                      ("P0004", "区城管局", "乱贴乱画", "12345热线", "猪**要求撤销")]
+    warnings = "\n".join(item.warnings)
+    assert "已按原样保存：孙**本人（1 行）" in warnings and "已按原样保存：猪**要求撤销（1 行）" in warnings
+    for name in ("李四", "张三", "孙悟空", "猪八戒"):
+        assert name not in warnings
+    assert query(warehouse_copy, "select count(*) from fct_tickets where source like '%孙悟空%' or status like '%猪八戒%' "
+                                 "or department like '%李四%'") == [(0,)]
+
+
+def test_a_callers_name_in_a_wrong_column_is_masked_in_the_message_and_the_rejects_file(warehouse_copy, tmp_path):
+    path = tmp_path / "hotline_name_in_time.csv"
+    path.write_text("工单编号,来电时间,所属社区,来电人,来电号码,满意度\n"
+                    "R0001,张波荣,东风社区,张波荣,13912345678,满意\n"
+                    "R0002,2025-10-05 10:00,东风社区,王小明先生,13812345678,王小明 0571 8888 8888\n"
+                    "R0003,2025-10-05 11:00,东风社区,李四,13800005555,满意\n", encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        load_files([path])
+    message = str(err.value)
+    assert "第 2 行，列「来电时间」，值 “张**”" in message
+    assert "第 3 行，列「满意度」，值 “王** 0571-****8888”" in message
+    rejects = load_files([path], skip_bad_rows=True).files[0].rejects_path.read_text(encoding="utf-8-sig")
+    for raw_value in ("张波荣", "王小明", "8888 8888", "13912345678"):
+        assert raw_value not in message and raw_value not in rejects
+    assert "张**" in rejects and "王** 0571-****8888" in rejects
 
 
 def test_a_file_without_its_header_row_does_not_print_its_first_row(warehouse_copy, tmp_path):

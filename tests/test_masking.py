@@ -68,6 +68,12 @@ def test_empty_values_come_back_unchanged(func, value):
         ("1381234567", "******4567"),
         ("13812345678/13987654321", "138****5678/139****4321"),
         ("13812345678，0874-3123456", "138****5678，0874-***3456"),
+        # Written in groups the patterns do not expect, or in Chinese numerals.
+        ("0571 8888 8888", "0571-****8888"),
+        ("138/1234/5678", "138****5678"),
+        ("1381234 5678", "138****5678"),
+        ("一三八一二三四五六七八", "138****5678"),
+        ("123 4567 89", "*****6789"),
         ("110", "110"),
         ("12345", "12345"),
         ("未知", "未知"),
@@ -136,6 +142,8 @@ def test_mask_name(value, expected):
         ("东风路88号金碧花园3栋2单元501室", "东风路88号金碧花园"),
         ("翠湖区南宁街道东风路88号", "翠湖区南宁街道东风路88号"),
         ("金碧花园12号楼", "金碧花园"),
+        ("金碧花园12/502", "金碧花园"),
+        ("东风路88号，电话0571 8888 8888", "东风路88号，电话0571-****8888"),
         ("金碧花园１２号楼３０１", "金碧花园"),
         ("金碧花园3幢", "金碧花园"),
         ("金碧花园二单元", "金碧花园"),
@@ -253,6 +261,100 @@ def test_scrub_text(text, caller_name, expected):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        # Phones and ID numbers written in groups the patterns do not expect, or in Chinese numerals.
+        ("座机 0571 8888 8888", "座机 0571-****8888"),
+        ("电话010 1234 5678", "电话010-****5678"),
+        ("(0571) 8888 8888", "(0571-****8888"),
+        ("138/1234/5678", "138****5678"),
+        ("138_1234_5678", "138****5678"),
+        ("138  1234  5678", "138****5678"),
+        ("138–1234–5678", "138****5678"),
+        ("138，1234，5678", "138****5678"),
+        ("1 3 8 1 2 3 4 5 6 7 8", "138****5678"),
+        ("1381-234-5678", "138****5678"),
+        ("138-123-45678", "138****5678"),
+        ("13 812 345 678", "138****5678"),
+        ("1381234 5678", "138****5678"),
+        ("一三八一二三四五六七八", "138****5678"),
+        ("13８1234五678", "138****5678"),
+        ("幺三八幺二三四五六七八", "138****5678"),
+        ("身份证 110105 1990 0307 1234", "身份证 [身份证号]"),
+        ("身份证110105-1990-0307-123X", "身份证[身份证号]"),
+        ("卡号622202 1234567890 123", "卡号[银行卡号]"),
+        ("座机 8888 8888", "座机 ****8888"),
+        # A date before a mobile does not hide it, nor is masked itself.
+        ("2025.11.04 138 1234 5678来电", "2025.11.04 138****5678来电"),
+        # Dates, times, amounts and counts are no numbers of a person.
+        ("2025-11-04 10:30来电", "2025-11-04 10:30来电"),
+        ("金额1,234,567.89元", "金额1,234,567.89元"),
+        ("共12,345,678人", "共12,345,678人"),
+        ("2025 11 04", "2025 11 04"),
+        ("一二三楼", "一二三楼"),
+        ("0755-12345678-801", "0755-****5678-801"),
+        # Accounts and plates written other ways.
+        ("vx:zhangsan88", "vx:z*********"),
+        ("V信zhangsan88", "V信z*********"),
+        ("扣扣123456789", "扣扣*****6789"),
+        ("京 A 12345", "京A***45"),
+        # A label, then a bracket or a quote; a name typed with a space.
+        ("联系人（孙七）反映", "联系人（孙*）反映"),
+        ("联系人【周八】", "联系人【周*】"),
+        ("联系人“张三”", "联系人“张*”"),
+        ("姓名 张 三", "姓名 张**"),
+        ("联系人 李明 反映", "联系人 李* 反映"),
+        # 市民, 居民, 村民 as roles: a word starting with a surname after them is a name.
+        ("市民赵六反映", "市民赵*反映"),
+        ("市民张三丰来电", "市民张**来电"),
+        ("市民广场", "市民广场"),
+        ("市民文明公约", "市民文明公约"),
+        ("居民家中漏水", "居民家中漏水"),
+        ("村民代表大会", "村民代表大会"),
+        # Two numbers joined by a dash or a slash are a flat, unless a unit follows.
+        ("住在幸福小区12-502楼上", "住在幸福小区[楼栋]楼上"),
+        ("住12/502", "住[楼栋]"),
+        ("3-5-10天内", "3-5-10天内"),
+        ("收费100-200元", "收费100-200元"),
+        ("300-500米", "300-500米"),
+    ],
+)
+def test_scrub_text_finds_numbers_and_names_written_loosely(text, expected):
+    assert scrub_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "caller_name", "expected"),
+    [
+        ("张三反映楼上漏水", "张三先生", "张*反映楼上漏水"),
+        ("欧阳娜娜来电", "欧阳娜娜（业主）", "欧***来电"),
+        ("张三和李四都说", "张三/李四", "张*和李*都说"),
+        ("张三说", "张 三", "张*说"),
+        ("张 三说", "张 三", "张**说"),
+        ("市民反映", "市民", "市民反映"),
+    ],
+)
+def test_scrub_text_finds_the_caller_in_any_form_of_the_name(text, caller_name, expected):
+    """The 来电人 cell as it is, without a note in brackets, each of several names, without a form of address."""
+    assert scrub_text(text, caller_name=caller_name) == expected
+
+
+def test_a_time_column_value_is_shown_without_flats_masked():
+    assert scrub_text("26-11-01") == "[楼栋]"
+    assert scrub_text("26-11-01", dwellings=False) == "26-11-01"
+
+
+@pytest.mark.parametrize(
+    ("value", "caller_name", "expected"),
+    [("0571 8888 8888", None, "0571-****8888"), ("一三八一二三四五六七八", None, "138****5678"),
+     ("2025110400012", None, "2025110400012"), ("6222021234567890123", None, "6222021234567890123"),
+     ("张三", None, "张三"), ("张三", "张三先生", "张*"), ("A0001", "张三", "A0001")],
+)
+def test_scrub_number_hides_a_phone_in_groups_and_the_callers_name(value, caller_name, expected):
+    assert scrub_number(value, caller_name=caller_name) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         # A name that a label introduces keeps its first character, as the 来电人 column does.
         ("联系人：李明，电话13812345678", "联系人：李*，电话138****5678"),
         ("业主王建国反映楼上漏水", "业主王**反映楼上漏水"),
@@ -261,7 +363,7 @@ def test_scrub_text(text, caller_name, expected):
         ("姓名:陈小红", "姓名:陈**"),
         ("来电人赵四", "来电人赵*"),
         ("投诉人孙丽丽", "投诉人孙**"),
-        ("举报人 周 强反映", "举报人 周 强反映"),   # a space inside is no name of 2 characters: 周 alone is a surname
+        ("举报人 周 强反映", "举报人 周**反映"),   # a name typed with a space inside (周 强) is still a name
         ("联系人为李明", "联系人为李*"),
         ("名字叫王五", "名字叫王*"),
         ("本人叫钱七七", "本人叫钱**"),
@@ -502,7 +604,8 @@ _PIECES = ["1", "3", "8", "0", "9", "6", "13812345678", "0755", "010", "(", ")",
            "2-301", "3号-2", "B座", "区2", "村", "17号", "路12号", "5楼",
            "联系人", "业主", "住户", "我叫", "姓名", "名字", "报警人", "来电人", "房东", "为", "叫", "王", "建国", "欧阳",
            "娜娜", "先生", "们", "委员会", "反映", "深夜", "䶮", "不详", "QQ", "qq号", "微信", "微信号", "WeChat", "wx",
-           "zhang_1990", "12345", "群", "John", " Smith", "Tel", "ＬＩ"]
+           "zhang_1990", "12345", "群", "John", " Smith", "Tel", "ＬＩ", "vx", "V信", "扣扣", "威信", "市民", "居民", "村民",
+           "（", "【", "“", " ", "广场"]
 
 
 @pytest.mark.parametrize("guarded, alternatives", [

@@ -233,6 +233,16 @@ def test_audit_details_are_scrubbed(tmp_path):
     assert "13812345678" not in (tmp_path / "a.jsonl").read_text(encoding="utf-8")
 
 
+def test_audit_filters_are_scrubbed(tmp_path):
+    """A filter is typed by a user too: a phone number pasted into the 工单编号 search is no record to keep."""
+    from onescreen import audit
+
+    event = audit.record("export", user="u", filters={"ticket_id": "0571 8888 8888", "street_code": "S01", "source": None},
+                         path=tmp_path / "a.jsonl")
+    assert event["filters"] == {"ticket_id": "0571-****8888", "street_code": "S01"}
+    assert "8888 8888" not in (tmp_path / "a.jsonl").read_text(encoding="utf-8")
+
+
 def test_staff_reveal_one_phone_on_the_page_with_a_reason(warehouse_copy, area_users, tmp_path):
     at = login(app({"ticket_id": "2025100100001", "range": "all"}), "east")
     at = open_page(at, "tickets")

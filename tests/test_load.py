@@ -1513,3 +1513,35 @@ def test_a_csv_totals_row_in_an_unused_column_or_as_a_count_is_left_out(warehous
     item = load_files([path]).files[0]
     assert (item.rows_read, item.inserted, item.rejected) == (2, 2, 0)
     assert "跳过合计/说明行 1 行。" in item.warnings
+
+
+# How systems make Excel keep a long number as text, each written as the CSV holds it: a tab before it, an Excel
+# formula ="…" (quoted, its quotes doubled), an apostrophe.
+EXCEL_TEXT_WRAPPERS = {"tab": lambda v: "\t" + v, "formula": lambda v: f'"=""{v}"""', "apostrophe": lambda v: "'" + v}
+
+
+@pytest.mark.parametrize("wrapper", list(EXCEL_TEXT_WRAPPERS))
+def test_numbers_written_to_stay_text_in_excel_are_the_same_numbers(warehouse_copy, tmp_path, wrapper):
+    """Before, "\\tK1", ="K1" and 'K1 were stored as they were: a re-export so written inserted every ticket a second
+    time (the first stayed open and went overdue), a grid code so written was an unknown grid, a phone kept its tab.
+    Keys, codes, phones and times are unwrapped; a free-text cell is trimmed of the tab only."""
+    wrap = EXCEL_TEXT_WRAPPERS[wrapper]
+    header = "工单编号,来电时间,办结时间,工单状态,一级分类,所属街道,所属社区,网格编号,来电号码\n"
+    first = tmp_path / "week1.csv"
+    first.write_text(header + "K1,2025-10-05 09:00,,办理中,市容环境,南宁街道,东风社区,DF-01,13812345678\n"
+                              "K2,2025-10-05 10:00,,办理中,市容环境,南宁街道,东风社区,DF-02,13912345678\n", encoding="utf-8")
+    load_files([first], db_path=warehouse_copy)
+    second = tmp_path / "week2.csv"
+    second.write_text(header + "".join(
+        f"{wrap(key)},{wrap(received)},{wrap('2025-10-06 16:00')},已办结,\t市容环境\t,南宁街道,东风社区,{wrap(grid)},{wrap(phone)}\n"
+        for key, received, grid, phone in [("K1", "2025-10-05 09:00", "DF-01", "13812345678"),
+                                           ("K2", "2025-10-05 10:00", "DF-02", "13912345678")]), encoding="utf-8")
+    item = load_files([second], db_path=warehouse_copy).files[0]
+    assert (item.inserted, item.updated, item.rejected) == (0, 2, 0)
+    assert not any("网格编号" in w for w in item.warnings)
+    assert query(warehouse_copy, "select ticket_id, received_at, resolved_at, status, category_l1, grid_code, placed_by "
+                                 "from fct_tickets where ticket_id like '%K_' order by 1") == [
+        ("K1", datetime(2025, 10, 5, 9, 0), datetime(2025, 10, 6, 16, 0), "已办结", "市容环境", "DF-01", "grid_code"),
+        ("K2", datetime(2025, 10, 5, 10, 0), datetime(2025, 10, 6, 16, 0), "已办结", "市容环境", "DF-02", "grid_code")]
+    assert query(warehouse_copy, "select ticket_id, caller_phone from ticket_pii where ticket_id like '%K_' order by 1") == [
+        ("K1", "13812345678"), ("K2", "13912345678")]

@@ -1084,6 +1084,13 @@ MALFORMED = {
         lambda p: _write(p, ['{"type": "FeatureCollection", "features": [1, 2]}']),
         "错误：文件 features.geojson：第 1 个要素不是对象（是 数字），每个要素应为 {\"type\": \"Feature\", \"properties\": {…}, "
         "\"geometry\": {…}}，请重新导出为 GeoJSON。"),
+    "导出.xls": (   # a web system's 导出Excel: an HTML table in GBK under an .xls name
+        lambda p: _write(p, ['<html><head><meta http-equiv="Content-Type" content="text/html; charset=gbk"></head><body>',
+                             "<table border=\"1\">", "<tr><td>工单编号</td><td>来电时间</td><td>来电人</td></tr>",
+                             "<tr><td>GDH2026110100001</td><td>2026-11-01 08:00</td><td>张三</td></tr>",
+                             "</table></body></html>"], "gbk"),
+        "错误：文件 导出.xls 不是 Excel 工作簿，而是以 .xls 为扩展名保存的网页（HTML），多见于网页系统的“导出Excel”。"
+        "本次导入未写入任何数据。请用 Excel 或 WPS 打开该文件，另存为 .xlsx（Excel 工作簿）或 CSV，再导入另存的文件。"),
     "big5.csv": (
         lambda p: _write(p, ["工單編號,來電時間,訴求類型,所屬街道,訴求內容",
                              *[f"B{i},2025-10-0{i} 09:00,投訴,南寧街道,路燈不亮請儘快處理" for i in range(1, 6)]], "big5"),

@@ -788,6 +788,17 @@ def test_a_file_without_its_header_row_does_not_print_its_first_row(warehouse_co
         assert value not in message
 
 
+def test_a_file_without_its_header_row_is_said_to_have_all_its_columns(warehouse_copy, tmp_path):
+    """Its empty cells in the first row (no 办结时间 yet, no 满意度) are columns too: a 22-column export was said to
+    have 18."""
+    path = tmp_path / "no_header_blanks.csv"
+    path.write_text("GD0001,2025-10-05 09:00,,,13912349001,东风路2号\n"
+                    "GD0002,2025-10-05 10:00,2025-10-06 10:00,满意,13800002222,东风路3号\n", encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        load_files([path])
+    assert "表头为：（6 列，其中有日期、号码之类的值，不像列名：文件可能缺少表头行）。" in str(err.value)
+
+
 def test_a_file_without_its_header_row_lists_its_unused_columns_by_position(warehouse_copy, tmp_path):
     """Mapped by hand over its first row of data (--map, or the upload page's pickers), such a file's unused
     "headers" are data, a caller's name among them: the warning (shown, and kept in load_batches) names the

@@ -157,7 +157,8 @@ def _headers_text(headers: list[str]) -> str:
     them is a value (a file without its header row: its first row of data is not printed as "headers")."""
     named = [h for h in headers if h]
     if headers_look_like_data(named):
-        return f"（{len(named)} 列，其中有日期、号码之类的值，不像列名：文件可能缺少表头行）"
+        # Every column, its empty cells too: such a "header" row is a row of data, and its empty cells are columns.
+        return f"（{len(headers)} 列，其中有日期、号码之类的值，不像列名：文件可能缺少表头行）"
     # (a sentence in the first row, as on a notes sheet, loses its full stop: the message adds its own)
     return "、".join(scrub_text(h).rstrip("。") for h in named) or "（无）"
 

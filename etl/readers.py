@@ -113,7 +113,7 @@ def read_export(path: Path, sheet: str | None = None, stream: bool = False) -> R
         raise LoadError(f"{path} 是文件夹，不是文件：请给出要导入的文件，如 {path / '工单.csv'}（可以一次给多个文件）。")
     try:
         with path.open("rb") as handle:
-            head = handle.read(8)
+            head = handle.read(_MARKUP_SAMPLE)
     except OSError as exc:
         reason = "没有读取权限" if isinstance(exc, PermissionError) else (exc.strerror or type(exc).__name__)
         raise LoadError(f"无法读取文件 {path}（{reason}），请检查文件和权限后重试。") from None
@@ -124,12 +124,48 @@ def read_export(path: Path, sheet: str | None = None, stream: bool = False) -> R
             raise LoadError(f"文件 {path.name} 设有打开密码，无法读取：请在 Excel 中打开，去掉密码（文件→信息→保护工作簿→"
                             f"用密码进行加密，清空密码后确定）并另存为 .xlsx，再导入。")
         raise LoadError(f"文件 {path.name} 是旧版 Excel（.xls）格式，请在 Excel 中另存为 .xlsx 或 CSV 后再导入。")
+    if (markup := _markup_kind(head)) is not None:
+        raise _markup_error(path, markup)
     if sheet:
         raise LoadError(f"文件 {path.name} 不是 XLSX 工作簿，不能指定 --sheet。")
     encoding = detect_encoding(path)
     if _looks_like_geojson(path, encoding):
         return read_geojson(path, encoding)
     return read_csv(path, encoding, stream)
+
+
+# Bytes looked at for a web page or XML spreadsheet: an Excel 2003 XML file names its namespace in its third line.
+_MARKUP_SAMPLE = 4096
+_HTML_STARTS = ("<html", "<!doctype html", "<table", "<head", "<body", "<meta")
+_SPREADSHEET_NAMESPACE = "urn:schemas-microsoft-com:office:spreadsheet"
+_MARKUP_LABELS = {"html": "网页（HTML）", "xml": "XML 表格（Excel 2003 XML 格式）"}
+
+
+def _markup_kind(head: bytes) -> str | None:
+    """``"html"`` when the file's first bytes (after a BOM and blanks) open a web page or an HTML table,
+    ``"xml"`` when they open an Excel 2003 XML spreadsheet (SpreadsheetML), else None. Web systems' "导出Excel"
+    writes either under an .xls name; read as a CSV, its "header" was a line of markup. The tags are
+    ASCII in UTF-8 and GBK alike, so the bytes are compared as Latin-1."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = head.decode("utf-16", errors="ignore")
+    else:
+        text = head.removeprefix(b"\xef\xbb\xbf").decode("latin-1")
+    text = text.lstrip("\ufeff \t\r\n").lower()
+    if text.startswith(_HTML_STARTS) or (text.startswith("<?xml") and "<html" in text):
+        return "html"
+    if text.startswith("<?xml") and _SPREADSHEET_NAMESPACE in text:
+        return "xml"
+    return None
+
+
+def _markup_error(path: Path, kind: str) -> LoadError:
+    """A web page or XML spreadsheet saved under a spreadsheet's name: what it is, and to save it as .xlsx in Excel/WPS."""
+    suffix = path.suffix.lower()
+    named = f"以 {path.suffix} 为扩展名保存的" if suffix and suffix not in (".htm", ".html", ".xml") else ""
+    label = _MARKUP_LABELS[kind]
+    what = f"{named} {label}" if named and label[0].isascii() else f"{named}{label}"   # 保存的 XML 表格, a space before Latin
+    return LoadError(f"文件 {path.name} 不是 Excel 工作簿，而是{what}，多见于网页系统的“导出Excel”。"
+                     "本次导入未写入任何数据。请用 Excel 或 WPS 打开该文件，另存为 .xlsx（Excel 工作簿）或 CSV，再导入另存的文件。")
 
 
 def _is_encrypted_ooxml(path: Path) -> bool:

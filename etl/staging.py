@@ -150,6 +150,15 @@ class StageResult:
     assumed_orders: list[str] = field(default_factory=list)
 
 
+def cell_sql(name: str, column: str) -> str:
+    """SQL: the file's ``column`` as the text cell of field ``name``. A key, code, phone, number, time or
+    vocabulary field takes ``code_cell`` (sql/macros.sql), which also unwraps ="GDT2026110100001" and
+    'GDT2026110100001, written so that Excel keeps a long number as text; free text and names take ``cell``,
+    which only trims (an apostrophe there may open a quotation, and a user may have typed ="…" on purpose)."""
+    code = name.endswith(("_id", "_code")) or name == "caller_phone" or name in KINDS
+    return f"{'code_cell' if code else 'cell'}({column})"
+
+
 def install_macros(con) -> None:
     """Create the parsing macros on ``con`` (temporary: nothing is written to the warehouse)."""
     con.execute(MACROS.read_text(encoding="utf-8"))
@@ -413,13 +422,13 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
         header = mapping.get(name)
         positions = columns_named(raw.headers, header) if header is not None else []
         if name in shared:  # every column of the shared header, until their data says which one it is
-            selects.extend(f"cell(c{i}) as {name}__{i}" if f"c{i}" in column_names else f"null::varchar as {name}__{i}"
+            selects.extend(f"{cell_sql(name, f'c{i}')} as {name}__{i}" if f"c{i}" in column_names else f"null::varchar as {name}__{i}"
                            for i in positions)
             continue
         if positions:
             columns[name] = positions[0]
         column = f"c{positions[0]}" if positions else None
-        selects.append(f"cell({column}) as {name}" if column in column_names else f"null::varchar as {name}")
+        selects.append(f"{cell_sql(name, column)} as {name}" if column in column_names else f"null::varchar as {name}")
     # An unused first column (序号) is where a totals row says 合计 (合计,2,, : the count under 工单编号): kept
     # until _drop_totals_and_notes has looked at it.
     used = {*columns.values(), *(i for positions in shared.values() for i in positions)}

@@ -29,7 +29,7 @@ from etl.fields import IGNORE, SOURCES, column_labels, columns_named, same_named
 from etl.load import (FileOptions, FilePlan, LoadReport, headers_signature, load_files, plan_file,
                       remembered_date_order)
 from etl.readers import RawTable, check_xlsx_container, read_export, workbook_sheets
-from etl.staging import (KINDS, headers_look_like_data, install_macros, scrubbed_field, shown_header, slash_date_orders,
+from etl.staging import (KINDS, cell_sql, headers_look_like_data, install_macros, scrubbed_field, shown_header, slash_date_orders,
                          stage)
 from onescreen import settings
 from onescreen.masking import PERSONAL_FIELDS, mask_frame, scrub_number, scrub_text
@@ -307,7 +307,7 @@ def untold_date_columns(file_plan: FilePlan) -> list[str]:
     try:
         install_macros(con)
         con.register("raw_input", raw.table)
-        cells = ", ".join(f"cell({columns[f]}) as {f}" for f in times)
+        cells = ", ".join(f"{cell_sql(f, columns[f])} as {f}" for f in times)
         con.execute(f"create temp view stg_cells as select {cells} from raw_input")
         orders = slash_date_orders(con, times)
     finally:

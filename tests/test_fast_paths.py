@@ -1,6 +1,7 @@
 """The load's fast paths give exactly what the plain paths give.
 
-- Cells: ``cell(s)`` trims only cells that start or end with a space, and equals ``nullif(trim(s), '')``.
+- Cells: ``cell(s)`` and ``code_cell(s)`` trim only cells that start or end with a space or a control character
+  (``code_cell`` also those that start with ' or =), and equal their plain definitions.
 - Timestamps: a column's own formats (found in a sample) are tried before ``parse_ts``; every format
   that may be tried that way reads no string differently from ``parse_ts``.
 - XLSX: cells are converted a column at a time (datetimes in bulk), exactly as ``_cell_text`` does one
@@ -33,28 +34,61 @@ def con():
 
 
 SPACES = [32, 160, 5760, *range(8192, 8203), 8239, 8287, 12288]
+# What a cell is trimmed of: the spaces trim() removes, what str.strip() removes (as the XLSX readers trim), and every
+# ASCII control character.
+TRIMMED = sorted({*SPACES, *(c for c in range(0x110000) if chr(c).isspace()), *range(32), 127})
+TRIM_CHARS = "".join(map(chr, TRIMMED))
 
 
-def test_the_spaces_cell_looks_for_are_the_ones_trim_removes(con):
+def _macro(name: str) -> str:
+    return re.search(rf"macro {name}\(s\) as \((.*?)\n\);", MACROS.read_text(encoding="utf-8"), re.S).group(1)
+
+
+def test_the_characters_the_cell_macros_look_for_are_the_ones_they_trim(con):
     removed = con.execute(
         "select list(r order by r) from range(0, 1114112) t(r) "
         "where (r < 55296 or r > 57343) and length(trim(chr(r::integer) || 'a' || chr(r::integer))) = 1").fetchall()[0][0]
-    assert removed == SPACES
-    macro = re.search(r"macro cell\(s\) as \((.*?)\n\);", MACROS.read_text(encoding="utf-8"), re.S).group(1)
-    assert [int(n) for n in re.search(r"unicode\(s\) in \(([^)]*)\)", macro).group(1).split(",")] == SPACES
+    assert removed == SPACES   # trim()'s own set, all of them in TRIMMED
+    assert TRIMMED == [*range(33), 127, 133, 160, 5760, *range(8192, 8203), 8232, 8233, 8239, 8287, 12288]
+    assert [int(n) for n in re.search(r"\[([\d,\s]*)\]", _macro("trim_cell")).group(1).split(",")] == TRIMMED
+    for name, extra in (("cell", []), ("code_cell", [39, 61])):
+        macro = _macro(name)
+        first = re.search(r"unicode\(s\) < (\d+) or unicode\(s\) in \(([^)]*)\)", macro)
+        assert sorted([*range(int(first.group(1))), *(int(n) for n in first.group(2).split(","))]) == sorted(TRIMMED + extra)
+        last = re.search(r"regexp_matches\(s, '([^']*)'\)", macro).group(1)
+        found = con.execute("select list(r order by r) from range(0, 1114112) t(r) where (r < 55296 or r > 57343) "
+                            "and regexp_matches('a' || chr(r::integer), ?)", [last]).fetchall()[0][0]
+        assert found == TRIMMED
 
 
-def test_cell_equals_trim_then_empty_to_null(con):
-    others = ["\t", "\n", "\r", "\u200b", "\ufeff", "\u180e", "x", "中", "0"]
-    pieces = [chr(c) for c in SPACES] + others
-    texts = ["", "  ", "abc", "诉求内容很长" * 40, "中 文", None]
+def _code_cell(s: str | None) -> str | None:
+    """What code_cell() gives, written plainly: trimmed, then ="…" or a leading ' taken off, then trimmed again."""
+    if s is None:
+        return None
+    text = s.strip(TRIM_CHARS)
+    wrapped = re.fullmatch(r'="(.*)"|\'(.*)', text, re.S)
+    if wrapped:
+        text = (wrapped.group(1) if wrapped.group(1) is not None else wrapped.group(2)).strip(TRIM_CHARS)
+    return text or None
+
+
+def test_cell_and_code_cell_equal_their_plain_definitions(con):
+    others = ["\u200b", "\ufeff", "\u180e", "x", "中", "0", "'", "=", '"', '="', "\n"]
+    pieces = [chr(c) for c in TRIMMED] + others
+    texts = ["", "  ", "abc", "诉求内容很长" * 40, "中 文", None, '="GDT2026110100001"', "'GDT2026110100001",
+             "\tGDT2026110100001", '\t="\t13912345678 "\r\n', "''K1", "=5", '=""', "'", "\t'门口'路灯不亮\n第二行\t"]
     for piece in pieces:
-        for core in ("abc", "诉求内容", "", "a b"):
+        for core in ("abc", "诉求内容", "", "a b", '="K1"', "'K1"):
             texts += [piece + core, core + piece, piece + core + piece, piece * 3 + core + piece * 2,
                       core + piece + core]
-    rows = con.execute("select s, cell(s), nullif(trim(s), '') from (select unnest(?::varchar[]) as s)", [texts]).fetchall()
-    assert [(s, got) for s, got, want in rows if got != want] == []
+    rows = con.execute("select s, cell(s), code_cell(s) from (select unnest(?::varchar[]) as s)", [texts]).fetchall()
+    assert [(s, got) for s, got, _ in rows if got != ((s or "").strip(TRIM_CHARS) or None)] == []
+    assert [(s, got) for s, _, got in rows if got != _code_cell(s)] == []
     assert len(rows) == len(texts)
+    # Free text keeps its quotation and the line break inside; a key loses its wrapping.
+    assert con.execute("select cell(?), code_cell(?), code_cell(?)",
+                       ["\t'门口'路灯不亮\r\n第二行\t\r\n", '="GDT2026110100001"', "'\t13912345678"]).fetchall() == [
+        ("'门口'路灯不亮\r\n第二行", "GDT2026110100001", "13912345678")]
 
 
 def test_the_format_list_is_the_one_parse_ts_tries():

@@ -844,6 +844,17 @@ def test_a_file_without_its_header_row_does_not_print_its_first_row(warehouse_co
         assert value not in message
 
 
+def test_a_file_without_its_header_row_is_said_to_have_all_its_columns(warehouse_copy, tmp_path):
+    """Its empty cells in the first row (no 办结时间 yet, no 满意度) are columns too: a 22-column export was said to
+    have 18."""
+    path = tmp_path / "no_header_blanks.csv"
+    path.write_text("GD0001,2025-10-05 09:00,,,13912349001,东风路2号\n"
+                    "GD0002,2025-10-05 10:00,2025-10-06 10:00,满意,13800002222,东风路3号\n", encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        load_files([path])
+    assert "表头为：（6 列，其中有日期、号码之类的值，不像列名：文件可能缺少表头行）。" in str(err.value)
+
+
 def test_a_file_without_its_header_row_lists_its_unused_columns_by_position(warehouse_copy, tmp_path):
     """Mapped by hand over its first row of data (--map, or the upload page's pickers), such a file's unused
     "headers" are data, a caller's name among them: the warning (shown, and kept in load_batches) names the
@@ -1140,6 +1151,13 @@ MALFORMED = {
         lambda p: _write(p, ['{"type": "FeatureCollection", "features": [1, 2]}']),
         "错误：文件 features.geojson：第 1 个要素不是对象（是 数字），每个要素应为 {\"type\": \"Feature\", \"properties\": {…}, "
         "\"geometry\": {…}}，请重新导出为 GeoJSON。"),
+    "导出.xls": (   # a web system's 导出Excel: an HTML table in GBK under an .xls name
+        lambda p: _write(p, ['<html><head><meta http-equiv="Content-Type" content="text/html; charset=gbk"></head><body>',
+                             "<table border=\"1\">", "<tr><td>工单编号</td><td>来电时间</td><td>来电人</td></tr>",
+                             "<tr><td>GDH2026110100001</td><td>2026-11-01 08:00</td><td>张三</td></tr>",
+                             "</table></body></html>"], "gbk"),
+        "错误：文件 导出.xls 不是 Excel 工作簿，而是以 .xls 为扩展名保存的网页（HTML），多见于网页系统的“导出Excel”。"
+        "本次导入未写入任何数据。请用 Excel 或 WPS 打开该文件，另存为 .xlsx（Excel 工作簿）或 CSV，再导入另存的文件。"),
     "big5.csv": (
         lambda p: _write(p, ["工單編號,來電時間,訴求類型,所屬街道,訴求內容",
                              *[f"B{i},2025-10-0{i} 09:00,投訴,南寧街道,路燈不亮請儘快處理" for i in range(1, 6)]], "big5"),
@@ -1569,3 +1587,35 @@ def test_a_csv_totals_row_in_an_unused_column_or_as_a_count_is_left_out(warehous
     item = load_files([path]).files[0]
     assert (item.rows_read, item.inserted, item.rejected) == (2, 2, 0)
     assert "跳过合计/说明行 1 行。" in item.warnings
+
+
+# How systems make Excel keep a long number as text, each written as the CSV holds it: a tab before it, an Excel
+# formula ="…" (quoted, its quotes doubled), an apostrophe.
+EXCEL_TEXT_WRAPPERS = {"tab": lambda v: "\t" + v, "formula": lambda v: f'"=""{v}"""', "apostrophe": lambda v: "'" + v}
+
+
+@pytest.mark.parametrize("wrapper", list(EXCEL_TEXT_WRAPPERS))
+def test_numbers_written_to_stay_text_in_excel_are_the_same_numbers(warehouse_copy, tmp_path, wrapper):
+    """Before, "\\tK1", ="K1" and 'K1 were stored as they were: a re-export so written inserted every ticket a second
+    time (the first stayed open and went overdue), a grid code so written was an unknown grid, a phone kept its tab.
+    Keys, codes, phones and times are unwrapped; a free-text cell is trimmed of the tab only."""
+    wrap = EXCEL_TEXT_WRAPPERS[wrapper]
+    header = "工单编号,来电时间,办结时间,工单状态,一级分类,所属街道,所属社区,网格编号,来电号码\n"
+    first = tmp_path / "week1.csv"
+    first.write_text(header + "K1,2025-10-05 09:00,,办理中,市容环境,南宁街道,东风社区,DF-01,13812345678\n"
+                              "K2,2025-10-05 10:00,,办理中,市容环境,南宁街道,东风社区,DF-02,13912345678\n", encoding="utf-8")
+    load_files([first], db_path=warehouse_copy)
+    second = tmp_path / "week2.csv"
+    second.write_text(header + "".join(
+        f"{wrap(key)},{wrap(received)},{wrap('2025-10-06 16:00')},已办结,\t市容环境\t,南宁街道,东风社区,{wrap(grid)},{wrap(phone)}\n"
+        for key, received, grid, phone in [("K1", "2025-10-05 09:00", "DF-01", "13812345678"),
+                                           ("K2", "2025-10-05 10:00", "DF-02", "13912345678")]), encoding="utf-8")
+    item = load_files([second], db_path=warehouse_copy).files[0]
+    assert (item.inserted, item.updated, item.rejected) == (0, 2, 0)
+    assert not any("网格编号" in w for w in item.warnings)
+    assert query(warehouse_copy, "select ticket_id, received_at, resolved_at, status, category_l1, grid_code, placed_by "
+                                 "from fct_tickets where ticket_id like '%K_' order by 1") == [
+        ("K1", datetime(2025, 10, 5, 9, 0), datetime(2025, 10, 6, 16, 0), "已办结", "市容环境", "DF-01", "grid_code"),
+        ("K2", datetime(2025, 10, 5, 10, 0), datetime(2025, 10, 6, 16, 0), "已办结", "市容环境", "DF-02", "grid_code")]
+    assert query(warehouse_copy, "select ticket_id, caller_phone from ticket_pii where ticket_id like '%K_' order by 1") == [
+        ("K1", "13812345678"), ("K2", "13912345678")]

@@ -88,6 +88,56 @@ def test_old_xls_is_refused_with_the_fix(tmp_path):
     assert str(err.value) == "文件 hotline.xls 是旧版 Excel（.xls）格式，请在 Excel 中另存为 .xlsx 或 CSV 后再导入。"
 
 
+# What web systems' "导出Excel" writes under an .xls name: an HTML table (as Excel's own 网页 format, or bare, in GBK),
+# or an Excel 2003 XML spreadsheet. Before, each was read as a CSV whose header was its first line of markup.
+_HTML_TABLE = ("<tr><td>工单编号</td><td>来电时间</td></tr>\n"
+               "<tr><td>GDH2026110100001</td><td>2026-11-01 08:00</td></tr>\n</table></body></html>\n")
+_HTML_HELP = ("不是 Excel 工作簿，而是以 .xls 为扩展名保存的网页（HTML），多见于网页系统的“导出Excel”。本次导入未写入任何数据。"
+              "请用 Excel 或 WPS 打开该文件，另存为 .xlsx（Excel 工作簿）或 CSV，再导入另存的文件。")
+_XML_HELP = ("不是 Excel 工作簿，而是以 .xls 为扩展名保存的 XML 表格（Excel 2003 XML 格式），多见于网页系统的“导出Excel”。"
+             "本次导入未写入任何数据。请用 Excel 或 WPS 打开该文件，另存为 .xlsx（Excel 工作簿）或 CSV，再导入另存的文件。")
+WEB_EXPORTS = {
+    "excel_html.xls": (('<html xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:x="urn:schemas-microsoft-com:office:excel">'
+                        '<head><meta charset="utf-8"></head><body><table>\n' + _HTML_TABLE).encode("utf-8"), _HTML_HELP),
+    "gbk_html.xls": (('<html><head><meta http-equiv="Content-Type" content="text/html; charset=gbk"></head><body>\n'
+                      '<table border="1">\n' + _HTML_TABLE).encode("gbk"), _HTML_HELP),
+    "doctype.xls": (("\ufeff\r\n  <!DOCTYPE html>\n<html><body><table>" + _HTML_TABLE).encode("utf-8"), _HTML_HELP),
+    "bare_table.xls": (("\n<table>" + _HTML_TABLE).encode("gb18030"), _HTML_HELP),
+    "spreadsheetml.xls": (('<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n'
+                           '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+                           'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet">\n <Worksheet ss:Name="Sheet1"><Table>\n'
+                           '  <Row><Cell><Data ss:Type="String">工单编号</Data></Cell></Row>\n'
+                           '  <Row><Cell><Data ss:Type="String">GDH2026110100002</Data></Cell></Row>\n'
+                           ' </Table></Worksheet></Workbook>').encode("utf-8"), _XML_HELP),
+}
+
+
+@pytest.mark.parametrize("name", list(WEB_EXPORTS))
+def test_a_web_page_or_xml_spreadsheet_named_xls_is_refused_with_the_fix(tmp_path, name):
+    content, help_text = WEB_EXPORTS[name]
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(LoadError) as err:
+        read_export(path)
+    assert str(err.value) == f"文件 {name} {help_text}"
+    with pytest.raises(LoadError) as err:   # --sheet given or not: what the file is comes first
+        read_export(path, sheet="Sheet1")
+    assert str(err.value) == f"文件 {name} {help_text}"
+
+
+def test_a_web_page_under_another_name_is_named_for_what_it_is(tmp_path):
+    path = tmp_path / "工单.html"
+    path.write_bytes(b"<html><body><table>" + _HTML_TABLE.encode("utf-8"))
+    with pytest.raises(LoadError) as err:
+        read_export(path)
+    assert str(err.value) == ("文件 工单.html 不是 Excel 工作簿，而是网页（HTML），多见于网页系统的“导出Excel”。本次导入未写入任何数据。"
+                              "请用 Excel 或 WPS 打开该文件，另存为 .xlsx（Excel 工作簿）或 CSV，再导入另存的文件。")
+    # A CSV whose first cell merely mentions a tag is still a CSV.
+    path = tmp_path / "notes.csv"
+    path.write_text("工单编号,诉求内容\nA1,<table>标签\n", encoding="utf-8")
+    assert read_export(path).headers == ["工单编号", "诉求内容"]
+
+
 def _ole_file(directory_sector: int, entries: list[str]) -> bytes:
     """An OLE compound file as far as the reader looks: the header (512-byte sectors, the directory at
     ``directory_sector``) and directory entries named ``entries`` (UTF-16LE, 128 bytes each) there."""

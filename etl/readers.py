@@ -71,6 +71,17 @@ class ErrorCell(NamedTuple):
     value: str
 
 
+class MergedRange(NamedTuple):
+    """A sheet's merged range (``<mergeCell ref="P3:P6"/>``): its first and last row (1-based, as Excel
+    shows them) and column (0-based), as in :class:`ErrorCell`. Both XLSX readers read its value in its
+    first cell only (:func:`_fill_merged_down` fills it down the rows)."""
+
+    first_row: int
+    first_column: int
+    last_row: int
+    last_column: int
+
+
 @dataclass
 class RawTable:
     """An export as read: text cells in columns ``c0..cN``, the header texts, and where each row was."""
@@ -828,7 +839,8 @@ def check_xlsx_container(path: Path) -> Mapping[str, tuple[ErrorCell, ...]]:
     Returns the error cells (#N/A ...) of each worksheet part that has any, found in the same pass
     (:class:`_ErrorCellFinder`): part name -> cells, made when asked for (:class:`_ErrorCellsByPart`);
     empty for the usual workbook without them. Its ``midnight_text`` says whether some part holds text
-    such as "2025-10-17 00:00:00" (:func:`_midnight_text_in`), also found in that pass."""
+    such as "2025-10-17 00:00:00" (:func:`_midnight_text_in`), also found in that pass; its
+    ``merged_ranges``, the merged ranges of each worksheet part that has any (:func:`_merges_after_rows`)."""
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
@@ -858,15 +870,16 @@ _CHUNK = 1 << 20
 
 @functools.lru_cache(maxsize=256)
 def _check_expansion(path: str, size: int, mtime_ns: int, inode: int
-                     ) -> tuple[tuple[tuple[str, _StoredCells], ...], bool]:
+                     ) -> tuple[tuple[tuple[str, _StoredCells], ...], bool, tuple[tuple[str, np.ndarray], ...]]:
     """Decompress every part of the zip at ``path`` and refuse one that expands past its declared size;
     return the error cells of the worksheet parts that have any ((part name, cells), ...), kept small: the
-    cache holds them as long as the process lives (up to 256 files); and whether a part holds a midnight
-    date-time as text (:func:`_midnight_text_in`).
+    cache holds them as long as the process lives (up to 256 files); whether a part holds a midnight
+    date-time as text (:func:`_midnight_text_in`); and the merged ranges of the worksheet parts that have
+    any ((part name, ranges), ...: int32 rows of :class:`MergedRange`, 16 bytes a range).
     The file's size, time and inode are part of the key: a file replaced since is checked again (a
     refusal raises, so it is never remembered)."""
     name = Path(path).name
-    found, midnight = [], False
+    found, midnight, merged = [], False, []
     try:
         with zipfile.ZipFile(path) as archive:
             for info in archive.infolist():
@@ -877,9 +890,10 @@ def _check_expansion(path: str, size: int, mtime_ns: int, inode: int
                 expanded = 0
                 # Worksheets only: a chart's cached values (<c:v>) or an external link's are no cells of a sheet.
                 finder = _ErrorCellFinder() if _is_worksheet_part(info.filename) else None
-                tail = b""
+                tail, before, last = b"", b"", b""
                 with archive.open(probe) as part:
                     while chunk := part.read(_CHUNK):
+                        before, last = last, chunk
                         midnight = midnight or _midnight_text_in(tail, chunk)
                         tail = chunk[-_MIDNIGHT_TAIL:]
                         expanded += len(chunk)
@@ -888,13 +902,66 @@ def _check_expansion(path: str, size: int, mtime_ns: int, inode: int
                                             f"还大，文件已损坏或被改动过，为安全起见未读取。请重新导出后再导入。")
                         if finder is not None:
                             finder.feed(chunk)
-                if finder is not None and (cells := finder.close()):
-                    found.append((info.filename, _StoredCells.of(cells)))
+                if finder is not None:
+                    if cells := finder.close():
+                        found.append((info.filename, _StoredCells.of(cells)))
+                    ranges = _merges_after_rows(before, last, whole=expanded <= len(before) + len(last))
+                    if ranges is None:   # more than a chunk follows the rows: the part is read again for them
+                        with archive.open(info) as part:
+                            ranges = _merges_streamed(part)
+                    if len(ranges):
+                        merged.append((info.filename, ranges))
     except (zipfile.BadZipFile, zlib.error, EOFError):
         raise LoadError(f"文件 {name} 不是有效的 XLSX 工作簿（压缩包损坏），请重新导出。") from None
     except (NotImplementedError, RuntimeError):   # another compression method, or an encrypted part
         raise LoadError(f"文件 {name} 使用了不支持的压缩方式或加密，无法读取：请在 Excel 中打开后另存为 .xlsx 再导入。") from None
-    return tuple(found), midnight
+    return tuple(found), midnight, tuple(merged)
+
+
+# A merged range, <mergeCell ref="P3:P6"/> (<x:mergeCell …> in a document with a prefix). No "<" stands in a
+# cell's text (XML escapes it), so the pattern matches nothing but the element, wherever it is searched.
+_MERGE_CELL = re.compile(rb"<(?:[\w.-]+:)?mergeCell\s[^>]*?\bref\s*=\s*[\"']([A-Z]{1,3})([1-9][0-9]{0,6})"
+                         rb":([A-Z]{1,3})([1-9][0-9]{0,6})[\"']")
+_MERGE_TAIL = 1024     # bytes of a chunk kept for an element cut by its end (one is under 100)
+_NO_MERGES = np.zeros((0, 4), np.int32)
+
+
+def _merges_after_rows(before: bytes, last: bytes, whole: bool) -> np.ndarray | None:
+    """The merged ranges of a worksheet part whose last two chunks are ``before`` and ``last`` (``whole``:
+    the part is no more than these), or None when its rows (``<sheetData>``) end further back.
+
+    The merges follow the rows (the schema's order), among a few small elements, so they are looked for
+    from the end of the part: ``rfind`` stops at the end of the rows, a few hundred bytes back in the
+    usual sheet. (Searching every chunk for them costs 2-5 ms a MB: a substring search does not run at
+    memchr speed on these bytes, up to 1 s for the 253 MB bench sheet.) More than a chunk after the rows
+    (tens of thousands of merges, or hyperlinks): None, and :func:`_merges_streamed` reads them."""
+    window = before + last
+    end = window.rfind(b"sheetData")
+    if end < 0:
+        return _NO_MERGES if whole else None
+    return _merge_array(_MERGE_CELL.findall(window, end))
+
+
+def _merges_streamed(part) -> np.ndarray:
+    """The merged ranges of the worksheet part open as ``part``, read chunk by chunk (one kept at a time)."""
+    found, tail = [], b""
+    while chunk := part.read(_CHUNK):
+        window = tail + chunk
+        if b"mergeCell" in window:
+            # A match ending in ``tail`` was found with the chunk before; one cut by its end was not.
+            found += [match.groups() for match in _MERGE_CELL.finditer(window) if match.end() > len(tail)]
+        tail = chunk[-_MERGE_TAIL:]
+    return _merge_array(found)
+
+
+def _merge_array(refs: list[tuple[bytes, bytes, bytes, bytes]]) -> np.ndarray:
+    """Each (column, row, column, row) of ``refs`` as an int32 row of :class:`MergedRange`, first cell first."""
+    if not refs:
+        return _NO_MERGES
+    ranges = np.array([(int(row), _column_index(col), int(last_row), _column_index(last_col))
+                       for col, row, last_col, last_row in refs], np.int32)
+    return np.column_stack([np.minimum(ranges[:, 0], ranges[:, 2]), np.minimum(ranges[:, 1], ranges[:, 3]),
+                            np.maximum(ranges[:, 0], ranges[:, 2]), np.maximum(ranges[:, 1], ranges[:, 3])])
 
 
 # Text holding a date at midnight ("2025-10-17 00:00:00"), as a shared string, an inline string or a formula's
@@ -951,9 +1018,16 @@ class _ErrorCellsByPart(Mapping):
     """Part name -> its error cells (a tuple of :class:`ErrorCell`), each part's made only when asked for: the
     checks that only want the container checked make none."""
 
-    def __init__(self, stored: tuple[tuple[str, _StoredCells], ...], midnight_text: bool = False) -> None:
+    def __init__(self, stored: tuple[tuple[str, _StoredCells], ...], midnight_text: bool = False,
+                 merged: tuple[tuple[str, np.ndarray], ...] = ()) -> None:
         self._stored = dict(stored)
         self.midnight_text = midnight_text
+        self.merged = dict(merged)   # part name -> int32 rows of MergedRange
+
+    @property
+    def merged_ranges(self) -> dict[str, tuple[MergedRange, ...]]:
+        """Part name -> its merged ranges, for the worksheet parts that have any."""
+        return {part: tuple(MergedRange(*row) for row in ranges.tolist()) for part, ranges in self.merged.items()}
 
     def __getitem__(self, part: str) -> tuple[ErrorCell, ...]:
         return self._stored[part].cells()
@@ -1278,7 +1352,7 @@ def _read_xlsx_calamine(path: Path, sheet: str | None = None) -> RawTable:
     gc.disable()
     try:
         raw = _sheet_table(path, data, sheet_name, _no_rows_help(names, sheet, sheet_name))
-        raw.notes = _hidden_note(names, hidden, sheet, sheet_name)
+        raw.notes = _hidden_note(names, hidden, sheet, sheet_name) + raw.notes
         raw.other_sheets = other_data_sheets(path, names, hidden, sheet_name)
         return raw
     finally:
@@ -1322,8 +1396,9 @@ def _xlsx_raw(path: Path, sheet_name: str, headers: list[str], arrays: list[pa.A
               header_index: int, no_rows_help: str = _NO_ROWS_HELP) -> RawTable:
     """The RawTable of an XLSX body: ``arrays`` (text, null for blank) under the header at sheet row
     ``header_index`` (0-based), totals and blank rows left out; a LoadError if no row is left."""
-    keep, dropped = totals_rows(arrays, count)
     first = header_index + 2
+    arrays, filled = _fill_merged_down(arrays, count, first, _sheet_merged_ranges(path, sheet_name))
+    keep, dropped = totals_rows(arrays, count)
     table = pa.table({**{f"c{i}": array for i, array in enumerate(arrays)},
                       "row_no": pa.array(range(first, first + count), pa.int64())})
     if keep is not None:
@@ -1334,8 +1409,67 @@ def _xlsx_raw(path: Path, sheet_name: str, headers: list[str], arrays: list[pa.A
                         f"{no_rows_help}")
     # Error cells under the header and in its columns: the others are no data.
     errors = [cell for cell in _sheet_error_cells(path, sheet_name) if cell.row > header_index + 1 and cell.column < len(headers)]
+    if errors and len(filled):
+        errors = _merged_error_cells(errors, filled)
     return RawTable(path, headers, table, "xlsx", sheet_name=sheet_name, header_row=header_index + 1, dropped_rows=dropped,
-                    error_cells=errors)
+                    error_cells=errors, notes=[_merged_note(path.name, headers, filled)] if len(filled) else [])
+
+
+def _sheet_merged_ranges(path: Path, sheet_name: str) -> np.ndarray:
+    """The merged ranges of the sheet ``sheet_name`` (int32 rows of :class:`MergedRange`), found while its
+    container was checked: nothing more to do for a workbook without them (the usual export)."""
+    merged = check_xlsx_container(path).merged   # checked already: remembered, not decompressed again
+    if not merged:
+        return _NO_MERGES
+    part = _sheet_part(path, sheet_name)
+    return merged.get(part, _NO_MERGES)
+
+
+def _fill_merged_down(arrays: list[pa.Array], count: int, first: int, ranges: np.ndarray
+                      ) -> tuple[list[pa.Array], np.ndarray]:
+    """``arrays`` (``count`` rows from sheet row ``first``) with the value of each range merged down a column
+    of data rows written into every row of it, as Excel shows it: 所属街道 and 所属社区 merged over the
+    tickets of one community are read in the range's first cell only, leaving the other tickets with no
+    place. Also the filled ranges: (first row, column, last row) each, rows cut at the last one read.
+
+    A range that starts in the header or above it (a title, a header cell merged over two header rows) is
+    no data. A range across columns is left as read, its value in its first column: it is a totals or
+    notes row (合计 merged over A:C, filled across, would no longer be known as one) or a value under one
+    header spread over the next, whose column it does not belong to."""
+    if not len(ranges) or not count:
+        return arrays, _NO_MERGES[:, :3]
+    last = np.minimum(ranges[:, 2], first + count - 1)
+    down = (ranges[:, 1] == ranges[:, 3]) & (ranges[:, 0] >= first) & (last > ranges[:, 0]) & (ranges[:, 1] < len(arrays))
+    filled = np.column_stack([ranges[down, 0], ranges[down, 1], last[down]])
+    arrays = list(arrays)
+    for column in np.unique(filled[:, 1]).tolist():
+        take = np.arange(count)
+        for top, bottom in filled[filled[:, 1] == column][:, [0, 2]].tolist():
+            take[top - first + 1:bottom - first + 1] = top - first
+        arrays[column] = arrays[column].take(pa.array(take))
+    return arrays, filled
+
+
+def _merged_error_cells(errors: list[ErrorCell], filled: np.ndarray) -> list[ErrorCell]:
+    """``errors`` with an error value merged down a column (:func:`_fill_merged_down`) in every row of its range."""
+    at = {(cell.row, cell.column): cell.value for cell in errors}
+    more = [ErrorCell(row, column, at[top, column]) for top, column, bottom in filled.tolist() if (top, column) in at
+            for row in range(top + 1, bottom + 1)]
+    return sorted(errors + more, key=lambda cell: (cell.row, cell.column)) if more else errors
+
+
+def _merged_note(file_name: str, headers: list[str], filled: np.ndarray) -> str:
+    """What the load says about the ranges :func:`_fill_merged_down` filled: how many, in which columns, which rows."""
+    columns = "".join(f"「{headers[c]}」" if headers[c] else f"「第 {c + 1} 列」" for c in np.unique(filled[:, 1]).tolist())
+    spans: list[list[int]] = []
+    for top, bottom in sorted(filled[:, [0, 2]].tolist()):
+        if spans and top <= spans[-1][1] + 1:
+            spans[-1][1] = max(spans[-1][1], bottom)
+        else:
+            spans.append([top, bottom])
+    rows = "、".join(f"{top}-{bottom}" for top, bottom in spans[:3]) + ("" if len(spans) <= 3 else " 等")
+    return (f"文件 {file_name} 有 {len(filled):,} 处合并单元格（列{columns}，第 {rows} 行），"
+            f"已按合并区域左上角的值填入每一行。")
 
 
 def totals_rows(columns: list, count: int) -> tuple[list[bool] | None, list[str]]:
@@ -1447,7 +1581,7 @@ def _read_xlsx_fast(path: Path, sheet: str | None) -> RawTable | None:
         arrays.append(body.combine_chunks() if isinstance(body, pa.ChunkedArray) else body)
     arrays += [pa.nulls(count, pa.string()) for _ in range(width - len(arrays))]
     raw = _xlsx_raw(path, sheet_name, headers, arrays, count, header_index, _no_rows_help(names, sheet, sheet_name))
-    raw.notes = _hidden_note(names, hidden, sheet, sheet_name)
+    raw.notes = _hidden_note(names, hidden, sheet, sheet_name) + raw.notes
     raw.other_sheets = other_data_sheets(path, names, hidden, sheet_name)
     return raw
 

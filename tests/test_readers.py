@@ -551,7 +551,7 @@ def test_only_worksheets_are_searched_and_many_error_cells_are_remembered_small(
     assert list(found) == ["xl/worksheets/sheet1.xml"]
     assert found["xl/worksheets/sheet1.xml"] == tuple(readers.ErrorCell(n, 1, "#N/A") for n in range(2, 20_002))
     stat = path.stat()
-    ((part, stored),), _ = readers._check_expansion(str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    ((part, stored),), _, _ = readers._check_expansion(str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
     assert stored.rows.nbytes + stored.columns.nbytes + stored.codes.nbytes <= 10 * 20_000 and stored.values == ("#N/A",)
 
 

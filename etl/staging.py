@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from etl.errors import LoadError, Problem
-from etl.fields import Source, column_labels, columns_named, same_named
+from etl.fields import DEADLINE_UNITS, Source, column_labels, columns_named, header_unit, same_named, score_scale
 from etl.readers import TOTALS_PATTERN, RawTable, error_cell_message, totals_rows, undecodable_error
 from onescreen.masking import mask_value, scrub_number, scrub_text
 
@@ -348,8 +348,10 @@ def _invalid_condition(name: str, kind: str, loaded_at: datetime) -> tuple[str, 
     raw, value = f"cells.{name}", f"parsed.{name}"
     if kind in ("ts", "date", "deadline"):
         unread = f"{value} is null" + (f" and day_count({raw}) is null" if kind == "deadline" else "")
-        # A deadline in hours is receipt + N hours: nothing of its own to check (a bad 来电时间 is that cell's problem).
-        given = f"{raw} is not null" + (f" and hour_count({raw}) is null" if kind == "deadline" else "")
+        # A deadline in hours (or calendar days) is receipt + N: nothing of its own to check (a bad 来电时间 is that
+        # cell's problem).
+        given = f"{raw} is not null" + (f" and hour_count({raw}) is null and calendar_day_count({raw}) is null"
+                                        if kind == "deadline" else "")
         latest = loaded_at + (DEADLINE_AHEAD if kind == "deadline" else CLOCK_MARGIN)
         # Comparisons of the parsed value only (no per-row Python, no second parse): cheap at 1M rows.
         message = f"case when {value} is null then ? when {value} < ? then ? when {value} < ? then ? else ? end"
@@ -371,6 +373,64 @@ def _invalid_condition(name: str, kind: str, loaded_at: datetime) -> tuple[str, 
     if kind == "count":
         return (f"{raw} is not null and ({value} is null or {value} < 0)", "?", ["应为不小于 0 的整数。"], [])
     return None
+
+
+# A deadline cell that is a number alone (24, 1.5): its unit is the column's (办理时限（小时）), or working days.
+BARE_NUMBER = r"\s*\d{1,3}(\.\d{1,2})?\s*"
+# What a bare number is written as for each unit of etl.fields.DEADLINE_UNITS: the cell the export would have
+# written with the unit in it, read by the same macro (hour_count, day_count, calendar_day_count).
+_UNIT_SUFFIX = {"hours": "小时", "days": "自然日"}
+_UNIT_WORDS = {"hours": "小时数", "days": "自然日数"}
+
+
+def apply_deadline_unit(con, raw: RawTable, mapping: dict[str, str], columns: dict[str, int]) -> str | None:
+    """Read the bare numbers of the deadline column (``stg_cells.due_at``) in the unit its header states:
+    under 办理时限（小时） ``24`` is 24 hours from receipt (written ``24小时`` in ``stg_cells``, as a cell with its
+    unit), under 办理时限（自然日） or （天） calendar days, under （工作日） or no unit working days, as before.
+    A cell with its own unit (``3个工作日``) or a date keeps its own reading. Returns the warning saying how
+    many were read in the header's unit, or None. A header unit that is none of these, over a column with
+    bare numbers, is a LoadError: a guess would put every deadline of the file wrong."""
+    if "due_at" not in mapping or "due_at" not in columns:
+        return None
+    header = raw.headers[columns["due_at"]]
+    unit = header_unit(header)
+    if unit is None:
+        return None
+    kind = DEADLINE_UNITS.get(unit.lower())
+    if kind == "workdays":
+        return None
+    count, example = con.execute("select count(*), min(due_at) from stg_cells where regexp_full_match(due_at, ?)",
+                                 [BARE_NUMBER]).fetchall()[0]
+    if not count:
+        return None
+    shown = shown_header(raw.headers, mapping["due_at"])
+    if kind is None:
+        raise LoadError(f"错误：文件 {raw.path.name} 的列「{scrub_text(shown)}」有只写了数字的办理时限（如 {example.strip()}），"
+                        f"表头括号中的单位「{scrub_text(unit)}」无法识别，分不清这些数字是小时、工作日还是自然日。"
+                        "请把表头改为“办理时限（小时）”、“办理时限（工作日）”或“办理时限（自然日）”，"
+                        "或在单元格中写明单位（如 24小时、15个工作日），再重新导入；数据仓库未改动。")
+    con.execute("update stg_cells set due_at = trim(due_at) || ? where regexp_full_match(due_at, ?)",
+                [_UNIT_SUFFIX[kind], BARE_NUMBER])
+    return (f"列「{scrub_text(shown)}」中只写了数字的 {count:,} 个办理时限按表头的单位读作{_UNIT_WORDS[kind]}"
+            f"（从受理时间起算{'，夜间、周末、节假日都计' if kind == 'hours' else '，周末、节假日都计'}）。")
+
+
+def score_full_mark(raw: RawTable, mapping: dict[str, str], columns: dict[str, int]) -> tuple[float, str | None]:
+    """The full mark of the score column as its header states it (得分（满分10分）: 10; none: 100, the scale
+    the rankings use) and the warning saying the scores were converted, or None. A header unit that states
+    no full mark (得分（等级）) is a LoadError: read as 100 points a 10-point score ranks a company last."""
+    if "score" not in mapping or "score" not in columns:
+        return 100.0, None
+    unit = header_unit(raw.headers[columns["score"]])
+    full = score_scale(unit)
+    shown = scrub_text(shown_header(raw.headers, mapping["score"]))
+    if full is None:
+        raise LoadError(f"错误：文件 {raw.path.name} 的列「{shown}」表头括号中的「{scrub_text(unit)}」看不出满分是多少，"
+                        "得分无法换算为百分制。请把表头改为“得分”（百分制），或写明满分，如“得分（满分10分）”，"
+                        "再重新导入；数据仓库未改动。")
+    if full == 100:
+        return full, None
+    return full, f"列「{shown}」按表头读作满分 {full:g} 分，已换算为百分制保存（得分 × 100 ÷ {full:g}）。"
 
 
 def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required: tuple[str, ...] | None = None,
@@ -445,6 +505,13 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     con.execute(f"delete from stg_cells where {totals}")
     # Rows the reader could not split into columns were read too: they are rejected, not unread.
     rows_read = con.execute("select count(*) from stg_cells").fetchall()[0][0] + len(raw.bad_rows)
+    # Before after_cells: a reload's unchanged rows are found by their cells, and 24 under 办理时限（小时） is not the
+    # same deadline as 24 under 办理时限（工作日）.
+    if warning := apply_deadline_unit(con, raw, mapping, columns):
+        warnings.append(warning)
+    full_mark, warning = score_full_mark(raw, mapping, columns)
+    if warning:
+        warnings.append(warning)
     skip = after_cells(con) if after_cells is not None else None
 
     times = [name for name in mapped if KINDS.get(name) in ("ts", "deadline", "date")]
@@ -452,18 +519,25 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     told = slash_date_orders(con, times)
     orders = {name: order or date_order for name, order in told.items()}
     params: list = []
-    parsed = [f"{_parsed_expression(name, KINDS.get(name, 'text'), params, fast, orders.get(name) == 'day')} as {name}"
-              for name in fields]
-    if "due_at" in fields:  # a deadline given as working days or hours rather than a date
-        parsed += ["day_count(cells.due_at) as due_workdays", "hour_count(cells.due_at) as due_hours"]
+    parsed = []
+    for name in fields:
+        if name == "score" and full_mark != 100:   # 得分（满分10分）: stored on the 100-point scale the rankings use
+            params.append(full_mark)
+            parsed.append("try_cast(cells.score as double) * 100.0 / ? as score")
+            continue
+        parsed.append(f"{_parsed_expression(name, KINDS.get(name, 'text'), params, fast, orders.get(name) == 'day')} as {name}")
+    if "due_at" in fields:  # a deadline given as working days, hours or calendar days rather than a date
+        parsed += ["day_count(cells.due_at) as due_workdays", "hour_count(cells.due_at) as due_hours",
+                   "calendar_day_count(cells.due_at) as due_days"]
     rows = f"stg_cells cells anti join {skip} using (row_no)" if skip else "stg_cells cells"
     select = f"select cells.row_no, {', '.join(parsed)} from {rows}"
     if "due_at" in fields:
         # Hours (24小时, 48h) are natural hours, nights, weekends and holidays included, from receipt (受理), where
         # working days start too (int_ticket_facts.sql): no calendar needed, so the time is known now and stored
         # as due_at, as if the export had written it. A bad 来电时间 leaves it null (that cell is the problem).
-        select = (f"select * exclude (due_hours) replace (coalesce(received_at + to_seconds(due_hours * 3600), due_at) "
-                  f"as due_at) from ({select})")
+        # Calendar days (15自然日) likewise: the same time of day N days after receipt.
+        select = (f"select * exclude (due_hours, due_days) replace (coalesce(received_at + to_seconds(due_hours * 3600), "
+                  f"received_at + to_days(due_days), due_at) as due_at) from ({select})")
     con.execute(f"create or replace temp table stg_parsed as {select}", params)
 
     con.execute("create or replace temp table stg_problems (row_no bigint, field varchar, value varchar, message varchar)")
@@ -482,6 +556,8 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
         if check is None:
             continue
         condition, message, message_params, check_params = check
+        if name == "score" and full_mark != 100:
+            message_params = [f"得分应为 0 到 {full_mark:g} 之间的数字（表头写明满分 {full_mark:g} 分）。"]
         placeholder = kind in ("ts", "date", "deadline") and name not in required
         if placeholder:  # an optional time written as an empty-date placeholder is empty, not wrong
             condition = f"({condition}) and not coalesce({_placeholder_date('parsed.' + name)}, false)"

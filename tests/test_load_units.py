@@ -1,0 +1,141 @@
+"""Units and identities an export states in its headers or leaves out: a deadline column headed 办理时限（小时）,
+a score headed 得分（满分10分）, inspections without 考核编号, a grid exported as several features (飞地网格),
+and grid codes that contradict the row's community."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from etl.errors import LoadError
+from etl.load import load_files
+
+from test_load import query, snapshot
+
+TICKET_HEADER = "工单编号,来电时间,诉求类型,一级分类,所属街道,所属社区,网格编号,办结时间,{due}\n"
+
+
+def _tickets(path: Path, due_header: str, rows: list[tuple[str, str]]) -> Path:
+    path.write_text(TICKET_HEADER.format(due=due_header) + "".join(
+        f"{t},2025-10-17 18:00:00,求助,市容环境,南宁街道,西湖社区,XH-02,,{due}\n" for t, due in rows), encoding="utf-8")
+    return path
+
+
+# -- 1. the unit of a deadline or score header -------------------------------------------------------
+
+def test_a_deadline_header_in_hours_reads_bare_numbers_as_hours(warehouse_copy, tmp_path):
+    """办理时限（小时） with 24 / 2: read before as 24 and 2 working days (the unit was dropped with the brackets),
+    so a ticket due in 24 hours was due a month later and never overdue. Cells with their own unit keep it."""
+    path = _tickets(tmp_path / "hotline_hours_header.csv", "办理时限（小时）",
+                    [("HH1", "24"), ("HH2", "2"), ("HH3", "3个工作日"), ("HH4", "2025-10-20 09:00"), ("HH5", "1.5")])
+    report = load_files([path], db_path=warehouse_copy).files[0]
+    assert (report.inserted, report.rejected) == (5, 0)
+    assert query(warehouse_copy, "select ticket_id, due_at, due_workdays from fct_tickets where ticket_id like 'HH_' "
+                                 "order by 1") == [
+        ("HH1", datetime(2025, 10, 18, 18, 0), None), ("HH2", datetime(2025, 10, 17, 20, 0), None),
+        ("HH3", None, 3), ("HH4", datetime(2025, 10, 20, 9, 0), None), ("HH5", datetime(2025, 10, 17, 19, 30), None)]
+    assert "列「办理时限（小时）」中只写了数字的 3 个办理时限按表头的单位读作小时数（从受理时间起算，夜间、周末、节假日都计）。" \
+        in report.warnings
+
+
+@pytest.mark.parametrize("header", ["办理时限（自然日）", "办理时限(天)"])
+def test_a_deadline_header_in_calendar_days_reads_bare_numbers_as_calendar_days(warehouse_copy, tmp_path, header):
+    """Friday 18:00 plus 3 calendar days is Monday 18:00, not 3 working days (Wednesday)."""
+    path = _tickets(tmp_path / "hotline_days_header.csv", header, [("HD1", "3"), ("HD2", "5个工作日")])
+    report = load_files([path], db_path=warehouse_copy).files[0]
+    assert query(warehouse_copy, "select ticket_id, due_at, due_workdays from fct_tickets where ticket_id like 'HD_' "
+                                 "order by 1") == [("HD1", datetime(2025, 10, 20, 18, 0), None), ("HD2", None, 5)]
+    assert f"列「{header}」中只写了数字的 1 个办理时限按表头的单位读作自然日数（从受理时间起算，周末、节假日都计）。" \
+        in report.warnings
+
+
+def test_a_calendar_day_count_in_a_cell_is_read(warehouse_copy, tmp_path):
+    path = _tickets(tmp_path / "hotline_days_cells.csv", "办理时限", [("HC1", "3自然日"), ("HC2", "7个自然日内")])
+    load_files([path], db_path=warehouse_copy)
+    assert query(warehouse_copy, "select ticket_id, due_at, due_workdays from fct_tickets where ticket_id like 'HC_' "
+                                 "order by 1") == [("HC1", datetime(2025, 10, 20, 18, 0), None),
+                                                   ("HC2", datetime(2025, 10, 24, 18, 0), None)]
+
+
+def test_a_deadline_header_in_working_days_is_read_as_before(warehouse_copy, tmp_path):
+    path = _tickets(tmp_path / "hotline_workdays_header.csv", "办理时限（工作日）", [("HW1", "3")])
+    report = load_files([path], db_path=warehouse_copy).files[0]
+    assert query(warehouse_copy, "select due_at, due_workdays from fct_tickets where ticket_id = 'HW1'") == [(None, 3)]
+    assert not [w for w in report.warnings if "按表头的单位" in w]
+
+
+def test_a_deadline_header_with_an_unknown_unit_is_refused(warehouse_copy, tmp_path):
+    before = snapshot(warehouse_copy)
+    path = _tickets(tmp_path / "hotline_minutes_header.csv", "办理时限（分钟）", [("HM1", "30"), ("HM2", "2025-10-20 09:00")])
+    with pytest.raises(LoadError) as error:
+        load_files([path], db_path=warehouse_copy)
+    assert str(error.value) == (
+        "错误：文件 hotline_minutes_header.csv 的列「办理时限（分钟）」有只写了数字的办理时限（如 30），表头括号中的单位「分钟」无法识别，"
+        "分不清这些数字是小时、工作日还是自然日。请把表头改为“办理时限（小时）”、“办理时限（工作日）”或“办理时限（自然日）”，"
+        "或在单元格中写明单位（如 24小时、15个工作日），再重新导入；数据仓库未改动。")
+    assert snapshot(warehouse_copy) == before
+    # Without bare numbers the unit reads nothing: such a file loads.
+    path = _tickets(tmp_path / "hotline_minutes_dates.csv", "办理时限（分钟）", [("HM3", "2025-10-20 09:00")])
+    assert load_files([path], db_path=warehouse_copy).files[0].inserted == 1
+
+
+def test_the_same_cells_under_another_deadline_unit_are_no_unchanged_reload(warehouse_copy, tmp_path):
+    """A reload leaves rows with the same cells alone: 24 under （工作日） and then under （小时） is another deadline."""
+    first = _tickets(tmp_path / "week1.csv", "办理时限（工作日）", [("HR1", "24")])
+    load_files([first], db_path=warehouse_copy)
+    second = _tickets(tmp_path / "week1_hours.csv", "办理时限（小时）", [("HR1", "24")])
+    report = load_files([second], db_path=warehouse_copy).files[0]
+    assert (report.updated, report.unchanged) == (1, 0)
+    assert query(warehouse_copy, "select due_at, due_workdays from fct_tickets where ticket_id = 'HR1'") == [
+        (datetime(2025, 10, 18, 18, 0), None)]
+
+
+INSPECTION_HEADER = "考核日期,物业企业,小区名称,考核项目,{score},考核人\n"
+
+
+def _inspections(path: Path, score_header: str, rows: list[str]) -> Path:
+    path.write_text(INSPECTION_HEADER.format(score=score_header) + "".join(rows), encoding="utf-8")
+    return path
+
+
+def test_a_score_header_with_a_full_mark_is_converted_to_100_points(warehouse_copy, tmp_path):
+    """得分（满分10分） 8.5 was stored as 8.5 of 100: the company went to the bottom of the list."""
+    path = _inspections(tmp_path / "inspections_10.csv", "得分（满分10分）",
+                        ["2025-10-20,云岭物业服务有限公司,金碧花园,绿化养护,8.5,刘洋\n",
+                         "2025-10-20,云岭物业服务有限公司,阳光新城,绿化养护,10,刘洋\n"])
+    report = load_files([path], db_path=warehouse_copy).files[0]
+    assert query(warehouse_copy, "select compound_code, score from fct_inspections where item = '绿化养护' order by 1") == [
+        ("CP01", 85.0), ("CP03", 100.0)]
+    assert "列「得分（满分10分）」按表头读作满分 10 分，已换算为百分制保存（得分 × 100 ÷ 10）。" in report.warnings
+
+
+@pytest.mark.parametrize("header", ["得分（百分制）", "得分(分)", "得分（满分100分）"])
+def test_a_score_header_on_100_points_is_read_as_before(warehouse_copy, tmp_path, header):
+    path = _inspections(tmp_path / "inspections_100.csv", header, ["2025-10-20,云岭物业服务有限公司,金碧花园,绿化养护,85,刘洋\n"])
+    report = load_files([path], db_path=warehouse_copy).files[0]
+    assert query(warehouse_copy, "select score from fct_inspections where item = '绿化养护'") == [(85.0,)]
+    assert not [w for w in report.warnings if "百分制" in w]
+
+
+def test_a_score_above_the_headers_full_mark_is_a_bad_cell(warehouse_copy, tmp_path):
+    path = _inspections(tmp_path / "inspections_10_bad.csv", "得分（满分10分）",
+                        ["2025-10-20,云岭物业服务有限公司,金碧花园,绿化养护,85,刘洋\n"])
+    with pytest.raises(LoadError) as error:
+        load_files([path], db_path=warehouse_copy)
+    assert str(error.value).splitlines()[1:] == [
+        "  文件 inspections_10_bad.csv 第 2 行，列「得分（满分10分）」，值 “85”：得分应为 0 到 10 之间的数字（表头写明满分 10 分）。"]
+
+
+def test_a_score_header_without_a_full_mark_is_refused(warehouse_copy, tmp_path):
+    before = snapshot(warehouse_copy)
+    path = _inspections(tmp_path / "inspections_grade.csv", "得分（等级）", ["2025-10-20,云岭物业服务有限公司,金碧花园,绿化养护,8,刘洋\n"])
+    with pytest.raises(LoadError) as error:
+        load_files([path], db_path=warehouse_copy)
+    assert str(error.value) == (
+        "错误：文件 inspections_grade.csv 的列「得分（等级）」表头括号中的「等级」看不出满分是多少，得分无法换算为百分制。"
+        "请把表头改为“得分”（百分制），或写明满分，如“得分（满分10分）”，再重新导入；数据仓库未改动。")
+    assert snapshot(warehouse_copy) == before
+

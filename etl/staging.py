@@ -375,6 +375,63 @@ def _invalid_condition(name: str, kind: str, loaded_at: datetime) -> tuple[str, 
     return None
 
 
+def merge_grid_parts(con, raw: RawTable, mapping: dict[str, str]) -> tuple[list[tuple], str | None]:
+    """Rows of ``stg_cells`` that share a grid code: the parts of one grid (an enclave, 飞地网格, exported as two
+    features) when every other cell is the same. Such rows become the first of them, with the union of their
+    boundaries (:func:`etl.geo.merge_geometries`); the warning names each code and its number of parts.
+
+    Rows that share a code but not the rest (another name or community) are two grids under one code, or one
+    written two ways: which is right only the user knows. Each later one is a problem naming the columns that
+    differ and the first row's values (returned as ``stg_problems`` rows, inserted once that table exists)."""
+    from etl.geo import merge_geometries
+
+    others = [f for f in mapping if f not in ("grid_code", "geometry")]
+    rows = con.execute(
+        f"select row_no, grid_code, geometry{''.join(', ' + f for f in others)} from stg_cells where grid_code in "
+        "(select grid_code from stg_cells where grid_code is not null group by 1 having count(*) > 1) "
+        "order by grid_code, row_no").fetchall()
+    if not rows:
+        return [], None
+    groups: dict[str, list[tuple]] = {}
+    for row in rows:
+        groups.setdefault(row[1], []).append(row)
+    problems, merged, gone = [], [], []
+    for code, group in groups.items():
+        first, parts = group[0], [group[0]]
+        for row in group[1:]:
+            differ = [i for i, f in enumerate(others) if row[3 + i] != first[3 + i]]
+            if not differ:
+                parts.append(row)
+                continue
+            columns = "、".join(scrub_text(shown_header(raw.headers, mapping[others[i]])) for i in differ)
+            values = lambda r: "、".join(scrub_text(r[3 + i]) if r[3 + i] is not None else "空" for i in differ)  # noqa: E731
+            problems.append((row[0], "grid_code", code,
+                             f"与第 {first[0]} 行网格编号相同，但{columns}不同（第 {first[0]} 行：{values(first)}；本行：{values(row)}）。"
+                             "同一网格分成几个要素（飞地网格）时，各要素除边界外的属性应完全相同，才能合并为一个网格；"
+                             "是两个不同网格的，请更正其中一个的网格编号后重新导入。"))
+        shapes = [row[2] for row in parts if row[2] is not None]
+        if len(parts) < 2:
+            continue
+        try:
+            geometry = merge_geometries(shapes) if len(shapes) > 1 else (shapes[0] if shapes else None)
+        except ValueError as reason:
+            for row in parts[1:]:
+                problems.append((row[0], "geometry", code, f"与第 {first[0]} 行是同一网格的另一部分（飞地网格），"
+                                 f"但有部分的边界无法合并：{reason}"))
+            continue
+        con.execute("update stg_cells set geometry = ? where row_no = ?", [geometry, first[0]])
+        gone += [row[0] for row in parts[1:]]
+        merged.append((code, len(parts)))
+    if gone:
+        con.execute("delete from stg_cells where list_contains(?, row_no)", [gone])
+    if not merged:
+        return problems, None
+    items = "、".join(f"{scrub_text(code)}（{n} 个部分）" for code, n in merged[:5])
+    more = f"等 {len(merged)} 个网格" if len(merged) > 5 else ""
+    return problems, (f"{len(merged)} 个网格在文件中分为几个要素（如飞地网格），属性相同，已各合并为一个网格，边界为各部分合起来的多面："
+                      f"{items}{more}。请在地图上核对这些网格的边界。")
+
+
 # A deadline cell that is a number alone (24, 1.5): its unit is the column's (办理时限（小时）), or working days.
 BARE_NUMBER = r"\s*\d{1,3}(\.\d{1,2})?\s*"
 # What a bare number is written as for each unit of etl.fields.DEADLINE_UNITS: the cell the export would have
@@ -512,6 +569,11 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     full_mark, warning = score_full_mark(raw, mapping, columns)
     if warning:
         warnings.append(warning)
+    grid_part_problems: list[tuple] = []
+    if source.name == "grids" and "geometry" in mapping and "grid_code" in mapping:
+        grid_part_problems, warning = merge_grid_parts(con, raw, mapping)
+        if warning:
+            warnings.append(warning)
     skip = after_cells(con) if after_cells is not None else None
 
     times = [name for name in mapped if KINDS.get(name) in ("ts", "deadline", "date")]
@@ -541,6 +603,8 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     con.execute(f"create or replace temp table stg_parsed as {select}", params)
 
     con.execute("create or replace temp table stg_problems (row_no bigint, field varchar, value varchar, message varchar)")
+    if grid_part_problems:
+        con.executemany("insert into stg_problems values (?, ?, ?, ?)", grid_part_problems)
     # A required cell that is an Excel error value is that problem, not a missing value.
     not_error = " and row_no not in (select row_no from stg_problems where field = ?)" if _flag_error_cells(con, raw, columns) else ""
     shown = {name: shown_header(raw.headers, header) for name, header in mapping.items()}   # headers in messages
@@ -621,8 +685,8 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
             )
             select c.row_no, ?, concat_ws(' / ', {', '.join(f'c.{k}' for k in keys)}), '与第 ' || r.first_row || ' 行重复（同一编号出现多次）。请删除重复行，或把不同时间的导出分成两个文件先后导入。'
             from stg_cells c join repeated r on {' and '.join(f'c.{k} = r.{k}' for k in keys)}
-            where c.row_no <> r.first_row""",
-            [keys[0]],
+            where c.row_no <> r.first_row and c.row_no not in (select row_no from stg_problems where field = ?)""",
+            [keys[0], keys[0]],
         )
     return StageResult(rows_read=rows_read, blank_rows=blank, problems=[], warnings=warnings, date_orders=orders,
                        assumed_orders=[name for name, order in told.items() if order is None and orders[name]])

@@ -139,3 +139,47 @@ def test_a_score_header_without_a_full_mark_is_refused(warehouse_copy, tmp_path)
         "请把表头改为“得分”（百分制），或写明满分，如“得分（满分10分）”，再重新导入；数据仓库未改动。")
     assert snapshot(warehouse_copy) == before
 
+
+# -- 3. a grid exported as several features (飞地网格) -------------------------------------------------
+
+def _grid_features(path: Path, parts: list[dict]) -> Path:
+    import json
+
+    base = {"网格编号": "DF-01", "网格名称": "东风一网格", "社区编码": "530302001001", "所属社区": "东风社区",
+            "街道编码": "530302001", "所属街道": "南宁街道", "网格类型": "普通网格", "户数": 320, "人口": 910,
+            "红色户": 12, "黄色户": 30, "绿色户": 278, "网格员": "李梅"}
+    features = []
+    for n, changed in enumerate(parts):
+        x = 103.78 + 0.05 * n   # the parts lie apart: an enclave inside another community
+        ring = [[x, 25.48], [x + 0.01, 25.48], [x + 0.01, 25.49], [x, 25.49], [x, 25.48]]
+        features.append({"type": "Feature", "properties": {**base, **changed},
+                         "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_a_grid_in_two_features_with_the_same_attributes_is_one_multipolygon(warehouse_copy, tmp_path):
+    """An enclave grid exported as two features of one code was refused as a duplicate row ("请删除重复行"), which
+    would have dropped part of the grid."""
+    import json
+
+    path = _grid_features(tmp_path / "grids_enclave.geojson", [{}, {}])
+    report = load_files([path], db_path=warehouse_copy).files[0]
+    assert (report.rows_read, report.inserted + report.updated + report.unchanged, report.rejected) == (2, 1, 0)
+    assert ("1 个网格在文件中分为几个要素（如飞地网格），属性相同，已各合并为一个网格，边界为各部分合起来的多面：DF-01（2 个部分）。"
+            "请在地图上核对这些网格的边界。") in report.warnings
+    (geometry, name), = query(warehouse_copy, "select geometry_geojson, grid_name from dim_grids where grid_code = 'DF-01'")
+    shape = json.loads(geometry)
+    assert (shape["type"], len(shape["coordinates"]), name) == ("MultiPolygon", 2, "东风一网格")
+
+
+def test_a_grid_code_in_two_features_with_other_attributes_is_refused_naming_them(warehouse_copy, tmp_path):
+    before = snapshot(warehouse_copy)
+    path = _grid_features(tmp_path / "grids_conflict.geojson", [{}, {"网格名称": "东风1网格", "所属社区": "西湖社区"}])
+    with pytest.raises(LoadError) as error:
+        load_files([path], db_path=warehouse_copy)
+    assert str(error.value).splitlines()[1:] == [
+        "  文件 grids_conflict.geojson 第 2 行，列「网格编号」，值 “DF-01”：与第 1 行网格编号相同，但网格名称、所属社区不同"
+        "（第 1 行：东风一网格、东风社区；本行：东风1网格、西湖社区）。同一网格分成几个要素（飞地网格）时，各要素除边界外的属性应完全相同，"
+        "才能合并为一个网格；是两个不同网格的，请更正其中一个的网格编号后重新导入。"]
+    assert snapshot(warehouse_copy) == before

@@ -183,3 +183,36 @@ def test_a_grid_code_in_two_features_with_other_attributes_is_refused_naming_the
         "（第 1 行：东风一网格、东风社区；本行：东风1网格、西湖社区）。同一网格分成几个要素（飞地网格）时，各要素除边界外的属性应完全相同，"
         "才能合并为一个网格；是两个不同网格的，请更正其中一个的网格编号后重新导入。"]
     assert snapshot(warehouse_copy) == before
+
+
+# -- 4. a grid code that contradicts the row's community ---------------------------------------------
+
+def test_a_ticket_whose_grid_code_contradicts_its_community_is_placed_by_the_code_with_a_warning(warehouse_copy, tmp_path):
+    path = tmp_path / "hotline_grid_vs_community.csv"
+    path.write_text("工单编号,来电时间,诉求类型,一级分类,所属街道,所属社区,网格编号\n"
+                    + "".join(f"GC{n},2025-10-17 18:00:00,求助,市容环境,南宁街道,西湖社区,DF-01\n" for n in range(1, 8))
+                    + "GC8,2025-10-17 18:00:00,求助,市容环境,南宁街道,东风社区,DF-01\n"     # agrees
+                    + "GC9,2025-10-17 18:00:00,求助,市容环境,南宁街道,东风居委会,DF-01\n",   # an unknown name: said apart
+                    encoding="utf-8")
+    report = load_files([path], db_path=warehouse_copy).files[0]
+    assert ("7 条工单的网格编号与所属社区或所属街道不一致，已按网格编号定位（社区、街道以网格定义为准）："
+            "GC1（网格编号 DF-01 属于东风社区，所属社区写的是西湖社区）、GC2（网格编号 DF-01 属于东风社区，所属社区写的是西湖社区）、"
+            "GC3（网格编号 DF-01 属于东风社区，所属社区写的是西湖社区）、GC4（网格编号 DF-01 属于东风社区，所属社区写的是西湖社区）、"
+            "GC5（网格编号 DF-01 属于东风社区，所属社区写的是西湖社区）等。"
+            "请核对这些工单的网格编号和所属社区、所属街道，在源系统中更正后重新导入。") in report.warnings
+    assert query(warehouse_copy, "select distinct community_name, placed_by from fct_tickets where ticket_id like 'GC_'") == [
+        ("东风社区", "grid_code")]
+
+
+def test_a_compound_whose_grid_contradicts_its_community_is_placed_by_the_grid_with_a_warning(warehouse_copy, tmp_path):
+    path = tmp_path / "compounds_grid_vs_community.csv"
+    path.write_text("小区编号,小区名称,所属网格,所属社区,物业企业,户数,小区地址\n"
+                    "CP09,新建小区,DF-01,西湖社区,云岭物业服务有限公司,100,东风路1号\n"
+                    "CP10,另一小区,XH-01,西湖社区,云岭物业服务有限公司,100,西湖路1号\n", encoding="utf-8")
+    report = load_files([path], db_path=warehouse_copy).files[0]
+    assert ("1 个小区的所属网格与所属社区不一致，已按所属网格定位（社区、街道以网格定义为准）："
+            "CP09（所属网格 DF-01 属于东风社区，所属社区写的是西湖社区）。请核对这些小区的所属网格和所属社区，更正后重新导入。"
+            ) in report.warnings
+    assert query(warehouse_copy, "select compound_code, grid_code, community_code from dim_compounds "
+                                 "where compound_code in ('CP09', 'CP10') order by 1") == [
+        ("CP09", "DF-01", "530302001001"), ("CP10", "XH-01", "530302001002")]

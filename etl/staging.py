@@ -432,6 +432,40 @@ def merge_grid_parts(con, raw: RawTable, mapping: dict[str, str]) -> tuple[list[
                       f"{items}{more}。请在地图上核对这些网格的边界。")
 
 
+def flag_repeated_inspections(con, has_inspector: bool) -> None:
+    """Rows of an inspections file without 考核编号 that are the same inspection as an earlier row (same day, company,
+    compound, item and inspector; an empty cell matches an empty one): each later one is a problem naming the first.
+    Two such rows are either one inspection given twice (written twice, or with a corrected score) or two inspections
+    that nothing in the file tells apart, so the message says both and what tells them apart (考核人 or 考核编号);
+    the score is no part of the identity (a corrected export updates the inspection, etl.load_inspections)."""
+    if has_inspector:
+        fixes = ["请填写考核人（或在文件中加上“考核编号”列）", "两行都没有填考核人，文件也没有考核编号",
+                 "请在文件中加上“考核编号”列", "文件没有考核编号"]
+    else:
+        fixes = ["请在文件中加上“考核人”或“考核编号”列", "文件没有考核编号和考核人"] * 2
+    identity = ("inspected_on", "company_name", "compound_name", "item", "inspector")
+    con.execute(
+        f"""insert into stg_problems
+        with keyed as (
+            select row_no, {', '.join(identity)}, score from stg_cells
+            where inspected_on is not null and company_name is not null and compound_name is not null),
+        firsts as (select {', '.join(identity)}, min(row_no) as first_row from keyed group by all having count(*) > 1)
+        select k.row_no, 'inspected_on', concat_ws(' / ', k.inspected_on, k.company_name, k.compound_name, k.item, k.inspector),
+               '与第 ' || f.first_row || ' 行' ||
+               case when first.score is not distinct from k.score
+                    then '完全相同（同一天、同一小区、同一考核项目' || if(k.inspector is null, '', '、同一考核人') || '、同一得分）：'
+                    else '是同一天、同一小区、同一考核项目' || if(k.inspector is null, '', '、同一考核人') || '的考核，得分却不同（第 '
+                         || f.first_row || ' 行：' || coalesce(first.score, '空') || '；本行：' || coalesce(k.score, '空') || '）：' end
+               || if(k.inspector is null, $1, $2) || '，分不清是两次考核，还是'
+               || if(first.score is not distinct from k.score, '同一条记录写了两遍', '同一次考核的更正')
+               || '。是两次考核的，' || if(k.inspector is null, $3, $4) || '后重新导入；'
+               || if(first.score is not distinct from k.score, '写了两遍的，请删除其中一行。', '是同一次考核的更正，请只保留更正后的一行。')
+        from keyed k
+        join firsts f on {' and '.join(f'k.{c} is not distinct from f.{c}' for c in identity)}
+        join keyed first on first.row_no = f.first_row
+        where k.row_no <> f.first_row""", [fixes[1], fixes[3], fixes[0], fixes[2]])
+
+
 # A deadline cell that is a number alone (24, 1.5): its unit is the column's (办理时限（小时）), or working days.
 BARE_NUMBER = r"\s*\d{1,3}(\.\d{1,2})?\s*"
 # What a bare number is written as for each unit of etl.fields.DEADLINE_UNITS: the cell the export would have
@@ -688,6 +722,8 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
             where c.row_no <> r.first_row and c.row_no not in (select row_no from stg_problems where field = ?)""",
             [keys[0], keys[0]],
         )
+    if source.name == "inspections" and "inspection_id" not in mapping:
+        flag_repeated_inspections(con, "inspector" in mapping)
     return StageResult(rows_read=rows_read, blank_rows=blank, problems=[], warnings=warnings, date_orders=orders,
                        assumed_orders=[name for name, order in told.items() if order is None and orders[name]])
 
@@ -789,7 +825,7 @@ def _pick_same_named(con, raw: RawTable, name: str, header: str, positions: list
 def key_fields(source: Source, mapping: dict[str, str]) -> tuple[str, ...]:
     """The fields that identify a row of this source (used to find duplicates within a file)."""
     if source.name == "inspections" and "inspection_id" not in mapping:
-        return ("inspected_on", "company_name", "compound_name", "item", "score")
+        return ()   # one inspection is its day, company, compound, item and inspector: flag_repeated_inspections
     if source.name == "compounds":
         # Two compounds may share a name (职工宿舍) in different grids: by code when the file has one; rows without
         # a code that share a name are checked by etl.load_places.flag_repeated_compound_names, which tells two

@@ -4,14 +4,14 @@ and grid codes that contradict the row's community."""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from etl.errors import LoadError
-from etl.load import load_files
+from etl.load import load_files, rollback
 
 from test_load import query, snapshot
 
@@ -216,3 +216,93 @@ def test_a_compound_whose_grid_contradicts_its_community_is_placed_by_the_grid_w
     assert query(warehouse_copy, "select compound_code, grid_code, community_code from dim_compounds "
                                  "where compound_code in ('CP09', 'CP10') order by 1") == [
         ("CP09", "DF-01", "530302001001"), ("CP10", "XH-01", "530302001002")]
+
+
+# -- 2. inspections without 考核编号 -------------------------------------------------------------------
+
+NOID_HEADER = "考核日期,物业企业,小区名称,考核项目,得分{inspector}\n"
+
+
+def _noid(path: Path, rows: list[str], inspector: bool = True, title: str = "") -> Path:
+    path.write_text((f"{title}\n" if title else "") + NOID_HEADER.format(inspector=",考核人" if inspector else "")
+                    + "".join(row + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+NOID_WEEK = ["2025-10-20,云岭物业服务有限公司,金碧花园,设施设备,{score},王五",
+             "2025-10-20,金马物业管理有限公司,翠湖小区,秩序维护,90,王五",
+             "2025-10-21,安居物业有限公司,锦绣苑,环境卫生,77,王五"]
+
+
+def _scores(path: Path) -> list[tuple]:
+    return query(path, "select compound_code, item, score from fct_inspections where inspected_on >= '2025-10-20' order by 1")
+
+
+def test_a_corrected_score_without_inspection_ids_updates_the_inspection(warehouse_copy, tmp_path):
+    """Without 考核编号 the derived id held the score: 85 corrected to 58 was a second inspection (新增 1，未变 2), and
+    both counted in the company's month."""
+    load_files([_noid(tmp_path / "noid1.csv", [r.format(score=85) for r in NOID_WEEK])], db_path=warehouse_copy)
+    report = load_files([_noid(tmp_path / "noid2.csv", [r.format(score=58) for r in NOID_WEEK])], db_path=warehouse_copy).files[0]
+    assert (report.inserted, report.updated, report.unchanged) == (0, 1, 2)
+    assert _scores(warehouse_copy) == [("CP01", "设施设备", 58.0), ("CP02", "秩序维护", 90.0), ("CP04", "环境卫生", 77.0)]
+    assert query(warehouse_copy, "select score from fct_inspections_hist where compound_code = 'CP01' and item = '设施设备'") == [
+        (85.0,)]
+
+
+def test_two_inspectors_on_one_item_and_day_are_two_inspections(warehouse_copy, tmp_path):
+    """Refused before as 同一编号出现多次 with the advice to delete one: a real inspection."""
+    path = _noid(tmp_path / "noid_two.csv", ["2025-10-20,云岭物业服务有限公司,金碧花园,设施设备,85,王五",
+                                             "2025-10-20,云岭物业服务有限公司,金碧花园,设施设备,85,赵六"])
+    assert load_files([path], db_path=warehouse_copy).files[0].inserted == 2
+
+
+def test_inspections_that_nothing_tells_apart_are_refused_saying_why(warehouse_copy, tmp_path):
+    rows = ["2025-10-20,云岭物业服务有限公司,金碧花园,设施设备,85", "2025-10-20,云岭物业服务有限公司,金碧花园,设施设备,58",
+            "2025-10-20,云岭物业服务有限公司,金碧花园,设施设备,85"]
+    with pytest.raises(LoadError) as error:
+        load_files([_noid(tmp_path / "noid_same.csv", rows, inspector=False)], db_path=warehouse_copy)
+    assert str(error.value).splitlines()[1:] == [
+        "  文件 noid_same.csv 第 3 行，列「考核日期」，值 “2025-10-20 / 云岭物业服务有限公司 / 金碧花园 / 设施设备”："
+        "与第 2 行是同一天、同一小区、同一考核项目的考核，得分却不同（第 2 行：85；本行：58）：文件没有考核编号和考核人，"
+        "分不清是两次考核，还是同一次考核的更正。是两次考核的，请在文件中加上“考核人”或“考核编号”列后重新导入；"
+        "是同一次考核的更正，请只保留更正后的一行。",
+        "  文件 noid_same.csv 第 4 行，列「考核日期」，值 “2025-10-20 / 云岭物业服务有限公司 / 金碧花园 / 设施设备”："
+        "与第 2 行完全相同（同一天、同一小区、同一考核项目、同一得分）：文件没有考核编号和考核人，分不清是两次考核，"
+        "还是同一条记录写了两遍。是两次考核的，请在文件中加上“考核人”或“考核编号”列后重新导入；写了两遍的，请删除其中一行。"]
+    rows = ["2025-10-20,云岭物业服务有限公司,金碧花园,设施设备,85,", "2025-10-20,云岭物业服务有限公司,金碧花园,设施设备,58,"]
+    with pytest.raises(LoadError) as error:
+        load_files([_noid(tmp_path / "noid_blank.csv", rows)], db_path=warehouse_copy)
+    assert str(error.value).splitlines()[1:] == [
+        "  文件 noid_blank.csv 第 3 行，列「考核日期」，值 “2025-10-20 / 云岭物业服务有限公司 / 金碧花园 / 设施设备”："
+        "与第 2 行是同一天、同一小区、同一考核项目的考核，得分却不同（第 2 行：85；本行：58）：两行都没有填考核人，文件也没有考核编号，"
+        "分不清是两次考核，还是同一次考核的更正。是两次考核的，请填写考核人（或在文件中加上“考核编号”列）后重新导入；"
+        "是同一次考核的更正，请只保留更正后的一行。"]
+
+
+def test_inspection_ids_derived_the_old_way_are_migrated_before_a_load(warehouse_copy, tmp_path, monkeypatch):
+    """A warehouse loaded before: the week's export (85) and its correction (58) stored as two inspections under ids
+    holding the score. The first load after the upgrade gives them the id the code derives now: the correction stays,
+    the 85 becomes the version it replaced (kept for rollback), so the company's month counts 58 once; the export
+    loaded again is 未变 (nothing doubled), and rolling back the correction's batch brings the 85 back."""
+    import etl.load_inspections as inspections
+
+    monkeypatch.setattr(inspections, "fallback_id_sql", lambda: inspections.OLD_FALLBACK_ID)
+    load_files([_noid(tmp_path / "noid1.csv", [r.format(score=85) for r in NOID_WEEK])], db_path=warehouse_copy)
+    corrected = [r.format(score=58) for r in NOID_WEEK]
+    second = load_files([_noid(tmp_path / "noid2.csv", corrected)], db_path=warehouse_copy).files[0]
+    assert (second.inserted, second.unchanged) == (1, 2)   # the old behaviour, for the record
+    assert len(_scores(warehouse_copy)) == 4
+    monkeypatch.undo()
+    con = duckdb.connect(str(warehouse_copy))
+    con.execute("delete from warehouse_meta where name = 'inspection_id_version'")   # as a warehouse made before it
+    con.close()
+    again = load_files([_noid(tmp_path / "noid2_again.csv", corrected, title="考核记录（复核）")], db_path=warehouse_copy).files[0]
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
+    assert _scores(warehouse_copy) == [("CP01", "设施设备", 58.0), ("CP02", "秩序维护", 90.0), ("CP04", "环境卫生", 77.0)]
+    assert query(warehouse_copy, "select h.score, h.replaced_by_batch_id = ? from fct_inspections_hist h "
+                                 "where h.compound_code = 'CP01' and h.item = '设施设备'", [second.batch_id]) == [(85.0, True)]
+    assert query(warehouse_copy, "select value from warehouse_meta where name = 'inspection_id_version'") == [
+        (inspections.INSPECTION_ID_VERSION,)]
+    rollback(again.batch_id, db_path=warehouse_copy)
+    rollback(second.batch_id, db_path=warehouse_copy)
+    assert _scores(warehouse_copy) == [("CP01", "设施设备", 85.0), ("CP02", "秩序维护", 90.0), ("CP04", "环境卫生", 77.0)]

@@ -404,9 +404,9 @@ def merge_grid_parts(con, raw: RawTable, mapping: dict[str, str]) -> tuple[list[
                 parts.append(row)
                 continue
             columns = "、".join(scrub_text(shown_header(raw.headers, mapping[others[i]])) for i in differ)
-            values = lambda r: "、".join(scrub_text(r[3 + i]) if r[3 + i] is not None else "空" for i in differ)  # noqa: E731
+            given = ["、".join(scrub_text(r[3 + i]) if r[3 + i] is not None else "空" for i in differ) for r in (first, row)]
             problems.append((row[0], "grid_code", code,
-                             f"与第 {first[0]} 行网格编号相同，但{columns}不同（第 {first[0]} 行：{values(first)}；本行：{values(row)}）。"
+                             f"与第 {first[0]} 行网格编号相同，但{columns}不同（第 {first[0]} 行：{given[0]}；本行：{given[1]}）。"
                              "同一网格分成几个要素（飞地网格）时，各要素除边界外的属性应完全相同，才能合并为一个网格；"
                              "是两个不同网格的，请更正其中一个的网格编号后重新导入。"))
         shapes = [row[2] for row in parts if row[2] is not None]
@@ -451,19 +451,23 @@ def flag_repeated_inspections(con, has_inspector: bool) -> None:
             where inspected_on is not null and company_name is not null and compound_name is not null),
         firsts as (select {', '.join(identity)}, min(row_no) as first_row from keyed group by all having count(*) > 1)
         select k.row_no, 'inspected_on', concat_ws(' / ', k.inspected_on, k.company_name, k.compound_name, k.item, k.inspector),
-               '与第 ' || f.first_row || ' 行' ||
-               case when first.score is not distinct from k.score
+               '与第 ' || k.first_row || ' 行' ||
+               case when same_score
                     then '完全相同（同一天、同一小区、同一考核项目' || if(k.inspector is null, '', '、同一考核人') || '、同一得分）：'
                     else '是同一天、同一小区、同一考核项目' || if(k.inspector is null, '', '、同一考核人') || '的考核，得分却不同（第 '
-                         || f.first_row || ' 行：' || coalesce(first.score, '空') || '；本行：' || coalesce(k.score, '空') || '）：' end
+                         || k.first_row || ' 行：' || coalesce(k.first_score, '空') || '；本行：' || coalesce(k.score, '空') || '）：' end
                || if(k.inspector is null, $1, $2) || '，分不清是两次考核，还是'
-               || if(first.score is not distinct from k.score, '同一条记录写了两遍', '同一次考核的更正')
+               || if(same_score, '同一条记录写了两遍', '同一次考核的更正')
                || '。是两次考核的，' || if(k.inspector is null, $3, $4) || '后重新导入；'
-               || if(first.score is not distinct from k.score, '写了两遍的，请删除其中一行。', '是同一次考核的更正，请只保留更正后的一行。')
-        from keyed k
-        join firsts f on {' and '.join(f'k.{c} is not distinct from f.{c}' for c in identity)}
-        join keyed first on first.row_no = f.first_row
-        where k.row_no <> f.first_row""", [fixes[1], fixes[3], fixes[0], fixes[2]])
+               || if(same_score, '写了两遍的，请删除其中一行。', '是同一次考核的更正，请只保留更正后的一行。')
+        -- 85 and 85.0 are the same score.
+        from (select k.*, f.first_row, first.score as first_score,
+                     coalesce(try_cast(first.score as double) = try_cast(k.score as double),
+                              first.score is not distinct from k.score) as same_score
+              from keyed k
+              join firsts f on {' and '.join(f'k.{c} is not distinct from f.{c}' for c in identity)}
+              join keyed first on first.row_no = f.first_row
+              where k.row_no <> f.first_row) k""", [fixes[1], fixes[3], fixes[0], fixes[2]])
 
 
 # A deadline cell that is a number alone (24, 1.5): its unit is the column's (办理时限（小时）), or working days.

@@ -258,7 +258,7 @@ def test_two_inspectors_on_one_item_and_day_are_two_inspections(warehouse_copy, 
 
 def test_inspections_that_nothing_tells_apart_are_refused_saying_why(warehouse_copy, tmp_path):
     rows = ["2025-10-20,云岭物业服务有限公司,金碧花园,设施设备,85", "2025-10-20,云岭物业服务有限公司,金碧花园,设施设备,58",
-            "2025-10-20,云岭物业服务有限公司,金碧花园,设施设备,85"]
+            "2025-10-20,云岭物业服务有限公司,金碧花园,设施设备,85.0"]   # 85.0 is 85
     with pytest.raises(LoadError) as error:
         load_files([_noid(tmp_path / "noid_same.csv", rows, inspector=False)], db_path=warehouse_copy)
     assert str(error.value).splitlines()[1:] == [

@@ -162,6 +162,39 @@ def normalise_header(text: object) -> str:
     return value.lower()
 
 
+def header_unit(text: object) -> str | None:
+    """The unit a header writes in trailing brackets, which :func:`normalise_header` drops:
+    ``办理时限（小时）`` -> ``小时``, ``得分(满分10分)`` -> ``满分10分``; None when there are none."""
+    if text is None:
+        return None
+    value = re.sub(r"[\s\u3000*＊]+", "", str(text).replace("\ufeff", ""))
+    found = re.search(r"[（(]([^（()）]*)[)）]$", value)
+    if not found:
+        return None
+    unit = re.sub(r"^单位[:：]?", "", found.group(1))
+    return unit or None
+
+
+# A deadline header's unit -> how a bare number under it is read (etl.staging.apply_deadline_unit).
+DEADLINE_UNITS: dict[str, str] = {
+    "小时": "hours", "时": "hours", "h": "hours", "hour": "hours", "hours": "hours", "小時": "hours",
+    "工作日": "workdays", "个工作日": "workdays", "個工作日": "workdays", "workdays": "workdays",
+    "自然日": "days", "天": "days", "日历日": "days", "日历天": "days", "自然天": "days", "days": "days",
+}
+
+
+def score_scale(unit: str | None) -> float | None:
+    """The full mark a score header's unit states: 100 for none, ``分``, ``百分制``, ``满分100分``; 10 for
+    ``满分10分``, ``10分制``, ``满分10``; None for a unit that states no full mark (``等级``)."""
+    if unit is None or unit.lower() in ("分", "百分制", "百分", "points"):
+        return 100.0
+    found = re.fullmatch(r"(?:满分)?(\d{1,4}(?:\.\d+)?)分?(?:制)?", unit)
+    if found and (unit.startswith("满分") or unit.endswith("制")):
+        full = float(found.group(1))
+        return full if full > 0 else None
+    return None
+
+
 def column_labels(headers: list[str]) -> list[str]:
     """Each column's name as a mapping gives it: its header, with its position when another column's header
     reads the same (as :func:`normalise_header` compares them): ``满意度（第 14 列）``. A file with two

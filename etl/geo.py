@@ -84,6 +84,13 @@ def geometry_record(text: str) -> tuple[str, float, float, tuple[str, float, flo
     return json.dumps(mapping(geometry), ensure_ascii=False, separators=(",", ":")), round(point.x, 6), round(point.y, 6), repair
 
 
+def merge_geometries(texts: list[str]) -> str:
+    """The parts of one grid given as several features (an enclave, 飞地网格) as one GeoJSON geometry: their union,
+    a MultiPolygon when the parts do not touch. ValueError (a Chinese reason) when a part cannot be read."""
+    merged = shapely.union_all([parse_geometry(text) for text in texts])
+    return json.dumps(mapping(merged), ensure_ascii=False, separators=(",", ":"))
+
+
 class GridIndex:
     """An STRtree over grid polygons: ``locate(lon, lat)`` gives the grid code of each point or None."""
 

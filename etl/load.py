@@ -21,11 +21,11 @@ from etl.calendar import build_calendar
 from etl.errors import LoadError, Problem
 from etl.fields import NEVER_STORED, SOURCES, Source, column_labels, columns_named, match_headers, normalise_header
 from etl.load_inspections import flag_unknown_references, write_inspections
-from etl.load_places import (check_geometries, flag_ambiguous_compound_names, flag_repeated_compound_names,
-                              flag_unknown_compound_grids, flag_unknown_grids_for_shapes, repaired_shapes_warning,
+from etl.load_places import (check_geometries, compound_grid_contradictions_warning, flag_ambiguous_compound_names,
+                              flag_repeated_compound_names, flag_unknown_compound_grids, flag_unknown_grids_for_shapes, repaired_shapes_warning,
                               write_compounds, write_grids)
-from etl.load_tickets import (LOAD_FILES, LOAD_ROWS, build_staged_tickets, flag_feed_collisions, hotline_copies_warning,
-                               keep_absent_fields, older_rows_warning, record_load_rows, settle_ties_between_files,
+from etl.load_tickets import (LOAD_FILES, LOAD_ROWS, build_staged_tickets, flag_feed_collisions, grid_contradictions_warning,
+                               hotline_copies_warning, keep_absent_fields, older_rows_warning, record_load_rows, settle_ties_between_files,
                                start_load_record, timeline_warning, unknown_places_warnings, write_tickets)
 from etl.readers import RawTable, other_sheet_hint, other_sheets_note, read_export
 from etl.refresh import mark_areas_current_if_empty, refresh_row_hashes
@@ -346,6 +346,8 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
             report.warnings.append(warning)
         placed = build_staged_tickets(con, source.name, areas[0] if areas else None, "stg_unchanged")
         unknown_places, unplaced_by_code = unknown_places_warnings(con)
+        if warning := grid_contradictions_warning(con, labels):
+            unknown_places.append(warning)
         areas.clear()  # its thread is done; the distinct addresses (100 MB at 5M rows) need not outlive it
         # The same ticket from an earlier file of this load, as new as this row but different: found
         # only now, on the rows as they would be stored (placed, masked), so it is settled here.
@@ -374,6 +376,8 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
             counts, kept = write_grids(con, batch_id, plan.required == ("grid_code", "geometry"), set(plan.mapping), labels)
         else:
             counts, kept = write_compounds(con, batch_id, set(plan.mapping), labels)
+            if {"grid_code", "community_name"} <= set(plan.mapping) and (warning := compound_grid_contradictions_warning(con)):
+                report.warnings.append(warning)
         report.warnings.extend(w for w in (kept, source.name == "grids" and repaired_shapes_warning(con)) if w)
     else:
         counts = write_inspections(con, batch_id)

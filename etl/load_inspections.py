@@ -51,15 +51,31 @@ def flag_unknown_references(con) -> None:
     )
 
 
+# An inspection without 考核编号 is identified by what makes it one inspection: the day, the company, the compound,
+# the item and, when the export has one, the inspector; never the score, which a corrected export changes (85 -> 58
+# was a second inspection, and both counted in the company's month). Made from the resolved columns, so the stored
+# rows give the same id (etl.refresh.refresh_inspection_ids).
+INSPECTION_ID_VERSION = "2"
+# How such ids were made before version 2, from the file's names and the score (kept to recognise and migrate them).
+OLD_FALLBACK_ID = "'IN' || left(md5(concat_ws('|', inspected_on, company_name, compound_name, item, score)), 16)"
+# What a derived id looks like (either version): 'IN' and 16 hex digits.
+DERIVED_ID = r"^IN[0-9a-f]{16}$"
+
+
+def fallback_id_sql() -> str:
+    """SQL for the id of an inspection without 考核编号, over columns ``inspected_on``, ``company_id``,
+    ``compound_code``, ``item`` and ``inspector`` (staged and resolved, or stored). Every column keeps its place,
+    a null one as ``\\N`` (as :func:`row_hash_sql`)."""
+    columns = ("inspected_on", "company_id", "compound_code", "item", "inspector")
+    return "'IN' || left(md5(concat_ws('|', " + ", ".join(f"coalesce({c}::varchar, '\\N')" for c in columns) + ")), 16)"
+
+
 def write_inspections(con, batch_id: int) -> UpsertCounts:
-    """Upsert ``stg_rows`` into ``fct_inspections``."""
+    """Upsert ``stg_rows`` into ``fct_inspections``; an inspection without 考核编号 gets :func:`fallback_id_sql`."""
     con.execute(
         f"""create or replace temp table stg_inspections as
-        with final as (
-            select coalesce(r.inspection_id,
-                            'IN' || left(md5(concat_ws('|', r.inspected_on, r.company_name, r.compound_name, r.item, r.score)), 16))
-                       as inspection_id,
-                   r.inspected_on, co.company_id,
+        with resolved as (
+            select r.inspection_id as given_id, r.inspected_on, r.company_name, r.compound_name, co.company_id,
                    coalesce(byc.compound_code, byn.compound_code, bync.compound_code) as compound_code,
                    r.item, r.score, r.inspector
             from stg_rows r
@@ -71,6 +87,11 @@ def write_inspections(con, batch_id: int) -> UpsertCounts:
             left join (select compound_name, company_id, min(compound_code) as compound_code from dim_compounds
                        group by 1, 2 having count(*) = 1) bync
                    on bync.compound_name = r.compound_name and bync.company_id = co.company_id
+        ),
+        final as (
+            select coalesce(given_id, {fallback_id_sql()}) as inspection_id, inspected_on, company_id, compound_code,
+                   item, score, inspector
+            from resolved
         )
         select *, {row_hash_sql()} as row_hash
         from final"""

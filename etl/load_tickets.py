@@ -18,7 +18,7 @@ import pyarrow as pa
 from etl.address_areas import CALLER_IN_ADDRESS, AddressAreas
 from etl.geo import grid_index
 from etl.upsert import UpsertCounts, replace_children, upsert
-from onescreen.masking import mask_address, scrub_text
+from onescreen.masking import mask_address, scrub_number, scrub_text
 
 FEED_LABELS = {"hotline": "12345 热线工单", "events": "网格平台事件"}
 
@@ -569,6 +569,47 @@ def hotline_copies_warning(con, feed: str) -> str | None:
                     "（双派单），受理量和三率会把它们计两次。请在导出网格事件时去掉来源为 12345 热线的记录，"
                     "撤销那一批网格事件后重新导入。")
     return None
+
+
+def grid_contradictions_warning(con, labels: dict[str, str]) -> str | None:
+    """The warning for tickets of ``stg_cells`` placed by their grid column (a known code or unique grid name) whose
+    所属社区 or 所属街道 names another known community or street than the grid's: the grid decides where such a
+    ticket is counted (:func:`build_staged_tickets`), silently until now; one of the two columns is wrong. Counts
+    every such row (rows a reload leaves alone too, as :func:`timeline_warning`), the first five as examples (ticket
+    numbers scrubbed as problems show them). Names the definitions do not know are
+    :func:`unknown_places_warnings`'s."""
+    rows = con.execute(
+        f"""with grid_names as ({GRID_NAMES}),
+        located as (
+            select c.row_no, c.ticket_id, c.grid_code as given, g.community_name as grid_community, g.street_name as grid_street,
+                   if(c.community_name in (select community_name from dim_communities)
+                      and c.community_name <> g.community_name, c.community_name, null) as named_community,
+                   if(c.street_name in (select street_name from dim_streets)
+                      and c.street_name <> g.street_name, c.street_name, null) as named_street
+            from stg_cells c
+            left join dim_grids g1 on g1.grid_code = c.grid_code
+            left join grid_names g2 on g2.grid_name = c.grid_code
+            join dim_grids g on g.grid_code = coalesce(g1.grid_code, g2.grid_code)
+            where c.row_no not in (select row_no from stg_problems))
+        select ticket_id, given, grid_community, grid_street, named_community, named_street, count(*) over () as n
+        from located where named_community is not null or named_street is not null
+        order by row_no limit 5""").fetchall()
+    if not rows:
+        return None
+    grid, community, street = (labels.get(f) or f for f in ("grid_code", "community_name", "street_name"))
+
+    def example(ticket_id, given, grid_community, grid_street, named_community, named_street) -> str:
+        said = []
+        if named_community:
+            said.append(f"属于{grid_community}，{community}写的是{named_community}")
+        if named_street:
+            said.append(f"属于{grid_street}，{street}写的是{named_street}")
+        return f"{scrub_number(ticket_id)}（{grid} {scrub_text(given)} {'；'.join(said)}）"
+
+    n = rows[0][-1]
+    return (f"{n:,} 条工单的{grid}与{community}或{street}不一致，已按{grid}定位（社区、街道以网格定义为准）："
+            f"{'、'.join(example(*row[:-1]) for row in rows)}{'等' if n > len(rows) else ''}。"
+            f"请核对这些工单的{grid}和{community}、{street}，在源系统中更正后重新导入。")
 
 
 def unknown_places_warnings(con) -> tuple[list[str], int]:

@@ -166,7 +166,8 @@ def refresh_row_hashes(con, progress: Callable[[str], None] = lambda _: None) ->
     differs from every new one, so the first reload after an upgrade would count every ticket it gives again
     as 更新 (and copy each to history) when nothing changed. Made again from the stored columns, the hash
     is the one the same cells give now (as :func:`refresh_address_areas` relies on)."""
-    return _refresh_ticket_row_hashes(con, progress) + _refresh_inspection_row_hashes(con, progress)
+    return (_refresh_ticket_row_hashes(con, progress) + _refresh_inspection_row_hashes(con, progress)
+            + refresh_inspection_ids(con, progress))
 
 
 def _recorded(con, key: str) -> str | None:
@@ -210,6 +211,62 @@ def _refresh_inspection_row_hashes(con, progress: Callable[[str], None]) -> int:
         for table in tables:
             changed += con.execute(f"update {table} set row_hash = {row_hash_sql()}").fetchall()[0][0]
     con.execute("insert or replace into warehouse_meta values (?, ?)", [INSPECTION_ROW_HASH_KEY, ROW_HASH_VERSION])
+    return changed
+
+
+INSPECTION_ID_KEY = "inspection_id_version"   # its row in warehouse_meta: how the derived inspection ids were made
+
+
+def refresh_inspection_ids(con, progress: Callable[[str], None] = lambda _: None) -> int:
+    """Give the stored inspections whose id was derived (an export without 考核编号) another way than the code's
+    (:data:`etl.load_inspections.INSPECTION_ID_VERSION`; none recorded: version 1, which held the score) the id the
+    code derives now from their stored columns, with the row hash that depends on it, and record the version.
+    Returns how many rows changed.
+
+    Before a load: with the old ids the reload of an export would add every such inspection again. Under version
+    1 a corrected score was a second inspection: rows that now share an id are one inspection given several
+    times. The one of the latest batch stays; each earlier one becomes the version it replaced (history,
+    ``replaced_by_batch_id`` that batch), as if that batch had corrected it, so a rollback puts it back. Rows of
+    one batch that share an id (one file gave the same inspection twice with different scores; nothing tells
+    which is right) keep their old ids: loading such a file again is refused, saying why."""
+    from etl.load_inspections import DERIVED_ID, INSPECTION_ID_VERSION, fallback_id_sql, row_hash_sql
+
+    if _recorded(con, INSPECTION_ID_KEY) == INSPECTION_ID_VERSION:
+        return 0
+    changed = 0
+    if _has_rows(con, ["fct_inspections", "fct_inspections_hist"]):
+        new_id = fallback_id_sql()
+        con.execute(
+            f"""create or replace temp table refresh_ids as
+            with derived as (
+                select inspection_id as old_id, {new_id} as new_id, batch_id from fct_inspections where regexp_matches(inspection_id, ?)),
+            counted as (
+                select *, count(*) over (partition by new_id, batch_id) as in_batch, max(batch_id) over (partition by new_id) as latest
+                from derived)
+            select *, max(in_batch) over (partition by new_id) > 1 as is_ambiguous from counted""", [DERIVED_ID])
+        if con.execute("select count(*) from refresh_ids where old_id <> new_id").fetchall()[0][0]:
+            progress("按新的规则重算没有考核编号的物业考核记录的编号，仅在程序升级后的第一次导入时进行……")
+        # Earlier versions of one inspection: to history, as replaced by the latest batch that gave it.
+        con.execute(
+            """insert into fct_inspections_hist by name
+            select t.* replace (i.new_id as inspection_id), i.latest as replaced_by_batch_id
+            from fct_inspections t join refresh_ids i on i.old_id = t.inspection_id
+            where not i.is_ambiguous and i.batch_id < i.latest""")
+        changed += con.execute(
+            "delete from fct_inspections where inspection_id in "
+            "(select old_id from refresh_ids where not is_ambiguous and batch_id < latest)").fetchall()[0][0]
+        changed += con.execute(
+            "update fct_inspections set inspection_id = i.new_id from refresh_ids i where fct_inspections.inspection_id = i.old_id "
+            "and not i.is_ambiguous and i.batch_id = i.latest and i.old_id <> i.new_id").fetchall()[0][0]
+        # The versions kept for rollback: each the id of its own columns, but those of an inspection left as it was.
+        changed += con.execute(
+            f"update fct_inspections_hist set inspection_id = {new_id} where regexp_matches(inspection_id, ?) "
+            f"and inspection_id <> {new_id} and inspection_id not in (select old_id from refresh_ids where is_ambiguous)",
+            [DERIVED_ID]).fetchall()[0][0]
+        for table in ("fct_inspections", "fct_inspections_hist"):
+            con.execute(f"update {table} set row_hash = {row_hash_sql()} where regexp_matches(inspection_id, ?)", [DERIVED_ID])
+        con.execute("drop table if exists temp.refresh_ids")
+    con.execute("insert or replace into warehouse_meta values (?, ?)", [INSPECTION_ID_KEY, INSPECTION_ID_VERSION])
     return changed
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from etl.errors import LoadError, Problem
-from etl.fields import Source, column_labels, columns_named, same_named
+from etl.fields import DEADLINE_UNITS, Source, column_labels, columns_named, header_unit, same_named, score_scale
 from etl.readers import TOTALS_PATTERN, RawTable, error_cell_message, totals_rows, undecodable_error
 from onescreen.masking import NAME_LABELS, NAME_ROLES, caller_names, mask_value, scrub_number, scrub_text
 
@@ -369,8 +369,10 @@ def _invalid_condition(name: str, kind: str, loaded_at: datetime) -> tuple[str, 
     raw, value = f"cells.{name}", f"parsed.{name}"
     if kind in ("ts", "date", "deadline"):
         unread = f"{value} is null" + (f" and day_count({raw}) is null" if kind == "deadline" else "")
-        # A deadline in hours is receipt + N hours: nothing of its own to check (a bad 来电时间 is that cell's problem).
-        given = f"{raw} is not null" + (f" and hour_count({raw}) is null" if kind == "deadline" else "")
+        # A deadline in hours (or calendar days) is receipt + N: nothing of its own to check (a bad 来电时间 is that
+        # cell's problem).
+        given = f"{raw} is not null" + (f" and hour_count({raw}) is null and calendar_day_count({raw}) is null"
+                                        if kind == "deadline" else "")
         latest = loaded_at + (DEADLINE_AHEAD if kind == "deadline" else CLOCK_MARGIN)
         # Comparisons of the parsed value only (no per-row Python, no second parse): cheap at 1M rows.
         message = f"case when {value} is null then ? when {value} < ? then ? when {value} < ? then ? else ? end"
@@ -392,6 +394,159 @@ def _invalid_condition(name: str, kind: str, loaded_at: datetime) -> tuple[str, 
     if kind == "count":
         return (f"{raw} is not null and ({value} is null or {value} < 0)", "?", ["应为不小于 0 的整数。"], [])
     return None
+
+
+def merge_grid_parts(con, raw: RawTable, mapping: dict[str, str]) -> tuple[list[tuple], str | None]:
+    """Rows of ``stg_cells`` that share a grid code: the parts of one grid (an enclave, 飞地网格, exported as two
+    features) when every other cell is the same. Such rows become the first of them, with the union of their
+    boundaries (:func:`etl.geo.merge_geometries`); the warning names each code and its number of parts.
+
+    Rows that share a code but not the rest (another name or community) are two grids under one code, or one
+    written two ways: which is right only the user knows. Each later one is a problem naming the columns that
+    differ and the first row's values (returned as ``stg_problems`` rows, inserted once that table exists)."""
+    from etl.geo import merge_geometries
+
+    others = [f for f in mapping if f not in ("grid_code", "geometry")]
+    rows = con.execute(
+        f"select row_no, grid_code, geometry{''.join(', ' + f for f in others)} from stg_cells where grid_code in "
+        "(select grid_code from stg_cells where grid_code is not null group by 1 having count(*) > 1) "
+        "order by grid_code, row_no").fetchall()
+    if not rows:
+        return [], None
+    groups: dict[str, list[tuple]] = {}
+    for row in rows:
+        groups.setdefault(row[1], []).append(row)
+    problems, merged, gone = [], [], []
+    for code, group in groups.items():
+        first, parts = group[0], [group[0]]
+        for row in group[1:]:
+            differ = [i for i, f in enumerate(others) if row[3 + i] != first[3 + i]]
+            if not differ:
+                parts.append(row)
+                continue
+            columns = "、".join(scrub_text(shown_header(raw.headers, mapping[others[i]])) for i in differ)
+            given = ["、".join(scrub_text(r[3 + i]) if r[3 + i] is not None else "空" for i in differ) for r in (first, row)]
+            problems.append((row[0], "grid_code", code,
+                             f"与第 {first[0]} 行网格编号相同，但{columns}不同（第 {first[0]} 行：{given[0]}；本行：{given[1]}）。"
+                             "同一网格分成几个要素（飞地网格）时，各要素除边界外的属性应完全相同，才能合并为一个网格；"
+                             "是两个不同网格的，请更正其中一个的网格编号后重新导入。"))
+        shapes = [row[2] for row in parts if row[2] is not None]
+        if len(parts) < 2:
+            continue
+        try:
+            geometry = merge_geometries(shapes) if len(shapes) > 1 else (shapes[0] if shapes else None)
+        except ValueError as reason:
+            for row in parts[1:]:
+                problems.append((row[0], "geometry", code, f"与第 {first[0]} 行是同一网格的另一部分（飞地网格），"
+                                 f"但有部分的边界无法合并：{reason}"))
+            continue
+        con.execute("update stg_cells set geometry = ? where row_no = ?", [geometry, first[0]])
+        gone += [row[0] for row in parts[1:]]
+        merged.append((code, len(parts)))
+    if gone:
+        con.execute("delete from stg_cells where list_contains(?, row_no)", [gone])
+    if not merged:
+        return problems, None
+    items = "、".join(f"{scrub_text(code)}（{n} 个部分）" for code, n in merged[:5])
+    more = f"等 {len(merged)} 个网格" if len(merged) > 5 else ""
+    return problems, (f"{len(merged)} 个网格在文件中分为几个要素（如飞地网格），属性相同，已各合并为一个网格，边界为各部分合起来的多面："
+                      f"{items}{more}。请在地图上核对这些网格的边界。")
+
+
+def flag_repeated_inspections(con, has_inspector: bool) -> None:
+    """Rows of an inspections file without 考核编号 that are the same inspection as an earlier row (same day, company,
+    compound, item and inspector; an empty cell matches an empty one): each later one is a problem naming the first.
+    Two such rows are either one inspection given twice (written twice, or with a corrected score) or two inspections
+    that nothing in the file tells apart, so the message says both and what tells them apart (考核人 or 考核编号);
+    the score is no part of the identity (a corrected export updates the inspection, etl.load_inspections)."""
+    if has_inspector:
+        fixes = ["请填写考核人（或在文件中加上“考核编号”列）", "两行都没有填考核人，文件也没有考核编号",
+                 "请在文件中加上“考核编号”列", "文件没有考核编号"]
+    else:
+        fixes = ["请在文件中加上“考核人”或“考核编号”列", "文件没有考核编号和考核人"] * 2
+    identity = ("inspected_on", "company_name", "compound_name", "item", "inspector")
+    con.execute(
+        f"""insert into stg_problems
+        with keyed as (
+            select row_no, {', '.join(identity)}, score from stg_cells
+            where inspected_on is not null and company_name is not null and compound_name is not null),
+        firsts as (select {', '.join(identity)}, min(row_no) as first_row from keyed group by all having count(*) > 1)
+        select k.row_no, 'inspected_on', concat_ws(' / ', k.inspected_on, k.company_name, k.compound_name, k.item, k.inspector),
+               '与第 ' || k.first_row || ' 行' ||
+               case when same_score
+                    then '完全相同（同一天、同一小区、同一考核项目' || if(k.inspector is null, '', '、同一考核人') || '、同一得分）：'
+                    else '是同一天、同一小区、同一考核项目' || if(k.inspector is null, '', '、同一考核人') || '的考核，得分却不同（第 '
+                         || k.first_row || ' 行：' || coalesce(k.first_score, '空') || '；本行：' || coalesce(k.score, '空') || '）：' end
+               || if(k.inspector is null, $1, $2) || '，分不清是两次考核，还是'
+               || if(same_score, '同一条记录写了两遍', '同一次考核的更正')
+               || '。是两次考核的，' || if(k.inspector is null, $3, $4) || '后重新导入；'
+               || if(same_score, '写了两遍的，请删除其中一行。', '是同一次考核的更正，请只保留更正后的一行。')
+        -- 85 and 85.0 are the same score.
+        from (select k.*, f.first_row, first.score as first_score,
+                     coalesce(try_cast(first.score as double) = try_cast(k.score as double),
+                              first.score is not distinct from k.score) as same_score
+              from keyed k
+              join firsts f on {' and '.join(f'k.{c} is not distinct from f.{c}' for c in identity)}
+              join keyed first on first.row_no = f.first_row
+              where k.row_no <> f.first_row) k""", [fixes[1], fixes[3], fixes[0], fixes[2]])
+
+
+# A deadline cell that is a number alone (24, 1.5): its unit is the column's (办理时限（小时）), or working days.
+BARE_NUMBER = r"\s*\d{1,3}(\.\d{1,2})?\s*"
+# What a bare number is written as for each unit of etl.fields.DEADLINE_UNITS: the cell the export would have
+# written with the unit in it, read by the same macro (hour_count, day_count, calendar_day_count).
+_UNIT_SUFFIX = {"hours": "小时", "days": "自然日"}
+_UNIT_WORDS = {"hours": "小时数", "days": "自然日数"}
+
+
+def apply_deadline_unit(con, raw: RawTable, mapping: dict[str, str], columns: dict[str, int]) -> str | None:
+    """Read the bare numbers of the deadline column (``stg_cells.due_at``) in the unit its header states:
+    under 办理时限（小时） ``24`` is 24 hours from receipt (written ``24小时`` in ``stg_cells``, as a cell with its
+    unit), under 办理时限（自然日） or （天） calendar days, under （工作日） or no unit working days, as before.
+    A cell with its own unit (``3个工作日``) or a date keeps its own reading. Returns the warning saying how
+    many were read in the header's unit, or None. A header unit that is none of these, over a column with
+    bare numbers, is a LoadError: a guess would put every deadline of the file wrong."""
+    if "due_at" not in mapping or "due_at" not in columns:
+        return None
+    header = raw.headers[columns["due_at"]]
+    unit = header_unit(header)
+    if unit is None:
+        return None
+    kind = DEADLINE_UNITS.get(unit.lower())
+    if kind == "workdays":
+        return None
+    count, example = con.execute("select count(*), min(due_at) from stg_cells where regexp_full_match(due_at, ?)",
+                                 [BARE_NUMBER]).fetchall()[0]
+    if not count:
+        return None
+    shown = shown_header(raw.headers, mapping["due_at"])
+    if kind is None:
+        raise LoadError(f"错误：文件 {raw.path.name} 的列「{scrub_text(shown)}」有只写了数字的办理时限（如 {example.strip()}），"
+                        f"表头括号中的单位「{scrub_text(unit)}」无法识别，分不清这些数字是小时、工作日还是自然日。"
+                        "请把表头改为“办理时限（小时）”、“办理时限（工作日）”或“办理时限（自然日）”，"
+                        "或在单元格中写明单位（如 24小时、15个工作日），再重新导入；数据仓库未改动。")
+    con.execute("update stg_cells set due_at = trim(due_at) || ? where regexp_full_match(due_at, ?)",
+                [_UNIT_SUFFIX[kind], BARE_NUMBER])
+    return (f"列「{scrub_text(shown)}」中只写了数字的 {count:,} 个办理时限按表头的单位读作{_UNIT_WORDS[kind]}"
+            f"（从受理时间起算{'，夜间、周末、节假日都计' if kind == 'hours' else '，周末、节假日都计'}）。")
+
+
+def score_full_mark(raw: RawTable, mapping: dict[str, str], columns: dict[str, int]) -> tuple[float, str | None]:
+    """The full mark of the score column as its header states it (得分（满分10分）: 10; none: 100, the scale
+    the rankings use) and the warning saying the scores were converted, or None. A header unit that states
+    no full mark (得分（等级）) is a LoadError: read as 100 points a 10-point score ranks a company last."""
+    if "score" not in mapping or "score" not in columns:
+        return 100.0, None
+    unit = header_unit(raw.headers[columns["score"]])
+    full = score_scale(unit)
+    shown = scrub_text(shown_header(raw.headers, mapping["score"]))
+    if full is None:
+        raise LoadError(f"错误：文件 {raw.path.name} 的列「{shown}」表头括号中的「{scrub_text(unit)}」看不出满分是多少，"
+                        "得分无法换算为百分制。请把表头改为“得分”（百分制），或写明满分，如“得分（满分10分）”，"
+                        "再重新导入；数据仓库未改动。")
+    if full == 100:
+        return full, None
+    return full, f"列「{shown}」按表头读作满分 {full:g} 分，已换算为百分制保存（得分 × 100 ÷ {full:g}）。"
 
 
 def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required: tuple[str, ...] | None = None,
@@ -466,6 +621,18 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     con.execute(f"delete from stg_cells where {totals}")
     # Rows the reader could not split into columns were read too: they are rejected, not unread.
     rows_read = con.execute("select count(*) from stg_cells").fetchall()[0][0] + len(raw.bad_rows)
+    # Before after_cells: a reload's unchanged rows are found by their cells, and 24 under 办理时限（小时） is not the
+    # same deadline as 24 under 办理时限（工作日）.
+    if warning := apply_deadline_unit(con, raw, mapping, columns):
+        warnings.append(warning)
+    full_mark, warning = score_full_mark(raw, mapping, columns)
+    if warning:
+        warnings.append(warning)
+    grid_part_problems: list[tuple] = []
+    if source.name == "grids" and "geometry" in mapping and "grid_code" in mapping:
+        grid_part_problems, warning = merge_grid_parts(con, raw, mapping)
+        if warning:
+            warnings.append(warning)
     skip = after_cells(con) if after_cells is not None else None
 
     times = [name for name in mapped if KINDS.get(name) in ("ts", "deadline", "date")]
@@ -473,21 +640,30 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     told = slash_date_orders(con, times)
     orders = {name: order or date_order for name, order in told.items()}
     params: list = []
-    parsed = [f"{_parsed_expression(name, KINDS.get(name, 'text'), params, fast, orders.get(name) == 'day')} as {name}"
-              for name in fields]
-    if "due_at" in fields:  # a deadline given as working days or hours rather than a date
-        parsed += ["day_count(cells.due_at) as due_workdays", "hour_count(cells.due_at) as due_hours"]
+    parsed = []
+    for name in fields:
+        if name == "score" and full_mark != 100:   # 得分（满分10分）: stored on the 100-point scale the rankings use
+            params.append(full_mark)
+            parsed.append("try_cast(cells.score as double) * 100.0 / ? as score")
+            continue
+        parsed.append(f"{_parsed_expression(name, KINDS.get(name, 'text'), params, fast, orders.get(name) == 'day')} as {name}")
+    if "due_at" in fields:  # a deadline given as working days, hours or calendar days rather than a date
+        parsed += ["day_count(cells.due_at) as due_workdays", "hour_count(cells.due_at) as due_hours",
+                   "calendar_day_count(cells.due_at) as due_days"]
     rows = f"stg_cells cells anti join {skip} using (row_no)" if skip else "stg_cells cells"
     select = f"select cells.row_no, {', '.join(parsed)} from {rows}"
     if "due_at" in fields:
         # Hours (24小时, 48h) are natural hours, nights, weekends and holidays included, from receipt (受理), where
         # working days start too (int_ticket_facts.sql): no calendar needed, so the time is known now and stored
         # as due_at, as if the export had written it. A bad 来电时间 leaves it null (that cell is the problem).
-        select = (f"select * exclude (due_hours) replace (coalesce(received_at + to_seconds(due_hours * 3600), due_at) "
-                  f"as due_at) from ({select})")
+        # Calendar days (15自然日) likewise: the same time of day N days after receipt.
+        select = (f"select * exclude (due_hours, due_days) replace (coalesce(received_at + to_seconds(due_hours * 3600), "
+                  f"received_at + to_days(due_days), due_at) as due_at) from ({select})")
     con.execute(f"create or replace temp table stg_parsed as {select}", params)
 
     con.execute("create or replace temp table stg_problems (row_no bigint, field varchar, value varchar, message varchar)")
+    if grid_part_problems:
+        con.executemany("insert into stg_problems values (?, ?, ?, ?)", grid_part_problems)
     # A required cell that is an Excel error value is that problem, not a missing value.
     not_error = " and row_no not in (select row_no from stg_problems where field = ?)" if _flag_error_cells(con, raw, columns) else ""
     shown = {name: shown_header(raw.headers, header) for name, header in mapping.items()}   # headers in messages
@@ -503,6 +679,8 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
         if check is None:
             continue
         condition, message, message_params, check_params = check
+        if name == "score" and full_mark != 100:
+            message_params = [f"得分应为 0 到 {full_mark:g} 之间的数字（表头写明满分 {full_mark:g} 分）。"]
         placeholder = kind in ("ts", "date", "deadline") and name not in required
         if placeholder:  # an optional time written as an empty-date placeholder is empty, not wrong
             condition = f"({condition}) and not coalesce({_placeholder_date('parsed.' + name)}, false)"
@@ -571,9 +749,11 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
             )
             select c.row_no, ?, concat_ws(' / ', {', '.join(f'c.{k}' for k in keys)}), '与第 ' || r.first_row || ' 行重复（同一编号出现多次）。请删除重复行，或把不同时间的导出分成两个文件先后导入。'
             from stg_cells c join repeated r on {' and '.join(f'c.{k} = r.{k}' for k in keys)}
-            where c.row_no <> r.first_row""",
-            [keys[0]],
+            where c.row_no <> r.first_row and c.row_no not in (select row_no from stg_problems where field = ?)""",
+            [keys[0], keys[0]],
         )
+    if source.name == "inspections" and "inspection_id" not in mapping:
+        flag_repeated_inspections(con, "inspector" in mapping)
     return StageResult(rows_read=rows_read, blank_rows=blank, problems=[], warnings=warnings, date_orders=orders,
                        assumed_orders=[name for name, order in told.items() if order is None and orders[name]])
 
@@ -675,7 +855,7 @@ def _pick_same_named(con, raw: RawTable, name: str, header: str, positions: list
 def key_fields(source: Source, mapping: dict[str, str]) -> tuple[str, ...]:
     """The fields that identify a row of this source (used to find duplicates within a file)."""
     if source.name == "inspections" and "inspection_id" not in mapping:
-        return ("inspected_on", "company_name", "compound_name", "item", "score")
+        return ()   # one inspection is its day, company, compound, item and inspector: flag_repeated_inspections
     if source.name == "compounds":
         # Two compounds may share a name (职工宿舍) in different grids: by code when the file has one; rows without
         # a code that share a name are checked by etl.load_places.flag_repeated_compound_names, which tells two

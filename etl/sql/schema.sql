@@ -147,6 +147,8 @@ create table if not exists fct_inspections (
 -- that cut every stored address_area; `python -m etl refresh` recomputes them when it changed.
 -- row_hash_version, inspection_row_hash_version: how the stored tickets' and inspections' row_hash were made
 -- (ROW_HASH_VERSION of etl/load_tickets.py, etl/load_inspections.py); remade before a load when it differs.
+-- inspection_id_version: how the ids of inspections without 考核编号 were derived (INSPECTION_ID_VERSION of
+-- etl/load_inspections.py); remade before a load when it differs (etl.refresh.refresh_inspection_ids).
 create table if not exists warehouse_meta (
     name           varchar primary key,
     value          varchar not null

@@ -271,15 +271,7 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
     if widgets and _url_changed_outside():
         for key in WIDGET_KEYS:
             st.session_state.pop(key, None)
-    period_type = _param("period_type", "month")
-    if period_type not in PERIOD_LABELS:
-        period_type = "month"
-    options = _period_options(period_type, first, last)
-    try:
-        wanted = date.fromisoformat(_param("period_start"))
-    except ValueError:
-        wanted = default_period(period_type, options, last)
-    period_start = _nearest(options, wanted, last)
+    period_type, period_start, period_notices = _url_period(first, last)
     try:
         date_range = _url_range()
     except RangeError as error:
@@ -332,7 +324,9 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
             categories = data.distinct_values("category_l1")
             category = _choose_value("诉求分类", categories, category, "f_category")
         street, community, grid = _within_scope(street, community, grid)
-    if date_range is not None:
+    if date_range is None:  # (with a range, the range is what is shown: the period is only its fallback)
+        notices[:0] = period_notices
+    else:
         # The period figures made per period by rule fall back to: the one holding the range's last day.
         options = _period_options(period_type, first, last)
         period_start = _nearest(options, period_bounds(period_type, date_range[1])["period_start"], last)
@@ -361,13 +355,45 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
         if guessed:
             st.sidebar.caption(calendar_note(guessed))
     _write_url(filters, default=is_default)
-    for notice in notices:
-        st.warning(ui.markdown_text(notice), icon=":material/event_busy:")   # they quote the address
+    for notice in notices:  # they quote the address
+        if widgets:
+            st.warning(ui.markdown_text(notice), icon=":material/event_busy:")
+        else:  # the wall: a small line, not a yellow box across the screen seen from the room
+            st.caption(f":material/event_busy: {ui.markdown_text(notice)}")
     if widgets and period_note and under_way:
         st.info(same_days_note(filters), icon=":material/hourglass_top:")
     if widgets and period_note and past_data:
         st.info(range_past_data_note(filters), icon=":material/hourglass_top:")
     return filters
+
+
+def _url_period(first: date, last: date) -> tuple[str, date, list[str]]:
+    """The address's ``period_type`` and ``period_start``, as shown with data received from ``first`` to ``last``: the
+    period holding ``period_start`` (a day inside it opens it), the default one without a ``period_start``. One the
+    data do not reach, or that cannot be read, is replaced (the nearest period with data, or the default), and the
+    notices (Chinese) say so, as for an unknown street code: never a silent swap."""
+    notices = []
+    period_type = _param("period_type", "month")
+    if period_type not in PERIOD_LABELS:
+        notices.append(f"地址中的 period_type={period_type} 无法识别（可用 "
+                       f"{'、'.join(f'{k} {v}' for k, v in PERIOD_LABELS.items())}），已按月显示。")
+        period_type = "month"
+    options = _period_options(period_type, first, last)
+    default = default_period(period_type, options, last)
+    asked = _param("period_start")
+    if not asked:
+        return period_type, default, notices
+    try:
+        wanted = period_bounds(period_type, date.fromisoformat(asked))["period_start"]
+    except ValueError:
+        notices.append(f"地址中的 period_start={asked} 不是日期，已显示默认一期（{period_label(period_type, default)}）。")
+        return period_type, default, notices
+    if wanted in options:
+        return period_type, wanted, notices
+    shown = _nearest(options, wanted, last)
+    notices.append(f"地址中的周期 {period_label(period_type, wanted)} 不在已导入的数据内（数据 {range_label(first, last)}），"
+                   f"已显示 {period_label(period_type, shown)}。")
+    return period_type, shown, notices
 
 
 def previous_coverage(f: Filters, word: str = "上期") -> Coverage:

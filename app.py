@@ -33,6 +33,10 @@ ui.small_screens()  # phones and tablets: no plotly toolbar over the legends, ma
 db.pin()  # every query of this run reads the same warehouse or snapshot, even if a new one lands
 identity = auth.current_identity()
 if identity is None:
+    # The address asked for (/weekly?report=…, a shared link) is resolved before the login page shows, so the browser
+    # keeps it: the login's rerun then opens that page with its parameters, not the default one. Nothing runs here.
+    st.navigation(PAGES, position="hidden")
+    st.set_page_config(page_title="登录 · 一屏")
     auth.login_page()
 kiosk = ui.is_kiosk()
 # Only the pages this identity may open exist in its navigation (access.PAGE_TIERS declares each tier).

@@ -284,8 +284,7 @@ problems = calls["recurring"].run(min_count=int(min_count))
 if problems.empty:
     st.info(f"{this}没有同一小区或地址、同一分类反复出现 {int(min_count)} 次及以上的诉求。可以调低件数再看。")
 else:
-    before = (f"此前 {(last_day - first_day).days + 1} 天" if f.is_range else f.same_days_label() if f.is_partial
-              else f"前一个{filters.PERIOD_LABELS[f.period_type]}")
+    before = f.compared_label() or f"前一个{filters.PERIOD_LABELS[f.period_type]}"
     covered = filters.previous_coverage(f)
     if covered.note:
         # The window before began before the data did: its counts are short, so every place would read as rising.
@@ -311,8 +310,7 @@ else:
 st.subheader("重复诉求（同一来电人反复来电）")
 rules = lists.rules_from_meta(calls["rules"].run())
 summary = calls["repeats"].run().iloc[0]
-before = (f"此前 {(last_day - first_day).days + 1} 天" if f.is_range else f.same_days_label() if f.is_partial
-          else f"上{filters.PERIOD_LABELS[f.period_type]}")
+before = f.compared_label() or f"上{filters.PERIOD_LABELS[f.period_type]}"
 if not summary["ticket_count"]:
     st.info(f"{this}在所选筛选下没有群众诉求工单（主动发现渠道的工单不计重复诉求）。")
 else:

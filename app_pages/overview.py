@@ -197,6 +197,8 @@ def screen() -> None:
         first, last = f.days()
         head_right.caption(f"自定义区间：环比为此前 {(last - first).days + 1} 天；亮灯和物业红黑榜按月评定，"
                            f"不能按区间计算，显示 {month_label}。")
+        if f.runs_past_data and kiosk:  # off the wall the note above the page says it; the wall, small, here
+            head_right.caption(filters.range_past_data_note(f))
     # A month under way is compared with the same days of the month before (Filters.compare_params).
     compare = f.compare_params()
     previous = filters.previous_coverage(f)  # the window compared with: the data may miss it in part or whole
@@ -284,7 +286,7 @@ def screen() -> None:
         else:
             ui.plotly_chart(rates_trend_figure(trend, targets, height=250), width="stretch",
                             config={"displayModeBar": False})
-        compared = "本区间与此前等长区间" if f.is_range else f"本期与{f.against().removeprefix('较')}" if f.is_partial else "本期与上期"
+        compared = ("本区间与此前等长区间" + ("的同样天数" if f.runs_past_data else "")) if f.is_range else f"本期与{f.against().removeprefix('较')}" if f.is_partial else "本期与上期"
         st.markdown(f"<div class='os-panel-title' title='{html.escape(previous.sentence(), quote=True)}'>诉求分类（{compared}"
                     f"{'；' + previous.note if previous.note else ''}）</div>", unsafe_allow_html=True)
         mix = calls["mix"].run()
@@ -360,8 +362,8 @@ def _recurring(f: filters.Filters, period_label: str, call: data.Call, previous:
     basis = (koujing("recurring_problems") + f"大屏只列小区（不列地址），同一小区同一分类至少 {acl.KIOSK_MIN_RECURRING} 件；"
              f"1-2 件显示为“<3”。" + ("" if compared else f"{previous.note}，不作比较。"))
     help_text = html.escape(basis, quote=True)
-    against = (f"，箭头为{'较此前等长区间' if f.is_range else f.against() if f.is_partial else '较上期'}"
-               if compared else "")
+    ranged = "较此前等长区间" + ("的同样天数" if f.runs_past_data else "")
+    against = (f"，箭头为{ranged if f.is_range else f.against() if f.is_partial else '较上期'}" if compared else "")
     st.markdown(f"<div class='os-panel-title' title='{help_text}'>高频问题（{period_label}{against}）</div>",
                 unsafe_allow_html=True)
     st.markdown(kiosk_charts.recurring_list_html(

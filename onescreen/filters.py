@@ -74,8 +74,9 @@ class Filters:
     category: str = ALL
     date_from: date | None = None
     date_to: date | None = None
-    # The last receipt day when the period is still under way (tickets stop before its end); else None.
-    # Not a filter (never in the URL): it makes comparisons like for like (:meth:`compare_params`).
+    # The last receipt day when the period is still under way (tickets stop before its end), or when the range runs
+    # past it (:attr:`runs_past_data`); else None. Not a filter (never in the URL): it makes comparisons like for like
+    # (:meth:`compare_params`).
     data_to: date | None = None
     # The time of day the tickets of ``data_to`` stop at (the second after the last receipt), when that is
     # before midnight: the periods compared with are cut at the same time of their last day. Not in the URL.
@@ -101,7 +102,7 @@ class Filters:
         if self.is_range or self.is_partial:
             bounds = range_bounds(**self.compare_params())
             return {"previous_start": bounds["previous_start"],
-                    "previous_end": bounds["previous_end"] if self.is_partial else None}
+                    "previous_end": bounds["previous_end"] if self.is_partial or self.runs_past_data else None}
         return {"previous_start": period_bounds(self.period_type, self.period_start)["previous_start"],
                 "previous_end": None}
 
@@ -119,15 +120,25 @@ class Filters:
         time (:meth:`compare_params`)."""
         return not self.is_range and self.data_to is not None
 
+    @property
+    def runs_past_data(self) -> bool:
+        """Whether a custom range ends after the last day with tickets (``data_to``) it holds: the days after have no
+        data yet, so it is compared only up to that day (:meth:`compare_params`)."""
+        return self.is_range and self.data_to is not None and self.data_to < self.date_to
+
     def compare_params(self) -> dict[str, object]:
         """The time parameters of a query that compares with the period before (``span``): :meth:`time_params`,
         except for a period under way (tickets up to 12-10 11:59): its days so far against the same days of the
         period before (11-01 to 11-10 11:59) and of a year before, not a third of a month against a whole one,
         which would read as a fall of two thirds every month (a day under way: the day before up to 11:59). Such a
-        query is the ``*_range`` one."""
+        query is the ``*_range`` one. A range that runs past the data likewise (11-30 to 12-06, tickets to 12-03): its
+        days with data against the same days of the days right before and of a year before (``range_bounds``' through),
+        not four days against seven."""
         if self.is_partial:
             return {"start": self.period_start, "end": self.data_to, "compare_to": self.period_type,
                     "until": self.data_until}
+        if self.runs_past_data:
+            return {**self.time_params(), "through": self.data_to, "until": self.data_until}
         return self.time_params()
 
     def against(self) -> str:
@@ -139,6 +150,18 @@ class Filters:
         its tickets stop at (``前一日同期（2025-11-09 0:00 至 11:59）`` for a day)."""
         bounds = range_bounds(**self.compare_params())
         return f"{self.against().removeprefix('较')}（{window_label(bounds['previous_start'], bounds['previous_end'])}）"
+
+    def compared_label(self) -> str | None:
+        """What a range or a period under way is compared with, as a caption names it: ``此前 7 天``, ``此前 7 天的同样天数
+        （2026-11-23 至 2026-11-26）`` for a range past the data, :meth:`same_days_label` for a period under way; None for a
+        whole period (the page names it: 上月, 前一个周)."""
+        if self.runs_past_data:
+            bounds = range_bounds(**self.compare_params())
+            return f"此前 {(self.date_to - self.date_from).days + 1} 天的同样天数（" \
+                   f"{window_label(bounds['previous_start'], bounds['previous_end'])}）"
+        if self.is_range:
+            return f"此前 {(self.date_to - self.date_from).days + 1} 天"
+        return self.same_days_label() if self.is_partial else None
 
     def time_label(self) -> str:
         """``2025年10月`` for a period, ``2025-10-01 至 2025-10-15`` for a range."""
@@ -248,15 +271,7 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
     if widgets and _url_changed_outside():
         for key in WIDGET_KEYS:
             st.session_state.pop(key, None)
-    period_type = _param("period_type", "month")
-    if period_type not in PERIOD_LABELS:
-        period_type = "month"
-    options = _period_options(period_type, first, last)
-    try:
-        wanted = date.fromisoformat(_param("period_start"))
-    except ValueError:
-        wanted = default_period(period_type, options, last)
-    period_start = _nearest(options, wanted, last)
+    period_type, period_start, period_notices = _url_period(first, last)
     try:
         date_range = _url_range()
     except RangeError as error:
@@ -290,7 +305,7 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
                                             key=f"f_period_{period_type}", placeholder=ui.SEARCH_HINT)
                 date_range = None
             else:
-                default = date_range or _period_days(period_type, period_start)
+                default = date_range or default_range(period_type, period_start, last)
                 picked = st.date_input("起止日期（含当天）", value=default, key="f_range", format="YYYY-MM-DD")
                 if isinstance(picked, (tuple, list)) and len(picked) == 2:
                     date_range = (min(picked), max(picked))
@@ -309,7 +324,9 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
             categories = data.distinct_values("category_l1")
             category = _choose_value("诉求分类", categories, category, "f_category")
         street, community, grid = _within_scope(street, community, grid)
-    if date_range is not None:
+    if date_range is None:  # (with a range, the range is what is shown: the period is only its fallback)
+        notices[:0] = period_notices
+    else:
         # The period figures made per period by rule fall back to: the one holding the range's last day.
         options = _period_options(period_type, first, last)
         period_start = _nearest(options, period_bounds(period_type, date_range[1])["period_start"], last)
@@ -317,11 +334,14 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
             notices.append(f"所选区间 {range_label(*date_range)} 内没有受理的工单：已导入的工单受理于 "
                            f"{range_label(first, last)}。请换一个区间。")
     date_from, date_to = date_range or (None, None)
-    # A week or month whose tickets stop before its last day, or the last day itself while its tickets stop during it.
+    # A week or month whose tickets stop before its last day, or the last day itself while its tickets stop during it;
+    # or a range that runs past the last day with tickets (compared up to it as well).
     under_way = date_range is None and (unfinished(period_type, period_start, last)
                                         or (period_type == "day" and under_way_day(period_start)))
+    past_data = date_range is not None and date_range[0] <= last < date_range[1]
     filters = Filters(period_type, period_start, street, community if street else ALL, grid if community else ALL,
-                      source, category, date_from, date_to, last if under_way else None, until if under_way else None)
+                      source, category, date_from, date_to, last if under_way or past_data else None,
+                      until if under_way or past_data else None)
     offered = _period_options(period_type, first, last)
     default_start = default_period(period_type, offered, last)
     st.session_state.setdefault(_DEFAULT, {})[period_type] = default_start
@@ -335,11 +355,45 @@ def current_filters(widgets: bool = True, period_note: bool = True) -> Filters |
         if guessed:
             st.sidebar.caption(calendar_note(guessed))
     _write_url(filters, default=is_default)
-    for notice in notices:
-        st.warning(ui.markdown_text(notice), icon=":material/event_busy:")   # they quote the address
+    for notice in notices:  # they quote the address
+        if widgets:
+            st.warning(ui.markdown_text(notice), icon=":material/event_busy:")
+        else:  # the wall: a small line, not a yellow box across the screen seen from the room
+            st.caption(f":material/event_busy: {ui.markdown_text(notice)}")
     if widgets and period_note and under_way:
         st.info(same_days_note(filters), icon=":material/hourglass_top:")
+    if widgets and period_note and past_data:
+        st.info(range_past_data_note(filters), icon=":material/hourglass_top:")
     return filters
+
+
+def _url_period(first: date, last: date) -> tuple[str, date, list[str]]:
+    """The address's ``period_type`` and ``period_start``, as shown with data received from ``first`` to ``last``: the
+    period holding ``period_start`` (a day inside it opens it), the default one without a ``period_start``. One the
+    data do not reach, or that cannot be read, is replaced (the nearest period with data, or the default), and the
+    notices (Chinese) say so, as for an unknown street code: never a silent swap."""
+    notices = []
+    period_type = _param("period_type", "month")
+    if period_type not in PERIOD_LABELS:
+        notices.append(f"地址中的 period_type={period_type} 无法识别（可用 "
+                       f"{'、'.join(f'{k} {v}' for k, v in PERIOD_LABELS.items())}），已按月显示。")
+        period_type = "month"
+    options = _period_options(period_type, first, last)
+    default = default_period(period_type, options, last)
+    asked = _param("period_start")
+    if not asked:
+        return period_type, default, notices
+    try:
+        wanted = period_bounds(period_type, date.fromisoformat(asked))["period_start"]
+    except ValueError:
+        notices.append(f"地址中的 period_start={asked} 不是日期，已显示默认一期（{period_label(period_type, default)}）。")
+        return period_type, default, notices
+    if wanted in options:
+        return period_type, wanted, notices
+    shown = _nearest(options, wanted, last)
+    notices.append(f"地址中的周期 {period_label(period_type, wanted)} 不在已导入的数据内（数据 {range_label(first, last)}），"
+                   f"已显示 {period_label(period_type, shown)}。")
+    return period_type, shown, notices
 
 
 def previous_coverage(f: Filters, word: str = "上期") -> Coverage:
@@ -392,6 +446,23 @@ def same_days_note(f: Filters) -> str:
     head = f"{period_label(f.period_type, f.period_start)}尚未结束（工单只到 {f.data_to:%m-%d}{until}）："
     rest = "其余与上期、去年同期整期相比的件数自然偏少，各率也可能随后续办结、回访而变化。"
     return head + f"指标卡、三率分解、诉求构成、高频问题和重复诉求与{f.same_days_label()}相比；" + rest
+
+
+def range_past_data_note(f: Filters) -> str:
+    """What a page says of a custom range that runs past the data (:attr:`Filters.runs_past_data`): what its changes are
+    against."""
+    bounds = range_bounds(**f.compare_params())
+    until = f" {datetime.combine(f.data_to, f.data_until) - timedelta(seconds=1):%H:%M}" if f.data_until else ""
+    return (f"所选区间 {range_label(f.date_from, f.date_to)} 在数据截至（{f.data_to:%Y-%m-%d}{until}）之后的日子还没有数据，"
+            f"环比、同比只比较到 {f.data_to.month}月{f.data_to.day}日：与{f.compared_label()}、去年同期"
+            f"（{window_label(bounds['yoy_start'], bounds['yoy_end'])}）相比，不与整段相比（否则件数像是大幅下降）。")
+
+
+def default_range(period_type: str, period_start: date, last: date) -> tuple[date, date]:
+    """The custom range offered when the sidebar switches to 自定义区间: the days of the period shown, up to ``last`` (the
+    last day with tickets) when it is under way; a range past the data would only be compared up to it anyway."""
+    first_day, last_day = _period_days(period_type, period_start)
+    return first_day, max(first_day, min(last_day, last))
 
 
 def unfinished(period_type: str, period_start: date, last: date) -> bool:

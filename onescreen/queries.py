@@ -126,7 +126,7 @@ class Query:
         if self.period:
             names += ["period_type", "period_start"]
         if self.span:
-            names += ["start", "end", "compare_to", "until"]
+            names += ["start", "end", "compare_to", "until", "through"]
         if self.scope:
             names += ["street_code", "community_code", "grid_code", "level", "unit_code"]
         return tuple(names)
@@ -142,6 +142,8 @@ COMPARE_TO = ("preceding", "month", "week", "quarter", "day")
 _COMPARE = Param("compare_to", default="preceding", choices=COMPARE_TO)
 # The time of day the tickets stop at on a range's last day (a day under way): see range_bounds.
 _UNTIL = Param("until", "time")
+# The last day with data of a range that runs past it: the windows compared with stop at the same day (range_bounds).
+_THROUGH = Param("through", "date")
 # Pairs of date parameters that bound one range: (first, last or exclusive end, whether the end is inclusive).
 _DATE_PAIRS = (("start", "end", True), ("received_from", "received_before", False))
 _SORTABLE = ("composite_score", "composite_rank", "response_rate", "resolution_rate", "satisfaction_rate",
@@ -331,14 +333,14 @@ def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any], post
     by_range = query.span and (not query.period or any(params.get(k) not in (None, "") for k in ("start", "end")))
     if by_range and query.period and params.get("period_start") not in (None, ""):
         raise QueryError(f"查询 {name} 按周期（period_start）或按日期区间（start、end）取数，两者不能同时给。")
-    time_params = (*_SPAN, _COMPARE, _UNTIL) if by_range else (_PERIOD if query.period else ())
+    time_params = (*_SPAN, _COMPARE, _UNTIL, _THROUGH) if by_range else (_PERIOD if query.period else ())
     values: dict[str, Any] = {}
     for param in query.params + time_params + (_SCOPE_FILTERS if query.scope else ()):
         values[param.name] = _coerce(name, param, params.get(param.name))
     _check_date_order(name, values)
     if by_range:
-        values.update(range_bounds(values["start"], values["end"], values["compare_to"], values.pop("until")),
-                      grain="day")
+        values.update(range_bounds(values["start"], values["end"], values["compare_to"], values.pop("until"),
+                                   values.pop("through")), grain="day")
     elif query.period:
         values.update(period_bounds(values["period_type"], values["period_start"]))
         values.update(previous_end=values["period_start"], grain=values["period_type"])
@@ -376,7 +378,8 @@ def period_bounds(period_type: str, period_start: date) -> dict[str, date]:
     return {"period_start": start, "period_end": end, "previous_start": previous, "yoy_start": yoy}
 
 
-def range_bounds(start: date, end: date, compare_to: str = "preceding", until: time | None = None) -> dict[str, date]:
+def range_bounds(start: date, end: date, compare_to: str = "preceding", until: time | None = None,
+                 through: date | None = None) -> dict[str, date]:
     """A custom range, both days included, in the derived parameters of a period: its start, its end
     (exclusive), the range it is compared with (``previous_start`` up to ``previous_end``) and the same
     dates a year earlier (``yoy_start`` up to ``yoy_end``).
@@ -393,7 +396,12 @@ def range_bounds(start: date, end: date, compare_to: str = "preceding", until: t
     11:59:52 gives 11:59:53). The range then ends at ``end`` + ``until``, and so do the ranges it is compared
     with on their last day when they line up day for day (``month``, ``quarter``, ``week``, ``day``; not one cut short at a
     month's end, nor the days right before a range): ``period_end``, ``previous_end`` and ``yoy_end`` become
-    datetimes. Compared up to the same hour, the morning of day 10 is not set against the whole of day 10 before."""
+    datetimes. Compared up to the same hour, the morning of day 10 is not set against the whole of day 10 before.
+
+    ``through`` (a custom range, ``preceding``, that runs past the data: its last day with tickets, before ``end``): the
+    range holds tickets only up to that day, so it ends there, and the windows it is compared with keep the same days:
+    the first ones of the days right before (11-30 to 12-06 with tickets to 12-03: 11-23 to 11-26, not all seven) and
+    the same dates a year earlier up to that day; with ``until``, all three up to that time of their last day."""
     length = timedelta(days=(end - start).days + 1)
     bounds = {"period_start": start, "period_end": end + timedelta(days=1), "previous_start": start - length,
               "previous_end": start, "yoy_start": _year_before(start), "yoy_end": _year_before(end) + timedelta(days=1)}
@@ -403,13 +411,18 @@ def range_bounds(start: date, end: date, compare_to: str = "preceding", until: t
         bounds.update(previous_start=start - timedelta(days=7), previous_end=start - timedelta(days=7) + length,
                       yoy_start=start - timedelta(weeks=52), yoy_end=start - timedelta(weeks=52) + length)
     cut_short = False  # the previous range's last day is not the same date (a month's end)
+    past_data = compare_to == "preceding" and through is not None and start <= through < end
+    if past_data:
+        covered = timedelta(days=(through - start).days + 1)
+        bounds.update(period_end=through + timedelta(days=1), previous_end=bounds["previous_start"] + covered,
+                      yoy_end=_year_before(through) + timedelta(days=1))
     if compare_to in ("month", "quarter"):
         months = 1 if compare_to == "month" else 3
         previous_last, cut_short = _months_before(end, months)
         bounds.update(previous_start=_months_before(start, months)[0], previous_end=previous_last + timedelta(days=1))
     if until is not None and until != time(0):
         cut = ["period_end"]
-        if compare_to in ("month", "quarter", "week", "day"):
+        if compare_to in ("month", "quarter", "week", "day") or past_data:
             cut += ["yoy_end"] + ([] if cut_short else ["previous_end"])
         for key in cut:
             bounds[key] = datetime.combine(bounds[key] - timedelta(days=1), until)

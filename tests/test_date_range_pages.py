@@ -510,3 +510,37 @@ def test_the_heat_page_offers_the_unplaced_tickets_when_none_is_placed(warehouse
     link = links(at)[f"打开 全区 · 未落格 本期的工单明细（{total} 张）→"]
     assert link["page"] == "tickets" and link["unassigned"] == "grid"
     assert ticket_total(follow(link)) == total
+
+
+# -- a range that runs past the data ------------------------------------------------------------------------------
+
+PAST = {"date_from": "2025-10-06", "date_to": "2025-10-12"}  # the fixture's tickets stop on Thursday 10-09
+
+
+@pytest.mark.parametrize("page", ["rates.py", "heat.py", None])
+def test_a_range_past_the_data_is_compared_on_the_same_days_and_says_so(warehouse_copy, page):
+    """Monday 10-06 to Sunday 10-12 with tickets up to Thursday: its 4 days were set against the 7 days before, a
+    made-up fall. Compared with Monday to Thursday before it (09-29 to 10-02), and every page says so."""
+    this = received_between(warehouse_copy, "2025-10-06", "2025-10-09")
+    same_days = received_between(warehouse_copy, "2025-09-29", "2025-10-02")
+    whole = received_between(warehouse_copy, "2025-09-29", "2025-10-05")
+    assert same_days != whole
+    at = run(page, query=PAST)
+    notes = [read(i.value) for i in at.info if "之后的日子还没有数据" in i.value]
+    assert notes == ["所选区间 2025-10-06 至 2025-10-12 在数据截至（2025-10-09）之后的日子还没有数据，环比、同比只比较到 10月9日："
+                     "与此前 7 天的同样天数（2025-09-29 至 2025-10-02）、去年同期（2024-10-06 至 2024-10-09）相比，"
+                     "不与整段相比（否则件数像是大幅下降）。"]
+    assert at.date_input(key="f_range").value == (date(2025, 10, 6), date(2025, 10, 12))  # the range stays as chosen
+    if page == "rates.py":
+        assert at.metric[0].value == str(this)
+        assert at.metric[0].delta == f"{this - same_days:+,} 件（{100 * (this - same_days) / same_days:+.1f}%） 环比"
+    elif page == "heat.py":  # (its captions name the window the same way: Filters.compared_label)
+        assert "此前 7 天的同样天数（2025-09-29 至 2025-10-02）" in notes[0]
+    else:
+        assert tile_value(at, "区间受理") == str(this)
+        wall = run(query={**PAST, "kiosk": "1"})
+        tiles = " ".join(m.value for m in wall.markdown if 'class="os-tile"' in m.value)
+        change = re.search(r'区间受理</div>.*?<span class="os-tile-change"[^>]*>([^<]+)</span>', tiles).group(1)
+        assert change == f"{'▲' if this > same_days else '▼'}{abs(100 * (this - same_days) / same_days):.1f}% 环比"
+        heads = " ".join(c.value for c in wall.caption)
+        assert "环比、同比只比较到 10月9日" in heads, heads

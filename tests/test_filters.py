@@ -201,3 +201,35 @@ def test_a_week_label_names_the_year_of_a_start_in_the_year_before():
     assert period_label("week", date(2026, 12, 28)) == "2026年第53周（12-28 起）"   # its own year: short
     assert period_label("week", date(2021, 1, 4)) == "2021年第1周（01-04 起）"
     assert period_label("week", date(2025, 10, 6)) == "2025年第41周（10-06 起）"
+
+
+def test_a_range_past_the_data_is_compared_on_the_same_days_up_to_them():
+    """2026-11-30 to 12-06 with tickets up to 12-03 11:59: not its 4 days against the whole 7 days before (a fall of
+    about 40% every week), but against the first 4 of them and the same dates a year before, and the page says so."""
+    from onescreen.filters import range_past_data_note
+
+    ranged = Filters("week", date(2026, 11, 30), date_from=date(2026, 11, 30), date_to=date(2026, 12, 6),
+                     data_to=date(2026, 12, 3), data_until=time(11, 59, 53))
+    assert ranged.runs_past_data and not ranged.is_partial
+    assert ranged.compare_params() == {"start": date(2026, 11, 30), "end": date(2026, 12, 6),
+                                       "through": date(2026, 12, 3), "until": time(11, 59, 53)}
+    assert ranged.previous_window() == {"previous_start": date(2026, 11, 23),
+                                        "previous_end": datetime(2026, 11, 26, 11, 59, 53)}
+    assert ranged.against() == "环比"
+    assert ranged.compared_label() == "此前 7 天的同样天数（2026-11-23 至 2026-11-26 11:59）"
+    assert range_past_data_note(ranged) == (
+        "所选区间 2026-11-30 至 2026-12-06 在数据截至（2026-12-03 11:59）之后的日子还没有数据，环比、同比只比较到 12月3日："
+        "与此前 7 天的同样天数（2026-11-23 至 2026-11-26 11:59）、去年同期（2025-11-30 至 2025-12-03 11:59）相比，"
+        "不与整段相比（否则件数像是大幅下降）。")
+    assert "data_to" not in ranged.as_query_params() and ranged.as_query_params()["date_to"] == "2026-12-06"
+    inside = Filters("week", date(2026, 11, 30), date_from=date(2026, 11, 30), date_to=date(2026, 12, 2))
+    assert not inside.runs_past_data and inside.compare_params() == {"start": date(2026, 11, 30), "end": date(2026, 12, 2)}
+    assert inside.compared_label() == "此前 3 天"
+
+
+def test_the_custom_range_offered_for_a_period_under_way_ends_at_the_last_day_with_data():
+    from onescreen.filters import default_range
+
+    assert default_range("week", date(2026, 11, 30), date(2026, 12, 3)) == (date(2026, 11, 30), date(2026, 12, 3))
+    assert default_range("month", date(2026, 11, 1), date(2026, 12, 3)) == (date(2026, 11, 1), date(2026, 11, 30))
+    assert default_range("day", date(2026, 12, 3), date(2026, 12, 3)) == (date(2026, 12, 3), date(2026, 12, 3))

@@ -1491,3 +1491,53 @@ def test_a_page_runs_its_queries_ahead_two_at_a_time(warehouse_copy, monkeypatch
         at.selectbox(key="rates_level").set_value("community").run()
         assert [(name, dict(params)["level"], worker) for name, params, worker in ran] == [
             ("rates_breakdown_range", "community", True)] * 3, ran
+
+
+# -- a period in the address that the data do not have ---------------------------------------------------------
+
+def _period_notices(at: AppTest) -> list[str]:
+    """The notices about the address's period, as read (Markdown's escapes taken out)."""
+    shown = [w.value for w in at.warning] + [c.value for c in at.caption]
+    return [re.sub(r"\\(.)", r"\1", v).removeprefix(":material/event_busy: ") for v in shown if "地址中的" in v]
+
+
+@pytest.mark.parametrize("query, shown, notice", [
+    ({"period_type": "month", "period_start": "2024-01-01"}, date(2025, 9, 1),
+     "地址中的周期 2024年1月 不在已导入的数据内（数据 2025-09-29 至 2025-10-09），已显示 2025年9月。"),
+    ({"period_type": "month", "period_start": "2027-03-01"}, date(2025, 10, 1),
+     "地址中的周期 2027年3月 不在已导入的数据内（数据 2025-09-29 至 2025-10-09），已显示 2025年10月。"),
+    ({"period_type": "week", "period_start": "2025-06-02"}, date(2025, 9, 29),
+     "地址中的周期 2025年第23周（06-02 起） 不在已导入的数据内（数据 2025-09-29 至 2025-10-09），已显示 2025年第40周（09-29 起）。"),
+    ({"period_type": "month", "period_start": "2026-13-01"}, date(2025, 10, 1),
+     "地址中的 period_start=2026-13-01 不是日期，已显示默认一期（2025年10月）。"),
+    ({"period_type": "year", "period_start": "2025-09-01"}, date(2025, 9, 1),
+     "地址中的 period_type=year 无法识别（可用 month 月、week 周、day 日），已按月显示。"),
+    # A day inside a period opens that period (not the nearest period start: 09-20 is nearer to 10-01), unremarked.
+    ({"period_type": "month", "period_start": "2025-09-20"}, date(2025, 9, 1), None),
+    ({"period_type": "month", "period_start": "2025-09-01"}, date(2025, 9, 1), None),
+])
+@pytest.mark.parametrize("page", ["rates.py", "tickets.py", None])
+def test_a_period_in_the_address_outside_the_data_or_not_a_date_is_explained(warehouse_copy, page, query, shown, notice):
+    """/rates?period_type=month&period_start=2024-01-01 showed the first month with data without a word (a later
+    month the latest, 2026-13-01 the default): as for an unknown street code, the page says what it shows instead."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = value
+    if page:  # opened at its own address, as a link does (before the first run: by its file name)
+        at.switch_page(f"app_pages/{page}")
+    at.run()
+    assert not at.exception
+    assert _period(at) == shown
+    assert _period_notices(at) == ([notice] if notice else [])
+    if notice:
+        assert any(notice in re.sub(r"\\(.)", r"\1", w.value) for w in at.warning)  # a notice, as for a street code
+
+
+def test_the_wall_says_so_in_a_small_line(warehouse_copy):
+    """On the wall (?kiosk=1) the same words, as a caption, not a yellow box across the screen."""
+    at = _run(query={"kiosk": "1", "period_type": "month", "period_start": "2024-01-01"})
+    assert not at.exception and _period(at) == date(2025, 9, 1)
+    assert not [w for w in at.warning if "地址中的" in w.value]
+    assert _period_notices(at) == [
+        "地址中的周期 2024年1月 不在已导入的数据内（数据 2025-09-29 至 2025-10-09），已显示 2025年9月。"]
+    assert at.query_params["period_start"] == "2025-09-01"  # the address now says what is shown

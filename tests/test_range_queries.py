@@ -171,7 +171,7 @@ def test_category_mix_over_a_range_counts_the_tickets(con):
      "查询 kpi_tiles_range 的参数 end 应为日期（如 2025-10-01），不能是 '十月'。"),
     ("rates_breakdown_range", dict(start="2025-10-01", end="2025-10-31", period_type="month"),
      "查询 rates_breakdown_range 不接受参数 period_type；可用参数：level、street_code、community_code、limit、sort、"
-     "order、start、end、compare_to、until。"),
+     "order、start、end、compare_to、until、through。"),
     ("category_mix", dict(period_start="2025-10-01", start="2025-10-01", end="2025-10-31"),
      "查询 category_mix 按周期（period_start）或按日期区间（start、end）取数，两者不能同时给。"),
     ("weekday_hour_counts", dict(start="2025-10-13", end="2025-10-12"),
@@ -360,3 +360,19 @@ def test_a_quarter_under_way_is_a_comparison_the_range_queries_take(con):
     assert tiles.loc["ticket_count", "previous_value"] == 1
     mix = run_query(con, "category_mix", start="2025-10-01", end="2025-11-20", compare_to="quarter")
     assert mix["previous_ticket_count"].sum() == 2  # to 20 August: T31 too
+
+
+def test_a_range_past_the_data_is_compared_up_to_the_last_day_with_data():
+    """A range of 7 days whose tickets stop on its 4th (through, at 11:59): the 7 days before are compared only on
+    their first 4 (the same days, up to the same time), and the year before on the same dates up to the 4th."""
+    bounds = range_bounds(date(2026, 11, 30), date(2026, 12, 6), through=date(2026, 12, 3), until=time(11, 59, 53))
+    assert bounds == {"period_start": date(2026, 11, 30), "period_end": datetime(2026, 12, 3, 11, 59, 53),
+                      "previous_start": date(2026, 11, 23), "previous_end": datetime(2026, 11, 26, 11, 59, 53),
+                      "yoy_start": date(2025, 11, 30), "yoy_end": datetime(2025, 12, 3, 11, 59, 53)}
+    whole = range_bounds(date(2026, 11, 30), date(2026, 12, 31), through=date(2026, 12, 3))
+    assert (whole["previous_start"], whole["previous_end"], whole["yoy_end"]) == (
+        date(2026, 10, 29), date(2026, 11, 2), date(2025, 12, 4))
+    # A range the data reach to the end of is compared whole, as before.
+    assert range_bounds(date(2026, 11, 30), date(2026, 12, 6), through=date(2026, 12, 6)) == range_bounds(
+        date(2026, 11, 30), date(2026, 12, 6))
+    assert "through" in QUERIES["kpi_tiles_range"].accepted()

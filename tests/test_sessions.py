@@ -228,3 +228,26 @@ def test_an_oidc_token_without_email_verified_is_refused_unless_the_setting_allo
     at = oidc_app(users, {"email": "wang@gov.cn"}, accept_email_without_verified_claim=True)
     assert not at.error and at.session_state[auth.IDENTITY_KEY].name == "admin"
     assert events(tmp_path)[-1] == ("login", "admin")
+
+
+@pytest.mark.parametrize("page, query, title", [
+    ("weekly.py", {"report": "2025-W41", "street_code": "530302001"}, "周报"),
+    ("upload.py", {"street_code": "530302001"}, "数据导入"),
+    ("rates.py", {"period_type": "week", "period_start": "2025-09-29", "category": "物业管理"}, "三率分析"),
+])
+def test_a_shared_link_opens_its_page_and_filters_after_the_login(warehouse_copy, users, page, query, title):
+    """A link sent to a colleague (/weekly?report=2025-W41&street_code=530302001) asks for a login first: after it, the
+    linked page opens with every parameter of the link, not 一屏总览 of the default month."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.switch_page(f"app_pages/{page}")  # the address asked for (before the first run: by its file name)
+    at.run()
+    assert [t.value for t in at.title] == ["一屏 · 登录"]
+    login(at, "admin")
+    assert not at.exception
+    assert title in [t.value for t in at.title], [t.value for t in at.title]
+    for key, value in query.items():
+        assert at.query_params[key] == value, (key, at.query_params)
+    if page == "weekly.py":
+        assert at.selectbox(key="weekly_period_week").value.code == "2025-W41"

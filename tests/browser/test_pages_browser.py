@@ -15,7 +15,7 @@ import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import duckdb
 import pytest
@@ -404,12 +404,8 @@ ADMIN = ("browser-admin", "browser-test-password-1")
 
 
 def sign_in(bp: BrowserPage, path: str) -> None:
-    """Open ``path`` on a server with a users file, sign in as :data:`ADMIN` and go on to the page
-    through the sidebar navigation (same session: a reload would ask for the login again).
-
-    Query parameters such as ``?kiosk=1`` survive the login; the page address does not (the login
-    run has no navigation, so the frame comes back on its default page).
-    """
+    """Open ``path`` on a server with a users file and sign in as :data:`ADMIN`: the login comes back to
+    ``path``, its page and its query parameters (same session: a reload would ask for the login again)."""
     bp.goto(path)
     bp.page.get_by_label("用户名", exact=True).fill(ADMIN[0], timeout=60_000)
     bp.page.get_by_label("密码", exact=True).fill(ADMIN[1])
@@ -417,10 +413,33 @@ def sign_in(bp: BrowserPage, path: str) -> None:
     bp.page.get_by_label("用户名", exact=True).wait_for(state="detached", timeout=60_000)
     bp.wait_idle()
     url_path = urlsplit(path).path.strip("/")
-    if url_path and urlsplit(bp.page.url).path.strip("/") != url_path:
-        bp.page.locator(f'[data-testid="stSidebarNav"] a[href$="/{url_path}"]').click(timeout=60_000)
-        bp.page.wait_for_url(re.compile(rf"/{re.escape(url_path)}(\?|$)"), timeout=60_000)
-        bp.wait_idle()
+    assert urlsplit(bp.page.url).path.strip("/") == url_path, (path, bp.page.url)
+
+
+def test_a_shared_link_opens_its_page_and_parameters_after_the_login(browser, admin_server, artifacts_dir):
+    """A colleague's link to a week's 周报 of one street asked for a login and then showed 一屏总览 (the default
+    page) with the link's parameters beside period_type=month; 周报 then showed the latest week. The login now
+    comes back to the page and the parameters of the link."""
+    base_url, warehouse = admin_server
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        last = con.execute("select max(received_at)::date from fct_tickets").fetchone()[0]
+        street = con.execute("select min(street_code) from dim_streets where street_code > (select min(street_code) "
+                             "from dim_streets)").fetchone()[0]
+    finally:
+        con.close()
+    week = (last - timedelta(days=21)).isocalendar()  # not the latest week, nor the default one
+    code = f"{week.year}-W{week.week:02d}"
+    with open_page(browser, base_url, artifacts_dir) as bp:
+        sign_in(bp, f"/weekly?report={code}&street_code={street}")
+        query = parse_qs(urlsplit(bp.page.url).query)
+        assert query.get("report") == [code] and query.get("street_code") == [street], bp.page.url
+        bp.screenshot("weekly-after-login")
+        assert bp.page.locator("h1").first.inner_text() == "周报"
+        # (the period box's value is an input's: the line under it names the week before the one shown)
+        before = (last - timedelta(days=28)).isocalendar()
+        bp.page.locator('[data-testid="stMain"]').get_by_text(f"上期：{before.year}年第{before.week}周").first.wait_for(
+            timeout=60_000)
 
 
 def open_upload_page(bp: BrowserPage) -> None:

@@ -1491,3 +1491,20 @@ def test_a_page_runs_its_queries_ahead_two_at_a_time(warehouse_copy, monkeypatch
         at.selectbox(key="rates_level").set_value("community").run()
         assert [(name, dict(params)["level"], worker) for name, params, worker in ran] == [
             ("rates_breakdown_range", "community", True)] * 3, ran
+
+
+def test_company_history_stops_at_the_chosen_month(warehouse_copy):
+    """历月得分 drew every month, past the one chosen (often the unfinished month, whose score jumps): it now ends
+    at the month in the box, and its heading says so."""
+    with duckdb.connect(str(warehouse_copy)) as con:  # the fixture scores one month: give it a next one
+        con.execute("insert into mart_company_rankings select * replace (month_start + interval 1 month as month_start) "
+                    "from mart_company_rankings")
+        months = [m for (m,) in con.execute("select distinct month_start from mart_company_rankings "
+                                            "where score is not null order by 1").fetchall()]
+    assert len(months) == 2
+    at = _run("companies.py", query={"month": months[0].isoformat()})
+    assert not at.exception
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("-company_history"))
+    drawn = {x[:10] for t in json.loads(chart.proto.spec)["data"] for x in t.get("x", [])}
+    assert max(drawn) == months[0].isoformat(), drawn
+    assert any(m.value.startswith("**历月得分**（至") for m in at.markdown)

@@ -503,3 +503,15 @@ def test_timeline_note_says_under_a_tenth_of_a_working_day_not_zero():
     soon = tickets.timeline(_ticket(is_overdue=False, is_near_deadline=True, overdue_workdays=None,
                                     remaining_workdays=0.01, is_due_derived=False)).set_index("step")
     assert soon.loc["办理时限", "note"] == "临期，剩余不足 0.1 个工作日"
+
+
+def test_light_table_and_map_mark_the_selected_grid():
+    """With a grid chosen the lights page lists its whole community: the grid comes first and says it is the one."""
+    lights = _lights()
+    table = lists.light_table(lights, "month", selected="G2")
+    assert table.iloc[0]["grid_code"] == "G2" and table.iloc[0]["网格"].endswith(lists.SELECTED_MARK)
+    assert sum(name.endswith(lists.SELECTED_MARK) for name in table["网格"]) == 1
+    assert list(lists.light_table(lights, "month")["grid_code"]) == ["G5", "G1", "G2"]
+    assert list(table["grid_code"]) == ["G2", "G5", "G1"]
+    named = lists.map_frame(lights, selected="G3").set_index("grid_code")["grid_name"]
+    assert named["G3"].endswith(lists.SELECTED_MARK) and not named["G1"].endswith(lists.SELECTED_MARK)

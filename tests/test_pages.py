@@ -1508,3 +1508,25 @@ def test_company_history_stops_at_the_chosen_month(warehouse_copy):
     drawn = {x[:10] for t in json.loads(chart.proto.spec)["data"] for x in t.get("x", [])}
     assert max(drawn) == months[0].isoformat(), drawn
     assert any(m.value.startswith("**历月得分**（至") for m in at.markdown)
+
+
+def test_lights_page_says_a_chosen_grid_shows_its_community(warehouse_copy):
+    """/lights with grid_code showed every grid of the community in its counts, map and table without a word,
+    while its 查看本期超期工单 link carried the grid: the page now says so, outlines the grid and names the link."""
+    with duckdb.connect(str(warehouse_copy), read_only=True) as con:
+        grid, community, street, name, total = con.execute(
+            "select g.grid_code, g.community_code, g.street_code, g.grid_name, "
+            "count(*) over (partition by g.community_code) from mart_grid_lights l join dim_grids g using (grid_code) "
+            "where l.period_type = 'month' and l.period_start = '2025-10-01' order by 1 limit 1").fetchone()
+    at = _run("lights.py", {"period_type": "month", "period_start": "2025-10-01", "street_code": street,
+                            "community_code": community, "grid_code": grid})
+    assert not at.exception
+    said = " ".join(i.value for i in at.info)
+    assert "选择网格时地图、各色网格数和下表显示其所在社区" in said and f"全部 {total} 个网格" in said
+    assert f"所选网格 {name}" in said
+    link = next(p for p in at.get("page_link") if "超期工单" in p.proto.label)
+    assert link.proto.label.startswith(f"查看 {name}") and f"grid_code={grid}" in str(link.proto)
+    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    assert [layer["id"] for layer in deck["layers"]] == ["grid-light", "grid-selected"]
+    plain = _run("lights.py", {"period_type": "month", "period_start": "2025-10-01"})
+    assert not any("选择网格时" in i.value for i in plain.info)

@@ -56,9 +56,15 @@ def light_legend(rules: Rules) -> list[tuple[str, str, str]]:
     ]
 
 
-def map_frame(lights: pd.DataFrame) -> pd.DataFrame:
-    """``grid_lights`` rows with the text columns the map's hover shows (:data:`MAP_TOOLTIP`)."""
+SELECTED_MARK = "（所选网格）"
+
+
+def map_frame(lights: pd.DataFrame, selected: str | None = None) -> pd.DataFrame:
+    """``grid_lights`` rows with the text columns the map's hover shows (:data:`MAP_TOOLTIP`); the ``selected``
+    grid's name says it is the one chosen (the map shows its whole community)."""
     out = lights.copy()
+    if selected is not None:
+        out["grid_name"] = [f"{n}{SELECTED_MARK}" if g == selected else n for g, n in zip(out["grid_code"], out["grid_name"])]
     out["light_label"] = [LIGHT_LABELS.get(x, LIGHT_LABELS["grey"]) for x in out["light"]]
     out["on_time_text"] = [
         "—（N=0）" if _missing(rate) else f"{rate:.1f}%（{num}/{den}）"
@@ -79,19 +85,23 @@ def grid_with_community(grid_name, community_name) -> str:
     return f"{community_name}{grid_name}"
 
 
-def light_table(lights: pd.DataFrame, period_type: str = "month") -> pd.DataFrame:
+def light_table(lights: pd.DataFrame, period_type: str = "month", selected: str | None = None) -> pd.DataFrame:
     """Red grids then yellow ones with their reasons, N and how many periods in a row they have had that light
     (``连续（月）``: ``grid_lights``' consecutive_red_periods for a red grid, consecutive_yellow_periods for a yellow
     one; the other is always 0); the longest run of its colour first, then the most overdue. 网格 names the
-    community too (:func:`grid_with_community`)."""
+    community too (:func:`grid_with_community`). The ``selected`` grid (chosen in the sidebar; the table lists its
+    whole community), when red or yellow, comes first, its name marked (:data:`SELECTED_MARK`)."""
     unit = PERIOD_UNITS.get(period_type, "期")
     rows = lights[lights["light"].isin(["red", "yellow"])].copy()
     rows["order"] = rows["light"].map({"red": 0, "yellow": 1})
     rows["streak"] = rows["consecutive_red_periods"].where(rows["light"] == "red", rows["consecutive_yellow_periods"])
-    rows = rows.sort_values(["order", "streak", "overdue_count"], ascending=[True, False, False], kind="stable")
+    rows["not_selected"] = rows["grid_code"] != selected
+    rows = rows.sort_values(["not_selected", "order", "streak", "overdue_count"], ascending=[True, True, False, False],
+                            kind="stable")
     return pd.DataFrame({
         "亮灯": [LIGHT_LABELS[x] for x in rows["light"]],
-        "网格": [grid_with_community(g, c) for g, c in zip(rows["grid_name"], rows["community_name"])],
+        "网格": [grid_with_community(g, c) + ("" if code != selected else SELECTED_MARK)
+                 for g, c, code in zip(rows["grid_name"], rows["community_name"], rows["grid_code"])],
         "社区": rows["community_name"].to_numpy(),
         "街道": rows["street_name"].to_numpy(),
         "原因": rows["light_reason"].to_numpy(),

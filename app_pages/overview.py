@@ -308,11 +308,15 @@ def screen() -> None:
         # Last month's ranks stand on its complaints: a month the data begin inside (or after) moves nobody.
         last_month = filters.last_month_coverage(month)
         moves = f"名次较上月：{last_month.mark}" if last_month.note else "箭头为名次较上月"
-        st.markdown(_list_html("os-honour", f"物业红榜（{district_wide}{month_label}，{moves}）", red,
-                               previous=last_month), unsafe_allow_html=True)
-        st.markdown(_list_html("os-black", f"物业黑榜（{district_wide}{month_label}，倒数）", black, from_worst=True,
-                               previous=last_month, at_least=lambda months: filters.streak_at_least(month, months)),
-                    unsafe_allow_html=True)
+        # Keyed, so that under 1600 px (ui.KIOSK_CSS) the lists and the overdue tickets share the last row side by
+        # side; at 1920 px they stand one under the other in this column.
+        lists_box, overdue_box = st.container(key="os_right_lists"), st.container(key="os_right_overdue")
+        lists_box.markdown(_list_html("os-honour", f"物业红榜（{district_wide}{month_label}，{moves}）", red,
+                                      previous=last_month), unsafe_allow_html=True)
+        lists_box.markdown(_list_html("os-black", f"物业黑榜（{district_wide}{month_label}，倒数）", black, from_worst=True,
+                                      previous=last_month, at_least=lambda months: filters.streak_at_least(month, months)),
+                           unsafe_allow_html=True)
+    with overdue_box:
         st.markdown("<div class='os-panel-title'>超期工单</div>", unsafe_allow_html=True)
         if links:
             _overdue_links(f, overdue)

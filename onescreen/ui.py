@@ -320,6 +320,14 @@ KIOSK_CSS = """
   /* 街道排名 and 高频问题 share the middle column's foot at 1920 px; in a half-width column, one under the other. */
   .st-key-os_wall .st-key-os_centre_foot [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
     flex: 1 1 100% !important; min-width: 100% !important; }
+  /* 一屏总览's third panel alone on the second row took half of it, 红黑榜 over 超期工单 and the other half empty
+     (README: 红黑榜与超期工单下一行): the panel takes the whole row and the two share it. */
+  .st-key-os_wall [data-testid="stColumn"]:has(.st-key-os_right_lists) {
+    flex: 1 1 100% !important; min-width: 100% !important; }
+  .st-key-os_wall [data-testid="stVerticalBlock"]:has(> * > .st-key-os_right_lists) {
+    flex-direction: row; flex-wrap: wrap; align-items: flex-start; }
+  .st-key-os_wall [data-testid="stVerticalBlock"]:has(> * > .st-key-os_right_lists) > * {
+    flex: 1 1 calc(50% - 1rem) !important; min-width: calc(50% - 1rem) !important; }
 }
 </style>
 """

@@ -292,6 +292,8 @@ def test_big_screen_kiosk_fits_1920x1080_without_scrolling(browser, streamlit_se
         recurring = page.locator(".os-recurring").bounding_box()
         assert recurring["x"] > ranking["x"] + ranking["width"] - 5 and abs(recurring["y"] - ranking["y"]) < 80, \
             (ranking, recurring)  # side by side under the map
+        lists_box, overdue = _lists_and_overdue(bp)
+        assert overdue["y"] >= lists_box["y"] + lists_box["height"] - 5, (lists_box, overdue)  # one column: one under the other
         assert page.locator(".os-svg-chart svg").count() == 3 and page.locator('[data-testid="stPlotlyChart"]').count() == 0
         # The markup came through Markdown whole: marks with their tooltips, the trend's lines and points.
         assert page.locator(".os-svg-chart svg path").count() >= 3 and page.locator(".os-svg-chart svg circle title").count() >= 3
@@ -464,12 +466,21 @@ def admin_server(demo_warehouse: Path, artifacts_dir: Path, tmp_path_factory: py
                 shutil.rmtree(saved.parents[1], ignore_errors=True)
 
 
-def test_big_screen_on_a_laptop_stacks_its_panels_two_a_row(browser, streamlit_server, artifacts_dir):
+def _lists_and_overdue(bp: BrowserPage) -> tuple[dict, dict]:
+    """The bounding boxes of the big screen's 红黑榜 and 超期工单 panels."""
+    return (bp.page.locator(".st-key-os_right_lists").bounding_box(),
+            bp.page.locator(".st-key-os_right_overdue").bounding_box())
+
+
+@pytest.mark.parametrize("width, height", [(1366, 768), (1440, 900)])
+def test_big_screen_on_a_laptop_stacks_its_panels_two_a_row(browser, streamlit_server, artifacts_dir, width, height):
     """SCREENS.md: at 1366×768 (a laptop in a meeting) panels stack rather than shrink. Three panels a row made
-    the SVG charts' text 8.8 px; two a row (tiles and map, then the lists) keep it over 11 px, and the page scrolls."""
-    with open_page(browser, streamlit_server, artifacts_dir, width=1366, height=768) as bp:
+    the SVG charts' text 8.8 px; two a row (tiles and map, then the lists) keep it over 11 px, and the page scrolls.
+    The third panel alone on its row took half of it (红黑榜 over 超期工单, the other half empty): it now takes the
+    whole row, 红黑榜 and 超期工单 side by side (README)."""
+    with open_page(browser, streamlit_server, artifacts_dir, width=width, height=height) as bp:
         draw_big_screen(bp)
-        bp.screenshot("overview-kiosk-1366x768")
+        bp.screenshot(f"overview-kiosk-{width}x{height}")
         assert_healthy(bp)
         columns = bp.page.evaluate(
             """() => [...document.querySelectorAll('.st-key-os_wall [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]')]
@@ -480,6 +491,11 @@ def test_big_screen_on_a_laptop_stacks_its_panels_two_a_row(browser, streamlit_s
         (left_x, left_y, left_w), (mid_x, mid_y, mid_w), (right_x, right_y, _right_w) = columns
         assert left_y == mid_y and mid_x > left_x and left_w >= 560 and mid_w >= 560, columns  # tiles beside the map
         assert right_y > left_y + 300 and right_x == left_x, columns  # the lists on the next row
+        assert _right_w >= left_w + mid_w, columns  # the whole row, not half of it
+        lists_box, overdue = _lists_and_overdue(bp)
+        assert abs(lists_box["y"] - overdue["y"]) < 5 and overdue["x"] >= lists_box["x"] + lists_box["width"] - 5, \
+            (lists_box, overdue)  # side by side
+        assert min(lists_box["width"], overdue["width"]) >= 0.4 * _right_w, (lists_box, overdue, columns)
         # 街道排名 and 高频问题, side by side at 1920 px, one under the other in the half-width middle column.
         ranking = bp.page.locator('.os-svg-chart svg[aria-label="街道排名"]').bounding_box()
         recurring = bp.page.locator(".os-recurring").bounding_box()

@@ -720,3 +720,23 @@ def test_density_choropleth_is_as_tall_as_its_district_needs(across, up):
         assert high_px / fig.layout.height >= 0.75, (fig.layout.height, high_px)
     assert heat.density_choropleth.uncached(grids_frame().assign(geometry_geojson=[box, box, None]),
                                             height=520).layout.height == 520  # a height given is kept
+
+
+def test_a_change_that_rounds_to_zero_reads_0_0_without_a_sign():
+    """翠湖街道's 环比 read "-0.0" in the breakdown table (a change of -0.04): the tiles already say 持平; the table now
+    says 0.0, in its numbers and in the text it shows."""
+    import math
+    import re
+
+    current = _breakdown(["A", "B"], [90.0, 80.0], [True, True])
+    previous = _breakdown(["A", "B"], [90.04, 79.0], [True, True])
+    table = rates.breakdown_table.uncached(current, previous, previous, "composite_score")
+    change = table["综合得分环比（分）"]
+    assert change.tolist() == [0.0, 1.0] and math.copysign(1, change.iloc[0]) == 1.0
+    html = rates.grey_unranked.uncached(table).to_html()
+    column = list(table.columns).index("综合得分环比（分）")
+    shown = re.findall(rf'_row(\d+)_col{column}" class="[^"]*" >([^<]*)<', html)
+    assert [text for _, text in shown] == ["0.0", "1.0"]
+    raw = table.assign(**{"综合得分环比（分）": [-0.04, -1.0]})  # unrounded: the format alone says 0.0
+    html = rates.grey_unranked.uncached(raw).to_html()
+    assert [text for _, text in re.findall(rf'_row(\d+)_col{column}" class="[^"]*" >([^<]*)<', html)] == ["0.0", "-1.0"]

@@ -106,8 +106,9 @@ def breakdown_table(current: pd.DataFrame, previous: pd.DataFrame, yoy: pd.DataF
         columns[f"{LABELS[rate]}%"] = current[rate].round(1)
         columns[f"{LABELS[rate]}N"] = [f"{_count(n)}/{_count(d)}" for n, d in zip(current[numerator], current[denominator])]
     columns["综合得分"] = current["composite_score"].round(1)
-    columns[f"{label}环比{unit}"] = (current[metric] - before(previous, withhold_previous)).round(1)
-    columns[f"{label}同比{unit}"] = (current[metric] - before(yoy, withhold_yoy)).round(1)
+    # + 0.0: a change that rounds to zero from below is -0.0, which a table shows as "-0.0" (翠湖街道's 环比).
+    columns[f"{label}环比{unit}"] = (current[metric] - before(previous, withhold_previous)).round(1) + 0.0
+    columns[f"{label}同比{unit}"] = (current[metric] - before(yoy, withhold_yoy)).round(1) + 0.0
     columns["名次变化"] = current["rank_change"].astype("float64")
     columns["超期"] = current["overdue_count"]
     columns["临期"] = current["near_deadline_count"]
@@ -192,13 +193,19 @@ def grey_unranked(table: pd.DataFrame, metric: str | None = None):
         styled = styled.apply(lambda _: css, axis=None)
     # One format call (a second one resets the columns it does not name). Ranks are floats so that a
     # missing rank is NaN, which na_rep shows as a dash (pd.NA would show "None").
-    formats = {column: "{:,.1f}" for column, dtype in table.dtypes.items() if pd.api.types.is_float_dtype(dtype)}
+    formats = {column: _one_decimal for column, dtype in table.dtypes.items() if pd.api.types.is_float_dtype(dtype)}
     formats.update({"综合排名": "{:.0f}", "名次变化": _rank_change, "平均办理时长（工作日）": "{:.2f}"})
     styled = styled.format(formats, na_rep="—")
     _, n = metric_columns(metric) if metric is not None else (None, None)
     if n is not None:  # the rate itself is empty (a table shows its placeholder there, whatever the Styler says)
         styled = styled.format(lambda text: NO_DATA if text == "0/0" else text, subset=[n])
     return styled
+
+
+def _one_decimal(value: float) -> str:
+    """``1,234.5``; a value that rounds to zero is ``0.0``, never ``-0.0`` (a change of -0.04)."""
+    text = f"{value:,.1f}"
+    return "0.0" if text == "-0.0" else text
 
 
 def _rank_change(change: float) -> str:

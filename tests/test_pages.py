@@ -1530,3 +1530,20 @@ def test_lights_page_says_a_chosen_grid_shows_its_community(warehouse_copy):
     assert [layer["id"] for layer in deck["layers"]] == ["grid-light", "grid-selected"]
     plain = _run("lights.py", {"period_type": "month", "period_start": "2025-10-01"})
     assert not any("选择网格时" in i.value for i in plain.info)
+
+
+def test_rates_overdue_and_near_deadline_tiles_do_not_compare_a_window_in_hand(warehouse_copy):
+    """/rates' 临期 read "+66 件（+6600.0%） 环比" over a note saying 本期尚有工单在办，环比暂不评判 (超期 "+244 件
+    （+443.6%）"): a state at the as-of time of tickets mostly not yet due against an older period's. While either
+    window is still being handled the two tiles now show 暂不评判 without a number, as their note says; the hover
+    gives both counts."""
+    at = _run("rates.py", {"period_type": "week"})  # the fixture's newest week is still being handled
+    assert not at.exception
+    tiles = {m.label: m for m in at.metric}
+    notes = [c.value for c in at.caption]
+    for label in ("超期", "临期"):
+        tile = tiles[label]
+        assert tile.proto.delta == "较上周同期暂不评判", tile.proto.delta
+        assert "件" not in tile.proto.delta and "%" not in tile.proto.delta
+        assert "都是数据截至时的状态" in tile.proto.help and "上期" in tile.proto.help
+    assert sum("环比暂不评判" in n or "较上周同期暂不评判" in n for n in notes) >= 2

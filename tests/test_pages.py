@@ -345,7 +345,7 @@ def test_the_empty_state_shows_a_queries_message_as_written():
 
     at = AppTest.from_function(page).run()
     assert at.info[0].value.startswith("查询 tickets 的参数 status 不能是 '\\[登录\\]\\(x\\) \\*\\*全部\\*\\*'。\n\n"
-                                       "- 运行 `make run`"), at.info[0].value
+                                       "- 在运行本系统的服务器上用命令行导入：`python -m etl load"), at.info[0].value
 
 
 def test_a_link_with_only_a_grid_code_opens_that_grid_and_an_unknown_code_says_so(warehouse_copy):
@@ -1547,3 +1547,26 @@ def test_rates_overdue_and_near_deadline_tiles_do_not_compare_a_window_in_hand(w
         assert "件" not in tile.proto.delta and "%" not in tile.proto.delta
         assert "都是数据截至时的状态" in tile.proto.help and "上期" in tile.proto.help
     assert sum("环比暂不评判" in n or "较上周同期暂不评判" in n for n in notes) >= 2
+
+
+def test_the_empty_state_offers_what_the_user_can_do(warehouse_db, users):
+    """An empty warehouse in demo mode said "或在'数据导入'页面上传…" (demo mode has no such page) and "make run": demo
+    mode now names the command line; an admin or analyst the upload page; anyone else who can load data."""
+    from onescreen import ui
+    from onescreen.access import DEMO_IDENTITY, Identity
+
+    demo = ui.empty_guidance(DEMO_IDENTITY)
+    assert "python -m etl load" in demo and "python -m etl demo" in demo and "演示模式没有“数据导入”页面" in demo
+    assert "make run" not in demo and "在“数据导入”页面上传" not in demo
+    for role in ("admin", "analyst"):
+        assert "在“数据导入”页面上传" in ui.empty_guidance(Identity(name="x", role=role))
+    leader = ui.empty_guidance(Identity(name="x", role="leader"))
+    assert leader.startswith("- 请数据分析员或管理员在“数据导入”页面上传")
+    assert "make run" not in ui.empty_guidance(None) and "python -m etl load" in ui.empty_guidance(None)
+    admin = " ".join(i.value for i in _run("rates.py", user="admin").info)
+    assert "在“数据导入”页面上传" in admin
+
+
+def test_the_empty_state_in_demo_mode_names_the_command_line(warehouse_db):
+    shown = " ".join(i.value for i in _run("rates.py").info)  # demo mode: no users file
+    assert "python -m etl load" in shown and "“数据导入”页面上传" not in shown and "make run" not in shown

@@ -778,3 +778,25 @@ def test_the_overviews_red_and_black_lists_keep_each_company_on_one_line(browser
         assert all(r["name"] and r["title"].startswith(r["name"] + "：") for r in rows), (width, path, rows)
         cut[(width, path)] = [r["name"] for r in rows if r["cut"]]
     assert cut[(1440, "/")], cut   # a name was too long at 1440 px (else nothing was tested)
+
+
+def test_rates_charts_keep_their_labels_at_1366_px(browser, streamlit_server, artifacts_dir):
+    """At 1366 px /rates' 办理时长 histogram drew "N 件 / %" on its short bars only (the tall ones had no room above
+    them) and 办结层级 had no label for its narrow 街道 and 区 segments. Every bar of the histogram now has its label,
+    inside the chart, at 11 px or more; 办结层级's legend gives every level's share."""
+    with open_page(browser, streamlit_server, artifacts_dir, width=1366, height=900) as bp:
+        bp.goto("/rates")
+        histogram = bp.page.locator(".st-key-rates_handling_chart")
+        histogram.scroll_into_view_if_needed(timeout=60_000)
+        histogram.locator(".point").first.wait_for(timeout=60_000)
+        bp.wait_charts()
+        bp.screenshot("rates-handling-1366")
+        bars = histogram.locator(".point").count()
+        labels = histogram.locator(".bartext").evaluate_all("""ts => ts.map(t => { const r = t.getBoundingClientRect();
+            return [t.textContent, parseFloat(getComputedStyle(t).fontSize), r.top, r.height]; })""")
+        chart = histogram.bounding_box()
+        assert bars >= 5 and len(labels) == bars, labels
+        assert all("件" in text and "%" in text and size >= 11 for text, size, _top, _h in labels), labels
+        assert all(top >= chart["y"] and height > 0 for _text, _size, top, height in labels), (labels, chart)
+        legend = bp.page.locator(".st-key-rates_escalation_chart .legendtext").evaluate_all("ts => ts.map(t => t.textContent)")
+        assert len(legend) == 4 and all(re.search(r"\d+\.\d%$", t) for t in legend), legend

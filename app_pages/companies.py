@@ -250,8 +250,9 @@ if isinstance(row["ineligible_reason"], str):
 
 history_col, compounds_col = st.columns([3, 2])
 with history_col:
-    st.markdown("**历月得分**")
-    history = data.q("company_history", company_id=company)
+    st.markdown(f"**历月得分**（至{month_label}）")
+    # Up to the chosen month: a later month (often the unfinished one) is not what the page is about.
+    history = data.q("company_history", company_id=company, end=month)
     if history.dropna(subset=["score"]).empty:
         st.caption("这家企业还没有得分（没有考核记录）。")
     else:

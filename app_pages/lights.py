@@ -134,6 +134,23 @@ if f.is_range:  # lights are lit per period by rule: an arbitrary range has no l
 if lights.empty:
     st.info("所选范围在本期没有网格。请在左侧换一个街道、社区或周期。", icon=":material/info:")
     st.stop()
+# Lights are read against the grids around: a chosen grid shows its whole community (the counts, the map, the
+# table), said here, the grid outlined on the map and first in the table; the overdue link is the grid's own.
+chosen = lights[lights["grid_code"] == f.grid_code] if f.grid_code else lights.iloc[0:0]
+if f.grid_code:
+    community = lights["community_name"].dropna()
+    where = f"{community.iloc[0]}" if len(community) else "其所在社区"
+    if chosen.empty:
+        st.info(f"选择网格时地图、各色网格数和下表显示其所在社区（{ui.markdown_text(where)}）的全部 {len(lights)} 个网格；"
+                "所选网格本期没有亮灯记录。", icon=":material/info:")
+    else:
+        grid = chosen.iloc[0]
+        light = ui.LIGHT_LABELS.get(grid["light"], ui.LIGHT_LABELS["grey"])
+        reason = f"：{grid['light_reason']}" if isinstance(grid["light_reason"], str) and grid["light_reason"] else ""
+        st.info(f"选择网格时地图、各色网格数和下表显示其所在社区（{ui.markdown_text(where)}）的全部 {len(lights)} 个网格。"
+                f"所选网格 {ui.markdown_text(grid['grid_name'])} 本期{light}{ui.markdown_text(reason)}，"
+                "在地图上以蓝色粗框标出" + ("，在下表中列在最前" if grid["light"] in ("red", "yellow") else "")
+                + "；“查看本期超期工单”只列这个网格的工单。", icon=":material/info:")
 
 counts = lights["light"].value_counts()
 previous = lights["previous_light"].value_counts()
@@ -163,7 +180,8 @@ for column, light in zip(st.columns(4), lists.LIGHT_ORDER):
 
 map_col, legend_col = st.columns([3, 1])
 with map_col:
-    deck = grid_light_deck(lists.map_frame(lights), tooltip_fields=lists.MAP_TOOLTIP, height=520, width_px=900)
+    deck = grid_light_deck(lists.map_frame(lights, selected=f.grid_code), tooltip_fields=lists.MAP_TOOLTIP, height=520,
+                           width_px=900, selected=f.grid_code)
     st.pydeck_chart(deck, height=520, key="lights_map")
     missing = int(lights["geometry_geojson"].isna().sum())
     if missing:
@@ -177,12 +195,14 @@ with legend_col:
                     f"{html.escape(rule)}</div>",
                     unsafe_allow_html=True)
     st.caption("按期办结率 = 按期办结 ÷（按期办结 + 逾期办结 + 未办结已超期）；N 为该分母。")
-    ui.page_link("app_pages/tickets.py", label="查看本期超期工单 →", icon=":material/list_alt:",
+    ui.page_link("app_pages/tickets.py", icon=":material/list_alt:",
+                 label=(f"查看 {ui.markdown_text(chosen.iloc[0]['grid_name'])} 本期超期工单 →" if not chosen.empty
+                        else "查看所选网格本期超期工单 →" if f.grid_code else "查看本期超期工单 →"),
                  query_params={**period_params, "status": "overdue"})
 
 unit = lists.PERIOD_UNITS.get(f.period_type, "期")
 st.subheader("红灯、黄灯网格")
-table = lists.light_table(lights, f.period_type)
+table = lists.light_table(lights, f.period_type, selected=f.grid_code)
 if table.empty:
     st.success("本期没有红灯、黄灯网格。")
 else:

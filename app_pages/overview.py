@@ -241,18 +241,20 @@ def screen() -> None:
             st.caption("本期没有网格数据。")
         else:
             # The lights page's hover: the light, its reason, the on-time rate with its N, the counts.
-            tooltips, lights = lists.MAP_TOOLTIP, lists.map_frame(lights)
+            tooltips, lights = lists.MAP_TOOLTIP, lists.map_frame(lights, selected=f.grid_code)
             if kiosk:  # the wall: SVG the browser draws at once (see onescreen.maps.grid_light_svg)
                 st.markdown(grid_light_svg(lights, tooltip_fields=tooltips, height=520, width_px=760,
                                            simplify_tolerance=0.0002), unsafe_allow_html=True)
             else:
                 # The middle column is 381 px wide at 1440 px with the sidebar (573 at 1920): the zoom is chosen for
                 # the narrowest, so the whole district shows (chosen for 760 px, its sides were cut off at 1440).
-                deck = grid_light_deck(lights, tooltip_fields=tooltips, height=520, width_px=380, simplify_tolerance=0.0002)
+                deck = grid_light_deck(lights, tooltip_fields=tooltips, height=520, width_px=380, simplify_tolerance=0.0002,
+                                       selected=f.grid_code)
                 st.pydeck_chart(deck, height=520, key="overview_map")
         st.caption(f"红灯：按期办结率 < {rules.lights.red_on_time_rate_below:g}%（≥ {rules.lights.red_min_denominator} 件时）"
                    f"或超期 ≥ {rules.lights.red_overdue_at_least} 件；"
-                   f"黄灯：按期办结率 < {rules.lights.yellow_on_time_rate_below:g}% 或有超期/临期；灰：本期无到期或办结工单。")
+                   f"黄灯：按期办结率 < {rules.lights.yellow_on_time_rate_below:g}% 或有超期/临期；灰：本期无到期或办结工单。"
+                   + ("选择网格时地图显示其所在社区" + ("，所选网格以蓝色粗框标出。" if not kiosk else "。") if f.grid_code else ""))
         # 街道排名 and 高频问题 side by side under the map on the wall (SCREENS.md); keyed, so a laptop stacks them
         # (ui.KIOSK_CSS). Off the wall, beside the sidebar, the middle column is too narrow for two (381 px at 1440
         # px: the ranking's scores were cut): one under the other, the page scrolls.
@@ -308,11 +310,15 @@ def screen() -> None:
         # Last month's ranks stand on its complaints: a month the data begin inside (or after) moves nobody.
         last_month = filters.last_month_coverage(month)
         moves = f"名次较上月：{last_month.mark}" if last_month.note else "箭头为名次较上月"
-        st.markdown(_list_html("os-honour", f"物业红榜（{district_wide}{month_label}，{moves}）", red,
-                               previous=last_month), unsafe_allow_html=True)
-        st.markdown(_list_html("os-black", f"物业黑榜（{district_wide}{month_label}，倒数）", black, from_worst=True,
-                               previous=last_month, at_least=lambda months: filters.streak_at_least(month, months)),
-                    unsafe_allow_html=True)
+        # Keyed, so that under 1600 px (ui.KIOSK_CSS) the lists and the overdue tickets share the last row side by
+        # side; at 1920 px they stand one under the other in this column.
+        lists_box, overdue_box = st.container(key="os_right_lists"), st.container(key="os_right_overdue")
+        lists_box.markdown(_list_html("os-honour", f"物业红榜（{district_wide}{month_label}，{moves}）", red,
+                                      previous=last_month), unsafe_allow_html=True)
+        lists_box.markdown(_list_html("os-black", f"物业黑榜（{district_wide}{month_label}，倒数）", black, from_worst=True,
+                                      previous=last_month, at_least=lambda months: filters.streak_at_least(month, months)),
+                           unsafe_allow_html=True)
+    with overdue_box:
         st.markdown("<div class='os-panel-title'>超期工单</div>", unsafe_allow_html=True)
         if links:
             _overdue_links(f, overdue)

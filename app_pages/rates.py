@@ -140,11 +140,24 @@ def tile_note(row: pd.Series, against: str = "环比", year_ago: Coverage | None
     return " · ".join(parts)
 
 
+# Counts of tickets in a state at the as-of time (overdue, due within a day), not events of the period.
+STATE_COUNTS = ("overdue_count", "near_deadline_count")
+
+
+def state_withheld(metric: str, row: pd.Series) -> bool:
+    """Whether ``metric``'s change is not shown: a count of tickets in a state at the as-of time (超期, 临期) while
+    this period or the one before still has tickets in hand and not yet due (:func:`onescreen.ui.is_settling`). A
+    period under way has its tickets near their deadline and few past it yet, an older one has none near and its
+    late ones past: "+66 件（+6600.0%）" 临期 over a note saying 环比暂不评判 compared two different moments of the
+    tickets' lives. The tile says 暂不评判 with no number; its hover gives both counts."""
+    return metric in STATE_COUNTS and ui.is_settling(row)
+
+
 def show_tiles(tiles: pd.DataFrame, metrics: tuple[str, ...], against: str, previous: Coverage | None = None,
                year_ago: Coverage | None = None) -> None:
     """st.metric tiles of ``metrics`` (``kpi_tiles`` rows), each change against ``against`` (``previous``: how much
     of that window the data cover, :func:`change_delta`) and its N, 同比 (``year_ago``: of 去年同期, :func:`tile_note`)
-    and target under it."""
+    and target under it. 超期 and 临期 show no change while either window is still being handled (:func:`state_withheld`)."""
     rows = tiles.set_index("metric")
     compared = previous is None or not (previous.is_partial or previous.is_missing)
     for column, metric in zip(st.columns(len(metrics)), metrics):
@@ -154,12 +167,20 @@ def show_tiles(tiles: pd.DataFrame, metrics: tuple[str, ...], against: str, prev
         # (its change against one is not news: it was shown as an alarm).
         neutral = metric in ("ticket_count", "near_deadline_count")
         flat = is_flat(row)
+        withheld = state_withheld(metric, row)
+        both = ""
+        if withheld and pd.notna(row.get("previous_value")):
+            both = (f"本期 {ui.fmt_number(row['value'])} 件，上期 {ui.fmt_number(row['previous_value'])} 件，"
+                    "都是数据截至时的状态：本期的工单还没到期的多，不与上期比较。")
         column.metric(row["label"], value_text(row["value"], row["unit"]),
-                      delta=change_delta(row, None if neutral else not inverse, against, previous),
-                      delta_color="off" if neutral or flat or ui.is_settling(row) or not compared
+                      delta=(f"{against}{ui.SETTLING_WORD}" if withheld and not (previous is not None
+                                                                                 and previous.withholds(row["unit"]))
+                             else change_delta(row, None if neutral else not inverse, against, previous)),
+                      delta_color="off" if neutral or flat or withheld or ui.is_settling(row) or not compared
                       else ("inverse" if inverse else "normal"),
-                      delta_arrow="off" if flat or (previous is not None and previous.withholds(row["unit"])) else "auto",
-                      help=" ".join(filter(None, [row["koujing"], ui.settling_note(row, against)])))
+                      delta_arrow="off" if flat or withheld or (previous is not None and previous.withholds(row["unit"]))
+                      else "auto",
+                      help=" ".join(filter(None, [row["koujing"], ui.settling_note(row, against), both])))
         column.caption(tile_note(row, against, year_ago))
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from onescreen import settings
+from onescreen.access import ROLE_LABELS
 from onescreen.masking import scrub_text
 
 ACTIONS = {
@@ -29,6 +30,9 @@ ACTIONS = {
 }
 COLUMNS = {"at": "时间", "user": "用户", "role": "角色", "action": "操作", "detail": "内容", "filters": "筛选",
            "rows": "行数"}
+# The role as the sidebar names it (access.ROLE_LABELS); the command line (etl) records "cli". A failed login has
+# no role: "—". A code not known here (an older log) is shown as written.
+ROLE_NAMES = {**ROLE_LABELS, "cli": "命令行", "": "—"}
 _lock = threading.Lock()
 
 
@@ -64,7 +68,8 @@ def record(action: str, *, user: str, role: str = "", detail: str = "", filters:
 
 
 def read(path: Path | None = None, limit: int = 5000) -> pd.DataFrame:
-    """The newest ``limit`` events, newest first, with Chinese headers (a broken line is skipped)."""
+    """The newest ``limit`` events, newest first, with Chinese headers and Chinese action and role names
+    (:data:`ACTIONS`, :data:`ROLE_NAMES`); a broken line is skipped."""
     path = path or audit_path()
     events = []
     if path.is_file():
@@ -77,6 +82,7 @@ def read(path: Path | None = None, limit: int = 5000) -> pd.DataFrame:
     frame = pd.DataFrame(events, columns=list(COLUMNS))
     frame["at"] = pd.to_datetime(frame["at"], errors="coerce")
     frame["action"] = frame["action"].map(lambda a: ACTIONS.get(a, a))
+    frame["role"] = frame["role"].map(lambda r: ROLE_NAMES.get(r, r) if isinstance(r, str) else "—")
     frame["filters"] = frame["filters"].map(
         lambda f: "；".join(f"{k}={v}" for k, v in f.items()) if isinstance(f, dict) else "")
     frame["rows"] = frame["rows"].astype("Int64")

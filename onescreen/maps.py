@@ -40,6 +40,8 @@ LINE_COLOUR = [255, 255, 255, 110]
 # Besides its colour a red grid is told by a thick white outline on the interactive map and a hatch on the
 # SVG one, a yellow grid by a dark outline and dots (ui.LIGHT_MARKS names them in the legends).
 LINE_STYLES: dict[str, tuple[list[int], float]] = {"red": ([255, 255, 255, 255], 3.0), "yellow": ([20, 20, 20, 230], 2.0)}
+# The grid chosen in the sidebar (the map shows its whole community): a thick blue outline, a colour no light uses.
+SELECTED_LINE: tuple[list[int], float] = ([21, 101, 192, 255], 5.0)
 _SVG_PATTERNS = {
     "red": '<pattern id="os-light-red" patternUnits="userSpaceOnUse" width="7" height="7" '
            'patternTransform="rotate(45)"><rect width="7" height="7" fill="{fill}"/>'
@@ -78,6 +80,7 @@ def grid_light_deck(
     simplify_tolerance: float | None = None,
     height: int = 500,
     width_px: int = 1000,
+    selected: str | None = None,
 ) -> pdk.Deck:
     """Grid polygons coloured by traffic light, with the view fitted to the data.
 
@@ -87,7 +90,9 @@ def grid_light_deck(
     columns shown on hover, either as ``{column: 中文标签}`` or a list of columns (labelled by
     name); only those columns are sent to the browser. Coordinates are rounded to ``precision``
     decimals (5 is about one metre); ``simplify_tolerance`` (degrees) simplifies each shape first.
-    ``width_px`` and ``height`` are the expected size of the map, used to choose the zoom.
+    ``width_px`` and ``height`` are the expected size of the map, used to choose the zoom. The grid whose
+    ``grid_code`` is ``selected`` (chosen in the sidebar, drawn among its community's grids) gets a thick blue
+    outline, in a layer of its own on top (:data:`SELECTED_LINE`).
 
     Raises ``ValueError`` naming the row when a geometry is not a GeoJSON polygon.
     """
@@ -113,12 +118,23 @@ def grid_light_deck(
         filled=True,
         pickable=bool(labels),
     )
+    layers = [layer]
+    if selected is not None and "grid_code" in grids_df.columns:
+        chosen = grids_df[grids_df["grid_code"] == selected]
+        outlines = [{"polygon": rounded} for _, _, polygons, _ in _grid_shapes(
+            chosen, {}, light_column, geometry_column, simplify_tolerance, precision, "grid_light_deck")
+            for rounded in polygons]
+        if outlines:
+            line, width = SELECTED_LINE
+            layers.append(pdk.Layer("PolygonLayer", data=outlines, id="grid-selected", get_polygon="polygon",
+                                    get_line_color=line, get_line_width=width, line_width_units='"pixels"',
+                                    stroked=True, filled=False, pickable=False))
     tooltip: dict[str, Any] | bool = False
     if labels:
         html = "<br/>".join(f"<b>{label}</b>：{{{col}}}" for col, label in labels.items())
         tooltip = {"html": html, "style": {"fontSize": "13px"}}
     return CompactDeck(
-        layers=[layer],
+        layers=layers,
         initial_view_state=pdk.ViewState(**_fitted_view(records, width_px, height)),
         map_style=map_style_url(),
         map_provider=None,

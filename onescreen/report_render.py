@@ -185,7 +185,7 @@ def _summary_value(value):
 
 CSS = f"""
 :root {{ color-scheme: light; }}
-body {{ font-family: {FONT_FAMILY}; color: #1b2430; margin: 0 auto; padding: 16px 20px; max-width: 190mm;
+body {{ font-family: {FONT_FAMILY}; color: #1b2430; margin: 0 auto; padding: 16px 20px; max-width: 1500px;
        font-size: 14px; line-height: 1.5; background: #fff; }}
 h1 {{ font-size: 22px; margin: 0 0 4px 0; color: #0b1f3a; }}
 h2 {{ font-size: 17px; margin: 22px 0 6px 0; color: #0b1f3a; border-bottom: 2px solid #1f4e99; padding-bottom: 2px; }}
@@ -201,6 +201,14 @@ td.num {{ text-align: right; font-variant-numeric: tabular-nums; white-space: no
 dl.koujing dt {{ font-weight: 600; margin-top: 6px; }}
 dl.koujing dd {{ margin: 0 0 0 1em; font-size: 12.5px; color: #333; }}
 @page {{ size: A4 landscape; margin: 12mm 12mm; }}
+/* On a screen the page was the width of portrait A4 (190 mm): the 16 columns of 最久未办结的工单 wrapped 社区, 网格
+   and 承办单位 one character a line. A screen gets up to 1500 px, a table wider than that scrolls in its box, headers
+   and short cells (td.nw) stay on one line and longer text keeps a readable width; paper keeps the A4 layout. */
+@media screen {{
+  .table-wrap {{ overflow-x: auto; }}
+  th, td.nw {{ white-space: nowrap; }}
+  td:not(.nw):not(.num) {{ min-width: 9em; }}
+}}
 @media print {{
   body {{ max-width: none; padding: 0; font-size: 10.5pt; }}
   h2 {{ break-after: avoid; page-break-after: avoid; }}
@@ -323,9 +331,14 @@ def _table(frame: pd.DataFrame, empty: str = "本期没有。", labels: dict[str
         cells = []
         for column, value in zip(frame.columns, values):
             text, is_number = _cell(column, value)
-            cells.append(f'<td class="num">{text}</td>' if is_number else f"<td>{text}</td>")
+            cells.append(f'<td class="num">{text}</td>' if is_number
+                         else f'<td class="nw">{text}</td>' if len(html.unescape(text)) <= SHORT_TEXT else f"<td>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+
+
+# A text cell this short (a community, a grid, a department, a time) is kept on one line on a screen (CSS td.nw).
+SHORT_TEXT = 16
 
 
 def _fmt_value(unit: str, value) -> str:
@@ -429,7 +442,7 @@ def _kpi_table(kpis: pd.DataFrame, headers: tuple[str, ...] = KPI_HEADERS, previ
     rows = ["<tr><td>" + html.escape(cells[0][0]) + "</td>"
             + "".join(f"<td class='num'>{_html_cell(*cell)}</td>" for cell in cells[1:]) + "</tr>"
             for cells in kpi_cells(kpis, previous, year_ago)]
-    return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+    return f'<div class="table-wrap"><table><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table></div>'
 
 
 def kpi_display_frame(kpis: pd.DataFrame, headers: tuple[str, ...] = KPI_HEADERS,

@@ -215,14 +215,35 @@ def tile_link_label(label: str, value: str, *, note: str = "", change: tuple[str
     return " ".join(parts)
 
 
+# What loads data from the command line, on the machine the app runs on (README: 命令行).
+_LOAD_COMMANDS = "`python -m etl load 导出文件`（12345、网格平台等导出），或 `python -m etl demo` 生成示范区"
+
+
+def empty_guidance(identity=None) -> str:
+    """The steps that fill an empty warehouse, as far as ``identity`` (an :class:`onescreen.access.Identity`, or
+    None when no one is known) can take them. Demo mode (no users file) has no 数据导入 page: only the command line
+    on the server. A signed-in analyst or admin has the upload page; anyone else is told who can load data."""
+    if identity is not None and identity.can("upload"):
+        return ("- 在“数据导入”页面上传 12345 / 网格平台导出文件；\n"
+                f"- 或在运行本系统的服务器上用命令行导入：{_LOAD_COMMANDS}。")
+    if identity is not None and not identity.is_demo:
+        return ("- 请数据分析员或管理员在“数据导入”页面上传 12345 / 网格平台导出文件"
+                f"（或在运行本系统的服务器上用命令行：{_LOAD_COMMANDS}）。")
+    demo = "（演示模式没有“数据导入”页面）" if identity is not None else ""
+    return f"- 在运行本系统的服务器上用命令行导入：{_LOAD_COMMANDS}；导入后刷新本页{demo}。"
+
+
 def empty_state(message: str = "数据仓库还是空的。") -> None:
-    """Guidance instead of an empty chart: what to do to see something here. ``message`` is shown as written (a
-    query's error quotes the value it refused)."""
-    st.info(
-        f"{markdown_text(message)}\n\n- 运行 `make run`（首次会自动生成示范区），或 `python -m etl demo` 生成示范数据；\n"
-        "- 或在“数据导入”页面上传 12345 / 网格平台导出文件。",
-        icon=":material/info:",
-    )
+    """Guidance instead of an empty chart: what to do to see something here (:func:`empty_guidance`, by what the
+    current user can do). ``message`` is shown as written (a query's error quotes the value it refused)."""
+    from onescreen import data  # (data imports this module)
+    from onescreen.access import AccessError
+
+    try:
+        identity = data.current_access().identity
+    except AccessError:
+        identity = None
+    st.info(f"{markdown_text(message)}\n\n{empty_guidance(identity)}", icon=":material/info:")
 
 
 def as_of_caption(as_of: datetime | None) -> str:
@@ -320,6 +341,14 @@ KIOSK_CSS = """
   /* 街道排名 and 高频问题 share the middle column's foot at 1920 px; in a half-width column, one under the other. */
   .st-key-os_wall .st-key-os_centre_foot [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
     flex: 1 1 100% !important; min-width: 100% !important; }
+  /* 一屏总览's third panel alone on the second row took half of it, 红黑榜 over 超期工单 and the other half empty
+     (README: 红黑榜与超期工单下一行): the panel takes the whole row and the two share it. */
+  .st-key-os_wall [data-testid="stColumn"]:has(.st-key-os_right_lists) {
+    flex: 1 1 100% !important; min-width: 100% !important; }
+  .st-key-os_wall [data-testid="stVerticalBlock"]:has(> * > .st-key-os_right_lists) {
+    flex-direction: row; flex-wrap: wrap; align-items: flex-start; }
+  .st-key-os_wall [data-testid="stVerticalBlock"]:has(> * > .st-key-os_right_lists) > * {
+    flex: 1 1 calc(50% - 1rem) !important; min-width: calc(50% - 1rem) !important; }
 }
 </style>
 """

@@ -160,7 +160,7 @@ def test_load_and_rollback_on_the_command_line_are_audited(warehouse_copy, capsy
     assert run(["rollback", "--quiet", "7"], capsys)[0] == 0
     events = audit.read().iloc[::-1]  # oldest first
     assert events["操作"].tolist() == ["导入", "撤销批次"]
-    assert set(events["角色"]) == {"cli"}
+    assert set(events["角色"]) == {"命令行"}
     assert events["内容"].tolist() == ["hotline_utf8.csv（12345热线工单，批次 7）：读取 2 行，新增 2，更新 0，拒收 0", "批次 7"]
     assert events["行数"].tolist() == [2, 4]  # the rollback: 2 tickets and their 2 personal rows, as on the page
 

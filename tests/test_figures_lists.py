@@ -197,19 +197,36 @@ def test_company_history_marks_the_months_on_a_list():
 
 
 def test_company_history_says_the_unfinished_month_is_provisional():
-    """A month with a day of tickets put a company on the black list like a whole month (helper's UI review)."""
+    """A month with a day of tickets put a company on the black list like a whole month (helper's UI review); its
+    score (a few inspections, no complaints yet: 投诉得分 100) was one more point of the solid line, a jump of 82.3
+    -> 91.5 a leader read as a rise. It is now off the solid lines: a dashed step to hollow points, "未结束" on
+    hover, in the legend and under the plot."""
     from datetime import date
 
-    history = pd.DataFrame({"month_start": pd.to_datetime(["2025-09-01", "2025-10-01"]), "score": [70.0, 40.0],
-                            "inspection_score": [65.0, 40.0], "complaint_score": [80.0, 40.0], "rank": [3, 9],
-                            "list": ["black", "black"]})
+    history = pd.DataFrame({"month_start": pd.to_datetime(["2025-08-01", "2025-09-01", "2025-10-01"]),
+                            "score": [75.0, 70.0, 40.0], "inspection_score": [70.0, 65.0, 40.0],
+                            "complaint_score": [80.0, 80.0, 40.0], "rank": [4, 3, 9], "list": [None, "black", "black"]})
     fig = lists.company_history_figure.uncached(history, unfinished=date(2025, 10, 1))
-    assert list(fig.data[2].customdata) == ["第 3 名", "第 9 名，本月未结束"]
-    black = fig.data[3]
+    october = pd.Timestamp("2025-10-01")
+    solid = [t for t in fig.data if t.name in ("考核得分", "投诉得分", "总分")]
+    assert len(solid) == 3 and all(october not in pd.to_datetime(list(t.x)) for t in solid)
+    assert list(solid[2].customdata) == ["第 4 名", "第 3 名"]
+    steps = [t for t in fig.data if t.mode == "lines" and t.line.dash == "dash"]
+    assert len(steps) == 3 and all(t.hoverinfo == "skip" and t.showlegend is False for t in steps)
+    hollow = [t for t in fig.data if t.legendgroup == "unfinished"]
+    assert len(hollow) == 3 and all(t.marker.symbol == "circle-open" for t in hollow)
+    assert all(list(pd.to_datetime(list(t.x))) == [october] for t in hollow)
+    assert all("未结束" in t.hovertemplate and "得分会变" in t.hovertemplate for t in hollow)
+    assert [t.showlegend for t in hollow] == [False, False, True] and "未结束" in hollow[2].name
+    assert "暂列第 9 名" in hollow[2].hovertemplate
+    assert [a.text for a in fig.layout.annotations] == ["未结束"]
+    black = next(t for t in fig.data if t.name == "上黑榜")
     assert list(black.marker.symbol) == ["x", "x-open"]
     assert list(black.customdata) == ["", "（本月未结束，名次会变）"]
     whole = lists.company_history_figure.uncached(history)
-    assert list(whole.data[3].marker.symbol) == ["x", "x"] and list(whole.data[2].customdata) == ["第 3 名", "第 9 名"]
+    assert [t.name for t in whole.data] == ["考核得分", "投诉得分", "总分", "上黑榜"] and not whole.layout.annotations
+    assert list(whole.data[3].marker.symbol) == ["x", "x"] and list(whole.data[2].customdata) == ["第 4 名", "第 3 名", "第 9 名"]
+
 
 def test_company_history_draws_a_score_of_100_whole():
     """A month without complaints scores 100 for them: the axis runs past 100 far enough for a list marker there
@@ -486,3 +503,15 @@ def test_timeline_note_says_under_a_tenth_of_a_working_day_not_zero():
     soon = tickets.timeline(_ticket(is_overdue=False, is_near_deadline=True, overdue_workdays=None,
                                     remaining_workdays=0.01, is_due_derived=False)).set_index("step")
     assert soon.loc["办理时限", "note"] == "临期，剩余不足 0.1 个工作日"
+
+
+def test_light_table_and_map_mark_the_selected_grid():
+    """With a grid chosen the lights page lists its whole community: the grid comes first and says it is the one."""
+    lights = _lights()
+    table = lists.light_table(lights, "month", selected="G2")
+    assert table.iloc[0]["grid_code"] == "G2" and table.iloc[0]["网格"].endswith(lists.SELECTED_MARK)
+    assert sum(name.endswith(lists.SELECTED_MARK) for name in table["网格"]) == 1
+    assert list(lists.light_table(lights, "month")["grid_code"]) == ["G5", "G1", "G2"]
+    assert list(table["grid_code"]) == ["G2", "G5", "G1"]
+    named = lists.map_frame(lights, selected="G3").set_index("grid_code")["grid_name"]
+    assert named["G3"].endswith(lists.SELECTED_MARK) and not named["G1"].endswith(lists.SELECTED_MARK)

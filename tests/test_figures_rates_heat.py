@@ -720,3 +720,44 @@ def test_density_choropleth_is_as_tall_as_its_district_needs(across, up):
         assert high_px / fig.layout.height >= 0.75, (fig.layout.height, high_px)
     assert heat.density_choropleth.uncached(grids_frame().assign(geometry_geojson=[box, box, None]),
                                             height=520).layout.height == 520  # a height given is kept
+
+
+def test_a_change_that_rounds_to_zero_reads_0_0_without_a_sign():
+    """翠湖街道's 环比 read "-0.0" in the breakdown table (a change of -0.04): the tiles already say 持平; the table now
+    says 0.0, in its numbers and in the text it shows."""
+    import math
+    import re
+
+    current = _breakdown(["A", "B"], [90.0, 80.0], [True, True])
+    previous = _breakdown(["A", "B"], [90.04, 79.0], [True, True])
+    table = rates.breakdown_table.uncached(current, previous, previous, "composite_score")
+    change = table["综合得分环比（分）"]
+    assert change.tolist() == [0.0, 1.0] and math.copysign(1, change.iloc[0]) == 1.0
+    html = rates.grey_unranked.uncached(table).to_html()
+    column = list(table.columns).index("综合得分环比（分）")
+    shown = re.findall(rf'_row(\d+)_col{column}" class="[^"]*" >([^<]*)<', html)
+    assert [text for _, text in shown] == ["0.0", "1.0"]
+    raw = table.assign(**{"综合得分环比（分）": [-0.04, -1.0]})  # unrounded: the format alone says 0.0
+    html = rates.grey_unranked.uncached(raw).to_html()
+    assert [text for _, text in re.findall(rf'_row(\d+)_col{column}" class="[^"]*" >([^<]*)<', html)] == ["0.0", "-1.0"]
+
+
+def test_handling_time_labels_have_room_above_the_tallest_bar_and_escalation_shares_are_in_the_legend():
+    """At 1366 px /rates' 办理时长 lost the labels of its tall bars (no room above them; plotly shrank an outside
+    label to its 33 px bar and dropped it) and 办结层级's 街道 and 区 segments had none (too narrow). The axis now
+    runs on past the tallest bar, the labels keep their size, and the legend gives every level's share."""
+    from onescreen.figures import MIN_LABEL_PX
+
+    distribution = pd.DataFrame({"bucket_label": ["不足1个工作日", "1-2个工作日"], "ticket_count": [6853, 229],
+                                 "share": [96.8, 3.2], "handling_count": [7082, 7082]})
+    fig = rates.handling_time_figure.uncached(distribution)
+    bar = fig.data[0]
+    assert (bar.textposition, bar.constraintext, bar.cliponaxis) == ("outside", "none", False)
+    assert bar.textfont.size >= MIN_LABEL_PX
+    low, high = fig.layout.yaxis.range
+    assert low == 0 and high >= 1.25 * 6853
+    shares = pd.DataFrame({"handling_level": ["grid", "community", "street", "district"],
+                           "handling_level_label": ["网格", "社区", "街道", "区"], "closed_count": [619, 250, 107, 25],
+                           "share": [61.9, 25.0, 10.7, 2.5], "escalation_denominator": [1001] * 4})
+    assert [t.name for t in rates.escalation_figure.uncached(shares).data] == ["网格 61.9%", "社区 25.0%", "街道 10.7%",
+                                                                              "区 2.5%"]

@@ -247,3 +247,15 @@ def test_fill_map_gives_each_grid_its_own_colour_skipping_grids_without_a_shape(
     assert 'aria-label="每千户"' in markup
     shapeless_first = grids.iloc[[4, 0]]  # the shapeless row before a drawn one: that one keeps its colour
     assert [p.get("fill") for p in _svg_paths(maps.grid_fill_svg(shapeless_first, ["#0000aa", "#0000bb"]))] == ["#0000bb"]
+
+
+def test_deck_outlines_the_selected_grid_in_a_layer_on_top(grids):
+    """亮灯地图 with a grid chosen draws its whole community: the chosen grid is outlined in blue on top."""
+    plain = _spec(maps.grid_light_deck(grids))
+    assert [layer["id"] for layer in plain["layers"]] == ["grid-light"]
+    spec = _spec(maps.grid_light_deck(grids, selected="G003"))
+    assert [layer["id"] for layer in spec["layers"]] == ["grid-light", "grid-selected"]
+    outline = spec["layers"][1]
+    assert len(outline["data"]) == 2  # G003 is a MultiPolygon of two squares
+    assert outline["getLineColor"] == maps.SELECTED_LINE[0] and outline["filled"] is False
+    assert [layer["id"] for layer in _spec(maps.grid_light_deck(grids, selected="NOPE"))["layers"]] == ["grid-light"]

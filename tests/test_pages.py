@@ -345,7 +345,7 @@ def test_the_empty_state_shows_a_queries_message_as_written():
 
     at = AppTest.from_function(page).run()
     assert at.info[0].value.startswith("查询 tickets 的参数 status 不能是 '\\[登录\\]\\(x\\) \\*\\*全部\\*\\*'。\n\n"
-                                       "- 运行 `make run`"), at.info[0].value
+                                       "- 在运行本系统的服务器上用命令行导入：`python -m etl load"), at.info[0].value
 
 
 def test_a_link_with_only_a_grid_code_opens_that_grid_and_an_unknown_code_says_so(warehouse_copy):
@@ -1541,3 +1541,82 @@ def test_the_wall_says_so_in_a_small_line(warehouse_copy):
     assert _period_notices(at) == [
         "地址中的周期 2024年1月 不在已导入的数据内（数据 2025-09-29 至 2025-10-09），已显示 2025年9月。"]
     assert at.query_params["period_start"] == "2025-09-01"  # the address now says what is shown
+
+
+def test_company_history_stops_at_the_chosen_month(warehouse_copy):
+    """历月得分 drew every month, past the one chosen (often the unfinished month, whose score jumps): it now ends
+    at the month in the box, and its heading says so."""
+    with duckdb.connect(str(warehouse_copy)) as con:  # the fixture scores one month: give it a next one
+        con.execute("insert into mart_company_rankings select * replace (month_start + interval 1 month as month_start) "
+                    "from mart_company_rankings")
+        months = [m for (m,) in con.execute("select distinct month_start from mart_company_rankings "
+                                            "where score is not null order by 1").fetchall()]
+    assert len(months) == 2
+    at = _run("companies.py", query={"month": months[0].isoformat()})
+    assert not at.exception
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("-company_history"))
+    drawn = {x[:10] for t in json.loads(chart.proto.spec)["data"] for x in t.get("x", [])}
+    assert max(drawn) == months[0].isoformat(), drawn
+    assert any(m.value.startswith("**历月得分**（至") for m in at.markdown)
+
+
+def test_lights_page_says_a_chosen_grid_shows_its_community(warehouse_copy):
+    """/lights with grid_code showed every grid of the community in its counts, map and table without a word,
+    while its 查看本期超期工单 link carried the grid: the page now says so, outlines the grid and names the link."""
+    with duckdb.connect(str(warehouse_copy), read_only=True) as con:
+        grid, community, street, name, total = con.execute(
+            "select g.grid_code, g.community_code, g.street_code, g.grid_name, "
+            "count(*) over (partition by g.community_code) from mart_grid_lights l join dim_grids g using (grid_code) "
+            "where l.period_type = 'month' and l.period_start = '2025-10-01' order by 1 limit 1").fetchone()
+    at = _run("lights.py", {"period_type": "month", "period_start": "2025-10-01", "street_code": street,
+                            "community_code": community, "grid_code": grid})
+    assert not at.exception
+    said = " ".join(i.value for i in at.info)
+    assert "选择网格时地图、各色网格数和下表显示其所在社区" in said and f"全部 {total} 个网格" in said
+    assert f"所选网格 {name}" in said
+    link = next(p for p in at.get("page_link") if "超期工单" in p.proto.label)
+    assert link.proto.label.startswith(f"查看 {name}") and f"grid_code={grid}" in str(link.proto)
+    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    assert [layer["id"] for layer in deck["layers"]] == ["grid-light", "grid-selected"]
+    plain = _run("lights.py", {"period_type": "month", "period_start": "2025-10-01"})
+    assert not any("选择网格时" in i.value for i in plain.info)
+
+
+def test_rates_overdue_and_near_deadline_tiles_do_not_compare_a_window_in_hand(warehouse_copy):
+    """/rates' 临期 read "+66 件（+6600.0%） 环比" over a note saying 本期尚有工单在办，环比暂不评判 (超期 "+244 件
+    （+443.6%）"): a state at the as-of time of tickets mostly not yet due against an older period's. While either
+    window is still being handled the two tiles now show 暂不评判 without a number, as their note says; the hover
+    gives both counts."""
+    at = _run("rates.py", {"period_type": "week"})  # the fixture's newest week is still being handled
+    assert not at.exception
+    tiles = {m.label: m for m in at.metric}
+    notes = [c.value for c in at.caption]
+    for label in ("超期", "临期"):
+        tile = tiles[label]
+        assert tile.proto.delta == "较上周同期暂不评判", tile.proto.delta
+        assert "件" not in tile.proto.delta and "%" not in tile.proto.delta
+        assert "都是数据截至时的状态" in tile.proto.help and "上期" in tile.proto.help
+    assert sum("环比暂不评判" in n or "较上周同期暂不评判" in n for n in notes) >= 2
+
+
+def test_the_empty_state_offers_what_the_user_can_do(warehouse_db, users):
+    """An empty warehouse in demo mode said "或在'数据导入'页面上传…" (demo mode has no such page) and "make run": demo
+    mode now names the command line; an admin or analyst the upload page; anyone else who can load data."""
+    from onescreen import ui
+    from onescreen.access import DEMO_IDENTITY, Identity
+
+    demo = ui.empty_guidance(DEMO_IDENTITY)
+    assert "python -m etl load" in demo and "python -m etl demo" in demo and "演示模式没有“数据导入”页面" in demo
+    assert "make run" not in demo and "在“数据导入”页面上传" not in demo
+    for role in ("admin", "analyst"):
+        assert "在“数据导入”页面上传" in ui.empty_guidance(Identity(name="x", role=role))
+    leader = ui.empty_guidance(Identity(name="x", role="leader"))
+    assert leader.startswith("- 请数据分析员或管理员在“数据导入”页面上传")
+    assert "make run" not in ui.empty_guidance(None) and "python -m etl load" in ui.empty_guidance(None)
+    admin = " ".join(i.value for i in _run("rates.py", user="admin").info)
+    assert "在“数据导入”页面上传" in admin
+
+
+def test_the_empty_state_in_demo_mode_names_the_command_line(warehouse_db):
+    shown = " ".join(i.value for i in _run("rates.py").info)  # demo mode: no users file
+    assert "python -m etl load" in shown and "“数据导入”页面上传" not in shown and "make run" not in shown

@@ -386,3 +386,20 @@ def test_the_login_page_says_when_the_users_file_has_no_users(warehouse_copy, us
     assert [w.value for w in at.warning if "还没有用户" in w.value] == [
         "用户文件中还没有用户，暂时没有人能登录。管理员请在服务器上运行 python -m etl users add 用户名 --role admin "
         "--district 添加账号。"]
+
+
+def test_the_audit_log_names_roles_as_the_sidebar_does(tmp_path):
+    """审计日志 showed role codes (admin, leader) while the sidebar says 管理员, 领导; a failed login (no role) showed
+    an empty cell. Roles are now the sidebar's names, the command line 命令行, no role —."""
+    from onescreen import audit
+    from onescreen.access import ROLE_LABELS
+
+    log = tmp_path / "a.jsonl"
+    audit.record("login", user="boss", role="leader", path=log)
+    audit.record("login", user="root", role="admin", path=log)
+    audit.record("login_failed", user="who", path=log)
+    audit.record("upload", user="ops", role="cli", path=log)
+    audit.record("login", user="old", role="retired-role", path=log)
+    frame = audit.read(log).iloc[::-1]
+    assert frame["角色"].tolist() == [ROLE_LABELS["leader"], ROLE_LABELS["admin"], "—", "命令行", "retired-role"]
+    assert ROLE_LABELS["leader"] == "领导" and ROLE_LABELS["admin"] == "管理员"

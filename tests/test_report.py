@@ -449,7 +449,8 @@ def test_yellow_grids_read_the_same_in_every_file(metrics_con):
     page = to_html(report, charts=False)
     assert '<section id="yellow_lights"><h2>黄灯网格：转黄与持续</h2>' in page
     assert "<th>连续黄灯期数</th>" in page and "<th>临期</th>" in page
-    assert "<tr>" + "".join(f'<td class="num">{c}</td>' if c.replace(".", "").isdigit() else f"<td>{c}</td>"
+    assert "<tr>" + "".join(f'<td class="num">{c}</td>' if c.replace(".", "").isdigit()
+                            else f'<td class="nw">{c}</td>' if len(c) <= 16 else f"<td>{c}</td>"
                             for c in row) + "</tr>" in page
     assert row in _docx_tables(report)[4]
     sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx(report)))["黄灯网格"]
@@ -682,6 +683,26 @@ def test_html_embeds_the_installed_plotly_and_prints_on_a4(week_report):
     assert "@page" in page and "size: A4 landscape" in page and "@media print" in page  # 16 columns: landscape
     assert "Noto Sans CJK SC" in page
     assert "数据截至 2025-10-10 15:00" in page and "2025年第40周" in page
+
+
+def test_html_reads_on_a_screen_without_wrapping_short_cells_a_character_a_line(week_report):
+    """On a screen the report was 190 mm wide (portrait A4's text width): the 16 columns of 最久未办结的工单 wrapped
+    社区, 网格 and 承办单位 one character a line. A screen now gets up to 1500 px, every table scrolls in its own box,
+    headers and short cells stay on one line; only the print layout (A4 landscape, no max width) is as it was."""
+    page = to_html(week_report, charts=False)
+    css = page[page.index("<style>"):page.index("</style>")]
+    assert "max-width: 190mm" not in css
+    screen = css[css.index("@media screen"):css.index("@media print")]
+    assert "max-width: 1500px" in css and ".table-wrap { overflow-x: auto; }" in screen
+    assert "th, td.nw { white-space: nowrap; }" in screen
+    print_css = css[css.index("@media print"):]
+    assert "max-width: none" in print_css and "nowrap" not in print_css
+    assert page.count("<table>") == page.count('<div class="table-wrap"><table>') > 3
+    assert '<td class="nw">' in page
+    from onescreen.report_render import _table
+
+    cells = _table(pd.DataFrame({"community_name": ["东风社区"], "reason": ["按期办结率 50.0% 低于 80%；超期 3 件（≥3 件）"]}))
+    assert '<td class="nw">东风社区</td>' in cells and "<td>按期办结率" in cells
 
 
 def test_html_escapes_text_from_the_warehouse(week_report):
@@ -1132,7 +1153,7 @@ def test_a_black_list_run_that_may_be_longer_is_a_number_and_a_flag_in_the_data(
     assert "连续月数可能更长" not in shown and set(shown.loc[shown["本月榜单"] == "黑榜", "连续上黑榜月数"]) == {"至少 2"}
     assert "连续上黑榜月数" not in number_formats(section.frame)   # (text on the page, not a number format's)
     html = render(report, "html").decode("utf-8")
-    assert "<td>至少 2</td>" in html and "连续月数可能更长" not in html
+    assert '<td class="nw">至少 2</td>' in html and "连续月数可能更长" not in html
     word = docx.Document(io.BytesIO(render(report, "docx")))
     cells = [c.text for t in word.tables for row in t.rows for c in row.cells]
     assert "至少 2" in cells and "连续月数可能更长" not in cells

@@ -56,9 +56,15 @@ def light_legend(rules: Rules) -> list[tuple[str, str, str]]:
     ]
 
 
-def map_frame(lights: pd.DataFrame) -> pd.DataFrame:
-    """``grid_lights`` rows with the text columns the map's hover shows (:data:`MAP_TOOLTIP`)."""
+SELECTED_MARK = "（所选网格）"
+
+
+def map_frame(lights: pd.DataFrame, selected: str | None = None) -> pd.DataFrame:
+    """``grid_lights`` rows with the text columns the map's hover shows (:data:`MAP_TOOLTIP`); the ``selected``
+    grid's name says it is the one chosen (the map shows its whole community)."""
     out = lights.copy()
+    if selected is not None:
+        out["grid_name"] = [f"{n}{SELECTED_MARK}" if g == selected else n for g, n in zip(out["grid_code"], out["grid_name"])]
     out["light_label"] = [LIGHT_LABELS.get(x, LIGHT_LABELS["grey"]) for x in out["light"]]
     out["on_time_text"] = [
         "—（N=0）" if _missing(rate) else f"{rate:.1f}%（{num}/{den}）"
@@ -79,19 +85,23 @@ def grid_with_community(grid_name, community_name) -> str:
     return f"{community_name}{grid_name}"
 
 
-def light_table(lights: pd.DataFrame, period_type: str = "month") -> pd.DataFrame:
+def light_table(lights: pd.DataFrame, period_type: str = "month", selected: str | None = None) -> pd.DataFrame:
     """Red grids then yellow ones with their reasons, N and how many periods in a row they have had that light
     (``连续（月）``: ``grid_lights``' consecutive_red_periods for a red grid, consecutive_yellow_periods for a yellow
     one; the other is always 0); the longest run of its colour first, then the most overdue. 网格 names the
-    community too (:func:`grid_with_community`)."""
+    community too (:func:`grid_with_community`). The ``selected`` grid (chosen in the sidebar; the table lists its
+    whole community), when red or yellow, comes first, its name marked (:data:`SELECTED_MARK`)."""
     unit = PERIOD_UNITS.get(period_type, "期")
     rows = lights[lights["light"].isin(["red", "yellow"])].copy()
     rows["order"] = rows["light"].map({"red": 0, "yellow": 1})
     rows["streak"] = rows["consecutive_red_periods"].where(rows["light"] == "red", rows["consecutive_yellow_periods"])
-    rows = rows.sort_values(["order", "streak", "overdue_count"], ascending=[True, False, False], kind="stable")
+    rows["not_selected"] = rows["grid_code"] != selected
+    rows = rows.sort_values(["not_selected", "order", "streak", "overdue_count"], ascending=[True, True, False, False],
+                            kind="stable")
     return pd.DataFrame({
         "亮灯": [LIGHT_LABELS[x] for x in rows["light"]],
-        "网格": [grid_with_community(g, c) for g, c in zip(rows["grid_name"], rows["community_name"])],
+        "网格": [grid_with_community(g, c) + ("" if code != selected else SELECTED_MARK)
+                 for g, c, code in zip(rows["grid_name"], rows["community_name"], rows["grid_code"])],
         "社区": rows["community_name"].to_numpy(),
         "街道": rows["street_name"].to_numpy(),
         "原因": rows["light_reason"].to_numpy(),
@@ -269,21 +279,46 @@ def ineligible_columns() -> dict:
 
 @shared
 def company_history_figure(history: pd.DataFrame, height: int = 340, unfinished: date | None = None) -> go.Figure:
-    """A company's monthly score and its two parts (``company_history``); months on a list are marked. The
-    ``unfinished`` month (the tickets stop before its end) is said so on hover and its list mark is hollow."""
+    """A company's monthly score and its two parts (``company_history``); months on a list are marked.
+
+    The ``unfinished`` month (the tickets stop before its end) is not drawn as one more point of the lines: with
+    a few days of inspections and no complaints yet its score jumps (82.3 -> 91.5, 投诉得分 100) and read as a
+    real rise. Its points are hollow, reached by a dashed segment, named "（未结束）" on hover, in the legend and
+    under the plot, and its list mark is hollow."""
     history = history.copy()
     is_open = pd.to_datetime(history["month_start"]).dt.date == unfinished if unfinished else pd.Series(False, history.index)
-    suffix = np.where(is_open, "，本月未结束", "")
+    done, open_rows = history[~is_open.to_numpy()], history[is_open.to_numpy()]
     fig = go.Figure()
-    parts = {"inspection_score": ("考核得分", "#5b8def", "dot"), "complaint_score": ("投诉得分", "#9aa5b1", "dot")}
-    for column, (label, colour, dash) in parts.items():
-        fig.add_trace(go.Scatter(x=history["month_start"], y=history[column], name=label, mode="lines",
-                                 line=dict(color=colour, dash=dash, width=1.5),
-                                 hovertemplate=f"{label} %{{y:.1f}}<extra></extra>"))
-    ranks = [("未排名" if _missing(x) else f"第 {int(x)} 名") + more for x, more in zip(history["rank"], suffix)]
-    fig.add_trace(go.Scatter(x=history["month_start"], y=history["score"], name="总分", mode="lines+markers",
-                             line=dict(color="#1f3b63", width=2.5), customdata=ranks,
-                             hovertemplate="总分 %{y:.1f}（%{customdata}）<extra></extra>"))
+    series = {"inspection_score": ("考核得分", "#5b8def", "dot", 1.5), "complaint_score": ("投诉得分", "#9aa5b1", "dot", 1.5),
+              "score": ("总分", "#1f3b63", "solid", 2.5)}
+    for column, (label, colour, dash, width) in series.items():
+        total = column == "score"
+        if total:
+            ranks = ["未排名" if _missing(x) else f"第 {int(x)} 名" for x in done["rank"]]
+            fig.add_trace(go.Scatter(x=done["month_start"], y=done[column], name=label, mode="lines+markers",
+                                     line=dict(color=colour, width=width), customdata=ranks,
+                                     hovertemplate="总分 %{y:.1f}（%{customdata}）<extra></extra>"))
+        else:
+            fig.add_trace(go.Scatter(x=done["month_start"], y=done[column], name=label, mode="lines",
+                                     line=dict(color=colour, dash=dash, width=width),
+                                     hovertemplate=f"{label} %{{y:.1f}}<extra></extra>"))
+    if not open_rows.empty:
+        month = open_rows.iloc[-1]
+        last = done.iloc[[-1]] if not done.empty else done
+        for column, (label, colour, dash, width) in series.items():
+            total = column == "score"
+            if not last.empty:  # the dashed step from the last whole month: no hover of its own
+                fig.add_trace(go.Scatter(x=[last["month_start"].iloc[0], month["month_start"]],
+                                         y=[last[column].iloc[0], month[column]], mode="lines", showlegend=False,
+                                         line=dict(color=colour, dash="dash", width=width), hoverinfo="skip"))
+            rank = "" if not total else ("，未排名" if _missing(month["rank"]) else f"，暂列第 {int(month['rank'])} 名")
+            fig.add_trace(go.Scatter(
+                x=[month["month_start"]], y=[month[column]], mode="markers", name="本月未结束（得分会变）",
+                legendgroup="unfinished", showlegend=total,
+                marker=dict(symbol="circle-open", size=11 if total else 8, color=colour, line=dict(width=2)),
+                hovertemplate=f"{label} %{{y:.1f}}（未结束{rank}，得分会变）<extra></extra>"))
+        fig.add_annotation(x=month["month_start"], y=0, yref="paper", yanchor="bottom", showarrow=False,
+                           text="未结束", font=dict(size=12, color="#5f6b7a"))
     for listed, (label, colour, symbol) in {"red": ("上红榜", HONOUR, "star"),
                                             "black": ("上黑榜", BLACKLIST, "x")}.items():
         months = history[(history["list"] == listed).to_numpy()]

@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from onescreen.exports import to_csv_bytes
-from onescreen.figures import nice_ticks, on_screen, shared
+from onescreen.figures import MIN_LABEL_PX, nice_ticks, on_screen, shared
 from onescreen.figures.overview import text_width
 from onescreen.koujing import LABELS
 from onescreen.ui import LIGHT_COLOURS, text_colour_on
@@ -106,8 +106,9 @@ def breakdown_table(current: pd.DataFrame, previous: pd.DataFrame, yoy: pd.DataF
         columns[f"{LABELS[rate]}%"] = current[rate].round(1)
         columns[f"{LABELS[rate]}N"] = [f"{_count(n)}/{_count(d)}" for n, d in zip(current[numerator], current[denominator])]
     columns["综合得分"] = current["composite_score"].round(1)
-    columns[f"{label}环比{unit}"] = (current[metric] - before(previous, withhold_previous)).round(1)
-    columns[f"{label}同比{unit}"] = (current[metric] - before(yoy, withhold_yoy)).round(1)
+    # + 0.0: a change that rounds to zero from below is -0.0, which a table shows as "-0.0" (翠湖街道's 环比).
+    columns[f"{label}环比{unit}"] = (current[metric] - before(previous, withhold_previous)).round(1) + 0.0
+    columns[f"{label}同比{unit}"] = (current[metric] - before(yoy, withhold_yoy)).round(1) + 0.0
     columns["名次变化"] = current["rank_change"].astype("float64")
     columns["超期"] = current["overdue_count"]
     columns["临期"] = current["near_deadline_count"]
@@ -192,13 +193,19 @@ def grey_unranked(table: pd.DataFrame, metric: str | None = None):
         styled = styled.apply(lambda _: css, axis=None)
     # One format call (a second one resets the columns it does not name). Ranks are floats so that a
     # missing rank is NaN, which na_rep shows as a dash (pd.NA would show "None").
-    formats = {column: "{:,.1f}" for column, dtype in table.dtypes.items() if pd.api.types.is_float_dtype(dtype)}
+    formats = {column: _one_decimal for column, dtype in table.dtypes.items() if pd.api.types.is_float_dtype(dtype)}
     formats.update({"综合排名": "{:.0f}", "名次变化": _rank_change, "平均办理时长（工作日）": "{:.2f}"})
     styled = styled.format(formats, na_rep="—")
     _, n = metric_columns(metric) if metric is not None else (None, None)
     if n is not None:  # the rate itself is empty (a table shows its placeholder there, whatever the Styler says)
         styled = styled.format(lambda text: NO_DATA if text == "0/0" else text, subset=[n])
     return styled
+
+
+def _one_decimal(value: float) -> str:
+    """``1,234.5``; a value that rounds to zero is ``0.0``, never ``-0.0`` (a change of -0.04)."""
+    text = f"{value:,.1f}"
+    return "0.0" if text == "-0.0" else text
 
 
 def _rank_change(change: float) -> str:
@@ -343,14 +350,24 @@ def handling_time_figure(distribution: pd.DataFrame) -> go.Figure:
     """Bars of closed tickets per 办理时长 band (working days), labelled with count and share."""
     labels = [f"{n:,.0f} 件<br>{s:.1f}%" if pd.notna(s) else f"{n:,.0f} 件"
               for n, s in zip(distribution["ticket_count"], distribution["share"])]
+    # At 1366 px the tall bars lost their labels (only the short ones kept them): with the axis ending at the
+    # tallest bar there was no room above it, and plotly shrinks an outside label to its bar's width (33 px) and
+    # drops it when that is too small. The axis now runs on past the tallest bar by room for the two lines, and the
+    # labels keep their size, the smallest the charts use (a little wider than a bar; bars stand 40 px apart at 1366 px).
     fig = go.Figure(go.Bar(
         x=distribution["bucket_label"], y=distribution["ticket_count"], text=labels, textposition="outside",
-        marker_color="#1f4e99", cliponaxis=False,
+        marker_color="#1f4e99", cliponaxis=False, constraintext="none", textfont=dict(size=MIN_LABEL_PX),
         hovertemplate="%{x}：%{y:,.0f} 件<extra></extra>",
     ))
+    tallest = float(distribution["ticket_count"].max()) if len(distribution) else 0.0
     fig.update_xaxes(type="category", title_text="办理时长（工作日）")
-    fig.update_yaxes(title_text="已办结工单（件）", rangemode="tozero")
+    fig.update_yaxes(title_text="已办结工单（件）", range=[0, max(tallest, 1.0) * HISTOGRAM_HEADROOM])
     return _layout(fig, height=320, showlegend=False)
+
+
+# The y axis of 办理时长 runs this far past the tallest bar: its two-line label (about 32 px) above it in a plot that
+# is about 150 px tall at 1366 px (the band names turned on end under it).
+HISTOGRAM_HEADROOM = 1.3
 
 
 @shared
@@ -360,7 +377,8 @@ def escalation_figure(shares: pd.DataFrame) -> go.Figure:
     for row in shares.itertuples():
         share = 0.0 if pd.isna(row.share) else float(row.share)
         fig.add_trace(go.Bar(
-            x=[share], y=["办结层级"], orientation="h", name=row.handling_level_label,
+            # The legend says each share too: a segment too narrow for its label (街道, 区 at 1366 px) has none.
+            x=[share], y=["办结层级"], orientation="h", name=f"{row.handling_level_label} {share:.1f}%",
             marker_color=ESCALATION_COLOURS.get(row.handling_level, LIGHT_COLOURS["grey"]),
             text=[f"{row.handling_level_label} {share:.1f}%"], textposition="inside", insidetextanchor="middle",
             hovertemplate=f"{row.handling_level_label}：{row.closed_count:,.0f}/{row.escalation_denominator:,.0f} 件"

@@ -292,6 +292,8 @@ def test_big_screen_kiosk_fits_1920x1080_without_scrolling(browser, streamlit_se
         recurring = page.locator(".os-recurring").bounding_box()
         assert recurring["x"] > ranking["x"] + ranking["width"] - 5 and abs(recurring["y"] - ranking["y"]) < 80, \
             (ranking, recurring)  # side by side under the map
+        lists_box, overdue = _lists_and_overdue(bp)
+        assert overdue["y"] >= lists_box["y"] + lists_box["height"] - 5, (lists_box, overdue)  # one column: one under the other
         assert page.locator(".os-svg-chart svg").count() == 3 and page.locator('[data-testid="stPlotlyChart"]').count() == 0
         # The markup came through Markdown whole: marks with their tooltips, the trend's lines and points.
         assert page.locator(".os-svg-chart svg path").count() >= 3 and page.locator(".os-svg-chart svg circle title").count() >= 3
@@ -483,12 +485,21 @@ def admin_server(demo_warehouse: Path, artifacts_dir: Path, tmp_path_factory: py
                 shutil.rmtree(saved.parents[1], ignore_errors=True)
 
 
-def test_big_screen_on_a_laptop_stacks_its_panels_two_a_row(browser, streamlit_server, artifacts_dir):
+def _lists_and_overdue(bp: BrowserPage) -> tuple[dict, dict]:
+    """The bounding boxes of the big screen's 红黑榜 and 超期工单 panels."""
+    return (bp.page.locator(".st-key-os_right_lists").bounding_box(),
+            bp.page.locator(".st-key-os_right_overdue").bounding_box())
+
+
+@pytest.mark.parametrize("width, height", [(1366, 768), (1440, 900)])
+def test_big_screen_on_a_laptop_stacks_its_panels_two_a_row(browser, streamlit_server, artifacts_dir, width, height):
     """SCREENS.md: at 1366×768 (a laptop in a meeting) panels stack rather than shrink. Three panels a row made
-    the SVG charts' text 8.8 px; two a row (tiles and map, then the lists) keep it over 11 px, and the page scrolls."""
-    with open_page(browser, streamlit_server, artifacts_dir, width=1366, height=768) as bp:
+    the SVG charts' text 8.8 px; two a row (tiles and map, then the lists) keep it over 11 px, and the page scrolls.
+    The third panel alone on its row took half of it (红黑榜 over 超期工单, the other half empty): it now takes the
+    whole row, 红黑榜 and 超期工单 side by side (README)."""
+    with open_page(browser, streamlit_server, artifacts_dir, width=width, height=height) as bp:
         draw_big_screen(bp)
-        bp.screenshot("overview-kiosk-1366x768")
+        bp.screenshot(f"overview-kiosk-{width}x{height}")
         assert_healthy(bp)
         columns = bp.page.evaluate(
             """() => [...document.querySelectorAll('.st-key-os_wall [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]')]
@@ -499,6 +510,11 @@ def test_big_screen_on_a_laptop_stacks_its_panels_two_a_row(browser, streamlit_s
         (left_x, left_y, left_w), (mid_x, mid_y, mid_w), (right_x, right_y, _right_w) = columns
         assert left_y == mid_y and mid_x > left_x and left_w >= 560 and mid_w >= 560, columns  # tiles beside the map
         assert right_y > left_y + 300 and right_x == left_x, columns  # the lists on the next row
+        assert _right_w >= left_w + mid_w, columns  # the whole row, not half of it
+        lists_box, overdue = _lists_and_overdue(bp)
+        assert abs(lists_box["y"] - overdue["y"]) < 5 and overdue["x"] >= lists_box["x"] + lists_box["width"] - 5, \
+            (lists_box, overdue)  # side by side
+        assert min(lists_box["width"], overdue["width"]) >= 0.4 * _right_w, (lists_box, overdue, columns)
         # 街道排名 and 高频问题, side by side at 1920 px, one under the other in the half-width middle column.
         ranking = bp.page.locator('.os-svg-chart svg[aria-label="街道排名"]').bounding_box()
         recurring = bp.page.locator(".os-recurring").bounding_box()
@@ -781,3 +797,25 @@ def test_the_overviews_red_and_black_lists_keep_each_company_on_one_line(browser
         assert all(r["name"] and r["title"].startswith(r["name"] + "：") for r in rows), (width, path, rows)
         cut[(width, path)] = [r["name"] for r in rows if r["cut"]]
     assert cut[(1440, "/")], cut   # a name was too long at 1440 px (else nothing was tested)
+
+
+def test_rates_charts_keep_their_labels_at_1366_px(browser, streamlit_server, artifacts_dir):
+    """At 1366 px /rates' 办理时长 histogram drew "N 件 / %" on its short bars only (the tall ones had no room above
+    them) and 办结层级 had no label for its narrow 街道 and 区 segments. Every bar of the histogram now has its label,
+    inside the chart, at 11 px or more; 办结层级's legend gives every level's share."""
+    with open_page(browser, streamlit_server, artifacts_dir, width=1366, height=900) as bp:
+        bp.goto("/rates")
+        histogram = bp.page.locator(".st-key-rates_handling_chart")
+        histogram.scroll_into_view_if_needed(timeout=60_000)
+        histogram.locator(".point").first.wait_for(timeout=60_000)
+        bp.wait_charts()
+        bp.screenshot("rates-handling-1366")
+        bars = histogram.locator(".point").count()
+        labels = histogram.locator(".bartext").evaluate_all("""ts => ts.map(t => { const r = t.getBoundingClientRect();
+            return [t.textContent, parseFloat(getComputedStyle(t).fontSize), r.top, r.height]; })""")
+        chart = histogram.bounding_box()
+        assert bars >= 5 and len(labels) == bars, labels
+        assert all("件" in text and "%" in text and size >= 11 for text, size, _top, _h in labels), labels
+        assert all(top >= chart["y"] and height > 0 for _text, _size, top, height in labels), (labels, chart)
+        legend = bp.page.locator(".st-key-rates_escalation_chart .legendtext").evaluate_all("ts => ts.map(t => t.textContent)")
+        assert len(legend) == 4 and all(re.search(r"\d+\.\d%$", t) for t in legend), legend

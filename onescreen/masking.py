@@ -344,9 +344,12 @@ def _mask_loose_numbers(text: str, phone_field: bool = False) -> str:
         digits = digits.translate(_SPOKEN_DIGITS)
     parts, position = [], 0
     for match in _LOOSE_NUMBER.finditer(digits):
-        before = digits[max(match.start() - 12, 0) : match.start()]
-        parts += [text[position : match.start()],
-                  _mask_loose_number(match, text[match.start() : match.end()], before, phone_field)]
+        start = match.start()
+        before = digits[max(start - 12, 0) : start]
+        masked = _mask_loose_number(match, text[start : match.end()], before, phone_field)
+        if before.endswith("(") and ")" in match.group() and ")" not in _normalise(masked):
+            start -= 1   # (0571) 8888 8888: the area code's bracket goes with the one it closed
+        parts += [text[position : start], masked]
         position = match.end()
     if not parts:
         return text

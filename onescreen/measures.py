@@ -48,19 +48,17 @@ SHOWN_DIGITS = {"pct": 1, "score": 1, "workdays": 2, "count": 0}
 
 
 def shown_changes(kpis: pd.DataFrame) -> pd.DataFrame:
-    """The KPI rows with each change as a reader checks it: when this period's and the other period's figures
-    differ as shown (98.3% and 98.4%) but their exact difference rounds to zero (98.349 and 98.351), the change
-    is the difference of the shown figures (−0.1), not a 持平 that contradicts the two numbers beside it."""
+    """The KPI rows with each change as a reader checks it: the difference of the two figures as shown. 97.2% against
+    96.7% (96.74) is +0.5, not the +0.6 of the exact difference; 98.3% against 98.4% (98.349 and 98.351) is −0.1,
+    not a 持平 that contradicts the two numbers beside it; 98.3% against 98.3% (98.349 and 98.251) is 持平. A change
+    with a figure missing stays as it came."""
     out = kpis.copy()
     for other, change in (("previous_value", "change"), ("yoy_value", "yoy_change")):
         if other not in out or change not in out:
             continue
         digits = out["unit"].map(SHOWN_DIGITS).fillna(1).astype(int)
         value, before = out["value"].astype("float64"), out[other].astype("float64")
-        shown_value = [round(v, d) for v, d in zip(value, digits)]
-        shown_before = [round(v, d) for v, d in zip(before, digits)]
         exact = out[change].astype("float64")
-        hidden = [pd.notna(c) and round(abs(c), d) == 0 and sv != sb
-                  for c, d, sv, sb in zip(exact, digits, shown_value, shown_before)]
-        out[change] = [sv - sb if h else c for h, c, sv, sb in zip(hidden, exact, shown_value, shown_before)]
+        out[change] = [round(round(v, d) - round(b, d), d) if pd.notna(c) and pd.notna(v) and pd.notna(b) else c
+                       for c, v, b, d in zip(exact, value, before, digits)]
     return out

@@ -112,16 +112,19 @@ def test_the_report_says_why_and_judges_only_what_has_settled(con):
     assert "暂不评判" not in " ".join(kpi_display_frame(settled.sections["kpis"].frame)["环比"])
 
 
-def test_a_change_hidden_by_rounding_is_the_difference_of_the_shown_figures():
+def test_a_change_is_the_difference_of_the_shown_figures():
     kpis = pd.DataFrame({
-        "metric": ["closure_rate", "on_time_rate", "avg_handling_workdays", "ticket_count"],
-        "unit": ["pct", "pct", "pct", "count"],
-        "value": [98.349, 98.36, 91.0, 10.0], "previous_value": [98.351, 98.34, 91.0, 9.0],
-        "change": [-0.002, 0.02, 0.0, 1.0],
-        "yoy_value": [98.251, None, 91.0, 9.0], "yoy_change": [0.098, None, 0.0, 1.0]})
+        "metric": ["closure_rate", "on_time_rate", "avg_handling_workdays", "ticket_count", "response_rate",
+                   "satisfaction_rate"],
+        "unit": ["pct", "pct", "workdays", "count", "pct", "pct"],
+        "value": [98.349, 98.36, 2.794, 10.0, 97.2, 90.0], "previous_value": [98.351, 98.34, 3.376, 9.0, 96.65, None],
+        "change": [-0.002, 0.02, -0.582, 1.0, 0.55, None],
+        "yoy_value": [98.251, None, 2.794, 9.0, 97.2, 90.0], "yoy_change": [0.098, None, 0.0, 1.0, 0.0, 0.0]})
     out = measures.shown_changes(kpis).set_index("metric")
     assert out.loc["closure_rate", "change"] == pytest.approx(-0.1)  # 98.3% against 98.4%: not 持平
     assert out.loc["on_time_rate", "change"] == pytest.approx(0.1)  # 98.4% against 98.3%
-    assert out.loc["avg_handling_workdays", "change"] == 0.0
+    assert out.loc["avg_handling_workdays", "change"] == pytest.approx(-0.59)  # 2.79 against 3.38, not −0.58
     assert out.loc["ticket_count", "change"] == 1.0
-    assert out.loc["closure_rate", "yoy_change"] == pytest.approx(0.098)  # shown as +0.1 already
+    assert out.loc["response_rate", "change"] == pytest.approx(0.5)  # 97.2% against 96.7% (96.65): not +0.6
+    assert pd.isna(out.loc["satisfaction_rate", "change"])  # no figure before: stays missing
+    assert out.loc["closure_rate", "yoy_change"] == 0.0  # 98.3% against 98.3% (98.251): 持平, not +0.1

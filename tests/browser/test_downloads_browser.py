@@ -78,7 +78,8 @@ def test_ticket_downloads_arrive_masked_and_audited(browser, streamlit_server, d
         assert total > 0
 
         name, content = _download(bp, "下载 CSV")
-        assert name.endswith(".csv") and name.startswith("工单明细_")
+        # the area leads the name (downloads for two communities of one month are two names)
+        assert name.endswith(".csv") and name.startswith("工单明细_全区_"), name
         assert content.startswith(b"\xef\xbb\xbf")  # a BOM, so Excel shows the Chinese
         frame = pd.read_csv(io.BytesIO(content), encoding="utf-8-sig", dtype=str)
         assert list(frame.columns[:3]) == ["工单编号", "受理时间", "办理状态"]

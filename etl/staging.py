@@ -306,7 +306,9 @@ def _parsed_expression(name: str, kind: str, params: list, fast: dict[str, list[
         if kind in STRICT_ENUMS:
             return f"nullif(lookup({raw}, ?::varchar[], ?::varchar[]), '')"
         return f"coalesce(nullif(lookup({raw}, ?::varchar[], ?::varchar[]), ''), {raw})"
-    if kind in ("lon", "lat", "score"):
+    if kind in ("lon", "lat"):  # 0 is what exports write for "no coordinates" (0, 0 lies in the Gulf of Guinea)
+        return f"nullif(try_cast({raw} as double), 0)"
+    if kind == "score":
         return f"try_cast({raw} as double)"
     if kind == "count":
         return f"try_cast(try_cast(replace({raw}, ',', '') as double) as integer)"
@@ -383,11 +385,12 @@ def _invalid_condition(name: str, kind: str, loaded_at: datetime) -> tuple[str, 
     if kind in STRICT_ENUMS:
         return (f"{raw} is not null and {value} is null and lookup({raw}, ?::varchar[], ?::varchar[]) is null",
                 "?", [f"无法识别的取值，{ENUM_HELP[kind]}。"], [list(ENUMS[kind]), list(ENUMS[kind].values())])
+    placeholder = f"coalesce(try_cast({raw} as double), -1) = 0"   # 0: no coordinates, not a wrong one
     if kind == "lon":
-        return (f"{raw} is not null and ({value} is null or {value} not between 73 and 136)",
+        return (f"{raw} is not null and not {placeholder} and ({value} is null or {value} not between 73 and 136)",
                 "?", ["经度应为 73 到 136 之间的数字（度），请检查是否与纬度写反。"], [])
     if kind == "lat":
-        return (f"{raw} is not null and ({value} is null or {value} not between 3 and 54)",
+        return (f"{raw} is not null and not {placeholder} and ({value} is null or {value} not between 3 and 54)",
                 "?", ["纬度应为 3 到 54 之间的数字（度），请检查是否与经度写反。"], [])
     if kind == "score":
         return (f"{raw} is not null and ({value} is null or {value} not between 0 and 100)", "?", ["得分应为 0 到 100 之间的数字。"], [])

@@ -724,6 +724,25 @@ def test_personal_numbers_in_other_columns_are_masked_in_messages_warnings_and_r
     assert query(warehouse_copy, "select count(*) from mart_rates where unit_code like '%530102198807154512%'") == [(0,)]
 
 
+def test_coordinates_of_zero_are_no_coordinates(warehouse_copy, tmp_path):
+    """Exports write 0, 0 (or 0.000000) for a ticket without coordinates: no wrong coordinate to fix by swapping
+    longitude and latitude, but none at all. A 0 beside a real value is missing too; anything else out of range is
+    still refused."""
+    path = tmp_path / "hotline_zero_coordinates.csv"
+    path.write_text("工单编号,来电时间,所属社区,经度,纬度\n"
+                    "Z0001,2025-10-05 09:00,东风社区,0,0\n"
+                    "Z0002,2025-10-05 10:00,东风社区,0.000000,0.000000\n"
+                    "Z0003,2025-10-05 11:00,东风社区,102.71,0\n", encoding="utf-8")
+    item = load_files([path]).files[0]
+    assert item.inserted == 3
+    assert query(warehouse_copy, "select ticket_id, lon, lat from fct_tickets where ticket_id like 'Z000%' order by 1") == [
+        ("Z0001", None, None), ("Z0002", None, None), ("Z0003", 102.71, None)]
+    path.write_text("工单编号,来电时间,所属社区,经度,纬度\nZ0004,2025-10-05 09:00,东风社区,25.04,102.71\n", encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        load_files([path])
+    assert "请检查是否与纬度写反" in str(err.value)
+
+
 def test_a_phone_or_id_number_in_a_number_or_code_column_is_masked_in_messages_and_rejects(warehouse_copy, tmp_path):
     """工单编号, 经度, 得分 or 总户数 are not scrubbed as free text (a long ticket number would read as a bank
     card), but a whole value that is a mobile or an ID number is hidden; a short wrong number stays readable."""

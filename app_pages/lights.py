@@ -240,6 +240,7 @@ else:
     chart_col, table_col = st.columns([1, 1])
     with chart_col:
         ui.plotly_chart(lists.household_colours_figure(lights), width="stretch", key="household_colours")
+        st.caption(lists.household_colours_note(lights))
     table_col.dataframe(households, hide_index=True, placeholder=ui.MISSING, width="stretch", height=360)
 
 with st.expander("口径"):

@@ -110,6 +110,10 @@ def test_household_colours_only_where_loaded():
     assert list(fig.data[0].y) == ["一社区", "二社区"]  # most red households at the top of the bars
     assert list(fig.data[0].x) == [5, 10]
     assert [t.marker.pattern.shape for t in fig.data] == ["/", ".", ""]  # the bands told apart without colour
+    # the chart says when it shows only the communities with the most red households
+    assert lists.household_colours_note(_lights()) == "按社区汇总（2 个社区）。"
+    assert lists.household_colours_note(_lights(), top=1) == "按社区汇总，红色户最多的 1 个社区（共 2 个社区；各网格见右表）。"
+    assert len(lists.household_colours_figure(_lights(), top=1).data[0].y) == 1
 
 
 def test_light_share_figure_stacks_the_four_lights_in_their_colours():

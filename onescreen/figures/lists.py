@@ -168,6 +168,15 @@ def household_colours_figure(lights: pd.DataFrame, top: int = 20, height: int = 
     return _layout(fig, height).update_layout(hovermode="y unified")
 
 
+def household_colours_note(lights: pd.DataFrame, top: int = 20) -> str:
+    """What :func:`household_colours_figure` draws, said under it: all communities, or the ``top`` of how many."""
+    cols = list(HOUSEHOLD_COLOURS)
+    count = len(lights.groupby("community_name", dropna=False)[cols].sum(min_count=1).dropna(how="all"))
+    if count > top:
+        return f"按社区汇总，红色户最多的 {top} 个社区（共 {count} 个社区；各网格见右表）。"
+    return f"按社区汇总（{count} 个社区）。"
+
+
 @shared
 def light_share_figure(shares: pd.DataFrame, period_type: str = "month", height: int = 320) -> go.Figure:
     """Share of grids in each light per period (``light_share_over_time``), stacked to 100%; the red band

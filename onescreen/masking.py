@@ -170,7 +170,7 @@ _PII = re.compile(rf"(?=[{_PII_FIRST}])(?:{_PII_ALTERNATIVES})", re.VERBOSE)
 # 10-12 starting with an area code a landline. A date (2025-11-04 10:30) or an amount (1,234,567) is none of them.
 _SPOKEN_DIGITS = {ord(c): ord(d) for c, d in zip("〇零一二三四五六七八九幺", "001234567891")}
 _HAS_SPOKEN_DIGIT = re.compile("[" + "".join(chr(c) for c in _SPOKEN_DIGITS) + "]")
-_LOOSE_SEPARATOR = r"[ \t./_\-–—，,、()]{1,2}"
+_LOOSE_SEPARATOR = r"[ \t/_\-–—，,、()]{1,2}"   # not the dot: decimals (120.123456) and dotted dates stay apart
 _LOOSE_NUMBER = re.compile(rf"(?<![\d*])\d(?:(?:{_LOOSE_SEPARATOR})?\d){{6,}}(?:[Xx](?![A-Za-z]))?")
 _LOOSE_GROUP = re.compile(r"\d+[Xx]?")
 _BEFORE_LOCAL_NUMBER = re.compile(r"(?:电话|手机|座机|固话|联系方式|[Tt][Ee][Ll])(?:号码?)?[:：\s是为]*$")
@@ -202,12 +202,13 @@ _ADDRESS_DETAIL_ALTERNATIVES = rf"""
 # alone (3楼的灯坏了) names no household and stays; so do counts like 十户.
 _DWELLING_UNIT = r"(?:第?[0-9一二三四五六七八九十两]+\s*(?:号楼|栋|幢|单元)|[0-9]+\s*(?:室|号房|层|楼))"
 # Numbers joined by dashes are a dwelling (3-2-501, 12-502, 12/502) unless a unit follows: 3-5-10天, 100-200元.
-_NOT_A_QUANTITY = r"(?!\s*[天日月年元块米个次人岁%％号点分秒斤克吨度份件条张])"
+_NOT_A_QUANTITY = r"(?!\s*[天日月年元块米个次人岁%％号点分秒斤克吨度份件条张户家])"
 _DWELLING = re.compile(rf"""(?=[第0-9一二三四五六七八九十两A-Za-z])(?:
     (?:(?<![A-Za-z])[A-Za-z]\s*(?:栋|幢|座|单元)\s*)?(?:{_DWELLING_UNIT}\s*[-—]?\s*)+(?:[0-9]{{3,4}}(?![0-9]))?
   | (?<![A-Za-z])[A-Za-z]\s*(?:栋|幢|座|单元)\s*(?:[0-9]{{3,4}}(?![0-9]))?
   | (?<![0-9-])[0-9]{{1,3}}-[0-9]{{1,3}}-[0-9]{{2,4}}(?![0-9-]){_NOT_A_QUANTITY}
-  | (?<![0-9/-])[0-9]{{1,3}}[-/][0-9]{{3,4}}(?![0-9/-]){_NOT_A_QUANTITY}
+  | (?<![0-9/.-])[0-9]{{1,3}}-[0-9]{{3,4}}(?![0-9/.-]){_NOT_A_QUANTITY}
+  | (?<![0-9/.-])[0-9]{{1,2}}/[0-9]{{3,4}}(?![0-9/.-]){_NOT_A_QUANTITY}
 )""", re.VERBOSE)
 _DWELLING_WORD = re.compile("[栋幢座元室层楼\\-－—/]")   # every dwelling above has one of these
 _FLOOR_ONLY = re.compile(r"(?:[0-9]+\s*[层楼]\s*)+")
@@ -306,7 +307,7 @@ def _classify_digits(digits: str) -> str | None:
         return ID_PLACEHOLDER
     if 15 <= n <= 19:
         return BANK_CARD_PLACEHOLDER
-    if 10 <= n <= 12 and digits[0] == "0":
+    if 10 <= n <= 12 and digits[0] == "0" and (digits[1] != "1" or digits[:3] == "010"):
         area = digits[:3] if digits[1] in "12" else digits[:4]
         if 7 <= n - len(area) <= 8:
             return f"{area}-{_keep_last4(digits[len(area):])}"
@@ -317,6 +318,16 @@ def _mask_loose_number(match: re.Match[str], raw: str, before: str, phone_field:
     """One run of :data:`_LOOSE_NUMBER`: as a whole, or the longest stretches of its groups that are a number of
     a kind (a date written before a mobile, 2025.11.04 138 1234 5678, leaves the mobile to be found)."""
     groups = [(g.start(), g.end(), g.group().upper()) for g in _LOOSE_GROUP.finditer(match.group())]
+    separators = {match.group()[a[1]:b[0]] for a, b in zip(groups, groups[1:])}
+    if separators <= {",", "，"} and len(groups[0][2]) <= 3 and all(len(g[2]) == 3 for g in groups[1:]):
+        return raw   # an amount with thousands separators: 138,000,000
+    # A date (2025-11-01, 2025/11/30) joins no number: 2025-11-01,2025-11-02 is two dates, not a bank card.
+    dated = set()
+    for i in range(len(groups) - 2):
+        year, month, day = (g[2] for g in groups[i : i + 3])
+        if len(year) == 4 and year[:2] in ("19", "20") and len(month) <= 2 and len(day) <= 2 and month.isdigit() \
+                and day.isdigit() and 1 <= int(month) <= 12 and 1 <= int(day) <= 31:
+            dated |= {i, i + 1, i + 2}
     whole = "".join(g[2] for g in groups)
     if phone_field and _classify_digits(whole) is None:
         return _keep_last4(whole)
@@ -325,6 +336,8 @@ def _mask_loose_number(match: re.Match[str], raw: str, before: str, phone_field:
     parts, position, i = [], 0, 0
     while i < len(groups):
         for j in range(len(groups), i, -1):
+            if dated.intersection(range(i, j)):
+                continue
             masked = _classify_digits("".join(g[2] for g in groups[i:j]))
             if masked is not None:
                 parts += [raw[position : groups[i][0]], masked]
@@ -436,6 +449,10 @@ def _mask_dwelling(match: re.Match[str], raw: str) -> str:
 _CALLER_NOTE = re.compile(r"[（(【\[][^）)】\]]*[）)】\]]")
 _CALLER_PARTS = re.compile(r"[/／、,，;；\s]+")
 _CALLER_TITLE = re.compile(rf"(?:{_TITLES})$")
+# How a place or an organisation's name ends (东风社区, 金碧花园, 城管局): a part of the 来电人 cell that does is no name.
+_PLACE_ENDINGS = ("社区|小区|街道|村|镇|乡|委会|物业|公司|网格|网格员|花园|大厦|广场|中心|医院|学校|楼|苑|园|路|街|巷|局|所|站|"
+                  "队|部|处|科|办|厂|店|馆|院")
+_PERSON_NAME = re.compile(rf"(?!.*(?:{_PLACE_ENDINGS})$)(?:(?:{_COMPOUNDS})[{_HAN}]{{1,2}}|[{''.join(sorted(SURNAMES))}][{_HAN}]{{1,3}})")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -445,11 +462,12 @@ def caller_names(caller_name: str) -> tuple[str, ...]:
     (``张三先生`` -> ``张三``) or the spaces inside it (``张 三``). Forms shorter than 2 characters, and words that are
     no name (:data:`GENERIC_CALLERS`), are left out."""
     name = caller_name.strip()
-    forms = {name}
     core = _CALLER_NOTE.sub("", name).strip()
-    for part in [core, re.sub(r"\s+", "", core), *_CALLER_PARTS.split(core)]:
-        forms |= {part, _CALLER_TITLE.sub("", part)}
-    return tuple(sorted((f for f in forms if len(f) >= 2 and f not in GENERIC_CALLERS), key=len, reverse=True))
+    parts = {core, re.sub(r"\s+", "", core), *_CALLER_PARTS.split(core)}
+    # A form cut from the cell counts only when it has a name's shape (a surname and 1-3 more characters): the
+    # cell 西湖社区 张三 must not make 西湖社区 a name to hide in every place name and text.
+    forms = {form for part in parts for form in (part, _CALLER_TITLE.sub("", part)) if _PERSON_NAME.fullmatch(form)}
+    return tuple(sorted((f for f in forms | {name} if len(f) >= 2 and f not in GENERIC_CALLERS), key=len, reverse=True))
 
 
 def _mask_caller(text: str, caller_name) -> str:

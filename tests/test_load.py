@@ -834,6 +834,17 @@ def test_names_in_name_and_vocabulary_columns_are_stored_masked(warehouse_copy, 
                                  "or department like '%李四%'") == [(0,)]
 
 
+def test_a_place_in_the_callers_cell_is_no_name_to_hide(warehouse_copy, tmp_path):
+    """来电人 "东风社区 张三": 张三 is a name, 东风社区 is not; hiding it would rename the community of every ticket in it."""
+    path = tmp_path / "hotline_place_in_caller.csv"
+    path.write_text("工单编号,来电时间,所属社区,承办单位,来电人,来电号码\n"
+                    "Q0001,2025-10-05 09:00,东风社区,东风社区居委会,东风社区 张三,13800003333\n"
+                    "Q0002,2025-10-05 10:00,东风社区,东风社区居委会,王五,13800004444\n", encoding="utf-8")
+    load_files([path])
+    assert query(warehouse_copy, "select ticket_id, community_name, department from fct_tickets where ticket_id like 'Q000%' "
+                                 "order by 1") == [("Q0001", "东风社区", "东风社区居委会"), ("Q0002", "东风社区", "东风社区居委会")]
+
+
 def test_a_callers_name_in_a_wrong_column_is_masked_in_the_message_and_the_rejects_file(warehouse_copy, tmp_path):
     path = tmp_path / "hotline_name_in_time.csv"
     path.write_text("工单编号,来电时间,所属社区,来电人,来电号码,满意度\n"

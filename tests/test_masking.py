@@ -317,6 +317,17 @@ def test_scrub_text(text, caller_name, expected):
         ("3-5-10天内", "3-5-10天内"),
         ("收费100-200元", "收费100-200元"),
         ("300-500米", "300-500米"),
+        # Date ranges, dates in a list, coordinates, amounts, ratios: none is a number of a person (review).
+        ("2025.11.01-2025.11.30期间", "2025.11.01-2025.11.30期间"),
+        ("2025/11/01-2025/11/30", "2025/11/01-2025/11/30"),
+        ("2025-11-01,2025-11-02", "2025-11-01,2025-11-02"),
+        ("统计周期2025-11-01—2025-11-30", "统计周期2025-11-01—2025-11-30"),
+        ("2025-11-01 138 1234 5678", "2025-11-01 138****5678"),
+        ("坐标120.123456,30.123456", "坐标120.123456,30.123456"),
+        ("金额138,000,000.00元", "金额138,000,000.00元"),
+        ("编号 01234567890", "编号 01234567890"),
+        ("30/100户", "30/100户"),
+        ("户数 120/150", "户数 120/150"),
     ],
 )
 def test_scrub_text_finds_numbers_and_names_written_loosely(text, expected):
@@ -332,6 +343,11 @@ def test_scrub_text_finds_numbers_and_names_written_loosely(text, expected):
         ("张三说", "张 三", "张*说"),
         ("张 三说", "张 三", "张**说"),
         ("市民反映", "市民", "市民反映"),
+        # A form cut from the cell is a name only in a name's shape: 西湖社区, 物业, 网格员 are no names (review).
+        ("西湖社区张三反映", "西湖社区 张三", "西湖社区张*反映"),
+        ("物业不作为，张三说", "物业/张三", "物业不作为，张*说"),
+        ("李四说网格员没来", "李四 网格员", "李*说网格员没来"),
+        ("社区居民都说", "社区 居民", "社区居民都说"),
     ],
 )
 def test_scrub_text_finds_the_caller_in_any_form_of_the_name(text, caller_name, expected):

@@ -62,6 +62,14 @@ OLD_FALLBACK_ID = "'IN' || left(md5(concat_ws('|', inspected_on, company_name, c
 DERIVED_ID = r"^IN[0-9a-f]{16}$"
 
 
+def derived_id_sql(column: str = "inspection_id") -> str:
+    """SQL: whether ``column`` holds an id :func:`fallback_id_sql` (or an earlier version of it) derived: IN and 16
+    hex digits of an md5, at least one a letter. A 考核编号 given as IN and 16 decimal digits (IN2025110112345678) is
+    the user's, never rewritten (an md5's 16 hex digits are all decimal once in about 1,900 ids: such a derived
+    id is left as it is, and only that inspection would be added again by a reload of its export)."""
+    return f"(regexp_matches({column}, '{DERIVED_ID}') and regexp_matches({column}, '[a-f]'))"
+
+
 def fallback_id_sql() -> str:
     """SQL for the id of an inspection without 考核编号, over columns ``inspected_on``, ``company_id``,
     ``compound_code``, ``item`` and ``inspector`` (staged and resolved, or stored). Every column keeps its place,

@@ -229,7 +229,7 @@ def refresh_inspection_ids(con, progress: Callable[[str], None] = lambda _: None
     ``replaced_by_batch_id`` that batch), as if that batch had corrected it, so a rollback puts it back. Rows of
     one batch that share an id (one file gave the same inspection twice with different scores; nothing tells
     which is right) keep their old ids: loading such a file again is refused, saying why."""
-    from etl.load_inspections import DERIVED_ID, INSPECTION_ID_VERSION, fallback_id_sql, row_hash_sql
+    from etl.load_inspections import INSPECTION_ID_VERSION, derived_id_sql, fallback_id_sql, row_hash_sql
 
     if _recorded(con, INSPECTION_ID_KEY) == INSPECTION_ID_VERSION:
         return 0
@@ -239,11 +239,11 @@ def refresh_inspection_ids(con, progress: Callable[[str], None] = lambda _: None
         con.execute(
             f"""create or replace temp table refresh_ids as
             with derived as (
-                select inspection_id as old_id, {new_id} as new_id, batch_id from fct_inspections where regexp_matches(inspection_id, ?)),
+                select inspection_id as old_id, {new_id} as new_id, batch_id from fct_inspections where {derived_id_sql()}),
             counted as (
                 select *, count(*) over (partition by new_id, batch_id) as in_batch, max(batch_id) over (partition by new_id) as latest
                 from derived)
-            select *, max(in_batch) over (partition by new_id) > 1 as is_ambiguous from counted""", [DERIVED_ID])
+            select *, max(in_batch) over (partition by new_id) > 1 as is_ambiguous from counted""")
         if con.execute("select count(*) from refresh_ids where old_id <> new_id").fetchall()[0][0]:
             progress("按新的规则重算没有考核编号的物业考核记录的编号，仅在程序升级后的第一次导入时进行……")
         # Earlier versions of one inspection: to history, as replaced by the latest batch that gave it.
@@ -260,11 +260,11 @@ def refresh_inspection_ids(con, progress: Callable[[str], None] = lambda _: None
             "and not i.is_ambiguous and i.batch_id = i.latest and i.old_id <> i.new_id").fetchall()[0][0]
         # The versions kept for rollback: each the id of its own columns, but those of an inspection left as it was.
         changed += con.execute(
-            f"update fct_inspections_hist set inspection_id = {new_id} where regexp_matches(inspection_id, ?) "
-            f"and inspection_id <> {new_id} and inspection_id not in (select old_id from refresh_ids where is_ambiguous)",
-            [DERIVED_ID]).fetchall()[0][0]
+            f"update fct_inspections_hist set inspection_id = {new_id} where {derived_id_sql()} "
+            f"and inspection_id <> {new_id} and inspection_id not in (select old_id from refresh_ids where is_ambiguous)"
+            ).fetchall()[0][0]
         for table in ("fct_inspections", "fct_inspections_hist"):
-            con.execute(f"update {table} set row_hash = {row_hash_sql()} where regexp_matches(inspection_id, ?)", [DERIVED_ID])
+            con.execute(f"update {table} set row_hash = {row_hash_sql()} where {derived_id_sql()}")
         con.execute("drop table if exists temp.refresh_ids")
     con.execute("insert or replace into warehouse_meta values (?, ?)", [INSPECTION_ID_KEY, INSPECTION_ID_VERSION])
     return changed

@@ -470,9 +470,12 @@ def flag_repeated_inspections(con, has_inspector: bool) -> None:
     identity = ("inspected_on", "company_name", "compound_name", "item", "inspector")
     con.execute(
         f"""insert into stg_problems
+        -- The day as parsed (2025-10-20 and 2025/10/20 are one day, and one inspection id: etl.load_inspections).
         with keyed as (
-            select row_no, {', '.join(identity)}, score from stg_cells
-            where inspected_on is not null and company_name is not null and compound_name is not null),
+            select c.row_no, p.inspected_on::varchar as inspected_on, c.company_name, c.compound_name, c.item, c.inspector,
+                   c.score
+            from stg_cells c join stg_parsed p using (row_no)
+            where p.inspected_on is not null and c.company_name is not null and c.compound_name is not null),
         firsts as (select {', '.join(identity)}, min(row_no) as first_row from keyed group by all having count(*) > 1)
         select k.row_no, 'inspected_on', concat_ws(' / ', k.inspected_on, k.company_name, k.compound_name, k.item, k.inspector),
                '与第 ' || k.first_row || ' 行' ||

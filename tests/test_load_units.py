@@ -279,6 +279,17 @@ def test_inspections_that_nothing_tells_apart_are_refused_saying_why(warehouse_c
         "是同一次考核的更正，请只保留更正后的一行。"]
 
 
+def test_one_inspection_with_its_day_written_two_ways_is_refused_not_a_database_error(warehouse_copy, tmp_path):
+    """2025-10-20 and 2025/10/20 are one day and so one derived id: the rows are told apart by the parsed day, not
+    the cells as typed (the load stopped on DuckDB's duplicate-key error; review)."""
+    rows = ["2025-10-20,云岭物业服务有限公司,金碧花园,设施设备,85,王五", "2025/10/20,云岭物业服务有限公司,金碧花园,设施设备,58,王五"]
+    with pytest.raises(LoadError) as error:
+        load_files([_noid(tmp_path / "noid_days.csv", rows)], db_path=warehouse_copy)
+    lines = str(error.value).splitlines()
+    assert len(lines) == 2 and lines[1].startswith("  文件 noid_days.csv 第 3 行，列「考核日期」，值 “2025-10-20 / 云岭物业服务有限公司"), lines
+    assert "得分却不同（第 2 行：85；本行：58）" in lines[1]
+
+
 def test_inspection_ids_derived_the_old_way_are_migrated_before_a_load(warehouse_copy, tmp_path, monkeypatch):
     """A warehouse loaded before: the week's export (85) and its correction (58) stored as two inspections under ids
     holding the score. The first load after the upgrade gives them the id the code derives now: the correction stays,
@@ -306,3 +317,20 @@ def test_inspection_ids_derived_the_old_way_are_migrated_before_a_load(warehouse
     rollback(again.batch_id, db_path=warehouse_copy)
     rollback(second.batch_id, db_path=warehouse_copy)
     assert _scores(warehouse_copy) == [("CP01", "设施设备", 85.0), ("CP02", "秩序维护", 90.0), ("CP04", "环境卫生", 77.0)]
+
+
+def test_a_given_inspection_id_shaped_like_a_derived_one_is_never_rewritten(warehouse_copy, tmp_path):
+    """考核编号 IN2025110112345678 (IN and 16 digits) is the user's: the migration of derived ids leaves it alone, so the
+    export loaded again is 未变 (review: it was rewritten to a hash, and the reload added the inspection again)."""
+    path = tmp_path / "given_ids.csv"
+    path.write_text("考核编号," + NOID_HEADER.format(inspector=",考核人")
+                    + "IN2025110112345678,2025-10-20,云岭物业服务有限公司,金碧花园,设施设备,85,王五\n", encoding="utf-8")
+    load_files([path], db_path=warehouse_copy)
+    con = duckdb.connect(str(warehouse_copy))
+    con.execute("delete from warehouse_meta where name = 'inspection_id_version'")   # as a warehouse made before it
+    con.close()
+    path.write_text("考核记录（复核）\n" + path.read_text(encoding="utf-8"), encoding="utf-8")   # not the same file
+    again = load_files([path], db_path=warehouse_copy).files[0]
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 1)
+    assert query(warehouse_copy, "select inspection_id from fct_inspections where item = '设施设备' "
+                                 "and inspected_on = '2025-10-20'") == [("IN2025110112345678",)]

@@ -179,7 +179,9 @@ def header_unit(text: object) -> str | None:
 DEADLINE_UNITS: dict[str, str] = {
     "小时": "hours", "时": "hours", "h": "hours", "hour": "hours", "hours": "hours", "小時": "hours",
     "工作日": "workdays", "个工作日": "workdays", "個工作日": "workdays", "workdays": "workdays",
-    "自然日": "days", "天": "days", "日历日": "days", "日历天": "days", "自然天": "days", "days": "days",
+    # 天 as a cell reads it (15天: working days, the hotline's usual deadline), so a header （天） and its cells agree.
+    "天": "workdays", "日": "workdays",
+    "自然日": "days", "日历日": "days", "日历天": "days", "自然天": "days", "days": "days",
 }
 
 

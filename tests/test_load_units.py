@@ -41,7 +41,7 @@ def test_a_deadline_header_in_hours_reads_bare_numbers_as_hours(warehouse_copy, 
         in report.warnings
 
 
-@pytest.mark.parametrize("header", ["办理时限（自然日）", "办理时限(天)"])
+@pytest.mark.parametrize("header", ["办理时限（自然日）", "办理时限(日历日)"])
 def test_a_deadline_header_in_calendar_days_reads_bare_numbers_as_calendar_days(warehouse_copy, tmp_path, header):
     """Friday 18:00 plus 3 calendar days is Monday 18:00, not 3 working days (Wednesday)."""
     path = _tickets(tmp_path / "hotline_days_header.csv", header, [("HD1", "3"), ("HD2", "5个工作日")])
@@ -60,8 +60,9 @@ def test_a_calendar_day_count_in_a_cell_is_read(warehouse_copy, tmp_path):
                                                    ("HC2", datetime(2025, 10, 24, 18, 0), None)]
 
 
-def test_a_deadline_header_in_working_days_is_read_as_before(warehouse_copy, tmp_path):
-    path = _tickets(tmp_path / "hotline_workdays_header.csv", "办理时限（工作日）", [("HW1", "3")])
+@pytest.mark.parametrize("header", ["办理时限（工作日）", "办理时限（天）"])   # （天） as 15天 in a cell: working days
+def test_a_deadline_header_in_working_days_is_read_as_before(warehouse_copy, tmp_path, header):
+    path = _tickets(tmp_path / "hotline_workdays_header.csv", header, [("HW1", "3")])
     report = load_files([path], db_path=warehouse_copy).files[0]
     assert query(warehouse_copy, "select due_at, due_workdays from fct_tickets where ticket_id = 'HW1'") == [(None, 3)]
     assert not [w for w in report.warnings if "按表头的单位" in w]

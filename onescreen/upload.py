@@ -29,10 +29,10 @@ from etl.fields import IGNORE, SOURCES, column_labels, columns_named, same_named
 from etl.load import (FileOptions, FilePlan, LoadReport, headers_signature, load_files, plan_file,
                       remembered_date_order)
 from etl.readers import RawTable, check_xlsx_container, read_export, workbook_sheets
-from etl.staging import (KINDS, cell_sql, headers_look_like_data, install_macros, scrubbed_field, shown_header, slash_date_orders,
+from etl.staging import (KINDS, cell_sql, headers_look_like_data, install_macros, shown_header, shown_value, slash_date_orders,
                          stage)
 from onescreen import settings
-from onescreen.masking import PERSONAL_FIELDS, mask_frame, scrub_number, scrub_text
+from onescreen.masking import PERSONAL_FIELDS, scrub_number
 
 PREVIEW_ROWS = 20
 KEEP_UPLOADS_SECONDS = 2 * 24 * 3600
@@ -275,12 +275,14 @@ def preview(file_plan: FilePlan, rows: int = PREVIEW_ROWS) -> pd.DataFrame:
     finally:
         con.close()
     fields = [f for f in file_plan.source.headers if f in file_plan.mapping]
-    frame = mask_frame(frame[["row_no", *fields]])
+    frame = frame[["row_no", *fields]].copy()
+    callers = frame["caller_name"].tolist() if "caller_name" in frame.columns else [None] * len(frame)
     for field in fields:
-        if field not in PERSONAL_FIELDS and scrubbed_field(field) and pd.api.types.is_string_dtype(frame[field]):
-            # a phone or ID number typed into another column
-            frame[field] = frame[field].map(scrub_text)
-        elif field not in PERSONAL_FIELDS and field != "geometry":
+        if field in PERSONAL_FIELDS or (field != "geometry" and pd.api.types.is_string_dtype(frame[field])):
+            # shown as problem messages and the rejects file show a cell: the row's caller's name masked in
+            # every column, a phone or ID number typed into another column too
+            frame[field] = [shown_value(field, value, caller_name=caller) for value, caller in zip(frame[field], callers)]
+        elif field != "geometry":
             frame[field] = _scrub_numbers(frame[field])
     if "geometry" in frame.columns:
         frame["geometry"] = frame["geometry"].map(lambda v: v if not isinstance(v, str) or len(v) < 60 else v[:57] + "…")

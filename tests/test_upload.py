@@ -209,6 +209,19 @@ def test_preview_and_problems_mask_personal_numbers_typed_into_other_columns(tmp
     assert "身份证[身份证号]" in shown  # the unknown 诉求来源 as stored, its number masked
 
 
+def test_preview_masks_the_callers_name_in_every_column(tmp_path):
+    """As problem messages and the rejects file do (``staging.shown_value``): a name typed into the wrong column,
+    or columns shifted by one, puts the caller's name anywhere; the preview masks it with its own row's caller."""
+    path = tmp_path / "hotline_name_elsewhere.csv"
+    path.write_text("工单编号,来电时间,承办单位,所属街道,所属社区,网格编号,来电人\n"
+                    "P0001,2025-10-05 09:00,城管局,王建国,东风社区,王建国,王建国\n"
+                    "P0002,2025-10-05 10:00,城管局,东风街道,东风社区,WG1,欧阳娜娜（业主）\n", encoding="utf-8")
+    frame = upload.preview(upload.plan(upload.read_upload(path)))
+    assert "王建国" not in frame.to_string() and "欧阳娜娜" not in frame.to_string()
+    assert list(frame["所属街道"]) == ["王**", "东风街道"] and list(frame["网格编号"]) == ["王**", "WG1"]
+    assert list(frame["承办单位"]) == ["城管局", "城管局"] and list(frame["所属社区"]) == ["东风社区", "东风社区"]
+
+
 def test_a_file_without_its_header_row_shows_columns_by_position(tmp_path):
     """Its first row of data is read as headers, a caller's name among them: the page's unused-columns
     line, column pickers, mapping line and preview name those columns by position, never by the cell;

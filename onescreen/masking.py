@@ -134,16 +134,26 @@ _PII_WORD = rf"电话|手机|座机|固话|联系方式|[{_PROVINCES}][A-Za-z]"
 _NAME_END = (rf"{_PII_WORD}|{_TITLES}|反映|反应|来电|投诉|举报|报警|求助|表示|要求|希望|联系|号码|身份|多次|夫妇|一家|今天|"
              "昨天|现在|目前|[的等在住于和与及家是已也都又还不未没对因被把让给从到去说讲问称自私电]")
 _COMPOUNDS = "|".join(sorted(COMPOUND_SURNAMES))
+# A name the writer gives as their own with no label (我是王小明，…; 本人李明反映): after 我是/本人 a word that starts
+# with a surname is a name only when something a name ends at follows it (a sign, a space, the end, 反映 ...):
+# 我是幸福小区业主 or 本人于昨日下午 go on as words. The words below start with a surname and still are no name.
+_SELF_ROLES = "党员|车主|房东|房主|房客|家长|家属|经理|包工头|管理员|居委|于[今昨明前本上去当同近]"
+_SELF_NAME_END = r"[\s，,。.；;：:！!？?、（(]|$|反映|来电|投诉|举报|求助|电话|手机|联系|家住|住在"
 # A name in Latin letters after a label (联系人：John Smith, 我叫Zhang Wei): a word, then up to two more each starting
 # with a capital. Not a phone or account word (联系人Tel 3123456: the number is still found after Tel).
 _LATIN_NAME = (r"(?!(?i:tel|phone|mobile|mob|fax|qq|wechat|weixin|wx|e-?mail|mail|id|no)(?![A-Za-z]))"
                r"[A-Za-zＡ-Ｚａ-ｚ][A-Za-zＡ-Ｚａ-ｚ'.\-]*(?:[\ ·][A-ZＡ-Ｚ][A-Za-zＡ-Ｚａ-ｚ'.\-]*){0,2}")
+# An e-mail address written so that no program finds it (zhangsan at 163 dot com, zhangsan#163.com, wang(at)qq点com).
+_AT = r"(?:[(\[（]\s*(?i:at)\s*[)\]）]|\s(?i:at)\s|艾特|\#)"
+_DOT = r"(?:\.|[(\[（]\s*(?i:dot)\s*[)\]）]|\s(?i:dot)\s|点)"
 # Every alternative below starts with one of these characters. Testing them first lets the scan pass
 # over a Chinese character in one step instead of trying all eight alternatives there (4x faster on
 # the ticket list's content; tests/test_masking.py checks the guard against the unguarded pattern).
 _PII_FIRST = rf"\dA-Za-z._%+\-(电手座固联微威扣{_PROVINCES}{''.join(sorted({label[0] for label in NAME_LABELS + NAME_ROLES}))}"
 _PII_ALTERNATIVES = rf"""
     (?P<email>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{{2,}})
+  | (?P<email_written>[A-Za-z0-9._%+-]{{2,}}\s*{_AT}\s*[A-Za-z0-9-]+(?:\s*{_DOT}\s*[A-Za-z0-9-]+)*?\s*{_DOT}\s*
+        (?i:com|cn|net|org|edu|gov)(?![A-Za-z]))
   | (?P<id_number>(?<!\d)(?:[1-9]\d{{5}}{_SEP}(?:18|19|20)\d{{2}}{_DATE}{_SEP}\d{{3}}[\dXx]
                           |[1-9]\d{{5}}{_SEP}\d{{2}}{_DATE}{_SEP}\d{{3}})(?!\d))
   | (?P<bank_card>(?<!\d)(?:\d{{16,19}}|\d{{4}}(?:[ -]\d{{4}}){{3}}(?:[ -]?\d{{1,3}})?)(?!\d))
@@ -160,6 +170,9 @@ _PII_ALTERNATIVES = rf"""
         (?P<name>(?!{_NOT_A_NAME})(?!(?:{_COMPOUNDS}|[{_HAN}])(?:{_TITLES}))
                  [{_HAN}]\ ?(?!{_PII_WORD})[{_HAN}](?:\ ?(?!{_NAME_END})[{_HAN}]){{0,2}}
                | {_LATIN_NAME}))
+  | (?P<self_named>(?:我是|本人是?)[\s:：]*
+        (?P<self>(?!{_NOT_A_NAME}|{_SELF_ROLES})(?:{_COMPOUNDS}|[{"".join(sorted(SURNAMES))}])[{_HAN}]{{1,2}})
+        (?={_SELF_NAME_END}))
 """
 _PII = re.compile(rf"(?=[{_PII_FIRST}])(?:{_PII_ALTERNATIVES})", re.VERBOSE)
 # The second pass (:func:`_mask_loose_numbers`): a number written in groups the patterns above do not expect
@@ -200,12 +213,15 @@ _ADDRESS_DETAIL_ALTERNATIVES = rf"""
 # A dwelling inside a compound written in free text (住金碧花园3栋2单元501室, B座1203, 3-2-501): the content
 # column would otherwise be more precise than the address column, cut before such detail. A floor
 # alone (3楼的灯坏了) names no household and stays; so do counts like 十户.
-_DWELLING_UNIT = r"(?:第?[0-9一二三四五六七八九十两]+\s*(?:号楼|栋|幢|单元)|[0-9]+\s*(?:室|号房|层|楼))"
+_DWELLING_UNIT = (r"(?:第?[0-9一二三四五六七八九十两]+\s*(?:号楼|栋|幢|单元)|[0-9]+\s*(?:室|号房|层|楼)"
+                  r"|[一二三四五六七八九零〇]{3,4}\s*(?:室|号房))")
+# A room number after a building, in digits or read out in Chinese numerals (十二栋五零二).
+_ROOM = r"(?:[0-9]{3,4}(?![0-9])|[一二三四五六七八九零〇]{3,4}(?![一二三四五六七八九十零〇]))"
 # Numbers joined by dashes are a dwelling (3-2-501, 12-502, 12/502) unless a unit follows: 3-5-10天, 100-200元.
 _NOT_A_QUANTITY = r"(?!\s*[天日月年元块米个次人岁%％号点分秒斤克吨度份件条张户家])"
 _DWELLING = re.compile(rf"""(?=[第0-9一二三四五六七八九十两A-Za-z])(?:
-    (?:(?<![A-Za-z])[A-Za-z]\s*(?:栋|幢|座|单元)\s*)?(?:{_DWELLING_UNIT}\s*[-—]?\s*)+(?:[0-9]{{3,4}}(?![0-9]))?
-  | (?<![A-Za-z])[A-Za-z]\s*(?:栋|幢|座|单元)\s*(?:[0-9]{{3,4}}(?![0-9]))?
+    (?:(?<![A-Za-z])[A-Za-z]\s*(?:栋|幢|座|单元)\s*)?(?:{_DWELLING_UNIT}\s*[-—]?\s*)+{_ROOM}?
+  | (?<![A-Za-z])[A-Za-z]\s*(?:栋|幢|座|单元)\s*{_ROOM}?
   | (?<![0-9-])[0-9]{{1,3}}-[0-9]{{1,3}}-[0-9]{{2,4}}(?![0-9-]){_NOT_A_QUANTITY}
   | (?<![0-9/.-])[0-9]{{1,3}}-[0-9]{{3,4}}(?![0-9/.-]){_NOT_A_QUANTITY}
   | (?<![0-9/.-])[0-9]{{1,2}}/[0-9]{{3,4}}(?![0-9/.-]){_NOT_A_QUANTITY}
@@ -265,7 +281,7 @@ def _keep_last4(digits: str) -> str:
 
 def _mask_match(match: re.Match[str], raw: str) -> str:
     kind = match.lastgroup
-    if kind == "email":
+    if kind in ("email", "email_written"):
         return EMAIL_PLACEHOLDER
     if kind == "id_number":
         return ID_PLACEHOLDER
@@ -286,8 +302,8 @@ def _mask_match(match: re.Match[str], raw: str) -> str:
     if kind == "account":   # a QQ number keeps its last 4 digits, as a phone does; a WeChat ID its first character
         start, account = match.start("acct") - match.start(), match["acct"]
         return raw[:start] + (_keep_last4(account) if account.isdigit() else mask_name(account))
-    if kind == "labelled_name":
-        start = match.start("name") - match.start()
+    if kind in ("labelled_name", "self_named"):
+        start = match.start("name" if kind == "labelled_name" else "self") - match.start()
         return raw[:start] + mask_name(raw[start:])
     if kind == "plate":
         serial = match["serial"]

@@ -446,6 +446,53 @@ def test_scrub_text_masks_a_name_after_a_label(text, expected):
     assert mask_value("content", text, caller_name="无关") == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A name the writer gives as their own, with no label: after 我是/本人, a word starting with a surname that
+        # something a name ends at follows.
+        ("我是王小明，家住金碧花园", "我是王**，家住金碧花园"),
+        ("本人李明反映楼道漏水", "本人李*反映楼道漏水"),
+        ("本人是欧阳娜娜", "本人是欧***"),
+        ("你好我是张三", "你好我是张*"),
+        ("本人王建国电话13812345678", "本人王**电话138****5678"),
+        # ... and words there stay.
+        ("我是幸福小区业主", "我是幸福小区业主"),
+        ("我是王府井小区的", "我是王府井小区的"),
+        ("本人于昨日下午来电", "本人于昨日下午来电"),
+        ("本人于今天，", "本人于今天，"),
+        ("我是党员，", "我是党员，"),
+        ("我是车主。", "我是车主。"),
+        ("我是居民，", "我是居民，"),
+        ("我是高三学生", "我是高三学生"),
+        ("我是否可以申请", "我是否可以申请"),
+        ("本人姓王", "本人姓王"),
+    ],
+)
+def test_scrub_text_masks_a_name_given_as_ones_own(text, expected):
+    assert scrub_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # An e-mail address written so that no program finds it.
+        ("邮箱zhangsan at 163 dot com", "邮箱[邮箱]"),
+        ("发到 wang(at)qq点com 谢谢", "发到 [邮箱] 谢谢"),
+        ("联系 li.ming#gmail.com 即可", "联系 [邮箱] 即可"),
+        ("编号#3 and so on", "编号#3 and so on"),
+        ("I am at home dot", "I am at home dot"),
+        # A room number read out in Chinese numerals.
+        ("住十二栋五零二室漏水", "住[楼栋]漏水"),
+        ("十二栋五零二", "[楼栋]"),
+        ("三栋二单元五零一", "[楼栋]"),
+        ("第三层楼", "第三层楼"),
+    ],
+)
+def test_scrub_text_masks_addresses_written_out(text, expected):
+    assert scrub_text(text) == expected
+
+
 def test_a_name_after_a_label_is_found_whatever_its_surname():
     """Every surname of the demo district's callers (and every compound one) starts a name after a label
     and after a role, so the role's surname list leaves none of them shown."""

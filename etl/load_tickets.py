@@ -632,7 +632,8 @@ def unknown_places_warnings(con) -> tuple[list[str], int]:
             f"select {column}, count(*) from stg_rows where {column} is not null "
             f"and {column} not in (select v from ({known}) k(v) where v is not null) group by 1 order by 2 desc, 1").fetchall()
         if found:
-            values = "、".join(f"{scrub_text(v)}（{n:,} 条）" for v, n in found[:5])
+            callers = _callers_in_values(con, column, [v for v, _ in found[:5]])
+            values = "、".join(f"{_scrub_with(v, callers.get(v, ()))}（{n:,} 条）" for v, n in found[:5])
             more = f"等 {len(found)} 个" if len(found) > 5 else ""
             placed = (f"其中 {unplaced:,} 条因此无法定位到网格，按社区/街道统计，计为“未落格”"
                       if column == "grid_code" and unplaced else "这些工单按其余信息定位")
@@ -641,6 +642,27 @@ def unknown_places_warnings(con) -> tuple[list[str], int]:
     if warning := _shared_compounds_warning(con):
         warnings.append(warning)
     return warnings, unplaced
+
+
+def _callers_in_values(con, column: str, values: list[str]) -> dict[str, list[str]]:
+    """For each of ``values`` of ``stg_rows.column``, the callers of its rows whose name it may hold (a name typed
+    into the 网格编号, or columns shifted by one): a warning quoting the value masks their names in it. A name's
+    first two characters pick the rows, as in :func:`etl.staging._mask_callers_in_names`; scrub_text decides."""
+    if not values or "caller_name" not in {c[0] for c in con.execute("describe stg_rows").fetchall()}:
+        return {}
+    rows = con.execute(
+        f"select distinct {column}, caller_name from stg_rows where {column} in (select unnest(?::varchar[])) "
+        f"and length(trim(caller_name)) >= 2 and contains({column}, left(trim(caller_name), 2))", [values]).fetchall()
+    callers: dict[str, list[str]] = {}
+    for value, caller in rows:
+        callers.setdefault(value, []).append(caller)
+    return callers
+
+
+def _scrub_with(value: str, callers) -> str:
+    for caller in sorted(callers, key=len, reverse=True):
+        value = scrub_text(value, caller_name=caller)
+    return scrub_text(value)
 
 
 def _shared_compounds_warning(con) -> str | None:

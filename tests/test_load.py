@@ -1349,6 +1349,18 @@ def test_a_totals_row_with_its_count_in_the_next_cell_and_a_note_below_are_skipp
     assert "跳过合计/说明行 3 行。" in item.warnings
 
 
+def test_an_unknown_grid_code_holding_the_callers_name_is_quoted_masked(warehouse_copy, tmp_path):
+    """Columns shifted by one put the caller's name in 网格编号: the warning quoting the unknown codes masks it."""
+    path = tmp_path / "shifted.csv"
+    path.write_text("工单编号,来电时间,所属街道,所属社区,网格编号,来电人\n"
+                    "Q1,2025-10-05 09:00,,,王建国,王建国\n"
+                    "Q2,2025-10-05 10:00,,,李小红反映,李小红\n"
+                    "Q3,2025-10-05 11:00,,,DF-99,赵六\n", encoding="utf-8")
+    warnings = "\n".join(load_files([path]).files[0].warnings)
+    assert "王建国" not in warnings and "李小红" not in warnings
+    assert "网格编号在已导入的网格定义中找不到：DF-99（1 条）、李**反映（1 条）、王**（1 条）。" in warnings
+
+
 def test_a_note_line_between_rows_of_data_is_still_a_bad_row(warehouse_copy, tmp_path):
     path = _write(tmp_path / "note_inside.csv", [TICKETS, *_tickets(1), "说明：以下为补录", *_tickets(1, 2)])
     with pytest.raises(LoadError) as err:

@@ -156,7 +156,37 @@ def cell_sql(name: str, column: str) -> str:
     'GDT2026110100001, written so that Excel keeps a long number as text; free text and names take ``cell``,
     which only trims (an apostrophe there may open a quotation, and a user may have typed ="…" on purpose)."""
     code = name.endswith(("_id", "_code")) or name == "caller_phone" or name in KINDS
+    if name in PLACE_CODES:
+        return f"code_key(code_cell({column}))"
     return f"{'code_cell' if code else 'cell'}({column})"
+
+
+# Codes one file gives and another is matched by (a ticket's or a compound's 网格编号 against the grid definitions, an
+# inspection's 小区编号 against the compounds): staged in one form, ``code_key`` (sql/macros.sql), so that WG 001, wg001
+# and ＷＧ００１ are the grid WG001 wherever they are written; a code stored in another form (by an older version, or
+# derived from a name: CMab12cd34) is then given back as stored (:func:`match_stored_codes`). Keys of rows (工单编号,
+# 考核编号) are left as written: a platform writes its own numbers the same way in every export, while a case or
+# width fold would merge keys a system tells apart (derived 考核编号 are lower-case md5 digits).
+PLACE_CODES = {"grid_code": "dim_grids", "compound_code": "dim_compounds", "community_code": "dim_communities",
+               "street_code": "dim_streets"}
+
+
+def match_stored_codes(con, fields: list[str]) -> None:
+    """Give each of ``fields`` (of :data:`PLACE_CODES`) of ``stg_cells`` whose value is the ``code_key`` of a stored
+    code written otherwise (wg001 stored by an older version, a derived CMab12cd34) that stored code, so that it
+    matches it; a code stored in both forms keeps the form given. Cheap when, as usual, every stored code is already
+    in that form (the lookup is empty)."""
+    stored = {row[0] for row in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'main'").fetchall()}
+    for name in fields:
+        table = PLACE_CODES.get(name)
+        if table not in stored:
+            continue
+        con.execute(
+            f"""update stg_cells set {name} = m.code
+            from (select code_key({name}) as k, any_value({name}) as code from {table}
+                  group by 1 having count(*) = 1 and bool_and({name} <> code_key({name}))) m
+            where stg_cells.{name} = m.k""")
 
 
 def install_macros(con) -> None:
@@ -625,6 +655,7 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     raw.dropped_rows = raw.dropped_rows + [text for (text,) in con.execute(
         f"select {first} from stg_cells where {totals}").fetchall()]
     con.execute(f"delete from stg_cells where {totals}")
+    match_stored_codes(con, [name for name in mapped if name in PLACE_CODES])
     # Rows the reader could not split into columns were read too: they are rejected, not unread.
     rows_read = con.execute("select count(*) from stg_cells").fetchall()[0][0] + len(raw.bad_rows)
     # Before after_cells: a reload's unchanged rows are found by their cells, and 24 under 办理时限（小时） is not the

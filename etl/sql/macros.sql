@@ -93,3 +93,20 @@ create or replace temp macro code_cell(s) as (
          then nullif(trim_cell(regexp_replace(trim_cell(s), '^(?:="(.*)"|''(.*))$', '\1\2', 's')), '')
          else nullif(s, '') end
 );
+
+-- A code as codes are matched across files (网格编号, 小区编号, 社区编号, 街道编号): full-width letters, digits and signs
+-- (ＷＧ００１, typed in a Chinese IME) half-width as NFKC makes them, upper case, no spaces (nor zero-width characters)
+-- inside or out: WG 001, wg001 and ＷＧ００１ are WG001. Staging gives these fields in this form (etl.staging.cell_sql);
+-- a grid column of tickets that holds names is matched against code_key(grid_name) (etl.load_tickets.GRID_NAMES).
+-- translate() costs ~1.4 s per million cells, so it runs only on a cell with a full-width character, and a cell already
+-- in the form (printable ASCII without lower case: the usual code) takes no function but the first test.
+create or replace temp macro code_key(s) as (
+    case when regexp_matches(s, '[^\x21-\x60\x7B-\x7E]')
+         then upper(regexp_replace(
+             case when regexp_matches(s, '[\x{FF01}-\x{FF5E}\x{3000}]')
+                  then translate(s, '！＂＃＄％＆＇（）＊＋，－．／０１２３４５６７８９：；＜＝＞？＠ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ［＼］＾＿｀ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ｛｜｝～　',
+                                    '!"#$%&''()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefghijklmnopqrstuvwxyz{|}~ ')
+                  else s end,
+             '[\s\x{85}\x{A0}\x{1680}\x{2000}-\x{200D}\x{2028}\x{2029}\x{202F}\x{205F}\x{2060}\x{FEFF}]+', '', 'g'))
+         else s end
+);

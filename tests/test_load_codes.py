@@ -78,3 +78,26 @@ def test_a_compounds_grid_and_an_inspections_compound_code_written_otherwise_are
     assert load_files([inspections], db_path=warehouse_copy).files[0].inserted == 1
     assert query(warehouse_copy, "select compound_code from fct_inspections where inspection_id = 'KC1'") == [("CP01",)]
 
+
+# -- zero-width characters pasted from web pages and WeChat ---------------------------------------------------------
+
+def test_a_ticket_number_with_a_zero_width_character_is_the_same_ticket(warehouse_copy, tmp_path):
+    """ZW1 then ZW1 + U+200B (and the others) in next week's export: before, each was a second ticket."""
+    first = _tickets(tmp_path / "hotline_zw1.csv", [("ZW1", "XH-02"), ("ZW2", "XH-02"), ("ZW3", "XH-02")])
+    assert load_files([first], db_path=warehouse_copy).files[0].inserted == 3
+    second = tmp_path / "hotline_zw2.csv"
+    second.write_text("\u200b工单编号\u200b,来电时间,诉求类型,一级分类,网格编号\n"
+                      "ZW1\u200b,2025-10-17 18:00:00,求助,市容环境,XH-02\n"
+                      "\ufeffZW2\u2060,2025-10-17 18:00:00,求助,市容环境,XH-02\u200d\n"
+                      "\u200cZW3,2025-10-17 18:00:00,咨询,市容环境,\u200bXH-02\n", encoding="utf-8")
+    report = load_files([second], db_path=warehouse_copy).files[0]
+    assert (report.inserted, report.unchanged, report.updated) == (0, 2, 1)
+    assert query(warehouse_copy, "select ticket_id, grid_code from fct_tickets where ticket_id like '%ZW%' order by 1") == [
+        ("ZW1", "XH-02"), ("ZW2", "XH-02"), ("ZW3", "XH-02")]
+
+
+def test_the_xlsx_readers_trim_zero_width_characters_as_the_cell_macros_do():
+    from etl.readers import _cell_text, _column_texts
+
+    assert _cell_text("\u200bK1\ufeff") == "K1"
+    assert _column_texts(["\u2060K2\u200c", "\u200d", " K3 "]) == ["K2", None, "K3"]

@@ -54,12 +54,13 @@ create or replace temp macro hour_count(s) as (
         then nullif(try_cast(regexp_extract(s, '\d{1,3}(\.\d{1,2})?') as double), 0) end
 );
 
--- A deadline written as a number of calendar days (15自然日, 15个自然日内, 7个日历日): natural days from receipt, the same
--- time of day N days later (staging turns them into due_at). A bare number is read so only under a header such as
--- 办理时限（自然日） (etl.staging.apply_deadline_unit); 15天 in a cell stays working days (day_count).
+-- A deadline written as a number of calendar days (15自然日, 15个自然日内, 7个日历日, 1.5自然日): natural days from receipt,
+-- the same time of day N days later, a fraction as hours (1.5: 36 hours; staging turns them into due_at). A bare number
+-- is read so only under a header such as 办理时限（自然日） (etl.staging.apply_deadline_unit); 15天 in a cell stays working
+-- days (day_count).
 create or replace temp macro calendar_day_count(s) as (
-    case when regexp_full_match(s, '\s*\d{1,3}\s*[个個]?(自然日|日历日|日曆日|自然天)[内內]?\s*')
-        then nullif(cast(regexp_extract(s, '\d{1,3}') as integer), 0) end
+    case when regexp_full_match(s, '\s*\d{1,3}(\.\d{1,2})?\s*[个個]?(自然日|日历日|日曆日|自然天)[内內]?\s*')
+        then nullif(try_cast(regexp_extract(s, '\d{1,3}(\.\d{1,2})?') as double), 0) end
 );
 
 -- The characters a cell is trimmed of: the 17 Unicode space separators (what trim() removes), the ASCII control

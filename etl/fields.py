@@ -156,7 +156,7 @@ def normalise_header(text: object) -> str:
     if text is None:
         return ""
     value = str(text).replace("\ufeff", "").strip()
-    value = re.sub(r"[\s\u3000*＊:：]+", "", value)
+    value = re.sub(r"[\s\u3000\u200b-\u200d\u2060\ufeff*＊:：]+", "", value)   # zero-width ones pasted from the web
     value = re.sub(r"[（(].*?[)）]$", "", value)  # "办理时限(工作日)" -> "办理时限"
     value = re.sub(r"^[【\[「〔](.+)[】\]」〕]$", r"\1", value)  # "【诉求内容】" -> "诉求内容"
     return value.lower()
@@ -167,7 +167,7 @@ def header_unit(text: object) -> str | None:
     ``办理时限（小时）`` -> ``小时``, ``得分(满分10分)`` -> ``满分10分``; None when there are none."""
     if text is None:
         return None
-    value = re.sub(r"[\s\u3000*＊]+", "", str(text).replace("\ufeff", ""))
+    value = re.sub(r"[\s\u3000\u200b-\u200d\u2060\ufeff*＊]+", "", str(text))
     found = re.search(r"[（(]([^（()）]*)[)）]$", value)
     if not found:
         return None

@@ -164,7 +164,7 @@ def flag_unknown_compound_grids(con) -> None:
         from stg_parsed p
         where p.grid_code is not null
           and p.grid_code not in (select grid_code from dim_grids)
-          and p.grid_code not in (select grid_name from dim_grids where grid_name is not null)"""
+          and p.grid_code not in (select code_key(grid_name) from dim_grids where grid_name is not null)"""
     )
 
 
@@ -182,7 +182,7 @@ def _compounds_by_name(table: str) -> str:
             select r.row_no, r.compound_name, coalesce(g1.community_code, g2.community_code, c.community_code) as community_code
             from {table} r
             left join dim_grids g1 on g1.grid_code = r.grid_code
-            left join (select grid_name, any_value(community_code) as community_code from dim_grids
+            left join (select code_key(grid_name) as grid_name, any_value(community_code) as community_code from dim_grids
                        where grid_name is not null group by 1 having count(*) = 1) g2 on g2.grid_name = r.grid_code
             left join (select community_name, any_value(community_code) as community_code from dim_communities
                        group by 1 having count(*) = 1) c on c.community_name = r.community_name
@@ -270,8 +270,8 @@ def write_compounds(con, batch_id: int, present: set[str] | None = None,
         from keyed r
         left join dim_compounds old on old.compound_code = r.compound_key
         left join dim_grids g1 on g1.grid_code = {grid}
-        left join (select grid_name, any_value(grid_code) as grid_code from dim_grids where grid_name is not null
-                   group by 1 having count(*) = 1) g2 on g2.grid_name = {grid}"""
+        left join (select code_key(grid_name) as grid_name, any_value(grid_code) as grid_code from dim_grids
+                   where grid_name is not null group by 1 having count(*) = 1) g2 on g2.grid_name = {grid}"""
     )
     # Neither a grid nor a community column: the compound stays where it was.
     kept_place = ", r.old_community_code" if not {"grid_code", "community_name"} & present else ""

@@ -33,9 +33,10 @@ def flag_feed_collisions(con, feed: str) -> None:
     )
 
 
-# Grids by a unique name, for a grid column that holds names instead of codes.
-GRID_NAMES = """select grid_name, any_value(grid_code) as grid_code from dim_grids
-    where grid_name is not null group by grid_name having count(*) = 1"""
+# Grids by a unique name, for a grid column that holds names instead of codes: the name in the form staging gives
+# the column (code_key, etl.staging.PLACE_CODES), so 东风社区 第一网格 finds 东风社区第一网格.
+GRID_NAMES = """select code_key(grid_name) as grid_name, any_value(grid_code) as grid_code from dim_grids
+    where grid_name is not null group by 1 having count(*) = 1"""
 
 
 def _place_by_coordinates(con) -> None:
@@ -618,7 +619,7 @@ def unknown_places_warnings(con) -> tuple[list[str], int]:
     were left at community or street level (:func:`build_staged_tickets` must have run): those are
     unplaced because of their code, not for want of one."""
     checks = [
-        ("grid_code", "网格编号", "select grid_code from dim_grids union all select grid_name from dim_grids",
+        ("grid_code", "网格编号", "select grid_code from dim_grids union all select code_key(grid_name) from dim_grids",
          "请核对网格编号是否写错，或先导入包含这些网格的网格定义"),
         ("community_name", "所属社区", "select community_name from dim_communities", "请核对社区名称是否写错"),
         ("street_name", "所属街道", "select street_name from dim_streets", "请核对街道名称是否写错"),

@@ -302,7 +302,7 @@ def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
     if not lines and failure is None:
         raise LoadError(f"文件 {path.name} 是空的，没有可导入的数据。{_NO_ROWS_HELP}")
     header_index = find_header_row(lines) if lines else 0
-    headers = [str(h).replace("\ufeff", "").strip() for h in (lines[header_index] if lines else [])]
+    headers = [str(h).replace("\ufeff", "").strip(CELL_TRIM) for h in (lines[header_index] if lines else [])]
     while headers and not headers[-1]:
         headers.pop()
     if failure is not None:  # a record of the sample that Python's csv cannot read (a cell over its limit)
@@ -1496,9 +1496,12 @@ def totals_rows(columns: list, count: int) -> tuple[list[bool] | None, list[str]
 # A number cell of 18 digits or more as _cell_text writes it (repr: 2.5100312345678e+18): a 19-digit ticket
 # number kept as a number, its digits past the 15th lost. (fastexcel sends such cells to the calamine path.)
 _LOST_DIGITS = r"^-?\d(\.\d+)?e\+(1[7-9]|[2-9]\d|\d{3})$"
-# What str.strip() removes, for Arrow's trim: the same cell text on both XLSX paths.
+# What a cell is trimmed of on both XLSX paths (Arrow's trim and str.strip): what str.strip() removes, and the
+# invisible characters copying out of a web page or WeChat leaves, as trim_cell() in sql/macros.sql (zero-width
+# space, non-joiner, joiner, word joiner, and U+FEFF: a BOM in the middle of files joined together).
 _PY_WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006" \
                  "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+CELL_TRIM = _PY_WHITESPACE + "\u200b\u200c\u200d\u2060\ufeff"
 # fastexcel's text of a cell that _cell_text would write differently, or that may be such a cell:
 # booleans (true/false, not 是/否), -0, a number below 1e-4 or with 9 decimals (repr would differ),
 # a time with a fraction, a time of day or duration or a date before 1900-03 (Excel's 1900 quirks).
@@ -1566,7 +1569,7 @@ def _read_xlsx_fast(path: Path, sheet: str | None) -> RawTable | None:
         if body.null_count < len(body):
             if _doubtful(body):
                 return None
-            body = pc.utf8_trim(body, characters=_PY_WHITESPACE)
+            body = pc.utf8_trim(body, characters=CELL_TRIM)
             empty = pc.equal(body, "")
             if pc.any(empty).as_py():
                 body = pc.if_else(empty, pa.scalar(None, pa.string()), body)
@@ -1600,7 +1603,7 @@ def _doubtful(texts) -> bool:
 
 def _column_texts(values) -> list[object]:
     """:func:`_cell_text` of every value of a column: text inline, datetimes in bulk, the rest one by one."""
-    out = [None if v is None else (v.strip() or None) if v.__class__ is str else v for v in values]
+    out = [None if v is None else (v.strip(CELL_TRIM) or None) if v.__class__ is str else v for v in values]
     if not set(map(type, out)) - {type(None), str}:
         return out
     other = [i for i, v in enumerate(out) if v is not None and v.__class__ is not str]
@@ -1623,7 +1626,7 @@ def _cell_text(value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
-        value = value.strip()
+        value = value.strip(CELL_TRIM)
         return value or None
     if isinstance(value, bool):
         return "是" if value else "否"

@@ -270,6 +270,38 @@ def refresh_inspection_ids(con, progress: Callable[[str], None] = lambda _: None
     return changed
 
 
+def pending_migrations(con) -> list[str]:
+    """What :func:`refresh_row_hashes` would change in the warehouse of ``con`` (read-only is enough), one Chinese
+    line each: stored rows whose row hash, or whose derived 考核编号 (:func:`refresh_inspection_ids`), were made
+    another way than the code's. A load does these first; ``refresh --if-stale`` must not call such a warehouse
+    current (the pages would show figures from inspections a reload then counts twice, or as all changed)."""
+    from etl.load_inspections import INSPECTION_ID_VERSION, derived_id_sql, fallback_id_sql
+    from etl.load_inspections import ROW_HASH_VERSION as INSPECTION_ROW_HASH_VERSION
+    from etl.load_tickets import ROW_HASH_VERSION
+
+    if not _has(con, "warehouse_meta"):
+        return []
+    checks = [
+        (ROW_HASH_KEY, ROW_HASH_VERSION, ["fct_tickets", "fct_tickets_hist"],
+         "已存工单的行内容摘要（row_hash）是按旧的算法计算的（程序已升级），重新导入时会把未变的工单都算作更新"),
+        (INSPECTION_ROW_HASH_KEY, INSPECTION_ROW_HASH_VERSION, ["fct_inspections", "fct_inspections_hist"],
+         "已存物业考核记录的行内容摘要（row_hash）是按旧的算法计算的（程序已升级）"),
+        (INSPECTION_ID_KEY, INSPECTION_ID_VERSION, ["fct_inspections", "fct_inspections_hist"],
+         "没有考核编号的物业考核记录的编号是按旧的规则生成的（程序已升级），重新导入同一导出会重复计入"),
+    ]
+    reasons = []
+    for key, version, tables, reason in checks:
+        present = [t for t in tables if _has(con, t)]
+        if _recorded(con, key) == version or not present:
+            continue
+        if key == INSPECTION_ID_KEY:   # only derived ids the code now derives otherwise (given ones are never rewritten)
+            present = [f"(select 1 from {t} where {derived_id_sql()} and inspection_id <> {fallback_id_sql()})"
+                       for t in present]
+        if _has_rows(con, present):
+            reasons.append(reason)
+    return reasons
+
+
 def stale_reasons(path: Path | None = None) -> list[str]:
     """Why the warehouse at ``path`` needs :func:`refresh` (Chinese, one line each); empty if current."""
     from etl.marts import MARTS, sql_digest
@@ -284,6 +316,7 @@ def stale_reasons(path: Path | None = None) -> list[str]:
             "select table_name from information_schema.tables where table_schema = 'main'").fetchall()}
         if areas_stale(con):
             reasons.append("工单的地址区域（address_area）是按旧的地址脱敏规则截取的（程序已升级）")
+        reasons += pending_migrations(con)
         missing = [m for m in MARTS if m not in tables]
         if missing:
             reasons.append(f"缺少汇总表 {'、'.join(missing)}（程序已升级）")

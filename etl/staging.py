@@ -100,6 +100,11 @@ DEADLINE_AHEAD = timedelta(days=366)
 UNREADABLE_TS = "无法识别的日期时间，请使用 2025-10-07 12:44:00、2025/10/7 12:44 或 2025年10月7日 这样的格式。"
 UNREADABLE_DEADLINE = ("无法识别的办理时限，请填日期时间（如 2025-10-17 18:00）、工作日数（如 15 或 15个工作日）"
                        "或小时数（如 24小时 或 48h）。")
+# 1.5 working days (a bare 1.5 without a unit header, under （工作日）, or 1.5个工作日): a working day has no length in
+# hours (nights, weekends and 调休 decide it), so no due time follows; the user says which was meant.
+FRACTIONAL_WORKDAYS = r"\s*\d{1,3}\.\d{1,2}\s*(([个個]?工作日|天|日)[内內]?)?\s*"
+FRACTIONAL_WORKDAYS_HELP = ("办理时限的工作日数带小数（如 1.5 个工作日）：工作日只能按整天计算。请写成整数个工作日（如 2个工作日）、"
+                            "小时数（如 36小时）或自然日数（如 1.5自然日，或把表头写作“办理时限（自然日）”）后重新导入。")
 # A year read as below 100 was written with two digits (10/1/25, 25/11/3): which part is the year is a guess.
 TWO_DIGIT_YEAR = "无法识别的日期时间：年份只写了两位，分不清哪个是年、哪个是月和日。请写四位年份，如 2025-10-07 12:44 或 2025/10/7 12:44。"
 # 04/11/2026: 4 November (日/月/年, as a Chinese or European export writes it) or April 11 (月/日/年, as
@@ -156,7 +161,37 @@ def cell_sql(name: str, column: str) -> str:
     'GDT2026110100001, written so that Excel keeps a long number as text; free text and names take ``cell``,
     which only trims (an apostrophe there may open a quotation, and a user may have typed ="…" on purpose)."""
     code = name.endswith(("_id", "_code")) or name == "caller_phone" or name in KINDS
+    if name in PLACE_CODES:
+        return f"code_key(code_cell({column}))"
     return f"{'code_cell' if code else 'cell'}({column})"
+
+
+# Codes one file gives and another is matched by (a ticket's or a compound's 网格编号 against the grid definitions, an
+# inspection's 小区编号 against the compounds): staged in one form, ``code_key`` (sql/macros.sql), so that WG 001, wg001
+# and ＷＧ００１ are the grid WG001 wherever they are written; a code stored in another form (by an older version, or
+# derived from a name: CMab12cd34) is then given back as stored (:func:`match_stored_codes`). Keys of rows (工单编号,
+# 考核编号) are left as written: a platform writes its own numbers the same way in every export, while a case or
+# width fold would merge keys a system tells apart (derived 考核编号 are lower-case md5 digits).
+PLACE_CODES = {"grid_code": "dim_grids", "compound_code": "dim_compounds", "community_code": "dim_communities",
+               "street_code": "dim_streets"}
+
+
+def match_stored_codes(con, fields: list[str]) -> None:
+    """Give each of ``fields`` (of :data:`PLACE_CODES`) of ``stg_cells`` whose value is the ``code_key`` of a stored
+    code written otherwise (wg001 stored by an older version, a derived CMab12cd34) that stored code, so that it
+    matches it; a code stored in both forms keeps the form given. Cheap when, as usual, every stored code is already
+    in that form (the lookup is empty)."""
+    stored = {row[0] for row in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'main'").fetchall()}
+    for name in fields:
+        table = PLACE_CODES.get(name)
+        if table not in stored:
+            continue
+        con.execute(
+            f"""update stg_cells set {name} = m.code
+            from (select code_key({name}) as k, any_value({name}) as code from {table}
+                  group by 1 having count(*) = 1 and bool_and({name} <> code_key({name}))) m
+            where stg_cells.{name} = m.k""")
 
 
 def install_macros(con) -> None:
@@ -380,6 +415,9 @@ def _invalid_condition(name: str, kind: str, loaded_at: datetime) -> tuple[str, 
         message = f"case when {value} is null then ? when {value} < ? then ? when {value} < ? then ? else ? end"
         message_params = [UNREADABLE_DEADLINE if kind == "deadline" else UNREADABLE_TS, datetime(100, 1, 1),
                           TWO_DIGIT_YEAR, EARLIEST, TOO_EARLY, DEADLINE_TOO_LATE if kind == "deadline" else TOO_LATE]
+        if kind == "deadline":
+            message = f"case when regexp_full_match({raw}, ?) then ? else {message} end"
+            message_params = [FRACTIONAL_WORKDAYS, FRACTIONAL_WORKDAYS_HELP, *message_params]
         return (f"{given} and (({unread}) or {value} < ? or {value} > ?)", message, message_params,
                 [EARLIEST, latest])
     if kind in STRICT_ENUMS:
@@ -625,6 +663,7 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     raw.dropped_rows = raw.dropped_rows + [text for (text,) in con.execute(
         f"select {first} from stg_cells where {totals}").fetchall()]
     con.execute(f"delete from stg_cells where {totals}")
+    match_stored_codes(con, [name for name in mapped if name in PLACE_CODES])
     # Rows the reader could not split into columns were read too: they are rejected, not unread.
     rows_read = con.execute("select count(*) from stg_cells").fetchall()[0][0] + len(raw.bad_rows)
     # Before after_cells: a reload's unchanged rows are found by their cells, and 24 under 办理时限（小时） is not the
@@ -664,7 +703,7 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
         # as due_at, as if the export had written it. A bad 来电时间 leaves it null (that cell is the problem).
         # Calendar days (15自然日) likewise: the same time of day N days after receipt.
         select = (f"select * exclude (due_hours, due_days) replace (coalesce(received_at + to_seconds(due_hours * 3600), "
-                  f"received_at + to_days(due_days), due_at) as due_at) from ({select})")
+                  f"received_at + to_seconds(due_days * 86400), due_at) as due_at) from ({select})")
     con.execute(f"create or replace temp table stg_parsed as {select}", params)
 
     con.execute("create or replace temp table stg_problems (row_no bigint, field varchar, value varchar, message varchar)")

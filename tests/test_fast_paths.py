@@ -34,9 +34,12 @@ def con():
 
 
 SPACES = [32, 160, 5760, *range(8192, 8203), 8239, 8287, 12288]
-# What a cell is trimmed of: the spaces trim() removes, what str.strip() removes (as the XLSX readers trim), and every
-# ASCII control character.
-TRIMMED = sorted({*SPACES, *(c for c in range(0x110000) if chr(c).isspace()), *range(32), 127})
+# The invisible characters pasted from web pages and WeChat (U+200B-U+200D, U+2060) and U+FEFF (a BOM in the middle of
+# files joined together): a ticket number ending in one was a second ticket.
+ZERO_WIDTH = [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF]
+# What a cell is trimmed of: the spaces trim() removes, what str.strip() removes (as the XLSX readers trim), every
+# ASCII control character, and those.
+TRIMMED = sorted({*SPACES, *(c for c in range(0x110000) if chr(c).isspace()), *range(32), 127, *ZERO_WIDTH})
 TRIM_CHARS = "".join(map(chr, TRIMMED))
 
 
@@ -49,7 +52,7 @@ def test_the_characters_the_cell_macros_look_for_are_the_ones_they_trim(con):
         "select list(r order by r) from range(0, 1114112) t(r) "
         "where (r < 55296 or r > 57343) and length(trim(chr(r::integer) || 'a' || chr(r::integer))) = 1").fetchall()[0][0]
     assert removed == SPACES   # trim()'s own set, all of them in TRIMMED
-    assert TRIMMED == [*range(33), 127, 133, 160, 5760, *range(8192, 8203), 8232, 8233, 8239, 8287, 12288]
+    assert TRIMMED == [*range(33), 127, 133, 160, 5760, *range(8192, 8206), 8232, 8233, 8239, 8287, 8288, 12288, 65279]
     assert [int(n) for n in re.search(r"\[([\d,\s]*)\]", _macro("trim_cell")).group(1).split(",")] == TRIMMED
     for name, extra in (("cell", []), ("code_cell", [39, 61])):
         macro = _macro(name)

@@ -52,6 +52,25 @@ def test_a_deadline_header_in_calendar_days_reads_bare_numbers_as_calendar_days(
         in report.warnings
 
 
+def test_a_fraction_of_calendar_days_is_read_as_hours(warehouse_copy, tmp_path):
+    """1.5 under 办理时限（自然日） was refused as unreadable: it is 36 hours after receipt (Friday 18:00: Sunday 06:00)."""
+    path = _tickets(tmp_path / "hotline_days_fraction.csv", "办理时限（自然日）", [("HF1", "1.5"), ("HF2", "0.5自然日")])
+    report = load_files([path], db_path=warehouse_copy).files[0]
+    assert (report.inserted, report.rejected) == (2, 0)
+    assert query(warehouse_copy, "select ticket_id, due_at, due_workdays from fct_tickets where ticket_id like 'HF_' "
+                                 "order by 1") == [("HF1", datetime(2025, 10, 19, 6, 0), None),
+                                                   ("HF2", datetime(2025, 10, 18, 6, 0), None)]
+
+
+def test_a_fraction_of_working_days_is_refused_saying_what_to_write(warehouse_copy, tmp_path):
+    path = _tickets(tmp_path / "hotline_workdays_fraction.csv", "办理时限（工作日）", [("HW1", "2"), ("HW2", "1.5")])
+    with pytest.raises(LoadError) as error:
+        load_files([path], db_path=warehouse_copy)
+    assert ("文件 hotline_workdays_fraction.csv 第 3 行，列「办理时限（工作日）」，值 “1.5”：办理时限的工作日数带小数（如 1.5 个工作日）："
+            "工作日只能按整天计算。请写成整数个工作日（如 2个工作日）、小时数（如 36小时）或自然日数（如 1.5自然日，"
+            "或把表头写作“办理时限（自然日）”）后重新导入。") in str(error.value)
+
+
 def test_a_calendar_day_count_in_a_cell_is_read(warehouse_copy, tmp_path):
     path = _tickets(tmp_path / "hotline_days_cells.csv", "办理时限", [("HC1", "3自然日"), ("HC2", "7个自然日内")])
     load_files([path], db_path=warehouse_copy)

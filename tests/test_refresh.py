@@ -333,3 +333,38 @@ def test_pages_on_marts_built_before_a_rule_existed_show_what_they_counted(wareh
         at.run()
         assert not at.exception and not at.error, (page, at.exception, [e.value for e in at.error])
     assert any("物业投诉计入的诉求类型 全部" in str(e.value) for e in [*at.markdown, *at.caption]), "weekly 口径"
+
+
+def test_if_stale_migrates_inspection_ids_derived_the_old_way(warehouse_copy, tmp_path, monkeypatch, capsys):
+    """A warehouse whose inspections without 考核编号 got their ids the old way (holding the score): before,
+    ``refresh --if-stale`` called it current and left them, so the next reload of the export added them again."""
+    import etl.load_inspections as inspections
+
+    path = tmp_path / "noid.csv"
+    path.write_text("考核日期,物业企业,小区名称,考核项目,得分\n2025-10-20,云岭物业服务有限公司,金碧花园,设施设备,85\n",
+                    encoding="utf-8")
+    monkeypatch.setattr(inspections, "fallback_id_sql", lambda: inspections.OLD_FALLBACK_ID)
+    load_files([path], db_path=warehouse_copy)
+    monkeypatch.undo()
+    monkeypatch.setenv("ONESCREEN_DB", str(warehouse_copy))
+    con = duckdb.connect(str(warehouse_copy))
+    con.execute("delete from warehouse_meta where name = 'inspection_id_version'")   # as a warehouse made before it
+    con.close()
+    old_ids = query(warehouse_copy, "select inspection_id from fct_inspections where item = '设施设备' "
+                                    "and inspected_on = '2025-10-20'")
+    assert stale_reasons(warehouse_copy) == [
+        "没有考核编号的物业考核记录的编号是按旧的规则生成的（程序已升级），重新导入同一导出会重复计入"]
+    assert main(["refresh", "--if-stale", "--quiet"]) == 0
+    assert "已重建汇总表" in capsys.readouterr().out
+    assert stale_reasons(warehouse_copy) == []
+    assert query(warehouse_copy, "select inspection_id from fct_inspections where item = '设施设备' "
+                                 "and inspected_on = '2025-10-20'") != old_ids
+    path.write_text("考核记录（复核）\n" + path.read_text(encoding="utf-8"), encoding="utf-8")   # not the same file
+    assert load_files([path], db_path=warehouse_copy).files[0].unchanged == 1
+
+
+def test_a_warehouse_without_derived_inspection_ids_is_not_stale_for_want_of_their_version(warehouse_copy):
+    con = duckdb.connect(str(warehouse_copy))
+    con.execute("delete from warehouse_meta where name = 'inspection_id_version'")
+    con.close()
+    assert stale_reasons(warehouse_copy) == []

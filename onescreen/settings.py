@@ -10,7 +10,10 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = ROOT / "data"
+# The folder of what the app writes by default (the warehouse, uploads, rejects, reports, snapshots, the audit log):
+# ``$ONESCREEN_DATA_DIR`` or ``data/`` of the checkout. Read once, when the app or a command starts; each path below
+# that has a variable of its own (``ONESCREEN_DB``, ``ONESCREEN_AUDIT`` ...) still takes it first.
+DATA_DIR = Path(os.environ["ONESCREEN_DATA_DIR"]).expanduser().resolve() if os.environ.get("ONESCREEN_DATA_DIR") else ROOT / "data"
 CONFIG_DIR = ROOT / "config"
 STATIC_DIR = ROOT / "static"
 

@@ -97,6 +97,17 @@ def test_serve_removes_stale_uploads_before_the_server_starts(monkeypatch, tmp_p
     assert seen == {"stale": False} and fresh.exists()
 
 
+def test_data_dir_moves_what_the_app_writes_by_default(tmp_path):
+    """ONESCREEN_DATA_DIR moves the warehouse, uploads, rejects and the audit log out of the checkout (a test or
+    a second server must not write citizens' exports into the repository's data/)."""
+    code = ("from onescreen import settings, upload, audit; "
+            "print(settings.warehouse_path()); print(upload.uploads_root()); print(audit.audit_path())")
+    env = {k: v for k, v in os.environ.items() if k not in ("ONESCREEN_DB", "ONESCREEN_AUDIT")}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env={**env, "ONESCREEN_DATA_DIR": str(tmp_path / "elsewhere")}).stdout.split()
+    assert out == [str(tmp_path / "elsewhere" / name) for name in ("warehouse.duckdb", "uploads", "audit.jsonl")]
+
+
 def test_serve_makes_what_the_server_writes_private(monkeypatch, tmp_path, restore_umask):
     """Warehouse, uploads, rejects, reports and audit log: 0600 files in 0700 folders, whatever the shell's umask."""
     from streamlit.web import cli

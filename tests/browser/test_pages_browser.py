@@ -472,17 +472,10 @@ def admin_server(demo_warehouse: Path, artifacts_dir: Path, tmp_path_factory: py
     folder = tmp_path_factory.mktemp("admin_server")
     warehouse = folder / "warehouse.duckdb"
     shutil.copyfile(demo_warehouse, warehouse)
-    uploads = ROOT / "data" / "uploads"
-    before = set(uploads.glob("*")) if uploads.exists() else set()
-    env = {"ONESCREEN_USERS": str(users_file(folder))}
-    try:
-        with run_server(warehouse, artifacts_dir / "streamlit-admin-server.log", extra_env=env) as base_url:
-            yield base_url, warehouse
-    finally:
-        # The upload page keeps files under data/uploads/<session>/ (settings.DATA_DIR): remove this test's.
-        for saved in uploads.glob(f"*/*/{UPLOAD_NAME}"):
-            if saved.parents[1] not in before:
-                shutil.rmtree(saved.parents[1], ignore_errors=True)
+    # The upload page keeps files under DATA_DIR/uploads/<session>/: this server's go to the test's folder.
+    env = {"ONESCREEN_USERS": str(users_file(folder)), "ONESCREEN_DATA_DIR": str(folder / "data")}
+    with run_server(warehouse, artifacts_dir / "streamlit-admin-server.log", extra_env=env) as base_url:
+        yield base_url, warehouse
 
 
 def _lists_and_overdue(bp: BrowserPage) -> tuple[dict, dict]:
@@ -554,6 +547,8 @@ def test_upload_then_big_screen_shows_new_numbers(browser, admin_server, artifac
         finally:
             con.close()
         assert loaded == UPLOAD_TICKETS
+        # The uploaded file went to the server's ONESCREEN_DATA_DIR, not the checkout's data/.
+        assert list((warehouse.parent / "data" / "uploads").glob(f"*/*/{UPLOAD_NAME}"))
 
         # No reload: the big screen's own refresh picks the new warehouse up.
         expected = f"{before + UPLOAD_TICKETS:,}"

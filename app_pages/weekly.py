@@ -7,16 +7,18 @@ other pages'. The oldest open tickets are masked (no caller, phone or content; a
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import streamlit as st
 
-from onescreen import data, filters, ui
+from onescreen import auth, data, filters, ui
 from onescreen.figures import lists
 from onescreen.report import COLUMN_LABELS, KINDS, Period, ReportError, build_report, data_span, default_period, \
     parse_period, period_options
 from onescreen.report_charts import report_figures
-from onescreen.report_render import FORMATS, empty_text, display_frame, file_name, kpi_display_frame, kpi_headers, number_formats, \
-    render, signed_formats
+from onescreen.report_render import FORMATS, empty_text, display_frame, downloaded, file_name, kpi_display_frame, kpi_headers, \
+    number_formats, signed_formats
 
 KIND_LABELS = {"week": "周报（周例会）", "month": "月报（月分析）", "quarter": "季报（季调度）"}
 # Short labels, the detail in one line under the buttons: four buttons in a row at 1366 px and 125% zoom cut the long
@@ -102,11 +104,15 @@ st.caption(f"{ui.as_of_caption(as_of)} · 范围：{ui.markdown_text(meta['scope
 if f.grid_code:
     st.caption("周报按街道或社区汇总：已选的网格不单独出报告，以下为其所在社区。")
 
+# Rendered only when clicked (the HTML inlines plotly.js, about 5 MB), from the figures shown here; built outside
+# this run, so they get the identity explicitly, and only while the users file still grants it (auth.guarded).
+identity = data.current_access().identity
+shown_filters = {"report": period.code, "street_code": f.street_code, "community_code": f.community_code}
 columns = st.columns(len(FORMATS))
 for column, fmt in zip(columns, FORMATS):
+    build = functools.partial(downloaded, report, fmt, user=identity.name, role=identity.role, filters=shown_filters)
     column.download_button(
-        # Rendered only when clicked (the HTML inlines plotly.js, about 5 MB), from the figures shown here.
-        FORMAT_LABELS[fmt], data=lambda fmt=fmt: render(report, fmt),
+        FORMAT_LABELS[fmt], data=auth.guarded(identity, build, f"周报 {FORMAT_LABELS[fmt].removeprefix('下载 ')}"),
         file_name=file_name(report, fmt), mime=FORMATS[fmt][0], key=f"weekly_download_{fmt}", on_click="ignore")
 st.caption("；".join(f"{FORMAT_LABELS[fmt].removeprefix('下载 ')}：{FORMAT_HELP[fmt]}" for fmt in FORMATS))
 

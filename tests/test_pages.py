@@ -949,6 +949,31 @@ def test_weekly_download_labels_are_short_with_the_detail_in_a_line_below(wareho
         c.value for c in at.caption]
 
 
+def test_weekly_downloads_are_audited(warehouse_copy, users, tmp_path, monkeypatch):
+    """The 周报's files carry ticket numbers and the oldest open requests: each download is recorded in the audit log
+    as 工单明细's are (it was not), and built only while the users file still grants the user (auth.guarded)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    from onescreen import audit
+
+    built: dict = {}
+    register = MediaFileManager.add_deferred
+
+    def keep(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        built[file_name] = data_callable   # what a click on the button runs
+        return register(self, data_callable, mimetype, coordinates, file_name=file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", keep)
+    _run("weekly.py", user="leader")
+    names = sorted(built)
+    assert [name.rsplit(".", 1)[1] for name in names] == ["docx", "html", "json", "xlsx"]
+    assert built[names[0]]()[:2] == b"PK"   # a Word file
+    events = [json.loads(line) for line in audit.audit_path().read_text(encoding="utf-8").splitlines()]
+    exports = [e for e in events if e["action"] == "export"]
+    assert [(e["user"], e["detail"]) for e in exports] == [("leader", f"周报 {names[0]}（已脱敏）")]
+    assert set(exports[0]["filters"]) == {"report"}   # the whole district: no street or community chosen
+
+
 def test_the_map_legend_keeps_each_mark_with_its_label(warehouse_copy):
     """The big screen's map title lists the four lights with their counts; at 125-150% zoom it wraps, and a "■"
     stood at a line's end with its label on the next. Each mark, label and count is one unbreakable piece."""

@@ -146,7 +146,7 @@ def _download(kind: str, build) -> bytes:
 
 # The area leads the name: downloads for two communities of one month are two files, not 工单明细_… and 工单明细_… (1).
 area = unassigned_label.replace(" · ", "") if unassigned else filters.area_name(**f.scope())
-stem = f"工单明细_{area}_{period_text}_{tickets.STATUSES[status]}"
+stem = tickets.download_stem(area, period_text, chosen)
 if total > tickets.EXPORT_MAX_ROWS:
     stem += f"_前{tickets.EXPORT_MAX_ROWS}张"
     st.warning(f"符合条件的工单共 {total:,} 张，超过单次下载的上限 {tickets.EXPORT_MAX_ROWS:,} 张：下载的是按当前顺序的前 "

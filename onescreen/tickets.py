@@ -9,6 +9,7 @@ Streamlit.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 
@@ -135,6 +136,25 @@ def list_params(filters, *, status: str = "all", category_l2: str = "", ticket_i
         params.update(received_from=first, received_before=last + timedelta(days=1))
     sort, order = STATUS_SORT.get(status, ("received_at", "desc"))
     return {**params, "sort": sort, "order": order}
+
+
+_NOT_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\s\x00-\x1f]+')
+
+
+def download_stem(area: str, period_text: str, params: Mapping) -> str:
+    """A download's file name without its extension, naming every choice that narrowed the list (``params`` of
+    :func:`list_params`): two downloads of one month, one of them a search for 编号含 AUD4 or one 二级分类, are two
+    files with two names, not one name and a (1). A searched text is masked as the screen masks text (a phone pasted
+    into the search) and every character a file name cannot hold becomes ``_``."""
+    parts = ["工单明细", area, period_text, STATUSES.get(params.get("status") or "all", "全部")]
+    parts += [value for value in (params.get("source"), params.get("category_l1"), params.get("category_l2")) if value]
+    if params.get("compound_code"):
+        parts.append(f"小区{params['compound_code']}")
+    if params.get("property_complaint"):
+        parts.append("物业投诉")
+    if params.get("ticket_id"):
+        parts.append(f"编号含{scrub_text(str(params['ticket_id']))}")
+    return "_".join(_NOT_IN_FILE_NAMES.sub("_", str(part)).strip("_") for part in parts if part)
 
 
 def unassigned_filter(filters, value: str) -> str:

@@ -89,6 +89,19 @@ def test_the_ticket_list_takes_the_range_of_the_shared_filters():
     assert "received_from" not in tickets.list_params(ranged, whole_period=True)
 
 
+def test_a_ticket_download_is_named_after_every_choice_that_narrowed_it():
+    month = Filters("month", date(2025, 10, 1), source="12345热线", category="城市管理")
+    plain = tickets.list_params(Filters("month", date(2025, 10, 1)))
+    assert tickets.download_stem("全区", "2025年10月受理", plain) == "工单明细_全区_2025年10月受理_全部"
+    searched = tickets.list_params(month, status="overdue", category_l2="占道经营", ticket_id=" AUD4 ")
+    assert tickets.download_stem("东风街道", "2025年10月受理", searched) == \
+        "工单明细_东风街道_2025年10月受理_超期_12345热线_城市管理_占道经营_编号含AUD4"
+    # A phone pasted into the search is masked; what no file name may hold (*, /, spaces) becomes _.
+    pasted = tickets.list_params(month, ticket_id="138 1234 5678/x")
+    assert tickets.download_stem("全区", "2025-10-03 至 2025-10-09 受理", pasted) == \
+        "工单明细_全区_2025-10-03_至_2025-10-09_受理_全部_12345热线_城市管理_编号含138_5678_x"
+
+
 def test_place_choices_list_each_level_in_code_order_and_name_unnamed_units_by_code():
     from onescreen.data import PlaceChoices
 

@@ -547,8 +547,10 @@ def test_upload_then_big_screen_shows_new_numbers(browser, admin_server, artifac
         finally:
             con.close()
         assert loaded == UPLOAD_TICKETS
-        # The uploaded file went to the server's ONESCREEN_DATA_DIR, not the checkout's data/.
-        assert list((warehouse.parent / "data" / "uploads").glob(f"*/*/{UPLOAD_NAME}"))
+        # The upload went through the server's ONESCREEN_DATA_DIR (the file itself is removed once loaded), not the
+        # checkout's data/.
+        assert (warehouse.parent / "data" / "uploads").is_dir()
+        assert not list((ROOT / "data" / "uploads").glob(f"*/*/{UPLOAD_NAME}"))
 
         # No reload: the big screen's own refresh picks the new warehouse up.
         expected = f"{before + UPLOAD_TICKETS:,}"

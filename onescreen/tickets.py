@@ -183,13 +183,13 @@ def state_label(row: Mapping) -> str:
     return str(state_labels(pd.DataFrame([dict(row)]))[0])
 
 
-STATES = ("已退单", "超期", "临期", "办理中", "已办结", "逾期办结", "按期办结")
+STATES = ("已退单", "超期", "临期", "办理中", "已办结", "逾期办结", "按期办结", "已撤销")
 
 
 def state_labels(df: pd.DataFrame) -> np.ndarray:
-    """The state of every row at once: open tickets are 已退单 (returned to be dispatched again), 超期, 临期 or
-    办理中; closed ones 逾期办结 or 按期办结, or 已办结 when lateness is unknown. A missing flag (None, NaN, NA)
-    is not true."""
+    """The state of every row at once: a voided ticket (status 已撤销) is 已撤销, neither open nor closed; open
+    tickets are 已退单 (returned to be dispatched again), 超期, 临期 or 办理中; closed ones 逾期办结 or 按期办结, or
+    已办结 when lateness is unknown. A missing flag (None, NaN, NA) is not true."""
 
     def flag(column: str) -> np.ndarray:  # true where the row's value is true; a missing column or value is not
         if column not in df:
@@ -199,9 +199,10 @@ def state_labels(df: pd.DataFrame) -> np.ndarray:
 
     is_open = flag("is_open")
     late_missing = df["is_closed_late"].isna().to_numpy() if "is_closed_late" in df else np.ones(len(df), dtype=bool)
-    choices = [is_open & flag("is_returned"), is_open & flag("is_overdue"), is_open & flag("is_near_deadline"),
+    voided = (df["status"] == "已撤销").fillna(False).to_numpy(dtype=bool) if "status" in df else np.zeros(len(df), bool)
+    choices = [voided, is_open & flag("is_returned"), is_open & flag("is_overdue"), is_open & flag("is_near_deadline"),
                is_open, late_missing, flag("is_closed_late")]
-    return np.select(choices, STATES[:6], default=STATES[6])
+    return np.select(choices, (STATES[7], *STATES[:6]), default=STATES[6])
 
 
 def display_frame(df: pd.DataFrame) -> pd.DataFrame:

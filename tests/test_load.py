@@ -458,6 +458,27 @@ def test_a_newer_state_of_a_ticket_in_another_file_of_the_load_wins(warehouse_co
     assert query(warehouse_copy, "select status from fct_tickets where ticket_id = 'X1'") == [("已办结",)]
 
 
+def test_a_reopened_ticket_is_open_until_a_later_export_closes_it_again(warehouse_copy, tmp_path):
+    """The hotline export of a reopened ticket (重办) keeps its first 办结时间 and so moves no event time: the reload
+    still takes the new status and the ticket is in hand again (mart_open_tickets); next week's export with
+    已办结 and a new 办结时间 closes it again."""
+    header, row = TWO_FILES["hotline"]
+    x1 = dict(id="X1", kind="投诉", text="路灯不亮", done="2025-10-06 10:00:00")
+    opened = "select ticket_id from mart_open_tickets where ticket_id = 'X1'"
+    load_files([_write(tmp_path / "week1.csv", [header, row.format(**x1, status="已办结")])])
+    assert query(warehouse_copy, opened) == []
+    report = load_files([_write(tmp_path / "week2.csv", [header, row.format(**x1, status="重办")])]).files[0]
+    assert (report.inserted, report.updated, report.unchanged) == (0, 1, 0)
+    assert query(warehouse_copy, "select status, resolved_at from fct_tickets where ticket_id = 'X1'") == [
+        ("重办", datetime(2025, 10, 6, 10, 0))]
+    assert query(warehouse_copy, opened) == [("X1",)]
+    load_files([_write(tmp_path / "week3.csv",
+                       [header, row.format(**{**x1, "done": "2025-10-09 16:00:00"}, status="已办结")])])
+    assert query(warehouse_copy, "select status, resolved_at from fct_tickets where ticket_id = 'X1'") == [
+        ("已办结", datetime(2025, 10, 9, 16, 0))]
+    assert query(warehouse_copy, opened) == []
+
+
 # -- one file at a time ------------------------------------------------------------------------
 
 def test_every_date_format_lands_exactly(warehouse_copy):

@@ -461,3 +461,37 @@ def test_recurring_places_of_a_month_under_way_count_the_same_days_of_the_month_
     assert same_days["ticket_count"] == whole["ticket_count"] >= 2
     assert same_days["previous_ticket_count"] == first_days == 1
     assert whole["previous_ticket_count"] >= 3   # 09-05, 09-20 and the fixture's own 09-29
+
+
+def test_voided_and_reopened_tickets_are_listed_with_their_status():
+    """A voided ticket (已撤销: T21, open overdue; P1, a closed property complaint) is listed under 全部 as 已撤销,
+    never under 未办结, 超期 or 已办结, nor among the property complaints the 物业红黑榜 counts. A reopened one (重办:
+    T4, first closed late) is in hand again: listed under 未办结 and 超期, not 已办结."""
+    from onescreen import tickets
+
+    connection = duckdb.connect()
+    build_warehouse(connection)
+    connection.execute("update fct_tickets set status = '已撤销' where ticket_id in ('T21', 'P1')")
+    connection.execute("update fct_tickets set status = '重办' where ticket_id = 'T4'")
+    build_marts(connection, load_rules())
+
+    def listed(status, **params):
+        return run_query(connection, "ticket_list", status=status, sort="ticket_id", order="asc", limit=100,
+                         **params)["ticket_id"].tolist()
+
+    everything = run_query(connection, "ticket_list", status="all", sort="ticket_id", order="asc",
+                           limit=100).set_index("ticket_id")
+    assert tickets.state_label(everything.loc["T21"].to_dict()) == "已撤销"
+    assert tickets.state_label(everything.loc["P1"].to_dict()) == "已撤销"
+    assert everything.loc["T21", "status"] == "已撤销"
+    assert tickets.state_label(everything.loc["T4"].to_dict()) == "超期"
+    closed = listed("closed")
+    assert "T21" not in closed and "P1" not in closed and "T4" not in closed
+    assert listed("open") == ["T1", "T11", "T2", "T4", "T5"]
+    assert listed("overdue") == ["T4", "T5"]
+    assert "T21" not in listed("returned")
+    complaints = listed("all", property_complaint=True, compound_code="PA1")
+    assert complaints == ["P2"]
+    compounds = run_query(connection, "company_compound_complaints", company_id="A", month=date(2025, 10, 1))
+    assert compounds.set_index("compound_code")["complaint_count"].to_dict() == {"PA1": 1, "PA2": 1}
+    connection.close()

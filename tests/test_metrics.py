@@ -201,7 +201,7 @@ def test_grid_lights(con):
                                " and period_start = '2025-10-01'").fetchall())
     assert reasons["G1"] == "按期办结率 60.0% 低于 80%"
     assert reasons["G2"] == "按期办结率 50.0%（仅 2 件，不足 5 件不判红灯）；超期 1 件"
-    assert reasons["G3"] == "本期无到期或办结工单"
+    assert reasons["G3"] == "本期无到期、办结或临期工单"
     sep = con.execute("select light_reason from mart_grid_lights where grid_code = 'G1' and period_type = 'month'"
                       " and period_start = '2025-09-01'").fetchone()[0]
     assert sep == "临期 1 件"
@@ -409,3 +409,100 @@ def test_a_rules_file_from_before_the_lights_minimum_still_loads(tmp_path):
     data = load_rules().as_dict()
     del data["lights"]["red_min_denominator"]
     assert rules_of_marts(json.dumps(data, ensure_ascii=False)).lights.red_min_denominator == 5
+
+
+def _build_with_statuses(statuses: dict[str, str]):
+    con = duckdb.connect()
+    build_warehouse(con)
+    for ticket_id, status in statuses.items():
+        con.execute("update fct_tickets set status = ? where ticket_id = ?", [status, ticket_id])
+    build_marts(con, load_rules())
+    return con
+
+
+def test_voided_tickets_count_in_no_measure_of_work_but_the_intake():
+    """已撤销 (voided) as the latest state: T21 (G2, open and 3 working days overdue), T4 (G1, closed late, resolved,
+    满意) and P1 (a property complaint against A) are withdrawn. Still 受理量 (a request was received); out of
+    超期, 未办结, 按期办结率, 办结率, the three rates, handling time, the light and the company's complaint count."""
+    base = duckdb.connect()
+    build_warehouse(base)
+    build_marts(base, load_rules())
+    before = rates(base, "all", "district")
+    complaints_before = base.execute("select complaint_count from mart_company_rankings"
+                                     " where company_id = 'A' and month_start = '2025-10-01'").fetchone()[0]
+    base.close()
+    con = _build_with_statuses({"T21": "已撤销", "T4": "已撤销", "P1": "已撤销"})
+    r = rates(con, "all", "district")
+    assert r["ticket_count"] == before["ticket_count"] == 16
+    assert r["overdue_count"] == before["overdue_count"] - 1
+    assert r["open_count"] == before["open_count"] - 1
+    assert r["closed_count"] == before["closed_count"] - 2                     # T4, P1
+    assert r["closed_late_count"] == before["closed_late_count"] - 1           # T4
+    assert r["on_time_denominator"] == before["on_time_denominator"] - 3       # T21, T4, P1
+    assert r["closure_denominator"] == before["closure_denominator"] - 3
+    assert r["response_denominator"] == before["response_denominator"] - 2     # T4, P1 (视频巡查 T21 has none)
+    assert r["resolution_denominator"] == before["resolution_denominator"] - 2
+    assert r["satisfaction_denominator"] == before["satisfaction_denominator"] - 2
+    assert r["handling_count"] == before["handling_count"] - 2
+    assert r["property_complaint_count"] == before["property_complaint_count"] - 1
+    assert con.execute("select count(*) from mart_open_tickets where ticket_id = 'T21'").fetchone()[0] == 0
+    assert con.execute("select count(*) from mart_derived_deadlines where ticket_id = 'T4'").fetchone()[0] == 0
+    light = con.execute("select light from mart_grid_lights where grid_code = 'G2'"
+                        " and period_type = 'month' and period_start = '2025-10-01'").fetchone()
+    assert light == ("green",)  # yellow (T21 overdue) when the voided ticket counts
+    complaints = con.execute("select complaint_count from mart_company_rankings"
+                             " where company_id = 'A' and month_start = '2025-10-01'").fetchone()[0]
+    assert complaints == complaints_before - 1 == 2
+    con.close()
+
+
+def test_a_ticket_never_dispatched_is_overdue_as_any_in_hand():
+    """待派单 (never dispatched): the citizen waits all the same and the deadline runs from receipt, so T21 stays
+    超期 (unlike 已退单, whose deadline no longer holds); the 口径 says so."""
+    from onescreen.koujing import KOUJING
+
+    con = _build_with_statuses({"T21": "待派单"})
+    flags = con.execute("select is_returned, is_overdue, overdue_workdays from mart_open_tickets"
+                        " where ticket_id = 'T21'").fetchone()
+    assert flags == (False, True, pytest.approx(3.0))
+    assert rates(con, "G2", "grid")["overdue_count"] == 1
+    con.close()
+    for metric in ("overdue_count", "near_deadline_count"):
+        assert "待派单" in KOUJING[metric] and "已退单" in KOUJING[metric]
+
+
+def test_a_reopened_ticket_is_in_hand_again():
+    """重办 as the latest state: the export keeps the first 办结时间, which no longer closes the ticket. T4 (derived
+    deadline Sat Oct 11 09:00, first closed Oct 13) is open and overdue again; T6 (deadline Oct 20 18:00) open
+    inside its deadline. Their callbacks (满意, 基本满意) still count: the citizen's latest answer."""
+    base = duckdb.connect()
+    build_warehouse(base)
+    build_marts(base, load_rules())
+    before = rates(base, "all", "district")
+    base.close()
+    con = _build_with_statuses({"T4": "重办", "T6": "重办"})
+    r = rates(con, "all", "district")
+    assert r["closed_count"] == before["closed_count"] - 2
+    assert r["closed_late_count"] == before["closed_late_count"] - 1           # T4
+    assert r["closed_on_time_count"] == before["closed_on_time_count"] - 1     # T6
+    assert r["overdue_count"] == before["overdue_count"] + 1                   # T4
+    assert r["open_count"] == before["open_count"] + 2
+    assert r["handling_count"] == before["handling_count"] - 2
+    assert r["satisfaction_denominator"] == before["satisfaction_denominator"]
+    open_rows = {t: rest for t, *rest in con.execute(
+        "select ticket_id, is_returned, is_overdue, overdue_workdays, remaining_workdays from mart_open_tickets"
+        " where ticket_id in ('T4', 'T6')").fetchall()}
+    assert open_rows["T4"][:2] == [False, True] and open_rows["T4"][2] > 0
+    assert open_rows["T6"][:2] == [False, False] and open_rows["T6"][3] > 0
+    assert con.execute("select count(*) from mart_derived_deadlines where ticket_id = 'T4'").fetchone()[0] == 0
+    con.close()
+
+
+def test_a_grid_with_only_a_near_deadline_ticket_is_yellow_not_grey(con):
+    """G1's week of Mon 2025-09-22 holds T2 alone: open, 7 working hours from its deadline. Nothing is due or
+    closed, but a warning is: yellow (临期 1 件), not grey."""
+    week = con.execute("select light, light_reason, on_time_denominator, near_deadline_count from mart_grid_lights"
+                       " where grid_code = 'G1' and period_type = 'week' and period_start = '2025-09-22'").fetchone()
+    assert week == ("yellow", "临期 1 件", 0, 1)
+    grey = con.execute("select distinct light_reason from mart_grid_lights where light = 'grey'").fetchall()
+    assert grey == [("本期无到期、办结或临期工单",)]

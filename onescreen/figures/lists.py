@@ -52,7 +52,7 @@ def light_legend(rules: Rules) -> list[tuple[str, str, str]]:
          f"按期办结率 < {lt.yellow_on_time_rate_below:g}%，或有超期、临期工单"
          f"（临期：距时限 ≤ {rules.near_deadline_workdays:g} 个工作日）"),
         ("green", LIGHT_LABELS["green"], f"按期办结率 ≥ {lt.yellow_on_time_rate_below:g}%，且无超期、临期"),
-        ("grey", LIGHT_LABELS["grey"], "本期受理的工单中没有已到期或已办结的（按期办结率无分母）"),
+        ("grey", LIGHT_LABELS["grey"], "本期受理的工单中没有已到期、已办结或临期的"),
     ]
 
 

@@ -1,7 +1,7 @@
 -- The compounds of one property company (of every company when none is given) in one month (default:
 -- the as-of month): households and the property complaints received there that month, counted as
 -- mart_company_rankings counts them (categories and appeal types from the rules the marts were built
--- with; marts built before appeal types were a rule counted every type).
+-- with; marts built before appeal types were a rule counted every type; never a voided ticket, 已撤销).
 with
 
 meta as (
@@ -38,6 +38,7 @@ complaints as (
         and (tickets.appeal_type is null
             or not exists (select 1 from property_appeal_types)
             or tickets.appeal_type in (select appeal_type from property_appeal_types))
+        and coalesce(tickets.status, '') <> '已撤销'   -- voided: no complaint against anyone
         and tickets.received_at >= chosen_month.month_start
         and tickets.received_at < chosen_month.month_start + interval 1 month
     group by tickets.compound_code

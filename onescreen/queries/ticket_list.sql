@@ -24,7 +24,8 @@ property_rules as (
 -- The matching tickets, only the columns that choose and order the page: the page's other columns are
 -- read for its rows alone (a month at 5M tickets is 100k rows; all their columns would be most of the time).
 tickets as not materialized (
-    select ticket_id, received_at, due_at, null::integer as overdue_workdays, null::integer as remaining_workdays
+    select ticket_id, received_at, due_at, null::integer as overdue_workdays, null::integer as remaining_workdays,
+        coalesce(status = '已撤销', false) as is_voided
     from fct_tickets
     where ($received_from is null or received_at >= $received_from)
         and ($received_before is null or received_at < $received_before)
@@ -41,6 +42,7 @@ tickets as not materialized (
             when 'department' then department is null when 'category' then category_l1 is null end)
         and (not $property_complaint
             or (list_contains((select categories from property_rules), category_l1)
+                and coalesce(status, '') <> '已撤销'   -- a voided ticket is no complaint (mart_company_rankings)
                 and (appeal_type is null
                     or array_length((select appeal_types from property_rules)) = 0
                     or list_contains((select appeal_types from property_rules), appeal_type))))
@@ -158,7 +160,8 @@ filtered as (
         marked.marked_remaining_workdays as remaining_workdays
     from candidates as tickets
     left join marked on marked.marked_ticket_id = tickets.ticket_id
-    where '{{status}}' <> 'closed' or not coalesce(marked.marked_open, false)
+    -- 已办结: neither open nor voided (已撤销: in no mart of work, listed under 全部 with its status).
+    where '{{status}}' <> 'closed' or not (coalesce(marked.marked_open, false) or tickets.is_voided)
     union all
     select * from open_rows
 ),

@@ -123,11 +123,22 @@ due_clocked as (
                 else due_day.workday_index * 86400
             end
         ) as due_clock,
-        -- 已退单 as the latest state: handed back to the dispatch centre to be dispatched again, so in
-        -- nobody's hands: open (not closed) but never overdue or near its deadline. Every other open
-        -- ticket is in hand (在办).
+        -- The latest status decides the state (docs/metrics.md, 工单状态):
+        -- 已撤销 (voided: withdrawn or cancelled as made in error) is no work at all: neither open nor closed,
+        --   in no count but 受理量.
+        -- 重办 (reopened after a callback) is in hand again: the export keeps the first 办结时间, which no
+        --   longer closes it; a later export with 已办结 and its new 办结时间 closes it again.
+        -- 已退单 (handed back to the dispatch centre): open, but its deadline no longer holds (a new one
+        --   runs from the next dispatch), so never overdue or near its deadline.
+        -- Every other open ticket is in hand (在办), 待派单 (never dispatched) included: its deadline runs from
+        --   receipt and the citizen waits all the same.
+        with_due.status is not distinct from '已撤销' as is_voided,
+        with_due.resolved_at is not null and with_due.status is distinct from '已撤销'
+            and with_due.status is distinct from '重办' as is_closed,
         with_due.resolved_at is null and with_due.status is not distinct from '已退单' as is_returned,
-        with_due.resolved_at is null and with_due.status is distinct from '已退单' as is_in_hand
+        (with_due.resolved_at is null or with_due.status is not distinct from '重办')
+            and with_due.status is distinct from '已退单'
+            and with_due.status is distinct from '已撤销' as is_in_hand
     from with_due
     left join calendar as due_day on due_day.calendar_date = with_due.effective_due_at::date
 ),
@@ -152,10 +163,12 @@ final as (
         t.handling_level,
         t.effective_due_at,
         t.is_due_derived,
-        t.resolved_at is not null as is_closed,
+        t.is_closed,
+        t.is_voided,
         t.is_returned,
-        t.resolved_at is not null and t.resolved_at <= t.effective_due_at as is_closed_on_time,
-        t.resolved_at is not null and t.resolved_at > t.effective_due_at as is_closed_late,
+        t.is_in_hand,
+        t.is_closed and t.resolved_at <= t.effective_due_at as is_closed_on_time,
+        t.is_closed and t.resolved_at > t.effective_due_at as is_closed_late,
         t.is_in_hand and t.effective_due_at < as_of.as_of_at as is_overdue,
         t.is_in_hand
             and t.effective_due_at >= as_of.as_of_at
@@ -169,31 +182,33 @@ final as (
         case when t.is_in_hand and t.effective_due_at >= as_of.as_of_at
             then (t.due_clock - as_of.as_of_clock) / 86400.0
         end as remaining_workdays,
-        t.source_has_response
+        not t.is_voided and t.source_has_response
             and (t.responded_at is not null or t.response_due_at <= as_of.as_of_at) as is_response_counted,
-        t.source_has_response
+        not t.is_voided and t.source_has_response
             and t.responded_at is not null
             and t.responded_at <= t.response_due_at as is_responded_in_time,
-        t.is_resolved is not null as has_resolution_answer,
-        coalesce(t.is_resolved, false) as is_resolved,
-        t.satisfaction in ('满意', '基本满意', '不满意') as is_rated,
-        case t.satisfaction
+        -- The callback of a reopened ticket (重办) still counts: it is the citizen's latest answer.
+        not t.is_voided and t.is_resolved is not null as has_resolution_answer,
+        not t.is_voided and coalesce(t.is_resolved, false) as is_resolved,
+        not t.is_voided and t.satisfaction in ('满意', '基本满意', '不满意') as is_rated,
+        case when not t.is_voided then case t.satisfaction
             when '满意' then 1.0
             when '基本满意' then rules.basic_satisfied_weight
             when '不满意' then 0.0
-        end as satisfaction_points,
-        t.satisfaction = '满意' as is_satisfied,
-        t.satisfaction = '基本满意' as is_basic_satisfied,
-        t.satisfaction = '不满意' as is_dissatisfied,
+        end end as satisfaction_points,
+        not t.is_voided and t.satisfaction = '满意' as is_satisfied,
+        not t.is_voided and t.satisfaction = '基本满意' as is_basic_satisfied,
+        not t.is_voided and t.satisfaction = '不满意' as is_dissatisfied,
         -- Durations leave out tickets with an impossible timeline (closed before received, ...).
-        case when t.resolved_at is not null and not t.has_timeline_error
+        case when t.is_closed and not t.has_timeline_error
             then (t.resolved_clock - t.received_clock) / 86400.0
         end as handling_workdays,
-        coalesce(t.is_whistle, false) as is_whistle,
-        coalesce(t.is_consultation, false) as is_consultation,
+        not t.is_voided and coalesce(t.is_whistle, false) as is_whistle,
+        not t.is_voided and coalesce(t.is_consultation, false) as is_consultation,
         -- A consultation or a suggestion about property management is not a complaint against the
         -- company (the rules' appeal types); a ticket without an appeal type is not left out.
-        list_contains(rules.property_categories, t.category_l1)
+        not t.is_voided
+            and list_contains(rules.property_categories, t.category_l1)
             and (t.appeal_type is null or list_contains(rules.property_appeal_types, t.appeal_type))
             as is_property_complaint
     from due_clocked as t

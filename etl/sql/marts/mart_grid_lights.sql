@@ -1,7 +1,8 @@
 -- mart_grid_lights: one row per (grid_code, period_type, period_start) for every grid and every period
 -- from the first received ticket to the as-of time, with the light and the figures that decided it.
 -- Over the grid's tickets of that period (received in it), at the as-of time:
---   grey   no ticket is due or closed (on-time denominator 0)
+--   grey   no ticket is due, closed or near its deadline (on-time denominator 0, no 临期): a 临期 ticket is a
+--          warning the yellow rule shows, so it is never hidden behind grey
 --   red    on-time rate < $red_on_time_rate_below over at least $red_min_denominator due or closed tickets,
 --          or open overdue >= $red_overdue_at_least
 --   yellow on-time rate < $yellow_on_time_rate_below, or any open overdue or near deadline
@@ -96,7 +97,7 @@ lit as (
     select
         *,
         case
-            when on_time_denominator = 0 then 'grey'
+            when on_time_denominator = 0 and near_deadline_count = 0 then 'grey'
             when (on_time_rate < $red_on_time_rate_below and on_time_denominator >= $red_min_denominator)
                 or overdue_count >= $red_overdue_at_least then 'red'
             when on_time_rate < $yellow_on_time_rate_below or overdue_count > 0 or near_deadline_count > 0
@@ -110,7 +111,7 @@ explained as (
     select
         *,
         case light
-            when 'grey' then '本期无到期或办结工单'
+            when 'grey' then '本期无到期、办结或临期工单'
             when 'green' then format('按期办结率 {:.1f}%，无超期、临期', on_time_rate)
             when 'red' then concat_ws('；',
                 case when on_time_rate < $red_on_time_rate_below and on_time_denominator >= $red_min_denominator

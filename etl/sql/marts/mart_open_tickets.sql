@@ -1,4 +1,5 @@
--- mart_open_tickets: one row per ticket still open at the as-of time, with its effective deadline
+-- mart_open_tickets: one row per ticket still open at the as-of time (in hand, 重办 included, or 已退单;
+-- never a voided one, 已撤销), with its effective deadline
 -- (the export's, or derived from the appeal type in working days) and how far past or before it the
 -- ticket is, in working days. Stored in receipt order, so a list of one receipt window reads only its
 -- rows. No personal data: caller, phone, address and free text stay in ticket_pii.
@@ -6,7 +7,7 @@ create or replace table mart_open_tickets as
 with
 
 facts as (
-    select * from int_ticket_facts where not is_closed
+    select * from int_ticket_facts where not is_closed and not is_voided
 ),
 
 grids as (

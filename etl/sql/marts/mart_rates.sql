@@ -32,7 +32,7 @@ facts as materialized (
         case when is_closed then true end as n_closed,
         case when is_closed_on_time then true end as n_closed_on_time,
         case when is_closed_late then true end as n_closed_late,
-        case when not is_closed and not is_returned then true end as n_open,
+        case when is_in_hand then true end as n_open,
         case when is_overdue then true end as n_overdue,
         case when is_near_deadline then true end as n_near_deadline,
         case when handling_workdays is not null then true end as n_handling,

@@ -74,7 +74,7 @@ def _tiles(kpis: pd.DataFrame, backlog: pd.DataFrame, f: filters.Filters) -> Non
         value = ui.fmt_pct(r["value"]) if is_rate else ui.fmt_number(r["value"])
         change = ui.change_text(r["change"] if is_rate else r["change_pct"], up_is_good=up_is_good,
                                 unit="个百分点" if is_rate else "%", against=f.against(), settling=ui.is_settling(r),
-                                previous=previous, count=not is_rate)
+                                previous=previous, count=not is_rate, metric=metric)
         parts = [f"目标 {r['target']:g}%"] if is_rate and pd.notna(r.get("target")) else []
         if is_rate and pd.notna(r.get("denominator")):
             parts.append(f"{int(r['numerator']):,}/{int(r['denominator']):,} 件")

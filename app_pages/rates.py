@@ -80,7 +80,7 @@ def change_delta(row: pd.Series, up_is_good: bool | None = None, against: str = 
         return None
     if is_flat(row):
         return f"{against}持平" + (f"（{previous.mark}）" if partial else "")
-    word = "" if up_is_good is None else (f"（{ui.SETTLING_WORD}）" if ui.is_settling(row) else
+    word = "" if up_is_good is None else (f"（{ui.settling_word(ui.tile_metric(row))}）" if ui.is_settling(row) else
                                            f"（{ui.GOOD_WORD if (row['change'] > 0) == up_is_good else ui.BAD_WORD}）")
     if partial:
         word = f"（{previous.mark}）"
@@ -136,7 +136,8 @@ def tile_note(row: pd.Series, against: str = "环比", year_ago: Coverage | None
     if pd.notna(row["target"]):
         parts.append(f"目标 {row['target']:g}%")
     if ui.is_settling(row):  # (the tile's help says how many and why)
-        parts.append(f"{'本期' if row.get('is_provisional') else '上期'}尚有工单在办，{against}{ui.SETTLING_WORD}")
+        waiting = measures.CALLBACK_WORD if ui.tile_metric(row) in measures.CALLBACK_METRICS else "尚有工单在办"
+        parts.append(f"{'本期' if row.get('is_provisional') else '上期'}{waiting}，{against}{ui.SETTLING_WORD}")
     return " · ".join(parts)
 
 

@@ -117,6 +117,7 @@ def sql_params(rules: Rules) -> dict[str, object]:
         "list_size_divisor": p.list_size_divisor,
         "repeat_window_days": rules.repeat_window_days,
         "proactive_sources": list(rules.proactive_sources),
+        "callback_window_days": rules.callback_window_days,
         "rules_digest": rules.digest(),
         "rules_json": rules.to_json(),
         "sql_digest": sql_digest(),

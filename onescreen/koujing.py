@@ -48,6 +48,11 @@ LABELS: dict[str, str] = {
     "proactive_share": "未诉先办",
 }
 
+# Why a period's 解决率 and 满意率 (and the 综合得分 built on them) are not final when it ends: callbacks come after
+# closure (demo: within 7 days for 99.99%), and tickets close up to weeks after the period.
+CALLBACK_SENTENCE = ("回访未完：一个时段受理的工单中，仍在办理或办结不满回访期而尚无回访结果的超过受理量的 1% 时，"
+                     "该时段的解决率、满意率和综合得分还会随回访到来而变化，照常显示但标“回访未完”，其变化暂不评判。")
+
 KOUJING: dict[str, str] = {
     "as_of": "已导入工单中最新的事件时间（受理、派单、签收、办结、回访中最晚者；办理时限不算事件），"
              "不是当前钟表时间。时间线异常的工单只取其受理时间。超期、临期、响应是否到期都以此刻为准。",
@@ -59,9 +64,9 @@ KOUJING: dict[str, str] = {
                      "响应时限按自然小时，从派单时间起算，无派单时间的从受理时间起算。"
                      "从不提供签收时间的来源渠道（如视频巡查）整体不计入本率，不算作超时。",
     "resolution_rate": "解决率 = 回访表示“已解决”的工单数 ÷ 有回访结果（是否解决）的工单数。"
-                       "这是群众的评价；与承办单位自报的办结率不是一回事。未回访的工单不计入。",
+                       "这是群众的评价；与承办单位自报的办结率不是一回事。未回访的工单不计入。" + CALLBACK_SENTENCE,
     "satisfaction_rate": "满意率 =（满意 + 基本满意 × 折算权重）÷ 有满意度评价（满意、基本满意、不满意）"
-                         "的工单数。未评价的工单不计入。",
+                         "的工单数。未评价的工单不计入。" + CALLBACK_SENTENCE,
     "on_time_rate": "按期办结率 = 按期办结数 ÷（按期办结数 + 逾期办结数 + 未办结且已超期数）。"
                     "未办结、尚在时限内的工单和已退单、已撤销的工单不计入分母。办结时间不晚于办理时限即为按期。"
                     "重办的工单按未办结计（第一次的办结时间不算办结）。",
@@ -71,7 +76,7 @@ KOUJING: dict[str, str] = {
                        "（0-100）。某率没有分母时不参与计算，其余按权重归一。任一参与计算的率分母小于"
                        "最小分母的单位照常显示，但不参与排名。同一层级按同样的率排名：其他参与排名的单位有某率"
                        "而本单位没有（如网格员上报、视频巡查没有回访，无解决率、满意率）时，本单位照常显示，"
-                       "不参与排名。",
+                       "不参与排名。" + CALLBACK_SENTENCE,
     "overdue_count": "超期 = 数据截至时未办结且已过办理时限的工单数（按受理周期归属），含重办（重新交办）和"
                      "待派单（从未派出：时限从受理起算，群众同样在等）的工单。已退单（承办单位退回、等待重新派单，"
                      "原时限随退单失效，重新派单后重新起算）和已撤销的工单不计超期、临期。",
@@ -151,10 +156,10 @@ KOUJING: dict[str, str] = {
 # Rules whose values are appended to a metric's 口径 (dotted keys of config/rules.toml).
 RULE_KEYS: dict[str, tuple[str, ...]] = {
     "response_rate": ("response.limit_hours", "targets.response_rate"),
-    "resolution_rate": ("targets.resolution_rate",),
-    "satisfaction_rate": ("satisfaction.basic_satisfied_weight", "targets.satisfaction_rate"),
+    "resolution_rate": ("targets.resolution_rate", "callback.window_days"),
+    "satisfaction_rate": ("satisfaction.basic_satisfied_weight", "targets.satisfaction_rate", "callback.window_days"),
     "composite_score": ("composite_weights.response", "composite_weights.resolution",
-                        "composite_weights.satisfaction", "ranking.min_denominator"),
+                        "composite_weights.satisfaction", "ranking.min_denominator", "callback.window_days"),
     "near_deadline_count": ("near_deadline.window_workdays",),
     "property_complaint_count": ("property.categories", "property.appeal_types"),
     "due_at": ("deadlines.by_appeal_type", "deadlines.fallback_workdays"),

@@ -6,6 +6,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+# The measures that wait for callbacks (回访: was it solved, was the caller satisfied): while more than 1% of a
+# window's tickets may still get one (kpi_tiles' awaiting_callback_count), they move, and a change is not judged.
+CALLBACK_METRICS = ("resolution_rate", "satisfaction_rate", "composite_score")
+CALLBACK_WORD = "回访未完"
+
 
 @dataclass(frozen=True)
 class Proactive:

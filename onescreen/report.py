@@ -50,6 +50,8 @@ TREND_PERIODS = 12
 # The measures that wait for tickets to close: a change against a window still being handled is not judged
 # (kpi_tiles' is_provisional; the same list there).
 SETTLING_METRICS = ("on_time_rate", "closure_rate", "overdue_count", "near_deadline_count", "avg_handling_workdays")
+# The measures that wait for callbacks (回访): not judged while more than 1% of a window's tickets may still get one.
+CALLBACK_METRICS = measures.CALLBACK_METRICS
 TOP_N = 10
 OLDEST_N = 20
 YELLOW_N = 20  # yellow grids listed (a big district has dozens; the red ones are all listed)
@@ -66,7 +68,7 @@ COLUMN_LABELS: dict[str, str] = {
     "change": "环比变化", "change_pct": "环比变化（%）", "yoy_value": "去年同期", "yoy_change": "同比变化",
     "yoy_change_pct": "同比变化（%）", "target": "目标", "numerator": "分子", "denominator": "分母",
     "pending_count": "本期在办且未到期", "is_provisional": "本期未结清（环比暂不评判）",
-    "is_previous_provisional": "上期未结清（环比暂不评判）",
+    "is_previous_provisional": "上期未结清（环比暂不评判）", "awaiting_callback_count": "本期回访未完",
     "period_start": "周期起始", "ticket_count": "受理量", "response_rate": "响应率（%）",
     "resolution_rate": "解决率（%）", "satisfaction_rate": "满意率（%）", "on_time_rate": "按期办结率（%）",
     "overdue_count": "超期", "light": "灯色代码", "light_label": "灯", "grid_count": "网格数",
@@ -531,7 +533,7 @@ def build_report(source, period: Period, *, street_code: str | None = None,
                TREND_EMPTY_RATES if trend[list(TREND_RATES)].isna().to_numpy().any() else "")
     counts, changes, light_note = built["lights"]
     # This period's lights still move while its tickets are in hand (a quarter's lights are its last month's).
-    if period.kind != "quarter" and _any_flag(kpis, "is_provisional"):
+    if period.kind != "quarter" and _any_flag(kpis, "is_provisional", SETTLING_METRICS):
         light_note += "本期仍有工单在办且未到期，亮灯会随它们办结而变化（见关键指标的说明）。"
     if compare.is_same_days:
         light_note += ("该月尚未结束，其灯色按已受理的工单评定，与上季度那个月整月的灯色比较。" if period.kind == "quarter"
@@ -619,18 +621,40 @@ def _none(value):
 def settling_sentence(kpis: pd.DataFrame, previous_word: str = "上期") -> str:
     """Why some changes say 暂不评判 (empty when none does): the windows still being handled (``previous_word``:
     what the previous window is called, ``上期`` or ``上月同期``)."""
-    current, previous = _any_flag(kpis, "is_provisional"), _any_flag(kpis, "is_previous_provisional")
-    if not (current or previous):
-        return ""
-    which = f"本期和{previous_word}" if current and previous else "本期" if current else previous_word
-    pending = _none(kpis["pending_count"].iloc[0]) if current and len(kpis) else None
-    count = f"（本期 {pending:,.0f} 件）" if pending else ""
-    return (f"{which}仍有超过受理量 1% 的工单在办且未到期{count}：按期办结率、办结率、平均办理时长、超期、临期"
-            "会随这些工单办结而变化（未办完的时段里先办结的多是简单件，数字偏好看），这几项的变化暂不评判好坏。")
+    return "".join(_waiting_sentence(kpis, previous_word, metrics, column, text) for metrics, column, text in (
+        (SETTLING_METRICS, "pending_count",
+         "{which}仍有超过受理量 1% 的工单在办且未到期{count}：按期办结率、办结率、平均办理时长、超期、临期"
+         "会随这些工单办结而变化（未办完的时段里先办结的多是简单件，数字偏好看），这几项的变化暂不评判好坏。"),
+        (CALLBACK_METRICS, "awaiting_callback_count",
+         "{which}回访未完：超过受理量 1% 的工单仍在办理或办结不满回访期、尚无回访结果{count}，"
+         "解决率、满意率会随回访到来而变化，其变化暂不评判好坏。")))
 
 
-def _any_flag(kpis: pd.DataFrame, column: str) -> bool:
-    return bool(kpis[column].fillna(False).astype(bool).any())
+def _waiting_sentence(kpis: pd.DataFrame, previous_word: str, metrics: tuple[str, ...], column: str,
+                      text: str) -> str:
+    """``text`` with the windows in which ``metrics`` still move and the current window's ``column`` count; empty
+    when neither window does."""
+    which = _settling_windows(kpis, metrics, previous_word)
+    return text.format(which=which, count=_current_count(kpis, which, column)) if which else ""
+
+
+def _settling_windows(kpis: pd.DataFrame, metrics: tuple[str, ...], previous_word: str) -> str:
+    """Which windows still move for ``metrics``: ``本期``, ``previous_word``, both, or empty when neither."""
+    current = _any_flag(kpis, "is_provisional", metrics)
+    previous = _any_flag(kpis, "is_previous_provisional", metrics)
+    return (f"本期和{previous_word}" if current and previous else "本期" if current
+            else previous_word if previous else "")
+
+
+def _current_count(kpis: pd.DataFrame, which: str, column: str) -> str:
+    """``（本期 N 件）`` from the first row's ``column`` when the current window is among ``which``."""
+    value = _none(kpis[column].iloc[0]) if which.startswith("本期") and len(kpis) and column in kpis else None
+    return f"（本期 {value:,.0f} 件）" if value else ""
+
+
+def _any_flag(kpis: pd.DataFrame, column: str, metrics: tuple[str, ...] | None = None) -> bool:
+    rows = kpis if metrics is None or "metric" not in kpis else kpis[kpis["metric"].isin(metrics)]
+    return bool(rows[column].fillna(False).astype(bool).any())
 
 
 def kpi_table(src: Source, period: Period, scope: dict[str, str], compare: Comparison | None = None) -> pd.DataFrame:
@@ -651,7 +675,7 @@ def kpi_table(src: Source, period: Period, scope: dict[str, str], compare: Compa
         tiles = measures.shown_changes(tiles[tiles["metric"].isin(KPI_METRICS)])
         tiles = tiles[["metric", "label", "unit", "value", "previous_value", "change", "change_pct", "yoy_value",
                        "yoy_change", "yoy_change_pct", "target", "numerator", "denominator", "pending_count",
-                       "is_provisional", "is_previous_provisional"]].reset_index(drop=True)
+                       "awaiting_callback_count", "is_provisional", "is_previous_provisional"]].reset_index(drop=True)
         return tiles.assign(note=missing_note(tiles, compare.previous_word))
     current = _quarter_values(src, period, scope)
     previous = _quarter_values(src, period.previous(), scope)
@@ -667,9 +691,11 @@ def kpi_table(src: Source, period: Period, scope: dict[str, str], compare: Compa
             "yoy_value": year, "yoy_change": _diff(value, year),
             "yoy_change_pct": _pct(_diff(value, year), year) if year else None,
             "target": target, "numerator": numerator, "denominator": denominator,
-            "pending_count": current["pending"][0],
-            "is_provisional": metric in SETTLING_METRICS and current["pending"][1],
-            "is_previous_provisional": metric in SETTLING_METRICS and previous["pending"][1],
+            "pending_count": current["pending"][0], "awaiting_callback_count": current["callback"][0],
+            "is_provisional": (metric in SETTLING_METRICS and current["pending"][1]
+                               or metric in CALLBACK_METRICS and current["callback"][1]),
+            "is_previous_provisional": (metric in SETTLING_METRICS and previous["pending"][1]
+                                        or metric in CALLBACK_METRICS and previous["callback"][1]),
         })
     tiles = measures.shown_changes(pd.DataFrame(rows).astype({c: "float64" for c in (
         "value", "previous_value", "change", "change_pct", "yoy_value", "yoy_change", "yoy_change_pct", "target",
@@ -754,6 +780,9 @@ def _quarter_values(src: Source, quarter: Period, scope: dict[str, str]) -> dict
     # (tickets in hand and not yet due, whether that is more than 1% of those received: kpi_tiles' "settling")
     pending = (total("open_count") or 0.0) - (total("overdue_count") or 0.0)
     out["pending"] = (pending, pending > 0.01 * (total("ticket_count") or 0.0))
+    # (tickets whose callback may still come, whether more than 1% of those received: kpi_tiles' callback settling)
+    waiting = total("awaiting_callback_count") or 0.0
+    out["callback"] = (waiting, waiting > 0.01 * (total("ticket_count") or 0.0))
     return out
 
 

@@ -33,6 +33,7 @@ from onescreen.coverage import Coverage
 from onescreen.exports import to_xlsx_bytes
 from onescreen.report import COLUMN_LABELS, Report, missing_reasons
 from onescreen.report_charts import FONT_FAMILY, report_figures
+from onescreen.ui import settling_word
 
 FORMATS = {"html": ("text/html; charset=utf-8", "html"),
            "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
@@ -362,12 +363,13 @@ def _fmt_value(unit: str, value) -> str:
 
 
 def _change(unit: str, change, change_pct, *, up_is_good: bool | None, settling: bool = False,
-            previous: Coverage | None = None) -> tuple[str, str | None]:
+            previous: Coverage | None = None, metric: str = "") -> tuple[str, str | None]:
     """(text, tone) of a change: tone ``"up"`` when it is good news, ``"down"`` when bad, ``"empty"`` when
     missing, ``None`` when neither (no change as shown, or a measure that is neither: ``up_is_good=None``).
     Good and bad news also say so in words (``+1.3 个百分点（改善）``): a report is printed in black and white,
     and read by people who cannot tell its green from its red. ``settling``: one of the two windows is still
-    being handled (``kpi_tiles``' is_provisional), so the change is ``（暂不评判）``, neither. ``previous``: how
+    being handled (``kpi_tiles``' is_provisional), so the change is ``（暂不评判）`` (``（回访未完，暂不评判）`` for a
+    ``metric`` that waits for callbacks), neither. ``previous``: how
     much of the window compared with the data cover (:mod:`onescreen.coverage`): a count's change against one
     they cover in part, or any against one they miss, is ``上期数据不全`` (``无上期数据``); another change against
     one they cover in part says ``（上期数据不全）``, neither good nor bad."""
@@ -390,7 +392,7 @@ def _change(unit: str, change, change_pct, *, up_is_good: bool | None, settling:
     if up_is_good is None:
         return text, None
     if settling:
-        return f"{text}（暂不评判）", None
+        return f"{text}（{settling_word(metric)}）", None
     good = (change > 0) == up_is_good
     return f"{text}（{'改善' if good else '变差'}）", "up" if good else "down"
 
@@ -433,10 +435,10 @@ def kpi_cells(kpis: pd.DataFrame, previous: Coverage | None = None,
         rows.append([(r.label, None), value(r, "value"), value(r, "previous_value"),
                      _change(r.unit, r.change, r.change_pct, up_is_good=good,
                              settling=bool(getattr(r, "is_provisional", False))
-                             or bool(getattr(r, "is_previous_provisional", False)), previous=previous),
+                             or bool(getattr(r, "is_previous_provisional", False)), previous=previous, metric=r.metric),
                      value(r, "yoy_value"),
                      _change(r.unit, r.yoy_change, r.yoy_change_pct, up_is_good=good,
-                             settling=bool(getattr(r, "is_provisional", False)), previous=year_ago),
+                             settling=bool(getattr(r, "is_provisional", False)), previous=year_ago, metric=r.metric),
                      (target, None), (n, None)])
     return rows
 

@@ -57,13 +57,14 @@ _SPEC: list[tuple[str, str, str, float | None, float | None, str]] = [
     ("property.list_size_max", "红黑榜最多名额", "int", 0, 1000, " 家"),
     ("property.list_size_divisor", "红黑榜名额除数（⌊n/除数⌋）", "int", 1, 1000, ""),
     ("repeat.window_days", "重复诉求·距上次同类来电不超过", "int", 1, 366, " 天"),
+    ("callback.window_days", "回访期·办结后等回访的天数", "int", 0, 366, " 天"),
     ("proactive.sources", "未诉先办·主动发现的诉求来源", "str_list", None, None, ""),
 ]
 # Keys a rules file (or marts built before the key existed) may leave out, with the value they then take.
 # Only keys added after users had rules files of their own: a file from before them keeps working.
 PROACTIVE_SOURCES = ("网格员上报", "视频巡查")  # 未诉先办: the sources that find problems before anyone calls
 _DEFAULTS: dict[str, Any] = {"repeat.window_days": 30, "proactive.sources": list(PROACTIVE_SOURCES),
-                             "lights.red_min_denominator": 5}
+                             "lights.red_min_denominator": 5, "callback.window_days": 7}
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,8 @@ class Rules:
     property_rules: PropertyRules
     repeat_window_days: int = 30    # 重复诉求: same caller, same first-level category, within so many days
     proactive_sources: tuple[str, ...] = PROACTIVE_SOURCES
+    # 回访期: days after closure within which a ticket's callback may still come (解决率/满意率 wait for it)
+    callback_window_days: int = 7
 
     def deadline_for(self, appeal_type: str | None) -> int:
         """Default deadline in working days for an appeal type (fallback when unknown or empty)."""
@@ -150,6 +153,7 @@ class Rules:
                          "list_size_max": p.list_size_max, "list_size_divisor": p.list_size_divisor},
             "repeat": {"window_days": self.repeat_window_days},
             "proactive": {"sources": list(self.proactive_sources)},
+            "callback": {"window_days": self.callback_window_days},
         }
 
     def to_json(self) -> str:
@@ -253,6 +257,7 @@ def rules_from_dict(data: dict[str, Any], source: str = "规则") -> Rules:
                                v["property.list_size_max"], v["property.list_size_divisor"]),
         repeat_window_days=v["repeat.window_days"],
         proactive_sources=tuple(v["proactive.sources"]),
+        callback_window_days=v["callback.window_days"],
     )
 
 

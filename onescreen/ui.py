@@ -15,6 +15,7 @@ from datetime import date, datetime
 import streamlit as st
 
 from onescreen import settings
+from onescreen.measures import CALLBACK_METRICS, CALLBACK_WORD
 from onescreen.coverage import Coverage
 
 # What a table shows in a cell without a value (Streamlit shows "None" otherwise): st.dataframe(placeholder=...).
@@ -91,11 +92,12 @@ def light_legend_label(light: str, map_kind: str = "svg") -> str:
 
 def change_text(change, *, up_is_good: bool | None, unit: str = "", against: str = "环比",
                 settling: bool = False, digits: int = 1, previous: Coverage | None = None,
-                count: bool = False) -> tuple[str, str]:
+                count: bool = False, metric: str = "") -> tuple[str, str]:
     """(text, colour) for a change: ``▲4.2% 环比（改善）`` green when the rise is good, ``（变差）`` red when it is
     bad, the word saying it for those who cannot tell the colours apart. A change that rounds to 0.0 is
     ``— 环比持平`` in grey, as is any change when ``up_is_good`` is None (neither good nor bad, e.g. 受理量).
-    ``settling`` (a window still being handled, :func:`is_settling`): ``（暂不评判）`` in grey. ``digits``: the
+    ``settling`` (a window still being handled, :func:`is_settling`): ``（暂不评判）`` in grey, ``（回访未完，暂不评判）``
+    for a ``metric`` that waits for callbacks (:data:`onescreen.measures.CALLBACK_METRICS`). ``digits``: the
     change's decimals (0 for a count: ``▲47 个``). ``previous``: how much of the window compared with the data
     cover (:mod:`onescreen.coverage`): a count's change (``count``) against one they cover in part, or any change
     against one they miss, is ``— 上期数据不全（数据自 2025-03-10 起）`` (``无上期数据``) in grey; another change
@@ -114,7 +116,7 @@ def change_text(change, *, up_is_good: bool | None, unit: str = "", against: str
     if up_is_good is None:
         return f"{arrow}{shown}{unit} {against}", FLAT_COLOUR
     if settling:
-        return f"{arrow}{shown}{unit} {against}（{SETTLING_WORD}）", FLAT_COLOUR
+        return f"{arrow}{shown}{unit} {against}（{settling_word(metric)}）", FLAT_COLOUR
     good = (change > 0) == up_is_good
     return (f"{arrow}{shown}{unit} {against}（{GOOD_WORD if good else BAD_WORD}）",
             GOOD_COLOUR if good else BAD_COLOUR)
@@ -123,17 +125,37 @@ def change_text(change, *, up_is_good: bool | None, unit: str = "", against: str
 def is_settling(tile) -> bool:
     """Whether a KPI row's change (``kpi_tiles``) compares a window still being handled: its measure waits for
     tickets to close (按期办结率, 平均办理时长, 超期 ...) and this or the previous window has more than 1% of its
-    tickets in hand and not yet due. An unfinished week looks better than a finished one (only its quick tickets
+    tickets in hand and not yet due, or it waits for callbacks (解决率, 满意率, 综合得分) and more than 1% of the
+    window's tickets may still get one. An unfinished week looks better than a finished one (only its quick tickets
     are closed), so the change is shown but called neither better nor worse."""
     return bool(tile.get("is_provisional", False)) or bool(tile.get("is_previous_provisional", False))
 
 
+def settling_word(metric: str | None) -> str:
+    """What a settling change says instead of better or worse: ``回访未完，暂不评判`` for a measure that waits for
+    callbacks, else ``暂不评判``."""
+    return f"{CALLBACK_WORD}，{SETTLING_WORD}" if metric in CALLBACK_METRICS else SETTLING_WORD
+
+
+def tile_metric(tile) -> str | None:
+    """A KPI row's metric: its ``metric`` column, or its index label when the rows are indexed by metric."""
+    return tile.get("metric", getattr(tile, "name", None))
+
+
 def settling_note(tile, against: str = "环比") -> str:
-    """The sentence a tile's hover adds when :func:`is_settling`: how many tickets are still in hand. ``against``:
-    what the change is against (``较上月同期`` for a month under way)."""
+    """The sentence a tile's hover adds when :func:`is_settling`: how many tickets are still in hand (or still wait
+    for their callback). ``against``: what the change is against (``较上月同期`` for a month under way)."""
     if not is_settling(tile):
         return ""
     current = bool(tile.get("is_provisional", False))
+    if tile_metric(tile) in CALLBACK_METRICS:
+        try:
+            waiting = float(tile.get("awaiting_callback_count"))
+        except (TypeError, ValueError):
+            waiting = math.nan
+        count = f" {fmt_number(waiting)} 件" if current and waiting > 0 else ""
+        return (f"{'本期' if current else '上期'}还有{count}工单{CALLBACK_WORD}（在办，或办结不满回访期、尚无回访结果，"
+                f"超过受理量的 1%）：这项指标会随回访到来而变化，{against}{SETTLING_WORD}好坏。")
     try:
         pending = float(tile.get("pending_count"))
     except (TypeError, ValueError):

@@ -841,9 +841,11 @@ def test_rates_and_lights_tiles_say_whether_a_change_is_good_or_bad(warehouse_co
     assert not at.exception
     deltas = {m.label: m.proto.delta for m in at.metric}
     judged = [d for label, d in deltas.items() if label.endswith("率") and d]
-    assert judged and all(d.endswith(("（改善）", "（变差）", "（暂不评判）")) or d == "较上周同期持平" for d in judged), deltas
+    assert judged and all(d.endswith(("（改善）", "（变差）", "暂不评判）")) or d == "较上周同期持平" for d in judged), deltas
     assert all("改善" not in d and "变差" not in d for label, d in deltas.items() if "受理" in label and d)
-    assert deltas["解决率"].endswith(("（改善）", "（变差）")), deltas  # final once the window has ended
+    # Its callbacks are still coming (tests/test_callback_settling.py): shown, not judged, the help says why.
+    assert deltas["解决率"].endswith("（回访未完，暂不评判）"), deltas
+    assert "工单回访未完" in next(m for m in at.metric if m.label == "解决率").proto.help
     # The fixture district's newest week still has tickets in hand and not yet due: its handling time is not
     # called better (tests/test_settling.py), and the tile's help says why.
     assert deltas["平均办理时长"] == "+0.23 个工作日 较上周同期（暂不评判）"

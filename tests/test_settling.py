@@ -24,6 +24,8 @@ from onescreen.report import Period, SETTLING_METRICS, build_report, settling_se
 from onescreen.report_render import _change, kpi_display_frame, kpi_headers  # noqa: E402
 
 WAITING = {"on_time_rate", "closure_rate", "overdue_count", "near_deadline_count", "avg_handling_workdays"}
+# Flagged while callbacks are still coming (tests/test_callback_settling.py): left out of these sets.
+CALLBACK = set(measures.CALLBACK_METRICS)
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +47,10 @@ def test_a_month_still_being_handled_flags_only_the_measures_that_wait_for_closu
     october = run_query(con, "kpi_tiles", period_type="month", period_start="2025-10-01").set_index("metric")
     pending = _pending(con, "2025-10-01")
     assert pending > 0.01 * october.loc["ticket_count", "value"]  # the fixture's open October tickets
-    assert set(october.index[october["is_provisional"]]) == WAITING == set(SETTLING_METRICS)
+    assert set(october.index[october["is_provisional"]]) - CALLBACK == WAITING == set(SETTLING_METRICS)
     assert (october["pending_count"] == pending).all()
     assert _pending(con, "2025-09-01") == 1  # September against August: T2 is still in hand
-    assert set(october.index[october["is_previous_provisional"]]) == WAITING
+    assert set(october.index[october["is_previous_provisional"]]) - CALLBACK == WAITING
 
 
 def test_a_settled_month_is_judged_and_its_successor_marks_the_comparison(con):
@@ -57,17 +59,17 @@ def test_a_settled_month_is_judged_and_its_successor_marks_the_comparison(con):
     assert not august["is_provisional"].any() and not august["is_previous_provisional"].any()
     assert (august["pending_count"] == 0).all()
     september = run_query(con, "kpi_tiles", period_type="month", period_start="2025-09-01").set_index("metric")
-    assert set(september.index[september["is_provisional"]]) == WAITING
+    assert set(september.index[september["is_provisional"]]) - CALLBACK == WAITING
     assert not september["is_previous_provisional"].any()
     # November has no tickets (nothing pending) but is compared with October, which is still being handled.
     november = run_query(con, "kpi_tiles", period_type="month", period_start="2025-11-01").set_index("metric")
     assert not november["is_provisional"].any()
-    assert set(november.index[november["is_previous_provisional"]]) == WAITING
+    assert set(november.index[november["is_previous_provisional"]]) - CALLBACK == WAITING
 
 
 def test_a_date_range_is_flagged_like_a_period(con):
     tiles = run_query(con, "kpi_tiles_range", start="2025-10-01", end="2025-10-16").set_index("metric")
-    assert set(tiles.index[tiles["is_provisional"]]) == WAITING
+    assert set(tiles.index[tiles["is_provisional"]]) - CALLBACK == WAITING
     settled = run_query(con, "kpi_tiles_range", start="2025-08-01", end="2025-08-31").set_index("metric")
     assert not settled["is_provisional"].any()
 

@@ -110,6 +110,7 @@ sums as (
         sum(closure_numerator)::double as closure_numerator,
         sum(closure_denominator)::double as closure_denominator,
         sum(open_count)::double as open_count,
+        sum(awaiting_callback_count)::double as awaiting_callback_count,
         sum(overdue_count)::double as overdue_count,
         sum(near_deadline_count)::double as near_deadline_count,
         sum(handling_count)::double as handling_count,

@@ -45,6 +45,7 @@ final as (
         rates.composite_score,
         rates.overdue_count,
         rates.open_count,
+        rates.awaiting_callback_count,
         rates.near_deadline_count,
         rates.avg_handling_workdays,
         rates.handling_count,

@@ -189,6 +189,10 @@ final as (
             and t.responded_at <= t.response_due_at as is_responded_in_time,
         -- The callback of a reopened ticket (重办) still counts: it is the citizen's latest answer.
         not t.is_voided and t.is_resolved is not null as has_resolution_answer,
+        -- Its callback may still come (回访未完): still in hand, or closed within the callback window and not called back.
+        not t.is_voided and (t.is_in_hand or (t.resolved_at is not null and t.callback_at is null
+            and t.resolved_at > as_of.as_of_at - to_seconds(cast(rules.callback_window_days * 86400 as bigint))))
+            as is_awaiting_callback,
         not t.is_voided and coalesce(t.is_resolved, false) as is_resolved,
         not t.is_voided and t.satisfaction in ('满意', '基本满意', '不满意') as is_rated,
         case when not t.is_voided then case t.satisfaction

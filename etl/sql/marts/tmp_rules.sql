@@ -10,7 +10,8 @@ final as (
         $near_deadline_workdays::double as near_deadline_workdays,
         $basic_satisfied_weight::double as basic_satisfied_weight,
         $property_categories::varchar[] as property_categories,
-        $property_appeal_types::varchar[] as property_appeal_types
+        $property_appeal_types::varchar[] as property_appeal_types,
+        $callback_window_days::integer as callback_window_days
 )
 
 select * from final

@@ -10,9 +10,16 @@ c as (
 -- Whether a window is still settling (未结清): more than 1% of its tickets are in hand and not yet due. Its
 -- on-time and closure rates, handling time, overdue and near-deadline counts then still move as those
 -- tickets close (an unfinished week looks better than a finished one: only the quick ones are closed),
--- so a change against it is shown without calling it better or worse.
+-- so a change against it is shown without calling it better or worse. Likewise its resolution and
+-- satisfaction rates (and the composite score built on them) while more than 1% of its tickets still wait
+-- for their callback (回访未完: in hand, or closed within the rules' callback window and not called back).
 settling as (
     select
+        max(case when period = 'c' then coalesce(awaiting_callback_count, 0) end) as awaiting_callback_count,
+        max(case when period = 'c' then coalesce(awaiting_callback_count, 0)
+            > 0.01 * coalesce(ticket_count, 0) end) as current_callback_settling,
+        max(case when period = 'p' then coalesce(awaiting_callback_count, 0)
+            > 0.01 * coalesce(ticket_count, 0) end) as previous_callback_settling,
         max(case when period = 'c' then coalesce(open_count, 0) - coalesce(overdue_count, 0) end) as pending_count,
         max(case when period = 'c' then coalesce(open_count, 0) - coalesce(overdue_count, 0)
             > 0.01 * coalesce(ticket_count, 0) end) as current_settling,
@@ -121,13 +128,18 @@ final as (
         numerator,
         denominator,
         settling.pending_count,
-        -- The measures that wait for tickets to close; the others (counts received, rates of answered
-        -- callbacks and responses) are final once the window has ended.
+        settling.awaiting_callback_count,
+        -- The measures that wait for tickets to close, and those that wait for their callbacks; the others
+        -- (counts received, response rates) are final once the window has ended.
         -- (cast: ClickHouse gives a comparison as UInt8, which would reach the workbook as 1/0, not 是/否)
-        cast(metric in ('on_time_rate', 'closure_rate', 'overdue_count', 'near_deadline_count', 'avg_handling_workdays')
-            and coalesce(settling.current_settling, false) as boolean) as is_provisional,
-        cast(metric in ('on_time_rate', 'closure_rate', 'overdue_count', 'near_deadline_count', 'avg_handling_workdays')
-            and coalesce(settling.previous_settling, false) as boolean) as is_previous_provisional
+        cast((metric in ('on_time_rate', 'closure_rate', 'overdue_count', 'near_deadline_count', 'avg_handling_workdays')
+                and coalesce(settling.current_settling, false))
+            or (metric in ('resolution_rate', 'satisfaction_rate', 'composite_score')
+                and coalesce(settling.current_callback_settling, false)) as boolean) as is_provisional,
+        cast((metric in ('on_time_rate', 'closure_rate', 'overdue_count', 'near_deadline_count', 'avg_handling_workdays')
+                and coalesce(settling.previous_settling, false))
+            or (metric in ('resolution_rate', 'satisfaction_rate', 'composite_score')
+                and coalesce(settling.previous_callback_settling, false)) as boolean) as is_previous_provisional
     from tiles
     cross join settling
 )

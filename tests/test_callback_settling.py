@@ -1,0 +1,110 @@
+"""Windows whose callbacks are still coming (回访未完): 解决率, 满意率 and 综合得分 are shown, their change not judged.
+
+Callbacks come after closure (the demo: within 7 days for 99.99%), and a window's tickets close up to weeks after
+it ends, so a week's 满意率 four days after it ended was off its final value by more than the week-over-week change
+the report judged. The rule (config/rules.toml callback.window_days): a window is 回访未完 while more than 1% of its
+tickets are in hand, or closed within the callback window before the as-of time and not called back.
+In the hand-made fixture (tests/metrics_fixture.py, as-of 2025-10-16 09:00) August is settled; September has T2
+in hand and T3, T20 closed on 10-10 and 10-09 10:00 without a callback; October has tickets in hand.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # until the project sets pythonpath
+
+from onescreen import ui  # noqa: E402
+from onescreen.queries import run_query  # noqa: E402
+from onescreen.report import Period, build_report, settling_sentence  # noqa: E402
+from onescreen.report_render import _change, kpi_display_frame, kpi_headers  # noqa: E402
+
+CALLBACK = {"resolution_rate", "satisfaction_rate", "composite_score"}
+
+
+@pytest.fixture(scope="module")
+def con(metrics_con):
+    return metrics_con
+
+
+def _awaiting(con, period_start: str, window_days: int = 7) -> int:
+    """Tickets of the month still waiting for their callback, counted from fct_tickets (not from the marts)."""
+    return con.execute(
+        "select count(*) from fct_tickets, (select as_of from mart_meta) m"
+        " where received_at >= ?::date and received_at < ?::date + interval 1 month"
+        " and ((resolved_at is null and status is distinct from '已退单')"
+        "      or (resolved_at is not null and callback_at is null and resolved_at > m.as_of - ? * interval 1 day))",
+        [period_start, period_start, window_days]).fetchone()[0]
+
+
+def test_a_month_whose_callbacks_are_still_coming_is_marked(con):
+    september = run_query(con, "kpi_tiles", period_type="month", period_start="2025-09-01").set_index("metric")
+    assert _awaiting(con, "2025-09-01") == 3  # T2 in hand, T3 and T20 closed within the week without a callback
+    assert (september["awaiting_callback_count"] == 3).all()
+    assert CALLBACK <= set(september.index[september["is_provisional"]])
+    assert not september.loc[["response_rate", "ticket_count"], "is_provisional"].any()
+    october = run_query(con, "kpi_tiles", period_type="month", period_start="2025-10-01").set_index("metric")
+    assert CALLBACK <= set(october.index[october["is_provisional"]] )
+    assert CALLBACK <= set(october.index[october["is_previous_provisional"]])  # against September
+    ranged = run_query(con, "kpi_tiles_range", start="2025-09-01", end="2025-09-30").set_index("metric")
+    assert CALLBACK <= set(ranged.index[ranged["is_provisional"]])
+
+
+def test_a_settled_month_is_not_marked(con):
+    august = run_query(con, "kpi_tiles", period_type="month", period_start="2025-08-01").set_index("metric")
+    assert _awaiting(con, "2025-08-01") == 0
+    assert (august["awaiting_callback_count"] == 0).all()
+    assert not august["is_provisional"].any() and not august["is_previous_provisional"].any()
+    ranged = run_query(con, "kpi_tiles_range", start="2025-08-01", end="2025-08-31").set_index("metric")
+    assert not ranged.loc[list(CALLBACK), "is_provisional"].any()
+
+
+def test_the_callback_window_comes_from_the_rules():
+    from etl.marts import build_marts
+    from metrics_fixture import build_warehouse
+    from onescreen.rules import load_rules
+
+    con = duckdb.connect()
+    try:
+        build_warehouse(con)
+        build_marts(con, dataclasses.replace(load_rules(), callback_window_days=5))
+        # T3 (closed 10-10 09:00) is past a 5-day window at the as-of time 10-16 09:00; T20 (10-09) too.
+        assert _awaiting(con, "2025-09-01", 5) == 1
+        september = run_query(con, "kpi_tiles", period_type="month", period_start="2025-09-01").set_index("metric")
+        assert (september["awaiting_callback_count"] == 1).all()
+    finally:
+        con.close()
+
+
+def test_the_weekly_report_withholds_the_judgement_of_the_change(con):
+    # The week under way (13-16 October) against the same days of the week before (6-9 October: T4, 满意).
+    report = build_report(con, Period("week", pd.Timestamp("2025-10-13").date()))
+    kpis = report.sections["kpis"]
+    assert "本期和上周同期回访未完" in kpis.note and "解决率、满意率会随回访到来而变化" in kpis.note
+    shown = kpi_display_frame(kpis.frame, kpi_headers(report.meta)).set_index("指标")
+    assert shown.loc["满意率", "较上周同期"] == "−11.1 个百分点（回访未完，暂不评判）"
+    assert shown.loc["响应率", "较上周同期"] == "+40.0 个百分点（改善）"  # final once the window has ended
+    settled = build_report(con, Period("month", pd.Timestamp("2025-08-01").date()))
+    assert "回访未完" not in settled.sections["kpis"].note
+    frame = pd.DataFrame({"metric": ["satisfaction_rate"], "is_provisional": [True],
+                          "is_previous_provisional": [False], "pending_count": [0.0],
+                          "awaiting_callback_count": [12.0]})
+    assert settling_sentence(frame).startswith("本期回访未完：超过受理量 1% 的工单仍在办理或办结不满回访期、尚无回访结果（本期 12 件）")
+
+
+def test_a_callback_change_says_why_it_is_not_judged():
+    assert ui.change_text(-1.2, up_is_good=True, unit="个百分点", settling=True, metric="satisfaction_rate") == (
+        "▼1.2个百分点 环比（回访未完，暂不评判）", ui.FLAT_COLOUR)
+    assert ui.change_text(-1.2, up_is_good=True, unit="个百分点", settling=True, metric="on_time_rate")[0] == (
+        "▼1.2个百分点 环比（暂不评判）")
+    assert _change("pct", -1.2, None, up_is_good=True, settling=True, metric="resolution_rate") == (
+        "−1.2 个百分点（回访未完，暂不评判）", None)
+    row = pd.Series({"is_provisional": True, "is_previous_provisional": False, "pending_count": 0,
+                     "awaiting_callback_count": 2737}, name="satisfaction_rate")
+    assert "本期还有 2,737 件工单回访未完" in ui.settling_note(row)

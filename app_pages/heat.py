@@ -125,6 +125,7 @@ def wall(f: filters.Filters, head: wall_view.Head) -> None:
     scale = figures.density_scale(grids)  # the desk's choropleth has the same top
     tickets, households = int(grids["ticket_count"].sum()), rated["households"].sum()
     koujing_text = KOUJING["tickets_per_1k_households"]
+    scope = wall_view.scope_name(f)
     left, right = st.container(key="os_wall").columns([7, 5], gap="medium")
     with left:
         wall_view.panel_title(f"网格每千户工单量（{filters.period_label('month', month)}受理，全部来源和分类）")
@@ -135,14 +136,24 @@ def wall(f: filters.Filters, head: wall_view.Head) -> None:
             shown, [kiosk_charts.density_colour(v, scale.top) for v in shown["tickets_per_1k_households"]],
             tooltip_fields={"grid_name": "网格", "community_name": "社区", "rate_text": "每千户工单",
                             "ticket_count": "工单（件，N）", "households_text": "户数"},
-            height=740, width_px=1040, simplify_tolerance=0.0002, label="网格每千户工单量地图"), unsafe_allow_html=True)
+            height=740, width_px=1040, simplify_tolerance=0.0002, label="网格每千户工单量地图",
+            selected=f.grid_code or None), unsafe_allow_html=True)
         st.markdown(kiosk_charts.density_legend_svg(scale.top, width=1040, clipped=scale.is_clipped),
                     unsafe_allow_html=True)
     with right:
+        if f.grid_code:  # the grid's own figures; the map, the tiles and the list are its community's
+            own = grids[grids["grid_code"] == f.grid_code]
+            row = own.iloc[0] if not own.empty else None
+            rate = row["tickets_per_1k_households"] if row is not None else None
+            rank = int((rated["tickets_per_1k_households"] > rate).sum()) + 1 if pd.notna(rate) else None
+            wall_view.grid_note(f, len(grids), "本月没有工单" if row is None else
+                                f"本月工单 {int(row['ticket_count'])} 件，" + (
+                                    f"每千户 {rate:.1f} 件，在有户数的 {len(rated)} 个网格中居第 {rank}" if rank else "无户数，不计算每千户"))
+        wall_view.unfiltered_note(f, "本页")
         st.markdown(ui.tiles([
-            ui.tile("落格工单", f"{tickets:,} 件", note=f"{len(grids):,} 个网格",
-                    help_text=f"本月受理且落到网格的工单 N = {tickets:,} 件。" + koujing_text),
-            ui.tile("全区每千户", ui.fmt_number(tickets and rated["ticket_count"].sum() * 1000 / households, 1)
+            ui.tile("落格工单", f"{tickets:,} 件", note=f"{scope} {len(grids):,} 个网格",
+                    help_text=f"{scope}本月受理且落到网格的工单 N = {tickets:,} 件，{len(grids):,} 个网格。" + koujing_text),
+            ui.tile(f"{scope}每千户", ui.fmt_number(tickets and rated["ticket_count"].sum() * 1000 / households, 1)
                     if households else "—", note=f"{ui.fmt_number(households)} 户（有户数的网格）",
                     help_text="有户数的网格合计：工单 × 1000 ÷ 户数。" + koujing_text),
         ]), unsafe_allow_html=True)

@@ -238,10 +238,14 @@ else:
             column_config={"工单（件）": st.column_config.NumberColumn("工单", help="工单（件）"),
                            "每千户": st.column_config.NumberColumn(format="%.1f", help="每千户工单（件）")})
     without = int((grids["tickets_per_1k_households"].isna()).sum())
-    st.caption(f"落格工单 N = {int(grids['ticket_count'].sum()):,} 件，{len(grids):,} 个网格"
+    # The map and its table count the grid's whole community when a grid is chosen, the point map below the grid
+    # alone: each caption names the area it counts, so 13 grids here and 1 below read as what they are.
+    mapped = filters.area_name(f.street_code, f.community_code)
+    chosen = (f"地图和表显示所选网格 {ui.markdown_text(filters.area_name(grid_code=f.grid_code))} 所在社区的全部网格"
+              "（下方其他图表只计所选网格）。") if f.grid_code else "选择网格时地图显示其所在社区。"
+    st.caption(f"{ui.markdown_text(mapped)}：落格工单 N = {int(grids['ticket_count'].sum()):,} 件，{len(grids):,} 个网格"
                + (f"；{without} 个网格无户数（灰色，不计算）" if without else "") + "。"
-               + figures.density_scale_note(figures.density_scale(grids), "见地图悬停和右侧表格")
-               + "选择网格时地图显示其所在社区。",
+               + figures.density_scale_note(figures.density_scale(grids), "见地图悬停和右侧表格") + chosen,
                help=KOUJING["tickets_per_1k_households"])
 
 st.subheader("工单点位密度")
@@ -259,7 +263,8 @@ elif located.empty:
 else:
     outlines = grids[has_shape] if has_shape.any() else None
     st.pydeck_chart(figures.density_deck(located, outlines), height=520, key="heat_density_deck")
-    st.caption(f"已落格的工单 {int(located['ticket_count'].sum()) + unmapped:,} 件，按网格汇总画在 {len(located):,} 个网格"
+    st.caption(f"{ui.markdown_text(filters.area_name(f.street_code, f.community_code, f.grid_code))}："
+               f"已落格的工单 {int(located['ticket_count'].sum()) + unmapped:,} 件，按网格汇总画在 {len(located):,} 个网格"
                "的代表点上（大屏不显示工单的具体位置）" + (f"，其中 {unmapped:,} 件所在网格没有边界，未上图" if unmapped else "")
                + f"；未落格未上图 {unplaced:,} 件。")
 if unplaced:  # the tickets 三率分析's 未落格 row lists too: 工单明细 with unassigned=grid, these filters

@@ -125,6 +125,7 @@ def wall(f: filters.Filters, head: wall_view.Head) -> None:
     scale = figures.density_scale(grids)  # the desk's choropleth has the same top
     tickets, households = int(grids["ticket_count"].sum()), rated["households"].sum()
     koujing_text = KOUJING["tickets_per_1k_households"]
+    scope = wall_view.scope_name(f)
     left, right = st.container(key="os_wall").columns([7, 5], gap="medium")
     with left:
         wall_view.panel_title(f"网格每千户工单量（{filters.period_label('month', month)}受理，全部来源和分类）")
@@ -135,14 +136,24 @@ def wall(f: filters.Filters, head: wall_view.Head) -> None:
             shown, [kiosk_charts.density_colour(v, scale.top) for v in shown["tickets_per_1k_households"]],
             tooltip_fields={"grid_name": "网格", "community_name": "社区", "rate_text": "每千户工单",
                             "ticket_count": "工单（件，N）", "households_text": "户数"},
-            height=740, width_px=1040, simplify_tolerance=0.0002, label="网格每千户工单量地图"), unsafe_allow_html=True)
+            height=740, width_px=1040, simplify_tolerance=0.0002, label="网格每千户工单量地图",
+            selected=f.grid_code or None), unsafe_allow_html=True)
         st.markdown(kiosk_charts.density_legend_svg(scale.top, width=1040, clipped=scale.is_clipped),
                     unsafe_allow_html=True)
     with right:
+        if f.grid_code:  # the grid's own figures; the map, the tiles and the list are its community's
+            own = grids[grids["grid_code"] == f.grid_code]
+            row = own.iloc[0] if not own.empty else None
+            rate = row["tickets_per_1k_households"] if row is not None else None
+            rank = int((rated["tickets_per_1k_households"] > rate).sum()) + 1 if pd.notna(rate) else None
+            wall_view.grid_note(f, len(grids), "本月没有工单" if row is None else
+                                f"本月工单 {int(row['ticket_count'])} 件，" + (
+                                    f"每千户 {rate:.1f} 件，在有户数的 {len(rated)} 个网格中居第 {rank}" if rank else "无户数，不计算每千户"))
+        wall_view.unfiltered_note(f, "本页")
         st.markdown(ui.tiles([
-            ui.tile("落格工单", f"{tickets:,} 件", note=f"{len(grids):,} 个网格",
-                    help_text=f"本月受理且落到网格的工单 N = {tickets:,} 件。" + koujing_text),
-            ui.tile("全区每千户", ui.fmt_number(tickets and rated["ticket_count"].sum() * 1000 / households, 1)
+            ui.tile("落格工单", f"{tickets:,} 件", note=f"{scope} {len(grids):,} 个网格",
+                    help_text=f"{scope}本月受理且落到网格的工单 N = {tickets:,} 件，{len(grids):,} 个网格。" + koujing_text),
+            ui.tile(f"{scope}每千户", ui.fmt_number(tickets and rated["ticket_count"].sum() * 1000 / households, 1)
                     if households else "—", note=f"{ui.fmt_number(households)} 户（有户数的网格）",
                     help_text="有户数的网格合计：工单 × 1000 ÷ 户数。" + koujing_text),
         ]), unsafe_allow_html=True)
@@ -227,10 +238,14 @@ else:
             column_config={"工单（件）": st.column_config.NumberColumn("工单", help="工单（件）"),
                            "每千户": st.column_config.NumberColumn(format="%.1f", help="每千户工单（件）")})
     without = int((grids["tickets_per_1k_households"].isna()).sum())
-    st.caption(f"落格工单 N = {int(grids['ticket_count'].sum()):,} 件，{len(grids):,} 个网格"
+    # The map and its table count the grid's whole community when a grid is chosen, the point map below the grid
+    # alone: each caption names the area it counts, so 13 grids here and 1 below read as what they are.
+    mapped = filters.area_name(f.street_code, f.community_code)
+    chosen = (f"地图和表显示所选网格 {ui.markdown_text(filters.area_name(grid_code=f.grid_code))} 所在社区的全部网格"
+              "（下方其他图表只计所选网格）。") if f.grid_code else "选择网格时地图显示其所在社区。"
+    st.caption(f"{ui.markdown_text(mapped)}：落格工单 N = {int(grids['ticket_count'].sum()):,} 件，{len(grids):,} 个网格"
                + (f"；{without} 个网格无户数（灰色，不计算）" if without else "") + "。"
-               + figures.density_scale_note(figures.density_scale(grids), "见地图悬停和右侧表格")
-               + "选择网格时地图显示其所在社区。",
+               + figures.density_scale_note(figures.density_scale(grids), "见地图悬停和右侧表格") + chosen,
                help=KOUJING["tickets_per_1k_households"])
 
 st.subheader("工单点位密度")
@@ -248,7 +263,8 @@ elif located.empty:
 else:
     outlines = grids[has_shape] if has_shape.any() else None
     st.pydeck_chart(figures.density_deck(located, outlines), height=520, key="heat_density_deck")
-    st.caption(f"已落格的工单 {int(located['ticket_count'].sum()) + unmapped:,} 件，按网格汇总画在 {len(located):,} 个网格"
+    st.caption(f"{ui.markdown_text(filters.area_name(f.street_code, f.community_code, f.grid_code))}："
+               f"已落格的工单 {int(located['ticket_count'].sum()) + unmapped:,} 件，按网格汇总画在 {len(located):,} 个网格"
                "的代表点上（大屏不显示工单的具体位置）" + (f"，其中 {unmapped:,} 件所在网格没有边界，未上图" if unmapped else "")
                + f"；未落格未上图 {unplaced:,} 件。")
 if unplaced:  # the tickets 三率分析's 未落格 row lists too: 工单明细 with unassigned=grid, these filters

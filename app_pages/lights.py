@@ -59,6 +59,13 @@ def wall(f: filters.Filters, head: wall_view.Head) -> None:
     covered = before_coverage("month", month, "上月")
     left, middle, right = st.container(key="os_wall").columns([3, 5, 4], gap="small")
     with left:
+        chosen = lights[lights["grid_code"] == f.grid_code] if f.grid_code else lights.iloc[0:0]
+        if f.grid_code:
+            grid = chosen.iloc[0] if not chosen.empty else None
+            reason = grid["light_reason"] if grid is not None and isinstance(grid["light_reason"], str) else ""
+            wall_view.grid_note(f, len(lights), "本月没有亮灯记录" if grid is None else
+                                ui.LIGHT_LABELS.get(grid["light"], ui.LIGHT_LABELS["grey"]) + (f"：{reason}" if reason else ""))
+        wall_view.unfiltered_note(f, "亮灯")
         tiles = []
         for light in lists.LIGHT_ORDER:
             now, before = int(counts.get(light, 0)), int(previous.get(light, 0))
@@ -85,13 +92,14 @@ def wall(f: filters.Filters, head: wall_view.Head) -> None:
                           f"{ui.light_legend_label(k, 'svg')} {int(counts.get(k, 0))}</span>"
                           for k in lists.LIGHT_ORDER)
         st.markdown(f"<div class='os-panel-title'>{legend}</div>", unsafe_allow_html=True)
-        st.markdown(grid_light_svg(lists.map_frame(lights), tooltip_fields=lists.MAP_TOOLTIP, height=680,
-                                   width_px=740, simplify_tolerance=0.0002), unsafe_allow_html=True)
+        st.markdown(grid_light_svg(lists.map_frame(lights, selected=f.grid_code or None), tooltip_fields=lists.MAP_TOOLTIP,
+                                   height=680, width_px=740, simplify_tolerance=0.0002, selected=f.grid_code or None),
+                    unsafe_allow_html=True)
         missing = int(lights["geometry_geojson"].isna().sum())
         if missing:
             wall_view.note(f"{missing} 个网格没有边界，未上图。")
     with right:
-        red = lists.light_table(lights[lights["light"] == "red"], "month")
+        red = lists.light_table(lights[lights["light"] == "red"], "month", selected=f.grid_code or None)
         wall_view.panel_title(f"红灯网格 {len(red)} 个（连续红灯月数多的在前）")
         rows = [wall_view.row(
             [(r["网格"], ""), (r["原因"], "os-wall-small os-wall-wrap"), (f"{int(r['连续（月）'])} 个月", "os-wall-num")],

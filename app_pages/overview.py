@@ -244,7 +244,8 @@ def screen() -> None:
             tooltips, lights = lists.MAP_TOOLTIP, lists.map_frame(lights, selected=f.grid_code)
             if kiosk:  # the wall: SVG the browser draws at once (see onescreen.maps.grid_light_svg)
                 st.markdown(grid_light_svg(lights, tooltip_fields=tooltips, height=520, width_px=760,
-                                           simplify_tolerance=0.0002), unsafe_allow_html=True)
+                                           simplify_tolerance=0.0002, selected=f.grid_code or None),
+                            unsafe_allow_html=True)
             else:
                 # The middle column is 381 px wide at 1440 px with the sidebar (573 at 1920): the zoom is chosen for
                 # the narrowest, so the whole district shows (chosen for 760 px, its sides were cut off at 1440).
@@ -254,7 +255,7 @@ def screen() -> None:
         st.caption(f"红灯：按期办结率 < {rules.lights.red_on_time_rate_below:g}%（≥ {rules.lights.red_min_denominator} 件时）"
                    f"或超期 ≥ {rules.lights.red_overdue_at_least} 件；"
                    f"黄灯：按期办结率 < {rules.lights.yellow_on_time_rate_below:g}% 或有超期/临期；灰：本期无到期、办结或临期工单。"
-                   + ("选择网格时地图显示其所在社区" + ("，所选网格以蓝色粗框标出。" if not kiosk else "。") if f.grid_code else ""))
+                   + ("选择网格时地图显示其所在社区，所选网格以蓝色粗框标出。" if f.grid_code else ""))
         # 街道排名 and 高频问题 side by side under the map on the wall (SCREENS.md); keyed, so a laptop stacks them
         # (ui.KIOSK_CSS). Off the wall, beside the sidebar, the middle column is too narrow for two (381 px at 1440
         # px: the ranking's scores were cut): one under the other, the page scrolls.

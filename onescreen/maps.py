@@ -256,6 +256,7 @@ def grid_light_svg(
     height: int = 500,
     width_px: int = 1000,
     background: str = "#0b1a33",
+    selected: str | None = None,
 ) -> str:
     """:func:`grid_light_deck`'s map as static SVG, for the wall screen (kiosk mode), in one ``<div>`` line
     for ``st.markdown(..., unsafe_allow_html=True)``.
@@ -265,7 +266,8 @@ def grid_light_svg(
     appeared (chromium trace, docs/benchmarks.md). The same polygons (Web Mercator, fitted to
     ``width_px`` × ``height`` with a margin) as SVG paths the browser draws at once, in the same colours;
     red grids hatched and yellow ones dotted (``<pattern>`` fills, one definition each) so they are told apart
-    without colour; each grid's ``<title>`` holds ``tooltip_fields``, a tooltip wherever there is a mouse. Raises
+    without colour; each grid's ``<title>`` holds ``tooltip_fields``, a tooltip wherever there is a mouse. The grid
+    whose ``grid_code`` is ``selected`` is outlined as on the deck (:func:`_svg_selected`). Raises
     ``ValueError`` naming the row when a geometry is not a GeoJSON polygon, as the deck does."""
     labels = _tooltip_labels(tooltip_fields)
     shapes = []
@@ -277,7 +279,8 @@ def grid_light_svg(
         shapes.append((attributes, geometry, polygons, _tip(labels, values)))
     patterns = "".join(pattern.format(fill="rgb({},{},{})".format(*LIGHT_COLOURS[light][:3]))
                        for light, pattern in _SVG_PATTERNS.items())
-    return _svg_map(shapes, simplify_tolerance, height, width_px, background, "亮灯地图", patterns)
+    return _svg_map(shapes, simplify_tolerance, height, width_px, background, "亮灯地图", patterns,
+                    _svg_selected(grids_df, selected, light_column, geometry_column, simplify_tolerance))
 
 
 def grid_fill_svg(
@@ -291,10 +294,12 @@ def grid_fill_svg(
     width_px: int = 1000,
     background: str = "#0b1a33",
     label: str = "网格地图",
+    selected: str | None = None,
 ) -> str:
     """Grids drawn as :func:`grid_light_svg` draws them, each filled with its own colour: ``fills`` (``#rrggbb``,
     one per row of ``grids_df``), for a choropleth on the wall (网格热力's tickets per 1,000 households). Each
-    grid's ``<title>`` holds ``tooltip_fields``; ``label`` names the map for a screen reader."""
+    grid's ``<title>`` holds ``tooltip_fields``; ``label`` names the map for a screen reader; the grid whose
+    ``grid_code`` is ``selected`` is outlined (:func:`_svg_selected`)."""
     labels = _tooltip_labels(tooltip_fields)
     has_shape = grids_df[geometry_column].notna().to_numpy() if geometry_column in grids_df else []
     shown = [fill for fill, kept in zip(fills, has_shape) if kept]  # _grid_shapes leaves out the rows without one
@@ -302,7 +307,22 @@ def grid_fill_svg(
               for fill, (_light, geometry, polygons, values) in zip(
                   shown, _grid_shapes(grids_df.assign(_light="grey"), labels, "_light", geometry_column,
                                       simplify_tolerance, 5, "grid_fill_svg"))]
-    return _svg_map(shapes, simplify_tolerance, height, width_px, background, label)
+    return _svg_map(shapes, simplify_tolerance, height, width_px, background, label,
+                    selected=_svg_selected(grids_df.assign(_light="grey"), selected, "_light", geometry_column,
+                                           simplify_tolerance))
+
+
+def _svg_selected(grids_df: pd.DataFrame, selected: str | None, light_column: str, geometry_column: str,
+                  simplify_tolerance: float | None) -> list[tuple[Any, list]]:
+    """(geometry, polygons) of the grid ``selected`` (a ``grid_code``), for the SVG maps' outline; none without one.
+    A wall page with a grid chosen shows the grid's whole community (as the analysts' pages do): the outline says
+    which of its grids was chosen, in the deck's blue (:data:`SELECTED_LINE`) over a white edge that keeps it apart
+    from a red grid's hatch on the navy."""
+    if not selected or "grid_code" not in grids_df.columns:
+        return []
+    chosen = grids_df[grids_df["grid_code"] == selected]
+    return [(geometry, polygons) for _, geometry, polygons, _ in _grid_shapes(
+        chosen, {}, light_column, geometry_column, simplify_tolerance, 5, "grid_selected_svg")]
 
 
 def _tip(labels: dict[str, str], values: dict[str, Any]) -> str:
@@ -310,9 +330,10 @@ def _tip(labels: dict[str, str], values: dict[str, Any]) -> str:
 
 
 def _svg_map(shapes: list[tuple[str, Any, list, str]], simplify_tolerance: float | None, height: int, width_px: int,
-             background: str, label: str, defs: str = "") -> str:
+             background: str, label: str, defs: str = "", selected: Sequence[tuple[Any, list]] = ()) -> str:
     """The SVG of :func:`grid_light_svg` and :func:`grid_fill_svg`: ``shapes`` (the path's fill attributes, the
-    geometry, its polygons, the tooltip) in Web Mercator, fitted to ``width_px`` × ``height`` with a margin."""
+    geometry, its polygons, the tooltip) in Web Mercator, fitted to ``width_px`` × ``height`` with a margin; the
+    ``selected`` shapes ((geometry, polygons), :func:`_svg_selected`) outlined on top."""
     shapes = [shape for shape in shapes if any(rings and rings[0] for rings in shape[2])]  # an empty one draws nothing
     body = []
     bounds = [_bounds_from_text(geometry, simplify_tolerance) if isinstance(geometry, str) else _bounds(polygons)
@@ -334,6 +355,13 @@ def _svg_map(shapes: list[tuple[str, Any, list, str]], simplify_tolerance: float
                  else _svg_path(polygons, frame))
             title = f"<title>{html.escape(tip).replace(chr(10), '&#10;')}</title>" if tip else ""  # one line
             body.append(f'<path d="{d}" {attributes}>{title}</path>')
+        line = "rgb({},{},{})".format(*SELECTED_LINE[0][:3])
+        for geometry, polygons in selected:
+            d = (_svg_path_from_text(geometry, simplify_tolerance, frame) if isinstance(geometry, str)
+                 else _svg_path(polygons, frame))
+            body.append(f'<path d="{d}" fill="none" stroke="#ffffff" stroke-width="7" pointer-events="none"/>'
+                        f'<path d="{d}" fill="none" stroke="{line}" stroke-width="{SELECTED_LINE[1]:g}" '
+                        'pointer-events="none" data-selected="1"/>')
     return (f'<div class="os-svg-map" style="height:{height}px"><svg xmlns="http://www.w3.org/2000/svg" '
             f'viewBox="0 0 {width_px} {height}" style="width:100%;height:{height}px;display:block" role="img" '
             f'aria-label="{html.escape(label)}"><defs>{defs}</defs><rect width="{width_px}" height="{height}" fill="{background}"/>'

@@ -219,8 +219,17 @@ dl.koujing dd {{ margin: 0 0 0 1em; font-size: 12.5px; color: #333; }}
   th, td.nw {{ white-space: nowrap; }}
   td:not(.nw):not(.num) {{ min-width: 9em; }}
 }}
+/* On paper (A4 landscape, 273 mm of text) the 16 columns of 最久未办结的工单 and the 12 of the light tables wrapped
+   times, 办理中 and 社区 a few characters a line (转红 one character a line) at 12.5 px. Numbers and short cells stay
+   on one line, and a table of WIDE_COLUMNS or more (table.wide) is set at 7.5 pt, which fits all 16 columns
+   (chromium's page.pdf, tests/browser/test_report_print.py), its headers two characters a line at the least (是否超期
+   stood one a line); longer text (an address, a reason) still wraps. */
 @media print {{
   body {{ max-width: none; padding: 0; font-size: 10.5pt; }}
+  td.nw, td.num {{ white-space: nowrap; }}
+  table.wide {{ font-size: 7.5pt; }}
+  table.wide th, table.wide td {{ padding: 2px 3px; }}
+  table.wide th {{ min-width: 2em; }}
   h2 {{ break-after: avoid; page-break-after: avoid; }}
   .chart, tr {{ break-inside: avoid; page-break-inside: avoid; }}
   thead {{ display: table-header-group; }}
@@ -344,8 +353,13 @@ def _table(frame: pd.DataFrame, empty: str = "本期没有。", labels: dict[str
             cells.append(f'<td class="num">{text}</td>' if is_number
                          else f'<td class="nw">{text}</td>' if len(html.unescape(text)) <= SHORT_TEXT else f"<td>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+    table = '<table class="wide">' if len(frame.columns) >= WIDE_COLUMNS else "<table>"
+    return f'<div class="table-wrap">{table}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
 
+
+# A table with this many columns or more is printed in smaller type (CSS table.wide): the light tables (12) and the
+# oldest open tickets (16) fit A4 landscape's width with their short cells on one line.
+WIDE_COLUMNS = 12
 
 # A text cell this short (a community, a grid, a department, a time) is kept on one line on a screen (CSS td.nw).
 SHORT_TEXT = 16

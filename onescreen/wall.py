@@ -108,15 +108,41 @@ def screen(draw: Callable[[filters.Filters, Head], None], empty: str | None = No
 
 
 def scope_name(f: filters.Filters) -> str:
-    """The area the wall shows, for its title: the narrowest of the filters' grid, community or street, else 全区."""
+    """The area the wall shows, for its title: the narrowest of the filters' community or street, else 全区. A chosen
+    grid names its community: the wall pages (as the analysts' maps) show the grid among its community's grids, and a
+    title naming the grid over 13 grids' counts said otherwise; :func:`grid_note` says which grid was chosen."""
     places = data.places()
-    for code, column, name in ((f.grid_code, "grid_code", "grid_name"),
-                               (f.community_code, "community_code", "community_name"),
+    for code, column, name in ((f.community_code, "community_code", "community_name"),
                                (f.street_code, "street_code", "street_name")):
         if code:
             match = places.loc[places[column] == code, name]
             return str(match.iloc[0]) if len(match) else code
     return "全区"
+
+
+def grid_name(f: filters.Filters) -> str | None:
+    """The chosen grid's name (its code when the places do not know it), or None when no grid is chosen."""
+    if not f.grid_code:
+        return None
+    match = data.places().loc[lambda p: p["grid_code"] == f.grid_code, "grid_name"].dropna()
+    return str(match.iloc[0]) if len(match) else f.grid_code
+
+
+def grid_note(f: filters.Filters, grids: int, own: str = "") -> None:
+    """With a grid chosen (``?grid_code=``), say on the wall that it shows the grid's whole community (``grids``
+    grids), the grid outlined in blue; ``own``: the grid's own figure, said first. Nothing without a chosen grid."""
+    name = grid_name(f)
+    if name is None:
+        return
+    note(f"所选网格：{name}{'（' + own + '）' if own else ''}。本页显示其所在社区（{scope_name(f)}）的全部 {grids} 个网格，"
+         "所选网格在地图上以蓝色粗框标出。")
+
+
+def unfiltered_note(f: filters.Filters, what: str) -> None:
+    """Say that ``what`` counts every source and category when the address chose one (``?source=``, ``?category=``):
+    the wall counts as the big screen does, by area and time only."""
+    if f.source or f.category:
+        note(f"{what}按全部诉求来源和分类统计，未按所选来源、分类筛选（按来源、分类看请到分析员页面）。")
 
 
 def month_label(month: date) -> str:

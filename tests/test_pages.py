@@ -1265,9 +1265,23 @@ def test_the_heat_map_at_the_desk_tops_its_colours_like_the_wall_and_says_which_
     assert rated["zmin"] == 0 and rated["zmax"] == pytest.approx(1000 * 2 / 280)
     assert rated["colorbar"]["ticktext"][-1] == "≥ 7.1"
     assert ["400.0" in row for row in rated["customdata"]].count(True) == 1
-    caption = next(c.value for c in at.caption if c.value.startswith("落格工单 N"))
+    caption = next(c.value for c in at.caption if c.value.startswith("全区：落格工单 N"))
     assert ("1 个网格每千户工单高于色标上限 7.1（最高 400.0），画成最深色，确切数值见地图悬停和右侧表格。"
             "其中 1 个户数不足 100 户") in caption
+
+
+def test_the_heat_maps_captions_each_name_the_area_they_count_when_a_grid_is_chosen(warehouse_copy):
+    """With a grid chosen the choropleth counts the grid's community (2 grids) and the point map the grid (1 grid):
+    the two adjacent captions read "N 件，2 个网格" and "画在 1 个网格的代表点上" with no word of why. Each now names the
+    area it counts, and the first says the map shows the chosen grid's community while the rest count the grid."""
+    at = _run("heat.py", {"period_type": "month", "period_start": "2025-10-01", "grid_code": "DF-01"})
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    density = next(c for c in captions if "落格工单 N = " in c)
+    points = next(c for c in captions if "个网格的代表点上" in c)
+    assert density.startswith("东风社区：落格工单 N = ") and "，2 个网格" in density, density
+    assert "地图和表显示所选网格 东风一网格 所在社区的全部网格（下方其他图表只计所选网格）" in density, density
+    assert points.startswith("东风一网格：已落格的工单 ") and "画在 1 个网格的代表点上" in points, points
 
 
 # A range of 9 days from 10-01 is compared with the 9 days before (09-22 to 09-30); the fixture's tickets begin on

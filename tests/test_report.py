@@ -688,7 +688,9 @@ def test_html_embeds_the_installed_plotly_and_prints_on_a4(week_report):
 def test_html_reads_on_a_screen_without_wrapping_short_cells_a_character_a_line(week_report):
     """On a screen the report was 190 mm wide (portrait A4's text width): the 16 columns of 最久未办结的工单 wrapped
     社区, 网格 and 承办单位 one character a line. A screen now gets up to 1500 px, every table scrolls in its own box,
-    headers and short cells stay on one line; only the print layout (A4 landscape, no max width) is as it was."""
+    headers and short cells stay on one line. On paper (A4 landscape, no max width) numbers and short cells stay on
+    one line too, and a table of 12 columns or more is printed in smaller type (tests/browser/test_report_print.py
+    prints it)."""
     page = to_html(week_report, charts=False)
     css = page[page.index("<style>"):page.index("</style>")]
     assert "max-width: 190mm" not in css
@@ -696,13 +698,17 @@ def test_html_reads_on_a_screen_without_wrapping_short_cells_a_character_a_line(
     assert "max-width: 1500px" in css and ".table-wrap { overflow-x: auto; }" in screen
     assert "th, td.nw { white-space: nowrap; }" in screen
     print_css = css[css.index("@media print"):]
-    assert "max-width: none" in print_css and "nowrap" not in print_css
+    assert "max-width: none" in print_css and "td.nw, td.num { white-space: nowrap; }" in print_css
+    assert "table.wide { font-size: 7.5pt; }" in print_css
     assert page.count("<table>") == page.count('<div class="table-wrap"><table>') > 3
     assert '<td class="nw">' in page
     from onescreen.report_render import _table
 
     cells = _table(pd.DataFrame({"community_name": ["东风社区"], "reason": ["按期办结率 50.0% 低于 80%；超期 3 件（≥3 件）"]}))
     assert '<td class="nw">东风社区</td>' in cells and "<td>按期办结率" in cells
+    assert "<table>" in cells  # two columns: the ordinary type on paper
+    wide = _table(pd.DataFrame({f"column_{i}": ["x"] for i in range(12)}))
+    assert '<div class="table-wrap"><table class="wide">' in wide  # printed at 7.5 pt
 
 
 def test_html_escapes_text_from_the_warehouse(week_report):

@@ -225,3 +225,22 @@ def test_the_wall_says_how_many_days_its_data_are_old(page, warehouse_copy, monk
     assert days == [str((date.today() - last_day).days)], (days, last_day)
     monkeypatch.setenv("ONESCREEN_STALE_DAYS", "0")
     assert "没有新数据" not in _html(_run(page, query={"kiosk": "1"}))
+
+
+@pytest.mark.parametrize("page", ["lights.py", "heat.py"])
+def test_a_wall_page_with_a_chosen_grid_says_it_shows_its_community_and_outlines_the_grid(page, warehouse_copy):
+    """The analysts' pages honour ``?grid_code=`` (the grid's community on the map, the grid said and outlined); the
+    wall pages drew the same community under a title naming the grid (东风一网格 亮灯地图 over 共 2 个网格, 全区每千户
+    for one community), the grid neither said nor marked. Now the title names the community, a line names the grid
+    and its own figure, and the SVG map outlines it; a source or category in the address is said not to apply."""
+    at = _run(page, query={"kiosk": "1", "grid_code": "DF-01", "source": "12345热线"})
+    assert [e.value for e in at.exception] == []
+    html = _html(at)
+    title = next(m.value for m in at.markdown if m.value.startswith("### "))
+    assert "东风社区" in title and "东风一网格" not in title, title
+    assert "所选网格：东风一网格（" in html and "本页显示其所在社区（东风社区）的全部 2 个网格" in html
+    assert html.count('data-selected="1"') == 1  # the grid's outline on the map, once
+    assert "未按所选来源、分类筛选" in html
+    assert "全区每千户" not in html
+    plain = _html(_run(page, query={"kiosk": "1"}))  # without a grid: no outline, no such line
+    assert 'data-selected="1"' not in plain and "所选网格" not in plain and "未按所选来源" not in plain

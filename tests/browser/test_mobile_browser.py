@@ -206,6 +206,35 @@ def test_overview_puts_two_panels_a_row_on_a_tablet(browser, streamlit_server, a
         assert_healthy(bp)
 
 
+@pytest.mark.parametrize("width, beside", [(1280, True), (1100, True), (1024, False)])
+def test_overview_gives_the_lists_and_the_overdue_tickets_a_row_of_their_own_on_a_wide_tablet(
+        browser, streamlit_server, artifacts_dir, width, beside):
+    """A tablet held sideways (1024-1280 px, the sidebar open) kept three panels a row: the third, about 240 px at
+    1280 (180 at 1024), stacked 物业红黑榜 over 超期工单 (the table's places cut off) with the screen under them empty.
+    Two a row, as at 641-1023 px, and the third panel takes the whole second row: 红黑榜 and 超期工单 side by side
+    where each gets 300 px, else one under the other across the row (1024 px with the sidebar open)."""
+    device = {**TABLET, "viewport": {"width": width, "height": 800}}
+    with open_device(browser, streamlit_server, artifacts_dir, device) as bp:
+        open_ready(bp, "/")
+        bp.page.locator(".st-key-os_right_overdue").first.wait_for(timeout=60_000)
+        bp.wait_charts()
+        bp.screenshot(f"tablet-overview-{width}")
+        tiles = bp.page.locator(".st-key-os_wall [data-testid='stColumn']").first.bounding_box()
+        lists_box = bp.page.locator(".st-key-os_right_lists").bounding_box()
+        overdue = bp.page.locator(".st-key-os_right_overdue").bounding_box()
+        assert lists_box["y"] > tiles["y"] + 300 and abs(lists_box["x"] - tiles["x"]) < 5, (tiles, lists_box)
+        if beside:
+            assert abs(lists_box["y"] - overdue["y"]) < 40, (lists_box, overdue)  # one row (the titles differ)
+            assert overdue["x"] >= lists_box["x"] + lists_box["width"] - 5, (lists_box, overdue)
+            assert min(lists_box["width"], overdue["width"]) >= 300, (lists_box, overdue)
+        else:  # too narrow for two: each across the row
+            assert overdue["y"] >= lists_box["y"] + lists_box["height"] - 5, (lists_box, overdue)
+            assert min(lists_box["width"], overdue["width"]) >= 2 * tiles["width"], (tiles, lists_box, overdue)
+        widths = no_sideways_page_scroll(bp)
+        assert widths["document"] <= widths["window"], widths
+        assert_healthy(bp)
+
+
 def test_a_desktop_keeps_plotlys_zoom_by_drag_and_its_toolbar(browser, streamlit_server, artifacts_dir):
     """What a phone gets is a phone's: at 1440×900 with a mouse the charts still zoom by drag and show the toolbar."""
     with open_device(browser, streamlit_server, artifacts_dir, dict(viewport={"width": 1440, "height": 900})) as bp:

@@ -171,7 +171,8 @@ _PII_ALTERNATIVES = rf"""
                  [{_HAN}]\ ?(?!{_PII_WORD})[{_HAN}](?:\ ?(?!{_NAME_END})[{_HAN}]){{0,2}}
                | {_LATIN_NAME}))
   | (?P<self_named>(?:我是|本人是?)[\s:：]*
-        (?P<self>(?!{_NOT_A_NAME}|{_SELF_ROLES})(?:{_COMPOUNDS}|[{"".join(sorted(SURNAMES))}])[{_HAN}]{{1,2}})
+        (?P<self>(?!{_NOT_A_NAME}|{_SELF_ROLES})(?!(?:{_COMPOUNDS}|[{_HAN}])(?:{_TITLES}))
+                 (?:{_COMPOUNDS}|[{"".join(sorted(SURNAMES))}])[{_HAN}]{{1,2}})
         (?={_SELF_NAME_END}))
 """
 _PII = re.compile(rf"(?=[{_PII_FIRST}])(?:{_PII_ALTERNATIVES})", re.VERBOSE)

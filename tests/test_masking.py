@@ -467,6 +467,8 @@ def test_scrub_text_masks_a_name_after_a_label(text, expected):
         ("我是高三学生", "我是高三学生"),
         ("我是否可以申请", "我是否可以申请"),
         ("本人姓王", "本人姓王"),
+        ("我是王先生，", "我是王先生，"),   # a surname with a form of address tells only the surname, as after a label
+        ("我是欧阳女士。", "我是欧阳女士。"),
     ],
 )
 def test_scrub_text_masks_a_name_given_as_ones_own(text, expected):

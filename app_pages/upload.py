@@ -316,8 +316,8 @@ else:
             except LoadError as error:
                 error_box(str(error))
             else:
-                audit.record("rollback", user=identity.name, role=identity.role, detail=f"批次 {pending}",
-                             rows=sum(restored.values()))
+                detail, rows = upload.undo_audit(pending, restored)
+                audit.record("rollback", user=identity.name, role=identity.role, detail=detail, rows=rows)
                 state.pop("up_result", None)
                 state["up_notice"] = upload.undo_summary(pending, restored)
                 st.rerun()

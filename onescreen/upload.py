@@ -435,6 +435,22 @@ TABLE_LABELS = {
 }
 
 
+# The table a batch is about, by preference: a 12345 batch also writes ticket_pii (one row per ticket), a grid
+# batch dim_communities and dim_streets; counting those too doubled a batch's rows in the audit log.
+MAIN_TABLES = ("fct_tickets", "fct_inspections", "dim_compounds", "dim_grids")
+
+
+def undo_audit(batch_id: int, restored: dict[str, int]) -> tuple[str, int]:
+    """(the audit log's detail, its row count) for an undone batch: the rows of the batch's main table
+    (:data:`MAIN_TABLES`, as its upload was logged), the other tables it wrote named in the detail."""
+    main = next((t for t in MAIN_TABLES if t in restored), next(iter(restored), None))
+    if main is None:
+        return f"批次 {batch_id}：无数据行", 0
+    others = "，".join(f"{TABLE_LABELS.get(t, t)} {n:,} 行" for t, n in restored.items() if t != main)
+    detail = f"批次 {batch_id}：{TABLE_LABELS.get(main, main)} {restored[main]:,} 行" + (f"（另有 {others}）" if others else "")
+    return detail, restored[main]
+
+
 def undo_summary(batch_id: int, restored: dict[str, int]) -> str:
     """The message after an undo: what the batch had written, table by table."""
     detail = "，".join(f"{TABLE_LABELS.get(t, t)} {n:,} 行" for t, n in restored.items()) or "无数据行"

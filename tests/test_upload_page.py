@@ -197,6 +197,18 @@ def test_undo_asks_first_refuses_out_of_order_then_restores(warehouse_copy, data
         "读取": "localized", "新增": "localized", "拒收": "localized"}
 
 
+def test_an_undo_is_logged_with_the_rows_of_the_batchs_main_table(warehouse_copy, data_dir, tmp_path):
+    """A 12345 batch of 5 tickets was logged as 5 rows loaded and 10 undone (its ticket_pii rows counted too)."""
+    from onescreen import audit
+
+    at = open_page()
+    at.button(key="up_undo_6").click().run()
+    at.button(key="up_undo_confirm").click().run()
+    events = audit.read(tmp_path / "audit.jsonl")
+    undo = events[events["操作"] == "撤销批次"].iloc[0]   # (newest first)
+    assert (undo["内容"], undo["行数"]) == ("批次 6：工单 5 行（另有 工单联系人信息 5 行）", 5)
+
+
 def test_a_second_load_while_one_runs_fails_at_once(warehouse_copy, data_dir):
     at = open_page()
     upload(at, "hotline_utf8.csv", (FIXTURES / "hotline_utf8.csv").read_bytes())

@@ -262,6 +262,18 @@ def _scrub_numbers(column: pd.Series) -> pd.Series:
     return scrubbed.map(lambda v: v if v is None or pd.isna(v) else str(scrub_number(v)))
 
 
+def _deadline_column(due_at: pd.Series, workdays: pd.Series) -> pd.Series:
+    """办理时限 as the preview shows it: the time, or ``15 个工作日`` where the export gave working days (the load
+    stores them as ``due_workdays`` and counts the deadline on the working-day calendar; hours and calendar days
+    are already a time). A column with both becomes text, the times written out."""
+    counted = due_at.isna() & workdays.notna()
+    if not counted.any():
+        return due_at
+    texts = [f"{float(n):g} 个工作日" if told else (None if pd.isna(t) else str(t))
+             for t, n, told in zip(due_at, workdays, counted)]
+    return pd.Series(texts, index=due_at.index, dtype="object")
+
+
 def preview(file_plan: FilePlan, rows: int = PREVIEW_ROWS) -> pd.DataFrame:
     """The first rows as they will be stored: the real staging (dates parsed, values normalised) on an
     in-memory database, personal fields masked. Columns are named by the field's Chinese name, with
@@ -275,6 +287,8 @@ def preview(file_plan: FilePlan, rows: int = PREVIEW_ROWS) -> pd.DataFrame:
     finally:
         con.close()
     fields = [f for f in file_plan.source.headers if f in file_plan.mapping]
+    if "due_workdays" in frame.columns:
+        frame["due_at"] = _deadline_column(frame["due_at"], frame["due_workdays"])
     frame = frame[["row_no", *fields]].copy()
     callers = frame["caller_name"].tolist() if "caller_name" in frame.columns else [None] * len(frame)
     for field in fields:

@@ -124,7 +124,7 @@ def file_section(path) -> FileOptions | None:
         overrides = upload.overrides_for(raw, chosen) if touched else None
         plan = upload.plan(raw, source, overrides) if touched else auto
         st.caption(f"识别为 **{plan.source.label}** · 编码 {raw.encoding or '—'} · 表头在第 {raw.header_row} 行 · "
-                   f"工作表 {md(raw.sheet_name or '—')} · {raw.table.num_rows:,} 行")
+                   f"工作表 {md(raw.sheet_name or '—')} · {cached(('rows', str(path), sheet), lambda: upload.rows_text(raw))}")
         if others := upload.other_sheets_text(raw):
             st.warning(md(others))
         st.markdown("列对应：" + md(upload.mapping_text(plan)))

@@ -28,7 +28,7 @@ from etl.errors import LoadError, Problem
 from etl.fields import IGNORE, SOURCES, column_labels, columns_named, same_named
 from etl.load import (FileOptions, FilePlan, LoadReport, headers_signature, load_files, plan_file,
                       remembered_date_order)
-from etl.readers import RawTable, check_xlsx_container, read_export, workbook_sheets
+from etl.readers import RawTable, check_xlsx_container, read_export, totals_rows, workbook_sheets
 from etl.staging import (KINDS, cell_sql, headers_look_like_data, install_macros, shown_header, shown_value, slash_date_orders,
                          stage)
 from onescreen import settings
@@ -184,6 +184,16 @@ def sheet_names(path: Path) -> dict[str, str]:
             return {}
     names, hidden = workbook_sheets(path)
     return {name: f"{name}（隐藏）" if name in hidden else name for name in sorted(names, key=lambda n: n in hidden)}
+
+
+def rows_text(raw: RawTable) -> str:
+    """How many rows the recognition line says: the rows of data, as the check and the load count them. A CSV's
+    totals row (``合计：30条``) is still in ``raw`` until staging leaves it out (an XLSX reader already has):
+    a 30-ticket export was "31 行" here and "30 行" in the check, so it is counted apart."""
+    table = raw.table.select([name for name in raw.table.column_names if name != "row_no"])
+    _, totals = totals_rows([column.combine_chunks() for column in table.columns], table.num_rows)
+    left_out = len(totals) + len(raw.dropped_rows)
+    return f"{table.num_rows - len(totals):,} 行" + (f"（另有合计行 {left_out} 行，不导入）" if left_out else "")
 
 
 def other_sheets_text(raw: RawTable) -> str | None:

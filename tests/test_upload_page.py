@@ -106,6 +106,16 @@ def test_good_file_recognised_previewed_checked_and_loaded(warehouse_copy, data_
     assert not saved.exists() and not saved.parent.exists()  # loaded: the export with its phone numbers is gone
 
 
+def test_a_totals_row_is_not_counted_among_the_rows(warehouse_copy, data_dir):
+    """A 2-ticket GBK export with its 合计：2条 row was "3 行" on recognition and "2 行" in the check."""
+    at = open_page()
+    upload(at, "本周.csv", "工单编号,来电时间,所属社区\nT1,2025-10-05 09:00,东风社区\nT2,2025-10-05 10:00,东风社区\n"
+                          "合计：2条,,\n".encode("gbk"))
+    assert "识别为 **12345热线工单** · 编码 gb18030 · 表头在第 1 行 · 工作表 — · 2 行（另有合计行 1 行，不导入）" in shown(at, "caption")
+    at.button(key="up_check").click().run()
+    assert "本周.csv：检查通过，2 行，导入后新增 2，更新 0，未变 0。" in shown(at, "success")
+
+
 def test_wrong_header_mapped_by_hand(warehouse_copy, data_dir):
     at = open_page()
     data = (FIXTURES / "hotline_wrong_header.csv").read_bytes()

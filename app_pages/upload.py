@@ -230,15 +230,18 @@ def check_section(options: dict) -> None:
         if item.status == "already_loaded":
             st.info(md(upload.file_summary(item)))
         elif item.problem_total:
+            # What the other rows would do and what the load would warn about, as for a clean file: the choice
+            # below (只导入没有问题的行) is made on it, and a warning read only after the load takes an undo.
             st.warning(f"{md(item.file_name)}：有 {item.problem_total} 处问题（{item.rejected} 行），"
-                       f"其余 {item.rows_read - item.rejected:,} 行没有问题。")
+                       f"其余 {item.rows_read - item.rejected:,} 行没有问题；只导入这些行时新增 {item.inserted:,}，"
+                       f"更新 {item.updated:,}，未变 {item.unchanged:,}。")
             show_problems(item.problems, item.problem_total)
             rejects_download(item, f"up_rejects_check_{i}")
         else:
             st.success(f"{md(item.file_name)}：检查通过，{item.rows_read:,} 行，导入后新增 {item.inserted:,}，"
                        f"更新 {item.updated:,}，未变 {item.unchanged:,}。")
-            if notes := upload.check_notes(item):  # before the load, not only after it (then it takes an undo)
-                notes_box(item.file_name, notes)
+        if item.status != "already_loaded" and (notes := upload.check_notes(item)):  # before the load, not after
+            notes_box(item.file_name, notes)
     has_problems = any(item.problem_total for item in result.files)
     mode = st.radio("有问题的行", list(MODES), format_func=MODES.get, key="up_mode") if has_problems else "none"
     if all(item.status == "already_loaded" for item in result.files):

@@ -413,9 +413,11 @@ def notes_text(file_name: str, notes: list[str]) -> str:
 def check_notes(item) -> list[str]:
     """The warnings of a file's check worth reading before loading it (unknown grid codes, grid events that
     count a hotline ticket twice, fields kept from the stored rows ...), worded for the page; not those its
-    section above says already (personal and unused columns, other sheets)."""
+    section above says already (personal and unused columns, other sheets), nor the rejected rows the check lists."""
     said = ("以下个人信息列不会保存", "以下列未使用", f"文件 {item.file_name} 的工作表")
-    return [page_text(w) for w in item.warnings if not w.startswith(said)]
+    # (the rows with problems: the check's own table above lists them, and nothing is loaded yet)
+    rejected = f"{item.rejected} 行有问题未导入，" if item.rejected else None
+    return [page_text(w) for w in item.warnings if not w.startswith(said) and not (rejected and w.startswith(rejected))]
 
 
 def file_summary(item) -> str:

@@ -142,7 +142,7 @@ def test_bad_rows_listed_then_nothing_or_the_good_rows_loaded(warehouse_copy, da
     at = open_page()
     upload(at, "hotline_bad_rows.csv", (FIXTURES / "hotline_bad_rows.csv").read_bytes())
     at.button(key="up_check").click().run()
-    assert "hotline_bad_rows.csv：有 4 处问题（4 行），其余 1 行没有问题。" in shown(at, "warning")
+    assert "hotline_bad_rows.csv：有 4 处问题（4 行），其余 1 行没有问题；只导入这些行时新增 1，更新 0，未变 0。" in shown(at, "warning")
     problems = next(d.value for d in at.dataframe if "问题及处理" in d.value.columns)
     assert list(problems["行"]) == [3, 4, 5, 6]
     assert list(problems["值（已脱敏）"]) == ["2025-13-45 10:00", "很好", "B0001", ""]
@@ -316,7 +316,7 @@ def test_rows_with_a_cell_too_many_are_counted_among_the_rejected_not_the_good(w
     rows = ["R1,2025-10-05 09:00,东风社区,路灯不亮", "R2,2025-10-05 10:00,东风社区,路灯,不亮", "R3,2025-10-05 11:00,东风社区,噪音"]
     upload(at, "extra_cell.csv", "\n".join([header, *rows, ""]).encode())
     at.button(key="up_check").click().run()
-    assert "extra_cell.csv：有 1 处问题（1 行），其余 2 行没有问题。" in shown(at, "warning")
+    assert "extra_cell.csv：有 1 处问题（1 行），其余 2 行没有问题；只导入这些行时新增 2，更新 0，未变 0。" in shown(at, "warning")
 
 
 def test_other_sheets_with_data_are_said_in_the_preview_and_the_result(warehouse_copy, data_dir, tmp_path):
@@ -345,7 +345,7 @@ def test_dates_whose_order_the_file_does_not_tell_are_asked_for(warehouse_copy, 
     assert radio.options == ["不指定（这些日期将被拒收）", "日/月/年（04/11/2026 是 11月4日）", "月/日/年（04/11/2026 是 4月11日）"]
     assert "列「来电时间」中形如 04/11/2026 的日期，文件本身看不出是“日/月/年”还是“月/日/年”：请按导出系统的写法选择。" in shown(at, "caption")
     at.button(key="up_check").click().run()
-    assert "week.csv：有 1 处问题（1 行），其余 0 行没有问题。" in shown(at, "warning")
+    assert "week.csv：有 1 处问题（1 行），其余 0 行没有问题；只导入这些行时新增 0，更新 0，未变 0。" in shown(at, "warning")
 
     radio.set_value("day").run()
     preview = at.dataframe[0].value
@@ -393,6 +393,20 @@ def test_the_check_says_before_loading_what_the_load_would_warn_about(warehouse_
     assert "grid_typo.csv：检查通过，1 行，导入后新增 1，更新 0，未变 0。" in shown(at, "success")
     assert noted(at) == ["grid_typo.csv：1 条提示，请留意：\n\n- 1 条工单的网格编号在已导入的网格定义中找不到：DF-9（1 条）。"
                          "其中 1 条因此无法定位到网格，按社区/街道统计，计为“未落格”；请核对网格编号是否写错，或先导入包含这些网格的网格定义。"]
+    assert len(batches(warehouse_copy)) == 6
+
+
+def test_a_check_with_problem_rows_still_says_what_the_other_rows_would_do(warehouse_copy, data_dir):
+    """With one bad row, 检查 said only "有 1 处问题（1 行），其余 1 行没有问题": not the new/updated counts, nor the
+    warnings (an unknown grid code), which appeared only after loading the good rows, when fixing them took an undo."""
+    at = open_page()
+    upload(at, "grid_typo.csv", "工单编号,来电时间,所属社区,网格编号\nG1,2025-10-05 09:00,东风社区,DF-9\n"
+                                "G2,2025-13-45 10:00,东风社区,DF-01\n".encode())
+    at.button(key="up_check").click().run()
+    assert "grid_typo.csv：有 1 处问题（1 行），其余 1 行没有问题；只导入这些行时新增 1，更新 0，未变 0。" in noted(at)
+    boxes = [w for w in noted(at) if w.startswith("grid_typo.csv：1 条提示，请留意：")]
+    assert len(boxes) == 1 and "1 条工单的网格编号在已导入的网格定义中找不到：DF-9（1 条）" in boxes[0]
+    assert "未导入" not in boxes[0]   # the rows with problems are the table's, above
     assert len(batches(warehouse_copy)) == 6
 
 

@@ -123,12 +123,19 @@ def file_section(path) -> FileOptions | None:
         touched = any(chosen[f] != auto.mapping.get(f, "") for f in fields)
         overrides = upload.overrides_for(raw, chosen) if touched else None
         plan = upload.plan(raw, source, overrides) if touched else auto
-        st.caption(f"识别为 **{plan.source.label}** · 编码 {raw.encoding or '—'} · 表头在第 {raw.header_row} 行 · "
-                   f"工作表 {md(raw.sheet_name or '—')} · {cached(('rows', str(path), sheet), lambda: upload.rows_text(raw))}")
+        # A file with no column of any known export (a staff roster, meeting notes) is said to be so, its mapping
+        # closed: "识别为 12345热线工单" with 27 column pickers open was a guess. A source picked by hand still works.
+        unknown = plan.unknown
+        st.caption(f"{'看不出来源类型' if unknown else f'识别为 **{plan.source.label}**'} · 编码 {raw.encoding or '—'} · "
+                   f"表头在第 {raw.header_row} 行 · 工作表 {md(raw.sheet_name or '—')} · "
+                   f"{cached(('rows', str(path), sheet), lambda: upload.rows_text(raw))}")
         if others := upload.other_sheets_text(raw):
             st.warning(md(others))
-        st.markdown("列对应：" + md(upload.mapping_text(plan)))
-        if plan.missing:
+        if unknown:
+            st.warning(md(upload.unknown_message(plan)))
+        else:
+            st.markdown("列对应：" + md(upload.mapping_text(plan)))
+        if plan.missing and not unknown:
             st.warning(md(upload.missing_message(plan)))
         if plan.personal_ignored:
             st.caption(f"以下个人信息列不会保存：{md('、'.join(plan.personal_ignored))}")
@@ -138,7 +145,7 @@ def file_section(path) -> FileOptions | None:
         if doubled:  # (a header row that holds data names its columns by position: a cell may be a name)
             doubled = [shown_header(raw.headers, h) for h in doubled]
             st.warning(f"列 {md('、'.join(doubled))} 被选给了多个字段，只有一个会生效，请改正。")
-        with st.expander("修改列对应（字段 ← 文件表头）", expanded=bool(plan.missing)):
+        with st.expander("修改列对应（字段 ← 文件表头）", expanded=bool(plan.missing) and not unknown):
             options = upload.column_options(raw, auto.mapping)
             columns = st.columns(3)
             for i, field in enumerate(fields):

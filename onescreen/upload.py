@@ -27,7 +27,7 @@ import pandas as pd
 from etl.errors import LoadError, Problem
 from etl.fields import IGNORE, SOURCES, column_labels, columns_named, same_named
 from etl.load import (FileOptions, FilePlan, LoadReport, headers_signature, load_files, plan_file,
-                      remembered_date_order)
+                      remembered_date_order, unknown_export_message)
 from etl.readers import RawTable, check_xlsx_container, read_export, totals_rows, workbook_sheets
 from etl.staging import (KINDS, cell_sql, headers_look_like_data, install_macros, shown_header, shown_value, slash_date_orders,
                          stage)
@@ -49,6 +49,8 @@ _PAGE_WORDING = {
     "要导入隐藏的工作表请用 --sheet 工作表名 指定": "要导入隐藏的工作表请在上方“工作表”中选择",
     "请把同一文件再导入一次，用 --sheet 工作表名 指定要导入的工作表": "请把同一文件再上传导入一次，在“工作表”中选择要导入的工作表",
     "--map 指定的表头": "列对应中选择的表头",
+    "请用 --source 指定来源类型，并用 --map \"表头=字段\" 指定对应关系":
+        "请在“来源类型”中选择，再在“修改列对应”中为各字段选择文件中的列",
     "请按文件中的写法改正 --map \"表头=字段\" 等号前的表头（可从上面复制），或去掉这一项": "请在“修改列对应”中重新选择",
 }
 
@@ -254,6 +256,12 @@ def field_label(source, field: str) -> str:
 def mapping_text(file_plan: FilePlan) -> str:
     """``工单编号 ← 编号；来电时间 ← 日期``: each field and the file header that fills it."""
     return "；".join(f"{field_label(file_plan.source, f)} ← {h}" for f, h in file_plan.shown_mapping().items()) or "（无）"
+
+
+def unknown_message(file_plan: FilePlan) -> str:
+    """What the page says of a file with no column of any known export (:attr:`etl.load.FilePlan.unknown`); the
+    workbook's other sheets that hold an export have their own line (:func:`other_sheets_text`)."""
+    return page_text(unknown_export_message(file_plan.raw, hint_sheets=False).removeprefix("错误："))
 
 
 def missing_message(file_plan: FilePlan) -> str:

@@ -120,9 +120,14 @@ def test_wrong_header_mapped_by_hand(warehouse_copy, data_dir):
     at = open_page()
     data = (FIXTURES / "hotline_wrong_header.csv").read_bytes()
     upload(at, "hotline_wrong_header.csv", data)
+    # No column of any export: not called a 12345 export missing fields, its column pickers closed.
     assert shown(at, "warning") == [
-        "文件 hotline_wrong_header.csv 按“12345热线工单”识别，但缺少必填字段“工单编号”、“来电时间”。"
-        "请在下方列对应中为这些字段选择文件中的列，或手动选择来源类型。"]
+        "看不出文件 hotline_wrong_header.csv 是哪类导出：没有一列表头与已知导出相符。文件第 1 行的表头为：编号、日期、内容。"
+        "能导入的有：12345热线工单、网格平台事件、网格定义、小区与物业、物业日常考核。请确认选对了文件；确是其中一类、只是表头写法不同时，"
+        "请在“来源类型”中选择，再在“修改列对应”中为各字段选择文件中的列。"]
+    assert any(m.startswith("看不出来源类型 · 编码 utf-8") for m in shown(at, "caption"))
+    assert not [m for m in shown(at, "markdown") if m.startswith("列对应：")]
+    assert not at.expander[0].proto.expanded
     assert "请先解决上面标出的问题（选择来源类型或列对应），再检查和导入。" in shown(at, "info")
     assert not [b for b in at.button if b.key == "up_check"]
 
@@ -459,9 +464,9 @@ def test_a_file_name_is_shown_as_written_in_the_check_and_load_boxes(warehouse_c
 def test_a_file_name_is_shown_as_written_when_fields_are_missing_or_the_file_is_refused(warehouse_copy, data_dir,
                                                                                      monkeypatch):
     at = open_page()
-    upload(at, TRICKY_NAME, (FIXTURES / "hotline_wrong_header.csv").read_bytes())
+    upload(at, TRICKY_NAME, (FIXTURES / "hotline_unknown_header.csv").read_bytes())
     assert markdown_of(at, "warning") == [
-        f"文件 {TRICKY_ESCAPED} 按“12345热线工单”识别，但缺少必填字段“工单编号”、“来电时间”。"
+        f"文件 {TRICKY_ESCAPED} 按“12345热线工单”识别，但缺少必填字段“来电时间”。"
         "请在下方列对应中为这些字段选择文件中的列，或手动选择来源类型。"]
     # The size limit refuses the file by the name the browser gave, before it is made safe to save (* is kept).
     monkeypatch.setenv("ONESCREEN_UPLOAD_LIMIT_MB", "0.0001")

@@ -258,9 +258,16 @@ def check_section(options: dict) -> None:
 
 
 limit_mb = settings.upload_limit_bytes() / 1048576
+# No ``type`` filter and the server's larger upload limit (.streamlit/config.toml): the browser refused a .docx or a
+# file over the limit with English hover text; here each file reaches the page's own checks, which say in Chinese
+# what is wrong with it (the content decides the format, not the name). Only files over the server's limit are
+# still refused by the browser: the caption says so in Chinese.
+server_mb = max(math.ceil(limit_mb), st.get_option("server.maxUploadSize"))
 files = st.file_uploader(f"选择导出文件（CSV、XLSX 或 GeoJSON，可多选；每个文件不超过 {limit_mb:g} MB）",
-                         type=["csv", "txt", "xlsx", "geojson", "json"], accept_multiple_files=True,
-                         key=f"up_files_{state.get('up_round', 0)}", max_upload_size=max(1, math.ceil(limit_mb)))
+                         accept_multiple_files=True, key=f"up_files_{state.get('up_round', 0)}",
+                         max_upload_size=server_mb)
+st.caption(f"超过 {server_mb:g} MB 的文件上传框会直接拒收（显示英文提示“File must be {server_mb:.1f}MB or smaller.”）："
+           "请按时间段分成几个较小的文件再上传。")
 saved = state.setdefault("up_saved", {})
 if removed := {str(path) for path in upload.drop_removed(saved, {uploaded.file_id for uploaded in files or []})}:
     state["up_cache"] = {key: value for key, value in state.get("up_cache", {}).items() if key[1] not in removed}
@@ -270,7 +277,7 @@ for uploaded in files or []:
         state.pop("up_result", None)  # a new upload starts a new round
         try:
             folder = upload.session_folder(state.setdefault("up_session", upload.new_session_id()))
-            saved[uploaded.file_id] = upload.save_upload(folder, uploaded.name, uploaded.size, uploaded.getvalue)
+            saved[uploaded.file_id] = upload.save_upload(folder, uploaded.name, uploaded.size, uploaded)
         except LoadError as error:
             saved[uploaded.file_id] = str(error)
     if isinstance(saved[uploaded.file_id], str):

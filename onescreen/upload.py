@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import re
 import shutil
 import time
 import unicodedata
 import uuid
 from collections.abc import Callable
+from typing import BinaryIO
 from pathlib import Path
 
 import duckdb
@@ -148,17 +150,33 @@ def _size_text(n: int) -> str:
     return f"{round(n / 1048576, 1):g} MB" if n >= 1048576 else f"{round(n / 1024, 1):g} KB"
 
 
-def save_upload(folder: Path, name: str, size: int, read: Callable[[], bytes], limit: int | None = None) -> Path:
-    """Check the size, then write the bytes (``read()``) to ``folder/<hash>/<sanitised name>`` and check
-    an XLSX container; return the path. A refused file is not kept."""
+SAVE_CHUNK = 1 << 20
+
+
+def save_upload(folder: Path, name: str, size: int, source: Callable[[], bytes] | BinaryIO,
+                limit: int | None = None) -> Path:
+    """Check the size, then write the bytes to ``folder/<hash>/<sanitised name>`` and check an XLSX container;
+    return the path. A refused file is not kept. ``source`` is a binary file (the uploader's, read from its
+    start in 1 MB chunks: no second copy of the file in memory) or a function returning the bytes."""
     check_size(name, size, limit)
-    data = read()
-    check_size(name, len(data), limit)  # the browser's size is a claim; the bytes are the fact
-    digest = hashlib.sha256(data).hexdigest()
-    target = folder / digest[:16] / sanitise_name(name)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
-    if data[:4] == b"PK\x03\x04":
+    stream = io.BytesIO(source()) if callable(source) else source
+    stream.seek(0)
+    digest, written, head = hashlib.sha256(), 0, b""
+    partial = folder / f".{uuid.uuid4().hex}.part"
+    try:
+        with partial.open("wb") as out:
+            while chunk := stream.read(SAVE_CHUNK):
+                written += len(chunk)
+                check_size(name, written, limit)  # the browser's size is a claim; the bytes are the fact
+                head = head or chunk[:4]
+                digest.update(chunk)
+                out.write(chunk)
+        target = folder / digest.hexdigest()[:16] / sanitise_name(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    if head == b"PK\x03\x04":
         try:
             check_xlsx_container(target)
         except LoadError:

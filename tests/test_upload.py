@@ -309,3 +309,17 @@ def test_preview_shows_a_deadline_given_in_working_days(tmp_path):
     path.write_text("工单编号,来电时间,办理时限\nD5,2025-10-05 09:00,2025-10-17 18:00\n", encoding="utf-8")
     frame = upload.preview(upload.plan(upload.read_upload(path)))
     assert str(frame["办理时限"].iloc[0]) == "2025-10-17 18:00:00"   # only times: left a time column
+
+
+def test_an_upload_is_saved_from_its_file_in_chunks(folder, monkeypatch):
+    """The uploader's file is copied to disk a chunk at a time (no second copy in memory), and refused as soon
+    as its bytes pass the limit, whatever size the browser claimed."""
+    monkeypatch.setattr(upload, "SAVE_CHUNK", 4)
+    data = (FIXTURES / "hotline_utf8.csv").read_bytes()
+    target = upload.save_upload(upload.session_folder(upload.new_session_id()), "hotline_utf8.csv", len(data),
+                                io.BytesIO(data))
+    assert target.read_bytes() == data and target.parent.name == hashlib.sha256(data).hexdigest()[:16]
+    folder = upload.session_folder(upload.new_session_id())
+    with pytest.raises(LoadError, match="超过上传上限"):
+        upload.save_upload(folder, "x.csv", 10, io.BytesIO(b"a,b\n" * 1000), limit=1000)
+    assert list(folder.iterdir()) == []

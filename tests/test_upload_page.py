@@ -260,6 +260,24 @@ def test_a_file_over_the_limit_is_refused_by_name(warehouse_copy, data_dir, monk
     assert not (data_dir / "uploads").exists() or not list((data_dir / "uploads").rglob("*.csv"))
 
 
+def test_every_refusal_reaches_the_page_in_chinese(warehouse_copy, data_dir):
+    """The uploader's type filter and its limit (the app's own 50 MB) refused a .docx and a 63 MB export in the
+    browser, with English hover text: any file, up to the server's larger limit, now reaches the page's checks."""
+    import tomllib
+
+    at = open_page()
+    uploader = at.file_uploader[0].proto
+    server_mb = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))["server"]["maxUploadSize"]
+    assert list(uploader.type) == [] and uploader.max_upload_size_mb == server_mb >= 4 * 50
+    assert f"超过 {server_mb} MB 的文件上传框会直接拒收（显示英文提示“File must be {server_mb}.0MB or smaller.”）：" \
+           "请按时间段分成几个较小的文件再上传。" in shown(at, "caption")
+    at.file_uploader[0].set_value([("会议纪要.docx", b"PK\x03\x04" + b"\0" * 40, "application/octet-stream"),
+                                   ("照片.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "image/png")]).run()
+    errors = shown(at, "error")
+    assert any(e.startswith("文件 会议纪要.docx 不是") for e in errors), errors
+    assert "文件 照片.png 不是文本文件，也不是 XLSX 工作簿，请确认导出的是 CSV 或 XLSX。" in errors
+
+
 def test_empty_warehouse_first_upload_creates_it(warehouse_db, data_dir):
     at = open_page()
     assert any("请先导入网格定义、小区与物业，再导入工单" in i for i in shown(at, "info"))

@@ -123,12 +123,19 @@ def file_section(path) -> FileOptions | None:
         touched = any(chosen[f] != auto.mapping.get(f, "") for f in fields)
         overrides = upload.overrides_for(raw, chosen) if touched else None
         plan = upload.plan(raw, source, overrides) if touched else auto
-        st.caption(f"识别为 **{plan.source.label}** · 编码 {raw.encoding or '—'} · 表头在第 {raw.header_row} 行 · "
-                   f"工作表 {md(raw.sheet_name or '—')} · {raw.table.num_rows:,} 行")
+        # A file with no column of any known export (a staff roster, meeting notes) is said to be so, its mapping
+        # closed: "识别为 12345热线工单" with 27 column pickers open was a guess. A source picked by hand still works.
+        unknown = plan.unknown
+        st.caption(f"{'看不出来源类型' if unknown else f'识别为 **{plan.source.label}**'} · 编码 {raw.encoding or '—'} · "
+                   f"表头在第 {raw.header_row} 行 · 工作表 {md(raw.sheet_name or '—')} · "
+                   f"{cached(('rows', str(path), sheet), lambda: upload.rows_text(raw))}")
         if others := upload.other_sheets_text(raw):
             st.warning(md(others))
-        st.markdown("列对应：" + md(upload.mapping_text(plan)))
-        if plan.missing:
+        if unknown:
+            st.warning(md(upload.unknown_message(plan)))
+        else:
+            st.markdown("列对应：" + md(upload.mapping_text(plan)))
+        if plan.missing and not unknown:
             st.warning(md(upload.missing_message(plan)))
         if plan.personal_ignored:
             st.caption(f"以下个人信息列不会保存：{md('、'.join(plan.personal_ignored))}")
@@ -138,7 +145,7 @@ def file_section(path) -> FileOptions | None:
         if doubled:  # (a header row that holds data names its columns by position: a cell may be a name)
             doubled = [shown_header(raw.headers, h) for h in doubled]
             st.warning(f"列 {md('、'.join(doubled))} 被选给了多个字段，只有一个会生效，请改正。")
-        with st.expander("修改列对应（字段 ← 文件表头）", expanded=bool(plan.missing)):
+        with st.expander("修改列对应（字段 ← 文件表头）", expanded=bool(plan.missing) and not unknown):
             options = upload.column_options(raw, auto.mapping)
             columns = st.columns(3)
             for i, field in enumerate(fields):
@@ -230,15 +237,18 @@ def check_section(options: dict) -> None:
         if item.status == "already_loaded":
             st.info(md(upload.file_summary(item)))
         elif item.problem_total:
+            # What the other rows would do and what the load would warn about, as for a clean file: the choice
+            # below (只导入没有问题的行) is made on it, and a warning read only after the load takes an undo.
             st.warning(f"{md(item.file_name)}：有 {item.problem_total} 处问题（{item.rejected} 行），"
-                       f"其余 {item.rows_read - item.rejected:,} 行没有问题。")
+                       f"其余 {item.rows_read - item.rejected:,} 行没有问题；只导入这些行时新增 {item.inserted:,}，"
+                       f"更新 {item.updated:,}，未变 {item.unchanged:,}。")
             show_problems(item.problems, item.problem_total)
             rejects_download(item, f"up_rejects_check_{i}")
         else:
             st.success(f"{md(item.file_name)}：检查通过，{item.rows_read:,} 行，导入后新增 {item.inserted:,}，"
                        f"更新 {item.updated:,}，未变 {item.unchanged:,}。")
-            if notes := upload.check_notes(item):  # before the load, not only after it (then it takes an undo)
-                notes_box(item.file_name, notes)
+        if item.status != "already_loaded" and (notes := upload.check_notes(item)):  # before the load, not after
+            notes_box(item.file_name, notes)
     has_problems = any(item.problem_total for item in result.files)
     mode = st.radio("有问题的行", list(MODES), format_func=MODES.get, key="up_mode") if has_problems else "none"
     if all(item.status == "already_loaded" for item in result.files):
@@ -248,9 +258,16 @@ def check_section(options: dict) -> None:
 
 
 limit_mb = settings.upload_limit_bytes() / 1048576
+# No ``type`` filter and the server's larger upload limit (.streamlit/config.toml): the browser refused a .docx or a
+# file over the limit with English hover text; here each file reaches the page's own checks, which say in Chinese
+# what is wrong with it (the content decides the format, not the name). Only files over the server's limit are
+# still refused by the browser: the caption says so in Chinese.
+server_mb = max(math.ceil(limit_mb), st.get_option("server.maxUploadSize"))
 files = st.file_uploader(f"选择导出文件（CSV、XLSX 或 GeoJSON，可多选；每个文件不超过 {limit_mb:g} MB）",
-                         type=["csv", "txt", "xlsx", "geojson", "json"], accept_multiple_files=True,
-                         key=f"up_files_{state.get('up_round', 0)}", max_upload_size=max(1, math.ceil(limit_mb)))
+                         accept_multiple_files=True, key=f"up_files_{state.get('up_round', 0)}",
+                         max_upload_size=server_mb)
+st.caption(f"超过 {server_mb:g} MB 的文件上传框会直接拒收（显示英文提示“File must be {server_mb:.1f}MB or smaller.”）："
+           "请按时间段分成几个较小的文件再上传。")
 saved = state.setdefault("up_saved", {})
 if removed := {str(path) for path in upload.drop_removed(saved, {uploaded.file_id for uploaded in files or []})}:
     state["up_cache"] = {key: value for key, value in state.get("up_cache", {}).items() if key[1] not in removed}
@@ -260,7 +277,7 @@ for uploaded in files or []:
         state.pop("up_result", None)  # a new upload starts a new round
         try:
             folder = upload.session_folder(state.setdefault("up_session", upload.new_session_id()))
-            saved[uploaded.file_id] = upload.save_upload(folder, uploaded.name, uploaded.size, uploaded.getvalue)
+            saved[uploaded.file_id] = upload.save_upload(folder, uploaded.name, uploaded.size, uploaded)
         except LoadError as error:
             saved[uploaded.file_id] = str(error)
     if isinstance(saved[uploaded.file_id], str):
@@ -316,8 +333,8 @@ else:
             except LoadError as error:
                 error_box(str(error))
             else:
-                audit.record("rollback", user=identity.name, role=identity.role, detail=f"批次 {pending}",
-                             rows=sum(restored.values()))
+                detail, rows = upload.undo_audit(pending, restored)
+                audit.record("rollback", user=identity.name, role=identity.role, detail=detail, rows=rows)
                 state.pop("up_result", None)
                 state["up_notice"] = upload.undo_summary(pending, restored)
                 st.rerun()

@@ -260,6 +260,22 @@ def match_headers(headers: list[str], source: Source, overrides: dict[str, str] 
     return mapping
 
 
+# Fields a summary table also has (统计: 街道, 件数): matching only these says nothing of what the file is.
+_PLACE_NAMES = frozenset({"street_name", "community_name"})
+
+
+def telling_fields(source: Source) -> set[str]:
+    """The fields whose column says a file may be an export of ``source``: its key, signature and required
+    fields but the place names (a street column alone is no export)."""
+    return {*source.key, *source.signature, *source.required} - _PLACE_NAMES
+
+
+def looks_like_export(headers: list[str]) -> bool:
+    """Whether any column of ``headers`` is a telling field (:func:`telling_fields`) of a known export:
+    false for a staff roster, meeting notes or a summary sheet (街道, 件数)."""
+    return any(telling_fields(source) & match_headers(headers, source).keys() for source in SOURCES.values())
+
+
 def header_score(cells: list[object]) -> int:
     """How many cells of a row are known headers of any source: finds the header row below titles."""
     known = {normalise_header(s) for src in SOURCES.values() for syns in src.headers.values() for s in syns}

@@ -19,7 +19,8 @@ from etl import contracts
 from etl.address_areas import AddressAreas
 from etl.calendar import build_calendar
 from etl.errors import LoadError, Problem
-from etl.fields import NEVER_STORED, SOURCES, Source, column_labels, columns_named, match_headers, normalise_header
+from etl.fields import (NEVER_STORED, SOURCES, Source, column_labels, columns_named, match_headers, normalise_header,
+                        telling_fields)
 from etl.load_inspections import flag_unknown_references, write_inspections
 from etl.load_places import (check_geometries, compound_grid_contradictions_warning, flag_ambiguous_compound_names,
                               flag_repeated_compound_names, flag_unknown_compound_grids, flag_unknown_grids_for_shapes, repaired_shapes_warning,
@@ -71,6 +72,7 @@ class FilePlan:
     ignored: list[str]                # headers not used (by position when the header row is data)
     personal_ignored: list[str]       # headers of personal data never stored (ID numbers ...)
     date_order: str | None = None     # "day" / "month": how to read 04/11/2026 if the file does not tell
+    unknown: bool = False             # no column of any known export (strict=False): ``source`` is only a default
 
     def shown_mapping(self) -> dict[str, str]:
         """``mapping`` with each header as messages and the rejects CSV show it (:func:`shown_header`)."""
@@ -246,6 +248,10 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
     scored.sort(key=lambda item: (not item[4] and item[1].name not in shadowed and item[0] * 2 >= best_fit, item[0]),
                 reverse=True)
     _, chosen, mapping, required, missing = scored[0]
+    # A staff roster or meeting notes: no column of any export. "最接近 12345热线工单" would be a guess.
+    unknown = source is None and not any(telling_fields(candidate) & found.keys() for _, candidate, found, *_ in scored)
+    if unknown and strict:
+        raise LoadError(unknown_export_message(raw, hint_sheets=sheet is None))
     if missing and strict:
         found = _headers_text(raw.headers)
         if absent:  # a --map of the load meant for this file, its header mistyped, or meant for another file
@@ -265,7 +271,18 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
     ignored = [f"第 {i + 1} 列" if headerless else scrub_text(label)
                for i, (h, label) in enumerate(zip(raw.headers, column_labels(raw.headers)))
                if h and i not in used and h not in personal_ignored]
-    return FilePlan(raw, chosen, mapping, required, missing, ignored, personal_ignored)
+    return FilePlan(raw, chosen, mapping, required, missing, ignored, personal_ignored, unknown=unknown)
+
+
+def unknown_export_message(raw: RawTable, hint_sheets: bool = True) -> str:
+    """Why a file with no column of any known export is not loaded, the kinds that are known, and what to do."""
+    known = "、".join(source.label for source in SOURCES.values())
+    hint = ("请确认选对了文件；确是其中一类、只是表头写法不同时，请用 --source 指定来源类型，"
+            "并用 --map \"表头=字段\" 指定对应关系")
+    if raw.file_format == "xlsx" and hint_sheets:
+        hint += f"；{other_sheet_hint(raw.sheet_name)}"
+    return (f"错误：看不出文件 {raw.path.name} 是哪类导出：没有一列表头与已知导出相符。"
+            f"文件{_headers_place(raw)}：{_headers_text(raw.headers)}。能导入的有：{known}。{hint}。")
 
 
 def file_sha256(path: Path) -> str:

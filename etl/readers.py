@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from etl.errors import LoadError
-from etl.fields import header_score
+from etl.fields import header_score, looks_like_export
 from onescreen import settings
 
 SAMPLE_BYTES = 1 << 20
@@ -1239,7 +1239,7 @@ def _no_rows_help(names: list[str], sheet: str | None, sheet_name: str) -> str:
 def other_data_sheets(path: Path, names: list[str], hidden: list[str], sheet_name: str) -> dict[str, int]:
     """The visible sheets of the workbook ``path`` but ``sheet_name`` that hold rows of data: name -> how
     many non-empty rows lie below its header row (a row of at least two cells, found as for the sheet
-    read; totals rows not counted). A notes sheet of single lines, or a sheet with a header and nothing
+    read, that :func:`etl.fields.looks_like_export`; totals rows not counted). A notes sheet of single lines, or a sheet with a header and nothing
     under it, holds none. Only the sheet asked for is ever loaded: a second month on the next sheet
     must not go unnoticed."""
     others = [name for name in names if name != sheet_name and name not in hidden]
@@ -1263,7 +1263,8 @@ def other_data_sheets(path: Path, names: list[str], hidden: list[str], sheet_nam
                 if len(head) >= HEADER_SEARCH_ROWS:
                     break
             header = find_header_row(head) if head else 0
-            if not head or len(head[header]) < 2:
+            # (a summary sheet, 统计: 街道, 件数, holds rows but no export: pointing to it led to "识别为 12345热线工单")
+            if not head or len(head[header]) < 2 or not looks_like_export(head[header]):
                 continue
             n = sum(1 for row in head[header + 1:] if row and not TOTALS_PATTERN.match(row[0]))
             for row in cells:

@@ -1030,10 +1030,21 @@ def rejected_rows(con, raw: RawTable, mapping: dict[str, str] | None = None) -> 
     """The rejected rows as they were in the file, for the rejects CSV: ``行号``, the file's own headers
     (``mapping`` is field -> header; unmapped fields are left out), personal values masked, and
     ``问题`` with every reason. The row number finds the row in the original file to fix it there."""
-    frame = con.execute(
-        "select c.*, p.reasons from stg_cells c join (select row_no, string_agg(message, '；' order by field) as reasons "
-        "from stg_problems group by row_no) p using (row_no) order by row_no"
-    ).df()
+    # Each reason names its column (列「来电时间」：…) as the page's table of problems does: a row has six time
+    # columns, and "无法识别的日期时间" alone does not say which one to fix (unless it says so: “满意度”列 ...).
+    named = pd.DataFrame({"field": list((mapping or {}).keys()), "header": list((mapping or {}).values())},
+                         columns=["field", "header"], dtype="object")
+    con.register("rejects_headers", named)
+    try:
+        frame = con.execute(
+            "select c.*, p.reasons from stg_cells c join ("
+            "  select row_no, string_agg(case when h.header is null or contains(message, '“' || h.header || '”列')"
+            "    or contains(message, '列「' || h.header || '」') then '' else '列「' || h.header || '」：' end"
+            "    || message, '；' order by field) as reasons"
+            "  from stg_problems left join rejects_headers h using (field) group by row_no) p using (row_no) order by row_no"
+        ).df()
+    finally:
+        con.unregister("rejects_headers")
     if raw.bad_rows:
         # A row whose cells do not line up with the header: its number and reason only. Its cells cannot
         # be masked by their column (an extra comma moves a name into the next column, unmasked).

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import re
 import shutil
 import time
 import unicodedata
 import uuid
 from collections.abc import Callable
+from typing import BinaryIO
 from pathlib import Path
 
 import duckdb
@@ -27,8 +29,8 @@ import pandas as pd
 from etl.errors import LoadError, Problem
 from etl.fields import IGNORE, SOURCES, column_labels, columns_named, same_named
 from etl.load import (FileOptions, FilePlan, LoadReport, headers_signature, load_files, plan_file,
-                      remembered_date_order)
-from etl.readers import RawTable, check_xlsx_container, read_export, workbook_sheets
+                      remembered_date_order, unknown_export_message)
+from etl.readers import RawTable, check_xlsx_container, read_export, totals_rows, workbook_sheets
 from etl.staging import (KINDS, cell_sql, headers_look_like_data, install_macros, shown_header, shown_value, slash_date_orders,
                          stage)
 from onescreen import settings
@@ -49,6 +51,8 @@ _PAGE_WORDING = {
     "要导入隐藏的工作表请用 --sheet 工作表名 指定": "要导入隐藏的工作表请在上方“工作表”中选择",
     "请把同一文件再导入一次，用 --sheet 工作表名 指定要导入的工作表": "请把同一文件再上传导入一次，在“工作表”中选择要导入的工作表",
     "--map 指定的表头": "列对应中选择的表头",
+    "请用 --source 指定来源类型，并用 --map \"表头=字段\" 指定对应关系":
+        "请在“来源类型”中选择，再在“修改列对应”中为各字段选择文件中的列",
     "请按文件中的写法改正 --map \"表头=字段\" 等号前的表头（可从上面复制），或去掉这一项": "请在“修改列对应”中重新选择",
 }
 
@@ -146,17 +150,33 @@ def _size_text(n: int) -> str:
     return f"{round(n / 1048576, 1):g} MB" if n >= 1048576 else f"{round(n / 1024, 1):g} KB"
 
 
-def save_upload(folder: Path, name: str, size: int, read: Callable[[], bytes], limit: int | None = None) -> Path:
-    """Check the size, then write the bytes (``read()``) to ``folder/<hash>/<sanitised name>`` and check
-    an XLSX container; return the path. A refused file is not kept."""
+SAVE_CHUNK = 1 << 20
+
+
+def save_upload(folder: Path, name: str, size: int, source: Callable[[], bytes] | BinaryIO,
+                limit: int | None = None) -> Path:
+    """Check the size, then write the bytes to ``folder/<hash>/<sanitised name>`` and check an XLSX container;
+    return the path. A refused file is not kept. ``source`` is a binary file (the uploader's, read from its
+    start in 1 MB chunks: no second copy of the file in memory) or a function returning the bytes."""
     check_size(name, size, limit)
-    data = read()
-    check_size(name, len(data), limit)  # the browser's size is a claim; the bytes are the fact
-    digest = hashlib.sha256(data).hexdigest()
-    target = folder / digest[:16] / sanitise_name(name)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
-    if data[:4] == b"PK\x03\x04":
+    stream = io.BytesIO(source()) if callable(source) else source
+    stream.seek(0)
+    digest, written, head = hashlib.sha256(), 0, b""
+    partial = folder / f".{uuid.uuid4().hex}.part"
+    try:
+        with partial.open("wb") as out:
+            while chunk := stream.read(SAVE_CHUNK):
+                written += len(chunk)
+                check_size(name, written, limit)  # the browser's size is a claim; the bytes are the fact
+                head = head or chunk[:4]
+                digest.update(chunk)
+                out.write(chunk)
+        target = folder / digest.hexdigest()[:16] / sanitise_name(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    if head == b"PK\x03\x04":
         try:
             check_xlsx_container(target)
         except LoadError:
@@ -184,6 +204,16 @@ def sheet_names(path: Path) -> dict[str, str]:
             return {}
     names, hidden = workbook_sheets(path)
     return {name: f"{name}（隐藏）" if name in hidden else name for name in sorted(names, key=lambda n: n in hidden)}
+
+
+def rows_text(raw: RawTable) -> str:
+    """How many rows the recognition line says: the rows of data, as the check and the load count them. A CSV's
+    totals row (``合计：30条``) is still in ``raw`` until staging leaves it out (an XLSX reader already has):
+    a 30-ticket export was "31 行" here and "30 行" in the check, so it is counted apart."""
+    table = raw.table.select([name for name in raw.table.column_names if name != "row_no"])
+    _, totals = totals_rows([column.combine_chunks() for column in table.columns], table.num_rows)
+    left_out = len(totals) + len(raw.dropped_rows)
+    return f"{table.num_rows - len(totals):,} 行" + (f"（另有合计行 {left_out} 行，不导入）" if left_out else "")
 
 
 def other_sheets_text(raw: RawTable) -> str | None:
@@ -246,6 +276,12 @@ def mapping_text(file_plan: FilePlan) -> str:
     return "；".join(f"{field_label(file_plan.source, f)} ← {h}" for f, h in file_plan.shown_mapping().items()) or "（无）"
 
 
+def unknown_message(file_plan: FilePlan) -> str:
+    """What the page says of a file with no column of any known export (:attr:`etl.load.FilePlan.unknown`); the
+    workbook's other sheets that hold an export have their own line (:func:`other_sheets_text`)."""
+    return page_text(unknown_export_message(file_plan.raw, hint_sheets=False).removeprefix("错误："))
+
+
 def missing_message(file_plan: FilePlan) -> str:
     """What to do when required fields have no column: name each field as a user knows it."""
     fields = "、".join(f"“{field_label(file_plan.source, f)}”" for f in file_plan.missing)
@@ -262,6 +298,18 @@ def _scrub_numbers(column: pd.Series) -> pd.Series:
     return scrubbed.map(lambda v: v if v is None or pd.isna(v) else str(scrub_number(v)))
 
 
+def _deadline_column(due_at: pd.Series, workdays: pd.Series) -> pd.Series:
+    """办理时限 as the preview shows it: the time, or ``15 个工作日`` where the export gave working days (the load
+    stores them as ``due_workdays`` and counts the deadline on the working-day calendar; hours and calendar days
+    are already a time). A column with both becomes text, the times written out."""
+    counted = due_at.isna() & workdays.notna()
+    if not counted.any():
+        return due_at
+    texts = [f"{float(n):g} 个工作日" if told else (None if pd.isna(t) else str(t))
+             for t, n, told in zip(due_at, workdays, counted)]
+    return pd.Series(texts, index=due_at.index, dtype="object")
+
+
 def preview(file_plan: FilePlan, rows: int = PREVIEW_ROWS) -> pd.DataFrame:
     """The first rows as they will be stored: the real staging (dates parsed, values normalised) on an
     in-memory database, personal fields masked. Columns are named by the field's Chinese name, with
@@ -275,6 +323,8 @@ def preview(file_plan: FilePlan, rows: int = PREVIEW_ROWS) -> pd.DataFrame:
     finally:
         con.close()
     fields = [f for f in file_plan.source.headers if f in file_plan.mapping]
+    if "due_workdays" in frame.columns:
+        frame["due_at"] = _deadline_column(frame["due_at"], frame["due_workdays"])
     frame = frame[["row_no", *fields]].copy()
     callers = frame["caller_name"].tolist() if "caller_name" in frame.columns else [None] * len(frame)
     for field in fields:
@@ -389,9 +439,11 @@ def notes_text(file_name: str, notes: list[str]) -> str:
 def check_notes(item) -> list[str]:
     """The warnings of a file's check worth reading before loading it (unknown grid codes, grid events that
     count a hotline ticket twice, fields kept from the stored rows ...), worded for the page; not those its
-    section above says already (personal and unused columns, other sheets)."""
+    section above says already (personal and unused columns, other sheets), nor the rejected rows the check lists."""
     said = ("以下个人信息列不会保存", "以下列未使用", f"文件 {item.file_name} 的工作表")
-    return [page_text(w) for w in item.warnings if not w.startswith(said)]
+    # (the rows with problems: the check's own table above lists them, and nothing is loaded yet)
+    rejected = f"{item.rejected} 行有问题未导入，" if item.rejected else None
+    return [page_text(w) for w in item.warnings if not w.startswith(said) and not (rejected and w.startswith(rejected))]
 
 
 def file_summary(item) -> str:
@@ -433,6 +485,22 @@ TABLE_LABELS = {
     "dim_streets": "街道", "dim_communities": "社区", "dim_grids": "网格", "dim_companies": "物业企业",
     "dim_compounds": "小区", "fct_tickets": "工单", "ticket_pii": "工单联系人信息", "fct_inspections": "物业考核",
 }
+
+
+# The table a batch is about, by preference: a 12345 batch also writes ticket_pii (one row per ticket), a grid
+# batch dim_communities and dim_streets; counting those too doubled a batch's rows in the audit log.
+MAIN_TABLES = ("fct_tickets", "fct_inspections", "dim_compounds", "dim_grids")
+
+
+def undo_audit(batch_id: int, restored: dict[str, int]) -> tuple[str, int]:
+    """(the audit log's detail, its row count) for an undone batch: the rows of the batch's main table
+    (:data:`MAIN_TABLES`, as its upload was logged), the other tables it wrote named in the detail."""
+    main = next((t for t in MAIN_TABLES if t in restored), next(iter(restored), None))
+    if main is None:
+        return f"批次 {batch_id}：无数据行", 0
+    others = "，".join(f"{TABLE_LABELS.get(t, t)} {n:,} 行" for t, n in restored.items() if t != main)
+    detail = f"批次 {batch_id}：{TABLE_LABELS.get(main, main)} {restored[main]:,} 行" + (f"（另有 {others}）" if others else "")
+    return detail, restored[main]
 
 
 def undo_summary(batch_id: int, restored: dict[str, int]) -> str:

@@ -213,8 +213,9 @@ BAD_ROWS_FIRST_LINE = ("错误：文件 hotline_bad_rows.csv 有 4 处问题，�
      "错误：无法识别文件 latin1.csv 的编码（既不是 UTF-8 也不是 GBK/GB18030），请用 Excel 另存为“CSV UTF-8”后再导入。"),
     (["load", str(FIXTURES / "binary.dat")], "错误：文件 binary.dat 不是文本文件，也不是 XLSX 工作簿，请确认导出的是 CSV 或 XLSX。"),
     (["load", str(FIXTURES / "hotline_wrong_header.csv")],
-     "错误：无法识别文件 hotline_wrong_header.csv 的数据类型：最接近“12345热线工单”，但缺少字段 ticket_id（如 工单编号）、"
-     "received_at（如 来电时间）。文件第 1 行的表头为：编号、日期、内容。请用 --map \"表头=字段\" 指定对应关系，或用 --source 指定来源类型。"),
+     "错误：看不出文件 hotline_wrong_header.csv 是哪类导出：没有一列表头与已知导出相符。文件第 1 行的表头为：编号、日期、内容。"
+     "能导入的有：12345热线工单、网格平台事件、网格定义、小区与物业、物业日常考核。请确认选对了文件；确是其中一类、只是表头写法不同时，"
+     "请用 --source 指定来源类型，并用 --map \"表头=字段\" 指定对应关系。"),
     (["load", "--map", "留言时间", str(FIXTURES / "hotline_unknown_header.csv")],
      "错误：--map 的写法是 \"表头=字段\"，例如 --map \"留言时间=received_at\"；收到的是 “留言时间”。"),
     (["load", "--sheet", "工单", str(FIXTURES / "hotline_utf8.csv")], "错误：文件 hotline_utf8.csv 不是 XLSX 工作簿，不能指定 --sheet。"),
@@ -276,7 +277,7 @@ def test_process_failure_has_no_traceback(warehouse_copy):
     result = run_process("load", str(FIXTURES / "hotline_wrong_header.csv"))
     assert result.returncode == 1
     assert result.stdout == ""
-    assert result.stderr.startswith("错误：无法识别文件 hotline_wrong_header.csv 的数据类型")
+    assert result.stderr.startswith("错误：看不出文件 hotline_wrong_header.csv 是哪类导出")
     assert len(result.stderr.splitlines()) == 1
     assert "Traceback" not in result.stderr
 

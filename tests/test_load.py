@@ -678,6 +678,7 @@ def test_failed_load_is_not_marked_loaded(warehouse_copy, exports):
 
 
 def test_skip_bad_rows_writes_rejects_with_reasons_masked(warehouse_copy, exports):
+    """Each reason names its column (列「来电时间」：…), as the page's table does: a row has six time columns."""
     report = load_files([exports / "hotline_bad_rows.csv"], skip_bad_rows=True)
     item = report.files[0]
     assert (item.rows_read, item.inserted, item.rejected, item.batch_id) == (5, 1, 4, 7)
@@ -693,13 +694,13 @@ def test_skip_bad_rows_writes_rejects_with_reasons_masked(warehouse_copy, export
     picked = [{k: r[header.index(h)] for k, h in names.items()} for r in rows[1:]]
     assert picked == [
         {"row_no": "3", "ticket_id": "B0002", "received_at": "2025-13-45 10:00", "satisfaction": "满意", "caller_name": "李*",
-         "caller_phone": "139****5678", "reasons": "无法识别的日期时间，请使用 2025-10-07 12:44:00、2025/10/7 12:44 或 2025年10月7日 这样的格式。"},
+         "caller_phone": "139****5678", "reasons": "列「来电时间」：无法识别的日期时间，请使用 2025-10-07 12:44:00、2025/10/7 12:44 或 2025年10月7日 这样的格式。"},
         {"row_no": "4", "ticket_id": "B0003", "received_at": "2025-10-05 11:00:00", "satisfaction": "很好", "caller_name": "王*",
-         "caller_phone": "137****5678", "reasons": "无法识别的取值，只能是 满意、基本满意、不满意 或留空。"},
+         "caller_phone": "137****5678", "reasons": "列「满意度」：无法识别的取值，只能是 满意、基本满意、不满意 或留空。"},
         {"row_no": "5", "ticket_id": "B0001", "received_at": "2025-10-05 12:00:00", "satisfaction": "", "caller_name": "赵*",
-         "caller_phone": "136****5678", "reasons": "与第 2 行重复（同一编号出现多次）。请删除重复行，或把不同时间的导出分成两个文件先后导入。"},
+         "caller_phone": "136****5678", "reasons": "列「工单编号」：与第 2 行重复（同一编号出现多次）。请删除重复行，或把不同时间的导出分成两个文件先后导入。"},
         {"row_no": "6", "ticket_id": "", "received_at": "2025-10-05 13:00:00", "satisfaction": "", "caller_name": "钱*",
-         "caller_phone": "135****5678", "reasons": "缺少必填项“工单编号”。请在该行补上后重新导入，或使用 --skip-bad-rows 只导入其余行。"},
+         "caller_phone": "135****5678", "reasons": "列「工单编号」：缺少必填项“工单编号”。请在该行补上后重新导入，或使用 --skip-bad-rows 只导入其余行。"},
     ]
     for raw_value in ("13912345678", "李四", "钱七"):
         assert raw_value not in text

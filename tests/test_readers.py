@@ -846,14 +846,36 @@ def test_personal_columns_are_reported_and_unknown_ones_listed():
     assert plan.ignored == []
 
 
-def test_unrecognised_source_lists_headers_and_missing_fields():
+def test_a_file_with_no_column_of_any_export_is_not_called_the_closest_one():
+    """A staff roster or meeting notes was "最接近“12345热线工单”，但缺少字段 …": no column matched anything."""
     with pytest.raises(LoadError) as err:
         plan_file(FIXTURES / "hotline_wrong_header.csv")
     assert str(err.value) == (
-        "错误：无法识别文件 hotline_wrong_header.csv 的数据类型：最接近“12345热线工单”，但缺少字段 ticket_id（如 工单编号）、"
-        "received_at（如 来电时间）。文件第 1 行的表头为：编号、日期、内容。"
-        "请用 --map \"表头=字段\" 指定对应关系，或用 --source 指定来源类型。"
+        "错误：看不出文件 hotline_wrong_header.csv 是哪类导出：没有一列表头与已知导出相符。文件第 1 行的表头为：编号、日期、内容。"
+        "能导入的有：12345热线工单、网格平台事件、网格定义、小区与物业、物业日常考核。请确认选对了文件；确是其中一类、只是表头写法不同时，"
+        "请用 --source 指定来源类型，并用 --map \"表头=字段\" 指定对应关系。"
     )
+    assert plan_file(FIXTURES / "hotline_wrong_header.csv", strict=False).unknown
+    # Chosen by hand, or with a column of an export, it is that export missing fields.
+    assert not plan_file(FIXTURES / "hotline_wrong_header.csv", "hotline", strict=False).unknown
+    with pytest.raises(LoadError, match="最接近“12345热线工单”，但缺少字段 received_at"):
+        plan_file(FIXTURES / "hotline_unknown_header.csv")
+
+
+def test_a_summary_sheet_is_no_export_nor_pointed_to(tmp_path):
+    """Following "工作表“统计”（1 行）也有数据" to a summary sheet (街道, 件数) led to "识别为 12345热线工单"."""
+    import xlsxwriter
+
+    path = tmp_path / "工单.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    data, summary = book.add_worksheet("工单明细"), book.add_worksheet("统计")
+    data.write_row(0, 0, ["工单编号", "来电时间", "所属街道"])
+    data.write_row(1, 0, ["A1", "2025-10-05 09:00", "翠湖街道"])
+    summary.write_row(0, 0, ["街道", "件数"])
+    summary.write_row(1, 0, ["翠湖街道", 1])
+    book.close()
+    assert plan_file(path).raw.other_sheets == {}
+    assert plan_file(path, sheet="统计", strict=False).unknown
 
 
 def test_unrecognised_header_with_source_given():

@@ -295,3 +295,31 @@ def test_a_mapped_header_the_file_lacks_is_said_in_page_words(warehouse_db):
         "错误：列对应中选择的表头“问题详情”在文件 hotline_utf8.csv 中不存在，这样的对应不会生效，本次导入未写入任何数据。"
         "文件第 1 行的表头为：ticket_id、created_date、诉求类型、category、来电人、phone、address、community、status、content。"
         "请在“修改列对应”中重新选择。")
+
+
+def test_preview_shows_a_deadline_given_in_working_days(tmp_path):
+    """办理时限 "15个工作日" was previewed as blank (—) though the load stores it (due_workdays): the preview
+    built its columns from the source's headers and dropped that one. Hours and calendar days are a time."""
+    path = tmp_path / "hotline_deadlines.csv"
+    path.write_text("工单编号,来电时间,办理时限\n"
+                    "D1,2025-10-05 09:00,15个工作日\nD2,2025-10-05 09:00,24小时\n"
+                    "D3,2025-10-05 09:00,7个自然日\nD4,2025-10-05 09:00,2025-10-17\n", encoding="utf-8")
+    frame = upload.preview(upload.plan(upload.read_upload(path)))
+    assert list(frame["办理时限"]) == ["15 个工作日", "2025-10-06 09:00:00", "2025-10-12 09:00:00", "2025-10-17 23:59:59"]
+    path.write_text("工单编号,来电时间,办理时限\nD5,2025-10-05 09:00,2025-10-17 18:00\n", encoding="utf-8")
+    frame = upload.preview(upload.plan(upload.read_upload(path)))
+    assert str(frame["办理时限"].iloc[0]) == "2025-10-17 18:00:00"   # only times: left a time column
+
+
+def test_an_upload_is_saved_from_its_file_in_chunks(folder, monkeypatch):
+    """The uploader's file is copied to disk a chunk at a time (no second copy in memory), and refused as soon
+    as its bytes pass the limit, whatever size the browser claimed."""
+    monkeypatch.setattr(upload, "SAVE_CHUNK", 4)
+    data = (FIXTURES / "hotline_utf8.csv").read_bytes()
+    target = upload.save_upload(upload.session_folder(upload.new_session_id()), "hotline_utf8.csv", len(data),
+                                io.BytesIO(data))
+    assert target.read_bytes() == data and target.parent.name == hashlib.sha256(data).hexdigest()[:16]
+    folder = upload.session_folder(upload.new_session_id())
+    with pytest.raises(LoadError, match="超过上传上限"):
+        upload.save_upload(folder, "x.csv", 10, io.BytesIO(b"a,b\n" * 1000), limit=1000)
+    assert list(folder.iterdir()) == []

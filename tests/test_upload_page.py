@@ -106,13 +106,28 @@ def test_good_file_recognised_previewed_checked_and_loaded(warehouse_copy, data_
     assert not saved.exists() and not saved.parent.exists()  # loaded: the export with its phone numbers is gone
 
 
+def test_a_totals_row_is_not_counted_among_the_rows(warehouse_copy, data_dir):
+    """A 2-ticket GBK export with its 合计：2条 row was "3 行" on recognition and "2 行" in the check."""
+    at = open_page()
+    upload(at, "本周.csv", "工单编号,来电时间,所属社区\nT1,2025-10-05 09:00,东风社区\nT2,2025-10-05 10:00,东风社区\n"
+                          "合计：2条,,\n".encode("gbk"))
+    assert "识别为 **12345热线工单** · 编码 gb18030 · 表头在第 1 行 · 工作表 — · 2 行（另有合计行 1 行，不导入）" in shown(at, "caption")
+    at.button(key="up_check").click().run()
+    assert "本周.csv：检查通过，2 行，导入后新增 2，更新 0，未变 0。" in shown(at, "success")
+
+
 def test_wrong_header_mapped_by_hand(warehouse_copy, data_dir):
     at = open_page()
     data = (FIXTURES / "hotline_wrong_header.csv").read_bytes()
     upload(at, "hotline_wrong_header.csv", data)
+    # No column of any export: not called a 12345 export missing fields, its column pickers closed.
     assert shown(at, "warning") == [
-        "文件 hotline_wrong_header.csv 按“12345热线工单”识别，但缺少必填字段“工单编号”、“来电时间”。"
-        "请在下方列对应中为这些字段选择文件中的列，或手动选择来源类型。"]
+        "看不出文件 hotline_wrong_header.csv 是哪类导出：没有一列表头与已知导出相符。文件第 1 行的表头为：编号、日期、内容。"
+        "能导入的有：12345热线工单、网格平台事件、网格定义、小区与物业、物业日常考核。请确认选对了文件；确是其中一类、只是表头写法不同时，"
+        "请在“来源类型”中选择，再在“修改列对应”中为各字段选择文件中的列。"]
+    assert any(m.startswith("看不出来源类型 · 编码 utf-8") for m in shown(at, "caption"))
+    assert not [m for m in shown(at, "markdown") if m.startswith("列对应：")]
+    assert not at.expander[0].proto.expanded
     assert "请先解决上面标出的问题（选择来源类型或列对应），再检查和导入。" in shown(at, "info")
     assert not [b for b in at.button if b.key == "up_check"]
 
@@ -132,7 +147,7 @@ def test_bad_rows_listed_then_nothing_or_the_good_rows_loaded(warehouse_copy, da
     at = open_page()
     upload(at, "hotline_bad_rows.csv", (FIXTURES / "hotline_bad_rows.csv").read_bytes())
     at.button(key="up_check").click().run()
-    assert "hotline_bad_rows.csv：有 4 处问题（4 行），其余 1 行没有问题。" in shown(at, "warning")
+    assert "hotline_bad_rows.csv：有 4 处问题（4 行），其余 1 行没有问题；只导入这些行时新增 1，更新 0，未变 0。" in shown(at, "warning")
     problems = next(d.value for d in at.dataframe if "问题及处理" in d.value.columns)
     assert list(problems["行"]) == [3, 4, 5, 6]
     assert list(problems["值（已脱敏）"]) == ["2025-13-45 10:00", "很好", "B0001", ""]
@@ -197,6 +212,18 @@ def test_undo_asks_first_refuses_out_of_order_then_restores(warehouse_copy, data
         "读取": "localized", "新增": "localized", "拒收": "localized"}
 
 
+def test_an_undo_is_logged_with_the_rows_of_the_batchs_main_table(warehouse_copy, data_dir, tmp_path):
+    """A 12345 batch of 5 tickets was logged as 5 rows loaded and 10 undone (its ticket_pii rows counted too)."""
+    from onescreen import audit
+
+    at = open_page()
+    at.button(key="up_undo_6").click().run()
+    at.button(key="up_undo_confirm").click().run()
+    events = audit.read(tmp_path / "audit.jsonl")
+    undo = events[events["操作"] == "撤销批次"].iloc[0]   # (newest first)
+    assert (undo["内容"], undo["行数"]) == ("批次 6：工单 5 行（另有 工单联系人信息 5 行）", 5)
+
+
 def test_a_second_load_while_one_runs_fails_at_once(warehouse_copy, data_dir):
     at = open_page()
     upload(at, "hotline_utf8.csv", (FIXTURES / "hotline_utf8.csv").read_bytes())
@@ -231,6 +258,24 @@ def test_a_file_over_the_limit_is_refused_by_name(warehouse_copy, data_dir, monk
     assert [e for e in shown(at, "error") if e.startswith("错误：文件 hotline_utf8.csv 有 0.")] and \
         "超过上传上限 0.1 KB，未读取。" in shown(at, "error")[0]
     assert not (data_dir / "uploads").exists() or not list((data_dir / "uploads").rglob("*.csv"))
+
+
+def test_every_refusal_reaches_the_page_in_chinese(warehouse_copy, data_dir):
+    """The uploader's type filter and its limit (the app's own 50 MB) refused a .docx and a 63 MB export in the
+    browser, with English hover text: any file, up to the server's larger limit, now reaches the page's checks."""
+    import tomllib
+
+    at = open_page()
+    uploader = at.file_uploader[0].proto
+    server_mb = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))["server"]["maxUploadSize"]
+    assert list(uploader.type) == [] and uploader.max_upload_size_mb == server_mb >= 4 * 50
+    assert f"超过 {server_mb} MB 的文件上传框会直接拒收（显示英文提示“File must be {server_mb}.0MB or smaller.”）：" \
+           "请按时间段分成几个较小的文件再上传。" in shown(at, "caption")
+    at.file_uploader[0].set_value([("会议纪要.docx", b"PK\x03\x04" + b"\0" * 40, "application/octet-stream"),
+                                   ("照片.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "image/png")]).run()
+    errors = shown(at, "error")
+    assert any(e.startswith("文件 会议纪要.docx 不是") for e in errors), errors
+    assert "文件 照片.png 不是文本文件，也不是 XLSX 工作簿，请确认导出的是 CSV 或 XLSX。" in errors
 
 
 def test_empty_warehouse_first_upload_creates_it(warehouse_db, data_dir):
@@ -294,7 +339,7 @@ def test_rows_with_a_cell_too_many_are_counted_among_the_rejected_not_the_good(w
     rows = ["R1,2025-10-05 09:00,东风社区,路灯不亮", "R2,2025-10-05 10:00,东风社区,路灯,不亮", "R3,2025-10-05 11:00,东风社区,噪音"]
     upload(at, "extra_cell.csv", "\n".join([header, *rows, ""]).encode())
     at.button(key="up_check").click().run()
-    assert "extra_cell.csv：有 1 处问题（1 行），其余 2 行没有问题。" in shown(at, "warning")
+    assert "extra_cell.csv：有 1 处问题（1 行），其余 2 行没有问题；只导入这些行时新增 2，更新 0，未变 0。" in shown(at, "warning")
 
 
 def test_other_sheets_with_data_are_said_in_the_preview_and_the_result(warehouse_copy, data_dir, tmp_path):
@@ -323,7 +368,7 @@ def test_dates_whose_order_the_file_does_not_tell_are_asked_for(warehouse_copy, 
     assert radio.options == ["不指定（这些日期将被拒收）", "日/月/年（04/11/2026 是 11月4日）", "月/日/年（04/11/2026 是 4月11日）"]
     assert "列「来电时间」中形如 04/11/2026 的日期，文件本身看不出是“日/月/年”还是“月/日/年”：请按导出系统的写法选择。" in shown(at, "caption")
     at.button(key="up_check").click().run()
-    assert "week.csv：有 1 处问题（1 行），其余 0 行没有问题。" in shown(at, "warning")
+    assert "week.csv：有 1 处问题（1 行），其余 0 行没有问题；只导入这些行时新增 0，更新 0，未变 0。" in shown(at, "warning")
 
     radio.set_value("day").run()
     preview = at.dataframe[0].value
@@ -371,6 +416,20 @@ def test_the_check_says_before_loading_what_the_load_would_warn_about(warehouse_
     assert "grid_typo.csv：检查通过，1 行，导入后新增 1，更新 0，未变 0。" in shown(at, "success")
     assert noted(at) == ["grid_typo.csv：1 条提示，请留意：\n\n- 1 条工单的网格编号在已导入的网格定义中找不到：DF-9（1 条）。"
                          "其中 1 条因此无法定位到网格，按社区/街道统计，计为“未落格”；请核对网格编号是否写错，或先导入包含这些网格的网格定义。"]
+    assert len(batches(warehouse_copy)) == 6
+
+
+def test_a_check_with_problem_rows_still_says_what_the_other_rows_would_do(warehouse_copy, data_dir):
+    """With one bad row, 检查 said only "有 1 处问题（1 行），其余 1 行没有问题": not the new/updated counts, nor the
+    warnings (an unknown grid code), which appeared only after loading the good rows, when fixing them took an undo."""
+    at = open_page()
+    upload(at, "grid_typo.csv", "工单编号,来电时间,所属社区,网格编号\nG1,2025-10-05 09:00,东风社区,DF-9\n"
+                                "G2,2025-13-45 10:00,东风社区,DF-01\n".encode())
+    at.button(key="up_check").click().run()
+    assert "grid_typo.csv：有 1 处问题（1 行），其余 1 行没有问题；只导入这些行时新增 1，更新 0，未变 0。" in noted(at)
+    boxes = [w for w in noted(at) if w.startswith("grid_typo.csv：1 条提示，请留意：")]
+    assert len(boxes) == 1 and "1 条工单的网格编号在已导入的网格定义中找不到：DF-9（1 条）" in boxes[0]
+    assert "未导入" not in boxes[0]   # the rows with problems are the table's, above
     assert len(batches(warehouse_copy)) == 6
 
 
@@ -423,9 +482,9 @@ def test_a_file_name_is_shown_as_written_in_the_check_and_load_boxes(warehouse_c
 def test_a_file_name_is_shown_as_written_when_fields_are_missing_or_the_file_is_refused(warehouse_copy, data_dir,
                                                                                      monkeypatch):
     at = open_page()
-    upload(at, TRICKY_NAME, (FIXTURES / "hotline_wrong_header.csv").read_bytes())
+    upload(at, TRICKY_NAME, (FIXTURES / "hotline_unknown_header.csv").read_bytes())
     assert markdown_of(at, "warning") == [
-        f"文件 {TRICKY_ESCAPED} 按“12345热线工单”识别，但缺少必填字段“工单编号”、“来电时间”。"
+        f"文件 {TRICKY_ESCAPED} 按“12345热线工单”识别，但缺少必填字段“来电时间”。"
         "请在下方列对应中为这些字段选择文件中的列，或手动选择来源类型。"]
     # The size limit refuses the file by the name the browser gave, before it is made safe to save (* is kept).
     monkeypatch.setenv("ONESCREEN_UPLOAD_LIMIT_MB", "0.0001")

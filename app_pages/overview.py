@@ -266,6 +266,9 @@ def screen() -> None:
             ranking = ranking[ranking["unit_code"] != "unassigned"]  # 街道不明 is not a street to rank
             st.markdown("<div class='os-panel-title' title='灰色：不参与排名（样本不足或缺少某率）'>街道排名（"
                         f"{district_wide}综合得分，灰色不排名）</div>", unsafe_allow_html=True)
+            # Scores still moving while the period's callbacks come: said, the figures shown all the same.
+            if callback_note := measures.ranking_callback_note(ranking, "本区间" if f.is_range else "本期"):
+                st.caption(callback_note)
             if not ranking.empty:
                 if kiosk:  # drawn for half the middle column: 360 px at 1920
                     st.markdown(kiosk_charts.street_ranking_svg(ranking, width=360, height=260), unsafe_allow_html=True)
@@ -289,6 +292,8 @@ def screen() -> None:
         else:
             ui.plotly_chart(rates_trend_figure(trend, targets, height=250), width="stretch",
                             config={"displayModeBar": False})
+        if waiting_note := measures.trend_callback_note(trend, tuple(targets)):
+            st.caption(waiting_note)
         compared = ("本区间与此前等长区间" + ("的同样天数" if f.runs_past_data else "")) if f.is_range else f"本期与{f.against().removeprefix('较')}" if f.is_partial else "本期与上期"
         st.markdown(f"<div class='os-panel-title' title='{html.escape(previous.sentence(), quote=True)}'>诉求分类（{compared}"
                     f"{'；' + previous.note if previous.note else ''}）</div>", unsafe_allow_html=True)

@@ -10,7 +10,7 @@ from onescreen import data, filters, measures, ui
 from onescreen.coverage import Coverage
 from onescreen.figures import lists
 from onescreen.figures import rates as figures
-from onescreen.koujing import KOUJING, LABELS, koujing
+from onescreen.koujing import CALLBACK_SENTENCE, KOUJING, LABELS, koujing
 from onescreen.queries import QUERIES, period_bounds, range_bounds, window_params
 from onescreen.rules import PROACTIVE_SOURCES, load_rules
 from onescreen.tickets import UNASSIGNED
@@ -284,7 +284,8 @@ if trend.empty or not chosen:
 else:
     ui.plotly_chart(figures.rates_trend_figure(trend, period_type=f.period_type, metrics=tuple(chosen)),
                     width="stretch", key="rates_trend_chart")
-    st.caption("悬停查看每期的分子/分母（N）。红色虚线为目标值（config/rules.toml）；综合得分无目标。")
+    st.caption("悬停查看每期的分子/分母（N）。红色虚线为目标值（config/rules.toml）；综合得分无目标。"
+               + measures.trend_callback_note(trend, chosen))
     if f.is_range:
         unit = filters.PERIOD_LABELS[f.period_type]
         st.caption(f"趋势按{unit}画出与所选区间重叠的每个{unit}，每点为整个{unit}的值（首尾的{unit}可能只有一部分在区间内）"
@@ -311,6 +312,9 @@ else:
     tile = tiles.set_index("metric").loc[metric]  # its target, and its unit for what a change may be shown against
     target = tile["target"]
     marts_rules = lists.rules_from_meta(calls["rules"].run())  # the rules the ranks were made with
+    # Every table here has the composite rank and the two rates that wait for callbacks: while they come, said once.
+    if callback_note := measures.ranking_callback_note(current, this):
+        st.caption(callback_note, help=CALLBACK_SENTENCE)
     chart, table_column = st.columns([2, 3])
     without = current.loc[current[metric].isna(), "unit_name"].fillna(current["unit_code"]).tolist()
     with chart:

@@ -6,10 +6,45 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from onescreen.koujing import LABELS
+
 # The measures that wait for callbacks (回访: was it solved, was the caller satisfied): while more than 1% of a
 # window's tickets may still get one (kpi_tiles' awaiting_callback_count), they move, and a change is not judged.
 CALLBACK_METRICS = ("resolution_rate", "satisfaction_rate", "composite_score")
 CALLBACK_WORD = "回访未完"
+
+
+def ranking_callback_note(breakdown: pd.DataFrame, window: str = "本期") -> str:
+    """The line a ranking by 综合得分 (or 解决率, 满意率) carries while its ``window`` is 回访未完: the
+    ``rates_breakdown(_range)`` rows listed have more than 1% of their tickets still waiting for a callback
+    (``is_listed_callback_provisional``, the rule the KPI tiles use for the same area). Its rates, scores and so
+    the ranks will still move; the figures are shown all the same. ``""`` for a settled window (or rows without
+    the flag)."""
+    if breakdown.empty or "is_listed_callback_provisional" not in breakdown:
+        return ""
+    if not bool(breakdown["is_listed_callback_provisional"].fillna(False).any()):
+        return ""
+    waiting = pd.to_numeric(breakdown["listed_awaiting_callback_count"], errors="coerce").max()
+    count = f"（尚有 {int(waiting):,} 件待回访）" if pd.notna(waiting) and waiting > 0 else ""
+    return f"{window}{CALLBACK_WORD}{count}：解决率、满意率和综合得分还会变化，排名仅供参考。"
+
+
+def trend_callback_note(trend: pd.DataFrame, metrics=CALLBACK_METRICS) -> str:
+    """The caption under a trend chart with points still 回访未完 (:func:`callback_points`) among ``metrics``: what
+    their hollow markers and dotted line mean. ``""`` when none is drawn so."""
+    shown = [m for m in CALLBACK_METRICS if m in metrics and m in trend]
+    if not shown or not (callback_points(trend) & trend[shown].notna().any(axis=1)).any():
+        return ""
+    names = "、".join(LABELS[m] for m in shown)
+    return f"空心点、虚线：{CALLBACK_WORD}的周期（超过 1% 的工单尚无回访结果），其{names}还会随回访到来而变化。"
+
+
+def callback_points(trend: pd.DataFrame) -> pd.Series:
+    """Which ``rates_trend`` rows are 回访未完 (``is_callback_provisional``; all False without the column), as a
+    boolean Series on ``trend``'s index."""
+    if "is_callback_provisional" not in trend:
+        return pd.Series(False, index=trend.index, dtype=bool)
+    return trend["is_callback_provisional"].fillna(False).astype(bool)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ in hand and T3, T20 closed on 10-10 and 10-09 10:00 without a callback; October 
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
 from pathlib import Path
 
@@ -108,3 +109,89 @@ def test_a_callback_change_says_why_it_is_not_judged():
     row = pd.Series({"is_provisional": True, "is_previous_provisional": False, "pending_count": 0,
                      "awaiting_callback_count": 2737}, name="satisfaction_rate")
     assert "本期还有 2,737 件工单回访未完" in ui.settling_note(row)
+
+
+# Rankings and trends (rates_breakdown(_range), rates_trend): a ranking of a window still 回访未完 ranks on figures that
+# will move, and a trend's last points are not final. The figures are shown; the rankings say so, the trends draw those
+# points apart.
+
+def test_a_ranking_of_a_window_whose_callbacks_are_still_coming_is_flagged(con):
+    def flags(frame: pd.DataFrame) -> tuple[set, set]:
+        return set(frame["is_listed_callback_provisional"]), set(frame["listed_awaiting_callback_count"])
+
+    september = run_query(con, "rates_breakdown", period_type="month", period_start="2025-09-01", level="street")
+    assert flags(september) == ({True}, {3})  # the district's three tickets waiting (as the tiles count them)
+    assert september["awaiting_callback_count"].sum() == 3
+    assert flags(run_query(con, "rates_breakdown_range", start="2025-09-01", end="2025-09-30", level="street")) == (
+        {True}, {3})
+    assert flags(run_query(con, "rates_breakdown", period_type="month", period_start="2025-08-01",
+                           level="street")) == ({False}, {0})
+    assert flags(run_query(con, "rates_breakdown_range", start="2025-08-01", end="2025-08-31",
+                           level="department")) == ({False}, {0})
+    # Narrowed to a street, its units and its unplaced remainder add up to the street's own count.
+    grids = run_query(con, "rates_breakdown", period_type="month", period_start="2025-09-01", level="grid",
+                      street_code="S1")
+    street = run_query(con, "kpi_tiles", period_type="month", period_start="2025-09-01", street_code="S1")
+    assert set(grids["listed_awaiting_callback_count"]) == {grids["awaiting_callback_count"].sum()} == {
+        street["awaiting_callback_count"].iloc[0]}
+
+
+def test_a_ranking_says_it_is_provisional_only_while_callbacks_come(con):
+    from onescreen.measures import ranking_callback_note
+
+    september = run_query(con, "rates_breakdown", period_type="month", period_start="2025-09-01", level="street")
+    assert ranking_callback_note(september) == ("本期回访未完（尚有 3 件待回访）：解决率、满意率和综合得分还会变化，"
+                                                "排名仅供参考。")
+    august = run_query(con, "rates_breakdown", period_type="month", period_start="2025-08-01", level="street")
+    assert ranking_callback_note(august) == ""
+    assert ranking_callback_note(august.iloc[:0]) == ""
+
+
+def test_the_trend_flags_exactly_the_periods_whose_callbacks_are_still_coming(con):
+    trend = run_query(con, "rates_trend", period_type="month")
+    flagged = dict(zip(pd.to_datetime(trend["period_start"]).dt.strftime("%Y-%m"), trend["is_callback_provisional"]))
+    assert flagged == {"2025-08": False, "2025-09": True, "2025-10": True}
+
+
+def _trend(flags) -> pd.DataFrame:
+    n = len(flags)
+    return pd.DataFrame({
+        "period_start": pd.date_range("2025-07-01", periods=n, freq="MS"), "ticket_count": [10] * n,
+        "response_rate": [95.0] * n, "response_numerator": [19] * n, "response_denominator": [20] * n,
+        "resolution_rate": [90.0, 91.0, 92.0, 93.0][:n], "resolution_numerator": [9] * n,
+        "resolution_denominator": [10] * n, "satisfaction_rate": [96.0] * n, "satisfaction_numerator": [9.6] * n,
+        "satisfaction_denominator": [10] * n, "composite_score": [94.0] * n, "response_target": [97.0] * n,
+        "resolution_target": [97.0] * n, "satisfaction_target": [97.0] * n, "is_callback_provisional": flags,
+    })
+
+
+def _hollow_months(fig) -> dict[str, list[str]]:
+    """{trace name: the months it draws hollow}."""
+    return {trace.name: [f"{pd.Timestamp(x):%Y-%m}" for x, y in zip(trace.x, trace.y) if y is not None and not pd.isna(y)]
+            for trace in fig.data if trace.marker.symbol == "circle-open" and trace.x[0] is not None}
+
+
+def test_the_trend_charts_draw_exactly_the_unsettled_points_hollow():
+    from onescreen.figures import kiosk, overview, rates
+
+    trend = _trend([False, False, True, True])
+    fig = rates.rates_trend_figure.uncached(trend)
+    assert _hollow_months(fig) == {f"{name}（回访未完）": ["2025-09", "2025-10"] for name in ("解决率", "满意率", "综合得分")}
+    solid = {t.name: [f"{pd.Timestamp(x):%Y-%m}" for x, y in zip(t.x, t.y) if not pd.isna(y)] for t in fig.data if t.name in
+             ("响应率", "解决率")}
+    assert solid == {"响应率": ["2025-07", "2025-08", "2025-09", "2025-10"], "解决率": ["2025-07", "2025-08"]}
+    assert overview.WAITING_LEGEND in [t.name for t in fig.data]
+    targets = {"response_rate": 97.0, "resolution_rate": 97.0, "satisfaction_rate": 97.0}
+    wall = overview.rates_trend_figure.uncached(trend, targets)
+    assert _hollow_months(wall) == {"解决率（回访未完）": ["2025-09", "2025-10"], "满意率（回访未完）": ["2025-09", "2025-10"]}
+    svg = kiosk.rates_trend_svg.uncached(trend, targets)
+    hollow = re.findall(r'<circle cx="[\d.]+" cy="[\d.]+" r="3.5" fill="none"[^>]*data-period="([\d-]+)"><title>([^<]+)', svg)
+    assert [title for _, title in hollow] == ["2025-09 解决率 92.0%（回访未完）", "2025-10 解决率 93.0%（回访未完）",
+                                              "2025-09 满意率 96.0%（回访未完）", "2025-10 满意率 96.0%（回访未完）"]
+    assert kiosk.WAITING_LABEL in svg and 'stroke-dasharray="2,4"' in svg  # the legs to those points are dotted
+    # A settled trend is drawn as before: no hollow point, no legend entry.
+    settled = _trend([False] * 4)
+    assert not _hollow_months(rates.rates_trend_figure.uncached(settled))
+    assert overview.WAITING_LEGEND not in [t.name for t in rates.rates_trend_figure.uncached(settled).data]
+    assert not re.search(r'<circle [^>]*fill="none"', kiosk.rates_trend_svg.uncached(settled, targets))
+    assert kiosk.WAITING_LABEL not in kiosk.rates_trend_svg.uncached(settled, targets)

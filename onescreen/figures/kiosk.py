@@ -22,8 +22,9 @@ import pandas as pd
 
 from onescreen.figures import nice_ticks, shared
 from onescreen.figures.heat import HEX_COLOURS, density_ticks
-from onescreen.figures.overview import FONT, GRID, LEADER_PX, RATE_COLOURS, RATE_LABELS, \
+from onescreen.figures.overview import FONT, GRID, LEADER_PX, RATE_COLOURS, RATE_LABELS, WAITING_LEGEND, \
     TARGET_COLOUR, TEXT, label_gap, spread_labels, target_labels, text_width, trend_targets_and_range
+from onescreen.measures import CALLBACK_METRICS, CALLBACK_WORD, callback_points
 
 MUTED = "#9fb3c8"
 RISE_COLOUR, FALL_COLOUR, FLAT_COLOUR = "#ff6b6b", "#3ecf74", "#9aa5b1"  # onescreen.ui's bad, good and flat colours
@@ -34,6 +35,7 @@ FONT_SIZE = 15   # the wall is read from metres away: names 15 and ticks, values
 TICK_SIZE = 14
 TARGET_LABEL_SIZE = TICK_SIZE   # 目标 97% beside the trend
 TARGET_LINE_PX = 17             # one line of those labels (the desktop's 15 is for 12 px text)
+WAITING_LABEL = WAITING_LEGEND  # the trend's legend entry for its hollow points (short: the legend is one line)
 
 
 def _svg(width: int, height: int, label: str, body: list[str]) -> str:
@@ -87,7 +89,16 @@ def rates_trend_svg(trend: pd.DataFrame, targets: dict[str, float], width: int =
     def y(v: float) -> float:
         return top + plot_h * (high - v) / (high - low)
 
+    # 回访未完 (measures.callback_points): 解决率 and 满意率 of those periods are hollow on a dotted line, and said so.
+    waiting = callback_points(trend).tolist()
+    marked = [c for c in columns if c in CALLBACK_METRICS]
+    shows_waiting = any(w and pd.notna(v) for c in marked for w, v in zip(waiting, trend[c]))
     body = _legend([(RATE_LABELS[c], RATE_COLOURS[c]) for c in columns])
+    if shows_waiting:
+        legend_x = 4 + sum(15 + FONT_SIZE * len(RATE_LABELS[c]) + 18 for c in columns)
+        body.append(f'<circle cx="{legend_x + 5:.1f}" cy="{14 - 4.5:.1f}" r="4" fill="none" stroke="{MUTED}" '
+                    'stroke-width="2"/>')
+        body.append(_text(legend_x + 15, 14, WAITING_LABEL, colour=MUTED, extra=' class="os-waiting-label"'))
     for tick in nice_ticks(low, 100):
         body.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="{GRID}"/>')
         body.append(_text(left - 6, y(tick) + 4, f"{tick:g}%", anchor="end", colour=MUTED, size=TICK_SIZE))
@@ -110,6 +121,7 @@ def rates_trend_svg(trend: pd.DataFrame, targets: dict[str, float], width: int =
                               size=TARGET_LABEL_SIZE, extra=' class="os-target-label"'))
     for column in columns:
         colour, name = RATE_COLOURS[column], RATE_LABELS[column]
+        marks = waiting if column in CALLBACK_METRICS else [False] * n
         points = [(i, float(v)) for i, v in enumerate(trend[column]) if pd.notna(v)]
         runs: list[list[tuple[int, float]]] = []
         for i, v in points:  # a missing period breaks the line, as in plotly
@@ -118,13 +130,18 @@ def rates_trend_svg(trend: pd.DataFrame, targets: dict[str, float], width: int =
             else:
                 runs.append([(i, v)])
         for run in runs:
-            if len(run) > 1:
-                path = " ".join(f"{'M' if k == 0 else 'L'}{x(i):.1f},{y(v):.1f}" for k, (i, v) in enumerate(run))
-                body.append(f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+            # Each leg solid, or dotted when it leads to a point still 回访未完.
+            for dotted in (False, True):
+                legs = [(a, b) for a, b in zip(run, run[1:]) if marks[b[0]] == dotted]
+                if legs:
+                    path = " ".join(f"M{x(a[0]):.1f},{y(a[1]):.1f} L{x(b[0]):.1f},{y(b[1]):.1f}" for a, b in legs)
+                    body.append(f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="2"'
+                                + (' stroke-dasharray="2,4" stroke-linecap="round"' if dotted else "") + "/>")
         for i, v in points:
-            body.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.5" fill="{colour}" '
-                        f'data-period="{periods[i]:%Y-%m}"><title>{escape(f"{periods[i]:%Y-%m} {name} {v:.1f}%")}'
-                        "</title></circle>")
+            fill = f'fill="none" stroke="{colour}" stroke-width="2"' if marks[i] else f'fill="{colour}"'
+            title = f"{periods[i]:%Y-%m} {name} {v:.1f}%" + (f"（{CALLBACK_WORD}）" if marks[i] else "")
+            body.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.5" {fill} '
+                        f'data-period="{periods[i]:%Y-%m}"><title>{escape(title)}</title></circle>')
     return _svg(width, height, label, body)
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from onescreen.figures import shared
+from onescreen.measures import CALLBACK_METRICS, CALLBACK_WORD, callback_points
 
 FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif"
 TEXT = "#e8eef6"
@@ -89,17 +90,62 @@ def spread_labels(wanted: list[float], gap: float, low: float, high: float) -> l
     return out
 
 
+# The legend entry of a trend's 回访未完 points (measures.callback_points): hollow markers on a dotted line.
+WAITING_LEGEND = "空心：回访未完"  # short: the wall's trend has a narrow column (the caption under it says more)
+WAITING_SYMBOL = "circle-open"
+
+
+def add_waiting_points(fig: go.Figure, x: pd.Series, y: pd.Series, waiting: pd.Series, *, colour: str, name: str,
+                       hovertemplate: str, customdata=None, width: float = 2) -> None:
+    """Draw a rate's 回访未完 points (``waiting``, on ``y``'s index) apart from its line: hollow markers on a
+    dotted line, hovered like the others with 回访未完 added, joined to the settled point before them by a dotted
+    leg that takes no hover (the settled trace hovers that point). The caller draws the settled points
+    (``y.where(~waiting)``) as its usual line, and adds :func:`add_waiting_legend` once."""
+    x, y, waiting = pd.Series(list(x), index=y.index), y.astype("float64"), waiting.reindex(y.index, fill_value=False)
+    shown = waiting & y.notna()
+    if not shown.any():
+        return
+    line = dict(color=colour, width=max(1.0, width - 0.5), dash="dot")
+    positions = list(range(len(y)))
+    for at in positions[1:]:  # the legs from a settled point into a run of waiting ones
+        if shown.iloc[at] and not waiting.iloc[at - 1] and pd.notna(y.iloc[at - 1]):
+            fig.add_trace(go.Scatter(x=[x.iloc[at - 1], x.iloc[at]], y=[y.iloc[at - 1], y.iloc[at]], mode="lines",
+                                     line=line, hoverinfo="skip", showlegend=False, legendgroup=name))
+    fig.add_trace(go.Scatter(
+        x=x, y=y.where(waiting), name=f"{name}（{CALLBACK_WORD}）", mode="lines+markers", line=line,
+        marker=dict(symbol=WAITING_SYMBOL, size=8, color=colour, line=dict(width=2, color=colour)),
+        customdata=customdata, hovertemplate=hovertemplate.replace("<extra>", f"（{CALLBACK_WORD}）<extra>", 1),
+        showlegend=False, legendgroup=name,
+    ))
+
+
+def add_waiting_legend(fig: go.Figure, colour: str) -> None:
+    """The legend entry saying what hollow, dotted points are (a trace without points: only its legend shows)."""
+    fig.add_trace(go.Scatter(x=[None], y=[None], name=WAITING_LEGEND, mode="lines+markers", hoverinfo="skip",
+                             line=dict(color=colour, width=1.5, dash="dot"),
+                             marker=dict(symbol=WAITING_SYMBOL, size=8, color=colour, line=dict(width=2, color=colour))))
+
+
 @shared
 def rates_trend_figure(trend: pd.DataFrame, targets: dict[str, float], height: int = 230) -> go.Figure:
     """The three rates per period (``period_start`` and ``*_rate`` columns) with their targets
-    (``{"response_rate": 97.0, ...}``): one dashed line per distinct target, naming the rates it is for."""
+    (``{"response_rate": 97.0, ...}``): one dashed line per distinct target, naming the rates it is for. The
+    periods still 回访未完 (``is_callback_provisional``) draw 解决率 and 满意率 hollow on a dotted line, and the
+    legend says what that means."""
     fig = go.Figure()
+    waiting = callback_points(trend)
     for column, label in RATE_LABELS.items():
         if column in trend:
+            marks = waiting if column in CALLBACK_METRICS else waiting & False
+            hover = f"{label} %{{y:.1f}}%<extra>%{{x|%Y-%m}}</extra>"
             fig.add_trace(go.Scatter(
-                x=trend["period_start"], y=trend[column], name=label, mode="lines+markers",
-                line=dict(color=RATE_COLOURS[column], width=2), hovertemplate=f"{label} %{{y:.1f}}%<extra>%{{x|%Y-%m}}</extra>",
+                x=trend["period_start"], y=trend[column].where(~marks), name=label, mode="lines+markers",
+                line=dict(color=RATE_COLOURS[column], width=2), hovertemplate=hover, legendgroup=label,
             ))
+            add_waiting_points(fig, trend["period_start"], trend[column], marks, colour=RATE_COLOURS[column], name=label,
+                               hovertemplate=hover)
+    if (waiting & trend[[c for c in CALLBACK_METRICS if c in trend]].notna().any(axis=1)).any():
+        add_waiting_legend(fig, AXIS_TEXT)
     by_value, y_range = trend_targets_and_range(trend, targets)
     labels = target_labels(by_value)
     # In the right margin, each joined to the end of its dashed line by a short leader: inside the plot a label sat

@@ -14,8 +14,9 @@ import plotly.graph_objects as go
 
 from onescreen.exports import to_csv_bytes
 from onescreen.figures import MIN_LABEL_PX, nice_ticks, on_screen, shared
-from onescreen.figures.overview import text_width
+from onescreen.figures.overview import add_waiting_legend, add_waiting_points, text_width
 from onescreen.koujing import LABELS
+from onescreen.measures import CALLBACK_METRICS, callback_points
 from onescreen.ui import LIGHT_COLOURS, text_colour_on
 
 RATE_COLOURS = {
@@ -79,7 +80,8 @@ def breakdown_table(current: pd.DataFrame, previous: pd.DataFrame, yoy: pd.DataF
                     withhold_yoy: bool = False) -> pd.DataFrame:
     """The ``rates_breakdown`` rows of this period as users read them (Chinese headers, each rate with its N),
     with the chosen metric's 环比 (against ``previous``) and 同比 (against ``yoy``), in ``current``'s order;
-    参与排名 says why a unit is not ranked (:func:`unranked_reason`, with the marts' ``min_denominator``).
+    参与排名 says why a unit is not ranked (:func:`unranked_reason`, with the marts' ``min_denominator``);
+    待回访 and 回访未完 how many of its tickets still wait for a callback and whether more than 1% of them do.
     ``withhold_previous`` / ``withhold_yoy``: that change is left empty, as the window compared with is not
     covered by the data enough for it (``onescreen.coverage.Coverage.withholds``: a count against a window the
     data cover in part, anything against one they do not cover).
@@ -113,6 +115,9 @@ def breakdown_table(current: pd.DataFrame, previous: pd.DataFrame, yoy: pd.DataF
     columns["超期"] = current["overdue_count"]
     columns["临期"] = current["near_deadline_count"]
     columns["平均办理时长（工作日）"] = current["avg_handling_workdays"].round(2)
+    if "awaiting_callback_count" in current:  # its 解决率, 满意率 and score still move (the query's own flag)
+        columns["待回访（件）"] = current["awaiting_callback_count"]
+        columns["回访未完"] = current["is_callback_provisional"].map({True: "是", False: "否"})
     needed = ["unit_code", "is_ranked", *RATE_METRICS, *(RATE_N[rate][1] for rate in RATE_METRICS)]
     columns["参与排名"] = ["是" if row["is_ranked"] is True else
                        unranked_reason(row, min_denominator) for row in current[needed].to_dict("records")]
@@ -229,10 +234,12 @@ def rates_trend_figure(trend: pd.DataFrame, *, period_type: str = "month",
 
     ``trend`` is the ``rates_trend`` query. Rates whose targets are equal share one target line
     (named after all of them), so three 97% targets draw one line, not three on top of each other.
-    The hover of each point shows its N (numerator/denominator) and the ticket count.
+    The hover of each point shows its N (numerator/denominator) and the ticket count. Periods still 回访未完
+    (``is_callback_provisional``) draw 解决率, 满意率 and 综合得分 hollow on a dotted line, with a legend entry.
     """
     fig = go.Figure()
     x = pd.to_datetime(trend["period_start"])
+    waiting = callback_points(trend)  # 回访未完: drawn hollow on a dotted line (add_waiting_points)
     for metric in metrics:
         numerator, denominator = RATE_N.get(metric, (None, None))
         custom = pd.DataFrame({
@@ -241,12 +248,17 @@ def rates_trend_figure(trend: pd.DataFrame, *, period_type: str = "month",
             "tickets": trend["ticket_count"],
         }, index=trend.index)
         n_text = "N = %{customdata[0]:,.1~f}/%{customdata[1]:,.0f}<br>" if numerator else ""
+        hover = f"{LABELS[metric]} %{{y:.1f}}<br>{n_text}受理 %{{customdata[2]:,.0f}} 件<extra></extra>"
+        marks = waiting if metric in CALLBACK_METRICS else waiting & False
         fig.add_trace(go.Scatter(
-            x=x, y=trend[metric], name=LABELS[metric], mode="lines+markers",
+            x=x, y=trend[metric].where(~marks), name=LABELS[metric], mode="lines+markers",
             line=dict(color=RATE_COLOURS[metric], width=2, dash="dot" if metric == "composite_score" else "solid"),
-            customdata=custom.to_numpy(),
-            hovertemplate=f"{LABELS[metric]} %{{y:.1f}}<br>{n_text}受理 %{{customdata[2]:,.0f}} 件<extra></extra>",
+            customdata=custom.to_numpy(), hovertemplate=hover, legendgroup=LABELS[metric],
         ))
+        add_waiting_points(fig, x, trend[metric], marks, colour=RATE_COLOURS[metric], name=LABELS[metric],
+                           hovertemplate=hover, customdata=custom.to_numpy())
+    if (waiting & trend[[m for m in metrics if m in CALLBACK_METRICS]].notna().any(axis=1)).any():
+        add_waiting_legend(fig, UNRANKED_TEXT_COLOUR)
     by_value: dict[float, list[str]] = {}
     for metric in metrics:
         column = TARGETS.get(metric)

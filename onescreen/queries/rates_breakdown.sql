@@ -99,7 +99,8 @@ units as materialized (
         response_numerator, response_denominator, resolution_rate, resolution_numerator, resolution_denominator,
         satisfaction_rate, satisfaction_numerator, satisfaction_denominator, on_time_rate, on_time_numerator,
         on_time_denominator, closure_rate, closure_numerator, closure_denominator, overdue_count,
-        near_deadline_count, avg_handling_workdays, handling_count, property_complaint_count, composite_score,
+        near_deadline_count, avg_handling_workdays, handling_count, property_complaint_count, awaiting_callback_count,
+        composite_score,
         is_ranked, composite_rank
     from level_rows
     where window_name = 'p' and unit_code <> 'unassigned'
@@ -109,7 +110,8 @@ units as materialized (
         response_numerator, response_denominator, resolution_rate, resolution_numerator, resolution_denominator,
         satisfaction_rate, satisfaction_numerator, satisfaction_denominator, on_time_rate, on_time_numerator,
         on_time_denominator, closure_rate, closure_numerator, closure_denominator, overdue_count,
-        near_deadline_count, avg_handling_workdays, handling_count, property_complaint_count, composite_score,
+        near_deadline_count, avg_handling_workdays, handling_count, property_complaint_count, awaiting_callback_count,
+        composite_score,
         is_ranked, composite_rank
     from area_units
     where window_name = 'c'
@@ -119,7 +121,8 @@ units as materialized (
         response_numerator, response_denominator, resolution_rate, resolution_numerator, resolution_denominator,
         satisfaction_rate, satisfaction_numerator, satisfaction_denominator, on_time_rate, on_time_numerator,
         on_time_denominator, closure_rate, closure_numerator, closure_denominator, overdue_count,
-        near_deadline_count, avg_handling_workdays, handling_count, property_complaint_count, composite_score,
+        near_deadline_count, avg_handling_workdays, handling_count, property_complaint_count, awaiting_callback_count,
+        composite_score,
         false as is_ranked, cast(null as bigint) as composite_rank
     from remainder_scored
 ),

@@ -120,7 +120,8 @@ sums as (
         sum(near_deadline_count)::bigint as near_deadline_count,
         sum(handling_count)::bigint as handling_count,
         sum(handling_workdays_sum)::double as handling_workdays_sum,
-        sum(property_complaint_count)::bigint as property_complaint_count
+        sum(property_complaint_count)::bigint as property_complaint_count,
+        sum(awaiting_callback_count)::bigint as awaiting_callback_count
     from days
     left join late_tickets on late_tickets.late_window = days.window_name and late_tickets.late_unit = days.unit_code
     group by window_name, unit_code
@@ -148,7 +149,8 @@ parent_totals as (
         sum(near_deadline_count)::bigint as near_deadline_count,
         sum(handling_count)::bigint as handling_count,
         sum(handling_workdays_sum)::double as handling_workdays_sum,
-        sum(property_complaint_count)::bigint as property_complaint_count
+        sum(property_complaint_count)::bigint as property_complaint_count,
+        sum(awaiting_callback_count)::bigint as awaiting_callback_count
     from parent_days
     left join parent_late on parent_late.late_window = parent_days.window_name
     group by window_name
@@ -172,7 +174,8 @@ units as (
         window_name, unit_code, unit_name, street_code, community_code, grid_code, ticket_count, response_numerator,
         response_denominator, resolution_numerator, resolution_denominator, satisfaction_numerator,
         satisfaction_denominator, on_time_numerator, on_time_denominator, closure_numerator, closure_denominator,
-        overdue_count, near_deadline_count, handling_count, handling_workdays_sum, property_complaint_count
+        overdue_count, near_deadline_count, handling_count, handling_workdays_sum, property_complaint_count,
+        awaiting_callback_count
     from sums
 {{if narrowed}}
     where unit_code <> 'unassigned'
@@ -181,7 +184,8 @@ units as (
         window_name, unit_code, unit_name, street_code, community_code, grid_code, ticket_count, response_numerator,
         response_denominator, resolution_numerator, resolution_denominator, satisfaction_numerator,
         satisfaction_denominator, on_time_numerator, on_time_denominator, closure_numerator, closure_denominator,
-        overdue_count, near_deadline_count, handling_count, handling_workdays_sum, property_complaint_count
+        overdue_count, near_deadline_count, handling_count, handling_workdays_sum, property_complaint_count,
+        awaiting_callback_count
     from remainder
 {{end}}
 ),

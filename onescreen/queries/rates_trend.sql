@@ -46,6 +46,11 @@ final as (
         rates.overdue_count,
         rates.open_count,
         rates.awaiting_callback_count,
+        -- 回访未完, as kpi_tiles judges a window: more than 1% of the period's tickets may still get a callback,
+        -- so its 解决率, 满意率 and 综合得分 will still move (the charts draw such points apart).
+        -- (cast: ClickHouse gives a comparison as UInt8)
+        cast(coalesce(rates.awaiting_callback_count, 0) > 0.01 * coalesce(rates.ticket_count, 0) as boolean)
+            as is_callback_provisional,
         rates.near_deadline_count,
         rates.avg_handling_workdays,
         rates.handling_count,

@@ -22,7 +22,8 @@ unit_totals as (
         sum(near_deadline_count)::bigint as near_deadline_count,
         sum(handling_count)::bigint as handling_count,
         sum(handling_workdays_sum)::double as handling_workdays_sum,
-        sum(property_complaint_count)::bigint as property_complaint_count
+        sum(property_complaint_count)::bigint as property_complaint_count,
+        sum(awaiting_callback_count)::bigint as awaiting_callback_count
     from area_units
     where unit_code <> 'unassigned'
     group by window_name
@@ -51,7 +52,8 @@ remainder_counts as (
         t.near_deadline_count - coalesce(u.near_deadline_count, 0) as near_deadline_count,
         t.handling_count - coalesce(u.handling_count, 0) as handling_count,
         t.handling_workdays_sum - coalesce(u.handling_workdays_sum, 0) as handling_workdays_sum,
-        t.property_complaint_count - coalesce(u.property_complaint_count, 0) as property_complaint_count
+        t.property_complaint_count - coalesce(u.property_complaint_count, 0) as property_complaint_count,
+        t.awaiting_callback_count - coalesce(u.awaiting_callback_count, 0) as awaiting_callback_count
     from parent_totals as t
     left join unit_totals as u on u.window_name = t.window_name
 ),

@@ -13,8 +13,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 BOOT_PYTHON ?= $(shell command -v python3.11 || command -v python3)
-# The same default as onescreen/settings.py: $ONESCREEN_DB or data/warehouse.duckdb.
-WAREHOUSE := $(or $(ONESCREEN_DB),data/warehouse.duckdb)
+# The same default as onescreen/settings.py: $ONESCREEN_DB, or warehouse.duckdb in $ONESCREEN_DATA_DIR or data/.
+WAREHOUSE := $(or $(ONESCREEN_DB),$(or $(ONESCREEN_DATA_DIR),data)/warehouse.duckdb)
 CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 NGINX := /usr/sbin/nginx
 

@@ -87,6 +87,7 @@ def cmd_demo(args) -> int:
     from etl.demo import generate_demo
     from etl.load import load_files
 
+    _refuse_a_warehouse_with_user_data()
     progress = _progress(args.quiet)
     out_dir = Path(args.out) if args.out else settings.DATA_DIR / "demo"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -96,6 +97,28 @@ def cmd_demo(args) -> int:
     report = load_files([path for path, _ in files], progress=progress, loaded_by="demo")
     print_report(report)
     return 0
+
+
+def _refuse_a_warehouse_with_user_data() -> None:
+    """The demo district is never loaded into a warehouse holding files someone loaded (a wrong ONESCREEN_DB or
+    ONESCREEN_DATA_DIR would mix 25万 invented tickets into the real ones); a demo warehouse may be loaded again."""
+    import duckdb
+
+    from etl.warehouse import open_readonly
+
+    con = open_readonly()
+    if con is None:
+        return
+    try:
+        n, example = con.execute("select count(*), min(file_name) from load_batches "
+                                 "where coalesce(loaded_by, '') <> 'demo'").fetchone()
+    except duckdb.Error:   # no load_batches: nothing was ever loaded into it
+        return
+    finally:
+        con.close()
+    if n:
+        raise LoadError(f"错误：数据仓库 {settings.warehouse_path()} 已有导入的数据（{n} 个批次，如 {example}），"
+                        "示范数据不会载入其中。请用环境变量 ONESCREEN_DB 指定另一个文件后再运行 python -m etl demo。")
 
 
 def cmd_check(args) -> int:

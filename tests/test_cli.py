@@ -128,6 +128,24 @@ def test_every_help_example_runs_on_the_demo_district(warehouse_db, tmp_path, mo
     assert (tmp_path / "data" / "snapshots" / "CURRENT").exists()
 
 
+def test_the_demo_is_never_loaded_into_a_warehouse_holding_loaded_files(warehouse_copy, tmp_path, monkeypatch, capsys):
+    """A wrong ONESCREEN_DB or ONESCREEN_DATA_DIR must not mix the invented district into real data."""
+    from onescreen import settings
+
+    monkeypatch.setattr(settings, "DATA_DIR", tmp_path / "data")
+    assert run(["load", str(FIXTURES / "hotline_utf8.csv")], capsys)[0] == 0
+    import duckdb
+
+    def batches():
+        with duckdb.connect(str(warehouse_copy), read_only=True) as con:
+            return con.execute("select count(*), max(batch_id) from load_batches").fetchone()
+
+    before = batches()
+    code, out, err = run(["demo"], capsys)
+    assert code != 0 and "已有导入的数据" in err and "示范数据不会载入其中" in err
+    assert batches() == before and not (tmp_path / "data" / "demo").exists()
+
+
 @pytest.mark.parametrize("example", ["check", "batches"])
 def test_examples_without_arguments_run(warehouse_copy, capsys, example):
     code, out, err = run([example], capsys)

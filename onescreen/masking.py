@@ -138,13 +138,16 @@ _COMPOUNDS = "|".join(sorted(COMPOUND_SURNAMES))
 # with a surname is a name only when something a name ends at follows it (a sign, a space, the end, 反映 ...):
 # 我是幸福小区业主 or 本人于昨日下午 go on as words. The words below start with a surname and still are no name.
 _SELF_ROLES = "党员|车主|房东|房主|房客|家长|家属|经理|包工头|管理员|居委|于[今昨明前本上去当同近]"
+# ... nor do words ending like an occupation, a role, a person's origin or kin (司机, 程序员, 农民, 江苏人, 申请人,
+# 毕业生, 钟点工, 施工方, 师傅, 管家, 孙子): a name ending so after 我是 (张国民，) is the accepted miss.
+_SELF_WORD_ENDINGS = "人员工者生民方机师傅长主户客子妈爸友姐哥弟妹家届级族"
 _SELF_NAME_END = r"[\s，,。.；;：:！!？?、（(]|$|反映|来电|投诉|举报|求助|电话|手机|联系|家住|住在"
 # A name in Latin letters after a label (联系人：John Smith, 我叫Zhang Wei): a word, then up to two more each starting
 # with a capital. Not a phone or account word (联系人Tel 3123456: the number is still found after Tel).
 _LATIN_NAME = (r"(?!(?i:tel|phone|mobile|mob|fax|qq|wechat|weixin|wx|e-?mail|mail|id|no)(?![A-Za-z]))"
                r"[A-Za-zＡ-Ｚａ-ｚ][A-Za-zＡ-Ｚａ-ｚ'.\-]*(?:[\ ·][A-ZＡ-Ｚ][A-Za-zＡ-Ｚａ-ｚ'.\-]*){0,2}")
 # An e-mail address written so that no program finds it (zhangsan at 163 dot com, zhangsan#163.com, wang(at)qq点com).
-_AT = r"(?:[(\[（]\s*(?i:at)\s*[)\]）]|\s(?i:at)\s|艾特|\#)"
+_AT = r"(?:[(\[（]\s*(?i:at)\s*[)\]）]|\s(?i:at)\s|艾特|\#|[@＠])"
 _DOT = r"(?:\.|[(\[（]\s*(?i:dot)\s*[)\]）]|\s(?i:dot)\s|点)"
 # Every alternative below starts with one of these characters. Testing them first lets the scan pass
 # over a Chinese character in one step instead of trying all eight alternatives there (4x faster on
@@ -172,7 +175,7 @@ _PII_ALTERNATIVES = rf"""
                | {_LATIN_NAME}))
   | (?P<self_named>(?:我是|本人是?)[\s:：]*
         (?P<self>(?!{_NOT_A_NAME}|{_SELF_ROLES})(?!(?:{_COMPOUNDS}|[{_HAN}])(?:{_TITLES}))
-                 (?:{_COMPOUNDS}|[{"".join(sorted(SURNAMES))}])[{_HAN}]{{1,2}})
+                 (?:{_COMPOUNDS}|[{"".join(sorted(SURNAMES))}])[{_HAN}]{{1,2}}(?<![{_SELF_WORD_ENDINGS}]))
         (?={_SELF_NAME_END}))
 """
 _PII = re.compile(rf"(?=[{_PII_FIRST}])(?:{_PII_ALTERNATIVES})", re.VERBOSE)
@@ -217,7 +220,7 @@ _ADDRESS_DETAIL_ALTERNATIVES = rf"""
 _DWELLING_UNIT = (r"(?:第?[0-9一二三四五六七八九十两]+\s*(?:号楼|栋|幢|单元)|[0-9]+\s*(?:室|号房|层|楼)"
                   r"|[一二三四五六七八九零〇]{3,4}\s*(?:室|号房))")
 # A room number after a building, in digits or read out in Chinese numerals (十二栋五零二).
-_ROOM = r"(?:[0-9]{3,4}(?![0-9])|[一二三四五六七八九零〇]{3,4}(?![一二三四五六七八九十零〇]))"
+_ROOM = r"(?:[0-9]{3,4}(?![0-9])|[一二三四五六七八九零〇]{3,4}(?![一二三四五六七八九十零〇年月号届级]))"
 # Numbers joined by dashes are a dwelling (3-2-501, 12-502, 12/502) unless a unit follows: 3-5-10天, 100-200元.
 _NOT_A_QUANTITY = r"(?!\s*[天日月年元块米个次人岁%％号点分秒斤克吨度份件条张户家])"
 _DWELLING = re.compile(rf"""(?=[第0-9一二三四五六七八九十两A-Za-z])(?:

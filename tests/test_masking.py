@@ -469,6 +469,9 @@ def test_scrub_text_masks_a_name_after_a_label(text, expected):
         ("本人姓王", "本人姓王"),
         ("我是王先生，", "我是王先生，"),   # a surname with a form of address tells only the surname, as after a label
         ("我是欧阳女士。", "我是欧阳女士。"),
+        # Occupations, roles, origins and kin that start with a surname stay too.
+        *((f"我是{word}，", f"我是{word}，") for word in ("司机", "程序员", "农民", "江苏人", "申请人", "代理人", "经营者",
+                                                     "毕业生", "钟点工", "施工方", "师傅", "管家", "孙子", "卫生员")),
     ],
 )
 def test_scrub_text_masks_a_name_given_as_ones_own(text, expected):
@@ -484,11 +487,15 @@ def test_scrub_text_masks_a_name_given_as_ones_own(text, expected):
         ("联系 li.ming#gmail.com 即可", "联系 [邮箱] 即可"),
         ("编号#3 and so on", "编号#3 and so on"),
         ("I am at home dot", "I am at home dot"),
+        ("邮箱lisi@163点com", "邮箱[邮箱]"),
+        ("zhangsan@163 dot com", "[邮箱]"),
+        ("lisi@163(dot)com", "[邮箱]"),
         # A room number read out in Chinese numerals.
         ("住十二栋五零二室漏水", "住[楼栋]漏水"),
         ("十二栋五零二", "[楼栋]"),
         ("三栋二单元五零一", "[楼栋]"),
         ("第三层楼", "第三层楼"),
+        ("3栋一九九八年的老楼", "[楼栋]一九九八年的老楼"),   # a year after the building is no room
     ],
 )
 def test_scrub_text_masks_addresses_written_out(text, expected):

@@ -50,7 +50,8 @@ LABELS: dict[str, str] = {
 
 # Why a period's 解决率 and 满意率 (and the 综合得分 built on them) are not final when it ends: callbacks come after
 # closure (demo: within 7 days for 99.99%), and tickets close up to weeks after the period.
-CALLBACK_SENTENCE = ("回访未完：一个时段受理的工单中，仍在办理或办结不满回访期而尚无回访结果的超过受理量的 1% 时，"
+CALLBACK_SENTENCE = ("回访未完：一个时段受理的工单中，仍在办理或办结不满回访期而尚无回访结果的（只计有回访的来源，"
+                     "网格员上报等从无回访的来源不计）超过受理量的 1% 时，"
                      "该时段的解决率、满意率和综合得分还会随回访到来而变化，照常显示但标“回访未完”，其变化暂不评判。")
 
 KOUJING: dict[str, str] = {

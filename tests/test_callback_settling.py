@@ -5,7 +5,8 @@ it ends, so a week's 满意率 four days after it ended was off its final value 
 the report judged. The rule (config/rules.toml callback.window_days): a window is 回访未完 while more than 1% of its
 tickets are in hand, or closed within the callback window before the as-of time and not called back.
 In the hand-made fixture (tests/metrics_fixture.py, as-of 2025-10-16 09:00) August is settled; September has T2
-in hand and T3, T20 closed on 10-10 and 10-09 10:00 without a callback; October has tickets in hand.
+in hand and T3 closed on 10-10 without a callback (T20, closed 10-09, is a 网格员上报: that source is never called
+back, so it waits for nothing); October has tickets in hand.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def _awaiting(con, period_start: str, window_days: int = 7) -> int:
     return con.execute(
         "select count(*) from fct_tickets, (select as_of from mart_meta) m"
         " where received_at >= ?::date and received_at < ?::date + interval 1 month"
+        " and source in (select source from fct_tickets group by source"
+        "                having count(callback_at) + count(is_resolved) + count(satisfaction) > 0)"
         " and ((resolved_at is null and status is distinct from '已退单')"
         "      or (resolved_at is not null and callback_at is null and resolved_at > m.as_of - ? * interval 1 day))",
         [period_start, period_start, window_days]).fetchone()[0]
@@ -46,8 +49,9 @@ def _awaiting(con, period_start: str, window_days: int = 7) -> int:
 
 def test_a_month_whose_callbacks_are_still_coming_is_marked(con):
     september = run_query(con, "kpi_tiles", period_type="month", period_start="2025-09-01").set_index("metric")
-    assert _awaiting(con, "2025-09-01") == 3  # T2 in hand, T3 and T20 closed within the week without a callback
-    assert (september["awaiting_callback_count"] == 3).all()
+    # T2 in hand, T3 closed within the week without a callback; not T20: 网格员上报 is never called back.
+    assert _awaiting(con, "2025-09-01") == 2
+    assert (september["awaiting_callback_count"] == 2).all()
     assert CALLBACK <= set(september.index[september["is_provisional"]])
     assert not september.loc[["response_rate", "ticket_count"], "is_provisional"].any()
     october = run_query(con, "kpi_tiles", period_type="month", period_start="2025-10-01").set_index("metric")
@@ -75,7 +79,7 @@ def test_the_callback_window_comes_from_the_rules():
     try:
         build_warehouse(con)
         build_marts(con, dataclasses.replace(load_rules(), callback_window_days=5))
-        # T3 (closed 10-10 09:00) is past a 5-day window at the as-of time 10-16 09:00; T20 (10-09) too.
+        # T3 (closed 10-10 09:00) is past a 5-day window at the as-of time 10-16 09:00.
         assert _awaiting(con, "2025-09-01", 5) == 1
         september = run_query(con, "kpi_tiles", period_type="month", period_start="2025-09-01").set_index("metric")
         assert (september["awaiting_callback_count"] == 1).all()
@@ -120,10 +124,10 @@ def test_a_ranking_of_a_window_whose_callbacks_are_still_coming_is_flagged(con):
         return set(frame["is_listed_callback_provisional"]), set(frame["listed_awaiting_callback_count"])
 
     september = run_query(con, "rates_breakdown", period_type="month", period_start="2025-09-01", level="street")
-    assert flags(september) == ({True}, {3})  # the district's three tickets waiting (as the tiles count them)
-    assert september["awaiting_callback_count"].sum() == 3
+    assert flags(september) == ({True}, {2})  # the district's two tickets waiting (as the tiles count them)
+    assert september["awaiting_callback_count"].sum() == 2
     assert flags(run_query(con, "rates_breakdown_range", start="2025-09-01", end="2025-09-30", level="street")) == (
-        {True}, {3})
+        {True}, {2})
     assert flags(run_query(con, "rates_breakdown", period_type="month", period_start="2025-08-01",
                            level="street")) == ({False}, {0})
     assert flags(run_query(con, "rates_breakdown_range", start="2025-08-01", end="2025-08-31",
@@ -140,7 +144,7 @@ def test_a_ranking_says_it_is_provisional_only_while_callbacks_come(con):
     from onescreen.measures import ranking_callback_note
 
     september = run_query(con, "rates_breakdown", period_type="month", period_start="2025-09-01", level="street")
-    assert ranking_callback_note(september) == ("本期回访未完（尚有 3 件待回访）：解决率、满意率和综合得分还会变化，"
+    assert ranking_callback_note(september) == ("本期回访未完（尚有 2 件待回访）：解决率、满意率和综合得分还会变化，"
                                                 "排名仅供参考。")
     august = run_query(con, "rates_breakdown", period_type="month", period_start="2025-08-01", level="street")
     assert ranking_callback_note(august) == ""

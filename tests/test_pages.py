@@ -1665,9 +1665,10 @@ def test_the_empty_state_in_demo_mode_names_the_command_line(warehouse_db):
 
 
 def test_rankings_and_trends_say_while_the_callbacks_are_still_coming(warehouse_copy):
-    """The fixture's October still waits for 4 of its 10 tickets' callbacks (September none): its street ranking,
+    """The fixture's October still waits for 1 of its 10 tickets' callbacks (its one 12345 ticket in hand; its other
+    sources are never called back, so they wait for nothing; September none): its street ranking,
     on the big screen, the wall and 三率分析, says the scores will move; its trend says what its hollow points are."""
-    note = "本期回访未完（尚有 4 件待回访）：解决率、满意率和综合得分还会变化，排名仅供参考。"
+    note = "本期回访未完（尚有 1 件待回访）：解决率、满意率和综合得分还会变化，排名仅供参考。"
     for extra in ({}, {"kiosk": "1"}):
         at = _run(query={"period_start": "2025-10-01", **extra})
         assert not at.exception, at.exception
@@ -1683,7 +1684,7 @@ def test_rankings_and_trends_say_while_the_callbacks_are_still_coming(warehouse_
     assert any("空心点、虚线：回访未完的周期" in c.value for c in rates.caption)
     table = rates.dataframe[0].value
     table = getattr(table, "data", table)  # a Styler
-    assert table["待回访（件）"].sum() == 4
+    assert table["待回访（件）"].sum() == 1
     settled = _run("rates.py", {"period_type": "month", "period_start": "2025-09-01"})
     assert not settled.exception
     assert not [c.value for c in settled.caption if "排名仅供参考" in c.value]

@@ -44,9 +44,12 @@ rules as (
     select * from tmp_rules
 ),
 
--- A source whose exports never carry a response time is left out of the response rate.
-sources_with_response as (
-    select source from tickets group by source having count(responded_at) > 0
+-- A source whose exports never carry a response time is left out of the response rate; one that never carries a
+-- callback (网格员上报, 视频巡查 ...) never waits for one (回访未完).
+source_kinds as (
+    select source, count(responded_at) > 0 as has_response,
+        count(callback_at) + count(is_resolved) + count(satisfaction) > 0 as has_callback
+    from tickets group by source
 ),
 
 clocked as (
@@ -67,7 +70,8 @@ clocked as (
             else resolved_day.workday_index * 86400
         end as resolved_clock,
         coalesce(received_day.is_workday, false) as is_received_on_workday,
-        sources_with_response.source is not null as source_has_response,
+        coalesce(source_kinds.has_response, false) as source_has_response,
+        coalesce(source_kinds.has_callback, false) as source_has_callback,
         -- Response limit in natural hours from dispatch, or from receipt when there is no dispatch.
         coalesce(tickets.dispatched_at, tickets.received_at)
             + to_seconds(cast(rules.response_limit_hours * 3600 as bigint)) as response_due_at,
@@ -77,7 +81,7 @@ clocked as (
     left join deadline_rules on deadline_rules.appeal_type = tickets.appeal_type
     left join calendar as received_day on received_day.calendar_date = tickets.received_at::date
     left join calendar as resolved_day on resolved_day.calendar_date = tickets.resolved_at::date
-    left join sources_with_response on sources_with_response.source = tickets.source
+    left join source_kinds on source_kinds.source = tickets.source
     left join compounds on compounds.compound_code = tickets.compound_code
 ),
 
@@ -190,7 +194,7 @@ final as (
         -- The callback of a reopened ticket (重办) still counts: it is the citizen's latest answer.
         not t.is_voided and t.is_resolved is not null as has_resolution_answer,
         -- Its callback may still come (回访未完): still in hand, or closed within the callback window and not called back.
-        not t.is_voided and (t.is_in_hand or (t.resolved_at is not null and t.callback_at is null
+        not t.is_voided and t.source_has_callback and (t.is_in_hand or (t.resolved_at is not null and t.callback_at is null
             and t.resolved_at > as_of.as_of_at - to_seconds(cast(rules.callback_window_days * 86400 as bigint))))
             as is_awaiting_callback,
         not t.is_voided and coalesce(t.is_resolved, false) as is_resolved,

@@ -71,7 +71,7 @@ COLUMN_LABELS: dict[str, str] = {
     "is_previous_provisional": "上期未结清（环比暂不评判）", "awaiting_callback_count": "本期回访未完",
     "period_start": "周期起始", "ticket_count": "受理量", "response_rate": "响应率（%）",
     "resolution_rate": "解决率（%）", "satisfaction_rate": "满意率（%）", "on_time_rate": "按期办结率（%）",
-    "overdue_count": "超期", "light": "灯色代码", "light_label": "灯", "grid_count": "网格数",
+    "overdue_count": "超期", "callback_pending": "回访未完", "light": "灯色代码", "light_label": "灯", "grid_count": "网格数",
     "previous_grid_count": "上期网格数", "move": "变化", "grid_code": "网格编号", "grid_name": "网格",
     "community_name": "社区", "street_name": "街道", "previous_light": "上期灯", "light_reason": "亮灯依据",
     "on_time_denominator": "N（到期或办结）",
@@ -530,7 +530,8 @@ def build_report(source, period: Period, *, street_code: str | None = None,
                coverage_labels(kpis, compare, previous, report.year_ago))
     trend = built["trend"]
     report.add("trend", f"近 {TREND_PERIODS} {'周' if period.kind == 'week' else '个月'}走势", trend,
-               TREND_EMPTY_RATES if trend[list(TREND_RATES)].isna().to_numpy().any() else "")
+               (TREND_EMPTY_RATES if trend[list(TREND_RATES)].isna().to_numpy().any() else "")
+               + (TREND_CALLBACK_PENDING if (trend["callback_pending"] == "是").any() else ""))
     counts, changes, light_note = built["lights"]
     # This period's lights still move while its tickets are in hand (a quarter's lights are its last month's).
     if period.kind != "quarter" and _any_flag(kpis, "is_provisional", SETTLING_METRICS):
@@ -787,6 +788,8 @@ def _quarter_values(src: Source, quarter: Period, scope: dict[str, str]) -> dict
 
 
 TREND_RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate")
+TREND_CALLBACK_PENDING = ("“回访未完”为“是”的周期（图中空心点）仍有超过受理量 1% 的工单在办或办结不满回访期、尚无回访结果，"
+                          "其解决率、满意率还会随回访到来而变化。")
 TREND_EMPTY_RATES = ("率为空（—）的周期没有可计算的样本：没有受理工单，或没有一张计入该率的分母（如尚无回访结果），"
                      "不是 0%。")
 
@@ -803,8 +806,10 @@ def trend_table(src: Source, period: Period, scope: dict[str, str],
     first = last.shift(-(TREND_PERIODS - 1))
     trend = src.query("rates_trend", period_type=period_type, start=first.start, end=last.start, **scope)
     trend["period_start"] = pd.to_datetime(trend["period_start"]).dt.date
+    # 回访未完 (rates_trend.is_callback_provisional): the period's 解决率 and 满意率 still move as callbacks come.
+    trend["callback_pending"] = trend["is_callback_provisional"].map(lambda flag: "是" if flag is True else "")
     trend = trend[["period_start", "ticket_count", "response_rate", "resolution_rate", "satisfaction_rate",
-                   "on_time_rate", "overdue_count"]]
+                   "on_time_rate", "overdue_count", "callback_pending"]]
     if loaded is not None:
         starts, shown = [], first
         while shown.start <= min(last.start, loaded[1]):
@@ -813,6 +818,7 @@ def trend_table(src: Source, period: Period, scope: dict[str, str],
             shown = shown.shift(1)
         trend = trend.set_index("period_start").reindex(starts)
         trend[["ticket_count", "overdue_count"]] = trend[["ticket_count", "overdue_count"]].fillna(0).astype("int64")
+        trend["callback_pending"] = trend["callback_pending"].fillna("")
         trend = trend.rename_axis("period_start").reset_index()
     return trend.reset_index(drop=True)
 

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 
 from onescreen.figures import white
 from onescreen.figures.rates import RATE_COLOURS
+from onescreen.measures import CALLBACK_METRICS
 from onescreen.report import NO_SAMPLE, NO_TICKETS, missing_reasons
 from onescreen.ui import LIGHT_COLOURS
 
@@ -62,10 +63,15 @@ def trend_figure(trend: pd.DataFrame, period_kind: str) -> go.Figure:
     # Plotly draws an overlaying axis above its base: the bars take the base axis so the lines stay visible.
     fig.add_bar(name="受理量", x=x, y=trend["ticket_count"], marker_color="#e6ebf2",
                 hovertemplate="%{x|%Y-%m-%d} 受理 %{y:,}<extra></extra>")
+    # A period still 回访未完 (trend_table's callback_pending) draws its 解决率 and 满意率 as hollow points.
+    pending = list(trend["callback_pending"] == "是") if "callback_pending" in trend else [False] * len(trend)
     for metric in RATES:
+        moving = pending if metric in CALLBACK_METRICS else [False] * len(trend)
         fig.add_scatter(name=RATE_LABELS[metric], x=x, y=trend[metric], mode="lines+markers", yaxis="y2",
                         line={"color": RATE_COLOURS[metric], "width": 2},
-                        hovertemplate="%{x|%Y-%m-%d} " + RATE_LABELS[metric] + "：%{y:.1f}%<extra></extra>")
+                        marker={"symbol": ["circle-open" if flag else "circle" for flag in moving], "size": 8},
+                        customdata=["（回访未完）" if flag else "" for flag in moving],
+                        hovertemplate="%{x|%Y-%m-%d} " + RATE_LABELS[metric] + "：%{y:.1f}%%{customdata}<extra></extra>")
     # A tick at each period's start (a week's Monday: plotly's own ticks fell on Sundays), and the rates' axis
     # at plotly's round steps: plotly.js 4 syncs an overlaying axis's ticks to its base axis by default
     # (tickmode "sync"), which put them at the bar axis's 0, 2000, 4000 and read 87.92%, 91.2%, 94.47%.

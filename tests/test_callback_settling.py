@@ -103,6 +103,25 @@ def test_the_weekly_report_withholds_the_judgement_of_the_change(con):
     assert settling_sentence(frame).startswith("本期回访未完：超过受理量 1% 的工单仍在办理或办结不满回访期、尚无回访结果（本期 12 件）")
 
 
+def test_the_weekly_reports_trend_marks_the_periods_whose_callbacks_are_still_coming(con):
+    """The 周报's 近 12 个月走势 (table and chart) drew September and October as final: the table says 回访未完 for
+    exactly the months rates_trend flags, and the chart draws their 解决率 and 满意率 hollow (响应率 stays solid)."""
+    from onescreen.report_charts import report_figures
+
+    report = build_report(con, Period("month", pd.Timestamp("2025-09-01").date()))
+    trend = report.sections["trend"]
+    flagged = run_query(con, "rates_trend", period_type="month", start="2024-10-01", end="2025-09-01")
+    expected = {str(start)[:7] for start, flag in zip(flagged["period_start"], flagged["is_callback_provisional"]) if flag}
+    shown = {str(start)[:7] for start, mark in zip(trend.frame["period_start"], trend.frame["callback_pending"]) if mark == "是"}
+    assert shown == expected and "2025-09" in shown and "2025-08" not in shown
+    assert "“回访未完”为“是”的周期" in trend.note
+    figure = report_figures(report)["trend"]
+    symbols = {trace.name: list(trace.marker.symbol) for trace in figure.data[1:]}
+    hollow = [mark == "是" for mark in trend.frame["callback_pending"]]
+    assert [s == "circle-open" for s in symbols["满意率"]] == hollow == [s == "circle-open" for s in symbols["解决率"]]
+    assert set(symbols["响应率"]) == {"circle"}
+
+
 def test_a_callback_change_says_why_it_is_not_judged():
     assert ui.change_text(-1.2, up_is_good=True, unit="个百分点", settling=True, metric="satisfaction_rate") == (
         "▼1.2个百分点 环比（回访未完，暂不评判）", ui.FLAT_COLOUR)

@@ -254,7 +254,7 @@ def screen() -> None:
                 st.pydeck_chart(deck, height=520, key="overview_map")
         st.caption(f"红灯：按期办结率 < {rules.lights.red_on_time_rate_below:g}%（≥ {rules.lights.red_min_denominator} 件时）"
                    f"或超期 ≥ {rules.lights.red_overdue_at_least} 件；"
-                   f"黄灯：按期办结率 < {rules.lights.yellow_on_time_rate_below:g}% 或有超期/临期；灰：本期无到期、办结或临期工单。"
+                   f"黄灯：按期办结率 < {rules.lights.yellow_on_time_rate_below:g}% 或有超期/临期；灰：无到期、办结或临期工单。"
                    + ("选择网格时地图显示其所在社区，所选网格以蓝色粗框标出。" if f.grid_code else ""))
         # 街道排名 and 高频问题 side by side under the map on the wall (SCREENS.md); keyed, so a laptop stacks them
         # (ui.KIOSK_CSS). Off the wall, beside the sidebar, the middle column is too narrow for two (381 px at 1440
@@ -264,10 +264,14 @@ def screen() -> None:
         with ranking_column:
             ranking = calls["ranking"].run()
             ranking = ranking[ranking["unit_code"] != "unassigned"]  # 街道不明 is not a street to rank
-            st.markdown("<div class='os-panel-title' title='灰色：不参与排名（样本不足或缺少某率）'>街道排名（"
-                        f"{district_wide}综合得分，灰色不排名）</div>", unsafe_allow_html=True)
-            # Scores still moving while the period's callbacks come: said, the figures shown all the same.
-            if callback_note := measures.ranking_callback_note(ranking, "本区间" if f.is_range else "本期"):
+            # Scores still moving while the period's callbacks come: said, the figures shown all the same. On the wall
+            # (no scrolling at 1080 px) in the panel's title, the whole note on hover; elsewhere as a caption.
+            callback_note = measures.ranking_callback_note(ranking, "本区间" if f.is_range else "本期")
+            hover = "灰色：不参与排名（样本不足或缺少某率）" + (f"。{callback_note}" if callback_note else "")
+            said = "回访未完，仅供参考" if kiosk and callback_note else "灰色不排名"   # one line in half a column
+            st.markdown(f"<div class='os-panel-title' title='{html.escape(hover, quote=True)}'>街道排名（"
+                        f"{district_wide}综合得分，{said}）</div>", unsafe_allow_html=True)
+            if callback_note and not kiosk:
                 st.caption(callback_note)
             if not ranking.empty:
                 if kiosk:  # drawn for half the middle column: 360 px at 1920
@@ -292,7 +296,8 @@ def screen() -> None:
         else:
             ui.plotly_chart(rates_trend_figure(trend, targets, height=250), width="stretch",
                             config={"displayModeBar": False})
-        if waiting_note := measures.trend_callback_note(trend, tuple(targets)):
+        # (On the wall the chart's own legend says what a hollow point is: no room for a caption at 1080 px.)
+        if (waiting_note := measures.trend_callback_note(trend, tuple(targets))) and not kiosk:
             st.caption(waiting_note)
         compared = ("本区间与此前等长区间" + ("的同样天数" if f.runs_past_data else "")) if f.is_range else f"本期与{f.against().removeprefix('较')}" if f.is_partial else "本期与上期"
         st.markdown(f"<div class='os-panel-title' title='{html.escape(previous.sentence(), quote=True)}'>诉求分类（{compared}"

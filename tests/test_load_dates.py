@@ -105,7 +105,8 @@ def test_skip_bad_rows_rejects_the_odd_dates_and_loads_the_rest(warehouse_copy, 
     rejects = [line.split(",") for line in report.rejects_path.read_text(encoding="utf-8-sig").splitlines()]
     header = rejects[0]
     assert [(r[0], r[header.index("工单编号")], r[-1]) for r in rejects[1:]] == [
-        ("3", "Y2", TOO_LATE), ("4", "Y3", TOO_EARLY), ("5", "Y4", TWO_DIGIT), ("6", "Y5", TWO_DIGIT)]
+        ("3", "Y2", "列「来电时间」：" + TOO_LATE), ("4", "Y3", "列「来电时间」：" + TOO_EARLY),
+        ("5", "Y4", "列「来电时间」：" + TWO_DIGIT), ("6", "Y5", "列「办结时间」：" + TWO_DIGIT)]
     assert query(warehouse_copy, "select ticket_id from fct_tickets where ticket_id like 'Y%' order by 1") == [("Y1",), ("Y6",)]
     # 数据截至 is still the newest real time, not 2062.
     assert query(warehouse_copy, "select max(received_at) < now()::timestamp from fct_tickets") == [(True,)]

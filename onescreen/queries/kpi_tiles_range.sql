@@ -9,15 +9,12 @@
 with
 
 meta as (
-    select rules_json from mart_meta
-),
-
-weights as (
     select
-        json_extract(rules_json, '$.composite_weights.response')::double as response,
-        json_extract(rules_json, '$.composite_weights.resolution')::double as resolution,
-        json_extract(rules_json, '$.composite_weights.satisfaction')::double as satisfaction
-    from meta
+        rules_json,
+        json_extract(rules_json, '$.composite_weights.response')::double as weight_response,
+        json_extract(rules_json, '$.composite_weights.resolution')::double as weight_resolution,
+        json_extract(rules_json, '$.composite_weights.satisfaction')::double as weight_satisfaction
+    from mart_meta
 ),
 
 -- A window's end is a day (exclusive), or a time of its last day when the tickets stop during that day
@@ -128,30 +125,16 @@ sums as (
 rated as (
     select
         sums.*,
-        100.0 * response_numerator / nullif(response_denominator, 0) as response_rate,
-        100.0 * resolution_numerator / nullif(resolution_denominator, 0) as resolution_rate,
-        100.0 * satisfaction_numerator / nullif(satisfaction_denominator, 0) as satisfaction_rate,
-        100.0 * on_time_numerator / nullif(on_time_denominator, 0) as on_time_rate,
-        100.0 * closure_numerator / nullif(closure_denominator, 0) as closure_rate,
-        handling_workdays_sum / nullif(handling_count, 0) as avg_handling_workdays
+        {{include parts/rates_of_sums.sql}}
     from sums
 ),
 
--- The composite score as mart_rates computes it: Σ weight × rate over the rates that exist, divided by
--- the sum of those weights.
 scored as (
     select
         rated.*,
-        (coalesce(weights.response * response_rate, 0)
-            + coalesce(weights.resolution * resolution_rate, 0)
-            + coalesce(weights.satisfaction * satisfaction_rate, 0))
-        / nullif(
-            (case when response_rate is not null then weights.response else 0 end)
-            + (case when resolution_rate is not null then weights.resolution else 0 end)
-            + (case when satisfaction_rate is not null then weights.satisfaction else 0 end), 0
-        ) as composite_score
+        {{include parts/composite_score.sql}}
     from rated
-    cross join weights
+    cross join meta
 ),
 
 -- Each range's sums of this unit (all null when the unit has no day in it), and whether that range

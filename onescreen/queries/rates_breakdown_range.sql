@@ -193,32 +193,20 @@ units as (
 rated as (
     select
         units.*,
-        100.0 * response_numerator / nullif(response_denominator, 0) as response_rate,
-        100.0 * resolution_numerator / nullif(resolution_denominator, 0) as resolution_rate,
-        100.0 * satisfaction_numerator / nullif(satisfaction_denominator, 0) as satisfaction_rate,
-        100.0 * on_time_numerator / nullif(on_time_denominator, 0) as on_time_rate,
-        100.0 * closure_numerator / nullif(closure_denominator, 0) as closure_rate,
-        handling_workdays_sum / nullif(handling_count, 0) as avg_handling_workdays
+        {{include parts/rates_of_sums.sql}}
     from units
 ),
 
 scored as (
     select
         rated.*,
-        (coalesce(meta.weight_response * response_rate, 0)
-            + coalesce(meta.weight_resolution * resolution_rate, 0)
-            + coalesce(meta.weight_satisfaction * satisfaction_rate, 0))
-        / nullif(
-            (case when response_rate is not null then meta.weight_response else 0 end)
-            + (case when resolution_rate is not null then meta.weight_resolution else 0 end)
-            + (case when satisfaction_rate is not null then meta.weight_satisfaction else 0 end), 0
-        ) as composite_score,
         unit_code <> 'unassigned'
             and (response_rate is not null or resolution_rate is not null or satisfaction_rate is not null)
             and (response_rate is null or response_denominator >= meta.min_denominator)
             and (resolution_rate is null or resolution_denominator >= meta.min_denominator)
             and (satisfaction_rate is null or satisfaction_denominator >= meta.min_denominator)
-            as is_rankable
+            as is_rankable,
+        {{include parts/composite_score.sql}}
     from rated
     cross join meta
 ),

@@ -373,8 +373,8 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         # A large export sits in several staging copies; each goes once the next step has it.
         _drop_temp(con, "stg_cells", "stg_parsed", "stg_rows", "stg_point_grid", "stg_address_area",
                    "stg_caller_address_area", "stg_shared_compound", "stg_kept_address_area", "stg_kept_callers")
-        counts, n_older = write_tickets(con, batch_id, n_unchanged)
-        if warning := older_rows_warning(n_older):
+        counts, older = write_tickets(con, batch_id, n_unchanged, raw.exported_at)
+        if warning := older_rows_warning(older):
             report.warnings.append(warning)
         if warning := hotline_copies_warning(con, source.name):
             report.warnings.append(warning)
@@ -420,11 +420,11 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     con.execute(
         """insert into load_batches (batch_id, file_name, sha256, source, loaded_at, loaded_by, encoding, sheet_name,
                header_row, rows_read, rows_inserted, rows_updated, rows_unchanged, rows_rejected, warnings, status,
-               rolled_back_at, date_order, headers_sha)
-           values (?, ?, ?, ?, now()::timestamp, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', null, ?, ?)""",
+               rolled_back_at, date_order, headers_sha, exported_at)
+           values (?, ?, ?, ?, now()::timestamp, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', null, ?, ?, ?)""",
         [batch_id, raw.path.name, sha256, source.name, loaded_by, raw.encoding, raw.sheet_name, raw.header_row,
          report.rows_read, report.inserted, report.updated, report.unchanged, report.rejected, "\n".join(report.warnings),
-         read_orders.pop() if len(read_orders) == 1 else None, headers_sha],
+         read_orders.pop() if len(read_orders) == 1 else None, headers_sha, raw.exported_at],
     )
     progress(f"{raw.path.name}：写入 新增 {report.inserted:,}，更新 {report.updated:,}，未变 {report.unchanged:,}，拒收 {report.rejected:,}")
     return report

@@ -10,6 +10,7 @@ compounds share places a ticket on one of them only by the grid the ticket is al
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -392,20 +393,62 @@ def _progress(alias: str) -> str:
         f"{alias}.{c}" for c in ("received_at", "dispatched_at", "responded_at", "resolved_at", "callback_at")) + "))"
 
 
-def write_tickets(con, batch_id: int, n_unchanged: int = 0) -> tuple[UpsertCounts, int]:
+class OlderRows(NamedTuple):
+    """Rows of a file kept back because the stored ticket is newer (:func:`write_tickets`), by why."""
+
+    total: int = 0
+    extended: int = 0        # the stored ticket was extended (延期) since: this row has its earlier deadline
+    exported_later: int = 0  # same progress, and the stored state came from a file whose title row dates it later
+
+
+# Statuses a ticket in hand goes through in this order without an event time: 待派单 -> 办理中 -> 延期 (an extension
+# is granted to a ticket in hand). A row whose status ranks no higher and whose deadline is earlier than the
+# stored one's is the state before the extension. Other statuses (重办, 已退单, 已撤销, ...) have no rank: a row with
+# one is never taken for an older state by its deadline.
+_IN_HAND_RANK = "case {0}.status when '待派单' then 0 when '办理中' then 1 when '延期' then 2 end"
+
+
+def _earlier_deadline(new: str, stored: str) -> str:
+    """SQL: ``new``'s deadline is earlier than ``stored``'s, both given the same way (a time, or working days)."""
+    return f"coalesce({new}.due_at < {stored}.due_at, {new}.due_workdays < {stored}.due_workdays, false)"
+
+
+def write_tickets(con, batch_id: int, n_unchanged: int = 0, exported_at=None) -> tuple[UpsertCounts, OlderRows]:
     """Upsert ``stg_tickets`` into ``fct_tickets`` and its personal fields into ``ticket_pii``.
 
     A row whose newest event is older than the stored ticket's (last week's export loaded after this
-    week's) does not overwrite it: the ticket keeps its newer state. Returns the counts (those rows
-    count as unchanged, and so do the ``n_unchanged`` rows a reload left alone) and how many rows
-    were older.
+    week's) does not overwrite it: the ticket keeps its newer state. At the same newest event a row that
+    differs is older, and kept back too, when
+
+    - this file's title row states its export time (``exported_at``) and the stored row's file states a
+      later one: the later export is the newer state, whatever changed;
+    - otherwise, when it would take back an extension (延期 changes the status and the deadline but no
+      event time): its deadline is earlier and its status no newer (:data:`_IN_HAND_RANK`).
+
+    Other differences at the same progress are corrections and apply (a category, an address, 重办, a
+    further extension). Tickets an earlier file of this load wrote are left to
+    :func:`settle_ties_between_files`. Returns the counts (kept-back rows count as unchanged, and so do the
+    ``n_unchanged`` rows a reload left alone) and the kept-back rows by reason.
     """
+    settled = f"s.ticket_id in (select ticket_id from {LOAD_ROWS})" if _has_table(con, LOAD_ROWS) else "false"
+    tie = f"{_progress('t')} = {_progress('s')} and t.row_hash <> s.row_hash and not {settled}"
     con.execute(
-        "create or replace temp table stg_older as select s.ticket_id from stg_tickets s "
-        f"join fct_tickets t using (ticket_id) where {_progress('t')} > {_progress('s')}"
+        f"""create or replace temp table stg_older as
+        select ticket_id, why from (
+            select s.ticket_id,
+                   case when {_progress('t')} > {_progress('s')} then 'progress'
+                        when not ({tie}) then null
+                        when ?::timestamp is not null and b.exported_at is not null
+                            then if(?::timestamp < b.exported_at, 'exported_later', null)
+                        when {_earlier_deadline('s', 't')}
+                             and {_IN_HAND_RANK.format('s')} <= {_IN_HAND_RANK.format('t')} then 'extended' end as why
+            from stg_tickets s join fct_tickets t using (ticket_id) left join load_batches b on b.batch_id = t.batch_id
+        ) where why is not null""",
+        [exported_at, exported_at],
     )
-    n_older = con.execute("select count(*) from stg_older").fetchall()[0][0]
-    if n_older:
+    reasons = dict(con.execute("select why, count(*) from stg_older group by 1").fetchall())
+    older = OlderRows(sum(reasons.values()), reasons.get("extended", 0), reasons.get("exported_later", 0))
+    if older.total:
         con.execute("delete from stg_tickets where ticket_id in (select ticket_id from stg_older)")
     counts = upsert(con, "fct_tickets", "stg_tickets", batch_id, compare=["ticket_id", "row_hash"])
     # A stored row this file gives again exactly (row_hash equal) from cells whose hash it does not carry (stored
@@ -417,9 +460,9 @@ def write_tickets(con, batch_id: int, n_unchanged: int = 0) -> tuple[UpsertCount
         "update fct_tickets set source_hash = s.source_hash from stg_tickets s "
         "where fct_tickets.ticket_id = s.ticket_id and fct_tickets.row_hash = s.row_hash "
         "and s.source_hash is not null and fct_tickets.source_hash is distinct from s.source_hash")
-    counts.unchanged += n_older + n_unchanged
+    counts.unchanged += older.total + n_unchanged
     replace_children(con, "ticket_pii", "stg_tickets", batch_id, "upsert_changed")
-    return counts, n_older
+    return counts, older
 
 
 # Tickets of the files already written by this load: which file and row last set each one; and each
@@ -521,11 +564,17 @@ def settle_ties_between_files(con, file_name: str, labels: dict[str, str], uncha
     return "".join(lines) or None
 
 
-def older_rows_warning(n_older: int) -> str | None:
-    """The warning when a file held older states of tickets already stored with newer ones."""
-    if not n_older:
+def older_rows_warning(older: OlderRows) -> str | None:
+    """The warning when a file held older states of tickets already stored with newer ones, with how many
+    of them were kept back for an extension or for a later export time (:func:`write_tickets`)."""
+    if not older.total:
         return None
-    return (f"{n_older:,} 条工单在库中已有更新的进展（如已办结、已回访），本文件中的较早状态未覆盖它们；"
+    parts = [text for n, text in (
+        (older.extended, f"其中 {older.extended:,} 条已延期，本文件中是延期前较早的办理时限"),
+        (older.exported_later, f"其中 {older.exported_later:,} 条的库中状态来自导出时间更晚的文件"),
+    ) if n]
+    why = "；".join(parts) if parts else "如已办结、已回访"
+    return (f"{older.total:,} 条工单在库中已有更新的进展（{why}），本文件中的较早状态未覆盖它们；"
             "如确需用这份较早的导出，请先撤销较新的批次。")
 
 

@@ -423,7 +423,8 @@ def write_tickets(con, batch_id: int, n_unchanged: int = 0, exported_at=None) ->
     - this file's title row states its export time (``exported_at``) and the stored row's file states a
       later one: the later export is the newer state, whatever changed;
     - otherwise, when it would take back an extension (延期 changes the status and the deadline but no
-      event time): its deadline is earlier and its status no newer (:data:`_IN_HAND_RANK`).
+      event time): the stored ticket is 延期, this row's deadline is earlier and its status no newer
+      (:data:`_IN_HAND_RANK`). A ticket not extended takes an earlier deadline as a correction.
 
     Other differences at the same progress are corrections and apply (a category, an address, 重办, a
     further extension). Tickets an earlier file of this load wrote are left to
@@ -440,7 +441,7 @@ def write_tickets(con, batch_id: int, n_unchanged: int = 0, exported_at=None) ->
                         when not ({tie}) then null
                         when ?::timestamp is not null and b.exported_at is not null
                             then if(?::timestamp < b.exported_at, 'exported_later', null)
-                        when {_earlier_deadline('s', 't')}
+                        when t.status = '延期' and {_earlier_deadline('s', 't')}
                              and {_IN_HAND_RANK.format('s')} <= {_IN_HAND_RANK.format('t')} then 'extended' end as why
             from stg_tickets s join fct_tickets t using (ticket_id) left join load_batches b on b.batch_id = t.batch_id
         ) where why is not null""",

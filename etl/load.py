@@ -18,6 +18,7 @@ from typing import Callable
 from etl import contracts
 from etl.address_areas import AddressAreas
 from etl.calendar import build_calendar
+from etl.coords import configured_systems
 from etl.errors import LoadError, Problem
 from etl.fields import (NEVER_STORED, SOURCES, Source, column_labels, columns_named, match_headers, normalise_header,
                         telling_fields)
@@ -26,7 +27,7 @@ from etl.load_places import (check_geometries, compound_grid_contradictions_warn
                               flag_repeated_compound_names, flag_unknown_compound_grids, flag_unknown_grids_for_shapes, repaired_shapes_warning,
                               write_compounds, write_grids)
 from etl.load_tickets import (LOAD_FILES, LOAD_ROWS, build_staged_tickets, flag_feed_collisions, grid_contradictions_warning,
-                               hotline_copies_warning, keep_absent_fields, older_rows_warning, record_load_rows, settle_ties_between_files,
+                               convert_points, hotline_copies_warning, keep_absent_fields, older_rows_warning, record_load_rows, settle_ties_between_files,
                                start_load_record, timeline_warning, unknown_places_warnings, write_tickets)
 from etl.readers import RawTable, other_sheet_hint, other_sheets_note, read_export
 from etl.refresh import mark_areas_current_if_empty, refresh_row_hashes
@@ -324,7 +325,7 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     if source.name in ("hotline", "events"):
         flag_feed_collisions(con, source.name)
     elif source.name == "grids":
-        check_geometries(con)
+        check_geometries(con, configured_systems()[1])
         if plan.required == ("grid_code", "geometry"):
             flag_unknown_grids_for_shapes(con)
     elif source.name == "compounds":
@@ -359,9 +360,13 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         n_unchanged = con.execute("select count(*) from stg_unchanged").fetchall()[0][0]
         shown = plan.shown_mapping()   # a header that looks like data is named by its position (第 N 列)
         labels = {name: shown.get(name) or source.headers[name][0] for name in source.headers}
+        systems = configured_systems()
+        if {"lon", "lat"} <= set(plan.mapping):
+            convert_points(con, systems[0])   # before stored (WGS84) values are given back
         if warning := keep_absent_fields(con, list(source.headers), plan.mapping, labels):
             report.warnings.append(warning)
-        placed = build_staged_tickets(con, source.name, areas[0] if areas else None, "stg_unchanged")
+        placed = build_staged_tickets(con, source.name, areas[0] if areas else None, "stg_unchanged", systems,
+                                      report.warnings)
         unknown_places, unplaced_by_code = unknown_places_warnings(con)
         if warning := grid_contradictions_warning(con, labels):
             unknown_places.append(warning)

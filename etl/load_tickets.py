@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from etl.address_areas import CALLER_IN_ADDRESS, AddressAreas
+from etl.coords import LABELS, SYSTEMS, from_wgs84, to_wgs84
 from etl.geo import grid_index
 from etl.upsert import UpsertCounts, replace_children, upsert
 from onescreen.masking import mask_address, scrub_number, scrub_text
@@ -40,8 +41,55 @@ GRID_NAMES = """select code_key(grid_name) as grid_name, any_value(grid_code) as
     where grid_name is not null group by 1 having count(*) = 1"""
 
 
-def _place_by_coordinates(con) -> None:
-    """``stg_point_grid``: the grid each row without a known grid column but with coordinates lies in."""
+def convert_points(con, system: str) -> None:
+    """Turn the coordinates of ``stg_rows`` (as the file gives them, in ``system``) into WGS84, as grids and
+    stored tickets are. Run before stored values are given back (:func:`keep_absent_fields`): those are WGS84."""
+    if system == "wgs84":
+        return
+    points = con.execute("select row_no, lon, lat from stg_rows where lon is not null and lat is not null").to_arrow_table()
+    if not points.num_rows:
+        return
+    lon, lat = to_wgs84(points.column("lon").to_numpy(), points.column("lat").to_numpy(), system)
+    con.register("converted_points", pa.table({"row_no": points.column("row_no"), "lon": lon, "lat": lat}))
+    con.execute("update stg_rows set lon = c.lon, lat = c.lat from converted_points c where stg_rows.row_no = c.row_no")
+    con.unregister("converted_points")
+
+
+# A hint that the coordinate systems are set wrong: at least so many points outside every grid, of which at least
+# this share would lie inside one, were their system (or the grids') another.
+_HINT_MIN_POINTS = 5
+_HINT_SHARE = 0.5
+
+
+def _coordinate_hint(index, lon: np.ndarray, lat: np.ndarray, systems: tuple[str, str]) -> str | None:
+    """The warning when many of the points (WGS84, as converted from ``systems[0]``) that lie outside every grid
+    (shapes converted from ``systems[1]``) would lie inside one if the tickets' or the grids' system were another:
+    names the likely system and the setting to change. None when nothing is likely."""
+    if len(lon) < _HINT_MIN_POINTS:
+        return None
+    tickets, grids = systems
+    raw_lon, raw_lat = from_wgs84(lon, lat, tickets)   # the points as the file gave them
+    candidates = []
+    for other in SYSTEMS:
+        if other != tickets:   # the file's points are in ``other``
+            candidates.append((*to_wgs84(raw_lon, raw_lat, other), "tickets", other))
+        if other != grids:     # the shapes were in ``other``: the stored shapes are shifted as a point would be
+            candidates.append((*to_wgs84(*from_wgs84(lon, lat, other), grids), "grids", other))
+    best = max(((int(np.count_nonzero(index.locate(x, y) != None)), key, other)  # noqa: E711 (elementwise)
+                for x, y, key, other in candidates), key=lambda c: c[0])
+    placed, key, other = best
+    if placed < max(_HINT_MIN_POINTS, _HINT_SHARE * len(lon)):
+        return None
+    what, current = ("工单经纬度", tickets) if key == "tickets" else ("网格边界", grids)
+    return (f"{len(lon):,} 条有经纬度的工单落在所有网格之外；若{what}是 {LABELS[other]} 坐标，其中 {placed:,} 条能落入网格。"
+            f"规则文件 config/rules.toml 的 [coordinates] {key} 现为 \"{current}\"，"
+            f"{what}确是 {LABELS[other]} 时请改为 {key} = \"{other}\"，"
+            + ("再撤销本批次、重新导入这个文件。" if key == "tickets" else "再重新导入网格边界和这个文件。"))
+
+
+def _place_by_coordinates(con, systems: tuple[str, str] = ("wgs84", "wgs84")) -> str | None:
+    """``stg_point_grid``: the grid each row without a known grid column but with coordinates lies in. Returns
+    the hint of :func:`_coordinate_hint` for the points that lie in none, or None."""
     points = con.execute(
         f"""select r.row_no, r.lon, r.lat from stg_rows r
         left join dim_grids g1 on g1.grid_code = r.grid_code
@@ -51,12 +99,17 @@ def _place_by_coordinates(con) -> None:
     frame = pd.DataFrame({"row_no": pd.Series(dtype="int64"), "grid_code": pd.Series(dtype="str")})
     # The grid shapes are parsed only when there are points to place (a second or two for a district).
     index = grid_index(con) if len(points) else None
+    hint = None
     if index is not None:
-        codes = index.locate(points["lon"].to_numpy(np.float64), points["lat"].to_numpy(np.float64))
+        lon, lat = points["lon"].to_numpy(np.float64), points["lat"].to_numpy(np.float64)
+        codes = index.locate(lon, lat)
         frame = pd.DataFrame({"row_no": points["row_no"].to_numpy(), "grid_code": codes}).dropna()
+        outside = pd.isna(codes)
+        hint = _coordinate_hint(index, lon[outside], lat[outside], systems)
     con.register("point_grid_frame", frame)
     con.execute("create or replace temp table stg_point_grid as select row_no::bigint as row_no, grid_code::varchar as grid_code from point_grid_frame")
     con.unregister("point_grid_frame")
+    return hint
 
 
 # For each grid and each compound name several compounds share (职工宿舍 in two grids) that the grid or
@@ -243,14 +296,19 @@ def _with_kept_callers(con, by_caller: pa.Table | None) -> pa.Table | None:
         [by_caller.select(["address", "caller_name", "address_area"]).cast(extra.schema), extra])
 
 
-def build_staged_tickets(con, feed: str, areas: AddressAreas | None = None, unchanged: str | None = None) -> dict[str, int]:
+def build_staged_tickets(con, feed: str, areas: AddressAreas | None = None, unchanged: str | None = None,
+                         systems: tuple[str, str] = ("wgs84", "wgs84"), hints: list[str] | None = None) -> dict[str, int]:
     """From ``stg_rows`` build ``stg_tickets``; return placement counts.
 
     ``areas`` is the address masking started after staging (:class:`AddressAreas`); without it the
     addresses are masked here. ``unchanged`` names the temp table of rows a reload leaves alone
     (:mod:`etl.unchanged`): they are not in ``stg_rows``, and their stored placement is counted.
+    ``systems``: the configured coordinate systems of ticket points and grid shapes; a hint that they look
+    wrong (:func:`_coordinate_hint`) is appended to ``hints``.
     """
-    _place_by_coordinates(con)
+    hint = _place_by_coordinates(con, systems)
+    if hint and hints is not None:
+        hints.append(hint)
     # Per distinct address, not per row: its masked area (the address up to the house number or compound)
     # and the compound its text names (the first, longest name in it; 700 names in one alternation).
     if areas is None:

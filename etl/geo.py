@@ -10,6 +10,8 @@ import shapely
 from shapely.errors import GEOSException
 from shapely.geometry import mapping, shape
 
+from etl.coords import to_wgs84
+
 
 # GEOS's reasons (shapely.is_valid_reason) for the invalid boundaries make_valid repairs, in words.
 INVALID_REASONS = {"Self-intersection": "自相交", "Ring Self-intersection": "自相交",
@@ -22,8 +24,13 @@ def parse_geometry(text: str):
     return _parse_geometry(text)[0]
 
 
-def _parse_geometry(text: str):
-    """(valid geometry, the geometry as given if it had to be repaired, else None)."""
+def _wgs84(xy: np.ndarray, system: str) -> np.ndarray:
+    return np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], system))
+
+
+def _parse_geometry(text: str, system: str = "wgs84"):
+    """(valid geometry in WGS84, the geometry as given if it had to be repaired, else None); ``system``: the
+    coordinate system the text is in (etl.coords.SYSTEMS)."""
     text = text.strip()
     try:
         geometry = shape(json.loads(text)) if text.startswith("{") else shapely.from_wkt(text)
@@ -33,6 +40,8 @@ def _parse_geometry(text: str):
         raise ValueError(f"网格边界应为面（Polygon），这里是 {geometry.geom_type}。")
     if not np.isfinite(shapely.get_coordinates(geometry)).all():  # GEOS refuses NaN/Infinity with its own error
         raise ValueError("网格边界的坐标中有非数字或无穷大（NaN、Infinity），请检查坐标。")
+    if system != "wgs84":
+        geometry = shapely.transform(geometry, lambda xy: _wgs84(xy, system))
     given = None
     try:
         if not geometry.is_valid:
@@ -72,10 +81,10 @@ def area_m2(geometry) -> float:
     return float(shapely.transform(geometry, project).area)
 
 
-def geometry_record(text: str) -> tuple[str, float, float, tuple[str, float, float] | None]:
-    """(GeoJSON text, centroid lon, centroid lat, repair) for a geometry cell; ``repair`` is None for a
-    valid boundary, else (what was wrong in words, area as given, area as repaired, in m²)."""
-    geometry, given = _parse_geometry(text)
+def geometry_record(text: str, system: str = "wgs84") -> tuple[str, float, float, tuple[str, float, float] | None]:
+    """(GeoJSON text in WGS84, centroid lon, centroid lat, repair) for a geometry cell given in ``system``;
+    ``repair`` is None for a valid boundary, else (what was wrong in words, area as given, area as repaired, in m²)."""
+    geometry, given = _parse_geometry(text, system)
     point = geometry.representative_point() if not geometry.centroid.within(geometry) else geometry.centroid
     repair = None
     if given is not None:

@@ -18,6 +18,7 @@ from typing import Callable
 from etl import contracts
 from etl.address_areas import AddressAreas
 from etl.calendar import build_calendar
+from etl.coords import configured_systems
 from etl.errors import LoadError, Problem
 from etl.fields import (NEVER_STORED, SOURCES, Source, column_labels, columns_named, match_headers, normalise_header,
                         telling_fields)
@@ -26,7 +27,7 @@ from etl.load_places import (check_geometries, compound_grid_contradictions_warn
                               flag_repeated_compound_names, flag_unknown_compound_grids, flag_unknown_grids_for_shapes, repaired_shapes_warning,
                               write_compounds, write_grids)
 from etl.load_tickets import (LOAD_FILES, LOAD_ROWS, build_staged_tickets, flag_feed_collisions, grid_contradictions_warning,
-                               hotline_copies_warning, keep_absent_fields, older_rows_warning, record_load_rows, settle_ties_between_files,
+                               convert_points, hotline_copies_warning, keep_absent_fields, older_rows_warning, record_load_rows, settle_ties_between_files,
                                start_load_record, timeline_warning, unknown_places_warnings, write_tickets)
 from etl.readers import RawTable, other_sheet_hint, other_sheets_note, read_export
 from etl.refresh import mark_areas_current_if_empty, refresh_row_hashes
@@ -324,7 +325,7 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     if source.name in ("hotline", "events"):
         flag_feed_collisions(con, source.name)
     elif source.name == "grids":
-        check_geometries(con)
+        check_geometries(con, configured_systems()[1])
         if plan.required == ("grid_code", "geometry"):
             flag_unknown_grids_for_shapes(con)
     elif source.name == "compounds":
@@ -359,9 +360,13 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         n_unchanged = con.execute("select count(*) from stg_unchanged").fetchall()[0][0]
         shown = plan.shown_mapping()   # a header that looks like data is named by its position (第 N 列)
         labels = {name: shown.get(name) or source.headers[name][0] for name in source.headers}
+        systems = configured_systems()
+        if {"lon", "lat"} <= set(plan.mapping):
+            convert_points(con, systems[0])   # before stored (WGS84) values are given back
         if warning := keep_absent_fields(con, list(source.headers), plan.mapping, labels):
             report.warnings.append(warning)
-        placed = build_staged_tickets(con, source.name, areas[0] if areas else None, "stg_unchanged")
+        placed = build_staged_tickets(con, source.name, areas[0] if areas else None, "stg_unchanged", systems,
+                                      report.warnings)
         unknown_places, unplaced_by_code = unknown_places_warnings(con)
         if warning := grid_contradictions_warning(con, labels):
             unknown_places.append(warning)
@@ -373,8 +378,8 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         # A large export sits in several staging copies; each goes once the next step has it.
         _drop_temp(con, "stg_cells", "stg_parsed", "stg_rows", "stg_point_grid", "stg_address_area",
                    "stg_caller_address_area", "stg_shared_compound", "stg_kept_address_area", "stg_kept_callers")
-        counts, n_older = write_tickets(con, batch_id, n_unchanged)
-        if warning := older_rows_warning(n_older):
+        counts, older = write_tickets(con, batch_id, n_unchanged, raw.exported_at)
+        if warning := older_rows_warning(older):
             report.warnings.append(warning)
         if warning := hotline_copies_warning(con, source.name):
             report.warnings.append(warning)
@@ -420,11 +425,11 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     con.execute(
         """insert into load_batches (batch_id, file_name, sha256, source, loaded_at, loaded_by, encoding, sheet_name,
                header_row, rows_read, rows_inserted, rows_updated, rows_unchanged, rows_rejected, warnings, status,
-               rolled_back_at, date_order, headers_sha)
-           values (?, ?, ?, ?, now()::timestamp, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', null, ?, ?)""",
+               rolled_back_at, date_order, headers_sha, exported_at)
+           values (?, ?, ?, ?, now()::timestamp, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', null, ?, ?, ?)""",
         [batch_id, raw.path.name, sha256, source.name, loaded_by, raw.encoding, raw.sheet_name, raw.header_row,
          report.rows_read, report.inserted, report.updated, report.unchanged, report.rejected, "\n".join(report.warnings),
-         read_orders.pop() if len(read_orders) == 1 else None, headers_sha],
+         read_orders.pop() if len(read_orders) == 1 else None, headers_sha, raw.exported_at],
     )
     progress(f"{raw.path.name}：写入 新增 {report.inserted:,}，更新 {report.updated:,}，未变 {report.unchanged:,}，拒收 {report.rejected:,}")
     return report

@@ -21,14 +21,15 @@ def _add(a: UpsertCounts, b: UpsertCounts) -> UpsertCounts:
     return UpsertCounts(a.inserted + b.inserted, a.updated + b.updated, a.unchanged + b.unchanged)
 
 
-def check_geometries(con) -> None:
-    """Parse every geometry cell; bad shapes become problems, good ones land in ``stg_shapes`` (with
-    what was wrong and the areas before and after, for a boundary that had to be repaired)."""
+def check_geometries(con, system: str = "wgs84") -> None:
+    """Parse every geometry cell (given in the coordinate system ``system``, stored as WGS84); bad shapes become
+    problems, good ones land in ``stg_shapes`` (with what was wrong and the areas before and after, for a
+    boundary that had to be repaired)."""
     rows = con.execute("select row_no, geometry from stg_parsed where geometry is not null").fetchall()
     good, bad = [], []
     for row_no, text in rows:
         try:
-            geojson, lon, lat, repair = geometry_record(text)
+            geojson, lon, lat, repair = geometry_record(text, system)
             good.append((row_no, geojson, lon, lat, *(repair or (None, None, None))))
         except ValueError as reason:
             bad.append((row_no, "geometry", text[:40] + ("…" if len(text) > 40 else ""), str(reason)))

@@ -10,12 +10,14 @@ compounds share places a ticket on one of them only by the grid the ticket is al
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from etl.address_areas import CALLER_IN_ADDRESS, AddressAreas
+from etl.coords import LABELS, SYSTEMS, from_wgs84, to_wgs84
 from etl.geo import grid_index
 from etl.upsert import UpsertCounts, replace_children, upsert
 from onescreen.masking import mask_address, scrub_number, scrub_text
@@ -39,8 +41,55 @@ GRID_NAMES = """select code_key(grid_name) as grid_name, any_value(grid_code) as
     where grid_name is not null group by 1 having count(*) = 1"""
 
 
-def _place_by_coordinates(con) -> None:
-    """``stg_point_grid``: the grid each row without a known grid column but with coordinates lies in."""
+def convert_points(con, system: str) -> None:
+    """Turn the coordinates of ``stg_rows`` (as the file gives them, in ``system``) into WGS84, as grids and
+    stored tickets are. Run before stored values are given back (:func:`keep_absent_fields`): those are WGS84."""
+    if system == "wgs84":
+        return
+    points = con.execute("select row_no, lon, lat from stg_rows where lon is not null and lat is not null").to_arrow_table()
+    if not points.num_rows:
+        return
+    lon, lat = to_wgs84(points.column("lon").to_numpy(), points.column("lat").to_numpy(), system)
+    con.register("converted_points", pa.table({"row_no": points.column("row_no"), "lon": lon, "lat": lat}))
+    con.execute("update stg_rows set lon = c.lon, lat = c.lat from converted_points c where stg_rows.row_no = c.row_no")
+    con.unregister("converted_points")
+
+
+# A hint that the coordinate systems are set wrong: at least so many points outside every grid, of which at least
+# this share would lie inside one, were their system (or the grids') another.
+_HINT_MIN_POINTS = 5
+_HINT_SHARE = 0.5
+
+
+def _coordinate_hint(index, lon: np.ndarray, lat: np.ndarray, systems: tuple[str, str]) -> str | None:
+    """The warning when many of the points (WGS84, as converted from ``systems[0]``) that lie outside every grid
+    (shapes converted from ``systems[1]``) would lie inside one if the tickets' or the grids' system were another:
+    names the likely system and the setting to change. None when nothing is likely."""
+    if len(lon) < _HINT_MIN_POINTS:
+        return None
+    tickets, grids = systems
+    raw_lon, raw_lat = from_wgs84(lon, lat, tickets)   # the points as the file gave them
+    candidates = []
+    for other in SYSTEMS:
+        if other != tickets:   # the file's points are in ``other``
+            candidates.append((*to_wgs84(raw_lon, raw_lat, other), "tickets", other))
+        if other != grids:     # the shapes were in ``other``: the stored shapes are shifted as a point would be
+            candidates.append((*to_wgs84(*from_wgs84(lon, lat, other), grids), "grids", other))
+    best = max(((int(np.count_nonzero(index.locate(x, y) != None)), key, other)  # noqa: E711 (elementwise)
+                for x, y, key, other in candidates), key=lambda c: c[0])
+    placed, key, other = best
+    if placed < max(_HINT_MIN_POINTS, _HINT_SHARE * len(lon)):
+        return None
+    what, current = ("工单经纬度", tickets) if key == "tickets" else ("网格边界", grids)
+    return (f"{len(lon):,} 条有经纬度的工单落在所有网格之外；若{what}是 {LABELS[other]} 坐标，其中 {placed:,} 条能落入网格。"
+            f"规则文件 config/rules.toml 的 [coordinates] {key} 现为 \"{current}\"，"
+            f"{what}确是 {LABELS[other]} 时请改为 {key} = \"{other}\"，"
+            + ("再撤销本批次、重新导入这个文件。" if key == "tickets" else "再重新导入网格边界和这个文件。"))
+
+
+def _place_by_coordinates(con, systems: tuple[str, str] = ("wgs84", "wgs84")) -> str | None:
+    """``stg_point_grid``: the grid each row without a known grid column but with coordinates lies in. Returns
+    the hint of :func:`_coordinate_hint` for the points that lie in none, or None."""
     points = con.execute(
         f"""select r.row_no, r.lon, r.lat from stg_rows r
         left join dim_grids g1 on g1.grid_code = r.grid_code
@@ -50,12 +99,17 @@ def _place_by_coordinates(con) -> None:
     frame = pd.DataFrame({"row_no": pd.Series(dtype="int64"), "grid_code": pd.Series(dtype="str")})
     # The grid shapes are parsed only when there are points to place (a second or two for a district).
     index = grid_index(con) if len(points) else None
+    hint = None
     if index is not None:
-        codes = index.locate(points["lon"].to_numpy(np.float64), points["lat"].to_numpy(np.float64))
+        lon, lat = points["lon"].to_numpy(np.float64), points["lat"].to_numpy(np.float64)
+        codes = index.locate(lon, lat)
         frame = pd.DataFrame({"row_no": points["row_no"].to_numpy(), "grid_code": codes}).dropna()
+        outside = pd.isna(codes)
+        hint = _coordinate_hint(index, lon[outside], lat[outside], systems)
     con.register("point_grid_frame", frame)
     con.execute("create or replace temp table stg_point_grid as select row_no::bigint as row_no, grid_code::varchar as grid_code from point_grid_frame")
     con.unregister("point_grid_frame")
+    return hint
 
 
 # For each grid and each compound name several compounds share (职工宿舍 in two grids) that the grid or
@@ -242,14 +296,19 @@ def _with_kept_callers(con, by_caller: pa.Table | None) -> pa.Table | None:
         [by_caller.select(["address", "caller_name", "address_area"]).cast(extra.schema), extra])
 
 
-def build_staged_tickets(con, feed: str, areas: AddressAreas | None = None, unchanged: str | None = None) -> dict[str, int]:
+def build_staged_tickets(con, feed: str, areas: AddressAreas | None = None, unchanged: str | None = None,
+                         systems: tuple[str, str] = ("wgs84", "wgs84"), hints: list[str] | None = None) -> dict[str, int]:
     """From ``stg_rows`` build ``stg_tickets``; return placement counts.
 
     ``areas`` is the address masking started after staging (:class:`AddressAreas`); without it the
     addresses are masked here. ``unchanged`` names the temp table of rows a reload leaves alone
     (:mod:`etl.unchanged`): they are not in ``stg_rows``, and their stored placement is counted.
+    ``systems``: the configured coordinate systems of ticket points and grid shapes; a hint that they look
+    wrong (:func:`_coordinate_hint`) is appended to ``hints``.
     """
-    _place_by_coordinates(con)
+    hint = _place_by_coordinates(con, systems)
+    if hint and hints is not None:
+        hints.append(hint)
     # Per distinct address, not per row: its masked area (the address up to the house number or compound)
     # and the compound its text names (the first, longest name in it; 700 names in one alternation).
     if areas is None:
@@ -392,20 +451,63 @@ def _progress(alias: str) -> str:
         f"{alias}.{c}" for c in ("received_at", "dispatched_at", "responded_at", "resolved_at", "callback_at")) + "))"
 
 
-def write_tickets(con, batch_id: int, n_unchanged: int = 0) -> tuple[UpsertCounts, int]:
+class OlderRows(NamedTuple):
+    """Rows of a file kept back because the stored ticket is newer (:func:`write_tickets`), by why."""
+
+    total: int = 0
+    extended: int = 0        # the stored ticket was extended (延期) since: this row has its earlier deadline
+    exported_later: int = 0  # same progress, and the stored state came from a file whose title row dates it later
+
+
+# Statuses a ticket in hand goes through in this order without an event time: 待派单 -> 办理中 -> 延期 (an extension
+# is granted to a ticket in hand). A row whose status ranks no higher and whose deadline is earlier than the
+# stored one's is the state before the extension. Other statuses (重办, 已退单, 已撤销, ...) have no rank: a row with
+# one is never taken for an older state by its deadline.
+_IN_HAND_RANK = "case {0}.status when '待派单' then 0 when '办理中' then 1 when '延期' then 2 end"
+
+
+def _earlier_deadline(new: str, stored: str) -> str:
+    """SQL: ``new``'s deadline is earlier than ``stored``'s, both given the same way (a time, or working days)."""
+    return f"coalesce({new}.due_at < {stored}.due_at, {new}.due_workdays < {stored}.due_workdays, false)"
+
+
+def write_tickets(con, batch_id: int, n_unchanged: int = 0, exported_at=None) -> tuple[UpsertCounts, OlderRows]:
     """Upsert ``stg_tickets`` into ``fct_tickets`` and its personal fields into ``ticket_pii``.
 
     A row whose newest event is older than the stored ticket's (last week's export loaded after this
-    week's) does not overwrite it: the ticket keeps its newer state. Returns the counts (those rows
-    count as unchanged, and so do the ``n_unchanged`` rows a reload left alone) and how many rows
-    were older.
+    week's) does not overwrite it: the ticket keeps its newer state. At the same newest event a row that
+    differs is older, and kept back too, when
+
+    - this file's title row states its export time (``exported_at``) and the stored row's file states a
+      later one: the later export is the newer state, whatever changed;
+    - otherwise, when it would take back an extension (延期 changes the status and the deadline but no
+      event time): the stored ticket is 延期, this row's deadline is earlier and its status no newer
+      (:data:`_IN_HAND_RANK`). A ticket not extended takes an earlier deadline as a correction.
+
+    Other differences at the same progress are corrections and apply (a category, an address, 重办, a
+    further extension). Tickets an earlier file of this load wrote are left to
+    :func:`settle_ties_between_files`. Returns the counts (kept-back rows count as unchanged, and so do the
+    ``n_unchanged`` rows a reload left alone) and the kept-back rows by reason.
     """
+    settled = f"s.ticket_id in (select ticket_id from {LOAD_ROWS})" if _has_table(con, LOAD_ROWS) else "false"
+    tie = f"{_progress('t')} = {_progress('s')} and t.row_hash <> s.row_hash and not {settled}"
     con.execute(
-        "create or replace temp table stg_older as select s.ticket_id from stg_tickets s "
-        f"join fct_tickets t using (ticket_id) where {_progress('t')} > {_progress('s')}"
+        f"""create or replace temp table stg_older as
+        select ticket_id, why from (
+            select s.ticket_id,
+                   case when {_progress('t')} > {_progress('s')} then 'progress'
+                        when not ({tie}) then null
+                        when ?::timestamp is not null and b.exported_at is not null
+                            then if(?::timestamp < b.exported_at, 'exported_later', null)
+                        when t.status = '延期' and {_earlier_deadline('s', 't')}
+                             and {_IN_HAND_RANK.format('s')} <= {_IN_HAND_RANK.format('t')} then 'extended' end as why
+            from stg_tickets s join fct_tickets t using (ticket_id) left join load_batches b on b.batch_id = t.batch_id
+        ) where why is not null""",
+        [exported_at, exported_at],
     )
-    n_older = con.execute("select count(*) from stg_older").fetchall()[0][0]
-    if n_older:
+    reasons = dict(con.execute("select why, count(*) from stg_older group by 1").fetchall())
+    older = OlderRows(sum(reasons.values()), reasons.get("extended", 0), reasons.get("exported_later", 0))
+    if older.total:
         con.execute("delete from stg_tickets where ticket_id in (select ticket_id from stg_older)")
     counts = upsert(con, "fct_tickets", "stg_tickets", batch_id, compare=["ticket_id", "row_hash"])
     # A stored row this file gives again exactly (row_hash equal) from cells whose hash it does not carry (stored
@@ -417,9 +519,9 @@ def write_tickets(con, batch_id: int, n_unchanged: int = 0) -> tuple[UpsertCount
         "update fct_tickets set source_hash = s.source_hash from stg_tickets s "
         "where fct_tickets.ticket_id = s.ticket_id and fct_tickets.row_hash = s.row_hash "
         "and s.source_hash is not null and fct_tickets.source_hash is distinct from s.source_hash")
-    counts.unchanged += n_older + n_unchanged
+    counts.unchanged += older.total + n_unchanged
     replace_children(con, "ticket_pii", "stg_tickets", batch_id, "upsert_changed")
-    return counts, n_older
+    return counts, older
 
 
 # Tickets of the files already written by this load: which file and row last set each one; and each
@@ -521,11 +623,17 @@ def settle_ties_between_files(con, file_name: str, labels: dict[str, str], uncha
     return "".join(lines) or None
 
 
-def older_rows_warning(n_older: int) -> str | None:
-    """The warning when a file held older states of tickets already stored with newer ones."""
-    if not n_older:
+def older_rows_warning(older: OlderRows) -> str | None:
+    """The warning when a file held older states of tickets already stored with newer ones, with how many
+    of them were kept back for an extension or for a later export time (:func:`write_tickets`)."""
+    if not older.total:
         return None
-    return (f"{n_older:,} 条工单在库中已有更新的进展（如已办结、已回访），本文件中的较早状态未覆盖它们；"
+    parts = [text for n, text in (
+        (older.extended, f"其中 {older.extended:,} 条已延期，本文件中是延期前较早的办理时限"),
+        (older.exported_later, f"其中 {older.exported_later:,} 条的库中状态来自导出时间更晚的文件"),
+    ) if n]
+    why = "；".join(parts) if parts else "如已办结、已回访"
+    return (f"{older.total:,} 条工单在库中已有更新的进展（{why}），本文件中的较早状态未覆盖它们；"
             "如确需用这份较早的导出，请先撤销较新的批次。")
 
 

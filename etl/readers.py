@@ -111,6 +111,9 @@ class RawTable:
     # An XLSX sheet's error cells (#N/A ...) below the header and within its columns, read as blank:
     # staging makes those in used columns bad cells of their rows (:func:`etl.staging.stage`).
     error_cells: list[ErrorCell] = field(default_factory=list)
+    # When the export was made, as its title rows state it (导出时间：2025-10-13 08:30): which of two exports of
+    # a ticket at the same progress is the later one (etl.load_tickets.write_tickets). None when not stated.
+    exported_at: datetime | None = None
 
 
 def read_export(path: Path, sheet: str | None = None, stream: bool = False) -> RawTable:
@@ -266,6 +269,25 @@ def _looks_like_geojson(path: Path, encoding: str) -> bool:
     return start.startswith(("{", "[")) and '"type"' in start
 
 
+# A title row's export time: 导出时间：2025-10-13 08:30 (or 导出日期, 下载时间, 生成时间, 打印时间), to the minute. A date
+# without a time orders nothing against a time of that day, so it is not taken.
+_EXPORT_TIME = re.compile(r"(?:导出|下载|生成|打印)(?:时间|日期)\s*[:：]?\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+                          r"\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})")
+
+
+def title_export_time(rows: list[list[object]]) -> datetime | None:
+    """The export time the title rows above a header state (``rows``: those rows' cells), or None."""
+    for row in rows:
+        # The cells of a row together: the time may be a cell of its own (an XLSX datetime) after the label.
+        found = _EXPORT_TIME.search(" ".join(str(cell) for cell in row if cell is not None))
+        if found:
+            try:
+                return datetime(*(int(part) for part in found.groups()))
+            except ValueError:   # 2025-13-40: no time to order by
+                return None
+    return None
+
+
 def find_header_row(rows: list[list[object]]) -> int:
     """Index of the row that looks most like a header (most known header names); first non-empty if none."""
     best, best_score = None, 1
@@ -344,7 +366,7 @@ def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
     if stream:
         schema = pa.schema([*((n, pa.string()) for n in names[:width]), ("row_no", pa.int64())])
         raw = RawTable(path, headers, schema.empty_table(), "csv", encoding=encoding, header_row=header_index + 1,
-                       delimiter=delimiter)
+                       delimiter=delimiter, exported_at=title_export_time(lines[:header_index]))
 
         def reader() -> pa.RecordBatchReader:
             bad: list[tuple[int | None, str]] = []
@@ -390,7 +412,7 @@ def read_csv(path: Path, encoding: str, stream: bool = False) -> RawTable:
         raise error
     table = _without_blank_rows(table.append_column("row_no", pa.array(row_no, pa.int64())), width)
     return RawTable(path, headers, table, "csv", encoding=encoding, header_row=header_index + 1, dropped_rows=dropped,
-                    bad_rows=real_bad, delimiter=delimiter)
+                    bad_rows=real_bad, delimiter=delimiter, exported_at=title_export_time(lines[:header_index]))
 
 
 def _delimiter(sample: str) -> str:
@@ -1375,6 +1397,7 @@ def _sheet_table(path: Path, data, sheet_name: str, no_rows_help: str = _NO_ROWS
         headers.pop()
     width = len(headers)
     body = rows[header_index + 1 :]
+    exported_at = title_export_time(rows[:header_index])
     del rows
     # Column by column (transposed at C speed, converted in bulk): cell by cell was most of the read.
     columns = [_column_texts(column) for column in islice(zip_longest(*body), width)]
@@ -1390,7 +1413,9 @@ def _sheet_table(path: Path, data, sheet_name: str, no_rows_help: str = _NO_ROWS
                     f"文件 {path.name} 的工作表“{sheet_name}”第 {header_index + 2 + at} 行{name}是数字 {array[at].as_py()}："
                     f"Excel 的数字只保留 15 位有效数字，这一列中更长的编号已丢失了后几位（不同的编号会变成同一个）。"
                     f"请在导出系统或 Excel 中把这一列设为“文本”格式后重新导出（已丢失的位数无法从这个文件找回），再导入；数据仓库未改动。")
-    return _xlsx_raw(path, sheet_name, headers, arrays, len(body), header_index, no_rows_help)
+    raw = _xlsx_raw(path, sheet_name, headers, arrays, len(body), header_index, no_rows_help)
+    raw.exported_at = exported_at
+    return raw
 
 
 def _xlsx_raw(path: Path, sheet_name: str, headers: list[str], arrays: list[pa.Array], count: int,
@@ -1587,6 +1612,7 @@ def _read_xlsx_fast(path: Path, sheet: str | None) -> RawTable | None:
     raw = _xlsx_raw(path, sheet_name, headers, arrays, count, header_index, _no_rows_help(names, sheet, sheet_name))
     raw.notes = _hidden_note(names, hidden, sheet, sheet_name) + raw.notes
     raw.other_sheets = other_data_sheets(path, names, hidden, sheet_name)
+    raw.exported_at = title_export_time(head[:header_index])
     return raw
 
 

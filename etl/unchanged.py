@@ -23,9 +23,11 @@ from pathlib import Path
 
 import duckdb
 
+from etl.coords import configured_systems
+
 ROOT = Path(__file__).resolve().parent.parent
 # The code that decides how a ticket's cells become its stored row.
-CODE = [ROOT / "etl" / name for name in ("staging.py", "load_tickets.py", "unchanged.py", "address_areas.py", "geo.py",
+CODE = [ROOT / "etl" / name for name in ("staging.py", "load_tickets.py", "unchanged.py", "address_areas.py", "geo.py", "coords.py",
                                          "fields.py", "sql/macros.sql")] + [ROOT / "onescreen" / "masking.py"]
 # The places a ticket is placed among, by the columns placement reads.
 PLACES = {
@@ -42,6 +44,8 @@ def transform_digest(con) -> str:
     for path in CODE:
         digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes())
     digest.update(f"duckdb {duckdb.__version__} python {platform.python_version()}".encode())
+    # The coordinate system the file's points are converted from (a changed setting converts every row again).
+    digest.update(f"points {configured_systems()[0]}".encode())
     for table, columns in PLACES.items():  # small tables (hundreds of rows)
         rows = con.execute(f"select {columns} from {table} order by all").fetchall()
         digest.update(table.encode() + b"\0" + repr(rows).encode("utf-8"))

@@ -59,12 +59,17 @@ _SPEC: list[tuple[str, str, str, float | None, float | None, str]] = [
     ("repeat.window_days", "重复诉求·距上次同类来电不超过", "int", 1, 366, " 天"),
     ("callback.window_days", "回访期·办结后等回访的天数", "int", 0, 366, " 天"),
     ("proactive.sources", "未诉先办·主动发现的诉求来源", "str_list", None, None, ""),
+    ("coordinates.tickets", "工单经纬度的坐标系", "coordinate_system", None, None, ""),
+    ("coordinates.grids", "网格边界的坐标系", "coordinate_system", None, None, ""),
 ]
+# Coordinate systems of exported points and shapes (etl/coords.py converts each to WGS84 as it is loaded).
+COORDINATE_SYSTEMS = {"wgs84": "WGS84（GPS、天地图）", "gcj02": "GCJ-02（高德、腾讯）", "bd09": "BD-09（百度）"}
 # Keys a rules file (or marts built before the key existed) may leave out, with the value they then take.
 # Only keys added after users had rules files of their own: a file from before them keeps working.
 PROACTIVE_SOURCES = ("网格员上报", "视频巡查")  # 未诉先办: the sources that find problems before anyone calls
 _DEFAULTS: dict[str, Any] = {"repeat.window_days": 30, "proactive.sources": list(PROACTIVE_SOURCES),
-                             "lights.red_min_denominator": 5, "callback.window_days": 7}
+                             "lights.red_min_denominator": 5, "callback.window_days": 7,
+                             "coordinates.tickets": "wgs84", "coordinates.grids": "wgs84"}
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,9 @@ class Rules:
     proactive_sources: tuple[str, ...] = PROACTIVE_SOURCES
     # 回访期: days after closure within which a ticket's callback may still come (解决率/满意率 wait for it)
     callback_window_days: int = 7
+    # The coordinate systems exports write ticket points and grid shapes in (COORDINATE_SYSTEMS); loads store WGS84.
+    ticket_coordinates: str = "wgs84"
+    grid_coordinates: str = "wgs84"
 
     def deadline_for(self, appeal_type: str | None) -> int:
         """Default deadline in working days for an appeal type (fallback when unknown or empty)."""
@@ -154,6 +162,7 @@ class Rules:
             "repeat": {"window_days": self.repeat_window_days},
             "proactive": {"sources": list(self.proactive_sources)},
             "callback": {"window_days": self.callback_window_days},
+            "coordinates": {"tickets": self.ticket_coordinates, "grids": self.grid_coordinates},
         }
 
     def to_json(self) -> str:
@@ -183,6 +192,8 @@ class Rules:
                 pairs[key] = (label, f"{text}{unit}")
             elif kind == "str_list":
                 pairs[key] = (label, "、".join(value) or "全部")
+            elif kind == "coordinate_system":
+                pairs[key] = (label, COORDINATE_SYSTEMS[value])
             else:
                 pairs[key] = (label, f"{_fmt(value)}{unit}")
         return pairs
@@ -258,6 +269,8 @@ def rules_from_dict(data: dict[str, Any], source: str = "规则") -> Rules:
         repeat_window_days=v["repeat.window_days"],
         proactive_sources=tuple(v["proactive.sources"]),
         callback_window_days=v["callback.window_days"],
+        ticket_coordinates=v["coordinates.tickets"],
+        grid_coordinates=v["coordinates.grids"],
     )
 
 
@@ -299,6 +312,10 @@ def _check(source: str, key: str, value: Any, kind: str, lo: float | None, hi: f
     def fail(expected: str) -> RulesError:
         return RulesError(f"{source} 中 {key} 应为{expected}，现为 {value!r}。", key)
 
+    if kind == "coordinate_system":
+        if not isinstance(value, str) or value.strip().lower() not in COORDINATE_SYSTEMS:
+            return _raise(fail("\"wgs84\"、\"gcj02\" 或 \"bd09\" 之一"))
+        return value.strip().lower()
     if kind == "str_list":
         if (not isinstance(value, list) or not value
                 or not all(isinstance(x, str) and x.strip() for x in value)):

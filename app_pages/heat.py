@@ -220,6 +220,8 @@ st.caption(f"{ui.as_of_caption(data.as_of())} · {f.time_label()}"
 
 st.subheader("网格每千户工单量")
 has_shape = grids["geometry_geojson"].notna()
+# Both maps outline the chosen grid in blue, as 亮灯地图 and the wall do, said in the same words (onescreen.wall).
+outlined = bool(f.grid_code) and bool((has_shape & grids["grid_code"].eq(f.grid_code)).any())
 if grids.empty or not has_shape.any():
     st.info("还没有网格边界：导入网格 GeoJSON（python -m etl load grids.geojson）后这里显示热力图。")
 elif grids["ticket_count"].sum() == 0:
@@ -227,7 +229,8 @@ elif grids["ticket_count"].sum() == 0:
 else:
     left, right = st.columns([3, 2])
     with left:
-        ui.plotly_chart(figures.density_choropleth(grids), width="stretch", key="heat_choropleth")
+        ui.plotly_chart(figures.density_choropleth(grids, selected=f.grid_code or None), width="stretch",
+                        key="heat_choropleth")
     with right:
         top = grids[grids["tickets_per_1k_households"].notna()].head(10)
         st.markdown("**每千户工单最多的网格**")
@@ -242,7 +245,8 @@ else:
     # alone: each caption names the area it counts, so 13 grids here and 1 below read as what they are.
     mapped = filters.area_name(f.street_code, f.community_code)
     chosen = (f"地图和表显示所选网格 {ui.markdown_text(filters.area_name(grid_code=f.grid_code))} 所在社区的全部网格"
-              "（下方其他图表只计所选网格）。") if f.grid_code else "选择网格时地图显示其所在社区。"
+              "（下方其他图表只计所选网格）。" + ("所选网格在地图上以蓝色粗框标出。" if outlined else "所选网格没有边界，未上图。")
+              ) if f.grid_code else "选择网格时地图显示其所在社区，所选网格以蓝色粗框标出。"
     st.caption(f"{ui.markdown_text(mapped)}：落格工单 N = {int(grids['ticket_count'].sum()):,} 件，{len(grids):,} 个网格"
                + (f"；{without} 个网格无户数（灰色，不计算）" if without else "") + "。"
                + figures.density_scale_note(figures.density_scale(grids), "见地图悬停和右侧表格") + chosen,
@@ -262,11 +266,12 @@ elif located.empty:
                                           f"{unmapped:,} 件所在网格没有边界" if unmapped else "") if part) + "。")
 else:
     outlines = grids[has_shape] if has_shape.any() else None
-    st.pydeck_chart(figures.density_deck(located, outlines), height=520, key="heat_density_deck")
+    st.pydeck_chart(figures.density_deck(located, outlines, selected=f.grid_code or None), height=520,
+                    key="heat_density_deck")
     st.caption(f"{ui.markdown_text(filters.area_name(f.street_code, f.community_code, f.grid_code))}："
                f"已落格的工单 {int(located['ticket_count'].sum()) + unmapped:,} 件，按网格汇总画在 {len(located):,} 个网格"
                "的代表点上（大屏不显示工单的具体位置）" + (f"，其中 {unmapped:,} 件所在网格没有边界，未上图" if unmapped else "")
-               + f"；未落格未上图 {unplaced:,} 件。")
+               + f"；未落格未上图 {unplaced:,} 件。" + ("所选网格在地图上以蓝色粗框标出。" if outlined else ""))
 if unplaced:  # the tickets 三率分析's 未落格 row lists too: 工单明细 with unassigned=grid, these filters
     name = f"{filters.area_name(f.street_code, f.community_code)} · {UNASSIGNED['grid']}"
     ui.page_link("app_pages/tickets.py", icon=":material/list_alt:",

@@ -553,36 +553,43 @@ def metric_deltas_wrap() -> None:
     st.html(METRIC_DELTA_CSS)
 
 
-# 一屏总览 off the wall on a phone or a tablet. Streamlit's header (60 px, white once the sidebar is folded away, as it
-# is under 1024 px) covered the first 50 px of the page, whose top padding is the wall's 0.6rem: the demo banner's
-# first line, or the title itself for a signed-in user. And on a tablet (641-1023 px; a phone stacks Streamlit's
-# columns itself) three panels a row were about 230 px each at 768 px, the street ranking's scores cut off at the
-# panel's edge and the trend's dates turned on end: two a row (tiles and map, then the lists), as the wall does on a
-# laptop (KIOSK_CSS); the page scrolls. The same up to 1280 px (a tablet held sideways, 1024-1280 px, with the sidebar
-# open): three panels a row left the third about 240 px, 红黑榜 over 超期工单 with the overdue table's places cut off
-# and the screen under them empty. There the third panel takes the whole second row, and 红黑榜 and 超期工单 share it
-# side by side where each gets 300 px (a container query on the panel: the sidebar, open or folded, decides the
-# width left), else stand one under the other at the row's full width (1024 px with the sidebar open: 564 px).
+# 一屏总览 off the wall, on a laptop, a phone or a tablet. Streamlit's header (60 px, white once the sidebar is folded
+# away, as it is under 1024 px) covered the first 50 px of the page, whose top padding is the wall's 0.6rem: the demo
+# banner's first line, or the title itself for a signed-in user. And three panels a row shrink with the room the
+# sidebar leaves: on a tablet at 768 px they were about 230 px each, the street ranking's scores cut off at the panel's
+# edge and the trend's dates turned on end; on a laptop with the sidebar open (1366 px: 906 px left for the panels) the
+# third was 261 px, the companies' names cut short and the overdue table's places out of sight. Where the panels have
+# less than OVERVIEW_THREE_PANELS_PX (the width they have at 1440 px with the sidebar open: the third panel 283 px),
+# they go two a row (tiles and map, then the lists), as the wall does on a laptop (KIOSK_CSS), and the page scrolls.
+# A container query on the panels' block, not the window's width: the sidebar, open or folded, decides the room left
+# (1366 px with it folded keeps three panels a row, the third 351 px). The third panel then takes the whole second
+# row, and 红黑榜 and 超期工单 share it side by side where each gets 300 px (a container query on the panel), else stand
+# one under the other at the row's full width (1024 px with the sidebar open: 564 px). A phone (640 px and less)
+# stacks Streamlit's columns itself.
+OVERVIEW_THREE_PANELS_PX = 980
 OVERVIEW_SMALL_SCREEN_CSS = """
 <style>
 @media (max-width: 1023px) {
   .block-container { padding-top: 4rem; }
 }
-@media (min-width: 641px) and (max-width: 1280px) {
-  .st-key-os_wall > * > [data-testid="stHorizontalBlock"] { flex-wrap: wrap; row-gap: 1.25rem; }
-  .st-key-os_wall > * > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
-    flex: 1 1 calc(50% - 1rem) !important; min-width: calc(50% - 1rem) !important; }
-  .st-key-os_wall [data-testid="stColumn"]:has(.st-key-os_right_lists) {
-    flex: 1 1 100% !important; min-width: 100% !important; container-type: inline-size; }
-  @container (min-width: 620px) {
+.st-key-os_wall { container: os-wall / inline-size; }
+@media (min-width: 641px) {
+  @container os-wall (width < %dpx) {
+    .st-key-os_wall > * > [data-testid="stHorizontalBlock"] { flex-wrap: wrap; row-gap: 1.25rem; }
+    .st-key-os_wall > * > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
+      flex: 1 1 calc(50%% - 1rem) !important; min-width: calc(50%% - 1rem) !important; }
+    .st-key-os_wall [data-testid="stColumn"]:has(.st-key-os_right_lists) {
+      flex: 1 1 100%% !important; min-width: 100%% !important; container: os-panel / inline-size; }
+  }
+  @container os-panel (min-width: 620px) {
     [data-testid="stVerticalBlock"]:has(> * > .st-key-os_right_lists) {
       flex-direction: row; flex-wrap: wrap; align-items: flex-start; }
     [data-testid="stVerticalBlock"]:has(> * > .st-key-os_right_lists) > * {
-      flex: 1 1 calc(50% - 1rem) !important; min-width: calc(50% - 1rem) !important; }
+      flex: 1 1 calc(50%% - 1rem) !important; min-width: calc(50%% - 1rem) !important; }
   }
 }
 </style>
-"""
+""" % OVERVIEW_THREE_PANELS_PX
 
 
 def apply_big_screen_style(kiosk: bool) -> None:

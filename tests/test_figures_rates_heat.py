@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # until the pro
 
 from onescreen.figures import heat, rates  # noqa: E402
 from onescreen.figures.overview import text_width  # noqa: E402
-from onescreen.maps import BLANK_STYLE_URL  # noqa: E402
+from onescreen.maps import BLANK_STYLE_URL, SELECTED_LINE  # noqa: E402
 from onescreen.queries import run_query  # noqa: E402
 
 SQUARE = json.dumps({"type": "Polygon", "coordinates": [[[103.0, 25.0], [103.01, 25.0], [103.01, 25.01],
@@ -304,6 +304,39 @@ def test_density_deck_draws_located_cells_over_outlines_on_the_local_style():
     assert "http" not in text and "\n" not in text
     # A bare string would become the JavaScript expression "@@=SUM" and the browser would draw nothing.
     assert '"colorAggregation":"SUM"' in text and '"getColorWeight":"@@=n"' in text
+
+
+def test_heat_maps_outline_the_chosen_grid_in_the_lights_maps_blue_and_nothing_without_a_choice():
+    """网格热力 with a grid chosen draws the grid's whole community: the chosen grid was not told apart on either map.
+    Both outline it as 亮灯地图 does (onescreen.maps.SELECTED_LINE's blue, a layer or traces on top); no choice, or a
+    chosen grid without a shape, draws no outline."""
+    blue = "rgb({},{},{})".format(*SELECTED_LINE[0][:3])
+    plain = heat.density_choropleth.uncached(grids_frame())
+    assert [t.type for t in plain.data] == ["choroplethmap", "choroplethmap"]
+    fig = heat.density_choropleth.uncached(grids_frame(), selected="G1")
+    assert [t.type for t in fig.data] == ["choroplethmap", "choroplethmap", "scattermap", "scattermap"]
+    edge, outline = fig.data[2:]
+    assert (outline.line.color, outline.line.width) == (blue, SELECTED_LINE[1]) and outline.mode == "lines"
+    assert edge.line.color == "#ffffff" and edge.line.width > outline.line.width  # the white edge under the blue
+    ring = json.loads(SQUARE)["coordinates"][0]
+    assert list(outline.lon) == [p[0] for p in ring] + [None] and list(outline.lat) == [p[1] for p in ring] + [None]
+    assert outline.hoverinfo == "skip" and outline.name == "所选网格"
+    rated = fig.data[1]
+    assert rated.customdata[0][0] == "一网格（所选网格）"  # its hover names it chosen
+    assert fig.data[0].customdata[0][0] == "二网格"
+    assert [t.type for t in heat.density_choropleth.uncached(grids_frame(), selected="G3").data] == \
+        ["choroplethmap", "choroplethmap"]  # G3 has no shape
+    assert "http" not in fig.to_json()
+
+    points = pd.DataFrame({"lon": [103.005], "lat": [25.005], "ticket_count": [5], "is_located": [True]})
+    assert [layer.id for layer in heat.density_deck(points, grids_frame()).layers] == ["grid-outline", "ticket-density"]
+    deck = heat.density_deck(points, grids_frame(), selected="G2")
+    assert [layer.id for layer in deck.layers] == ["grid-outline", "ticket-density", "grid-selected"]
+    chosen = deck.layers[-1]
+    assert chosen.data == [{"polygon": ring}] and chosen.get_line_color == SELECTED_LINE[0]
+    assert chosen.get_line_width == SELECTED_LINE[1] and chosen.filled is False
+    assert [layer.id for layer in heat.density_deck(points, grids_frame(), selected="G3").layers] == \
+        ["grid-outline", "ticket-density"]
 
 
 def test_matrix_heatmap_fills_missing_pairs_with_zero_and_puts_the_biggest_category_on_top():

@@ -17,6 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import login
+from onescreen.maps import SELECTED_LINE
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -1283,6 +1284,27 @@ def test_the_heat_maps_captions_each_name_the_area_they_count_when_a_grid_is_cho
     assert density.startswith("东风社区：落格工单 N = ") and "，2 个网格" in density, density
     assert "地图和表显示所选网格 东风一网格 所在社区的全部网格（下方其他图表只计所选网格）" in density, density
     assert points.startswith("东风一网格：已落格的工单 ") and "画在 1 个网格的代表点上" in points, points
+
+
+def test_the_heat_maps_outline_the_chosen_grid_and_say_so_as_the_lights_map_does(warehouse_copy):
+    """亮灯地图 outlines the chosen grid in thick blue and says so; 网格热力's maps showed the grid's community with the
+    grid nowhere marked. Both now outline it (the choropleth's outline traces, the point map's grid-selected layer)
+    and their captions say 所选网格在地图上以蓝色粗框标出; without a chosen grid, no outline."""
+    def outlines(at) -> tuple[list, list]:
+        choropleth = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+        deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+        return ([t for t in choropleth if t.get("name") == "所选网格"],
+                [layer for layer in deck["layers"] if layer["id"] == "grid-selected"])
+
+    at = _run("heat.py", {"period_type": "month", "period_start": "2025-10-01", "grid_code": "DF-01"})
+    assert not at.exception
+    traces, layers = outlines(at)
+    assert [t["line"]["color"] for t in traces][-1] == "rgb({},{},{})".format(*SELECTED_LINE[0][:3]), traces
+    assert len(layers) == 1 and layers[0]["getLineColor"] == SELECTED_LINE[0], layers
+    captions = [c.value for c in at.caption]
+    assert sum("所选网格在地图上以蓝色粗框标出" in c for c in captions) == 2, captions
+    at = _run("heat.py", {"period_type": "month", "period_start": "2025-10-01"})
+    assert not at.exception and outlines(at) == ([], [])
 
 
 # A range of 9 days from 10-01 is compared with the 9 days before (09-22 to 09-30); the fixture's tickets begin on

@@ -18,7 +18,8 @@ import plotly.graph_objects as go
 import pydeck as pdk
 
 from onescreen.figures import nice_ticks, on_screen, shared
-from onescreen.maps import CompactDeck
+from onescreen.figures.lists import SELECTED_MARK
+from onescreen.maps import SELECTED_LINE, CompactDeck
 from onescreen.settings import map_style_url
 
 DENSITY_SCALE = "YlOrRd"
@@ -198,16 +199,45 @@ def fitted_height(lons: list[float], lats: list[float], width_px: int, bounds: t
     return int(round(min(max(width_px * up / across, bounds[0]), bounds[1])))
 
 
+# The grid chosen in the sidebar on 网格热力's plotly map: the lights maps' blue (onescreen.maps.SELECTED_LINE) over
+# a white edge, as the wall's SVG maps draw it, so the line stays apart from its dark red neighbours.
+SELECTED_COLOUR = "rgb({},{},{})".format(*SELECTED_LINE[0][:3])
+SELECTED_TRACE = "所选网格"
+
+
+def selected_outline_traces(feature: dict | None) -> list[go.Scattermap]:
+    """The outline of the chosen grid's ``feature`` (from :func:`_feature`) on a plotly map: a white line under a
+    blue one (:data:`SELECTED_COLOUR`, :data:`SELECTED_LINE`'s width), no hover of their own (the grid's fill
+    keeps its hover); none without a feature."""
+    if feature is None:
+        return []
+    polygons = [feature["geometry"]["coordinates"]] if feature["geometry"]["type"] == "Polygon" \
+        else feature["geometry"]["coordinates"]
+    lons: list[float | None] = []
+    lats: list[float | None] = []
+    for rings in polygons:
+        for ring in rings:  # each ring a line of its own: None lifts the pen
+            lons += [p[0] for p in ring] + [None]
+            lats += [p[1] for p in ring] + [None]
+    width = SELECTED_LINE[1]
+    return [go.Scattermap(lon=lons, lat=lats, mode="lines", line=dict(color=colour, width=line_width),
+                          name=SELECTED_TRACE, hoverinfo="skip", showlegend=False)
+            for colour, line_width in (("#ffffff", width + 2), (SELECTED_COLOUR, width))]
+
+
 @shared
 def density_choropleth(grids: pd.DataFrame, *, precision: int = 5, simplify_tolerance: float | None = None,
-                       height: int | None = None, width_px: int = MAP_PX) -> go.Figure:
+                       height: int | None = None, width_px: int = MAP_PX, selected: str | None = None) -> go.Figure:
     """Grids coloured by ``tickets_per_1k_households`` (``grid_ticket_density`` query), ``height`` px high (by
     default as the district's shape needs at ``width_px``: :func:`fitted_height`).
 
     Grids without households (no rate) are drawn in flat grey in a second trace; grids without a
     shape are left off. The colours run from 0 to the top of :func:`density_scale`, a grid above it in the
     darkest, and the colour bar's last label says ``≥ top`` then. The colour bar states the unit; the hover
-    shows the grid, its community, the tickets (N), the households and the exact rate.
+    shows the grid, its community, the tickets (N), the households and the exact rate. The grid whose
+    ``grid_code`` is ``selected`` (chosen in the sidebar: the map shows its whole community) is outlined in blue
+    on top, as the lights maps outline it (:func:`selected_outline_traces`), its hover name marked
+    (:data:`onescreen.figures.lists.SELECTED_MARK`).
     """
     features, rows = [], []
     for row in grids.itertuples(index=False):
@@ -221,7 +251,8 @@ def density_choropleth(grids: pd.DataFrame, *, precision: int = 5, simplify_tole
              " · 户数 %{customdata[4]}<br>每千户 %{customdata[5]}<extra></extra>")
 
     def custom(frame: pd.DataFrame) -> list[list[Any]]:
-        return [[r.grid_name, r.street_name or "", r.community_name or "", r.ticket_count,
+        return [[f"{r.grid_name}{SELECTED_MARK}" if r.grid_code == selected else r.grid_name,
+                 r.street_name or "", r.community_name or "", r.ticket_count,
                  "—" if pd.isna(r.households) else f"{r.households:,.0f}",
                  "—（无户数）" if pd.isna(r.tickets_per_1k_households) else f"{r.tickets_per_1k_households:.1f}"]
                 for r in frame.itertuples(index=False)]
@@ -247,6 +278,8 @@ def density_choropleth(grids: pd.DataFrame, *, precision: int = 5, simplify_tole
             colorbar=dict(title=dict(text="每千户<br>工单（件）"), thickness=14,
                           tickvals=[value for value, _ in ticks], ticktext=[label for _, label in ticks]),
         ))
+    for trace in selected_outline_traces(next((f for f in features if selected and f["id"] == selected), None)):
+        fig.add_trace(trace)
     points = [p for f in features for p in _positions(f["geometry"])]
     lons, lats = [p[0] for p in points], [p[1] for p in points]
     height = height or fitted_height(lons, lats, width_px)
@@ -259,17 +292,20 @@ def density_choropleth(grids: pd.DataFrame, *, precision: int = 5, simplify_tole
 
 
 def density_deck(points: pd.DataFrame, grids: pd.DataFrame | None = None, *, radius_m: int = 250,
-                 height: int = 520, width_px: int = 900) -> pdk.Deck:
+                 height: int = 520, width_px: int = 900, selected: str | None = None) -> pdk.Deck:
     """Hexagons summing ``ticket_count`` of the located cells (``ticket_points`` query) over grid outlines.
 
     Rows with ``is_located`` false (tickets without coordinates) are not drawn. ``grids`` (with
-    ``geometry_geojson``) adds the outlines as the base layer. The basemap is the local blank style.
+    ``geometry_geojson``) adds the outlines as the base layer; the one whose ``grid_code`` is ``selected`` is
+    outlined in the lights maps' thick blue in a layer on top (``grid-selected``, :data:`SELECTED_LINE`). The
+    basemap is the local blank style.
     """
     located = points[points["is_located"].fillna(False).astype(bool)] if "is_located" in points else points
     cells = [{"position": [round(float(lon), 5), round(float(lat), 5)], "n": int(n)}
              for lon, lat, n in zip(located["lon"], located["lat"], located["ticket_count"])]
     layers = []
     outline_points: list[list[float]] = []
+    chosen: list[dict] = []  # the selected grid's outline
     if grids is not None and not grids.empty:
         outlines = []
         for code, geometry in zip(grids["grid_code"], grids["geometry_geojson"]):
@@ -279,6 +315,8 @@ def density_deck(points: pd.DataFrame, grids: pd.DataFrame | None = None, *, rad
                     else feature["geometry"]["coordinates"]
                 outlines += [{"polygon": rings[0]} for rings in ring_sets]
                 outline_points += _positions(feature["geometry"])
+                if selected and code == selected:
+                    chosen += [{"polygon": rings[0]} for rings in ring_sets]
         layers.append(pdk.Layer("PolygonLayer", data=outlines, id="grid-outline", get_polygon="polygon",
                                 filled=False, stroked=True, get_line_color=OUTLINE_COLOUR,
                                 line_width_min_pixels=1, pickable=False))
@@ -290,6 +328,11 @@ def density_deck(points: pd.DataFrame, grids: pd.DataFrame | None = None, *, rad
         get_elevation_weight="n", elevation_aggregation=pdk.types.String("SUM"),
         extruded=False, coverage=0.9, opacity=0.75, color_range=HEX_COLOURS, pickable=True,
     ))
+    if chosen:  # over the hexagons, so they do not hide it
+        line, width = SELECTED_LINE
+        layers.append(pdk.Layer("PolygonLayer", data=chosen, id="grid-selected", get_polygon="polygon",
+                                get_line_color=line, get_line_width=width, line_width_units='"pixels"',
+                                stroked=True, filled=False, pickable=False))
     base = outline_points or [c["position"] for c in cells]
     view = _view([p[0] for p in base], [p[1] for p in base], width_px, height)
     return CompactDeck(

@@ -517,6 +517,36 @@ def test_big_screen_on_a_laptop_stacks_its_panels_two_a_row(browser, streamlit_s
         assert smallest[0] >= 11, smallest
 
 
+@pytest.mark.parametrize("width, sidebar", [(1281, "open"), (1366, "open"), (1400, "open"), (1366, "folded")])
+def test_overview_beside_the_sidebar_keeps_its_third_panel_readable(browser, streamlit_server, artifacts_dir, width,
+                                                                     sidebar):
+    """SCREENS.md: panels stack rather than shrink to nothing. From 1281 to 1439 px with the sidebar open the overview
+    kept three panels a row, the third 250-280 px (261 at 1366): company names cut short, the overdue table's places
+    out of sight behind a sideways scroll. Whatever the sidebar leaves, 红黑榜 and 超期工单 are each at least 300 px
+    wide, every company name whole and the overdue table without a sideways scroll; with the sidebar folded at
+    1366 px three panels a row still have that room."""
+    with open_page(browser, streamlit_server, artifacts_dir, width=width, height=900) as bp:
+        bp.goto("/")
+        bp.page.locator(".os-black").first.wait_for(timeout=60_000)
+        table = bp.page.locator(".st-key-os_right_overdue .dvn-scroller").first
+        table.wait_for(timeout=60_000)
+        if sidebar == "folded":
+            bp.page.hover('[data-testid="stSidebar"]')
+            bp.page.locator('[data-testid="stSidebarCollapseButton"] button').click()
+            bp.page.wait_for_function(
+                "() => document.querySelector('[data-testid=\"stSidebar\"]').getBoundingClientRect().right <= 0")
+        bp.page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        bp.screenshot(f"overview-{width}-sidebar-{sidebar}")
+        lists_box, overdue = _lists_and_overdue(bp)
+        assert min(lists_box["width"], overdue["width"]) >= 300, (lists_box, overdue)
+        cut = bp.page.evaluate("() => [...document.querySelectorAll('.os-rank-name')]"
+                               ".filter(n => n.scrollWidth > n.clientWidth).map(n => n.textContent)")
+        assert cut == [], cut
+        scroll = table.evaluate("e => [e.scrollWidth, e.clientWidth]")
+        assert scroll[0] <= scroll[1] + 1, scroll
+        assert_healthy(bp)
+
+
 def test_upload_then_big_screen_shows_new_numbers(browser, admin_server, artifacts_dir, tmp_path):
     base_url, warehouse = admin_server
     export = write_hotline_export(warehouse, tmp_path, UPLOAD_TICKETS)

@@ -46,7 +46,7 @@ def convert_points(con, system: str) -> None:
     stored tickets are. Run before stored values are given back (:func:`keep_absent_fields`): those are WGS84."""
     if system == "wgs84":
         return
-    points = con.execute("select row_no, lon, lat from stg_rows where lon is not null and lat is not null").to_arrow_table()
+    points = con.sql("select row_no, lon, lat from stg_rows where lon is not null and lat is not null").to_arrow_table()
     if not points.num_rows:
         return
     lon, lat = to_wgs84(points.column("lon").to_numpy(), points.column("lat").to_numpy(), system)

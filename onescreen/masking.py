@@ -46,7 +46,14 @@ Decisions (each one is a row in ``tests/test_masking.py``):
   王阿姨, 欧阳先生, 张某) tells only the surname and stays. A name ends before a word that hardly
   occurs in names (反映, 称, 电话, 先生, 的 ...); otherwise the following characters are masked with it,
   up to 4 in all. A Latin name after a label keeps its first letter (``联系人：John Smith`` -> ``联系人：J*********``);
-  names with no label before them are not found.
+  a name with neither a label before it nor a reporting verb after it is not found.
+- A name with no label, written as 12345 operators write it before a reporting verb (王小明来电称, 李建国反映,
+  刘德华诉：, 经与孙立群沟通) is masked the same way, and so is every other occurrence of it in the text: a surname
+  (:data:`SURNAMES`, compound ones included) and 1-2 more characters right before the verb (来电, 反映, 投诉, 称,
+  表示 ...; a few words such as 多次, 先生, 等人 may stand between), after the start, a sign, a space or a word that
+  introduces a person (与, 据, 邻居, 网格员, a date's 日). Names joined by 和, 与, 、 before one verb are each masked.
+  Places, organisations, roles and kin in that shape stay (张家港来电, 居委会反映, 高新区表示, 该户主表示, 王总表示,
+  王家反映), as does a surname with a form of address (王先生来电称).
 """
 
 from __future__ import annotations
@@ -179,6 +186,52 @@ _PII_ALTERNATIVES = rf"""
         (?={_SELF_NAME_END}))
 """
 _PII = re.compile(rf"(?=[{_PII_FIRST}])(?:{_PII_ALTERNATIVES})", re.VERBOSE)
+# A name with no label before it, as 12345 operators write it: a surname and 1-2 more characters right before a
+# reporting verb (王小明来电称, 李建国反映, 刘德华诉：, 经与孙立群沟通). Found from the verb backwards
+# (:func:`_mask_bare_names`), so the scan costs one search for the verbs, not a try at every surname. A few words may
+# stand between the name and its verb (王小明多次来电, 王小明先生来电称). 称 and 说 ending another word (声称, 名称,
+# 据说) are no verb.
+_BARE_FILLERS = ("先生", "女士", "本人", "多次", "再次", "又", "也", "曾", "今日", "今天", "昨日", "昨天", "近日", "等人", "夫妇",
+                 "一家", "家属", "电话")
+_BARE_VERBS = ("来电", "来访", "致电", "打来电话", "打电话", "反映", "反应", "投诉", "举报", "求助", "咨询", "报警", "诉(?=[:：称])",
+               "(?<![声宣号简名职自堪对俗统爱尊昵谎扬戏])称", "(?<![据听小传虽再如解演游学常])说(?![明服])", "表示", "告知",
+               "要求", "询问", "留言", "来信", "沟通", "联系", "协商", "核实", "确认")
+# The lookahead lets the scan pass over every other character in one step (as :data:`_PII_FIRST` does); the
+# lookbehinds keep only a verb with a surname 2 to 4 characters before it, the only ones a name can stand before.
+_BARE_SURNAME_FIRST = "[" + "".join(sorted(SURNAMES | {c[0] for c in COMPOUND_SURNAMES})) + "]"
+_BARE_VERB = re.compile(
+    f"(?=[{''.join(sorted({w[0] for w in _BARE_FILLERS + _BARE_VERBS if w[0] not in '(?'} | {'称', '说'}))}])"
+    f"(?:(?<={_BARE_SURNAME_FIRST}.)|(?<={_BARE_SURNAME_FIRST}..)|(?<={_BARE_SURNAME_FIRST}...))"
+    f"(?:{'|'.join(_BARE_FILLERS)})?(?:{'|'.join(_BARE_VERBS)})")
+# What may stand right before such a name: a sign, a space, the start (tested in code), or one of these words, which
+# introduce a person (经与孙立群沟通, 据王小明反映, 邻居王小明也反映过) or end a date or time (11月3日王小明来电).
+_BEFORE_BARE_NAME = re.compile(
+    "(?:与|和|及|同|跟|据|向|让|请|对|给|经|系|日|号|时|分|邻居|隔壁|对门|楼上|楼下|住户|租户|业主|居民|村民|市民|来电人|"
+    "网格员|工作人员|民警|其子|其女|其夫|其妻|儿子|女儿|丈夫|妻子|父亲|母亲|老伴|亲属|家属|朋友|同事|亲戚|租客|房客|另有|还有)$")
+# Names joined before one verb (张三和李四反映, 王小明、李建国投诉) are each masked.
+_NAME_JOINERS = "和与及、跟同"
+# Words in a name's shape (a surname, 1-2 more characters) that name no person: a role, a group, an organisation, kin, a
+# time; nor does one ending in such a word (太和路居民咨询: 路居民), or ending like a place, an organisation or a role
+# (:data:`_BARE_WORD_ENDINGS`).
+_BARE_NOT_NAMES = frozenset({
+    "公司", "公众", "公安", "公交", "公寓", "家人", "家长", "家里", "家中", "双方", "司机", "车主", "车辆", "房东", "房主", "房客",
+    "房屋", "房子", "单位", "全体", "全家", "全部", "明天", "明日", "时间", "时常", "平时", "平台", "安监", "安保", "安全",
+    "文明", "文化", "经理", "经办", "经营", "管理", "管委", "包工", "施工", "高层", "高空", "申请", "卫生", "水务", "水厂",
+    "电力", "方面", "有关", "黄金", "白天", "孙子", "孙女", "岳父", "岳母", "师生", "游客", "路人", "通知", "居委", "关于",
+    "应该", "应当", "能否", "成员", "代表", "于是", "何时", "同时", "同意", "常年", "信息", "金额", "钱款", "万元", "上述",
+    # adverbs and verbs before a verb (明确要求, 强烈投诉, 经常反映, 马上联系, 公开表示)
+    "明确", "强烈", "强调", "严格", "严肃", "严重", "全力", "全面", "马上", "经常", "常常", "曾经", "公开", "郑重", "随即",
+    "随时", "当场", "当面", "终于", "连续", "连日", "连夜", "高度", "充分", "通过", "居然", "简单", "从未", "从来", "从不",
+    "万一", "宁愿", "宁可", "后来", "相互", "尤其", "一向", "向来", "时时", "时刻", "共同", "及时",
+    *(word for word in GENERIC_CALLERS if len(word) >= 2)})
+# Characters hardly ever in a name (周报的说明, 给从到去说): a word holding one is none.
+_NOT_IN_A_NAME = frozenset("的地得了么吗呢吧啊着过是在也都就还又或被把让给从到去说讲问称自已不没未无这那其该此每各个们我你他她它")
+_BARE_WORD_ENDINGS = ("们者员人局所站队部处科办厂店馆院校司会委区县市省镇乡村港口界庄湾坝寨屯堡沟桥营铺坡塘洼井府苑园路街巷楼"
+                      "场业户主商组室团社行厅署屋栋号门道线车机头属岛方工婆管")
+# A surname and one of these (王总, 李工, 刘姐, 张母) is a form of address or kin: it tells only the surname.
+_BARE_ONE_CHAR_FORMS = "总工姐哥叔婶姨伯爷奶婆嫂妈爸老某家氏父母夫妻子女"
+_ENDS_IN_TITLE = re.compile(rf"(?:{_TITLES})$")
+_ALL_HAN = re.compile(rf"[{_HAN}]+")
 # The second pass (:func:`_mask_loose_numbers`): a number written in groups the patterns above do not expect
 # (0571 8888 8888, 138/1234/5678, 1 3 8 1 2 3 4 5 6 7 8, 110105 1990 0307 1234, 622202 1234567890 123) or in
 # Chinese numerals (一三八一二三四五六七八). Runs of digits with one or two separator characters between them,
@@ -508,13 +561,57 @@ def _mask_caller(text: str, caller_name) -> str:
     return text
 
 
+def _bare_name_start(text: str, end: int) -> int | None:
+    """Where a name with no label that ends at ``end`` (right before its verb) starts, or None. The shortest that fits
+    wins (张三和李四: 李四, after 和): a surname (compound or single) and 1-2 more characters, all Chinese, preceded by
+    the start, a character that is no Chinese one, or a word of :data:`_BEFORE_BARE_NAME`; not a word of
+    :data:`_BARE_NOT_NAMES`, nor ending like a place or a role, nor a surname with a form of address (王先生)."""
+    if end < 2 or text[end - 1] in _BARE_WORD_ENDINGS or text[end - 1] in _NOT_IN_A_NAME:
+        return None   # the one check common to every length, first: most verbs follow no name
+    for length in (2, 3, 4):
+        start = end - length
+        if start < 0:
+            return None
+        word = text[start:end]
+        if word[:2] in COMPOUND_SURNAMES:
+            if length == 2:
+                continue
+        elif word[0] not in SURNAMES or length == 4:
+            continue
+        if (not _ALL_HAN.fullmatch(word) or word in _BARE_NOT_NAMES or word[-2:] in _BARE_NOT_NAMES
+                or not _NOT_IN_A_NAME.isdisjoint(word[1:])
+                or (length == 2 and word[1] in _BARE_ONE_CHAR_FORMS) or _ENDS_IN_TITLE.search(word)):
+            continue
+        if start == 0 or not _ALL_HAN.match(text[start - 1]) or _BEFORE_BARE_NAME.search(text, max(start - 4, 0), start):
+            return start
+    return None
+
+
+def _mask_bare_names(text: str) -> str:
+    """``text`` with every name that no label introduces, written before a reporting verb (:data:`_BARE_VERB`),
+    masked as a name: ``王小明来电称`` -> ``王**来电称``; names joined by 和, 与, 、 before one verb are each masked.
+    A name found so is masked wherever else it occurs in the text (其邻居刘建华私搭乱建，刘建华称: both)."""
+    names = set()
+    for verb in _BARE_VERB.finditer(text):
+        end = verb.start()
+        while (start := _bare_name_start(text, end)) is not None:
+            names.add(text[start:end])
+            if start < 2 or text[start - 1] not in _NAME_JOINERS:
+                break
+            end = start - 1
+    if names:
+        for name in sorted(names, key=len, reverse=True):
+            text = text.replace(name, mask_name(name))
+    return text
+
+
 def scrub_text(text, caller_name=None, max_len: int | None = None, dwellings: bool = True):
     """Mask every piece of personal data in free text, then cut it to ``max_len`` characters.
 
     Phones become ``138****5678`` / ``0755-****5678``, ID numbers ``[身份证号]``, bank cards
     ``[银行卡号]``, e-mails ``[邮箱]``, plates ``云D***45``, a dwelling inside a compound
     (``3栋2单元501室``, ``B座1203``, ``3-2-501``) ``[楼栋]``, a name after a label (``联系人：李明`` ->
-    ``联系人：李*``), and every occurrence of ``caller_name`` (when it has 2 characters or more) its
+    ``联系人：李*``) or before a reporting verb (``王小明来电称`` -> ``王**来电称``), and every occurrence of ``caller_name`` (when it has 2 characters or more) its
     masked form. The cut happens after masking, so it can never expose half a number; the result,
     ``…`` included, is at most ``max_len`` characters. ``dwellings=False`` leaves numbers joined by dashes alone
     (a mistyped date, 26-11-01, shown in a message about a time column, is no flat).
@@ -524,7 +621,7 @@ def scrub_text(text, caller_name=None, max_len: int | None = None, dwellings: bo
     if _is_empty(text):
         return text
     result = _mask_caller(_as_text(text), caller_name)
-    result = _mask_loose_numbers(_substitute(result, _PII, _mask_match))
+    result = _mask_loose_numbers(_mask_bare_names(_substitute(result, _PII, _mask_match)))
     if dwellings and _DWELLING_WORD.search(result):   # most texts have none: the scan for where one starts costs more
         result = _substitute(result, _DWELLING, _mask_dwelling)
     if max_len is not None and len(result) > max_len:

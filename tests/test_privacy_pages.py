@@ -8,6 +8,7 @@ import logging
 import re
 
 import duckdb
+import openpyxl
 import pyarrow as pa
 import pytest
 from google.protobuf import text_format
@@ -141,6 +142,51 @@ def test_the_ticket_downloads_say_which_one_to_open_in_excel(warehouse_copy):
     assert ("下载符合条件的全部工单（最多 20,000 张），脱敏方式与屏幕相同。在 Excel 中查看请下载 Excel：其中工单编号是文本；"
             "CSV（带 BOM 的 UTF-8）供其他系统读取，用 Excel 直接打开时工单编号会变成科学计数法（如 2.0251E+12），另存后无法还原。"
             ) in [c.value for c in at.caption]
+
+def test_a_name_written_without_a_label_is_masked_on_the_list_in_downloads_and_the_report(warehouse_copy, monkeypatch):
+    """12345 operators write other people's names with no label (王小明来电称): every ticket's text starts so here, and
+    the ticket list, both its downloads and the 周报 (whose oldest open tickets leave the text out) show 王** only."""
+    import io
+    import zipfile
+
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    from onescreen.report import build_report, parse_period
+    from onescreen.report_render import render
+
+    con = duckdb.connect(str(warehouse_copy))
+    con.execute("update ticket_pii set content = '王小明来电称' || coalesce(content, '')")
+    con.close()
+    built: dict = {}
+    register = MediaFileManager.add_deferred
+
+    def keep(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        built[file_name.rsplit(".", 1)[1]] = data_callable   # what a click on the button runs
+        return register(self, data_callable, mimetype, coordinates, file_name=file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", keep)
+    at = open_page(app({"range": "all"}), "tickets")
+    assert not at.exception, [e.value for e in at.exception]
+    text = sent(at)
+    assert "王**来电称" in text and "王小明" not in text
+    csv = built["csv"]().decode("utf-8-sig")
+    assert "王**来电称" in csv and "王小明" not in csv
+    sheet = openpyxl.load_workbook(io.BytesIO(built["xlsx"]())).active
+    cells = [str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
+    assert any(c.startswith("王**来电称") for c in cells) and not any("王小明" in c for c in cells)
+
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    try:
+        report = build_report(con, parse_period("2025-W40"))
+    finally:
+        con.close()
+    assert not report.sections["oldest_open"].frame.empty   # tickets that carry the name are in it
+    for fmt in ("html", "json", "xlsx", "docx"):
+        data = render(report, fmt)
+        parts = [data] if fmt in ("html", "json") else [zipfile.ZipFile(io.BytesIO(data)).read(n)
+                                                         for n in zipfile.ZipFile(io.BytesIO(data)).namelist()]
+        assert not any("王小明".encode() in part for part in parts), fmt
+
 
 # -- scope -------------------------------------------------------------------------------------------
 

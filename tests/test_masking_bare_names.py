@@ -1,0 +1,110 @@
+"""Citizens' names written with no label before a reporting verb, as 12345 operators write them (王小明来电称,
+李建国反映, 经与孙立群沟通): onescreen.masking finds them by a surname, 1-2 more characters and the verb after them,
+and leaves alone the places, organisations and roles that look alike (张家港来电, 居委会反映, 该户主表示)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from onescreen.masking import mask_address, mask_frame, scrub_text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The operator's usual forms: a full name, then 来电, 反映, 投诉, 诉：, 称, 表示, 说 ...
+        ("王小明来电称小区路灯不亮", "王**来电称小区路灯不亮"),
+        ("李建国反映楼上漏水", "李**反映楼上漏水"),
+        ("张桂英投诉物业不作为", "张**投诉物业不作为"),
+        ("刘德华诉：楼上住户深夜噪音扰民", "刘**诉：楼上住户深夜噪音扰民"),
+        ("刘德华诉称物业乱收费", "刘**诉称物业乱收费"),
+        ("王伟反映噪音扰民", "王*反映噪音扰民"),
+        ("赵丽华称家中停水", "赵**称家中停水"),
+        ("陈志强表示不满意", "陈**表示不满意"),
+        ("周建明举报有人占道经营", "周**举报有人占道经营"),
+        ("吴丽萍求助：家中老人独居", "吴**求助：家中老人独居"),
+        ("郑海涛咨询公租房申请条件", "郑**咨询公租房申请条件"),
+        ("黄志刚说物业不管", "黄**说物业不管"),
+        ("冯志刚致电12345反映", "冯**致电12345反映"),
+        ("韩梅梅要求尽快处理", "韩**要求尽快处理"),
+        ("黄金龙反映", "黄**反映"),   # a name may start like a word (黄金)
+        # Compound surnames.
+        ("欧阳娜娜来电反映", "欧***来电反映"),
+        ("司马光称有人砸车", "司**称有人砸车"),
+        ("诸葛亮投诉", "诸**投诉"),
+        # After punctuation, a space, a date or a time.
+        ("来电人称：李建国反映楼道堆物", "来电人称：李**反映楼道堆物"),
+        ("市民来电反映，王小明称家中停水", "市民来电反映，王**称家中停水"),
+        ("2025年11月3日王小明来电", "2025年11月3日王**来电"),
+        ("11月3日 王小明来电", "11月3日 王**来电"),
+        ("上午10时王伟来电", "上午10时王*来电"),
+        # A name after a word that introduces a person: 经与, 与, 和, 据, 向, 邻居, kin, 网格员 ...
+        ("经与孙立群沟通，已解决", "经与孙**沟通，已解决"),
+        ("经与孙立群电话联系", "经与孙**电话联系"),
+        ("据王小明反映", "据王**反映"),
+        ("邻居王小明也反映过", "邻居王**也反映过"),
+        ("其妻子李芳称", "其妻子李*称"),
+        ("网格员李国华表示已上门", "网格员李**表示已上门"),
+        ("联系人：李明，王伟称", "联系人：李*，王*称"),
+        # A second caller or a neighbour, who is not the row's caller: masked all the same.
+        ("市民来电反映楼上漏水，楼上住户王建国称不是他家", "市民来电反映楼上漏水，楼上住户王**称不是他家"),
+        # Names joined by 和, 与, 及, 、 before one verb.
+        ("张三和李四反映", "张*和李*反映"),
+        ("王小明、李建国投诉", "王**、李**投诉"),
+        ("王小明与李建国协商", "王**与李**协商"),
+        # A word between the name and its verb: 多次, 再次, 也, 本人, 先生, 等人, 夫妇 ...
+        ("王小明多次来电", "王**多次来电"),
+        ("王小明再次反映", "王**再次反映"),
+        ("王小明先生来电称", "王**先生来电称"),
+        ("王小明等人反映", "王**等人反映"),
+        ("王小明夫妇投诉", "王**夫妇投诉"),
+        ("王小明本人来电", "王**本人来电"),
+        # A name found so is masked wherever else the text has it.
+        ("其邻居刘建华私搭乱建，刘建华称已审批", "其邻居刘**私搭乱建，刘**称已审批"),
+        # Labels already found before stay found (来电人, 业主 ...).
+        ("来电人赵丽华称", "来电人赵**称"),
+        ("业主陈志强表示", "业主陈**表示"),
+        ("市民张桂英投诉", "市民张**投诉"),
+    ],
+)
+def test_a_name_before_a_reporting_verb_is_masked(text, expected):
+    assert scrub_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A surname with a form of address tells only the surname (as after a label): it stays.
+        "王先生来电称", "李女士反映", "欧阳先生来电", "张某反映", "王某某称", "王总表示", "李工称", "刘姐反映",
+        "张老师反映", "王师傅称", "赵阿姨投诉", "王家反映",
+        # Places.
+        "张家港来电", "王府井", "王府井附近商户反映", "高新区表示", "李家村村委会反映", "张家口市民反映", "东风路反映",
+        "金碧花园反映", "幸福小区业主反映", "江苏人反映", "王家庄村民投诉", "石龙村反映",
+        # Organisations and offices.
+        "物业公司反映", "居委会反映", "社区书记反映", "城管局表示", "派出所称", "市政府称", "东川物业投诉",
+        "东方物业投诉", "万科物业称", "高新区管委会表示", "经与物业沟通", "经与社区沟通", "经与公司沟通",
+        "经与城管局沟通", "经与国土所联系", "经与水务局联系", "，公司表示", "，单位表示", "，学校称", "，管理处称",
+        # Roles, groups, kin and other words.
+        "本小区居民反映", "多名居民投诉", "该户主表示", "全体业主反映", "，双方表示", "，司机称", "，车主反映",
+        "，房东称", "，家人反映", "，家属表示", "，施工方表示", "经与包工头沟通", "，孙子反映",
+        "，游客投诉", "，明天来电", "，全家反对", "高管表示", "水电工称", "包租婆称",
+        # A verb that is part of another word: 声称, 据说, 名称.
+        "商家声称", "，公司声称", "据说", "小区名称", "，常说", "，时常说起", "周报的说明写",
+        # Adverbs before a verb.
+        "，明确要求", "，强烈投诉", "，经常反映", "，马上联系", "，公开表示", "，曾经投诉", "，及时沟通",
+        # The demo's texts.
+        "来电人反映：金碧花园路灯不亮", "市民来电反映附近有店铺无证经营", "群众来电反映：楼上住户深夜噪音扰民",
+        "来电称瑞和路39号附近频繁停电", "务工人员反映工程款和工资被拖欠", "群众随手拍反映", "业主与物业因收费问题发生纠纷",
+        "家中老人独居，希望提供上门养老服务", "网格员巡查发现太和路居民咨询医保参保政策",
+    ],
+)
+def test_words_that_look_like_a_name_before_a_verb_stay(text):
+    assert scrub_text(text) == text
+
+
+def test_the_callers_name_and_another_name_without_a_label_are_both_masked():
+    assert scrub_text("张三来电称邻居王小明反映过", caller_name="张三") == "张*来电称邻居王**反映过"
+    assert mask_address("东风路88号 王小明称", caller_name="张三") == "东风路88号 王**称"
+    frame = pd.DataFrame({"caller_name": ["张三"], "content": ["李建国反映楼上漏水"]})
+    assert mask_frame(frame)["content"].tolist() == ["李**反映楼上漏水"]

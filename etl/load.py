@@ -387,7 +387,7 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         if warning := settle_ties_between_files(con, raw.path.name, labels, "stg_unchanged"):
             report.warnings.append(warning)
         # A large export sits in several staging copies; each goes once the next step has it.
-        _drop_temp(con, "stg_cells", "stg_parsed", "stg_rows", "stg_point_grid", "stg_address_area",
+        _drop_temp(con, "stg_cells", "stg_parsed", "stg_rows", "stg_grid_code_typed", "stg_point_grid", "stg_address_area",
                    "stg_caller_address_area", "stg_shared_compound", "stg_kept_address_area", "stg_kept_callers")
         counts, n_older = write_tickets(con, batch_id, n_unchanged)
         if warning := older_rows_warning(n_older):

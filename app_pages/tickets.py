@@ -5,7 +5,7 @@ permission may download unmasked, with a reason. Both are audited and neither is
 
 URL parameters (other pages link here with the shared filters, whose period or date range
 ``date_from``..``date_to`` sets the receipt dates, plus these): ``status`` =
-all/open/overdue/near_deadline/closed, ``range=all`` (every receipt date instead of the shared
+all/open/overdue/near_deadline/returned/closed/voided (``onescreen.tickets.STATUSES``), ``range=all`` (every receipt date instead of the shared
 filters' time), ``category_l2``, ``ticket_id`` (part of a ticket number), ``compound_code``,
 ``property_complaint=1`` (only the property complaints as 物业红黑榜 counts them) and ``unassigned`` =
 street/community/grid/department/category (only the tickets of the area with no unit of that level: a
@@ -47,7 +47,8 @@ wanted_status = _url("status", "all")
 status_col, range_col, category_col, id_col = st.columns([2.8, 2.2, 1.8, 1.8])  # 所选：2026年11月 whole at 1440 px
 status = status_col.radio("办理状态", statuses, horizontal=True, format_func=tickets.STATUSES.get, key="t_status",
                           index=statuses.index(wanted_status) if wanted_status in statuses else 0,
-                          help="超期、临期、未办结为数据截至时的状态。" + koujing("overdue_count"))
+                          help="超期、临期、未办结为数据截至时的状态。已撤销：撤回或作废的工单，只计入受理量，"
+                               "不计入任何办理数字，也不列入“已办结”。" + koujing("overdue_count"))
 RANGES = {"period": f"所选：{f.time_label()}", "all": "不限"}
 range_kind = "all" if _url("range") == "all" else "period"
 range_kind = range_col.selectbox("受理时间", list(RANGES), index=list(RANGES).index(range_kind), format_func=RANGES.get,

@@ -263,6 +263,17 @@ def match_headers(headers: list[str], source: Source, overrides: dict[str, str] 
 # Fields a summary table also has (统计: 街道, 件数): matching only these says nothing of what the file is.
 _PLACE_NAMES = frozenset({"street_name", "community_name"})
 
+# Headers any list of people or places carries (a grid workers' roster, a compound list with its property office's
+# number): in a ticket export they hold the caller's number, but they say nothing of what a file is. 来电号码 and
+# 诉求人电话 do (a caller).
+COMMON_HEADERS = frozenset({"联系电话", "联系方式", "电话", "手机号码", "phone"})
+
+
+def vouching(mapping: dict[str, str]) -> set[str]:
+    """The fields of ``mapping`` (field -> header or column label) whose header says what kind of file it is: all but
+    those found under a header of :data:`COMMON_HEADERS` (a roster's 联系电话 is no sign of a 12345 export)."""
+    return {name for name, header in mapping.items() if normalise_header(header) not in COMMON_HEADERS}
+
 
 def telling_fields(source: Source) -> set[str]:
     """The fields whose column says a file may be an export of ``source``: its key, signature and required
@@ -271,9 +282,9 @@ def telling_fields(source: Source) -> set[str]:
 
 
 def looks_like_export(headers: list[str]) -> bool:
-    """Whether any column of ``headers`` is a telling field (:func:`telling_fields`) of a known export:
-    false for a staff roster, meeting notes or a summary sheet (街道, 件数)."""
-    return any(telling_fields(source) & match_headers(headers, source).keys() for source in SOURCES.values())
+    """Whether any column of ``headers`` is a telling field (:func:`telling_fields`) of a known export, under a
+    header that says so (:func:`vouching`): false for a staff roster, meeting notes or a summary sheet (街道, 件数)."""
+    return any(telling_fields(source) & vouching(match_headers(headers, source)) for source in SOURCES.values())
 
 
 def header_score(cells: list[object]) -> int:

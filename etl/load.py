@@ -21,7 +21,7 @@ from etl.calendar import build_calendar
 from etl.coords import configured_systems
 from etl.errors import LoadError, Problem
 from etl.fields import (NEVER_STORED, SOURCES, Source, column_labels, columns_named, match_headers, normalise_header,
-                        telling_fields)
+                        telling_fields, vouching)
 from etl.load_inspections import flag_unknown_references, write_inspections
 from etl.load_places import (check_geometries, compound_grid_contradictions_warning, flag_ambiguous_compound_names,
                               flag_repeated_compound_names, flag_unknown_compound_grids, flag_unknown_grids_for_shapes, repaired_shapes_warning,
@@ -231,7 +231,9 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
         mapping = match_headers(raw.headers, candidate, overrides)
         required = _required_for(candidate, mapping)
         missing = [f for f in required if f not in mapping]
-        fit = sum(2 for f in candidate.signature if f in mapping) + len(mapping)
+        # Every matched column counts; a signature column only under a header that names it (a roster's or a
+        # compound list's 联系电话 is their contact number, no sign of a 12345 export: etl.fields.vouching).
+        fit = sum(2 for f in candidate.signature if f in vouching(mapping)) + len(mapping)
         scored.append((fit, candidate, mapping, required, missing))
     # A complete candidate wins only if it fits the file about as well as the closest one: a 12345 export
     # without its 来电时间 column also has every column a grid list needs (网格编号, 所属社区, 所属街道), and
@@ -243,14 +245,16 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
     # 12345 and grid-event exports share their headers; only the signatures tell them apart. A grid-platform
     # export without its 事件来源 column (事件编号, 处置层级, 是否吹哨, nothing of a caller or a callback) loaded
     # as 12345 tickets, each one counted as a 12345热线 request: it is a grid export missing that field.
-    signed = {candidate.name for _, candidate, mapping, *_ in scored if any(f in mapping for f in candidate.signature)}
+    signed = {candidate.name for _, candidate, mapping, *_ in scored
+              if any(f in vouching(mapping) for f in candidate.signature)}
     shadowed = {candidate.name for _, candidate, _, _, missing in scored if not missing and candidate.name not in signed
                 and any(other.headers is candidate.headers and other.name in signed for _, other, *_ in scored)}
     scored.sort(key=lambda item: (not item[4] and item[1].name not in shadowed and item[0] * 2 >= best_fit, item[0]),
                 reverse=True)
     _, chosen, mapping, required, missing = scored[0]
-    # A staff roster or meeting notes: no column of any export. "最接近 12345热线工单" would be a guess.
-    unknown = source is None and not any(telling_fields(candidate) & found.keys() for _, candidate, found, *_ in scored)
+    # A staff roster or meeting notes: no column of any export (or only a 联系电话 and place names, which any list
+    # has). "最接近 12345热线工单" would be a guess.
+    unknown = source is None and not any(telling_fields(candidate) & vouching(found) for _, candidate, found, *_ in scored)
     if unknown and strict:
         raise LoadError(unknown_export_message(raw, hint_sheets=sheet is None))
     if missing and strict:
@@ -277,13 +281,25 @@ def plan_file(path: Path, source: str | None = None, overrides: dict[str, str] |
 
 def unknown_export_message(raw: RawTable, hint_sheets: bool = True) -> str:
     """Why a file with no column of any known export is not loaded, the kinds that are known, and what to do."""
-    known = "、".join(source.label for source in SOURCES.values())
+    # What each kind cannot do without, by its usual header: so a roster's user sees what a grid definition needs.
+    known = "、".join(f"{source.label}（{'、'.join(source.headers[f][0] for f in source.required)}）"
+                     for source in SOURCES.values())
     hint = ("请确认选对了文件；确是其中一类、只是表头写法不同时，请用 --source 指定来源类型，"
             "并用 --map \"表头=字段\" 指定对应关系")
     if raw.file_format == "xlsx" and hint_sheets:
         hint += f"；{other_sheet_hint(raw.sheet_name)}"
-    return (f"错误：看不出文件 {raw.path.name} 是哪类导出：没有一列表头与已知导出相符。"
-            f"文件{_headers_place(raw)}：{_headers_text(raw.headers)}。能导入的有：{known}。{hint}。")
+    return (f"错误：看不出文件 {raw.path.name} 是哪类导出：{_no_telling_column(raw.headers)}。文件{_headers_place(raw)}：{_headers_text(raw.headers)}。"
+            f"能导入的有（括号中为必须有的列）：{known}。{hint}。")
+
+
+def _no_telling_column(headers: list[str]) -> str:
+    """Why no column of ``headers`` tells the kind: none matches a known field, or those that do (所属网格, 联系电话,
+    place names: etl.fields.vouching, telling_fields) are on lists of every kind."""
+    matched = {header for source in SOURCES.values() for header in match_headers(headers, source).values()}
+    common = [h for h in headers if h and h in matched]
+    if not common:
+        return "没有一列表头与已知导出相符"
+    return f"没有一列表头是已知导出特有的（{'、'.join(scrub_text(h) for h in common)} 这类列各种名单都有）"
 
 
 def file_sha256(path: Path) -> str:
@@ -376,7 +392,7 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         if warning := settle_ties_between_files(con, raw.path.name, labels, "stg_unchanged"):
             report.warnings.append(warning)
         # A large export sits in several staging copies; each goes once the next step has it.
-        _drop_temp(con, "stg_cells", "stg_parsed", "stg_rows", "stg_point_grid", "stg_address_area",
+        _drop_temp(con, "stg_cells", "stg_parsed", "stg_rows", "stg_grid_code_typed", "stg_point_grid", "stg_address_area",
                    "stg_caller_address_area", "stg_shared_compound", "stg_kept_address_area", "stg_kept_callers")
         counts, older = write_tickets(con, batch_id, n_unchanged, raw.exported_at)
         if warning := older_rows_warning(older):

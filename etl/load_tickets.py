@@ -19,6 +19,7 @@ import pyarrow as pa
 from etl.address_areas import CALLER_IN_ADDRESS, AddressAreas
 from etl.coords import LABELS, SYSTEMS, from_wgs84, to_wgs84
 from etl.geo import grid_index
+from etl.staging import TYPED_GRID_TABLE
 from etl.upsert import UpsertCounts, replace_children, upsert
 from onescreen.masking import mask_address, scrub_number, scrub_text
 
@@ -737,11 +738,15 @@ def unknown_places_warnings(con) -> tuple[list[str], int]:
         "and r.grid_code is not null").fetchall()[0][0]
     warnings = []
     for column, label, known, help_text in checks:
-        found = con.execute(
-            f"select {column}, count(*) from stg_rows where {column} is not null "
-            f"and {column} not in (select v from ({known}) k(v) where v is not null) group by 1 order by 2 desc, 1").fetchall()
+        unknown = f"{column} is not null and {column} not in (select v from ({known}) k(v) where v is not null)"
+        source = f"(select * from stg_rows where {unknown})"
+        if column == "grid_code":  # quoted as the file writes it (xh-99, not the XH-99 it is matched as: etl.staging
+            # .TYPED_GRID_TABLE), so it can be found there; each way of writing it counted on its own
+            source = (f"(select r.* replace (coalesce(t.grid_code_typed, r.grid_code) as grid_code) from stg_rows r "
+                      f"left join {TYPED_GRID_TABLE} t using (row_no) where {unknown})")
+        found = con.execute(f"select {column}, count(*) from {source} as r group by 1 order by 2 desc, 1").fetchall()
         if found:
-            callers = _callers_in_values(con, column, [v for v, _ in found[:5]])
+            callers = _callers_in_values(con, column, [v for v, _ in found[:5]], source)
             values = "、".join(f"{_scrub_with(v, callers.get(v, ()))}（{n:,} 条）" for v, n in found[:5])
             more = f"等 {len(found)} 个" if len(found) > 5 else ""
             placed = (f"其中 {unplaced:,} 条因此无法定位到网格，按社区/街道统计，计为“未落格”"
@@ -753,14 +758,15 @@ def unknown_places_warnings(con) -> tuple[list[str], int]:
     return warnings, unplaced
 
 
-def _callers_in_values(con, column: str, values: list[str]) -> dict[str, list[str]]:
-    """For each of ``values`` of ``stg_rows.column``, the callers of its rows whose name it may hold (a name typed
-    into the 网格编号, or columns shifted by one): a warning quoting the value masks their names in it. A name's
-    first two characters pick the rows, as in :func:`etl.staging._mask_callers_in_names`; scrub_text decides."""
+def _callers_in_values(con, column: str, values: list[str], source: str = "stg_rows") -> dict[str, list[str]]:
+    """For each of ``values`` of ``source.column`` (``stg_rows``, or a query over it), the callers of its rows whose
+    name it may hold (a name typed into the 网格编号, or columns shifted by one): a warning quoting the value masks
+    their names in it. A name's first two characters pick the rows, as in :func:`etl.staging._mask_callers_in_names`;
+    scrub_text decides."""
     if not values or "caller_name" not in {c[0] for c in con.execute("describe stg_rows").fetchall()}:
         return {}
     rows = con.execute(
-        f"select distinct {column}, caller_name from stg_rows where {column} in (select unnest(?::varchar[])) "
+        f"select distinct {column}, caller_name from {source} as r where {column} in (select unnest(?::varchar[])) "
         f"and length(trim(caller_name)) >= 2 and contains({column}, left(trim(caller_name), 2))", [values]).fetchall()
     callers: dict[str, list[str]] = {}
     for value, caller in rows:

@@ -194,6 +194,25 @@ def match_stored_codes(con, fields: list[str]) -> None:
             where stg_cells.{name} = m.k""")
 
 
+# A 网格编号 as the file writes it (xh-99, ＸＨ－９９), where that differs from the code it is staged as (XH-99):
+# a warning about a code the grid definitions lack quotes it as written, so it can be found in the file
+# (etl.load_tickets.unknown_places_warnings). Only the rows written otherwise are kept, by row number.
+TYPED_GRID_COLUMN = "grid_code_typed__"
+TYPED_GRID_TABLE = "stg_grid_code_typed"
+
+
+def _keep_typed_grid_codes(con, has_column: bool) -> None:
+    """Move :data:`TYPED_GRID_COLUMN` of ``stg_cells`` (when it ``has_column``) into :data:`TYPED_GRID_TABLE`
+    (row_no, grid_code_typed), for the rows whose staged code differs; that table is empty otherwise (a
+    previous file's rows must not answer for this one's)."""
+    if not has_column:
+        con.execute(f"create or replace temp table {TYPED_GRID_TABLE} (row_no bigint, grid_code_typed varchar)")
+        return
+    con.execute(f"create or replace temp table {TYPED_GRID_TABLE} as select row_no, {TYPED_GRID_COLUMN} as grid_code_typed "
+                f"from stg_cells where {TYPED_GRID_COLUMN} is distinct from grid_code")
+    con.execute(f"alter table stg_cells drop column {TYPED_GRID_COLUMN}")
+
+
 def install_macros(con) -> None:
     """Create the parsing macros on ``con`` (temporary: nothing is written to the warehouse)."""
     con.execute(MACROS.read_text(encoding="utf-8"))
@@ -628,6 +647,8 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
             columns[name] = positions[0]
         column = f"c{positions[0]}" if positions else None
         selects.append(f"{cell_sql(name, column)} as {name}" if column in column_names else f"null::varchar as {name}")
+        if name == "grid_code" and column in column_names:  # (moved to its own table below)
+            selects.append(f"code_cell({column}) as {TYPED_GRID_COLUMN}")
     # An unused first column (序号) is where a totals row says 合计 (合计,2,, : the count under 工单编号): kept
     # until _drop_totals_and_notes has looked at it.
     used = {*columns.values(), *(i for positions in shared.values() for i in positions)}
@@ -641,6 +662,7 @@ def stage(con, raw: RawTable, source: Source, mapping: dict[str, str], required:
     con.unregister("raw_input")
     # The cells are in stg_cells now: the file's own table (as large as the file) is let go.
     raw.table = raw.table.slice(0, 0)
+    _keep_typed_grid_codes(con, any(TYPED_GRID_COLUMN in s for s in selects))
     warnings = []
     for name, positions in shared.items():
         warning, columns[name] = _pick_same_named(con, raw, name, mapping[name], positions)

@@ -257,7 +257,8 @@ QUERIES: dict[str, Query] = {q.name: q for q in [
           switches=_ticket_list_switches,
           # status is written into the SQL (from this list only) so the plan knows which marts it needs.
           identifiers={"sort": ("received_at", "due_at", "overdue_workdays", "remaining_workdays", "ticket_id"),
-                       "order": ("desc", "asc"), "status": ("all", "open", "overdue", "near_deadline", "returned", "closed")},
+                       "order": ("desc", "asc"),
+                       "status": ("all", "open", "overdue", "near_deadline", "returned", "closed", "voided")},
           identifier_defaults={"sort": "received_at", "order": "desc", "status": "all"}, postprocess=_mask_tickets),
     Query("ticket_categories", "工单二级分类", "每个一级、二级分类一行", ("ticket_count",),
           params=(Param("category_l1"),)),

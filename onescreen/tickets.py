@@ -25,7 +25,7 @@ PAGE_ROWS = 500            # rows in one page of the table (the page number pick
 EXPORT_MAX_ROWS = 20000    # rows in one download (XLSX writing takes about 1 s per 1,000 rows)
 
 STATUSES: dict[str, str] = {"all": "全部", "open": "未办结", "overdue": "超期", "near_deadline": "临期",
-                            "returned": "已退单", "closed": "已办结"}
+                            "returned": "已退单", "closed": "已办结", "voided": "已撤销"}
 # What ticket_list's ``unassigned`` lists (the names mart_rates gives those rows), and what that means.
 UNASSIGNED: dict[str, str] = {"street": "街道不明", "community": "社区不明", "grid": "未落格",
                               "department": "未注明承办单位", "category": "未分类"}
@@ -56,7 +56,8 @@ COLUMNS: dict[str, str] = {
 # Downloads keep COLUMNS' order.
 SCREEN_TIMING: dict[str, tuple[str, ...]] = {
     "open": ("超期（工作日）", "剩余（工作日）"), "near_deadline": ("剩余（工作日）",), "closed": ("办结时间",),
-    "returned": ()}  # a returned ticket is in nobody's hands: never overdue, no time left to count
+    "returned": (),  # a returned ticket is in nobody's hands: never overdue, no time left to count
+    "voided": ()}  # nor a voided one (已撤销: withdrawn or cancelled, no work to do)
 SCREEN_FIRST = ("工单编号", "受理时间", "办理状态", "<timing>", "一级分类", "二级分类", "街道", "社区", "网格", "办理时限")
 
 

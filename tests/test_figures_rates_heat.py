@@ -424,12 +424,31 @@ def test_recurring_problems_ranks_places_where_a_category_comes_back(con):
     assert len(run_query(con, "recurring_problems", min_count=3, **OCTOBER)) == 1
 
 
+def test_recurring_problems_leave_voided_tickets_out():
+    """已撤销 is no request: with P4 (PB) and P1 (PA1) voided, PB has two complaints and PA1 one, under the two
+    the list asks for."""
+    from etl.marts import build_marts
+    from metrics_fixture import build_warehouse
+    from onescreen.rules import load_rules
+
+    connection = duckdb.connect()
+    try:
+        build_warehouse(connection)
+        connection.execute("update fct_tickets set status = '已撤销' where ticket_id in ('P1', 'P4')")
+        build_marts(connection, load_rules())
+        problems = run_query(connection, "recurring_problems", previous_start="2025-09-01", min_count=2, **OCTOBER)
+        assert problems[["place_name", "category_l1", "ticket_count"]].values.tolist() == [["PB小区", "物业管理", 2]]
+    finally:
+        connection.close()
+
+
 def _recurring_by_hand(tickets: pd.DataFrame, compounds: dict[str, str], start: str, end: str,
                        previous_start: str | None, min_count: int, limit: int,
                        compounds_only: bool = False) -> list[tuple]:
     """高频问题 reckoned plainly from its definition (onescreen/koujing.py), by the places' text; with
     ``compounds_only`` (the big screen's tier), compounds alone, ranked among themselves."""
     places = tickets["compound_code"].notna() | (tickets["address_area"].notna() & (not compounds_only))
+    places &= tickets["status"].ne("已撤销")   # a voided ticket is no request
     t = tickets[places].copy()
     t = t[(t["received_at"] >= pd.Timestamp(previous_start or start)) & (t["received_at"] < pd.Timestamp(end) + pd.Timedelta(days=1))]
     t["place_type"] = t["compound_code"].map(lambda c: "address" if c is None else "compound")
@@ -471,11 +490,12 @@ def test_recurring_problems_matches_a_plain_reckoning_with_many_ties():
         grid = rng.choice(["G1", "G2", "G3"])
         received = pd.Timestamp("2025-09-01") + pd.Timedelta(minutes=rng.randrange(61 * 24 * 60))
         rows.append((f"T{i}", "hotline", "12345热线", rng.choice(["物业管理", "市容环境", "道路交通"]), received,
-                     "一街道", "一社区", grid, compound, area, "grid_code", False, "h", 1))
+                     "一街道", "一社区", grid, compound, area, "grid_code", False, "h", 1,
+                     "已撤销" if i % 13 == 0 else "办理中"))
     connection.executemany(
         "insert into fct_tickets (ticket_id, feed, source, category_l1, received_at, street_name, community_name,"
-        " grid_code, compound_code, address_area, placed_by, has_timeline_error, row_hash, batch_id)"
-        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        " grid_code, compound_code, address_area, placed_by, has_timeline_error, row_hash, batch_id, status)"
+        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     from etl.load_tickets import fill_place_hashes
 
     assert fill_place_hashes(connection) == sum(1 for r in rows if r[8] or r[9])

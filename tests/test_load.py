@@ -1383,6 +1383,23 @@ def test_an_unknown_grid_code_holding_the_callers_name_is_quoted_masked(warehous
     assert "网格编号在已导入的网格定义中找不到：DF-99（1 条）、李**反映（1 条）、王**（1 条）。" in warnings
 
 
+def test_an_unknown_grid_code_is_quoted_as_the_file_writes_it(warehouse_copy, tmp_path):
+    """df-99 and ＤＦ－９９ are matched as DF-99, but the warning quoted DF-99, which a search of the file does not find:
+    each way of writing it is quoted as written, with its count, still masked with its row's caller."""
+    path = tmp_path / "typed.csv"
+    path.write_text("工单编号,来电时间,所属街道,所属社区,网格编号,来电人\n"
+                    "Q1,2025-10-05 09:00,,,df-99,赵六\n"
+                    "Q2,2025-10-05 10:00,,,ＤＦ－９９,钱七\n"
+                    "Q3,2025-10-05 11:00,,,df-99,孙八\n"
+                    "Q4,2025-10-05 12:00,,,李小红ａ,李小红\n"
+                    "Q5,2025-10-05 13:00,,,df-01,周九\n", encoding="utf-8")
+    warnings = "\n".join(load_files([path]).files[0].warnings)
+    assert "李小红" not in warnings
+    assert "4 条工单的网格编号在已导入的网格定义中找不到：df-99（2 条）、李**ａ（1 条）、ＤＦ－９９（1 条）。" in warnings
+    with duckdb.connect(str(warehouse_copy), read_only=True) as con:   # df-01 is the grid DF-01
+        assert con.execute("select grid_code from fct_tickets where ticket_id = 'Q5'").fetchone() == ("DF-01",)
+
+
 def test_a_note_line_between_rows_of_data_is_still_a_bad_row(warehouse_copy, tmp_path):
     path = _write(tmp_path / "note_inside.csv", [TICKETS, *_tickets(1), "说明：以下为补录", *_tickets(1, 2)])
     with pytest.raises(LoadError) as err:

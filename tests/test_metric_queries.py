@@ -495,3 +495,31 @@ def test_voided_and_reopened_tickets_are_listed_with_their_status():
     compounds = run_query(connection, "company_compound_complaints", company_id="A", month=date(2025, 10, 1))
     assert compounds.set_index("compound_code")["complaint_count"].to_dict() == {"PA1": 1, "PA2": 1}
     connection.close()
+
+
+def test_voided_tickets_have_a_status_of_their_own_in_the_list():
+    """已撤销 is a status to choose, as 已退单 is: it lists the voided tickets alone (T21, P1), with their count, under
+    the same filters as every status; 已办结 and the property complaints still leave them out."""
+    from onescreen import tickets
+
+    connection = duckdb.connect()
+    build_warehouse(connection)
+    connection.execute("update fct_tickets set status = '已撤销' where ticket_id in ('T21', 'P1')")
+    build_marts(connection, load_rules())
+
+    def listed(**params):
+        frame = run_query(connection, "ticket_list", status="voided", sort="ticket_id", order="asc", limit=100, **params)
+        assert set(frame["total_count"]) <= {len(frame)}
+        return frame
+
+    try:
+        voided = listed()
+        assert voided["ticket_id"].tolist() == ["P1", "T21"]
+        assert list(tickets.state_labels(voided)) == ["已撤销", "已撤销"]
+        assert listed(grid_code="G2")["ticket_id"].tolist() == ["T21"]
+        assert listed(received_from=date(2025, 10, 11))["ticket_id"].tolist() == ["P1"]
+        assert listed(property_complaint=True).empty
+        first = run_query(connection, "ticket_list", status="voided", sort="ticket_id", order="asc", limit=1)
+        assert first["ticket_id"].tolist() == ["P1"] and first["total_count"].tolist() == [2]
+    finally:
+        connection.close()

@@ -6,6 +6,7 @@ tests run with no users file, as ``make run`` does out of the box.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from datetime import date, datetime
@@ -564,6 +565,54 @@ def test_ticket_list_pages_through_the_whole_list(warehouse_copy, monkeypatch):
     assert "第 1/" in " ".join(m.value for m in at.markdown)
 
 
+def _deferred_downloads(monkeypatch) -> dict:
+    """file name -> what a click on its download button runs, for every download button the page draws."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    built: dict = {}
+    register = MediaFileManager.add_deferred
+
+    def keep(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        built[file_name] = data_callable   # what a click on the button runs
+        return register(self, data_callable, mimetype, coordinates, file_name=file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", keep)
+    return built
+
+
+def test_the_ticket_list_has_a_status_for_voided_tickets_and_its_downloads_follow_it(tmp_path, monkeypatch):
+    """已撤销 tickets were found only under 全部 or by number: 已撤销 is a status choice of its own (in the URL as
+    status=voided), listing them alone with 办理状态 已撤销, and the download holds those rows and says so in its name."""
+    from conftest import _reset_app_connection
+    from etl.marts import build_marts
+    from metrics_fixture import build_warehouse
+    from onescreen.rules import load_rules
+
+    path = tmp_path / "metrics.duckdb"
+    con = duckdb.connect(str(path))
+    build_warehouse(con)
+    con.execute("update fct_tickets set status = '已撤销' where ticket_id in ('T21', 'P1')")
+    build_marts(con, load_rules())
+    con.close()
+    built = _deferred_downloads(monkeypatch)
+    monkeypatch.setenv("ONESCREEN_DB", str(path))
+    _reset_app_connection()
+    try:
+        at = _run("tickets.py", query={"range": "all"})
+        at.radio(key="t_status").set_value("voided").run()
+        assert [e.value for e in at.exception] == []
+        assert at.query_params["status"] == "voided"
+        table = at.dataframe[0].value
+        assert table["工单编号"].tolist() == ["P1", "T21"] and set(table["办理状态"]) == {"已撤销"}
+        assert any(" · 已撤销 · " in c.value for c in at.caption)
+        csv_name = next(name for name in built if name.endswith(".csv") and "已撤销" in name)
+        assert csv_name == "工单明细_全区_全部时间受理_已撤销.csv"
+        downloaded = pd.read_csv(io.BytesIO(built[csv_name]()), dtype=str)
+        assert downloaded["工单编号"].tolist() == ["P1", "T21"] and set(downloaded["办理状态"]) == {"已撤销"}
+    finally:
+        _reset_app_connection()
+
+
 def test_the_lights_page_on_the_wall_draws_its_map_as_svg(warehouse_copy):
     """The carousel shows 亮灯地图 on the wall too: there its map is SVG (no WebGL in a GPU-less browser)."""
     wall = _run("lights.py", query={"kiosk": "1"})
@@ -956,18 +1005,9 @@ def test_weekly_download_labels_are_short_with_the_detail_in_a_line_below(wareho
 def test_weekly_downloads_are_audited(warehouse_copy, users, tmp_path, monkeypatch):
     """The 周报's files carry ticket numbers and the oldest open requests: each download is recorded in the audit log
     as 工单明细's are (it was not), and built only while the users file still grants the user (auth.guarded)."""
-    from streamlit.runtime.media_file_manager import MediaFileManager
-
     from onescreen import audit
 
-    built: dict = {}
-    register = MediaFileManager.add_deferred
-
-    def keep(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
-        built[file_name] = data_callable   # what a click on the button runs
-        return register(self, data_callable, mimetype, coordinates, file_name=file_name, **kwargs)
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", keep)
+    built = _deferred_downloads(monkeypatch)
     _run("weekly.py", user="leader")
     names = sorted(built)
     assert [name.rsplit(".", 1)[1] for name in names] == ["docx", "html", "json", "xlsx"]

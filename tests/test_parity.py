@@ -123,7 +123,7 @@ def parity_cases(con) -> dict[str, list[dict]]:
         "escalation_shares": [dict(**p, **a) for p in periods for a in areas] + [dict(**ranges[2], **a) for a in areas],
         "handling_time_distribution": [dict(**p, **a) for p in periods for a in areas]
         + [dict(**ranges[2], **a) for a in areas],
-        "ticket_list": [dict(status=s, **f) for s in ("all", "open", "overdue", "near_deadline", "closed")
+        "ticket_list": [dict(status=s, **f) for s in ("all", "open", "overdue", "near_deadline", "closed", "voided")
                         for f in ticket_filters]
         + [dict(sort=s, order=o) for s in ("due_at", "overdue_workdays", "remaining_workdays", "ticket_id")
            for o in ("asc", "desc")]

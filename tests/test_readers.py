@@ -852,7 +852,8 @@ def test_a_file_with_no_column_of_any_export_is_not_called_the_closest_one():
         plan_file(FIXTURES / "hotline_wrong_header.csv")
     assert str(err.value) == (
         "错误：看不出文件 hotline_wrong_header.csv 是哪类导出：没有一列表头与已知导出相符。文件第 1 行的表头为：编号、日期、内容。"
-        "能导入的有：12345热线工单、网格平台事件、网格定义、小区与物业、物业日常考核。请确认选对了文件；确是其中一类、只是表头写法不同时，"
+        "能导入的有（括号中为必须有的列）：12345热线工单（工单编号、来电时间）、网格平台事件（工单编号、来电时间、诉求来源）"
+        "、网格定义（网格编号、所属社区、所属街道）、小区与物业（小区名称、物业企业）、物业日常考核（考核日期、物业企业、小区名称、得分）。请确认选对了文件；确是其中一类、只是表头写法不同时，"
         "请用 --source 指定来源类型，并用 --map \"表头=字段\" 指定对应关系。"
     )
     assert plan_file(FIXTURES / "hotline_wrong_header.csv", strict=False).unknown
@@ -860,6 +861,41 @@ def test_a_file_with_no_column_of_any_export_is_not_called_the_closest_one():
     assert not plan_file(FIXTURES / "hotline_wrong_header.csv", "hotline", strict=False).unknown
     with pytest.raises(LoadError, match="最接近“12345热线工单”，但缺少字段 received_at"):
         plan_file(FIXTURES / "hotline_unknown_header.csv")
+
+
+def test_a_roster_or_compound_list_with_a_phone_column_is_not_taken_for_a_hotline_export(tmp_path):
+    """联系电话 is a 12345 caller's number, but a grid workers' roster and a compound list carry one too: their
+    files were "最接近“12345热线工单”，但缺少字段 工单编号、来电时间". The other headers now decide."""
+    def planned(name: str, text: str, **kwargs):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return plan_file(path, **kwargs)
+
+    roster = "网格名称,网格员,联系电话,所属社区,所属街道\n西河一网格,李四,13900001111,西河社区,南宁街道\n"
+    with pytest.raises(LoadError) as err:
+        planned("网格员名册.csv", roster)
+    assert str(err.value).startswith("错误：无法识别文件 网格员名册.csv 的数据类型：最接近“网格定义”，但缺少字段 grid_code（如 网格编号）。")
+    assert planned("网格员名册.csv", roster, strict=False).source.name == "grids"   # the upload page's guess
+    full = "网格编号,网格名称,所属社区,所属街道,网格员,联系电话\nXH-01,西河一网格,西河社区,南宁街道,李四,13900001111\n"
+    assert planned("网格.csv", full).source.name == "grids"
+    compounds = "小区名称,小区地址,所属社区,联系人,联系电话,户数\n金碧花园,东风路88号,东风社区,赵六,13600001111,600\n"
+    with pytest.raises(LoadError) as err:
+        planned("小区.csv", compounds)
+    assert str(err.value).startswith("错误：无法识别文件 小区.csv 的数据类型：最接近“小区与物业”，但缺少字段 company_name（如 物业企业）。")
+    # A list of grid workers (one row a person): none of the known kinds, and the message says what each needs.
+    people = "序号,姓名,性别,所属网格,联系电话,入职时间\n1,李四,男,XH-01,13900001111,2021-03-01\n"
+    with pytest.raises(LoadError) as err:
+        planned("人员.csv", people)
+    assert str(err.value) == (
+        "错误：看不出文件 人员.csv 是哪类导出：没有一列表头是已知导出特有的（所属网格、联系电话 这类列各种名单都有）。"
+        "文件第 1 行的表头为：序号、姓名、性别、所属网格、联系电话、入职时间。"
+        "能导入的有（括号中为必须有的列）：12345热线工单（工单编号、来电时间）、网格平台事件（工单编号、来电时间、诉求来源）"
+        "、网格定义（网格编号、所属社区、所属街道）、小区与物业（小区名称、物业企业）、物业日常考核（考核日期、物业企业、小区名称、得分）。"
+        "请确认选对了文件；确是其中一类、只是表头写法不同时，请用 --source 指定来源类型，并用 --map \"表头=字段\" 指定对应关系。")
+    # A 12345 export that calls the caller's number 联系电话 is still one.
+    hotline = "工单编号,来电时间,诉求类型,联系电话\nH1,2025-10-01 09:00,投诉,13800001111\n"
+    plan = planned("工单.csv", hotline)
+    assert plan.source.name == "hotline" and plan.mapping["caller_phone"] == "联系电话"
 
 
 def test_a_summary_sheet_is_no_export_nor_pointed_to(tmp_path):

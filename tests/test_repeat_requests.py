@@ -73,7 +73,8 @@ PHONE_DIGITS = ("13800001111", "3135265", "13900002222", "13700009999")
 OCTOBER = dict(start="2025-10-01", end="2025-10-31")
 
 
-def build(path=":memory:", **rule_changes):
+def build(path=":memory:", voided=(), **rule_changes):
+    """The fixture's warehouse with CALLS added; ``voided``: ticket ids whose status is 已撤销."""
     con = duckdb.connect(str(path))
     build_warehouse(con)
     for ticket_id, grid, received, category, phone, source in CALLS:
@@ -85,6 +86,8 @@ def build(path=":memory:", **rule_changes):
             [ticket_id, source, category, received, street, street_name, community, community_name, grid])
         con.execute("insert into ticket_pii (ticket_id, caller_name, caller_phone, batch_id) values (?, '张三', ?, 1)",
                     [ticket_id, phone])
+    for ticket_id in voided:
+        con.execute("update fct_tickets set status = '已撤销' where ticket_id = ?", [ticket_id])
     build_marts(con, dataclasses.replace(load_rules(), **rule_changes))
     return con
 
@@ -124,6 +127,26 @@ def test_the_window_is_a_rule():
         assert repeats(narrower) == {"R3": ("R2", 3, 5), "R6": ("R5", 1, 15), "R7": ("R6", 1, 15), "R27": ("R26", 2, 13)}
     finally:
         narrower.close()
+
+
+def test_a_voided_ticket_is_neither_a_repeat_nor_the_request_one_comes_back_to(con):
+    """已撤销 (withdrawn, or cancelled as made in error) is no request. A's R2 voided: not a repeat, and R3 comes back
+    to R1 (23 days); C's R13 voided: R14 has no earlier request, so C has no repeats and the callers are numbered
+    B 1, D 2, A 3. The voided tickets still count among the requests received (受理量)."""
+    voided = build(voided=("R2", "R13"))
+    try:
+        assert repeats(voided) == {"R3": ("R1", 3, 23), "R6": ("R5", 1, 15), "R7": ("R6", 1, 15),
+                                   "R27": ("R26", 2, 13)}
+        before = run_query(con, "repeat_summary", previous_start="2025-09-01", **OCTOBER).iloc[0]
+        after = run_query(voided, "repeat_summary", previous_start="2025-09-01", **OCTOBER).iloc[0]
+        assert (after["ticket_count"], after["previous_ticket_count"]) == \
+            (before["ticket_count"], before["previous_ticket_count"])
+        assert (after["repeat_count"], after["caller_count"]) == (4, 3)   # R3 R6 R7 R27
+        callers = run_query(voided, "repeat_callers", **OCTOBER)
+        assert callers[["caller_no", "category_l1", "repeat_count", "first_ticket_id", "last_ticket_id"]].values.tolist() \
+            == [[1, "噪音扰民", 2, "R5", "R7"], [3, "物业管理", 1, "R1", "R3"], [2, "城市管理", 1, "R26", "R27"]]
+    finally:
+        voided.close()
 
 
 def test_the_proactive_sources_are_a_rule(con):

@@ -123,7 +123,8 @@ def test_wrong_header_mapped_by_hand(warehouse_copy, data_dir):
     # No column of any export: not called a 12345 export missing fields, its column pickers closed.
     assert shown(at, "warning") == [
         "看不出文件 hotline_wrong_header.csv 是哪类导出：没有一列表头与已知导出相符。文件第 1 行的表头为：编号、日期、内容。"
-        "能导入的有：12345热线工单、网格平台事件、网格定义、小区与物业、物业日常考核。请确认选对了文件；确是其中一类、只是表头写法不同时，"
+        "能导入的有（括号中为必须有的列）：12345热线工单（工单编号、来电时间）、网格平台事件（工单编号、来电时间、诉求来源）"
+        "、网格定义（网格编号、所属社区、所属街道）、小区与物业（小区名称、物业企业）、物业日常考核（考核日期、物业企业、小区名称、得分）。请确认选对了文件；确是其中一类、只是表头写法不同时，"
         "请在“来源类型”中选择，再在“修改列对应”中为各字段选择文件中的列。"]
     assert any(m.startswith("看不出来源类型 · 编码 utf-8") for m in shown(at, "caption"))
     assert not [m for m in shown(at, "markdown") if m.startswith("列对应：")]

@@ -1,6 +1,7 @@
 -- 高频问题 (类诉齐办): places where the same first-level category keeps coming back. A place is the
 -- compound recognised in the address, else the masked address (address_area, up to the house number); tickets
--- with neither are left out. Current window: received from $start to $end (inclusive); previous window:
+-- with neither are left out, and so are voided tickets (status 已撤销: no request, see mart_repeat_requests).
+-- Current window: received from $start to $end (inclusive); previous window:
 -- from $previous_start up to $previous_end, or up to $start when that is null (none when $previous_start is
 -- null; a month under way is compared with the same days of the month before). Places with at least
 -- $min_count tickets of one category in the current window, most tickets first. $compounds_only: compounds alone
@@ -12,7 +13,7 @@ compounds as (
 ),
 
 -- (Read twice, for the counts and for the recurring places: reading is cheaper than keeping it. The
--- counts read only received_at, category_l1 and place_hash: the place as a number (see place_hash in
+-- counts read only received_at, category_l1, status and place_hash: the place as a number (see place_hash in
 -- etl/sql/schema.sql), which groups several times faster than its text.)
 tickets as not materialized (
     select
@@ -27,6 +28,7 @@ tickets as not materialized (
         $start is null or t.received_at >= $start as is_current
     from fct_tickets as t
     where t.place_hash is not null
+        and coalesce(t.status, '') <> '已撤销'
         and (not $compounds_only or t.compound_code is not null)
         and (t.received_at >= coalesce($previous_start, $start) or coalesce($previous_start, $start) is null)
         and ($previous_end is null or t.received_at < $previous_end or t.received_at >= $start)

@@ -27,7 +27,9 @@ tickets as not materialized (
     select ticket_id, received_at, due_at, null::integer as overdue_workdays, null::integer as remaining_workdays,
         coalesce(status = '已撤销', false) as is_voided
     from fct_tickets
-    where ($received_from is null or received_at >= $received_from)
+    -- 已撤销 (voided) is a status of the export, in no mart: read from the tickets alone.
+    where ('{{status}}' <> 'voided' or coalesce(status = '已撤销', false))
+        and ($received_from is null or received_at >= $received_from)
         and ($received_before is null or received_at < $received_before)
         and ($street_code is null or street_code = $street_code)
         and ($community_code is null or community_code = $community_code)

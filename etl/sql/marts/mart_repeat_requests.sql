@@ -4,7 +4,9 @@
 -- the earlier ticket, not the caller: callers are numbered (caller_no, in the order of the earliest call
 -- their repeats come back to) so the pages can group a caller's requests without any personal data leaving
 -- ticket_pii. The numbers are made again at every build.
--- Left out: tickets of the proactive sources ($proactive_sources, 网格员上报 and 视频巡查 by default: their
+-- Left out: voided tickets (status 已撤销: withdrawn or cancelled as made in error, no request at all: neither a
+-- repeat nor the earlier request a later call comes back to; they still count as received elsewhere), tickets
+-- of the proactive sources ($proactive_sources, 网格员上报 and 视频巡查 by default: their
 -- number is the reporter's, not a citizen's), tickets without a first-level category, and numbers that are
 -- not 7 to 12 digits once cleaned (a 1.38E+10 an export turned into, 138****1111, two numbers in one cell,
 -- an extension): a number is the only thing that says two calls came from one person.
@@ -57,6 +59,7 @@ calls as (
     from fct_tickets as tickets
     inner join callers on callers.ticket_id = tickets.ticket_id
     where tickets.category_l1 is not null
+        and coalesce(tickets.status, '') <> '已撤销'
         and not list_contains($proactive_sources::varchar[], tickets.source)
         and regexp_matches(callers.caller, '^[0-9]{7,12}$')
 ),

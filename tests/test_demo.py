@@ -392,3 +392,34 @@ def test_the_marts_count_the_demo_statuses_by_the_rules(demo_warehouse):
     assert rates == (sum(v[0] for v in by_status.values()), by_status["已办结"][0],
                      sum(by_status[s][0] for s in in_hand if s in by_status),
                      sum(by_status[s][2] for s in in_hand if s in by_status))
+
+
+def test_the_ticket_list_shows_the_demo_statuses_where_a_user_looks(demo_warehouse, monkeypatch):
+    """工单明细 on the demo: a 待派单 ticket past its deadline is under 超期, a 重办 one under 未办结 (neither under 已办结),
+    each with its 工单状态; a 已撤销 one is under 全部 as 已撤销 and under no count of work."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("ONESCREEN_DB", str(demo_warehouse))
+    con = duckdb.connect(str(demo_warehouse), read_only=True)
+    try:
+        waiting, reopened, voided = (con.execute(
+            f"select min(ticket_id) from fct_tickets t left join mart_open_tickets o using (ticket_id) where {where}"
+        ).fetchone()[0] for where in ("t.status = '待派单' and o.is_overdue", "t.status = '重办'", "t.status = '已撤销'"))
+    finally:
+        con.close()
+
+    def listed(status: str, ticket_id: str) -> list[tuple[str, str]]:
+        at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
+        at.query_params.update({"status": status, "range": "all", "ticket_id": ticket_id})
+        at.run()
+        at.switch_page("app_pages/tickets.py")
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        tables = [d.value for d in at.dataframe if "工单编号" in d.value.columns]
+        return [(r["办理状态"], r["工单状态"]) for r in tables[0].to_dict("records")] if tables else []
+
+    assert listed("overdue", waiting) == [("超期", "待派单")]
+    assert listed("open", reopened) in ([("办理中", "重办")], [("超期", "重办")], [("临期", "重办")])
+    assert listed("closed", reopened) == listed("closed", waiting) == []
+    assert listed("all", voided) == [("已撤销", "已撤销")]
+    assert listed("open", voided) == listed("closed", voided) == []

@@ -52,8 +52,8 @@ def add_statuses(rng: np.random.Generator, tickets: dict[str, np.ndarray], perio
 
 def _withdraw(rng: np.random.Generator, t: dict[str, np.ndarray], sound: np.ndarray, period: Period) -> None:
     """已撤销: withdrawn 30 minutes to two days after the call, before anyone closed it; whatever had not happened by
-    then never happens. A ticket of both exports is withdrawn before the first one or after the second: no
-    event time would tell the later export's 已撤销 from the earlier one's 办理中."""
+    then never happens. A ticket of both exports is withdrawn before the first one is taken, if at all: no event
+    time would tell the later export's 已撤销 from the earlier one's 办理中."""
     n = len(t["id"])
     withdrawn = t["received"] + _lognormal(rng, 8 * HOUR, 0.9, n, 1800, 2 * DAY)
     eligible = sound & (t["returned_at"] == NEVER) & (withdrawn < t["resolved"])

@@ -9,7 +9,9 @@ The district (翠湖区, fictional, around 25.49°N 103.79°E) has 8 streets, ~6
 tiling its outline, ~700 compounds run by ~40 property companies, 13 months (a year plus the same month a year before) of daily inspections,
 12345 hotline tickets (two overlapping GBK exports) and grid-platform events (XLSX). Each file
 carries the quirks real exports have: title rows, an export-time line, totals rows, mixed date
-formats, a later export repeating tickets with a newer status, a few impossible timelines.
+formats, a later export repeating tickets with a newer status, a few impossible timelines, and every
+status the rules know: a few tickets withdrawn (已撤销), reopened after a callback (重办) or still waiting
+to be dispatched (待派单), ``etl.demo_statuses``.
 
 Everything comes from ``numpy.random.default_rng(seed)``: the same seed and the same past
 ``end_month`` give byte-identical files. Only the default (current) month looks at the clock, to
@@ -37,6 +39,7 @@ from xlsxwriter.utility import xl_col_to_name
 from etl import demo_vocab as V
 from etl.demo_calendar import DAY, Period, make_period, stamp
 from etl.demo_place import District, build_compounds, build_district, build_inspections
+from etl.demo_statuses import add_statuses, seen_at
 from etl.demo_tickets import build_events, build_hotline
 
 HOTLINE_TITLE = f"{V.DISTRICT}12345政务服务便民热线工单明细表"
@@ -85,7 +88,8 @@ def generate_demo(out_dir: Path, seed: int = 2025, end_month: dt.date | None = N
 
     # Hotline tickets first, then events: one of the two large tables in memory at a time.
     n_hotline = round(n_tickets * 0.7)
-    hotline = build_hotline(rng_hotline, n_hotline, district, compounds, companies, period)
+    hotline = add_statuses(rng_hotline, build_hotline(rng_hotline, n_hotline, district, compounds, companies, period),
+                           period)
     for name, rows, snapshot_at, renamed in (
         ("hotline_part1.csv", hotline["received"] < period.part1_end, period.part1_end, False),
         ("hotline_part2.csv", hotline["received"] >= period.overlap_start, period.end, True),
@@ -187,19 +191,15 @@ def _hotline_columns(t: dict[str, np.ndarray], at: int, short: np.ndarray) -> li
         return text.tolist()
 
     n = len(t["id"])
-    resolved_seen = t["resolved"] < at
-    returned_seen = t["returned_at"] < at
-    extension_seen = t["extended"] & (t["due"] <= at)
-    status = np.select([returned_seen, resolved_seen, extension_seen], ["已退单", "已办结", "延期"], "办理中")
-    called = t["callback"] < at
-    due = np.where(extension_seen, t["extended_due"], t["due"])
+    seen = seen_at(t, at)
+    called = seen["callback"] < at
     columns = {
         "工单编号": t["id"], "来电时间": when(t["received"]), "诉求来源": ["12345热线"] * n,
         "诉求类型": t["appeal"], "一级分类": t["l1"], "二级分类": t["l2"], "派单时间": when(t["dispatched"]),
-        "签收时间": when(t["responded"]), "办结时间": when(t["resolved"]),
-        "办理时限": when(due, np.ones(n, dtype=bool)), "回访时间": when(t["callback"]),
-        "是否解决": np.where(called, np.where(t["is_solved"], "是", "否"), ""),
-        "满意度": np.where(called, t["satisfaction"], ""), "工单状态": status,
+        "签收时间": when(t["responded"]), "办结时间": when(seen["resolved"]),
+        "办理时限": when(seen["due"], np.ones(n, dtype=bool)), "回访时间": when(seen["callback"]),
+        "是否解决": np.where(called, np.where(seen["is_solved"], "是", "否"), ""),
+        "满意度": np.where(called, seen["satisfaction"], ""), "工单状态": seen["status"],
         "承办单位": t["department"], "所属街道": t["street"], "所属社区": t["community"],
         "网格编号": t["grid_code"], "诉求地址": t["address"], "来电人": t["caller"],
         "来电号码": t["phone"], "诉求内容": t["content"],

@@ -135,6 +135,10 @@ def _lognormal(rng: np.random.Generator, median: float, sigma: float, n: int, lo
     return np.clip(rng.lognormal(math.log(median), sigma, n), low, high).astype(np.int64)
 
 
+# A caller's answer at the callback. Rows: (not solved, good), (not solved, bad), (solved, good), (solved, bad),
+# where bad is a late grid or a poorly run property company; columns 满意/基本满意/不满意.
+SATISFACTION_P = np.array([[0.15, 0.30, 0.55], [0.08, 0.27, 0.65], [0.87, 0.10, 0.03], [0.70, 0.18, 0.12]])
+
 STUCK_STREAM = 23
 # Contents that name another person than the caller (联系人：李明。): drawn from a stream of their own.
 NAMED_STREAM = 29
@@ -238,9 +242,7 @@ def build_hotline(rng: np.random.Generator, n: int, district: District, compound
     callback = np.where(called, resolved + _lognormal(rng, 18 * HOUR, 0.7, n, 1800, 6 * DAY), NEVER)
     p_solved = np.where(bad, 0.78, 0.92) - np.where((resolved != NEVER) & (resolved > due), 0.08, 0.0)
     is_solved = rng.random(n) < p_solved
-    # Rows: (not solved, good), (not solved, bad), (solved, good), (solved, bad); columns 满意/基本满意/不满意.
-    satisfaction_p = np.array([[0.15, 0.30, 0.55], [0.08, 0.27, 0.65], [0.87, 0.10, 0.03], [0.70, 0.18, 0.12]])
-    satisfaction_p = satisfaction_p[is_solved.astype(int) * 2 + bad.astype(int)]
+    satisfaction_p = SATISFACTION_P[is_solved.astype(int) * 2 + bad.astype(int)]
     satisfaction = np.array(["满意", "基本满意", "不满意"], dtype=object)[_choose_rows(rng, satisfaction_p)]
 
     # A handful of impossible timelines (closed before the call came in), all in months only the
@@ -298,7 +300,7 @@ def build_hotline(rng: np.random.Generator, n: int, district: District, compound
         "id": np.array(ids, dtype=object),
         "received": received, "dispatched": dispatched, "responded": responded, "resolved": resolved,
         "due": due, "extended_due": extended_due, "extended": extended, "returned_at": returned_at,
-        "callback": callback, "is_solved": is_solved, "satisfaction": satisfaction,
+        "callback": callback, "is_solved": is_solved, "satisfaction": satisfaction, "is_bad": bad,
         "appeal": appeal, "l1": l1, "l2": table["l2"].to_numpy()[category], "department": department,
         "street": np.where(no_street, "", street).astype(object),
         "community": np.where(no_community, "", grids["community_name"].to_numpy()[grid]).astype(object),

@@ -327,7 +327,7 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     if source.name in ("hotline", "events"):
         flag_feed_collisions(con, source.name)
     elif source.name == "grids":
-        check_geometries(con, configured_systems()[1])
+        check_geometries(con, configured_systems()[1], raw.path.name)
         if plan.required == ("grid_code", "geometry"):
             flag_unknown_grids_for_shapes(con)
     elif source.name == "compounds":

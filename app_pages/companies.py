@@ -60,7 +60,7 @@ def _wall_list(rows: pd.DataFrame, listed: str, streaks: dict[str, int], eligibl
         streak = int(streaks.get(r["company_id"], 0) or 0)
         floor = filters.streak_at_least(month, streak)
         which = "红榜" if listed == "red" else "黑榜"
-        hover = (f"{r['company_name']}：全区第 {int(r['rank'])} / {eligible} 名，总分 {r['score']:.1f}"
+        hover = (f"{r['company_name']}：{data.whole_area_name()}第 {int(r['rank'])} / {eligible} 名，总分 {r['score']:.1f}"
                  f"（考核得分 {r['inspection_score']:.1f}，考核 {int(r['inspection_count'])} 次；投诉得分 "
                  f"{r['complaint_score']:.1f}，物业投诉 {int(r['complaint_count'])} 件，管理 {ui.fmt_number(r['households'])} 户，"
                  f"每千户 {ui.fmt_number(r['complaints_per_1k_households'], 2)} 件）。{words}；"
@@ -84,7 +84,7 @@ def wall(f: filters.Filters, head: wall_view.Head) -> None:
     the month's complaints. No widgets: the month is the big screen's."""
     month = f.month()
     rules = lists.rules_from_meta(data.q("mart_rules")) or load_rules()
-    wall_view.header(head, "全区 物业红黑榜", wall_view.month_label(month))
+    wall_view.header(head, f"{data.whole_area_name()} 物业红黑榜", wall_view.month_label(month))
     rankings = data.q("company_rankings", month=month)
     if rankings.empty:
         ui.empty_state("这个月没有物业企业数据：请先导入小区与物业、物业考核文件。")
@@ -111,7 +111,7 @@ def wall(f: filters.Filters, head: wall_view.Head) -> None:
     st.markdown(ui.tiles([
         ui.tile("参与排名企业", f"{eligible} / {len(rankings)} 家",
                 note=f"红榜、黑榜各 {int(rankings['list_size'].max())} 家", help_text=koujing("red_black_list", rules)),
-        ui.tile("物业投诉（全区企业）", f"{complaints:,} 件", change=change,
+        ui.tile(f"物业投诉（{data.whole_area_name()}企业）", f"{complaints:,} 件", change=change,
                 note=f"每千户 {ui.fmt_number(complaints * 1000 / households, 2) if households else '—'} 件",
                 help_text=f"{len(rankings)} 家企业管理 {ui.fmt_number(households)} 户。"
                           + koujing("complaints_per_1k_households", rules)),
@@ -178,7 +178,7 @@ if month == open_month:
     st.info(f"{month_label}尚未结束（工单只到 {span[1]:%m-%d}）：投诉和考核还会增加，得分和名次会变，月底后才是本月的红黑榜。",
             icon=":material/hourglass_top:")
 rankings = data.q("company_rankings", month=month)
-st.caption(f"{ui.as_of_caption(data.as_of())} · 全区物业企业（不受街道、社区筛选影响）")
+st.caption(f"{ui.as_of_caption(data.as_of())} · {data.whole_area_name()}物业企业（不受街道、社区筛选影响）")
 if f.is_range:
     st.info(f"物业红黑榜按月评定，不能按自定义区间 {f.time_label()} 计算；默认显示区间最后一天所在的月份。",
             icon=":material/info:")

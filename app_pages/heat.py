@@ -27,7 +27,7 @@ PLACE_TYPES = {"compound": "小区", "address": "地址"}
 def filter_label(f: filters.Filters) -> str:
     """``范围：翠湖街道 · 来源：12345热线 · 分类：全部``, from the filters in force."""
     places = data.places()
-    area = "全区"
+    area = data.whole_area_name()
     for code, column, name in ((f.grid_code, "grid_code", "grid_name"),
                                (f.community_code, "community_code", "community_name"),
                                (f.street_code, "street_code", "street_name")):

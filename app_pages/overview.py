@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from onescreen import access as acl
+from onescreen import area as area_names
 from onescreen import data, filters, measures, ui
 from onescreen import wall as wall_view
 from onescreen.coverage import Coverage
@@ -118,7 +119,7 @@ def _list_html(title_class: str, title: str, frame: pd.DataFrame, *, from_worst:
     it reads 至少连续N个月. Each row is one line: a name too long for the panel (281 px at 1440 px) ends in …, and the
     row's hover begins with it whole."""
     withheld = previous is not None and bool(previous.note)
-    rows = []
+    rows, whole_area = [], data.whole_area_name()
     for place, (_, r) in enumerate(frame.iterrows(), start=1):
         change, colour = r.get("rank_change"), ui.FLAT_COLOUR
         if withheld:
@@ -141,7 +142,7 @@ def _list_html(title_class: str, title: str, frame: pd.DataFrame, *, from_worst:
         basis = (f"管理 {ui.fmt_number(households)} 户，物业投诉 {ui.fmt_number(complaints)} 件"
                  if pd.notna(households) and pd.notna(complaints) else "")
         name = str(r["company_name"])
-        hover = f"{name}：全区第 {int(r['rank'])} 名，总分 {r['score']:.1f}。{move_words}。{basis}"
+        hover = f"{name}：{whole_area}第 {int(r['rank'])} 名，总分 {r['score']:.1f}。{move_words}。{basis}"
         label = f"倒{place}" if from_worst else str(int(r["rank"]))
         rows.append(f"<div class='os-rank-row' title='{html.escape(hover, quote=True)}'><span class='os-rank-place'>{label}"
                     f"</span> <span class='os-rank-name'>{html.escape(name)}</span> <span class='os-rank-score'>"
@@ -183,7 +184,9 @@ def screen() -> None:
     as_of = data.as_of()
     scope = f.scope()
     # The street ranking and the red/black lists stay district-wide when an area is chosen: said in their titles.
-    district_wide = "全区，" if f.street_code or f.community_code or f.grid_code else ""
+    # A one-street warehouse is named for its street and ranks its communities (a ranking of one street is one bar).
+    whole_area, rank_level = data.whole_area_name(), data.ranking_level()
+    district_wide = f"{whole_area}，" if f.street_code or f.community_code or f.grid_code else ""
     month = f.month()  # lights and the red/black lists are made per month by rule
     # "本月" only for the month the data are in; an older month (chosen, or the default in a month's first
     # days, see filters.default_period) is named.
@@ -210,7 +213,7 @@ def screen() -> None:
         "lights": data.Call("grid_lights", dict(period_type="month", period_start=month,
                                                 **{k: v for k, v in scope.items() if k != "grid_code"})),
         "ranking": data.Call("rates_breakdown_range" if f.is_range else "rates_breakdown",
-                             dict(f.time_params(), level="street")),
+                             dict(f.time_params(), level=rank_level)),
         "recurring": _recurring_call(f, previous),
         "kpis": data.Call("kpi_tiles_range" if "start" in compare else "kpi_tiles", {**compare, **scope}),
         "overdue": data.Call("overdue_list", dict(state="overdue", limit=40, **scope)),
@@ -269,15 +272,17 @@ def screen() -> None:
             callback_note = measures.ranking_callback_note(ranking, "本区间" if f.is_range else "本期")
             hover = "灰色：不参与排名（样本不足或缺少某率）" + (f"。{callback_note}" if callback_note else "")
             said = "回访未完，仅供参考" if kiosk and callback_note else "灰色不排名"   # one line in half a column
-            st.markdown(f"<div class='os-panel-title' title='{html.escape(hover, quote=True)}'>街道排名（"
+            title = area_names.RANKING_TITLES[rank_level]
+            st.markdown(f"<div class='os-panel-title' title='{html.escape(hover, quote=True)}'>{title}（"
                         f"{district_wide}综合得分，{said}）</div>", unsafe_allow_html=True)
             if callback_note and not kiosk:
                 st.caption(callback_note)
             if not ranking.empty:
                 if kiosk:  # drawn for half the middle column: 360 px at 1920
-                    st.markdown(kiosk_charts.street_ranking_svg(ranking, width=360, height=260), unsafe_allow_html=True)
+                    st.markdown(kiosk_charts.street_ranking_svg(ranking, width=360, height=260, label=title),
+                                unsafe_allow_html=True)
                 elif links:
-                    _street_links(f, street_ranking_figure(ranking, height=260), ranking)
+                    _street_links(f, street_ranking_figure(ranking, height=260), ranking, rank_level)
                 else:
                     ui.plotly_chart(street_ranking_figure(ranking, height=260), width="stretch",
                                     config={"displayModeBar": False})
@@ -389,18 +394,19 @@ def _recurring(f: filters.Filters, period_label: str, call: data.Call, previous:
         unsafe_allow_html=True)
 
 
-def _street_links(f: filters.Filters, figure, ranking: pd.DataFrame) -> None:
-    """The street ranking, selectable: a selected bar offers that street's tickets (this time)."""
+def _street_links(f: filters.Filters, figure, ranking: pd.DataFrame, level: str = "street") -> None:
+    """The street ranking (``level`` street, or community on a one-street warehouse), selectable: a selected bar
+    offers that unit's tickets (this time)."""
     event = ui.plotly_chart(figure, width="stretch", config={"displayModeBar": False}, on_select="rerun",
                             selection_mode="points", key="overview_street_ranking")
     points = event.selection.points if event is not None else []
     name = next((p.get("y") for p in points if p.get("y")), None)
     chosen = ranking[ranking["unit_name"] == name] if name is not None else ranking.iloc[0:0]
     if chosen.empty:
-        st.caption("点选一个街道，可打开其工单明细。")
+        st.caption(f"点选一个{'社区' if level == 'community' else '街道'}，可打开其工单明细。")
         return
-    params = {k: v for k, v in _ticket_link(f).items() if k not in ("community_code", "grid_code")}
-    params["street_code"] = str(chosen["unit_code"].iloc[0])
+    params = {k: v for k, v in _ticket_link(f).items() if k not in ("street_code", "community_code", "grid_code")}
+    params[f"{level}_code"] = str(chosen["unit_code"].iloc[0])
     ui.page_link(TICKETS_PAGE, label=f"打开{ui.markdown_text(str(name))}{ui.markdown_text(f.time_label())}的工单明细 →",
                  icon=":material/list_alt:", query_params=params)
 
@@ -475,7 +481,7 @@ def _scope_name(f: filters.Filters) -> str:
     if f.street_code:
         match = places.loc[places["street_code"] == f.street_code, "street_name"]
         return match.iloc[0] if len(match) else f.street_code
-    return "全区"
+    return data.whole_area_name()
 
 
 screen()

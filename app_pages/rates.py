@@ -58,7 +58,7 @@ def scope_label(f: filters.Filters) -> str:
         if code:
             match = places.loc[places[column] == code, name]
             parts.append(str(match.iloc[0]) if len(match) else code)
-    label = " / ".join(parts) or "全区"
+    label = " / ".join(parts) or data.whole_area_name()
     if not f.scope() and (f.category or f.source):
         label += f"（{f.category or f.source}）"
     return label

@@ -190,11 +190,11 @@ def user_name() -> str:
     return identity.name
 
 
-def run_load(options: dict, skip_bad_rows: bool) -> None:
+def run_load(options: dict, skip_bad_rows: bool, allow_unknown_places: bool = False) -> None:
     bar = st.progress(0.0, text="开始导入……")
     try:
         report = upload.load(options, skip_bad_rows, upload.LoadProgress(len(options), lambda f, t: bar.progress(f, text=t)),
-                             loaded_by=user_name())
+                             loaded_by=user_name(), allow_unknown_places=allow_unknown_places)
     except LoadError as error:
         bar.empty()
         error_box(error.summary if error.problems else str(error))
@@ -233,6 +233,9 @@ def check_section(options: dict) -> None:
     if isinstance(result, LoadError):
         error_box(str(result))
         return
+    foreign = upload.foreign_places(result)  # another area's export: first, in red, before any file's lines
+    for message in foreign:
+        st.error(md(message), icon=":material/error:")
     for i, item in enumerate(result.files):
         if item.status == "already_loaded":
             st.info(md(upload.file_summary(item)))
@@ -244,17 +247,19 @@ def check_section(options: dict) -> None:
                        f"更新 {item.updated:,}，未变 {item.unchanged:,}。")
             show_problems(item.problems, item.problem_total)
             rejects_download(item, f"up_rejects_check_{i}")
-        else:
+        elif not item.foreign_places:  # another area's export is never 检查通过: said below as an error
             st.success(f"{md(item.file_name)}：检查通过，{item.rows_read:,} 行，导入后新增 {item.inserted:,}，"
                        f"更新 {item.updated:,}，未变 {item.unchanged:,}。")
         if item.status != "already_loaded" and (notes := upload.check_notes(item)):  # before the load, not after
             notes_box(item.file_name, notes)
     has_problems = any(item.problem_total for item in result.files)
     mode = st.radio("有问题的行", list(MODES), format_func=MODES.get, key="up_mode") if has_problems else "none"
+    confirmed = bool(foreign) and st.checkbox(upload.FOREIGN_CONFIRM, key="up_foreign")
     if all(item.status == "already_loaded" for item in result.files):
         st.info("这些文件都已导入过，再次导入不会做任何改动。")
-    if st.button("导入", type="primary", key="up_load", disabled=has_problems and mode == "none"):
-        run_load(options, skip_bad_rows=mode == "skip")
+    if st.button("导入", type="primary", key="up_load",
+                 disabled=(has_problems and mode == "none") or (bool(foreign) and not confirmed)):
+        run_load(options, skip_bad_rows=mode == "skip", allow_unknown_places=confirmed)
 
 
 limit_mb = settings.upload_limit_bytes() / 1048576

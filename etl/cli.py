@@ -26,6 +26,8 @@ def cmd_load(args) -> int:
     并把有问题的行连同原因写到输入文件旁的 *.rejected.csv。同一文件重复导入不会产生任何改动
     （示例中的文件由 python -m etl demo 生成，已导入过）。
     形如 04/11/2026 的日期，文件本身看不出日、月顺序时，按此前导入的同格式文件读取；都没有时用 --date-order 指定。
+    工单文件中超过一半（且超过 50 行）的网格编号或所属街道不在已导入的网格定义中时（像是别的区域的导出），
+    拒绝导入；确实要导入时加 --allow-unknown-places。
     """
     from etl.load import load_files, parse_overrides
 
@@ -33,6 +35,7 @@ def cmd_load(args) -> int:
     report = load_files(
         [Path(p) for p in args.files], source=args.source, overrides=overrides, sheet=args.sheet,
         skip_bad_rows=args.skip_bad_rows, progress=_progress(args.quiet), date_order=args.date_order,
+        allow_unknown_places=args.allow_unknown_places,
     )
     print_report(report)
     written = [item for item in report.files if item.status != "already_loaded"]
@@ -493,6 +496,8 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--map", action="append", metavar="表头=字段", help="把文件中的表头对应到字段，可重复")
     load.add_argument("--sheet", help="XLSX 工作表名称；默认第一个")
     load.add_argument("--skip-bad-rows", action="store_true", help="只导入没有问题的行，问题行写入 *.rejected.csv")
+    load.add_argument("--allow-unknown-places", action="store_true",
+                      help="导入大部分网格编号、街道不在已导入网格定义中的工单文件（区域外的数据）")
     load.add_argument("--date-order", choices=["day", "month"],
                       help="形如 04/11/2026 的日期、文件看不出顺序时：day 为 日/月/年（11月4日），month 为 月/日/年（4月11日）")
 

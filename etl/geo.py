@@ -19,6 +19,11 @@ INVALID_REASONS = {"Self-intersection": "自相交", "Ring Self-intersection": "
                    "Interior is disconnected": "内部被内环分割成几块", "Nested shells": "中的几个面相互嵌套"}
 
 
+class ProjectedCoordinates(ValueError):
+    """Coordinates far beyond any longitude/latitude (metres of a projection such as CGCS2000 / Gauss-Kruger): said
+    once for the file (:func:`etl.load_places.check_geometries`), not once per grid."""
+
+
 def parse_geometry(text: str):
     """A GeoJSON geometry or WKT text as a valid shapely (Multi)Polygon; ValueError with a Chinese reason."""
     return _parse_geometry(text)[0]
@@ -59,6 +64,8 @@ def _parse_geometry(text: str, system: str = "wgs84"):
         if 73 <= miny <= maxy <= 136 and 3 <= minx <= maxx <= 54:   # (25.0, 102.7) where (102.7, 25.0) was meant
             raise ValueError("网格边界坐标的经度和纬度写反了（这里是“纬度, 经度”）：GeoJSON 要求每个点写作 [经度, 纬度]，"
                              "请在导出时调换顺序。")
+        if max(abs(minx), abs(maxx)) > 180 or max(abs(miny), abs(maxy)) > 90:   # metres, not degrees
+            raise ProjectedCoordinates("网格边界是投影坐标（米），不是经纬度（度）。")
         raise ValueError("网格边界坐标不在中国经纬度范围内，请确认使用 WGS84/GCJ-02 经纬度（度）而非投影坐标。")
     return geometry, given
 

@@ -28,7 +28,8 @@ from etl.load_places import (check_geometries, compound_grid_contradictions_warn
                               write_compounds, write_grids)
 from etl.load_tickets import (LOAD_FILES, LOAD_ROWS, build_staged_tickets, flag_feed_collisions, grid_contradictions_warning,
                                convert_points, hotline_copies_warning, keep_absent_fields, older_rows_warning, record_load_rows, settle_ties_between_files,
-                               start_load_record, timeline_warning, unknown_places_warnings, write_tickets)
+                               start_load_record, timeline_warning, unknown_places_warnings, write_tickets,
+                               foreign_places_message)
 from etl.readers import RawTable, other_sheet_hint, other_sheets_note, read_export
 from etl.refresh import mark_areas_current_if_empty, refresh_row_hashes
 from etl.staging import (DATE_ORDERS, collect_problems, headers_look_like_data, install_macros, keep_good_rows,
@@ -109,6 +110,7 @@ class FileReport:
     header_row: int | None = None
     problems: list[Problem] = field(default_factory=list)   # every problem found (with skip_bad_rows)
     problem_total: int = 0
+    foreign_places: str | None = None  # most rows name places the warehouse does not know (foreign_places_message)
 
     @property
     def label(self) -> str:
@@ -341,7 +343,7 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     if source.name in ("hotline", "events"):
         flag_feed_collisions(con, source.name)
     elif source.name == "grids":
-        check_geometries(con, configured_systems()[1])
+        check_geometries(con, configured_systems()[1], raw.path.name)
         if plan.required == ("grid_code", "geometry"):
             flag_unknown_grids_for_shapes(con)
     elif source.name == "compounds":
@@ -384,6 +386,7 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         placed = build_staged_tickets(con, source.name, areas[0] if areas else None, "stg_unchanged", systems,
                                       report.warnings)
         unknown_places, unplaced_by_code = unknown_places_warnings(con)
+        report.foreign_places = foreign_places_message(con, report.label)
         if warning := grid_contradictions_warning(con, labels):
             unknown_places.append(warning)
         areas.clear()  # its thread is done; the distinct addresses (100 MB at 5M rows) need not outlive it
@@ -560,6 +563,7 @@ def load_files(
     per_file: dict[Path, FileOptions] | None = None,
     dry_run: bool = False,
     date_order: str | None = None,
+    allow_unknown_places: bool = False,
 ) -> LoadReport:
     """Load every file in one transaction and publish; raise LoadError (nothing changed) on any problem.
 
@@ -568,6 +572,8 @@ def load_files(
     returns what the load would have done: with ``skip_bad_rows`` every file's problems are in its
     report. Rejected rows are still written beside the input. ``date_order`` (``"day"`` or ``"month"``)
     reads dates such as 04/11/2026 in files that do not tell their order (:func:`etl.staging.stage`).
+    A tickets file most of whose rows name grids or streets the loaded places do not know (another area's export,
+    :attr:`FileReport.foreign_places`) fails the load unless ``allow_unknown_places``; a dry run reports it.
     """
     progress = progress or (lambda message: None)
     loaded_by = loaded_by or getpass.getuser()
@@ -594,6 +600,10 @@ def load_files(
             if absent := [h for h in (overrides or {}) if raws and all(h in absent_headers(r.headers, overrides) for r in raws)]:
                 raise _absent_error(absent, raws)
             as_of, warnings = _load_plans(con, plans, reports, skip_bad_rows, loaded_by, progress)
+            foreign = [r.foreign_places for r in reports if r.foreign_places]
+            if foreign and not allow_unknown_places and not dry_run:
+                raise LoadError("错误：" + "".join(foreign) + "本次导入已撤回，数据仓库没有任何改动。请确认导入的是本区域的导出"
+                                "（或先导入包含这些网格的网格定义）；确实要导入区域外的数据时，加 --allow-unknown-places（导入页面上勾选“确认导入区域外的数据”）再导入一次。")
             if dry_run:
                 raise _DryRun()  # the writer discards its staging copy: nothing is published
     except _DryRun:

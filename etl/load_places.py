@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from etl.geo import geometry_record
+from etl.errors import LoadError
+from etl.geo import ProjectedCoordinates, geometry_record
+from etl.readers import TO_GEOJSON_WGS84
 from etl.upsert import UpsertCounts, upsert
 from onescreen.masking import scrub_number, scrub_text
 
@@ -21,18 +23,31 @@ def _add(a: UpsertCounts, b: UpsertCounts) -> UpsertCounts:
     return UpsertCounts(a.inserted + b.inserted, a.updated + b.updated, a.unchanged + b.unchanged)
 
 
-def check_geometries(con, system: str = "wgs84") -> None:
+def projected_message(con, file_name: str, row_nos: list[int]) -> str:
+    """The refusal of a boundary file in projected coordinates: how many grids, the first few codes, how to export."""
+    codes = [c for (c,) in con.execute("select grid_code from stg_parsed where list_contains(?, row_no) order by row_no "
+                                       "limit 3", [row_nos]).fetchall() if c is not None]
+    examples = f"，如 {'、'.join(scrub_text(c) for c in codes)}" if codes else ""
+    return (f"错误：文件 {file_name} 的网格边界是投影坐标（单位为米，如 CGCS2000 / 高斯-克吕格），不是经纬度："
+            f"{len(row_nos):,} 个网格{examples}{'等' if len(row_nos) > len(codes) else ''}。本次导入已撤回。{TO_GEOJSON_WGS84}")
+
+
+def check_geometries(con, system: str = "wgs84", file_name: str = "") -> None:
     """Parse every geometry cell (given in the coordinate system ``system``, stored as WGS84); bad shapes become
     problems, good ones land in ``stg_shapes`` (with what was wrong and the areas before and after, for a
     boundary that had to be repaired)."""
     rows = con.execute("select row_no, geometry from stg_parsed where geometry is not null").fetchall()
-    good, bad = [], []
+    good, bad, projected = [], [], []
     for row_no, text in rows:
         try:
             geojson, lon, lat, repair = geometry_record(text, system)
             good.append((row_no, geojson, lon, lat, *(repair or (None, None, None))))
+        except ProjectedCoordinates:
+            projected.append(row_no)
         except ValueError as reason:
             bad.append((row_no, "geometry", text[:40] + ("…" if len(text) > 40 else ""), str(reason)))
+    if projected:  # the file's coordinate system, not 18 grids' mistakes: said once, with what to do
+        raise LoadError(projected_message(con, file_name, projected))
     shapes = pd.DataFrame(good, columns=["row_no", "geometry_geojson", "centroid_lon", "centroid_lat",
                                          "repair_reason", "given_area_m2", "repaired_area_m2"])
     con.register("shapes_frame", shapes)

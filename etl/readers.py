@@ -131,6 +131,8 @@ def read_export(path: Path, sheet: str | None = None, stream: bool = False) -> R
     except OSError as exc:
         reason = "没有读取权限" if isinstance(exc, PermissionError) else (exc.strerror or type(exc).__name__)
         raise LoadError(f"无法读取文件 {path}（{reason}），请检查文件和权限后重试。") from None
+    if _is_shapefile(path, head):
+        raise LoadError(shapefile_message(path.name))
     if head.startswith(b"PK\x03\x04"):
         return read_xlsx(path, sheet)
     if head[:3] == b"\xd0\xcf\x11":
@@ -202,6 +204,34 @@ def _is_encrypted_ooxml(path: Path) -> bool:
             return False
         handle.seek((first + 1) * sector)
         return name in handle.read(4096)
+
+
+# What to do with grid boundaries that are not GeoJSON in longitude/latitude (a shapefile, projected metres).
+TO_GEOJSON_WGS84 = ("请把网格边界导出为 WGS84 经纬度（EPSG:4326）的 GeoJSON 再导入：在 QGIS 中右键图层 → 导出 → 要素另存为，"
+                    "格式选 GeoJSON，坐标参考系（CRS）选 EPSG:4326 - WGS 84；或用命令 "
+                    "ogr2ogr -f GeoJSON -t_srs EPSG:4326 grids.geojson grids.shp（源文件为投影坐标的 GeoJSON 时把 grids.shp 换成它）。")
+SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".sbn", ".sbx", ".qix")
+_SHP_MAGIC = b"\x00\x00\x27\x0a"  # the file code 9994 (big-endian) that opens every .shp and .shx
+
+
+def shapefile_message(name: str) -> str:
+    """The refusal of a shapefile (or a part of one, or a zip holding one): it says how to export GeoJSON in WGS84."""
+    return f"文件 {name} 是 Shapefile（.shp/.shx/.dbf/.prj 或装有它们的压缩包），本程序不读取 Shapefile：{TO_GEOJSON_WGS84}"
+
+
+def _is_shapefile(path: Path, head: bytes) -> bool:
+    """A shapefile's part by its name or its .shp/.shx file code, or a zip whose members are named as one (a zip
+    without xl/workbook.xml would otherwise be called a broken workbook)."""
+    if path.suffix.lower() in SHAPEFILE_PARTS or head.startswith(_SHP_MAGIC):
+        return True
+    if not head.startswith(b"PK\x03\x04"):
+        return False
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [n.lower() for n in archive.namelist()]
+    except (zipfile.BadZipFile, OSError):
+        return False
+    return "xl/workbook.xml" not in names and any(n.endswith((".shp", ".shx", ".dbf")) for n in names)
 
 
 def detect_encoding(path: Path) -> str:

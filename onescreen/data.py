@@ -31,6 +31,7 @@ import pandas as pd
 import streamlit as st
 
 from onescreen import access as acl
+from onescreen import area as area_names
 from onescreen import db
 from onescreen.errors import UserFacingError
 from onescreen.frames import private_view
@@ -352,6 +353,16 @@ def places() -> pd.DataFrame:
         return every
     area = _area(db.warehouse_version(), scope.key())
     return every[every["grid_code"].isin(area.grids)].reset_index(drop=True)
+
+
+def whole_area_name() -> str:
+    """What to call the whole area: 全区, or the street's name on a warehouse of one street (:mod:`onescreen.area`)."""
+    return area_names.whole_area_name(sql(area_names.STREETS_SQL))
+
+
+def ranking_level() -> str:
+    """The level the whole area's units are ranked at: ``street``, or ``community`` on a one-street warehouse."""
+    return area_names.ranking_level(sql(area_names.STREETS_SQL))
 
 
 Pairs = tuple[tuple[str, str], ...]  # (code, name) in code order; a unit without a name is named by its code

@@ -594,14 +594,14 @@ def active() -> Filters | None:
 
 
 def area_name(street_code: str = ALL, community_code: str = ALL, grid_code: str = ALL) -> str:
-    """The name of the narrowest of these areas (``东风社区``; its code when the places do not know it), or ``全区``."""
+    """The name of the narrowest of these areas (``东风社区``; its code when the places do not know it), or the whole area's name (``全区``; the street on a one-street warehouse)."""
     places = data.places()
     for code, column, name in ((grid_code, "grid_code", "grid_name"), (community_code, "community_code", "community_name"),
                                (street_code, "street_code", "street_name")):
         if code:
             match = places.loc[places[column] == code, name].dropna()
             return str(match.iloc[0]) if len(match) else code
-    return "全区"
+    return data.whole_area_name()
 
 
 def unit_filters(unit: Mapping, level: str) -> tuple[str, dict[str, str]] | None:

@@ -36,6 +36,7 @@ from typing import Any, Protocol
 import duckdb
 import pandas as pd
 
+from onescreen import area as area_names
 from onescreen import measures
 from onescreen.coverage import Coverage, coverage, days_coverage, rank_moves_note, streak_at_least, streak_note
 from onescreen.koujing import LABELS, koujing
@@ -593,7 +594,8 @@ def coverage_labels(frame: pd.DataFrame, compare: Comparison, previous: Coverage
 
 
 def _scope(src: Source, street_code: str | None, community_code: str | None) -> tuple[dict[str, str], str]:
-    """The area as query parameters and its name (``全区`` / the street / the community)."""
+    """The area as query parameters and its name (``全区``, or the street on a one-street warehouse / the street /
+    the community)."""
     if community_code:
         row = src.sql("select community_name from dim_communities where community_code = ?", [community_code])
         if row.empty:
@@ -604,7 +606,7 @@ def _scope(src: Source, street_code: str | None, community_code: str | None) -> 
         if row.empty:
             raise ReportError(f"没有编号为 {street_code} 的街道：街道编号见 dim_streets。")
         return {"street_code": street_code}, _none(row.iloc[0, 0]) or street_code
-    return {}, "全区"
+    return {}, area_names.whole_area_name(area_names.streets(src.sql))
 
 
 def _pct(numerator, denominator) -> float | None:
@@ -930,7 +932,7 @@ def company_tables(src: Source, period: Period, data_to: date | None = None,
     now = src.query("company_rankings", month=month)
     then = src.query("company_rankings", month=before)
     which = "工单已到的最后一天" if data_to is not None else "本期最后一天"
-    note = (f"红黑榜按月评定（全区口径）：取{which}所在的 {month.year}年{month.month}月，与 "
+    note = (f"红黑榜按月评定（{area_names.whole_area_name(area_names.streets(src.sql))}口径）：取{which}所在的 {month.year}年{month.month}月，与 "
             f"{before.year}年{before.month}月比较。")
     # As 一屏总览, the companies page and its wall: no move against a last month the data do not cover whole.
     note += rank_moves_note(previous)

@@ -401,10 +401,20 @@ def check(files: dict[Path, FileOptions], db_path: Path | None = None) -> LoadRe
 
 
 def load(files: dict[Path, FileOptions], skip_bad_rows: bool, progress: Callable[[str], None] | None = None,
-         loaded_by: str | None = None, db_path: Path | None = None) -> LoadReport:
-    """Load the files in one transaction and publish (the same path as ``python -m etl load``)."""
+         loaded_by: str | None = None, db_path: Path | None = None, allow_unknown_places: bool = False) -> LoadReport:
+    """Load the files in one transaction and publish (the same path as ``python -m etl load``); a file from another
+    area (:attr:`etl.load.FileReport.foreign_places`) only with ``allow_unknown_places`` (the page's confirmation)."""
     return load_files(list(files), per_file=files, skip_bad_rows=skip_bad_rows, progress=progress,
-                      loaded_by=loaded_by, db_path=db_path)
+                      loaded_by=loaded_by, db_path=db_path, allow_unknown_places=allow_unknown_places)
+
+
+FOREIGN_CONFIRM = "确认导入区域外的数据"
+
+
+def foreign_places(report: LoadReport) -> list[str]:
+    """What the page's check says, as an error, of the files from another area (most rows name unknown places)."""
+    return [page_text(item.foreign_places) + f"导入前请确认文件是本区域的导出；确实要导入时，勾选“{FOREIGN_CONFIRM}”。"
+            for item in report.files if item.foreign_places]
 
 
 class LoadProgress:

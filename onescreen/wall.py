@@ -108,7 +108,7 @@ def screen(draw: Callable[[filters.Filters, Head], None], empty: str | None = No
 
 
 def scope_name(f: filters.Filters) -> str:
-    """The area the wall shows, for its title: the narrowest of the filters' community or street, else 全区. A chosen
+    """The area the wall shows, for its title: the narrowest of the filters' community or street, else the whole area's name (data.whole_area_name). A chosen
     grid names its community: the wall pages (as the analysts' maps) show the grid among its community's grids, and a
     title naming the grid over 13 grids' counts said otherwise; :func:`grid_note` says which grid was chosen."""
     places = data.places()
@@ -117,7 +117,7 @@ def scope_name(f: filters.Filters) -> str:
         if code:
             match = places.loc[places[column] == code, name]
             return str(match.iloc[0]) if len(match) else code
-    return "全区"
+    return data.whole_area_name()
 
 
 def grid_name(f: filters.Filters) -> str | None:

@@ -276,15 +276,15 @@ def test_the_overview_says_its_rankings_stay_district_wide_in_an_area(warehouse_
     con = duckdb.connect(str(warehouse_copy), read_only=True)
     street = con.execute("select min(street_code) from dim_grids").fetchone()[0]
     con.close()
-    titles = lambda at: [m.value for m in at.markdown if any(w in m.value for w in ("物业红榜（", "物业黑榜（", "街道排名（"))]  # noqa: E731,E501
+    titles = lambda at: [m.value for m in at.markdown if any(w in m.value for w in ("物业红榜（", "物业黑榜（", "社区排名（"))]  # noqa: E731,E501
     query = {"period_type": "month", "period_start": "2025-10-01"}
     in_street = _run(query={**query, "street_code": street})
     assert not in_street.exception
     found = titles(in_street)
-    assert any("物业红榜（全区，" in t for t in found) and any("物业黑榜（全区，" in t for t in found)
-    assert any("街道排名（全区，" in t for t in found)
+    assert any("物业红榜（南宁街道，" in t for t in found) and any("物业黑榜（南宁街道，" in t for t in found)
+    assert any("社区排名（南宁街道，" in t for t in found)
     whole = titles(_run(query=query))
-    assert len(whole) == len(found) and not any("（全区，" in t for t in whole)
+    assert len(whole) == len(found) and not any("（南宁街道，" in t for t in whole)
 
 
 def test_names_from_the_data_are_shown_as_text_not_markdown(warehouse_copy):
@@ -489,7 +489,7 @@ def test_the_wall_screen_draws_its_charts_and_map_as_svg_and_off_the_wall_as_plo
     maps = [m.value for m in wall.markdown if m.value.startswith('<div class="os-svg-map"')]
     assert len(maps) == 1 and maps[0].count("<path") == maps[0].count("data-light=") >= 4  # each grid in its light
     charts = [m.value for m in wall.markdown if m.value.startswith('<div class="os-svg-chart"')]
-    assert sorted(re.search(r'aria-label="([^"]+)"', c).group(1) for c in charts) == ["三率趋势", "街道排名", "诉求分类"]
+    assert sorted(re.search(r'aria-label="([^"]+)"', c).group(1) for c in charts) == ["三率趋势", "社区排名", "诉求分类"]
     assert all("<title>" in c for c in charts)  # every mark carries its figure
     desk = _run()
     assert not desk.exception and len(desk.get("plotly_chart")) == 3 and len(desk.get("deck_gl_json_chart")) == 1
@@ -1077,8 +1077,8 @@ def test_the_wall_lists_say_against_what_a_rank_moved_and_count_the_black_list_f
     assert rows, honour + black
     for hover, name in rows:   # the hover begins with the whole name (cut short on a narrow panel)
         assert hover.startswith(f"{name}：") and re.match(
-            r"[^：]+：全区第 \d+ 名，总分 \d+\.\d。名次较上月：上月数据不全（数据自 2025-09-29 起），不作比较。", hover), hover
-    black_rows = re.findall(r"<div class='os-rank-row' title='[^：']+：全区第 (\d+) 名[^']*'><span class='os-rank-place'>"
+            r"[^：]+：南宁街道第 \d+ 名，总分 \d+\.\d。名次较上月：上月数据不全（数据自 2025-09-29 起），不作比较。", hover), hover
+    black_rows = re.findall(r"<div class='os-rank-row' title='[^：']+：南宁街道第 (\d+) 名[^']*'><span class='os-rank-place'>"
                             r"(倒\d+)</span>", black)
     assert black_rows == [("3", "倒1")], black  # the fixture district ranks 3 companies: the 3rd is 倒1
     assert "管理 180 户，物业投诉 1 件" in black
@@ -1244,7 +1244,7 @@ def test_the_wall_shows_recurring_problems_at_compounds_only_beside_the_street_r
     assert "高频问题（本期）" in title and "大屏只列小区（不列地址）" in title and "不作比较" in title
     assert "os-recurring-row" not in panel and "本期没有同一小区、同一分类反复出现 3 次及以上的诉求" in panel
     # The street ranking shares the foot of the middle column: drawn for its half.
-    ranking = next(m.value for m in at.markdown if 'aria-label="街道排名"' in m.value)
+    ranking = next(m.value for m in at.markdown if 'aria-label="社区排名"' in m.value)
     assert 'viewBox="0 0 360 260"' in ranking
 
     staging = warehouse_copy.with_name(warehouse_copy.name + ".next")
@@ -1307,7 +1307,7 @@ def test_the_heat_map_at_the_desk_tops_its_colours_like_the_wall_and_says_which_
     assert rated["zmin"] == 0 and rated["zmax"] == pytest.approx(1000 * 2 / 280)
     assert rated["colorbar"]["ticktext"][-1] == "≥ 7.1"
     assert ["400.0" in row for row in rated["customdata"]].count(True) == 1
-    caption = next(c.value for c in at.caption if c.value.startswith("全区：落格工单 N"))
+    caption = next(c.value for c in at.caption if c.value.startswith("南宁街道：落格工单 N"))
     assert ("1 个网格每千户工单高于色标上限 7.1（最高 400.0），画成最深色，确切数值见地图悬停和右侧表格。"
             "其中 1 个户数不足 100 户") in caption
 
@@ -1743,10 +1743,10 @@ def test_rankings_and_trends_say_while_the_callbacks_are_still_coming(warehouse_
     # trend's SVG legend has its 空心：回访未完 entry).
     wall = _run(query={"period_start": "2025-10-01", "kiosk": "1"})
     assert not wall.exception, wall.exception
-    title = next(m.value for m in wall.markdown if "街道排名（" in m.value)
+    title = next(m.value for m in wall.markdown if "社区排名（" in m.value)
     assert "回访未完，仅供参考" in title and note in title
     settled_wall = _run(query={"period_start": "2025-09-01", "kiosk": "1"})
-    assert "回访未完" not in next(m.value for m in settled_wall.markdown if "街道排名（" in m.value)
+    assert "回访未完" not in next(m.value for m in settled_wall.markdown if "社区排名（" in m.value)
     rates = _run("rates.py", {"period_type": "month", "period_start": "2025-10-01"})
     assert not rates.exception, rates.exception
     assert note in [c.value for c in rates.caption]

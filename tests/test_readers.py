@@ -1303,7 +1303,7 @@ def test_grid_areas_are_square_metres_on_the_ellipsoid():
 
 @pytest.mark.parametrize(("ring", "message"), [
     ([(25.00, 102.70), (25.00, 102.71), (25.01, 102.71), (25.00, 102.70)], "经度和纬度写反了"),
-    ([(11432000, 2870000), (11433000, 2870000), (11433000, 2871000), (11432000, 2870000)], "而非投影坐标"),
+    ([(11432000, 2870000), (11433000, 2870000), (11433000, 2871000), (11432000, 2870000)], "网格边界是投影坐标"),
 ])
 def test_grid_shapes_off_the_map_say_why(ring, message):
     from etl.geo import parse_geometry

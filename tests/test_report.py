@@ -779,7 +779,7 @@ def test_the_word_files_own_properties_are_the_reports(week_report):
     data = to_docx(week_report)
     props = _docx(week_report).core_properties
     assert (props.title, props.author, props.comments, props.last_modified_by) == (
-        "全区周报：2025年第40周（9月29日至10月5日）", "一屏", "", "")
+        "南宁街道周报：2025年第40周（9月29日至10月5日）", "一屏", "", "")
     assert props.title == header_lines(week_report)[0]
     assert props.created == props.modified == week_report.meta["generated_at"].astimezone(timezone.utc)
     with zipfile.ZipFile(io.BytesIO(data)) as package:
@@ -824,7 +824,7 @@ def test_word_document_has_the_html_reports_header_sections_and_cells(week_repor
     document = _docx(week_report)
     paragraphs = [p.text for p in document.paragraphs]
     assert paragraphs[:3] == list(header_lines(week_report))
-    assert paragraphs[0] == "全区周报：2025年第40周（9月29日至10月5日）"
+    assert paragraphs[0] == "南宁街道周报：2025年第40周（9月29日至10月5日）"
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
     assert headings == [s.title for s in week_report.sections.values()]
     notes = [s.note for s in week_report.sections.values() if s.note]
@@ -894,7 +894,7 @@ def test_cli_writes_the_report(warehouse_copy, tmp_path, capsys, fmt):
     out = tmp_path / f"report.{fmt}"
     code, stdout, _ = _cli(["report", "--week", "2025-W40", "--format", fmt, "--out", str(out), "--quiet"], capsys)
     assert code == 0 and out.is_file()
-    assert stdout.startswith("已生成全区周报 2025年第40周") and str(out) in stdout
+    assert stdout.startswith("已生成南宁街道周报 2025年第40周") and str(out) in stdout
     if fmt == "json":
         assert json.loads(out.read_text(encoding="utf-8"))["meta"]["period_code"] == "2025-W40"
     if fmt == "xlsx":
@@ -902,7 +902,7 @@ def test_cli_writes_the_report(warehouse_copy, tmp_path, capsys, fmt):
     if fmt == "docx":
         import docx
 
-        assert docx.Document(str(out)).paragraphs[0].text == "全区周报：2025年第40周（9月29日至10月5日）"
+        assert docx.Document(str(out)).paragraphs[0].text == "南宁街道周报：2025年第40周（9月29日至10月5日）"
 
 
 def test_cli_defaults_to_the_last_complete_week_and_takes_the_format_from_the_file(warehouse_copy, tmp_path,

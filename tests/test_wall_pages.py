@@ -18,8 +18,8 @@ from test_pages import _run
 # Each wall page: its title (an h3, as the big screen's) and texts it must show.
 WALL_PAGES = {
     "lights.py": ("亮灯地图", ["红灯网格", "黄灯网格", "绿灯网格", "无数据网格", "亮灯规则（现行）", "连续红灯", "较上月"]),
-    "heat.py": ("网格热力", ["网格每千户工单量", "落格工单", "全区每千户", "每千户工单最多的", "无户数"]),
-    "companies.py": ("物业红黑榜", ["红榜", "黑榜", "较上月", "连续上榜", "参与排名企业", "物业投诉（全区企业）"]),
+    "heat.py": ("网格热力", ["网格每千户工单量", "落格工单", "南宁街道每千户", "每千户工单最多的", "无户数"]),
+    "companies.py": ("物业红黑榜", ["红榜", "黑榜", "较上月", "连续上榜", "参与排名企业", "物业投诉（南宁街道企业）"]),
 }
 # Elements a wall must not have: widgets, the analysts' tables, charts that need a mouse, links that leave kiosk mode.
 NOT_ON_THE_WALL = ("selectbox", "number_input", "radio", "date_input", "button", "download_button", "dataframe",
@@ -171,7 +171,7 @@ def test_the_red_black_wall_withholds_the_complaints_change_against_a_month_the_
     as a rise in complaints (较上月，变差, red). It now says 上月数据不全 in grey, and the note says the moves against
     last month stand on partial data."""
     html = _html(_run("companies.py", query={"kiosk": "1"}))
-    tile = re.search(r"物业投诉（全区企业）</div>.*?<span class=\"os-tile-change\" style=\"color:([^\"]+)\">([^<]+)</span>",
+    tile = re.search(r"物业投诉（南宁街道企业）</div>.*?<span class=\"os-tile-change\" style=\"color:([^\"]+)\">([^<]+)</span>",
                      html)
     assert tile and tile.group(2) == "— 上月数据不全（数据自 2025-09-29 起）" and tile.group(1) == ui.FLAT_COLOUR
     assert "名次较上月：上月数据不全（数据自 2025-09-29 起），不作比较：上月的投诉只计其后受理的工单，其得分和名次不可比。" in html
@@ -241,6 +241,6 @@ def test_a_wall_page_with_a_chosen_grid_says_it_shows_its_community_and_outlines
     assert "所选网格：东风一网格（" in html and "本页显示其所在社区（东风社区）的全部 2 个网格" in html
     assert html.count('data-selected="1"') == 1  # the grid's outline on the map, once
     assert "未按所选来源、分类筛选" in html
-    assert "全区每千户" not in html
+    assert "南宁街道每千户" not in html
     plain = _html(_run(page, query={"kiosk": "1"}))  # without a grid: no outline, no such line
     assert 'data-selected="1"' not in plain and "所选网格" not in plain and "未按所选来源" not in plain

@@ -189,10 +189,10 @@ def category_mix_svg(mix: pd.DataFrame, width: int = 560, height: int = 250) -> 
 
 
 @shared
-def street_ranking_svg(ranking: pd.DataFrame, width: int = 740, height: int = 260) -> str:
-    """:func:`~onescreen.figures.overview.street_ranking_figure` as SVG: streets by composite score, the
-    best at the top, units not ranked (too few tickets) in grey, the score at the end of each bar."""
-    label = "街道排名"
+def street_ranking_svg(ranking: pd.DataFrame, width: int = 740, height: int = 260, label: str = "街道排名") -> str:
+    """:func:`~onescreen.figures.overview.street_ranking_figure` as SVG: streets (or a one-street warehouse's
+    communities, ``label`` 社区排名) by composite score, the best at the top, units not ranked (too few tickets)
+    in grey, the score at the end of each bar."""
     if ranking.empty:
         return _empty(width, height, label, "暂无数据")
     ranking = ranking.sort_values("composite_score", ascending=False, na_position="last")

@@ -39,6 +39,10 @@ if identity is None:
     st.set_page_config(page_title="登录 · 一屏")
     auth.login_page()
 kiosk = ui.is_kiosk()
+if identity.method == "key" and not kiosk:
+    # A screen key shows the wall whatever address it came with: no sidebar, no tables, no downloads.
+    st.query_params["kiosk"] = "1"
+    kiosk = True
 # Only the pages this identity may open exist in its navigation (access.PAGE_TIERS declares each tier).
 pages = auth.allowed_pages(identity, PAGES)
 # The others answer at their address with why they are closed (auth.closed_pages), hidden from the navigation.

@@ -331,11 +331,14 @@ def cmd_users(args) -> int:
     密码从终端输入两次；脚本中用 --password-stdin 从标准输入读一行。
     没有用户文件时网页为演示模式；有用户文件但其中没有用户时网页仍要登录，没有人能登录。
     ONESCREEN_USERS 指定的文件不存在时网页拒绝打开（不是演示模式），直到用 users add 建好它。
+    大屏钥匙（大屏无人值守、服务器重启后自动登录）：python -m etl users key --help。
     各命令的说明：python -m etl users add --help（list、remove 同样）。
     """
     from onescreen import audit, users
     from onescreen.access import ROLE_LABELS
 
+    if args.action == "key":
+        return _cmd_users_key(args)
     try:
         path = users.users_path()
         if args.action == "list":
@@ -354,7 +357,8 @@ def cmd_users(args) -> int:
                 identity = users.identity_of(name, record)
                 extra = "；可未脱敏导出" if identity.can("export_unmasked") else ""
                 email = f"；{record['email']}" if record.get("email") else ""
-                print(f"{name}\t{ROLE_LABELS[identity.role]}（{identity.role}）\t区域：{identity.scope.describe()}{extra}{email}")
+                key = "；大屏钥匙（没有密码）" if users.is_key_account(record) else ""
+                print(f"{name}\t{ROLE_LABELS[identity.role]}（{identity.role}）\t区域：{identity.scope.describe()}{extra}{email}{key}")
             return 0
         if args.action == "remove":
             users.remove_user(args.name, path)
@@ -385,6 +389,44 @@ def cmd_users(args) -> int:
         print(f"提示：数据仓库中没有编号为 {code} 的{label}，这个用户看不到它的数据。请核对编号（见网格定义，"
               "或在页面侧栏选好区域后地址栏中的 street_code、community_code、grid_code）后用 --replace 重设；"
               "若这个区域的网格定义还没导入，导入后即可生效。")
+    return 0
+
+
+def _cmd_users_key(args) -> int:
+    """``users key add|list|remove|reset``: screen keys (大屏钥匙). The key is printed once and never stored,
+    audited or logged: the users file keeps its sha256."""
+    from onescreen import audit, users
+
+    try:
+        path = users.users_path()
+        if args.key_action == "list":
+            keys = users.key_accounts(path)
+            if not keys:
+                print(f"用户文件 {path} 中没有大屏钥匙；用 python -m etl users key add 名称 --district 添加。")
+            for name, record in sorted(keys.items()):
+                scope = users.identity_of(name, record).scope.describe()
+                print(f"{name}\t区域：{scope}\t生成于 {record.get('key_created_at') or '—'}")
+            return 0
+        if args.key_action == "remove":
+            users.remove_key(args.name, path)
+            audit.record("user_remove", user=_os_user(), role="cli", detail=f"收回大屏钥匙 {args.name}")
+            print(f"已收回大屏钥匙 {args.name}：用它登录的大屏在下一次刷新时退出，回到登录页。")
+            return 0
+        if args.key_action == "reset":
+            key = users.reset_key(args.name, path)
+            audit.record("user_add", user=_os_user(), role="cli", detail=f"重设大屏钥匙 {args.name}（旧钥匙作废）")
+            print(f"已重设大屏钥匙 {args.name}：旧钥匙作废，用它登录的大屏在下一次刷新时退出。")
+        else:
+            key = users.add_key(args.name, streets=args.street or (), communities=args.community or (),
+                                grids=args.grid or (), district=args.district, path=path)
+            scope = users.identity_of(args.name, users.load(path)[args.name]).scope.describe()
+            audit.record("user_add", user=_os_user(), role="cli", detail=f"添加大屏钥匙 {args.name}：{scope}")
+            print(f"已添加大屏钥匙 {args.name}（大屏，区域：{scope}）：{path}")
+    except users.UserError as error:
+        raise LoadError(str(error)) from None
+    print("钥匙只显示这一次（用户文件只保存它的哈希），请抄进大屏的启动命令：")
+    print(key)
+    print(f"大屏地址：http://服务器地址:8501/?kiosk=1&carousel=60&key={key}")
     return 0
 
 
@@ -425,6 +467,30 @@ USERS_ADD_HELP = """python -m etl users add wang --role staff --community S01C01
 dim_communities、dim_grids 中的编号，即网格定义导出里的街道、社区、网格编号（示范区为 S01、S01C01、S01C01G01
 这样）；在页面侧栏选好街道、社区或网格后，地址栏里的 street_code、community_code、grid_code 就是它们。
 --email 为单位统一身份认证（OIDC）登录时对应的邮箱，--display-name 为页面上显示的姓名。"""
+
+USERS_KEY_HELP = """python -m etl users key add 指挥大厅 --district
+
+大屏钥匙：大屏（指挥大厅的电视、拼接屏）无人值守，服务器重启、升级或网络中断后要能自己登录。
+add 生成一把钥匙（只显示一次，用户文件只保存它的哈希）和只读的大屏账号（只看一屏总览和轮播的墙面页，
+大屏级的汇总；不能打开工单明细、数据导入，不能下载，没有密码）；list 列出；remove 收回；reset 换一把新钥匙（旧的作废）。
+大屏浏览器打开 http://服务器地址:8501/?kiosk=1&carousel=60&key=钥匙 即登录。"""
+
+USERS_KEY_ADD_HELP = """python -m etl users key add 指挥大厅 --district
+
+添加大屏钥匙并打印钥匙和大屏地址（钥匙只显示这一次）。区域必填：--district 为全区，
+--street/--community/--grid 可重复（编号同 users add）。名称不能与已有用户重名。"""
+
+USERS_KEY_LIST_HELP = """python -m etl users key list
+
+列出大屏钥匙：名称、区域、生成时间（不显示钥匙，也无法显示：用户文件只保存哈希）。"""
+
+USERS_KEY_REMOVE_HELP = """python -m etl users key remove 指挥大厅
+
+收回大屏钥匙（记入审计日志）：用它登录的大屏在下一次刷新时退出，回到登录页。"""
+
+USERS_KEY_RESET_HELP = """python -m etl users key reset 指挥大厅
+
+换一把新钥匙（区域不变）并打印：旧钥匙作废，用它登录的大屏在下一次刷新时退出；把新地址填进大屏的启动命令。"""
 
 USERS_LIST_HELP = """python -m etl users list
 
@@ -517,17 +583,19 @@ def build_parser() -> argparse.ArgumentParser:
     users_parser = add("users", cmd_users)
     actions = users_parser.add_subparsers(dest="action", required=True, parser_class=_Parser,
                                           help="add 添加或重设用户；list 列出；remove 删除")
-    def action(name, summary, doc):
-        return actions.add_parser(name, help=summary, description=doc,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    def action(name, summary, doc, within=actions):
+        return within.add_parser(name, help=summary, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    def area_options(parser) -> None:  # the area a user or a screen key may see
+        parser.add_argument("--district", action="store_true", help="全区")
+        parser.add_argument("--street", action="append", metavar="街道编号", help="可看的街道，可重复")
+        parser.add_argument("--community", action="append", metavar="社区编号", help="可看的社区，可重复")
+        parser.add_argument("--grid", action="append", metavar="网格编号", help="可看的网格，可重复")
 
     user_add = action("add", "添加用户（--replace 重设）", USERS_ADD_HELP)
     user_add.add_argument("name", help="用户名（字母、数字、汉字、_ . @ -）")
     user_add.add_argument("--role", required=True, choices=["leader", "staff", "analyst", "admin", "kiosk"], help="角色")
-    user_add.add_argument("--district", action="store_true", help="全区")
-    user_add.add_argument("--street", action="append", metavar="街道编号", help="可看的街道，可重复")
-    user_add.add_argument("--community", action="append", metavar="社区编号", help="可看的社区，可重复")
-    user_add.add_argument("--grid", action="append", metavar="网格编号", help="可看的网格，可重复")
+    area_options(user_add)
     user_add.add_argument("--allow-unmasked-export", action="store_true", help="允许未脱敏导出（仅 analyst/admin，审计）")
     user_add.add_argument("--email", help="单位统一身份认证（OIDC）登录时对应的邮箱")
     user_add.add_argument("--display-name", help="页面上显示的姓名")
@@ -536,6 +604,15 @@ def build_parser() -> argparse.ArgumentParser:
     action("list", "列出用户（不显示密码）", USERS_LIST_HELP)
     user_remove = action("remove", "删除用户", USERS_REMOVE_HELP)
     user_remove.add_argument("name", help="用户名")
+    key_parser = action("key", "大屏钥匙：大屏自动登录（add、list、remove、reset）", USERS_KEY_HELP)
+    key_actions = key_parser.add_subparsers(dest="key_action", required=True, parser_class=_Parser,
+                                            help="add 添加；list 列出；remove 收回；reset 换新钥匙")
+    key_add = action("add", "添加大屏钥匙（打印钥匙一次）", USERS_KEY_ADD_HELP, key_actions)
+    key_add.add_argument("name", help="名称（字母、数字、汉字、_ . @ -），如大屏所在的位置")
+    area_options(key_add)
+    action("list", "列出大屏钥匙（不显示钥匙）", USERS_KEY_LIST_HELP, key_actions)
+    action("remove", "收回大屏钥匙", USERS_KEY_REMOVE_HELP, key_actions).add_argument("name", help="名称")
+    action("reset", "换一把新钥匙（旧的作废）", USERS_KEY_RESET_HELP, key_actions).add_argument("name", help="名称")
 
     publish_parser = add("publish", cmd_publish)
     publish_parser.add_argument("--snapshots", metavar="目录", help="快照目录；默认 $ONESCREEN_SNAPSHOTS 或 data/snapshots")

@@ -56,6 +56,8 @@ PAGE_TIERS: dict[str, str] = {
     "tickets": "meeting", "weekly": "meeting", "upload": "meeting", "audit": "meeting",
 }
 PAGE_CAPABILITY: dict[str, str] = {"upload": "upload", "audit": "read_audit"}
+# The wall's pages (the carousel's rotation): all a screen key (大屏钥匙) may open, always in kiosk mode.
+WALL_PAGES = ("overview", "lights", "heat", "companies")
 DEFAULT_PAGE_TIER = "meeting"
 
 SMALL_COUNT_THRESHOLD = 3
@@ -111,9 +113,10 @@ class Identity:
     role: str
     scope: Scope = NOWHERE
     permissions: frozenset[str] = frozenset()
-    method: str = "password"  # password / oidc / demo
+    method: str = "password"  # password / oidc / key (大屏钥匙) / demo
     display_name: str = ""
     email: str = ""  # an OIDC login's e-mail (lower case): what maps it to a user, checked again on every run
+    credential: str = field(default="", repr=False)  # a screen key's hash: a reset key logs its walls out
 
     @property
     def is_demo(self) -> bool:
@@ -150,7 +153,10 @@ def lower_tier(*tiers: str) -> str:
 
 
 def page_allowed(identity: Identity, url_path: str) -> bool:
-    """Whether ``identity`` may open the page: its tier is within the role's, and its capability held."""
+    """Whether ``identity`` may open the page: its tier is within the role's, and its capability held; a screen
+    key only the wall's pages."""
+    if identity.method == "key" and url_path not in WALL_PAGES:
+        return False
     tier = PAGE_TIERS.get(url_path, DEFAULT_PAGE_TIER)
     if TIERS.index(tier) > TIERS.index(identity.tier):
         return False

@@ -10,6 +10,10 @@ and demo mode when there is no users file.
   the provider and maps the e-mail to a user in the users file; an unmapped account sees nothing. Only an
   e-mail the provider vouches for maps (``email_verified`` true; :func:`oidc_refusal`): otherwise anyone who
   may set an address at the provider could claim a configured user's.
+- A wall's address may carry a screen key (``/?kiosk=1&key=...``, :func:`key_login`): a session with none logs in
+  as the key's account (kiosk tier, the wall pages only, its area), so a wall comes back by itself after a server
+  restart. The key stays in the address on purpose: after a restart the browser reconnects with the address it
+  shows, and a key taken out of it would leave the wall on the login page. It is never logged or audited.
 - Every page run checks the session's identity against the users file again (a stat() when the file has
   not changed): a removed user, or one whose role, area or permissions changed, is logged out and asked
   to log in again. Downloads built after the run (``guarded``) check the same before building.
@@ -44,6 +48,13 @@ FAILURES_KEY = "os_login_failures"
 REVOKED_KEY = "os_revoked"
 REVOKED_NOTE = "账号已被删除或权限已变更，请重新登录。"
 OIDC_REFUSED_KEY = "os_oidc_refused"
+KEY_PARAM = "key"  # ?key=: a screen key (大屏钥匙)
+KEY_TRIED_KEY = "os_key_tried"  # the hash of a key refused in this session: not checked (nor counted) again
+KEY_REFUSED_KEY = "os_key_refused"
+KEY_REFUSED = ("大屏钥匙无效或已被收回，不能自动登录。请管理员在服务器上运行 python -m etl users key list 查看大屏钥匙，"
+               "用 python -m etl users key reset 名称 生成新钥匙，并更新大屏浏览器的地址。")
+# The name screen-key failures are counted and audited under in the failed-login limiter (never the key).
+KEY_FAILURE_NAME = "（大屏钥匙）"
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 60
 # Failed logins of all names together, per server process and minute: guessing random names is bounded
@@ -227,7 +238,12 @@ def current_identity() -> Identity | None:
         if users.still_granted(identity):
             return identity
         revoke(identity)
-        return None
+        if identity.method != "key":
+            return None
+        # A wall: its key may still be good (only its area changed), then it logs in again at once; a reset or
+        # removed key is refused below and the login page says why.
+    if (identity := key_login()) is not None:
+        return identity
     if oidc_configured():
         try:
             logged_in = st.user.is_logged_in
@@ -245,6 +261,39 @@ def current_identity() -> Identity | None:
             audit.record("login", user=identity.name, role=identity.role, detail="OIDC")
             return identity
     return None
+
+
+def key_login() -> Identity | None:
+    """Log this session in with the screen key in its address (``?key=``), if any; the identity, else None.
+
+    A wrong key is refused, counted in the failed-login limiter (:data:`THROTTLE`, under
+    :data:`KEY_FAILURE_NAME`) and audited without the key; the same key is not tried again in this session. A key
+    is checked even while that name is locked: a lock would let anyone who sends five wrong keys keep every wall
+    on the login page, and a 256-bit key cannot be guessed anyway; past the flood limit (:data:`MAX_FAILURES_ALL`)
+    refusals are audited once a minute, as refused password logins are.
+    """
+    key = str(st.query_params.get(KEY_PARAM, "") or "")
+    if not key:
+        return None
+    tried = users.hash_key(key[:users.KEY_MAX_CHARS + 1])
+    if st.session_state.get(KEY_TRIED_KEY) == tried:
+        return None
+    try:
+        identity = users.key_identity(key)
+    except users.UserError:  # a broken users file: grants nothing
+        identity = None
+    if identity is None:
+        st.session_state[KEY_TRIED_KEY] = tried
+        st.session_state[KEY_REFUSED_KEY] = True
+        THROTTLE.fail(KEY_FAILURE_NAME)
+        if not THROTTLE.flooded() or THROTTLE.first_refusal(KEY_FAILURE_NAME):
+            audit.record("login_failed", user=KEY_FAILURE_NAME, detail="大屏钥匙无效或已收回")
+        return None
+    st.session_state[IDENTITY_KEY] = identity
+    for stale in (KEY_TRIED_KEY, KEY_REFUSED_KEY, REVOKED_KEY, FAILURES_KEY):
+        st.session_state.pop(stale, None)
+    audit.record("login", user=identity.name, role=identity.role, detail="大屏钥匙登录")
+    return identity
 
 
 def missing_users_page(path: Path) -> None:
@@ -293,6 +342,8 @@ def login_page() -> None:
         st.warning(REVOKED_NOTE, icon=":material/logout:")
     if OIDC_REFUSED_KEY in st.session_state:
         st.error(st.session_state[OIDC_REFUSED_KEY][1], icon=":material/no_accounts:")
+    if st.session_state.get(KEY_REFUSED_KEY):
+        st.error(KEY_REFUSED, icon=":material/vpn_key_off:")
     try:
         nobody = not users.load()
     except users.UserError:  # a broken file: authenticate() reports it on submit
@@ -416,5 +467,5 @@ def no_scope_page(identity: Identity) -> None:
     st.stop()
 
 
-__all__ = ["IDENTITY_KEY", "PAGE_TIERS", "current_identity", "revoke", "guarded", "login_page", "logout", "allowed_pages",
+__all__ = ["IDENTITY_KEY", "PAGE_TIERS", "current_identity", "key_login", "revoke", "guarded", "login_page", "logout", "allowed_pages",
            "show_identity", "no_scope_page", "oidc_configured", "oidc_refusal", "page_name"]

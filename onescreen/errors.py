@@ -9,6 +9,7 @@ scrubs every record that reaches the root or ``streamlit`` loggers' handlers as 
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import traceback
 
@@ -23,19 +24,29 @@ class UserFacingError(Exception):
     :func:`report` shows it as it is, with the incident id, instead of the generic message."""
 
 
+# A screen key in an address (``?key=...``, onescreen.auth.key_login): a credential, never written to a log.
+_KEY_IN_ADDRESS = re.compile(r"([?&]key=)[^&\s\"']+")
+
+
+def scrub_key(text: str) -> str:
+    """``text`` with the value of any ``key=`` address parameter replaced by ``***``."""
+    return _KEY_IN_ADDRESS.sub(r"\1***", text)
+
+
 class ScrubFilter(logging.Filter):
-    """Masks personal data in a record's message and traceback before any handler writes it."""
+    """Masks personal data (and screen keys in addresses) in a record's message and traceback before any handler
+    writes it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:
             message = str(record.msg)
-        record.msg, record.args = scrub_text(message), None
+        record.msg, record.args = scrub_text(scrub_key(message)), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = scrub_text(record.exc_text)
+            record.exc_text = scrub_text(scrub_key(record.exc_text))
         record.exc_info = None  # the scrubbed exc_text is what gets written
         return True
 

@@ -15,6 +15,7 @@ from datetime import date, datetime
 import streamlit as st
 
 from onescreen import settings
+from onescreen.access import WALL_PAGES
 from onescreen.measures import CALLBACK_METRICS, CALLBACK_WORD
 from onescreen.coverage import Coverage
 
@@ -634,7 +635,7 @@ def refresh_seconds() -> int:
 
 
 # The big-screen rotation of ``?carousel=N``: page file names in app_pages/, in turn.
-CAROUSEL = ("overview", "lights", "heat", "companies")
+CAROUSEL = WALL_PAGES
 
 
 def carousel_next(current: str, allowed: list[str]) -> str | None:

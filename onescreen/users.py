@@ -11,17 +11,25 @@ never sees half a file. ::
 
 Passwords are hashed with bcrypt (cost 12, about 0.3 s here: slow on purpose). An OIDC login
 (``st.login``) maps to a user here by e-mail; an OIDC user with no entry has no role and no area.
+
+A screen key (大屏钥匙, ``python -m etl users key add``) is a ``kiosk`` account with no password and a
+``key_hash``: the sha256 of a random 256-bit key that is printed once and never stored. The wall's address
+carries the key (``/?kiosk=1&key=...``), so a wall logs itself in again after a server restart.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import json
 import os
 import re
+import secrets
 import tempfile
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 import bcrypt
@@ -222,18 +230,20 @@ def identity_of(name: str, record: dict, method: str = "password") -> Identity:
         role, scope = "kiosk", Scope()
     return Identity(name=name, role=role, scope=scope, permissions=frozenset(record.get("permissions") or ()),
                     method=method, display_name=str(record.get("display_name") or name),
-                    email=str(record.get("email") or "").strip().lower() if method == "oidc" else "")
+                    email=str(record.get("email") or "").strip().lower() if method == "oidc" else "",
+                    credential=str(record.get("key_hash") or "") if method == "key" else "")
 
 
 def authenticate(name: str, password: str, path: Path | None = None) -> Identity | None:
-    """The identity for a correct name and password, else None (same work either way)."""
+    """The identity for a correct name and password, else None (same work either way). A screen key's
+    account has no password: it never logs in here."""
     record = load(path).get(name.strip()) if name else None
-    stored = record.get("password_hash", "").encode("ascii") if record else _dummy_hash()
+    stored = str(record.get("password_hash") or "") if record else ""
     try:
-        ok = bcrypt.checkpw(password.encode("utf-8"), stored)
+        ok = bcrypt.checkpw(password.encode("utf-8"), stored.encode("ascii") if stored else _dummy_hash())
     except ValueError:  # a malformed hash in a hand-edited file
         ok = False
-    if not ok or record is None:
+    if not ok or not stored:
         return None
     return identity_of(name.strip(), record)
 
@@ -257,8 +267,9 @@ def oidc_identity(email: str, path: Path | None = None) -> Identity:
 
 
 def _grant(identity: Identity) -> tuple:
-    """What an identity may do: who, role, area and permissions (not its display name)."""
-    return identity.name, identity.role, identity.scope.key(), identity.permissions
+    """What an identity may do: who, role, area, permissions and, for a screen key, which key (not its display
+    name)."""
+    return identity.name, identity.role, identity.scope.key(), identity.permissions, identity.credential
 
 
 def still_granted(identity: Identity, path: Path | None = None) -> bool:
@@ -266,7 +277,8 @@ def still_granted(identity: Identity, path: Path | None = None) -> bool:
 
     False when the user was removed, or their role, area or permissions changed in any way (narrowed or
     widened: either way the session must log in again to get what the file now says); for an OIDC login,
-    also when the e-mail now maps to another user or to none. A broken users file grants nothing. The demo
+    also when the e-mail now maps to another user or to none; for a screen key, also when the key was
+    reset or removed. A broken users file grants nothing. The demo
     identity holds while there is no users file.
     """
     if identity.is_demo:
@@ -276,7 +288,88 @@ def still_granted(identity: Identity, path: Path | None = None) -> bool:
             now = oidc_identity(identity.email, path)
         else:
             record = records(path).get(identity.name)
-            now = None if record is None else identity_of(identity.name, record)
+            now = None if record is None else identity_of(identity.name, record, method=identity.method)
     except UserError:
         return False
     return now is not None and _grant(now) == _grant(identity)
+
+
+# -- screen keys (大屏钥匙) ---------------------------------------------------------------------------
+
+KEY_BYTES = 32  # secrets.token_urlsafe(32): 256 random bits, 43 characters
+KEY_MAX_CHARS = 128  # anything longer in an address is not a key: refused without hashing it
+
+
+def hash_key(key: str) -> str:
+    """The sha256 (hex) of a screen key: what the users file keeps. A random 256-bit key needs no slow hash
+    (nothing to guess), and a wall's every new session checks it."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def is_key_account(record: dict) -> bool:
+    """Whether a user record is a screen key's account."""
+    return bool(record.get("key_hash"))
+
+
+def _key_account(name: str, path: Path | None) -> dict:
+    users = load(path)
+    if name not in users or not is_key_account(users[name]):
+        raise UserError(f"错误：没有名为 {name} 的大屏钥匙（用 python -m etl users key list 查看）。")
+    return users
+
+
+def add_key(name: str, *, streets=(), communities=(), grids=(), district: bool = False,
+            path: Path | None = None) -> str:
+    """Create the screen key account ``name`` (role ``kiosk``, the given area) and return its key: the only
+    time the key exists in plain text. The users file keeps only its hash."""
+    check_new_user(name, "kiosk", streets=streets, communities=communities, grids=grids, district=district, path=path)
+    if not (district or streets or communities or grids):
+        raise UserError("错误：大屏钥匙要指定区域：--district（全区），或 --street/--community/--grid。")
+    key = secrets.token_urlsafe(KEY_BYTES)
+    users = load(path)
+    users[name] = {
+        "role": "kiosk", "password_hash": "", "key_hash": hash_key(key),
+        "key_created_at": datetime.now().isoformat(timespec="seconds"), "district": bool(district),
+        "streets": sorted(set(streets)), "communities": sorted(set(communities)), "grids": sorted(set(grids)),
+        "permissions": [], "email": "", "display_name": "",
+    }
+    save(users, path)
+    return key
+
+
+def reset_key(name: str, path: Path | None = None) -> str:
+    """A new key for the screen key account ``name`` (same area); the old key stops working at once, and a wall
+    logged in with it is logged out at its next run. Returns the new key."""
+    users = _key_account(name, path)
+    key = secrets.token_urlsafe(KEY_BYTES)
+    users[name] = {**users[name], "key_hash": hash_key(key), "key_created_at": datetime.now().isoformat(timespec="seconds")}
+    save(users, path)
+    return key
+
+
+def remove_key(name: str, path: Path | None = None) -> None:
+    """Revoke the screen key ``name`` (its account is removed); a password user's name is refused."""
+    users = _key_account(name, path)
+    del users[name]
+    save(users, path)
+
+
+def key_accounts(path: Path | None = None) -> dict[str, dict]:
+    """The screen key accounts by name."""
+    return {name: record for name, record in load(path).items() if is_key_account(record)}
+
+
+def key_identity(key: str, path: Path | None = None) -> Identity | None:
+    """The identity of the screen key ``key`` (the account whose hash matches, role ``kiosk`` only), else None.
+
+    Only a ``kiosk`` record counts: a key hash put by hand on another role's record grants nothing.
+    """
+    if not key or len(key) > KEY_MAX_CHARS:
+        return None
+    wanted = hash_key(key)
+    found = None
+    for name, record in records(path).items():
+        stored = str(record.get("key_hash") or "")
+        if stored and hmac.compare_digest(stored, wanted) and record.get("role") == "kiosk":
+            found = identity_of(name, record, method="key")
+    return found

@@ -18,7 +18,8 @@ from conftest import FIXTURES, ROOT, bomb_sheet, run_cli, xlsx_with
 
 COMMANDS = ["load", "demo", "check", "batches", "rollback", "refresh", "report", "users", "publish"]
 # Every command line with a --help of its own, the users actions included.
-HELP_COMMANDS = [*COMMANDS, "users add", "users list", "users remove"]
+HELP_COMMANDS = [*COMMANDS, "users add", "users list", "users remove", "users key", "users key add", "users key list",
+                 "users key remove", "users key reset"]
 LOCKED = "错误：另一个导入或撤销正在进行（warehouse.duckdb），请等它结束后再试。"
 
 
@@ -27,13 +28,13 @@ def subcommands(parser: argparse.ArgumentParser | None = None) -> dict[str, argp
     return dict(action.choices)
 
 
-def help_parsers() -> dict[str, argparse.ArgumentParser]:
-    """Each command line in HELP_COMMANDS form ("users add") and its parser."""
+def help_parsers(parser: argparse.ArgumentParser | None = None, prefix: str = "") -> dict[str, argparse.ArgumentParser]:
+    """Each command line in HELP_COMMANDS form ("users add", "users key add") and its parser."""
     found = {}
-    for name, sub in subcommands().items():
-        found[name] = sub
+    for name, sub in subcommands(parser).items():
+        found[prefix + name] = sub
         if any(isinstance(a, argparse._SubParsersAction) for a in sub._actions):
-            found.update({f"{name} {action}": parser for action, parser in subcommands(sub).items()})
+            found.update(help_parsers(sub, f"{prefix}{name} "))
     return found
 
 
@@ -87,7 +88,7 @@ def test_help_starts_with_a_runnable_example(name, capsys):
 
 
 def test_a_command_without_help_would_fail_this_test():
-    for name, sub in subcommands().items():
+    for name, sub in help_parsers().items():  # the users actions and screen-key actions too
         assert sub.description and sub.description.strip(), f"{name} has no help"
         for action in sub._actions:
             assert action.help, f"{name} {action.option_strings or action.dest} has no help"
@@ -96,7 +97,8 @@ def test_a_command_without_help_would_fail_this_test():
 # The order a new user would run the examples in: the demo first (it writes data/demo/, which the load
 # example names), removals last.
 EXAMPLE_ORDER = ["demo", "load", "check", "batches", "refresh", "report", "users", "users add", "users list",
-                 "publish", "rollback", "users remove"]
+                 "users key", "users key add", "users key list", "users key reset", "publish", "rollback", "users remove",
+                 "users key remove"]
 
 
 def test_every_help_example_runs_on_the_demo_district(warehouse_db, tmp_path, monkeypatch, capsys):

@@ -98,12 +98,15 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @contextmanager
-def run_server(warehouse: Path, log_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """Run the dashboard (`python -m onescreen.serve app.py`) on a free port against ``warehouse``; yield its base URL, then stop it.
+def run_server(warehouse: Path, log_path: Path, extra_env: dict[str, str] | None = None,
+               port: int | None = None) -> Iterator[str]:
+    """Run the dashboard (`python -m onescreen.serve app.py`) on ``port`` (default a free one) against ``warehouse``;
+    yield its base URL, then stop it.
 
-    Any test module can start a private server (on a private warehouse copy) with this.
+    Any test module can start a private server (on a private warehouse copy) with this; the same ``port`` again
+    is the same server restarted, as a browser still open on it sees it.
     """
-    port = _free_port()
+    port = port or _free_port()
     env = {
         **os.environ,
         "ONESCREEN_DB": str(warehouse),

@@ -1,0 +1,176 @@
+"""Screen keys (大屏钥匙): a wall logs itself in from its address (``/?kiosk=1&key=...``), so a server restart does
+not leave it on the login page; the key grants the wall pages only, is stored and logged nowhere, and a removed or
+reset key logs the wall out."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from onescreen import auth, errors, users as user_file
+from onescreen.access import WALL_PAGES, page_allowed
+
+from conftest import ROOT, TEST_PASSWORD, run_cli
+
+APP = str(ROOT / "app.py")
+ALL_PAGES = ("overview", "lights", "rates", "heat", "companies", "tickets", "weekly", "upload", "audit")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limiter():
+    auth.THROTTLE.clear()
+    yield
+    auth.THROTTLE.clear()
+
+
+def wall(key: str, page: str | None = None, **query) -> AppTest:
+    """The app opened as a wall browser opens it: ``?kiosk=1&key=...`` (and ``query``), on ``page`` if given."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    for name, value in {"kiosk": "1", "key": key, **query}.items():
+        at.query_params[name] = value
+    if page:
+        at.switch_page(f"app_pages/{page}.py")
+    return at.run()
+
+
+def audit_text(tmp_path) -> str:
+    path = tmp_path / "audit.jsonl"
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def events(tmp_path) -> list[tuple[str, str, str]]:
+    return [(e["action"], e["user"], e["detail"]) for e in map(json.loads, audit_text(tmp_path).splitlines())]
+
+
+def on_login_page(at: AppTest) -> bool:
+    return [t.value for t in at.title] == ["一屏 · 登录"] and auth.IDENTITY_KEY not in at.session_state
+
+
+def test_the_key_is_printed_once_and_only_its_hash_is_stored(users, tmp_path, capsys):
+    code, out, err = run_cli(["users", "key", "add", "指挥大厅", "--district"], capsys)
+    assert (code, err) == (0, "")
+    key = out.splitlines()[2]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", key)  # secrets.token_urlsafe(32)
+    assert f"/?kiosk=1&carousel=60&key={key}" in out
+    stored = users.read_text(encoding="utf-8")
+    assert key not in stored and hashlib.sha256(key.encode()).hexdigest() in stored
+    record = user_file.load(users)["指挥大厅"]
+    assert record["role"] == "kiosk" and record["district"] and not record["password_hash"]
+    code, listed, _ = run_cli(["users", "key", "list"], capsys)
+    assert code == 0 and listed.startswith("指挥大厅\t区域：全区") and key not in listed
+    assert user_file.authenticate("指挥大厅", key) is None  # no password: the key is not one either
+    assert key not in audit_text(tmp_path)
+    assert [(action, detail) for action, _, detail in events(tmp_path)] == [("user_add", "添加大屏钥匙 指挥大厅：全区")]
+    code, out, err = run_cli(["users", "key", "add", "墙2"], capsys)
+    assert (code, err.strip()) == (1, "错误：大屏钥匙要指定区域：--district（全区），或 --street/--community/--grid。")
+    code, out, err = run_cli(["users", "key", "remove", "leader"], capsys)  # a password user is not a key
+    assert (code, err.strip()) == (1, "错误：没有名为 leader 的大屏钥匙（用 python -m etl users key list 查看）。")
+    assert "leader" in user_file.load(users)
+
+
+def test_the_wall_address_logs_in_with_the_wall_pages_only(warehouse_copy, users, tmp_path):
+    key = user_file.add_key("指挥大厅", district=True, path=users)
+    at = wall(key, carousel="60")
+    assert not at.exception and not on_login_page(at)
+    identity = at.session_state[auth.IDENTITY_KEY]
+    assert (identity.name, identity.role, identity.method, identity.scope.district) == ("指挥大厅", "kiosk", "key", True)
+    assert [page for page in ALL_PAGES if page_allowed(identity, page)] == list(WALL_PAGES)
+    assert events(tmp_path) == [("login", "指挥大厅", "大屏钥匙登录")]
+    at.run()  # the next refresh: still the wall, no second login
+    assert auth.IDENTITY_KEY in at.session_state and len(events(tmp_path)) == 1
+    assert key not in audit_text(tmp_path)
+
+
+@pytest.mark.parametrize("page", ["tickets", "upload", "weekly", "rates", "audit"])
+def test_a_key_cannot_open_tickets_upload_or_download(page, warehouse_copy, users):
+    key = user_file.add_key("指挥大厅", district=True, path=users)
+    at = wall(key, page)
+    assert not at.exception and auth.IDENTITY_KEY in at.session_state
+    assert any("不能打开" in i.value for i in at.info), [i.value for i in at.info]
+    assert not at.dataframe and not at.get("download_button") and not at.get("file_uploader")
+
+
+def test_a_key_shows_the_wall_even_without_kiosk_in_the_address(warehouse_copy, users):
+    key = user_file.add_key("指挥大厅", district=True, path=users)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["key"] = key
+    at.switch_page("app_pages/heat.py")  # the analyst's heat page has tables and a CSV download
+    at.run()
+    assert not at.exception and auth.IDENTITY_KEY in at.session_state
+    assert at.query_params["kiosk"] == "1"
+    assert not at.dataframe and not at.get("download_button") and not at.sidebar.button
+
+
+def test_a_wrong_key_is_refused_counted_and_never_logged(warehouse_copy, users, tmp_path):
+    good = user_file.add_key("指挥大厅", district=True, path=users)
+    wrong = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")
+    at = wall(wrong)
+    assert not at.exception and on_login_page(at)
+    assert [e.value for e in at.error] == [auth.KEY_REFUSED]
+    assert auth.THROTTLE.recent(auth.KEY_FAILURE_NAME) == 1
+    assert events(tmp_path) == [("login_failed", auth.KEY_FAILURE_NAME, "大屏钥匙无效或已收回")]
+    at.run()  # the same session's next run does not try (nor count) the same key again
+    assert auth.THROTTLE.recent(auth.KEY_FAILURE_NAME) == 1 and len(events(tmp_path)) == 1
+    assert wrong not in audit_text(tmp_path) and good not in audit_text(tmp_path)
+    assert not wall(good).exception  # a lock on the name would let anyone keep the walls out: the right key works
+
+
+def test_a_removed_or_reset_key_logs_the_wall_out_at_its_next_run(warehouse_copy, users, tmp_path):
+    key = user_file.add_key("指挥大厅", district=True, path=users)
+    at = wall(key)
+    assert auth.IDENTITY_KEY in at.session_state
+    new_key = user_file.reset_key("指挥大厅", path=users)
+    at.run()
+    assert on_login_page(at) and [e.value for e in at.error] == [auth.KEY_REFUSED]
+    assert [a for a, *_ in events(tmp_path)] == ["login", "revoked", "login_failed"]
+    at = wall(new_key)
+    assert auth.IDENTITY_KEY in at.session_state
+    user_file.remove_key("指挥大厅", path=users)
+    at.run()
+    assert on_login_page(at) and not at.dataframe
+    assert key not in audit_text(tmp_path) and new_key not in audit_text(tmp_path)
+
+
+def test_a_wall_whose_area_changed_logs_in_again_with_the_new_area(warehouse_copy, users, tmp_path):
+    key = user_file.add_key("指挥大厅", district=True, path=users)
+    at = wall(key)
+    records = user_file.load(users)
+    records["指挥大厅"] = {**records["指挥大厅"], "district": False, "communities": ["530302001001"]}
+    user_file.save(records, users)
+    at.run()
+    identity = at.session_state[auth.IDENTITY_KEY]
+    assert not on_login_page(at) and identity.scope.communities == ("530302001001",) and not identity.scope.district
+    assert [a for a, *_ in events(tmp_path)] == ["login", "revoked", "login"]
+
+
+def test_a_key_put_on_another_role_by_hand_grants_nothing(users):
+    key = user_file.add_key("指挥大厅", district=True, path=users)
+    records = user_file.load(users)
+    records["指挥大厅"]["role"] = "admin"
+    user_file.save(records, users)
+    assert user_file.key_identity(key, users) is None
+
+
+def test_a_key_in_a_logged_address_is_scrubbed():
+    record = logging.LogRecord("tornado.access", logging.INFO, __file__, 1, "200 GET /?kiosk=1&key=%s (127.0.0.1)",
+                               ("g4b1-X30V7c3BZaFYdtJ-LUPOl_Gj7hx2MbWfWx7x2g",), None)
+    errors.ScrubFilter().filter(record)
+    assert record.getMessage() == "200 GET /?kiosk=1&key=*** (127.0.0.1)"
+
+
+def test_the_nginx_access_log_writes_no_query_string():
+    template = (ROOT / "deploy" / "nginx.conf.template").read_text(encoding="utf-8")
+    log_format = template.split("log_format onescreen", 1)[1].split(";", 1)[0]
+    assert "$request_uri" not in log_format and "$args" not in log_format and '"$request"' not in log_format
+    assert '"$request_method $uri $server_protocol"' in log_format
+
+
+def test_a_key_account_has_no_password(users):
+    user_file.add_key("指挥大厅", district=True, path=users)
+    assert user_file.authenticate("指挥大厅", TEST_PASSWORD) is None
+    assert user_file.authenticate("指挥大厅", "") is None

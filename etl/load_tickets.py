@@ -758,45 +758,44 @@ def unknown_places_warnings(con) -> tuple[list[str], int]:
     return warnings, unplaced
 
 
-# A file is "from another area" when more than this share of its rows, and more than FOREIGN_MIN_ROWS rows, name a grid
-# or street the loaded places do not know (a few unknown codes are typos; another district's export is mostly unknown).
+# A file is "from another area" when more than this share of its rows, and more than FOREIGN_MIN_ROWS rows, name places
+# the loaded ones do not know and land in none of them (a few are typos; another district's export is mostly so).
 FOREIGN_SHARE = 0.5
 FOREIGN_MIN_ROWS = 50
+# The columns a row names its place by, as the message names them.
+_PLACE_LABELS = {"grid_code": "网格编号", "community_name": "所属社区", "street_name": "所属街道"}
 
 
 def foreign_places_message(con, file_name: str) -> str | None:
-    """Said of a file of ``stg_rows`` most of whose rows name grid codes or streets the loaded places do not know (another
-    district's export uploaded to a street: 16,881 tickets went into an 18-grid street under a passing check), or None.
-    A warehouse with no places yet knows none of them: nothing is said then. The counts and the first few values, masked
-    as :func:`unknown_places_warnings` masks them; what to do is the caller's to add (a flag, a checkbox)."""
+    """Said of a file of ``stg_rows`` most of whose rows name a grid, community or street and still land in no loaded
+    street (``stg_tickets``, placed: another district's export uploaded to a street; 16,881 tickets went into an
+    18-grid street under a passing check), or None. Judged on the placed rows, so a known grid code, a known community
+    or an address that places the ticket makes it this area's, however its street is written (南宁街道办事处). A
+    warehouse with no places yet knows none: nothing is said then. The counts and the first few values of each column,
+    masked as :func:`unknown_places_warnings` masks them; what to do is the caller's to add (a flag, a checkbox)."""
     if not con.execute("select exists(select 1 from dim_grids) or exists(select 1 from dim_streets)").fetchall()[0][0]:
         return None
     columns = {c[0] for c in con.execute("describe stg_rows").fetchall()}
-    known = {"grid_code": "select grid_code from dim_grids union all select code_key(grid_name) from dim_grids",
-             "street_name": "select street_name from dim_streets"}
-    is_known = {c: f"coalesce({c} in (select v from ({sql}) k(v) where v is not null), false)"
-                for c, sql in known.items() if c in columns}
-    unknown = {c: f"({c} is not null and not {expr})" for c, expr in is_known.items()}
-    if not unknown:
+    named = [c for c in _PLACE_LABELS if c in columns]
+    if not named:
         return None
-    # A row is foreign when it names a place not loaded and none that is: a known grid code with its street written
-    # otherwise (南宁街道办事处) is this area's ticket.
-    foreign_row = f"({' or '.join(unknown.values())}) and not ({' or '.join(is_known.values())})"
-    total, foreign = con.execute(f"select count(*), count(*) filter (where {foreign_row}) from stg_rows").fetchall()[0]
+    con.execute(
+        "create or replace temp table stg_foreign_rows as select r.* from stg_rows r join stg_tickets t using (row_no) "
+        f"where t.street_code is null and ({' or '.join(f'r.{c} is not null' for c in named)})")
+    total = con.execute("select count(*) from stg_rows").fetchall()[0][0]
+    foreign = con.execute("select count(*) from stg_foreign_rows").fetchall()[0][0]
     if foreign <= FOREIGN_MIN_ROWS or foreign <= FOREIGN_SHARE * total:
         return None
     parts = []
-    for column, label in (("grid_code", "网格编号"), ("street_name", "所属街道")):
-        if column not in unknown:
-            continue
-        found = con.execute(f"select {column}, count(*) from stg_rows where {unknown[column]} and {foreign_row} "
+    for column in named:
+        found = con.execute(f"select {column}, count(*) from stg_foreign_rows where {column} is not null "
                             "group by 1 order by 2 desc, 1").fetchall()
         if found:
-            callers = _callers_in_values(con, column, [v for v, _ in found[:3]])
+            callers = _callers_in_values(con, column, [v for v, _ in found[:3]], "stg_foreign_rows")
             examples = "、".join(_scrub_with(v, callers.get(v, ())) for v, _ in found[:3])
-            parts.append(f"{label}不认识的 {sum(n for _, n in found):,} 行（{len(found):,} 个，如 {examples}）")
-    return (f"{file_name}：{total:,} 行中有 {foreign:,} 行所写的网格编号、所属街道都不在已导入的网格定义中（{'；'.join(parts)}），"
-            "像是别的区域的导出。")
+            parts.append(f"{_PLACE_LABELS[column]}不认识的 {sum(n for _, n in found):,} 行（{len(found):,} 个，如 {examples}）")
+    return (f"{file_name}：{total:,} 行中有 {foreign:,} 行所写的网格、社区、街道都不在已导入的网格定义中，落不到本区域"
+            f"（{'；'.join(parts)}），像是别的区域的导出。")
 
 
 def _callers_in_values(con, column: str, values: list[str], source: str = "stg_rows") -> dict[str, list[str]]:

@@ -42,7 +42,7 @@ def test_the_command_line_refuses_another_areas_export_and_names_counts_and_code
     path = _export(tmp_path / "星湖区12345.csv", foreign=80, known=10)
     code, out, err = run_cli(["load", str(path), "--quiet"], capsys)
     assert code == 1 and "Traceback" not in err
-    assert ("错误：星湖区12345.csv：90 行中有 80 行所写的网格编号、所属街道都不在已导入的网格定义中（网格编号不认识的 80 行"
+    assert ("错误：星湖区12345.csv：90 行中有 80 行所写的网格、社区、街道都不在已导入的网格定义中，落不到本区域（网格编号不认识的 80 行"
             "（40 个，如 XH000、XH001、XH002）；所属街道不认识的 80 行（7 个，如 星湖0街道、星湖1街道、星湖2街道）），"
             "像是别的区域的导出。本次导入已撤回") in err
     assert "--allow-unknown-places" in err
@@ -68,6 +68,20 @@ def test_known_grid_codes_with_their_street_written_otherwise_are_this_areas_tic
         f"K{k:06d},2025-10-08 09:{k % 60:02d}:00,投诉,市容环境,垃圾,东风路{k}号,王五,139{k:08d},南宁街道办事处,,"
         f"DF-0{1 + k % 2},城管局,2025-10-08 10:00:00,,,,,处理中" for k in range(80)]
     path = tmp_path / "own.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = _tickets(warehouse_copy)
+    code, _, err = run_cli(["load", str(path), "--quiet"], capsys)
+    assert code == 0, err
+    assert _tickets(warehouse_copy) == before + 80
+
+
+def test_a_street_written_otherwise_with_a_known_community_and_no_grid_column_loads(warehouse_copy, tmp_path, capsys):
+    """12345 exports often carry 街道/社区 and no 网格编号: rows of a known community are this area's, placed by it."""
+    header = HEADER.replace(",网格编号", "")
+    lines = [header] + [
+        f"C{k:06d},2025-10-08 09:{k % 60:02d}:00,投诉,市容环境,垃圾,东风路{k}号,王五,139{k:08d},南宁街道办事处,东风社区,"
+        f"城管局,2025-10-08 10:00:00,,,,,处理中" for k in range(80)]
+    path = tmp_path / "by_community.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     before = _tickets(warehouse_copy)
     code, _, err = run_cli(["load", str(path), "--quiet"], capsys)
@@ -104,7 +118,7 @@ def test_the_upload_page_says_it_in_red_and_asks_to_confirm(warehouse_copy, tmp_
     assert not at.exception, [e.value for e in at.exception]
     assert not any("检查通过" in s.value for s in at.success)
     errors = [e.value.replace("\\", "") for e in at.error]
-    assert any("90 行中有 80 行所写的网格编号、所属街道都不在已导入的网格定义中" in e and "确认导入区域外的数据" in e for e in errors)
+    assert any("90 行中有 80 行所写的网格、社区、街道都不在已导入的网格定义中" in e and "确认导入区域外的数据" in e for e in errors)
     assert at.button(key="up_load").disabled
     at.checkbox(key="up_foreign").check().run()
     assert not at.button(key="up_load").disabled

@@ -15,6 +15,7 @@ from pathlib import Path
 from etl.errors import LoadError
 from etl.fields import SOURCES
 from onescreen import settings
+from onescreen.rules import RulesError
 
 
 def cmd_load(args) -> int:
@@ -560,7 +561,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except LoadError as error:
+    except (LoadError, RulesError) as error:
+        # A rules file someone mistyped (config/rules.toml or $ONESCREEN_RULES) is theirs to fix, like a bad
+        # export: RulesError names the file and the key; `make run` stops on this line rather than a traceback.
         text = str(error)
         print(text if text.startswith("错误：") else f"错误：{text}", file=sys.stderr)
         return 1

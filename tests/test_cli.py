@@ -334,3 +334,42 @@ def test_rollback_without_a_warehouse_creates_nothing(warehouse_db, capsys):
     code, out, err = run_cli(["rollback", "3"], capsys)
     assert (code, out, err) == (1, "", f"错误：数据仓库 {warehouse_db} 还不存在，没有可撤销的导入批次。\n")
     assert not warehouse_db.parent.exists()
+
+
+# -- a rules file that cannot be used ------------------------------------------------------------
+
+def _rules_file(tmp_path, kind: str):
+    """A rules file with a misspelt key, one that is not TOML, or a path with no file."""
+    path = tmp_path / "rules.toml"
+    text = (ROOT / "config" / "rules.toml").read_text(encoding="utf-8")
+    if kind == "typo":
+        assert "\nresponse_rate = " in text
+        path.write_text(text.replace("\nresponse_rate = ", "\nrespons_rate = ", 1), encoding="utf-8")
+        return path, f"错误：{path} 中有不认识的键 targets.respons_rate：请检查拼写，或删除它。"
+    if kind == "not_toml":
+        path.write_text(text + "\n[broken\n", encoding="utf-8")
+        return path, f"错误：规则文件 {path} 不是合法的 TOML："
+    path = tmp_path / "nowhere" / "rules.toml"
+    return path, f"错误：找不到规则文件 {path}：请从仓库的 config/rules.toml 复制一份。"
+
+
+@pytest.mark.parametrize("kind", ["typo", "not_toml", "missing"])
+@pytest.mark.parametrize("argv", [["refresh", "--if-stale", "--quiet"], ["refresh", "--quiet"]])
+def test_a_rules_file_that_cannot_be_used_is_one_error_line(warehouse_copy, tmp_path, monkeypatch, capsys, kind, argv):
+    """What `make run` calls (refresh --if-stale) and refresh say what is wrong with the file in one line and exit 1:
+    no traceback, and the warehouse is left as it was (load, rollback and demo already did: etl.load.finish)."""
+    path, message = _rules_file(tmp_path, kind)
+    monkeypatch.setenv("ONESCREEN_RULES", str(path))
+    before = warehouse_copy.read_bytes()
+    code, out, err = run(argv, capsys)
+    assert (code, out) == (1, "")
+    assert err.startswith(message) and err.count("\n") == 1, err
+    assert warehouse_copy.read_bytes() == before
+
+
+def test_a_rules_file_typo_in_a_process_has_no_traceback(warehouse_copy, tmp_path):
+    path, message = _rules_file(tmp_path, "typo")
+    result = subprocess.run([sys.executable, "-m", "etl", "refresh", "--if-stale", "--quiet"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "ONESCREEN_RULES": str(path)})
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", message + "\n")

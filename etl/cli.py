@@ -188,7 +188,7 @@ def cmd_rollback(args) -> int:
 def cmd_refresh(args) -> int:
     """python -m etl refresh
 
-    不导入文件，按现行 config/rules.toml 重建工作日历、汇总表并检查数据约定；程序升级后补上新增的列，地址脱敏规则变了时按原地址重算已存工单的地址区域（address_area）。
+    不导入文件，按现行规则文件（config/rules.toml 或 ONESCREEN_RULES 指定的文件）重建工作日历、汇总表并检查数据约定；程序升级后补上新增的列，地址脱敏规则变了时按原地址重算已存工单的地址区域（address_area）。
     修改业务规则（rules.toml）或日历补充（calendar_overrides.csv）后运行一次，页面即按新规则显示。
     --if-stale 只在需要时才做（make run 每次启动都这样检查，数据仓库已是最新时立即返回）。
     """

@@ -14,6 +14,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 BOOT_PYTHON ?= $(shell command -v python3.11 || command -v python3)
 # The same default as onescreen/settings.py: $ONESCREEN_DB, or warehouse.duckdb in $ONESCREEN_DATA_DIR or data/.
+# A missing warehouse means the demo, except in a folder someone named that does not exist (etl demo refuses it).
 WAREHOUSE := $(or $(ONESCREEN_DB),$(or $(ONESCREEN_DATA_DIR),data)/warehouse.duckdb)
 CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 NGINX := /usr/sbin/nginx

@@ -88,6 +88,7 @@ def cmd_demo(args) -> int:
     from etl.demo import generate_demo
     from etl.load import load_files
 
+    _refuse_a_missing_data_folder()
     _refuse_a_warehouse_with_user_data()
     progress = _progress(args.quiet)
     out_dir = Path(args.out) if args.out else settings.DATA_DIR / "demo"
@@ -98,6 +99,17 @@ def cmd_demo(args) -> int:
     report = load_files([path for path, _ in files], progress=progress, loaded_by="demo")
     print_report(report)
     return 0
+
+
+def _refuse_a_missing_data_folder() -> None:
+    """The demo district is never written into a data folder someone named (ONESCREEN_DATA_DIR, ONESCREEN_DB's folder)
+    that does not exist: an unmounted disk would otherwise get 26万 invented tickets that the screen then shows as the
+    street's own (make run builds the demo when the warehouse is missing). data/ of the checkout is made as needed."""
+    missing = settings.missing_data_folders()
+    if missing:
+        name, folder = missing[0]
+        raise LoadError(f"错误：{name} 指定的数据文件夹 {folder} 不存在，示范数据不会写到那里。"
+                        f"若这是新的数据文件夹，请先创建它（mkdir -p {folder}）；若它在另一块磁盘或网络存储上，请检查是否已挂载。")
 
 
 def _refuse_a_warehouse_with_user_data() -> None:

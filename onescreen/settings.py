@@ -26,6 +26,19 @@ def warehouse_path() -> Path:
     return DATA_DIR / "warehouse.duckdb"
 
 
+def missing_data_folders() -> list[tuple[str, Path]]:
+    """The data folders named explicitly (``ONESCREEN_DB``'s folder, ``$ONESCREEN_DATA_DIR``) that do not exist, as
+    (variable, folder). Such a folder is usually a disk or network share not mounted yet, or a typo: nothing should
+    be created there (``make run`` would fill it with the demo district and serve it). ``data/`` of the checkout,
+    the default, is not named by anyone and is created as needed."""
+    named = []
+    if os.environ.get("ONESCREEN_DB"):
+        named.append(("ONESCREEN_DB", warehouse_path().parent))
+    if os.environ.get("ONESCREEN_DATA_DIR"):
+        named.append(("ONESCREEN_DATA_DIR", DATA_DIR))
+    return [(name, folder) for name, folder in named if not folder.is_dir()]
+
+
 def rules_path() -> Path:
     """The business rules file: ``$ONESCREEN_RULES`` or ``config/rules.toml``."""
     value = os.environ.get("ONESCREEN_RULES")

@@ -101,14 +101,16 @@ EXAMPLE_ORDER = ["demo", "load", "check", "batches", "refresh", "report", "users
 
 def test_every_help_example_runs_on_the_demo_district(warehouse_db, tmp_path, monkeypatch, capsys):
     """Each --help's first line (and the top-level one), run verbatim from a folder standing for the repository (data/ inside
-    it), succeeds: the demo district (600 tickets through ONESCREEN_DEMO_TICKETS), then every other
-    example against it. The password the users example asks for is typed in by a stand-in."""
+    it, not there yet: a fresh clone, nothing set), succeeds: the demo district (600 tickets through ONESCREEN_DEMO_TICKETS),
+    then every other example against it. The password the users example asks for is typed in by a stand-in."""
     from etl import cli
     from onescreen import settings, users
 
     assert sorted(EXAMPLE_ORDER) == sorted(HELP_COMMANDS)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(settings, "DATA_DIR", tmp_path / "data")
+    monkeypatch.delenv("ONESCREEN_DB")
+    monkeypatch.delenv("ONESCREEN_DATA_DIR", raising=False)
     monkeypatch.setenv("ONESCREEN_DEMO_TICKETS", "600")
     monkeypatch.delenv("ONESCREEN_SNAPSHOTS", raising=False)
     monkeypatch.setenv("ONESCREEN_USERS", str(tmp_path / "users.json"))
@@ -124,6 +126,7 @@ def test_every_help_example_runs_on_the_demo_district(warehouse_db, tmp_path, mo
         code, out, err = run(shlex.split(example)[3:], capsys)
         assert (code, "错误" in err) == (0, False), f"{example}\n{out}{err}"
     assert (tmp_path / "data" / "demo" / "hotline_part1.csv").exists()
+    assert (tmp_path / "data" / "warehouse.duckdb").exists() and not warehouse_db.exists()
     assert (tmp_path / "周报.html").exists()
     assert (tmp_path / "data" / "snapshots" / "CURRENT").exists()
 
@@ -144,6 +147,41 @@ def test_the_demo_is_never_loaded_into_a_warehouse_holding_loaded_files(warehous
     code, out, err = run(["demo"], capsys)
     assert code != 0 and "已有导入的数据" in err and "示范数据不会载入其中" in err
     assert batches() == before and not (tmp_path / "data" / "demo").exists()
+
+
+@pytest.mark.parametrize("variable", ["ONESCREEN_DATA_DIR", "ONESCREEN_DB"])
+def test_the_demo_is_never_written_into_a_named_data_folder_that_does_not_exist(tmp_path, monkeypatch, capsys, variable):
+    """An unmounted disk (or a typo) named by ONESCREEN_DATA_DIR or ONESCREEN_DB is refused in one line; nothing is
+    made there. make run builds the demo whenever the warehouse is missing: it must not show invented tickets."""
+    from onescreen import settings
+
+    folder = tmp_path / "mnt" / "onescreen"
+    monkeypatch.setenv("ONESCREEN_DEMO_TICKETS", "600")
+    monkeypatch.delenv("ONESCREEN_DB", raising=False)
+    if variable == "ONESCREEN_DATA_DIR":
+        monkeypatch.setenv("ONESCREEN_DATA_DIR", str(folder))
+        monkeypatch.setattr(settings, "DATA_DIR", folder)   # read once at import, as the app and make run do
+    else:
+        monkeypatch.setenv("ONESCREEN_DB", str(folder / "warehouse.duckdb"))
+        monkeypatch.setattr(settings, "DATA_DIR", tmp_path / "data")
+    code, out, err = run(["demo", "--quiet"], capsys)
+    assert (code, out, err) == (1, "", f"错误：{variable} 指定的数据文件夹 {folder} 不存在，示范数据不会写到那里。"
+                                       f"若这是新的数据文件夹，请先创建它（mkdir -p {folder}）；若它在另一块磁盘或网络存储上，"
+                                       "请检查是否已挂载。\n")
+    assert not (tmp_path / "mnt").exists() and not (tmp_path / "data").exists()
+
+
+def test_make_runs_demo_refuses_an_unmounted_data_dir_in_a_process(tmp_path):
+    """What `make run` runs when the warehouse is missing, as the audit ran it (ONESCREEN_DATA_DIR only)."""
+    folder = tmp_path / "unmounted"
+    env = {k: v for k, v in os.environ.items() if k != "ONESCREEN_DB"}
+    result = subprocess.run([sys.executable, "-m", "etl", "demo", "--quiet"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=300, env={**env, "PYTHONPATH": str(ROOT), "ONESCREEN_DATA_DIR": str(folder),
+                                              "ONESCREEN_DEMO_TICKETS": "600"})
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.startswith(f"错误：ONESCREEN_DATA_DIR 指定的数据文件夹 {folder} 不存在") and \
+        result.stderr.count("\n") == 1
+    assert not folder.exists()
 
 
 @pytest.mark.parametrize("example", ["check", "batches"])

@@ -332,7 +332,7 @@ def cmd_report(args) -> int:
 def cmd_users(args) -> int:
     """python -m etl users add wang --role staff --community S01C01
 
-    管理登录用户（本地用户文件，环境变量 ONESCREEN_USERS，默认 config/users.json，不进 git）：
+    管理登录用户（本地用户文件，环境变量 ONESCREEN_USERS，默认 config/users.json，设了 ONESCREEN_DATA_DIR 时为其中的 users.json，不进 git）：
     add 添加（--replace 重设密码、角色或区域），list 列出，remove 删除。
     角色：leader 领导（会议级，脱敏明细）、staff 社区/网格工作人员（可查看本辖区单张工单的完整电话，需理由）、
     analyst 数据分析员（导入、撤销）、admin 管理员（另可看审计日志）、kiosk 大屏（只看汇总）。

@@ -149,6 +149,26 @@ def test_data_dir_moves_what_the_app_writes_by_default(tmp_path):
     assert out == [str(tmp_path / "elsewhere" / name) for name in ("warehouse.duckdb", "uploads", "audit.jsonl")]
 
 
+@pytest.mark.parametrize("data_dir_set", [True, False])
+def test_data_dir_moves_the_replicas_run_folder_and_the_users_file(tmp_path, data_dir_set):
+    """The state `make replicas` and logins write (nginx logs, the shared cookie secret, the users file) goes with
+    ONESCREEN_DATA_DIR too, so a checkout a `git pull` updates holds none of it; without it, run/ and config/ as
+    always."""
+    code = "from deploy import replicas; from onescreen import users; print(replicas.DEFAULT_RUN_DIR); print(users.users_path())"
+    env = {k: v for k, v in os.environ.items() if k not in ("ONESCREEN_DB", "ONESCREEN_USERS", "ONESCREEN_DATA_DIR")}
+    if data_dir_set:
+        env["ONESCREEN_DATA_DIR"] = str(tmp_path / "elsewhere")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env=env).stdout.split()
+    if data_dir_set:
+        expected = [tmp_path / "elsewhere" / "run" / "replicas", tmp_path / "elsewhere" / "users.json"]
+        if (ROOT / "config" / "users.json").is_file():   # a checkout with users made before keeps them
+            expected[1] = ROOT / "config" / "users.json"
+    else:
+        expected = [ROOT / "run" / "replicas", ROOT / "config" / "users.json"]
+    assert out == [str(path) for path in expected]
+
+
 def test_serve_makes_what_the_server_writes_private(monkeypatch, tmp_path, restore_umask):
     """Warehouse, uploads, rejects, reports and audit log: 0600 files in 0700 folders, whatever the shell's umask."""
     from streamlit.web import cli

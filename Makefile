@@ -14,6 +14,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 BOOT_PYTHON ?= $(shell command -v python3.11 || command -v python3)
 # The same default as onescreen/settings.py: $ONESCREEN_DB, or warehouse.duckdb in $ONESCREEN_DATA_DIR or data/.
+# A missing warehouse means the demo, except in a folder someone named that does not exist (etl demo refuses it).
 WAREHOUSE := $(or $(ONESCREEN_DB),$(or $(ONESCREEN_DATA_DIR),data)/warehouse.duckdb)
 CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 NGINX := /usr/sbin/nginx
@@ -63,7 +64,7 @@ run: venv warehouse
 
 # N replicas of the dashboard behind nginx (issue 10): nginx on PORT (8500 unless PORT is given),
 # the replicas on PORT+10 onwards, all reading $(WAREHOUSE); Ctrl-C stops them all. Config, logs and
-# the shared cookie secret go to run/replicas/. BIND=0.0.0.0 lets screens on the LAN reach nginx.
+# the shared cookie secret go to run/replicas/ (of $ONESCREEN_DATA_DIR when set). BIND=0.0.0.0 lets screens on the LAN reach nginx.
 # All options: .venv/bin/python -m deploy.replicas --help
 # One replica per core: Python runs one core per process (measured: 2 replicas beat 3 on 2 cores).
 N ?= $(shell nproc 2>/dev/null || echo 2)

@@ -8,7 +8,8 @@ Starts ``N`` × ``python -m onescreen.serve app.py`` (``streamlit run app.py``, 
 consecutive loopback ports (``--first-replica-port``, default ``--port`` + 10) and nginx in front of them,
 in the foreground, until Ctrl-C or SIGTERM, which stop nginx and then every replica; a replica that exits on
 its own is started again. nginx's config (rendered from ``deploy/nginx.conf.template``), pid file, logs and
-temp folders live in the run folder (``--run-dir``, default ``run/replicas/``, git-ignored), never under
+temp folders live in the run folder (``--run-dir``, default ``run/replicas/`` of the checkout, git-ignored, or of
+``$ONESCREEN_DATA_DIR`` when set), never under
 /etc/nginx: it runs beside a system nginx, as any user.
 
 - Sessions stick to one replica by a consistent hash of the ``_streamlit_xsrf`` cookie (the template
@@ -49,9 +50,12 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from onescreen import settings
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = Path(__file__).resolve().with_name("nginx.conf.template")
-DEFAULT_RUN_DIR = ROOT / "run" / "replicas"
+# run/replicas of the checkout, or of $ONESCREEN_DATA_DIR when set (onescreen.settings.run_dir).
+DEFAULT_RUN_DIR = settings.run_dir() / "replicas"
 NGINX = Path("/usr/sbin/nginx")
 STREAMLIT_CONFIG = ROOT / ".streamlit" / "config.toml"
 COOKIE_SECRET_ENV = "STREAMLIT_SERVER_COOKIE_SECRET"

@@ -15,6 +15,7 @@ from pathlib import Path
 from etl.errors import LoadError
 from etl.fields import SOURCES
 from onescreen import settings
+from onescreen.rules import RulesError
 
 
 def cmd_load(args) -> int:
@@ -90,6 +91,7 @@ def cmd_demo(args) -> int:
     from etl.demo import generate_demo
     from etl.load import load_files
 
+    _refuse_a_missing_data_folder()
     _refuse_a_warehouse_with_user_data()
     progress = _progress(args.quiet)
     out_dir = Path(args.out) if args.out else settings.DATA_DIR / "demo"
@@ -100,6 +102,17 @@ def cmd_demo(args) -> int:
     report = load_files([path for path, _ in files], progress=progress, loaded_by="demo")
     print_report(report)
     return 0
+
+
+def _refuse_a_missing_data_folder() -> None:
+    """The demo district is never written into a data folder someone named (ONESCREEN_DATA_DIR, ONESCREEN_DB's folder)
+    that does not exist: an unmounted disk would otherwise get 26万 invented tickets that the screen then shows as the
+    street's own (make run builds the demo when the warehouse is missing). data/ of the checkout is made as needed."""
+    missing = settings.missing_data_folders()
+    if missing:
+        name, folder = missing[0]
+        raise LoadError(f"错误：{name} 指定的数据文件夹 {folder} 不存在，示范数据不会写到那里。"
+                        f"若这是新的数据文件夹，请先创建它（mkdir -p {folder}）；若它在另一块磁盘或网络存储上，请检查是否已挂载。")
 
 
 def _refuse_a_warehouse_with_user_data() -> None:
@@ -190,7 +203,7 @@ def cmd_rollback(args) -> int:
 def cmd_refresh(args) -> int:
     """python -m etl refresh
 
-    不导入文件，按现行 config/rules.toml 重建工作日历、汇总表并检查数据约定；程序升级后补上新增的列，地址脱敏规则变了时按原地址重算已存工单的地址区域（address_area）。
+    不导入文件，按现行规则文件（config/rules.toml 或 ONESCREEN_RULES 指定的文件）重建工作日历、汇总表并检查数据约定；程序升级后补上新增的列，地址脱敏规则变了时按原地址重算已存工单的地址区域（address_area）。
     修改业务规则（rules.toml）或日历补充（calendar_overrides.csv）后运行一次，页面即按新规则显示。
     --if-stale 只在需要时才做（make run 每次启动都这样检查，数据仓库已是最新时立即返回）。
     """
@@ -322,7 +335,7 @@ def cmd_report(args) -> int:
 def cmd_users(args) -> int:
     """python -m etl users add wang --role staff --community S01C01
 
-    管理登录用户（本地用户文件，环境变量 ONESCREEN_USERS，默认 config/users.json，不进 git）：
+    管理登录用户（本地用户文件，环境变量 ONESCREEN_USERS，默认 config/users.json，设了 ONESCREEN_DATA_DIR 时为其中的 users.json，不进 git）：
     add 添加（--replace 重设密码、角色或区域），list 列出，remove 删除。
     角色：leader 领导（会议级，脱敏明细）、staff 社区/网格工作人员（可查看本辖区单张工单的完整电话，需理由）、
     analyst 数据分析员（导入、撤销）、admin 管理员（另可看审计日志）、kiosk 大屏（只看汇总）。
@@ -642,7 +655,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except LoadError as error:
+    except (LoadError, RulesError) as error:
+        # A rules file someone mistyped (config/rules.toml or $ONESCREEN_RULES) is theirs to fix, like a bad
+        # export: RulesError names the file and the key; `make run` stops on this line rather than a traceback.
         text = str(error)
         print(text if text.startswith("错误：") else f"错误：{text}", file=sys.stderr)
         return 1

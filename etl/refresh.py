@@ -302,6 +302,15 @@ def pending_migrations(con) -> list[str]:
     return reasons
 
 
+def rules_label() -> str:
+    """The rules file in use as a user knows it: ``config/rules.toml`` for the checkout's own, else its full path
+    (``$ONESCREEN_RULES``), so the message sends them to the file they edit."""
+    from onescreen import settings
+
+    path = settings.rules_path()
+    return "config/rules.toml" if path == settings.CONFIG_DIR / "rules.toml" else str(path)
+
+
 def stale_reasons(path: Path | None = None) -> list[str]:
     """Why the warehouse at ``path`` needs :func:`refresh` (Chinese, one line each); empty if current."""
     from etl.marts import MARTS, sql_digest
@@ -325,7 +334,7 @@ def stale_reasons(path: Path | None = None) -> list[str]:
             if meta.get("sql_digest") != sql_digest():
                 reasons.append("汇总表的计算程序已更新（程序已升级）")
             if meta["rules_digest"] != load_rules().digest():
-                reasons.append("config/rules.toml 已修改，汇总表仍按旧规则计算")
+                reasons.append(f"规则文件 {rules_label()} 已修改，汇总表仍按旧规则计算")
         if "dim_calendar" in tables and calendar_changed(con):
             reasons.append("工作日历有变化（config/calendar_overrides.csv 或节假日数据已更新），办理时限和超期仍按旧日历计算")
         return reasons

@@ -22,6 +22,10 @@ no Tornado any more) builds its middleware with ``create_streamlit_middleware``,
 puts two more in front. ``make run`` sends them; behind ``make replicas`` nginx relays them from each replica (and adds
 none itself: one source).
 
+Nothing the server does reaches the internet (:func:`keep_offline`): Streamlit looks up the machine's internet address
+at checkip.amazonaws.com for its start-up banner when bound to every address (``make run BIND=0.0.0.0``) and to
+allow a page opened by a host name it does not know; on an intranet that is a request that must not leave.
+
 The page itself says it is Chinese (:class:`PageLanguage`): Streamlit's index.html says ``<html lang="en">``.
 
 What is loaded by then stays for the life of the process, so it is moved out of the garbage collector's sight
@@ -154,6 +158,22 @@ def add_security_headers() -> None:
     starlette_app.create_streamlit_middleware = with_security_headers
 
 
+def _no_external_ip() -> None:
+    """No internet address: the dashboard is reached by its intranet name or address, never looked up outside."""
+    return None
+
+
+def keep_offline() -> None:
+    """Make Streamlit's ``net_util.get_external_ip`` answer ``None`` without asking checkip.amazonaws.com. Both of its
+    callers (``bootstrap._print_url``'s "External URL" line and ``server_util.is_url_from_allowed_origins``) look it
+    up on the module at call time and skip a ``None``: the banner shows the local and network URLs only, and an
+    origin is allowed by localhost, this machine's LAN address, ``browser.serverAddress`` or
+    ``server.corsAllowedOrigins`` as before. Idempotent."""
+    from streamlit import net_util
+
+    net_util.get_external_ip = _no_external_ip
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     os.umask(PRIVATE_UMASK)
@@ -165,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     gc.collect()
     gc.freeze()
     add_security_headers()
+    keep_offline()
     from streamlit.web import cli
 
     sys.argv = ["streamlit", "run", *args]

@@ -26,6 +26,42 @@ def warehouse_path() -> Path:
     return DATA_DIR / "warehouse.duckdb"
 
 
+def data_dir_is_set() -> bool:
+    """Whether ``$ONESCREEN_DATA_DIR`` moves what the app writes out of the checkout."""
+    return bool(os.environ.get("ONESCREEN_DATA_DIR"))
+
+
+def default_users_path() -> Path:
+    """The users file when ``$ONESCREEN_USERS`` is not set: ``config/users.json``; with ``$ONESCREEN_DATA_DIR`` set,
+    ``users.json`` in that folder, unless only ``config/users.json`` exists (an install that made its users before
+    keeps them; move the file into the data folder to switch). Password hashes then sit with the rest of the data,
+    in the folder that is backed up, not in a checkout that ``git pull`` updates."""
+    in_config = CONFIG_DIR / "users.json"
+    if not data_dir_is_set():
+        return in_config
+    in_data = DATA_DIR / "users.json"
+    return in_data if in_data.is_file() or not in_config.is_file() else in_config
+
+
+def run_dir() -> Path:
+    """Where ``make replicas`` keeps nginx's config, pid, logs and the shared cookie secret: ``run/`` in
+    ``$ONESCREEN_DATA_DIR`` when set, else ``run/`` of the checkout (git-ignored)."""
+    return (DATA_DIR if data_dir_is_set() else ROOT) / "run"
+
+
+def missing_data_folders() -> list[tuple[str, Path]]:
+    """The data folders named explicitly (``ONESCREEN_DB``'s folder, ``$ONESCREEN_DATA_DIR``) that do not exist, as
+    (variable, folder). Such a folder is usually a disk or network share not mounted yet, or a typo: nothing should
+    be created there (``make run`` would fill it with the demo district and serve it). ``data/`` of the checkout,
+    the default, is not named by anyone and is created as needed."""
+    named = []
+    if os.environ.get("ONESCREEN_DB"):
+        named.append(("ONESCREEN_DB", warehouse_path().parent))
+    if data_dir_is_set():
+        named.append(("ONESCREEN_DATA_DIR", DATA_DIR))
+    return [(name, folder) for name, folder in named if not folder.is_dir()]
+
+
 def rules_path() -> Path:
     """The business rules file: ``$ONESCREEN_RULES`` or ``config/rules.toml``."""
     value = os.environ.get("ONESCREEN_RULES")

@@ -1,6 +1,7 @@
 """The local users file: names, bcrypt-hashed passwords, roles, area scopes and permissions.
 
-It works with no network at all. The file is JSON (``$ONESCREEN_USERS`` or ``config/users.json``,
+It works with no network at all. The file is JSON (``$ONESCREEN_USERS`` or ``config/users.json``, or ``users.json`` in
+``$ONESCREEN_DATA_DIR`` (:func:`onescreen.settings.default_users_path`),
 git-ignored: it holds password hashes; :func:`mode` says what happens without one) and is managed by
 ``python -m etl users``; every write goes to a temporary file that replaces the old one, so a reader
 never sees half a file. ::
@@ -56,11 +57,12 @@ def _setting() -> str:
 
 
 def configured_path() -> Path | None:
-    """``$ONESCREEN_USERS`` or ``config/users.json``; None for ``ONESCREEN_USERS=demo``."""
+    """``$ONESCREEN_USERS``, else :func:`onescreen.settings.default_users_path` (``config/users.json``, or
+    ``users.json`` in ``$ONESCREEN_DATA_DIR``); None for ``ONESCREEN_USERS=demo``."""
     value = _setting()
     if value == DEMO_SETTING:
         return None
-    return Path(value).expanduser().resolve() if value else settings.CONFIG_DIR / "users.json"
+    return Path(value).expanduser().resolve() if value else settings.default_users_path()
 
 
 def users_path() -> Path:

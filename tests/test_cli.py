@@ -103,14 +103,16 @@ EXAMPLE_ORDER = ["demo", "load", "check", "batches", "refresh", "report", "users
 
 def test_every_help_example_runs_on_the_demo_district(warehouse_db, tmp_path, monkeypatch, capsys):
     """Each --help's first line (and the top-level one), run verbatim from a folder standing for the repository (data/ inside
-    it), succeeds: the demo district (600 tickets through ONESCREEN_DEMO_TICKETS), then every other
-    example against it. The password the users example asks for is typed in by a stand-in."""
+    it, not there yet: a fresh clone, nothing set), succeeds: the demo district (600 tickets through ONESCREEN_DEMO_TICKETS),
+    then every other example against it. The password the users example asks for is typed in by a stand-in."""
     from etl import cli
     from onescreen import settings, users
 
     assert sorted(EXAMPLE_ORDER) == sorted(HELP_COMMANDS)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(settings, "DATA_DIR", tmp_path / "data")
+    monkeypatch.delenv("ONESCREEN_DB")
+    monkeypatch.delenv("ONESCREEN_DATA_DIR", raising=False)
     monkeypatch.setenv("ONESCREEN_DEMO_TICKETS", "600")
     monkeypatch.delenv("ONESCREEN_SNAPSHOTS", raising=False)
     monkeypatch.setenv("ONESCREEN_USERS", str(tmp_path / "users.json"))
@@ -126,6 +128,7 @@ def test_every_help_example_runs_on_the_demo_district(warehouse_db, tmp_path, mo
         code, out, err = run(shlex.split(example)[3:], capsys)
         assert (code, "错误" in err) == (0, False), f"{example}\n{out}{err}"
     assert (tmp_path / "data" / "demo" / "hotline_part1.csv").exists()
+    assert (tmp_path / "data" / "warehouse.duckdb").exists() and not warehouse_db.exists()
     assert (tmp_path / "周报.html").exists()
     assert (tmp_path / "data" / "snapshots" / "CURRENT").exists()
 
@@ -146,6 +149,41 @@ def test_the_demo_is_never_loaded_into_a_warehouse_holding_loaded_files(warehous
     code, out, err = run(["demo"], capsys)
     assert code != 0 and "已有导入的数据" in err and "示范数据不会载入其中" in err
     assert batches() == before and not (tmp_path / "data" / "demo").exists()
+
+
+@pytest.mark.parametrize("variable", ["ONESCREEN_DATA_DIR", "ONESCREEN_DB"])
+def test_the_demo_is_never_written_into_a_named_data_folder_that_does_not_exist(tmp_path, monkeypatch, capsys, variable):
+    """An unmounted disk (or a typo) named by ONESCREEN_DATA_DIR or ONESCREEN_DB is refused in one line; nothing is
+    made there. make run builds the demo whenever the warehouse is missing: it must not show invented tickets."""
+    from onescreen import settings
+
+    folder = tmp_path / "mnt" / "onescreen"
+    monkeypatch.setenv("ONESCREEN_DEMO_TICKETS", "600")
+    monkeypatch.delenv("ONESCREEN_DB", raising=False)
+    if variable == "ONESCREEN_DATA_DIR":
+        monkeypatch.setenv("ONESCREEN_DATA_DIR", str(folder))
+        monkeypatch.setattr(settings, "DATA_DIR", folder)   # read once at import, as the app and make run do
+    else:
+        monkeypatch.setenv("ONESCREEN_DB", str(folder / "warehouse.duckdb"))
+        monkeypatch.setattr(settings, "DATA_DIR", tmp_path / "data")
+    code, out, err = run(["demo", "--quiet"], capsys)
+    assert (code, out, err) == (1, "", f"错误：{variable} 指定的数据文件夹 {folder} 不存在，示范数据不会写到那里。"
+                                       f"若这是新的数据文件夹，请先创建它（mkdir -p {folder}）；若它在另一块磁盘或网络存储上，"
+                                       "请检查是否已挂载。\n")
+    assert not (tmp_path / "mnt").exists() and not (tmp_path / "data").exists()
+
+
+def test_make_runs_demo_refuses_an_unmounted_data_dir_in_a_process(tmp_path):
+    """What `make run` runs when the warehouse is missing, as the audit ran it (ONESCREEN_DATA_DIR only)."""
+    folder = tmp_path / "unmounted"
+    env = {k: v for k, v in os.environ.items() if k != "ONESCREEN_DB"}
+    result = subprocess.run([sys.executable, "-m", "etl", "demo", "--quiet"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=300, env={**env, "PYTHONPATH": str(ROOT), "ONESCREEN_DATA_DIR": str(folder),
+                                              "ONESCREEN_DEMO_TICKETS": "600"})
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.startswith(f"错误：ONESCREEN_DATA_DIR 指定的数据文件夹 {folder} 不存在") and \
+        result.stderr.count("\n") == 1
+    assert not folder.exists()
 
 
 @pytest.mark.parametrize("example", ["check", "batches"])
@@ -337,3 +375,42 @@ def test_rollback_without_a_warehouse_creates_nothing(warehouse_db, capsys):
     code, out, err = run_cli(["rollback", "3"], capsys)
     assert (code, out, err) == (1, "", f"错误：数据仓库 {warehouse_db} 还不存在，没有可撤销的导入批次。\n")
     assert not warehouse_db.parent.exists()
+
+
+# -- a rules file that cannot be used ------------------------------------------------------------
+
+def _rules_file(tmp_path, kind: str):
+    """A rules file with a misspelt key, one that is not TOML, or a path with no file."""
+    path = tmp_path / "rules.toml"
+    text = (ROOT / "config" / "rules.toml").read_text(encoding="utf-8")
+    if kind == "typo":
+        assert "\nresponse_rate = " in text
+        path.write_text(text.replace("\nresponse_rate = ", "\nrespons_rate = ", 1), encoding="utf-8")
+        return path, f"错误：{path} 中有不认识的键 targets.respons_rate：请检查拼写，或删除它。"
+    if kind == "not_toml":
+        path.write_text(text + "\n[broken\n", encoding="utf-8")
+        return path, f"错误：规则文件 {path} 不是合法的 TOML："
+    path = tmp_path / "nowhere" / "rules.toml"
+    return path, f"错误：找不到规则文件 {path}：请从仓库的 config/rules.toml 复制一份。"
+
+
+@pytest.mark.parametrize("kind", ["typo", "not_toml", "missing"])
+@pytest.mark.parametrize("argv", [["refresh", "--if-stale", "--quiet"], ["refresh", "--quiet"]])
+def test_a_rules_file_that_cannot_be_used_is_one_error_line(warehouse_copy, tmp_path, monkeypatch, capsys, kind, argv):
+    """What `make run` calls (refresh --if-stale) and refresh say what is wrong with the file in one line and exit 1:
+    no traceback, and the warehouse is left as it was (load, rollback and demo already did: etl.load.finish)."""
+    path, message = _rules_file(tmp_path, kind)
+    monkeypatch.setenv("ONESCREEN_RULES", str(path))
+    before = warehouse_copy.read_bytes()
+    code, out, err = run(argv, capsys)
+    assert (code, out) == (1, "")
+    assert err.startswith(message) and err.count("\n") == 1, err
+    assert warehouse_copy.read_bytes() == before
+
+
+def test_a_rules_file_typo_in_a_process_has_no_traceback(warehouse_copy, tmp_path):
+    path, message = _rules_file(tmp_path, "typo")
+    result = subprocess.run([sys.executable, "-m", "etl", "refresh", "--if-stale", "--quiet"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "ONESCREEN_RULES": str(path)})
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", message + "\n")

@@ -47,3 +47,21 @@ def test_every_setting_read_from_the_environment_is_documented():
              for name in re.findall(r"ONESCREEN_[A-Z_]+", path.read_text(encoding="utf-8"))}
     assert names, "no settings found: the search is wrong"
     assert sorted(name for name in names if name not in README) == []
+
+
+DEPLOY = ROOT / "docs" / "deploy.md"
+
+
+def test_the_deploy_guide_is_linked_and_its_commands_and_settings_are_real():
+    """docs/deploy.md: linked from the README; every `python -m etl` command in it parses; every ONESCREEN_* setting
+    it names is one the code reads (a renamed setting would leave a service unit that silently does nothing)."""
+    text = DEPLOY.read_text(encoding="utf-8")
+    assert "(docs/deploy.md)" in README
+    commands = re.findall(r"python -m etl ([^`\n]+)", text)
+    assert len(commands) >= 5
+    for command in commands:
+        build_parser().parse_args(command.replace("\\", "").split())
+    code = "\n".join(path.read_text(encoding="utf-8") for folder in ("onescreen", "etl", "deploy")
+                     for path in (ROOT / folder).rglob("*.py"))
+    named = set(re.findall(r"ONESCREEN_[A-Z_]+", text))
+    assert named and sorted(name for name in named if name not in code) == []

@@ -38,11 +38,27 @@ def test_edited_rules_make_the_marts_stale_until_refreshed(warehouse_copy, tmp_p
     assert "satisfaction_rate = 97.0" in text
     rules.write_text(text.replace("satisfaction_rate = 97.0", "satisfaction_rate = 90.0", 1), encoding="utf-8")
     monkeypatch.setenv("ONESCREEN_RULES", str(rules))
-    assert stale_reasons(warehouse_copy) == ["config/rules.toml 已修改，汇总表仍按旧规则计算"]
+    # The file in use is named: an ONESCREEN_RULES file outside the checkout, not config/rules.toml.
+    assert stale_reasons(warehouse_copy) == [f"规则文件 {rules} 已修改，汇总表仍按旧规则计算"]
     assert main(["refresh", "--if-stale", "--quiet"]) == 0
-    assert "已重建汇总表" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"需要重建：规则文件 {rules} 已修改" in out and "已重建汇总表" in out
     assert stale_reasons(warehouse_copy) == []
     assert query(warehouse_copy, "select rules_digest from mart_meta") == [(load_rules(rules).digest(),)]
+
+
+def test_edited_default_rules_are_named_as_config_rules_toml(warehouse_copy, tmp_path, monkeypatch):
+    """Without ONESCREEN_RULES the file is the checkout's config/rules.toml, named as the README names it."""
+    from onescreen import settings
+
+    config = tmp_path / "config"
+    config.mkdir()
+    text = (ROOT / "config" / "rules.toml").read_text(encoding="utf-8")
+    (config / "rules.toml").write_text(text.replace("satisfaction_rate = 97.0", "satisfaction_rate = 90.0", 1),
+                                       encoding="utf-8")
+    monkeypatch.delenv("ONESCREEN_RULES", raising=False)
+    monkeypatch.setattr(settings, "CONFIG_DIR", config)
+    assert stale_reasons(warehouse_copy) == ["规则文件 config/rules.toml 已修改，汇总表仍按旧规则计算"]
 
 
 def test_an_older_warehouse_gets_its_missing_column_and_marts(warehouse_copy):

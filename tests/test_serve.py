@@ -28,6 +28,14 @@ def restore_streamlit_middleware(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def restore_external_ip(monkeypatch):
+    """serve.main stops Streamlit looking up the machine's internet address: undone after each test."""
+    from streamlit import net_util
+
+    monkeypatch.setattr(net_util, "get_external_ip", net_util.get_external_ip)
+
+
+@pytest.fixture(autouse=True)
 def unfreeze_gc():
     """serve.main hides what is loaded from the garbage collector (gc.freeze): given back after each test."""
     yield
@@ -70,6 +78,39 @@ def test_serve_loads_the_libraries_then_hands_every_argument_to_streamlit_run(mo
     assert seen["second"] is serve.PageLanguage
 
 
+def test_a_server_bound_to_every_address_never_asks_the_internet_for_its_address(monkeypatch, restore_umask):
+    """`make run BIND=0.0.0.0`: Streamlit's start-up banner (bootstrap._print_url, headless, a wildcard address) and its
+    websocket origin check (server_util.is_url_from_allowed_origins, for a page opened by a name the server does not
+    know) ask checkip.amazonaws.com for an "External URL". The dashboard runs on intranets: no request leaves."""
+    from streamlit import config, net_util
+    from streamlit.web import bootstrap, cli
+    from streamlit.web.server import server_util
+
+    from onescreen import serve
+
+    asked = []
+    monkeypatch.setattr(net_util, "_make_blocking_http_get", lambda url, timeout=None: asked.append(url))
+    monkeypatch.setattr(net_util, "_external_ip", None)
+    monkeypatch.setattr(net_util, "get_internal_ip", lambda: "192.168.1.20")   # a socket, no request; not this test's
+    options = {"server.address": "0.0.0.0", "server.headless": True, "logger.hideWelcomeMessage": False,
+               "server.enableCORS": True}
+    get_option, is_manually_set = config.get_option, config.is_manually_set
+    monkeypatch.setattr(config, "get_option", lambda key: options[key] if key in options else get_option(key))
+    monkeypatch.setattr(config, "is_manually_set", lambda key: key == "server.address" or (
+        key != "browser.serverAddress" and is_manually_set(key)))
+    seen = {}
+
+    def fake_main():
+        bootstrap._print_url(False)
+        seen["allowed"] = server_util.is_url_from_allowed_origins("http://onescreen.street.example:8501")
+        return 0
+
+    monkeypatch.setattr(cli, "main", fake_main)
+    monkeypatch.setattr(sys, "argv", ["serve"])
+    assert serve.main(["app.py", "--server.address", "0.0.0.0"]) == 0
+    assert asked == [] and seen["allowed"] is False
+
+
 def test_serve_does_not_import_onescreen_modules_that_make_streamlit_caches():
     """Those must be created inside the running server; only third-party libraries are preloaded."""
     code = ("import sys; import onescreen.serve as s; [__import__(m) for m in s.PRELOAD]; "
@@ -106,6 +147,26 @@ def test_data_dir_moves_what_the_app_writes_by_default(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                          env={**env, "ONESCREEN_DATA_DIR": str(tmp_path / "elsewhere")}).stdout.split()
     assert out == [str(tmp_path / "elsewhere" / name) for name in ("warehouse.duckdb", "uploads", "audit.jsonl")]
+
+
+@pytest.mark.parametrize("data_dir_set", [True, False])
+def test_data_dir_moves_the_replicas_run_folder_and_the_users_file(tmp_path, data_dir_set):
+    """The state `make replicas` and logins write (nginx logs, the shared cookie secret, the users file) goes with
+    ONESCREEN_DATA_DIR too, so a checkout a `git pull` updates holds none of it; without it, run/ and config/ as
+    always."""
+    code = "from deploy import replicas; from onescreen import users; print(replicas.DEFAULT_RUN_DIR); print(users.users_path())"
+    env = {k: v for k, v in os.environ.items() if k not in ("ONESCREEN_DB", "ONESCREEN_USERS", "ONESCREEN_DATA_DIR")}
+    if data_dir_set:
+        env["ONESCREEN_DATA_DIR"] = str(tmp_path / "elsewhere")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env=env).stdout.split()
+    if data_dir_set:
+        expected = [tmp_path / "elsewhere" / "run" / "replicas", tmp_path / "elsewhere" / "users.json"]
+        if (ROOT / "config" / "users.json").is_file():   # a checkout with users made before keeps them
+            expected[1] = ROOT / "config" / "users.json"
+    else:
+        expected = [ROOT / "run" / "replicas", ROOT / "config" / "users.json"]
+    assert out == [str(path) for path in expected]
 
 
 def test_serve_makes_what_the_server_writes_private(monkeypatch, tmp_path, restore_umask):

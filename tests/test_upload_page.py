@@ -494,3 +494,26 @@ def test_a_file_name_is_shown_as_written_when_fields_are_missing_or_the_file_is_
     refused = markdown_of(at, "error")
     assert len(refused) == 1 and refused[0].startswith("错误：文件 2025\\*11\\*月\\.csv 有 "), refused
     assert shown(at, "error")[0].startswith("错误：文件 2025*11*月.csv 有 0.")
+
+
+def test_after_a_load_the_other_pages_show_the_new_data_without_reloading_the_browser(warehouse_copy, data_dir):
+    """A browser reload is a new session, which logs the analyst out: the page must not ask for one. What it says
+    instead is what happens: the next run of any page (in the same session) reads the newly published warehouse."""
+    at = open_page()
+    captions = shown(at, "caption")
+    assert any("其他页面随即显示新数据，无需刷新浏览器" in c for c in captions), captions
+    assert not any("刷新页面" in c for c in captions)
+    at.switch_page("app_pages/rates.py")
+    at.run()
+    before = next(c for c in shown(at, "caption") if c.startswith("数据截至 "))
+    assert before.startswith("数据截至 2025-10-10 15:00")
+    at.switch_page("app_pages/upload.py")
+    at.run()
+    later = (FIXTURES / "hotline_utf8.csv").read_text(encoding="utf-8").replace("2025-10-04 09:00:00", "2025-10-12 09:30:00")
+    upload(at, "hotline_later.csv", later.encode("utf-8"))
+    check_and_load(at)
+    assert batches(warehouse_copy)[-1][1:] == ("hotline_later.csv", 2, 0, "loaded", "analyst")
+    at.switch_page("app_pages/rates.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(c.startswith("数据截至 2025-10-12 09:30") for c in shown(at, "caption")), shown(at, "caption")

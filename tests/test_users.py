@@ -176,3 +176,52 @@ def test_an_oidc_session_holds_while_its_email_maps_to_the_same_user(users_file)
                    rounds=4)
     assert not users.still_granted(mapped)  # wu's account now belongs to another e-mail
     assert not users.still_granted(unmapped)  # the other e-mail now maps to a user: log in again to get it
+
+
+# -- where the users file is when ONESCREEN_DATA_DIR moves the data ----------------------------------
+
+@pytest.mark.parametrize("data_dir_set, in_config, in_data, expected", [
+    (False, False, True, "config"),   # no ONESCREEN_DATA_DIR: config/users.json as always
+    (True, False, False, "data"),     # a new install with its own data folder keeps its users there
+    (True, True, False, "config"),    # an install that made config/users.json before keeps using it
+    (True, True, True, "data"),       # once moved to the data folder, that one
+])
+def test_the_users_file_follows_the_data_folder_without_stranding_an_existing_one(
+        tmp_path, monkeypatch, data_dir_set, in_config, in_data, expected):
+    from onescreen import settings
+
+    config, data = tmp_path / "config", tmp_path / "data"
+    config.mkdir()
+    data.mkdir()
+    monkeypatch.setattr(settings, "CONFIG_DIR", config)
+    monkeypatch.setattr(settings, "DATA_DIR", data)
+    monkeypatch.delenv("ONESCREEN_USERS")
+    if data_dir_set:
+        monkeypatch.setenv("ONESCREEN_DATA_DIR", str(data))
+    else:
+        monkeypatch.delenv("ONESCREEN_DATA_DIR", raising=False)
+    for folder, present in ((config, in_config), (data, in_data)):
+        if present:
+            users.add_user("wang", "admin", PASSWORD, district=True, path=folder / "users.json", rounds=4)
+    assert users.users_path() == {"config": config, "data": data}[expected] / "users.json"
+    assert users.mode() == ("login" if users.users_path().is_file() else "demo")
+
+
+def test_users_add_writes_the_file_the_app_reads_in_the_data_folder(tmp_path, capsys, monkeypatch):
+    """ONESCREEN_DATA_DIR set, no ONESCREEN_USERS, a fresh clone: `python -m etl users add` writes
+    $ONESCREEN_DATA_DIR/users.json, not config/ of the checkout, and the app then asks for a login."""
+    from onescreen import settings
+
+    config, data = tmp_path / "config", tmp_path / "data"
+    config.mkdir()
+    data.mkdir()
+    monkeypatch.setattr(settings, "CONFIG_DIR", config)
+    monkeypatch.setattr(settings, "DATA_DIR", data)
+    monkeypatch.setenv("ONESCREEN_DATA_DIR", str(data))
+    monkeypatch.setenv("ONESCREEN_DB", str(tmp_path / "no-warehouse.duckdb"))
+    monkeypatch.delenv("ONESCREEN_USERS")
+    code, out, err = run(["users", "add", "wang", "--role", "admin", "--district", "--password-stdin"], capsys, monkeypatch,
+                         stdin=PASSWORD + "\n")
+    assert (code, err) == (0, "") and out.endswith(f"{data / 'users.json'}\n"), out
+    assert (data / "users.json").is_file() and not (config / "users.json").exists()
+    assert users.mode() == "login" and users.authenticate("wang", PASSWORD) is not None

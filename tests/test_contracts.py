@@ -146,5 +146,5 @@ def test_broken_rules_file_fails_the_load_without_traceback(warehouse_copy, tmp_
     before = hashlib.sha256(warehouse_copy.read_bytes()).hexdigest()
     assert main(["load", "--quiet", str(FIXTURES / "hotline_utf8.csv")]) == 1
     out, err = capsys.readouterr()
-    assert (out, err) == ("", f"错误：{rules} 中 targets.response_rate 应为 0 到 100 之间的数，现为 'high'。本次导入已撤回。\n")
+    assert (out, err) == ("", f"错误：{rules} 中 targets.response_rate 应为 0 到 100 之间的数，现为 'high'。本次导入未写入任何数据。\n")
     assert hashlib.sha256(warehouse_copy.read_bytes()).hexdigest() == before

@@ -42,7 +42,7 @@ def rate_scope(f: filters.Filters) -> tuple[dict[str, str], str]:
         return f.scope(), (f"三率指标按区域统计，不与{ignored}交叉；本页未按{ignored}筛选。" if ignored else "")
     if f.category:
         return {"level": "category", "unit_code": f.category}, (
-            "已选分类：三率为该分类全区口径，未再按诉求来源筛选。" if f.source else "")
+            f"已选分类：三率为该分类{data.whole_area_name()}口径，未再按诉求来源筛选。" if f.source else "")
     if f.source:
         return {"level": "source", "unit_code": f.source}, ""
     return {}, ""
@@ -367,7 +367,7 @@ else:
                            file_name=f"三率分解_{LEVEL_LABELS[level]}_{span}.csv",
                            mime="text/csv", key="rates_breakdown_csv", on_click="ignore")
     if level in ("department", "source", "category"):
-        st.caption(f"按{LEVEL_LABELS[level]}分解为全区口径，不受区域筛选影响。")
+        st.caption(f"按{LEVEL_LABELS[level]}分解为{data.whole_area_name()}口径，不受区域筛选影响。")
     elif narrowed and current["unit_code"].eq("unassigned").any():
         # The query's remainder row (parts/rates_breakdown_remainder.sql): said once, so the rows' sum is not a puzzle.
         area = "社区" if f.community_code else "街道"

@@ -79,3 +79,11 @@ def test_the_weekly_report_is_the_streets(warehouse_copy, tmp_path, capsys, monk
     assert code == 0, stdout
     assert [p.name for p in (tmp_path / "reports").iterdir()] == [f"{STREET}周报-2025-W40.html"]
     assert stdout.startswith(f"已生成{STREET}周报 2025年第40周")
+
+
+def test_the_rates_page_says_its_breakdowns_count_the_street(warehouse_copy):
+    """A breakdown by source counts the whole area, which on this install is the street, not a district."""
+    at = _run("rates.py", {"period_type": "month", "period_start": "2025-10-01"})
+    at.selectbox(key="rates_level").set_value("source").run()
+    captions = " ".join(c.value for c in at.caption)
+    assert f"按诉求来源分解为{STREET}口径" in captions and "全区口径" not in captions

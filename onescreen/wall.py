@@ -20,7 +20,7 @@ from datetime import date
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from onescreen import data, db, filters, ui
+from onescreen import auth, data, db, filters, ui, users
 
 # The wall lists: one row a line, the number large and the rest small; a row's hover holds its N and 口径.
 WALL_CSS = f"""
@@ -68,9 +68,15 @@ def start() -> None:
 
 
 def follow_new_data() -> None:
-    """What a timed panel rerun (the big screen's, a wall page's) does first: read one published state (a fragment
-    rerun runs on its own), and when new data changed the periods on offer (a new month began), rerun the whole
-    app once, so the filters are read again and a screen that follows the latest period moves on."""
+    """What a timed panel rerun (the big screen's, a wall page's) does first: rerun the whole app when the users file
+    no longer grants the session what it holds (a removed user, a reset or removed screen key: the full run logs it
+    out; a wall that does not rotate pages only ever reruns its panels, so it would keep showing data); read one
+    published state (a fragment rerun runs on its own), and when new data changed the periods on offer (a new
+    month began), rerun the whole app once, so the filters are read again and a screen that follows the latest
+    period moves on."""
+    identity = st.session_state.get(auth.IDENTITY_KEY)
+    if identity is not None and not users.still_granted(identity):
+        st.rerun()
     db.pin()
     if data.ticket_span() != st.session_state.get(filters.SPAN_KEY):
         st.rerun()

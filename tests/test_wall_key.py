@@ -174,3 +174,22 @@ def test_a_key_account_has_no_password(users):
     user_file.add_key("指挥大厅", district=True, path=users)
     assert user_file.authenticate("指挥大厅", TEST_PASSWORD) is None
     assert user_file.authenticate("指挥大厅", "") is None
+
+
+def test_a_timed_panel_rerun_sends_a_removed_key_to_the_login(warehouse_copy, users, monkeypatch):
+    """A wall that does not rotate pages only reruns its panels (a fragment every ?refresh= seconds): that rerun
+    itself must notice a removed key and rerun the whole app, whose run logs the wall out."""
+    from onescreen import wall as wall_view
+
+    key = user_file.add_key("指挥大厅", district=True, path=users)
+    identity = wall(key).session_state[auth.IDENTITY_KEY]
+    reruns = []
+    monkeypatch.setattr(wall_view.st, "rerun", lambda: reruns.append("app"))
+    monkeypatch.setattr(wall_view.st, "session_state", {auth.IDENTITY_KEY: identity})
+    monkeypatch.setattr(wall_view.db, "pin", lambda: None)
+    monkeypatch.setattr(wall_view.data, "ticket_span", lambda: None)
+    wall_view.follow_new_data()
+    assert reruns == []   # still granted, nothing new: the panels just redraw
+    user_file.remove_key("指挥大厅", path=users)
+    wall_view.follow_new_data()
+    assert reruns == ["app"]

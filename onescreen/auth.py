@@ -300,6 +300,11 @@ def missing_users_page(path: Path) -> None:
     """``$ONESCREEN_USERS`` names a users file that does not exist: refuse to open, never fall back to
     demo mode (a typo or an unmounted disk must not open the data to everyone); stops the run."""
     st.title("一屏")
+    if not path.parent.is_dir():   # users.json of an ONESCREEN_DATA_DIR that is not there (not mounted, a typo)
+        st.error(f"找不到数据文件夹 {path.parent}（环境变量 ONESCREEN_DATA_DIR），其中的用户文件 {path} 也就不存在，"
+                 "所以本应用不能打开（不会改用演示模式）。请检查磁盘或网络共享是否已挂载、路径是否写对，再重启服务。",
+                 icon=":material/error:")
+        st.stop()
     st.error(f"找不到用户文件 {path}：环境变量 ONESCREEN_USERS 指定了它，但它不存在，所以本应用不能打开"
              "（不会改用演示模式）。管理员请在服务器上用同样的 ONESCREEN_USERS 运行 "
              "python -m etl users add 用户名 --role admin --district 创建第一个用户；或改正 ONESCREEN_USERS 的路径。"

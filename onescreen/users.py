@@ -77,14 +77,15 @@ def users_path() -> Path:
 def mode() -> str:
     """How the app admits people: ``"login"`` when the users file exists; ``"demo"`` when none is configured
     (no ``$ONESCREEN_USERS`` and no ``config/users.json``, or ``ONESCREEN_USERS=demo``); ``"missing"`` when
-    ``$ONESCREEN_USERS`` names a file that does not exist. A missing file that was asked for by name is a
+    ``$ONESCREEN_USERS`` names a file that does not exist, or the default file's folder is missing (users.json of an
+    ``$ONESCREEN_DATA_DIR`` that is not mounted). A missing file that was asked for by name, or by its folder, is a
     mistake (a typo, an unmounted disk), never demo mode: the app refuses to open."""
     path = configured_path()
     if path is None:
         return "demo"
     if path.is_file():
         return "login"
-    return "missing" if _setting() else "demo"
+    return "missing" if _setting() or not path.parent.is_dir() else "demo"
 
 
 def exists(path: Path | None = None) -> bool:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 
+from pathlib import Path
+
 import pytest
 
 from conftest import run_cli
@@ -205,6 +207,27 @@ def test_the_users_file_follows_the_data_folder_without_stranding_an_existing_on
             users.add_user("wang", "admin", PASSWORD, district=True, path=folder / "users.json", rounds=4)
     assert users.users_path() == {"config": config, "data": data}[expected] / "users.json"
     assert users.mode() == ("login" if users.users_path().is_file() else "demo")
+
+
+def test_a_data_folder_that_is_not_there_never_opens_demo_mode(tmp_path, monkeypatch):
+    """ONESCREEN_DATA_DIR on a disk not mounted yet, the warehouse elsewhere (ONESCREEN_DB): the users file in that
+    folder is missing because the folder is, which is no reason to let everyone in without a login."""
+    from onescreen import settings
+
+    config, data = tmp_path / "config", tmp_path / "not-mounted"
+    config.mkdir()
+    monkeypatch.setattr(settings, "CONFIG_DIR", config)
+    monkeypatch.setattr(settings, "DATA_DIR", data)
+    monkeypatch.setenv("ONESCREEN_DATA_DIR", str(data))
+    monkeypatch.delenv("ONESCREEN_USERS")
+    assert users.mode() == "missing"
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=60).run()
+    assert [e.value for e in at.error] and f"找不到数据文件夹 {data}" in at.error[0].value
+    assert not at.dataframe and "演示模式" not in " ".join(m.value for m in at.markdown)
+    data.mkdir()   # mounted, no users file yet: demo mode as without a data folder
+    assert users.mode() == "demo"
 
 
 def test_users_add_writes_the_file_the_app_reads_in_the_data_folder(tmp_path, capsys, monkeypatch):

@@ -398,10 +398,7 @@ def cmd_users(args) -> int:
     print(f"已{'更新' if args.replace else '添加'}用户 {args.name}（{ROLE_LABELS[identity.role]}，区域：{identity.scope.describe()}）：{path}")
     if identity.scope.is_empty:
         print("提示：没有指定区域，这个用户登录后看不到任何数据；用 --district 或 --community 等指定后 --replace。")
-    for label, code in _unknown_area_codes(args):
-        print(f"提示：数据仓库中没有编号为 {code} 的{label}，这个用户看不到它的数据。请核对编号（见网格定义，"
-              "或在页面侧栏选好区域后地址栏中的 street_code、community_code、grid_code）后用 --replace 重设；"
-              "若这个区域的网格定义还没导入，导入后即可生效。")
+    _warn_unknown_areas(args, "这个用户", "用 --replace 重设")
     return 0
 
 
@@ -435,12 +432,23 @@ def _cmd_users_key(args) -> int:
             scope = users.identity_of(args.name, users.load(path)[args.name]).scope.describe()
             audit.record("user_add", user=_os_user(), role="cli", detail=f"添加大屏钥匙 {args.name}：{scope}")
             print(f"已添加大屏钥匙 {args.name}（大屏，区域：{scope}）：{path}")
+            _warn_unknown_areas(args, "这块大屏", f"用 python -m etl users key remove {args.name} 收回后重新添加")
     except users.UserError as error:
         raise LoadError(str(error)) from None
     print("钥匙只显示这一次（用户文件只保存它的哈希），请抄进大屏的启动命令：")
     print(key)
-    print(f"大屏地址：http://服务器地址:8501/?kiosk=1&carousel=60&key={key}")
+    print(f"大屏地址：http://服务器地址:端口/?kiosk=1&carousel=60&key={key}"
+          "（端口：make run 默认 8501，make replicas 或 nginx 之后按其设置）")
     return 0
+
+
+def _warn_unknown_areas(args, who: str, fix: str) -> None:
+    """Print a hint for each --street/--community/--grid code the warehouse does not have: ``who`` (这个用户, 这块大屏)
+    would see none of its data; ``fix`` says how to correct the account."""
+    for label, code in _unknown_area_codes(args):
+        print(f"提示：数据仓库中没有编号为 {code} 的{label}，{who}看不到它的数据。请核对编号（见网格定义，"
+              f"或在页面侧栏选好区域后地址栏中的 street_code、community_code、grid_code）后{fix}；"
+              "若这个区域的网格定义还没导入，导入后即可生效。")
 
 
 def _unknown_area_codes(args) -> list[tuple[str, str]]:

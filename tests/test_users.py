@@ -146,6 +146,13 @@ def test_area_codes_the_warehouse_lacks_are_warned_about(users_file, capsys, mon
     code, out, _ = run(["users", "add", "qian", "--role", "leader", "--street", street, "--password-stdin"],
                        capsys, monkeypatch, PASSWORD + "\n")
     assert code == 0 and "提示" not in out
+    # A screen key for a mistyped street: the wall would stay empty, said the same way.
+    code, out, _ = run(["users", "key", "add", "大厅", "--street", "NOPE999"], capsys, monkeypatch)
+    assert code == 0
+    assert [line for line in out.splitlines() if line.startswith("提示")] == [
+        "提示：数据仓库中没有编号为 NOPE999 的街道，这块大屏看不到它的数据。请核对编号（见网格定义，或在页面侧栏选好区域后地址栏中的 "
+        "street_code、community_code、grid_code）后用 python -m etl users key remove 大厅 收回后重新添加；"
+        "若这个区域的网格定义还没导入，导入后即可生效。"]
 
 
 def test_a_session_identity_holds_while_the_file_grants_the_same(users_file):

@@ -168,6 +168,17 @@ def test_the_nginx_access_log_writes_no_query_string():
     log_format = template.split("log_format onescreen", 1)[1].split(";", 1)[0]
     assert "$request_uri" not in log_format and "$args" not in log_format and '"$request"' not in log_format
     assert '"$request_method $uri $server_protocol"' in log_format
+    # At error level nginx writes a failed upstream connection's whole request line (a wall's key with it).
+    assert [line.split()[-1] for line in template.splitlines() if line.startswith("error_log")] == ["crit;"]
+
+
+def test_the_deploy_guides_nginx_sample_logs_no_key_and_its_wall_uses_one():
+    guide = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    sample = guide.split("```nginx", 1)[1].split("```", 1)[0]
+    assert '"$request_method $uri $server_protocol"' in sample and '"$request"' not in sample
+    assert "access_log /var/log/nginx/onescreen-access.log onescreen;" in sample and " crit;" in sample
+    wall_line = next(line for line in guide.splitlines() if line.startswith("Exec=chromium"))
+    assert "key=" in wall_line
 
 
 def test_a_key_account_has_no_password(users):

@@ -14,15 +14,19 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 BOOT_PYTHON ?= $(shell command -v python3.11 || command -v python3)
 # The same default as onescreen/settings.py: $ONESCREEN_DB, or warehouse.duckdb in $ONESCREEN_DATA_DIR or data/.
-# A missing warehouse means the demo, except in a folder someone named that does not exist (etl demo refuses it).
+# A missing warehouse means the demo only in a fresh clone (neither is set). A deployment (either is set) starts
+# with an empty warehouse of its own (etl init); a folder someone named that does not exist is refused by both.
 WAREHOUSE := $(or $(ONESCREEN_DB),$(or $(ONESCREEN_DATA_DIR),data)/warehouse.duckdb)
+DEPLOYMENT := $(ONESCREEN_DB)$(ONESCREEN_DATA_DIR)
 CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 NGINX := /usr/sbin/nginx
 
-.PHONY: help run replicas test parity bench loadtest loadtest-server bench-replicas clean venv dev-venv warehouse system-deps nginx-dep
+.PHONY: help run demo replicas test parity bench loadtest loadtest-server bench-replicas clean venv dev-venv warehouse system-deps nginx-dep
 
 help:
-	@echo "make run [PORT=8501] [BIND=127.0.0.1]  build the demo warehouse if missing, then start the dashboard (BIND=0.0.0.0: reachable from the LAN)"
+	@echo "make run [PORT=8501] [BIND=127.0.0.1]  start the dashboard; a missing warehouse is built first: the demo in a fresh clone,"
+	@echo "                      an empty one when ONESCREEN_DATA_DIR or ONESCREEN_DB is set (BIND=0.0.0.0: reachable from the LAN)"
+	@echo "make demo             build the demo district (python -m etl demo) into the warehouse in use"
 	@echo "make replicas [N=cores] [PORT=8500] [BIND=127.0.0.1]  N dashboard processes behind nginx (deploy/replicas.py)"
 	@echo "make test             install test dependencies (and chromium, nginx via apt if root), run all tests"
 	@echo "make parity           the same named queries on DuckDB and on ClickHouse (chdb), compared"
@@ -51,13 +55,20 @@ dev-venv: $(VENV)/.requirements-dev.stamp
 # A shell test rather than a file target: an existing warehouse is never rebuilt because some
 # source file is newer than it; it holds loaded data. Its marts are refreshed only when the code
 # or config/rules.toml changed since they were built (a read-only check otherwise).
+# A deployment (ONESCREEN_DATA_DIR or ONESCREEN_DB set) never gets the demo's 26万 invented tickets by itself.
 warehouse: venv
-	@if [ ! -e "$(WAREHOUSE)" ]; then \
+	@if [ -e "$(WAREHOUSE)" ]; then \
+	  $(PY) -m etl refresh --if-stale --quiet; \
+	elif [ -n "$(DEPLOYMENT)" ]; then \
+	  $(PY) -m etl init --quiet; \
+	else \
 	  echo "正在生成演示数据：$(WAREHOUSE)"; \
 	  $(PY) -m etl demo --quiet; \
-	else \
-	  $(PY) -m etl refresh --if-stale --quiet; \
 	fi
+
+# The demo district, asked for by name: into the warehouse in use (a deployment's own folder too; try it in another).
+demo: venv
+	$(PY) -m etl demo
 
 run: venv warehouse
 	$(PY) -m onescreen.serve app.py --server.port $(PORT) --server.address $(BIND)

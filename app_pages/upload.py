@@ -32,9 +32,10 @@ identity = data.current_access().identity
 if not identity.can("upload"):  # app.py already leaves the page out of the navigation
     st.error("只有数据分析员和管理员可以导入数据。")
     st.stop()
-if not db.warehouse_exists():
-    st.info("数据仓库还是空的：第一次导入会创建它。请先导入网格定义、小区与物业，再导入工单，工单才能落到网格"
-            "（也可运行 `python -m etl demo` 生成示范数据）。", icon=":material/info:")
+if not db.warehouse_exists() or upload.is_empty():   # a deployment starts with an empty warehouse (python -m etl init)
+    created = "" if db.warehouse_exists() else "第一次导入会创建它。"
+    st.info(f"数据仓库还是空的：{created}请先导入网格定义、小区与物业，再导入 12345 / 网格平台工单，工单才能落到网格"
+            f"{ui.demo_hint()}。", icon=":material/info:")
 st.caption("先导入网格和小区，再导入 12345 与网格平台工单（同一次上传会自动按此顺序导入）。"
            "导入期间其他人可以照常查看；导入完成后，其他页面随即显示新数据，无需刷新浏览器（大屏在下一次定时刷新时换上）。")
 if notice := state.pop("up_notice", None):

@@ -91,7 +91,7 @@ def cmd_demo(args) -> int:
     from etl.demo import generate_demo
     from etl.load import load_files
 
-    _refuse_a_missing_data_folder()
+    _refuse_a_missing_data_folder("示范数据不会写到那里")
     _refuse_a_warehouse_with_user_data()
     progress = _progress(args.quiet)
     out_dir = Path(args.out) if args.out else settings.DATA_DIR / "demo"
@@ -104,14 +104,34 @@ def cmd_demo(args) -> int:
     return 0
 
 
-def _refuse_a_missing_data_folder() -> None:
-    """The demo district is never written into a data folder someone named (ONESCREEN_DATA_DIR, ONESCREEN_DB's folder)
-    that does not exist: an unmounted disk would otherwise get 26万 invented tickets that the screen then shows as the
-    street's own (make run builds the demo when the warehouse is missing). data/ of the checkout is made as needed."""
+def cmd_init(args) -> int:
+    """python -m etl init
+
+    创建空的数据仓库（表结构、工作日历和空的汇总表），新部署的街道从这里开始导入自己的数据；数据仓库已存在时不做任何改动。
+    设了 ONESCREEN_DATA_DIR 或 ONESCREEN_DB、数据仓库还不存在时，make run 先运行它（不生成示范区）；
+    要看示范区，在另一个数据文件夹中运行 python -m etl demo。
+    """
+    from etl.refresh import create_empty
+
+    _refuse_a_missing_data_folder("数据仓库不会建在那里")
+    path = settings.warehouse_path()
+    if not create_empty(path, progress=_progress(args.quiet)):
+        print(f"数据仓库 {path} 已存在，未做任何改动。")
+        return 0
+    print(f"已创建空的数据仓库 {path}。导入本街道的数据：在“数据导入”页面先上传网格定义，再上传 12345 / 网格平台导出；"
+          "或用 python -m etl load 导出文件。")
+    return 0
+
+
+def _refuse_a_missing_data_folder(refusal: str) -> None:
+    """Nothing is written into a data folder someone named (ONESCREEN_DATA_DIR, ONESCREEN_DB's folder) that does not
+    exist: an unmounted disk would otherwise get 26万 invented tickets (the demo) or an empty warehouse that the screen
+    then shows as the street's own, and uploads land on the wrong disk. ``refusal`` says what was not done there.
+    data/ of the checkout is made as needed."""
     missing = settings.missing_data_folders()
     if missing:
         name, folder = missing[0]
-        raise LoadError(f"错误：{name} 指定的数据文件夹 {folder} 不存在，示范数据不会写到那里。"
+        raise LoadError(f"错误：{name} 指定的数据文件夹 {folder} 不存在，{refusal}。"
                         f"若这是新的数据文件夹，请先创建它（mkdir -p {folder}）；若它在另一块磁盘或网络存储上，请检查是否已挂载。")
 
 
@@ -554,7 +574,7 @@ def _progress(quiet: bool):
 
 TOP_HELP = """python -m etl load data/demo/hotline_part1.csv
 
-一屏数据仓库的命令行：导入导出文件、生成示范区、检查数据约定、查看和撤销导入批次、重建汇总表、
+一屏数据仓库的命令行：导入导出文件、生成示范区、创建空的数据仓库、检查数据约定、查看和撤销导入批次、重建汇总表、
 管理登录用户、生成周报、发布快照。每个命令用 python -m etl 命令 --help 查看用法和示例。"""
 
 
@@ -594,6 +614,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--tickets", type=int, default=260_000, help="工单数，默认 260000")
     demo.add_argument("--out", help="导出文件目录；默认 data/demo")
 
+    add("init", cmd_init)
     add("check", cmd_check)
     add("batches", cmd_batches)
     rollback = add("rollback", cmd_rollback)

@@ -357,6 +357,27 @@ def calendar_changed(con) -> bool:
                 and now["holiday_name"].fillna("").tolist() == stored["holiday_name"].fillna("").tolist())
 
 
+def create_empty(path: Path | None = None, progress: Callable[[str], None] = lambda _: None) -> bool:
+    """Create an empty warehouse at ``path`` (default :func:`onescreen.settings.warehouse_path`) unless one exists:
+    every table, the working-day calendar, the marts built on no data with their ``mart_meta`` and the versions a
+    first load would record, published like any load, so that the pages show their empty state (not a missing
+    file) and ``refresh --if-stale`` finds it current. Returns whether it was created.
+
+    What ``make run`` does for a deployment (``ONESCREEN_DATA_DIR`` or ``ONESCREEN_DB`` set) that has no warehouse
+    yet: a street starts with its own data, never with the demo district's invented tickets."""
+    from etl.load import finish
+    from onescreen import settings
+
+    published = Path(path or settings.warehouse_path())
+    if published.exists():
+        return False
+    with writer(published) as con:
+        refresh_row_hashes(con, progress)   # records the code's versions: nothing stored was made another way
+        mark_areas_current(con)
+        finish(con, progress, action="数据仓库未创建")
+    return True
+
+
 def refresh(path: Path | None = None, progress: Callable[[str], None] = lambda _: None) -> tuple[datetime | None, list[str]]:
     """Add missing columns (and their history twins', as every write does), make the row hashes again if
     made another way (:func:`refresh_row_hashes`), recompute the address areas if their code changed

@@ -31,6 +31,13 @@ def data_dir_is_set() -> bool:
     return bool(os.environ.get("ONESCREEN_DATA_DIR"))
 
 
+def is_deployment() -> bool:
+    """Whether a data folder or warehouse was named (``$ONESCREEN_DATA_DIR`` or ``$ONESCREEN_DB``): a street's own
+    installation, which starts empty and never gets the demo district unless asked by name; a fresh clone (neither
+    set) shows the demo."""
+    return bool(os.environ.get("ONESCREEN_DB") or os.environ.get("ONESCREEN_DATA_DIR"))
+
+
 def default_users_path() -> Path:
     """The users file when ``$ONESCREEN_USERS`` is not set: ``config/users.json``; with ``$ONESCREEN_DATA_DIR`` set,
     ``users.json`` in that folder, unless only ``config/users.json`` exists (an install that made its users before

@@ -238,22 +238,36 @@ def tile_link_label(label: str, value: str, *, note: str = "", change: tuple[str
     return " ".join(parts)
 
 
-# What loads data from the command line, on the machine the app runs on (README: 命令行).
-_LOAD_COMMANDS = "`python -m etl load 导出文件`（12345、网格平台等导出），或 `python -m etl demo` 生成示范区"
+# What loads data from the command line, on the machine the app runs on (README: 命令行): the places first, so that
+# the tickets fall into grids (a tickets file of places the warehouse does not know is refused as another area's).
+_LOAD_COMMANDS = "`python -m etl load 导出文件`（先网格定义，再 12345、网格平台等工单导出）"
+# The pages' words for what to upload, places first.
+_WHAT_TO_UPLOAD = "网格定义，再上传 12345 / 网格平台工单导出"
+
+
+def demo_hint() -> str:
+    """Where the demo district may be built: in a fresh clone, here (what ``make run`` shows); in a deployment (a data
+    folder or warehouse named by ONESCREEN_DATA_DIR or ONESCREEN_DB), only in another folder: ``python -m etl demo``
+    run as the service would put 26万 invented tickets into the street's own warehouse."""
+    if settings.is_deployment():
+        return "；想先看看示范区，请在另一个数据文件夹中试用（见 docs/deploy.md“试用示范区”），不要生成到本系统的数据文件夹"
+    return "，或 `python -m etl demo` 生成示范区"
 
 
 def empty_guidance(identity=None) -> str:
     """The steps that fill an empty warehouse, as far as ``identity`` (an :class:`onescreen.access.Identity`, or
-    None when no one is known) can take them. Demo mode (no users file) has no 数据导入 page: only the command line
-    on the server. A signed-in analyst or admin has the upload page; anyone else is told who can load data."""
+    None when no one is known) can take them: the grid definitions first, then the tickets. Demo mode (no users
+    file) has no 数据导入 page: only the command line on the server. A signed-in analyst or admin has the upload
+    page; anyone else is told who can load data. The demo is offered as :func:`demo_hint` says."""
+    commands = _LOAD_COMMANDS + demo_hint()
     if identity is not None and identity.can("upload"):
-        return ("- 在“数据导入”页面上传 12345 / 网格平台导出文件；\n"
-                f"- 或在运行本系统的服务器上用命令行导入：{_LOAD_COMMANDS}。")
+        return (f"- 在“数据导入”页面上传{_WHAT_TO_UPLOAD}；\n"
+                f"- 或在运行本系统的服务器上用命令行导入：{commands}。")
     if identity is not None and not identity.is_demo:
-        return ("- 请数据分析员或管理员在“数据导入”页面上传 12345 / 网格平台导出文件"
-                f"（或在运行本系统的服务器上用命令行：{_LOAD_COMMANDS}）。")
+        return (f"- 请数据分析员或管理员在“数据导入”页面上传{_WHAT_TO_UPLOAD}"
+                f"（或在运行本系统的服务器上用命令行：{commands}）。")
     demo = "（演示模式没有“数据导入”页面）" if identity is not None else ""
-    return f"- 在运行本系统的服务器上用命令行导入：{_LOAD_COMMANDS}；导入后刷新本页{demo}。"
+    return f"- 在运行本系统的服务器上用命令行导入：{commands}；导入后刷新本页{demo}。"
 
 
 def empty_state(message: str = "数据仓库还是空的。") -> None:

@@ -474,6 +474,20 @@ from load_batches order by batch_id desc
 """
 
 
+def is_empty() -> bool:
+    """Whether the published warehouse holds neither grids nor tickets (missing, or made empty by ``etl init``)."""
+    from onescreen import db
+
+    if not db.warehouse_exists():
+        return True
+    con = db._open(settings.warehouse_path())
+    try:
+        return not con.execute(f"select exists (select 1 from {db.CATALOG}.dim_grids) "
+                               f"or exists (select 1 from {db.CATALOG}.fct_tickets)").fetchone()[0]
+    finally:
+        con.close()
+
+
 def history() -> pd.DataFrame:
     """Every load batch, newest first, from the published warehouse (read-only); empty if none yet."""
     from onescreen import db

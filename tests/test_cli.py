@@ -16,7 +16,7 @@ from etl.warehouse import writer
 
 from conftest import FIXTURES, ROOT, bomb_sheet, run_cli, xlsx_with
 
-COMMANDS = ["load", "demo", "check", "batches", "rollback", "refresh", "report", "users", "publish"]
+COMMANDS = ["load", "demo", "init", "check", "batches", "rollback", "refresh", "report", "users", "publish"]
 # Every command line with a --help of its own, the users actions included.
 HELP_COMMANDS = [*COMMANDS, "users add", "users list", "users remove", "users key", "users key add", "users key list",
                  "users key remove", "users key reset"]
@@ -94,9 +94,9 @@ def test_a_command_without_help_would_fail_this_test():
             assert action.help, f"{name} {action.option_strings or action.dest} has no help"
 
 
-# The order a new user would run the examples in: the demo first (it writes data/demo/, which the load
-# example names), removals last.
-EXAMPLE_ORDER = ["demo", "load", "check", "batches", "refresh", "report", "users", "users add", "users list",
+# The order a new user would run the examples in: an empty warehouse, the demo loaded into it (it writes data/demo/,
+# which the load example names), removals last.
+EXAMPLE_ORDER = ["init", "demo", "load", "check", "batches", "refresh", "report", "users", "users add", "users list",
                  "users key", "users key add", "users key list", "users key reset", "publish", "rollback", "users remove",
                  "users key remove"]
 
@@ -184,6 +184,76 @@ def test_make_runs_demo_refuses_an_unmounted_data_dir_in_a_process(tmp_path):
     assert result.stderr.startswith(f"错误：ONESCREEN_DATA_DIR 指定的数据文件夹 {folder} 不存在") and \
         result.stderr.count("\n") == 1
     assert not folder.exists()
+
+
+def test_init_creates_an_empty_warehouse_that_is_current_and_passes_its_contracts(warehouse_db, capsys):
+    """What `make run` makes for a deployment that has no warehouse yet: every table, empty marts with their mart_meta,
+    no batch; refresh --if-stale has nothing to do and check passes. A second init changes nothing."""
+    import duckdb
+
+    from etl.refresh import stale_reasons
+    from etl.warehouse import expected_columns
+
+    warehouse_db.parent.mkdir()   # the street's folder, made (or mounted) for it
+    code, out, err = run(["init", "--quiet"], capsys)
+    assert (code, err) == (0, "")
+    assert out == (f"已创建空的数据仓库 {warehouse_db}。导入本街道的数据：在“数据导入”页面先上传网格定义，"
+                   "再上传 12345 / 网格平台导出；或用 python -m etl load 导出文件。\n")
+    with duckdb.connect(str(warehouse_db), read_only=True) as con:
+        tables = {t for (t,) in con.execute("select table_name from information_schema.tables").fetchall()}
+        assert set(expected_columns()) <= tables and "mart_meta" in tables
+        assert con.execute("select count(*) from load_batches").fetchone() == (0,)
+        assert con.execute("select ticket_count, as_of from mart_meta").fetchall() == [(0, None)]
+        assert con.execute("select count(*) > 0 from dim_calendar").fetchone() == (True,)
+    assert stale_reasons(warehouse_db) == []
+    assert run(["check"], capsys)[:2] == (0, "数据约定检查全部通过。\n")
+    before = warehouse_db.read_bytes()
+    assert run(["init"], capsys) == (0, f"数据仓库 {warehouse_db} 已存在，未做任何改动。\n", "")
+    assert warehouse_db.read_bytes() == before
+
+
+@pytest.mark.parametrize("variable", ["ONESCREEN_DATA_DIR", "ONESCREEN_DB"])
+def test_init_refuses_a_named_data_folder_that_does_not_exist(tmp_path, monkeypatch, capsys, variable):
+    from onescreen import settings
+
+    folder = tmp_path / "mnt" / "onescreen"
+    monkeypatch.delenv("ONESCREEN_DB", raising=False)
+    if variable == "ONESCREEN_DATA_DIR":
+        monkeypatch.setenv("ONESCREEN_DATA_DIR", str(folder))
+        monkeypatch.setattr(settings, "DATA_DIR", folder)
+    else:
+        monkeypatch.setenv("ONESCREEN_DB", str(folder / "warehouse.duckdb"))
+    assert run(["init"], capsys) == (1, "", f"错误：{variable} 指定的数据文件夹 {folder} 不存在，数据仓库不会建在那里。"
+                                            f"若这是新的数据文件夹，请先创建它（mkdir -p {folder}）；若它在另一块磁盘或"
+                                            "网络存储上，请检查是否已挂载。\n")
+    assert not (tmp_path / "mnt").exists()
+
+
+@pytest.mark.parametrize("setting, made_with", [
+    ({}, "-m etl demo --quiet"),                                   # a fresh clone: the demo
+    ({"ONESCREEN_DATA_DIR": "data-dir"}, "-m etl init --quiet"),   # a deployment: an empty warehouse of its own
+    ({"ONESCREEN_DB": "data-dir/street.duckdb"}, "-m etl init --quiet"),
+])
+def test_make_run_builds_the_demo_only_in_a_fresh_clone(setting, made_with, tmp_path):
+    """`make run` (its warehouse step) filled a street's empty ONESCREEN_DATA_DIR with the demo district. The step runs
+    here with a stand-in python that records what it was asked to run."""
+    calls = tmp_path / "calls"
+    python = tmp_path / "python"
+    python.write_text(f'#!/bin/sh\necho "$@" >> {calls}\n')
+    python.chmod(0o755)
+    (tmp_path / "data-dir").mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("ONESCREEN_DB", "ONESCREEN_DATA_DIR")}
+    env.update({k: str(tmp_path / v) for k, v in setting.items()})
+    # WAREHOUSE: the checkout's data/ may hold a warehouse; the fresh clone's is missing. venv: nothing installed.
+    where = [] if setting else [f"WAREHOUSE={tmp_path / 'data' / 'warehouse.duckdb'}"]
+    make = ["make", "-s", "--no-print-directory", "-C", str(ROOT), "-o", "venv", "warehouse", f"PY={python}", *where]
+    subprocess.run(make, env=env, check=True, capture_output=True, text=True, timeout=60)
+    assert calls.read_text().splitlines() == [made_with]
+    warehouse = tmp_path / ("data-dir/street.duckdb" if "ONESCREEN_DB" in setting else "data-dir/warehouse.duckdb")
+    if setting:   # once it exists, every start only refreshes it
+        warehouse.touch()
+        subprocess.run(make, env=env, check=True, capture_output=True, text=True, timeout=60)
+        assert calls.read_text().splitlines() == [made_with, "-m etl refresh --if-stale --quiet"]
 
 
 @pytest.mark.parametrize("example", ["check", "batches"])

@@ -65,3 +65,19 @@ def test_the_deploy_guide_is_linked_and_its_commands_and_settings_are_real():
                      for path in (ROOT / folder).rglob("*.py"))
     named = set(re.findall(r"ONESCREEN_[A-Z_]+", text))
     assert named and sorted(name for name in named if name not in code) == []
+
+
+def test_the_docs_say_a_deployment_starts_empty_and_where_to_try_the_demo():
+    """The deploy guide told a street that `make run` fills its new data folder with the demo district, to be undone
+    batch by batch. A deployment now starts empty (etl init); the demo is tried in another folder, with `make demo`."""
+    import subprocess
+
+    text = DEPLOY.read_text(encoding="utf-8")
+    assert "第一次启动是空的" in text and "python -m etl init" in text and "数据导入" in text
+    assert "会在那里生成示范区" not in text
+    trial = re.search(r"^ONESCREEN_DATA_DIR=(\S+) .*make demo run", text, flags=re.MULTILINE)
+    assert trial and trial.group(1) != "/srv/onescreen/data"   # not the street's folder of the guide's example
+    assert "部署的第一次启动是空的" in README and "make demo" in README
+    recipe = subprocess.run(["make", "-n", "--no-print-directory", "-C", str(ROOT), "-o", "venv", "demo"],
+                            capture_output=True, text=True, check=True).stdout
+    assert "-m etl demo" in recipe

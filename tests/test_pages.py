@@ -78,7 +78,52 @@ def test_empty_warehouse_shows_guidance(page, warehouse_db, users):
     at = _run(page, user="admin")
     assert [e.value for e in at.exception] == []
     guidance = " ".join(i.value for i in at.info)
-    assert "python -m etl demo" in guidance or "数据导入" in guidance
+    assert "python -m etl load" in guidance or "网格定义" in guidance
+
+
+@pytest.fixture
+def empty_deployment(tmp_path, monkeypatch) -> Path:
+    """What `make run` now makes for a street's own data folder: an empty warehouse (python -m etl init), no demo."""
+    from conftest import _reset_app_connection
+    from etl.refresh import create_empty
+
+    folder = tmp_path / "street"
+    folder.mkdir()
+    monkeypatch.delenv("ONESCREEN_DB", raising=False)
+    monkeypatch.setenv("ONESCREEN_DATA_DIR", str(folder))
+    monkeypatch.setattr("onescreen.settings.DATA_DIR", folder)
+    assert create_empty()
+    _reset_app_connection()
+    yield folder / "warehouse.duckdb"
+    _reset_app_connection()
+
+
+# Every page as the admin, the big screen and the wall's pages on the wall, the 周报 as a leader (who cannot upload).
+EMPTY_CASES = ([(page, None, "admin") for page in PAGES]
+               + [(page, {"kiosk": "1"}, "admin") for page in ("overview.py", "lights.py", "heat.py", "companies.py")]
+               + [(page, None, "leader") for page in ("overview.py", "weekly.py")])
+
+
+@pytest.mark.parametrize("page, query, user", EMPTY_CASES)
+def test_every_page_on_a_new_deployments_empty_warehouse_says_what_to_load(page, query, user, empty_deployment, users):
+    """A street's first start: the warehouse exists and holds nothing. Each page says what is missing and what to do:
+    the grid definitions first, then the 12345 exports, on the 数据导入 page or the command line; never the demo into
+    the street's own folder, a traceback, or a chart or NaN without words."""
+    at = _run(page, query=query, user=user)
+    assert [e.value for e in at.exception] == [] and not at.error, [e.value for e in at.error]
+    shown = " ".join(e.value for kind in ("markdown", "caption", "info", "warning") for e in at.get(kind))
+    shown += " ".join(f"{m.label} {m.value}" for m in at.metric)
+    assert "NaN" not in shown and "nan%" not in shown and "Traceback" not in shown
+    guidance = " ".join(i.value for i in at.info)
+    if page == "audit.py":   # the log of the app's use, not of the warehouse: the admin's own login is in it
+        assert "共 1 条" in shown
+        return
+    assert "数据仓库还是空的" in guidance or "还没有" in guidance, guidance
+    assert "网格定义" in guidance and "12345" in guidance, guidance
+    assert "数据导入" in guidance or page == "upload.py"   # (the page itself)
+    assert "第一次导入会创建它" not in guidance   # it exists
+    assert "`python -m etl demo`" not in guidance and "另一个数据文件夹" in guidance
+    assert not at.get("plotly_chart") and not at.get("deck_gl_json_chart")
 
 
 def test_overview_shows_kpis_lists_and_as_of(warehouse_copy):
@@ -1703,14 +1748,20 @@ def test_rates_overdue_and_near_deadline_tiles_do_not_compare_a_window_in_hand(w
     assert sum("环比暂不评判" in n or "较上周同期暂不评判" in n for n in notes) >= 2
 
 
-def test_the_empty_state_offers_what_the_user_can_do(warehouse_db, users):
+def test_the_empty_state_offers_what_the_user_can_do(warehouse_db, users, monkeypatch):
     """An empty warehouse in demo mode said "或在'数据导入'页面上传…" (demo mode has no such page) and "make run": demo
-    mode now names the command line; an admin or analyst the upload page; anyone else who can load data."""
+    mode now names the command line; an admin or analyst the upload page; anyone else who can load data. The demo
+    command only in a fresh clone: a deployment (ONESCREEN_DB, as here, or ONESCREEN_DATA_DIR) is sent elsewhere."""
     from onescreen import ui
     from onescreen.access import DEMO_IDENTITY, Identity
 
+    deployed = ui.empty_guidance(DEMO_IDENTITY)
+    assert "python -m etl demo" not in deployed and "在另一个数据文件夹中试用" in deployed
+    monkeypatch.delenv("ONESCREEN_DB")   # a fresh clone
     demo = ui.empty_guidance(DEMO_IDENTITY)
+    monkeypatch.setenv("ONESCREEN_DB", str(warehouse_db))
     assert "python -m etl load" in demo and "python -m etl demo" in demo and "演示模式没有“数据导入”页面" in demo
+    assert "另一个数据文件夹" not in demo
     assert "make run" not in demo and "在“数据导入”页面上传" not in demo
     for role in ("admin", "analyst"):
         assert "在“数据导入”页面上传" in ui.empty_guidance(Identity(name="x", role=role))

@@ -1065,7 +1065,7 @@ def test_page_opens_the_period_in_the_url_and_the_month_pack(warehouse_copy):
 def test_page_on_an_empty_warehouse_shows_guidance(warehouse_db):
     at = _page()
     assert [e.value for e in at.exception] == []
-    assert any("python -m etl demo" in i.value for i in at.info)
+    assert any("python -m etl load" in i.value for i in at.info)
 
 
 def test_the_trend_ticks_fall_on_each_periods_start():

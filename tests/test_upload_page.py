@@ -281,7 +281,7 @@ def test_every_refusal_reaches_the_page_in_chinese(warehouse_copy, data_dir):
 
 def test_empty_warehouse_first_upload_creates_it(warehouse_db, data_dir):
     at = open_page()
-    assert any("请先导入网格定义、小区与物业，再导入工单" in i for i in shown(at, "info"))
+    assert any("请先导入网格定义、小区与物业，再导入 12345 / 网格平台工单" in i for i in shown(at, "info"))
     assert "还没有导入批次。" in shown(at, "caption")
     at.file_uploader[0].set_value([
         ("compounds.csv", (FIXTURES / "compounds_utf8_bom.csv").read_bytes(), "text/csv"),

@@ -162,7 +162,7 @@ def test_wall_rows_escape_text_from_data():
 def test_an_empty_warehouse_on_the_wall_shows_guidance_on_the_dark_screen(page, warehouse_db):
     at = _run(page, query={"kiosk": "1"})
     assert [e.value for e in at.exception] == []
-    assert "python -m etl demo" in " ".join(i.value for i in at.info)
+    assert "python -m etl load" in " ".join(i.value for i in at.info)
     assert ui.NAVY in _html(at)
 
 

@@ -12,6 +12,7 @@ import logging
 import re
 import secrets
 import traceback
+from collections.abc import Callable
 
 from onescreen.masking import scrub_text
 
@@ -51,10 +52,29 @@ class ScrubFilter(logging.Filter):
         return True
 
 
+def _scrubbing_factory(make: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
+    """A log record factory that scrubs each record as it is made (:class:`ScrubFilter`), whatever logger it is for."""
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        _SCRUB.filter(record)
+        return record
+
+    factory.scrubs = True  # type: ignore[attr-defined]
+    return factory
+
+
+_SCRUB = ScrubFilter()
+
+
 def install_log_filter() -> None:
-    """Attach :class:`ScrubFilter` to every handler of the root and ``streamlit`` loggers (once)."""
+    """Scrub every log record as it is made, and attach :class:`ScrubFilter` to the root and ``streamlit`` loggers'
+    handlers (once). The record factory is what reaches every logger: Streamlit gives each of its loggers
+    (``streamlit.runtime...``, ``uvicorn.error``) a handler of its own and stops it from passing records up, so a filter
+    on the root's or ``streamlit``'s handlers never sees theirs."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO)
+    if not getattr(logging.getLogRecordFactory(), "scrubs", False):
+        logging.setLogRecordFactory(_scrubbing_factory(logging.getLogRecordFactory()))
     for name in (None, "streamlit"):
         for handler in logging.getLogger(name).handlers:
             if not any(isinstance(f, ScrubFilter) for f in handler.filters):

@@ -204,3 +204,25 @@ def test_a_timed_panel_rerun_sends_a_removed_key_to_the_login(warehouse_copy, us
     user_file.remove_key("指挥大厅", path=users)
     wall_view.follow_new_data()
     assert reruns == ["app"]
+
+
+def test_every_streamlit_logger_scrubs_keys_and_personal_data():
+    """Streamlit gives each of its loggers a handler of its own and does not pass records up: a filter on the root's
+    and ``streamlit``'s handlers never saw them. Records are scrubbed as they are made, for every logger."""
+    from streamlit.logger import get_logger
+
+    errors.install_log_filter()
+    seen = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+
+    logger = get_logger("streamlit.runtime.some_module_of_theirs")
+    keep = Keep()
+    logger.addHandler(keep)
+    try:
+        logger.warning("GET /?kiosk=1&key=%s from 王小明 13812345678", "g4b1-X30V7c3BZaFYdtJ-LUPOl_Gj7hx2MbWfWx7x2g")
+    finally:
+        logger.removeHandler(keep)
+    assert seen == ["GET /?kiosk=1&key=*** from 王小明 138****5678"]

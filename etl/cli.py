@@ -167,7 +167,7 @@ def cmd_check(args) -> int:
 
     con = open_readonly()
     if con is None:
-        raise LoadError(f"错误：数据仓库 {settings.warehouse_path()} 不存在，请先运行 python -m etl demo 或导入文件。")
+        raise LoadError(f"错误：数据仓库 {settings.warehouse_path()} 不存在，请先运行 {settings.missing_warehouse_advice()}。")
     failures = contracts.run(con)
     con.close()
     if failures:
@@ -233,7 +233,7 @@ def cmd_refresh(args) -> int:
     if args.if_stale and not reasons:
         return 0
     if not settings.warehouse_path().exists():
-        raise LoadError(f"错误：数据仓库 {settings.warehouse_path()} 不存在，请先运行 python -m etl demo 或导入文件。")
+        raise LoadError(f"错误：数据仓库 {settings.warehouse_path()} 不存在，请先运行 {settings.missing_warehouse_advice()}。")
     for reason in reasons:
         print(f"需要重建：{reason}")
     as_of, warnings = refresh(progress=_progress(args.quiet))
@@ -329,12 +329,12 @@ def cmd_report(args) -> int:
         raise LoadError(f"错误：--{kind} 的值有误：{error}") from None
     con = open_readonly()
     if con is None:
-        raise LoadError(f"错误：数据仓库 {settings.warehouse_path()} 不存在，请先运行 python -m etl demo 或导入文件。")
+        raise LoadError(f"错误：数据仓库 {settings.warehouse_path()} 不存在，请先运行 {settings.missing_warehouse_advice()}。")
     try:
         if period is None:
             span = data_span(con)
             if span is None:
-                raise LoadError("错误：数据仓库中还没有工单和指标：请先运行 python -m etl demo，或用 python -m etl load 导入数据。")
+                raise LoadError(f"错误：数据仓库中还没有工单和指标：请先运行 {settings.no_data_advice()}。")
             period = default_period(span[0], kind, span[1])
         _progress(args.quiet)(f"正在汇总 {period.label}……")
         report = build_report(con, period, street_code=args.street, community_code=args.community)

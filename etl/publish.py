@@ -80,7 +80,7 @@ def publish(warehouse: Path | None = None, folder: Path | None = None, keep: int
     if keep < 2:
         raise LoadError("错误：--keep 至少为 2：上一个快照要留着回退。")
     if not warehouse.is_file():
-        raise LoadError(f"错误：找不到数据仓库 {warehouse}：先导入数据或运行 python -m etl demo。")
+        raise LoadError(f"错误：找不到数据仓库 {warehouse}：请先运行 {settings.missing_warehouse_advice()}。")
     from etl.refresh import stale_reasons  # imported here: etl.refresh imports the whole load
 
     reasons = stale_reasons(warehouse)  # reported below, after "no marts at all"

@@ -49,8 +49,7 @@ class WarehouseMissingError(FileNotFoundError):
     def __init__(self, path: Path):
         self.path = path
         super().__init__(
-            f"错误：找不到数据仓库 {path}。请先运行 `python -m etl demo` 生成演示数据，"
-            "或用 `python -m etl load 文件` 导入导出文件。"
+            f"错误：找不到数据仓库 {path}。请先运行 {settings.missing_warehouse_advice()}。"
         )
 
 

@@ -47,6 +47,7 @@ from typing import Any, Callable
 import duckdb
 import pandas as pd
 
+from onescreen import settings
 from onescreen.errors import UserFacingError
 from onescreen.koujing import KOUJING, LABELS, koujing
 from onescreen.rules import rules_of_marts
@@ -356,7 +357,7 @@ def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any], post
     try:
         df = con.execute(sql, {k: v for k, v in values.items() if k in used}).df()
     except duckdb.CatalogException as exc:
-        raise QueryError("指标尚未生成：请先导入数据，或运行 python -m etl demo。") from exc
+        raise QueryError(f"指标尚未生成：请先运行 {settings.no_data_advice()}。") from exc
     except duckdb.BinderException as exc:  # a column the marts of an older version lack (the log keeps the cause)
         raise StaleMarts("数据仓库的汇总表缺少本页需要的列，通常是升级程序后还没有重建：请运行 python -m etl refresh"
                          "（make run 启动时会自动检查并重建），再刷新本页。") from exc

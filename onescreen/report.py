@@ -37,7 +37,7 @@ import duckdb
 import pandas as pd
 
 from onescreen import area as area_names
-from onescreen import measures
+from onescreen import measures, settings
 from onescreen.coverage import Coverage, coverage, days_coverage, rank_moves_note, streak_at_least, streak_note
 from onescreen.koujing import LABELS, koujing
 from onescreen.queries import QueryError, cut_time, range_bounds, run_query, window_label, window_params
@@ -462,7 +462,7 @@ def build_report(source, period: Period, *, street_code: str | None = None,
     src = as_source(source)
     span = data_span(src)
     if span is None:
-        raise ReportError("数据仓库中还没有工单和指标：请先运行 python -m etl demo，或用 python -m etl load 导入数据。")
+        raise ReportError(f"数据仓库中还没有工单和指标：请先运行 {settings.no_data_advice()}。")
     as_of, first = span
     if period.start > as_of.date() or period.end <= first:
         raise ReportError(f"{period.label}（{period.code}）不在数据范围内：已导入的工单从 {first:%Y-%m-%d} "

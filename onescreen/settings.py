@@ -38,6 +38,21 @@ def is_deployment() -> bool:
     return bool(os.environ.get("ONESCREEN_DB") or os.environ.get("ONESCREEN_DATA_DIR"))
 
 
+def missing_warehouse_advice() -> str:
+    """What to run when there is no warehouse: in a deployment an empty one and the street's own files (the demo
+    would put 26万 invented tickets into its folder), in a fresh clone the demo or a load."""
+    if is_deployment():
+        return "python -m etl init 建一个空的数据仓库，再用 python -m etl load 导入网格定义和工单导出"
+    return "python -m etl demo 生成示范区，或用 python -m etl load 导入导出文件"
+
+
+def no_data_advice() -> str:
+    """What to run when the warehouse holds no tickets yet (as :func:`missing_warehouse_advice`)."""
+    if is_deployment():
+        return "python -m etl load 导入网格定义和工单导出（先网格定义）"
+    return "python -m etl demo 生成示范区，或用 python -m etl load 导入导出文件"
+
+
 def default_users_path() -> Path:
     """The users file when ``$ONESCREEN_USERS`` is not set: ``config/users.json``; with ``$ONESCREEN_DATA_DIR`` set,
     ``users.json`` in that folder, unless only ``config/users.json`` exists (an install that made its users before

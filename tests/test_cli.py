@@ -385,7 +385,7 @@ def test_a_zip_bomb_given_to_load_is_refused_before_it_is_read(warehouse_copy, t
 
 def test_check_without_a_warehouse(warehouse_db, capsys):
     code, out, err = run(["check"], capsys)
-    assert (code, out, err) == (1, "", f"错误：数据仓库 {warehouse_db} 不存在，请先运行 python -m etl demo 或导入文件。\n")
+    assert (code, out, err) == (1, "", f"错误：数据仓库 {warehouse_db} 不存在，请先运行 python -m etl init 建一个空的数据仓库，再用 python -m etl load 导入网格定义和工单导出。\n")
 
 
 def test_argument_errors_in_house_format(capsys):

@@ -47,10 +47,19 @@ def test_missing_warehouse_says_how_to_fix(warehouse):
     assert db.warehouse_exists() is False
     with pytest.raises(db.WarehouseMissingError) as err:
         db.connect()
-    assert str(err.value) == (
-        f"错误：找不到数据仓库 {warehouse}。请先运行 `python -m etl demo` 生成演示数据，"
-        "或用 `python -m etl load 文件` 导入导出文件。"
-    )
+    # ONESCREEN_DB names the warehouse: a deployment, told to start empty, never to load the demo into it.
+    assert str(err.value) == f"错误：找不到数据仓库 {warehouse}。请先运行 python -m etl init 建一个空的数据仓库，再用 python -m etl load 导入网格定义和工单导出。"
+
+
+def test_a_fresh_clone_missing_its_warehouse_is_told_about_the_demo(monkeypatch):
+    """Nothing named (a fresh clone trying the product): the demo is the advice."""
+    from onescreen import settings
+
+    monkeypatch.delenv("ONESCREEN_DB", raising=False)
+    monkeypatch.delenv("ONESCREEN_DATA_DIR", raising=False)
+    assert str(db.WarehouseMissingError(settings.warehouse_path())) == (
+        f"错误：找不到数据仓库 {settings.warehouse_path()}。请先运行 python -m etl demo 生成示范区，"
+        "或用 python -m etl load 导入导出文件。")
 
 
 def test_replaced_file_is_seen_by_the_next_connect(warehouse):

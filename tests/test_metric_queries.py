@@ -225,11 +225,17 @@ def test_identifiers_and_values_come_from_allow_lists(con):
     assert con.execute("select count(*) from mart_rates").fetchone()[0] > 0
 
 
-def test_queries_before_any_build_say_what_to_do():
+def test_queries_before_any_build_say_what_to_do(monkeypatch, tmp_path):
     empty = duckdb.connect()
+    monkeypatch.delenv("ONESCREEN_DATA_DIR", raising=False)
+    monkeypatch.delenv("ONESCREEN_DB", raising=False)   # a fresh clone: the demo is an answer
     with pytest.raises(QueryError) as error:
         run_query(empty, "as_of")
-    assert str(error.value) == "指标尚未生成：请先导入数据，或运行 python -m etl demo。"
+    assert str(error.value) == "指标尚未生成：请先运行 python -m etl demo 生成示范区，或用 python -m etl load 导入导出文件。"
+    monkeypatch.setenv("ONESCREEN_DB", str(tmp_path / "warehouse.duckdb"))   # a deployment: its own files, no demo
+    with pytest.raises(QueryError) as error:
+        run_query(empty, "as_of")
+    assert str(error.value) == "指标尚未生成：请先运行 python -m etl load 导入网格定义和工单导出（先网格定义）。"
 
 
 def test_period_bounds():

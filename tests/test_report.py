@@ -932,7 +932,7 @@ def test_cli_errors_are_one_line_exit_1_no_traceback(warehouse_copy, tmp_path, c
 def test_cli_without_a_warehouse_says_what_to_do(warehouse_db, capsys):
     code, _, stderr = _cli(["report", "--quiet"], capsys)
     assert code == 1
-    assert stderr.strip() == f"错误：数据仓库 {warehouse_db} 不存在，请先运行 python -m etl demo 或导入文件。"
+    assert stderr.strip() == f"错误：数据仓库 {warehouse_db} 不存在，请先运行 python -m etl init 建一个空的数据仓库，再用 python -m etl load 导入网格定义和工单导出。"
 
 
 # -- the page ----------------------------------------------------------------------------------------

@@ -209,10 +209,16 @@ _BARE_VERB = re.compile(
 # What may stand right before such a name: a sign, a space, the start (tested in code), or one of these words, which
 # introduce a person (经与孙立群沟通, 据王小明反映, 邻居王小明也反映过) or end a date or time (11月3日王小明来电).
 _BEFORE_BARE_NAME = re.compile(
-    "(?:与|和|及|同|跟|据|向|让|请|对|给|经|系|(?<=[\\d一二三四五六七八九十])[日号时分]|邻居|隔壁|对门|楼上|楼下|住户|租户|业主|居民|村民|市民|来电人|"
+    "(?:与|和|及|同|跟|据|向|让|请|对|给|经|系|(?<=[\\d一二三四五六七八九十今昨前近当次同该翌本])[日号]|(?<=[\\d一二三四五六七八九十])[时分]|邻居|隔壁|对门|楼上|楼下|住户|租户|业主|居民|村民|市民|来电人|"
     "网格员|工作人员|民警|其子|其女|其夫|其妻|儿子|女儿|丈夫|妻子|父亲|母亲|老伴|亲属|家属|朋友|同事|亲戚|租客|房客|另有|还有)$")
-# Surnames that far more often are words introducing what follows (经核实, 据了解, 与物业协商): no bare name starts with one.
-_BARE_NOT_FIRST = frozenset("经据与及同跟让请对给系和于")
+# Surnames that far more often are words introducing what follows (据了解, 与物业协商): no bare name starts with one.
+# 经 and 于 are common surnames too (于海涛来电): only their everyday words are kept out (:data:`_BARE_NOT_FIRST_WORDS`).
+_BARE_NOT_FIRST = frozenset("据与及同跟让请对给系和")
+_BARE_NOT_FIRST_WORDS = frozenset({
+    "经核", "经调", "经检", "经走", "经协", "经沟", "经电", "经查", "经过", "经现", "经上", "经多", "经了", "经反", "经审", "经研",
+    "经询", "经联", "经确", "经工", "经社", "经网", "经街", "经物", "经办", "经营", "经理", "经济", "经常", "经实", "经初", "经再",
+    "经入", "经派", "经回", "经核", "经相", "经有", "经区", "经市", "经单", "经承", "经处", "经排", "经督", "经勘", "经测",
+    "于是", "于今", "于此", "于当", "于昨", "于本", "于上", "于下", "于次", "于近", "于前", "于该", "于同", "于每", "于明"})
 # Names joined before one verb (张三和李四反映, 王小明、李建国投诉) are each masked.
 _NAME_JOINERS = "和与及、跟同"
 # Words in a name's shape (a surname, 1-2 more characters) that name no person: a role, a group, an organisation, kin, a
@@ -230,14 +236,17 @@ _BARE_NOT_NAMES = frozenset({
     "万一", "宁愿", "宁可", "后来", "相互", "尤其", "一向", "向来", "时时", "时刻", "共同", "及时",
     # everyday words of 12345 texts before a verb (方便联系, 周末联系, 顾客反映, 向上级反映, 单元长反映, 经调查核实,
     # 安装要求, 凌晨来电, 杭州来电, 华为来电)
-    "调查", "检查", "走访", "协调", "调解", "查看", "查询", "电话", "核实", "沟通", "协商", "确认", "安装", "许可", "夏天",
-    "夏季", "冬天", "冬季", "春天", "春节", "秋天", "凌晨", "高峰", "时段", "华为", "武汉", "宁波", "沈阳", "洛阳", "贵阳",
-    "南阳", "衡阳", "岳阳", "信阳", "安阳", "咸阳", "邵阳", "常德", "邯郸", "包头", "柳州", "万达", "麦当劳", "肯德基",
+    "调查", "检查", "走访", "协调", "调解", "查看", "查询", "电话", "核实", "沟通", "协商", "确认", "安装", "夏季",
+    "冬季", "春节", "时段", "便时", "多次", "武汉", "沈阳", "邯郸", "包头", "柳州", "万达", "麦当劳", "肯德基",
     "方便", "周末", "周一", "周二", "周三", "周四", "周五", "周六", "周日", "周天", "安排", "顾客", "陆续", "单元长", "上级",
     "包括",
     *(word for word in GENERIC_CALLERS if len(word) >= 2)})
+# Words that look like a full name but are far more often a time, a place or a company before a verb (凌晨来电,
+# 宁波来电, 华为来电): none alone; the same characters after a surname are a given name (张高峰, 刘宁波, 陈安阳).
+_BARE_NOT_NAMES_WHOLE = frozenset({"凌晨", "夏天", "冬天", "春天", "秋天", "华为", "宁波", "洛阳", "贵阳", "南阳", "衡阳", "岳阳",
+                                   "信阳", "安阳", "咸阳", "邵阳", "常德"})
 # Characters hardly ever in a name (周报的说明, 给从到去说, 曾多次, 方便时): a word holding one is none.
-_NOT_IN_A_NAME = frozenset("的地得了么吗呢吧啊着过是在也都就还又或被把让给从到去说讲问称自已不没未无这那其该此每各个们我你他她它次时证")
+_NOT_IN_A_NAME = frozenset("的地得了么吗呢吧啊着过是在也都就还又或被把让给从到去说讲问称自已不没未无这那其该此每各个们我你他她它证")
 _BARE_WORD_ENDINGS = ("们者员人局所站队部处科办厂店馆院校司会委区县市省镇乡村港口界庄湾坝寨屯堡沟桥营铺坡塘洼井府苑园路街巷楼"
                       "场业户主商组室团社行厅署屋栋号门道线车机头属岛方工婆管州")
 # A surname and one of these (王总, 李工, 刘姐, 张母) is a form of address or kin: it tells only the surname.
@@ -588,7 +597,9 @@ def _bare_name_start(text: str, end: int) -> int | None:
         if word[:2] in COMPOUND_SURNAMES:
             if length == 2:
                 continue
-        elif word[0] not in SURNAMES or word[0] in _BARE_NOT_FIRST or length == 4:
+        elif word[0] not in SURNAMES or word[0] in _BARE_NOT_FIRST or word[:2] in _BARE_NOT_FIRST_WORDS or length == 4:
+            continue
+        if word in _BARE_NOT_NAMES_WHOLE:   # a word that is also a given name: only alone (张高峰来电 is a name)
             continue
         if (not _ALL_HAN.fullmatch(word) or word in _BARE_NOT_NAMES or word[-2:] in _BARE_NOT_NAMES
                 or not _NOT_IN_A_NAME.isdisjoint(word[1:])

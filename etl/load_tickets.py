@@ -769,8 +769,9 @@ _PLACE_LABELS = {"grid_code": "网格编号", "community_name": "所属社区", 
 def foreign_places_message(con, file_name: str) -> str | None:
     """Said of a file of ``stg_rows`` most of whose rows name a grid, community or street and still land in no loaded
     street (``stg_tickets``, placed: another district's export uploaded to a street; 16,881 tickets went into an
-    18-grid street under a passing check), or None. Judged on the placed rows, so a known grid code, a known community
-    or an address that places the ticket makes it this area's, however its street is written (南宁街道办事处). A
+    18-grid street under a passing check), or whose grid code and street are both unknown however a community name or
+    an address placed them, or None. A known grid code, or a known community or address in a file without unknown grid
+    codes, makes a row this area's, however its street is written (南宁街道办事处). A
     warehouse with no places yet knows none: nothing is said then. The counts and the first few values of each column,
     masked as :func:`unknown_places_warnings` masks them; what to do is the caller's to add (a flag, a checkbox)."""
     if not con.execute("select exists(select 1 from dim_grids) or exists(select 1 from dim_streets)").fetchall()[0][0]:
@@ -779,9 +780,16 @@ def foreign_places_message(con, file_name: str) -> str | None:
     named = [c for c in _PLACE_LABELS if c in columns]
     if not named:
         return None
+    # Placed nowhere though it names a place; or its grid code and street are both unknown and only a community
+    # name (东风社区 is in many districts) or an address placed it.
+    unknown_grid = ("r.grid_code is not null and r.grid_code not in (select grid_code from dim_grids union all "
+                    "select code_key(grid_name) from dim_grids where grid_name is not null)") if "grid_code" in named else "false"
+    unknown_street = ("(r.street_name is null or r.street_name not in (select street_name from dim_streets "
+                      "where street_name is not null))") if "street_name" in named else "true"
     con.execute(
         "create or replace temp table stg_foreign_rows as select r.* from stg_rows r join stg_tickets t using (row_no) "
-        f"where t.street_code is null and ({' or '.join(f'r.{c} is not null' for c in named)})")
+        f"where (t.street_code is null and ({' or '.join(f'r.{c} is not null' for c in named)})) "
+        f"or (({unknown_grid}) and {unknown_street})")
     total = con.execute("select count(*) from stg_rows").fetchall()[0][0]
     foreign = con.execute("select count(*) from stg_foreign_rows").fetchall()[0][0]
     if foreign <= FOREIGN_MIN_ROWS or foreign <= FOREIGN_SHARE * total:

@@ -89,6 +89,20 @@ def test_a_street_written_otherwise_with_a_known_community_and_no_grid_column_lo
     assert _tickets(warehouse_copy) == before + 80
 
 
+def test_another_areas_rows_with_community_names_like_ours_are_still_foreign(warehouse_copy, tmp_path, capsys):
+    """东风社区 is in many districts: rows with unknown grid codes and streets are another area's even when their
+    community name places them here."""
+    lines = [HEADER] + [
+        f"S{k:06d},2025-10-08 09:{k % 60:02d}:00,投诉,市容环境,垃圾,星湖路{k}号,王五,139{k:08d},星湖{k % 7}街道,东风社区,"
+        f"XH{k % 40:03d},城管局,2025-10-08 10:00:00,,,,,处理中" for k in range(90)]
+    path = tmp_path / "same_community_names.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = _tickets(warehouse_copy)
+    code, _, err = run_cli(["load", str(path), "--quiet"], capsys)
+    assert code == 1 and "像是别的区域的导出" in err
+    assert _tickets(warehouse_copy) == before
+
+
 def test_a_warehouse_without_places_loads_any_tickets(warehouse_db, tmp_path, capsys):
     code, _, err = run_cli(["load", str(_export(tmp_path / "first.csv", foreign=80)), "--quiet"], capsys)
     assert code == 0, err

@@ -722,23 +722,36 @@ def grid_contradictions_warning(con, labels: dict[str, str]) -> str | None:
             f"请核对这些工单的{grid}和{community}、{street}，在源系统中更正后重新导入。")
 
 
+# The values of each place column the loaded place definitions know (a grid also by its name, as placement matches it).
+_KNOWN_PLACES = {
+    "grid_code": "select grid_code from dim_grids union all select code_key(grid_name) from dim_grids",
+    "community_name": "select community_name from dim_communities",
+    "street_name": "select street_name from dim_streets",
+}
+
+
+def _unknown_place(column: str, alias: str = "") -> str:
+    """SQL: ``column`` (of the rows ``alias``) names a place the loaded definitions do not know."""
+    value = f"{alias}.{column}" if alias else column
+    return f"{value} is not null and {value} not in (select v from ({_KNOWN_PLACES[column]}) k(v) where v is not null)"
+
+
 def unknown_places_warnings(con) -> tuple[list[str], int]:
     """Warnings for grid codes, communities and streets of ``stg_rows`` that the place definitions do not
     know (the first few of each, with their counts), and how many tickets with an unknown grid code
     were left at community or street level (:func:`build_staged_tickets` must have run): those are
     unplaced because of their code, not for want of one."""
     checks = [
-        ("grid_code", "网格编号", "select grid_code from dim_grids union all select code_key(grid_name) from dim_grids",
-         "请核对网格编号是否写错，或先导入包含这些网格的网格定义"),
-        ("community_name", "所属社区", "select community_name from dim_communities", "请核对社区名称是否写错"),
-        ("street_name", "所属街道", "select street_name from dim_streets", "请核对街道名称是否写错"),
+        ("grid_code", "网格编号", "请核对网格编号是否写错，或先导入包含这些网格的网格定义"),
+        ("community_name", "所属社区", "请核对社区名称是否写错"),
+        ("street_name", "所属街道", "请核对街道名称是否写错"),
     ]
     unplaced = con.execute(
         "select count(*) from stg_tickets t join stg_rows r using (row_no) where t.placed_by in ('community', 'street', 'none') "
         "and r.grid_code is not null").fetchall()[0][0]
     warnings = []
-    for column, label, known, help_text in checks:
-        unknown = f"{column} is not null and {column} not in (select v from ({known}) k(v) where v is not null)"
+    for column, label, help_text in checks:
+        unknown = _unknown_place(column)
         source = f"(select * from stg_rows where {unknown})"
         if column == "grid_code":  # quoted as the file writes it (xh-99, not the XH-99 it is matched as: etl.staging
             # .TYPED_GRID_TABLE), so it can be found there; each way of writing it counted on its own
@@ -782,10 +795,8 @@ def foreign_places_message(con, file_name: str) -> str | None:
         return None
     # Placed nowhere though it names a place; or its grid code and street are both unknown and only a community
     # name (东风社区 is in many districts) or an address placed it.
-    unknown_grid = ("r.grid_code is not null and r.grid_code not in (select grid_code from dim_grids union all "
-                    "select code_key(grid_name) from dim_grids where grid_name is not null)") if "grid_code" in named else "false"
-    unknown_street = ("(r.street_name is null or r.street_name not in (select street_name from dim_streets "
-                      "where street_name is not null))") if "street_name" in named else "true"
+    unknown_grid = _unknown_place("grid_code", "r") if "grid_code" in named else "false"
+    unknown_street = f"(r.street_name is null or {_unknown_place('street_name', 'r')})" if "street_name" in named else "true"
     con.execute(
         "create or replace temp table stg_foreign_rows as select r.* from stg_rows r join stg_tickets t using (row_no) "
         f"where (t.street_code is null and ({' or '.join(f'r.{c} is not null' for c in named)})) "

@@ -23,11 +23,19 @@ HEADER = ("工单编号,来电时间,诉求类型,一级分类,诉求内容,诉�
 def _export(path: Path, foreign: int, known: int = 0) -> Path:
     """A 12345 export: ``foreign`` tickets of 星湖区 (streets and grids the fixture does not know), ``known`` of its
     own 南宁街道 (no grid)."""
-    lines = [HEADER]
-    for k in range(foreign + known):
-        street, grid = ("南宁街道", "") if k >= foreign else (f"星湖{k % 7}街道", f"XH{k % 40:03d}")
-        lines.append(f"F{k:06d},2025-10-08 09:{k % 60:02d}:00,投诉,市容环境,垃圾,星湖路{k}号,王五,139{k:08d},{street},,"
-                     f"{grid},城管局,2025-10-08 10:00:00,,,,,处理中")
+    return _places_export(path, "F", foreign + known, lambda k: (
+        f"星湖路{k}号", *(("南宁街道", "", "") if k >= foreign else (f"星湖{k % 7}街道", "", f"XH{k % 40:03d}"))))
+
+
+def _places_export(path: Path, prefix: str, count: int, place, grid_column: bool = True) -> Path:
+    """A 12345 export of ``count`` tickets numbered ``prefix``000000…, ticket k at ``place(k)``: (address, street,
+    community, grid); without the 网格编号 column when not ``grid_column``."""
+    lines = [HEADER if grid_column else HEADER.replace(",网格编号", "")]
+    for k in range(count):
+        address, street, community, grid = place(k)
+        cells = ",".join([street, community] + ([grid] if grid_column else []))
+        lines.append(f"{prefix}{k:06d},2025-10-08 09:{k % 60:02d}:00,投诉,市容环境,垃圾,{address},王五,139{k:08d},{cells},"
+                     "城管局,2025-10-08 10:00:00,,,,,处理中")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -64,11 +72,7 @@ def test_a_few_unknown_codes_or_a_small_share_still_load(warehouse_copy, tmp_pat
 
 def test_known_grid_codes_with_their_street_written_otherwise_are_this_areas_tickets(warehouse_copy, tmp_path, capsys):
     """南宁街道办事处 is no street the places know, but DF-01 is a grid they do: the rows are this area's."""
-    lines = [HEADER] + [
-        f"K{k:06d},2025-10-08 09:{k % 60:02d}:00,投诉,市容环境,垃圾,东风路{k}号,王五,139{k:08d},南宁街道办事处,,"
-        f"DF-0{1 + k % 2},城管局,2025-10-08 10:00:00,,,,,处理中" for k in range(80)]
-    path = tmp_path / "own.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path = _places_export(tmp_path / "own.csv", "K", 80, lambda k: (f"东风路{k}号", "南宁街道办事处", "", f"DF-0{1 + k % 2}"))
     before = _tickets(warehouse_copy)
     code, _, err = run_cli(["load", str(path), "--quiet"], capsys)
     assert code == 0, err
@@ -77,12 +81,8 @@ def test_known_grid_codes_with_their_street_written_otherwise_are_this_areas_tic
 
 def test_a_street_written_otherwise_with_a_known_community_and_no_grid_column_loads(warehouse_copy, tmp_path, capsys):
     """12345 exports often carry 街道/社区 and no 网格编号: rows of a known community are this area's, placed by it."""
-    header = HEADER.replace(",网格编号", "")
-    lines = [header] + [
-        f"C{k:06d},2025-10-08 09:{k % 60:02d}:00,投诉,市容环境,垃圾,东风路{k}号,王五,139{k:08d},南宁街道办事处,东风社区,"
-        f"城管局,2025-10-08 10:00:00,,,,,处理中" for k in range(80)]
-    path = tmp_path / "by_community.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path = _places_export(tmp_path / "by_community.csv", "C", 80, lambda k: (f"东风路{k}号", "南宁街道办事处", "东风社区", ""),
+                          grid_column=False)
     before = _tickets(warehouse_copy)
     code, _, err = run_cli(["load", str(path), "--quiet"], capsys)
     assert code == 0, err
@@ -92,11 +92,8 @@ def test_a_street_written_otherwise_with_a_known_community_and_no_grid_column_lo
 def test_another_areas_rows_with_community_names_like_ours_are_still_foreign(warehouse_copy, tmp_path, capsys):
     """东风社区 is in many districts: rows with unknown grid codes and streets are another area's even when their
     community name places them here."""
-    lines = [HEADER] + [
-        f"S{k:06d},2025-10-08 09:{k % 60:02d}:00,投诉,市容环境,垃圾,星湖路{k}号,王五,139{k:08d},星湖{k % 7}街道,东风社区,"
-        f"XH{k % 40:03d},城管局,2025-10-08 10:00:00,,,,,处理中" for k in range(90)]
-    path = tmp_path / "same_community_names.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path = _places_export(tmp_path / "same_community_names.csv", "S", 90,
+                          lambda k: (f"星湖路{k}号", f"星湖{k % 7}街道", "东风社区", f"XH{k % 40:03d}"))
     before = _tickets(warehouse_copy)
     code, _, err = run_cli(["load", str(path), "--quiet"], capsys)
     assert code == 1 and "像是别的区域的导出" in err

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from onescreen import access, auth, data, db, errors, filters, settings, streamlit_patches, ui
+from onescreen import access, auth, data, db, downloads, errors, filters, settings, streamlit_patches, ui
 
 streamlit_patches.install()  # a faster st.dataframe(styler) for the pinned Streamlit (see the module)
+downloads.install()  # one gate for every download button: none on the wall (see the module)
 
 # The tab icon is a local file: a Material icon here would be fetched from fonts.gstatic.com.
 st.set_page_config(page_title="一屏 · 基层治理一屏尽览", page_icon=str(settings.STATIC_DIR / "favicon.png"), layout="wide")
@@ -39,8 +40,9 @@ if identity is None:
     st.set_page_config(page_title="登录 · 一屏")
     auth.login_page()
 kiosk = ui.is_kiosk()
-if identity.method == "key" and not kiosk:
-    # A screen key shows the wall whatever address it came with: no sidebar, no tables, no downloads.
+if identity.is_wall and not kiosk:
+    # A kiosk-role identity (a screen key, a password account of that role) shows the wall whatever address it came
+    # with: no sidebar, no tables, no downloads.
     st.query_params["kiosk"] = "1"
     kiosk = True
 # Only the pages this identity may open exist in its navigation (access.PAGE_TIERS declares each tier).

@@ -362,8 +362,11 @@ def cmd_users(args) -> int:
     区域默认什么都看不到：用 --district（全区）或 --street/--community/--grid（可重复）指定。
     --allow-unmasked-export 给 analyst/admin 未脱敏导出权限（每次导出都要填理由并记入审计日志）。
     密码从终端输入两次；脚本中用 --password-stdin 从标准输入读一行。
-    没有用户文件时网页为演示模式；有用户文件但其中没有用户时网页仍要登录，没有人能登录。
+    没有用户文件时：刚 clone 下来（没设 ONESCREEN_DATA_DIR、ONESCREEN_DB）网页为演示模式；部署中（设了其中之一）网页
+    只说明怎样建第一个账号，不显示数据，直到用 users add 建好它（ONESCREEN_USERS=demo 明确要求不登录时除外）。
+    有用户文件但其中没有用户时网页仍要登录，没有人能登录。
     ONESCREEN_USERS 指定的文件不存在时网页拒绝打开（不是演示模式），直到用 users add 建好它。
+    改密码：users add 用户名 --replace（角色、区域照旧写上）；该用户已打开的会话在下一次刷新时退出，要用新密码重新登录。
     大屏钥匙（大屏无人值守、服务器重启后自动登录）：python -m etl users key --help。
     各命令的说明：python -m etl users add --help（list、remove 同样）。
     """
@@ -380,6 +383,10 @@ def cmd_users(args) -> int:
                 if users.mode() == "missing":
                     print(f"还没有用户文件（{path}）：ONESCREEN_USERS 指定了它，网页拒绝打开（不是演示模式）；"
                           "用 python -m etl users add 用户名 --role admin --district 添加第一个用户。")
+                elif users.mode() == "setup":
+                    print(f"还没有用户文件（{path}）：这是一个部署（设了 ONESCREEN_DATA_DIR 或 ONESCREEN_DB），网页只说明怎样"
+                          "建账号、不显示数据（不是演示模式）；用 python -m etl users add 用户名 --role admin --district "
+                          "添加第一个用户。")
                 else:
                     print(f"还没有用户文件（{path}）：网页以演示模式运行。")
                 return 0
@@ -536,7 +543,8 @@ USERS_KEY_RESET_HELP = """python -m etl users key reset 指挥大厅
 USERS_LIST_HELP = """python -m etl users list
 
 列出用户：用户名、角色、区域、是否可未脱敏导出、邮箱（不显示密码）。
-没有用户文件时网页为演示模式；用户文件中没有用户时网页仍要登录，但没有人能登录。"""
+没有用户文件时刚 clone 下来的网页为演示模式，部署中（设了 ONESCREEN_DATA_DIR 或 ONESCREEN_DB）网页只说明怎样建账号；
+用户文件中没有用户时网页仍要登录，但没有人能登录。"""
 
 USERS_REMOVE_HELP = """python -m etl users remove wang
 

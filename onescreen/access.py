@@ -116,7 +116,9 @@ class Identity:
     method: str = "password"  # password / oidc / key (大屏钥匙) / demo
     display_name: str = ""
     email: str = ""  # an OIDC login's e-mail (lower case): what maps it to a user, checked again on every run
-    credential: str = field(default="", repr=False)  # a screen key's hash: a reset key logs its walls out
+    # A screen key's hash, a password's fingerprint (onescreen.users.password_fingerprint): a reset key logs its
+    # walls out, a changed password its sessions.
+    credential: str = field(default="", repr=False)
 
     @property
     def is_demo(self) -> bool:
@@ -125,6 +127,12 @@ class Identity:
     @property
     def tier(self) -> str:
         return ROLE_TIER[self.role]
+
+    @property
+    def is_wall(self) -> bool:
+        """A ``kiosk``-role identity (a screen key, a password account of that role, an unmapped OIDC login):
+        the wall's pages only, always in kiosk mode, no downloads."""
+        return self.role == "kiosk"
 
     def can(self, capability: str) -> bool:
         """A role capability (``upload``, ``reveal_phone``...) or an explicit permission."""
@@ -138,10 +146,11 @@ DEMO_IDENTITY = Identity(name="demo", role="demo", scope=DISTRICT, method="demo"
 
 @dataclass(frozen=True)
 class Access:
-    """What one page run may see: the identity's scope at the effective tier."""
+    """What one page run may see: the identity's scope at the effective tier, and whether it may download."""
 
     identity: Identity
     tier: str
+    downloads: bool = True
 
     def key(self) -> tuple:
         return (self.tier, self.identity.scope.key())
@@ -153,9 +162,9 @@ def lower_tier(*tiers: str) -> str:
 
 
 def page_allowed(identity: Identity, url_path: str) -> bool:
-    """Whether ``identity`` may open the page: its tier is within the role's, and its capability held; a screen
-    key only the wall's pages."""
-    if identity.method == "key" and url_path not in WALL_PAGES:
+    """Whether ``identity`` may open the page: its tier is within the role's, and its capability held; a
+    ``kiosk``-role identity (a screen key or not) only the wall's pages."""
+    if identity.is_wall and url_path not in WALL_PAGES:
         return False
     tier = PAGE_TIERS.get(url_path, DEFAULT_PAGE_TIER)
     if TIERS.index(tier) > TIERS.index(identity.tier):
@@ -165,9 +174,10 @@ def page_allowed(identity: Identity, url_path: str) -> bool:
 
 
 def page_access(identity: Identity, url_path: str, kiosk_mode: bool = False) -> Access:
-    """The access for one run of a page: the lower of the page's and the role's tier (kiosk mode: kiosk)."""
+    """The access for one run of a page: the lower of the page's and the role's tier (kiosk mode: kiosk). No
+    downloads on the wall: not for a ``kiosk``-role identity, nor in kiosk mode."""
     tier = lower_tier(PAGE_TIERS.get(url_path, DEFAULT_PAGE_TIER), identity.tier)
-    return Access(identity, "kiosk" if kiosk_mode else tier)
+    return Access(identity, "kiosk" if kiosk_mode else tier, downloads=not (kiosk_mode or identity.is_wall))
 
 
 # -- the scope against the places -------------------------------------------------------------------

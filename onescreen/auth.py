@@ -1,9 +1,12 @@
 """Login for the app: the local users file (bcrypt) or a configured OIDC provider (``st.login``),
-and demo mode when there is no users file.
+and demo mode in a fresh clone with no users file.
 
-- Demo mode (no ``$ONESCREEN_USERS`` and no ``config/users.json``, or ``ONESCREEN_USERS=demo``): everyone is
-  the demo identity, the meeting tier over the whole district, with a visible 演示模式 banner; no upload,
-  no unmasking. ``$ONESCREEN_USERS`` naming a missing file is an error page, never demo mode.
+- Demo mode (a fresh clone: no ``$ONESCREEN_*`` setting names a data folder or warehouse, no ``config/users.json``;
+  or ``ONESCREEN_USERS=demo``): everyone is the demo identity, the meeting tier over the whole district, with a
+  visible 演示模式 banner; no upload, no unmasking. ``$ONESCREEN_USERS`` naming a missing file is an error page,
+  never demo mode. A deployment (``$ONESCREEN_DATA_DIR`` or ``$ONESCREEN_DB`` set) without a users file shows only
+  how to create the first account (:func:`setup_page`): its data are a street's own. ``ONESCREEN_USERS=demo`` is
+  the one way to open a deployment without a login: a warning in the log and a 未设置登录 banner say so.
 - With a users file, a session must log in. The identity lives in ``st.session_state`` (server
   side; no widget has its key, so the browser cannot set it). A page reload starts a new session and
   asks again. OIDC, when ``[auth]`` is configured in ``.streamlit/secrets.toml``, logs in through
@@ -15,15 +18,18 @@ and demo mode when there is no users file.
   restart. The key stays in the address on purpose: after a restart the browser reconnects with the address it
   shows, and a key taken out of it would leave the wall on the login page. It is never logged or audited.
 - Every page run checks the session's identity against the users file again (a stat() when the file has
-  not changed): a removed user, or one whose role, area or permissions changed, is logged out and asked
-  to log in again. Downloads built after the run (``guarded``) check the same before building.
+  not changed): a removed user, or one whose role, area, permissions or password changed, is logged out and
+  asked to log in again. Downloads built after the run (``guarded``) check the same before building.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import os
 import secrets
+import shlex
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -46,7 +52,7 @@ from onescreen.access import (
 IDENTITY_KEY = "os_identity"
 FAILURES_KEY = "os_login_failures"
 REVOKED_KEY = "os_revoked"
-REVOKED_NOTE = "账号已被删除或权限已变更，请重新登录。"
+REVOKED_NOTE = "账号已被删除，或权限、密码已变更，请重新登录。"
 OIDC_REFUSED_KEY = "os_oidc_refused"
 KEY_PARAM = "key"  # ?key=: a screen key (大屏钥匙)
 KEY_TRIED_KEY = "os_key_tried"  # the hash of a key refused in this session: not checked (nor counted) again
@@ -153,6 +159,14 @@ def audited_name(name: str) -> str:
     return f"{UNKNOWN_NAME}{digest}"
 DEMO_BANNER = ("演示模式：没有配置用户文件，任何打开本页的人都按“会议”级别查看（个人信息已脱敏）；"
                "不能导入数据、不能查看完整信息。创建用户：python -m etl users add 用户名 --role admin --district")
+# A deployment opened on purpose with ONESCREEN_USERS=demo (users.open_deployment): its data may be a street's own.
+OPEN_BANNER = ("未设置登录：本系统设了 ONESCREEN_USERS=demo，不需登录即可打开（演示模式），能访问本机的任何人都按“会议”级别"
+               "查看这里的数据（个人信息已脱敏）；不能导入数据、不能查看完整信息。正式使用请去掉 ONESCREEN_USERS=demo，"
+               "并用 python -m etl users add 用户名 --role admin --district 创建账号。")
+OPEN_LOG = ("ONESCREEN_USERS=demo in a deployment (ONESCREEN_DATA_DIR or ONESCREEN_DB is set): the app opens without a "
+            "login and anyone who can reach it sees this data; unset it and create users with python -m etl users add")
+logger = logging.getLogger("onescreen")
+_open_logged = threading.Event()
 
 
 def oidc_configured() -> bool:
@@ -230,7 +244,12 @@ def current_identity() -> Identity | None:
     mode = users.mode()
     if mode == "missing":
         missing_users_page(users.users_path())
+    if mode == "setup":
+        setup_page(users.users_path())
     if mode == "demo":
+        if users.open_deployment() and not _open_logged.is_set():
+            _open_logged.set()  # once per server process, not once per run
+            logger.warning(OPEN_LOG)
         st.session_state.pop(IDENTITY_KEY, None)
         return DEMO_IDENTITY
     identity = st.session_state.get(IDENTITY_KEY)
@@ -312,6 +331,27 @@ def missing_users_page(path: Path) -> None:
     st.stop()
 
 
+def setup_command() -> str:
+    """The command that creates the first account of this deployment, with the settings that name its data folder
+    or warehouse (run without them, ``python -m etl users`` would write another users file than the app reads)."""
+    named = [f"{name}={shlex.quote(value)}" for name in ("ONESCREEN_DATA_DIR", "ONESCREEN_DB")
+             if (value := os.environ.get(name, "").strip())]
+    return " ".join([*named, "python -m etl users add 用户名 --role admin --district"])
+
+
+def setup_page(path: Path) -> None:
+    """A deployment (a data folder or warehouse named) without a users file: nobody can log in yet, and the street's
+    data are not shown to whoever opens the page (never demo mode); only how to create the first account. Stops
+    the run."""
+    st.title("一屏")
+    st.error(f"还没有设置任何账号，所以本系统暂不能打开（部署中没有用户文件时不会改用演示模式）。管理员请在运行本系统的服务器上、"
+             f"本系统的文件夹中运行：\n\n`{setup_command()}`\n\n"
+             f"按提示输入两次密码，即在 `{path}` 建好第一个账号（管理员、全区）；然后刷新本页登录。"
+             "其他账号同样用 python -m etl users add 添加（python -m etl users --help 说明角色和区域）。",
+             icon=":material/person_off:")
+    st.stop()
+
+
 def revoke(identity: Identity) -> None:
     """Log this session out because the users file no longer grants ``identity`` what it holds.
 
@@ -319,7 +359,7 @@ def revoke(identity: Identity) -> None:
     users file grants now.
     """
     audit.record("revoked", user=identity.name, role=identity.role,
-                 detail="用户已被删除，或角色、区域、权限已变更：会话已退出")
+                 detail="用户已被删除，或角色、区域、权限、密码已变更：会话已退出")
     st.session_state.pop(IDENTITY_KEY, None)
     st.session_state[REVOKED_KEY] = True
     filters.forget()
@@ -451,9 +491,10 @@ def closed_pages(identity: Identity, pages: list) -> list:
 
 
 def show_identity(identity: Identity, kiosk: bool) -> None:
-    """The demo banner, and in the sidebar who is logged in, their area and a logout button."""
+    """The demo banner (未设置登录 in a deployment opened with ``ONESCREEN_USERS=demo``), and in the sidebar who
+    is logged in, their area and a logout button."""
     if identity.is_demo:
-        st.warning(DEMO_BANNER, icon=":material/warning:")
+        st.warning(OPEN_BANNER if users.open_deployment() else DEMO_BANNER, icon=":material/warning:")
         return
     if kiosk:
         return
@@ -472,5 +513,5 @@ def no_scope_page(identity: Identity) -> None:
     st.stop()
 
 
-__all__ = ["IDENTITY_KEY", "PAGE_TIERS", "current_identity", "key_login", "revoke", "guarded", "login_page", "logout", "allowed_pages",
+__all__ = ["IDENTITY_KEY", "PAGE_TIERS", "current_identity", "key_login", "setup_page", "revoke", "guarded", "login_page", "logout", "allowed_pages",
            "show_identity", "no_scope_page", "oidc_configured", "oidc_refusal", "page_name"]

@@ -75,17 +75,30 @@ def users_path() -> Path:
 
 
 def mode() -> str:
-    """How the app admits people: ``"login"`` when the users file exists; ``"demo"`` when none is configured
-    (no ``$ONESCREEN_USERS`` and no ``config/users.json``, or ``ONESCREEN_USERS=demo``); ``"missing"`` when
-    ``$ONESCREEN_USERS`` names a file that does not exist, or the default file's folder is missing (users.json of an
-    ``$ONESCREEN_DATA_DIR`` that is not mounted). A missing file that was asked for by name, or by its folder, is a
-    mistake (a typo, an unmounted disk), never demo mode: the app refuses to open."""
+    """How the app admits people: ``"login"`` when the users file exists; ``"demo"`` (no login) in a fresh clone
+    with no users file (no ``$ONESCREEN_*`` setting names a data folder or warehouse, no ``config/users.json``) or
+    when ``ONESCREEN_USERS=demo`` asks for it by name; ``"missing"`` when ``$ONESCREEN_USERS`` names a file that
+    does not exist, or the default file's folder is missing (users.json of an ``$ONESCREEN_DATA_DIR`` that is not
+    mounted); ``"setup"`` in a deployment (:func:`onescreen.settings.is_deployment`) whose default users file does
+    not exist yet (nobody ran ``python -m etl users add``, or the data folder is an empty mount point).
+
+    Only ``"login"`` and ``"demo"`` open the app. A deployment holds a street's real data: without a users file it
+    refuses to open rather than show that data to anyone on the network; ``ONESCREEN_USERS=demo`` is the one
+    explicit way to open one without a login (:func:`open_deployment`)."""
     path = configured_path()
     if path is None:
         return "demo"
     if path.is_file():
         return "login"
-    return "missing" if _setting() or not path.parent.is_dir() else "demo"
+    if _setting() or not path.parent.is_dir():
+        return "missing"
+    return "setup" if settings.is_deployment() else "demo"
+
+
+def open_deployment() -> bool:
+    """Whether this deployment opens without a login because ``ONESCREEN_USERS=demo`` says so (a trial of the demo
+    district in its own folder, a benchmark): the app warns in the log and shows a 未设置登录 banner."""
+    return settings.is_deployment() and _setting() == DEMO_SETTING
 
 
 def exists(path: Path | None = None) -> bool:
@@ -234,7 +247,17 @@ def identity_of(name: str, record: dict, method: str = "password") -> Identity:
     return Identity(name=name, role=role, scope=scope, permissions=frozenset(record.get("permissions") or ()),
                     method=method, display_name=str(record.get("display_name") or name),
                     email=str(record.get("email") or "").strip().lower() if method == "oidc" else "",
-                    credential=str(record.get("key_hash") or "") if method == "key" else "")
+                    credential=_credential(record, method))
+
+
+def _credential(record: dict, method: str) -> str:
+    """What ties a session to the credential it logged in with: a screen key's hash, a password's fingerprint
+    (:func:`password_fingerprint`); nothing for OIDC (the provider checks its own password)."""
+    if method == "key":
+        return str(record.get("key_hash") or "")
+    if method == "password":
+        return password_fingerprint(str(record.get("password_hash") or ""))
+    return ""
 
 
 def authenticate(name: str, password: str, path: Path | None = None) -> Identity | None:
@@ -269,9 +292,17 @@ def oidc_identity(email: str, path: Path | None = None) -> Identity:
                                                        method="oidc", email=email)
 
 
+def password_fingerprint(password_hash: str) -> str:
+    """A short fingerprint of a stored password hash (sha256, first 16 hex): what a password session keeps, so a
+    changed password logs it out, without the session holding the bcrypt hash itself. ``""`` for no hash."""
+    if not password_hash:
+        return ""
+    return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()[:16]
+
+
 def _grant(identity: Identity) -> tuple:
-    """What an identity may do: who, role, area, permissions and, for a screen key, which key (not its display
-    name)."""
+    """What an identity may do: who, role, area, permissions and which credential (a screen key's hash, a
+    password's fingerprint; not its display name)."""
     return identity.name, identity.role, identity.scope.key(), identity.permissions, identity.credential
 
 
@@ -279,13 +310,13 @@ def still_granted(identity: Identity, path: Path | None = None) -> bool:
     """Whether the users file still grants ``identity`` (kept by a logged-in session) everything it holds.
 
     False when the user was removed, or their role, area or permissions changed in any way (narrowed or
-    widened: either way the session must log in again to get what the file now says); for an OIDC login,
-    also when the e-mail now maps to another user or to none; for a screen key, also when the key was
-    reset or removed. A broken users file grants nothing. The demo
-    identity holds while there is no users file.
+    widened: either way the session must log in again to get what the file now says); for a password login,
+    also when the password was changed; for an OIDC login, also when the e-mail now maps to another user or
+    to none; for a screen key, also when the key was reset or removed. A broken users file grants nothing.
+    The demo identity holds while the app runs in demo mode (:func:`mode`).
     """
     if identity.is_demo:
-        return not exists(path)
+        return not exists(path) if path is not None else mode() == "demo"
     try:
         if identity.method == "oidc":
             now = oidc_identity(identity.email, path)

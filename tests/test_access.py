@@ -64,6 +64,16 @@ def test_tier_of_a_page_run(role, page, kiosk_mode, tier):
     assert acl.page_access(ident(role, district=True), page, kiosk_mode).tier == tier
 
 
+@pytest.mark.parametrize(("role", "method", "kiosk_mode", "downloads"), [
+    ("leader", "password", False, True), ("leader", "password", True, False),  # the wall: no downloads
+    ("kiosk", "password", False, False), ("kiosk", "key", False, False), ("kiosk", "oidc", False, False),
+])
+def test_downloads_of_a_page_run(role, method, kiosk_mode, downloads):
+    identity = acl.Identity(name="x", role=role, scope=acl.DISTRICT, method=method)
+    assert acl.page_access(identity, "rates", kiosk_mode).downloads is downloads
+    assert acl.page_allowed(identity, "rates") is (role != "kiosk")  # a kiosk role: the wall's pages only
+
+
 @pytest.mark.parametrize(("capability", "role", "permissions", "expected"), [
     ("reveal_phone", "staff", (), True), ("reveal_phone", "leader", (), False), ("reveal_phone", "admin", (), False),
     ("export_unmasked", "admin", ("export_unmasked",), True), ("export_unmasked", "admin", (), False),

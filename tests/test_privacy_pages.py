@@ -21,7 +21,7 @@ from conftest import ROOT, TEST_PASSWORD, login
 
 APP = str(ROOT / "app.py")
 DONGFENG, XIHU = "530302001001", "530302001002"
-KIOSK_PAGES = ["overview", "lights", "rates", "heat", "companies"]
+KIOSK_PAGES = ["overview", "lights", "heat", "companies"]  # a kiosk account's: the wall's (access.WALL_PAGES)
 
 
 def app(query: dict | None = None) -> AppTest:

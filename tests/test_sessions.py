@@ -1,6 +1,7 @@
-"""Sessions already logged in follow the users file: a removed user, or one whose role, area or
-permissions changed, is logged out on the next page run (and a download built later is refused).
-And when there is no users file: demo mode only when none was asked for; a missing named one is an error."""
+"""Sessions already logged in follow the users file: a removed user, or one whose role, area, permissions or
+password changed, is logged out on the next page run (and a download built later is refused).
+And when there is no users file: demo mode only in a fresh clone or when asked for by name; a missing named one
+is an error; a deployment without one shows only how to create the first account."""
 
 from __future__ import annotations
 
@@ -62,6 +63,22 @@ def test_a_changed_role_area_or_permission_logs_the_session_out(change, warehous
     assert at.session_state[auth.IDENTITY_KEY] == user_file.identity_of("admin", user_file.load(users)["admin"])
 
 
+def test_a_changed_password_logs_the_session_out(warehouse_copy, users, tmp_path):
+    at = login(app(), "leader")
+    assert auth.IDENTITY_KEY in at.session_state and not at.exception
+    assert TEST_PASSWORD not in repr(at.session_state[auth.IDENTITY_KEY])
+    stored = user_file.load(users)["leader"]["password_hash"]
+    assert stored not in repr(at.session_state[auth.IDENTITY_KEY].credential)  # a fingerprint, not the bcrypt hash
+    user_file.add_user("leader", "leader", "new-password-2", district=True, replace=True, path=users, rounds=4)
+    at.run()
+    assert logged_out(at)
+    assert events(tmp_path)[-1] == ("revoked", "leader")
+    login(at, "leader")  # the old password no longer logs in, the new one does
+    assert [e.value for e in at.error] == ["用户名或密码不对。"]
+    login(at, "leader", "new-password-2")
+    assert auth.IDENTITY_KEY in at.session_state and not at.exception
+
+
 def test_an_unchanged_user_stays_logged_in_and_the_file_is_read_once(warehouse_copy, users, monkeypatch):
     at = login(app(), "leader")
     user_file.add_user("kiosk", "kiosk", TEST_PASSWORD, replace=True, path=users, rounds=4)  # someone else changed
@@ -111,15 +128,24 @@ def test_a_users_file_named_but_missing_is_an_error_page_not_demo_mode(warehouse
     assert [t.value for t in at.title] == ["一屏"] and not at.dataframe
 
 
-@pytest.mark.parametrize("setting, config_has_users, mode", [
-    (None, False, "demo"),  # a fresh clone: `make run` shows the demo
-    (None, True, "login"),
-    ("demo", True, "demo"),  # asked for by name, whatever config/ holds
-    ("users.json", True, "login"),
-    ("user.json", True, "missing"),
+@pytest.mark.parametrize("setting, config_has_users, deployment, mode", [
+    (None, False, False, "demo"),  # a fresh clone: `make run` shows the demo
+    (None, True, False, "login"),
+    ("demo", True, False, "demo"),  # asked for by name, whatever config/ holds
+    ("users.json", True, False, "login"),
+    ("user.json", True, False, "missing"),
+    (None, False, True, "setup"),  # a deployment nobody made an account for: no data, how to make one
+    (None, True, True, "login"),
+    ("demo", False, True, "demo"),  # a deployment opened without a login on purpose (with a banner)
 ])
-def test_demo_mode_only_when_no_users_file_was_asked_for(setting, config_has_users, mode, tmp_path, monkeypatch):
+def test_demo_mode_only_when_no_users_file_was_asked_for(setting, config_has_users, deployment, mode, tmp_path,
+                                                          monkeypatch):
     monkeypatch.setattr(settings, "CONFIG_DIR", tmp_path)
+    monkeypatch.delenv("ONESCREEN_DATA_DIR", raising=False)
+    if deployment:
+        monkeypatch.setenv("ONESCREEN_DB", str(tmp_path / "warehouse.duckdb"))
+    else:
+        monkeypatch.delenv("ONESCREEN_DB", raising=False)
     if config_has_users:
         user_file.add_user("wang", "admin", TEST_PASSWORD, district=True, path=tmp_path / "users.json", rounds=4)
     if setting is None:
@@ -129,13 +155,58 @@ def test_demo_mode_only_when_no_users_file_was_asked_for(setting, config_has_use
     assert user_file.mode() == mode
 
 
-def test_a_fresh_clone_without_a_users_file_shows_the_demo(warehouse_copy, tmp_path, monkeypatch):
+def clone_config(tmp_path, monkeypatch) -> None:
+    """A fresh clone's config/ (no users.json) and no ONESCREEN_USERS."""
     config = tmp_path / "config"
-    shutil.copytree(settings.CONFIG_DIR, config, ignore=shutil.ignore_patterns("users.json"))  # a clone's config/
+    shutil.copytree(settings.CONFIG_DIR, config, ignore=shutil.ignore_patterns("users.json"))
     monkeypatch.setattr(settings, "CONFIG_DIR", config)
     monkeypatch.delenv("ONESCREEN_USERS")
+
+
+def test_a_fresh_clone_without_a_users_file_shows_the_demo(warehouse_copy, tmp_path, monkeypatch):
+    clone_config(tmp_path, monkeypatch)
+    # No ONESCREEN_* setting: the warehouse is data/warehouse.duckdb of the checkout (here the fixture's copy).
+    monkeypatch.delenv("ONESCREEN_DB")
+    monkeypatch.setattr(settings, "DATA_DIR", warehouse_copy.parent)
     at = app()
-    assert not at.exception and any("演示模式" in w.value for w in at.warning) and not at.error
+    assert not at.exception and [w.value for w in at.warning] == [auth.DEMO_BANNER] and not at.error
+
+
+@pytest.mark.parametrize("named", ["ONESCREEN_DB", "ONESCREEN_DATA_DIR"])
+def test_a_deployment_without_a_users_file_shows_only_how_to_make_the_first_account(named, warehouse_copy, tmp_path,
+                                                                                     monkeypatch):
+    clone_config(tmp_path, monkeypatch)
+    if named == "ONESCREEN_DATA_DIR":  # an empty mount point named as the data folder
+        folder = tmp_path / "mnt"
+        folder.mkdir()
+        monkeypatch.setenv("ONESCREEN_DATA_DIR", str(folder))
+        monkeypatch.setattr(settings, "DATA_DIR", folder)
+        command = f"ONESCREEN_DATA_DIR={folder} ONESCREEN_DB={warehouse_copy}"
+        users_path = folder / "users.json"
+    else:
+        command = f"ONESCREEN_DB={warehouse_copy}"
+        users_path = settings.CONFIG_DIR / "users.json"
+    at = app()
+    assert not at.exception and [t.value for t in at.title] == ["一屏"]
+    assert [e.value for e in at.error] == [
+        "还没有设置任何账号，所以本系统暂不能打开（部署中没有用户文件时不会改用演示模式）。管理员请在运行本系统的服务器上、"
+        f"本系统的文件夹中运行：\n\n`{command} python -m etl users add 用户名 --role admin --district`\n\n"
+        f"按提示输入两次密码，即在 `{users_path}` 建好第一个账号（管理员、全区）；然后刷新本页登录。"
+        "其他账号同样用 python -m etl users add 添加（python -m etl users --help 说明角色和区域）。"]
+    nothing = lambda at: not (at.warning or at.metric or at.dataframe or at.text_input or at.sidebar  # noqa: E731
+                              or at.get("page_link") or at.get("plotly_chart") or at.get("download_button"))
+    assert nothing(at) and auth.IDENTITY_KEY not in at.session_state
+    at.switch_page("app_pages/tickets.py")
+    at.run()
+    assert [t.value for t in at.title] == ["一屏"] and nothing(at)
+
+
+def test_a_deployment_opened_without_a_login_says_so_on_the_page_and_in_the_log(warehouse_copy, caplog):
+    # ONESCREEN_USERS=demo (tests/conftest.py) with ONESCREEN_DB set: opened on purpose, never silently.
+    auth._open_logged.clear()
+    at = app()
+    assert not at.exception and [w.value for w in at.warning] == [auth.OPEN_BANNER]
+    assert auth.OPEN_LOG in [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
 
 
 def test_users_commands_refuse_explicit_demo_mode(capsys):

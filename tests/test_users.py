@@ -160,9 +160,14 @@ def test_a_session_identity_holds_while_the_file_grants_the_same(users_file):
                    rounds=4, display_name="吴")
     identity = users.identity_of("wu", users.load()["wu"])
     assert users.still_granted(identity)
-    users.add_user("wu", "analyst", PASSWORD, district=True, permissions=["export_unmasked"], replace=True,
-                   path=users_file, rounds=4, display_name="吴工")  # a new password or display name: still granted
+    records = users.load(users_file)
+    records["wu"]["display_name"] = "吴工"
+    users.save(records, users_file)  # a new display name: still granted
     assert users.still_granted(identity)
+    users.add_user("wu", "analyst", "another-password", district=True, permissions=["export_unmasked"], replace=True,
+                   path=users_file, rounds=4, display_name="吴工")  # the same grant with a new password: logged out
+    assert not users.still_granted(identity)
+    identity = users.identity_of("wu", users.load()["wu"])
     for change in ({"role": "leader", "district": True}, {"role": "analyst", "district": True},
                    {"role": "analyst", "communities": ["CM01"], "permissions": ["export_unmasked"]},
                    {"role": "admin", "district": True, "permissions": ["export_unmasked"]}):  # wider is a change too
@@ -205,6 +210,7 @@ def test_the_users_file_follows_the_data_folder_without_stranding_an_existing_on
     monkeypatch.setattr(settings, "CONFIG_DIR", config)
     monkeypatch.setattr(settings, "DATA_DIR", data)
     monkeypatch.delenv("ONESCREEN_USERS")
+    monkeypatch.delenv("ONESCREEN_DB", raising=False)
     if data_dir_set:
         monkeypatch.setenv("ONESCREEN_DATA_DIR", str(data))
     else:
@@ -213,7 +219,8 @@ def test_the_users_file_follows_the_data_folder_without_stranding_an_existing_on
         if present:
             users.add_user("wang", "admin", PASSWORD, district=True, path=folder / "users.json", rounds=4)
     assert users.users_path() == {"config": config, "data": data}[expected] / "users.json"
-    assert users.mode() == ("login" if users.users_path().is_file() else "demo")
+    # Without a users file a deployment (a data folder named) shows how to make the first account, a clone the demo.
+    assert users.mode() == ("login" if users.users_path().is_file() else "setup" if data_dir_set else "demo")
 
 
 def test_a_data_folder_that_is_not_there_never_opens_demo_mode(tmp_path, monkeypatch):
@@ -233,8 +240,8 @@ def test_a_data_folder_that_is_not_there_never_opens_demo_mode(tmp_path, monkeyp
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=60).run()
     assert [e.value for e in at.error] and f"找不到数据文件夹 {data}" in at.error[0].value
     assert not at.dataframe and "演示模式" not in " ".join(m.value for m in at.markdown)
-    data.mkdir()   # mounted, no users file yet: demo mode as without a data folder
-    assert users.mode() == "demo"
+    data.mkdir()   # mounted (or an empty mount point), no users file yet: still no demo mode
+    assert users.mode() == "setup"
 
 
 def test_users_add_writes_the_file_the_app_reads_in_the_data_folder(tmp_path, capsys, monkeypatch):
@@ -250,6 +257,11 @@ def test_users_add_writes_the_file_the_app_reads_in_the_data_folder(tmp_path, ca
     monkeypatch.setenv("ONESCREEN_DATA_DIR", str(data))
     monkeypatch.setenv("ONESCREEN_DB", str(tmp_path / "no-warehouse.duckdb"))
     monkeypatch.delenv("ONESCREEN_USERS")
+    assert users.mode() == "setup"
+    code, out, err = run(["users", "list"], capsys, monkeypatch)
+    assert (code, out) == (0, f"还没有用户文件（{data / 'users.json'}）：这是一个部署（设了 ONESCREEN_DATA_DIR 或 "
+                              "ONESCREEN_DB），网页只说明怎样建账号、不显示数据（不是演示模式）；用 python -m etl users add "
+                              "用户名 --role admin --district 添加第一个用户。\n")
     code, out, err = run(["users", "add", "wang", "--role", "admin", "--district", "--password-stdin"], capsys, monkeypatch,
                          stdin=PASSWORD + "\n")
     assert (code, err) == (0, "") and out.endswith(f"{data / 'users.json'}\n"), out

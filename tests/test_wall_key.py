@@ -1,6 +1,7 @@
 """Screen keys (大屏钥匙): a wall logs itself in from its address (``/?kiosk=1&key=...``), so a server restart does
 not leave it on the login page; the key grants the wall pages only, is stored and logged nowhere, and a removed or
-reset key logs the wall out."""
+reset key logs the wall out. A password account of the kiosk role is a wall as well: the wall pages only, no
+downloads."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from onescreen import auth, errors, users as user_file
 from onescreen.access import WALL_PAGES, page_allowed
 
-from conftest import ROOT, TEST_PASSWORD, run_cli
+from conftest import ROOT, TEST_PASSWORD, login, run_cli
 
 APP = str(ROOT / "app.py")
 ALL_PAGES = ("overview", "lights", "rates", "heat", "companies", "tickets", "weekly", "upload", "audit")
@@ -104,6 +105,38 @@ def test_a_key_shows_the_wall_even_without_kiosk_in_the_address(warehouse_copy, 
     assert not at.exception and auth.IDENTITY_KEY in at.session_state
     assert at.query_params["kiosk"] == "1"
     assert not at.dataframe and not at.get("download_button") and not at.sidebar.button
+
+
+@pytest.mark.parametrize("page", ["rates", "tickets", "upload", "weekly", "audit"])
+def test_a_kiosk_password_account_cannot_open_more_than_the_wall(page, warehouse_copy, users):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page(f"app_pages/{page}.py")  # a bookmark of the page, then the login
+    login(at.run(), "kiosk")
+    assert not at.exception and at.session_state[auth.IDENTITY_KEY].method == "password"
+    assert at.query_params["kiosk"] == "1"  # the wall, whatever the address said
+    assert any("不能打开" in i.value for i in at.info), [i.value for i in at.info]
+    assert not at.dataframe and not at.get("download_button") and not at.get("file_uploader")
+
+
+def test_a_kiosk_password_account_gets_the_wall_pages_without_downloads(warehouse_copy, users):
+    at = login(AppTest.from_file(APP, default_timeout=120).run(), "kiosk")
+    identity = at.session_state[auth.IDENTITY_KEY]
+    assert [page for page in ALL_PAGES if page_allowed(identity, page)] == list(WALL_PAGES)
+    at.switch_page("app_pages/heat.py")  # the analyst's heat page has tables and a CSV download
+    at.run()
+    assert not at.exception and at.query_params["kiosk"] == "1"
+    assert not at.dataframe and not at.get("download_button") and not at.sidebar.button
+
+
+def test_no_page_offers_a_download_in_kiosk_mode(warehouse_copy, users):
+    # One gate (onescreen.downloads) for every download button: 三率分析 has no wall view of its own.
+    at = login(AppTest.from_file(APP, default_timeout=120).run(), "leader")
+    at.switch_page("app_pages/rates.py")
+    at.run()
+    assert [b.label for b in at.get("download_button")] == ["下载分解表（CSV）"]
+    at.query_params["kiosk"] = "1"
+    at.run()
+    assert not at.exception and at.get("markdown") and not at.get("download_button")
 
 
 def test_a_wrong_key_is_refused_counted_and_never_logged(warehouse_copy, users, tmp_path):

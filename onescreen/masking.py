@@ -52,7 +52,7 @@ Decisions (each one is a row in ``tests/test_masking.py``):
   (:data:`SURNAMES`, compound ones included) and 1-2 more characters right before the verb (来电, 反映, 投诉, 称,
   表示 ...; a few words such as 多次, 先生, 等人 may stand between), after the start, a sign, a space or a word that
   introduces a person (与, 据, 邻居, 网格员, a date's 日). Names joined by 和, 与, 、 before one verb are each masked.
-  Places, organisations, roles and kin in that shape stay (张家港来电, 居委会反映, 高新区表示, 该户主表示, 王总表示,
+  Places, organisations, roles and kin in that shape stay (张家港来电, 江北反映, 居委会反映, 高新区表示, 该户主表示, 王总表示,
   王家反映), as does a surname with a form of address (王先生来电称).
 """
 
@@ -243,8 +243,16 @@ _BARE_NOT_NAMES = frozenset({
     *(word for word in GENERIC_CALLERS if len(word) >= 2)})
 # Words that look like a full name but are far more often a time, a place or a company before a verb (凌晨来电,
 # 宁波来电, 华为来电): none alone; the same characters after a surname are a given name (张高峰, 刘宁波, 陈安阳).
+# Places in that shape (江北反映, 山东来电): provinces, regions and city districts written without their 区 or 省 (a place
+# that keeps its 区/县/市/镇/街/路/村 ends like one: :data:`_BARE_WORD_ENDINGS`).
+_PLACE_WORDS = frozenset({
+    "江北", "江南", "江东", "江西", "山东", "山西", "广东", "广西", "云南", "关东", "关中",
+    "黄浦", "徐汇", "杨浦", "浦东", "闵行", "松江", "金山", "东城", "丰台", "房山", "昌平", "平谷", "怀柔", "石景山",
+    "越秀", "白云", "黄埔", "龙岗", "龙华", "罗湖", "江干", "上城", "下城", "萧山", "余杭", "富阳", "秦淮", "江宁", "高淳",
+    "江阴", "江都", "江津", "巴南", "梁平", "荣昌", "武隆", "东丽", "武清", "宁河", "金牛", "武侯", "成华", "温江", "双流",
+    "江岸", "江汉", "武昌", "洪山", "江夏", "蔡甸", "黄陂"})
 _BARE_NOT_NAMES_WHOLE = frozenset({"凌晨", "夏天", "冬天", "春天", "秋天", "华为", "宁波", "洛阳", "贵阳", "南阳", "衡阳", "岳阳",
-                                   "信阳", "安阳", "咸阳", "邵阳", "常德"})
+                                   "信阳", "安阳", "咸阳", "邵阳", "常德", *_PLACE_WORDS})
 # Characters hardly ever in a name (周报的说明, 给从到去说, 曾多次, 方便时): a word holding one is none.
 _NOT_IN_A_NAME = frozenset("的地得了么吗呢吧啊着过是在也都就还又或被把让给从到去说讲问称自已不没未无这那其该此每各个们我你他她它证")
 _BARE_WORD_ENDINGS = ("们者员人局所站队部处科办厂店馆院校司会委区县市省镇乡村港口界庄湾坝寨屯堡沟桥营铺坡塘洼井府苑园路街巷楼"

@@ -46,7 +46,9 @@ Decisions (each one is a row in ``tests/test_masking.py``):
   王阿姨, 欧阳先生, 张某) tells only the surname and stays. A name ends before a word that hardly
   occurs in names (反映, 称, 电话, 先生, 的 ...); otherwise the following characters are masked with it,
   up to 4 in all. A Latin name after a label keeps its first letter (``联系人：John Smith`` -> ``联系人：J*********``);
-  a name with neither a label before it nor a reporting verb after it is not found.
+  a name with neither a label before it nor a reporting verb after it is found only right after kin or a role
+  (:data:`_KIN_WORDS`: 其母亲李秀英独居 -> 其母亲李**独居, 老人张桂兰, 租客冯晓东), 2-3 characters starting with a surname and
+  not an everyday word (老人和孩子, 孙子上学, 邻居家 stay), and then masked all through the text as a bare name is.
 - A name with no label, written as 12345 operators write it before a reporting verb (王小明来电称, 李建国反映,
   刘德华诉：, 经与孙立群沟通) is masked the same way, and so is every other occurrence of it in the text: a surname
   (:data:`SURNAMES`, compound ones included) and 1-2 more characters right before the verb (来电, 反映, 投诉, 称,
@@ -142,7 +144,7 @@ _TITLES = _FORM_OF_ADDRESS + "|奶奶|爷爷|叔叔|婶婶|阿婆|婆婆|老伯|
 # also end it at its second character, so the scan still finds the number (联系人李明电话3123456).
 _PII_WORD = rf"电话|手机|座机|固话|联系方式|[{_PROVINCES}][A-Za-z]"
 _NAME_END = (rf"{_PII_WORD}|{_TITLES}|反映|反应|来电|投诉|举报|报警|求助|表示|要求|希望|联系|号码|身份|多次|夫妇|一家|今天|"
-             "昨天|现在|目前|[的等在住于和与及家是已也都又还不未没对因被把让给从到去说讲问称自私电]")
+             "昨天|现在|目前|[的等在住于和与及家是已也都又还不未没对因被把让给从到去说讲问称自私电拒]")
 _COMPOUNDS = "|".join(sorted(COMPOUND_SURNAMES))
 # A name the writer gives as their own with no label (我是王小明，…; 本人李明反映): after 我是/本人 a word that starts
 # with a surname is a name only when something a name ends at follows it (a sign, a space, the end, 反映 ...):
@@ -261,6 +263,24 @@ _BARE_WORD_ENDINGS = ("们者员人局所站队部处科办厂店馆院校司会
 _BARE_ONE_CHAR_FORMS = "总工姐哥叔婶姨伯爷奶婆嫂妈爸老某家氏父母夫妻子女"
 _ENDS_IN_TITLE = re.compile(rf"(?:{_TITLES})$")
 _ALL_HAN = re.compile(rf"[{_HAN}]+")
+# Kin and roles that a name follows with no label and no verb (其母亲李秀英独居, 老人张桂兰行动不便, 租客冯晓东): a word
+# starting with a surname right after one is a name of 2-3 characters (3-4 with a compound surname), unless it is an
+# everyday word (老人和孩子, 邻居家, 孙子上学, 老人居住的房屋: :data:`_NOT_A_NAME`, :data:`_BARE_NOT_NAMES` and the words
+# below). The roles of :data:`NAME_ROLES` (业主王建国) are found as labels already.
+_KIN_WORDS = ("母亲", "父亲", "儿子", "女儿", "老人", "邻居", "丈夫", "妻子", "老伴", "孙子", "孙女", "外孙", "儿媳", "女婿",
+              "媳妇", "老公", "老婆", "爱人", "哥哥", "姐姐", "弟弟", "妹妹", "爷爷", "奶奶", "外公", "外婆", "亲属", "家属",
+              "租客", "房客", "前夫", "前妻", "其母", "其父", "其子", "其女", "其夫", "其妻")
+_KIN_NAME = re.compile(f"(?=[{''.join(sorted({w[0] for w in _KIN_WORDS}))}])(?:{'|'.join(_KIN_WORDS)})"
+                       f"(?=(?:{_COMPOUNDS})|{_BARE_SURNAME_FIRST})")
+# Surnames that after kin are nearly always a word (邻居向物业反映, 邻居养狗, 老人空巢), and words after kin that start
+# with a surname (老人居住, 孙子上学, 老人高龄, 邻居空调): neither starts a name there.
+_KIN_NOT_FIRST = frozenset("向养空那") | _BARE_NOT_FIRST
+_KIN_NOT_NAMES = frozenset({
+    "居住", "居家", "常住", "上学", "上下", "上班", "上街", "高龄", "高血", "车祸", "养老", "安置", "安康", "单独", "单元", "明显",
+    "双腿", "双眼", "双手", "田地", "强行", "房产", "钱财", "应急", "危房", "相关", "能力", "能够", "于家", "平日", "全身",
+    "长期"}) | _BARE_NOT_NAMES | _BARE_NOT_FIRST_WORDS
+_KIN_NOT_A_NAME = re.compile(f"(?:{_NOT_A_NAME})|(?:{_COMPOUNDS}|[{_HAN}])(?:{_TITLES})")
+_KIN_NAME_END = re.compile(_NAME_END)
 # The second pass (:func:`_mask_loose_numbers`): a number written in groups the patterns above do not expect
 # (0571 8888 8888, 138/1234/5678, 1 3 8 1 2 3 4 5 6 7 8, 110105 1990 0307 1234, 622202 1234567890 123) or in
 # Chinese numerals (一三八一二三四五六七八). Runs of digits with one or two separator characters between them,
@@ -618,6 +638,25 @@ def _bare_name_start(text: str, end: int) -> int | None:
     return None
 
 
+def _name_after_kin(text: str, start: int) -> str | None:
+    """The name that starts at ``start``, right after a word of :data:`_KIN_WORDS`, or None: a surname and 1 more
+    Chinese character, and a third unless it ends a name (:data:`_NAME_END`: 李秀英独居, 刘洋拒不配合) or starts an
+    everyday word (赵军经常). An everyday word (:data:`_KIN_NOT_NAMES` ...) or a surname with a form of address
+    (王阿姨, 张某) is none."""
+    surname = 2 if text[start : start + 2] in COMPOUND_SURNAMES else 1
+    end = start + surname + 1
+    word = text[start:end]
+    if (len(word) < end - start or (surname == 1 and word[0] not in SURNAMES) or not _ALL_HAN.fullmatch(word) or text[start] in _KIN_NOT_FIRST
+            or word[-2:] in _KIN_NOT_NAMES or _KIN_NOT_A_NAME.match(text, start)
+            or not _NOT_IN_A_NAME.isdisjoint(word) or word[-1] in _BARE_WORD_ENDINGS or word[-1] in _BARE_ONE_CHAR_FORMS):
+        return None
+    third = text[end : end + 1]
+    if (third and _ALL_HAN.fullmatch(third) and third not in _NOT_IN_A_NAME and not _KIN_NAME_END.match(text, end)
+            and text[end : end + 2] not in _KIN_NOT_NAMES):
+        word += third
+    return word
+
+
 def _mask_bare_names(text: str) -> str:
     """``text`` with every name that no label introduces, written before a reporting verb (:data:`_BARE_VERB`),
     masked as a name: ``王小明来电称`` -> ``王**来电称``; names joined by 和, 与, 、 before one verb are each masked.
@@ -630,6 +669,9 @@ def _mask_bare_names(text: str) -> str:
             if start < 2 or text[start - 1] not in _NAME_JOINERS:
                 break
             end = start - 1
+    for kin in _KIN_NAME.finditer(text):
+        if (name := _name_after_kin(text, kin.end())) is not None:
+            names.add(name)
     # Everywhere in the text (邻居王伟私搭乱建，王伟称: both): a name shown once is shown. A word taken for a name is
     # masked all through too, which is why the guards above list the everyday words that look like names.
     for name in sorted(names, key=len, reverse=True):

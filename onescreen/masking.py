@@ -577,6 +577,49 @@ _PLACE_ENDINGS = ("社区|小区|街道|村|镇|乡|委会|物业|公司|网格|
 _PERSON_NAME = re.compile(rf"(?!.*(?:{_PLACE_ENDINGS})$)(?:(?:{_COMPOUNDS})[{_HAN}]{{1,2}}|[{''.join(sorted(SURNAMES))}][{_HAN}]{{1,3}})")
 
 
+# A unit column (承办单位, 物业企业) names an organisation; a person's name typed after it (城管科张伟, 城管科（张伟）) or
+# before it with a space (张伟 城管科) is the contact, shown in every ranking unless masked. How a unit ends:
+UNIT_ENDINGS = _PLACE_ENDINGS + "|组|室|会|委|厅|署|司|大队|中队|支队|分局|分公司"
+_UNIT_END = re.compile(f"(?:{UNIT_ENDINGS})$")
+_UNIT_SEPARATORS = " \t\u3000:：、/,，-—（(【["
+_UNIT_LEADING_NAME = re.compile(rf"\s*([{_HAN}]{{2,4}})[\s\u3000、/,，:：\-—]+(\S.*)$")
+# A surname and a title (张科长, 李队长, 王主任) tells only the surname: it stays, as after a label.
+_UNIT_TITLE = re.compile(rf"(?:{_TITLES})$|[长员]$")
+
+
+def _is_person_in_unit(word: str) -> bool:
+    """Whether ``word`` next to a unit is a person's name: a surname (compound ones included) and 1-2 more Chinese
+    characters, not a place or an organisation (高新所, 房管科, 江北), a title (张科长) or an everyday word."""
+    surname = 2 if word[:2] in COMPOUND_SURNAMES else 1
+    return (surname < len(word) <= surname + 2 and _ALL_HAN.fullmatch(word) is not None
+            and (surname == 2 or word[0] in SURNAMES) and word[-1] not in _BARE_WORD_ENDINGS
+            and word not in _BARE_NOT_NAMES and word not in _BARE_NOT_NAMES_WHOLE and word[:2] not in _BARE_NOT_NAMES
+            and _NOT_IN_A_NAME.isdisjoint(word) and not _UNIT_TITLE.search(word))
+
+
+def mask_name_in_unit(value):
+    """A unit's name (承办单位, 物业企业) with a person's name written after it or before it masked:
+    ``'城管科张伟'`` -> ``'城管科张*'``, ``'区城管局（张建国）'`` -> ``'区城管局（张**）'``, ``'张伟 城管科'`` ->
+    ``'张* 城管科'``; then scrubbed as free text (``'区住建局（联系人：李四）'`` -> ``'区住建局（联系人：李*）'``). The unit
+    must end like one (:data:`UNIT_ENDINGS`: 局, 科, 所, 中心, 公司 ...), so 住建局房管科, 市场监管局高新所 and
+    张家港市城管局 stay; a name before the unit needs a space or a sign between them."""
+    if _is_empty(value):
+        return value
+    text = scrub_text(value)
+    core = text.rstrip()
+    closing = core[-1] in "）)】]"
+    if closing:
+        core = core[:-1]
+    for length in (2, 3, 4):
+        name, unit = core[-length:], core[:-length]
+        if len(unit) >= 2 and _UNIT_END.search(unit.rstrip(_UNIT_SEPARATORS)) and _is_person_in_unit(name):
+            return unit + mask_name(name) + text[len(core):]
+    leading = _UNIT_LEADING_NAME.match(text)
+    if leading and _UNIT_END.search(leading.group(2).rstrip("）)】] \t")) and _is_person_in_unit(leading.group(1)):
+        return text[: leading.start(1)] + mask_name(leading.group(1)) + text[leading.end(1) :]
+    return text
+
+
 @functools.lru_cache(maxsize=4096)
 def caller_names(caller_name: str) -> tuple[str, ...]:
     """The forms the caller's name may take in free text, longest first: the 来电人 cell as it is, without a note

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from onescreen.masking import mask_address, mask_frame, scrub_text
+from onescreen.masking import mask_address, mask_frame, mask_name_in_unit, scrub_text
 
 
 @pytest.mark.parametrize(
@@ -183,3 +183,22 @@ def test_a_name_right_after_kin_or_a_role_is_masked(text, expected):
 )
 def test_everyday_words_after_kin_or_a_role_stay(text):
     assert scrub_text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("unit", "expected"),
+    [
+        # A person's name after the unit, in brackets, or before it with a space or a sign: masked.
+        ("城管科张伟", "城管科张*"), ("城管科 张伟", "城管科 张*"), ("城管科张建国", "城管科张**"), ("区城管局（张建国）", "区城管局（张**）"),
+        ("城管科欧阳娜娜", "城管科欧***"), ("区民政局/李明", "区民政局/李*"), ("东川物业公司刘洋", "东川物业公司刘*"),
+        ("张伟 城管科", "张* 城管科"), ("王伟、区教育局", "王*、区教育局"), ("城管科（联系人：张伟）", "城管科（联系人：张*）"),
+        # Units, units within units, places and titles: kept.
+        ("区住建局", "区住建局"), ("住建局房管科", "住建局房管科"), ("市场监管局高新所", "市场监管局高新所"),
+        ("张家港市城管局", "张家港市城管局"), ("区城管局环卫处", "区城管局环卫处"), ("城管局执法大队", "城管局执法大队"),
+        ("区城管局城东中队", "区城管局城东中队"), ("市政府办公厅", "市政府办公厅"), ("东风社区居委会", "东风社区居委会"),
+        ("供电所王庄", "供电所王庄"), ("城管局江北", "城管局江北"), ("城管科张科长", "城管科张科长"),
+        ("万科物业王经理", "万科物业王经理"), ("云南万科物业服务有限公司", "云南万科物业服务有限公司"),
+    ],
+)
+def test_a_persons_name_next_to_a_unit_is_masked(unit, expected):
+    assert mask_name_in_unit(unit) == expected

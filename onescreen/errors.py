@@ -8,13 +8,14 @@ scrubs every record that reaches the root or ``streamlit`` loggers' handlers as 
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import secrets
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
-from onescreen.masking import scrub_text
+from onescreen.masking import scrub_number, scrub_text
 
 logger = logging.getLogger("onescreen")
 USER_MESSAGE = "页面出错了（事件编号 {incident}）。请把事件编号告诉管理员；详细信息已记入服务器日志。"
@@ -34,28 +35,77 @@ def scrub_key(text: str) -> str:
     return _KEY_IN_ADDRESS.sub(r"\1***", text)
 
 
+def _scrub(text: str) -> str:
+    return scrub_text(scrub_key(text))
+
+
+def _scrub_arg(value):
+    """One argument of a record whose message cannot be built, as logging's error report will print it: text and
+    other objects become their scrubbed text; a number stays a number (a ``%d`` still fits it) unless it is a phone
+    or an ID number."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value if scrub_number(value) == value else _scrub(str(value))
+    return value if value is None or isinstance(value, bool) else _scrub(str(value))
+
+
 class ScrubFilter(logging.Filter):
     """Masks personal data (and screen keys in addresses) in a record's message and traceback before any handler
-    writes it."""
+    writes it. A record whose arguments do not fit its message (``log("a %s", 1, 2)``) keeps both, each scrubbed, so
+    logging still reports the mistake ("not all arguments converted") when a handler formats it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
-            message = record.getMessage()
+            record.msg, record.args = _scrub(record.getMessage()), None
         except Exception:
-            message = str(record.msg)
-        record.msg, record.args = scrub_text(scrub_key(message)), None
+            record.msg = _scrub(str(record.msg))
+            if isinstance(record.args, Mapping):
+                record.args = {key: _scrub_arg(value) for key, value in record.args.items()}
+            elif isinstance(record.args, tuple):
+                record.args = tuple(_scrub_arg(value) for value in record.args)
+            elif record.args is not None:
+                record.args = _scrub_arg(record.args)
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = scrub_text(scrub_key(record.exc_text))
+            record.exc_text = _scrub(record.exc_text)
         record.exc_info = None  # the scrubbed exc_text is what gets written
         return True
 
 
+class _ScrubbedMessage:
+    """Mixed into every record the factory makes: its message and traceback text are scrubbed whenever they are read,
+    so a record whose attributes are set after it was made (``logging.makeLogRecord`` fills a made record from a
+    dict, after the factory scrubbed it) writes nothing personal either."""
+
+    def getMessage(self) -> str:
+        return _scrub(super().getMessage())  # type: ignore[misc]
+
+    @property
+    def exc_text(self):
+        text = self.__dict__.get("exc_text")
+        return _scrub(text) if text else text
+
+    @exc_text.setter
+    def exc_text(self, text) -> None:
+        self.__dict__["exc_text"] = text
+
+    def __reduce__(self):
+        # The class is made at run time and cannot be found by name: pickle (a multiprocessing queue) rebuilds the
+        # record from its (scrubbed) attributes instead.
+        return logging.makeLogRecord, ({**self.__dict__, "exc_text": self.exc_text},)
+
+
+@functools.lru_cache(maxsize=None)
+def _scrubbed_class(cls: type) -> type:
+    return type(f"Scrubbed{cls.__name__}", (_ScrubbedMessage, cls), {})
+
+
 def _scrubbing_factory(make: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
-    """A log record factory that scrubs each record as it is made (:class:`ScrubFilter`), whatever logger it is for."""
+    """A log record factory that scrubs each record as it is made (:class:`ScrubFilter`), whatever logger it is for,
+    and again whenever its message is read (:class:`_ScrubbedMessage`)."""
     def factory(*args, **kwargs) -> logging.LogRecord:
         record = make(*args, **kwargs)
+        record.__class__ = _scrubbed_class(type(record))
         _SCRUB.filter(record)
         return record
 

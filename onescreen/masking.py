@@ -46,13 +46,15 @@ Decisions (each one is a row in ``tests/test_masking.py``):
   王阿姨, 欧阳先生, 张某) tells only the surname and stays. A name ends before a word that hardly
   occurs in names (反映, 称, 电话, 先生, 的 ...); otherwise the following characters are masked with it,
   up to 4 in all. A Latin name after a label keeps its first letter (``联系人：John Smith`` -> ``联系人：J*********``);
-  a name with neither a label before it nor a reporting verb after it is not found.
+  a name with neither a label before it nor a reporting verb after it is found only right after kin or a role
+  (:data:`_KIN_WORDS`: 其母亲李秀英独居 -> 其母亲李**独居, 老人张桂兰, 租客冯晓东), 2-3 characters starting with a surname and
+  not an everyday word (老人和孩子, 孙子上学, 邻居家 stay), and then masked all through the text as a bare name is.
 - A name with no label, written as 12345 operators write it before a reporting verb (王小明来电称, 李建国反映,
   刘德华诉：, 经与孙立群沟通) is masked the same way, and so is every other occurrence of it in the text: a surname
   (:data:`SURNAMES`, compound ones included) and 1-2 more characters right before the verb (来电, 反映, 投诉, 称,
   表示 ...; a few words such as 多次, 先生, 等人 may stand between), after the start, a sign, a space or a word that
   introduces a person (与, 据, 邻居, 网格员, a date's 日). Names joined by 和, 与, 、 before one verb are each masked.
-  Places, organisations, roles and kin in that shape stay (张家港来电, 居委会反映, 高新区表示, 该户主表示, 王总表示,
+  Places, organisations, roles and kin in that shape stay (张家港来电, 江北反映, 居委会反映, 高新区表示, 该户主表示, 王总表示,
   王家反映), as does a surname with a form of address (王先生来电称).
 """
 
@@ -142,7 +144,7 @@ _TITLES = _FORM_OF_ADDRESS + "|奶奶|爷爷|叔叔|婶婶|阿婆|婆婆|老伯|
 # also end it at its second character, so the scan still finds the number (联系人李明电话3123456).
 _PII_WORD = rf"电话|手机|座机|固话|联系方式|[{_PROVINCES}][A-Za-z]"
 _NAME_END = (rf"{_PII_WORD}|{_TITLES}|反映|反应|来电|投诉|举报|报警|求助|表示|要求|希望|联系|号码|身份|多次|夫妇|一家|今天|"
-             "昨天|现在|目前|[的等在住于和与及家是已也都又还不未没对因被把让给从到去说讲问称自私电]")
+             "昨天|现在|目前|[的等在住于和与及家是已也都又还不未没对因被把让给从到去说讲问称自私电拒]")
 _COMPOUNDS = "|".join(sorted(COMPOUND_SURNAMES))
 # A name the writer gives as their own with no label (我是王小明，…; 本人李明反映): after 我是/本人 a word that starts
 # with a surname is a name only when something a name ends at follows it (a sign, a space, the end, 反映 ...):
@@ -243,8 +245,16 @@ _BARE_NOT_NAMES = frozenset({
     *(word for word in GENERIC_CALLERS if len(word) >= 2)})
 # Words that look like a full name but are far more often a time, a place or a company before a verb (凌晨来电,
 # 宁波来电, 华为来电): none alone; the same characters after a surname are a given name (张高峰, 刘宁波, 陈安阳).
+# Places in that shape (江北反映, 山东来电): provinces, regions and city districts written without their 区 or 省 (a place
+# that keeps its 区/县/市/镇/街/路/村 ends like one: :data:`_BARE_WORD_ENDINGS`).
+_PLACE_WORDS = frozenset({
+    "江北", "江南", "江东", "江西", "山东", "山西", "广东", "广西", "云南", "关东", "关中",
+    "黄浦", "徐汇", "杨浦", "浦东", "闵行", "松江", "金山", "东城", "丰台", "房山", "昌平", "平谷", "怀柔", "石景山",
+    "越秀", "白云", "黄埔", "龙岗", "龙华", "罗湖", "江干", "上城", "下城", "萧山", "余杭", "富阳", "秦淮", "江宁", "高淳",
+    "江阴", "江都", "江津", "巴南", "梁平", "荣昌", "武隆", "东丽", "武清", "宁河", "金牛", "武侯", "成华", "温江", "双流",
+    "江岸", "江汉", "武昌", "洪山", "江夏", "蔡甸", "黄陂"})
 _BARE_NOT_NAMES_WHOLE = frozenset({"凌晨", "夏天", "冬天", "春天", "秋天", "华为", "宁波", "洛阳", "贵阳", "南阳", "衡阳", "岳阳",
-                                   "信阳", "安阳", "咸阳", "邵阳", "常德"})
+                                   "信阳", "安阳", "咸阳", "邵阳", "常德", *_PLACE_WORDS})
 # Characters hardly ever in a name (周报的说明, 给从到去说, 曾多次, 方便时): a word holding one is none.
 _NOT_IN_A_NAME = frozenset("的地得了么吗呢吧啊着过是在也都就还又或被把让给从到去说讲问称自已不没未无这那其该此每各个们我你他她它证")
 _BARE_WORD_ENDINGS = ("们者员人局所站队部处科办厂店馆院校司会委区县市省镇乡村港口界庄湾坝寨屯堡沟桥营铺坡塘洼井府苑园路街巷楼"
@@ -253,6 +263,24 @@ _BARE_WORD_ENDINGS = ("们者员人局所站队部处科办厂店馆院校司会
 _BARE_ONE_CHAR_FORMS = "总工姐哥叔婶姨伯爷奶婆嫂妈爸老某家氏父母夫妻子女"
 _ENDS_IN_TITLE = re.compile(rf"(?:{_TITLES})$")
 _ALL_HAN = re.compile(rf"[{_HAN}]+")
+# Kin and roles that a name follows with no label and no verb (其母亲李秀英独居, 老人张桂兰行动不便, 租客冯晓东): a word
+# starting with a surname right after one is a name of 2-3 characters (3-4 with a compound surname), unless it is an
+# everyday word (老人和孩子, 邻居家, 孙子上学, 老人居住的房屋: :data:`_NOT_A_NAME`, :data:`_BARE_NOT_NAMES` and the words
+# below). The roles of :data:`NAME_ROLES` (业主王建国) are found as labels already.
+_KIN_WORDS = ("母亲", "父亲", "儿子", "女儿", "老人", "邻居", "丈夫", "妻子", "老伴", "孙子", "孙女", "外孙", "儿媳", "女婿",
+              "媳妇", "老公", "老婆", "爱人", "哥哥", "姐姐", "弟弟", "妹妹", "爷爷", "奶奶", "外公", "外婆", "亲属", "家属",
+              "租客", "房客", "前夫", "前妻", "其母", "其父", "其子", "其女", "其夫", "其妻")
+_KIN_NAME = re.compile(f"(?=[{''.join(sorted({w[0] for w in _KIN_WORDS}))}])(?:{'|'.join(_KIN_WORDS)})"
+                       f"(?=(?:{_COMPOUNDS})|{_BARE_SURNAME_FIRST})")
+# Surnames that after kin are nearly always a word (邻居向物业反映, 邻居养狗, 老人空巢), and words after kin that start
+# with a surname (老人居住, 孙子上学, 老人高龄, 邻居空调): neither starts a name there.
+_KIN_NOT_FIRST = frozenset("向养空那") | _BARE_NOT_FIRST
+_KIN_NOT_NAMES = frozenset({
+    "居住", "居家", "常住", "上学", "上下", "上班", "上街", "高龄", "高血", "车祸", "养老", "安置", "安康", "单独", "单元", "明显",
+    "双腿", "双眼", "双手", "田地", "强行", "房产", "钱财", "应急", "危房", "相关", "能力", "能够", "于家", "平日", "全身",
+    "长期"}) | _BARE_NOT_NAMES | _BARE_NOT_FIRST_WORDS
+_KIN_NOT_A_NAME = re.compile(f"(?:{_NOT_A_NAME})|(?:{_COMPOUNDS}|[{_HAN}])(?:{_TITLES})")
+_KIN_NAME_END = re.compile(_NAME_END)
 # The second pass (:func:`_mask_loose_numbers`): a number written in groups the patterns above do not expect
 # (0571 8888 8888, 138/1234/5678, 1 3 8 1 2 3 4 5 6 7 8, 110105 1990 0307 1234, 622202 1234567890 123) or in
 # Chinese numerals (一三八一二三四五六七八). Runs of digits with one or two separator characters between them,
@@ -549,6 +577,49 @@ _PLACE_ENDINGS = ("社区|小区|街道|村|镇|乡|委会|物业|公司|网格|
 _PERSON_NAME = re.compile(rf"(?!.*(?:{_PLACE_ENDINGS})$)(?:(?:{_COMPOUNDS})[{_HAN}]{{1,2}}|[{''.join(sorted(SURNAMES))}][{_HAN}]{{1,3}})")
 
 
+# A unit column (承办单位, 物业企业) names an organisation; a person's name typed after it (城管科张伟, 城管科（张伟）) or
+# before it with a space (张伟 城管科) is the contact, shown in every ranking unless masked. How a unit ends:
+UNIT_ENDINGS = _PLACE_ENDINGS + "|组|室|会|委|厅|署|司|大队|中队|支队|分局|分公司"
+_UNIT_END = re.compile(f"(?:{UNIT_ENDINGS})$")
+_UNIT_SEPARATORS = " \t\u3000:：、/,，-—（(【["
+_UNIT_LEADING_NAME = re.compile(rf"\s*([{_HAN}]{{2,4}})[\s\u3000、/,，:：\-—]+(\S.*)$")
+# A surname and a title (张科长, 李队长, 王主任) tells only the surname: it stays, as after a label.
+_UNIT_TITLE = re.compile(rf"(?:{_TITLES})$|[长员]$")
+
+
+def _is_person_in_unit(word: str) -> bool:
+    """Whether ``word`` next to a unit is a person's name: a surname (compound ones included) and 1-2 more Chinese
+    characters, not a place or an organisation (高新所, 房管科, 江北), a title (张科长) or an everyday word."""
+    surname = 2 if word[:2] in COMPOUND_SURNAMES else 1
+    return (surname < len(word) <= surname + 2 and _ALL_HAN.fullmatch(word) is not None
+            and (surname == 2 or word[0] in SURNAMES) and word[-1] not in _BARE_WORD_ENDINGS
+            and word not in _BARE_NOT_NAMES and word not in _BARE_NOT_NAMES_WHOLE and word[:2] not in _BARE_NOT_NAMES
+            and _NOT_IN_A_NAME.isdisjoint(word) and not _UNIT_TITLE.search(word))
+
+
+def mask_name_in_unit(value):
+    """A unit's name (承办单位, 物业企业) with a person's name written after it or before it masked:
+    ``'城管科张伟'`` -> ``'城管科张*'``, ``'区城管局（张建国）'`` -> ``'区城管局（张**）'``, ``'张伟 城管科'`` ->
+    ``'张* 城管科'``; then scrubbed as free text (``'区住建局（联系人：李四）'`` -> ``'区住建局（联系人：李*）'``). The unit
+    must end like one (:data:`UNIT_ENDINGS`: 局, 科, 所, 中心, 公司 ...), so 住建局房管科, 市场监管局高新所 and
+    张家港市城管局 stay; a name before the unit needs a space or a sign between them."""
+    if _is_empty(value):
+        return value
+    text = scrub_text(value)
+    core = text.rstrip()
+    closing = core[-1] in "）)】]"
+    if closing:
+        core = core[:-1]
+    for length in (2, 3, 4):
+        name, unit = core[-length:], core[:-length]
+        if len(unit) >= 2 and _UNIT_END.search(unit.rstrip(_UNIT_SEPARATORS)) and _is_person_in_unit(name):
+            return unit + mask_name(name) + text[len(core):]
+    leading = _UNIT_LEADING_NAME.match(text)
+    if leading and _UNIT_END.search(leading.group(2).rstrip("）)】] \t")) and _is_person_in_unit(leading.group(1)):
+        return text[: leading.start(1)] + mask_name(leading.group(1)) + text[leading.end(1) :]
+    return text
+
+
 @functools.lru_cache(maxsize=4096)
 def caller_names(caller_name: str) -> tuple[str, ...]:
     """The forms the caller's name may take in free text, longest first: the 来电人 cell as it is, without a note
@@ -610,6 +681,25 @@ def _bare_name_start(text: str, end: int) -> int | None:
     return None
 
 
+def _name_after_kin(text: str, start: int) -> str | None:
+    """The name that starts at ``start``, right after a word of :data:`_KIN_WORDS`, or None: a surname and 1 more
+    Chinese character, and a third unless it ends a name (:data:`_NAME_END`: 李秀英独居, 刘洋拒不配合) or starts an
+    everyday word (赵军经常). An everyday word (:data:`_KIN_NOT_NAMES` ...) or a surname with a form of address
+    (王阿姨, 张某) is none."""
+    surname = 2 if text[start : start + 2] in COMPOUND_SURNAMES else 1
+    end = start + surname + 1
+    word = text[start:end]
+    if (len(word) < end - start or (surname == 1 and word[0] not in SURNAMES) or not _ALL_HAN.fullmatch(word) or text[start] in _KIN_NOT_FIRST
+            or word[-2:] in _KIN_NOT_NAMES or _KIN_NOT_A_NAME.match(text, start)
+            or not _NOT_IN_A_NAME.isdisjoint(word) or word[-1] in _BARE_WORD_ENDINGS or word[-1] in _BARE_ONE_CHAR_FORMS):
+        return None
+    third = text[end : end + 1]
+    if (third and _ALL_HAN.fullmatch(third) and third not in _NOT_IN_A_NAME and not _KIN_NAME_END.match(text, end)
+            and text[end : end + 2] not in _KIN_NOT_NAMES):
+        word += third
+    return word
+
+
 def _mask_bare_names(text: str) -> str:
     """``text`` with every name that no label introduces, written before a reporting verb (:data:`_BARE_VERB`),
     masked as a name: ``王小明来电称`` -> ``王**来电称``; names joined by 和, 与, 、 before one verb are each masked.
@@ -622,6 +712,9 @@ def _mask_bare_names(text: str) -> str:
             if start < 2 or text[start - 1] not in _NAME_JOINERS:
                 break
             end = start - 1
+    for kin in _KIN_NAME.finditer(text):
+        if (name := _name_after_kin(text, kin.end())) is not None:
+            names.add(name)
     # Everywhere in the text (邻居王伟私搭乱建，王伟称: both): a name shown once is shown. A word taken for a name is
     # masked all through too, which is why the guards above list the everyday words that look like names.
     for name in sorted(names, key=len, reverse=True):

@@ -11,12 +11,14 @@
   ``*.rejected.csv`` beside the input, and the committed fixtures must stay untouched).
 - ``metrics_con`` (module): an in-memory connection holding the hand-made metrics fixture
   (``tests/metrics_fixture.py``, Aug-Oct 2025, as-of 2025-10-16) with its marts built.
+- ``log_scrubbing``: the scrubbing log record factory and filters installed for one test, then removed.
 
 To look at the fixture district yourself: ``python tests/conftest.py /tmp/district.duckdb``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 from pathlib import Path
@@ -89,6 +91,38 @@ def _demo_mode_and_private_audit(tmp_path, monkeypatch):
     """No users file (demo mode) and an audit log in ``tmp_path`` unless a test says otherwise."""
     monkeypatch.setenv("ONESCREEN_USERS", "demo")
     monkeypatch.setenv("ONESCREEN_AUDIT", str(tmp_path / "audit.jsonl"))
+
+
+@contextlib.contextmanager
+def log_scrubbing_installed():
+    """``onescreen.errors.install_log_filter()`` for a while: afterwards the record factory, the root's level, the
+    root's and ``streamlit``'s handlers and their filters are as they were."""
+    import logging
+
+    from onescreen import errors
+
+    loggers = [logging.getLogger(), logging.getLogger("streamlit")]
+    factory, level = logging.getLogRecordFactory(), logging.getLogger().level
+    handlers = [(logger, list(logger.handlers)) for logger in loggers]
+    filters = {handler: list(handler.filters) for _, kept in handlers for handler in kept}
+    errors.install_log_filter()
+    try:
+        yield
+    finally:
+        logging.setLogRecordFactory(factory)
+        logging.getLogger().setLevel(level)
+        for logger, kept in handlers:
+            logger.handlers[:] = kept
+        for handler, kept_filters in filters.items():
+            handler.filters[:] = kept_filters
+
+
+@pytest.fixture
+def log_scrubbing():
+    """The scrubbing log record factory and filters for one test only (:func:`log_scrubbing_installed`), so no other
+    test runs with them by chance."""
+    with log_scrubbing_installed():
+        yield
 
 
 @pytest.fixture

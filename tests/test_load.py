@@ -783,24 +783,42 @@ def test_a_phone_or_id_number_in_a_number_or_code_column_is_masked_in_messages_a
         assert raw_value not in message and raw_value not in rejects
 
 
+def _load_names(warehouse, path, prefix: str, rows: list[tuple[str, str]]):
+    """Load a hotline export of one ticket per (承办单位, 二级分类) row, numbered ``prefix0001`` on; return the file's
+    load item and each ticket's stored (ticket_id, department, category_l2)."""
+    lines = [f"{prefix}{i:04d},2025-10-05 {8 + i:02d}:00,{unit},市容环境,{l2},东风社区,1380000{3332 + i}"
+             for i, (unit, l2) in enumerate(rows, start=1)]
+    path.write_text("\n".join(["工单编号,来电时间,承办单位,一级分类,二级分类,所属社区,来电号码", *lines]) + "\n", encoding="utf-8")
+    item = load_files([path]).files[0]
+    return item, query(warehouse, "select ticket_id, department, category_l2 from fct_tickets where ticket_id like ? "
+                                  "order by 1", [f"{prefix}000%"])
+
+
 def test_personal_numbers_in_name_columns_are_stored_masked(warehouse_copy, tmp_path):
     """承办单位 and the categories are names shown in every ranking (mart_rates.unit_code of the department
     level): a contact's phone or an ID number typed into them is stored scrubbed, with a warning."""
-    path = tmp_path / "hotline_pii_in_names.csv"
-    path.write_text(
-        "工单编号,来电时间,承办单位,一级分类,二级分类,所属社区,来电号码\n"
-        "N0001,2025-10-05 09:00,区住建局（联系人 13800001111）,市容环境,乱贴乱画,东风社区,13800003333\n"
-        "N0002,2025-10-05 10:00,区城管局,市容环境,身份证530102198807154512,东风社区,13800004444\n"
-        "N0003,2025-10-05 11:00,区城管局,市容环境,2024年度占道经营,东风社区,13800005555\n", encoding="utf-8")
-    item = load_files([path]).files[0]
-    stored = query(warehouse_copy, "select ticket_id, department, category_l2 from fct_tickets where ticket_id like 'N000%' "
-                                   "order by 1")
+    item, stored = _load_names(warehouse_copy, tmp_path / "hotline_pii_in_names.csv", "N", [
+        ("区住建局（联系人 13800001111）", "乱贴乱画"), ("区城管局", "身份证530102198807154512"), ("区城管局", "2024年度占道经营")])
     assert stored == [("N0001", "区住建局（联系人 138****1111）", "乱贴乱画"), ("N0002", "区城管局", "身份证[身份证号]"),
                       ("N0003", "区城管局", "2024年度占道经营")]   # a year is not a number to hide
     assert query(warehouse_copy, "select count(*) from mart_rates where unit_code like '%13800001111%'") == [(0,)]
     warnings = "\n".join(item.warnings)
     assert "列「承办单位」有 1 个取值含电话、证件号等个人信息，已脱敏后保存" in warnings and "列「二级分类」" in warnings
     assert "13800001111" not in warnings and "530102198807154512" not in warnings
+
+
+def test_a_persons_name_next_to_a_unit_is_stored_masked(warehouse_copy, tmp_path):
+    """A contact's name typed after or before the unit in 承办单位 (城管科张伟, 张伟 城管科) is no label's name: it would
+    be shown in every department ranking. The unit keeps its name; units that end in another unit (住建局房管科) and a
+    category that looks alike stay."""
+    item, stored = _load_names(warehouse_copy, tmp_path / "hotline_name_in_unit.csv", "U", [
+        ("城管科张伟", "乱贴乱画"), ("张伟 城管科", "乱贴乱画"), ("区城管局（欧阳娜娜）", "乱贴乱画"), ("住建局房管科", "城管局执法")])
+    assert stored == [("U0001", "城管科张*", "乱贴乱画"), ("U0002", "张* 城管科", "乱贴乱画"),
+                      ("U0003", "区城管局（欧***）", "乱贴乱画"), ("U0004", "住建局房管科", "城管局执法")]
+    assert query(warehouse_copy, "select count(*) from mart_rates where unit_code like '%张伟%'") == [(0,)]
+    warnings = "\n".join(item.warnings)
+    assert "列「承办单位」有 3 个取值含电话、证件号等个人信息，已脱敏后保存" in warnings
+    assert "张伟" not in warnings and "欧阳娜娜" not in warnings
 
 
 def test_a_callers_name_in_a_name_column_is_stored_masked(warehouse_copy, tmp_path):

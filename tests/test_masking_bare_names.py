@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from onescreen.masking import mask_address, mask_frame, scrub_text
+from onescreen.masking import mask_address, mask_frame, mask_name_in_unit, scrub_text
 
 
 @pytest.mark.parametrize(
@@ -22,6 +22,8 @@ from onescreen.masking import mask_address, mask_frame, scrub_text
         ("于海涛来电反映", "于**来电反映"), ("据于小军反映", "据于**反映"), ("经与于建国沟通", "经与于**沟通"),
         ("经海涛来电", "经**来电"), ("今日王小明来电反映", "今日王**来电反映"), ("近日王小明多次反映", "近日王**多次反映"),
         ("张高峰来电称", "张**来电称"), ("刘宁波来电", "刘**来电"), ("陈安阳反映", "陈**反映"), ("王常德投诉", "王**投诉"),
+        # A place alone before a verb is none (江北反映), but a surname before it makes a name.
+        ("张江北来电", "张**来电"), ("王江南反映", "王**反映"), ("李金山称", "李**称"), ("，刘洪山投诉", "，刘**投诉"),
         ("李时珍来电反映", "李**来电反映"), ("刘次华投诉", "刘**投诉"),
         # A two-character name found before its verb is masked where it stands elsewhere too.
         ("邻居王伟私搭乱建，王伟称已拆除", "邻居王*私搭乱建，王*称已拆除"),
@@ -91,6 +93,11 @@ def test_a_name_before_a_reporting_verb_is_masked(text, expected):
         # Places.
         "张家港来电", "王府井", "王府井附近商户反映", "高新区表示", "李家村村委会反映", "张家口市民反映", "东风路反映",
         "金碧花园反映", "幸福小区业主反映", "江苏人反映", "王家庄村民投诉", "石龙村反映",
+        # Places written without their 区 or 省 (江北反映), and ones that keep their 区/县/市/镇/街/路/村.
+        "江北反映", "江北来电", "，江北反映", "据江北反映", "江南来电称", "山东来电", "广西来电反映", "，金山反映", "黄浦来电",
+        "徐汇反映", "龙岗来电", "罗湖来电", "昌平来电", "房山来电", "丰台来电", "江宁来电", "秦淮来电", "石景山来电",
+        "江北区反映", "江北区来电", "洪山区来电", "江北县来电", "万州市来电", "石桥镇来电", "城东街反映", "黄山路来电",
+        "周村反映", "，江北街道反映",
         # Organisations and offices.
         "物业公司反映", "居委会反映", "社区书记反映", "城管局表示", "派出所称", "市政府称", "东川物业投诉",
         "东方物业投诉", "万科物业称", "高新区管委会表示", "经与物业沟通", "经与社区沟通", "经与公司沟通",
@@ -129,3 +136,69 @@ def test_the_callers_name_and_another_name_without_a_label_are_both_masked():
     assert mask_address("东风路88号 王小明称", caller_name="张三") == "东风路88号 王**称"
     frame = pd.DataFrame({"caller_name": ["张三"], "content": ["李建国反映楼上漏水"]})
     assert mask_frame(frame)["content"].tolist() == ["李**反映楼上漏水"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Kin or a role right before a name, with no label and no verb: the name of 2-3 characters is masked.
+        ("其母亲李秀英独居", "其母亲李**独居"), ("老人张桂兰行动不便", "老人张**行动不便"),
+        ("其父亲王大明长期卧床", "其父亲王**长期卧床"), ("老伴周桂芳住院", "老伴周**住院"),
+        ("独居老人何秀兰", "独居老人何**"), ("外婆钱淑芬", "外婆钱**"), ("亲属马丽娟不同意", "亲属马**不同意"),
+        ("其子黄志强外出务工", "其子黄**外出务工"), ("老人江桂英（82岁）", "老人江**（82岁）"), ("租客冯晓东", "租客冯**"),
+        ("父亲胡建军2020年去世", "父亲胡**2020年去世"), ("邻居冯志刚家的狗", "邻居冯**家的狗"),
+        # A two-character name: the next character is kept when it ends a name or starts an everyday word.
+        ("女儿陈静在外地", "女儿陈*在外地"), ("丈夫赵军经常打骂", "丈夫赵*经常打骂"), ("孙子吴昊上学", "孙子吴*上学"),
+        ("其女杨帆未成年", "其女杨*未成年"), ("儿媳许梅与老人发生争执", "儿媳许*与老人发生争执"), ("女婿罗军", "女婿罗*"),
+        ("哥哥曹磊", "哥哥曹*"),
+        # A compound surname keeps its first character only.
+        ("母亲欧阳秀英", "母亲欧***"),
+        # Found once, masked all through the text.
+        ("老人王秀兰独居，王秀兰行动不便", "老人王**独居，王**行动不便"),
+        # The roles found as labels (业主, 租户 ...): 拒 ends the name.
+        ("业主王建国家漏水", "业主王**家漏水"), ("租户刘洋拒不配合", "租户刘*拒不配合"), ("业主刘洋拒缴物业费", "业主刘*拒缴物业费"),
+        # With a verb after it, both rules agree.
+        ("妻子孙丽华称", "妻子孙**称"), ("邻居刘建华私搭乱建", "邻居刘**私搭乱建"),
+    ],
+)
+def test_a_name_right_after_kin_or_a_role_is_masked(text, expected):
+    assert scrub_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Everyday words after kin and roles, many starting with a surname (和, 常, 居, 上, 向, 高, 车, 养, 空, 单, 双 ...).
+        "业主委员会", "居民楼", "老人活动中心", "租户信息", "邻居家", "居民反映", "老人和孩子", "老人常年独居",
+        "老人平时一人在家", "老人居住的房屋", "孙子上学", "邻居向物业反映", "父亲经常喝酒", "老人安全隐患", "老人申请低保",
+        "母亲节", "邻居养狗扰民", "邻居空调外机滴水", "老人高龄独居", "儿子车祸受伤", "老人单独居住", "老人双腿残疾",
+        "老人房产纠纷", "老人于家中摔倒", "老人及家属", "邻居单元门口", "老人公寓", "老人卫生间", "老人时常忘关燃气",
+        "邻居施工噪音", "邻居强行占用", "老人能否享受", "女儿常住外地", "老人明显消瘦", "住户全部搬离", "业主大会",
+        "老人空巢", "老人危房改造", "老人相关补贴", "老人居家养老", "老人安置房", "邻居田地被占", "老人长期卧床",
+        "邻居车辆", "孙子孙女", "老人万一摔倒", "邻居关系紧张", "老人经济困难", "老人钱财被骗", "老人全家",
+        "家中老人独居，希望提供上门养老服务",
+        # A surname with a form of address tells only the surname.
+        "邻居王阿姨", "老人张某", "其母亲王某某", "老人吴某",
+    ],
+)
+def test_everyday_words_after_kin_or_a_role_stay(text):
+    assert scrub_text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("unit", "expected"),
+    [
+        # A person's name after the unit, in brackets, or before it with a space or a sign: masked.
+        ("城管科张伟", "城管科张*"), ("城管科 张伟", "城管科 张*"), ("城管科张建国", "城管科张**"), ("区城管局（张建国）", "区城管局（张**）"),
+        ("城管科欧阳娜娜", "城管科欧***"), ("区民政局/李明", "区民政局/李*"), ("东川物业公司刘洋", "东川物业公司刘*"),
+        ("张伟 城管科", "张* 城管科"), ("王伟、区教育局", "王*、区教育局"), ("城管科（联系人：张伟）", "城管科（联系人：张*）"),
+        # Units, units within units, places and titles: kept.
+        ("区住建局", "区住建局"), ("住建局房管科", "住建局房管科"), ("市场监管局高新所", "市场监管局高新所"),
+        ("张家港市城管局", "张家港市城管局"), ("区城管局环卫处", "区城管局环卫处"), ("城管局执法大队", "城管局执法大队"),
+        ("区城管局城东中队", "区城管局城东中队"), ("市政府办公厅", "市政府办公厅"), ("东风社区居委会", "东风社区居委会"),
+        ("供电所王庄", "供电所王庄"), ("城管局江北", "城管局江北"), ("城管科张科长", "城管科张科长"),
+        ("万科物业王经理", "万科物业王经理"), ("云南万科物业服务有限公司", "云南万科物业服务有限公司"),
+    ],
+)
+def test_a_persons_name_next_to_a_unit_is_masked(unit, expected):
+    assert mask_name_in_unit(unit) == expected

@@ -239,12 +239,11 @@ def test_a_timed_panel_rerun_sends_a_removed_key_to_the_login(warehouse_copy, us
     assert reruns == ["app"]
 
 
-def test_every_streamlit_logger_scrubs_keys_and_personal_data():
+def test_every_streamlit_logger_scrubs_keys_and_personal_data(log_scrubbing):
     """Streamlit gives each of its loggers a handler of its own and does not pass records up: a filter on the root's
     and ``streamlit``'s handlers never saw them. Records are scrubbed as they are made, for every logger."""
     from streamlit.logger import get_logger
 
-    errors.install_log_filter()
     seen = []
 
     class Keep(logging.Handler):

@@ -356,7 +356,8 @@ def places() -> pd.DataFrame:
 
 
 def whole_area_name() -> str:
-    """What to call the whole area: 全区, or the street's name on a warehouse of one street (:mod:`onescreen.area`)."""
+    """What to call the whole area: the rules file's ``[area] name``, else 全区, or the street's name on a warehouse
+    of one street (:mod:`onescreen.area`)."""
     return area_names.whole_area_name(sql(area_names.STREETS_SQL))
 
 

@@ -48,6 +48,16 @@ def ranking_level(streets: pd.DataFrame) -> str:
 RANKING_TITLES = {"street": "街道排名", "community": "社区排名"}
 
 
+def rank_header(streets: pd.DataFrame) -> str:
+    """The header of a rank among every unit of one level in the whole area, over a table narrowed to a part of
+    it (377 in a community of 10 grids): ``<[area] name>内排名`` when the rules file names the area, else
+    街道内排名 on a one-street warehouse (its whole area is the street), else 全区排名."""
+    configured = configured_name()
+    if configured:
+        return f"{configured}内排名"
+    return "街道内排名" if len(streets) == 1 else "全区排名"
+
+
 def configured_name() -> str:
     """``[area] name`` from the rules file in force, or "" when it is empty or absent.
 

@@ -361,6 +361,11 @@ def whole_area_name() -> str:
     return area_names.whole_area_name(sql(area_names.STREETS_SQL))
 
 
+def rank_header() -> str:
+    """The header of the whole area's ranks over a table narrowed to part of it (:func:`onescreen.area.rank_header`)."""
+    return area_names.rank_header(sql(area_names.STREETS_SQL))
+
+
 def ranking_level() -> str:
     """The level the whole area's units are ranked at: ``street``, or ``community`` on a one-street warehouse."""
     return area_names.ranking_level(sql(area_names.STREETS_SQL))

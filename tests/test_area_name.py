@@ -47,6 +47,24 @@ def test_the_setting_names_the_whole_area_and_leaves_the_ranking_level(named):
     assert area.ranking_level(one) == "community" and area.ranking_level(two) == "street"
 
 
+def test_a_narrowed_tables_rank_is_headed_by_the_whole_areas_name(monkeypatch, tmp_path):
+    one = pd.DataFrame({"street_code": ["QS"], "street_name": ["青山街道"]})
+    two = pd.DataFrame({"street_code": ["QS", "LS"], "street_name": ["青山街道", "绿水街道"]})
+    assert area.rank_header(two) == "全区排名" and area.rank_header(one) == "街道内排名"
+    monkeypatch.setenv("ONESCREEN_RULES", str(_rules_named(tmp_path, 'name = "南湖区"')))
+    assert area.rank_header(two) == "南湖区内排名" and area.rank_header(one) == "南湖区内排名"
+
+
+def test_the_rates_page_heads_a_narrowed_rank_with_the_name(warehouse_copy, named):
+    import json
+
+    at = _run("rates.py", {"period_type": "month", "period_start": "2025-10-01", "street_code": "530302001"})
+    table = next(t for t in at.dataframe if t.key == "rates_breakdown_table")
+    column = json.loads(table.proto.columns)["综合排名"]
+    assert column["label"] == f"{NAME}内排名" and f"综合得分在{NAME}同一层级所有单位中的名次" in column["help"]
+    assert column["width"] >= 14 * len(column["label"])  # the header is not cut to 南湖区城…
+
+
 def test_the_shipped_file_names_nothing_and_the_name_is_not_a_rule(named):
     assert load_area_name(ROOT / "config" / "rules.toml") == ""
     # Renaming the area counts nothing: the marts built by the shipped rules stay current.

@@ -767,13 +767,14 @@ def test_the_rates_breakdown_reads_rank_unit_score_and_why_not_ranked_without_sc
 
 @pytest.mark.parametrize("area, label", [
     ({}, "综合排名"),
-    ({"street_code": "530302001"}, "全区排名"),
-    ({"street_code": "530302001", "community_code": "530302001001"}, "全区排名"),
+    ({"street_code": "530302001"}, "街道内排名"),
+    ({"street_code": "530302001", "community_code": "530302001001"}, "街道内排名"),
 ])
-def test_a_narrowed_breakdown_heads_its_ranks_as_the_districts(warehouse_copy, area, label):
-    """Narrowed to a street or a community, the breakdown's 综合排名 showed the district's ranks (377 in a community of
-    10 grids) under a header that read as the table's own order: it is now headed 全区排名, on screen and in the CSV.
-    The ranks themselves stay the district's (名次变化 and the whole district's table show the same)."""
+def test_a_narrowed_breakdown_heads_its_ranks_as_the_whole_areas(warehouse_copy, area, label):
+    """Narrowed to a street or a community, the breakdown's 综合排名 showed the whole area's ranks (377 in a community
+    of 10 grids) under a header that read as the table's own order: it is headed as the whole area's rank, on screen
+    and in the CSV. The fixture district is one street (南宁街道): its ranks are the street's, 街道内排名 (it said
+    全区排名, a district this install does not hold). The ranks themselves stay the whole area's."""
     from onescreen.figures import rates as figures
 
     at = _run("rates.py", query={"period_type": "month", "period_start": "2025-10-01", **area})
@@ -781,9 +782,11 @@ def test_a_narrowed_breakdown_heads_its_ranks_as_the_districts(warehouse_copy, a
     table = next(t for t in at.dataframe if t.key == "rates_breakdown_table")
     columns = json.loads(table.proto.columns)
     assert columns["综合排名"]["label"] == label
-    assert ("不是本表内的名次" in columns["综合排名"]["help"]) == bool(area)
+    assert ("在南宁街道同一层级所有单位中的名次（不是本表内的名次）" in columns["综合排名"]["help"]) == bool(area)
+    assert "全区" not in columns["综合排名"]["help"]
     assert columns["名次变化"]["help"].startswith(f"{label}较上期")
-    csv = figures.breakdown_csv(table.value, narrowed=bool(area)).decode("utf-8-sig")
+    within = (label, "南宁街道") if area else None
+    csv = figures.breakdown_csv(table.value, within).decode("utf-8-sig")
     assert csv.splitlines()[0].split(",")[0] == label
 
 

@@ -1395,6 +1395,45 @@ def test_the_heat_maps_outline_the_chosen_grid_and_say_so_as_the_lights_map_does
     assert not at.exception and outlines(at) == ([], [])
 
 
+def test_the_heat_table_marks_the_chosen_grid_and_says_where_it_stands_when_not_listed(warehouse_copy):
+    """The maps outline the chosen grid; the table beside them (每千户工单最多的网格) did not mark it. Its row now
+    carries the maps' mark (（所选网格）) and a blue tint; with no grid chosen, nothing is marked. (A chosen grid the
+    table does not list gets a line under it: the next test, and the rank case in test_figures_rates_heat.py.)"""
+    from onescreen.figures.heat import SELECTED_ROW_CSS
+
+    def table(at):
+        return next(t for t in at.dataframe if "每千户" in t.value.columns)
+
+    def notes(at):
+        return [c.value for c in at.caption if c.value.startswith("所选网格 ")]
+
+    query = {"period_type": "month", "period_start": "2025-10-01"}
+    at = _run("heat.py", {**query, "grid_code": "DF-01"})
+    assert not at.exception
+    shown = table(at)
+    assert list(shown.value["网格"]) == ["东风二网格", "东风一网格（所选网格）"]
+    styles = shown.proto.arrow_data.styler.styles
+    tinted = {int(r) for block in re.findall(r"([^{}]+)\{([^}]*)\}", styles)
+              if SELECTED_ROW_CSS.split(";")[0] in block[1] for r in re.findall(r"row(\d+)_col\d+", block[0])}
+    assert tinted == {1}, styles
+    assert notes(at) == []
+
+    at = _run("heat.py", query)
+    assert not at.exception
+    assert not any("所选网格" in name for name in table(at).value["网格"])
+    assert "background-color" not in table(at).proto.arrow_data.styler.styles and notes(at) == []
+
+
+def test_a_chosen_grid_the_heat_table_does_not_list_gets_a_line_under_it(warehouse_copy):
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("update dim_grids set households = null where grid_code = 'DF-01'")
+    at = _run("heat.py", {"period_type": "month", "period_start": "2025-10-01", "grid_code": "DF-01"})
+    assert not at.exception
+    assert list(next(t for t in at.dataframe if "每千户" in t.value.columns).value["网格"]) == ["东风二网格"]
+    assert [c.value for c in at.caption if c.value.startswith("所选网格 ")] == [
+        "所选网格 东风一网格：工单 2 件，没有户数，不计算每千户，不参与排序。"]
+
+
 # A range of 9 days from 10-01 is compared with the 9 days before (09-22 to 09-30); the fixture's tickets begin on
 # Monday 09-29, so that window holds two of its days.
 PARTLY_BEFORE = {"date_from": "2025-10-01", "date_to": "2025-10-09"}

@@ -232,14 +232,14 @@ else:
         ui.plotly_chart(figures.density_choropleth(grids, selected=f.grid_code or None), width="stretch",
                         key="heat_choropleth")
     with right:
-        top = grids[grids["tickets_per_1k_households"].notna()].head(10)
+        # The chosen grid is marked as on the maps; when it is not among the top rows, a line says where it stands.
+        table, chosen_note = figures.top_density_table(grids, f.grid_code or None)
         st.markdown("**每千户工单最多的网格**")
-        st.dataframe(pd.DataFrame({
-            "网格": top["grid_name"], "社区": top["community_name"], "工单（件）": top["ticket_count"],
-            "户数": top["households"], "每千户": top["tickets_per_1k_households"].round(1),
-        }), hide_index=True, placeholder=ui.MISSING, width="stretch",
-            column_config={"工单（件）": st.column_config.NumberColumn("工单", help="工单（件）"),
-                           "每千户": st.column_config.NumberColumn(format="%.1f", help="每千户工单（件）")})
+        st.dataframe(table, hide_index=True, placeholder=ui.MISSING, width="stretch", key="heat_top_density",
+                     column_config={"工单（件）": st.column_config.NumberColumn("工单", help="工单（件）"),
+                                    "每千户": st.column_config.NumberColumn(help="每千户工单（件）")})
+        if chosen_note:
+            st.caption(ui.markdown_text(chosen_note))
     without = int((grids["tickets_per_1k_households"].isna()).sum())
     # The map and its table count the grid's whole community when a grid is chosen, the point map below the grid
     # alone: each caption names the area it counts, so 13 grids here and 1 below read as what they are.

@@ -333,8 +333,10 @@ else:
                                     marts_rules.min_denominator if marts_rules else None,
                                     withhold_previous=covered.withholds(tile["unit"]),
                                     withhold_yoy=year_ago.withholds(tile["unit"]))
-    narrowed = any(narrow.values())  # ranks stay the district's: headed 全区排名
-    order, columns = figures.breakdown_columns(table, metric, narrowed)
+    narrowed = any(narrow.values())
+    # Ranks stay the whole area's: headed 全区排名 (街道内排名 on a one-street warehouse, 南湖区内排名 when named).
+    within = (data.rank_header(), data.whole_area_name()) if narrowed else None
+    order, columns = figures.breakdown_columns(table, metric, within)
     with table_column:
         picked = st.dataframe(figures.grey_unranked(table, metric), hide_index=True, placeholder=ui.MISSING,
                               width="stretch", column_order=order, column_config=columns,
@@ -363,7 +365,7 @@ else:
             st.caption(f"同比：{year_ago.sentence()}")
         span = f"{first_day:%Y%m%d}" + (f"-{last_day:%Y%m%d}" if f.is_range else "")
         # Built when clicked (the table shown), not on every run of the page.
-        st.download_button("下载分解表（CSV）", lambda table=table, narrowed=narrowed: figures.breakdown_csv(table, narrowed),
+        st.download_button("下载分解表（CSV）", lambda table=table, within=within: figures.breakdown_csv(table, within),
                            file_name=f"三率分解_{LEVEL_LABELS[level]}_{span}.csv",
                            mime="text/csv", key="rates_breakdown_csv", on_click="ignore")
     if level in ("department", "source", "category"):

@@ -356,8 +356,14 @@ def places() -> pd.DataFrame:
 
 
 def whole_area_name() -> str:
-    """What to call the whole area: 全区, or the street's name on a warehouse of one street (:mod:`onescreen.area`)."""
+    """What to call the whole area: the rules file's ``[area] name``, else 全区, or the street's name on a warehouse
+    of one street (:mod:`onescreen.area`)."""
     return area_names.whole_area_name(sql(area_names.STREETS_SQL))
+
+
+def rank_header() -> str:
+    """The header of the whole area's ranks over a table narrowed to part of it (:func:`onescreen.area.rank_header`)."""
+    return area_names.rank_header(sql(area_names.STREETS_SQL))
 
 
 def ranking_level() -> str:

@@ -67,6 +67,12 @@ COORDINATE_SYSTEMS = {"wgs84": "WGS84（GPS、天地图）", "gcj02": "GCJ-02（
 # Keys a rules file (or marts built before the key existed) may leave out, with the value they then take.
 # Only keys added after users had rules files of their own: a file from before them keeps working.
 PROACTIVE_SOURCES = ("网格员上报", "视频巡查")  # 未诉先办: the sources that find problems before anyone calls
+# The area's own name (``[area] name``), for wall titles, the overview, 红黑榜 and the 周报's title and file name.
+# It counts nothing, so it stays out of :meth:`Rules.as_dict` and the digest: renaming the area must not make the
+# marts stale. Empty or absent: 全区, or the street on a one-street warehouse (onescreen/area.py).
+AREA_NAME_KEY = "area.name"
+AREA_NAME_MAX_CHARS = 30
+_AREA_NAME_FORBIDDEN = '\\/:*?"<>|'  # the name is part of the 周报's file name
 _DEFAULTS: dict[str, Any] = {"repeat.window_days": 30, "proactive.sources": list(PROACTIVE_SOURCES),
                              "lights.red_min_denominator": 5, "callback.window_days": 7,
                              "coordinates.tickets": "wgs84", "coordinates.grids": "wgs84"}
@@ -206,15 +212,43 @@ def load_rules(path: Path | None = None) -> Rules:
     lacks a key, has a key it does not know, or holds a value of the wrong type or out of range.
     """
     path = Path(path) if path is not None else settings.rules_path()
+    return rules_from_dict(_read(path), source=str(path))
+
+
+def load_area_name(path: Path | None = None) -> str:
+    """The ``[area] name`` of the rules file (default ``settings.rules_path()``), stripped; "" when absent.
+
+    Checks only the ``[area]`` section (a typo elsewhere is :func:`load_rules`'s to report), and raises
+    :class:`RulesError` as :func:`load_rules` does: for an unreadable file, an unknown key under ``[area]`` or a
+    name that cannot title a page or name a file.
+    """
+    path = Path(path) if path is not None else settings.rules_path()
+    data = _read(path)
+    section = data.get("area", {})
+    _refuse_unknown_keys({"area": section}, str(path))
+    return _area_name(str(path), section)
+
+
+def _read(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise RulesError(f"找不到规则文件 {path}：请从仓库的 config/rules.toml 复制一份。") from None
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RulesError(f"规则文件 {path} 不是合法的 TOML：{exc}。") from None
-    return rules_from_dict(data, source=str(path))
+
+
+def _area_name(source: str, section: dict[str, Any]) -> str:
+    value = section.get("name", "")
+    name = value.strip() if isinstance(value, str) else None
+    if (name is None or len(name) > AREA_NAME_MAX_CHARS or any(c in _AREA_NAME_FORBIDDEN for c in name)
+            or any(not c.isprintable() for c in name)):
+        raise RulesError(f"{source} 中 {AREA_NAME_KEY} 应为不超过 {AREA_NAME_MAX_CHARS} 个字的一行文字，不含 "
+                         f"{' '.join(_AREA_NAME_FORBIDDEN)}（它也是周报文件名的一部分），例如 \"南湖区\"；"
+                         f"留空则按原样称“全区”或唯一街道的名称，现为 {value!r}。", AREA_NAME_KEY)
+    return name
 
 
 def rules_of_marts(rules_json: str) -> Rules:
@@ -237,6 +271,7 @@ def rules_of_marts(rules_json: str) -> Rules:
 def rules_from_dict(data: dict[str, Any], source: str = "规则") -> Rules:
     """Validate a TOML-shaped dict (as :meth:`Rules.as_dict` writes it) and build :class:`Rules`."""
     _refuse_unknown_keys(data, source)
+    _area_name(source, data.get("area", {}))  # checked with the rest; read by load_area_name (not a 口径)
     v = {key: _check(source, key, _lookup(data, key, source), kind, lo, hi)
          for key, _label, kind, lo, hi, _unit in _SPEC}
     _check_sum(source, "composite_weights", [v["composite_weights.response"],
@@ -292,7 +327,7 @@ def _lookup(data: dict[str, Any], key: str, source: str) -> Any:
 
 
 def _refuse_unknown_keys(data: dict[str, Any], source: str) -> None:
-    known = {key for key, *_ in _SPEC}
+    known = {key for key, *_ in _SPEC} | {AREA_NAME_KEY}
     prefixes = {key.rsplit(".", 1)[0] for key in known}
 
     def walk(node: dict[str, Any], prefix: str) -> None:

@@ -4,6 +4,7 @@ over the hand-made fixture of tests/metrics_fixture.py."""
 from __future__ import annotations
 
 import json
+import re
 import pickle
 import sys
 from datetime import date
@@ -814,3 +815,27 @@ def test_handling_time_labels_have_room_above_the_tallest_bar_and_escalation_sha
                            "share": [61.9, 25.0, 10.7, 2.5], "escalation_denominator": [1001] * 4})
     assert [t.name for t in rates.escalation_figure.uncached(shares).data] == ["网格 61.9%", "社区 25.0%", "街道 10.7%",
                                                                               "区 2.5%"]
+
+
+def test_the_top_density_table_marks_the_chosen_grid_or_says_its_rank_below_it():
+    grids = pd.DataFrame({
+        "grid_code": [f"G{i:02d}" for i in range(13)], "grid_name": [f"{i}号网格" for i in range(13)],
+        "community_name": "东风社区", "ticket_count": list(range(26, 0, -2)),
+        "households": [400.0] * 12 + [None],
+    })
+    grids["tickets_per_1k_households"] = 1000 * grids["ticket_count"] / grids["households"]
+    plain, note = heat.top_density_table(grids)
+    assert note is None and len(plain.data) == heat.TOP_DENSITY_ROWS and "background" not in plain.to_html()
+    assert plain.to_html().count(">65.0<") == 1  # 26 tickets / 400 households, one decimal
+
+    marked, note = heat.top_density_table(grids, "G03")
+    assert note is None and marked.data["网格"].tolist()[3] == "3号网格（所选网格）"
+    html = marked.to_html()
+    style = html[html.index("<style"):html.index("</style>")]
+    assert sorted({int(r) for r in re.findall(r"row(\d+)_col\d+", style)}) == [3]
+
+    below, note = heat.top_density_table(grids, "G11")
+    assert not any("所选网格" in n for n in below.data["网格"])
+    assert note == "所选网格 11号网格：每千户 10.0 件（工单 4 件 / 400 户），在有户数的 12 个网格中居第 12，不在前 10 名。"
+    assert heat.top_density_table(grids, "G12")[1] == "所选网格 12号网格：工单 2 件，没有户数，不计算每千户，不参与排序。"
+    assert heat.top_density_table(grids, "NO-SUCH")[1] is None

@@ -767,13 +767,14 @@ def test_the_rates_breakdown_reads_rank_unit_score_and_why_not_ranked_without_sc
 
 @pytest.mark.parametrize("area, label", [
     ({}, "综合排名"),
-    ({"street_code": "530302001"}, "全区排名"),
-    ({"street_code": "530302001", "community_code": "530302001001"}, "全区排名"),
+    ({"street_code": "530302001"}, "街道内排名"),
+    ({"street_code": "530302001", "community_code": "530302001001"}, "街道内排名"),
 ])
-def test_a_narrowed_breakdown_heads_its_ranks_as_the_districts(warehouse_copy, area, label):
-    """Narrowed to a street or a community, the breakdown's 综合排名 showed the district's ranks (377 in a community of
-    10 grids) under a header that read as the table's own order: it is now headed 全区排名, on screen and in the CSV.
-    The ranks themselves stay the district's (名次变化 and the whole district's table show the same)."""
+def test_a_narrowed_breakdown_heads_its_ranks_as_the_whole_areas(warehouse_copy, area, label):
+    """Narrowed to a street or a community, the breakdown's 综合排名 showed the whole area's ranks (377 in a community
+    of 10 grids) under a header that read as the table's own order: it is headed as the whole area's rank, on screen
+    and in the CSV. The fixture district is one street (南宁街道): its ranks are the street's, 街道内排名 (it said
+    全区排名, a district this install does not hold). The ranks themselves stay the whole area's."""
     from onescreen.figures import rates as figures
 
     at = _run("rates.py", query={"period_type": "month", "period_start": "2025-10-01", **area})
@@ -781,9 +782,11 @@ def test_a_narrowed_breakdown_heads_its_ranks_as_the_districts(warehouse_copy, a
     table = next(t for t in at.dataframe if t.key == "rates_breakdown_table")
     columns = json.loads(table.proto.columns)
     assert columns["综合排名"]["label"] == label
-    assert ("不是本表内的名次" in columns["综合排名"]["help"]) == bool(area)
+    assert ("在南宁街道同一层级所有单位中的名次（不是本表内的名次）" in columns["综合排名"]["help"]) == bool(area)
+    assert "全区" not in columns["综合排名"]["help"]
     assert columns["名次变化"]["help"].startswith(f"{label}较上期")
-    csv = figures.breakdown_csv(table.value, narrowed=bool(area)).decode("utf-8-sig")
+    within = (label, "南宁街道") if area else None
+    csv = figures.breakdown_csv(table.value, within).decode("utf-8-sig")
     assert csv.splitlines()[0].split(",")[0] == label
 
 
@@ -1390,6 +1393,45 @@ def test_the_heat_maps_outline_the_chosen_grid_and_say_so_as_the_lights_map_does
     assert sum("所选网格在地图上以蓝色粗框标出" in c for c in captions) == 2, captions
     at = _run("heat.py", {"period_type": "month", "period_start": "2025-10-01"})
     assert not at.exception and outlines(at) == ([], [])
+
+
+def test_the_heat_table_marks_the_chosen_grid_and_says_where_it_stands_when_not_listed(warehouse_copy):
+    """The maps outline the chosen grid; the table beside them (每千户工单最多的网格) did not mark it. Its row now
+    carries the maps' mark (（所选网格）) and a blue tint; with no grid chosen, nothing is marked. (A chosen grid the
+    table does not list gets a line under it: the next test, and the rank case in test_figures_rates_heat.py.)"""
+    from onescreen.figures.heat import SELECTED_ROW_CSS
+
+    def table(at):
+        return next(t for t in at.dataframe if "每千户" in t.value.columns)
+
+    def notes(at):
+        return [c.value for c in at.caption if c.value.startswith("所选网格 ")]
+
+    query = {"period_type": "month", "period_start": "2025-10-01"}
+    at = _run("heat.py", {**query, "grid_code": "DF-01"})
+    assert not at.exception
+    shown = table(at)
+    assert list(shown.value["网格"]) == ["东风二网格", "东风一网格（所选网格）"]
+    styles = shown.proto.arrow_data.styler.styles
+    tinted = {int(r) for block in re.findall(r"([^{}]+)\{([^}]*)\}", styles)
+              if SELECTED_ROW_CSS.split(";")[0] in block[1] for r in re.findall(r"row(\d+)_col\d+", block[0])}
+    assert tinted == {1}, styles
+    assert notes(at) == []
+
+    at = _run("heat.py", query)
+    assert not at.exception
+    assert not any("所选网格" in name for name in table(at).value["网格"])
+    assert "background-color" not in table(at).proto.arrow_data.styler.styles and notes(at) == []
+
+
+def test_a_chosen_grid_the_heat_table_does_not_list_gets_a_line_under_it(warehouse_copy):
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("update dim_grids set households = null where grid_code = 'DF-01'")
+    at = _run("heat.py", {"period_type": "month", "period_start": "2025-10-01", "grid_code": "DF-01"})
+    assert not at.exception
+    assert list(next(t for t in at.dataframe if "每千户" in t.value.columns).value["网格"]) == ["东风二网格"]
+    assert [c.value for c in at.caption if c.value.startswith("所选网格 ")] == [
+        "所选网格 东风一网格：工单 2 件，没有户数，不计算每千户，不参与排序。"]
 
 
 # A range of 9 days from 10-01 is compared with the 9 days before (09-22 to 09-30); the fixture's tickets begin on

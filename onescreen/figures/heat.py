@@ -205,6 +205,48 @@ SELECTED_COLOUR = "rgb({},{},{})".format(*SELECTED_LINE[0][:3])
 SELECTED_TRACE = "所选网格"
 
 
+# 每千户工单最多的网格 beside the map: its rows, and the chosen grid's row tinted in the maps' blue (an inline CSS
+# background st.dataframe draws itself: nothing fetched).
+TOP_DENSITY_ROWS = 10
+SELECTED_ROW_CSS = "background-color: rgba({},{},{},0.16); font-weight: 600".format(*SELECTED_LINE[0][:3])
+
+
+def top_density_table(grids: pd.DataFrame, selected: str | None = None, rows: int = TOP_DENSITY_ROWS):
+    """(Styler, note) of the ``rows`` grids with the most tickets per 1,000 households (``grid_ticket_density``, in
+    that order; grids without households left out). The grid whose ``grid_code`` is ``selected`` (chosen in the
+    sidebar; the maps outline it in blue) is marked there as on the maps (:data:`SELECTED_MARK`, its row tinted
+    blue). ``note`` says where the chosen grid stands when it is not among the rows (its rank among the grids
+    with households and its value, or why it has none), else None (no grid chosen, or one ``grids`` lacks)."""
+    rated = grids[grids["tickets_per_1k_households"].notna()]
+    top = rated.head(rows)
+    chosen = top["grid_code"].eq(selected).to_numpy()  # all False when no grid is chosen
+    table = pd.DataFrame({
+        "网格": [f"{n}{SELECTED_MARK}" if selected and g == selected else n
+               for g, n in zip(top["grid_code"], top["grid_name"])],
+        "社区": top["community_name"], "工单（件）": top["ticket_count"], "户数": top["households"],
+        "每千户": top["tickets_per_1k_households"],
+    }).reset_index(drop=True)
+    styled = table.style.format({"工单（件）": "{:,.0f}", "户数": "{:,.0f}", "每千户": "{:,.1f}"}, na_rep="—")
+    if chosen.any():
+        styled = styled.apply(lambda row: [SELECTED_ROW_CSS if chosen[row.name] else ""] * len(row), axis=1)
+        return styled, None
+    return styled, _chosen_note(grids, rated, selected, rows) if selected else None
+
+
+def _chosen_note(grids: pd.DataFrame, rated: pd.DataFrame, selected: str, rows: int) -> str | None:
+    own = grids[grids["grid_code"] == selected]
+    if own.empty:  # a grid the places do not know (a stale link): the page says so above
+        return None
+    row = own.iloc[0]
+    name = f"所选网格 {row['grid_name']}"
+    if pd.isna(row["tickets_per_1k_households"]):
+        return f"{name}：工单 {int(row['ticket_count'])} 件，没有户数，不计算每千户，不参与排序。"
+    rate = float(row["tickets_per_1k_households"])
+    rank = int((rated["tickets_per_1k_households"] > rate).sum()) + 1
+    return (f"{name}：每千户 {rate:.1f} 件（工单 {int(row['ticket_count'])} 件 / {int(row['households']):,} 户），"
+            f"在有户数的 {len(rated)} 个网格中居第 {rank}，不在前 {rows} 名。")
+
+
 def selected_outline_traces(feature: dict | None) -> list[go.Scattermap]:
     """The outline of the chosen grid's ``feature`` (from :func:`_feature`) on a plotly map: a white line under a
     blue one (:data:`SELECTED_COLOUR`, :data:`SELECTED_LINE`'s width), no hover of their own (the grid's fill

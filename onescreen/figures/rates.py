@@ -124,13 +124,22 @@ def breakdown_table(current: pd.DataFrame, previous: pd.DataFrame, yoy: pd.DataF
     return pd.DataFrame(columns).reset_index(drop=True)
 
 
-# The composite rank's header and help: the rank among every unit of the level in the district, which a table
-# narrowed to one street or community (``narrowed``) must say, or 377 in a community of 10 grids reads as wrong.
-# The district's rank is kept there, not renumbered: it is the ranking the monthly review calls out, and what
-# 名次变化 and the unnarrowed table show for the same unit.
-RANK_LABELS = {False: "综合排名", True: "全区排名"}
-RANK_HELP = {False: "综合得分在全层级的名次；灰色行不参与排名",
-             True: "综合得分在全区同一层级所有单位中的名次（不是本表内的名次）；灰色行不参与排名"}
+# The composite rank's header and help: the rank among every unit of the level in the whole area, which a table
+# narrowed to one street or community (``within``) must say, or 377 in a community of 10 grids reads as wrong.
+# The whole area's rank is kept there, not renumbered: it is the ranking the monthly review calls out, and what
+# 名次变化 and the unnarrowed table show for the same unit. ``within`` is (header, the whole area's name), as
+# onescreen.area names them: (全区排名, 全区), (街道内排名, 南宁街道) on a one-street warehouse, (南湖区内排名, 南湖区).
+RANK_LABEL = "综合排名"
+RANK_HELP = "综合得分在全层级的名次；灰色行不参与排名"
+Within = tuple[str, str]
+
+
+def rank_head(within: Within | None = None) -> tuple[str, str]:
+    """(header, help) of the composite rank column: 综合排名, or the whole area's rank when ``within`` is given."""
+    if within is None:
+        return RANK_LABEL, RANK_HELP
+    header, area = within
+    return header, f"综合得分在{area}同一层级所有单位中的名次（不是本表内的名次）；灰色行不参与排名"
 
 
 def metric_columns(metric: str) -> tuple[str, str | None]:
@@ -141,13 +150,14 @@ def metric_columns(metric: str) -> tuple[str, str | None]:
     return {"composite_score": "综合得分", "ticket_count": "受理量", "overdue_count": "超期"}[metric], None
 
 
-def breakdown_columns(table: pd.DataFrame, metric: str, narrowed: bool = False) -> tuple[list[str], dict]:
+def breakdown_columns(table: pd.DataFrame, metric: str, within: Within | None = None) -> tuple[list[str], dict]:
     """(column order, column config) of the breakdown table on screen, readable in its column of the page
     (580 px at 1440 px wide): the unit, the chosen metric with its N, 环比 and 同比 and whether ranked come
     first (led by the composite rank and followed by its move when the metric is the composite score), under
     short labels (the long ones as help); the other rates, counts and the code follow. The CSV keeps every
-    column under its full name. ``narrowed``: the table lists the units of one street or community only; their
-    ranks stay the district's (377 in a community of 10 grids), so the rank is headed 全区排名."""
+    column under its full name. ``within``: the table lists the units of one street or community only; their
+    ranks stay the whole area's (377 in a community of 10 grids), so the rank is headed as :func:`rank_head` says
+    (全区排名, 街道内排名 on a one-street warehouse)."""
     from streamlit import column_config as st_column  # here: the report's command line imports this module
 
     value, n = metric_columns(metric)
@@ -159,10 +169,12 @@ def breakdown_columns(table: pd.DataFrame, metric: str, narrowed: bool = False) 
     # A change with no value at all (no 同比 without a year before) goes to the end.
     first = [c for c in first if table[c].notna().any() or c not in (*changes, "名次变化")]
     order = first + [c for c in table.columns if c not in first and c != "编码"] + ["编码"]
+    rank, rank_help = rank_head(within)
     config: dict = {
-        "综合排名": st_column.NumberColumn(RANK_LABELS[narrowed], width=72, help=RANK_HELP[narrowed]),
-        "名次变化": st_column.NumberColumn("名次变化", width=64,
-                                       help=f"{RANK_LABELS[narrowed]}较上期的变化（正数为上升）"),
+        # 72 px holds 全区排名 and 街道内排名; a configured area's name (南湖区城东片区内排名) gets room for its header.
+        "综合排名": st_column.NumberColumn(rank, width=72 if len(rank) <= 5 else 14 * len(rank) + 20,
+                                       help=rank_help),
+        "名次变化": st_column.NumberColumn("名次变化", width=64, help=f"{rank}较上期的变化（正数为上升）"),
         "参与排名": st_column.TextColumn("参与排名", width=160,
                                      help="不参与排名的原因：分母不足、无某率（同层级其他单位按它排名）或归属不明"),
     }
@@ -174,12 +186,12 @@ def breakdown_columns(table: pd.DataFrame, metric: str, narrowed: bool = False) 
     return order, config
 
 
-def breakdown_csv(table: pd.DataFrame, narrowed: bool = False) -> bytes:
+def breakdown_csv(table: pd.DataFrame, within: Within | None = None) -> bytes:
     """The breakdown table (:func:`breakdown_table`) as the CSV users download: ranks as whole numbers
     (floats on screen, where a missing rank is a dash), a missing value as an empty cell; the rank headed as on
-    screen (全区排名 when ``narrowed``, :func:`breakdown_columns`)."""
+    screen (:func:`rank_head` of ``within``, :func:`breakdown_columns`)."""
     return to_csv_bytes(table.astype({"综合排名": "Int64", "名次变化": "Int64"})
-                        .rename(columns={"综合排名": RANK_LABELS[narrowed]}))
+                        .rename(columns={"综合排名": rank_head(within)[0]}))
 
 
 @shared

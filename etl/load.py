@@ -18,7 +18,7 @@ from typing import Callable
 from etl import contracts
 from etl.address_areas import AddressAreas
 from etl.calendar import build_calendar
-from etl.coords import configured_systems
+from etl.coords import configured_systems, rules_for_load
 from etl.errors import LoadError, Problem
 from etl.fields import (NEVER_STORED, SOURCES, Source, column_labels, columns_named, match_headers, normalise_header,
                         telling_fields, vouching)
@@ -379,7 +379,8 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         n_unchanged = con.execute("select count(*) from stg_unchanged").fetchall()[0][0]
         shown = plan.shown_mapping()   # a header that looks like data is named by its position (第 N 列)
         labels = {name: shown.get(name) or source.headers[name][0] for name in source.headers}
-        systems = configured_systems()
+        rules = rules_for_load()   # a mistyped rules file stops the load here, one 错误： line naming the key
+        systems = (rules.ticket_coordinates, rules.grid_coordinates)
         if {"lon", "lat"} <= set(plan.mapping):
             convert_points(con, systems[0])   # before stored (WGS84) values are given back
         if warning := keep_absent_fields(con, list(source.headers), plan.mapping, labels):
@@ -387,7 +388,7 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         placed = build_staged_tickets(con, source.name, areas[0] if areas else None, "stg_unchanged", systems,
                                       report.warnings)
         unknown_places, unplaced_by_code = unknown_places_warnings(con)
-        report.foreign_places = foreign_places_message(con, report.label)
+        report.foreign_places = foreign_places_message(con, report.label, (rules.foreign_share_above, rules.foreign_rows_above))
         if warning := grid_contradictions_warning(con, labels):
             unknown_places.append(warning)
         areas.clear()  # its thread is done; the distinct addresses (100 MB at 5M rows) need not outlive it

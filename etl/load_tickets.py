@@ -816,22 +816,21 @@ def unknown_places_warnings(con) -> tuple[list[str], int]:
     return warnings, unplaced
 
 
-# A file is "from another area" when more than this share of its rows, and more than FOREIGN_MIN_ROWS rows, name places
-# the loaded ones do not know and land in none of them (a few are typos; another district's export is mostly so).
-FOREIGN_SHARE = 0.5
-FOREIGN_MIN_ROWS = 50
 # The columns a row names its place by, as the message names them.
 _PLACE_LABELS = {"grid_code": "网格编号", "community_name": "所属社区", "street_name": "所属街道"}
 
 
-def foreign_places_message(con, file_name: str) -> str | None:
+def foreign_places_message(con, file_name: str, limits: tuple[float, int] = (50.0, 50)) -> str | None:
     """Said of a file of ``stg_rows`` most of whose rows name a grid, community or street and still land in no loaded
     street (``stg_tickets``, placed: another district's export uploaded to a street; 16,881 tickets went into an
     18-grid street under a passing check), or whose grid code and street are both unknown however a community name or
     an address placed them, or None. A known grid code, or a known community or address in a file without unknown grid
     codes, makes a row this area's, however its street is written (南宁街道办事处). A
     warehouse with no places yet knows none: nothing is said then. The counts and the first few values of each column,
-    masked as :func:`unknown_places_warnings` masks them; what to do is the caller's to add (a flag, a checkbox)."""
+    masked as :func:`unknown_places_warnings` masks them; what to do is the caller's to add (a flag, a checkbox).
+
+    ``limits``: (share in %, rows) such rows must both exceed, ``[foreign_places]`` of the rules file (a few are typos;
+    another district's export is mostly so)."""
     if not con.execute("select exists(select 1 from dim_grids) or exists(select 1 from dim_streets)").fetchall()[0][0]:
         return None
     columns = {c[0] for c in con.execute("describe stg_rows").fetchall()}
@@ -848,7 +847,8 @@ def foreign_places_message(con, file_name: str) -> str | None:
         f"or (({unknown_grid}) and {unknown_street})")
     total = con.execute("select count(*) from stg_rows").fetchall()[0][0]
     foreign = con.execute("select count(*) from stg_foreign_rows").fetchall()[0][0]
-    if foreign <= FOREIGN_MIN_ROWS or foreign <= FOREIGN_SHARE * total:
+    share_above, rows_above = limits
+    if foreign <= rows_above or foreign * 100 <= share_above * total:
         return None
     parts = []
     for column in named:

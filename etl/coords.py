@@ -106,10 +106,16 @@ def from_wgs84(lon, lat, system: str) -> tuple[np.ndarray, np.ndarray]:
 def configured_systems() -> tuple[str, str]:
     """(ticket points' system, grid shapes' system) from ``[coordinates]`` of the rules file; a LoadError that
     names the key when the file cannot be used (the load then changes nothing)."""
+    rules = rules_for_load()
+    return rules.ticket_coordinates, rules.grid_coordinates
+
+
+def rules_for_load():
+    """The rules file in force (onescreen.rules.Rules), or the LoadError of one 错误： line naming the key when it
+    cannot be used: a load then changes nothing."""
     from onescreen.rules import RulesError, load_rules
 
     try:
-        rules = load_rules()
+        return load_rules()
     except RulesError as error:
         raise LoadError(f"错误：{str(error).rstrip('。')}。本次导入未写入任何数据。") from None
-    return rules.ticket_coordinates, rules.grid_coordinates

@@ -18,7 +18,7 @@ from typing import Callable
 from etl import contracts
 from etl.address_areas import AddressAreas
 from etl.calendar import build_calendar
-from etl.coords import configured_systems
+from etl.coords import configured_systems, rules_for_load
 from etl.errors import LoadError, Problem
 from etl.fields import (NEVER_STORED, SOURCES, Source, column_labels, columns_named, match_headers, normalise_header,
                         telling_fields, vouching)
@@ -27,7 +27,7 @@ from etl.load_places import (check_geometries, compound_grid_contradictions_warn
                               flag_repeated_compound_names, flag_unknown_compound_grids, flag_unknown_grids_for_shapes, repaired_shapes_warning,
                               write_compounds, write_grids)
 from etl.load_tickets import (LOAD_FILES, LOAD_ROWS, build_staged_tickets, flag_feed_collisions, grid_contradictions_warning,
-                               convert_points, hotline_copies_warning, keep_absent_fields, older_rows_warning, record_load_rows, settle_ties_between_files,
+                               convert_points, file_newest, hotline_copies_warning, keep_absent_fields, older_rows_warning, record_load_rows, settle_ties_between_files,
                                start_load_record, timeline_warning, unknown_places_warnings, write_tickets,
                                foreign_places_message)
 from etl.readers import RawTable, other_sheet_hint, other_sheets_note, read_export
@@ -372,13 +372,15 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     batch_id = con.execute("select coalesce(max(batch_id), 0) + 1 from load_batches").fetchall()[0][0]
     report.batch_id = batch_id
     counts: UpsertCounts
+    newest = None
     if source.name in ("hotline", "events"):
         # A row left alone by a reload but rejected (a later duplicate of its ticket) is only rejected.
         con.execute("delete from stg_unchanged where row_no in (select row_no from stg_problems)")
         n_unchanged = con.execute("select count(*) from stg_unchanged").fetchall()[0][0]
         shown = plan.shown_mapping()   # a header that looks like data is named by its position (第 N 列)
         labels = {name: shown.get(name) or source.headers[name][0] for name in source.headers}
-        systems = configured_systems()
+        rules = rules_for_load()   # a mistyped rules file stops the load here, one 错误： line naming the key
+        systems = (rules.ticket_coordinates, rules.grid_coordinates)
         if {"lon", "lat"} <= set(plan.mapping):
             convert_points(con, systems[0])   # before stored (WGS84) values are given back
         if warning := keep_absent_fields(con, list(source.headers), plan.mapping, labels):
@@ -386,18 +388,19 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         placed = build_staged_tickets(con, source.name, areas[0] if areas else None, "stg_unchanged", systems,
                                       report.warnings)
         unknown_places, unplaced_by_code = unknown_places_warnings(con)
-        report.foreign_places = foreign_places_message(con, report.label)
+        report.foreign_places = foreign_places_message(con, report.label, (rules.foreign_share_above, rules.foreign_rows_above))
         if warning := grid_contradictions_warning(con, labels):
             unknown_places.append(warning)
         areas.clear()  # its thread is done; the distinct addresses (100 MB at 5M rows) need not outlive it
         # The same ticket from an earlier file of this load, as new as this row but different: found
         # only now, on the rows as they would be stored (placed, masked), so it is settled here.
-        if warning := settle_ties_between_files(con, raw.path.name, labels, "stg_unchanged"):
+        newest = file_newest(con, "stg_unchanged")   # before any row is kept back: how recent the whole export is
+        if warning := settle_ties_between_files(con, raw.path.name, labels, "stg_unchanged", raw.exported_at):
             report.warnings.append(warning)
         # A large export sits in several staging copies; each goes once the next step has it.
         _drop_temp(con, "stg_cells", "stg_parsed", "stg_rows", "stg_grid_code_typed", "stg_point_grid", "stg_address_area",
                    "stg_caller_address_area", "stg_shared_compound", "stg_kept_address_area", "stg_kept_callers")
-        counts, older = write_tickets(con, batch_id, n_unchanged, raw.exported_at)
+        counts, older = write_tickets(con, batch_id, n_unchanged, raw.exported_at, newest)
         if warning := older_rows_warning(older):
             report.warnings.append(warning)
         if warning := hotline_copies_warning(con, source.name):
@@ -409,7 +412,7 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
         report.warnings.extend(unknown_places)
         if warning := timeline_warning(con, "stg_unchanged"):
             report.warnings.append(warning)
-        record_load_rows(con, raw.path.name, "stg_unchanged")
+        record_load_rows(con, raw.path.name, "stg_unchanged", raw.exported_at)
         _drop_temp(con, "stg_tickets", "stg_older", "upsert_changed", "stg_unchanged", "stg_source_hash")
     elif source.name in ("grids", "compounds"):
         labels = {name: source.headers[name][0] for name in source.headers}
@@ -444,11 +447,11 @@ def _load_staged(con, plan: FilePlan, sha256: str, skip_bad_rows: bool, loaded_b
     con.execute(
         """insert into load_batches (batch_id, file_name, sha256, source, loaded_at, loaded_by, encoding, sheet_name,
                header_row, rows_read, rows_inserted, rows_updated, rows_unchanged, rows_rejected, warnings, status,
-               rolled_back_at, date_order, headers_sha, exported_at)
-           values (?, ?, ?, ?, now()::timestamp, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', null, ?, ?, ?)""",
+               rolled_back_at, date_order, headers_sha, exported_at, newest_event_at)
+           values (?, ?, ?, ?, now()::timestamp, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', null, ?, ?, ?, ?)""",
         [batch_id, raw.path.name, sha256, source.name, loaded_by, raw.encoding, raw.sheet_name, raw.header_row,
          report.rows_read, report.inserted, report.updated, report.unchanged, report.rejected, "\n".join(report.warnings),
-         read_orders.pop() if len(read_orders) == 1 else None, headers_sha, raw.exported_at],
+         read_orders.pop() if len(read_orders) == 1 else None, headers_sha, raw.exported_at, newest],
     )
     progress(f"{raw.path.name}：写入 新增 {report.inserted:,}，更新 {report.updated:,}，未变 {report.unchanged:,}，拒收 {report.rejected:,}")
     return report

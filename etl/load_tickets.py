@@ -458,6 +458,7 @@ class OlderRows(NamedTuple):
     total: int = 0
     extended: int = 0        # the stored ticket was extended (延期) since: this row has its earlier deadline
     exported_later: int = 0  # same progress, and the stored state came from a file whose title row dates it later
+    reopened: int = 0        # the stored ticket is 重办 and this file is an older export: its row is the state before
 
 
 # Statuses a ticket in hand goes through in this order without an event time: 待派单 -> 办理中 -> 延期 (an extension
@@ -467,12 +468,27 @@ class OlderRows(NamedTuple):
 _IN_HAND_RANK = "case {0}.status when '待派单' then 0 when '办理中' then 1 when '延期' then 2 end"
 
 
+# Statuses a ticket has before it is reopened (重办 follows a closure whose callback found it unsolved): a row with one
+# of them, at the same progress as a stored 重办, from an older export, is the state before the reopen.
+_BEFORE_REOPEN = "('待派单', '办理中', '延期', '已办结')"
+
+
 def _earlier_deadline(new: str, stored: str) -> str:
     """SQL: ``new``'s deadline is earlier than ``stored``'s, both given the same way (a time, or working days)."""
     return f"coalesce({new}.due_at < {stored}.due_at, {new}.due_workdays < {stored}.due_workdays, false)"
 
 
-def write_tickets(con, batch_id: int, n_unchanged: int = 0, exported_at=None) -> tuple[UpsertCounts, OlderRows]:
+# The newest event of the rows each batch wrote (the stored ones and those replaced since), for a batch loaded before
+# load_batches.newest_event_at was kept: only such batches that stored a 重办 this file gives again, so usually none.
+_BATCH_NEWEST = f"""select batch_id, max({_progress('x')}) as newest from (
+        select * exclude (replaced_by_batch_id) from fct_tickets_hist union all by name select * from fct_tickets) x
+    where batch_id in (select t.batch_id from fct_tickets t join load_batches b using (batch_id)
+                       where t.status = '重办' and b.newest_event_at is null
+                       and t.ticket_id in (select ticket_id from stg_tickets))
+    group by batch_id"""
+
+
+def write_tickets(con, batch_id: int, n_unchanged: int = 0, exported_at=None, newest=None) -> tuple[UpsertCounts, OlderRows]:
     """Upsert ``stg_tickets`` into ``fct_tickets`` and its personal fields into ``ticket_pii``.
 
     A row whose newest event is older than the stored ticket's (last week's export loaded after this
@@ -483,7 +499,12 @@ def write_tickets(con, batch_id: int, n_unchanged: int = 0, exported_at=None) ->
       later one: the later export is the newer state, whatever changed;
     - otherwise, when it would take back an extension (延期 changes the status and the deadline but no
       event time): the stored ticket is 延期, this row's deadline is earlier and its status no newer
-      (:data:`_IN_HAND_RANK`). A ticket not extended takes an earlier deadline as a correction.
+      (:data:`_IN_HAND_RANK`). A ticket not extended takes an earlier deadline as a correction;
+    - otherwise, when it would take back a reopen (重办 keeps the first 办结时间 and callback: no event time):
+      the stored ticket is 重办, this row has a status from before (:data:`_BEFORE_REOPEN`) and this file
+      is an older export than the stored row's: its export time (else its newest event, ``newest``) is
+      earlier than that file's export time (else its newest event). A file as recent or more takes the
+      row back as a withdrawn reopen.
 
     Other differences at the same progress are corrections and apply (a category, an address, 重办, a
     further extension). Tickets an earlier file of this load wrote are left to
@@ -501,13 +522,18 @@ def write_tickets(con, batch_id: int, n_unchanged: int = 0, exported_at=None) ->
                         when ?::timestamp is not null and b.exported_at is not null
                             then if(?::timestamp < b.exported_at, 'exported_later', null)
                         when t.status = '延期' and {_earlier_deadline('s', 't')}
-                             and {_IN_HAND_RANK.format('s')} <= {_IN_HAND_RANK.format('t')} then 'extended' end as why
+                             and {_IN_HAND_RANK.format('s')} <= {_IN_HAND_RANK.format('t')} then 'extended'
+                        when t.status = '重办' and s.status in {_BEFORE_REOPEN}
+                             and coalesce(?::timestamp, ?::timestamp) < coalesce(b.exported_at, b.newest_event_at, bn.newest)
+                            then 'reopened' end as why
             from stg_tickets s join fct_tickets t using (ticket_id) left join load_batches b on b.batch_id = t.batch_id
+            left join ({_BATCH_NEWEST}) bn on bn.batch_id = t.batch_id and b.newest_event_at is null
         ) where why is not null""",
-        [exported_at, exported_at],
+        [exported_at, exported_at, exported_at, newest],
     )
     reasons = dict(con.execute("select why, count(*) from stg_older group by 1").fetchall())
-    older = OlderRows(sum(reasons.values()), reasons.get("extended", 0), reasons.get("exported_later", 0))
+    older = OlderRows(sum(reasons.values()), reasons.get("extended", 0), reasons.get("exported_later", 0),
+                      reasons.get("reopened", 0))
     if older.total:
         con.execute("delete from stg_tickets where ticket_id in (select ticket_id from stg_older)")
     counts = upsert(con, "fct_tickets", "stg_tickets", batch_id, compare=["ticket_id", "row_hash"])
@@ -534,7 +560,7 @@ LOAD_FILES = "load_ticket_files"
 def start_load_record(con) -> None:
     """Start recording, for a load of several ticket files, which file and row each ticket came from."""
     con.execute(f"create or replace temp table {LOAD_ROWS} (ticket_id varchar, file_name varchar, row_no bigint)")
-    con.execute(f"create or replace temp table {LOAD_FILES} (file_name varchar, newest timestamp)")
+    con.execute(f"create or replace temp table {LOAD_FILES} (file_name varchar, newest timestamp, exported_at timestamp)")
 
 
 def _file_newest(unchanged: str | None) -> str:
@@ -546,12 +572,19 @@ def _file_newest(unchanged: str | None) -> str:
     return newest
 
 
-def record_load_rows(con, file_name: str, unchanged: str | None = None) -> None:
+def file_newest(con, unchanged: str | None = None):
+    """The newest event of the staged file (``stg_tickets`` and the rows a reload left alone, temp table
+    ``unchanged``), to the minute: how recent an export it is when its title row states no export time."""
+    return con.execute(f"select {_file_newest(unchanged)}").fetchall()[0][0]
+
+
+def record_load_rows(con, file_name: str, unchanged: str | None = None, exported_at=None) -> None:
     """After a ticket file is written: its rows that set a ticket (``stg_tickets`` but the older ones) now
-    name it; its rows a reload left alone (temp table ``unchanged``) name it where no earlier file does."""
+    name it; its rows a reload left alone (temp table ``unchanged``) name it where no earlier file does.
+    ``exported_at``: the export time its title row states, if any."""
     if not _has_table(con, LOAD_ROWS):
         return
-    con.execute(f"insert into {LOAD_FILES} select ?, {_file_newest(unchanged)}", [file_name])
+    con.execute(f"insert into {LOAD_FILES} select ?, {_file_newest(unchanged)}, ?", [file_name, exported_at])
     con.execute(f"delete from {LOAD_ROWS} where ticket_id in (select ticket_id from stg_tickets)")
     con.execute(f"insert into {LOAD_ROWS} select ticket_id, ?, row_no from stg_tickets", [file_name])
     if unchanged:
@@ -568,15 +601,19 @@ _PII_COLUMNS = ("caller_name", "caller_phone", "address", "content")
 _TIMES = ("received_at", "dispatched_at", "responded_at", "resolved_at", "due_at", "callback_at")
 
 
-def settle_ties_between_files(con, file_name: str, labels: dict[str, str], unchanged: str | None = None) -> str | None:
+def settle_ties_between_files(con, file_name: str, labels: dict[str, str], unchanged: str | None = None,
+                              exported_at=None) -> str | None:
     """A ticket that an earlier file of this load wrote, at the same newest event (to the minute) but with
     other content: the two exports disagree and no event time says which is later (an extension changes
-    the status and deadline, not an event). The file whose newest event is later is the later export and
-    wins; this file's tied rows are taken out of ``stg_tickets`` when it is the earlier one, and stay (to
-    overwrite) otherwise; equally recent files: the one given later wins, as a later load does. Times
-    that differ only in their seconds (one export writes none) do not count as a difference. Returns the
-    warning that says how many, which file was taken and an example, or None. ``labels`` names a field as
-    the user knows it (its header in this file)."""
+    the status and deadline, not an event). When both files' title rows state an export time
+    (``exported_at``, this file's) and the times differ, the later export wins; else the file whose newest
+    event is later is taken for the later export; equally recent files: the one given later wins, as a
+    later load does. This file's tied rows are taken out of ``stg_tickets`` when it is the earlier one,
+    and stay (to overwrite) otherwise. Times that differ only in their seconds (one export writes none)
+    do not count as a difference. Returns the warning that says how many, which file was taken and an
+    example, or None: nothing is said when the export times put the files in the order given (as two
+    loads one after the other say nothing). ``labels`` names a field as the user knows it (its header in
+    this file)."""
     if not _has_table(con, LOAD_ROWS):
         return None
 
@@ -602,36 +639,44 @@ def settle_ties_between_files(con, file_name: str, labels: dict[str, str], uncha
         [labels.get(name, name) for name in _COMPARED],
     )
     ties = con.execute(
-        f"""select k.file_name, count(*), min(f.newest), {_file_newest(unchanged)},
+        f"""select k.file_name, count(*), min(f.newest), min(f.exported_at), {_file_newest(unchanged)},
                    min(k.row_no), arg_min(k.ticket_id, k.row_no), arg_min(k.first_row, k.row_no),
                    arg_min(k.fields, k.row_no)
             from stg_ties k join {LOAD_FILES} f using (file_name) group by k.file_name order by k.file_name"""
     ).fetchall()
     lines = []
-    for other, n, other_newest, newest, row, ticket, first_row, fields in ties:
-        this_wins = newest >= other_newest
+    for other, n, other_newest, other_exported, newest, row, ticket, first_row, fields in ties:
+        by_export = exported_at is not None and other_exported is not None and exported_at != other_exported
+        this_wins = exported_at > other_exported if by_export else newest >= other_newest
         if not this_wins:
             con.execute("delete from stg_tickets where row_no in (select row_no from stg_ties where file_name = ?)",
                         [other])
+        tied = (f"{n:,} 张工单在 {other} 与本文件中最新进展时间相同、内容不同（如第 {row} 行，工单 {ticket}，"
+                f"与 {other} 第 {first_row} 行的“{fields}”不同）")
+        if by_export:
+            # The title rows say which export is later: no guess to own up to, and the order given is the usual one.
+            if not this_wins:
+                lines.append(f"{tied}：按标题行的导出时间，{other}（{other_exported:%Y-%m-%d %H:%M}）比本文件"
+                             f"（{exported_at:%Y-%m-%d %H:%M}）导出得晚，以 {other} 为准，本文件中的这些行未导入。")
+            continue
         winner, winner_newest = (file_name, newest) if this_wins else (other, other_newest)
         why = (f"两个文件的最新进展都到 {newest:%Y-%m-%d %H:%M}，看不出哪份较晚，按导入顺序以后给的 {file_name} 为准"
                if newest == other_newest else
                f"以导出较晚的 {winner}（其中最新的进展为 {winner_newest:%Y-%m-%d %H:%M}）为准")
-        lines.append(f"{n:,} 张工单在 {other} 与本文件中最新进展时间相同、内容不同（如第 {row} 行，工单 {ticket}，"
-                     f"与 {other} 第 {first_row} 行的“{fields}”不同）：{why}。若判断有误，请撤销本批次，"
-                     "把两个文件分两次导入，先导入较早的一份。")
+        lines.append(f"{tied}：{why}。若判断有误，请撤销本批次，把两个文件分两次导入，先导入较早的一份。")
     con.execute("drop table if exists temp.stg_ties")
     return "".join(lines) or None
 
 
 def older_rows_warning(older: OlderRows) -> str | None:
     """The warning when a file held older states of tickets already stored with newer ones, with how many
-    of them were kept back for an extension or for a later export time (:func:`write_tickets`)."""
+    of them were kept back for an extension, for a later export time or for a reopen (:func:`write_tickets`)."""
     if not older.total:
         return None
     parts = [text for n, text in (
         (older.extended, f"其中 {older.extended:,} 条已延期，本文件中是延期前较早的办理时限"),
         (older.exported_later, f"其中 {older.exported_later:,} 条的库中状态来自导出时间更晚的文件"),
+        (older.reopened, f"其中 {older.reopened:,} 条在库中已重办，本文件比带来重办的文件导出得早，其中是重办前的状态"),
     ) if n]
     why = "；".join(parts) if parts else "如已办结、已回访"
     return (f"{older.total:,} 条工单在库中已有更新的进展（{why}），本文件中的较早状态未覆盖它们；"
@@ -771,22 +816,21 @@ def unknown_places_warnings(con) -> tuple[list[str], int]:
     return warnings, unplaced
 
 
-# A file is "from another area" when more than this share of its rows, and more than FOREIGN_MIN_ROWS rows, name places
-# the loaded ones do not know and land in none of them (a few are typos; another district's export is mostly so).
-FOREIGN_SHARE = 0.5
-FOREIGN_MIN_ROWS = 50
 # The columns a row names its place by, as the message names them.
 _PLACE_LABELS = {"grid_code": "网格编号", "community_name": "所属社区", "street_name": "所属街道"}
 
 
-def foreign_places_message(con, file_name: str) -> str | None:
+def foreign_places_message(con, file_name: str, limits: tuple[float, int] = (50.0, 50)) -> str | None:
     """Said of a file of ``stg_rows`` most of whose rows name a grid, community or street and still land in no loaded
     street (``stg_tickets``, placed: another district's export uploaded to a street; 16,881 tickets went into an
     18-grid street under a passing check), or whose grid code and street are both unknown however a community name or
     an address placed them, or None. A known grid code, or a known community or address in a file without unknown grid
     codes, makes a row this area's, however its street is written (南宁街道办事处). A
     warehouse with no places yet knows none: nothing is said then. The counts and the first few values of each column,
-    masked as :func:`unknown_places_warnings` masks them; what to do is the caller's to add (a flag, a checkbox)."""
+    masked as :func:`unknown_places_warnings` masks them; what to do is the caller's to add (a flag, a checkbox).
+
+    ``limits``: (share in %, rows) such rows must both exceed, ``[foreign_places]`` of the rules file (a few are typos;
+    another district's export is mostly so)."""
     if not con.execute("select exists(select 1 from dim_grids) or exists(select 1 from dim_streets)").fetchall()[0][0]:
         return None
     columns = {c[0] for c in con.execute("describe stg_rows").fetchall()}
@@ -803,7 +847,8 @@ def foreign_places_message(con, file_name: str) -> str | None:
         f"or (({unknown_grid}) and {unknown_street})")
     total = con.execute("select count(*) from stg_rows").fetchall()[0][0]
     foreign = con.execute("select count(*) from stg_foreign_rows").fetchall()[0][0]
-    if foreign <= FOREIGN_MIN_ROWS or foreign <= FOREIGN_SHARE * total:
+    share_above, rows_above = limits
+    if foreign <= rows_above or foreign * 100 <= share_above * total:
         return None
     parts = []
     for column in named:

@@ -62,6 +62,13 @@ _SPEC: list[tuple[str, str, str, float | None, float | None, str]] = [
     ("coordinates.tickets", "工单经纬度的坐标系", "coordinate_system", None, None, ""),
     ("coordinates.grids", "网格边界的坐标系", "coordinate_system", None, None, ""),
 ]
+# Rules of a load alone, validated as the others (one line naming the key) but left out of the rules the marts are
+# built by (Rules.as_dict, its digest, mart_meta.rules_json): no figure depends on them, so changing one (or an
+# upgrade that adds one) does not make the marts stale.
+_LOAD_SPEC: list[tuple[str, str, str, float | None, float | None, str]] = [
+    ("foreign_places.share_above", "区域外的导出·落不到本区域的行超过文件行数的", "pct", 0, 100, "%"),
+    ("foreign_places.rows_above", "区域外的导出·且超过", "int", 0, 100_000_000, " 行"),
+]
 # Coordinate systems of exported points and shapes (etl/coords.py converts each to WGS84 as it is loaded).
 COORDINATE_SYSTEMS = {"wgs84": "WGS84（GPS、天地图）", "gcj02": "GCJ-02（高德、腾讯）", "bd09": "BD-09（百度）"}
 # Keys a rules file (or marts built before the key existed) may leave out, with the value they then take.
@@ -75,7 +82,8 @@ AREA_NAME_MAX_CHARS = 30
 _AREA_NAME_FORBIDDEN = '\\/:*?"<>|'  # the name is part of the 周报's file name
 _DEFAULTS: dict[str, Any] = {"repeat.window_days": 30, "proactive.sources": list(PROACTIVE_SOURCES),
                              "lights.red_min_denominator": 5, "callback.window_days": 7,
-                             "coordinates.tickets": "wgs84", "coordinates.grids": "wgs84"}
+                             "coordinates.tickets": "wgs84", "coordinates.grids": "wgs84",
+                             "foreign_places.share_above": 50.0, "foreign_places.rows_above": 50}
 
 
 @dataclass(frozen=True)
@@ -136,6 +144,11 @@ class Rules:
     # The coordinate systems exports write ticket points and grid shapes in (COORDINATE_SYSTEMS); loads store WGS84.
     ticket_coordinates: str = "wgs84"
     grid_coordinates: str = "wgs84"
+    # A ticket file is another area's export (refused unless confirmed) when more than this share (%) of its rows,
+    # and more than this many rows, land in no loaded street (etl.load_tickets.foreign_places_message). Load-only
+    # (_LOAD_SPEC): not in as_dict.
+    foreign_share_above: float = 50.0
+    foreign_rows_above: int = 50
 
     def deadline_for(self, appeal_type: str | None) -> int:
         """Default deadline in working days for an appeal type (fallback when unknown or empty)."""
@@ -273,7 +286,7 @@ def rules_from_dict(data: dict[str, Any], source: str = "规则") -> Rules:
     _refuse_unknown_keys(data, source)
     _area_name(source, data.get("area", {}))  # checked with the rest; read by load_area_name (not a 口径)
     v = {key: _check(source, key, _lookup(data, key, source), kind, lo, hi)
-         for key, _label, kind, lo, hi, _unit in _SPEC}
+         for key, _label, kind, lo, hi, _unit in _SPEC + _LOAD_SPEC}
     _check_sum(source, "composite_weights", [v["composite_weights.response"],
                v["composite_weights.resolution"], v["composite_weights.satisfaction"]])
     _check_sum(source, "property.inspection_weight",
@@ -306,6 +319,8 @@ def rules_from_dict(data: dict[str, Any], source: str = "规则") -> Rules:
         callback_window_days=v["callback.window_days"],
         ticket_coordinates=v["coordinates.tickets"],
         grid_coordinates=v["coordinates.grids"],
+        foreign_share_above=v["foreign_places.share_above"],
+        foreign_rows_above=v["foreign_places.rows_above"],
     )
 
 
@@ -327,7 +342,7 @@ def _lookup(data: dict[str, Any], key: str, source: str) -> Any:
 
 
 def _refuse_unknown_keys(data: dict[str, Any], source: str) -> None:
-    known = {key for key, *_ in _SPEC} | {AREA_NAME_KEY}
+    known = {key for key, *_ in _SPEC + _LOAD_SPEC} | {AREA_NAME_KEY}
     prefixes = {key.rsplit(".", 1)[0] for key in known}
 
     def walk(node: dict[str, Any], prefix: str) -> None:

@@ -70,6 +70,30 @@ def test_a_few_unknown_codes_or_a_small_share_still_load(warehouse_copy, tmp_pat
     assert code == 0, err
 
 
+def test_the_limits_come_from_the_rules_file(warehouse_copy, tmp_path, capsys, monkeypatch):
+    """[foreign_places] of config/rules.toml: 80 rows of 90 are refused by today's limits (50%, 50 rows) and load
+    under rows_above = 100; a mistyped key stops the load with one 错误： line naming it, nothing written."""
+    shipped = (ROOT / "config" / "rules.toml").read_text(encoding="utf-8")
+    rules = tmp_path / "rules.toml"
+    monkeypatch.setenv("ONESCREEN_RULES", str(rules))
+    path = _export(tmp_path / "星湖区12345.csv", foreign=80, known=10)
+    before = _tickets(warehouse_copy)
+    rules.write_text(shipped.replace("rows_above = 50", "row_above = 100"), encoding="utf-8")
+    code, _, err = run_cli(["load", str(path), "--quiet"], capsys)
+    assert code == 1 and "Traceback" not in err
+    assert err.strip() == (f"错误：{rules} 中有不认识的键 foreign_places.row_above：请检查拼写，或删除它。"
+                           "本次导入未写入任何数据。")
+    rules.write_text(shipped.replace("share_above = 50.0", "share_above = 90.0"), encoding="utf-8")
+    code, _, err = run_cli(["load", str(path), "--quiet"], capsys)
+    assert code == 0, err   # 80 of 90 rows: not more than 90%
+    rules.write_text(shipped.replace("rows_above = 50", "rows_above = 100"), encoding="utf-8")
+    other = _export(tmp_path / "星湖区12345_2.csv", foreign=80, known=10)
+    other.write_text(other.read_text(encoding="utf-8").replace("F0", "G0"), encoding="utf-8")
+    code, _, err = run_cli(["load", str(other), "--quiet"], capsys)
+    assert code == 0, err   # 80 rows: not more than 100
+    assert _tickets(warehouse_copy) == before + 180
+
+
 def test_known_grid_codes_with_their_street_written_otherwise_are_this_areas_tickets(warehouse_copy, tmp_path, capsys):
     """南宁街道办事处 is no street the places know, but DF-01 is a grid they do: the rows are this area's."""
     path = _places_export(tmp_path / "own.csv", "K", 80, lambda k: (f"东风路{k}号", "南宁街道办事处", "", f"DF-0{1 + k % 2}"))

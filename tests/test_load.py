@@ -418,6 +418,31 @@ def test_the_later_export_wins_a_tie_whichever_order_the_files_are_given(warehou
     assert "以导出较晚的 friday.csv（其中最新的进展为 2025-10-09 16:00）为准" in report.files[1].warnings[0]
 
 
+@pytest.mark.parametrize("later_first", [False, True])
+def test_the_title_rows_export_times_decide_a_tie_whichever_order_the_files_are_given(warehouse_copy, tmp_path,
+                                                                                        later_first):
+    """Friday's export (its title row says so) holds X1 extended and only older tickets; Monday's holds X1 in hand
+    and a ticket closed on Sunday, a newer event than any of Friday's. The export times, not the newest events,
+    say which is later. Given in that order the load is quiet, as two loads would be; given the other way round,
+    it says which file won and that the other's rows were not loaded."""
+    header, row = TWO_FILES["hotline"]
+    x1 = dict(id="X1", kind="投诉", text="路灯不亮", done="", status="办理中")
+    monday = _write(tmp_path / "monday.csv", ["12345热线工单明细表", "导出时间：2025-10-13 08:30", header, row.format(**x1),
+                                              row.format(id="X9", kind="咨询", text="问路", done="2025-10-12 16:00:00",
+                                                         status="已办结")])
+    friday = _write(tmp_path / "friday.csv", ["12345热线工单明细表", "导出时间：2025-10-17 17:00", header,
+                                              row.format(**{**x1, "status": "延期"})])
+    report = load_files([friday, monday] if later_first else [monday, friday])
+    assert query(warehouse_copy, "select status from fct_tickets where ticket_id = 'X1'") == [("延期",)]
+    ties = [w for w in report.files[1].warnings if "最新进展时间相同" in w]
+    if later_first:
+        assert ties == ["1 张工单在 friday.csv 与本文件中最新进展时间相同、内容不同（如第 4 行，工单 X1，与 friday.csv 第 4 行的"
+                        "“工单状态”不同）：按标题行的导出时间，friday.csv（2025-10-17 17:00）比本文件（2025-10-13 08:30）"
+                        "导出得晚，以 friday.csv 为准，本文件中的这些行未导入。"]
+    else:
+        assert ties == [] and report.files[1].updated == 1
+
+
 def test_times_that_differ_only_in_seconds_are_the_same_progress(warehouse_copy, tmp_path):
     """One export writes minutes, the next seconds: its rows are not older (they were thrown away as such,
     with an extension they carried) and the tie is no disagreement to report."""

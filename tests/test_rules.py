@@ -37,6 +37,20 @@ def test_shipped_rules_are_the_issue_defaults():
     assert ("默认办理时限", "咨询 2、求助 10、建议 10、投诉 15、举报 15 个工作日") in rules.in_force()
 
 
+def test_the_foreign_area_limits_are_load_rules_with_defaults(tmp_path):
+    """[foreign_places] ships today's limits; a rules file from before it loads with them. They decide no figure: the
+    rules the marts are built by (their digest) are the same with or without the section, whatever it says."""
+    shipped = load_rules(ROOT / "config" / "rules.toml")
+    assert (shipped.foreign_share_above, shipped.foreign_rows_above) == (50, 50)
+    section = SHIPPED[SHIPPED.index("[foreign_places]"):]
+    old = load_rules(write(tmp_path, SHIPPED.replace(section, "")))
+    assert (old.foreign_share_above, old.foreign_rows_above) == (50, 50)
+    changed = load_rules(write(tmp_path, SHIPPED.replace("rows_above = 50", "rows_above = 500")))
+    assert changed.foreign_rows_above == 500
+    assert shipped.digest() == old.digest() == changed.digest()
+    assert "foreign_places" not in shipped.as_dict()
+
+
 def test_default_path_follows_the_environment(tmp_path, monkeypatch):
     path = write(tmp_path, SHIPPED.replace("limit_hours = 24", "limit_hours = 48"))
     monkeypatch.setenv("ONESCREEN_RULES", str(path))
@@ -62,6 +76,10 @@ def test_default_path_follows_the_environment(tmp_path, monkeypatch):
      "{path} 中 property.categories 应为非空的文字列表，例如 [\"物业管理\"]，现为 []。"),
     ('appeal_types = ["投诉", "举报", "求助"]', 'appeal_types = ["投诉", ""]', "property.appeal_types",
      "{path} 中 property.appeal_types 应为非空的文字列表，例如 [\"投诉\", \"举报\"]，现为 ['投诉', '']。"),
+    ("rows_above = 50", "rows_above = -1", "foreign_places.rows_above",
+     "{path} 中 foreign_places.rows_above 应为 0 到 100000000 之间的整数，现为 -1。"),
+    ("share_above = 50.0", "share_abve = 50.0", "foreign_places.share_abve",
+     "{path} 中有不认识的键 foreign_places.share_abve：请检查拼写，或删除它。"),
     ("yellow_on_time_rate_below = 95.0", "yellow_on_time_rate_below = 70.0", "lights.yellow_on_time_rate_below",
      "{path} 中 lights.yellow_on_time_rate_below 不能小于 lights.red_on_time_rate_below（黄灯阈值应不低于红灯阈值）。"),
 ])

@@ -22,7 +22,8 @@ create table if not exists load_batches (
     rolled_back_at  timestamp,
     date_order      varchar,               -- day | month: how its dates such as 04/11/2026 were read
     headers_sha     varchar,               -- sha256 of its header row: files of the same template
-    exported_at     timestamp              -- the export time its title rows state (导出时间：...), if any
+    exported_at     timestamp,             -- the export time its title rows state (导出时间：...), if any
+    newest_event_at timestamp              -- a ticket file's newest event (to the minute): how recent an export it is
 );
 
 create table if not exists dim_streets (

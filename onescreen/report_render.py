@@ -222,14 +222,14 @@ dl.koujing dd {{ margin: 0 0 0 1em; font-size: 12.5px; color: #333; }}
 /* On paper (A4 landscape, 273 mm of text) the 16 columns of 最久未办结的工单 and the 12 of the light tables wrapped
    times, 办理中 and 社区 a few characters a line (转红 one character a line) at 12.5 px. Numbers and short cells stay
    on one line, and a table of WIDE_COLUMNS or more (table.wide) is set at 7.5 pt, which fits all 16 columns
-   (chromium's page.pdf, tests/browser/test_report_print.py), its headers two characters a line at the least (是否超期
-   stood one a line); longer text (an address, a reason) still wraps. */
+   (chromium's page.pdf, tests/browser/test_report_print.py), its headers three characters a line at the least (是否超期
+   stood one a line, 超期（工作日） four lines at two); longer text (an address, a reason) still wraps. */
 @media print {{
   body {{ max-width: none; padding: 0; font-size: 10.5pt; }}
   td.nw, td.num {{ white-space: nowrap; }}
   table.wide {{ font-size: 7.5pt; }}
   table.wide th, table.wide td {{ padding: 2px 3px; }}
-  table.wide th {{ min-width: 2em; }}
+  table.wide th {{ min-width: 3em; }}
   h2 {{ break-after: avoid; page-break-after: avoid; }}
   .chart, tr {{ break-inside: avoid; page-break-inside: avoid; }}
   thead {{ display: table-header-group; }}
@@ -351,7 +351,8 @@ def _table(frame: pd.DataFrame, empty: str = "本期没有。", labels: dict[str
         for column, value in zip(frame.columns, values):
             text, is_number = _cell(column, value)
             cells.append(f'<td class="num">{text}</td>' if is_number
-                         else f'<td class="nw">{text}</td>' if len(html.unescape(text)) <= SHORT_TEXT else f"<td>{text}</td>")
+                         else f'<td class="nw">{text}</td>' if len(html.unescape(text)) <= SHORT_TEXT
+                         and (column not in WRAPPING_COLUMNS or text == "—") else f"<td>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     table = '<table class="wide">' if len(frame.columns) >= WIDE_COLUMNS else "<table>"
     return f'<div class="table-wrap">{table}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
@@ -363,6 +364,10 @@ WIDE_COLUMNS = 12
 
 # A text cell this short (a community, a grid, a department, a time) is kept on one line on a screen (CSS td.nw).
 SHORT_TEXT = 16
+
+# Columns whose text is a phrase, however short, free to wrap: kept on one line, the addresses of 最久未办结的工单
+# (白石江路269号附近) took 144 px of A4's 1032 and squeezed 超期（工作日） to four lines.
+WRAPPING_COLUMNS = {"address"}
 
 
 def _fmt_value(unit: str, value) -> str:

@@ -189,6 +189,10 @@ def street_ranking_figure(ranking: pd.DataFrame, height: int = 230) -> go.Figure
         y=ranking["unit_name"], x=ranking["composite_score"], orientation="h", marker_color=colours,
         text=[f"{v:.1f}" if pd.notna(v) else "—" for v in ranking["composite_score"]], textposition="outside",
         customdata=ranking[["ticket_count"]], hovertemplate="%{y}：%{x:.1f} 分（受理 %{customdata[0]} 件）<extra></extra>",
+        cliponaxis=False,
     ))
     fig.update_xaxes(range=[0, 105])
-    return _dark(fig, height)
+    # The scores stand after their bars: past the axis's end they were cut at the chart's edge in a 360 px panel
+    # (a tablet's overview). They may run into the right margin, which is as wide as the longest of them.
+    widest = max((text_width(text, 13) for text in fig.data[0].text), default=0)
+    return _dark(fig, height).update_layout(margin=dict(MARGIN, r=MARGIN["r"] + math.ceil(widest)))

@@ -160,9 +160,9 @@ def audited_name(name: str) -> str:
 DEMO_BANNER = ("演示模式：没有配置用户文件，任何打开本页的人都按“会议”级别查看（个人信息已脱敏）；"
                "不能导入数据、不能查看完整信息。创建用户：python -m etl users add 用户名 --role admin --district")
 # A deployment opened on purpose with ONESCREEN_USERS=demo (users.open_deployment): its data may be a street's own.
-OPEN_BANNER = ("未设置登录：本系统设了 ONESCREEN_USERS=demo，不需登录即可打开（演示模式），能访问本机的任何人都按“会议”级别"
-               "查看这里的数据（个人信息已脱敏）；不能导入数据、不能查看完整信息。正式使用请去掉 ONESCREEN_USERS=demo，"
-               "并用 python -m etl users add 用户名 --role admin --district 创建账号。")
+# One line on a 1920 px wall, as DEMO_BANNER is: at two lines it pushed the big screen 7 px past 1080.
+OPEN_BANNER = ("未设置登录（演示模式，ONESCREEN_USERS=demo）：能访问本机的任何人都按“会议”级别查看这里的数据（已脱敏）；"
+               "正式使用请去掉它并创建账号：python -m etl users add 用户名 --role admin --district")
 OPEN_LOG = ("ONESCREEN_USERS=demo in a deployment (ONESCREEN_DATA_DIR or ONESCREEN_DB is set): the app opens without a "
             "login and anyone who can reach it sees this data; unset it and create users with python -m etl users add")
 logger = logging.getLogger("onescreen")
